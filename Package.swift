@@ -1,0 +1,104 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// libyaml is linked statically so the node binary needs only libc, libsystemd and zlib at run time.
+let staticYAML: [LinkerSetting] = [.unsafeFlags(["-Xlinker", "-l:libyaml.a"])]
+
+let package = Package(
+    name: "bkdiag",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "bkdiag", targets: ["bkdiag"]),
+        .executable(name: "bkdiag-fleet", targets: ["bkdiag-fleet"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        .package(url: "https://github.com/apple/swift-system", from: "1.4.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.80.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.6.0"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.25.0"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.0.0"),
+    ],
+    targets: [
+        // System libraries: the only C in the project.
+        .systemLibrary(name: "CSystemd", pkgConfig: "libsystemd", providers: [.apt(["libsystemd-dev"])]),
+        .systemLibrary(name: "CZlib", providers: [.apt(["zlib1g-dev"])]),
+        .systemLibrary(name: "CYAML", providers: [.apt(["libyaml-dev"])]),
+
+        // The report model and its encoders, shared by the node and the fleet side.
+        .target(name: "Report"),
+
+        // Facts from the host: /proc, socket tables, netlink sock_diag, globbing, bounded reads, YAML/JSON.
+        .target(
+            name: "HostProbe",
+            dependencies: [
+                "CYAML",
+                .product(name: "SystemPackage", package: "swift-system"),
+            ],
+            linkerSettings: staticYAML
+        ),
+
+        // The check catalogue: facts -> verdicts.
+        .target(
+            name: "Diagnostics",
+            dependencies: [
+                "HostProbe", "Report",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+
+        // The long-running form: scheduler, unix-socket HTTP server, history, systemd integration.
+        .target(
+            name: "Daemon",
+            dependencies: [
+                "Diagnostics", "Report", "HostProbe", "CSystemd", "CZlib",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+
+        // The central side: JOB answers -> per-host results -> fleet verdict.
+        .target(
+            name: "Fleet",
+            dependencies: [
+                "Report",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ]
+        ),
+
+        .executableTarget(
+            name: "bkdiag",
+            dependencies: [
+                "Diagnostics", "Daemon", "Report",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .executableTarget(
+            name: "bkdiag-fleet",
+            dependencies: [
+                "Fleet", "Report",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+
+        // A stand-in for bkunifylogbeat / gse_agent / a GSE dataserver, spawned by the tests.
+        .executableTarget(name: "fake-bluek"),
+
+        // Builds fake BlueKing hosts (directory trees, processes, sockets) for the tests.
+        .target(name: "TestSupport", dependencies: ["HostProbe"]),
+
+        .testTarget(name: "ReportTests", dependencies: ["Report"]),
+        .testTarget(name: "HostProbeTests", dependencies: ["HostProbe", "TestSupport"]),
+        .testTarget(name: "DiagnosticsTests", dependencies: ["Diagnostics", "HostProbe", "Report", "TestSupport"]),
+        .testTarget(name: "DaemonTests", dependencies: ["Daemon", "Diagnostics", "Report", "TestSupport"]),
+        .testTarget(name: "FleetTests", dependencies: ["Fleet", "Report", "TestSupport"]),
+    ]
+)

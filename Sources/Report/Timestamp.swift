@@ -1,0 +1,49 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Time helpers that need no Foundation.
+public enum Timestamp {
+    /// Milliseconds since the Unix epoch, from the real-time clock.
+    public static func nowMilliseconds() -> Int64 {
+        var ts = timespec()
+        clock_gettime(CLOCK_REALTIME, &ts)
+        return Int64(ts.tv_sec) * 1000 + Int64(ts.tv_nsec) / 1_000_000
+    }
+
+    /// Seconds from a monotonic clock, for measuring durations.
+    public static func monotonicSeconds() -> Double {
+        var ts = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &ts)
+        return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
+    }
+
+    /// `2026-11-23T11:01:33.120Z` for a Unix time in milliseconds.
+    public static func iso8601(milliseconds ms: Int64) -> String {
+        var t = time_t(ms / 1000)
+        var tmv = tm()
+        gmtime_r(&t, &tmv)
+        func pad(_ v: Int32, _ w: Int) -> String {
+            let s = String(v)
+            return s.count >= w ? s : String(repeating: "0", count: w - s.count) + s
+        }
+        let millis = Int32(((ms % 1000) + 1000) % 1000)
+        return "\(pad(tmv.tm_year + 1900, 4))-\(pad(tmv.tm_mon + 1, 2))-\(pad(tmv.tm_mday, 2))T"
+            + "\(pad(tmv.tm_hour, 2)):\(pad(tmv.tm_min, 2)):\(pad(tmv.tm_sec, 2)).\(pad(millis, 3))Z"
+    }
+
+    /// `YYYYMMDD` of a Unix time in the host's local time zone (NodeMan's restart log uses local dates).
+    public static func localYYYYMMDD(seconds: Int64) -> String {
+        var t = time_t(seconds)
+        var tmv = tm()
+        localtime_r(&t, &tmv)
+        let y = String(tmv.tm_year + 1900)
+        let m = tmv.tm_mon + 1 < 10 ? "0\(tmv.tm_mon + 1)" : "\(tmv.tm_mon + 1)"
+        let d = tmv.tm_mday < 10 ? "0\(tmv.tm_mday)" : "\(tmv.tm_mday)"
+        return y + m + d
+    }
+}
