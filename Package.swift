@@ -98,7 +98,25 @@ let package = Package(
         .testTarget(name: "ReportTests", dependencies: ["Report"]),
         .testTarget(name: "HostProbeTests", dependencies: ["HostProbe", "TestSupport"]),
         .testTarget(name: "DiagnosticsTests", dependencies: ["Diagnostics", "HostProbe", "Report", "TestSupport"]),
-        .testTarget(name: "DaemonTests", dependencies: ["Daemon", "Diagnostics", "Report", "TestSupport"]),
-        .testTarget(name: "FleetTests", dependencies: ["Fleet", "Report", "TestSupport"]),
+        .testTarget(
+            name: "DaemonTests",
+            dependencies: [
+                "Daemon", "Diagnostics", "Report", "TestSupport",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ]
+        ),
+        .testTarget(
+            name: "FleetTests",
+            dependencies: [
+                "Fleet", "Report", "TestSupport",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ]
+        ),
+        // Builds the deb and the NodeMan package from built binaries and checks what they hold.
+        .testTarget(name: "PackagingTests", dependencies: ["TestSupport"]),
     ]
 )

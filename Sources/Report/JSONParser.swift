@@ -10,9 +10,15 @@ extension JSONValue {
     /// recursing without bound; trailing non-space bytes are an error.
     public static func parse(_ text: String, maxDepth: Int = 256) throws(JSONParseError) -> JSONValue {
         var copy = text
-        return try copy.withUTF8 { buf throws(JSONParseError) in
-            try parse(bytes: buf, maxDepth: maxDepth)
+        var outcome: Result<JSONValue, JSONParseError> = .failure(JSONParseError(offset: 0, reason: "empty"))
+        copy.withUTF8 { buf in
+            do throws(JSONParseError) {
+                outcome = .success(try parse(bytes: buf, maxDepth: maxDepth))
+            } catch {
+                outcome = .failure(error)
+            }
         }
+        return try outcome.get()
     }
 
     /// Parses one JSON text from UTF-8 bytes.
@@ -27,7 +33,15 @@ extension JSONValue {
 
     /// Parses bytes held in an array.
     public static func parse(bytes: [UInt8], maxDepth: Int = 256) throws(JSONParseError) -> JSONValue {
-        try bytes.withUnsafeBufferPointer { buf throws(JSONParseError) in try parse(bytes: buf, maxDepth: maxDepth) }
+        var outcome: Result<JSONValue, JSONParseError> = .failure(JSONParseError(offset: 0, reason: "empty"))
+        bytes.withUnsafeBufferPointer { buf in
+            do throws(JSONParseError) {
+                outcome = .success(try parse(bytes: buf, maxDepth: maxDepth))
+            } catch {
+                outcome = .failure(error)
+            }
+        }
+        return try outcome.get()
     }
 }
 
@@ -63,7 +77,7 @@ struct JSONByteParser {
     }
 
     mutating func literal(_ word: StaticString) throws(JSONParseError) {
-        let n = word.utf8CodeUnitsCount
+        let n = word.utf8CodeUnitCount
         guard i + n <= b.count else { throw error("unexpected end of input") }
         for k in 0..<n where b[i + k] != word.utf8Start[k] { throw error("invalid literal") }
         i += n

@@ -1,0 +1,1 @@
+print("bkdiag-fleet: not built yet")
