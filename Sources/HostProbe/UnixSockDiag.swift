@@ -21,6 +21,10 @@ public struct UnixDiagEntry: Sendable, Equatable {
     public var sendQueue: UInt32
     /// Whether the RQLEN attribute was present (queue values are meaningful).
     public var hasQueues: Bool
+    /// Inode of the socket file in the file system (bound and accepted sockets); 0 when none.
+    public var vfsInode: UInt64 = 0
+    /// Device of the socket file (the kernel's internal dev_t encoding).
+    public var vfsDevice: UInt32 = 0
 
     public var isListening: Bool { state == 10 }
     public var isEstablished: Bool { state == 1 }
@@ -30,6 +34,7 @@ public struct UnixDiagEntry: Sendable, Equatable {
 public enum UnixSockDiag {
     static let sockDiagByFamily: UInt16 = 20
     static let showName: UInt32 = 0x01
+    static let showVFS: UInt32 = 0x02
     static let showPeer: UInt32 = 0x04
     static let showRQLen: UInt32 = 0x10
 
@@ -52,7 +57,7 @@ public enum UnixSockDiag {
         put32(1, 8)
         req[16] = UInt8(AF_UNIX)
         put32(0xffff_ffff, 20)  // every state
-        put32(showName | showPeer | showRQLen, 28)
+        put32(showName | showVFS | showPeer | showRQLen, 28)
 
         // sockaddr_nl: family, pad, pid 0 (the kernel), groups 0.
         var addr = [UInt8](repeating: 0, count: 12)
@@ -123,6 +128,9 @@ public enum UnixSockDiag {
                             if let z = p.firstIndex(of: 0) { p.removeSubrange(z...) }
                             e.name = String(decoding: p, as: UTF8.self)
                         }
+                    case 1 where payload.count >= 8:  // UNIX_DIAG_VFS
+                        e.vfsInode = UInt64(u32(a + 4))
+                        e.vfsDevice = u32(a + 8)
                     case 2 where payload.count >= 4:  // UNIX_DIAG_PEER
                         e.peerInode = UInt64(u32(a + 4))
                     case 4 where payload.count >= 8:  // UNIX_DIAG_RQLEN
