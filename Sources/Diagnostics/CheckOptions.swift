@@ -23,6 +23,8 @@ public struct CheckOptions: Sendable, Equatable {
     public var runAgentHealthz: Bool
     /// Restart entries a day above which the process check fails (check.py: 10).
     public var restartThreshold: Int
+    /// The dataserver port; nil means the layout's (58625 GSE 1, 28625 GSE 2).
+    public var dataPort: UInt16?
     /// Sampling of the IPC queues: how many samples and how far apart (milliseconds).
     public var queueSamples: Int
     public var queueSampleIntervalMs: Int
@@ -31,8 +33,9 @@ public struct CheckOptions: Sendable, Equatable {
         gsePath: String? = nil, subscriptionID: Int64 = 0, ipcSocketFile: String? = nil,
         collectorConfigID: Int64? = nil, logPaths: [String] = [], logPathsGiven: Bool? = nil, hostRoot: String = "/",
         restartLog: String = "/tmp/bkc.log", deadlineSeconds: Double = 5, runAgentHealthz: Bool = true,
-        restartThreshold: Int = 10, queueSamples: Int = 3, queueSampleIntervalMs: Int = 50
+        restartThreshold: Int = 10, queueSamples: Int = 3, queueSampleIntervalMs: Int = 50, dataPort: UInt16? = nil
     ) {
+        self.dataPort = dataPort
         self.gsePath = gsePath
         self.subscriptionID = subscriptionID
         self.ipcSocketFile = ipcSocketFile

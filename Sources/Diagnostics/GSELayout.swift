@@ -75,8 +75,8 @@ public struct GSELayout: Sendable {
     /// Other GSE roots found on the host.
     public var otherRoots: [String]
     public var mainConfig: MainConfig
-
-    public var dataPort: UInt16 { generation.dataPort }
+    /// The dataserver port: the `--data-port` override, else the generation's.
+    public var dataPort: UInt16
     public var pluginBin: String { root + "/plugins/bin" }
     public var pluginEtc: String { root + "/plugins/etc" }
     public var collectorBinary: String { pluginBin + "/bkunifylogbeat" }
@@ -155,7 +155,8 @@ public struct GSELayout: Sendable {
         }
         return GSELayout(
             root: root, rootSource: source, generation: generation, generationReason: reason, ipcPath: ipc,
-            ipcSource: ipcSource, otherRoots: present.filter { $0 != root }, mainConfig: main)
+            ipcSource: ipcSource, otherRoots: present.filter { $0 != root }, mainConfig: main,
+            dataPort: options.dataPort ?? generation.dataPort)
     }
 
     /// `BK_GSE_DATA_IPC` from `/etc/sysconfig/gse/<ENV>/environ.sh`, when exactly one value is found.

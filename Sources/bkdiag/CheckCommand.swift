@@ -32,6 +32,9 @@ struct CheckPyOptions: ParsableArguments {
     @Flag(name: .customLong("no-agent-healthz"), help: "Do not run the GSE 2 agent's `--healthz 1` probe.")
     var noAgentHealthz = false
 
+    @Option(name: .customLong("data-port"), help: "Dataserver port (default: 58625 for GSE 1, 28625 for GSE 2).")
+    var dataPort: UInt16?
+
     @Option(name: .customLong("host-root"), help: .hidden)
     var hostRoot: String = "/"
 
@@ -45,7 +48,7 @@ struct CheckPyOptions: ParsableArguments {
             gsePath: gsePath, subscriptionID: subscriptionID, ipcSocketFile: ipcSocketFile,
             collectorConfigID: collectorConfigID, logPaths: logPaths.map(CheckPyArguments.splitLogPaths) ?? [],
             logPathsGiven: logPaths != nil, hostRoot: hostRoot, restartLog: restartLog, deadlineSeconds: timeout,
-            runAgentHealthz: !noAgentHealthz)
+            runAgentHealthz: !noAgentHealthz, dataPort: dataPort)
     }
 }
 
