@@ -35,11 +35,13 @@ struct SocketQueueCheck: Check {
             var q: [UInt64: UInt32] = [:]
             for c in view.accepted where c.hasQueues { q[c.inode] = c.receiveQueue }
             perSample.append(q)
+            // Resample only to confirm a backlog: an empty queue needs no second look.
+            if !q.values.contains(where: { $0 > 0 }) { break }
             if i + 1 < samples { usleep(UInt32(max(0, facts.options.queueSampleIntervalMs)) * 1000) }
         }
         let last = views.last!
         var evidence: [(String, JSONValue)] = [
-            ("path", .string(path)), ("connections", .int(Int64(last.accepted.count))), ("samples", .int(Int64(samples))),
+            ("path", .string(path)), ("connections", .int(Int64(last.accepted.count))), ("samples", .int(Int64(perSample.count))),
         ]
         if let l = last.listener { evidence.append(("listen_backlog", .int(Int64(l.receiveQueue)))) }
         guard !last.accepted.isEmpty else {

@@ -251,9 +251,12 @@ struct HostScenarioTests {
 
     @Test("a run that hits its deadline reports unknown, not pass")
     func deadline() async throws {
-        let (host, port) = try FakeHost.healthy()
+        let host = try FakeHost()
         defer { host.shutdown() }
-        let report = await runChecks(host, subscription: 0, dataPort: port, deadline: 0.1, samples: 20)
+        // A blocked queue is resampled 20 times, 30 ms apart: longer than the 0.1 s deadline.
+        try host.startAgent(read: false)
+        try host.startCollector(writeBytes: 1024)
+        let report = await runChecks(host, subscription: 0, deadline: 0.1, samples: 20)
         let r = try #require(report.result(module: "gse_agent", item: "socket_queue_status"))
         #expect(r.verdict == .unknown)
         #expect(r.message.contains("did not finish"))
