@@ -12,9 +12,10 @@ EXTRA_FDS=${3:-100000}
 
 Scripts/deps.sh bench
 echo "== building release binaries" >&2
-swift build -c release --product bkdiag >&2
-swift build -c release --product fake-bluek >&2
-BIN=$(swift build -c release --show-bin-path)
+# As shipped: the Swift runtime linked statically (see Scripts/build-release.sh).
+swift build -c release --static-swift-stdlib --product bkdiag >&2
+swift build -c release --static-swift-stdlib --product fake-bluek >&2
+BIN=$(swift build -c release --static-swift-stdlib --show-bin-path)
 BK=$BIN/bkdiag
 FAKE=$BIN/fake-bluek
 
@@ -113,14 +114,24 @@ echo "== starting $EXTRA_PROCS extra processes and $EXTRA_FDS open fds" >&2
 for i in $(seq 1 "$EXTRA_PROCS"); do
   bash -c 'exec -a bkdiag-bench-sleeper sleep 3600' & PIDS+=($!)
 done
-python3 - "$EXTRA_FDS" > "$T/fds.out" <<'PY' &
+# Each holder opens as many fds as its hard limit allows; enough holders to reach EXTRA_FDS.
+PER=$(( $(ulimit -Hn) - 64 ))
+left=$EXTRA_FDS
+i=0
+while [ "$left" -gt 0 ]; do
+  n=$(( left < PER ? left : PER ))
+  python3 - "$n" > "$T/fds.$i.out" <<'PY' &
 import os, resource, sys, time
 n = int(sys.argv[1])
-resource.setrlimit(resource.RLIMIT_NOFILE, (n + 1024, n + 1024))
+soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
 fds = [os.open("/dev/null", os.O_RDONLY) for _ in range(n)]
 print("ready", flush=True)
 time.sleep(3600)
 PY
-PIDS+=($!)
-wait_ready "$T/fds.out"
+  PIDS+=($!)
+  wait_ready "$T/fds.$i.out"
+  left=$(( left - n ))
+  i=$(( i + 1 ))
+done
 measure busy

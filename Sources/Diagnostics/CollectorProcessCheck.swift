@@ -21,7 +21,7 @@ struct CollectorProcessCheck: Check {
                 .object([("pid", .int(Int64(p.pid))), ("exe", .string(p.exe ?? "")), ("cwd", .string(p.cwd ?? ""))])
             })))
         }
-        let restarts = RestartLog.count(path: facts.options.restartLog, plugin: HostFacts.collectorName, today: Timestamp.localYYYYMMDD(seconds: Timestamp.nowMilliseconds() / 1000))
+        let restarts = facts.collectorRestarts()
         switch restarts {
         case .success(let r):
             evidence.append(("restarts_today", .object([
@@ -188,10 +188,6 @@ public enum RestartLog {
         return b[i + 15] == UInt8(ascii: " ")
     }
 
-    /// Reads the last 4 MiB of the log and counts.
-    public static func count(path: String, plugin: String, today: String) -> Result<Counts, ProbeError> {
-        Result { () throws(ProbeError) in
-            count(text: try FileReader.tail(path, limit: 4 << 20).text, plugin: plugin, today: today)
-        }
-    }
+    /// How much of the log's end is read.
+    public static let readLimit = 4 << 20
 }

@@ -1,4 +1,6 @@
 import HostProbe
+import Report
+import Synchronization
 
 /// Everything a run reads from the host, each read at most once and shared by the checks.
 /// A failed read is kept as its error so each check can turn it into `unknown`.
@@ -28,6 +30,9 @@ public final class HostFacts: Sendable {
         let root = options.hostRoot
         _layout = LazyFact { GSELayout.detect(options: options, hostRoot: root, proc: p) }
         let opts = options
+        _restartLog = LazyFact {
+            Result { () throws(ProbeError) in try FileReader.tail(opts.restartLog, limit: RestartLog.readLimit).text }
+        }
         _logExpansions = LazyFact {
             opts.logPaths.map { pattern in
                 Result { () throws(GlobPatternError) in try Glob.expand(pattern) }
@@ -43,6 +48,7 @@ public final class HostFacts: Sendable {
     private let _uptime: LazyFact<Double?>
     private let _layout: LazyFact<GSELayout>
     private let _logExpansions: LazyFact<[Result<Glob.Expansion, GlobPatternError>]>
+    private let _restartLog: LazyFact<Result<String, ProbeError>>
     private let fdCache = LazyFactMap<Int32, Result<[FDLink], ProbeError>>()
 
     /// Collector and agent processes found by exe (one walk of /proc for all of them).
@@ -54,6 +60,13 @@ public final class HostFacts: Sendable {
     public var uptimeSeconds: Double? { _uptime.value }
     public var layout: GSELayout { _layout.value }
     public var logExpansions: [Result<Glob.Expansion, GlobPatternError>] { _logExpansions.value }
+    /// The tail of NodeMan's restart log.
+    public var restartLogText: Result<String, ProbeError> { _restartLog.value }
+
+    /// Restart-log counts for the collector; `today` is the local `YYYYMMDD`.
+    public func collectorRestarts(today: String = Timestamp.localYYYYMMDD(seconds: Timestamp.nowMilliseconds() / 1000)) -> Result<RestartLog.Counts, ProbeError> {
+        restartLogText.map { RestartLog.count(text: $0, plugin: HostFacts.collectorName, today: today) }
+    }
 
     /// The open fds of a process.
     public func fds(of pid: Int32) -> Result<[FDLink], ProbeError> {
@@ -126,8 +139,6 @@ final class LazyFactMap<Key: Hashable & Sendable, Value: Sendable>: Sendable {
         return fact.value
     }
 }
-
-import Synchronization
 
 /// Lexical path helpers (no file system access).
 public enum PathText {

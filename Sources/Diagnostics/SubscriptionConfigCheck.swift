@@ -115,7 +115,7 @@ struct SubscriptionConfigCheck: Check {
             let up = facts.uptimeSeconds
         {
             var startedAt = Double(Timestamp.nowMilliseconds()) / 1000 - (up - Double(st.startTimeTicks) / Double(Sys.clockTicks))
-            if case .success(let log) = RestartLog.count(path: facts.options.restartLog, plugin: HostFacts.collectorName, today: ""),
+            if case .success(let log) = facts.collectorRestarts(),
                 let last = log.lastLoadAt
             {
                 startedAt = max(startedAt, Double(last))

@@ -99,6 +99,19 @@ struct HostScenarioTests {
         report = await runChecks(host, dataPort: port)
         #expect(report.message("bkunifylogbeat", "main_config") == "multi_config not have path [\(host.subConfigDir)]")
 
+        // A huge file is not read: unknown, not a parse of the first megabytes.
+        try String(repeating: "# padding line\n", count: 400_000).write(toFile: host.mainConfigPath, atomically: true, encoding: .utf8)
+        report = await runChecks(host, dataPort: port)
+        #expect(report.verdict("bkunifylogbeat", "main_config") == .unknown)
+        #expect(report.message("bkunifylogbeat", "main_config").contains("larger than"))
+
+        // A symlink loop in place of the config.
+        try FileManager.default.removeItem(atPath: host.mainConfigPath)
+        try FileManager.default.createSymbolicLink(atPath: host.mainConfigPath, withDestinationPath: host.mainConfigPath)
+        report = await runChecks(host, dataPort: port)
+        #expect(report.verdict("bkunifylogbeat", "main_config") == .unknown)
+        try FileManager.default.removeItem(atPath: host.mainConfigPath)
+
         // Binary junk must not crash or hang.
         try Data((0..<4096).map { UInt8(truncatingIfNeeded: $0 &* 31) }).write(to: URL(fileURLWithPath: host.mainConfigPath))
         report = await runChecks(host, dataPort: port)

@@ -47,5 +47,9 @@ struct GlobTests {
         #expect(try Glob.expand(dir + "/c/3.log").matches == [dir + "/c/3.log"])
         #expect(try Glob.expand(dir + "/nope/*.log").matches.isEmpty)
         #expect(try Glob.expand(dir + "/c/3.log/x").matches.isEmpty)
+        // A symlink loop is neither a match nor a hang.
+        try fm.createSymbolicLink(atPath: dir + "/loop1", withDestinationPath: dir + "/loop2")
+        try fm.createSymbolicLink(atPath: dir + "/loop2", withDestinationPath: dir + "/loop1")
+        #expect(try Glob.expand(dir + "/loop1/*.log").matches.isEmpty)
     }
 }
