@@ -33,15 +33,13 @@ public struct ProcessScanner: Sendable {
         return out
     }
 
-    /// Processes whose exe base name (or, when exe is unreadable, comm) is one of `names`.
-    /// Comm is compared on its first 15 bytes, as the kernel truncates it. A process that vanishes
-    /// mid-scan is skipped.
+    /// Processes whose exe base name is one of `names`; when exe cannot be read (no permission),
+    /// the comm decides, compared on its first 15 bytes as the kernel truncates it. One readlink per
+    /// pid; only matches are read further. A process that vanishes mid-scan is skipped.
     public func find(names: Set<String>) throws(ProbeError) -> [ProcessRecord] {
         let shortNames = Set(names.map { String(decoding: Array($0.utf8.prefix(15)), as: UTF8.self) })
         var found: [ProcessRecord] = []
         for pid in try pids() {
-            guard let commRaw = FileReader.procText("\(proc)/\(pid)/comm", limit: 64) else { continue }
-            let comm = commRaw.hasSuffix("\n") ? String(commRaw.dropLast()) : commRaw
             var exe: String?
             var deleted = false
             var exeError: String?
@@ -52,26 +50,20 @@ public struct ProcessScanner: Sendable {
                 if error.isMissing { continue }
                 exeError = error.description
             }
-            let base: String? = exe.map { e in e.lastIndex(of: "/").map { String(e[e.index(after: $0)...]) } ?? e }
-            let matches: Bool
-            if let base {
-                // A renamed copy keeps its comm; a script run by an interpreter has the interpreter as exe.
-                matches = names.contains(base) || (shortNames.contains(comm) && !isInterpreter(base))
-            } else {
-                matches = shortNames.contains(comm)
+            if let exe {
+                let base = exe.lastIndex(of: "/").map { String(exe[exe.index(after: $0)...]) } ?? exe
+                guard names.contains(base) else { continue }
             }
-            guard matches else { continue }
-            let cwd = try? Sys.readlink("\(proc)/\(pid)/cwd")
+            guard let commRaw = FileReader.procText("\(proc)/\(pid)/comm", limit: 64) else { continue }
+            let comm = commRaw.hasSuffix("\n") ? String(commRaw.dropLast()) : commRaw
+            if exe == nil && !shortNames.contains(comm) { continue }
             let st = ProcFS.stat(pid: pid, proc: proc)
             if st == nil { continue }  // gone mid-scan
             if st?.state == "Z" { continue }  // a zombie is not running
+            let cwd = try? Sys.readlink("\(proc)/\(pid)/cwd")
             found.append(
                 ProcessRecord(pid: pid, comm: comm, exe: exe, exeDeleted: deleted, exeError: exeError, cwd: cwd, stat: st))
         }
         return found.sorted { $0.pid < $1.pid }
-    }
-
-    private func isInterpreter(_ base: String) -> Bool {
-        base.hasPrefix("python") || base == "sh" || base == "bash" || base == "perl"
     }
 }
