@@ -111,7 +111,7 @@ public struct DiagnosticRunner: Sendable {
     }
 
     static func identity(hostRoot: String) -> HostIdentity {
-        let mid = (try? FileReader.read(PathText.onHost(hostRoot, "/etc/machine-id"), limit: 128).text.trimmedSpaces()) ?? ""
+        let mid = (try? FileReader.read(PathText.onHost(hostRoot, "/etc/machine-id"), limit: 128).text.trimmingASCIIWhitespace()) ?? ""
         return HostIdentity(hostname: Sys.hostname(), machineID: mid, kernel: Sys.kernelRelease())
     }
 }
