@@ -22,7 +22,10 @@ do {
     case let c as CheckCommand: try await c.execute()
     case let c as DaemonCommand: try await c.execute()
     case let c as StatusCommand: try await c.execute()
-    default: throw CleanExit.helpRequest(command)
+    default:
+        // ArgumentParser's own `help` command: its run() throws the help request for the right command.
+        var c = command
+        try c.run()
     }
     exit(0)
 } catch let code as ExitCode {

@@ -73,6 +73,18 @@ struct EndToEndTests {
         #expect(r.stderr.hasPrefix("bkdiag: "))
     }
 
+    @Test("--help shows the command's own help", arguments: [["--help"], ["check", "--help"], ["help", "check"]])
+    func help(args: [String]) throws {
+        let r = try bkdiag(args)
+        #expect(r.status == 0)
+        if args == ["--help"] {
+            #expect(r.stdout.contains("check (default)") && r.stdout.contains("daemon"), "\(r.stdout)")
+        } else {
+            #expect(r.stdout.contains("--subscription_id"), "\(r.stdout)")
+        }
+        #expect(!r.stdout.contains("Show subcommand help information"))
+    }
+
     @Test("--version prints version and commit")
     func version() throws {
         let r = try bkdiag(["--version"])
