@@ -10,7 +10,8 @@
 # Environment (all optional):
 #   BKDIAG_BIN            bkdiag binary to run, searched first
 #   BKDIAG_TIMEOUT        seconds before bkdiag is stopped (default 120)
-#   BKDIAG_SEARCH_PATHS   colon-separated candidates replacing the built-in list below (for tests)
+#   BKDIAG_SEARCH_PATHS   colon-separated paths replacing the standard ones (for tests)
+#   BKDIAG_GSE_GLOB       pattern of GSE roots searched last (default /usr/local/gse*; for tests)
 
 set -f          # nothing below may glob the parameters (log paths such as /var/log/*.log stay literal)
 umask 077
@@ -51,8 +52,10 @@ case "$gse_path" in
 esac
 gse_path=${gse_path%/}
 
-candidates=${BKDIAG_SEARCH_PATHS-"/usr/bin/bkdiag:/usr/local/bin/bkdiag:/opt/bkdiag/bin/bkdiag:${gse_path:+$gse_path/plugins/bin/bkdiag:}/usr/local/gse*/plugins/bin/bkdiag"}
-[ -n "${BKDIAG_BIN-}" ] && candidates="$BKDIAG_BIN:$candidates"
+# Search order: $BKDIAG_BIN, the standard paths, beside the GSE plugins of --gse_path, any /usr/local/gse*.
+standard=${BKDIAG_SEARCH_PATHS-/usr/bin/bkdiag:/usr/local/bin/bkdiag:/opt/bkdiag/bin/bkdiag}
+gse_roots=${BKDIAG_GSE_GLOB-/usr/local/gse*}
+candidates="${BKDIAG_BIN:+$BKDIAG_BIN:}$standard:${gse_path:+$gse_path/plugins/bin/bkdiag:}$gse_roots/plugins/bin/bkdiag"
 
 bin=""
 searched=""
