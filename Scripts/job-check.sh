@@ -20,7 +20,9 @@ export LC_ALL=C
 # JOB may hand over the whole argument string as one parameter: split it on blanks, without globbing.
 if [ "$#" -eq 1 ]; then
     case "$1" in
-        *[[:space:]]*) set -- $1 ;;
+        *[[:space:]]*)
+            # shellcheck disable=SC2086  # splitting is the point; set -f keeps it from globbing
+            set -- $1 ;;
     esac
 fi
 

@@ -49,14 +49,19 @@ daemon_pids() {
 
 running() { [ -n "$(daemon_pids)" ]; }
 
+# Fills the array `pids` with the daemon's pids.
+find_pids() { mapfile -t pids < <(daemon_pids); }
+
 do_start() {
     log "start $name ..."
     if [ ! -x "./$name" ]; then echo "$name: not found in $bin_dir. Fail"; return 1; fi
-    if running; then echo "$name already running (pid $(daemon_pids | tr '\n' ' ')). Done"; return 0; fi
+    local pids
+    find_pids
+    if [ "${#pids[@]}" -gt 0 ]; then echo "$name already running (pid ${pids[*]}). Done"; return 0; fi
     mkdir -p "$run_dir" "$data_dir" || return 1
     # setsid, not nohup: the daemon leaves the caller's session, and SIGHUP (reload) must not start out ignored.
-    local detach=setsid
-    command -v setsid >/dev/null 2>&1 || detach=nohup
+    local detach="setsid"
+    command -v setsid >/dev/null 2>&1 || detach="nohup"
     # shellcheck disable=SC2086  # BKDIAG_DAEMON_ARGS is a word list on purpose
     $detach "./$name" daemon --config "$config" --gse_path "$gse_root" \
         --state-dir "$data_dir" --socket "$socket" ${BKDIAG_DAEMON_ARGS-} \
@@ -76,15 +81,15 @@ do_start() {
 do_stop() {
     log "stop $name ..."
     local pids waited=0
-    pids=$(daemon_pids)
-    if [ -z "$pids" ]; then rm -f "$pid_file"; echo "$name not running. Done"; return 0; fi
-    kill -TERM $pids 2>/dev/null
-    while [ -n "$(daemon_pids)" ] && [ "$waited" -lt "$((stop_wait * 10))" ]; do
+    find_pids
+    if [ "${#pids[@]}" -eq 0 ]; then rm -f "$pid_file"; echo "$name not running. Done"; return 0; fi
+    kill -TERM "${pids[@]}" 2>/dev/null
+    while running && [ "$waited" -lt "$((stop_wait * 10))" ]; do
         sleep 0.1
         waited=$((waited + 1))
     done
-    pids=$(daemon_pids)
-    [ -n "$pids" ] && kill -KILL $pids 2>/dev/null && sleep 0.2
+    find_pids
+    [ "${#pids[@]}" -gt 0 ] && kill -KILL "${pids[@]}" 2>/dev/null && sleep 0.2
     rm -f "$pid_file"
     if running; then echo "$name still running. Fail"; return 1; fi
     echo "$name stopped. Done"
@@ -93,15 +98,15 @@ do_stop() {
 do_reload() {
     log "reload $name ..."
     local pids
-    pids=$(daemon_pids)
-    if [ -z "$pids" ]; then echo "$name not running, nothing to reload. Fail"; return 1; fi
-    kill -HUP $pids && echo "$name reloaded (pid $(echo $pids)). Done"
+    find_pids
+    if [ "${#pids[@]}" -eq 0 ]; then echo "$name not running, nothing to reload. Fail"; return 1; fi
+    kill -HUP "${pids[@]}" && echo "$name reloaded (pid ${pids[*]}). Done"
 }
 
 do_status() {
     local pids
-    pids=$(daemon_pids)
-    if [ -n "$pids" ]; then echo "$name running (pid $(echo $pids))"; return 0; fi
+    find_pids
+    if [ "${#pids[@]}" -gt 0 ]; then echo "$name running (pid ${pids[*]})"; return 0; fi
     echo "$name not running"
     return 1
 }
@@ -109,13 +114,13 @@ do_status() {
 # Healthy when the daemon runs and its socket exists; one JSON line either way.
 do_health_check() {
     local pids
-    pids=$(daemon_pids)
-    if [ -n "$pids" ] && [ -S "$socket" ]; then
-        echo "{\"ok\": true, \"pid\": $(echo $pids | cut -d' ' -f1), \"socket\": \"$socket\"}"
+    find_pids
+    if [ "${#pids[@]}" -gt 0 ] && [ -S "$socket" ]; then
+        echo "{\"ok\": true, \"pid\": ${pids[0]}, \"socket\": \"$socket\"}"
         return 0
     fi
     local why="not running"
-    [ -n "$pids" ] && why="no socket at $socket"
+    [ "${#pids[@]}" -gt 0 ] && why="no socket at $socket"
     echo "{\"ok\": false, \"message\": \"$name $why\"}"
     return 1
 }
