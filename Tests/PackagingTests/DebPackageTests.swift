@@ -71,11 +71,13 @@ struct DebPackageTests {
 
     /// `WantedBy=` targets of a unit file.
     static func wantedBy(_ unitPath: String) -> [String] {
-        readText(unitPath).split(separator: "\n").compactMap { line in
+        var targets: [String] = []
+        for line in readText(unitPath).split(separator: "\n") {
             let trimmed = line.trimmingCharacters(in: .whitespaces)
-            guard trimmed.hasPrefix("WantedBy=") else { return nil }
-            return String(trimmed.dropFirst("WantedBy=".count))
-        }.flatMap { $0.split(separator: " ").map(String.init) }
+            guard trimmed.hasPrefix("WantedBy=") else { continue }
+            targets += trimmed.dropFirst("WantedBy=".count).split(separator: " ").map(String.init)
+        }
+        return targets
     }
 
     @Test func installsIntoAThrowAwayRootAndPurgesCleanly() throws {

@@ -43,8 +43,8 @@ struct RunResult {
 func run(_ executable: String, _ arguments: [String] = [], environment: [String: String] = [:], in directory: URL? = nil) throws -> RunResult {
     let scratch = try TempDir()
     let out = scratch.url.appendingPathComponent("stdout"), err = scratch.url.appendingPathComponent("stderr")
-    FileManager.default.createFile(atPath: out.path, contents: nil)
-    FileManager.default.createFile(atPath: err.path, contents: nil)
+    _ = FileManager.default.createFile(atPath: out.path, contents: nil)
+    _ = FileManager.default.createFile(atPath: err.path, contents: nil)
     let process = Process()
     process.executableURL = URL(fileURLWithPath: executable)
     process.arguments = arguments
