@@ -8,7 +8,8 @@
 #                bkdiag-fleet is optional
 # --out:         where the .deb goes (default dist)
 # --systemd-dir: the unit files (default $BKDIAG_SYSTEMD_DIR, else systemd/ at the repo top):
-#                every *.service, *.socket and *.timer there is shipped in /lib/systemd/system
+#                every *.service, *.socket and *.timer there is shipped in /lib/systemd/system;
+#                bkdiag.socket and bkdiag.service are enabled (BKDIAG_DEB_ENABLE: another list)
 # Environment: BKDIAG_MAINTAINER (Maintainer field), SOURCE_DATE_EPOCH (default: the last commit's time),
 # BKDIAG_DEB_COMPRESS (dpkg-deb -Z: xz by default; the tests use none for their large debug binaries).
 # The version is the first word of `bkdiag --version`; Depends is derived from the binaries' NEEDED entries.
@@ -61,8 +62,12 @@ for unit in "${units[@]}"; do
     base=$(basename "$unit")
     install -m 0644 "$unit" "$pkg/lib/systemd/system/$base"
     units_all="$units_all $base"
-    # Units with an [Install] section are enabled; the socket, timer and service among them are started.
-    if grep -Eq '^[[:space:]]*(WantedBy|RequiredBy|Also|Alias)=' "$unit"; then
+done
+# Enabled and started: the daemon and its socket (socket first). bkdiag-selfcheck.timer is the opt-in
+# alternative to the daemon (its service conflicts with bkdiag.service), so it is shipped but not enabled.
+for base in ${BKDIAG_DEB_ENABLE:-bkdiag.socket bkdiag.service}; do
+    if [ -f "$pkg/lib/systemd/system/$base" ] \
+        && grep -Eq '^[[:space:]]*(WantedBy|RequiredBy|Also|Alias)=' "$pkg/lib/systemd/system/$base"; then
         units_enable="$units_enable $base"
         units_start="$units_start $base"
     fi
@@ -73,6 +78,8 @@ install -D -m 0755 "$top/Scripts/job-check.sh" "$pkg/usr/share/bkdiag/job-check.
 
 doc="$pkg/usr/share/doc/bkdiag"
 install -D -m 0644 "$top/packaging/deb/copyright" "$doc/copyright"
+# The project's docs (the units' Documentation= names /usr/share/doc/bkdiag/daemon.md), uncompressed.
+for md in "$top"/docs/*.md; do [ -f "$md" ] && install -m 0644 "$md" "$doc/"; done
 date_rfc=$(date -u -R -d "@$SOURCE_DATE_EPOCH")
 printf 'bkdiag (%s) unstable; urgency=medium\n\n  * Release %s.\n\n -- %s  %s\n' \
     "$version" "$version" "$maintainer" "$date_rfc" | gzip -9n >"$doc/changelog.gz"
