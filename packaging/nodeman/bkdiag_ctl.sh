@@ -62,10 +62,19 @@ do_start() {
     # setsid, not nohup: the daemon leaves the caller's session, and SIGHUP (reload) must not start out ignored.
     local detach="setsid"
     command -v setsid >/dev/null 2>&1 || detach="nohup"
-    # shellcheck disable=SC2086  # BKDIAG_DAEMON_ARGS is a word list on purpose
-    $detach "./$name" daemon --config "$config" --gse_path "$gse_root" \
-        --state-dir "$data_dir" --socket "$socket" ${BKDIAG_DAEMON_ARGS-} \
-        </dev/null >/dev/null 2>"$run_dir/$name.stderr" &
+    (
+        # The daemon keeps none of the caller's descriptors beyond 0-2 (the GSE agent's sockets, a
+        # caller's pipes): an inherited pipe would keep whoever waits for this script's output waiting.
+        for fd in /proc/self/fd/*; do
+            fd=${fd##*/}
+            case "$fd" in *[!0-9]*|0|1|2) continue ;; esac
+            eval "exec $fd>&-"
+        done 2>/dev/null
+        # shellcheck disable=SC2086  # BKDIAG_DAEMON_ARGS is a word list on purpose
+        exec $detach "./$name" daemon --config "$config" --gse_path "$gse_root" \
+            --state-dir "$data_dir" --socket "$socket" ${BKDIAG_DAEMON_ARGS-} \
+            </dev/null >/dev/null 2>"$run_dir/$name.stderr"
+    ) &
     local pid=$!
     echo "$pid" >"$pid_file"
     sleep 1
