@@ -129,6 +129,7 @@ for b in "${binaries[@]}"; do
             libc.so.*|libm.so.*|libpthread.so.*|libdl.so.*|librt.so.*|ld-linux*) ;;
             libsystemd.so.0) add_dep libsystemd0 ;;
             libz.so.1) add_dep zlib1g ;;
+            libsqlite3.so.0) add_dep libsqlite3-0 ;;
             libstdc++.so.6) add_dep libstdc++6 ;;
             libgcc_s.so.1) add_dep libgcc-s1 ;;
             *) echo "build-deb.sh: warning: $b needs $lib, which no Debian package is mapped to (a debug build?)" >&2 ;;
