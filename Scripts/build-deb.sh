@@ -74,6 +74,7 @@ for base in ${BKDIAG_DEB_ENABLE:-bkdiag.socket bkdiag.service}; do
 done
 
 install -D -m 0644 "$top/packaging/bkdiag.yaml" "$pkg/etc/bkdiag/bkdiag.yaml"
+install -D -m 0644 "$top/packaging/deb/lintian-overrides" "$pkg/usr/share/lintian/overrides/bkdiag"
 install -D -m 0755 "$top/Scripts/job-check.sh" "$pkg/usr/share/bkdiag/job-check.sh"
 
 doc="$pkg/usr/share/doc/bkdiag"
