@@ -57,7 +57,7 @@ install -d "$pkg/usr/bin"
 for b in "${binaries[@]}"; do install -m 0755 "$bin_dir/$b" "$pkg/usr/bin/$b"; done
 
 install -d "$pkg/lib/systemd/system"
-units_all="" units_enable="" units_start=""
+units_all="" units_enable=""
 for unit in "${units[@]}"; do
     base=$(basename "$unit")
     install -m 0644 "$unit" "$pkg/lib/systemd/system/$base"
@@ -69,7 +69,6 @@ for base in ${BKDIAG_DEB_ENABLE:-bkdiag.socket bkdiag.service}; do
     if [ -f "$pkg/lib/systemd/system/$base" ] \
         && grep -Eq '^[[:space:]]*(WantedBy|RequiredBy|Also|Alias)=' "$pkg/lib/systemd/system/$base"; then
         units_enable="$units_enable $base"
-        units_start="$units_start $base"
     fi
 done
 
@@ -147,7 +146,7 @@ sed -e "s/@VERSION@/$version/" -e "s/@ARCH@/$arch/" -e "s/@MAINTAINER@/$maintain
     "$top/packaging/deb/control.in" >"$pkg/DEBIAN/control"
 echo /etc/bkdiag/bkdiag.yaml >"$pkg/DEBIAN/conffiles"
 for script in postinst prerm postrm; do
-    sed -e "s/@UNITS_ALL@/${units_all# }/" -e "s/@UNITS_ENABLE@/${units_enable# }/" -e "s/@UNITS_START@/${units_start# }/" \
+    sed -e "s/@UNITS_ALL@/${units_all# }/" -e "s/@UNITS_ENABLE@/${units_enable# }/" \
         "$top/packaging/deb/$script" >"$pkg/DEBIAN/$script"
     chmod 0755 "$pkg/DEBIAN/$script"
 done

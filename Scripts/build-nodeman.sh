@@ -42,7 +42,7 @@ sed "s/@VERSION@/$version/" "$top/packaging/nodeman/project.yaml.in" >"$plugin/p
 
 mkdir -p "$out"
 tarball="$(cd "$out" && pwd)/bkdiag-$version.tgz"
-mtime=$(git -C "$top" log -1 --format=%ct 2>/dev/null || date +%s)
+mtime=${SOURCE_DATE_EPOCH:-$(git -C "$top" log -1 --format=%ct 2>/dev/null || date +%s)}
 tar -C "$stage" --sort=name --owner=0 --group=0 --numeric-owner --mtime="@$mtime" \
     -czf "$tarball" "plugins_${os}_${arch}"
 echo "$tarball"
