@@ -1,0 +1,109 @@
+#!/bin/sh
+# bkdiag JOB entry point: paste this into JOB fast_execute_script (script_language 1, shell) in place of
+# check.py, with check.py's argument string unchanged as the script parameters, for example
+#   --subscription_id=123 --ipc_socket_file=/var/run/ipc.state.report --gse_path=/usr/local/gse/
+#
+# Contract (see docs/packaging.md): stdout carries exactly one JSON object on one line and the exit status
+# is always 0, so JOB never marks the host failed and the central parser always finds a report.
+# The parameters are never evaluated by a shell: they are passed to bkdiag as argv, unchanged.
+#
+# Environment (all optional):
+#   BKDIAG_BIN            bkdiag binary to run, searched first
+#   BKDIAG_TIMEOUT        seconds before bkdiag is stopped (default 120)
+#   BKDIAG_SEARCH_PATHS   colon-separated paths replacing the standard ones (for tests)
+#   BKDIAG_GSE_GLOB       pattern of GSE roots searched last (default /usr/local/gse*; for tests)
+
+set -f          # nothing below may glob the parameters (log paths such as /var/log/*.log stay literal)
+umask 077
+export LC_ALL=C
+
+# JOB may hand over the whole argument string as one parameter: split it on blanks, without globbing.
+if [ "$#" -eq 1 ]; then
+    case "$1" in
+        *[[:space:]]*)
+            # shellcheck disable=SC2086  # splitting is the point; set -f keeps it from globbing
+            set -- $1 ;;
+    esac
+fi
+
+# Keep only printable ASCII, escape for a JSON string, at most 400 characters.
+json_text() {
+    printf '%s' "$1" | tr '\n\r' '  ' | tr -cd '\11\40-\176' | cut -c1-400 | sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' -e 's/	/\\t/g'
+}
+
+# One-line report in check.py's shape that says why bkdiag gave no report; exit 0.
+fallback() {
+    printf '{"status": false, "data": [{"module": "gse_agent", "item": "bkdiag", "status": false, "message": "%s", "result": "unknown", "hint": "%s", "source": "job-check.sh"}]}\n' \
+        "$(json_text "$1")" "$(json_text "$2")"
+    exit 0
+}
+
+# The --gse_path / -p value, also from the glued form --gse_path=/usr/local/gse/--collector_config_id=45.
+gse_path=""
+want_gse=""
+for arg in "$@"; do
+    if [ -n "$want_gse" ]; then gse_path=$arg; want_gse=""; continue; fi
+    case "$arg" in
+        --gse_path=*) gse_path=${arg#--gse_path=} ;;
+        --gse_path|-p) want_gse=1 ;;
+        -p?*) gse_path=${arg#-p} ;;
+    esac
+done
+case "$gse_path" in
+    *?--*) gse_path=${gse_path%%--*} ;;
+esac
+gse_path=${gse_path%/}
+
+# Search order: $BKDIAG_BIN, the standard paths, beside the GSE plugins of --gse_path, any /usr/local/gse*.
+standard=${BKDIAG_SEARCH_PATHS-/usr/bin/bkdiag:/usr/local/bin/bkdiag:/opt/bkdiag/bin/bkdiag}
+gse_roots=${BKDIAG_GSE_GLOB-/usr/local/gse*}
+candidates="${BKDIAG_BIN:+$BKDIAG_BIN:}$standard:${gse_path:+$gse_path/plugins/bin/bkdiag:}$gse_roots/plugins/bin/bkdiag"
+
+bin=""
+searched=""
+IFS_SAVED=$IFS
+IFS=:
+for pattern in $candidates; do
+    [ -n "$pattern" ] || continue
+    searched="${searched:+$searched, }$pattern"
+    set +f
+    for candidate in $pattern; do
+        if [ -f "$candidate" ] && [ -x "$candidate" ]; then bin=$candidate; break; fi
+    done
+    set -f
+    [ -n "$bin" ] && break
+done
+IFS=$IFS_SAVED
+
+if [ -z "$bin" ]; then
+    fallback "bkdiag is not installed on this host (searched: $searched)" \
+        "install the bkdiag package or NodeMan plugin, or set BKDIAG_BIN"
+fi
+
+limit=${BKDIAG_TIMEOUT:-120}
+case "$limit" in ''|*[!0-9]*) limit=120 ;; esac
+work=$(mktemp -d 2>/dev/null || { d=/tmp/bkdiag-job.$$; mkdir -m 700 "$d" && echo "$d"; }) \
+    || fallback "bkdiag could not run: no temporary directory" "check /tmp on this host"
+trap 'rm -rf "$work"' EXIT HUP INT TERM
+
+if command -v timeout >/dev/null 2>&1; then
+    timeout -k 5 "$limit" "$bin" "$@" >"$work/out" 2>"$work/err" </dev/null
+else
+    "$bin" "$@" >"$work/out" 2>"$work/err" </dev/null
+fi
+rc=$?
+
+# The report is the last line that is one JSON object; anything else on stdout would break the parser.
+report=$(grep -E '^[[:space:]]*\{.*\}[[:space:]]*$' "$work/out" | tail -n 1)
+if [ -n "$report" ]; then
+    printf '%s\n' "$report"
+    exit 0
+fi
+
+why=$(grep -v '^[[:space:]]*$' "$work/err" | tail -n 1)
+case "$rc" in
+    0) what="bkdiag ($bin) printed no one-line JSON report" ;;
+    124|137) what="bkdiag ($bin) did not finish within ${limit}s" ;;
+    *) what="bkdiag ($bin) exited with status $rc without a report" ;;
+esac
+fallback "$what${why:+: $why}" "run $bin by hand on this host to see its output"

@@ -1,0 +1,150 @@
+#!/bin/bash
+# Control script of the bkdiag GSE plugin, run by NodeMan / the GSE agent from <gse root>/plugins/bin:
+#   ./bkdiag_ctl.sh start|stop|restart|reload|status|version|health_check
+# The file is named bkdiag_ctl.sh, not start.sh/stop.sh, because every official plugin package unpacks into
+# the shared <gse root>/plugins/bin: a start.sh here would replace the one bkunifylogbeat is started with.
+#
+# The daemon runs as
+#   ./bkdiag daemon --config ../etc/bkdiag.yaml --gse_path <gse root> \
+#       --state-dir <gse root>/plugins/data/bkdiag --socket <run dir>/bkdiag.sock
+# with its pid in <run dir>/bkdiag.pid (run dir: <gse root>/plugins/run) and its stderr in <run dir>/bkdiag.stderr.
+# start, stop and reload append NodeMan-style entries to /tmp/bkc.log:
+#   YYYYMMDD-HHMMSS INFO|<line>|log-main <start|stop|reload> bkdiag ...
+#
+# Environment (optional): BKDIAG_GSE_ROOT, BKDIAG_RUN_DIR, BKDIAG_DATA_DIR, BKDIAG_BKC_LOG (default /tmp/bkc.log),
+# BKDIAG_DAEMON_ARGS (extra daemon arguments, split on blanks), BKDIAG_STOP_WAIT (seconds, default 10).
+
+name=bkdiag
+bin_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P) || exit 1
+cd "$bin_dir" || exit 1
+gse_root=${BKDIAG_GSE_ROOT:-$(cd "$bin_dir/../.." && pwd -P)}
+run_dir=${BKDIAG_RUN_DIR:-$gse_root/plugins/run}
+data_dir=${BKDIAG_DATA_DIR:-$gse_root/plugins/data/$name}
+pid_file=$run_dir/$name.pid
+socket=$run_dir/$name.sock
+config=../etc/$name.yaml
+bkc_log=${BKDIAG_BKC_LOG:-/tmp/bkc.log}
+stop_wait=${BKDIAG_STOP_WAIT:-10}
+
+# NodeMan's format, with the caller's line number; the tag is always log-main, as in NodeMan's own scripts.
+log() {
+    echo "$(date +%Y%m%d-%H%M%S) INFO|${BASH_LINENO[0]}|log-main $*" >>"$bkc_log" 2>/dev/null
+    echo "$*"
+}
+
+# Pids of this plugin's daemon: the binary beside this script, or `bkdiag daemon` started with this bin dir as
+# cwd (also when bkdiag is a script, argv[1]). Only shell builtins per process: hosts run many processes.
+daemon_pids() {
+    local dir a0 a1 a2
+    for dir in /proc/[0-9]*; do
+        [ "${dir#/proc/}" = "$$" ] && continue
+        if [ "$dir/exe" -ef "$bin_dir/$name" ]; then echo "${dir#/proc/}"; continue; fi
+        [ "$dir/cwd" -ef "$bin_dir" ] || continue
+        a0="" a1="" a2=""
+        { IFS= read -r -d '' a0; IFS= read -r -d '' a1; IFS= read -r -d '' a2; } 2>/dev/null <"$dir/cmdline"
+        case "$a0 $a1" in "./$name daemon"|"$bin_dir/$name daemon") echo "${dir#/proc/}"; continue ;; esac
+        case "$a1 $a2" in "./$name daemon"|"$bin_dir/$name daemon") echo "${dir#/proc/}" ;; esac
+    done
+}
+
+running() { [ -n "$(daemon_pids)" ]; }
+
+# Fills the array `pids` with the daemon's pids.
+find_pids() { mapfile -t pids < <(daemon_pids); }
+
+do_start() {
+    log "start $name ..."
+    if [ ! -x "./$name" ]; then echo "$name: not found in $bin_dir. Fail"; return 1; fi
+    local pids
+    find_pids
+    if [ "${#pids[@]}" -gt 0 ]; then echo "$name already running (pid ${pids[*]}). Done"; return 0; fi
+    mkdir -p "$run_dir" "$data_dir" || return 1
+    # setsid, not nohup: the daemon leaves the caller's session, and SIGHUP (reload) must not start out ignored.
+    local detach="setsid"
+    command -v setsid >/dev/null 2>&1 || detach="nohup"
+    (
+        # The daemon keeps none of the caller's descriptors beyond 0-2 (the GSE agent's sockets, a
+        # caller's pipes): an inherited pipe would keep whoever waits for this script's output waiting.
+        for fd in /proc/self/fd/*; do
+            fd=${fd##*/}
+            case "$fd" in *[!0-9]*|0|1|2) continue ;; esac
+            eval "exec $fd>&-"
+        done 2>/dev/null
+        # shellcheck disable=SC2086  # BKDIAG_DAEMON_ARGS is a word list on purpose
+        exec $detach "./$name" daemon --config "$config" --gse_path "$gse_root" \
+            --state-dir "$data_dir" --socket "$socket" ${BKDIAG_DAEMON_ARGS-} \
+            </dev/null >/dev/null 2>"$run_dir/$name.stderr"
+    ) &
+    local pid=$!
+    echo "$pid" >"$pid_file"
+    sleep 1
+    if kill -0 "$pid" 2>/dev/null; then
+        echo "$name started (pid $pid). Done"
+        return 0
+    fi
+    rm -f "$pid_file"
+    echo "$name exited at start: $(tail -n 3 "$run_dir/$name.stderr" 2>/dev/null | tr '\n' ' '). Fail"
+    return 1
+}
+
+do_stop() {
+    log "stop $name ..."
+    local pids waited=0
+    find_pids
+    if [ "${#pids[@]}" -eq 0 ]; then rm -f "$pid_file"; echo "$name not running. Done"; return 0; fi
+    kill -TERM "${pids[@]}" 2>/dev/null
+    while running && [ "$waited" -lt "$((stop_wait * 10))" ]; do
+        sleep 0.1
+        waited=$((waited + 1))
+    done
+    find_pids
+    [ "${#pids[@]}" -gt 0 ] && kill -KILL "${pids[@]}" 2>/dev/null && sleep 0.2
+    rm -f "$pid_file"
+    if running; then echo "$name still running. Fail"; return 1; fi
+    echo "$name stopped. Done"
+}
+
+do_reload() {
+    log "reload $name ..."
+    local pids
+    find_pids
+    if [ "${#pids[@]}" -eq 0 ]; then echo "$name not running, nothing to reload. Fail"; return 1; fi
+    kill -HUP "${pids[@]}" && echo "$name reloaded (pid ${pids[*]}). Done"
+}
+
+do_status() {
+    local pids
+    find_pids
+    if [ "${#pids[@]}" -gt 0 ]; then echo "$name running (pid ${pids[*]})"; return 0; fi
+    echo "$name not running"
+    return 1
+}
+
+# Healthy when the daemon runs and its socket exists; one JSON line either way.
+do_health_check() {
+    local pids
+    find_pids
+    if [ "${#pids[@]}" -gt 0 ] && [ -S "$socket" ]; then
+        echo "{\"ok\": true, \"pid\": ${pids[0]}, \"socket\": \"$socket\"}"
+        return 0
+    fi
+    local why="not running"
+    [ "${#pids[@]}" -gt 0 ] && why="no socket at $socket"
+    echo "{\"ok\": false, \"message\": \"$name $why\"}"
+    return 1
+}
+
+main() {
+    case "$1" in
+        start) do_start ;;
+        stop) do_stop ;;
+        restart) do_stop && do_start ;;
+        reload) do_reload ;;
+        status) do_status ;;
+        version) "./$name" --version ;;
+        health_check|healthz) do_health_check ;;
+        *) echo "usage: $0 start|stop|restart|reload|status|version|health_check"; return 2 ;;
+    esac
+}
+
+main "$@"
