@@ -1,1 +1,1 @@
-print("bkdiag-fleet: not built yet")
+await BKDiagFleet.main()

@@ -1,0 +1,107 @@
+import Dispatch
+import Foundation
+import Report
+import Synchronization
+
+/// What one input file held, already recognised (log pages already read into reports).
+public enum ReadAnswer: Sendable {
+    case answer(JobAnswer)
+    case logs(DecodedLogPage)
+}
+
+/// Reads JOB answers from files or stdin: one JSON document per file, or several, one per line.
+public enum AnswerReader {
+    /// Largest input file read (a 500-host log page of rich reports is a few MiB).
+    public static let maxFileBytes = 2 << 30
+
+    /// Reads and recognises every file; files are read in parallel, results keep the argument order.
+    /// `-` is stdin. Throws the first unreadable or unrecognisable input, naming it.
+    public static func read(paths: [String]) throws(FleetError) -> [ReadAnswer] {
+        if paths.count <= 1 {
+            let p = paths.first ?? "-"
+            return try recognise(bytes: try load(p), source: p == "-" ? "stdin" : p, parallel: true)
+        }
+        let results = Mutex<[Int: Result<[ReadAnswer], FleetError>]>([:])
+        DispatchQueue.concurrentPerform(iterations: paths.count) { i in
+            let r: Result<[ReadAnswer], FleetError>
+            do throws(FleetError) {
+                r = .success(try recognise(bytes: try load(paths[i]), source: paths[i], parallel: false))
+            } catch {
+                r = .failure(error)
+            }
+            results.withLock { $0[i] = r }
+        }
+        let all = results.withLock { $0 }
+        var out: [ReadAnswer] = []
+        for i in paths.indices { out.append(contentsOf: try all[i]!.get()) }
+        return out
+    }
+
+    /// The bytes of a file, or of stdin for `-`.
+    public static func load(_ path: String) throws(FleetError) -> [UInt8] {
+        if path == "-" {
+            let data = FileHandle.standardInput.readDataToEndOfFile()
+            return [UInt8](data)
+        }
+        var isDir: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir) else {
+            throw FleetError("input.missing", "\(path) does not exist; pass the path of a saved JOB answer or - for stdin")
+        }
+        if isDir.boolValue {
+            throw FleetError("input.directory", "\(path) is a directory; pass the answer files in it (\(path)/*.json)")
+        }
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw FleetError("input.unreadable", "\(path) cannot be read; check its permissions")
+        }
+        guard data.count <= maxFileBytes else {
+            throw FleetError("input.too-large", "\(path) is larger than \(maxFileBytes >> 20) MiB; split it into log pages")
+        }
+        return [UInt8](data)
+    }
+
+    /// Recognises the documents in `bytes`.
+    public static func recognise(bytes: [UInt8], source: String, parallel: Bool) throws(FleetError) -> [ReadAnswer] {
+        let docs: [JSONValue]
+        do {
+            docs = [try JSONValue.parse(bytes: bytes)]
+        } catch {
+            // Several documents, one per line (answers appended to one file, or piped in a row)?
+            guard let many = parseLines(bytes), !many.isEmpty else {
+                if bytes.allSatisfy({ $0 == 0x20 || $0 == 0x0A || $0 == 0x0D || $0 == 0x09 }) {
+                    throw FleetError("input.empty", "\(source) is empty; pass a saved JOB answer")
+                }
+                throw FleetError("input.not-json", "\(source) is not JSON (\(error.description)); the file is truncated or not a JOB answer")
+            }
+            docs = many
+        }
+        var out: [ReadAnswer] = []
+        for (i, d) in docs.enumerated() {
+            let name = docs.count > 1 ? "\(source) document \(i + 1)" : source
+            let a = try JobAnswer.recognise(d, source: name)
+            if case .logs(let page) = a {
+                out.append(.logs(DecodedLogPage.decode(page, parallel: parallel)))
+            } else {
+                out.append(.answer(a))
+            }
+        }
+        return out
+    }
+
+    static func parseLines(_ bytes: [UInt8]) -> [JSONValue]? {
+        var docs: [JSONValue] = []
+        var ok = true
+        bytes.withUnsafeBufferPointer { buf in
+            var start = 0
+            while start < buf.count && ok {
+                var end = start
+                while end < buf.count && buf[end] != 0x0A { end += 1 }
+                let line = UnsafeBufferPointer(rebasing: buf[start..<end])
+                if line.contains(where: { $0 != 0x20 && $0 != 0x0D && $0 != 0x09 }) {
+                    if let v = try? JSONValue.parse(bytes: line) { docs.append(v) } else { ok = false }
+                }
+                start = end + 1
+            }
+        }
+        return ok ? docs : nil
+    }
+}
