@@ -60,7 +60,7 @@ public struct HistoryDiff: Sendable {
 extension HostChange {
     /// Ordering of states for "got worse": missing < healthy < unknown/fail < no output.
     static func rank(_ s: String?) -> Int {
-        guard let s, let st = HostState(rawValue: s) else { return -1 }
+        guard let s, let st = HostState(rawValue: s) else { return 0 }
         return st.severity
     }
 }

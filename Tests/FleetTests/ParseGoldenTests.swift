@@ -152,7 +152,7 @@ import Testing
         ("{\"status\": true, \"data\": [{\"module\": \"m\", \"item\": \"x\", \"status\": true}]}", "'message'"),
         ("{\"status\": true, \"data\": [\"s\"]}", "string indices must be integers"),
         ("{\"status\": tru", "Expecting value: line 1 column 12 (char 11)"),
-        ("{\"status\": true, \"data\": []} x", "Extra data: line 1 column 31 (char 30)"),
+        ("{\"status\": true, \"data\": []} x", "Extra data: line 1 column 30 (char 29)"),
         ("   ", "Expecting value: line 1 column 4 (char 3)"),
     ])
     func brokenLines(line: String, error: String) throws {
