@@ -87,21 +87,39 @@ public enum AnswerReader {
         return out
     }
 
+    /// Splits concatenated JSON documents (`{...}{...}`, `{...}\n{...}`, pretty-printed or not) at the points
+    /// where the nesting depth returns to zero outside strings; nil if any piece is not JSON.
     static func parseLines(_ bytes: [UInt8]) -> [JSONValue]? {
         var docs: [JSONValue] = []
         var ok = true
         bytes.withUnsafeBufferPointer { buf in
-            var start = 0
-            while start < buf.count && ok {
-                var end = start
-                while end < buf.count && buf[end] != 0x0A { end += 1 }
-                let line = UnsafeBufferPointer(rebasing: buf[start..<end])
-                if line.contains(where: { $0 != 0x20 && $0 != 0x0D && $0 != 0x09 }) {
-                    if let v = try? JSONValue.parse(bytes: line) { docs.append(v) } else { ok = false }
+            var i = 0
+            let n = buf.count
+            while i < n && ok {
+                while i < n, buf[i] == 0x20 || buf[i] == 0x0A || buf[i] == 0x0D || buf[i] == 0x09 { i += 1 }
+                if i >= n { break }
+                guard buf[i] == UInt8(ascii: "{") || buf[i] == UInt8(ascii: "[") else { ok = false; break }
+                let start = i
+                var depth = 0
+                var inString = false
+                while i < n {
+                    let c = buf[i]
+                    if inString {
+                        if c == UInt8(ascii: "\\") { i += 1 } else if c == UInt8(ascii: "\"") { inString = false }
+                    } else if c == UInt8(ascii: "\"") {
+                        inString = true
+                    } else if c == UInt8(ascii: "{") || c == UInt8(ascii: "[") {
+                        depth += 1
+                    } else if c == UInt8(ascii: "}") || c == UInt8(ascii: "]") {
+                        depth -= 1
+                        if depth == 0 { i += 1; break }
+                    }
+                    i += 1
                 }
-                start = end + 1
+                if depth != 0 { ok = false; break }
+                if let v = try? JSONValue.parse(bytes: UnsafeBufferPointer(rebasing: buf[start..<i])) { docs.append(v) } else { ok = false }
             }
         }
-        return ok ? docs : nil
+        return ok && docs.count > 1 ? docs : nil
     }
 }

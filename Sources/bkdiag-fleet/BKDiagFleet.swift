@@ -5,6 +5,7 @@ import Logging
 import Report
 
 /// `bkdiag-fleet`: the central side. Reads JOB answers or drives JOB, aggregates, renders, keeps history.
+@main
 struct BKDiagFleet: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bkdiag-fleet",

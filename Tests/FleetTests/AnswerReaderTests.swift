@@ -45,6 +45,9 @@ import Testing
         let text = Fixtures.wrap(Fixtures.mixedStatus).serialized() + "\n" + Fixtures.mixedLogsPage1.serialized() + "\n\n"
         let answers = try AnswerReader.recognise(bytes: Array(text.utf8), source: "f", parallel: false)
         #expect(answers.count == 2)
+        // Concatenated without a newline (cat a.json b.json), and pretty-printed.
+        let glued = Fixtures.mixedLogsPage1.serialized() + Fixtures.mixedLogsPage2.serialized() + "\n{\n  \"finished\": true\n}\n"
+        #expect(try AnswerReader.recognise(bytes: Array(glued.utf8), source: "f", parallel: false).count == 3)
     }
 
     @Test func quotedNumbersAndMissingMembersAreTolerated() throws {
