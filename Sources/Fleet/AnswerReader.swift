@@ -16,16 +16,35 @@ public enum AnswerReader {
 
     /// Reads and recognises every file; files are read in parallel, results keep the argument order.
     /// `-` is stdin. Throws the first unreadable or unrecognisable input, naming it.
-    public static func read(paths: [String]) throws(FleetError) -> [ReadAnswer] {
+    /// Inputs larger than this in total are read without per-check evidence (see `EvidencePolicy.auto`).
+    public static let evidenceLimitBytes: Int64 = 64 << 20
+
+    /// Whether reports keep their evidence and context.
+    public enum EvidencePolicy: String, Sendable, CaseIterable {
+        case always, never
+        /// Keep it while the inputs total at most `evidenceLimitBytes`.
+        case auto
+    }
+
+    public static func read(paths: [String], evidence: EvidencePolicy = .auto) throws(FleetError) -> [ReadAnswer] {
+        var keep = evidence != .never
+        if evidence == .auto {
+            var total: Int64 = 0
+            for p in paths where p != "-" {
+                total += ((try? FileManager.default.attributesOfItem(atPath: p)[.size]) as? NSNumber)?.int64Value ?? 0
+            }
+            keep = total <= evidenceLimitBytes
+        }
+        let keepEvidence = keep
         if paths.count <= 1 {
             let p = paths.first ?? "-"
-            return try recognise(bytes: try load(p), source: p == "-" ? "stdin" : p, parallel: true)
+            return try recognise(bytes: try load(p), source: p == "-" ? "stdin" : p, parallel: true, keepEvidence: keepEvidence)
         }
         let results = Mutex<[Int: Result<[ReadAnswer], FleetError>]>([:])
         DispatchQueue.concurrentPerform(iterations: paths.count) { i in
             let r: Result<[ReadAnswer], FleetError>
             do throws(FleetError) {
-                r = .success(try recognise(bytes: try load(paths[i]), source: paths[i], parallel: false))
+                r = .success(try recognise(bytes: try load(paths[i]), source: paths[i], parallel: false, keepEvidence: keepEvidence))
             } catch {
                 r = .failure(error)
             }
@@ -60,10 +79,14 @@ public enum AnswerReader {
     }
 
     /// Recognises the documents in `bytes`.
-    public static func recognise(bytes: [UInt8], source: String, parallel: Bool) throws(FleetError) -> [ReadAnswer] {
+    public static func recognise(
+        bytes: [UInt8], source: String, parallel: Bool, keepEvidence: Bool = true
+    ) throws(FleetError) -> [ReadAnswer] {
         let docs: [JSONValue]
+        let t0 = Timing.now()
+        defer { Timing.add("outer", since: t0) }
         do {
-            docs = [try JSONValue.parse(bytes: bytes)]
+            docs = [try FastJSON.parse(bytes: bytes)]
         } catch {
             // Several documents, one per line (answers appended to one file, or piped in a row)?
             guard let many = parseLines(bytes), !many.isEmpty else {
@@ -79,7 +102,9 @@ public enum AnswerReader {
             let name = docs.count > 1 ? "\(source) document \(i + 1)" : source
             let a = try JobAnswer.recognise(d, source: name)
             if case .logs(let page) = a {
-                out.append(.logs(DecodedLogPage.decode(page, parallel: parallel)))
+                let t1 = Timing.now()
+                out.append(.logs(DecodedLogPage.decode(page, parallel: parallel, keepEvidence: keepEvidence)))
+                Timing.add("decode", since: t1)
             } else {
                 out.append(.answer(a))
             }
@@ -117,9 +142,31 @@ public enum AnswerReader {
                     i += 1
                 }
                 if depth != 0 { ok = false; break }
-                if let v = try? JSONValue.parse(bytes: UnsafeBufferPointer(rebasing: buf[start..<i])) { docs.append(v) } else { ok = false }
+                if let v = try? FastJSON.parse(bytes: UnsafeBufferPointer(rebasing: buf[start..<i])) { docs.append(v) } else { ok = false }
             }
         }
         return ok && docs.count > 1 ? docs : nil
+    }
+}
+
+/// Phase timings for `BKDIAG_FLEET_TIMING=1` (stderr), to see where parse time goes.
+public enum Timing {
+    static let enabled = ProcessInfo.processInfo.environment["BKDIAG_FLEET_TIMING"] == "1"
+    static let totals = Mutex<[String: Double]>([:])
+
+    public static func now() -> Double { enabled ? Timestamp.monotonicSeconds() : 0 }
+
+    public static func add(_ phase: String, since start: Double) {
+        guard enabled else { return }
+        let d = Timestamp.monotonicSeconds() - start
+        totals.withLock { $0[phase, default: 0] += d }
+    }
+
+    /// Prints the totals to stderr when enabled.
+    public static func report() {
+        guard enabled else { return }
+        let t = totals.withLock { $0 }
+        let line = t.sorted { $0.key < $1.key }.map { "\($0.key) \(Int($0.value * 1000)) ms" }.joined(separator: ", ")
+        FileHandle.standardError.write(Data("timing: \(line)\n".utf8))
     }
 }

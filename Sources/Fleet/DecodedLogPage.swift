@@ -18,11 +18,11 @@ public struct DecodedLogPage: Sendable {
     public var logs: [DecodedLog]
 
     /// Reads every host's output; with `parallel`, spreads the hosts over the machine's cores.
-    public static func decode(_ page: JobLogPage, parallel: Bool) -> DecodedLogPage {
+    public static func decode(_ page: JobLogPage, parallel: Bool, keepEvidence: Bool = true) -> DecodedLogPage {
         let logs = page.logs
         var out = [DecodedLog?](repeating: nil, count: logs.count)
         @Sendable func one(_ l: JobHostLog) -> DecodedLog {
-            let (reports, lines) = HostOutputReader.read(l.content)
+            let (reports, lines) = HostOutputReader.read(l.content, keepEvidence: keepEvidence)
             return DecodedLog(hostID: l.hostID, cloudID: l.cloudID, ip: l.ip, key: l.key, reports: reports, lines: lines)
         }
         if parallel && logs.count >= 64 {

@@ -117,6 +117,7 @@ public struct FleetSummary: Sendable {
         var sigEntries: [[SignatureEntry]] = []
         var sigHosts: [[Int]] = []
         var groupOfHost = [Int](repeating: -1, count: hosts.count)
+        var prevColumns: [Int] = []
 
         for (hi, h) in hosts.enumerated() {
             stateCount[h.state, default: 0] += 1
@@ -125,17 +126,25 @@ public struct FleetSummary: Sendable {
             producerCount[p, default: 0] += 1
             if !h.state.hasReport { noOutput.append(h.key) }
             let results = h.results
-            for r in results {
-                let k = ItemKey(module: r.module, item: r.item)
-                let i: Int
-                if let x = itemIndex[k] { i = x } else {
-                    i = counts.count
-                    itemIndex[k] = i
+            // Most hosts list the same items in the same order: reuse the previous host's columns.
+            var same = results.count == prevColumns.count
+            if same {
+                for (k, r) in results.enumerated() where keys[prevColumns[k]].item != r.item || keys[prevColumns[k]].module != r.module {
+                    same = false
+                    break
+                }
+            }
+            if !same {
+                prevColumns = results.map { r in
+                    let k = ItemKey(module: r.module, item: r.item)
+                    if let x = itemIndex[k] { return x }
+                    itemIndex[k] = counts.count
                     counts.append(VerdictSummary())
                     keys.append(k)
+                    return counts.count - 1
                 }
-                counts[i][r.verdict] += 1
             }
+            for (k, r) in results.enumerated() { counts[prevColumns[k]][r.verdict] += 1 }
             let entries = Signature.entries(for: h, results: results)
             if entries.isEmpty { continue }
             let text = entries.map(\.description).joined(separator: "\n")

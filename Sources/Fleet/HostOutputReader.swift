@@ -6,7 +6,9 @@ public enum HostOutputReader {
     public static let maxLineBytes = 4 << 20
 
     /// The reports and the per-line outcome of one host's output.
-    public static func read(_ content: String) -> (reports: [DiagnosticReport], lines: [HostLine]) {
+    /// With `keepEvidence` false, each report's evidence and context are dropped after reading
+    /// (they are most of its memory; a 100,000-host fleet does not need them in the aggregate).
+    public static func read(_ content: String, keepEvidence: Bool = true) -> (reports: [DiagnosticReport], lines: [HostLine]) {
         var reports: [DiagnosticReport] = []
         var lines: [HostLine] = []
         var text = content
@@ -18,7 +20,7 @@ public enum HostOutputReader {
                 while end < n && buf[end] != 0x0A { end += 1 }
                 if end > start {
                     let slice = UnsafeBufferPointer(rebasing: buf[start..<end])
-                    readLine(slice, reports: &reports, lines: &lines)
+                    readLine(slice, keepEvidence: keepEvidence, reports: &reports, lines: &lines)
                 }
                 start = end + 1
             }
@@ -26,7 +28,9 @@ public enum HostOutputReader {
         return (reports, lines)
     }
 
-    static func readLine(_ bytes: UnsafeBufferPointer<UInt8>, reports: inout [DiagnosticReport], lines: inout [HostLine]) {
+    static func readLine(
+        _ bytes: UnsafeBufferPointer<UInt8>, keepEvidence: Bool, reports: inout [DiagnosticReport], lines: inout [HostLine]
+    ) {
         if bytes.count > maxLineBytes {
             lines.append(.failed(HostLineFailure(
                 emitted: [], error: "line of \(bytes.count) bytes is longer than the \(maxLineBytes)-byte limit")))
@@ -34,13 +38,17 @@ public enum HostOutputReader {
         }
         let json: JSONValue
         do {
-            json = try JSONValue.parse(bytes: bytes)
+            json = try FastJSON.parse(bytes: bytes)
         } catch {
             lines.append(.failed(HostLineFailure(emitted: [], error: pythonJSONError(error, bytes: bytes))))
             return
         }
         do {
-            let report = try DiagnosticReport(json: json)
+            var report = try DiagnosticReport(json: json)
+            if !keepEvidence {
+                report.context = []
+                for k in report.results.indices where !report.results[k].evidence.isEmpty { report.results[k].evidence = [] }
+            }
             lines.append(.report(reports.count))
             reports.append(report)
         } catch {
@@ -54,7 +62,7 @@ public enum HostOutputReader {
     }
 
     /// Python's `json.loads` wording for our parser's errors (position as line 1, column, char).
-    static func pythonJSONError(_ e: JSONParseError, bytes: UnsafeBufferPointer<UInt8>) -> String {
+    static func pythonJSONError(_ e: FastJSONError, bytes: UnsafeBufferPointer<UInt8>) -> String {
         let at = "line 1 column \(e.offset + 1) (char \(e.offset))"
         switch e.reason {
         case "unexpected character", "invalid literal", "unexpected end of input", "invalid number":

@@ -51,6 +51,9 @@ struct OutputOptions: ParsableArguments {
     @Option(help: "History database (default: $BKDIAG_FLEET_DB or ~/.local/share/bkdiag-fleet/history.sqlite).")
     var db: String?
 
+    @Option(help: "Keep per-check evidence in the per-host results: always, never, or auto (only while the inputs total at most 64 MiB).")
+    var evidence: AnswerReader.EvidencePolicy = .auto
+
     @Flag(help: "Exit 1 when any host is not healthy.")
     var strict = false
 
@@ -122,3 +125,5 @@ func makeLogger(verbose: Bool) -> Logger {
     logger.logLevel = verbose ? .debug : .warning
     return logger
 }
+
+extension AnswerReader.EvidencePolicy: ExpressibleByArgument {}

@@ -21,7 +21,7 @@ struct ParseCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await exitOnFleetError {
-            let answers = try AnswerReader.read(paths: files.isEmpty ? ["-"] : files)
+            let answers = try AnswerReader.read(paths: files.isEmpty ? ["-"] : files, evidence: out.evidence)
             var asm = FleetAssembler(stepInstanceID: step)
             for a in answers + (try out.gseAnswers()) {
                 switch a {
@@ -29,8 +29,15 @@ struct ParseCommand: AsyncParsableCommand {
                 case .logs(let page): asm.add(page)
                 }
             }
+            var t = Timing.now()
             let report = asm.finish(source: "parse")
-            return try out.emit(report, storeByDefault: false)
+            Timing.add("assemble+aggregate", since: t)
+            t = Timing.now()
+            let code = try out.emit(report, storeByDefault: false)
+            Timing.add("render", since: t)
+            Timing.report()
+            // Skip tearing down millions of small objects: the process ends here anyway.
+            Foundation.exit(code)
         }
     }
 }
