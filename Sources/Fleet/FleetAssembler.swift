@@ -99,6 +99,8 @@ public struct FleetAssembler: Sendable {
         // Hosts in AgentChecker's order: first place, last state.
         var order: [String] = []
         var byKey: [String: JobHostStatus] = [:]
+        order.reserveCapacity(step?.hosts.count ?? 0)
+        byKey.reserveCapacity(step?.hosts.count ?? 0)
         for h in step?.hosts ?? [] {
             if byKey.updateValue(h, forKey: h.key) == nil { order.append(h.key) }
         }
@@ -114,7 +116,7 @@ public struct FleetAssembler: Sendable {
 
         var hosts: [HostResult] = []
         hosts.reserveCapacity(order.count + logOrder.count)
-        var used = Set<String>()
+        var used = Set<String>(minimumCapacity: logsByKey.count)
         var missing: [String] = []
         for key in order {
             let h = byKey[key]!

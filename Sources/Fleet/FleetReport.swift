@@ -1,3 +1,4 @@
+import Dispatch
 import Report
 
 /// The fleet's answer: per-host results in a deterministic order, run-level issues, and the aggregation.
@@ -119,11 +120,13 @@ public struct FleetSummary: Sendable {
         var groupOfHost = [Int](repeating: -1, count: hosts.count)
         var prevColumns: [Int] = []
 
+        // The per-host work (diagnosis, producer, signature) runs in parallel; merging is serial.
+        let facts = Self.facts(hosts)
         for (hi, h) in hosts.enumerated() {
+            let f = facts[hi]
             stateCount[h.state, default: 0] += 1
-            diagCount[h.diagnosis, default: 0] += 1
-            let p = h.producer.isEmpty ? "none" : h.producer
-            producerCount[p, default: 0] += 1
+            diagCount[f.diagnosis, default: 0] += 1
+            producerCount[f.producer, default: 0] += 1
             if !h.state.hasReport { noOutput.append(h.key) }
             let results = h.results
             // Most hosts list the same items in the same order: reuse the previous host's columns.
@@ -145,9 +148,9 @@ public struct FleetSummary: Sendable {
                 }
             }
             for (k, r) in results.enumerated() { counts[prevColumns[k]][r.verdict] += 1 }
-            let entries = Signature.entries(for: h, results: results)
+            let entries = f.entries
             if entries.isEmpty { continue }
-            let text = entries.map(\.description).joined(separator: "\n")
+            let text = f.signature
             let gi: Int
             if let x = sigIndex[text] { gi = x } else {
                 gi = sigEntries.count
@@ -166,7 +169,7 @@ public struct FleetSummary: Sendable {
             var diag: [HostDiagnosis: Int] = [:]
             for hi in members {
                 let h = hosts[hi]
-                diag[h.diagnosis, default: 0] += 1
+                diag[facts[hi].diagnosis, default: 0] += 1
                 var seen = Set<String>()
                 for r in h.results where !r.status && !r.hint.isEmpty && seen.insert(r.hint).inserted {
                     hintCount[r.hint, default: 0] += 1
@@ -197,6 +200,36 @@ public struct FleetSummary: Sendable {
         diagnoses = HostDiagnosis.allCases.compactMap { d in diagCount[d].map { (d, $0) } }
         producers = producerCount.sorted { ($0.value, $1.key) > ($1.value, $0.key) }.map { ($0.key, $0.value) }
         noUsableOutput = noOutput
+    }
+
+    /// What the aggregation needs of one host, computed off the merge loop.
+    struct HostFacts: Sendable {
+        var diagnosis: HostDiagnosis
+        var producer: String
+        var entries: [SignatureEntry]
+        var signature: String
+    }
+
+    static func facts(_ hosts: [HostResult]) -> [HostFacts] {
+        @Sendable func one(_ h: HostResult) -> HostFacts {
+            let entries = h.state.isHealthy && h.lines.allSatisfy({ if case .report = $0 { true } else { false } })
+                && h.declaredStatus != false && h.results.allSatisfy(\.status)
+                ? [] : Signature.entries(for: h, results: h.results)
+            return HostFacts(
+                diagnosis: h.diagnosis, producer: h.producer.isEmpty ? "none" : h.producer, entries: entries,
+                signature: entries.isEmpty ? "" : entries.map(\.description).joined(separator: "\n"))
+        }
+        var out = [HostFacts?](repeating: nil, count: hosts.count)
+        let chunk = 2048
+        let chunks = (hosts.count + chunk - 1) / chunk
+        out.withUnsafeMutableBufferPointer { buf in
+            // Each iteration writes a disjoint range of slots.
+            nonisolated(unsafe) let slots = buf
+            DispatchQueue.concurrentPerform(iterations: chunks) { c in
+                for i in (c * chunk)..<min(hosts.count, (c + 1) * chunk) { slots[i] = one(hosts[i]) }
+            }
+        }
+        return out.map { $0! }
     }
 
     public func count(_ state: HostState) -> Int { states.first(where: { $0.0 == state })?.1 ?? 0 }

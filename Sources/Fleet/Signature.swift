@@ -44,31 +44,35 @@ public enum Signature {
     /// Removes what differs from host to host: digit runs become `N`, hex ids of 8+ characters `#`,
     /// so `pid 1234 on 10.0.0.1` and `pid 77 on 10.0.0.2` share one signature. Long messages are cut.
     public static func normalise(_ message: String) -> String {
-        var out = ""
+        var out: [UInt8] = []
         out.reserveCapacity(message.utf8.count)
-        var word = ""
+        var word: [UInt8] = []
+        func isAlnum(_ c: UInt8) -> Bool { (c >= 0x30 && c <= 0x39) || (c | 0x20 >= 0x61 && c | 0x20 <= 0x7A) }
         func flush() {
             if word.isEmpty { return }
-            if word.allSatisfy({ $0.isASCII && $0.isNumber }) {
-                out += "N"
-            } else if word.count >= 8, word.allSatisfy({ $0.isASCII && $0.isHexDigit }), word.contains(where: \.isNumber) {
-                out += "#"
+            let digits = word.allSatisfy { $0 >= 0x30 && $0 <= 0x39 }
+            if digits {
+                out.append(UInt8(ascii: "N"))
+            } else if word.count >= 8, word.contains(where: { $0 >= 0x30 && $0 <= 0x39 }),
+                word.allSatisfy({ ($0 >= 0x30 && $0 <= 0x39) || ($0 | 0x20 >= 0x61 && $0 | 0x20 <= 0x66) })
+            {
+                out.append(UInt8(ascii: "#"))
             } else {
-                out += word
+                out.append(contentsOf: word)
             }
-            word = ""
+            word.removeAll(keepingCapacity: true)
         }
-        for ch in message {
-            if ch.isASCII && (ch.isLetter || ch.isNumber) {
-                word.append(ch)
+        for c in message.utf8 {
+            if isAlnum(c) {
+                word.append(c)
             } else {
                 flush()
-                out.append(ch)
+                out.append(c)
             }
         }
         flush()
-        if out.count > 160 { out = String(out.prefix(157)) + "..." }
-        return out
+        let text = String(decoding: out, as: UTF8.self)
+        return text.count > 160 ? String(text.prefix(157)) + "..." : text
     }
 
     /// A hint for the states that carry none from the host.
