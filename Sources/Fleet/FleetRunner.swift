@@ -170,7 +170,9 @@ public struct FleetRunner: Sendable {
         if byID {
             members.append(("host_id_list", .array(hosts.map { .int($0.hostID!) })))
         } else {
-            members.append(("ip_list", .array(hosts.map { .object([("bk_cloud_id", .int($0.cloudID)), ("ip", .string($0.ip))]) })))
+            members.append(("ip_list", .array(hosts.map {
+                .object([("bk_cloud_id", .int($0.cloudID)), ($0.ip.contains(":") ? "ipv6" : "ip", .string($0.ip))])
+            })))
         }
         var lastError = FleetError("job.batch", "not tried")
         for attempt in 0...max(0, options.retries) {

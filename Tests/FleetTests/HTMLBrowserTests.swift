@@ -46,7 +46,7 @@ import Testing
         p.standardError = FileHandle.nullDevice
         try p.run()
         let deadline = Date().addingTimeInterval(timeout)
-        let data = Mutex_ish()
+        let data = ReaderOutput()
         let reader = Thread { data.set(out.fileHandleForReading.readDataToEndOfFile()) }
         reader.start()
         while p.isRunning && Date() < deadline { Thread.sleep(forTimeInterval: 0.1) }
@@ -93,7 +93,7 @@ import Testing
 }
 
 /// A value written once by a reader thread.
-final class Mutex_ish: @unchecked Sendable {
+final class ReaderOutput: @unchecked Sendable {
     // Guarded by `lock`; @unchecked because NSLock-based.
     private let lock = NSLock()
     private var data = Data()
