@@ -36,7 +36,7 @@ extension FleetReport {
     /// A self-contained HTML page (no external assets): summary, failure groups and a host × check heatmap
     /// drawn on a canvas, with a filter box. Stays light for 10,000+ hosts: hosts are one compact string
     /// each in an embedded JSON block, and the DOM lists at most `hostsPerGroup` hosts per group.
-    public func html(hostsPerGroup: Int = 50) -> String {
+    public func html(hostsPerGroup: Int = 30) -> String {
         let s = summary
         var out = ""
         out.reserveCapacity(4096 + hosts.count * 48)
@@ -98,11 +98,18 @@ extension FleetReport {
             out += "</tbody></table></section>\n"
         }
 
+        // Heatmap.
+        out += "<section id=\"heatmap\"><h2>Hosts × checks</h2>"
+        out += "<p><input id=\"filter\" type=\"search\" placeholder=\"filter: ip, state (fail, no_output …), g:GROUP\" size=\"48\"> <span id=\"shown\"></span></p>"
+        out += "<p class=\"legend\">" + Self.cellCode.map { "<i style=\"background:\($0.colour)\"></i>\($0.name)" }.joined(separator: " ") + "</p>"
+        out += "<p class=\"meta\">one column per host (sorted by failure group), one row per check item; hover for details, click to pin.</p>"
+        out += "<canvas id=\"hm\" width=\"1200\" height=\"100\"></canvas><pre id=\"tip\">hover over a cell</pre></section>\n"
+
         // Failure groups.
         out += "<section id=\"groups\"><h2>Failure groups (\(s.groups.count))</h2>"
         if s.groups.isEmpty { out += "<p>No failing host.</p>" }
         for (n, g) in s.groups.enumerated() {
-            out += "<details class=\"group\" id=\"g-\(g.id)\"\(n < 5 ? " open" : "")><summary><b>\(g.hosts.count)</b> host\(g.hosts.count == 1 ? "" : "s") · <code>\(g.id)</code> · \(Self.esc(g.title))</summary>"
+            out += "<details class=\"group\" id=\"g-\(g.id)\"\(n < 3 ? " open" : "")><summary><b>\(g.hosts.count)</b> host\(g.hosts.count == 1 ? "" : "s") · <code>\(g.id)</code> · \(Self.esc(g.title))</summary>"
             out += "<ul class=\"entries\">"
             for e in g.entries { out += "<li><code>\(Self.esc(e.item))</code> \(Self.esc(e.message))</li>" }
             out += "</ul>"
@@ -115,17 +122,10 @@ extension FleetReport {
                 out += "<p>" + Self.esc(g.diagnoses.map { "\($0.0.rawValue) \($0.1)" }.joined(separator: ", ")) + "</p>"
             }
             out += "<p class=\"hosts\">" + g.hosts.prefix(hostsPerGroup).map { "<code>\(Self.esc($0))</code>" }.joined(separator: " ")
-            if g.hosts.count > hostsPerGroup { out += " … and \(g.hosts.count - hostsPerGroup) more (filter <code>g:\(g.id)</code> below)" }
+            if g.hosts.count > hostsPerGroup { out += " … and \(g.hosts.count - hostsPerGroup) more (filter <code>g:\(g.id)</code> in the heatmap)" }
             out += "</p></details>"
         }
         out += "</section>\n"
-
-        // Heatmap.
-        out += "<section id=\"heatmap\"><h2>Hosts × checks</h2>"
-        out += "<p><input id=\"filter\" type=\"search\" placeholder=\"filter: ip, state (fail, no_output …), g:GROUP\" size=\"48\"> <span id=\"shown\"></span></p>"
-        out += "<p class=\"legend\">" + Self.cellCode.map { "<i style=\"background:\($0.colour)\"></i>\($0.name)" }.joined(separator: " ") + "</p>"
-        out += "<p class=\"meta\">one column per host (sorted by failure group), one row per check item; hover for details, click to pin.</p>"
-        out += "<canvas id=\"hm\" width=\"1200\" height=\"100\"></canvas><pre id=\"tip\">hover over a cell</pre></section>\n"
 
         // Data.
         out += "<script id=\"fleet-data\" type=\"application/json\">"
@@ -196,7 +196,7 @@ extension FleetReport {
     static func scriptSafe(_ json: String) -> String { json.replacingAll("</", with: "<\\/") }
 
     static let css = """
-        body{font:14px/1.4 system-ui,-apple-system,"Segoe UI",sans-serif;margin:0 24px 40px;color:#222}
+        body{font:14px/1.4 system-ui,-apple-system,"Segoe UI","Noto Sans CJK SC","Microsoft YaHei","PingFang SC",sans-serif;margin:0 24px 40px;color:#222}
         h1{font-size:22px;margin:16px 0 4px}h2{font-size:17px;margin:24px 0 8px;border-bottom:1px solid #ddd}
         .meta{color:#666;font-size:12px}code{font:12px ui-monospace,monospace;background:#f3f3f3;padding:0 3px}
         .cards{display:flex;gap:10px;flex-wrap:wrap}.card{border:1px solid #ddd;border-radius:6px;padding:8px 14px;min-width:90px}

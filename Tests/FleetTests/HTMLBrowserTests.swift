@@ -82,7 +82,7 @@ import Testing
         #expect(dom.contains("10000 of 10000 hosts shown"))
         // The junk output was escaped, not executed.
         #expect(!dom.contains("<script>alert(1)</script>"))
-        let (shot, _) = try run(browser, common + ["--window-size=1280,1600", "--screenshot=\(dir)/fleet.png", "file://\(page)"])
+        let (shot, _) = try run(browser, common + ["--window-size=1280,1400", "--screenshot=\(dir)/fleet.png", "file://\(page)"])
         #expect(shot == 0)
         let size = (try? FileManager.default.attributesOfItem(atPath: "\(dir)/fleet.png")[.size] as? Int) ?? 0
         #expect(size > 10_000)
