@@ -88,9 +88,13 @@ PY
 du -sh "$WORK" | awk '{print "== input: " $1}'
 
 echo "== bkdiag-fleet parse ($FORMAT)"
-/usr/bin/time -v "$BIN" parse "$WORK"/status.json "$WORK"/logs-*.json --format "$FORMAT" -o "$WORK/out" 2>"$WORK/time.txt" || true
+LOAD_BEFORE=$(cut -d' ' -f1 /proc/loadavg)
+BKDIAG_FLEET_TIMING=1 /usr/bin/time -v "$BIN" parse "$WORK"/status.json "$WORK"/logs-*.json --format "$FORMAT" -o "$WORK/out" 2>"$WORK/time.txt" || true
 head -c 400 "$WORK/out" | head -3
 ELAPSED=$(grep "Elapsed (wall clock)" "$WORK/time.txt" | awk '{print $NF}')
 RSS_KB=$(grep "Maximum resident set size" "$WORK/time.txt" | awk '{print $NF}')
 USER=$(grep "User time" "$WORK/time.txt" | awk '{print $NF}')
-echo "hosts: $HOSTS  format: $FORMAT  wall: $ELAPSED  user: ${USER}s  peak RSS: $((RSS_KB / 1024)) MB  (targets: <= 2 s, <= 500 MB)"
+SYS=$(grep "System time" "$WORK/time.txt" | awk '{print $NF}')
+grep "^timing:" "$WORK/time.txt" || true
+echo "hosts: $HOSTS  format: $FORMAT  wall: $ELAPSED  cpu: user ${USER}s + sys ${SYS}s  peak RSS: $((RSS_KB / 1024)) MB  (targets: <= 2 s, <= 500 MB)"
+echo "load average before the run: $LOAD_BEFORE on $(nproc) cores (wall time is only meaningful on an idle machine)"
