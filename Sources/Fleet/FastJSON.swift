@@ -48,6 +48,23 @@ struct FastJSONParser {
 
     func error(_ reason: String) -> FastJSONError { FastJSONError(offset: i, reason: reason) }
 
+    /// Advances `i` over plain string bytes eight at a time, stopping before the word that holds a quote,
+    /// a backslash or a control character (the byte loop then finds which).
+    @inline(__always) mutating func skipPlain() {
+        guard let base = b.baseAddress else { return }
+        let raw = UnsafeRawPointer(base)
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        let highs: UInt64 = 0x8080_8080_8080_8080
+        while i &+ 8 <= b.count {
+            let w = raw.loadUnaligned(fromByteOffset: i, as: UInt64.self)
+            let q = w ^ (ones &* 0x22)
+            let s = w ^ (ones &* 0x5C)
+            let special = ((q &- ones) & ~q) | ((s &- ones) & ~s) | ((w &- ones &* 0x20) & ~w)
+            if special & highs != 0 { return }
+            i &+= 8
+        }
+    }
+
     @inline(__always) mutating func skipSpace() {
         while i < b.count {
             let c = b[i]
@@ -138,6 +155,7 @@ struct FastJSONParser {
         i += 1
         let start = i
         let n = b.count
+        skipPlain()
         while i < n {
             let c = b[i]
             if c == 0x22 {
@@ -154,6 +172,7 @@ struct FastJSONParser {
         while i < n {
             // Copy the run up to the next quote or backslash in one go.
             let runStart = i
+            skipPlain()
             while i < n {
                 let c = b[i]
                 if c == 0x22 || c == 0x5C { break }

@@ -1,3 +1,10 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
 import Report
 
 /// Reads one host's `log_content` the way AgentChecker does: every non-empty line is one JSON report.
@@ -16,8 +23,10 @@ public enum HostOutputReader {
             var start = 0
             let n = buf.count
             while start <= n {
-                var end = start
-                while end < n && buf[end] != 0x0A { end += 1 }
+                var end = n
+                if start < n, let p = memchr(buf.baseAddress! + start, 0x0A, n - start) {
+                    end = buf.baseAddress!.distance(to: p.assumingMemoryBound(to: UInt8.self))
+                }
                 if end > start {
                     let slice = UnsafeBufferPointer(rebasing: buf[start..<end])
                     readLine(slice, keepEvidence: keepEvidence, reports: &reports, lines: &lines)
