@@ -81,4 +81,37 @@ import Testing
         #expect(status == 2)
         #expect(err.contains("BKDIAG_JOB_BASE_URL"))
     }
+
+    @Test func runAgainstTheFakeJobServer() async throws {
+        let server = try await FakeJobServer { req, _ in
+            switch req.endpoint {
+            case "fast_execute_script": return .ok(.object([("job_instance_id", 31), ("step_instance_id", 32)]))
+            case "get_job_instance_status":
+                return .ok(Fixtures.status([Fixtures.host(0, "10.0.9.1", status: 9, id: 1), Fixtures.host(0, "10.0.9.2", status: 9, id: 2)], job: 31, step: 32))
+            default:
+                return .ok(Fixtures.logs([
+                    Fixtures.log(0, "10.0.9.1", Fixtures.healthyRich, id: 1), Fixtures.log(0, "10.0.9.2", Fixtures.checkPyLine(processOK: false), id: 2),
+                ], job: 31, step: 32))
+            }
+        }
+        defer { Task { try? await server.stop() } }
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("fleet-cli-run-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try "#!/bin/sh\nexec bkdiag check \"$@\"\n".write(toFile: "\(dir)/job-check.sh", atomically: true, encoding: .utf8)
+        let secret = "cli-secret-value"
+        let env = ["BKDIAG_JOB_BASE_URL": server.baseURL, "BKDIAG_JOB_APP_CODE": "bkdiag", "BKDIAG_JOB_APP_SECRET": secret,
+                   "BKDIAG_JOB_BIZ_ID": "2", "BKDIAG_JOB_USERNAME": "admin"]
+        let (code, out, err) = try run(
+            ["run", "--hosts", "10.0.9.1,0:10.0.9.2", "--script", "\(dir)/job-check.sh", "--poll", "0.05", "--format", "agent",
+             "--db", "\(dir)/h.sqlite", "--verbose"], env: env)
+        #expect(code == 0)
+        #expect(out.contains("[info] [agent checker] [获取作业执行状态] 作业: 31, 执行次数: 1"))
+        #expect(out.contains("[error] [agent checker] [0:10.0.9.2] 失败, 查看详情"))
+        #expect(err.contains("stored as run 1"))
+        #expect(!out.contains(secret) && !err.contains(secret))
+        let exec = try #require(server.requests.first { $0.endpoint == "fast_execute_script" })
+        let script = try #require(exec.json["script_content"]?.stringValue.flatMap { Data(base64Encoded: $0) })
+        #expect(String(decoding: script, as: UTF8.self).contains("exec bkdiag check"))
+    }
 }
