@@ -102,7 +102,7 @@ extension FleetReport {
         out += "<section id=\"heatmap\"><h2>Hosts × checks</h2>"
         out += "<p><input id=\"filter\" type=\"search\" placeholder=\"filter: ip, state (fail, no_output …), g:GROUP\" size=\"48\"> <span id=\"shown\"></span></p>"
         out += "<p class=\"legend\">" + Self.cellCode.map { "<i style=\"background:\($0.colour)\"></i>\($0.name)" }.joined(separator: " ") + "</p>"
-        out += "<p class=\"meta\">one column per host (sorted by failure group), one row per check item; hover for details, click to pin.</p>"
+        out += "<p class=\"meta\">one column per host (sorted by failure group), one row per check item; hover for details, click to pin; a link may carry <code>#filter=…</code>.</p>"
         out += "<canvas id=\"hm\" width=\"1200\" height=\"100\"></canvas><pre id=\"tip\">hover over a cell</pre></section>\n"
 
         // Failure groups.
@@ -264,7 +264,8 @@ extension FleetReport {
         }
         var t=null;box.addEventListener('input',function(){clearTimeout(t);t=setTimeout(filter,120);});
         window.addEventListener('resize',draw);
-        draw();
+        var m=/[#&]filter=([^&]*)/.exec(location.hash);
+        if(m){box.value=decodeURIComponent(m[1]);filter();}else{draw();}
         })();
         """
 }

@@ -82,6 +82,14 @@ import Testing
         #expect(dom.contains("10000 of 10000 hosts shown"))
         // The junk output was escaped, not executed.
         #expect(!dom.contains("<script>alert(1)</script>"))
+        // The filter box (set from the page's #filter= link): a state, then a failure group.
+        let (_, failing) = try run(browser, common + ["--dump-dom", "file://\(page)#filter=job_failed"])
+        #expect(failing.contains("500 of 10000 hosts shown"))
+        let group = try #require(report.summary.groups.first { $0.hosts.count == 500 && $0.title.hasPrefix("job:") })
+        let (_, byGroup) = try run(browser, common + ["--dump-dom", "file://\(page)#filter=g:\(group.id)"])
+        #expect(byGroup.contains("data-drawn=\"500\""))
+        let (_, byIP) = try run(browser, common + ["--dump-dom", "file://\(page)#filter=0:10.0.20.17"])
+        #expect(byIP.contains("11 of 10000 hosts shown"))
         let (shot, _) = try run(browser, common + ["--window-size=1280,1400", "--screenshot=\(dir)/fleet.png", "file://\(page)"])
         #expect(shot == 0)
         let size = (try? FileManager.default.attributesOfItem(atPath: "\(dir)/fleet.png")[.size] as? Int) ?? 0
