@@ -78,28 +78,49 @@ extension FleetReport {
         return .object(m)
     }
 
-    /// Pretty enough JSON: one member per line at the top level, hosts one per line.
+    /// Pretty enough JSON: one member per line at the top level, groups and hosts one per line.
     public func jsonText() -> String {
-        guard case .object(let members) = json() else { return "" }
-        var out = "{\n"
-        for (i, (k, v)) in members.enumerated() {
-            out += "  "
-            out += JSONValue.string(k).serialized()
-            out += ": "
-            if k == "hosts" || k == "groups", case .array(let items) = v {
-                out += "[\n"
-                for (j, item) in items.enumerated() {
-                    out += "    "
-                    item.write(to: &out)
-                    out += j + 1 < items.count ? ",\n" : "\n"
-                }
-                out += "  ]"
-            } else {
-                v.write(to: &out)
+        var text: [UInt8] = []
+        writeJSON { text.append(contentsOf: $0) }
+        return String(decoding: text, as: UTF8.self)
+    }
+
+    /// The same JSON handed to `sink` in pieces of about 1 MiB, so a 100,000-host report is never held
+    /// whole in memory; hosts are serialised one at a time.
+    public func writeJSON(_ sink: ([UInt8]) -> Void) {
+        guard case .object(let members) = json(includeHosts: false) else { return }
+        var w = JSONByteWriter(capacity: 1 << 20)
+        func spill() {
+            if w.bytes.count >= 1 << 20 {
+                sink(w.bytes)
+                w.bytes.removeAll(keepingCapacity: true)
             }
-            out += i + 1 < members.count ? ",\n" : "\n"
         }
-        out += "}\n"
-        return out
+        func array(_ count: Int, _ item: (Int) -> JSONValue) {
+            w.raw("[\n")
+            for j in 0..<count {
+                w.raw("    ")
+                w.write(item(j))
+                w.raw(j + 1 < count ? ",\n" : "\n")
+                spill()
+            }
+            w.raw("  ]")
+        }
+        w.raw("{\n")
+        for (k, v) in members {
+            w.raw("  ")
+            w.string(k)
+            w.raw(": ")
+            if k == "groups", case .array(let items) = v {
+                array(items.count) { items[$0] }
+            } else {
+                w.write(v)
+            }
+            w.raw(",\n")
+        }
+        w.raw("  \"hosts\": ")
+        array(hosts.count) { hostJSON($0) }
+        w.raw("\n}\n")
+        sink(w.bytes)
     }
 }

@@ -69,10 +69,14 @@ struct OutputOptions: ParsableArguments {
 
     /// Writes the outputs, stores history when asked, and returns the exit code.
     func emit(_ report: FleetReport, storeByDefault: Bool) throws -> Int32 {
-        let main = render(report, format: format)
-        if let output { try write(main, to: output) } else { FileHandle.standardOutput.write(Data(main.utf8)) }
+        if format == .json {
+            try writeJSON(report, to: output)
+        } else {
+            let main = render(report, format: format)
+            if let output { try write(main, to: output) } else { FileHandle.standardOutput.write(Data(main.utf8)) }
+        }
         if let html { try write(report.html(), to: html) }
-        if let json { try write(report.jsonText(), to: json) }
+        if let json { try writeJSON(report, to: json) }
         if (storeByDefault || store) && !noStore {
             let path = db ?? HistoryStore.defaultPath()
             let store = try HistoryStore(path: path)
@@ -80,6 +84,21 @@ struct OutputOptions: ParsableArguments {
             FileHandle.standardError.write(Data("bkdiag-fleet: stored as run \(id) in \(path)\n".utf8))
         }
         return strict ? report.exitCode == 0 ? 0 : 1 : 0
+    }
+
+    /// Streams the JSON report to a file (or stdout) in pieces.
+    func writeJSON(_ report: FleetReport, to path: String?) throws {
+        let handle: FileHandle
+        if let path {
+            guard FileManager.default.createFile(atPath: path, contents: nil), let h = FileHandle(forWritingAtPath: path) else {
+                throw FleetError("output.write", "cannot write \(path); check that its directory exists and is writable")
+            }
+            handle = h
+        } else {
+            handle = FileHandle.standardOutput
+        }
+        report.writeJSON { handle.write(Data($0)) }
+        if path != nil { try? handle.close() }
     }
 
     func write(_ text: String, to path: String) throws {

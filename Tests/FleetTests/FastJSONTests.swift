@@ -40,4 +40,15 @@ import Testing
         let json = JSONValue.object([("log_content", .string(s))]).serialized()
         #expect(try FastJSON.parse(bytes: Array(json.utf8))["log_content"]?.stringValue == s)
     }
+
+    @Test(arguments: [
+        "", "plain", "quote \" backslash \\ slash /", "\n\r\t\u{08}\u{0c}\u{01}\u{1f}\u{7f}", "line\u{2028}para\u{2029}end",
+        "中文 émoji 😀", "\u{e2}\u{80}", "ends with e2 \u{2026}",
+    ])
+    func byteWriterMatchesSerialized(text: String) {
+        let v = JSONValue.object([("k \(text)", .array([.string(text), .int(-3), .double(1.5), .null, .bool(true)]))])
+        var w = JSONByteWriter()
+        w.write(v)
+        #expect(String(decoding: w.bytes, as: UTF8.self) == v.serialized())
+    }
 }
