@@ -45,6 +45,11 @@ public enum HostOutputReader {
                 emitted: [], error: "line of \(bytes.count) bytes is longer than the \(maxLineBytes)-byte limit")))
             return
         }
+        if let report = ReportLineDecoder.decode(bytes, keepEvidence: keepEvidence) {
+            lines.append(.report(reports.count))
+            reports.append(report)
+            return
+        }
         let json: JSONValue
         do {
             json = try FastJSON.parse(bytes: bytes)
