@@ -1,3 +1,4 @@
+import Dispatch
 import Report
 
 /// Collects JOB answers (status, log pages, GSE state) in any order and joins them into a `FleetReport`.
@@ -114,25 +115,28 @@ public struct FleetAssembler: Sendable {
             }
         }
 
+        // Joining is per host and independent: done in parallel chunks, kept in order.
+        var joined = [(HostResult, String?)?](repeating: nil, count: order.count)
+        let chunk = 2048
+        let keys = order
+        let statusByKey = byKey
+        joined.withUnsafeMutableBufferPointer { buf in
+            // Each iteration writes a disjoint range of slots; the dictionaries are only read.
+            nonisolated(unsafe) let slots = buf
+            DispatchQueue.concurrentPerform(iterations: (keys.count + chunk - 1) / chunk) { c in
+                for n in (c * chunk)..<min(keys.count, (c + 1) * chunk) { slots[n] = join(keys[n], statusByKey[keys[n]]!) }
+            }
+        }
         var hosts: [HostResult] = []
         hosts.reserveCapacity(order.count + logOrder.count)
         var used = Set<String>(minimumCapacity: logsByKey.count)
         var missing: [String] = []
-        for key in order {
-            let h = byKey[key]!
-            var log = logsByKey[key]
-            if log == nil, let id = h.hostID, let k = keyByHostID[id] { log = logsByKey[k] }
-            if let l = log { used.insert(l.key) }
-            let fetchError = fetchFailed[key]
-            let state = HostResult.judge(
-                jobStatus: h.status, hadLog: log != nil, fetchFailed: fetchError != nil,
-                reports: log?.reports ?? [], lines: log?.lines ?? [])
-            if state == .missingLog { missing.append(key) }
-            hosts.append(HostResult(
-                key: key, hostID: h.hostID, cloudID: h.cloudID, ip: h.ip, jobStatus: h.status, errorCode: h.errorCode,
-                exitCode: h.exitCode, reports: log?.reports ?? [], lines: log?.lines ?? [], state: state,
-                fetchError: fetchError, agent: agentState(key: key)))
+        for case let (h, matched)? in joined {
+            if let m = matched { used.insert(m) }
+            if h.state == .missingLog { missing.append(h.key) }
+            hosts.append(h)
         }
+        joined = []
         if !missing.isEmpty && logEntries > 0 {
             issues.append(FleetIssue(.warning, step: "batch_get_job_instance_ip_log", "\(missing.count) of \(order.count) hosts are missing from the logs", hosts: missing))
         }
@@ -154,4 +158,19 @@ public struct FleetAssembler: Sendable {
     }
 
     func agentState(key: String) -> AgentState { gse[key] ?? .unknown }
+
+    /// One status host joined with its log (by key, then by host id); also the key of the log used.
+    func join(_ key: String, _ h: JobHostStatus) -> (HostResult, String?) {
+        var log = logsByKey[key]
+        if log == nil, let id = h.hostID, let k = keyByHostID[id] { log = logsByKey[k] }
+        let fetchError = fetchFailed[key]
+        let state = HostResult.judge(
+            jobStatus: h.status, hadLog: log != nil, fetchFailed: fetchError != nil,
+            reports: log?.reports ?? [], lines: log?.lines ?? [])
+        let result = HostResult(
+            key: key, hostID: h.hostID, cloudID: h.cloudID, ip: h.ip, jobStatus: h.status, errorCode: h.errorCode,
+            exitCode: h.exitCode, reports: log?.reports ?? [], lines: log?.lines ?? [], state: state,
+            fetchError: fetchError, agent: agentState(key: key))
+        return (result, log?.key)
+    }
 }
