@@ -38,8 +38,6 @@ struct FastJSONParser {
     let b: UnsafeBufferPointer<UInt8>
     let maxDepth: Int
     var i = 0
-    /// Reused buffer for strings with escapes.
-    var scratch: [UInt8] = []
 
     init(b: UnsafeBufferPointer<UInt8>, maxDepth: Int) {
         self.b = b
@@ -167,72 +165,112 @@ struct FastJSONParser {
             if c < 0x20 { throw error("control character in string") }
             i += 1
         }
-        scratch.removeAll(keepingCapacity: true)
-        scratch.append(contentsOf: UnsafeBufferPointer(rebasing: b[start..<i]))
-        while i < n {
-            // Copy the run up to the next quote or backslash in one go.
-            let runStart = i
-            skipPlain()
-            while i < n {
-                let c = b[i]
-                if c == 0x22 || c == 0x5C { break }
-                if c < 0x20 { throw error("control character in string") }
-                i += 1
-            }
-            if i > runStart { scratch.append(contentsOf: UnsafeBufferPointer(rebasing: b[runStart..<i])) }
-            guard i < n else { break }
-            if b[i] == 0x22 {
-                i += 1
-                return String(decoding: scratch, as: UTF8.self)
-            }
-            i += 1
-            guard i < n else { break }
-            let e = b[i]
-            i += 1
-            switch e {
-            case UInt8(ascii: "\""): scratch.append(0x22)
-            case UInt8(ascii: "\\"): scratch.append(0x5C)
-            case UInt8(ascii: "/"): scratch.append(0x2F)
-            case UInt8(ascii: "b"): scratch.append(0x08)
-            case UInt8(ascii: "f"): scratch.append(0x0C)
-            case UInt8(ascii: "n"): scratch.append(0x0A)
-            case UInt8(ascii: "r"): scratch.append(0x0D)
-            case UInt8(ascii: "t"): scratch.append(0x09)
-            case UInt8(ascii: "u"):
-                var cp = try hex4()
-                if (0xD800...0xDBFF).contains(cp) {
-                    if i + 6 <= n, b[i] == 0x5C, b[i + 1] == UInt8(ascii: "u") {
-                        i += 2
-                        let lo = try hex4()
-                        cp = (0xDC00...0xDFFF).contains(lo) ? 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00) : 0xFFFD
-                    } else {
-                        cp = 0xFFFD
-                    }
-                } else if (0xDC00...0xDFFF).contains(cp) {
-                    cp = 0xFFFD
-                }
-                appendScalar(cp)
-            default: throw error("invalid escape")
-            }
+        // Escapes: find the closing quote first (to size the string), then decode straight into its storage.
+        var end = i
+        while end < n {
+            let c = b[end]
+            if c == 0x22 { break }
+            end += c == 0x5C ? 2 : 1
         }
-        throw error("unterminated string")
+        let capacity = min(end, n) - start
+        var failure: FastJSONError?
+        let text = String(unsafeUninitializedCapacity: max(1, capacity)) { out -> Int in
+            var o = 0
+            let runEnd = i - start
+            if runEnd > 0 {
+                UnsafeMutableRawPointer(out.baseAddress!).copyMemory(from: b.baseAddress! + start, byteCount: runEnd)
+                o = runEnd
+            }
+            while i < n {
+                let runStart = i
+                skipPlain()
+                while i < n {
+                    let c = b[i]
+                    if c == 0x22 || c == 0x5C { break }
+                    if c < 0x20 { failure = error("control character in string"); return 0 }
+                    i += 1
+                }
+                let len = i - runStart
+                if len > 0 {
+                    if o + len > out.count { failure = error("string longer than sized"); return 0 }
+                    UnsafeMutableRawPointer(out.baseAddress! + o).copyMemory(from: b.baseAddress! + runStart, byteCount: len)
+                    o += len
+                }
+                guard i < n else { break }
+                if b[i] == 0x22 {
+                    i += 1
+                    return o
+                }
+                i += 1
+                guard i < n else { break }
+                let e = b[i]
+                i += 1
+                var byte: UInt8 = 0
+                switch e {
+                case UInt8(ascii: "\""): byte = 0x22
+                case UInt8(ascii: "\\"): byte = 0x5C
+                case UInt8(ascii: "/"): byte = 0x2F
+                case UInt8(ascii: "b"): byte = 0x08
+                case UInt8(ascii: "f"): byte = 0x0C
+                case UInt8(ascii: "n"): byte = 0x0A
+                case UInt8(ascii: "r"): byte = 0x0D
+                case UInt8(ascii: "t"): byte = 0x09
+                case UInt8(ascii: "u"):
+                    do throws(FastJSONError) {
+                        var cp = try hex4()
+                        if (0xD800...0xDBFF).contains(cp) {
+                            if i + 6 <= n, b[i] == 0x5C, b[i + 1] == UInt8(ascii: "u") {
+                                i += 2
+                                let lo = try hex4()
+                                cp = (0xDC00...0xDFFF).contains(lo) ? 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00) : 0xFFFD
+                            } else {
+                                cp = 0xFFFD
+                            }
+                        } else if (0xDC00...0xDFFF).contains(cp) {
+                            cp = 0xFFFD
+                        }
+                        // Escaped text is at least as long as its UTF-8 (\uXXXX is 6 bytes, the scalar at most 4).
+                        o += Self.encode(cp, into: out.baseAddress! + o)
+                    } catch {
+                        failure = error
+                        return 0
+                    }
+                    continue
+                default:
+                    failure = error("invalid escape")
+                    return 0
+                }
+                out[o] = byte
+                o += 1
+            }
+            failure = error("unterminated string")
+            return 0
+        }
+        if let failure { throw failure }
+        return text
     }
 
-    mutating func appendScalar(_ cp: UInt32) {
+    /// Writes the UTF-8 of `cp` at `p`; returns its length.
+    @inline(__always) static func encode(_ cp: UInt32, into p: UnsafeMutablePointer<UInt8>) -> Int {
         switch cp {
-        case 0..<0x80: scratch.append(UInt8(cp))
+        case 0..<0x80:
+            p[0] = UInt8(cp)
+            return 1
         case 0x80..<0x800:
-            scratch.append(UInt8(0xC0 | (cp >> 6)))
-            scratch.append(UInt8(0x80 | (cp & 0x3F)))
+            p[0] = UInt8(0xC0 | (cp >> 6))
+            p[1] = UInt8(0x80 | (cp & 0x3F))
+            return 2
         case 0x800..<0x10000:
-            scratch.append(UInt8(0xE0 | (cp >> 12)))
-            scratch.append(UInt8(0x80 | ((cp >> 6) & 0x3F)))
-            scratch.append(UInt8(0x80 | (cp & 0x3F)))
+            p[0] = UInt8(0xE0 | (cp >> 12))
+            p[1] = UInt8(0x80 | ((cp >> 6) & 0x3F))
+            p[2] = UInt8(0x80 | (cp & 0x3F))
+            return 3
         default:
-            scratch.append(UInt8(0xF0 | (cp >> 18)))
-            scratch.append(UInt8(0x80 | ((cp >> 12) & 0x3F)))
-            scratch.append(UInt8(0x80 | ((cp >> 6) & 0x3F)))
-            scratch.append(UInt8(0x80 | (cp & 0x3F)))
+            p[0] = UInt8(0xF0 | (cp >> 18))
+            p[1] = UInt8(0x80 | ((cp >> 12) & 0x3F))
+            p[2] = UInt8(0x80 | ((cp >> 6) & 0x3F))
+            p[3] = UInt8(0x80 | (cp & 0x3F))
+            return 4
         }
     }
 
