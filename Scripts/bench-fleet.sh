@@ -1,0 +1,100 @@
+#!/usr/bin/env bash
+# Benchmark of `bkdiag-fleet parse`: generates HOSTS host logs (default 100,000) as JOB answers
+# (one get_job_instance_status answer and log pages of 500 hosts), then times parse + aggregate
+# and reports peak memory. Targets: <= 2 s and <= 500 MB for 100,000 hosts. Not a test: it asserts nothing.
+#
+#   Scripts/bench-fleet.sh [HOSTS] [FORMAT]     FORMAT: table (default), json, html
+set -euo pipefail
+HOSTS="${1:-100000}"
+FORMAT="${2:-table}"
+ROOT="$(cd "$(dirname "$0")/.." && pwd)"
+cd "$ROOT"
+
+echo "== building release"
+swift build -c release --product bkdiag-fleet >/dev/null
+BIN="$(swift build -c release --show-bin-path)/bkdiag-fleet"
+
+WORK="$(mktemp -d /tmp/bkdiag-fleet-bench.XXXXXX)"
+trap 'rm -rf "$WORK"' EXIT
+
+echo "== generating $HOSTS hosts in $WORK"
+python3 - "$WORK" "$HOSTS" <<'PY'
+import json, random, sys
+out, n = sys.argv[1], int(sys.argv[2])
+random.seed(7)
+ITEMS = [("log_path", "logpath_match"), ("log_path", "logpath_held"), ("bkunifylogbeat", "bin_file"),
+         ("bkunifylogbeat", "process"), ("bkunifylogbeat", "main_config"), ("bkunifylogbeat", "config"),
+         ("bkunifylogbeat", "hosted"), ("bkunifylogbeat", "healthz"), ("gse_agent", "process"),
+         ("gse_agent", "socket"), ("gse_agent", "socket_queue_status"), ("gse_agent", "dataserver_port")]
+
+def rich(i, failing):
+    data = []
+    for m, it in ITEMS:
+        bad = it in failing
+        data.append({"module": m, "item": it, "status": not bad,
+                     "message": ("bkunifylogbeat is not running (pid %d gone)" % (i % 30000)) if bad and it == "process"
+                                else ("dataserver 10.%d.0.1:58625 not connected" % (i % 200)) if bad
+                                else "ok: /usr/local/gse/plugins/etc/bkunifylogbeat_sub_%d_host_0.conf" % (i % 500),
+                     "result": "fail" if bad else "pass", "label": it,
+                     "hint": "restart the collector: systemctl restart gse_agent" if bad else "",
+                     "evidence": {"pid": 1000 + i % 30000, "path": "/usr/local/gse/plugins/bin/bkunifylogbeat", "size": 41234567},
+                     "duration_ms": 1.25})
+    return json.dumps({"status": not failing, "data": data, "schema": "bkdiag.report/1",
+                       "result": "fail" if failing else "pass", "summary": {"pass": 12 - len(failing), "warn": 0, "fail": len(failing), "unknown": 0},
+                       "version": "0.1.0", "host": {"hostname": "host-%d" % i, "machine_id": "%032x" % i, "kernel": "5.10.0"},
+                       "generated_at": "2026-11-23T10:00:00.000Z", "generated_at_ms": 1795000000000, "duration_ms": 310.5,
+                       "context": {"gse_root": "/usr/local/gse", "layout": "gse2", "ipc": "/var/run/ipc.state.report"}},
+                      ensure_ascii=False, separators=(",", ":"))
+
+def checkpy(i, ok):
+    return json.dumps({"status": ok, "data": [
+        {"module": "bkunifylogbeat", "item": "bin_file", "status": True, "message": ""},
+        {"module": "bkunifylogbeat", "item": "process", "status": ok,
+         "message": "cpu_usage: 0.3%, mem_usage: 1.2%" if ok else "bkunifylogbeat is not running"},
+        {"module": "gse_agent", "item": "socket", "status": True, "message": ""},
+        {"module": "gse_agent", "item": "dataserver_port", "status": True, "message": ""}]}, separators=(",", ":"))
+
+hosts, pages, page = [], 0, []
+def flush():
+    global page, pages
+    if not page: return
+    pages += 1
+    with open("%s/logs-%04d.json" % (out, pages), "w") as f:
+        json.dump({"result": True, "code": 0, "message": "success",
+                   "data": {"log_type": 1, "job_instance_id": 1, "step_instance_id": 2, "script_task_logs": page}}, f, ensure_ascii=False)
+    page = []
+
+for i in range(n):
+    ip = "10.%d.%d.%d" % (i // 65536, (i // 256) % 256, i % 256)
+    r = random.random()
+    status = 9
+    if r < 0.70: content = rich(i, [])
+    elif r < 0.80: content = rich(i, ["process"] if r < 0.77 else ["dataserver_port"])
+    elif r < 0.90: content = checkpy(i, r < 0.87)
+    elif r < 0.94: content = "bash: /usr/bin/bkdiag: No such file or directory\n"
+    elif r < 0.97: content = ""
+    else: status, content = 11, "Traceback (most recent call last):\n"
+    hosts.append({"bk_host_id": i + 1, "ip": ip, "bk_cloud_id": 0, "status": status, "tag": "",
+                  "exit_code": 0 if status == 9 else 1, "error_code": 0 if status == 9 else 104,
+                  "start_time": 1, "end_time": 2, "total_time": 1})
+    page.append({"host_id": i + 1, "bk_host_id": i + 1, "bk_cloud_id": 0, "ip": ip, "log_content": content + "\n"})
+    if len(page) == 500: flush()
+flush()
+with open(out + "/status.json", "w") as f:
+    json.dump({"result": True, "code": 0, "message": "success", "data": {"finished": True,
+               "job_instance": {"job_instance_id": 1, "status": 3},
+               "step_instance_list": [{"step_instance_id": 2, "status": 3, "step_ip_result_list": hosts}]}}, f)
+PY
+du -sh "$WORK" | awk '{print "== input: " $1}'
+
+echo "== bkdiag-fleet parse ($FORMAT)"
+LOAD_BEFORE=$(cut -d' ' -f1 /proc/loadavg)
+BKDIAG_FLEET_TIMING=1 /usr/bin/time -v "$BIN" parse "$WORK"/status.json "$WORK"/logs-*.json --format "$FORMAT" -o "$WORK/out" 2>"$WORK/time.txt" || true
+head -c 400 "$WORK/out" | head -3
+ELAPSED=$(grep "Elapsed (wall clock)" "$WORK/time.txt" | awk '{print $NF}')
+RSS_KB=$(grep "Maximum resident set size" "$WORK/time.txt" | awk '{print $NF}')
+USER=$(grep "User time" "$WORK/time.txt" | awk '{print $NF}')
+SYS=$(grep "System time" "$WORK/time.txt" | awk '{print $NF}')
+grep "^timing:" "$WORK/time.txt" || true
+echo "hosts: $HOSTS  format: $FORMAT  wall: $ELAPSED  cpu: user ${USER}s + sys ${SYS}s  peak RSS: $((RSS_KB / 1024)) MB  (targets: <= 2 s, <= 500 MB)"
+echo "load average before the run: $LOAD_BEFORE on $(nproc) cores (wall time is only meaningful on an idle machine)"

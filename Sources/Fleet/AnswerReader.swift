@@ -1,0 +1,150 @@
+import Dispatch
+import Foundation
+import Report
+import Synchronization
+
+/// What one input file held, already recognised (log pages already read into reports).
+public enum ReadAnswer: Sendable {
+    case answer(JobAnswer)
+    case logs(DecodedLogPage)
+}
+
+/// Reads JOB answers from files or stdin: one JSON document per file, or several, one per line.
+public enum AnswerReader {
+    /// Largest input file read (a 500-host log page of rich reports is a few MiB).
+    public static let maxFileBytes = 2 << 30
+
+    /// Reads and recognises every file; files are read in parallel, results keep the argument order.
+    /// `-` is stdin. Throws the first unreadable or unrecognisable input, naming it.
+    /// Inputs larger than this in total are read without per-check evidence (see `EvidencePolicy.auto`).
+    public static let evidenceLimitBytes: Int64 = 64 << 20
+
+    /// Whether reports keep their evidence and context.
+    public enum EvidencePolicy: String, Sendable, CaseIterable {
+        case always, never
+        /// Keep it while the inputs total at most `evidenceLimitBytes`.
+        case auto
+    }
+
+    public static func read(paths: [String], evidence: EvidencePolicy = .auto) throws(FleetError) -> [ReadAnswer] {
+        var keep = evidence != .never
+        if evidence == .auto {
+            var total: Int64 = 0
+            for p in paths where p != "-" {
+                total += ((try? FileManager.default.attributesOfItem(atPath: p)[.size]) as? NSNumber)?.int64Value ?? 0
+            }
+            keep = total <= evidenceLimitBytes
+        }
+        let keepEvidence = keep
+        if paths.count <= 1 {
+            let p = paths.first ?? "-"
+            return try recognise(bytes: try load(p), source: p == "-" ? "stdin" : p, parallel: true, keepEvidence: keepEvidence)
+        }
+        let results = Mutex<[Int: Result<[ReadAnswer], FleetError>]>([:])
+        DispatchQueue.concurrentPerform(iterations: paths.count) { i in
+            let r: Result<[ReadAnswer], FleetError>
+            do throws(FleetError) {
+                r = .success(try recognise(bytes: try load(paths[i]), source: paths[i], parallel: false, keepEvidence: keepEvidence))
+            } catch {
+                r = .failure(error)
+            }
+            results.withLock { $0[i] = r }
+        }
+        let all = results.withLock { $0 }
+        var out: [ReadAnswer] = []
+        for i in paths.indices { out.append(contentsOf: try all[i]!.get()) }
+        return out
+    }
+
+    /// The bytes of a file, or of stdin for `-`.
+    public static func load(_ path: String) throws(FleetError) -> [UInt8] {
+        if path == "-" {
+            let data = FileHandle.standardInput.readDataToEndOfFile()
+            return [UInt8](data)
+        }
+        var isDir: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir) else {
+            throw FleetError("input.missing", "\(path) does not exist; pass the path of a saved JOB answer or - for stdin")
+        }
+        if isDir.boolValue {
+            throw FleetError("input.directory", "\(path) is a directory; pass the answer files in it (\(path)/*.json)")
+        }
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw FleetError("input.unreadable", "\(path) cannot be read; check its permissions")
+        }
+        guard data.count <= maxFileBytes else {
+            throw FleetError("input.too-large", "\(path) is larger than \(maxFileBytes >> 20) MiB; split it into log pages")
+        }
+        return [UInt8](data)
+    }
+
+    /// Recognises the documents in `bytes`.
+    public static func recognise(
+        bytes: [UInt8], source: String, parallel: Bool, keepEvidence: Bool = true
+    ) throws(FleetError) -> [ReadAnswer] {
+        let docs: [JSONValue]
+        let t0 = Timing.now()
+        defer { Timing.add("outer", since: t0) }
+        do {
+            docs = [try FastJSON.parse(bytes: bytes)]
+        } catch {
+            // Several documents, one per line (answers appended to one file, or piped in a row)?
+            guard let many = parseLines(bytes), !many.isEmpty else {
+                if bytes.allSatisfy({ $0 == 0x20 || $0 == 0x0A || $0 == 0x0D || $0 == 0x09 }) {
+                    throw FleetError("input.empty", "\(source) is empty; pass a saved JOB answer")
+                }
+                throw FleetError("input.not-json", "\(source) is not JSON (\(error.description)); the file is truncated or not a JOB answer")
+            }
+            docs = many
+        }
+        var out: [ReadAnswer] = []
+        for (i, d) in docs.enumerated() {
+            let name = docs.count > 1 ? "\(source) document \(i + 1)" : source
+            let a = try JobAnswer.recognise(d, source: name)
+            if case .logs(let page) = a {
+                let t1 = Timing.now()
+                out.append(.logs(DecodedLogPage.decode(page, parallel: parallel, keepEvidence: keepEvidence)))
+                Timing.add("decode", since: t1)
+            } else {
+                out.append(.answer(a))
+            }
+        }
+        return out
+    }
+
+    /// Splits concatenated JSON documents (`{...}{...}`, `{...}\n{...}`, pretty-printed or not) at the points
+    /// where the nesting depth returns to zero outside strings; nil if any piece is not JSON.
+    static func parseLines(_ bytes: [UInt8]) -> [JSONValue]? {
+        var docs: [JSONValue] = []
+        var ok = true
+        bytes.withUnsafeBufferPointer { buf in
+            var i = 0
+            let n = buf.count
+            while i < n && ok {
+                while i < n, buf[i] == 0x20 || buf[i] == 0x0A || buf[i] == 0x0D || buf[i] == 0x09 { i += 1 }
+                if i >= n { break }
+                guard buf[i] == UInt8(ascii: "{") || buf[i] == UInt8(ascii: "[") else { ok = false; break }
+                let start = i
+                var depth = 0
+                var inString = false
+                while i < n {
+                    let c = buf[i]
+                    if inString {
+                        if c == UInt8(ascii: "\\") { i += 1 } else if c == UInt8(ascii: "\"") { inString = false }
+                    } else if c == UInt8(ascii: "\"") {
+                        inString = true
+                    } else if c == UInt8(ascii: "{") || c == UInt8(ascii: "[") {
+                        depth += 1
+                    } else if c == UInt8(ascii: "}") || c == UInt8(ascii: "]") {
+                        depth -= 1
+                        if depth == 0 { i += 1; break }
+                    }
+                    i += 1
+                }
+                if depth != 0 { ok = false; break }
+                if let v = try? FastJSON.parse(bytes: UnsafeBufferPointer(rebasing: buf[start..<i])) { docs.append(v) } else { ok = false }
+            }
+        }
+        return ok && docs.count > 1 ? docs : nil
+    }
+}

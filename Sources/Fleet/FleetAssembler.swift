@@ -1,0 +1,176 @@
+import Dispatch
+import Report
+
+/// Collects JOB answers (status, log pages, GSE state) in any order and joins them into a `FleetReport`.
+///
+/// Joining follows AgentChecker: hosts come from `step_ip_result_list` in order (a repeated host keeps its
+/// first place and its last state), logs are matched by `"{bk_cloud_id}:{ip}"` (then by host id), the last
+/// log of a host wins.
+public struct FleetAssembler: Sendable {
+    /// The step to read from the status answer; the first step listing hosts when nil.
+    public var stepInstanceID: Int64?
+    public var jobInstanceID: Int64?
+    public private(set) var issues: [FleetIssue] = []
+    /// Lines the run itself adds to the platform's record (`run` adds its polling lines).
+    public var preamble: [AgentInfo] = []
+
+    var status: JobStatusAnswer?
+    var statusAnswers = 0
+    var logsByKey: [String: DecodedLog] = [:]
+    var logOrder: [String] = []
+    var keyByHostID: [Int64: String] = [:]
+    var logEntries = 0
+    var duplicateLogs = 0
+    var gse: [String: AgentState] = [:]
+    var fetchFailed: [String: String] = [:]
+
+    public init(stepInstanceID: Int64? = nil, jobInstanceID: Int64? = nil) {
+        self.stepInstanceID = stepInstanceID
+        self.jobInstanceID = jobInstanceID
+    }
+
+    public mutating func addIssue(_ issue: FleetIssue) { issues.append(issue) }
+
+    /// Adds one recognised answer. Log pages should be added with `add(_: DecodedLogPage)` instead to
+    /// keep memory flat; a raw page is decoded here.
+    public mutating func add(_ answer: JobAnswer, source: String) {
+        switch answer {
+        case .status(let s):
+            statusAnswers += 1
+            status = s
+            if jobInstanceID == nil { jobInstanceID = s.jobInstanceID }
+        case .logs(let page):
+            add(DecodedLogPage.decode(page, parallel: false))
+        case .execute(let e):
+            jobInstanceID = jobInstanceID ?? e.jobInstanceID
+            stepInstanceID = stepInstanceID ?? e.stepInstanceID
+        case .gse(let records):
+            for r in records {
+                if let k = r.hostKey { gse[k] = r.state } else if let id = r.agentID { gse["agent:" + id] = r.state }
+            }
+        case .failure(let code, let message):
+            issues.append(FleetIssue(.error, step: source, "JOB answered result=false (code \(code.map(String.init) ?? "none")): \(message)"))
+        }
+    }
+
+    /// Adds a decoded log page.
+    public mutating func add(_ page: DecodedLogPage) {
+        if jobInstanceID == nil { jobInstanceID = page.jobInstanceID }
+        if stepInstanceID == nil { stepInstanceID = page.stepInstanceID }
+        for log in page.logs {
+            logEntries += 1
+            if logsByKey.updateValue(log, forKey: log.key) == nil {
+                logOrder.append(log.key)
+            } else {
+                duplicateLogs += 1
+            }
+            if let id = log.hostID { keyByHostID[id] = log.key }
+        }
+    }
+
+    /// Marks hosts whose log batch could not be fetched.
+    public mutating func markFetchFailed(_ keys: [String], error: String) {
+        for k in keys { fetchFailed[k] = error }
+    }
+
+    /// Joins everything into per-host results.
+    public func finish(source: String, generatedAtMs: Int64 = Timestamp.nowMilliseconds()) -> FleetReport {
+        var issues = self.issues
+        var preamble = self.preamble
+        let jobID = jobInstanceID ?? 0
+        let step = status?.step(stepInstanceID)
+        let finished = status?.finished ?? false
+        if statusAnswers > 1 {
+            issues.append(FleetIssue(.info, step: "get_job_instance_status", "\(statusAnswers) status answers given; the last one is used"))
+        }
+        if status == nil {
+            issues.append(FleetIssue(.warning, step: "get_job_instance_status", "no get_job_instance_status answer: hosts are judged by their output alone"))
+            preamble.append(AgentInfo(.error, "[获取作业执行状态] 作业: \(jobID), 执行状态为空"))
+        } else if step == nil || step!.hosts.isEmpty {
+            issues.append(FleetIssue(.error, step: "get_job_instance_status", "the status answer lists no hosts for step \(stepInstanceID.map(String.init) ?? "(first)")"))
+            preamble.append(AgentInfo(.error, "[获取作业执行状态] 作业: \(jobID), 执行状态为空"))
+        } else if !finished {
+            issues.append(FleetIssue(.warning, step: "get_job_instance_status", "job \(jobID) had not finished when its status was taken; unfinished hosts are marked not_finished"))
+            preamble.append(AgentInfo(.error, "[获取作业执行状态] 作业: \(jobID), 超时: 未完成"))
+        }
+        if duplicateLogs > 0 {
+            issues.append(FleetIssue(.info, step: "batch_get_job_instance_ip_log", "\(duplicateLogs) host logs appeared more than once; the last one is used"))
+        }
+
+        // Hosts in AgentChecker's order: first place, last state.
+        var order: [String] = []
+        var byKey: [String: JobHostStatus] = [:]
+        order.reserveCapacity(step?.hosts.count ?? 0)
+        byKey.reserveCapacity(step?.hosts.count ?? 0)
+        for h in step?.hosts ?? [] {
+            if byKey.updateValue(h, forKey: h.key) == nil { order.append(h.key) }
+        }
+        let statusCount = step?.hosts.count ?? 0
+        if status != nil && statusCount > 0 {
+            if logEntries == 0 {
+                preamble.append(AgentInfo(.warning, "[获取作业执行结果] 作业: \(jobID), 数据不完整"))
+                preamble.append(AgentInfo(.error, "[获取作业执行结果] 作业: \(jobID), 数据为空"))
+            } else if logEntries != statusCount {
+                preamble.append(AgentInfo(.warning, "[获取作业执行结果] 作业: \(jobID), 数据不完整"))
+            }
+        }
+
+        // Joining is per host and independent: done in parallel chunks, kept in order.
+        var joined = [(HostResult, String?)?](repeating: nil, count: order.count)
+        let chunk = 2048
+        let keys = order
+        let statusByKey = byKey
+        joined.withUnsafeMutableBufferPointer { buf in
+            // Each iteration writes a disjoint range of slots; the dictionaries are only read.
+            nonisolated(unsafe) let slots = buf
+            DispatchQueue.concurrentPerform(iterations: (keys.count + chunk - 1) / chunk) { c in
+                for n in (c * chunk)..<min(keys.count, (c + 1) * chunk) { slots[n] = join(keys[n], statusByKey[keys[n]]!) }
+            }
+        }
+        var hosts: [HostResult] = []
+        hosts.reserveCapacity(order.count + logOrder.count)
+        var used = Set<String>(minimumCapacity: logsByKey.count)
+        var missing: [String] = []
+        for case let (h, matched)? in joined {
+            if let m = matched { used.insert(m) }
+            if h.state == .missingLog { missing.append(h.key) }
+            hosts.append(h)
+        }
+        joined = []
+        if !missing.isEmpty && logEntries > 0 {
+            issues.append(FleetIssue(.warning, step: "batch_get_job_instance_ip_log", "\(missing.count) of \(order.count) hosts are missing from the logs", hosts: missing))
+        }
+        var extra: [String] = []
+        for key in logOrder.sorted() where !used.contains(key) {
+            let l = logsByKey[key]!
+            extra.append(key)
+            hosts.append(HostResult(
+                key: key, hostID: l.hostID, cloudID: l.cloudID, ip: l.ip, jobStatus: nil, reports: l.reports, lines: l.lines,
+                state: HostResult.judge(jobStatus: nil, hadLog: true, fetchFailed: false, reports: l.reports, lines: l.lines),
+                agent: agentState(key: key)))
+        }
+        if !extra.isEmpty && status != nil {
+            issues.append(FleetIssue(.warning, step: "batch_get_job_instance_ip_log", "\(extra.count) hosts have logs but are not in the status answer (AgentChecker ignores them)", hosts: extra))
+        }
+        return FleetReport(
+            generatedAtMs: generatedAtMs, source: source, jobInstanceID: jobInstanceID, stepInstanceID: stepInstanceID,
+            finished: finished, hosts: hosts, issues: issues, preamble: preamble, gseGiven: !gse.isEmpty)
+    }
+
+    func agentState(key: String) -> AgentState { gse[key] ?? .unknown }
+
+    /// One status host joined with its log (by key, then by host id); also the key of the log used.
+    func join(_ key: String, _ h: JobHostStatus) -> (HostResult, String?) {
+        var log = logsByKey[key]
+        if log == nil, let id = h.hostID, let k = keyByHostID[id] { log = logsByKey[k] }
+        let fetchError = fetchFailed[key]
+        let state = HostResult.judge(
+            jobStatus: h.status, hadLog: log != nil, fetchFailed: fetchError != nil,
+            reports: log?.reports ?? [], lines: log?.lines ?? [])
+        let result = HostResult(
+            key: key, hostID: h.hostID, cloudID: h.cloudID, ip: h.ip, jobStatus: h.status, errorCode: h.errorCode,
+            exitCode: h.exitCode, reports: log?.reports ?? [], lines: log?.lines ?? [], state: state,
+            fetchError: fetchError, agent: agentState(key: key))
+        return (result, log?.key)
+    }
+}

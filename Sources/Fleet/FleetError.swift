@@ -1,0 +1,38 @@
+/// An error of the fleet side: a stable code and one sentence that names what failed and how to fix it.
+public struct FleetError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// Stable identifier, e.g. `input.not-json`, `job.http`, `config.missing`.
+    public var code: String
+    /// One sentence naming the path or endpoint and the fix.
+    public var message: String
+
+    public init(_ code: String, _ message: String) {
+        self.code = code
+        self.message = message
+    }
+
+    public var description: String { "\(code): \(message)" }
+}
+
+/// A run-level note about the answers (not about one host's checks): a JOB error, a gap, a mismatch.
+public struct FleetIssue: Sendable, Equatable {
+    public enum Level: String, Sendable, Comparable {
+        case info, warning, error
+        var rank: Int { self == .info ? 0 : self == .warning ? 1 : 2 }
+        public static func < (a: Level, b: Level) -> Bool { a.rank < b.rank }
+    }
+
+    public var level: Level
+    /// The JOB step the issue belongs to: `fast_execute_script`, `get_job_instance_status`,
+    /// `batch_get_job_instance_ip_log`, `input`, `gse`.
+    public var step: String
+    public var message: String
+    /// Host keys the issue concerns (empty when it is about the whole run).
+    public var hosts: [String]
+
+    public init(_ level: Level, step: String, _ message: String, hosts: [String] = []) {
+        self.level = level
+        self.step = step
+        self.message = message
+        self.hosts = hosts
+    }
+}

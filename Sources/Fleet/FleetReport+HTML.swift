@@ -1,0 +1,271 @@
+import Report
+
+extension FleetReport {
+    /// One-character cell codes of the heatmap; shared by the page's script and its legend.
+    static let cellCode: [(code: Character, name: String, colour: String)] = [
+        ("p", "pass", "#2e7d32"), ("w", "warn", "#f9a825"), ("f", "fail", "#c62828"), ("u", "unknown", "#7b1fa2"),
+        ("-", "not reported", "#e6e6e6"), ("j", "job failed", "#37474f"), ("n", "no output", "#90a4ae"),
+        ("x", "unparseable", "#8d6e63"), ("m", "missing from logs", "#b0bec5"), ("e", "log fetch failed", "#ff7043"),
+        ("r", "not finished", "#4fc3f7"),
+    ]
+
+    static func cellChar(_ v: Verdict) -> Character {
+        switch v {
+        case .pass: "p"
+        case .warn: "w"
+        case .fail: "f"
+        case .unknown: "u"
+        }
+    }
+
+    static func stateChar(_ s: HostState) -> Character {
+        switch s {
+        case .pass: "p"
+        case .warn: "w"
+        case .fail: "f"
+        case .unknown: "u"
+        case .jobFailed: "j"
+        case .noOutput: "n"
+        case .unparseable: "x"
+        case .missingLog: "m"
+        case .fetchFailed: "e"
+        case .notFinished: "r"
+        }
+    }
+
+    /// A self-contained HTML page (no external assets): summary, failure groups and a host × check heatmap
+    /// drawn on a canvas, with a filter box. Stays light for 10,000+ hosts: hosts are one compact string
+    /// each in an embedded JSON block, and the DOM lists at most `hostsPerGroup` hosts per group.
+    public func html(hostsPerGroup: Int = 30) -> String {
+        let s = summary
+        var out = ""
+        out.reserveCapacity(4096 + hosts.count * 48)
+        let title = "bkdiag-fleet" + (jobInstanceID.map { " — job \($0)" } ?? "")
+        out += "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+        out += "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
+        out += "<title>\(Self.esc(title))</title><style>\(Self.css)</style></head><body>\n"
+        out += "<header><h1>\(Self.esc(title))</h1><p id=\"headline\">\(Self.esc(headline))</p>"
+        out += "<p class=\"meta\">generated \(Timestamp.iso8601(milliseconds: generatedAtMs)) by \(source)"
+        out += " · producers: " + Self.esc(s.producers.map { "\($0.0) \($0.1)" }.joined(separator: ", ")) + "</p></header>\n"
+
+        // Summary cards and the state bar.
+        out += "<section id=\"summary\"><div class=\"cards\">"
+        func card(_ label: String, _ value: Int, _ cls: String) {
+            out += "<div class=\"card \(cls)\"><b>\(value)</b><span>\(Self.esc(label))</span></div>"
+        }
+        card("hosts", s.hostCount, "")
+        card("healthy", s.healthy, "ok")
+        card("failing", s.count(.fail) + s.count(.unknown), "bad")
+        card("no usable output", s.noUsableOutput.count, "grey")
+        if gseGiven { card("agent offline", s.count(.agentOffline), "grey") }
+        card("failure groups", s.groups.count, "")
+        out += "</div><div class=\"bar\" title=\"hosts by state\">"
+        for (state, n) in s.states where n > 0 {
+            let colour = Self.colour(Self.stateChar(state))
+            let pct = Double(n) * 100 / Double(max(1, s.hostCount))
+            out += "<span style=\"width:\(Self.fmt(pct))%;background:\(colour)\" title=\"\(state.rawValue): \(n)\"></span>"
+        }
+        out += "</div><p class=\"legend\">" + s.states.map { "<i style=\"background:\(Self.colour(Self.stateChar($0.0)))\"></i>\($0.0.rawValue) \($0.1)" }.joined(separator: " ") + "</p>"
+        if gseGiven {
+            out += "<p>diagnoses: " + Self.esc(s.diagnoses.map { "\($0.0.rawValue) \($0.1)" }.joined(separator: ", ")) + "</p>"
+        }
+        out += "</section>\n"
+
+        // Issues.
+        if !issues.isEmpty {
+            out += "<section id=\"issues\"><h2>Issues</h2><ul>"
+            for i in issues {
+                out += "<li class=\"\(i.level.rawValue)\"><b>\(i.level.rawValue)</b> <code>\(Self.esc(i.step))</code> \(Self.esc(i.message))"
+                if !i.hosts.isEmpty { out += " <small>(" + Self.esc(Self.list(i.hosts, max: 10)) + ")</small>" }
+                out += "</li>"
+            }
+            out += "</ul></section>\n"
+        }
+
+        // Item counts.
+        if !s.itemCounts.isEmpty {
+            out += "<section id=\"items\"><h2>Check items</h2><table><thead><tr><th>item</th><th>label</th><th>pass</th><th>warn</th><th>fail</th><th>unknown</th><th></th></tr></thead><tbody>"
+            for c in s.itemCounts {
+                let t = max(1, c.counts.total)
+                out += "<tr><td><code>\(Self.esc(c.item.description))</code></td><td>\(Self.esc(c.item.label))</td>"
+                out += "<td>\(c.counts.pass)</td><td>\(c.counts.warn)</td><td class=\"\(c.counts.fail > 0 ? "bad" : "")\">\(c.counts.fail)</td><td>\(c.counts.unknown)</td>"
+                out += "<td class=\"mini\"><div class=\"bar small\">"
+                for (v, n) in [(Verdict.pass, c.counts.pass), (.warn, c.counts.warn), (.fail, c.counts.fail), (.unknown, c.counts.unknown)] where n > 0 {
+                    out += "<span style=\"width:\(Self.fmt(Double(n) * 100 / Double(t)))%;background:\(Self.colour(Self.cellChar(v)))\"></span>"
+                }
+                out += "</div></td></tr>"
+            }
+            out += "</tbody></table></section>\n"
+        }
+
+        // Heatmap.
+        out += "<section id=\"heatmap\"><h2>Hosts × checks</h2>"
+        out += "<p><input id=\"filter\" type=\"search\" placeholder=\"filter: ip, state (fail, no_output …), g:GROUP\" size=\"48\"> <span id=\"shown\"></span></p>"
+        out += "<p class=\"legend\">" + Self.cellCode.map { "<i style=\"background:\($0.colour)\"></i>\($0.name)" }.joined(separator: " ") + "</p>"
+        out += "<p class=\"meta\">one column per host (sorted by failure group), one row per check item; hover for details, click to pin; a link may carry <code>#filter=…</code>.</p>"
+        out += "<canvas id=\"hm\" width=\"1200\" height=\"100\"></canvas><pre id=\"tip\">hover over a cell</pre></section>\n"
+
+        // Failure groups.
+        out += "<section id=\"groups\"><h2>Failure groups (\(s.groups.count))</h2>"
+        if s.groups.isEmpty { out += "<p>No failing host.</p>" }
+        for (n, g) in s.groups.enumerated() {
+            out += "<details class=\"group\" id=\"g-\(g.id)\"\(n < 3 ? " open" : "")><summary><b>\(g.hosts.count)</b> host\(g.hosts.count == 1 ? "" : "s") · <code>\(g.id)</code> · \(Self.esc(g.title))</summary>"
+            out += "<ul class=\"entries\">"
+            for e in g.entries { out += "<li><code>\(Self.esc(e.item))</code> \(Self.esc(e.message))</li>" }
+            out += "</ul>"
+            if !g.topHints.isEmpty {
+                out += "<p class=\"hints\">Hints:</p><ul>"
+                for h in g.topHints { out += "<li>\(Self.esc(h.hint)) <small>(\(h.hosts) hosts)</small></li>" }
+                out += "</ul>"
+            }
+            if g.diagnoses.count > 1 || gseGiven {
+                out += "<p>" + Self.esc(g.diagnoses.map { "\($0.0.rawValue) \($0.1)" }.joined(separator: ", ")) + "</p>"
+            }
+            out += "<p class=\"hosts\">" + g.hosts.prefix(hostsPerGroup).map { "<code>\(Self.esc($0))</code>" }.joined(separator: " ")
+            if g.hosts.count > hostsPerGroup { out += " … and \(g.hosts.count - hostsPerGroup) more (filter <code>g:\(g.id)</code> in the heatmap)" }
+            out += "</p></details>"
+        }
+        out += "</section>\n"
+
+        // Data.
+        out += "<script id=\"fleet-data\" type=\"application/json\">"
+        out += Self.scriptSafe(heatmapData().serialized())
+        out += "</script>\n<script>\(Self.script)</script>\n</body></html>\n"
+        return out
+    }
+
+    /// `{"items": [...], "groups": [[id, title], ...], "colours": {...}, "hosts": [[key, state, group, cells], ...]}`;
+    /// hosts sorted by group (failing groups first, ungrouped last), then by their report order.
+    func heatmapData() -> JSONValue {
+        let s = summary
+        let items = s.items
+        var col: [ItemKey: Int] = [:]
+        for (i, k) in items.enumerated() { col[k] = i }
+        let order = hosts.indices.sorted {
+            let a = s.groupOfHost[$0] < 0 ? Int.max : s.groupOfHost[$0]
+            let b = s.groupOfHost[$1] < 0 ? Int.max : s.groupOfHost[$1]
+            return (a, $0) < (b, $1)
+        }
+        var rows: [JSONValue] = []
+        rows.reserveCapacity(hosts.count)
+        for i in order {
+            let h = hosts[i]
+            var cells = [Character](repeating: h.state.hasReport ? "-" : Self.stateChar(h.state), count: items.count)
+            if h.state.hasReport {
+                for r in h.results { if let c = col[ItemKey(module: r.module, item: r.item)] { cells[c] = Self.cellChar(r.verdict) } }
+            }
+            rows.append(.array([
+                .string(h.key), .string(h.state.rawValue), .int(Int64(s.groupOfHost[i])), .string(String(cells)),
+            ]))
+        }
+        return .object([
+            ("items", .array(items.map { .string($0.description) })),
+            ("labels", .array(items.map { .string($0.label) })),
+            ("groups", .array(s.groups.map { .array([.string($0.id), .string($0.title)]) })),
+            ("colours", .object(Self.cellCode.map { (String($0.code), .string($0.colour)) })),
+            ("names", .object(Self.cellCode.map { (String($0.code), .string($0.name)) })),
+            ("hosts", .array(rows)),
+        ])
+    }
+
+    static func colour(_ c: Character) -> String { cellCode.first(where: { $0.code == c })?.colour ?? "#999" }
+
+    static func fmt(_ v: Double) -> String {
+        let r = (v * 100).rounded() / 100
+        return String(r)
+    }
+
+    /// HTML text escaping.
+    static func esc(_ s: String) -> String {
+        var out = ""
+        out.reserveCapacity(s.utf8.count)
+        for ch in s.unicodeScalars {
+            switch ch {
+            case "&": out += "&amp;"
+            case "<": out += "&lt;"
+            case ">": out += "&gt;"
+            case "\"": out += "&quot;"
+            case "'": out += "&#39;"
+            default: out.unicodeScalars.append(ch)
+            }
+        }
+        return out
+    }
+
+    /// JSON inside a `<script>` element must not contain `</`.
+    static func scriptSafe(_ json: String) -> String { json.replacingAll("</", with: "<\\/") }
+
+    static let css = """
+        body{font:14px/1.4 system-ui,-apple-system,"Segoe UI","Noto Sans CJK SC","Microsoft YaHei","PingFang SC",sans-serif;margin:0 24px 40px;color:#222}
+        h1{font-size:22px;margin:16px 0 4px}h2{font-size:17px;margin:24px 0 8px;border-bottom:1px solid #ddd}
+        .meta{color:#666;font-size:12px}code{font:12px ui-monospace,monospace;background:#f3f3f3;padding:0 3px}
+        .cards{display:flex;gap:10px;flex-wrap:wrap}.card{border:1px solid #ddd;border-radius:6px;padding:8px 14px;min-width:90px}
+        .card b{display:block;font-size:22px}.card span{color:#555;font-size:12px}.card.ok b{color:#2e7d32}.card.bad b{color:#c62828}.card.grey b{color:#546e7a}
+        .bar{display:flex;height:14px;border-radius:3px;overflow:hidden;margin:10px 0;background:#eee}.bar span{display:block;height:100%}
+        .bar.small{height:8px;width:160px;margin:0}
+        .legend i{display:inline-block;width:10px;height:10px;margin:0 3px 0 10px;vertical-align:middle}
+        table{border-collapse:collapse}td,th{padding:3px 8px;border-bottom:1px solid #eee;text-align:left}td.bad{color:#c62828;font-weight:bold}
+        details.group{border:1px solid #ddd;border-radius:6px;margin:6px 0;padding:6px 10px}details.group summary{cursor:pointer}
+        .hosts{line-height:1.9}li.error{color:#c62828}li.warning{color:#a66f00}
+        canvas{display:block;max-width:100%;border:1px solid #eee}#tip{background:#fafafa;border:1px solid #eee;padding:6px;min-height:2.5em;white-space:pre-wrap}
+        """
+
+    static let script = """
+        (function(){
+        var D=JSON.parse(document.getElementById('fleet-data').textContent);
+        var cv=document.getElementById('hm'),ctx=cv.getContext('2d'),tip=document.getElementById('tip');
+        var box=document.getElementById('filter'),shown=document.getElementById('shown');
+        var L={};var vis=D.hosts,pinned=false;
+        function layout(){
+          var n=vis.length,rows=Math.max(1,D.items.length),W=Math.max(600,(cv.parentNode.clientWidth||1200)-4);
+          var lab=D.items.length?170:0,cw=Math.max(3,Math.min(24,Math.floor((W-lab)/Math.max(1,n))));
+          var per=Math.max(1,Math.floor((W-lab)/cw)),ch=n>3000?7:(n>500?10:14);
+          var bands=Math.max(1,Math.ceil(n/per)),bh=rows*ch+10;
+          L={n:n,lab:lab,cw:cw,ch:ch,per:per,bands:bands,bh:bh,rows:rows};
+          cv.width=W;cv.height=bands*bh+4;
+        }
+        function draw(){
+          layout();ctx.clearRect(0,0,cv.width,cv.height);
+          ctx.font=Math.max(7,L.ch-2)+'px sans-serif';ctx.textBaseline='middle';
+          for(var b=0;b<L.bands;b++){
+            var y0=b*L.bh+2;ctx.fillStyle='#555';
+            for(var r=0;r<D.items.length;r++){ctx.fillText(D.items[r],2,y0+r*L.ch+L.ch/2);}
+            var lo=b*L.per,hi=Math.min(L.n,lo+L.per);
+            for(var i=lo;i<hi;i++){
+              var h=vis[i],x=L.lab+(i-lo)*L.cw,cells=h[3];
+              for(var r2=0;r2<L.rows;r2++){
+                var c=cells.charAt(r2)||'-';ctx.fillStyle=D.colours[c]||'#999';
+                ctx.fillRect(x,y0+r2*L.ch,Math.max(1,L.cw-(L.cw>4?1:0)),L.ch-1);
+              }
+            }
+          }
+          shown.textContent=vis.length+' of '+D.hosts.length+' hosts shown';
+          cv.setAttribute('data-drawn',String(vis.length));
+        }
+        function at(ev){
+          var rc=cv.getBoundingClientRect(),sx=cv.width/rc.width,x=(ev.clientX-rc.left)*sx,y=(ev.clientY-rc.top)*sx;
+          var b=Math.floor((y-2)/L.bh),r=Math.floor((y-2-b*L.bh)/L.ch),i=b*L.per+Math.floor((x-L.lab)/L.cw);
+          if(x<L.lab||b<0||r<0||r>=L.rows||i<0||i>=L.n||Math.floor((x-L.lab)/L.cw)>=L.per)return null;
+          return {h:vis[i],r:r};
+        }
+        function show(p){
+          if(!p){return;}var h=p.h,g=h[2]>=0?D.groups[h[2]]:null,c=h[3].charAt(p.r)||'-';
+          tip.textContent=h[0]+'  state: '+h[1]+(D.items.length?'\\n'+D.items[p.r]+' ('+D.labels[p.r]+'): '+(D.names[c]||c):'')+
+            (g?'\\ngroup '+g[0]+': '+g[1]:'');
+        }
+        cv.addEventListener('mousemove',function(ev){if(!pinned)show(at(ev));});
+        cv.addEventListener('click',function(ev){var p=at(ev);pinned=!!p;show(p);});
+        function filter(){
+          var q=box.value.trim().toLowerCase();
+          if(!q){vis=D.hosts;}else if(q.indexOf('g:')===0){var id=q.slice(2);
+            vis=D.hosts.filter(function(h){return h[2]>=0&&D.groups[h[2]][0].indexOf(id)===0;});
+          }else{vis=D.hosts.filter(function(h){return h[0].toLowerCase().indexOf(q)>=0||h[1]===q||(h[2]>=0&&D.groups[h[2]][1].toLowerCase().indexOf(q)>=0);});}
+          draw();
+        }
+        var t=null;box.addEventListener('input',function(){clearTimeout(t);t=setTimeout(filter,120);});
+        window.addEventListener('resize',draw);
+        var m=/[#&]filter=([^&]*)/.exec(location.hash);
+        if(m){box.value=decodeURIComponent(m[1]);filter();}else{draw();}
+        })();
+        """
+}

@@ -1,0 +1,137 @@
+import Report
+
+extension FleetReport {
+    /// One-line headline: hosts, healthy, broken, no output.
+    public var headline: String {
+        let s = summary
+        var parts = ["\(s.hostCount) hosts", "\(s.healthy) healthy"]
+        let fail = s.count(.fail) + s.count(.unknown)
+        if fail > 0 { parts.append("\(fail) failing") }
+        if !s.noUsableOutput.isEmpty { parts.append("\(s.noUsableOutput.count) without usable output") }
+        if gseGiven, s.count(.agentOffline) > 0 { parts.append("\(s.count(.agentOffline)) agent offline") }
+        var job = ""
+        if let j = jobInstanceID { job = "job \(j)" + (stepInstanceID.map { " step \($0)" } ?? "") + ": " }
+        return job + parts.joined(separator: ", ")
+    }
+
+    /// The terminal table: headline, issues, item counts, failure groups, hosts without output.
+    public func textTable(colour: Bool = false, hostsPerGroup: Int = 8) -> String {
+        let s = summary
+        func paint(_ t: String, _ code: String) -> String { colour ? "\u{1B}[\(code)m\(t)\u{1B}[0m" : t }
+        var out = "bkdiag-fleet " + headline + "\n"
+        out += "states: " + s.states.map { "\($0.0.rawValue) \($0.1)" }.joined(separator: ", ") + "\n"
+        out += "producers: " + s.producers.map { "\($0.0) \($0.1)" }.joined(separator: ", ") + "\n"
+        if gseGiven {
+            out += "diagnoses: " + s.diagnoses.map { "\($0.0.rawValue) \($0.1)" }.joined(separator: ", ") + "\n"
+        }
+        if !issues.isEmpty {
+            out += "\nISSUES\n"
+            for i in issues {
+                let lvl = i.level == .error ? paint("error", "31") : i.level == .warning ? paint("warning", "33") : "info"
+                out += "  [\(lvl)] \(i.step): \(i.message)"
+                if !i.hosts.isEmpty { out += " (" + Self.list(i.hosts, max: 5) + ")" }
+                out += "\n"
+            }
+        }
+        if !s.itemCounts.isEmpty {
+            out += "\n"
+            let w = max(24, s.itemCounts.map { DisplayWidth.of($0.item.description) }.max() ?? 0)
+            let lw = max(10, s.itemCounts.map { DisplayWidth.of($0.item.label) }.max() ?? 0)
+            out += DisplayWidth.pad("CHECK ITEM", w) + "  " + DisplayWidth.pad("LABEL", lw) + "   PASS   WARN   FAIL UNKNOWN\n"
+            for c in s.itemCounts {
+                func num(_ v: Int, _ width: Int) -> String {
+                    let t = String(v)
+                    return String(repeating: " ", count: max(0, width - t.count)) + t
+                }
+                var row = DisplayWidth.pad(c.item.description, w) + "  " + DisplayWidth.pad(c.item.label, lw)
+                row += " " + num(c.counts.pass, 6) + " " + num(c.counts.warn, 6)
+                row += " " + (c.counts.fail > 0 ? paint(num(c.counts.fail, 6), "31") : num(0, 6))
+                row += " " + num(c.counts.unknown, 7)
+                out += row + "\n"
+            }
+        }
+        if !s.groups.isEmpty {
+            out += "\nFAILURE GROUPS (\(s.groups.count))\n"
+            for (n, g) in s.groups.enumerated() {
+                out += "#\(n + 1) [\(g.id)] \(g.hosts.count) host" + (g.hosts.count == 1 ? "" : "s")
+                if gseGiven || g.diagnoses.count > 1 {
+                    out += " (" + g.diagnoses.map { "\($0.0.rawValue) \($0.1)" }.joined(separator: ", ") + ")"
+                }
+                out += "\n"
+                for e in g.entries { out += "    " + paint(e.description, "31") + "\n" }
+                for h in g.topHints { out += "    hint: \(h.hint) (\(h.hosts))\n" }
+                out += "    hosts: " + Self.list(g.hosts, max: hostsPerGroup) + "\n"
+            }
+        }
+        if !s.noUsableOutput.isEmpty {
+            out += "\nNO USABLE OUTPUT (\(s.noUsableOutput.count)): " + Self.list(s.noUsableOutput, max: 20) + "\n"
+        }
+        return out
+    }
+
+    static func list(_ items: [String], max: Int) -> String {
+        if items.count <= max { return items.joined(separator: ", ") }
+        return items.prefix(max).joined(separator: ", ") + ", … (+\(items.count - max))"
+    }
+
+    /// Markdown: summary, items, groups, hosts without output, issues.
+    public func markdown(hostsPerGroup: Int = 20) -> String {
+        let s = summary
+        func esc(_ t: String) -> String {
+            t.replacingAll("|", with: "\\|").replacingAll("\n", with: " ")
+        }
+        var out = "# bkdiag-fleet report\n\n"
+        out += "- generated: \(Timestamp.iso8601(milliseconds: generatedAtMs)) (\(source))\n"
+        if let j = jobInstanceID { out += "- job instance: \(j)" + (stepInstanceID.map { ", step \($0)" } ?? "") + "\n" }
+        out += "- \(headline)\n"
+        out += "- states: " + s.states.map { "\($0.0.rawValue) \($0.1)" }.joined(separator: ", ") + "\n"
+        out += "- producers: " + s.producers.map { "\($0.0) \($0.1)" }.joined(separator: ", ") + "\n"
+        if gseGiven { out += "- diagnoses: " + s.diagnoses.map { "\($0.0.rawValue) \($0.1)" }.joined(separator: ", ") + "\n" }
+        if !s.itemCounts.isEmpty {
+            out += "\n## Check items\n\n| item | label | pass | warn | fail | unknown |\n|---|---|---:|---:|---:|---:|\n"
+            for c in s.itemCounts {
+                out += "| `\(c.item)` | \(c.item.label) | \(c.counts.pass) | \(c.counts.warn) | \(c.counts.fail) | \(c.counts.unknown) |\n"
+            }
+        }
+        if !s.groups.isEmpty {
+            out += "\n## Failure groups\n"
+            for (n, g) in s.groups.enumerated() {
+                out += "\n### \(n + 1). \(g.hosts.count) host\(g.hosts.count == 1 ? "" : "s") — `\(g.id)`\n\n"
+                for e in g.entries { out += "- **\(esc(e.item))**: \(esc(e.message))\n" }
+                if !g.topHints.isEmpty {
+                    out += "\nHints:\n"
+                    for h in g.topHints { out += "- \(esc(h.hint)) (\(h.hosts) hosts)\n" }
+                }
+                if g.diagnoses.count > 1 || gseGiven {
+                    out += "\nDiagnoses: " + g.diagnoses.map { "\($0.0.rawValue) \($0.1)" }.joined(separator: ", ") + "\n"
+                }
+                out += "\nHosts: " + Self.list(g.hosts.map { "`\($0)`" }, max: hostsPerGroup) + "\n"
+            }
+        }
+        if !s.noUsableOutput.isEmpty {
+            out += "\n## Hosts without usable output (\(s.noUsableOutput.count))\n\n"
+            out += Self.list(s.noUsableOutput.map { "`\($0)`" }, max: 100) + "\n"
+        }
+        if !issues.isEmpty {
+            out += "\n## Issues\n\n"
+            for i in issues { out += "- **\(i.level.rawValue)** `\(i.step)`: \(esc(i.message))\n" }
+        }
+        return out
+    }
+}
+
+extension String {
+    /// Plain substring replacement without Foundation.
+    func replacingAll(_ target: String, with replacement: String) -> String {
+        guard !target.isEmpty, contains(target) else { return self }
+        var out = ""
+        var rest = Substring(self)
+        while let r = rest.firstRange(of: target) {
+            out += rest[..<r.lowerBound]
+            out += replacement
+            rest = rest[r.upperBound...]
+        }
+        out += rest
+        return out
+    }
+}

@@ -1,0 +1,238 @@
+import Dispatch
+import Report
+
+/// The fleet's answer: per-host results in a deterministic order, run-level issues, and the aggregation.
+public struct FleetReport: Sendable {
+    public var generatedAtMs: Int64
+    /// `parse` or `run`.
+    public var source: String
+    public var jobInstanceID: Int64?
+    public var stepInstanceID: Int64?
+    /// JOB's `finished` at the time the status was taken.
+    public var finished: Bool
+    /// Hosts in `step_ip_result_list` order, then hosts seen only in the logs, by key.
+    public var hosts: [HostResult]
+    public var issues: [FleetIssue]
+    /// Run-level lines of the platform's record (status and log gaps), before the per-host lines.
+    public var preamble: [AgentInfo]
+    /// Whether a GSE agent-state answer was given.
+    public var gseGiven: Bool
+    public let summary: FleetSummary
+
+    public init(
+        generatedAtMs: Int64, source: String, jobInstanceID: Int64?, stepInstanceID: Int64?, finished: Bool,
+        hosts: [HostResult], issues: [FleetIssue], preamble: [AgentInfo], gseGiven: Bool
+    ) {
+        self.generatedAtMs = generatedAtMs
+        self.source = source
+        self.jobInstanceID = jobInstanceID
+        self.stepInstanceID = stepInstanceID
+        self.finished = finished
+        self.hosts = hosts
+        self.issues = issues
+        self.preamble = preamble
+        self.gseGiven = gseGiven
+        self.summary = FleetSummary(hosts: hosts)
+    }
+
+    /// Exit status for scripts: 0 all healthy, 1 some host not healthy, 3 no host at all.
+    public var exitCode: Int32 {
+        if hosts.isEmpty { return 3 }
+        return hosts.allSatisfy { $0.state.isHealthy } ? 0 : 1
+    }
+}
+
+/// A catalogue item as a column: `module/item`.
+public struct ItemKey: Sendable, Hashable, Comparable, CustomStringConvertible {
+    public var module: String
+    public var item: String
+
+    public init(module: String, item: String) {
+        self.module = module
+        self.item = item
+    }
+
+    public var description: String { "\(module)/\(item)" }
+    public var label: String { CheckLabels.label(forItem: item) }
+
+    /// check.py's order of the catalogue; items it does not know sort after, by name.
+    static let catalogue: [String] = [
+        "log_path/logpath_match", "log_path/logpath_held",
+        "bkunifylogbeat/bin_file", "bkunifylogbeat/process", "bkunifylogbeat/main_config", "bkunifylogbeat/config",
+        "bkunifylogbeat/hosted", "bkunifylogbeat/healthz",
+        "gse_agent/process", "gse_agent/socket", "gse_agent/socket_queue_status", "gse_agent/dataserver_port",
+    ]
+
+    var rank: Int { Self.catalogue.firstIndex(of: description) ?? Self.catalogue.count }
+
+    public static func < (a: ItemKey, b: ItemKey) -> Bool {
+        (a.rank, a.description) < (b.rank, b.description)
+    }
+}
+
+/// Verdict counts of one item across the fleet.
+public struct ItemCount: Sendable, Equatable {
+    public var item: ItemKey
+    public var counts: VerdictSummary
+}
+
+/// Hosts that share a failure signature.
+public struct SignatureGroup: Sendable {
+    /// Short stable id (FNV-1a of the signature text).
+    public var id: String
+    public var entries: [SignatureEntry]
+    public var hosts: [String]
+    /// Most common hints of the group's failing items, with how many hosts carry each.
+    public var topHints: [(hint: String, hosts: Int)]
+    /// Hosts of the group by diagnosis (agent offline vs collector broken ...).
+    public var diagnoses: [(HostDiagnosis, Int)]
+
+    /// One-line title: the entries joined.
+    public var title: String { entries.map(\.description).joined(separator: "; ") }
+}
+
+/// The fleet-wide aggregation.
+public struct FleetSummary: Sendable {
+    public var hostCount: Int
+    public var states: [(HostState, Int)]
+    public var diagnoses: [(HostDiagnosis, Int)]
+    public var producers: [(String, Int)]
+    public var items: [ItemKey]
+    public var itemCounts: [ItemCount]
+    public var groups: [SignatureGroup]
+    /// Hosts with no readable report (job failed, no output, missing, unparseable, fetch failed).
+    public var noUsableOutput: [String]
+    /// Index of each host's signature group in `groups`, parallel to the report's hosts; -1 for none.
+    public var groupOfHost: [Int]
+
+    public init(hosts: [HostResult]) {
+        hostCount = hosts.count
+        var stateCount: [HostState: Int] = [:]
+        var diagCount: [HostDiagnosis: Int] = [:]
+        var producerCount: [String: Int] = [:]
+        var itemIndex: [ItemKey: Int] = [:]
+        var counts: [VerdictSummary] = []
+        var keys: [ItemKey] = []
+        var noOutput: [String] = []
+        var sigIndex: [String: Int] = [:]
+        var sigEntries: [[SignatureEntry]] = []
+        var sigHosts: [[Int]] = []
+        var groupOfHost = [Int](repeating: -1, count: hosts.count)
+        var prevColumns: [Int] = []
+
+        // The per-host work (diagnosis, producer, signature) runs in parallel; merging is serial.
+        let facts = Self.facts(hosts)
+        for (hi, h) in hosts.enumerated() {
+            let f = facts[hi]
+            stateCount[h.state, default: 0] += 1
+            diagCount[f.diagnosis, default: 0] += 1
+            producerCount[f.producer, default: 0] += 1
+            if !h.state.hasReport { noOutput.append(h.key) }
+            let results = h.results
+            // Most hosts list the same items in the same order: reuse the previous host's columns.
+            var same = results.count == prevColumns.count
+            if same {
+                for (k, r) in results.enumerated() where keys[prevColumns[k]].item != r.item || keys[prevColumns[k]].module != r.module {
+                    same = false
+                    break
+                }
+            }
+            if !same {
+                prevColumns = results.map { r in
+                    let k = ItemKey(module: r.module, item: r.item)
+                    if let x = itemIndex[k] { return x }
+                    itemIndex[k] = counts.count
+                    counts.append(VerdictSummary())
+                    keys.append(k)
+                    return counts.count - 1
+                }
+            }
+            for (k, r) in results.enumerated() { counts[prevColumns[k]][r.verdict] += 1 }
+            let entries = f.entries
+            if entries.isEmpty { continue }
+            let text = f.signature
+            let gi: Int
+            if let x = sigIndex[text] { gi = x } else {
+                gi = sigEntries.count
+                sigIndex[text] = gi
+                sigEntries.append(entries)
+                sigHosts.append([])
+            }
+            sigHosts[gi].append(hi)
+            groupOfHost[hi] = gi
+        }
+
+        var groups: [SignatureGroup] = []
+        for gi in sigEntries.indices {
+            let members = sigHosts[gi]
+            var hintCount: [String: Int] = [:]
+            var diag: [HostDiagnosis: Int] = [:]
+            for hi in members {
+                let h = hosts[hi]
+                diag[facts[hi].diagnosis, default: 0] += 1
+                var seen = Set<String>()
+                for r in h.results where !r.status && !r.hint.isEmpty && seen.insert(r.hint).inserted {
+                    hintCount[r.hint, default: 0] += 1
+                }
+                if let fallback = Signature.fallbackHint(for: h), seen.insert(fallback).inserted {
+                    hintCount[fallback, default: 0] += 1
+                }
+            }
+            let hints = hintCount.sorted { ($0.value, $1.key) > ($1.value, $0.key) }.prefix(3).map { (hint: $0.key, hosts: $0.value) }
+            let entries = sigEntries[gi]
+            groups.append(SignatureGroup(
+                id: Signature.id(entries), entries: entries, hosts: members.map { hosts[$0].key }, topHints: Array(hints),
+                diagnoses: HostDiagnosis.allCases.compactMap { d in diag[d].map { (d, $0) } }))
+        }
+        // Biggest groups first; ties by title so the order is stable.
+        let order = groups.indices.sorted {
+            (groups[$0].hosts.count, groups[$1].title) > (groups[$1].hosts.count, groups[$0].title)
+        }
+        var remap = [Int](repeating: -1, count: groups.count)
+        for (newIndex, old) in order.enumerated() { remap[old] = newIndex }
+        self.groups = order.map { groups[$0] }
+        self.groupOfHost = groupOfHost.map { $0 < 0 ? -1 : remap[$0] }
+
+        let sortedKeys = keys.sorted()
+        items = sortedKeys
+        itemCounts = sortedKeys.map { ItemCount(item: $0, counts: counts[itemIndex[$0]!]) }
+        states = HostState.allCases.compactMap { s in stateCount[s].map { (s, $0) } }
+        diagnoses = HostDiagnosis.allCases.compactMap { d in diagCount[d].map { (d, $0) } }
+        producers = producerCount.sorted { ($0.value, $1.key) > ($1.value, $0.key) }.map { ($0.key, $0.value) }
+        noUsableOutput = noOutput
+    }
+
+    /// What the aggregation needs of one host, computed off the merge loop.
+    struct HostFacts: Sendable {
+        var diagnosis: HostDiagnosis
+        var producer: String
+        var entries: [SignatureEntry]
+        var signature: String
+    }
+
+    static func facts(_ hosts: [HostResult]) -> [HostFacts] {
+        @Sendable func one(_ h: HostResult) -> HostFacts {
+            let entries = h.state.isHealthy && h.lines.allSatisfy({ if case .report = $0 { true } else { false } })
+                && h.declaredStatus != false && h.results.allSatisfy(\.status)
+                ? [] : Signature.entries(for: h, results: h.results)
+            return HostFacts(
+                diagnosis: h.diagnosis, producer: h.producer.isEmpty ? "none" : h.producer, entries: entries,
+                signature: entries.isEmpty ? "" : entries.map(\.description).joined(separator: "\n"))
+        }
+        var out = [HostFacts?](repeating: nil, count: hosts.count)
+        let chunk = 2048
+        let chunks = (hosts.count + chunk - 1) / chunk
+        out.withUnsafeMutableBufferPointer { buf in
+            // Each iteration writes a disjoint range of slots.
+            nonisolated(unsafe) let slots = buf
+            DispatchQueue.concurrentPerform(iterations: chunks) { c in
+                for i in (c * chunk)..<min(hosts.count, (c + 1) * chunk) { slots[i] = one(hosts[i]) }
+            }
+        }
+        return out.map { $0! }
+    }
+
+    public func count(_ state: HostState) -> Int { states.first(where: { $0.0 == state })?.1 ?? 0 }
+    public func count(_ d: HostDiagnosis) -> Int { diagnoses.first(where: { $0.0 == d })?.1 ?? 0 }
+    public var healthy: Int { count(.pass) + count(.warn) }
+}

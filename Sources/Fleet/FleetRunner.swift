@@ -1,0 +1,198 @@
+import Foundation
+import Logging
+import Report
+import Synchronization
+
+/// Options of `bkdiag-fleet run`.
+public struct RunOptions: Sendable {
+    public var target: JobTarget
+    /// The script text (sent base64-encoded).
+    public var script: String
+    /// 1 shell, 2 bat, 3 perl, 4 python, 5 powershell.
+    public var scriptLanguage: Int = 1
+    /// check.py's argument string (sent base64-encoded in `script_param`).
+    public var scriptParam: String
+    public var account: String = "root"
+    /// JOB's own script timeout, seconds.
+    public var scriptTimeout: Int = 600
+    public var taskName: String = "检查采集项配置"
+    /// Total time allowed for polling the job status, seconds.
+    public var deadline: Double = 300
+    /// First poll delay and its cap, seconds; the delay grows by half each time.
+    public var initialPoll: Double = 2
+    public var maxPoll: Double = 20
+    /// Hosts per `batch_get_job_instance_ip_log` call (JOB's limit is 500).
+    public var batchSize: Int = 500
+    /// Log batches fetched at once.
+    public var concurrency: Int = 4
+    /// Extra tries of a failed log batch.
+    public var retries: Int = 2
+    /// Where raw answers are written (status.json, logs-0001.json ...), so `parse` can read them again.
+    public var saveAnswers: String?
+
+    public init(target: JobTarget, script: String, scriptParam: String) {
+        self.target = target
+        self.script = script
+        self.scriptParam = scriptParam
+    }
+}
+
+/// Drives one check through JOB: execute, poll with backoff to a deadline, fetch logs in bounded batches.
+/// Whatever fails is reported per step and host; what was fetched is kept.
+public struct FleetRunner: Sendable {
+    public let client: JobClient
+    public let options: RunOptions
+    let logger: Logger
+
+    public init(client: JobClient, options: RunOptions, logger: Logger) {
+        self.client = client
+        self.options = options
+        self.logger = logger
+    }
+
+    public func run() async -> FleetReport {
+        var asm = FleetAssembler()
+        let started = Date()
+
+        // 1. Execute.
+        let body = JSONValue.object(client.scopeMembers + [
+            ("bk_username", .string(client.config.username)),
+            ("account_alias", .string(options.account)),
+            ("script_language", .int(Int64(options.scriptLanguage))),
+            ("script_content", .string(Data(options.script.utf8).base64EncodedString())),
+            ("script_param", .string(Data(options.scriptParam.utf8).base64EncodedString())),
+            ("timeout", .int(Int64(options.scriptTimeout))),
+            ("task_name", .string(options.taskName)),
+            ("target_server", options.target.json),
+        ])
+        let jobID: Int64
+        do throws(FleetError) {
+            let answer = try await client.fastExecuteScript(body)
+            save("execute.json", answer.text)
+            guard let id = answer.data["job_instance_id"]?.intValue else {
+                throw FleetError("job.shape", "fast_execute_script answered without data.job_instance_id")
+            }
+            jobID = id
+            asm.jobInstanceID = id
+            asm.stepInstanceID = answer.data["step_instance_id"]?.intValue
+            logger.info("job started", metadata: ["job.instance": "\(id)"])
+        } catch {
+            asm.addIssue(FleetIssue(.error, step: "fast_execute_script", error.message))
+            asm.preamble.append(AgentInfo(.error, "[快速执行脚本], 报错为: \(error.message)"))
+            return asm.finish(source: "run")
+        }
+
+        // 2. Poll with backoff until finished or the deadline.
+        var status: JobStatusAnswer?
+        var delay = options.initialPoll
+        var attempt = 0
+        var errors: [String: Int] = [:]
+        var errorOrder: [String] = []
+        while true {
+            let elapsed = Date().timeIntervalSince(started)
+            if elapsed + delay > options.deadline && attempt > 0 { break }
+            try? await Task.sleep(for: .milliseconds(Int64(max(0, min(delay, options.deadline - elapsed)) * 1000)))
+            attempt += 1
+            asm.preamble.append(AgentInfo(.info, "[获取作业执行状态] 作业: \(jobID), 执行次数: \(attempt)"))
+            do throws(FleetError) {
+                let answer = try await client.jobInstanceStatus(jobInstanceID: jobID)
+                let parsed = try JobAnswer.parseStatus(answer.data, source: "get_job_instance_status")
+                status = parsed
+                if parsed.finished {
+                    save("status.json", answer.text)
+                    break
+                }
+                if Date().timeIntervalSince(started) >= options.deadline { save("status.json", answer.text) }
+            } catch {
+                if errors[error.message] == nil { errorOrder.append(error.message) }
+                errors[error.message, default: 0] += 1
+            }
+            delay = min(delay * 1.5, options.maxPoll)
+            if Date().timeIntervalSince(started) >= options.deadline { break }
+        }
+        for e in errorOrder {
+            asm.addIssue(FleetIssue(.warning, step: "get_job_instance_status", e + (errors[e]! > 1 ? " (\(errors[e]!) times)" : "")))
+        }
+        guard let status else {
+            asm.addIssue(FleetIssue(.error, step: "get_job_instance_status", "no status of job \(jobID) could be read within \(Int(options.deadline)) s"))
+            return asm.finish(source: "run")
+        }
+        if !status.finished {
+            asm.addIssue(FleetIssue(.error, step: "get_job_instance_status", "job \(jobID) had not finished after \(Int(options.deadline)) s (\(attempt) polls); logs of the finished hosts are fetched"))
+        }
+        asm.add(.status(status), source: "get_job_instance_status")
+
+        // 3. Logs, in batches, a few at a time.
+        let hosts = status.step(asm.stepInstanceID)?.hosts ?? []
+        let stepID = asm.stepInstanceID ?? status.step(nil)?.stepInstanceID
+        asm.stepInstanceID = stepID
+        let wanted = hosts.filter { $0.status == JobStatusLabels.hostSuccess || status.finished }
+        let batches = stride(from: 0, to: wanted.count, by: max(1, options.batchSize)).map {
+            Array(wanted[$0..<min($0 + max(1, options.batchSize), wanted.count)])
+        }
+        let results = await withTaskGroup(of: (Int, Result<DecodedLogPage, FleetError>).self) { group in
+            var out: [(Int, Result<DecodedLogPage, FleetError>)] = []
+            var next = 0
+            func launch(_ i: Int) {
+                group.addTask { (i, await fetchBatch(batches[i], index: i, jobID: jobID, stepID: stepID)) }
+            }
+            while next < batches.count && next < max(1, options.concurrency) {
+                launch(next)
+                next += 1
+            }
+            while let r = await group.next() {
+                out.append(r)
+                if next < batches.count {
+                    launch(next)
+                    next += 1
+                }
+            }
+            return out.sorted { $0.0 < $1.0 }
+        }
+        for (i, r) in results {
+            switch r {
+            case .success(let page):
+                asm.add(page)
+            case .failure(let e):
+                let keys = batches[i].map(\.key)
+                asm.markFetchFailed(keys, error: e.message)
+                asm.addIssue(FleetIssue(.error, step: "batch_get_job_instance_ip_log", "batch \(i + 1) of \(batches.count) (\(keys.count) hosts) failed: \(e.message)", hosts: keys))
+            }
+        }
+        return asm.finish(source: "run")
+    }
+
+    /// One log batch with retries; the page is read into reports at once so the text can go.
+    func fetchBatch(_ hosts: [JobHostStatus], index: Int, jobID: Int64, stepID: Int64?) async -> Result<DecodedLogPage, FleetError> {
+        let byID = hosts.allSatisfy { $0.hostID != nil }
+        var members = client.scopeMembers + [("job_instance_id", JSONValue.int(jobID))]
+        if let stepID { members.append(("step_instance_id", .int(stepID))) }
+        if byID {
+            members.append(("host_id_list", .array(hosts.map { .int($0.hostID!) })))
+        } else {
+            members.append(("ip_list", .array(hosts.map {
+                .object([("bk_cloud_id", .int($0.cloudID)), ($0.ip.contains(":") ? "ipv6" : "ip", .string($0.ip))])
+            })))
+        }
+        var lastError = FleetError("job.batch", "not tried")
+        for attempt in 0...max(0, options.retries) {
+            if attempt > 0 { try? await Task.sleep(for: .milliseconds(Int64(250 * (1 << attempt)))) }
+            do throws(FleetError) {
+                let answer = try await client.batchIPLog(.object(members))
+                let page = try JobAnswer.parseLogs(answer.data, source: "batch_get_job_instance_ip_log")
+                save(String(format: "logs-%04d.json", index + 1), answer.text)
+                return .success(DecodedLogPage.decode(page, parallel: false))
+            } catch {
+                lastError = error
+                logger.warning("log batch failed", metadata: ["job.batch": "\(index + 1)", "job.error": "\(error.code)"])
+            }
+        }
+        return .failure(lastError)
+    }
+
+    func save(_ name: String, _ text: String) {
+        guard let dir = options.saveAnswers else { return }
+        try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        _ = FileManager.default.createFile(atPath: dir + "/" + name, contents: Data(text.utf8))
+    }
+}

@@ -1,0 +1,216 @@
+import Report
+
+/// One host of a JOB step as `get_job_instance_status` lists it.
+public struct JobHostStatus: Sendable, Equatable {
+    public var hostID: Int64?
+    public var cloudID: Int64
+    /// IPv4 address, or the IPv6 one for hosts that carry only `ipv6`.
+    public var ip: String
+    public var status: Int64
+    public var errorCode: Int64?
+    public var exitCode: Int64?
+    public var totalTimeMs: Int64?
+
+    public init(
+        hostID: Int64? = nil, cloudID: Int64 = 0, ip: String, status: Int64, errorCode: Int64? = nil,
+        exitCode: Int64? = nil, totalTimeMs: Int64? = nil
+    ) {
+        self.hostID = hostID
+        self.cloudID = cloudID
+        self.ip = ip
+        self.status = status
+        self.errorCode = errorCode
+        self.exitCode = exitCode
+        self.totalTimeMs = totalTimeMs
+    }
+
+    /// AgentChecker's host key `"{bk_cloud_id}:{ip}"`.
+    public var key: String { JobHostKey.make(cloudID: cloudID, ip: ip, hostID: hostID) }
+}
+
+/// One host's output from `batch_get_job_instance_ip_log`.
+public struct JobHostLog: Sendable, Equatable {
+    public var hostID: Int64?
+    public var cloudID: Int64
+    public var ip: String
+    public var content: String
+
+    public init(hostID: Int64? = nil, cloudID: Int64 = 0, ip: String, content: String) {
+        self.hostID = hostID
+        self.cloudID = cloudID
+        self.ip = ip
+        self.content = content
+    }
+
+    public var key: String { JobHostKey.make(cloudID: cloudID, ip: ip, hostID: hostID) }
+}
+
+/// Builds host keys the way AgentChecker does.
+public enum JobHostKey {
+    /// `0:10.0.0.1`; IPv6 hosts use their IPv6 address; hosts known only by id become `0:host-101`.
+    public static func make(cloudID: Int64, ip: String, hostID: Int64?) -> String {
+        if !ip.isEmpty { return "\(cloudID):\(ip)" }
+        if let id = hostID { return "\(cloudID):host-\(id)" }
+        return "\(cloudID):?"
+    }
+}
+
+/// A `get_job_instance_status` answer (its `data`).
+public struct JobStatusAnswer: Sendable, Equatable {
+    public var finished: Bool
+    public var jobInstanceID: Int64?
+    public var jobStatus: Int64?
+    public var steps: [Step]
+
+    public struct Step: Sendable, Equatable {
+        public var stepInstanceID: Int64?
+        public var status: Int64?
+        public var hosts: [JobHostStatus]
+
+        public init(stepInstanceID: Int64?, status: Int64?, hosts: [JobHostStatus]) {
+            self.stepInstanceID = stepInstanceID
+            self.status = status
+            self.hosts = hosts
+        }
+    }
+
+    public init(finished: Bool, jobInstanceID: Int64? = nil, jobStatus: Int64? = nil, steps: [Step]) {
+        self.finished = finished
+        self.jobInstanceID = jobInstanceID
+        self.jobStatus = jobStatus
+        self.steps = steps
+    }
+
+    /// The step with the given id, else the first step that lists hosts.
+    public func step(_ id: Int64?) -> Step? {
+        if let id, let s = steps.first(where: { $0.stepInstanceID == id }) { return s }
+        return steps.first(where: { !$0.hosts.isEmpty }) ?? steps.first
+    }
+}
+
+/// A `batch_get_job_instance_ip_log` page (its `data`).
+public struct JobLogPage: Sendable, Equatable {
+    public var jobInstanceID: Int64?
+    public var stepInstanceID: Int64?
+    public var logs: [JobHostLog]
+
+    public init(jobInstanceID: Int64? = nil, stepInstanceID: Int64? = nil, logs: [JobHostLog]) {
+        self.jobInstanceID = jobInstanceID
+        self.stepInstanceID = stepInstanceID
+        self.logs = logs
+    }
+}
+
+/// A `fast_execute_script` answer (its `data`).
+public struct JobExecuteAnswer: Sendable, Equatable {
+    public var jobInstanceID: Int64
+    public var stepInstanceID: Int64?
+    public var name: String
+}
+
+/// One JSON document read from a file or from JOB, recognised by shape.
+public enum JobAnswer: Sendable, Equatable {
+    case status(JobStatusAnswer)
+    case logs(JobLogPage)
+    case execute(JobExecuteAnswer)
+    case gse([GSEAgentRecord])
+    /// A wrapped answer with `result: false`: JOB's `code` and `message`.
+    case failure(code: Int64?, message: String)
+
+    /// Recognises a JOB answer with or without the `{"result","code","message","data"}` wrapper.
+    /// Wrong types inside are reported with the JSON path of the offending member.
+    public static func recognise(_ json: JSONValue, source: String) throws(FleetError) -> JobAnswer {
+        guard case .object = json else {
+            throw FleetError("input.shape", "\(source): the document is not a JSON object; pass a JOB answer (get_job_instance_status, batch_get_job_instance_ip_log) or its data")
+        }
+        var data = json
+        if json["result"] != nil || (json["data"] != nil && json["code"] != nil) {
+            if let ok = json["result"], ok.boolValue == false || ok == .null {
+                return .failure(code: json["code"]?.intValue, message: json["message"]?.stringValue ?? "(no message)")
+            }
+            data = json["data"] ?? .null
+        }
+        if data["step_instance_list"] != nil || data["finished"] != nil {
+            return .status(try parseStatus(data, source: source))
+        }
+        if data["script_task_logs"] != nil {
+            return .logs(try parseLogs(data, source: source))
+        }
+        if let id = data["job_instance_id"]?.intValue, data["job_instance_name"] != nil || data["step_instance_id"] != nil {
+            return .execute(JobExecuteAnswer(
+                jobInstanceID: id, stepInstanceID: data["step_instance_id"]?.intValue,
+                name: data["job_instance_name"]?.stringValue ?? ""))
+        }
+        if let gse = GSEAgentRecord.parse(data) { return .gse(gse) }
+        throw FleetError("input.shape", "\(source): not a JOB answer this tool knows (no step_instance_list, script_task_logs or job_instance_id in data); pass get_job_instance_status or batch_get_job_instance_ip_log answers")
+    }
+
+    static func parseStatus(_ data: JSONValue, source: String) throws(FleetError) -> JobStatusAnswer {
+        let job = data["job_instance"]
+        var steps: [JobStatusAnswer.Step] = []
+        let list = data["step_instance_list"] ?? .array([])
+        guard let stepValues = list.arrayValue ?? (list == .null ? [] : nil) else {
+            throw FleetError("input.type", "\(source): data.step_instance_list is not a list; the file is not a get_job_instance_status answer or is damaged")
+        }
+        for (si, s) in stepValues.enumerated() {
+            guard case .object = s else {
+                throw FleetError("input.type", "\(source): data.step_instance_list[\(si)] is not an object")
+            }
+            var hosts: [JobHostStatus] = []
+            let hv = s["step_ip_result_list"] ?? .array([])
+            guard let hostValues = hv.arrayValue ?? (hv == .null ? [] : nil) else {
+                throw FleetError("input.type", "\(source): data.step_instance_list[\(si)].step_ip_result_list is not a list")
+            }
+            hosts.reserveCapacity(hostValues.count)
+            for h in hostValues {
+                let ip = hostIP(h)
+                let hostID = h["bk_host_id"]?.intValue ?? h["host_id"]?.intValue
+                // A host row without any address or id, or without a status, cannot be judged; it is kept
+                // with status 0 so it shows up as a host JOB did not describe.
+                hosts.append(JobHostStatus(
+                    hostID: hostID, cloudID: h["bk_cloud_id"]?.intValue ?? 0, ip: ip,
+                    status: h["status"]?.intValue ?? 0, errorCode: h["error_code"]?.intValue,
+                    exitCode: h["exit_code"]?.intValue, totalTimeMs: h["total_time"]?.intValue))
+            }
+            steps.append(.init(stepInstanceID: s["step_instance_id"]?.intValue, status: s["status"]?.intValue, hosts: hosts))
+        }
+        let finished: Bool
+        switch data["finished"] {
+        case .bool(let b)?: finished = b
+        case .int(let i)?: finished = i != 0
+        default: finished = data["is_finished"]?.boolValue ?? false
+        }
+        return JobStatusAnswer(
+            finished: finished, jobInstanceID: job?["job_instance_id"]?.intValue,
+            jobStatus: job?["status"]?.intValue, steps: steps)
+    }
+
+    static func parseLogs(_ data: JSONValue, source: String) throws(FleetError) -> JobLogPage {
+        let lv = data["script_task_logs"] ?? .null
+        guard let list = lv.arrayValue ?? (lv == .null ? [] : nil) else {
+            throw FleetError("input.type", "\(source): data.script_task_logs is not a list; the file is not a batch_get_job_instance_ip_log answer or is damaged")
+        }
+        var logs: [JobHostLog] = []
+        logs.reserveCapacity(list.count)
+        for l in list {
+            let content: String
+            switch l["log_content"] {
+            case .string(let s)?: content = s
+            case nil, .null?: content = ""
+            case let other?: content = other.serialized()
+            }
+            logs.append(JobHostLog(
+                hostID: l["bk_host_id"]?.intValue ?? l["host_id"]?.intValue, cloudID: l["bk_cloud_id"]?.intValue ?? 0,
+                ip: hostIP(l), content: content))
+        }
+        return JobLogPage(
+            jobInstanceID: data["job_instance_id"]?.intValue, stepInstanceID: data["step_instance_id"]?.intValue,
+            logs: logs)
+    }
+
+    static func hostIP(_ h: JSONValue) -> String {
+        if let ip = h["ip"]?.stringValue, !ip.isEmpty { return ip }
+        if let ip = h["ipv6"]?.stringValue, !ip.isEmpty { return ip }
+        return ""
+    }
+}

@@ -1,0 +1,108 @@
+import AsyncHTTPClient
+import Foundation
+import Logging
+import NIOCore
+import NIOHTTP1
+import Report
+
+/// Calls JOB's three endpoints through the BlueKing API gateway. Errors name the endpoint, never the secret.
+public struct JobClient: Sendable {
+    public let config: JobConfig
+    public var requestTimeout: Double
+    /// Largest answer read (a 500-host log page of rich reports is a few MiB).
+    public var maxAnswerBytes = 256 << 20
+    let http: HTTPClient
+    let logger: Logger
+
+    public init(config: JobConfig, requestTimeout: Double = 30, http: HTTPClient = .shared, logger: Logger) {
+        self.config = config
+        self.requestTimeout = requestTimeout
+        self.http = http
+        self.logger = logger
+    }
+
+    /// The raw answer text and its parsed `data`.
+    public struct Answer: Sendable {
+        public var text: String
+        public var data: JSONValue
+    }
+
+    /// `fast_execute_script/` (POST).
+    public func fastExecuteScript(_ body: JSONValue) async throws(FleetError) -> Answer {
+        try await call("fast_execute_script/", method: .POST, query: [], body: body)
+    }
+
+    /// `get_job_instance_status/` (GET) with host results.
+    public func jobInstanceStatus(jobInstanceID: Int64) async throws(FleetError) -> Answer {
+        try await call(
+            "get_job_instance_status/", method: .GET,
+            query: scope + [("job_instance_id", String(jobInstanceID)), ("return_ip_result", "true")], body: nil)
+    }
+
+    /// `batch_get_job_instance_ip_log/` (POST).
+    public func batchIPLog(_ body: JSONValue) async throws(FleetError) -> Answer {
+        try await call("batch_get_job_instance_ip_log/", method: .POST, query: [], body: body)
+    }
+
+    /// `bk_scope_type`, `bk_scope_id` and the older `bk_biz_id`, for query strings.
+    var scope: [(String, String)] {
+        [("bk_scope_type", config.scopeType), ("bk_scope_id", String(config.bizID)), ("bk_biz_id", String(config.bizID))]
+    }
+
+    /// The same as JSON members, for bodies.
+    public var scopeMembers: [(String, JSONValue)] {
+        [("bk_scope_type", .string(config.scopeType)), ("bk_scope_id", .string(String(config.bizID))), ("bk_biz_id", .int(config.bizID))]
+    }
+
+    func call(_ endpoint: String, method: HTTPMethod, query: [(String, String)], body: JSONValue?) async throws(FleetError) -> Answer {
+        var url = config.baseURL + endpoint
+        if !query.isEmpty {
+            url += "?" + query.map { "\(Self.percent($0.0))=\(Self.percent($0.1))" }.joined(separator: "&")
+        }
+        let what = "\(method.rawValue) \(config.baseURL)\(endpoint)"
+        var request = HTTPClientRequest(url: url)
+        request.method = method
+        request.headers.add(name: "Accept", value: "application/json")
+        request.headers.add(name: "X-Bkapi-Authorization", value: config.authorization)
+        if let body {
+            request.headers.add(name: "Content-Type", value: "application/json")
+            request.body = .bytes(ByteBuffer(string: body.serialized()))
+        }
+        logger.debug("job request", metadata: ["job.endpoint": "\(endpoint)"])
+        let status: UInt
+        let text: String
+        do {
+            let response = try await http.execute(request, timeout: .milliseconds(Int64(requestTimeout * 1000)))
+            status = response.status.code
+            let buffer = try await response.body.collect(upTo: maxAnswerBytes)
+            text = String(buffer: buffer)
+        } catch let e as HTTPClientError where e == .deadlineExceeded || e == .readTimeout || e == .connectTimeout {
+            throw FleetError("job.timeout", "\(what) did not answer within \(requestTimeout) s; JOB may be overloaded: raise --request-timeout or run again")
+        } catch {
+            throw FleetError("job.transport", "\(what) failed (\(error)); check the base URL and that the gateway is reachable")
+        }
+        guard status == 200 else {
+            throw FleetError("job.http", "\(what) answered HTTP \(status): \(Self.snippet(text)); check the app code/secret, the user's JOB permissions and the base URL")
+        }
+        let json: JSONValue
+        do {
+            json = try JSONValue.parse(text)
+        } catch {
+            throw FleetError("job.not-json", "\(what) answered with something that is not JSON (\(error.description)): \(Self.snippet(text))")
+        }
+        if let ok = json["result"], ok.boolValue != true {
+            let code = json["code"].map { $0.serialized() } ?? "none"
+            throw FleetError("job.result", "\(what) answered result=false, code \(code): \(json["message"]?.stringValue ?? "(no message)")")
+        }
+        return Answer(text: text, data: json["result"] == nil ? json : (json["data"] ?? .null))
+    }
+
+    static func snippet(_ s: String) -> String {
+        let one = s.replacingOccurrences(of: "\n", with: " ")
+        return one.count > 200 ? String(one.prefix(200)) + "…" : one
+    }
+
+    static func percent(_ s: String) -> String {
+        s.addingPercentEncoding(withAllowedCharacters: .alphanumerics.union(CharacterSet(charactersIn: "-._~"))) ?? s
+    }
+}

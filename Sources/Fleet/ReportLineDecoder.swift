@@ -1,0 +1,186 @@
+import Report
+
+/// Reads one line of host output straight into a `DiagnosticReport`, without building the JSON tree of
+/// the whole line first. It takes only the well-formed common shape and gives up (nil) on anything else —
+/// a wrong type, a repeated key, a syntax error — so the caller falls back to `DiagnosticReport(json:)`,
+/// which owns the semantics and the error texts. For the lines it accepts, the result equals what
+/// `DiagnosticReport(json:)` builds (a differential test holds it to that).
+enum ReportLineDecoder {
+    static func decode(_ bytes: UnsafeBufferPointer<UInt8>, keepEvidence: Bool) -> DiagnosticReport? {
+        var p = FastJSONParser(b: bytes, maxDepth: 256)
+        do throws(FastJSONError) {
+            return try p.report(keepEvidence: keepEvidence)
+        } catch {
+            return nil
+        }
+    }
+}
+
+extension FastJSONParser {
+    /// Moves past `c` after optional whitespace; false when the next byte is something else.
+    @inline(__always) mutating func take(_ c: UInt8) -> Bool {
+        skipSpace()
+        guard i < b.count, b[i] == c else { return false }
+        i += 1
+        return true
+    }
+
+    /// After a member value: true for `,` (more members), false for the closing bracket, nil otherwise.
+    @inline(__always) mutating func next(close: UInt8) -> Bool? {
+        skipSpace()
+        guard i < b.count else { return nil }
+        if b[i] == UInt8(ascii: ",") { i += 1; return true }
+        if b[i] == close { i += 1; return false }
+        return nil
+    }
+
+    /// The key of the next member, positioned at its value.
+    @inline(__always) mutating func key() throws(FastJSONError) -> String? {
+        guard take(UInt8(ascii: "\"")) else { return nil }
+        i -= 1
+        let k = try string()
+        guard take(UInt8(ascii: ":")) else { return nil }
+        skipSpace()
+        return k
+    }
+
+    mutating func report(keepEvidence: Bool) throws(FastJSONError) -> DiagnosticReport? {
+        guard take(UInt8(ascii: "{")) else { return nil }
+        var status: JSONValue?
+        var results: [CheckResult]?
+        var schema: JSONValue?
+        var version: JSONValue?
+        var host: JSONValue?
+        var generated: JSONValue?
+        var duration: JSONValue?
+        var context: JSONValue?
+        skipSpace()
+        if i < b.count, b[i] == UInt8(ascii: "}") { return nil }
+        var more = true
+        while more {
+            guard let k = try key() else { return nil }
+            switch k {
+            case "status":
+                guard status == nil else { return nil }
+                status = try value(depth: 1)
+            case "data":
+                guard results == nil, let r = try entries(keepEvidence: keepEvidence) else { return nil }
+                results = r
+            case "schema":
+                guard schema == nil else { return nil }
+                schema = try value(depth: 1)
+            case "version":
+                guard version == nil else { return nil }
+                version = try value(depth: 1)
+            case "host":
+                guard host == nil else { return nil }
+                host = try value(depth: 1)
+            case "generated_at_ms":
+                guard generated == nil else { return nil }
+                generated = try value(depth: 1)
+            case "duration_ms":
+                guard duration == nil else { return nil }
+                duration = try value(depth: 1)
+            case "context":
+                guard context == nil else { return nil }
+                context = try value(depth: 1)
+            default:
+                _ = try value(depth: 1)
+            }
+            guard let m = next(close: UInt8(ascii: "}")) else { return nil }
+            more = m
+        }
+        skipSpace()
+        guard i == b.count, let status, let results else { return nil }
+        var r = DiagnosticReport(
+            results: results,
+            host: HostIdentity(
+                hostname: host?["hostname"]?.stringValue ?? "", machineID: host?["machine_id"]?.stringValue ?? "",
+                kernel: host?["kernel"]?.stringValue ?? ""),
+            version: version?.stringValue ?? "",
+            generatedAtMs: generated?.intValue ?? 0,
+            durationMs: duration?.doubleValue,
+            context: keepEvidence ? (context?.objectValue ?? []) : [],
+            isRich: schema?.stringValue?.hasPrefix("bkdiag.report/") ?? false)
+        r.declaredStatus = AgentCheckerEmulation.truthy(status)
+        return r
+    }
+
+    mutating func entries(keepEvidence: Bool) throws(FastJSONError) -> [CheckResult]? {
+        guard take(UInt8(ascii: "[")) else { return nil }
+        var out: [CheckResult] = []
+        skipSpace()
+        if i < b.count, b[i] == UInt8(ascii: "]") {
+            i += 1
+            return out
+        }
+        out.reserveCapacity(12)
+        var more = true
+        while more {
+            guard let e = try entry(keepEvidence: keepEvidence) else { return nil }
+            out.append(e)
+            guard let m = next(close: UInt8(ascii: "]")) else { return nil }
+            more = m
+        }
+        return out
+    }
+
+    mutating func entry(keepEvidence: Bool) throws(FastJSONError) -> CheckResult? {
+        guard take(UInt8(ascii: "{")) else { return nil }
+        var module: String?
+        var item: String?
+        var status: JSONValue?
+        var message: String?
+        var result: JSONValue?
+        var hint: JSONValue?
+        var evidence: JSONValue?
+        var duration: JSONValue?
+        skipSpace()
+        if i < b.count, b[i] == UInt8(ascii: "}") { return nil }
+        var more = true
+        while more {
+            guard let k = try key() else { return nil }
+            switch k {
+            case "module":
+                guard module == nil, case .string(let s) = try value(depth: 3) else { return nil }
+                module = s
+            case "item":
+                guard item == nil, case .string(let s) = try value(depth: 3) else { return nil }
+                item = s
+            case "status":
+                guard status == nil else { return nil }
+                status = try value(depth: 3)
+            case "message":
+                guard message == nil else { return nil }
+                switch try value(depth: 3) {
+                case .string(let s): message = s
+                case .null: message = ""
+                default: return nil
+                }
+            case "result":
+                guard result == nil else { return nil }
+                result = try value(depth: 3)
+            case "hint":
+                guard hint == nil else { return nil }
+                hint = try value(depth: 3)
+            case "evidence":
+                guard evidence == nil else { return nil }
+                evidence = try value(depth: 3)
+            case "duration_ms":
+                guard duration == nil else { return nil }
+                duration = try value(depth: 3)
+            default:
+                _ = try value(depth: 3)
+            }
+            guard let m = next(close: UInt8(ascii: "}")) else { return nil }
+            more = m
+        }
+        guard let module, let item, let status, let message else { return nil }
+        let ok = AgentCheckerEmulation.truthy(status)
+        var verdict: Verdict = ok ? .pass : .fail
+        if let r = result?.stringValue, let v = Verdict(rawValue: r), v.compatStatus == ok { verdict = v }
+        return CheckResult(
+            module: module, item: item, verdict: verdict, message: message, hint: hint?.stringValue ?? "",
+            evidence: keepEvidence ? (evidence?.objectValue ?? []) : [], durationMs: duration?.doubleValue)
+    }
+}

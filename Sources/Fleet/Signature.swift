@@ -1,0 +1,107 @@
+import Report
+
+/// One part of a failure signature: a failing item (or `job`/`output`) and its normalised message.
+public struct SignatureEntry: Sendable, Hashable, CustomStringConvertible {
+    public var item: String
+    public var message: String
+    public var description: String { message.isEmpty ? item : "\(item): \(message)" }
+}
+
+/// Failure signatures: which items fail and how, with the host-specific parts of messages removed.
+public enum Signature {
+    /// The signature entries of a host; empty for a healthy host.
+    public static func entries(for h: HostResult, results: [CheckResult]) -> [SignatureEntry] {
+        var out: [SignatureEntry] = []
+        switch h.state {
+        case .jobFailed:
+            var m = "host status " + (h.jobStatus.map(JobStatusLabels.describeHost) ?? "?")
+            if let e = h.errorCode, e != 0 { m += ", error_code " + JobStatusLabels.describeError(e) }
+            return [SignatureEntry(item: "job", message: m)]
+        case .notFinished:
+            return [SignatureEntry(item: "job", message: "not finished (" + (h.jobStatus.map(JobStatusLabels.describeHost) ?? "?") + ")")]
+        case .noOutput:
+            return [SignatureEntry(item: "output", message: "empty")]
+        case .missingLog:
+            return [SignatureEntry(item: "output", message: "host missing from the logs")]
+        case .fetchFailed:
+            return [SignatureEntry(item: "output", message: "log fetch failed: " + normalise(h.fetchError ?? ""))]
+        case .unparseable:
+            return [SignatureEntry(item: "output", message: "not a report: " + normalise(h.lineErrors.first ?? ""))]
+        case .pass, .warn, .fail, .unknown:
+            for r in results where !r.status {
+                out.append(SignatureEntry(item: "\(r.module)/\(r.item)", message: normalise(r.message)))
+            }
+            if results.allSatisfy(\.status), h.declaredStatus == false {
+                out.append(SignatureEntry(item: "status", message: "declared false"))
+            }
+            if let e = h.lineErrors.first {
+                out.append(SignatureEntry(item: "output", message: "unreadable line: " + normalise(e)))
+            }
+        }
+        return out.sorted { $0.description < $1.description }
+    }
+
+    /// Removes what differs from host to host: digit runs become `N`, hex ids of 8+ characters `#`,
+    /// so `pid 1234 on 10.0.0.1` and `pid 77 on 10.0.0.2` share one signature. Long messages are cut.
+    public static func normalise(_ message: String) -> String {
+        var out: [UInt8] = []
+        out.reserveCapacity(message.utf8.count)
+        var word: [UInt8] = []
+        func isAlnum(_ c: UInt8) -> Bool { (c >= 0x30 && c <= 0x39) || (c | 0x20 >= 0x61 && c | 0x20 <= 0x7A) }
+        func flush() {
+            if word.isEmpty { return }
+            let digits = word.allSatisfy { $0 >= 0x30 && $0 <= 0x39 }
+            if digits {
+                out.append(UInt8(ascii: "N"))
+            } else if word.count >= 8, word.contains(where: { $0 >= 0x30 && $0 <= 0x39 }),
+                word.allSatisfy({ ($0 >= 0x30 && $0 <= 0x39) || ($0 | 0x20 >= 0x61 && $0 | 0x20 <= 0x66) })
+            {
+                out.append(UInt8(ascii: "#"))
+            } else {
+                out.append(contentsOf: word)
+            }
+            word.removeAll(keepingCapacity: true)
+        }
+        for c in message.utf8 {
+            if isAlnum(c) {
+                word.append(c)
+            } else {
+                flush()
+                out.append(c)
+            }
+        }
+        flush()
+        let text = String(decoding: out, as: UTF8.self)
+        return text.count > 160 ? String(text.prefix(157)) + "..." : text
+    }
+
+    /// A hint for the states that carry none from the host.
+    static func fallbackHint(for h: HostResult) -> String? {
+        switch h.state {
+        case .jobFailed:
+            if h.agent == .offline { return "GSE reports the agent offline: restart gse_agent on the host" }
+            return "JOB could not run the script: check the GSE agent, the execution account and that the script exits 0"
+        case .notFinished: return "raise the deadline (--deadline) or look at the job in JOB"
+        case .noOutput: return "the script printed nothing: check that bkdiag is installed on the host (job-check.sh)"
+        case .missingLog: return "JOB returned no log for the host: run again or fetch the logs by host id"
+        case .fetchFailed: return "fetching the logs failed: run again; the other batches were kept"
+        case .unparseable: return "the output is not a report: run bkdiag (or check.py) by hand on the host and read its stdout"
+        default: return nil
+        }
+    }
+
+    /// FNV-1a 64 of the entries, as 8 hex digits.
+    static func id(_ entries: [SignatureEntry]) -> String {
+        var h: UInt64 = 0xcbf2_9ce4_8422_2325
+        for e in entries {
+            for b in e.description.utf8 {
+                h ^= UInt64(b)
+                h = h &* 0x0000_0100_0000_01b3
+            }
+            h ^= 0x0A
+            h = h &* 0x0000_0100_0000_01b3
+        }
+        let s = String(h >> 32, radix: 16)
+        return String(repeating: "0", count: 8 - s.count) + s
+    }
+}

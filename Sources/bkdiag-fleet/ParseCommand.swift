@@ -1,0 +1,43 @@
+import ArgumentParser
+import Fleet
+import Foundation
+import Report
+
+/// `bkdiag-fleet parse`: JOB answers from files or stdin → per-host results → outputs.
+struct ParseCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "parse",
+        abstract: "Read saved JOB answers (get_job_instance_status, batch_get_job_instance_ip_log pages) and judge every host.",
+        discussion: "Files may hold the answers with or without the {result, code, message, data} wrapper, one document per file or several in a row. Use - for stdin."
+    )
+
+    @Argument(help: "Answer files (default: stdin).")
+    var files: [String] = []
+
+    @Option(help: "Step instance to read from the status answer (default: the first step listing hosts).")
+    var step: Int64?
+
+    @OptionGroup var out: OutputOptions
+
+    func run() async throws {
+        try await exitOnFleetError {
+            let answers = try AnswerReader.read(paths: files.isEmpty ? ["-"] : files, evidence: out.evidence)
+            var asm = FleetAssembler(stepInstanceID: step)
+            for a in answers + (try out.gseAnswers()) {
+                switch a {
+                case .answer(let x): asm.add(x, source: "input")
+                case .logs(let page): asm.add(page)
+                }
+            }
+            var t = Timing.now()
+            let report = asm.finish(source: "parse")
+            Timing.add("assemble+aggregate", since: t)
+            t = Timing.now()
+            let code = try out.emit(report, storeByDefault: false)
+            Timing.add("render", since: t)
+            Timing.report()
+            // Skip tearing down millions of small objects: the process ends here anyway.
+            Foundation.exit(code)
+        }
+    }
+}

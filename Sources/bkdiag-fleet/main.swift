@@ -1,1 +1,0 @@
-print("bkdiag-fleet: not built yet")

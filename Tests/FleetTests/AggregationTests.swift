@@ -1,0 +1,87 @@
+import Foundation
+import Report
+import Testing
+
+@testable import Fleet
+
+/// Signatures, normalisation and GSE correlation.
+@Suite struct AggregationTests {
+    @Test(arguments: [
+        ("bkunifylogbeat is not running (pid 1234)", "bkunifylogbeat is not running (pid N)"),
+        ("dataserver 10.0.0.1:58625 not connected", "dataserver N.N.N.N:N not connected"),
+        ("real_config_name: bkunifylogbeat_sub_123_host_0.conf", "real_config_name: bkunifylogbeat_sub_N_host_N.conf"),
+        ("agent 0a1b2c3d4e5f6789 offline", "agent # offline"),
+        ("deadbeef", "deadbeef"),
+        ("以下路径无匹配文件: /var/log/app-2024*.log", "以下路径无匹配文件: /var/log/app-N*.log"),
+    ])
+    func normalise(message: String, expected: String) {
+        #expect(Signature.normalise(message) == expected)
+    }
+
+    @Test func longMessagesAreCut() {
+        #expect(Signature.normalise(String(repeating: "a ", count: 200)).count == 160)
+    }
+
+    @Test func gseTellsAgentOfflineFromCollectorBroken() throws {
+        let status = Fixtures.status([
+            Fixtures.host(0, "10.0.0.1", status: 9), Fixtures.host(0, "10.0.0.2", status: 310), Fixtures.host(0, "10.0.0.3", status: 9),
+        ])
+        let logs = Fixtures.logs([
+            Fixtures.log(0, "10.0.0.1", Fixtures.checkPyLine(processOK: false)),
+            Fixtures.log(0, "10.0.0.3", Fixtures.healthyRich),
+        ])
+        let gse1: JSONValue = Fixtures.wrap(.object([
+            ("0:10.0.0.1", .object([("ip", "10.0.0.1"), ("bk_cloud_id", 0), ("bk_agent_alive", 1)])),
+            ("0:10.0.0.2", .object([("ip", "10.0.0.2"), ("bk_cloud_id", 0), ("bk_agent_alive", 0)])),
+        ]))
+        let r = try Fixtures.assemble([status, logs], gse: gse1)
+        #expect(r.gseGiven)
+        #expect(r.hosts.map(\.diagnosis) == [.collectorBroken, .agentOffline, .healthy])
+        #expect(r.summary.count(.agentOffline) == 1)
+        #expect(r.textTable().contains("agent_offline 1"))
+    }
+
+    @Test func gse2AgentStateAnswer() throws {
+        let status = Fixtures.status([Fixtures.host(0, "10.0.0.2", status: 1)])
+        let gse2: JSONValue = Fixtures.wrap(.array([
+            .object([("bk_agent_id", "0:10.0.0.2"), ("bk_cloud_id", 0), ("version", "2.1.0"), ("run_mode", 0), ("status_code", 4)]),
+            .object([("bk_agent_id", "020000000052540012345616788888888"), ("bk_cloud_id", 0), ("status_code", 2)]),
+        ]))
+        let r = try Fixtures.assemble([status], gse: gse2)
+        #expect(r.hosts[0].agent == .offline)
+        #expect(r.hosts[0].diagnosis == .agentOffline)
+    }
+
+    @Test func gseAgentFailuresAreAgentBroken() throws {
+        let line = Fixtures.richLine([("gse_agent", "dataserver_port", .fail, "dataserver not exist", "check the data port")])
+        let r = try Fixtures.assemble([Fixtures.status([Fixtures.host(0, "10.0.0.1", status: 9)]), Fixtures.logs([Fixtures.log(0, "10.0.0.1", line)])])
+        #expect(r.hosts[0].diagnosis == .agentBroken)
+    }
+
+    @Test func outputsRenderTheSameFacts() throws {
+        let r = try Fixtures.assemble([Fixtures.wrap(Fixtures.mixedStatus), Fixtures.mixedLogsPage1, Fixtures.mixedLogsPage2])
+        let table = r.textTable()
+        #expect(table.contains("job 10000 step 10001: 10 hosts, 2 healthy, 2 failing, 6 without usable output"))
+        #expect(table.contains("FAILURE GROUPS (7)"))
+        #expect(table.contains("hint: systemctl restart gse_agent (1)"))
+        let md = r.markdown()
+        #expect(md.contains("| `bkunifylogbeat/process` | 检查进程是否存在 | 2 | 0 | 2 | 0 |"))
+        let json = try JSONValue.parse(r.jsonText())
+        #expect(json["schema"]?.stringValue == "bkdiag.fleet/1")
+        #expect(json["hosts"]?.arrayValue?.count == 10)
+        #expect(json["summary"]?["states"]?["job_failed"]?.intValue == 2)
+        #expect(json["groups"]?.arrayValue?.first?["hosts"] == JSONValue(["0:10.0.0.2", "0:10.0.0.7"]))
+        let h7 = try #require(json["hosts"]?.arrayValue?[7])
+        #expect(h7["results"]?.arrayValue?.count == 2)
+        #expect(h7["group"] == json["groups"]?.arrayValue?.first?["id"])
+    }
+
+    @Test func htmlIsSelfContainedAndEscapes() throws {
+        let line = Fixtures.richLine([("bkunifylogbeat", "config", .fail, "bad </script><b>x</b>", "")])
+        let r = try Fixtures.assemble([Fixtures.status([Fixtures.host(0, "10.0.0.1", status: 9)]), Fixtures.logs([Fixtures.log(0, "10.0.0.1", line)])])
+        let html = r.html()
+        #expect(!html.contains("<b>x</b>"))
+        #expect(html.components(separatedBy: "</script>").count == 3)
+        #expect(!html.contains("http://") && !html.contains("https://") && !html.contains("src="))
+    }
+}

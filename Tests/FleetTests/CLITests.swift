@@ -1,0 +1,117 @@
+import Foundation
+import Report
+import Testing
+
+@testable import Fleet
+
+/// The built `bkdiag-fleet` binary end to end: files in, outputs and exit codes out.
+@Suite(.timeLimit(.minutes(1))) struct CLITests {
+    static func binary() -> String? {
+        var candidates: [URL] = [URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()]
+        var dir = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+        for _ in 0..<3 { dir = dir.deletingLastPathComponent() }
+        candidates.append(dir.appendingPathComponent(".build/debug"))
+        for c in candidates {
+            let p = c.appendingPathComponent("bkdiag-fleet").path
+            if FileManager.default.isExecutableFile(atPath: p) { return p }
+        }
+        return nil
+    }
+
+    func run(_ args: [String], env: [String: String] = [:]) throws -> (Int32, String, String) {
+        let bin = try #require(Self.binary(), "bkdiag-fleet is built by swift test")
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: bin)
+        p.arguments = args
+        p.environment = ProcessInfo.processInfo.environment.merging(env) { $1 }
+        let out = Pipe()
+        let err = Pipe()
+        p.standardOutput = out
+        p.standardError = err
+        p.standardInput = FileHandle.nullDevice
+        try p.run()
+        let o = out.fileHandleForReading.readDataToEndOfFile()
+        let e = err.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        return (p.terminationStatus, String(decoding: o, as: UTF8.self), String(decoding: e, as: UTF8.self))
+    }
+
+    @Test func parseFilesToEveryFormatAndHistory() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("fleet-cli-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let files = [("s.json", Fixtures.wrap(Fixtures.mixedStatus)), ("l1.json", Fixtures.wrap(Fixtures.mixedLogsPage1)), ("l2.json", Fixtures.mixedLogsPage2)]
+        for (name, doc) in files { try doc.serialized().write(toFile: "\(dir)/\(name)", atomically: true, encoding: .utf8) }
+        let paths = files.map { "\(dir)/\($0.0)" }
+
+        let (code, out, _) = try run(["parse"] + paths + ["--format", "agent", "--strict-agent"])
+        #expect(code == 0)
+        #expect(out == ParseGoldenTests.agentCheckerGolden)
+
+        let (strict, table, _) = try run(["parse"] + paths + ["--strict", "--html", "\(dir)/f.html", "--json", "\(dir)/f.json"])
+        #expect(strict == 1)
+        #expect(table.contains("FAILURE GROUPS (7)"))
+        #expect(FileManager.default.fileExists(atPath: "\(dir)/f.html"))
+        #expect(try JSONValue.parse(String(contentsOfFile: "\(dir)/f.json", encoding: .utf8))["hosts"]?.arrayValue?.count == 10)
+
+        let db = "\(dir)/h.sqlite"
+        #expect(try run(["parse", paths[0], paths[1], "--store", "--db", db]).0 == 0)
+        #expect(try run(["parse"] + paths + ["--store", "--db", db]).0 == 0)
+        let (dcode, diff, _) = try run(["diff", "--db", db])
+        #expect(dcode == 0)
+        // Page 2's hosts were missing from the first run.
+        #expect(diff.contains("0:10.0.0.7") && diff.contains("missing_log -> fail"))
+    }
+
+    @Test(arguments: [
+        ("garbage", "input.not-json"), ("", "input.empty"), ("{\"data\": {\"script_task_logs\": 3}, \"code\": 0}", "input.type"),
+    ])
+    func badInputExitsTwo(text: String, code: String) throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("fleet-cli-\(UUID().uuidString).json").path
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
+        let (status, out, err) = try run(["parse", path])
+        #expect(status == 2)
+        #expect(out.isEmpty)
+        #expect(err.contains("[\(code)]") && err.contains(path))
+    }
+
+    @Test func runWithoutSettingsExitsTwoAndNamesTheVariables() throws {
+        let (status, _, err) = try run(["run", "--hosts", "10.0.0.1"], env: ["BKDIAG_JOB_APP_SECRET": "", "BKDIAG_JOB_BASE_URL": ""])
+        #expect(status == 2)
+        #expect(err.contains("BKDIAG_JOB_BASE_URL"))
+    }
+
+    @Test func runAgainstTheFakeJobServer() async throws {
+        let server = try await FakeJobServer { req, _ in
+            switch req.endpoint {
+            case "fast_execute_script": return .ok(.object([("job_instance_id", 31), ("step_instance_id", 32)]))
+            case "get_job_instance_status":
+                return .ok(Fixtures.status([Fixtures.host(0, "10.0.9.1", status: 9, id: 1), Fixtures.host(0, "10.0.9.2", status: 9, id: 2)], job: 31, step: 32))
+            default:
+                return .ok(Fixtures.logs([
+                    Fixtures.log(0, "10.0.9.1", Fixtures.healthyRich, id: 1), Fixtures.log(0, "10.0.9.2", Fixtures.checkPyLine(processOK: false), id: 2),
+                ], job: 31, step: 32))
+            }
+        }
+        defer { Task { try? await server.stop() } }
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("fleet-cli-run-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try "#!/bin/sh\nexec bkdiag check \"$@\"\n".write(toFile: "\(dir)/job-check.sh", atomically: true, encoding: .utf8)
+        let secret = "cli-secret-value"
+        let env = ["BKDIAG_JOB_BASE_URL": server.baseURL, "BKDIAG_JOB_APP_CODE": "bkdiag", "BKDIAG_JOB_APP_SECRET": secret,
+                   "BKDIAG_JOB_BIZ_ID": "2", "BKDIAG_JOB_USERNAME": "admin"]
+        let (code, out, err) = try run(
+            ["run", "--hosts", "10.0.9.1,0:10.0.9.2", "--script", "\(dir)/job-check.sh", "--poll", "0.05", "--format", "agent",
+             "--db", "\(dir)/h.sqlite", "--verbose"], env: env)
+        #expect(code == 0)
+        #expect(out.contains("[info] [agent checker] [获取作业执行状态] 作业: 31, 执行次数: 1"))
+        #expect(out.contains("[error] [agent checker] [0:10.0.9.2] 失败, 查看详情"))
+        #expect(err.contains("stored as run 1"))
+        #expect(!out.contains(secret) && !err.contains(secret))
+        let exec = try #require(server.requests.first { $0.endpoint == "fast_execute_script" })
+        let script = try #require(exec.json["script_content"]?.stringValue.flatMap { Data(base64Encoded: $0) })
+        #expect(String(decoding: script, as: UTF8.self).contains("exec bkdiag check"))
+    }
+}

@@ -1,0 +1,117 @@
+import Foundation
+import Report
+import Testing
+
+@testable import Fleet
+
+/// The HTML page rendered by headless Chromium; skipped (with the reason printed) only when no browser exists.
+@Suite(.timeLimit(.minutes(2))) struct HTMLBrowserTests {
+    static func browser() -> String? {
+        let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"
+        for name in ["chromium", "chromium-browser", "google-chrome", "google-chrome-stable"] {
+            for dir in path.split(separator: ":") {
+                let p = "\(dir)/\(name)"
+                if FileManager.default.isExecutableFile(atPath: p) { return p }
+            }
+        }
+        return nil
+    }
+
+    /// A fleet of `n` hosts: mostly healthy, a failing group, check.py hosts, job failures, junk.
+    static func fleet(_ n: Int) throws -> FleetReport {
+        var hosts: [JSONValue] = []
+        var logs: [JSONValue] = []
+        for i in 0..<n {
+            let ip = "10.\(i / 65536).\((i / 256) % 256).\(i % 256)"
+            let bucket = i % 20
+            hosts.append(Fixtures.host(0, ip, status: bucket == 7 ? 11 : 9, error: bucket == 7 ? 104 : 0))
+            switch bucket {
+            case 0, 1: logs.append(Fixtures.log(0, ip, Fixtures.brokenRich(pid: i)))
+            case 2: logs.append(Fixtures.log(0, ip, Fixtures.checkPyLine(processOK: false, pid: i)))
+            case 3: logs.append(Fixtures.log(0, ip, "junk <script>alert(1)</script>"))
+            case 4: logs.append(Fixtures.log(0, ip, ""))
+            case 5: logs.append(Fixtures.log(0, ip, Fixtures.checkPyLine()))
+            default: logs.append(Fixtures.log(0, ip, Fixtures.healthyRich))
+            }
+        }
+        return try Fixtures.assemble([Fixtures.status(hosts), Fixtures.logs(logs)])
+    }
+
+    func run(_ browser: String, _ args: [String], timeout: Double = 90) throws -> (Int32, String) {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: browser)
+        p.arguments = args
+        let out = Pipe()
+        p.standardOutput = out
+        p.standardError = FileHandle.nullDevice
+        try p.run()
+        let deadline = Date().addingTimeInterval(timeout)
+        let data = ReaderOutput()
+        let reader = Thread { data.set(out.fileHandleForReading.readDataToEndOfFile()) }
+        reader.start()
+        while p.isRunning && Date() < deadline { Thread.sleep(forTimeInterval: 0.1) }
+        if p.isRunning { p.terminate() }
+        p.waitUntilExit()
+        while !data.done && Date() < deadline.addingTimeInterval(5) { Thread.sleep(forTimeInterval: 0.05) }
+        return (p.terminationStatus, String(decoding: data.value, as: UTF8.self))
+    }
+
+    @Test func chromiumRendersTheFleetPage() throws {
+        guard let browser = Self.browser() else {
+            print("HTMLBrowserTests: skipped: no chromium, chromium-browser or google-chrome on PATH (apt-get install -y chromium)")
+            return
+        }
+        let report = try Self.fleet(10_000)
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("fleet-html-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let page = "\(dir)/fleet.html"
+        let html = report.html()
+        #expect(html.utf8.count < 2_000_000, "the page for 10,000 hosts stays small")
+        try html.write(toFile: page, atomically: true, encoding: .utf8)
+        let common = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--user-data-dir=\(dir)/profile",
+                      "--virtual-time-budget=10000"]
+        let (code, dom) = try run(browser, common + ["--dump-dom", "file://\(page)"])
+        #expect(code == 0)
+        #expect(dom.contains("10000 hosts, 7000 healthy"))
+        #expect(dom.contains("Failure groups (4)"))
+        #expect(dom.contains("bkunifylogbeat/process"))
+        #expect(dom.contains("检查进程是否存在"))
+        // The script ran: the heatmap drew every host and the counter shows it.
+        #expect(dom.contains("data-drawn=\"10000\""))
+        #expect(dom.contains("10000 of 10000 hosts shown"))
+        // The junk output was escaped, not executed.
+        #expect(!dom.contains("<script>alert(1)</script>"))
+        // The filter box (set from the page's #filter= link): a state, then a failure group.
+        let (_, failing) = try run(browser, common + ["--dump-dom", "file://\(page)#filter=job_failed"])
+        #expect(failing.contains("500 of 10000 hosts shown"))
+        let group = try #require(report.summary.groups.first { $0.hosts.count == 500 && $0.title.hasPrefix("job:") })
+        let (_, byGroup) = try run(browser, common + ["--dump-dom", "file://\(page)#filter=g:\(group.id)"])
+        #expect(byGroup.contains("data-drawn=\"500\""))
+        let (_, byIP) = try run(browser, common + ["--dump-dom", "file://\(page)#filter=0:10.0.20.17"])
+        #expect(byIP.contains("11 of 10000 hosts shown"))
+        let (shot, _) = try run(browser, common + ["--window-size=1280,1400", "--screenshot=\(dir)/fleet.png", "file://\(page)"])
+        #expect(shot == 0)
+        let size = (try? FileManager.default.attributesOfItem(atPath: "\(dir)/fleet.png")[.size] as? Int) ?? 0
+        #expect(size > 10_000)
+        if let keep = ProcessInfo.processInfo.environment["BKDIAG_KEEP_SCREENSHOT"] {
+            try? FileManager.default.copyItem(atPath: "\(dir)/fleet.png", toPath: keep)
+        }
+    }
+}
+
+/// A value written once by a reader thread.
+final class ReaderOutput: @unchecked Sendable {
+    // Guarded by `lock`; @unchecked because NSLock-based.
+    private let lock = NSLock()
+    private var data = Data()
+    private var finished = false
+    func set(_ d: Data) {
+        lock.lock()
+        data = d
+        finished = true
+        lock.unlock()
+    }
+    var value: Data { lock.lock(); defer { lock.unlock() }; return data }
+    var done: Bool { lock.lock(); defer { lock.unlock() }; return finished }
+}

@@ -1,0 +1,61 @@
+import Foundation
+import Report
+import Testing
+
+@testable import Fleet
+
+/// SQLite history and `diff`.
+@Suite struct HistoryStoreTests {
+    @Test func diffShowsHostsThatChangedVerdict() throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("fleet-\(UUID().uuidString)/h.sqlite").path
+        defer { try? FileManager.default.removeItem(atPath: (path as NSString).deletingLastPathComponent) }
+        let store = try HistoryStore(path: path)
+        do {
+            _ = try store.diff()
+            Issue.record("diff of an empty history")
+        } catch {
+            #expect(error.code == "history.no-run")
+        }
+        let first = try Fixtures.assemble([
+            Fixtures.status([Fixtures.host(0, "10.0.0.1", status: 9), Fixtures.host(0, "10.0.0.2", status: 9), Fixtures.host(0, "10.0.0.3", status: 9)]),
+            Fixtures.logs([
+                Fixtures.log(0, "10.0.0.1", Fixtures.checkPyLine()), Fixtures.log(0, "10.0.0.2", Fixtures.checkPyLine(processOK: false)),
+                Fixtures.log(0, "10.0.0.3", Fixtures.checkPyLine()),
+            ]),
+        ])
+        let second = try Fixtures.assemble([
+            Fixtures.status([Fixtures.host(0, "10.0.0.1", status: 11), Fixtures.host(0, "10.0.0.2", status: 9), Fixtures.host(0, "10.0.0.4", status: 9)]),
+            Fixtures.logs([
+                Fixtures.log(0, "10.0.0.2", Fixtures.checkPyLine(processOK: true)), Fixtures.log(0, "10.0.0.4", Fixtures.checkPyLine()),
+            ]),
+        ])
+        let a = try store.store(first)
+        do {
+            _ = try store.diff()
+            Issue.record("diff with one run")
+        } catch {
+            #expect(error.code == "history.no-previous")
+        }
+        let b = try store.store(second)
+        #expect(b > a)
+        let d = try store.diff()
+        #expect(d.older.id == a && d.newer.id == b)
+        #expect(d.changes.map { "\($0.key) \($0.before ?? "-") \($0.after ?? "-")" } == [
+            "0:10.0.0.1 pass job_failed", "0:10.0.0.2 fail pass", "0:10.0.0.3 pass -", "0:10.0.0.4 - pass",
+        ])
+        #expect(d.text().contains("4 hosts changed, 1 got worse"))
+        #expect(try store.runs().map(\.id) == [b, a])
+        // Reopening keeps the runs (migrations are idempotent).
+        #expect(try HistoryStore(path: path).runs().count == 2)
+    }
+
+    @Test func unwritablePathIsAClearError() {
+        do {
+            _ = try HistoryStore(path: "/proc/nope/h.sqlite")
+            Issue.record("opened a database under /proc")
+        } catch {
+            #expect(error.code == "history.open")
+            #expect(error.message.contains("/proc/nope/h.sqlite"))
+        }
+    }
+}

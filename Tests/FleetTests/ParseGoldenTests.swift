@@ -1,0 +1,190 @@
+import Report
+import Testing
+
+@testable import Fleet
+
+/// The documented answer shapes, joined as AgentChecker joins them; expected lines written out in full.
+@Suite struct ParseGoldenTests {
+    static let agentCheckerGolden = """
+        [warning] [agent checker] [获取作业执行结果] 作业: 10000, 数据不完整
+        [info] [agent checker] [0:10.0.0.1] 成功
+        [info] [agent checker] [bkunifylogbeat] [检查进程是否存在] [成功] pid 77 up 3d
+        [info] [agent checker] [gse_agent] [检查socket文件是否存在] [成功] /var/run/ipc.state.report
+        [error] [agent checker] [0:10.0.0.2] 失败, 查看详情
+        [info] [agent checker] [bkunifylogbeat] [检查二进制文件是否存在] [成功] 
+        [error] [agent checker] [bkunifylogbeat] [检查进程是否存在] [失败] bkunifylogbeat is not running (pid 1234 gone)
+        [info] [agent checker] [gse_agent] [检查socket文件是否存在] [成功] 
+        [error] [agent checker] [获取作业执行结果] [0:10.0.0.3] 脚本执行结果, 执行状态为: 11
+        [error] [agent checker] [获取作业执行结果] [0:10.0.0.5] 获取脚本执行结果失败, 报错为: Expecting value: line 1 column 1 (char 0)
+        [info] [agent checker] [1:fe80::6] 成功
+        [info] [agent checker] [bkunifylogbeat] [检查二进制文件是否存在] [成功] 
+        [info] [agent checker] [bkunifylogbeat] [检查进程是否存在] [成功] cpu_usage: 0.1%, mem_usage: 0.2%
+        [info] [agent checker] [gse_agent] [检查socket文件是否存在] [成功] 
+        [info] [agent checker] [0:10.0.0.7] 成功
+        [info] [agent checker] [bkunifylogbeat] [检查进程是否存在] [成功] pid 77 up 3d
+        [info] [agent checker] [gse_agent] [检查socket文件是否存在] [成功] /var/run/ipc.state.report
+        [error] [agent checker] [0:10.0.0.7] 失败, 查看详情
+        [error] [agent checker] [bkunifylogbeat] [检查进程是否存在] [失败] bkunifylogbeat is not running (pid 4242 gone)
+        [info] [agent checker] [gse_agent] [检查socket文件是否存在] [成功] socket queue 12 bytes
+        [error] [agent checker] [获取作业执行结果] [0:10.0.0.8] 脚本执行结果, 执行状态为: Agent异常
+        [info] [agent checker] [0:10.0.0.9] 成功
+        [error] [agent checker] [获取作业执行结果] [0:10.0.0.9] 获取脚本执行结果失败, 报错为: 'data'
+
+        """
+
+    func mixed() throws -> FleetReport {
+        try Fixtures.assemble([
+            Fixtures.wrap(Fixtures.mixedStatus), Fixtures.wrap(Fixtures.mixedLogsPage1), Fixtures.mixedLogsPage2,
+        ])
+    }
+
+    @Test func agentCheckerLinesMatchGolden() throws {
+        let r = try mixed()
+        #expect(r.agentCheckerText(extended: false) == Self.agentCheckerGolden)
+    }
+
+    @Test func extendedLinesAddTheSilentHosts() throws {
+        let text = try mixed().agentCheckerText(extended: true)
+        #expect(text.hasPrefix(Self.agentCheckerGolden))
+        #expect(text.hasSuffix("""
+            [warning] [agent checker] [bkdiag-fleet] [0:10.0.0.4] 脚本执行成功但没有输出
+            [warning] [agent checker] [bkdiag-fleet] [0:10.0.0.6] 日志中没有该主机
+
+            """))
+    }
+
+    @Test func hostStatesInStatusOrder() throws {
+        let r = try mixed()
+        let got = r.hosts.map { "\($0.key)=\($0.state.rawValue)" }
+        #expect(got == [
+            "0:10.0.0.1=pass", "0:10.0.0.2=fail", "0:10.0.0.3=job_failed", "0:10.0.0.4=no_output",
+            "0:10.0.0.5=unparseable", "0:10.0.0.6=missing_log", "1:fe80::6=pass", "0:10.0.0.7=fail",
+            "0:10.0.0.8=job_failed", "0:10.0.0.9=unparseable",
+        ])
+        #expect(r.hosts[0].producer == "bkdiag 0.1.0")
+        #expect(r.hosts[1].producer == "check.py")
+        #expect(r.hosts[7].reports.count == 2)
+        #expect(r.summary.noUsableOutput == ["0:10.0.0.3", "0:10.0.0.4", "0:10.0.0.5", "0:10.0.0.6", "0:10.0.0.8", "0:10.0.0.9"])
+        #expect(r.issues.contains { $0.message.contains("1 of 10 hosts are missing") && $0.hosts == ["0:10.0.0.6"] })
+    }
+
+    @Test func failureSignaturesGroupAcrossProducers() throws {
+        let s = try mixed().summary
+        let first = try #require(s.groups.first)
+        #expect(first.hosts == ["0:10.0.0.2", "0:10.0.0.7"])
+        #expect(first.title == "bkunifylogbeat/process: bkunifylogbeat is not running (pid N gone)")
+        #expect(first.topHints.first?.hint == "systemctl restart gse_agent")
+        #expect(s.groups.count == 7)
+        let titles = s.groups.map(\.title)
+        #expect(titles.contains("job: host status 11 failed, error_code 104 non-zero exit"))
+        #expect(titles.contains("job: host status 310"))
+        #expect(titles.contains("output: not a report: 'data'"))
+        let process = try #require(s.itemCounts.first { $0.item.description == "bkunifylogbeat/process" })
+        #expect(process.counts.pass == 2 && process.counts.fail == 2)
+        // check.py's order of the catalogue.
+        #expect(s.items.map(\.description) == ["bkunifylogbeat/bin_file", "bkunifylogbeat/process", "gse_agent/socket"])
+    }
+
+    @Test func logsMatchedByHostIDWhenTheyCarryNoAddress() throws {
+        let status = Fixtures.status([Fixtures.host(0, "10.1.1.1", status: 9, id: 555)])
+        let page = Fixtures.logs([.object([("bk_host_id", 555), ("bk_cloud_id", 0), ("log_content", .string(Fixtures.checkPyLine()))])])
+        let r = try Fixtures.assemble([status, page])
+        #expect(r.hosts.count == 1)
+        #expect(r.hosts[0].state == .pass)
+    }
+
+    @Test func hostsOnlyInLogsAreKeptAfterTheOthersSorted() throws {
+        let status = Fixtures.status([Fixtures.host(0, "10.0.0.1", status: 9)])
+        let page = Fixtures.logs([
+            Fixtures.log(0, "10.0.0.1", Fixtures.checkPyLine()), Fixtures.log(0, "10.9.0.2", Fixtures.checkPyLine()),
+            Fixtures.log(0, "10.9.0.1", Fixtures.checkPyLine()),
+        ])
+        let r = try Fixtures.assemble([page, status])
+        #expect(r.hosts.map(\.key) == ["0:10.0.0.1", "0:10.9.0.1", "0:10.9.0.2"])
+        #expect(r.hosts[1].jobStatus == nil)
+        // AgentChecker ignores them.
+        #expect(!r.agentCheckerText(extended: false).contains("10.9.0"))
+    }
+
+    @Test func repeatedHostKeepsFirstPlaceAndLastState() throws {
+        let status = Fixtures.status([
+            Fixtures.host(0, "10.0.0.1", status: 11), Fixtures.host(0, "10.0.0.2", status: 9), Fixtures.host(0, "10.0.0.1", status: 9),
+        ])
+        let page = Fixtures.logs([Fixtures.log(0, "10.0.0.1", Fixtures.checkPyLine()), Fixtures.log(0, "10.0.0.2", Fixtures.checkPyLine())])
+        let r = try Fixtures.assemble([status, page])
+        #expect(r.hosts.map(\.key) == ["0:10.0.0.1", "0:10.0.0.2"])
+        #expect(r.hosts[0].state == .pass)
+    }
+
+    @Test func noLogsAtAll() throws {
+        let r = try Fixtures.assemble([Fixtures.status([Fixtures.host(0, "10.0.0.1", status: 9)])])
+        #expect(r.agentCheckerText(extended: false) == """
+            [warning] [agent checker] [获取作业执行结果] 作业: 10000, 数据不完整
+            [error] [agent checker] [获取作业执行结果] 作业: 10000, 数据为空
+
+            """)
+        #expect(r.hosts[0].state == .missingLog)
+    }
+
+    @Test func logsWithoutStatusAreJudgedByOutput() throws {
+        let r = try Fixtures.assemble([Fixtures.logs([Fixtures.log(0, "10.0.0.1", Fixtures.checkPyLine(processOK: false))])])
+        #expect(r.hosts.map(\.state) == [.fail])
+        #expect(r.issues.contains { $0.step == "get_job_instance_status" })
+        #expect(r.agentCheckerText(extended: false).contains("[0:10.0.0.1] 失败, 查看详情"))
+    }
+
+    @Test func unfinishedJobMarksRunningHosts() throws {
+        let status = Fixtures.status([Fixtures.host(0, "10.0.0.1", status: 7), Fixtures.host(0, "10.0.0.2", status: 9)], finished: false)
+        let r = try Fixtures.assemble([status, Fixtures.logs([Fixtures.log(0, "10.0.0.2", Fixtures.healthyRich)])])
+        #expect(r.hosts.map(\.state) == [.notFinished, .pass])
+        #expect(!r.finished)
+    }
+
+    /// Lines AgentChecker reads with Python's errors; the table is the Python error text.
+    @Test(arguments: [
+        ("[1, 2]", "list indices must be integers or slices, not str"),
+        ("\"text\"", "string indices must be integers"),
+        ("42", "'int' object is not subscriptable"),
+        ("null", "'NoneType' object is not subscriptable"),
+        ("{\"data\": []}", "'status'"),
+        ("{\"status\": true, \"data\": 5}", "'int' object is not iterable"),
+        ("{\"status\": true, \"data\": [{\"item\": \"x\"}]}", "'module'"),
+        ("{\"status\": true, \"data\": [{\"module\": \"m\", \"item\": \"x\", \"status\": true}]}", "'message'"),
+        ("{\"status\": true, \"data\": [\"s\"]}", "string indices must be integers"),
+        ("{\"status\": tru", "Expecting value: line 1 column 12 (char 11)"),
+        ("{\"status\": true, \"data\": []} x", "Extra data: line 1 column 30 (char 29)"),
+        ("   ", "Expecting value: line 1 column 4 (char 3)"),
+    ])
+    func brokenLines(line: String, error: String) throws {
+        let (reports, lines) = HostOutputReader.read(line)
+        #expect(reports.isEmpty)
+        guard case .failed(let f) = try #require(lines.first) else {
+            Issue.record("line read as a report")
+            return
+        }
+        #expect(f.error == error)
+    }
+
+    @Test func wrongTypesInsideEntriesStillReadLikeAgentChecker() throws {
+        // A numeric module is fine for AgentChecker (it formats it), not for the report model.
+        let (reports, lines) = HostOutputReader.read("{\"status\": 0, \"data\": [{\"module\": 7, \"item\": \"process\", \"status\": 1, \"message\": null}]}")
+        #expect(reports.isEmpty)
+        guard case .failed(let f) = try #require(lines.first) else { return }
+        #expect(!f.checkerFails)
+        #expect(f.emitted.map(\.text) == ["[{host}] 失败, 查看详情", "[7] [检查进程是否存在] [成功] None"])
+    }
+
+    @Test func hugeLineIsAnErrorNotACrash() {
+        let big = "{\"status\": true, \"data\": [], \"pad\": \"" + String(repeating: "x", count: HostOutputReader.maxLineBytes) + "\"}"
+        let (reports, lines) = HostOutputReader.read(big + "\n" + Fixtures.checkPyLine())
+        #expect(reports.count == 1)
+        #expect(lines.count == 2)
+    }
+
+    @Test func statusFalseWithPassingEntriesIsAFailure() throws {
+        let status = Fixtures.status([Fixtures.host(0, "10.0.0.1", status: 9)])
+        let r = try Fixtures.assemble([status, Fixtures.logs([Fixtures.log(0, "10.0.0.1", "{\"status\": false, \"data\": []}")])])
+        #expect(r.hosts[0].state == .fail)
+        #expect(r.summary.groups.first?.title == "status: declared false")
+    }
+}

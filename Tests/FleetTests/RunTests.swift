@@ -1,0 +1,189 @@
+import Foundation
+import Logging
+import Report
+import Testing
+
+@testable import Fleet
+
+/// `run` against a real local HTTP server speaking JOB's three endpoints: slow, failing and partial answers.
+@Suite(.timeLimit(.minutes(1))) struct RunTests {
+    static let secret = "s3cr3t-never-printed"
+
+    static func hosts(_ n: Int) -> [JSONValue] {
+        (1...n).map { Fixtures.host(0, "10.0.1.\($0)", status: $0 == 5 ? 11 : 9, error: $0 == 5 ? 104 : 0, id: 1000 + $0) }
+    }
+
+    func client(_ server: FakeJobServer, timeout: Double = 2) -> JobClient {
+        let cfg = JobConfig(baseURL: server.baseURL, appCode: "bkdiag", appSecret: Self.secret, username: "admin", bizID: 2)
+        return JobClient(config: cfg, requestTimeout: timeout, logger: Logger(label: "test"))
+    }
+
+    func options(batch: Int = 2, deadline: Double = 5) -> RunOptions {
+        var o = RunOptions(
+            target: .hosts([JobTarget.HostAddress(cloudID: 0, ip: "10.0.1.1")]), script: "#!/bin/sh\necho hi\n",
+            scriptParam: "--subscription_id=12 --gse_path=/usr/local/gse/")
+        o.initialPoll = 0.05
+        o.maxPoll = 0.2
+        o.deadline = deadline
+        o.batchSize = batch
+        o.concurrency = 2
+        o.retries = 1
+        return o
+    }
+
+    /// 6 hosts, batches of 2: batch 1 is slow, batch 2 always fails, batch 3 leaves a host out.
+    @Test func slowFailingAndPartialAnswers() async throws {
+        let server = try await FakeJobServer { req, n in
+            switch req.endpoint {
+            case "fast_execute_script":
+                return .ok(.object([("job_instance_name", "check"), ("job_instance_id", 777), ("step_instance_id", 778)]))
+            case "get_job_instance_status":
+                if n == 1 { return FakeReply(status: 503, body: "<html>gateway busy</html>") }
+                if n == 2 { return FakeReply(body: "{\"result\": false, \"code\": 1240001, \"message\": \"job busy\", \"data\": null}") }
+                if n == 3 { return .ok(Fixtures.status(Array(RunTests.hosts(6).prefix(2)), finished: false, job: 777, step: 778)) }
+                return .ok(Fixtures.status(RunTests.hosts(6), job: 777, step: 778))
+            case "batch_get_job_instance_ip_log":
+                let ids = req.json["host_id_list"]?.arrayValue?.compactMap(\.intValue) ?? []
+                if ids.contains(1003) { return FakeReply(status: 500, body: "{\"result\": false}") }
+                let logs = ids.filter { $0 != 1006 }.map { id in
+                    Fixtures.log(0, "10.0.1.\(id - 1000)", id == 1002 ? Fixtures.checkPyLine(processOK: false) : Fixtures.healthyRich, id: Int(id))
+                }
+                return FakeReply(body: FakeReply.ok(Fixtures.logs(logs, job: 777, step: 778)).body, delayMs: ids.contains(1001) ? 300 : 0)
+            default:
+                return FakeReply(status: 404, body: "{}")
+            }
+        }
+        defer { Task { try? await server.stop() } }
+
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("fleet-run-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        var o = options()
+        o.saveAnswers = dir
+        let report = await FleetRunner(client: client(server), options: o, logger: Logger(label: "test")).run()
+
+        #expect(report.jobInstanceID == 777 && report.stepInstanceID == 778)
+        #expect(report.hosts.map { "\($0.key)=\($0.state.rawValue)" } == [
+            "0:10.0.1.1=pass", "0:10.0.1.2=fail", "0:10.0.1.3=fetch_failed", "0:10.0.1.4=fetch_failed",
+            "0:10.0.1.5=job_failed", "0:10.0.1.6=missing_log",
+        ])
+        // Errors per step, with the hosts they concern.
+        let statusIssues = report.issues.filter { $0.step == "get_job_instance_status" }.map(\.message)
+        #expect(statusIssues.contains { $0.contains("HTTP 503") })
+        #expect(statusIssues.contains { $0.contains("result=false") && $0.contains("job busy") })
+        let batchIssue = try #require(report.issues.first { $0.step == "batch_get_job_instance_ip_log" && $0.level == .error })
+        #expect(batchIssue.hosts == ["0:10.0.1.3", "0:10.0.1.4"])
+        #expect(report.issues.contains { $0.hosts == ["0:10.0.1.6"] })
+
+        // The requests: auth header, base64 script and params, host ids in batches of ≤ 2.
+        let reqs = server.requests
+        let exec = try #require(reqs.first { $0.endpoint == "fast_execute_script" })
+        #expect(exec.method == "POST")
+        let auth = try JSONValue.parse(try #require(exec.header("X-Bkapi-Authorization")))
+        #expect(auth["bk_app_code"]?.stringValue == "bkdiag" && auth["bk_app_secret"]?.stringValue == Self.secret)
+        let param = try #require(exec.json["script_param"]?.stringValue)
+        #expect(String(decoding: try #require(Data(base64Encoded: param)), as: UTF8.self) == "--subscription_id=12 --gse_path=/usr/local/gse/")
+        #expect(exec.json["script_language"]?.intValue == 1)
+        #expect(exec.json["target_server"]?["ip_list"]?.arrayValue?.count == 1)
+        let status = try #require(reqs.first { $0.endpoint == "get_job_instance_status" })
+        #expect(status.method == "GET" && status.uri.contains("job_instance_id=777") && status.uri.contains("return_ip_result=true"))
+        let batches = reqs.filter { $0.endpoint == "batch_get_job_instance_ip_log" }
+        #expect(batches.allSatisfy { ($0.json["host_id_list"]?.arrayValue?.count ?? 99) <= 2 })
+        // The failing batch was retried once.
+        #expect(batches.filter { $0.body.contains("1003") }.count == 2)
+
+        // Nothing printed carries the secret.
+        for text in [report.textTable(), report.jsonText(), report.markdown(), report.agentCheckerText(), report.html()] {
+            #expect(!text.contains(Self.secret))
+        }
+        #expect(!report.issues.contains { $0.message.contains(Self.secret) })
+
+        // What was fetched is kept, and parse reads it back to the same hosts (less the failed batch).
+        let saved = try FileManager.default.contentsOfDirectory(atPath: dir).sorted()
+        #expect(saved.contains("execute.json") && saved.contains("status.json"))
+        let answers = try AnswerReader.read(paths: saved.map { "\(dir)/\($0)" })
+        var asm = FleetAssembler()
+        for a in answers {
+            switch a {
+            case .answer(let x): asm.add(x, source: "input")
+            case .logs(let p): asm.add(p)
+            }
+        }
+        let again = asm.finish(source: "parse")
+        #expect(again.hosts.map(\.state) == [.pass, .fail, .missingLog, .missingLog, .jobFailed, .missingLog])
+    }
+
+    @Test func deadlinePassesWhileJobRuns() async throws {
+        let server = try await FakeJobServer { req, n in
+            switch req.endpoint {
+            case "fast_execute_script": return .ok(.object([("job_instance_id", 9), ("step_instance_id", 10)]))
+            case "get_job_instance_status":
+                // Every other poll is slower than the request timeout.
+                if n % 2 == 0 { return FakeReply(body: "{}", delayMs: 1500) }
+                return .ok(Fixtures.status([Fixtures.host(0, "10.0.2.1", status: 9, id: 1), Fixtures.host(0, "10.0.2.2", status: 7, id: 2)], finished: false, job: 9, step: 10))
+            case "batch_get_job_instance_ip_log":
+                return .ok(Fixtures.logs([Fixtures.log(0, "10.0.2.1", Fixtures.healthyRich, id: 1)], job: 9, step: 10))
+            default: return FakeReply(status: 404, body: "{}")
+            }
+        }
+        defer { Task { try? await server.stop() } }
+        let started = Date()
+        let report = await FleetRunner(client: client(server, timeout: 0.4), options: options(deadline: 1.5), logger: Logger(label: "test")).run()
+        #expect(Date().timeIntervalSince(started) < 6)
+        #expect(report.hosts.map(\.state) == [.pass, .notFinished])
+        #expect(report.issues.contains { $0.level == .error && $0.message.contains("had not finished") })
+        #expect(report.issues.contains { $0.message.contains("did not answer within") })
+        // Only the finished host's log was asked for.
+        let batch = try #require(server.requests.first { $0.endpoint == "batch_get_job_instance_ip_log" })
+        #expect(batch.json["host_id_list"] == JSONValue.array([1]))
+    }
+
+    @Test func executeFailureIsReportedAndNothingElseIsCalled() async throws {
+        let server = try await FakeJobServer { _, _ in
+            FakeReply(body: "{\"result\": false, \"code\": 1244006, \"message\": \"User has no permission\", \"data\": null}")
+        }
+        defer { Task { try? await server.stop() } }
+        let report = await FleetRunner(client: client(server), options: options(), logger: Logger(label: "test")).run()
+        #expect(report.hosts.isEmpty)
+        #expect(report.issues.first?.step == "fast_execute_script")
+        #expect(report.issues.first?.message.contains("User has no permission") == true)
+        #expect(report.agentCheckerText().hasPrefix("[error] [agent checker] [快速执行脚本], 报错为:"))
+        #expect(server.requests.count == 1)
+    }
+
+    @Test func connectionRefusedIsATransportError() async throws {
+        let cfg = JobConfig(baseURL: "http://127.0.0.1:1/", appCode: "a", appSecret: Self.secret, username: "u", bizID: 1)
+        let c = JobClient(config: cfg, requestTimeout: 2, logger: Logger(label: "test"))
+        let report = await FleetRunner(client: c, options: options(), logger: Logger(label: "test")).run()
+        #expect(report.issues.first?.message.contains("127.0.0.1:1") == true)
+        #expect(report.issues.first.map { !$0.message.contains(Self.secret) } == true)
+    }
+
+    @Test func configFromEnvironmentAndFileNeverShowsTheSecret() throws {
+        let env = ["BKDIAG_JOB_BASE_URL": "http://bkapi.example/api/bk-job/prod/api/v3", "BKDIAG_JOB_APP_CODE": "c",
+                   "BKDIAG_JOB_APP_SECRET": Self.secret, "BKDIAG_JOB_BIZ_ID": "2"]
+        let cfg = try JobConfig.load(path: nil, environment: env)
+        #expect(cfg.baseURL.hasSuffix("/v3/"))
+        #expect(!"\(cfg)".contains(Self.secret))
+        do {
+            _ = try JobConfig.load(path: nil, environment: [:])
+            Issue.record("empty config accepted")
+        } catch {
+            #expect(error.code == "config.missing")
+            #expect(error.message.contains("BKDIAG_JOB_APP_SECRET"))
+        }
+    }
+
+    @Test(arguments: [
+        ("10.0.0.1", 0, "10.0.0.1"), ("3:10.0.0.1", 3, "10.0.0.1"), ("fe80::1", 0, "fe80::1"), ("2:[fe80::1]", 2, "fe80::1"),
+    ])
+    func hostTargets(text: String, cloud: Int64, ip: String) throws {
+        let h = try JobTarget.parseHost(text)
+        #expect(h.cloudID == cloud && h.ip == ip)
+    }
+
+    @Test func targetShapes() throws {
+        #expect(JobTarget.hosts([.init(cloudID: 0, ip: "fe80::1")]).json.serialized() == "{\"ip_list\":[{\"bk_cloud_id\":0,\"ipv6\":\"fe80::1\"}]}")
+        #expect(JobTarget.topoNodes([try JobTarget.parseTopoNode("set:3")]).json.serialized() == "{\"topo_node_list\":[{\"id\":3,\"node_type\":\"set\"}]}")
+        #expect(JobTarget.dynamicGroups(["dg1"]).json.serialized() == "{\"dynamic_group_list\":[{\"id\":\"dg1\"}]}")
+    }
+}
