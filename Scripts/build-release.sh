@@ -15,6 +15,7 @@
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
+"$top/Scripts/deps.sh" release
 out="$top/dist/bin"
 scratch="$top/.build-release"
 products=(bkdiag bkdiag-fleet)

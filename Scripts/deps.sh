@@ -4,19 +4,22 @@
 #   Scripts/deps.sh test    build + the tools the test suite drives (chromium for the fleet HTML page,
 #                           dpkg-dev/fakeroot/lintian for the packages, systemd-analyze for the units)
 #   Scripts/deps.sh bench   build + the shell tools the benchmark compares against (ps, pwdx, ss, netstat, lsof)
+#   Scripts/deps.sh release build + what the static release build and the packages use (strip, static libstdc++, lintian)
 set -euo pipefail
 
 build=(pkg-config libsystemd-dev zlib1g-dev libyaml-dev libsqlite3-dev)
 test=(chromium dpkg-dev fakeroot lintian systemd procps)
 bench=(procps iproute2 net-tools lsof time python3)
+release=(binutils libstdc++-12-dev libgcc-12-dev dpkg-dev fakeroot lintian)
 
 want=("${build[@]}")
 case "${1:-build}" in
   build) ;;
   test) want+=("${test[@]}") ;;
   bench) want+=("${bench[@]}") ;;
-  all) want+=("${test[@]}" "${bench[@]}") ;;
-  *) echo "usage: $0 build|test|bench|all" >&2; exit 2 ;;
+  release) want+=("${release[@]}") ;;
+  all) want+=("${test[@]}" "${bench[@]}" "${release[@]}") ;;
+  *) echo "usage: $0 build|test|bench|release|all" >&2; exit 2 ;;
 esac
 
 missing=()
