@@ -86,7 +86,7 @@ public enum AnswerReader {
         let t0 = Timing.now()
         defer { Timing.add("outer", since: t0) }
         do {
-            docs = [try FastJSON.parse(bytes: bytes)]
+            docs = [try JSONValue.parse(bytes: bytes)]
         } catch {
             // Several documents, one per line (answers appended to one file, or piped in a row)?
             guard let many = parseLines(bytes), !many.isEmpty else {
@@ -142,7 +142,7 @@ public enum AnswerReader {
                     i += 1
                 }
                 if depth != 0 { ok = false; break }
-                if let v = try? FastJSON.parse(bytes: UnsafeBufferPointer(rebasing: buf[start..<i])) { docs.append(v) } else { ok = false }
+                if let v = try? JSONValue.parse(bytes: UnsafeBufferPointer(rebasing: buf[start..<i])) { docs.append(v) } else { ok = false }
             }
         }
         return ok && docs.count > 1 ? docs : nil

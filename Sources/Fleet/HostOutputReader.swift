@@ -52,7 +52,7 @@ public enum HostOutputReader {
         }
         let json: JSONValue
         do {
-            json = try FastJSON.parse(bytes: bytes)
+            json = try JSONValue.parse(bytes: bytes)
         } catch {
             lines.append(.failed(HostLineFailure(emitted: [], error: pythonJSONError(error, bytes: bytes))))
             return
@@ -76,7 +76,7 @@ public enum HostOutputReader {
     }
 
     /// Python's `json.loads` wording for our parser's errors (position as line 1, column, char).
-    static func pythonJSONError(_ e: FastJSONError, bytes: UnsafeBufferPointer<UInt8>) -> String {
+    static func pythonJSONError(_ e: JSONParseError, bytes: UnsafeBufferPointer<UInt8>) -> String {
         let at = "line 1 column \(e.offset + 1) (char \(e.offset))"
         switch e.reason {
         case "unexpected character", "invalid literal", "unexpected end of input", "invalid number":
@@ -100,7 +100,7 @@ enum AgentCheckerEmulation {
             return HostLineFailure(emitted: emitted, error: subscriptError(json))
         }
         guard let status = json["status"] else { return HostLineFailure(emitted: emitted, error: "'status'") }
-        emitted.append(truthy(status) ? AgentInfo(.info, "[{host}] 成功") : AgentInfo(.error, "[{host}] 失败, 查看详情"))
+        emitted.append(JSONValue.isTruthy(status) ? AgentInfo(.info, "[{host}] 成功") : AgentInfo(.error, "[{host}] 失败, 查看详情"))
         guard let data = json["data"] else { return HostLineFailure(emitted: emitted, error: "'data'") }
         let steps: [JSONValue]
         switch data {
@@ -116,8 +116,8 @@ enum AgentCheckerEmulation {
             guard let message = step["message"] else { return HostLineFailure(emitted: emitted, error: "'message'") }
             guard let st = step["status"] else { return HostLineFailure(emitted: emitted, error: "'status'") }
             let label = item.stringValue.map { CheckLabels.label(forItem: $0) } ?? "gse agent检查"
-            let text = "[\(pythonStr(module))] [\(label)] [\(truthy(st) ? "成功" : "失败")] \(pythonStr(message))"
-            emitted.append(AgentInfo(truthy(st) ? .info : .error, text))
+            let text = "[\(pythonStr(module))] [\(label)] [\(JSONValue.isTruthy(st) ? "成功" : "失败")] \(pythonStr(message))"
+            emitted.append(AgentInfo(JSONValue.isTruthy(st) ? .info : .error, text))
         }
         return HostLineFailure(emitted: emitted, error: "")
     }
@@ -148,18 +148,6 @@ enum AgentCheckerEmulation {
         case .bool(let b): b ? "True" : "False"
         case .string(let s): s
         default: v.serialized()
-        }
-    }
-
-    static func truthy(_ v: JSONValue) -> Bool {
-        switch v {
-        case .null: false
-        case .bool(let b): b
-        case .int(let i): i != 0
-        case .double(let d): d != 0
-        case .string(let s): !s.isEmpty
-        case .array(let a): !a.isEmpty
-        case .object(let o): !o.isEmpty
         }
     }
 }

@@ -31,7 +31,7 @@ extension CheckResult {
         guard let item = json["item"]?.stringValue else { throw ReportDecodingError("KeyError: 'item'") }
         guard let statusValue = json["status"] else { throw ReportDecodingError("KeyError: 'status'") }
         guard let message = json["message"] else { throw ReportDecodingError("KeyError: 'message'") }
-        let status = CheckResult.truthy(statusValue)
+        let status = JSONValue.isTruthy(statusValue)
         var verdict: Verdict = status ? .pass : .fail
         if let r = json["result"]?.stringValue, let v = Verdict(rawValue: r), v.compatStatus == status {
             verdict = v
@@ -48,9 +48,11 @@ extension CheckResult {
             evidence: json["evidence"]?.objectValue ?? [],
             durationMs: json["duration_ms"]?.doubleValue)
     }
+}
 
-    /// Python truthiness of a JSON value, as `if entry["status"]` judges it.
-    static func truthy(_ v: JSONValue) -> Bool {
+extension JSONValue {
+    /// Python truthiness of a JSON value, as AgentChecker's `if entry["status"]` judges it.
+    public static func isTruthy(_ v: JSONValue) -> Bool {
         switch v {
         case .null: false
         case .bool(let b): b
@@ -133,6 +135,6 @@ extension DiagnosticReport {
             durationMs: json["duration_ms"]?.doubleValue,
             context: json["context"]?.objectValue ?? [],
             isRich: rich)
-        self.declaredStatus = CheckResult.truthy(json["status"]!)
+        self.declaredStatus = JSONValue.isTruthy(json["status"]!)
     }
 }

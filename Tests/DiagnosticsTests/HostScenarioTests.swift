@@ -266,10 +266,10 @@ struct HostScenarioTests {
     func deadline() async throws {
         let host = try FakeHost()
         defer { host.shutdown() }
-        // A blocked queue is resampled 20 times, 30 ms apart: longer than the 0.1 s deadline.
+        // A blocked queue is resampled 100 times, 30 ms apart: far longer than the 0.1 s deadline.
         try host.startAgent(read: false)
         try host.startCollector(writeBytes: 1024)
-        let report = await runChecks(host, subscription: 0, deadline: 0.1, samples: 20)
+        let report = await runChecks(host, subscription: 0, deadline: 0.1, samples: 100)
         let r = try #require(report.result(module: "gse_agent", item: "socket_queue_status"))
         #expect(r.verdict == .unknown)
         #expect(r.message.contains("did not finish"))

@@ -1,14 +1,12 @@
-import Report
-
 /// Reads one line of host output straight into a `DiagnosticReport`, without building the JSON tree of
 /// the whole line first. It takes only the well-formed common shape and gives up (nil) on anything else —
 /// a wrong type, a repeated key, a syntax error — so the caller falls back to `DiagnosticReport(json:)`,
 /// which owns the semantics and the error texts. For the lines it accepts, the result equals what
 /// `DiagnosticReport(json:)` builds (a differential test holds it to that).
-enum ReportLineDecoder {
-    static func decode(_ bytes: UnsafeBufferPointer<UInt8>, keepEvidence: Bool) -> DiagnosticReport? {
-        var p = FastJSONParser(b: bytes, maxDepth: 256)
-        do throws(FastJSONError) {
+public enum ReportLineDecoder {
+    public static func decode(_ bytes: UnsafeBufferPointer<UInt8>, keepEvidence: Bool) -> DiagnosticReport? {
+        var p = JSONByteParser(b: bytes, maxDepth: 256)
+        do throws(JSONParseError) {
             return try p.report(keepEvidence: keepEvidence)
         } catch {
             return nil
@@ -16,7 +14,7 @@ enum ReportLineDecoder {
     }
 }
 
-extension FastJSONParser {
+extension JSONByteParser {
     /// Moves past `c` after optional whitespace; false when the next byte is something else.
     @inline(__always) mutating func take(_ c: UInt8) -> Bool {
         skipSpace()
@@ -35,7 +33,7 @@ extension FastJSONParser {
     }
 
     /// The key of the next member, positioned at its value.
-    @inline(__always) mutating func key() throws(FastJSONError) -> String? {
+    @inline(__always) mutating func key() throws(JSONParseError) -> String? {
         guard take(UInt8(ascii: "\"")) else { return nil }
         i -= 1
         let k = try string()
@@ -44,7 +42,7 @@ extension FastJSONParser {
         return k
     }
 
-    mutating func report(keepEvidence: Bool) throws(FastJSONError) -> DiagnosticReport? {
+    mutating func report(keepEvidence: Bool) throws(JSONParseError) -> DiagnosticReport? {
         guard take(UInt8(ascii: "{")) else { return nil }
         var status: JSONValue?
         var results: [CheckResult]?
@@ -102,11 +100,11 @@ extension FastJSONParser {
             durationMs: duration?.doubleValue,
             context: keepEvidence ? (context?.objectValue ?? []) : [],
             isRich: schema?.stringValue?.hasPrefix("bkdiag.report/") ?? false)
-        r.declaredStatus = AgentCheckerEmulation.truthy(status)
+        r.declaredStatus = JSONValue.isTruthy(status)
         return r
     }
 
-    mutating func entries(keepEvidence: Bool) throws(FastJSONError) -> [CheckResult]? {
+    mutating func entries(keepEvidence: Bool) throws(JSONParseError) -> [CheckResult]? {
         guard take(UInt8(ascii: "[")) else { return nil }
         var out: [CheckResult] = []
         skipSpace()
@@ -125,7 +123,7 @@ extension FastJSONParser {
         return out
     }
 
-    mutating func entry(keepEvidence: Bool) throws(FastJSONError) -> CheckResult? {
+    mutating func entry(keepEvidence: Bool) throws(JSONParseError) -> CheckResult? {
         guard take(UInt8(ascii: "{")) else { return nil }
         var module: String?
         var item: String?
@@ -176,7 +174,7 @@ extension FastJSONParser {
             more = m
         }
         guard let module, let item, let status, let message else { return nil }
-        let ok = AgentCheckerEmulation.truthy(status)
+        let ok = JSONValue.isTruthy(status)
         var verdict: Verdict = ok ? .pass : .fail
         if let r = result?.stringValue, let v = Verdict(rawValue: r), v.compatStatus == ok { verdict = v }
         return CheckResult(
