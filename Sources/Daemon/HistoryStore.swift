@@ -29,6 +29,12 @@ public struct HistoryRecovery: Sendable, Equatable {
     public var truncatedBytes = 0
     /// Bytes skipped inside older segments because they did not verify.
     public var skippedBytes = 0
+
+    public init(records: Int = 0, truncatedBytes: Int = 0, skippedBytes: Int = 0) {
+        self.records = records
+        self.truncatedBytes = truncatedBytes
+        self.skippedBytes = skippedBytes
+    }
 }
 
 /// One stored report: its time and the rich JSON line.
