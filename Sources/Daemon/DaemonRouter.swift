@@ -124,7 +124,16 @@ public struct DaemonRouter: Sendable {
 
     static let routes: [String: [String]] = ["/report": ["GET", "HEAD"], "/metrics": ["GET", "HEAD"], "/history": ["GET", "HEAD"], "/run": ["POST"]]
 
+    /// Answers every request: at once where no run is needed, after a fresh run for `POST /run`.
     public func handle(_ request: DaemonRequest) async -> DaemonResponse {
+        if let answer = immediate(request) { return answer }
+        let report = await core.runCycle()
+        return Self.render(report, format: request.query?["format"] ?? "json")
+    }
+
+    /// The answer when it needs no run (everything but an authorised `POST /run`), so the event loop
+    /// can write it without a hop through the task pool; nil when a fresh run must be awaited.
+    public func immediate(_ request: DaemonRequest) -> DaemonResponse? {
         let path = request.path
         guard let methods = Self.routes[path] else {
             return .error(404, "no such endpoint \(path): use /report, /report?format=compat, /metrics, /history?since=..., POST /run")
@@ -164,8 +173,10 @@ public struct DaemonRouter: Sendable {
                 let who = request.peer.map { "uid \($0.uid)" } ?? "an unknown peer"
                 return .error(403, "\(who) may not start a run: only root and the socket's group may POST /run")
             }
-            let report = await core.runCycle()
-            return Self.render(report, format: query["format"] ?? "json")
+            if let f = query["format"], f != "rich", ReportFormat(rawValue: f) == nil {
+                return .error(400, "unknown format \(f): use json, compat, text, prometheus or nagios")
+            }
+            return nil
         default:
             return .error(404, "no such endpoint \(path)")
         }

@@ -223,6 +223,10 @@ final class RequestHandler: ChannelInboundHandler {
             let request = DaemonRequest(method: head.method.rawValue, target: head.uri, peer: peer)
             let isHead = head.method == .HEAD
             let router = self.router
+            if let answer = router.immediate(request) {
+                respond(context: context, answer, isHead: isHead)
+                return
+            }
             let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
             let loop = context.eventLoop
             Task {

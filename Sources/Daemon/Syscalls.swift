@@ -211,7 +211,7 @@ public enum Sys {
         return fd
     }
 
-    /// Reads until end of file or `limit` bytes; a receive timeout ends the read with what arrived (ETIMEDOUT if nothing).
+    /// Reads until end of file or `limit` bytes; a receive timeout throws ETIMEDOUT.
     public static func readToEnd(_ fd: Int32, limit: Int, path: String = "") throws -> [UInt8] {
         var out: [UInt8] = []
         var chunk = [UInt8](repeating: 0, count: 16 * 1024)
@@ -220,6 +220,9 @@ public enum Sys {
             if n < 0 {
                 let e = Glibc.errno
                 if e == EINTR { continue }
+                // A server that answers early and closes with our unread request bytes resets the
+                // connection after its answer: keep what arrived.
+                if e == ECONNRESET && !out.isEmpty { break }
                 if e == EAGAIN || e == EWOULDBLOCK { throw SyscallError("read", path: path, errno: ETIMEDOUT) }
                 throw SyscallError("read", path: path, errno: e)
             }

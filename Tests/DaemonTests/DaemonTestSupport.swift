@@ -3,6 +3,7 @@ import Glibc
 #endif
 import Daemon
 import Report
+import Dispatch
 import Synchronization
 
 /// A fresh temp directory, removed by `remove()`; short so unix socket paths fit in 108 bytes.
@@ -198,4 +199,17 @@ enum Reports {
             results: verdicts.map { CheckResult(module: $0.0, item: $0.1, verdict: $0.2, message: "\($0.1) is \($0.2.rawValue)") },
             version: "test", generatedAtMs: ms, durationMs: 1)
     }
+}
+
+/// Runs a blocking call (socket I/O, waitpid) on a Dispatch thread, so it does not hold one of the
+/// few cooperative-pool threads the code under test needs.
+func blocking<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+    try await withCheckedThrowingContinuation { c in
+        DispatchQueue.global().async { c.resume(with: Result { try body() }) }
+    }
+}
+
+/// `UnixHTTPClient.request` off the cooperative pool.
+func httpRequest(socket: String, method: String = "GET", target: String, timeoutMs: Int = 5000) async throws -> UnixHTTPClient.Response {
+    try await blocking { try UnixHTTPClient.request(socket: socket, method: method, target: target, timeoutMs: timeoutMs) }
 }
