@@ -157,7 +157,7 @@ public struct DaemonRouter: Sendable {
             }
             var limit = 100
             if let l = query["limit"] {
-                guard let n = Int(l), n >= 1, n <= 10_000 else { return .error(400, "bad limit: give 1..10000") }
+                guard let n = Int(l), n >= 1, n <= 1000 else { return .error(400, "bad limit: give 1..1000") }
                 limit = n
             }
             let entries = core.history.entries(sinceMs: since, limit: limit)

@@ -195,11 +195,13 @@ public final class HistoryStore: Sendable {
             for seg in s.segments.reversed() { if let r = seg.records.last { return (seg.path, r.offset, r.generatedAtMs) } }
             return nil
         }
-        guard let loc, let bytes = try? Sys.readFile(loc.0, limit: 1 << 30) else { return nil }
-        return Self.decode(bytes, at: loc.1).map { HistoryEntry(generatedAtMs: loc.2, line: $0) }
+        guard let loc, let fd = try? Sys.open(loc.0, O_RDONLY) else { return nil }
+        defer { Sys.close(fd) }
+        return Self.readRecord(fd, at: loc.1).map { HistoryEntry(generatedAtMs: loc.2, line: $0) }
     }
 
     /// Reports generated at or after `sinceMs`, oldest first, at most `limit` (the newest ones when more match).
+    /// Reads only the records returned, each with one pread(2) of its header and one of its payload.
     public func entries(sinceMs: Int64, limit: Int) -> [HistoryEntry] {
         let segments: [(String, [(offset: Int, generatedAtMs: Int64)])] = state.withLock { s in
             s.segments.map { ($0.path, $0.records.filter { $0.generatedAtMs >= sinceMs }) }.filter { !$0.1.isEmpty }
@@ -208,12 +210,28 @@ public final class HistoryStore: Sendable {
         for (path, recs) in segments { for r in recs { picked.append((path, r.offset, r.generatedAtMs)) } }
         if picked.count > limit { picked.removeFirst(picked.count - limit) }
         var out: [HistoryEntry] = []
-        var cache: (String, [UInt8])? = nil
+        var open: (path: String, fd: Int32)? = nil
+        defer { if let o = open { Sys.close(o.fd) } }
         for (path, offset, at) in picked {
-            if cache?.0 != path { cache = (path, (try? Sys.readFile(path, limit: 1 << 30)) ?? []) }
-            if let line = Self.decode(cache!.1, at: offset) { out.append(HistoryEntry(generatedAtMs: at, line: line)) }
+            if open?.path != path {
+                if let o = open { Sys.close(o.fd) }
+                open = (try? Sys.open(path, O_RDONLY)).map { (path, $0) }
+            }
+            // A segment dropped by rotation since the index was copied is skipped.
+            guard let fd = open?.fd else { continue }
+            if let line = Self.readRecord(fd, at: offset) { out.append(HistoryEntry(generatedAtMs: at, line: line)) }
         }
         return out
+    }
+
+    /// The JSON line of the record at `offset` of an open segment, nil when it does not verify.
+    static func readRecord(_ fd: Int32, at offset: Int) -> String? {
+        guard let header = try? Sys.pread(fd, count: headerSize, at: offset), header.count == headerSize else { return nil }
+        let length = Int(get32(header, 4))
+        guard length <= 256 << 20, let payload = try? Sys.pread(fd, count: length, at: offset + headerSize), payload.count == length else {
+            return nil
+        }
+        return decode(header + payload, at: 0)
     }
 
     // MARK: Internals

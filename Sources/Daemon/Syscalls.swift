@@ -76,6 +76,21 @@ public enum Sys {
         return out
     }
 
+    /// Up to `count` bytes at `offset` (fewer at end of file).
+    public static func pread(_ fd: Int32, count: Int, at offset: Int) throws -> [UInt8] {
+        var out = [UInt8](repeating: 0, count: count)
+        var done = 0
+        while done < count {
+            let n = try out.withUnsafeMutableBytes { b in
+                try retrying("pread") { Glibc.pread(fd, b.baseAddress! + done, count - done, off_t(offset + done)) }
+            }
+            if n == 0 { break }
+            done += n
+        }
+        out.removeSubrange(done...)
+        return out
+    }
+
     public static func fsync(_ fd: Int32, path: String = "") throws {
         _ = try retrying("fsync", path: path) { Glibc.fsync(fd) }
     }
