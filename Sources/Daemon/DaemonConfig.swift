@@ -246,3 +246,11 @@ extension Substring {
         return s
     }
 }
+
+extension String {
+    func trimmingNewlines() -> String {
+        var s = Substring(self)
+        while s.last == "\n" || s.last == "\r" { s = s.dropLast() }
+        return String(s)
+    }
+}

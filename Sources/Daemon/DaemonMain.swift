@@ -33,6 +33,19 @@ public struct DaemonMain: Sendable {
         self.producer = producer ?? { options in await DiagnosticRunner(options: options, logger: log).run() }
     }
 
+    /// A producer that reads each report from a file holding one JSON line (tests drive state changes
+    /// through it); an unreadable file gives an empty report.
+    public static func fileProducer(path: String) -> ReportProducer {
+        { _ in
+            let now = Timestamp.nowMilliseconds()
+            guard let bytes = try? Sys.readFile(path, limit: 1 << 20),
+                var report = try? DiagnosticReport(line: String(decoding: bytes, as: UTF8.self).trimmingNewlines())
+            else { return DiagnosticReport(results: [], generatedAtMs: now) }
+            report.generatedAtMs = now
+            return report
+        }
+    }
+
     func loadConfig() throws(DaemonError) -> DaemonConfig {
         try DaemonConfig.load(file: configPath, required: configRequired, overrides: overrides)
     }

@@ -33,6 +33,9 @@ struct DaemonCommand: AsyncParsableCommand {
     var hostRoot: String?
     @Option(name: .customLong("request-timeout"), help: .hidden)
     var requestTimeout: Double?
+    /// Tests: each run reads its report from this file (one JSON line) instead of running the checks.
+    @Option(name: .customLong("test-report-file"), help: .hidden)
+    var testReportFile: String?
     @Flag(help: "Log debug messages.")
     var verbose = false
 
@@ -62,7 +65,8 @@ struct DaemonCommand: AsyncParsableCommand {
         if let t = requestTimeout { limits.requestTimeout = .milliseconds(Int64(t * 1000)) }
         let main = DaemonMain(
             configPath: config ?? DaemonConfig.defaultConfigPath, configRequired: config != nil,
-            overrides: overrides, httpLimits: limits, logger: logger)
+            overrides: overrides, httpLimits: limits, logger: logger,
+            producer: testReportFile.map { DaemonMain.fileProducer(path: $0) })
         do {
             try await main.run()
         } catch let error as DaemonError {

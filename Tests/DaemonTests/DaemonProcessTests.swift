@@ -200,3 +200,85 @@ struct DaemonProcess {
         await d.process.stop()
     }
 }
+
+/// The journal side, for real: the daemon runs in a private mount namespace whose /run/systemd/journal/socket
+/// is a datagram socket the test binds (through /proc/<pid>/root), so libsystemd's sd_journal_sendv lands here.
+@Suite(.serialized) struct DaemonJournalTests {
+    static var canUnshare: Bool { geteuid() == 0 && access("/usr/bin/unshare", X_OK) == 0 }
+
+    func writeReport(_ dir: TempDir, socket: Verdict) {
+        let r = Reports.make([("gse_agent", "process", .pass), ("gse_agent", "socket", socket)])
+        dir.write("report.json", r.richLine() + "\n")
+    }
+
+    /// Journal entries parsed from the native protocol: `KEY=value` lines.
+    func fields(_ datagram: String) -> [String: String] {
+        var out: [String: String] = [:]
+        for line in datagram.split(separator: "\n") {
+            guard let eq = line.firstIndex(of: "=") else { continue }
+            out[String(line[..<eq])] = String(line[line.index(after: eq)...])
+        }
+        return out
+    }
+
+    @Test(.enabled(if: canUnshare))
+    func oneStructuredJournalEntryPerStateChange() async throws {
+        try #require(BuiltBinary.exists)
+        let dir = TempDir()
+        defer { dir.remove() }
+        dir.write("none.yaml", "# empty\n")
+        writeReport(dir, socket: .fail)
+        let daemon = [
+            BuiltBinary.path, "daemon", "--socket", dir.sub("d.sock"), "--state-dir", dir.sub("state"), "--config", dir.sub("none.yaml"),
+            "--interval", "0.05", "--test-report-file", dir.sub("report.json"),
+        ].joined(separator: " ")
+        let script = "mount -t tmpfs none /run/systemd 2>/dev/null || { mkdir -p /run/systemd && mount -t tmpfs none /run/systemd; }; "
+            + "mkdir -p /run/systemd/journal; while [ ! -S /run/systemd/journal/socket ]; do sleep 0.05; done; exec \(daemon)"
+        let p = ChildProcess("/usr/bin/unshare", ["-m", "--propagation", "private", "/bin/sh", "-c", script], outputDir: dir.path, name: "ns")
+        let journalDir = "/proc/\(p.pid)/root/run/systemd/journal"
+        #expect(await eventually { Sys.isDirectory(journalDir) }, "\(p.stderr)")
+        let journal = NotifyListener(path: journalDir + "/socket")
+        let d = DaemonProcess(dir: dir, process: p, socket: dir.sub("d.sock"))
+        #expect(await d.waitReady(), "\(p.stderr)")
+
+        var entries = journal.collect(timeoutMs: 5000) { $0.count >= 1 }
+        #expect(entries.count == 1)
+        writeReport(dir, socket: .pass)
+        entries += journal.collect(timeoutMs: 5000) { $0.count >= 1 }
+        let cycles = d.metric("bkdiag_daemon_cycles_total") ?? 0
+        #expect(await eventually { (d.metric("bkdiag_daemon_cycles_total") ?? 0) >= cycles + 10 })
+        entries += journal.collect(timeoutMs: 300) { _ in false }
+        let parsed = entries.map(fields)
+        #expect(parsed.count == 2, "\(entries)")
+        #expect(parsed.first?["MODULE"] == "gse_agent")
+        #expect(parsed.first?["ITEM"] == "socket")
+        #expect(parsed.first?["VERDICT"] == "fail")
+        #expect(parsed.first?["PREVIOUS_VERDICT"] == "none")
+        #expect(parsed.first?["PRIORITY"] == "3")
+        #expect(parsed.last?["VERDICT"] == "pass")
+        #expect(parsed.last?["PREVIOUS_VERDICT"] == "fail")
+        #expect(parsed.last?["SYSLOG_IDENTIFIER"] == "bkdiag")
+        #expect(parsed.last?["MESSAGE"] == "gse_agent/socket: fail -> pass: socket is pass")
+        #expect(parsed.last?["CHECK_MESSAGE"] == "socket is pass")
+        #expect(!p.stderr.contains("check state changed"), "with a journal the events go there, not to stderr")
+        await p.stop()
+    }
+
+    /// Without a journal the same events are log records on stderr, one per change.
+    @Test func withoutAJournalStateChangesGoToStderrOncePerChange() async throws {
+        let dir = TempDir()
+        defer { dir.remove() }
+        writeReport(dir, socket: .fail)
+        let d = try await DaemonProcess.start(dir, args: ["--test-report-file", dir.sub("report.json")], interval: "0.05")
+        #expect(await d.waitReady())
+        writeReport(dir, socket: .pass)
+        #expect(await eventually { d.metric("bkdiag_daemon_state_changes_total") == 2 })
+        let cycles = d.metric("bkdiag_daemon_cycles_total") ?? 0
+        #expect(await eventually { (d.metric("bkdiag_daemon_cycles_total") ?? 0) >= cycles + 10 })
+        #expect(d.metric("bkdiag_daemon_state_changes_total") == 2)
+        let lines = d.process.stderr.split(separator: "\n").filter { $0.contains("check state changed") }
+        #expect(lines.count == 2, "\(lines)")
+        #expect(lines.last?.contains("previous_verdict=fail") == true && lines.last?.contains("item=socket") == true)
+        await d.process.stop()
+    }
+}
