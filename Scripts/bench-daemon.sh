@@ -36,6 +36,8 @@ start() { # interval
     echo "daemon did not come up:" >&2; cat "$TMP/daemon.err" >&2; exit 1
 }
 rss_kb() { awk '/^VmRSS:/ {print $2}' "/proc/$PID/status"; }
+# Private memory: RSS minus the file-backed pages of the binary and shared libraries.
+anon_kb() { awk '/^RssAnon:/ {print $2}' "/proc/$PID/status"; }
 fds() { ls "/proc/$PID/fd" | wc -l; }
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$PID/stat"; }
 cycles() { curl -sf --unix-socket "$TMP/d.sock" http://bkdiag/metrics | awk '$1 == "bkdiag_daemon_cycles_total" {print $2}'; }
@@ -44,20 +46,20 @@ echo "binary: $BIN ($(du -h "$BIN" | cut -f1))"
 echo "== $CYCLES cycles at interval ${FAST_INTERVAL}s =="
 start "$FAST_INTERVAL"
 t0=$(date +%s.%N); c0=$(cpu_ticks)
-printf '%8s %8s %5s %8s\n' cycles rss_kb fds cpu_s
+printf '%8s %8s %8s %5s %8s\n' cycles rss_kb anon_kb fds cpu_s
 min_rss=999999999; max_rss=0; min_fd=999999; max_fd=0; first_rss=""
 while :; do
     n=$(cycles); r=$(rss_kb); f=$(fds); c=$(cpu_ticks)
     [[ -z "$first_rss" ]] && first_rss=$r
     (( r < min_rss )) && min_rss=$r; (( r > max_rss )) && max_rss=$r
     (( f < min_fd )) && min_fd=$f; (( f > max_fd )) && max_fd=$f
-    printf '%8s %8s %5s %8s\n' "$n" "$r" "$f" "$(echo "scale=2; ($c - $c0) / $TICKS" | bc)"
+    printf '%8s %8s %8s %5s %8s\n' "$n" "$r" "$(anon_kb)" "$f" "$(echo "scale=2; ($c - $c0) / $TICKS" | bc)"
     (( n >= CYCLES )) && break
     sleep 1
 done
 t1=$(date +%s.%N); c1=$(cpu_ticks)
 wall=$(echo "$t1 - $t0" | bc); cpu=$(echo "scale=3; ($c1 - $c0) / $TICKS" | bc)
-echo "rss_kb first=$first_rss min=$min_rss max=$max_rss last=$(rss_kb)"
+echo "rss_kb first=$first_rss min=$min_rss max=$max_rss last=$(rss_kb) (anon_kb last=$(anon_kb))"
 echo "fds min=$min_fd max=$max_fd"
 echo "cpu ${cpu}s over ${wall}s wall ($(echo "scale=2; 100 * $cpu / $wall" | bc)% of one core), $(echo "scale=3; 1000 * $cpu / $n" | bc) ms per cycle"
 echo "history: $(curl -sf --unix-socket "$TMP/d.sock" http://bkdiag/metrics | awk '/^bkdiag_daemon_history_(reports|bytes) / {printf "%s=%s ", $1, $2}')"
@@ -71,4 +73,4 @@ sleep "$IDLE_SECONDS"
 i1=$(cpu_ticks); s1=$(date +%s.%N)
 idle_wall=$(echo "$s1 - $s0" | bc)
 echo "idle cpu $(echo "scale=3; ($i1 - $i0) / $TICKS" | bc)s over ${idle_wall}s = $(echo "scale=4; 100 * ($i1 - $i0) / $TICKS / $idle_wall" | bc)% (tick resolution $(echo "scale=4; 100 / $TICKS / $idle_wall" | bc)%)"
-echo "idle rss_kb=$(rss_kb) fds=$(fds)"
+echo "idle rss_kb=$(rss_kb) anon_kb=$(anon_kb) fds=$(fds) threads=$(awk '/^Threads:/ {print $2}' "/proc/$PID/status")"
