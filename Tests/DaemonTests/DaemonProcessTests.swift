@@ -192,9 +192,10 @@ struct DaemonProcess {
         #expect(await eventually { socketVerdict() == .pass })
         let cycles = d.metric("bkdiag_daemon_cycles_total") ?? 0
         #expect(await eventually { (d.metric("bkdiag_daemon_cycles_total") ?? 0) >= cycles + 5 })
-        let events = d.process.stderr.split(separator: "\n").filter {
-            $0.contains("check state changed") && $0.contains("item=socket") && $0.contains("module=gse_agent")
-                && $0.contains("previous_verdict=fail") && $0.contains(" verdict=pass")
+        // Whole `key=value` tokens: `item=socket` must not match `item=socket_queue_status`.
+        let events = d.process.stderr.split(separator: "\n").filter { line in
+            let tokens = Set(line.split(separator: " ").map(String.init))
+            return line.contains("check state changed") && tokens.isSuperset(of: ["item=socket", "module=gse_agent", "previous_verdict=fail", "verdict=pass"])
         }
         #expect(events.count == 1, "\(d.process.stderr)")
         await d.process.stop()
@@ -278,7 +279,8 @@ struct DaemonProcess {
         #expect(d.metric("bkdiag_daemon_state_changes_total") == 2)
         let lines = d.process.stderr.split(separator: "\n").filter { $0.contains("check state changed") }
         #expect(lines.count == 2, "\(lines)")
-        #expect(lines.last?.contains("previous_verdict=fail") == true && lines.last?.contains("item=socket") == true)
+        let tokens = Set((lines.last ?? "").split(separator: " ").map(String.init))
+        #expect(tokens.isSuperset(of: ["item=socket", "module=gse_agent", "previous_verdict=fail", "verdict=pass"]), "\(lines)")
         await d.process.stop()
     }
 }
