@@ -20,7 +20,7 @@ public struct HTTPLimits: Sendable, Equatable {
     public var requestTimeout: TimeAmount = .seconds(10)
     /// Time the whole exchange may take once the request is in (a fresh run plus writing the answer).
     public var responseTimeout: TimeAmount = .seconds(60)
-    /// Connections served at once; more are closed at accept.
+    /// Connections served at once; more get 503 and are closed at accept.
     public var maxConnections: Int = 128
 
     public init() {}
@@ -54,7 +54,7 @@ public final class HTTPServer: Sendable {
                 let count = server.open.wrappingAdd(1, ordering: .relaxed).newValue
                 channel.closeFuture.whenComplete { _ in server.open.wrappingSubtract(1, ordering: .relaxed) }
                 if count > limits.maxConnections {
-                    return channel.close()
+                    return channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(BusyHandler()) }
                 }
                 let peerFuture: EventLoopFuture<PeerCredentials?>
                 if let provider = channel as? SocketOptionProvider {
@@ -106,6 +106,23 @@ public struct HTTPServerService: Service {
         await server.stop()
         if let path = socketPathToRemove { _ = try? Sys.unlink(path) }
     }
+}
+
+/// Answers a connection over the limit with 503 as soon as it is active, then closes it.
+final class BusyHandler: ChannelInboundHandler {
+    typealias InboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
+
+    func channelActive(context: ChannelHandlerContext) {
+        let body = "{\"error\":\"too many connections\"}\n"
+        let text = "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\nContent-Length: \(body.utf8.count)\r\n"
+            + "Connection: close\r\n\r\n" + body
+        context.writeAndFlush(wrapOutboundOut(context.channel.allocator.buffer(string: text))).assumeIsolated().whenComplete { _ in
+            context.close(promise: nil)
+        }
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {}
 }
 
 /// An outbound event: the request is complete, switch from the request to the response timeout.

@@ -127,4 +127,20 @@ struct ServerFixture {
         }
         await f.stop()
     }
+
+    @Test func connectionsBeyondTheLimitGet503() async throws {
+        var limits = HTTPLimits()
+        limits.maxConnections = 3
+        let f = try await ServerFixture.start(limits: limits)
+        do {
+            var held: [Int32] = []
+            for _ in 0..<3 { held.append(try Sys.connectUnix(path: f.socket, timeoutMs: 5000)) }
+            #expect(await eventually { f.server.openConnections == 3 })
+            #expect(try await f.raw("GET /report HTTP/1.1\r\nHost: x\r\n\r\n").hasPrefix("HTTP/1.1 503"))
+            for fd in held { Sys.close(fd) }
+            #expect(await eventually { f.server.openConnections == 0 })
+            #expect(try await f.raw("GET /report HTTP/1.1\r\nHost: x\r\n\r\n").hasPrefix("HTTP/1.1 200"))
+        }
+        await f.stop()
+    }
 }
