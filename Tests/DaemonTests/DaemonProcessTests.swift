@@ -28,12 +28,12 @@ struct DaemonProcess {
 
     /// Waits until the socket answers /report with 200.
     func waitReady(timeoutMs: Int = 20_000) async -> Bool {
-        await eventually(timeoutMs: timeoutMs) { (try? UnixHTTPClient.request(socket: socket, target: "/report", timeoutMs: 1000))?.status == 200 }
+        await eventually(timeoutMs: timeoutMs) { (try? await httpRequest(socket: socket, target: "/report", timeoutMs: 1000))?.status == 200 }
     }
 
     /// A metric's value from /metrics.
-    func metric(_ name: String) -> Double? {
-        guard let body = try? UnixHTTPClient.request(socket: socket, target: "/metrics", timeoutMs: 2000).body else { return nil }
+    func metric(_ name: String) async -> Double? {
+        guard let body = try? await httpRequest(socket: socket, target: "/metrics", timeoutMs: 2000).body else { return nil }
         for line in body.split(separator: "\n") where line.hasPrefix(name + " ") {
             return Double(line.dropFirst(name.count + 1))
         }
@@ -54,19 +54,20 @@ struct DaemonProcess {
         defer { dir.remove() }
         let listener = NotifyListener(path: dir.sub("notify.sock"))
         let d = try await DaemonProcess.start(dir, env: ["NOTIFY_SOCKET": listener.path, "WATCHDOG_USEC": "400000"])
-        let messages = listener.collect(timeoutMs: 20_000) { $0.contains("WATCHDOG=1") }
+        var messages = await listener.collect(timeoutMs: 20_000) { $0.contains { $0.split(separator: "\n").contains("READY=1") } }
+        // READY only once the socket listens: it answers right away.
+        #expect(try await httpRequest(socket: d.socket, target: "/metrics", timeoutMs: 2000).status == 200)
+        messages += await listener.collect(timeoutMs: 20_000) { $0.contains("WATCHDOG=1") }
         let ready = messages.firstIndex { $0.split(separator: "\n").contains("READY=1") }
         let status = messages.firstIndex { $0.hasPrefix("STATUS=") && $0.contains(" checks: ") }
         let watchdog = messages.firstIndex(of: "WATCHDOG=1")
         #expect(ready == 0, "\(messages)")
         let r = try #require(ready), s = try #require(status), w = try #require(watchdog)
         #expect(r < s && s < w, "\(messages)")
-        // READY only once the socket listens.
-        #expect(try await httpRequest(socket: d.socket, target: "/metrics").status == 200)
         d.process.signal(SIGTERM)
         let exit = await d.process.wait()
         #expect(exit.flatMap(ChildProcess.exitCode) == 0, "\(d.process.stderr)")
-        let tail = listener.collect(timeoutMs: 1000) { $0.contains("STOPPING=1") }
+        let tail = await listener.collect(timeoutMs: 1000) { $0.contains("STOPPING=1") }
         #expect(tail.contains("STOPPING=1"))
         #expect(access(d.socket, F_OK) != 0, "the socket file is removed on stop")
     }
@@ -154,17 +155,17 @@ struct DaemonProcess {
         dir.write("bkdiag.yaml", "interval: 30\n")
         let d = try await DaemonProcess.start(dir, args: ["--config", dir.sub("bkdiag.yaml")], interval: "")
         #expect(await d.waitReady())
-        #expect(d.metric("bkdiag_daemon_interval_seconds") == 30)
-        #expect(d.metric("bkdiag_daemon_cycles_total") == 1)
+        #expect(await d.metric("bkdiag_daemon_interval_seconds") == 30)
+        #expect(await d.metric("bkdiag_daemon_cycles_total") == 1)
         dir.write("bkdiag.yaml", "interval: 0.05\n")
         d.process.signal(SIGHUP)
-        #expect(await eventually { d.metric("bkdiag_daemon_interval_seconds") == 0.05 })
-        #expect(await eventually { (d.metric("bkdiag_daemon_cycles_total") ?? 0) >= 10 })
+        #expect(await eventually { await d.metric("bkdiag_daemon_interval_seconds") == 0.05 })
+        #expect(await eventually { (await d.metric("bkdiag_daemon_cycles_total") ?? 0) >= 10 })
         // A bad file is rejected and the running configuration kept; the socket stays up throughout.
         dir.write("bkdiag.yaml", "interval: never\n")
         d.process.signal(SIGHUP)
-        #expect(await eventually { d.metric("bkdiag_daemon_reload_errors_total") == 1 })
-        #expect(d.metric("bkdiag_daemon_interval_seconds") == 0.05)
+        #expect(await eventually { await d.metric("bkdiag_daemon_reload_errors_total") == 1 })
+        #expect(await d.metric("bkdiag_daemon_interval_seconds") == 0.05)
         #expect(d.process.stderr.contains("bkdiag.yaml:1: bad interval"))
         await d.process.stop()
     }
@@ -182,16 +183,16 @@ struct DaemonProcess {
         }
         let d = try await DaemonProcess.start(dir, args: ["--ipc_socket_file", dir.sub("ipc.sock")])
         #expect(await d.waitReady())
-        func socketVerdict() -> Verdict? {
-            guard let body = try? UnixHTTPClient.request(socket: d.socket, target: "/report").body else { return nil }
+        func socketVerdict() async -> Verdict? {
+            guard let body = try? await httpRequest(socket: d.socket, target: "/report").body else { return nil }
             return (try? DiagnosticReport(line: body))?.result(module: "gse_agent", item: "socket")?.verdict
         }
-        #expect(socketVerdict() == .fail)
+        #expect(await socketVerdict() == .fail)
         let fd = listenAt(dir.sub("ipc.sock"))
         defer { Sys.close(fd) }
-        #expect(await eventually { socketVerdict() == .pass })
-        let cycles = d.metric("bkdiag_daemon_cycles_total") ?? 0
-        #expect(await eventually { (d.metric("bkdiag_daemon_cycles_total") ?? 0) >= cycles + 5 })
+        #expect(await eventually { await socketVerdict() == .pass })
+        let cycles = await d.metric("bkdiag_daemon_cycles_total") ?? 0
+        #expect(await eventually { (await d.metric("bkdiag_daemon_cycles_total") ?? 0) >= cycles + 5 })
         // Whole `key=value` tokens: `item=socket` must not match `item=socket_queue_status`.
         let events = d.process.stderr.split(separator: "\n").filter { line in
             let tokens = Set(line.split(separator: " ").map(String.init))
@@ -242,13 +243,13 @@ struct DaemonProcess {
         let d = DaemonProcess(dir: dir, process: p, socket: dir.sub("d.sock"))
         #expect(await d.waitReady(), "\(p.stderr)")
 
-        var entries = journal.collect(timeoutMs: 5000) { $0.count >= 1 }
+        var entries = await journal.collect(timeoutMs: 5000) { $0.count >= 1 }
         #expect(entries.count == 1)
         writeReport(dir, socket: .pass)
-        entries += journal.collect(timeoutMs: 5000) { $0.count >= 1 }
-        let cycles = d.metric("bkdiag_daemon_cycles_total") ?? 0
-        #expect(await eventually { (d.metric("bkdiag_daemon_cycles_total") ?? 0) >= cycles + 10 })
-        entries += journal.collect(timeoutMs: 300) { _ in false }
+        entries += await journal.collect(timeoutMs: 5000) { $0.count >= 1 }
+        let cycles = await d.metric("bkdiag_daemon_cycles_total") ?? 0
+        #expect(await eventually { (await d.metric("bkdiag_daemon_cycles_total") ?? 0) >= cycles + 10 })
+        entries += await journal.collect(timeoutMs: 300) { _ in false }
         let parsed = entries.map(fields)
         #expect(parsed.count == 2, "\(entries)")
         #expect(parsed.first?["MODULE"] == "gse_agent")
@@ -273,10 +274,10 @@ struct DaemonProcess {
         let d = try await DaemonProcess.start(dir, args: ["--test-report-file", dir.sub("report.json")], interval: "0.05")
         #expect(await d.waitReady())
         writeReport(dir, socket: .pass)
-        #expect(await eventually { d.metric("bkdiag_daemon_state_changes_total") == 2 })
-        let cycles = d.metric("bkdiag_daemon_cycles_total") ?? 0
-        #expect(await eventually { (d.metric("bkdiag_daemon_cycles_total") ?? 0) >= cycles + 10 })
-        #expect(d.metric("bkdiag_daemon_state_changes_total") == 2)
+        #expect(await eventually { await d.metric("bkdiag_daemon_state_changes_total") == 2 })
+        let cycles = await d.metric("bkdiag_daemon_cycles_total") ?? 0
+        #expect(await eventually { (await d.metric("bkdiag_daemon_cycles_total") ?? 0) >= cycles + 10 })
+        #expect(await d.metric("bkdiag_daemon_state_changes_total") == 2)
         let lines = d.process.stderr.split(separator: "\n").filter { $0.contains("check state changed") }
         #expect(lines.count == 2, "\(lines)")
         let tokens = Set((lines.last ?? "").split(separator: " ").map(String.init))

@@ -172,8 +172,12 @@ final class NotifyListener: Sendable {
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
     }
 
-    /// Messages that arrive within `timeoutMs`, until `until` holds for the list so far.
-    func collect(timeoutMs: Int, until: ([String]) -> Bool) -> [String] {
+    /// Messages that arrive within `timeoutMs`, until `until` holds for the list so far (off the cooperative pool).
+    func collect(timeoutMs: Int, until: @escaping @Sendable ([String]) -> Bool) async -> [String] {
+        (try? await blocking { self.collectBlocking(timeoutMs: timeoutMs, until: until) }) ?? []
+    }
+
+    func collectBlocking(timeoutMs: Int, until: ([String]) -> Bool) -> [String] {
         var out: [String] = []
         let end = Timestamp.monotonicSeconds() + Double(timeoutMs) / 1000
         var buf = [UInt8](repeating: 0, count: 8192)
