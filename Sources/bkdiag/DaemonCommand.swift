@@ -71,6 +71,7 @@ struct DaemonCommand: AsyncParsableCommand {
             try await main.run()
         } catch let error as DaemonError {
             logger.critical("cannot start", metadata: ["code": "\(error.code.rawValue)", "error": "\(error.message)"])
+            Systemd.notify("STATUS=cannot start: \(error.message)")
             throw ExitCode(1)
         }
     }
