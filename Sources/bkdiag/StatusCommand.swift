@@ -42,6 +42,8 @@ struct StatusCommand: AsyncParsableCommand {
     var asGID: UInt32?
 
     func run() async throws {
+        // A daemon that answers early and closes must not kill us with SIGPIPE mid-request.
+        signal(SIGPIPE, SIG_IGN)
         if let uid = asUID {
             try Sys.dropPrivileges(uid: uid, gid: asGID ?? uid)
         }
