@@ -14,7 +14,6 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
-        .package(url: "https://github.com/apple/swift-system", from: "1.4.0"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.80.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.6.0"),
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.25.0"),
@@ -32,10 +31,7 @@ let package = Package(
         // Facts from the host: /proc, socket tables, netlink sock_diag, globbing, bounded reads, YAML/JSON.
         .target(
             name: "HostProbe",
-            dependencies: [
-                "CYAML",
-                .product(name: "SystemPackage", package: "swift-system"),
-            ],
+            dependencies: ["CYAML"],
             linkerSettings: staticYAML
         ),
 

@@ -8,8 +8,11 @@ public struct CheckOptions: Sendable, Equatable {
     public var ipcSocketFile: String?
     /// `--collector_config_id`; recorded in the report's context.
     public var collectorConfigID: Int64?
-    /// `--log_paths`, split on commas; the log_path checks run only when non-empty.
+    /// `--log_paths`, split on commas.
     public var logPaths: [String]
+    /// Whether `--log_paths` was given at all; the log_path checks run only then (an empty value
+    /// gives check.py's "日志采集路径为空").
+    public var logPathsGiven: Bool
     /// Where the host's file system is: `/` in production, a temp dir in tests. `/proc` is always the live one.
     public var hostRoot: String
     /// NodeMan's restart log, relative to nothing: an absolute path on the host.
@@ -20,21 +23,25 @@ public struct CheckOptions: Sendable, Equatable {
     public var runAgentHealthz: Bool
     /// Restart entries a day above which the process check fails (check.py: 10).
     public var restartThreshold: Int
+    /// The dataserver port; nil means the layout's (58625 GSE 1, 28625 GSE 2).
+    public var dataPort: UInt16?
     /// Sampling of the IPC queues: how many samples and how far apart (milliseconds).
     public var queueSamples: Int
     public var queueSampleIntervalMs: Int
 
     public init(
         gsePath: String? = nil, subscriptionID: Int64 = 0, ipcSocketFile: String? = nil,
-        collectorConfigID: Int64? = nil, logPaths: [String] = [], hostRoot: String = "/",
+        collectorConfigID: Int64? = nil, logPaths: [String] = [], logPathsGiven: Bool? = nil, hostRoot: String = "/",
         restartLog: String = "/tmp/bkc.log", deadlineSeconds: Double = 5, runAgentHealthz: Bool = true,
-        restartThreshold: Int = 10, queueSamples: Int = 3, queueSampleIntervalMs: Int = 50
+        restartThreshold: Int = 10, queueSamples: Int = 3, queueSampleIntervalMs: Int = 50, dataPort: UInt16? = nil
     ) {
+        self.dataPort = dataPort
         self.gsePath = gsePath
         self.subscriptionID = subscriptionID
         self.ipcSocketFile = ipcSocketFile
         self.collectorConfigID = collectorConfigID
         self.logPaths = logPaths
+        self.logPathsGiven = logPathsGiven ?? !logPaths.isEmpty
         self.hostRoot = hostRoot
         self.restartLog = restartLog
         self.deadlineSeconds = deadlineSeconds

@@ -1,18 +1,93 @@
+import Dispatch
+import HostProbe
 import Logging
 import Report
+import Synchronization
 
 /// Runs the catalogue once and returns the report.
 public struct DiagnosticRunner: Sendable {
     public var options: CheckOptions
     public var logger: Logger
+    /// Where `/proc` is; only tests of parsers change it.
+    var proc = "/proc"
 
     public init(options: CheckOptions, logger: Logger = Logger(label: "bkdiag")) {
         self.options = options
         self.logger = logger
     }
 
-    /// One run: every check under the global deadline; never throws.
+    /// One run: every selected check concurrently, each bounded by the global deadline. A check that
+    /// does not finish in time is `unknown`; one check's failure never stops the others. Never throws.
     public func run() async -> DiagnosticReport {
-        DiagnosticReport(results: [], generatedAtMs: Timestamp.nowMilliseconds())
+        await withCheckedContinuation { (cont: CheckedContinuation<DiagnosticReport, Never>) in
+            DispatchQueue.global().async {
+                cont.resume(returning: runBlocking())
+            }
+        }
+    }
+
+    /// The same as `run()`, on the calling thread.
+    public func runBlocking() -> DiagnosticReport {
+        let startedAt = Timestamp.nowMilliseconds()
+        let t0 = Timestamp.monotonicSeconds()
+        let facts = HostFacts(options: options, proc: proc)
+        let selected = catalogue.filter { options.runs($0.module) }
+        let slots = Mutex<[CheckResult?]>(Array(repeating: nil, count: selected.count))
+        let group = DispatchGroup()
+        for (index, check) in selected.enumerated() {
+            group.enter()
+            DispatchQueue.global().async {
+                let c0 = Timestamp.monotonicSeconds()
+                let finding = check.run(facts)
+                let ms = (Timestamp.monotonicSeconds() - c0) * 1000
+                let result = CheckResult(
+                    module: check.module.rawValue, item: check.item, verdict: finding.verdict, message: finding.message,
+                    hint: finding.hint, evidence: finding.evidence, durationMs: ms)
+                slots.withLock { $0[index] = result }
+                group.leave()
+            }
+        }
+        let deadline = DispatchTime.now() + .milliseconds(Int(max(0.05, options.deadlineSeconds) * 1000))
+        let timedOut = group.wait(timeout: deadline) == .timedOut
+        let elapsed = (Timestamp.monotonicSeconds() - t0) * 1000
+        let finished = slots.withLock { $0 }
+        var results: [CheckResult] = []
+        for (index, check) in selected.enumerated() {
+            if let r = finished[index] {
+                results.append(r)
+            } else {
+                // Still running (a hung read of /proc or a slow NFS path): reported, not waited for.
+                logger.warning("check timed out", metadata: ["check.item": "\(check.module.rawValue)/\(check.item)"])
+                results.append(CheckResult(
+                    module: check.module.rawValue, item: check.item, verdict: .unknown,
+                    message: "check did not finish within the \(options.deadlineSeconds)s deadline",
+                    hint: "主机负载过高或文件系统无响应（如挂死的 NFS）；可用 --timeout 放宽时限后重试",
+                    evidence: [("timed_out", .bool(true))], durationMs: elapsed))
+            }
+        }
+        if timedOut { logger.warning("run hit its deadline", metadata: ["deadline.s": "\(options.deadlineSeconds)"]) }
+        return DiagnosticReport(
+            results: results, host: Self.identity(hostRoot: options.hostRoot), version: BuildInfo.version,
+            generatedAtMs: startedAt, durationMs: elapsed, context: context(facts))
+    }
+
+    private func context(_ facts: HostFacts) -> [(String, JSONValue)] {
+        let layout = facts.layout
+        var c: [(String, JSONValue)] = [
+            ("gse_root", .string(layout.root)), ("gse_root_source", .string(layout.rootSource)),
+            ("gse_generation", .string(layout.generation.rawValue)), ("generation_reason", .string(layout.generationReason)),
+            ("ipc_socket", .string(layout.ipcPath)), ("ipc_socket_source", .string(layout.ipcSource)),
+            ("data_port", .int(Int64(layout.dataPort))), ("subscription_id", .int(options.subscriptionID)),
+        ]
+        if let id = options.collectorConfigID { c.append(("collector_config_id", .int(id))) }
+        if options.logPathsGiven { c.append(("log_paths", JSONValue(options.logPaths))) }
+        if !layout.otherRoots.isEmpty { c.append(("other_gse_roots", JSONValue(layout.otherRoots))) }
+        c.append(("deadline_s", .double(options.deadlineSeconds)))
+        return c
+    }
+
+    static func identity(hostRoot: String) -> HostIdentity {
+        let mid = (try? FileReader.read(PathText.onHost(hostRoot, "/etc/machine-id"), limit: 128).text.trimmedSpaces()) ?? ""
+        return HostIdentity(hostname: Sys.hostname(), machineID: mid, kernel: Sys.kernelRelease())
     }
 }

@@ -1,1 +1,287 @@
+import Foundation
 import HostProbe
+
+/// A failure while building a fake host; the message says what and where.
+public struct FakeHostError: Error, CustomStringConvertible {
+    public var description: String
+    public init(_ d: String) { description = d }
+}
+
+/// A spawned fake process (collector, agent or dataserver).
+public final class FakeProcess: @unchecked Sendable {
+    // @unchecked: Foundation.Process is not Sendable; the instance is only touched by the owning test.
+    public let process: Process
+    public let output: Pipe
+    /// What the process printed before "ready" (e.g. "port N").
+    public private(set) var banner: [String] = []
+
+    init(process: Process, output: Pipe) {
+        self.process = process
+        self.output = output
+    }
+
+    public var pid: Int32 { process.processIdentifier }
+
+    /// Waits until the process prints "ready" (or dies, or `timeout` passes).
+    func waitReady(timeout: Double = 10) throws {
+        let fd = output.fileHandleForReading.fileDescriptor
+        var buffer = ""
+        let deadline = Date().addingTimeInterval(timeout)
+        while Date() < deadline {
+            var pfd = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+            if poll(&pfd, 1, 100) > 0 {
+                var bytes = [UInt8](repeating: 0, count: 4096)
+                let n = read(fd, &bytes, 4096)
+                if n <= 0 { break }
+                buffer += String(decoding: bytes[0..<n], as: UTF8.self)
+                let lines = buffer.split(separator: "\n").map(String.init)
+                if lines.contains("ready") {
+                    banner = lines
+                    return
+                }
+            }
+            if !process.isRunning { break }
+        }
+        throw FakeHostError("fake process \(process.executableURL?.path ?? "?") \(process.arguments ?? []) not ready: \(buffer)")
+    }
+
+    public func stop() {
+        if process.isRunning {
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+        }
+    }
+}
+
+/// A BlueKing host in a temp dir: the GSE tree with configs, and real fake processes and sockets.
+public final class FakeHost: @unchecked Sendable {
+    // @unchecked: owned by one test at a time; the processes array is only mutated by that test.
+    public enum Generation: String, Sendable { case gse1, gse2 }
+
+    public let dir: String
+    public let gseRoot: String
+    public let generation: Generation
+    public let ipcPath: String
+    public let restartLog: String
+    public let logDir: String
+    private var processes: [FakeProcess] = []
+
+    public var subConfigDir: String { gseRoot + "/plugins/etc/bkunifylogbeat" }
+    public var mainConfigPath: String { gseRoot + "/plugins/etc/bkunifylogbeat.conf" }
+    public var collectorBinary: String { gseRoot + "/plugins/bin/bkunifylogbeat" }
+    public var agentBinary: String {
+        gseRoot + (generation == .gse1 ? "/agent/bin/gseMaster" : "/agent/bin/gse_agent")
+    }
+
+    /// The built `fake-bluek` executable beside the test bundle.
+    public static var fakeBinary: String { BuildProducts.path("fake-bluek") }
+
+    /// Makes the tree: binaries, main config, registry. Nothing runs yet.
+    public init(generation: Generation = .gse1, hosted: Bool = true, installCollector: Bool = true) throws {
+        let base = NSTemporaryDirectory() + "bkdiag-host-" + UUID().uuidString.prefix(8)
+        dir = base
+        gseRoot = base + (generation == .gse1 ? "/usr/local/gse" : "/usr/local/gse2")
+        self.generation = generation
+        // A short IPC path keeps within sun_path's 108 bytes.
+        ipcPath = generation == .gse1 ? base + "/run/ipc.state.report" : gseRoot + "/agent/data/ipc.state.report"
+        restartLog = base + "/tmp/bkc.log"
+        logDir = base + "/data/logs"
+        let fm = FileManager.default
+        for d in ["/plugins/bin", "/plugins/etc/bkunifylogbeat", "/plugins/logs", "/plugins/data", "/agent/bin", "/agent/etc", "/agent/data"] {
+            try fm.createDirectory(atPath: gseRoot + d, withIntermediateDirectories: true)
+        }
+        for d in ["/run", "/tmp", "/data/logs", "/etc"] {
+            try fm.createDirectory(atPath: base + d, withIntermediateDirectories: true)
+        }
+        if installCollector { try fm.copyItem(atPath: Self.fakeBinary, toPath: collectorBinary) }
+        try fm.copyItem(atPath: Self.fakeBinary, toPath: agentBinary)
+        if generation == .gse1 {
+            try fm.copyItem(atPath: Self.fakeBinary, toPath: gseRoot + "/agent/bin/agentWorker")
+        } else {
+            try "{\"healthy\": true}\n".write(toFile: gseRoot + "/agent/etc/gse_agent.conf", atomically: true, encoding: .utf8)
+        }
+        try writeMainConfig()
+        try writeRegistry(hosted: hosted)
+        try "".write(toFile: restartLog, atomically: true, encoding: .utf8)
+    }
+
+    deinit { shutdown() }
+
+    /// Kills every fake process and removes the tree.
+    public func shutdown() {
+        for p in processes { p.stop() }
+        processes.removeAll()
+        try? FileManager.default.removeItem(atPath: dir)
+    }
+
+    // MARK: Files
+
+    /// The main config as NodeMan renders it; `quoted` quotes the values (valid YAML check.py rejected).
+    public func writeMainConfig(quoted: Bool = false, multiConfigPath: String? = nil, endpoint: String? = nil) throws {
+        let q = quoted ? "\"" : ""
+        let text = """
+            bkunifylogbeat.eventdataid: -1
+            output.bkpipe_multi:
+              endpoint: \(q)\(endpoint ?? ipcPath)\(q)
+            path.logs: \(q)\(gseRoot)/plugins/logs\(q)
+            path.data: \(q)\(gseRoot)/plugins/data\(q)
+            path.pid: \(q)\(gseRoot)/plugins/run\(q)
+            registry.flush: 1s
+            bkunifylogbeat.multi_config:
+              - path: \(q)\(multiConfigPath ?? subConfigDir)\(q)
+                file_pattern: "*.conf"
+              - path: \(q)\(subConfigDir)/bcs\(q)
+                file_pattern: "*.conf"
+
+            """
+        try text.write(toFile: mainConfigPath, atomically: true, encoding: .utf8)
+    }
+
+    public func writeRawMainConfig(_ text: String) throws {
+        try text.write(toFile: mainConfigPath, atomically: true, encoding: .utf8)
+    }
+
+    /// A subscription config with one `local` item.
+    @discardableResult
+    public func writeSubConfig(subscription: Int64, instance: Int64 = 2000058532, stem: String = "bkunifylogbeat",
+                               dataid: Int64 = 1_500_123, paths: [String]) throws -> String {
+        let name = "\(stem)_sub_\(subscription)_host_\(instance).conf"
+        let list = paths.map { "      - '\($0.replacingOccurrences(of: "'", with: "''"))'" }.joined(separator: "\n")
+        let text = """
+            local:
+              - dataid: \(dataid)
+                paths:
+            \(list)
+                exclude_files: []
+                encoding: utf-8
+                close_inactive: 86400s
+
+            """
+        let path = subConfigDir + "/" + name
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+
+    /// The plugin registry (GSE 1 procinfo.json, GSE 2 .proc).
+    public func writeRegistry(hosted: Bool) throws {
+        let path = gseRoot + (generation == .gse1 ? "/agent/etc/procinfo.json" : "/agent/etc/.proc")
+        var procs = [#"{"procName": "bkmonitorbeat", "setupPath": "\#(gseRoot)/plugins/bin", "cpulmt": 10, "memlmt": 10}"#]
+        if hosted {
+            procs.append(#"{"procName": "bkunifylogbeat", "setupPath": "\#(gseRoot)/plugins/bin", "pidPath": "\#(gseRoot)/plugins/run/bkunifylogbeat.pid", "cpulmt": 30, "memlmt": 10, "valuekey": "nodeman:bkunifylogbeat"}"#)
+        }
+        try "{\"proc\": [\(procs.joined(separator: ", "))]}".write(toFile: path, atomically: true, encoding: .utf8)
+    }
+
+    /// Appends NodeMan restart-log entries for today (`perLine: false` glues them like the old script).
+    public func logRestarts(_ actions: [String], plugin: String = "bkunifylogbeat", perLine: Bool = true) throws {
+        let f = DateFormatter()
+        f.dateFormat = "yyyyMMdd-HHmmss"
+        f.timeZone = .current
+        let stamp = f.string(from: Date())
+        let entries = actions.enumerated().map { "\(stamp) INFO|\($0.offset + 10)|log-main \($0.element) \(plugin) ok" }
+        let text = perLine ? entries.joined(separator: "\n") + "\n" : entries.joined()
+        let h = try FileHandle(forWritingTo: URL(fileURLWithPath: restartLog))
+        h.seekToEndOfFile()
+        h.write(text.data(using: .utf8)!)
+        try h.close()
+    }
+
+    /// Creates a log file (parents too) and returns its path.
+    @discardableResult
+    public func makeLogFile(_ relative: String, content: String = "line\n") throws -> String {
+        let path = logDir + "/" + relative
+        try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        try content.write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+
+    // MARK: Processes
+
+    /// Spawns `binary` with `arguments`, from `cwd`, and waits for it to be ready.
+    public func spawn(_ binary: String, _ arguments: [String], cwd: String) throws -> FakeProcess {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: binary)
+        p.arguments = arguments
+        p.currentDirectoryURL = URL(fileURLWithPath: cwd)
+        let pipe = Pipe()
+        p.standardOutput = pipe
+        p.standardError = FileHandle.standardError
+        p.standardInput = FileHandle.nullDevice
+        try p.run()
+        let fp = FakeProcess(process: p, output: pipe)
+        processes.append(fp)
+        try fp.waitReady()
+        return fp
+    }
+
+    /// A local "dataserver" on 127.0.0.1 with an ephemeral port.
+    public func startDataserver() throws -> (FakeProcess, UInt16) {
+        let p = try spawn(Self.fakeBinary, ["dataserver", "--port", "0"], cwd: dir)
+        guard let line = p.banner.first(where: { $0.hasPrefix("port ") }), let port = UInt16(line.dropFirst(5)) else {
+            throw FakeHostError("dataserver printed no port: \(p.banner)")
+        }
+        return (p, port)
+    }
+
+    /// The agent: listens on the IPC socket (unless `listen` is false), reads what collectors send
+    /// (unless `read` is false), connected to `dataPort` when given.
+    @discardableResult
+    public func startAgent(listen: Bool = true, read: Bool = true, dataPort: UInt16? = nil) throws -> FakeProcess {
+        var args = ["agent"]
+        if listen { args += ["--listen", ipcPath] }
+        if !read { args.append("--no-read") }
+        if let dataPort { args += ["--connect", String(dataPort)] }
+        let master = try spawn(agentBinary, args, cwd: gseRoot + "/agent/bin")
+        if generation == .gse1 {
+            // GSE 1 runs a worker beside the master.
+            _ = try spawn(gseRoot + "/agent/bin/agentWorker", ["agent"], cwd: gseRoot + "/agent/bin")
+        }
+        return master
+    }
+
+    /// The collector, run from plugins/bin like NodeMan does, connected to the IPC socket.
+    @discardableResult
+    public func startCollector(connect: Bool = true, hold: [String] = [], writeBytes: Int = 0) throws -> FakeProcess {
+        var args = ["collector"]
+        if connect { args += ["--ipc", ipcPath] }
+        for h in hold { args += ["--hold", h] }
+        if writeBytes > 0 { args += ["--write-bytes", String(writeBytes)] }
+        return try spawn(collectorBinary, args, cwd: gseRoot + "/plugins/bin")
+    }
+
+    /// A healthy host: dataserver, agent, collector, one subscription config for `subscription`.
+    public static func healthy(_ generation: Generation = .gse1, subscription: Int64 = 33561) throws -> (FakeHost, UInt16) {
+        let host = try FakeHost(generation: generation)
+        try host.writeSubConfig(subscription: subscription, paths: [host.logDir + "/app/*.log"])
+        try host.makeLogFile("app/a.log")
+        let (_, port) = try host.startDataserver()
+        try host.startAgent(dataPort: port)
+        try host.startCollector()
+        return (host, port)
+    }
+}
+
+/// Locates the package's built executables from the running test bundle.
+public enum BuildProducts {
+    /// `.build/<config>/` — the directory holding the test bundle and the built executables.
+    public static var directory: String {
+        let exe = (try? Sys.readlink("/proc/self/exe")) ?? CommandLine.arguments[0]
+        var dir = (exe as NSString).deletingLastPathComponent
+        // The xctest bundle on Linux is a plain executable in .build/<config>/; walk up if nested.
+        while !dir.isEmpty && dir != "/" && !FileManager.default.fileExists(atPath: dir + "/fake-bluek") {
+            dir = (dir as NSString).deletingLastPathComponent
+        }
+        return dir
+    }
+
+    public static func path(_ name: String) -> String { directory + "/" + name }
+
+    /// The repository top, from this source file's location.
+    public static func repoRoot(file: String = #filePath) -> String {
+        var dir = (file as NSString).deletingLastPathComponent
+        while dir != "/" && !FileManager.default.fileExists(atPath: dir + "/Package.swift") {
+            dir = (dir as NSString).deletingLastPathComponent
+        }
+        return dir
+    }
+}

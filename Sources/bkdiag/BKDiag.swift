@@ -2,6 +2,7 @@ import ArgumentParser
 import Report
 
 /// The root command: a bare `bkdiag` runs the checks once.
+@available(macOS 10.15, macCatalyst 13, iOS 13, tvOS 13, watchOS 6, *)
 struct BKDiag: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bkdiag",

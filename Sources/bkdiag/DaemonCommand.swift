@@ -39,7 +39,9 @@ struct DaemonCommand: AsyncParsableCommand {
     @Flag(help: "Log debug messages.")
     var verbose = false
 
-    func run() async throws {
+    func run() async throws { try await execute() }
+
+    func execute() async throws {
         var overrides: [DaemonConfig.Setting] = []
         func add(_ key: String, _ value: String?, _ flag: String) {
             if let value { overrides.append(.init(key: key, value: value, origin: flag)) }
@@ -54,12 +56,9 @@ struct DaemonCommand: AsyncParsableCommand {
         add("state_dir", stateDir, "--state-dir")
         add("host_root", hostRoot, "--host-root")
 
-        LoggingSystem.bootstrap { label in
-            var h = StreamLogHandler.standardError(label: label)
-            h.logLevel = .info
-            return h
-        }
-        var logger = Logger(label: "bkdiag")
+        // main.swift has bootstrapped the logging system for the one-shot check (warnings only);
+        // the daemon logs at info to stderr with its own handler.
+        var logger = Logger(label: "bkdiag", factory: { StreamLogHandler.standardError(label: $0) })
         logger.logLevel = verbose ? .debug : .info
         var limits = HTTPLimits()
         if let t = requestTimeout { limits.requestTimeout = .milliseconds(Int64(t * 1000)) }

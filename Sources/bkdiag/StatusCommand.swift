@@ -41,7 +41,9 @@ struct StatusCommand: AsyncParsableCommand {
     @Option(name: .customLong("as-gid"), help: .hidden)
     var asGID: UInt32?
 
-    func run() async throws {
+    func run() async throws { try await execute() }
+
+    func execute() async throws {
         // A daemon that answers early and closes must not kill us with SIGPIPE mid-request.
         signal(SIGPIPE, SIG_IGN)
         if let uid = asUID {
@@ -86,16 +88,8 @@ struct StatusCommand: AsyncParsableCommand {
     }
 
     private func printError(_ s: String) {
-        var err = StandardErrorStream()
+        var err = StandardError()
         print(s, to: &err)
-    }
-}
-
-/// stderr as a `TextOutputStream`, without Foundation.
-struct StandardErrorStream: TextOutputStream {
-    mutating func write(_ string: String) {
-        var s = string
-        s.withUTF8 { b in _ = Glibc.write(2, b.baseAddress, b.count) }
     }
 }
 

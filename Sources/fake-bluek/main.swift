@@ -1,1 +1,179 @@
-print("fake-bluek")
+// A stand-in for bkunifylogbeat, gse_agent and a GSE dataserver, spawned by the tests to play a
+// BlueKing host with real processes and sockets. Copied to `plugins/bin/bkunifylogbeat` or
+// `agent/bin/gse_agent` so that /proc/<pid>/exe carries the real name.
+//
+//   collector --ipc PATH [--hold FILE]... [--write-bytes N]
+//   agent --listen PATH [--no-read] [--connect PORT]
+//   dataserver --port PORT            (0: pick one; prints "port N")
+//   <any> -f CONF --healthz 1         (GSE 2 agent probe: healthy unless CONF contains "unhealthy")
+// Every long-running mode prints "ready" on stdout once set up, then runs until SIGTERM/SIGKILL.
+#if canImport(Glibc)
+import Glibc
+#endif
+
+let args = Array(CommandLine.arguments.dropFirst())
+
+func value(_ flag: String) -> String? {
+    guard let i = args.firstIndex(of: flag), i + 1 < args.count else { return nil }
+    return args[i + 1]
+}
+
+func values(_ flag: String) -> [String] {
+    var out: [String] = []
+    var i = 0
+    while i < args.count {
+        if args[i] == flag, i + 1 < args.count { out.append(args[i + 1]); i += 2 } else { i += 1 }
+    }
+    return out
+}
+
+func say(_ s: String) {
+    let line = s + "\n"
+    _ = line.withCString { write(1, $0, strlen($0)) }
+}
+
+func die(_ s: String) -> Never {
+    let line = "fake-bluek: " + s + "\n"
+    _ = line.withCString { write(2, $0, strlen($0)) }
+    exit(1)
+}
+
+func unixAddress(_ path: String) -> (sockaddr_un, socklen_t) {
+    var addr = sockaddr_un()
+    addr.sun_family = sa_family_t(AF_UNIX)
+    let bytes = Array(path.utf8)
+    guard bytes.count < MemoryLayout.size(ofValue: addr.sun_path) else { die("socket path too long: \(path)") }
+    withUnsafeMutableBytes(of: &addr.sun_path) { raw in
+        for (i, b) in bytes.enumerated() { raw[i] = b }
+        raw[bytes.count] = 0
+    }
+    return (addr, socklen_t(MemoryLayout<sa_family_t>.size + bytes.count + 1))
+}
+
+func connectUnix(_ path: String, waitMs: Int = 5000) -> Int32 {
+    var waited = 0
+    while true {
+        let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+        var (addr, len) = unixAddress(path)
+        let rc = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, len) } }
+        if rc == 0 { return fd }
+        close(fd)
+        if waited >= waitMs { die("cannot connect to \(path): errno \(errno)") }
+        usleep(20_000)
+        waited += 20
+    }
+}
+
+func tcpSocket(port: UInt16, listen doListen: Bool) -> (Int32, UInt16) {
+    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    var one: Int32 = 1
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
+    var addr = sockaddr_in()
+    addr.sin_family = sa_family_t(AF_INET)
+    addr.sin_port = port.bigEndian
+    addr.sin_addr.s_addr = UInt32(0x7f00_0001).bigEndian
+    if doListen {
+        let rc = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+        guard rc == 0 else { die("bind 127.0.0.1:\(port): errno \(errno)") }
+        guard listen(fd, 64) == 0 else { die("listen: errno \(errno)") }
+        var bound = sockaddr_in()
+        var len = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafeMutablePointer(to: &bound) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &len) } }
+        return (fd, UInt16(bigEndian: bound.sin_port))
+    }
+    let rc = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+    guard rc == 0 else { die("connect 127.0.0.1:\(port): errno \(errno)") }
+    return (fd, port)
+}
+
+/// Accepts on `listener` and either drains clients or leaves their data unread, forever.
+func serve(_ listener: Int32, read: Bool) -> Never {
+    var clients: [Int32] = []
+    var buf = [UInt8](repeating: 0, count: 65536)
+    while true {
+        var pfds = [pollfd(fd: listener, events: Int16(POLLIN), revents: 0)]
+        if read { pfds += clients.map { pollfd(fd: $0, events: Int16(POLLIN), revents: 0) } }
+        let n = poll(&pfds, nfds_t(pfds.count), 1000)
+        if n <= 0 { continue }
+        if pfds[0].revents & Int16(POLLIN) != 0 {
+            let c = accept(listener, nil, nil)
+            if c >= 0 { clients.append(c) }
+        }
+        if read {
+            for p in pfds.dropFirst() where p.revents != 0 {
+                let r = buf.withUnsafeMutableBytes { Glibc.read(p.fd, $0.baseAddress, $0.count) }
+                if r <= 0 {
+                    close(p.fd)
+                    clients.removeAll { $0 == p.fd }
+                }
+            }
+        }
+    }
+}
+
+signal(SIGPIPE, SIG_IGN)
+
+if args.contains("--healthz") {
+    var healthy = true
+    if let conf = value("-f"), let f = fopen(conf, "r") {
+        var line = [CChar](repeating: 0, count: 4096)
+        while fgets(&line, 4096, f) != nil {
+            if String(cString: line).contains("unhealthy") { healthy = false }
+        }
+        fclose(f)
+    }
+    if healthy {
+        say(#"healthz:{"ok":true,"data":{"base":"ok","cluster":"ok","data":"ok","file":"ok"}}"#)
+        exit(0)
+    }
+    say(#"healthz:{"ok":false,"data":{"base":"ok","cluster":"failed","data":"failed","file":"ok"}}"#)
+    exit(1)
+}
+
+switch args.first {
+case "collector":
+    var held: [Int32] = []
+    for path in values("--hold") {
+        let fd = open(path, O_RDONLY)
+        guard fd >= 0 else { die("cannot open \(path): errno \(errno)") }
+        held.append(fd)
+    }
+    var conn: Int32 = -1
+    if let ipc = value("--ipc") {
+        conn = connectUnix(ipc)
+        let n = Int(value("--write-bytes") ?? "0") ?? 0
+        if n > 0 {
+            // Non-blocking, so a full queue never stalls the fake.
+            _ = fcntl(conn, F_SETFL, fcntl(conn, F_GETFL) | O_NONBLOCK)
+            let chunk = [UInt8](repeating: 0x61, count: n)
+            _ = chunk.withUnsafeBytes { send(conn, $0.baseAddress, n, 0) }
+        }
+    }
+    say("ready")
+    while true { pause() }
+case "agent":
+    var listener: Int32 = -1
+    if let path = value("--listen") {
+        unlink(path)
+        listener = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+        var (addr, len) = unixAddress(path)
+        let rc = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(listener, $0, len) } }
+        guard rc == 0 else { die("bind \(path): errno \(errno)") }
+        guard listen(listener, 128) == 0 else { die("listen: errno \(errno)") }
+    }
+    var data: Int32 = -1
+    if let p = value("--connect"), let port = UInt16(p) {
+        data = tcpSocket(port: port, listen: false).0
+    }
+    _ = data
+    say("ready")
+    if listener >= 0 { serve(listener, read: !args.contains("--no-read")) }
+    while true { pause() }
+case "dataserver":
+    let (fd, port) = tcpSocket(port: UInt16(value("--port") ?? "0") ?? 0, listen: true)
+    say("port \(port)")
+    say("ready")
+    serve(fd, read: true)
+default:
+    die("usage: fake-bluek collector|agent|dataserver ... (see the source)")
+}

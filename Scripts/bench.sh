@@ -1,0 +1,137 @@
+#!/usr/bin/env bash
+# Benchmark: `bkdiag --once` against the same inspections done with the shell tools check.py runs
+# (ps/grep/pwdx, ss -x -p, netstat -antup, lsof -c), on a fake BlueKing host built here, idle and
+# busy (a few thousand extra processes, ~100k open fds). Prints medians, ratios and bkdiag's peak RSS.
+# Targets (issue 2): >= 50x faster idle, >= 150x busy, peak RSS <= 16 MB. Nothing is asserted.
+#   Scripts/bench.sh [runs] [extra-processes] [extra-fds]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+RUNS=${1:-21}
+EXTRA_PROCS=${2:-3000}
+EXTRA_FDS=${3:-100000}
+
+Scripts/deps.sh bench
+echo "== building release binaries" >&2
+# As shipped: the Swift runtime linked statically (see Scripts/build-release.sh).
+swift build -c release --static-swift-stdlib --product bkdiag >&2
+swift build -c release --static-swift-stdlib --product fake-bluek >&2
+BIN=$(swift build -c release --static-swift-stdlib --show-bin-path)
+BK=$BIN/bkdiag
+FAKE=$BIN/fake-bluek
+
+T=$(mktemp -d /tmp/bkdiag-bench.XXXXXX)
+PIDS=()
+cleanup() {
+  for p in "${PIDS[@]}"; do kill -9 "$p" 2>/dev/null || true; done
+  pkill -9 -f "bkdiag-bench-sleeper" 2>/dev/null || true
+  rm -rf "$T"
+}
+trap cleanup EXIT
+
+# --- a fake GSE 1 host -------------------------------------------------------------------------
+G=$T/usr/local/gse
+mkdir -p "$G/plugins/bin" "$G/plugins/etc/bkunifylogbeat" "$G/agent/bin" "$G/agent/etc" "$T/run" "$T/logs/app"
+cp "$FAKE" "$G/plugins/bin/bkunifylogbeat"
+cp "$FAKE" "$G/agent/bin/gseMaster"
+cp "$FAKE" "$G/agent/bin/agentWorker"
+IPC=$T/run/ipc.state.report
+cat > "$G/plugins/etc/bkunifylogbeat.conf" <<CONF
+output.bkpipe_multi:
+  endpoint: $IPC
+path.logs: $G/plugins/logs
+path.data: $G/plugins/data
+bkunifylogbeat.multi_config:
+  - path: $G/plugins/etc/bkunifylogbeat
+    file_pattern: "*.conf"
+CONF
+cat > "$G/plugins/etc/bkunifylogbeat/bkunifylogbeat_sub_33561_host_1.conf" <<CONF
+local:
+  - dataid: 1500123
+    paths:
+      - $T/logs/app/*.log
+CONF
+echo "{\"proc\": [{\"procName\": \"bkunifylogbeat\", \"setupPath\": \"$G/plugins/bin\", \"cpulmt\": 30, \"memlmt\": 10}]}" > "$G/agent/etc/procinfo.json"
+for i in $(seq 1 50); do echo line > "$T/logs/app/app-$i.log"; done
+: > "$T/bkc.log"
+
+wait_ready() { # file
+  for _ in $(seq 1 200); do grep -q ready "$1" 2>/dev/null && return 0; sleep 0.05; done
+  echo "fake process did not start: $(cat "$1")" >&2; exit 1
+}
+"$FAKE" dataserver --port 0 > "$T/ds.out" & PIDS+=($!)
+wait_ready "$T/ds.out"
+PORT=$(sed -n 's/^port //p' "$T/ds.out")
+(cd "$G/agent/bin" && exec ./gseMaster agent --listen "$IPC" --connect "$PORT") > "$T/agent.out" & PIDS+=($!)
+wait_ready "$T/agent.out"
+(cd "$G/agent/bin" && exec ./agentWorker agent) > "$T/worker.out" & PIDS+=($!)
+wait_ready "$T/worker.out"
+(cd "$G/plugins/bin" && exec ./bkunifylogbeat collector --ipc "$IPC" --hold "$T/logs/app/app-1.log") > "$T/coll.out" & PIDS+=($!)
+wait_ready "$T/coll.out"
+
+ARGS=(--subscription_id=33561 --gse_path="$G/" --ipc_socket_file="$IPC" --log_paths="$T/logs/app/*.log"
+      --data-port "$PORT" --restart-log "$T/bkc.log" --format compat)
+
+# What check.py shells out to for the same answers (its process, socket, queue, port and held-file checks).
+SHELL_CHECKS='
+ps -ef | grep bkunifylogbeat | grep -v grep | awk "{print \$2}" | while read p; do pwdx $p; done
+ss -x -p | grep ipc.state.report
+netstat -antulp | grep gse_agent | grep LISTEN
+netstat -anplut | grep '"$PORT"'
+lsof -c bkunifylogbeat | awk "{print \$NF}"
+'
+
+now_ns() { date +%s%N; }
+median_ms() { # command...
+  local times=()
+  for _ in $(seq 1 "$RUNS"); do
+    local t0; t0=$(now_ns)
+    "$@" > /dev/null 2>&1 || true
+    times+=($(( $(now_ns) - t0 )))
+  done
+  printf '%s\n' "${times[@]}" | sort -n | awk -v n="$RUNS" 'NR == int((n + 1) / 2) { printf "%.2f", $1 / 1e6 }'
+}
+peak_rss_kb() { /usr/bin/time -f %M "$@" 2>&1 >/dev/null | tail -1; }
+
+measure() { # label
+  local label=$1
+  "$BK" "${ARGS[@]}" > "$T/report.json"
+  local bk sh rss
+  bk=$(median_ms "$BK" "${ARGS[@]}")
+  sh=$(median_ms bash -c "$SHELL_CHECKS")
+  rss=$(peak_rss_kb "$BK" "${ARGS[@]}")
+  local procs fds
+  procs=$(ls -d /proc/[0-9]* | wc -l)
+  fds=$(awk '{print $1 - $2}' /proc/sys/fs/file-nr)
+  printf '%-6s procs=%-6s open_fds=%-7s bkdiag_median=%8sms  shell_median=%9sms  ratio=%7sx  bkdiag_peak_rss=%s KB (%.1f MB)\n' \
+    "$label" "$procs" "$fds" "$bk" "$sh" "$(awk -v a="$sh" -v b="$bk" 'BEGIN { printf "%.1f", a / b }')" "$rss" "$(awk -v r="$rss" 'BEGIN { print r / 1024 }')"
+  echo "       report: $(head -c 160 "$T/report.json")..."
+}
+
+echo "== $RUNS runs each; medians" >&2
+measure idle
+
+echo "== starting $EXTRA_PROCS extra processes and $EXTRA_FDS open fds" >&2
+for i in $(seq 1 "$EXTRA_PROCS"); do
+  bash -c 'exec -a bkdiag-bench-sleeper sleep 3600' & PIDS+=($!)
+done
+# Each holder opens as many fds as its hard limit allows; enough holders to reach EXTRA_FDS.
+PER=$(( $(ulimit -Hn) - 64 ))
+left=$EXTRA_FDS
+i=0
+while [ "$left" -gt 0 ]; do
+  n=$(( left < PER ? left : PER ))
+  python3 - "$n" > "$T/fds.$i.out" <<'PY' &
+import os, resource, sys, time
+n = int(sys.argv[1])
+soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+fds = [os.open("/dev/null", os.O_RDONLY) for _ in range(n)]
+print("ready", flush=True)
+time.sleep(3600)
+PY
+  PIDS+=($!)
+  wait_ready "$T/fds.$i.out"
+  left=$(( left - n ))
+  i=$(( i + 1 ))
+done
+measure busy

@@ -1,0 +1,45 @@
+import HostProbe
+import Report
+
+/// gse_agent/process: the agent runs from this root (GSE 1 gseMaster/agentWorker, GSE 2 gse_agent),
+/// found by exe. A GSE 2 agent may listen on nothing, so it is not judged by LISTEN sockets.
+struct AgentProcessCheck: Check {
+    let module = CheckModule.agent
+    let item = "process"
+
+    func run(_ facts: HostFacts) -> Finding {
+        let layout = facts.layout
+        let found: (under: [ProcessRecord], elsewhere: [ProcessRecord])
+        switch facts.agents() {
+        case .failure(let e): return .unreadable("/proc", e)
+        case .success(let f): found = f
+        }
+        var evidence: [(String, JSONValue)] = [
+            ("gse_root", .string(layout.root)), ("generation", .string(layout.generation.rawValue)),
+            ("pids", Fmt.pids(found.under)),
+        ]
+        if !found.elsewhere.isEmpty {
+            evidence.append(("elsewhere", .array(found.elsewhere.map { .string("\($0.pid) \($0.exe ?? $0.comm)") })))
+        }
+        guard !found.under.isEmpty else {
+            let hint = found.elsewhere.isEmpty
+                ? "gse_agent 未运行：在节点管理中重启 Agent，或执行 \(layout.root)/agent/bin/gsectl start"
+                : "gse_agent 在其他 GSE 目录运行（\(found.elsewhere.compactMap(\.exe).joined(separator: ", "))）：确认 --gse_path 是否正确"
+            return .fail("gse_agent is not running", hint: hint, evidence: evidence)
+        }
+        let names = Set(found.under.map(\.name)).sorted()
+        // Established TCP connections and listening ports of the agent, as context.
+        let (inodes, _) = facts.socketInodes(of: found.under.map(\.pid))
+        if case .success(let tcp) = facts.tcp {
+            let mine = tcp.filter { inodes[$0.inode] != nil }
+            evidence.append(("listening", .array(mine.filter { $0.state == .listen }.map { .string($0.localEndpoint) })))
+            evidence.append(("established", .int(Int64(mine.filter { $0.state == .established }.count))))
+        }
+        if layout.generation == .gse1 && !names.contains("agentWorker") && names.contains("gseMaster") {
+            return .warn(
+                "gseMaster is running but no agentWorker (pids \(found.under.map { String($0.pid) }.joined(separator: ",")))",
+                hint: "GSE 1 的工作进程 agentWorker 不在：重启 Agent", evidence: evidence)
+        }
+        return .pass("gse_agent is running: \(names.joined(separator: ", ")) (pids \(found.under.map { String($0.pid) }.joined(separator: ",")))", evidence: evidence)
+    }
+}

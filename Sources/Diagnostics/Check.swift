@@ -1,0 +1,95 @@
+import HostProbe
+import Report
+
+/// What a check concluded, before the runner stamps module, item and time on it.
+public struct Finding: Sendable {
+    public var verdict: Verdict
+    public var message: String
+    public var hint: String
+    public var evidence: [(String, JSONValue)]
+
+    public init(_ verdict: Verdict, _ message: String, hint: String = "", evidence: [(String, JSONValue)] = []) {
+        self.verdict = verdict
+        self.message = message
+        self.hint = hint
+        self.evidence = evidence
+    }
+
+    static func pass(_ m: String, evidence: [(String, JSONValue)] = []) -> Finding { Finding(.pass, m, evidence: evidence) }
+    static func warn(_ m: String, hint: String, evidence: [(String, JSONValue)] = []) -> Finding {
+        Finding(.warn, m, hint: hint, evidence: evidence)
+    }
+    static func fail(_ m: String, hint: String, evidence: [(String, JSONValue)] = []) -> Finding {
+        Finding(.fail, m, hint: hint, evidence: evidence)
+    }
+    /// "Could not check": never a pass.
+    static func unknown(_ m: String, hint: String, evidence: [(String, JSONValue)] = []) -> Finding {
+        Finding(.unknown, m, hint: hint, evidence: evidence)
+    }
+
+    /// `unknown` for a failed read, with the error as evidence and a hint that fits its errno.
+    static func unreadable(_ what: String, _ error: ProbeError) -> Finding {
+        let hint = error.isPermission
+            ? "以 root 运行 bkdiag（读取其他进程的 /proc 需要 root 或 CAP_SYS_PTRACE/CAP_DAC_READ_SEARCH）"
+            : "检查该路径是否可读后重试"
+        return Finding(.unknown, "cannot read \(what): \(error.description)", hint: hint, evidence: [("error", .string(error.description))])
+    }
+}
+
+/// The module names of the wire contract.
+public enum CheckModule: String, Sendable, CaseIterable {
+    case logPath = "log_path"
+    case collector = "bkunifylogbeat"
+    case agent = "gse_agent"
+}
+
+/// One catalogue item: facts in, finding out. Checks read the host only through `HostFacts`
+/// (or bounded reads of their own files) and never run a shell.
+public protocol Check: Sendable {
+    var module: CheckModule { get }
+    var item: String { get }
+    func run(_ facts: HostFacts) -> Finding
+}
+
+/// The whole catalogue in report order: log_path, bkunifylogbeat, gse_agent.
+public let catalogue: [any Check] = [
+    LogPathMatchCheck(),
+    LogPathHeldCheck(),
+    CollectorBinaryCheck(),
+    CollectorProcessCheck(),
+    MainConfigCheck(),
+    SubscriptionConfigCheck(),
+    HostedCheck(),
+    CollectorHealthCheck(),
+    AgentProcessCheck(),
+    IPCSocketCheck(),
+    SocketQueueCheck(),
+    DataserverPortCheck(),
+]
+
+extension CheckOptions {
+    /// check.py's rule for which modules run: bkunifylogbeat only for a non-zero subscription,
+    /// log_path only when log paths were given, gse_agent always.
+    public func runs(_ module: CheckModule) -> Bool {
+        switch module {
+        case .logPath: logPathsGiven
+        case .collector: subscriptionID != 0
+        case .agent: true
+        }
+    }
+}
+
+/// Formatting helpers shared by checks.
+enum Fmt {
+    static func percent(_ v: Double) -> String {
+        let r = (v * 10).rounded() / 10
+        return r == r.rounded() ? "\(Int64(r)).0%" : "\(r)%"
+    }
+
+    static func list(_ items: [String], max: Int = 10) -> String {
+        let shown = items.prefix(max).joined(separator: ", ")
+        return items.count > max ? shown + " ... (+\(items.count - max))" : shown
+    }
+
+    static func pids(_ ps: [ProcessRecord]) -> JSONValue { .array(ps.map { .int(Int64($0.pid)) }) }
+}

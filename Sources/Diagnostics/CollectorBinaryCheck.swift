@@ -1,0 +1,59 @@
+import HostProbe
+import Report
+
+/// bkunifylogbeat/bin_file: the collector binary exists, is a regular executable file, and is an
+/// ELF binary for this host's machine (read from its header, never run).
+struct CollectorBinaryCheck: Check {
+    let module = CheckModule.collector
+    let item = "bin_file"
+
+    func run(_ facts: HostFacts) -> Finding {
+        BinaryFacts.judge(facts.layout.collectorBinary, hostMachine: Sys.machine())
+    }
+}
+
+enum BinaryFacts {
+    static func judge(_ path: String, hostMachine: String) -> Finding {
+        let st: FileStat
+        do {
+            st = try Sys.stat(path)
+        } catch {
+            if error.isMissing {
+                return .fail(
+                    "bin file is not exists: \(path)", hint: "在节点管理中重新安装 bkunifylogbeat 插件",
+                    evidence: [("path", .string(path))])
+            }
+            return .unreadable(path, error)
+        }
+        var evidence: [(String, JSONValue)] = [
+            ("path", .string(path)), ("size", .int(st.size)), ("mtime", .string(Timestamp.iso8601(milliseconds: st.mtime * 1000))),
+            ("mode", .string(String(st.permissions, radix: 8))),
+        ]
+        guard st.isRegular else {
+            return .fail("\(path) is not a regular file", hint: "在节点管理中重新安装 bkunifylogbeat 插件", evidence: evidence)
+        }
+        guard st.isExecutable else {
+            return .fail("\(path) is not executable (mode \(String(st.permissions, radix: 8)))", hint: "chmod +x \(path)，或重新安装插件", evidence: evidence)
+        }
+        guard st.size > 0 else {
+            return .fail("\(path) is empty", hint: "文件可能在下发时被截断，请在节点管理中重新安装插件", evidence: evidence)
+        }
+        let header: ELFHeader?
+        do {
+            header = try ELFHeader.read(path)
+        } catch {
+            return .unreadable(path, error)
+        }
+        guard let header else {
+            return .warn("\(path) is not an ELF binary", hint: "插件包可能不完整或不是本平台的包，请重新安装", evidence: evidence)
+        }
+        evidence.append(("elf_machine", .string(header.machineName)))
+        evidence.append(("host_machine", .string(hostMachine)))
+        guard header.runs(on: hostMachine) else {
+            return .fail(
+                "\(path) is built for \(header.machineName), host is \(hostMachine)",
+                hint: "下发了错误架构的插件包：在节点管理中按主机架构重新安装", evidence: evidence)
+        }
+        return .pass("bin file exists: \(path) (\(st.size) bytes, \(header.machineName))", evidence: evidence)
+    }
+}

@@ -1,0 +1,193 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import HostProbe
+import Report
+
+/// bkunifylogbeat/process: the collector runs from this GSE root; restarts today; resource use.
+struct CollectorProcessCheck: Check {
+    let module = CheckModule.collector
+    let item = "process"
+
+    func run(_ facts: HostFacts) -> Finding {
+        let found: (under: [ProcessRecord], elsewhere: [ProcessRecord])
+        switch facts.collectors() {
+        case .failure(let e): return .unreadable("/proc", e)
+        case .success(let f): found = f
+        }
+        var evidence: [(String, JSONValue)] = [("gse_root", .string(facts.layout.root))]
+        if !found.elsewhere.isEmpty {
+            evidence.append(("elsewhere", .array(found.elsewhere.map { p in
+                .object([("pid", .int(Int64(p.pid))), ("exe", .string(p.exe ?? "")), ("cwd", .string(p.cwd ?? ""))])
+            })))
+        }
+        let restarts = facts.collectorRestarts()
+        switch restarts {
+        case .success(let r):
+            evidence.append(("restarts_today", .object([
+                ("start", .int(Int64(r.starts))), ("stop", .int(Int64(r.stops))), ("reload", .int(Int64(r.reloads))),
+            ])))
+        case .failure(let e):
+            if !e.isMissing { evidence.append(("restart_log_error", .string(e.description))) }
+        }
+        guard let main = found.under.first else {
+            let hint = found.elsewhere.isEmpty
+                ? "在节点管理中启动 bkunifylogbeat 插件，并查看 \(facts.layout.root)/plugins/logs 下的日志找出退出原因（常见: get agent info timeout、connection refused）"
+                : "bkunifylogbeat 在其他目录运行（\(found.elsewhere.map { $0.cwd ?? $0.exe ?? "?" }.joined(separator: ", "))），不受该 GSE 托管；请停止它并通过节点管理启动"
+            return .fail("bkunifylogbeat is not running", hint: hint, evidence: evidence)
+        }
+        let stats = ProcessStats.read(main, facts: facts)
+        evidence.append(("pid", .int(Int64(main.pid))))
+        evidence += stats.evidence
+        var message = "cpu_usage: \(Fmt.percent(stats.cpuPercent)), mem_usage: \(Fmt.percent(stats.memPercent))"
+        message += " (pid \(main.pid), up \(stats.uptimeText))"
+        if case .success(let r) = restarts, r.restarts > facts.options.restartThreshold {
+            return .fail(
+                "restart/reload times is over \(facts.options.restartThreshold): \(r.restarts) today (\(r.starts) start, \(r.reloads) reload); " + message,
+                hint: "采集器反复重启：查看 \(facts.layout.root)/plugins/logs/bkunifylogbeat*.log；常见原因是超过 GSE 的 cpu/mem 限制被杀或配置错误",
+                evidence: evidence)
+        }
+        if found.under.count > 1 {
+            return .warn(
+                "\(found.under.count) bkunifylogbeat processes under one root (pids \(found.under.map { String($0.pid) }.joined(separator: ", "))); " + message,
+                hint: "同一 GSE 目录下只应有一个采集器：停止手工启动的多余进程，只保留 gse_agent 托管的那个",
+                evidence: evidence)
+        }
+        if main.exeDeleted {
+            return .warn(
+                "bkunifylogbeat runs a deleted binary (upgraded without restart); " + message,
+                hint: "插件已升级但进程未重启：在节点管理中重启 bkunifylogbeat", evidence: evidence)
+        }
+        if let fds = stats.openFDs, let limit = stats.fdLimit, limit > 0, Double(fds) > 0.8 * Double(limit) {
+            return .warn(
+                "bkunifylogbeat is near its open-file limit (\(fds)/\(limit)); " + message,
+                hint: "采集文件过多：调大 LimitNOFILE/ulimit -n，或收窄采集路径、设置 close_inactive", evidence: evidence)
+        }
+        return .pass(message, evidence: evidence)
+    }
+}
+
+/// Resource use of one process from /proc.
+struct ProcessStats {
+    var cpuPercent: Double = 0
+    var memPercent: Double = 0
+    var rssKB: Int64 = 0
+    var threads: Int64 = 0
+    var uptimeSeconds: Double = 0
+    var openFDs: Int?
+    var fdLimit: Int64?
+
+    var uptimeText: String {
+        let s = Int64(uptimeSeconds)
+        if s >= 86400 { return "\(s / 86400)d\((s % 86400) / 3600)h" }
+        if s >= 3600 { return "\(s / 3600)h\((s % 3600) / 60)m" }
+        if s >= 60 { return "\(s / 60)m\(s % 60)s" }
+        return "\(s)s"
+    }
+
+    var evidence: [(String, JSONValue)] {
+        var e: [(String, JSONValue)] = [
+            ("cpu_percent", .double((cpuPercent * 10).rounded() / 10)), ("mem_percent", .double((memPercent * 10).rounded() / 10)),
+            ("rss_kb", .int(rssKB)), ("threads", .int(threads)), ("uptime_s", .int(Int64(uptimeSeconds))),
+        ]
+        if let openFDs { e.append(("open_fds", .int(Int64(openFDs)))) }
+        if let fdLimit { e.append(("fd_limit", fdLimit == Int64.max ? .string("unlimited") : .int(fdLimit))) }
+        return e
+    }
+
+    /// Lifetime-average cpu% (as ps shows it), RSS share of MemTotal, threads, fds against RLIMIT_NOFILE.
+    static func read(_ p: ProcessRecord, facts: HostFacts) -> ProcessStats {
+        var s = ProcessStats()
+        guard let st = p.stat else { return s }
+        let ticks = Double(Sys.clockTicks)
+        if let up = facts.uptimeSeconds {
+            s.uptimeSeconds = max(0, up - Double(st.startTimeTicks) / ticks)
+            if s.uptimeSeconds > 0 {
+                s.cpuPercent = Double(st.utimeTicks + st.stimeTicks) / ticks / s.uptimeSeconds * 100
+            }
+        }
+        s.rssKB = st.rssPages * Sys.pageSize / 1024
+        if let total = facts.memTotalKB, total > 0 { s.memPercent = Double(s.rssKB) / Double(total) * 100 }
+        s.threads = st.numThreads
+        if case .success(let fds) = facts.fds(of: p.pid) { s.openFDs = fds.count }
+        if let limits = FileReader.procText("\(facts.proc)/\(p.pid)/limits"), let l = ProcFS.parseOpenFilesLimit(limits) {
+            s.fdLimit = l.soft
+        }
+        return s
+    }
+}
+
+/// NodeMan's restart log (`/tmp/bkc.log`): `YYYYMMDD-HHMMSS INFO|<n>|log-main <start|stop|reload> <plugin> ...`.
+public enum RestartLog {
+    public struct Counts: Sendable, Equatable {
+        public var starts = 0
+        public var stops = 0
+        public var reloads = 0
+        /// Unix time of the newest start or reload entry for the plugin (any day), if any.
+        public var lastLoadAt: Int64?
+        /// A restart is a stop and a start; each config push is a reload. Starts + reloads counts each event once.
+        public var restarts: Int { starts + reloads }
+    }
+
+    /// Counts today's entries for `plugin` by pattern, not by line: an old script wrote entries
+    /// without newlines, so several share one line.
+    public static func count(text: String, plugin: String, today: String) -> Counts {
+        var c = Counts()
+        let bytes = Array(text.utf8)
+        let day = Array(today.utf8)
+        // Entry starts: `YYYYMMDD-HHMMSS ` anywhere.
+        var starts: [Int] = []
+        var i = 0
+        while i + 16 <= bytes.count {
+            if isEntryStart(bytes, i) { starts.append(i); i += 16 } else { i += 1 }
+        }
+        for (k, s) in starts.enumerated() {
+            let isToday = Array(bytes[s..<(s + 8)]) == day
+            var end = k + 1 < starts.count ? starts[k + 1] : bytes.count
+            if let nl = bytes[s..<end].firstIndex(of: 0x0a) { end = nl }
+            let entry = String(decoding: bytes[s..<end], as: UTF8.self)
+            let words = entry.split(whereSeparator: { $0 == " " || $0 == "|" || $0 == "\t" })
+            guard let idx = words.firstIndex(where: { $0 == "start" || $0 == "stop" || $0 == "reload" || $0 == "restart" }),
+                idx + 1 < words.count, words[idx + 1] == plugin
+            else { continue }
+            if words[idx] != "stop", let t = epoch(bytes, s) { c.lastLoadAt = max(c.lastLoadAt ?? 0, t) }
+            guard isToday else { continue }
+            switch words[idx] {
+            case "start": c.starts += 1
+            case "stop": c.stops += 1
+            case "restart": c.starts += 1; c.stops += 1
+            default: c.reloads += 1
+            }
+        }
+        return c
+    }
+
+    /// `YYYYMMDD-HHMMSS` at `i`, as local time, to Unix seconds.
+    static func epoch(_ b: [UInt8], _ i: Int) -> Int64? {
+        func num(_ from: Int, _ n: Int) -> Int32 {
+            var v: Int32 = 0
+            for k in from..<(from + n) { v = v * 10 + Int32(b[i + k] - 0x30) }
+            return v
+        }
+        var t = tm()
+        t.tm_year = num(0, 4) - 1900
+        t.tm_mon = num(4, 2) - 1
+        t.tm_mday = num(6, 2)
+        t.tm_hour = num(9, 2)
+        t.tm_min = num(11, 2)
+        t.tm_sec = num(13, 2)
+        t.tm_isdst = -1
+        let v = mktime(&t)
+        return v == -1 ? nil : Int64(v)
+    }
+
+    static func isEntryStart(_ b: [UInt8], _ i: Int) -> Bool {
+        for k in 0..<8 where !(b[i + k] >= 0x30 && b[i + k] <= 0x39) { return false }
+        guard b[i + 8] == UInt8(ascii: "-") else { return false }
+        for k in 9..<15 where !(b[i + k] >= 0x30 && b[i + k] <= 0x39) { return false }
+        return b[i + 15] == UInt8(ascii: " ")
+    }
+
+    /// How much of the log's end is read.
+    public static let readLimit = 4 << 20
+}

@@ -1,0 +1,51 @@
+import HostProbe
+import Report
+
+/// gse_agent/dataserver_port: an ESTABLISHED TCP (v4 or v6) connection from the agent to the data
+/// port (58625 GSE 1, 28625 GSE 2), matched on the remote port of the agent's own sockets.
+struct DataserverPortCheck: Check {
+    let module = CheckModule.agent
+    let item = "dataserver_port"
+
+    func run(_ facts: HostFacts) -> Finding {
+        let layout = facts.layout
+        let port = layout.dataPort
+        var evidence: [(String, JSONValue)] = [("port", .int(Int64(port))), ("generation", .string(layout.generation.rawValue))]
+        let tcp: [TCPSocketEntry]
+        switch facts.tcp {
+        case .failure(let e): return .unreadable("/proc/net/tcp", e)
+        case .success(let t): tcp = t
+        }
+        let agents: [ProcessRecord]
+        switch facts.agents() {
+        case .failure(let e): return .unreadable("/proc", e)
+        case .success(let f): agents = f.under
+        }
+        let toPort = tcp.filter { $0.remotePort == port }
+        guard !agents.isEmpty else {
+            evidence.append(("connections_to_port", .int(Int64(toPort.filter { $0.state == .established }.count))))
+            return .fail("dataserver not exist: gse_agent is not running", hint: "先恢复 gse_agent 进程", evidence: evidence)
+        }
+        let (inodes, unreadable) = facts.socketInodes(of: agents.map(\.pid))
+        let mine = toPort.filter { inodes[$0.inode] != nil }
+        let established = mine.filter { $0.state == .established }
+        if !established.isEmpty {
+            let endpoints = Array(Set(established.map(\.remoteEndpoint))).sorted()
+            evidence.append(("endpoints", JSONValue(endpoints)))
+            return .pass("dataserver connected: \(Fmt.list(endpoints, max: 3))", evidence: evidence)
+        }
+        if !unreadable.isEmpty && inodes.isEmpty {
+            return .unreadable("/proc/\(unreadable.keys.first!)/fd", unreadable.values.first!)
+        }
+        let pending = mine.filter { $0.state == .synSent }
+        if !pending.isEmpty {
+            evidence.append(("connecting", JSONValue(pending.map(\.remoteEndpoint))))
+            return .fail(
+                "dataserver not exist: connecting to \(pending[0].remoteEndpoint) (SYN_SENT)",
+                hint: "到 dataserver \(port) 端口的连接建立不了：检查防火墙/安全组与 dataserver 状态", evidence: evidence)
+        }
+        return .fail(
+            "dataserver not exist: no ESTABLISHED connection from gse_agent to port \(port)",
+            hint: "gse_agent 没有连接 dataserver（\(port)）：检查 Agent 配置中的 dataserver 地址、网络连通性与 dataserver 服务", evidence: evidence)
+    }
+}

@@ -1,0 +1,189 @@
+import HostProbe
+
+/// Which GSE agent generation a root holds.
+public enum GSEGeneration: String, Sendable {
+    case gse1
+    case gse2
+
+    /// The dataserver port the agent connects to.
+    public var dataPort: UInt16 { self == .gse1 ? 58625 : 28625 }
+}
+
+/// The collector's main config, parsed.
+public struct MainConfig: Sendable {
+    public enum State: Sendable {
+        case missing
+        case unreadable(String)
+        case invalid(YAMLError)
+        case parsed(YAMLNode)
+    }
+
+    public var path: String
+    public var state: State
+    /// Sizes above this are not read.
+    public static let sizeLimit = 4 << 20
+
+    /// `bkunifylogbeat.multi_config[].path` values.
+    public var multiConfigPaths: [String] {
+        guard case .parsed(let y) = state, let list = y.lookup("bkunifylogbeat.multi_config")?.array else { return [] }
+        return list.compactMap { $0["path"]?.string }
+    }
+
+    /// The output section's `endpoint` (the IPC socket the collector writes to) and the output's name.
+    public var endpoint: (output: String, path: String)? {
+        guard case .parsed(let y) = state else { return nil }
+        for out in ["output.bkpipe_multi", "output.bkpipe", "output.gse"] {
+            if let e = y.lookup(out + ".endpoint")?.string, !e.isEmpty { return (out, e) }
+        }
+        return nil
+    }
+
+    public func value(_ dotted: String) -> String? {
+        guard case .parsed(let y) = state else { return nil }
+        return y.lookup(dotted)?.string
+    }
+
+    static func read(_ path: String) -> MainConfig {
+        do {
+            let c = try FileReader.read(path, limit: sizeLimit)
+            if c.truncated {
+                return MainConfig(path: path, state: .unreadable("larger than \(sizeLimit) bytes; not read"))
+            }
+            do {
+                return MainConfig(path: path, state: .parsed(try YAMLNode.parse(c.text)))
+            } catch {
+                return MainConfig(path: path, state: .invalid(error))
+            }
+        } catch {
+            if error.isMissing { return MainConfig(path: path, state: .missing) }
+            return MainConfig(path: path, state: .unreadable(error.description))
+        }
+    }
+}
+
+/// Where the GSE install is and what it uses: root, generation, IPC socket, data port.
+public struct GSELayout: Sendable {
+    public var root: String
+    /// `flag`, `detected` or `default`.
+    public var rootSource: String
+    public var generation: GSEGeneration
+    /// Why the generation was chosen (for evidence).
+    public var generationReason: String
+    public var ipcPath: String
+    /// `flag`, `main_config`, `environ` or `default`.
+    public var ipcSource: String
+    /// Other GSE roots found on the host.
+    public var otherRoots: [String]
+    public var mainConfig: MainConfig
+    /// The dataserver port: the `--data-port` override, else the generation's.
+    public var dataPort: UInt16
+    public var pluginBin: String { root + "/plugins/bin" }
+    public var pluginEtc: String { root + "/plugins/etc" }
+    public var collectorBinary: String { pluginBin + "/bkunifylogbeat" }
+    public var subConfigDir: String { pluginEtc + "/bkunifylogbeat" }
+    /// The plugin registry: GSE 1 `procinfo.json`, GSE 2 `.proc`.
+    public var registryPath: String { root + (generation == .gse1 ? "/agent/etc/procinfo.json" : "/agent/etc/.proc") }
+    public var agentConfig: String { root + "/agent/etc/gse_agent.conf" }
+    public var agentBinary: String { root + "/agent/bin/gse_agent" }
+
+    /// Candidate roots, in preference order, relative to the host root.
+    static func candidateRoots(hostRoot: String) -> [String] {
+        var out = ["/usr/local/gse", "/usr/local/gse2"]
+        if let names = try? Sys.listDirectory(PathText.onHost(hostRoot, "/usr/local"), limit: 10_000) {
+            for n in names.sorted() where (n.hasPrefix("gse_") || n.hasPrefix("gse2_")) {
+                out.append("/usr/local/" + n)
+            }
+        }
+        return out
+    }
+
+    /// The generation a root's files say, if they say one.
+    static func generation(at root: String) -> (GSEGeneration, String)? {
+        func exists(_ rel: String) -> Bool { (try? Sys.stat(root + rel)) != nil }
+        if exists("/agent/bin/gse_agent") { return (.gse2, "agent/bin/gse_agent present") }
+        if exists("/agent/etc/gse_agent.conf") { return (.gse2, "agent/etc/gse_agent.conf present") }
+        if exists("/agent/bin/gseMaster") || exists("/agent/bin/agentWorker") {
+            return (.gse1, "agent/bin/gseMaster present")
+        }
+        if exists("/agent/etc/procinfo.json") || exists("/agent/etc/agent.conf") {
+            return (.gse1, "agent/etc/procinfo.json present")
+        }
+        if exists("/agent/etc/.proc") { return (.gse2, "agent/etc/.proc present") }
+        return nil
+    }
+
+    static func detect(options: CheckOptions, hostRoot: String, proc: String) -> GSELayout {
+        var root: String
+        var source: String
+        let candidates = candidateRoots(hostRoot: hostRoot).map { PathText.onHost(hostRoot, $0) }
+        let present = candidates.filter { (try? Sys.stat($0))?.isDirectory ?? false }
+        if let flag = options.gsePath, !flag.isEmpty {
+            root = PathText.normalize(flag)
+            source = "flag"
+        } else if let first = present.first(where: { (try? Sys.stat($0 + "/plugins"))?.isDirectory ?? false }) ?? present.first {
+            root = first
+            source = "detected"
+        } else {
+            root = PathText.onHost(hostRoot, "/usr/local/gse")
+            source = "default"
+        }
+        var generation = GSEGeneration.gse1
+        var reason = "no GSE files found; assuming GSE 1 as check.py does"
+        if let (g, r) = GSELayout.generation(at: root) {
+            generation = g
+            reason = r
+        } else if root.contains("gse2") {
+            generation = .gse2
+            reason = "root name contains gse2"
+        }
+        let main = MainConfig.read(root + "/plugins/etc/bkunifylogbeat.conf")
+        var ipc: String
+        var ipcSource: String
+        if let flag = options.ipcSocketFile, !flag.isEmpty {
+            ipc = flag
+            ipcSource = "flag"
+        } else if let e = main.endpoint {
+            ipc = e.path
+            ipcSource = "main_config"
+        } else if let env = environIPC(hostRoot: hostRoot) {
+            ipc = env
+            ipcSource = "environ"
+        } else {
+            ipc = generation == .gse1
+                ? PathText.onHost(hostRoot, "/var/run/ipc.state.report") : root + "/agent/data/ipc.state.report"
+            ipcSource = "default"
+        }
+        return GSELayout(
+            root: root, rootSource: source, generation: generation, generationReason: reason, ipcPath: ipc,
+            ipcSource: ipcSource, otherRoots: present.filter { $0 != root }, mainConfig: main,
+            dataPort: options.dataPort ?? generation.dataPort)
+    }
+
+    /// `BK_GSE_DATA_IPC` from `/etc/sysconfig/gse/<ENV>/environ.sh`, when exactly one value is found.
+    static func environIPC(hostRoot: String) -> String? {
+        let base = PathText.onHost(hostRoot, "/etc/sysconfig/gse")
+        guard let envs = try? Sys.listDirectory(base, limit: 1000) else { return nil }
+        var values = Set<String>()
+        for env in envs {
+            guard let text = try? FileReader.read(base + "/" + env + "/environ.sh", limit: 256 * 1024).text else { continue }
+            if let v = shellAssignment(text, "BK_GSE_DATA_IPC") { values.insert(v) }
+        }
+        return values.count == 1 ? values.first : nil
+    }
+
+    /// The value of `[export ]NAME=value` in a shell file, unquoted. Never evaluated.
+    static func shellAssignment(_ text: String, _ name: String) -> String? {
+        var found: String?
+        for raw in text.split(separator: "\n") {
+            var line = raw.drop(while: { $0 == " " || $0 == "\t" })
+            if line.hasPrefix("export ") { line = line.dropFirst(7).drop(while: { $0 == " " }) }
+            guard line.hasPrefix(name + "=") else { continue }
+            var v = String(line.dropFirst(name.count + 1)).trimmedSpaces()
+            if v.count >= 2, (v.hasPrefix("\"") && v.hasSuffix("\"")) || (v.hasPrefix("'") && v.hasSuffix("'")) {
+                v = String(v.dropFirst().dropLast())
+            }
+            if !v.isEmpty && !v.contains("$") && !v.contains("`") { found = v }
+        }
+        return found
+    }
+}

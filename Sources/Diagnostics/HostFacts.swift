@@ -1,0 +1,185 @@
+import HostProbe
+import Report
+import Synchronization
+
+/// Everything a run reads from the host, each read at most once and shared by the checks.
+/// A failed read is kept as its error so each check can turn it into `unknown`.
+public final class HostFacts: Sendable {
+    public static let collectorName = "bkunifylogbeat"
+    public static let gse1AgentNames: Set<String> = ["gseMaster", "agentWorker"]
+    public static let gse2AgentNames: Set<String> = ["gse_agent"]
+
+    public let options: CheckOptions
+    let proc: String
+
+    init(options: CheckOptions, proc: String = "/proc") {
+        self.options = options
+        self.proc = proc
+        let p = proc
+        _processes = LazyFact {
+            Result { () throws(ProbeError) in
+                try ProcessScanner(proc: p).find(
+                    names: Set([HostFacts.collectorName]).union(HostFacts.gse1AgentNames).union(HostFacts.gse2AgentNames))
+            }
+        }
+        _unixDiag = LazyFact { Result { () throws(ProbeError) in try UnixSockDiag.dump() } }
+        _unixTable = LazyFact { Result { () throws(ProbeError) in try SocketTables.readUnix(proc: p) } }
+        _tcp = LazyFact { Result { () throws(ProbeError) in try SocketTables.readTCP(proc: p) } }
+        _memTotalKB = LazyFact { ProcFS.memTotalKB(proc: p) }
+        _uptime = LazyFact { ProcFS.uptimeSeconds(proc: p) }
+        let root = options.hostRoot
+        _layout = LazyFact { GSELayout.detect(options: options, hostRoot: root, proc: p) }
+        let opts = options
+        _restartLog = LazyFact {
+            Result { () throws(ProbeError) in try FileReader.tail(opts.restartLog, limit: RestartLog.readLimit).text }
+        }
+        _logExpansions = LazyFact {
+            opts.logPaths.map { pattern in
+                Result { () throws(GlobPatternError) in try Glob.expand(pattern) }
+            }
+        }
+    }
+
+    private let _processes: LazyFact<Result<[ProcessRecord], ProbeError>>
+    private let _unixDiag: LazyFact<Result<[UnixDiagEntry], ProbeError>>
+    private let _unixTable: LazyFact<Result<[UnixSocketEntry], ProbeError>>
+    private let _tcp: LazyFact<Result<[TCPSocketEntry], ProbeError>>
+    private let _memTotalKB: LazyFact<Int64?>
+    private let _uptime: LazyFact<Double?>
+    private let _layout: LazyFact<GSELayout>
+    private let _logExpansions: LazyFact<[Result<Glob.Expansion, GlobPatternError>]>
+    private let _restartLog: LazyFact<Result<String, ProbeError>>
+    private let fdCache = LazyFactMap<Int32, Result<[FDLink], ProbeError>>()
+
+    /// Collector and agent processes found by exe (one walk of /proc for all of them).
+    public var processes: Result<[ProcessRecord], ProbeError> { _processes.value }
+    public var unixDiag: Result<[UnixDiagEntry], ProbeError> { _unixDiag.value }
+    public var unixTable: Result<[UnixSocketEntry], ProbeError> { _unixTable.value }
+    public var tcp: Result<[TCPSocketEntry], ProbeError> { _tcp.value }
+    public var memTotalKB: Int64? { _memTotalKB.value }
+    public var uptimeSeconds: Double? { _uptime.value }
+    public var layout: GSELayout { _layout.value }
+    public var logExpansions: [Result<Glob.Expansion, GlobPatternError>] { _logExpansions.value }
+    /// The tail of NodeMan's restart log.
+    public var restartLogText: Result<String, ProbeError> { _restartLog.value }
+
+    /// Restart-log counts for the collector; `today` is the local `YYYYMMDD`.
+    public func collectorRestarts(today: String = Timestamp.localYYYYMMDD(seconds: Timestamp.nowMilliseconds() / 1000)) -> Result<RestartLog.Counts, ProbeError> {
+        restartLogText.map { RestartLog.count(text: $0, plugin: HostFacts.collectorName, today: today) }
+    }
+
+    /// The open fds of a process.
+    public func fds(of pid: Int32) -> Result<[FDLink], ProbeError> {
+        let p = proc
+        return fdCache.value(for: pid) {
+            Result { () throws(ProbeError) in
+                try ProcFS.fdTargets(pid: pid, proc: p).map { FDLink(fd: $0.fd, target: $0.target) }
+            }
+        }
+    }
+
+    /// Collector processes that belong to the GSE root (cwd or exe under it).
+    public func collectors() -> Result<(under: [ProcessRecord], elsewhere: [ProcessRecord]), ProbeError> {
+        processes.map { all in
+            let mine = all.filter { $0.name == HostFacts.collectorName || $0.comm == HostFacts.collectorName }
+            let root = layout.root
+            let under = mine.filter { p in
+                (p.cwd.map { PathText.isUnder($0, root) } ?? false) || (p.exe.map { PathText.isUnder($0, root) } ?? false)
+            }
+            return (under, mine.filter { p in !under.contains(where: { $0.pid == p.pid }) })
+        }
+    }
+
+    /// GSE agent processes (gse_agent, or gseMaster/agentWorker) under the GSE root.
+    public func agents() -> Result<(under: [ProcessRecord], elsewhere: [ProcessRecord]), ProbeError> {
+        processes.map { all in
+            let names = HostFacts.gse1AgentNames.union(HostFacts.gse2AgentNames)
+            let mine = all.filter { names.contains($0.name) || names.contains($0.comm) }
+            let root = layout.root
+            let under = mine.filter { p in
+                (p.exe.map { PathText.isUnder($0, root) } ?? false) || (p.cwd.map { PathText.isUnder($0, root) } ?? false)
+            }
+            return (under, mine.filter { p in !under.contains(where: { $0.pid == p.pid }) })
+        }
+    }
+
+    /// Socket inodes held by the given processes; pids whose fds could not be read are returned apart.
+    public func socketInodes(of pids: [Int32]) -> (inodes: [UInt64: Int32], unreadable: [Int32: ProbeError]) {
+        var map: [UInt64: Int32] = [:]
+        var bad: [Int32: ProbeError] = [:]
+        for pid in pids {
+            switch fds(of: pid) {
+            case .success(let links):
+                for l in links { if let ino = ProcFS.socketInode(fromLink: l.target) { map[ino] = pid } }
+            case .failure(let e):
+                if !e.isMissing { bad[pid] = e }
+            }
+        }
+        return (map, bad)
+    }
+}
+
+/// One open fd of a process.
+public struct FDLink: Sendable, Equatable {
+    public var fd: Int32
+    public var target: String
+}
+
+/// A per-key lazy cache.
+final class LazyFactMap<Key: Hashable & Sendable, Value: Sendable>: Sendable {
+    private let facts = Mutex<[Key: LazyFact<Value>]>([:])
+
+    func value(for key: Key, _ compute: @escaping @Sendable () -> Value) -> Value {
+        let fact = facts.withLock { map in
+            if let f = map[key] { return f }
+            let f = LazyFact(compute)
+            map[key] = f
+            return f
+        }
+        return fact.value
+    }
+}
+
+/// Lexical path helpers (no file system access).
+public enum PathText {
+    /// `/a/./b//c/../d/` → `/a/b/d`. Relative paths stay relative.
+    public static func normalize(_ path: String) -> String {
+        let absolute = path.hasPrefix("/")
+        var parts: [Substring] = []
+        for c in path.split(separator: "/", omittingEmptySubsequences: true) {
+            if c == "." { continue }
+            if c == ".." {
+                if let last = parts.last, last != ".." { parts.removeLast() } else if !absolute { parts.append(c) }
+                continue
+            }
+            parts.append(c)
+        }
+        let joined = parts.joined(separator: "/")
+        return absolute ? "/" + joined : (joined.isEmpty ? "." : joined)
+    }
+
+    /// Whether `path` is `root` or below it (lexically, after normalising both).
+    public static func isUnder(_ path: String, _ root: String) -> Bool {
+        let p = normalize(path)
+        let r = normalize(root)
+        if r == "/" { return true }
+        return p == r || p.hasPrefix(r + "/")
+    }
+
+    public static func join(_ a: String, _ b: String) -> String {
+        if b.hasPrefix("/") { return b }
+        return a.hasSuffix("/") ? a + b : a + "/" + b
+    }
+
+    /// Prefixes a host path with the host root (`/` leaves it unchanged).
+    public static func onHost(_ root: String, _ path: String) -> String {
+        let r = normalize(root)
+        return r == "/" ? path : r + (path.hasPrefix("/") ? path : "/" + path)
+    }
+
+    public static func basename(_ path: String) -> String {
+        let n = normalize(path)
+        guard let slash = n.lastIndex(of: "/") else { return n }
+        return String(n[n.index(after: slash)...])
+    }
+}

@@ -1,0 +1,58 @@
+import HostProbe
+import Report
+
+/// gse_agent/socket: the IPC path exists, is a socket, and something listens on it.
+struct IPCSocketCheck: Check {
+    let module = CheckModule.agent
+    let item = "socket"
+
+    func run(_ facts: HostFacts) -> Finding {
+        let layout = facts.layout
+        let path = layout.ipcPath
+        var evidence: [(String, JSONValue)] = [("path", .string(path)), ("source", .string(layout.ipcSource))]
+        let st: FileStat
+        do {
+            st = try Sys.stat(path)
+        } catch {
+            if error.isMissing {
+                return .fail(
+                    "socket file is not exists: \(path)",
+                    hint: "gse_agent 未创建 IPC socket：确认 gse_agent 正在运行、其配置的 ipc 路径与此一致（GSE 2 常为 <gse>/agent/data/ipc.state.report）",
+                    evidence: evidence)
+            }
+            return .unreadable(path, error)
+        }
+        guard st.isSocket else {
+            return .fail("\(path) exists but is not a socket", hint: "该路径被普通文件占用：删除后重启 gse_agent", evidence: evidence)
+        }
+        // Is anything listening? sock_diag first, /proc/net/unix as the fallback.
+        var listening: Bool?
+        var listenerInode: UInt64?
+        if case .success(let entries) = facts.unixDiag {
+            let view = IPCView.build(path: path, entries: entries)
+            listening = view.listener != nil
+            listenerInode = view.listener?.inode
+        } else if case .success(let rows) = facts.unixTable {
+            let norm = PathText.normalize(path)
+            let row = rows.first { $0.isListening && PathText.normalize($0.path) == norm }
+            listening = row != nil
+            listenerInode = row?.inode
+        }
+        guard let listening else {
+            return .unknown("cannot read unix socket tables", hint: "以 root 运行 bkdiag", evidence: evidence)
+        }
+        if let ino = listenerInode {
+            evidence.append(("listener_inode", .int(Int64(ino))))
+            if case .success(let found) = facts.agents() {
+                let (inodes, _) = facts.socketInodes(of: found.under.map(\.pid))
+                if let pid = inodes[ino] { evidence.append(("listener_pid", .int(Int64(pid)))) }
+            }
+        }
+        guard listening else {
+            return .fail(
+                "socket file exists but nothing listens on it: \(path)",
+                hint: "残留的 socket 文件（gse_agent 退出或换了路径）：重启 gse_agent", evidence: evidence)
+        }
+        return .pass("socket file exists and is listening: \(path)", evidence: evidence)
+    }
+}

@@ -1,0 +1,37 @@
+import HostProbe
+
+/// The IPC unix socket as the kernel sees it: its listener and the connections the agent accepted.
+struct IPCView {
+    var path: String
+    var listener: UnixDiagEntry?
+    /// Agent-side (accepted) connections: they carry the listener's name; their receive queue is
+    /// what the agent has not read yet.
+    var accepted: [UnixDiagEntry]
+    var byInode: [UInt64: UnixDiagEntry]
+
+    /// Builds the view from a sock_diag dump, matching by the socket file's inode (robust to
+    /// `/var/run` → `/run` symlinks) or by the bound name.
+    static func build(path: String, entries: [UnixDiagEntry]) -> IPCView {
+        let st = try? Sys.stat(path)
+        let norm = PathText.normalize(path)
+        func isIPC(_ e: UnixDiagEntry) -> Bool {
+            if let st, st.isSocket, e.vfsInode != 0, e.vfsInode == st.inode { return true }
+            return !e.name.isEmpty && !e.name.hasPrefix("@") && PathText.normalize(e.name) == norm
+        }
+        var listener: UnixDiagEntry?
+        var accepted: [UnixDiagEntry] = []
+        var byInode: [UInt64: UnixDiagEntry] = [:]
+        for e in entries {
+            byInode[e.inode] = e
+            guard isIPC(e) else { continue }
+            if e.isListening { listener = e } else if e.isEstablished { accepted.append(e) }
+        }
+        return IPCView(path: path, listener: listener, accepted: accepted, byInode: byInode)
+    }
+
+    /// Accepted connections whose peer is one of `inodes` (e.g. the collector's sockets).
+    func connections(from inodes: some Collection<UInt64>) -> [UnixDiagEntry] {
+        let set = Set(inodes)
+        return accepted.filter { set.contains($0.peerInode) }
+    }
+}

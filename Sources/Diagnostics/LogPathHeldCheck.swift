@@ -1,0 +1,103 @@
+import HostProbe
+import Report
+
+/// log_path/logpath_held: is a matched file already open in a collector process? Read from
+/// `/proc/<pid>/fd` (lsof's last-field parsing broke on spaces), and attributed to the
+/// subscription whose config lists it.
+struct LogPathHeldCheck: Check {
+    let module = CheckModule.logPath
+    let item = "logpath_held"
+
+    func run(_ facts: HostFacts) -> Finding {
+        var files = Set<String>()
+        for case .success(let e) in facts.logExpansions { files.formUnion(e.matches) }
+        if facts.options.logPaths.isEmpty {
+            return .fail("日志采集路径为空", hint: "采集项未配置日志路径")
+        }
+        let collectors: [ProcessRecord]
+        switch facts.processes {
+        case .failure(let e): return .unreadable("/proc", e)
+        case .success(let all): collectors = all.filter { $0.name == HostFacts.collectorName || $0.comm == HostFacts.collectorName }
+        }
+        if files.isEmpty {
+            return .pass("无文件占用冲突（没有匹配的文件）", evidence: [("collectors", Fmt.pids(collectors))])
+        }
+        var held: [(file: String, pid: Int32)] = []
+        var unreadable: [(Int32, ProbeError)] = []
+        for p in collectors {
+            switch facts.fds(of: p.pid) {
+            case .success(let links):
+                for l in links where files.contains(l.target) { held.append((l.target, p.pid)) }
+            case .failure(let e):
+                if !e.isMissing { unreadable.append((p.pid, e)) }
+            }
+        }
+        var evidence: [(String, JSONValue)] = [("collectors", Fmt.pids(collectors)), ("files_checked", .int(Int64(files.count)))]
+        if held.isEmpty {
+            if let (pid, e) = unreadable.first {
+                evidence.append(("unreadable_pid", .int(Int64(pid))))
+                return .unknown(
+                    "cannot read /proc/\(pid)/fd: \(e.description)", hint: "以 root 运行 bkdiag 才能读取采集器打开的文件", evidence: evidence)
+            }
+            return .pass("无文件占用冲突", evidence: evidence)
+        }
+        let owners = SubscriptionFiles.owners(of: held.map(\.file), facts: facts)
+        var conflicts: [String] = []
+        var own: [String] = []
+        var detail: [JSONValue] = []
+        for h in held.sorted(by: { $0.file < $1.file }) {
+            let subs = owners[h.file] ?? []
+            detail.append(.object([
+                ("file", .string(h.file)), ("pid", .int(Int64(h.pid))),
+                ("subscriptions", .array(subs.map { .int($0) })),
+            ]))
+            let by = subs.isEmpty ? "pid \(h.pid)" : "pid \(h.pid), subscription \(subs.map(String.init).joined(separator: "/"))"
+            if facts.options.subscriptionID != 0 && subs == [facts.options.subscriptionID] {
+                own.append("\(h.file) (\(by))")
+            } else {
+                conflicts.append("\(h.file) (\(by))")
+            }
+        }
+        evidence.append(("held", .array(detail)))
+        if conflicts.isEmpty {
+            return .pass("无文件占用冲突（文件由本订阅 \(facts.options.subscriptionID) 采集: \(Fmt.list(own, max: 3))）", evidence: evidence)
+        }
+        return .fail(
+            "文件被占用: \(Fmt.list(conflicts, max: 5))",
+            hint: "这些文件已被其他采集项采集；同一文件被多个采集项采集会冲突，请删除重复的采集配置或调整路径",
+            evidence: evidence)
+    }
+}
+
+/// Which subscription configs list which files.
+enum SubscriptionFiles {
+    /// For each file, the subscription ids whose config `paths` match it.
+    static func owners(of files: [String], facts: HostFacts) -> [String: [Int64]] {
+        var out: [String: [Int64]] = [:]
+        let dir = facts.layout.subConfigDir
+        guard let names = try? Sys.listDirectory(dir, limit: 100_000) else { return out }
+        for name in names {
+            guard let parsed = SubscriptionConfigName.parse(name) else { continue }
+            guard let text = try? FileReader.read(dir + "/" + name, limit: SubscriptionConfigCheck.sizeLimit).text,
+                let yaml = try? YAMLNode.parse(text)
+            else { continue }
+            let patterns = SubscriptionConfigCheck.items(yaml).flatMap(\.paths)
+            for f in files {
+                let comps = f.split(separator: "/").map(String.init)
+                for p in patterns where pathMatches(pattern: p, components: comps) {
+                    if !(out[f]?.contains(parsed.subscriptionID) ?? false) { out[f, default: []].append(parsed.subscriptionID) }
+                }
+            }
+        }
+        return out.mapValues { $0.sorted() }
+    }
+
+    static func pathMatches(pattern: String, components: [String]) -> Bool {
+        let pc = pattern.split(separator: "/").map(String.init)
+        guard pc.count == components.count else { return false }
+        for (p, c) in zip(pc, components) {
+            guard (try? Glob.match(p, c)) == true else { return false }
+        }
+        return true
+    }
+}

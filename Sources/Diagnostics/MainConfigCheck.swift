@@ -1,0 +1,56 @@
+import HostProbe
+import Report
+
+/// bkunifylogbeat/main_config: the main config parses as YAML and its `multi_config` loads the
+/// subscription directory; the output endpoint and data/log paths are reported.
+struct MainConfigCheck: Check {
+    let module = CheckModule.collector
+    let item = "main_config"
+
+    func run(_ facts: HostFacts) -> Finding {
+        let layout = facts.layout
+        let main = layout.mainConfig
+        var evidence: [(String, JSONValue)] = [("path", .string(main.path))]
+        switch main.state {
+        case .missing:
+            return .fail("main config file is not exists: \(main.path)", hint: "在节点管理中重新下发 bkunifylogbeat 插件配置", evidence: evidence)
+        case .unreadable(let why):
+            return .unknown("cannot read \(main.path): \(why)", hint: "检查文件权限与大小", evidence: evidence)
+        case .invalid(let e):
+            evidence.append(("yaml_error", .string(e.description)))
+            return .fail(
+                "main config is not valid YAML: \(e.description)", hint: "主配置被手工改坏：在节点管理中重新下发插件配置", evidence: evidence)
+        case .parsed:
+            break
+        }
+        let expected = layout.subConfigDir
+        let paths = main.multiConfigPaths
+        evidence.append(("multi_config", JSONValue(paths)))
+        evidence.append(("expected", .string(expected)))
+        if let e = main.endpoint {
+            evidence.append(("endpoint", .string(e.path)))
+            evidence.append(("output", .string(e.output)))
+        }
+        for key in ["path.data", "path.logs", "path.pid"] {
+            if let v = main.value(key) { evidence.append((key, .string(v))) }
+        }
+        guard paths.contains(where: { PathText.normalize($0) == PathText.normalize(expected) }) else {
+            return .fail(
+                "multi_config not have path [\(expected)]",
+                hint: "主配置的 bkunifylogbeat.multi_config 没有加载订阅配置目录，采集配置不会生效：在节点管理中重新下发插件配置",
+                evidence: evidence)
+        }
+        guard let endpoint = main.endpoint else {
+            return .warn(
+                "main config has no output endpoint (output.bkpipe_multi/bkpipe/gse.endpoint)",
+                hint: "采集器不知道向哪个 IPC socket 发送数据：重新下发插件配置", evidence: evidence)
+        }
+        if let flag = facts.options.ipcSocketFile, !flag.isEmpty, PathText.normalize(flag) != PathText.normalize(endpoint.path) {
+            return .warn(
+                "collector writes to \(endpoint.path), but the check was asked about \(flag)",
+                hint: "采集器配置的 endpoint 与 gse_agent 的 IPC socket 不一致时数据无法上报：核对 gse_agent 配置的 ipc 路径",
+                evidence: evidence)
+        }
+        return .pass("main config ok: multi_config has \(expected), endpoint \(endpoint.path)", evidence: evidence)
+    }
+}

@@ -1,0 +1,69 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import HostProbe
+import Report
+
+/// gse_agent/socket_queue_status: bytes the agent has not read on its IPC connections, from
+/// netlink sock_diag, sampled a few times (brief non-zero values are normal). A listener's queue is
+/// its backlog, not data, and is not judged.
+struct SocketQueueCheck: Check {
+    let module = CheckModule.agent
+    let item = "socket_queue_status"
+
+    func run(_ facts: HostFacts) -> Finding {
+        let path = facts.layout.ipcPath
+        let samples = max(1, facts.options.queueSamples)
+        var perSample: [[UInt64: UInt32]] = []
+        var views: [IPCView] = []
+        for i in 0..<samples {
+            let entries: [UnixDiagEntry]
+            if i == 0, case .success(let e) = facts.unixDiag {
+                entries = e
+            } else {
+                do {
+                    entries = try UnixSockDiag.dump()
+                } catch {
+                    return Finding(
+                        .unknown, "cannot read unix socket queues (netlink sock_diag): \(error.description)",
+                        hint: "内核不支持或禁止 NETLINK_SOCK_DIAG（unix_diag 模块）：以 root 运行或加载 unix_diag 模块",
+                        evidence: [("path", .string(path))])
+                }
+            }
+            let view = IPCView.build(path: path, entries: entries)
+            views.append(view)
+            var q: [UInt64: UInt32] = [:]
+            for c in view.accepted where c.hasQueues { q[c.inode] = c.receiveQueue }
+            perSample.append(q)
+            // Resample only to confirm a backlog: an empty queue needs no second look.
+            if !q.values.contains(where: { $0 > 0 }) { break }
+            if i + 1 < samples { usleep(UInt32(max(0, facts.options.queueSampleIntervalMs)) * 1000) }
+        }
+        let last = views.last!
+        var evidence: [(String, JSONValue)] = [
+            ("path", .string(path)), ("connections", .int(Int64(last.accepted.count))), ("samples", .int(Int64(perSample.count))),
+        ]
+        if let l = last.listener { evidence.append(("listen_backlog", .int(Int64(l.receiveQueue)))) }
+        guard !last.accepted.isEmpty else {
+            return .fail(
+                "socket not used: no connection on \(path)",
+                hint: "没有采集器连接到 IPC socket：确认 bkunifylogbeat 正在运行且 endpoint 指向此路径",
+                evidence: evidence)
+        }
+        // Blocked: a connection whose unread bytes stayed non-zero in every sample.
+        var blocked: [(UInt64, UInt32)] = []
+        for (inode, first) in perSample[0] where first > 0 {
+            if perSample.allSatisfy({ ($0[inode] ?? 0) > 0 }) { blocked.append((inode, perSample.last?[inode] ?? first)) }
+        }
+        let maxSeen = perSample.flatMap(\.values).max() ?? 0
+        evidence.append(("max_unread_bytes", .int(Int64(maxSeen))))
+        if !blocked.isEmpty {
+            evidence.append(("blocked", .array(blocked.map { .object([("inode", .int(Int64($0.0))), ("unread_bytes", .int(Int64($0.1)))]) })))
+            return .fail(
+                "socket queue blocking: \(blocked.count) of \(last.accepted.count) connections have unread data (up to \(blocked.map(\.1).max()!) bytes)",
+                hint: "gse_agent 没有及时读取采集器发来的数据：检查 gse_agent 与 dataserver 的连接和 Agent 负载，必要时重启 Agent",
+                evidence: evidence)
+        }
+        return .pass("socket queue ok: \(last.accepted.count) connections, no persistent backlog", evidence: evidence)
+    }
+}

@@ -1,0 +1,133 @@
+import HostProbe
+import Report
+
+/// A subscription config file name: `<stem>_sub_<subscription>_(host|service)_<instance>.conf`.
+public struct SubscriptionConfigName: Sendable, Equatable {
+    public static let stems = [
+        "bkunifylogbeat", "bkunifylogbeat_syslog", "bkunifylogbeat_kafka", "bkunifylogbeat_redis_slowlog",
+        "bkunifylogbeat_winlog",
+    ]
+    public var stem: String
+    public var subscriptionID: Int64
+    public var scope: String
+    public var instanceID: Int64
+
+    /// Exact parse; `bkunifylogbeat_sub_123_host_1.conf` is subscription 123, never 12.
+    public static func parse(_ name: String) -> SubscriptionConfigName? {
+        guard name.hasSuffix(".conf") else { return nil }
+        let body = name.dropLast(5)
+        guard let subRange = body.firstRange(of: "_sub_") else { return nil }
+        let stem = String(body[..<subRange.lowerBound])
+        guard stems.contains(stem) else { return nil }
+        let parts = body[subRange.upperBound...].split(separator: "_", omittingEmptySubsequences: false)
+        guard parts.count == 3, let sub = Int64(parts[0]), parts[0].allSatisfy(\.isASCII), parts[1] == "host" || parts[1] == "service",
+            let inst = Int64(parts[2]), parts[2].allSatisfy(\.isASCII), !parts[0].hasPrefix("+"), !parts[2].hasPrefix("+")
+        else { return nil }
+        return SubscriptionConfigName(stem: stem, subscriptionID: sub, scope: String(parts[1]), instanceID: inst)
+    }
+}
+
+/// bkunifylogbeat/config: the subscription's config files exist (exact name match), parse, and
+/// have a non-zero dataid in every item.
+struct SubscriptionConfigCheck: Check {
+    let module = CheckModule.collector
+    let item = "config"
+    static let sizeLimit = 4 << 20
+
+    struct Item {
+        var dataid: Int64?
+        var paths: [String]
+    }
+
+    /// The `local:` items of a subscription config.
+    static func items(_ yaml: YAMLNode) -> [Item] {
+        guard let list = yaml["local"]?.array else { return [] }
+        return list.map { node in
+            Item(dataid: node["dataid"]?.int ?? node["dataid"]?.string.flatMap { Int64($0) },
+                 paths: node["paths"]?.array?.compactMap(\.string) ?? [])
+        }
+    }
+
+    func run(_ facts: HostFacts) -> Finding {
+        let dir = facts.layout.subConfigDir
+        let sub = facts.options.subscriptionID
+        let names: [String]
+        do {
+            names = try Sys.listDirectory(dir, limit: 200_000)
+        } catch {
+            if error.isMissing {
+                return .fail("subscription config dir is not exists: \(dir)", hint: "在节点管理中重新下发该订阅", evidence: [("dir", .string(dir))])
+            }
+            return .unreadable(dir, error)
+        }
+        let mine = names.filter { SubscriptionConfigName.parse($0)?.subscriptionID == sub }.sorted()
+        let nearMiss = names.filter { $0.contains("_sub_\(sub)") && !mine.contains($0) }.sorted()
+        var evidence: [(String, JSONValue)] = [("dir", .string(dir)), ("files", JSONValue(mine))]
+        if !nearMiss.isEmpty { evidence.append(("other_files_with_prefix", JSONValue(Array(nearMiss.prefix(10))))) }
+        guard !mine.isEmpty else {
+            return .fail(
+                "no config file for subscription \(sub) in \(dir)",
+                hint: "订阅配置未下发到本机：在节点管理/日志平台重新下发采集配置" + (nearMiss.isEmpty ? "" : "（\(Fmt.list(nearMiss, max: 3)) 属于其他订阅）"),
+                evidence: evidence)
+        }
+        var problems: [String] = []
+        var dataids: [JSONValue] = []
+        var paths: [String] = []
+        var newestMtime: Int64 = 0
+        for name in mine {
+            let path = dir + "/" + name
+            if let st = try? Sys.stat(path) { newestMtime = max(newestMtime, st.mtime) }
+            let text: String
+            do {
+                let c = try FileReader.read(path, limit: Self.sizeLimit)
+                if c.truncated { problems.append("\(name): larger than \(Self.sizeLimit) bytes"); continue }
+                text = c.text
+            } catch {
+                problems.append("\(name): \(error.description)")
+                continue
+            }
+            let yaml: YAMLNode
+            do {
+                yaml = try YAMLNode.parse(text)
+            } catch {
+                problems.append("\(name): \(error.description)")
+                continue
+            }
+            let items = Self.items(yaml)
+            if items.isEmpty { problems.append("\(name): no `local` items") }
+            for (i, it) in items.enumerated() {
+                dataids.append(it.dataid.map { .int($0) } ?? .null)
+                paths += it.paths
+                if (it.dataid ?? 0) == 0 { problems.append("\(name): item \(i) has dataid \(it.dataid.map(String.init) ?? "missing")") }
+            }
+        }
+        evidence.append(("dataids", .array(dataids)))
+        evidence.append(("paths", JSONValue(Array(paths.prefix(50)))))
+        let realNames = "real_config_name: \(mine.joined(separator: ", "))"
+        if !problems.isEmpty {
+            evidence.append(("problems", JSONValue(problems)))
+            return .fail(
+                "\(realNames); \(Fmt.list(problems, max: 3))",
+                hint: "采集器会跳过 YAML 错误或 dataid 为 0 的配置项：检查日志平台的采集项（数据源 dataid）并重新下发", evidence: evidence)
+        }
+        // Sub-configs are not watched: a config newer than the running collector is not loaded yet.
+        if case .success(let found) = facts.collectors(), let p = found.under.first, let st = p.stat,
+            let up = facts.uptimeSeconds
+        {
+            var startedAt = Double(Timestamp.nowMilliseconds()) / 1000 - (up - Double(st.startTimeTicks) / Double(Sys.clockTicks))
+            if case .success(let log) = facts.collectorRestarts(),
+                let last = log.lastLoadAt
+            {
+                startedAt = max(startedAt, Double(last))
+            }
+            if Double(newestMtime) > startedAt + 2 {
+                evidence.append(("config_mtime", .string(Timestamp.iso8601(milliseconds: newestMtime * 1000))))
+                evidence.append(("collector_started", .string(Timestamp.iso8601(milliseconds: Int64(startedAt * 1000)))))
+                return .warn(
+                    "\(realNames); changed after the collector started and not reloaded (pid \(p.pid))",
+                    hint: "订阅配置不会被自动加载：在节点管理中 reload 或重启 bkunifylogbeat", evidence: evidence)
+            }
+        }
+        return .pass(realNames, evidence: evidence)
+    }
+}

@@ -1,0 +1,200 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+
+/// A failed system call: which call, on what, and the errno captured at once.
+public struct ProbeError: Error, Sendable, Equatable, CustomStringConvertible {
+    public var call: String
+    public var path: String
+    public var errno: Int32
+
+    public init(call: String, path: String, errno: Int32) {
+        self.call = call
+        self.path = path
+        self.errno = errno
+    }
+
+    /// True for "no such file" style errors (ENOENT, ENOTDIR, ESRCH): the thing is not there.
+    public var isMissing: Bool { errno == ENOENT || errno == ENOTDIR || errno == ESRCH }
+    /// True for permission errors (EACCES, EPERM): we could not look.
+    public var isPermission: Bool { errno == EACCES || errno == EPERM }
+
+    public var description: String {
+        let text = String(cString: strerror(errno))
+        return "\(call) \(path): \(text) (errno \(errno))"
+    }
+}
+
+/// Raw system calls used by the probes. Every call retries on EINTR and captures errno immediately.
+public enum Sys {
+    /// Opens `path` read-only with O_CLOEXEC (and O_NOFOLLOW/O_NONBLOCK when asked).
+    public static func openRead(_ path: String, noFollow: Bool = false, nonBlocking: Bool = true) throws(ProbeError) -> Int32 {
+        var flags = O_RDONLY | O_CLOEXEC | O_NOCTTY
+        if noFollow { flags |= O_NOFOLLOW }
+        if nonBlocking { flags |= O_NONBLOCK }
+        while true {
+            let fd = open(path, flags)
+            if fd >= 0 { return fd }
+            let e = errno
+            if e == EINTR { continue }
+            throw ProbeError(call: "open", path: path, errno: e)
+        }
+    }
+
+    public static func closeQuietly(_ fd: Int32) {
+        _ = close(fd)
+    }
+
+    /// Reads into `buffer`, retrying on EINTR; returns bytes read (0 at end of file).
+    public static func read(_ fd: Int32, into buffer: UnsafeMutableRawBufferPointer, path: String) throws(ProbeError) -> Int {
+        while true {
+            let n = Glibc.read(fd, buffer.baseAddress, buffer.count)
+            if n >= 0 { return n }
+            let e = errno
+            if e == EINTR { continue }
+            throw ProbeError(call: "read", path: path, errno: e)
+        }
+    }
+
+    /// The target of a symbolic link (or a /proc magic link), up to PATH_MAX bytes.
+    public static func readlink(_ path: String) throws(ProbeError) -> String {
+        var buf = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
+        let n = buf.withUnsafeMutableBufferPointer { Glibc.readlink(path, $0.baseAddress!, Int(PATH_MAX)) }
+        if n < 0 { throw ProbeError(call: "readlink", path: path, errno: errno) }
+        return String(decoding: buf[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+
+    /// stat(2) or lstat(2).
+    public static func stat(_ path: String, follow: Bool = true) throws(ProbeError) -> FileStat {
+        var st = Glibc.stat()
+        let rc = follow ? statFollowing(path, &st) : lstat(path, &st)
+        if rc != 0 { throw ProbeError(call: follow ? "stat" : "lstat", path: path, errno: errno) }
+        return FileStat(st)
+    }
+
+    /// Names in a directory (without "." and ".."), in the order the kernel gives them.
+    public static func listDirectory(_ path: String, limit: Int = 1_000_000) throws(ProbeError) -> [String] {
+        guard let dir = opendir(path) else { throw ProbeError(call: "opendir", path: path, errno: errno) }
+        defer { closedir(dir) }
+        var names: [String] = []
+        while names.count < limit {
+            errno = 0
+            guard let ent = readdir(dir) else {
+                let e = errno
+                if e != 0 { throw ProbeError(call: "readdir", path: path, errno: e) }
+                break
+            }
+            let name = withUnsafeBytes(of: ent.pointee.d_name) { raw -> String in
+                let bytes = raw.bindMemory(to: UInt8.self)
+                let len = bytes.firstIndex(of: 0) ?? bytes.count
+                return String(decoding: UnsafeBufferPointer(rebasing: bytes[0..<len]), as: UTF8.self)
+            }
+            if name == "." || name == ".." { continue }
+            names.append(name)
+        }
+        return names
+    }
+
+    /// Visits the numeric names of a directory (for /proc and /proc/<pid>/fd) without building strings for others.
+    public static func forEachNumericEntry(_ path: String, _ body: (Int32) -> Void) throws(ProbeError) {
+        guard let dir = opendir(path) else { throw ProbeError(call: "opendir", path: path, errno: errno) }
+        defer { closedir(dir) }
+        while true {
+            errno = 0
+            guard let ent = readdir(dir) else {
+                let e = errno
+                if e != 0 { throw ProbeError(call: "readdir", path: path, errno: e) }
+                return
+            }
+            let value: Int32? = withUnsafeBytes(of: ent.pointee.d_name) { raw in
+                var v: Int32 = 0
+                var any = false
+                for b in raw {
+                    if b == 0 { break }
+                    guard b >= 0x30 && b <= 0x39 else { return nil }
+                    if v > 100_000_000 { return nil }
+                    v = v * 10 + Int32(b - 0x30)
+                    any = true
+                }
+                return any ? v : nil
+            }
+            if let v = value { body(v) }
+        }
+    }
+
+    /// Machine name from uname(2), e.g. `x86_64`.
+    public static func machine() -> String {
+        var u = utsname()
+        uname(&u)
+        return withUnsafeBytes(of: u.machine) { raw in
+            let b = raw.bindMemory(to: UInt8.self)
+            return String(decoding: b[0..<(b.firstIndex(of: 0) ?? b.count)], as: UTF8.self)
+        }
+    }
+
+    /// Kernel release from uname(2).
+    public static func kernelRelease() -> String {
+        var u = utsname()
+        uname(&u)
+        return withUnsafeBytes(of: u.release) { raw in
+            let b = raw.bindMemory(to: UInt8.self)
+            return String(decoding: b[0..<(b.firstIndex(of: 0) ?? b.count)], as: UTF8.self)
+        }
+    }
+
+    public static func hostname() -> String {
+        var buf = [CChar](repeating: 0, count: 256)
+        _ = gethostname(&buf, 255)
+        return String(decoding: buf.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+
+    /// Clock ticks per second (for /proc/<pid>/stat times).
+    public static let clockTicks: Int64 = Int64(sysconf(Int32(_SC_CLK_TCK)))
+    /// Page size in bytes.
+    public static let pageSize: Int64 = Int64(sysconf(Int32(_SC_PAGESIZE)))
+}
+
+private func statFollowing(_ path: String, _ st: inout Glibc.stat) -> Int32 {
+    stat(path, &st)
+}
+
+/// The parts of `struct stat` the probes use.
+public struct FileStat: Sendable, Equatable {
+    public var mode: UInt32
+    public var size: Int64
+    public var mtime: Int64
+    public var inode: UInt64
+    public var device: UInt64
+    public var uid: UInt32
+    public var gid: UInt32
+
+    init(_ st: Glibc.stat) {
+        mode = st.st_mode
+        size = Int64(st.st_size)
+        mtime = Int64(st.st_mtim.tv_sec)
+        inode = UInt64(st.st_ino)
+        device = UInt64(st.st_dev)
+        uid = st.st_uid
+        gid = st.st_gid
+    }
+
+    public init(mode: UInt32, size: Int64 = 0, mtime: Int64 = 0, inode: UInt64 = 0, device: UInt64 = 0, uid: UInt32 = 0, gid: UInt32 = 0) {
+        self.mode = mode
+        self.size = size
+        self.mtime = mtime
+        self.inode = inode
+        self.device = device
+        self.uid = uid
+        self.gid = gid
+    }
+
+    public var isRegular: Bool { mode & UInt32(S_IFMT) == UInt32(S_IFREG) }
+    public var isDirectory: Bool { mode & UInt32(S_IFMT) == UInt32(S_IFDIR) }
+    public var isSocket: Bool { mode & UInt32(S_IFMT) == UInt32(S_IFSOCK) }
+    public var isSymlink: Bool { mode & UInt32(S_IFMT) == UInt32(S_IFLNK) }
+    /// Any execute bit set.
+    public var isExecutable: Bool { mode & 0o111 != 0 }
+    public var permissions: UInt32 { mode & 0o7777 }
+}

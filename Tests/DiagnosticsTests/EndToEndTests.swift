@@ -1,0 +1,82 @@
+import Foundation
+import Report
+import Testing
+import TestSupport
+
+/// Runs the built `bkdiag` binary on a fake host, as JOB would.
+@Suite("bkdiag binary end to end")
+struct EndToEndTests {
+    struct Run {
+        var status: Int32
+        var stdout: String
+        var stderr: String
+    }
+
+    func bkdiag(_ args: [String]) throws -> Run {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: BuildProducts.path("bkdiag"))
+        p.arguments = args
+        let out = Pipe()
+        let err = Pipe()
+        p.standardOutput = out
+        p.standardError = err
+        try p.run()
+        let o = out.fileHandleForReading.readDataToEndOfFile()
+        let e = err.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        return Run(status: p.terminationStatus, stdout: String(decoding: o, as: UTF8.self), stderr: String(decoding: e, as: UTF8.self))
+    }
+
+    @Test("healthy host: one JSON line the central parser accepts, exit 0, glued flags recovered")
+    func healthy() throws {
+        let (host, port) = try FakeHost.healthy()
+        defer { host.shutdown() }
+        let r = try bkdiag([
+            "--subscription_id=33561", "--ipc_socket_file", host.ipcPath, "--gse_path=\(host.gseRoot)/--collector_config_id=45",
+            "--log_paths=\(host.logDir)/app/*.log", "--data-port", String(port), "--host-root", host.dir,
+            "--restart-log", host.restartLog,
+        ])
+        #expect(r.status == 0, "\(r.stderr)")
+        let lines = r.stdout.split(separator: "\n")
+        #expect(lines.count == 1)
+        let report = try DiagnosticReport(line: String(lines[0]))
+        #expect(report.results.count == 12)
+        #expect(report.status, "\(r.stdout)")
+        let ctx = JSONValue.object(report.context)
+        #expect(ctx["collector_config_id"] == .int(45))
+        #expect(ctx["gse_root"] == .string(host.gseRoot))
+    }
+
+    @Test("broken host: still exit 0 under the JOB contract; --exit-code gives the Nagios code")
+    func broken() throws {
+        let host = try FakeHost()
+        defer { host.shutdown() }
+        let args = ["-s", "9", "-p", host.gseRoot, "--host-root", host.dir, "--restart-log", host.restartLog]
+        let r = try bkdiag(args)
+        #expect(r.status == 0)
+        let report = try DiagnosticReport(line: r.stdout.trimmingCharacters(in: .newlines))
+        #expect(!report.status)
+        #expect(report.result(module: "bkunifylogbeat", item: "process")?.message == "bkunifylogbeat is not running")
+        let n = try bkdiag(args + ["--exit-code", "--format", "nagios"])
+        #expect(n.status == 2)
+        #expect(n.stdout.hasPrefix("BKDIAG CRITICAL"))
+        let c = try bkdiag(args + ["--format", "compat"])
+        let compat = try JSONValue.parse(c.stdout.trimmingCharacters(in: .newlines))
+        #expect(compat.objectValue?.map(\.0) == ["status", "data"])
+    }
+
+    @Test("bad flags exit 2 with a clear message and print no report", arguments: [["--bogus"], ["-s", "abc"], ["--format", "xml"], ["--timeout", "-1"]])
+    func badFlags(args: [String]) throws {
+        let r = try bkdiag(args)
+        #expect(r.status == 2)
+        #expect(r.stdout.isEmpty)
+        #expect(r.stderr.hasPrefix("bkdiag: "))
+    }
+
+    @Test("--version prints version and commit")
+    func version() throws {
+        let r = try bkdiag(["--version"])
+        #expect(r.status == 0)
+        #expect(r.stdout.hasPrefix(BuildInfo.version + " ("))
+    }
+}

@@ -1,0 +1,292 @@
+import Diagnostics
+import Foundation
+import Report
+import Testing
+import TestSupport
+
+/// End-to-end scenarios on fake BlueKing hosts: real processes, sockets and trees.
+@Suite("Host scenarios")
+struct HostScenarioTests {
+    @Test("healthy host (GSE 1 and GSE 2): every check passes", arguments: [FakeHost.Generation.gse1, .gse2])
+    func healthy(_ generation: FakeHost.Generation) async throws {
+        let (host, port) = try FakeHost.healthy(generation)
+        defer { host.shutdown() }
+        let report = await runChecks(host, logPaths: [host.logDir + "/app/*.log"], dataPort: port)
+        #expect(report.results.count == 12, "\(report.digest)")
+        for r in report.results {
+            #expect(r.verdict == .pass, "\(r.module)/\(r.item): \(r.message)")
+        }
+        #expect(report.status)
+        #expect(report.message("bkunifylogbeat", "config").hasPrefix("real_config_name: bkunifylogbeat_sub_33561_host_"))
+        #expect(report.message("bkunifylogbeat", "process").hasPrefix("cpu_usage: "))
+        // Order: log_path, bkunifylogbeat, gse_agent.
+        #expect(report.results.map(\.module) == ["log_path", "log_path"] + Array(repeating: "bkunifylogbeat", count: 6) + Array(repeating: "gse_agent", count: 4))
+        if generation == .gse2 {
+            let hz = report.result(module: "bkunifylogbeat", item: "healthz")
+            #expect(hz?.evidence("agent_healthz")?["exit_code"] == .int(0))
+            #expect(report.context.first { $0.0 == "gse_generation" }?.1 == "gse2")
+        }
+    }
+
+    @Test("module selection follows check.py: subscription 0 and no log paths run only gse_agent")
+    func moduleSelection() async throws {
+        let (host, port) = try FakeHost.healthy()
+        defer { host.shutdown() }
+        let report = await runChecks(host, subscription: 0, dataPort: port)
+        #expect(report.results.map(\.module) == Array(repeating: "gse_agent", count: 4))
+    }
+
+    @Test("collector down: process fails with check.py's message, queue says socket not used")
+    func collectorDown() async throws {
+        let host = try FakeHost()
+        defer { host.shutdown() }
+        try host.writeSubConfig(subscription: 33561, paths: ["/var/log/x.log"])
+        let (_, port) = try host.startDataserver()
+        try host.startAgent(dataPort: port)
+        let report = await runChecks(host, dataPort: port)
+        #expect(report.verdict("bkunifylogbeat", "process") == .fail)
+        #expect(report.message("bkunifylogbeat", "process") == "bkunifylogbeat is not running")
+        #expect(report.verdict("bkunifylogbeat", "healthz") == .fail)
+        #expect(report.verdict("gse_agent", "socket_queue_status") == .fail)
+        #expect(report.message("gse_agent", "socket_queue_status").hasPrefix("socket not used"))
+        #expect(report.verdict("gse_agent", "socket") == .pass)
+        #expect(report.verdict("gse_agent", "dataserver_port") == .pass)
+        #expect(!report.status)
+    }
+
+    @Test("restart storm: glued restart-log entries are counted by pattern", arguments: [true, false])
+    func restartStorm(perLine: Bool) async throws {
+        let (host, port) = try FakeHost.healthy()
+        defer { host.shutdown() }
+        try host.logRestarts(Array(repeating: ["stop", "start"], count: 12).flatMap { $0 }, perLine: perLine)
+        try host.logRestarts(["stop", "start", "reload"], plugin: "bkmonitorbeat", perLine: perLine)
+        let report = await runChecks(host, dataPort: port)
+        let r = try #require(report.result(module: "bkunifylogbeat", item: "process"))
+        #expect(r.verdict == .fail)
+        #expect(r.message.hasPrefix("restart/reload times is over 10: 12 today"), "\(r.message)")
+        #expect(r.evidence("restarts_today")?["stop"] == .int(12))
+    }
+
+    @Test("a few restarts stay under the threshold")
+    func fewRestarts() async throws {
+        let (host, port) = try FakeHost.healthy()
+        defer { host.shutdown() }
+        try host.logRestarts(["stop", "start", "reload", "reload"], perLine: false)
+        let report = await runChecks(host, dataPort: port)
+        #expect(report.verdict("bkunifylogbeat", "process") == .pass, "\(report.digest)")
+    }
+
+    @Test("main config: missing, quoted, broken YAML, wrong multi_config path")
+    func mainConfig() async throws {
+        let (host, port) = try FakeHost.healthy()
+        defer { host.shutdown() }
+
+        try FileManager.default.removeItem(atPath: host.mainConfigPath)
+        var report = await runChecks(host, dataPort: port)
+        #expect(report.verdict("bkunifylogbeat", "main_config") == .fail)
+        #expect(report.message("bkunifylogbeat", "main_config").hasPrefix("main config file is not exists"))
+
+        try host.writeMainConfig(quoted: true)
+        report = await runChecks(host, dataPort: port)
+        #expect(report.verdict("bkunifylogbeat", "main_config") == .pass, "\(report.digest)")
+
+        try host.writeRawMainConfig("bkunifylogbeat.multi_config:\n  - path: \"unterminated\n\tfoo: [\n")
+        report = await runChecks(host, dataPort: port)
+        #expect(report.verdict("bkunifylogbeat", "main_config") == .fail)
+        #expect(report.message("bkunifylogbeat", "main_config").contains("not valid YAML"))
+
+        try host.writeMainConfig(multiConfigPath: host.gseRoot + "/plugins/etc/other")
+        report = await runChecks(host, dataPort: port)
+        #expect(report.message("bkunifylogbeat", "main_config") == "multi_config not have path [\(host.subConfigDir)]")
+
+        // A huge file is not read: unknown, not a parse of the first megabytes.
+        try String(repeating: "# padding line\n", count: 400_000).write(toFile: host.mainConfigPath, atomically: true, encoding: .utf8)
+        report = await runChecks(host, dataPort: port)
+        #expect(report.verdict("bkunifylogbeat", "main_config") == .unknown)
+        #expect(report.message("bkunifylogbeat", "main_config").contains("larger than"))
+
+        // A symlink loop in place of the config.
+        try FileManager.default.removeItem(atPath: host.mainConfigPath)
+        try FileManager.default.createSymbolicLink(atPath: host.mainConfigPath, withDestinationPath: host.mainConfigPath)
+        report = await runChecks(host, dataPort: port)
+        #expect(report.verdict("bkunifylogbeat", "main_config") == .unknown)
+        try FileManager.default.removeItem(atPath: host.mainConfigPath)
+
+        // Binary junk must not crash or hang.
+        try Data((0..<4096).map { UInt8(truncatingIfNeeded: $0 &* 31) }).write(to: URL(fileURLWithPath: host.mainConfigPath))
+        report = await runChecks(host, dataPort: port)
+        #expect(report.verdict("bkunifylogbeat", "main_config") == .fail)
+    }
+
+    @Test("subscription 12 does not match a sub_123 file")
+    func subscriptionPrefix() async throws {
+        let host = try FakeHost()
+        defer { host.shutdown() }
+        try host.writeSubConfig(subscription: 123, paths: ["/var/log/a.log"])
+        let report = await runChecks(host, subscription: 12)
+        let r = try #require(report.result(module: "bkunifylogbeat", item: "config"))
+        #expect(r.verdict == .fail)
+        #expect(r.message.contains("no config file for subscription 12"))
+        #expect(r.evidence("other_files_with_prefix") == JSONValue(["bkunifylogbeat_sub_123_host_2000058532.conf"]))
+    }
+
+    @Test("sub config with dataid 0 or bad YAML fails; other stems are found")
+    func subConfigContent() async throws {
+        let host = try FakeHost()
+        defer { host.shutdown() }
+        try host.writeSubConfig(subscription: 55, dataid: 0, paths: ["/var/log/a.log"])
+        var report = await runChecks(host, subscription: 55)
+        #expect(report.verdict("bkunifylogbeat", "config") == .fail)
+        #expect(report.message("bkunifylogbeat", "config").contains("dataid 0"))
+
+        let path = try host.writeSubConfig(subscription: 56, stem: "bkunifylogbeat_syslog", paths: ["/var/log/b.log"])
+        report = await runChecks(host, subscription: 56)
+        #expect(report.verdict("bkunifylogbeat", "config") == .pass, "\(report.digest)")
+        try "local:\n  - dataid: [unclosed\n".write(toFile: path, atomically: true, encoding: .utf8)
+        report = await runChecks(host, subscription: 56)
+        #expect(report.verdict("bkunifylogbeat", "config") == .fail)
+        #expect(report.message("bkunifylogbeat", "config").contains("YAML error"))
+    }
+
+    @Test("not hosted by gse_agent")
+    func notHosted() async throws {
+        let host = try FakeHost(hosted: false)
+        defer { host.shutdown() }
+        let report = await runChecks(host)
+        #expect(report.verdict("bkunifylogbeat", "hosted") == .fail)
+        #expect(report.message("bkunifylogbeat", "hosted").contains("not hosted"))
+    }
+
+    @Test("IPC socket missing, and a stale socket file nobody listens on")
+    func ipcSocket() async throws {
+        let host = try FakeHost()
+        defer { host.shutdown() }
+        let agent = try host.startAgent(listen: false)
+        var report = await runChecks(host, subscription: 0)
+        #expect(report.verdict("gse_agent", "socket") == .fail)
+        #expect(report.message("gse_agent", "socket").hasPrefix("socket file is not exists"))
+        #expect(report.verdict("gse_agent", "process") == .pass)
+        agent.stop()
+
+        // An agent that listened and was killed leaves the file behind.
+        let dead = try host.startAgent()
+        dead.stop()
+        report = await runChecks(host, subscription: 0)
+        #expect(report.verdict("gse_agent", "socket") == .fail)
+        #expect(report.message("gse_agent", "socket").contains("nothing listens"))
+    }
+
+    @Test("IPC queue filled: the agent does not read what the collector writes")
+    func queueBlocked() async throws {
+        let host = try FakeHost()
+        defer { host.shutdown() }
+        try host.writeSubConfig(subscription: 33561, paths: ["/var/log/x.log"])
+        try host.startAgent(read: false)
+        try host.startCollector(writeBytes: 4096)
+        let report = await runChecks(host)
+        let r = try #require(report.result(module: "gse_agent", item: "socket_queue_status"))
+        #expect(r.verdict == .fail, "\(r.message)")
+        #expect(r.message.hasPrefix("socket queue blocking"))
+        #expect(r.evidence("max_unread_bytes") == .int(4096))
+        // The collector is connected, so healthz sees the connection.
+        #expect(report.result(module: "bkunifylogbeat", item: "healthz")?.evidence("ipc_connections") == .int(1))
+    }
+
+    @Test("dataserver absent: the agent runs but has no connection to the data port")
+    func dataserverAbsent() async throws {
+        let host = try FakeHost()
+        defer { host.shutdown() }
+        try host.startAgent()
+        let report = await runChecks(host, subscription: 0, dataPort: 1)
+        #expect(report.verdict("gse_agent", "dataserver_port") == .fail)
+        #expect(report.message("gse_agent", "dataserver_port").hasPrefix("dataserver not exist"))
+    }
+
+    @Test("log paths with spaces, CJK, hidden files and shell metacharacters, without a shell")
+    func hostileLogPaths() async throws {
+        let host = try FakeHost()
+        defer { host.shutdown() }
+        let spaced = try host.makeLogFile("my app/日志 $(touch x);`id`.log")
+        let hidden = try host.makeLogFile("my app/.hidden.log")
+        let long = try host.makeLogFile("long/" + String(repeating: "長", count: 80) + ".log")  // 240+ bytes
+        let patterns = [host.logDir + "/my app/*.log", host.logDir + "/long/*.log", host.logDir + "/none/*.log"]
+        let report = await runChecks(host, subscription: 0, logPaths: patterns)
+        let r = try #require(report.result(module: "log_path", item: "logpath_match"))
+        #expect(r.verdict == .fail)
+        #expect(r.message == "以下路径无匹配文件: \(host.logDir)/none/*.log")
+        #expect(r.evidence("matched") == .int(3))
+        let firsts = r.evidence("first_matches")?.arrayValue?.compactMap(\.stringValue) ?? []
+        #expect(Set(firsts) == Set([spaced, hidden, long]))
+        #expect(!FileManager.default.fileExists(atPath: host.gseRoot + "/plugins/bin/x"))
+
+        let ok = await runChecks(host, subscription: 0, logPaths: [host.logDir + "/my app/*.log"])
+        #expect(ok.verdict("log_path", "logpath_match") == .pass)
+        #expect(ok.message("log_path", "logpath_match").hasPrefix("所有路径检查通过"))
+
+        let empty = await runChecks(host, subscription: 0, logPaths: [])
+        #expect(empty.message("log_path", "logpath_match") == "日志采集路径为空")
+    }
+
+    @Test("a held file is attributed to the subscription whose config lists it")
+    func heldFile() async throws {
+        let (host, port) = try FakeHost.healthy()
+        defer { host.shutdown() }
+        let file = try host.makeLogFile("shared/with space.log")
+        try host.writeSubConfig(subscription: 777, paths: [host.logDir + "/shared/*.log"])
+        let collector = try host.startCollector(hold: [file])
+        let report = await runChecks(host, logPaths: [host.logDir + "/shared/*.log"], dataPort: port)
+        let r = try #require(report.result(module: "log_path", item: "logpath_held"))
+        #expect(r.verdict == .fail)
+        #expect(r.message.hasPrefix("文件被占用: \(file) (pid \(collector.pid), subscription 777)"), "\(r.message)")
+        // The same file collected by the subscription being checked is not a conflict.
+        let own = await runChecks(host, subscription: 777, logPaths: [host.logDir + "/shared/*.log"], dataPort: port)
+        #expect(own.verdict("log_path", "logpath_held") == .pass, "\(own.message("log_path", "logpath_held"))")
+    }
+
+    @Test("several collectors under one root warn")
+    func duplicateCollectors() async throws {
+        let (host, port) = try FakeHost.healthy()
+        defer { host.shutdown() }
+        try host.startCollector()
+        let report = await runChecks(host, dataPort: port)
+        #expect(report.verdict("bkunifylogbeat", "process") == .warn)
+    }
+
+    @Test("GSE 2 agent healthz failing fails the collector healthz")
+    func gse2HealthzFails() async throws {
+        let (host, port) = try FakeHost.healthy(.gse2)
+        defer { host.shutdown() }
+        try "unhealthy\n".write(toFile: host.gseRoot + "/agent/etc/gse_agent.conf", atomically: true, encoding: .utf8)
+        let report = await runChecks(host, dataPort: port)
+        #expect(report.verdict("bkunifylogbeat", "healthz") == .fail)
+        #expect(report.message("bkunifylogbeat", "healthz").contains("gse_agent --healthz failed"))
+    }
+
+    @Test("a run that hits its deadline reports unknown, not pass")
+    func deadline() async throws {
+        let host = try FakeHost()
+        defer { host.shutdown() }
+        // A blocked queue is resampled 20 times, 30 ms apart: longer than the 0.1 s deadline.
+        try host.startAgent(read: false)
+        try host.startCollector(writeBytes: 1024)
+        let report = await runChecks(host, subscription: 0, deadline: 0.1, samples: 20)
+        let r = try #require(report.result(module: "gse_agent", item: "socket_queue_status"))
+        #expect(r.verdict == .unknown)
+        #expect(r.message.contains("did not finish"))
+        #expect(!report.status)
+    }
+
+    @Test("auto-detects the GSE root and takes the IPC path from the main config")
+    func autodetect() async throws {
+        let (host, port) = try FakeHost.healthy(.gse2)
+        defer { host.shutdown() }
+        let options = CheckOptions(subscriptionID: 33561, hostRoot: host.dir, restartLog: host.restartLog, dataPort: port)
+        let report = await DiagnosticRunner(options: options).run()
+        let ctx = JSONValue.object(report.context)
+        #expect(ctx["gse_root"] == .string(host.gseRoot))
+        #expect(ctx["gse_root_source"] == "detected")
+        #expect(ctx["ipc_socket_source"] == "main_config")
+        #expect(ctx["ipc_socket"] == .string(host.ipcPath))
+        #expect(report.verdict("gse_agent", "socket") == .pass)
+    }
+}

@@ -1,0 +1,22 @@
+import Diagnostics
+import Report
+import TestSupport
+
+/// Runs the catalogue against a fake host.
+func runChecks(
+    _ host: FakeHost, subscription: Int64 = 33561, logPaths: [String]? = nil, ipc: String? = nil,
+    dataPort: UInt16? = nil, deadline: Double = 10, samples: Int = 3
+) async -> DiagnosticReport {
+    let options = CheckOptions(
+        gsePath: host.gseRoot + "/", subscriptionID: subscription, ipcSocketFile: ipc, logPaths: logPaths ?? [],
+        logPathsGiven: logPaths != nil, hostRoot: host.dir, restartLog: host.restartLog, deadlineSeconds: deadline,
+        queueSamples: samples, queueSampleIntervalMs: 30, dataPort: dataPort)
+    return await DiagnosticRunner(options: options).run()
+}
+
+extension DiagnosticReport {
+    func verdict(_ module: String, _ item: String) -> Verdict? { result(module: module, item: item)?.verdict }
+    func message(_ module: String, _ item: String) -> String { result(module: module, item: item)?.message ?? "<missing>" }
+    /// "module/item=verdict" for every entry, for readable failure output.
+    var digest: String { results.map { "\($0.module)/\($0.item)=\($0.verdict.rawValue): \($0.message)" }.joined(separator: "\n") }
+}

@@ -1,0 +1,118 @@
+import Foundation
+import HostProbe
+import Testing
+import TestSupport
+
+/// Probes that must read the live kernel, against processes and sockets the test makes.
+@Suite("Live kernel probes")
+struct LiveKernelTests {
+    /// Binds and listens on a unix socket; returns its fd.
+    func listenUnix(_ path: String) throws -> Int32 {
+        let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+        var addr = sockaddr_un()
+        addr.sun_family = sa_family_t(AF_UNIX)
+        let bytes = Array(path.utf8)
+        withUnsafeMutableBytes(of: &addr.sun_path) { raw in
+            for (i, b) in bytes.enumerated() { raw[i] = b }
+            raw[bytes.count] = 0
+        }
+        let rc = withUnsafePointer(to: &addr) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+        }
+        try #require(rc == 0)
+        try #require(listen(fd, 5) == 0)
+        return fd
+    }
+
+    @Test("sock_diag and /proc/net/unix both see a socket the test listens on, with its fd owner")
+    func sockDiagLive() throws {
+        let path = NSTemporaryDirectory() + "bkdiag-live-\(getpid()).sock"
+        unlink(path)
+        let fd = try listenUnix(path)
+        defer { close(fd); unlink(path) }
+        let entries = try UnixSockDiag.dump()
+        let mine = try #require(entries.first { $0.name == path })
+        #expect(mine.isListening)
+        #expect(mine.hasQueues)
+        let st = try Sys.stat(path)
+        #expect(mine.vfsInode == st.inode)
+        let rows = try SocketTables.readUnix()
+        #expect(rows.contains { $0.inode == mine.inode && $0.isListening && $0.path == path })
+        let inodes = try ProcFS.socketInodes(pid: getpid())
+        #expect(inodes.contains(mine.inode))
+    }
+
+    @Test("the scanner finds a process by its exe name and reads cwd, stat and fds; vanished ones are skipped")
+    func scanner() throws {
+        let dir = NSTemporaryDirectory() + "bkdiag-scan-\(UUID().uuidString.prefix(6))"
+        try FileManager.default.createDirectory(atPath: dir + "/bin", withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let exe = dir + "/bin/bkunifylogbeat"
+        try FileManager.default.copyItem(atPath: BuildProducts.path("fake-bluek"), toPath: exe)
+        let held = dir + "/held file.log"
+        try "x".write(toFile: held, atomically: true, encoding: .utf8)
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: exe)
+        p.arguments = ["collector", "--hold", held]
+        p.currentDirectoryURL = URL(fileURLWithPath: dir + "/bin")
+        let out = Pipe()
+        p.standardOutput = out
+        try p.run()
+        defer { kill(p.processIdentifier, SIGKILL); p.waitUntilExit() }
+        _ = out.fileHandleForReading.availableData  // "ready"
+
+        // Short-lived processes racing the scan must never crash it.
+        var racers: [Process] = []
+        for _ in 0..<10 {
+            let r = Process()
+            r.executableURL = URL(fileURLWithPath: "/bin/true")
+            try r.run()
+            racers.append(r)
+        }
+        let found = try ProcessScanner().find(names: ["bkunifylogbeat"])
+        for r in racers { r.waitUntilExit() }
+        let me = try #require(found.first { $0.pid == p.processIdentifier })
+        #expect(me.exe == exe)
+        #expect(me.name == "bkunifylogbeat")
+        #expect(me.comm == "bkunifylogbeat")
+        #expect(me.cwd == dir + "/bin")
+        #expect(me.stat?.numThreads ?? 0 >= 1)
+        let fds = try ProcFS.fdTargets(pid: p.processIdentifier)
+        #expect(fds.contains { $0.target == held })
+
+        // After the process is gone it is not reported.
+        kill(p.processIdentifier, SIGKILL)
+        p.waitUntilExit()
+        #expect(try ProcessScanner().find(names: ["bkunifylogbeat"]).allSatisfy { $0.pid != p.processIdentifier })
+        #expect(throws: ProbeError.self) { try ProcFS.fdTargets(pid: p.processIdentifier) }
+    }
+
+    @Test("bounded child: output, exit code, and a hard kill at the timeout")
+    func boundedChild() throws {
+        let ok = try BoundedChild.run("/bin/echo", ["hello", "$(id)"], timeoutMs: 2000)
+        #expect(ok.exitCode == 0 && ok.output == "hello $(id)\n" && !ok.timedOut)
+        let slow = try BoundedChild.run("/bin/sleep", ["30"], timeoutMs: 200)
+        #expect(slow.timedOut && slow.exitCode == nil)
+        #expect(throws: ProbeError.self) { try BoundedChild.run("/nonexistent/bin", [], timeoutMs: 100) }
+    }
+
+    @Test("bounded reads: limit, tail, and /proc files of size 0")
+    func boundedReads() throws {
+        let path = NSTemporaryDirectory() + "bkdiag-read-\(UUID().uuidString.prefix(6))"
+        try String(repeating: "abcdefghij", count: 1000).write(toFile: path, atomically: true, encoding: .utf8)
+        defer { unlink(path) }
+        let head = try FileReader.read(path, limit: 25)
+        #expect(head.truncated && head.bytes.count == 25 && head.text.hasPrefix("abcdefghijabc"))
+        let tail = try FileReader.tail(path, limit: 15)
+        #expect(tail.truncated && tail.text == "fghijabcdefghij")
+        let all = try FileReader.read(path, limit: 1 << 20)
+        #expect(!all.truncated && all.bytes.count == 10_000)
+        #expect(try FileReader.read("/proc/self/stat", limit: 4096).bytes.count > 10)
+        #expect(throws: ProbeError.self) { try FileReader.read("/nonexistent/file") }
+        // A FIFO with no writer must not hang: opened non-blocking, read returns EOF.
+        let fifo = path + ".fifo"
+        mkfifo(fifo, 0o600)
+        defer { unlink(fifo) }
+        #expect(try FileReader.read(fifo, limit: 10).bytes.isEmpty)
+    }
+}

@@ -1,0 +1,117 @@
+import HostProbe
+import Testing
+
+@Suite("/proc and socket table parsers")
+struct ProcParserTests {
+    static let stat = "4242 (bk unify) (x)) S 1 4242 4242 0 -1 4194560 100 0 0 0 250 50 0 0 20 0 7 0 123456 1000000 512 18446744073709551615"
+
+    @Test("stat: comm with spaces and parens")
+    func statParse() throws {
+        let s = try #require(ProcFS.parseStat(Self.stat))
+        #expect(s.pid == 4242)
+        #expect(s.comm == "bk unify) (x)")
+        #expect(s.state == "S")
+        #expect(s.ppid == 1)
+        #expect(s.utimeTicks == 250 && s.stimeTicks == 50)
+        #expect(s.numThreads == 7)
+        #expect(s.startTimeTicks == 123456)
+        #expect(s.rssPages == 512)
+    }
+
+    @Test("stat: garbage and truncated input", arguments: ["", "garbage", "12 (x", "12 (x) S 1 2", ")(", "x (y) S a b c d e f g h i j k l m n o p q r s t u v", String(stat.prefix(40))])
+    func statGarbage(text: String) {
+        #expect(ProcFS.parseStat(text) == nil)
+    }
+
+    @Test("limits")
+    func limits() {
+        let text = "Limit                     Soft Limit           Hard Limit           Units     \nMax open files            1024                 524288               files     \n"
+        #expect(ProcFS.parseOpenFilesLimit(text)! == (1024, 524288))
+        #expect(ProcFS.parseOpenFilesLimit("Max open files            unlimited            unlimited            files")!.soft == Int64.max)
+        #expect(ProcFS.parseOpenFilesLimit("junk") == nil)
+        #expect(ProcFS.parseOpenFilesLimit("Max open files  x") == nil)
+    }
+
+    @Test("socket links and deleted exes")
+    func links() {
+        #expect(ProcFS.socketInode(fromLink: "socket:[12345]") == 12345)
+        #expect(ProcFS.socketInode(fromLink: "socket:[]") == nil)
+        #expect(ProcFS.socketInode(fromLink: "/var/log/socket:[1]") == nil)
+        #expect(ProcFS.stripDeleted("/usr/local/gse/plugins/bin/bkunifylogbeat (deleted)") == ("/usr/local/gse/plugins/bin/bkunifylogbeat", true))
+        #expect(ProcFS.stripDeleted("/bin/x") == ("/bin/x", false))
+    }
+
+    @Test("tcp and tcp6 tables")
+    func tcp() {
+        let v4 = """
+              sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode
+               0: 0100007F:EB47 0A00000A:E501 01 00000000:00000000 00:00000000 00000000     0        0 91234 1 0000000000000000 20 4 30 10 -1
+               1: 00000000:1F90 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 555 1 0000000000000000 100 0 0 10 0
+               2: garbage row
+            """
+        let rows = SocketTables.parseTCP(v4, ipv6: false)
+        #expect(rows.count == 2)
+        #expect(rows[0].localAddress == "127.0.0.1")
+        #expect(rows[0].remoteAddress == "10.0.0.10" && rows[0].remotePort == 58625)
+        #expect(rows[0].state == .established && rows[0].inode == 91234)
+        #expect(rows[1].state == .listen && rows[1].localPort == 8080)
+        let v6 = """
+              sl  local_address                         remote_address                        st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode
+               0: 00000000000000000000000001000000:9C40 B80D0120000000000000000001000000:6F91 01 00000000:00000000 00:00000000 00000000     0        0 777 1 0
+               1: 0000000000000000FFFF00000100007F:9C41 0000000000000000FFFF00000A00000A:E501 01 00000000:00000000 00:00000000 00000000     0        0 778 1 0
+            """
+        let r6 = SocketTables.parseTCP(v6, ipv6: true)
+        #expect(r6.count == 2)
+        #expect(r6[0].localAddress == "::1")
+        #expect(r6[0].remoteAddress == "2001:db8::1" && r6[0].remotePort == 28561)
+        #expect(r6[0].remoteEndpoint == "[2001:db8::1]:28561")
+        #expect(r6[1].remoteAddress == "10.0.0.10")
+        #expect(SocketTables.parseTCP("", ipv6: false).isEmpty)
+        #expect(SocketTables.parseTCP("header\n0: zz:zz zz:zz 01 a b c d e 1", ipv6: false).isEmpty)
+    }
+
+    @Test("unix table: listening flag, paths with spaces, abstract and unbound")
+    func unix() {
+        let text = """
+            Num       RefCount Protocol Flags    Type St Inode Path
+            0000000000000000: 00000002 00000000 00010000 0001 01 31337 /var/run/ipc.state.report
+            0000000000000000: 00000003 00000000 00000000 0001 03 31338 /tmp/with space/s.sock
+            0000000000000000: 00000003 00000000 00000000 0001 03 31339
+            0000000000000000: 00000002 00000000 00010000 0001 01 31340 @abstract
+            junk
+            """
+        let rows = SocketTables.parseUnix(text)
+        #expect(rows.count == 4)
+        #expect(rows[0].isListening && rows[0].path == "/var/run/ipc.state.report" && rows[0].inode == 31337)
+        #expect(!rows[1].isListening && rows[1].path == "/tmp/with space/s.sock" && rows[1].state == 3)
+        #expect(rows[2].path == "")
+        #expect(rows[3].path == "@abstract")
+    }
+
+    @Test("sock_diag messages: a real layout, truncation and garbage never trap")
+    func sockDiag() {
+        // nlmsghdr(16) + unix_diag_msg(16) + NAME(4+5 → pad 12) + PEER(8) + RQLEN(12)
+        var msg: [UInt8] = []
+        func u32(_ v: UInt32) { msg += withUnsafeBytes(of: v.littleEndian, Array.init) }
+        func u16(_ v: UInt16) { msg += withUnsafeBytes(of: v.littleEndian, Array.init) }
+        let total = 16 + 16 + 12 + 8 + 12
+        u32(UInt32(total)); u16(20); u16(2); u32(1); u32(0)
+        msg += [1, 1, 1, 0]; u32(999); u32(0); u32(0)
+        u16(9); u16(0); msg += Array("/ipc".utf8) + [0, 0, 0, 0]
+        u16(8); u16(2); u32(1000)
+        u16(12); u16(4); u32(4096); u32(0)
+        #expect(msg.count == total)
+        let (entries, done, err) = UnixSockDiag.parseMessages(msg[...])
+        #expect(entries.count == 1 && !done && err == nil)
+        #expect(entries[0].inode == 999 && entries[0].name == "/ipc" && entries[0].peerInode == 1000)
+        #expect(entries[0].receiveQueue == 4096 && entries[0].isEstablished && entries[0].hasQueues)
+        for cut in stride(from: 0, to: msg.count, by: 3) {
+            _ = UnixSockDiag.parseMessages(msg[0..<cut])
+        }
+        var done3: [UInt8] = []
+        done3 += withUnsafeBytes(of: UInt32(20).littleEndian, Array.init) + [3, 0, 2, 0] + Array(repeating: 0, count: 12)
+        #expect(UnixSockDiag.parseMessages(done3[...]).1)
+        #expect(UnixSockDiag.parseMessages([UInt8](repeating: 0xff, count: 64)[...]).0.isEmpty)
+    }
+
+}

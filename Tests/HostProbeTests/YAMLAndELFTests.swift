@@ -1,0 +1,61 @@
+import HostProbe
+import Testing
+
+@Suite("YAML and ELF readers")
+struct YAMLAndELFTests {
+    @Test("YAML: nested and dotted keys, quotes, lists, anchors")
+    func yaml() throws {
+        let text = """
+            output.bkpipe_multi:
+              endpoint: "/var/run/ipc.state.report"
+            path:
+              data: /usr/local/gse/plugins/data
+            base: &b
+              x: 1
+            derived:
+              <<: *b
+              y: 2
+            bkunifylogbeat:
+              multi_config:
+                - path: '/usr/local/gse/plugins/etc/bkunifylogbeat'
+                  file_pattern: "*.conf"
+            empty:
+            """
+        let y = try YAMLNode.parse(text)
+        #expect(y.lookup("output.bkpipe_multi.endpoint")?.string == "/var/run/ipc.state.report")
+        #expect(y.lookup("path.data")?.string == "/usr/local/gse/plugins/data")
+        #expect(y.lookup("bkunifylogbeat.multi_config")?.array?.first?["path"]?.string == "/usr/local/gse/plugins/etc/bkunifylogbeat")
+        #expect(y.lookup("derived.x")?.int == 1)
+        #expect(y["empty"]?.isNull == true)
+        #expect(y.lookup("nope.nothing") == nil)
+    }
+
+    @Test(
+        "YAML: broken, binary and hostile input is an error with a position, never a crash",
+        arguments: ["key: \"unterminated", "a:\n\t- tab", "- [1, 2", "a: b: c", "\u{0}\u{1}\u{2}", "*alias", "a: &x [*x]"])
+    func yamlErrors(text: String) {
+        #expect(throws: YAMLError.self) { try YAMLNode.parse(text) }
+    }
+
+    @Test("YAML: nesting depth is bounded")
+    func yamlDepth() {
+        let deep = String(repeating: "[", count: 500) + String(repeating: "]", count: 500)
+        #expect(throws: YAMLError.self) { try YAMLNode.parse(deep) }
+        #expect((try? YAMLNode.parse("")) == .null)
+    }
+
+    @Test("ELF header: machine and class; non-ELF and truncated are nil")
+    func elf() throws {
+        var h = [UInt8](repeating: 0, count: 64)
+        h[0] = 0x7f; h[1] = 0x45; h[2] = 0x4c; h[3] = 0x46; h[4] = 2; h[5] = 1; h[16] = 2; h[18] = 62
+        let e = try #require(ELFHeader.parse(h))
+        #expect(e.is64Bit && e.machineName == "x86_64" && e.runs(on: "x86_64") && !e.runs(on: "aarch64"))
+        h[18] = 183
+        #expect(ELFHeader.parse(h)?.runs(on: "aarch64") == true)
+        #expect(ELFHeader.parse(Array("#!/bin/sh\necho hi\n".utf8)) == nil)
+        #expect(ELFHeader.parse(Array(h.prefix(10))) == nil)
+        #expect(ELFHeader.parse([]) == nil)
+        let me = try #require(try ELFHeader.read("/proc/self/exe"))
+        #expect(me.runs(on: Sys.machine()))
+    }
+}
