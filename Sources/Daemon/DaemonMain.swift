@@ -97,53 +97,56 @@ public struct DaemonMain: Sendable {
         }
 
         let scheduler = Scheduler(core: core)
+        var services: [any Service] = [scheduler, HTTPServerService(server: server, socketPathToRemove: socketToRemove)]
+        if let period = Systemd.watchdogPeriod() {
+            let periodSeconds = Double(period.components.seconds) + Double(period.components.attoseconds) / 1e18
+            if periodSeconds < config.interval * 2 {
+                logger.warning(
+                    "WatchdogSec is shorter than twice the interval: systemd may restart the daemon between runs",
+                    metadata: ["watchdog_sec": "\(periodSeconds)", "interval": "\(config.interval)"])
+            }
+            services.append(WatchdogService(core: core, period: period))
+        }
+        // Signals are ours, not the group's: their handlers must be in place before READY=1, and
+        // Dispatch installs them asynchronously, so we wait for the sources' registration.
+        let group = ServiceGroup(
+            configuration: ServiceGroupConfiguration(
+                services: services.map { ServiceGroupConfiguration.ServiceConfiguration(service: $0) },
+                logger: logger
+            ))
+        let main = self
+        let signals = await SignalSources.install(
+            stop: [SIGTERM, SIGINT],
+            onStop: { sig in
+                logger.info("stopping", metadata: ["signal": "\(sig)"])
+                Task { await group.triggerGracefulShutdown() }
+            },
+            onReload: {
+                Systemd.notify("RELOADING=1\nMONOTONIC_USEC=\(Sys.monotonicMicroseconds())")
+                do {
+                    let new = try main.loadConfig()
+                    let old = core.config
+                    if new.socketPath != old.socketPath || new.socketGroup != old.socketGroup || new.socketMode != old.socketMode
+                        || new.stateDir != old.stateDir
+                    {
+                        logger.warning("socket and state_dir changes take effect at the next restart")
+                    }
+                    core.replaceConfig(new)
+                    scheduler.poke()
+                    logger.info("configuration reloaded", metadata: ["interval": "\(new.interval)"])
+                    Systemd.notify("READY=1")
+                } catch {
+                    core.countReloadError()
+                    logger.error("reload rejected, keeping the running configuration", metadata: ["error": "\(error)"])
+                    Systemd.notify("READY=1\nSTATUS=reload rejected: \(error)")
+                }
+            })
+        defer { signals.cancel() }
+
         Systemd.notify("READY=1\nSTATUS=listening on \(config.socketPath), first run pending\nMAINPID=\(getpid())")
         logger.info(
             "daemon ready",
             metadata: ["socket": "\(config.socketPath)", "interval": "\(config.interval)", "state_dir": "\(config.stateDir)"])
-
-        // SIGHUP: reread the file, keep the socket.
-        signal(SIGHUP, SIG_IGN)
-        let hup = DispatchSource.makeSignalSource(signal: SIGHUP, queue: DispatchQueue(label: "bkdiag.sighup"))
-        let main = self
-        hup.setEventHandler {
-            Systemd.notify("RELOADING=1\nMONOTONIC_USEC=\(Sys.monotonicMicroseconds())")
-            do {
-                let new = try main.loadConfig()
-                let old = core.config
-                if new.socketPath != old.socketPath || new.socketGroup != old.socketGroup || new.socketMode != old.socketMode
-                    || new.stateDir != old.stateDir
-                {
-                    logger.warning("socket and state_dir changes take effect at the next restart")
-                }
-                core.replaceConfig(new)
-                scheduler.poke()
-                logger.info("configuration reloaded", metadata: ["interval": "\(new.interval)"])
-                Systemd.notify("READY=1")
-            } catch {
-                core.countReloadError()
-                logger.error("reload rejected, keeping the running configuration", metadata: ["error": "\(error)"])
-                Systemd.notify("READY=1\nSTATUS=reload rejected: \(error)")
-            }
-        }
-        hup.resume()
-        defer { hup.cancel() }
-
-        var services: [any Service] = [scheduler, HTTPServerService(server: server, socketPathToRemove: socketToRemove)]
-        if let period = Systemd.watchdogPeriod() {
-            if Double(period.components.seconds) < config.interval * 2 {
-                logger.warning(
-                    "WatchdogSec is shorter than twice the interval: systemd may restart the daemon between runs",
-                    metadata: ["watchdog_sec": "\(period)", "interval": "\(config.interval)"])
-            }
-            services.append(WatchdogService(core: core, period: period))
-        }
-        let group = ServiceGroup(
-            configuration: ServiceGroupConfiguration(
-                services: services.map { ServiceGroupConfiguration.ServiceConfiguration(service: $0) },
-                gracefulShutdownSignals: [.sigterm, .sigint],
-                logger: logger
-            ))
         try await group.run()
         logger.info("daemon stopped")
     }
