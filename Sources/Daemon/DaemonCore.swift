@@ -40,7 +40,7 @@ public final class DaemonCore: Sendable {
     ///   - notify: where `STATUS=` goes (`Systemd.notify` in production).
     public init(
         config: DaemonConfig, history: HistoryStore, previous: DiagnosticReport?, producer: @escaping ReportProducer,
-        sink: any StateChangeSink, logger: Logger, notify: @escaping @Sendable (String) -> Void = { Systemd.notify($0) }
+        sink: any StateChangeSink, logger: Logger, notify: @escaping @Sendable (String) -> Void = { Notifier.shared.notify($0) }
     ) {
         self.history = history
         self.producer = producer

@@ -122,7 +122,7 @@ public struct DaemonMain: Sendable {
                 Task { await group.triggerGracefulShutdown() }
             },
             onReload: {
-                Systemd.notify("RELOADING=1\nMONOTONIC_USEC=\(Sys.monotonicMicroseconds())")
+                Notifier.shared.notify("RELOADING=1\nMONOTONIC_USEC=\(Sys.monotonicMicroseconds())")
                 do {
                     let new = try main.loadConfig()
                     let old = core.config
@@ -134,20 +134,21 @@ public struct DaemonMain: Sendable {
                     core.replaceConfig(new)
                     scheduler.poke()
                     logger.info("configuration reloaded", metadata: ["interval": "\(new.interval)"])
-                    Systemd.notify("READY=1")
+                    Notifier.shared.notify("READY=1")
                 } catch {
                     core.countReloadError()
                     logger.error("reload rejected, keeping the running configuration", metadata: ["error": "\(error)"])
-                    Systemd.notify("READY=1\nSTATUS=reload rejected: \(error)")
+                    Notifier.shared.notify("READY=1\nSTATUS=reload rejected: \(error)")
                 }
             })
         defer { signals.cancel() }
 
-        Systemd.notify("READY=1\nSTATUS=listening on \(config.socketPath), first run pending\nMAINPID=\(getpid())")
+        Notifier.shared.notify("READY=1\nSTATUS=listening on \(config.socketPath), first run pending\nMAINPID=\(getpid())")
         logger.info(
             "daemon ready",
             metadata: ["socket": "\(config.socketPath)", "interval": "\(config.interval)", "state_dir": "\(config.stateDir)"])
         try await group.run()
+        Notifier.shared.flush(timeoutMs: 1000)
         logger.info("daemon stopped")
     }
 }

@@ -102,7 +102,7 @@ public struct HTTPServerService: Service {
 
     public func run() async throws {
         try? await gracefulShutdown()
-        Systemd.notify("STOPPING=1")
+        Notifier.shared.notify("STOPPING=1")
         await server.stop()
         if let path = socketPathToRemove { _ = try? Sys.unlink(path) }
     }

@@ -7,7 +7,7 @@ public struct WatchdogService: Service {
     let period: Duration
     let notify: @Sendable (String) -> Void
 
-    public init(core: DaemonCore, period: Duration, notify: @escaping @Sendable (String) -> Void = { Systemd.notify($0) }) {
+    public init(core: DaemonCore, period: Duration, notify: @escaping @Sendable (String) -> Void = { Notifier.shared.notify($0) }) {
         self.core = core
         self.period = period
         self.notify = notify

@@ -70,7 +70,8 @@ struct DaemonCommand: AsyncParsableCommand {
             try await main.run()
         } catch let error as DaemonError {
             logger.critical("cannot start", metadata: ["code": "\(error.code.rawValue)", "error": "\(error.message)"])
-            Systemd.notify("STATUS=cannot start: \(error.message)")
+            Notifier.shared.notify("STATUS=cannot start: \(error.message)")
+            Notifier.shared.flush(timeoutMs: 1000)
             throw ExitCode(1)
         }
     }

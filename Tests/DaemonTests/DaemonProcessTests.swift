@@ -89,6 +89,22 @@ struct DaemonProcess {
         }
     }
 
+    /// sd_notify blocks while the receiver's queue is full (max_dgram_qlen is often 10): a NOTIFY_SOCKET
+    /// nobody reads must not stall the runs or the stop.
+    @Test func aNotifySocketNobodyReadsStallsNothing() async throws {
+        let dir = TempDir()
+        defer { dir.remove() }
+        let listener = NotifyListener(path: dir.sub("notify.sock"))
+        let d = try await DaemonProcess.start(dir, env: ["NOTIFY_SOCKET": listener.path, "WATCHDOG_USEC": "200000"], interval: "0.02")
+        #expect(await d.waitReady())
+        let first = await d.metric("bkdiag_daemon_cycles_total") ?? 0
+        #expect(await eventually { (await d.metric("bkdiag_daemon_cycles_total") ?? 0) >= first + 50 })
+        d.process.signal(SIGTERM)
+        let exit = await d.process.wait(timeoutMs: 30_000)
+        #expect(exit.flatMap(ChildProcess.exitCode) == 0, "status \(String(describing: exit)): \(d.process.stderr)")
+        _ = listener
+    }
+
     @Test func servesHTTPAndStatusAsksTheDaemon() async throws {
         let dir = TempDir()
         defer { dir.remove() }
