@@ -65,10 +65,11 @@ struct DaemonProcess {
         let r = try #require(ready), s = try #require(status), w = try #require(watchdog)
         #expect(r < s && s < w, "\(messages)")
         d.process.signal(SIGTERM)
+        // Keep reading while it stops: STOPPING=1 queues behind what we have not read yet.
+        let tail = await listener.collect(timeoutMs: 20_000) { $0.contains("STOPPING=1") }
+        #expect(tail.contains("STOPPING=1"))
         let exit = await d.process.wait(timeoutMs: 30_000)
         #expect(exit.flatMap(ChildProcess.exitCode) == 0, "status \(String(describing: exit)): \(d.process.stderr)")
-        let tail = await listener.collect(timeoutMs: 1000) { $0.contains("STOPPING=1") }
-        #expect(tail.contains("STOPPING=1"))
         #expect(access(d.socket, F_OK) != 0, "the socket file is removed on stop")
     }
 
