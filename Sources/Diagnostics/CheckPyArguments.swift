@@ -1,3 +1,5 @@
+import Report
+
 /// check.py's command line, recovered the way a drop-in must: both `--opt=value` and `--opt value`,
 /// short forms, a value glued to the next option by the central side's bug, and a whole argument
 /// string passed as one word.
@@ -120,16 +122,6 @@ public enum CheckPyArguments {
 
     /// `p1, p2,,p3` → [`p1`, `p2`, `p3`].
     public static func splitLogPaths(_ value: String) -> [String] {
-        value.split(separator: ",").map { String($0).trimmedSpaces() }.filter { !$0.isEmpty }
-    }
-}
-
-extension String {
-    /// Without leading and trailing spaces, tabs and newlines.
-    func trimmedSpaces() -> String {
-        var s = Substring(self)
-        while let f = s.first, f == " " || f == "\t" || f == "\n" || f == "\r" { s.removeFirst() }
-        while let l = s.last, l == " " || l == "\t" || l == "\n" || l == "\r" { s.removeLast() }
-        return String(s)
+        value.split(separator: ",").map { String($0).trimmingASCIIWhitespace() }.filter { !$0.isEmpty }
     }
 }

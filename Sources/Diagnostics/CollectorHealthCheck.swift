@@ -72,7 +72,7 @@ struct CollectorHealthCheck: Check {
                     if out.timedOut {
                         unknowns.append("gse_agent --healthz timed out after \(timeout)ms")
                     } else if out.exitCode != 0 || !AgentHealthz.isOK(text) {
-                        failures.append("gse_agent --healthz failed: \(text.trimmedSpaces())")
+                        failures.append("gse_agent --healthz failed: \(text.trimmingASCIIWhitespace())")
                         if hint.isEmpty { hint = "gse_agent 自检失败：查看 \(layout.root)/agent/logs 下的日志，必要时在节点管理中重启 Agent" }
                     }
                 } catch {

@@ -17,23 +17,66 @@ public struct DiagnosticRunner: Sendable {
     }
 
     /// One run: every selected check concurrently, each bounded by the global deadline. A check that
-    /// does not finish in time is `unknown`; one check's failure never stops the others. Never throws.
+    /// does not finish in time is `unknown`; one check's failure never stops the others. Never throws,
+    /// and never blocks a thread of the caller's executor while it waits.
     public func run() async -> DiagnosticReport {
         await withCheckedContinuation { (cont: CheckedContinuation<DiagnosticReport, Never>) in
-            DispatchQueue.global().async {
-                cont.resume(returning: runBlocking())
-            }
+            start { cont.resume(returning: $0) }
         }
     }
 
-    /// The same as `run()`, on the calling thread.
+    /// The same as `run()`, waiting on the calling thread.
     public func runBlocking() -> DiagnosticReport {
+        let done = DispatchSemaphore(value: 0)
+        let box = Mutex<DiagnosticReport?>(nil)
+        start { report in
+            box.withLock { $0 = report }
+            done.signal()
+        }
+        done.wait()
+        return box.withLock { $0! }
+    }
+
+    /// Starts every selected check on the global queue and calls `completion` exactly once: when
+    /// all have finished, or at the deadline with the missing ones marked `unknown`.
+    private func start(_ completion: @escaping @Sendable (DiagnosticReport) -> Void) {
+        let options = self.options
+        let logger = self.logger
         let startedAt = Timestamp.nowMilliseconds()
         let t0 = Timestamp.monotonicSeconds()
         let facts = HostFacts(options: options, proc: proc)
         let selected = catalogue.filter { options.runs($0.module) }
-        let slots = Mutex<[CheckResult?]>(Array(repeating: nil, count: selected.count))
+        let state = Mutex<(slots: [CheckResult?], finished: Bool)>((Array(repeating: nil, count: selected.count), false))
         let group = DispatchGroup()
+
+        @Sendable func finish(timedOut: Bool) {
+            let taken: [CheckResult?]? = state.withLock { s in
+                if s.finished { return nil }
+                s.finished = true
+                return s.slots
+            }
+            guard let finished = taken else { return }
+            let elapsed = (Timestamp.monotonicSeconds() - t0) * 1000
+            var results: [CheckResult] = []
+            for (index, check) in selected.enumerated() {
+                if let r = finished[index] {
+                    results.append(r)
+                    continue
+                }
+                // Still running (a hung read of /proc or a slow NFS path): reported, not waited for.
+                logger.warning("check timed out", metadata: ["check.item": "\(check.module.rawValue)/\(check.item)"])
+                results.append(CheckResult(
+                    module: check.module.rawValue, item: check.item, verdict: .unknown,
+                    message: "check did not finish within the \(options.deadlineSeconds)s deadline",
+                    hint: "主机负载过高或文件系统无响应（如挂死的 NFS）；可用 --timeout 放宽时限后重试",
+                    evidence: [("timed_out", .bool(true))], durationMs: elapsed))
+            }
+            if timedOut { logger.warning("run hit its deadline", metadata: ["deadline.s": "\(options.deadlineSeconds)"]) }
+            completion(DiagnosticReport(
+                results: results, host: Self.identity(hostRoot: options.hostRoot), version: BuildInfo.version,
+                generatedAtMs: startedAt, durationMs: elapsed, context: Self.context(facts, options)))
+        }
+
         for (index, check) in selected.enumerated() {
             group.enter()
             DispatchQueue.global().async {
@@ -43,35 +86,16 @@ public struct DiagnosticRunner: Sendable {
                 let result = CheckResult(
                     module: check.module.rawValue, item: check.item, verdict: finding.verdict, message: finding.message,
                     hint: finding.hint, evidence: finding.evidence, durationMs: ms)
-                slots.withLock { $0[index] = result }
+                state.withLock { $0.slots[index] = result }
                 group.leave()
             }
         }
+        group.notify(queue: .global()) { finish(timedOut: false) }
         let deadline = DispatchTime.now() + .milliseconds(Int(max(0.05, options.deadlineSeconds) * 1000))
-        let timedOut = group.wait(timeout: deadline) == .timedOut
-        let elapsed = (Timestamp.monotonicSeconds() - t0) * 1000
-        let finished = slots.withLock { $0 }
-        var results: [CheckResult] = []
-        for (index, check) in selected.enumerated() {
-            if let r = finished[index] {
-                results.append(r)
-            } else {
-                // Still running (a hung read of /proc or a slow NFS path): reported, not waited for.
-                logger.warning("check timed out", metadata: ["check.item": "\(check.module.rawValue)/\(check.item)"])
-                results.append(CheckResult(
-                    module: check.module.rawValue, item: check.item, verdict: .unknown,
-                    message: "check did not finish within the \(options.deadlineSeconds)s deadline",
-                    hint: "主机负载过高或文件系统无响应（如挂死的 NFS）；可用 --timeout 放宽时限后重试",
-                    evidence: [("timed_out", .bool(true))], durationMs: elapsed))
-            }
-        }
-        if timedOut { logger.warning("run hit its deadline", metadata: ["deadline.s": "\(options.deadlineSeconds)"]) }
-        return DiagnosticReport(
-            results: results, host: Self.identity(hostRoot: options.hostRoot), version: BuildInfo.version,
-            generatedAtMs: startedAt, durationMs: elapsed, context: context(facts))
+        DispatchQueue.global().asyncAfter(deadline: deadline) { finish(timedOut: true) }
     }
 
-    private func context(_ facts: HostFacts) -> [(String, JSONValue)] {
+    private static func context(_ facts: HostFacts, _ options: CheckOptions) -> [(String, JSONValue)] {
         let layout = facts.layout
         var c: [(String, JSONValue)] = [
             ("gse_root", .string(layout.root)), ("gse_root_source", .string(layout.rootSource)),
@@ -87,7 +111,7 @@ public struct DiagnosticRunner: Sendable {
     }
 
     static func identity(hostRoot: String) -> HostIdentity {
-        let mid = (try? FileReader.read(PathText.onHost(hostRoot, "/etc/machine-id"), limit: 128).text.trimmedSpaces()) ?? ""
+        let mid = (try? FileReader.read(PathText.onHost(hostRoot, "/etc/machine-id"), limit: 128).text.trimmingASCIIWhitespace()) ?? ""
         return HostIdentity(hostname: Sys.hostname(), machineID: mid, kernel: Sys.kernelRelease())
     }
 }

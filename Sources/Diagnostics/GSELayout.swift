@@ -1,3 +1,4 @@
+import Report
 import HostProbe
 
 /// Which GSE agent generation a root holds.
@@ -178,7 +179,7 @@ public struct GSELayout: Sendable {
             var line = raw.drop(while: { $0 == " " || $0 == "\t" })
             if line.hasPrefix("export ") { line = line.dropFirst(7).drop(while: { $0 == " " }) }
             guard line.hasPrefix(name + "=") else { continue }
-            var v = String(line.dropFirst(name.count + 1)).trimmedSpaces()
+            var v = String(line.dropFirst(name.count + 1)).trimmingASCIIWhitespace()
             if v.count >= 2, (v.hasPrefix("\"") && v.hasSuffix("\"")) || (v.hasPrefix("'") && v.hasSuffix("'")) {
                 v = String(v.dropFirst().dropLast())
             }

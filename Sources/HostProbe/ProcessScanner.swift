@@ -1,3 +1,8 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Dispatch
+
 /// A running process found by a scan: the facts the checks use.
 public struct ProcessRecord: Sendable, Equatable {
     public var pid: Int32
@@ -37,9 +42,27 @@ public struct ProcessScanner: Sendable {
     /// the comm decides, compared on its first 15 bytes as the kernel truncates it. One readlink per
     /// pid; only matches are read further. A process that vanishes mid-scan is skipped.
     public func find(names: Set<String>) throws(ProbeError) -> [ProcessRecord] {
+        let all = try pids()
+        // The walk is one readlink per pid; on a host with thousands of processes it is split over
+        // the CPUs (each chunk writes only its own slot).
+        let workers = all.count < 512 ? 1 : min(4, max(1, sysconf(Int32(_SC_NPROCESSORS_ONLN))))
+        let chunk = (all.count + workers - 1) / max(1, workers)
+        let slots = UnsafeMutableBufferPointer<[ProcessRecord]>.allocate(capacity: workers)
+        slots.initialize(repeating: [])
+        defer { slots.deinitialize(); slots.deallocate() }
+        let shared = SlotsBox(slots)
+        DispatchQueue.concurrentPerform(iterations: workers) { w in
+            let lo = w * chunk
+            let hi = min(all.count, lo + chunk)
+            if lo < hi { shared.slots[w] = scan(all[lo..<hi], names: names) }
+        }
+        return slots.flatMap { $0 }.sorted { $0.pid < $1.pid }
+    }
+
+    private func scan(_ pids: ArraySlice<Int32>, names: Set<String>) -> [ProcessRecord] {
         let shortNames = Set(names.map { String(decoding: Array($0.utf8.prefix(15)), as: UTF8.self) })
         var found: [ProcessRecord] = []
-        for pid in try pids() {
+        for pid in pids {
             var exe: String?
             var deleted = false
             var exeError: String?
@@ -64,6 +87,13 @@ public struct ProcessScanner: Sendable {
             found.append(
                 ProcessRecord(pid: pid, comm: comm, exe: exe, exeDeleted: deleted, exeError: exeError, cwd: cwd, stat: st))
         }
-        return found.sorted { $0.pid < $1.pid }
+        return found
     }
+}
+
+/// Hands the result slots to the concurrent workers.
+private struct SlotsBox: @unchecked Sendable {
+    // @unchecked: each worker writes only slot `w`, and the caller reads after concurrentPerform returns.
+    let slots: UnsafeMutableBufferPointer<[ProcessRecord]>
+    init(_ slots: UnsafeMutableBufferPointer<[ProcessRecord]>) { self.slots = slots }
 }

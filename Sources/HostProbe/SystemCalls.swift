@@ -86,11 +86,7 @@ public enum Sys {
                 if e != 0 { throw ProbeError(call: "readdir", path: path, errno: e) }
                 break
             }
-            let name = withUnsafeBytes(of: ent.pointee.d_name) { raw -> String in
-                let bytes = raw.bindMemory(to: UInt8.self)
-                let len = bytes.firstIndex(of: 0) ?? bytes.count
-                return String(decoding: UnsafeBufferPointer(rebasing: bytes[0..<len]), as: UTF8.self)
-            }
+            let name = cString(ent.pointee.d_name)
             if name == "." || name == ".." { continue }
             names.append(name)
         }
@@ -128,17 +124,19 @@ public enum Sys {
     public static func machine() -> String {
         var u = utsname()
         uname(&u)
-        return withUnsafeBytes(of: u.machine) { raw in
-            let b = raw.bindMemory(to: UInt8.self)
-            return String(decoding: b[0..<(b.firstIndex(of: 0) ?? b.count)], as: UTF8.self)
-        }
+        return cString(u.machine)
     }
 
     /// Kernel release from uname(2).
     public static func kernelRelease() -> String {
         var u = utsname()
         uname(&u)
-        return withUnsafeBytes(of: u.release) { raw in
+        return cString(u.release)
+    }
+
+    /// The text of a fixed-size C char array (a tuple in Swift), up to its NUL.
+    static func cString<T>(_ tuple: T) -> String {
+        withUnsafeBytes(of: tuple) { raw in
             let b = raw.bindMemory(to: UInt8.self)
             return String(decoding: b[0..<(b.firstIndex(of: 0) ?? b.count)], as: UTF8.self)
         }

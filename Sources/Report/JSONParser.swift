@@ -10,15 +10,7 @@ extension JSONValue {
     /// recursing without bound; trailing non-space bytes are an error.
     public static func parse(_ text: String, maxDepth: Int = 256) throws(JSONParseError) -> JSONValue {
         var copy = text
-        var outcome: Result<JSONValue, JSONParseError> = .failure(JSONParseError(offset: 0, reason: "empty"))
-        copy.withUTF8 { buf in
-            do throws(JSONParseError) {
-                outcome = .success(try parse(bytes: buf, maxDepth: maxDepth))
-            } catch {
-                outcome = .failure(error)
-            }
-        }
-        return try outcome.get()
+        return try copy.withUTF8 { buf in outcome { () throws(JSONParseError) in try parse(bytes: buf, maxDepth: maxDepth) } }.get()
     }
 
     /// Parses one JSON text from UTF-8 bytes.
@@ -33,15 +25,16 @@ extension JSONValue {
 
     /// Parses bytes held in an array.
     public static func parse(bytes: [UInt8], maxDepth: Int = 256) throws(JSONParseError) -> JSONValue {
-        var outcome: Result<JSONValue, JSONParseError> = .failure(JSONParseError(offset: 0, reason: "empty"))
-        bytes.withUnsafeBufferPointer { buf in
-            do throws(JSONParseError) {
-                outcome = .success(try parse(bytes: buf, maxDepth: maxDepth))
-            } catch {
-                outcome = .failure(error)
-            }
-        }
-        return try outcome.get()
+        try bytes.withUnsafeBufferPointer { buf in outcome { () throws(JSONParseError) in try parse(bytes: buf, maxDepth: maxDepth) } }.get()
+    }
+}
+
+/// Runs a typed-throwing body inside a closure API that only rethrows untyped errors.
+private func outcome(_ body: () throws(JSONParseError) -> JSONValue) -> Result<JSONValue, JSONParseError> {
+    do throws(JSONParseError) {
+        return .success(try body())
+    } catch {
+        return .failure(error)
     }
 }
 

@@ -103,7 +103,8 @@ extension JSONValue {
 }
 
 extension String {
-    func trimmingASCIIWhitespace() -> String {
+    /// Without leading and trailing spaces, tabs, CR and LF (no Foundation needed).
+    public func trimmingASCIIWhitespace() -> String {
         var s = Substring(self)
         while let f = s.first, f == " " || f == "\t" || f == "\n" || f == "\r" { s.removeFirst() }
         while let l = s.last, l == " " || l == "\t" || l == "\n" || l == "\r" { s.removeLast() }
