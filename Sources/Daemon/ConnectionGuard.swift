@@ -1,0 +1,97 @@
+import NIOCore
+import NIOHTTP1
+
+/// Answers a connection over the limit with 503 as soon as it is active, then closes it.
+final class BusyHandler: ChannelInboundHandler {
+    typealias InboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
+
+    func channelActive(context: ChannelHandlerContext) {
+        let body = "{\"error\":\"too many connections\"}\n"
+        let text = "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\nContent-Length: \(body.utf8.count)\r\n"
+            + "Connection: close\r\n\r\n" + body
+        context.writeAndFlush(wrapOutboundOut(context.channel.allocator.buffer(string: text))).assumeIsolated().whenComplete { _ in
+            context.close(promise: nil)
+        }
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {}
+}
+
+/// An outbound event: the request is complete, switch from the request to the response timeout.
+struct RequestComplete {}
+
+/// First in the pipeline: caps the bytes a client sends, times out slow clients, writes raw 4xx for both.
+final class ConnectionGuard: ChannelDuplexHandler {
+    typealias InboundIn = ByteBuffer
+    typealias InboundOut = ByteBuffer
+    typealias OutboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
+
+    let limits: HTTPLimits
+    var received = 0
+    var complete = false
+    var timer: Scheduled<Void>?
+
+    init(limits: HTTPLimits) { self.limits = limits }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        arm(context: context, after: limits.requestTimeout, status: 408)
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        timer?.cancel()
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        timer?.cancel()
+        context.fireChannelInactive()
+    }
+
+    private func arm(context: ChannelHandlerContext, after: TimeAmount, status: Int?) {
+        timer?.cancel()
+        let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+        timer = context.eventLoop.scheduleTask(in: after) {
+            let (handler, context) = bound.value
+            if let status, !handler.complete {
+                handler.rejectRaw(context: context, status: status)
+            } else {
+                context.close(promise: nil)
+            }
+        }
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let buffer = unwrapInboundIn(data)
+        if complete { return }  // one request per connection: ignore anything after it
+        received += buffer.readableBytes
+        if received > limits.maxRequestBytes {
+            rejectRaw(context: context, status: 431)
+            return
+        }
+        context.fireChannelRead(data)
+    }
+
+    func triggerUserOutboundEvent(context: ChannelHandlerContext, event: Any, promise: EventLoopPromise<Void>?) {
+        if event is RequestComplete {
+            complete = true
+            arm(context: context, after: limits.responseTimeout, status: nil)
+            promise?.succeed(())
+            return
+        }
+        context.triggerUserOutboundEvent(event, promise: promise)
+    }
+
+    /// Writes a minimal response below the HTTP encoder and closes.
+    func rejectRaw(context: ChannelHandlerContext, status: Int) {
+        complete = true
+        timer?.cancel()
+        let body = "{\"error\":\"\(status == 408 ? "request not received in time" : "request too large")\"}\n"
+        let text = "HTTP/1.1 \(status) \(DaemonResponse.reason(status))\r\nContent-Type: application/json\r\n"
+            + "Content-Length: \(body.utf8.count)\r\nConnection: close\r\n\r\n" + body
+        let buffer = context.channel.allocator.buffer(string: text)
+        context.writeAndFlush(wrapOutboundOut(buffer)).assumeIsolated().whenComplete { _ in
+            context.close(promise: nil)
+        }
+    }
+}

@@ -1,0 +1,154 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+import Dispatch
+import Diagnostics
+import Logging
+import Report
+import ServiceLifecycle
+
+/// Wires the daemon together: config, history, socket, HTTP server, scheduler, watchdog, signals.
+public struct DaemonMain: Sendable {
+    /// Config file to read, and whether it must exist (given with `--config`).
+    public var configPath: String
+    public var configRequired: Bool
+    /// Command-line settings, applied over the file on start and on every reload.
+    public var overrides: [DaemonConfig.Setting]
+    public var httpLimits: HTTPLimits
+    public var logger: Logger
+    public var producer: ReportProducer
+
+    public init(
+        configPath: String, configRequired: Bool, overrides: [DaemonConfig.Setting], httpLimits: HTTPLimits = HTTPLimits(),
+        logger: Logger, producer: ReportProducer? = nil
+    ) {
+        self.configPath = configPath
+        self.configRequired = configRequired
+        self.overrides = overrides
+        self.httpLimits = httpLimits
+        self.logger = logger
+        let log = logger
+        self.producer = producer ?? { options in await DiagnosticRunner(options: options, logger: log).run() }
+    }
+
+    /// A producer that reads each report from a file holding one JSON line (tests drive state changes
+    /// through it); an unreadable file gives an empty report.
+    public static func fileProducer(path: String) -> ReportProducer {
+        { _ in
+            let now = Timestamp.nowMilliseconds()
+            guard let bytes = try? Sys.readFile(path, limit: 1 << 20),
+                var report = try? DiagnosticReport(line: String(decoding: bytes, as: UTF8.self).trimmingNewlines())
+            else { return DiagnosticReport(results: [], generatedAtMs: now) }
+            report.generatedAtMs = now
+            return report
+        }
+    }
+
+    func loadConfig() throws(DaemonError) -> DaemonConfig {
+        try DaemonConfig.load(file: configPath, required: configRequired, overrides: overrides)
+    }
+
+    /// Runs until SIGTERM/SIGINT. Throws only before READY (bad config, unusable socket or state directory).
+    public func run() async throws {
+        let config = try loadConfig()
+        let logger = self.logger
+
+        let history = try HistoryStore(directory: config.stateDir, limits: config.historyLimits)
+        let r = history.recovery
+        if r.truncatedBytes > 0 || r.skippedBytes > 0 {
+            logger.warning(
+                "history repaired on open",
+                metadata: ["records": "\(r.records)", "truncated_bytes": "\(r.truncatedBytes)", "skipped_bytes": "\(r.skippedBytes)"])
+        }
+        let previous = history.latest().flatMap { try? DiagnosticReport(line: $0.line) }
+
+        // The socket: systemd's (socket activation) or our own.
+        var fd: Int32
+        var socketToRemove: String? = nil
+        let passed = Systemd.listenedUnixSockets()
+        if let first = passed.first {
+            fd = first
+            for extra in passed.dropFirst() { Sys.close(extra) }
+            logger.info("using the socket passed by systemd", metadata: ["fd": "\(fd)"])
+        } else {
+            let gid: gid_t? = config.socketGroup.flatMap { Sys.groupID(named: $0) }
+            do {
+                try Sys.mkdirs(Sys.dirname(config.socketPath), mode: 0o755)
+                fd = try Sys.listenUnix(path: config.socketPath, mode: mode_t(config.socketMode), gid: gid)
+            } catch {
+                let fix = (error as? SyscallError)?.errno == EADDRINUSE ? "another bkdiag daemon is serving it; stop it or pass --socket" : "pass --socket with a writable location"
+                throw DaemonError(.socket, "cannot listen on \(config.socketPath) (\(error)): \(fix)")
+            }
+            socketToRemove = config.socketPath
+        }
+        let socketGID = Sys.stat(config.socketPath).map { UInt32($0.st_gid) } ?? config.socketGroup.flatMap { Sys.groupID(named: $0) }
+
+        let sink: any StateChangeSink = Systemd.journalAvailable ? JournalSink() : LoggerSink(logger: logger)
+        let core = DaemonCore(config: config, history: history, previous: previous, producer: producer, sink: sink, logger: logger)
+        let router = DaemonRouter(core: core, policy: PeerPolicy(socketGroup: socketGID))
+        let server = HTTPServer(router: router, limits: httpLimits, logger: logger)
+        do {
+            try await server.start(listeningSocket: fd)
+        } catch {
+            if let path = socketToRemove { _ = try? Sys.unlink(path) }
+            throw DaemonError(.socket, "cannot serve on \(config.socketPath) (\(error)): check the socket unit or pass --socket")
+        }
+
+        let scheduler = Scheduler(core: core)
+        var services: [any Service] = [scheduler, HTTPServerService(server: server, socketPathToRemove: socketToRemove)]
+        if let period = Systemd.watchdogPeriod() {
+            let periodSeconds = Double(period.components.seconds) + Double(period.components.attoseconds) / 1e18
+            if periodSeconds < config.interval * 2 {
+                logger.warning(
+                    "WatchdogSec is shorter than twice the interval: systemd may restart the daemon between runs",
+                    metadata: ["watchdog_sec": "\(periodSeconds)", "interval": "\(config.interval)"])
+            }
+            services.append(WatchdogService(core: core, period: period))
+        }
+        // Signals are ours, not the group's: their handlers must be in place before READY=1, and
+        // Dispatch installs them asynchronously, so we wait for the sources' registration.
+        let group = ServiceGroup(
+            configuration: ServiceGroupConfiguration(
+                services: services.map { ServiceGroupConfiguration.ServiceConfiguration(service: $0) },
+                logger: logger
+            ))
+        let main = self
+        let signals = await SignalSources.install(
+            stop: [SIGTERM, SIGINT],
+            onStop: { sig in
+                logger.info("stopping", metadata: ["signal": "\(sig)"])
+                Task { await group.triggerGracefulShutdown() }
+            },
+            onReload: {
+                Notifier.shared.notify("RELOADING=1\nMONOTONIC_USEC=\(Sys.monotonicMicroseconds())")
+                do {
+                    let new = try main.loadConfig()
+                    let old = core.config
+                    if new.socketPath != old.socketPath || new.socketGroup != old.socketGroup || new.socketMode != old.socketMode
+                        || new.stateDir != old.stateDir
+                    {
+                        logger.warning("socket and state_dir changes take effect at the next restart")
+                    }
+                    core.replaceConfig(new)
+                    scheduler.poke()
+                    logger.info("configuration reloaded", metadata: ["interval": "\(new.interval)"])
+                    Notifier.shared.notify("READY=1")
+                } catch {
+                    core.countReloadError()
+                    logger.error("reload rejected, keeping the running configuration", metadata: ["error": "\(error)"])
+                    Notifier.shared.notify("READY=1\nSTATUS=reload rejected: \(error)")
+                }
+            })
+        defer { signals.cancel() }
+
+        Notifier.shared.notify("READY=1\nSTATUS=listening on \(config.socketPath), first run pending\nMAINPID=\(getpid())")
+        logger.info(
+            "daemon ready",
+            metadata: ["socket": "\(config.socketPath)", "interval": "\(config.interval)", "state_dir": "\(config.stateDir)"])
+        try await group.run()
+        Notifier.shared.flush(timeoutMs: 1000)
+        logger.info("daemon stopped")
+    }
+}

@@ -1,0 +1,231 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+import Report
+
+/// Who is on the other end of a unix socket connection (`SO_PEERCRED`); laid out as the kernel's `struct ucred`.
+public struct PeerCredentials: Sendable, Equatable {
+    public var pid: Int32
+    public var uid: UInt32
+    public var gid: UInt32
+
+    public init(pid: Int32, uid: UInt32, gid: UInt32) {
+        self.pid = pid
+        self.uid = uid
+        self.gid = gid
+    }
+}
+
+/// Who may ask for a fresh run: root, the daemon's own user, and members of the socket's group.
+public struct PeerPolicy: Sendable, Equatable {
+    /// The socket file's group; nil when unknown (then only root and the daemon's user).
+    public var socketGroup: UInt32?
+    public var ownUID: UInt32
+
+    public init(socketGroup: UInt32?, ownUID: UInt32 = geteuid()) {
+        self.socketGroup = socketGroup
+        self.ownUID = ownUID
+    }
+
+    /// - Parameter supplementaryGroups: looked up only when the primary ids do not decide.
+    public func mayRun(_ peer: PeerCredentials?, supplementaryGroups: (Int32) -> [UInt32] = { Sys.supplementaryGroups(pid: $0) }) -> Bool {
+        guard let peer else { return false }
+        if peer.uid == 0 || peer.uid == ownUID { return true }
+        guard let g = socketGroup else { return false }
+        return peer.gid == g || supplementaryGroups(peer.pid).contains(g)
+    }
+}
+
+/// A request as the router sees it: method, target and peer; the transport has already enforced size limits.
+public struct DaemonRequest: Sendable, Equatable {
+    public var method: String
+    public var target: String
+    public var peer: PeerCredentials?
+
+    public init(method: String, target: String, peer: PeerCredentials?) {
+        self.method = method
+        self.target = target
+        self.peer = peer
+    }
+
+    /// The path without the query.
+    public var path: String { String(target.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false).first ?? "") }
+
+    /// Query parameters, percent-decoded; nil for malformed escapes.
+    public var query: [String: String]? {
+        guard let q = target.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false).dropFirst().first else { return [:] }
+        var out: [String: String] = [:]
+        for pair in q.split(separator: "&") {
+            let kv = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            guard let k = Self.percentDecode(kv[0]) else { return nil }
+            guard let v = Self.percentDecode(kv.count > 1 ? kv[1] : "") else { return nil }
+            out[k] = v
+        }
+        return out
+    }
+
+    static func percentDecode(_ s: Substring) -> String? {
+        var bytes: [UInt8] = []
+        var it = Array(s.utf8)[...]
+        while let b = it.popFirst() {
+            if b == UInt8(ascii: "+") { bytes.append(UInt8(ascii: " ")); continue }
+            guard b == UInt8(ascii: "%") else { bytes.append(b); continue }
+            guard it.count >= 2, let v = UInt8(String(decoding: it.prefix(2), as: UTF8.self), radix: 16) else { return nil }
+            bytes.append(v)
+            it = it.dropFirst(2)
+        }
+        return String(validating: bytes, as: UTF8.self)
+    }
+}
+
+/// A response: status, content type, body; the transport adds length and `Connection: close`.
+public struct DaemonResponse: Sendable, Equatable {
+    public var status: Int
+    public var contentType: String
+    public var body: String
+    public var headers: [(String, String)]
+
+    public init(status: Int, contentType: String = "application/json", body: String, headers: [(String, String)] = []) {
+        self.status = status
+        self.contentType = contentType
+        self.body = body
+        self.headers = headers
+    }
+
+    public static func == (a: DaemonResponse, b: DaemonResponse) -> Bool {
+        a.status == b.status && a.contentType == b.contentType && a.body == b.body
+            && a.headers.map { $0.0 + ":" + $0.1 } == b.headers.map { $0.0 + ":" + $0.1 }
+    }
+
+    static func error(_ status: Int, _ message: String, headers: [(String, String)] = []) -> DaemonResponse {
+        DaemonResponse(status: status, body: JSONValue.object([("error", .string(message))]).serialized() + "\n", headers: headers)
+    }
+
+    static let reasons: [Int: String] = [
+        200: "OK", 400: "Bad Request", 403: "Forbidden", 404: "Not Found", 405: "Method Not Allowed",
+        408: "Request Timeout", 413: "Content Too Large", 414: "URI Too Long", 431: "Request Header Fields Too Large",
+        500: "Internal Server Error", 503: "Service Unavailable",
+    ]
+
+    public static func reason(_ status: Int) -> String { reasons[status] ?? "Status" }
+}
+
+/// The endpoints of the local socket, independent of the transport.
+public struct DaemonRouter: Sendable {
+    public let core: DaemonCore
+    public let policy: PeerPolicy
+
+    public init(core: DaemonCore, policy: PeerPolicy) {
+        self.core = core
+        self.policy = policy
+    }
+
+    static let routes: [String: [String]] = ["/report": ["GET", "HEAD"], "/metrics": ["GET", "HEAD"], "/history": ["GET", "HEAD"], "/run": ["POST"]]
+
+    /// Answers every request: at once where no run is needed, after a fresh run for `POST /run`.
+    public func handle(_ request: DaemonRequest) async -> DaemonResponse {
+        if let answer = immediate(request) { return answer }
+        let report = await core.runCycle()
+        return Self.render(report, format: request.query?["format"] ?? "json")
+    }
+
+    /// The answer when it needs no run (everything but an authorised `POST /run`), so the event loop
+    /// can write it without a hop through the task pool; nil when a fresh run must be awaited.
+    public func immediate(_ request: DaemonRequest) -> DaemonResponse? {
+        let path = request.path
+        guard let methods = Self.routes[path] else {
+            return .error(404, "no such endpoint \(path): use /report, /report?format=compat, /metrics, /history?since=..., POST /run")
+        }
+        guard methods.contains(request.method) else {
+            return .error(405, "\(request.method) is not allowed on \(path)", headers: [("Allow", methods.joined(separator: ", "))])
+        }
+        guard let query = request.query else { return .error(400, "malformed query string") }
+        switch path {
+        case "/report":
+            guard let report = core.latest else { return .error(503, "no report yet: the first run has not finished") }
+            return Self.render(report, format: query["format"] ?? "json")
+        case "/metrics":
+            var body = core.latest?.prometheusText() ?? ""
+            body += core.daemonMetrics()
+            return DaemonResponse(status: 200, contentType: "text/plain; version=0.0.4; charset=utf-8", body: body)
+        case "/history":
+            let now = Timestamp.nowMilliseconds()
+            guard let since = Self.parseSince(query["since"] ?? "0", nowMs: now) else {
+                return .error(400, "bad since: give unix seconds or milliseconds, -<seconds> for relative, or 2026-11-23T10:00:00Z")
+            }
+            var limit = 100
+            if let l = query["limit"] {
+                guard let n = Int(l), n >= 1, n <= 1000 else { return .error(400, "bad limit: give 1..1000") }
+                limit = n
+            }
+            let entries = core.history.entries(sinceMs: since, limit: limit)
+            var body = "{\"count\":\(entries.count),\"reports\":["
+            for (i, e) in entries.enumerated() {
+                if i > 0 { body += "," }
+                body += e.line
+            }
+            body += "]}\n"
+            return DaemonResponse(status: 200, body: body)
+        case "/run":
+            guard policy.mayRun(request.peer) else {
+                let who = request.peer.map { "uid \($0.uid)" } ?? "an unknown peer"
+                return .error(403, "\(who) may not start a run: only root and the socket's group may POST /run")
+            }
+            if let f = query["format"], f != "rich", ReportFormat(rawValue: f) == nil {
+                return .error(400, "unknown format \(f): use json, compat, text, prometheus or nagios")
+            }
+            return nil
+        default:
+            return .error(404, "no such endpoint \(path)")
+        }
+    }
+
+    static func render(_ report: DiagnosticReport, format: String) -> DaemonResponse {
+        let f: ReportFormat? = format == "rich" ? .json : ReportFormat(rawValue: format)
+        guard let f else {
+            return .error(400, "unknown format \(format): use json, compat, text, prometheus or nagios")
+        }
+        let type = (f == .json || f == .compat) ? "application/json" : "text/plain; charset=utf-8"
+        return DaemonResponse(status: 200, contentType: type, body: report.rendered(f))
+    }
+
+    /// `since` as Unix milliseconds: seconds or ms (by magnitude), `-N` seconds ago, or an ISO 8601 UTC time.
+    static func parseSince(_ s: String, nowMs: Int64) -> Int64? {
+        if let n = Int64(s) {
+            if n < 0 { return nowMs + n * 1000 }
+            return n < 100_000_000_000 ? n * 1000 : n
+        }
+        // YYYY-MM-DDTHH:MM:SS[.fff]Z
+        let u = Array(s.utf8)
+        guard u.count >= 20, u.last == UInt8(ascii: "Z"), u[4] == UInt8(ascii: "-"), u[7] == UInt8(ascii: "-"),
+            u[10] == UInt8(ascii: "T") || u[10] == UInt8(ascii: " "), u[13] == UInt8(ascii: ":"), u[16] == UInt8(ascii: ":")
+        else { return nil }
+        func num(_ r: Range<Int>) -> Int32? {
+            guard r.allSatisfy({ u[$0] >= 48 && u[$0] <= 57 }) else { return nil }
+            return Int32(String(decoding: u[r], as: UTF8.self))
+        }
+        guard let y = num(0..<4), let mo = num(5..<7), let d = num(8..<10), let h = num(11..<13), let mi = num(14..<16),
+            let sec = num(17..<19), (1...12).contains(mo), (1...31).contains(d), h < 24, mi < 60, sec < 61
+        else { return nil }
+        var ms: Int64 = 0
+        if u.count > 20 {
+            guard u[19] == UInt8(ascii: "."), u.count - 21 >= 1, u.count - 21 <= 9, let frac = num(20..<(u.count - 1)) else { return nil }
+            var f = Int64(frac)
+            var digits = u.count - 21
+            while digits > 3 { f /= 10; digits -= 1 }
+            while digits < 3 { f *= 10; digits += 1 }
+            ms = f
+        }
+        var t = tm()
+        t.tm_year = y - 1900
+        t.tm_mon = mo - 1
+        t.tm_mday = d
+        t.tm_hour = h
+        t.tm_min = mi
+        t.tm_sec = sec
+        let secs = timegm(&t)
+        return Int64(secs) * 1000 + ms
+    }
+}

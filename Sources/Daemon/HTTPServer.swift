@@ -1,0 +1,109 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+import Logging
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+import ServiceLifecycle
+import Synchronization
+
+/// Limits of the local HTTP server.
+public struct HTTPLimits: Sendable, Equatable {
+    /// Bytes a client may send (request line, headers, body) before it gets 431/413.
+    public var maxRequestBytes: Int = 16 * 1024
+    /// Longest request target; longer gets 414.
+    public var maxTargetBytes: Int = 2048
+    /// Time a client has to send its whole request; slower gets 408 and is closed.
+    public var requestTimeout: TimeAmount = .seconds(10)
+    /// Time the whole exchange may take once the request is in (a fresh run plus writing the answer).
+    public var responseTimeout: TimeAmount = .seconds(60)
+    /// Connections served at once; more get 503 and are closed at accept.
+    public var maxConnections: Int = 128
+
+    public init() {}
+}
+
+/// HTTP/1.1 on a unix socket, one request per connection (`Connection: close`), via SwiftNIO.
+public final class HTTPServer: Sendable {
+    let router: DaemonRouter
+    let limits: HTTPLimits
+    let logger: Logger
+    let group: MultiThreadedEventLoopGroup
+    let open = Atomic<Int>(0)
+    private let channelBox = Mutex<Channel?>(nil)
+
+    public init(router: DaemonRouter, limits: HTTPLimits, logger: Logger) {
+        self.router = router
+        self.limits = limits
+        self.logger = logger
+        self.group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+    }
+
+    /// Serves on an already listening socket (ours or one passed by systemd); returns once accepting.
+    public func start(listeningSocket fd: Int32) async throws {
+        let router = self.router
+        let limits = self.limits
+        let server = self
+        let channel = try await ServerBootstrap(group: group)
+            .serverChannelOption(.backlog, value: 128)
+            .childChannelOption(.allowRemoteHalfClosure, value: false)
+            .childChannelInitializer { channel in
+                let count = server.open.wrappingAdd(1, ordering: .relaxed).newValue
+                channel.closeFuture.whenComplete { _ in server.open.wrappingSubtract(1, ordering: .relaxed) }
+                if count > limits.maxConnections {
+                    return channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(BusyHandler()) }
+                }
+                let peerFuture: EventLoopFuture<PeerCredentials?>
+                if let provider = channel as? SocketOptionProvider {
+                    let f: EventLoopFuture<PeerCredentials> = provider.unsafeGetSocketOption(
+                        level: SocketOptionLevel(SOL_SOCKET), name: SocketOptionName(SO_PEERCRED))
+                    peerFuture = f.map { Optional($0) }.recover { _ in nil }
+                } else {
+                    peerFuture = channel.eventLoop.makeSucceededFuture(nil)
+                }
+                return peerFuture.flatMapThrowing { peer in
+                    let sync = channel.pipeline.syncOperations
+                    try sync.addHandler(ConnectionGuard(limits: limits))
+                    try sync.configureHTTPServerPipeline(withPipeliningAssistance: false, withErrorHandling: true)
+                    try sync.addHandler(RequestHandler(router: router, peer: peer, limits: limits))
+                }
+            }
+            .withBoundSocket(fd)
+            .get()
+        channelBox.withLock { $0 = channel }
+    }
+
+    /// Connections open right now.
+    public var openConnections: Int { open.load(ordering: .relaxed) }
+
+    /// Stops accepting and shuts the event loop down.
+    public func stop() async {
+        let channel = channelBox.withLock { c -> Channel? in
+            defer { c = nil }
+            return c
+        }
+        try? await channel?.close()
+        try? await group.shutdownGracefully()
+    }
+}
+
+/// Serves the HTTP server until graceful shutdown, then closes it and removes the socket file it made.
+public struct HTTPServerService: Service {
+    let server: HTTPServer
+    let socketPathToRemove: String?
+
+    public init(server: HTTPServer, socketPathToRemove: String?) {
+        self.server = server
+        self.socketPathToRemove = socketPathToRemove
+    }
+
+    public func run() async throws {
+        try? await gracefulShutdown()
+        Notifier.shared.notify("STOPPING=1")
+        await server.stop()
+        if let path = socketPathToRemove { _ = try? Sys.unlink(path) }
+    }
+}

@@ -1,0 +1,92 @@
+import Daemon
+import Testing
+
+@Suite struct DaemonConfigTests {
+    @Test func parsesEveryKeyWithCommentsQuotesAndSuffixes() throws {
+        let text = """
+            ---
+            # bkdiag daemon
+            interval: 90s   # a comment
+            gse_path: "/usr/local/gse #1/"
+            subscription_id: 123
+            ipc_socket_file: '/var/run/ipc.state.report'
+            collector_config_id: 45
+            log_paths: /var/log/a.log, /data/*.log
+            deadline: 2.5
+            socket: /run/bkdiag/x.sock
+            socket_group: root
+            socket_mode: 0600
+            state_dir: /var/lib/bkdiag2
+            history_max_reports: 500
+            history_max_bytes: 8M
+            host_root: /
+
+            """
+        let settings = try DaemonConfig.parse(text, file: "/etc/bkdiag/bkdiag.yaml")
+        #expect(settings.first?.origin == "/etc/bkdiag/bkdiag.yaml:3")
+        var c = DaemonConfig()
+        for s in settings { try c.apply(s) }
+        #expect(c.interval == 90)
+        #expect(c.gsePath == "/usr/local/gse #1/")
+        #expect(c.subscriptionID == 123)
+        #expect(c.ipcSocketFile == "/var/run/ipc.state.report")
+        #expect(c.collectorConfigID == 45)
+        #expect(c.logPaths == ["/var/log/a.log", "/data/*.log"])
+        #expect(c.deadline == 2.5)
+        #expect(c.socketPath == "/run/bkdiag/x.sock")
+        #expect(c.socketGroup == "root")
+        #expect(c.socketMode == 0o600)
+        #expect(c.stateDir == "/var/lib/bkdiag2")
+        #expect(c.historyMaxReports == 500)
+        #expect(c.historyMaxBytes == 8 << 20)
+        #expect(c.checkOptions.deadlineSeconds == 2.5)
+        #expect(c.checkOptions.subscriptionID == 123)
+    }
+
+    @Test(arguments: [
+        ("colour: red\n", "line 1", "unknown key"),
+        ("interval: 60\ninterval: 30\n", "line 2", "set again"),
+        ("  interval: 60\n", "line 1", "indented"),
+        ("interval 60\n", "line 1", "expected `key: value`"),
+        ("interval:60\n", "line 1", "space after the colon"),
+        ("gse_path: \"/usr/local\n", "line 1", "unterminated"),
+        ("# c\n\ninterval: soon\n", "line 3", "bad interval"),
+        ("interval: 0\n", "line 1", "bad interval"),
+        ("subscription_id: -3\n", "line 1", "bad subscription_id"),
+        ("socket: relative.sock\n", "line 1", "absolute path"),
+        ("socket_mode: 0400\n", "line 1", "octal mode"),
+        ("socket_group: no-such-group-bkd\n", "line 1", "no such group"),
+        ("history_max_bytes: 12\n", "line 1", "bad history_max_bytes"),
+        ("history_max_reports: many\n", "line 1", "bad history_max_reports"),
+    ])
+    func rejectsBadFilesNamingFileAndLine(text: String, line: String, reason: String) throws {
+        let dir = TempDir()
+        defer { dir.remove() }
+        dir.write("bkdiag.yaml", text)
+        let file = dir.sub("bkdiag.yaml")
+        let error = #expect(throws: DaemonError.self) {
+            _ = try DaemonConfig.load(file: file, required: true, overrides: [])
+        }
+        let message = error?.message ?? ""
+        #expect(message.contains(file + ":" + line.dropFirst(5)), "\(message)")
+        #expect(message.contains(reason), "\(message)")
+    }
+
+    @Test func flagsOverrideTheFileAndMissingDefaultFileIsFine() throws {
+        let dir = TempDir()
+        defer { dir.remove() }
+        dir.write("bkdiag.yaml", "interval: 30\ngse_path: /opt/gse\n")
+        let c = try DaemonConfig.load(
+            file: dir.sub("bkdiag.yaml"), required: true,
+            overrides: [.init(key: "interval", value: "5", origin: "--interval")])
+        #expect(c.interval == 5)
+        #expect(c.gsePath == "/opt/gse")
+        let d = try DaemonConfig.load(file: dir.sub("absent.yaml"), required: false, overrides: [])
+        #expect(d == DaemonConfig())
+        #expect(throws: DaemonError.self) { _ = try DaemonConfig.load(file: dir.sub("absent.yaml"), required: true, overrides: []) }
+        let bad = #expect(throws: DaemonError.self) {
+            _ = try DaemonConfig.load(file: dir.sub("absent.yaml"), required: false, overrides: [.init(key: "interval", value: "x", origin: "--interval")])
+        }
+        #expect(bad?.message.hasPrefix("--interval: bad interval") == true)
+    }
+}

@@ -1,0 +1,188 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Daemon
+import Diagnostics
+import Logging
+import Report
+import Synchronization
+import Testing
+
+/// Collects state changes instead of journalling them.
+final class RecordingSink: StateChangeSink {
+    let changes = Mutex<[StateChange]>([])
+    func record(_ change: StateChange) { changes.withLock { $0.append(change) } }
+    var all: [StateChange] { changes.withLock { $0 } }
+}
+
+/// A producer whose next verdict for gse_agent/socket the test flips.
+final class ScriptedProducer: Sendable {
+    let socketVerdict = Mutex<Verdict>(.fail)
+    let runs = Atomic<Int>(0)
+
+    var producer: ReportProducer {
+        { _ in
+            self.runs.wrappingAdd(1, ordering: .relaxed)
+            return Reports.make([("gse_agent", "process", .pass), ("gse_agent", "socket", self.socketVerdict.withLock { $0 })])
+        }
+    }
+}
+
+/// What the core sent to systemd.
+final class Notes: Sendable {
+    let list = Mutex<[String]>([])
+    func add(_ s: String) { list.withLock { $0.append(s) } }
+    var all: [String] { list.withLock { $0 } }
+}
+
+func makeCore(_ dir: TempDir, producer: ScriptedProducer, sink: RecordingSink, notes: Notes? = nil, previous: DiagnosticReport? = nil) throws -> DaemonCore {
+    var config = DaemonConfig()
+    config.stateDir = dir.sub("state")
+    config.interval = 0.05
+    let history = try HistoryStore(directory: config.stateDir, limits: config.historyLimits)
+    return DaemonCore(
+        config: config, history: history, previous: previous, producer: producer.producer, sink: sink,
+        logger: Logger(label: "test"), notify: { s in notes?.add(s) })
+}
+
+@Suite struct DaemonCoreTests {
+    @Test func aStateChangeProducesExactlyOneEvent() async throws {
+        let dir = TempDir()
+        defer { dir.remove() }
+        let producer = ScriptedProducer()
+        let sink = RecordingSink()
+        let notes = Notes()
+        let core = try makeCore(dir, producer: producer, sink: sink, notes: notes)
+        for _ in 0..<3 { await core.runCycle() }
+        #expect(sink.all.map(\.sentence) == ["gse_agent/socket: none -> fail: socket is fail"])
+        producer.socketVerdict.withLock { $0 = .pass }
+        for _ in 0..<5 { await core.runCycle() }
+        #expect(sink.all.count == 2)
+        #expect(sink.all.last == StateChange(module: "gse_agent", item: "socket", previous: .fail, verdict: .pass, message: "socket is pass"))
+        #expect(core.counters.stateChanges == 2)
+        #expect(core.counters.cycles == 8)
+        #expect(core.history.count == 8)
+        #expect(notes.all.last == "STATUS=2 checks: 2 pass")
+        #expect(notes.all.first == "STATUS=2 checks: 1 pass, 1 fail")
+    }
+
+    @Test func aRestartDoesNotRepeatEventsOfTheStoredReport() async throws {
+        let dir = TempDir()
+        defer { dir.remove() }
+        let producer = ScriptedProducer()
+        let previous = Reports.make([("gse_agent", "process", .pass), ("gse_agent", "socket", .fail)])
+        let sink = RecordingSink()
+        let core = try makeCore(dir, producer: producer, sink: sink, previous: previous)
+        #expect(core.latest == nil)
+        await core.runCycle()
+        #expect(sink.all.isEmpty)
+        #expect(core.latest != nil)
+    }
+
+    @Test func concurrentRunsAreSerialised() async throws {
+        let dir = TempDir()
+        defer { dir.remove() }
+        let inFlight = Atomic<Int>(0)
+        let maxInFlight = Atomic<Int>(0)
+        var config = DaemonConfig()
+        config.stateDir = dir.sub("state")
+        let core = DaemonCore(
+            config: config, history: try HistoryStore(directory: config.stateDir, limits: config.historyLimits), previous: nil,
+            producer: { _ in
+                let n = inFlight.wrappingAdd(1, ordering: .relaxed).newValue
+                maxInFlight.max(n, ordering: .relaxed)
+                try? await Task.sleep(for: .milliseconds(5))
+                inFlight.wrappingSubtract(1, ordering: .relaxed)
+                return Reports.make([("gse_agent", "socket", .pass)])
+            }, sink: RecordingSink(), logger: Logger(label: "test"), notify: { _ in })
+        await withTaskGroup(of: Void.self) { g in
+            for _ in 0..<20 { g.addTask { await core.runCycle() } }
+        }
+        #expect(maxInFlight.load(ordering: .relaxed) == 1)
+        #expect(core.counters.cycles == 20)
+    }
+
+    @Test func reloadKeepsSocketSettingsAndAppliesTheRest() throws {
+        let dir = TempDir()
+        defer { dir.remove() }
+        let core = try makeCore(dir, producer: ScriptedProducer(), sink: RecordingSink())
+        var new = core.config
+        new.interval = 7
+        new.socketPath = "/elsewhere.sock"
+        new.subscriptionID = 9
+        core.replaceConfig(new)
+        #expect(core.config.interval == 7)
+        #expect(core.config.subscriptionID == 9)
+        #expect(core.config.socketPath == DaemonConfig.defaultSocketPath)
+        #expect(core.counters.reloads == 1)
+    }
+}
+
+@Suite struct DaemonRouterTests {
+    @Test func endpointsAnswerWithTheLatestReport() async throws {
+        let dir = TempDir()
+        defer { dir.remove() }
+        let core = try makeCore(dir, producer: ScriptedProducer(), sink: RecordingSink())
+        let router = DaemonRouter(core: core, policy: PeerPolicy(socketGroup: 4242, ownUID: 0))
+        let root = PeerCredentials(pid: getpid(), uid: 0, gid: 0)
+
+        #expect(await router.handle(DaemonRequest(method: "GET", target: "/report", peer: root)).status == 503)
+        await core.runCycle()
+        let rich = await router.handle(DaemonRequest(method: "GET", target: "/report", peer: root))
+        #expect(rich.status == 200)
+        #expect(rich.body == core.latest!.richLine() + "\n")
+        let compat = await router.handle(DaemonRequest(method: "GET", target: "/report?format=compat", peer: root))
+        #expect(compat.body == core.latest!.compatLine() + "\n")
+        #expect(await router.handle(DaemonRequest(method: "GET", target: "/report?format=yaml", peer: root)).status == 400)
+        let metrics = await router.handle(DaemonRequest(method: "GET", target: "/metrics", peer: nil))
+        #expect(metrics.body.contains("bkdiag_check_ok{module=\"gse_agent\",item=\"socket\"} 0"))
+        #expect(metrics.body.contains("bkdiag_last_run_timestamp_seconds"))
+        #expect(metrics.body.contains("bkdiag_daemon_cycles_total 1"))
+        #expect(await router.handle(DaemonRequest(method: "GET", target: "/nope", peer: root)).status == 404)
+        let wrong = await router.handle(DaemonRequest(method: "DELETE", target: "/report", peer: root))
+        #expect(wrong.status == 405)
+        #expect(wrong.headers.first?.1 == "GET, HEAD")
+        #expect(await router.handle(DaemonRequest(method: "GET", target: "/run", peer: root)).status == 405)
+        #expect(await router.handle(DaemonRequest(method: "GET", target: "/report?format=%zz", peer: root)).status == 400)
+    }
+
+    @Test func runIsForRootAndTheSocketGroupOnly() async throws {
+        let dir = TempDir()
+        defer { dir.remove() }
+        let producer = ScriptedProducer()
+        let core = try makeCore(dir, producer: producer, sink: RecordingSink())
+        let router = DaemonRouter(core: core, policy: PeerPolicy(socketGroup: 4242, ownUID: 0))
+        let cases: [(PeerCredentials?, Int)] = [
+            (PeerCredentials(pid: 1, uid: 0, gid: 0), 200),
+            (PeerCredentials(pid: 1, uid: 1000, gid: 4242), 200),
+            (PeerCredentials(pid: 1, uid: 65534, gid: 65534), 403),
+            (nil, 403),
+        ]
+        for (peer, status) in cases {
+            let r = await router.handle(DaemonRequest(method: "POST", target: "/run", peer: peer))
+            #expect(r.status == status, "\(String(describing: peer))")
+        }
+        #expect(producer.runs.load(ordering: .relaxed) == 2)
+        let policy = PeerPolicy(socketGroup: 4242, ownUID: 0)
+        #expect(policy.mayRun(PeerCredentials(pid: 7, uid: 1000, gid: 1000), supplementaryGroups: { _ in [10, 4242] }))
+        #expect(!policy.mayRun(PeerCredentials(pid: 7, uid: 1000, gid: 1000), supplementaryGroups: { _ in [10] }))
+    }
+
+    @Test func historySinceAndLimit() async throws {
+        let dir = TempDir()
+        defer { dir.remove() }
+        let core = try makeCore(dir, producer: ScriptedProducer(), sink: RecordingSink())
+        for _ in 0..<5 { await core.runCycle() }
+        let router = DaemonRouter(core: core, policy: PeerPolicy(socketGroup: nil))
+        let all = await router.handle(DaemonRequest(method: "GET", target: "/history?since=0", peer: nil))
+        #expect(all.body.hasPrefix("{\"count\":5,"))
+        let parsed = try JSONValue.parse(all.body)
+        #expect(parsed["reports"]?.arrayValue?.count == 5)
+        let two = await router.handle(DaemonRequest(method: "GET", target: "/history?since=-600&limit=2", peer: nil))
+        #expect(two.body.hasPrefix("{\"count\":2,"))
+        let future = await router.handle(DaemonRequest(method: "GET", target: "/history?since=2999-01-01T00:00:00Z", peer: nil))
+        #expect(future.body.hasPrefix("{\"count\":0,"))
+        #expect(await router.handle(DaemonRequest(method: "GET", target: "/history?since=yesterday", peer: nil)).status == 400)
+        #expect(await router.handle(DaemonRequest(method: "GET", target: "/history?limit=0", peer: nil)).status == 400)
+    }
+}

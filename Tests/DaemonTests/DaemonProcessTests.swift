@@ -1,0 +1,322 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Daemon
+import Diagnostics
+import Report
+import Testing
+
+/// The built `bkdiag daemon` as a real process on an empty gse root.
+struct DaemonProcess {
+    let dir: TempDir
+    let process: ChildProcess
+    let socket: String
+
+    static func start(
+        _ dir: TempDir, name: String = "daemon", args: [String] = [], env: [String: String] = [:], interval: String = "0.1"
+    ) async throws -> DaemonProcess {
+        try #require(BuiltBinary.exists, "build the bkdiag product first: \(BuiltBinary.path)")
+        _ = try? Sys.mkdirs(dir.sub("gse"))
+        let socket = dir.sub("d.sock")
+        var arguments = ["daemon", "--gse_path", dir.sub("gse"), "--socket", socket, "--state-dir", dir.sub("state")]
+        if !args.contains("--config") { arguments += ["--config", dir.sub("none.yaml")] }
+        if !interval.isEmpty { arguments += ["--interval", interval] }
+        if !args.contains("--config") { dir.write("none.yaml", "# empty\n") }
+        let p = ChildProcess(BuiltBinary.path, arguments + args, environment: env, outputDir: dir.path, name: name)
+        return DaemonProcess(dir: dir, process: p, socket: socket)
+    }
+
+    /// Waits until the socket answers /report with 200.
+    func waitReady(timeoutMs: Int = 20_000) async -> Bool {
+        await eventually(timeoutMs: timeoutMs) { (try? await httpRequest(socket: socket, target: "/report", timeoutMs: 1000))?.status == 200 }
+    }
+
+    /// A metric's value from /metrics.
+    func metric(_ name: String) async -> Double? {
+        guard let body = try? await httpRequest(socket: socket, target: "/metrics", timeoutMs: 2000).body else { return nil }
+        for line in body.split(separator: "\n") where line.hasPrefix(name + " ") {
+            return Double(line.dropFirst(name.count + 1))
+        }
+        return nil
+    }
+
+    /// Runs `bkdiag <args>` to completion; returns (exit code, stdout, stderr).
+    func run(_ args: [String], name: String) async -> (Int32?, String, String) {
+        let p = ChildProcess(BuiltBinary.path, args, outputDir: dir.path, name: name)
+        let status = await p.wait(timeoutMs: 30_000)
+        return (status.flatMap(ChildProcess.exitCode), p.stdout, p.stderr)
+    }
+}
+
+@Suite(.serialized) struct DaemonProcessTests {
+    @Test func notifiesReadyThenStatusThenWatchdogAndStopsOnSIGTERM() async throws {
+        let dir = TempDir()
+        defer { dir.remove() }
+        let listener = NotifyListener(path: dir.sub("notify.sock"))
+        let d = try await DaemonProcess.start(dir, env: ["NOTIFY_SOCKET": listener.path, "WATCHDOG_USEC": "400000"])
+        var messages = await listener.collect(timeoutMs: 20_000) { $0.contains { $0.split(separator: "\n").contains("READY=1") } }
+        // READY only once the socket listens: it answers right away.
+        #expect(try await httpRequest(socket: d.socket, target: "/metrics", timeoutMs: 2000).status == 200)
+        messages += await listener.collect(timeoutMs: 20_000) { $0.contains("WATCHDOG=1") }
+        let ready = messages.firstIndex { $0.split(separator: "\n").contains("READY=1") }
+        let status = messages.firstIndex { $0.hasPrefix("STATUS=") && $0.contains(" checks: ") }
+        let watchdog = messages.firstIndex(of: "WATCHDOG=1")
+        #expect(ready == 0, "\(messages)")
+        let r = try #require(ready), s = try #require(status), w = try #require(watchdog)
+        #expect(r < s && s < w, "\(messages)")
+        d.process.signal(SIGTERM)
+        // Keep reading while it stops: STOPPING=1 queues behind what we have not read yet.
+        let tail = await listener.collect(timeoutMs: 20_000) { $0.contains("STOPPING=1") }
+        #expect(tail.contains("STOPPING=1"))
+        let exit = await d.process.wait(timeoutMs: 30_000)
+        #expect(exit.flatMap(ChildProcess.exitCode) == 0, "status \(String(describing: exit)): \(d.process.stderr)")
+        #expect(access(d.socket, F_OK) != 0, "the socket file is removed on stop")
+    }
+
+    /// READY=1 promises the signal handlers are in place: a SIGTERM sent the moment it arrives is a clean stop,
+    /// not the default action (Dispatch installs handlers asynchronously; the daemon waits for them).
+    @Test func sigtermRightAfterReadyIsACleanStop() async throws {
+        let dir = TempDir()
+        defer { dir.remove() }
+        for round in 0..<8 {
+            let listener = NotifyListener(path: dir.sub("notify\(round).sock"))
+            let d = try await DaemonProcess.start(dir, name: "early\(round)", env: ["NOTIFY_SOCKET": listener.path])
+            let messages = await listener.collect(timeoutMs: 20_000) { $0.contains { $0.split(separator: "\n").contains("READY=1") } }
+            d.process.signal(SIGTERM)
+            let exit = await d.process.wait(timeoutMs: 30_000)
+            #expect(!messages.isEmpty)
+            #expect(exit.flatMap(ChildProcess.exitCode) == 0, "round \(round): status \(String(describing: exit)): \(d.process.stderr)")
+            #expect(access(d.socket, F_OK) != 0, "round \(round)")
+        }
+    }
+
+    /// sd_notify blocks while the receiver's queue is full (max_dgram_qlen is often 10): a NOTIFY_SOCKET
+    /// nobody reads must not stall the runs or the stop.
+    @Test func aNotifySocketNobodyReadsStallsNothing() async throws {
+        let dir = TempDir()
+        defer { dir.remove() }
+        let listener = NotifyListener(path: dir.sub("notify.sock"))
+        let d = try await DaemonProcess.start(dir, env: ["NOTIFY_SOCKET": listener.path, "WATCHDOG_USEC": "200000"], interval: "0.02")
+        #expect(await d.waitReady())
+        let first = await d.metric("bkdiag_daemon_cycles_total") ?? 0
+        #expect(await eventually { (await d.metric("bkdiag_daemon_cycles_total") ?? 0) >= first + 50 })
+        d.process.signal(SIGTERM)
+        let exit = await d.process.wait(timeoutMs: 30_000)
+        #expect(exit.flatMap(ChildProcess.exitCode) == 0, "status \(String(describing: exit)): \(d.process.stderr)")
+        _ = listener
+    }
+
+    @Test func servesHTTPAndStatusAsksTheDaemon() async throws {
+        let dir = TempDir()
+        defer { dir.remove() }
+        let d = try await DaemonProcess.start(dir)
+        #expect(await d.waitReady())
+        let st = try #require(Sys.stat(d.socket))
+        #expect(st.st_mode & 0o777 == 0o660)
+        let report = try await httpRequest(socket: d.socket, target: "/report")
+        #expect(report.status == 200)
+        _ = try DiagnosticReport(line: report.body)
+        let compat = try await httpRequest(socket: d.socket, target: "/report?format=compat")
+        #expect(compat.body.hasPrefix("{\"status\":"))
+        let (code, out, _) = await d.run(["status", "--socket", d.socket, "--format", "compat"], name: "status")
+        #expect(code == 0)
+        #expect(out.hasPrefix("{\"status\":"))
+        let (code2, out2, err2) = await d.run(
+            ["status", "--socket", dir.sub("absent.sock"), "--format", "json", "--gse_path", dir.sub("gse")], name: "status2")
+        #expect(code2 == 0)
+        #expect(err2.contains("ran the checks locally"))
+        #expect(out2.hasPrefix("{\"status\":"))
+        // A second daemon on the same socket refuses to start instead of stealing it.
+        let second = ChildProcess(
+            BuiltBinary.path, ["daemon", "--socket", d.socket, "--state-dir", dir.sub("state2"), "--config", dir.sub("none.yaml")],
+            outputDir: dir.path, name: "second")
+        let secondExit = await second.wait()
+        #expect(secondExit.flatMap(ChildProcess.exitCode) == 1)
+        #expect(second.stderr.contains("another bkdiag daemon"))
+        await d.process.stop()
+    }
+
+    /// Needs root: the child drops to uid 65534 itself.
+    @Test(.enabled(if: geteuid() == 0)) func foreignUIDGets403AndTheSocketGroupMayRun() async throws {
+        let dir = TempDir()
+        defer { dir.remove() }
+        chmod(dir.path, 0o755)  // the foreign peer must reach the socket
+        dir.write("bkdiag.yaml", "socket_mode: 0666\nsocket_group: root\n")
+        let d = try await DaemonProcess.start(dir, args: ["--config", dir.sub("bkdiag.yaml")])
+        #expect(await d.waitReady())
+        let (_, nobody, nobodyErr) = await d.run(
+            ["status", "--socket", d.socket, "--raw-request", "POST /run", "--as-uid", "65534", "--as-gid", "65534"], name: "nobody")
+        #expect(nobody.hasPrefix("HTTP 403"), "\(nobody) \(nobodyErr)")
+        #expect(nobody.contains("uid 65534"))
+        // Reading is open to anyone who can connect.
+        let (_, read, _) = await d.run(
+            ["status", "--socket", d.socket, "--raw-request", "GET /report", "--as-uid", "65534", "--as-gid", "65534"], name: "nobody-read")
+        #expect(read.hasPrefix("HTTP 200"))
+        // Same uid, but the primary group is the socket's group (root, gid 0).
+        let (_, member, _) = await d.run(
+            ["status", "--socket", d.socket, "--raw-request", "POST /run", "--as-uid", "65534", "--as-gid", "0"], name: "member")
+        #expect(member.hasPrefix("HTTP 200"), "\(member)")
+        let (_, root, _) = await d.run(["status", "--socket", d.socket, "--raw-request", "POST /run"], name: "root")
+        #expect(root.hasPrefix("HTTP 200"))
+        await d.process.stop()
+    }
+
+    @Test func killDashNineDuringWritesLosesNoCompletedReport() async throws {
+        let dir = TempDir()
+        defer { dir.remove() }
+        var kept: [String] = []
+        var lastStderr = ""
+        for round in 0..<12 {
+            let d = try await DaemonProcess.start(dir, name: "kill\(round)", interval: "0.01")
+            // Let it write for a while, then kill it mid-stream.
+            await sleepMs(150 + (round * 37) % 200)
+            d.process.signal(SIGKILL)
+            _ = await d.process.wait()
+            lastStderr = d.process.stderr
+            let store = try HistoryStore(directory: dir.sub("state"), limits: HistoryLimits())
+            #expect(store.recovery.skippedBytes == 0)
+            let lines = store.entries(sinceMs: 0, limit: 1_000_000).map(\.line)
+            #expect(lines.count >= kept.count, "round \(round)")
+            #expect(Array(lines.prefix(kept.count)) == kept, "round \(round): earlier reports changed")
+            for l in lines.suffix(lines.count - kept.count) { #expect((try? DiagnosticReport(line: l)) != nil) }
+            kept = lines
+        }
+        #expect(kept.count > 50, "\(lastStderr)")
+    }
+
+    @Test func sighupPicksUpAChangedInterval() async throws {
+        let dir = TempDir()
+        defer { dir.remove() }
+        dir.write("bkdiag.yaml", "interval: 30\n")
+        let d = try await DaemonProcess.start(dir, args: ["--config", dir.sub("bkdiag.yaml")], interval: "")
+        #expect(await d.waitReady())
+        #expect(await d.metric("bkdiag_daemon_interval_seconds") == 30)
+        #expect(await d.metric("bkdiag_daemon_cycles_total") == 1)
+        dir.write("bkdiag.yaml", "interval: 0.05\n")
+        d.process.signal(SIGHUP)
+        #expect(await eventually { await d.metric("bkdiag_daemon_interval_seconds") == 0.05 })
+        #expect(await eventually { (await d.metric("bkdiag_daemon_cycles_total") ?? 0) >= 10 })
+        // A bad file is rejected and the running configuration kept; the socket stays up throughout.
+        dir.write("bkdiag.yaml", "interval: never\n")
+        d.process.signal(SIGHUP)
+        #expect(await eventually { await d.metric("bkdiag_daemon_reload_errors_total") == 1 })
+        #expect(await d.metric("bkdiag_daemon_interval_seconds") == 0.05)
+        #expect(d.process.stderr.contains("bkdiag.yaml:1: bad interval"))
+        await d.process.stop()
+    }
+
+    /// Real semantics: gse_agent/socket turns from fail to pass when something listens at the IPC path.
+    /// Needs the real check engine; with the stub runner (no checks at all) there is nothing to change.
+    @Test func aStateChangeOfTheIPCSocketLogsExactlyOneEvent() async throws {
+        let dir = TempDir()
+        defer { dir.remove() }
+        _ = try? Sys.mkdirs(dir.sub("gse"))
+        let probe = await DiagnosticRunner(options: CheckOptions(gsePath: dir.sub("gse"), ipcSocketFile: dir.sub("ipc.sock"))).run()
+        guard probe.result(module: "gse_agent", item: "socket") != nil else {
+            print("skipped: the check engine in this tree is the stub (no gse_agent/socket check)")
+            return
+        }
+        let d = try await DaemonProcess.start(dir, args: ["--ipc_socket_file", dir.sub("ipc.sock")])
+        #expect(await d.waitReady())
+        func socketVerdict() async -> Verdict? {
+            guard let body = try? await httpRequest(socket: d.socket, target: "/report").body else { return nil }
+            return (try? DiagnosticReport(line: body))?.result(module: "gse_agent", item: "socket")?.verdict
+        }
+        #expect(await socketVerdict() == .fail)
+        let fd = listenAt(dir.sub("ipc.sock"))
+        defer { Sys.close(fd) }
+        #expect(await eventually { await socketVerdict() == .pass })
+        let cycles = await d.metric("bkdiag_daemon_cycles_total") ?? 0
+        #expect(await eventually { (await d.metric("bkdiag_daemon_cycles_total") ?? 0) >= cycles + 5 })
+        // Whole `key=value` tokens: `item=socket` must not match `item=socket_queue_status`.
+        let events = d.process.stderr.split(separator: "\n").filter { line in
+            let tokens = Set(line.split(separator: " ").map(String.init))
+            return line.contains("check state changed") && tokens.isSuperset(of: ["item=socket", "module=gse_agent", "previous_verdict=fail", "verdict=pass"])
+        }
+        #expect(events.count == 1, "\(d.process.stderr)")
+        await d.process.stop()
+    }
+}
+
+/// The journal side, for real: the daemon runs in a private mount namespace whose /run/systemd/journal/socket
+/// is a datagram socket the test binds (through /proc/<pid>/root), so libsystemd's sd_journal_sendv lands here.
+@Suite(.serialized) struct DaemonJournalTests {
+    static var canUnshare: Bool { geteuid() == 0 && access("/usr/bin/unshare", X_OK) == 0 }
+
+    func writeReport(_ dir: TempDir, socket: Verdict) {
+        let r = Reports.make([("gse_agent", "process", .pass), ("gse_agent", "socket", socket)])
+        dir.write("report.json", r.richLine() + "\n")
+    }
+
+    /// Journal entries parsed from the native protocol: `KEY=value` lines.
+    func fields(_ datagram: String) -> [String: String] {
+        var out: [String: String] = [:]
+        for line in datagram.split(separator: "\n") {
+            guard let eq = line.firstIndex(of: "=") else { continue }
+            out[String(line[..<eq])] = String(line[line.index(after: eq)...])
+        }
+        return out
+    }
+
+    @Test(.enabled(if: canUnshare))
+    func oneStructuredJournalEntryPerStateChange() async throws {
+        try #require(BuiltBinary.exists)
+        let dir = TempDir()
+        defer { dir.remove() }
+        dir.write("none.yaml", "# empty\n")
+        writeReport(dir, socket: .fail)
+        let daemon = [
+            BuiltBinary.path, "daemon", "--socket", dir.sub("d.sock"), "--state-dir", dir.sub("state"), "--config", dir.sub("none.yaml"),
+            "--interval", "0.05", "--test-report-file", dir.sub("report.json"),
+        ].joined(separator: " ")
+        let script = "mount -t tmpfs none /run/systemd 2>/dev/null || { mkdir -p /run/systemd && mount -t tmpfs none /run/systemd; }; "
+            + "mkdir -p /run/systemd/journal; while [ ! -S /run/systemd/journal/socket ]; do sleep 0.05; done; exec \(daemon)"
+        let p = ChildProcess("/usr/bin/unshare", ["-m", "--propagation", "private", "/bin/sh", "-c", script], outputDir: dir.path, name: "ns")
+        let journalDir = "/proc/\(p.pid)/root/run/systemd/journal"
+        #expect(await eventually { Sys.isDirectory(journalDir) }, "\(p.stderr)")
+        let journal = NotifyListener(path: journalDir + "/socket")
+        let d = DaemonProcess(dir: dir, process: p, socket: dir.sub("d.sock"))
+        #expect(await d.waitReady(), "\(p.stderr)")
+
+        var entries = await journal.collect(timeoutMs: 5000) { $0.count >= 1 }
+        #expect(entries.count == 1)
+        writeReport(dir, socket: .pass)
+        entries += await journal.collect(timeoutMs: 5000) { $0.count >= 1 }
+        let cycles = await d.metric("bkdiag_daemon_cycles_total") ?? 0
+        #expect(await eventually { (await d.metric("bkdiag_daemon_cycles_total") ?? 0) >= cycles + 10 })
+        entries += await journal.collect(timeoutMs: 300) { _ in false }
+        let parsed = entries.map(fields)
+        #expect(parsed.count == 2, "\(entries)")
+        #expect(parsed.first?["MODULE"] == "gse_agent")
+        #expect(parsed.first?["ITEM"] == "socket")
+        #expect(parsed.first?["VERDICT"] == "fail")
+        #expect(parsed.first?["PREVIOUS_VERDICT"] == "none")
+        #expect(parsed.first?["PRIORITY"] == "3")
+        #expect(parsed.last?["VERDICT"] == "pass")
+        #expect(parsed.last?["PREVIOUS_VERDICT"] == "fail")
+        #expect(parsed.last?["SYSLOG_IDENTIFIER"] == "bkdiag")
+        #expect(parsed.last?["MESSAGE"] == "gse_agent/socket: fail -> pass: socket is pass")
+        #expect(parsed.last?["CHECK_MESSAGE"] == "socket is pass")
+        #expect(!p.stderr.contains("check state changed"), "with a journal the events go there, not to stderr")
+        await p.stop()
+    }
+
+    /// Without a journal the same events are log records on stderr, one per change.
+    @Test func withoutAJournalStateChangesGoToStderrOncePerChange() async throws {
+        let dir = TempDir()
+        defer { dir.remove() }
+        writeReport(dir, socket: .fail)
+        let d = try await DaemonProcess.start(dir, args: ["--test-report-file", dir.sub("report.json")], interval: "0.05")
+        #expect(await d.waitReady())
+        writeReport(dir, socket: .pass)
+        #expect(await eventually { await d.metric("bkdiag_daemon_state_changes_total") == 2 })
+        let cycles = await d.metric("bkdiag_daemon_cycles_total") ?? 0
+        #expect(await eventually { (await d.metric("bkdiag_daemon_cycles_total") ?? 0) >= cycles + 10 })
+        #expect(await d.metric("bkdiag_daemon_state_changes_total") == 2)
+        let lines = d.process.stderr.split(separator: "\n").filter { $0.contains("check state changed") }
+        #expect(lines.count == 2, "\(lines)")
+        let tokens = Set((lines.last ?? "").split(separator: " ").map(String.init))
+        #expect(tokens.isSuperset(of: ["item=socket", "module=gse_agent", "previous_verdict=fail", "verdict=pass"]), "\(lines)")
+        await d.process.stop()
+    }
+}

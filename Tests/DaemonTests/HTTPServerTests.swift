@@ -1,0 +1,146 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Daemon
+import Logging
+import NIOCore
+import Report
+import Testing
+
+/// The NIO server on a real unix socket, with an injected producer.
+struct ServerFixture {
+    let dir: TempDir
+    let socket: String
+    let core: DaemonCore
+    let server: HTTPServer
+
+    static func start(limits: HTTPLimits = HTTPLimits()) async throws -> ServerFixture {
+        let dir = TempDir()
+        let core = try makeCore(dir, producer: ScriptedProducer(), sink: RecordingSink())
+        await core.runCycle()
+        let socket = dir.sub("d.sock")
+        let fd = try Sys.listenUnix(path: socket, mode: 0o660, gid: nil)
+        let server = HTTPServer(router: DaemonRouter(core: core, policy: PeerPolicy(socketGroup: nil)), limits: limits, logger: Logger(label: "test"))
+        try await server.start(listeningSocket: fd)
+        return ServerFixture(dir: dir, socket: socket, core: core, server: server)
+    }
+
+    func stop() async {
+        await server.stop()
+        dir.remove()
+    }
+
+    /// Sends raw bytes and returns everything the server answers before closing (a write cut short by
+    /// the server's early answer is fine).
+    func raw(_ text: String, timeoutMs: Int = 5000) async throws -> String {
+        let socket = self.socket
+        return try await blocking {
+            let fd = try Sys.connectUnix(path: socket, timeoutMs: timeoutMs)
+            defer { Sys.close(fd) }
+            try? Sys.writeAll(fd, Array(text.utf8))
+            return String(decoding: (try? Sys.readToEnd(fd, limit: 1 << 20)) ?? [], as: UTF8.self)
+        }
+    }
+}
+
+@Suite(.serialized) struct HTTPServerTests {
+    @Test func servesReportMetricsHistoryAndRunOverTheUnixSocket() async throws {
+        let f = try await ServerFixture.start()
+        do {
+            let r = try await httpRequest(socket: f.socket, target: "/report")
+            #expect(r.status == 200)
+            #expect(r.headers["content-type"] == "application/json")
+            #expect(r.body == f.core.latest!.richLine() + "\n")
+            let c = try await httpRequest(socket: f.socket, target: "/report?format=compat")
+            #expect(c.body == f.core.latest!.compatLine() + "\n")
+            let m = try await httpRequest(socket: f.socket, target: "/metrics")
+            #expect(m.headers["content-type"]?.hasPrefix("text/plain") == true)
+            #expect(m.body.contains("bkdiag_daemon_cycles_total 1"))
+            let h = try await httpRequest(socket: f.socket, target: "/history?since=0")
+            #expect(h.body.hasPrefix("{\"count\":1,"))
+            // We are root, so the peer check lets us run.
+            let run = try await httpRequest(socket: f.socket, method: "POST", target: "/run")
+            #expect(run.status == 200)
+            #expect(f.core.counters.cycles == 2)
+            let head = try await f.raw("HEAD /report HTTP/1.1\r\nHost: x\r\n\r\n")
+            #expect(head.hasPrefix("HTTP/1.1 200"))
+            #expect(head.hasSuffix("\r\n\r\n"))
+        }
+        await f.stop()
+    }
+
+    @Test func malformedOversizedAndLongRequestsGet4xx() async throws {
+        let f = try await ServerFixture.start()
+        do {
+            #expect(try await f.raw("NOT HTTP AT ALL\r\n\r\n").hasPrefix("HTTP/1.1 400"))
+            #expect(try await f.raw("GET /report HTTP/1.1\r\nBad Header Line\r\n\r\n").hasPrefix("HTTP/1.1 400"))
+            let big = "GET /report HTTP/1.1\r\nHost: x\r\nX-Fill: " + String(repeating: "a", count: 40_000) + "\r\n\r\n"
+            #expect(try await f.raw(big).hasPrefix("HTTP/1.1 431"))
+            let long = "GET /report?" + String(repeating: "a", count: 3000) + " HTTP/1.1\r\nHost: x\r\n\r\n"
+            #expect(try await f.raw(long).hasPrefix("HTTP/1.1 414"))
+            let body = "GET /report HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhello"
+            #expect(try await f.raw(body).hasPrefix("HTTP/1.1 413"))
+            let postBig = "POST /run HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n\r\n" + String(repeating: "b", count: 20_000)
+            #expect(try await f.raw(postBig).hasPrefix("HTTP/1.1 431"))
+            // Still serving afterwards.
+            #expect(try await httpRequest(socket: f.socket, target: "/report").status == 200)
+        }
+        await f.stop()
+    }
+
+    @Test func slowClientsTimeOut() async throws {
+        var limits = HTTPLimits()
+        limits.requestTimeout = .milliseconds(300)
+        let f = try await ServerFixture.start(limits: limits)
+        do {
+            let fd = try Sys.connectUnix(path: f.socket, timeoutMs: 5000)
+            defer { Sys.close(fd) }
+            try Sys.writeAll(fd, Array("GET /rep".utf8))
+            let started = Timestamp.monotonicSeconds()
+            let answer = String(decoding: try Sys.readToEnd(fd, limit: 4096), as: UTF8.self)
+            let waited = Timestamp.monotonicSeconds() - started
+            #expect(answer.hasPrefix("HTTP/1.1 408"))
+            #expect(waited >= 0.2 && waited < 3)
+            // An idle connection that sends nothing is closed too.
+            let idle = try Sys.connectUnix(path: f.socket, timeoutMs: 5000)
+            defer { Sys.close(idle) }
+            #expect(String(decoding: try Sys.readToEnd(idle, limit: 4096), as: UTF8.self).hasPrefix("HTTP/1.1 408"))
+        }
+        await f.stop()
+    }
+
+    @Test func manyConcurrentClientsAreServed() async throws {
+        let f = try await ServerFixture.start()
+        do {
+            // 100 connections open at once, then each sends its request, then all answers are read.
+            var fds: [Int32] = []
+            for _ in 0..<100 { fds.append(try Sys.connectUnix(path: f.socket, timeoutMs: 10_000)) }
+            for fd in fds { try Sys.writeAll(fd, Array("GET /report?format=compat HTTP/1.1\r\nHost: x\r\n\r\n".utf8)) }
+            var ok = 0
+            for fd in fds {
+                let answer = String(decoding: try Sys.readToEnd(fd, limit: 1 << 16), as: UTF8.self)
+                if answer.hasPrefix("HTTP/1.1 200") { ok += 1 }
+                Sys.close(fd)
+            }
+            #expect(ok == 100)
+            #expect(await eventually { f.server.openConnections == 0 })
+        }
+        await f.stop()
+    }
+
+    @Test func connectionsBeyondTheLimitGet503() async throws {
+        var limits = HTTPLimits()
+        limits.maxConnections = 3
+        let f = try await ServerFixture.start(limits: limits)
+        do {
+            var held: [Int32] = []
+            for _ in 0..<3 { held.append(try Sys.connectUnix(path: f.socket, timeoutMs: 5000)) }
+            #expect(await eventually { f.server.openConnections == 3 })
+            #expect(try await f.raw("GET /report HTTP/1.1\r\nHost: x\r\n\r\n").hasPrefix("HTTP/1.1 503"))
+            for fd in held { Sys.close(fd) }
+            #expect(await eventually { f.server.openConnections == 0 })
+            #expect(try await f.raw("GET /report HTTP/1.1\r\nHost: x\r\n\r\n").hasPrefix("HTTP/1.1 200"))
+        }
+        await f.stop()
+    }
+}

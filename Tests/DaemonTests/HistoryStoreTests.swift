@@ -1,0 +1,105 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Daemon
+import Report
+import Testing
+
+@Suite struct HistoryStoreTests {
+    func line(_ i: Int) -> String {
+        Reports.make([("gse_agent", "socket", i % 2 == 0 ? .pass : .fail)], at: 1_700_000_000_000 + Int64(i) * 1000).richLine()
+    }
+
+    @Test func appendsAndReopensEveryReport() throws {
+        let dir = TempDir()
+        defer { dir.remove() }
+        do {
+            let store = try HistoryStore(directory: dir.sub("h"), limits: HistoryLimits())
+            for i in 0..<50 { try store.append(line: line(i), generatedAtMs: 1_700_000_000_000 + Int64(i) * 1000) }
+            #expect(store.count == 50)
+        }
+        let store = try HistoryStore(directory: dir.sub("h"), limits: HistoryLimits())
+        #expect(store.recovery == HistoryRecovery(records: 50, truncatedBytes: 0, skippedBytes: 0))
+        #expect(store.latest()?.line == line(49))
+        let since = store.entries(sinceMs: 1_700_000_000_000 + 45_000, limit: 100)
+        #expect(since.map(\.line) == (45..<50).map(line))
+        #expect(store.entries(sinceMs: 0, limit: 3).map(\.line) == (47..<50).map(line))
+        #expect(try DiagnosticReport(line: store.latest()!.line) == DiagnosticReport(line: line(49)))
+    }
+
+    @Test func staysWithinItsLimitsDroppingTheOldest() throws {
+        let dir = TempDir()
+        defer { dir.remove() }
+        let limits = HistoryLimits(maxReports: 80, maxBytes: 1 << 20)
+        let store = try HistoryStore(directory: dir.sub("h"), limits: limits)
+        for i in 0..<1000 { try store.append(line: line(i), generatedAtMs: Int64(i)) }
+        #expect(store.count <= 80)
+        #expect(store.count >= 70)
+        #expect(store.latest()?.line == line(999))
+        let files = try Sys.listDirectory(dir.sub("h"))
+        #expect(files.count <= 9)
+
+        let small = try HistoryStore(directory: dir.sub("b"), limits: HistoryLimits(maxReports: 100_000, maxBytes: 8192))
+        for i in 0..<1000 { try small.append(line: line(i), generatedAtMs: Int64(i)) }
+        #expect(small.totalBytes <= 8192)
+        #expect(small.entries(sinceMs: 0, limit: 10_000).last?.line == line(999))
+    }
+
+    @Test func cutsATornTailAtEveryOffsetAndKeepsEarlierReports() throws {
+        let dir = TempDir()
+        defer { dir.remove() }
+        let h = dir.sub("h")
+        do {
+            let store = try HistoryStore(directory: h, limits: HistoryLimits())
+            for i in 0..<3 { try store.append(line: line(i), generatedAtMs: Int64(i)) }
+        }
+        let file = h + "/history-00000001.log"
+        let full = try Sys.readFile(file)
+        // Every truncation inside the last record must leave exactly the first two.
+        let third = line(2)
+        let thirdRecord = 24 + Zlib.compress(Array(third.utf8)).count
+        let start = full.count - thirdRecord
+        for cut in stride(from: start, to: full.count, by: max(1, thirdRecord / 25)) {
+            let fd = open(file, O_WRONLY | O_TRUNC)
+            _ = full[0..<cut].withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
+            close(fd)
+            let store = try HistoryStore(directory: h, limits: HistoryLimits())
+            #expect(store.count == 2, "cut at \(cut)")
+            #expect(store.recovery.truncatedBytes == cut - start)
+            #expect(store.latest()?.line == line(1))
+            // And it appends cleanly after the cut.
+            try store.append(line: line(7), generatedAtMs: 7)
+            let again = try HistoryStore(directory: h, limits: HistoryLimits())
+            #expect(again.count == 3)
+            #expect(again.latest()?.line == line(7))
+        }
+    }
+
+    @Test func aFlippedByteStopsTheScanThere() throws {
+        let dir = TempDir()
+        defer { dir.remove() }
+        let h = dir.sub("h")
+        do {
+            let store = try HistoryStore(directory: h, limits: HistoryLimits())
+            for i in 0..<4 { try store.append(line: line(i), generatedAtMs: Int64(i)) }
+        }
+        let file = h + "/history-00000001.log"
+        var bytes = try Sys.readFile(file)
+        bytes[bytes.count - 5] ^= 0xff
+        let fd = open(file, O_WRONLY | O_TRUNC)
+        _ = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
+        close(fd)
+        let store = try HistoryStore(directory: h, limits: HistoryLimits())
+        #expect(store.count == 3)
+        #expect(store.latest()?.line == line(2))
+    }
+
+    @Test func zlibAndCRCRoundTrip() {
+        let data = Array("hello hello hello hello".utf8)
+        let z = Zlib.compress(data)
+        #expect(Zlib.decompress(z[...], expectedSize: data.count) == data)
+        #expect(Zlib.decompress(z[...], expectedSize: data.count + 1) == nil)
+        #expect(Zlib.decompress(z.dropLast(3), expectedSize: data.count) == nil)
+        #expect(Zlib.crc32(Array("123456789".utf8)[...]) == 0xCBF4_3926)
+    }
+}

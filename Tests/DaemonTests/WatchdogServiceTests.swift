@@ -1,0 +1,30 @@
+import Daemon
+import Logging
+import Report
+import Synchronization
+import Testing
+
+@Suite struct WatchdogServiceTests {
+    /// No completed cycle, no ping: a hung check engine lets systemd's watchdog fire.
+    @Test func pingsOnlyAfterCompletedCycles() async throws {
+        let dir = TempDir()
+        defer { dir.remove() }
+        let core = try makeCore(dir, producer: ScriptedProducer(), sink: RecordingSink())
+        let pings = Notes()
+        let watchdog = WatchdogService(core: core, period: .milliseconds(100), notify: { pings.add($0) })
+        let task = Task { try await watchdog.run() }
+        await sleepMs(400)
+        #expect(pings.all.isEmpty)
+        await core.runCycle()
+        #expect(await eventually(timeoutMs: 2000) { pings.all == ["WATCHDOG=1"] })
+        await sleepMs(300)
+        #expect(pings.all == ["WATCHDOG=1"], "one cycle, one ping")
+        for _ in 0..<3 {
+            await core.runCycle()
+            await sleepMs(120)
+        }
+        #expect(pings.all.count >= 2)
+        task.cancel()
+        _ = try? await task.value
+    }
+}
