@@ -19,18 +19,8 @@ struct StatusCommand: AsyncParsableCommand {
     @Flag(help: "Fail instead of running the checks locally when no daemon answers.")
     var noFallback = false
 
-    @Option(name: [.customLong("gse_path"), .customShort("p")], help: "For the local run: GSE root.")
-    var gsePath: String?
-    @Option(name: [.customLong("subscription_id"), .customShort("s")], help: "For the local run: subscription id.")
-    var subscriptionID: Int64 = 0
-    @Option(name: [.customLong("ipc_socket_file"), .customShort("i")], help: "For the local run: IPC socket.")
-    var ipcSocketFile: String?
-    @Option(name: [.customLong("collector_config_id"), .customShort("c")], help: "For the local run: collector config id.")
-    var collectorConfigID: Int64?
-    @Option(name: [.customLong("log_paths"), .customShort("l")], help: "For the local run: comma-separated log paths.")
-    var logPaths: String?
-    @Option(name: .customLong("host-root"), help: .hidden)
-    var hostRoot: String = "/"
+    /// check.py's flags, for the local run when no daemon answers.
+    @OptionGroup var checkPy: CheckPyOptions
 
     /// Tests: send this raw request ("POST /run") and print `HTTP <status>` and the body.
     @Option(name: .customLong("raw-request"), help: .hidden)
@@ -76,10 +66,7 @@ struct StatusCommand: AsyncParsableCommand {
         } catch let error as DaemonError where error.code == .noDaemon && !noFallback {
             printError("bkdiag status: \(error.message)")
             printError("bkdiag status: ran the checks locally instead")
-            let options = CheckOptions(
-                gsePath: gsePath, subscriptionID: subscriptionID, ipcSocketFile: ipcSocketFile, collectorConfigID: collectorConfigID,
-                logPaths: (logPaths ?? "").split(separator: ",").map(String.init), hostRoot: hostRoot)
-            let report = await DiagnosticRunner(options: options).run()
+            let report = await DiagnosticRunner(options: checkPy.checkOptions).run()
             print(report.rendered(reportFormat), terminator: "")
         } catch let error as DaemonError {
             printError("bkdiag status: \(error.message)")
