@@ -32,6 +32,14 @@ extension JSONByteParser {
         return nil
     }
 
+    /// Reads a member's value into `slot`; false when the key was seen before (a repeated key is left
+    /// to the full reader).
+    @inline(__always) mutating func readOnce(into slot: inout JSONValue?, depth: Int) throws(JSONParseError) -> Bool {
+        guard slot == nil else { return false }
+        slot = try value(depth: depth)
+        return true
+    }
+
     /// The key of the next member, positioned at its value.
     @inline(__always) mutating func key() throws(JSONParseError) -> String? {
         guard take(UInt8(ascii: "\"")) else { return nil }
@@ -59,29 +67,22 @@ extension JSONByteParser {
             guard let k = try key() else { return nil }
             switch k {
             case "status":
-                guard status == nil else { return nil }
-                status = try value(depth: 1)
+                guard try readOnce(into: &status, depth: 1) else { return nil }
             case "data":
                 guard results == nil, let r = try entries(keepEvidence: keepEvidence) else { return nil }
                 results = r
             case "schema":
-                guard schema == nil else { return nil }
-                schema = try value(depth: 1)
+                guard try readOnce(into: &schema, depth: 1) else { return nil }
             case "version":
-                guard version == nil else { return nil }
-                version = try value(depth: 1)
+                guard try readOnce(into: &version, depth: 1) else { return nil }
             case "host":
-                guard host == nil else { return nil }
-                host = try value(depth: 1)
+                guard try readOnce(into: &host, depth: 1) else { return nil }
             case "generated_at_ms":
-                guard generated == nil else { return nil }
-                generated = try value(depth: 1)
+                guard try readOnce(into: &generated, depth: 1) else { return nil }
             case "duration_ms":
-                guard duration == nil else { return nil }
-                duration = try value(depth: 1)
+                guard try readOnce(into: &duration, depth: 1) else { return nil }
             case "context":
-                guard context == nil else { return nil }
-                context = try value(depth: 1)
+                guard try readOnce(into: &context, depth: 1) else { return nil }
             default:
                 _ = try value(depth: 1)
             }
@@ -146,8 +147,7 @@ extension JSONByteParser {
                 guard item == nil, case .string(let s) = try value(depth: 3) else { return nil }
                 item = s
             case "status":
-                guard status == nil else { return nil }
-                status = try value(depth: 3)
+                guard try readOnce(into: &status, depth: 3) else { return nil }
             case "message":
                 guard message == nil else { return nil }
                 switch try value(depth: 3) {
@@ -156,17 +156,13 @@ extension JSONByteParser {
                 default: return nil
                 }
             case "result":
-                guard result == nil else { return nil }
-                result = try value(depth: 3)
+                guard try readOnce(into: &result, depth: 3) else { return nil }
             case "hint":
-                guard hint == nil else { return nil }
-                hint = try value(depth: 3)
+                guard try readOnce(into: &hint, depth: 3) else { return nil }
             case "evidence":
-                guard evidence == nil else { return nil }
-                evidence = try value(depth: 3)
+                guard try readOnce(into: &evidence, depth: 3) else { return nil }
             case "duration_ms":
-                guard duration == nil else { return nil }
-                duration = try value(depth: 3)
+                guard try readOnce(into: &duration, depth: 3) else { return nil }
             default:
                 _ = try value(depth: 3)
             }
