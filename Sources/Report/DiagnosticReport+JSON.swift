@@ -31,11 +31,7 @@ extension CheckResult {
         guard let item = json["item"]?.stringValue else { throw ReportDecodingError("KeyError: 'item'") }
         guard let statusValue = json["status"] else { throw ReportDecodingError("KeyError: 'status'") }
         guard let message = json["message"] else { throw ReportDecodingError("KeyError: 'message'") }
-        let status = JSONValue.isTruthy(statusValue)
-        var verdict: Verdict = status ? .pass : .fail
-        if let r = json["result"]?.stringValue, let v = Verdict(rawValue: r), v.compatStatus == status {
-            verdict = v
-        }
+        let verdict = Verdict.read(status: statusValue, result: json["result"])
         let messageText: String
         switch message {
         case .string(let s): messageText = s
@@ -65,7 +61,31 @@ extension JSONValue {
     }
 }
 
+extension Verdict {
+    /// The verdict of a read entry: the boolean `status` decides, and bkdiag's `result` refines it
+    /// when it agrees with that boolean.
+    static func read(status: JSONValue, result: JSONValue?) -> Verdict {
+        let ok = JSONValue.isTruthy(status)
+        if let r = result?.stringValue, let v = Verdict(rawValue: r), v.compatStatus == ok { return v }
+        return ok ? .pass : .fail
+    }
+}
+
+extension HostIdentity {
+    /// Reads the rich `host` object; missing fields are empty.
+    init(json: JSONValue?) {
+        self.init(
+            hostname: json?["hostname"]?.stringValue ?? "", machineID: json?["machine_id"]?.stringValue ?? "",
+            kernel: json?["kernel"]?.stringValue ?? "")
+    }
+}
+
 extension DiagnosticReport {
+    /// Whether a `schema` value marks bkdiag's rich output.
+    static func isRichSchema(_ schema: JSONValue?) -> Bool {
+        schema?.stringValue?.hasPrefix("bkdiag.report/") ?? false
+    }
+
     /// `{"status": ..., "data": [...]}` and nothing else: what check.py printed.
     public var compatJSON: JSONValue {
         .object([("status", .bool(status)), ("data", .array(results.map(\.compatJSON)))])
@@ -123,13 +143,10 @@ extension DiagnosticReport {
         var results: [CheckResult] = []
         results.reserveCapacity(entries.count)
         for e in entries { results.append(try CheckResult(json: e)) }
-        let rich = json["schema"]?.stringValue?.hasPrefix("bkdiag.report/") ?? false
-        let host = json["host"]
+        let rich = Self.isRichSchema(json["schema"])
         self.init(
             results: results,
-            host: HostIdentity(
-                hostname: host?["hostname"]?.stringValue ?? "", machineID: host?["machine_id"]?.stringValue ?? "",
-                kernel: host?["kernel"]?.stringValue ?? ""),
+            host: HostIdentity(json: json["host"]),
             version: json["version"]?.stringValue ?? "",
             generatedAtMs: json["generated_at_ms"]?.intValue ?? 0,
             durationMs: json["duration_ms"]?.doubleValue,

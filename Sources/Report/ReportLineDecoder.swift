@@ -93,14 +93,12 @@ extension JSONByteParser {
         guard i == b.count, let status, let results else { return nil }
         var r = DiagnosticReport(
             results: results,
-            host: HostIdentity(
-                hostname: host?["hostname"]?.stringValue ?? "", machineID: host?["machine_id"]?.stringValue ?? "",
-                kernel: host?["kernel"]?.stringValue ?? ""),
+            host: HostIdentity(json: host),
             version: version?.stringValue ?? "",
             generatedAtMs: generated?.intValue ?? 0,
             durationMs: duration?.doubleValue,
             context: keepEvidence ? (context?.objectValue ?? []) : [],
-            isRich: schema?.stringValue?.hasPrefix("bkdiag.report/") ?? false)
+            isRich: DiagnosticReport.isRichSchema(schema))
         r.declaredStatus = JSONValue.isTruthy(status)
         return r
     }
@@ -170,11 +168,8 @@ extension JSONByteParser {
             more = m
         }
         guard let module, let item, let status, let message else { return nil }
-        let ok = JSONValue.isTruthy(status)
-        var verdict: Verdict = ok ? .pass : .fail
-        if let r = result?.stringValue, let v = Verdict(rawValue: r), v.compatStatus == ok { verdict = v }
         return CheckResult(
-            module: module, item: item, verdict: verdict, message: message, hint: hint?.stringValue ?? "",
+            module: module, item: item, verdict: Verdict.read(status: status, result: result), message: message, hint: hint?.stringValue ?? "",
             evidence: keepEvidence ? (evidence?.objectValue ?? []) : [], durationMs: duration?.doubleValue)
     }
 }
