@@ -28,12 +28,11 @@ struct AgentProcessCheck: Check {
             return .fail("gse_agent is not running", hint: hint, evidence: evidence)
         }
         let names = Set(found.under.map(\.name)).sorted()
-        // Established TCP connections and listening ports of the agent, as context.
+        // The agent's listening ports, as context (its dataserver connection is dataserver_port's).
         let (inodes, _) = facts.socketInodes(of: found.under.map(\.pid))
-        if case .success(let tcp) = facts.tcp {
-            let mine = tcp.filter { inodes[$0.inode] != nil }
-            evidence.append(("listening", .array(mine.filter { $0.state == .listen }.map { .string($0.localEndpoint) })))
-            evidence.append(("established", .int(Int64(mine.filter { $0.state == .established }.count))))
+        if case .success(let listening) = facts.tcpListening {
+            let mine = listening.filter { inodes[$0.inode] != nil }
+            evidence.append(("listening", .array(mine.map { .string($0.localEndpoint) })))
         }
         if layout.generation == .gse1 && !names.contains("agentWorker") && names.contains("gseMaster") {
             return .warn(

@@ -11,17 +11,16 @@ struct DataserverPortCheck: Check {
         let layout = facts.layout
         let port = layout.dataPort
         var evidence: [(String, JSONValue)] = [("port", .int(Int64(port))), ("generation", .string(layout.generation.rawValue))]
-        let tcp: [TCPSocketEntry]
-        switch facts.tcp {
+        let toPort: [TCPSocketEntry]
+        switch facts.tcpToDataPort {
         case .failure(let e): return .unreadable("/proc/net/tcp", e)
-        case .success(let t): tcp = t
+        case .success(let t): toPort = t
         }
         let agents: [ProcessRecord]
         switch facts.agents() {
         case .failure(let e): return .unreadable("/proc", e)
         case .success(let f): agents = f.under
         }
-        let toPort = tcp.filter { $0.remotePort == port }
         guard !agents.isEmpty else {
             evidence.append(("connections_to_port", .int(Int64(toPort.filter { $0.state == .established }.count))))
             return .fail("dataserver not exist: gse_agent is not running", hint: "先恢复 gse_agent 进程", evidence: evidence)

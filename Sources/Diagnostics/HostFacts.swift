@@ -24,11 +24,17 @@ public final class HostFacts: Sendable {
         }
         _unixDiag = LazyFact { Result { () throws(ProbeError) in try UnixSockDiag.dump() } }
         _unixTable = LazyFact { Result { () throws(ProbeError) in try SocketTables.readUnix(proc: p) } }
-        _tcp = LazyFact { Result { () throws(ProbeError) in try SocketTables.readTCP(proc: p) } }
         _memTotalKB = LazyFact { ProcFS.memTotalKB(proc: p) }
         _uptime = LazyFact { ProcFS.uptimeSeconds(proc: p) }
         let root = options.hostRoot
-        _layout = LazyFact { GSELayout.detect(options: options, hostRoot: root, proc: p) }
+        let layout = LazyFact { GSELayout.detect(options: options, hostRoot: root, proc: p) }
+        _layout = layout
+        _tcpToDataPort = LazyFact {
+            Result { () throws(ProbeError) in
+                try SocketTables.tcpSockets(states: [.established, .synSent], remotePort: layout.value.dataPort, proc: p)
+            }
+        }
+        _tcpListening = LazyFact { Result { () throws(ProbeError) in try SocketTables.tcpSockets(states: [.listen], proc: p) } }
         let opts = options
         _restartLog = LazyFact {
             Result { () throws(ProbeError) in try FileReader.tail(opts.restartLog, limit: RestartLog.readLimit).text }
@@ -43,7 +49,8 @@ public final class HostFacts: Sendable {
     private let _processes: LazyFact<Result<[ProcessRecord], ProbeError>>
     private let _unixDiag: LazyFact<Result<[UnixDiagEntry], ProbeError>>
     private let _unixTable: LazyFact<Result<[UnixSocketEntry], ProbeError>>
-    private let _tcp: LazyFact<Result<[TCPSocketEntry], ProbeError>>
+    private let _tcpToDataPort: LazyFact<Result<[TCPSocketEntry], ProbeError>>
+    private let _tcpListening: LazyFact<Result<[TCPSocketEntry], ProbeError>>
     private let _memTotalKB: LazyFact<Int64?>
     private let _uptime: LazyFact<Double?>
     private let _layout: LazyFact<GSELayout>
@@ -55,7 +62,10 @@ public final class HostFacts: Sendable {
     public var processes: Result<[ProcessRecord], ProbeError> { _processes.value }
     public var unixDiag: Result<[UnixDiagEntry], ProbeError> { _unixDiag.value }
     public var unixTable: Result<[UnixSocketEntry], ProbeError> { _unixTable.value }
-    public var tcp: Result<[TCPSocketEntry], ProbeError> { _tcp.value }
+    /// ESTABLISHED and SYN_SENT TCP sockets (any process, v4 and v6) whose remote port is the layout's data port.
+    public var tcpToDataPort: Result<[TCPSocketEntry], ProbeError> { _tcpToDataPort.value }
+    /// Listening TCP sockets (any process, v4 and v6).
+    public var tcpListening: Result<[TCPSocketEntry], ProbeError> { _tcpListening.value }
     public var memTotalKB: Int64? { _memTotalKB.value }
     public var uptimeSeconds: Double? { _uptime.value }
     public var layout: GSELayout { _layout.value }

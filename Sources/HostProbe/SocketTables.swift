@@ -13,7 +13,7 @@ public struct TCPSocketEntry: Sendable, Equatable {
 }
 
 /// Kernel TCP states as numbered in `include/net/tcp_states.h`.
-public enum TCPState: UInt8, Sendable {
+public enum TCPState: UInt8, Sendable, CaseIterable {
     case established = 1, synSent, synRecv, finWait1, finWait2, timeWait, close, closeWait, lastAck, listen, closing, newSynRecv
 
     public var name: String {
@@ -157,6 +157,21 @@ public enum SocketTables {
         }
         if !anyRead, let lastError { throw lastError }
         return out
+    }
+
+    /// TCP sockets in `states`, optionally only those whose remote port is `remotePort`. On the live
+    /// host (`proc` is `/proc`) they come from netlink inet_diag, filtered by the kernel; when netlink
+    /// is refused (seccomp, no inet_diag module) or `proc` points elsewhere (a test tree), from the
+    /// `net/tcp` and `net/tcp6` files.
+    public static func tcpSockets(
+        states: Set<TCPState>, remotePort: UInt16? = nil, proc: String = "/proc"
+    ) throws(ProbeError) -> [TCPSocketEntry] {
+        if proc == "/proc", let viaNetlink = try? InetSockDiag.dumpTCP(states: states, remotePort: remotePort) {
+            return viaNetlink
+        }
+        return try readTCP(proc: proc).filter { entry in
+            states.contains(entry.state) && (remotePort == nil || entry.remotePort == remotePort)
+        }
     }
 
     public static func readUnix(proc: String = "/proc") throws(ProbeError) -> [UnixSocketEntry] {

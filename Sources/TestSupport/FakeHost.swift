@@ -246,7 +246,24 @@ public final class FakeHost: @unchecked Sendable {
         if connect { args += ["--ipc", ipcPath] }
         for h in hold { args += ["--hold", h] }
         if writeBytes > 0 { args += ["--write-bytes", String(writeBytes)] }
-        return try spawn(collectorBinary, args, cwd: gseRoot + "/plugins/bin")
+        let before = acceptedIPCConnections()
+        let collector = try spawn(collectorBinary, args, cwd: gseRoot + "/plugins/bin")
+        // The collector is ready once connect() returns; the agent accepts in its own time. A test
+        // that reads the queues right away must see the accepted connection, so wait for it.
+        if connect, let before {
+            let deadline = Date().addingTimeInterval(3)
+            while (acceptedIPCConnections() ?? 0) <= before && Date() < deadline { usleep(5000) }
+        }
+        return collector
+    }
+
+    /// Established connections on the IPC path that the agent has accepted; nil when nothing
+    /// listens there (then there is nothing to wait for).
+    func acceptedIPCConnections() -> Int? {
+        guard let entries = try? UnixSockDiag.dump(),
+            entries.contains(where: { $0.name == ipcPath && $0.isListening })
+        else { return nil }
+        return entries.filter { $0.name == ipcPath && $0.isEstablished }.count
     }
 
     /// A healthy host: dataserver, agent, collector, one subscription config for `subscription`.

@@ -42,6 +42,72 @@ struct LiveKernelTests {
         #expect(inodes.contains(mine.inode))
     }
 
+    /// A TCP listener on the loopback address of `family` (port chosen by the kernel), a client
+    /// connected to it, and the accepted socket. Returns the fds and the listener's port.
+    func loopbackPair(family: Int32) throws -> (listener: Int32, client: Int32, server: Int32, port: UInt16) {
+        let l = socket(family, Int32(SOCK_STREAM.rawValue), 0)
+        try #require(l >= 0)
+        var port: UInt16 = 0
+        if family == AF_INET {
+            var a = sockaddr_in()
+            a.sin_family = sa_family_t(AF_INET)
+            a.sin_addr.s_addr = inet_addr("127.0.0.1")
+            try #require(withUnsafePointer(to: &a) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(l, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } } == 0)
+            try #require(listen(l, 4) == 0)
+            var len = socklen_t(MemoryLayout<sockaddr_in>.size)
+            _ = withUnsafeMutablePointer(to: &a) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(l, $0, &len) } }
+            port = UInt16(bigEndian: a.sin_port)
+            let c = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+            try #require(withUnsafePointer(to: &a) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(c, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } } == 0)
+            return (l, c, accept(l, nil, nil), port)
+        }
+        var a = sockaddr_in6()
+        a.sin6_family = sa_family_t(AF_INET6)
+        a.sin6_addr = in6addr_loopback
+        let rc = withUnsafePointer(to: &a) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(l, $0, socklen_t(MemoryLayout<sockaddr_in6>.size)) } }
+        if rc != 0 { close(l); throw IPv6Unavailable() }
+        try #require(listen(l, 4) == 0)
+        var len = socklen_t(MemoryLayout<sockaddr_in6>.size)
+        _ = withUnsafeMutablePointer(to: &a) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(l, $0, &len) } }
+        port = UInt16(bigEndian: a.sin6_port)
+        let c = socket(AF_INET6, Int32(SOCK_STREAM.rawValue), 0)
+        try #require(withUnsafePointer(to: &a) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(c, $0, socklen_t(MemoryLayout<sockaddr_in6>.size)) } } == 0)
+        return (l, c, accept(l, nil, nil), port)
+    }
+    struct IPv6Unavailable: Error {}
+
+    @Test("inet_diag sees the test's own TCP connection and listener, v4 and v6, filtered by remote port and state, as /proc/net/tcp does")
+    func inetDiagLive() throws {
+        for family in [AF_INET, AF_INET6] {
+            let pair: (listener: Int32, client: Int32, server: Int32, port: UInt16)
+            do { pair = try loopbackPair(family: family) } catch is IPv6Unavailable { continue }
+            defer { close(pair.listener); close(pair.client); close(pair.server) }
+            let host = family == AF_INET ? "127.0.0.1" : "::1"
+            let myInodes = Set(try ProcFS.socketInodes(pid: getpid()))
+
+            let toPort = try InetSockDiag.dumpTCP(states: [.established, .synSent], remotePort: pair.port)
+            // Only the client's side has the listener's port as its remote port.
+            #expect(toPort.count == 1, "family \(family): \(toPort)")
+            let client = try #require(toPort.first)
+            #expect(client.state == .established && client.remotePort == pair.port && client.remoteAddress == host)
+            #expect(client.isIPv6 == (family == AF_INET6))
+            #expect(myInodes.contains(client.inode))
+
+            // Another port: the kernel filters it out; a listen-only dump holds the listener, not the client.
+            #expect(try InetSockDiag.dumpTCP(states: [.established], remotePort: pair.port &+ 1).allSatisfy { $0.inode != client.inode })
+            let listening = try InetSockDiag.dumpTCP(states: [.listen])
+            #expect(listening.contains { $0.localPort == pair.port && $0.localAddress == host && myInodes.contains($0.inode) })
+            #expect(!listening.contains { $0.inode == client.inode })
+
+            // The same socket, read the old way.
+            let fromFiles = try SocketTables.readTCP().filter { $0.remotePort == pair.port && $0.state == .established }
+            #expect(fromFiles.map(\.inode) == [client.inode])
+            #expect(fromFiles.first?.localEndpoint == client.localEndpoint)
+            // The public reader takes the netlink path on /proc and the files elsewhere; both agree.
+            #expect(try SocketTables.tcpSockets(states: [.established], remotePort: pair.port).map(\.inode) == [client.inode])
+        }
+    }
+
     @Test("the scanner finds a process by its exe name and reads cwd, stat and fds; vanished ones are skipped")
     func scanner() throws {
         let dir = NSTemporaryDirectory() + "bkdiag-scan-\(UUID().uuidString.prefix(6))"

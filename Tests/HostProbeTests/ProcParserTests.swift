@@ -1,4 +1,5 @@
-import HostProbe
+@testable import HostProbe
+import Glibc
 import Testing
 
 @Suite("/proc and socket table parsers")
@@ -39,6 +40,57 @@ struct ProcParserTests {
         #expect(ProcFS.socketInode(fromLink: "/var/log/socket:[1]") == nil)
         #expect(ProcFS.stripDeleted("/usr/local/gse/plugins/bin/bkunifylogbeat (deleted)") == ("/usr/local/gse/plugins/bin/bkunifylogbeat", true))
         #expect(ProcFS.stripDeleted("/bin/x") == ("/bin/x", false))
+    }
+
+    @Test("inet_diag messages: v4, v6 and v4-mapped addresses, done and error, truncation never traps")
+    func inetDiagMessages() {
+        func message(family: UInt8, state: UInt8, sport: UInt16, dport: UInt16, src: [UInt8], dst: [UInt8], inode: UInt32) -> [UInt8] {
+            var m: [UInt8] = []
+            func le32(_ v: UInt32) { m += withUnsafeBytes(of: v.littleEndian, Array.init) }
+            func le16(_ v: UInt16) { m += withUnsafeBytes(of: v.littleEndian, Array.init) }
+            le32(16 + 72); le16(20); le16(2); le32(1); le32(0)
+            m += [family, state, 0, 0]
+            m += [UInt8(sport >> 8), UInt8(sport & 0xff), UInt8(dport >> 8), UInt8(dport & 0xff)]
+            m += src + [UInt8](repeating: 0, count: 16 - src.count)
+            m += dst + [UInt8](repeating: 0, count: 16 - dst.count)
+            m += [UInt8](repeating: 0, count: 12)  // if, cookie
+            le32(0); le32(0); le32(0); le32(0)  // expires, rqueue, wqueue, uid
+            le32(inode)
+            return m
+        }
+        let mapped: [UInt8] = [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 10, 0, 0, 7]
+        let v6: [UInt8] = [0x20, 0x01, 0x0d, 0xb8] + [UInt8](repeating: 0, count: 11) + [1]
+        var buf = message(family: 2, state: 1, sport: 40000, dport: 58625, src: [10, 0, 0, 5], dst: [10, 0, 0, 9], inode: 777)
+        buf += message(family: 10, state: 2, sport: 40001, dport: 28625, src: mapped, dst: v6, inode: 778)
+        let (rows, done, err) = InetSockDiag.parseMessages(buf[...])
+        #expect(!done && err == nil)
+        #expect(rows.count == 2)
+        #expect(rows.first?.localEndpoint == "10.0.0.5:40000" && rows.first?.remoteEndpoint == "10.0.0.9:58625")
+        #expect(rows.first?.state == .established && rows.first?.inode == 777 && rows.first?.isIPv6 == false)
+        #expect(rows.last?.localAddress == "10.0.0.7" && rows.last?.remoteEndpoint == "[2001:db8::1]:28625")
+        #expect(rows.last?.state == .synSent && rows.last?.isIPv6 == true)
+        // NLMSG_ERROR carries a negative errno; NLMSG_DONE ends the dump.
+        var error: [UInt8] = withUnsafeBytes(of: UInt32(36).littleEndian, Array.init) + [2, 0, 0, 0] + [UInt8](repeating: 0, count: 8)
+        error += withUnsafeBytes(of: Int32(-EPERM).littleEndian, Array.init) + [UInt8](repeating: 0, count: 16)
+        #expect(InetSockDiag.parseMessages(error[...]).2 == EPERM)
+        let doneMsg: [UInt8] = withUnsafeBytes(of: UInt32(20).littleEndian, Array.init) + [3, 0, 2, 0] + [UInt8](repeating: 0, count: 12)
+        #expect(InetSockDiag.parseMessages((buf + doneMsg)[...]).1)
+        // An unknown state byte or family drops the row; cut buffers never trap.
+        let junk = message(family: 2, state: 99, sport: 1, dport: 2, src: [1, 2, 3, 4], dst: [5, 6, 7, 8], inode: 1)
+        #expect(InetSockDiag.parseMessages(junk[...]).0.isEmpty)
+        for cut in 0..<buf.count { _ = InetSockDiag.parseMessages(buf[0..<cut]) }
+        #expect(InetSockDiag.parseMessages(buf[0..<100]).0.count == 1)
+    }
+
+    @Test("the inet_diag port filter is the kernel's accept/reject layout")
+    func inetDiagPortFilter() {
+        let p = InetSockDiag.portFilter(0x7181)
+        // D_GE yes 8 no 20 | port | D_LE yes 8 no 12 | port
+        #expect(p == [4, 8, 20, 0, 0, 0, 0x81, 0x71, 5, 8, 12, 0, 0, 0, 0x81, 0x71])
+        let body = InetSockDiag.requestBody(family: 2, states: [.established, .listen], remotePort: 0x7181)
+        #expect(body.count == 56 + 4 + 16)
+        #expect(Array(body[4..<8]) == [0x02, 0x04, 0, 0])  // 1 << 1 | 1 << 10
+        #expect(InetSockDiag.requestBody(family: 10, states: [.listen], remotePort: nil).count == 56)
     }
 
     @Test("tcp and tcp6 tables")

@@ -1,0 +1,98 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+
+/// TCP sockets over `NETLINK_SOCK_DIAG` / `inet_diag` (what `ss -t` reads), without running ss.
+///
+/// Reading `/proc/net/tcp` and `tcp6` makes the kernel format every socket and walk the whole
+/// established hash table for each read call (262,144 buckets on a 24 GB host), twice: about 2.5 ms
+/// on an idle host. A dump asks only for the states wanted, lets the kernel drop every socket whose
+/// remote port is not the one asked for, and skips empty buckets without taking their locks.
+public enum InetSockDiag {
+    /// `INET_DIAG_REQ_BYTECODE`: a filter program run by the kernel on each socket.
+    static let reqBytecode: UInt16 = 1
+    static let bcDestinationGE: UInt8 = 4
+    static let bcDestinationLE: UInt8 = 5
+
+    /// TCP sockets of this network namespace, IPv4 and IPv6, in the given states, optionally only
+    /// those whose remote port is `remotePort`. Rows have the same shape as `/proc/net/tcp`'s.
+    /// Throws when netlink or inet_diag is unavailable; callers fall back to `/proc/net/tcp`.
+    public static func dumpTCP(
+        states: Set<TCPState> = Set(TCPState.allCases), remotePort: UInt16? = nil, timeoutMs: Int = 1000
+    ) throws(ProbeError) -> [TCPSocketEntry] {
+        var out: [TCPSocketEntry] = []
+        for family in [AF_INET, AF_INET6] {
+            let req = SockDiagNetlink.request(body: requestBody(family: UInt8(family), states: states, remotePort: remotePort))
+            try SockDiagNetlink.dump(req, label: family == AF_INET ? "inet_diag tcp" : "inet_diag tcp6", timeoutMs: timeoutMs) {
+                buf in
+                let (batch, done, err) = parseMessages(buf)
+                out += batch
+                return (done, err)
+            }
+        }
+        return out
+    }
+
+    /// `inet_diag_req_v2` for TCP, followed by a port filter when `remotePort` is given.
+    static func requestBody(family: UInt8, states: Set<TCPState>, remotePort: UInt16?) -> [UInt8] {
+        var body: [UInt8] = [family, UInt8(IPPROTO_TCP), 0, 0]
+        body.appendLE(states.reduce(UInt32(0)) { $0 | (1 << UInt32($1.rawValue)) })
+        body += [UInt8](repeating: 0, count: 48)  // inet_diag_sockid: any socket
+        if let port = remotePort {
+            let program = portFilter(port)
+            body.appendLE(UInt16(4 + program.count))
+            body.appendLE(reqBytecode)
+            body += program
+        }
+        return body
+    }
+
+    /// "dport >= port && dport <= port" as inet_diag bytecode. Each op is {code, yes, no}; a port
+    /// comparison carries the port in the `no` field of the op after it. Jumping exactly to the end
+    /// accepts the socket; jumping 4 bytes past it rejects it.
+    static func portFilter(_ port: UInt16) -> [UInt8] {
+        var p = [UInt8]()
+        func op(_ code: UInt8, yes: UInt8, no: UInt16) {
+            p.append(code)
+            p.append(yes)
+            p.appendLE(no)
+        }
+        op(bcDestinationGE, yes: 8, no: 16 + 4)
+        op(0, yes: 0, no: port)
+        op(bcDestinationLE, yes: 8, no: 8 + 4)
+        op(0, yes: 0, no: port)
+        return p
+    }
+
+    /// Parses a buffer of netlink messages of a TCP dump: the entries, whether `NLMSG_DONE` was
+    /// seen, and the errno of an `NLMSG_ERROR`. Malformed messages end the parse without trapping.
+    public static func parseMessages(_ bytes: ArraySlice<UInt8>) -> ([TCPSocketEntry], Bool, Int32?) {
+        var out: [TCPSocketEntry] = []
+        let (done, err) = SockDiagNetlink.walk(bytes) { b, payload in
+            // inet_diag_msg: family, state, timer, retrans; sockid {sport, dport (big-endian),
+            // src[16], dst[16], if, cookie[2]}; expires, rqueue, wqueue, uid, inode.
+            guard payload.count >= 72 else { return }
+            let m = payload.lowerBound
+            guard let state = TCPState(rawValue: b[m + 1]) else { return }
+            let v6 = b[m] == UInt8(AF_INET6)
+            guard v6 || b[m] == UInt8(AF_INET) else { return }
+            out.append(
+                TCPSocketEntry(
+                    localAddress: address(b, at: m + 8, v6: v6), localPort: b.be16(m + 4),
+                    remoteAddress: address(b, at: m + 24, v6: v6), remotePort: b.be16(m + 6),
+                    state: state, inode: UInt64(b.le32(m + 68)), isIPv6: v6))
+        }
+        return (out, done, err)
+    }
+
+    /// Text for an address in network order; IPv4-mapped IPv6 addresses are shown as IPv4, like
+    /// `SocketTables.parseTCP` does.
+    static func address(_ b: [UInt8], at a: Int, v6: Bool) -> String {
+        func v4(_ at: Int) -> String { "\(b[at]).\(b[at + 1]).\(b[at + 2]).\(b[at + 3])" }
+        if !v6 { return v4(a) }
+        if b[a..<(a + 10)].allSatisfy({ $0 == 0 }) && b[a + 10] == 0xff && b[a + 11] == 0xff { return v4(a + 12) }
+        return SocketTables.formatIPv6((0..<8).map { b.be16(a + 2 * $0) })
+    }
+}
