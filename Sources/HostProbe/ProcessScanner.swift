@@ -1,3 +1,9 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+
 /// A running process found by a scan: the facts the checks use.
 public struct ProcessRecord: Sendable, Equatable {
     public var pid: Int32
@@ -34,25 +40,46 @@ public struct ProcessScanner: Sendable {
     }
 
     /// Processes whose exe base name is one of `names`; when exe cannot be read (no permission),
-    /// the comm decides, compared on its first 15 bytes as the kernel truncates it. One readlink per
-    /// pid; only matches are read further. A process that vanishes mid-scan is skipped.
+    /// the comm decides, compared on its first 15 bytes as the kernel truncates it. One readlinkat
+    /// per pid, relative to an open `/proc` and into one reused buffer, with the base name compared
+    /// as bytes: on a host with thousands of processes nothing is allocated for the ones that don't
+    /// match. Only matches are read further. A process that vanishes mid-scan is skipped.
     public func find(names: Set<String>) throws(ProbeError) -> [ProcessRecord] {
         let shortNames = Set(names.map { String(decoding: Array($0.utf8.prefix(15)), as: UTF8.self) })
+        let wanted = names.map { Array($0.utf8) }
+        let procFD = try Sys.openDirectory(proc)
+        defer { Sys.closeQuietly(procFD) }
+        let capacity = Int(PATH_MAX)
+        let target = UnsafeMutableBufferPointer<CChar>.allocate(capacity: capacity + 1)
+        defer { target.deallocate() }
+        let relative = UnsafeMutableBufferPointer<CChar>.allocate(capacity: 32)
+        defer { relative.deallocate() }
+        let deletedSuffix = Array(" (deleted)".utf8)
+
         var found: [ProcessRecord] = []
         for pid in try pids() {
+            Self.writeRelativePath(pid: pid, leaf: "exe", into: relative)
+            let n = readlinkat(procFD, relative.baseAddress!, target.baseAddress!, capacity)
             var exe: String?
             var deleted = false
             var exeError: String?
-            do {
-                (exe, deleted) = ProcFS.stripDeleted(try Sys.readlink("\(proc)/\(pid)/exe"))
-            } catch {
+            if n >= 0 {
+                let bytes = UnsafeRawBufferPointer(start: target.baseAddress!, count: n)
+                var end = n
+                if n >= deletedSuffix.count && bytes[(n - deletedSuffix.count)..<n].elementsEqual(deletedSuffix) {
+                    end -= deletedSuffix.count
+                    deleted = true
+                }
+                var slash = end
+                while slash > 0 && bytes[slash - 1] != UInt8(ascii: "/") { slash -= 1 }
+                let base = bytes[slash..<end]
+                guard wanted.contains(where: { $0.elementsEqual(base) }) else { continue }
+                exe = String(decoding: bytes[0..<end], as: UTF8.self)
+            } else {
+                let error = ProbeError(call: "readlink", path: "\(proc)/\(pid)/exe", errno: errno)
                 // ENOENT: a kernel thread, a zombie, or a process that exited mid-scan.
                 if error.isMissing { continue }
                 exeError = error.description
-            }
-            if let exe {
-                let base = exe.lastIndex(of: "/").map { String(exe[exe.index(after: $0)...]) } ?? exe
-                guard names.contains(base) else { continue }
             }
             guard let commRaw = FileReader.procText("\(proc)/\(pid)/comm", limit: 64) else { continue }
             let comm = commRaw.hasSuffix("\n") ? String(commRaw.dropLast()) : commRaw
@@ -65,5 +92,22 @@ public struct ProcessScanner: Sendable {
                 ProcessRecord(pid: pid, comm: comm, exe: exe, exeDeleted: deleted, exeError: exeError, cwd: cwd, stat: st))
         }
         return found.sorted { $0.pid < $1.pid }
+    }
+
+    /// Writes `<pid>/<leaf>` as a C string into `buffer` (32 bytes: a pid has at most 10 digits).
+    static func writeRelativePath(pid: Int32, leaf: StaticString, into buffer: UnsafeMutableBufferPointer<CChar>) {
+        var v = UInt32(bitPattern: pid)
+        var digits = 0
+        var probe = v
+        repeat { digits += 1; probe /= 10 } while probe > 0
+        for k in stride(from: digits - 1, through: 0, by: -1) {
+            buffer[k] = CChar(bitPattern: UInt8(ascii: "0") + UInt8(v % 10))
+            v /= 10
+        }
+        var i = digits
+        buffer[i] = CChar(bitPattern: UInt8(ascii: "/"))
+        i += 1
+        leaf.withUTF8Buffer { for b in $0 where i < buffer.count - 1 { buffer[i] = CChar(bitPattern: b); i += 1 } }
+        buffer[i] = 0
     }
 }

@@ -43,6 +43,17 @@ public enum Sys {
         }
     }
 
+    /// Opens a directory for the *at() calls.
+    public static func openDirectory(_ path: String) throws(ProbeError) -> Int32 {
+        while true {
+            let fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+            if fd >= 0 { return fd }
+            let e = errno
+            if e == EINTR { continue }
+            throw ProbeError(call: "open", path: path, errno: e)
+        }
+    }
+
     public static func closeQuietly(_ fd: Int32) {
         _ = close(fd)
     }

@@ -108,6 +108,30 @@ struct LiveKernelTests {
         }
     }
 
+    @Test("the scanner still finds a collector whose binary was deleted after it started, and says so")
+    func scannerDeletedExe() throws {
+        let dir = NSTemporaryDirectory() + "bkdiag-del-\(UUID().uuidString.prefix(6))"
+        try FileManager.default.createDirectory(atPath: dir + "/bin", withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let exe = dir + "/bin/bkunifylogbeat"
+        try FileManager.default.copyItem(atPath: BuildProducts.path("fake-bluek"), toPath: exe)
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: exe)
+        p.arguments = ["collector"]
+        let out = Pipe()
+        p.standardOutput = out
+        try p.run()
+        defer { kill(p.processIdentifier, SIGKILL); p.waitUntilExit() }
+        _ = out.fileHandleForReading.availableData  // "ready"
+        try FileManager.default.removeItem(atPath: exe)
+        let found = try ProcessScanner().find(names: ["bkunifylogbeat"])
+        let me = try #require(found.first { $0.pid == p.processIdentifier })
+        #expect(me.exe == exe && me.exeDeleted)
+        #expect(me.name == "bkunifylogbeat")
+        // Names are whole base names: a prefix or a longer name does not match.
+        #expect(try ProcessScanner().find(names: ["bkunifylog", "bkunifylogbeat2"]).allSatisfy { $0.pid != p.processIdentifier })
+    }
+
     @Test("the scanner finds a process by its exe name and reads cwd, stat and fds; vanished ones are skipped")
     func scanner() throws {
         let dir = NSTemporaryDirectory() + "bkdiag-scan-\(UUID().uuidString.prefix(6))"

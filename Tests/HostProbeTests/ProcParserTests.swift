@@ -93,6 +93,17 @@ struct ProcParserTests {
         #expect(InetSockDiag.requestBody(family: 10, states: [.listen], remotePort: nil).count == 56)
     }
 
+    @Test("relative /proc paths are written without allocating", arguments: [
+        (Int32(0), "0/exe"), (1, "1/exe"), (9, "9/exe"), (10, "10/exe"), (4_194_304, "4194304/exe"), (Int32.max, "2147483647/exe"),
+    ])
+    func relativePath(pid: Int32, expected: String) {
+        let buf = UnsafeMutableBufferPointer<CChar>.allocate(capacity: 32)
+        defer { buf.deallocate() }
+        buf.initialize(repeating: 0x7f)
+        ProcessScanner.writeRelativePath(pid: pid, leaf: "exe", into: buf)
+        #expect(String(cString: buf.baseAddress!) == expected)
+    }
+
     @Test("tcp and tcp6 tables")
     func tcp() {
         let v4 = """
