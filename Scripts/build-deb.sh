@@ -99,7 +99,7 @@ man_page() {
     "$bin_dir/$b" --help 2>&1 | roff_text
     echo ".fi"
     local sub
-    for sub in $("$bin_dir/$b" --help 2>&1 | awk '/^SUBCOMMANDS:/ { on = 1; next } on && /^[^ ]/ { on = 0 } on && NF { print $1 }'); do
+    for sub in $("$bin_dir/$b" --help 2>&1 | awk '/^SUBCOMMANDS:/ { on = 1; next } on && /^[^ ]/ { on = 0 } on && /^  [a-z]/ { print $1 }'); do
         echo ".SH \"$(echo "$b $sub" | tr '[:lower:]' '[:upper:]')\""
         echo ".nf"
         "$bin_dir/$b" "$sub" --help 2>&1 | roff_text

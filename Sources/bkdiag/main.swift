@@ -1,9 +1,8 @@
 #if canImport(Glibc)
 import Glibc
 #endif
-import ArgumentParser
-import Diagnostics
 import Logging
+import NodeCLI
 
 LoggingSystem.bootstrap { label in
     var h = StreamLogHandler.standardError(label: label)
@@ -11,34 +10,26 @@ LoggingSystem.bootstrap { label in
     return h
 }
 
-// check.py's command line, with the central side's glued options recovered.
-let arguments = CheckPyArguments.normalize(Array(CommandLine.arguments.dropFirst()))
-
+let invocation: NodeCommandLine.Invocation
 do {
-    let command = try BKDiag.parseAsRoot(arguments)
-    // `execute()` rather than `run()`: on an existential or a concrete type the compiler may pick
-    // ParsableCommand's synchronous default `run()`, which only prints help.
-    switch command {
-    case let c as CheckCommand: try await c.execute()
-    case let c as DaemonCommand: try await c.execute()
-    case let c as StatusCommand: try await c.execute()
-    default:
-        // ArgumentParser's own `help` command: its run() throws the help request for the right command.
-        var c = command
-        try c.run()
-    }
-    exit(0)
-} catch let code as ExitCode {
-    exit(code.rawValue)
+    invocation = try NodeCommandLine.parse(Array(CommandLine.arguments.dropFirst()))
 } catch {
-    let code = BKDiag.exitCode(for: error)
-    if code == .success {
-        // --help, --version
-        Output.write(BKDiag.fullMessage(for: error) + "\n")
-        exit(0)
-    }
-    // Bad flags (and any other error) exit 2 with a clear message; ArgumentParser's own code would be 64.
-    var err = StandardError()
-    print("bkdiag: \(BKDiag.fullMessage(for: error))", to: &err)
+    // Bad flags exit 2 with a clear message and print no report.
+    Output.write("bkdiag: \(error.message)\nRun 'bkdiag --help' for the options.\n", fd: 2)
     exit(2)
+}
+
+switch invocation {
+case .help(let text):
+    Output.write(text)
+    exit(0)
+case .version(let text):
+    Output.write(text + "\n")
+    exit(0)
+case .check(let c):
+    exit(await CheckCommand.run(c))
+case .daemon(let d):
+    exit(await DaemonCommand.run(d))
+case .status(let s):
+    exit(await StatusCommand.run(s))
 }
