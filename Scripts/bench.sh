@@ -12,12 +12,12 @@ EXTRA_FDS=${3:-100000}
 
 Scripts/deps.sh bench
 echo "== building release binaries" >&2
-# As shipped: the Swift runtime linked statically (see Scripts/build-release.sh).
-swift build -c release --static-swift-stdlib --product bkdiag >&2
+# bkdiag exactly as shipped (static runtime, lld, stripped: Scripts/build-release.sh); the fake
+# BlueKing processes are a plain release build.
+Scripts/build-release.sh --node-only >&2
+BK=$PWD/dist/bin/bkdiag
 swift build -c release --static-swift-stdlib --product fake-bluek >&2
-BIN=$(swift build -c release --static-swift-stdlib --show-bin-path)
-BK=$BIN/bkdiag
-FAKE=$BIN/fake-bluek
+FAKE=$(swift build -c release --static-swift-stdlib --show-bin-path)/fake-bluek
 
 T=$(mktemp -d /tmp/bkdiag-bench.XXXXXX)
 PIDS=()
