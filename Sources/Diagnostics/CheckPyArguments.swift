@@ -1,3 +1,4 @@
+import HostProbe
 import Report
 
 /// check.py's command line, recovered the way a drop-in must: both `--opt=value` and `--opt value`,
@@ -63,7 +64,7 @@ public enum CheckPyArguments {
     /// Splits `"--a=1 --b=2"` passed as one word; a word without a space before `-` is kept whole
     /// (so a log path with spaces survives).
     static func splitWhole(_ arg: String) -> [String] {
-        guard arg.hasPrefix("-"), arg.contains(" -") else { return [arg] }
+        guard arg.hasPrefix("-"), arg.containsBytes(" -") else { return [arg] }
         var words: [String] = []
         var current = ""
         var i = arg.startIndex
@@ -99,7 +100,7 @@ public enum CheckPyArguments {
         var best: String.Index?
         for name in longNames {
             var search = value.startIndex
-            while let r = value[search...].firstRange(of: "--" + name) {
+            while let r = value[search...].firstByteRange(of: "--" + name) {
                 let after = value[r.upperBound...]
                 if after.isEmpty || after.hasPrefix("=") {
                     if best == nil || r.lowerBound < best! { best = r.lowerBound }

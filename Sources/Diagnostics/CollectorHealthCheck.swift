@@ -94,7 +94,7 @@ struct CollectorHealthCheck: Check {
 /// The GSE 2 agent's `healthz:{"ok":true,...}` output.
 enum AgentHealthz {
     static func isOK(_ output: String) -> Bool {
-        guard let r = output.firstRange(of: "healthz:") else { return false }
+        guard let r = output.firstByteRange(of: "healthz:") else { return false }
         let rest = output[r.upperBound...]
         let line = rest.split(separator: "\n", maxSplits: 1).first.map(String.init) ?? ""
         guard let json = try? JSONValue.parse(line) else { return false }

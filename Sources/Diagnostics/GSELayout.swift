@@ -133,7 +133,7 @@ public struct GSELayout: Sendable {
         if let (g, r) = GSELayout.generation(at: root) {
             generation = g
             reason = r
-        } else if root.contains("gse2") {
+        } else if root.containsBytes("gse2") {
             generation = .gse2
             reason = "root name contains gse2"
         }

@@ -16,7 +16,7 @@ public struct SubscriptionConfigName: Sendable, Equatable {
     public static func parse(_ name: String) -> SubscriptionConfigName? {
         guard name.hasSuffix(".conf") else { return nil }
         let body = name.dropLast(5)
-        guard let subRange = body.firstRange(of: "_sub_") else { return nil }
+        guard let subRange = body.firstByteRange(of: "_sub_") else { return nil }
         let stem = String(body[..<subRange.lowerBound])
         guard stems.contains(stem) else { return nil }
         let parts = body[subRange.upperBound...].split(separator: "_", omittingEmptySubsequences: false)
@@ -61,7 +61,7 @@ struct SubscriptionConfigCheck: Check {
             return .unreadable(dir, error)
         }
         let mine = names.filter { SubscriptionConfigName.parse($0)?.subscriptionID == sub }.sorted()
-        let nearMiss = names.filter { $0.contains("_sub_\(sub)") && !mine.contains($0) }.sorted()
+        let nearMiss = names.filter { $0.containsBytes("_sub_\(sub)") && !mine.contains($0) }.sorted()
         var evidence: [(String, JSONValue)] = [("dir", .string(dir)), ("files", JSONValue(mine))]
         if !nearMiss.isEmpty { evidence.append(("other_files_with_prefix", JSONValue(Array(nearMiss.prefix(10))))) }
         guard !mine.isEmpty else {

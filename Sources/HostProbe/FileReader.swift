@@ -65,3 +65,31 @@ public enum FileReader {
         return c.text
     }
 }
+
+extension StringProtocol {
+    /// The first range where `needle` occurs, compared as UTF-8 bytes. The standard library's
+    /// `firstRange(of:)` and `contains(_:)` for strings come from _StringProcessing, whose generic
+    /// searchers cost a measurable share of a one-shot run's start (metadata instantiated on first use).
+    public func firstByteRange(of needle: String) -> Range<Index>? {
+        let n = Array(needle.utf8)
+        guard let first = n.first else { return startIndex..<startIndex }
+        let hay = utf8
+        var i = hay.startIndex
+        while i != hay.endIndex {
+            if hay[i] == first {
+                var j = i
+                var k = 0
+                while k < n.count && j != hay.endIndex && hay[j] == n[k] {
+                    j = hay.index(after: j)
+                    k += 1
+                }
+                if k == n.count { return i..<j }
+            }
+            i = hay.index(after: i)
+        }
+        return nil
+    }
+
+    /// Whether `needle` occurs, compared as UTF-8 bytes (see `firstByteRange(of:)`).
+    public func containsBytes(_ needle: String) -> Bool { firstByteRange(of: needle) != nil }
+}

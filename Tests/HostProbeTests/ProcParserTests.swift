@@ -104,6 +104,18 @@ struct ProcParserTests {
         #expect(String(cString: buf.baseAddress!) == expected)
     }
 
+    @Test("byte search finds what firstRange(of:) finds", arguments: [
+        ("aaab", "aab"), ("/usr/local/gse/--collector_config_id=45", "--collector_config_id"), ("abc", "abcd"), ("", "a"),
+        ("x", ""), ("日志 healthz:{} 日志", "healthz:"), ("bkunifylogbeat_sub_123_host_1.conf", "_sub_"), ("ab", "b"), ("ab", "c"),
+    ])
+    func byteSearch(haystack: String, needle: String) {
+        let mine = haystack.firstByteRange(of: needle)
+        let stdlib = needle.isEmpty ? haystack.startIndex..<haystack.startIndex : haystack.firstRange(of: needle)
+        #expect(mine == stdlib)
+        #expect(haystack.containsBytes(needle) == (stdlib != nil))
+        #expect(haystack.dropFirst(0).firstByteRange(of: needle) == stdlib)
+    }
+
     @Test("tcp and tcp6 tables")
     func tcp() {
         let v4 = """
