@@ -3,6 +3,8 @@ import Glibc
 #elseif canImport(Musl)
 import Musl
 #endif
+import Dispatch
+import Synchronization
 
 /// A running process found by a scan: the facts the checks use.
 public struct ProcessRecord: Sendable, Equatable {
@@ -44,11 +46,40 @@ public struct ProcessScanner: Sendable {
     /// per pid, relative to an open `/proc` and into one reused buffer, with the base name compared
     /// as bytes: on a host with thousands of processes nothing is allocated for the ones that don't
     /// match. Only matches are read further. A process that vanishes mid-scan is skipped.
-    public func find(names: Set<String>) throws(ProbeError) -> [ProcessRecord] {
-        let shortNames = Set(names.map { String(decoding: Array($0.utf8.prefix(15)), as: UTF8.self) })
-        let wanted = names.map { Array($0.utf8) }
+    ///
+    /// The readlinks are kernel work (a path walk, a ptrace access check and a d_path per pid, about
+    /// 4 µs each), so with more than `parallelAbove` pids they are split across up to `maxThreads`
+    /// threads (below that, one thread is faster than waking others).
+    public func find(names: Set<String>, maxThreads: Int = 2, parallelAbove: Int = 1024) throws(ProbeError) -> [ProcessRecord] {
         let procFD = try Sys.openDirectory(proc)
         defer { Sys.closeQuietly(procFD) }
+        let all = try pids()
+        let matcher = Matcher(names: names)
+        let chunks = all.count > parallelAbove ? max(1, min(maxThreads, 8, all.count)) : 1
+        if chunks == 1 { return scan(all[...], procFD: procFD, matcher: matcher).sorted { $0.pid < $1.pid } }
+        let per = (all.count + chunks - 1) / chunks
+        let results = Mutex<[[ProcessRecord]]>(Array(repeating: [], count: chunks))
+        DispatchQueue.concurrentPerform(iterations: chunks) { c in
+            let part = all[(c * per)..<min(all.count, (c + 1) * per)]
+            let found = scan(part, procFD: procFD, matcher: matcher)
+            results.withLock { $0[c] = found }
+        }
+        return results.withLock { $0.flatMap { $0 } }.sorted { $0.pid < $1.pid }
+    }
+
+    /// The names a scan looks for, as bytes and as the kernel's 15-byte comm.
+    struct Matcher: Sendable {
+        let wanted: [[UInt8]]
+        let shortNames: Set<String>
+
+        init(names: Set<String>) {
+            wanted = names.map { Array($0.utf8) }
+            shortNames = Set(names.map { String(decoding: Array($0.utf8.prefix(15)), as: UTF8.self) })
+        }
+    }
+
+    /// Scans `pids` and returns the matches.
+    func scan(_ pids: ArraySlice<Int32>, procFD: Int32, matcher: Matcher) -> [ProcessRecord] {
         let capacity = Int(PATH_MAX)
         let target = UnsafeMutableBufferPointer<CChar>.allocate(capacity: capacity + 1)
         defer { target.deallocate() }
@@ -57,7 +88,7 @@ public struct ProcessScanner: Sendable {
         let deletedSuffix = Array(" (deleted)".utf8)
 
         var found: [ProcessRecord] = []
-        for pid in try pids() {
+        for pid in pids {
             Self.writeRelativePath(pid: pid, leaf: "exe", into: relative)
             let n = readlinkat(procFD, relative.baseAddress!, target.baseAddress!, capacity)
             var exe: String?
@@ -73,7 +104,7 @@ public struct ProcessScanner: Sendable {
                 var slash = end
                 while slash > 0 && bytes[slash - 1] != UInt8(ascii: "/") { slash -= 1 }
                 let base = bytes[slash..<end]
-                guard wanted.contains(where: { $0.elementsEqual(base) }) else { continue }
+                guard matcher.wanted.contains(where: { $0.elementsEqual(base) }) else { continue }
                 exe = String(decoding: bytes[0..<end], as: UTF8.self)
             } else {
                 let error = ProbeError(call: "readlink", path: "\(proc)/\(pid)/exe", errno: errno)
@@ -83,7 +114,7 @@ public struct ProcessScanner: Sendable {
             }
             guard let commRaw = FileReader.procText("\(proc)/\(pid)/comm", limit: 64) else { continue }
             let comm = commRaw.hasSuffix("\n") ? String(commRaw.dropLast()) : commRaw
-            if exe == nil && !shortNames.contains(comm) { continue }
+            if exe == nil && !matcher.shortNames.contains(comm) { continue }
             let st = ProcFS.stat(pid: pid, proc: proc)
             if st == nil { continue }  // gone mid-scan
             if st?.state == "Z" { continue }  // a zombie is not running
@@ -91,7 +122,7 @@ public struct ProcessScanner: Sendable {
             found.append(
                 ProcessRecord(pid: pid, comm: comm, exe: exe, exeDeleted: deleted, exeError: exeError, cwd: cwd, stat: st))
         }
-        return found.sorted { $0.pid < $1.pid }
+        return found
     }
 
     /// Writes `<pid>/<leaf>` as a C string into `buffer` (32 bytes: a pid has at most 10 digits).

@@ -160,7 +160,12 @@ struct LiveKernelTests {
             racers.append(r)
         }
         let found = try ProcessScanner().find(names: ["bkunifylogbeat"])
+        // The same scan split across threads finds the same processes, in the same order.
+        let split = try ProcessScanner().find(names: ["bkunifylogbeat"], maxThreads: 4, parallelAbove: 0)
         for r in racers { r.waitUntilExit() }
+        #expect(split.map(\.pid).contains(p.processIdentifier))
+        #expect(split.filter { $0.pid == p.processIdentifier } == found.filter { $0.pid == p.processIdentifier })
+        #expect(split.map(\.pid) == split.map(\.pid).sorted())
         let me = try #require(found.first { $0.pid == p.processIdentifier })
         #expect(me.exe == exe)
         #expect(me.name == "bkunifylogbeat")
