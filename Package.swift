@@ -1,7 +1,8 @@
 // swift-tools-version:6.0
 import PackageDescription
 
-// libyaml is linked statically so the node binary needs only libc, libsystemd and zlib at run time.
+// libyaml is linked statically so the node binary needs only libc and zlib at run time (libsystemd is
+// opened by the daemon when it starts).
 let staticYAML: [LinkerSetting] = [.unsafeFlags(["-Xlinker", "-l:libyaml.a"])]
 
 let package = Package(
@@ -21,7 +22,8 @@ let package = Package(
     ],
     targets: [
         // System libraries: the only C in the project.
-        .systemLibrary(name: "CSystemd", pkgConfig: "libsystemd", providers: [.apt(["libsystemd-dev"])]),
+        // libsystemd's headers; the library is dlopen'ed by the daemon on first use (see its shim.h).
+        .systemLibrary(name: "CSystemd", providers: [.apt(["libsystemd-dev"])]),
         .systemLibrary(name: "CZlib", providers: [.apt(["zlib1g-dev"])]),
         .systemLibrary(name: "CYAML", providers: [.apt(["libyaml-dev"])]),
 

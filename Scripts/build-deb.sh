@@ -137,6 +137,8 @@ for b in "${binaries[@]}"; do
     done
 done
 depends="libc6${glibc:+ (>= $glibc)}${depends:+, $depends}"
+# libsystemd0 is not linked: the daemon opens it at start (notify, watchdog, journal) and runs without
+# it, so it is a Recommends (control.in) rather than a Depends.
 
 # --- control -------------------------------------------------------------------------------------
 install -d "$pkg/DEBIAN"

@@ -33,7 +33,8 @@ while [ "$#" -gt 0 ]; do
     esac
 done
 
-# Libraries the node binary may need at run time: glibc's parts, libsystemd and what it pulls in, zlib.
+# Libraries the node binary may need at run time: glibc's parts and zlib. libsystemd (and what it pulls
+# in) is allowed too, though the daemon now opens it with dlopen rather than linking it.
 allowed='^(linux-vdso\.so|ld-linux[-a-z0-9_.]*\.so|libc\.so|libm\.so|libpthread\.so|libdl\.so|librt\.so|libsystemd\.so|liblzma\.so|libzstd\.so|liblz4\.so|libcap\.so|libgcrypt\.so|libgpg-error\.so|libz\.so)'
 
 # --- stamp the commit --------------------------------------------------------------------------
