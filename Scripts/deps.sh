@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs the Debian packages bkdiag needs, only those missing. Idempotent; safe to run often.
-#   Scripts/deps.sh build   libraries the package links (libsystemd, zlib, libyaml, SQLite) and pkg-config
+#   Scripts/deps.sh build   libraries and headers the package builds with (libsystemd, zlib, libyaml, SQLite) and pkg-config
 #   Scripts/deps.sh test    build + the tools the test suite drives (chromium for the fleet HTML page,
 #                           dpkg-dev/fakeroot/lintian for the packages, systemd-analyze for the units)
 #   Scripts/deps.sh bench   build + the shell tools the benchmark compares against (ps, pwdx, ss, netstat, lsof)
