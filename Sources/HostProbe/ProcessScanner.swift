@@ -107,7 +107,8 @@ public struct ProcessScanner: Sendable {
                 guard matcher.wanted.contains(where: { $0.elementsEqual(base) }) else { continue }
                 exe = String(decoding: bytes[0..<end], as: UTF8.self)
             } else {
-                let error = ProbeError(call: "readlink", path: "\(proc)/\(pid)/exe", errno: errno)
+                let e = errno  // before anything else can touch it
+                let error = ProbeError(call: "readlink", path: "\(proc)/\(pid)/exe", errno: e)
                 // ENOENT: a kernel thread, a zombie, or a process that exited mid-scan.
                 if error.isMissing { continue }
                 exeError = error.description
