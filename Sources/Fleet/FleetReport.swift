@@ -32,7 +32,9 @@ public struct FleetReport: Sendable {
         self.issues = issues
         self.preamble = preamble
         self.gseGiven = gseGiven
+        let t = Timing.now()
         self.summary = FleetSummary(hosts: hosts)
+        Timing.add("aggregate", since: t)
     }
 
     /// Exit status for scripts: 0 all healthy, 1 some host not healthy, 3 no host at all.
