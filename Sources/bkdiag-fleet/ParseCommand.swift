@@ -24,6 +24,7 @@ struct ParseCommand: AsyncParsableCommand {
             let answers = try AnswerReader.read(paths: files.isEmpty ? ["-"] : files, evidence: out.evidence)
             var t = Timing.now()
             var asm = FleetAssembler(stepInstanceID: step)
+            asm.reserveLogs(answers.reduce(0) { n, a in if case .logs(let p) = a { n + p.logs.count } else { n } })
             for a in answers + (try out.gseAnswers()) {
                 switch a {
                 case .answer(let x): asm.add(x, source: "input")
