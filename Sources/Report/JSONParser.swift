@@ -72,6 +72,21 @@ public struct JSONByteParser {
         return (((q &- ones) & ~q) | ((s &- ones) & ~s) | ((w &- ones &* 0x20) & ~w)) & 0x8080_8080_8080_8080
     }
 
+    /// The byte a one-letter escape (`\"`, `\\`, `\/`, `\b`, `\f`, `\n`, `\r`, `\t`) stands for; 0 for any other letter.
+    @inline(__always) static func shortEscape(_ e: UInt8) -> UInt8 {
+        switch e {
+        case UInt8(ascii: "\""): 0x22
+        case UInt8(ascii: "\\"): 0x5C
+        case UInt8(ascii: "/"): 0x2F
+        case UInt8(ascii: "b"): 0x08
+        case UInt8(ascii: "f"): 0x0C
+        case UInt8(ascii: "n"): 0x0A
+        case UInt8(ascii: "r"): 0x0D
+        case UInt8(ascii: "t"): 0x09
+        default: 0
+        }
+    }
+
     /// Advances `i` over plain string bytes eight at a time, stopping before the word that holds a quote,
     /// a backslash or a control character (the byte loop then finds which).
     @inline(__always) mutating func skipPlain() {
@@ -321,7 +336,14 @@ public struct JSONByteParser {
                 let k = special.trailingZeroBitCount &>> 3
                 i &+= k
                 o &+= k
-                break
+                // A one-letter escape (`\"` above all, in nested JSON) is decoded here and the words go on;
+                // the end of the string, control characters and \u escapes take the general path below.
+                guard b[i] == 0x5C, i &+ 1 < n else { break }
+                let byte = Self.shortEscape(b[i &+ 1])
+                guard byte != 0 else { break }
+                out[o] = byte
+                o &+= 1
+                i &+= 2
             }
             #endif
             let runStart = i
@@ -504,8 +526,12 @@ public enum JSONKey {
     public static func ~= (name: StaticString, key: JSONKey) -> Bool {
         switch key {
         case .bytes(let k):
+            // Names are short: a byte loop beats a call to memcmp, and most candidates differ in length.
             let count = name.utf8CodeUnitCount
-            return k.count == count && (count == 0 || memcmp(k.baseAddress!, name.utf8Start, count) == 0)
+            guard k.count == count else { return false }
+            let p = name.utf8Start
+            for j in 0..<count where k[j] != p[j] { return false }
+            return true
         case .text(let s):
             return s == name.description
         }
