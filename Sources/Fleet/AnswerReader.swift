@@ -1,3 +1,10 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
 import Dispatch
 import Foundation
 import Report
@@ -36,6 +43,8 @@ public enum AnswerReader {
             keep = total <= evidenceLimitBytes
         }
         let keepEvidence = keep
+        let t0 = Timing.now()
+        defer { Timing.add("read", since: t0) }
         if paths.count <= 1 {
             let p = paths.first ?? "-"
             return try recognise(bytes: try load(p), source: p == "-" ? "stdin" : p, parallel: true, keepEvidence: keepEvidence)
@@ -56,35 +65,67 @@ public enum AnswerReader {
         return out
     }
 
-    /// The bytes of a file, or of stdin for `-`.
+    /// The bytes of a file, or of stdin for `-`, read with plain `read(2)` into one array.
     public static func load(_ path: String) throws(FleetError) -> [UInt8] {
         if path == "-" {
-            let data = FileHandle.standardInput.readDataToEndOfFile()
-            return [UInt8](data)
+            guard let bytes = readAll(fd: 0, sizeHint: 0) else {
+                throw FleetError("input.unreadable", "stdin cannot be read")
+            }
+            return bytes
         }
-        var isDir: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir) else {
+        var st = stat()
+        guard stat(path, &st) == 0 else {
             throw FleetError("input.missing", "\(path) does not exist; pass the path of a saved JOB answer or - for stdin")
         }
-        if isDir.boolValue {
+        if st.st_mode & S_IFMT == S_IFDIR {
             throw FleetError("input.directory", "\(path) is a directory; pass the answer files in it (\(path)/*.json)")
         }
-        guard let data = FileManager.default.contents(atPath: path) else {
+        let tooLarge = FleetError("input.too-large", "\(path) is larger than \(maxFileBytes >> 20) MiB; split it into log pages")
+        guard Int(st.st_size) <= maxFileBytes else { throw tooLarge }
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else {
             throw FleetError("input.unreadable", "\(path) cannot be read; check its permissions")
         }
-        guard data.count <= maxFileBytes else {
-            throw FleetError("input.too-large", "\(path) is larger than \(maxFileBytes >> 20) MiB; split it into log pages")
+        defer { close(fd) }
+        guard let bytes = readAll(fd: fd, sizeHint: Int(st.st_size)) else {
+            throw FleetError("input.unreadable", "\(path) cannot be read; check its permissions")
         }
-        return [UInt8](data)
+        guard bytes.count <= maxFileBytes else { throw tooLarge }
+        return bytes
+    }
+
+    /// Everything `fd` yields until end of file; nil on a read error. `sizeHint` (a regular file's size)
+    /// sizes the array so that such a file is read in place; pipes and growing files are read on in chunks.
+    static func readAll(fd: Int32, sizeHint: Int) -> [UInt8]? {
+        readToEnd(fd: fd, sizeHint: sizeHint, limit: maxFileBytes)
     }
 
     /// Recognises the documents in `bytes`.
     public static func recognise(
         bytes: [UInt8], source: String, parallel: Bool, keepEvidence: Bool = true
     ) throws(FleetError) -> [ReadAnswer] {
-        let docs: [JSONValue]
         let t0 = Timing.now()
-        defer { Timing.add("outer", since: t0) }
+        defer { Timing.add("read files (cpu, all threads)", since: t0) }
+        // One document (the usual case): read in one pass, log outputs kept as bytes.
+        guard let doc = bytes.withUnsafeBufferPointer({ ScannedDocument.scan($0) }) else {
+            return try recogniseTrees(bytes: bytes, source: source, parallel: parallel, keepEvidence: keepEvidence)
+        }
+        let answer = try JobAnswer.recognise(doc.skeleton, source: source)
+        guard case .logs(let page) = answer else { return [.answer(answer)] }
+        let t1 = Timing.now()
+        defer { Timing.add("decode outputs (cpu, all threads)", since: t1) }
+        if let raw = doc.capturedLogs() {
+            return [.logs(DecodedLogPage.decode(raw, text: doc.text, page: page, parallel: parallel, keepEvidence: keepEvidence))]
+        }
+        return [.logs(DecodedLogPage.decode(page, parallel: parallel, keepEvidence: keepEvidence))]
+    }
+
+    /// Recognises `bytes` through `JSONValue` trees: the path for several documents in a row, and the one
+    /// that words the error when the bytes are not JSON.
+    static func recogniseTrees(
+        bytes: [UInt8], source: String, parallel: Bool, keepEvidence: Bool
+    ) throws(FleetError) -> [ReadAnswer] {
+        let docs: [JSONValue]
         do {
             docs = [try JSONValue.parse(bytes: bytes)]
         } catch {
@@ -104,7 +145,7 @@ public enum AnswerReader {
             if case .logs(let page) = a {
                 let t1 = Timing.now()
                 out.append(.logs(DecodedLogPage.decode(page, parallel: parallel, keepEvidence: keepEvidence)))
-                Timing.add("decode", since: t1)
+                Timing.add("decode outputs (cpu, all threads)", since: t1)
             } else {
                 out.append(.answer(a))
             }
@@ -147,4 +188,34 @@ public enum AnswerReader {
         }
         return ok && docs.count > 1 ? docs : nil
     }
+}
+
+/// `AnswerReader.readAll`, outside the type so that `read` is the system call.
+private func readToEnd(fd: Int32, sizeHint: Int, limit: Int) -> [UInt8]? {
+    var failed = false
+    func fill(_ p: UnsafeMutablePointer<UInt8>, _ capacity: Int) -> Int {
+        var n = 0
+        while n < capacity {
+            let r = read(fd, p + n, capacity - n)
+            if r > 0 {
+                n += r
+            } else if r == 0 {
+                break
+            } else if errno != EINTR {
+                failed = true
+                break
+            }
+        }
+        return n
+    }
+    let first = sizeHint + 1
+    var bytes = [UInt8](unsafeUninitializedCapacity: first) { buf, n in n = fill(buf.baseAddress!, buf.count) }
+    // A full array means the end was not reached yet.
+    var chunk = bytes.count == first ? 1 << 16 : 0
+    while chunk > 0 && !failed && bytes.count <= limit {
+        let more = [UInt8](unsafeUninitializedCapacity: chunk) { buf, n in n = fill(buf.baseAddress!, buf.count) }
+        bytes.append(contentsOf: more)
+        chunk = more.count == chunk ? min(chunk * 2, 64 << 20) : 0
+    }
+    return failed ? nil : bytes
 }

@@ -20,26 +20,53 @@ public struct DecodedLogPage: Sendable {
     /// Reads every host's output; with `parallel`, spreads the hosts over the machine's cores.
     public static func decode(_ page: JobLogPage, parallel: Bool, keepEvidence: Bool = true) -> DecodedLogPage {
         let logs = page.logs
-        var out = [DecodedLog?](repeating: nil, count: logs.count)
-        @Sendable func one(_ l: JobHostLog) -> DecodedLog {
+        let decoded = map(logs.count, parallel: parallel) { i in
+            let l = logs[i]
             let (reports, lines) = HostOutputReader.read(l.content, keepEvidence: keepEvidence)
             return DecodedLog(hostID: l.hostID, cloudID: l.cloudID, ip: l.ip, key: l.key, reports: reports, lines: lines)
         }
-        if parallel && logs.count >= 64 {
-            let chunk = 64
-            let chunks = (logs.count + chunk - 1) / chunk
-            out.withUnsafeMutableBufferPointer { buf in
-                // Each iteration writes a disjoint range of slots.
-                nonisolated(unsafe) let slots = buf
-                DispatchQueue.concurrentPerform(iterations: chunks) { c in
-                    let lo = c * chunk
-                    let hi = min(lo + chunk, logs.count)
-                    for i in lo..<hi { slots[i] = one(logs[i]) }
+        return DecodedLogPage(jobInstanceID: page.jobInstanceID, stepInstanceID: page.stepInstanceID, logs: decoded)
+    }
+
+    /// Reads the hosts of a scanned page (`page` is what `JobAnswer.recognise` made of the document, its
+    /// own list left empty): the outputs are read from the scan's buffer without becoming strings.
+    static func decode(
+        _ raw: [RawHostLog], text: [UInt8], page: JobLogPage, parallel: Bool, keepEvidence: Bool
+    ) -> DecodedLogPage {
+        let decoded = text.withUnsafeBufferPointer { buf in
+            // Only read, by every iteration.
+            nonisolated(unsafe) let buf = buf
+            return map(raw.count, parallel: parallel) { i in
+                let l = raw[i]
+                let (hostID, cloudID, ip) = JobAnswer.hostFields(l.fields)
+                let read: (reports: [DiagnosticReport], lines: [HostLine])
+                switch l.content {
+                case .text(let r): read = HostOutputReader.read(bytes: UnsafeBufferPointer(rebasing: buf[r]), keepEvidence: keepEvidence)
+                case .value(let v): read = HostOutputReader.read(JobAnswer.logText(v), keepEvidence: keepEvidence)
+                }
+                return DecodedLog(
+                    hostID: hostID, cloudID: cloudID, ip: ip, key: JobHostKey.make(cloudID: cloudID, ip: ip, hostID: hostID),
+                    reports: read.reports, lines: read.lines)
+            }
+        }
+        return DecodedLogPage(jobInstanceID: page.jobInstanceID, stepInstanceID: page.stepInstanceID, logs: decoded)
+    }
+
+    /// `(0..<count).map(one)`, in chunks over the machine's cores when `parallel`.
+    static func map(_ count: Int, parallel: Bool, _ one: (Int) -> DecodedLog) -> [DecodedLog] {
+        guard parallel && count >= 64 else { return (0..<count).map(one) }
+        var out = [DecodedLog?](repeating: nil, count: count)
+        let chunk = 64
+        out.withUnsafeMutableBufferPointer { buf in
+            // Each iteration writes a disjoint range of slots.
+            nonisolated(unsafe) let slots = buf
+            withoutActuallyEscaping(one) { one in
+                nonisolated(unsafe) let one = one
+                DispatchQueue.concurrentPerform(iterations: (count + chunk - 1) / chunk) { c in
+                    for i in (c * chunk)..<min(count, (c + 1) * chunk) { slots[i] = one(i) }
                 }
             }
-        } else {
-            for i in logs.indices { out[i] = one(logs[i]) }
         }
-        return DecodedLogPage(jobInstanceID: page.jobInstanceID, stepInstanceID: page.stepInstanceID, logs: out.map { $0! })
+        return out.map { $0! }
     }
 }

@@ -16,9 +16,10 @@ public struct FleetAssembler: Sendable {
 
     var status: JobStatusAnswer?
     var statusAnswers = 0
-    var logsByKey: [String: DecodedLog] = [:]
-    var logOrder: [String] = []
-    var keyByHostID: [Int64: String] = [:]
+    /// One slot per host key in first-seen order; a repeated key's slot holds its last log.
+    var logs: [DecodedLog] = []
+    var logSlot: [String: Int] = [:]
+    var logSlotByHostID: [Int64: Int] = [:]
     var logEntries = 0
     var duplicateLogs = 0
     var gse: [String: AgentState] = [:]
@@ -53,18 +54,30 @@ public struct FleetAssembler: Sendable {
         }
     }
 
+    /// Makes room for this many host logs in all (a hint: adding more still works).
+    public mutating func reserveLogs(_ count: Int) {
+        logs.reserveCapacity(count)
+        logSlot.reserveCapacity(count)
+        logSlotByHostID.reserveCapacity(count)
+    }
+
     /// Adds a decoded log page.
     public mutating func add(_ page: DecodedLogPage) {
         if jobInstanceID == nil { jobInstanceID = page.jobInstanceID }
         if stepInstanceID == nil { stepInstanceID = page.stepInstanceID }
         for log in page.logs {
             logEntries += 1
-            if logsByKey.updateValue(log, forKey: log.key) == nil {
-                logOrder.append(log.key)
-            } else {
+            let slot: Int
+            if let old = logSlot.updateValue(logs.count, forKey: log.key) {
+                logSlot[log.key] = old
+                logs[old] = log
+                slot = old
                 duplicateLogs += 1
+            } else {
+                slot = logs.count
+                logs.append(log)
             }
-            if let id = log.hostID { keyByHostID[id] = log.key }
+            if let id = log.hostID { logSlotByHostID[id] = slot }
         }
     }
 
@@ -97,15 +110,26 @@ public struct FleetAssembler: Sendable {
             issues.append(FleetIssue(.info, step: "batch_get_job_instance_ip_log", "\(duplicateLogs) host logs appeared more than once; the last one is used"))
         }
 
-        // Hosts in AgentChecker's order: first place, last state.
+        // Hosts in AgentChecker's order: first place, last state. `order[n]` is the key of place n,
+        // `stateOf[n]` the index in the step's list of the row whose state it takes.
+        let stepHosts = step?.hosts ?? []
         var order: [String] = []
-        var byKey: [String: JobHostStatus] = [:]
-        order.reserveCapacity(step?.hosts.count ?? 0)
-        byKey.reserveCapacity(step?.hosts.count ?? 0)
-        for h in step?.hosts ?? [] {
-            if byKey.updateValue(h, forKey: h.key) == nil { order.append(h.key) }
+        var stateOf: [Int] = []
+        var place: [String: Int] = [:]
+        order.reserveCapacity(stepHosts.count)
+        stateOf.reserveCapacity(stepHosts.count)
+        place.reserveCapacity(stepHosts.count)
+        for i in stepHosts.indices {
+            let key = stepHosts[i].key
+            if let p = place.updateValue(order.count, forKey: key) {
+                place[key] = p
+                stateOf[p] = i
+            } else {
+                order.append(key)
+                stateOf.append(i)
+            }
         }
-        let statusCount = step?.hosts.count ?? 0
+        let statusCount = stepHosts.count
         if status != nil && statusCount > 0 {
             if logEntries == 0 {
                 preamble.append(AgentInfo(.warning, "[获取作业执行结果] 作业: \(jobID), 数据不完整"))
@@ -116,23 +140,24 @@ public struct FleetAssembler: Sendable {
         }
 
         // Joining is per host and independent: done in parallel chunks, kept in order.
-        var joined = [(HostResult, String?)?](repeating: nil, count: order.count)
+        var joined = [(HostResult, Int?)?](repeating: nil, count: order.count)
         let chunk = 2048
         let keys = order
-        let statusByKey = byKey
+        let rows = stateOf
         joined.withUnsafeMutableBufferPointer { buf in
-            // Each iteration writes a disjoint range of slots; the dictionaries are only read.
+            // Each iteration writes a disjoint range of slots; everything else is only read.
             nonisolated(unsafe) let slots = buf
             DispatchQueue.concurrentPerform(iterations: (keys.count + chunk - 1) / chunk) { c in
-                for n in (c * chunk)..<min(keys.count, (c + 1) * chunk) { slots[n] = join(keys[n], statusByKey[keys[n]]!) }
+                for n in (c * chunk)..<min(keys.count, (c + 1) * chunk) { slots[n] = join(keys[n], stepHosts[rows[n]]) }
             }
         }
         var hosts: [HostResult] = []
-        hosts.reserveCapacity(order.count + logOrder.count)
-        var used = Set<String>(minimumCapacity: logsByKey.count)
+        hosts.reserveCapacity(order.count + logs.count)
+        var used = [Bool](repeating: false, count: logs.count)
         var missing: [String] = []
-        for case let (h, matched)? in joined {
-            if let m = matched { used.insert(m) }
+        for n in joined.indices {
+            guard let (h, matched) = joined[n].take() else { continue }
+            if let m = matched { used[m] = true }
             if h.state == .missingLog { missing.append(h.key) }
             hosts.append(h)
         }
@@ -141,8 +166,10 @@ public struct FleetAssembler: Sendable {
             issues.append(FleetIssue(.warning, step: "batch_get_job_instance_ip_log", "\(missing.count) of \(order.count) hosts are missing from the logs", hosts: missing))
         }
         var extra: [String] = []
-        for key in logOrder.sorted() where !used.contains(key) {
-            let l = logsByKey[key]!
+        let unused = logs.indices.filter { !used[$0] }.sorted { logs[$0].key < logs[$1].key }
+        for slot in unused {
+            let l = logs[slot]
+            let key = l.key
             extra.append(key)
             hosts.append(HostResult(
                 key: key, hostID: l.hostID, cloudID: l.cloudID, ip: l.ip, jobStatus: nil, reports: l.reports, lines: l.lines,
@@ -157,13 +184,14 @@ public struct FleetAssembler: Sendable {
             finished: finished, hosts: hosts, issues: issues, preamble: preamble, gseGiven: !gse.isEmpty)
     }
 
-    func agentState(key: String) -> AgentState { gse[key] ?? .unknown }
+    func agentState(key: String) -> AgentState { gse.isEmpty ? .unknown : gse[key] ?? .unknown }
 
-    /// One status host joined with its log (by key, then by host id); also the key of the log used.
-    func join(_ key: String, _ h: JobHostStatus) -> (HostResult, String?) {
-        var log = logsByKey[key]
-        if log == nil, let id = h.hostID, let k = keyByHostID[id] { log = logsByKey[k] }
-        let fetchError = fetchFailed[key]
+    /// One status host joined with its log (by key, then by host id); also the slot of the log used.
+    func join(_ key: String, _ h: JobHostStatus) -> (HostResult, Int?) {
+        var slot = logSlot[key]
+        if slot == nil, let id = h.hostID { slot = logSlotByHostID[id] }
+        let log = slot.map { logs[$0] }
+        let fetchError = fetchFailed.isEmpty ? nil : fetchFailed[key]
         let state = HostResult.judge(
             jobStatus: h.status, hadLog: log != nil, fetchFailed: fetchError != nil,
             reports: log?.reports ?? [], lines: log?.lines ?? [])
@@ -171,6 +199,6 @@ public struct FleetAssembler: Sendable {
             key: key, hostID: h.hostID, cloudID: h.cloudID, ip: h.ip, jobStatus: h.status, errorCode: h.errorCode,
             exitCode: h.exitCode, reports: log?.reports ?? [], lines: log?.lines ?? [], state: state,
             fetchError: fetchError, agent: agentState(key: key))
-        return (result, log?.key)
+        return (result, slot)
     }
 }

@@ -32,7 +32,9 @@ public struct FleetReport: Sendable {
         self.issues = issues
         self.preamble = preamble
         self.gseGiven = gseGiven
+        let t = Timing.now()
         self.summary = FleetSummary(hosts: hosts)
+        Timing.add("aggregate", since: t)
     }
 
     /// Exit status for scripts: 0 all healthy, 1 some host not healthy, 3 no host at all.
@@ -120,42 +122,42 @@ public struct FleetSummary: Sendable {
         var groupOfHost = [Int](repeating: -1, count: hosts.count)
         var prevColumns: [Int] = []
 
-        // The per-host work (diagnosis, producer, signature) runs in parallel; merging is serial.
+        // The per-host work (diagnosis, producer, signature, merged results) runs in parallel; merging is
+        // serial, and reads hosts and facts in place (copying a host's results would retain every string).
         let facts = Self.facts(hosts)
-        for (hi, h) in hosts.enumerated() {
-            let f = facts[hi]
-            stateCount[h.state, default: 0] += 1
-            diagCount[f.diagnosis, default: 0] += 1
-            producerCount[f.producer, default: 0] += 1
-            if !h.state.hasReport { noOutput.append(h.key) }
-            let results = h.results
-            // Most hosts list the same items in the same order: reuse the previous host's columns.
-            var same = results.count == prevColumns.count
-            if same {
-                for (k, r) in results.enumerated() where keys[prevColumns[k]].item != r.item || keys[prevColumns[k]].module != r.module {
-                    same = false
-                    break
+        for hi in hosts.indices {
+            let state = hosts[hi].state
+            stateCount[state, default: 0] += 1
+            diagCount[facts[hi].diagnosis, default: 0] += 1
+            producerCount[facts[hi].producer, default: 0] += 1
+            if !state.hasReport { noOutput.append(hosts[hi].key) }
+            facts[hi].results.withUnsafeBufferPointer { results in
+                // Most hosts list the same items in the same order: reuse the previous host's columns.
+                var same = results.count == prevColumns.count
+                if same {
+                    for k in results.indices where keys[prevColumns[k]].item != results[k].item || keys[prevColumns[k]].module != results[k].module {
+                        same = false
+                        break
+                    }
                 }
-            }
-            if !same {
-                prevColumns = results.map { r in
-                    let k = ItemKey(module: r.module, item: r.item)
-                    if let x = itemIndex[k] { return x }
-                    itemIndex[k] = counts.count
-                    counts.append(VerdictSummary())
-                    keys.append(k)
-                    return counts.count - 1
+                if !same {
+                    prevColumns = results.map { r in
+                        let k = ItemKey(module: r.module, item: r.item)
+                        if let x = itemIndex[k] { return x }
+                        itemIndex[k] = counts.count
+                        counts.append(VerdictSummary())
+                        keys.append(k)
+                        return counts.count - 1
+                    }
                 }
+                for k in results.indices { counts[prevColumns[k]][results[k].verdict] += 1 }
             }
-            for (k, r) in results.enumerated() { counts[prevColumns[k]][r.verdict] += 1 }
-            let entries = f.entries
-            if entries.isEmpty { continue }
-            let text = f.signature
+            if facts[hi].entries.isEmpty { continue }
             let gi: Int
-            if let x = sigIndex[text] { gi = x } else {
+            if let x = sigIndex[facts[hi].signature] { gi = x } else {
                 gi = sigEntries.count
-                sigIndex[text] = gi
-                sigEntries.append(entries)
+                sigIndex[facts[hi].signature] = gi
+                sigEntries.append(facts[hi].entries)
                 sigHosts.append([])
             }
             sigHosts[gi].append(hi)
@@ -171,7 +173,7 @@ public struct FleetSummary: Sendable {
                 let h = hosts[hi]
                 diag[facts[hi].diagnosis, default: 0] += 1
                 var seen = Set<String>()
-                for r in h.results where !r.status && !r.hint.isEmpty && seen.insert(r.hint).inserted {
+                for r in facts[hi].results where !r.status && !r.hint.isEmpty && seen.insert(r.hint).inserted {
                     hintCount[r.hint, default: 0] += 1
                 }
                 if let fallback = Signature.fallbackHint(for: h), seen.insert(fallback).inserted {
@@ -204,6 +206,8 @@ public struct FleetSummary: Sendable {
 
     /// What the aggregation needs of one host, computed off the merge loop.
     struct HostFacts: Sendable {
+        /// `HostResult.results`, computed once.
+        var results: [CheckResult]
         var diagnosis: HostDiagnosis
         var producer: String
         var entries: [SignatureEntry]
@@ -212,11 +216,12 @@ public struct FleetSummary: Sendable {
 
     static func facts(_ hosts: [HostResult]) -> [HostFacts] {
         @Sendable func one(_ h: HostResult) -> HostFacts {
+            let results = h.results
             let entries = h.state.isHealthy && h.lines.allSatisfy({ if case .report = $0 { true } else { false } })
-                && h.declaredStatus != false && h.results.allSatisfy(\.status)
-                ? [] : Signature.entries(for: h, results: h.results)
+                && h.declaredStatus != false && results.allSatisfy(\.status)
+                ? [] : Signature.entries(for: h, results: results)
             return HostFacts(
-                diagnosis: h.diagnosis, producer: h.producer.isEmpty ? "none" : h.producer, entries: entries,
+                results: results, diagnosis: h.diagnosis, producer: h.producer.isEmpty ? "none" : h.producer, entries: entries,
                 signature: entries.isEmpty ? "" : entries.map(\.description).joined(separator: "\n"))
         }
         var out = [HostFacts?](repeating: nil, count: hosts.count)

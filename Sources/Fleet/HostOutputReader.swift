@@ -16,25 +16,73 @@ public enum HostOutputReader {
     /// With `keepEvidence` false, each report's evidence and context are dropped after reading
     /// (they are most of its memory; a 100,000-host fleet does not need them in the aggregate).
     public static func read(_ content: String, keepEvidence: Bool = true) -> (reports: [DiagnosticReport], lines: [HostLine]) {
+        var text = content
+        return text.withUTF8 { readLines($0, keepEvidence: keepEvidence) }
+    }
+
+    /// Reads output given as bytes. Invalid UTF-8 is first repaired as `String` repairs it (U+FFFD), so
+    /// the result is the same as reading the text a JSON parser would have made of the bytes.
+    public static func read(bytes: UnsafeBufferPointer<UInt8>, keepEvidence: Bool = true) -> (reports: [DiagnosticReport], lines: [HostLine]) {
+        if isValidUTF8(bytes) { return readLines(bytes, keepEvidence: keepEvidence) }
+        return read(String(decoding: bytes, as: UTF8.self), keepEvidence: keepEvidence)
+    }
+
+    static func readLines(_ buf: UnsafeBufferPointer<UInt8>, keepEvidence: Bool) -> (reports: [DiagnosticReport], lines: [HostLine]) {
         var reports: [DiagnosticReport] = []
         var lines: [HostLine] = []
-        var text = content
-        text.withUTF8 { buf in
-            var start = 0
-            let n = buf.count
-            while start <= n {
-                var end = n
-                if start < n, let p = memchr(buf.baseAddress! + start, 0x0A, n - start) {
-                    end = buf.baseAddress!.distance(to: p.assumingMemoryBound(to: UInt8.self))
-                }
-                if end > start {
-                    let slice = UnsafeBufferPointer(rebasing: buf[start..<end])
-                    readLine(slice, keepEvidence: keepEvidence, reports: &reports, lines: &lines)
-                }
-                start = end + 1
+        guard let base = buf.baseAddress else { return (reports, lines) }
+        var start = 0
+        let n = buf.count
+        while start <= n {
+            var end = n
+            if start < n, let p = memchr(base + start, 0x0A, n - start) {
+                end = base.distance(to: p.assumingMemoryBound(to: UInt8.self))
             }
+            if end > start {
+                readLine(UnsafeBufferPointer(rebasing: buf[start..<end]), keepEvidence: keepEvidence, reports: &reports, lines: &lines)
+            }
+            start = end + 1
         }
         return (reports, lines)
+    }
+
+    /// Whether `b` is well-formed UTF-8 (no overlong forms, surrogates or values past U+10FFFF), the
+    /// check `String(decoding:as:)` makes before it repairs. ASCII is skipped eight bytes at a time.
+    static func isValidUTF8(_ b: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard let base = b.baseAddress else { return true }
+        let raw = UnsafeRawPointer(base)
+        let n = b.count
+        var i = 0
+        while true {
+            while i &+ 8 <= n, raw.loadUnaligned(fromByteOffset: i, as: UInt64.self) & 0x8080_8080_8080_8080 == 0 { i &+= 8 }
+            guard i < n else { return true }
+            let c = b[i]
+            if c < 0x80 {
+                i += 1
+                continue
+            }
+            @inline(__always) func cont(_ k: Int) -> UInt8? {
+                guard i + k < n, b[i + k] & 0xC0 == 0x80 else { return nil }
+                return b[i + k]
+            }
+            switch c {
+            case 0xC2...0xDF:
+                guard cont(1) != nil else { return false }
+                i += 2
+            case 0xE0...0xEF:
+                guard let c1 = cont(1), cont(2) != nil else { return false }
+                if c == 0xE0 && c1 < 0xA0 { return false }  // overlong
+                if c == 0xED && c1 >= 0xA0 { return false }  // UTF-16 surrogate
+                i += 3
+            case 0xF0...0xF4:
+                guard let c1 = cont(1), cont(2) != nil, cont(3) != nil else { return false }
+                if c == 0xF0 && c1 < 0x90 { return false }  // overlong
+                if c == 0xF4 && c1 >= 0x90 { return false }  // past U+10FFFF
+                i += 4
+            default:
+                return false
+            }
+        }
     }
 
     static func readLine(

@@ -124,7 +124,7 @@ public enum JobAnswer: Sendable, Equatable {
             throw FleetError("input.shape", "\(source): the document is not a JSON object; pass a JOB answer (get_job_instance_status, batch_get_job_instance_ip_log) or its data")
         }
         var data = json
-        if json["result"] != nil || (json["data"] != nil && json["code"] != nil) {
+        if isWrapped(json) {
             if let ok = json["result"], ok.boolValue == false || ok == .null {
                 return .failure(code: json["code"]?.intValue, message: json["message"]?.stringValue ?? "(no message)")
             }
@@ -143,6 +143,11 @@ public enum JobAnswer: Sendable, Equatable {
         }
         if let gse = GSEAgentRecord.parse(data) { return .gse(gse) }
         throw FleetError("input.shape", "\(source): not a JOB answer this tool knows (no step_instance_list, script_task_logs or job_instance_id in data); pass get_job_instance_status or batch_get_job_instance_ip_log answers")
+    }
+
+    /// Whether `json` is read as the `{"result","code","message","data"}` wrapper (else it is the data itself).
+    static func isWrapped(_ json: JSONValue) -> Bool {
+        json["result"] != nil || (json["data"] != nil && json["code"] != nil)
     }
 
     static func parseStatus(_ data: JSONValue, source: String) throws(FleetError) -> JobStatusAnswer {
@@ -193,19 +198,26 @@ public enum JobAnswer: Sendable, Equatable {
         var logs: [JobHostLog] = []
         logs.reserveCapacity(list.count)
         for l in list {
-            let content: String
-            switch l["log_content"] {
-            case .string(let s)?: content = s
-            case nil, .null?: content = ""
-            case let other?: content = other.serialized()
-            }
-            logs.append(JobHostLog(
-                hostID: l["bk_host_id"]?.intValue ?? l["host_id"]?.intValue, cloudID: l["bk_cloud_id"]?.intValue ?? 0,
-                ip: hostIP(l), content: content))
+            let (hostID, cloudID, ip) = hostFields(l)
+            logs.append(JobHostLog(hostID: hostID, cloudID: cloudID, ip: ip, content: logText(l["log_content"])))
         }
         return JobLogPage(
             jobInstanceID: data["job_instance_id"]?.intValue, stepInstanceID: data["step_instance_id"]?.intValue,
             logs: logs)
+    }
+
+    /// The host id, cloud id and address of a `script_task_logs` entry.
+    static func hostFields(_ l: JSONValue) -> (hostID: Int64?, cloudID: Int64, ip: String) {
+        (l["bk_host_id"]?.intValue ?? l["host_id"]?.intValue, l["bk_cloud_id"]?.intValue ?? 0, hostIP(l))
+    }
+
+    /// A `log_content` as text: strings as they are, absent or null as nothing, anything else as JSON.
+    static func logText(_ v: JSONValue?) -> String {
+        switch v {
+        case .string(let s)?: s
+        case nil, .null?: ""
+        case let other?: other.serialized()
+        }
     }
 
     static func hostIP(_ h: JSONValue) -> String {

@@ -1,3 +1,11 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// An error from `JSONValue.parse`, with the byte offset where it happened.
 public struct JSONParseError: Error, Sendable, Equatable, CustomStringConvertible {
     public var offset: Int
@@ -39,36 +47,58 @@ private func outcome(_ body: () throws(JSONParseError) -> JSONValue) -> Result<J
     }
 }
 
-struct JSONByteParser {
-    let b: UnsafeBufferPointer<UInt8>
-    let maxDepth: Int
-    var i = 0
+/// A cursor over UTF-8 JSON bytes. `JSONValue.parse` builds trees with it; callers that read a known
+/// shape (a report line, a JOB log page) walk it member by member instead, skipping what they do not need.
+/// Every method that reads or skips a value rejects exactly the texts `value(depth:)` rejects.
+public struct JSONByteParser {
+    public let b: UnsafeBufferPointer<UInt8>
+    public let maxDepth: Int
+    /// The offset of the next byte to read.
+    public var i = 0
 
-    init(b: UnsafeBufferPointer<UInt8>, maxDepth: Int) {
+    public init(b: UnsafeBufferPointer<UInt8>, maxDepth: Int = 256) {
         self.b = b
         self.maxDepth = maxDepth
     }
 
-    func error(_ reason: String) -> JSONParseError { JSONParseError(offset: i, reason: reason) }
+    public func error(_ reason: String) -> JSONParseError { JSONParseError(offset: i, reason: reason) }
+
+    /// The high bit of every byte of `w` that is a quote, a backslash or a control character, and possibly
+    /// of bytes after such a byte (borrows run upwards): zero exactly when the word is plain string text.
+    @inline(__always) static func specialBytes(_ w: UInt64) -> UInt64 {
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        let q = w ^ (ones &* 0x22)
+        let s = w ^ (ones &* 0x5C)
+        return (((q &- ones) & ~q) | ((s &- ones) & ~s) | ((w &- ones &* 0x20) & ~w)) & 0x8080_8080_8080_8080
+    }
+
+    /// The byte a one-letter escape (`\"`, `\\`, `\/`, `\b`, `\f`, `\n`, `\r`, `\t`) stands for; 0 for any other letter.
+    @inline(__always) static func shortEscape(_ e: UInt8) -> UInt8 {
+        switch e {
+        case UInt8(ascii: "\""): 0x22
+        case UInt8(ascii: "\\"): 0x5C
+        case UInt8(ascii: "/"): 0x2F
+        case UInt8(ascii: "b"): 0x08
+        case UInt8(ascii: "f"): 0x0C
+        case UInt8(ascii: "n"): 0x0A
+        case UInt8(ascii: "r"): 0x0D
+        case UInt8(ascii: "t"): 0x09
+        default: 0
+        }
+    }
 
     /// Advances `i` over plain string bytes eight at a time, stopping before the word that holds a quote,
     /// a backslash or a control character (the byte loop then finds which).
     @inline(__always) mutating func skipPlain() {
         guard let base = b.baseAddress else { return }
         let raw = UnsafeRawPointer(base)
-        let ones: UInt64 = 0x0101_0101_0101_0101
-        let highs: UInt64 = 0x8080_8080_8080_8080
         while i &+ 8 <= b.count {
-            let w = raw.loadUnaligned(fromByteOffset: i, as: UInt64.self)
-            let q = w ^ (ones &* 0x22)
-            let s = w ^ (ones &* 0x5C)
-            let special = ((q &- ones) & ~q) | ((s &- ones) & ~s) | ((w &- ones &* 0x20) & ~w)
-            if special & highs != 0 { return }
+            if Self.specialBytes(raw.loadUnaligned(fromByteOffset: i, as: UInt64.self)) != 0 { return }
             i &+= 8
         }
     }
 
-    @inline(__always) mutating func skipSpace() {
+    @inline(__always) public mutating func skipSpace() {
         while i < b.count {
             let c = b[i]
             guard c == 0x20 || c == 0x0A || c == 0x0D || c == 0x09 else { return }
@@ -76,25 +106,73 @@ struct JSONByteParser {
         }
     }
 
-    mutating func value(depth: Int) throws(JSONParseError) -> JSONValue {
+    /// Reads one value starting at `i` (no leading space) into a tree.
+    public mutating func value(depth: Int) throws(JSONParseError) -> JSONValue {
         guard depth < maxDepth else { throw error("nesting deeper than \(maxDepth)") }
         guard i < b.count else { throw error("unexpected end of input") }
         switch b[i] {
         case UInt8(ascii: "{"): return try object(depth: depth)
         case UInt8(ascii: "["): return try array(depth: depth)
         case UInt8(ascii: "\""): return .string(try string())
-        case UInt8(ascii: "t"): try literal([0x74, 0x72, 0x75, 0x65]); return .bool(true)
-        case UInt8(ascii: "f"): try literal([0x66, 0x61, 0x6C, 0x73, 0x65]); return .bool(false)
-        case UInt8(ascii: "n"): try literal([0x6E, 0x75, 0x6C, 0x6C]); return .null
+        case UInt8(ascii: "t"): try literal("true"); return .bool(true)
+        case UInt8(ascii: "f"): try literal("false"); return .bool(false)
+        case UInt8(ascii: "n"): try literal("null"); return .null
         case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): return try number()
         default: throw error("unexpected character")
         }
     }
 
-    mutating func literal(_ word: [UInt8]) throws(JSONParseError) {
-        guard i + word.count <= b.count else { throw error("unexpected end of input") }
-        for k in 0..<word.count where b[i + k] != word[k] { throw error("invalid literal") }
-        i += word.count
+    mutating func literal(_ word: StaticString) throws(JSONParseError) {
+        let count = word.utf8CodeUnitCount
+        guard i + count <= b.count else { throw error("unexpected end of input") }
+        for k in 0..<count where b[i + k] != word.utf8Start[k] { throw error("invalid literal") }
+        i += count
+    }
+
+    /// Moves past the value at `i`, checking it as `value(depth:)` does but building nothing.
+    public mutating func skipValue(depth: Int) throws(JSONParseError) {
+        guard depth < maxDepth else { throw error("nesting deeper than \(maxDepth)") }
+        guard i < b.count else { throw error("unexpected end of input") }
+        switch b[i] {
+        case UInt8(ascii: "{"):
+            i += 1
+            skipSpace()
+            if i < b.count, b[i] == UInt8(ascii: "}") { i += 1; return }
+            while true {
+                skipSpace()
+                guard i < b.count, b[i] == UInt8(ascii: "\"") else { throw error("expected a string key") }
+                try skipString()
+                skipSpace()
+                guard i < b.count, b[i] == UInt8(ascii: ":") else { throw error("expected ':'") }
+                i += 1
+                skipSpace()
+                try skipValue(depth: depth + 1)
+                skipSpace()
+                guard i < b.count else { throw error("unexpected end of input") }
+                if b[i] == UInt8(ascii: ",") { i += 1; continue }
+                if b[i] == UInt8(ascii: "}") { i += 1; return }
+                throw error("expected ',' or '}'")
+            }
+        case UInt8(ascii: "["):
+            i += 1
+            skipSpace()
+            if i < b.count, b[i] == UInt8(ascii: "]") { i += 1; return }
+            while true {
+                skipSpace()
+                try skipValue(depth: depth + 1)
+                skipSpace()
+                guard i < b.count else { throw error("unexpected end of input") }
+                if b[i] == UInt8(ascii: ",") { i += 1; continue }
+                if b[i] == UInt8(ascii: "]") { i += 1; return }
+                throw error("expected ',' or ']'")
+            }
+        case UInt8(ascii: "\""): try skipString()
+        case UInt8(ascii: "t"): try literal("true")
+        case UInt8(ascii: "f"): try literal("false")
+        case UInt8(ascii: "n"): try literal("null")
+        case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): _ = try number()
+        default: throw error("unexpected character")
+        }
     }
 
     mutating func object(depth: Int) throws(JSONParseError) -> JSONValue {
@@ -154,23 +232,17 @@ struct JSONByteParser {
         return v
     }
 
-    mutating func string() throws(JSONParseError) -> String {
+    /// Reads the string whose opening quote is at `i`.
+    public mutating func string() throws(JSONParseError) -> String {
         i += 1
         let start = i
-        let n = b.count
-        skipPlain()
-        while i < n {
-            let c = b[i]
-            if c == 0x22 {
-                let s = String(decoding: UnsafeBufferPointer(rebasing: b[start..<i]), as: UTF8.self)
-                i += 1
-                return s
-            }
-            if c == 0x5C { break }
-            if c < 0x20 { throw error("control character in string") }
+        if try plainRun() {
+            let s = String(decoding: UnsafeBufferPointer(rebasing: b[start..<i]), as: UTF8.self)
             i += 1
+            return s
         }
         // Escapes: find the closing quote first (to size the string), then decode straight into its storage.
+        let n = b.count
         var end = i
         while end < n {
             let c = b[end]
@@ -180,79 +252,147 @@ struct JSONByteParser {
         let capacity = min(end, n) - start
         var failure: JSONParseError?
         let text = String(unsafeUninitializedCapacity: max(1, capacity)) { out -> Int in
-            var o = 0
-            let runEnd = i - start
-            if runEnd > 0 {
-                UnsafeMutableRawPointer(out.baseAddress!).copyMemory(from: b.baseAddress! + start, byteCount: runEnd)
-                o = runEnd
+            let run = i - start
+            if run > 0 {
+                UnsafeMutableRawPointer(out.baseAddress!).copyMemory(from: b.baseAddress! + start, byteCount: run)
             }
-            while i < n {
-                let runStart = i
-                skipPlain()
-                while i < n {
-                    let c = b[i]
-                    if c == 0x22 || c == 0x5C { break }
-                    if c < 0x20 { failure = error("control character in string"); return 0 }
-                    i += 1
-                }
-                let len = i - runStart
-                if len > 0 {
-                    if o + len > out.count { failure = error("string longer than sized"); return 0 }
-                    UnsafeMutableRawPointer(out.baseAddress! + o).copyMemory(from: b.baseAddress! + runStart, byteCount: len)
-                    o += len
-                }
-                guard i < n else { break }
-                if b[i] == 0x22 {
-                    i += 1
-                    return o
-                }
-                i += 1
-                guard i < n else { break }
-                let e = b[i]
-                i += 1
-                var byte: UInt8 = 0
-                switch e {
-                case UInt8(ascii: "\""): byte = 0x22
-                case UInt8(ascii: "\\"): byte = 0x5C
-                case UInt8(ascii: "/"): byte = 0x2F
-                case UInt8(ascii: "b"): byte = 0x08
-                case UInt8(ascii: "f"): byte = 0x0C
-                case UInt8(ascii: "n"): byte = 0x0A
-                case UInt8(ascii: "r"): byte = 0x0D
-                case UInt8(ascii: "t"): byte = 0x09
-                case UInt8(ascii: "u"):
-                    do throws(JSONParseError) {
-                        var cp = try hex4()
-                        if (0xD800...0xDBFF).contains(cp) {
-                            if i + 6 <= n, b[i] == 0x5C, b[i + 1] == UInt8(ascii: "u") {
-                                i += 2
-                                let lo = try hex4()
-                                cp = (0xDC00...0xDFFF).contains(lo) ? 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00) : 0xFFFD
-                            } else {
-                                cp = 0xFFFD
-                            }
-                        } else if (0xDC00...0xDFFF).contains(cp) {
-                            cp = 0xFFFD
-                        }
-                        // Escaped text is at least as long as its UTF-8 (\uXXXX is 6 bytes, the scalar at most 4).
-                        o += Self.encode(cp, into: out.baseAddress! + o)
-                    } catch {
-                        failure = error
-                        return 0
-                    }
-                    continue
-                default:
-                    failure = error("invalid escape")
-                    return 0
-                }
-                out[o] = byte
-                o += 1
+            do throws(JSONParseError) {
+                return run + (try unescape(into: out.baseAddress! + run, capacity: out.count - run))
+            } catch {
+                failure = error
+                return 0
             }
-            failure = error("unterminated string")
-            return 0
         }
         if let failure { throw failure }
         return text
+    }
+
+    /// Reads the string whose opening quote is at `i` as UTF-8 bytes into `out`, which holds `capacity` bytes
+    /// (the string's escaped length is always enough); returns how many were written. The bytes are not
+    /// checked to be UTF-8 (raw input bytes are copied as they are).
+    public mutating func string(into out: UnsafeMutablePointer<UInt8>, capacity: Int) throws(JSONParseError) -> Int {
+        i += 1
+        return try unescape(into: out, capacity: capacity)
+    }
+
+    /// Moves past the string whose opening quote is at `i`, checking it as `string()` does.
+    public mutating func skipString() throws(JSONParseError) {
+        i += 1
+        while true {
+            if try plainRun() {
+                i += 1
+                return
+            }
+            i += 1
+            guard i < b.count else { throw error("unterminated string") }
+            let e = b[i]
+            i += 1
+            switch e {
+            case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"), UInt8(ascii: "b"), UInt8(ascii: "f"),
+                UInt8(ascii: "n"), UInt8(ascii: "r"), UInt8(ascii: "t"):
+                continue
+            case UInt8(ascii: "u"):
+                // A surrogate pair is two escapes that are each checked alone, as `string()` checks them.
+                _ = try hex4()
+            default:
+                throw error("invalid escape")
+            }
+        }
+    }
+
+    /// Moves over plain string bytes; true when stopped on the closing quote, false on a backslash (neither
+    /// is consumed). Throws on a control character or the end of input.
+    @inline(__always) mutating func plainRun() throws(JSONParseError) -> Bool {
+        skipPlain()
+        while i < b.count {
+            let c = b[i]
+            if c == 0x22 { return true }
+            if c == 0x5C { return false }
+            if c < 0x20 { throw error("control character in string") }
+            i += 1
+        }
+        throw error("unterminated string")
+    }
+
+    /// Decodes string content from `i` (inside the string) up to and past its closing quote into `out`.
+    mutating func unescape(into out: UnsafeMutablePointer<UInt8>, capacity: Int) throws(JSONParseError) -> Int {
+        var o = 0
+        let n = b.count
+        while true {
+            #if _endian(little)
+            // Plain bytes a word at a time: each word is stored whole (the output has room), then the cursor
+            // moves to the word's first special byte if it has one. Escaped JSON (a report inside
+            // `log_content`) has a backslash every few bytes, so this beats finding the run's end first.
+            while i &+ 8 <= n && o &+ 8 <= capacity {
+                let w = UnsafeRawPointer(b.baseAddress!).loadUnaligned(fromByteOffset: i, as: UInt64.self)
+                UnsafeMutableRawPointer(out + o).storeBytes(of: w, as: UInt64.self)
+                let special = Self.specialBytes(w)
+                if special == 0 {
+                    i &+= 8
+                    o &+= 8
+                    continue
+                }
+                // The lowest flagged byte is always a real one (false flags only follow a real one).
+                let k = special.trailingZeroBitCount &>> 3
+                i &+= k
+                o &+= k
+                // A one-letter escape (`\"` above all, in nested JSON) is decoded here and the words go on;
+                // the end of the string, control characters and \u escapes take the general path below.
+                guard b[i] == 0x5C, i &+ 1 < n else { break }
+                let byte = Self.shortEscape(b[i &+ 1])
+                guard byte != 0 else { break }
+                out[o] = byte
+                o &+= 1
+                i &+= 2
+            }
+            #endif
+            let runStart = i
+            let closed = try plainRun()
+            let len = i - runStart
+            if len > 0 {
+                guard o + len <= capacity else { throw error("string longer than sized") }
+                UnsafeMutableRawPointer(out + o).copyMemory(from: b.baseAddress! + runStart, byteCount: len)
+                o += len
+            }
+            i += 1
+            if closed { return o }
+            guard i < n else { throw error("unterminated string") }
+            let e = b[i]
+            i += 1
+            var byte: UInt8 = 0
+            switch e {
+            case UInt8(ascii: "\""): byte = 0x22
+            case UInt8(ascii: "\\"): byte = 0x5C
+            case UInt8(ascii: "/"): byte = 0x2F
+            case UInt8(ascii: "b"): byte = 0x08
+            case UInt8(ascii: "f"): byte = 0x0C
+            case UInt8(ascii: "n"): byte = 0x0A
+            case UInt8(ascii: "r"): byte = 0x0D
+            case UInt8(ascii: "t"): byte = 0x09
+            case UInt8(ascii: "u"):
+                var cp = try hex4()
+                if (0xD800...0xDBFF).contains(cp) {
+                    if i + 6 <= n, b[i] == 0x5C, b[i + 1] == UInt8(ascii: "u") {
+                        i += 2
+                        let lo = try hex4()
+                        cp = (0xDC00...0xDFFF).contains(lo) ? 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00) : 0xFFFD
+                    } else {
+                        cp = 0xFFFD
+                    }
+                } else if (0xDC00...0xDFFF).contains(cp) {
+                    cp = 0xFFFD
+                }
+                // Escaped text is at least as long as its UTF-8 (\uXXXX is 6 bytes, the scalar at most 4).
+                guard o + 4 <= capacity else { throw error("string longer than sized") }
+                o += Self.encode(cp, into: out + o)
+                continue
+            default:
+                throw error("invalid escape")
+            }
+            guard o < capacity else { throw error("string longer than sized") }
+            out[o] = byte
+            o += 1
+        }
     }
 
     /// Writes the UTF-8 of `cp` at `p`; returns its length.
@@ -306,8 +446,131 @@ struct JSONByteParser {
             }
         }
         if !isFloat && !overflow { return .int(negative ? -value : value) }
+        if let d = fastDouble(from: start) { return .double(d) }
         let text = String(decoding: UnsafeBufferPointer(rebasing: b[start..<i]), as: UTF8.self)
         guard let d = Double(text) else { throw JSONParseError(offset: start, reason: "invalid number") }
         return .double(d)
+    }
+
+    /// Powers of ten that a Double holds exactly.
+    static let exactPowersOfTen: [Double] = [
+        1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19,
+        1e20, 1e21, 1e22,
+    ]
+
+    /// The value of the decimal number in `b[start..<i]` when it is `-?digits(.digits)?([eE][+-]?digits)?`
+    /// with at most 2^53 as its digits and a power of ten within ±22: then one exact multiplication or
+    /// division gives the correctly rounded result, the same as `Double(String)` (strtod). Nil otherwise,
+    /// for the caller's general path.
+    func fastDouble(from start: Int) -> Double? {
+        var k = start
+        let end = i
+        let negative = b[k] == UInt8(ascii: "-")
+        if negative { k += 1 }
+        var mantissa: UInt64 = 0
+        var digits = 0
+        var scale = 0
+        @inline(__always) func isDigit(_ c: UInt8) -> Bool { c >= 0x30 && c <= 0x39 }
+        while k < end, isDigit(b[k]) {
+            mantissa = mantissa &* 10 &+ UInt64(b[k] &- 0x30)
+            digits += 1
+            k += 1
+        }
+        guard digits > 0 else { return nil }
+        if k < end, b[k] == UInt8(ascii: ".") {
+            k += 1
+            let first = k
+            while k < end, isDigit(b[k]) {
+                mantissa = mantissa &* 10 &+ UInt64(b[k] &- 0x30)
+                digits += 1
+                k += 1
+            }
+            guard k > first else { return nil }
+            scale = first - k
+        }
+        if k < end, b[k] == UInt8(ascii: "e") || b[k] == UInt8(ascii: "E") {
+            k += 1
+            var expNegative = false
+            if k < end, b[k] == UInt8(ascii: "+") || b[k] == UInt8(ascii: "-") {
+                expNegative = b[k] == UInt8(ascii: "-")
+                k += 1
+            }
+            let first = k
+            var exp = 0
+            while k < end, isDigit(b[k]) {
+                guard exp < 1000 else { return nil }
+                exp = exp * 10 + Int(b[k] &- 0x30)
+                k += 1
+            }
+            guard k > first else { return nil }
+            scale += expNegative ? -exp : exp
+        }
+        // 19 digits cannot wrap a UInt64; the 2^53 bound keeps the digits exact in a Double.
+        guard k == end, digits <= 19, mantissa <= 1 << 53, scale >= -22, scale <= 22 else { return nil }
+        var d = Double(mantissa)
+        if scale < 0 { d /= Self.exactPowersOfTen[-scale] } else { d *= Self.exactPowersOfTen[scale] }
+        return negative ? -d : d
+    }
+}
+
+
+/// A member name as read by `JSONByteParser.memberName()`: its bytes in the input when it has no escapes
+/// (no copy), else the decoded text. Matched against literals with `switch`/`~=`.
+public enum JSONKey {
+    case bytes(UnsafeBufferPointer<UInt8>)
+    case text(String)
+
+    /// Whether the name equals `name`. For plain names the bytes are compared: the member names this is
+    /// used with are ASCII without `K`, `;` or `` ` `` (the only ASCII targets of canonical singletons), so
+    /// byte equality is String equality for them.
+    public static func ~= (name: StaticString, key: JSONKey) -> Bool {
+        switch key {
+        case .bytes(let k):
+            // Names are short: a byte loop beats a call to memcmp, and most candidates differ in length.
+            let count = name.utf8CodeUnitCount
+            guard k.count == count else { return false }
+            let p = name.utf8Start
+            for j in 0..<count where k[j] != p[j] { return false }
+            return true
+        case .text(let s):
+            return s == name.description
+        }
+    }
+}
+
+extension JSONByteParser {
+    /// Moves past `c` after optional whitespace; false when the next byte is something else.
+    @inline(__always) public mutating func take(_ c: UInt8) -> Bool {
+        skipSpace()
+        guard i < b.count, b[i] == c else { return false }
+        i += 1
+        return true
+    }
+
+    /// After a member value: true for `,` (more members), false for the closing bracket, nil otherwise.
+    @inline(__always) public mutating func next(close: UInt8) -> Bool? {
+        skipSpace()
+        guard i < b.count else { return nil }
+        if b[i] == UInt8(ascii: ",") { i += 1; return true }
+        if b[i] == close { i += 1; return false }
+        return nil
+    }
+
+    /// The name of the next member (after optional whitespace), positioned at its value; nil when the
+    /// next bytes are not `"name":`.
+    @inline(__always) public mutating func memberName() throws(JSONParseError) -> JSONKey? {
+        guard take(UInt8(ascii: "\"")) else { return nil }
+        let start = i
+        let key: JSONKey
+        if try plainRun() {
+            key = .bytes(UnsafeBufferPointer(rebasing: b[start..<i]))
+            i += 1
+        } else {
+            i = start - 1
+            key = .text(try string())
+        }
+        guard take(UInt8(ascii: ":")) else { return nil }
+        skipSpace()
+        return key
     }
 }

@@ -15,23 +15,6 @@ public enum ReportLineDecoder {
 }
 
 extension JSONByteParser {
-    /// Moves past `c` after optional whitespace; false when the next byte is something else.
-    @inline(__always) mutating func take(_ c: UInt8) -> Bool {
-        skipSpace()
-        guard i < b.count, b[i] == c else { return false }
-        i += 1
-        return true
-    }
-
-    /// After a member value: true for `,` (more members), false for the closing bracket, nil otherwise.
-    @inline(__always) mutating func next(close: UInt8) -> Bool? {
-        skipSpace()
-        guard i < b.count else { return nil }
-        if b[i] == UInt8(ascii: ",") { i += 1; return true }
-        if b[i] == close { i += 1; return false }
-        return nil
-    }
-
     /// Reads a member's value into `slot`; false when the key was seen before (a repeated key is left
     /// to the full reader).
     @inline(__always) mutating func readOnce(into slot: inout JSONValue?, depth: Int) throws(JSONParseError) -> Bool {
@@ -40,14 +23,13 @@ extension JSONByteParser {
         return true
     }
 
-    /// The key of the next member, positioned at its value.
-    @inline(__always) mutating func key() throws(JSONParseError) -> String? {
-        guard take(UInt8(ascii: "\"")) else { return nil }
-        i -= 1
-        let k = try string()
-        guard take(UInt8(ascii: ":")) else { return nil }
-        skipSpace()
-        return k
+    /// Like `readOnce`, but only checks the value when it is not wanted (evidence and context without
+    /// `keepEvidence`); `seen` still catches a repeated key.
+    @inline(__always) mutating func readOnce(into slot: inout JSONValue?, seen: inout Bool, keep: Bool, depth: Int) throws(JSONParseError) -> Bool {
+        guard !seen else { return false }
+        seen = true
+        if keep { slot = try value(depth: depth) } else { try skipValue(depth: depth) }
+        return true
     }
 
     mutating func report(keepEvidence: Bool) throws(JSONParseError) -> DiagnosticReport? {
@@ -60,11 +42,12 @@ extension JSONByteParser {
         var generated: JSONValue?
         var duration: JSONValue?
         var context: JSONValue?
+        var contextSeen = false
         skipSpace()
         if i < b.count, b[i] == UInt8(ascii: "}") { return nil }
         var more = true
         while more {
-            guard let k = try key() else { return nil }
+            guard let k = try memberName() else { return nil }
             switch k {
             case "status":
                 guard try readOnce(into: &status, depth: 1) else { return nil }
@@ -82,9 +65,9 @@ extension JSONByteParser {
             case "duration_ms":
                 guard try readOnce(into: &duration, depth: 1) else { return nil }
             case "context":
-                guard try readOnce(into: &context, depth: 1) else { return nil }
+                guard try readOnce(into: &context, seen: &contextSeen, keep: keepEvidence, depth: 1) else { return nil }
             default:
-                _ = try value(depth: 1)
+                try skipValue(depth: 1)
             }
             guard let m = next(close: UInt8(ascii: "}")) else { return nil }
             more = m
@@ -132,11 +115,12 @@ extension JSONByteParser {
         var hint: JSONValue?
         var evidence: JSONValue?
         var duration: JSONValue?
+        var evidenceSeen = false
         skipSpace()
         if i < b.count, b[i] == UInt8(ascii: "}") { return nil }
         var more = true
         while more {
-            guard let k = try key() else { return nil }
+            guard let k = try memberName() else { return nil }
             switch k {
             case "module":
                 guard module == nil, case .string(let s) = try value(depth: 3) else { return nil }
@@ -158,11 +142,11 @@ extension JSONByteParser {
             case "hint":
                 guard try readOnce(into: &hint, depth: 3) else { return nil }
             case "evidence":
-                guard try readOnce(into: &evidence, depth: 3) else { return nil }
+                guard try readOnce(into: &evidence, seen: &evidenceSeen, keep: keepEvidence, depth: 3) else { return nil }
             case "duration_ms":
                 guard try readOnce(into: &duration, depth: 3) else { return nil }
             default:
-                _ = try value(depth: 3)
+                try skipValue(depth: 3)
             }
             guard let m = next(close: UInt8(ascii: "}")) else { return nil }
             more = m

@@ -22,16 +22,19 @@ struct ParseCommand: AsyncParsableCommand {
     func run() async throws {
         try await exitOnFleetError {
             let answers = try AnswerReader.read(paths: files.isEmpty ? ["-"] : files, evidence: out.evidence)
+            var t = Timing.now()
             var asm = FleetAssembler(stepInstanceID: step)
+            asm.reserveLogs(answers.reduce(0) { n, a in if case .logs(let p) = a { n + p.logs.count } else { n } })
             for a in answers + (try out.gseAnswers()) {
                 switch a {
                 case .answer(let x): asm.add(x, source: "input")
                 case .logs(let page): asm.add(page)
                 }
             }
-            var t = Timing.now()
+            Timing.add("add", since: t)
+            t = Timing.now()
             let report = asm.finish(source: "parse")
-            Timing.add("assemble+aggregate", since: t)
+            Timing.add("finish (join+aggregate)", since: t)
             t = Timing.now()
             let code = try out.emit(report, storeByDefault: false)
             Timing.add("render", since: t)

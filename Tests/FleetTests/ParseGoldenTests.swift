@@ -116,6 +116,24 @@ import Testing
         #expect(r.hosts[0].state == .pass)
     }
 
+    @Test func repeatedLogKeepsItsPlaceAndTheLastOutputWins() throws {
+        let status = Fixtures.status([Fixtures.host(0, "10.0.0.1", status: 9, id: 1), Fixtures.host(0, "10.0.0.3", status: 9, id: 3)])
+        let first = Fixtures.logs([
+            Fixtures.log(0, "10.0.0.1", Fixtures.checkPyLine(), id: 1), Fixtures.log(0, "10.9.0.2", Fixtures.checkPyLine(), id: 2),
+            // Known to the status answer only by its host id: matched through it, with the log that is last for its key.
+            Fixtures.log(0, "10.9.0.3", Fixtures.checkPyLine(), id: 3),
+        ])
+        let second = Fixtures.logs([
+            Fixtures.log(0, "10.9.0.2", Fixtures.checkPyLine(processOK: false)), Fixtures.log(0, "10.0.0.1", Fixtures.checkPyLine(processOK: false)),
+            Fixtures.log(0, "10.9.0.3", "junk"),
+        ])
+        let r = try Fixtures.assemble([status, first, second])
+        #expect(r.hosts.map(\.key) == ["0:10.0.0.1", "0:10.0.0.3", "0:10.9.0.2"])
+        #expect(r.hosts.map(\.state) == [.fail, .unparseable, .fail])
+        #expect(r.issues.contains { $0.message == "3 host logs appeared more than once; the last one is used" })
+        #expect(r.issues.contains { $0.message.hasPrefix("1 hosts have logs but are not in the status answer") && $0.hosts == ["0:10.9.0.2"] })
+    }
+
     @Test func noLogsAtAll() throws {
         let r = try Fixtures.assemble([Fixtures.status([Fixtures.host(0, "10.0.0.1", status: 9)])])
         #expect(r.agentCheckerText(extended: false) == """

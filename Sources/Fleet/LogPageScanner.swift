@@ -1,0 +1,205 @@
+import Report
+
+/// One element of a `script_task_logs` list as the scanner keeps it: its members other than `log_content`,
+/// and where its output went.
+struct RawHostLog {
+    /// The element's other members (ids, address), for `JobAnswer.hostFields`.
+    var fields: JSONValue
+    var content: Content
+
+    enum Content {
+        /// A string `log_content`, unescaped into the scan's text buffer at this range.
+        case text(Range<Int>)
+        /// Any other `log_content` (nil when absent), read as `JobAnswer.parseLogs` reads it.
+        case value(JSONValue?)
+    }
+}
+
+/// A JSON document read in one pass, with the host outputs of log pages left as bytes.
+///
+/// Building a `JSONValue` tree of a log page makes a `String` of every host's `log_content` (a few KiB of
+/// escaped JSON each), which is then read again as bytes. The scanner instead unescapes each output
+/// straight into one buffer for the page, and keeps everything else as a tree (`skeleton`) so that
+/// `JobAnswer.recognise` judges the document exactly as before. The captured lists are those that
+/// `recognise` can read: the first `script_task_logs` member at the top level, and the first one in the
+/// first top-level `data` object; in the skeleton they are empty lists.
+struct ScannedDocument {
+    var skeleton: JSONValue
+    var topLogs: [RawHostLog]?
+    var dataLogs: [RawHostLog]?
+    /// The unescaped outputs of the captured hosts, back to back.
+    var text: [UInt8]
+
+    /// Scans one document (surrounding whitespace allowed); nil when the bytes are not exactly one JSON
+    /// text, so the caller can fall back to the reader that explains the error or splits several documents.
+    static func scan(_ bytes: UnsafeBufferPointer<UInt8>) -> ScannedDocument? {
+        var result: (skeleton: JSONValue, top: [RawHostLog]?, data: [RawHostLog]?)?
+        // Unescaped text is never longer than its escaped form, so the input's size always suffices.
+        let text = [UInt8](unsafeUninitializedCapacity: max(1, bytes.count)) { out, used in
+            var s = LogPageScanner(p: JSONByteParser(b: bytes), out: out.baseAddress!, capacity: out.count)
+            do throws(JSONParseError) {
+                let skeleton = try s.document()
+                result = (skeleton, s.topLogs, s.dataLogs)
+            } catch {
+                result = nil
+            }
+            used = s.used
+        }
+        guard let result else { return nil }
+        return ScannedDocument(skeleton: result.skeleton, topLogs: result.top, dataLogs: result.data, text: text)
+    }
+
+    /// The captured list `JobAnswer.recognise` read as the page's `script_task_logs`, if it read one.
+    func capturedLogs() -> [RawHostLog]? {
+        JobAnswer.isWrapped(skeleton) ? dataLogs : topLogs
+    }
+}
+
+/// The scanning state behind `ScannedDocument.scan`. Depths passed to the parser match those of
+/// `JSONValue.parse`, so nesting limits and every syntax error are the same.
+struct LogPageScanner {
+    var p: JSONByteParser
+    let out: UnsafeMutablePointer<UInt8>
+    let capacity: Int
+    var used = 0
+    var topLogs: [RawHostLog]?
+    var dataLogs: [RawHostLog]?
+
+    init(p: JSONByteParser, out: UnsafeMutablePointer<UInt8>, capacity: Int) {
+        self.p = p
+        self.out = out
+        self.capacity = capacity
+    }
+
+    var b: UnsafeBufferPointer<UInt8> { p.b }
+
+    mutating func document() throws(JSONParseError) -> JSONValue {
+        p.skipSpace()
+        let v: JSONValue
+        if p.i < b.count, b[p.i] == UInt8(ascii: "{") {
+            v = try object(depth: 0, top: true)
+        } else {
+            v = try p.value(depth: 0)
+        }
+        p.skipSpace()
+        guard p.i == b.count else { throw p.error("unexpected trailing data") }
+        return v
+    }
+
+    /// An object at the top level (`top`) or the first top-level `data` object: like `value(depth:)`,
+    /// but its first `script_task_logs` list is captured, and at the top its first `data` object is read
+    /// by this function too.
+    mutating func object(depth: Int, top: Bool) throws(JSONParseError) -> JSONValue {
+        guard depth < p.maxDepth else { throw p.error("nesting deeper than \(p.maxDepth)") }
+        p.i += 1
+        var members: [(String, JSONValue)] = []
+        var seenLogs = false
+        var seenData = !top
+        p.skipSpace()
+        if p.i < b.count, b[p.i] == UInt8(ascii: "}") {
+            p.i += 1
+            return .object(members)
+        }
+        while true {
+            p.skipSpace()
+            guard p.i < b.count, b[p.i] == UInt8(ascii: "\"") else { throw p.error("expected a string key") }
+            let key = try p.string()
+            guard p.take(UInt8(ascii: ":")) else { throw p.error("expected ':'") }
+            p.skipSpace()
+            guard p.i < b.count else { throw p.error("unexpected end of input") }
+            if key == "script_task_logs" && !seenLogs {
+                seenLogs = true
+                if let logs = try logList(depth: depth + 1) {
+                    if top { topLogs = logs } else { dataLogs = logs }
+                    members.append((key, .array([])))
+                } else {
+                    members.append((key, try p.value(depth: depth + 1)))
+                }
+            } else if key == "data" && !seenData {
+                seenData = true
+                if b[p.i] == UInt8(ascii: "{") {
+                    members.append((key, try object(depth: depth + 1, top: false)))
+                } else {
+                    members.append((key, try p.value(depth: depth + 1)))
+                }
+            } else {
+                members.append((key, try p.value(depth: depth + 1)))
+            }
+            switch p.next(close: UInt8(ascii: "}")) {
+            case true?: continue
+            case false?: return .object(members)
+            case nil: throw p.error("expected ',' or '}'")
+            }
+        }
+    }
+
+    /// A list of host objects; nil (nothing consumed) when it is not a list or holds anything but objects.
+    mutating func logList(depth: Int) throws(JSONParseError) -> [RawHostLog]? {
+        guard b[p.i] == UInt8(ascii: "["), depth + 1 < p.maxDepth else { return nil }
+        let start = p.i
+        let usedBefore = used
+        p.i += 1
+        var logs: [RawHostLog] = []
+        p.skipSpace()
+        if p.i < b.count, b[p.i] == UInt8(ascii: "]") {
+            p.i += 1
+            return logs
+        }
+        while true {
+            p.skipSpace()
+            guard p.i < b.count, b[p.i] == UInt8(ascii: "{") else {
+                p.i = start
+                used = usedBefore
+                return nil
+            }
+            logs.append(try hostLog(depth: depth + 1))
+            switch p.next(close: UInt8(ascii: "]")) {
+            case true?: continue
+            case false?: return logs
+            case nil: throw p.error("expected ',' or ']'")
+            }
+        }
+    }
+
+    /// One host object; its first `log_content` is kept aside (a string is unescaped into the buffer),
+    /// later ones are checked and dropped, as `JSONValue` lookup only ever sees the first.
+    mutating func hostLog(depth: Int) throws(JSONParseError) -> RawHostLog {
+        p.i += 1
+        var members: [(String, JSONValue)] = []
+        members.reserveCapacity(5)
+        var content: RawHostLog.Content?
+        p.skipSpace()
+        if p.i < b.count, b[p.i] == UInt8(ascii: "}") {
+            p.i += 1
+            return RawHostLog(fields: .object(members), content: .value(nil))
+        }
+        while true {
+            guard let name = try p.memberName() else { throw p.error("expected a member") }
+            switch name {
+            case "log_content":
+                guard p.i < b.count else { throw p.error("unexpected end of input") }
+                if content != nil {
+                    try p.skipValue(depth: depth + 1)
+                } else if b[p.i] == UInt8(ascii: "\"") {
+                    let n = try p.string(into: out + used, capacity: capacity - used)
+                    content = .text(used..<(used + n))
+                    used += n
+                } else {
+                    content = .value(try p.value(depth: depth + 1))
+                }
+            default:
+                let key: String
+                switch name {
+                case .bytes(let k): key = String(decoding: k, as: UTF8.self)
+                case .text(let s): key = s
+                }
+                members.append((key, try p.value(depth: depth + 1)))
+            }
+            switch p.next(close: UInt8(ascii: "}")) {
+            case true?: continue
+            case false?: return RawHostLog(fields: .object(members), content: content ?? .value(nil))
+            case nil: throw p.error("expected ',' or '}'")
+            }
+        }
+    }
+}

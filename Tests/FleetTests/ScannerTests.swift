@@ -1,0 +1,218 @@
+import Foundation
+import Report
+import Testing
+
+@testable import Fleet
+
+/// The byte-level paths (skipping, unescaping into buffers, the one-pass page scanner, UTF-8 checking)
+/// must accept, reject and produce exactly what the tree parser and the `String` paths do.
+@Suite struct ScannerTests {
+    static let texts: [String] = JSONParsingTests.valid + JSONParsingTests.invalid + [
+        "{\"a\": [1, 2.5, -0.0, 1e400, 1E-400, 123456789012345678901234567890, -9223372036854775808]}",
+        "[1., 2]", "[.5]", "[1e]", "[1e+]", "[1.5e3.2]", "[01.5]", "[-]", "[--1]", "[1.2.3]", "\"\\ud83d\\u12\"",
+        "\"\\ud83d\\uzzzz\"", "\"\\ud83d\"", "\"\\", "\"abc\\", "\"\\u00\"", "\"ctl \u{7f} del is fine\"", "\"\u{00}\"",
+        "{\"k\\u0065y\": 1, \"key\": 2}", "{\"a\" : 1 , \"b\":[ ] , \"c\":{ }}", "[tru]", "[nulll]", "[true false]",
+        "{\"a\":1,,}", "{,}", "[,]", "{\"a\"}", "{1: 2}",
+    ]
+
+    /// `skipValue` moves exactly as far as `value` and fails on exactly the same texts.
+    @Test(arguments: texts)
+    func skipAgreesWithValue(text: String) {
+        var bytes = Array(text.utf8)
+        bytes.withUnsafeMutableBufferPointer { mbuf in
+            let buf = UnsafeBufferPointer(mbuf)
+            var a = JSONByteParser(b: buf)
+            var b = JSONByteParser(b: buf)
+            a.skipSpace()
+            b.skipSpace()
+            let built = Result { () throws(JSONParseError) in try a.value(depth: 0) }
+            let skipped = Result { () throws(JSONParseError) in try b.skipValue(depth: 0) }
+            switch (built, skipped) {
+            case (.success, .success): #expect(a.i == b.i, "\(text)")
+            case (.failure, .failure): break
+            default: Issue.record("value and skipValue disagree on \(text)")
+            }
+        }
+    }
+
+    /// Unescaping into a buffer gives the bytes of the `String` the tree parser makes, for every escape,
+    /// whether the word loop or the byte loop sees it (runs of every length before it).
+    @Test func unescapeIntoBufferMatchesString() throws {
+        let pieces = ["\\\"", "\\\\", "\\/", "\\b", "\\f", "\\n", "\\r", "\\t", "\\u00e9", "\\u4e2d", "\\ud83d\\ude00", "\\ud800", "\\udc00x",
+                      "中文", "é", "plain"]
+        for piece in pieces {
+            for pad in 0..<17 {
+                let body = String(repeating: "a", count: pad) + piece + String(repeating: "b", count: 16 - pad) + piece
+                let text = "\"" + body + "\""
+                let expected = try #require(try JSONValue.parse(text).stringValue)
+                var bytes = Array(text.utf8)
+                let out = bytes.withUnsafeMutableBufferPointer { mbuf -> [UInt8]? in
+                    var p = JSONByteParser(b: UnsafeBufferPointer(mbuf))
+                    // Exactly the escaped length, so the word loop must stop short of the end.
+                    return try? [UInt8](unsafeUninitializedCapacity: text.utf8.count) { o, n in
+                        n = try p.string(into: o.baseAddress!, capacity: o.count)
+                        #expect(p.i == text.utf8.count)
+                    }
+                }
+                #expect(out.map { String(decoding: $0, as: UTF8.self) } == expected, "\(text)")
+            }
+        }
+    }
+
+    /// The quick decimal path gives what `Double(String)` (strtod) gives.
+    @Test func fastDoublesMatchStrtod() throws {
+        var texts = ["0.0", "-0.0", "1.25", "0.1", "0.3", "2.5e-3", "1e22", "1e23", "9007199254740993.0", "9007199254740992.5",
+                     "1.7976931348623157e308", "5e-324", "123456789012345678.9", "0.0000000000000000000001", "-1.5E+10", "4.35", "1e-22"]
+        var rng = SystemRandomNumberGenerator()
+        for _ in 0..<20000 {
+            let mantissa = UInt64.random(in: 0...(1 << 54), using: &rng)
+            let digits = String(mantissa)
+            let cut = Int.random(in: 0...digits.count, using: &rng)
+            var t = String(digits.prefix(cut)).isEmpty ? "0" : String(digits.prefix(cut))
+            t += "." + (cut == digits.count ? "0" : String(digits.dropFirst(cut)))
+            if Bool.random(using: &rng) { t += "e" + String(Int.random(in: -30...30, using: &rng)) }
+            texts.append(Bool.random(using: &rng) ? "-" + t : t)
+        }
+        for t in texts {
+            let v = try JSONValue.parse(t)
+            let d = try #require(Double(t))
+            guard case .double(let got) = v else {
+                Issue.record("\(t) read as \(v)")
+                continue
+            }
+            #expect(got.bitPattern == d.bitPattern, "\(t): \(got) vs \(d)")
+        }
+    }
+
+    @Test func escapedMemberNamesAreDecoded() throws {
+        let line = "{\"st\\u0061tus\": false, \"d\\u0061ta\": [{\"module\": \"m\", \"it\\u0065m\": \"i\", \"status\": true, \"message\": \"x\"}]}"
+        var copy = line
+        let fast = try #require(copy.withUTF8 { ReportLineDecoder.decode($0, keepEvidence: true) })
+        #expect(fast == (try DiagnosticReport(line: line)))
+        #expect(fast.declaredStatus == false)
+    }
+
+    static let invalidUTF8: [[UInt8]] = [
+        [0xFF], [0xC0, 0xAF], [0xE0, 0x80, 0xAF], [0xED, 0xA0, 0x80], [0xF4, 0x90, 0x80, 0x80], [0xF5, 0x80, 0x80, 0x80],
+        [0xE4, 0xB8], [0xC3], [0x80], [0xF0, 0x9F, 0x98],
+    ]
+    static let validUTF8: [[UInt8]] = [[], Array("plain ascii text of some length".utf8), Array("中文 é 😀 \u{10FFFF}".utf8), [0xEF, 0xBF, 0xBD]]
+
+    @Test func utf8CheckAgreesWithString() {
+        for bad in Self.invalidUTF8 {
+            for pad in [0, 3, 8, 13] {
+                let bytes = Array(repeating: UInt8(ascii: "a"), count: pad) + bad + Array("tail".utf8)
+                let asString = String(decoding: bytes, as: UTF8.self)
+                #expect(bytes.withUnsafeBufferPointer { HostOutputReader.isValidUTF8($0) } == (Array(asString.utf8) == bytes))
+            }
+        }
+        for good in Self.validUTF8 {
+            #expect(good.withUnsafeBufferPointer { HostOutputReader.isValidUTF8($0) })
+        }
+    }
+
+    /// Output bytes that are not UTF-8 read as the repaired text would (error offsets and messages included).
+    @Test func invalidUTF8OutputReadsAsRepairedText() {
+        let line: [UInt8] = Array("{\"status\": true, \"data\": [{\"module\": \"m\", \"item\": \"process\", \"status\": false, \"message\": \"bad ".utf8)
+            + [0xFF, 0xFE] + Array(" here\"}]}\n{\"m\": \"".utf8) + [0xE4, 0xB8] + Array("\"} x\n".utf8)
+        let fromBytes = line.withUnsafeBufferPointer { HostOutputReader.read(bytes: $0) }
+        let fromText = HostOutputReader.read(String(decoding: line, as: UTF8.self))
+        #expect(fromBytes.reports == fromText.reports)
+        #expect(fromBytes.lines == fromText.lines)
+        #expect(fromBytes.reports.first?.results.first?.message == "bad \u{FFFD}\u{FFFD} here")
+    }
+
+    /// Documents the scanner must read like the tree reader: unwrapped pages, repeated members, an escaped
+    /// `log_content` name, a non-string `log_content`, a list holding a non-object, status answers, failures.
+    static let documents: [String] = {
+        let good = Fixtures.healthyRich + "\n"
+        let bad = Fixtures.brokenRich(pid: 7) + "\njunk\n"
+        func log(_ ip: String, _ content: JSONValue) -> JSONValue {
+            .object([("bk_host_id", 1), ("bk_cloud_id", 0), ("ip", .string(ip)), ("log_content", content)])
+        }
+        let list = JSONValue.array([log("10.0.0.1", .string(good)), log("10.0.0.2", .string(bad)), log("10.0.0.3", .null), log("10.0.0.4", 42),
+                                    .object([("ipv6", "fd00::1"), ("log_content", .string(Fixtures.checkPyLine()))]), .object([])])
+        let page = JSONValue.object([("job_instance_id", 5), ("step_instance_id", 6), ("script_task_logs", list)])
+        let plain = page.serialized()
+        return [
+            Fixtures.wrap(page).serialized(), plain, "\n  " + plain + "  \n",
+            "{\"code\": 0, \"data\": " + plain + ", \"data\": null}",
+            "{\"code\": 0, \"data\": {\"script_task_logs\": [], \"script_task_logs\": " + list.serialized() + "}}",
+            "{\"code\": 0, \"data\": {\"script_task_logs\": " + list.serialized() + ", \"script_task_logs\": []}}",
+            "{\"code\": 0, \"data\": {\"script_task_logs\": 5}, \"script_task_logs\": " + list.serialized() + "}",
+            "{\"script_task_logs\": " + list.serialized() + ", \"data\": {\"script_task_logs\": []}}",
+            "{\"script_task_logs\": [{\"ip\": \"1.1.1.1\", \"log_content\": \"a\\n\", \"log\\u005fcontent\": \"b\\n\", \"log_content\": 5}]}",
+            "{\"script_task_logs\": [{\"ip\": \"1.1.1.1\", \"log\\u005fcontent\": \"" + Fixtures.checkPyLine().replacingOccurrences(of: "\"", with: "\\\"") + "\"}]}",
+            "{\"script_task_logs\": [{\"ip\": \"1.1.1.1\", \"log_content\": \"x\"}, 7]}",
+            "{\"script_task_logs\": [{\"ip\": \"1.1.1.1\", \"log_content\": \"x\"}, 7, {\"ip\": \"2.2.2.2\"}]}",
+            "{\"result\": false, \"code\": 1, \"message\": \"no\", \"data\": {\"script_task_logs\": " + list.serialized() + "}}",
+            Fixtures.wrap(Fixtures.mixedStatus).serialized(),
+        ]
+    }()
+
+    @Test(arguments: documents)
+    func scannerReadsLikeTheTreeReader(text: String) throws {
+        let bytes = Array(text.utf8)
+        #expect(bytes.withUnsafeBufferPointer { ScannedDocument.scan($0) } != nil)
+        for (keep, parallel) in [(true, false), (false, false), (true, true)] {
+            let fast = Result { () throws(FleetError) in
+                try AnswerReader.recognise(bytes: bytes, source: "f", parallel: parallel, keepEvidence: keep)
+            }
+            let slow = Result { () throws(FleetError) in
+                try AnswerReader.recogniseTrees(bytes: bytes, source: "f", parallel: false, keepEvidence: keep)
+            }
+            switch (fast, slow) {
+            case (.success(let a), .success(let b)): try Self.expectSame(a, b)
+            case (.failure(let a), .failure(let b)): #expect(a.code == b.code && a.message == b.message)
+            default: Issue.record("one reader failed: \(fast) vs \(slow)")
+            }
+        }
+    }
+
+    /// Not one JSON text: the scanner gives up, and the tree reader explains or splits.
+    @Test(arguments: [
+        "", "  ", "{\"script_task_logs\": [{\"ip\": \"1.1.1.1\", \"log_content\": \"a\tb\"}]}",
+        "{\"script_task_logs\": [{\"ip\": \"1.1.1.1\", \"log_content\": \"a\\qb\"}]}",
+        "{\"script_task_logs\": [{\"ip\": \"1.1.1.1\", \"log_content\": \"a\\ud800\\u12g4\"}]}",
+        "{\"script_task_logs\": [{\"ip\": \"1.1.1.1\", \"log_content\": \"abc", "{\"script_task_logs\": [{\"ip\": \"1.1.1.1\", \"log_content\": \"abc\\",
+        "{\"script_task_logs\": []} {\"script_task_logs\": []}", "{\"script_task_logs\": [{\"log_content\": \"x\"}]}]",
+    ])
+    func scannerRejectsWhatIsNotOneDocument(text: String) {
+        #expect(Array(text.utf8).withUnsafeBufferPointer { ScannedDocument.scan($0) } == nil)
+    }
+
+    static func expectSame(_ a: [ReadAnswer], _ b: [ReadAnswer]) throws {
+        try #require(a.count == b.count)
+        for (x, y) in zip(a, b) {
+            switch (x, y) {
+            case (.answer(let p), .answer(let q)): #expect(p == q)
+            case (.logs(let p), .logs(let q)):
+                #expect(p.jobInstanceID == q.jobInstanceID && p.stepInstanceID == q.stepInstanceID)
+                try #require(p.logs.count == q.logs.count)
+                for (l, m) in zip(p.logs, q.logs) {
+                    #expect(l.hostID == m.hostID && l.cloudID == m.cloudID && l.ip == m.ip && l.key == m.key)
+                    #expect(l.reports == m.reports)
+                    #expect(l.lines == m.lines)
+                }
+            default: Issue.record("different answers: \(x) vs \(y)")
+            }
+        }
+    }
+
+    @Test func loadReadsFilesAndPipesWhole() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("fleet-load-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        for size in [0, 1, 65_535, 65_536, 300_001] {
+            let bytes = (0..<size).map { UInt8(truncatingIfNeeded: $0 &* 31) }
+            let path = "\(dir)/\(size)"
+            _ = FileManager.default.createFile(atPath: path, contents: Data(bytes))
+            #expect(try AnswerReader.load(path) == bytes)
+            // A pipe reports no size: read on to its end.
+            let pipe = Pipe()
+            let writer = Thread { pipe.fileHandleForWriting.write(Data(bytes)); try? pipe.fileHandleForWriting.close() }
+            writer.start()
+            #expect(AnswerReader.readAll(fd: pipe.fileHandleForReading.fileDescriptor, sizeHint: 0) == bytes)
+        }
+    }
+}
