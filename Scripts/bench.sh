@@ -99,11 +99,16 @@ measure() { # label
   bk=$(median_ms "$BK" "${ARGS[@]}")
   sh=$(median_ms bash -c "$SHELL_CHECKS")
   rss=$(peak_rss_kb "$BK" "${ARGS[@]}")
+  # The floor for any program measured this way: starting /bin/true (fork, exec, wait, two date calls).
+  local floor
+  floor=$(median_ms /bin/true)
   local procs fds
   procs=$(ls -d /proc/[0-9]* | wc -l)
   fds=$(awk '{print $1 - $2}' /proc/sys/fs/file-nr)
   printf '%-6s procs=%-6s open_fds=%-7s bkdiag_median=%8sms  shell_median=%9sms  ratio=%7sx  bkdiag_peak_rss=%s KB (%.1f MB)\n' \
     "$label" "$procs" "$fds" "$bk" "$sh" "$(awk -v a="$sh" -v b="$bk" 'BEGIN { printf "%.1f", a / b }')" "$rss" "$(awk -v r="$rss" 'BEGIN { print r / 1024 }')"
+  printf '       floor: /bin/true takes %sms the same way, so no program can beat the shell by more than %sx here\n' \
+    "$floor" "$(awk -v a="$sh" -v b="$floor" 'BEGIN { printf "%.0f", a / b }')"
   echo "       report: $(head -c 160 "$T/report.json")..."
 }
 
