@@ -60,7 +60,8 @@ public struct ProcessScanner: Sendable {
         let per = (all.count + chunks - 1) / chunks
         let results = Mutex<[[ProcessRecord]]>(Array(repeating: [], count: chunks))
         DispatchQueue.concurrentPerform(iterations: chunks) { c in
-            let part = all[(c * per)..<min(all.count, (c + 1) * per)]
+            // With few pids the last chunks can be empty (5 pids in 4 chunks of 2).
+            let part = all[min(all.count, c * per)..<min(all.count, (c + 1) * per)]
             let found = scan(part, procFD: procFD, matcher: matcher)
             results.withLock { $0[c] = found }
         }

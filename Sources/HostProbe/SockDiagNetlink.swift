@@ -70,7 +70,12 @@ enum SockDiagNetlink {
             let len = Int(b.le32(off))
             let type = b.le16(off + 4)
             guard len >= 16, off + len <= b.count else { break }
-            if type == nlmsgDone { return (true, nil) }
+            if type == nlmsgDone {
+                // A dump that failed part-way (e.g. inet_diag without its tcp_diag handler: -ENOENT)
+                // ends with NLMSG_DONE carrying the negative errno, not with NLMSG_ERROR.
+                let code = len >= 20 ? Int32(bitPattern: b.le32(off + 16)) : 0
+                return (true, code < 0 ? -code : nil)
+            }
             if type == nlmsgError {
                 let code = len >= 20 ? Int32(bitPattern: b.le32(off + 16)) : -EIO
                 return (true, code == 0 ? nil : -code)

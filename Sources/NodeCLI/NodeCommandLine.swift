@@ -29,7 +29,9 @@ public enum NodeCommandLine {
             guard let sub = rest.first else { return .help(rootHelp) }
             guard rest.count == 1, let text = help(for: sub) else { throw UsageError("unknown subcommand '\(rest.joined(separator: " "))'") }
             return .help(text)
-        case "-h", "--help": if args.count == 1 { return .help(rootHelp) }
+        case "-h", "--help":
+            if args.count == 1 { return .help(rootHelp) }
+            if args.count == 2, let text = help(for: args[1]) { return .help(text) }
         case "--version": if args.count == 1 { return .version(version) }
         default: break
         }

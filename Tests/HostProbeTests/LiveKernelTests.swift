@@ -108,6 +108,30 @@ struct LiveKernelTests {
         }
     }
 
+    @Test("a split scan over a /proc tree with fewer pids than threads", arguments: [1, 2, 5, 9, 13])
+    func splitScanFewPids(count: Int) throws {
+        // A fake /proc: numbered directories with an exe link, comm and stat, like the kernel's.
+        let root = NSTemporaryDirectory() + "bkdiag-fakeproc-\(UUID().uuidString.prefix(6))"
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        for pid in 100..<(100 + count) {
+            let dir = "\(root)/\(pid)"
+            try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+            let name = pid % 2 == 0 ? "bkunifylogbeat" : "sshd"
+            try FileManager.default.createSymbolicLink(atPath: dir + "/exe", withDestinationPath: "/usr/local/gse/plugins/bin/\(name)")
+            try FileManager.default.createSymbolicLink(atPath: dir + "/cwd", withDestinationPath: "/usr/local/gse/plugins/bin")
+            try "\(name)\n".write(toFile: dir + "/comm", atomically: true, encoding: .utf8)
+            let stat = "\(pid) (\(name)) S 1 \(pid) \(pid) 0 -1 4194560 0 0 0 0 5 3 0 0 20 0 1 0 1000 1000000 250 0 0 0"
+            try stat.write(toFile: dir + "/stat", atomically: true, encoding: .utf8)
+        }
+        let scanner = ProcessScanner(proc: root)
+        let serial = try scanner.find(names: ["bkunifylogbeat"], maxThreads: 1)
+        #expect(serial.map(\.pid) == (100..<(100 + count)).filter { $0 % 2 == 0 }.map(Int32.init))
+        for threads in [2, 4, 8] {
+            let split = try scanner.find(names: ["bkunifylogbeat"], maxThreads: threads, parallelAbove: 0)
+            #expect(split == serial, "\(threads) threads")
+        }
+    }
+
     @Test("the scanner still finds a collector whose binary was deleted after it started, and says so")
     func scannerDeletedExe() throws {
         let dir = NSTemporaryDirectory() + "bkdiag-del-\(UUID().uuidString.prefix(6))"

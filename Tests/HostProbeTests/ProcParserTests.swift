@@ -75,6 +75,13 @@ struct ProcParserTests {
         #expect(InetSockDiag.parseMessages(error[...]).2 == EPERM)
         let doneMsg: [UInt8] = withUnsafeBytes(of: UInt32(20).littleEndian, Array.init) + [3, 0, 2, 0] + [UInt8](repeating: 0, count: 12)
         #expect(InetSockDiag.parseMessages((buf + doneMsg)[...]).1)
+        #expect(InetSockDiag.parseMessages((buf + doneMsg)[...]).2 == nil)
+        // A dump that failed part-way ends with NLMSG_DONE carrying -errno (no tcp_diag: -ENOENT).
+        let failed: [UInt8] = withUnsafeBytes(of: UInt32(20).littleEndian, Array.init) + [3, 0, 2, 0] + [UInt8](repeating: 0, count: 8)
+            + withUnsafeBytes(of: Int32(-ENOENT).littleEndian, Array.init)
+        let (partial, ended, failure) = InetSockDiag.parseMessages((buf + failed)[...])
+        #expect(partial.count == 2 && ended && failure == ENOENT)
+        #expect(UnixSockDiag.parseMessages(failed[...]).2 == ENOENT)
         // An unknown state byte or family drops the row; cut buffers never trap.
         let junk = message(family: 2, state: 99, sport: 1, dport: 2, src: [1, 2, 3, 4], dst: [5, 6, 7, 8], inode: 1)
         #expect(InetSockDiag.parseMessages(junk[...]).0.isEmpty)

@@ -132,6 +132,7 @@ struct NodeCommandLineTests {
         for (argv, marker) in [
             (["check", "--help"], "--subscription_id"), (["-s", "1", "--help"], "--subscription_id"), (["help", "check"], "--exit-code"),
             (["help", "daemon"], "--interval"), (["daemon", "-h"], "--state-dir"), (["status", "--help"], "--no-fallback"),
+            (["--help", "status"], "--no-fallback"),
         ] {
             #expect(try help(argv).contains(marker), "\(argv)")
         }
