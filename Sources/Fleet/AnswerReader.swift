@@ -71,6 +71,10 @@ public enum AnswerReader {
             guard let bytes = readAll(fd: 0, sizeHint: 0) else {
                 throw FleetError("input.unreadable", "stdin cannot be read")
             }
+            // The read stops a little past the limit: more than it means input was left unread.
+            guard bytes.count <= maxFileBytes else {
+                throw FleetError("input.too-large", "stdin holds more than \(maxFileBytes >> 20) MiB; save the JOB answers to files and pass those")
+            }
             return bytes
         }
         var st = stat()

@@ -375,7 +375,14 @@ public struct JSONByteParser {
                     if i + 6 <= n, b[i] == 0x5C, b[i + 1] == UInt8(ascii: "u") {
                         i += 2
                         let lo = try hex4()
-                        cp = (0xDC00...0xDFFF).contains(lo) ? 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00) : 0xFFFD
+                        if (0xDC00...0xDFFF).contains(lo) {
+                            cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00)
+                        } else {
+                            // A lone high surrogate: U+FFFD for it, and the next escape is read on its own
+                            // ("\ud800\u0041" is "\u{FFFD}A", as Python keeps the A).
+                            cp = 0xFFFD
+                            i -= 6
+                        }
                     } else {
                         cp = 0xFFFD
                     }

@@ -28,6 +28,15 @@ import Testing
         #expect(try JSONValue.parse(text) == v)
     }
 
+    @Test("lone surrogates become U+FFFD and never swallow the escape after them", arguments: [
+        ("\"\\ud800\\u0041\"", "\u{FFFD}A"), ("\"\\ud800\\ud800\\udc00\"", "\u{FFFD}\u{10000}"),
+        ("\"\\udc00x\"", "\u{FFFD}x"), ("\"\\ud800\"", "\u{FFFD}"), ("\"\\ud83d\\ude00\"", "😀"),
+        ("\"a\\ud800\\n\"", "a\u{FFFD}\n"),
+    ])
+    func loneSurrogates(text: String, expected: String) throws {
+        #expect(try JSONValue.parse(bytes: Array(text.utf8)) == .string(expected))
+    }
+
     @Test(arguments: invalid)
     func invalidTextFailsWithinTheInput(text: String) {
         do {
