@@ -59,9 +59,12 @@ public enum ProcFS {
         return UInt64(target.dropFirst(8).dropLast())
     }
 
+    /// What the kernel appends to a link target whose file was removed or replaced.
+    public static let deletedSuffix = " (deleted)"
+
     /// Strips the kernel's ` (deleted)` marker from an exe link.
     public static func stripDeleted(_ path: String) -> (path: String, deleted: Bool) {
-        if path.hasSuffix(" (deleted)") { return (String(path.dropLast(10)), true) }
+        if path.hasSuffix(deletedSuffix) { return (String(path.dropLast(deletedSuffix.utf8.count)), true) }
         return (path, false)
     }
 

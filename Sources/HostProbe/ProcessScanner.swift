@@ -86,7 +86,7 @@ public struct ProcessScanner: Sendable {
         defer { target.deallocate() }
         let relative = UnsafeMutableBufferPointer<CChar>.allocate(capacity: 32)
         defer { relative.deallocate() }
-        let deletedSuffix = Array(" (deleted)".utf8)
+        let deletedSuffix = Array(ProcFS.deletedSuffix.utf8)
 
         var found: [ProcessRecord] = []
         for pid in pids {

@@ -51,18 +51,26 @@ public enum NodeCommandLine {
     // MARK: check
 
     /// check.py's flags and bkdiag's own for one run; shared by `check` and `status`'s local fallback.
-    static let checkPyOptions: [OptionSpec] = [
-        .value("gse_path", short: "p", "gse_path", help: "GSE root (default: detected; /usr/local/gse/ as check.py)."),
-        .value("subscription_id", short: "s", "subscription_id", help: "Subscription id; the bkunifylogbeat checks run when it is not 0. (default: 0)"),
-        .value("ipc_socket_file", short: "i", "ipc_socket_file", help: "IPC socket (default: the main config's endpoint, else the layout's default)."),
-        .value("collector_config_id", short: "c", "collector_config_id", help: "Collector config id (recorded in the report)."),
-        .value("log_paths", short: "l", "log_paths", help: "Comma-separated log path globs; the log_path checks run when given."),
+    static let checkPyOptions: [OptionSpec] = checkPyFlags(help: [
+        "gse_path": "GSE root (default: detected; /usr/local/gse/ as check.py).",
+        "subscription_id": "Subscription id; the bkunifylogbeat checks run when it is not 0. (default: 0)",
+        "ipc_socket_file": "IPC socket (default: the main config's endpoint, else the layout's default).",
+        "collector_config_id": "Collector config id (recorded in the report).",
+        "log_paths": "Comma-separated log path globs; the log_path checks run when given.",
+    ]) + [
         .value("timeout", "seconds", help: "Global deadline for the run, in seconds. (default: 5)"),
         .value("restart-log", "path", help: "NodeMan's restart log. (default: /tmp/bkc.log)"),
         .flag("no-agent-healthz", help: "Do not run the GSE 2 agent's `--healthz 1` probe."),
         .value("data-port", "port", help: "Dataserver port (default: 58625 for GSE 1, 28625 for GSE 2)."),
         .value("host-root", "dir", help: "Root of the host's file system (tests).", hidden: true),
     ]
+
+    /// check.py's five flags, with this command's help for each. Their names and letters come from
+    /// `CheckPyArguments.options`, the table the normalizer undoes check.py's quirks with, so the two
+    /// cannot disagree.
+    static func checkPyFlags(help: [String: String]) -> [OptionSpec] {
+        CheckPyArguments.options.map { .value($0.long, short: $0.short.first, $0.long, help: help[$0.long] ?? "") }
+    }
 
     static let checkSpec = CommandSpec(
         name: "check",
@@ -136,12 +144,13 @@ public enum NodeCommandLine {
         name: "daemon",
         abstract: "Run the checks periodically and serve the latest report.",
         discussion: "Settings come from the config file (default \(DaemonConfig.defaultConfigPath), reloaded on SIGHUP); flags override it.",
-        options: [
-            .value("gse_path", short: "p", "gse_path", help: "GSE root (default: auto-detect)."),
-            .value("subscription_id", short: "s", "subscription_id", help: "Subscription id; 0 skips the bkunifylogbeat checks."),
-            .value("ipc_socket_file", short: "i", "ipc_socket_file", help: "IPC socket of the agent."),
-            .value("collector_config_id", short: "c", "collector_config_id", help: "Collector config id."),
-            .value("log_paths", short: "l", "log_paths", help: "Comma-separated log paths (globs)."),
+        options: checkPyFlags(help: [
+            "gse_path": "GSE root (default: auto-detect).",
+            "subscription_id": "Subscription id; 0 skips the bkunifylogbeat checks.",
+            "ipc_socket_file": "IPC socket of the agent.",
+            "collector_config_id": "Collector config id.",
+            "log_paths": "Comma-separated log paths (globs).",
+        ]) + [
             .value("config", "path", help: "Config file (flat `key: value` lines, valid YAML)."),
             .value("interval", "duration", help: "Seconds between runs (60, 90s, 5m)."),
             .value("socket", "path", help: "Unix socket to serve HTTP on. (default: \(DaemonConfig.defaultSocketPath))"),

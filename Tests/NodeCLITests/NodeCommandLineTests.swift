@@ -148,6 +148,7 @@ struct NodeCommandLineTests {
             let text = spec.help(usage: "bkdiag \(spec.name)")
             for o in spec.options {
                 #expect(text.contains("--\(o.long)") == !o.hidden, "\(spec.name) --\(o.long)")
+                #expect(!o.help.isEmpty, "\(spec.name) --\(o.long) has no help")
             }
             for line in text.split(separator: "\n") where !line.hasPrefix("USAGE") {
                 #expect(line.count <= 80, "\(spec.name): \(line)")
