@@ -34,19 +34,17 @@ public enum Sys {
         var flags = O_RDONLY | O_CLOEXEC | O_NOCTTY
         if noFollow { flags |= O_NOFOLLOW }
         if nonBlocking { flags |= O_NONBLOCK }
-        while true {
-            let fd = open(path, flags)
-            if fd >= 0 { return fd }
-            let e = errno
-            if e == EINTR { continue }
-            throw ProbeError(call: "open", path: path, errno: e)
-        }
+        return try openRetrying(path, flags)
     }
 
     /// Opens a directory for the *at() calls.
     public static func openDirectory(_ path: String) throws(ProbeError) -> Int32 {
+        try openRetrying(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+    }
+
+    private static func openRetrying(_ path: String, _ flags: Int32) throws(ProbeError) -> Int32 {
         while true {
-            let fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+            let fd = open(path, flags)
             if fd >= 0 { return fd }
             let e = errno
             if e == EINTR { continue }
