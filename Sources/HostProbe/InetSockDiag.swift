@@ -87,12 +87,8 @@ public enum InetSockDiag {
         return (out, done, err)
     }
 
-    /// Text for an address in network order; IPv4-mapped IPv6 addresses are shown as IPv4, like
-    /// `SocketTables.parseTCP` does.
+    /// Text for the address at `a` (4 bytes for IPv4, 16 for IPv6), as `/proc/net/tcp` rows show it.
     static func address(_ b: [UInt8], at a: Int, v6: Bool) -> String {
-        func v4(_ at: Int) -> String { "\(b[at]).\(b[at + 1]).\(b[at + 2]).\(b[at + 3])" }
-        if !v6 { return v4(a) }
-        if b[a..<(a + 10)].allSatisfy({ $0 == 0 }) && b[a + 10] == 0xff && b[a + 11] == 0xff { return v4(a + 12) }
-        return SocketTables.formatIPv6((0..<8).map { b.be16(a + 2 * $0) })
+        SocketTables.formatAddress(networkOrder: b[a..<(a + (v6 ? 16 : 4))])
     }
 }

@@ -71,26 +71,26 @@ public enum SocketTables {
         guard parts.count == 2, let port = UInt16(parts[1], radix: 16) else { return nil }
         let hex = parts[0]
         guard hex.count == (ipv6 ? 32 : 8) else { return nil }
-        var words: [UInt32] = []
+        var bytes: [UInt8] = []
         var idx = hex.startIndex
         while idx < hex.endIndex {
             let next = hex.index(idx, offsetBy: 8)
             guard let w = UInt32(hex[idx..<next], radix: 16) else { return nil }
-            words.append(w.byteSwapped)  // back to network order
+            // Each word is in host (little-endian) order: its bytes are the address's, in order.
+            bytes += [UInt8(w & 0xff), UInt8((w >> 8) & 0xff), UInt8((w >> 16) & 0xff), UInt8(w >> 24)]
             idx = next
         }
-        if !ipv6 {
-            let w = words[0]
-            return ("\(w >> 24).\((w >> 16) & 0xff).\((w >> 8) & 0xff).\(w & 0xff)", port)
-        }
-        // IPv4-mapped addresses are shown as IPv4.
-        if words[0] == 0 && words[1] == 0 && words[2] == 0x0000_ffff {
-            let w = words[3]
-            return ("\(w >> 24).\((w >> 16) & 0xff).\((w >> 8) & 0xff).\(w & 0xff)", port)
-        }
-        var groups: [UInt16] = []
-        for w in words { groups.append(UInt16(w >> 16)); groups.append(UInt16(w & 0xffff)) }
-        return (formatIPv6(groups), port)
+        return (formatAddress(networkOrder: bytes[...]), port)
+    }
+
+    /// Text for a 4-byte (IPv4) or 16-byte (IPv6) address in network order; IPv4-mapped IPv6
+    /// addresses are shown as IPv4. Shared by the /proc/net/tcp parser and the inet_diag reader.
+    static func formatAddress(networkOrder b: ArraySlice<UInt8>) -> String {
+        let s = b.startIndex
+        func v4(_ at: Int) -> String { "\(b[at]).\(b[at + 1]).\(b[at + 2]).\(b[at + 3])" }
+        if b.count == 4 { return v4(s) }
+        if b[s..<(s + 10)].allSatisfy({ $0 == 0 }) && b[s + 10] == 0xff && b[s + 11] == 0xff { return v4(s + 12) }
+        return formatIPv6((0..<8).map { UInt16(b[s + 2 * $0]) << 8 | UInt16(b[s + 2 * $0 + 1]) })
     }
 
     /// RFC 5952 text for eight 16-bit groups (longest zero run compressed).
