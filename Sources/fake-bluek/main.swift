@@ -6,6 +6,8 @@
 //   agent --listen PATH [--no-read] [--connect PORT]
 //   dataserver --port PORT            (0: pick one; prints "port N")
 //   <any> -f CONF --healthz 1         (GSE 2 agent probe: healthy unless CONF contains "unhealthy")
+//   scan-floor                        (benchmark floor: list /proc and readlinkat every <pid>/exe, nothing
+//                                      else; prints the pid count. Scripts/bench.sh times it like bkdiag)
 // Every long-running mode prints "ready" on stdout once set up, then runs until SIGTERM/SIGKILL.
 #if canImport(Glibc)
 import Glibc
@@ -174,6 +176,29 @@ case "dataserver":
     say("port \(port)")
     say("ready")
     serve(fd, read: true)
+case "scan-floor":
+    // The least kernel work any complete process scan does: one getdents walk of /proc and one
+    // readlinkat of /proc/<pid>/exe per pid (what bkdiag's ProcessScanner does before matching).
+    guard let dir = opendir("/proc") else { die("opendir /proc: errno \(errno)") }
+    let procFD = dirfd(dir)
+    var link = [CChar](repeating: 0, count: Int(PATH_MAX))
+    var path = [CChar](repeating: 0, count: 64)
+    let leaf = Array("/exe".utf8CString)
+    var pids = 0
+    var readable = 0
+    while let entry = readdir(dir) {
+        // Copy "<pid>" then "/exe\0" into one reused buffer: nothing is allocated per pid.
+        var i = 0
+        withUnsafeBytes(of: entry.pointee.d_name) { raw in
+            while i < 40, raw[i] != 0 { path[i] = CChar(bitPattern: raw[i]); i += 1 }
+        }
+        guard i > 0, path[0] >= 0x30, path[0] <= 0x39 else { continue }
+        for b in leaf { path[i] = b; i += 1 }
+        pids += 1
+        if readlinkat(procFD, path, &link, link.count) > 0 { readable += 1 }
+    }
+    closedir(dir)
+    say("pids \(pids) exe_readable \(readable)")
 default:
-    die("usage: fake-bluek collector|agent|dataserver ... (see the source)")
+    die("usage: fake-bluek collector|agent|dataserver|scan-floor ... (see the source)")
 }

@@ -132,6 +132,28 @@ struct LiveKernelTests {
         }
     }
 
+    @Test("the benchmark's scan floor (fake-bluek scan-floor) walks every pid the scanner walks and reads their exe links")
+    func scanFloorHelper() throws {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: BuildProducts.path("fake-bluek"))
+        p.arguments = ["scan-floor"]
+        let out = Pipe()
+        p.standardOutput = out
+        try p.run()
+        let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        p.waitUntilExit()
+        #expect(p.terminationStatus == 0)
+        let scannerPids = try ProcessScanner().pids().count
+        let words = text.split(whereSeparator: \.isWhitespace)
+        try #require(words.count == 4 && words[0] == "pids" && words[2] == "exe_readable", "\(text)")
+        let pids = try #require(Int(words[1]))
+        let readable = try #require(Int(words[3]))
+        // Other processes may start or exit between the two walks; the counts stay close.
+        #expect(abs(pids - scannerPids) <= 25, "scan-floor \(pids) pids, scanner \(scannerPids)")
+        // At least the test runner's own exe is readable; kernel threads have none.
+        #expect(readable >= 1 && readable <= pids)
+    }
+
     @Test("the scanner still finds a collector whose binary was deleted after it started, and says so")
     func scannerDeletedExe() throws {
         let dir = NSTemporaryDirectory() + "bkdiag-del-\(UUID().uuidString.prefix(6))"
