@@ -10,9 +10,9 @@ import Report
 enum CheckCommand {
     /// Runs the checks and prints the report. The exit status is 0 under the JOB contract, the
     /// Nagios code with `--exit-code`.
-    static func run(_ c: CheckInvocation) async -> Int32 {
+    static func run(_ c: CheckInvocation) -> Int32 {
         let tty = isatty(1) == 1
-        let report = await DiagnosticRunner(options: c.options, logger: Logger(label: "bkdiag")).run()
+        let report = DiagnosticRunner(options: c.options, logger: Logger(label: "bkdiag")).runBlocking()
         let chosen = c.format ?? (tty ? .text : .json)
         Output.write(report.rendered(chosen, colour: c.colour ?? (tty && getenv("NO_COLOR") == nil)))
         return c.exitCode ? report.overall.nagiosCode : 0

@@ -8,7 +8,7 @@ import Report
 
 /// `bkdiag status`: the daemon's latest report over its socket; without a daemon, a local run that says so.
 enum StatusCommand {
-    static func run(_ s: StatusInvocation) async -> Int32 {
+    static func run(_ s: StatusInvocation) -> Int32 {
         // A daemon that answers early and closes must not kill us with SIGPIPE mid-request.
         signal(SIGPIPE, SIG_IGN)
         if let uid = s.asUID {
@@ -42,7 +42,7 @@ enum StatusCommand {
         } catch let error as DaemonError where error.code == .noDaemon && s.fallback {
             printError("bkdiag status: \(error.message)")
             printError("bkdiag status: ran the checks locally instead")
-            let report = await DiagnosticRunner(options: s.checkOptions).run()
+            let report = DiagnosticRunner(options: s.checkOptions).runBlocking()
             Output.write(report.rendered(s.format))
             return 0
         } catch let error as DaemonError {

@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import Dispatch
 import Logging
 import NodeCLI
 
@@ -27,9 +28,12 @@ case .version(let text):
     Output.write(text + "\n")
     exit(0)
 case .check(let c):
-    exit(await CheckCommand.run(c))
-case .daemon(let d):
-    exit(await DaemonCommand.run(d))
+    exit(CheckCommand.run(c))
 case .status(let s):
-    exit(await StatusCommand.run(s))
+    exit(StatusCommand.run(s))
+case .daemon(let d):
+    // Only the daemon is async. Nothing at the top level awaits, so a one-shot check never starts
+    // the Swift concurrency runtime (an async main would park this thread and run on a pool thread).
+    Task { exit(await DaemonCommand.run(d)) }
+    dispatchMain()
 }
