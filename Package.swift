@@ -26,6 +26,8 @@ let package = Package(
         .systemLibrary(name: "CSystemd", providers: [.apt(["libsystemd-dev"])]),
         .systemLibrary(name: "CZlib", providers: [.apt(["zlib1g-dev"])]),
         .systemLibrary(name: "CYAML", providers: [.apt(["libyaml-dev"])]),
+        // glibc's <malloc.h> (mallopt), for bkdiag's one-arena setting; part of libc, nothing to link.
+        .systemLibrary(name: "CMalloc"),
 
         // The report model and its encoders, shared by the node and the fleet side.
         .target(name: "Report"),
@@ -76,7 +78,7 @@ let package = Package(
         .executableTarget(
             name: "bkdiag",
             dependencies: [
-                "NodeCLI", "Diagnostics", "Daemon", "Report",
+                "NodeCLI", "Diagnostics", "Daemon", "Report", "CMalloc",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
