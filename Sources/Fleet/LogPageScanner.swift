@@ -21,8 +21,9 @@ struct RawHostLog {
 /// escaped JSON each), which is then read again as bytes. The scanner instead unescapes each output
 /// straight into one buffer for the page, and keeps everything else as a tree (`skeleton`) so that
 /// `JobAnswer.recognise` judges the document exactly as before. The captured lists are those that
-/// `recognise` can read: the first `script_task_logs` member at the top level, and the first one in the
-/// first top-level `data` object; in the skeleton they are empty lists.
+/// `recognise` can read: the `script_task_logs` member at the top level, and the one in the top-level
+/// `data` object; in the skeleton they are empty lists. A repeated member counts with its last value,
+/// as in `JSONValue.parse` (and Python's `json`), so what is captured is the last occurrence's.
 struct ScannedDocument {
     var skeleton: JSONValue
     var topLogs: [RawHostLog]?
@@ -86,15 +87,14 @@ struct LogPageScanner {
         return v
     }
 
-    /// An object at the top level (`top`) or the first top-level `data` object: like `value(depth:)`,
-    /// but its first `script_task_logs` list is captured, and at the top its first `data` object is read
-    /// by this function too.
+    /// An object at the top level (`top`) or a top-level `data` object: like `value(depth:)`, but its
+    /// `script_task_logs` list is captured, and at the top its `data` objects are read by this function
+    /// too. Each occurrence replaces what an earlier one captured (the last value wins).
     mutating func object(depth: Int, top: Bool) throws(JSONParseError) -> JSONValue {
         guard depth < p.maxDepth else { throw p.error("nesting deeper than \(p.maxDepth)") }
         p.i += 1
         var members: [(String, JSONValue)] = []
-        var seenLogs = false
-        var seenData = !top
+        if !top { dataLogs = nil }
         p.skipSpace()
         if p.i < b.count, b[p.i] == UInt8(ascii: "}") {
             p.i += 1
@@ -107,19 +107,15 @@ struct LogPageScanner {
             guard p.take(UInt8(ascii: ":")) else { throw p.error("expected ':'") }
             p.skipSpace()
             guard p.i < b.count else { throw p.error("unexpected end of input") }
-            if key == "script_task_logs" && !seenLogs {
-                seenLogs = true
-                if let logs = try logList(depth: depth + 1) {
-                    if top { topLogs = logs } else { dataLogs = logs }
-                    members.append((key, .array([])))
-                } else {
-                    members.append((key, try p.value(depth: depth + 1)))
-                }
-            } else if key == "data" && !seenData {
-                seenData = true
+            if key == "script_task_logs" {
+                let logs = try logList(depth: depth + 1)
+                if top { topLogs = logs } else { dataLogs = logs }
+                members.append((key, logs != nil ? .array([]) : try p.value(depth: depth + 1)))
+            } else if top && key == "data" {
                 if b[p.i] == UInt8(ascii: "{") {
                     members.append((key, try object(depth: depth + 1, top: false)))
                 } else {
+                    dataLogs = nil
                     members.append((key, try p.value(depth: depth + 1)))
                 }
             } else {
@@ -127,7 +123,7 @@ struct LogPageScanner {
             }
             switch p.next(close: UInt8(ascii: "}")) {
             case true?: continue
-            case false?: return .object(members)
+            case false?: return .object(JSONValue.lastValueWins(members))
             case nil: throw p.error("expected ',' or '}'")
             }
         }
@@ -161,8 +157,9 @@ struct LogPageScanner {
         }
     }
 
-    /// One host object; its first `log_content` is kept aside (a string is unescaped into the buffer),
-    /// later ones are checked and dropped, as `JSONValue` lookup only ever sees the first.
+    /// One host object; its `log_content` is kept aside (a string is unescaped into the buffer). When the
+    /// name repeats the last one counts, as in `JSONValue.parse`; an earlier one's text stays unused in
+    /// the buffer.
     mutating func hostLog(depth: Int) throws(JSONParseError) -> RawHostLog {
         p.i += 1
         var members: [(String, JSONValue)] = []
@@ -178,9 +175,7 @@ struct LogPageScanner {
             switch name {
             case "log_content":
                 guard p.i < b.count else { throw p.error("unexpected end of input") }
-                if content != nil {
-                    try p.skipValue(depth: depth + 1)
-                } else if b[p.i] == UInt8(ascii: "\"") {
+                if b[p.i] == UInt8(ascii: "\"") {
                     let n = try p.string(into: out + used, capacity: capacity - used)
                     content = .text(used..<(used + n))
                     used += n
@@ -197,7 +192,7 @@ struct LogPageScanner {
             }
             switch p.next(close: UInt8(ascii: "}")) {
             case true?: continue
-            case false?: return RawHostLog(fields: .object(members), content: content ?? .value(nil))
+            case false?: return RawHostLog(fields: .object(JSONValue.lastValueWins(members)), content: content ?? .value(nil))
             case nil: throw p.error("expected ',' or '}'")
             }
         }

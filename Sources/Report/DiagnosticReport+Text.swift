@@ -155,6 +155,8 @@ public enum DisplayWidth {
 
     /// `12.3ms` style with one decimal.
     public static func formatMs(_ v: Double, unit: String = "ms") -> String {
+        // Beyond Int64 (or not a number at all) there are no tenths to show.
+        guard v.isFinite, abs(v) < 1e15 else { return "\(v)\(unit)" }
         let tenths = (v * 10).rounded()
         let whole = Int64(tenths / 10)
         let frac = Int64(abs(tenths).truncatingRemainder(dividingBy: 10))

@@ -118,6 +118,8 @@ public struct JSONByteParser {
         case UInt8(ascii: "f"): try literal("false"); return .bool(false)
         case UInt8(ascii: "n"): try literal("null"); return .null
         case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): return try number()
+        case UInt8(ascii: "N"): try literal("NaN"); return .double(.nan)
+        case UInt8(ascii: "I"): try literal("Infinity"); return .double(.infinity)
         default: throw error("unexpected character")
         }
     }
@@ -171,6 +173,8 @@ public struct JSONByteParser {
         case UInt8(ascii: "f"): try literal("false")
         case UInt8(ascii: "n"): try literal("null")
         case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): _ = try number()
+        case UInt8(ascii: "N"): try literal("NaN")
+        case UInt8(ascii: "I"): try literal("Infinity")
         default: throw error("unexpected character")
         }
     }
@@ -193,7 +197,7 @@ public struct JSONByteParser {
             skipSpace()
             guard i < b.count else { throw error("unexpected end of input") }
             if b[i] == UInt8(ascii: ",") { i += 1; continue }
-            if b[i] == UInt8(ascii: "}") { i += 1; return .object(members) }
+            if b[i] == UInt8(ascii: "}") { i += 1; return .object(JSONValue.lastValueWins(members)) }
             throw error("expected ',' or '}'")
         }
     }
@@ -426,30 +430,49 @@ public struct JSONByteParser {
         }
     }
 
+    /// A number as RFC 8259 (and Python's `json`) spell it: `-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?`,
+    /// and `-Infinity`. The number ends where that grammar ends, so `01` and `1.` leave a byte the caller
+    /// rejects, as `json.loads` does.
     mutating func number() throws(JSONParseError) -> JSONValue {
         let start = i
         var negative = false
-        if b[i] == UInt8(ascii: "-") { negative = true; i += 1 }
-        guard i < b.count, b[i] >= 0x30 && b[i] <= 0x39 else { throw error("invalid number") }
-        var isFloat = false
+        if b[i] == UInt8(ascii: "-") {
+            negative = true
+            i += 1
+            if i < b.count, b[i] == UInt8(ascii: "I") {
+                try literal("Infinity")
+                return .double(-.infinity)
+            }
+        }
+        @inline(__always) func isDigit(_ k: Int) -> Bool { k < b.count && b[k] >= 0x30 && b[k] <= 0x39 }
+        guard isDigit(i) else { throw error("invalid number") }
         var value: Int64 = 0
         var overflow = false
-        while i < b.count {
-            let c = b[i]
-            if c >= 0x30 && c <= 0x39 {
-                if !isFloat && !overflow {
+        if b[i] == UInt8(ascii: "0") {
+            i += 1
+        } else {
+            while isDigit(i) {
+                if !overflow {
                     let (m, o1) = value.multipliedReportingOverflow(by: 10)
-                    let (a, o2) = m.addingReportingOverflow(Int64(c &- 0x30))
+                    let (a, o2) = m.addingReportingOverflow(Int64(b[i] &- 0x30))
                     if o1 || o2 { overflow = true } else { value = a }
                 }
                 i += 1
-            } else if c == UInt8(ascii: ".") || c == UInt8(ascii: "e") || c == UInt8(ascii: "E")
-                || ((c == UInt8(ascii: "+") || c == UInt8(ascii: "-")) && isFloat)
-            {
+            }
+        }
+        var isFloat = false
+        if i < b.count, b[i] == UInt8(ascii: "."), isDigit(i + 1) {
+            isFloat = true
+            i += 1
+            while isDigit(i) { i += 1 }
+        }
+        if i < b.count, b[i] == UInt8(ascii: "e") || b[i] == UInt8(ascii: "E") {
+            var k = i + 1
+            if k < b.count, b[k] == UInt8(ascii: "+") || b[k] == UInt8(ascii: "-") { k += 1 }
+            if isDigit(k) {
                 isFloat = true
-                i += 1
-            } else {
-                break
+                i = k
+                while isDigit(i) { i += 1 }
             }
         }
         if !isFloat && !overflow { return .int(negative ? -value : value) }

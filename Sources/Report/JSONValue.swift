@@ -37,7 +37,7 @@ public enum JSONValue: Sendable, Equatable, Hashable {
         }
     }
 
-    /// Member lookup on an object (first match); nil otherwise.
+    /// Member lookup on an object; nil otherwise. Parsed objects hold each name once (`lastValueWins`).
     public subscript(key: String) -> JSONValue? {
         if case .object(let members) = self {
             return members.first(where: { $0.0 == key })?.1
@@ -60,12 +60,49 @@ public enum JSONValue: Sendable, Equatable, Hashable {
         }
     }
 
+    /// A finite number's value; nil for anything else (NaN and ±Infinity parse, as Python reads them,
+    /// but are not usable quantities).
     public var doubleValue: Double? {
         switch self {
         case .int(let i): return Double(i)
-        case .double(let d): return d
+        case .double(let d) where d.isFinite: return d
         default: return nil
         }
+    }
+
+    /// An object's members with each repeated name kept once, as Python's `json` builds a dict: at the
+    /// place of its first occurrence, with the value of its last. Returns `members` itself when no name
+    /// repeats (the common case: small objects are checked pairwise, large ones with a set).
+    public static func lastValueWins(_ members: [(String, JSONValue)]) -> [(String, JSONValue)] {
+        guard members.count > 1 else { return members }
+        var repeated = false
+        if members.count <= 16 {
+            outer: for a in 1..<members.count {
+                for c in 0..<a where members[c].0 == members[a].0 {
+                    repeated = true
+                    break outer
+                }
+            }
+        } else {
+            var seen = Set<String>(minimumCapacity: members.count)
+            for m in members where !seen.insert(m.0).inserted {
+                repeated = true
+                break
+            }
+        }
+        guard repeated else { return members }
+        var place: [String: Int] = [:]
+        var out: [(String, JSONValue)] = []
+        out.reserveCapacity(members.count)
+        for m in members {
+            if let at = place[m.0] {
+                out[at].1 = m.1
+            } else {
+                place[m.0] = out.count
+                out.append(m)
+            }
+        }
+        return out
     }
 
     public var boolValue: Bool? {

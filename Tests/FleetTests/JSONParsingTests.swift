@@ -64,4 +64,60 @@ import Testing
         w.write(v)
         #expect(String(decoding: w.bytes, as: UTF8.self) == v.serialized())
     }
+
+    /// Numbers and the non-finite words exactly as Python's `json.loads` (the central parser) reads them:
+    /// each accepted text with its value, each rejected one an error. Checked against CPython 3.11.
+    @Test("numbers, NaN and Infinity: the grammar of Python's json", arguments: [
+        ("0", JSONValue.int(0)), ("-0", .int(0)), ("12", .int(12)), ("1.5", .double(1.5)), ("1e3", .double(1000)),
+        ("1E+2", .double(100)), ("-1.25e-2", .double(-0.0125)), ("1e400", .double(.infinity)), ("-1e400", .double(-.infinity)),
+        ("Infinity", .double(.infinity)), ("-Infinity", .double(-.infinity)), ("0e0", .double(0)), ("0.0e-0", .double(0)),
+        ("9223372036854775808", .double(9223372036854775808)),
+        ("[1, -Infinity, 2]", .array([.int(1), .double(-.infinity), .int(2)])),
+    ] as [(String, JSONValue)])
+    func numbersAsPythonReadsThem(text: String, expected: JSONValue) throws {
+        #expect(try JSONValue.parse(text) == expected)
+    }
+
+    @Test("rejected like json.loads rejects them", arguments: [
+        "01", "-01", "00", "1.", "1.e5", ".5", "1e", "1e+", "+1", "-", "--1", "0x10", "[1.]", "{\"a\": 01}", "Nan", "-NaN",
+        "infinity", "-Inf", "Infinityx", "1.2.3", "[1e]", "[-]",
+    ])
+    func numbersPythonRejects(text: String) {
+        #expect(throws: JSONParseError.self) { try JSONValue.parse(text) }
+    }
+
+    @Test func notANumberParsesButIsNoQuantity() throws {
+        let v = try JSONValue.parse("{\"d\": NaN, \"e\": Infinity, \"f\": 2.5}")
+        guard case .double(let d)? = v["d"] else { Issue.record("NaN did not parse to a double"); return }
+        #expect(d.isNaN)
+        // Durations and other quantities read through doubleValue: only finite numbers count.
+        #expect(v["d"]?.doubleValue == nil && v["e"]?.doubleValue == nil && v["f"]?.doubleValue == 2.5)
+        // Written back as null: JSON has no NaN.
+        #expect(v.serialized() == "{\"d\":null,\"e\":null,\"f\":2.5}")
+    }
+
+    /// A repeated member name keeps the place of its first occurrence and the value of its last, as a
+    /// Python dict built by json.loads does; small objects and large ones (set-checked) alike.
+    @Test func repeatedMemberNamesKeepTheLastValue() throws {
+        #expect(try JSONValue.parse("{\"a\": 1, \"b\": 2, \"a\": 3}") == .object([("a", .int(3)), ("b", .int(2))]))
+        #expect(try JSONValue.parse("{\"a\": {\"x\": 1, \"x\": [2]}}")["a"] == .object([("x", .array([.int(2)]))]))
+        let names = (0..<40).map { "k\($0)" }
+        let big = "{" + names.map { "\"\($0)\": 1" }.joined(separator: ", ") + ", \"k7\": \"last\", \"k39\": null}"
+        let members = try #require(try JSONValue.parse(big).objectValue)
+        #expect(members.map(\.0) == names)
+        #expect(members[7].1 == .string("last") && members[39].1 == .null && members[8].1 == .int(1))
+        // An escaped spelling is the same name.
+        #expect(try JSONValue.parse("{\"key\": 1, \"k\\u0065y\": 2}") == .object([("key", .int(2))]))
+    }
+
+    /// The central parser reads a host's line with json.loads, so a repeated `status` counts with its last value.
+    @Test func aReportLineWithARepeatedStatusCountsTheLastOne() throws {
+        let line = "{\"status\": true, \"data\": [{\"module\": \"gse_agent\", \"item\": \"socket\", \"status\": true, \"message\": \"a\", \"message\": \"b\"}], \"status\": false}"
+        let r = try DiagnosticReport(line: line)
+        #expect(r.declaredStatus == false)
+        #expect(r.results.first?.message == "b")
+        let read = HostOutputReader.read(line + "\n")
+        #expect(read.reports.first?.declaredStatus == false)
+        #expect(read.reports.first?.results.first?.message == "b")
+    }
 }

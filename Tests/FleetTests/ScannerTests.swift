@@ -146,7 +146,9 @@ import Testing
             "{\"script_task_logs\": [{\"ip\": \"1.1.1.1\", \"log_content\": \"x\"}, 7]}",
             "{\"script_task_logs\": [{\"ip\": \"1.1.1.1\", \"log_content\": \"x\"}, 7, {\"ip\": \"2.2.2.2\"}]}",
             "{\"result\": false, \"code\": 1, \"message\": \"no\", \"data\": {\"script_task_logs\": " + list.serialized() + "}}",
-            Fixtures.wrap(Fixtures.mixedStatus).serialized(),
+            Fixtures.wrap(Fixtures.mixedStatus).serialized(), repeatedPage,
+            "{\"code\": 0, \"data\": {\"script_task_logs\": " + list.serialized() + "}, \"data\": [1]}",
+            "{\"code\": 0, \"data\": {\"script_task_logs\": " + list.serialized() + "}, \"data\": {\"x\": 1}}",
         ]
     }()
 
@@ -167,6 +169,36 @@ import Testing
             default: Issue.record("one reader failed: \(fast) vs \(slow)")
             }
         }
+    }
+
+    /// A page whose members repeat: the last `script_task_logs`, `data` and `log_content` count, in the
+    /// scanner as in the tree reader (and as in Python's json, which the central parser uses).
+    static let repeatedPage: String = {
+        let checkPy = JSONValue.string(Fixtures.checkPyLine() + "\n").serialized()
+        let first = "[{\"ip\": \"1.1.1.1\", \"log_content\": \"x\\n\"}]"
+        let last = "[{\"ip\": \"2.2.2.2\", \"ip\": \"3.3.3.3\", \"log_content\": \"junk\\n\", \"log_content\": " + checkPy + "}]"
+        return "{\"code\": 0, \"result\": true, \"data\": {\"script_task_logs\": 5}, \"data\": {\"script_task_logs\": " + first
+            + ", \"script_task_logs\": " + last + "}}"
+    }()
+
+    @Test func repeatedMembersOfAPageCountWithTheirLastValue() throws {
+        for text in [Self.repeatedPage, Self.repeatedPage.replacingOccurrences(of: "\"result\": true, ", with: "\"result\": true, \"script_task_logs\": [], ")] {
+            let bytes = Array(text.utf8)
+            for answers in [try AnswerReader.recognise(bytes: bytes, source: "f", parallel: false),
+                            try AnswerReader.recogniseTrees(bytes: bytes, source: "f", parallel: false, keepEvidence: true)] {
+                guard case .logs(let page)? = answers.first else {
+                    Issue.record("not a log page: \(answers)")
+                    continue
+                }
+                #expect(page.logs.map(\.ip) == ["3.3.3.3"])
+                #expect(page.logs.first?.reports.count == 1, "the last log_content, check.py's line, is the host's output")
+            }
+        }
+        // And a later non-list, or a later non-object data, replaces a captured list.
+        let later = "{\"script_task_logs\": [{\"ip\": \"1.1.1.1\", \"log_content\": \"x\"}], \"script_task_logs\": [7]}"
+        let fast = try AnswerReader.recognise(bytes: Array(later.utf8), source: "f", parallel: false)
+        let slow = try AnswerReader.recogniseTrees(bytes: Array(later.utf8), source: "f", parallel: false, keepEvidence: true)
+        try Self.expectSame(fast, slow)
     }
 
     /// Not one JSON text: the scanner gives up, and the tree reader explains or splits.
