@@ -158,8 +158,7 @@ public enum DisplayWidth {
         // Beyond Int64 (or not a number at all) there are no tenths to show.
         guard v.isFinite, abs(v) < 1e15 else { return "\(v)\(unit)" }
         let tenths = (v * 10).rounded()
-        let whole = Int64(tenths / 10)
-        let frac = Int64(abs(tenths).truncatingRemainder(dividingBy: 10))
-        return "\(whole).\(frac)\(unit)"
+        let magnitude = abs(tenths)
+        return "\(tenths < 0 ? "-" : "")\(Int64(magnitude / 10)).\(Int64(magnitude.truncatingRemainder(dividingBy: 10)))\(unit)"
     }
 }

@@ -76,6 +76,16 @@ struct ReportTests {
         #expect(try JSONValue.parse(s) == .string("a\u{0}\u{7f}\u{2028}\"\\"))
     }
 
+    @Test("durations print with one decimal; values beyond Int64 or not finite print as they are, never trap")
+    func durationText() {
+        #expect(DisplayWidth.formatMs(12.34) == "12.3ms")
+        #expect(DisplayWidth.formatMs(-0.25, unit: "s") == "-0.3s" && DisplayWidth.formatMs(-12.0) == "-12.0ms")
+        #expect(DisplayWidth.formatMs(0.04) == "0.0ms" && DisplayWidth.formatMs(9.96) == "10.0ms")
+        #expect(DisplayWidth.formatMs(1e300) == "1e+300ms")
+        #expect(DisplayWidth.formatMs(.infinity) == "infms")
+        #expect(DisplayWidth.formatMs(-.nan).hasSuffix("nanms"))
+    }
+
     @Test("Prometheus text: a gauge per check with labels, run timestamp and duration")
     func prometheus() {
         let text = Self.sample.prometheusText()
