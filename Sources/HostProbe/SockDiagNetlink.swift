@@ -74,11 +74,12 @@ enum SockDiagNetlink {
                 // A dump that failed part-way (e.g. inet_diag without its tcp_diag handler: -ENOENT)
                 // ends with NLMSG_DONE carrying the negative errno, not with NLMSG_ERROR.
                 let code = len >= 20 ? Int32(bitPattern: b.le32(off + 16)) : 0
-                return (true, code < 0 ? -code : nil)
+                return (true, code < 0 ? Int32(clamping: code.magnitude) : nil)
             }
             if type == nlmsgError {
                 let code = len >= 20 ? Int32(bitPattern: b.le32(off + 16)) : -EIO
-                return (true, code == 0 ? nil : -code)
+                // `-code` would trap for Int32.min; the magnitude is an (unknown) errno all the same.
+                return (true, code == 0 ? nil : Int32(clamping: code.magnitude))
             }
             if type == sockDiagByFamily { body(b, (off + 16)..<(off + len)) }
             off += (len + 3) & ~3

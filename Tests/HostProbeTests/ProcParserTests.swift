@@ -89,6 +89,19 @@ struct ProcParserTests {
         #expect(InetSockDiag.parseMessages(buf[0..<100]).0.count == 1)
     }
 
+    @Test("an errno of Int32.min in NLMSG_ERROR or NLMSG_DONE is an error, not a trap")
+    func netlinkErrnoInt32Min() {
+        let code = withUnsafeBytes(of: Int32.min.littleEndian, Array.init)
+        let error: [UInt8] = withUnsafeBytes(of: UInt32(20).littleEndian, Array.init) + [2, 0, 0, 0] + [UInt8](repeating: 0, count: 8) + code
+        let done: [UInt8] = withUnsafeBytes(of: UInt32(20).littleEndian, Array.init) + [3, 0, 2, 0] + [UInt8](repeating: 0, count: 8) + code
+        for msg in [error, done] {
+            let (rows, ended, err) = InetSockDiag.parseMessages(msg[...])
+            #expect(rows.isEmpty && ended)
+            #expect(err != nil && err != 0)
+            #expect(UnixSockDiag.parseMessages(msg[...]).2 != nil)
+        }
+    }
+
     @Test("the inet_diag port filter is the kernel's accept/reject layout")
     func inetDiagPortFilter() {
         let p = InetSockDiag.portFilter(0x7181)
