@@ -194,8 +194,11 @@ public struct DaemonRouter: Sendable {
     /// `since` as Unix milliseconds: seconds or ms (by magnitude), `-N` seconds ago, or an ISO 8601 UTC time.
     static func parseSince(_ s: String, nowMs: Int64) -> Int64? {
         if let n = Int64(s) {
-            if n < 0 { return nowMs + n * 1000 }
-            return n < 100_000_000_000 ? n * 1000 : n
+            if n >= 100_000_000_000 { return n }
+            // Seconds whose milliseconds do not fit in Int64 are no time at all.
+            let (ms, overflow) = n.multipliedReportingOverflow(by: 1000)
+            guard !overflow else { return nil }
+            return n < 0 ? nowMs + ms : ms
         }
         // YYYY-MM-DDTHH:MM:SS[.fff]Z
         let u = Array(s.utf8)

@@ -185,4 +185,19 @@ func makeCore(_ dir: TempDir, producer: ScriptedProducer, sink: RecordingSink, n
         #expect(await router.handle(DaemonRequest(method: "GET", target: "/history?since=yesterday", peer: nil)).status == 400)
         #expect(await router.handle(DaemonRequest(method: "GET", target: "/history?limit=0", peer: nil)).status == 400)
     }
+
+    @Test func historySinceOutOfRangeIsABadRequest() async throws {
+        let dir = TempDir()
+        defer { dir.remove() }
+        let core = try makeCore(dir, producer: ScriptedProducer(), sink: RecordingSink())
+        await core.runCycle()
+        let router = DaemonRouter(core: core, policy: PeerPolicy(socketGroup: nil))
+        // Seconds whose milliseconds do not fit in Int64.
+        for since in ["-9223372036854775808", "-9223372036854776", "-10000000000000000"] {
+            let r = await router.handle(DaemonRequest(method: "GET", target: "/history?since=\(since)", peer: nil))
+            #expect(r.status == 400, "since=\(since)")
+        }
+        let edge = await router.handle(DaemonRequest(method: "GET", target: "/history?since=-9223372036854775", peer: nil))
+        #expect(edge.status == 200 && edge.body.hasPrefix("{\"count\":1,"))
+    }
 }
