@@ -37,7 +37,8 @@ public enum AnswerReader {
         var keep = evidence != .never
         if evidence == .auto {
             var total: Int64 = 0
-            for p in paths where p != "-" {
+            // Stops once over the limit, so sizes up to Int64.max (sparse files) cannot overflow the sum.
+            for p in paths where p != "-" && total <= evidenceLimitBytes {
                 total += ((try? FileManager.default.attributesOfItem(atPath: p)[.size]) as? NSNumber)?.int64Value ?? 0
             }
             keep = total <= evidenceLimitBytes

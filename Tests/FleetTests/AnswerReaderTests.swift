@@ -28,6 +28,23 @@ import Testing
         }
     }
 
+    /// Sparse files whose sizes add up past Int64.max (tmpfs allows a size of Int64.max): the evidence
+    /// policy's total must not overflow before the size check names the file.
+    @Test(.enabled(if: FileManager.default.isWritableFile(atPath: "/dev/shm")))
+    func filesWhoseSizesOverflowInt64AreTooLarge() throws {
+        let path = "/dev/shm/bkdiag-answer-\(UUID().uuidString).json"
+        #expect(FileManager.default.createFile(atPath: path, contents: nil))
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        #expect(truncate(path, off_t.max) == 0)
+        do {
+            _ = try AnswerReader.read(paths: [path, path], evidence: .auto)
+            Issue.record("a file of \(off_t.max) bytes was read")
+        } catch {
+            #expect(error.code == "input.too-large")
+            #expect(error.message.contains(path))
+        }
+    }
+
     @Test func resultFalseIsAnIssueNotAnError() throws {
         let text = "{\"result\": false, \"code\": 1244013, \"message\": \"Job instance not exist\", \"data\": null}"
         let answers = try AnswerReader.recognise(bytes: Array(text.utf8), source: "f", parallel: false)
