@@ -69,6 +69,16 @@ struct RunCommand: AsyncParsableCommand {
 
     @OptionGroup var out: OutputOptions
 
+    func validate() throws {
+        // Seconds become Int64 milliseconds (sleeps, HTTP timeouts): NaN, infinity or a value beyond
+        // that range would trap there, and a negative one means nothing.
+        for (flag, seconds) in [("--deadline", deadline), ("--poll", poll), ("--max-poll", maxPoll), ("--request-timeout", requestTimeout)] {
+            guard seconds.isFinite, seconds >= 0, seconds <= 1e9 else {
+                throw ValidationError("\(flag) must be a number of seconds from 0 to 1000000000, got \(seconds)")
+            }
+        }
+    }
+
     func run() async throws {
         try await exitOnFleetError {
             let logger = makeLogger(verbose: verbose)

@@ -82,6 +82,19 @@ import Testing
         #expect(err.contains("BKDIAG_JOB_BASE_URL"))
     }
 
+    @Test(arguments: [
+        "--request-timeout=nan", "--request-timeout=1e300", "--request-timeout=-1", "--deadline=-1e300", "--deadline=nan",
+        "--poll=1e300", "--max-poll=inf",
+    ])
+    func runRejectsDurationsThatAreNotSeconds(flag: String) throws {
+        // Settings that would reach JOB (a refused port): the bad flag must stop the run first, as a usage error.
+        let env = ["BKDIAG_JOB_BASE_URL": "http://127.0.0.1:9/", "BKDIAG_JOB_APP_CODE": "bkdiag", "BKDIAG_JOB_APP_SECRET": "s",
+                   "BKDIAG_JOB_BIZ_ID": "2", "BKDIAG_JOB_USERNAME": "admin"]
+        let (status, _, err) = try run(["run", "--hosts", "10.0.0.1", "--script", "/dev/null", "--no-store", flag], env: env)
+        #expect(status == 64, "\(flag): \(err)")
+        #expect(err.contains(String(flag.prefix { $0 != "=" })), "\(err)")
+    }
+
     @Test func runAgainstTheFakeJobServer() async throws {
         let server = try await FakeJobServer { req, _ in
             switch req.endpoint {
