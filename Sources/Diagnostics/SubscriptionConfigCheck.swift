@@ -121,7 +121,9 @@ struct SubscriptionConfigCheck: Check {
                 startedAt = max(startedAt, Double(last))
             }
             if Double(newestMtime) > startedAt + 2 {
-                evidence.append(("config_mtime", .string(Timestamp.iso8601(milliseconds: newestMtime * 1000))))
+                // tmpfs keeps any 64-bit mtime; one past Int64 milliseconds is shown as the latest time there is.
+                let mtimeMs = newestMtime.multipliedReportingOverflow(by: 1000)
+                evidence.append(("config_mtime", .string(Timestamp.iso8601(milliseconds: mtimeMs.overflow ? .max : mtimeMs.partialValue))))
                 evidence.append(("collector_started", .string(Timestamp.iso8601(milliseconds: Int64(startedAt * 1000)))))
                 return .warn(
                     "\(realNames); changed after the collector started and not reloaded (pid \(p.pid))",

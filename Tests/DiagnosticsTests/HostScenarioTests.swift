@@ -130,6 +130,27 @@ struct HostScenarioTests {
         #expect(r.evidence("other_files_with_prefix") == JSONValue(["bkunifylogbeat_sub_123_host_2000058532.conf"]))
     }
 
+    /// tmpfs keeps any 64-bit mtime (ext4 clamps to 2446): a sub config dated 2^62 s must be judged, not
+    /// turned into milliseconds that overflow.
+    @Test("a sub config with an mtime far in the future warns instead of trapping",
+          .enabled(if: FileManager.default.isWritableFile(atPath: "/dev/shm")))
+    func subConfigMtimeBeyondMilliseconds() async throws {
+        let (host, port) = try FakeHost.healthy()
+        defer { host.shutdown() }
+        let shm = "/dev/shm/bkdiag-sub-" + UUID().uuidString.prefix(8)
+        defer { try? FileManager.default.removeItem(atPath: shm) }
+        let fm = FileManager.default
+        try fm.moveItem(atPath: host.subConfigDir, toPath: shm)
+        try fm.createSymbolicLink(atPath: host.subConfigDir, withDestinationPath: shm)
+        for name in try fm.contentsOfDirectory(atPath: shm) {
+            var times = [timespec(tv_sec: 1 << 62, tv_nsec: 0), timespec(tv_sec: 1 << 62, tv_nsec: 0)]
+            #expect(utimensat(AT_FDCWD, shm + "/" + name, &times, 0) == 0)
+        }
+        let report = await runChecks(host, logPaths: [host.logDir + "/app/*.log"], dataPort: port)
+        #expect(report.verdict("bkunifylogbeat", "config") == .warn, "\(report.digest)")
+        #expect(report.message("bkunifylogbeat", "config").contains("not reloaded"))
+    }
+
     @Test("sub config with dataid 0 or bad YAML fails; other stems are found")
     func subConfigContent() async throws {
         let host = try FakeHost()
