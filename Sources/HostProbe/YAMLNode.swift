@@ -175,6 +175,9 @@ extension YAMLNode {
                     if let key {
                         // `<<: *base` merges the base mapping's members.
                         if key == "<<", case .mapping(let base) = node {
+                            // Merged members count as nodes: aliases merged twice per level double a mapping per line.
+                            nodes += base.count
+                            if nodes > maxNodes { throw err("more than \(maxNodes) nodes") }
                             members.append(contentsOf: base)
                         } else {
                             members.append((key, node))

@@ -44,6 +44,17 @@ struct YAMLAndELFTests {
         #expect((try? YAMLNode.parse("")) == .null)
     }
 
+    @Test("YAML: merge keys that double a mapping per line are bounded like nodes")
+    func mergeKeysAreBounded() throws {
+        // Each level merges the one before twice: 2^n members from n short lines.
+        var text = "l0: &l0 {a: 1, b: 2}\n"
+        for k in 1...40 { text += "l\(k): &l\(k) {<<: *l\(k - 1), x\(k): *l\(k - 1), <<: *l\(k - 1)}\n" }
+        #expect(throws: YAMLError.self) { try YAMLNode.parse(text, maxNodes: 100_000) }
+        // A small fan-out still merges.
+        let few = try YAMLNode.parse("base: &b {a: 1}\nuse: {<<: *b, c: 2}\n")
+        #expect(few["use"]?["a"]?.int == 1 && few["use"]?["c"]?.int == 2)
+    }
+
     @Test("ELF header: machine and class; non-ELF and truncated are nil")
     func elf() throws {
         var h = [UInt8](repeating: 0, count: 64)
