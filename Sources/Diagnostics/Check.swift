@@ -82,6 +82,7 @@ extension CheckOptions {
 /// Formatting helpers shared by checks.
 enum Fmt {
     static func percent(_ v: Double) -> String {
+        guard v.isFinite, abs(v) < 1e15 else { return "\(v)%" }
         let r = (v * 10).rounded() / 10
         return r == r.rounded() ? "\(Int64(r)).0%" : "\(r)%"
     }

@@ -103,10 +103,11 @@ struct ProcessStats {
         if let up = facts.uptimeSeconds {
             s.uptimeSeconds = max(0, up - Double(st.startTimeTicks) / ticks)
             if s.uptimeSeconds > 0 {
-                s.cpuPercent = Double(st.utimeTicks + st.stimeTicks) / ticks / s.uptimeSeconds * 100
+                s.cpuPercent = (Double(st.utimeTicks) + Double(st.stimeTicks)) / ticks / s.uptimeSeconds * 100
             }
         }
-        s.rssKB = st.rssPages * Sys.pageSize / 1024
+        let rssBytes = st.rssPages.multipliedReportingOverflow(by: Sys.pageSize)
+        s.rssKB = rssBytes.overflow ? .max : rssBytes.partialValue / 1024
         if let total = facts.memTotalKB, total > 0 { s.memPercent = Double(s.rssKB) / Double(total) * 100 }
         s.threads = st.numThreads
         if case .success(let fds) = facts.fds(of: p.pid) { s.openFDs = fds.count }

@@ -76,7 +76,8 @@ public enum ProcFS {
 
     /// Seconds since boot, from `/proc/uptime`.
     public static func uptimeSeconds(proc: String = "/proc") -> Double? {
-        FileReader.procText("\(proc)/uptime")?.split(separator: " ").first.flatMap { Double($0) }
+        // Double("inf") and Double("nan") parse; an uptime must be a finite number of seconds.
+        FileReader.procText("\(proc)/uptime")?.split(separator: " ").first.flatMap { Double($0) }.flatMap { $0.isFinite && $0 >= 0 && $0 < 1e12 ? $0 : nil }
     }
 
     /// MemTotal in kB.

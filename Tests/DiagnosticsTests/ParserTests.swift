@@ -1,4 +1,4 @@
-import Diagnostics
+@testable import Diagnostics
 import HostProbe
 import Report
 import Testing
@@ -48,5 +48,11 @@ struct DiagnosticsParserTests {
         #expect(!PathText.isUnder("/usr/local/gse2/plugins", "/usr/local/gse"))
         #expect(PathText.onHost("/tmp/h", "/var/run/x") == "/tmp/h/var/run/x")
         #expect(PathText.onHost("/", "/var/run/x") == "/var/run/x")
+    }
+
+    @Test("percentages print with one decimal; a value that is not finite prints as it is, never traps")
+    func percentText() {
+        #expect(Fmt.percent(12.34) == "12.3%" && Fmt.percent(3) == "3.0%")
+        #expect(Fmt.percent(.infinity) == "inf%" && Fmt.percent(1e300) == "1e+300%")
     }
 }

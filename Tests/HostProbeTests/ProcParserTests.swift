@@ -24,6 +24,21 @@ struct ProcParserTests {
         #expect(ProcFS.parseStat(text) == nil)
     }
 
+    @Test("uptime: a finite number of seconds, else nil", arguments: [
+        ("1234.56 999.0\n", 1234.56), ("0.00 0.00\n", 0), ("inf 0\n", nil), ("nan 0\n", nil), ("-5 0\n", nil),
+        ("1e300 0\n", nil), ("junk\n", nil), ("", nil),
+    ] as [(String, Double?)])
+    func uptime(text: String, expected: Double?) throws {
+        let dir = "/tmp/bkdiag-uptime-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        mkdir(dir, 0o755)
+        defer { unlink(dir + "/uptime"); rmdir(dir) }
+        let fd = open(dir + "/uptime", O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        try #require(fd >= 0)
+        _ = text.withCString { write(fd, $0, strlen($0)) }
+        close(fd)
+        #expect(ProcFS.uptimeSeconds(proc: dir) == expected)
+    }
+
     @Test("limits")
     func limits() {
         let text = "Limit                     Soft Limit           Hard Limit           Units     \nMax open files            1024                 524288               files     \n"
