@@ -82,32 +82,41 @@ lsof -c bkunifylogbeat | awk "{print \$NF}"
 
 # Timed with bash's own clock ($EPOCHREALTIME, no fork), so each figure is the command's fork, exec,
 # run and wait, and nothing of the harness: `date +%s%N` would add two forks and execs to every run.
-median_ms() { # command...
-  local times=() t0 t1
-  for _ in $(seq 1 "$RUNS"); do
-    t0=$EPOCHREALTIME
-    "$@" > /dev/null 2>&1 || true
-    t1=$EPOCHREALTIME
-    times+=("$t0 $t1")
+# The commands take turns within each round, so a VM that speeds up or slows down between minutes
+# moves all of them alike and the ratios hold.
+#   timed_rounds NAME... : runs the command in array CMD_<NAME> once per round, RUNS rounds; sets
+#   MEDIAN_<NAME> (ms).
+CMD_bk=() CMD_sh=() CMD_true=() CMD_floor=()
+timed_rounds() {
+  local name t0 t1 r
+  declare -A samples=()
+  for r in $(seq 1 "$RUNS"); do
+    for name in "$@"; do
+      local -n cmd="CMD_$name"
+      t0=$EPOCHREALTIME
+      "${cmd[@]}" > /dev/null 2>&1 || true
+      t1=$EPOCHREALTIME
+      samples[$name]+="$t0 $t1"$'\n'
+      unset -n cmd
+    done
   done
-  printf '%s\n' "${times[@]}" | awk '{ printf "%.0f\n", ($2 - $1) * 1e6 }' | sort -n |
-    awk -v n="$RUNS" 'NR == int((n + 1) / 2) { printf "%.2f", $1 / 1e3 }'
+  for name in "$@"; do
+    printf -v "MEDIAN_$name" '%s' "$(printf '%s' "${samples[$name]}" | awk 'NF { printf "%.0f\n", ($2 - $1) * 1e6 }' | sort -n |
+      awk -v n="$RUNS" 'NR == int((n + 1) / 2) { printf "%.2f", $1 / 1e3 }')"
+  done
 }
 peak_rss_kb() { /usr/bin/time -f %M "$@" 2>&1 >/dev/null | tail -1; }
 
 measure() { # label
   local label=$1
   "$BK" "${ARGS[@]}" > "$T/report.json"
-  local bk sh rss
-  bk=$(median_ms "$BK" "${ARGS[@]}")
-  sh=$(median_ms bash -c "$SHELL_CHECKS")
-  rss=$(peak_rss_kb "$BK" "${ARGS[@]}")
   # Floors, timed the same way: starting /bin/true (no program can beat the shell by more than
   # shell/true here), and fake-bluek scan-floor, a static Swift program that only lists /proc and
   # readlinks every /proc/<pid>/exe, the least any complete process scan does.
-  local floor scanfloor
-  floor=$(median_ms /bin/true)
-  scanfloor=$(median_ms "$FAKE" scan-floor)
+  CMD_bk=("$BK" "${ARGS[@]}") CMD_sh=(bash -c "$SHELL_CHECKS") CMD_true=(/bin/true) CMD_floor=("$FAKE" scan-floor)
+  timed_rounds bk sh true floor
+  local bk=$MEDIAN_bk sh=$MEDIAN_sh floor=$MEDIAN_true scanfloor=$MEDIAN_floor rss
+  rss=$(peak_rss_kb "$BK" "${ARGS[@]}")
   local procs fds
   procs=$(ls -d /proc/[0-9]* | wc -l)
   fds=$(awk '{print $1 - $2}' /proc/sys/fs/file-nr)
@@ -119,7 +128,7 @@ measure() { # label
   echo "       report: $(head -c 160 "$T/report.json")..."
 }
 
-echo "== $RUNS runs each; medians" >&2
+echo "== $RUNS rounds (bkdiag, shell, /bin/true, scan-floor in turn); medians" >&2
 measure idle
 
 echo "== starting $EXTRA_PROCS extra processes and $EXTRA_FDS open fds" >&2
