@@ -78,6 +78,14 @@ public struct GSELayout: Sendable {
     public var mainConfig: MainConfig
     /// The dataserver port: the `--data-port` override, else the generation's.
     public var dataPort: UInt16
+    /// The root with symlinks resolved: /proc shows a process's exe and cwd by their real paths.
+    public var resolvedRoot: String
+
+    /// Whether `path` is under the root, named either way (`/usr/local/gse` → `/data/gse`).
+    public func holds(_ path: String) -> Bool {
+        PathText.isUnder(path, root) || PathText.isUnder(path, resolvedRoot)
+    }
+
     public var pluginBin: String { root + "/plugins/bin" }
     public var pluginEtc: String { root + "/plugins/etc" }
     public var collectorBinary: String { pluginBin + "/bkunifylogbeat" }
@@ -157,7 +165,7 @@ public struct GSELayout: Sendable {
         return GSELayout(
             root: root, rootSource: source, generation: generation, generationReason: reason, ipcPath: ipc,
             ipcSource: ipcSource, otherRoots: present.filter { $0 != root }, mainConfig: main,
-            dataPort: options.dataPort ?? generation.dataPort)
+            dataPort: options.dataPort ?? generation.dataPort, resolvedRoot: Sys.realPath(root) ?? root)
     }
 
     /// `BK_GSE_DATA_IPC` from `/etc/sysconfig/gse/<ENV>/environ.sh`, when exactly one value is found.

@@ -92,9 +92,9 @@ public final class HostFacts: Sendable {
     public func collectors() -> Result<(under: [ProcessRecord], elsewhere: [ProcessRecord]), ProbeError> {
         processes.map { all in
             let mine = all.filter { $0.name == HostFacts.collectorName || $0.comm == HostFacts.collectorName }
-            let root = layout.root
+            let layout = layout
             let under = mine.filter { p in
-                (p.cwd.map { PathText.isUnder($0, root) } ?? false) || (p.exe.map { PathText.isUnder($0, root) } ?? false)
+                (p.cwd.map(layout.holds) ?? false) || (p.exe.map(layout.holds) ?? false)
             }
             return (under, mine.filter { p in !under.contains(where: { $0.pid == p.pid }) })
         }
@@ -105,9 +105,9 @@ public final class HostFacts: Sendable {
         processes.map { all in
             let names = HostFacts.gse1AgentNames.union(HostFacts.gse2AgentNames)
             let mine = all.filter { names.contains($0.name) || names.contains($0.comm) }
-            let root = layout.root
+            let layout = layout
             let under = mine.filter { p in
-                (p.exe.map { PathText.isUnder($0, root) } ?? false) || (p.cwd.map { PathText.isUnder($0, root) } ?? false)
+                (p.exe.map(layout.holds) ?? false) || (p.cwd.map(layout.holds) ?? false)
             }
             return (under, mine.filter { p in !under.contains(where: { $0.pid == p.pid }) })
         }

@@ -44,7 +44,7 @@ struct HostedCheck: Check {
             for key in ["setupPath", "pidPath", "cpulmt", "memlmt", "valuekey"] {
                 if let v = entry[key] { evidence.append((key, v)) }
             }
-            if !setup.isEmpty && !PathText.isUnder(setup, layout.root) {
+            if !setup.isEmpty && !layout.holds(setup) {
                 return .warn(
                     "bkunifylogbeat is hosted from \(setup), outside \(layout.root)",
                     hint: "托管路径与当前 GSE 目录不一致（新旧 GSE 并存？）：确认实际运行的 Agent", evidence: evidence)

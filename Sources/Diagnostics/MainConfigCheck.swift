@@ -34,7 +34,9 @@ struct MainConfigCheck: Check {
         for key in ["path.data", "path.logs", "path.pid"] {
             if let v = main.value(key) { evidence.append((key, .string(v))) }
         }
-        guard paths.contains(where: { PathText.normalize($0) == PathText.normalize(expected) }) else {
+        // Same directory either lexically or once symlinks are resolved (a root given through a link).
+        let expectedReal = Sys.realPath(expected)
+        guard paths.contains(where: { PathText.normalize($0) == PathText.normalize(expected) || (expectedReal != nil && Sys.realPath($0) == expectedReal) }) else {
             return .fail(
                 "multi_config not have path [\(expected)]",
                 hint: "主配置的 bkunifylogbeat.multi_config 没有加载订阅配置目录，采集配置不会生效：在节点管理中重新下发插件配置",

@@ -75,6 +75,13 @@ public enum Sys {
         return String(decoding: buf[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 
+    /// The canonical absolute path (symlinks, `.` and `..` resolved), or nil when it cannot be resolved.
+    public static func realPath(_ path: String) -> String? {
+        guard let resolved = Glibc.realpath(path, nil) else { return nil }
+        defer { free(resolved) }
+        return String(cString: resolved)
+    }
+
     /// stat(2) or lstat(2).
     public static func stat(_ path: String, follow: Bool = true) throws(ProbeError) -> FileStat {
         var st = Glibc.stat()

@@ -311,3 +311,23 @@ struct HostScenarioTests {
         #expect(report.verdict("gse_agent", "socket") == .pass)
     }
 }
+
+/// Findings of the verdict audit: host states that used to get the wrong verdict.
+@Suite("Verdict audit scenarios")
+struct VerdictAuditTests {
+    @Test("a GSE root given through a symlink: the processes and files under its real path are its own")
+    func symlinkedRoot() async throws {
+        let (host, port) = try FakeHost.healthy()
+        defer { host.shutdown() }
+        // /usr/local/gse -> /data/gse style: the flag names the link, /proc shows the real path.
+        let link = host.dir + "/gse-link"
+        try FileManager.default.createSymbolicLink(atPath: link, withDestinationPath: host.gseRoot)
+        let options = CheckOptions(
+            gsePath: link + "/", subscriptionID: 33561, hostRoot: host.dir, restartLog: host.restartLog, deadlineSeconds: 10,
+            dataPort: port)
+        let report = await DiagnosticRunner(options: options).run()
+        for r in report.results {
+            #expect(r.verdict == .pass, "\(r.module)/\(r.item): \(r.message)")
+        }
+    }
+}
