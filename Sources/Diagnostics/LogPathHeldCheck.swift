@@ -9,8 +9,14 @@ struct LogPathHeldCheck: Check {
     let item = "logpath_held"
 
     func run(_ facts: HostFacts) -> Finding {
-        var files = Set<String>()
-        for case .success(let e) in facts.logExpansions { files.formUnion(e.matches) }
+        // An fd link names its file by the real path; a match may reach it through a symlink or `.`/`..`.
+        var files: [String: String] = [:]  // real path → the path as matched
+        for case .success(let e) in facts.logExpansions {
+            for m in e.matches {
+                let real = Sys.realPath(m) ?? m
+                if files[real] == nil { files[real] = m }
+            }
+        }
         if facts.options.logPaths.isEmpty {
             return .fail("日志采集路径为空", hint: "采集项未配置日志路径")
         }
@@ -27,7 +33,7 @@ struct LogPathHeldCheck: Check {
         for p in collectors {
             switch facts.fds(of: p.pid) {
             case .success(let links):
-                for l in links where files.contains(l.target) { held.append((l.target, p.pid)) }
+                for l in links where files[l.target] != nil { held.append((l.target, p.pid)) }
             case .failure(let e):
                 if !e.isMissing { unreadable.append((p.pid, e)) }
             }
@@ -41,12 +47,12 @@ struct LogPathHeldCheck: Check {
             }
             return .pass("无文件占用冲突", evidence: evidence)
         }
-        let owners = SubscriptionFiles.owners(of: held.map(\.file), facts: facts)
+        let owners = SubscriptionFiles.owners(of: held.flatMap { [$0.file, files[$0.file]!] }, facts: facts)
         var conflicts: [String] = []
         var own: [String] = []
         var detail: [JSONValue] = []
         for h in held.sorted(by: { $0.file < $1.file }) {
-            let subs = owners[h.file] ?? []
+            let subs = Set((owners[h.file] ?? []) + (owners[files[h.file]!] ?? [])).sorted()
             detail.append(.object([
                 ("file", .string(h.file)), ("pid", .int(Int64(h.pid))),
                 ("subscriptions", .array(subs.map { .int($0) })),

@@ -330,4 +330,20 @@ struct VerdictAuditTests {
             #expect(r.verdict == .pass, "\(r.module)/\(r.item): \(r.message)")
         }
     }
+
+    @Test("a log path reached through a symlink is still seen as held by another subscription")
+    func heldThroughSymlink() async throws {
+        let (host, port) = try FakeHost.healthy()
+        defer { host.shutdown() }
+        let file = try host.makeLogFile("real/app.log")
+        try FileManager.default.createSymbolicLink(atPath: host.logDir + "/current", withDestinationPath: host.logDir + "/real")
+        try host.writeSubConfig(subscription: 777, paths: [host.logDir + "/real/*.log"])
+        let collector = try host.startCollector(hold: [file])
+        for pattern in [host.logDir + "/current/*.log", host.logDir + "/./real/app.log"] {
+            let report = await runChecks(host, logPaths: [pattern], dataPort: port)
+            let r = try #require(report.result(module: "log_path", item: "logpath_held"))
+            #expect(r.verdict == .fail, "\(pattern): \(r.message)")
+            #expect(r.message.contains("pid \(collector.pid), subscription 777"), "\(pattern): \(r.message)")
+        }
+    }
 }
