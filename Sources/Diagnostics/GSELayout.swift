@@ -121,12 +121,20 @@ public struct GSELayout: Sendable {
         return nil
     }
 
+    /// check.py's defaults. bk-log's AgentChecker passes them to every host unless configured
+    /// otherwise, so given explicitly they say nothing about this host's layout.
+    static let checkPyGSEPath = "/usr/local/gse"
+    static let checkPyIPCPath = "/var/run/ipc.state.report"
+
     static func detect(options: CheckOptions, hostRoot: String, proc: String) -> GSELayout {
         var root: String
         var source: String
         let candidates = candidateRoots(hostRoot: hostRoot).map { PathText.onHost(hostRoot, $0) }
         let present = candidates.filter { (try? Sys.stat($0))?.isDirectory ?? false }
-        if let flag = options.gsePath, !flag.isEmpty {
+        // The default root is taken at its word only where it exists (a GSE 2 host may have only /usr/local/gse2).
+        if let flag = options.gsePath, !flag.isEmpty,
+            PathText.normalize(flag) != checkPyGSEPath || (try? Sys.stat(flag))?.isDirectory == true
+        {
             root = PathText.normalize(flag)
             source = "flag"
         } else if let first = present.first(where: { (try? Sys.stat($0 + "/plugins"))?.isDirectory ?? false }) ?? present.first {
@@ -148,7 +156,8 @@ public struct GSELayout: Sendable {
         let main = MainConfig.read(root + "/plugins/etc/bkunifylogbeat.conf")
         var ipc: String
         var ipcSource: String
-        if let flag = options.ipcSocketFile, !flag.isEmpty {
+        // The default IPC path yields to the collector's own endpoint (GSE 2: <root>/agent/data/ipc.state.report).
+        if let flag = options.ipcSocketFile, !flag.isEmpty, PathText.normalize(flag) != checkPyIPCPath {
             ipc = flag
             ipcSource = "flag"
         } else if let e = main.endpoint {

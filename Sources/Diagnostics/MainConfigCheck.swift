@@ -47,9 +47,9 @@ struct MainConfigCheck: Check {
                 "main config has no output endpoint (output.bkpipe_multi/bkpipe/gse.endpoint)",
                 hint: "采集器不知道向哪个 IPC socket 发送数据：重新下发插件配置", evidence: evidence)
         }
-        if let flag = facts.options.ipcSocketFile, !flag.isEmpty, PathText.normalize(flag) != PathText.normalize(endpoint.path) {
+        if layout.ipcSource == "flag", PathText.normalize(layout.ipcPath) != PathText.normalize(endpoint.path) {
             return .warn(
-                "collector writes to \(endpoint.path), but the check was asked about \(flag)",
+                "collector writes to \(endpoint.path), but the check was asked about \(layout.ipcPath)",
                 hint: "采集器配置的 endpoint 与 gse_agent 的 IPC socket 不一致时数据无法上报：核对 gse_agent 配置的 ipc 路径",
                 evidence: evidence)
         }

@@ -346,4 +346,22 @@ struct VerdictAuditTests {
             #expect(r.message.contains("pid \(collector.pid), subscription 777"), "\(pattern): \(r.message)")
         }
     }
+
+    @Test("a GSE 2 host probed with check.py's default flags is judged on its own root and endpoint")
+    func gse2WithDefaultFlags() async throws {
+        let (host, port) = try FakeHost.healthy(.gse2)
+        defer { host.shutdown() }
+        // bk-log's AgentChecker passes its constants to every host unless configured otherwise:
+        // `--ipc_socket_file=/var/run/ipc.state.report --gse_path=/usr/local/gse/`.
+        let options = CheckOptions(
+            gsePath: "/usr/local/gse/", subscriptionID: 33561, ipcSocketFile: "/var/run/ipc.state.report", hostRoot: host.dir,
+            restartLog: host.restartLog, deadlineSeconds: 10, dataPort: port)
+        let report = await DiagnosticRunner(options: options).run()
+        for r in report.results {
+            #expect(r.verdict == .pass, "\(r.module)/\(r.item): \(r.message)")
+        }
+        let ctx = JSONValue.object(report.context)
+        #expect(ctx["gse_root"] == .string(host.gseRoot))
+        #expect(ctx["ipc_socket"] == .string(host.ipcPath))
+    }
 }
