@@ -22,6 +22,11 @@ struct AgentProcessCheck: Check {
             evidence.append(("elsewhere", .array(found.elsewhere.map { .string("\($0.pid) \($0.exe ?? $0.comm)") })))
         }
         guard !found.under.isEmpty else {
+            if let p = found.elsewhere.first(where: \.unplaced) {
+                return .unknown(
+                    "\(p.comm) pid \(p.pid) found by name, but its exe and cwd are unreadable: \(p.exeError ?? "")",
+                    hint: "以 root 运行 bkdiag（读取其他进程的 /proc/<pid>/exe 需要 root 或 CAP_SYS_PTRACE）", evidence: evidence)
+            }
             let hint = found.elsewhere.isEmpty
                 ? "gse_agent 未运行：在节点管理中重启 Agent，或执行 \(layout.root)/agent/bin/gsectl start"
                 : "gse_agent 在其他 GSE 目录运行（\(found.elsewhere.compactMap(\.exe).joined(separator: ", "))）：确认 --gse_path 是否正确"

@@ -31,6 +31,11 @@ struct CollectorProcessCheck: Check {
             if !e.isMissing { evidence.append(("restart_log_error", .string(e.description))) }
         }
         guard let main = found.under.first else {
+            if let p = found.elsewhere.first(where: \.unplaced) {
+                return .unknown(
+                    "bkunifylogbeat pid \(p.pid) found by name, but its exe and cwd are unreadable: \(p.exeError ?? "")",
+                    hint: "以 root 运行 bkdiag（读取其他进程的 /proc/<pid>/exe 需要 root 或 CAP_SYS_PTRACE）", evidence: evidence)
+            }
             let hint = found.elsewhere.isEmpty
                 ? "在节点管理中启动 bkunifylogbeat 插件，并查看 \(facts.layout.root)/plugins/logs 下的日志找出退出原因（常见: get agent info timeout、connection refused）"
                 : "bkunifylogbeat 在其他目录运行（\(found.elsewhere.map { $0.cwd ?? $0.exe ?? "?" }.joined(separator: ", "))），不受该 GSE 托管；请停止它并通过节点管理启动"

@@ -17,11 +17,19 @@ struct DataserverPortCheck: Check {
         case .success(let t): toPort = t
         }
         let agents: [ProcessRecord]
+        var unplaced: ProcessRecord?
         switch facts.agents() {
         case .failure(let e): return .unreadable("/proc", e)
-        case .success(let f): agents = f.under
+        case .success(let f):
+            agents = f.under
+            unplaced = f.elsewhere.first(where: \.unplaced)
         }
         guard !agents.isEmpty else {
+            if let p = unplaced {
+                return .unknown(
+                    "\(p.comm) pid \(p.pid) found by name, but its exe and cwd are unreadable: \(p.exeError ?? "")",
+                    hint: "以 root 运行 bkdiag（读取 gse_agent 的 /proc 信息需要 root）", evidence: evidence)
+            }
             evidence.append(("connections_to_port", .int(Int64(toPort.filter { $0.state == .established }.count))))
             return .fail("dataserver not exist: gse_agent is not running", hint: "先恢复 gse_agent 进程", evidence: evidence)
         }

@@ -129,6 +129,11 @@ public final class HostFacts: Sendable {
     }
 }
 
+extension ProcessRecord {
+    /// Found by comm only, with exe and cwd unreadable (bkdiag not root): where it runs from is unknown.
+    var unplaced: Bool { exe == nil && cwd == nil }
+}
+
 /// One open fd of a process.
 public struct FDLink: Sendable, Equatable {
     public var fd: Int32

@@ -347,6 +347,30 @@ struct VerdictAuditTests {
         }
     }
 
+    @Test("bkdiag run without root sees the collector and agent by comm only: unknown, not 'not running'")
+    func unprivileged() throws {
+        let (host, port) = try FakeHost.healthy()
+        defer { host.shutdown() }
+        // As nobody, /proc/<pid>/exe and cwd of root's processes are unreadable (EACCES); comm is not.
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/setpriv")
+        p.arguments = [
+            "--reuid=65534", "--regid=65534", "--clear-groups", BuildProducts.path("bkdiag"), "-s", "33561", "-p", host.gseRoot,
+            "-i", host.ipcPath, "--host-root", host.dir, "--restart-log", host.restartLog, "--data-port", String(port),
+        ]
+        let out = Pipe()
+        p.standardOutput = out
+        try p.run()
+        let data = out.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        let report = try DiagnosticReport(line: String(decoding: data, as: UTF8.self).trimmingCharacters(in: .newlines))
+        for (module, item) in [("bkunifylogbeat", "process"), ("bkunifylogbeat", "healthz"), ("gse_agent", "process"), ("gse_agent", "dataserver_port")] {
+            #expect(report.verdict(module, item) == .unknown, "\(module)/\(item): \(report.message(module, item))")
+        }
+        // Nothing on this healthy host is broken: what cannot be seen is unknown, never fail.
+        #expect(!report.results.contains { $0.verdict == .fail }, "\(report.digest)")
+    }
+
     @Test("a GSE 2 host probed with check.py's default flags is judged on its own root and endpoint")
     func gse2WithDefaultFlags() async throws {
         let (host, port) = try FakeHost.healthy(.gse2)
