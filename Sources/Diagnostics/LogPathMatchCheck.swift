@@ -16,15 +16,19 @@ struct LogPathMatchCheck: Check {
         var matches: [String] = []
         var perPattern: [(String, JSONValue)] = []
         var unreadable: [String] = []
+        var directoriesOnly: [String] = []
         var truncated = false
         for (pattern, result) in zip(patterns, facts.logExpansions) {
             switch result {
             case .success(let e):
-                if e.matches.isEmpty { unmatched.append(pattern) }
-                matches += e.matches
+                // The collector skips directories (it does not recurse): only files count as matches.
+                let files = e.matches.filter { (try? Sys.stat($0))?.isDirectory != true }
+                if files.isEmpty { unmatched.append(pattern) }
+                if files.isEmpty && !e.matches.isEmpty { directoriesOnly.append(pattern) }
+                matches += files
                 truncated = truncated || e.truncated
                 unreadable += e.unreadable
-                perPattern.append((pattern, .int(Int64(e.matches.count))))
+                perPattern.append((pattern, .int(Int64(files.count))))
             case .failure(let err):
                 bad.append(pattern)
                 perPattern.append((pattern, .string(err.description)))
@@ -37,6 +41,7 @@ struct LogPathMatchCheck: Check {
         ]
         if truncated { evidence.append(("truncated", .bool(true))) }
         if !unreadable.isEmpty { evidence.append(("unreadable_dirs", JSONValue(Array(Set(unreadable)).sorted()))) }
+        if !directoriesOnly.isEmpty { evidence.append(("directories_only", JSONValue(directoriesOnly))) }
         if !bad.isEmpty {
             return .fail(
                 "路径通配符无效: \(Fmt.list(bad))", hint: "修正采集路径中的通配符（未闭合的 [ 或结尾的 \\）", evidence: evidence)
@@ -49,7 +54,10 @@ struct LogPathMatchCheck: Check {
             }
             return .fail(
                 "以下路径无匹配文件: \(Fmt.list(unmatched))",
-                hint: "确认日志文件确实存在于该路径下；路径区分大小写，通配符只匹配单层目录", evidence: evidence)
+                hint: directoriesOnly.isEmpty
+                    ? "确认日志文件确实存在于该路径下；路径区分大小写，通配符只匹配单层目录"
+                    : "路径只匹配到目录（\(Fmt.list(directoriesOnly, max: 3))），采集器不会递归目录：请写到文件，如 <目录>/*.log",
+                evidence: evidence)
         }
         return .pass("所有路径检查通过: \(Fmt.list(matches))", evidence: evidence)
     }

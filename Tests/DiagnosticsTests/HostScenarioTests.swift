@@ -388,4 +388,15 @@ struct VerdictAuditTests {
         #expect(ctx["gse_root"] == .string(host.gseRoot))
         #expect(ctx["ipc_socket"] == .string(host.ipcPath))
     }
+
+    @Test("a log path that matches only directories has no file to collect")
+    func directoriesOnly() async throws {
+        let host = try FakeHost()
+        defer { host.shutdown() }
+        try host.makeLogFile("app/2026/a.log")
+        let report = await runChecks(host, subscription: 0, logPaths: [host.logDir + "/app", host.logDir + "/app/*", host.logDir + "/app/*/*.log"])
+        let r = try #require(report.result(module: "log_path", item: "logpath_match"))
+        #expect(r.verdict == .fail)
+        #expect(r.message == "以下路径无匹配文件: \(host.logDir)/app, \(host.logDir)/app/*", "\(r.message)")
+    }
 }
