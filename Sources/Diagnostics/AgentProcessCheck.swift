@@ -39,7 +39,9 @@ struct AgentProcessCheck: Check {
             let mine = listening.filter { inodes[$0.inode] != nil }
             evidence.append(("listening", .array(mine.map { .string($0.localEndpoint) })))
         }
-        if layout.generation == .gse1 && !names.contains("agentWorker") && names.contains("gseMaster") {
+        // GSE 1 runs one binary, gse_agent, as gseMaster and agentWorker: the role is the comm.
+        let roles = Set(found.under.map(\.comm))
+        if layout.generation == .gse1 && !roles.contains("agentWorker") && roles.contains("gseMaster") {
             return .warn(
                 "gseMaster is running but no agentWorker (pids \(found.under.map { String($0.pid) }.joined(separator: ",")))",
                 hint: "GSE 1 的工作进程 agentWorker 不在：重启 Agent", evidence: evidence)

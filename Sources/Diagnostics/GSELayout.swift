@@ -109,15 +109,16 @@ public struct GSELayout: Sendable {
     /// The generation a root's files say, if they say one.
     static func generation(at root: String) -> (GSEGeneration, String)? {
         func exists(_ rel: String) -> Bool { (try? Sys.stat(root + rel)) != nil }
-        if exists("/agent/bin/gse_agent") { return (.gse2, "agent/bin/gse_agent present") }
+        // The config names the generation, the binary does not: GSE 1's is agent/bin/gse_agent too
+        // (its processes rename themselves gseMaster and agentWorker).
         if exists("/agent/etc/gse_agent.conf") { return (.gse2, "agent/etc/gse_agent.conf present") }
+        if exists("/agent/etc/agent.conf") { return (.gse1, "agent/etc/agent.conf present") }
         if exists("/agent/bin/gseMaster") || exists("/agent/bin/agentWorker") {
             return (.gse1, "agent/bin/gseMaster present")
         }
-        if exists("/agent/etc/procinfo.json") || exists("/agent/etc/agent.conf") {
-            return (.gse1, "agent/etc/procinfo.json present")
-        }
+        if exists("/agent/etc/procinfo.json") { return (.gse1, "agent/etc/procinfo.json present") }
         if exists("/agent/etc/.proc") { return (.gse2, "agent/etc/.proc present") }
+        if exists("/agent/bin/gse_agent") { return (.gse2, "agent/bin/gse_agent present") }
         return nil
     }
 

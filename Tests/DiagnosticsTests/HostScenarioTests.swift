@@ -399,4 +399,39 @@ struct VerdictAuditTests {
         #expect(r.verdict == .fail)
         #expect(r.message == "以下路径无匹配文件: \(host.logDir)/app, \(host.logDir)/app/*", "\(r.message)")
     }
+
+    @Test("a real GSE 1 tree (agent/bin/gse_agent, etc/agent.conf; comm gseMaster/agentWorker) is GSE 1")
+    func gse1RealLayout() async throws {
+        let host = try FakeHost(generation: .gse1)
+        defer { host.shutdown() }
+        // NodeMan's GSE 1 install: one binary agent/bin/gse_agent whose processes are named gseMaster and agentWorker.
+        let fm = FileManager.default
+        let bin = host.gseRoot + "/agent/bin"
+        try fm.removeItem(atPath: bin + "/gseMaster")
+        try fm.removeItem(atPath: bin + "/agentWorker")
+        try fm.copyItem(atPath: FakeHost.fakeBinary, toPath: bin + "/gse_agent")
+        try "{}\n".write(toFile: host.gseRoot + "/agent/etc/agent.conf", atomically: true, encoding: .utf8)
+        // exec through a link sets comm to the link's name while exe stays agent/bin/gse_agent.
+        try fm.createDirectory(atPath: host.dir + "/comm", withIntermediateDirectories: true)
+        for name in ["gseMaster", "agentWorker"] {
+            try fm.createSymbolicLink(atPath: host.dir + "/comm/" + name, withDestinationPath: bin + "/gse_agent")
+        }
+        try host.writeSubConfig(subscription: 33561, paths: [host.logDir + "/app/*.log"])
+        try host.spawn(host.dir + "/comm/gseMaster", ["agent", "--listen", host.ipcPath], cwd: bin)
+        let worker = try host.spawn(host.dir + "/comm/agentWorker", ["agent"], cwd: bin)
+        try host.startCollector()
+
+        let report = await runChecks(host)
+        let ctx = JSONValue.object(report.context)
+        #expect(ctx["gse_generation"] == "gse1", "\(ctx)")
+        #expect(ctx["data_port"] == .int(58625))
+        #expect(report.verdict("gse_agent", "process") == .pass, "\(report.digest)")
+        #expect(report.verdict("bkunifylogbeat", "hosted") == .pass, "\(report.digest)")
+        // GSE 1's gse_agent has no `--healthz`: it must not be run with GSE 2's flags.
+        #expect(report.result(module: "bkunifylogbeat", item: "healthz")?.evidence("agent_healthz") == nil)
+
+        worker.stop()
+        let noWorker = await runChecks(host)
+        #expect(noWorker.verdict("gse_agent", "process") == .warn, "\(noWorker.message("gse_agent", "process"))")
+    }
 }
