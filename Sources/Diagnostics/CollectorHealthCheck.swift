@@ -73,7 +73,7 @@ struct CollectorHealthCheck: Check {
                     ])))
                     if out.timedOut {
                         unknowns.append("gse_agent --healthz timed out after \(timeout)ms")
-                    } else if out.exitCode != 0 || !AgentHealthz.isOK(text) {
+                    } else if out.exitCode != 0 || !AgentHealthz.isOK(out.output) {
                         failures.append("gse_agent --healthz failed: \(text.trimmingASCIIWhitespace())")
                         if hint.isEmpty { hint = "gse_agent 自检失败：查看 \(layout.root)/agent/logs 下的日志，必要时在节点管理中重启 Agent" }
                     }
@@ -95,11 +95,15 @@ struct CollectorHealthCheck: Check {
 
 /// The GSE 2 agent's `healthz:{"ok":true,...}` output.
 enum AgentHealthz {
+    /// Judged on the last line whose `healthz:` is followed by JSON: log lines before it may
+    /// mention healthz too, and may be long.
     static func isOK(_ output: String) -> Bool {
-        guard let r = output.firstByteRange(of: "healthz:") else { return false }
-        let rest = output[r.upperBound...]
-        let line = rest.split(separator: "\n", maxSplits: 1).first.map(String.init) ?? ""
-        guard let json = try? JSONValue.parse(line) else { return false }
-        return json["ok"]?.boolValue == true
+        for line in output.split(separator: "\n").reversed() {
+            guard let r = line.firstByteRange(of: "healthz:"),
+                let json = try? JSONValue.parse(String(line[r.upperBound...]))
+            else { continue }
+            return json["ok"]?.boolValue == true
+        }
+        return false
     }
 }

@@ -434,4 +434,16 @@ struct VerdictAuditTests {
         let noWorker = await runChecks(host)
         #expect(noWorker.verdict("gse_agent", "process") == .warn, "\(noWorker.message("gse_agent", "process"))")
     }
+
+    @Test("GSE 2 agent healthz that logs before its result is still judged on the result")
+    func gse2HealthzAfterLogLines() async throws {
+        let (host, port) = try FakeHost.healthy(.gse2)
+        defer { host.shutdown() }
+        try "noisy\n".write(toFile: host.gseRoot + "/agent/etc/gse_agent.conf", atomically: true, encoding: .utf8)
+        let report = await runChecks(host, dataPort: port)
+        #expect(report.verdict("bkunifylogbeat", "healthz") == .pass, "\(report.message("bkunifylogbeat", "healthz"))")
+        try "noisy\nunhealthy\n".write(toFile: host.gseRoot + "/agent/etc/gse_agent.conf", atomically: true, encoding: .utf8)
+        let sick = await runChecks(host, dataPort: port)
+        #expect(sick.verdict("bkunifylogbeat", "healthz") == .fail)
+    }
 }
