@@ -162,10 +162,13 @@ public enum Glob {
             for dir in current {
                 if !hasMeta(comp) {
                     let path = join(dir, String(comp))
-                    let exists = last
-                        ? (try? Sys.stat(path, follow: false)) != nil
-                        : (try? Sys.stat(path, follow: true))?.isDirectory ?? false
-                    if exists { next.append(path) }
+                    do {
+                        let st = try Sys.stat(path, follow: !last)
+                        if last || st.isDirectory { next.append(path) }
+                    } catch {
+                        // EACCES on a directory that cannot be searched is "could not look", not "absent".
+                        if !error.isMissing { result.unreadable.append(dir.isEmpty ? "." : dir) }
+                    }
                     continue
                 }
                 let listing: [String]

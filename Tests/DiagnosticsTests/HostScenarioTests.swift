@@ -446,4 +446,28 @@ struct VerdictAuditTests {
         let sick = await runChecks(host, dataPort: port)
         #expect(sick.verdict("bkunifylogbeat", "healthz") == .fail)
     }
+
+    @Test("bkdiag run without root: a log path under a directory it cannot search is unknown, not unmatched")
+    func unsearchableLogDir() throws {
+        let host = try FakeHost()
+        defer { host.shutdown() }
+        let file = try host.makeLogFile("private/app/a.log")
+        try FileManager.default.setAttributes([.posixPermissions: 0o700], ofItemAtPath: host.logDir + "/private")
+        let patterns = [file, host.logDir + "/private/app/*.log"]
+        for pattern in patterns {
+            let p = Process()
+            p.executableURL = URL(fileURLWithPath: "/usr/bin/setpriv")
+            p.arguments = [
+                "--reuid=65534", "--regid=65534", "--clear-groups", BuildProducts.path("bkdiag"), "-p", host.gseRoot,
+                "--host-root", host.dir, "--restart-log", host.restartLog, "-l", pattern,
+            ]
+            let out = Pipe()
+            p.standardOutput = out
+            try p.run()
+            let data = out.fileHandleForReading.readDataToEndOfFile()
+            p.waitUntilExit()
+            let report = try DiagnosticReport(line: String(decoding: data, as: UTF8.self).trimmingCharacters(in: .newlines))
+            #expect(report.verdict("log_path", "logpath_match") == .unknown, "\(pattern): \(report.message("log_path", "logpath_match"))")
+        }
+    }
 }
