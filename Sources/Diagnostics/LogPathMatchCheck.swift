@@ -16,15 +16,19 @@ struct LogPathMatchCheck: Check {
         var matches: [String] = []
         var perPattern: [(String, JSONValue)] = []
         var unreadable: [String] = []
-        var directoriesOnly: [String] = []
+        var noFiles: [String] = []
         var truncated = false
         for (pattern, result) in zip(patterns, facts.logExpansions) {
             switch result {
             case .success(let e):
-                // The collector skips directories (it does not recurse): only files count as matches.
-                let files = e.matches.filter { (try? Sys.stat($0))?.isDirectory != true }
+                // The collector follows a symlink and skips what is not a file: directories (it does not
+                // recurse) and dangling links (rotated away). A match that cannot be stat'ed for another
+                // reason (permission) is kept: it may well be a file.
+                let files = e.matches.filter { m in
+                    do throws(ProbeError) { return try !Sys.stat(m).isDirectory } catch { return !error.isMissing }
+                }
                 if files.isEmpty { unmatched.append(pattern) }
-                if files.isEmpty && !e.matches.isEmpty { directoriesOnly.append(pattern) }
+                if files.isEmpty && !e.matches.isEmpty { noFiles.append(pattern) }
                 matches += files
                 truncated = truncated || e.truncated
                 unreadable += e.unreadable
@@ -41,7 +45,7 @@ struct LogPathMatchCheck: Check {
         ]
         if truncated { evidence.append(("truncated", .bool(true))) }
         if !unreadable.isEmpty { evidence.append(("unreadable_dirs", JSONValue(Array(Set(unreadable)).sorted()))) }
-        if !directoriesOnly.isEmpty { evidence.append(("directories_only", JSONValue(directoriesOnly))) }
+        if !noFiles.isEmpty { evidence.append(("matched_no_files", JSONValue(noFiles))) }
         if !bad.isEmpty {
             return .fail(
                 "路径通配符无效: \(Fmt.list(bad))", hint: "修正采集路径中的通配符（未闭合的 [ 或结尾的 \\）", evidence: evidence)
@@ -54,9 +58,9 @@ struct LogPathMatchCheck: Check {
             }
             return .fail(
                 "以下路径无匹配文件: \(Fmt.list(unmatched))",
-                hint: directoriesOnly.isEmpty
+                hint: noFiles.isEmpty
                     ? "确认日志文件确实存在于该路径下；路径区分大小写，通配符只匹配单层目录"
-                    : "路径只匹配到目录（\(Fmt.list(directoriesOnly, max: 3))），采集器不会递归目录：请写到文件，如 <目录>/*.log",
+                    : "路径只匹配到目录或失效的软链接（\(Fmt.list(noFiles, max: 3))），采集器不会递归目录：请写到文件，如 <目录>/*.log",
                 evidence: evidence)
         }
         return .pass("所有路径检查通过: \(Fmt.list(matches))", evidence: evidence)

@@ -470,4 +470,18 @@ struct VerdictAuditTests {
             #expect(report.verdict("log_path", "logpath_match") == .unknown, "\(pattern): \(report.message("log_path", "logpath_match"))")
         }
     }
+
+    @Test("a log path whose only match is a dangling symlink has no file to collect")
+    func danglingSymlinkOnly() async throws {
+        let host = try FakeHost()
+        defer { host.shutdown() }
+        try FileManager.default.createDirectory(atPath: host.logDir + "/app", withIntermediateDirectories: true)
+        // current.log still points at a file that rotation removed.
+        try FileManager.default.createSymbolicLink(atPath: host.logDir + "/app/current.log", withDestinationPath: host.logDir + "/app/app.20260101.log")
+        let patterns = [host.logDir + "/app/current.log", host.logDir + "/app/*.log"]
+        let report = await runChecks(host, subscription: 0, logPaths: patterns)
+        let r = try #require(report.result(module: "log_path", item: "logpath_match"))
+        #expect(r.verdict == .fail)
+        #expect(r.message == "以下路径无匹配文件: \(patterns[0]), \(patterns[1])", "\(r.message)")
+    }
 }
