@@ -71,6 +71,7 @@ struct SubscriptionConfigCheck: Check {
                 evidence: evidence)
         }
         var problems: [String] = []
+        var unreadable: [(String, ProbeError)] = []
         var dataids: [JSONValue] = []
         var paths: [String] = []
         var newestMtime: Int64 = 0
@@ -83,7 +84,8 @@ struct SubscriptionConfigCheck: Check {
                 if c.truncated { problems.append("\(name): larger than \(Self.sizeLimit) bytes"); continue }
                 text = c.text
             } catch {
-                problems.append("\(name): \(error.description)")
+                // Not allowed to read it says nothing about its content.
+                if error.isPermission { unreadable.append((name, error)) } else { problems.append("\(name): \(error.description)") }
                 continue
             }
             let yaml: YAMLNode
@@ -109,6 +111,12 @@ struct SubscriptionConfigCheck: Check {
             return .fail(
                 "\(realNames); \(Fmt.list(problems, max: 3))",
                 hint: "采集器会跳过 YAML 错误或 dataid 为 0 的配置项：检查日志平台的采集项（数据源 dataid）并重新下发", evidence: evidence)
+        }
+        if let (name, error) = unreadable.first {
+            evidence.append(("unreadable", JSONValue(unreadable.map(\.0))))
+            return .unknown(
+                "\(realNames); cannot read \(name): \(error.description)",
+                hint: "以 root 运行 bkdiag 才能读取订阅配置", evidence: evidence)
         }
         // Sub-configs are not watched: a config newer than the running collector is not loaded yet.
         if case .success(let found) = facts.collectors(), let p = found.under.first, let st = p.stat,

@@ -484,4 +484,30 @@ struct VerdictAuditTests {
         #expect(r.verdict == .fail)
         #expect(r.message == "以下路径无匹配文件: \(patterns[0]), \(patterns[1])", "\(r.message)")
     }
+
+    /// Runs the built bkdiag as nobody (uid 65534) and reads its report.
+    func bkdiagAsNobody(_ args: [String]) throws -> DiagnosticReport {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/setpriv")
+        p.arguments = ["--reuid=65534", "--regid=65534", "--clear-groups", BuildProducts.path("bkdiag")] + args
+        let out = Pipe()
+        p.standardOutput = out
+        try p.run()
+        let data = out.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        return try DiagnosticReport(line: String(decoding: data, as: UTF8.self).trimmingCharacters(in: .newlines))
+    }
+
+    @Test("bkdiag run without root: a subscription config it may not read is unknown, not a broken config")
+    func unreadableSubConfig() throws {
+        let (host, port) = try FakeHost.healthy()
+        defer { host.shutdown() }
+        let conf = host.subConfigDir + "/bkunifylogbeat_sub_33561_host_2000058532.conf"
+        try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: conf)
+        let report = try bkdiagAsNobody([
+            "-s", "33561", "-p", host.gseRoot, "-i", host.ipcPath, "--host-root", host.dir, "--restart-log", host.restartLog,
+            "--data-port", String(port),
+        ])
+        #expect(report.verdict("bkunifylogbeat", "config") == .unknown, "\(report.message("bkunifylogbeat", "config"))")
+    }
 }
