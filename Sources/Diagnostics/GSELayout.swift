@@ -127,7 +127,13 @@ public struct GSELayout: Sendable {
     static let checkPyGSEPath = "/usr/local/gse"
     static let checkPyIPCPath = "/var/run/ipc.state.report"
 
-    static func detect(options: CheckOptions, hostRoot: String, proc: String) -> GSELayout {
+    /// `running` gives the exe and cwd paths of the collector and agent processes found on the host; it
+    /// is asked only when no root was named (or only check.py's default was), to prefer the root that is
+    /// actually in use where several are installed side by side.
+    static func detect(
+        options: CheckOptions, hostRoot: String, proc: String,
+        running: () -> (collectors: [String], agents: [String]) = { ([], []) }
+    ) -> GSELayout {
         var root: String
         var source: String
         let candidates = candidateRoots(hostRoot: hostRoot).map { PathText.onHost(hostRoot, $0) }
@@ -144,6 +150,21 @@ public struct GSELayout: Sendable {
         } else {
             root = PathText.onHost(hostRoot, "/usr/local/gse")
             source = "default"
+        }
+        // Side by side (an upgrade from GSE 1 to GSE 2 leaves the old tree): unless the root was named,
+        // the one whose collector, else whose agent, is running is the one to check.
+        if source != "flag" || PathText.normalize(options.gsePath ?? "") == checkPyGSEPath {
+            let paths = running()
+            func holder(_ ps: [String]) -> String? {
+                present.first { candidate in
+                    let real = Sys.realPath(candidate) ?? candidate
+                    return ps.contains { PathText.isUnder($0, candidate) || PathText.isUnder($0, real) }
+                }
+            }
+            if let inUse = holder(paths.collectors) ?? holder(paths.agents), inUse != root {
+                root = inUse
+                source = "running"
+            }
         }
         var generation = GSEGeneration.gse1
         var reason = "no GSE files found; assuming GSE 1 as check.py does"

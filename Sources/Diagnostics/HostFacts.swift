@@ -16,18 +16,28 @@ public final class HostFacts: Sendable {
         self.options = options
         self.proc = proc
         let p = proc
-        _processes = LazyFact {
+        let processes = LazyFact {
             Result { () throws(ProbeError) in
                 try ProcessScanner(proc: p).find(
                     names: Set([HostFacts.collectorName]).union(HostFacts.gse1AgentNames).union(HostFacts.gse2AgentNames))
             }
         }
+        _processes = processes
         _unixDiag = LazyFact { Result { () throws(ProbeError) in try UnixSockDiag.dump() } }
         _unixTable = LazyFact { Result { () throws(ProbeError) in try SocketTables.readUnix(proc: p) } }
         _memTotalKB = LazyFact { ProcFS.memTotalKB(proc: p) }
         _uptime = LazyFact { ProcFS.uptimeSeconds(proc: p) }
         let root = options.hostRoot
-        let layout = LazyFact { GSELayout.detect(options: options, hostRoot: root, proc: p) }
+        let layout = LazyFact {
+            GSELayout.detect(options: options, hostRoot: root, proc: p) {
+                // Where the collector and the agent run from (exe, else cwd), for a root found by detection.
+                guard case .success(let all) = processes.value else { return ([], []) }
+                func paths(_ keep: (ProcessRecord) -> Bool) -> [String] { all.filter(keep).compactMap { $0.exe ?? $0.cwd } }
+                let agentNames = HostFacts.gse1AgentNames.union(HostFacts.gse2AgentNames)
+                return (paths { $0.name == HostFacts.collectorName || $0.comm == HostFacts.collectorName },
+                        paths { agentNames.contains($0.name) || agentNames.contains($0.comm) })
+            }
+        }
         _layout = layout
         _tcpToDataPort = LazyFact {
             Result { () throws(ProbeError) in

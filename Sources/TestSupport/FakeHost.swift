@@ -109,9 +109,14 @@ public final class FakeHost: @unchecked Sendable {
 
     /// Kills every fake process and removes the tree.
     public func shutdown() {
+        stopProcesses()
+        try? FileManager.default.removeItem(atPath: dir)
+    }
+
+    /// Kills every fake process; the tree stays.
+    public func stopProcesses() {
         for p in processes { p.stop() }
         processes.removeAll()
-        try? FileManager.default.removeItem(atPath: dir)
     }
 
     // MARK: Files

@@ -310,6 +310,32 @@ struct HostScenarioTests {
         #expect(ctx["ipc_socket"] == .string(host.ipcPath))
         #expect(report.verdict("gse_agent", "socket") == .pass)
     }
+
+    @Test("GSE 1 and GSE 2 side by side: without a named root, the one whose collector runs is checked")
+    func sideBySidePrefersTheRunningRoot() async throws {
+        let (host, port) = try FakeHost.healthy(.gse2)
+        defer { host.shutdown() }
+        // An upgrade leaves the old GSE 1 tree, which detection alone would prefer (/usr/local/gse, with plugins).
+        let stale = host.dir + "/usr/local/gse"
+        for d in ["/plugins/bin", "/plugins/etc/bkunifylogbeat", "/agent/bin", "/agent/etc"] {
+            try FileManager.default.createDirectory(atPath: stale + d, withIntermediateDirectories: true)
+        }
+        try FileManager.default.copyItem(atPath: FakeHost.fakeBinary, toPath: stale + "/plugins/bin/bkunifylogbeat")
+        try "{}".write(toFile: stale + "/agent/etc/procinfo.json", atomically: true, encoding: .utf8)
+        let options = CheckOptions(subscriptionID: 33561, hostRoot: host.dir, restartLog: host.restartLog, dataPort: port)
+        let report = await DiagnosticRunner(options: options).run()
+        let ctx = JSONValue.object(report.context)
+        #expect(ctx["gse_root"] == .string(host.gseRoot))
+        #expect(ctx["gse_root_source"] == "running")
+        #expect(ctx["other_gse_roots"] == JSONValue([stale]))
+        #expect(report.verdict("bkunifylogbeat", "process") == .pass, "\(report.message("bkunifylogbeat", "process"))")
+        #expect(report.verdict("gse_agent", "process") == .pass, "\(report.message("gse_agent", "process"))")
+        // With nothing running, detection's own order stands: the old tree is checked, and says so.
+        host.stopProcesses()
+        let idle = await DiagnosticRunner(options: options).run()
+        #expect(JSONValue.object(idle.context)["gse_root"] == .string(stale))
+        #expect(JSONValue.object(idle.context)["gse_root_source"] == "detected")
+    }
 }
 
 /// Findings of the verdict audit: host states that used to get the wrong verdict.
