@@ -152,8 +152,9 @@ public struct GSELayout: Sendable {
             source = "default"
         }
         // Side by side (an upgrade from GSE 1 to GSE 2 leaves the old tree): unless the root was named,
-        // the one whose collector, else whose agent, is running is the one to check.
-        if source != "flag" || PathText.normalize(options.gsePath ?? "") == checkPyGSEPath {
+        // the one whose collector, else whose agent, is running is the one to check. With one root
+        // installed there is no choice, and the layout need not wait for the process scan.
+        if present.count > 1, source != "flag" || PathText.normalize(options.gsePath ?? "") == checkPyGSEPath {
             let paths = running()
             func holder(_ ps: [String]) -> String? {
                 present.first { candidate in
