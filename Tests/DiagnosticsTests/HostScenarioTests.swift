@@ -378,18 +378,10 @@ struct VerdictAuditTests {
         let (host, port) = try FakeHost.healthy()
         defer { host.shutdown() }
         // As nobody, /proc/<pid>/exe and cwd of root's processes are unreadable (EACCES); comm is not.
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/setpriv")
-        p.arguments = [
-            "--reuid=65534", "--regid=65534", "--clear-groups", BuildProducts.path("bkdiag"), "-s", "33561", "-p", host.gseRoot,
-            "-i", host.ipcPath, "--host-root", host.dir, "--restart-log", host.restartLog, "--data-port", String(port),
-        ]
-        let out = Pipe()
-        p.standardOutput = out
-        try p.run()
-        let data = out.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        let report = try DiagnosticReport(line: String(decoding: data, as: UTF8.self).trimmingCharacters(in: .newlines))
+        let report = try bkdiagAsNobody([
+            "-s", "33561", "-p", host.gseRoot, "-i", host.ipcPath, "--host-root", host.dir, "--restart-log", host.restartLog,
+            "--data-port", String(port),
+        ])
         for (module, item) in [("bkunifylogbeat", "process"), ("bkunifylogbeat", "healthz"), ("gse_agent", "process"), ("gse_agent", "dataserver_port")] {
             #expect(report.verdict(module, item) == .unknown, "\(module)/\(item): \(report.message(module, item))")
         }
@@ -481,18 +473,7 @@ struct VerdictAuditTests {
         try FileManager.default.setAttributes([.posixPermissions: 0o700], ofItemAtPath: host.logDir + "/private")
         let patterns = [file, host.logDir + "/private/app/*.log"]
         for pattern in patterns {
-            let p = Process()
-            p.executableURL = URL(fileURLWithPath: "/usr/bin/setpriv")
-            p.arguments = [
-                "--reuid=65534", "--regid=65534", "--clear-groups", BuildProducts.path("bkdiag"), "-p", host.gseRoot,
-                "--host-root", host.dir, "--restart-log", host.restartLog, "-l", pattern,
-            ]
-            let out = Pipe()
-            p.standardOutput = out
-            try p.run()
-            let data = out.fileHandleForReading.readDataToEndOfFile()
-            p.waitUntilExit()
-            let report = try DiagnosticReport(line: String(decoding: data, as: UTF8.self).trimmingCharacters(in: .newlines))
+            let report = try bkdiagAsNobody(["-p", host.gseRoot, "--host-root", host.dir, "--restart-log", host.restartLog, "-l", pattern])
             #expect(report.verdict("log_path", "logpath_match") == .unknown, "\(pattern): \(report.message("log_path", "logpath_match"))")
         }
     }
