@@ -23,9 +23,7 @@ struct AgentProcessCheck: Check {
         }
         guard !found.under.isEmpty else {
             if let p = found.elsewhere.first(where: \.unplaced) {
-                return .unknown(
-                    "\(p.comm) pid \(p.pid) found by name, but its exe and cwd are unreadable: \(p.exeError ?? "")",
-                    hint: "以 root 运行 bkdiag（读取其他进程的 /proc/<pid>/exe 需要 root 或 CAP_SYS_PTRACE）", evidence: evidence)
+                return .unplaced(p, evidence: evidence)
             }
             let hint = found.elsewhere.isEmpty
                 ? "gse_agent 未运行：在节点管理中重启 Agent，或执行 \(layout.root)/agent/bin/gsectl start"

@@ -27,6 +27,14 @@ public struct Finding: Sendable {
         Finding(.unknown, m, hint: hint, evidence: evidence)
     }
 
+    /// `unknown` for a collector or agent seen only by comm: bkdiag may not read where it runs from.
+    static func unplaced(
+        _ p: ProcessRecord, hint: String = "以 root 运行 bkdiag（读取其他进程的 /proc/<pid>/exe 需要 root 或 CAP_SYS_PTRACE）",
+        evidence: [(String, JSONValue)]
+    ) -> Finding {
+        .unknown("\(p.unplacedSummary): \(p.exeError ?? "")", hint: hint, evidence: evidence)
+    }
+
     /// `unknown` for a failed read, with the error as evidence and a hint that fits its errno.
     static func unreadable(_ what: String, _ error: ProbeError) -> Finding {
         let hint = error.isPermission

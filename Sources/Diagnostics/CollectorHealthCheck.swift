@@ -32,7 +32,7 @@ struct CollectorHealthCheck: Check {
             unknowns.append("cannot scan /proc: \(e.description)")
         case .success(let found):
             if found.under.isEmpty, let p = found.elsewhere.first(where: \.unplaced) {
-                unknowns.append("bkunifylogbeat pid \(p.pid) found by name, but its exe and cwd are unreadable")
+                unknowns.append(p.unplacedSummary)
             } else if found.under.isEmpty {
                 failures.append("bkunifylogbeat is not running")
                 if hint.isEmpty { hint = "采集器未运行：在节点管理中启动 bkunifylogbeat" }

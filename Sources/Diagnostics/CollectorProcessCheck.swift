@@ -32,9 +32,7 @@ struct CollectorProcessCheck: Check {
         }
         guard let main = found.under.first else {
             if let p = found.elsewhere.first(where: \.unplaced) {
-                return .unknown(
-                    "bkunifylogbeat pid \(p.pid) found by name, but its exe and cwd are unreadable: \(p.exeError ?? "")",
-                    hint: "以 root 运行 bkdiag（读取其他进程的 /proc/<pid>/exe 需要 root 或 CAP_SYS_PTRACE）", evidence: evidence)
+                return .unplaced(p, evidence: evidence)
             }
             let hint = found.elsewhere.isEmpty
                 ? "在节点管理中启动 bkunifylogbeat 插件，并查看 \(facts.layout.root)/plugins/logs 下的日志找出退出原因（常见: get agent info timeout、connection refused）"

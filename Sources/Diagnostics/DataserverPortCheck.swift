@@ -26,9 +26,7 @@ struct DataserverPortCheck: Check {
         }
         guard !agents.isEmpty else {
             if let p = unplaced {
-                return .unknown(
-                    "\(p.comm) pid \(p.pid) found by name, but its exe and cwd are unreadable: \(p.exeError ?? "")",
-                    hint: "以 root 运行 bkdiag（读取 gse_agent 的 /proc 信息需要 root）", evidence: evidence)
+                return .unplaced(p, hint: "以 root 运行 bkdiag（读取 gse_agent 的 /proc 信息需要 root）", evidence: evidence)
             }
             evidence.append(("connections_to_port", .int(Int64(toPort.filter { $0.state == .established }.count))))
             return .fail("dataserver not exist: gse_agent is not running", hint: "先恢复 gse_agent 进程", evidence: evidence)

@@ -8,6 +8,8 @@ public final class HostFacts: Sendable {
     public static let collectorName = "bkunifylogbeat"
     public static let gse1AgentNames: Set<String> = ["gseMaster", "agentWorker"]
     public static let gse2AgentNames: Set<String> = ["gse_agent"]
+    /// Every name an agent process has (exe base name or comm), either generation.
+    public static let agentNames = gse1AgentNames.union(gse2AgentNames)
 
     public let options: CheckOptions
     let proc: String
@@ -18,8 +20,7 @@ public final class HostFacts: Sendable {
         let p = proc
         let processes = LazyFact {
             Result { () throws(ProbeError) in
-                try ProcessScanner(proc: p).find(
-                    names: Set([HostFacts.collectorName]).union(HostFacts.gse1AgentNames).union(HostFacts.gse2AgentNames))
+                try ProcessScanner(proc: p).find(names: HostFacts.agentNames.union([HostFacts.collectorName]))
             }
         }
         _processes = processes
@@ -33,9 +34,7 @@ public final class HostFacts: Sendable {
                 // Where the collector and the agent run from (exe, else cwd), for a root found by detection.
                 guard case .success(let all) = processes.value else { return ([], []) }
                 func paths(_ keep: (ProcessRecord) -> Bool) -> [String] { all.filter(keep).compactMap { $0.exe ?? $0.cwd } }
-                let agentNames = HostFacts.gse1AgentNames.union(HostFacts.gse2AgentNames)
-                return (paths { $0.name == HostFacts.collectorName || $0.comm == HostFacts.collectorName },
-                        paths { agentNames.contains($0.name) || agentNames.contains($0.comm) })
+                return (paths(\.isCollector), paths(\.isAgent))
             }
         }
         _layout = layout
@@ -100,21 +99,18 @@ public final class HostFacts: Sendable {
 
     /// Collector processes that belong to the GSE root (cwd or exe under it).
     public func collectors() -> Result<(under: [ProcessRecord], elsewhere: [ProcessRecord]), ProbeError> {
-        processes.map { all in
-            let mine = all.filter { $0.name == HostFacts.collectorName || $0.comm == HostFacts.collectorName }
-            let layout = layout
-            let under = mine.filter { p in
-                (p.cwd.map(layout.holds) ?? false) || (p.exe.map(layout.holds) ?? false)
-            }
-            return (under, mine.filter { p in !under.contains(where: { $0.pid == p.pid }) })
-        }
+        split(\.isCollector)
     }
 
     /// GSE agent processes (gse_agent, or gseMaster/agentWorker) under the GSE root.
     public func agents() -> Result<(under: [ProcessRecord], elsewhere: [ProcessRecord]), ProbeError> {
+        split(\.isAgent)
+    }
+
+    /// The scanned processes that `keep` selects, split by whether their exe or cwd is under the root.
+    private func split(_ keep: (ProcessRecord) -> Bool) -> Result<(under: [ProcessRecord], elsewhere: [ProcessRecord]), ProbeError> {
         processes.map { all in
-            let names = HostFacts.gse1AgentNames.union(HostFacts.gse2AgentNames)
-            let mine = all.filter { names.contains($0.name) || names.contains($0.comm) }
+            let mine = all.filter(keep)
             let layout = layout
             let under = mine.filter { p in
                 (p.exe.map(layout.holds) ?? false) || (p.cwd.map(layout.holds) ?? false)
@@ -140,8 +136,14 @@ public final class HostFacts: Sendable {
 }
 
 extension ProcessRecord {
+    /// The collector, by exe base name or comm.
+    var isCollector: Bool { name == HostFacts.collectorName || comm == HostFacts.collectorName }
+    /// A GSE agent process of either generation, by exe base name or comm.
+    var isAgent: Bool { HostFacts.agentNames.contains(name) || HostFacts.agentNames.contains(comm) }
     /// Found by comm only, with exe and cwd unreadable (bkdiag not root): where it runs from is unknown.
     var unplaced: Bool { exe == nil && cwd == nil }
+    /// What an unplaced process is, for a message.
+    var unplacedSummary: String { "\(comm) pid \(pid) found by name, but its exe and cwd are unreadable" }
 }
 
 /// One open fd of a process.

@@ -23,7 +23,7 @@ struct LogPathHeldCheck: Check {
         let collectors: [ProcessRecord]
         switch facts.processes {
         case .failure(let e): return .unreadable("/proc", e)
-        case .success(let all): collectors = all.filter { $0.name == HostFacts.collectorName || $0.comm == HostFacts.collectorName }
+        case .success(let all): collectors = all.filter(\.isCollector)
         }
         if files.isEmpty {
             return .pass("无文件占用冲突（没有匹配的文件）", evidence: [("collectors", Fmt.pids(collectors))])
