@@ -82,8 +82,11 @@ public struct GSELayout: Sendable {
     public var resolvedRoot: String
 
     /// Whether `path` is under the root, named either way (`/usr/local/gse` → `/data/gse`).
-    public func holds(_ path: String) -> Bool {
-        PathText.isUnder(path, root) || PathText.isUnder(path, resolvedRoot)
+    public func holds(_ path: String) -> Bool { Self.path(path, isUnder: root, resolved: resolvedRoot) }
+
+    /// Whether `path` is under `root` named as given or with its symlinks resolved.
+    static func path(_ path: String, isUnder root: String, resolved: String) -> Bool {
+        PathText.isUnder(path, root) || PathText.isUnder(path, resolved)
     }
 
     public var pluginBin: String { root + "/plugins/bin" }
@@ -159,7 +162,7 @@ public struct GSELayout: Sendable {
             func holder(_ ps: [String]) -> String? {
                 present.first { candidate in
                     let real = Sys.realPath(candidate) ?? candidate
-                    return ps.contains { PathText.isUnder($0, candidate) || PathText.isUnder($0, real) }
+                    return ps.contains { path($0, isUnder: candidate, resolved: real) }
                 }
             }
             if let inUse = holder(paths.collectors) ?? holder(paths.agents), inUse != root {
