@@ -44,7 +44,14 @@ public enum BoundedChild {
         let envp: [UnsafeMutablePointer<CChar>?] = [strdup("PATH=/usr/sbin:/usr/bin:/sbin:/bin"), strdup("LANG=C"), nil]
         defer { for p in envp { free(p) } }
         var pid: pid_t = 0
-        let rc = posix_spawn(&pid, path, &actions, &attr, argv, envp)
+        var rc = posix_spawn(&pid, path, &actions, &attr, argv, envp)
+        // ETXTBSY: some process holds the binary open for writing. A fork elsewhere that has not yet
+        // exec'd holds it for microseconds; an upgrade rewriting it holds it far longer. Two short
+        // retries ride out the first without hiding the second.
+        for _ in 0..<2 where rc == ETXTBSY {
+            usleep(5_000)
+            rc = posix_spawn(&pid, path, &actions, &attr, argv, envp)
+        }
         close(writeEnd)
         if rc != 0 { throw ProbeError(call: "posix_spawn", path: path, errno: rc) }
 

@@ -204,15 +204,18 @@ public final class FakeHost: @unchecked Sendable {
 
     /// Spawns `binary` with `arguments`, from `cwd`, and waits for it to be ready.
     public func spawn(_ binary: String, _ arguments: [String], cwd: String) throws -> FakeProcess {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: binary)
-        p.arguments = arguments
-        p.currentDirectoryURL = URL(fileURLWithPath: cwd)
-        let pipe = Pipe()
-        p.standardOutput = pipe
-        p.standardError = FileHandle.standardError
-        p.standardInput = FileHandle.nullDevice
-        try p.run()
+        let (p, pipe) = try retryingTextBusy {
+            let p = Process()
+            p.executableURL = URL(fileURLWithPath: binary)
+            p.arguments = arguments
+            p.currentDirectoryURL = URL(fileURLWithPath: cwd)
+            let pipe = Pipe()
+            p.standardOutput = pipe
+            p.standardError = FileHandle.standardError
+            p.standardInput = FileHandle.nullDevice
+            try p.run()
+            return (p, pipe)
+        }
         let fp = FakeProcess(process: p, output: pipe)
         processes.append(fp)
         try fp.waitReady()

@@ -161,12 +161,15 @@ struct LiveKernelTests {
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let exe = dir + "/bin/bkunifylogbeat"
         try FileManager.default.copyItem(atPath: BuildProducts.path("fake-bluek"), toPath: exe)
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: exe)
-        p.arguments = ["collector"]
-        let out = Pipe()
-        p.standardOutput = out
-        try p.run()
+        let (p, out) = try retryingTextBusy {
+            let p = Process()
+            p.executableURL = URL(fileURLWithPath: exe)
+            p.arguments = ["collector"]
+            let out = Pipe()
+            p.standardOutput = out
+            try p.run()
+            return (p, out)
+        }
         defer { kill(p.processIdentifier, SIGKILL); p.waitUntilExit() }
         _ = out.fileHandleForReading.availableData  // "ready"
         try FileManager.default.removeItem(atPath: exe)
@@ -187,13 +190,16 @@ struct LiveKernelTests {
         try FileManager.default.copyItem(atPath: BuildProducts.path("fake-bluek"), toPath: exe)
         let held = dir + "/held file.log"
         try "x".write(toFile: held, atomically: true, encoding: .utf8)
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: exe)
-        p.arguments = ["collector", "--hold", held]
-        p.currentDirectoryURL = URL(fileURLWithPath: dir + "/bin")
-        let out = Pipe()
-        p.standardOutput = out
-        try p.run()
+        let (p, out) = try retryingTextBusy {
+            let p = Process()
+            p.executableURL = URL(fileURLWithPath: exe)
+            p.arguments = ["collector", "--hold", held]
+            p.currentDirectoryURL = URL(fileURLWithPath: dir + "/bin")
+            let out = Pipe()
+            p.standardOutput = out
+            try p.run()
+            return (p, out)
+        }
         defer { kill(p.processIdentifier, SIGKILL); p.waitUntilExit() }
         _ = out.fileHandleForReading.availableData  // "ready"
 
@@ -235,6 +241,48 @@ struct LiveKernelTests {
         let slow = try BoundedChild.run("/bin/sleep", ["30"], timeoutMs: 200)
         #expect(slow.timedOut && slow.exitCode == nil)
         #expect(throws: ProbeError.self) { try BoundedChild.run("/nonexistent/bin", [], timeoutMs: 100) }
+    }
+
+    @Test("a binary held open for writing: bounded child says ETXTBSY, and the tests' launcher waits it out")
+    func textBusy() throws {
+        let dir = NSTemporaryDirectory() + "bkdiag-txt-\(UUID().uuidString.prefix(6))"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let exe = dir + "/gse_agent"
+        try FileManager.default.copyItem(atPath: "/bin/true", toPath: exe)
+        // An upgrade that keeps the binary open for writing: the spawn fails, and says why.
+        let writer = open(exe, O_WRONLY | O_CLOEXEC)
+        try #require(writer >= 0)
+        #expect(throws: ProbeError(call: "posix_spawn", path: exe, errno: ETXTBSY)) {
+            try BoundedChild.run(exe, [], timeoutMs: 1000)
+        }
+        // The tests' launcher retries until the writer is gone, and only while it is.
+        let closer = Thread { usleep(150_000); close(writer) }
+        closer.start()
+        var attempts = 0
+        let p = try retryingTextBusy {
+            attempts += 1
+            let p = Process()
+            p.executableURL = URL(fileURLWithPath: exe)
+            try p.run()
+            return p
+        }
+        p.waitUntilExit()
+        #expect(p.terminationStatus == 0)
+        #expect(attempts > 1)
+        let ok = try BoundedChild.run(exe, [], timeoutMs: 1000)
+        #expect(ok.exitCode == 0)
+        // Other failures are not retried.
+        attempts = 0
+        #expect(throws: (any Error).self) {
+            try retryingTextBusy {
+                attempts += 1
+                let q = Process()
+                q.executableURL = URL(fileURLWithPath: dir + "/missing")
+                try q.run()
+            }
+        }
+        #expect(attempts == 1)
     }
 
     @Test("bounded reads: limit, tail, and /proc files of size 0")

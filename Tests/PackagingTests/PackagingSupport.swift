@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 
 /// Where the repository and the built debug binaries are, found without building anything.
 enum Paths {
@@ -45,16 +46,20 @@ func run(_ executable: String, _ arguments: [String] = [], environment: [String:
     let out = scratch.url.appendingPathComponent("stdout"), err = scratch.url.appendingPathComponent("stderr")
     _ = FileManager.default.createFile(atPath: out.path, contents: nil)
     _ = FileManager.default.createFile(atPath: err.path, contents: nil)
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: executable)
-    process.arguments = arguments
-    process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
-    if let directory { process.currentDirectoryURL = directory }
-    process.standardInput = FileHandle.nullDevice
     let outHandle = try FileHandle(forWritingTo: out), errHandle = try FileHandle(forWritingTo: err)
-    process.standardOutput = outHandle
-    process.standardError = errHandle
-    try process.run()
+    // Scripts written by the tests are exec'd here; see retryingTextBusy for why it may take two goes.
+    let process = try retryingTextBusy {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        if let directory { process.currentDirectoryURL = directory }
+        process.standardInput = FileHandle.nullDevice
+        process.standardOutput = outHandle
+        process.standardError = errHandle
+        try process.run()
+        return process
+    }
     process.waitUntilExit()
     try outHandle.close()
     try errHandle.close()
