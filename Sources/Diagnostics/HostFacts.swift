@@ -50,7 +50,7 @@ public final class HostFacts: Sendable {
         }
         _logExpansions = LazyFact {
             opts.logPaths.map { pattern in
-                Result { () throws(GlobPatternError) in try Glob.expand(pattern) }
+                Result { () throws(GlobPatternError) in try Glob.expandLikeCollector(pattern) }
             }
         }
     }

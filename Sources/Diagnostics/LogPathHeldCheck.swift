@@ -89,21 +89,11 @@ enum SubscriptionFiles {
             else { continue }
             let patterns = SubscriptionConfigCheck.items(yaml).flatMap(\.paths)
             for f in files {
-                let comps = f.split(separator: "/").map(String.init)
-                for p in patterns where pathMatches(pattern: p, components: comps) {
+                for p in patterns where Glob.matchesLikeCollector(p, path: f) {
                     if !(out[f]?.contains(parsed.subscriptionID) ?? false) { out[f, default: []].append(parsed.subscriptionID) }
                 }
             }
         }
         return out.mapValues { $0.sorted() }
-    }
-
-    static func pathMatches(pattern: String, components: [String]) -> Bool {
-        let pc = pattern.split(separator: "/").map(String.init)
-        guard pc.count == components.count else { return false }
-        for (p, c) in zip(pc, components) {
-            guard (try? Glob.match(p, c)) == true else { return false }
-        }
-        return true
     }
 }

@@ -13,6 +13,7 @@ struct LogPathMatchCheck: Check {
         }
         var unmatched: [String] = []
         var bad: [String] = []
+        var multipleDoubleStar = false
         var matches: [String] = []
         var perPattern: [(String, JSONValue)] = []
         var unreadable: [String] = []
@@ -35,6 +36,7 @@ struct LogPathMatchCheck: Check {
                 perPattern.append((pattern, .int(Int64(files.count))))
             case .failure(let err):
                 bad.append(pattern)
+                multipleDoubleStar = multipleDoubleStar || err.reason == .multipleDoubleStar
                 perPattern.append((pattern, .string(err.description)))
             }
         }
@@ -48,7 +50,11 @@ struct LogPathMatchCheck: Check {
         if !noFiles.isEmpty { evidence.append(("matched_no_files", JSONValue(noFiles))) }
         if !bad.isEmpty {
             return .fail(
-                "路径通配符无效: \(Fmt.list(bad))", hint: "修正采集路径中的通配符（未闭合的 [ 或结尾的 \\）", evidence: evidence)
+                "路径通配符无效: \(Fmt.list(bad))",
+                hint: multipleDoubleStar
+                    ? "采集器只允许路径中出现一个 ** 层级（最多代表 \(Glob.recursiveDepth) 层目录），含多个 ** 的路径会被采集器拒绝：请只保留一个"
+                    : "修正采集路径中的通配符（未闭合的 [ 或结尾的 \\）",
+                evidence: evidence)
         }
         if !unmatched.isEmpty {
             if !unreadable.isEmpty {
@@ -59,7 +65,7 @@ struct LogPathMatchCheck: Check {
             return .fail(
                 "以下路径无匹配文件: \(Fmt.list(unmatched))",
                 hint: noFiles.isEmpty
-                    ? "确认日志文件确实存在于该路径下；路径区分大小写，通配符只匹配单层目录"
+                    ? "确认日志文件确实存在于该路径下；路径区分大小写，* 只匹配单层目录，** 最多匹配 \(Glob.recursiveDepth) 层"
                     : "路径只匹配到目录或失效的软链接（\(Fmt.list(noFiles, max: 3))），采集器不会递归目录：请写到文件，如 <目录>/*.log",
                 evidence: evidence)
         }

@@ -1,7 +1,25 @@
-/// A malformed glob pattern (e.g. an unclosed `[`).
+/// A glob pattern the collector cannot use: malformed (an unclosed `[`, a trailing `\`), or with
+/// more than one `**` path element, which the collector's recursive glob refuses.
 public struct GlobPatternError: Error, Sendable, Equatable, CustomStringConvertible {
+    public enum Reason: Sendable, Equatable {
+        case malformed
+        case multipleDoubleStar
+    }
+
     public var pattern: String
-    public var description: String { "bad pattern \(pattern): unclosed [ or trailing \\" }
+    public var reason: Reason
+
+    public init(pattern: String, reason: Reason = .malformed) {
+        self.pattern = pattern
+        self.reason = reason
+    }
+
+    public var description: String {
+        switch reason {
+        case .malformed: "bad pattern \(pattern): unclosed [ or trailing \\"
+        case .multipleDoubleStar: "bad pattern \(pattern): more than one ** element"
+        }
+    }
 }
 
 /// Shell-free glob expansion with the semantics of the collector's Go `filepath.Glob`:
@@ -145,6 +163,9 @@ public enum Glob {
 
     /// Expands an absolute or relative pattern against the file system. Paths without metacharacters
     /// are checked with lstat (a dangling symlink is a match, as for the collector's glob).
+    /// How many directories one level of an expansion may hold before it is cut short.
+    public static let maxDirectories = 100_000
+
     public static func expand(_ pattern: String, limit: Int = 10_000) throws(GlobPatternError) -> Expansion {
         var result = Expansion(pattern: pattern, matches: [], truncated: false, unreadable: [])
         let absolute = pattern.hasPrefix("/")
@@ -188,6 +209,11 @@ public enum Glob {
             }
             current = next
             if current.isEmpty { break }
+            // A deep `*/*/*` walk over a big tree: stop at a bound and say the answer is partial.
+            if !last && current.count > maxDirectories {
+                current.removeSubrange(maxDirectories...)
+                result.truncated = true
+            }
         }
         current.sort()
         if current.count > limit {
@@ -196,6 +222,82 @@ public enum Glob {
         }
         result.matches = current
         return result
+    }
+
+    // MARK: The collector's recursive glob
+
+    /// How many directory levels the collector lets `**` stand for (filebeat's log input: 8).
+    public static let recursiveDepth = 8
+
+    /// The plain patterns the collector turns `pattern` into. bkunifylogbeat's log input (filebeat 7.1,
+    /// `recursive_glob.enabled` on by default) replaces a path element that is exactly `**` by 0 to 8
+    /// levels of `*`, over the lexically cleaned path; a second `**` element is an error, and the
+    /// collector then refuses the path. `**` inside a longer element is just `*`, as in Go's glob.
+    public static func collectorPatterns(_ pattern: String) throws(GlobPatternError) -> [String] {
+        let absolute = pattern.hasPrefix("/")
+        let components = lexicalClean(pattern)
+        let stars = components.indices.filter { components[$0] == "**" }
+        guard let at = stars.first else { return [pattern] }
+        guard stars.count == 1 else { throw GlobPatternError(pattern: pattern, reason: .multipleDoubleStar) }
+        let prefix = components[..<at], suffix = components[(at + 1)...]
+        // A relative pattern that is only `**` does not expand to the empty path.
+        let first = !absolute && prefix.isEmpty && suffix.isEmpty ? 1 : 0
+        return (first...recursiveDepth).map { depth in
+            let parts = Array(prefix) + Array(repeating: "*", count: depth) + Array(suffix)
+            let joined = parts.joined(separator: "/")
+            return absolute ? "/" + joined : (joined.isEmpty ? "." : joined)
+        }
+    }
+
+    /// Expands `pattern` as the collector does: `**` first (see `collectorPatterns`), then each plain
+    /// pattern; the matches of all of them, sorted, each once.
+    public static func expandLikeCollector(_ pattern: String, limit: Int = 10_000) throws(GlobPatternError) -> Expansion {
+        let patterns = try collectorPatterns(pattern)
+        if patterns == [pattern] { return try expand(pattern, limit: limit) }
+        var result = Expansion(pattern: pattern, matches: [], truncated: false, unreadable: [])
+        var seen = Set<String>()
+        for p in patterns {
+            let e = try expand(p, limit: limit)
+            for m in e.matches where seen.insert(m).inserted { result.matches.append(m) }
+            result.truncated = result.truncated || e.truncated
+            for u in e.unreadable where !result.unreadable.contains(u) { result.unreadable.append(u) }
+        }
+        result.matches.sort()
+        if result.matches.count > limit {
+            result.truncated = true
+            result.matches.removeSubrange(limit...)
+        }
+        return result
+    }
+
+    /// Whether `path` matches `pattern` as the collector reads it (`**` included), component by component.
+    public static func matchesLikeCollector(_ pattern: String, path: String) -> Bool {
+        guard let patterns = try? collectorPatterns(pattern) else { return false }
+        let pathParts = path.split(separator: "/")
+        return patterns.contains { p in
+            let parts = p.split(separator: "/")
+            guard parts.count == pathParts.count else { return false }
+            return zip(parts, pathParts).allSatisfy { (try? match(String($0), String($1))) == true }
+        }
+    }
+
+    /// The components of `path` after Go's `filepath.Clean`: no empty or `.` elements, `..` applied
+    /// lexically (and dropped at the root of an absolute path).
+    static func lexicalClean(_ path: String) -> [String] {
+        let absolute = path.hasPrefix("/")
+        var out: [String] = []
+        for c in path.split(separator: "/", omittingEmptySubsequences: true) where c != "." {
+            if c == ".." {
+                if let last = out.last, last != ".." {
+                    out.removeLast()
+                } else if !absolute {
+                    out.append("..")
+                }
+            } else {
+                out.append(String(c))
+            }
+        }
+        return out
     }
 
     private static func join(_ dir: String, _ name: String) -> String {

@@ -248,6 +248,32 @@ struct HostScenarioTests {
         #expect(empty.message("log_path", "logpath_match") == "日志采集路径为空")
     }
 
+    @Test("** in a log path reaches 8 levels down as the collector's does; two ** are refused; held files match it too")
+    func recursiveLogPaths() async throws {
+        let (host, port) = try FakeHost.healthy()
+        defer { host.shutdown() }
+        let deep = try host.makeLogFile("svc/2026/11/23/node a/app.log")
+        let recursive = host.logDir + "/svc/**/*.log"
+        let report = await runChecks(host, logPaths: [recursive], dataPort: port)
+        let r = try #require(report.result(module: "log_path", item: "logpath_match"))
+        #expect(r.verdict == .pass, "\(r.message)")
+        #expect(r.evidence("first_matches") == JSONValue([deep]))
+        // A single * level does not reach it.
+        let shallow = await runChecks(host, logPaths: [host.logDir + "/svc/*/*.log"], dataPort: port)
+        #expect(shallow.verdict("log_path", "logpath_match") == .fail)
+        let twice = await runChecks(host, logPaths: [host.logDir + "/**/2026/**/*.log"], dataPort: port)
+        let t = try #require(twice.result(module: "log_path", item: "logpath_match"))
+        #expect(t.verdict == .fail)
+        #expect(t.message.hasPrefix("路径通配符无效"))
+        #expect(t.hint.contains("**"), "\(t.hint)")
+        // A file held by the collector is attributed to the subscription whose config names it through **.
+        try host.writeSubConfig(subscription: 778, paths: [recursive])
+        let collector = try host.startCollector(hold: [deep])
+        let held = await runChecks(host, logPaths: [recursive], dataPort: port)
+        #expect(held.message("log_path", "logpath_held").hasPrefix("文件被占用: \(deep) (pid \(collector.pid), subscription 778)"),
+                "\(held.message("log_path", "logpath_held"))")
+    }
+
     @Test("a held file is attributed to the subscription whose config lists it")
     func heldFile() async throws {
         let (host, port) = try FakeHost.healthy()

@@ -52,4 +52,61 @@ struct GlobTests {
         try fm.createSymbolicLink(atPath: dir + "/loop2", withDestinationPath: dir + "/loop1")
         #expect(try Glob.expand(dir + "/loop1/*.log").matches.isEmpty)
     }
+
+    /// `prefix`, then 0 to 8 `*` levels, then `suffix`, joined (absolute when `absolute`).
+    static func levels(_ prefix: [String], _ suffix: [String], absolute: Bool = true, from: Int = 0) -> [String] {
+        (from...8).map { depth in
+            let parts: [String] = prefix + Array(repeating: "*", count: depth) + suffix
+            return (absolute ? "/" : "") + parts.joined(separator: "/")
+        }
+    }
+
+    static let recursiveCases: [(String, [String])] = [
+        ("/a/**", levels(["a"], [])),
+        ("/a/**/*.log", levels(["a"], ["*.log"])),
+        ("/a//./b/../**/c.log", levels(["a"], ["c.log"])),
+        ("/**", levels([], [])),
+        ("**", levels([], [], absolute: false, from: 1)),
+        ("/a/x**y/*.log", ["/a/x**y/*.log"]),
+        ("/a/b/*.log", ["/a/b/*.log"]),
+    ]
+
+    @Test(
+        "** is rewritten as the collector's recursive glob does: one element, 0 to 8 levels, over the cleaned path",
+        arguments: recursiveCases)
+    func collectorPatterns(pattern: String, expected: [String]) throws {
+        #expect(try Glob.collectorPatterns(pattern) == expected)
+    }
+
+    @Test("a second ** element is refused, as the collector refuses the path", arguments: ["/a/**/b/**", "/**/**/x.log"])
+    func multipleDoubleStar(pattern: String) {
+        #expect(throws: GlobPatternError(pattern: pattern, reason: .multipleDoubleStar)) { try Glob.collectorPatterns(pattern) }
+        #expect(throws: GlobPatternError(pattern: pattern, reason: .multipleDoubleStar)) { try Glob.expandLikeCollector(pattern) }
+        #expect(!Glob.matchesLikeCollector(pattern, path: "/a/x/b/y"))
+    }
+
+    @Test("expanding ** finds files 0 to 8 levels down and not 9, each once")
+    func recursiveExpand() throws {
+        let dir = NSTemporaryDirectory() + "bkdiag-rglob-\(UUID().uuidString.prefix(6))"
+        let fm = FileManager.default
+        defer { try? fm.removeItem(atPath: dir) }
+        var expected: [String] = []
+        for depth in 0...9 {
+            let sub = (0..<depth).map { "d\($0)" }.joined(separator: "/")
+            let where_ = sub.isEmpty ? dir : dir + "/" + sub
+            try fm.createDirectory(atPath: where_, withIntermediateDirectories: true)
+            try "x".write(toFile: where_ + "/app \(depth).log", atomically: true, encoding: .utf8)
+            try "x".write(toFile: where_ + "/skip.txt", atomically: true, encoding: .utf8)
+            if depth <= 8 { expected.append(where_ + "/app \(depth).log") }
+        }
+        let e = try Glob.expandLikeCollector(dir + "/**/*.log")
+        #expect(e.matches == expected.sorted())
+        #expect(!e.truncated)
+        // Without ** the plain expansion is unchanged.
+        #expect(try Glob.expandLikeCollector(dir + "/*.log").matches == [dir + "/app 0.log"])
+        #expect(Glob.matchesLikeCollector(dir + "/**/*.log", path: dir + "/d0/d1/app 2.log"))
+        #expect(!Glob.matchesLikeCollector(dir + "/**/*.log", path: expected.last!.replacingOccurrences(of: "8.log", with: "8.txt")))
+        let nine = (0..<9).map { "d\($0)" }.joined(separator: "/")
+        #expect(!Glob.matchesLikeCollector(dir + "/**/*.log", path: dir + "/" + nine + "/app 9.log"))
+    }
 }
