@@ -1,7 +1,9 @@
 import HostProbe
 import Report
 
-/// log_path/logpath_match: every comma-separated pattern matches at least one file (no shell).
+/// log_path/logpath_match: every comma-separated pattern matches at least one file the collector
+/// reads (no shell): not a directory, not excluded by `exclude_files`; and some of them are recent
+/// enough for `ignore_older`.
 struct LogPathMatchCheck: Check {
     let module = CheckModule.logPath
     let item = "logpath_match"
@@ -11,7 +13,14 @@ struct LogPathMatchCheck: Check {
         if patterns.isEmpty {
             return .fail("日志采集路径为空", hint: "采集项未配置日志路径：在日志平台的采集配置中填写至少一个路径")
         }
+        let items = CollectorFileRules.items(subscription: facts.options.subscriptionID, dir: facts.layout.subConfigDir)
+        let now = Timestamp.nowMilliseconds() / 1000
         var unmatched: [String] = []
+        var onlyExcluded: [String] = []
+        var excludedFiles: [String] = []
+        var stale: [String] = []
+        var rulesUsed: [(String, JSONValue)] = []
+        var unusable: [String] = []
         var bad: [String] = []
         var multipleDoubleStar = false
         var matches: [String] = []
@@ -22,18 +31,42 @@ struct LogPathMatchCheck: Check {
         for (pattern, result) in zip(patterns, facts.logExpansions) {
             switch result {
             case .success(let e):
+                // The rules of the subscription item that names this path, else the collector's defaults.
+                let rules = items.first(where: { $0.paths.contains(pattern) })?.rules ?? .defaults
+                rulesUsed.append((pattern, .string(rules.source)))
+                unusable += rules.unusable
                 // The collector follows a symlink and skips what is not a file: directories (it does not
                 // recurse) and dangling links (rotated away). A match that cannot be stat'ed for another
-                // reason (permission) is kept: it may well be a file.
-                let files = e.matches.filter { m in
-                    do throws(ProbeError) { return try !Sys.stat(m).isDirectory } catch { return !error.isMissing }
+                // reason (permission) is kept: it may well be a file, of unknown age.
+                var files = 0
+                var collected: [String] = []
+                var fresh = 0
+                for m in e.matches {
+                    var mtime: Int64?
+                    do throws(ProbeError) {
+                        let st = try Sys.stat(m)
+                        if st.isDirectory { continue }
+                        mtime = st.mtime
+                    } catch {
+                        if error.isMissing { continue }
+                    }
+                    files += 1
+                    if rules.isExcluded(m) {
+                        excludedFiles.append(m)
+                        continue
+                    }
+                    collected.append(m)
+                    if let t = mtime, rules.isIgnored(mtime: t, now: now) { continue }
+                    fresh += 1
                 }
-                if files.isEmpty { unmatched.append(pattern) }
-                if files.isEmpty && !e.matches.isEmpty { noFiles.append(pattern) }
-                matches += files
+                if collected.isEmpty { unmatched.append(pattern) }
+                if files == 0 && !e.matches.isEmpty { noFiles.append(pattern) }
+                if collected.isEmpty && files > 0 { onlyExcluded.append(pattern) }
+                if !collected.isEmpty && fresh == 0 { stale.append(pattern) }
+                matches += collected
                 truncated = truncated || e.truncated
                 unreadable += e.unreadable
-                perPattern.append((pattern, .int(Int64(files.count))))
+                perPattern.append((pattern, .int(Int64(collected.count))))
             case .failure(let err):
                 bad.append(pattern)
                 multipleDoubleStar = multipleDoubleStar || err.reason == .multipleDoubleStar
@@ -48,6 +81,13 @@ struct LogPathMatchCheck: Check {
         if truncated { evidence.append(("truncated", .bool(true))) }
         if !unreadable.isEmpty { evidence.append(("unreadable_dirs", JSONValue(Array(Set(unreadable)).sorted()))) }
         if !noFiles.isEmpty { evidence.append(("matched_no_files", JSONValue(noFiles))) }
+        evidence.append(("rules", .object(rulesUsed)))
+        if !excludedFiles.isEmpty {
+            evidence.append(("excluded", .int(Int64(excludedFiles.count))))
+            evidence.append(("first_excluded", JSONValue(Array(excludedFiles.prefix(10)))))
+        }
+        if !stale.isEmpty { evidence.append(("all_older_than_ignore_older", JSONValue(stale))) }
+        if !unusable.isEmpty { evidence.append(("unusable_settings", JSONValue(Array(Set(unusable)).sorted()))) }
         if !bad.isEmpty {
             return .fail(
                 "路径通配符无效: \(Fmt.list(bad))",
@@ -64,9 +104,17 @@ struct LogPathMatchCheck: Check {
             }
             return .fail(
                 "以下路径无匹配文件: \(Fmt.list(unmatched))",
-                hint: noFiles.isEmpty
-                    ? "确认日志文件确实存在于该路径下；路径区分大小写，* 只匹配单层目录，** 最多匹配 \(Glob.recursiveDepth) 层"
-                    : "路径只匹配到目录或失效的软链接（\(Fmt.list(noFiles, max: 3))），采集器不会递归目录：请写到文件，如 <目录>/*.log",
+                hint: !noFiles.isEmpty
+                    ? "路径只匹配到目录或失效的软链接（\(Fmt.list(noFiles, max: 3))），采集器不会递归目录：请写到文件，如 <目录>/*.log"
+                    : !onlyExcluded.isEmpty
+                        ? "路径只匹配到被 exclude_files 排除的文件（\(Fmt.list(onlyExcluded, max: 3))；默认排除 .gz/.bz2/.zip/.bak/.swp 等压缩和备份文件），采集器不会读取：请指向未压缩的日志文件"
+                        : "确认日志文件确实存在于该路径下；路径区分大小写，* 只匹配单层目录，** 最多匹配 \(Glob.recursiveDepth) 层",
+                evidence: evidence)
+        }
+        if !stale.isEmpty {
+            return .warn(
+                "以下路径的文件都超过 ignore_older 未更新，采集器不会打开: \(Fmt.list(stale))",
+                hint: "采集器忽略长时间未修改的文件（默认 168h）：确认应用仍在写这些文件，或在采集配置中调大 ignore_older",
                 evidence: evidence)
         }
         return .pass("所有路径检查通过: \(Fmt.list(matches))", evidence: evidence)

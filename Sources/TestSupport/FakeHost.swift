@@ -148,20 +148,17 @@ public final class FakeHost: @unchecked Sendable {
 
     /// A subscription config with one `local` item.
     @discardableResult
+    /// `excludeFiles` nil leaves the key out (the collector's defaults apply); `extra` lines go into the item as written.
     public func writeSubConfig(subscription: Int64, instance: Int64 = 2000058532, stem: String = "bkunifylogbeat",
-                               dataid: Int64 = 1_500_123, paths: [String]) throws -> String {
+                               dataid: Int64 = 1_500_123, paths: [String], excludeFiles: [String]? = [],
+                               extra: [String] = []) throws -> String {
         let name = "\(stem)_sub_\(subscription)_host_\(instance).conf"
-        let list = paths.map { "      - '\($0.replacingOccurrences(of: "'", with: "''"))'" }.joined(separator: "\n")
-        let text = """
-            local:
-              - dataid: \(dataid)
-                paths:
-            \(list)
-                exclude_files: []
-                encoding: utf-8
-                close_inactive: 86400s
-
-            """
+        func quoted(_ s: String) -> String { "'\(s.replacingOccurrences(of: "'", with: "''"))'" }
+        let list = paths.map { "      - " + quoted($0) }.joined(separator: "\n")
+        var lines = ["local:", "  - dataid: \(dataid)", "    paths:", list]
+        if let excludeFiles { lines.append("    exclude_files: [\(excludeFiles.map(quoted).joined(separator: ", "))]") }
+        lines += ["    encoding: utf-8", "    close_inactive: 86400s"] + extra.map { "    " + $0 }
+        let text = lines.joined(separator: "\n") + "\n\n"
         let path = subConfigDir + "/" + name
         try text.write(toFile: path, atomically: true, encoding: .utf8)
         return path

@@ -274,6 +274,55 @@ struct HostScenarioTests {
                 "\(held.message("log_path", "logpath_held"))")
     }
 
+    @Test("only files the collector reads count: exclude_files and ignore_older, from the defaults or the subscription's item")
+    func collectorFileRules() async throws {
+        let (host, port) = try FakeHost.healthy()
+        defer { host.shutdown() }
+        // Rotated and compressed only: the collector's default exclude_files skips them all.
+        try host.makeLogFile("rotated/app.log.1.gz")
+        try host.makeLogFile("rotated/app.log.2.gz")
+        let rotated = host.logDir + "/rotated/*"
+        let r1 = await runChecks(host, subscription: 90001, logPaths: [rotated], dataPort: port)
+        let m1 = try #require(r1.result(module: "log_path", item: "logpath_match"))
+        #expect(m1.verdict == .fail)
+        #expect(m1.message == "以下路径无匹配文件: \(rotated)")
+        #expect(m1.hint.contains("exclude_files"), "\(m1.hint)")
+        #expect(m1.evidence("excluded") == .int(2))
+        #expect(m1.evidence("rules") == .object([(rotated, .string("collector defaults"))]))
+        // One live file beside them: a pass that still counts what is skipped.
+        let live = try host.makeLogFile("rotated/app.log")
+        let r2 = await runChecks(host, subscription: 90001, logPaths: [rotated], dataPort: port)
+        let m2 = try #require(r2.result(module: "log_path", item: "logpath_match"))
+        #expect(m2.verdict == .pass, "\(m2.message)")
+        #expect(m2.evidence("first_matches") == JSONValue([live]))
+        #expect(m2.evidence("excluded") == .int(2))
+        // Every file untouched for 8 days: the collector will not open them (default ignore_older 168h).
+        let old = Double(Timestamp.nowMilliseconds() / 1000 - 8 * 86_400)
+        let oldDate = Date(timeIntervalSince1970: old)
+        for f in [live, host.logDir + "/rotated/app.log.1.gz"] {
+            try FileManager.default.setAttributes([.modificationDate: oldDate], ofItemAtPath: f)
+        }
+        let r3 = await runChecks(host, subscription: 90001, logPaths: [rotated], dataPort: port)
+        let m3 = try #require(r3.result(module: "log_path", item: "logpath_match"))
+        #expect(m3.verdict == .warn, "\(m3.message)")
+        #expect(m3.message.contains("ignore_older") && m3.message.contains(rotated), "\(m3.message)")
+        // The subscription's item sets its own rules for the path it names: nothing excluded, nothing too old.
+        let conf = try host.writeSubConfig(subscription: 90001, paths: [rotated], excludeFiles: [], extra: ["ignore_older: 0"])
+        let r4 = await runChecks(host, subscription: 90001, logPaths: [rotated], dataPort: port)
+        let m4 = try #require(r4.result(module: "log_path", item: "logpath_match"))
+        #expect(m4.verdict == .pass, "\(m4.message)")
+        #expect(m4.evidence("matched") == .int(3))
+        let source = (conf as NSString).lastPathComponent + " item 0"
+        #expect(m4.evidence("rules") == .object([(rotated, .string(source))]))
+        // Its own exclude_files: a regular expression over the whole path.
+        try host.writeSubConfig(subscription: 90001, paths: [rotated], excludeFiles: ["app\\.log$"], extra: ["ignore_older: 240h"])
+        let r5 = await runChecks(host, subscription: 90001, logPaths: [rotated], dataPort: port)
+        let m5 = try #require(r5.result(module: "log_path", item: "logpath_match"))
+        #expect(m5.verdict == .pass, "\(m5.message)")
+        #expect(m5.evidence("excluded") == .int(1))
+        #expect(m5.evidence("matched") == .int(2))
+    }
+
     @Test("a held file is attributed to the subscription whose config lists it")
     func heldFile() async throws {
         let (host, port) = try FakeHost.healthy()

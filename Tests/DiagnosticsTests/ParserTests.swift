@@ -56,3 +56,50 @@ struct DiagnosticsParserTests {
         #expect(Fmt.percent(.infinity) == "inf%" && Fmt.percent(1e300) == "1e+300%")
     }
 }
+
+@Suite("The collector's file rules: exclude_files and ignore_older")
+struct CollectorFileRulesTests {
+    @Test(
+        "Go durations and bare seconds; garbage is nil",
+        arguments: [
+            ("168h", Int64(604_800)), ("1h30m", 5_400), ("90s", 90), ("1.5h", 5_400), ("500ms", 0), ("2h45m30s", 9_930),
+            ("0", 0), ("0s", 0), ("3600", 3_600), (" 24h ", 86_400),
+        ] as [(String, Int64)])
+    func durations(text: String, seconds: Int64) {
+        #expect(CollectorFileRules.seconds(goDuration: text) == seconds)
+    }
+
+    @Test("malformed durations", arguments: ["", "h", "10", "10x", "-5", "5h-3m", "1e400h", "1..5h", "forever"])
+    func badDurations(text: String) {
+        // "10" alone is seconds, so it is the one valid entry here.
+        #expect((CollectorFileRules.seconds(goDuration: text) == nil) == (text != "10"))
+    }
+
+    @Test("default excludes skip compressed, backup and swap files by suffix, nothing else")
+    func defaultExcludes() {
+        let r = CollectorFileRules.defaults
+        for skipped in ["/l/a.log.gz", "/l/a.bz2", "/l/x.tgz", "/l/x.tbz", "/l/x.zip", "/l/x.7z", "/l/a.bak", "/l/a.backup", "/l/.a.log.swp"] {
+            #expect(r.isExcluded(skipped), "\(skipped)")
+        }
+        for kept in ["/l/a.log", "/l/a.gz.log", "/l/gz", "/l/a.log.1", "/l/日志.log"] {
+            #expect(!r.isExcluded(kept), "\(kept)")
+        }
+        #expect(r.ignoreOlder == Int64(168 * 3600))
+    }
+
+    @Test("an item's own settings replace the defaults; bad ones are named")
+    func itemSettings() throws {
+        let none = try YAMLNode.parse("exclude_files: []\nignore_older: 0\n")
+        let r = CollectorFileRules(item: none, source: "x")
+        #expect(!r.isExcluded("/l/a.gz") && r.ignoreOlder == nil && r.unusable.isEmpty)
+        let custom = try YAMLNode.parse("exclude_files: ['access', '^/tmp/', '[unclosed']\nignore_older: 72h\n")
+        let c = CollectorFileRules(item: custom, source: "x")
+        #expect(c.isExcluded("/data/access.log") && c.isExcluded("/tmp/a.log") && !c.isExcluded("/data/a.gz"))
+        #expect(c.ignoreOlder == Int64(72 * 3600))
+        #expect(c.unusable == ["exclude_files: [unclosed"])
+        let absent = CollectorFileRules(item: try YAMLNode.parse("dataid: 1\nignore_older: soon\n"), source: "x")
+        #expect(absent.isExcluded("/l/a.gz") && absent.ignoreOlder == Int64(168 * 3600) && absent.unusable == ["ignore_older: soon"])
+        #expect(absent.isIgnored(mtime: 0, now: 168 * 3600 + 1) && !absent.isIgnored(mtime: 0, now: 168 * 3600))
+        #expect(!absent.isIgnored(mtime: Int64.min, now: Int64.max))
+    }
+}
