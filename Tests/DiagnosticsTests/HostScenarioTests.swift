@@ -169,6 +169,29 @@ struct HostScenarioTests {
         #expect(report.message("bkunifylogbeat", "config").contains("YAML error"))
     }
 
+    @Test("GSE 2 without its .proc: a leftover GSE 1 procinfo.json is a clue (warn), never a pass")
+    func hostedOnlyInTheOtherRegistry() async throws {
+        let (host, port) = try FakeHost.healthy(.gse2)
+        defer { host.shutdown() }
+        let own = host.gseRoot + "/agent/etc/.proc"
+        let leftover = host.gseRoot + "/agent/etc/procinfo.json"
+        #expect(await runChecks(host, dataPort: port).verdict("bkunifylogbeat", "hosted") == .pass)
+        let registry = try String(contentsOfFile: own, encoding: .utf8)
+        try FileManager.default.moveItem(atPath: own, toPath: leftover)
+        let r = try #require(await runChecks(host, dataPort: port).result(module: "bkunifylogbeat", item: "hosted"))
+        #expect(r.verdict == .warn, "\(r.message)")
+        #expect(r.message.contains(leftover) && r.message.contains(own), "\(r.message)")
+        // The leftover does not list the collector: not hosted.
+        try registry.replacingOccurrences(of: "bkunifylogbeat", with: "bkunifylogbeat_old").write(toFile: leftover, atomically: true, encoding: .utf8)
+        let notListed = try #require(await runChecks(host, dataPort: port).result(module: "bkunifylogbeat", item: "hosted"))
+        #expect(notListed.verdict == .fail && notListed.message.contains("not hosted"), "\(notListed.message)")
+        // Neither file.
+        try FileManager.default.removeItem(atPath: leftover)
+        let none = try #require(await runChecks(host, dataPort: port).result(module: "bkunifylogbeat", item: "hosted"))
+        #expect(none.verdict == .fail && none.message.hasPrefix("plugin registry not found"), "\(none.message)")
+        #expect(none.evidence("searched") == JSONValue([own, leftover]))
+    }
+
     @Test("not hosted by gse_agent")
     func notHosted() async throws {
         let host = try FakeHost(hosted: false)
