@@ -64,13 +64,9 @@ struct CollectorFileRules {
     /// The rules of every item of `subscription`'s config files in `dir`, with the paths each names.
     /// Files that cannot be read or parsed give nothing here; the config check reports them.
     static func items(subscription: Int64, dir: String) -> [(paths: [String], rules: CollectorFileRules)] {
-        guard let names = try? Sys.listDirectory(dir, limit: 200_000) else { return [] }
         var out: [(paths: [String], rules: CollectorFileRules)] = []
-        for name in names.filter({ SubscriptionConfigName.parse($0)?.subscriptionID == subscription }).sorted() {
-            guard let c = try? FileReader.read(dir + "/" + name, limit: SubscriptionConfigCheck.sizeLimit), !c.truncated,
-                let yaml = try? YAMLNode.parse(c.text), let list = yaml["local"]?.array
-            else { continue }
-            for (i, node) in list.enumerated() {
+        for (name, _, yaml) in SubscriptionConfigCheck.parsedConfigs(in: dir, where: { $0.subscriptionID == subscription }) {
+            for (i, node) in (yaml["local"]?.array ?? []).enumerated() {
                 out.append((node["paths"]?.array?.compactMap(\.string) ?? [], CollectorFileRules(item: node, source: "\(name) item \(i)")))
             }
         }

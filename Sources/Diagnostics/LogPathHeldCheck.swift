@@ -80,13 +80,7 @@ enum SubscriptionFiles {
     /// For each file, the subscription ids whose config `paths` match it.
     static func owners(of files: [String], facts: HostFacts) -> [String: [Int64]] {
         var out: [String: [Int64]] = [:]
-        let dir = facts.layout.subConfigDir
-        guard let names = try? Sys.listDirectory(dir, limit: 100_000) else { return out }
-        for name in names {
-            guard let parsed = SubscriptionConfigName.parse(name) else { continue }
-            guard let text = try? FileReader.read(dir + "/" + name, limit: SubscriptionConfigCheck.sizeLimit).text,
-                let yaml = try? YAMLNode.parse(text)
-            else { continue }
+        for (_, parsed, yaml) in SubscriptionConfigCheck.parsedConfigs(in: facts.layout.subConfigDir, where: { _ in true }) {
             let patterns = SubscriptionConfigCheck.items(yaml).flatMap(\.paths)
             for f in files {
                 for p in patterns where Glob.matchesLikeCollector(p, path: f) {

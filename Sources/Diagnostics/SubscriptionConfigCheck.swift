@@ -48,6 +48,21 @@ struct SubscriptionConfigCheck: Check {
         }
     }
 
+    /// The subscription configs in `dir` whose names `keep` accepts, read and parsed, in name order.
+    /// Files that cannot be read whole or parsed are left out: `run` reports them.
+    static func parsedConfigs(
+        in dir: String, where keep: (SubscriptionConfigName) -> Bool
+    ) -> [(name: String, parsed: SubscriptionConfigName, yaml: YAMLNode)] {
+        guard let names = try? Sys.listDirectory(dir, limit: 200_000) else { return [] }
+        return names.sorted().compactMap { name in
+            guard let parsed = SubscriptionConfigName.parse(name), keep(parsed),
+                let c = try? FileReader.read(dir + "/" + name, limit: sizeLimit), !c.truncated,
+                let yaml = try? YAMLNode.parse(c.text)
+            else { return nil }
+            return (name, parsed, yaml)
+        }
+    }
+
     func run(_ facts: HostFacts) -> Finding {
         let dir = facts.layout.subConfigDir
         let sub = facts.options.subscriptionID
