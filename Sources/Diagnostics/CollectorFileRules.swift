@@ -22,7 +22,7 @@ struct CollectorFileRules {
 
     private enum Matcher {
         case suffix(String)
-        case regex(Regex<AnyRegexOutput>)
+        case regex(PosixRegex)
     }
 
     static var defaults: CollectorFileRules {
@@ -77,7 +77,7 @@ struct CollectorFileRules {
         matchers.contains { m in
             switch m {
             case .suffix(let s): path.hasSuffix(s)
-            case .regex(let r): (try? r.firstMatch(in: path)) != nil
+            case .regex(let r): r.matches(path)
             }
         }
     }
@@ -89,8 +89,9 @@ struct CollectorFileRules {
         return !overflow && age > limit
     }
 
-    /// `\.ext$` is a plain suffix test; anything else is compiled (Go's RE2 syntax is, for the
-    /// expressions people write here, a subset of Swift's).
+    /// `\.ext$` is a plain suffix test; anything else is compiled as a POSIX extended expression,
+    /// which covers what people write here. Go's `(?i)`-style flags are refused (listed as unusable);
+    /// its lazy repeats match the same paths as greedy ones, which is all that counts here.
     private static func matcher(_ expr: String) -> Matcher? {
         let scalars = Array(expr.unicodeScalars)
         if scalars.count > 3, scalars[0] == "\\", scalars[1] == ".", scalars.last == "$",
@@ -98,8 +99,7 @@ struct CollectorFileRules {
         {
             return .suffix("." + String(String.UnicodeScalarView(scalars[2..<(scalars.count - 1)])))
         }
-        guard let r = try? Regex(expr) else { return nil }
-        return .regex(r)
+        return PosixRegex(expr).map { .regex($0) }
     }
 
     /// A Go duration (`168h`, `1h30m`, `90s`, `500ms`, `0`) or a bare number of seconds, in whole
