@@ -27,7 +27,7 @@ struct AgentProcessCheck: Check {
             }
             let hint = found.elsewhere.isEmpty
                 ? "gse_agent 未运行：在节点管理中重启 Agent，或执行 \(layout.root)/agent/bin/gsectl start"
-                : "gse_agent 在其他 GSE 目录运行（\(found.elsewhere.compactMap(\.exe).joined(separator: ", "))）：确认 --gse_path 是否正确"
+                : "gse_agent 在其他 GSE 目录运行（\(Fmt.list(Fmt.unique(found.elsewhere.compactMap(\.exe)), max: 5))）：确认 --gse_path 是否正确"
             return .fail("gse_agent is not running", hint: hint, evidence: evidence)
         }
         let names = Set(found.under.map(\.name)).sorted()

@@ -100,5 +100,11 @@ enum Fmt {
         return items.count > max ? shown + " ... (+\(items.count - max))" : shown
     }
 
+    /// `items` without repeats, in first-seen order.
+    static func unique(_ items: [String]) -> [String] {
+        var seen = Set<String>()
+        return items.filter { seen.insert($0).inserted }
+    }
+
     static func pids(_ ps: [ProcessRecord]) -> JSONValue { .array(ps.map { .int(Int64($0.pid)) }) }
 }

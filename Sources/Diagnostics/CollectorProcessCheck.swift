@@ -36,7 +36,7 @@ struct CollectorProcessCheck: Check {
             }
             let hint = found.elsewhere.isEmpty
                 ? "在节点管理中启动 bkunifylogbeat 插件，并查看 \(facts.layout.root)/plugins/logs 下的日志找出退出原因（常见: get agent info timeout、connection refused）"
-                : "bkunifylogbeat 在其他目录运行（\(found.elsewhere.map { $0.cwd ?? $0.exe ?? "?" }.joined(separator: ", "))），不受该 GSE 托管；请停止它并通过节点管理启动"
+                : "bkunifylogbeat 在其他目录运行（\(Fmt.list(Fmt.unique(found.elsewhere.map { $0.cwd ?? $0.exe ?? "?" }), max: 5))），不受该 GSE 托管；请停止它并通过节点管理启动"
             return .fail("bkunifylogbeat is not running", hint: hint, evidence: evidence)
         }
         let stats = ProcessStats.read(main, facts: facts)

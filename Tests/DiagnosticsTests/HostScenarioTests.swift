@@ -362,6 +362,27 @@ struct HostScenarioTests {
         #expect(own.verdict("log_path", "logpath_held") == .pass, "\(own.message("log_path", "logpath_held"))")
     }
 
+    @Test("processes under another root are named once each in the hint")
+    func runningElsewhere() async throws {
+        let (other, _) = try FakeHost.healthy()
+        defer { other.shutdown() }
+        try other.startCollector()
+        let host = try FakeHost()
+        defer { host.shutdown() }
+        let report = await runChecks(host)
+        let collector = try #require(report.result(module: "bkunifylogbeat", item: "process"))
+        #expect(collector.verdict == .fail)
+        // Other tests' hosts may run at the same time: the list is capped at 5, so `other` may be cut
+        // off, but no entry repeats (its two collectors share one cwd).
+        for hint in [collector.hint, try #require(report.result(module: "gse_agent", item: "process")).hint] {
+            let listed = try #require(hint.split(separator: "（").dropFirst().first?.split(separator: "）").first, "\(hint)")
+            let entries = listed.components(separatedBy: " ... (+")[0].components(separatedBy: ", ")
+            #expect(entries.count == Set(entries).count && entries.count <= 5, "\(hint)")
+            #expect(entries.allSatisfy { $0.hasPrefix("/") }, "\(hint)")
+        }
+        #expect(collector.hint.components(separatedBy: other.gseRoot + "/plugins/bin").count <= 2, "\(collector.hint)")
+    }
+
     @Test("several collectors under one root warn")
     func duplicateCollectors() async throws {
         let (host, port) = try FakeHost.healthy()
