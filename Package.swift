@@ -28,6 +28,8 @@ let package = Package(
         .systemLibrary(name: "CYAML", providers: [.apt(["libyaml-dev"])]),
         // glibc's <malloc.h> (mallopt), for bkdiag's one-arena setting; part of libc, nothing to link.
         .systemLibrary(name: "CMalloc"),
+        // glibc's posix_spawn_file_actions_addclosefrom_np, for the bounded probe child; part of libc.
+        .systemLibrary(name: "CSpawn"),
 
         // The report model and its encoders, shared by the node and the fleet side.
         .target(name: "Report"),
@@ -35,7 +37,7 @@ let package = Package(
         // Facts from the host: /proc, socket tables, netlink sock_diag, globbing, bounded reads, YAML/JSON.
         .target(
             name: "HostProbe",
-            dependencies: ["CYAML"],
+            dependencies: ["CYAML", "CSpawn"],
             linkerSettings: staticYAML
         ),
 

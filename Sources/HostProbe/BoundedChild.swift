@@ -1,4 +1,5 @@
 #if canImport(Glibc)
+import CSpawn
 import Glibc
 #elseif canImport(Musl)
 import Musl
@@ -31,6 +32,9 @@ public enum BoundedChild {
         posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
         posix_spawn_file_actions_adddup2(&actions, writeEnd, 1)
         posix_spawn_file_actions_adddup2(&actions, writeEnd, 2)
+        // Nothing else of ours reaches the child: a descriptor without O_CLOEXEC (a socket handed
+        // over by systemd, one opened by a library) must not stay open in a probe we may kill.
+        posix_spawn_file_actions_addclosefrom_np(&actions, 3)
 
         var attr = posix_spawnattr_t()
         posix_spawnattr_init(&attr)

@@ -9,7 +9,8 @@
 //                                      "noisy" in CONF prints ~1 KB of log lines before the result)
 //   scan-floor                        (benchmark floor: list /proc and readlinkat every <pid>/exe, nothing
 //                                      else; prints the pid count. Scripts/bench.sh times it like bkdiag)
-// Every long-running mode prints "ready" on stdout once set up, then runs until SIGTERM/SIGKILL.
+// Every long-running mode prints "ready" on stdout once set up, then runs until SIGTERM/SIGKILL or
+// until its parent is gone.
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -137,6 +138,22 @@ if args.contains("--healthz") {
     say(#"healthz:{"ok":false,"data":{"base":"ok","cluster":"failed","data":"failed","file":"ok"}}"#)
     exit(1)
 }
+
+/// Exits once the process that spawned this one is gone (a test run killed part-way), so no fake
+/// collector or agent outlives its test and is taken for a real one by the next run or the benchmark.
+func exitWithParent() {
+    let parent = getppid()
+    var thread = pthread_t()
+    _ = pthread_create(&thread, nil, { arg in
+        let parent = pid_t(truncatingIfNeeded: Int(bitPattern: arg))
+        while true {
+            usleep(300_000)
+            if getppid() != parent { _exit(0) }
+        }
+    }, UnsafeMutableRawPointer(bitPattern: Int(parent)))
+}
+
+if ["collector", "agent", "dataserver"].contains(args.first ?? "") { exitWithParent() }
 
 switch args.first {
 case "collector":

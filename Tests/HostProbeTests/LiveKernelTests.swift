@@ -154,6 +154,26 @@ struct LiveKernelTests {
         #expect(readable >= 1 && readable <= pids)
     }
 
+    @Test("a fake BlueKing process whose parent is gone exits, so a killed test run leaves nothing behind")
+    func fakeExitsWithItsParent() throws {
+        // The shell starts the fake, prints its pid, gives it a second to start, and exits: the fake
+        // is orphaned. (Not through Foundation's Process: the fake would inherit the descriptor
+        // Process watches for the shell's exit, and waitUntilExit would wait for the fake.)
+        let run = try BoundedChild.run(
+            "/bin/sh", ["-c", "\"$0\" dataserver --port 0 >/dev/null 2>&1 & echo $!; sleep 1", BuildProducts.path("fake-bluek")],
+            timeoutMs: 20_000)
+        #expect(run.exitCode == 0)
+        let pid = try #require(Int32(run.output.trimmingCharacters(in: .whitespacesAndNewlines)), "\(run.output)")
+        defer { kill(pid, SIGKILL) }
+        var gone = false
+        for _ in 0..<100 where !gone {
+            usleep(50_000)
+            // Gone, or a zombie waiting for its new parent to reap it: its exe link is gone either way.
+            gone = (try? Sys.readlink("/proc/\(pid)/exe")) == nil
+        }
+        #expect(gone)
+    }
+
     @Test("the scanner still finds a collector whose binary was deleted after it started, and says so")
     func scannerDeletedExe() throws {
         let dir = NSTemporaryDirectory() + "bkdiag-del-\(UUID().uuidString.prefix(6))"
@@ -241,6 +261,14 @@ struct LiveKernelTests {
         let slow = try BoundedChild.run("/bin/sleep", ["30"], timeoutMs: 200)
         #expect(slow.timedOut && slow.exitCode == nil)
         #expect(throws: ProbeError.self) { try BoundedChild.run("/nonexistent/bin", [], timeoutMs: 100) }
+        // A descriptor opened without O_CLOEXEC stays ours: the child sees only 0, 1, 2 (and ls its own).
+        let leaked = open("/dev/null", O_RDONLY)
+        try #require(leaked > 3)
+        defer { close(leaked) }
+        let fds = try BoundedChild.run("/bin/ls", ["/proc/self/fd"], timeoutMs: 2000)
+        let listed = Set(fds.output.split(separator: "\n").map(String.init))
+        #expect(!listed.contains(String(leaked)), "\(listed)")
+        #expect(listed.isSuperset(of: ["0", "1", "2"]) && listed.count <= 4, "\(listed)")
     }
 
     @Test("a binary held open for writing: bounded child says ETXTBSY, and the tests' launcher waits it out")
