@@ -1,4 +1,4 @@
-import HostProbe
+@testable import HostProbe
 import Testing
 
 @Suite("POSIX regular expressions for exclude_files")
@@ -19,5 +19,27 @@ struct PosixRegexTests {
     @Test("expressions glibc cannot take are refused, not guessed", arguments: ["(?i)access", "[unclosed", "trailing\\", "a{2,1}"])
     func refused(pattern: String) {
         #expect(PosixRegex(pattern) == nil)
+    }
+
+    @Test(
+        "Go escapes in POSIX terms, inside and outside brackets",
+        arguments: [
+            (#"\d+\.log"#, "[0-9]+\\.log"), (#"[\d]+"#, "[0-9]+"), (#"[^\d]x"#, "[^0-9]x"), (#"[\.]log$"#, "[.]log$"),
+            ("[[:digit:]]+", "[[:digit:]]+"), ("[]a]\\.gz", "[]a]\\.gz"), ("[^]a]", "[^]a]"), (#"a\Db"#, "a[^0-9]b"),
+        ] as [(String, String)])
+    func translate(go: String, posix: String) {
+        #expect(PosixRegex.translate(go) == posix)
+    }
+
+    @Test("a bracket escape POSIX cannot spell is refused", arguments: [#"[\w]"#, #"[\]]"#, #"[\-a]"#, "x\\", "[[:alpha"])
+    func untranslatable(go: String) {
+        #expect(PosixRegex.translate(go) == nil)
+    }
+
+    @Test("translated brackets match as Go's do")
+    func bracketMatching() throws {
+        #expect(try #require(PosixRegex(#"[\d]{8}\.log$"#)).matches("/l/20261123.log"))
+        #expect(try #require(PosixRegex(#"[\.]gz$"#)).matches("/l/a.gz"))
+        #expect(!(try #require(PosixRegex(#"[\.]gz$"#)).matches("/l/a\\gz")))
     }
 }
