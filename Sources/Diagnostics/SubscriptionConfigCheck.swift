@@ -116,6 +116,15 @@ struct SubscriptionConfigCheck: Check {
                 dataids.append(it.dataid.map { .int($0) } ?? .null)
                 paths += it.paths
                 if (it.dataid ?? 0) == 0 { problems.append("\(name): item \(i) has dataid \(it.dataid.map(String.init) ?? "missing")") }
+                // A path the collector's glob rejects: two `**` elements refuse the item, a malformed
+                // pattern matches nothing.
+                for path in it.paths {
+                    do throws(GlobPatternError) {
+                        try Glob.validateLikeCollector(path)
+                    } catch {
+                        problems.append("\(name): item \(i): \(error.description)")
+                    }
+                }
             }
         }
         evidence.append(("dataids", .array(dataids)))
@@ -125,7 +134,7 @@ struct SubscriptionConfigCheck: Check {
             evidence.append(("problems", JSONValue(problems)))
             return .fail(
                 "\(realNames); \(Fmt.list(problems, max: 3))",
-                hint: "采集器会跳过 YAML 错误或 dataid 为 0 的配置项：检查日志平台的采集项（数据源 dataid）并重新下发", evidence: evidence)
+                hint: "采集器会跳过 YAML 错误、dataid 为 0 或路径无效（如含两个 **）的配置项：检查日志平台的采集项（数据源 dataid、采集路径）并重新下发", evidence: evidence)
         }
         if let (name, error) = unreadable.first {
             evidence.append(("unreadable", JSONValue(unreadable.map(\.0))))

@@ -270,6 +270,15 @@ public enum Glob {
         return result
     }
 
+    /// Throws what expanding `pattern` as the collector does would throw, without touching the file system.
+    public static func validateLikeCollector(_ pattern: String) throws(GlobPatternError) {
+        for p in try collectorPatterns(pattern) {
+            for c in p.split(separator: "/") where hasMeta(c) {
+                do { _ = try match(String(c), "") } catch { throw GlobPatternError(pattern: pattern, reason: error.reason) }
+            }
+        }
+    }
+
     /// Whether `path` matches `pattern` as the collector reads it (`**` included), component by component.
     public static func matchesLikeCollector(_ pattern: String, path: String) -> Bool {
         guard let patterns = try? collectorPatterns(pattern) else { return false }

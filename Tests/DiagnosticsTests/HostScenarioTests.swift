@@ -167,6 +167,19 @@ struct HostScenarioTests {
         report = await runChecks(host, subscription: 56)
         #expect(report.verdict("bkunifylogbeat", "config") == .fail)
         #expect(report.message("bkunifylogbeat", "config").contains("YAML error"))
+
+        // Paths the collector's glob rejects: two ** elements, an unclosed [.
+        try host.writeSubConfig(subscription: 57, paths: ["/data/**/app/**/a.log", "/data/ok/*.log"])
+        report = await runChecks(host, subscription: 57)
+        #expect(report.verdict("bkunifylogbeat", "config") == .fail)
+        #expect(report.message("bkunifylogbeat", "config").contains("item 0: bad pattern /data/**/app/**/a.log: more than one **"),
+                "\(report.message("bkunifylogbeat", "config"))")
+        try host.writeSubConfig(subscription: 57, paths: ["/data/[app/*.log"])
+        report = await runChecks(host, subscription: 57)
+        #expect(report.message("bkunifylogbeat", "config").contains("bad pattern /data/[app/*.log: unclosed ["))
+        try host.writeSubConfig(subscription: 57, paths: ["/data/**/*.log", "/data/x[0-9]/*.log"])
+        report = await runChecks(host, subscription: 57)
+        #expect(report.verdict("bkunifylogbeat", "config") == .pass, "\(report.digest)")
     }
 
     @Test("GSE 2 without its .proc: a leftover GSE 1 procinfo.json is a clue (warn), never a pass")
