@@ -93,10 +93,10 @@ public final class FakeHost: @unchecked Sendable {
         for d in ["/run", "/tmp", "/data/logs", "/etc"] {
             try fm.createDirectory(atPath: base + d, withIntermediateDirectories: true)
         }
-        if installCollector { try fm.copyItem(atPath: Self.fakeBinary, toPath: collectorBinary) }
-        try fm.copyItem(atPath: Self.fakeBinary, toPath: agentBinary)
+        if installCollector { try ExecutableFiles.copy(Self.fakeBinary, to: collectorBinary) }
+        try ExecutableFiles.copy(Self.fakeBinary, to: agentBinary)
         if generation == .gse1 {
-            try fm.copyItem(atPath: Self.fakeBinary, toPath: gseRoot + "/agent/bin/agentWorker")
+            try ExecutableFiles.copy(Self.fakeBinary, to: gseRoot + "/agent/bin/agentWorker")
         } else {
             try "{\"healthy\": true}\n".write(toFile: gseRoot + "/agent/etc/gse_agent.conf", atomically: true, encoding: .utf8)
         }

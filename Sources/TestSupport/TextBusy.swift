@@ -26,3 +26,57 @@ public func isTextBusy(_ error: Error) -> Bool {
     if let underlying = ns.userInfo[NSUnderlyingErrorKey] as? Error { return isTextBusy(underlying) }
     return false
 }
+
+/// File writes for files the tests will exec, through descriptors opened with O_CLOEXEC.
+///
+/// FileManager's copy and String's atomic write keep their write descriptor inheritable. A child
+/// spawned meanwhile by a spawner that does not close descriptors keeps it open for its whole life
+/// (a daemon under test lives for seconds), and every exec of the file fails with ETXTBSY until it
+/// exits: longer than `retryingTextBusy` waits. With O_CLOEXEC a child holds it only until its exec.
+public enum ExecutableFiles {
+    public struct Failure: Error, CustomStringConvertible {
+        public var description: String
+    }
+
+    /// Copies `source` to `destination` (replaced if present), with the source's permission bits.
+    public static func copy(_ source: String, to destination: String) throws {
+        var st = stat()
+        guard stat(source, &st) == 0 else { throw Failure(description: "stat \(source): errno \(errno)") }
+        guard let data = FileManager.default.contents(atPath: source) else { throw Failure(description: "cannot read \(source)") }
+        try write(data, to: destination, mode: st.st_mode & 0o7777)
+    }
+
+    /// Writes `data` to `path` (replaced if present) with `mode`.
+    public static func write(_ data: Data, to path: String, mode: mode_t = 0o755) throws {
+        unlink(path)
+        let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode)
+        guard fd >= 0 else { throw Failure(description: "open \(path): errno \(errno)") }
+        defer { close(fd) }
+        try data.withUnsafeBytes { raw in
+            var done = 0
+            while done < raw.count {
+                let n = Glibc.write(fd, raw.baseAddress! + done, raw.count - done)
+                if n < 0 && errno == EINTR { continue }
+                guard n > 0 else { throw Failure(description: "write \(path): errno \(errno)") }
+                done += n
+            }
+        }
+        // The umask may have narrowed `mode`.
+        guard fchmod(fd, mode) == 0 else { throw Failure(description: "chmod \(path): errno \(errno)") }
+    }
+
+    /// Copies the directory tree `source` to `destination` (which must not exist), files through `copy`.
+    public static func copyTree(_ source: String, to destination: String) throws {
+        let fm = FileManager.default
+        try fm.createDirectory(atPath: destination, withIntermediateDirectories: true)
+        for name in try fm.contentsOfDirectory(atPath: source) {
+            var isDir: ObjCBool = false
+            _ = fm.fileExists(atPath: source + "/" + name, isDirectory: &isDir)
+            if isDir.boolValue {
+                try copyTree(source + "/" + name, to: destination + "/" + name)
+            } else {
+                try copy(source + "/" + name, to: destination + "/" + name)
+            }
+        }
+    }
+}

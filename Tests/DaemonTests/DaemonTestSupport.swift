@@ -1,4 +1,5 @@
 #if canImport(Glibc)
+import CSpawn
 import Glibc
 #endif
 import Daemon
@@ -88,6 +89,9 @@ final class ChildProcess: Sendable {
         posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
         posix_spawn_file_actions_addopen(&actions, 1, stdoutPath, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
         posix_spawn_file_actions_addopen(&actions, 2, stderrPath, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        // Nothing else of the test runner's: a daemon that lives for seconds must not hold other tests'
+        // descriptors (a binary being copied, Foundation's watch on another child's exit).
+        posix_spawn_file_actions_addclosefrom_np(&actions, 3)
         defer { posix_spawn_file_actions_destroy(&actions) }
         var env: [String: String] = [:]
         var e = environ

@@ -452,7 +452,7 @@ struct HostScenarioTests {
         for d in ["/plugins/bin", "/plugins/etc/bkunifylogbeat", "/agent/bin", "/agent/etc"] {
             try FileManager.default.createDirectory(atPath: stale + d, withIntermediateDirectories: true)
         }
-        try FileManager.default.copyItem(atPath: FakeHost.fakeBinary, toPath: stale + "/plugins/bin/bkunifylogbeat")
+        try ExecutableFiles.copy(FakeHost.fakeBinary, to: stale + "/plugins/bin/bkunifylogbeat")
         try "{}".write(toFile: stale + "/agent/etc/procinfo.json", atomically: true, encoding: .utf8)
         let options = CheckOptions(subscriptionID: 33561, hostRoot: host.dir, restartLog: host.restartLog, dataPort: port)
         let report = await DiagnosticRunner(options: options).run()
@@ -559,7 +559,7 @@ struct VerdictAuditTests {
         let bin = host.gseRoot + "/agent/bin"
         try fm.removeItem(atPath: bin + "/gseMaster")
         try fm.removeItem(atPath: bin + "/agentWorker")
-        try fm.copyItem(atPath: FakeHost.fakeBinary, toPath: bin + "/gse_agent")
+        try ExecutableFiles.copy(FakeHost.fakeBinary, to: bin + "/gse_agent")
         try "{}\n".write(toFile: host.gseRoot + "/agent/etc/agent.conf", atomically: true, encoding: .utf8)
         // exec through a link sets comm to the link's name while exe stays agent/bin/gse_agent.
         try fm.createDirectory(atPath: host.dir + "/comm", withIntermediateDirectories: true)

@@ -180,7 +180,7 @@ struct LiveKernelTests {
         try FileManager.default.createDirectory(atPath: dir + "/bin", withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let exe = dir + "/bin/bkunifylogbeat"
-        try FileManager.default.copyItem(atPath: BuildProducts.path("fake-bluek"), toPath: exe)
+        try ExecutableFiles.copy(BuildProducts.path("fake-bluek"), to: exe)
         let (p, out) = try retryingTextBusy {
             let p = Process()
             p.executableURL = URL(fileURLWithPath: exe)
@@ -207,7 +207,7 @@ struct LiveKernelTests {
         try FileManager.default.createDirectory(atPath: dir + "/bin", withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let exe = dir + "/bin/bkunifylogbeat"
-        try FileManager.default.copyItem(atPath: BuildProducts.path("fake-bluek"), toPath: exe)
+        try ExecutableFiles.copy(BuildProducts.path("fake-bluek"), to: exe)
         let held = dir + "/held file.log"
         try "x".write(toFile: held, atomically: true, encoding: .utf8)
         let (p, out) = try retryingTextBusy {
@@ -277,7 +277,7 @@ struct LiveKernelTests {
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let exe = dir + "/gse_agent"
-        try FileManager.default.copyItem(atPath: "/bin/true", toPath: exe)
+        try ExecutableFiles.copy("/bin/true", to: exe)
         // An upgrade that keeps the binary open for writing: the spawn fails, and says why.
         let writer = open(exe, O_WRONLY | O_CLOEXEC)
         try #require(writer >= 0)

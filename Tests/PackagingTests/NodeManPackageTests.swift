@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 
 /// `Scripts/build-nodeman.sh`: the GSE plugin tarball's layout, and its control script run against a
 /// temporary GSE root with a fake daemon.
@@ -44,7 +45,7 @@ struct NodeManPackageTests {
         // A GSE root as NodeMan lays it out: the package's bin and etc under <gse>/plugins.
         let gse = tmp.path("gse")
         try FileManager.default.createDirectory(atPath: gse + "/plugins", withIntermediateDirectories: true)
-        for dir in ["bin", "etc"] { try FileManager.default.copyItem(atPath: plugin + "/" + dir, toPath: gse + "/plugins/" + dir) }
+        for dir in ["bin", "etc"] { try ExecutableFiles.copyTree(plugin + "/" + dir, to: gse + "/plugins/" + dir) }
         let bin = gse + "/plugins/bin"
         let env = ["BKDIAG_BKC_LOG": tmp.path("bkc.log"), "FAKE_ARGS": tmp.path("args"), "FAKE_HUP": tmp.path("hup")]
         func ctl(_ action: String) throws -> RunResult { try run(bin + "/bkdiag_ctl.sh", [action], environment: env, in: URL(fileURLWithPath: bin)) }

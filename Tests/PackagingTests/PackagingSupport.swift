@@ -86,8 +86,11 @@ final class TempDir {
 func write(_ text: String, to path: String, executable: Bool = false) throws {
     try FileManager.default.createDirectory(
         atPath: URL(fileURLWithPath: path).deletingLastPathComponent().path, withIntermediateDirectories: true)
-    try text.write(toFile: path, atomically: true, encoding: .utf8)
-    if executable { try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: path) }
+    if executable {
+        try ExecutableFiles.write(Data(text.utf8), to: path)
+    } else {
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
+    }
 }
 
 func readText(_ path: String) -> String { (try? String(contentsOfFile: path, encoding: .utf8)) ?? "" }
