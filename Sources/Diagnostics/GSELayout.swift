@@ -25,9 +25,13 @@ public struct MainConfig: Sendable {
     public static let sizeLimit = 4 << 20
 
     /// `bkunifylogbeat.multi_config[].path` values.
-    public var multiConfigPaths: [String] {
+    public var multiConfigPaths: [String] { multiConfigEntries.map(\.path) }
+
+    /// `bkunifylogbeat.multi_config` entries: the collector loads `<path>/<file_pattern>` (Go glob);
+    /// an entry without `file_pattern` loads nothing.
+    public var multiConfigEntries: [(path: String, filePattern: String?)] {
         guard case .parsed(let y) = state, let list = y.lookup("bkunifylogbeat.multi_config")?.array else { return [] }
-        return list.compactMap { $0["path"]?.string }
+        return list.compactMap { e in e["path"]?.string.map { ($0, e["file_pattern"]?.string) } }
     }
 
     /// The output section's `endpoint` (the IPC socket the collector writes to) and the output's name.
@@ -37,6 +41,15 @@ public struct MainConfig: Sendable {
             if let e = y.lookup(out + ".endpoint")?.string, !e.isEmpty { return (out, e) }
         }
         return nil
+    }
+
+    /// The multi_config entry that loads `dir`: the same directory lexically or once symlinks are
+    /// resolved (a root given through a link).
+    public func subscriptionEntry(for dir: String) -> (path: String, filePattern: String?)? {
+        let real = Sys.realPath(dir)
+        return multiConfigEntries.first { e in
+            PathText.normalize(e.path) == PathText.normalize(dir) || (real != nil && Sys.realPath(e.path) == real)
+        }
     }
 
     public func value(_ dotted: String) -> String? {

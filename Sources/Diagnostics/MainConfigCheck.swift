@@ -34,13 +34,26 @@ struct MainConfigCheck: Check {
         for key in ["path.data", "path.logs", "path.pid"] {
             if let v = main.value(key) { evidence.append((key, .string(v))) }
         }
-        // Same directory either lexically or once symlinks are resolved (a root given through a link).
-        let expectedReal = Sys.realPath(expected)
-        guard paths.contains(where: { PathText.normalize($0) == PathText.normalize(expected) || (expectedReal != nil && Sys.realPath($0) == expectedReal) }) else {
+        guard let entry = main.subscriptionEntry(for: expected) else {
             return .fail(
                 "multi_config not have path [\(expected)]",
                 hint: "主配置的 bkunifylogbeat.multi_config 没有加载订阅配置目录，采集配置不会生效：在节点管理中重新下发插件配置",
                 evidence: evidence)
+        }
+        evidence.append(("file_pattern", entry.filePattern.map { .string($0) } ?? .null))
+        // The collector globs `<path>/<file_pattern>`: without a pattern it reads the directory as a
+        // file and loads no subscription at all; a malformed one matches nothing.
+        guard let pattern = entry.filePattern, !pattern.isEmpty else {
+            return .fail(
+                "multi_config entry for \(expected) has no file_pattern: the collector loads no subscription config",
+                hint: "主配置 multi_config 的该项缺少 file_pattern（应为 \"*.conf\"）：在节点管理中重新下发插件配置", evidence: evidence)
+        }
+        do throws(GlobPatternError) {
+            try Glob.validate(pattern)
+        } catch {
+            return .fail(
+                "multi_config file_pattern \(pattern) is not a valid pattern: \(error.description)",
+                hint: "主配置 multi_config 的 file_pattern 无效（应为 \"*.conf\"）：在节点管理中重新下发插件配置", evidence: evidence)
         }
         guard let endpoint = main.endpoint else {
             return .warn(

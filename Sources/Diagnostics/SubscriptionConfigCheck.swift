@@ -90,7 +90,12 @@ struct SubscriptionConfigCheck: Check {
         var dataids: [JSONValue] = []
         var paths: [String] = []
         var newestMtime: Int64 = 0
+        // The collector loads only names that match the main config's file_pattern for this directory.
+        let filePattern = facts.layout.mainConfig.subscriptionEntry(for: dir)?.filePattern
         for name in mine {
+            if let p = filePattern, !p.isEmpty, !p.contains("/"), (try? Glob.match(p, name)) == false {
+                problems.append("\(name): not loaded, the name does not match multi_config file_pattern \(p)")
+            }
             let path = dir + "/" + name
             if let st = try? Sys.stat(path) { newestMtime = max(newestMtime, st.mtime) }
             let text: String

@@ -273,9 +273,14 @@ public enum Glob {
     /// Throws what expanding `pattern` as the collector does would throw, without touching the file system.
     public static func validateLikeCollector(_ pattern: String) throws(GlobPatternError) {
         for p in try collectorPatterns(pattern) {
-            for c in p.split(separator: "/") where hasMeta(c) {
-                do { _ = try match(String(c), "") } catch { throw GlobPatternError(pattern: pattern, reason: error.reason) }
-            }
+            do { try validate(p) } catch { throw GlobPatternError(pattern: pattern, reason: error.reason) }
+        }
+    }
+
+    /// Throws when a component of the plain pattern `pattern` is malformed (Go's `filepath.Glob` error).
+    public static func validate(_ pattern: String) throws(GlobPatternError) {
+        for c in pattern.split(separator: "/") where hasMeta(c) {
+            do { _ = try match(String(c), "") } catch { throw GlobPatternError(pattern: pattern, reason: error.reason) }
         }
     }
 

@@ -122,8 +122,11 @@ public final class FakeHost: @unchecked Sendable {
     // MARK: Files
 
     /// The main config as NodeMan renders it; `quoted` quotes the values (valid YAML check.py rejected).
-    public func writeMainConfig(quoted: Bool = false, multiConfigPath: String? = nil, endpoint: String? = nil) throws {
+    /// `filePattern` nil leaves `file_pattern` out of the subscription directory's entry.
+    public func writeMainConfig(quoted: Bool = false, multiConfigPath: String? = nil, endpoint: String? = nil,
+                                filePattern: String? = "*.conf") throws {
         let q = quoted ? "\"" : ""
+        let pattern = filePattern.map { "\n    file_pattern: \"\($0)\"" } ?? ""
         let text = """
             bkunifylogbeat.eventdataid: -1
             output.bkpipe_multi:
@@ -133,8 +136,7 @@ public final class FakeHost: @unchecked Sendable {
             path.pid: \(q)\(gseRoot)/plugins/run\(q)
             registry.flush: 1s
             bkunifylogbeat.multi_config:
-              - path: \(q)\(multiConfigPath ?? subConfigDir)\(q)
-                file_pattern: "*.conf"
+              - path: \(q)\(multiConfigPath ?? subConfigDir)\(q)\(pattern)
               - path: \(q)\(subConfigDir)/bcs\(q)
                 file_pattern: "*.conf"
 

@@ -99,6 +99,25 @@ struct HostScenarioTests {
         report = await runChecks(host, dataPort: port)
         #expect(report.message("bkunifylogbeat", "main_config") == "multi_config not have path [\(host.subConfigDir)]")
 
+        // The collector loads `<path>/<file_pattern>`: no pattern loads nothing; one the subscription's
+        // file names do not match leaves that subscription out.
+        try host.writeMainConfig(filePattern: nil)
+        report = await runChecks(host, dataPort: port)
+        #expect(report.verdict("bkunifylogbeat", "main_config") == .fail)
+        #expect(report.message("bkunifylogbeat", "main_config").contains("has no file_pattern"), "\(report.digest)")
+        try host.writeMainConfig(filePattern: "[conf")
+        report = await runChecks(host, dataPort: port)
+        #expect(report.message("bkunifylogbeat", "main_config").contains("is not a valid pattern"), "\(report.digest)")
+        try host.writeMainConfig(filePattern: "*.yml")
+        report = await runChecks(host, dataPort: port)
+        #expect(report.verdict("bkunifylogbeat", "main_config") == .pass, "\(report.digest)")
+        #expect(report.verdict("bkunifylogbeat", "config") == .fail)
+        #expect(report.message("bkunifylogbeat", "config").contains("not loaded, the name does not match multi_config file_pattern *.yml"),
+                "\(report.message("bkunifylogbeat", "config"))")
+        try host.writeMainConfig(filePattern: "bkunifylogbeat*.conf")
+        report = await runChecks(host, dataPort: port)
+        #expect(report.verdict("bkunifylogbeat", "config") == .pass, "\(report.digest)")
+
         // A huge file is not read: unknown, not a parse of the first megabytes.
         try String(repeating: "# padding line\n", count: 400_000).write(toFile: host.mainConfigPath, atomically: true, encoding: .utf8)
         report = await runChecks(host, dataPort: port)
