@@ -124,12 +124,3 @@ struct CollectorFileRules {
         return Int64(total)
     }
 }
-
-extension String {
-    fileprivate func trimmingASCIIWhitespace() -> String {
-        var s = Substring(self)
-        while let f = s.first, f == " " || f == "\t" { s = s.dropFirst() }
-        while let l = s.last, l == " " || l == "\t" { s = s.dropLast() }
-        return String(s)
-    }
-}

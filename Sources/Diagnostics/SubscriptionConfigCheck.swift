@@ -147,6 +147,16 @@ struct SubscriptionConfigCheck: Check {
                 "\(realNames); cannot read \(name): \(error.description)",
                 hint: "以 root 运行 bkdiag 才能读取订阅配置", evidence: evidence)
         }
+        // The paths the log platform asks about (-l) are its current collection item; the host's config
+        // is what was last delivered. A path missing here was changed on the platform and not delivered.
+        let delivered = Set(paths.map { $0.trimmingASCIIWhitespace() })
+        let undelivered = facts.options.logPaths.filter { !delivered.contains($0) }
+        if !paths.isEmpty && !undelivered.isEmpty {
+            evidence.append(("not_in_config", JSONValue(undelivered)))
+            return .warn(
+                "\(realNames); does not list \(Fmt.list(undelivered, max: 3))",
+                hint: "本机订阅配置的采集路径与日志平台的采集项不一致（修改后未下发到本机）：在日志平台重新下发该采集项", evidence: evidence)
+        }
         // Sub-configs are not watched: a config newer than the running collector is not loaded yet.
         if case .success(let found) = facts.collectors(), let p = found.under.first, let st = p.stat,
             let up = facts.uptimeSeconds

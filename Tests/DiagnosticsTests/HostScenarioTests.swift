@@ -201,6 +201,22 @@ struct HostScenarioTests {
         #expect(report.verdict("bkunifylogbeat", "config") == .pass, "\(report.digest)")
     }
 
+    @Test("a log path the platform asks about but the host's config does not list: changed and not delivered")
+    func undeliveredPath() async throws {
+        let (host, port) = try FakeHost.healthy()
+        defer { host.shutdown() }
+        try host.makeLogFile("app/a.log")
+        let delivered = host.logDir + "/app/*.log"
+        let same = await runChecks(host, logPaths: [delivered], dataPort: port)
+        #expect(same.verdict("bkunifylogbeat", "config") == .pass, "\(same.digest)")
+        let changed = host.logDir + "/app2/*.log"
+        let report = await runChecks(host, logPaths: [delivered, changed], dataPort: port)
+        let r = try #require(report.result(module: "bkunifylogbeat", item: "config"))
+        #expect(r.verdict == .warn)
+        #expect(r.message.hasSuffix("does not list \(changed)"), "\(r.message)")
+        #expect(r.evidence("not_in_config") == JSONValue([changed]))
+    }
+
     @Test("GSE 2 without its .proc: a leftover GSE 1 procinfo.json is a clue (warn), never a pass")
     func hostedOnlyInTheOtherRegistry() async throws {
         let (host, port) = try FakeHost.healthy(.gse2)
