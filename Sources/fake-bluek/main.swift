@@ -123,8 +123,9 @@ if args.contains("--healthz") {
     if let conf = value("-f"), let f = fopen(conf, "r") {
         var line = [CChar](repeating: 0, count: 4096)
         while fgets(&line, 4096, f) != nil {
-            if String(cString: line).contains("unhealthy") { healthy = false }
-            if String(cString: line).contains("noisy") { noisy = true }
+            let text = String(decoding: line.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+            if text.contains("unhealthy") { healthy = false }
+            if text.contains("noisy") { noisy = true }
         }
         fclose(f)
     }
@@ -143,6 +144,8 @@ if args.contains("--healthz") {
 /// collector or agent outlives its test and is taken for a real one by the next run or the benchmark.
 func exitWithParent() {
     let parent = getppid()
+    // Orphaned before it got here (no test runner is pid 1).
+    if parent == 1 { _exit(0) }
     var thread = pthread_t()
     _ = pthread_create(&thread, nil, { arg in
         let parent = pid_t(truncatingIfNeeded: Int(bitPattern: arg))
