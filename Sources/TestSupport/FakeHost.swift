@@ -22,6 +22,30 @@ public final class FakeProcess: @unchecked Sendable {
 
     public var pid: Int32 { process.processIdentifier }
 
+    /// Starts `binary` with `arguments` from `cwd` (stdout piped, for "ready") and waits until it is ready.
+    public static func launch(_ binary: String, _ arguments: [String], cwd: String) throws -> FakeProcess {
+        let (p, pipe) = try retryingTextBusy {
+            let p = Process()
+            p.executableURL = URL(fileURLWithPath: binary)
+            p.arguments = arguments
+            p.currentDirectoryURL = URL(fileURLWithPath: cwd)
+            let pipe = Pipe()
+            p.standardOutput = pipe
+            p.standardError = FileHandle.standardError
+            p.standardInput = FileHandle.nullDevice
+            try p.run()
+            return (p, pipe)
+        }
+        let fp = FakeProcess(process: p, output: pipe)
+        do {
+            try fp.waitReady()
+        } catch {
+            fp.stop()
+            throw error
+        }
+        return fp
+    }
+
     /// Waits until the process prints "ready" (or dies, or `timeout` passes).
     func waitReady(timeout: Double = 10) throws {
         let fd = output.fileHandleForReading.fileDescriptor
@@ -203,21 +227,8 @@ public final class FakeHost: @unchecked Sendable {
 
     /// Spawns `binary` with `arguments`, from `cwd`, and waits for it to be ready.
     public func spawn(_ binary: String, _ arguments: [String], cwd: String) throws -> FakeProcess {
-        let (p, pipe) = try retryingTextBusy {
-            let p = Process()
-            p.executableURL = URL(fileURLWithPath: binary)
-            p.arguments = arguments
-            p.currentDirectoryURL = URL(fileURLWithPath: cwd)
-            let pipe = Pipe()
-            p.standardOutput = pipe
-            p.standardError = FileHandle.standardError
-            p.standardInput = FileHandle.nullDevice
-            try p.run()
-            return (p, pipe)
-        }
-        let fp = FakeProcess(process: p, output: pipe)
+        let fp = try FakeProcess.launch(binary, arguments, cwd: cwd)
         processes.append(fp)
-        try fp.waitReady()
         return fp
     }
 

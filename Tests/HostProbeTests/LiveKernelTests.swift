@@ -181,24 +181,15 @@ struct LiveKernelTests {
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let exe = dir + "/bin/bkunifylogbeat"
         try ExecutableFiles.copy(BuildProducts.path("fake-bluek"), to: exe)
-        let (p, out) = try retryingTextBusy {
-            let p = Process()
-            p.executableURL = URL(fileURLWithPath: exe)
-            p.arguments = ["collector"]
-            let out = Pipe()
-            p.standardOutput = out
-            try p.run()
-            return (p, out)
-        }
-        defer { kill(p.processIdentifier, SIGKILL); p.waitUntilExit() }
-        _ = out.fileHandleForReading.availableData  // "ready"
+        let p = try FakeProcess.launch(exe, ["collector"], cwd: dir + "/bin")
+        defer { p.stop() }
         try FileManager.default.removeItem(atPath: exe)
         let found = try ProcessScanner().find(names: ["bkunifylogbeat"])
-        let me = try #require(found.first { $0.pid == p.processIdentifier })
+        let me = try #require(found.first { $0.pid == p.pid })
         #expect(me.exe == exe && me.exeDeleted)
         #expect(me.name == "bkunifylogbeat")
         // Names are whole base names: a prefix or a longer name does not match.
-        #expect(try ProcessScanner().find(names: ["bkunifylog", "bkunifylogbeat2"]).allSatisfy { $0.pid != p.processIdentifier })
+        #expect(try ProcessScanner().find(names: ["bkunifylog", "bkunifylogbeat2"]).allSatisfy { $0.pid != p.pid })
     }
 
     @Test("the scanner finds a process by its exe name and reads cwd, stat and fds; vanished ones are skipped")
@@ -210,18 +201,8 @@ struct LiveKernelTests {
         try ExecutableFiles.copy(BuildProducts.path("fake-bluek"), to: exe)
         let held = dir + "/held file.log"
         try "x".write(toFile: held, atomically: true, encoding: .utf8)
-        let (p, out) = try retryingTextBusy {
-            let p = Process()
-            p.executableURL = URL(fileURLWithPath: exe)
-            p.arguments = ["collector", "--hold", held]
-            p.currentDirectoryURL = URL(fileURLWithPath: dir + "/bin")
-            let out = Pipe()
-            p.standardOutput = out
-            try p.run()
-            return (p, out)
-        }
-        defer { kill(p.processIdentifier, SIGKILL); p.waitUntilExit() }
-        _ = out.fileHandleForReading.availableData  // "ready"
+        let p = try FakeProcess.launch(exe, ["collector", "--hold", held], cwd: dir + "/bin")
+        defer { p.stop() }
 
         // Short-lived processes racing the scan must never crash it.
         var racers: [Process] = []
@@ -235,23 +216,22 @@ struct LiveKernelTests {
         // The same scan split across threads finds the same processes, in the same order.
         let split = try ProcessScanner().find(names: ["bkunifylogbeat"], maxThreads: 4, parallelAbove: 0)
         for r in racers { r.waitUntilExit() }
-        #expect(split.map(\.pid).contains(p.processIdentifier))
-        #expect(split.filter { $0.pid == p.processIdentifier } == found.filter { $0.pid == p.processIdentifier })
+        #expect(split.map(\.pid).contains(p.pid))
+        #expect(split.filter { $0.pid == p.pid } == found.filter { $0.pid == p.pid })
         #expect(split.map(\.pid) == split.map(\.pid).sorted())
-        let me = try #require(found.first { $0.pid == p.processIdentifier })
+        let me = try #require(found.first { $0.pid == p.pid })
         #expect(me.exe == exe)
         #expect(me.name == "bkunifylogbeat")
         #expect(me.comm == "bkunifylogbeat")
         #expect(me.cwd == dir + "/bin")
         #expect(me.stat?.numThreads ?? 0 >= 1)
-        let fds = try ProcFS.fdTargets(pid: p.processIdentifier)
+        let fds = try ProcFS.fdTargets(pid: p.pid)
         #expect(fds.contains { $0.target == held })
 
         // After the process is gone it is not reported.
-        kill(p.processIdentifier, SIGKILL)
-        p.waitUntilExit()
-        #expect(try ProcessScanner().find(names: ["bkunifylogbeat"]).allSatisfy { $0.pid != p.processIdentifier })
-        #expect(throws: ProbeError.self) { try ProcFS.fdTargets(pid: p.processIdentifier) }
+        p.stop()
+        #expect(try ProcessScanner().find(names: ["bkunifylogbeat"]).allSatisfy { $0.pid != p.pid })
+        #expect(throws: ProbeError.self) { try ProcFS.fdTargets(pid: p.pid) }
     }
 
     @Test("bounded child: output, exit code, and a hard kill at the timeout")
