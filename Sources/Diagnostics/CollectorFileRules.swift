@@ -66,8 +66,8 @@ struct CollectorFileRules {
     static func items(subscription: Int64, dir: String) -> [(paths: [String], rules: CollectorFileRules)] {
         var out: [(paths: [String], rules: CollectorFileRules)] = []
         for (name, _, yaml) in SubscriptionConfigCheck.parsedConfigs(in: dir, where: { $0.subscriptionID == subscription }) {
-            for (i, node) in (yaml["local"]?.array ?? []).enumerated() {
-                out.append((node["paths"]?.array?.compactMap(\.string) ?? [], CollectorFileRules(item: node, source: "\(name) item \(i)")))
+            for (i, item) in SubscriptionConfigCheck.items(yaml).enumerated() {
+                out.append((item.paths, CollectorFileRules(item: item.node, source: "\(name) item \(i)")))
             }
         }
         return out

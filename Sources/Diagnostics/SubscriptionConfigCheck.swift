@@ -37,6 +37,8 @@ struct SubscriptionConfigCheck: Check {
     struct Item {
         var dataid: Int64?
         var paths: [String]
+        /// The whole item, for the settings other checks read (`exclude_files`, `ignore_older`).
+        var node: YAMLNode
     }
 
     /// The `local:` items of a subscription config.
@@ -44,7 +46,7 @@ struct SubscriptionConfigCheck: Check {
         guard let list = yaml["local"]?.array else { return [] }
         return list.map { node in
             Item(dataid: node["dataid"]?.int ?? node["dataid"]?.string.flatMap { Int64($0) },
-                 paths: node["paths"]?.array?.compactMap(\.string) ?? [])
+                 paths: node["paths"]?.array?.compactMap(\.string) ?? [], node: node)
         }
     }
 
