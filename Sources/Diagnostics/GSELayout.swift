@@ -8,6 +8,15 @@ public enum GSEGeneration: String, Sendable {
 
     /// The dataserver port the agent connects to.
     public var dataPort: UInt16 { self == .gse1 ? 58625 : 28625 }
+
+    /// The plugin registry under the root: GSE 1 `procinfo.json`, GSE 2 `.proc`.
+    public var registryFile: String { self == .gse1 ? "/agent/etc/procinfo.json" : "/agent/etc/.proc" }
+
+    /// The other generation (an upgrade leaves one's files beside the other's).
+    public var other: GSEGeneration { self == .gse1 ? .gse2 : .gse1 }
+
+    /// `GSE 1` / `GSE 2`, for messages.
+    public var displayName: String { self == .gse1 ? "GSE 1" : "GSE 2" }
 }
 
 /// The collector's main config, parsed.
@@ -107,7 +116,7 @@ public struct GSELayout: Sendable {
     public var collectorBinary: String { pluginBin + "/bkunifylogbeat" }
     public var subConfigDir: String { pluginEtc + "/bkunifylogbeat" }
     /// The plugin registry: GSE 1 `procinfo.json`, GSE 2 `.proc`.
-    public var registryPath: String { root + (generation == .gse1 ? "/agent/etc/procinfo.json" : "/agent/etc/.proc") }
+    public var registryPath: String { root + generation.registryFile }
     public var agentConfig: String { root + "/agent/etc/gse_agent.conf" }
     public var agentBinary: String { root + "/agent/bin/gse_agent" }
 

@@ -13,7 +13,7 @@ struct HostedCheck: Check {
         let own = layout.registryPath
         // The other generation's registry, left by an upgrade in place or a side-by-side install. Only
         // the running generation's file tells what its agent hosts; the other one is read as a clue.
-        let other = layout.root + (layout.generation == .gse1 ? "/agent/etc/.proc" : "/agent/etc/procinfo.json")
+        let other = layout.root + layout.generation.other.registryFile
         switch read(own) {
         case .found(let json):
             return judge(json, path: own, layout: layout)
@@ -22,7 +22,6 @@ struct HostedCheck: Check {
         case .missing:
             break
         }
-        let generation = layout.generation == .gse1 ? "GSE 1" : "GSE 2"
         let searched: [(String, JSONValue)] = [("searched", JSONValue([own, other]))]
         guard case .found(let json) = read(other) else {
             return .fail(
@@ -38,7 +37,7 @@ struct HostedCheck: Check {
                 evidence: searched + otherVerdict.evidence)
         }
         return .warn(
-            "bkunifylogbeat is listed only in \(other), the other generation's registry; this \(generation) agent's \(own) is missing",
+            "bkunifylogbeat is listed only in \(other), the other generation's registry; this \(layout.generation.displayName) agent's \(own) is missing",
             hint: "注册文件与当前 Agent 版本不一致（升级后残留？）：在节点管理中对该主机重新托管插件",
             evidence: searched + otherVerdict.evidence)
     }
