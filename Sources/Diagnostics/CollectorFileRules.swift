@@ -108,6 +108,7 @@ struct CollectorFileRules {
         let s = text.trimmingASCIIWhitespace()
         if let n = Int64(s) { return n >= 0 ? n : nil }
         if s.isEmpty { return nil }
+        // Two-letter units first, so "ms" is not read as "m".
         let units: [(String, Double)] = [("ns", 1e-9), ("us", 1e-6), ("µs", 1e-6), ("ms", 1e-3), ("s", 1), ("m", 60), ("h", 3600)]
         var rest = Substring(s)
         var total = 0.0
@@ -115,8 +116,7 @@ struct CollectorFileRules {
             let number = rest.prefix { $0.isASCII && ($0.isNumber || $0 == ".") }
             guard !number.isEmpty, let value = Double(number) else { return nil }
             rest = rest.dropFirst(number.count)
-            // Longest unit first: "ms" before "m".
-            guard let unit = units.sorted(by: { $0.0.count > $1.0.count }).first(where: { rest.hasPrefix($0.0) }) else { return nil }
+            guard let unit = units.first(where: { rest.hasPrefix($0.0) }) else { return nil }
             rest = rest.dropFirst(unit.0.count)
             total += value * unit.1
         }
