@@ -172,9 +172,9 @@ public final class FakeHost: @unchecked Sendable {
         try text.write(toFile: mainConfigPath, atomically: true, encoding: .utf8)
     }
 
-    /// A subscription config with one `local` item.
+    /// A subscription config with one `local` item. `excludeFiles` nil leaves the key out (the
+    /// collector's defaults apply); `extra` lines go into the item as written.
     @discardableResult
-    /// `excludeFiles` nil leaves the key out (the collector's defaults apply); `extra` lines go into the item as written.
     public func writeSubConfig(subscription: Int64, instance: Int64 = 2000058532, stem: String = "bkunifylogbeat",
                                dataid: Int64 = 1_500_123, paths: [String], excludeFiles: [String]? = [],
                                extra: [String] = []) throws -> String {
