@@ -34,10 +34,11 @@ let package = Package(
         // The report model and its encoders, shared by the node and the fleet side.
         .target(name: "Report"),
 
-        // Facts from the host: /proc, socket tables, netlink sock_diag, globbing, bounded reads, YAML/JSON.
+        // Facts from the host: /proc, socket tables, netlink sock_diag, globbing, bounded reads, YAML/JSON,
+        // the collector's bolt registry (read with Report's JSON parser).
         .target(
             name: "HostProbe",
-            dependencies: ["CYAML", "CSpawn"],
+            dependencies: ["CYAML", "CSpawn", "Report"],
             linkerSettings: staticYAML
         ),
 
@@ -100,7 +101,7 @@ let package = Package(
         .target(name: "TestSupport", dependencies: ["HostProbe"]),
 
         .testTarget(name: "ReportTests", dependencies: ["Report"]),
-        .testTarget(name: "HostProbeTests", dependencies: ["HostProbe", "TestSupport"]),
+        .testTarget(name: "HostProbeTests", dependencies: ["HostProbe", "Report", "TestSupport"]),
         .testTarget(name: "NodeCLITests", dependencies: ["NodeCLI", "Diagnostics", "Report"]),
         .testTarget(name: "DiagnosticsTests", dependencies: ["Diagnostics", "HostProbe", "Report", "TestSupport"]),
         .testTarget(
