@@ -2,7 +2,8 @@
 // BlueKing host with real processes and sockets. Copied to `plugins/bin/bkunifylogbeat` or
 // `agent/bin/gse_agent` so that /proc/<pid>/exe carries the real name.
 //
-//   collector --ipc PATH [--hold FILE]... [--write-bytes N]
+//   collector --ipc PATH [--hold FILE]... [--write-bytes N] [--lock FILE]
+//                                     (--lock: flock(LOCK_EX) on FILE, as bolt.Open does to the registry)
 //   agent --listen PATH [--no-read] [--connect PORT]
 //   dataserver --port PORT            (0: pick one; prints "port N")
 //   <any> -f CONF --healthz 1         (GSE 2 agent probe: healthy unless CONF contains "unhealthy";
@@ -164,6 +165,12 @@ case "collector":
     for path in values("--hold") {
         let fd = open(path, O_RDONLY)
         guard fd >= 0 else { die("cannot open \(path): errno \(errno)") }
+        held.append(fd)
+    }
+    if let path = value("--lock") {
+        let fd = open(path, O_RDWR | O_CREAT, 0o640)
+        guard fd >= 0 else { die("cannot open \(path): errno \(errno)") }
+        guard flock(fd, LOCK_EX | LOCK_NB) == 0 else { die("cannot lock \(path): errno \(errno)") }
         held.append(fd)
     }
     var conn: Int32 = -1
