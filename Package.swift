@@ -28,7 +28,7 @@ let package = Package(
         .systemLibrary(name: "CYAML", providers: [.apt(["libyaml-dev"])]),
         // glibc's <malloc.h> (mallopt), for bkdiag's one-arena setting; part of libc, nothing to link.
         .systemLibrary(name: "CMalloc"),
-        // glibc's posix_spawn_file_actions_addclosefrom_np, for the bounded probe child; part of libc.
+        // Closes inherited descriptors in the bounded probe child (glibc 2.34+ addclosefrom_np, else a fallback).
         .systemLibrary(name: "CSpawn"),
 
         // The report model and its encoders, shared by the node and the fleet side.
@@ -101,7 +101,7 @@ let package = Package(
         .target(name: "TestSupport", dependencies: ["HostProbe"]),
 
         .testTarget(name: "ReportTests", dependencies: ["Report"]),
-        .testTarget(name: "HostProbeTests", dependencies: ["HostProbe", "Report", "TestSupport"]),
+        .testTarget(name: "HostProbeTests", dependencies: ["HostProbe", "Report", "TestSupport", "CSpawn"]),
         .testTarget(name: "NodeCLITests", dependencies: ["NodeCLI", "Diagnostics", "Report"]),
         .testTarget(name: "DiagnosticsTests", dependencies: ["Diagnostics", "HostProbe", "Report", "TestSupport"]),
         .testTarget(

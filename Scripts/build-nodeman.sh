@@ -6,14 +6,17 @@
 #
 # --bin-dir: where bkdiag is (default dist/bin, the output of Scripts/build-release.sh)
 # --out:     where the tarball goes (default dist)
-# The version is the first word of `bkdiag --version`. Prints the tarball's path on its last line.
+# --arch:    the plugin directory's architecture (default: the binary's); it must be the binary's own
+#            machine: an x86-64 binary is never packed into an aarch64 directory
+# The version is the first word of `bkdiag --version`; the glibc floor in project.yaml's description is the
+# newest GLIBC_ symbol version the binary needs. Prints the tarball's path on its last line.
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
 bin_dir="$top/dist/bin"
 out="$top/dist"
 os=linux
-arch=$(uname -m)
+arch=""
 
 while [ "$#" -gt 0 ]; do
     case "$1" in
@@ -21,14 +24,22 @@ while [ "$#" -gt 0 ]; do
         --out) out=$2; shift 2 ;;
         --os) os=$2; shift 2 ;;
         --arch) arch=$2; shift 2 ;;
-        -h|--help) sed -n '2,10p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,13p' "$0"; exit 0 ;;
         *) echo "build-nodeman.sh: unknown option $1" >&2; exit 2 ;;
     esac
 done
 
 [ -x "$bin_dir/bkdiag" ] || { echo "build-nodeman.sh: no bkdiag in $bin_dir (run Scripts/build-release.sh or pass --bin-dir)" >&2; exit 1; }
+machine=$("$top/Scripts/elf-info.sh" arch "$bin_dir/bkdiag") || { echo "build-nodeman.sh: $bin_dir/bkdiag is not an ELF binary" >&2; exit 1; }
+arch=${arch:-$machine}
+if [ "$arch" != "$machine" ]; then
+    echo "build-nodeman.sh: $bin_dir/bkdiag is built for $machine, not $arch: refusing to pack it as plugins_${os}_${arch}" >&2
+    echo "build-nodeman.sh: build bkdiag for $arch on an $arch host (Scripts/build-release.sh builds for the host only)" >&2
+    exit 1
+fi
 version=$("$bin_dir/bkdiag" --version | awk 'NR == 1 { print $1 }')
 [ -n "$version" ] || { echo "build-nodeman.sh: $bin_dir/bkdiag --version printed nothing" >&2; exit 1; }
+glibc=$("$top/Scripts/elf-info.sh" glibc "$bin_dir/bkdiag")
 
 stage=$(mktemp -d)
 trap 'rm -rf "$stage"' EXIT
@@ -37,8 +48,9 @@ install -d "$plugin/bin" "$plugin/etc"
 install -m 0755 "$bin_dir/bkdiag" "$plugin/bin/bkdiag"
 install -m 0755 "$top/packaging/nodeman/bkdiag_ctl.sh" "$plugin/bin/bkdiag_ctl.sh"
 install -m 0644 "$top/packaging/bkdiag.yaml" "$plugin/etc/bkdiag.yaml"
-install -m 0644 "$top/packaging/bkdiag.yaml" "$plugin/etc/bkdiag.yaml.tpl"
-sed "s/@VERSION@/$version/" "$top/packaging/nodeman/project.yaml.in" >"$plugin/project.yaml"
+install -m 0644 "$top/packaging/nodeman/bkdiag.yaml.tpl" "$plugin/etc/bkdiag.yaml.tpl"
+sed -e "s/@VERSION@/$version/" -e "s/@ARCH@/$arch/" -e "s/@GLIBC@/${glibc:-2.2.5}/" \
+    "$top/packaging/nodeman/project.yaml.in" >"$plugin/project.yaml"
 
 mkdir -p "$out"
 tarball="$(cd "$out" && pwd)/bkdiag-$version.tgz"

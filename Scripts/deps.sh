@@ -9,9 +9,9 @@
 set -euo pipefail
 
 build=(pkg-config libsystemd-dev zlib1g-dev libyaml-dev libsqlite3-dev)
-test=(chromium dpkg-dev fakeroot lintian systemd procps golang-go golang-github-boltdb-bolt-dev)
+test=(chromium dpkg-dev fakeroot lintian systemd procps python3 python3-jinja2 golang-go golang-github-boltdb-bolt-dev)
 bench=(procps iproute2 net-tools lsof time python3)
-release=(binutils libstdc++-12-dev libgcc-12-dev dpkg-dev fakeroot lintian)
+release=(binutils libstdc++-12-dev libgcc-12-dev dpkg-dev fakeroot lintian python3)
 
 want=("${build[@]}")
 case "${1:-build}" in

@@ -4,18 +4,26 @@
 #   --subscription_id=123 --ipc_socket_file=/var/run/ipc.state.report --gse_path=/usr/local/gse/
 #
 # Contract (see docs/packaging.md): stdout carries exactly one JSON object on one line and the exit status
-# is always 0, so JOB never marks the host failed and the central parser always finds a report.
+# is always 0, so JOB never marks the host failed and the central parser always finds a report. The
+# platform's checker gives the whole job 100 s: bkdiag is stopped after BKDIAG_TIMEOUT seconds (SIGTERM to
+# its process group) and killed 3 s later, so the script ends within about 25 s even when bkdiag hangs.
+# Nothing is written to stderr (not even the shell's "Segmentation fault" when bkdiag dies by a signal),
+# and bkdiag runs with core dumps off in a temporary directory that is removed afterwards.
 # The parameters are never evaluated by a shell: they are passed to bkdiag as argv, unchanged.
+# packaging/job/check.py is the same for bk-log's Python checker (script_language 4).
 #
 # Environment (all optional):
 #   BKDIAG_BIN            bkdiag binary to run, searched first
-#   BKDIAG_TIMEOUT        seconds before bkdiag is stopped (default 120)
+#   BKDIAG_TIMEOUT        seconds before bkdiag is stopped (default 20, at most 25)
 #   BKDIAG_SEARCH_PATHS   colon-separated paths replacing the standard ones (for tests)
 #   BKDIAG_GSE_GLOB       pattern of GSE roots searched last (default /usr/local/gse*; for tests)
 
 set -f          # nothing below may glob the parameters (log paths such as /var/log/*.log stay literal)
 umask 077
 export LC_ALL=C
+# stdout is the report; this script's stderr stays empty. bash (/bin/sh on CentOS) reports a child killed
+# by a signal on stderr, dash does not: closing it here silences both.
+exec 2>/dev/null
 
 # JOB may hand over the whole argument string as one parameter: split it on blanks, without globbing.
 if [ "$#" -eq 1 ]; then
@@ -80,21 +88,39 @@ if [ -z "$bin" ]; then
         "install the bkdiag package or NodeMan plugin, or set BKDIAG_BIN"
 fi
 
-limit=${BKDIAG_TIMEOUT:-120}
-case "$limit" in ''|*[!0-9]*) limit=120 ;; esac
+limit=${BKDIAG_TIMEOUT:-20}
+case "$limit" in ''|*[!0-9]*) limit=20 ;; esac
+[ "$limit" -ge 1 ] || limit=1
+[ "$limit" -le 25 ] || limit=25
 work=$(mktemp -d 2>/dev/null || { d=/tmp/bkdiag-job.$$; mkdir -m 700 "$d" && echo "$d"; }) \
     || fallback "bkdiag could not run: no temporary directory" "check /tmp on this host"
-trap 'rm -rf "$work"' EXIT HUP INT TERM
+trap 'rm -rf "$work"' EXIT
+trap 'rm -rf "$work"; exit 0' HUP INT TERM
 
+# No core file: core dumps off for bkdiag, and its working directory is the temporary one (a core
+# written despite the limit, by a core_pattern relative to the cwd, goes away with it).
+ulimit -c 0
+cd "$work" || fallback "bkdiag could not run: cannot enter $work" "check /tmp on this host"
 if command -v timeout >/dev/null 2>&1; then
-    timeout -k 5 "$limit" "$bin" "$@" >"$work/out" 2>"$work/err" </dev/null
+    # timeout runs bkdiag in its own process group and signals the whole group.
+    timeout -k 3 "$limit" "$bin" "$@" >"$work/out" 2>"$work/err" </dev/null
+    rc=$?
 else
-    "$bin" "$@" >"$work/out" 2>"$work/err" </dev/null
+    # No coreutils timeout (busybox): a watchdog in the background, with no descriptor of ours.
+    "$bin" "$@" >"$work/out" 2>"$work/err" </dev/null &
+    child=$!
+    ( sleep "$limit"; : >"$work/timed-out"; kill -TERM "$child"; sleep 3; kill -KILL "$child" ) </dev/null >/dev/null 2>&1 &
+    watchdog=$!
+    wait "$child"
+    rc=$?
+    kill "$watchdog"
+    [ -e "$work/timed-out" ] && rc=124
 fi
-rc=$?
+cd / || true
 
-# The report is the last line that is one JSON object; anything else on stdout would break the parser.
-report=$(grep -E '^[[:space:]]*\{.*\}[[:space:]]*$' "$work/out" | tail -n 1)
+# The report is the last line that is one JSON object starting as bkdiag's does ({"status": true|false,);
+# anything else on stdout would break the parser.
+report=$(grep -E '^[[:space:]]*\{"status": ?(true|false),.*\}[[:space:]]*$' "$work/out" | tail -n 1)
 if [ -n "$report" ]; then
     printf '%s\n' "$report"
     exit 0
@@ -104,6 +130,7 @@ why=$(grep -v '^[[:space:]]*$' "$work/err" | tail -n 1)
 case "$rc" in
     0) what="bkdiag ($bin) printed no one-line JSON report" ;;
     124|137) what="bkdiag ($bin) did not finish within ${limit}s" ;;
+    129|13[0-9]|14[0-9]|15[0-9]) what="bkdiag ($bin) was killed by signal $((rc - 128)) without a report" ;;
     *) what="bkdiag ($bin) exited with status $rc without a report" ;;
 esac
 fallback "$what${why:+: $why}" "run $bin by hand on this host to see its output"

@@ -34,7 +34,7 @@ public enum BoundedChild {
         posix_spawn_file_actions_adddup2(&actions, writeEnd, 2)
         // Nothing else of ours reaches the child: a descriptor without O_CLOEXEC (a socket handed
         // over by systemd, one opened by a library) must not stay open in a probe we may kill.
-        posix_spawn_file_actions_addclosefrom_np(&actions, 3)
+        bkdiag_spawn_addclosefrom(&actions, 3)
 
         var attr = posix_spawnattr_t()
         posix_spawnattr_init(&attr)

@@ -59,15 +59,49 @@ struct DebPackageTests {
         return dir
     }
 
-    /// Builds the .deb from the debug binaries into `tmp/out` and returns its path and the unit directory.
-    static func buildDeb(in tmp: TempDir) throws -> (deb: String, units: String) {
+    /// Builds the .debs from the debug binaries into `tmp/out`; returns the node package's path, the unit
+    /// directory and the fleet package's path (the debug build has bkdiag-fleet too).
+    static func buildDeb(in tmp: TempDir) throws -> (deb: String, units: String, fleet: String) {
         let units = try unitDirectory(in: tmp)
         let result = try run(Paths.script("build-deb.sh"), ["--bin-dir", Paths.binDir.path, "--out", tmp.path("out")],
                              environment: ["BKDIAG_SYSTEMD_DIR": units, "BKDIAG_DEB_COMPRESS": "none"])
         try #require(result.status == 0, "build-deb.sh failed: \(result.stderr)")
-        let deb = try #require(result.lines.last)
-        #expect(deb.hasSuffix(".deb") && exists(deb))
-        return (deb, units)
+        let debs = result.lines.filter { $0.hasSuffix(".deb") }
+        #expect(debs.count == 2, "expected two packages: \(debs)")
+        let deb = try #require(debs.first { URL(fileURLWithPath: $0).lastPathComponent.hasPrefix("bkdiag_") })
+        let fleet = try #require(debs.first { URL(fileURLWithPath: $0).lastPathComponent.hasPrefix("bkdiag-fleet_") })
+        #expect(exists(deb) && exists(fleet))
+        return (deb, units, fleet)
+    }
+
+    /// The paths a package holds (`dpkg-deb -c`), without the leading `.`.
+    static func contents(_ deb: String) throws -> [String] {
+        try run("/usr/bin/env", ["dpkg-deb", "-c", deb]).lines.compactMap { line in
+            line.split(separator: " ", omittingEmptySubsequences: true).last.map { String($0.dropFirst()) }
+        }
+    }
+
+    /// The node package holds nothing of the fleet tool; the fleet tool is its own package with its man page.
+    @Test func fleetToolIsItsOwnPackage() throws {
+        let tmp = try TempDir()
+        let (deb, _, fleet) = try Self.buildDeb(in: tmp)
+        let node = try Self.contents(deb)
+        #expect(node.contains("/usr/bin/bkdiag") && node.contains("/usr/share/bkdiag/check.py") && node.contains("/usr/share/bkdiag/job-check.sh"))
+        #expect(!node.contains { $0.contains("fleet") && !$0.hasSuffix(".md") }, "fleet files in the node package: \(node.filter { $0.contains("fleet") })")
+        let central = try Self.contents(fleet)
+        for path in ["/usr/bin/bkdiag-fleet", "/usr/share/man/man1/bkdiag-fleet.1.gz", "/usr/share/doc/bkdiag-fleet/copyright"] {
+            #expect(central.contains(path), "\(path) missing from bkdiag-fleet")
+        }
+        #expect(!central.contains("/usr/bin/bkdiag"))
+        let control = try run("/usr/bin/env", ["dpkg-deb", "-f", fleet, "Package", "Version", "Depends"]).stdout
+        #expect(control.contains("Package: bkdiag-fleet\n") && control.contains("Depends: libc6"))
+        let version = try run("/usr/bin/env", ["dpkg-deb", "-f", deb, "Version"]).stdout
+        #expect(control.contains(version.trimmingCharacters(in: .newlines)))
+        // The node package's libc6 floor is its binary's newest GLIBC_ symbol version.
+        let floor = try run(Paths.script("elf-info.sh"), ["glibc", Paths.binDir.appendingPathComponent("bkdiag").path]).stdout
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+        let nodeDepends = try run("/usr/bin/env", ["dpkg-deb", "-f", deb, "Depends"]).stdout
+        #expect(nodeDepends.contains("libc6 (>= \(floor))"), "Depends \(nodeDepends) does not state glibc \(floor)")
     }
 
     /// `WantedBy=` targets of a unit file.
@@ -83,7 +117,7 @@ struct DebPackageTests {
 
     @Test func installsIntoAThrowAwayRootAndPurgesCleanly() throws {
         let tmp = try TempDir()
-        let (deb, units) = try Self.buildDeb(in: tmp)
+        let (deb, units, _) = try Self.buildDeb(in: tmp)
         let root = tmp.path("root")
         for dir in ["var/lib/dpkg/info", "var/lib/dpkg/updates"] {
             try FileManager.default.createDirectory(atPath: root + "/" + dir, withIntermediateDirectories: true)
@@ -94,7 +128,7 @@ struct DebPackageTests {
         let install = try run("/usr/bin/env", ["dpkg"] + dpkg + ["-i", deb])
         try #require(install.status == 0, "dpkg -i failed: \(install.stderr)")
 
-        for file in ["usr/bin/bkdiag", "etc/bkdiag/bkdiag.yaml", "usr/share/bkdiag/job-check.sh",
+        for file in ["usr/bin/bkdiag", "etc/bkdiag/bkdiag.yaml", "usr/share/bkdiag/job-check.sh", "usr/share/bkdiag/check.py",
                      "usr/share/man/man1/bkdiag.1.gz", "usr/share/doc/bkdiag/copyright", "usr/share/doc/bkdiag/changelog.gz"] {
             #expect(exists(root + "/" + file), "\(file) is not installed")
         }
@@ -141,7 +175,7 @@ struct DebPackageTests {
 
     @Test func manPageComesFromHelp() throws {
         let tmp = try TempDir()
-        let (deb, _) = try Self.buildDeb(in: tmp)
+        let (deb, _, _) = try Self.buildDeb(in: tmp)
         let tree = tmp.path("tree")
         #expect(try run("/usr/bin/env", ["dpkg-deb", "-x", deb, tree]).status == 0)
         let page = try run("/bin/sh", ["-c", "gzip -dc \"$1\"", "sh", tree + "/usr/share/man/man1/bkdiag.1.gz"])
@@ -159,7 +193,7 @@ struct DebPackageTests {
     @Test(.enabled(if: toolExists("systemd-analyze")))
     func systemdAcceptsTheUnits() throws {
         let tmp = try TempDir()
-        let (deb, units) = try Self.buildDeb(in: tmp)
+        let (deb, units, _) = try Self.buildDeb(in: tmp)
         let tree = tmp.path("tree")
         #expect(try run("/usr/bin/env", ["dpkg-deb", "-x", deb, tree]).status == 0)
         // Verify copies of the installed units whose /usr/bin/bkdiag* point into the unpacked tree, so systemd

@@ -31,6 +31,24 @@ func toolExists(_ name: String) -> Bool {
     return path.split(separator: ":").contains { FileManager.default.isExecutableFile(atPath: "\($0)/\(name)") }
 }
 
+/// A Python interpreter of this major version that really runs (a pyenv shim without that version does
+/// not) and, when asked, imports `module`: the system's first, then PATH, then pyenv's installed versions
+/// (Debian 12 has no python2 package).
+func pythonInterpreter(major: Int, importing module: String? = nil) -> String? {
+    let env = ProcessInfo.processInfo.environment
+    var candidates = ["/usr/bin/python\(major)"]
+    let names = major == 2 ? ["python2.7", "python2"] : ["python3"]
+    for dir in (env["PATH"] ?? "").split(separator: ":") { candidates += names.map { "\(dir)/\($0)" } }
+    let pyenv = (env["PYENV_ROOT"] ?? (env["HOME"] ?? "/root") + "/.pyenv") + "/versions"
+    for version in ((try? FileManager.default.contentsOfDirectory(atPath: pyenv)) ?? []).sorted() where version.hasPrefix("\(major).") {
+        candidates += names.map { "\(pyenv)/\(version)/bin/\($0)" }
+    }
+    let probe = "import sys\n" + (module.map { "import \($0)\n" } ?? "") + "sys.exit(0 if sys.version_info[0] == \(major) else 1)"
+    return candidates.first { path in
+        FileManager.default.isExecutableFile(atPath: path) && (try? run(path, ["-c", probe]).status) == 0
+    }
+}
+
 /// The outcome of one command.
 struct RunResult {
     var status: Int32

@@ -1,35 +1,59 @@
 #!/bin/bash
 # Control script of the bkdiag GSE plugin, run by NodeMan / the GSE agent from <gse root>/plugins/bin:
-#   ./bkdiag_ctl.sh start|stop|restart|reload|status|version|health_check
+#   ./bkdiag_ctl.sh start|stop|restart|reload|status|version|health_check|uninstall
 # The file is named bkdiag_ctl.sh, not start.sh/stop.sh, because every official plugin package unpacks into
 # the shared <gse root>/plugins/bin: a start.sh here would replace the one bkunifylogbeat is started with.
 #
-# The daemon runs as
+# Paths follow NodeMan's plugin_path (the access point's run_path, log_path, data_path), which NodeMan
+# renders into ../etc/bkdiag.yaml from etc/bkdiag.yaml.tpl as "#@ pid_path: ..." lines; without them the
+# access point defaults /var/run/gse, /var/log/gse, /var/lib/gse apply. The daemon runs as
 #   ./bkdiag daemon --config ../etc/bkdiag.yaml --gse_path <gse root> \
-#       --state-dir <gse root>/plugins/data/bkdiag --socket <run dir>/bkdiag.sock
-# with its pid in <run dir>/bkdiag.pid (run dir: <gse root>/plugins/run) and its stderr in <run dir>/bkdiag.stderr.
+#       --state-dir <data_path>/bkdiag --socket <pid_path>/bkdiag.sock
+# with its pid in <pid_path>/bkdiag.pid (the file NodeMan registers with the GSE agent) and its log
+# (stderr) in <log_path>/bkdiag.log. `uninstall` stops it and removes all of that and the package's files.
 # start, stop and reload append NodeMan-style entries to /tmp/bkc.log:
 #   YYYYMMDD-HHMMSS INFO|<line>|log-main <start|stop|reload> bkdiag ...
+# They always name bkdiag and nothing else: bkdiag (and check.py) count the collector's restarts from
+# the entries naming bkunifylogbeat.
 #
-# Environment (optional): BKDIAG_GSE_ROOT, BKDIAG_RUN_DIR, BKDIAG_DATA_DIR, BKDIAG_BKC_LOG (default /tmp/bkc.log),
-# BKDIAG_DAEMON_ARGS (extra daemon arguments, split on blanks), BKDIAG_STOP_WAIT (seconds, default 10).
+# Environment (optional): BKDIAG_GSE_ROOT, BKDIAG_RUN_DIR, BKDIAG_LOG_DIR, BKDIAG_DATA_DIR (the state
+# dir itself), BKDIAG_BKC_LOG (default /tmp/bkc.log), BKDIAG_DAEMON_ARGS (extra daemon arguments, split
+# on blanks), BKDIAG_STOP_WAIT (seconds, default 10).
 
 name=bkdiag
 bin_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P) || exit 1
 cd "$bin_dir" || exit 1
 gse_root=${BKDIAG_GSE_ROOT:-$(cd "$bin_dir/../.." && pwd -P)}
-run_dir=${BKDIAG_RUN_DIR:-$gse_root/plugins/run}
-data_dir=${BKDIAG_DATA_DIR:-$gse_root/plugins/data/$name}
+config=../etc/$name.yaml
+
+# A NodeMan path rendered into the config as "#@ <key>: <value>"; empty when absent or not rendered.
+nodeman_path() {
+    local value
+    value=$(sed -n "s/^#@ $1:[[:space:]]*//p" "$config" 2>/dev/null | head -n 1)
+    value=${value%"${value##*[![:space:]]}"}
+    case "$value" in /*) echo "$value" ;; esac
+}
+
+run_dir=${BKDIAG_RUN_DIR:-$(nodeman_path pid_path)}
+run_dir=${run_dir:-/var/run/gse}
+log_dir=${BKDIAG_LOG_DIR:-$(nodeman_path log_path)}
+log_dir=${log_dir:-/var/log/gse}
+data_root=$(nodeman_path data_path)
+data_dir=${BKDIAG_DATA_DIR:-${data_root:-/var/lib/gse}/$name}
 pid_file=$run_dir/$name.pid
 socket=$run_dir/$name.sock
-config=../etc/$name.yaml
+log_file=$log_dir/$name.log
 bkc_log=${BKDIAG_BKC_LOG:-/tmp/bkc.log}
 stop_wait=${BKDIAG_STOP_WAIT:-10}
 
 # NodeMan's format, with the caller's line number; the tag is always log-main, as in NodeMan's own scripts.
+# The entry is built here from the action and this plugin's fixed name only, so it can never name another
+# plugin (an entry "log-main start bkunifylogbeat" would count as a collector restart).
 log() {
-    echo "$(date +%Y%m%d-%H%M%S) INFO|${BASH_LINENO[0]}|log-main $*" >>"$bkc_log" 2>/dev/null
-    echo "$*"
+    local action=$1
+    case "$action" in start|stop|reload) ;; *) return 1 ;; esac
+    echo "$(date +%Y%m%d-%H%M%S) INFO|${BASH_LINENO[0]}|log-main $action $name ..." >>"$bkc_log" 2>/dev/null
+    echo "$action $name ..."
 }
 
 # Pids of this plugin's daemon: the binary beside this script, or `bkdiag daemon` started with this bin dir as
@@ -53,12 +77,12 @@ running() { [ -n "$(daemon_pids)" ]; }
 find_pids() { mapfile -t pids < <(daemon_pids); }
 
 do_start() {
-    log "start $name ..."
+    log start
     if [ ! -x "./$name" ]; then echo "$name: not found in $bin_dir. Fail"; return 1; fi
     local pids
     find_pids
     if [ "${#pids[@]}" -gt 0 ]; then echo "$name already running (pid ${pids[*]}). Done"; return 0; fi
-    mkdir -p "$run_dir" "$data_dir" || return 1
+    mkdir -p "$run_dir" "$log_dir" "$data_dir" || { echo "$name: cannot create $run_dir, $log_dir or $data_dir. Fail"; return 1; }
     # setsid, not nohup: the daemon leaves the caller's session, and SIGHUP (reload) must not start out ignored.
     local detach="setsid"
     command -v setsid >/dev/null 2>&1 || detach="nohup"
@@ -73,7 +97,7 @@ do_start() {
         # shellcheck disable=SC2086  # BKDIAG_DAEMON_ARGS is a word list on purpose
         exec $detach "./$name" daemon --config "$config" --gse_path "$gse_root" \
             --state-dir "$data_dir" --socket "$socket" ${BKDIAG_DAEMON_ARGS-} \
-            </dev/null >/dev/null 2>"$run_dir/$name.stderr"
+            </dev/null >/dev/null 2>"$log_file"
     ) &
     local pid=$!
     echo "$pid" >"$pid_file"
@@ -83,12 +107,12 @@ do_start() {
         return 0
     fi
     rm -f "$pid_file"
-    echo "$name exited at start: $(tail -n 3 "$run_dir/$name.stderr" 2>/dev/null | tr '\n' ' '). Fail"
+    echo "$name exited at start: $(tail -n 3 "$log_file" 2>/dev/null | tr '\n' ' '). Fail"
     return 1
 }
 
 do_stop() {
-    log "stop $name ..."
+    log stop
     local pids waited=0
     find_pids
     if [ "${#pids[@]}" -eq 0 ]; then rm -f "$pid_file"; echo "$name not running. Done"; return 0; fi
@@ -105,7 +129,7 @@ do_stop() {
 }
 
 do_reload() {
-    log "reload $name ..."
+    log reload
     local pids
     find_pids
     if [ "${#pids[@]}" -eq 0 ]; then echo "$name not running, nothing to reload. Fail"; return 1; fi
@@ -134,6 +158,17 @@ do_health_check() {
     return 1
 }
 
+# Stops the daemon and removes what the plugin created (pid file, socket, log, history) and the files its
+# package installed into <gse root>/plugins; other plugins' files are left alone.
+do_uninstall() {
+    do_stop || return 1
+    rm -f "$pid_file" "$socket" "$log_file"
+    case "$data_dir" in */"$name") rm -rf "$data_dir" ;; *) echo "$name: not removing $data_dir (not a $name directory)" ;; esac
+    rm -f ../etc/$name.yaml ../etc/$name.yaml.tpl "./$name"
+    echo "$name uninstalled. Done"
+    rm -f "$bin_dir/${name}_ctl.sh"
+}
+
 main() {
     case "$1" in
         start) do_start ;;
@@ -143,7 +178,8 @@ main() {
         status) do_status ;;
         version) "./$name" --version ;;
         health_check|healthz) do_health_check ;;
-        *) echo "usage: $0 start|stop|restart|reload|status|version|health_check"; return 2 ;;
+        uninstall) do_uninstall ;;
+        *) echo "usage: $0 start|stop|restart|reload|status|version|health_check|uninstall"; return 2 ;;
     esac
 }
 
