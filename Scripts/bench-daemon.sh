@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# Measures `bkdiag daemon`: RSS, open fds and CPU over N fast cycles, then idle CPU at the default
-# interval. Prints figures; asserts nothing. Targets: flat fds, RSS <= 20 MB, idle CPU < 0.1%.
+# Measures `bkdiag daemon`: RSS, open fds and CPU over N fast cycles; then RSS and fds while 8 clients
+# read /history (1000 reports) and stall, and one client holds 200 idle connections; then idle CPU at
+# the default interval. Prints figures; asserts nothing. Targets: flat fds, RSS <= 20 MB (32 MB under
+# any clients), idle CPU < 0.1%.
 #
 #   Scripts/bench-daemon.sh                    # build release, 1000 cycles, 60 s idle
 #   CYCLES=200 IDLE_SECONDS=10 BIN=.build/debug/bkdiag Scripts/bench-daemon.sh
@@ -12,12 +14,16 @@ IDLE_SECONDS=${IDLE_SECONDS:-60}
 FAST_INTERVAL=${FAST_INTERVAL:-0.01}
 if [[ -z "${BIN:-}" ]]; then
     swift build -c release --product bkdiag >&2
+    swift build -c release --product fake-bluek >&2
     BIN=.build/release/bkdiag
 fi
+FAKE=${FAKE:-$(dirname "$BIN")/fake-bluek}
 TICKS=$(getconf CLK_TCK)
 TMP=$(mktemp -d /tmp/bkd-bench-XXXXXX)
 PID=""
+CLIENTS=()
 cleanup() {
+    for c in "${CLIENTS[@]}"; do kill "$c" 2>/dev/null || true; done
     [[ -n "$PID" ]] && kill "$PID" 2>/dev/null && wait "$PID" 2>/dev/null || true
     rm -rf "$TMP"
 }
@@ -36,6 +42,7 @@ start() { # interval
     echo "daemon did not come up:" >&2; cat "$TMP/daemon.err" >&2; exit 1
 }
 rss_kb() { awk '/^VmRSS:/ {print $2}' "/proc/$PID/status"; }
+hwm_kb() { awk '/^VmHWM:/ {print $2}' "/proc/$PID/status"; }
 # Private memory: RSS minus the file-backed pages of the binary and shared libraries.
 anon_kb() { awk '/^RssAnon:/ {print $2}' "/proc/$PID/status"; }
 fds() { ls "/proc/$PID/fd" | wc -l; }
@@ -63,6 +70,30 @@ echo "rss_kb first=$first_rss min=$min_rss max=$max_rss last=$(rss_kb) (anon_kb 
 echo "fds min=$min_fd max=$max_fd"
 echo "cpu ${cpu}s over ${wall}s wall ($(echo "scale=2; 100 * $cpu / $wall" | bc)% of one core), $(echo "scale=3; 1000 * $cpu / $n" | bc) ms per cycle"
 echo "history: $(curl -sf --unix-socket "$TMP/d.sock" http://bkdiag/metrics | awk '/^bkdiag_daemon_history_(reports|bytes) / {printf "%s=%s ", $1, $2}')"
+
+echo "== 8 stalled /history?limit=1000 readers, then 200 idle connections from one process =="
+clients() { # name args...: starts fake-bluek clients, waits for its "ready"
+    local name=$1; shift
+    "$FAKE" clients --socket "$TMP/d.sock" "$@" >"$TMP/$name.out" 2>&1 &
+    CLIENTS+=($!)
+    for _ in $(seq 1 400); do grep -q ready "$TMP/$name.out" 2>/dev/null && return 0; sleep 0.05; done
+    echo "$name did not get ready:" >&2; cat "$TMP/$name.out" >&2; exit 1
+}
+answer_bytes=$(curl -sf --unix-socket "$TMP/d.sock" 'http://bkdiag/history?since=0&limit=1000' | wc -c)
+echo "one /history?limit=1000 answer: $answer_bytes bytes"
+echo "before: rss_kb=$(rss_kb) hwm_kb=$(hwm_kb) anon_kb=$(anon_kb) fds=$(fds)"
+clients readers --readers 8
+sleep 2
+echo "8 readers stalled: rss_kb=$(rss_kb) hwm_kb=$(hwm_kb) anon_kb=$(anon_kb) fds=$(fds)"
+clients idle --idle 200
+sleep 2
+echo "+200 idle connections: rss_kb=$(rss_kb) hwm_kb=$(hwm_kb) anon_kb=$(anon_kb) fds=$(fds)"
+t=$(curl -s -o /dev/null -w '%{http_code} in %{time_total}s' --unix-socket "$TMP/d.sock" http://bkdiag/metrics)
+echo "another client's /metrics meanwhile: HTTP $t"
+for c in "${CLIENTS[@]}"; do kill "$c" 2>/dev/null || true; wait "$c" 2>/dev/null || true; done
+CLIENTS=()
+sleep 1
+echo "after the clients left: rss_kb=$(rss_kb) hwm_kb=$(hwm_kb) anon_kb=$(anon_kb) fds=$(fds)"
 kill "$PID"; wait "$PID" 2>/dev/null || true; PID=""
 
 echo "== idle at the default interval (60 s) for ${IDLE_SECONDS}s =="

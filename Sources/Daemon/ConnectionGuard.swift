@@ -1,21 +1,60 @@
 import NIOCore
 import NIOHTTP1
 
-/// Answers a connection over the limit with 503 as soon as it is active, then closes it.
+/// Answers a connection over a limit with 503 as soon as it is active. Then it closes its side and
+/// reads (and drops) what the client sends until the client closes or `lingerTimeout` passes: closing
+/// with the client's request unread would make the client's read fail with a reset instead of the 503.
 final class BusyHandler: ChannelInboundHandler {
     typealias InboundIn = ByteBuffer
     typealias OutboundOut = ByteBuffer
 
+    let server: HTTPServer
+    var answered = false
+    var lingers = false
+    var timer: Scheduled<Void>?
+
+    init(server: HTTPServer) { self.server = server }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        if context.channel.isActive { answer(context: context) }
+    }
+
     func channelActive(context: ChannelHandlerContext) {
-        let body = "{\"error\":\"too many connections\"}\n"
+        answer(context: context)
+        context.fireChannelActive()
+    }
+
+    private func answer(context: ChannelHandlerContext) {
+        guard !answered else { return }
+        answered = true
+        let body = "{\"error\":\"too many connections: at most \(server.limits.maxConnections), \(server.limits.maxConnectionsPerProcess) per process\"}\n"
         let text = "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\nContent-Length: \(body.utf8.count)\r\n"
-            + "Connection: close\r\n\r\n" + body
+            + "Retry-After: 1\r\nConnection: close\r\n\r\n" + body
+        let limits = server.limits
+        lingers = server.lingering.wrappingAdd(1, ordering: .relaxed).newValue <= limits.maxLingering
+        if !lingers { server.lingering.wrappingSubtract(1, ordering: .relaxed) }
+        let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
         context.writeAndFlush(wrapOutboundOut(context.channel.allocator.buffer(string: text))).assumeIsolated().whenComplete { _ in
-            context.close(promise: nil)
+            let (handler, context) = bound.value
+            guard handler.lingers else {
+                context.close(promise: nil)
+                return
+            }
+            context.close(mode: .output).assumeIsolated().whenFailure { _ in context.close(promise: nil) }
+            handler.timer = context.eventLoop.scheduleTask(in: limits.lingerTimeout) { bound.value.1.close(promise: nil) }
         }
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {}
+
+    func channelInactive(context: ChannelHandlerContext) {
+        timer?.cancel()
+        if lingers {
+            lingers = false
+            server.lingering.wrappingSubtract(1, ordering: .relaxed)
+        }
+        context.fireChannelInactive()
+    }
 }
 
 /// An outbound event: the request is complete, switch from the request to the response timeout.

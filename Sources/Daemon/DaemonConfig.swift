@@ -8,7 +8,8 @@ import Diagnostics
 /// Everything the daemon runs with: the check options plus its own schedule, socket and history.
 ///
 /// Built from defaults, then the config file (`/etc/bkdiag/bkdiag.yaml`), then command-line flags,
-/// each layer a list of `key: value` settings validated by the same code.
+/// each layer a list of `key: value` settings validated by the same code. The check options are the
+/// ones `CheckSettings` defines, the same table `bkdiag --once` reads its flags with.
 public struct DaemonConfig: Sendable, Equatable {
     public static let defaultConfigPath = "/etc/bkdiag/bkdiag.yaml"
     public static let defaultSocketPath = "/run/bkdiag/bkdiag.sock"
@@ -16,13 +17,8 @@ public struct DaemonConfig: Sendable, Equatable {
 
     /// Seconds between runs of the catalogue.
     public var interval: Double = 60
-    public var gsePath: String? = nil
-    public var subscriptionID: Int64 = 0
-    public var ipcSocketFile: String? = nil
-    public var collectorConfigID: Int64? = nil
-    public var logPaths: [String] = []
-    /// Global deadline of one run, seconds.
-    public var deadline: Double = 5
+    /// The options one run of the catalogue gets (`CheckSettings` keys).
+    public var checkOptions = CheckOptions()
     public var socketPath: String = DaemonConfig.defaultSocketPath
     /// Group that owns the socket and may `POST /run`; nil keeps the daemon's own group.
     public var socketGroup: String? = nil
@@ -30,26 +26,14 @@ public struct DaemonConfig: Sendable, Equatable {
     public var stateDir: String = DaemonConfig.defaultStateDir
     public var historyMaxReports: Int = 10_000
     public var historyMaxBytes: Int = 64 << 20
-    /// Where the host's file system is (tests); `/` in production.
-    public var hostRoot: String = "/"
 
-    /// The config file keys, in documentation order.
-    public static let keys = [
-        "interval", "gse_path", "subscription_id", "ipc_socket_file", "collector_config_id", "log_paths",
-        "deadline", "socket", "socket_group", "socket_mode", "state_dir", "history_max_reports",
-        "history_max_bytes", "host_root",
-    ]
+    /// The daemon's own keys, in documentation order.
+    public static let daemonKeys = ["interval", "socket", "socket_group", "socket_mode", "state_dir", "history_max_reports", "history_max_bytes"]
+
+    /// The config file keys: the interval, the check options, then the daemon's socket and history.
+    public static let keys = ["interval"] + CheckSettings.all.map(\.key) + daemonKeys.dropFirst()
 
     public init() {}
-
-    /// The options one run of the catalogue gets.
-    public var checkOptions: CheckOptions {
-        CheckOptions(
-            gsePath: gsePath, subscriptionID: subscriptionID, ipcSocketFile: ipcSocketFile,
-            collectorConfigID: collectorConfigID, logPaths: logPaths, hostRoot: hostRoot,
-            deadlineSeconds: deadline
-        )
-    }
 
     public var historyLimits: HistoryLimits { HistoryLimits(maxReports: historyMaxReports, maxBytes: historyMaxBytes) }
 
@@ -72,7 +56,8 @@ public struct DaemonConfig: Sendable, Equatable {
         if Sys.stat(file) != nil || required {
             let bytes: [UInt8]
             do {
-                bytes = try Sys.readFile(file, limit: 1 << 20)
+                // A FIFO or a device in its place is refused, not waited on: a reload must not hang.
+                bytes = try Sys.readRegularFile(file, limit: 1 << 20)
             } catch {
                 throw DaemonError(.configFile, "cannot read the config file \(file) (\(error)): create it or pass --config with a readable file")
             }
@@ -151,27 +136,23 @@ public struct DaemonConfig: Sendable, Equatable {
         }
         let v = s.value
         let defaults = DaemonConfig()
+        if let setting = CheckSettings.setting(key: s.key) {
+            if v.isEmpty {
+                setting.reset(&checkOptions)
+                return
+            }
+            do throws(CheckSettingError) {
+                try setting.apply(v, to: &checkOptions)
+            } catch {
+                throw bad("give \(error.expected)")
+            }
+            return
+        }
         switch s.key {
         case "interval":
             if v.isEmpty { interval = defaults.interval; return }
-            guard let d = Self.parseSeconds(v), d >= 0.01, d <= 86_400 else { throw bad("give seconds between 0.01 and 86400, e.g. 60, 90s, 5m") }
+            guard let d = CheckSettings.parseSeconds(v), d >= 0.01, d <= 86_400 else { throw bad("give seconds between 0.01 and 86400, e.g. 60, 90s, 5m") }
             interval = d
-        case "deadline":
-            if v.isEmpty { deadline = defaults.deadline; return }
-            guard let d = Self.parseSeconds(v), d > 0, d <= 3600 else { throw bad("give seconds between 0 and 3600, e.g. 5") }
-            deadline = d
-        case "gse_path": gsePath = v.isEmpty ? nil : v
-        case "ipc_socket_file": ipcSocketFile = v.isEmpty ? nil : v
-        case "subscription_id":
-            if v.isEmpty { subscriptionID = 0; return }
-            guard let n = Int64(v), n >= 0 else { throw bad("give a non-negative integer") }
-            subscriptionID = n
-        case "collector_config_id":
-            if v.isEmpty { collectorConfigID = nil; return }
-            guard let n = Int64(v), n >= 0 else { throw bad("give a non-negative integer") }
-            collectorConfigID = n
-        case "log_paths":
-            logPaths = v.split(separator: ",").map { String($0).trimmingSpaces() }.filter { !$0.isEmpty }
         case "socket":
             if v.isEmpty { socketPath = defaults.socketPath; return }
             guard v.hasPrefix("/") else { throw bad("give an absolute path") }
@@ -199,24 +180,9 @@ public struct DaemonConfig: Sendable, Equatable {
             if v.isEmpty { historyMaxBytes = defaults.historyMaxBytes; return }
             guard let n = Self.parseBytes(v), n >= 4096 else { throw bad("give a size of at least 4096 bytes, e.g. 64M, 1G, 500000") }
             historyMaxBytes = n
-        case "host_root":
-            if v.isEmpty { hostRoot = "/"; return }
-            guard v.hasPrefix("/") else { throw bad("give an absolute path") }
-            hostRoot = v
         default:
             throw DaemonError(.configFile, "\(s.origin): unknown key \"\(s.key)\"; known keys: \(Self.keys.joined(separator: ", "))")
         }
-    }
-
-    /// `60`, `1.5`, `90s`, `250ms`, `5m`, `1h` in seconds.
-    static func parseSeconds(_ s: String) -> Double? {
-        let units: [(String, Double)] = [("ms", 0.001), ("s", 1), ("m", 60), ("h", 3600)]
-        for (suffix, factor) in units where s.hasSuffix(suffix) {
-            guard let d = Double(s.dropLast(suffix.count)), d.isFinite else { return nil }
-            return d * factor
-        }
-        guard let d = Double(s), d.isFinite else { return nil }
-        return d
     }
 
     /// `500000`, `64K`, `64M`, `1G` (binary multiples) in bytes.

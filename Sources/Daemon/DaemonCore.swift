@@ -26,6 +26,8 @@ public final class DaemonCore: Sendable {
         var baseline: DiagnosticReport?
         var counters = Counters()
         var tail: Task<DiagnosticReport, Never>?
+        /// Requests waiting for the first report (socket activation: the first client starts the daemon).
+        var waitingForFirst: [CheckedContinuation<DiagnosticReport, Never>] = []
     }
 
     public let history: HistoryStore
@@ -55,6 +57,18 @@ public final class DaemonCore: Sendable {
 
     /// The latest report of this process; nil until the first cycle completes.
     public var latest: DiagnosticReport? { state.withLock { $0.latest } }
+
+    /// The latest report, or the first one once its run finishes.
+    public func firstReport() async -> DiagnosticReport {
+        await withCheckedContinuation { (c: CheckedContinuation<DiagnosticReport, Never>) in
+            let ready: DiagnosticReport? = state.withLock { s in
+                if let latest = s.latest { return latest }
+                s.waitingForFirst.append(c)
+                return nil
+            }
+            if let ready { c.resume(returning: ready) }
+        }
+    }
 
     /// Replaces the configuration (SIGHUP); the socket settings keep their running values.
     public func replaceConfig(_ new: DaemonConfig) {
@@ -95,12 +109,14 @@ public final class DaemonCore: Sendable {
         if report.generatedAtMs == 0 { report.generatedAtMs = startedMs }
         if report.durationMs == nil { report.durationMs = (Timestamp.monotonicSeconds() - started) * 1000 }
 
-        let changes: [StateChange] = state.withLock { s in
+        let (changes, waiting): ([StateChange], [CheckedContinuation<DiagnosticReport, Never>]) = state.withLock { s in
             let c = StateChange.changes(from: s.latest ?? s.baseline, to: report)
             s.latest = report
             s.counters.stateChanges += c.count
-            return c
+            defer { s.waitingForFirst = [] }
+            return (c, s.waitingForFirst)
         }
+        for w in waiting { w.resume(returning: report) }
         for change in changes { sink.record(change) }
 
         var historyFailed = false

@@ -50,13 +50,26 @@ public struct DaemonMain: Sendable {
         try DaemonConfig.load(file: configPath, required: configRequired, overrides: overrides)
     }
 
+    static func warnAboutWatchdog(period: Duration, config: DaemonConfig, logger: Logger) {
+        let schedule = WatchdogSchedule(period: period, interval: config.interval, deadline: config.checkOptions.deadlineSeconds)
+        if let warning = schedule.warning {
+            logger.warning("\(warning)", metadata: ["ping_check_every": "\(schedule.wake)"])
+        }
+    }
+
     /// Runs until SIGTERM/SIGINT. Throws only before READY (bad config, unusable socket or state directory).
     public func run() async throws {
         let config = try loadConfig()
         let logger = self.logger
 
+        // Nothing in the state directory is read or written before it is ours.
+        let lock = try StateDirectoryLock.acquire(directory: config.stateDir)
+        defer { withExtendedLifetime(lock) {} }
         let history = try HistoryStore(directory: config.stateDir, limits: config.historyLimits)
         let r = history.recovery
+        for sentence in r.movedAside {
+            logger.warning("history file moved aside", metadata: ["detail": "\(sentence)"])
+        }
         if r.truncatedBytes > 0 || r.skippedBytes > 0 {
             logger.warning(
                 "history repaired on open",
@@ -98,13 +111,9 @@ public struct DaemonMain: Sendable {
 
         let scheduler = Scheduler(core: core)
         var services: [any Service] = [scheduler, HTTPServerService(server: server, socketPathToRemove: socketToRemove)]
-        if let period = Systemd.watchdogPeriod() {
-            let periodSeconds = Double(period.components.seconds) + Double(period.components.attoseconds) / 1e18
-            if periodSeconds < config.interval * 2 {
-                logger.warning(
-                    "WatchdogSec is shorter than twice the interval: systemd may restart the daemon between runs",
-                    metadata: ["watchdog_sec": "\(periodSeconds)", "interval": "\(config.interval)"])
-            }
+        let watchdog = Systemd.watchdogPeriod()
+        if let period = watchdog {
+            Self.warnAboutWatchdog(period: period, config: config, logger: logger)
             services.append(WatchdogService(core: core, period: period))
         }
         // Signals are ours, not the group's: their handlers must be in place before READY=1, and
@@ -132,6 +141,7 @@ public struct DaemonMain: Sendable {
                         logger.warning("socket and state_dir changes take effect at the next restart")
                     }
                     core.replaceConfig(new)
+                    if let period = watchdog { Self.warnAboutWatchdog(period: period, config: new, logger: logger) }
                     scheduler.poke()
                     logger.info("configuration reloaded", metadata: ["interval": "\(new.interval)"])
                     Notifier.shared.notify("READY=1")

@@ -124,15 +124,52 @@ public struct DaemonRouter: Sendable {
 
     static let routes: [String: [String]] = ["/report": ["GET", "HEAD"], "/metrics": ["GET", "HEAD"], "/history": ["GET", "HEAD"], "/run": ["POST"]]
 
-    /// Answers every request: at once where no run is needed, after a fresh run for `POST /run`.
+    /// Answers every request whole: at once where no run is needed, after the first run for `/report`
+    /// before it, after a fresh run for `POST /run`. (The HTTP server streams `/history` instead.)
     public func handle(_ request: DaemonRequest) async -> DaemonResponse {
         if let answer = immediate(request) { return answer }
-        let report = await core.runCycle()
-        return Self.render(report, format: request.query?["format"] ?? "json")
+        let format = request.query?["format"] ?? "json"
+        if let (since, limit) = historyQuery(request) {
+            var body: [UInt8] = []
+            let selection = core.history.select(sinceMs: since, limit: limit)
+            guard (try? await selection.body(chunkBytes: 1 << 16, emit: { body += $0 })) == true else {
+                return .error(500, "a stored report no longer reads back: see the daemon's log")
+            }
+            return DaemonResponse(status: 200, body: String(decoding: body, as: UTF8.self))
+        }
+        if request.path == "/report" { return Self.render(await core.firstReport(), format: format) }
+        return Self.render(await core.runCycle(), format: format)
     }
 
-    /// The answer when it needs no run (everything but an authorised `POST /run`), so the event loop
-    /// can write it without a hop through the task pool; nil when a fresh run must be awaited.
+    /// `since` and `limit` of a valid `/history` request, nil for any other request.
+    public func historyQuery(_ request: DaemonRequest) -> (sinceMs: Int64, limit: Int)? {
+        guard request.path == "/history", Self.routes["/history"]?.contains(request.method) == true, let query = request.query,
+            case .valid(let since, let limit) = Self.parseHistoryQuery(query, nowMs: Timestamp.nowMilliseconds())
+        else { return nil }
+        return (since, limit)
+    }
+
+    /// A `/history` query: its bounds, or the 400 that says what is wrong with it.
+    enum HistoryQuery {
+        case valid(sinceMs: Int64, limit: Int)
+        case invalid(DaemonResponse)
+    }
+
+    static func parseHistoryQuery(_ query: [String: String], nowMs: Int64) -> HistoryQuery {
+        guard let since = parseSince(query["since"] ?? "0", nowMs: nowMs) else {
+            return .invalid(.error(400, "bad since: give unix seconds or milliseconds, -<seconds> for relative, or 2026-11-23T10:00:00Z"))
+        }
+        var limit = 100
+        if let l = query["limit"] {
+            guard let n = Int(l), n >= 1, n <= 1000 else { return .invalid(.error(400, "bad limit: give 1..1000")) }
+            limit = n
+        }
+        return .valid(sinceMs: since, limit: limit)
+    }
+
+    /// The answer when it is at hand, so the event loop can write it without a hop through the task
+    /// pool; nil when it must be awaited or streamed: `/report` before the first run has finished, a
+    /// valid `/history`, an authorised `POST /run`.
     public func immediate(_ request: DaemonRequest) -> DaemonResponse? {
         let path = request.path
         guard let methods = Self.routes[path] else {
@@ -144,30 +181,16 @@ public struct DaemonRouter: Sendable {
         guard let query = request.query else { return .error(400, "malformed query string") }
         switch path {
         case "/report":
-            guard let report = core.latest else { return .error(503, "no report yet: the first run has not finished") }
+            // Before the first run (a socket-activated start) the answer waits for it.
+            guard let report = core.latest else { return nil }
             return Self.render(report, format: query["format"] ?? "json")
         case "/metrics":
             var body = core.latest?.prometheusText() ?? ""
             body += core.daemonMetrics()
             return DaemonResponse(status: 200, contentType: "text/plain; version=0.0.4; charset=utf-8", body: body)
         case "/history":
-            let now = Timestamp.nowMilliseconds()
-            guard let since = Self.parseSince(query["since"] ?? "0", nowMs: now) else {
-                return .error(400, "bad since: give unix seconds or milliseconds, -<seconds> for relative, or 2026-11-23T10:00:00Z")
-            }
-            var limit = 100
-            if let l = query["limit"] {
-                guard let n = Int(l), n >= 1, n <= 1000 else { return .error(400, "bad limit: give 1..1000") }
-                limit = n
-            }
-            let entries = core.history.entries(sinceMs: since, limit: limit)
-            var body = "{\"count\":\(entries.count),\"reports\":["
-            for (i, e) in entries.enumerated() {
-                if i > 0 { body += "," }
-                body += e.line
-            }
-            body += "]}\n"
-            return DaemonResponse(status: 200, body: body)
+            if case .invalid(let bad) = Self.parseHistoryQuery(query, nowMs: Timestamp.nowMilliseconds()) { return bad }
+            return nil
         case "/run":
             guard policy.mayRun(request.peer) else {
                 let who = request.peer.map { "uid \($0.uid)" } ?? "an unknown peer"

@@ -22,6 +22,18 @@ public struct HTTPLimits: Sendable, Equatable {
     public var responseTimeout: TimeAmount = .seconds(60)
     /// Connections served at once; more get 503 and are closed at accept.
     public var maxConnections: Int = 128
+    /// Connections one peer process (`SO_PEERCRED` pid) may hold at once; more get 503.
+    public var maxConnectionsPerProcess: Int = 16
+    /// Connections the processes of one user (`SO_PEERCRED` uid) may hold at once; more get 503.
+    public var maxConnectionsPerUser: Int = 64
+    /// `/history` answers produced at once; later ones wait for a turn.
+    public var maxHistoryReaders: Int = 2
+    /// Bytes of a `/history` answer produced ahead of what the client has taken.
+    public var historyChunkBytes: Int = 64 * 1024
+    /// Refused connections kept half-open at once (their 503 sent, the client's request drained for up
+    /// to `lingerTimeout`, so it reads the answer rather than a reset); beyond that they are closed at once.
+    public var maxLingering: Int = 64
+    public var lingerTimeout: TimeAmount = .seconds(1)
 
     public init() {}
 }
@@ -32,7 +44,9 @@ public final class HTTPServer: Sendable {
     let limits: HTTPLimits
     let logger: Logger
     let group: MultiThreadedEventLoopGroup
-    let open = Atomic<Int>(0)
+    let admission: ConnectionAdmission
+    let lingering = Atomic<Int>(0)
+    let historyGate: AsyncGate
     private let channelBox = Mutex<Channel?>(nil)
 
     public init(router: DaemonRouter, limits: HTTPLimits, logger: Logger) {
@@ -40,6 +54,8 @@ public final class HTTPServer: Sendable {
         self.limits = limits
         self.logger = logger
         self.group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        self.admission = ConnectionAdmission(limits: limits)
+        self.historyGate = AsyncGate(slots: limits.maxHistoryReaders)
     }
 
     /// Serves on an already listening socket (ours or one passed by systemd); returns once accepting.
@@ -51,11 +67,6 @@ public final class HTTPServer: Sendable {
             .serverChannelOption(.backlog, value: 128)
             .childChannelOption(.allowRemoteHalfClosure, value: false)
             .childChannelInitializer { channel in
-                let count = server.open.wrappingAdd(1, ordering: .relaxed).newValue
-                channel.closeFuture.whenComplete { _ in server.open.wrappingSubtract(1, ordering: .relaxed) }
-                if count > limits.maxConnections {
-                    return channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(BusyHandler()) }
-                }
                 let peerFuture: EventLoopFuture<PeerCredentials?>
                 if let provider = channel as? SocketOptionProvider {
                     let f: EventLoopFuture<PeerCredentials> = provider.unsafeGetSocketOption(
@@ -66,9 +77,16 @@ public final class HTTPServer: Sendable {
                 }
                 return peerFuture.flatMapThrowing { peer in
                     let sync = channel.pipeline.syncOperations
+                    // Admitted only within the total and the peer's share; the others are told 503.
+                    let key = ConnectionAdmission.key(peer)
+                    guard server.admission.admit(key) else {
+                        try sync.addHandler(BusyHandler(server: server))
+                        return
+                    }
+                    channel.closeFuture.whenComplete { _ in server.admission.release(key) }
                     try sync.addHandler(ConnectionGuard(limits: limits))
                     try sync.configureHTTPServerPipeline(withPipeliningAssistance: false, withErrorHandling: true)
-                    try sync.addHandler(RequestHandler(router: router, peer: peer, limits: limits))
+                    try sync.addHandler(RequestHandler(router: router, peer: peer, limits: limits, historyGate: server.historyGate))
                 }
             }
             .withBoundSocket(fd)
@@ -77,7 +95,7 @@ public final class HTTPServer: Sendable {
     }
 
     /// Connections open right now.
-    public var openConnections: Int { open.load(ordering: .relaxed) }
+    public var openConnections: Int { admission.open }
 
     /// Stops accepting and shuts the event loop down.
     public func stop() async {

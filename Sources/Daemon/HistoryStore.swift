@@ -3,6 +3,7 @@ import Glibc
 #elseif canImport(Musl)
 import Musl
 #endif
+import Report
 import Synchronization
 
 /// Limits of the history store; the oldest segment is dropped when either is exceeded.
@@ -29,11 +30,15 @@ public struct HistoryRecovery: Sendable, Equatable {
     public var truncatedBytes = 0
     /// Bytes skipped inside older segments because they did not verify.
     public var skippedBytes = 0
+    /// Segment names that held something else (a FIFO, a directory, a symlink, a file larger than any
+    /// segment): each was renamed aside, unread; one sentence per file for the log.
+    public var movedAside: [String] = []
 
-    public init(records: Int = 0, truncatedBytes: Int = 0, skippedBytes: Int = 0) {
+    public init(records: Int = 0, truncatedBytes: Int = 0, skippedBytes: Int = 0, movedAside: [String] = []) {
         self.records = records
         self.truncatedBytes = truncatedBytes
         self.skippedBytes = skippedBytes
+        self.movedAside = movedAside
     }
 }
 
@@ -57,19 +62,35 @@ public final class HistoryStore: Sendable {
     static let fileMagic: [UInt8] = Array("BKDHIST1".utf8)
     static let recordMagic: UInt32 = 0x3152_4B42  // "BKR1" little-endian
     static let headerSize = 24
+    /// Largest compressed record read back; a report is a few kilobytes.
+    static let maxRecordBytes = 16 << 20
+    /// Opening and reading segments: never block on a FIFO, never follow a planted symlink.
+    static let safeFlags = O_NOFOLLOW | O_NONBLOCK
+
+    struct Record {
+        var offset: Int
+        var generatedAtMs: Int64
+        /// Bytes of the JSON line (the header's inflated length).
+        var inflated: Int
+    }
 
     struct Segment {
         var sequence: Int
         var path: String
         var bytes: Int
-        var records: [(offset: Int, generatedAtMs: Int64)]
+        var records: [Record]
     }
 
     struct State {
         var limits: HistoryLimits
         var segments: [Segment]
         var fd: Int32  // write descriptor of the last segment, -1 when none is open
+        /// Above every sequence seen at open, including names moved aside.
+        var nextSequence: Int
     }
+
+    /// A segment file larger than this is not one the store wrote: it is moved aside unread.
+    static func maxSegmentFileBytes(_ limits: HistoryLimits) -> Int { max(limits.maxBytes, 64 << 20) }
 
     public let directory: String
     public let recovery: HistoryRecovery
@@ -90,33 +111,46 @@ public final class HistoryStore: Sendable {
             throw DaemonError(.stateDirectory, "cannot list the history directory \(directory) (\(error)): check its permissions")
         }
         let sequences = names.compactMap(Self.sequence(ofFileName:)).sorted()
-        for (i, seq) in sequences.enumerated() {
+        // Each name must be a regular file of a sane size: opened without blocking or following, checked
+        // with fstat, read record by record. Anything else is renamed aside and logged by the caller.
+        var files: [(sequence: Int, path: String, fd: Int32, size: Int)] = []
+        for seq in sequences {
             let path = Self.path(directory, seq)
-            let bytes = (try? Sys.readFile(path, limit: 1 << 30)) ?? []
-            let scan = Self.scan(bytes)
+            do {
+                let (fd, size) = try Sys.openRegular(path, limit: Self.maxSegmentFileBytes(limits), followLinks: false)
+                files.append((seq, path, fd, size))
+            } catch {
+                recovery.movedAside.append(Self.moveAside(path, because: "\(error)"))
+            }
+        }
+        for (i, file) in files.enumerated() {
+            defer { Sys.close(file.fd) }
+            let scan = Self.scan(fd: file.fd, size: file.size)
             recovery.records += scan.records.count
-            let isLast = i == sequences.count - 1
-            if scan.validBytes < bytes.count {
+            let isLast = i == files.count - 1
+            if scan.validBytes < file.size {
                 if isLast {
-                    recovery.truncatedBytes += bytes.count - scan.validBytes
-                    if let fd = try? Sys.open(path, O_WRONLY) {
+                    recovery.truncatedBytes += file.size - scan.validBytes
+                    if let fd = try? Sys.open(file.path, O_WRONLY | Self.safeFlags) {
                         if scan.validBytes < Self.fileMagic.count {
-                            _ = try? Sys.ftruncate(fd, 0, path: path)
-                            _ = try? Sys.writeAll(fd, Self.fileMagic, path: path)
+                            _ = try? Sys.ftruncate(fd, 0, path: file.path)
+                            _ = try? Sys.writeAll(fd, Self.fileMagic, path: file.path)
                         } else {
-                            _ = try? Sys.ftruncate(fd, scan.validBytes, path: path)
+                            _ = try? Sys.ftruncate(fd, scan.validBytes, path: file.path)
                         }
-                        _ = try? Sys.fsync(fd, path: path)
+                        _ = try? Sys.fsync(fd, path: file.path)
                         Sys.close(fd)
                     }
                 } else {
-                    recovery.skippedBytes += bytes.count - scan.validBytes
+                    recovery.skippedBytes += file.size - scan.validBytes
                 }
             }
-            segments.append(Segment(sequence: seq, path: path, bytes: max(scan.validBytes, Self.fileMagic.count), records: scan.records))
+            segments.append(
+                Segment(sequence: file.sequence, path: file.path, bytes: max(scan.validBytes, Self.fileMagic.count), records: scan.records))
         }
+        if !recovery.movedAside.isEmpty { Sys.fsyncDirectory(directory) }
         self.recovery = recovery
-        self.state = Mutex(State(limits: limits, segments: segments, fd: -1))
+        self.state = Mutex(State(limits: limits, segments: segments, fd: -1, nextSequence: (sequences.last ?? 0) + 1))
     }
 
     deinit {
@@ -160,7 +194,7 @@ public final class HistoryStore: Sendable {
                     try Self.startSegment(&s, directory: dir)
                 } else if s.fd < 0 {
                     let path = s.segments.last!.path
-                    s.fd = try Sys.open(path, O_WRONLY | O_APPEND)
+                    s.fd = try Sys.open(path, O_WRONLY | O_APPEND | Self.safeFlags)
                 }
                 let last = s.segments.count - 1
                 let offset = s.segments[last].bytes
@@ -173,7 +207,7 @@ public final class HistoryStore: Sendable {
                     throw error
                 }
                 s.segments[last].bytes += record.count
-                s.segments[last].records.append((offset, generatedAtMs))
+                s.segments[last].records.append(Record(offset: offset, generatedAtMs: generatedAtMs, inflated: raw))
                 Self.enforceLimits(&s)
                 return .success(())
             } catch {
@@ -191,57 +225,70 @@ public final class HistoryStore: Sendable {
 
     /// The newest stored report, if any.
     public func latest() -> HistoryEntry? {
-        let loc: (String, Int, Int64)? = state.withLock { s in
-            for seg in s.segments.reversed() { if let r = seg.records.last { return (seg.path, r.offset, r.generatedAtMs) } }
+        let loc: (String, Record)? = state.withLock { s in
+            for seg in s.segments.reversed() { if let r = seg.records.last { return (seg.path, r) } }
             return nil
         }
-        guard let loc, let fd = try? Sys.open(loc.0, O_RDONLY) else { return nil }
+        guard let loc, let fd = try? Sys.open(loc.0, O_RDONLY | Self.safeFlags) else { return nil }
         defer { Sys.close(fd) }
-        return Self.readRecord(fd, at: loc.1).map { HistoryEntry(generatedAtMs: loc.2, line: $0) }
+        return Self.readRecordBytes(fd, at: loc.1.offset).map { HistoryEntry(generatedAtMs: loc.1.generatedAtMs, line: String(decoding: $0, as: UTF8.self)) }
     }
 
     /// Reports generated at or after `sinceMs`, oldest first, at most `limit` (the newest ones when more match).
-    /// Reads only the records returned, each with one pread(2) of its header and one of its payload.
     public func entries(sinceMs: Int64, limit: Int) -> [HistoryEntry] {
-        let segments: [(String, [(offset: Int, generatedAtMs: Int64)])] = state.withLock { s in
-            s.segments.map { ($0.path, $0.records.filter { $0.generatedAtMs >= sinceMs }) }.filter { !$0.1.isEmpty }
+        let selection = select(sinceMs: sinceMs, limit: limit)
+        return (0..<selection.count).compactMap { i in
+            selection.line(i).map { HistoryEntry(generatedAtMs: selection.generatedAtMs(i), line: String(decoding: $0, as: UTF8.self)) }
         }
-        var picked: [(String, Int, Int64)] = []
-        for (path, recs) in segments { for r in recs { picked.append((path, r.offset, r.generatedAtMs)) } }
-        if picked.count > limit { picked.removeFirst(picked.count - limit) }
-        var out: [HistoryEntry] = []
-        var open: (path: String, fd: Int32)? = nil
-        defer { if let o = open { Sys.close(o.fd) } }
-        for (path, offset, at) in picked {
-            if open?.path != path {
-                if let o = open { Sys.close(o.fd) }
-                open = (try? Sys.open(path, O_RDONLY)).map { (path, $0) }
-            }
-            // A segment dropped by rotation since the index was copied is skipped.
-            guard let fd = open?.fd else { continue }
-            if let line = Self.readRecord(fd, at: offset) { out.append(HistoryEntry(generatedAtMs: at, line: line)) }
-        }
-        return out
     }
 
-    /// The JSON line of the record at `offset` of an open segment, nil when it does not verify.
-    static func readRecord(_ fd: Int32, at offset: Int) -> String? {
-        guard let header = try? Sys.pread(fd, count: headerSize, at: offset), header.count == headerSize else { return nil }
+    /// The records `entries` would return, not read yet: their segments are opened under the store's lock
+    /// (a segment rotated away later stays readable through its descriptor), their bytes read on demand.
+    public func select(sinceMs: Int64, limit: Int) -> HistorySelection {
+        state.withLock { s in
+            var picked: [(segment: Int, record: Record)] = []
+            for (i, seg) in s.segments.enumerated() {
+                for r in seg.records where r.generatedAtMs >= sinceMs { picked.append((i, r)) }
+            }
+            if picked.count > limit { picked.removeFirst(picked.count - limit) }
+            var fds: [Int32] = []
+            var fileOf: [Int: Int] = [:]
+            var picks: [HistorySelection.Pick] = []
+            for (segment, r) in picked {
+                if fileOf[segment] == nil {
+                    guard let fd = try? Sys.open(s.segments[segment].path, O_RDONLY | Self.safeFlags) else { continue }
+                    fileOf[segment] = fds.count
+                    fds.append(fd)
+                }
+                guard let file = fileOf[segment] else { continue }
+                picks.append(HistorySelection.Pick(file: file, offset: r.offset, inflated: r.inflated, generatedAtMs: r.generatedAtMs))
+            }
+            return HistorySelection(fds: fds, picks: picks)
+        }
+    }
+
+    /// The JSON line of the record at `offset` of an open segment, nil when it does not inflate to its recorded length.
+    static func readRecordBytes(_ fd: Int32, at offset: Int) -> [UInt8]? {
+        guard let header = try? Sys.pread(fd, count: headerSize, at: offset), header.count == headerSize,
+            get32(header, 0) == recordMagic
+        else { return nil }
         let length = Int(get32(header, 4))
-        guard length <= 256 << 20, let payload = try? Sys.pread(fd, count: length, at: offset + headerSize), payload.count == length else {
+        guard length <= maxRecordBytes, let payload = try? Sys.pread(fd, count: length, at: offset + headerSize), payload.count == length else {
             return nil
         }
-        return decode(header + payload, at: 0)
+        return Zlib.decompress(payload[...], expectedSize: Int(get32(header, 8)))
     }
 
     // MARK: Internals
 
     private static func startSegment(_ s: inout State, directory: String) throws {
         if s.fd >= 0 { Sys.close(s.fd); s.fd = -1 }
-        let seq = (s.segments.last?.sequence ?? 0) + 1
+        let seq = s.nextSequence
         let path = Self.path(directory, seq)
         let tmp = path + ".tmp"
-        let fd = try Sys.open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0o640)
+        // A leftover of a crash (or anything else) in the temporary name is replaced, never opened.
+        _ = try? Sys.unlink(tmp)
+        let fd = try Sys.open(tmp, O_WRONLY | O_CREAT | O_EXCL | Self.safeFlags, 0o640)
         do {
             try Sys.writeAll(fd, fileMagic, path: tmp)
             try Sys.fsync(fd, path: tmp)
@@ -252,7 +299,8 @@ public final class HistoryStore: Sendable {
         Sys.close(fd)
         try Sys.rename(tmp, path)
         Sys.fsyncDirectory(directory)
-        s.fd = try Sys.open(path, O_WRONLY | O_APPEND)
+        s.fd = try Sys.open(path, O_WRONLY | O_APPEND | Self.safeFlags)
+        s.nextSequence = seq + 1
         s.segments.append(Segment(sequence: seq, path: path, bytes: fileMagic.count, records: []))
     }
 
@@ -282,34 +330,36 @@ public final class HistoryStore: Sendable {
         return Int(mid)
     }
 
-    /// The verified prefix of a segment: record offsets and where verification stopped.
-    static func scan(_ bytes: [UInt8]) -> (records: [(offset: Int, generatedAtMs: Int64)], validBytes: Int) {
-        guard bytes.count >= fileMagic.count, Array(bytes[0..<fileMagic.count]) == fileMagic else { return ([], 0) }
-        var records: [(offset: Int, generatedAtMs: Int64)] = []
-        var at = fileMagic.count
-        while at + headerSize <= bytes.count {
-            guard get32(bytes, at) == recordMagic else { break }
-            let length = Int(get32(bytes, at + 4))
-            let end = at + headerSize + length
-            guard end <= bytes.count else { break }
-            var checked = Array(bytes[(at + 8)..<(at + 20)])
-            checked.append(contentsOf: bytes[(at + headerSize)..<end])
-            guard Zlib.crc32(checked[...]) == get32(bytes, at + 20) else { break }
-            records.append((at, Int64(bitPattern: get64(bytes, at + 12))))
-            at = end
+    /// Renames a file that is not a segment out of the store's names; returns the sentence to log.
+    static func moveAside(_ path: String, because reason: String) -> String {
+        let target = path + ".bad-\(Timestamp.nowMilliseconds())"
+        do {
+            try Sys.rename(path, target)
+            return "moved \(path) aside to \(target): \(reason)"
+        } catch {
+            return "ignored \(path), which could not be moved aside (\(error)): \(reason)"
         }
-        return (records, at)
     }
 
-    /// The JSON line of the record at `offset`, nil when it does not verify.
-    static func decode(_ bytes: [UInt8], at offset: Int) -> String? {
-        guard offset + headerSize <= bytes.count, get32(bytes, offset) == recordMagic else { return nil }
-        let length = Int(get32(bytes, offset + 4))
-        let raw = Int(get32(bytes, offset + 8))
-        let end = offset + headerSize + length
-        guard end <= bytes.count else { return nil }
-        guard let inflated = Zlib.decompress(bytes[(offset + headerSize)..<end], expectedSize: raw) else { return nil }
-        return String(decoding: inflated, as: UTF8.self)
+    /// The verified prefix of an open segment of `size` bytes, read one record at a time (two preads
+    /// each): record offsets and where verification stopped.
+    static func scan(fd: Int32, size: Int) -> (records: [Record], validBytes: Int) {
+        guard let magic = try? Sys.pread(fd, count: fileMagic.count, at: 0), magic == fileMagic else { return ([], 0) }
+        var records: [Record] = []
+        var at = fileMagic.count
+        while at + headerSize <= size {
+            guard let header = try? Sys.pread(fd, count: headerSize, at: at), header.count == headerSize,
+                get32(header, 0) == recordMagic
+            else { break }
+            let length = Int(get32(header, 4))
+            guard length <= maxRecordBytes, at + headerSize + length <= size,
+                let payload = try? Sys.pread(fd, count: length, at: at + headerSize), payload.count == length,
+                Zlib.crc32(payload[...], crc: Zlib.crc32(header[8..<20])) == get32(header, 20)
+            else { break }
+            records.append(Record(offset: at, generatedAtMs: Int64(bitPattern: get64(header, 12)), inflated: Int(get32(header, 8))))
+            at += headerSize + length
+        }
+        return (records, at)
     }
 
     static func put32(_ out: inout [UInt8], _ v: UInt32) {

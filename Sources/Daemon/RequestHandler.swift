@@ -1,3 +1,4 @@
+import Logging
 import NIOCore
 import NIOHTTP1
 
@@ -9,14 +10,16 @@ final class RequestHandler: ChannelInboundHandler {
     let router: DaemonRouter
     let peer: PeerCredentials?
     let limits: HTTPLimits
+    let historyGate: AsyncGate
     var head: HTTPRequestHead?
     var bodyBytes = 0
     var done = false
 
-    init(router: DaemonRouter, peer: PeerCredentials?, limits: HTTPLimits) {
+    init(router: DaemonRouter, peer: PeerCredentials?, limits: HTTPLimits, historyGate: AsyncGate) {
         self.router = router
         self.peer = peer
         self.limits = limits
+        self.historyGate = historyGate
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -42,6 +45,10 @@ final class RequestHandler: ChannelInboundHandler {
                 respond(context: context, answer, isHead: isHead)
                 return
             }
+            if let (since, limit) = router.historyQuery(request) {
+                streamHistory(channel: context.channel, sinceMs: since, limit: limit, isHead: isHead)
+                return
+            }
             let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
             let loop = context.eventLoop
             Task {
@@ -54,16 +61,68 @@ final class RequestHandler: ChannelInboundHandler {
         }
     }
 
+    static func head(status: Int, contentType: String, length: Int, extra: [(String, String)] = []) -> HTTPResponseHead {
+        var headers = HTTPHeaders()
+        headers.add(name: "Content-Type", value: contentType)
+        headers.add(name: "Content-Length", value: String(length))
+        headers.add(name: "Connection", value: "close")
+        headers.add(name: "Cache-Control", value: "no-store")
+        for (k, v) in extra { headers.add(name: k, value: v) }
+        return HTTPResponseHead(version: .http1_1, status: HTTPResponseStatus(statusCode: status), headers: headers)
+    }
+
+    /// Writes a `/history` answer off the event loop, a chunk at a time, each awaited until the socket has
+    /// taken it: a slow client holds one chunk of the daemon's memory, not the whole answer. At most
+    /// `maxHistoryReaders` answers are produced at once; the others wait their turn.
+    func streamHistory(channel: Channel, sinceMs: Int64, limit: Int, isHead: Bool) {
+        done = true
+        let gate = historyGate
+        let history = router.core.history
+        let chunk = limits.historyChunkBytes
+        let logger = router.core.logger
+        Self.startHistory(channel: channel, gate: gate, history: history, sinceMs: sinceMs, limit: limit, isHead: isHead, chunk: chunk, logger: logger)
+    }
+
+    private static func startHistory(
+        channel: any Channel, gate: AsyncGate, history: HistoryStore, sinceMs: Int64, limit: Int, isHead: Bool, chunk: Int, logger: Logger
+    ) {
+        Task {
+            await gate.acquire()
+            await writeHistory(channel: channel, history: history, sinceMs: sinceMs, limit: limit, isHead: isHead, chunk: chunk, logger: logger)
+            gate.release()
+            try? await channel.close()
+        }
+    }
+
+    private static func writeHistory(
+        channel: Channel, history: HistoryStore, sinceMs: Int64, limit: Int, isHead: Bool, chunk: Int, logger: Logger
+    ) async {
+        guard channel.isActive else { return }
+        let selection = history.select(sinceMs: sinceMs, limit: limit)
+        let head = Self.head(status: 200, contentType: "application/json", length: selection.bodyLength)
+        do {
+            try await channel.writeAndFlush(HTTPServerResponsePart.head(head))
+            if !isHead {
+                let complete = try await selection.body(chunkBytes: chunk) { bytes in
+                    try await channel.writeAndFlush(HTTPServerResponsePart.body(.byteBuffer(ByteBuffer(bytes: bytes))))
+                }
+                // A record that stopped reading back: the answer ends short of its length, which the
+                // client sees as an error, rather than lying about its count.
+                guard complete else {
+                    logger.error("a stored report no longer reads back; /history answer cut short")
+                    return
+                }
+            }
+            try await channel.writeAndFlush(HTTPServerResponsePart.end(nil))
+        } catch {
+            // The client went away or the exchange timed out: nothing more to write.
+        }
+    }
+
     func respond(context: ChannelHandlerContext, _ response: DaemonResponse, isHead: Bool) {
         guard !done else { return }
         done = true
-        var headers = HTTPHeaders()
-        headers.add(name: "Content-Type", value: response.contentType)
-        headers.add(name: "Content-Length", value: String(response.body.utf8.count))
-        headers.add(name: "Connection", value: "close")
-        headers.add(name: "Cache-Control", value: "no-store")
-        for (k, v) in response.headers { headers.add(name: k, value: v) }
-        let head = HTTPResponseHead(version: .http1_1, status: HTTPResponseStatus(statusCode: response.status), headers: headers)
+        let head = Self.head(status: response.status, contentType: response.contentType, length: response.body.utf8.count, extra: response.headers)
         context.write(wrapOutboundOut(.head(head)), promise: nil)
         if !isHead {
             context.write(wrapOutboundOut(.body(.byteBuffer(context.channel.allocator.buffer(string: response.body)))), promise: nil)

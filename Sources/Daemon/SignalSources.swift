@@ -11,6 +11,9 @@ import Synchronization
 /// Dispatch installs a signal source's handler asynchronously when the source is resumed; `install`
 /// returns only after every source reports its registration, so a signal sent right after READY=1 is
 /// never met by the default action (terminate for all three).
+///
+/// SIGHUP is handled on a queue of its own: a reload that blocks (a config file on a hung NFS mount)
+/// must never keep SIGTERM's handler from running, and stopping never waits for a reload.
 public final class SignalSources: Sendable {
     // DispatchSourceSignal is a thread-safe Dispatch object that is not annotated Sendable; it is only
     // created in `install` and cancelled in `cancel`.
@@ -23,11 +26,12 @@ public final class SignalSources: Sendable {
         stop: [Int32], onStop: @escaping @Sendable (Int32) -> Void, onReload: @escaping @Sendable () -> Void
     ) async -> SignalSources {
         let queue = DispatchQueue(label: "bkdiag.signals")
+        let reloadQueue = DispatchQueue(label: "bkdiag.reload")
         // An early SIGHUP (before its source is registered) is dropped rather than fatal.
         signal(SIGHUP, SIG_IGN)
         var sources: [any DispatchSourceSignal] = []
         for sig in stop + [SIGHUP] {
-            let source = DispatchSource.makeSignalSource(signal: sig, queue: queue)
+            let source = DispatchSource.makeSignalSource(signal: sig, queue: sig == SIGHUP ? reloadQueue : queue)
             if sig == SIGHUP {
                 source.setEventHandler { onReload() }
             } else {

@@ -1,7 +1,7 @@
 import ServiceLifecycle
 
-/// Pings systemd's watchdog at half the period it asked for, but only when a cycle completed since the
-/// last ping: a hung check engine stops the pings and systemd restarts the daemon.
+/// Pings systemd's watchdog on the `WatchdogSchedule` of the running configuration, but only when a
+/// cycle completed since the last ping: a hung check engine stops the pings and systemd restarts the daemon.
 public struct WatchdogService: Service {
     let core: DaemonCore
     let period: Duration
@@ -15,12 +15,15 @@ public struct WatchdogService: Service {
 
     public func run() async throws {
         let core = self.core
-        let half = period / 2
+        let period = self.period
         let notify = self.notify
         await cancelWhenGracefulShutdown {
             var pingedAt = 0
             while !Task.isCancelled {
-                try? await Task.sleep(for: half)
+                // Read each time: a reload may change the interval or the deadline.
+                let config = core.config
+                let wake = WatchdogSchedule(period: period, interval: config.interval, deadline: config.checkOptions.deadlineSeconds).wake
+                try? await Task.sleep(for: wake)
                 if Task.isCancelled { break }
                 let cycles = core.counters.cycles
                 if cycles > pingedAt {

@@ -5,11 +5,10 @@ import Report
 /// short forms, a value glued to the next option by the central side's bug, and a whole argument
 /// string passed as one word.
 public enum CheckPyArguments {
-    /// Long names and their short letters.
-    public static let options: [(long: String, short: String)] = [
-        ("gse_path", "p"), ("subscription_id", "s"), ("ipc_socket_file", "i"), ("collector_config_id", "c"),
-        ("log_paths", "l"),
-    ]
+    /// check.py's five options, long names and short letters: the settings that have a letter.
+    public static let options: [(long: String, short: String)] = CheckSettings.all.compactMap { s in
+        s.short.map { (s.flag, String($0)) }
+    }
 
     static let longNames = options.map(\.long)
     static let shortNames = Set(options.map(\.short))

@@ -50,26 +50,21 @@ public enum NodeCommandLine {
 
     // MARK: check
 
-    /// check.py's flags and bkdiag's own for one run; shared by `check` and `status`'s local fallback.
-    static let checkPyOptions: [OptionSpec] = checkPyFlags(help: [
-        "gse_path": "GSE root (default: detected; /usr/local/gse/ as check.py).",
-        "subscription_id": "Subscription id; the bkunifylogbeat checks run when it is not 0. (default: 0)",
-        "ipc_socket_file": "IPC socket (default: the main config's endpoint, else the layout's default).",
-        "collector_config_id": "Collector config id (recorded in the report).",
-        "log_paths": "Comma-separated log path globs; the log_path checks run when given.",
-    ]) + [
-        .value("timeout", "seconds", help: "Global deadline for the run, in seconds. (default: 5)"),
-        .value("restart-log", "path", help: "NodeMan's restart log. (default: /tmp/bkc.log)"),
-        .flag("no-agent-healthz", help: "Do not run the GSE 2 agent's `--healthz 1` probe."),
-        .value("data-port", "port", help: "Dataserver port (default: 58625 for GSE 1, 28625 for GSE 2)."),
-        .value("host-root", "dir", help: "Root of the host's file system (tests).", hidden: true),
-    ]
+    /// The options of a run, one flag per `CheckSettings` entry (check.py's five and bkdiag's own):
+    /// shared by `check`, `status`'s local fallback and `daemon`, whose config file reads the same table.
+    static let checkPyOptions: [OptionSpec] = CheckSettings.all.map { s in
+        switch s.form {
+        case .value(let placeholder): .value(s.flag, short: s.short, placeholder, help: s.help, hidden: s.hidden)
+        case .switchFor: .flag(s.flag, help: s.help, hidden: s.hidden)
+        }
+    }
 
-    /// check.py's five flags, with this command's help for each. Their names and letters come from
-    /// `CheckPyArguments.options`, the table the normalizer undoes check.py's quirks with, so the two
-    /// cannot disagree.
-    static func checkPyFlags(help: [String: String]) -> [OptionSpec] {
-        CheckPyArguments.options.map { .value($0.long, short: $0.short.first, $0.long, help: help[$0.long] ?? "") }
+    /// The value `p` gives a setting: its text, or the config value its switch stands for; nil when not given.
+    static func given(_ s: CheckSetting, in p: ParsedOptions) -> String? {
+        switch s.form {
+        case .value: p.value(s.flag)
+        case .switchFor(let value): p.isSet(s.flag) ? value : nil
+        }
     }
 
     static let checkSpec = CommandSpec(
@@ -96,22 +91,18 @@ public enum NodeCommandLine {
                 colour: p.flag("color")))
     }
 
-    /// The check.py flags of `p` as the engine's options.
+    /// The run's flags of `p` as the engine's options.
     static func checkOptions(_ p: ParsedOptions) throws(UsageError) -> CheckOptions {
-        let timeout = try number(p, "timeout", as: Double.self) ?? 5
-        guard timeout > 0 && timeout <= 600 else { throw UsageError("--timeout must be between 0 and 600 seconds, got \(p.value("timeout") ?? "")") }
-        return CheckOptions(
-            gsePath: p.value("gse_path"), subscriptionID: try number(p, "subscription_id", as: Int64.self) ?? 0,
-            ipcSocketFile: p.value("ipc_socket_file"), collectorConfigID: try number(p, "collector_config_id", as: Int64.self),
-            logPaths: p.value("log_paths").map(CheckPyArguments.splitLogPaths) ?? [], logPathsGiven: p.value("log_paths") != nil,
-            hostRoot: p.value("host-root") ?? "/", restartLog: p.value("restart-log") ?? "/tmp/bkc.log", deadlineSeconds: timeout,
-            runAgentHealthz: !p.isSet("no-agent-healthz"), dataPort: try port(p, "data-port"))
-    }
-
-    static func port(_ p: ParsedOptions, _ name: String) throws(UsageError) -> UInt16? {
-        guard let v = try number(p, name, as: UInt16.self) else { return nil }
-        guard v > 0 else { throw UsageError("invalid value '0' for --\(name): expected a port number (1-65535)") }
-        return v
+        var options = CheckOptions()
+        for s in CheckSettings.all {
+            guard let v = given(s, in: p) else { continue }
+            do throws(CheckSettingError) {
+                try s.apply(v, to: &options)
+            } catch {
+                throw UsageError("invalid value '\(v)' for --\(s.flag): expected \(error.expected)")
+            }
+        }
+        return options
     }
 
     static func format(_ text: String?) throws(UsageError) -> ReportFormat? {
@@ -144,18 +135,11 @@ public enum NodeCommandLine {
         name: "daemon",
         abstract: "Run the checks periodically and serve the latest report.",
         discussion: "Settings come from the config file (default \(DaemonConfig.defaultConfigPath), reloaded on SIGHUP); flags override it.",
-        options: checkPyFlags(help: [
-            "gse_path": "GSE root (default: auto-detect).",
-            "subscription_id": "Subscription id; 0 skips the bkunifylogbeat checks.",
-            "ipc_socket_file": "IPC socket of the agent.",
-            "collector_config_id": "Collector config id.",
-            "log_paths": "Comma-separated log paths (globs).",
-        ]) + [
+        options: checkPyOptions + [
             .value("config", "path", help: "Config file (flat `key: value` lines, valid YAML)."),
             .value("interval", "duration", help: "Seconds between runs (60, 90s, 5m)."),
             .value("socket", "path", help: "Unix socket to serve HTTP on. (default: \(DaemonConfig.defaultSocketPath))"),
             .value("state-dir", "dir", help: "Directory of the report history."),
-            .value("host-root", "dir", help: "Root of the host's file system (tests).", hidden: true),
             .value("request-timeout", "seconds", help: "HTTP request timeout (tests).", hidden: true),
             .value("test-report-file", "path", help: "Each run reads its report from this file (tests).", hidden: true),
             .flag("verbose", help: "Log debug messages."),
@@ -169,11 +153,10 @@ public enum NodeCommandLine {
         if p.versionRequested { return .version(version) }
         // Settings keep their text: the daemon checks them with the config file's, naming the flag.
         var overrides: [DaemonConfig.Setting] = []
-        for (flag, key) in [
-            ("gse_path", "gse_path"), ("subscription_id", "subscription_id"), ("ipc_socket_file", "ipc_socket_file"),
-            ("collector_config_id", "collector_config_id"), ("log_paths", "log_paths"), ("interval", "interval"),
-            ("socket", "socket"), ("state-dir", "state_dir"), ("host-root", "host_root"),
-        ] {
+        for s in CheckSettings.all {
+            if let v = given(s, in: p) { overrides.append(.init(key: s.key, value: v, origin: "--\(s.flag)")) }
+        }
+        for (flag, key) in [("interval", "interval"), ("socket", "socket"), ("state-dir", "state_dir")] {
             if let v = p.value(flag) { overrides.append(.init(key: key, value: v, origin: "--\(flag)")) }
         }
         let requestTimeout = try number(p, "request-timeout", as: Double.self)

@@ -10,6 +10,9 @@
 //                                      "noisy" in CONF prints ~1 KB of log lines before the result)
 //   scan-floor                        (benchmark floor: list /proc and readlinkat every <pid>/exe, nothing
 //                                      else; prints the pid count. Scripts/bench.sh times it like bkdiag)
+//   clients --socket PATH [--idle N] [--readers N] [--target T]
+//                                     (Scripts/bench-daemon.sh: N connections to bkdiag's socket that send
+//                                      nothing, N that send `GET T` and never read the answer)
 // Every long-running mode prints "ready" on stdout once set up, then runs until SIGTERM/SIGKILL or
 // until its parent is gone.
 #if canImport(Glibc)
@@ -157,7 +160,7 @@ func exitWithParent() {
     }, UnsafeMutableRawPointer(bitPattern: Int(parent)))
 }
 
-if ["collector", "agent", "dataserver"].contains(args.first ?? "") { exitWithParent() }
+if ["collector", "agent", "dataserver", "clients"].contains(args.first ?? "") { exitWithParent() }
 
 switch args.first {
 case "collector":
@@ -209,6 +212,19 @@ case "dataserver":
     say("port \(port)")
     say("ready")
     serve(fd, read: true)
+case "clients":
+    guard let path = value("--socket") else { die("clients needs --socket PATH") }
+    let target = value("--target") ?? "/history?since=0&limit=1000"
+    var held: [Int32] = []
+    for _ in 0..<(Int(value("--readers") ?? "0") ?? 0) {
+        let fd = connectUnix(path)
+        let request = "GET \(target) HTTP/1.1\r\nHost: bkdiag\r\nConnection: close\r\n\r\n"
+        _ = request.withCString { write(fd, $0, strlen($0)) }
+        held.append(fd)
+    }
+    for _ in 0..<(Int(value("--idle") ?? "0") ?? 0) { held.append(connectUnix(path)) }
+    say("ready")
+    while true { pause() }
 case "scan-floor":
     // The least kernel work any complete process scan does: one getdents walk of /proc and one
     // readlinkat of /proc/<pid>/exe per pid (what bkdiag's ProcessScanner does before matching).

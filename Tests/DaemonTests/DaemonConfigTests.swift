@@ -20,6 +20,9 @@ import Testing
             history_max_reports: 500
             history_max_bytes: 8M
             host_root: /
+            restart_log: /var/log/bkc.log
+            data_port: 28625
+            agent_healthz: no
 
             """
         let settings = try DaemonConfig.parse(text, file: "/etc/bkdiag/bkdiag.yaml")
@@ -27,12 +30,13 @@ import Testing
         var c = DaemonConfig()
         for s in settings { try c.apply(s) }
         #expect(c.interval == 90)
-        #expect(c.gsePath == "/usr/local/gse #1/")
-        #expect(c.subscriptionID == 123)
-        #expect(c.ipcSocketFile == "/var/run/ipc.state.report")
-        #expect(c.collectorConfigID == 45)
-        #expect(c.logPaths == ["/var/log/a.log", "/data/*.log"])
-        #expect(c.deadline == 2.5)
+        #expect(c.checkOptions.gsePath == "/usr/local/gse #1/")
+        #expect(c.checkOptions.ipcSocketFile == "/var/run/ipc.state.report")
+        #expect(c.checkOptions.collectorConfigID == 45)
+        #expect(c.checkOptions.logPaths == ["/var/log/a.log", "/data/*.log"])
+        #expect(c.checkOptions.restartLog == "/var/log/bkc.log")
+        #expect(c.checkOptions.dataPort == 28625)
+        #expect(c.checkOptions.runAgentHealthz == false)
         #expect(c.socketPath == "/run/bkdiag/x.sock")
         #expect(c.socketGroup == "root")
         #expect(c.socketMode == 0o600)
@@ -52,7 +56,9 @@ import Testing
         ("gse_path: \"/usr/local\n", "line 1", "unterminated"),
         ("# c\n\ninterval: soon\n", "line 3", "bad interval"),
         ("interval: 0\n", "line 1", "bad interval"),
-        ("subscription_id: -3\n", "line 1", "bad subscription_id"),
+        ("subscription_id: many\n", "line 1", "bad subscription_id"),
+        ("data_port: 70000\n", "line 1", "bad data_port"),
+        ("agent_healthz: perhaps\n", "line 1", "bad agent_healthz"),
         ("socket: relative.sock\n", "line 1", "absolute path"),
         ("socket_mode: 0400\n", "line 1", "octal mode"),
         ("socket_group: no-such-group-bkd\n", "line 1", "no such group"),
@@ -80,7 +86,7 @@ import Testing
             file: dir.sub("bkdiag.yaml"), required: true,
             overrides: [.init(key: "interval", value: "5", origin: "--interval")])
         #expect(c.interval == 5)
-        #expect(c.gsePath == "/opt/gse")
+        #expect(c.checkOptions.gsePath == "/opt/gse")
         let d = try DaemonConfig.load(file: dir.sub("absent.yaml"), required: false, overrides: [])
         #expect(d == DaemonConfig())
         #expect(throws: DaemonError.self) { _ = try DaemonConfig.load(file: dir.sub("absent.yaml"), required: true, overrides: []) }

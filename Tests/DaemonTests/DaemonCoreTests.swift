@@ -109,10 +109,10 @@ func makeCore(_ dir: TempDir, producer: ScriptedProducer, sink: RecordingSink, n
         var new = core.config
         new.interval = 7
         new.socketPath = "/elsewhere.sock"
-        new.subscriptionID = 9
+        new.checkOptions.subscriptionID = 9
         core.replaceConfig(new)
         #expect(core.config.interval == 7)
-        #expect(core.config.subscriptionID == 9)
+        #expect(core.config.checkOptions.subscriptionID == 9)
         #expect(core.config.socketPath == DaemonConfig.defaultSocketPath)
         #expect(core.counters.reloads == 1)
     }
@@ -126,8 +126,13 @@ func makeCore(_ dir: TempDir, producer: ScriptedProducer, sink: RecordingSink, n
         let router = DaemonRouter(core: core, policy: PeerPolicy(socketGroup: 4242, ownUID: 0))
         let root = PeerCredentials(pid: getpid(), uid: 0, gid: 0)
 
-        #expect(await router.handle(DaemonRequest(method: "GET", target: "/report", peer: root)).status == 503)
+        // Before the first run a /report waits for it (the client that socket-activated the daemon).
+        #expect(router.immediate(DaemonRequest(method: "GET", target: "/report", peer: root)) == nil)
+        let early = Task { await router.handle(DaemonRequest(method: "GET", target: "/report", peer: root)) }
         await core.runCycle()
+        let first = await early.value
+        #expect(first.status == 200)
+        #expect(first.body == core.latest!.richLine() + "\n")
         let rich = await router.handle(DaemonRequest(method: "GET", target: "/report", peer: root))
         #expect(rich.status == 200)
         #expect(rich.body == core.latest!.richLine() + "\n")

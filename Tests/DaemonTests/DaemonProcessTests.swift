@@ -4,6 +4,7 @@ import Glibc
 import Daemon
 import Diagnostics
 import Report
+import Synchronization
 import Testing
 
 /// The built `bkdiag daemon` as a real process on an empty gse root.
@@ -319,4 +320,249 @@ struct DaemonProcess {
         #expect(tokens.isSuperset(of: ["item=socket", "module=gse_agent", "previous_verdict=fail", "verdict=pass"]), "\(lines)")
         await d.process.stop()
     }
+}
+
+/// The daemon bounded against its own clients and state files (issue 12): each test plays what broke it.
+@Suite(.serialized) struct DaemonBoundsTests {
+    /// A report of about 15 KB of JSON, different for each `i`.
+    static func bigLine(_ i: Int, at ms: Int64) -> String {
+        let results = (0..<60).map { k in
+            CheckResult(module: "log_path", item: "item\(k)", verdict: .pass, message: "report \(i) check \(k) " + String(repeating: "m", count: 180))
+        }
+        return DiagnosticReport(results: results, version: "test", generatedAtMs: ms, durationMs: 1).richLine()
+    }
+
+    /// Sends a GET and returns the connected descriptor (receive timeout `timeoutMs`).
+    static func send(_ socket: String, _ target: String, timeoutMs: Int = 30_000) throws -> Int32 {
+        let fd = try Sys.connectUnix(path: socket, timeoutMs: timeoutMs)
+        try Sys.writeAll(fd, Array("GET \(target) HTTP/1.1\r\nHost: b\r\nConnection: close\r\n\r\n".utf8))
+        return fd
+    }
+
+    @Test func historyReadersInParallelAndStalledKeepTheDaemonSmall() async throws {
+        let dir = TempDir()
+        defer { dir.remove() }
+        // 1000 reports of ~15 KB: one /history?limit=1000 answer is ~15 MB.
+        let now = Timestamp.nowMilliseconds()
+        do {
+            let store = try HistoryStore(directory: dir.sub("state"), limits: HistoryLimits())
+            for i in 0..<1000 {
+                let at = now - 600_000 + Int64(i) * 100
+                try store.append(line: Self.bigLine(i, at: at), generatedAtMs: at)
+            }
+        }
+        dir.write("report.json", Reports.make([("gse_agent", "socket", .pass)]).richLine() + "\n")
+        let d = try await DaemonProcess.start(dir, args: ["--test-report-file", dir.sub("report.json")], interval: "3600")
+        defer { d.process.signal(SIGKILL) }
+        #expect(await d.waitReady())
+        let pid = d.process.pid
+        let baseline = try #require(procStatusKB(pid, "VmRSS"))
+
+        // 8 readers ask for everything, take 4 KB and stall.
+        let stalled = Flag(true)
+        let socket = d.socket
+        let readers = (0..<8).map { _ in
+            Task {
+                try await blocking { () throws -> [UInt8] in
+                    let fd = try Self.send(socket, "/history?since=0&limit=1000", timeoutMs: 60_000)
+                    defer { Sys.close(fd) }
+                    var first = [UInt8](repeating: 0, count: 4096)
+                    let n = first.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+                    while stalled.isSet { usleep(20_000) }
+                    return Array(first[0..<max(0, n)]) + (try Sys.readToEnd(fd, limit: 64 << 20))
+                }
+            }
+        }
+        await sleepMs(1500)
+        // Another client is served while they stall.
+        #expect(try await httpRequest(socket: socket, target: "/metrics", timeoutMs: 30_000).status == 200)
+        let stalledHWM = try #require(procStatusKB(pid, "VmHWM"))
+        stalled.set(false)
+        for r in readers {
+            let raw = try await r.value
+            let answer = RawAnswer(raw)
+            #expect(answer.status == 200)
+            #expect(Int(answer.headers["content-length"] ?? "") == answer.body.utf8.count)
+            guard case .object(let top) = try JSONValue.parse(answer.body) else { Issue.record("not an object"); continue }
+            #expect(top.first?.0 == "count" && top.first?.1 == .int(1000))
+            guard case .array(let reports) = top.first(where: { $0.0 == "reports" })?.1 else { Issue.record("no reports"); continue }
+            #expect(reports.count == 1000)
+        }
+        let hwm = try #require(procStatusKB(pid, "VmHWM"))
+        // Eight 15 MB answers built whole cost over 100 MB; streamed they cost a few chunks.
+        #expect(hwm - baseline < 8 * 1024, "VmRSS at start \(baseline) kB, VmHWM stalled \(stalledHWM) kB, after \(hwm) kB")
+        #expect(hwm < 32 * 1024, "VmHWM \(hwm) kB")
+    }
+
+    @Test func aFIFOInPlaceOfAHistoryFileIsMovedAsideNotWaitedFor() async throws {
+        let dir = TempDir()
+        defer { dir.remove() }
+        _ = try? Sys.mkdirs(dir.sub("state"))
+        #expect(mkfifo(dir.sub("state/history-00000001.log"), 0o644) == 0)
+        let d = try await DaemonProcess.start(dir, interval: "0.2")
+        defer { d.process.signal(SIGKILL) }
+        #expect(await d.waitReady(timeoutMs: 20_000), "\(d.process.stderr)")
+        #expect(await eventually { (await d.metric("bkdiag_daemon_history_reports") ?? 0) >= 1 })
+        #expect(await d.metric("bkdiag_daemon_history_errors_total") == 0)
+        #expect(d.process.stderr.contains("moved aside"), "\(d.process.stderr)")
+        let names = (try? Sys.listDirectory(dir.sub("state"))) ?? []
+        #expect(names.contains { $0.hasPrefix("history-00000001.log.bad") }, "\(names)")
+    }
+
+    @Test func aDirectoryInPlaceOfAHistoryFileIsMovedAsideAndWritesGoOn() async throws {
+        let dir = TempDir()
+        defer { dir.remove() }
+        _ = try? Sys.mkdirs(dir.sub("state/history-00000001.log"))
+        let d = try await DaemonProcess.start(dir, interval: "0.1")
+        defer { d.process.signal(SIGKILL) }
+        #expect(await d.waitReady())
+        let cycles = await d.metric("bkdiag_daemon_cycles_total") ?? 0
+        #expect(await eventually { (await d.metric("bkdiag_daemon_cycles_total") ?? 0) >= cycles + 3 })
+        #expect(await d.metric("bkdiag_daemon_history_errors_total") == 0, "\(d.process.stderr)")
+        #expect((await d.metric("bkdiag_daemon_history_reports") ?? 0) >= 3)
+        #expect(d.process.stderr.contains("moved aside"), "\(d.process.stderr)")
+    }
+
+    @Test func aSparseGigabyteHistoryFileCostsNoMemory() async throws {
+        let dir = TempDir()
+        defer { dir.remove() }
+        _ = try? Sys.mkdirs(dir.sub("state"))
+        let path = dir.sub("state/history-00000001.log")
+        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0o640)
+        #expect(fd >= 0)
+        try Sys.writeAll(fd, Array("BKDHIST1".utf8))
+        try Sys.ftruncate(fd, 1 << 30)
+        Sys.close(fd)
+        let d = try await DaemonProcess.start(dir, interval: "3600")
+        defer { d.process.signal(SIGKILL) }
+        #expect(await d.waitReady(timeoutMs: 30_000), "\(d.process.stderr)")
+        let hwm = try #require(procStatusKB(d.process.pid, "VmHWM"))
+        #expect(hwm < 64 * 1024, "VmHWM \(hwm) kB")
+        #expect(await d.metric("bkdiag_daemon_history_errors_total") == 0)
+        #expect(d.process.stderr.contains("moved aside"), "\(d.process.stderr)")
+    }
+
+    @Test func aSecondDaemonOnTheSameStateDirectoryExitsAndChangesNothing() async throws {
+        let dir = TempDir()
+        defer { dir.remove() }
+        dir.write("report.json", Reports.make([("gse_agent", "socket", .pass)]).richLine() + "\n")
+        let first = try await DaemonProcess.start(dir, args: ["--test-report-file", dir.sub("report.json")], interval: "3600")
+        defer { first.process.signal(SIGKILL) }
+        #expect(await first.waitReady())
+        #expect(await first.metric("bkdiag_daemon_history_reports") == 1)
+        let before = snapshot(dir.sub("state"))
+        // On another socket (would share the store) and on the same socket (refused there, after the store).
+        for (round, socket) in [dir.sub("other.sock"), first.socket].enumerated() {
+            let second = ChildProcess(
+                BuiltBinary.path,
+                ["daemon", "--socket", socket, "--state-dir", dir.sub("state"), "--config", dir.sub("none.yaml"), "--interval", "0.05",
+                 "--test-report-file", dir.sub("report.json")],
+                outputDir: dir.path, name: "second\(round)")
+            let exit = await second.wait(timeoutMs: 15_000)
+            if exit == nil { second.signal(SIGKILL); _ = await second.wait() }
+            #expect(exit.flatMap(ChildProcess.exitCode) == 1, "round \(round): \(second.stderr)")
+            #expect(second.stderr.contains("state directory"), "round \(round): \(second.stderr)")
+            #expect(snapshot(dir.sub("state")) == before, "round \(round)")
+        }
+        #expect(try await httpRequest(socket: first.socket, target: "/report").status == 200)
+    }
+
+    @Test func sigtermIsNotHeldUpByAReloadOfAFIFOConfig() async throws {
+        let dir = TempDir()
+        defer { dir.remove() }
+        dir.write("bkdiag.yaml", "interval: 30\n")
+        let d = try await DaemonProcess.start(dir, args: ["--config", dir.sub("bkdiag.yaml")], interval: "")
+        defer { d.process.signal(SIGKILL) }
+        #expect(await d.waitReady())
+        unlink(dir.sub("bkdiag.yaml"))
+        #expect(mkfifo(dir.sub("bkdiag.yaml"), 0o644) == 0)
+        d.process.signal(SIGHUP)
+        await sleepMs(500)
+        d.process.signal(SIGTERM)
+        // bkdiag.service's TimeoutStopSec is 15 s.
+        let exit = await d.process.wait(timeoutMs: 15_000)
+        #expect(exit.flatMap(ChildProcess.exitCode) == 0, "status \(String(describing: exit)): \(d.process.stderr)")
+    }
+
+    @Test func oneClientHoldingTwoHundredConnectionsDoesNotLockOutAnother() async throws {
+        let dir = TempDir()
+        defer { dir.remove() }
+        let d = try await DaemonProcess.start(dir, interval: "3600")
+        defer { d.process.signal(SIGKILL) }
+        #expect(await d.waitReady())
+        // This process opens 200 connections and sends nothing.
+        var idle: [Int32] = []
+        defer { for fd in idle { Sys.close(fd) } }
+        for _ in 0..<200 { idle.append(try Sys.connectUnix(path: d.socket, timeoutMs: 20_000)) }
+        // Another process (another pid, same uid) still gets its answer.
+        let (_, out, err) = await d.run(["status", "--socket", d.socket, "--raw-request", "GET /report"], name: "other")
+        #expect(out.hasPrefix("HTTP 200"), "\(out) \(err)")
+        // The connections over the idle client's share were answered 503, not reset.
+        let last = try #require(idle.last)
+        let answer = String(decoding: try await blocking { try Sys.readToEnd(last, limit: 1 << 16) }, as: UTF8.self)
+        #expect(answer.hasPrefix("HTTP/1.1 503"), "\(answer)")
+    }
+
+    @Test func theConnectionThatStartsASocketActivatedDaemonGetsTheReport() async throws {
+        let dir = TempDir()
+        defer { dir.remove() }
+        _ = try? Sys.mkdirs(dir.sub("gse"))
+        dir.write("none.yaml", "# empty\n")
+        let sock = dir.sub("act.sock")
+        let listener = try Sys.listenUnix(path: sock, mode: 0o660, gid: nil)
+        defer { Sys.close(listener) }
+        // The client connects and asks before the daemon exists, as the first client of bkdiag.socket does.
+        let client = try Self.send(sock, "/report")
+        defer { Sys.close(client) }
+        let p = ChildProcess(
+            "/bin/sh",
+            ["-c", "export LISTEN_PID=$$ LISTEN_FDS=1; exec \"$@\"", "sh", BuiltBinary.path, "daemon", "--socket", sock,
+             "--gse_path", dir.sub("gse"), "--state-dir", dir.sub("state"), "--config", dir.sub("none.yaml"), "--interval", "3600"],
+            outputDir: dir.path, name: "activated", passFD: listener)
+        defer { p.signal(SIGKILL) }
+        let raw = try await blocking { try Sys.readToEnd(client, limit: 1 << 20) }
+        let answer = RawAnswer(raw)
+        #expect(answer.status == 200, "\(answer.body) \(p.stderr)")
+        #expect((try? DiagnosticReport(line: String(answer.body.prefix { $0 != "\n" }))) != nil, "\(answer.body)")
+        #expect(p.stderr.contains("using the socket passed by systemd"), "\(p.stderr)")
+    }
+
+    @Test func aWatchdogShorterThanTwoIntervalsPlusTheDeadlineIsWarnedAbout() async throws {
+        let dir = TempDir()
+        defer { dir.remove() }
+        // 2 s >= 2 x 1 s, but < 2 x 1 s + the 5 s deadline.
+        let d = try await DaemonProcess.start(dir, env: ["WATCHDOG_USEC": "2000000"], interval: "1")
+        defer { d.process.signal(SIGKILL) }
+        #expect(await d.waitReady())
+        #expect(d.process.stderr.contains("WatchdogSec"), "\(d.process.stderr)")
+        await d.process.stop()
+    }
+}
+
+/// An HTTP/1.1 answer read from a test's own socket: status, lower-cased headers, body.
+struct RawAnswer {
+    var status = 0
+    var headers: [String: String] = [:]
+    var body = ""
+
+    init(_ raw: [UInt8]) {
+        let text = String(decoding: raw, as: UTF8.self)
+        guard let split = text.firstRange(of: "\r\n\r\n") else { return }
+        var lines = text[..<split.lowerBound].split(separator: "\r\n")
+        let statusLine = lines.isEmpty ? [] : lines.removeFirst().split(separator: " ")
+        status = statusLine.count > 1 ? Int(statusLine[1]) ?? 0 : 0
+        for l in lines {
+            guard let c = l.firstIndex(of: ":") else { continue }
+            headers[l[..<c].lowercased()] = String(l[l.index(after: c)...].drop(while: { $0 == " " }))
+        }
+        body = String(text[split.upperBound...])
+    }
+}
+
+/// A flag the test's blocking reader threads poll.
+final class Flag: Sendable {
+    private let value: Atomic<Bool>
+    init(_ v: Bool) { value = Atomic(v) }
+    var isSet: Bool { value.load(ordering: .relaxed) }
+    func set(_ v: Bool) { value.store(v, ordering: .relaxed) }
 }

@@ -81,7 +81,11 @@ final class ChildProcess: Sendable {
     let stderrPath: String
     private let reaped = Mutex<Int32?>(nil)
 
-    init(_ executable: String, _ arguments: [String], environment: [String: String] = [:], outputDir: String, name: String) {
+    /// - Parameter passFD: a descriptor the child gets as fd 3 (a listening socket, as systemd passes it).
+    init(
+        _ executable: String, _ arguments: [String], environment: [String: String] = [:], outputDir: String, name: String,
+        passFD: Int32? = nil
+    ) {
         stdoutPath = outputDir + "/\(name).out"
         stderrPath = outputDir + "/\(name).err"
         var actions = posix_spawn_file_actions_t()
@@ -91,7 +95,12 @@ final class ChildProcess: Sendable {
         posix_spawn_file_actions_addopen(&actions, 2, stderrPath, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
         // Nothing else of the test runner's: a daemon that lives for seconds must not hold other tests'
         // descriptors (a binary being copied, Foundation's watch on another child's exit).
-        posix_spawn_file_actions_addclosefrom_np(&actions, 3)
+        if let fd = passFD {
+            posix_spawn_file_actions_adddup2(&actions, fd, 3)
+            posix_spawn_file_actions_addclosefrom_np(&actions, 4)
+        } else {
+            posix_spawn_file_actions_addclosefrom_np(&actions, 3)
+        }
         defer { posix_spawn_file_actions_destroy(&actions) }
         var env: [String: String] = [:]
         var e = environ
@@ -220,4 +229,24 @@ func blocking<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async thr
 /// `UnixHTTPClient.request` off the cooperative pool.
 func httpRequest(socket: String, method: String = "GET", target: String, timeoutMs: Int = 5000) async throws -> UnixHTTPClient.Response {
     try await blocking { try UnixHTTPClient.request(socket: socket, method: method, target: target, timeoutMs: timeoutMs) }
+}
+
+/// A field of `/proc/<pid>/status` in kB (`VmRSS`, `VmHWM`), nil when the process or the field is gone.
+func procStatusKB(_ pid: pid_t, _ field: String) -> Int? {
+    guard let bytes = try? Sys.readFile("/proc/\(pid)/status", limit: 64 * 1024) else { return nil }
+    for line in String(decoding: bytes, as: UTF8.self).split(separator: "\n") where line.hasPrefix(field + ":") {
+        return Int(line.dropFirst(field.count + 1).split(separator: " ").first ?? "")
+    }
+    return nil
+}
+
+/// Names, types and bytes of every file in a directory, to compare before and after.
+func snapshot(_ dir: String) -> [String] {
+    ((try? Sys.listDirectory(dir)) ?? []).sorted().map { name in
+        let path = dir + "/" + name
+        let st = Sys.lstat(path)
+        let kind = st.map { $0.st_mode & S_IFMT == S_IFREG ? "file" : "other" } ?? "gone"
+        let bytes = kind == "file" ? ((try? Sys.readFile(path, limit: 64 << 20)) ?? []) : []
+        return "\(name) \(kind) \(st?.st_size ?? -1) crc=\(Zlib.crc32(bytes[...]))"
+    }
 }

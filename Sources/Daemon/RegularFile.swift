@@ -1,0 +1,82 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+
+/// A file refused because of what it is, not because a call failed: a FIFO, a directory or a device
+/// where a regular file belongs, or a file larger than anything the daemon writes.
+public struct FileRefusal: Error, Sendable, Equatable, CustomStringConvertible {
+    public var path: String
+    public var reason: String
+
+    public var description: String { "\(path) \(reason)" }
+}
+
+extension Sys {
+    /// What `st_mode` says a file is, for messages.
+    static func kindName(_ mode: mode_t) -> String {
+        switch mode & S_IFMT {
+        case S_IFREG: "a regular file"
+        case S_IFDIR: "a directory"
+        case S_IFIFO: "a FIFO"
+        case S_IFSOCK: "a socket"
+        case S_IFCHR: "a character device"
+        case S_IFBLK: "a block device"
+        case S_IFLNK: "a symbolic link"
+        default: "not a regular file"
+        }
+    }
+
+    /// Opens a regular file for reading without ever blocking in open(2) on a FIFO or a device
+    /// (`O_NONBLOCK`), and without following a final symlink unless `followLinks`; anything that is not a
+    /// regular file, or is larger than `limit` bytes, is a `FileRefusal`. Returns the descriptor and the size.
+    public static func openRegular(_ path: String, limit: Int, followLinks: Bool) throws -> (fd: Int32, size: Int) {
+        let fd: Int32
+        do {
+            fd = try open(path, O_RDONLY | O_NONBLOCK | (followLinks ? 0 : O_NOFOLLOW))
+        } catch let e as SyscallError where e.errno == ELOOP && !followLinks {
+            throw FileRefusal(path: path, reason: "is a symbolic link, not a regular file")
+        }
+        var st = Glibc.stat()
+        guard fstat(fd, &st) == 0 else {
+            let e = errno
+            close(fd)
+            throw SyscallError("fstat", path: path, errno: e)
+        }
+        guard st.st_mode & S_IFMT == S_IFREG else {
+            close(fd)
+            throw FileRefusal(path: path, reason: "is \(kindName(st.st_mode)), not a regular file")
+        }
+        guard Int(st.st_size) <= limit else {
+            close(fd)
+            throw FileRefusal(path: path, reason: "is \(st.st_size) bytes, more than the \(limit) this file may have")
+        }
+        return (fd, Int(st.st_size))
+    }
+
+    /// The whole of a regular file of at most `limit` bytes (see `openRegular`), read in pieces.
+    public static func readRegularFile(_ path: String, limit: Int, followLinks: Bool = true) throws -> [UInt8] {
+        let (fd, size) = try openRegular(path, limit: limit, followLinks: followLinks)
+        defer { close(fd) }
+        // A file that grew since fstat is read up to the limit, no further.
+        var out = try pread(fd, count: size, at: 0)
+        while out.count < limit {
+            let more = try pread(fd, count: min(64 * 1024, limit - out.count), at: out.count)
+            if more.isEmpty { break }
+            out += more
+        }
+        return out
+    }
+
+    /// Writes all of `bytes` at `offset`.
+    public static func pwriteAll(_ fd: Int32, _ bytes: [UInt8], at offset: Int, path: String = "") throws {
+        var done = 0
+        while done < bytes.count {
+            let n = try bytes.withUnsafeBytes { b in
+                try retrying("pwrite", path: path) { Glibc.pwrite(fd, b.baseAddress! + done, b.count - done, off_t(offset + done)) }
+            }
+            done += n
+        }
+    }
+}

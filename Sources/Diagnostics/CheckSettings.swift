@@ -1,0 +1,166 @@
+import HostProbe
+
+/// The options of a run of the checks, defined once for both places that set them: the command line
+/// (`bkdiag --data-port 28625`, `bkdiag daemon --data-port 28625`) and the daemon's config file
+/// (`data_port: 28625`). Each setting names its config key and its flag, parses its value and writes it
+/// into `CheckOptions`; neither side has a list of its own.
+public struct CheckSetting: Sendable {
+    /// How the command line gives it.
+    public enum Form: Sendable, Equatable {
+        /// `--flag value`, shown as `<placeholder>` in help.
+        case value(placeholder: String)
+        /// A switch: `--flag` stands for the config value given here (`--no-agent-healthz` is `agent_healthz: no`).
+        case switchFor(String)
+    }
+
+    /// The config file key, e.g. `data_port`.
+    public let key: String
+    /// The long flag without dashes, e.g. `data-port` (check.py's five keep their underscores).
+    public let flag: String
+    public let short: Character?
+    public let form: Form
+    public let help: String
+    public let hidden: Bool
+    /// A valid value, for the help of the config file and the tests.
+    public let example: String
+    private let write: @Sendable (inout CheckOptions, String) throws(CheckSettingError) -> Void
+    private let restore: @Sendable (inout CheckOptions) -> Void
+
+    init(
+        key: String, flag: String, short: Character? = nil, form: Form, help: String, hidden: Bool = false, example: String,
+        write: @escaping @Sendable (inout CheckOptions, String) throws(CheckSettingError) -> Void,
+        restore: @escaping @Sendable (inout CheckOptions) -> Void
+    ) {
+        self.key = key
+        self.flag = flag
+        self.short = short
+        self.form = form
+        self.help = help
+        self.hidden = hidden
+        self.example = example
+        self.write = write
+        self.restore = restore
+    }
+
+    /// Sets the option from its text; throws what a valid value looks like.
+    public func apply(_ value: String, to options: inout CheckOptions) throws(CheckSettingError) {
+        try write(&options, value)
+    }
+
+    /// Puts the option back to its default (a config line with an empty value).
+    public func reset(_ options: inout CheckOptions) {
+        restore(&options)
+    }
+}
+
+/// A value a setting does not accept; `expected` says what it takes ("a port number (1-65535)").
+public struct CheckSettingError: Error, Sendable, Equatable {
+    public let expected: String
+    public init(expected: String) { self.expected = expected }
+}
+
+public enum CheckSettings {
+    /// Every option of a run, in help order: check.py's five first (the ones with a short letter).
+    public static let all: [CheckSetting] = [
+        text("gse_path", short: "p", placeholder: "gse_path", help: "GSE root (default: detected; /usr/local/gse/ as check.py).",
+             example: "/usr/local/gse", write: { $0.gsePath = $1 }, restore: { $0.gsePath = nil }),
+        CheckSetting(
+            key: "subscription_id", flag: "subscription_id", short: "s", form: .value(placeholder: "subscription_id"),
+            help: "Subscription id; the bkunifylogbeat checks run when it is not 0. (default: 0)", example: "33561",
+            write: { o, v throws(CheckSettingError) in o.subscriptionID = try integer(v) },
+            restore: { $0.subscriptionID = CheckOptions().subscriptionID }),
+        text("ipc_socket_file", short: "i", placeholder: "ipc_socket_file",
+             help: "IPC socket (default: the main config's endpoint, else the layout's default).", example: "/var/run/ipc.state.report",
+             write: { $0.ipcSocketFile = $1 }, restore: { $0.ipcSocketFile = nil }),
+        CheckSetting(
+            key: "collector_config_id", flag: "collector_config_id", short: "c", form: .value(placeholder: "collector_config_id"),
+            help: "Collector config id (recorded in the report).", example: "45",
+            write: { o, v throws(CheckSettingError) in o.collectorConfigID = try integer(v) },
+            restore: { $0.collectorConfigID = CheckOptions().collectorConfigID }),
+        CheckSetting(
+            key: "log_paths", flag: "log_paths", short: "l", form: .value(placeholder: "log_paths"),
+            help: "Comma-separated log path globs; the log_path checks run when given.", example: "/data/logs/*.log,/var/log/app.log",
+            write: { o, v in
+                o.logPaths = CheckPyArguments.splitLogPaths(v)
+                o.logPathsGiven = true
+            },
+            restore: { o in
+                o.logPaths = []
+                o.logPathsGiven = false
+            }),
+        CheckSetting(
+            key: "deadline", flag: "timeout", form: .value(placeholder: "seconds"),
+            help: "Global deadline for the run, in seconds. (default: 5)", example: "2.5",
+            write: { o, v throws(CheckSettingError) in
+                guard let s = parseSeconds(v), s > 0, s <= 600 else {
+                    throw CheckSettingError(expected: "seconds between 0 and 600, e.g. 5, 2.5, 500ms")
+                }
+                o.deadlineSeconds = s
+            },
+            restore: { $0.deadlineSeconds = CheckOptions().deadlineSeconds }),
+        CheckSetting(
+            key: "restart_log", flag: "restart-log", form: .value(placeholder: "path"), help: "NodeMan's restart log. (default: /tmp/bkc.log)",
+            example: "/var/log/gse/bkc.log",
+            write: { o, v throws(CheckSettingError) in
+                guard !v.isEmpty else { throw CheckSettingError(expected: "a path") }
+                o.restartLog = v
+            },
+            restore: { $0.restartLog = CheckOptions().restartLog }),
+        CheckSetting(
+            key: "agent_healthz", flag: "no-agent-healthz", form: .switchFor("no"),
+            help: "Do not run the GSE 2 agent's `--healthz 1` probe.", example: "no",
+            write: { o, v throws(CheckSettingError) in
+                switch v.lowercased() {
+                case "yes", "true", "on", "1": o.runAgentHealthz = true
+                case "no", "false", "off", "0": o.runAgentHealthz = false
+                default: throw CheckSettingError(expected: "yes or no")
+                }
+            },
+            restore: { $0.runAgentHealthz = CheckOptions().runAgentHealthz }),
+        CheckSetting(
+            key: "data_port", flag: "data-port", form: .value(placeholder: "port"),
+            help: "Dataserver port (default: 58625 for GSE 1, 28625 for GSE 2).", example: "28625",
+            write: { o, v throws(CheckSettingError) in
+                guard let p = UInt16(v.trimmingASCIIWhitespace()), p > 0 else { throw CheckSettingError(expected: "a port number (1-65535)") }
+                o.dataPort = p
+            },
+            restore: { $0.dataPort = CheckOptions().dataPort }),
+        CheckSetting(
+            key: "host_root", flag: "host-root", form: .value(placeholder: "dir"), help: "Root of the host's file system (tests).",
+            hidden: true, example: "/host",
+            write: { o, v throws(CheckSettingError) in
+                guard v.hasPrefix("/") else { throw CheckSettingError(expected: "an absolute path") }
+                o.hostRoot = v
+            },
+            restore: { $0.hostRoot = CheckOptions().hostRoot }),
+    ]
+
+    /// The setting with this config key.
+    public static func setting(key: String) -> CheckSetting? { all.first { $0.key == key } }
+
+    /// A path setting: any text, as given (check.py's central side passes an empty `--gse_path` on a glued line).
+    private static func text(
+        _ name: String, short: Character, placeholder: String, help: String, example: String,
+        write: @escaping @Sendable (inout CheckOptions, String) -> Void, restore: @escaping @Sendable (inout CheckOptions) -> Void
+    ) -> CheckSetting {
+        CheckSetting(
+            key: name, flag: name, short: short, form: .value(placeholder: placeholder), help: help, example: example,
+            write: { o, v in write(&o, v) }, restore: restore)
+    }
+
+    private static func integer(_ v: String) throws(CheckSettingError) -> Int64 {
+        guard let n = Int64(v.trimmingASCIIWhitespace()) else { throw CheckSettingError(expected: "an integer") }
+        return n
+    }
+
+    /// `60`, `1.5`, `90s`, `250ms`, `5m`, `1h` in seconds; nil for anything else (and for NaN or infinity).
+    public static func parseSeconds(_ s: String) -> Double? {
+        let units: [(String, Double)] = [("ms", 0.001), ("s", 1), ("m", 60), ("h", 3600)]
+        for (suffix, factor) in units where s.hasSuffix(suffix) {
+            guard let d = Double(s.dropLast(suffix.count)), d.isFinite else { return nil }
+            return d * factor
+        }
+        guard let d = Double(s), d.isFinite else { return nil }
+        return d
+    }
+}

@@ -1,0 +1,68 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Daemon
+import Report
+import Testing
+
+/// What the history store does with files that are not what it wrote, and how it hands out answers.
+@Suite struct HistoryFileTests {
+    func line(_ i: Int) -> String {
+        Reports.make([("gse_agent", "socket", i % 2 == 0 ? .pass : .fail)], at: 1_700_000_000_000 + Int64(i) * 1000).richLine()
+    }
+
+    @Test func aSymlinkInPlaceOfASegmentIsMovedAsideAndItsTargetUntouched() throws {
+        let dir = TempDir()
+        defer { dir.remove() }
+        do {
+            let store = try HistoryStore(directory: dir.sub("h"), limits: HistoryLimits())
+            for i in 0..<3 { try store.append(line: line(i), generatedAtMs: Int64(i)) }
+        }
+        dir.write("victim", "not a history file\n")
+        #expect(symlink(dir.sub("victim"), dir.sub("h/history-00000002.log")) == 0)
+        let store = try HistoryStore(directory: dir.sub("h"), limits: HistoryLimits())
+        #expect(store.recovery.movedAside.count == 1)
+        #expect(store.recovery.movedAside.first?.contains("symbolic link") == true, "\(store.recovery.movedAside)")
+        #expect(store.count == 3)
+        try store.append(line: line(3), generatedAtMs: 3)
+        #expect(store.entries(sinceMs: 0, limit: 10).map(\.line) == (0..<4).map(line))
+        #expect(String(decoding: try Sys.readFile(dir.sub("victim")), as: UTF8.self) == "not a history file\n")
+        // The new segment is not the name that was moved aside.
+        let names = try Sys.listDirectory(dir.sub("h"))
+        #expect(names.contains("history-00000003.log"), "\(names)")
+    }
+
+    @Test func aFileLargerThanAnySegmentIsMovedAsideUnread() throws {
+        let dir = TempDir()
+        defer { dir.remove() }
+        _ = try? Sys.mkdirs(dir.sub("h"))
+        let fd = open(dir.sub("h/history-00000001.log"), O_WRONLY | O_CREAT, 0o640)
+        try Sys.writeAll(fd, Array("BKDHIST1".utf8))
+        try Sys.ftruncate(fd, 200 << 20)
+        Sys.close(fd)
+        let store = try HistoryStore(directory: dir.sub("h"), limits: HistoryLimits(maxReports: 100, maxBytes: 1 << 20))
+        #expect(store.recovery.movedAside.count == 1)
+        #expect(store.recovery.truncatedBytes == 0, "moved aside, not cut")
+        let aside = try #require(try Sys.listDirectory(dir.sub("h")).first { $0.hasPrefix("history-00000001.log.bad-") })
+        #expect(Sys.stat(dir.sub("h/" + aside))?.st_size == 200 << 20)
+    }
+
+    @Test func aSelectionStreamsExactlyItsLengthAndOutlivesARotation() async throws {
+        let dir = TempDir()
+        defer { dir.remove() }
+        let store = try HistoryStore(directory: dir.sub("h"), limits: HistoryLimits(maxReports: 16, maxBytes: 1 << 20))
+        for i in 0..<16 { try store.append(line: line(i), generatedAtMs: Int64(i)) }
+        let selection = store.select(sinceMs: 0, limit: 10)
+        #expect(selection.count == 10)
+        // Rotation drops the oldest segments while the answer is being written.
+        for i in 16..<40 { try store.append(line: line(i), generatedAtMs: Int64(i)) }
+        var chunks: [[UInt8]] = []
+        let complete = try await selection.body(chunkBytes: 512) { chunks.append($0) }
+        #expect(complete)
+        #expect(chunks.count > 2, "produced in pieces")
+        let body = chunks.flatMap { $0 }
+        #expect(body.count == selection.bodyLength)
+        let expected = "{\"count\":10,\"reports\":[" + (6..<16).map(line).joined(separator: ",") + "]}\n"
+        #expect(String(decoding: body, as: UTF8.self) == expected)
+    }
+}

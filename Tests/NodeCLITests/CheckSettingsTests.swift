@@ -1,0 +1,79 @@
+import Daemon
+import Diagnostics
+@testable import NodeCLI
+import Testing
+
+/// The check options are one table: the command line of `check`, `status` and `daemon` and the
+/// daemon's config file all read `CheckSettings`. An option on one side only fails here.
+@Suite struct CheckSettingsTests {
+    @Test("every check setting is a flag of check, status and daemon and a key of the daemon config", arguments: CheckSettings.all.map(\.key))
+    func everySettingIsOnEverySide(key: String) throws {
+        let s = try #require(CheckSettings.setting(key: key))
+        #expect(DaemonConfig.keys.contains(s.key))
+        for spec in [NodeCommandLine.checkSpec, NodeCommandLine.statusSpec, NodeCommandLine.daemonSpec] {
+            #expect(spec.options.contains { $0.long == s.flag && $0.short == s.short }, "\(spec.name) lacks --\(s.flag)")
+        }
+    }
+
+    @Test("the check command has no run option the daemon config lacks")
+    func noCheckFlagOnOneSideOnly() {
+        // Flags about printing one report, not about the run.
+        let output: Set<String> = ["once", "format", "exit-code", "color"]
+        let flags = Set(CheckSettings.all.map(\.flag))
+        for o in NodeCommandLine.checkSpec.options where !output.contains(o.long) {
+            #expect(flags.contains(o.long), "--\(o.long) is a check flag that the daemon config cannot set")
+        }
+        let daemonOnly: Set<String> = ["config", "interval", "socket", "state-dir", "request-timeout", "test-report-file", "verbose"]
+        for o in NodeCommandLine.daemonSpec.options where !daemonOnly.contains(o.long) {
+            #expect(flags.contains(o.long), "--\(o.long) is a daemon flag outside the table")
+        }
+        for key in DaemonConfig.keys where !DaemonConfig.daemonKeys.contains(key) {
+            #expect(CheckSettings.setting(key: key) != nil, "\(key) is a config key outside the table")
+        }
+    }
+
+    /// The same value through the flag of `bkdiag --once`, the daemon's flag and the daemon's config
+    /// file gives the same options.
+    @Test("flag and config key give the same options", arguments: CheckSettings.all.map(\.key))
+    func flagAndConfigAgree(key: String) throws {
+        let s = try #require(CheckSettings.setting(key: key))
+        let argv: [String]
+        switch s.form {
+        case .value: argv = ["--\(s.flag)", s.example]
+        case .switchFor: argv = ["--\(s.flag)"]
+        }
+        guard case .check(let once) = try NodeCommandLine.parse(argv) else { Issue.record("not a check"); return }
+        #expect(once.options != CheckOptions(), "--\(s.flag) changed nothing")
+        let value: String
+        switch s.form {
+        case .value: value = s.example
+        case .switchFor(let v): value = v
+        }
+        let fromFile = try DaemonConfig.load(file: "/nonexistent/bkdiag.yaml", required: false, overrides: [
+            .init(key: s.key, value: value, origin: "test")
+        ])
+        #expect(fromFile.checkOptions == once.options, "\(s.key): \(value)")
+        guard case .daemon(let d) = try NodeCommandLine.parse(["daemon"] + argv) else { Issue.record("not a daemon"); return }
+        let fromFlag = try DaemonConfig.load(file: "/nonexistent/bkdiag.yaml", required: false, overrides: d.overrides)
+        #expect(fromFlag.checkOptions == once.options)
+        // An empty config value restores the default.
+        let reset = try DaemonConfig.load(file: "/nonexistent/bkdiag.yaml", required: false, overrides: [
+            .init(key: s.key, value: value, origin: "test"), .init(key: s.key, value: "", origin: "test"),
+        ])
+        #expect(reset.checkOptions == CheckOptions())
+    }
+
+    @Test("a bad value is refused on both sides with the same expectation")
+    func badValues() throws {
+        for (key, bad) in [("data_port", "0"), ("deadline", "601"), ("agent_healthz", "maybe"), ("subscription_id", "x")] {
+            let s = try #require(CheckSettings.setting(key: key))
+            let error = #expect(throws: DaemonError.self) {
+                _ = try DaemonConfig.load(file: "/nonexistent/bkdiag.yaml", required: false, overrides: [.init(key: key, value: bad, origin: "f:1")])
+            }
+            #expect(error?.message.hasPrefix("f:1: bad \(key) \"\(bad)\": give ") == true, "\(error?.message ?? "")")
+            if case .value = s.form {
+                #expect(throws: UsageError.self) { _ = try NodeCommandLine.parse(["--\(s.flag)", bad]) }
+            }
+        }
+    }
+}
