@@ -24,6 +24,12 @@ public struct FleetAssembler: Sendable {
     var duplicateLogs = 0
     var gse: [String: AgentState] = [:]
     var fetchFailed: [String: String] = [:]
+    /// `result: false` answers, in order (JOB's code and message).
+    var failures: [(code: Int64?, message: String)] = []
+    /// The URL path of `get_job_instance_status` that the platform's API error names (its ESB default).
+    public var statusAPIPath = "/api/c/compapi/v2/jobv3/get_job_instance_status/"
+    /// AgentChecker polls the status 5 times, 20 s apart, then gives up.
+    static let platformPollSeconds = 5 * 20
 
     public init(stepInstanceID: Int64? = nil, jobInstanceID: Int64? = nil) {
         self.stepInstanceID = stepInstanceID
@@ -50,6 +56,7 @@ public struct FleetAssembler: Sendable {
                 if let k = r.hostKey { gse[k] = r.state } else if let id = r.agentID { gse["agent:" + id] = r.state }
             }
         case .failure(let code, let message):
+            failures.append((code, message))
             issues.append(FleetIssue(.error, step: source, "JOB answered result=false (code \(code.map(String.init) ?? "none")): \(message)"))
         }
     }
@@ -96,15 +103,12 @@ public struct FleetAssembler: Sendable {
         if statusAnswers > 1 {
             issues.append(FleetIssue(.info, step: "get_job_instance_status", "\(statusAnswers) status answers given; the last one is used"))
         }
-        if status == nil {
+        let failure = jobFailure(jobID: jobID)
+        if let failure {
+            issues.append(FleetIssue(.error, step: "get_job_instance_status", failure.summary))
+        } else if status == nil {
             issues.append(FleetIssue(.warning, step: "get_job_instance_status", "no get_job_instance_status answer: hosts are judged by their output alone"))
             preamble.append(AgentInfo(.error, "[获取作业执行状态] 作业: \(jobID), 执行状态为空"))
-        } else if step == nil || step!.hosts.isEmpty {
-            issues.append(FleetIssue(.error, step: "get_job_instance_status", "the status answer lists no hosts for step \(stepInstanceID.map(String.init) ?? "(first)")"))
-            preamble.append(AgentInfo(.error, "[获取作业执行状态] 作业: \(jobID), 执行状态为空"))
-        } else if !finished {
-            issues.append(FleetIssue(.warning, step: "get_job_instance_status", "job \(jobID) had not finished when its status was taken; unfinished hosts are marked not_finished"))
-            preamble.append(AgentInfo(.error, "[获取作业执行状态] 作业: \(jobID), 超时: 未完成"))
         }
         if duplicateLogs > 0 {
             issues.append(FleetIssue(.info, step: "batch_get_job_instance_ip_log", "\(duplicateLogs) host logs appeared more than once; the last one is used"))
@@ -130,7 +134,7 @@ public struct FleetAssembler: Sendable {
             }
         }
         let statusCount = stepHosts.count
-        if status != nil && statusCount > 0 {
+        if failure == nil && status != nil && statusCount > 0 {
             if logEntries == 0 {
                 preamble.append(AgentInfo(.warning, "[获取作业执行结果] 作业: \(jobID), 数据不完整"))
                 preamble.append(AgentInfo(.error, "[获取作业执行结果] 作业: \(jobID), 数据为空"))
@@ -181,7 +185,48 @@ public struct FleetAssembler: Sendable {
         }
         return FleetReport(
             generatedAtMs: generatedAtMs, source: source, jobInstanceID: jobInstanceID, stepInstanceID: stepInstanceID,
-            finished: finished, hosts: hosts, issues: issues, preamble: preamble, gseGiven: !gse.isEmpty)
+            finished: finished, hosts: hosts, issues: issues, preamble: preamble, gseGiven: !gse.isEmpty, jobFailure: failure)
+    }
+
+    /// What AgentChecker's status step ends with when it yields no host list: the API error of a
+    /// `result: false` answer, an empty step list, or (no host under the step that ran, or not finished)
+    /// its timeout line. Nil when it gets hosts, or when no status answer was given at all.
+    func jobFailure(jobID: Int64) -> JobFailure? {
+        guard let status else {
+            guard let f = failures.last else { return nil }
+            // bk-log's ApiResultError: "[<JOB's code, else its own 3600002>] [<module>-API]<message> path => <path>".
+            let code = f.code.flatMap { $0 == 0 ? nil : String($0) } ?? "3600002"
+            return JobFailure(
+                line: AgentInfo(.error, "[获取作业执行状态] 作业: \(jobID)] 报错为: [\(code)] [JOB作业平台-API]\(f.message) path => \(statusAPIPath)"),
+                summary: "JOB failed before any host verdict: get_job_instance_status answered result=false (code \(f.code.map(String.init) ?? "none")): \(f.message)")
+        }
+        let timeout = AgentInfo(.error, "[获取作业执行状态] 作业: \(jobID), 超时: \(Self.platformPollSeconds)s")
+        if !status.finished {
+            return JobFailure(
+                line: timeout,
+                summary: "JOB failed before any host verdict: job \(jobID) had not finished when its status was taken (the platform gives up after \(Self.platformPollSeconds) s); the host states below are JOB's at that time")
+        }
+        if status.steps.isEmpty {
+            return JobFailure(
+                line: AgentInfo(.error, "[获取作业执行状态] 作业: \(jobID), 执行状态为空"),
+                summary: "JOB failed before any host verdict: the status of job \(jobID) lists no step")
+        }
+        // The platform keeps the host list of the step whose id is the one it ran (the last such step).
+        let hosts: [JobHostStatus]
+        if let id = stepInstanceID {
+            hosts = status.steps.last(where: { $0.stepInstanceID == id })?.hosts ?? []
+        } else {
+            hosts = status.step(nil)?.hosts ?? []
+        }
+        if hosts.isEmpty {
+            let which = stepInstanceID.map { id in
+                status.steps.contains { $0.stepInstanceID == id } ? "step \(id) lists no host" : "no step has id \(id)"
+            } ?? "no step lists a host"
+            return JobFailure(
+                line: timeout,
+                summary: "JOB failed before any host verdict: in the status of job \(jobID), \(which) (the platform waits out its \(Self.platformPollSeconds) s and reports a timeout)")
+        }
+        return nil
     }
 
     func agentState(key: String) -> AgentState { gse.isEmpty ? .unknown : gse[key] ?? .unknown }

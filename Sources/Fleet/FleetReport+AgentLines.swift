@@ -6,31 +6,48 @@ extension FleetReport {
     /// With `extended`, lines AgentChecker stays silent about are added after its own (hosts with no
     /// output, missing from the logs, or whose logs could not be fetched), each marked `[bkdiag-fleet]`.
     public func agentCheckerInfos(extended: Bool = true) -> [AgentInfo] {
-        var out = preamble
+        var out: [AgentInfo] = []
+        forEachAgentCheckerInfo(extended: extended) { out.append($0) }
+        return out
+    }
+
+    /// Calls `body` with each record line in order, without collecting them (100,000 hosts make millions).
+    public func forEachAgentCheckerInfo(extended: Bool = true, _ body: (AgentInfo) -> Void) {
+        for p in preamble { body(p) }
+        if let jobFailure {
+            // AgentChecker has no host list then: one line, and nothing per host.
+            body(jobFailure.line)
+            if extended && !hosts.isEmpty {
+                body(AgentInfo(.warning, "[bkdiag-fleet] \(hosts.count) hosts not judged: \(jobFailure.summary)"))
+            }
+            return
+        }
         let haveStatus = hosts.contains { $0.jobStatus != nil }
         for h in hosts {
             guard let status = h.jobStatus ?? (haveStatus ? nil : JobStatusLabels.hostSuccess) else { continue }
             if status != JobStatusLabels.hostSuccess {
                 let label = JobStatusLabels.agentChecker[status] ?? String(status)
-                out.append(AgentInfo(.error, "[获取作业执行结果] [\(h.key)] 脚本执行结果, 执行状态为: \(label)"))
+                body(AgentInfo(.error, "[获取作业执行结果] [\(h.key)] 脚本执行结果, 执行状态为: \(label)"))
                 continue
             }
             for line in h.lines {
                 switch line {
                 case .report(let i):
                     let r = h.reports[i]
-                    out.append(r.hostStatus ? AgentInfo(.info, "[\(h.key)] 成功") : AgentInfo(.error, "[\(h.key)] 失败, 查看详情"))
+                    body(Self.hostLine(h.key, r.hostStatus))
                     for c in r.results {
-                        out.append(AgentInfo(
+                        body(AgentInfo(
                             c.status ? .info : .error,
                             "[\(c.module)] [\(c.label)] [\(c.status ? "成功" : "失败")] \(c.message)"))
                     }
+                case .reportPrinted(let i, let entries):
+                    body(Self.hostLine(h.key, h.reports[i].hostStatus))
+                    for e in entries { body(e) }
                 case .failed(let f):
-                    for e in f.emitted {
-                        out.append(AgentInfo(e.level, e.text.replacingAll("{host}", with: h.key)))
-                    }
+                    if let s = f.hostStatus { body(Self.hostLine(h.key, s)) }
+                    for e in f.emitted { body(e) }
                     if f.checkerFails {
-                        out.append(AgentInfo(.error, "[获取作业执行结果] [\(h.key)] 获取脚本执行结果失败, 报错为: \(f.error)"))
+                        body(AgentInfo(.error, "[获取作业执行结果] [\(h.key)] 获取脚本执行结果失败, 报错为: \(f.error)"))
                     }
                 }
             }
@@ -39,25 +56,40 @@ extension FleetReport {
             for h in hosts {
                 switch h.state {
                 case .noOutput:
-                    out.append(AgentInfo(.warning, "[bkdiag-fleet] [\(h.key)] 脚本执行成功但没有输出"))
+                    body(AgentInfo(.warning, "[bkdiag-fleet] [\(h.key)] 脚本执行成功但没有输出"))
                 case .missingLog:
-                    out.append(AgentInfo(.warning, "[bkdiag-fleet] [\(h.key)] 日志中没有该主机"))
+                    body(AgentInfo(.warning, "[bkdiag-fleet] [\(h.key)] 日志中没有该主机"))
                 case .fetchFailed:
-                    out.append(AgentInfo(.error, "[bkdiag-fleet] [\(h.key)] 获取日志失败: \(h.fetchError ?? "")"))
+                    body(AgentInfo(.error, "[bkdiag-fleet] [\(h.key)] 获取日志失败: \(h.fetchError ?? "")"))
                 default: break
                 }
             }
         }
-        return out
+    }
+
+    /// `[<host>] 成功` or `[<host>] 失败, 查看详情`.
+    static func hostLine(_ key: String, _ ok: Bool) -> AgentInfo {
+        ok ? AgentInfo(.info, "[\(key)] 成功") : AgentInfo(.error, "[\(key)] 失败, 查看详情")
     }
 
     /// The record lines joined with newlines (and a final newline).
     public func agentCheckerText(extended: Bool = true) -> String {
-        var s = ""
-        for i in agentCheckerInfos(extended: extended) {
-            s += i.line
-            s += "\n"
+        var text: [UInt8] = []
+        writeAgentCheckerText(extended: extended) { text.append(contentsOf: $0) }
+        return String(decoding: text, as: UTF8.self)
+    }
+
+    /// The same text handed to `sink` in pieces of about 1 MiB.
+    public func writeAgentCheckerText(extended: Bool = true, _ sink: ([UInt8]) -> Void) {
+        var buf: [UInt8] = []
+        buf.reserveCapacity(1 << 20)
+        forEachAgentCheckerInfo(extended: extended) { info in
+            info.write(to: &buf)
+            if buf.count >= 1 << 20 {
+                sink(buf)
+                buf.removeAll(keepingCapacity: true)
+            }
         }
-        return s
+        if !buf.isEmpty { sink(buf) }
     }
 }

@@ -33,8 +33,8 @@ extension FleetReport {
         }
     }
 
-    /// A self-contained HTML page (no external assets): summary, failure groups and a host × check heatmap
-    /// drawn on a canvas, with a filter box. Stays light for 10,000+ hosts: hosts are one compact string
+    /// A self-contained HTML page (no external assets): summary, failure groups (first), issues, item counts and
+    /// a host × check heatmap drawn on a canvas, with a filter box. Stays light for 10,000+ hosts: hosts are one compact string
     /// each in an embedded JSON block, and the DOM lists at most `hostsPerGroup` hosts per group.
     public func html(hostsPerGroup: Int = 30) -> String {
         let s = summary
@@ -71,6 +71,34 @@ extension FleetReport {
         }
         out += "</section>\n"
 
+        // JOB itself failed: said before anything else.
+        if let jobFailure {
+            out += "<section id=\"job-failure\"><p class=\"jobfail\"><b>\(Self.esc(jobFailure.summary))</b><br><code>\(Self.esc(jobFailure.line.line))</code></p></section>\n"
+        }
+
+        // Failure groups.
+        // Failure groups lead: largest first, each with its hosts and hints.
+        out += "<section id=\"groups\"><h2>Failure groups (\(s.groups.count))</h2>"
+        if s.groups.isEmpty { out += "<p>No failing host.</p>" }
+        for (n, g) in s.groups.enumerated() {
+            out += "<details class=\"group\" id=\"g-\(g.id)\"\(n < 3 ? " open" : "")><summary><b>\(g.hosts.count)</b> host\(g.hosts.count == 1 ? "" : "s") · <code>\(g.id)</code> · \(Self.esc(g.title))</summary>"
+            out += "<ul class=\"entries\">"
+            for e in g.entries { out += "<li><code>\(Self.esc(e.item))</code> \(Self.esc(e.message))</li>" }
+            out += "</ul>"
+            if !g.topHints.isEmpty {
+                out += "<p class=\"hints\">Hints:</p><ul>"
+                for h in g.topHints { out += "<li>\(Self.esc(h.hint)) <small>(\(h.hosts) hosts)</small></li>" }
+                out += "</ul>"
+            }
+            if g.diagnoses.count > 1 || gseGiven {
+                out += "<p>" + Self.esc(g.diagnoses.map { "\($0.0.rawValue) \($0.1)" }.joined(separator: ", ")) + "</p>"
+            }
+            out += "<p class=\"hosts\">" + g.hosts.prefix(hostsPerGroup).map { "<code>\(Self.esc($0))</code>" }.joined(separator: " ")
+            if g.hosts.count > hostsPerGroup { out += " … and \(g.hosts.count - hostsPerGroup) more (filter <code>g:\(g.id)</code> in the heatmap)" }
+            out += "</p></details>"
+        }
+        out += "</section>\n"
+
         // Issues.
         if !issues.isEmpty {
             out += "<section id=\"issues\"><h2>Issues</h2><ul>"
@@ -104,28 +132,6 @@ extension FleetReport {
         out += "<p class=\"legend\">" + Self.cellCode.map { "<i style=\"background:\($0.colour)\"></i>\($0.name)" }.joined(separator: " ") + "</p>"
         out += "<p class=\"meta\">one column per host (sorted by failure group), one row per check item; hover for details, click to pin; a link may carry <code>#filter=…</code>.</p>"
         out += "<canvas id=\"hm\" width=\"1200\" height=\"100\"></canvas><pre id=\"tip\">hover over a cell</pre></section>\n"
-
-        // Failure groups.
-        out += "<section id=\"groups\"><h2>Failure groups (\(s.groups.count))</h2>"
-        if s.groups.isEmpty { out += "<p>No failing host.</p>" }
-        for (n, g) in s.groups.enumerated() {
-            out += "<details class=\"group\" id=\"g-\(g.id)\"\(n < 3 ? " open" : "")><summary><b>\(g.hosts.count)</b> host\(g.hosts.count == 1 ? "" : "s") · <code>\(g.id)</code> · \(Self.esc(g.title))</summary>"
-            out += "<ul class=\"entries\">"
-            for e in g.entries { out += "<li><code>\(Self.esc(e.item))</code> \(Self.esc(e.message))</li>" }
-            out += "</ul>"
-            if !g.topHints.isEmpty {
-                out += "<p class=\"hints\">Hints:</p><ul>"
-                for h in g.topHints { out += "<li>\(Self.esc(h.hint)) <small>(\(h.hosts) hosts)</small></li>" }
-                out += "</ul>"
-            }
-            if g.diagnoses.count > 1 || gseGiven {
-                out += "<p>" + Self.esc(g.diagnoses.map { "\($0.0.rawValue) \($0.1)" }.joined(separator: ", ")) + "</p>"
-            }
-            out += "<p class=\"hosts\">" + g.hosts.prefix(hostsPerGroup).map { "<code>\(Self.esc($0))</code>" }.joined(separator: " ")
-            if g.hosts.count > hostsPerGroup { out += " … and \(g.hosts.count - hostsPerGroup) more (filter <code>g:\(g.id)</code> in the heatmap)" }
-            out += "</p></details>"
-        }
-        out += "</section>\n"
 
         // Data.
         out += "<script id=\"fleet-data\" type=\"application/json\">"
@@ -196,9 +202,10 @@ extension FleetReport {
     static func scriptSafe(_ json: String) -> String { json.replacingAll("</", with: "<\\/") }
 
     static let css = """
-        body{font:14px/1.4 system-ui,-apple-system,"Segoe UI","Noto Sans CJK SC","Microsoft YaHei","PingFang SC",sans-serif;margin:0 24px 40px;color:#222}
+        body{font:14px/1.4 system-ui,-apple-system,"Segoe UI",Roboto,"Noto Sans","Noto Sans CJK SC","Noto Sans SC","Source Han Sans SC","PingFang SC","Hiragino Sans GB","Microsoft YaHei","WenQuanYi Micro Hei","WenQuanYi Zen Hei","Droid Sans Fallback",sans-serif;margin:0 24px 40px;color:#222}
         h1{font-size:22px;margin:16px 0 4px}h2{font-size:17px;margin:24px 0 8px;border-bottom:1px solid #ddd}
-        .meta{color:#666;font-size:12px}code{font:12px ui-monospace,monospace;background:#f3f3f3;padding:0 3px}
+        .meta{color:#666;font-size:12px}code,pre{font:12px ui-monospace,"DejaVu Sans Mono","Noto Sans Mono CJK SC","Noto Sans CJK SC","Source Han Sans SC","Microsoft YaHei","WenQuanYi Micro Hei",monospace;background:#f3f3f3;padding:0 3px}
+        .jobfail{border:2px solid #c62828;border-radius:6px;padding:10px 14px;color:#c62828;background:#fff5f5}
         .cards{display:flex;gap:10px;flex-wrap:wrap}.card{border:1px solid #ddd;border-radius:6px;padding:8px 14px;min-width:90px}
         .card b{display:block;font-size:22px}.card span{color:#555;font-size:12px}.card.ok b{color:#2e7d32}.card.bad b{color:#c62828}.card.grey b{color:#546e7a}
         .bar{display:flex;height:14px;border-radius:3px;overflow:hidden;margin:10px 0;background:#eee}.bar span{display:block;height:100%}
@@ -216,41 +223,65 @@ extension FleetReport {
         var cv=document.getElementById('hm'),ctx=cv.getContext('2d'),tip=document.getElementById('tip');
         var box=document.getElementById('filter'),shown=document.getElementById('shown');
         var L={};var vis=D.hosts,pinned=false;
+        var FONT='"Noto Sans","Noto Sans CJK SC","Source Han Sans SC","PingFang SC","Microsoft YaHei","WenQuanYi Micro Hei",sans-serif';
+        var RANK={f:10,x:9,j:8,e:7,u:6,n:5,m:4,r:3,w:2,'-':1,p:0};
+        var cols=[];
+        // One column per host; when hosts outnumber the pixels of three bands, one column per run of hosts
+        // of the same failure group, showing the worst cell of the run.
+        function columns(per){
+          var n=vis.length,k=n>per*3?Math.ceil(n/(per*2)):1,out=[];
+          for(var i=0;i<n;){
+            var g=vis[i][2],cells=vis[i][3].split(''),j=i+1;
+            while(j<n&&j-i<k&&vis[j][2]===g){
+              var c=vis[j][3];
+              for(var r=0;r<cells.length;r++){var a=c.charAt(r)||'-';if(RANK[a]>RANK[cells[r]])cells[r]=a;}
+              j++;
+            }
+            out.push({lo:i,hi:j,g:g,cells:cells.join('')});i=j;
+          }
+          return out;
+        }
         function layout(){
-          var n=vis.length,rows=Math.max(1,D.items.length),W=Math.max(600,(cv.parentNode.clientWidth||1200)-4);
-          var lab=D.items.length?170:0,cw=Math.max(3,Math.min(24,Math.floor((W-lab)/Math.max(1,n))));
-          var per=Math.max(1,Math.floor((W-lab)/cw)),ch=n>3000?7:(n>500?10:14);
-          var bands=Math.max(1,Math.ceil(n/per)),bh=rows*ch+10;
+          var rows=Math.max(1,D.items.length),W=Math.max(600,(cv.parentNode.clientWidth||1200)-4);
+          var lab=D.items.length?190:0,minw=3;
+          cols=columns(Math.max(1,Math.floor((W-lab)/minw)));
+          var n=cols.length,cw=Math.max(minw,Math.min(24,Math.floor((W-lab)/Math.max(1,n))));
+          var per=Math.max(1,Math.floor((W-lab)/cw)),ch=n>500?12:14;
+          var bands=Math.max(1,Math.ceil(n/per)),bh=rows*ch+12;
           L={n:n,lab:lab,cw:cw,ch:ch,per:per,bands:bands,bh:bh,rows:rows};
           cv.width=W;cv.height=bands*bh+4;
         }
         function draw(){
           layout();ctx.clearRect(0,0,cv.width,cv.height);
-          ctx.font=Math.max(7,L.ch-2)+'px sans-serif';ctx.textBaseline='middle';
+          ctx.font=Math.max(10,L.ch-3)+'px '+FONT;ctx.textBaseline='middle';
           for(var b=0;b<L.bands;b++){
             var y0=b*L.bh+2;ctx.fillStyle='#555';
             for(var r=0;r<D.items.length;r++){ctx.fillText(D.items[r],2,y0+r*L.ch+L.ch/2);}
             var lo=b*L.per,hi=Math.min(L.n,lo+L.per);
             for(var i=lo;i<hi;i++){
-              var h=vis[i],x=L.lab+(i-lo)*L.cw,cells=h[3];
+              var col=cols[i],x=L.lab+(i-lo)*L.cw,cells=col.cells;
               for(var r2=0;r2<L.rows;r2++){
                 var c=cells.charAt(r2)||'-';ctx.fillStyle=D.colours[c]||'#999';
                 ctx.fillRect(x,y0+r2*L.ch,Math.max(1,L.cw-(L.cw>4?1:0)),L.ch-1);
               }
+              // A dark rule where a failure group starts.
+              if(i>lo&&cols[i-1].g!==col.g){ctx.fillStyle='#111';ctx.fillRect(x-1,y0-2,1,L.rows*L.ch+3);}
             }
           }
-          shown.textContent=vis.length+' of '+D.hosts.length+' hosts shown';
+          shown.textContent=vis.length+' of '+D.hosts.length+' hosts shown'+(L.n<vis.length?' ('+L.n+' columns: a column is a run of hosts of one group, coloured by its worst cell)':'');
           cv.setAttribute('data-drawn',String(vis.length));
+          cv.setAttribute('data-columns',String(L.n));
         }
         function at(ev){
           var rc=cv.getBoundingClientRect(),sx=cv.width/rc.width,x=(ev.clientX-rc.left)*sx,y=(ev.clientY-rc.top)*sx;
           var b=Math.floor((y-2)/L.bh),r=Math.floor((y-2-b*L.bh)/L.ch),i=b*L.per+Math.floor((x-L.lab)/L.cw);
           if(x<L.lab||b<0||r<0||r>=L.rows||i<0||i>=L.n||Math.floor((x-L.lab)/L.cw)>=L.per)return null;
-          return {h:vis[i],r:r};
+          return {c:cols[i],r:r};
         }
         function show(p){
-          if(!p){return;}var h=p.h,g=h[2]>=0?D.groups[h[2]]:null,c=h[3].charAt(p.r)||'-';
-          tip.textContent=h[0]+'  state: '+h[1]+(D.items.length?'\\n'+D.items[p.r]+' ('+D.labels[p.r]+'): '+(D.names[c]||c):'')+
+          if(!p){return;}var col=p.c,h=vis[col.lo],g=col.g>=0?D.groups[col.g]:null,c=col.cells.charAt(p.r)||'-';
+          var who=col.hi-col.lo>1?(col.hi-col.lo)+' hosts: '+h[0]+' … '+vis[col.hi-1][0]+'  worst':h[0]+'  state: '+h[1];
+          tip.textContent=who+(D.items.length?'\\n'+D.items[p.r]+' ('+D.labels[p.r]+'): '+(D.names[c]||c):'')+
             (g?'\\ngroup '+g[0]+': '+g[1]:'');
         }
         cv.addEventListener('mousemove',function(ev){if(!pinned)show(at(ev));});

@@ -14,6 +14,7 @@ extension FleetReport {
             ("job_instance_id", jobInstanceID.map(JSONValue.int) ?? .null),
             ("step_instance_id", stepInstanceID.map(JSONValue.int) ?? .null),
             ("finished", .bool(finished)),
+            ("job_failure", jobFailure.map { .object([("message", .string($0.summary)), ("platform_line", .string($0.line.line))]) } ?? .null),
             ("summary", .object([
                 ("hosts", .int(Int64(s.hostCount))),
                 ("healthy", .int(Int64(s.healthy))),

@@ -1,7 +1,7 @@
 import Report
 
 extension FleetReport {
-    /// One-line headline: hosts, healthy, broken, no output.
+    /// One-line headline: hosts, healthy, broken, no output; first that JOB itself failed, when it did.
     public var headline: String {
         let s = summary
         var parts = ["\(s.hostCount) hosts", "\(s.healthy) healthy"]
@@ -11,6 +11,7 @@ extension FleetReport {
         if gseGiven, s.count(.agentOffline) > 0 { parts.append("\(s.count(.agentOffline)) agent offline") }
         var job = ""
         if let j = jobInstanceID { job = "job \(j)" + (stepInstanceID.map { " step \($0)" } ?? "") + ": " }
+        if let jobFailure { return job + jobFailure.summary + " (" + parts.joined(separator: ", ") + ")" }
         return job + parts.joined(separator: ", ")
     }
 

@@ -17,12 +17,15 @@ public struct FleetReport: Sendable {
     public var preamble: [AgentInfo]
     /// Whether a GSE agent-state answer was given.
     public var gseGiven: Bool
+    /// Set when JOB itself failed before any host verdict (AgentChecker then prints one line, no host).
+    public var jobFailure: JobFailure?
     public let summary: FleetSummary
 
     public init(
         generatedAtMs: Int64, source: String, jobInstanceID: Int64?, stepInstanceID: Int64?, finished: Bool,
-        hosts: [HostResult], issues: [FleetIssue], preamble: [AgentInfo], gseGiven: Bool
+        hosts: [HostResult], issues: [FleetIssue], preamble: [AgentInfo], gseGiven: Bool, jobFailure: JobFailure? = nil
     ) {
+        self.jobFailure = jobFailure
         self.generatedAtMs = generatedAtMs
         self.source = source
         self.jobInstanceID = jobInstanceID
@@ -41,6 +44,20 @@ public struct FleetReport: Sendable {
     public var exitCode: Int32 {
         if hosts.isEmpty { return 3 }
         return hosts.allSatisfy { $0.state.isHealthy } ? 0 : 1
+    }
+}
+
+/// JOB failed before any host verdict: its status answer was `result: false`, listed no step, or no host
+/// under the step that ran, or the job had not finished. AgentChecker then prints one line and judges no host.
+public struct JobFailure: Sendable, Equatable {
+    /// The platform's line.
+    public var line: AgentInfo
+    /// What happened, in words, for the other formats.
+    public var summary: String
+
+    public init(line: AgentInfo, summary: String) {
+        self.line = line
+        self.summary = summary
     }
 }
 

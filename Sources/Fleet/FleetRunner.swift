@@ -95,7 +95,9 @@ public struct FleetRunner: Sendable {
             attempt += 1
             asm.preamble.append(AgentInfo(.info, "[获取作业执行状态] 作业: \(jobID), 执行次数: \(attempt)"))
             do throws(FleetError) {
-                let answer = try await client.jobInstanceStatus(jobInstanceID: jobID)
+                // The deadline bounds the request in flight too, not only the waits between requests.
+                let left = options.deadline - Date().timeIntervalSince(started)
+                let answer = try await client.jobInstanceStatus(jobInstanceID: jobID, timeout: max(0.001, left))
                 let parsed = try JobAnswer.parseStatus(answer.data, source: "get_job_instance_status")
                 status = parsed
                 if parsed.finished {

@@ -9,9 +9,6 @@ import Report
 
 /// Reads one host's `log_content` the way AgentChecker does: every non-empty line is one JSON report.
 public enum HostOutputReader {
-    /// Lines longer than this are not parsed (a report is a few KiB); the line is an error for the host.
-    public static let maxLineBytes = 4 << 20
-
     /// The reports and the per-line outcome of one host's output.
     /// With `keepEvidence` false, each report's evidence and context are dropped after reading
     /// (they are most of its memory; a 100,000-host fleet does not need them in the aggregate).
@@ -88,11 +85,6 @@ public enum HostOutputReader {
     static func readLine(
         _ bytes: UnsafeBufferPointer<UInt8>, keepEvidence: Bool, reports: inout [DiagnosticReport], lines: inout [HostLine]
     ) {
-        if bytes.count > maxLineBytes {
-            lines.append(.failed(HostLineFailure(
-                emitted: [], error: "line of \(bytes.count) bytes is longer than the \(maxLineBytes)-byte limit")))
-            return
-        }
         if let report = ReportLineDecoder.decode(bytes, keepEvidence: keepEvidence) {
             lines.append(.report(reports.count))
             reports.append(report)
@@ -100,7 +92,7 @@ public enum HostOutputReader {
         }
         let json: JSONValue
         do {
-            json = try JSONValue.parse(bytes: bytes)
+            json = try JSONValue.parse(bytes: bytes, maxDepth: pythonMaxDepth)
         } catch {
             lines.append(.failed(HostLineFailure(emitted: [], error: pythonJSONError(error, bytes: bytes))))
             return
@@ -111,7 +103,11 @@ public enum HostOutputReader {
                 report.context = []
                 for k in report.results.indices where !report.results[k].evidence.isEmpty { report.results[k].evidence = [] }
             }
-            lines.append(.report(reports.count))
+            // A message that is not a string: the model holds its JSON, the platform prints Python's str().
+            let walked = AgentCheckerEmulation.walk(json)
+            let printed = walked.error.isEmpty && walked.emitted.count == report.results.count
+                && !zip(walked.emitted, report.results).allSatisfy { $0.text.hasSuffix("] " + $1.message) }
+            lines.append(printed ? .reportPrinted(reports.count, walked.emitted) : .report(reports.count))
             reports.append(report)
         } catch {
             var failure = AgentCheckerEmulation.walk(json)
@@ -123,57 +119,115 @@ public enum HostOutputReader {
         }
     }
 
-    /// Python's `json.loads` wording for our parser's errors (position as line 1, column, char).
+    /// How deeply `json.loads` nests arrays and objects before CPython 3.11 stops with a RecursionError:
+    /// its default recursion limit (1000) less the frames of `json.loads` itself, called from a script's
+    /// top level (the platform's own deeper call stack leaves it a few dozen levels less).
+    public static let pythonMaxDepth = 995
+
+    /// Python's `json.loads` wording for our parser's errors: CPython 3.11's messages, positions counted in
+    /// characters (code points), not bytes.
     static func pythonJSONError(_ e: JSONParseError, bytes: UnsafeBufferPointer<UInt8>) -> String {
-        let at = "line 1 column \(e.offset + 1) (char \(e.offset))"
-        switch e.reason {
-        case "unexpected character", "invalid literal", "unexpected end of input", "invalid number":
-            return "Expecting value: \(at)"
-        case "unexpected trailing data": return "Extra data: \(at)"
-        case "expected ',' or '}'", "expected ',' or ']'": return "Expecting ',' delimiter: \(at)"
-        case "expected a string key": return "Expecting property name enclosed in double quotes: \(at)"
-        case "expected ':'": return "Expecting ':' delimiter: \(at)"
-        default: return "\(e.reason): \(at)"
+        func at(_ byteOffset: Int) -> String {
+            // Lines never hold a newline (the output was split on them): line 1, column = char + 1.
+            var chars = 0
+            for k in 0..<min(byteOffset, bytes.count) where bytes[k] & 0xC0 != 0x80 { chars += 1 }
+            return "line 1 column \(chars + 1) (char \(chars))"
         }
+        if bytes.count >= 3 && bytes[0] == 0xEF && bytes[1] == 0xBB && bytes[2] == 0xBF {
+            return "Unexpected UTF-8 BOM (decode using utf-8-sig): \(at(0))"
+        }
+        switch e.reason {
+        case "invalid number" where e.offset > 0 && bytes[e.offset - 1] == UInt8(ascii: "-"):
+            // A lone minus: Python points at the minus.
+            return "Expecting value: \(at(e.offset - 1))"
+        case "unexpected character", "invalid literal", "unexpected end of input", "invalid number":
+            return "Expecting value: \(at(e.offset))"
+        case "unexpected trailing data": return "Extra data: \(at(e.offset))"
+        case "expected ',' or '}'", "expected ',' or ']'": return "Expecting ',' delimiter: \(at(e.offset))"
+        case "expected a string key": return "Expecting property name enclosed in double quotes: \(at(e.offset))"
+        case "expected ':'": return "Expecting ':' delimiter: \(at(e.offset))"
+        case "control character in string": return "Invalid control character at: \(at(e.offset))"
+        case "unterminated string": return "Unterminated string starting at: \(at(stringStart(before: e.offset, bytes)))"
+        case "invalid escape": return "Invalid \\escape: \(at(max(0, e.offset - 2)))"
+        case "invalid \\u escape", "truncated \\u escape": return "Invalid \\uXXXX escape: \(at(escapeStart(before: e.offset, bytes)))"
+        default:
+            if e.reason.hasPrefix("nesting deeper") {
+                let kind = e.offset < bytes.count && bytes[e.offset] == UInt8(ascii: "{") ? "object" : "array"
+                return "maximum recursion depth exceeded while decoding a JSON \(kind) from a unicode string"
+            }
+            return "\(e.reason): \(at(e.offset))"
+        }
+    }
+
+    /// The opening quote of the string that runs to `offset` (the last quote before it that is not escaped
+    /// and starts a string: found by scanning the line from its start).
+    static func stringStart(before offset: Int, _ b: UnsafeBufferPointer<UInt8>) -> Int {
+        var inString = false
+        var start = 0
+        var k = 0
+        while k < min(offset, b.count) {
+            let c = b[k]
+            if inString {
+                if c == UInt8(ascii: "\\") { k += 1 } else if c == UInt8(ascii: "\"") { inString = false }
+            } else if c == UInt8(ascii: "\"") {
+                inString = true
+                start = k
+            }
+            k += 1
+        }
+        return start
+    }
+
+    /// The `u` of the `\u` escape the parser stopped in (where Python points).
+    static func escapeStart(before offset: Int, _ b: UnsafeBufferPointer<UInt8>) -> Int {
+        var k = min(offset, b.count - 1)
+        while k > 0 && !(b[k] == UInt8(ascii: "\\") && k + 1 < b.count && b[k + 1] == UInt8(ascii: "u")) { k -= 1 }
+        return k + 1
     }
 }
 
 /// AgentChecker's walk over one parsed line, with Python's errors, for lines the report model rejects.
 enum AgentCheckerEmulation {
-    /// The lines AgentChecker prints for `json` (without the host-status line's host), and the error it hits.
-    /// The status line text holds `{host}` to be filled in by the renderer.
+    /// The host line and entry lines AgentChecker prints for `json`, and the error it hits ("" when none).
     static func walk(_ json: JSONValue) -> HostLineFailure {
         var emitted: [AgentInfo] = []
         guard case .object = json else {
             return HostLineFailure(emitted: emitted, error: subscriptError(json))
         }
         guard let status = json["status"] else { return HostLineFailure(emitted: emitted, error: "'status'") }
-        emitted.append(JSONValue.isTruthy(status) ? AgentInfo(.info, "[{host}] 成功") : AgentInfo(.error, "[{host}] 失败, 查看详情"))
-        guard let data = json["data"] else { return HostLineFailure(emitted: emitted, error: "'data'") }
+        let hostStatus = JSONValue.isTruthy(status)
+        func stop(_ error: String) -> HostLineFailure { HostLineFailure(hostStatus: hostStatus, emitted: emitted, error: error) }
+        guard let data = json["data"] else { return stop("'data'") }
         let steps: [JSONValue]
         switch data {
         case .array(let a): steps = a
         case .object(let o): steps = o.map { .string($0.0) }
-        case .string(let s): steps = s.map { .string(String($0)) }
-        default: return HostLineFailure(emitted: emitted, error: "'\(pythonType(data))' object is not iterable")
+        case .string(let s): steps = s.unicodeScalars.map { .string(String($0)) }
+        default: return stop("'\(pythonType(data))' object is not iterable")
         }
         for step in steps {
-            guard case .object = step else { return HostLineFailure(emitted: emitted, error: subscriptError(step)) }
-            guard let module = step["module"] else { return HostLineFailure(emitted: emitted, error: "'module'") }
-            guard let item = step["item"] else { return HostLineFailure(emitted: emitted, error: "'item'") }
-            guard let message = step["message"] else { return HostLineFailure(emitted: emitted, error: "'message'") }
-            guard let st = step["status"] else { return HostLineFailure(emitted: emitted, error: "'status'") }
-            let label = item.stringValue.map { CheckLabels.label(forItem: $0) } ?? "gse agent检查"
-            let text = "[\(pythonStr(module))] [\(label)] [\(JSONValue.isTruthy(st) ? "成功" : "失败")] \(pythonStr(message))"
-            emitted.append(AgentInfo(JSONValue.isTruthy(st) ? .info : .error, text))
+            guard case .object = step else { return stop(subscriptError(step)) }
+            guard let module = step["module"] else { return stop("'module'") }
+            guard let item = step["item"] else { return stop("'item'") }
+            let label: String
+            switch item {
+            case .string(let s): label = CheckLabels.label(forItem: s)
+            case .array, .object: return stop("unhashable type: '\(pythonType(item))'")
+            default: label = "gse agent检查"
+            }
+            guard let message = step["message"] else { return stop("'message'") }
+            guard let st = step["status"] else { return stop("'status'") }
+            let ok = JSONValue.isTruthy(st)
+            let text = "[\(PythonText.str(module))] [\(label)] [\(ok ? "成功" : "失败")] \(PythonText.str(message))"
+            emitted.append(AgentInfo(ok ? .info : .error, text))
         }
-        return HostLineFailure(emitted: emitted, error: "")
+        return stop("")
     }
 
     static func subscriptError(_ v: JSONValue) -> String {
         switch v {
         case .array: "list indices must be integers or slices, not str"
-        case .string: "string indices must be integers"
+        case .string: "string indices must be integers, not 'str'"
         default: "'\(pythonType(v))' object is not subscriptable"
         }
     }
@@ -187,15 +241,6 @@ enum AgentCheckerEmulation {
         case .string: "str"
         case .array: "list"
         case .object: "dict"
-        }
-    }
-
-    static func pythonStr(_ v: JSONValue) -> String {
-        switch v {
-        case .null: "None"
-        case .bool(let b): b ? "True" : "False"
-        case .string(let s): s
-        default: v.serialized()
         }
     }
 }

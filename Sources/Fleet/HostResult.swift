@@ -52,7 +52,10 @@ public enum HostDiagnosis: String, Sendable, CaseIterable {
 
 /// One line of a host's output that did not read as a report: AgentChecker's lines for it and the error.
 public struct HostLineFailure: Sendable, Equatable {
-    /// What AgentChecker would have printed before it hit the error (status line, entries).
+    /// The host line AgentChecker printed first: `[<host>] 成功` (true) or `[<host>] 失败, 查看详情` (false);
+    /// nil when it failed before reading `status`.
+    public var hostStatus: Bool? = nil
+    /// The entry lines AgentChecker would have printed after the host line, before it hit the error.
     public var emitted: [AgentInfo]
     /// The error, in AgentChecker's words where they are Python's (`'status'`, `Expecting value`).
     public var error: String
@@ -65,6 +68,9 @@ public struct HostLineFailure: Sendable, Equatable {
 public enum HostLine: Sendable, Equatable {
     /// Index into `HostResult.reports`.
     case report(Int)
+    /// A report whose entries AgentChecker prints otherwise than the model holds them (a message that is
+    /// not a string is printed with Python's `str()`: `None`, `1.0`, `{'a': 1}`): index and those entry lines.
+    case reportPrinted(Int, [AgentInfo])
     case failed(HostLineFailure)
 }
 

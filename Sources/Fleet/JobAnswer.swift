@@ -126,7 +126,8 @@ public enum JobAnswer: Sendable, Equatable {
         var data = json
         if isWrapped(json) {
             if let ok = json["result"], ok.boolValue == false || ok == .null {
-                return .failure(code: json["code"]?.intValue, message: json["message"]?.stringValue ?? "(no message)")
+                // The message as the platform prints it (Python's str(): an absent one is None).
+                return .failure(code: json["code"]?.intValue, message: json["message"].map { PythonText.str($0) } ?? "None")
             }
             data = json["data"] ?? .null
         }

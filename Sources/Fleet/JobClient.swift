@@ -32,11 +32,12 @@ public struct JobClient: Sendable {
         try await call("fast_execute_script/", method: .POST, query: [], body: body)
     }
 
-    /// `get_job_instance_status/` (GET) with host results.
-    public func jobInstanceStatus(jobInstanceID: Int64) async throws(FleetError) -> Answer {
+    /// `get_job_instance_status/` (GET) with host results; `timeout` (seconds) shortens the request timeout.
+    public func jobInstanceStatus(jobInstanceID: Int64, timeout: Double? = nil) async throws(FleetError) -> Answer {
         try await call(
             "get_job_instance_status/", method: .GET,
-            query: scope + [("job_instance_id", String(jobInstanceID)), ("return_ip_result", "true")], body: nil)
+            query: scope + [("job_instance_id", String(jobInstanceID)), ("return_ip_result", "true")], body: nil,
+            timeout: timeout)
     }
 
     /// `batch_get_job_instance_ip_log/` (POST).
@@ -54,7 +55,10 @@ public struct JobClient: Sendable {
         [("bk_scope_type", .string(config.scopeType)), ("bk_scope_id", .string(String(config.bizID))), ("bk_biz_id", .int(config.bizID))]
     }
 
-    func call(_ endpoint: String, method: HTTPMethod, query: [(String, String)], body: JSONValue?) async throws(FleetError) -> Answer {
+    func call(
+        _ endpoint: String, method: HTTPMethod, query: [(String, String)], body: JSONValue?, timeout: Double? = nil
+    ) async throws(FleetError) -> Answer {
+        let seconds = min(requestTimeout, max(0.001, timeout ?? requestTimeout))
         var url = config.baseURL + endpoint
         if !query.isEmpty {
             url += "?" + query.map { "\(Self.percent($0.0))=\(Self.percent($0.1))" }.joined(separator: "&")
@@ -72,12 +76,12 @@ public struct JobClient: Sendable {
         let status: UInt
         let text: String
         do {
-            let response = try await http.execute(request, timeout: .milliseconds(Int64(requestTimeout * 1000)))
+            let response = try await http.execute(request, timeout: .milliseconds(Int64(seconds * 1000)))
             status = response.status.code
             let buffer = try await response.body.collect(upTo: maxAnswerBytes)
             text = String(buffer: buffer)
         } catch let e as HTTPClientError where e == .deadlineExceeded || e == .readTimeout || e == .connectTimeout {
-            throw FleetError("job.timeout", "\(what) did not answer within \(requestTimeout) s; JOB may be overloaded: raise --request-timeout or run again")
+            throw FleetError("job.timeout", "\(what) did not answer within \(seconds) s; JOB may be overloaded: raise --request-timeout (or --deadline) or run again")
         } catch {
             throw FleetError("job.transport", "\(what) failed (\(error)); check the base URL and that the gateway is reachable")
         }

@@ -15,8 +15,8 @@ public struct JSONParseError: Error, Sendable, Equatable, CustomStringConvertibl
 
 extension JSONValue {
     /// Parses one JSON text (RFC 8259). Plain string bytes are copied in runs (eight bytes are tested
-    /// at a time), so JOB answers whose `log_content` is mostly escapes parse quickly. Nesting deeper than `maxDepth` is rejected rather than
-    /// recursing without bound; trailing non-space bytes are an error.
+    /// at a time), so JOB answers whose `log_content` is mostly escapes parse quickly. Containers nested deeper than `maxDepth` are
+    /// rejected rather than recursing without bound (as Python's recursion limit does); trailing non-space bytes are an error.
     public static func parse(_ text: String, maxDepth: Int = 256) throws(JSONParseError) -> JSONValue {
         var copy = text
         return try copy.withUTF8 { buf in outcome { () throws(JSONParseError) in try parse(bytes: buf, maxDepth: maxDepth) } }.get()
@@ -108,11 +108,14 @@ public struct JSONByteParser {
 
     /// Reads one value starting at `i` (no leading space) into a tree.
     public mutating func value(depth: Int) throws(JSONParseError) -> JSONValue {
-        guard depth < maxDepth else { throw error("nesting deeper than \(maxDepth)") }
         guard i < b.count else { throw error("unexpected end of input") }
         switch b[i] {
-        case UInt8(ascii: "{"): return try object(depth: depth)
-        case UInt8(ascii: "["): return try array(depth: depth)
+        case UInt8(ascii: "{"):
+            guard depth < maxDepth else { throw error("nesting deeper than \(maxDepth)") }
+            return try object(depth: depth)
+        case UInt8(ascii: "["):
+            guard depth < maxDepth else { throw error("nesting deeper than \(maxDepth)") }
+            return try array(depth: depth)
         case UInt8(ascii: "\""): return .string(try string())
         case UInt8(ascii: "t"): try literal("true"); return .bool(true)
         case UInt8(ascii: "f"): try literal("false"); return .bool(false)
@@ -133,10 +136,10 @@ public struct JSONByteParser {
 
     /// Moves past the value at `i`, checking it as `value(depth:)` does but building nothing.
     public mutating func skipValue(depth: Int) throws(JSONParseError) {
-        guard depth < maxDepth else { throw error("nesting deeper than \(maxDepth)") }
         guard i < b.count else { throw error("unexpected end of input") }
         switch b[i] {
         case UInt8(ascii: "{"):
+            guard depth < maxDepth else { throw error("nesting deeper than \(maxDepth)") }
             i += 1
             skipSpace()
             if i < b.count, b[i] == UInt8(ascii: "}") { i += 1; return }
@@ -156,6 +159,7 @@ public struct JSONByteParser {
                 throw error("expected ',' or '}'")
             }
         case UInt8(ascii: "["):
+            guard depth < maxDepth else { throw error("nesting deeper than \(maxDepth)") }
             i += 1
             skipSpace()
             if i < b.count, b[i] == UInt8(ascii: "]") { i += 1; return }

@@ -132,11 +132,10 @@ extension JSONByteParser {
                 guard try readOnce(into: &status, depth: 3) else { return nil }
             case "message":
                 guard message == nil else { return nil }
-                switch try value(depth: 3) {
-                case .string(let s): message = s
-                case .null: message = ""
-                default: return nil
-                }
+                // Anything but a string (even null, which the model holds as "") is left to the full reader:
+                // the platform prints such a message with Python's str().
+                guard case .string(let s) = try value(depth: 3) else { return nil }
+                message = s
             case "result":
                 guard try readOnce(into: &result, depth: 3) else { return nil }
             case "hint":

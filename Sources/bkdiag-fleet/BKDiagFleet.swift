@@ -13,6 +13,24 @@ struct BKDiagFleet: AsyncParsableCommand {
         version: "\(BuildInfo.version) (\(BuildInfo.commit))",
         subcommands: [ParseCommand.self, RunCommand.self, DiffCommand.self, HistoryCommand.self]
     )
+
+    /// As ArgumentParser's own entry point, except that a usage error exits 2 (as documented), not 64.
+    static func main() async {
+        do {
+            var command = try parseAsRoot()
+            if var command = command as? AsyncParsableCommand {
+                try await command.run()
+            } else {
+                try command.run()
+            }
+        } catch {
+            if exitCode(for: error) == .validationFailure {
+                FileHandle.standardError.write(Data((fullMessage(for: error) + "\n").utf8))
+                Foundation.exit(2)
+            }
+            exit(withError: error)
+        }
+    }
 }
 
 /// Output choices shared by `parse` and `run`.
@@ -71,6 +89,9 @@ struct OutputOptions: ParsableArguments {
     func emit(_ report: FleetReport, storeByDefault: Bool) throws -> Int32 {
         if format == .json {
             try writeJSON(report, to: output)
+        } else if format == .agent {
+            // Millions of lines for a large fleet: streamed in pieces, never held whole.
+            try stream(to: output) { sink in report.writeAgentCheckerText(extended: !strictAgent, sink) }
         } else {
             let main = render(report, format: format)
             if let output { try write(main, to: output) } else { FileHandle.standardOutput.write(Data(main.utf8)) }
@@ -88,6 +109,11 @@ struct OutputOptions: ParsableArguments {
 
     /// Streams the JSON report to a file (or stdout) in pieces.
     func writeJSON(_ report: FleetReport, to path: String?) throws {
+        try stream(to: path) { sink in report.writeJSON(sink) }
+    }
+
+    /// Hands `body` a sink that writes to the file at `path` (or stdout).
+    func stream(to path: String?, _ body: (([UInt8]) -> Void) -> Void) throws {
         let handle: FileHandle
         if let path {
             guard FileManager.default.createFile(atPath: path, contents: nil), let h = FileHandle(forWritingAtPath: path) else {
@@ -97,7 +123,7 @@ struct OutputOptions: ParsableArguments {
         } else {
             handle = FileHandle.standardOutput
         }
-        report.writeJSON { handle.write(Data($0)) }
+        body { handle.write(Data($0)) }
         if path != nil { try? handle.close() }
     }
 

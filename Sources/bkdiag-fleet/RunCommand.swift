@@ -41,7 +41,8 @@ struct RunCommand: AsyncParsableCommand {
     var script: String?
     @Option(help: "JOB script language: 1 shell, 2 bat, 3 perl, 4 python, 5 powershell.")
     var scriptLanguage = 1
-    @Option(help: "check.py's argument string, sent base64-encoded as script_param.")
+    // Unconditional: the value itself starts with dashes (`--params "--subscription_id=123 ..."`).
+    @Option(parsing: .unconditional, help: "check.py's argument string, sent base64-encoded as script_param.")
     var params = "--subscription_id=0 --ipc_socket_file=/var/run/ipc.state.report --gse_path=/usr/local/gse/"
     @Option(help: "Account the script runs as.")
     var account = "root"

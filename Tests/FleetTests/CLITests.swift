@@ -91,7 +91,7 @@ import Testing
         let env = ["BKDIAG_JOB_BASE_URL": "http://127.0.0.1:9/", "BKDIAG_JOB_APP_CODE": "bkdiag", "BKDIAG_JOB_APP_SECRET": "s",
                    "BKDIAG_JOB_BIZ_ID": "2", "BKDIAG_JOB_USERNAME": "admin"]
         let (status, _, err) = try run(["run", "--hosts", "10.0.0.1", "--script", "/dev/null", "--no-store", flag], env: env)
-        #expect(status == 64, "\(flag): \(err)")
+        #expect(status == 2, "\(flag): \(err)")
         #expect(err.contains(String(flag.prefix { $0 != "=" })), "\(err)")
     }
 
@@ -117,7 +117,7 @@ import Testing
                    "BKDIAG_JOB_BIZ_ID": "2", "BKDIAG_JOB_USERNAME": "admin"]
         let (code, out, err) = try run(
             ["run", "--hosts", "10.0.9.1,0:10.0.9.2", "--script", "\(dir)/job-check.sh", "--poll", "0.05", "--format", "agent",
-             "--db", "\(dir)/h.sqlite", "--verbose"], env: env)
+             "--params", "--subscription_id=123 --gse_path=/usr/local/gse/", "--db", "\(dir)/h.sqlite", "--verbose"], env: env)
         #expect(code == 0)
         #expect(out.contains("[info] [agent checker] [获取作业执行状态] 作业: 31, 执行次数: 1"))
         #expect(out.contains("[error] [agent checker] [0:10.0.9.2] 失败, 查看详情"))
@@ -126,5 +126,16 @@ import Testing
         let exec = try #require(server.requests.first { $0.endpoint == "fast_execute_script" })
         let script = try #require(exec.json["script_content"]?.stringValue.flatMap { Data(base64Encoded: $0) })
         #expect(String(decoding: script, as: UTF8.self).contains("exec bkdiag check"))
+        // The argument string that starts with dashes is taken whole, as docs/fleet.md shows it.
+        let params = try #require(exec.json["script_param"]?.stringValue.flatMap { Data(base64Encoded: $0) })
+        #expect(String(decoding: params, as: UTF8.self) == "--subscription_id=123 --gse_path=/usr/local/gse/")
+    }
+
+    @Test(arguments: [["run", "--no-such-flag"], ["parse", "--format", "yaml"], ["run", "--params"]])
+    func usageErrorsExitTwo(args: [String]) throws {
+        let (status, out, err) = try run(args)
+        #expect(status == 2, "\(args): \(err)")
+        #expect(out.isEmpty)
+        #expect(err.contains("Error:") || err.contains("error:"), "\(err)")
     }
 }

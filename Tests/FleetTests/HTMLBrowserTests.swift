@@ -75,6 +75,12 @@ import Testing
         #expect(code == 0)
         #expect(dom.contains("10000 hosts, 7000 healthy"))
         #expect(dom.contains("Failure groups (4)"))
+        // The failure groups lead the page, before the item table and the heatmap.
+        let groupsAt = try #require(dom.range(of: "id=\"groups\"")).lowerBound
+        #expect(groupsAt < (try #require(dom.range(of: "id=\"items\""))).lowerBound)
+        #expect(groupsAt < (try #require(dom.range(of: "id=\"heatmap\""))).lowerBound)
+        // Chinese labels have fonts to fall back on.
+        #expect(html.contains("\"Noto Sans CJK SC\"") && html.contains("\"WenQuanYi Micro Hei\""))
         #expect(dom.contains("bkunifylogbeat/process"))
         #expect(dom.contains("检查进程是否存在"))
         // The script ran: the heatmap drew every host and the counter shows it.
@@ -96,6 +102,62 @@ import Testing
         #expect(size > 10_000)
         if let keep = ProcessInfo.processInfo.environment["BKDIAG_KEEP_SCREENSHOT"] {
             try? FileManager.default.copyItem(atPath: "\(dir)/fleet.png", toPath: keep)
+        }
+    }
+}
+
+extension HTMLBrowserTests {
+    /// 100,000 hosts made from a few decoded outputs (no JSON round trip), in the states of `fleet(_:)`.
+    static func bigFleet(_ n: Int) throws -> FleetReport {
+        let broken = HostOutputReader.read(Fixtures.brokenRich(pid: 1))
+        let healthy = HostOutputReader.read(Fixtures.healthyRich)
+        let checkPy = HostOutputReader.read(Fixtures.checkPyLine(processOK: false))
+        var hosts: [HostResult] = []
+        hosts.reserveCapacity(n)
+        for i in 0..<n {
+            let ip = "10.\(i / 65536).\((i / 256) % 256).\(i % 256)"
+            let (status, out): (Int64, (reports: [DiagnosticReport], lines: [HostLine])) =
+                switch i % 20 {
+                case 0, 1: (9, broken)
+                case 2: (9, checkPy)
+                case 7: (11, ([], []))
+                default: (9, healthy)
+                }
+            let state = HostResult.judge(jobStatus: status, hadLog: true, fetchFailed: false, reports: out.reports, lines: out.lines)
+            hosts.append(HostResult(key: "0:" + ip, cloudID: 0, ip: ip, jobStatus: status, reports: out.reports, lines: out.lines, state: state))
+        }
+        return FleetReport(
+            generatedAtMs: 1_700_000_000_000, source: "parse", jobInstanceID: 1, stepInstanceID: 2, finished: true, hosts: hosts,
+            issues: [], preamble: [], gseGiven: false)
+    }
+
+    /// At 100,000 hosts the heatmap aggregates runs of hosts of one group into columns, so it fits a few bands.
+    @Test func chromiumAggregatesAHundredThousandHosts() throws {
+        guard let browser = Self.browser() else {
+            print("HTMLBrowserTests: skipped: no chromium, chromium-browser or google-chrome on PATH (apt-get install -y chromium)")
+            return
+        }
+        let report = try Self.bigFleet(100_000)
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("fleet-html-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let page = "\(dir)/fleet.html"
+        try report.html().write(toFile: page, atomically: true, encoding: .utf8)
+        let common = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--user-data-dir=\(dir)/profile",
+                      "--virtual-time-budget=20000", "--window-size=1280,1400"]
+        let (code, dom) = try run(browser, common + ["--dump-dom", "file://\(page)"], timeout: 110)
+        #expect(code == 0)
+        #expect(dom.contains("data-drawn=\"100000\""))
+        #expect(dom.contains("100000 of 100000 hosts shown ("))
+        // A column per run of hosts: about two bands' worth of 3 px columns, not 100,000 of them.
+        let columns = dom.firstMatch(of: /data-columns="(\d+)"/).flatMap { Int($0.1) } ?? 0
+        #expect(columns > 100 && columns < 2_000, "\(columns) columns")
+        let height = dom.firstMatch(of: /<canvas id="hm" width="\d+" height="(\d+)"/).flatMap { Int($0.1) } ?? 0
+        #expect(height > 0 && height < 1_000, "canvas \(height) px high")
+        let (shot, _) = try run(browser, common + ["--screenshot=\(dir)/big.png", "file://\(page)"], timeout: 110)
+        #expect(shot == 0)
+        if let keep = ProcessInfo.processInfo.environment["BKDIAG_KEEP_SCREENSHOT"] {
+            try? FileManager.default.copyItem(atPath: "\(dir)/big.png", toPath: keep + ".100k.png")
         }
     }
 }

@@ -156,19 +156,57 @@ import Testing
         let r = try Fixtures.assemble([status, Fixtures.logs([Fixtures.log(0, "10.0.0.2", Fixtures.healthyRich)])])
         #expect(r.hosts.map(\.state) == [.notFinished, .pass])
         #expect(!r.finished)
+        // The platform gives up after its five polls: one timeout line, no host line.
+        #expect(r.agentCheckerText(extended: false) == "[error] [agent checker] [获取作业执行状态] 作业: 10000, 超时: 100s\n")
+        #expect(r.headline.contains("JOB failed before any host verdict"))
+    }
+
+    /// JOB's status answer gives no host list: AgentChecker prints one job-level line and no host line.
+    @Test(arguments: [
+        ("failure", "[error] [agent checker] [获取作业执行状态] 作业: 10000] 报错为: [1240002] [JOB作业平台-API]job busy path => /api/c/compapi/v2/jobv3/get_job_instance_status/\n"),
+        ("failure-no-code", "[error] [agent checker] [获取作业执行状态] 作业: 10000] 报错为: [3600002] [JOB作业平台-API]denied path => /api/c/compapi/v2/jobv3/get_job_instance_status/\n"),
+        ("no-steps", "[error] [agent checker] [获取作业执行状态] 作业: 10000, 执行状态为空\n"),
+        ("no-hosts", "[error] [agent checker] [获取作业执行状态] 作业: 10000, 超时: 100s\n"),
+        ("other-step", "[error] [agent checker] [获取作业执行状态] 作业: 10000, 超时: 100s\n"),
+    ])
+    func jobLevelFailurePrintsOneLine(kind: String, expected: String) throws {
+        let logs = Fixtures.logs([Fixtures.log(0, "10.0.0.1", Fixtures.checkPyLine(processOK: false))])
+        let status: JSONValue
+        switch kind {
+        case "failure": status = .object([("result", false), ("code", 1_240_002), ("message", "job busy"), ("data", .null)])
+        case "failure-no-code": status = .object([("result", false), ("code", 0), ("message", "denied"), ("data", .null)])
+        case "no-steps": status = .object([("finished", true), ("step_instance_list", .array([]))])
+        case "no-hosts": status = Fixtures.status([])
+        default: status = Fixtures.status([Fixtures.host(0, "10.0.0.1", status: 9)], step: 555)
+        }
+        let r = try Fixtures.assemble([status, logs])
+        #expect(r.agentCheckerText(extended: false) == expected)
+        let failure = try #require(r.jobFailure)
+        #expect(failure.line.line + "\n" == expected)
+        // The other formats say it first.
+        #expect(r.headline.contains("JOB failed before any host verdict"))
+        #expect(r.textTable().contains("JOB failed before any host verdict"))
+        let json = try JSONValue.parse(r.jsonText())
+        #expect(json["job_failure"]?["message"]?.stringValue == failure.summary)
+        #expect(json["job_failure"]?["platform_line"]?.stringValue == failure.line.line)
+        #expect(r.markdown().contains("JOB failed before any host verdict"))
+        // Extended lines add a note, never host lines.
+        let extended = r.agentCheckerText(extended: true)
+        #expect(!extended.contains("[0:10.0.0.1] 失败"))
+        #expect(extended.hasPrefix(expected))
     }
 
     /// Lines AgentChecker reads with Python's errors; the table is the Python error text.
     @Test(arguments: [
         ("[1, 2]", "list indices must be integers or slices, not str"),
-        ("\"text\"", "string indices must be integers"),
+        ("\"text\"", "string indices must be integers, not 'str'"),
         ("42", "'int' object is not subscriptable"),
         ("null", "'NoneType' object is not subscriptable"),
         ("{\"data\": []}", "'status'"),
         ("{\"status\": true, \"data\": 5}", "'int' object is not iterable"),
         ("{\"status\": true, \"data\": [{\"item\": \"x\"}]}", "'module'"),
         ("{\"status\": true, \"data\": [{\"module\": \"m\", \"item\": \"x\", \"status\": true}]}", "'message'"),
-        ("{\"status\": true, \"data\": [\"s\"]}", "string indices must be integers"),
+        ("{\"status\": true, \"data\": [\"s\"]}", "string indices must be integers, not 'str'"),
         ("{\"status\": tru", "Expecting value: line 1 column 12 (char 11)"),
         ("{\"status\": true, \"data\": []} x", "Extra data: line 1 column 30 (char 29)"),
         ("   ", "Expecting value: line 1 column 4 (char 3)"),
@@ -189,14 +227,16 @@ import Testing
         #expect(reports.isEmpty)
         guard case .failed(let f) = try #require(lines.first) else { return }
         #expect(!f.checkerFails)
-        #expect(f.emitted.map(\.text) == ["[{host}] 失败, 查看详情", "[7] [检查进程是否存在] [成功] None"])
+        #expect(f.hostStatus == false)
+        #expect(f.emitted.map(\.text) == ["[7] [检查进程是否存在] [成功] None"])
     }
 
-    @Test func hugeLineIsAnErrorNotACrash() {
-        let big = "{\"status\": true, \"data\": [], \"pad\": \"" + String(repeating: "x", count: HostOutputReader.maxLineBytes) + "\"}"
-        let (reports, lines) = HostOutputReader.read(big + "\n" + Fixtures.checkPyLine())
-        #expect(reports.count == 1)
-        #expect(lines.count == 2)
+    @Test func nestingPastPythonsLimitIsItsRecursionError() throws {
+        let n = HostOutputReader.pythonMaxDepth + 1
+        let (reports, lines) = HostOutputReader.read("{\"status\": true, \"data\": " + String(repeating: "[", count: n) + String(repeating: "]", count: n) + "}")
+        #expect(reports.isEmpty)
+        guard case .failed(let f) = try #require(lines.first) else { return }
+        #expect(f.error == "maximum recursion depth exceeded while decoding a JSON array from a unicode string")
     }
 
     @Test func statusFalseWithPassingEntriesIsAFailure() throws {

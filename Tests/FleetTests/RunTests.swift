@@ -145,6 +145,26 @@ import Testing
         #expect(batch.json["host_id_list"] == JSONValue.array([1]))
     }
 
+    /// A status call that hangs is cut at the deadline, not at the (longer) request timeout.
+    @Test func deadlineBoundsTheStatusCallInFlight() async throws {
+        let server = try await FakeJobServer { req, _ in
+            switch req.endpoint {
+            case "fast_execute_script": return .ok(.object([("job_instance_id", 9), ("step_instance_id", 10)]))
+            case "get_job_instance_status": return FakeReply(body: "{}", delayMs: 60_000)
+            default: return FakeReply(status: 404, body: "{}")
+            }
+        }
+        defer { Task { try? await server.stop() } }
+        var o = options(deadline: 1)
+        o.initialPoll = 0.05
+        let started = Date()
+        let report = await FleetRunner(client: client(server, timeout: 30), options: o, logger: Logger(label: "test")).run()
+        // Bounded by the request timeout it would take 30 s; by the deadline, about 1 s (slack for a loaded CI).
+        #expect(Date().timeIntervalSince(started) < 15)
+        #expect(report.issues.contains { $0.message.contains("did not answer within") }, "\(report.issues.map(\.message))")
+        #expect(report.hosts.isEmpty)
+    }
+
     @Test func requestTimeoutIsReported() async throws {
         let server = try await FakeJobServer { _, _ in FakeReply(body: "{}", delayMs: 3000) }
         defer { Task { try? await server.stop() } }

@@ -1,0 +1,60 @@
+import Report
+import Testing
+
+@testable import Fleet
+
+/// `--format agent` against what CPython 3.11 printed for the same host output lines through the platform's
+/// loop (`PythonRecorded.swift`, recorded by `record-python.py` with `Scripts/agentchecker.py`).
+@Suite struct PythonRenderingTests {
+    static let rows = PythonRecorded.lines.indices.map { $0 }
+
+    @Test(arguments: rows)
+    func recordedLinePrintsAsCPythonPrintedIt(row: Int) throws {
+        let (line, printed) = PythonRecorded.lines[row]
+        let status = Fixtures.status([Fixtures.host(0, "10.0.0.1", status: 9)])
+        let r = try Fixtures.assemble([status, Fixtures.logs([Fixtures.log(0, "10.0.0.1", line)])])
+        #expect(PythonRecorded.host == "0:10.0.0.1")
+        #expect(r.agentCheckerText(extended: false) == printed, "line \(row): \(line.prefix(120))")
+    }
+
+    @Test(arguments: [
+        (1.0, "1.0"), (-0.0, "-0.0"), (0.1, "0.1"), (1e16, "1e+16"), (1e15, "1000000000000000.0"), (1e-5, "1e-05"),
+        (0.0001, "0.0001"), (123.456, "123.456"), (1.5e-7, "1.5e-07"), (2.5e22, "2.5e+22"), (Double.infinity, "inf"),
+        (-Double.infinity, "-inf"), (Double.nan, "nan"), (9007199254740993.0, "9007199254740992.0"),
+        (Double.greatestFiniteMagnitude, "1.7976931348623157e+308"), (Double.leastNonzeroMagnitude, "5e-324"),
+    ])
+    func floatRepr(value: Double, python: String) {
+        #expect(PythonText.float(value) == python)
+    }
+
+    @Test func reprPicksPythonsQuotes() {
+        #expect(PythonText.repr(.string("a'b")) == "\"a'b\"")
+        #expect(PythonText.repr(.string("a'b\"c")) == "'a\\'b\"c'")
+        #expect(PythonText.repr(.array([.null, .bool(true), .string("x")])) == "[None, True, 'x']")
+        #expect(PythonText.str(.string("{host}")) == "{host}")
+    }
+
+    /// A message with a literal `{host}` stays as it is, in the report path and in the emulated path.
+    @Test func literalHostPlaceholderIsNotReplaced() throws {
+        let status = Fixtures.status([Fixtures.host(0, "10.0.0.1", status: 9)])
+        let rich = "{\"status\": true, \"data\": [{\"module\": \"m\", \"item\": \"process\", \"status\": false, \"message\": \"{host} down\"}]}"
+        let odd = "{\"status\": true, \"data\": [{\"module\": 7, \"item\": \"process\", \"status\": true, \"message\": \"see {host}\"}]}"
+        let r = try Fixtures.assemble([status, Fixtures.logs([Fixtures.log(0, "10.0.0.1", rich + "\n" + odd)])])
+        let text = r.agentCheckerText(extended: false)
+        #expect(text.contains("[m] [检查进程是否存在] [失败] {host} down"))
+        #expect(text.contains("[7] [检查进程是否存在] [成功] see {host}"))
+        #expect(!text.contains("0:10.0.0.1 down") && !text.contains("see 0:10.0.0.1"))
+    }
+
+    /// A 5 MiB line and a report nested deep inside are read as json.loads reads them.
+    @Test func bigAndDeepLinesAreReports() throws {
+        let pad = String(repeating: "x", count: 5 << 20)
+        let big = "{\"status\": true, \"data\": [{\"module\": \"m\", \"item\": \"process\", \"status\": true, \"message\": \"ok\"}], \"pad\": \"\(pad)\"}"
+        let deep = "{\"status\": false, \"data\": [], \"evidence\": " + String(repeating: "[", count: 300) + String(repeating: "]", count: 300) + "}"
+        let (reports, lines) = HostOutputReader.read(big + "\n" + deep)
+        #expect(reports.count == 2)
+        #expect(lines.count == 2)
+        #expect(reports.first?.results.first?.message == "ok")
+        #expect(reports.last?.hostStatus == false)
+    }
+}
