@@ -21,7 +21,13 @@ struct AgentProcessCheck: Check {
         if !found.elsewhere.isEmpty {
             evidence.append(("elsewhere", .array(found.elsewhere.map { .string("\($0.pid) \($0.exe ?? $0.comm)") })))
         }
-        guard !found.under.isEmpty else {
+        let probes = facts.agentHealthProbes()
+        if !probes.isEmpty {
+            evidence.append(("healthz_probes_ignored", Fmt.pids(probes)))
+        }
+        let states = ProcessStates(found.under)
+        if let halted = states.notRunning("gse_agent", evidence: evidence) { return halted }
+        guard !states.running.isEmpty else {
             if let p = found.elsewhere.first(where: \.unplaced) {
                 return .unplaced(p, evidence: evidence)
             }
@@ -30,20 +36,25 @@ struct AgentProcessCheck: Check {
                 : "gse_agent 在其他 GSE 目录运行（\(Fmt.list(Fmt.unique(found.elsewhere.compactMap(\.exe)), max: 5))）：确认 --gse_path 是否正确"
             return .fail("gse_agent is not running", hint: hint, evidence: evidence)
         }
-        let names = Set(found.under.map(\.name)).sorted()
+        let running = states.running
+        let names = Set(running.map(\.name)).sorted()
+        let pids = running.map { String($0.pid) }.joined(separator: ",")
         // The agent's listening ports, as context (its dataserver connection is dataserver_port's).
-        let (inodes, _) = facts.socketInodes(of: found.under.map(\.pid))
+        let (inodes, _) = facts.socketInodes(of: running.map(\.pid))
         if case .success(let listening) = facts.tcpListening {
             let mine = listening.filter { inodes[$0.inode] != nil }
             evidence.append(("listening", .array(mine.map { .string($0.localEndpoint) })))
         }
-        // GSE 1 runs one binary, gse_agent, as gseMaster and agentWorker: the role is the comm.
-        let roles = Set(found.under.map(\.comm))
+        // GSE 1 runs one binary, gse_agent, as gseMaster and agentWorker: the role is the comm. The
+        // worker carries the data channel; a master alone forwards nothing.
+        let roles = Set(running.map(\.comm))
         if layout.generation == .gse1 && !roles.contains("agentWorker") && roles.contains("gseMaster") {
-            return .warn(
-                "gseMaster is running but no agentWorker (pids \(found.under.map { String($0.pid) }.joined(separator: ",")))",
-                hint: "GSE 1 的工作进程 agentWorker 不在：重启 Agent", evidence: evidence)
+            return .fail(
+                "gseMaster is running but no agentWorker (pids \(pids)): the data channel is gone",
+                hint: "GSE 1 的工作进程 agentWorker 不在，数据无法上报：重启 Agent（\(layout.root)/agent/bin/gsectl restart 或节点管理）",
+                evidence: evidence)
         }
-        return .pass("gse_agent is running: \(names.joined(separator: ", ")) (pids \(found.under.map { String($0.pid) }.joined(separator: ",")))", evidence: evidence)
+        if let stuck = states.stuckWarning("gse_agent", proc: facts.proc, evidence: evidence) { return stuck }
+        return .pass("gse_agent is running: \(names.joined(separator: ", ")) (pids \(pids))", evidence: evidence)
     }
 }

@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import HostProbe
 import Report
 
@@ -61,40 +64,72 @@ struct CollectorHealthCheck: Check {
         }
 
         // 3. GSE 2: the agent's own health probe.
+        var needsRoot = false
         if layout.generation == .gse2 && facts.options.runAgentHealthz {
-            if (try? Sys.stat(layout.agentBinary))?.isExecutable == true {
-                do {
-                    let timeout = Int(min(2.0, max(0.2, facts.options.deadlineSeconds / 2)) * 1000)
-                    let out = try BoundedChild.run(layout.agentBinary, ["-f", layout.agentConfig, "--healthz", "1"], timeoutMs: timeout)
-                    let text = String(out.output.prefix(512))
-                    evidence.append(("agent_healthz", .object([
-                        ("exit_code", out.exitCode.map { .int(Int64($0)) } ?? .null), ("timed_out", .bool(out.timedOut)),
-                        ("output", .string(text)),
-                    ])))
-                    if out.timedOut {
-                        unknowns.append("gse_agent --healthz timed out after \(timeout)ms")
-                    } else if out.exitCode != 0 || !AgentHealthz.isOK(out.output) {
-                        failures.append("gse_agent --healthz failed: \(text.trimmingASCIIWhitespace())")
-                        if hint.isEmpty { hint = "gse_agent 自检失败：查看 \(layout.root)/agent/logs 下的日志，必要时在节点管理中重启 Agent" }
-                    }
-                } catch {
-                    unknowns.append("cannot run \(layout.agentBinary): \(error.description)")
-                }
-            } else {
-                evidence.append(("agent_healthz", .string("skipped: \(layout.agentBinary) not found")))
+            switch AgentHealthz.probe(layout, deadlineSeconds: facts.options.deadlineSeconds, evidence: &evidence) {
+            case .passed: break
+            case .failed(let message):
+                failures.append(message)
+                if hint.isEmpty { hint = "gse_agent 自检失败：查看 \(layout.root)/agent/logs 下的日志，必要时在节点管理中重启 Agent" }
+            case .unknown(let message, let rights):
+                unknowns.append(message)
+                needsRoot = rights
             }
         }
 
         if !failures.isEmpty { return .fail(failures.joined(separator: "; "), hint: hint, evidence: evidence) }
         if !unknowns.isEmpty {
-            return .unknown(unknowns.joined(separator: "; "), hint: "以 root 运行 bkdiag 以读取进程与 socket 信息", evidence: evidence)
+            let hint = needsRoot
+                ? "以 root 运行 bkdiag：gse_agent --healthz 要读取 Agent 的配置、证书与 socket，非 root 运行时无法判断"
+                : "以 root 运行 bkdiag 以读取进程与 socket 信息"
+            return .unknown(unknowns.joined(separator: "; "), hint: hint, evidence: evidence)
         }
         return .pass("healthy: binary ok, connected to \(layout.ipcPath)", evidence: evidence)
     }
 }
 
-/// The GSE 2 agent's `healthz:{"ok":true,...}` output.
+/// The GSE 2 agent's own probe, `gse_agent -f <conf> --healthz 1`, and its `healthz:{"ok":true,...}` output.
 enum AgentHealthz {
+    enum Outcome {
+        case passed
+        case failed(String)
+        /// Could not tell; `needsRoot` when the reason may be that bkdiag is not root.
+        case unknown(String, needsRoot: Bool)
+    }
+
+    /// Runs the probe under a timeout (skipped when the binary is absent). The probe reads the
+    /// agent's config, certificates and sockets, which are root's: run by another user, a config it
+    /// cannot read or a failed probe may be only the lack of rights, so those are `unknown`.
+    static func probe(_ layout: GSELayout, deadlineSeconds: Double, evidence: inout [(String, JSONValue)]) -> Outcome {
+        guard (try? Sys.stat(layout.agentBinary))?.isExecutable == true else {
+            evidence.append(("agent_healthz", .string("skipped: \(layout.agentBinary) not found")))
+            return .passed
+        }
+        let uid = geteuid()
+        if uid != 0, access(layout.agentConfig, R_OK) != 0, errno == EACCES {
+            return .unknown("gse_agent --healthz not run: \(layout.agentConfig) is not readable by uid \(uid)", needsRoot: true)
+        }
+        let timeout = Int(min(2.0, max(0.2, deadlineSeconds / 2)) * 1000)
+        let out: BoundedChild.Outcome
+        do {
+            out = try BoundedChild.run(layout.agentBinary, ["-f", layout.agentConfig, "--healthz", "1"], timeoutMs: timeout)
+        } catch {
+            return .unknown("cannot run \(layout.agentBinary): \(error.description)", needsRoot: error.isPermission)
+        }
+        let text = String(out.output.prefix(512))
+        evidence.append(("agent_healthz", .object([
+            ("exit_code", out.exitCode.map { .int(Int64($0)) } ?? .null), ("timed_out", .bool(out.timedOut)),
+            ("output", .string(text)),
+        ])))
+        if out.timedOut { return .unknown("gse_agent --healthz timed out after \(timeout)ms", needsRoot: false) }
+        if out.exitCode == 0 && isOK(out.output) { return .passed }
+        let said = text.trimmingASCIIWhitespace()
+        if uid != 0 {
+            return .unknown("gse_agent --healthz failed when run as uid \(uid), not root (maybe only for lack of rights): \(said)", needsRoot: true)
+        }
+        return .failed("gse_agent --healthz failed: \(said)")
+    }
+
     /// Judged on the last line whose `healthz:` is followed by JSON: log lines before it may
     /// mention healthz too, and may be long.
     static func isOK(_ output: String) -> Bool {

@@ -30,7 +30,9 @@ struct CollectorProcessCheck: Check {
         case .failure(let e):
             if !e.isMissing { evidence.append(("restart_log_error", .string(e.description))) }
         }
-        guard let main = found.under.first else {
+        let states = ProcessStates(found.under)
+        if let halted = states.notRunning("bkunifylogbeat", evidence: evidence) { return halted }
+        guard let main = states.running.first else {
             if let p = found.elsewhere.first(where: \.unplaced) {
                 return .unplaced(p, evidence: evidence)
             }
@@ -50,9 +52,12 @@ struct CollectorProcessCheck: Check {
                 hint: "采集器反复重启：查看 \(facts.layout.root)/plugins/logs/bkunifylogbeat*.log；常见原因是超过 GSE 的 cpu/mem 限制被杀或配置错误",
                 evidence: evidence)
         }
-        if found.under.count > 1 {
+        if let stuck = states.stuckWarning("bkunifylogbeat", proc: facts.proc, evidence: evidence, detail: "; " + message) {
+            return stuck
+        }
+        if states.running.count > 1 {
             return .warn(
-                "\(found.under.count) bkunifylogbeat processes under one root (pids \(found.under.map { String($0.pid) }.joined(separator: ", "))); " + message,
+                "\(states.running.count) bkunifylogbeat processes under one root (pids \(states.running.map { String($0.pid) }.joined(separator: ", "))); " + message,
                 hint: "同一 GSE 目录下只应有一个采集器：停止手工启动的多余进程，只保留 gse_agent 托管的那个",
                 evidence: evidence)
         }

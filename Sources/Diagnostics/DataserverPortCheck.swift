@@ -1,16 +1,21 @@
 import HostProbe
 import Report
 
-/// gse_agent/dataserver_port: an ESTABLISHED TCP (v4 or v6) connection from the agent to the data
-/// port (58625 GSE 1, 28625 GSE 2), matched on the remote port of the agent's own sockets.
+/// gse_agent/dataserver_port: an ESTABLISHED TCP (v4 or v6) connection from the agent to a data
+/// port its config names (else 58625 GSE 1, 28625 GSE 2), matched on the remote port of the agent's
+/// own sockets.
 struct DataserverPortCheck: Check {
     let module = CheckModule.agent
     let item = "dataserver_port"
 
     func run(_ facts: HostFacts) -> Finding {
         let layout = facts.layout
-        let port = layout.dataPort
-        var evidence: [(String, JSONValue)] = [("port", .int(Int64(port))), ("generation", .string(layout.generation.rawValue))]
+        let port = layout.dataPorts.map(String.init).joined(separator: "/")
+        var evidence: [(String, JSONValue)] = [
+            ("port", .int(Int64(layout.dataPort))), ("port_source", .string(layout.dataPortSource)),
+            ("generation", .string(layout.generation.rawValue)),
+        ]
+        if layout.dataPorts.count > 1 { evidence.append(("ports", .array(layout.dataPorts.map { .int(Int64($0)) }))) }
         let toPort: [TCPSocketEntry]
         switch facts.tcpToDataPort {
         case .failure(let e): return .unreadable("/proc/net/tcp", e)

@@ -101,8 +101,10 @@ public struct DiagnosticRunner: Sendable {
             ("gse_root", .string(layout.root)), ("gse_root_source", .string(layout.rootSource)),
             ("gse_generation", .string(layout.generation.rawValue)), ("generation_reason", .string(layout.generationReason)),
             ("ipc_socket", .string(layout.ipcPath)), ("ipc_socket_source", .string(layout.ipcSource)),
-            ("data_port", .int(Int64(layout.dataPort))), ("subscription_id", .int(options.subscriptionID)),
+            ("data_port", .int(Int64(layout.dataPort))), ("data_port_source", .string(layout.dataPortSource)),
+            ("subscription_id", .int(options.subscriptionID)),
         ]
+        if layout.dataPorts.count > 1 { c.append(("data_ports", .array(layout.dataPorts.map { .int(Int64($0)) }))) }
         if let id = options.collectorConfigID { c.append(("collector_config_id", .int(id))) }
         if options.logPathsGiven { c.append(("log_paths", JSONValue(options.logPaths))) }
         if !layout.otherRoots.isEmpty { c.append(("other_gse_roots", JSONValue(layout.otherRoots))) }

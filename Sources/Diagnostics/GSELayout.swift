@@ -98,8 +98,13 @@ public struct GSELayout: Sendable {
     /// Other GSE roots found on the host.
     public var otherRoots: [String]
     public var mainConfig: MainConfig
-    /// The dataserver port: the `--data-port` override, else the generation's.
-    public var dataPort: UInt16
+    /// The dataserver port: the `--data-port` override, else the first the agent's config names,
+    /// else the generation's default.
+    public var dataPort: UInt16 { dataPorts[0] }
+    /// Every dataserver port the agent may connect to (never empty).
+    public var dataPorts: [UInt16]
+    /// Where `dataPorts` came from: `flag`, the agent config's path, or `default (<why>)`.
+    public var dataPortSource: String
     /// The root with symlinks resolved: /proc shows a process's exe and cwd by their real paths.
     public var resolvedRoot: String
 
@@ -219,10 +224,11 @@ public struct GSELayout: Sendable {
                 ? PathText.onHost(hostRoot, "/var/run/ipc.state.report") : root + "/agent/data/ipc.state.report"
             ipcSource = "default"
         }
+        let data = options.dataPort.map { ([$0], "flag") } ?? AgentDataPorts.read(root: root, generation: generation)
         return GSELayout(
             root: root, rootSource: source, generation: generation, generationReason: reason, ipcPath: ipc,
             ipcSource: ipcSource, otherRoots: present.filter { $0 != root }, mainConfig: main,
-            dataPort: options.dataPort ?? generation.dataPort, resolvedRoot: Sys.realPath(root) ?? root)
+            dataPorts: data.0, dataPortSource: data.1, resolvedRoot: Sys.realPath(root) ?? root)
     }
 
     /// `BK_GSE_DATA_IPC` from `/etc/sysconfig/gse/<ENV>/environ.sh`, when exactly one value is found.
@@ -251,5 +257,69 @@ public struct GSELayout: Sendable {
             if !v.isEmpty && !v.contains("$") && !v.contains("`") { found = v }
         }
         return found
+    }
+}
+
+/// The dataserver port(s) the agent is configured with. GSE 1 `agent/etc/agent.conf` (JSON, as NodeMan
+/// renders it): the `dataserver` list's `port`s when the upstream servers are named, else `dataport`.
+/// GSE 2 `agent/etc/gse_agent.conf` (JSON): `access.data_endpoints`, `ip:port` items separated by
+/// commas. 58625/28625 are only the defaults, used when the file names none.
+enum AgentDataPorts {
+    static let sizeLimit = 1 << 20
+
+    /// The agent config of a generation, relative to the root.
+    static func configFile(_ generation: GSEGeneration) -> String {
+        generation == .gse1 ? "/agent/etc/agent.conf" : "/agent/etc/gse_agent.conf"
+    }
+
+    /// The ports and where they came from; the generation's default with the reason when the config
+    /// is missing, unreadable, not JSON or names no port.
+    static func read(root: String, generation: GSEGeneration) -> ([UInt16], String) {
+        let path = root + configFile(generation)
+        let why: String
+        do {
+            let c = try FileReader.read(path, limit: sizeLimit)
+            if c.truncated {
+                why = "\(path) is larger than \(sizeLimit) bytes"
+            } else if let json = try? JSONValue.parse(c.text) {
+                let ports = self.ports(in: json, generation: generation)
+                if !ports.isEmpty { return (ports, path) }
+                why = "\(path) names no data port"
+            } else {
+                why = "\(path) is not valid JSON"
+            }
+        } catch {
+            why = error.isMissing ? "no \(path)" : "\(path): \(error.description)"
+        }
+        return ([generation.dataPort], "default (\(why))")
+    }
+
+    /// The distinct ports a parsed agent config names, in order.
+    static func ports(in json: JSONValue, generation: GSEGeneration) -> [UInt16] {
+        var found: [UInt16] = []
+        func add(_ v: Int64?) {
+            if let v, v > 0, v <= 65535, !found.contains(UInt16(v)) { found.append(UInt16(v)) }
+        }
+        if generation == .gse1 {
+            for server in json["dataserver"]?.arrayValue ?? [] { add(server["port"]?.intValue) }
+            if found.isEmpty { add(json["dataport"]?.intValue) }
+        } else {
+            for item in endpoints(json["access"]?["data_endpoints"]) { add(item) }
+        }
+        return found
+    }
+
+    /// `ip:port` items (`[v6]:port` too) from a comma-separated string or a list of strings.
+    static func endpoints(_ value: JSONValue?) -> [Int64] {
+        let items: [String]
+        if let s = value?.stringValue {
+            items = s.split(whereSeparator: { $0 == "," || $0 == ";" || $0 == " " }).map(String.init)
+        } else {
+            items = value?.arrayValue?.compactMap(\.stringValue) ?? []
+        }
+        return items.compactMap { item in
+            guard let colon = item.lastIndex(of: ":") else { return nil }
+            return Int64(item[item.index(after: colon)...])
+        }
     }
 }

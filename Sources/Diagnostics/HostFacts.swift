@@ -20,7 +20,7 @@ public final class HostFacts: Sendable {
         let p = proc
         let processes = LazyFact {
             Result { () throws(ProbeError) in
-                try ProcessScanner(proc: p).find(names: HostFacts.agentNames.union([HostFacts.collectorName]))
+                try ProcessScanner(proc: p).find(names: HostFacts.agentNames.union([HostFacts.collectorName]), includeZombies: true)
             }
         }
         _processes = processes
@@ -40,7 +40,11 @@ public final class HostFacts: Sendable {
         _layout = layout
         _tcpToDataPort = LazyFact {
             Result { () throws(ProbeError) in
-                try SocketTables.tcpSockets(states: [.established, .synSent], remotePort: layout.value.dataPort, proc: p)
+                var sockets: [TCPSocketEntry] = []
+                for port in layout.value.dataPorts {
+                    sockets += try SocketTables.tcpSockets(states: [.established, .synSent], remotePort: port, proc: p)
+                }
+                return sockets
             }
         }
         _tcpListening = LazyFact { Result { () throws(ProbeError) in try SocketTables.tcpSockets(states: [.listen], proc: p) } }
@@ -67,11 +71,12 @@ public final class HostFacts: Sendable {
     private let _restartLog: LazyFact<Result<String, ProbeError>>
     private let fdCache = LazyFactMap<Int32, Result<[FDLink], ProbeError>>()
 
-    /// Collector and agent processes found by exe (one walk of /proc for all of them).
+    /// Collector and agent processes found by exe (one walk of /proc for all of them), and zombies
+    /// with their names.
     public var processes: Result<[ProcessRecord], ProbeError> { _processes.value }
     public var unixDiag: Result<[UnixDiagEntry], ProbeError> { _unixDiag.value }
     public var unixTable: Result<[UnixSocketEntry], ProbeError> { _unixTable.value }
-    /// ESTABLISHED and SYN_SENT TCP sockets (any process, v4 and v6) whose remote port is the layout's data port.
+    /// ESTABLISHED and SYN_SENT TCP sockets (any process, v4 and v6) whose remote port is one of the layout's data ports.
     public var tcpToDataPort: Result<[TCPSocketEntry], ProbeError> { _tcpToDataPort.value }
     /// Listening TCP sockets (any process, v4 and v6).
     public var tcpListening: Result<[TCPSocketEntry], ProbeError> { _tcpListening.value }
@@ -97,25 +102,35 @@ public final class HostFacts: Sendable {
         }
     }
 
-    /// Collector processes that belong to the GSE root (cwd or exe under it).
+    /// Collector processes that belong to the GSE root (cwd or exe under it), stopped and zombie ones
+    /// included: the checks name their state.
     public func collectors() -> Result<(under: [ProcessRecord], elsewhere: [ProcessRecord]), ProbeError> {
-        split(\.isCollector)
+        split(\.hasCollectorName)
     }
 
-    /// GSE agent processes (gse_agent, or gseMaster/agentWorker) under the GSE root.
+    /// GSE agent processes (gse_agent, or gseMaster/agentWorker) under the GSE root, stopped and
+    /// zombie ones included; a `--healthz` probe invocation is not the agent and is left out.
     public func agents() -> Result<(under: [ProcessRecord], elsewhere: [ProcessRecord]), ProbeError> {
-        split(\.isAgent)
+        split { $0.hasAgentName && !$0.isHealthProbe }
+    }
+
+    /// Running `gse_agent --healthz` invocations (any root): short-lived probes, not the agent.
+    public func agentHealthProbes() -> [ProcessRecord] {
+        (try? processes.get())?.filter { $0.hasAgentName && $0.isHealthProbe && !$0.isZombie } ?? []
     }
 
     /// The scanned processes that `keep` selects, split by whether their exe or cwd is under the root.
+    /// A zombie has neither: it is under the root when its parent runs from there, and is left out
+    /// otherwise (an unreaped process elsewhere says nothing about this root).
     private func split(_ keep: (ProcessRecord) -> Bool) -> Result<(under: [ProcessRecord], elsewhere: [ProcessRecord]), ProbeError> {
         processes.map { all in
             let mine = all.filter(keep)
             let layout = layout
+            func placed(_ path: String?) -> Bool { path.map(layout.holds) ?? false }
             let under = mine.filter { p in
-                (p.exe.map(layout.holds) ?? false) || (p.cwd.map(layout.holds) ?? false)
+                p.isZombie ? placed(p.parentExe) || placed(p.parentCwd) : placed(p.exe) || placed(p.cwd)
             }
-            return (under, mine.filter { p in !under.contains(where: { $0.pid == p.pid }) })
+            return (under, mine.filter { p in !p.isZombie && !under.contains(where: { $0.pid == p.pid }) })
         }
     }
 
@@ -136,12 +151,30 @@ public final class HostFacts: Sendable {
 }
 
 extension ProcessRecord {
-    /// The collector, by exe base name or comm.
-    var isCollector: Bool { name == HostFacts.collectorName || comm == HostFacts.collectorName }
-    /// A GSE agent process of either generation, by exe base name or comm.
-    var isAgent: Bool { HostFacts.agentNames.contains(name) || HostFacts.agentNames.contains(comm) }
+    /// Named as the collector, by exe base name or comm (a zombie too).
+    var hasCollectorName: Bool { name == HostFacts.collectorName || comm == HostFacts.collectorName }
+    /// A live collector process.
+    var isCollector: Bool { hasCollectorName && !isZombie }
+    /// Named as a GSE agent process of either generation, by exe base name or comm (a zombie too).
+    var hasAgentName: Bool { HostFacts.agentNames.contains(name) || HostFacts.agentNames.contains(comm) }
+    /// A live GSE agent process.
+    var isAgent: Bool { hasAgentName && !isZombie }
+    /// A `gse_agent --healthz` / `-f <conf> --healthz 1` invocation: a short-lived probe (another
+    /// bkdiag's, an operator's), not the agent daemon.
+    var isHealthProbe: Bool { arguments.dropFirst().contains { $0 == "--healthz" || $0 == "-healthz" || $0.hasPrefix("--healthz=") } }
     /// Found by comm only, with exe and cwd unreadable (bkdiag not root): where it runs from is unknown.
-    var unplaced: Bool { exe == nil && cwd == nil }
+    /// (A zombie has neither either, but that is its state, not a lack of rights.)
+    var unplaced: Bool { exe == nil && cwd == nil && !isZombie }
+    /// `pid N (state T: stopped)` and the like, for a process that is not running.
+    var stateSummary: String {
+        switch stat?.state {
+        case "Z"?: "pid \(pid) is a zombie (state Z: exited, not reaped by its parent \(stat?.ppid ?? 0))"
+        case "T"?: "pid \(pid) is stopped (state T: SIGSTOP/SIGTSTP)"
+        case "t"?: "pid \(pid) is stopped by a debugger (state t: ptrace)"
+        case let s?: "pid \(pid) is in state \(s)"
+        case nil: "pid \(pid)"
+        }
+    }
     /// What an unplaced process is, for a message.
     var unplacedSummary: String { "\(comm) pid \(pid) found by name, but its exe and cwd are unreadable" }
 }

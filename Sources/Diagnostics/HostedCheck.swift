@@ -1,12 +1,14 @@
 import HostProbe
 import Report
 
-/// bkunifylogbeat/hosted: the GSE plugin registry (GSE 1 `procinfo.json`, GSE 2 `.proc`) lists the
-/// collector, so gse_agent starts and watches it.
+/// bkunifylogbeat/hosted: the running generation's plugin registry (GSE 1 `procinfo.json`, GSE 2
+/// `.proc`) lists the collector, so gse_agent starts and watches it. The other generation's file,
+/// left by an upgrade, is never read by the running agent: a collector listed only there is not hosted.
 struct HostedCheck: Check {
     let module = CheckModule.collector
     let item = "hosted"
     static let sizeLimit = 4 << 20
+    static let notHostedHint = "插件未被 gse_agent 托管，进程退出后不会被拉起：在节点管理中对该主机执行插件托管/重装"
 
     func run(_ facts: HostFacts) -> Finding {
         let layout = facts.layout
@@ -14,32 +16,40 @@ struct HostedCheck: Check {
         // The other generation's registry, left by an upgrade in place or a side-by-side install. Only
         // the running generation's file tells what its agent hosts; the other one is read as a clue.
         let other = layout.root + layout.generation.other.registryFile
-        switch read(own) {
-        case .found(let json):
-            return judge(json, path: own, layout: layout)
-        case .problem(let finding):
-            return finding
-        case .missing:
-            break
-        }
         let searched: [(String, JSONValue)] = [("searched", JSONValue([own, other]))]
-        guard case .found(let json) = read(other) else {
-            return .fail(
-                "plugin registry not found (\(own))",
-                hint: "未找到 gse_agent 的插件注册文件：确认 GSE 安装目录（--gse_path）是否正确，或在节点管理中重装 Agent",
-                evidence: searched)
+        var ownEntries: [JSONValue] = []
+        var ownMissing = false
+        switch read(own) {
+        case .problem(let finding): return finding
+        case .found(let json):
+            guard let entries = RegistryShape.entries(json) else { return RegistryShape.unknownShape(own, json) }
+            let verdict = judge(entries, path: own, layout: layout)
+            guard verdict.verdict == .fail else { return verdict }
+            ownEntries = entries
+        case .missing:
+            ownMissing = true
         }
-        let otherVerdict = judge(json, path: other, layout: layout)
-        guard otherVerdict.verdict != .fail else {
+        let ownState = ownMissing ? "is missing" : "does not list it"
+        // Not hosted by the running agent. The leftover only says how it came to be so.
+        if let leftover = listing(other) {
+            let running = layout.generation.displayName
+            return .fail(
+                "bkunifylogbeat is not hosted: it is listed only in \(other), the \(layout.generation.other.displayName) registry left over from before an upgrade; the running \(running) agent reads \(own), which \(ownState)",
+                hint: "当前运行的 \(running) Agent 不读取旧版本的注册文件，采集器退出后不会被拉起、也没有资源限制：在节点管理中对该主机重新下发 bkunifylogbeat 插件（注册到 \(running) Agent）",
+                evidence: searched + [("registry", .string(own)), ("leftover_registry", .string(other))] + leftover)
+        }
+        if ownMissing {
+            guard exists(other) else {
+                return .fail(
+                    "plugin registry not found (\(own))",
+                    hint: "未找到 gse_agent 的插件注册文件：确认 GSE 安装目录（--gse_path）是否正确，或在节点管理中重装 Agent",
+                    evidence: searched)
+            }
             return .fail(
                 "bkunifylogbeat is not hosted by gse_agent (\(own) is missing; \(other) does not list it either)",
-                hint: "插件未被 gse_agent 托管，进程退出后不会被拉起：在节点管理中对该主机执行插件托管/重装",
-                evidence: searched + otherVerdict.evidence)
+                hint: Self.notHostedHint, evidence: searched)
         }
-        return .warn(
-            "bkunifylogbeat is listed only in \(other), the other generation's registry; this \(layout.generation.displayName) agent's \(own) is missing",
-            hint: "注册文件与当前 Agent 版本不一致（升级后残留？）：在节点管理中对该主机重新托管插件",
-            evidence: searched + otherVerdict.evidence)
+        return judge(ownEntries, path: own, layout: layout)
     }
 
     private enum Read {
@@ -47,6 +57,8 @@ struct HostedCheck: Check {
         case missing
         case problem(Finding)
     }
+
+    private func exists(_ path: String) -> Bool { (try? Sys.stat(path)) != nil }
 
     private func read(_ path: String) -> Read {
         let text: String
@@ -66,24 +78,84 @@ struct HostedCheck: Check {
         }
     }
 
-    private func judge(_ json: JSONValue, path: String, layout: GSELayout) -> Finding {
-        let procs = json["proc"]?.arrayValue ?? json.arrayValue ?? []
-        let names = procs.compactMap { $0["procName"]?.stringValue }
+    /// The collector's entry in `path` as evidence, when that registry lists it.
+    private func listing(_ path: String) -> [(String, JSONValue)]? {
+        guard case .found(let json) = read(path), let entries = RegistryShape.entries(json),
+            let entry = entries.first(where: { RegistryShape.name($0) == HostFacts.collectorName })
+        else { return nil }
+        return RegistryShape.fields(entry).map { ("leftover_" + $0.0, $0.1) }
+    }
+
+    private func judge(_ procs: [JSONValue], path: String, layout: GSELayout) -> Finding {
+        let names = procs.compactMap(RegistryShape.name)
         var evidence: [(String, JSONValue)] = [("path", .string(path)), ("registered", JSONValue(names))]
-        guard let entry = procs.first(where: { $0["procName"]?.stringValue == HostFacts.collectorName }) else {
-            return .fail(
-                "bkunifylogbeat is not hosted by gse_agent (\(path))",
-                hint: "插件未被 gse_agent 托管，进程退出后不会被拉起：在节点管理中对该主机执行插件托管/重装", evidence: evidence)
+        guard let entry = procs.first(where: { RegistryShape.name($0) == HostFacts.collectorName }) else {
+            return .fail("bkunifylogbeat is not hosted by gse_agent (\(path))", hint: Self.notHostedHint, evidence: evidence)
         }
-        let setup = entry["setupPath"]?.stringValue ?? ""
-        for key in ["setupPath", "pidPath", "cpulmt", "memlmt", "valuekey"] {
-            if let v = entry[key] { evidence.append((key, v)) }
-        }
+        let fields = RegistryShape.fields(entry)
+        evidence += fields
+        let setup = fields.first { $0.0 == "setupPath" }?.1.stringValue ?? ""
         if !setup.isEmpty && !layout.holds(setup) {
             return .warn(
                 "bkunifylogbeat is hosted from \(setup), outside \(layout.root)",
                 hint: "托管路径与当前 GSE 目录不一致（新旧 GSE 并存？）：确认实际运行的 Agent", evidence: evidence)
         }
         return .pass("bkunifylogbeat is hosted by gse_agent (setupPath \(setup))", evidence: evidence)
+    }
+}
+
+/// The shapes a GSE plugin registry is found in. The usual one is `{"proc": [entry, ...]}` with flat
+/// entries (`procName`, `setupPath`, `pidPath`, `cpulmt`, `memlmt`, `valuekey`); the list also
+/// appears under `value` (or `value.proc`) or as the whole file, and an entry may carry the GSE
+/// process API's form (`meta.name`, `spec.identity.{proc_name,setup_path,pid_path}`,
+/// `spec.resource.{cpu,mem}`). Anything else is a shape bkdiag cannot read: `unknown`, never
+/// "not hosted".
+enum RegistryShape {
+    /// The entries, or nil for a shape not known. `{}` is an empty registry.
+    static func entries(_ json: JSONValue) -> [JSONValue]? {
+        let list: [JSONValue]
+        if let top = json.arrayValue {
+            list = top
+        } else if let members = json.objectValue {
+            if members.isEmpty { return [] }
+            guard let found = json["proc"]?.arrayValue ?? json["value"]?.arrayValue ?? json["value"]?["proc"]?.arrayValue
+            else { return nil }
+            list = found
+        } else {
+            return nil
+        }
+        // A list whose entries carry no name in any known form is not a registry bkdiag can read.
+        if !list.isEmpty && !list.contains(where: { name($0) != nil }) { return nil }
+        return list
+    }
+
+    /// The plugin's name: `procName`, else the process API's `meta.name` / `spec.identity.proc_name`.
+    static func name(_ entry: JSONValue) -> String? {
+        entry["procName"]?.stringValue ?? entry["meta"]?["name"]?.stringValue
+            ?? entry["spec"]?["identity"]?["proc_name"]?.stringValue
+    }
+
+    /// The entry's setup path, pid file and limits under their flat names, whichever form it has.
+    static func fields(_ entry: JSONValue) -> [(String, JSONValue)] {
+        let identity = entry["spec"]?["identity"]
+        let resource = entry["spec"]?["resource"]
+        let pairs: [(String, JSONValue?)] = [
+            ("setupPath", entry["setupPath"] ?? identity?["setup_path"]),
+            ("pidPath", entry["pidPath"] ?? identity?["pid_path"]),
+            ("cpulmt", entry["cpulmt"] ?? resource?["cpu"]),
+            ("memlmt", entry["memlmt"] ?? resource?["mem"]),
+            ("valuekey", entry["valuekey"]),
+        ]
+        return pairs.compactMap { k, v in v.map { (k, $0) } }
+    }
+
+    /// `unknown` for a registry that parses as JSON but in a shape not known.
+    static func unknownShape(_ path: String, _ json: JSONValue) -> Finding {
+        let keys = json.objectValue?.map(\.0) ?? []
+        let described = keys.isEmpty ? "a JSON \(json.arrayValue != nil ? "list without named entries" : "scalar")" : "keys \(Fmt.list(keys, max: 8))"
+        return .unknown(
+            "cannot read the plugin registry \(path): unrecognised shape (\(described))",
+            hint: "注册文件格式未知（不是 {\"proc\": [...]} 等已知格式）：请人工查看该文件是否列出 bkunifylogbeat，并反馈该格式",
+            evidence: [("path", .string(path)), ("top_level_keys", JSONValue(keys))])
     }
 }

@@ -4,6 +4,9 @@ public struct ProcStat: Sendable, Equatable {
     public var comm: String
     public var state: Character
     public var ppid: Int32
+    /// Process group and session ids (fields 5 and 6).
+    public var pgrp: Int32
+    public var session: Int32
     public var utimeTicks: Int64
     public var stimeTicks: Int64
     public var numThreads: Int64
@@ -24,11 +27,12 @@ public enum ProcFS {
         // rest[0] is field 3 (state); field n is rest[n - 3].
         guard rest.count >= 22, let state = rest[0].first else { return nil }
         func field(_ n: Int) -> Int64? { Int64(rest[n - 3]) }
-        guard let ppid = field(4), let utime = field(14), let stime = field(15), let threads = field(20),
+        guard let ppid = field(4), let pgrp = field(5), let session = field(6), let utime = field(14), let stime = field(15), let threads = field(20),
             let start = field(22), let rss = field(24)
         else { return nil }
         return ProcStat(
-            pid: pid, comm: comm, state: state, ppid: Int32(truncatingIfNeeded: ppid), utimeTicks: utime,
+            pid: pid, comm: comm, state: state, ppid: Int32(truncatingIfNeeded: ppid),
+            pgrp: Int32(truncatingIfNeeded: pgrp), session: Int32(truncatingIfNeeded: session), utimeTicks: utime,
             stimeTicks: stime, numThreads: threads, startTimeTicks: start, rssPages: rss)
     }
 
@@ -97,6 +101,21 @@ public enum ProcFS {
             if let t = try? Sys.readlink("\(dir)/\(fd)") { out.append((fd, t)) }
         }
         return out
+    }
+
+    /// `/proc/<pid>/cmdline` split at its NULs (a trailing NUL ends the last argument, it does not
+    /// add an empty one). A kernel thread or a zombie has an empty cmdline.
+    public static func parseCmdline(_ bytes: [UInt8]) -> [String] {
+        guard !bytes.isEmpty else { return [] }
+        var parts = bytes.split(separator: 0, omittingEmptySubsequences: false).map { String(decoding: $0, as: UTF8.self) }
+        if bytes.last == 0 { parts.removeLast() }
+        return parts
+    }
+
+    /// The arguments of a process (argv as it stands now), or nil when unreadable.
+    public static func arguments(pid: Int32, proc: String = "/proc", limit: Int = 64 * 1024) -> [String]? {
+        guard let c = try? FileReader.read("\(proc)/\(pid)/cmdline", limit: limit) else { return nil }
+        return parseCmdline(c.bytes)
     }
 
     /// Socket inodes held by a process.

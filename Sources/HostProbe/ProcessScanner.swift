@@ -19,6 +19,17 @@ public struct ProcessRecord: Sendable, Equatable {
     public var exeError: String?
     public var cwd: String?
     public var stat: ProcStat?
+    /// argv as the process shows it now (read for matches only); empty when unreadable.
+    public var arguments: [String] = []
+    /// For a zombie, whose exe and cwd went with its memory: where its parent runs from, which is
+    /// all that places it under a root.
+    public var parentExe: String?
+    public var parentCwd: String?
+
+    /// Exited but not yet reaped by its parent (state Z): not running.
+    public var isZombie: Bool { stat?.state == "Z" }
+    /// Stopped by a signal (T: SIGSTOP, SIGTSTP) or by a tracer (t): alive, but runs nothing.
+    public var isStopped: Bool { stat?.state == "T" || stat?.state == "t" }
 
     /// Base name of the executable, else the comm.
     public var name: String {
@@ -50,11 +61,16 @@ public struct ProcessScanner: Sendable {
     /// The readlinks are kernel work (a path walk, a ptrace access check and a d_path per pid, about
     /// 4 µs each), so with more than `parallelAbove` pids they are split across up to `maxThreads`
     /// threads (below that, one thread is faster than waking others).
-    public func find(names: Set<String>, maxThreads: Int = 2, parallelAbove: Int = 1024) throws(ProbeError) -> [ProcessRecord] {
+    ///
+    /// `includeZombies` also returns zombies whose comm matches (their exe link is gone, so each
+    /// pid without one costs a read of its stat): a collector that exited unreaped is a finding.
+    public func find(
+        names: Set<String>, includeZombies: Bool = false, maxThreads: Int = 2, parallelAbove: Int = 1024
+    ) throws(ProbeError) -> [ProcessRecord] {
         let procFD = try Sys.openDirectory(proc)
         defer { Sys.closeQuietly(procFD) }
         let all = try pids()
-        let matcher = Matcher(names: names)
+        let matcher = Matcher(names: names, includeZombies: includeZombies)
         let chunks = all.count > parallelAbove ? max(1, min(maxThreads, 8, all.count)) : 1
         if chunks == 1 { return scan(all[...], procFD: procFD, matcher: matcher).sorted { $0.pid < $1.pid } }
         let per = (all.count + chunks - 1) / chunks
@@ -72,8 +88,10 @@ public struct ProcessScanner: Sendable {
     struct Matcher: Sendable {
         let wanted: [[UInt8]]
         let shortNames: Set<String>
+        let includeZombies: Bool
 
-        init(names: Set<String>) {
+        init(names: Set<String>, includeZombies: Bool = false) {
+            self.includeZombies = includeZombies
             wanted = names.map { Array($0.utf8) }
             shortNames = Set(names.map { String(decoding: Array($0.utf8.prefix(15)), as: UTF8.self) })
         }
@@ -111,7 +129,10 @@ public struct ProcessScanner: Sendable {
                 let e = errno  // before anything else can touch it
                 let error = ProbeError(call: "readlink", path: "\(proc)/\(pid)/exe", errno: e)
                 // ENOENT: a kernel thread, a zombie, or a process that exited mid-scan.
-                if error.isMissing { continue }
+                if error.isMissing {
+                    if matcher.includeZombies, let z = zombie(pid, matcher: matcher) { found.append(z) }
+                    continue
+                }
                 exeError = error.description
             }
             guard let commRaw = FileReader.procText("\(proc)/\(pid)/comm", limit: 64) else { continue }
@@ -122,9 +143,21 @@ public struct ProcessScanner: Sendable {
             if st?.state == "Z" { continue }  // a zombie is not running
             let cwd = try? Sys.readlink("\(proc)/\(pid)/cwd")
             found.append(
-                ProcessRecord(pid: pid, comm: comm, exe: exe, exeDeleted: deleted, exeError: exeError, cwd: cwd, stat: st))
+                ProcessRecord(
+                    pid: pid, comm: comm, exe: exe, exeDeleted: deleted, exeError: exeError, cwd: cwd, stat: st,
+                    arguments: ProcFS.arguments(pid: pid, proc: proc) ?? []))
         }
         return found
+    }
+
+    /// A zombie whose comm is wanted, placed by its parent's exe and cwd; nil for anything else.
+    func zombie(_ pid: Int32, matcher: Matcher) -> ProcessRecord? {
+        guard let st = ProcFS.stat(pid: pid, proc: proc), st.state == "Z", matcher.shortNames.contains(st.comm) else { return nil }
+        let parent = "\(proc)/\(st.ppid)"
+        return ProcessRecord(
+            pid: pid, comm: st.comm, exe: nil, exeDeleted: false, exeError: "zombie (state Z)", cwd: nil, stat: st,
+            parentExe: (try? Sys.readlink(parent + "/exe")).map { ProcFS.stripDeleted($0).path },
+            parentCwd: try? Sys.readlink(parent + "/cwd"))
     }
 
     /// Writes `<pid>/<leaf>` as a C string into `buffer` (32 bytes: a pid has at most 10 digits).

@@ -7,7 +7,17 @@
 //   agent --listen PATH [--no-read] [--connect PORT]
 //   dataserver --port PORT            (0: pick one; prints "port N")
 //   <any> -f CONF --healthz 1         (GSE 2 agent probe: healthy unless CONF contains "unhealthy";
-//                                      "noisy" in CONF prints ~1 KB of log lines before the result)
+//                                      "noisy" in CONF prints ~1 KB of log lines before the result;
+//                                      "linger" starts a child that outlives the probe in its process
+//                                      group, "escape" one in a group of its own, both appending their
+//                                      pids to linger.pids beside CONF; "hang" prints "ready" and never
+//                                      answers (60 s at most); a CONF
+//                                      it cannot read fails, as the real agent's does)
+//   linger                            (sleeps 60 s; what a lingering probe child runs)
+//   zombie-parent --child BIN         (starts BIN, which exits at once, and leaves it unreaped until
+//                                      SIGUSR1 or until its own parent is gone; prints "child N")
+//   collector --vfork-hang ...        (once ready, the collector waits in a vfork, state D, behind a
+//                                      child that never execs, until it is killed)
 //   scan-floor                        (benchmark floor: list /proc and readlinkat every <pid>/exe, nothing
 //                                      else; prints the pid count. Scripts/bench.sh times it like bkdiag)
 //   clients --socket PATH [--idle N] [--readers N] [--target T]
@@ -121,17 +131,51 @@ func serve(_ listener: Int32, read: Bool) -> Never {
 
 signal(SIGPIPE, SIG_IGN)
 
+/// Starts this binary as `linger`, stdio on /dev/null, in its own process group when `ownGroup`;
+/// appends its pid to `pidFile`.
+func spawnLinger(pidFile: String, ownGroup: Bool) {
+    var actions = posix_spawn_file_actions_t()
+    posix_spawn_file_actions_init(&actions)
+    for fd: Int32 in 0...2 { posix_spawn_file_actions_addopen(&actions, fd, "/dev/null", fd == 0 ? O_RDONLY : O_WRONLY, 0) }
+    var attr = posix_spawnattr_t()
+    posix_spawnattr_init(&attr)
+    if ownGroup {
+        posix_spawnattr_setflags(&attr, Int16(POSIX_SPAWN_SETPGROUP))
+        posix_spawnattr_setpgroup(&attr, 0)
+    }
+    let argv: [UnsafeMutablePointer<CChar>?] = [strdup(CommandLine.arguments[0]), strdup("linger"), nil]
+    var pid: pid_t = 0
+    guard posix_spawn(&pid, "/proc/self/exe", &actions, &attr, argv, environ) == 0 else { die("cannot spawn linger") }
+    guard let f = fopen(pidFile, "a") else { die("cannot open \(pidFile)") }
+    fputs("\(pid)\n", f)
+    fclose(f)
+}
+
 if args.contains("--healthz") {
     var healthy = true
     var noisy = false
-    if let conf = value("-f"), let f = fopen(conf, "r") {
+    var hang = false
+    if let conf = value("-f") {
+        guard let f = fopen(conf, "r") else {
+            say("healthz: cannot open \(conf): errno \(errno)")
+            exit(2)
+        }
         var line = [CChar](repeating: 0, count: 4096)
+        let pidFile = String(conf[..<(conf.lastIndex(of: "/") ?? conf.startIndex)]) + "/linger.pids"
         while fgets(&line, 4096, f) != nil {
             let text = String(decoding: line.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
             if text.contains("unhealthy") { healthy = false }
             if text.contains("noisy") { noisy = true }
+            if text.contains("hang") { hang = true }
+            if text.contains("linger") { spawnLinger(pidFile: pidFile, ownGroup: false) }
+            if text.contains("escape") { spawnLinger(pidFile: pidFile, ownGroup: true) }
         }
         fclose(f)
+    }
+    if hang {
+        say("ready")  // for a test that starts a probe of its own as a stand-in for another bkdiag's
+        alarm(60)  // never outlives a test run for long, even when nothing kills it
+        while true { pause() }
     }
     if noisy {
         for i in 0..<16 { say("[2026-01-01 00:00:0\(i % 10)] INFO healthz: loading module \(i) of the agent configuration ...") }
@@ -162,7 +206,46 @@ func exitWithParent() {
 
 if ["collector", "agent", "dataserver", "clients"].contains(args.first ?? "") { exitWithParent() }
 
+/// Blocks the calling thread in vfork (the kernel shows the process in state D, a killable wait)
+/// behind a child that never execs; the child exits when this process is gone. vfork is looked up at
+/// run time: Swift does not import it.
+func vforkHang() {
+    typealias VFork = @convention(c) () -> pid_t
+    guard let symbol = dlsym(nil, "vfork") else { die("no vfork") }
+    let vfork = unsafeBitCast(symbol, to: VFork.self)
+    let parent = getpid()
+    if vfork() == 0 {
+        // The child: only async-signal-safe calls, never a return from here.
+        while getppid() == parent { usleep(100_000) }
+        _exit(0)
+    }
+}
+
+/// Set by SIGUSR1: the test is done with a zombie.
+nonisolated(unsafe) var released: sig_atomic_t = 0
+
 switch args.first {
+case "linger":
+    alarm(60)  // never outlives a test run for long, even when nothing kills it
+    while true { pause() }
+case "zombie-parent":
+    guard let child = value("--child") else { die("zombie-parent needs --child") }
+    signal(SIGUSR1) { _ in released = 1 }
+    let argv: [UnsafeMutablePointer<CChar>?] = [strdup(child), strdup("exit-now"), nil]
+    var pid: pid_t = 0
+    guard posix_spawn(&pid, child, nil, nil, argv, environ) == 0 else { die("cannot spawn \(child)") }
+    say("child \(pid)")
+    say("ready")
+    let parent = getppid()
+    // Never reaped until released or orphaned; then reaped, so no zombie outlives the test.
+    while released == 0 && getppid() == parent { usleep(50_000) }
+    var status: Int32 = 0
+    waitpid(pid, &status, 0)
+    say("reaped")
+    while getppid() == parent { usleep(100_000) }
+    exit(0)
+case "exit-now":
+    exit(0)
 case "collector":
     var held: [Int32] = []
     for path in values("--hold") {
@@ -188,6 +271,7 @@ case "collector":
         }
     }
     say("ready")
+    if args.contains("--vfork-hang") { vforkHang() }
     while true { pause() }
 case "agent":
     var listener: Int32 = -1

@@ -217,7 +217,7 @@ struct HostScenarioTests {
         #expect(r.evidence("not_in_config") == JSONValue([changed]))
     }
 
-    @Test("GSE 2 without its .proc: a leftover GSE 1 procinfo.json is a clue (warn), never a pass")
+    @Test("GSE 2 without its .proc: a leftover GSE 1 procinfo.json that lists the collector is not hosting (fail)")
     func hostedOnlyInTheOtherRegistry() async throws {
         let (host, port) = try FakeHost.healthy(.gse2)
         defer { host.shutdown() }
@@ -227,7 +227,7 @@ struct HostScenarioTests {
         let registry = try String(contentsOfFile: own, encoding: .utf8)
         try FileManager.default.moveItem(atPath: own, toPath: leftover)
         let r = try #require(await runChecks(host, dataPort: port).result(module: "bkunifylogbeat", item: "hosted"))
-        #expect(r.verdict == .warn, "\(r.message)")
+        #expect(r.verdict == .fail, "\(r.message)")
         #expect(r.message.contains(leftover) && r.message.contains(own), "\(r.message)")
         // The leftover does not list the collector: not hosted.
         try registry.replacingOccurrences(of: "bkunifylogbeat", with: "bkunifylogbeat_old").write(toFile: leftover, atomically: true, encoding: .utf8)
@@ -617,7 +617,8 @@ struct VerdictAuditTests {
 
         worker.stop()
         let noWorker = await runChecks(host)
-        #expect(noWorker.verdict("gse_agent", "process") == .warn, "\(noWorker.message("gse_agent", "process"))")
+        #expect(noWorker.verdict("gse_agent", "process") == .fail, "\(noWorker.message("gse_agent", "process"))")
+        #expect(noWorker.message("gse_agent", "process").hasSuffix("the data channel is gone"))
     }
 
     @Test("GSE 2 agent healthz that logs before its result is still judged on the result")
@@ -657,19 +658,6 @@ struct VerdictAuditTests {
         let r = try #require(report.result(module: "log_path", item: "logpath_match"))
         #expect(r.verdict == .fail)
         #expect(r.message == "以下路径无匹配文件: \(patterns[0]), \(patterns[1])", "\(r.message)")
-    }
-
-    /// Runs the built bkdiag as nobody (uid 65534) and reads its report.
-    func bkdiagAsNobody(_ args: [String]) throws -> DiagnosticReport {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/setpriv")
-        p.arguments = ["--reuid=65534", "--regid=65534", "--clear-groups", BuildProducts.path("bkdiag")] + args
-        let out = Pipe()
-        p.standardOutput = out
-        try p.run()
-        let data = out.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        return try DiagnosticReport(line: String(decoding: data, as: UTF8.self).trimmingCharacters(in: .newlines))
     }
 
     @Test("bkdiag run without root: a subscription config it may not read is unknown, not a broken config")

@@ -1,4 +1,5 @@
 import Diagnostics
+import Foundation
 import Report
 import TestSupport
 
@@ -19,4 +20,17 @@ extension DiagnosticReport {
     func message(_ module: String, _ item: String) -> String { result(module: module, item: item)?.message ?? "<missing>" }
     /// "module/item=verdict" for every entry, for readable failure output.
     var digest: String { results.map { "\($0.module)/\($0.item)=\($0.verdict.rawValue): \($0.message)" }.joined(separator: "\n") }
+}
+
+/// Runs the built bkdiag as nobody (uid 65534) and reads its report.
+func bkdiagAsNobody(_ args: [String]) throws -> DiagnosticReport {
+    let p = Process()
+    p.executableURL = URL(fileURLWithPath: "/usr/bin/setpriv")
+    p.arguments = ["--reuid=65534", "--regid=65534", "--clear-groups", BuildProducts.path("bkdiag")] + args
+    let out = Pipe()
+    p.standardOutput = out
+    try p.run()
+    let data = out.fileHandleForReading.readDataToEndOfFile()
+    p.waitUntilExit()
+    return try DiagnosticReport(line: String(decoding: data, as: UTF8.self).trimmingCharacters(in: .newlines))
 }

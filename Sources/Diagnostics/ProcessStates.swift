@@ -1,0 +1,63 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import HostProbe
+import Report
+
+/// Which of a check's processes run. A process stopped by a signal or a debugger (state T/t) holds
+/// its files and sockets but does nothing; a zombie (Z) has exited. Neither is running. A process
+/// in uninterruptible sleep (D) on two samples is stuck in the kernel (a hung disk or NFS mount).
+struct ProcessStates {
+    var running: [ProcessRecord] = []
+    var stopped: [ProcessRecord] = []
+    var zombies: [ProcessRecord] = []
+
+    /// How far apart the two samples of a D-state process are.
+    static let stuckSampleMs = 100
+
+    init(_ processes: [ProcessRecord]) {
+        for p in processes {
+            if p.isZombie { zombies.append(p) } else if p.isStopped { stopped.append(p) } else { running.append(p) }
+        }
+    }
+
+    /// The fail for `name` when its processes exist but none runs, or one of them is stopped; nil
+    /// otherwise. A zombie beside a running process is the agent's unreaped leftover, not a finding.
+    func notRunning(_ name: String, evidence: [(String, JSONValue)]) -> Finding? {
+        let halted = stopped + (running.isEmpty ? zombies : [])
+        guard !halted.isEmpty else { return nil }
+        let summary = halted.map(\.stateSummary).joined(separator: "; ")
+        let evidence = evidence + [("not_running", .array(halted.map { p in
+            .object([("pid", .int(Int64(p.pid))), ("state", .string(p.stat.map { String($0.state) } ?? "?"))])
+        }))]
+        let message = running.isEmpty
+            ? "\(name) is not running: \(summary)"
+            : "\(name) \(summary) (running beside it: pids \(running.map { String($0.pid) }.joined(separator: ",")))"
+        let hint = stopped.isEmpty
+            ? "进程已退出但未被父进程回收（僵尸进程）：在节点管理中重启；父进程 \(halted[0].stat?.ppid ?? 0) 长期不回收子进程说明它也异常"
+            : "进程被暂停（SIGSTOP/调试器附加），不再工作：kill -CONT \(stopped[0].pid) 或结束调试器，或在节点管理中重启"
+        return .fail(message, hint: hint, evidence: evidence)
+    }
+
+    /// The running processes in state D now and still `stuckSampleMs` later (same process, same start).
+    func stuck(proc: String) -> [ProcessRecord] {
+        let inD = running.filter { $0.stat?.state == "D" }
+        guard !inD.isEmpty else { return [] }
+        usleep(UInt32(Self.stuckSampleMs) * 1000)
+        return inD.filter { p in
+            guard let again = ProcFS.stat(pid: p.pid, proc: proc) else { return false }
+            return again.state == "D" && again.startTimeTicks == p.stat?.startTimeTicks
+        }
+    }
+
+    /// The warn for processes stuck in D, nil when none is.
+    func stuckWarning(_ name: String, proc: String, evidence: [(String, JSONValue)], detail: String = "") -> Finding? {
+        let stuck = stuck(proc: proc)
+        guard !stuck.isEmpty else { return nil }
+        let pids = stuck.map { String($0.pid) }.joined(separator: ",")
+        return .warn(
+            "\(name) pid \(pids) is in uninterruptible sleep (state D) on two samples \(Self.stuckSampleMs)ms apart" + detail,
+            hint: "进程卡在内核中（常见于磁盘或 NFS 挂载无响应）：检查采集路径所在的存储与 dmesg",
+            evidence: evidence + [("stuck_in_d", .array(stuck.map { .int(Int64($0.pid)) }))])
+    }
+}

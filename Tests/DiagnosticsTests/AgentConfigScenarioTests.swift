@@ -1,0 +1,146 @@
+@testable import Diagnostics
+import Foundation
+import HostProbe
+import Report
+import Testing
+import TestSupport
+
+/// What the agent's own config and its own health probe say: the data port it is configured with,
+/// a probe that leaves nothing behind, and a probe bkdiag may not be allowed to run.
+@Suite("Agent config and probe")
+struct AgentConfigScenarioTests {
+    @Test("GSE 2: the data port comes from gse_agent.conf access.data_endpoints; --data-port still wins")
+    func gse2DataPortFromConfig() async throws {
+        let (host, port) = try FakeHost.healthy(.gse2)
+        defer { host.shutdown() }
+        let conf = host.gseRoot + "/agent/etc/gse_agent.conf"
+        try #"{"access": {"cluster_endpoints": "127.0.0.1:28668", "data_endpoints": "127.0.0.9:\#(port),127.0.0.1:\#(port)"}}"#
+            .write(toFile: conf, atomically: true, encoding: .utf8)
+        let report = await runChecks(host)
+        let r = try #require(report.result(module: "gse_agent", item: "dataserver_port"))
+        #expect(r.verdict == .pass, "\(r.message)")
+        #expect(r.evidence("port") == .int(Int64(port)))
+        #expect(r.evidence("port_source") == .string(conf))
+        let ctx = JSONValue.object(report.context)
+        #expect(ctx["data_port"] == .int(Int64(port)) && ctx["data_port_source"] == .string(conf), "\(ctx)")
+
+        // The config names a port the agent is not connected to: not the default, the config's.
+        try #"{"access": {"data_endpoints": "127.0.0.1:1"}}"#.write(toFile: conf, atomically: true, encoding: .utf8)
+        let wrong = try #require(await runChecks(host).result(module: "gse_agent", item: "dataserver_port"))
+        #expect(wrong.verdict == .fail)
+        #expect(wrong.message == "dataserver not exist: no ESTABLISHED connection from gse_agent to port 1", "\(wrong.message)")
+        let flagged = await runChecks(host, dataPort: port)
+        #expect(flagged.verdict("gse_agent", "dataserver_port") == .pass)
+        #expect(flagged.result(module: "gse_agent", item: "dataserver_port")?.evidence("port_source") == .string("flag"))
+    }
+
+    @Test("GSE 1: the data port comes from agent.conf (dataserver list, else dataport); a config without one falls back to 58625, saying why")
+    func gse1DataPortFromConfig() async throws {
+        let (host, port) = try FakeHost.healthy(.gse1)
+        defer { host.shutdown() }
+        let conf = host.gseRoot + "/agent/etc/agent.conf"
+        try #"{"dataport": \#(port), "ioport": 48668}"#.write(toFile: conf, atomically: true, encoding: .utf8)
+        var r = try #require(await runChecks(host).result(module: "gse_agent", item: "dataserver_port"))
+        #expect(r.verdict == .pass, "\(r.message)")
+        #expect(r.evidence("port_source") == .string(conf))
+
+        try #"{"dataport": 1, "dataserver": [{"ip": "127.0.0.9", "port": \#(port)}, {"ip": "127.0.0.1", "port": 2}]}"#
+            .write(toFile: conf, atomically: true, encoding: .utf8)
+        r = try #require(await runChecks(host).result(module: "gse_agent", item: "dataserver_port"))
+        #expect(r.verdict == .pass, "\(r.message)")
+        #expect(r.evidence("ports") == .array([.int(Int64(port)), .int(2)]))
+
+        try "{ not json".write(toFile: conf, atomically: true, encoding: .utf8)
+        r = try #require(await runChecks(host).result(module: "gse_agent", item: "dataserver_port"))
+        #expect(r.evidence("port") == .int(58625))
+        #expect(r.evidence("port_source") == .string("default (\(conf) is not valid JSON)"))
+    }
+
+    @Test("agent config parsing: every form names its ports; garbage names none", arguments: [
+        (#"{"dataport": 58625}"#, GSEGeneration.gse1, [UInt16(58625)]),
+        (#"{"dataport": "58625"}"#, .gse1, [58625]),
+        (#"{"dataport": 70000}"#, .gse1, []),
+        (#"{"dataserver": [{"ip": "a", "port": 1}, {"ip": "b", "port": 1}, {"ip": "c"}], "dataport": 3}"#, .gse1, [1]),
+        (#"{"access": {"data_endpoints": "10.0.0.1:28625,[::1]:28626; 10.0.0.2:28625"}}"#, .gse2, [28625, 28626]),
+        (#"{"access": {"data_endpoints": ["10.0.0.1:28627"]}}"#, .gse2, [28627]),
+        (#"{"access": {"data_endpoints": "__BK_GSE_ACCESS_DATA_ENDPOINTS__"}}"#, .gse2, []),
+        (#"{"access": {"data_endpoints": "10.0.0.1:x"}}"#, .gse2, []),
+        (#"{"dataport": 58625}"#, .gse2, []),
+        ("[]", .gse2, []),
+    ])
+    func parsePorts(text: String, generation: GSEGeneration, expected: [UInt16]) throws {
+        #expect(AgentDataPorts.ports(in: try JSONValue.parse(text), generation: generation) == expected)
+    }
+
+    /// Pids the fake probe recorded for the children it left, once it has recorded `count`.
+    func lingerPids(_ host: FakeHost, count: Int) throws -> [Int32] {
+        let file = host.gseRoot + "/agent/etc/linger.pids"
+        let text = (try? String(contentsOfFile: file, encoding: .utf8)) ?? ""
+        let pids = text.split(separator: "\n").compactMap { Int32($0) }
+        guard pids.count == count else { throw FakeHostError("expected \(count) pids in \(file), found \(text)") }
+        return pids
+    }
+
+    /// Whether `pid` is gone (or a zombie, which runs nothing), waiting up to 10 s for the kill to land.
+    func gone(_ pid: Int32) -> Bool {
+        let deadline = Date().addingTimeInterval(10)
+        while Date() < deadline {
+            guard let st = ProcFS.stat(pid: pid) else { return true }
+            if st.state == "Z" || st.state == "X" { return true }
+            usleep(10_000)
+        }
+        return false
+    }
+
+    @Test("the GSE 2 health probe leaves nothing behind: a child left in its group after it answered is killed")
+    func probeChildAfterAnswer() async throws {
+        let (host, port) = try FakeHost.healthy(.gse2)
+        defer { host.shutdown() }
+        try "linger\n".write(toFile: host.gseRoot + "/agent/etc/gse_agent.conf", atomically: true, encoding: .utf8)
+        let report = await runChecks(host, dataPort: port)
+        #expect(report.verdict("bkunifylogbeat", "healthz") == .pass, "\(report.message("bkunifylogbeat", "healthz"))")
+        for pid in try lingerPids(host, count: 1) {
+            #expect(gone(pid), "probe child \(pid) outlived the probe")
+        }
+    }
+
+    @Test("the GSE 2 health probe leaves nothing behind on timeout: its group and what left the group for its session are killed")
+    func probeChildrenOnTimeout() async throws {
+        let (host, port) = try FakeHost.healthy(.gse2)
+        defer { host.shutdown() }
+        try "linger\nescape\nhang\n".write(toFile: host.gseRoot + "/agent/etc/gse_agent.conf", atomically: true, encoding: .utf8)
+        let report = await runChecks(host, dataPort: port)
+        let r = try #require(report.result(module: "bkunifylogbeat", item: "healthz"))
+        #expect(r.verdict == .unknown)
+        #expect(r.message.contains("gse_agent --healthz timed out"), "\(r.message)")
+        // The second left the probe's process group: only its session still holds it.
+        for pid in try lingerPids(host, count: 2) {
+            #expect(gone(pid), "probe child \(pid) outlived the probe")
+        }
+    }
+
+    @Test("bkdiag run without root: a health probe it may not run, or that fails for it, is unknown with the root hint, not fail")
+    func probeWithoutRoot() throws {
+        let (host, port) = try FakeHost.healthy(.gse2)
+        defer { host.shutdown() }
+        let conf = host.gseRoot + "/agent/etc/gse_agent.conf"
+        let args = [
+            "-s", "33561", "-p", host.gseRoot, "-i", host.ipcPath, "--host-root", host.dir, "--restart-log", host.restartLog,
+            "--data-port", String(port),
+        ]
+        // The agent's config is root's alone, as on a real host.
+        try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: conf)
+        var r = try #require(try bkdiagAsNobody(args).result(module: "bkunifylogbeat", item: "healthz"))
+        #expect(r.verdict == .unknown)
+        #expect(r.message.contains("gse_agent --healthz not run: \(conf) is not readable by uid 65534"), "\(r.message)")
+        #expect(r.hint.hasPrefix("以 root 运行 bkdiag：gse_agent --healthz"), "\(r.hint)")
+
+        // Readable, but the probe fails: as nobody that may be only the lack of rights.
+        try "unhealthy\n".write(toFile: conf, atomically: true, encoding: .utf8)
+        try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: conf)
+        r = try #require(try bkdiagAsNobody(args).result(module: "bkunifylogbeat", item: "healthz"))
+        #expect(r.verdict == .unknown)
+        #expect(r.message.contains("gse_agent --healthz failed when run as uid 65534, not root"), "\(r.message)")
+        #expect(r.hint.hasPrefix("以 root 运行 bkdiag：gse_agent --healthz"), "\(r.hint)")
+    }
+}
