@@ -2,13 +2,14 @@
 # Installs the Debian packages bkdiag needs, only those missing. Idempotent; safe to run often.
 #   Scripts/deps.sh build   libraries and headers the package builds with (libsystemd, zlib, libyaml, SQLite) and pkg-config
 #   Scripts/deps.sh test    build + the tools the test suite drives (chromium for the fleet HTML page,
-#                           dpkg-dev/fakeroot/lintian for the packages, systemd-analyze for the units)
+#                           dpkg-dev/fakeroot/lintian for the packages, systemd-analyze for the units,
+#                           go and go-yaml v2 for the differential test against the collector's YAML parser)
 #   Scripts/deps.sh bench   build + the shell tools the benchmark compares against (ps, pwdx, ss, netstat, lsof)
 #   Scripts/deps.sh release build + what the static release build and the packages use (strip, static libstdc++, lintian)
 set -euo pipefail
 
 build=(pkg-config libsystemd-dev zlib1g-dev libyaml-dev libsqlite3-dev)
-test=(chromium dpkg-dev fakeroot lintian systemd procps)
+test=(chromium dpkg-dev fakeroot lintian systemd procps golang-go golang-gopkg-yaml.v2-dev)
 bench=(procps iproute2 net-tools lsof time python3)
 release=(binutils libstdc++-12-dev libgcc-12-dev dpkg-dev fakeroot lintian)
 
