@@ -13,7 +13,7 @@ struct LogPathMatchCheck: Check {
         if patterns.isEmpty {
             return .fail("日志采集路径为空", hint: "采集项未配置日志路径：在日志平台的采集配置中填写至少一个路径")
         }
-        let items = CollectorFileRules.items(subscription: facts.options.subscriptionID, dir: facts.layout.subConfigDir)
+        let items = CollectorFileRules.items(subscription: facts.options.subscriptionID, layout: facts.layout)
         let now = Timestamp.nowMilliseconds() / 1000
         var unmatched: [String] = []
         var onlyExcluded: [String] = []
