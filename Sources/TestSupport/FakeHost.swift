@@ -223,6 +223,28 @@ public final class FakeHost: @unchecked Sendable {
         return path
     }
 
+    /// Creates a log file whose path under the log directory is `relative`, bytes in any encoding (a
+    /// GBK name), with its parent directories; returns its path as the probes carry it (`PathBytes`).
+    @discardableResult
+    public func makeLogFile(bytes relative: [UInt8], content: String = "line\n") throws -> String {
+        var path = Array(logDir.utf8)
+        let parts = relative.split(separator: 0x2F)
+        for (i, part) in parts.enumerated() {
+            path += [0x2F] + part
+            let text = PathBytes.string(path)
+            if i < parts.count - 1 {
+                let rc = PathBytes.withCString(text) { mkdir($0, 0o755) }
+                if rc != 0 && errno != EEXIST { throw FakeHostError("mkdir \(PathBytes.display(text)): errno \(errno)") }
+            } else {
+                let fd = PathBytes.withCString(text) { open($0, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644) }
+                guard fd >= 0 else { throw FakeHostError("create \(PathBytes.display(text)): errno \(errno)") }
+                _ = content.withCString { write(fd, $0, strlen($0)) }
+                close(fd)
+            }
+        }
+        return PathBytes.string(path)
+    }
+
     // MARK: Processes
 
     /// Spawns `binary` with `arguments`, from `cwd`, and waits for it to be ready.
@@ -262,7 +284,14 @@ public final class FakeHost: @unchecked Sendable {
     public func startCollector(connect: Bool = true, hold: [String] = [], writeBytes: Int = 0) throws -> FakeProcess {
         var args = ["collector"]
         if connect { args += ["--ipc", ipcPath] }
-        for h in hold { args += ["--hold", h] }
+        // A name that is not UTF-8 cannot pass through Foundation's String arguments: give its bytes in hex.
+        for h in hold {
+            if PathBytes.carriesRawBytes(h) {
+                args += ["--hold-hex", PathBytes.bytes(of: h).map { String($0, radix: 16).leftPadded(2) }.joined()]
+            } else {
+                args += ["--hold", h]
+            }
+        }
         if writeBytes > 0 { args += ["--write-bytes", String(writeBytes)] }
         let before = acceptedIPCConnections()
         let collector = try spawn(collectorBinary, args, cwd: gseRoot + "/plugins/bin")
@@ -319,4 +348,8 @@ public enum BuildProducts {
         }
         return dir
     }
+}
+
+extension String {
+    fileprivate func leftPadded(_ width: Int) -> String { String(repeating: "0", count: max(0, width - count)) + self }
 }
