@@ -3,13 +3,14 @@
 #   Scripts/deps.sh build   libraries and headers the package builds with (libsystemd, zlib, libyaml, SQLite) and pkg-config
 #   Scripts/deps.sh test    build + the tools the test suite drives (chromium for the fleet HTML page,
 #                           dpkg-dev/fakeroot/lintian for the packages, systemd-analyze for the units,
-#                           Go and boltdb/bolt v1.3.1 for the registry reader's differential test)
+#                           Go with go-yaml v2 and boltdb/bolt v1.3.1 for the differential tests against
+#                           the collector's YAML parser and its registry's database)
 #   Scripts/deps.sh bench   build + the shell tools the benchmark compares against (ps, pwdx, ss, netstat, lsof)
 #   Scripts/deps.sh release build + what the static release build and the packages use (strip, static libstdc++, lintian)
 set -euo pipefail
 
 build=(pkg-config libsystemd-dev zlib1g-dev libyaml-dev libsqlite3-dev)
-test=(chromium dpkg-dev fakeroot lintian systemd procps python3 python3-jinja2 golang-go golang-github-boltdb-bolt-dev)
+test=(chromium dpkg-dev fakeroot lintian systemd procps python3 python3-jinja2 golang-go golang-gopkg-yaml.v2-dev golang-github-boltdb-bolt-dev)
 bench=(procps iproute2 net-tools lsof time python3)
 release=(binutils libstdc++-12-dev libgcc-12-dev dpkg-dev fakeroot lintian python3)
 

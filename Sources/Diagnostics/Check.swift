@@ -44,6 +44,27 @@ public struct Finding: Sendable {
     }
 }
 
+extension Finding {
+    /// The finding for people and the report: paths that are not UTF-8 (carried as `PathBytes`)
+    /// shown with their raw bytes as `\xNN`, so the JSON line stays valid UTF-8 and says what is on disk.
+    var displayed: Finding {
+        Finding(verdict, PathBytes.display(message), hint: PathBytes.display(hint), evidence: Self.displayed(evidence))
+    }
+
+    static func displayed(_ members: [(String, JSONValue)]) -> [(String, JSONValue)] {
+        members.map { (PathBytes.display($0.0), displayed($0.1)) }
+    }
+
+    static func displayed(_ value: JSONValue) -> JSONValue {
+        switch value {
+        case .string(let s): .string(PathBytes.display(s))
+        case .array(let a): .array(a.map(displayed))
+        case .object(let o): .object(displayed(o))
+        default: value
+        }
+    }
+}
+
 /// The module names of the wire contract.
 public enum CheckModule: String, Sendable, CaseIterable {
     case logPath = "log_path"

@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import HostProbe
 import Report
 
@@ -118,6 +121,16 @@ public enum CheckPyArguments {
             return [head, "\(name)=\(rest.first ?? "")"] + rest.dropFirst()
         }
         return [head, tail]
+    }
+
+    /// This process's arguments (without the program name) with every byte kept: argv is bytes, and a
+    /// `-l` path named in GBK must reach the file system as the same bytes (`PathBytes`), where
+    /// `CommandLine.arguments` would replace them with U+FFFD.
+    public static func processArguments() -> [String] {
+        (1..<Int(CommandLine.argc)).map { i in
+            guard let arg = CommandLine.unsafeArgv[i] else { return "" }
+            return PathBytes.string(UnsafeBufferPointer(start: UnsafeRawPointer(arg).assumingMemoryBound(to: UInt8.self), count: strlen(arg)))
+        }
     }
 
     /// `p1, p2,,p3` → [`p1`, `p2`, `p3`].

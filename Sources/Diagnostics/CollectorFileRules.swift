@@ -61,11 +61,12 @@ struct CollectorFileRules {
         self.init(excludes: excludes, ignoreOlder: ignoreOlder, source: source, unusable: unusable)
     }
 
-    /// The rules of every item of `subscription`'s config files in `dir`, with the paths each names.
-    /// Files that cannot be read or parsed give nothing here; the config check reports them.
-    static func items(subscription: Int64, dir: String) -> [(paths: [String], rules: CollectorFileRules)] {
+    /// The rules of every item of `subscription`'s config files in every `multi_config` directory, with
+    /// the paths each names. Files that cannot be read or parsed give nothing here; the config check
+    /// reports them.
+    static func items(subscription: Int64, layout: GSELayout) -> [(paths: [String], rules: CollectorFileRules)] {
         var out: [(paths: [String], rules: CollectorFileRules)] = []
-        for (name, _, yaml) in SubscriptionConfigCheck.parsedConfigs(in: dir, where: { $0.subscriptionID == subscription }) {
+        for (name, _, yaml) in SubscriptionConfigCheck.parsedConfigs(layout, where: { $0.subscriptionID == subscription }) {
             for (i, item) in SubscriptionConfigCheck.items(yaml).enumerated() {
                 out.append((item.paths, CollectorFileRules(item: item.node, source: "\(name) item \(i)")))
             }

@@ -74,14 +74,14 @@ public struct DiagnosticRunner: Sendable {
             if timedOut { logger.warning("run hit its deadline", metadata: ["deadline.s": "\(options.deadlineSeconds)"]) }
             completion(DiagnosticReport(
                 results: results, host: Self.identity(hostRoot: options.hostRoot), version: BuildInfo.version,
-                generatedAtMs: startedAt, durationMs: elapsed, context: Self.context(facts, options)))
+                generatedAtMs: startedAt, durationMs: elapsed, context: Finding.displayed(Self.context(facts, options))))
         }
 
         for (index, check) in selected.enumerated() {
             group.enter()
             DispatchQueue.global().async {
                 let c0 = Timestamp.monotonicSeconds()
-                let finding = check.run(facts)
+                let finding = check.run(facts).displayed
                 let ms = (Timestamp.monotonicSeconds() - c0) * 1000
                 let result = CheckResult(
                     module: check.module.rawValue, item: check.item, verdict: finding.verdict, message: finding.message,

@@ -73,7 +73,7 @@ public struct MainConfig: Sendable {
                 return MainConfig(path: path, state: .unreadable("larger than \(sizeLimit) bytes; not read"))
             }
             do {
-                return MainConfig(path: path, state: .parsed(try YAMLNode.parse(c.text)))
+                return MainConfig(path: path, state: .parsed(try YAMLNode.parse(bytes: c.bytes)))
             } catch {
                 return MainConfig(path: path, state: .invalid(error))
             }

@@ -75,12 +75,12 @@ struct LogPathHeldCheck: Check {
     }
 }
 
-/// Which subscription configs list which files.
+/// Which subscription configs, in every `multi_config` directory, list which files.
 enum SubscriptionFiles {
     /// For each file, the subscription ids whose config `paths` match it.
     static func owners(of files: [String], facts: HostFacts) -> [String: [Int64]] {
         var out: [String: [Int64]] = [:]
-        for (_, parsed, yaml) in SubscriptionConfigCheck.parsedConfigs(in: facts.layout.subConfigDir, where: { _ in true }) {
+        for (_, parsed, yaml) in SubscriptionConfigCheck.parsedConfigs(facts.layout, where: { _ in true }) {
             let patterns = SubscriptionConfigCheck.items(yaml).flatMap(\.paths)
             for f in files {
                 for p in patterns where Glob.matchesLikeCollector(p, path: f) {

@@ -2,8 +2,9 @@ import HostProbe
 import Report
 
 /// log_path/logpath_match: every comma-separated pattern matches at least one file the collector
-/// reads (no shell): not a directory, not excluded by `exclude_files`; and some of them are recent
-/// enough for `ignore_older`.
+/// reads (no shell): a regular file (not a directory, FIFO, socket or device), not excluded by
+/// `exclude_files`; and some of them are recent enough for `ignore_older`. Only a permission error
+/// makes a pattern `unknown`; a symlink loop or an over-long name fails it with that reason.
 struct LogPathMatchCheck: Check {
     let module = CheckModule.logPath
     let item = "logpath_match"
@@ -13,7 +14,7 @@ struct LogPathMatchCheck: Check {
         if patterns.isEmpty {
             return .fail("日志采集路径为空", hint: "采集项未配置日志路径：在日志平台的采集配置中填写至少一个路径")
         }
-        let items = CollectorFileRules.items(subscription: facts.options.subscriptionID, dir: facts.layout.subConfigDir)
+        let items = CollectorFileRules.items(subscription: facts.options.subscriptionID, layout: facts.layout)
         let now = Timestamp.nowMilliseconds() / 1000
         var unmatched: [String] = []
         var onlyExcluded: [String] = []
@@ -26,7 +27,10 @@ struct LogPathMatchCheck: Check {
         var matches: [String] = []
         var perPattern: [(String, JSONValue)] = []
         var unreadable: [String] = []
+        var unreadableUnmatched: [String] = []
         var noFiles: [String] = []
+        var notRegular: [String] = []
+        var reasons: [String] = []
         var truncated = false
         for (pattern, result) in zip(patterns, facts.logExpansions) {
             switch result {
@@ -35,20 +39,29 @@ struct LogPathMatchCheck: Check {
                 let rules = items.first(where: { $0.paths.contains(pattern) })?.rules ?? .defaults
                 rulesUsed.append((pattern, .string(rules.source)))
                 unusable += rules.unusable
-                // The collector follows a symlink and skips what is not a file: directories (it does not
-                // recurse) and dangling links (rotated away). A match that cannot be stat'ed for another
-                // reason (permission) is kept: it may well be a file, of unknown age.
+                // The collector follows a symlink and reads only regular files: it skips directories
+                // (it does not recurse), FIFOs, sockets and devices (stat'ed, never opened: a FIFO
+                // would block), dangling links (rotated away) and links that loop. A match that cannot
+                // be stat'ed for want of permission is kept: it may well be a file, of unknown age.
                 var files = 0
                 var collected: [String] = []
                 var fresh = 0
+                var failures = e.failures
                 for m in e.matches {
                     var mtime: Int64?
                     do throws(ProbeError) {
                         let st = try Sys.stat(m)
-                        if st.isDirectory { continue }
+                        guard st.isRegular else {
+                            if !st.isDirectory { notRegular.append("\(m) (\(st.kind))") }
+                            continue
+                        }
                         mtime = st.mtime
                     } catch {
                         if error.isMissing { continue }
+                        if !error.isPermission {
+                            if !failures.contains(error) { failures.append(error) }
+                            continue
+                        }
                     }
                     files += 1
                     if rules.isExcluded(m) {
@@ -59,7 +72,12 @@ struct LogPathMatchCheck: Check {
                     if let t = mtime, rules.isIgnored(mtime: t, now: now) { continue }
                     fresh += 1
                 }
-                if collected.isEmpty { unmatched.append(pattern) }
+                if collected.isEmpty {
+                    unmatched.append(pattern)
+                    // Only "could not look" makes a missing match unknown; a real error is the answer.
+                    if failures.isEmpty && !e.unreadable.isEmpty { unreadableUnmatched.append(pattern) }
+                    reasons += failures.map { "\(pattern): \($0.reason) (\($0.call) \($0.path))" }
+                }
                 if files == 0 && !e.matches.isEmpty { noFiles.append(pattern) }
                 if collected.isEmpty && files > 0 { onlyExcluded.append(pattern) }
                 if !collected.isEmpty && fresh == 0 { stale.append(pattern) }
@@ -81,6 +99,8 @@ struct LogPathMatchCheck: Check {
         if truncated { evidence.append(("truncated", .bool(true))) }
         if !unreadable.isEmpty { evidence.append(("unreadable_dirs", JSONValue(Array(Set(unreadable)).sorted()))) }
         if !noFiles.isEmpty { evidence.append(("matched_no_files", JSONValue(noFiles))) }
+        if !notRegular.isEmpty { evidence.append(("not_regular_files", JSONValue(Array(notRegular.prefix(10))))) }
+        if !reasons.isEmpty { evidence.append(("errors", JSONValue(reasons))) }
         evidence.append(("rules", .object(rulesUsed)))
         if !excludedFiles.isEmpty {
             evidence.append(("excluded", .int(Int64(excludedFiles.count))))
@@ -97,7 +117,13 @@ struct LogPathMatchCheck: Check {
                 evidence: evidence)
         }
         if !unmatched.isEmpty {
-            if !unreadable.isEmpty {
+            if !reasons.isEmpty {
+                return .fail(
+                    "以下路径无匹配文件: \(Fmt.list(unmatched))（\(Fmt.list(reasons, max: 3))）",
+                    hint: "路径上的错误（循环的软链接、超过 255 字节的文件或目录名、I/O 错误）使采集器同样打不开这些文件：按错误原因修正软链接或路径",
+                    evidence: evidence)
+            }
+            if unreadableUnmatched.count == unmatched.count {
                 return .unknown(
                     "以下路径无匹配文件: \(Fmt.list(unmatched))（部分目录无权限读取: \(Fmt.list(Array(Set(unreadable)).sorted(), max: 3))）",
                     hint: "以 root 运行 bkdiag，或检查目录权限", evidence: evidence)
@@ -105,7 +131,7 @@ struct LogPathMatchCheck: Check {
             return .fail(
                 "以下路径无匹配文件: \(Fmt.list(unmatched))",
                 hint: !noFiles.isEmpty
-                    ? "路径只匹配到目录或失效的软链接（\(Fmt.list(noFiles, max: 3))），采集器不会递归目录：请写到文件，如 <目录>/*.log"
+                    ? "路径只匹配到目录、失效的软链接或非普通文件（FIFO、socket、设备）（\(Fmt.list(noFiles, max: 3))），采集器只读普通文件、不会递归目录：请写到文件，如 <目录>/*.log"
                     : !onlyExcluded.isEmpty
                         ? "路径只匹配到被 exclude_files 排除的文件（\(Fmt.list(onlyExcluded, max: 3))；默认排除 .gz/.bz2/.zip/.bak/.swp 等压缩和备份文件），采集器不会读取：请指向未压缩的日志文件"
                         : "确认日志文件确实存在于该路径下；路径区分大小写，* 只匹配单层目录，** 最多匹配 \(Glob.recursiveDepth) 层",

@@ -50,40 +50,102 @@ struct SubscriptionConfigCheck: Check {
         }
     }
 
-    /// The subscription configs in `dir` whose names `keep` accepts, read and parsed, in name order.
-    /// Files that cannot be read whole or parsed are left out: `run` reports them.
-    static func parsedConfigs(
-        in dir: String, where keep: (SubscriptionConfigName) -> Bool
-    ) -> [(name: String, parsed: SubscriptionConfigName, yaml: YAMLNode)] {
-        guard let names = try? Sys.listDirectory(dir, limit: 200_000) else { return [] }
-        return names.sorted().compactMap { name in
-            guard let parsed = SubscriptionConfigName.parse(name), keep(parsed),
-                let c = try? FileReader.read(dir + "/" + name, limit: sizeLimit), !c.truncated,
-                let yaml = try? YAMLNode.parse(c.text)
-            else { return nil }
-            return (name, parsed, yaml)
+    /// A directory the collector loads subscription configs from, with the `file_pattern` it loads.
+    struct ConfigDir {
+        var path: String
+        var filePattern: String?
+
+        /// Whether the collector loads `name` from here (no pattern known: every name).
+        func loads(_ name: String) -> Bool {
+            guard let p = filePattern, !p.isEmpty, !p.contains("/") else { return true }
+            return (try? Glob.match(p, name)) == true
         }
+    }
+
+    /// Every directory the main config's `multi_config` lists (NodeMan's template: `<subconfig_path>`
+    /// and `<subconfig_path>/bcs`), the subscription directory first even when the main config does not
+    /// list it (main_config reports that).
+    static func configDirs(_ layout: GSELayout) -> [ConfigDir] {
+        let primary = layout.subConfigDir
+        var dirs = [ConfigDir(path: primary, filePattern: layout.mainConfig.subscriptionEntry(for: primary)?.filePattern)]
+        for e in layout.mainConfig.multiConfigEntries where !e.path.isEmpty {
+            let real = Sys.realPath(e.path)
+            let known = dirs.contains { d in
+                PathText.normalize(d.path) == PathText.normalize(e.path) || (real != nil && Sys.realPath(d.path) == real)
+            }
+            if !known { dirs.append(ConfigDir(path: e.path, filePattern: e.filePattern)) }
+        }
+        return dirs
+    }
+
+    /// A subscription config file: where it is and how to name it (relative to the subscription directory).
+    struct ConfigFile {
+        var dir: ConfigDir
+        var name: String
+        var shown: String
+        var path: String { dir.path + "/" + name }
+    }
+
+    /// The subscription configs the collector loads from every `multi_config` directory whose names
+    /// `keep` accepts, read and parsed, in directory then name order. Files that cannot be read whole
+    /// or parsed are left out: `run` reports them.
+    static func parsedConfigs(
+        _ layout: GSELayout, where keep: (SubscriptionConfigName) -> Bool
+    ) -> [(name: String, parsed: SubscriptionConfigName, yaml: YAMLNode)] {
+        configFiles(layout).compactMap { f in
+            guard f.dir.loads(f.name), let parsed = SubscriptionConfigName.parse(f.name), keep(parsed),
+                let c = try? FileReader.read(f.path, limit: sizeLimit), !c.truncated,
+                let yaml = try? YAMLNode.parse(bytes: c.bytes)
+            else { return nil }
+            return (f.shown, parsed, yaml)
+        }
+    }
+
+    /// The files of every config directory, in directory then name order.
+    static func configFiles(_ layout: GSELayout) -> [ConfigFile] { listConfigFiles(layout).files }
+
+    /// The config directories, their files (in directory then name order) and the errors of those
+    /// that could not be listed.
+    static func listConfigFiles(_ layout: GSELayout) -> (dirs: [ConfigDir], files: [ConfigFile], errors: [(ConfigDir, ProbeError)]) {
+        let primary = PathText.normalize(layout.subConfigDir)
+        let dirs = configDirs(layout)
+        var files: [ConfigFile] = []
+        var errors: [(ConfigDir, ProbeError)] = []
+        for d in dirs {
+            // Names are shown relative to the subscription directory (`bcs/<name>`), else in full.
+            let normal = PathText.normalize(d.path)
+            let prefix = normal == primary ? "" : PathText.isUnder(normal, primary) ? String(normal.dropFirst(primary.count + 1)) + "/" : normal + "/"
+            do {
+                for name in try Sys.listDirectory(d.path, limit: 200_000).sorted() {
+                    files.append(ConfigFile(dir: d, name: name, shown: prefix + name))
+                }
+            } catch {
+                errors.append((d, error))
+            }
+        }
+        return (dirs, files, errors)
     }
 
     func run(_ facts: HostFacts) -> Finding {
         let dir = facts.layout.subConfigDir
         let sub = facts.options.subscriptionID
-        let names: [String]
-        do {
-            names = try Sys.listDirectory(dir, limit: 200_000)
-        } catch {
-            if error.isMissing {
-                return .fail("subscription config dir is not exists: \(dir)", hint: "在节点管理中重新下发该订阅", evidence: [("dir", .string(dir))])
-            }
-            return .unreadable(dir, error)
+        let (configDirs, files, errors) = Self.listConfigFiles(facts.layout)
+        let mineFiles = files.filter { SubscriptionConfigName.parse($0.name)?.subscriptionID == sub }
+        let mine = mineFiles.map(\.shown)
+        if mine.isEmpty, let (d, error) = errors.first(where: { !$0.1.isMissing }) {
+            return .unreadable(d.path, error)
         }
-        let mine = names.filter { SubscriptionConfigName.parse($0)?.subscriptionID == sub }.sorted()
-        let nearMiss = names.filter { $0.containsBytes("_sub_\(sub)") && !mine.contains($0) }.sorted()
+        if mine.isEmpty, errors.count == configDirs.count {
+            return .fail("subscription config dir is not exists: \(dir)", hint: "在节点管理中重新下发该订阅", evidence: [("dir", .string(dir))])
+        }
+        let nearMiss = files.filter { $0.name.containsBytes("_sub_\(sub)") && !mine.contains($0.shown) }.map(\.shown)
+        let dirs = configDirs.map(\.path)
         var evidence: [(String, JSONValue)] = [("dir", .string(dir)), ("files", JSONValue(mine))]
+        if dirs.count > 1 { evidence.append(("multi_config_dirs", JSONValue(dirs))) }
         if !nearMiss.isEmpty { evidence.append(("other_files_with_prefix", JSONValue(Array(nearMiss.prefix(10))))) }
         guard !mine.isEmpty else {
             return .fail(
-                "no config file for subscription \(sub) in \(dir)",
+                "no config file for subscription \(sub) in \(Fmt.list(dirs, max: 3))",
                 hint: "订阅配置未下发到本机：在节点管理/日志平台重新下发采集配置" + (nearMiss.isEmpty ? "" : "（\(Fmt.list(nearMiss, max: 3)) 属于其他订阅）"),
                 evidence: evidence)
         }
@@ -92,19 +154,19 @@ struct SubscriptionConfigCheck: Check {
         var dataids: [JSONValue] = []
         var paths: [String] = []
         var newestMtime: Int64 = 0
-        // The collector loads only names that match the main config's file_pattern for this directory.
-        let filePattern = facts.layout.mainConfig.subscriptionEntry(for: dir)?.filePattern
-        for name in mine {
-            if let p = filePattern, !p.isEmpty, !p.contains("/"), (try? Glob.match(p, name)) == false {
-                problems.append("\(name): not loaded, the name does not match multi_config file_pattern \(p)")
+        // The collector loads only names that match the main config's file_pattern for their directory.
+        for file in mineFiles {
+            let name = file.shown
+            if !file.dir.loads(file.name) {
+                problems.append("\(name): not loaded, the name does not match multi_config file_pattern \(file.dir.filePattern ?? "")")
             }
-            let path = dir + "/" + name
+            let path = file.path
             if let st = try? Sys.stat(path) { newestMtime = max(newestMtime, st.mtime) }
-            let text: String
+            let bytes: [UInt8]
             do {
                 let c = try FileReader.read(path, limit: Self.sizeLimit)
                 if c.truncated { problems.append("\(name): larger than \(Self.sizeLimit) bytes"); continue }
-                text = c.text
+                bytes = c.bytes
             } catch {
                 // Not allowed to read it says nothing about its content.
                 if error.isPermission { unreadable.append((name, error)) } else { problems.append("\(name): \(error.description)") }
@@ -112,7 +174,7 @@ struct SubscriptionConfigCheck: Check {
             }
             let yaml: YAMLNode
             do {
-                yaml = try YAMLNode.parse(text)
+                yaml = try YAMLNode.parse(bytes: bytes)
             } catch {
                 problems.append("\(name): \(error.description)")
                 continue

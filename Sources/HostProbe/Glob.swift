@@ -142,7 +142,12 @@ public enum Glob {
                 }
                 i += 1
             }
-            if let c, lo.value <= c.value && c.value <= hi.value { matched = true }
+            // A raw (non-UTF-8) byte in a class is a bad pattern for Go; in a name it reads as U+FFFD.
+            if PathBytes.isRawByte(lo) || PathBytes.isRawByte(hi) { throw GlobPatternError(pattern: original) }
+            if let c {
+                let v = PathBytes.isRawByte(c) ? 0xFFFD : c.value
+                if lo.value <= v && v <= hi.value { matched = true }
+            }
         }
         if c == "/" { return (false, i + 1) }
         return (matched != negate, i + 1)
@@ -157,8 +162,11 @@ public enum Glob {
         public var matches: [String]
         /// More paths matched than the limit allowed.
         public var truncated: Bool
-        /// Directories that could not be read while expanding (permission, I/O error).
+        /// Directories that could not be read while expanding for want of permission (EACCES, EPERM).
         public var unreadable: [String]
+        /// Other errors met on the way (a symlink loop, a name over 255 bytes, an I/O error): the
+        /// pattern's files cannot be reached, for the collector either.
+        public var failures: [ProbeError] = []
     }
 
     /// Expands an absolute or relative pattern against the file system. Paths without metacharacters
@@ -188,7 +196,7 @@ public enum Glob {
                         if last || st.isDirectory { next.append(path) }
                     } catch {
                         // EACCES on a directory that cannot be searched is "could not look", not "absent".
-                        if !error.isMissing { result.unreadable.append(dir.isEmpty ? "." : dir) }
+                        result.note(error, dir: dir)
                     }
                     continue
                 }
@@ -198,7 +206,7 @@ public enum Glob {
                     guard stat.isDirectory else { continue }
                     listing = try Sys.listDirectory(dir.isEmpty ? "." : dir)
                 } catch {
-                    if !error.isMissing { result.unreadable.append(dir.isEmpty ? "." : dir) }
+                    result.note(error, dir: dir)
                     continue
                 }
                 let compText = String(comp)
@@ -261,6 +269,7 @@ public enum Glob {
             for m in e.matches where seen.insert(m).inserted { result.matches.append(m) }
             result.truncated = result.truncated || e.truncated
             for u in e.unreadable where !result.unreadable.contains(u) { result.unreadable.append(u) }
+            for f in e.failures where !result.failures.contains(f) { result.failures.append(f) }
         }
         result.matches.sort()
         if result.matches.count > limit {
@@ -317,5 +326,18 @@ public enum Glob {
     private static func join(_ dir: String, _ name: String) -> String {
         if dir.isEmpty { return name }
         return dir.hasSuffix("/") ? dir + name : dir + "/" + name
+    }
+}
+
+extension Glob.Expansion {
+    /// Files under `dir` could not be looked at: "absent" says nothing, "no permission" makes the
+    /// expansion partial, anything else (ELOOP, ENAMETOOLONG, EIO) is a reason the path fails.
+    mutating func note(_ error: ProbeError, dir: String) {
+        if error.isMissing { return }
+        if error.isPermission {
+            unreadable.append(dir.isEmpty ? "." : dir)
+        } else if !failures.contains(error) {
+            failures.append(error)
+        }
     }
 }

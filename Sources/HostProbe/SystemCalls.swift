@@ -21,9 +21,11 @@ public struct ProbeError: Error, Sendable, Equatable, CustomStringConvertible {
     /// True for permission errors (EACCES, EPERM): we could not look.
     public var isPermission: Bool { errno == EACCES || errno == EPERM }
 
+    /// The system's sentence for the errno, e.g. `Too many levels of symbolic links`.
+    public var reason: String { String(cString: strerror(errno)) }
+
     public var description: String {
-        let text = String(cString: strerror(errno))
-        return "\(call) \(path): \(text) (errno \(errno))"
+        "\(call) \(PathBytes.display(path)): \(reason) (errno \(errno))"
     }
 }
 
@@ -44,7 +46,7 @@ public enum Sys {
 
     private static func openRetrying(_ path: String, _ flags: Int32) throws(ProbeError) -> Int32 {
         while true {
-            let fd = open(path, flags)
+            let fd = PathBytes.withCString(path) { open($0, flags) }
             if fd >= 0 { return fd }
             let e = errno
             if e == EINTR { continue }
@@ -70,29 +72,30 @@ public enum Sys {
     /// The target of a symbolic link (or a /proc magic link), up to PATH_MAX bytes.
     public static func readlink(_ path: String) throws(ProbeError) -> String {
         var buf = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
-        let n = buf.withUnsafeMutableBufferPointer { Glibc.readlink(path, $0.baseAddress!, Int(PATH_MAX)) }
+        let n = buf.withUnsafeMutableBufferPointer { b in PathBytes.withCString(path) { Glibc.readlink($0, b.baseAddress!, Int(PATH_MAX)) } }
         if n < 0 { throw ProbeError(call: "readlink", path: path, errno: errno) }
-        return String(decoding: buf[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        return PathBytes.string(buf[0..<n].lazy.map { UInt8(bitPattern: $0) })
     }
 
     /// The canonical absolute path (symlinks, `.` and `..` resolved), or nil when it cannot be resolved.
     public static func realPath(_ path: String) -> String? {
-        guard let resolved = Glibc.realpath(path, nil) else { return nil }
+        guard let resolved = PathBytes.withCString(path, { Glibc.realpath($0, nil) }) else { return nil }
         defer { free(resolved) }
-        return String(cString: resolved)
+        return PathBytes.string(UnsafeBufferPointer(start: UnsafeRawPointer(resolved).assumingMemoryBound(to: UInt8.self), count: strlen(resolved)))
     }
 
     /// stat(2) or lstat(2).
     public static func stat(_ path: String, follow: Bool = true) throws(ProbeError) -> FileStat {
         var st = Glibc.stat()
-        let rc = follow ? statFollowing(path, &st) : lstat(path, &st)
+        let rc = PathBytes.withCString(path) { follow ? statFollowing($0, &st) : lstat($0, &st) }
         if rc != 0 { throw ProbeError(call: follow ? "stat" : "lstat", path: path, errno: errno) }
         return FileStat(st)
     }
 
-    /// Names in a directory (without "." and ".."), in the order the kernel gives them.
+    /// Names in a directory (without "." and ".."), in the order the kernel gives them; names that
+    /// are not UTF-8 keep their bytes (`PathBytes`).
     public static func listDirectory(_ path: String, limit: Int = 1_000_000) throws(ProbeError) -> [String] {
-        guard let dir = opendir(path) else { throw ProbeError(call: "opendir", path: path, errno: errno) }
+        guard let dir = PathBytes.withCString(path, { opendir($0) }) else { throw ProbeError(call: "opendir", path: path, errno: errno) }
         defer { closedir(dir) }
         var names: [String] = []
         while names.count < limit {
@@ -102,7 +105,10 @@ public enum Sys {
                 if e != 0 { throw ProbeError(call: "readdir", path: path, errno: e) }
                 break
             }
-            let name = cString(ent.pointee.d_name)
+            let name = withUnsafeBytes(of: ent.pointee.d_name) { raw in
+                let b = raw.bindMemory(to: UInt8.self)
+                return PathBytes.string(b[0..<(b.firstIndex(of: 0) ?? b.count)])
+            }
             if name == "." || name == ".." { continue }
             names.append(name)
         }
@@ -170,7 +176,7 @@ public enum Sys {
     public static let pageSize: Int64 = Int64(sysconf(Int32(_SC_PAGESIZE)))
 }
 
-private func statFollowing(_ path: String, _ st: inout Glibc.stat) -> Int32 {
+private func statFollowing(_ path: UnsafePointer<CChar>, _ st: inout Glibc.stat) -> Int32 {
     stat(path, &st)
 }
 
@@ -208,6 +214,19 @@ public struct FileStat: Sendable, Equatable {
     public var isDirectory: Bool { mode & UInt32(S_IFMT) == UInt32(S_IFDIR) }
     public var isSocket: Bool { mode & UInt32(S_IFMT) == UInt32(S_IFSOCK) }
     public var isSymlink: Bool { mode & UInt32(S_IFMT) == UInt32(S_IFLNK) }
+    /// What kind of file this is, in words (`FIFO`, `socket`, …), for messages.
+    public var kind: String {
+        switch mode & UInt32(S_IFMT) {
+        case UInt32(S_IFREG): "regular file"
+        case UInt32(S_IFDIR): "directory"
+        case UInt32(S_IFIFO): "FIFO"
+        case UInt32(S_IFSOCK): "socket"
+        case UInt32(S_IFCHR): "character device"
+        case UInt32(S_IFBLK): "block device"
+        case UInt32(S_IFLNK): "symbolic link"
+        default: "unknown file type"
+        }
+    }
     /// Any execute bit set.
     public var isExecutable: Bool { mode & 0o111 != 0 }
     public var permissions: UInt32 { mode & 0o7777 }

@@ -82,10 +82,18 @@ public struct YAMLError: Error, Sendable, Equatable, CustomStringConvertible {
 }
 
 extension YAMLNode {
-    /// Parses the first document of `text`. Binary junk, tabs for indentation, unclosed quotes and
-    /// the like are errors with a position. Aliases resolve to their anchors; nesting is bounded.
+    /// Parses the first document of `text` (see `parse(bytes:)`).
     public static func parse(_ text: String, maxDepth: Int = 64, maxNodes: Int = 1_000_000) throws(YAMLError) -> YAMLNode {
-        var bytes = Array(text.utf8)
+        try parse(bytes: PathBytes.bytes(of: text), maxDepth: maxDepth, maxNodes: maxNodes)
+    }
+
+    /// Parses the first document of a file's bytes and refuses what the collector's parser (go-yaml v2)
+    /// refuses: bytes that are not UTF-8 anywhere the reader reaches (a GBK comment), control
+    /// characters, syntax errors, a merge (`<<`) of anything but maps, and excessive aliasing (see
+    /// `GoYAMLAliasBudget`). Binary junk, tabs for indentation, unclosed quotes and the like are errors
+    /// with a position. Aliases resolve to their anchors; nesting is bounded.
+    public static func parse(bytes input: [UInt8], maxDepth: Int = 64, maxNodes: Int = 1_000_000) throws(YAMLError) -> YAMLNode {
+        var bytes = input
         if bytes.contains(0) { throw YAMLError(problem: "NUL byte in text (binary file?)", line: 1, column: 1) }
         var parser = yaml_parser_t()
         guard yaml_parser_initialize(&parser) == 1 else { throw YAMLError(problem: "parser init failed", line: 0, column: 0) }
@@ -93,15 +101,33 @@ extension YAMLNode {
         return try bytes.withUnsafeMutableBufferPointer { buf throws(YAMLError) -> YAMLNode in
             yaml_parser_set_input_string(&parser, buf.baseAddress, buf.count)
             var builder = Builder(maxDepth: maxDepth, maxNodes: maxNodes)
-            return try builder.run(&parser)
+            let root = try builder.run(&parser)
+            if let at = GoYAMLAliasBudget.exceeded(builder.shapes, root: builder.rootID) {
+                throw YAMLError(problem: "document contains excessive aliasing (go-yaml v2 refuses it)", line: at.line, column: at.column)
+            }
+            return root
         }
+    }
+
+    /// The shape of a parsed node for go-yaml's alias accounting: aliases kept as references.
+    struct Shape {
+        enum Kind { case scalar, sequence, mapping, alias }
+        var kind: Kind
+        /// Children in document order (a mapping's keys and values alternate); the alias's target.
+        var children: [Int32]
+        /// A plain `<<` key.
+        var isMergeKey = false
+        var line: Int
+        var column: Int
     }
 
     private struct Builder {
         let maxDepth: Int
         let maxNodes: Int
         var nodes = 0
-        var anchors: [String: YAMLNode] = [:]
+        var anchors: [String: (node: YAMLNode, id: Int32)] = [:]
+        var shapes: [Shape] = []
+        var rootID: Int32 = -1
 
         enum Frame {
             case seq([YAMLNode], anchor: String?)
@@ -110,6 +136,9 @@ extension YAMLNode {
 
         mutating func run(_ parser: inout yaml_parser_t) throws(YAMLError) -> YAMLNode {
             var stack: [Frame] = []
+            // The shape ids of each open container's children, and where it started.
+            var childIDs: [[Int32]] = []
+            var starts: [(Int, Int)] = []
             var root: YAMLNode?
             while true {
                 var event = yaml_event_t()
@@ -120,9 +149,11 @@ extension YAMLNode {
                 }
                 defer { yaml_event_delete(&event) }
                 let mark = event.start_mark
-                func err(_ p: String) -> YAMLError { YAMLError(problem: p, line: Int(mark.line) + 1, column: Int(mark.column) + 1) }
+                let line = Int(mark.line) + 1, column = Int(mark.column) + 1
+                func err(_ p: String) -> YAMLError { YAMLError(problem: p, line: line, column: column) }
                 var produced: YAMLNode?
                 var producedAnchor: String?
+                var shape: Shape?
                 switch event.type {
                 case YAML_STREAM_END_EVENT:
                     return root ?? .null
@@ -130,7 +161,7 @@ extension YAMLNode {
                     return root ?? .null
                 case YAML_SCALAR_EVENT:
                     let s = event.data.scalar
-                    let value = String(decoding: UnsafeBufferPointer(start: s.value, count: Int(s.length)), as: UTF8.self)
+                    let value = PathBytes.string(UnsafeBufferPointer(start: s.value, count: Int(s.length)))
                     let quoted = s.style == YAML_SINGLE_QUOTED_SCALAR_STYLE || s.style == YAML_DOUBLE_QUOTED_SCALAR_STYLE
                     if !quoted && s.plain_implicit == 1 && (value.isEmpty || value == "~" || value == "null" || value == "Null" || value == "NULL") {
                         produced = .null
@@ -138,33 +169,46 @@ extension YAMLNode {
                         produced = .scalar(value, quoted: quoted || s.style == YAML_LITERAL_SCALAR_STYLE || s.style == YAML_FOLDED_SCALAR_STYLE)
                     }
                     producedAnchor = s.anchor.map { String(cString: UnsafeRawPointer($0).assumingMemoryBound(to: CChar.self)) }
+                    shape = Shape(kind: .scalar, children: [], isMergeKey: value == "<<" && s.plain_implicit == 1, line: line, column: column)
                 case YAML_ALIAS_EVENT:
                     let name = event.data.alias.anchor.map { String(cString: UnsafeRawPointer($0).assumingMemoryBound(to: CChar.self)) } ?? ""
                     guard let v = anchors[name] else { throw err("unknown alias *\(name)") }
-                    produced = v
+                    produced = v.node
+                    shape = Shape(kind: .alias, children: [v.id], line: line, column: column)
                 case YAML_SEQUENCE_START_EVENT:
                     guard stack.count < maxDepth else { throw err("nesting deeper than \(maxDepth)") }
                     let a = event.data.sequence_start.anchor.map { String(cString: UnsafeRawPointer($0).assumingMemoryBound(to: CChar.self)) }
                     stack.append(.seq([], anchor: a))
+                    childIDs.append([])
+                    starts.append((line, column))
                 case YAML_MAPPING_START_EVENT:
                     guard stack.count < maxDepth else { throw err("nesting deeper than \(maxDepth)") }
                     let a = event.data.mapping_start.anchor.map { String(cString: UnsafeRawPointer($0).assumingMemoryBound(to: CChar.self)) }
                     stack.append(.map([], pendingKey: nil, anchor: a))
+                    childIDs.append([])
+                    starts.append((line, column))
                 case YAML_SEQUENCE_END_EVENT:
                     guard case .seq(let items, let a)? = stack.popLast() else { throw err("unbalanced sequence") }
                     produced = .sequence(items)
                     producedAnchor = a
+                    let at = starts.removeLast()
+                    shape = Shape(kind: .sequence, children: childIDs.removeLast(), line: at.0, column: at.1)
                 case YAML_MAPPING_END_EVENT:
                     guard case .map(let members, _, let a)? = stack.popLast() else { throw err("unbalanced mapping") }
                     produced = .mapping(members)
                     producedAnchor = a
+                    let at = starts.removeLast()
+                    shape = Shape(kind: .mapping, children: childIDs.removeLast(), line: at.0, column: at.1)
                 default:
                     break
                 }
-                guard let node = produced else { continue }
+                guard let node = produced, let shape else { continue }
                 nodes += 1
                 if nodes > maxNodes { throw err("more than \(maxNodes) nodes") }
-                if let producedAnchor { anchors[producedAnchor] = node }
+                let id = Int32(shapes.count)
+                shapes.append(shape)
+                if let producedAnchor { anchors[producedAnchor] = (node, id) }
+                if childIDs.isEmpty { rootID = id } else { childIDs[childIDs.count - 1].append(id) }
                 switch stack.popLast() {
                 case nil:
                     root = node
@@ -173,12 +217,29 @@ extension YAMLNode {
                     stack.append(.seq(items, anchor: a))
                 case .map(var members, let key, let a):
                     if let key {
-                        // `<<: *base` merges the base mapping's members.
-                        if key == "<<", case .mapping(let base) = node {
-                            // Merged members count as nodes: aliases merged twice per level double a mapping per line.
-                            nodes += base.count
-                            if nodes > maxNodes { throw err("more than \(maxNodes) nodes") }
-                            members.append(contentsOf: base)
+                        if key == "<<" && childIDs.last.map({ shapes[Int($0[$0.count - 2])].isMergeKey }) == true {
+                            // `<<: *base` (or a list of maps) merges the members; go-yaml v2 refuses anything else.
+                            let bases: [[(String, YAMLNode)]]
+                            if shape.kind == .alias, shapes[Int(shape.children[0])].kind != .mapping {
+                                throw err("map merge requires map or sequence of maps as the value")
+                            }
+                            switch node {
+                            case .mapping(let m): bases = [m]
+                            case .sequence(let list):
+                                var maps: [[(String, YAMLNode)]] = []
+                                for item in list.reversed() {
+                                    guard case .mapping(let m) = item else { throw err("map merge requires map or sequence of maps as the value") }
+                                    maps.append(m)
+                                }
+                                bases = maps
+                            default: throw err("map merge requires map or sequence of maps as the value")
+                            }
+                            for base in bases {
+                                // Merged members count as nodes: aliases merged twice per level double a mapping per line.
+                                nodes += base.count
+                                if nodes > maxNodes { throw err("more than \(maxNodes) nodes") }
+                                members.append(contentsOf: base)
+                            }
                         } else {
                             members.append((key, node))
                         }
@@ -195,5 +256,63 @@ extension YAMLNode {
                 }
             }
         }
+    }
+}
+
+/// go-yaml v2's guard against alias bombs (decode.go, v2.3.0 and later), which the collector's config
+/// loader runs into: decoding counts every node it visits (`decodeCount`) and those it visits through
+/// an alias (`aliasCount`), and refuses the document as soon as more than 100 alias visits make up more
+/// than the allowed share of over 1,000 visits: 99% up to 400,000 visits, then falling linearly to 10% at
+/// 4,000,000. So even a bounded "billion laughs" (a few levels of ten aliases) is refused.
+enum GoYAMLAliasBudget {
+    static let rangeLow = 400_000
+    static let rangeHigh = 4_000_000
+
+    /// The allowed share of alias visits after `decodeCount` visits.
+    static func allowedRatio(_ decodeCount: Int) -> Double {
+        if decodeCount <= rangeLow { return 0.99 }
+        if decodeCount >= rangeHigh { return 0.10 }
+        return 0.99 - 0.89 * (Double(decodeCount - rangeLow) / Double(rangeHigh - rangeLow))
+    }
+
+    /// Replays go-yaml's decode walk over the document's shape (depth first, a mapping's key before its
+    /// value, a merge key not visited, a merged list last map first) and returns where the walk was
+    /// when the budget ran out, or nil. The walk stops there, so it is bounded by the document's size.
+    static func exceeded(_ shapes: [YAMLNode.Shape], root: Int32) -> (line: Int, column: Int)? {
+        guard root >= 0 else { return nil }
+        var decodeCount = 1  // the document node
+        var aliasCount = 0
+        var stack: [(id: Int32, depth: Int32)] = [(root, 0)]
+        while let (id, depth) = stack.popLast() {
+            decodeCount += 1
+            if depth > 0 { aliasCount += 1 }
+            if aliasCount > 100 && decodeCount > 1000 && Double(aliasCount) / Double(decodeCount) > allowedRatio(decodeCount) {
+                let s = shapes[Int(id)]
+                return (s.line, s.column)
+            }
+            let node = shapes[Int(id)]
+            switch node.kind {
+            case .scalar: break
+            case .alias: stack.append((node.children[0], depth + 1))
+            case .sequence:
+                for c in node.children.reversed() { stack.append((c, depth)) }
+            case .mapping:
+                var visits: [Int32] = []
+                var i = 0
+                while i + 1 < node.children.count {
+                    let key = node.children[i], value = node.children[i + 1]
+                    i += 2
+                    if shapes[Int(key)].isMergeKey, shapes[Int(value)].kind == .sequence {
+                        visits += shapes[Int(value)].children.reversed()
+                    } else if shapes[Int(key)].isMergeKey {
+                        visits.append(value)
+                    } else {
+                        visits += [key, value]
+                    }
+                }
+                for c in visits.reversed() { stack.append((c, depth)) }
+            }
+        }
+        return nil
     }
 }

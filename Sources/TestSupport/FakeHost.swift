@@ -111,7 +111,7 @@ public final class FakeHost: @unchecked Sendable {
         restartLog = base + "/tmp/bkc.log"
         logDir = base + "/data/logs"
         let fm = FileManager.default
-        for d in ["/plugins/bin", "/plugins/etc/bkunifylogbeat", "/plugins/logs", "/plugins/data", "/agent/bin", "/agent/etc", "/agent/data"] {
+        for d in ["/plugins/bin", "/plugins/etc/bkunifylogbeat", "/plugins/etc/bkunifylogbeat/bcs", "/plugins/logs", "/plugins/data", "/agent/bin", "/agent/etc", "/agent/data"] {
             try fm.createDirectory(atPath: gseRoot + d, withIntermediateDirectories: true)
         }
         for d in ["/run", "/tmp", "/data/logs", "/etc"] {
@@ -145,24 +145,65 @@ public final class FakeHost: @unchecked Sendable {
 
     // MARK: Files
 
-    /// The main config as NodeMan renders it; `quoted` quotes the values (valid YAML check.py rejected).
-    /// `filePattern` nil leaves `file_pattern` out of the subscription directory's entry.
+    /// The main config as NodeMan renders bkunifylogbeat's `bkunifylogbeat_main.conf.tpl` (linux
+    /// x86_64): logging, `max_procs`, `output.bkpipe_multi`, `path.*`, the queue, monitoring, the
+    /// processors, the registry flush, both `multi_config` entries (`<subconfig_path>` and
+    /// `<subconfig_path>/bcs`), the file identifier, `resource_limit` (the host has cpu and mem in CMDB)
+    /// and seccomp. `quoted` quotes the values (valid YAML check.py rejected); `multiConfigPath`
+    /// replaces the first entry's path; `filePattern` nil leaves `file_pattern` out of it.
     public func writeMainConfig(quoted: Bool = false, multiConfigPath: String? = nil, endpoint: String? = nil,
                                 filePattern: String? = "*.conf") throws {
         let q = quoted ? "\"" : ""
         let pattern = filePattern.map { "\n    file_pattern: \"\($0)\"" } ?? ""
         let text = """
-            bkunifylogbeat.eventdataid: -1
+            logging.level: error
+            max_procs: 1
             output.bkpipe_multi:
               endpoint: \(q)\(endpoint ?? ipcPath)\(q)
+              hostip: 127.0.0.1
+              cloudid: 0
+
             path.logs: \(q)\(gseRoot)/plugins/logs\(q)
             path.data: \(q)\(gseRoot)/plugins/data\(q)
             path.pid: \(q)\(gseRoot)/plugins/run\(q)
-            registry.flush: 1s
+
+            # Internal queue configuration for buffering events to be published.
+            queue:
+              mem:
+                events: 1024
+                flush.min_events: 0
+                flush.timeout: "1s"
+
+            # monitoring reporter.
+            xpack.monitoring.enabled: true
+            xpack.monitoring.bkpipe:
+              bk_biz_id: 2
+              dataid: 1100006
+              task_dataid: 1100007
+              period: "30s"
+
+            processors:
+              - drop_event:
+                  when:
+                    not:
+                      has_fields: ["dataid"]
+
+            bkunifylogbeat.eventdataid: -1
+            bkunifylogbeat.registry.flush: "10s"
+            bkunifylogbeat.host_id_path: \(q)\(dir)/var/lib/gse/host/hostid\(q)
             bkunifylogbeat.multi_config:
               - path: \(q)\(multiConfigPath ?? subConfigDir)\(q)\(pattern)
               - path: \(q)\(subConfigDir)/bcs\(q)
                 file_pattern: "*.conf"
+            bkunifylogbeat.file_identifier: "inode"
+
+            resource_limit:
+              enabled: true
+              cpu: 0.4
+              mem: 819
+
+            seccomp:
+              enabled: false
 
             """
         try text.write(toFile: mainConfigPath, atomically: true, encoding: .utf8)
@@ -172,20 +213,33 @@ public final class FakeHost: @unchecked Sendable {
         try text.write(toFile: mainConfigPath, atomically: true, encoding: .utf8)
     }
 
-    /// A subscription config with one `local` item. `excludeFiles` nil leaves the key out (the
-    /// collector's defaults apply); `extra` lines go into the item as written.
+    /// A subscription config with one `local` item, as NodeMan renders the log templates of every stem
+    /// (`bkunifylogbeat.conf.tpl` and its siblings): the item's keys with the template's defaults, paths
+    /// and exclude_files as quoted block lists. `excludeFiles` nil or empty leaves the key out, as the
+    /// template does (the collector's defaults apply); `excludeFilesEmpty` writes `exclude_files: []`
+    /// the way a hand-edited config turns them off. `extra` lines go into the item as written; `subdir`
+    /// puts the file in a directory under the subscription directory (`bcs`).
     @discardableResult
     public func writeSubConfig(subscription: Int64, instance: Int64 = 2000058532, stem: String = "bkunifylogbeat",
-                               dataid: Int64 = 1_500_123, paths: [String], excludeFiles: [String]? = [],
-                               extra: [String] = []) throws -> String {
+                               dataid: Int64 = 1_500_123, paths: [String], excludeFiles: [String]? = nil,
+                               excludeFilesEmpty: Bool = false, extra: [String] = [], subdir: String? = nil) throws -> String {
         let name = "\(stem)_sub_\(subscription)_host_\(instance).conf"
         func quoted(_ s: String) -> String { "'\(s.replacingOccurrences(of: "'", with: "''"))'" }
-        let list = paths.map { "      - " + quoted($0) }.joined(separator: "\n")
-        var lines = ["local:", "  - dataid: \(dataid)", "    paths:", list]
-        if let excludeFiles { lines.append("    exclude_files: [\(excludeFiles.map(quoted).joined(separator: ", "))]") }
-        lines += ["    encoding: utf-8", "    close_inactive: 86400s"] + extra.map { "    " + $0 }
+        var lines = ["local:", "    - dataid: \(dataid)", "      paths:"] + paths.map { "        - " + quoted($0) }
+        if let excludeFiles, !excludeFiles.isEmpty {
+            lines += ["      exclude_files:"] + excludeFiles.map { "        - " + quoted($0) }
+        } else if excludeFilesEmpty {
+            lines.append("      exclude_files: []")
+        }
+        lines += [
+            "      tail_files: true", "      encoding: 'utf-8'", "      delimiter: ''", "      package: true",
+            "      package_count: 10", "      output_format: 'v2'", "      scan_frequency: '10s'",
+            "      close_inactive: '86400s'", "      clean_removed: 'true'",
+        ] + extra.map { "      " + $0 }
         let text = lines.joined(separator: "\n") + "\n\n"
-        let path = subConfigDir + "/" + name
+        let dir = subdir.map { subConfigDir + "/" + $0 } ?? subConfigDir
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        let path = dir + "/" + name
         try text.write(toFile: path, atomically: true, encoding: .utf8)
         return path
     }
@@ -221,6 +275,28 @@ public final class FakeHost: @unchecked Sendable {
         try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
         try content.write(toFile: path, atomically: true, encoding: .utf8)
         return path
+    }
+
+    /// Creates a log file whose path under the log directory is `relative`, bytes in any encoding (a
+    /// GBK name), with its parent directories; returns its path as the probes carry it (`PathBytes`).
+    @discardableResult
+    public func makeLogFile(bytes relative: [UInt8], content: String = "line\n") throws -> String {
+        var path = Array(logDir.utf8)
+        let parts = relative.split(separator: 0x2F)
+        for (i, part) in parts.enumerated() {
+            path += [0x2F] + part
+            let text = PathBytes.string(path)
+            if i < parts.count - 1 {
+                let rc = PathBytes.withCString(text) { mkdir($0, 0o755) }
+                if rc != 0 && errno != EEXIST { throw FakeHostError("mkdir \(PathBytes.display(text)): errno \(errno)") }
+            } else {
+                let fd = PathBytes.withCString(text) { open($0, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644) }
+                guard fd >= 0 else { throw FakeHostError("create \(PathBytes.display(text)): errno \(errno)") }
+                _ = content.withCString { write(fd, $0, strlen($0)) }
+                close(fd)
+            }
+        }
+        return PathBytes.string(path)
     }
 
     // MARK: Processes
@@ -262,7 +338,14 @@ public final class FakeHost: @unchecked Sendable {
     public func startCollector(connect: Bool = true, hold: [String] = [], writeBytes: Int = 0) throws -> FakeProcess {
         var args = ["collector"]
         if connect { args += ["--ipc", ipcPath] }
-        for h in hold { args += ["--hold", h] }
+        // A name that is not UTF-8 cannot pass through Foundation's String arguments: give its bytes in hex.
+        for h in hold {
+            if PathBytes.carriesRawBytes(h) {
+                args += ["--hold-hex", PathBytes.bytes(of: h).map { String($0, radix: 16).leftPadded(2) }.joined()]
+            } else {
+                args += ["--hold", h]
+            }
+        }
         if writeBytes > 0 { args += ["--write-bytes", String(writeBytes)] }
         let before = acceptedIPCConnections()
         let collector = try spawn(collectorBinary, args, cwd: gseRoot + "/plugins/bin")
@@ -319,4 +402,8 @@ public enum BuildProducts {
         }
         return dir
     }
+}
+
+extension String {
+    fileprivate func leftPadded(_ width: Int) -> String { String(repeating: "0", count: max(0, width - count)) + self }
 }

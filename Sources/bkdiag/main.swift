@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import CMalloc
+import Diagnostics
 import Dispatch
 import Logging
 import NodeCLI
@@ -19,7 +20,7 @@ LoggingSystem.bootstrap { label in
 
 let invocation: NodeCommandLine.Invocation
 do {
-    invocation = try NodeCommandLine.parse(Array(CommandLine.arguments.dropFirst()))
+    invocation = try NodeCommandLine.parse(CheckPyArguments.processArguments())
 } catch {
     // Bad flags exit 2 with a clear message and print no report.
     Output.write("bkdiag: \(error.message)\nRun 'bkdiag --help' for the options.\n", fd: 2)

@@ -2,8 +2,10 @@
 // BlueKing host with real processes and sockets. Copied to `plugins/bin/bkunifylogbeat` or
 // `agent/bin/gse_agent` so that /proc/<pid>/exe carries the real name.
 //
-//   collector --ipc PATH [--hold FILE]... [--write-bytes N] [--lock FILE]
-//                                     (--lock: flock(LOCK_EX) on FILE, as bolt.Open does to the registry)
+//   collector --ipc PATH [--hold FILE]... [--hold-hex HEX]... [--write-bytes N] [--lock FILE]
+//                                     (--hold-hex: a path given as the hex of its bytes, for names
+//                                      that are not UTF-8 and cannot pass through a Swift String;
+//                                      --lock: flock(LOCK_EX) on FILE, as bolt.Open does to the registry)
 //   agent --listen PATH [--no-read] [--connect PORT]
 //   dataserver --port PORT            (0: pick one; prints "port N")
 //   <any> -f CONF --healthz 1         (GSE 2 agent probe: healthy unless CONF contains "unhealthy";
@@ -251,6 +253,16 @@ case "collector":
     for path in values("--hold") {
         let fd = open(path, O_RDONLY)
         guard fd >= 0 else { die("cannot open \(path): errno \(errno)") }
+        held.append(fd)
+    }
+    for hex in values("--hold-hex") {
+        let digits = Array(hex.utf8)
+        var bytes: [CChar] = stride(from: 0, to: digits.count - 1, by: 2).compactMap { i in
+            UInt8(String(decoding: digits[i...(i + 1)], as: UTF8.self), radix: 16).map { CChar(bitPattern: $0) }
+        }
+        bytes.append(0)
+        let fd = open(bytes, O_RDONLY)
+        guard fd >= 0 else { die("cannot open hex path \(hex): errno \(errno)") }
         held.append(fd)
     }
     if let path = value("--lock") {

@@ -378,7 +378,7 @@ struct HostScenarioTests {
         #expect(m3.verdict == .warn, "\(m3.message)")
         #expect(m3.message.contains("ignore_older") && m3.message.contains(rotated), "\(m3.message)")
         // The subscription's item sets its own rules for the path it names: nothing excluded, nothing too old.
-        let conf = try host.writeSubConfig(subscription: 90001, paths: [rotated], excludeFiles: [], extra: ["ignore_older: 0"])
+        let conf = try host.writeSubConfig(subscription: 90001, paths: [rotated], excludeFilesEmpty: true, extra: ["ignore_older: 0"])
         let r4 = await runChecks(host, subscription: 90001, logPaths: [rotated], dataPort: port)
         let m4 = try #require(r4.result(module: "log_path", item: "logpath_match"))
         #expect(m4.verdict == .pass, "\(m4.message)")

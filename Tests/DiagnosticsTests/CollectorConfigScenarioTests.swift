@@ -1,0 +1,139 @@
+import Foundation
+import HostProbe
+import Report
+import Testing
+import TestSupport
+
+/// Configs judged as the collector reads them: with go-yaml v2's refusals, from every `multi_config`
+/// directory of NodeMan's main template.
+@Suite("Collector configs as the collector reads them")
+struct CollectorConfigScenarioTests {
+    /// `levels` of ten aliases of the level before: bounded, and still refused by go-yaml v2.
+    static func laughs(levels: Int) -> String {
+        var lines = ["lol0: &lol0 [\"lol\"]"]
+        for l in 1...levels { lines.append("lol\(l): &lol\(l) [" + Array(repeating: "*lol\(l - 1)", count: 10).joined(separator: ", ") + "]") }
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    static func append(_ bytes: [UInt8], to path: String) throws {
+        let h = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
+        h.seekToEndOfFile()
+        h.write(Data(bytes))
+        try h.close()
+    }
+
+    /// Dates a config an hour back: older than the running collector, so no reload is pending.
+    static func backdate(_ path: String) throws {
+        try FileManager.default.setAttributes([.modificationDate: Date(timeIntervalSinceNow: -3600)], ofItemAtPath: path)
+    }
+
+    /// `# 中文注释` in GBK.
+    static let gbkComment: [UInt8] = [0x23, 0x20, 0xD6, 0xD0, 0xCE, 0xC4, 0xD7, 0xA2, 0xCA, 0xCD, 0x0A]
+
+    @Test("a main config with a GBK comment fails main_config with the parser's reason")
+    func mainConfigNotUTF8() async throws {
+        let (host, port) = try FakeHost.healthy()
+        defer { host.shutdown() }
+        let before = await runChecks(host, dataPort: port)
+        #expect(before.verdict("bkunifylogbeat", "main_config") == .pass, "\(before.digest)")
+        try Self.append(Self.gbkComment, to: host.mainConfigPath)
+        let report = await runChecks(host, dataPort: port)
+        let main = try #require(report.result(module: "bkunifylogbeat", item: "main_config"))
+        #expect(main.verdict == .fail)
+        #expect(main.message.contains("invalid trailing UTF-8 octet"), "\(main.message)")
+    }
+
+    @Test("a main config with a bounded billion laughs fails main_config: go-yaml v2 refuses excessive aliasing")
+    func mainConfigAliasBomb() async throws {
+        let (host, port) = try FakeHost.healthy()
+        defer { host.shutdown() }
+        try Self.append(Array(Self.laughs(levels: 4).utf8), to: host.mainConfigPath)
+        let report = await runChecks(host, dataPort: port)
+        let main = try #require(report.result(module: "bkunifylogbeat", item: "main_config"))
+        #expect(main.verdict == .fail)
+        #expect(main.message.contains("excessive aliasing"), "\(main.message)")
+    }
+
+    @Test("subscription configs with a GBK comment or a bounded billion laughs fail config with the parser's reason")
+    func subConfigRefused() async throws {
+        let (host, port) = try FakeHost.healthy()
+        defer { host.shutdown() }
+        let gbk = try host.writeSubConfig(subscription: 601, paths: [host.logDir + "/app/*.log"])
+        try Self.append(Self.gbkComment, to: gbk)
+        let r1 = await runChecks(host, subscription: 601, dataPort: port)
+        let c1 = try #require(r1.result(module: "bkunifylogbeat", item: "config"))
+        #expect(c1.verdict == .fail)
+        #expect(c1.message.contains("UTF-8"), "\(c1.message)")
+        let bomb = try host.writeSubConfig(subscription: 602, paths: [host.logDir + "/app/*.log"])
+        try Self.append(Array(Self.laughs(levels: 4).utf8), to: bomb)
+        let r2 = await runChecks(host, subscription: 602, dataPort: port)
+        let c2 = try #require(r2.result(module: "bkunifylogbeat", item: "config"))
+        #expect(c2.verdict == .fail)
+        #expect(c2.message.contains("excessive aliasing"), "\(c2.message)")
+        // The same anchors used once each are fine.
+        let tame = try host.writeSubConfig(subscription: 603, paths: [host.logDir + "/app/*.log"])
+        try Self.append(Array("defaults: &d {encoding: utf-8}\nother:\n  <<: *d\n".utf8), to: tame)
+        try Self.backdate(tame)
+        let r3 = await runChecks(host, subscription: 603, dataPort: port)
+        #expect(r3.verdict("bkunifylogbeat", "config") == .pass, "\(r3.message("bkunifylogbeat", "config"))")
+    }
+
+    @Test("a subscription whose config sits only in the template's bcs/ directory passes config and sets its file rules")
+    func bcsConfig() async throws {
+        let (host, port) = try FakeHost.healthy()
+        defer { host.shutdown() }
+        try host.makeLogFile("bcs/app.log.gz")
+        let pattern = host.logDir + "/bcs/*"
+        let path = try host.writeSubConfig(subscription: 4242, paths: [pattern], excludeFilesEmpty: true, subdir: "bcs")
+        try Self.backdate(path)
+        let report = await runChecks(host, subscription: 4242, logPaths: [pattern], dataPort: port)
+        let config = try #require(report.result(module: "bkunifylogbeat", item: "config"))
+        #expect(config.verdict == .pass, "\(config.message)")
+        let name = "bcs/" + (path as NSString).lastPathComponent
+        #expect(config.message == "real_config_name: \(name)")
+        #expect(config.evidence("files") == JSONValue([name]))
+        // Its item turns the default exclude_files off, so the .gz file is collected.
+        let match = try #require(report.result(module: "log_path", item: "logpath_match"))
+        #expect(match.verdict == .pass, "\(match.message)")
+        #expect(match.evidence("rules") == .object([(pattern, .string(name + " item 0"))]))
+        // A directory the main config does not list is not loaded: the same file there counts for nothing.
+        try FileManager.default.createDirectory(atPath: host.subConfigDir + "/other", withIntermediateDirectories: true)
+        try FileManager.default.moveItem(atPath: path, toPath: host.subConfigDir + "/other/" + (path as NSString).lastPathComponent)
+        let none = await runChecks(host, subscription: 4242, dataPort: port)
+        #expect(none.verdict("bkunifylogbeat", "config") == .fail)
+        #expect(none.message("bkunifylogbeat", "config").hasPrefix("no config file for subscription 4242 in \(host.subConfigDir), \(host.subConfigDir)/bcs"))
+    }
+
+    @Test("a file held through a bcs/ config is that subscription's: its own for it, a conflict for any other")
+    func bcsHeld() async throws {
+        let (host, port) = try FakeHost.healthy()
+        defer { host.shutdown() }
+        let file = try host.makeLogFile("shared/x.log")
+        let pattern = host.logDir + "/shared/*.log"
+        try host.writeSubConfig(subscription: 5151, paths: [pattern], subdir: "bcs")
+        let holder = try host.startCollector(connect: false, hold: [file])
+        let own = await runChecks(host, subscription: 5151, logPaths: [pattern], dataPort: port)
+        let o = try #require(own.result(module: "log_path", item: "logpath_held"))
+        #expect(o.verdict == .pass, "\(o.message)")
+        #expect(o.message.contains("本订阅 5151"), "\(o.message)")
+        let other = await runChecks(host, subscription: 33561, logPaths: [pattern], dataPort: port)
+        let h = try #require(other.result(module: "log_path", item: "logpath_held"))
+        #expect(h.verdict == .fail)
+        #expect(h.message == "文件被占用: \(file) (pid \(holder.pid), subscription 5151)", "\(h.message)")
+    }
+
+    @Test("the fake host renders NodeMan's main template: both multi_config paths, resource_limit, path.data, registry flush")
+    func templateShape() throws {
+        let host = try FakeHost()
+        defer { host.shutdown() }
+        let text = try String(contentsOfFile: host.mainConfigPath, encoding: .utf8)
+        let y = try YAMLNode.parse(text)
+        let entries = y.lookup("bkunifylogbeat.multi_config")?.array ?? []
+        #expect(entries.compactMap { $0["path"]?.string } == [host.subConfigDir, host.subConfigDir + "/bcs"])
+        #expect(entries.compactMap { $0["file_pattern"]?.string } == ["*.conf", "*.conf"])
+        #expect(y.lookup("resource_limit.enabled")?.string == "true")
+        #expect(y.lookup("path.data")?.string == host.gseRoot + "/plugins/data")
+        #expect(y.lookup("bkunifylogbeat.registry.flush")?.string == "10s")
+        #expect(y.lookup("output.bkpipe_multi.endpoint")?.string == host.ipcPath)
+    }
+}

@@ -1,0 +1,202 @@
+import Foundation
+import HostProbe
+import TestSupport
+import Testing
+
+/// The collector's own YAML parser, gopkg.in/yaml.v2, built from Debian's golang-gopkg-yaml.v2-dev
+/// with Tests/GoYAMLOracle/main.go: the reference bkdiag's config verdicts are held to.
+enum GoYAMLOracle {
+    static let source = BuildProducts.repoRoot() + "/Tests/GoYAMLOracle/main.go"
+    static let gopath = "/usr/share/gocode"
+
+    /// `go` on the PATH and go-yaml v2's sources where Debian puts them.
+    static var go: String? {
+        let dirs = (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin").split(separator: ":")
+        let candidates = dirs.map { $0 + "/go" } + ["/usr/lib/go/bin/go"]
+        guard FileManager.default.fileExists(atPath: gopath + "/src/gopkg.in/yaml.v2/decode.go") else { return nil }
+        return candidates.first { FileManager.default.isExecutableFile(atPath: $0) }
+    }
+
+    static var available: Bool { go != nil }
+
+    /// Builds the oracle into `dir` (Go's build cache kept beside the Swift build, so a rerun is quick).
+    static func build(into dir: String) throws -> String {
+        let out = dir + "/go-yaml-oracle"
+        let cache = BuildProducts.directory + "/go-yaml-oracle-cache"
+        let r = try run(go!, ["build", "-o", out, source], env: [
+            "GO111MODULE": "off", "GOPATH": gopath, "GOCACHE": cache, "HOME": dir, "GOFLAGS": "",
+        ])
+        guard r.status == 0 else { throw FakeHostError("go build of the YAML oracle failed: \(r.output)") }
+        return out
+    }
+
+    /// One verdict per file: nil when go-yaml v2 accepts it, else its error message.
+    static func verdicts(_ oracle: String, files: [String]) throws -> [String?] {
+        let r = try run(oracle, files, env: [:])
+        let lines = r.output.split(separator: "\n").map(String.init)
+        guard r.status == 0, lines.count == files.count else { throw FakeHostError("oracle: \(r.output)") }
+        return lines.map { $0 == "ok" ? nil : String($0.dropFirst("error: ".count)) }
+    }
+
+    static func run(_ exe: String, _ args: [String], env: [String: String]) throws -> (status: Int32, output: String) {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: exe)
+        p.arguments = args
+        var e = ProcessInfo.processInfo.environment
+        for (k, v) in env { e[k] = v }
+        p.environment = e
+        let pipe = Pipe()
+        p.standardOutput = pipe
+        p.standardError = pipe
+        try p.run()
+        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        return (p.terminationStatus, String(decoding: data, as: UTF8.self))
+    }
+}
+
+/// Tricky configs: encodings, control characters, merges, aliases around go-yaml's budget.
+enum YAMLCorpus {
+    static func bytes(_ s: String) -> [UInt8] { Array(s.utf8) }
+
+    /// A list of `n` scalars under an anchor, then `m` aliases of it: go-yaml counts n+1 alias visits
+    /// per alias among n+2 visits, so at n = 200 the share of alias visits crosses its 99% budget
+    /// between m = 199 (39,999 of 40,404) and m = 200 (40,200 of 40,606).
+    static func aliasFan(n: Int, m: Int) -> [UInt8] {
+        let base = (0..<n).map { "s\($0)" }.joined(separator: ", ")
+        let refs = Array(repeating: "*b", count: m).joined(separator: ", ")
+        return bytes("base: &b [\(base)]\nrefs: [\(refs)]\n")
+    }
+
+    /// `levels` of "laughs", each a list of `width` aliases of the one before.
+    static func laughs(levels: Int, width: Int) -> [UInt8] {
+        var lines = ["a0: &a0 [\"lol\"]"]
+        for l in 1...levels {
+            lines.append("a\(l): &a\(l) [" + Array(repeating: "*a\(l - 1)", count: width).joined(separator: ", ") + "]")
+        }
+        return bytes(lines.joined(separator: "\n") + "\n")
+    }
+
+    static let mainConfig = bytes("""
+        logging.level: error
+        max_procs: 1
+        output.bkpipe_multi:
+          endpoint: /var/run/ipc.state.report
+          hostip: 10.0.0.1
+          cloudid: 0
+        path.logs: /var/log/gse
+        path.data: /var/lib/gse
+        path.pid: /var/run/gse
+        processors:
+          - drop_event:
+              when:
+                not:
+                  has_fields: ["dataid"]
+        bkunifylogbeat.registry.flush: "10s"
+        bkunifylogbeat.multi_config:
+          - path: /usr/local/gse/plugins/etc/bkunifylogbeat
+            file_pattern: "*.conf"
+          - path: /usr/local/gse/plugins/etc/bkunifylogbeat/bcs
+            file_pattern: "*.conf"
+
+        """)
+
+    static var cases: [(String, [UInt8])] {
+        var out: [(String, [UInt8])] = [
+            ("main config", mainConfig),
+            ("GBK comment", mainConfig + [0x23, 0x20, 0xD6, 0xD0, 0xCE, 0xC4, 0x0A]),
+            ("GBK value", bytes("local:\n  - paths: ['/data/") + [0xC8, 0xD5, 0xD6, 0xBE] + bytes("/*.log']\n")),
+            ("Latin-1 at the end", bytes("a: caf") + [0xE9]),
+            ("cut UTF-8 at the end", bytes("a: ") + [0xE4, 0xB8]),
+            ("overlong", bytes("a: ") + [0xC0, 0xAF] + bytes("\n")),
+            ("encoded surrogate", bytes("a: ") + [0xED, 0xA0, 0x80] + bytes("\n")),
+            ("control character", bytes("a: b\u{01}c\n")),
+            ("BOM", [0xEF, 0xBB, 0xBF] + bytes("a: 1\n")),
+            ("CJK", bytes("路径: /data/日志/*.log\n")),
+            ("tab indentation", bytes("a:\n\tb: 1\n")),
+            ("unclosed flow", bytes("a: [1, 2\n")),
+            ("unknown alias", bytes("a: *nope\n")),
+            ("duplicate keys", bytes("a: 1\na: 2\n")),
+            ("merge of a map", bytes("base: &b {x: 1}\nc:\n  <<: *b\n  y: 2\n")),
+            ("merge of a list of maps", bytes("b1: &b1 {x: 1}\nb2: &b2 {y: 2}\nc:\n  <<: [*b1, *b2]\n")),
+            ("merge of a scalar", bytes("s: &s 5\nc:\n  <<: *s\n")),
+            ("merge of a plain scalar", bytes("c:\n  <<: 5\n")),
+            ("quoted << is a key", bytes("c:\n  '<<': 5\n")),
+            ("alias of a map as a key", bytes("m: &m {x: 1}\n? *m\n: 1\n")),
+            ("second document broken", bytes("a: 1\n---\nb: [\n")),
+            ("billion laughs", laughs(levels: 9, width: 10)),
+        ]
+        for (levels, width) in [(2, 10), (3, 10), (4, 5), (3, 3), (2, 40)] {
+            out.append(("laughs \(levels)x\(width)", laughs(levels: levels, width: width)))
+        }
+        for m in [50, 150, 199, 200, 201, 202, 300] { out.append(("fan 200x\(m)", aliasFan(n: 200, m: m))) }
+        for m in [5_000, 5_300] { out.append(("fan 100x\(m)", aliasFan(n: 100, m: m))) }
+        for m in [9, 10, 11, 12] { out.append(("fan 1000x\(m)", aliasFan(n: 1_000, m: m))) }
+        for (n, m) in [(9, 11), (5_000, 79), (5_000, 100)] { out.append(("fan \(n)x\(m)", aliasFan(n: n, m: m))) }
+        return out
+    }
+}
+
+@Suite("YAML as the collector's go-yaml v2 reads it")
+struct GoYAMLDifferentialTests {
+    @Test(
+        "bkdiag accepts and refuses exactly the configs go-yaml v2 does, with its reason for encodings and aliasing",
+        .enabled(if: GoYAMLOracle.available, "go or golang-gopkg-yaml.v2-dev is not installed (Scripts/deps.sh test installs both)"))
+    func differential() throws {
+        let dir = NSTemporaryDirectory() + "bkdiag-goyaml-\(UUID().uuidString.prefix(6))"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let oracle = try GoYAMLOracle.build(into: dir)
+        let cases = YAMLCorpus.cases
+        var files: [String] = []
+        for (i, (_, content)) in cases.enumerated() {
+            let path = dir + "/case-\(i).yaml"
+            try Data(content).write(to: URL(fileURLWithPath: path))
+            files.append(path)
+        }
+        let reference = try GoYAMLOracle.verdicts(oracle, files: files)
+        var accepted = 0, refused = 0
+        for ((name, content), goError) in zip(cases, reference) {
+            let ours: YAMLError?
+            do {
+                _ = try YAMLNode.parse(bytes: content)
+                ours = nil
+            } catch {
+                ours = error
+            }
+            #expect((ours == nil) == (goError == nil), "\(name): go-yaml says \(goError ?? "ok"), bkdiag says \(ours?.description ?? "ok")")
+            if let goError, let ours {
+                refused += 1
+                // Reader errors and the alias budget: the same sentence as go-yaml's (libyaml's reader is
+                // go-yaml's original; the budget is replayed).
+                let reason = goError.hasPrefix("yaml: ") ? String(goError.dropFirst(6)) : goError
+                if reason.contains("UTF-8") || reason.contains("Unicode") || reason.contains("control characters")
+                    || reason.contains("excessive aliasing")
+                {
+                    #expect(ours.problem.contains(reason), "\(name): go-yaml: \(reason); bkdiag: \(ours.problem)")
+                }
+            } else if goError == nil {
+                accepted += 1
+            }
+        }
+        // The corpus straddles the line: both sides are exercised.
+        #expect(accepted >= 10 && refused >= 10, "accepted \(accepted), refused \(refused)")
+        #expect(reference[cases.firstIndex { $0.0 == "billion laughs" }!]?.contains("excessive aliasing") == true)
+        #expect(reference[cases.firstIndex { $0.0 == "GBK comment" }!] != nil)
+    }
+
+    @Test("the alias budget is go-yaml's: 99% of visits up to 400,000, 10% from 4,000,000, linear between")
+    func budget() throws {
+        // On either side of go-yaml's 99%: 199 aliases of a 200-item list pass, 200 do not.
+        #expect(throws: Never.self) { try YAMLNode.parse(bytes: YAMLCorpus.aliasFan(n: 200, m: 199)) }
+        let e = #expect(throws: YAMLError.self) { try YAMLNode.parse(bytes: YAMLCorpus.aliasFan(n: 200, m: 200)) }
+        #expect(e?.problem.contains("excessive aliasing") == true)
+        // A bounded laugh: 4 levels of 10 is only 11,111 values, still refused.
+        #expect(throws: YAMLError.self) { try YAMLNode.parse(bytes: YAMLCorpus.laughs(levels: 4, width: 10)) }
+        // A small document never trips it, however much of it is aliases (110 of 136 visits).
+        #expect(throws: Never.self) { try YAMLNode.parse(bytes: YAMLCorpus.aliasFan(n: 9, m: 11)) }
+        // A large one is held to the falling share: 100 aliases of a 5,000-item list pass 99% but not
+        // the 96% allowed at 505,000 visits.
+        #expect(throws: YAMLError.self) { try YAMLNode.parse(bytes: YAMLCorpus.aliasFan(n: 5_000, m: 100)) }
+    }
+}
