@@ -179,37 +179,24 @@ public struct CollectorFileState: Sendable, Equatable {
 
     private static func parseObject(_ p: inout JSONByteParser) throws(JSONParseError) -> Result<CollectorFileState, RegistryValueError> {
         var s = CollectorFileState()
-        guard p.take(UInt8(ascii: "{")) else { throw p.error("a state is not an object") }
-        var seen = false
-        if !p.take(UInt8(ascii: "}")) {
-            repeat {
-                guard let name = try p.memberName() else { throw p.error("expected a member name") }
-                switch name {
-                case "source": s.source = try string(&p, "source")
-                case "offset": s.offset = try integer(&p, "offset")
-                case "timestamp": s.timestamp = try string(&p, "timestamp")
-                case "ttl": s.ttl = try integer(&p, "ttl")
-                case "type": s.type = try string(&p, "type")
-                case "meta": s.meta = try stringMap(&p)
-                case "FileStateOS":
-                    guard p.take(UInt8(ascii: "{")) else { throw p.error("FileStateOS is not an object") }
-                    if !p.take(UInt8(ascii: "}")) {
-                        repeat {
-                            guard let inner = try p.memberName() else { throw p.error("expected a member name") }
-                            switch inner {
-                            case "inode": s.inode = try unsigned(&p, "inode")
-                            case "device": s.device = try unsigned(&p, "device")
-                            default: try p.skipValue(depth: 2)
-                            }
-                            guard let more = p.next(close: UInt8(ascii: "}")) else { throw p.error("expected ',' or '}'") }
-                            seen = more
-                        } while seen
+        try members(&p, "a state") { (name, p) throws(JSONParseError) in
+            switch name {
+            case "source": s.source = try string(&p, "source")
+            case "offset": s.offset = try integer(&p, "offset")
+            case "timestamp": s.timestamp = try string(&p, "timestamp")
+            case "ttl": s.ttl = try integer(&p, "ttl")
+            case "type": s.type = try string(&p, "type")
+            case "meta": s.meta = try stringMap(&p)
+            case "FileStateOS":
+                try members(&p, "FileStateOS") { (inner, p) throws(JSONParseError) in
+                    switch inner {
+                    case "inode": s.inode = try unsigned(&p, "inode")
+                    case "device": s.device = try unsigned(&p, "device")
+                    default: try p.skipValue(depth: 2)
                     }
-                default: try p.skipValue(depth: 1)
                 }
-                guard let more = p.next(close: UInt8(ascii: "}")) else { throw p.error("expected ',' or '}'") }
-                seen = more
-            } while seen
+            default: try p.skipValue(depth: 1)
+            }
         }
         p.skipSpace()
         guard p.i == p.b.count else { throw p.error("unexpected trailing data") }
@@ -272,18 +259,27 @@ public struct CollectorFileState: Sendable, Equatable {
             try p.skipValue(depth: 1)
             return nil
         }
-        guard p.take(UInt8(ascii: "{")) else { throw p.error("meta is not an object") }
         var out: [String: String] = [:]
-        if p.take(UInt8(ascii: "}")) { return out }
+        try members(&p, "meta") { (name, p) throws(JSONParseError) in
+            switch name {
+            case .bytes(let raw): out[String(decoding: raw, as: UTF8.self)] = try string(&p, "a meta value")
+            case .text(let text): out[text] = try string(&p, "a meta value")
+            }
+        }
+        return out
+    }
+
+    /// Calls `body` positioned at each member's value of the object at `p`, which must start with `{`.
+    private static func members(
+        _ p: inout JSONByteParser, _ what: String, _ body: (JSONKey, inout JSONByteParser) throws(JSONParseError) -> Void
+    ) throws(JSONParseError) {
+        guard p.take(UInt8(ascii: "{")) else { throw p.error("\(what) is not an object") }
+        if p.take(UInt8(ascii: "}")) { return }
         while true {
-            guard p.take(UInt8(ascii: "\"")) else { throw p.error("expected a member name") }
-            p.i -= 1
-            let k = try p.string()
-            guard p.take(UInt8(ascii: ":")) else { throw p.error("expected ':'") }
-            p.skipSpace()
-            out[k] = try string(&p, "a meta value")
+            guard let name = try p.memberName() else { throw p.error("expected a member name") }
+            try body(name, &p)
             guard let more = p.next(close: UInt8(ascii: "}")) else { throw p.error("expected ',' or '}'") }
-            if !more { return out }
+            if !more { return }
         }
     }
 }
