@@ -235,7 +235,7 @@ func httpRequest(socket: String, method: String = "GET", target: String, timeout
 func procStatusKB(_ pid: pid_t, _ field: String) -> Int? {
     guard let bytes = try? Sys.readFile("/proc/\(pid)/status", limit: 64 * 1024) else { return nil }
     for line in String(decoding: bytes, as: UTF8.self).split(separator: "\n") where line.hasPrefix(field + ":") {
-        return Int(line.dropFirst(field.count + 1).split(separator: " ").first ?? "")
+        return Int(line.dropFirst(field.count + 1).split(whereSeparator: { $0 == " " || $0 == "\t" }).first ?? "")
     }
     return nil
 }

@@ -11,7 +11,7 @@ import Testing
         (150.0, 60.0, 5.0, false),  // the unit's default
         (7.0, 1.0, 5.0, false),  // exactly 2 x interval + deadline
         (2.0, 1.0, 5.0, true),  // the case: 2 >= 2 x 1, but the deadline was forgotten
-        (2.0, 1.0, 0.5, false),
+        (2.5, 1.0, 0.5, false),
         (10.0, 6.0, 1.0, true),
         (1.0, 30.0, 5.0, true),  // no room at all
     ])
