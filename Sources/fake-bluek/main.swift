@@ -233,6 +233,11 @@ case "linger":
 case "zombie-parent":
     guard let child = value("--child") else { die("zombie-parent needs --child") }
     signal(SIGUSR1) { _ in released = 1 }
+    // The spawning thread's mask is inherited: a test runner may block SIGUSR1 for its own handling.
+    var usr1 = sigset_t()
+    sigemptyset(&usr1)
+    sigaddset(&usr1, SIGUSR1)
+    sigprocmask(SIG_UNBLOCK, &usr1, nil)
     let argv: [UnsafeMutablePointer<CChar>?] = [strdup(child), strdup("exit-now"), nil]
     var pid: pid_t = 0
     guard posix_spawn(&pid, child, nil, nil, argv, environ) == 0 else { die("cannot spawn \(child)") }
