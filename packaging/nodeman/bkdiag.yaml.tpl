@@ -14,7 +14,7 @@ gse_path: {{ plugin_path.setup_path }}
 
 # Subscription whose bkunifylogbeat configs are checked (0: only the gse_agent checks run).
 subscription_id: {{ v.subscription_id | default(0, true) | int }}
-{%- if v.log_paths %}
+{%- if v.log_paths is defined and v.log_paths %}
 
 # Log paths to check, comma separated, globs allowed.
 log_paths: {{ v.log_paths }}
