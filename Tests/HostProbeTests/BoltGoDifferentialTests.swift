@@ -26,19 +26,6 @@ struct BoltGoDifferentialTests {
         return out
     }
 
-    func run(_ exe: String, _ args: [String], env: [String: String]) throws -> (Int32, String) {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: exe)
-        p.arguments = args
-        p.environment = env
-        let out = Pipe()
-        p.standardOutput = out
-        p.standardError = out
-        try p.run()
-        let data = out.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        return (p.terminationStatus, String(decoding: data, as: UTF8.self))
-    }
 
     @Test("a registry written and held by real bolt reads back exactly, while bolt keeps committing",
           .enabled(if: goCommand != nil, "needs golang-go and golang-github-boltdb-bolt-dev (Scripts/deps.sh test)"))
@@ -49,12 +36,8 @@ struct BoltGoDifferentialTests {
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let source = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .appendingPathComponent("BoltGo/boltwriter.go").path
-        var env = ProcessInfo.processInfo.environment
-        env["GO111MODULE"] = "off"
-        env["GOPATH"] = Self.gopath
-        env["GOCACHE"] = NSTemporaryDirectory() + "bkdiag-gocache"
-        env["GOFLAGS"] = ""
-        let (status, log) = try run(go, ["build", "-o", dir + "/boltwriter", source], env: env)
+        let env = ["GO111MODULE": "off", "GOPATH": Self.gopath, "GOCACHE": NSTemporaryDirectory() + "bkdiag-gocache", "GOFLAGS": ""]
+        let (status, log) = try runCapturing(go, ["build", "-o", dir + "/boltwriter", source], environment: env)
         try #require(status == 0, "go build: \(log)")
 
         let path = dir + "/" + CollectorRegistry.fileName

@@ -23,7 +23,7 @@ enum GoYAMLOracle {
     static func build(into dir: String) throws -> String {
         let out = dir + "/go-yaml-oracle"
         let cache = BuildProducts.directory + "/go-yaml-oracle-cache"
-        let r = try run(go!, ["build", "-o", out, source], env: [
+        let r = try runCapturing(go!, ["build", "-o", out, source], environment: [
             "GO111MODULE": "off", "GOPATH": gopath, "GOCACHE": cache, "HOME": dir, "GOFLAGS": "",
         ])
         guard r.status == 0 else { throw FakeHostError("go build of the YAML oracle failed: \(r.output)") }
@@ -32,26 +32,10 @@ enum GoYAMLOracle {
 
     /// One verdict per file: nil when go-yaml v2 accepts it, else its error message.
     static func verdicts(_ oracle: String, files: [String]) throws -> [String?] {
-        let r = try run(oracle, files, env: [:])
+        let r = try runCapturing(oracle, files)
         let lines = r.output.split(separator: "\n").map(String.init)
         guard r.status == 0, lines.count == files.count else { throw FakeHostError("oracle: \(r.output)") }
         return lines.map { $0 == "ok" ? nil : String($0.dropFirst("error: ".count)) }
-    }
-
-    static func run(_ exe: String, _ args: [String], env: [String: String]) throws -> (status: Int32, output: String) {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: exe)
-        p.arguments = args
-        var e = ProcessInfo.processInfo.environment
-        for (k, v) in env { e[k] = v }
-        p.environment = e
-        let pipe = Pipe()
-        p.standardOutput = pipe
-        p.standardError = pipe
-        try p.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        return (p.terminationStatus, String(decoding: data, as: UTF8.self))
     }
 }
 
