@@ -106,14 +106,24 @@ if command -v timeout >/dev/null 2>&1; then
     timeout -k 3 "$limit" "$bin" "$@" >"$work/out" 2>"$work/err" </dev/null
     rc=$?
 else
-    # No coreutils timeout (busybox): a watchdog in the background, with no descriptor of ours.
+    # No coreutils timeout (busybox): poll the child's state in /proc five times a second, TERM it at the
+    # limit and KILL it 3 s later. Polled, not `wait`ed for: a shell started with SIGCHLD blocked (a mask
+    # inherited from its parent) sleeps in `wait` forever once the child has exited.
     "$bin" "$@" >"$work/out" 2>"$work/err" </dev/null &
     child=$!
-    ( sleep "$limit"; : >"$work/timed-out"; kill -TERM "$child"; sleep 3; kill -KILL "$child" ) </dev/null >/dev/null 2>&1 &
-    watchdog=$!
+    ticks=0
+    while :; do
+        stat=""
+        { read -r stat </proc/"$child"/stat; } 2>/dev/null
+        state=${stat##*) }
+        case "${state%% *}" in ''|Z) break ;; esac
+        ticks=$((ticks + 1))
+        if [ "$ticks" -eq $((limit * 5)) ]; then : >"$work/timed-out"; kill -TERM "$child" 2>/dev/null; fi
+        if [ "$ticks" -ge $(((limit + 3) * 5)) ]; then kill -KILL "$child" 2>/dev/null; fi
+        sleep 0.2 2>/dev/null || sleep 1
+    done
     wait "$child"
     rc=$?
-    kill "$watchdog"
     [ -e "$work/timed-out" ] && rc=124
 fi
 cd / || true

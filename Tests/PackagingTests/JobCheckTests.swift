@@ -1,21 +1,44 @@
 import Foundation
 import Testing
 
-/// `Scripts/job-check.sh`: the JOB entry point keeps the JOB contract (one JSON line, exit 0) in every case.
+/// The JOB entry points keep the JOB contract (one JSON line, exit 0, nothing on stderr, done well inside
+/// the platform checker's 100 s) in every case: `Scripts/job-check.sh` under dash and bash (CentOS's
+/// /bin/sh), and the Python drop-in `packaging/job/check.py` under python3 and, where one is installed,
+/// python2.7.
 @Suite struct JobCheckTests {
+    /// One way JOB runs the checker: an interpreter and the script.
+    struct Entry: CustomTestStringConvertible, Sendable {
+        let interpreter: String
+        let script: String
+        let source: String
+        var testDescription: String { "\(URL(fileURLWithPath: interpreter).lastPathComponent) \(URL(fileURLWithPath: script).lastPathComponent)" }
+
+        static let shell = Entry(interpreter: "/bin/sh", script: Paths.script("job-check.sh"), source: "job-check.sh")
+        static let all: [Entry] = {
+            var entries = [shell]
+            if toolExists("bash") { entries.append(Entry(interpreter: "/bin/bash", script: Paths.script("job-check.sh"), source: "job-check.sh")) }
+            let checkPy = Paths.repoTop.appendingPathComponent("packaging/job/check.py").path
+            for python in [pythonInterpreter(major: 3), pythonInterpreter(major: 2)].compactMap({ $0 }) {
+                entries.append(Entry(interpreter: python, script: checkPy, source: "check.py"))
+            }
+            return entries
+        }()
+    }
+
     let script = Paths.script("job-check.sh")
 
-    /// Runs job-check.sh with no bkdiag anywhere but where the test puts it.
-    func jobCheck(_ arguments: [String], bin: String? = nil, extra: [String: String] = [:]) throws -> RunResult {
+    /// Runs an entry point with no bkdiag anywhere but where the test puts it.
+    func jobCheck(_ arguments: [String], bin: String? = nil, extra: [String: String] = [:], entry: Entry = .shell, in directory: URL? = nil) throws -> RunResult {
         var env = ["BKDIAG_SEARCH_PATHS": "/nonexistent/bkdiag", "BKDIAG_GSE_GLOB": "/nonexistent/gse*"]
         if let bin { env["BKDIAG_BIN"] = bin }
-        return try run("/bin/sh", [script] + arguments, environment: env.merging(extra) { $1 })
+        return try run(entry.interpreter, [entry.script] + arguments, environment: env.merging(extra) { $1 }, in: directory)
     }
 
     /// The single fallback entry of a one-line report, checked against check.py's shape.
-    func fallbackEntry(_ result: RunResult) throws -> [String: Any] {
+    func fallbackEntry(_ result: RunResult, source: String = "job-check.sh") throws -> [String: Any] {
         #expect(result.status == 0)
         #expect(result.lines.count == 1)
+        #expect(result.stderr.isEmpty, "stderr: \(result.stderr)")
         let report = try #require(jsonObject(result.lines.first ?? ""))
         #expect(report["status"] as? Bool == false)
         let data = try #require(report["data"] as? [[String: Any]])
@@ -25,15 +48,71 @@ import Testing
         #expect(entry["item"] as? String == "bkdiag")
         #expect(entry["status"] as? Bool == false)
         #expect(entry["result"] as? String == "unknown")
+        #expect(entry["source"] as? String == source)
         return entry
     }
 
-    @Test func missingBkdiagPrintsOneLineReportAndExitsZero() throws {
-        let result = try jobCheck(["--subscription_id=1 --gse_path=/opt/gse_test/ -l /var/log/*.log"])
-        let entry = try fallbackEntry(result)
-        let message = try #require(entry["message"] as? String)
-        #expect(message.hasPrefix("bkdiag is not installed on this host (searched: "))
-        #expect(message.contains("/opt/gse_test/plugins/bin/bkdiag"))
+    @Test(arguments: Entry.all)
+    func everyEntryPointKeepsTheContract(entry: Entry) throws {
+        let tmp = try TempDir()
+        // Absent: one honest line naming where it looked, the --gse_path plugins dir included.
+        let absent = try fallbackEntry(try jobCheck(["--subscription_id=1 --gse_path=/opt/gse_test/ -l /var/log/*.log"], entry: entry), source: entry.source)
+        #expect((absent["message"] as? String)?.hasPrefix("bkdiag is not installed on this host (searched: ") == true)
+        #expect((absent["message"] as? String)?.contains("/opt/gse_test/plugins/bin/bkdiag") == true)
+
+        // Present and fine: bkdiag's line, arguments as argv (the one-string form split, nothing run by a shell).
+        try write(fakeBkdiag, to: tmp.path("bkdiag"), executable: true)
+        let fine = try jobCheck(["-s 12 -l /var/log/*.log $(touch MARK)"], bin: tmp.path("bkdiag"), entry: entry, in: tmp.url)
+        #expect(fine.status == 0 && fine.lines.count == 1 && fine.stderr.isEmpty)
+        #expect(jsonObject(fine.lines.first ?? "")?["args"] as? [String] == ["-s", "12", "-l", "/var/log/*.log", "$(touch", "MARK)"])
+        #expect(!exists(tmp.path("MARK")), "an argument was run by a shell")
+
+        // Garbage around the report, a broken JSON line after it: only the report is passed on.
+        try write("#!/bin/sh\necho 'warning: noise'\necho '{\"status\": true, \"data\": [], \"n\": 1}'\necho '{\"status\": tru'\necho '[1]'\n",
+                  to: tmp.path("noisy"), executable: true)
+        let noisy = try jobCheck([], bin: tmp.path("noisy"), entry: entry)
+        #expect(noisy.status == 0 && noisy.lines == [#"{"status": true, "data": [], "n": 1}"#])
+
+        // Only garbage: the fallback line.
+        try write("#!/bin/sh\necho 'not json'\necho '{\"status\": \"x\"}'\n", to: tmp.path("garbage"), executable: true)
+        let garbage = try fallbackEntry(try jobCheck([], bin: tmp.path("garbage"), entry: entry), source: entry.source)
+        #expect((garbage["message"] as? String)?.contains("printed no one-line JSON report") == true)
+    }
+
+    /// bkdiag killed by a signal: no shell message on stderr, no core file (core dumps are off for bkdiag
+    /// and it runs in a directory that is removed), the fallback line names the signal.
+    @Test(arguments: Entry.all)
+    func bkdiagKilledByASignalLeavesNoTrace(entry: Entry) throws {
+        let tmp = try TempDir()
+        try FileManager.default.createDirectory(atPath: tmp.path("cwd"), withIntermediateDirectories: true)
+        // Records the core limit it was given and its cwd, then dies by SIGSEGV (a core-dumping signal).
+        try write("#!/bin/sh\ngrep '^Max core' /proc/self/limits > \(tmp.path("limits"))\npwd > \(tmp.path("cwd.txt"))\necho partial\nkill -SEGV $$\nsleep 5\n",
+                  to: tmp.path("segv"), executable: true)
+        // Core dumps on (as far as the hard limit allows) for the entry point itself.
+        let result = try run("/bin/sh", ["-c", "ulimit -c unlimited 2>/dev/null || ulimit -c \"$(ulimit -H -c)\"; exec \"$0\" \"$@\"", entry.interpreter, entry.script],
+                             environment: ["BKDIAG_BIN": tmp.path("segv"), "BKDIAG_SEARCH_PATHS": "", "BKDIAG_GSE_GLOB": ""], in: tmp.url.appendingPathComponent("cwd"))
+        let fallback = try fallbackEntry(result, source: entry.source)
+        #expect((fallback["message"] as? String)?.contains("killed by signal 11") == true)
+        let limits = readText(tmp.path("limits")).split(separator: " ").filter { !$0.isEmpty }
+        // "Max core file size <soft> <hard> bytes"
+        #expect(limits.count >= 6 && limits[4] == "0" && limits[5] == "0", "core limit: \(limits)")
+        let cwd = readText(tmp.path("cwd.txt")).trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(!cwd.isEmpty && cwd != tmp.path("cwd"))
+        #expect(!exists(cwd), "bkdiag's working directory \(cwd) was left behind")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: tmp.path("cwd")).isEmpty)
+    }
+
+    /// A bkdiag that ignores SIGTERM is killed: the entry point ends within the 30 s bound.
+    @Test(arguments: Entry.all)
+    func hangingBkdiagIsStoppedWithinTheBound(entry: Entry) throws {
+        let tmp = try TempDir()
+        try write("#!/bin/sh\ntrap '' TERM\necho $$ > \(tmp.path("pid"))\nwhile :; do sleep 1; done\n", to: tmp.path("slow"), executable: true)
+        let started = Date()
+        let entryValue = try fallbackEntry(try jobCheck([], bin: tmp.path("slow"), extra: ["BKDIAG_TIMEOUT": "1"], entry: entry), source: entry.source)
+        #expect(Date().timeIntervalSince(started) < 30)
+        #expect((entryValue["message"] as? String)?.contains("did not finish within 1s") == true)
+        let pid = try #require(Int32(readText(tmp.path("pid")).trimmingCharacters(in: .whitespacesAndNewlines)))
+        #expect(eventually { !isAlive(pid) }, "the hung bkdiag \(pid) is still running")
     }
 
     @Test(arguments: [
@@ -58,20 +137,41 @@ import Testing
         #expect(!exists(tmp.path("MARK")), "an argument was run by a shell")
     }
 
-    @Test func findsBkdiagBesideTheGSEPlugins() throws {
+    @Test(arguments: Entry.all)
+    func findsBkdiagBesideTheGSEPlugins(entry: Entry) throws {
         let tmp = try TempDir()
         try write(fakeBkdiag, to: tmp.path("gse/plugins/bin/bkdiag"), executable: true)
-        let viaFlag = try jobCheck(["-p", tmp.path("gse"), "-s", "1"])
+        let viaFlag = try jobCheck(["-p", tmp.path("gse"), "-s", "1"], entry: entry)
         #expect(jsonObject(viaFlag.lines.first ?? "")?["args"] as? [String] == ["-p", tmp.path("gse"), "-s", "1"])
-        let viaGlob = try jobCheck(["-s", "1"], extra: ["BKDIAG_GSE_GLOB": tmp.path("gs*")])
+        let glued = try jobCheck(["--gse_path=\(tmp.path("gse"))/--collector_config_id=45"], entry: entry)
+        #expect(jsonObject(glued.lines.first ?? "")?["args"] as? [String] == ["--gse_path=\(tmp.path("gse"))/--collector_config_id=45"])
+        let viaGlob = try jobCheck(["-s", "1"], extra: ["BKDIAG_GSE_GLOB": tmp.path("gs*")], entry: entry)
         #expect(jsonObject(viaGlob.lines.first ?? "")?["args"] as? [String] == ["-s", "1"])
     }
 
-    @Test func failingBkdiagGivesAFallbackLine() throws {
+    /// Without coreutils' timeout (busybox hosts) job-check.sh bounds bkdiag with its own watchdog.
+    @Test func shellWithoutTimeoutStillStopsAHangingBkdiag() throws {
+        let tmp = try TempDir()
+        try FileManager.default.createDirectory(atPath: tmp.path("bin"), withIntermediateDirectories: true)
+        for tool in ["mktemp", "rm", "grep", "tail", "tr", "cut", "sed", "sleep"] {
+            let path = try #require(["/usr/bin/\(tool)", "/bin/\(tool)"].first { FileManager.default.isExecutableFile(atPath: $0) })
+            try FileManager.default.createSymbolicLink(atPath: tmp.path("bin/\(tool)"), withDestinationPath: path)
+        }
+        try write("#!/bin/sh\ntrap '' TERM\necho $$ > \(tmp.path("pid"))\nwhile :; do sleep 1; done\n", to: tmp.path("slow"), executable: true)
+        let started = Date()
+        let entry = try fallbackEntry(try jobCheck([], bin: tmp.path("slow"), extra: ["BKDIAG_TIMEOUT": "1", "PATH": tmp.path("bin")]))
+        #expect(Date().timeIntervalSince(started) < 30)
+        #expect((entry["message"] as? String)?.contains("did not finish within 1s") == true)
+        let pid = try #require(Int32(readText(tmp.path("pid")).trimmingCharacters(in: .whitespacesAndNewlines)))
+        #expect(eventually { !isAlive(pid) })
+    }
+
+    @Test(arguments: Entry.all)
+    func failingBkdiagGivesAFallbackLine(entry: Entry) throws {
         let tmp = try TempDir()
         try write("#!/bin/sh\necho 'fatal: \"broken\" \\ here' >&2\nexit 3\n", to: tmp.path("bad"), executable: true)
-        let entry = try fallbackEntry(try jobCheck([], bin: tmp.path("bad")))
-        let message = try #require(entry["message"] as? String)
+        let fallback = try fallbackEntry(try jobCheck([], bin: tmp.path("bad"), entry: entry), source: entry.source)
+        let message = try #require(fallback["message"] as? String)
         #expect(message.contains("exited with status 3"))
         #expect(message.contains("fatal: \"broken\" \\ here"))
     }
@@ -83,22 +183,13 @@ import Testing
         #expect((entry["message"] as? String)?.contains("printed no one-line JSON report") == true)
     }
 
-    @Test(.enabled(if: toolExists("timeout")))
-    func hangingBkdiagIsStopped() throws {
-        let tmp = try TempDir()
-        try write("#!/bin/sh\nexec sleep 60\n", to: tmp.path("slow"), executable: true)
-        let started = Date()
-        let entry = try fallbackEntry(try jobCheck([], bin: tmp.path("slow"), extra: ["BKDIAG_TIMEOUT": "1"]))
-        #expect(Date().timeIntervalSince(started) < 30)
-        #expect((entry["message"] as? String)?.contains("did not finish within 1s") == true)
-    }
-
-    @Test(.enabled(if: Paths.hasDebugBinary))
-    func runsTheBuiltBkdiag() throws {
+    @Test(.enabled(if: Paths.hasDebugBinary), arguments: Entry.all)
+    func runsTheBuiltBkdiag(entry: Entry) throws {
         let tmp = try TempDir()
         let result = try jobCheck(
-            ["--gse_path=\(tmp.path("gse"))/ --subscription_id=0"], bin: Paths.binDir.appendingPathComponent("bkdiag").path)
+            ["--gse_path=\(tmp.path("gse"))/ --subscription_id=0"], bin: Paths.binDir.appendingPathComponent("bkdiag").path, entry: entry)
         #expect(result.status == 0)
+        #expect(result.stderr.isEmpty)
         #expect(result.lines.count == 1)
         let report = try #require(jsonObject(result.lines.first ?? ""))
         #expect(report["status"] is Bool)
