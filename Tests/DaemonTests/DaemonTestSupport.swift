@@ -227,7 +227,7 @@ func blocking<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async thr
 }
 
 /// `UnixHTTPClient.request` off the cooperative pool.
-func httpRequest(socket: String, method: String = "GET", target: String, timeoutMs: Int = 5000) async throws -> UnixHTTPClient.Response {
+func httpRequest(socket: String, method: String = "GET", target: String, timeoutMs: Int = 30000) async throws -> UnixHTTPClient.Response {
     try await blocking { try UnixHTTPClient.request(socket: socket, method: method, target: target, timeoutMs: timeoutMs) }
 }
 
