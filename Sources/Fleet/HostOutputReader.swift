@@ -151,6 +151,8 @@ public enum HostOutputReader {
         case "invalid escape": return "Invalid \\escape: \(at(max(0, e.offset - 2)))"
         case "invalid \\u escape", "truncated \\u escape": return "Invalid \\uXXXX escape: \(at(escapeStart(before: e.offset, bytes)))"
         default:
+            // Not a JSONDecodeError: the ValueError's text alone, with no position.
+            if e.reason.hasPrefix("Exceeds the limit (") { return e.reason }
             if e.reason.hasPrefix("nesting deeper") {
                 let kind = e.offset < bytes.count && bytes[e.offset] == UInt8(ascii: "{") ? "object" : "array"
                 return "maximum recursion depth exceeded while decoding a JSON \(kind) from a unicode string"
@@ -236,7 +238,7 @@ enum AgentCheckerEmulation {
         switch v {
         case .null: "NoneType"
         case .bool: "bool"
-        case .int: "int"
+        case .int, .bigInt: "int"
         case .double: "float"
         case .string: "str"
         case .array: "list"

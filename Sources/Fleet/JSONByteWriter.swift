@@ -21,6 +21,7 @@ struct JSONByteWriter {
         case .null: raw("null")
         case .bool(let b): b ? raw("true") : raw("false")
         case .int(let i): raw(String(i))
+        case .bigInt(let t): raw(t)
         case .double: raw(v.serialized())
         case .string(let s): string(s)
         case .array(let a):

@@ -184,6 +184,7 @@ public enum JobAnswer: Sendable, Equatable {
         switch data["finished"] {
         case .bool(let b)?: finished = b
         case .int(let i)?: finished = i != 0
+        case .bigInt?: finished = true
         default: finished = data["is_finished"]?.boolValue ?? false
         }
         return JobStatusAnswer(

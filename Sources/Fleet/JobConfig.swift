@@ -57,6 +57,7 @@ public struct JobConfig: Sendable, CustomStringConvertible {
                 switch v {
                 case .string(let s): values[k] = s
                 case .int(let i): values[k] = String(i)
+                case .bigInt(let t): values[k] = t
                 default: break
                 }
             }

@@ -3,7 +3,7 @@ import Report
 /// Python 3's `str()` and `repr()` of the values `json.loads` makes, as AgentChecker's `str.format` prints them.
 ///
 /// Strings print as themselves at the top and quoted inside containers (`{'a': 1}`, `['x', None]`);
-/// `true`/`null` are `True`/`None`; floats use Python's shortest repr (`1.0`, `-0.0`, `1e+16`, `inf`, `nan`).
+/// `true`/`null` are `True`/`None`; integers print in full at any size; floats use Python's shortest repr (`1.0`, `-0.0`, `1e+16`, `inf`, `nan`).
 public enum PythonText {
     /// `str(value)`.
     public static func str(_ v: JSONValue) -> String {
@@ -25,6 +25,7 @@ public enum PythonText {
         case .null: out += "None"
         case .bool(let b): out += b ? "True" : "False"
         case .int(let i): out += String(i)
+        case .bigInt(let t): out += t
         case .double(let d): out += float(d)
         case .string(let s): stringRepr(s, to: &out)
         case .array(let a):

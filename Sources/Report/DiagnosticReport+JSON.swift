@@ -53,6 +53,7 @@ extension JSONValue {
         case .null: false
         case .bool(let b): b
         case .int(let i): i != 0
+        case .bigInt: true
         case .double(let d): d != 0
         case .string(let s): !s.isEmpty
         case .array(let a): !a.isEmpty

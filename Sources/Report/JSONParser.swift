@@ -14,6 +14,14 @@ public struct JSONParseError: Error, Sendable, Equatable, CustomStringConvertibl
 }
 
 extension JSONValue {
+    /// CPython's default `sys.get_int_max_str_digits()`: longer integer literals fail `json.loads`.
+    public static let maxIntegerDigits = 4300
+
+    /// CPython 3.11's ValueError text for an integer literal over `maxIntegerDigits`.
+    public static func integerDigitsReason(_ digits: Int) -> String {
+        "Exceeds the limit (\(maxIntegerDigits) digits) for integer string conversion: value has \(digits) digits; use sys.set_int_max_str_digits() to increase the limit"
+    }
+
     /// Parses one JSON text (RFC 8259). Plain string bytes are copied in runs (eight bytes are tested
     /// at a time), so JOB answers whose `log_content` is mostly escapes parse quickly. Containers nested deeper than `maxDepth` are
     /// rejected rather than recursing without bound (as Python's recursion limit does); trailing non-space bytes are an error.
@@ -480,6 +488,15 @@ public struct JSONByteParser {
             }
         }
         if !isFloat && !overflow { return .int(negative ? -value : value) }
+        if !isFloat {
+            // Beyond 64 bits: Python keeps the integer exact, up to CPython's 4,300-digit limit for
+            // converting decimal text (a ValueError from `json.loads` past it).
+            let digits = i - start - (negative ? 1 : 0)
+            guard digits <= JSONValue.maxIntegerDigits else {
+                throw JSONParseError(offset: start, reason: JSONValue.integerDigitsReason(digits))
+            }
+            return .bigInt(String(decoding: UnsafeBufferPointer(rebasing: b[start..<i]), as: UTF8.self))
+        }
         if let d = fastDouble(from: start) { return .double(d) }
         let text = String(decoding: UnsafeBufferPointer(rebasing: b[start..<i]), as: UTF8.self)
         guard let d = Double(text) else { throw JSONParseError(offset: start, reason: "invalid number") }

@@ -14,6 +14,7 @@ extension JSONValue {
         case .null: out += "null"
         case .bool(let b): out += b ? "true" : "false"
         case .int(let i): out += String(i)
+        case .bigInt(let t): out += t
         case .double(let d):
             if d.isNaN || d.isInfinite {
                 out += "null"

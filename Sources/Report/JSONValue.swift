@@ -3,6 +3,9 @@ public enum JSONValue: Sendable, Equatable, Hashable {
     case null
     case bool(Bool)
     case int(Int64)
+    /// An integer literal beyond 64 bits, kept as its decimal text (`-?[1-9][0-9]*`), as Python's
+    /// `json.loads` keeps it exact (at most 4,300 digits, CPython's limit).
+    case bigInt(String)
     case double(Double)
     case string(String)
     case array([JSONValue])
@@ -16,6 +19,8 @@ public enum JSONValue: Sendable, Equatable, Hashable {
         case let (.int(a), .int(b)): return a == b
         case let (.double(a), .double(b)): return a == b
         case let (.int(a), .double(b)), let (.double(b), .int(a)): return Double(a) == b
+        case let (.bigInt(a), .bigInt(b)): return a == b
+        case let (.bigInt(a), .double(b)), let (.double(b), .bigInt(a)): return Double(a) == b
         case let (.string(a), .string(b)): return a == b
         case let (.array(a), .array(b)): return a == b
         case let (.object(a), .object(b)):
@@ -29,6 +34,7 @@ public enum JSONValue: Sendable, Equatable, Hashable {
         case .null: hasher.combine(0)
         case .bool(let b): hasher.combine(b)
         case .int(let i): hasher.combine(Double(i))
+        case .bigInt(let t): hasher.combine(Double(t) ?? 0)
         case .double(let d): hasher.combine(d)
         case .string(let s): hasher.combine(s)
         case .array(let a): hasher.combine(a)
@@ -65,6 +71,7 @@ public enum JSONValue: Sendable, Equatable, Hashable {
     public var doubleValue: Double? {
         switch self {
         case .int(let i): return Double(i)
+        case .bigInt(let t): return Double(t).flatMap { $0.isFinite ? $0 : nil }
         case .double(let d) where d.isFinite: return d
         default: return nil
         }

@@ -57,4 +57,31 @@ import Testing
         #expect(reports.first?.results.first?.message == "ok")
         #expect(reports.last?.hostStatus == false)
     }
+
+    /// Integers beyond 64 bits stay exact through parsing, the agent lines and the JSON writers, as
+    /// Python's int does; past CPython's 4,300 digits `json.loads` fails with its ValueError.
+    @Test func integersBeyond64BitsStayExact() throws {
+        let text = "[18446744073709551616, -123456789012345678901234567890, 9223372036854775807, 1e20]"
+        let v = try JSONValue.parse(text)
+        let items = try #require(v.arrayValue)
+        #expect(items[0] == .bigInt("18446744073709551616"))
+        #expect(items[1] == .bigInt("-123456789012345678901234567890"))
+        #expect(items[2] == .int(Int64.max))
+        #expect(items[3] == .double(1e20))
+        #expect(JSONValue.bigInt("100000000000000000000") == .double(1e20))
+        #expect(items[0].intValue == nil)
+        #expect(items[0].doubleValue == 18446744073709551616.0)
+        #expect(v.serialized() == "[18446744073709551616,-123456789012345678901234567890,9223372036854775807,100000000000000000000]")
+        #expect(PythonText.repr(v) == "[18446744073709551616, -123456789012345678901234567890, 9223372036854775807, 1e+20]")
+        #expect(JSONValue.isTruthy(items[0]))
+        let limit = String(repeating: "9", count: JSONValue.maxIntegerDigits)
+        #expect(try JSONValue.parse(limit) == .bigInt(limit))
+        #expect(throws: JSONParseError.self) { try JSONValue.parse("-" + limit + "9") }
+        do {
+            _ = try JSONValue.parse("[" + limit + "9]")
+        } catch {
+            #expect(error.reason == JSONValue.integerDigitsReason(4301))
+            #expect(error.offset == 1)
+        }
+    }
 }

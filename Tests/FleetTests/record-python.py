@@ -26,6 +26,10 @@ LINES = [
     entry("-Infinity"), entry("NaN"), entry("true"), entry("false"), entry("null"), entry("0"), entry("-9223372036854775807"),
     entry('{"a": 1, "b": [1, 2.0, null, true]}'), entry('["a", "b\\"c", "it\'s", "both\'\\""]'),
     entry('{"k\\u00e9": "tab\\there\\u0001 \\u200b \\u00a0 \\u4e2d\\ud83d\\ude00 \\\\ end"}'), entry("[]"), entry("{}"),
+    # integers beyond 64 bits: exact, up to CPython's 4,300-digit limit (a ValueError past it)
+    entry("123456789012345678901234567890"), entry("-99999999999999999999"), entry("9223372036854775808"),
+    entry('{"a": 100000000000000000000000, "b": [-18446744073709551616, 1.5]}'), entry('"fine"', status="100000000000000000000"),
+    entry("7" * 4300), entry("7" * 4301), entry("-" + "9" * 4400), '{"status": true, "data": [], "n": ' + "1" * 5000 + "}",
     # a literal {host} is text, not a placeholder
     entry('"a {host} b"'), entry("null", module='"{host}"'), entry('"x {host}"', module="7"),
     # values AgentChecker formats where the report model wants strings
