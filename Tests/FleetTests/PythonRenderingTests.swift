@@ -71,7 +71,7 @@ import Testing
         #expect(JSONValue.bigInt("100000000000000000000") == .double(1e20))
         #expect(items[0].intValue == nil)
         #expect(items[0].doubleValue == 18446744073709551616.0)
-        #expect(v.serialized() == "[18446744073709551616,-123456789012345678901234567890,9223372036854775807,100000000000000000000]")
+        #expect(v.serialized() == "[18446744073709551616,-123456789012345678901234567890,9223372036854775807,1e+20]")
         #expect(PythonText.repr(v) == "[18446744073709551616, -123456789012345678901234567890, 9223372036854775807, 1e+20]")
         #expect(JSONValue.isTruthy(items[0]))
         let limit = String(repeating: "9", count: JSONValue.maxIntegerDigits)
