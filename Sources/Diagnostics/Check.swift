@@ -65,22 +65,15 @@ extension Finding {
     }
 }
 
-/// The module names of the wire contract.
-public enum CheckModule: String, Sendable, CaseIterable {
-    case logPath = "log_path"
-    case collector = "bkunifylogbeat"
-    case agent = "gse_agent"
-}
-
 /// One catalogue item: facts in, finding out. Checks read the host only through `HostFacts`
 /// (or bounded reads of their own files) and never run a shell.
 public protocol Check: Sendable {
-    var module: CheckModule { get }
-    var item: String { get }
+    /// Which item this is: its module, wire name, label and place in the report (`CheckID`).
+    var id: CheckID { get }
     func run(_ facts: HostFacts) -> Finding
 }
 
-/// The whole catalogue in report order: log_path, bkunifylogbeat, gse_agent.
+/// The whole catalogue in report order (`CheckID.allCases`'s; a test holds them to each other).
 public let catalogue: [any Check] = [
     LogPathMatchCheck(),
     LogPathHeldCheck(),

@@ -45,7 +45,7 @@ public struct DiagnosticRunner: Sendable {
         let startedAt = Timestamp.nowMilliseconds()
         let t0 = Timestamp.monotonicSeconds()
         let facts = HostFacts(options: options, proc: proc)
-        let selected = catalogue.filter { options.runs($0.module) }
+        let selected = catalogue.filter { options.runs($0.id.module) }
         let state = Mutex<(slots: [CheckResult?], finished: Bool)>((Array(repeating: nil, count: selected.count), false))
         let group = DispatchGroup()
 
@@ -64,9 +64,9 @@ public struct DiagnosticRunner: Sendable {
                     continue
                 }
                 // Still running (a hung read of /proc or a slow NFS path): reported, not waited for.
-                logger.warning("check timed out", metadata: ["check.item": "\(check.module.rawValue)/\(check.item)"])
+                logger.warning("check timed out", metadata: ["check.item": "\(check.id.key)"])
                 results.append(CheckResult(
-                    module: check.module.rawValue, item: check.item, verdict: .unknown,
+                    module: check.id.module.rawValue, item: check.id.item, verdict: .unknown,
                     message: "check did not finish within the \(options.deadlineSeconds)s deadline",
                     hint: "主机负载过高或文件系统无响应（如挂死的 NFS）；可用 --timeout 放宽时限后重试",
                     evidence: [("timed_out", .bool(true))], durationMs: elapsed))
@@ -84,7 +84,7 @@ public struct DiagnosticRunner: Sendable {
                 let finding = check.run(facts).displayed
                 let ms = (Timestamp.monotonicSeconds() - c0) * 1000
                 let result = CheckResult(
-                    module: check.module.rawValue, item: check.item, verdict: finding.verdict, message: finding.message,
+                    module: check.id.module.rawValue, item: check.id.item, verdict: finding.verdict, message: finding.message,
                     hint: finding.hint, evidence: finding.evidence, durationMs: ms)
                 state.withLock { $0.slots[index] = result }
                 group.leave()

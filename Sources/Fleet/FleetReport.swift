@@ -74,13 +74,8 @@ public struct ItemKey: Sendable, Hashable, Comparable, CustomStringConvertible {
     public var description: String { "\(module)/\(item)" }
     public var label: String { CheckLabels.label(forItem: item) }
 
-    /// check.py's order of the catalogue; items it does not know sort after, by name.
-    static let catalogue: [String] = [
-        "log_path/logpath_match", "log_path/logpath_held",
-        "bkunifylogbeat/bin_file", "bkunifylogbeat/process", "bkunifylogbeat/main_config", "bkunifylogbeat/config",
-        "bkunifylogbeat/hosted", "bkunifylogbeat/healthz",
-        "gse_agent/process", "gse_agent/socket", "gse_agent/socket_queue_status", "gse_agent/dataserver_port",
-    ]
+    /// check.py's order of the catalogue (`CheckID`'s); items it does not know sort after, by name.
+    static let catalogue: [String] = CheckID.allCases.map(\.key)
 
     var rank: Int { Self.catalogue.firstIndex(of: description) ?? Self.catalogue.count }
 

@@ -43,22 +43,18 @@ public struct CheckResult: Sendable, Equatable {
     }
 }
 
-/// The item labels of BlueKing's central AgentChecker.
+/// The item labels of BlueKing's central AgentChecker, from `CheckID`.
 public enum CheckLabels {
-    public static let labels: [String: String] = [
-        "bin_file": "检查二进制文件是否存在",
-        "process": "检查进程是否存在",
-        "main_config": "检查主配置是否存在及正确",
-        "config": "检查配置是否正确",
-        "hosted": "检查采集插件是否被gse_agent托管",
-        "socket": "检查socket文件是否存在",
-        "healthz": "执行healthz自检查查看结果",
-        "socket_queue_status": "检查socket队列状态",
-        "dataserver_port": "检查data server端口是否存在",
-        "logpath_match": "检查日志采集路径是否存在",
-        "logpath_held": "检查日志采集路径是否持有句柄",
-    ]
+    /// Item name → label for every catalogue item.
+    public static var labels: [String: String] {
+        var out: [String: String] = [:]
+        for id in CheckID.allCases where out[id.item] == nil { out[id.item] = id.label }
+        return out
+    }
+
+    /// The label AgentChecker shows when it does not know the item (another version's item).
+    public static let fallback = "gse agent检查"
 
     /// The central label, or `gse agent检查` for an unknown item, as AgentChecker does.
-    public static func label(forItem item: String) -> String { labels[item] ?? "gse agent检查" }
+    public static func label(forItem item: String) -> String { CheckID.label(forItem: item) ?? fallback }
 }

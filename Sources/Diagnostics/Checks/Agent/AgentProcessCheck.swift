@@ -4,8 +4,7 @@ import Report
 /// gse_agent/process: the agent runs from this root (GSE 1 gseMaster/agentWorker, GSE 2 gse_agent),
 /// found by exe. A GSE 2 agent may listen on nothing, so it is not judged by LISTEN sockets.
 struct AgentProcessCheck: Check {
-    let module = CheckModule.agent
-    let item = "process"
+    let id = CheckID.agentProcess
 
     func run(_ facts: HostFacts) -> Finding {
         let layout = facts.layout

@@ -5,8 +5,7 @@ import Report
 /// port its config names (else 58625 GSE 1, 28625 GSE 2), matched on the remote port of the agent's
 /// own sockets.
 struct DataserverPortCheck: Check {
-    let module = CheckModule.agent
-    let item = "dataserver_port"
+    let id = CheckID.agentDataserverPort
 
     func run(_ facts: HostFacts) -> Finding {
         let layout = facts.layout

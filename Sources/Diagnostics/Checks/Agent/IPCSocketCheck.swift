@@ -3,8 +3,7 @@ import Report
 
 /// gse_agent/socket: the IPC path exists, is a socket, and something listens on it.
 struct IPCSocketCheck: Check {
-    let module = CheckModule.agent
-    let item = "socket"
+    let id = CheckID.agentSocket
 
     func run(_ facts: HostFacts) -> Finding {
         let layout = facts.layout

@@ -8,8 +8,7 @@ import Report
 /// netlink sock_diag, sampled a few times (brief non-zero values are normal). A listener's queue is
 /// its backlog, not data, and is not judged.
 struct SocketQueueCheck: Check {
-    let module = CheckModule.agent
-    let item = "socket_queue_status"
+    let id = CheckID.agentSocketQueue
 
     func run(_ facts: HostFacts) -> Finding {
         let path = facts.layout.ipcPath

@@ -4,8 +4,7 @@ import Report
 /// bkunifylogbeat/bin_file: the collector binary exists, is a regular executable file, and is an
 /// ELF binary for this host's machine (read from its header, never run).
 struct CollectorBinaryCheck: Check {
-    let module = CheckModule.collector
-    let item = "bin_file"
+    let id = CheckID.collectorBinFile
 
     func run(_ facts: HostFacts) -> Finding {
         BinaryFacts.judge(facts.layout.collectorBinary, hostMachine: Sys.machine())

@@ -9,8 +9,7 @@ import Report
 /// the binary is an ELF file for this host, the running collector is connected to the IPC socket,
 /// and on GSE 2 the agent's own `--healthz 1` probe passes (bounded by a timeout).
 struct CollectorHealthCheck: Check {
-    let module = CheckModule.collector
-    let item = "healthz"
+    let id = CheckID.collectorHealthz
 
     func run(_ facts: HostFacts) -> Finding {
         let layout = facts.layout

@@ -6,8 +6,7 @@ import Report
 
 /// bkunifylogbeat/process: the collector runs from this GSE root; restarts today; resource use.
 struct CollectorProcessCheck: Check {
-    let module = CheckModule.collector
-    let item = "process"
+    let id = CheckID.collectorProcess
 
     func run(_ facts: HostFacts) -> Finding {
         let found: (under: [ProcessRecord], elsewhere: [ProcessRecord])

@@ -5,8 +5,7 @@ import Report
 /// `.proc`) lists the collector, so gse_agent starts and watches it. The other generation's file,
 /// left by an upgrade, is never read by the running agent: a collector listed only there is not hosted.
 struct HostedCheck: Check {
-    let module = CheckModule.collector
-    let item = "hosted"
+    let id = CheckID.collectorHosted
     static let sizeLimit = 4 << 20
     static let notHostedHint = "插件未被 gse_agent 托管，进程退出后不会被拉起：在节点管理中对该主机执行插件托管/重装"
 

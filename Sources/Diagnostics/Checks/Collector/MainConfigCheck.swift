@@ -4,8 +4,7 @@ import Report
 /// bkunifylogbeat/main_config: the main config parses as YAML and its `multi_config` loads the
 /// subscription directory; the output endpoint and data/log paths are reported.
 struct MainConfigCheck: Check {
-    let module = CheckModule.collector
-    let item = "main_config"
+    let id = CheckID.collectorMainConfig
 
     func run(_ facts: HostFacts) -> Finding {
         let layout = facts.layout

@@ -30,8 +30,7 @@ public struct SubscriptionConfigName: Sendable, Equatable {
 /// bkunifylogbeat/config: the subscription's config files exist (exact name match), parse, and
 /// have a non-zero dataid in every item.
 struct SubscriptionConfigCheck: Check {
-    let module = CheckModule.collector
-    let item = "config"
+    let id = CheckID.collectorConfig
     static let sizeLimit = 4 << 20
 
     struct Item {

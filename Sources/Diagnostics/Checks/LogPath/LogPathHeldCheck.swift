@@ -5,8 +5,7 @@ import Report
 /// `/proc/<pid>/fd` (lsof's last-field parsing broke on spaces), and attributed to the
 /// subscription whose config lists it.
 struct LogPathHeldCheck: Check {
-    let module = CheckModule.logPath
-    let item = "logpath_held"
+    let id = CheckID.logpathHeld
 
     func run(_ facts: HostFacts) -> Finding {
         // An fd link names its file by the real path; a match may reach it through a symlink or `.`/`..`.

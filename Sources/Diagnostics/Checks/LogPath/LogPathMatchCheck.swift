@@ -6,8 +6,7 @@ import Report
 /// `exclude_files`; and some of them are recent enough for `ignore_older`. Only a permission error
 /// makes a pattern `unknown`; a symlink loop or an over-long name fails it with that reason.
 struct LogPathMatchCheck: Check {
-    let module = CheckModule.logPath
-    let item = "logpath_match"
+    let id = CheckID.logpathMatch
 
     func run(_ facts: HostFacts) -> Finding {
         let patterns = facts.options.logPaths
