@@ -97,8 +97,9 @@ let package = Package(
         // A stand-in for bkunifylogbeat / gse_agent / a GSE dataserver, spawned by the tests.
         .executableTarget(name: "fake-bluek"),
 
-        // Builds fake BlueKing hosts (directory trees, processes, sockets) for the tests.
-        .target(name: "TestSupport", dependencies: ["HostProbe"]),
+        // Builds fake BlueKing hosts (directory trees, processes, sockets) for the tests, and
+        // `InMemoryHostFacts`, the facts of a host that is only in memory, for unit tests of the checks.
+        .target(name: "TestSupport", dependencies: ["HostProbe", "Diagnostics", "Report"]),
 
         .testTarget(name: "ReportTests", dependencies: ["Report"]),
         .testTarget(name: "HostProbeTests", dependencies: ["HostProbe", "Report", "TestSupport", "CSpawn"]),

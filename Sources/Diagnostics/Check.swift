@@ -65,12 +65,12 @@ extension Finding {
     }
 }
 
-/// One catalogue item: facts in, finding out. Checks read the host only through `HostFacts`
-/// (or bounded reads of their own files) and never run a shell.
+/// One catalogue item: facts in, finding out. Checks read the host only through `HostFacts`,
+/// never directly, and never run a shell.
 public protocol Check: Sendable {
     /// Which item this is: its module, wire name, label and place in the report (`CheckID`).
     var id: CheckID { get }
-    func run(_ facts: HostFacts) -> Finding
+    func run(_ facts: any HostFacts) -> Finding
 }
 
 /// The whole catalogue in report order (`CheckID.allCases`'s; a test holds them to each other).

@@ -44,7 +44,7 @@ public struct DiagnosticRunner: Sendable {
         let logger = self.logger
         let startedAt = Timestamp.nowMilliseconds()
         let t0 = Timestamp.monotonicSeconds()
-        let facts = HostFacts(options: options, proc: proc)
+        let facts = LiveHostFacts(options: options, proc: proc)
         let selected = catalogue.filter { options.runs($0.id.module) }
         let state = Mutex<(slots: [CheckResult?], finished: Bool)>((Array(repeating: nil, count: selected.count), false))
         let group = DispatchGroup()
@@ -95,7 +95,7 @@ public struct DiagnosticRunner: Sendable {
         DispatchQueue.global().asyncAfter(deadline: deadline) { finish(timedOut: true) }
     }
 
-    private static func context(_ facts: HostFacts, _ options: CheckOptions) -> [(String, JSONValue)] {
+    private static func context(_ facts: any HostFacts, _ options: CheckOptions) -> [(String, JSONValue)] {
         let layout = facts.layout
         var c: [(String, JSONValue)] = [
             ("gse_root", .string(layout.root)), ("gse_root_source", .string(layout.rootSource)),

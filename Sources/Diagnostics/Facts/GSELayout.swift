@@ -30,6 +30,12 @@ public struct MainConfig: Sendable {
 
     public var path: String
     public var state: State
+
+    public init(path: String, state: State) {
+        self.path = path
+        self.state = state
+    }
+
     /// Sizes above this are not read.
     public static let sizeLimit = 4 << 20
 
@@ -107,6 +113,34 @@ public struct GSELayout: Sendable {
     public var dataPortSource: String
     /// The root with symlinks resolved: /proc shows a process's exe and cwd by their real paths.
     public var resolvedRoot: String
+    /// The main config's `multi_config` entry that loads `subConfigDir` (lexically or once symlinks
+    /// are resolved), nil when none does.
+    public var subscriptionEntry: (path: String, filePattern: String?)?
+
+    /// A layout as given. `ipcPath` defaults to the generation's usual path under the root, the data
+    /// ports to the generation's, `resolvedRoot` to `root`, the main config to a missing file, and
+    /// `subscriptionEntry` to the main config's entry for `subConfigDir` compared lexically.
+    public init(
+        root: String, rootSource: String = "flag", generation: GSEGeneration, generationReason: String = "given",
+        ipcPath: String? = nil, ipcSource: String = "default", otherRoots: [String] = [], mainConfig: MainConfig? = nil,
+        dataPorts: [UInt16]? = nil, dataPortSource: String = "default", resolvedRoot: String? = nil,
+        subscriptionEntry: (path: String, filePattern: String?)?? = nil
+    ) {
+        self.root = root
+        self.rootSource = rootSource
+        self.generation = generation
+        self.generationReason = generationReason
+        self.ipcPath = ipcPath ?? (generation == .gse1 ? "/var/run/ipc.state.report" : root + "/agent/data/ipc.state.report")
+        self.ipcSource = ipcSource
+        self.otherRoots = otherRoots
+        let main = mainConfig ?? MainConfig(path: root + "/plugins/etc/bkunifylogbeat.conf", state: .missing)
+        self.mainConfig = main
+        self.dataPorts = dataPorts ?? [generation.dataPort]
+        self.dataPortSource = dataPortSource
+        self.resolvedRoot = resolvedRoot ?? root
+        let dir = PathText.normalize(root + "/plugins/etc/bkunifylogbeat")
+        self.subscriptionEntry = subscriptionEntry ?? main.multiConfigEntries.first { PathText.normalize($0.path) == dir }
+    }
 
     /// Whether `path` is under the root, named either way (`/usr/local/gse` → `/data/gse`).
     public func holds(_ path: String) -> Bool { Self.path(path, isUnder: root, resolved: resolvedRoot) }
@@ -228,7 +262,8 @@ public struct GSELayout: Sendable {
         return GSELayout(
             root: root, rootSource: source, generation: generation, generationReason: reason, ipcPath: ipc,
             ipcSource: ipcSource, otherRoots: present.filter { $0 != root }, mainConfig: main,
-            dataPorts: data.0, dataPortSource: data.1, resolvedRoot: Sys.realPath(root) ?? root)
+            dataPorts: data.0, dataPortSource: data.1, resolvedRoot: Sys.realPath(root) ?? root,
+            subscriptionEntry: .some(main.subscriptionEntry(for: root + "/plugins/etc/bkunifylogbeat")))
     }
 
     /// `BK_GSE_DATA_IPC` from `/etc/sysconfig/gse/<ENV>/environ.sh`, when exactly one value is found.

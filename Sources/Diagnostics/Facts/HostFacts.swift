@@ -1,105 +1,101 @@
 import HostProbe
 import Report
-import Synchronization
 
-/// Everything a run reads from the host, each read at most once and shared by the checks.
-/// A failed read is kept as its error so each check can turn it into `unknown`.
-public final class HostFacts: Sendable {
-    public static let collectorName = "bkunifylogbeat"
-    public static let gse1AgentNames: Set<String> = ["gseMaster", "agentWorker"]
-    public static let gse2AgentNames: Set<String> = ["gse_agent"]
-    /// Every name an agent process has (exe base name or comm), either generation.
-    public static let agentNames = gse1AgentNames.union(gse2AgentNames)
+/// Everything the checks read from the host: the only doorway between a check and the machine.
+/// `LiveHostFacts` reads each fact at most once per run and shares it; `InMemoryHostFacts`
+/// (TestSupport) holds facts a test sets. A failed read is kept as its error so each check can turn
+/// it into `unknown`.
+public protocol HostFacts: AnyObject, Sendable {
+    /// The run's options (flags or the daemon's config).
+    var options: CheckOptions { get }
+    /// Where the GSE install is and what it uses, with the collector's main config parsed.
+    var layout: GSELayout { get }
 
-    public let options: CheckOptions
-    let proc: String
-
-    init(options: CheckOptions, proc: String = "/proc") {
-        self.options = options
-        self.proc = proc
-        let p = proc
-        let processes = LazyFact {
-            Result { () throws(ProbeError) in
-                try ProcessScanner(proc: p).find(names: HostFacts.agentNames.union([HostFacts.collectorName]), includeZombies: true)
-            }
-        }
-        _processes = processes
-        _unixDiag = LazyFact { Result { () throws(ProbeError) in try UnixSockDiag.dump() } }
-        _unixTable = LazyFact { Result { () throws(ProbeError) in try SocketTables.readUnix(proc: p) } }
-        _memTotalKB = LazyFact { ProcFS.memTotalKB(proc: p) }
-        _uptime = LazyFact { ProcFS.uptimeSeconds(proc: p) }
-        let root = options.hostRoot
-        let layout = LazyFact {
-            GSELayout.detect(options: options, hostRoot: root, proc: p) {
-                // Where the collector and the agent run from (exe, else cwd), for a root found by detection.
-                guard case .success(let all) = processes.value else { return ([], []) }
-                func paths(_ keep: (ProcessRecord) -> Bool) -> [String] { all.filter(keep).compactMap { $0.exe ?? $0.cwd } }
-                return (paths(\.isCollector), paths(\.isAgent))
-            }
-        }
-        _layout = layout
-        _tcpToDataPort = LazyFact {
-            Result { () throws(ProbeError) in
-                var sockets: [TCPSocketEntry] = []
-                for port in layout.value.dataPorts {
-                    sockets += try SocketTables.tcpSockets(states: [.established, .synSent], remotePort: port, proc: p)
-                }
-                return sockets
-            }
-        }
-        _tcpListening = LazyFact { Result { () throws(ProbeError) in try SocketTables.tcpSockets(states: [.listen], proc: p) } }
-        let opts = options
-        _restartLog = LazyFact {
-            Result { () throws(ProbeError) in try FileReader.tail(opts.restartLog, limit: RestartLog.readLimit).text }
-        }
-        _logExpansions = LazyFact {
-            opts.logPaths.map { pattern in
-                Result { () throws(GlobPatternError) in try Glob.expandLikeCollector(pattern) }
-            }
-        }
-    }
-
-    private let _processes: LazyFact<Result<[ProcessRecord], ProbeError>>
-    private let _unixDiag: LazyFact<Result<[UnixDiagEntry], ProbeError>>
-    private let _unixTable: LazyFact<Result<[UnixSocketEntry], ProbeError>>
-    private let _tcpToDataPort: LazyFact<Result<[TCPSocketEntry], ProbeError>>
-    private let _tcpListening: LazyFact<Result<[TCPSocketEntry], ProbeError>>
-    private let _memTotalKB: LazyFact<Int64?>
-    private let _uptime: LazyFact<Double?>
-    private let _layout: LazyFact<GSELayout>
-    private let _logExpansions: LazyFact<[Result<Glob.Expansion, GlobPatternError>]>
-    private let _restartLog: LazyFact<Result<String, ProbeError>>
-    private let fdCache = LazyFactMap<Int32, Result<[FDLink], ProbeError>>()
-
-    /// Collector and agent processes found by exe (one walk of /proc for all of them), and zombies
-    /// with their names.
-    public var processes: Result<[ProcessRecord], ProbeError> { _processes.value }
-    public var unixDiag: Result<[UnixDiagEntry], ProbeError> { _unixDiag.value }
-    public var unixTable: Result<[UnixSocketEntry], ProbeError> { _unixTable.value }
-    /// ESTABLISHED and SYN_SENT TCP sockets (any process, v4 and v6) whose remote port is one of the layout's data ports.
-    public var tcpToDataPort: Result<[TCPSocketEntry], ProbeError> { _tcpToDataPort.value }
-    /// Listening TCP sockets (any process, v4 and v6).
-    public var tcpListening: Result<[TCPSocketEntry], ProbeError> { _tcpListening.value }
-    public var memTotalKB: Int64? { _memTotalKB.value }
-    public var uptimeSeconds: Double? { _uptime.value }
-    public var layout: GSELayout { _layout.value }
-    public var logExpansions: [Result<Glob.Expansion, GlobPatternError>] { _logExpansions.value }
-    /// The tail of NodeMan's restart log.
-    public var restartLogText: Result<String, ProbeError> { _restartLog.value }
-
-    /// Restart-log counts for the collector; `today` is the local `YYYYMMDD`.
-    public func collectorRestarts(today: String = Timestamp.localYYYYMMDD(seconds: Timestamp.nowMilliseconds() / 1000)) -> Result<RestartLog.Counts, ProbeError> {
-        restartLogText.map { RestartLog.count(text: $0, plugin: HostFacts.collectorName, today: today) }
-    }
-
+    /// Collector and agent processes found by exe or comm (one walk of /proc), zombies included.
+    var processes: Result<[ProcessRecord], ProbeError> { get }
     /// The open fds of a process.
-    public func fds(of pid: Int32) -> Result<[FDLink], ProbeError> {
-        let p = proc
-        return fdCache.value(for: pid) {
-            Result { () throws(ProbeError) in
-                try ProcFS.fdTargets(pid: pid, proc: p).map { FDLink(fd: $0.fd, target: $0.target) }
-            }
-        }
+    func fds(of pid: Int32) -> Result<[FDLink], ProbeError>
+    /// A process's soft RLIMIT_NOFILE (`Int64.max` for unlimited), nil when unreadable.
+    func openFileLimit(of pid: Int32) -> Int64?
+    /// A fresh sample of a process's `stat` (not cached: the D-state check samples twice).
+    func currentStat(of pid: Int32) -> ProcStat?
+    /// `MemTotal` in KiB.
+    var memTotalKB: Int64? { get }
+    /// Seconds since boot.
+    var uptimeSeconds: Double? { get }
+    /// `sysconf(_SC_CLK_TCK)`.
+    var clockTicks: Int64 { get }
+    /// `sysconf(_SC_PAGESIZE)`.
+    var pageSize: Int64 { get }
+    /// This host's machine name (`uname -m`).
+    var hostMachine: String { get }
+    /// The wall clock, in Unix milliseconds.
+    var nowMilliseconds: Int64 { get }
+
+    /// Unix sockets from netlink sock_diag (the run's first sample).
+    var unixDiag: Result<[UnixDiagEntry], ProbeError> { get }
+    /// A new sock_diag sample, for resampling a queue.
+    func unixDiagResample() -> Result<[UnixDiagEntry], ProbeError>
+    /// `/proc/net/unix`, the fallback when sock_diag is refused.
+    var unixTable: Result<[UnixSocketEntry], ProbeError> { get }
+    /// ESTABLISHED and SYN_SENT TCP sockets (any process, v4 and v6) whose remote port is one of the layout's data ports.
+    var tcpToDataPort: Result<[TCPSocketEntry], ProbeError> { get }
+    /// Listening TCP sockets (any process, v4 and v6).
+    var tcpListening: Result<[TCPSocketEntry], ProbeError> { get }
+    /// `stat` of the layout's IPC socket path.
+    var ipcSocketStat: Result<FileStat, ProbeError> { get }
+
+    /// The tail of NodeMan's restart log.
+    var restartLogText: Result<String, ProbeError> { get }
+    /// The `-l` patterns expanded as the collector's glob does, one result per pattern.
+    var logExpansions: [Result<Glob.Expansion, GlobPatternError>] { get }
+    /// The collector binary: stat and ELF header (never run).
+    var collectorBinary: BinaryFile { get }
+    /// The subscription config directories the main config's `multi_config` lists and their files.
+    var subscriptionConfigs: SubscriptionConfigListing { get }
+    /// One subscription config file read and parsed (once per run).
+    func subscriptionConfig(_ file: SubscriptionConfigFile) -> SubscriptionConfigRead
+    /// The GSE 2 agent's own `--healthz` probe, run at most once.
+    var agentHealthz: AgentHealthz.Result { get }
+
+    /// `stat` (following links) of a path a check names itself: a matched log file, a registry.
+    func stat(_ path: String) -> Result<FileStat, ProbeError>
+    /// The real path (symlinks resolved), nil when it cannot be resolved.
+    func realPath(_ path: String) -> String?
+    /// At most `limit` bytes from the start of a file.
+    func readFile(_ path: String, limit: Int) -> Result<FileBytes, ProbeError>
+}
+
+/// The collector's and the agent's process names.
+public enum ProcessNames {
+    public static let collector = "bkunifylogbeat"
+    public static let gse1Agent: Set<String> = ["gseMaster", "agentWorker"]
+    public static let gse2Agent: Set<String> = ["gse_agent"]
+    /// Every name an agent process has (exe base name or comm), either generation.
+    public static let agents = gse1Agent.union(gse2Agent)
+}
+
+/// The bytes of a bounded read.
+public struct FileBytes: Sendable, Equatable {
+    public var bytes: [UInt8]
+    /// The file had more than the limit.
+    public var truncated: Bool
+    public var text: String { String(decoding: bytes, as: UTF8.self) }
+
+    public init(bytes: [UInt8], truncated: Bool = false) {
+        self.bytes = bytes
+        self.truncated = truncated
+    }
+
+    public init(_ text: String) { self.init(bytes: Array(text.utf8)) }
+}
+
+/// The helpers every check shares, computed from the facts.
+extension HostFacts {
+    /// Restart-log counts for the collector; `today` is the local `YYYYMMDD` (default: today at `nowMilliseconds`).
+    public func collectorRestarts(today: String? = nil) -> Result<RestartLog.Counts, ProbeError> {
+        let day = today ?? Timestamp.localYYYYMMDD(seconds: nowMilliseconds / 1000)
+        return restartLogText.map { RestartLog.count(text: $0, plugin: ProcessNames.collector, today: day) }
     }
 
     /// Collector processes that belong to the GSE root (cwd or exe under it), stopped and zombie ones
@@ -152,11 +148,11 @@ public final class HostFacts: Sendable {
 
 extension ProcessRecord {
     /// Named as the collector, by exe base name or comm (a zombie too).
-    var hasCollectorName: Bool { name == HostFacts.collectorName || comm == HostFacts.collectorName }
+    var hasCollectorName: Bool { name == ProcessNames.collector || comm == ProcessNames.collector }
     /// A live collector process.
     var isCollector: Bool { hasCollectorName && !isZombie }
     /// Named as a GSE agent process of either generation, by exe base name or comm (a zombie too).
-    var hasAgentName: Bool { HostFacts.agentNames.contains(name) || HostFacts.agentNames.contains(comm) }
+    var hasAgentName: Bool { ProcessNames.agents.contains(name) || ProcessNames.agents.contains(comm) }
     /// A live GSE agent process.
     var isAgent: Bool { hasAgentName && !isZombie }
     /// A `gse_agent --healthz` / `-f <conf> --healthz 1` invocation: a short-lived probe (another
@@ -183,19 +179,9 @@ extension ProcessRecord {
 public struct FDLink: Sendable, Equatable {
     public var fd: Int32
     public var target: String
-}
 
-/// A per-key lazy cache.
-final class LazyFactMap<Key: Hashable & Sendable, Value: Sendable>: Sendable {
-    private let facts = Mutex<[Key: LazyFact<Value>]>([:])
-
-    func value(for key: Key, _ compute: @escaping @Sendable () -> Value) -> Value {
-        let fact = facts.withLock { map in
-            if let f = map[key] { return f }
-            let f = LazyFact(compute)
-            map[key] = f
-            return f
-        }
-        return fact.value
+    public init(fd: Int32, target: String) {
+        self.fd = fd
+        self.target = target
     }
 }

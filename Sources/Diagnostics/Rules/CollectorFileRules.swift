@@ -64,9 +64,9 @@ struct CollectorFileRules {
     /// The rules of every item of `subscription`'s config files in every `multi_config` directory, with
     /// the paths each names. Files that cannot be read or parsed give nothing here; the config check
     /// reports them.
-    static func items(subscription: Int64, layout: GSELayout) -> [(paths: [String], rules: CollectorFileRules)] {
+    static func items(subscription: Int64, facts: any HostFacts) -> [(paths: [String], rules: CollectorFileRules)] {
         var out: [(paths: [String], rules: CollectorFileRules)] = []
-        for (name, _, yaml) in SubscriptionConfigCheck.parsedConfigs(layout, where: { $0.subscriptionID == subscription }) {
+        for (name, _, yaml) in SubscriptionConfigCheck.parsedConfigs(facts, where: { $0.subscriptionID == subscription }) {
             for (i, item) in SubscriptionConfigCheck.items(yaml).enumerated() {
                 out.append((item.paths, CollectorFileRules(item: item.node, source: "\(name) item \(i)")))
             }

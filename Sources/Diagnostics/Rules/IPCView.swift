@@ -9,10 +9,10 @@ struct IPCView {
     var accepted: [UnixDiagEntry]
     var byInode: [UInt64: UnixDiagEntry]
 
-    /// Builds the view from a sock_diag dump, matching by the socket file's inode (robust to
+    /// Builds the view from a sock_diag dump, matching by the socket file's inode (`stat`: robust to
     /// `/var/run` → `/run` symlinks) or by the bound name.
-    static func build(path: String, entries: [UnixDiagEntry]) -> IPCView {
-        let st = try? Sys.stat(path)
+    static func build(path: String, stat: Result<FileStat, ProbeError>, entries: [UnixDiagEntry]) -> IPCView {
+        let st = try? stat.get()
         let norm = PathText.normalize(path)
         func isIPC(_ e: UnixDiagEntry) -> Bool {
             if let st, st.isSocket, e.vfsInode != 0, e.vfsInode == st.inode { return true }

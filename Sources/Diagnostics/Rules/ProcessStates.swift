@@ -40,19 +40,19 @@ struct ProcessStates {
     }
 
     /// The running processes in state D now and still `stuckSampleMs` later (same process, same start).
-    func stuck(proc: String) -> [ProcessRecord] {
+    func stuck(_ facts: any HostFacts) -> [ProcessRecord] {
         let inD = running.filter { $0.stat?.state == "D" }
         guard !inD.isEmpty else { return [] }
         usleep(UInt32(Self.stuckSampleMs) * 1000)
         return inD.filter { p in
-            guard let again = ProcFS.stat(pid: p.pid, proc: proc) else { return false }
+            guard let again = facts.currentStat(of: p.pid) else { return false }
             return again.state == "D" && again.startTimeTicks == p.stat?.startTimeTicks
         }
     }
 
     /// The warn for processes stuck in D, nil when none is.
-    func stuckWarning(_ name: String, proc: String, evidence: [(String, JSONValue)], detail: String = "") -> Finding? {
-        let stuck = stuck(proc: proc)
+    func stuckWarning(_ name: String, facts: any HostFacts, evidence: [(String, JSONValue)], detail: String = "") -> Finding? {
+        let stuck = stuck(facts)
         guard !stuck.isEmpty else { return nil }
         let pids = stuck.map { String($0.pid) }.joined(separator: ",")
         return .warn(

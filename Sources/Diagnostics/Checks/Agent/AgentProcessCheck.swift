@@ -6,7 +6,7 @@ import Report
 struct AgentProcessCheck: Check {
     let id = CheckID.agentProcess
 
-    func run(_ facts: HostFacts) -> Finding {
+    func run(_ facts: any HostFacts) -> Finding {
         let layout = facts.layout
         let found: (under: [ProcessRecord], elsewhere: [ProcessRecord])
         switch facts.agents() {
@@ -53,7 +53,7 @@ struct AgentProcessCheck: Check {
                 hint: "GSE 1 的工作进程 agentWorker 不在，数据无法上报：重启 Agent（\(layout.root)/agent/bin/gsectl restart 或节点管理）",
                 evidence: evidence)
         }
-        if let stuck = states.stuckWarning("gse_agent", proc: facts.proc, evidence: evidence) { return stuck }
+        if let stuck = states.stuckWarning("gse_agent", facts: facts, evidence: evidence) { return stuck }
         return .pass("gse_agent is running: \(names.joined(separator: ", ")) (pids \(pids))", evidence: evidence)
     }
 }

@@ -7,7 +7,7 @@ import Report
 struct DataserverPortCheck: Check {
     let id = CheckID.agentDataserverPort
 
-    func run(_ facts: HostFacts) -> Finding {
+    func run(_ facts: any HostFacts) -> Finding {
         let layout = facts.layout
         let port = layout.dataPorts.map(String.init).joined(separator: "/")
         var evidence: [(String, JSONValue)] = [

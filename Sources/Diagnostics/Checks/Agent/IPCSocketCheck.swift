@@ -5,14 +5,14 @@ import Report
 struct IPCSocketCheck: Check {
     let id = CheckID.agentSocket
 
-    func run(_ facts: HostFacts) -> Finding {
+    func run(_ facts: any HostFacts) -> Finding {
         let layout = facts.layout
         let path = layout.ipcPath
         var evidence: [(String, JSONValue)] = [("path", .string(path)), ("source", .string(layout.ipcSource))]
         let st: FileStat
-        do {
-            st = try Sys.stat(path)
-        } catch {
+        switch facts.ipcSocketStat {
+        case .success(let s): st = s
+        case .failure(let error):
             if error.isMissing {
                 return .fail(
                     "socket file is not exists: \(path)",
@@ -28,7 +28,7 @@ struct IPCSocketCheck: Check {
         var listening: Bool?
         var listenerInode: UInt64?
         if case .success(let entries) = facts.unixDiag {
-            let view = IPCView.build(path: path, entries: entries)
+            let view = IPCView.build(path: path, stat: facts.ipcSocketStat, entries: entries)
             listening = view.listener != nil
             listenerInode = view.listener?.inode
         } else if case .success(let rows) = facts.unixTable {

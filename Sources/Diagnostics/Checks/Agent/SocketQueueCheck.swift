@@ -10,7 +10,7 @@ import Report
 struct SocketQueueCheck: Check {
     let id = CheckID.agentSocketQueue
 
-    func run(_ facts: HostFacts) -> Finding {
+    func run(_ facts: any HostFacts) -> Finding {
         let path = facts.layout.ipcPath
         let samples = max(1, facts.options.queueSamples)
         var perSample: [[UInt64: UInt32]] = []
@@ -20,16 +20,16 @@ struct SocketQueueCheck: Check {
             if i == 0, case .success(let e) = facts.unixDiag {
                 entries = e
             } else {
-                do {
-                    entries = try UnixSockDiag.dump()
-                } catch {
+                switch facts.unixDiagResample() {
+                case .success(let e): entries = e
+                case .failure(let error):
                     return Finding(
                         .unknown, "cannot read unix socket queues (netlink sock_diag): \(error.description)",
                         hint: "内核不支持或禁止 NETLINK_SOCK_DIAG（unix_diag 模块）：以 root 运行或加载 unix_diag 模块",
                         evidence: [("path", .string(path))])
                 }
             }
-            let view = IPCView.build(path: path, entries: entries)
+            let view = IPCView.build(path: path, stat: facts.ipcSocketStat, entries: entries)
             views.append(view)
             var q: [UInt64: UInt32] = [:]
             for c in view.accepted where c.hasQueues { q[c.inode] = c.receiveQueue }

@@ -6,17 +6,18 @@ import Report
 struct CollectorBinaryCheck: Check {
     let id = CheckID.collectorBinFile
 
-    func run(_ facts: HostFacts) -> Finding {
-        BinaryFacts.judge(facts.layout.collectorBinary, hostMachine: Sys.machine())
+    func run(_ facts: any HostFacts) -> Finding {
+        BinaryFacts.judge(facts.collectorBinary, hostMachine: facts.hostMachine)
     }
 }
 
 enum BinaryFacts {
-    static func judge(_ path: String, hostMachine: String) -> Finding {
+    static func judge(_ binary: BinaryFile, hostMachine: String) -> Finding {
+        let path = binary.path
         let st: FileStat
-        do {
-            st = try Sys.stat(path)
-        } catch {
+        switch binary.stat {
+        case .success(let s): st = s
+        case .failure(let error):
             if error.isMissing {
                 return .fail(
                     "bin file is not exists: \(path)", hint: "在节点管理中重新安装 bkunifylogbeat 插件",
@@ -38,10 +39,10 @@ enum BinaryFacts {
             return .fail("\(path) is empty", hint: "文件可能在下发时被截断，请在节点管理中重新安装插件", evidence: evidence)
         }
         let header: ELFHeader?
-        do {
-            header = try ELFHeader.read(path)
-        } catch {
-            return .unreadable(path, error)
+        switch binary.elf {
+        case .success(let h)?: header = h
+        case .failure(let error)?: return .unreadable(path, error)
+        case nil: return .unknown("\(path): ELF header not read", hint: "检查该文件是否可读后重试", evidence: evidence)
         }
         guard let header else {
             return .warn("\(path) is not an ELF binary", hint: "插件包可能不完整或不是本平台的包，请重新安装", evidence: evidence)

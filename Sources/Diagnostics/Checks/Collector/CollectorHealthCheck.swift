@@ -1,6 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import HostProbe
 import Report
 
@@ -11,7 +8,7 @@ import Report
 struct CollectorHealthCheck: Check {
     let id = CheckID.collectorHealthz
 
-    func run(_ facts: HostFacts) -> Finding {
+    func run(_ facts: any HostFacts) -> Finding {
         let layout = facts.layout
         var evidence: [(String, JSONValue)] = []
         var failures: [String] = []
@@ -19,7 +16,7 @@ struct CollectorHealthCheck: Check {
         var hint = ""
 
         // 1. The binary.
-        let bin = BinaryFacts.judge(layout.collectorBinary, hostMachine: Sys.machine())
+        let bin = BinaryFacts.judge(facts.collectorBinary, hostMachine: facts.hostMachine)
         evidence.append(("binary", .string(bin.verdict.rawValue)))
         if bin.verdict == .fail || bin.verdict == .warn {
             failures.append(bin.message)
@@ -44,7 +41,7 @@ struct CollectorHealthCheck: Check {
                 case .failure(let e):
                     unknowns.append("sock_diag unavailable: \(e.description)")
                 case .success(let entries):
-                    let view = IPCView.build(path: layout.ipcPath, entries: entries)
+                    let view = IPCView.build(path: layout.ipcPath, stat: facts.ipcSocketStat, entries: entries)
                     let conns = view.connections(from: inodes.keys)
                     evidence.append(("ipc_path", .string(layout.ipcPath)))
                     evidence.append(("ipc_connections", .int(Int64(conns.count))))
@@ -65,7 +62,9 @@ struct CollectorHealthCheck: Check {
         // 3. GSE 2: the agent's own health probe.
         var needsRoot = false
         if layout.generation == .gse2 && facts.options.runAgentHealthz {
-            switch AgentHealthz.probe(layout, deadlineSeconds: facts.options.deadlineSeconds, evidence: &evidence) {
+            let probe = facts.agentHealthz
+            evidence += probe.evidence
+            switch probe.outcome {
             case .passed: break
             case .failed(let message):
                 failures.append(message)
@@ -84,60 +83,5 @@ struct CollectorHealthCheck: Check {
             return .unknown(unknowns.joined(separator: "; "), hint: hint, evidence: evidence)
         }
         return .pass("healthy: binary ok, connected to \(layout.ipcPath)", evidence: evidence)
-    }
-}
-
-/// The GSE 2 agent's own probe, `gse_agent -f <conf> --healthz 1`, and its `healthz:{"ok":true,...}` output.
-enum AgentHealthz {
-    enum Outcome {
-        case passed
-        case failed(String)
-        /// Could not tell; `needsRoot` when the reason may be that bkdiag is not root.
-        case unknown(String, needsRoot: Bool)
-    }
-
-    /// Runs the probe under a timeout (skipped when the binary is absent). The probe reads the
-    /// agent's config, certificates and sockets, which are root's: run by another user, a config it
-    /// cannot read or a failed probe may be only the lack of rights, so those are `unknown`.
-    static func probe(_ layout: GSELayout, deadlineSeconds: Double, evidence: inout [(String, JSONValue)]) -> Outcome {
-        guard (try? Sys.stat(layout.agentBinary))?.isExecutable == true else {
-            evidence.append(("agent_healthz", .string("skipped: \(layout.agentBinary) not found")))
-            return .passed
-        }
-        let uid = geteuid()
-        if uid != 0, access(layout.agentConfig, R_OK) != 0, errno == EACCES {
-            return .unknown("gse_agent --healthz not run: \(layout.agentConfig) is not readable by uid \(uid)", needsRoot: true)
-        }
-        let timeout = Int(min(2.0, max(0.2, deadlineSeconds / 2)) * 1000)
-        let out: BoundedChild.Outcome
-        do {
-            out = try BoundedChild.run(layout.agentBinary, ["-f", layout.agentConfig, "--healthz", "1"], timeoutMs: timeout)
-        } catch {
-            return .unknown("cannot run \(layout.agentBinary): \(error.description)", needsRoot: error.isPermission)
-        }
-        let text = String(out.output.prefix(512))
-        evidence.append(("agent_healthz", .object([
-            ("exit_code", out.exitCode.map { .int(Int64($0)) } ?? .null), ("timed_out", .bool(out.timedOut)),
-            ("output", .string(text)),
-        ])))
-        if out.timedOut { return .unknown("gse_agent --healthz timed out after \(timeout)ms", needsRoot: false) }
-        if out.exitCode == 0 && isOK(out.output) { return .passed }
-        let said = text.trimmingASCIIWhitespace()
-        if uid != 0 {
-            return .unknown("gse_agent --healthz failed when run as uid \(uid), not root (maybe only for lack of rights): \(said)", needsRoot: true)
-        }
-        return .failed("gse_agent --healthz failed: \(said)")
-    }
-
-    /// Judged on the last line whose `healthz:` is followed by JSON: log lines before it may
-    /// mention healthz too, and may be long.
-    static func isOK(_ output: String) -> Bool {
-        for line in output.split(separator: "\n").reversed() {
-            guard let r = line.firstByteRange(of: "healthz:"),
-                let json = try? JSONValue.parse(String(line[r.upperBound...]))
-            else { continue }
-            return json["ok"]?.boolValue == true
-        }
-        return false
     }
 }

@@ -8,7 +8,7 @@ import Report
 struct CollectorProcessCheck: Check {
     let id = CheckID.collectorProcess
 
-    func run(_ facts: HostFacts) -> Finding {
+    func run(_ facts: any HostFacts) -> Finding {
         let found: (under: [ProcessRecord], elsewhere: [ProcessRecord])
         switch facts.collectors() {
         case .failure(let e): return .unreadable("/proc", e)
@@ -51,7 +51,7 @@ struct CollectorProcessCheck: Check {
                 hint: "采集器反复重启：查看 \(facts.layout.root)/plugins/logs/bkunifylogbeat*.log；常见原因是超过 GSE 的 cpu/mem 限制被杀或配置错误",
                 evidence: evidence)
         }
-        if let stuck = states.stuckWarning("bkunifylogbeat", proc: facts.proc, evidence: evidence, detail: "; " + message) {
+        if let stuck = states.stuckWarning("bkunifylogbeat", facts: facts, evidence: evidence, detail: "; " + message) {
             return stuck
         }
         if states.running.count > 1 {
@@ -103,24 +103,22 @@ struct ProcessStats {
     }
 
     /// Lifetime-average cpu% (as ps shows it), RSS share of MemTotal, threads, fds against RLIMIT_NOFILE.
-    static func read(_ p: ProcessRecord, facts: HostFacts) -> ProcessStats {
+    static func read(_ p: ProcessRecord, facts: any HostFacts) -> ProcessStats {
         var s = ProcessStats()
         guard let st = p.stat else { return s }
-        let ticks = Double(Sys.clockTicks)
+        let ticks = Double(facts.clockTicks)
         if let up = facts.uptimeSeconds {
             s.uptimeSeconds = max(0, up - Double(st.startTimeTicks) / ticks)
             if s.uptimeSeconds > 0 {
                 s.cpuPercent = (Double(st.utimeTicks) + Double(st.stimeTicks)) / ticks / s.uptimeSeconds * 100
             }
         }
-        let rssBytes = st.rssPages.multipliedReportingOverflow(by: Sys.pageSize)
+        let rssBytes = st.rssPages.multipliedReportingOverflow(by: facts.pageSize)
         s.rssKB = rssBytes.overflow ? .max : rssBytes.partialValue / 1024
         if let total = facts.memTotalKB, total > 0 { s.memPercent = Double(s.rssKB) / Double(total) * 100 }
         s.threads = st.numThreads
         if case .success(let fds) = facts.fds(of: p.pid) { s.openFDs = fds.count }
-        if let limits = FileReader.procText("\(facts.proc)/\(p.pid)/limits"), let l = ProcFS.parseOpenFilesLimit(limits) {
-            s.fdLimit = l.soft
-        }
+        s.fdLimit = facts.openFileLimit(of: p.pid)
         return s
     }
 }

@@ -9,7 +9,7 @@ struct HostedCheck: Check {
     static let sizeLimit = 4 << 20
     static let notHostedHint = "插件未被 gse_agent 托管，进程退出后不会被拉起：在节点管理中对该主机执行插件托管/重装"
 
-    func run(_ facts: HostFacts) -> Finding {
+    func run(_ facts: any HostFacts) -> Finding {
         let layout = facts.layout
         let own = layout.registryPath
         // The other generation's registry, left by an upgrade in place or a side-by-side install. Only
@@ -18,7 +18,7 @@ struct HostedCheck: Check {
         let searched: [(String, JSONValue)] = [("searched", JSONValue([own, other]))]
         var ownEntries: [JSONValue] = []
         var ownMissing = false
-        switch read(own) {
+        switch read(own, facts) {
         case .problem(let finding): return finding
         case .found(let json):
             guard let entries = RegistryShape.entries(json) else { return RegistryShape.unknownShape(own, json) }
@@ -30,7 +30,7 @@ struct HostedCheck: Check {
         }
         let ownState = ownMissing ? "is missing" : "does not list it"
         // Not hosted by the running agent. The leftover only says how it came to be so.
-        if let leftover = listing(other) {
+        if let leftover = listing(other, facts) {
             let running = layout.generation.displayName
             return .fail(
                 "bkunifylogbeat is not hosted: it is listed only in \(other), the \(layout.generation.other.displayName) registry left over from before an upgrade; the running \(running) agent reads \(own), which \(ownState)",
@@ -38,7 +38,7 @@ struct HostedCheck: Check {
                 evidence: searched + [("registry", .string(own)), ("leftover_registry", .string(other))] + leftover)
         }
         if ownMissing {
-            guard exists(other) else {
+            guard (try? facts.stat(other).get()) != nil else {
                 return .fail(
                     "plugin registry not found (\(own))",
                     hint: "未找到 gse_agent 的插件注册文件：确认 GSE 安装目录（--gse_path）是否正确，或在节点管理中重装 Agent",
@@ -57,15 +57,13 @@ struct HostedCheck: Check {
         case problem(Finding)
     }
 
-    private func exists(_ path: String) -> Bool { (try? Sys.stat(path)) != nil }
-
-    private func read(_ path: String) -> Read {
+    private func read(_ path: String, _ facts: any HostFacts) -> Read {
         let text: String
-        do {
-            let c = try FileReader.read(path, limit: Self.sizeLimit)
+        switch facts.readFile(path, limit: Self.sizeLimit) {
+        case .success(let c):
             if c.truncated { return .problem(.unknown("\(path) is larger than \(Self.sizeLimit) bytes", hint: "检查该文件是否异常")) }
             text = c.text
-        } catch {
+        case .failure(let error):
             return error.isMissing ? .missing : .problem(.unreadable(path, error))
         }
         do {
@@ -78,9 +76,9 @@ struct HostedCheck: Check {
     }
 
     /// The collector's entry in `path` as evidence, when that registry lists it.
-    private func listing(_ path: String) -> [(String, JSONValue)]? {
-        guard case .found(let json) = read(path), let entries = RegistryShape.entries(json),
-            let entry = entries.first(where: { RegistryShape.name($0) == HostFacts.collectorName })
+    private func listing(_ path: String, _ facts: any HostFacts) -> [(String, JSONValue)]? {
+        guard case .found(let json) = read(path, facts), let entries = RegistryShape.entries(json),
+            let entry = entries.first(where: { RegistryShape.name($0) == ProcessNames.collector })
         else { return nil }
         return RegistryShape.fields(entry).map { ("leftover_" + $0.0, $0.1) }
     }
@@ -88,7 +86,7 @@ struct HostedCheck: Check {
     private func judge(_ procs: [JSONValue], path: String, layout: GSELayout) -> Finding {
         let names = procs.compactMap(RegistryShape.name)
         var evidence: [(String, JSONValue)] = [("path", .string(path)), ("registered", JSONValue(names))]
-        guard let entry = procs.first(where: { RegistryShape.name($0) == HostFacts.collectorName }) else {
+        guard let entry = procs.first(where: { RegistryShape.name($0) == ProcessNames.collector }) else {
             return .fail("bkunifylogbeat is not hosted by gse_agent (\(path))", hint: Self.notHostedHint, evidence: evidence)
         }
         let fields = RegistryShape.fields(entry)

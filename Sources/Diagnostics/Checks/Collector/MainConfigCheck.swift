@@ -6,7 +6,7 @@ import Report
 struct MainConfigCheck: Check {
     let id = CheckID.collectorMainConfig
 
-    func run(_ facts: HostFacts) -> Finding {
+    func run(_ facts: any HostFacts) -> Finding {
         let layout = facts.layout
         let main = layout.mainConfig
         var evidence: [(String, JSONValue)] = [("path", .string(main.path))]
@@ -33,7 +33,7 @@ struct MainConfigCheck: Check {
         for key in ["path.data", "path.logs", "path.pid"] {
             if let v = main.value(key) { evidence.append((key, .string(v))) }
         }
-        guard let entry = main.subscriptionEntry(for: expected) else {
+        guard let entry = layout.subscriptionEntry else {
             return .fail(
                 "multi_config not have path [\(expected)]",
                 hint: "主配置的 bkunifylogbeat.multi_config 没有加载订阅配置目录，采集配置不会生效：在节点管理中重新下发插件配置",

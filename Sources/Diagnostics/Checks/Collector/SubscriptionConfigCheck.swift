@@ -31,7 +31,7 @@ public struct SubscriptionConfigName: Sendable, Equatable {
 /// have a non-zero dataid in every item.
 struct SubscriptionConfigCheck: Check {
     let id = CheckID.collectorConfig
-    static let sizeLimit = 4 << 20
+    static let sizeLimit = SubscriptionConfigRead.sizeLimit
 
     struct Item {
         var dataid: Int64?
@@ -49,86 +49,25 @@ struct SubscriptionConfigCheck: Check {
         }
     }
 
-    /// A directory the collector loads subscription configs from, with the `file_pattern` it loads.
-    struct ConfigDir {
-        var path: String
-        var filePattern: String?
-
-        /// Whether the collector loads `name` from here (no pattern known: every name).
-        func loads(_ name: String) -> Bool {
-            guard let p = filePattern, !p.isEmpty, !p.contains("/") else { return true }
-            return (try? Glob.match(p, name)) == true
-        }
-    }
-
-    /// Every directory the main config's `multi_config` lists (NodeMan's template: `<subconfig_path>`
-    /// and `<subconfig_path>/bcs`), the subscription directory first even when the main config does not
-    /// list it (main_config reports that).
-    static func configDirs(_ layout: GSELayout) -> [ConfigDir] {
-        let primary = layout.subConfigDir
-        var dirs = [ConfigDir(path: primary, filePattern: layout.mainConfig.subscriptionEntry(for: primary)?.filePattern)]
-        for e in layout.mainConfig.multiConfigEntries where !e.path.isEmpty {
-            let real = Sys.realPath(e.path)
-            let known = dirs.contains { d in
-                PathText.normalize(d.path) == PathText.normalize(e.path) || (real != nil && Sys.realPath(d.path) == real)
-            }
-            if !known { dirs.append(ConfigDir(path: e.path, filePattern: e.filePattern)) }
-        }
-        return dirs
-    }
-
-    /// A subscription config file: where it is and how to name it (relative to the subscription directory).
-    struct ConfigFile {
-        var dir: ConfigDir
-        var name: String
-        var shown: String
-        var path: String { dir.path + "/" + name }
-    }
-
     /// The subscription configs the collector loads from every `multi_config` directory whose names
     /// `keep` accepts, read and parsed, in directory then name order. Files that cannot be read whole
     /// or parsed are left out: `run` reports them.
     static func parsedConfigs(
-        _ layout: GSELayout, where keep: (SubscriptionConfigName) -> Bool
+        _ facts: any HostFacts, where keep: (SubscriptionConfigName) -> Bool
     ) -> [(name: String, parsed: SubscriptionConfigName, yaml: YAMLNode)] {
-        configFiles(layout).compactMap { f in
+        facts.subscriptionConfigs.files.compactMap { f in
             guard f.dir.loads(f.name), let parsed = SubscriptionConfigName.parse(f.name), keep(parsed),
-                let c = try? FileReader.read(f.path, limit: sizeLimit), !c.truncated,
-                let yaml = try? YAMLNode.parse(bytes: c.bytes)
+                let yaml = facts.subscriptionConfig(f).yaml
             else { return nil }
             return (f.shown, parsed, yaml)
         }
     }
 
-    /// The files of every config directory, in directory then name order.
-    static func configFiles(_ layout: GSELayout) -> [ConfigFile] { listConfigFiles(layout).files }
-
-    /// The config directories, their files (in directory then name order) and the errors of those
-    /// that could not be listed.
-    static func listConfigFiles(_ layout: GSELayout) -> (dirs: [ConfigDir], files: [ConfigFile], errors: [(ConfigDir, ProbeError)]) {
-        let primary = PathText.normalize(layout.subConfigDir)
-        let dirs = configDirs(layout)
-        var files: [ConfigFile] = []
-        var errors: [(ConfigDir, ProbeError)] = []
-        for d in dirs {
-            // Names are shown relative to the subscription directory (`bcs/<name>`), else in full.
-            let normal = PathText.normalize(d.path)
-            let prefix = normal == primary ? "" : PathText.isUnder(normal, primary) ? String(normal.dropFirst(primary.count + 1)) + "/" : normal + "/"
-            do {
-                for name in try Sys.listDirectory(d.path, limit: 200_000).sorted() {
-                    files.append(ConfigFile(dir: d, name: name, shown: prefix + name))
-                }
-            } catch {
-                errors.append((d, error))
-            }
-        }
-        return (dirs, files, errors)
-    }
-
-    func run(_ facts: HostFacts) -> Finding {
+    func run(_ facts: any HostFacts) -> Finding {
         let dir = facts.layout.subConfigDir
         let sub = facts.options.subscriptionID
-        let (configDirs, files, errors) = Self.listConfigFiles(facts.layout)
+        let listing = facts.subscriptionConfigs
+        let (configDirs, files, errors) = (listing.dirs, listing.files, listing.errors)
         let mineFiles = files.filter { SubscriptionConfigName.parse($0.name)?.subscriptionID == sub }
         let mine = mineFiles.map(\.shown)
         if mine.isEmpty, let (d, error) = errors.first(where: { !$0.1.isMissing }) {
@@ -159,24 +98,22 @@ struct SubscriptionConfigCheck: Check {
             if !file.dir.loads(file.name) {
                 problems.append("\(name): not loaded, the name does not match multi_config file_pattern \(file.dir.filePattern ?? "")")
             }
-            let path = file.path
-            if let st = try? Sys.stat(path) { newestMtime = max(newestMtime, st.mtime) }
-            let bytes: [UInt8]
-            do {
-                let c = try FileReader.read(path, limit: Self.sizeLimit)
-                if c.truncated { problems.append("\(name): larger than \(Self.sizeLimit) bytes"); continue }
-                bytes = c.bytes
-            } catch {
+            let read = facts.subscriptionConfig(file)
+            if let mtime = read.mtime { newestMtime = max(newestMtime, mtime) }
+            let yaml: YAMLNode
+            switch read.content {
+            case .tooLarge:
+                problems.append("\(name): larger than \(Self.sizeLimit) bytes")
+                continue
+            case .unreadable(let error):
                 // Not allowed to read it says nothing about its content.
                 if error.isPermission { unreadable.append((name, error)) } else { problems.append("\(name): \(error.description)") }
                 continue
-            }
-            let yaml: YAMLNode
-            do {
-                yaml = try YAMLNode.parse(bytes: bytes)
-            } catch {
+            case .invalid(let error):
                 problems.append("\(name): \(error.description)")
                 continue
+            case .parsed(let y):
+                yaml = y
             }
             let items = Self.items(yaml)
             if items.isEmpty { problems.append("\(name): no `local` items") }
@@ -224,7 +161,7 @@ struct SubscriptionConfigCheck: Check {
         if case .success(let found) = facts.collectors(), let p = found.under.first, let st = p.stat,
             let up = facts.uptimeSeconds
         {
-            var startedAt = Double(Timestamp.nowMilliseconds()) / 1000 - (up - Double(st.startTimeTicks) / Double(Sys.clockTicks))
+            var startedAt = Double(facts.nowMilliseconds) / 1000 - (up - Double(st.startTimeTicks) / Double(facts.clockTicks))
             if case .success(let log) = facts.collectorRestarts(),
                 let last = log.lastLoadAt
             {

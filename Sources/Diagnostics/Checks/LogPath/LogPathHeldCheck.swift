@@ -7,12 +7,12 @@ import Report
 struct LogPathHeldCheck: Check {
     let id = CheckID.logpathHeld
 
-    func run(_ facts: HostFacts) -> Finding {
+    func run(_ facts: any HostFacts) -> Finding {
         // An fd link names its file by the real path; a match may reach it through a symlink or `.`/`..`.
         var files: [String: String] = [:]  // real path → the path as matched
         for case .success(let e) in facts.logExpansions {
             for m in e.matches {
-                let real = Sys.realPath(m) ?? m
+                let real = facts.realPath(m) ?? m
                 if files[real] == nil { files[real] = m }
             }
         }
@@ -77,9 +77,9 @@ struct LogPathHeldCheck: Check {
 /// Which subscription configs, in every `multi_config` directory, list which files.
 enum SubscriptionFiles {
     /// For each file, the subscription ids whose config `paths` match it.
-    static func owners(of files: [String], facts: HostFacts) -> [String: [Int64]] {
+    static func owners(of files: [String], facts: any HostFacts) -> [String: [Int64]] {
         var out: [String: [Int64]] = [:]
-        for (_, parsed, yaml) in SubscriptionConfigCheck.parsedConfigs(facts.layout, where: { _ in true }) {
+        for (_, parsed, yaml) in SubscriptionConfigCheck.parsedConfigs(facts, where: { _ in true }) {
             let patterns = SubscriptionConfigCheck.items(yaml).flatMap(\.paths)
             for f in files {
                 for p in patterns where Glob.matchesLikeCollector(p, path: f) {

@@ -8,13 +8,13 @@ import Report
 struct LogPathMatchCheck: Check {
     let id = CheckID.logpathMatch
 
-    func run(_ facts: HostFacts) -> Finding {
+    func run(_ facts: any HostFacts) -> Finding {
         let patterns = facts.options.logPaths
         if patterns.isEmpty {
             return .fail("日志采集路径为空", hint: "采集项未配置日志路径：在日志平台的采集配置中填写至少一个路径")
         }
-        let items = CollectorFileRules.items(subscription: facts.options.subscriptionID, layout: facts.layout)
-        let now = Timestamp.nowMilliseconds() / 1000
+        let items = CollectorFileRules.items(subscription: facts.options.subscriptionID, facts: facts)
+        let now = facts.nowMilliseconds / 1000
         var unmatched: [String] = []
         var onlyExcluded: [String] = []
         var excludedFiles: [String] = []
@@ -48,14 +48,14 @@ struct LogPathMatchCheck: Check {
                 var failures = e.failures
                 for m in e.matches {
                     var mtime: Int64?
-                    do throws(ProbeError) {
-                        let st = try Sys.stat(m)
+                    switch facts.stat(m) {
+                    case .success(let st):
                         guard st.isRegular else {
                             if !st.isDirectory { notRegular.append("\(m) (\(st.kind))") }
                             continue
                         }
                         mtime = st.mtime
-                    } catch {
+                    case .failure(let error):
                         if error.isMissing { continue }
                         if !error.isPermission {
                             if !failures.contains(error) { failures.append(error) }

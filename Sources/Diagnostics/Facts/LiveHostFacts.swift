@@ -1,0 +1,147 @@
+import HostProbe
+import Report
+import Synchronization
+
+/// The host's facts read from the live system: each at most once per run, on first use, shared by
+/// the checks (concurrent callers wait for the first read). Every read a check needs is here.
+public final class LiveHostFacts: HostFacts {
+    public let options: CheckOptions
+    /// Where `/proc` is; only tests of parsers change it.
+    let proc: String
+
+    public init(options: CheckOptions, proc: String = "/proc") {
+        self.options = options
+        self.proc = proc
+        let p = proc
+        let processes = LazyFact {
+            Result { () throws(ProbeError) in
+                try ProcessScanner(proc: p).find(names: ProcessNames.agents.union([ProcessNames.collector]), includeZombies: true)
+            }
+        }
+        _processes = processes
+        _unixDiag = LazyFact { Result { () throws(ProbeError) in try UnixSockDiag.dump() } }
+        _unixTable = LazyFact { Result { () throws(ProbeError) in try SocketTables.readUnix(proc: p) } }
+        _memTotalKB = LazyFact { ProcFS.memTotalKB(proc: p) }
+        _uptime = LazyFact { ProcFS.uptimeSeconds(proc: p) }
+        _hostMachine = LazyFact { Sys.machine() }
+        let root = options.hostRoot
+        let layout = LazyFact {
+            GSELayout.detect(options: options, hostRoot: root, proc: p) {
+                // Where the collector and the agent run from (exe, else cwd), for a root found by detection.
+                guard case .success(let all) = processes.value else { return ([], []) }
+                func paths(_ keep: (ProcessRecord) -> Bool) -> [String] { all.filter(keep).compactMap { $0.exe ?? $0.cwd } }
+                return (paths(\.isCollector), paths(\.isAgent))
+            }
+        }
+        _layout = layout
+        _tcpToDataPort = LazyFact {
+            Result { () throws(ProbeError) in
+                var sockets: [TCPSocketEntry] = []
+                for port in layout.value.dataPorts {
+                    sockets += try SocketTables.tcpSockets(states: [.established, .synSent], remotePort: port, proc: p)
+                }
+                return sockets
+            }
+        }
+        _tcpListening = LazyFact { Result { () throws(ProbeError) in try SocketTables.tcpSockets(states: [.listen], proc: p) } }
+        _ipcSocketStat = LazyFact { Result { () throws(ProbeError) in try Sys.stat(layout.value.ipcPath) } }
+        let opts = options
+        _restartLog = LazyFact {
+            Result { () throws(ProbeError) in try FileReader.tail(opts.restartLog, limit: RestartLog.readLimit).text }
+        }
+        _logExpansions = LazyFact {
+            opts.logPaths.map { pattern in
+                Result { () throws(GlobPatternError) in try Glob.expandLikeCollector(pattern) }
+            }
+        }
+        _collectorBinary = LazyFact { BinaryFile.read(layout.value.collectorBinary) }
+        _subscriptionConfigs = LazyFact { SubscriptionConfigListing.read(layout.value) }
+        _agentHealthz = LazyFact { AgentHealthz.run(layout.value, deadlineSeconds: opts.deadlineSeconds) }
+    }
+
+    private let _processes: LazyFact<Result<[ProcessRecord], ProbeError>>
+    private let _unixDiag: LazyFact<Result<[UnixDiagEntry], ProbeError>>
+    private let _unixTable: LazyFact<Result<[UnixSocketEntry], ProbeError>>
+    private let _tcpToDataPort: LazyFact<Result<[TCPSocketEntry], ProbeError>>
+    private let _tcpListening: LazyFact<Result<[TCPSocketEntry], ProbeError>>
+    private let _ipcSocketStat: LazyFact<Result<FileStat, ProbeError>>
+    private let _memTotalKB: LazyFact<Int64?>
+    private let _uptime: LazyFact<Double?>
+    private let _hostMachine: LazyFact<String>
+    private let _layout: LazyFact<GSELayout>
+    private let _logExpansions: LazyFact<[Result<Glob.Expansion, GlobPatternError>]>
+    private let _restartLog: LazyFact<Result<String, ProbeError>>
+    private let _collectorBinary: LazyFact<BinaryFile>
+    private let _subscriptionConfigs: LazyFact<SubscriptionConfigListing>
+    private let _agentHealthz: LazyFact<AgentHealthz.Result>
+    private let fdCache = LazyFactMap<Int32, Result<[FDLink], ProbeError>>()
+    private let configCache = LazyFactMap<String, SubscriptionConfigRead>()
+
+    public var processes: Result<[ProcessRecord], ProbeError> { _processes.value }
+    public var unixDiag: Result<[UnixDiagEntry], ProbeError> { _unixDiag.value }
+    public var unixTable: Result<[UnixSocketEntry], ProbeError> { _unixTable.value }
+    public var tcpToDataPort: Result<[TCPSocketEntry], ProbeError> { _tcpToDataPort.value }
+    public var tcpListening: Result<[TCPSocketEntry], ProbeError> { _tcpListening.value }
+    public var ipcSocketStat: Result<FileStat, ProbeError> { _ipcSocketStat.value }
+    public var memTotalKB: Int64? { _memTotalKB.value }
+    public var uptimeSeconds: Double? { _uptime.value }
+    public var clockTicks: Int64 { Sys.clockTicks }
+    public var pageSize: Int64 { Sys.pageSize }
+    public var hostMachine: String { _hostMachine.value }
+    public var nowMilliseconds: Int64 { Timestamp.nowMilliseconds() }
+    public var layout: GSELayout { _layout.value }
+    public var logExpansions: [Result<Glob.Expansion, GlobPatternError>] { _logExpansions.value }
+    public var restartLogText: Result<String, ProbeError> { _restartLog.value }
+    public var collectorBinary: BinaryFile { _collectorBinary.value }
+    public var subscriptionConfigs: SubscriptionConfigListing { _subscriptionConfigs.value }
+    public var agentHealthz: AgentHealthz.Result { _agentHealthz.value }
+
+    public func fds(of pid: Int32) -> Result<[FDLink], ProbeError> {
+        let p = proc
+        return fdCache.value(for: pid) {
+            Result { () throws(ProbeError) in
+                try ProcFS.fdTargets(pid: pid, proc: p).map { FDLink(fd: $0.fd, target: $0.target) }
+            }
+        }
+    }
+
+    public func openFileLimit(of pid: Int32) -> Int64? {
+        guard let limits = FileReader.procText("\(proc)/\(pid)/limits"), let l = ProcFS.parseOpenFilesLimit(limits) else { return nil }
+        return l.soft
+    }
+
+    public func currentStat(of pid: Int32) -> ProcStat? { ProcFS.stat(pid: pid, proc: proc) }
+
+    public func unixDiagResample() -> Result<[UnixDiagEntry], ProbeError> { Result { () throws(ProbeError) in try UnixSockDiag.dump() } }
+
+    public func subscriptionConfig(_ file: SubscriptionConfigFile) -> SubscriptionConfigRead {
+        let path = file.path
+        return configCache.value(for: path) { SubscriptionConfigRead.read(path) }
+    }
+
+    public func stat(_ path: String) -> Result<FileStat, ProbeError> { Result { () throws(ProbeError) in try Sys.stat(path) } }
+
+    public func realPath(_ path: String) -> String? { Sys.realPath(path) }
+
+    public func readFile(_ path: String, limit: Int) -> Result<FileBytes, ProbeError> {
+        Result { () throws(ProbeError) in
+            let c = try FileReader.read(path, limit: limit)
+            return FileBytes(bytes: c.bytes, truncated: c.truncated)
+        }
+    }
+}
+
+/// A per-key lazy cache.
+final class LazyFactMap<Key: Hashable & Sendable, Value: Sendable>: Sendable {
+    private let facts = Mutex<[Key: LazyFact<Value>]>([:])
+
+    func value(for key: Key, _ compute: @escaping @Sendable () -> Value) -> Value {
+        let fact = facts.withLock { map in
+            if let f = map[key] { return f }
+            let f = LazyFact(compute)
+            map[key] = f
+            return f
+        }
+        return fact.value
+    }
+}

@@ -1,0 +1,70 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+@testable import Diagnostics
+@testable import HostProbe
+import Report
+import TestSupport
+import Testing
+
+@Suite("gse_agent/process on in-memory facts")
+struct AgentProcessCheckTests {
+    func run(_ processes: [ProcessRecord], generation: GSEGeneration = .gse2, _ setUp: (InMemoryHostFacts) -> Void = { _ in }) -> Finding {
+        let h = Fixture.facts(generation: generation)
+        h.processes = .success(processes)
+        setUp(h)
+        return AgentProcessCheck().run(h)
+    }
+
+    @Test("a running gse_agent under the root passes, its listening ports as context")
+    func pass() {
+        let f = run([Fixture.agent()]) { h in
+            h.fdsByPid[200] = .success([Fixture.socketLink(800)])
+            h.tcpListening = .success([Fixture.tcp(inode: 800, state: .listen), Fixture.tcp(inode: 801, state: .listen)])
+        }
+        #expect(f.verdict == .pass)
+        #expect(f.message == "gse_agent is running: gse_agent (pids 200)")
+        #expect(Fixture.evidence(f, "pids") == .array([.int(200)]))
+        #expect(Fixture.evidence(f, "listening") == .array([.string("10.0.0.1:40000")]))
+    }
+
+    @Test("no agent fails; a --healthz probe is not the agent")
+    func notRunning() {
+        let f = run([Fixture.process(300, exe: Fixture.agentExe, arguments: [Fixture.agentExe, "--healthz", "1"])])
+        #expect(f.verdict == .fail && f.message == "gse_agent is not running")
+        #expect(f.hint.contains("\(Fixture.root)/agent/bin/gsectl start"))
+        #expect(Fixture.evidence(f, "healthz_probes_ignored") == .array([.int(300)]))
+        let elsewhere = run([Fixture.process(5, exe: "/opt/gse/agent/bin/gse_agent")])
+        #expect(elsewhere.verdict == .fail && elsewhere.hint.contains("/opt/gse/agent/bin/gse_agent"))
+    }
+
+    @Test("GSE 1: gseMaster without agentWorker fails; both pass")
+    func gse1Roles() {
+        let master = Fixture.process(200, exe: Fixture.agentExe, comm: "gseMaster")
+        let worker = Fixture.process(201, exe: Fixture.agentExe, comm: "agentWorker")
+        let alone = run([master], generation: .gse1)
+        #expect(alone.verdict == .fail)
+        #expect(alone.message == "gseMaster is running but no agentWorker (pids 200): the data channel is gone")
+        #expect(run([master, worker], generation: .gse1).verdict == .pass)
+    }
+
+    @Test("a zombie agent, placed by its parent, is not running")
+    func zombie() {
+        var z = Fixture.process(200, exe: nil, comm: "gse_agent", state: "Z")
+        z.exeError = nil
+        z.parentExe = Fixture.root + "/agent/bin/gsectl"
+        let f = run([z])
+        #expect(f.verdict == .fail)
+        #expect(f.message == "gse_agent is not running: pid 200 is a zombie (state Z: exited, not reaped by its parent 1)")
+        #expect(Fixture.evidence(f, "not_running") == .array([.object([("pid", .int(200)), ("state", .string("Z"))])]))
+    }
+
+    @Test("an unreadable /proc, or an agent found only by name, is unknown")
+    func unknown() {
+        let h = Fixture.facts()
+        h.processes = .failure(Fixture.error(EACCES, "opendir", "/proc"))
+        #expect(AgentProcessCheck().run(h).verdict == .unknown)
+        let byName = run([Fixture.process(200, exe: nil, comm: "gse_agent")])
+        #expect(byName.verdict == .unknown && byName.message.hasPrefix("gse_agent pid 200 found by name"))
+    }
+}

@@ -1,0 +1,79 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+@testable import Diagnostics
+@testable import HostProbe
+import Report
+import TestSupport
+import Testing
+
+@Suite("bkunifylogbeat/healthz on in-memory facts")
+struct CollectorHealthCheckTests {
+    /// A GSE 2 host whose collector (pid 100, socket 501) is connected to the agent's IPC listener (900, accepted 901).
+    func healthy() -> InMemoryHostFacts {
+        let h = Fixture.facts(subscription: 7)
+        h.collectorBinaryOverride = BinaryFile(path: Fixture.collectorExe, stat: .success(Fixture.executable), elf: .success(Fixture.elfX86))
+        h.processes = .success([Fixture.collector(), Fixture.agent()])
+        h.fdsByPid[100] = .success([Fixture.socketLink(501)])
+        h.unixDiag = .success([Fixture.unix(900, state: 10), Fixture.unix(901, peer: 501), Fixture.unix(501, name: "", peer: 901)])
+        return h
+    }
+
+    @Test("binary ok, connected to the IPC socket, the agent's probe passes: pass")
+    func pass() {
+        let f = CollectorHealthCheck().run(healthy())
+        #expect(f.verdict == .pass)
+        #expect(f.message == "healthy: binary ok, connected to \(Fixture.ipc)")
+        #expect(Fixture.evidence(f, "binary") == .string("pass"))
+        #expect(Fixture.evidence(f, "ipc_connections") == .int(1))
+        #expect(Fixture.evidence(f, "agent_healthz") == .string("skipped: not set"))
+    }
+
+    @Test("not running, not connected, a bad binary or a failed agent probe: fail, all named")
+    func failures() {
+        let h = healthy()
+        h.unixDiag = .success([Fixture.unix(900, state: 10)])
+        let notConnected = CollectorHealthCheck().run(h)
+        #expect(notConnected.verdict == .fail)
+        #expect(notConnected.message == "bkunifylogbeat (pid 100) is not connected to \(Fixture.ipc)")
+
+        h.processes = .success([Fixture.agent()])
+        h.collectorBinaryOverride = nil
+        let down = CollectorHealthCheck().run(h)
+        #expect(down.verdict == .fail)
+        #expect(down.message == "bin file is not exists: \(Fixture.collectorExe); bkunifylogbeat is not running")
+
+        let probe = healthy()
+        probe.agentHealthz = AgentHealthz.Result(.failed("gse_agent --healthz failed: no dataserver"))
+        let failed = CollectorHealthCheck().run(probe)
+        #expect(failed.verdict == .fail && failed.message == "gse_agent --healthz failed: no dataserver")
+        #expect(failed.hint.contains("\(Fixture.root)/agent/logs"))
+    }
+
+    @Test("the agent's probe runs only on GSE 2 and only when asked for")
+    func probeOnlyOnGSE2() {
+        let h = healthy()
+        h.agentHealthz = AgentHealthz.Result(.failed("would fail"))
+        h.options.runAgentHealthz = false
+        #expect(CollectorHealthCheck().run(h).verdict == .pass)
+        h.options.runAgentHealthz = true
+        h.layout = Fixture.layout(generation: .gse1)
+        h.layout.ipcPath = Fixture.ipc
+        #expect(CollectorHealthCheck().run(h).verdict == .pass)
+    }
+
+    @Test("sock_diag refused, or a probe that needs root: unknown with the fitting hint")
+    func unknown() {
+        let h = healthy()
+        h.unixDiag = .failure(Fixture.error(EPERM, "socket", "NETLINK_SOCK_DIAG"))
+        let diag = CollectorHealthCheck().run(h)
+        #expect(diag.verdict == .unknown && diag.message.hasPrefix("sock_diag unavailable: "))
+        #expect(diag.hint == "以 root 运行 bkdiag 以读取进程与 socket 信息")
+
+        let root = healthy()
+        root.agentHealthz = AgentHealthz.Result(.unknown("gse_agent --healthz not run: conf is not readable by uid 1000", needsRoot: true))
+        let probe = CollectorHealthCheck().run(root)
+        #expect(probe.verdict == .unknown && probe.message == "gse_agent --healthz not run: conf is not readable by uid 1000")
+        #expect(probe.hint.hasPrefix("以 root 运行 bkdiag：gse_agent --healthz"))
+    }
+}

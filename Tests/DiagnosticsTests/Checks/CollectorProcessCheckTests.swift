@@ -1,0 +1,96 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+@testable import Diagnostics
+@testable import HostProbe
+import Report
+import TestSupport
+import Testing
+
+@Suite("bkunifylogbeat/process on in-memory facts")
+struct CollectorProcessCheckTests {
+    func facts(_ processes: [ProcessRecord]) -> InMemoryHostFacts {
+        let f = Fixture.facts(subscription: 7)
+        f.processes = .success(processes)
+        return f
+    }
+
+    @Test("one running collector passes with cpu and memory from /proc (lifetime cpu, RSS of MemTotal)")
+    func pass() {
+        let f = CollectorProcessCheck().run(facts([Fixture.collector()]))
+        #expect(f.verdict == .pass)
+        // 1,000 s of cpu over 50,000 s up; 100,000 KiB of 8,000,000.
+        #expect(f.message == "cpu_usage: 2.0%, mem_usage: 1.3% (pid 100, up 13h53m)")
+        #expect(Fixture.evidence(f, "pid") == .int(100))
+        #expect(Fixture.evidence(f, "rss_kb") == .int(100_000))
+        #expect(Fixture.evidence(f, "threads") == .int(12))
+    }
+
+    @Test("no collector fails; one elsewhere is named in the hint")
+    func notRunning() {
+        let none = CollectorProcessCheck().run(facts([]))
+        #expect(none.verdict == .fail && none.message == "bkunifylogbeat is not running")
+        #expect(none.hint.contains("/usr/local/gse/plugins/logs"))
+        let stray = CollectorProcessCheck().run(facts([Fixture.process(9, exe: "/opt/other/bkunifylogbeat")]))
+        #expect(stray.verdict == .fail)
+        #expect(stray.hint.contains("/opt/other"))
+        #expect(Fixture.evidence(stray, "elsewhere") != nil)
+    }
+
+    @Test("a stopped collector is not running")
+    func stopped() {
+        let f = CollectorProcessCheck().run(facts([Fixture.collector(state: "T")]))
+        #expect(f.verdict == .fail)
+        #expect(f.message == "bkunifylogbeat is not running: pid 100 is stopped (state T: SIGSTOP/SIGTSTP)")
+        #expect(f.hint.contains("kill -CONT 100"))
+    }
+
+    @Test("more restarts today than the threshold fail, counted from the restart log")
+    func restarts() {
+        let h = facts([Fixture.collector()])
+        let today = Timestamp.localYYYYMMDD(seconds: h.nowMilliseconds / 1000)
+        h.restartLogText = .success((0..<11).map { "\(today)-0\($0 % 10)0000 INFO|1|log-main start bkunifylogbeat\n" }.joined())
+        let f = CollectorProcessCheck().run(h)
+        #expect(f.verdict == .fail)
+        #expect(f.message.hasPrefix("restart/reload times is over 10: 11 today (11 start, 0 reload); cpu_usage: 2.0%"))
+        #expect(Fixture.evidence(f, "restarts_today") == .object([("start", .int(11)), ("stop", .int(0)), ("reload", .int(0))]))
+    }
+
+    @Test("two collectors under one root, a deleted binary, a near-full fd table warn")
+    func warnings() {
+        let two = CollectorProcessCheck().run(facts([Fixture.collector(100), Fixture.collector(101)]))
+        #expect(two.verdict == .warn && two.message.hasPrefix("2 bkunifylogbeat processes under one root (pids 100, 101); "))
+
+        let deleted = CollectorProcessCheck().run(facts([Fixture.process(100, exe: Fixture.collectorExe, deleted: true)]))
+        #expect(deleted.verdict == .warn && deleted.message.hasPrefix("bkunifylogbeat runs a deleted binary"))
+
+        let h = facts([Fixture.collector()])
+        h.fdsByPid[100] = .success((0..<90).map { FDLink(fd: $0, target: "/var/log/\($0).log") })
+        h.openFileLimits[100] = 100
+        let fds = CollectorProcessCheck().run(h)
+        #expect(fds.verdict == .warn && fds.message.hasPrefix("bkunifylogbeat is near its open-file limit (90/100); "))
+        #expect(Fixture.evidence(fds, "open_fds") == .int(90) && Fixture.evidence(fds, "fd_limit") == .int(100))
+    }
+
+    @Test("a collector in D on both samples warns; one that left D passes")
+    func stuck() {
+        let h = facts([Fixture.collector(state: "D")])
+        h.currentStats[100] = Fixture.stat(pid: 100, state: "D")
+        let f = CollectorProcessCheck().run(h)
+        #expect(f.verdict == .warn)
+        #expect(f.message.hasPrefix("bkunifylogbeat pid 100 is in uninterruptible sleep (state D) on two samples 100ms apart; "))
+        h.currentStats[100] = Fixture.stat(pid: 100, state: "S")
+        #expect(CollectorProcessCheck().run(h).verdict == .pass)
+    }
+
+    @Test("an unreadable /proc, or a collector found only by name, is unknown")
+    func unknown() {
+        let h = facts([])
+        h.processes = .failure(Fixture.error(EACCES, "opendir", "/proc"))
+        let f = CollectorProcessCheck().run(h)
+        #expect(f.verdict == .unknown && f.message.hasPrefix("cannot read /proc: "))
+        let byName = CollectorProcessCheck().run(facts([Fixture.process(100, exe: nil, comm: "bkunifylogbeat")]))
+        #expect(byName.verdict == .unknown)
+        #expect(byName.message.hasPrefix("bkunifylogbeat pid 100 found by name, but its exe and cwd are unreadable"))
+    }
+}

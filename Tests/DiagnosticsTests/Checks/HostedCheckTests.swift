@@ -1,0 +1,67 @@
+@testable import Diagnostics
+@testable import HostProbe
+import Report
+import TestSupport
+import Testing
+
+@Suite("bkunifylogbeat/hosted on in-memory facts")
+struct HostedCheckTests {
+    static let proc2 = Fixture.root + "/agent/etc/.proc"
+    static let proc1 = Fixture.root + "/agent/etc/procinfo.json"
+
+    func run(_ files: [String: String], generation: GSEGeneration = .gse2) -> Finding {
+        let h = Fixture.facts(subscription: 7, generation: generation)
+        for (path, text) in files { h.files[path] = Array(text.utf8) }
+        return HostedCheck().run(h)
+    }
+
+    static func registry(_ name: String = "bkunifylogbeat", setup: String = Fixture.root + "/plugins/bin") -> String {
+        #"{"proc": [{"procName": "\#(name)", "setupPath": "\#(setup)", "pidPath": "/var/run/gse/bkunifylogbeat.pid"}]}"#
+    }
+
+    @Test("listed in the running generation's registry under the root: pass, with the entry as evidence")
+    func pass() {
+        let f = run([Self.proc2: Self.registry()])
+        #expect(f.verdict == .pass)
+        #expect(f.message == "bkunifylogbeat is hosted by gse_agent (setupPath \(Fixture.root)/plugins/bin)")
+        #expect(Fixture.evidence(f, "registered") == .array([.string("bkunifylogbeat")]))
+        #expect(Fixture.evidence(f, "pidPath") == .string("/var/run/gse/bkunifylogbeat.pid"))
+        // GSE 1 reads procinfo.json.
+        #expect(run([Self.proc1: Self.registry()], generation: .gse1).verdict == .pass)
+    }
+
+    @Test("hosted from outside the root warns")
+    func outside() {
+        let f = run([Self.proc2: Self.registry(setup: "/opt/gse/plugins/bin")])
+        #expect(f.verdict == .warn && f.message == "bkunifylogbeat is hosted from /opt/gse/plugins/bin, outside \(Fixture.root)")
+    }
+
+    @Test("not listed, listed only in the other generation's leftover, or no registry at all: fail")
+    func notHosted() {
+        let other = run([Self.proc2: Self.registry("bkmonitorbeat")])
+        #expect(other.verdict == .fail && other.message == "bkunifylogbeat is not hosted by gse_agent (\(Self.proc2))")
+        #expect(Fixture.evidence(other, "registered") == .array([.string("bkmonitorbeat")]))
+
+        let leftover = run([Self.proc1: Self.registry()])
+        #expect(leftover.verdict == .fail)
+        #expect(leftover.message.hasPrefix("bkunifylogbeat is not hosted: it is listed only in \(Self.proc1), the GSE 1 registry"))
+        #expect(leftover.message.hasSuffix("the running GSE 2 agent reads \(Self.proc2), which is missing"))
+        #expect(Fixture.evidence(leftover, "leftover_registry") == .string(Self.proc1))
+
+        let none = run([:])
+        #expect(none.verdict == .fail && none.message == "plugin registry not found (\(Self.proc2))")
+    }
+
+    @Test("a registry that is not JSON fails; one in a shape not known is unknown, never 'not hosted'")
+    func shapes() {
+        let broken = run([Self.proc2: "{\"proc\": ["])
+        #expect(broken.verdict == .fail && broken.message.hasPrefix("plugin registry \(Self.proc2) is not valid JSON: "))
+
+        let odd = run([Self.proc2: #"{"plugins": 1, "x": 2}"#])
+        #expect(odd.verdict == .unknown)
+        #expect(odd.message == "cannot read the plugin registry \(Self.proc2): unrecognised shape (keys plugins, x)")
+
+        let api = run([Self.proc2: #"{"value": [{"meta": {"name": "bkunifylogbeat"}, "spec": {"identity": {"setup_path": "/usr/local/gse/plugins/bin"}}}]}"#])
+        #expect(api.verdict == .pass)
+    }
+}

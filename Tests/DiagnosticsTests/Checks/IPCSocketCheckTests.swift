@@ -1,0 +1,73 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+@testable import Diagnostics
+@testable import HostProbe
+import Report
+import TestSupport
+import Testing
+
+@Suite("gse_agent/socket on in-memory facts")
+struct IPCSocketCheckTests {
+    func facts(stat: FileStat? = Fixture.socket) -> InMemoryHostFacts {
+        let h = Fixture.facts()
+        if let stat { h.stats[Fixture.ipc] = stat }
+        return h
+    }
+
+    @Test("a socket file with a listener passes; the listener's pid is named when it is the agent's")
+    func pass() {
+        let h = facts()
+        h.unixDiag = .success([Fixture.unix(900, state: 10)])
+        h.processes = .success([Fixture.agent()])
+        h.fdsByPid[200] = .success([Fixture.socketLink(900)])
+        let f = IPCSocketCheck().run(h)
+        #expect(f.verdict == .pass && f.message == "socket file exists and is listening: \(Fixture.ipc)")
+        #expect(Fixture.evidence(f, "listener_inode") == .int(900))
+        #expect(Fixture.evidence(f, "listener_pid") == .int(200))
+        #expect(Fixture.evidence(f, "source") == .string("default"))
+    }
+
+    @Test("the listener is found by the socket file's inode even under another name")
+    func byInode() {
+        let h = facts()
+        var listener = Fixture.unix(900, name: "/run/elsewhere", state: 10)
+        listener.vfsInode = Fixture.socket.inode
+        h.unixDiag = .success([listener])
+        #expect(IPCSocketCheck().run(h).verdict == .pass)
+    }
+
+    @Test("without sock_diag, /proc/net/unix is read")
+    func fallback() {
+        let h = facts()
+        h.unixDiag = .failure(Fixture.error(EPERM, "socket", "NETLINK_SOCK_DIAG"))
+        h.unixTable = .success([UnixSocketEntry(inode: 900, path: Fixture.ipc, isListening: true, type: 1, state: 1)])
+        let f = IPCSocketCheck().run(h)
+        #expect(f.verdict == .pass && Fixture.evidence(f, "listener_inode") == .int(900))
+        h.unixTable = .success([])
+        #expect(IPCSocketCheck().run(h).verdict == .fail)
+    }
+
+    @Test("missing, not a socket, or nothing listening: fail")
+    func failures() {
+        let missing = IPCSocketCheck().run(facts(stat: nil))
+        #expect(missing.verdict == .fail && missing.message == "socket file is not exists: \(Fixture.ipc)")
+        let file = IPCSocketCheck().run(facts(stat: Fixture.regular))
+        #expect(file.verdict == .fail && file.message == "\(Fixture.ipc) exists but is not a socket")
+        let stale = IPCSocketCheck().run(facts())
+        #expect(stale.verdict == .fail && stale.message == "socket file exists but nothing listens on it: \(Fixture.ipc)")
+    }
+
+    @Test("no socket table readable, or the path refused: unknown")
+    func unknown() {
+        let h = facts()
+        h.unixDiag = .failure(Fixture.error(EPERM))
+        h.unixTable = .failure(Fixture.error(EACCES))
+        let f = IPCSocketCheck().run(h)
+        #expect(f.verdict == .unknown && f.message == "cannot read unix socket tables")
+        let refused = facts(stat: nil)
+        refused.ipcSocketStatOverride = .failure(Fixture.error(EACCES, "stat", Fixture.ipc))
+        let r = IPCSocketCheck().run(refused)
+        #expect(r.verdict == .unknown && r.message.hasPrefix("cannot read \(Fixture.ipc): "))
+    }
+}

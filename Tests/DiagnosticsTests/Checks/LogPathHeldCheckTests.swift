@@ -1,0 +1,82 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+@testable import Diagnostics
+@testable import HostProbe
+import Report
+import TestSupport
+import Testing
+
+@Suite("log_path/logpath_held on in-memory facts")
+struct LogPathHeldCheckTests {
+    static let pattern = "/var/log/app/*.log"
+    static let file = "/var/log/app/a.log"
+    static let dir = SubscriptionConfigDir(path: Fixture.root + "/plugins/etc/bkunifylogbeat", filePattern: "*.conf")
+
+    /// A host whose collector (pid 100) holds `held`, and whose subscription 8 lists the pattern.
+    func facts(held: [String], subscription: Int64 = 7) -> InMemoryHostFacts {
+        let h = Fixture.facts(subscription: subscription, logPaths: [Self.pattern])
+        h.logExpansions = [Fixture.expansion(Self.pattern, [Self.file])]
+        h.stats[Self.file] = Fixture.regular
+        h.processes = .success([Fixture.collector()])
+        h.fdsByPid[100] = .success(held.enumerated().map { FDLink(fd: Int32($0.offset + 3), target: $0.element) })
+        let name = "bkunifylogbeat_sub_8_host_1.conf"
+        h.subscriptionConfigsOverride = SubscriptionConfigListing(dirs: [Self.dir], files: [SubscriptionConfigFile(dir: Self.dir, name: name)])
+        h.subscriptionConfigContents[Self.dir.path + "/" + name] = SubscriptionConfigRead(
+            content: .parsed(try! YAMLNode.parse("local:\n  - dataid: 1\n    paths: [\"\(Self.pattern)\"]\n")))
+        return h
+    }
+
+    @Test("a matched file no collector holds passes")
+    func free() {
+        let f = LogPathHeldCheck().run(facts(held: ["/var/log/other.log"]))
+        #expect(f.verdict == .pass && f.message == "无文件占用冲突")
+        #expect(Fixture.evidence(f, "collectors") == .array([.int(100)]))
+        #expect(Fixture.evidence(f, "files_checked") == .int(1))
+    }
+
+    @Test("a file another subscription collects fails, naming the pid and the subscription")
+    func conflict() {
+        let f = LogPathHeldCheck().run(facts(held: [Self.file]))
+        #expect(f.verdict == .fail && f.message == "文件被占用: \(Self.file) (pid 100, subscription 8)")
+        #expect(Fixture.evidence(f, "held") == .array([.object([
+            ("file", .string(Self.file)), ("pid", .int(100)), ("subscriptions", .array([.int(8)])),
+        ])]))
+    }
+
+    @Test("the subscription being checked holding its own file is no conflict")
+    func own() {
+        let f = LogPathHeldCheck().run(facts(held: [Self.file], subscription: 8))
+        #expect(f.verdict == .pass)
+        #expect(f.message == "无文件占用冲突（文件由本订阅 8 采集: \(Self.file) (pid 100, subscription 8)）")
+    }
+
+    @Test("a match through a symlink is compared by its real path")
+    func realPath() {
+        let h = facts(held: ["/data/logs/a.log"])
+        h.realPaths[Self.file] = "/data/logs/a.log"
+        let f = LogPathHeldCheck().run(h)
+        #expect(f.verdict == .fail && f.message == "文件被占用: /data/logs/a.log (pid 100, subscription 8)")
+    }
+
+    @Test("no log paths fail; no matched files pass")
+    func edges() {
+        let h = Fixture.facts(logPaths: [])
+        #expect(LogPathHeldCheck().run(h).verdict == .fail)
+        let none = facts(held: [Self.file])
+        none.logExpansions = [Fixture.expansion(Self.pattern, [])]
+        let f = LogPathHeldCheck().run(none)
+        #expect(f.verdict == .pass && f.message == "无文件占用冲突（没有匹配的文件）")
+    }
+
+    @Test("a collector's fds refused, or /proc unreadable: unknown")
+    func unknown() {
+        let h = facts(held: [])
+        h.fdsByPid[100] = .failure(Fixture.error(EACCES, "opendir", "/proc/100/fd"))
+        let f = LogPathHeldCheck().run(h)
+        #expect(f.verdict == .unknown && f.message.hasPrefix("cannot read /proc/100/fd: "))
+        #expect(Fixture.evidence(f, "unreadable_pid") == .int(100))
+        h.processes = .failure(Fixture.error(EACCES, "opendir", "/proc"))
+        #expect(LogPathHeldCheck().run(h).verdict == .unknown)
+    }
+}

@@ -1,0 +1,86 @@
+@testable import Diagnostics
+@testable import HostProbe
+import Report
+import TestSupport
+import Testing
+
+@Suite("bkunifylogbeat/main_config on in-memory facts")
+struct MainConfigCheckTests {
+    static let dir = Fixture.root + "/plugins/etc/bkunifylogbeat"
+    static let mainPath = Fixture.root + "/plugins/etc/bkunifylogbeat.conf"
+
+    static func main(multiConfig: String = "  - path: \(dir)\n    file_pattern: \"*.conf\"\n", endpoint: String? = Fixture.ipc) -> String {
+        var text = "bkunifylogbeat.multi_config:\n" + multiConfig + "path.data: /var/lib/gse/bkunifylogbeat\n"
+        if let endpoint { text += "output.bkpipe:\n  endpoint: \(endpoint)\n" }
+        return text
+    }
+
+    func run(_ main: String?, ipcSource: String = "default") -> Finding {
+        let facts = Fixture.facts(subscription: 7)
+        facts.layout = Fixture.layout(main: main, ipcSource: ipcSource)
+        return MainConfigCheck().run(facts)
+    }
+
+    @Test("a main config that loads the subscription directory and writes to the IPC socket passes")
+    func pass() {
+        let f = run(Self.main())
+        #expect(f.verdict == .pass)
+        #expect(f.message == "main config ok: multi_config has \(Self.dir), endpoint \(Fixture.ipc)")
+        #expect(Fixture.evidence(f, "file_pattern") == .string("*.conf"))
+        #expect(Fixture.evidence(f, "path.data") == .string("/var/lib/gse/bkunifylogbeat"))
+        #expect(Fixture.evidence(f, "output") == .string("output.bkpipe"))
+    }
+
+    @Test("missing, unreadable and invalid main configs")
+    func states() throws {
+        let missing = run(nil)
+        #expect(missing.verdict == .fail && missing.message == "main config file is not exists: \(Self.mainPath)")
+
+        let facts = Fixture.facts(subscription: 7)
+        facts.layout = GSELayout(
+            root: Fixture.root, generation: .gse2, mainConfig: MainConfig(path: Self.mainPath, state: .unreadable("Permission denied")))
+        let unreadable = MainConfigCheck().run(facts)
+        #expect(unreadable.verdict == .unknown && unreadable.message == "cannot read \(Self.mainPath): Permission denied")
+
+        let error = try #require(Self.yamlError("a: [1, 2\n"))
+        facts.layout = GSELayout(root: Fixture.root, generation: .gse2, mainConfig: MainConfig(path: Self.mainPath, state: .invalid(error)))
+        let invalid = MainConfigCheck().run(facts)
+        #expect(invalid.verdict == .fail && invalid.message == "main config is not valid YAML: \(error.description)")
+        #expect(Fixture.evidence(invalid, "yaml_error") == .string(error.description))
+    }
+
+    static func yamlError(_ text: String) -> YAMLError? {
+        do {
+            _ = try YAMLNode.parse(text)
+            return nil
+        } catch {
+            return error
+        }
+    }
+
+    @Test("multi_config without the subscription directory, or without a usable file_pattern, fails")
+    func multiConfig() {
+        let other = run(Self.main(multiConfig: "  - path: /elsewhere\n    file_pattern: \"*.conf\"\n"))
+        #expect(other.verdict == .fail && other.message == "multi_config not have path [\(Self.dir)]")
+        #expect(Fixture.evidence(other, "multi_config") == .array([.string("/elsewhere")]))
+
+        let noPattern = run(Self.main(multiConfig: "  - path: \(Self.dir)\n"))
+        #expect(noPattern.verdict == .fail)
+        #expect(noPattern.message == "multi_config entry for \(Self.dir) has no file_pattern: the collector loads no subscription config")
+
+        let bad = run(Self.main(multiConfig: "  - path: \(Self.dir)\n    file_pattern: \"[*.conf\"\n"))
+        #expect(bad.verdict == .fail && bad.message.hasPrefix("multi_config file_pattern [*.conf is not a valid pattern"))
+    }
+
+    @Test("no output endpoint, or one other than the IPC path asked about, warns")
+    func endpoint() {
+        let none = run(Self.main(endpoint: nil))
+        #expect(none.verdict == .warn && none.message == "main config has no output endpoint (output.bkpipe_multi/bkpipe/gse.endpoint)")
+
+        let other = run(Self.main(endpoint: "/run/other.sock"), ipcSource: "flag")
+        #expect(other.verdict == .warn)
+        #expect(other.message == "collector writes to /run/other.sock, but the check was asked about \(Fixture.ipc)")
+        // The same path not asked about by flag (taken from the main config) is no finding.
+        #expect(run(Self.main(endpoint: "/run/other.sock")).verdict == .pass)
+    }
+}

@@ -1,0 +1,61 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+@testable import Diagnostics
+@testable import HostProbe
+import Report
+import TestSupport
+import Testing
+
+@Suite("gse_agent/socket_queue_status on in-memory facts")
+struct SocketQueueCheckTests {
+    static func sample(_ queues: UInt32...) -> Result<[UnixDiagEntry], ProbeError> {
+        .success([Fixture.unix(900, state: 10, rq: 4)] + queues.enumerated().map { Fixture.unix(901 + UInt64($0.offset), peer: 500, rq: $0.element) })
+    }
+
+    func run(_ first: Result<[UnixDiagEntry], ProbeError>, then: [Result<[UnixDiagEntry], ProbeError>] = []) -> Finding {
+        let h = Fixture.facts()
+        h.unixDiag = first
+        h.unixDiagResamples = then
+        return SocketQueueCheck().run(h)
+    }
+
+    @Test("empty queues pass on one sample; the listener's backlog is not judged")
+    func pass() {
+        let f = run(Self.sample(0, 0))
+        #expect(f.verdict == .pass && f.message == "socket queue ok: 2 connections, no persistent backlog")
+        #expect(Fixture.evidence(f, "samples") == .int(1))
+        #expect(Fixture.evidence(f, "listen_backlog") == .int(4))
+        #expect(Fixture.evidence(f, "max_unread_bytes") == .int(0))
+    }
+
+    @Test("a backlog that drains on the next sample passes")
+    func transient() {
+        let f = run(Self.sample(500), then: [Self.sample(0)])
+        #expect(f.verdict == .pass)
+        #expect(Fixture.evidence(f, "samples") == .int(2))
+        #expect(Fixture.evidence(f, "max_unread_bytes") == .int(500))
+    }
+
+    @Test("unread bytes on every sample fail, with the last sample's size")
+    func blocked() {
+        let f = run(Self.sample(500, 0), then: [Self.sample(300, 0), Self.sample(200, 0)])
+        #expect(f.verdict == .fail)
+        #expect(f.message == "socket queue blocking: 1 of 2 connections have unread data (up to 200 bytes)")
+        #expect(Fixture.evidence(f, "blocked") == .array([.object([("inode", .int(901)), ("unread_bytes", .int(200))])]))
+        #expect(Fixture.evidence(f, "samples") == .int(3))
+    }
+
+    @Test("no accepted connection fails")
+    func unused() {
+        let f = run(Self.sample())
+        #expect(f.verdict == .fail && f.message == "socket not used: no connection on \(Fixture.ipc)")
+    }
+
+    @Test("sock_diag refused is unknown")
+    func unknown() {
+        let f = run(.failure(Fixture.error(EPERM)), then: [.failure(Fixture.error(EPERM, "socket", "NETLINK_SOCK_DIAG"))])
+        #expect(f.verdict == .unknown)
+        #expect(f.message.hasPrefix("cannot read unix socket queues (netlink sock_diag): socket NETLINK_SOCK_DIAG"))
+    }
+}

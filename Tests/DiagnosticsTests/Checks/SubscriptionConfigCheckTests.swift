@@ -1,0 +1,110 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+@testable import Diagnostics
+@testable import HostProbe
+import Report
+import TestSupport
+import Testing
+
+@Suite("bkunifylogbeat/config on in-memory facts")
+struct SubscriptionConfigCheckTests {
+    static let dir = SubscriptionConfigDir(path: Fixture.root + "/plugins/etc/bkunifylogbeat", filePattern: "*.conf")
+    static let mine = "bkunifylogbeat_sub_7_host_1.conf"
+
+    /// A host whose subscription directory holds `files` (name → YAML text, or a read result).
+    func facts(_ files: [(String, SubscriptionConfigRead)], logPaths: [String] = []) -> InMemoryHostFacts {
+        let h = Fixture.facts(subscription: 7, logPaths: logPaths)
+        h.subscriptionConfigsOverride = SubscriptionConfigListing(
+            dirs: [Self.dir], files: files.map { SubscriptionConfigFile(dir: Self.dir, name: $0.0) })
+        for (name, read) in files { h.subscriptionConfigContents[Self.dir.path + "/" + name] = read }
+        return h
+    }
+
+    static func yaml(_ text: String, mtime: Int64 = 1_700_000_000) -> SubscriptionConfigRead {
+        SubscriptionConfigRead(mtime: mtime, content: .parsed(try! YAMLNode.parse(text)))
+    }
+
+    static let good = yaml("local:\n  - dataid: 1001\n    paths:\n      - /var/log/app/*.log\n")
+
+    @Test("the subscription's config with a dataid passes, naming the file, dataids and paths")
+    func pass() {
+        let f = SubscriptionConfigCheck().run(facts([(Self.mine, Self.good)]))
+        #expect(f.verdict == .pass)
+        #expect(f.message == "real_config_name: \(Self.mine)")
+        #expect(Fixture.evidence(f, "dataids") == .array([.int(1001)]))
+        #expect(Fixture.evidence(f, "paths") == .array([.string("/var/log/app/*.log")]))
+    }
+
+    @Test("no directory, or no file for this subscription (another one's with a like name is named), fails")
+    func noConfig() {
+        let noDir = SubscriptionConfigCheck().run(Fixture.facts(subscription: 7))
+        #expect(noDir.verdict == .fail && noDir.message == "subscription config dir is not exists: \(Self.dir.path)")
+
+        let other = SubscriptionConfigCheck().run(facts([("bkunifylogbeat_sub_77_host_1.conf", Self.good)]))
+        #expect(other.verdict == .fail && other.message == "no config file for subscription 7 in \(Self.dir.path)")
+        #expect(Fixture.evidence(other, "other_files_with_prefix") == .array([.string("bkunifylogbeat_sub_77_host_1.conf")]))
+    }
+
+    @Test("dataid 0, invalid YAML, a file too large and a path the collector rejects fail")
+    func problems() throws {
+        let zero = SubscriptionConfigCheck().run(facts([(Self.mine, Self.yaml("local:\n  - dataid: 0\n    paths: [/a.log]\n"))]))
+        #expect(zero.verdict == .fail && zero.message == "real_config_name: \(Self.mine); \(Self.mine): item 0 has dataid 0")
+
+        let error = try #require(MainConfigCheckTests.yamlError("local: [\n"))
+        let invalid = SubscriptionConfigCheck().run(facts([(Self.mine, SubscriptionConfigRead(content: .invalid(error)))]))
+        #expect(invalid.verdict == .fail && invalid.message == "real_config_name: \(Self.mine); \(Self.mine): \(error.description)")
+
+        let large = SubscriptionConfigCheck().run(facts([(Self.mine, SubscriptionConfigRead(content: .tooLarge))]))
+        #expect(large.verdict == .fail && large.message.hasSuffix("\(Self.mine): larger than \(4 << 20) bytes"))
+
+        let stars = SubscriptionConfigCheck().run(facts([(Self.mine, Self.yaml("local:\n  - dataid: 5\n    paths: [/a/**/b/**/c.log]\n"))]))
+        #expect(stars.verdict == .fail && stars.message.contains("item 0: bad pattern /a/**/b/**/c.log: more than one ** element"))
+    }
+
+    @Test("a file the pattern of its directory does not load fails")
+    func notLoaded() {
+        let dir = SubscriptionConfigDir(path: Self.dir.path, filePattern: "*.yml")
+        let h = facts([(Self.mine, Self.good)])
+        h.subscriptionConfigsOverride = SubscriptionConfigListing(dirs: [dir], files: [SubscriptionConfigFile(dir: dir, name: Self.mine)])
+        let f = SubscriptionConfigCheck().run(h)
+        #expect(f.verdict == .fail)
+        #expect(f.message.contains("not loaded, the name does not match multi_config file_pattern *.yml"))
+    }
+
+    @Test("a config bkdiag may not read is unknown")
+    func unreadable() {
+        let read = SubscriptionConfigRead(content: .unreadable(Fixture.error(EACCES, "open", Self.dir.path + "/" + Self.mine)))
+        let f = SubscriptionConfigCheck().run(facts([(Self.mine, read)]))
+        #expect(f.verdict == .unknown)
+        #expect(f.message.hasPrefix("real_config_name: \(Self.mine); cannot read \(Self.mine): open "))
+        #expect(Fixture.evidence(f, "unreadable") == .array([.string(Self.mine)]))
+    }
+
+    @Test("a -l path the config does not list, and a config newer than the collector, warn")
+    func warnings() {
+        let undelivered = SubscriptionConfigCheck().run(facts([(Self.mine, Self.good)], logPaths: ["/var/log/new/*.log"]))
+        #expect(undelivered.verdict == .warn)
+        #expect(undelivered.message == "real_config_name: \(Self.mine); does not list /var/log/new/*.log")
+        #expect(Fixture.evidence(undelivered, "not_in_config") == .array([.string("/var/log/new/*.log")]))
+
+        // The collector started 50,000 s before now (uptime 100,000 s, started at 50,000 s); the config is 100 s old.
+        let h = facts([(Self.mine, Self.yaml("local:\n  - dataid: 1001\n    paths: [/a.log]\n", mtime: 1_795_435_100))])
+        h.processes = .success([Fixture.collector()])
+        let newer = SubscriptionConfigCheck().run(h)
+        #expect(newer.verdict == .warn)
+        #expect(newer.message == "real_config_name: \(Self.mine); changed after the collector started and not reloaded (pid 100)")
+        // A reload after the change is the collector having loaded it.
+        h.restartLogText = .success(Self.entry(at: 1_795_435_150) + " INFO|1|log-main reload bkunifylogbeat\n")
+        #expect(SubscriptionConfigCheck().run(h).verdict == .pass)
+    }
+
+    /// `YYYYMMDD-HHMMSS` of a Unix time, in local time as NodeMan writes it.
+    static func entry(at seconds: Int64) -> String {
+        var t = time_t(seconds)
+        var parts = tm()
+        localtime_r(&t, &parts)
+        func two(_ v: Int32) -> String { v < 10 ? "0\(v)" : "\(v)" }
+        return "\(parts.tm_year + 1900)\(two(parts.tm_mon + 1))\(two(parts.tm_mday))-\(two(parts.tm_hour))\(two(parts.tm_min))\(two(parts.tm_sec))"
+    }
+}
