@@ -217,7 +217,7 @@ public struct FleetSummary: Sendable {
     }
 
     /// What the aggregation needs of one host, computed off the merge loop.
-    struct HostFacts: Sendable {
+    struct HostDigest: Sendable {
         /// `HostResult.results`, computed once.
         var results: [CheckResult]
         var diagnosis: HostDiagnosis
@@ -226,17 +226,17 @@ public struct FleetSummary: Sendable {
         var signature: String
     }
 
-    static func facts(_ hosts: [HostResult]) -> [HostFacts] {
-        @Sendable func one(_ h: HostResult) -> HostFacts {
+    static func facts(_ hosts: [HostResult]) -> [HostDigest] {
+        @Sendable func one(_ h: HostResult) -> HostDigest {
             let results = h.results
             let entries = h.state.isHealthy && h.lines.allSatisfy({ if case .report = $0 { true } else { false } })
                 && h.declaredStatus != false && results.allSatisfy(\.status)
                 ? [] : Signature.entries(for: h, results: results)
-            return HostFacts(
+            return HostDigest(
                 results: results, diagnosis: h.diagnosis, producer: h.producer.isEmpty ? "none" : h.producer, entries: entries,
                 signature: entries.isEmpty ? "" : entries.map(\.description).joined(separator: "\n"))
         }
-        var out = [HostFacts?](repeating: nil, count: hosts.count)
+        var out = [HostDigest?](repeating: nil, count: hosts.count)
         let chunk = 2048
         let chunks = (hosts.count + chunk - 1) / chunk
         out.withUnsafeMutableBufferPointer { buf in
