@@ -103,7 +103,7 @@ let package = Package(
 
         .testTarget(name: "ReportTests", dependencies: ["Report"]),
         .testTarget(name: "HostProbeTests", dependencies: ["HostProbe", "Report", "TestSupport", "CSpawn"]),
-        .testTarget(name: "NodeCLITests", dependencies: ["NodeCLI", "Diagnostics", "Report"]),
+        .testTarget(name: "NodeCLITests", dependencies: ["NodeCLI", "Diagnostics", "Daemon", "Report"]),
         .testTarget(name: "DiagnosticsTests", dependencies: ["Diagnostics", "HostProbe", "Report", "TestSupport"]),
         .testTarget(
             name: "DaemonTests",
