@@ -101,7 +101,7 @@ let package = Package(
         // `InMemoryHostFacts`, the facts of a host that is only in memory, for unit tests of the checks.
         .target(name: "TestSupport", dependencies: ["HostProbe", "Diagnostics", "Report"]),
 
-        .testTarget(name: "ReportTests", dependencies: ["Report"]),
+        .testTarget(name: "ReportTests", dependencies: ["Report", "TestSupport"]),
         .testTarget(name: "HostProbeTests", dependencies: ["HostProbe", "Report", "TestSupport", "CSpawn"]),
         .testTarget(name: "NodeCLITests", dependencies: ["NodeCLI", "Diagnostics", "Daemon", "Report"]),
         .testTarget(name: "DiagnosticsTests", dependencies: ["Diagnostics", "HostProbe", "Report", "TestSupport"]),

@@ -1,5 +1,6 @@
 import Foundation
 import Report
+import TestSupport
 import Testing
 
 @testable import Fleet
@@ -7,7 +8,7 @@ import Testing
 /// The byte-level paths (skipping, unescaping into buffers, the one-pass page scanner, UTF-8 checking)
 /// must accept, reject and produce exactly what the tree parser and the `String` paths do.
 @Suite struct ScannerTests {
-    static let texts: [String] = JSONParsingTests.valid + JSONParsingTests.invalid + [
+    static let texts: [String] = JSONCorpus.valid + JSONCorpus.invalid + [
         "{\"a\": [1, 2.5, -0.0, 1e400, 1E-400, 123456789012345678901234567890, -9223372036854775808]}",
         "[1., 2]", "[.5]", "[1e]", "[1e+]", "[1.5e3.2]", "[01.5]", "[-]", "[--1]", "[1.2.3]", "\"\\ud83d\\u12\"",
         "\"\\ud83d\\uzzzz\"", "\"\\ud83d\"", "\"\\", "\"abc\\", "\"\\u00\"", "\"ctl \u{7f} del is fine\"", "\"\u{00}\"",
