@@ -59,6 +59,17 @@ struct AgentProcessCheckTests {
         #expect(Fixture.evidence(f, "not_running") == .array([.object([("pid", .int(200)), ("state", .string("Z"))])]))
     }
 
+    @Test("an agent in D on both samples warns")
+    func stuck() {
+        let f = run([Fixture.agent(state: "D")]) { h in h.currentStats[200] = Fixture.stat(pid: 200, state: "D") }
+        #expect(f.verdict == .warn)
+        #expect(f.message == "gse_agent pid 200 is in uninterruptible sleep (state D) on two samples 100ms apart")
+        #expect(Fixture.evidence(f, "stuck_in_d") == .array([.int(200)]))
+        // Restarted between the samples (another start time): not the same process, not stuck.
+        let restarted = run([Fixture.agent(state: "D")]) { h in h.currentStats[200] = Fixture.stat(pid: 200, state: "D", startTicks: 1) }
+        #expect(restarted.verdict == .pass)
+    }
+
     @Test("an unreadable /proc, or an agent found only by name, is unknown")
     func unknown() {
         let h = Fixture.facts()
