@@ -31,14 +31,18 @@ let package = Package(
         // Closes inherited descriptors in the bounded probe child (glibc 2.34+ addclosefrom_np, else a fallback).
         .systemLibrary(name: "CSpawn"),
 
+        // The one system-call layer: `Sys` (every raw call, EINTR and O_CLOEXEC handled once), its
+        // errno-typed `ProbeError`, `MonotonicClock`, `PathBytes`, bounded file reads. Nothing but libc.
+        .target(name: "SystemLayer", dependencies: ["CSpawn"]),
+
         // The report model and its encoders, shared by the node and the fleet side.
-        .target(name: "Report"),
+        .target(name: "Report", dependencies: ["SystemLayer"]),
 
         // Facts from the host: /proc, socket tables, netlink sock_diag, globbing, bounded reads, YAML/JSON,
         // the collector's bolt registry (read with Report's JSON parser).
         .target(
             name: "HostProbe",
-            dependencies: ["CYAML", "CSpawn", "Report"],
+            dependencies: ["SystemLayer", "CYAML", "Report"],
             linkerSettings: staticYAML
         ),
 
@@ -55,7 +59,7 @@ let package = Package(
         .target(
             name: "Daemon",
             dependencies: [
-                "Diagnostics", "Report", "HostProbe", "CSystemd", "CZlib",
+                "Diagnostics", "Report", "HostProbe", "SystemLayer", "CSystemd", "CZlib",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -68,7 +72,7 @@ let package = Package(
         .target(
             name: "Fleet",
             dependencies: [
-                "Report",
+                "Report", "SystemLayer",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "GRDB", package: "GRDB.swift"),
@@ -81,7 +85,7 @@ let package = Package(
         .executableTarget(
             name: "bkdiag",
             dependencies: [
-                "NodeCLI", "Diagnostics", "Daemon", "Report", "CMalloc",
+                "NodeCLI", "Diagnostics", "Daemon", "Report", "SystemLayer", "CMalloc",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
@@ -98,16 +102,16 @@ let package = Package(
         .executableTarget(name: "fake-bluek"),
 
         // Builds fake BlueKing hosts (directory trees, processes, sockets) for the tests.
-        .target(name: "TestSupport", dependencies: ["HostProbe"]),
+        .target(name: "TestSupport", dependencies: ["HostProbe", "SystemLayer"]),
 
         .testTarget(name: "ReportTests", dependencies: ["Report"]),
-        .testTarget(name: "HostProbeTests", dependencies: ["HostProbe", "Report", "TestSupport", "CSpawn"]),
+        .testTarget(name: "HostProbeTests", dependencies: ["HostProbe", "SystemLayer", "Report", "TestSupport", "CSpawn"]),
         .testTarget(name: "NodeCLITests", dependencies: ["NodeCLI", "Diagnostics", "Report"]),
         .testTarget(name: "DiagnosticsTests", dependencies: ["Diagnostics", "HostProbe", "Report", "TestSupport"]),
         .testTarget(
             name: "DaemonTests",
             dependencies: [
-                "Daemon", "Diagnostics", "Report", "TestSupport", "CSpawn",
+                "Daemon", "Diagnostics", "Report", "SystemLayer", "TestSupport", "CSpawn",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

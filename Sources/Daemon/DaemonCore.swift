@@ -2,6 +2,7 @@ import Diagnostics
 import Logging
 import Report
 import Synchronization
+import SystemLayer
 
 /// Runs one cycle of the catalogue: a closure so tests can inject reports; production uses `DiagnosticRunner`.
 public typealias ReportProducer = @Sendable (CheckOptions) async -> DiagnosticReport
@@ -124,7 +125,7 @@ public final class DaemonCore: Sendable {
             try history.append(line: report.richLine(), generatedAtMs: report.generatedAtMs)
         } catch {
             historyFailed = true
-            logger.error("history append failed", metadata: ["error": "\(error)"])
+            logger.error("history append failed", metadata: ["error": "\(ProbeError.brief(error))"])
         }
         notify("STATUS=" + report.summary.sentence)
         // Counted last: the watchdog pings only for cycles whose STATUS has gone out.

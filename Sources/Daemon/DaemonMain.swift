@@ -8,6 +8,7 @@ import Diagnostics
 import Logging
 import Report
 import ServiceLifecycle
+import SystemLayer
 
 /// Wires the daemon together: config, history, socket, HTTP server, scheduler, watchdog, signals.
 public struct DaemonMain: Sendable {
@@ -91,12 +92,12 @@ public struct DaemonMain: Sendable {
                 try Sys.mkdirs(Sys.dirname(config.socketPath), mode: 0o755)
                 fd = try Sys.listenUnix(path: config.socketPath, mode: mode_t(config.socketMode), gid: gid)
             } catch {
-                let fix = (error as? SyscallError)?.errno == EADDRINUSE ? "another bkdiag daemon is serving it; stop it or pass --socket" : "pass --socket with a writable location"
-                throw DaemonError(.socket, "cannot listen on \(config.socketPath) (\(error)): \(fix)")
+                let fix = error.errno == EADDRINUSE ? "another bkdiag daemon is serving it; stop it or pass --socket" : "pass --socket with a writable location"
+                throw DaemonError(.socket, "cannot listen on \(config.socketPath) (\(ProbeError.brief(error))): \(fix)")
             }
             socketToRemove = config.socketPath
         }
-        let socketGID = Sys.stat(config.socketPath).map { UInt32($0.st_gid) } ?? config.socketGroup.flatMap { Sys.groupID(named: $0) }
+        let socketGID = Sys.statIfPresent(config.socketPath).map { $0.gid } ?? config.socketGroup.flatMap { Sys.groupID(named: $0) }
 
         let sink: any StateChangeSink = Systemd.journalAvailable ? JournalSink() : LoggerSink(logger: logger)
         let core = DaemonCore(config: config, history: history, previous: previous, producer: producer, sink: sink, logger: logger)
@@ -106,7 +107,7 @@ public struct DaemonMain: Sendable {
             try await server.start(listeningSocket: fd)
         } catch {
             if let path = socketToRemove { _ = try? Sys.unlink(path) }
-            throw DaemonError(.socket, "cannot serve on \(config.socketPath) (\(error)): check the socket unit or pass --socket")
+            throw DaemonError(.socket, "cannot serve on \(config.socketPath) (\(ProbeError.brief(error))): check the socket unit or pass --socket")
         }
 
         let scheduler = Scheduler(core: core)
@@ -131,7 +132,7 @@ public struct DaemonMain: Sendable {
                 Task { await group.triggerGracefulShutdown() }
             },
             onReload: {
-                Notifier.shared.notify("RELOADING=1\nMONOTONIC_USEC=\(Sys.monotonicMicroseconds())")
+                Notifier.shared.notify("RELOADING=1\nMONOTONIC_USEC=\(MonotonicClock.microseconds())")
                 do {
                     let new = try main.loadConfig()
                     let old = core.config
@@ -147,8 +148,8 @@ public struct DaemonMain: Sendable {
                     Notifier.shared.notify("READY=1")
                 } catch {
                     core.countReloadError()
-                    logger.error("reload rejected, keeping the running configuration", metadata: ["error": "\(error)"])
-                    Notifier.shared.notify("READY=1\nSTATUS=reload rejected: \(error)")
+                    logger.error("reload rejected, keeping the running configuration", metadata: ["error": "\(ProbeError.brief(error))"])
+                    Notifier.shared.notify("READY=1\nSTATUS=reload rejected: \(ProbeError.brief(error))")
                 }
             })
         defer { signals.cancel() }

@@ -9,6 +9,7 @@ import NIOHTTP1
 import NIOPosix
 import ServiceLifecycle
 import Synchronization
+import SystemLayer
 
 /// Limits of the local HTTP server.
 public struct HTTPLimits: Sendable, Equatable {

@@ -5,6 +5,7 @@ import Musl
 #endif
 import Report
 import Synchronization
+import SystemLayer
 
 /// Limits of the history store; the oldest segment is dropped when either is exceeded.
 public struct HistoryLimits: Sendable, Equatable {
@@ -102,13 +103,13 @@ public final class HistoryStore: Sendable {
         do {
             try Sys.mkdirs(directory, mode: 0o750)
         } catch {
-            throw DaemonError(.stateDirectory, "cannot create the history directory \(directory) (\(error)): create it or set state_dir to a writable directory")
+            throw DaemonError(.stateDirectory, "cannot create the history directory \(directory) (\(ProbeError.brief(error))): create it or set state_dir to a writable directory")
         }
         var recovery = HistoryRecovery()
         var segments: [Segment] = []
         let names: [String]
         do { names = try Sys.listDirectory(directory) } catch {
-            throw DaemonError(.stateDirectory, "cannot list the history directory \(directory) (\(error)): check its permissions")
+            throw DaemonError(.stateDirectory, "cannot list the history directory \(directory) (\(ProbeError.brief(error))): check its permissions")
         }
         let sequences = names.compactMap(Self.sequence(ofFileName:)).sorted()
         // Each name must be a regular file of a sane size: opened without blocking or following, checked
@@ -120,7 +121,7 @@ public final class HistoryStore: Sendable {
                 let (fd, size) = try Sys.openRegular(path, limit: Self.maxSegmentFileBytes(limits), followLinks: false)
                 files.append((seq, path, fd, size))
             } catch {
-                recovery.movedAside.append(Self.moveAside(path, because: "\(error)"))
+                recovery.movedAside.append(Self.moveAside(path, because: "\(ProbeError.brief(error))"))
             }
         }
         for (i, file) in files.enumerated() {
@@ -211,7 +212,7 @@ public final class HistoryStore: Sendable {
                 Self.enforceLimits(&s)
                 return .success(())
             } catch {
-                return .failure(DaemonError(.history, "cannot append to the history in \(dir) (\(error)): check free space and permissions of state_dir"))
+                return .failure(DaemonError(.history, "cannot append to the history in \(dir) (\(ProbeError.brief(error))): check free space and permissions of state_dir"))
             }
         }
         try result.get()
@@ -337,7 +338,7 @@ public final class HistoryStore: Sendable {
             try Sys.rename(path, target)
             return "moved \(path) aside to \(target): \(reason)"
         } catch {
-            return "ignored \(path), which could not be moved aside (\(error)): \(reason)"
+            return "ignored \(path), which could not be moved aside (\(ProbeError.brief(error))): \(reason)"
         }
     }
 

@@ -4,6 +4,7 @@ import Glibc
 import Musl
 #endif
 import Synchronization
+import SystemLayer
 
 /// The records one `/history` answer returns, picked under the store's lock with their segments held
 /// open, so a rotation during the answer cannot take them away. The answer is produced record by

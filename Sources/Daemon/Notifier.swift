@@ -5,6 +5,7 @@ import Musl
 #endif
 import Dispatch
 import Synchronization
+import SystemLayer
 
 /// Sends systemd notifications without ever stalling the daemon.
 ///

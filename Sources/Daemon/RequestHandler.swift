@@ -1,6 +1,7 @@
 import Logging
 import NIOCore
 import NIOHTTP1
+import SystemLayer
 
 /// Collects one request, asks the router, writes the answer and closes.
 final class RequestHandler: ChannelInboundHandler {

@@ -1,3 +1,4 @@
+import SystemLayer
 /// The identity of an executable from its ELF header, read without running it.
 public struct ELFHeader: Sendable, Equatable {
     public var is64Bit: Bool

@@ -1,3 +1,4 @@
+import SystemLayer
 /// Fields of `/proc/<pid>/stat` the checks use.
 public struct ProcStat: Sendable, Equatable {
     public var pid: Int32

@@ -1,3 +1,4 @@
+import SystemLayer
 /// A row of `/proc/net/tcp` or `/proc/net/tcp6`.
 public struct TCPSocketEntry: Sendable, Equatable {
     public var localAddress: String

@@ -6,6 +6,7 @@ import Logging
 import NIOCore
 import Report
 import Testing
+import SystemLayer
 
 /// The NIO server on a real unix socket, with an injected producer.
 struct ServerFixture {

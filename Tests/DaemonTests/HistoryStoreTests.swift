@@ -4,6 +4,7 @@ import Glibc
 import Daemon
 import Report
 import Testing
+import SystemLayer
 
 @Suite struct HistoryStoreTests {
     func line(_ i: Int) -> String {

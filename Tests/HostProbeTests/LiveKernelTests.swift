@@ -2,6 +2,7 @@ import Foundation
 import HostProbe
 import Testing
 import TestSupport
+import SystemLayer
 
 /// Probes that must read the live kernel, against processes and sockets the test makes.
 @Suite("Live kernel probes")

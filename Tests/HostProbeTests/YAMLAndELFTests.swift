@@ -1,5 +1,6 @@
 import HostProbe
 import Testing
+import SystemLayer
 
 @Suite("YAML and ELF readers")
 struct YAMLAndELFTests {
