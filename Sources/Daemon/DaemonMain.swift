@@ -9,6 +9,7 @@ import Logging
 import Report
 import ServiceLifecycle
 import SystemLayer
+import UnixSignals
 
 /// Wires the daemon together: config, history, socket, HTTP server, scheduler, watchdog, signals.
 public struct DaemonMain: Sendable {
@@ -117,48 +118,61 @@ public struct DaemonMain: Sendable {
             Self.warnAboutWatchdog(period: period, config: config, logger: logger)
             services.append(WatchdogService(core: core, period: period))
         }
-        // Signals are ours, not the group's: their handlers must be in place before READY=1, and
-        // Dispatch installs them asynchronously, so we wait for the sources' registration.
         let group = ServiceGroup(
             configuration: ServiceGroupConfiguration(
                 services: services.map { ServiceGroupConfiguration.ServiceConfiguration(service: $0) },
                 logger: logger
             ))
         let main = self
-        let signals = await SignalSources.install(
-            stop: [SIGTERM, SIGINT],
-            onStop: { sig in
-                logger.info("stopping", metadata: ["signal": "\(sig)"])
-                Task { await group.triggerGracefulShutdown() }
-            },
-            onReload: {
-                Notifier.shared.notify("RELOADING=1\nMONOTONIC_USEC=\(MonotonicClock.microseconds())")
-                do {
-                    let new = try main.loadConfig()
-                    let old = core.config
-                    if new.socketPath != old.socketPath || new.socketGroup != old.socketGroup || new.socketMode != old.socketMode
-                        || new.stateDir != old.stateDir
-                    {
-                        logger.warning("socket and state_dir changes take effect at the next restart")
-                    }
-                    core.replaceConfig(new)
-                    if let period = watchdog { Self.warnAboutWatchdog(period: period, config: new, logger: logger) }
-                    scheduler.poke()
-                    logger.info("configuration reloaded", metadata: ["interval": "\(new.interval)"])
-                    Notifier.shared.notify("READY=1")
-                } catch {
-                    core.countReloadError()
-                    logger.error("reload rejected, keeping the running configuration", metadata: ["error": "\(ProbeError.brief(error))"])
-                    Notifier.shared.notify("READY=1\nSTATUS=reload rejected: \(ProbeError.brief(error))")
+        // SIGTERM/SIGINT stop, SIGHUP reloads. The signals are ours, not the group's: their handlers must
+        // be in place before READY=1, and `UnixSignalsSequence` returns only once Dispatch has registered
+        // them. An early SIGHUP (before its source is registered) is dropped rather than fatal.
+        signal(SIGHUP, SIG_IGN)
+        let stopSignals = await UnixSignalsSequence(trapping: .sigterm, .sigint)
+        let reloadSignals = await UnixSignalsSequence(trapping: .sighup)
+        // A reload runs on a queue of its own: one that blocks (a config file on a hung NFS mount) must
+        // never keep a stop from being handled, and stopping never waits for a reload.
+        let reloadQueue = DispatchQueue(label: "bkdiag.reload")
+        let reload: @Sendable () -> Void = {
+            Notifier.shared.notify("RELOADING=1\nMONOTONIC_USEC=\(MonotonicClock.microseconds())")
+            do {
+                let new = try main.loadConfig()
+                let old = core.config
+                if new.socketPath != old.socketPath || new.socketGroup != old.socketGroup || new.socketMode != old.socketMode
+                    || new.stateDir != old.stateDir
+                {
+                    logger.warning("socket and state_dir changes take effect at the next restart")
                 }
-            })
-        defer { signals.cancel() }
+                core.replaceConfig(new)
+                if let period = watchdog { Self.warnAboutWatchdog(period: period, config: new, logger: logger) }
+                scheduler.poke()
+                logger.info("configuration reloaded", metadata: ["interval": "\(new.interval)"])
+                Notifier.shared.notify("READY=1")
+            } catch {
+                core.countReloadError()
+                logger.error("reload rejected, keeping the running configuration", metadata: ["error": "\(ProbeError.brief(error))"])
+                Notifier.shared.notify("READY=1\nSTATUS=reload rejected: \(ProbeError.brief(error))")
+            }
+        }
 
         Notifier.shared.notify("READY=1\nSTATUS=listening on \(config.socketPath), first run pending\nMAINPID=\(getpid())")
         logger.info(
             "daemon ready",
             metadata: ["socket": "\(config.socketPath)", "interval": "\(config.interval)", "state_dir": "\(config.stateDir)"])
-        try await group.run()
+        try await withThrowingTaskGroup(of: Void.self) { tasks in
+            tasks.addTask {
+                for await signal in stopSignals {
+                    logger.info("stopping", metadata: ["signal": "\(signal.rawValue)"])
+                    await group.triggerGracefulShutdown()
+                }
+            }
+            tasks.addTask {
+                for await _ in reloadSignals { reloadQueue.async { reload() } }
+            }
+            try await group.run()
+            // The services are done: stop listening for signals.
+            tasks.cancelAll()
+        }
         Notifier.shared.flush(timeoutMs: 1000)
         logger.info("daemon stopped")
     }
