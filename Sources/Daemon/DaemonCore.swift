@@ -31,7 +31,7 @@ public final class DaemonCore: Sendable {
         var waitingForFirst: [CheckedContinuation<DiagnosticReport, Never>] = []
     }
 
-    public let history: HistoryStore
+    public let history: ReportHistory
     public let logger: Logger
     let producer: ReportProducer
     let sink: any StateChangeSink
@@ -42,7 +42,7 @@ public final class DaemonCore: Sendable {
     ///   - previous: the last report from before a restart (from the history), so a restart does not repeat events.
     ///   - notify: where `STATUS=` goes (`Systemd.notify` in production).
     public init(
-        config: DaemonConfig, history: HistoryStore, previous: DiagnosticReport?, producer: @escaping ReportProducer,
+        config: DaemonConfig, history: ReportHistory, previous: DiagnosticReport?, producer: @escaping ReportProducer,
         sink: any StateChangeSink, logger: Logger, notify: @escaping @Sendable (String) -> Void = { Notifier.shared.notify($0) }
     ) {
         self.history = history

@@ -67,7 +67,7 @@ public struct DaemonMain: Sendable {
         // Nothing in the state directory is read or written before it is ours.
         let lock = try StateDirectoryLock.acquire(directory: config.stateDir)
         defer { withExtendedLifetime(lock) {} }
-        let history = try HistoryStore(directory: config.stateDir, limits: config.historyLimits)
+        let history = try ReportHistory(directory: config.stateDir, limits: config.historyLimits)
         let r = history.recovery
         for sentence in r.movedAside {
             logger.warning("history file moved aside", metadata: ["detail": "\(sentence)"])

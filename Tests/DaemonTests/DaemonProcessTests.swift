@@ -175,7 +175,7 @@ struct DaemonProcess {
             d.process.signal(SIGKILL)
             _ = await d.process.wait()
             lastStderr = d.process.stderr
-            let store = try HistoryStore(directory: dir.sub("state"), limits: HistoryLimits())
+            let store = try ReportHistory(directory: dir.sub("state"), limits: HistoryLimits())
             #expect(store.recovery.skippedBytes == 0)
             let lines = store.entries(sinceMs: 0, limit: 1_000_000).map(\.line)
             #expect(lines.count >= kept.count, "round \(round)")
@@ -346,7 +346,7 @@ struct DaemonProcess {
         // 1000 reports of ~15 KB: one /history?limit=1000 answer is ~15 MB.
         let now = Timestamp.nowMilliseconds()
         do {
-            let store = try HistoryStore(directory: dir.sub("state"), limits: HistoryLimits())
+            let store = try ReportHistory(directory: dir.sub("state"), limits: HistoryLimits())
             for i in 0..<1000 {
                 let at = now - 600_000 + Int64(i) * 100
                 try store.append(line: Self.bigLine(i, at: at), generatedAtMs: at)

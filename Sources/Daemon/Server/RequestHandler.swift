@@ -85,7 +85,7 @@ final class RequestHandler: ChannelInboundHandler {
     }
 
     private static func startHistory(
-        channel: any Channel, gate: AsyncGate, history: HistoryStore, sinceMs: Int64, limit: Int, isHead: Bool, chunk: Int, logger: Logger
+        channel: any Channel, gate: AsyncGate, history: ReportHistory, sinceMs: Int64, limit: Int, isHead: Bool, chunk: Int, logger: Logger
     ) {
         Task {
             await gate.acquire()
@@ -96,7 +96,7 @@ final class RequestHandler: ChannelInboundHandler {
     }
 
     private static func writeHistory(
-        channel: Channel, history: HistoryStore, sinceMs: Int64, limit: Int, isHead: Bool, chunk: Int, logger: Logger
+        channel: Channel, history: ReportHistory, sinceMs: Int64, limit: Int, isHead: Bool, chunk: Int, logger: Logger
     ) async {
         guard channel.isActive else { return }
         let selection = history.select(sinceMs: sinceMs, limit: limit)

@@ -33,7 +33,7 @@ public final class HistorySelection: Sendable {
     /// The JSON line of the `i`th record, nil when it no longer reads back as it verified.
     func line(_ i: Int) -> [UInt8]? {
         let p = picks[i]
-        guard let line = HistoryStore.readRecordBytes(fds[p.file], at: p.offset), line.count == p.inflated else { return nil }
+        guard let line = ReportHistory.readRecordBytes(fds[p.file], at: p.offset), line.count == p.inflated else { return nil }
         return line
     }
 

@@ -59,7 +59,7 @@ public struct HistoryEntry: Sendable, Equatable {
 /// Durability: one `write(2)` per record then `fsync(2)`; a record is either complete and verifies, or
 /// is a torn tail that opening cuts off. Older records are never rewritten, so `kill -9` loses at most
 /// the record being written. Segments are created and removed with a directory fsync.
-public final class HistoryStore: Sendable {
+public final class ReportHistory: Sendable {
     static let fileMagic: [UInt8] = Array("BKDHIST1".utf8)
     static let recordMagic: UInt32 = 0x3152_4B42  // "BKR1" little-endian
     static let headerSize = 24
