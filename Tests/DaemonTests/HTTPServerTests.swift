@@ -14,6 +14,7 @@ struct ServerFixture {
     let socket: String
     let core: DaemonCore
     let server: HTTPServer
+    let serving: Task<Void, Never>
 
     static func start(limits: HTTPLimits = HTTPLimits()) async throws -> ServerFixture {
         let dir = TempDir()
@@ -23,10 +24,14 @@ struct ServerFixture {
         let fd = try Sys.listenUnix(path: socket, mode: 0o660, gid: nil)
         let server = HTTPServer(router: DaemonRouter(core: core, policy: PeerPolicy(socketGroup: nil)), limits: limits, logger: Logger(label: "test"))
         try await server.start(listeningSocket: fd)
-        return ServerFixture(dir: dir, socket: socket, core: core, server: server)
+        // The daemon serves inside its service group; the fixture serves in a task it cancels in `stop`.
+        let serving = Task { _ = try? await server.serve() }
+        return ServerFixture(dir: dir, socket: socket, core: core, server: server, serving: serving)
     }
 
     func stop() async {
+        serving.cancel()
+        await serving.value
         await server.stop()
         dir.remove()
     }
