@@ -77,6 +77,11 @@ extension Sys {
         close(fd)
     }
 
+    /// Takes an exclusive `flock(2)` on `fd` without waiting; EWOULDBLOCK when another holds it.
+    public static func lockExclusive(_ fd: Int32, path: String) throws(ProbeError) {
+        _ = try retrying("flock", path: path) { flock(fd, LOCK_EX | LOCK_NB) }
+    }
+
     public static func ftruncate(_ fd: Int32, _ length: Int, path: String = "") throws(ProbeError) {
         _ = try retrying("ftruncate", path: path) { Glibc.ftruncate(fd, off_t(length)) }
     }

@@ -35,21 +35,21 @@ public final class StateDirectoryLock: Sendable {
         } catch {
             throw DaemonError(.stateDirectory, "cannot open the lock file \(path) (\(ProbeError.brief(error))): check the state directory's permissions")
         }
-        var st = stat()
-        guard fstat(fd, &st) == 0, st.st_mode & S_IFMT == S_IFREG else {
+        guard (try? Sys.fstat(fd, path: path))?.isRegular == true else {
             Sys.close(fd)
             throw DaemonError(.stateDirectory, "\(path) is not a regular file: remove it")
         }
-        if flock(fd, LOCK_EX | LOCK_NB) != 0 {
-            let e = errno
+        do {
+            try Sys.lockExclusive(fd, path: path)
+        } catch {
             let holder = (try? Sys.pread(fd, count: 32, at: 0)).map { String(decoding: $0, as: UTF8.self).trimmingNewlines() } ?? ""
             Sys.close(fd)
-            if e == EWOULDBLOCK {
+            if error.errno == EWOULDBLOCK {
                 let who = Int32(holder).map { "another bkdiag daemon (pid \($0))" } ?? "another bkdiag daemon"
                 throw DaemonError(
                     .stateDirectory, "\(who) is using the state directory \(directory): stop it, or give this one its own --state-dir")
             }
-            throw DaemonError(.stateDirectory, "cannot lock \(path) (\(ProbeError("flock", path: path, errno: e).brief)): check the state directory")
+            throw DaemonError(.stateDirectory, "cannot lock \(path) (\(error.brief)): check the state directory")
         }
         // Ours now: say who holds it, for the message of the next one.
         _ = try? Sys.ftruncate(fd, 0, path: path)
