@@ -103,10 +103,10 @@ let package = Package(
         .executableTarget(name: "fake-bluek"),
 
         // Builds fake BlueKing hosts (directory trees, processes, sockets) for the tests.
-        .target(name: "TestSupport", dependencies: ["HostProbe", "SystemLayer"]),
+        .target(name: "TestSupport", dependencies: ["HostProbe"]),
 
         .testTarget(name: "ReportTests", dependencies: ["Report"]),
-        .testTarget(name: "HostProbeTests", dependencies: ["HostProbe", "SystemLayer", "Report", "TestSupport", "CSpawn"]),
+        .testTarget(name: "HostProbeTests", dependencies: ["HostProbe", "Report", "TestSupport", "CSpawn"]),
         .testTarget(name: "NodeCLITests", dependencies: ["NodeCLI", "Diagnostics", "Report"]),
         .testTarget(name: "DiagnosticsTests", dependencies: ["Diagnostics", "HostProbe", "Report", "TestSupport"]),
         .testTarget(

@@ -3,7 +3,6 @@ import Glibc
 #elseif canImport(Musl)
 import Musl
 #endif
-import SystemLayer
 
 /// Why a bolt file could not be read: the file, a code and a sentence that says what is wrong.
 public struct BoltError: Error, Sendable, Equatable, CustomStringConvertible {

@@ -3,7 +3,6 @@ import Glibc
 #elseif canImport(Musl)
 import Musl
 #endif
-import SystemLayer
 
 /// Runs one program directly (posix_spawn, no shell) with a hard timeout: the only kind of child
 /// process bkdiag ever starts. The child leads a session of its own, and nothing of it outlives the

@@ -2,7 +2,6 @@
 #if canImport(Report)
 import Report
 #endif
-import SystemLayer
 
 /// What bkunifylogbeat's progress registry holds: libgse's key-value store, a bolt file
 /// `<path.data>/bkunifylogbeat.bkpipe.db` whose bucket `kv` maps keys to gob-encoded strings

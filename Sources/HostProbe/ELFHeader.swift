@@ -1,4 +1,3 @@
-import SystemLayer
 /// The identity of an executable from its ELF header, read without running it.
 public struct ELFHeader: Sendable, Equatable {
     public var is64Bit: Bool

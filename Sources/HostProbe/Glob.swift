@@ -1,4 +1,3 @@
-import SystemLayer
 /// A glob pattern the collector cannot use: malformed (an unclosed `[`, a trailing `\`), or with
 /// more than one `**` path element, which the collector's recursive glob refuses.
 public struct GlobPatternError: Error, Sendable, Equatable, CustomStringConvertible {

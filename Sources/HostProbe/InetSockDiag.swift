@@ -3,7 +3,6 @@ import Glibc
 #elseif canImport(Musl)
 import Musl
 #endif
-import SystemLayer
 
 /// TCP sockets over `NETLINK_SOCK_DIAG` / `inet_diag` (what `ss -t` reads), without running ss.
 ///

@@ -1,5 +1,4 @@
 import Glibc
-import SystemLayer
 
 /// A POSIX extended regular expression (glibc's `regcomp`/`regexec`), searched anywhere in a string
 /// as Go's `MatchString` does, with Go's escapes translated (see `translate`). Compiled once, freed

@@ -1,4 +1,3 @@
-import SystemLayer
 /// Fields of `/proc/<pid>/stat` the checks use.
 public struct ProcStat: Sendable, Equatable {
     public var pid: Int32

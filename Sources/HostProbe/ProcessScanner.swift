@@ -5,7 +5,6 @@ import Musl
 #endif
 import Dispatch
 import Synchronization
-import SystemLayer
 
 /// A running process found by a scan: the facts the checks use.
 public struct ProcessRecord: Sendable, Equatable {

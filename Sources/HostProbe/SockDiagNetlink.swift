@@ -3,7 +3,6 @@ import Glibc
 #elseif canImport(Musl)
 import Musl
 #endif
-import SystemLayer
 
 /// The `NETLINK_SOCK_DIAG` plumbing shared by the unix and the TCP dumps: one request out, then
 /// netlink messages in until `NLMSG_DONE`, an `NLMSG_ERROR`, or the receive timeout.

@@ -1,4 +1,3 @@
-import SystemLayer
 /// A row of `/proc/net/tcp` or `/proc/net/tcp6`.
 public struct TCPSocketEntry: Sendable, Equatable {
     public var localAddress: String

@@ -3,7 +3,6 @@ import Glibc
 #elseif canImport(Musl)
 import Musl
 #endif
-import SystemLayer
 
 /// One unix socket as netlink sock_diag reports it.
 public struct UnixDiagEntry: Sendable, Equatable {

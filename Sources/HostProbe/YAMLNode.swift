@@ -1,5 +1,4 @@
 import CYAML
-import SystemLayer
 
 /// A YAML document as a tree, read with libyaml (the C parser Yams wraps) without Foundation.
 public indirect enum YAMLNode: Sendable, Equatable {

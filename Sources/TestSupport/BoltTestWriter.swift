@@ -1,4 +1,3 @@
-import SystemLayer
 // Standalone on purpose: Scripts/fuzz-bolt.sh compiles this file alone (with swiftc) to write the fuzz
 // seed corpus. It shares no code with HostProbe's reader: the layout below follows bolt v1.3.1's
 // page.go, node.go, bucket.go and db.go, and gob's encoder, as docs/progress.md describes them.

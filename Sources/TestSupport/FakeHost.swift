@@ -1,6 +1,5 @@
 import Foundation
 import HostProbe
-import SystemLayer
 
 /// A failure while building a fake host; the message says what and where.
 public struct FakeHostError: Error, CustomStringConvertible {

@@ -2,7 +2,6 @@ import Foundation
 import HostProbe
 import Testing
 import TestSupport
-import SystemLayer
 
 /// The collector's registry: gob framing, file.State JSON, and whole files written by the test writer.
 @Suite("Collector registry")

@@ -2,7 +2,6 @@ import Foundation
 import HostProbe
 import Testing
 import TestSupport
-import SystemLayer
 
 /// Probes that must read the live kernel, against processes and sockets the test makes.
 @Suite("Live kernel probes")

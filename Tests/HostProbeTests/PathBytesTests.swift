@@ -5,7 +5,6 @@ import Testing
 #if canImport(Glibc)
 import Glibc
 #endif
-import SystemLayer
 
 /// Bytes a test writes to disk as a file name, whatever their encoding.
 func makeFile(bytes path: [UInt8], content: String = "line\n") throws {

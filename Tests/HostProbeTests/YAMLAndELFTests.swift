@@ -1,6 +1,5 @@
 import HostProbe
 import Testing
-import SystemLayer
 
 @Suite("YAML and ELF readers")
 struct YAMLAndELFTests {
