@@ -147,7 +147,14 @@ public struct HTTPServerService: Service {
     public func run() async throws {
         let server = self.server
         await withTaskGroup(of: Void.self) { tasks in
-            tasks.addTask { try? await server.serve() }
+            tasks.addTask {
+                do {
+                    try await server.serve()
+                } catch where !Task.isCancelled {
+                    // Not ours to stop: the listening socket failed. The daemon goes on running its checks.
+                    server.logger.error("the HTTP server stopped accepting", metadata: ["error": "\(ProbeError.brief(error))"])
+                } catch {}
+            }
             try? await gracefulShutdown()
             Notifier.shared.notify("STOPPING=1")
             // Stop accepting and end the open connections (a run in progress finishes first).
