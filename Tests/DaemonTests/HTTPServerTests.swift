@@ -115,6 +115,24 @@ struct ServerFixture {
         await f.stop()
     }
 
+    @Test func stoppingEndsOpenConnectionsAtOnce() async throws {
+        // The default 10 s request timeout: the stop, not the timeout, must end these connections.
+        let f = try await ServerFixture.start()
+        let idle = try Sys.connectUnix(path: f.socket, timeoutMs: 5000)
+        defer { Sys.close(idle) }
+        let partial = try Sys.connectUnix(path: f.socket, timeoutMs: 5000)
+        defer { Sys.close(partial) }
+        try Sys.writeAll(partial, Array("GET /rep".utf8))
+        // Both are accepted and being served before the stop.
+        #expect(await eventually { f.server.openConnections == 2 })
+        let started = Timestamp.monotonicSeconds()
+        await f.stop()
+        #expect(Timestamp.monotonicSeconds() - started < 3)
+        // Closed without an answer: the client reads end of file.
+        #expect(try Sys.readToEnd(idle, limit: 4096).isEmpty)
+        #expect(f.server.openConnections == 0)
+    }
+
     @Test func manyConcurrentClientsAreServed() async throws {
         // All from this one process: lift the per-peer shares, this is about the server's concurrency.
         var limits = HTTPLimits()
