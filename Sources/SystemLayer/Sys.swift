@@ -77,11 +77,6 @@ public enum Sys {
         }
     }
 
-    /// Reads into `buffer` at `offset` (pread(2)), retrying on EINTR; returns bytes read (0 at end of file).
-    public static func read(_ fd: Int32, into buffer: UnsafeMutableRawBufferPointer, at offset: Int64, path: String) throws(ProbeError) -> Int {
-        try retrying("pread", path: path) { Glibc.pread(fd, buffer.baseAddress, buffer.count, off_t(offset)) }
-    }
-
     /// Reads once into `buffer`, retrying on EINTR only; -1 with errno set on any other failure.
     /// For loops that decide themselves what EAGAIN or a reset means.
     public static func readOnce(_ fd: Int32, into buffer: UnsafeMutableRawBufferPointer) -> Int {
