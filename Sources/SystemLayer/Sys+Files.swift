@@ -9,7 +9,7 @@ extension Sys {
     // MARK: Files
 
     /// Writes all of `bytes`, looping over short writes.
-    public static func writeAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer, path: String = "") throws {
+    public static func writeAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer, path: String = "") throws(ProbeError) {
         var done = 0
         while done < bytes.count {
             let n = try retrying("write", path: path) { Glibc.write(fd, bytes.baseAddress! + done, bytes.count - done) }
@@ -17,8 +17,8 @@ extension Sys {
         }
     }
 
-    public static func writeAll(_ fd: Int32, _ bytes: [UInt8], path: String = "") throws {
-        try bytes.withUnsafeBytes { (b: UnsafeRawBufferPointer) throws in try writeAll(fd, b, path: path) }
+    public static func writeAll(_ fd: Int32, _ bytes: [UInt8], path: String = "") throws(ProbeError) {
+        try bytes.withUnsafeBytes { b in Result { () throws(ProbeError) in try writeAll(fd, b, path: path) } }.get()
     }
 
     /// Writes all of `bytes` for stdout and stderr: short writes, EINTR and EAGAIN (a non-blocking
@@ -36,15 +36,16 @@ extension Sys {
     }
 
     /// Reads the whole file, at most `limit` bytes.
-    public static func readFile(_ path: String, limit: Int = 64 << 20) throws -> [UInt8] {
+    public static func readFile(_ path: String, limit: Int = 64 << 20) throws(ProbeError) -> [UInt8] {
         let fd = try open(path, O_RDONLY)
         defer { close(fd) }
         var out: [UInt8] = []
         var chunk = [UInt8](repeating: 0, count: 64 * 1024)
         while out.count < limit {
-            let n = try chunk.withUnsafeMutableBytes { (b: UnsafeMutableRawBufferPointer) throws in
-                try retrying("read", path: path) { Glibc.read(fd, b.baseAddress!, min(b.count, limit - out.count)) }
-            }
+            let wanted = min(chunk.count, limit - out.count)
+            let n = try chunk.withUnsafeMutableBytes { b in
+                Result { () throws(ProbeError) in try retrying("read", path: path) { Glibc.read(fd, b.baseAddress!, wanted) } }
+            }.get()
             if n == 0 { break }
             out.append(contentsOf: chunk[0..<n])
         }
@@ -52,13 +53,16 @@ extension Sys {
     }
 
     /// Up to `count` bytes at `offset` (fewer at end of file).
-    public static func pread(_ fd: Int32, count: Int, at offset: Int) throws -> [UInt8] {
+    public static func pread(_ fd: Int32, count: Int, at offset: Int) throws(ProbeError) -> [UInt8] {
         var out = [UInt8](repeating: 0, count: count)
         var done = 0
         while done < count {
+            let from = done
             let n = try out.withUnsafeMutableBytes { b in
-                try retrying("pread") { Glibc.pread(fd, b.baseAddress! + done, count - done, off_t(offset + done)) }
-            }
+                Result { () throws(ProbeError) in
+                    try retrying("pread") { Glibc.pread(fd, b.baseAddress! + from, count - from, off_t(offset + from)) }
+                }
+            }.get()
             if n == 0 { break }
             done += n
         }

@@ -70,12 +70,15 @@ extension Sys {
     }
 
     /// Writes all of `bytes` at `offset`.
-    public static func pwriteAll(_ fd: Int32, _ bytes: [UInt8], at offset: Int, path: String = "") throws {
+    public static func pwriteAll(_ fd: Int32, _ bytes: [UInt8], at offset: Int, path: String = "") throws(ProbeError) {
         var done = 0
         while done < bytes.count {
+            let from = done
             let n = try bytes.withUnsafeBytes { b in
-                try retrying("pwrite", path: path) { Glibc.pwrite(fd, b.baseAddress! + done, b.count - done, off_t(offset + done)) }
-            }
+                Result { () throws(ProbeError) in
+                    try retrying("pwrite", path: path) { Glibc.pwrite(fd, b.baseAddress! + from, b.count - from, off_t(offset + from)) }
+                }
+            }.get()
             done += n
         }
     }

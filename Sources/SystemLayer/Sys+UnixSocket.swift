@@ -72,7 +72,7 @@ extension Sys {
     }
 
     /// Reads until end of file or `limit` bytes; a receive timeout throws ETIMEDOUT.
-    public static func readToEnd(_ fd: Int32, limit: Int, path: String = "") throws -> [UInt8] {
+    public static func readToEnd(_ fd: Int32, limit: Int, path: String = "") throws(ProbeError) -> [UInt8] {
         var out: [UInt8] = []
         var chunk = [UInt8](repeating: 0, count: 16 * 1024)
         while out.count < limit {
