@@ -1,4 +1,3 @@
-import SystemLayer
 /// An error of the daemon: a code for programs and a sentence for people that names the path and the fix.
 public struct DaemonError: Error, Sendable, Equatable, CustomStringConvertible {
     /// What went wrong, for programs and tests.

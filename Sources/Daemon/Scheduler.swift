@@ -1,6 +1,5 @@
 import Logging
 import ServiceLifecycle
-import SystemLayer
 
 /// Runs the catalogue every `interval` until graceful shutdown; a reload restarts the wait with the new interval.
 public struct Scheduler: Service {

@@ -1,6 +1,5 @@
 import Logging
 import Report
-import SystemLayer
 
 /// A check whose verdict differs from the previous run's: the unit of the journal's event stream.
 public struct StateChange: Sendable, Equatable {

@@ -1,5 +1,4 @@
 import Synchronization
-import SystemLayer
 
 /// A one-waiter wake-up: `signal()` ends the current `wait()`; a signal with nobody waiting is dropped.
 final class Wakeup: Sendable {

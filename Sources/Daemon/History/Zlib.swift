@@ -1,5 +1,4 @@
 import CZlib
-import SystemLayer
 
 /// zlib compression and CRC-32 for the history store.
 public enum Zlib {

@@ -1,5 +1,4 @@
 import Synchronization
-import SystemLayer
 
 /// Which connections the server takes: at most `total` at once, and no peer more than its share, so
 /// one client (one process, or one user's processes) cannot hold every slot while others wait.

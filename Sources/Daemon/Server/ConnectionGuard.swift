@@ -1,6 +1,5 @@
 import NIOCore
 import NIOHTTP1
-import SystemLayer
 
 /// Answers a connection over a limit with 503 as soon as it is active. Then it closes its side and
 /// reads (and drops) what the client sends until the client closes or `lingerTimeout` passes: closing

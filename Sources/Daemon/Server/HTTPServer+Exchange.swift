@@ -1,7 +1,6 @@
 import Logging
 import NIOCore
 import NIOHTTP1
-import SystemLayer
 
 /// One exchange per connection: collect the request, ask the router, write the answer, close.
 extension HTTPServer {

@@ -5,7 +5,6 @@ import Musl
 #endif
 import Dispatch
 import Synchronization
-import SystemLayer
 
 /// Sends systemd notifications without ever stalling the daemon.
 ///

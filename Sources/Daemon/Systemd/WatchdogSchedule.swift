@@ -1,4 +1,3 @@
-import SystemLayer
 /// When the watchdog service wakes, and whether the configuration leaves systemd's watchdog enough room.
 ///
 /// A ping goes out at a wake-up after a completed run, so two pings can be as far apart as two runs'

@@ -1,5 +1,4 @@
 import ServiceLifecycle
-import SystemLayer
 
 /// Pings systemd's watchdog on the `WatchdogSchedule` of the running configuration, but only when a
 /// cycle completed since the last ping: a hung check engine stops the pings and systemd restarts the daemon.
