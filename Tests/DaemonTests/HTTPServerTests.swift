@@ -133,6 +133,22 @@ struct ServerFixture {
         #expect(f.server.openConnections == 0)
     }
 
+    @Test func aServerStoppedWithoutServingClosesWhatItAccepted() async throws {
+        let dir = TempDir()
+        defer { dir.remove() }
+        let core = try makeCore(dir, producer: ScriptedProducer(), sink: RecordingSink())
+        let socket = dir.sub("d.sock")
+        let fd = try Sys.listenUnix(path: socket, mode: 0o660, gid: nil)
+        let server = HTTPServer(router: DaemonRouter(core: core, policy: PeerPolicy(socketGroup: nil)), limits: HTTPLimits(), logger: Logger(label: "test"))
+        try await server.start(listeningSocket: fd)
+        // Accepted while nothing serves: the connection waits in the accept loop's buffer.
+        let client = try Sys.connectUnix(path: socket, timeoutMs: 5000)
+        defer { Sys.close(client) }
+        #expect(await eventually { server.openConnections == 1 })
+        await server.stop()
+        #expect(try Sys.readToEnd(client, limit: 4096).isEmpty)
+    }
+
     @Test func manyConcurrentClientsAreServed() async throws {
         // All from this one process: lift the per-peer shares, this is about the server's concurrency.
         var limits = HTTPLimits()

@@ -6,11 +6,23 @@ import NIOHTTP1
 extension HTTPServer {
     /// Serves `connection` to its end. Every write is awaited until the socket has taken it, and the
     /// connection is closed once the answer is out (`executeThenClose`).
-    func handle(_ connection: NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>, peer: PeerCredentials?) async {
-        let channel = connection.channel
+    func handle(_ channel: any Channel, peer: PeerCredentials?) async {
         // Cancelled (the server is stopping): close at once, so a write to a client that stopped reading
         // fails now rather than at the response timeout.
         await withTaskCancellationHandler {
+            let connection: NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>
+            do {
+                connection = try await channel.eventLoop.submit {
+                    let connection = try NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>(
+                        wrappingChannelSynchronously: channel)
+                    try channel.syncOptions?.setOption(ChannelOptions.autoRead, value: true)
+                    return connection
+                }.get()
+            } catch {
+                // Closed while it waited (timed out, or the server is stopping).
+                channel.close(promise: nil)
+                return
+            }
             await exchange(connection, peer: peer)
         } onCancel: {
             channel.close(promise: nil)

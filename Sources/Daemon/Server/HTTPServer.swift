@@ -39,10 +39,14 @@ public struct HTTPLimits: Sendable, Equatable {
     public init() {}
 }
 
-/// One accepted connection as the accept loop sees it: admitted, with its request and response
-/// parts as an async channel, or refused (answered 503 on the event loop by `BusyHandler`).
+/// One accepted connection as the accept loop sees it: admitted (its pipeline set up, not reading
+/// yet), or refused (answered 503 on the event loop by `BusyHandler`).
+///
+/// An admitted connection becomes an `NIOAsyncChannel` only in its own task (`handle`): one still
+/// waiting in the accept loop's buffer when the loop ends is then a plain channel, which the event
+/// loop's shutdown closes, not an async channel whose writer was never finished (a trap in NIO).
 enum AcceptedConnection: Sendable {
-    case admitted(NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>, peer: PeerCredentials?)
+    case admitted(any Channel, peer: PeerCredentials?)
     case refused
 }
 
@@ -96,9 +100,9 @@ public final class HTTPServer: Sendable {
                     channel.closeFuture.whenComplete { _ in server.admission.release(key) }
                     try sync.addHandler(ConnectionGuard(limits: limits))
                     try sync.configureHTTPServerPipeline(withPipeliningAssistance: false, withErrorHandling: true)
-                    let connection = try NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>(
-                        wrappingChannelSynchronously: channel)
-                    return .admitted(connection, peer: peer)
+                    // Nothing is read until the connection's task has wrapped it (the request timeout runs).
+                    try channel.syncOptions?.setOption(ChannelOptions.autoRead, value: false)
+                    return .admitted(channel, peer: peer)
                 }
             }
         listener.withLock { $0 = channel }
@@ -127,7 +131,8 @@ public final class HTTPServer: Sendable {
             defer { c = nil }
             return c
         }) {
-            try? await channel.channel.close()
+            // Also finishes its writer when `serve()` never ran (NIO traps on an unfinished one).
+            try? await channel.executeThenClose { _ in }
         }
         try? await group.shutdownGracefully()
     }
