@@ -31,14 +31,18 @@ let package = Package(
         // Closes inherited descriptors in the bounded probe child (glibc 2.34+ addclosefrom_np, else a fallback).
         .systemLibrary(name: "CSpawn"),
 
+        // The one system-call layer: `Sys` (every raw call, EINTR and O_CLOEXEC handled once), its
+        // errno-typed `ProbeError`, `MonotonicClock`, `PathBytes`, bounded file reads. Nothing but libc.
+        .target(name: "SystemLayer", dependencies: ["CSpawn"]),
+
         // The report model and its encoders, shared by the node and the fleet side.
-        .target(name: "Report"),
+        .target(name: "Report", dependencies: ["SystemLayer"]),
 
         // Facts from the host: /proc, socket tables, netlink sock_diag, globbing, bounded reads, YAML/JSON,
         // the collector's bolt registry (read with Report's JSON parser).
         .target(
             name: "HostProbe",
-            dependencies: ["CYAML", "CSpawn", "Report"],
+            dependencies: ["SystemLayer", "CYAML", "Report"],
             linkerSettings: staticYAML
         ),
 
@@ -55,12 +59,13 @@ let package = Package(
         .target(
             name: "Daemon",
             dependencies: [
-                "Diagnostics", "Report", "HostProbe", "CSystemd", "CZlib",
+                "Diagnostics", "Report", "HostProbe", "SystemLayer", "CSystemd", "CZlib",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ]
         ),
 
@@ -68,7 +73,7 @@ let package = Package(
         .target(
             name: "Fleet",
             dependencies: [
-                "Report",
+                "Report", "SystemLayer",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "GRDB", package: "GRDB.swift"),
@@ -81,7 +86,7 @@ let package = Package(
         .executableTarget(
             name: "bkdiag",
             dependencies: [
-                "NodeCLI", "Diagnostics", "Daemon", "Report", "CMalloc",
+                "NodeCLI", "Diagnostics", "Daemon", "Report", "SystemLayer", "CMalloc",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
@@ -108,7 +113,7 @@ let package = Package(
         .testTarget(
             name: "DaemonTests",
             dependencies: [
-                "Daemon", "Diagnostics", "Report", "TestSupport", "CSpawn",
+                "Daemon", "Diagnostics", "Report", "SystemLayer", "TestSupport", "CSpawn",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

@@ -15,7 +15,8 @@ swiftc -O -parse-as-library Sources/TestSupport/BoltTestWriter.swift Tests/Fuzz/
 "$out/bolt-seeds" "$out/corpus"
 
 swiftc -O -sanitize=fuzzer,address -parse-as-library \
-  Sources/HostProbe/BoltFile.swift Sources/HostProbe/CollectorRegistry.swift Sources/HostProbe/SystemCalls.swift \
+  Sources/HostProbe/BoltFile.swift Sources/HostProbe/CollectorRegistry.swift \
+  Sources/SystemLayer/Sys.swift Sources/SystemLayer/ProbeError.swift Sources/SystemLayer/PathBytes.swift \
   Sources/Report/JSONParser.swift Sources/Report/JSONValue.swift \
   Tests/Fuzz/BoltFuzz/FuzzMain.swift -o "$out/bolt-fuzz"
 

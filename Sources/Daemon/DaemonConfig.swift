@@ -4,6 +4,7 @@ import Glibc
 import Musl
 #endif
 import Diagnostics
+import SystemLayer
 
 /// Everything the daemon runs with: the check options plus its own schedule, socket and history.
 ///
@@ -53,13 +54,13 @@ public struct DaemonConfig: Sendable, Equatable {
     /// Defaults, then the file (when it exists, or always when `required`), then `overrides`.
     public static func load(file: String, required: Bool, overrides: [Setting]) throws(DaemonError) -> DaemonConfig {
         var config = DaemonConfig()
-        if Sys.stat(file) != nil || required {
+        if Sys.statIfPresent(file) != nil || required {
             let bytes: [UInt8]
             do {
                 // A FIFO or a device in its place is refused, not waited on: a reload must not hang.
                 bytes = try Sys.readRegularFile(file, limit: 1 << 20)
             } catch {
-                throw DaemonError(.configFile, "cannot read the config file \(file) (\(error)): create it or pass --config with a readable file")
+                throw DaemonError(.configFile, "cannot read the config file \(file) (\(ProbeError.brief(error))): create it or pass --config with a readable file")
             }
             guard let text = String(validating: bytes, as: UTF8.self) else {
                 throw DaemonError(.configFile, "\(file) is not UTF-8 text: rewrite it as plain `key: value` lines")

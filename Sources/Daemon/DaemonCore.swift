@@ -2,6 +2,7 @@ import Diagnostics
 import Logging
 import Report
 import Synchronization
+import SystemLayer
 
 /// Runs one cycle of the catalogue: a closure so tests can inject reports; production uses `DiagnosticRunner`.
 public typealias ReportProducer = @Sendable (CheckOptions) async -> DiagnosticReport
@@ -30,7 +31,7 @@ public final class DaemonCore: Sendable {
         var waitingForFirst: [CheckedContinuation<DiagnosticReport, Never>] = []
     }
 
-    public let history: HistoryStore
+    public let history: ReportHistory
     public let logger: Logger
     let producer: ReportProducer
     let sink: any StateChangeSink
@@ -41,7 +42,7 @@ public final class DaemonCore: Sendable {
     ///   - previous: the last report from before a restart (from the history), so a restart does not repeat events.
     ///   - notify: where `STATUS=` goes (`Systemd.notify` in production).
     public init(
-        config: DaemonConfig, history: HistoryStore, previous: DiagnosticReport?, producer: @escaping ReportProducer,
+        config: DaemonConfig, history: ReportHistory, previous: DiagnosticReport?, producer: @escaping ReportProducer,
         sink: any StateChangeSink, logger: Logger, notify: @escaping @Sendable (String) -> Void = { Notifier.shared.notify($0) }
     ) {
         self.history = history
@@ -124,7 +125,7 @@ public final class DaemonCore: Sendable {
             try history.append(line: report.richLine(), generatedAtMs: report.generatedAtMs)
         } catch {
             historyFailed = true
-            logger.error("history append failed", metadata: ["error": "\(error)"])
+            logger.error("history append failed", metadata: ["error": "\(ProbeError.brief(error))"])
         }
         notify("STATUS=" + report.summary.sentence)
         // Counted last: the watchdog pings only for cycles whose STATUS has gone out.

@@ -8,6 +8,8 @@ import Diagnostics
 import Logging
 import Report
 import ServiceLifecycle
+import SystemLayer
+import UnixSignals
 
 /// Wires the daemon together: config, history, socket, HTTP server, scheduler, watchdog, signals.
 public struct DaemonMain: Sendable {
@@ -65,7 +67,7 @@ public struct DaemonMain: Sendable {
         // Nothing in the state directory is read or written before it is ours.
         let lock = try StateDirectoryLock.acquire(directory: config.stateDir)
         defer { withExtendedLifetime(lock) {} }
-        let history = try HistoryStore(directory: config.stateDir, limits: config.historyLimits)
+        let history = try ReportHistory(directory: config.stateDir, limits: config.historyLimits)
         let r = history.recovery
         for sentence in r.movedAside {
             logger.warning("history file moved aside", metadata: ["detail": "\(sentence)"])
@@ -91,12 +93,12 @@ public struct DaemonMain: Sendable {
                 try Sys.mkdirs(Sys.dirname(config.socketPath), mode: 0o755)
                 fd = try Sys.listenUnix(path: config.socketPath, mode: mode_t(config.socketMode), gid: gid)
             } catch {
-                let fix = (error as? SyscallError)?.errno == EADDRINUSE ? "another bkdiag daemon is serving it; stop it or pass --socket" : "pass --socket with a writable location"
-                throw DaemonError(.socket, "cannot listen on \(config.socketPath) (\(error)): \(fix)")
+                let fix = error.errno == EADDRINUSE ? "another bkdiag daemon is serving it; stop it or pass --socket" : "pass --socket with a writable location"
+                throw DaemonError(.socket, "cannot listen on \(config.socketPath) (\(ProbeError.brief(error))): \(fix)")
             }
             socketToRemove = config.socketPath
         }
-        let socketGID = Sys.stat(config.socketPath).map { UInt32($0.st_gid) } ?? config.socketGroup.flatMap { Sys.groupID(named: $0) }
+        let socketGID = Sys.statIfPresent(config.socketPath).map { $0.gid } ?? config.socketGroup.flatMap { Sys.groupID(named: $0) }
 
         let sink: any StateChangeSink = Systemd.journalAvailable ? JournalSink() : LoggerSink(logger: logger)
         let core = DaemonCore(config: config, history: history, previous: previous, producer: producer, sink: sink, logger: logger)
@@ -106,7 +108,7 @@ public struct DaemonMain: Sendable {
             try await server.start(listeningSocket: fd)
         } catch {
             if let path = socketToRemove { _ = try? Sys.unlink(path) }
-            throw DaemonError(.socket, "cannot serve on \(config.socketPath) (\(error)): check the socket unit or pass --socket")
+            throw DaemonError(.socket, "cannot serve on \(config.socketPath) (\(ProbeError.brief(error))): check the socket unit or pass --socket")
         }
 
         let scheduler = Scheduler(core: core)
@@ -116,48 +118,61 @@ public struct DaemonMain: Sendable {
             Self.warnAboutWatchdog(period: period, config: config, logger: logger)
             services.append(WatchdogService(core: core, period: period))
         }
-        // Signals are ours, not the group's: their handlers must be in place before READY=1, and
-        // Dispatch installs them asynchronously, so we wait for the sources' registration.
         let group = ServiceGroup(
             configuration: ServiceGroupConfiguration(
                 services: services.map { ServiceGroupConfiguration.ServiceConfiguration(service: $0) },
                 logger: logger
             ))
         let main = self
-        let signals = await SignalSources.install(
-            stop: [SIGTERM, SIGINT],
-            onStop: { sig in
-                logger.info("stopping", metadata: ["signal": "\(sig)"])
-                Task { await group.triggerGracefulShutdown() }
-            },
-            onReload: {
-                Notifier.shared.notify("RELOADING=1\nMONOTONIC_USEC=\(Sys.monotonicMicroseconds())")
-                do {
-                    let new = try main.loadConfig()
-                    let old = core.config
-                    if new.socketPath != old.socketPath || new.socketGroup != old.socketGroup || new.socketMode != old.socketMode
-                        || new.stateDir != old.stateDir
-                    {
-                        logger.warning("socket and state_dir changes take effect at the next restart")
-                    }
-                    core.replaceConfig(new)
-                    if let period = watchdog { Self.warnAboutWatchdog(period: period, config: new, logger: logger) }
-                    scheduler.poke()
-                    logger.info("configuration reloaded", metadata: ["interval": "\(new.interval)"])
-                    Notifier.shared.notify("READY=1")
-                } catch {
-                    core.countReloadError()
-                    logger.error("reload rejected, keeping the running configuration", metadata: ["error": "\(error)"])
-                    Notifier.shared.notify("READY=1\nSTATUS=reload rejected: \(error)")
+        // SIGTERM/SIGINT stop, SIGHUP reloads. The signals are ours, not the group's: their handlers must
+        // be in place before READY=1, and `UnixSignalsSequence` returns only once Dispatch has registered
+        // them. An early SIGHUP (before its source is registered) is dropped rather than fatal.
+        signal(SIGHUP, SIG_IGN)
+        let stopSignals = await UnixSignalsSequence(trapping: .sigterm, .sigint)
+        let reloadSignals = await UnixSignalsSequence(trapping: .sighup)
+        // A reload runs on a queue of its own: one that blocks (a config file on a hung NFS mount) must
+        // never keep a stop from being handled, and stopping never waits for a reload.
+        let reloadQueue = DispatchQueue(label: "bkdiag.reload")
+        let reload: @Sendable () -> Void = {
+            Notifier.shared.notify("RELOADING=1\nMONOTONIC_USEC=\(MonotonicClock.microseconds())")
+            do {
+                let new = try main.loadConfig()
+                let old = core.config
+                if new.socketPath != old.socketPath || new.socketGroup != old.socketGroup || new.socketMode != old.socketMode
+                    || new.stateDir != old.stateDir
+                {
+                    logger.warning("socket and state_dir changes take effect at the next restart")
                 }
-            })
-        defer { signals.cancel() }
+                core.replaceConfig(new)
+                if let period = watchdog { Self.warnAboutWatchdog(period: period, config: new, logger: logger) }
+                scheduler.poke()
+                logger.info("configuration reloaded", metadata: ["interval": "\(new.interval)"])
+                Notifier.shared.notify("READY=1")
+            } catch {
+                core.countReloadError()
+                logger.error("reload rejected, keeping the running configuration", metadata: ["error": "\(ProbeError.brief(error))"])
+                Notifier.shared.notify("READY=1\nSTATUS=reload rejected: \(ProbeError.brief(error))")
+            }
+        }
 
         Notifier.shared.notify("READY=1\nSTATUS=listening on \(config.socketPath), first run pending\nMAINPID=\(getpid())")
         logger.info(
             "daemon ready",
             metadata: ["socket": "\(config.socketPath)", "interval": "\(config.interval)", "state_dir": "\(config.stateDir)"])
-        try await group.run()
+        try await withThrowingTaskGroup(of: Void.self) { tasks in
+            tasks.addTask {
+                for await signal in stopSignals {
+                    logger.info("stopping", metadata: ["signal": "\(signal.rawValue)"])
+                    await group.triggerGracefulShutdown()
+                }
+            }
+            tasks.addTask {
+                for await _ in reloadSignals { reloadQueue.async { reload() } }
+            }
+            try await group.run()
+            // The services are done: stop listening for signals.
+            tasks.cancelAll()
+        }
         Notifier.shared.flush(timeoutMs: 1000)
         logger.info("daemon stopped")
     }

@@ -1,5 +1,4 @@
 #if canImport(Glibc)
-import CSpawn
 import Glibc
 #elseif canImport(Musl)
 import Musl
@@ -9,9 +8,6 @@ import Musl
 /// process bkdiag ever starts. The child leads a session of its own, and nothing of it outlives the
 /// run: its process group is killed once it has exited (or at the timeout), before it is reaped.
 public enum BoundedChild {
-    /// glibc's `POSIX_SPAWN_SETSID` (<spawn.h>, under _GNU_SOURCE, so Swift's Glibc does not export it).
-    static let spawnSetSID: Int16 = 0x80
-
     public struct Outcome: Sendable, Equatable {
         /// Exit status, or nil when killed (by us at the timeout, or by a signal).
         public var exitCode: Int32?
@@ -22,60 +18,32 @@ public enum BoundedChild {
     /// Runs `path` with `arguments` (argv[1...]), stdin from /dev/null, stdout+stderr captured up to
     /// `outputLimit` bytes, killed with SIGKILL after `timeoutMs`.
     public static func run(_ path: String, _ arguments: [String], timeoutMs: Int, outputLimit: Int = 64 * 1024) throws(ProbeError) -> Outcome {
-        var fds: [Int32] = [0, 0]
-        guard pipe(&fds) == 0 else { throw ProbeError(call: "pipe", path: path, errno: errno) }
-        _ = fcntl(fds[0], F_SETFD, FD_CLOEXEC)
-        _ = fcntl(fds[1], F_SETFD, FD_CLOEXEC)
-        let readEnd = fds[0]
-        let writeEnd = fds[1]
-        defer { close(readEnd) }
-
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_adddup2(&actions, writeEnd, 1)
-        posix_spawn_file_actions_adddup2(&actions, writeEnd, 2)
-        // Nothing else of ours reaches the child: a descriptor without O_CLOEXEC (a socket handed
-        // over by systemd, one opened by a library) must not stay open in a probe we may kill.
-        bkdiag_spawn_addclosefrom(&actions, 3)
-
-        var attr = posix_spawnattr_t()
-        posix_spawnattr_init(&attr)
-        defer { posix_spawnattr_destroy(&attr) }
+        let (readEnd, writeEnd) = try Sys.pipe(path: path)
+        defer { Sys.close(readEnd) }
         // Own session, and so own process group (both ids are the child's pid): the kill reaches
         // anything it forks, and what leaves the group is still found in the session.
-        posix_spawnattr_setflags(&attr, spawnSetSID)
-
-        let argv: [UnsafeMutablePointer<CChar>?] = ([path] + arguments).map { strdup($0) } + [nil]
-        defer { for p in argv { free(p) } }
-        let envp: [UnsafeMutablePointer<CChar>?] = [strdup("PATH=/usr/sbin:/usr/bin:/sbin:/bin"), strdup("LANG=C"), nil]
-        defer { for p in envp { free(p) } }
-        var pid: pid_t = 0
-        var rc = posix_spawn(&pid, path, &actions, &attr, argv, envp)
-        // ETXTBSY: some process holds the binary open for writing. A fork elsewhere that has not yet
-        // exec'd holds it for microseconds; an upgrade rewriting it holds it far longer. Two short
-        // retries ride out the first without hiding the second.
-        for _ in 0..<2 where rc == ETXTBSY {
-            usleep(5_000)
-            rc = posix_spawn(&pid, path, &actions, &attr, argv, envp)
+        let pid: pid_t
+        do throws(ProbeError) {
+            pid = try Sys.spawn(
+                path, arguments: arguments, environment: ["PATH=/usr/sbin:/usr/bin:/sbin:/bin", "LANG=C"], output: writeEnd,
+                newSession: true)
+        } catch {
+            Sys.close(writeEnd)
+            throw error
         }
-        close(writeEnd)
-        if rc != 0 { throw ProbeError(call: "posix_spawn", path: path, errno: rc) }
+        Sys.close(writeEnd)
 
-        let deadline = Timestamp.monotonicMs() + Int64(timeoutMs)
+        let deadline = MonotonicClock.milliseconds() + Int64(timeoutMs)
         var output: [UInt8] = []
         var timedOut = false
         var buf = [UInt8](repeating: 0, count: 4096)
         while true {
-            let left = deadline - Timestamp.monotonicMs()
+            let left = deadline - MonotonicClock.milliseconds()
             if left <= 0 { timedOut = true; break }
-            var pfd = pollfd(fd: readEnd, events: Int16(POLLIN), revents: 0)
-            let pr = poll(&pfd, 1, Int32(min(left, 1000)))
-            if pr < 0 { if errno == EINTR { continue }; break }
-            if pr == 0 { continue }
-            let n = buf.withUnsafeMutableBytes { Glibc.read(readEnd, $0.baseAddress, $0.count) }
-            if n < 0 { if errno == EINTR || errno == EAGAIN { continue }; break }
+            guard let readable = try? Sys.pollReadable(readEnd, timeoutMs: Int32(min(left, 1000)), path: path) else { break }
+            if !readable { continue }
+            let n = buf.withUnsafeMutableBytes { Sys.readOnce(readEnd, into: $0) }
+            if n < 0 { if errno == EAGAIN { continue }; break }
             if n == 0 { break }
             if output.count < outputLimit { output += buf[0..<min(n, outputLimit - output.count)] }
         }
@@ -84,7 +52,7 @@ public enum BoundedChild {
         // is a zombie its pid, which names its group and session, cannot be reused.
         var exited = exitedUnreaped(pid)
         while !exited {
-            let now = Timestamp.monotonicMs()
+            let now = MonotonicClock.milliseconds()
             if now >= deadline && !timedOut {
                 kill(pid, SIGKILL)
                 timedOut = true
@@ -96,8 +64,7 @@ public enum BoundedChild {
             exited = exitedUnreaped(pid)
         }
         killLeftovers(of: pid)
-        var status: Int32 = 0
-        while waitpid(pid, &status, exited ? 0 : WNOHANG) < 0 && errno == EINTR {}
+        let status = Sys.reap(pid, noHang: !exited)
         let normal = (status & 0x7f) == 0
         return Outcome(exitCode: exited && normal && !timedOut ? (status >> 8) & 0xff : nil, output: String(decoding: output, as: UTF8.self), timedOut: timedOut)
     }
@@ -127,7 +94,7 @@ extension BoundedChild {
     /// `<pid>/stat` into one buffer, nothing allocated per process.
     static func sessionMembers(_ sid: pid_t) -> [pid_t] {
         guard let procFD = try? Sys.openDirectory("/proc") else { return [] }
-        defer { Sys.closeQuietly(procFD) }
+        defer { Sys.close(procFD) }
         var pids: [Int32] = []
         try? Sys.forEachNumericEntry("/proc") { pids.append($0) }
         let relative = UnsafeMutableBufferPointer<CChar>.allocate(capacity: 32)
@@ -137,10 +104,10 @@ extension BoundedChild {
         var members: [pid_t] = []
         for p in pids {
             ProcessScanner.writeRelativePath(pid: p, leaf: "stat", into: relative)
-            let fd = openat(procFD, relative.baseAddress!, O_RDONLY | O_CLOEXEC)
+            let fd = Sys.openAt(procFD, relative.baseAddress!)
             if fd < 0 { continue }
-            let n = Glibc.read(fd, buffer.baseAddress, buffer.count)
-            close(fd)
+            let n = Sys.readOnce(fd, into: buffer)
+            Sys.close(fd)
             if n > 0, case let (state, session)? = statStateAndSession(UnsafeRawBufferPointer(rebasing: buffer[0..<n])),
                 session == sid, state != UInt8(ascii: "Z"), state != UInt8(ascii: "X")
             {
@@ -173,13 +140,5 @@ extension BoundedChild {
             i += 1
         }
         return nil
-    }
-}
-
-enum Timestamp {
-    static func monotonicMs() -> Int64 {
-        var ts = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &ts)
-        return Int64(ts.tv_sec) * 1000 + Int64(ts.tv_nsec) / 1_000_000
     }
 }

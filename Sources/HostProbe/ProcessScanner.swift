@@ -109,7 +109,7 @@ public struct ProcessScanner: Sendable {
         var found: [ProcessRecord] = []
         for pid in pids {
             Self.writeRelativePath(pid: pid, leaf: "exe", into: relative)
-            let n = readlinkat(procFD, relative.baseAddress!, target.baseAddress!, capacity)
+            let (n, linkErrno) = Sys.readlinkAt(procFD, relative.baseAddress!, into: target.baseAddress!, capacity: capacity)
             var exe: String?
             var deleted = false
             var exeError: String?
@@ -126,8 +126,7 @@ public struct ProcessScanner: Sendable {
                 guard matcher.wanted.contains(where: { $0.elementsEqual(base) }) else { continue }
                 exe = String(decoding: bytes[0..<end], as: UTF8.self)
             } else {
-                let e = errno  // before anything else can touch it
-                let error = ProbeError(call: "readlink", path: "\(proc)/\(pid)/exe", errno: e)
+                let error = ProbeError(call: "readlink", path: "\(proc)/\(pid)/exe", errno: linkErrno)
                 // ENOENT: a kernel thread, a zombie, or a process that exited mid-scan.
                 if error.isMissing {
                     if matcher.includeZombies, let z = zombie(pid, matcher: matcher) { found.append(z) }

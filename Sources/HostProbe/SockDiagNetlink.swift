@@ -29,30 +29,16 @@ enum SockDiagNetlink {
     static func dump(
         _ request: [UInt8], label: String, timeoutMs: Int, parse: (ArraySlice<UInt8>) -> (done: Bool, error: Int32?)
     ) throws(ProbeError) {
-        let fd = socket(AF_NETLINK, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 4 /* NETLINK_SOCK_DIAG */)
-        if fd < 0 { throw ProbeError(call: "socket", path: "NETLINK_SOCK_DIAG", errno: errno) }
-        defer { close(fd) }
-        var tv = timeval(tv_sec: timeoutMs / 1000, tv_usec: (timeoutMs % 1000) * 1000)
-        _ = setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
-
-        // sockaddr_nl (not in the Glibc module): family, pad, port id 0 (the kernel), groups 0.
-        var addr = [UInt8](repeating: 0, count: 12)
-        addr[0] = UInt8(AF_NETLINK & 0xff)
-        let sent = addr.withUnsafeBytes { a in
-            request.withUnsafeBytes {
-                sendto(fd, $0.baseAddress, $0.count, 0, a.baseAddress!.assumingMemoryBound(to: sockaddr.self), 12)
-            }
-        }
-        if sent < 0 { throw ProbeError(call: "sendto", path: "NETLINK_SOCK_DIAG", errno: errno) }
+        let fd = try Sys.netlinkSocket(protocol: 4 /* NETLINK_SOCK_DIAG */, receiveTimeoutMs: timeoutMs, label: "NETLINK_SOCK_DIAG")
+        defer { Sys.close(fd) }
+        try Sys.sendToKernel(fd, request, label: "NETLINK_SOCK_DIAG")
 
         var buf = [UInt8](repeating: 0, count: 64 * 1024)
         while true {
-            let n = buf.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
-            if n < 0 {
-                let e = errno
-                if e == EINTR { continue }
-                throw ProbeError(call: "recv", path: "NETLINK_SOCK_DIAG", errno: e)
+            let received = buf.withUnsafeMutableBytes { b in
+                Result { () throws(ProbeError) in try Sys.receive(fd, into: b, label: "NETLINK_SOCK_DIAG") }
             }
+            let n = try received.get()
             if n == 0 { return }
             let (done, err) = parse(buf[0..<n])
             if let err { throw ProbeError(call: "sock_diag", path: label, errno: err) }

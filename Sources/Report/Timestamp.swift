@@ -5,6 +5,7 @@ import Musl
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import SystemLayer
 
 /// Time helpers that need no Foundation.
 public enum Timestamp {
@@ -16,11 +17,7 @@ public enum Timestamp {
     }
 
     /// Seconds from a monotonic clock, for measuring durations.
-    public static func monotonicSeconds() -> Double {
-        var ts = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &ts)
-        return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
-    }
+    public static func monotonicSeconds() -> Double { MonotonicClock.seconds() }
 
     /// `2026-11-23T11:01:33.120Z` for a Unix time in milliseconds.
     public static func iso8601(milliseconds ms: Int64) -> String {

@@ -99,8 +99,8 @@ struct OutputOptions: ParsableArguments {
         if let html { try write(report.html(), to: html) }
         if let json { try writeJSON(report, to: json) }
         if (storeByDefault || store) && !noStore {
-            let path = db ?? HistoryStore.defaultPath()
-            let store = try HistoryStore(path: path)
+            let path = db ?? FleetRunStore.defaultPath()
+            let store = try FleetRunStore(path: path)
             let id = try store.store(report)
             FileHandle.standardError.write(Data("bkdiag-fleet: stored as run \(id) in \(path)\n".utf8))
         }

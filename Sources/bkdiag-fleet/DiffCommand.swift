@@ -22,7 +22,7 @@ struct DiffCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await exitOnFleetError {
-            let store = try HistoryStore(path: db ?? HistoryStore.defaultPath())
+            let store = try FleetRunStore(path: db ?? FleetRunStore.defaultPath())
             let d = try store.diff(newer: run, older: against)
             let text = json ? d.json().serialized() + "\n" : d.text()
             FileHandle.standardOutput.write(Data(text.utf8))
@@ -43,7 +43,7 @@ struct HistoryCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await exitOnFleetError {
-            let store = try HistoryStore(path: db ?? HistoryStore.defaultPath())
+            let store = try FleetRunStore(path: db ?? FleetRunStore.defaultPath())
             var text = ""
             for r in try store.runs(limit: limit) {
                 text += "\(r.id)  \(Timestamp.iso8601(milliseconds: r.createdAtMs))  \(r.source)  job \(r.jobInstanceID.map(String.init) ?? "-")  \(r.healthy)/\(r.hostCount) healthy\n"

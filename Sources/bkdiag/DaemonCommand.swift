@@ -1,6 +1,7 @@
 import Daemon
 import Logging
 import NodeCLI
+import SystemLayer
 
 /// `bkdiag daemon`: the long-running form — the catalogue every interval, a local HTTP socket, history, systemd.
 enum DaemonCommand {
@@ -24,7 +25,7 @@ enum DaemonCommand {
             Notifier.shared.flush(timeoutMs: 1000)
             return 1
         } catch {
-            logger.critical("stopped", metadata: ["error": "\(error)"])
+            logger.critical("stopped", metadata: ["error": "\(ProbeError.brief(error))"])
             return 1
         }
     }

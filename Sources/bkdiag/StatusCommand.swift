@@ -5,6 +5,7 @@ import Daemon
 import Diagnostics
 import NodeCLI
 import Report
+import SystemLayer
 
 /// `bkdiag status`: the daemon's latest report over its socket; without a daemon, a local run that says so.
 enum StatusCommand {
@@ -15,7 +16,7 @@ enum StatusCommand {
             do {
                 try Sys.dropPrivileges(uid: uid, gid: s.asGID ?? uid)
             } catch {
-                printError("bkdiag status: \(error)")
+                printError("bkdiag status: \(ProbeError.brief(error))")
                 return 2
             }
         }
@@ -25,7 +26,7 @@ enum StatusCommand {
                 Output.write("HTTP \(r.status)\n" + r.body)
                 return 0
             } catch {
-                Output.write("ERROR \(error)\n")
+                Output.write("ERROR \(ProbeError.brief(error))\n")
                 return 2
             }
         }
@@ -49,7 +50,7 @@ enum StatusCommand {
             printError("bkdiag status: \(error.message)")
             return 1
         } catch {
-            printError("bkdiag status: \(error)")
+            printError("bkdiag status: \(ProbeError.brief(error))")
             return 1
         }
     }

@@ -39,7 +39,7 @@ func makeCore(_ dir: TempDir, producer: ScriptedProducer, sink: RecordingSink, n
     var config = DaemonConfig()
     config.stateDir = dir.sub("state")
     config.interval = 0.05
-    let history = try HistoryStore(directory: config.stateDir, limits: config.historyLimits)
+    let history = try ReportHistory(directory: config.stateDir, limits: config.historyLimits)
     return DaemonCore(
         config: config, history: history, previous: previous, producer: producer.producer, sink: sink,
         logger: Logger(label: "test"), notify: { s in notes?.add(s) })
@@ -87,7 +87,7 @@ func makeCore(_ dir: TempDir, producer: ScriptedProducer, sink: RecordingSink, n
         var config = DaemonConfig()
         config.stateDir = dir.sub("state")
         let core = DaemonCore(
-            config: config, history: try HistoryStore(directory: config.stateDir, limits: config.historyLimits), previous: nil,
+            config: config, history: try ReportHistory(directory: config.stateDir, limits: config.historyLimits), previous: nil,
             producer: { _ in
                 let n = inFlight.wrappingAdd(1, ordering: .relaxed).newValue
                 maxInFlight.max(n, ordering: .relaxed)

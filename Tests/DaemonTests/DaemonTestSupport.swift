@@ -6,6 +6,7 @@ import Daemon
 import Report
 import Dispatch
 import Synchronization
+import SystemLayer
 
 /// A fresh temp directory, removed by `remove()`; short so unix socket paths fit in 108 bytes.
 struct TempDir {
@@ -244,9 +245,9 @@ func procStatusKB(_ pid: pid_t, _ field: String) -> Int? {
 func snapshot(_ dir: String) -> [String] {
     ((try? Sys.listDirectory(dir)) ?? []).sorted().map { name in
         let path = dir + "/" + name
-        let st = Sys.lstat(path)
-        let kind = st.map { $0.st_mode & S_IFMT == S_IFREG ? "file" : "other" } ?? "gone"
+        let st = Sys.lstatIfPresent(path)
+        let kind = st.map { $0.isRegular ? "file" : "other" } ?? "gone"
         let bytes = kind == "file" ? ((try? Sys.readFile(path, limit: 64 << 20)) ?? []) : []
-        return "\(name) \(kind) \(st?.st_size ?? -1) crc=\(Zlib.crc32(bytes[...]))"
+        return "\(name) \(kind) \(st?.size ?? -1) crc=\(Zlib.crc32(bytes[...]))"
     }
 }

@@ -6,6 +6,7 @@ import Logging
 import NIOCore
 import Report
 import Testing
+import SystemLayer
 
 /// The NIO server on a real unix socket, with an injected producer.
 struct ServerFixture {
@@ -13,6 +14,7 @@ struct ServerFixture {
     let socket: String
     let core: DaemonCore
     let server: HTTPServer
+    let serving: Task<Void, Never>
 
     static func start(limits: HTTPLimits = HTTPLimits()) async throws -> ServerFixture {
         let dir = TempDir()
@@ -22,10 +24,14 @@ struct ServerFixture {
         let fd = try Sys.listenUnix(path: socket, mode: 0o660, gid: nil)
         let server = HTTPServer(router: DaemonRouter(core: core, policy: PeerPolicy(socketGroup: nil)), limits: limits, logger: Logger(label: "test"))
         try await server.start(listeningSocket: fd)
-        return ServerFixture(dir: dir, socket: socket, core: core, server: server)
+        // The daemon serves inside its service group; the fixture serves in a task it cancels in `stop`.
+        let serving = Task { _ = try? await server.serve() }
+        return ServerFixture(dir: dir, socket: socket, core: core, server: server, serving: serving)
     }
 
     func stop() async {
+        serving.cancel()
+        await serving.value
         await server.stop()
         dir.remove()
     }
@@ -107,6 +113,40 @@ struct ServerFixture {
             #expect(String(decoding: try Sys.readToEnd(idle, limit: 4096), as: UTF8.self).hasPrefix("HTTP/1.1 408"))
         }
         await f.stop()
+    }
+
+    @Test func stoppingEndsOpenConnectionsAtOnce() async throws {
+        // The default 10 s request timeout: the stop, not the timeout, must end these connections.
+        let f = try await ServerFixture.start()
+        let idle = try Sys.connectUnix(path: f.socket, timeoutMs: 5000)
+        defer { Sys.close(idle) }
+        let partial = try Sys.connectUnix(path: f.socket, timeoutMs: 5000)
+        defer { Sys.close(partial) }
+        try Sys.writeAll(partial, Array("GET /rep".utf8))
+        // Both are accepted and being served before the stop.
+        #expect(await eventually { f.server.openConnections == 2 })
+        let started = Timestamp.monotonicSeconds()
+        await f.stop()
+        #expect(Timestamp.monotonicSeconds() - started < 3)
+        // Closed without an answer: the client reads end of file.
+        #expect(try Sys.readToEnd(idle, limit: 4096).isEmpty)
+        #expect(f.server.openConnections == 0)
+    }
+
+    @Test func aServerStoppedWithoutServingClosesWhatItAccepted() async throws {
+        let dir = TempDir()
+        defer { dir.remove() }
+        let core = try makeCore(dir, producer: ScriptedProducer(), sink: RecordingSink())
+        let socket = dir.sub("d.sock")
+        let fd = try Sys.listenUnix(path: socket, mode: 0o660, gid: nil)
+        let server = HTTPServer(router: DaemonRouter(core: core, policy: PeerPolicy(socketGroup: nil)), limits: HTTPLimits(), logger: Logger(label: "test"))
+        try await server.start(listeningSocket: fd)
+        // Accepted while nothing serves: the connection waits in the accept loop's buffer.
+        let client = try Sys.connectUnix(path: socket, timeoutMs: 5000)
+        defer { Sys.close(client) }
+        #expect(await eventually { server.openConnections == 1 })
+        await server.stop()
+        #expect(try Sys.readToEnd(client, limit: 4096).isEmpty)
     }
 
     @Test func manyConcurrentClientsAreServed() async throws {

@@ -4,6 +4,7 @@ import Glibc
 import Daemon
 import Report
 import Testing
+import SystemLayer
 
 /// What the history store does with files that are not what it wrote, and how it hands out answers.
 @Suite struct HistoryFileTests {
@@ -15,12 +16,12 @@ import Testing
         let dir = TempDir()
         defer { dir.remove() }
         do {
-            let store = try HistoryStore(directory: dir.sub("h"), limits: HistoryLimits())
+            let store = try ReportHistory(directory: dir.sub("h"), limits: HistoryLimits())
             for i in 0..<3 { try store.append(line: line(i), generatedAtMs: Int64(i)) }
         }
         dir.write("victim", "not a history file\n")
         #expect(symlink(dir.sub("victim"), dir.sub("h/history-00000002.log")) == 0)
-        let store = try HistoryStore(directory: dir.sub("h"), limits: HistoryLimits())
+        let store = try ReportHistory(directory: dir.sub("h"), limits: HistoryLimits())
         #expect(store.recovery.movedAside.count == 1)
         #expect(store.recovery.movedAside.first?.contains("symbolic link") == true, "\(store.recovery.movedAside)")
         #expect(store.count == 3)
@@ -40,17 +41,17 @@ import Testing
         try Sys.writeAll(fd, Array("BKDHIST1".utf8))
         try Sys.ftruncate(fd, 200 << 20)
         Sys.close(fd)
-        let store = try HistoryStore(directory: dir.sub("h"), limits: HistoryLimits(maxReports: 100, maxBytes: 1 << 20))
+        let store = try ReportHistory(directory: dir.sub("h"), limits: HistoryLimits(maxReports: 100, maxBytes: 1 << 20))
         #expect(store.recovery.movedAside.count == 1)
         #expect(store.recovery.truncatedBytes == 0, "moved aside, not cut")
         let aside = try #require(try Sys.listDirectory(dir.sub("h")).first { $0.hasPrefix("history-00000001.log.bad-") })
-        #expect(Sys.stat(dir.sub("h/" + aside))?.st_size == 200 << 20)
+        #expect(Sys.statIfPresent(dir.sub("h/" + aside))?.size == 200 << 20)
     }
 
     @Test func aSelectionStreamsExactlyItsLengthAndOutlivesARotation() async throws {
         let dir = TempDir()
         defer { dir.remove() }
-        let store = try HistoryStore(directory: dir.sub("h"), limits: HistoryLimits(maxReports: 16, maxBytes: 1 << 20))
+        let store = try ReportHistory(directory: dir.sub("h"), limits: HistoryLimits(maxReports: 16, maxBytes: 1 << 20))
         for i in 0..<16 { try store.append(line: line(i), generatedAtMs: Int64(i)) }
         let selection = store.select(sinceMs: 0, limit: 10)
         #expect(selection.count == 10)

@@ -3,6 +3,7 @@ import Glibc
 #endif
 import Daemon
 import Testing
+import SystemLayer
 
 @Suite(.serialized) struct SystemdUnitTests {
     static let packageRoot = Sys.dirname(Sys.dirname(Sys.dirname(#filePath)))

@@ -4,6 +4,7 @@ import Glibc
 import Musl
 #endif
 import Synchronization
+import SystemLayer
 
 /// The records one `/history` answer returns, picked under the store's lock with their segments held
 /// open, so a rotation during the answer cannot take them away. The answer is produced record by
@@ -32,7 +33,7 @@ public final class HistorySelection: Sendable {
     /// The JSON line of the `i`th record, nil when it no longer reads back as it verified.
     func line(_ i: Int) -> [UInt8]? {
         let p = picks[i]
-        guard let line = HistoryStore.readRecordBytes(fds[p.file], at: p.offset), line.count == p.inflated else { return nil }
+        guard let line = ReportHistory.readRecordBytes(fds[p.file], at: p.offset), line.count == p.inflated else { return nil }
         return line
     }
 

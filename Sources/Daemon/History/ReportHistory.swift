@@ -5,6 +5,7 @@ import Musl
 #endif
 import Report
 import Synchronization
+import SystemLayer
 
 /// Limits of the history store; the oldest segment is dropped when either is exceeded.
 public struct HistoryLimits: Sendable, Equatable {
@@ -58,7 +59,7 @@ public struct HistoryEntry: Sendable, Equatable {
 /// Durability: one `write(2)` per record then `fsync(2)`; a record is either complete and verifies, or
 /// is a torn tail that opening cuts off. Older records are never rewritten, so `kill -9` loses at most
 /// the record being written. Segments are created and removed with a directory fsync.
-public final class HistoryStore: Sendable {
+public final class ReportHistory: Sendable {
     static let fileMagic: [UInt8] = Array("BKDHIST1".utf8)
     static let recordMagic: UInt32 = 0x3152_4B42  // "BKR1" little-endian
     static let headerSize = 24
@@ -81,9 +82,16 @@ public final class HistoryStore: Sendable {
         var records: [Record]
     }
 
+    /// The index: what readers see. Its lock is held only to look and to publish, never across a
+    /// write or an fsync.
     struct State {
         var limits: HistoryLimits
         var segments: [Segment]
+    }
+
+    /// The appender's own state. Its lock orders appends (one at a time) and is held across their
+    /// writes and fsyncs; readers never take it.
+    struct Writer {
         var fd: Int32  // write descriptor of the last segment, -1 when none is open
         /// Above every sequence seen at open, including names moved aside.
         var nextSequence: Int
@@ -95,6 +103,7 @@ public final class HistoryStore: Sendable {
     public let directory: String
     public let recovery: HistoryRecovery
     private let state: Mutex<State>
+    private let writer: Mutex<Writer>
 
     /// Opens (creating) the store in `directory`, verifying every record and cutting a torn tail.
     public init(directory: String, limits: HistoryLimits) throws(DaemonError) {
@@ -102,13 +111,13 @@ public final class HistoryStore: Sendable {
         do {
             try Sys.mkdirs(directory, mode: 0o750)
         } catch {
-            throw DaemonError(.stateDirectory, "cannot create the history directory \(directory) (\(error)): create it or set state_dir to a writable directory")
+            throw DaemonError(.stateDirectory, "cannot create the history directory \(directory) (\(ProbeError.brief(error))): create it or set state_dir to a writable directory")
         }
         var recovery = HistoryRecovery()
         var segments: [Segment] = []
         let names: [String]
         do { names = try Sys.listDirectory(directory) } catch {
-            throw DaemonError(.stateDirectory, "cannot list the history directory \(directory) (\(error)): check its permissions")
+            throw DaemonError(.stateDirectory, "cannot list the history directory \(directory) (\(ProbeError.brief(error))): check its permissions")
         }
         let sequences = names.compactMap(Self.sequence(ofFileName:)).sorted()
         // Each name must be a regular file of a sane size: opened without blocking or following, checked
@@ -120,7 +129,7 @@ public final class HistoryStore: Sendable {
                 let (fd, size) = try Sys.openRegular(path, limit: Self.maxSegmentFileBytes(limits), followLinks: false)
                 files.append((seq, path, fd, size))
             } catch {
-                recovery.movedAside.append(Self.moveAside(path, because: "\(error)"))
+                recovery.movedAside.append(Self.moveAside(path, because: "\(ProbeError.brief(error))"))
             }
         }
         for (i, file) in files.enumerated() {
@@ -150,11 +159,12 @@ public final class HistoryStore: Sendable {
         }
         if !recovery.movedAside.isEmpty { Sys.fsyncDirectory(directory) }
         self.recovery = recovery
-        self.state = Mutex(State(limits: limits, segments: segments, fd: -1, nextSequence: (sequences.last ?? 0) + 1))
+        self.state = Mutex(State(limits: limits, segments: segments))
+        self.writer = Mutex(Writer(fd: -1, nextSequence: (sequences.last ?? 0) + 1))
     }
 
     deinit {
-        state.withLock { if $0.fd >= 0 { Sys.close($0.fd) } }
+        writer.withLock { if $0.fd >= 0 { Sys.close($0.fd) } }
     }
 
     /// Changes the limits (on reload); they apply at the next append.
@@ -181,37 +191,46 @@ public final class HistoryStore: Sendable {
         record.append(contentsOf: payload)
 
         let dir = directory
-        let result: Result<Void, DaemonError> = state.withLock { s in
+        let result: Result<Void, DaemonError> = writer.withLock { w in
             do {
+                // Look under the index lock, write and fsync outside it, publish under it again.
+                let (tail, limits) = state.withLock { s in (s.segments.last, s.limits) }
                 let needsNewSegment: Bool
-                if let last = s.segments.last {
-                    needsNewSegment = last.records.count >= s.limits.segmentReports
-                        || (!last.records.isEmpty && last.bytes + record.count > s.limits.segmentBytes)
+                if let last = tail {
+                    needsNewSegment = last.records.count >= limits.segmentReports
+                        || (!last.records.isEmpty && last.bytes + record.count > limits.segmentBytes)
                 } else {
                     needsNewSegment = true
                 }
+                var segment: Segment
                 if needsNewSegment {
-                    try Self.startSegment(&s, directory: dir)
-                } else if s.fd < 0 {
-                    let path = s.segments.last!.path
-                    s.fd = try Sys.open(path, O_WRONLY | O_APPEND | Self.safeFlags)
+                    segment = try Self.startSegment(&w, directory: dir)
+                    state.withLock { $0.segments.append(segment) }
+                } else {
+                    segment = tail!
+                    if w.fd < 0 { w.fd = try Sys.open(segment.path, O_WRONLY | O_APPEND | Self.safeFlags) }
                 }
-                let last = s.segments.count - 1
-                let offset = s.segments[last].bytes
+                let offset = segment.bytes
                 do {
-                    try Sys.writeAll(s.fd, record, path: s.segments[last].path)
-                    try Sys.fsync(s.fd, path: s.segments[last].path)
+                    try Sys.writeAll(w.fd, record, path: segment.path)
+                    try Sys.fsync(w.fd, path: segment.path)
                 } catch {
                     // Cut a partial record (ENOSPC, EIO) so later appends stay reachable by the scan.
-                    _ = try? Sys.ftruncate(s.fd, offset, path: s.segments[last].path)
+                    _ = try? Sys.ftruncate(w.fd, offset, path: segment.path)
                     throw error
                 }
-                s.segments[last].bytes += record.count
-                s.segments[last].records.append(Record(offset: offset, generatedAtMs: generatedAtMs, inflated: raw))
-                Self.enforceLimits(&s)
+                let entry = Record(offset: offset, generatedAtMs: generatedAtMs, inflated: raw)
+                let dropped: [String] = state.withLock { s in
+                    // Only appends change the last segment, and they are ours: it is still `segment`.
+                    let last = s.segments.count - 1
+                    s.segments[last].bytes += record.count
+                    s.segments[last].records.append(entry)
+                    return Self.enforceLimits(&s)
+                }
+                Self.remove(dropped)
                 return .success(())
             } catch {
-                return .failure(DaemonError(.history, "cannot append to the history in \(dir) (\(error)): check free space and permissions of state_dir"))
+                return .failure(DaemonError(.history, "cannot append to the history in \(dir) (\(ProbeError.brief(error))): check free space and permissions of state_dir"))
             }
         }
         try result.get()
@@ -281,9 +300,11 @@ public final class HistoryStore: Sendable {
 
     // MARK: Internals
 
-    private static func startSegment(_ s: inout State, directory: String) throws {
-        if s.fd >= 0 { Sys.close(s.fd); s.fd = -1 }
-        let seq = s.nextSequence
+    /// Creates the next segment file (durably: written, fsynced, renamed into place, directory
+    /// fsynced) and opens it for appending; the caller publishes it.
+    private static func startSegment(_ w: inout Writer, directory: String) throws -> Segment {
+        if w.fd >= 0 { Sys.close(w.fd); w.fd = -1 }
+        let seq = w.nextSequence
         let path = Self.path(directory, seq)
         let tmp = path + ".tmp"
         // A leftover of a crash (or anything else) in the temporary name is replaced, never opened.
@@ -299,22 +320,29 @@ public final class HistoryStore: Sendable {
         Sys.close(fd)
         try Sys.rename(tmp, path)
         Sys.fsyncDirectory(directory)
-        s.fd = try Sys.open(path, O_WRONLY | O_APPEND | Self.safeFlags)
-        s.nextSequence = seq + 1
-        s.segments.append(Segment(sequence: seq, path: path, bytes: fileMagic.count, records: []))
+        w.fd = try Sys.open(path, O_WRONLY | O_APPEND | Self.safeFlags)
+        w.nextSequence = seq + 1
+        return Segment(sequence: seq, path: path, bytes: fileMagic.count, records: [])
     }
 
-    private static func enforceLimits(_ s: inout State) {
-        var dropped = false
+    /// Drops the oldest segments from the index while the limits are exceeded; returns their paths,
+    /// which the caller removes outside the lock (`remove`).
+    private static func enforceLimits(_ s: inout State) -> [String] {
+        var dropped: [String] = []
         while s.segments.count > 1 {
             let count = s.segments.reduce(0) { $0 + $1.records.count }
             let bytes = s.segments.reduce(0) { $0 + $1.bytes }
             guard count > s.limits.maxReports || bytes > s.limits.maxBytes else { break }
-            let old = s.segments.removeFirst()
-            _ = try? Sys.unlink(old.path)
-            dropped = true
+            dropped.append(s.segments.removeFirst().path)
         }
-        if dropped, let first = s.segments.first { Sys.fsyncDirectory(Sys.dirname(first.path)) }
+        return dropped
+    }
+
+    /// Unlinks dropped segments, then fsyncs their directory once. A reader that opened one keeps
+    /// reading it through its descriptor.
+    private static func remove(_ paths: [String]) {
+        for path in paths { _ = try? Sys.unlink(path) }
+        if let first = paths.first { Sys.fsyncDirectory(Sys.dirname(first)) }
     }
 
     static func path(_ directory: String, _ seq: Int) -> String {
@@ -337,7 +365,7 @@ public final class HistoryStore: Sendable {
             try Sys.rename(path, target)
             return "moved \(path) aside to \(target): \(reason)"
         } catch {
-            return "ignored \(path), which could not be moved aside (\(error)): \(reason)"
+            return "ignored \(path), which could not be moved aside (\(ProbeError.brief(error))): \(reason)"
         }
     }
 

@@ -38,14 +38,10 @@ public enum FileReader {
     public static func tail(_ path: String, limit: Int) throws(ProbeError) -> Contents {
         let fd = try Sys.openRead(path)
         defer { Sys.closeQuietly(fd) }
-        var st = Glibc.stat()
-        guard fstat(fd, &st) == 0 else { throw ProbeError(call: "fstat", path: path, errno: errno) }
-        let size = Int64(st.st_size)
+        let size = try Sys.fstat(fd, path: path).size
         var truncated = false
         if size > Int64(limit) {
-            guard lseek(fd, off_t(size - Int64(limit)), SEEK_SET) >= 0 else {
-                throw ProbeError(call: "lseek", path: path, errno: errno)
-            }
+            try Sys.seek(fd, to: size - Int64(limit), path: path)
             truncated = true
         }
         var out: [UInt8] = []

@@ -4,6 +4,7 @@ import Glibc
 import Musl
 #endif
 import CSystemd
+import SystemLayer
 
 /// The daemon's side of systemd's protocols, through libsystemd: notify, watchdog, socket activation, journal.
 /// Every call is a no-op when systemd did not start the process (no `NOTIFY_SOCKET`, no `LISTEN_FDS`).
@@ -38,8 +39,8 @@ public enum Systemd {
     /// True when the journal's native socket exists, so `sd_journal_sendv` has somewhere to go.
     public static var journalAvailable: Bool {
         guard bkdiag_sd_loaded() != 0 else { return false }
-        guard let st = Sys.stat("/run/systemd/journal/socket") else { return false }
-        return st.st_mode & S_IFMT == S_IFSOCK
+        guard let st = Sys.statIfPresent("/run/systemd/journal/socket") else { return false }
+        return st.isSocket
     }
 
     /// Sends one structured journal entry; `fields` are `(NAME, value)` with upper-case names.

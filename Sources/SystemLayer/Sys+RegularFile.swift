@@ -32,27 +32,27 @@ extension Sys {
     /// (`O_NONBLOCK`), and without following a final symlink unless `followLinks`; anything that is not a
     /// regular file, or is larger than `limit` bytes, is a `FileRefusal`. Returns the descriptor and the size.
     public static func openRegular(_ path: String, limit: Int, followLinks: Bool) throws -> (fd: Int32, size: Int) {
-        let fd: Int32
-        do {
-            fd = try open(path, O_RDONLY | O_NONBLOCK | (followLinks ? 0 : O_NOFOLLOW))
-        } catch let e as SyscallError where e.errno == ELOOP && !followLinks {
+        let opened = Result { () throws(ProbeError) in try open(path, O_RDONLY | O_NONBLOCK | (followLinks ? 0 : O_NOFOLLOW)) }
+        if case .failure(let e) = opened, e.errno == ELOOP && !followLinks {
             throw FileRefusal(path: path, reason: "is a symbolic link, not a regular file")
         }
-        var st = Glibc.stat()
-        guard fstat(fd, &st) == 0 else {
-            let e = errno
+        let fd = try opened.get()
+        let st: FileStat
+        do {
+            st = try fstat(fd, path: path)
+        } catch {
             close(fd)
-            throw SyscallError("fstat", path: path, errno: e)
+            throw error
         }
-        guard st.st_mode & S_IFMT == S_IFREG else {
+        guard st.isRegular else {
             close(fd)
-            throw FileRefusal(path: path, reason: "is \(kindName(st.st_mode)), not a regular file")
+            throw FileRefusal(path: path, reason: "is \(kindName(mode_t(st.mode))), not a regular file")
         }
-        guard Int(st.st_size) <= limit else {
+        guard Int(st.size) <= limit else {
             close(fd)
-            throw FileRefusal(path: path, reason: "is \(st.st_size) bytes, more than the \(limit) this file may have")
+            throw FileRefusal(path: path, reason: "is \(st.size) bytes, more than the \(limit) this file may have")
         }
-        return (fd, Int(st.st_size))
+        return (fd, Int(st.size))
     }
 
     /// The whole of a regular file of at most `limit` bytes (see `openRegular`), read in pieces.
@@ -70,12 +70,15 @@ extension Sys {
     }
 
     /// Writes all of `bytes` at `offset`.
-    public static func pwriteAll(_ fd: Int32, _ bytes: [UInt8], at offset: Int, path: String = "") throws {
+    public static func pwriteAll(_ fd: Int32, _ bytes: [UInt8], at offset: Int, path: String = "") throws(ProbeError) {
         var done = 0
         while done < bytes.count {
+            let from = done
             let n = try bytes.withUnsafeBytes { b in
-                try retrying("pwrite", path: path) { Glibc.pwrite(fd, b.baseAddress! + done, b.count - done, off_t(offset + done)) }
-            }
+                Result { () throws(ProbeError) in
+                    try retrying("pwrite", path: path) { Glibc.pwrite(fd, b.baseAddress! + from, b.count - from, off_t(offset + from)) }
+                }
+            }.get()
             done += n
         }
     }

@@ -5,11 +5,11 @@ import Testing
 @testable import Fleet
 
 /// SQLite history and `diff`.
-@Suite struct HistoryStoreTests {
+@Suite struct FleetRunStoreTests {
     @Test func diffShowsHostsThatChangedVerdict() throws {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("fleet-\(UUID().uuidString)/h.sqlite").path
         defer { try? FileManager.default.removeItem(atPath: (path as NSString).deletingLastPathComponent) }
-        let store = try HistoryStore(path: path)
+        let store = try FleetRunStore(path: path)
         do {
             _ = try store.diff()
             Issue.record("diff of an empty history")
@@ -46,12 +46,12 @@ import Testing
         #expect(d.text().contains("4 hosts changed, 1 got worse"))
         #expect(try store.runs().map(\.id) == [b, a])
         // Reopening keeps the runs (migrations are idempotent).
-        #expect(try HistoryStore(path: path).runs().count == 2)
+        #expect(try FleetRunStore(path: path).runs().count == 2)
     }
 
     @Test func unwritablePathIsAClearError() {
         do {
-            _ = try HistoryStore(path: "/proc/nope/h.sqlite")
+            _ = try FleetRunStore(path: "/proc/nope/h.sqlite")
             Issue.record("opened a database under /proc")
         } catch {
             #expect(error.code == "history.open")

@@ -9,6 +9,7 @@ import NIOHTTP1
 import NIOPosix
 import ServiceLifecycle
 import Synchronization
+import SystemLayer
 
 /// Limits of the local HTTP server.
 public struct HTTPLimits: Sendable, Equatable {
@@ -38,7 +39,20 @@ public struct HTTPLimits: Sendable, Equatable {
     public init() {}
 }
 
-/// HTTP/1.1 on a unix socket, one request per connection (`Connection: close`), via SwiftNIO.
+/// One accepted connection as the accept loop sees it: admitted (its pipeline set up, not reading
+/// yet), or refused (answered 503 on the event loop by `BusyHandler`).
+///
+/// An admitted connection becomes an `NIOAsyncChannel` only in its own task (`handle`): one still
+/// waiting in the accept loop's buffer when the loop ends is then a plain channel, which the event
+/// loop's shutdown closes, not an async channel whose writer was never finished (a trap in NIO).
+enum AcceptedConnection: Sendable {
+    case admitted(any Channel, peer: PeerCredentials?)
+    case refused
+}
+
+/// HTTP/1.1 on a unix socket, one request per connection (`Connection: close`), via SwiftNIO's async
+/// channels: `serve()` accepts in a task group and handles each connection, a fresh run included, in
+/// a child task of it, so nothing outlives the server or touches its event loop after shutdown.
 public final class HTTPServer: Sendable {
     let router: DaemonRouter
     let limits: HTTPLimits
@@ -47,7 +61,7 @@ public final class HTTPServer: Sendable {
     let admission: ConnectionAdmission
     let lingering = Atomic<Int>(0)
     let historyGate: AsyncGate
-    private let channelBox = Mutex<Channel?>(nil)
+    private let listener = Mutex<NIOAsyncChannel<AcceptedConnection, Never>?>(nil)
 
     public init(router: DaemonRouter, limits: HTTPLimits, logger: Logger) {
         self.router = router
@@ -58,15 +72,15 @@ public final class HTTPServer: Sendable {
         self.historyGate = AsyncGate(slots: limits.maxHistoryReaders)
     }
 
-    /// Serves on an already listening socket (ours or one passed by systemd); returns once accepting.
+    /// Binds to an already listening socket (ours or one passed by systemd); connections are accepted
+    /// by the kernel from now on and served once `serve()` runs.
     public func start(listeningSocket fd: Int32) async throws {
-        let router = self.router
         let limits = self.limits
         let server = self
         let channel = try await ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 128)
             .childChannelOption(.allowRemoteHalfClosure, value: false)
-            .childChannelInitializer { channel in
+            .bind(fd) { channel in
                 let peerFuture: EventLoopFuture<PeerCredentials?>
                 if let provider = channel as? SocketOptionProvider {
                     let f: EventLoopFuture<PeerCredentials> = provider.unsafeGetSocketOption(
@@ -75,40 +89,57 @@ public final class HTTPServer: Sendable {
                 } else {
                     peerFuture = channel.eventLoop.makeSucceededFuture(nil)
                 }
-                return peerFuture.flatMapThrowing { peer in
+                return peerFuture.flatMapThrowing { peer -> AcceptedConnection in
                     let sync = channel.pipeline.syncOperations
                     // Admitted only within the total and the peer's share; the others are told 503.
                     let key = ConnectionAdmission.key(peer)
                     guard server.admission.admit(key) else {
                         try sync.addHandler(BusyHandler(server: server))
-                        return
+                        return .refused
                     }
                     channel.closeFuture.whenComplete { _ in server.admission.release(key) }
                     try sync.addHandler(ConnectionGuard(limits: limits))
                     try sync.configureHTTPServerPipeline(withPipeliningAssistance: false, withErrorHandling: true)
-                    try sync.addHandler(RequestHandler(router: router, peer: peer, limits: limits, historyGate: server.historyGate))
+                    // Nothing is read until the connection's task has wrapped it (the request timeout runs).
+                    try channel.syncOptions?.setOption(ChannelOptions.autoRead, value: false)
+                    return .admitted(channel, peer: peer)
                 }
             }
-            .withBoundSocket(fd)
-            .get()
-        channelBox.withLock { $0 = channel }
+        listener.withLock { $0 = channel }
     }
 
     /// Connections open right now.
     public var openConnections: Int { admission.open }
 
-    /// Stops accepting and shuts the event loop down.
+    /// Accepts and serves until cancelled (or the listener fails); each connection is a child task.
+    /// Cancelling it stops accepting and ends every connection still open.
+    public func serve() async throws {
+        guard let channel = listener.withLock({ $0 }) else { return }
+        try await channel.executeThenClose { inbound in
+            try await withThrowingDiscardingTaskGroup { connections in
+                for try await accepted in inbound {
+                    guard case .admitted(let connection, let peer) = accepted else { continue }
+                    connections.addTask { await self.handle(connection, peer: peer) }
+                }
+            }
+        }
+    }
+
+    /// Shuts the event loop down; call once `serve()` has returned (or was never run).
     public func stop() async {
-        let channel = channelBox.withLock { c -> Channel? in
+        if let channel = listener.withLock({ c -> NIOAsyncChannel<AcceptedConnection, Never>? in
             defer { c = nil }
             return c
+        }) {
+            // Also finishes its writer when `serve()` never ran (NIO traps on an unfinished one).
+            try? await channel.executeThenClose { _ in }
         }
-        try? await channel?.close()
         try? await group.shutdownGracefully()
     }
 }
 
-/// Serves the HTTP server until graceful shutdown, then closes it and removes the socket file it made.
+/// Serves the HTTP server until graceful shutdown, then ends its connections, shuts it down and removes
+/// the socket file it made.
 public struct HTTPServerService: Service {
     let server: HTTPServer
     let socketPathToRemove: String?
@@ -119,8 +150,21 @@ public struct HTTPServerService: Service {
     }
 
     public func run() async throws {
-        try? await gracefulShutdown()
-        Notifier.shared.notify("STOPPING=1")
+        let server = self.server
+        await withTaskGroup(of: Void.self) { tasks in
+            tasks.addTask {
+                do {
+                    try await server.serve()
+                } catch where !Task.isCancelled {
+                    // Not ours to stop: the listening socket failed. The daemon goes on running its checks.
+                    server.logger.error("the HTTP server stopped accepting", metadata: ["error": "\(ProbeError.brief(error))"])
+                } catch {}
+            }
+            try? await gracefulShutdown()
+            Notifier.shared.notify("STOPPING=1")
+            // Stop accepting and end the open connections (a run in progress finishes first).
+            tasks.cancelAll()
+        }
         await server.stop()
         if let path = socketPathToRemove { _ = try? Sys.unlink(path) }
     }

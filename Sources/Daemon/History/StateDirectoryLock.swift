@@ -3,6 +3,7 @@ import Glibc
 #elseif canImport(Musl)
 import Musl
 #endif
+import SystemLayer
 
 /// The daemon's exclusive claim on its state directory: `flock(2)` on `<state_dir>/lock`, taken before
 /// anything in the directory is read or written and held until the process exits. A second daemon
@@ -24,7 +25,7 @@ public final class StateDirectoryLock: Sendable {
         do {
             try Sys.mkdirs(directory, mode: 0o750)
         } catch {
-            throw DaemonError(.stateDirectory, "cannot create the state directory \(directory) (\(error)): create it or set state_dir to a writable directory")
+            throw DaemonError(.stateDirectory, "cannot create the state directory \(directory) (\(ProbeError.brief(error))): create it or set state_dir to a writable directory")
         }
         let path = directory + "/lock"
         let fd: Int32
@@ -32,23 +33,23 @@ public final class StateDirectoryLock: Sendable {
             // Not a FIFO or a symlink planted in its place: never block, never follow.
             fd = try Sys.open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_NONBLOCK, 0o640)
         } catch {
-            throw DaemonError(.stateDirectory, "cannot open the lock file \(path) (\(error)): check the state directory's permissions")
+            throw DaemonError(.stateDirectory, "cannot open the lock file \(path) (\(ProbeError.brief(error))): check the state directory's permissions")
         }
-        var st = stat()
-        guard fstat(fd, &st) == 0, st.st_mode & S_IFMT == S_IFREG else {
+        guard (try? Sys.fstat(fd, path: path))?.isRegular == true else {
             Sys.close(fd)
             throw DaemonError(.stateDirectory, "\(path) is not a regular file: remove it")
         }
-        if flock(fd, LOCK_EX | LOCK_NB) != 0 {
-            let e = errno
+        do {
+            try Sys.lockExclusive(fd, path: path)
+        } catch {
             let holder = (try? Sys.pread(fd, count: 32, at: 0)).map { String(decoding: $0, as: UTF8.self).trimmingNewlines() } ?? ""
             Sys.close(fd)
-            if e == EWOULDBLOCK {
+            if error.errno == EWOULDBLOCK {
                 let who = Int32(holder).map { "another bkdiag daemon (pid \($0))" } ?? "another bkdiag daemon"
                 throw DaemonError(
                     .stateDirectory, "\(who) is using the state directory \(directory): stop it, or give this one its own --state-dir")
             }
-            throw DaemonError(.stateDirectory, "cannot lock \(path) (\(SyscallError("flock", path: path, errno: e))): check the state directory")
+            throw DaemonError(.stateDirectory, "cannot lock \(path) (\(error.brief)): check the state directory")
         }
         // Ours now: say who holds it, for the message of the next one.
         _ = try? Sys.ftruncate(fd, 0, path: path)

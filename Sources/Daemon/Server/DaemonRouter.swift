@@ -4,6 +4,7 @@ import Glibc
 import Musl
 #endif
 import Report
+import SystemLayer
 
 /// Who is on the other end of a unix socket connection (`SO_PEERCRED`); laid out as the kernel's `struct ucred`.
 public struct PeerCredentials: Sendable, Equatable {

@@ -4,33 +4,21 @@ import Glibc
 import Musl
 #endif
 
-/// A failed system call: which call, on what, and the errno captured at once.
-public struct ProbeError: Error, Sendable, Equatable, CustomStringConvertible {
-    public var call: String
-    public var path: String
-    public var errno: Int32
-
-    public init(call: String, path: String, errno: Int32) {
-        self.call = call
-        self.path = path
-        self.errno = errno
-    }
-
-    /// True for "no such file" style errors (ENOENT, ENOTDIR, ESRCH): the thing is not there.
-    public var isMissing: Bool { errno == ENOENT || errno == ENOTDIR || errno == ESRCH }
-    /// True for permission errors (EACCES, EPERM): we could not look.
-    public var isPermission: Bool { errno == EACCES || errno == EPERM }
-
-    /// The system's sentence for the errno, e.g. `Too many levels of symbolic links`.
-    public var reason: String { String(cString: strerror(errno)) }
-
-    public var description: String {
-        "\(call) \(PathBytes.display(path)): \(reason) (errno \(errno))"
-    }
-}
-
-/// Raw system calls used by the probes. Every call retries on EINTR and captures errno immediately.
+/// Every raw system call of bkdiag, in one place: each call retries on EINTR, opens with O_CLOEXEC,
+/// and captures errno at once into a `ProbeError` naming the call and the path.
 public enum Sys {
+    /// Runs `body` until it does not fail with EINTR; returns its result or throws with errno.
+    @inline(__always)
+    static func retrying<T: BinaryInteger>(_ call: String, path: String = "", _ body: () -> T) throws(ProbeError) -> T {
+        while true {
+            let r = body()
+            if r >= 0 { return r }
+            let e = Glibc.errno
+            if e == EINTR { continue }
+            throw ProbeError(call, path: path, errno: e)
+        }
+    }
+
     /// Opens `path` read-only with O_CLOEXEC (and O_NOFOLLOW/O_NONBLOCK when asked).
     public static func openRead(_ path: String, noFollow: Bool = false, nonBlocking: Bool = true) throws(ProbeError) -> Int32 {
         var flags = O_RDONLY | O_CLOEXEC | O_NOCTTY
@@ -44,9 +32,23 @@ public enum Sys {
         try openRetrying(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
     }
 
-    private static func openRetrying(_ path: String, _ flags: Int32) throws(ProbeError) -> Int32 {
+    /// Opens `path` with `flags` (O_CLOEXEC is always added) and `mode` for a file it creates.
+    public static func open(_ path: String, _ flags: Int32, _ mode: mode_t = 0o644) throws(ProbeError) -> Int32 {
+        try openRetrying(path, flags, mode)
+    }
+
+    /// Opens `relative` under the directory descriptor `directory` (openat(2)) read-only; -1 when it fails.
+    /// For walks of /proc that must not allocate per entry.
+    public static func openAt(_ directory: Int32, _ relative: UnsafePointer<CChar>) -> Int32 {
         while true {
-            let fd = PathBytes.withCString(path) { open($0, flags) }
+            let fd = openat(directory, relative, O_RDONLY | O_CLOEXEC)
+            if fd >= 0 || errno != EINTR { return fd }
+        }
+    }
+
+    private static func openRetrying(_ path: String, _ flags: Int32, _ mode: mode_t = 0) throws(ProbeError) -> Int32 {
+        while true {
+            let fd = PathBytes.withCString(path) { Glibc.open($0, flags | O_CLOEXEC, mode) }
             if fd >= 0 { return fd }
             let e = errno
             if e == EINTR { continue }
@@ -54,8 +56,14 @@ public enum Sys {
         }
     }
 
+    /// close(2). Never retried on EINTR: on Linux the descriptor is gone either way.
+    public static func close(_ fd: Int32) {
+        _ = Glibc.close(fd)
+    }
+
+    /// The same as `close(_:)`: the name the probes used.
     public static func closeQuietly(_ fd: Int32) {
-        _ = close(fd)
+        _ = Glibc.close(fd)
     }
 
     /// Reads into `buffer`, retrying on EINTR; returns bytes read (0 at end of file).
@@ -69,12 +77,42 @@ public enum Sys {
         }
     }
 
+    /// Reads once into `buffer`, retrying on EINTR only; -1 with errno set on any other failure.
+    /// For loops that decide themselves what EAGAIN or a reset means.
+    public static func readOnce(_ fd: Int32, into buffer: UnsafeMutableRawBufferPointer) -> Int {
+        while true {
+            let n = Glibc.read(fd, buffer.baseAddress, buffer.count)
+            if n >= 0 || errno != EINTR { return n }
+        }
+    }
+
+    /// fstat(2) of an open descriptor.
+    public static func fstat(_ fd: Int32, path: String) throws(ProbeError) -> FileStat {
+        var st = Glibc.stat()
+        guard Glibc.fstat(fd, &st) == 0 else { throw ProbeError(call: "fstat", path: path, errno: errno) }
+        return FileStat(st)
+    }
+
+    /// Moves the offset of `fd` to `offset` from the start (lseek(2) with SEEK_SET).
+    public static func seek(_ fd: Int32, to offset: Int64, path: String) throws(ProbeError) {
+        guard Glibc.lseek(fd, off_t(offset), SEEK_SET) >= 0 else { throw ProbeError(call: "lseek", path: path, errno: errno) }
+    }
+
     /// The target of a symbolic link (or a /proc magic link), up to PATH_MAX bytes.
     public static func readlink(_ path: String) throws(ProbeError) -> String {
         var buf = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
         let n = buf.withUnsafeMutableBufferPointer { b in PathBytes.withCString(path) { Glibc.readlink($0, b.baseAddress!, Int(PATH_MAX)) } }
         if n < 0 { throw ProbeError(call: "readlink", path: path, errno: errno) }
         return PathBytes.string(buf[0..<n].lazy.map { UInt8(bitPattern: $0) })
+    }
+
+    /// readlinkat(2) into `buffer` without allocating, for walks of /proc: the length of the target
+    /// (not NUL-terminated), or -1 and the errno captured at once.
+    public static func readlinkAt(
+        _ directory: Int32, _ relative: UnsafePointer<CChar>, into buffer: UnsafeMutablePointer<CChar>, capacity: Int
+    ) -> (length: Int, errno: Int32) {
+        let n = Glibc.readlinkat(directory, relative, buffer, capacity)
+        return n >= 0 ? (n, 0) : (-1, errno)
     }
 
     /// The canonical absolute path (symlinks, `.` and `..` resolved), or nil when it cannot be resolved.
@@ -157,7 +195,7 @@ public enum Sys {
     }
 
     /// The text of a fixed-size C char array (a tuple in Swift), up to its NUL.
-    static func cString<T>(_ tuple: T) -> String {
+    public static func cString<T>(_ tuple: T) -> String {
         withUnsafeBytes(of: tuple) { raw in
             let b = raw.bindMemory(to: UInt8.self)
             return String(decoding: b[0..<(b.firstIndex(of: 0) ?? b.count)], as: UTF8.self)
@@ -190,7 +228,7 @@ public struct FileStat: Sendable, Equatable {
     public var uid: UInt32
     public var gid: UInt32
 
-    init(_ st: Glibc.stat) {
+    public init(_ st: Glibc.stat) {
         mode = st.st_mode
         size = Int64(st.st_size)
         mtime = Int64(st.st_mtim.tv_sec)

@@ -4,8 +4,9 @@ import Glibc
 import Daemon
 import Report
 import Testing
+import SystemLayer
 
-@Suite struct HistoryStoreTests {
+@Suite struct ReportHistoryTests {
     func line(_ i: Int) -> String {
         Reports.make([("gse_agent", "socket", i % 2 == 0 ? .pass : .fail)], at: 1_700_000_000_000 + Int64(i) * 1000).richLine()
     }
@@ -14,11 +15,11 @@ import Testing
         let dir = TempDir()
         defer { dir.remove() }
         do {
-            let store = try HistoryStore(directory: dir.sub("h"), limits: HistoryLimits())
+            let store = try ReportHistory(directory: dir.sub("h"), limits: HistoryLimits())
             for i in 0..<50 { try store.append(line: line(i), generatedAtMs: 1_700_000_000_000 + Int64(i) * 1000) }
             #expect(store.count == 50)
         }
-        let store = try HistoryStore(directory: dir.sub("h"), limits: HistoryLimits())
+        let store = try ReportHistory(directory: dir.sub("h"), limits: HistoryLimits())
         #expect(store.recovery == HistoryRecovery(records: 50, truncatedBytes: 0, skippedBytes: 0))
         #expect(store.latest()?.line == line(49))
         let since = store.entries(sinceMs: 1_700_000_000_000 + 45_000, limit: 100)
@@ -31,7 +32,7 @@ import Testing
         let dir = TempDir()
         defer { dir.remove() }
         let limits = HistoryLimits(maxReports: 80, maxBytes: 1 << 20)
-        let store = try HistoryStore(directory: dir.sub("h"), limits: limits)
+        let store = try ReportHistory(directory: dir.sub("h"), limits: limits)
         for i in 0..<1000 { try store.append(line: line(i), generatedAtMs: Int64(i)) }
         #expect(store.count <= 80)
         #expect(store.count >= 70)
@@ -39,7 +40,7 @@ import Testing
         let files = try Sys.listDirectory(dir.sub("h"))
         #expect(files.count <= 9)
 
-        let small = try HistoryStore(directory: dir.sub("b"), limits: HistoryLimits(maxReports: 100_000, maxBytes: 8192))
+        let small = try ReportHistory(directory: dir.sub("b"), limits: HistoryLimits(maxReports: 100_000, maxBytes: 8192))
         for i in 0..<1000 { try small.append(line: line(i), generatedAtMs: Int64(i)) }
         #expect(small.totalBytes <= 8192)
         #expect(small.entries(sinceMs: 0, limit: 10_000).last?.line == line(999))
@@ -50,7 +51,7 @@ import Testing
         defer { dir.remove() }
         let h = dir.sub("h")
         do {
-            let store = try HistoryStore(directory: h, limits: HistoryLimits())
+            let store = try ReportHistory(directory: h, limits: HistoryLimits())
             for i in 0..<3 { try store.append(line: line(i), generatedAtMs: Int64(i)) }
         }
         let file = h + "/history-00000001.log"
@@ -63,13 +64,13 @@ import Testing
             let fd = open(file, O_WRONLY | O_TRUNC)
             _ = full[0..<cut].withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
             close(fd)
-            let store = try HistoryStore(directory: h, limits: HistoryLimits())
+            let store = try ReportHistory(directory: h, limits: HistoryLimits())
             #expect(store.count == 2, "cut at \(cut)")
             #expect(store.recovery.truncatedBytes == cut - start)
             #expect(store.latest()?.line == line(1))
             // And it appends cleanly after the cut.
             try store.append(line: line(7), generatedAtMs: 7)
-            let again = try HistoryStore(directory: h, limits: HistoryLimits())
+            let again = try ReportHistory(directory: h, limits: HistoryLimits())
             #expect(again.count == 3)
             #expect(again.latest()?.line == line(7))
         }
@@ -80,7 +81,7 @@ import Testing
         defer { dir.remove() }
         let h = dir.sub("h")
         do {
-            let store = try HistoryStore(directory: h, limits: HistoryLimits())
+            let store = try ReportHistory(directory: h, limits: HistoryLimits())
             for i in 0..<4 { try store.append(line: line(i), generatedAtMs: Int64(i)) }
         }
         let file = h + "/history-00000001.log"
@@ -89,7 +90,7 @@ import Testing
         let fd = open(file, O_WRONLY | O_TRUNC)
         _ = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
         close(fd)
-        let store = try HistoryStore(directory: h, limits: HistoryLimits())
+        let store = try ReportHistory(directory: h, limits: HistoryLimits())
         #expect(store.count == 3)
         #expect(store.latest()?.line == line(2))
     }

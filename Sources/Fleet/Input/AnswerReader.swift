@@ -6,6 +6,7 @@ import Musl
 import Darwin
 #endif
 import Dispatch
+import SystemLayer
 import Foundation
 import Report
 import Synchronization
@@ -78,21 +79,19 @@ public enum AnswerReader {
             }
             return bytes
         }
-        var st = stat()
-        guard stat(path, &st) == 0 else {
+        guard let st = Sys.statIfPresent(path) else {
             throw FleetError("input.missing", "\(path) does not exist; pass the path of a saved JOB answer or - for stdin")
         }
-        if st.st_mode & S_IFMT == S_IFDIR {
+        if st.isDirectory {
             throw FleetError("input.directory", "\(path) is a directory; pass the answer files in it (\(path)/*.json)")
         }
         let tooLarge = FleetError("input.too-large", "\(path) is larger than \(maxFileBytes >> 20) MiB; split it into log pages")
-        guard Int(st.st_size) <= maxFileBytes else { throw tooLarge }
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else {
+        guard Int(st.size) <= maxFileBytes else { throw tooLarge }
+        guard let fd = try? Sys.open(path, O_RDONLY) else {
             throw FleetError("input.unreadable", "\(path) cannot be read; check its permissions")
         }
-        defer { close(fd) }
-        guard let bytes = readAll(fd: fd, sizeHint: Int(st.st_size)) else {
+        defer { Sys.close(fd) }
+        guard let bytes = readAll(fd: fd, sizeHint: Int(st.size)) else {
             throw FleetError("input.unreadable", "\(path) cannot be read; check its permissions")
         }
         guard bytes.count <= maxFileBytes else { throw tooLarge }
@@ -195,18 +194,18 @@ public enum AnswerReader {
     }
 }
 
-/// `AnswerReader.readAll`, outside the type so that `read` is the system call.
+/// `AnswerReader.readAll`: fills arrays in place with `Sys.readOnce` (EINTR retried there).
 private func readToEnd(fd: Int32, sizeHint: Int, limit: Int) -> [UInt8]? {
     var failed = false
     func fill(_ p: UnsafeMutablePointer<UInt8>, _ capacity: Int) -> Int {
         var n = 0
         while n < capacity {
-            let r = read(fd, p + n, capacity - n)
+            let r = Sys.readOnce(fd, into: UnsafeMutableRawBufferPointer(start: p + n, count: capacity - n))
             if r > 0 {
                 n += r
             } else if r == 0 {
                 break
-            } else if errno != EINTR {
+            } else {
                 failed = true
                 break
             }

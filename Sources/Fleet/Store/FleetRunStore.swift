@@ -66,7 +66,7 @@ extension HostChange {
 }
 
 /// Run history in SQLite (through GRDB): one row per run, one row per host and run.
-public struct HistoryStore: Sendable {
+public struct FleetRunStore: Sendable {
     public let path: String
     let db: DatabaseQueue
 

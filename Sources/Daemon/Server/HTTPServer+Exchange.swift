@@ -1,0 +1,123 @@
+import Logging
+import NIOCore
+import NIOHTTP1
+
+/// One exchange per connection: collect the request, ask the router, write the answer, close.
+extension HTTPServer {
+    /// Serves `connection` to its end. Every write is awaited until the socket has taken it, and the
+    /// connection is closed once the answer is out (`executeThenClose`).
+    func handle(_ channel: any Channel, peer: PeerCredentials?) async {
+        // Cancelled (the server is stopping): close at once, so a write to a client that stopped reading
+        // fails now rather than at the response timeout.
+        await withTaskCancellationHandler {
+            let connection: NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>
+            do {
+                connection = try await channel.eventLoop.submit {
+                    let connection = try NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>(
+                        wrappingChannelSynchronously: channel)
+                    try channel.syncOptions?.setOption(ChannelOptions.autoRead, value: true)
+                    return connection
+                }.get()
+            } catch {
+                // Closed while it waited (timed out, or the server is stopping).
+                channel.close(promise: nil)
+                return
+            }
+            await exchange(connection, peer: peer)
+        } onCancel: {
+            channel.close(promise: nil)
+        }
+    }
+
+    private func exchange(_ connection: NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>, peer: PeerCredentials?) async {
+        let channel = connection.channel
+        try? await connection.executeThenClose { inbound, _ in
+            var head: HTTPRequestHead?
+            var bodyBytes = 0
+            for try await part in inbound {
+                switch part {
+                case .head(let h):
+                    head = h
+                    if h.uri.utf8.count > limits.maxTargetBytes {
+                        await Self.respond(channel, .error(414, "request target longer than \(limits.maxTargetBytes) bytes"), isHead: false)
+                        return
+                    }
+                case .body(let b):
+                    bodyBytes += b.readableBytes
+                    if bodyBytes > 0 && head?.method != .POST {
+                        await Self.respond(channel, .error(413, "\(head?.method.rawValue ?? "this") request must not have a body"), isHead: false)
+                        return
+                    }
+                case .end:
+                    guard let head else { continue }
+                    // The request is in: the guard switches from the request to the response timeout.
+                    try? await channel.triggerUserOutboundEvent(RequestComplete()).get()
+                    let request = DaemonRequest(method: head.method.rawValue, target: head.uri, peer: peer)
+                    let isHead = head.method == .HEAD
+                    if let answer = router.immediate(request) {
+                        await Self.respond(channel, answer, isHead: isHead)
+                    } else if let (since, limit) = router.historyQuery(request) {
+                        // At most `maxHistoryReaders` answers are produced at once; the others wait their turn.
+                        await historyGate.acquire()
+                        await Self.writeHistory(
+                            channel: channel, history: router.core.history, sinceMs: since, limit: limit, isHead: isHead,
+                            chunk: limits.historyChunkBytes, logger: router.core.logger)
+                        historyGate.release()
+                    } else {
+                        // A fresh run (POST /run): awaited here, in the connection's task.
+                        let response = await router.handle(request)
+                        await Self.respond(channel, response, isHead: isHead)
+                    }
+                    return
+                }
+            }
+        }
+    }
+
+    static func head(status: Int, contentType: String, length: Int, extra: [(String, String)] = []) -> HTTPResponseHead {
+        var headers = HTTPHeaders()
+        headers.add(name: "Content-Type", value: contentType)
+        headers.add(name: "Content-Length", value: String(length))
+        headers.add(name: "Connection", value: "close")
+        headers.add(name: "Cache-Control", value: "no-store")
+        for (k, v) in extra { headers.add(name: k, value: v) }
+        return HTTPResponseHead(version: .http1_1, status: HTTPResponseStatus(statusCode: status), headers: headers)
+    }
+
+    /// Writes a whole answer and waits until the socket has taken it (a client gone is no error here).
+    static func respond(_ channel: any Channel, _ response: DaemonResponse, isHead: Bool) async {
+        let head = Self.head(status: response.status, contentType: response.contentType, length: response.body.utf8.count, extra: response.headers)
+        channel.write(HTTPServerResponsePart.head(head), promise: nil)
+        if !isHead {
+            channel.write(HTTPServerResponsePart.body(.byteBuffer(channel.allocator.buffer(string: response.body))), promise: nil)
+        }
+        try? await channel.writeAndFlush(HTTPServerResponsePart.end(nil))
+    }
+
+    /// Writes a `/history` answer a chunk at a time, each awaited until the socket has taken it: a slow
+    /// client holds one chunk of the daemon's memory, not the whole answer.
+    static func writeHistory(
+        channel: any Channel, history: ReportHistory, sinceMs: Int64, limit: Int, isHead: Bool, chunk: Int, logger: Logger
+    ) async {
+        guard channel.isActive else { return }
+        let selection = history.select(sinceMs: sinceMs, limit: limit)
+        let head = Self.head(status: 200, contentType: "application/json", length: selection.bodyLength)
+        do {
+            try await channel.writeAndFlush(HTTPServerResponsePart.head(head))
+            if !isHead {
+                let complete = try await selection.body(chunkBytes: chunk) { bytes in
+                    try await channel.writeAndFlush(HTTPServerResponsePart.body(.byteBuffer(ByteBuffer(bytes: bytes))))
+                }
+                // A record that stopped reading back: the answer ends short of its length, which the
+                // client sees as an error, rather than lying about its count.
+                guard complete else {
+                    logger.error("a stored report no longer reads back; /history answer cut short")
+                    return
+                }
+            }
+            try await channel.writeAndFlush(HTTPServerResponsePart.end(nil))
+        } catch {
+            // The client went away or the exchange timed out: nothing more to write.
+        }
+    }
+}
