@@ -1,0 +1,36 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Space on the file system holding a path (statvfs), as an unprivileged writer sees it.
+public struct FileSystemSpace: Sendable, Equatable {
+    public var totalBytes: Int64
+    /// Bytes an unprivileged process can still write (`f_bavail`).
+    public var availableBytes: Int64
+    /// Inodes still free for an unprivileged process (`f_favail`).
+    public var availableInodes: Int64
+
+    public init(totalBytes: Int64, availableBytes: Int64, availableInodes: Int64) {
+        self.totalBytes = totalBytes
+        self.availableBytes = availableBytes
+        self.availableInodes = availableInodes
+    }
+
+    /// statvfs(2) of `path`, retried on EINTR.
+    public static func of(_ path: String) throws(ProbeError) -> FileSystemSpace {
+        var s = statvfs()
+        while true {
+            let rc = PathBytes.withCString(path) { statvfs($0, &s) }
+            if rc == 0 { break }
+            let e = errno
+            if e == EINTR { continue }
+            throw ProbeError(call: "statvfs", path: path, errno: e)
+        }
+        let unit = Int64(s.f_frsize > 0 ? s.f_frsize : s.f_bsize)
+        func bytes(_ blocks: fsblkcnt_t) -> Int64 {
+            let (v, overflow) = Int64(clamping: blocks).multipliedReportingOverflow(by: unit)
+            return overflow ? .max : v
+        }
+        return FileSystemSpace(totalBytes: bytes(s.f_blocks), availableBytes: bytes(s.f_bavail), availableInodes: Int64(clamping: s.f_favail))
+    }
+}
