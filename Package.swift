@@ -99,12 +99,16 @@ let package = Package(
             ]
         ),
 
+        // Writes bolt v1.3.1 registries the way bolt and libgse do, independently of HostProbe's reader
+        // (the tests' files, the fake collector's registry, the fuzz seed corpus).
+        .target(name: "BoltWriter"),
+
         // A stand-in for bkunifylogbeat / gse_agent / a GSE dataserver, spawned by the tests.
-        .executableTarget(name: "fake-bluek"),
+        .executableTarget(name: "fake-bluek", dependencies: ["BoltWriter"]),
 
         // Builds fake BlueKing hosts (directory trees, processes, sockets) for the tests, and
         // `InMemoryHostFacts`, the facts of a host that is only in memory, for unit tests of the checks.
-        .target(name: "TestSupport", dependencies: ["HostProbe", "Diagnostics", "Report"]),
+        .target(name: "TestSupport", dependencies: ["HostProbe", "Diagnostics", "Report", "BoltWriter"]),
 
         .testTarget(name: "ReportTests", dependencies: ["Report", "TestSupport"]),
         .testTarget(name: "HostProbeTests", dependencies: ["HostProbe", "Report", "TestSupport", "CSpawn"]),

@@ -10,7 +10,7 @@ seconds=${1:-60}
 out=.build-fuzz
 mkdir -p "$out/corpus"
 
-swiftc -O -parse-as-library Sources/TestSupport/BoltTestWriter.swift Tests/Fuzz/BoltFuzz/SeedMain.swift \
+swiftc -O -parse-as-library Sources/BoltWriter/BoltTestWriter.swift Tests/Fuzz/BoltFuzz/SeedMain.swift \
   -o "$out/bolt-seeds"
 "$out/bolt-seeds" "$out/corpus"
 

@@ -358,6 +358,53 @@ public final class FakeHost: @unchecked Sendable {
         return collector
     }
 
+    /// The collector's progress registry under the main config's `path.data`.
+    public var registryPath: String { gseRoot + "/plugins/data/bkunifylogbeat.bkpipe.db" }
+
+    /// How a progress collector stops making progress (fake-bluek's `--stall`).
+    public enum Stall: String, Sendable {
+        /// Stops reading its files after the first round.
+        case read
+        /// Reads, but its registry offsets never move past where they were at start (the output never acknowledges).
+        case ack
+        /// Writes its registry once, then never again.
+        case registry
+    }
+
+    /// A collector that makes progress: follows `files` through fds it keeps open, sends what it reads
+    /// over the IPC socket, and rewrites the bolt registry every `flushMs` (see fake-bluek's header).
+    /// Returns once the registry has been written.
+    @discardableResult
+    public func startProgressCollector(follow files: [String], stall: Stall? = nil, flushMs: Int = 100, dataid: Int64 = 1_500_123) throws -> FakeProcess {
+        var args = ["collector", "--ipc", ipcPath, "--registry", registryPath, "--flush-ms", String(flushMs), "--dataid", String(dataid)]
+        for f in files { args += ["--follow", f] }
+        if let stall { args += ["--stall", stall.rawValue] }
+        let collector = try spawn(collectorBinary, args, cwd: gseRoot + "/plugins/bin")
+        let deadline = Date().addingTimeInterval(5)
+        while (try? CollectorRegistry.read(path: registryPath)) == nil {
+            guard Date() < deadline else { throw FakeHostError("the progress collector wrote no registry at \(registryPath)") }
+            usleep(10_000)
+        }
+        return collector
+    }
+
+    /// Appends `bytes` bytes of log lines to `path`.
+    public func append(_ path: String, bytes: Int) throws {
+        guard let h = FileHandle(forWritingAtPath: path) else { throw FakeHostError("cannot append to \(path)") }
+        defer { try? h.close() }
+        h.seekToEndOfFile()
+        let line = Array("2026-12-01 10:00:00 INFO request served in 3 ms\n".utf8)
+        var data = [UInt8]()
+        while data.count < bytes { data += line }
+        h.write(Data(data.prefix(bytes)))
+    }
+
+    /// Sets a file's modification time `seconds` into the past.
+    public func backdate(_ path: String, seconds: Int) throws {
+        var times = [timespec(tv_sec: time(nil) - seconds, tv_nsec: 0), timespec(tv_sec: time(nil) - seconds, tv_nsec: 0)]
+        guard utimensat(AT_FDCWD, path, &times, 0) == 0 else { throw FakeHostError("cannot backdate \(path): errno \(errno)") }
+    }
+
     /// Established connections on the IPC path that the agent has accepted; nil when nothing
     /// listens there (then there is nothing to wait for).
     func acceptedIPCConnections() -> Int? {

@@ -18,6 +18,14 @@
 //   linger                            (sleeps 60 s; what a lingering probe child runs)
 //   zombie-parent --child BIN         (starts BIN, which exits at once, and leaves it unreaped until
 //                                      SIGUSR1 or until its own parent is gone; prints "child N")
+//   collector --follow FILE... --registry DB [--dataid N] [--flush-ms N] [--stall read|ack|registry]
+//                                     (a collector that makes progress: every flush it reads what was
+//                                      appended to each FILE through an fd it keeps open, sends it over
+//                                      --ipc, and rewrites DB, a bolt registry held under flock(LOCK_EX)
+//                                      as libgse does: localtime, state:<inode>-<device> with the offset
+//                                      read, gseindex_<dataid> counting lines. --stall read: reads once,
+//                                      then never again; ack: reads, but the registry offsets stay where
+//                                      they were at start; registry: writes DB once, then never again)
 //   collector --vfork-hang ...        (once ready, the collector waits in a vfork, state D, behind a
 //                                      child that never execs, until it is killed)
 //   scan-floor                        (benchmark floor: list /proc and readlinkat every <pid>/exe, nothing
@@ -30,6 +38,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import BoltWriter
 
 let args = Array(CommandLine.arguments.dropFirst())
 
@@ -223,6 +232,99 @@ func vforkHang() {
     }
 }
 
+/// UTC time as Go's RFC 3339 with nanoseconds (how filebeat's state timestamps reach the registry).
+func rfc3339(_ ts: timespec) -> String {
+    var t = ts.tv_sec
+    var tm = Glibc.tm()
+    gmtime_r(&t, &tm)
+    var buf = [CChar](repeating: 0, count: 64)
+    strftime(&buf, 64, "%Y-%m-%dT%H:%M:%S", &tm)
+    let frac = String(ts.tv_nsec + 1_000_000_000).dropFirst()
+    return String(cString: buf) + "." + frac + "Z"
+}
+
+/// Local time as Go's `time.UnixDate` (the registry's `localtime` heartbeat).
+func unixDate(_ ts: timespec) -> String {
+    var t = ts.tv_sec
+    var tm = Glibc.tm()
+    localtime_r(&t, &tm)
+    var buf = [CChar](repeating: 0, count: 64)
+    strftime(&buf, 64, "%a %b %e %H:%M:%S %Z %Y", &tm)
+    return String(cString: buf)
+}
+
+/// The progress collector's loop (see the header): never returns.
+func progressLoop(registry: String, follow: [String], ipc: Int32) -> Never {
+    let stall = value("--stall") ?? ""
+    let dataid = value("--dataid") ?? "1500123"
+    let flushMs = UInt32(value("--flush-ms") ?? "200") ?? 200
+    // Held like libgse's bolt.Open: an exclusive lock for the collector's whole life.
+    let db = open(registry, O_RDWR | O_CREAT | O_CLOEXEC, 0o640)
+    guard db >= 0 else { die("cannot open \(registry): errno \(errno)") }
+    guard flock(db, LOCK_EX | LOCK_NB) == 0 else { die("cannot lock \(registry): errno \(errno)") }
+    if ipc >= 0 { _ = fcntl(ipc, F_SETFL, fcntl(ipc, F_GETFL) | O_NONBLOCK) }
+    struct Followed {
+        var fd: Int32
+        var inode: UInt64
+        var device: UInt64
+        var source: String
+        var acked: Int64
+        var ackedAt: timespec
+    }
+    var now = timespec()
+    clock_gettime(CLOCK_REALTIME, &now)
+    var files: [Followed] = follow.map { path in
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { die("cannot open \(path): errno \(errno)") }
+        var st = stat()
+        fstat(fd, &st)
+        return Followed(fd: fd, inode: UInt64(st.st_ino), device: UInt64(st.st_dev), source: path, acked: 0, ackedAt: now)
+    }
+    var lines: UInt64 = 0
+    var txid: UInt64 = 2
+    var buffer = [UInt8](repeating: 0, count: 65536)
+    var round = 0
+    while true {
+        clock_gettime(CLOCK_REALTIME, &now)
+        if !(stall == "read" && round > 0) {
+            for i in files.indices {
+                while true {
+                    let n = buffer.withUnsafeMutableBytes { Glibc.read(files[i].fd, $0.baseAddress, $0.count) }
+                    if n <= 0 { break }
+                    lines += UInt64(buffer[0..<n].filter { $0 == 0x0A }.count)
+                    if ipc >= 0 { _ = buffer.withUnsafeBytes { send(ipc, $0.baseAddress, n, Int32(MSG_NOSIGNAL)) } }
+                }
+                if !(stall == "ack" && round > 0) {
+                    let pos = Int64(lseek(files[i].fd, 0, SEEK_CUR))
+                    if pos != files[i].acked {
+                        files[i].acked = pos
+                        files[i].ackedAt = now
+                    }
+                }
+            }
+        }
+        if !(stall == "registry" && round > 0) {
+            var values: [(key: String, value: String)] = [("localtime", unixDate(now)), ("gseindex_\(dataid)", String(lines))]
+            for f in files {
+                let state = BoltTestWriter.stateJSON(
+                    source: f.source, offset: f.acked, timestamp: rfc3339(f.ackedAt), inode: f.inode, device: f.device)
+                values.append(("state:\(f.inode)-\(f.device)", state))
+            }
+            values.sort { Array($0.key.utf8).lexicographicallyPrecedes(Array($1.key.utf8)) }
+            txid += 1
+            // Pages first, then the meta page, as a bolt commit does; the reader retries a meta that moved.
+            let bytes = BoltTestWriter.registry(values, txid: txid)
+            let page = 4096
+            _ = bytes.withUnsafeBytes { pwrite(db, $0.baseAddress! + 2 * page, bytes.count - 2 * page, off_t(2 * page)) }
+            fdatasync(db)
+            _ = bytes.withUnsafeBytes { pwrite(db, $0.baseAddress!, 2 * page, 0) }
+            fdatasync(db)
+        }
+        round += 1
+        usleep(flushMs * 1000)
+    }
+}
+
 /// Set by SIGUSR1: the test is done with a zombie.
 nonisolated(unsafe) var released: sig_atomic_t = 0
 
@@ -289,6 +391,7 @@ case "collector":
     }
     say("ready")
     if args.contains("--vfork-hang") { vforkHang() }
+    if let registry = value("--registry") { progressLoop(registry: registry, follow: values("--follow"), ipc: conn) }
     while true { pause() }
 case "agent":
     var listener: Int32 = -1

@@ -1,5 +1,5 @@
 // Writes the bolt fuzz seed corpus (BoltTestWriter.seedCorpus) into the directory given as the only
-// argument. Scripts/fuzz-bolt.sh compiles it with Sources/TestSupport/BoltTestWriter.swift alone.
+// argument. Scripts/fuzz-bolt.sh compiles it with Sources/BoltWriter/BoltTestWriter.swift alone.
 #if canImport(Glibc)
 import Glibc
 #endif

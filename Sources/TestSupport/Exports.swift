@@ -1,0 +1,2 @@
+// The bolt writer is part of what the tests build hosts with.
+@_exported import BoltWriter
