@@ -29,6 +29,20 @@ public struct CollectorRegistry: Sendable, Equatable {
     /// Values that could not be decoded, each naming its key: reported, never silently dropped.
     public var problems: [String]
 
+    public init(
+        path: String, txid: UInt64, localtime: String? = nil, states: [CollectorFileState] = [], gseIndexes: [(dataID: String, index: UInt64)] = [],
+        legacyRegistrar: String? = nil, otherKeys: [String] = [], problems: [String] = []
+    ) {
+        self.path = path
+        self.txid = txid
+        self.localtime = localtime
+        self.states = states
+        self.gseIndexes = gseIndexes
+        self.legacyRegistrar = legacyRegistrar
+        self.otherKeys = otherKeys
+        self.problems = problems
+    }
+
     public static func == (a: CollectorRegistry, b: CollectorRegistry) -> Bool {
         a.path == b.path && a.txid == b.txid && a.localtime == b.localtime && a.states == b.states
             && a.gseIndexes.elementsEqual(b.gseIndexes, by: { $0.dataID == $1.dataID && $0.index == $1.index })

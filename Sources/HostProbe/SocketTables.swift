@@ -8,6 +8,16 @@ public struct TCPSocketEntry: Sendable, Equatable {
     public var inode: UInt64
     public var isIPv6: Bool
 
+    public init(localAddress: String, localPort: UInt16, remoteAddress: String, remotePort: UInt16, state: TCPState, inode: UInt64, isIPv6: Bool) {
+        self.localAddress = localAddress
+        self.localPort = localPort
+        self.remoteAddress = remoteAddress
+        self.remotePort = remotePort
+        self.state = state
+        self.inode = inode
+        self.isIPv6 = isIPv6
+    }
+
     public var remoteEndpoint: String { isIPv6 ? "[\(remoteAddress)]:\(remotePort)" : "\(remoteAddress):\(remotePort)" }
     public var localEndpoint: String { isIPv6 ? "[\(localAddress)]:\(localPort)" : "\(localAddress):\(localPort)" }
 }

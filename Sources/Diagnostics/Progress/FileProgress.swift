@@ -1,0 +1,179 @@
+import HostProbe
+import Report
+
+/// The settings the progress rules judge by, from the collector's main config and item settings.
+public struct ProgressSettings: Sendable, Equatable {
+    /// `bkunifylogbeat.registry.flush` (the collector's default 1 s; NodeMan's template sets 10 s).
+    public var flushSeconds: Double
+    /// filebeat's `max_backoff` (10 s): the longest a harvester at the end of a file waits before reading again.
+    public var readBackoffSeconds: Double
+    /// `scan_frequency` (10 s): how often new files are looked for.
+    public var scanSeconds: Double
+    /// A file behind by more than this many bytes is lagging.
+    public var lagWarnBytes: Int64
+    /// `resource_limit` in the main config: enabled, cpu cores, memory MB.
+    public var resourceLimit: ResourceLimit?
+
+    public struct ResourceLimit: Sendable, Equatable {
+        public var enabled: Bool
+        public var cpu: Double?
+        public var memoryMB: Double?
+        public init(enabled: Bool, cpu: Double?, memoryMB: Double?) {
+            self.enabled = enabled
+            self.cpu = cpu
+            self.memoryMB = memoryMB
+        }
+    }
+
+    public init(
+        flushSeconds: Double = 1, readBackoffSeconds: Double = 10, scanSeconds: Double = 10, lagWarnBytes: Int64 = 64 << 20,
+        resourceLimit: ResourceLimit? = nil
+    ) {
+        self.flushSeconds = flushSeconds
+        self.readBackoffSeconds = readBackoffSeconds
+        self.scanSeconds = scanSeconds
+        self.lagWarnBytes = lagWarnBytes
+        self.resourceLimit = resourceLimit
+    }
+
+    /// A heartbeat or acknowledgement older than this means the collector's registrar has stopped.
+    public var staleSeconds: Double { 3 * flushSeconds }
+}
+
+/// Where one file stands: written (size), read (the collector's position), acknowledged (the
+/// registry's offset for its inode and device).
+struct FileProgress {
+    enum Status: String {
+        case upToDate = "up_to_date"
+        case pending
+        case lagging
+        /// Written more than three flushes after the last acknowledgement and still not acknowledged.
+        case ackStalled = "ack_stalled"
+        /// Unread data older than the harvester's longest backoff, and the read position not moving.
+        case readStalled = "read_stalled"
+        case truncated
+        case neverCollected = "never_collected"
+        case skipped
+        case missing
+    }
+
+    var path: String
+    var dataid: Int64?
+    var size: Int64 = 0
+    var inode: UInt64 = 0
+    var device: UInt64 = 0
+    var mtime: Int64 = 0
+    var read: Int64?
+    var acked: Int64?
+    var ackedAt: Double?
+    var status: Status = .upToDate
+    var skipped: String?
+    var error: ProbeError?
+    /// Registry states that still name this path under another inode: the file was rotated.
+    var rotatedFrom: [CollectorFileState] = []
+    var grew: Bool?
+    var readMoved: Bool?
+    var ackMoved: Bool?
+
+    /// Bytes written and not acknowledged (or not read, when the registry has no state for it yet).
+    var lagBytes: Int64 {
+        guard error == nil, skipped == nil else { return 0 }
+        if let a = acked { return max(0, size - a) }
+        if let r = read { return max(0, size - r) }
+        return size
+    }
+
+    /// Seconds since the last acknowledgement, when data is waiting.
+    func lagSeconds(now: Double) -> Double? {
+        guard lagBytes > 0, let at = ackedAt else { return nil }
+        return max(0, now - at)
+    }
+
+    var evidence: JSONValue {
+        var o: [(String, JSONValue)] = [("path", .string(path))]
+        if let dataid { o.append(("dataid", .int(dataid))) }
+        o.append(("status", .string(status.rawValue)))
+        if let error {
+            o.append(("error", .string(error.description)))
+            return .object(o)
+        }
+        o.append(("size", .int(size)))
+        o.append(("inode", .int(Int64(clamping: inode))))
+        if let read { o.append(("read", .int(read))) }
+        if let acked { o.append(("acknowledged", .int(acked))) }
+        o.append(("lag_bytes", .int(lagBytes)))
+        if let skipped { o.append(("skipped", .string(skipped))) }
+        if !rotatedFrom.isEmpty {
+            o.append(("rotated_from", .array(rotatedFrom.map { .object([("inode", .int(Int64(clamping: $0.inode))), ("offset", .int($0.offset))]) })))
+        }
+        return .object(o)
+    }
+
+    /// Every target file of `last`, judged against `settings`, compared with `first` when there is an earlier sample.
+    static func analyse(_ first: ProgressSample?, _ last: ProgressSample, _ settings: ProgressSettings) -> [FileProgress] {
+        let now = last.wallSeconds
+        return last.files.map { f in
+            var p = FileProgress(path: f.target.path, dataid: f.target.dataid, skipped: f.target.skipped)
+            let st: FileStat
+            switch f.stat {
+            case .failure(let e):
+                p.error = e
+                p.status = .missing
+                return p
+            case .success(let s): st = s
+            }
+            p.size = st.size
+            p.inode = st.inode
+            p.device = st.device
+            p.mtime = st.mtime
+            if p.skipped != nil {
+                p.status = .skipped
+                return p
+            }
+            p.read = last.readPosition(inode: st.inode, device: st.device)
+            if let state = last.state(inode: st.inode, device: st.device) {
+                p.acked = state.offset
+                if let s = state.timestampSeconds { p.ackedAt = Double(s) + Double(state.timestampNanoseconds ?? 0) / 1e9 }
+            }
+            if case .success(let r)? = last.registry?.read {
+                p.rotatedFrom = r.states.filter { $0.source == p.path && ($0.inode != st.inode || $0.device != st.device) }
+            }
+            if let first, let earlier = first.files.first(where: { $0.target.path == p.path }), case .success(let e) = earlier.stat,
+                e.inode == st.inode, e.device == st.device
+            {
+                p.grew = st.size > e.size
+                if let r = p.read, let r0 = first.readPosition(inode: st.inode, device: st.device) { p.readMoved = r != r0 }
+                if let a = p.acked, let a0 = first.state(inode: st.inode, device: st.device)?.offset { p.ackMoved = a != a0 }
+            }
+            p.status = judge(p, now: now, gap: first.map { last.monotonicSeconds - $0.monotonicSeconds }, settings)
+            return p
+        }
+    }
+
+    static func judge(_ p: FileProgress, now: Double, gap: Double?, _ settings: ProgressSettings) -> Status {
+        if let a = p.acked, p.size < a { return .truncated }
+        if p.acked == nil && p.read == nil {
+            if p.size == 0 { return .upToDate }
+            // A file the collector has not found yet is new until a scan and two flushes have passed.
+            return now - Double(p.mtime) > settings.scanSeconds + 2 * settings.flushSeconds ? .neverCollected : .pending
+        }
+        if let r = p.read, p.size > r, now - Double(p.mtime) > settings.readBackoffSeconds + settings.flushSeconds, p.readMoved != true {
+            return .readStalled
+        }
+        if p.lagBytes > 0, let at = p.ackedAt, Double(p.mtime) - at > settings.staleSeconds, now - at > settings.staleSeconds {
+            return .ackStalled
+        }
+        if let gap, gap >= settings.staleSeconds, p.grew == true, p.ackMoved == false { return .ackStalled }
+        if p.lagBytes > settings.lagWarnBytes { return .lagging }
+        return p.lagBytes > 0 ? .pending : .upToDate
+    }
+}
+
+extension ProgressSample {
+    /// Seconds since the registry file was last written (bolt rewrites it at every libgse flush, and
+    /// `localtime` changes at every registrar flush, so a live collector writes it every flush).
+    func heartbeatAge() -> Double? {
+        guard case .success(let st)? = registry?.stat else { return nil }
+        return max(0, wallSeconds - Double(st.mtime))
+    }
+}

@@ -1,0 +1,474 @@
+import HostProbe
+import Report
+
+/// Everything the four progress items judge: two samples (the first nil when only one could be
+/// taken), the settings, and the kernel's OOM kills of the collector.
+public struct ProgressInput: Sendable {
+    public var first: ProgressSample?
+    public var last: ProgressSample
+    public var settings: ProgressSettings
+    /// OOM kills of `bkunifylogbeat` still in the kernel's ring (nil: not read).
+    public var oomKills: Result<[OOMKill], ProbeError>?
+    /// Seconds since boot, to place kernel log times on the wall clock.
+    public var uptimeSeconds: Double?
+
+    public init(
+        first: ProgressSample?, last: ProgressSample, settings: ProgressSettings, oomKills: Result<[OOMKill], ProbeError>? = nil,
+        uptimeSeconds: Double? = nil
+    ) {
+        self.first = first
+        self.last = last
+        self.settings = settings
+        self.oomKills = oomKills
+        self.uptimeSeconds = uptimeSeconds
+    }
+
+    var gap: Double? { first.map { last.monotonicSeconds - $0.monotonicSeconds } }
+    var files: [FileProgress] { FileProgress.analyse(first, last, settings) }
+}
+
+/// The four progress items as pure functions of `ProgressInput`.
+enum ProgressRules {
+    static let notRunningHint = "采集器未运行：先处理 bkunifylogbeat 进程检查的结论"
+    static let rootHint = "以 root 运行 bkdiag（读取采集器的 /proc/<pid>/fdinfo、io 与进度库需要 root 或 CAP_SYS_PTRACE）"
+
+    static func bytes(_ n: Int64) -> String {
+        let units = ["B", "KiB", "MiB", "GiB", "TiB"]
+        var v = Double(n)
+        var u = 0
+        while v >= 1024 && u < units.count - 1 {
+            v /= 1024
+            u += 1
+        }
+        return u == 0 ? "\(n) B" : "\((v * 10).rounded() / 10) \(units[u])"
+    }
+
+    static func seconds(_ s: Double) -> String { "\(Int64(s.rounded())) s" }
+
+    /// The registry's read error as a finding, or nil when it was read.
+    static func registryProblem(_ last: ProgressSample) -> Finding? {
+        guard let reg = last.registry else {
+            return .unknown("the collector's registry path is unknown (no path.data in the main config)", hint: "检查采集器主配置的 path.data")
+        }
+        guard case .failure(let e) = reg.read else { return nil }
+        if e.isPermission { return .unknown("cannot read the registry \(reg.path): \(e.description)", hint: rootHint) }
+        if e.isMissing {
+            return .fail(
+                "the collector's registry \(reg.path) does not exist: the collector has never recorded any progress there",
+                hint: "采集器运行后应在 path.data 下生成 bkunifylogbeat.bkpipe.db：检查 path.data 与采集器日志中的 storage 错误",
+                evidence: [("registry", .string(reg.path))])
+        }
+        return .unknown("cannot read the registry \(reg.path): \(e.description)", hint: "检查进度库文件是否损坏（只读，bkdiag 不加锁）")
+    }
+
+    // MARK: logpath_progress
+
+    static func logpathProgress(_ input: ProgressInput) -> Finding {
+        let last = input.last
+        let settings = input.settings
+        guard !last.collectors.isEmpty else {
+            return .unknown("bkunifylogbeat is not running: no collection progress to measure", hint: notRunningHint)
+        }
+        if let problem = registryProblem(last) { return problem }
+        let files = input.files
+        var evidence: [(String, JSONValue)] = [("registry", .string(last.registry?.path ?? ""))]
+        if case .success(let r)? = last.registry?.read {
+            evidence.append(("registry_txid", .int(Int64(clamping: r.txid))))
+            if let t = r.localtime { evidence.append(("registry_localtime", .string(t))) }
+        }
+        let heartbeat = last.heartbeatAge()
+        if let h = heartbeat { evidence.append(("heartbeat_age_s", .double((h * 10).rounded() / 10))) }
+        evidence.append(("flush_s", .double(settings.flushSeconds)))
+        if let gap = input.gap { evidence.append(("sample_gap_s", .double((gap * 1000).rounded() / 1000))) }
+        evidence.append(("by_dataid", rollUp(files, now: last.wallSeconds)))
+        evidence.append(("files", .array(files.prefix(50).map(\.evidence))))
+
+        if files.isEmpty {
+            evidence.append(("note", .string("no file matches the log paths")))
+        }
+        if let h = heartbeat, h > settings.staleSeconds {
+            return .fail(
+                "the collector's registry has not been written for \(seconds(h)) (more than 3 flushes of \(seconds(settings.flushSeconds))): its registrar or storage has stopped",
+                hint: "采集器进度库超过 3 个刷新周期未更新：查看采集器日志中的 registrar/storage 错误与磁盘空间，必要时重启采集器", evidence: evidence)
+        }
+        let stalled = files.filter { $0.status == .ackStalled || $0.status == .readStalled }
+        if !stalled.isEmpty {
+            let lag = stalled.reduce(Int64(0)) { $0 + $1.lagBytes }
+            return .fail(
+                "\(stalled.count) file(s) have data the collector has not acknowledged for more than 3 flushes: \(Fmt.list(stalled.map(\.path))) (\(bytes(lag)) behind)",
+                hint: "文件在增长但采集进度不动：查看 pipeline_stall 指出的卡点", evidence: evidence)
+        }
+        var notes: [String] = []
+        let lagging = files.filter { $0.status == .lagging }
+        if !lagging.isEmpty { notes.append("\(lagging.count) file(s) more than \(bytes(settings.lagWarnBytes)) behind: \(Fmt.list(lagging.map(\.path)))") }
+        let truncated = files.filter { $0.status == .truncated }
+        if !truncated.isEmpty { notes.append("truncated below the acknowledged offset: \(Fmt.list(truncated.map(\.path)))") }
+        let never = files.filter { $0.status == .neverCollected }
+        if !never.isEmpty { notes.append("never collected: \(Fmt.list(never.map(\.path)))") }
+        let rotated = files.filter { !$0.rotatedFrom.isEmpty }
+        if !rotated.isEmpty { notes.append("rotated (an older inode is still in the registry): \(Fmt.list(rotated.map(\.path)))") }
+        if !lagging.isEmpty || !truncated.isEmpty || !never.isEmpty {
+            return .warn(notes.joined(separator: "; "), hint: "采集落后或有文件未被采集：结合 loss_risk 与 pipeline_stall 查看原因", evidence: evidence)
+        }
+        let pending = files.reduce(Int64(0)) { $0 + $1.lagBytes }
+        let counted = files.filter { $0.error == nil && $0.skipped == nil }.count
+        var message = pending == 0
+            ? "\(counted) file(s) acknowledged up to their size"
+            : "\(counted) file(s) being collected, \(bytes(pending)) in flight"
+        if !rotated.isEmpty { message += "; " + notes.joined(separator: "; ") }
+        return .pass(message, evidence: evidence)
+    }
+
+    static func rollUp(_ files: [FileProgress], now: Double) -> JSONValue {
+        var order: [String] = []
+        var groups: [String: [FileProgress]] = [:]
+        for f in files where f.error == nil && f.skipped == nil {
+            let key = f.dataid.map(String.init) ?? "-"
+            if groups[key] == nil { order.append(key) }
+            groups[key, default: []].append(f)
+        }
+        return .object(
+            order.map { key in
+                let fs = groups[key]!
+                let lagSeconds = fs.compactMap { $0.lagSeconds(now: now) }.max()
+                var o: [(String, JSONValue)] = [
+                    ("files", .int(Int64(fs.count))), ("lag_bytes", .int(fs.reduce(0) { $0 + $1.lagBytes })),
+                ]
+                if let lagSeconds { o.append(("lag_seconds", .double(lagSeconds.rounded()))) }
+                o.append(("stalled", .int(Int64(fs.filter { $0.status == .ackStalled || $0.status == .readStalled }.count))))
+                return (key, .object(o))
+            })
+    }
+
+    // MARK: pipeline_stall
+
+    struct Hop {
+        var name: String
+        var stuck: String?
+        var numbers: [(String, JSONValue)]
+    }
+
+    static func pipelineStall(_ input: ProgressInput) -> Finding {
+        let last = input.last
+        let first = input.first
+        let settings = input.settings
+        guard !last.collectors.isEmpty else {
+            return .unknown("bkunifylogbeat is not running: no pipeline to follow", hint: notRunningHint)
+        }
+        let files = input.files
+        var hops: [Hop] = []
+
+        // 1. files: what is written and not yet acknowledged.
+        let pending = files.reduce(Int64(0)) { $0 + $1.lagBytes }
+        let grew = files.filter { $0.grew == true }.count
+        hops.append(Hop(name: "files", stuck: nil, numbers: [("pending_bytes", .int(pending)), ("files", .int(Int64(files.count))), ("files_grown", .int(Int64(grew)))]))
+
+        // 2. read positions.
+        let open = files.filter { $0.read != nil }
+        let unread = open.reduce(Int64(0)) { $0 + max(0, $1.size - ($1.read ?? 0)) }
+        let readStalled = files.filter { $0.status == .readStalled }
+        hops.append(
+            Hop(
+                name: "read",
+                stuck: readStalled.isEmpty
+                    ? nil
+                    : "\(Fmt.list(readStalled.map(\.path))) has data older than the harvester's \(seconds(settings.readBackoffSeconds)) backoff that the collector has not read",
+                numbers: [("files_open", .int(Int64(open.count))), ("unread_bytes", .int(unread))]))
+
+        // 3. the registry: heartbeat and acknowledged offsets.
+        var registryNumbers: [(String, JSONValue)] = []
+        var registryStuck: String?
+        if let problem = registryProblem(last) {
+            registryNumbers.append(("error", .string(problem.message)))
+        } else {
+            let h = last.heartbeatAge()
+            if let h { registryNumbers.append(("heartbeat_age_s", .double((h * 10).rounded() / 10))) }
+            let unacked = files.reduce(Int64(0)) { acc, f in acc + max(0, (f.read ?? f.acked ?? 0) - (f.acked ?? 0)) }
+            registryNumbers.append(("read_not_acknowledged_bytes", .int(unacked)))
+            let ackStalled = files.filter { $0.status == .ackStalled }
+            if let h, h > settings.staleSeconds {
+                registryStuck = "the registry has not been written for \(seconds(h)) (3 flushes = \(seconds(settings.staleSeconds)))"
+            } else if !ackStalled.isEmpty {
+                registryStuck = "\(Fmt.list(ackStalled.map(\.path))) is read but not acknowledged for more than 3 flushes: the output is not confirming events"
+            }
+        }
+        hops.append(Hop(name: "registry", stuck: registryStuck, numbers: registryNumbers))
+
+        // 4. gseindex: events handed to the output, per data id.
+        var indexNumbers: [(String, JSONValue)] = []
+        if case .success(let r)? = last.registry?.read {
+            var before: [String: UInt64] = [:]
+            if case .success(let r0)? = first?.registry?.read { for g in r0.gseIndexes { before[g.dataID] = g.index } }
+            for g in r.gseIndexes {
+                var o: [(String, JSONValue)] = [("index", .int(Int64(clamping: g.index)))]
+                if let b = before[g.dataID] { o.append(("delta", .int(Int64(clamping: g.index) - Int64(clamping: b)))) }
+                indexNumbers.append((g.dataID, .object(o)))
+            }
+        }
+        hops.append(Hop(name: "gseindex", stuck: nil, numbers: indexNumbers))
+
+        // 5. the IPC socket: what the agent has not read, and what the collector writes.
+        var ipcNumbers: [(String, JSONValue)] = []
+        var ipcStuck: String?
+        let wchar = last.collectors.compactMap { try? $0.io.get().writtenChars }.reduce(UInt64(0), &+)
+        ipcNumbers.append(("collector_wchar", .int(Int64(clamping: wchar))))
+        if let first {
+            let w0 = first.collectors.compactMap { try? $0.io.get().writtenChars }.reduce(UInt64(0), &+)
+            ipcNumbers.append(("collector_wchar_delta", .int(Int64(clamping: wchar) - Int64(clamping: w0))))
+        }
+        if let q = last.ipcUnread {
+            ipcNumbers.append(("unread_by_agent_bytes", .int(Int64(q))))
+            let threshold: UInt32 = 64 * 1024
+            if q >= threshold, first == nil || (first?.ipcUnread ?? threshold) >= threshold {
+                ipcStuck = "\(bytes(Int64(q))) the collector sent over the IPC socket wait unread by gse_agent"
+            }
+        }
+        hops.append(Hop(name: "ipc", stuck: ipcStuck, numbers: ipcNumbers))
+
+        // 6. the agent's TCP flow to the dataserver.
+        var flowNumbers: [(String, JSONValue)] = []
+        var flowStuck: String?
+        switch last.agentFlows {
+        case .failure(let e):
+            flowNumbers.append(("error", .string(e.description)))
+        case .success(let flows):
+            flowNumbers.append(("connections", .int(Int64(flows.count))))
+            var list: [JSONValue] = []
+            for f in flows.prefix(8) {
+                var o: [(String, JSONValue)] = [
+                    ("remote", .string("\(f.socket.remoteAddress):\(f.socket.remotePort)")), ("state", .string(f.socket.state.name)),
+                    ("send_queue", .int(Int64(f.sendQueue))),
+                ]
+                if let i = f.info {
+                    if let a = i.bytesAcked { o.append(("bytes_acked", .int(Int64(clamping: a)))) }
+                    if let n = i.notSentBytes { o.append(("notsent", .int(Int64(n)))) }
+                    o += [
+                        ("unacked_segments", .int(Int64(i.unackedSegments))), ("retransmits", .int(Int64(i.retransmits))),
+                        ("backoff", .int(Int64(i.backoff))), ("last_ack_recv_ms", .int(Int64(i.lastAckReceivedMs))),
+                    ]
+                }
+                list.append(.object(o))
+            }
+            flowNumbers.append(("flows", .array(list)))
+            if let a = last.bytesAcked, let a0 = first?.bytesAcked { flowNumbers.append(("bytes_acked_delta", .int(Int64(clamping: a &- a0)))) }
+            let established = flows.filter { $0.socket.state == .established }
+            if established.isEmpty {
+                flowStuck = flows.isEmpty
+                    ? "gse_agent has no connection to the dataserver"
+                    : "gse_agent's connection to the dataserver is not established (\(flows[0].socket.state.name))"
+            } else if established.allSatisfy({ ($0.info?.backoff ?? 0) > 0 && $0.sendQueue > 0 }) {
+                flowStuck = "the dataserver is not acknowledging: retransmission backoff with \(bytes(Int64(established.reduce(0) { $0 + Int64($1.sendQueue) }))) unacknowledged"
+            } else if let a = last.bytesAcked, let a0 = first?.bytesAcked, a == a0, established.allSatisfy({ $0.sendQueue > 0 }),
+                let f0 = first, case .success(let before) = f0.agentFlows, before.contains(where: { $0.sendQueue > 0 })
+            {
+                flowStuck = "nothing the agent sent was acknowledged across the samples, with data queued"
+            }
+        }
+        hops.append(Hop(name: "dataserver", stuck: flowStuck, numbers: flowNumbers))
+
+        var evidence: [(String, JSONValue)] = hops.map { h in
+            var o = h.numbers
+            o.insert(("state", .string(h.stuck == nil ? "ok" : "stuck")), at: 0)
+            if let s = h.stuck { o.append(("reason", .string(s))) }
+            return (h.name, .object(o))
+        }
+        if let gap = input.gap { evidence.append(("sample_gap_s", .double((gap * 1000).rounded() / 1000))) }
+        // Backpressure runs upstream: every hop before a stuck one backs up behind it. Data stops at the
+        // stuck hop furthest along the pipeline.
+        guard let stop = hops.last(where: { $0.stuck != nil }) else {
+            let flowing = pending == 0 ? "nothing pending" : "\(bytes(pending)) in flight, every hop moving"
+            return .pass("no hop is stuck: \(flowing)", evidence: evidence)
+        }
+        evidence.insert(("stuck_at", .string(stop.name)), at: 0)
+        let hints = [
+            "read": "采集器不再读取文件：检查文件所在磁盘/NFS 是否挂起、采集器是否卡住（可重启采集器）",
+            "registry": "采集器读取了数据但输出没有确认：检查 gse_agent 的 IPC 连接与 bkunifylogbeat 日志",
+            "ipc": "gse_agent 没有读取采集器发来的数据：检查 gse_agent 进程状态与日志，必要时重启 gse_agent",
+            "dataserver": "gse_agent 到 GSE dataserver 的数据连接不通或不确认：检查网络、防火墙与 dataserver 状态",
+        ]
+        return .fail(
+            "data stops at \(stop.name): \(stop.stuck!)" + (pending > 0 ? "; \(bytes(pending)) written and not acknowledged behind it" : ""),
+            hint: hints[stop.name] ?? "", evidence: evidence)
+    }
+
+    // MARK: loss_risk
+
+    static func lossRisk(_ input: ProgressInput) -> Finding {
+        let last = input.last
+        var risks: [JSONValue] = []
+        var failAt = 0
+        var warnAt = 0
+        var total: Int64 = 0
+        var unreadable: [String] = []
+        func add(_ reason: String, _ bytes: Int64?, _ severe: Bool, _ extra: [(String, JSONValue)]) {
+            var o: [(String, JSONValue)] = [("reason", .string(reason))]
+            if let bytes {
+                o.append(("bytes", .int(bytes)))
+                total += bytes
+            }
+            risks.append(.object(o + extra))
+            if severe { failAt += 1 } else { warnAt += 1 }
+        }
+        // Deleted files the collector still holds: what it has not read goes when it closes them.
+        for c in last.collectors {
+            switch c.open {
+            case .failure(let e):
+                unreadable.append("pid \(c.pid): \(e.description)")
+            case .success(let open):
+                for f in open where f.deleted {
+                    let unread = max(0, f.size - f.position)
+                    let dir = String(f.path[..<(f.path.lastIndex(of: "/") ?? f.path.endIndex)])
+                    var extra: [(String, JSONValue)] = [
+                        ("path", .string(f.path)), ("pid", .int(Int64(c.pid))), ("size", .int(f.size)), ("position", .int(f.position)),
+                    ]
+                    if let space = try? FileSystemSpace.of(dir.isEmpty ? "/" : dir) { extra.append(("fs_available", .int(space.availableBytes))) }
+                    add("deleted_held", unread, unread > 0, extra)
+                }
+            }
+        }
+        for f in input.files {
+            switch f.status {
+            case .truncated:
+                add("truncated", nil, false, [("path", .string(f.path)), ("size", .int(f.size)), ("acknowledged", .int(f.acked ?? 0))])
+            case .skipped:
+                add("skipped", f.size, false, [("path", .string(f.path)), ("rule", .string(f.skipped ?? ""))])
+            default: break
+            }
+        }
+        // More files with data waiting than the item lets harvesters run.
+        let limits = Dictionary(grouping: last.files.filter { ($0.target.harvesterLimit ?? 0) > 0 }, by: { $0.target.dataid ?? -1 })
+        for (dataid, targets) in limits.sorted(by: { $0.key < $1.key }) {
+            let limit = targets[0].target.harvesterLimit ?? 0
+            let paths = Set(targets.map(\.target.path))
+            let waiting = input.files.filter { paths.contains($0.path) && $0.lagBytes > 0 }
+            if waiting.count > limit {
+                let notOpen = waiting.filter { $0.read == nil }
+                add(
+                    "harvester_limit", notOpen.reduce(0) { $0 + $1.lagBytes }, false,
+                    [("dataid", .int(dataid)), ("harvester_limit", .int(Int64(limit))), ("files_waiting", .int(Int64(waiting.count)))])
+            }
+        }
+        // A registry that cannot be written loses the progress: a restart re-reads or skips.
+        if let reg = last.registry, case .success(let space) = reg.space {
+            let low = space.availableBytes < 1 << 20 || (space.totalBytes > 0 && Double(space.availableBytes) / Double(space.totalBytes) < 0.01)
+            if low {
+                add("registry_fs_full", nil, true, [("path", .string(reg.path)), ("fs_available", .int(space.availableBytes)), ("fs_total", .int(space.totalBytes))])
+            }
+        }
+        var evidence: [(String, JSONValue)] = [("bytes_at_risk", .int(total)), ("risks", .array(risks))]
+        if !unreadable.isEmpty { evidence.append(("unreadable", JSONValue(unreadable))) }
+        if failAt > 0 {
+            return .fail(
+                "\(bytes(total)) of log data at risk: " + Fmt.list(risks.compactMap { $0["reason"]?.stringValue }.uniqued()),
+                hint: "被删除但仍被采集器持有的文件未读完即关闭会丢失；进度库所在磁盘满会使进度无法保存：清理磁盘并确认采集器读完", evidence: evidence)
+        }
+        if warnAt > 0 {
+            return .warn(
+                "\(bytes(total)) of log data may not be collected: " + Fmt.list(risks.compactMap { $0["reason"]?.stringValue }.uniqued()),
+                hint: "被 exclude_files/ignore_older 跳过、被截断或超过 harvester_limit 的文件不会完整采集：按需调整采集项配置", evidence: evidence)
+        }
+        if !unreadable.isEmpty, last.collectors.isEmpty == false, unreadable.count == last.collectors.count {
+            return .unknown("cannot read the collector's open files: \(unreadable[0])", hint: rootHint, evidence: evidence)
+        }
+        return .pass("no log data at risk", evidence: evidence)
+    }
+
+    // MARK: collector_resources
+
+    static func collectorResources(_ input: ProgressInput) -> Finding {
+        let last = input.last
+        guard !last.collectors.isEmpty else {
+            return .unknown("bkunifylogbeat is not running: no resources to measure", hint: notRunningHint)
+        }
+        var evidence: [(String, JSONValue)] = []
+        var fails: [String] = []
+        var warns: [String] = []
+        var unknowns: [String] = []
+        if let limit = input.settings.resourceLimit {
+            var o: [(String, JSONValue)] = [("enabled", .bool(limit.enabled))]
+            if let c = limit.cpu { o.append(("cpu", .double(c))) }
+            if let m = limit.memoryMB { o.append(("mem_mb", .double(m))) }
+            evidence.append(("configured", .object(o)))
+        }
+        for c in last.collectors {
+            var o: [(String, JSONValue)] = [("pid", .int(Int64(c.pid)))]
+            if let n = c.fdCount, let l = c.fdLimit, l > 0 {
+                o += [("fds", .int(Int64(n))), ("fd_limit", .int(l))]
+                if Int64(n) >= l {
+                    fails.append("pid \(c.pid) holds \(n) fds, its limit \(l)")
+                } else if Double(n) >= 0.8 * Double(l) {
+                    warns.append("pid \(c.pid) holds \(n) of \(l) fds")
+                }
+            }
+            switch c.cgroup {
+            case .failure(let e):
+                unknowns.append("cgroup of pid \(c.pid): \(e.description)")
+            case .success(let cg):
+                var applied: [(String, JSONValue)] = [("cgroup_version", .int(Int64(cg.version)))]
+                if let p = cg.cpuPath { applied.append(("cpu_cgroup", .string(p))) }
+                if let cores = cg.cpuCores { applied.append(("cpu_cores", .double((cores * 1000).rounded() / 1000))) }
+                if let m = cg.memoryLimitBytes { applied.append(("memory_limit", .int(m))) }
+                if let u = cg.memoryUsageBytes { applied.append(("memory_usage", .int(u))) }
+                o.append(("applied", .object(applied)))
+                if let limit = input.settings.resourceLimit, limit.enabled, cg.cpuCores == nil, cg.memoryLimitBytes == nil {
+                    warns.append(
+                        cg.version == 2
+                            ? "resource_limit is enabled but nothing is applied: this host uses cgroup v2, where the collector's libgse sets no limit"
+                            : "resource_limit is enabled but pid \(c.pid) runs without a cpu or memory limit (cgroup \(cg.cpuPath ?? "?"))")
+                }
+                // Throttling: over the samples when there are two, else over the cgroup's life.
+                let before = (try? input.first?.collectors.first { $0.pid == c.pid }?.cgroup.get()) ?? nil
+                if let p = cg.periods, let t = cg.throttledPeriods {
+                    let dp = before?.periods.map { p &- $0 } ?? p
+                    let dt = before?.throttledPeriods.map { t &- $0 } ?? t
+                    if dp > 0 {
+                        let ratio = Double(dt) / Double(dp)
+                        o.append(("throttled_ratio", .double((ratio * 1000).rounded() / 1000)))
+                        if ratio >= 0.25, dp >= 10 { warns.append("pid \(c.pid) is CPU-throttled in \(Fmt.percent(ratio * 100)) of its periods") }
+                    }
+                }
+                if let u = cg.memoryUsageBytes, let m = cg.memoryLimitBytes, m > 0, Double(u) >= 0.9 * Double(m) {
+                    warns.append("pid \(c.pid) uses \(bytes(u)) of its \(bytes(m)) memory limit")
+                }
+                if let k = cg.oomKills, k > 0 {
+                    o.append(("cgroup_oom_kills", .int(Int64(clamping: k))))
+                    warns.append("\(k) OOM kill(s) in the collector's memory cgroup")
+                }
+            }
+            evidence.append(("pid_\(c.pid)", .object(o)))
+        }
+        switch input.oomKills {
+        case .success(let kills)? where !kills.isEmpty:
+            let boot = input.uptimeSeconds.map { last.wallSeconds - $0 }
+            evidence.append(
+                ("kernel_oom_kills",
+                 .array(kills.suffix(10).map { k in
+                    var o: [(String, JSONValue)] = [("pid", .int(Int64(k.pid))), ("cgroup", .bool(k.inCgroup))]
+                    if let boot { o.append(("at", .string(Timestamp.iso8601(milliseconds: Int64((boot + k.secondsSinceBoot) * 1000))))) }
+                    return .object(o)
+                 })))
+            warns.append("the kernel OOM-killed bkunifylogbeat \(kills.count) time(s) since boot")
+        case .failure(let e)?:
+            evidence.append(("kernel_log", .string(e.description)))
+        default: break
+        }
+        let all = fails + warns
+        if !fails.isEmpty {
+            return .fail(all.joined(separator: "; "), hint: "采集器文件描述符已用尽：提高 LimitNOFILE 或减少采集文件数（harvester_limit / close_inactive）", evidence: evidence)
+        }
+        if !warns.isEmpty {
+            return .warn(all.joined(separator: "; "), hint: "采集器资源受限：按需调整 resource_limit（cpu/mem）或减少采集量", evidence: evidence)
+        }
+        if !unknowns.isEmpty {
+            return .unknown("cannot read the collector's cgroup: \(unknowns[0])", hint: rootHint, evidence: evidence)
+        }
+        return .pass("within its limits", evidence: evidence)
+    }
+}
+
+extension Array where Element: Hashable {
+    fileprivate func uniqued() -> [Element] {
+        var seen = Set<Element>()
+        return filter { seen.insert($0).inserted }
+    }
+}

@@ -1,0 +1,199 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import HostProbe
+import Report
+
+/// What the progress checks look at: the files the subscription (or `-l`) names, the collector and
+/// agent processes, the collector's registry, the IPC socket and the agent's data ports.
+public struct ProgressTargets: Sendable {
+    /// One file a log path matches, with its data id and, when the collector's rules skip it, why.
+    public struct File: Sendable, Equatable {
+        public var path: String
+        public var dataid: Int64?
+        /// `exclude_files: <expr>` or `ignore_older: <age>` when the collector will not read it.
+        public var skipped: String?
+        /// The item's `harvester_limit` (0 or nil: no limit).
+        public var harvesterLimit: Int?
+
+        public init(path: String, dataid: Int64? = nil, skipped: String? = nil, harvesterLimit: Int? = nil) {
+            self.path = path
+            self.dataid = dataid
+            self.skipped = skipped
+            self.harvesterLimit = harvesterLimit
+        }
+    }
+
+    public var files: [File]
+    public var collectorPIDs: [Int32]
+    public var agentPIDs: [Int32]
+    /// `<path.data>/bkunifylogbeat.bkpipe.db`, nil when the main config could not say.
+    public var registryPath: String?
+    public var ipcPath: String
+    public var dataPorts: [UInt16]
+    public var proc: String
+
+    public init(
+        files: [File], collectorPIDs: [Int32], agentPIDs: [Int32], registryPath: String?, ipcPath: String, dataPorts: [UInt16],
+        proc: String = "/proc"
+    ) {
+        self.files = files
+        self.collectorPIDs = collectorPIDs
+        self.agentPIDs = agentPIDs
+        self.registryPath = registryPath
+        self.ipcPath = ipcPath
+        self.dataPorts = dataPorts
+        self.proc = proc
+    }
+}
+
+/// One look at every hop of the collection pipeline at one moment. Reads fail one by one: each is
+/// kept as its error, so a check says `unknown` for what it could not see and judges the rest.
+public struct ProgressSample: Sendable {
+    public struct File: Sendable {
+        public var target: ProgressTargets.File
+        public var stat: Result<FileStat, ProbeError>
+    }
+
+    public struct Collector: Sendable {
+        public var pid: Int32
+        public var io: Result<ProcIO, ProbeError>
+        /// The regular files it holds open, with their read positions.
+        public var open: Result<[OpenFilePosition], ProbeError>
+        /// Every fd it holds, and its RLIMIT_NOFILE soft limit.
+        public var fdCount: Int?
+        public var fdLimit: Int64?
+        public var cgroup: Result<CgroupState, ProbeError>
+    }
+
+    public struct Registry: Sendable {
+        public var path: String
+        public var read: Result<CollectorRegistry, RegistryReadError>
+        public var stat: Result<FileStat, ProbeError>
+        public var space: Result<FileSystemSpace, ProbeError>
+    }
+
+    /// Wall-clock seconds when the sample was taken (registry timestamps and mtimes are wall time).
+    public var wallSeconds: Double
+    /// Monotonic seconds, for the gap between two samples.
+    public var monotonicSeconds: Double
+    public var files: [File]
+    public var collectors: [Collector]
+    public var registry: Registry?
+    /// Bytes the collector wrote to the IPC socket that the agent has not read yet (summed over its
+    /// connections); nil when sock_diag or the collector's fds could not be read.
+    public var ipcUnread: UInt32?
+    /// The agent's connections to the data ports (ESTABLISHED or SYN_SENT), with tcp_info.
+    public var agentFlows: Result<[TCPFlow], ProbeError>
+
+    public init(
+        wallSeconds: Double, monotonicSeconds: Double, files: [File] = [], collectors: [Collector] = [], registry: Registry? = nil,
+        ipcUnread: UInt32? = nil, agentFlows: Result<[TCPFlow], ProbeError> = .success([])
+    ) {
+        self.wallSeconds = wallSeconds
+        self.monotonicSeconds = monotonicSeconds
+        self.files = files
+        self.collectors = collectors
+        self.registry = registry
+        self.ipcUnread = ipcUnread
+        self.agentFlows = agentFlows
+    }
+
+    /// The collector's read position in the file with this inode and device (the furthest, if several fds hold it).
+    public func readPosition(inode: UInt64, device: UInt64) -> Int64? {
+        collectors.compactMap { c in
+            (try? c.open.get())?.filter { $0.inode == inode && $0.device == device }.map(\.position).max()
+        }.max()
+    }
+
+    /// The registry state for this inode and device (file_identifier inode, the NodeMan template's).
+    public func state(inode: UInt64, device: UInt64) -> CollectorFileState? {
+        guard case .success(let r)? = registry?.read else { return nil }
+        return r.states.filter { $0.inode == inode && $0.device == device }.max { $0.offset < $1.offset }
+    }
+
+    /// Bytes written to the collector's files that the agent's kernel acknowledged over all its data connections.
+    var bytesAcked: UInt64? {
+        guard case .success(let flows) = agentFlows, !flows.isEmpty else { return nil }
+        var sum: UInt64 = 0
+        for f in flows {
+            guard let a = f.info?.bytesAcked else { return nil }
+            sum &+= a
+        }
+        return sum
+    }
+}
+
+/// A registry that could not be read: missing, unreadable, or not a bolt file bkdiag understands.
+public struct RegistryReadError: Error, Sendable, Equatable, CustomStringConvertible {
+    public var description: String
+    public var isMissing: Bool
+    public var isPermission: Bool
+
+    public init(_ description: String, isMissing: Bool = false, isPermission: Bool = false) {
+        self.description = description
+        self.isMissing = isMissing
+        self.isPermission = isPermission
+    }
+}
+
+/// Takes samples of the live host.
+public enum ProgressProbe {
+    public static func sample(_ t: ProgressTargets) -> ProgressSample {
+        var now = timespec()
+        clock_gettime(CLOCK_REALTIME, &now)
+        var mono = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &mono)
+        var s = ProgressSample(
+            wallSeconds: Double(now.tv_sec) + Double(now.tv_nsec) / 1e9, monotonicSeconds: Double(mono.tv_sec) + Double(mono.tv_nsec) / 1e9)
+        s.files = t.files.map { f in ProgressSample.File(target: f, stat: Result { () throws(ProbeError) in try Sys.stat(f.path) }) }
+        var socketInodes = Set<UInt64>()
+        var fdsReadable = true
+        s.collectors = t.collectorPIDs.map { pid in
+            let links = Result { () throws(ProbeError) in try ProcFS.fdTargets(pid: pid, proc: t.proc) }
+            switch links {
+            case .success(let l): for x in l { if let ino = ProcFS.socketInode(fromLink: x.target) { socketInodes.insert(ino) } }
+            case .failure: fdsReadable = false
+            }
+            let limits = FileReader.procText("\(t.proc)/\(pid)/limits").flatMap(ProcFS.parseOpenFilesLimit)
+            return ProgressSample.Collector(
+                pid: pid,
+                io: Result { () throws(ProbeError) in try ProcIO.read(pid: pid, proc: t.proc) },
+                open: Result { () throws(ProbeError) in try FDInfo.regularFiles(pid: pid, proc: t.proc) },
+                fdCount: try? links.get().count, fdLimit: limits?.soft,
+                cgroup: Result { () throws(ProbeError) in try Cgroup.state(pid: pid, proc: t.proc) })
+        }
+        if let path = t.registryPath {
+            let read: Result<CollectorRegistry, RegistryReadError>
+            do {
+                read = .success(try CollectorRegistry.read(path: path))
+            } catch {
+                read = .failure(
+                    RegistryReadError(
+                        error.description, isMissing: error.errno == ENOENT || error.errno == ENOTDIR,
+                        isPermission: error.errno == EACCES || error.errno == EPERM))
+            }
+            let dir = String(path[..<(path.lastIndex(of: "/") ?? path.endIndex)])
+            s.registry = ProgressSample.Registry(
+                path: path, read: read, stat: Result { () throws(ProbeError) in try Sys.stat(path) },
+                space: Result { () throws(ProbeError) in try FileSystemSpace.of(dir.isEmpty ? "/" : dir) })
+        }
+        if fdsReadable, !t.collectorPIDs.isEmpty, let entries = try? UnixSockDiag.dump() {
+            let view = IPCView.build(path: t.ipcPath, entries: entries)
+            // The agent's end of each connection holds what the collector sent and the agent has not read.
+            s.ipcUnread = view.connections(from: socketInodes).reduce(UInt32(0)) { $0 &+ $1.receiveQueue }
+        }
+        s.agentFlows = Result { () throws(ProbeError) in
+            var agentSockets = Set<UInt64>()
+            for pid in t.agentPIDs {
+                for x in (try? ProcFS.fdTargets(pid: pid, proc: t.proc)) ?? [] {
+                    if let ino = ProcFS.socketInode(fromLink: x.target) { agentSockets.insert(ino) }
+                }
+            }
+            var flows: [TCPFlow] = []
+            for port in t.dataPorts { flows += try InetSockDiag.dumpFlows(remotePort: port) }
+            return flows.filter { agentSockets.contains($0.socket.inode) }
+        }
+        return s
+    }
+}
