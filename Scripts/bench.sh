@@ -3,6 +3,9 @@
 # (ps/grep/pwdx, ss -x -p, netstat -antup, lsof -c), on a fake BlueKing host built here, idle and
 # busy (a few thousand extra processes, ~100k open fds). Prints medians, ratios and bkdiag's peak RSS.
 # Targets (issue 2): >= 50x faster idle, >= 150x busy, peak RSS <= 16 MB. Nothing is asserted.
+# With BKDIAG_BASELINE=<an earlier bkdiag binary>, that binary is timed in the same rounds and the
+# ratio new/baseline is printed (issue 15: the progress items may at most double --once's time on a busy
+# host). bkdiag runs with --sample-gap 0: the gap between the two progress samples is waiting, not work.
 #   Scripts/bench.sh [runs] [extra-processes] [extra-fds]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -51,6 +54,7 @@ local:
       - $T/logs/app/*.log
 CONF
 echo "{\"proc\": [{\"procName\": \"bkunifylogbeat\", \"setupPath\": \"$G/plugins/bin\", \"cpulmt\": 30, \"memlmt\": 10}]}" > "$G/agent/etc/procinfo.json"
+mkdir -p "$G/plugins/data"
 for i in $(seq 1 50); do echo line > "$T/logs/app/app-$i.log"; done
 : > "$T/bkc.log"
 
@@ -65,11 +69,17 @@ PORT=$(sed -n 's/^port //p' "$T/ds.out")
 wait_ready "$T/agent.out"
 (cd "$G/agent/bin" && exec ./agentWorker agent) > "$T/worker.out" & PIDS+=($!)
 wait_ready "$T/worker.out"
-(cd "$G/plugins/bin" && exec ./bkunifylogbeat collector --ipc "$IPC" --hold "$T/logs/app/app-1.log") > "$T/coll.out" & PIDS+=($!)
+# A collector that makes progress: follows ten of the files and keeps a bolt registry, as the real one does.
+FOLLOW=()
+for i in $(seq 1 10); do FOLLOW+=(--follow "$T/logs/app/app-$i.log"); done
+(cd "$G/plugins/bin" && exec ./bkunifylogbeat collector --ipc "$IPC" --registry "$G/plugins/data/bkunifylogbeat.bkpipe.db" \
+  --flush-ms 1000 "${FOLLOW[@]}") > "$T/coll.out" & PIDS+=($!)
 wait_ready "$T/coll.out"
 
 ARGS=(--subscription_id=33561 --gse_path="$G/" --ipc_socket_file="$IPC" --log_paths="$T/logs/app/*.log"
       --data-port "$PORT" --restart-log "$T/bkc.log" --format compat)
+BASE=${BKDIAG_BASELINE:-}
+BK_ARGS=("${ARGS[@]}" --sample-gap 0)
 
 # What check.py shells out to for the same answers (its process, socket, queue, port and held-file checks).
 SHELL_CHECKS='
@@ -86,7 +96,7 @@ lsof -c bkunifylogbeat | awk "{print \$NF}"
 # moves all of them alike and the ratios hold.
 #   timed_rounds NAME... : runs the command in array CMD_<NAME> once per round, RUNS rounds; sets
 #   MEDIAN_<NAME> (ms).
-CMD_bk=() CMD_sh=() CMD_true=() CMD_floor=()
+CMD_bk=() CMD_sh=() CMD_true=() CMD_floor=() CMD_base=()
 timed_rounds() {
   local name t0 t1 r
   declare -A samples=()
@@ -109,14 +119,19 @@ peak_rss_kb() { /usr/bin/time -f %M "$@" 2>&1 >/dev/null | tail -1; }
 
 measure() { # label
   local label=$1
-  "$BK" "${ARGS[@]}" > "$T/report.json"
+  "$BK" "${BK_ARGS[@]}" > "$T/report.json"
   # Floors, timed the same way: starting /bin/true (no program can beat the shell by more than
   # shell/true here), and fake-bluek scan-floor, a static Swift program that only lists /proc and
   # readlinks every /proc/<pid>/exe, the least any complete process scan does.
-  CMD_bk=("$BK" "${ARGS[@]}") CMD_sh=(bash -c "$SHELL_CHECKS") CMD_true=(/bin/true) CMD_floor=("$FAKE" scan-floor)
-  timed_rounds bk sh true floor
+  CMD_bk=("$BK" "${BK_ARGS[@]}") CMD_sh=(bash -c "$SHELL_CHECKS") CMD_true=(/bin/true) CMD_floor=("$FAKE" scan-floor)
+  if [ -n "$BASE" ]; then
+    CMD_base=("$BASE" "${ARGS[@]}")
+    timed_rounds bk sh true floor base
+  else
+    timed_rounds bk sh true floor
+  fi
   local bk=$MEDIAN_bk sh=$MEDIAN_sh floor=$MEDIAN_true scanfloor=$MEDIAN_floor rss
-  rss=$(peak_rss_kb "$BK" "${ARGS[@]}")
+  rss=$(peak_rss_kb "$BK" "${BK_ARGS[@]}")
   local procs fds
   procs=$(ls -d /proc/[0-9]* | wc -l)
   fds=$(awk '{print $1 - $2}' /proc/sys/fs/file-nr)
@@ -125,6 +140,10 @@ measure() { # label
   printf '       floors: /bin/true %sms (ratio ceiling %sx); scan-floor %sms (ceiling for a complete /proc scan %sx)\n' \
     "$floor" "$(awk -v a="$sh" -v b="$floor" 'BEGIN { printf "%.0f", a / b }')" \
     "$scanfloor" "$(awk -v a="$sh" -v b="$scanfloor" 'BEGIN { printf "%.0f", a / b }')"
+  if [ -n "$BASE" ]; then
+    printf '       baseline %s: %sms; this bkdiag / baseline = %sx (issue 15 allows 2x)\n' \
+      "$BASE" "$MEDIAN_base" "$(awk -v a="$bk" -v b="$MEDIAN_base" 'BEGIN { printf "%.2f", a / b }')"
+  fi
   echo "       report: $(head -c 160 "$T/report.json")..."
 }
 
