@@ -410,11 +410,21 @@ enum ProgressRules {
                 if let m = cg.memoryLimitBytes { applied.append(("memory_limit", .int(m))) }
                 if let u = cg.memoryUsageBytes { applied.append(("memory_usage", .int(u))) }
                 o.append(("applied", .object(applied)))
-                if let limit = input.settings.resourceLimit, limit.enabled, cg.cpuCores == nil, cg.memoryLimitBytes == nil {
-                    warns.append(
-                        cg.version == 2
-                            ? "resource_limit is enabled but nothing is applied: this host uses cgroup v2, where the collector's libgse sets no limit"
-                            : "resource_limit is enabled but pid \(c.pid) runs without a cpu or memory limit (cgroup \(cg.cpuPath ?? "?"))")
+                if let limit = input.settings.resourceLimit, limit.enabled {
+                    if cg.cpuCores == nil && cg.memoryLimitBytes == nil {
+                        warns.append(
+                            cg.version == 2
+                                ? "resource_limit is enabled but nothing is applied: this host uses cgroup v2, where the collector's libgse sets no limit"
+                                : "resource_limit is enabled but pid \(c.pid) runs without a cpu or memory limit (cgroup \(cg.cpuPath ?? "?"))")
+                    } else {
+                        // libgse writes cpu x 100000 into cpu.cfs_quota_us (period left at 100 ms) and mem MB into memory.limit_in_bytes.
+                        if let want = limit.cpu, want > 0, let have = cg.cpuCores, abs(have - want) > 0.005 {
+                            warns.append("pid \(c.pid) has a cpu limit of \(have) cores, resource_limit says \(want)")
+                        }
+                        if let want = limit.memoryMB, want > 0, let have = cg.memoryLimitBytes, abs(Double(have) - want * 1_048_576) > 1_048_576 {
+                            warns.append("pid \(c.pid) has a memory limit of \(bytes(have)), resource_limit says \(Int64(want)) MB")
+                        }
+                    }
                 }
                 // Throttling: over the samples when there are two, else over the cgroup's life.
                 let before = (try? input.first?.collectors.first { $0.pid == c.pid }?.cgroup.get()) ?? nil

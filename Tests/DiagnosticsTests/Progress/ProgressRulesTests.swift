@@ -280,6 +280,11 @@ struct ProgressRulesTests {
         let ok = ProgressRules.collectorResources(input(s, settings: enabled))
         #expect(ok.verdict == .pass, "\(ok.message)")
         #expect(ok.evidence.first { $0.0 == "pid_4242" }?.1["applied"]?["cpu_cores"] == .double(0.4))
+        // Applied, but not what the main config asks for (the cgroup was set by an older config, or by hand).
+        v1.cpuQuotaMicros = 100_000
+        s.collectors = [Self.collector(cgroup: .success(v1))]
+        let drift = ProgressRules.collectorResources(input(s, settings: enabled))
+        #expect(drift.verdict == .warn && drift.message.contains("cpu limit of 1.0 cores, resource_limit says 0.4"), "\(drift.message)")
     }
 
     @Test("throttling over the samples, memory near its limit, OOM kills and fds at the limit")
