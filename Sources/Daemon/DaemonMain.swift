@@ -32,7 +32,9 @@ public struct DaemonMain: Sendable {
         self.httpLimits = httpLimits
         self.logger = logger
         let log = logger
-        self.producer = producer ?? { options in await DiagnosticRunner(options: options, logger: log).run() }
+        // One baseline for the daemon's life: each cycle's progress items compare with the previous cycle.
+        let baseline = ProgressBaseline()
+        self.producer = producer ?? { options in await DiagnosticRunner(options: options, logger: log, progressBaseline: baseline).run() }
     }
 
     /// A producer that reads each report from a file holding one JSON line (tests drive state changes

@@ -87,15 +87,19 @@ public let catalogue: [any Check] = [
     IPCSocketCheck(),
     SocketQueueCheck(),
     DataserverPortCheck(),
+    LogPathProgressCheck(),
+    PipelineStallCheck(),
+    LossRiskCheck(),
+    CollectorResourcesCheck(),
 ]
 
 extension CheckOptions {
     /// check.py's rule for which modules run: bkunifylogbeat only for a non-zero subscription,
-    /// log_path only when log paths were given, gse_agent always.
+    /// log_path only when log paths were given, gse_agent always; log_progress with the bkunifylogbeat checks.
     public func runs(_ module: CheckModule) -> Bool {
         switch module {
         case .logPath: logPathsGiven
-        case .collector: subscriptionID != 0
+        case .collector, .progress: subscriptionID != 0
         case .agent: true
         }
     }

@@ -10,10 +10,13 @@ public struct DiagnosticRunner: Sendable {
     public var logger: Logger
     /// Where `/proc` is; only tests of parsers change it.
     var proc = "/proc"
+    /// The daemon's previous progress sample (nil for a one-shot run, which takes two samples itself).
+    public var progressBaseline: ProgressBaseline?
 
-    public init(options: CheckOptions, logger: Logger = Logger(label: "bkdiag")) {
+    public init(options: CheckOptions, logger: Logger = Logger(label: "bkdiag"), progressBaseline: ProgressBaseline? = nil) {
         self.options = options
         self.logger = logger
+        self.progressBaseline = progressBaseline
     }
 
     /// One run: every selected check concurrently, each bounded by the global deadline. A check that
@@ -44,7 +47,7 @@ public struct DiagnosticRunner: Sendable {
         let logger = self.logger
         let startedAt = Timestamp.nowMilliseconds()
         let t0 = Timestamp.monotonicSeconds()
-        let facts = LiveHostFacts(options: options, proc: proc)
+        let facts = LiveHostFacts(options: options, proc: proc, progressBaseline: progressBaseline)
         let selected = catalogue.filter { options.runs($0.id.module) }
         let state = Mutex<(slots: [CheckResult?], finished: Bool)>((Array(repeating: nil, count: selected.count), false))
         let group = DispatchGroup()

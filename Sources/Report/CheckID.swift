@@ -3,6 +3,8 @@ public enum CheckModule: String, Sendable, CaseIterable {
     case logPath = "log_path"
     case collector = "bkunifylogbeat"
     case agent = "gse_agent"
+    /// Collection progress (issue 15): after check.py's modules, so the one-line contract keeps its order.
+    case progress = "log_progress"
 }
 
 /// Every catalogue item, in report order (check.py's: log_path, bkunifylogbeat, gse_agent): the one
@@ -25,6 +27,10 @@ public enum CheckID: String, Sendable, CaseIterable {
     case agentSocket = "gse_agent/socket"
     case agentSocketQueue = "gse_agent/socket_queue_status"
     case agentDataserverPort = "gse_agent/dataserver_port"
+    case progressLogpath = "log_progress/logpath_progress"
+    case progressPipelineStall = "log_progress/pipeline_stall"
+    case progressLossRisk = "log_progress/loss_risk"
+    case progressCollectorResources = "log_progress/collector_resources"
 
     public var module: CheckModule {
         switch self {
@@ -32,6 +38,7 @@ public enum CheckID: String, Sendable, CaseIterable {
         case .collectorBinFile, .collectorProcess, .collectorMainConfig, .collectorConfig, .collectorHosted, .collectorHealthz:
             .collector
         case .agentProcess, .agentSocket, .agentSocketQueue, .agentDataserverPort: .agent
+        case .progressLogpath, .progressPipelineStall, .progressLossRisk, .progressCollectorResources: .progress
         }
     }
 
@@ -57,6 +64,11 @@ public enum CheckID: String, Sendable, CaseIterable {
         case .agentSocket: "检查socket文件是否存在"
         case .agentSocketQueue: "检查socket队列状态"
         case .agentDataserverPort: "检查data server端口是否存在"
+        // Items the platform does not know: it shows its generic label; bkdiag's own outputs show these.
+        case .progressLogpath: "检查日志文件采集进度"
+        case .progressPipelineStall: "检查采集链路卡在哪一环"
+        case .progressLossRisk: "检查有丢失风险的日志数据"
+        case .progressCollectorResources: "检查采集器资源限制与压力"
         }
     }
 

@@ -148,11 +148,11 @@ public final class FakeHost: @unchecked Sendable {
     /// The main config as NodeMan renders bkunifylogbeat's `bkunifylogbeat_main.conf.tpl` (linux
     /// x86_64): logging, `max_procs`, `output.bkpipe_multi`, `path.*`, the queue, monitoring, the
     /// processors, the registry flush, both `multi_config` entries (`<subconfig_path>` and
-    /// `<subconfig_path>/bcs`), the file identifier, `resource_limit` (the host has cpu and mem in CMDB)
-    /// and seccomp. `quoted` quotes the values (valid YAML check.py rejected); `multiConfigPath`
+    /// `<subconfig_path>/bcs`), the file identifier, `resource_limit` when `resourceLimit` (the template
+    /// renders it only for a host with cpu and mem in CMDB) and seccomp. `quoted` quotes the values (valid YAML check.py rejected); `multiConfigPath`
     /// replaces the first entry's path; `filePattern` nil leaves `file_pattern` out of it.
     public func writeMainConfig(quoted: Bool = false, multiConfigPath: String? = nil, endpoint: String? = nil,
-                                filePattern: String? = "*.conf") throws {
+                                filePattern: String? = "*.conf", resourceLimit: Bool = false) throws {
         let q = quoted ? "\"" : ""
         let pattern = filePattern.map { "\n    file_pattern: \"\($0)\"" } ?? ""
         let text = """
@@ -196,12 +196,7 @@ public final class FakeHost: @unchecked Sendable {
               - path: \(q)\(subConfigDir)/bcs\(q)
                 file_pattern: "*.conf"
             bkunifylogbeat.file_identifier: "inode"
-
-            resource_limit:
-              enabled: true
-              cpu: 0.4
-              mem: 819
-
+            \(resourceLimit ? "\nresource_limit:\n  enabled: true\n  cpu: 0.4\n  mem: 819\n" : "")
             seccomp:
               enabled: false
 
@@ -421,7 +416,7 @@ public final class FakeHost: @unchecked Sendable {
         try host.makeLogFile("app/a.log")
         let (_, port) = try host.startDataserver()
         try host.startAgent(dataPort: port)
-        try host.startCollector()
+        try host.startProgressCollector(follow: [host.logDir + "/app/a.log"])
         return (host, port)
     }
 }

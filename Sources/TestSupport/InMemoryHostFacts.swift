@@ -52,6 +52,8 @@ public final class InMemoryHostFacts: HostFacts, @unchecked Sendable {
     /// Subscription config contents by path; a path not listed cannot be read (ENOENT).
     public var subscriptionConfigContents: [String: SubscriptionConfigRead] = [:]
     public var agentHealthz = AgentHealthz.Result(.passed, evidence: [("agent_healthz", .string("skipped: not set"))])
+    /// The progress samples; by default one sample of a host with nothing running.
+    public var progress = ProgressInput(first: nil, last: ProgressSample(wallSeconds: 0, monotonicSeconds: 0), settings: ProgressSettings())
 
     /// `stat` results by path (else a file in `files` is a regular file of its size, else ENOENT).
     public var stats: [String: FileStat] = [:]

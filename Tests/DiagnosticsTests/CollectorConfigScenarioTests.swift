@@ -119,6 +119,8 @@ struct CollectorConfigScenarioTests {
     func templateShape() throws {
         let host = try FakeHost()
         defer { host.shutdown() }
+        #expect(try !String(contentsOfFile: host.mainConfigPath, encoding: .utf8).contains("resource_limit"))
+        try host.writeMainConfig(resourceLimit: true)
         let text = try String(contentsOfFile: host.mainConfigPath, encoding: .utf8)
         let y = try YAMLNode.parse(text)
         let entries = y.lookup("bkunifylogbeat.multi_config")?.array ?? []

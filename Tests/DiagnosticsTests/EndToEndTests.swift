@@ -40,7 +40,7 @@ struct EndToEndTests {
         let lines = r.stdout.split(separator: "\n")
         #expect(lines.count == 1)
         let report = try DiagnosticReport(line: String(lines[0]))
-        #expect(report.results.count == 12)
+        #expect(report.results.count == CheckID.allCases.count)
         #expect(report.status, "\(r.stdout)")
         let ctx = JSONValue.object(report.context)
         #expect(ctx["collector_config_id"] == .int(45))

@@ -12,15 +12,15 @@ struct HostScenarioTests {
         let (host, port) = try FakeHost.healthy(generation)
         defer { host.shutdown() }
         let report = await runChecks(host, logPaths: [host.logDir + "/app/*.log"], dataPort: port)
-        #expect(report.results.count == 12, "\(report.digest)")
+        #expect(report.results.count == CheckID.allCases.count, "\(report.digest)")
         for r in report.results {
             #expect(r.verdict == .pass, "\(r.module)/\(r.item): \(r.message)")
         }
         #expect(report.status)
         #expect(report.message("bkunifylogbeat", "config").hasPrefix("real_config_name: bkunifylogbeat_sub_33561_host_"))
         #expect(report.message("bkunifylogbeat", "process").hasPrefix("cpu_usage: "))
-        // Order: log_path, bkunifylogbeat, gse_agent.
-        #expect(report.results.map(\.module) == ["log_path", "log_path"] + Array(repeating: "bkunifylogbeat", count: 6) + Array(repeating: "gse_agent", count: 4))
+        // Order: log_path, bkunifylogbeat, gse_agent (check.py's), then log_progress.
+        #expect(report.results.map(\.module) == ["log_path", "log_path"] + Array(repeating: "bkunifylogbeat", count: 6) + Array(repeating: "gse_agent", count: 4) + Array(repeating: "log_progress", count: 4))
         if generation == .gse2 {
             let hz = report.result(module: "bkunifylogbeat", item: "healthz")
             #expect(hz?.evidence("agent_healthz")?["exit_code"] == .int(0))

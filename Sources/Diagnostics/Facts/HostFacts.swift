@@ -57,6 +57,8 @@ public protocol HostFacts: AnyObject, Sendable {
     func subscriptionConfig(_ file: SubscriptionConfigFile) -> SubscriptionConfigRead
     /// The GSE 2 agent's own `--healthz` probe, run at most once.
     var agentHealthz: AgentHealthz.Result { get }
+    /// The progress items' samples of every hop (two when a baseline or a sample gap allows), taken once per run.
+    var progress: ProgressInput { get }
 
     /// `stat` (following links) of a path a check names itself: a matched log file, a registry.
     func stat(_ path: String) -> Result<FileStat, ProbeError>

@@ -9,9 +9,14 @@ public final class LiveHostFacts: HostFacts {
     /// Where `/proc` is; only tests of parsers change it.
     let proc: String
 
-    public init(options: CheckOptions, proc: String = "/proc") {
+    public init(options: CheckOptions, proc: String = "/proc", progressBaseline: ProgressBaseline? = nil) {
         self.options = options
         self.proc = proc
+        let holder = FactsHolder()
+        _progress = LazyFact {
+            guard let facts = holder.facts else { preconditionFailure("progress read after the run's facts were released") }
+            return ProgressInput.gather(facts, baseline: progressBaseline)
+        }
         let p = proc
         let processes = LazyFact {
             Result { () throws(ProbeError) in
@@ -57,7 +62,11 @@ public final class LiveHostFacts: HostFacts {
         _collectorBinary = LazyFact { BinaryFile.read(layout.value.collectorBinary) }
         _subscriptionConfigs = LazyFact { SubscriptionConfigListing.read(layout.value) }
         _agentHealthz = LazyFact { AgentHealthz.run(layout.value, deadlineSeconds: opts.deadlineSeconds) }
+        holder.set(self)
     }
+
+    private let _progress: LazyFact<ProgressInput>
+    public var progress: ProgressInput { _progress.value }
 
     private let _processes: LazyFact<Result<[ProcessRecord], ProbeError>>
     private let _unixDiag: LazyFact<Result<[UnixDiagEntry], ProbeError>>
@@ -144,4 +153,13 @@ final class LazyFactMap<Key: Hashable & Sendable, Value: Sendable>: Sendable {
         }
         return fact.value
     }
+}
+
+/// Lets a fact computed from other facts reach the instance without a retain cycle: it holds the
+/// facts weakly, and every caller of the fact holds them strongly.
+private final class FactsHolder: Sendable {
+    private let box = Mutex<WeakFacts>(WeakFacts())
+    private struct WeakFacts { weak var facts: LiveHostFacts? }
+    var facts: LiveHostFacts? { box.withLock { $0.facts } }
+    func set(_ f: LiveHostFacts) { box.withLock { $0.facts = f } }
 }

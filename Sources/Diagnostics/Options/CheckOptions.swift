@@ -28,13 +28,18 @@ public struct CheckOptions: Sendable, Equatable {
     /// Sampling of the IPC queues: how many samples and how far apart (milliseconds).
     public var queueSamples: Int
     public var queueSampleIntervalMs: Int
+    /// Seconds between the two progress samples of a run without a baseline (`--once`); 0 takes one sample.
+    /// Capped at half the deadline. The daemon compares with its previous cycle instead.
+    public var sampleGapSeconds: Double
 
     public init(
         gsePath: String? = nil, subscriptionID: Int64 = 0, ipcSocketFile: String? = nil,
         collectorConfigID: Int64? = nil, logPaths: [String] = [], logPathsGiven: Bool? = nil, hostRoot: String = "/",
         restartLog: String = "/tmp/bkc.log", deadlineSeconds: Double = 5, runAgentHealthz: Bool = true,
-        restartThreshold: Int = 10, queueSamples: Int = 3, queueSampleIntervalMs: Int = 50, dataPort: UInt16? = nil
+        restartThreshold: Int = 10, queueSamples: Int = 3, queueSampleIntervalMs: Int = 50, dataPort: UInt16? = nil,
+        sampleGapSeconds: Double = 1
     ) {
+        self.sampleGapSeconds = sampleGapSeconds
         self.dataPort = dataPort
         self.gsePath = gsePath
         self.subscriptionID = subscriptionID

@@ -99,6 +99,17 @@ public enum CheckSettings {
             },
             restore: { $0.deadlineSeconds = CheckOptions().deadlineSeconds }),
         CheckSetting(
+            key: "sample_gap", flag: "sample-gap", form: .value(placeholder: "seconds"),
+            help: "Seconds between the two progress samples of a one-shot run (0: one sample; at most half the deadline). (default: 1)",
+            example: "0.5",
+            write: { o, v throws(CheckSettingError) in
+                guard let s = parseSeconds(v), s >= 0, s <= 300 else {
+                    throw CheckSettingError(expected: "seconds between 0 and 300, e.g. 1, 0.5, 500ms")
+                }
+                o.sampleGapSeconds = s
+            },
+            restore: { $0.sampleGapSeconds = CheckOptions().sampleGapSeconds }),
+        CheckSetting(
             key: "restart_log", flag: "restart-log", form: .value(placeholder: "path"), help: "NodeMan's restart log. (default: /tmp/bkc.log)",
             example: "/var/log/gse/bkc.log",
             write: { o, v throws(CheckSettingError) in

@@ -179,7 +179,7 @@ public enum ProgressProbe {
                 space: Result { () throws(ProbeError) in try FileSystemSpace.of(dir.isEmpty ? "/" : dir) })
         }
         if fdsReadable, !t.collectorPIDs.isEmpty, let entries = try? UnixSockDiag.dump() {
-            let view = IPCView.build(path: t.ipcPath, entries: entries)
+            let view = IPCView.build(path: t.ipcPath, stat: Result { () throws(ProbeError) in try Sys.stat(t.ipcPath) }, entries: entries)
             // The agent's end of each connection holds what the collector sent and the agent has not read.
             s.ipcUnread = view.connections(from: socketInodes).reduce(UInt32(0)) { $0 &+ $1.receiveQueue }
         }

@@ -106,8 +106,13 @@ struct CollectorFileRules {
     /// A Go duration (`168h`, `1h30m`, `90s`, `500ms`, `0`) or a bare number of seconds, in whole
     /// seconds; nil when malformed or out of range.
     static func seconds(goDuration text: String) -> Int64? {
+        duration(goDuration: text).map { Int64($0) }
+    }
+
+    /// A Go duration or a bare number of seconds, in seconds with their fraction (`100ms` is 0.1).
+    static func duration(goDuration text: String) -> Double? {
         let s = text.trimmingASCIIWhitespace()
-        if let n = Int64(s) { return n >= 0 ? n : nil }
+        if let n = Int64(s) { return n >= 0 ? Double(n) : nil }
         if s.isEmpty { return nil }
         // Two-letter units first, so "ms" is not read as "m".
         let units: [(String, Double)] = [("ns", 1e-9), ("us", 1e-6), ("µs", 1e-6), ("ms", 1e-3), ("s", 1), ("m", 60), ("h", 3600)]
@@ -122,6 +127,6 @@ struct CollectorFileRules {
             total += value * unit.1
         }
         guard total.isFinite, total < 1e15 else { return nil }
-        return Int64(total)
+        return total
     }
 }

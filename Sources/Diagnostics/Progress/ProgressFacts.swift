@@ -1,0 +1,138 @@
+import HostProbe
+import Report
+import Synchronization
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The daemon's previous progress sample, carried from one cycle to the next so the progress items
+/// compare two samples a whole interval apart without waiting inside a run.
+public final class ProgressBaseline: Sendable {
+    private let last = Mutex<ProgressSample?>(nil)
+    /// A sample older than this is not a baseline (the daemon was paused, or the interval is huge).
+    static let maxAgeSeconds = 900.0
+
+    public init() {}
+
+    func previous(now monotonic: Double) -> ProgressSample? {
+        last.withLock { s in
+            guard let s, monotonic - s.monotonicSeconds <= Self.maxAgeSeconds, monotonic > s.monotonicSeconds else { return nil }
+            return s
+        }
+    }
+
+    func store(_ sample: ProgressSample) { last.withLock { $0 = sample } }
+}
+
+extension ProgressInput {
+    /// Two samples of the live host: the baseline's (the daemon's previous cycle) and one now, or, with
+    /// no baseline, one now and one after `options.sampleGapSeconds` (at most half the run's deadline).
+    static func gather(_ facts: any HostFacts, baseline: ProgressBaseline?) -> ProgressInput {
+        let (targets, settings) = ProgressTargets.from(facts)
+        var first = baseline?.previous(now: Timestamp.monotonicSeconds())
+        if first == nil {
+            let gap = min(facts.options.sampleGapSeconds, facts.options.deadlineSeconds / 2)
+            if gap > 0 {
+                first = ProgressProbe.sample(targets)
+                usleep(UInt32(gap * 1_000_000))
+            }
+        }
+        let last = ProgressProbe.sample(targets)
+        baseline?.store(last)
+        var input = ProgressInput(first: first, last: last, settings: settings, uptimeSeconds: facts.uptimeSeconds)
+        if !targets.collectorPIDs.isEmpty {
+            input.oomKills = Result { () throws(ProbeError) in try KernelLog.oomKills(comm: ProcessNames.collector) }
+        }
+        return input
+    }
+}
+
+extension ProgressTargets {
+    /// The collector's `harvester_limit` when an item does not set one (bkunifylogbeat `config/input/log.go`).
+    static let defaultHarvesterLimit = 1000
+    /// At most this many files are sampled per run.
+    static let maxFiles = 10_000
+
+    /// What to sample, from the run's facts: the files of the subscription's items (or of `-l`), with
+    /// the collector's rules; the collector and agent processes under the GSE root; the registry under
+    /// the main config's `path.data`; and the settings the rules judge by.
+    static func from(_ facts: any HostFacts) -> (ProgressTargets, ProgressSettings) {
+        let options = facts.options
+        let layout = facts.layout
+        let collectors = (try? facts.collectors().get())?.under.filter { !$0.isZombie } ?? []
+        let agents = (try? facts.agents().get())?.under.filter { !$0.isZombie } ?? []
+        let now = facts.nowMilliseconds / 1000
+
+        var files: [File] = []
+        var seen = Set<String>()
+        func add(_ matches: [String], dataid: Int64?, rules: CollectorFileRules, limit: Int) {
+            for m in matches where files.count < maxFiles && seen.insert(m).inserted {
+                guard case .success(let st) = facts.stat(m), st.isRegular else { continue }
+                var skipped: String?
+                if rules.isExcluded(m) {
+                    skipped = "exclude_files (\(rules.source))"
+                } else if rules.isIgnored(mtime: st.mtime, now: now) {
+                    skipped = "ignore_older \(rules.ignoreOlder ?? 0)s (\(rules.source))"
+                }
+                files.append(File(path: m, dataid: dataid, skipped: skipped, harvesterLimit: limit))
+            }
+        }
+        let items = ProgressItem.all(subscription: options.subscriptionID, facts: facts)
+        if options.logPathsGiven {
+            for (pattern, result) in zip(options.logPaths, facts.logExpansions) {
+                guard case .success(let e) = result else { continue }
+                let item = items.first { $0.paths.contains(pattern) }
+                add(e.matches, dataid: item?.dataid, rules: item?.rules ?? .defaults, limit: item?.harvesterLimit ?? defaultHarvesterLimit)
+            }
+        } else {
+            for item in items {
+                for pattern in item.paths {
+                    guard let e = try? Glob.expandLikeCollector(pattern) else { continue }
+                    add(e.matches, dataid: item.dataid, rules: item.rules, limit: item.harvesterLimit)
+                }
+            }
+        }
+
+        var settings = ProgressSettings()
+        var registryPath: String?
+        if case .parsed(let yaml) = layout.mainConfig.state {
+            if let text = yaml.lookup("bkunifylogbeat.registry.flush")?.string, let s = CollectorFileRules.duration(goDuration: text), s > 0 {
+                settings.flushSeconds = s
+            }
+            if let rl = yaml.lookup("resource_limit") {
+                let enabled = rl["enabled"]?.string.map { ["true", "yes", "on", "1"].contains($0.lowercased()) } ?? false
+                settings.resourceLimit = .init(enabled: enabled, cpu: rl["cpu"]?.string.flatMap(Double.init), memoryMB: rl["mem"]?.string.flatMap(Double.init))
+            }
+            // libgse: path.data, default ./data, relative to the collector's working directory.
+            let data = yaml.lookup("path.data")?.string ?? "./data"
+            let base = collectors.first?.cwd ?? layout.pluginBin
+            registryPath = PathText.normalize(PathText.join(base, data)) + "/" + CollectorRegistry.fileName
+        }
+        let targets = ProgressTargets(
+            files: files, collectorPIDs: collectors.map(\.pid), agentPIDs: agents.map(\.pid), registryPath: registryPath, ipcPath: layout.ipcPath,
+            dataPorts: layout.dataPorts)
+        return (targets, settings)
+    }
+}
+
+/// One `local:` item of the subscription's configs, with what the progress items need of it.
+struct ProgressItem {
+    var dataid: Int64?
+    var paths: [String]
+    var rules: CollectorFileRules
+    var harvesterLimit: Int
+
+    static func all(subscription: Int64, facts: any HostFacts) -> [ProgressItem] {
+        var out: [ProgressItem] = []
+        for (name, _, yaml) in SubscriptionConfigCheck.parsedConfigs(facts, where: { $0.subscriptionID == subscription }) {
+            for (i, item) in SubscriptionConfigCheck.items(yaml).enumerated() {
+                let limit = item.node["harvester_limit"]?.int.map { Int(clamping: $0) } ?? ProgressTargets.defaultHarvesterLimit
+                out.append(
+                    ProgressItem(dataid: item.dataid, paths: item.paths, rules: CollectorFileRules(item: item.node, source: "\(name) item \(i)"),
+                                 harvesterLimit: limit))
+            }
+        }
+        return out
+    }
+}
