@@ -152,7 +152,8 @@ public final class FakeHost: @unchecked Sendable {
     /// renders it only for a host with cpu and mem in CMDB) and seccomp. `quoted` quotes the values (valid YAML check.py rejected); `multiConfigPath`
     /// replaces the first entry's path; `filePattern` nil leaves `file_pattern` out of it.
     public func writeMainConfig(quoted: Bool = false, multiConfigPath: String? = nil, endpoint: String? = nil,
-                                filePattern: String? = "*.conf", resourceLimit: Bool = false) throws {
+                                filePattern: String? = "*.conf", resourceLimit: Bool = false,
+                                registryFlush: String = "10s") throws {
         let q = quoted ? "\"" : ""
         let pattern = filePattern.map { "\n    file_pattern: \"\($0)\"" } ?? ""
         let text = """
@@ -189,7 +190,7 @@ public final class FakeHost: @unchecked Sendable {
                       has_fields: ["dataid"]
 
             bkunifylogbeat.eventdataid: -1
-            bkunifylogbeat.registry.flush: "10s"
+            bkunifylogbeat.registry.flush: "\(registryFlush)"
             bkunifylogbeat.host_id_path: \(q)\(dir)/var/lib/gse/host/hostid\(q)
             bkunifylogbeat.multi_config:
               - path: \(q)\(multiConfigPath ?? subConfigDir)\(q)\(pattern)

@@ -292,7 +292,8 @@ func progressLoop(registry: String, follow: [String], ipc: Int32) -> Never {
                     let n = buffer.withUnsafeMutableBytes { Glibc.read(files[i].fd, $0.baseAddress, $0.count) }
                     if n <= 0 { break }
                     lines += UInt64(buffer[0..<n].filter { $0 == 0x0A }.count)
-                    if ipc >= 0 { _ = buffer.withUnsafeBytes { send(ipc, $0.baseAddress, n, Int32(MSG_NOSIGNAL)) } }
+                    // write(2), as Go's net package does: it counts in /proc/<pid>/io wchar (send(2) would not).
+                    if ipc >= 0 { _ = buffer.withUnsafeBytes { Glibc.write(ipc, $0.baseAddress, n) } }
                 }
                 if !(stall == "ack" && round > 0) {
                     let pos = Int64(lseek(files[i].fd, 0, SEEK_CUR))

@@ -6,13 +6,13 @@ import TestSupport
 /// Runs the catalogue against a fake host.
 func runChecks(
     _ host: FakeHost, subscription: Int64 = 33561, logPaths: [String]? = nil, ipc: String? = nil,
-    dataPort: UInt16? = nil, deadline: Double = 10, samples: Int = 3
+    dataPort: UInt16? = nil, deadline: Double = 10, samples: Int = 3, sampleGap: Double = 0.2, baseline: ProgressBaseline? = nil
 ) async -> DiagnosticReport {
     let options = CheckOptions(
         gsePath: host.gseRoot + "/", subscriptionID: subscription, ipcSocketFile: ipc, logPaths: logPaths ?? [],
         logPathsGiven: logPaths != nil, hostRoot: host.dir, restartLog: host.restartLog, deadlineSeconds: deadline,
-        queueSamples: samples, queueSampleIntervalMs: 30, dataPort: dataPort)
-    return await DiagnosticRunner(options: options).run()
+        queueSamples: samples, queueSampleIntervalMs: 30, dataPort: dataPort, sampleGapSeconds: sampleGap)
+    return await DiagnosticRunner(options: options, progressBaseline: baseline).run()
 }
 
 extension DiagnosticReport {

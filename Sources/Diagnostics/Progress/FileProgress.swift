@@ -155,9 +155,10 @@ struct FileProgress {
         if p.acked == nil && p.read == nil {
             if p.size == 0 { return .upToDate }
             // A file the collector has not found yet is new until a scan and two flushes have passed.
-            return now - Double(p.mtime) > settings.scanSeconds + 2 * settings.flushSeconds ? .neverCollected : .pending
+            return now - Double(p.mtime + 1) > settings.scanSeconds + 2 * settings.flushSeconds ? .neverCollected : .pending
         }
-        if let r = p.read, p.size > r, now - Double(p.mtime) > settings.readBackoffSeconds + settings.flushSeconds, p.readMoved != true {
+        // mtime is in whole seconds: the last write happened before mtime + 1, so that is the age's lower bound.
+        if let r = p.read, p.size > r, now - Double(p.mtime + 1) > settings.readBackoffSeconds + settings.flushSeconds, p.readMoved != true {
             return .readStalled
         }
         if p.lagBytes > 0, let at = p.ackedAt, Double(p.mtime) - at > settings.staleSeconds, now - at > settings.staleSeconds {
@@ -172,8 +173,9 @@ struct FileProgress {
 extension ProgressSample {
     /// Seconds since the registry file was last written (bolt rewrites it at every libgse flush, and
     /// `localtime` changes at every registrar flush, so a live collector writes it every flush).
+    /// The mtime is in whole seconds, so the age is counted from the end of that second (a lower bound).
     func heartbeatAge() -> Double? {
         guard case .success(let st)? = registry?.stat else { return nil }
-        return max(0, wallSeconds - Double(st.mtime))
+        return max(0, wallSeconds - Double(st.mtime + 1))
     }
 }

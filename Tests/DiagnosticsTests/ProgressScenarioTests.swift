@@ -1,0 +1,206 @@
+import Diagnostics
+import Foundation
+import HostProbe
+import Report
+import Testing
+import TestSupport
+
+/// The log_progress items end to end: a fake collector that really reads its files through open fds,
+/// sends what it reads over the IPC socket and keeps a bolt registry under flock, and one that stalls
+/// at each hop.
+@Suite("Progress scenarios")
+struct ProgressScenarioTests {
+    /// A host with dataserver and agent running, one subscription over `app/*.log`, and `a.log` of 1000 bytes.
+    func host(agentReads: Bool = true, connectData: Bool = true, registryFlush: String = "10s", resourceLimit: Bool = false) throws
+        -> (FakeHost, UInt16, String)
+    {
+        let host = try FakeHost(generation: .gse1)
+        try host.writeMainConfig(resourceLimit: resourceLimit, registryFlush: registryFlush)
+        try host.writeSubConfig(subscription: 33561, paths: [host.logDir + "/app/*.log"])
+        let log = try host.makeLogFile("app/a.log", content: String(repeating: "x", count: 999) + "\n")
+        let (_, port) = try host.startDataserver()
+        try host.startAgent(read: agentReads, dataPort: connectData ? port : nil)
+        return (host, port, log)
+    }
+
+    func run(_ host: FakeHost, _ port: UInt16, gap: Double = 0.2, baseline: ProgressBaseline? = nil) async -> DiagnosticReport {
+        await runChecks(host, dataPort: port, sampleGap: gap, baseline: baseline)
+    }
+
+    /// Waits until the collector's registry acknowledges `path` up to `size` bytes.
+    func waitAcknowledged(_ host: FakeHost, _ path: String, _ size: Int64) throws {
+        let deadline = Date().addingTimeInterval(10)
+        while Date() < deadline {
+            if let r = try? CollectorRegistry.read(path: host.registryPath), r.states.contains(where: { $0.source == path && $0.offset == size }) {
+                return
+            }
+            usleep(20_000)
+        }
+        throw FakeHostError("\(path) never acknowledged to \(size)")
+    }
+
+    @Test("a collector that keeps up: every file acknowledged to its size, every hop ok, its registry read while it holds the lock")
+    func keepingUp() async throws {
+        let (host, port, log) = try host()
+        defer { host.shutdown() }
+        let collector = try host.startProgressCollector(follow: [log])
+        try host.append(log, bytes: 100_000)
+        try waitAcknowledged(host, log, 101_000)
+        let report = await run(host, port)
+        let p = try #require(report.result(module: "log_progress", item: "logpath_progress"))
+        #expect(p.verdict == .pass, "\(p.message)")
+        let files = try #require(p.evidence("files")?.arrayValue)
+        #expect(files.first?["size"] == .int(101_000) && files.first?["acknowledged"] == .int(101_000) && files.first?["read"] == .int(101_000))
+        #expect(p.evidence("by_dataid")?["1500123"]?["lag_bytes"] == .int(0))
+        let stall = try #require(report.result(module: "log_progress", item: "pipeline_stall"))
+        #expect(stall.verdict == .pass, "\(stall.message)")
+        #expect(stall.evidence("ipc")?["collector_wchar"]?.intValue.map { $0 >= 100_000 } == true)
+        #expect(stall.evidence("dataserver")?["connections"] == .int(1))
+        #expect(report.verdict("log_progress", "loss_risk") == .pass)
+        // bkdiag never took a lock on the registry: the collector's is the only one on it.
+        let st = try Sys.stat(host.registryPath)
+        let locks = try String(contentsOfFile: "/proc/locks", encoding: .utf8).split(separator: "\n").filter { $0.contains(":\(st.inode) ") }
+        #expect(locks.count == 1 && locks[0].contains(" \(collector.pid) "), "\(locks)")
+    }
+
+    @Test("a collector that stopped reading: data older than the harvester's backoff is unread, data stops at read")
+    func readStall() async throws {
+        let (host, port, log) = try host()
+        defer { host.shutdown() }
+        try host.startProgressCollector(follow: [log], stall: .read)
+        try host.append(log, bytes: 5000)
+        try host.backdate(log, seconds: 60)
+        let report = await run(host, port)
+        let stall = try #require(report.result(module: "log_progress", item: "pipeline_stall"))
+        #expect(stall.verdict == .fail && stall.evidence("stuck_at") == .string("read"), "\(stall.message)")
+        #expect(stall.evidence("read")?["unread_bytes"] == .int(5000))
+        let p = try #require(report.result(module: "log_progress", item: "logpath_progress"))
+        #expect(p.verdict == .fail, "\(p.message)")
+        #expect(p.evidence("files")?.arrayValue?.first?["status"] == .string("read_stalled"))
+    }
+
+    @Test("a collector whose output never acknowledges: read but not acknowledged for 3 flushes, data stops at the registry")
+    func ackStall() async throws {
+        let (host, port, log) = try host(registryFlush: "200ms")
+        defer { host.shutdown() }
+        try host.startProgressCollector(follow: [log], stall: .ack)
+        // mtimes are whole seconds: 2 s puts the append's mtime past the frozen acknowledgement's 3 flushes.
+        usleep(2_000_000)
+        try host.append(log, bytes: 3000)
+        usleep(300_000)
+        let report = await run(host, port)
+        let p = try #require(report.result(module: "log_progress", item: "logpath_progress"))
+        #expect(p.verdict == .fail, "\(p.message)")
+        #expect(p.message.contains("not acknowledged for more than 3 flushes"), "\(p.message)")
+        let file = try #require(p.evidence("files")?.arrayValue?.first)
+        #expect(file["status"] == .string("ack_stalled") && file["acknowledged"] == .int(1000) && file["read"] == .int(4000))
+        let stall = try #require(report.result(module: "log_progress", item: "pipeline_stall"))
+        #expect(stall.evidence("stuck_at") == .string("registry"), "\(stall.message)")
+    }
+
+    @Test("a registry not written for more than 3 flushes: the registrar has stopped")
+    func staleRegistry() async throws {
+        let (host, port, log) = try host()
+        defer { host.shutdown() }
+        try host.startProgressCollector(follow: [log], stall: .registry)
+        try host.backdate(host.registryPath, seconds: 120)
+        let report = await run(host, port)
+        let p = try #require(report.result(module: "log_progress", item: "logpath_progress"))
+        #expect(p.verdict == .fail && p.message.contains("has not been written for "), "\(p.message)")
+        #expect(p.evidence("heartbeat_age_s")?.doubleValue.map { $0 >= 115 && $0 <= 125 } == true)
+        #expect(report.result(module: "log_progress", item: "pipeline_stall")?.evidence("stuck_at") == .string("registry"))
+    }
+
+    @Test("an agent that does not read the IPC socket: its queue stays full in both samples, data stops at ipc")
+    func ipcStall() async throws {
+        let (host, port, log) = try host(agentReads: false)
+        defer { host.shutdown() }
+        try host.startProgressCollector(follow: [log])
+        try host.append(log, bytes: 1_000_000)
+        usleep(500_000)
+        let report = await run(host, port)
+        let stall = try #require(report.result(module: "log_progress", item: "pipeline_stall"))
+        #expect(stall.verdict == .fail && stall.evidence("stuck_at") == .string("ipc"), "\(stall.message)")
+        #expect(stall.evidence("ipc")?["unread_by_agent_bytes"]?.intValue.map { $0 >= 64 * 1024 } == true)
+        #expect(stall.message.contains("wait unread by gse_agent"))
+    }
+
+    @Test("an agent with no connection to the dataserver: data stops at the dataserver hop")
+    func dataserverStall() async throws {
+        let (host, port, log) = try host(connectData: false)
+        defer { host.shutdown() }
+        try host.startProgressCollector(follow: [log])
+        try waitAcknowledged(host, log, 1000)
+        let report = await run(host, port)
+        let stall = try #require(report.result(module: "log_progress", item: "pipeline_stall"))
+        #expect(stall.verdict == .fail && stall.evidence("stuck_at") == .string("dataserver"), "\(stall.message)")
+        #expect(stall.message.contains("no connection to the dataserver"))
+    }
+
+    @Test("a log deleted while the stalled collector still holds it: its unread bytes are at risk")
+    func deletedHeld() async throws {
+        let (host, port, log) = try host()
+        defer { host.shutdown() }
+        try host.startProgressCollector(follow: [log], stall: .read)
+        try host.append(log, bytes: 7000)
+        unlink(log)
+        let report = await run(host, port)
+        let risk = try #require(report.result(module: "log_progress", item: "loss_risk"))
+        #expect(risk.verdict == .fail, "\(risk.message)")
+        #expect(risk.evidence("bytes_at_risk") == .int(7000))
+        let first = try #require(risk.evidence("risks")?.arrayValue?.first)
+        #expect(first["reason"] == .string("deleted_held") && first["path"] == .string(log) && first["position"] == .int(1000))
+    }
+
+    @Test("files the collector's exclude_files skip are named with their bytes")
+    func skipped() async throws {
+        let (host, port, log) = try host()
+        defer { host.shutdown() }
+        try host.writeSubConfig(subscription: 33561, paths: [host.logDir + "/app/*"])
+        let gz = try host.makeLogFile("app/old.log.gz", content: String(repeating: "z", count: 300))
+        try host.startProgressCollector(follow: [log])
+        let report = await run(host, port)
+        let risk = try #require(report.result(module: "log_progress", item: "loss_risk"))
+        #expect(risk.verdict == .warn, "\(risk.message)")
+        let first = try #require(risk.evidence("risks")?.arrayValue?.first)
+        #expect(first["reason"] == .string("skipped") && first["path"] == .string(gz) && first["bytes"] == .int(300))
+    }
+
+    @Test("resource_limit configured: the collector's cgroup on this host is compared with it")
+    func resources() async throws {
+        let (host, port, log) = try host(resourceLimit: true)
+        defer { host.shutdown() }
+        let collector = try host.startProgressCollector(follow: [log])
+        let report = await run(host, port)
+        let r = try #require(report.result(module: "log_progress", item: "collector_resources"))
+        // The fake collector is not libgse: nothing applies the limit, and the item says so for this kernel's cgroup version.
+        #expect(r.verdict == .warn && r.message.contains("resource_limit is enabled but"), "\(r.message)")
+        let mine = try #require(r.evidence("pid_\(collector.pid)"))
+        #expect(mine["fds"]?.intValue.map { $0 > 0 } == true)
+        #expect(r.evidence("configured")?["cpu"] == .double(0.4))
+    }
+
+    @Test("no collector running: the progress items are unknown, not failed twice over")
+    func noCollector() async throws {
+        let (host, port, _) = try host()
+        defer { host.shutdown() }
+        let report = await run(host, port)
+        for item in ["logpath_progress", "pipeline_stall", "collector_resources"] {
+            #expect(report.verdict("log_progress", item) == .unknown, "\(item)")
+        }
+    }
+
+    @Test("the daemon's baseline: the second run compares with the first instead of waiting")
+    func baseline() async throws {
+        let (host, port, log) = try host()
+        defer { host.shutdown() }
+        try host.startProgressCollector(follow: [log])
+        let baseline = ProgressBaseline()
+        let first = await run(host, port, gap: 0, baseline: baseline)
+        #expect(first.result(module: "log_progress", item: "pipeline_stall")?.evidence("sample_gap_s") == nil)
+        usleep(300_000)
+        let second = await run(host, port, gap: 0, baseline: baseline)
+        let gap = try #require(second.result(module: "log_progress", item: "pipeline_stall")?.evidence("sample_gap_s")?.doubleValue)
+        #expect(gap >= 0.3 && gap < 10, "\(gap)")
+    }
+}
