@@ -11,6 +11,9 @@ public struct ProgressInput: Sendable {
     public var oomKills: Result<[OOMKill], ProbeError>?
     /// Seconds since boot, to place kernel log times on the wall clock.
     public var uptimeSeconds: Double?
+    /// GSE 2: the `data` entry of the agent's own `--healthz` answer (`ok` when its data channel is
+    /// healthy, as bk-nodeman's setup scripts judge every entry); nil where the probe did not run.
+    public var healthzData: String?
 
     public init(
         first: ProgressSample?, last: ProgressSample, settings: ProgressSettings, oomKills: Result<[OOMKill], ProbeError>? = nil,
@@ -266,6 +269,13 @@ enum ProgressRules {
         }
         hops.append(Hop(name: "dataserver", stuck: flowStuck, numbers: flowNumbers))
 
+        // 7. GSE 2: the agent's own view of its data channel.
+        if let data = input.healthzData {
+            hops.append(
+                Hop(name: "agent_healthz", stuck: data == "ok" ? nil : "gse_agent --healthz reports its data channel as \"\(data)\"",
+                    numbers: [("data", .string(data))]))
+        }
+
         var evidence: [(String, JSONValue)] = hops.map { h in
             var o = h.numbers
             o.insert(("state", .string(h.stuck == nil ? "ok" : "stuck")), at: 0)
@@ -285,6 +295,7 @@ enum ProgressRules {
             "registry": "采集器读取了数据但输出没有确认：检查 gse_agent 的 IPC 连接与 bkunifylogbeat 日志",
             "ipc": "gse_agent 没有读取采集器发来的数据：检查 gse_agent 进程状态与日志，必要时重启 gse_agent",
             "dataserver": "gse_agent 到 GSE dataserver 的数据连接不通或不确认：检查网络、防火墙与 dataserver 状态",
+            "agent_healthz": "gse_agent 自检报告数据通道异常：查看 gse_agent 日志与 dataserver 连接",
         ]
         return .fail(
             "data stops at \(stop.name): \(stop.stuck!)" + (pending > 0 ? "; \(bytes(pending)) written and not acknowledged behind it" : ""),

@@ -1,0 +1,113 @@
+@testable import Diagnostics
+import HostProbe
+import Report
+import TestSupport
+import Testing
+
+@Suite("log_progress/logpath_progress on in-memory facts")
+struct LogPathProgressCheckTests {
+    func input(_ last: ProgressSample, first: ProgressSample? = nil, settings: ProgressSettings = ProgressFixture.settings) -> ProgressInput {
+        ProgressInput(first: first, last: last, settings: settings)
+    }
+
+    func run(_ input: ProgressInput) -> Finding { ProgressFixture.run(LogPathProgressCheck(), input) }
+
+    @Test("a file acknowledged to its size passes, with the roll-up per data id")
+    func upToDate() throws {
+        let f = run(input(ProgressFixture.healthy()))
+        #expect(f.verdict == .pass, "\(f.message)")
+        #expect(f.message == "1 file(s) acknowledged up to their size")
+        let byDataid = try #require(f.evidence.first { $0.0 == "by_dataid" }?.1)
+        #expect(byDataid["1500123"]?["lag_bytes"] == .int(0))
+        #expect(byDataid["1500123"]?["files"] == .int(1))
+    }
+
+    @Test("a registry not written for more than 3 flushes fails; just under passes")
+    func staleHeartbeat() {
+        var s = ProgressFixture.healthy()
+        s.registry = ProgressFixture.registry([ProgressFixture.state("/data/logs/app/a.log", inode: 11, offset: 1000, age: 3)], writtenAgo: 32)
+        let f = run(input(s))
+        #expect(f.verdict == .fail)
+        #expect(f.message.contains("has not been written for 31 s"), "\(f.message)")  // from the end of the mtime's second
+        s.registry = ProgressFixture.registry([ProgressFixture.state("/data/logs/app/a.log", inode: 11, offset: 1000, age: 3)], writtenAgo: 30)
+        #expect(run(input(s)).verdict == .pass)
+    }
+
+    @Test("data written more than 3 flushes after the last acknowledgement fails; fresh data in flight passes")
+    func ackStalled() throws {
+        var s = ProgressFixture.healthy()
+        s.files = [ProgressFixture.file("/data/logs/app/a.log", size: 5000, inode: 11, age: 2)]
+        s.collectors = [ProgressFixture.collector(open: [ProgressFixture.held("/data/logs/app/a.log", inode: 11, position: 5000, size: 5000)])]
+        s.registry = ProgressFixture.registry([ProgressFixture.state("/data/logs/app/a.log", inode: 11, offset: 1000, age: 120)])
+        let f = run(input(s))
+        #expect(f.verdict == .fail)
+        #expect(f.message.contains("/data/logs/app/a.log") && f.message.contains("3.9 KiB behind"), "\(f.message)")
+        let files = try #require(f.evidence.first { $0.0 == "files" }?.1)
+        #expect(files.arrayValue?.first?["status"] == .string("ack_stalled"))
+        #expect(files.arrayValue?.first?["lag_bytes"] == .int(4000))
+
+        s.registry = ProgressFixture.registry([ProgressFixture.state("/data/logs/app/a.log", inode: 11, offset: 1000, age: 5)])
+        let fresh = run(input(s))
+        #expect(fresh.verdict == .pass && fresh.message.contains("in flight"), "\(fresh.message)")
+    }
+
+    @Test("across two samples the daemon's gap apart: the file grew and its offset did not move")
+    func ackStalledAcrossSamples() {
+        var first = ProgressFixture.healthy(at: ProgressFixture.now - 60)
+        first.files = [ProgressFixture.file("/data/logs/app/a.log", size: 2000, inode: 11)]
+        first.registry = ProgressFixture.registry([ProgressFixture.state("/data/logs/app/a.log", inode: 11, offset: 1000, age: 0)])
+        var last = ProgressFixture.healthy()
+        last.files = [ProgressFixture.file("/data/logs/app/a.log", size: 3000, inode: 11, age: 0)]
+        last.collectors = [ProgressFixture.collector(open: [ProgressFixture.held("/data/logs/app/a.log", inode: 11, position: 3000, size: 3000)])]
+        // The state's own time says "acknowledged 20 s ago" (not yet 3 flushes), but the samples 60 s apart show no movement.
+        last.registry = ProgressFixture.registry([ProgressFixture.state("/data/logs/app/a.log", inode: 11, offset: 1000, age: 20)])
+        #expect(run(input(last)).verdict == .pass)
+        #expect(run(input(last, first: first)).verdict == .fail)
+    }
+
+    @Test("truncated, never collected and lagging files warn and are named; a new file is not yet never-collected")
+    func warnings() {
+        var s = ProgressFixture.healthy()
+        s.files = [
+            ProgressFixture.file("/data/logs/app/a.log", size: 100, inode: 11),
+            ProgressFixture.file("/data/logs/app/old.log", size: 10, inode: 12, age: 100),
+        ]
+        let f = run(input(s))
+        #expect(f.verdict == .warn)
+        #expect(f.message.contains("truncated below the acknowledged offset: /data/logs/app/a.log"), "\(f.message)")
+        #expect(f.message.contains("never collected: /data/logs/app/old.log"), "\(f.message)")
+
+        s.files = [ProgressFixture.file("/data/logs/app/a.log", size: 1000, inode: 11), ProgressFixture.file("/data/logs/app/new.log", size: 10, inode: 12, age: 5)]
+        #expect(run(input(s)).verdict == .pass)
+
+        s.files = [ProgressFixture.file("/data/logs/app/a.log", size: 1000 + (65 << 20), inode: 11)]
+        s.registry = ProgressFixture.registry([ProgressFixture.state("/data/logs/app/a.log", inode: 11, offset: 1000, age: 3)])
+        let lag = run(input(s))
+        #expect(lag.verdict == .warn && lag.message.contains("more than 64.0 MiB behind"), "\(lag.message)")
+    }
+
+    @Test("a rotated file's old inode still in the registry is named")
+    func rotated() {
+        var s = ProgressFixture.healthy()
+        s.registry = ProgressFixture.registry([
+            ProgressFixture.state("/data/logs/app/a.log", inode: 11, offset: 1000, age: 3), ProgressFixture.state("/data/logs/app/a.log", inode: 10, offset: 777, age: 400),
+        ])
+        let f = run(input(s))
+        #expect(f.verdict == .pass)
+        #expect(f.message.contains("rotated (an older inode is still in the registry): /data/logs/app/a.log"), "\(f.message)")
+    }
+
+    @Test("no registry file fails; an unreadable one and a stopped collector are unknown")
+    func registryProblems() {
+        var s = ProgressFixture.healthy()
+        s.registry?.read = .failure(RegistryReadError("open: No such file or directory", isMissing: true))
+        #expect(run(input(s)).verdict == .fail)
+        s.registry?.read = .failure(RegistryReadError("open: Permission denied", isPermission: true))
+        let denied = run(input(s))
+        #expect(denied.verdict == .unknown && denied.hint.contains("root"))
+        s.collectors = []
+        for check in [LogPathProgressCheck(), PipelineStallCheck(), CollectorResourcesCheck()] as [any Check] {
+            #expect(ProgressFixture.run(check, input(s)).verdict == .unknown)
+        }
+    }
+}

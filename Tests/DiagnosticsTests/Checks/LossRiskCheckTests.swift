@@ -1,0 +1,42 @@
+@testable import Diagnostics
+import HostProbe
+import Report
+import TestSupport
+import Testing
+
+@Suite("log_progress/loss_risk on in-memory facts")
+struct LossRiskCheckTests {
+    func input(_ last: ProgressSample, first: ProgressSample? = nil, settings: ProgressSettings = ProgressFixture.settings) -> ProgressInput {
+        ProgressInput(first: first, last: last, settings: settings)
+    }
+
+    func run(_ input: ProgressInput) -> Finding { ProgressFixture.run(LossRiskCheck(), input) }
+
+    @Test("a deleted file held with unread bytes fails with those bytes; read to its end it is no risk")
+    func deletedHeld() throws {
+        var s = ProgressFixture.healthy()
+        s.collectors = [ProgressFixture.collector(open: [ProgressFixture.held("/data/logs/app/gone.log", inode: 15, position: 100, size: 5100, deleted: true)])]
+        let f = run(input(s))
+        #expect(f.verdict == .fail)
+        #expect(f.evidence.first { $0.0 == "bytes_at_risk" }?.1 == .int(5000))
+        #expect(f.message.contains("deleted_held"))
+        s.collectors = [ProgressFixture.collector(open: [ProgressFixture.held("/data/logs/app/gone.log", inode: 15, position: 5100, size: 5100, deleted: true)])]
+        #expect(run(input(s)).verdict == .warn)
+    }
+
+    @Test("skipped files, truncation and too many files for harvester_limit warn; a full registry file system fails")
+    func otherRisks() {
+        var s = ProgressFixture.healthy()
+        #expect(run(input(s)).verdict == .pass)
+        s.files.append(ProgressFixture.file("/data/logs/app/a.log.gz", size: 700, inode: 20, skipped: "exclude_files: \\.gz$"))
+        let skipped = run(input(s))
+        #expect(skipped.verdict == .warn && skipped.evidence.first { $0.0 == "bytes_at_risk" }?.1 == .int(700), "\(skipped.message)")
+        s.files = (0..<3).map { ProgressFixture.file("/data/logs/app/\($0).log", size: 100, inode: 30 + UInt64($0), age: 1, limit: 1) }
+        let limited = run(input(s))
+        #expect(limited.verdict == .warn && limited.message.contains("harvester_limit"), "\(limited.message)")
+        s = ProgressFixture.healthy()
+        s.registry = ProgressFixture.registry([ProgressFixture.state("/data/logs/app/a.log", inode: 11, offset: 1000, age: 3)], available: 4096)
+        let full = run(input(s))
+        #expect(full.verdict == .fail && full.message.contains("registry_fs_full"), "\(full.message)")
+    }
+}

@@ -1,0 +1,86 @@
+@testable import Diagnostics
+import HostProbe
+import Report
+import TestSupport
+import Testing
+
+@Suite("log_progress/pipeline_stall on in-memory facts")
+struct PipelineStallCheckTests {
+    func input(_ last: ProgressSample, first: ProgressSample? = nil, settings: ProgressSettings = ProgressFixture.settings) -> ProgressInput {
+        ProgressInput(first: first, last: last, settings: settings)
+    }
+
+    func run(_ input: ProgressInput) -> Finding { ProgressFixture.run(PipelineStallCheck(), input) }
+
+    @Test("every hop moving passes and gives each hop's numbers")
+    func pipelineFlowing() throws {
+        let f = run(input(ProgressFixture.healthy()))
+        #expect(f.verdict == .pass && f.message == "no hop is stuck: nothing pending", "\(f.message)")
+        for hop in ["files", "read", "registry", "gseindex", "ipc", "dataserver"] {
+            #expect(f.evidence.first { $0.0 == hop }?.1["state"] == .string("ok"), "\(hop)")
+        }
+        #expect(f.evidence.first { $0.0 == "dataserver" }?.1["connections"] == .int(1))
+    }
+
+    @Test("unread data older than the harvester's backoff: data stops at read")
+    func readStall() {
+        var s = ProgressFixture.healthy()
+        s.files = [ProgressFixture.file("/data/logs/app/a.log", size: 5000, inode: 11, age: 60)]
+        s.collectors = [ProgressFixture.collector(open: [ProgressFixture.held("/data/logs/app/a.log", inode: 11, position: 1000, size: 5000)])]
+        let f = run(input(s))
+        #expect(f.verdict == .fail)
+        #expect(f.evidence.first?.1 == .string("read"))
+        #expect(f.message.hasPrefix("data stops at read:") && f.message.contains("3.9 KiB written and not acknowledged"), "\(f.message)")
+        // Written 5 s ago: still within the backoff.
+        s.files = [ProgressFixture.file("/data/logs/app/a.log", size: 5000, inode: 11, age: 5)]
+        #expect(run(input(s)).verdict == .pass)
+    }
+
+    @Test("an IPC queue the agent does not drain in both samples: data stops at ipc, past the acknowledgements backed up behind it")
+    func ipcStall() {
+        var first = ProgressFixture.healthy(at: ProgressFixture.now - 1)
+        first.ipcUnread = 200_000
+        var last = ProgressFixture.healthy()
+        last.files = [ProgressFixture.file("/data/logs/app/a.log", size: 5000, inode: 11, age: 1)]
+        last.collectors = [ProgressFixture.collector(open: [ProgressFixture.held("/data/logs/app/a.log", inode: 11, position: 5000, size: 5000)])]
+        last.registry = ProgressFixture.registry([ProgressFixture.state("/data/logs/app/a.log", inode: 11, offset: 1000, age: 100)])
+        last.ipcUnread = 212_992
+        let f = run(input(last, first: first))
+        #expect(f.evidence.first?.1 == .string("ipc"), "\(f.message)")
+        #expect(f.evidence.first { $0.0 == "registry" }?.1["state"] == .string("stuck"))
+        // A queue that drained between the samples is not stuck.
+        first.ipcUnread = 0
+        #expect(run(input(last, first: first)).evidence.first?.1 == .string("registry"))
+    }
+
+    @Test("the dataserver hop: no connection, a connection in backoff, and acks that do not move with data queued")
+    func dataserverStall() {
+        var s = ProgressFixture.healthy()
+        s.agentFlows = .success([])
+        let none = run(input(s))
+        #expect(none.evidence.first?.1 == .string("dataserver") && none.message.contains("no connection to the dataserver"))
+        s.agentFlows = .success([ProgressFixture.flow(state: .synSent)])
+        #expect(run(input(s)).message.contains("not established (SYN_SENT)"))
+        s.agentFlows = .success([ProgressFixture.flow(sendQueue: 9000, backoff: 4)])
+        #expect(run(input(s)).message.contains("retransmission backoff"))
+        var first = ProgressFixture.healthy(at: ProgressFixture.now - 1)
+        first.agentFlows = .success([ProgressFixture.flow(sendQueue: 9000, acked: 5000)])
+        s.agentFlows = .success([ProgressFixture.flow(sendQueue: 9000, acked: 5000)])
+        #expect(run(input(s, first: first)).evidence.first?.1 == .string("dataserver"))
+        s.agentFlows = .success([ProgressFixture.flow(sendQueue: 9000, acked: 9000)])
+        #expect(run(input(s, first: first)).verdict == .pass)
+    }
+
+    @Test("GSE 2: the agent's own healthz naming its data channel failed is the last hop; ok adds nothing stuck")
+    func agentHealthz() {
+        var i = input(ProgressFixture.healthy())
+        i.healthzData = "failed"
+        let f = run(i)
+        #expect(f.evidence.first?.1 == .string("agent_healthz") && f.message.contains("data channel as \"failed\""), "\(f.message)")
+        i.healthzData = "ok"
+        #expect(run(i).verdict == .pass)
+        let parsed = ProgressInput.healthzData(
+            AgentHealthz.Result(.failed("x"), evidence: [("agent_healthz", .object([("output", .string("INFO healthz: loading\nhealthz:{\"ok\":false,\"data\":{\"base\":\"ok\",\"data\":\"failed\"}}\n"))]))]))
+        #expect(parsed == "failed")
+    }
+}
