@@ -201,6 +201,6 @@ struct ProgressScenarioTests {
         usleep(300_000)
         let second = await run(host, port, gap: 0, baseline: baseline)
         let gap = try #require(second.result(module: "log_progress", item: "pipeline_stall")?.evidence("sample_gap_s")?.doubleValue)
-        #expect(gap >= 0.3 && gap < 10, "\(gap)")
+        #expect(gap >= 0.3 && gap < 120, "\(gap)")
     }
 }
