@@ -484,13 +484,14 @@ public final class BoltFileSource: BoltByteSource {
         } catch {
             throw BoltError(.unreadable, path: path, "cannot open", errno: error.errno)
         }
-        var st = stat()
-        guard fstat(fd, &st) == 0 else {
-            let e = errno
+        let st: FileStat
+        do throws(ProbeError) {
+            st = try Sys.fstat(fd, path: path)
+        } catch {
             Sys.closeQuietly(fd)
-            throw BoltError(.unreadable, path: path, "cannot stat", errno: e)
+            throw BoltError(.unreadable, path: path, "cannot stat", errno: error.errno)
         }
-        guard st.st_mode & S_IFMT == S_IFREG else {
+        guard st.isRegular else {
             Sys.closeQuietly(fd)
             throw BoltError(.notRegularFile, path: path, "not a regular file")
         }
@@ -499,27 +500,22 @@ public final class BoltFileSource: BoltByteSource {
     public func close() { Sys.closeQuietly(fd) }
 
     public func size() throws(BoltError) -> Int64 {
-        var st = stat()
-        guard fstat(fd, &st) == 0 else { throw BoltError(.unreadable, path: path, "cannot stat", errno: errno) }
-        return Int64(st.st_size)
+        do throws(ProbeError) {
+            return try Sys.fstat(fd, path: path).size
+        } catch {
+            throw BoltError(.unreadable, path: path, "cannot stat", errno: error.errno)
+        }
     }
 
     public func read(at offset: Int64, count: Int) throws(BoltError) -> [UInt8] {
-        var out = [UInt8](repeating: 0, count: count)
-        var done = 0
-        while done < count {
-            let n = out.withUnsafeMutableBytes { raw in
-                pread(fd, raw.baseAddress! + done, count - done, off_t(offset + Int64(done)))
-            }
-            if n > 0 {
-                done += n
-            } else if n == 0 {
-                throw BoltError(.corrupt, path: path, "the file ends at \(offset + Int64(done)), inside bytes \(offset)..<\(offset + Int64(count))")
-            } else {
-                let e = errno
-                if e == EINTR { continue }
-                throw BoltError(.unreadable, path: path, "cannot read", errno: e)
-            }
+        let out: [UInt8]
+        do throws(ProbeError) {
+            out = try Sys.pread(fd, count: count, at: Int(offset))
+        } catch {
+            throw BoltError(.unreadable, path: path, "cannot read", errno: error.errno)
+        }
+        guard out.count == count else {
+            throw BoltError(.corrupt, path: path, "the file ends at \(offset + Int64(out.count)), inside bytes \(offset)..<\(offset + Int64(count))")
         }
         return out
     }

@@ -11,9 +11,7 @@ import SystemLayer
 public enum Timestamp {
     /// Milliseconds since the Unix epoch, from the real-time clock.
     public static func nowMilliseconds() -> Int64 {
-        var ts = timespec()
-        clock_gettime(CLOCK_REALTIME, &ts)
-        return Int64(ts.tv_sec) * 1000 + Int64(ts.tv_nsec) / 1_000_000
+        WallClock.milliseconds()
     }
 
     /// Seconds from a monotonic clock, for measuring durations.
@@ -42,5 +40,20 @@ public enum Timestamp {
         let m = tmv.tm_mon + 1 < 10 ? "0\(tmv.tm_mon + 1)" : "\(tmv.tm_mon + 1)"
         let d = tmv.tm_mday < 10 ? "0\(tmv.tm_mday)" : "\(tmv.tm_mday)"
         return y + m + d
+    }
+
+    /// A local date and time to Unix seconds (mktime(3), daylight saving decided by the zone); nil when
+    /// the C library cannot represent it.
+    public static func localEpoch(year: Int32, month: Int32, day: Int32, hour: Int32, minute: Int32, second: Int32) -> Int64? {
+        var t = tm()
+        t.tm_year = year - 1900
+        t.tm_mon = month - 1
+        t.tm_mday = day
+        t.tm_hour = hour
+        t.tm_min = minute
+        t.tm_sec = second
+        t.tm_isdst = -1
+        let v = mktime(&t)
+        return v == -1 ? nil : Int64(v)
     }
 }

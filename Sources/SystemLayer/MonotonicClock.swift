@@ -28,3 +28,32 @@ public enum MonotonicClock {
         return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
     }
 }
+
+/// CLOCK_REALTIME, for timestamps people read (report times, registry and file times).
+public enum WallClock {
+    /// Milliseconds since the Unix epoch.
+    public static func milliseconds() -> Int64 {
+        var ts = timespec()
+        clock_gettime(CLOCK_REALTIME, &ts)
+        return Int64(ts.tv_sec) * 1000 + Int64(ts.tv_nsec) / 1_000_000
+    }
+}
+
+extension Sys {
+    /// Sleeps the calling thread for `seconds`, resuming after a signal for the time left (nanosleep(2)).
+    public static func sleep(seconds: Double) {
+        guard seconds > 0, seconds.isFinite else { return }
+        var want = timespec(tv_sec: Int(seconds), tv_nsec: Int((seconds - Double(Int(seconds))) * 1e9))
+        var left = timespec()
+        while nanosleep(&want, &left) != 0 && errno == EINTR { want = left }
+    }
+
+    /// Whether this process may read `path` (access(2) with R_OK, by the real uid), and the errno when not.
+    public static func readable(_ path: String) -> (Bool, Int32) {
+        let rc = PathBytes.withCString(path) { access($0, R_OK) }
+        return rc == 0 ? (true, 0) : (false, errno)
+    }
+
+    /// The effective user id.
+    public static var effectiveUID: UInt32 { geteuid() }
+}

@@ -1,6 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import HostProbe
 import Report
 
@@ -39,8 +36,8 @@ public enum AgentHealthz {
             evidence.append(("agent_healthz", .string("skipped: \(layout.agentBinary) not found")))
             return .passed
         }
-        let uid = geteuid()
-        if uid != 0, access(layout.agentConfig, R_OK) != 0, errno == EACCES {
+        let uid = Sys.effectiveUID
+        if uid != 0, case (false, let e) = Sys.readable(layout.agentConfig), ProbeError(call: "access", path: layout.agentConfig, errno: e).isPermission {
             return .unknown("gse_agent --healthz not run: \(layout.agentConfig) is not readable by uid \(uid)", needsRoot: true)
         }
         let timeout = Int(min(2.0, max(0.2, deadlineSeconds / 2)) * 1000)

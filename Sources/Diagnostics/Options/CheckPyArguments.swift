@@ -1,6 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import HostProbe
 import Report
 
@@ -129,7 +126,10 @@ public enum CheckPyArguments {
     public static func processArguments() -> [String] {
         (1..<Int(CommandLine.argc)).map { i in
             guard let arg = CommandLine.unsafeArgv[i] else { return "" }
-            return PathBytes.string(UnsafeBufferPointer(start: UnsafeRawPointer(arg).assumingMemoryBound(to: UInt8.self), count: strlen(arg)))
+            let bytes = UnsafeRawPointer(arg).assumingMemoryBound(to: UInt8.self)
+            var n = 0
+            while bytes[n] != 0 { n += 1 }
+            return PathBytes.string(UnsafeBufferPointer(start: bytes, count: n))
         }
     }
 

@@ -2,10 +2,6 @@ import HostProbe
 import Report
 import Synchronization
 
-#if canImport(Glibc)
-import Glibc
-#endif
-
 /// The daemon's previous progress sample, carried from one cycle to the next so the progress items
 /// compare two samples a whole interval apart without waiting inside a run.
 public final class ProgressBaseline: Sendable {
@@ -35,7 +31,7 @@ extension ProgressInput {
             let gap = min(facts.options.sampleGapSeconds, facts.options.deadlineSeconds / 2)
             if gap > 0 {
                 first = ProgressProbe.sample(targets)
-                usleep(UInt32(gap * 1_000_000))
+                Sys.sleep(seconds: gap)
             }
         }
         let last = ProgressProbe.sample(targets)

@@ -1,6 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import HostProbe
 import Report
 
@@ -140,12 +137,7 @@ public struct RegistryReadError: Error, Sendable, Equatable, CustomStringConvert
 /// Takes samples of the live host.
 public enum ProgressProbe {
     public static func sample(_ t: ProgressTargets) -> ProgressSample {
-        var now = timespec()
-        clock_gettime(CLOCK_REALTIME, &now)
-        var mono = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &mono)
-        var s = ProgressSample(
-            wallSeconds: Double(now.tv_sec) + Double(now.tv_nsec) / 1e9, monotonicSeconds: Double(mono.tv_sec) + Double(mono.tv_nsec) / 1e9)
+        var s = ProgressSample(wallSeconds: Double(Timestamp.nowMilliseconds()) / 1000, monotonicSeconds: MonotonicClock.seconds())
         s.files = t.files.map { f in ProgressSample.File(target: f, stat: Result { () throws(ProbeError) in try Sys.stat(f.path) }) }
         var socketInodes = Set<UInt64>()
         var fdsReadable = true
@@ -168,10 +160,10 @@ public enum ProgressProbe {
             do {
                 read = .success(try CollectorRegistry.read(path: path))
             } catch {
-                read = .failure(
-                    RegistryReadError(
-                        error.description, isMissing: error.errno == ENOENT || error.errno == ENOTDIR,
-                        isPermission: error.errno == EACCES || error.errno == EPERM))
+                // The errno's class, as for every other read: missing, or not ours to read.
+                let kind = ProbeError(call: "open", path: path, errno: error.errno ?? 0)
+                read = .failure(RegistryReadError(error.description, isMissing: error.errno != nil && kind.isMissing,
+                                                  isPermission: error.errno != nil && kind.isPermission))
             }
             let dir = String(path[..<(path.lastIndex(of: "/") ?? path.endIndex)])
             s.registry = ProgressSample.Registry(

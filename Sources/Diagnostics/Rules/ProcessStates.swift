@@ -1,6 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import HostProbe
 import Report
 
@@ -43,7 +40,7 @@ struct ProcessStates {
     func stuck(_ facts: any HostFacts) -> [ProcessRecord] {
         let inD = running.filter { $0.stat?.state == "D" }
         guard !inD.isEmpty else { return [] }
-        usleep(UInt32(Self.stuckSampleMs) * 1000)
+        Sys.sleep(seconds: Double(Self.stuckSampleMs) / 1000)
         return inD.filter { p in
             guard let again = facts.currentStat(of: p.pid) else { return false }
             return again.state == "D" && again.startTimeTicks == p.stat?.startTimeTicks

@@ -60,10 +60,9 @@ public enum KernelLog {
         var lastOOMLine: Double = -1
         var lastOOMWasCgroup = false
         while records < maxRecords {
-            let n = Glibc.read(fd, buffer.baseAddress, buffer.count)
+            let n = Sys.readOnce(fd, into: buffer)
             if n < 0 {
                 let e = errno
-                if e == EINTR { continue }
                 if e == EPIPE { continue }  // the ring overwrote the record we were at: go on from the next
                 if e == EAGAIN || e == EWOULDBLOCK { break }
                 throw ProbeError(call: "read", path: path, errno: e)

@@ -1,6 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import HostProbe
 import Report
 
@@ -36,7 +33,7 @@ struct SocketQueueCheck: Check {
             perSample.append(q)
             // Resample only to confirm a backlog: an empty queue needs no second look.
             if !q.values.contains(where: { $0 > 0 }) { break }
-            if i + 1 < samples { usleep(UInt32(max(0, facts.options.queueSampleIntervalMs)) * 1000) }
+            if i + 1 < samples { Sys.sleep(seconds: Double(max(0, facts.options.queueSampleIntervalMs)) / 1000) }
         }
         let last = views.last!
         var evidence: [(String, JSONValue)] = [

@@ -1,6 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import HostProbe
 import Report
 
@@ -175,16 +172,7 @@ public enum RestartLog {
             for k in from..<(from + n) { v = v * 10 + Int32(b[i + k] - 0x30) }
             return v
         }
-        var t = tm()
-        t.tm_year = num(0, 4) - 1900
-        t.tm_mon = num(4, 2) - 1
-        t.tm_mday = num(6, 2)
-        t.tm_hour = num(9, 2)
-        t.tm_min = num(11, 2)
-        t.tm_sec = num(13, 2)
-        t.tm_isdst = -1
-        let v = mktime(&t)
-        return v == -1 ? nil : Int64(v)
+        return Timestamp.localEpoch(year: num(0, 4), month: num(4, 2), day: num(6, 2), hour: num(9, 2), minute: num(11, 2), second: num(13, 2))
     }
 
     static func isEntryStart(_ b: [UInt8], _ i: Int) -> Bool {
