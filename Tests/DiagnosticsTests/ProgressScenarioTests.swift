@@ -150,6 +150,7 @@ struct ProgressScenarioTests {
         #expect(risk.evidence("bytes_at_risk") == .int(7000))
         let first = try #require(risk.evidence("risks")?.arrayValue?.first)
         #expect(first["reason"] == .string("deleted_held") && first["path"] == .string(log) && first["position"] == .int(1000))
+        #expect(first["fs_available"]?.intValue.map { $0 > 0 } == true)
     }
 
     @Test("files the collector's exclude_files skip are named with their bytes")

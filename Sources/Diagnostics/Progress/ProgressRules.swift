@@ -328,11 +328,10 @@ enum ProgressRules {
             case .success(let open):
                 for f in open where f.deleted {
                     let unread = max(0, f.size - f.position)
-                    let dir = String(f.path[..<(f.path.lastIndex(of: "/") ?? f.path.endIndex)])
                     var extra: [(String, JSONValue)] = [
                         ("path", .string(f.path)), ("pid", .int(Int64(c.pid))), ("size", .int(f.size)), ("position", .int(f.position)),
                     ]
-                    if let space = try? FileSystemSpace.of(dir.isEmpty ? "/" : dir) { extra.append(("fs_available", .int(space.availableBytes))) }
+                    if let available = last.deletedFileSpace[f.path] { extra.append(("fs_available", .int(available))) }
                     add("deleted_held", unread, unread > 0, extra)
                 }
             }

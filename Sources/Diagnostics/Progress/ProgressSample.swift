@@ -82,6 +82,8 @@ public struct ProgressSample: Sendable {
     public var ipcUnread: UInt32?
     /// The agent's connections to the data ports (ESTABLISHED or SYN_SENT), with tcp_info.
     public var agentFlows: Result<[TCPFlow], ProbeError>
+    /// For each deleted file a collector holds: the bytes still available on the file system of its directory.
+    public var deletedFileSpace: [String: Int64] = [:]
 
     public init(
         wallSeconds: Double, monotonicSeconds: Double, files: [File] = [], collectors: [Collector] = [], registry: Registry? = nil,
@@ -154,6 +156,12 @@ public enum ProgressProbe {
                 open: Result { () throws(ProbeError) in try FDInfo.regularFiles(pid: pid, proc: t.proc) },
                 fdCount: try? links.get().count, fdLimit: limits?.soft,
                 cgroup: Result { () throws(ProbeError) in try Cgroup.state(pid: pid, proc: t.proc) })
+        }
+        for c in s.collectors {
+            for f in (try? c.open.get()) ?? [] where f.deleted && s.deletedFileSpace[f.path] == nil {
+                let dir = String(f.path[..<(f.path.lastIndex(of: "/") ?? f.path.endIndex)])
+                if let space = try? FileSystemSpace.of(dir.isEmpty ? "/" : dir) { s.deletedFileSpace[f.path] = space.availableBytes }
+            }
         }
         if let path = t.registryPath {
             let read: Result<CollectorRegistry, RegistryReadError>
