@@ -259,7 +259,10 @@ enum ProgressRules {
                 flowStuck = flows.isEmpty
                     ? "gse_agent has no connection to the dataserver"
                     : "gse_agent's connection to the dataserver is not established (\(flows[0].socket.state.name))"
-            } else if established.allSatisfy({ ($0.info?.backoff ?? 0) > 0 && $0.sendQueue > 0 }) {
+            } else if established.allSatisfy({ ($0.info?.backoff ?? 0) > 0 && $0.sendQueue > 0 }),
+                // One lost segment at the moment of a sample is not a stall: with two samples, both must show it.
+                first.map({ f in (try? f.agentFlows.get())?.contains { ($0.info?.backoff ?? 0) > 0 && $0.sendQueue > 0 } ?? false }) ?? true
+            {
                 flowStuck = "the dataserver is not acknowledging: retransmission backoff with \(bytes(Int64(established.reduce(0) { $0 + Int64($1.sendQueue) }))) unacknowledged"
             } else if let a = last.bytesAcked, let a0 = first?.bytesAcked, a == a0, established.allSatisfy({ $0.sendQueue > 0 }),
                 let f0 = first, case .success(let before) = f0.agentFlows, before.contains(where: { $0.sendQueue > 0 })
@@ -332,7 +335,12 @@ enum ProgressRules {
                         ("path", .string(f.path)), ("pid", .int(Int64(c.pid))), ("size", .int(f.size)), ("position", .int(f.position)),
                     ]
                     if let available = last.deletedFileSpace[f.path] { extra.append(("fs_available", .int(available))) }
-                    add("deleted_held", unread, unread > 0, extra)
+                    // The harvester reads a removed file to its end before closing it: the bytes are lost only if it
+                    // is stuck. So fail when its position did not move across the samples, warn otherwise.
+                    let before = (try? input.first?.collectors.first { $0.pid == c.pid }?.open.get())??.first { $0.fd == f.fd && $0.inode == f.inode }
+                    let stuck = before.map { $0.position == f.position } ?? false
+                    extra.append(("position_moving", before.map { .bool($0.position != f.position) } ?? .null))
+                    add("deleted_held", unread, unread > 0 && stuck, extra)
                 }
             }
         }

@@ -64,6 +64,10 @@ struct PipelineStallCheckTests {
         s.agentFlows = .success([ProgressFixture.flow(sendQueue: 9000, backoff: 4)])
         #expect(run(input(s)).message.contains("retransmission backoff"))
         var first = ProgressFixture.healthy(at: ProgressFixture.now - 1)
+        // A backoff seen in one of two samples is a lost segment, not a stall.
+        #expect(run(input(s, first: first)).verdict == .pass)
+        first.agentFlows = .success([ProgressFixture.flow(sendQueue: 7000, backoff: 3)])
+        #expect(run(input(s, first: first)).message.contains("retransmission backoff"))
         first.agentFlows = .success([ProgressFixture.flow(sendQueue: 9000, acked: 5000)])
         s.agentFlows = .success([ProgressFixture.flow(sendQueue: 9000, acked: 5000)])
         #expect(run(input(s, first: first)).evidence.first?.1 == .string("dataserver"))
