@@ -181,14 +181,16 @@ struct ProgressScenarioTests {
         #expect(r.evidence("configured")?["cpu"] == .double(0.4))
     }
 
-    @Test("no collector running: the progress items are unknown, not failed twice over")
+    @Test("no collector running: the progress items are unknown, not failed twice over, and nothing waits for a second sample")
     func noCollector() async throws {
         let (host, port, _) = try host()
         defer { host.shutdown() }
-        let report = await run(host, port)
-        for item in ["logpath_progress", "pipeline_stall", "collector_resources"] {
+        let report = await run(host, port, gap: 3)
+        for item in ["logpath_progress", "pipeline_stall", "loss_risk", "collector_resources"] {
             #expect(report.verdict("log_progress", item) == .unknown, "\(item)")
         }
+        // Nothing could have moved: one sample, no wait for the gap.
+        #expect(report.result(module: "log_progress", item: "pipeline_stall")?.evidence("sample_gap_s") == nil)
     }
 
     @Test("the daemon's baseline: the second run compares with the first instead of waiting")

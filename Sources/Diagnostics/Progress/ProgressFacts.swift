@@ -27,7 +27,8 @@ extension ProgressInput {
     static func gather(_ facts: any HostFacts, baseline: ProgressBaseline?) -> ProgressInput {
         let (targets, settings) = ProgressTargets.from(facts)
         var first = baseline?.previous(now: Timestamp.monotonicSeconds())
-        if first == nil {
+        // Nothing runs that could make progress: one sample says all there is, without waiting.
+        if first == nil && !targets.collectorPIDs.isEmpty {
             let gap = min(facts.options.sampleGapSeconds, facts.options.deadlineSeconds / 2)
             if gap > 0 {
                 first = ProgressProbe.sample(targets)

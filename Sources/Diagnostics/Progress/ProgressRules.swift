@@ -385,7 +385,10 @@ enum ProgressRules {
                 "\(bytes(total)) of log data may not be collected: " + Fmt.list(risks.compactMap { $0["reason"]?.stringValue }.uniqued()),
                 hint: "被 exclude_files/ignore_older 跳过、被截断或超过 harvester_limit 的文件不会完整采集：按需调整采集项配置", evidence: evidence)
         }
-        if !unreadable.isEmpty, last.collectors.isEmpty == false, unreadable.count == last.collectors.count {
+        if last.collectors.isEmpty {
+            return .unknown("bkunifylogbeat is not running: nothing it holds or reads to measure", hint: notRunningHint, evidence: evidence)
+        }
+        if !unreadable.isEmpty, unreadable.count == last.collectors.count {
             return .unknown("cannot read the collector's open files: \(unreadable[0])", hint: rootHint, evidence: evidence)
         }
         return .pass("no log data at risk", evidence: evidence)
