@@ -16,7 +16,7 @@ swiftc -O -parse-as-library Sources/BoltWriter/BoltTestWriter.swift Tests/Fuzz/B
 
 swiftc -O -sanitize=fuzzer,address -parse-as-library \
   Sources/HostProbe/BoltFile.swift Sources/HostProbe/CollectorRegistry.swift \
-  Sources/SystemLayer/Sys.swift Sources/SystemLayer/ProbeError.swift Sources/SystemLayer/PathBytes.swift \
+  Sources/SystemLayer/Sys.swift Sources/SystemLayer/Sys+Files.swift Sources/SystemLayer/ProbeError.swift Sources/SystemLayer/PathBytes.swift \
   Sources/Report/JSONParser.swift Sources/Report/JSONValue.swift \
   Tests/Fuzz/BoltFuzz/FuzzMain.swift -o "$out/bolt-fuzz"
 
