@@ -6,6 +6,8 @@
 # With BKDIAG_BASELINE=<an earlier bkdiag binary>, that binary is timed in the same rounds and the
 # ratio new/baseline is printed (issue 15: the progress items may at most double --once's time on a busy
 # host). bkdiag runs with --sample-gap 0: the gap between the two progress samples is waiting, not work.
+# With BKDIAG_BINARY=<a bkdiag binary>, that binary is measured instead of building this tree's (for the
+# figures of an intermediate commit).
 #   Scripts/bench.sh [runs] [extra-processes] [extra-fds]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -17,8 +19,12 @@ Scripts/deps.sh bench
 echo "== building release binaries" >&2
 # bkdiag exactly as shipped (static runtime, lld, stripped: Scripts/build-release.sh); the fake
 # BlueKing processes are a plain release build.
-Scripts/build-release.sh --node-only >&2
-BK=$PWD/dist/bin/bkdiag
+if [ -n "${BKDIAG_BINARY:-}" ]; then
+  BK=$BKDIAG_BINARY
+else
+  Scripts/build-release.sh --node-only >&2
+  BK=$PWD/dist/bin/bkdiag
+fi
 swift build -c release --static-swift-stdlib --product fake-bluek >&2
 FAKE=$(swift build -c release --static-swift-stdlib --show-bin-path)/fake-bluek
 
@@ -79,7 +85,9 @@ wait_ready "$T/coll.out"
 ARGS=(--subscription_id=33561 --gse_path="$G/" --ipc_socket_file="$IPC" --log_paths="$T/logs/app/*.log"
       --data-port "$PORT" --restart-log "$T/bkc.log" --format compat)
 BASE=${BKDIAG_BASELINE:-}
-BK_ARGS=("${ARGS[@]}" --sample-gap 0)
+BK_ARGS=("${ARGS[@]}")
+# A bkdiag older than the progress items has no sample gap to turn off.
+if "$BK" --help 2>&1 | grep -q -- --sample-gap; then BK_ARGS+=(--sample-gap 0); fi
 
 # What check.py shells out to for the same answers (its process, socket, queue, port and held-file checks).
 SHELL_CHECKS='
