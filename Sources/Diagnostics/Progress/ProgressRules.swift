@@ -51,7 +51,9 @@ enum ProgressRules {
     /// The registry's read error as a finding, or nil when it was read.
     static func registryProblem(_ last: ProgressSample) -> Finding? {
         guard let reg = last.registry else {
-            return .unknown("the collector's registry path is unknown (no path.data in the main config)", hint: "检查采集器主配置的 path.data")
+            return .unknown(
+                "the collector's main config could not be read, so where its registry is (path.data) is unknown",
+                hint: "先处理 bkunifylogbeat/main_config 检查的结论")
         }
         guard case .failure(let e) = reg.read else { return nil }
         if e.isPermission { return .unknown("cannot read the registry \(reg.path): \(e.description)", hint: rootHint) }
