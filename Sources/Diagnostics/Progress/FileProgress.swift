@@ -112,6 +112,15 @@ struct FileProgress {
     /// Every target file of `last`, judged against `settings`, compared with `first` when there is an earlier sample.
     static func analyse(_ first: ProgressSample?, _ last: ProgressSample, _ settings: ProgressSettings) -> [FileProgress] {
         let now = last.wallSeconds
+        // Indexed once: a host may have thousands of files and registry states.
+        let reads = last.readPositions()
+        let states = last.statesByFile()
+        let bySource = last.statesBySource()
+        let reads0 = first?.readPositions() ?? [:]
+        let states0 = first?.statesByFile() ?? [:]
+        var files0: [String: FileStat] = [:]
+        for f in first?.files ?? [] { if case .success(let st) = f.stat { files0[f.target.path] = st } }
+        let gap = first.map { last.monotonicSeconds - $0.monotonicSeconds }
         return last.files.map { f in
             var p = FileProgress(path: f.target.path, dataid: f.target.dataid, skipped: f.target.skipped)
             let st: FileStat
@@ -130,22 +139,19 @@ struct FileProgress {
                 p.status = .skipped
                 return p
             }
-            p.read = last.readPosition(inode: st.inode, device: st.device)
-            if let state = last.state(inode: st.inode, device: st.device) {
+            let key = ProgressSample.FileKey(inode: st.inode, device: st.device)
+            p.read = reads[key]
+            if let state = states[key] {
                 p.acked = state.offset
                 if let s = state.timestampSeconds { p.ackedAt = Double(s) + Double(state.timestampNanoseconds ?? 0) / 1e9 }
             }
-            if case .success(let r)? = last.registry?.read {
-                p.rotatedFrom = r.states.filter { $0.source == p.path && ($0.inode != st.inode || $0.device != st.device) }
-            }
-            if let first, let earlier = first.files.first(where: { $0.target.path == p.path }), case .success(let e) = earlier.stat,
-                e.inode == st.inode, e.device == st.device
-            {
+            p.rotatedFrom = (bySource[p.path] ?? []).filter { $0.inode != st.inode || $0.device != st.device }
+            if let e = files0[p.path], e.inode == st.inode, e.device == st.device {
                 p.grew = st.size > e.size
-                if let r = p.read, let r0 = first.readPosition(inode: st.inode, device: st.device) { p.readMoved = r != r0 }
-                if let a = p.acked, let a0 = first.state(inode: st.inode, device: st.device)?.offset { p.ackMoved = a != a0 }
+                if let r = p.read, let r0 = reads0[key] { p.readMoved = r != r0 }
+                if let a = p.acked, let a0 = states0[key]?.offset { p.ackMoved = a != a0 }
             }
-            p.status = judge(p, now: now, gap: first.map { last.monotonicSeconds - $0.monotonicSeconds }, settings)
+            p.status = judge(p, now: now, gap: gap, settings)
             return p
         }
     }

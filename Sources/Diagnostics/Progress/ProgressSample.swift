@@ -98,17 +98,41 @@ public struct ProgressSample: Sendable {
         self.agentFlows = agentFlows
     }
 
-    /// The collector's read position in the file with this inode and device (the furthest, if several fds hold it).
-    public func readPosition(inode: UInt64, device: UInt64) -> Int64? {
-        collectors.compactMap { c in
-            (try? c.open.get())?.filter { $0.inode == inode && $0.device == device }.map(\.position).max()
-        }.max()
+    /// A file's identity on the host.
+    public struct FileKey: Hashable, Sendable {
+        public var inode: UInt64
+        public var device: UInt64
     }
 
-    /// The registry state for this inode and device (file_identifier inode, the NodeMan template's).
-    public func state(inode: UInt64, device: UInt64) -> CollectorFileState? {
-        guard case .success(let r)? = registry?.read else { return nil }
-        return r.states.filter { $0.inode == inode && $0.device == device }.max { $0.offset < $1.offset }
+    /// The collector's read positions by file (the furthest, when several fds hold one file).
+    public func readPositions() -> [FileKey: Int64] {
+        var out: [FileKey: Int64] = [:]
+        for c in collectors {
+            for f in (try? c.open.get()) ?? [] {
+                let k = FileKey(inode: f.inode, device: f.device)
+                out[k] = max(out[k] ?? f.position, f.position)
+            }
+        }
+        return out
+    }
+
+    /// The registry's states by file (file_identifier inode, the NodeMan template's; the furthest offset
+    /// when several states name one file).
+    public func statesByFile() -> [FileKey: CollectorFileState] {
+        guard case .success(let r)? = registry?.read else { return [:] }
+        var out: [FileKey: CollectorFileState] = [:]
+        for s in r.states {
+            let k = FileKey(inode: s.inode, device: s.device)
+            if let have = out[k], have.offset >= s.offset { continue }
+            out[k] = s
+        }
+        return out
+    }
+
+    /// The registry's states by the path they were recorded under.
+    func statesBySource() -> [String: [CollectorFileState]] {
+        guard case .success(let r)? = registry?.read else { return [:] }
+        return Dictionary(grouping: r.states, by: \.source)
     }
 
     /// Bytes written to the collector's files that the agent's kernel acknowledged over all its data connections.
