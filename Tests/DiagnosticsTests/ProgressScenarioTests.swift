@@ -193,7 +193,7 @@ struct ProgressScenarioTests {
         #expect(report.result(module: "log_progress", item: "pipeline_stall")?.evidence("sample_gap_s") == nil)
     }
 
-    @Test("the daemon's baseline: the second run compares with the first instead of waiting")
+    @Test("the daemon's baseline: the second run compares with the first instead of waiting; a baseline younger than the gap waits out the rest")
     func baseline() async throws {
         let (host, port, log) = try host()
         defer { host.shutdown() }
@@ -205,5 +205,9 @@ struct ProgressScenarioTests {
         let second = await run(host, port, gap: 0, baseline: baseline)
         let gap = try #require(second.result(module: "log_progress", item: "pipeline_stall")?.evidence("sample_gap_s")?.doubleValue)
         #expect(gap >= 0.3 && gap < 120, "\(gap)")
+        // A baseline younger than the sample gap (a POST /run right after a cycle) waits out the rest.
+        let third = await run(host, port, gap: 0.6, baseline: baseline)
+        let waited = try #require(third.result(module: "log_progress", item: "pipeline_stall")?.evidence("sample_gap_s")?.doubleValue)
+        #expect(waited >= 0.6, "\(waited)")
     }
 }

@@ -26,14 +26,17 @@ extension ProgressInput {
     /// no baseline, one now and one after `options.sampleGapSeconds` (at most half the run's deadline).
     static func gather(_ facts: any HostFacts, baseline: ProgressBaseline?) -> ProgressInput {
         let (targets, settings) = ProgressTargets.from(facts)
+        let gap = min(facts.options.sampleGapSeconds, facts.options.deadlineSeconds / 2)
         var first = baseline?.previous(now: Timestamp.monotonicSeconds())
-        // Nothing runs that could make progress: one sample says all there is, without waiting.
-        if first == nil && !targets.collectorPIDs.isEmpty {
-            let gap = min(facts.options.sampleGapSeconds, facts.options.deadlineSeconds / 2)
-            if gap > 0 {
-                first = ProgressProbe.sample(targets)
-                Sys.sleep(seconds: gap)
-            }
+        if let b = first, !targets.collectorPIDs.isEmpty {
+            // A baseline younger than the gap (a POST /run right after a cycle) waits out the rest: two
+            // samples milliseconds apart would take "no ack yet" for "no ack".
+            let age = Timestamp.monotonicSeconds() - b.monotonicSeconds
+            if age < gap { Sys.sleep(seconds: gap - age) }
+        } else if first == nil && !targets.collectorPIDs.isEmpty && gap > 0 {
+            // Nothing runs that could make progress: one sample says all there is, without waiting.
+            first = ProgressProbe.sample(targets)
+            Sys.sleep(seconds: gap)
         }
         let last = ProgressProbe.sample(targets)
         baseline?.store(last)
