@@ -80,16 +80,141 @@ extension FleetReport {
     }
 
     /// The same text handed to `sink` in pieces of about 1 MiB.
+    ///
+    /// The same lines as `forEachAgentCheckerInfo`, but the common ones (a report's host line and its
+    /// entries) are written straight into the buffer as bytes, with each item's label encoded once,
+    /// instead of being built as `String`s first (100,000 hosts make over a million such lines).
     public func writeAgentCheckerText(extended: Bool = true, _ sink: ([UInt8]) -> Void) {
-        var buf: [UInt8] = []
-        buf.reserveCapacity(1 << 20)
-        forEachAgentCheckerInfo(extended: extended) { info in
-            info.write(to: &buf)
-            if buf.count >= 1 << 20 {
-                sink(buf)
-                buf.removeAll(keepingCapacity: true)
+        withoutActuallyEscaping(sink) { sink in
+            var out = AgentTextBuffer(sink: sink)
+            writeAgentCheckerText(extended: extended, to: &out)
+            out.finish()
+        }
+    }
+
+    func writeAgentCheckerText(extended: Bool, to out: inout AgentTextBuffer) {
+        guard jobFailure == nil else {
+            forEachAgentCheckerInfo(extended: extended) { out.line($0) }
+            return
+        }
+        for p in preamble { out.line(p) }
+        hosts.withUnsafeBufferPointer { hosts in
+            let haveStatus = hosts.contains { $0.jobStatus != nil }
+            for h in hosts {
+                guard let status = h.jobStatus ?? (haveStatus ? nil : JobStatusLabels.hostSuccess) else { continue }
+                if status != JobStatusLabels.hostSuccess {
+                    let label = JobStatusLabels.agentChecker[status] ?? String(status)
+                    out.line(AgentInfo(.error, "[获取作业执行结果] [\(h.key)] 脚本执行结果, 执行状态为: \(label)"))
+                    continue
+                }
+                for line in h.lines {
+                    switch line {
+                    case .report(let i):
+                        h.reports.withUnsafeBufferPointer { reports in
+                            out.hostLine(h.key, reports[i].hostStatus)
+                            reports[i].results.withUnsafeBufferPointer { results in
+                                for k in results.indices { out.entry(results[k], at: k) }
+                            }
+                        }
+                    case .reportPrinted(let i, let entries):
+                        out.hostLine(h.key, h.reports[i].hostStatus)
+                        for e in entries { out.line(e) }
+                    case .failed(let f):
+                        if let s = f.hostStatus { out.hostLine(h.key, s) }
+                        for e in f.emitted { out.line(e) }
+                        if f.checkerFails {
+                            out.line(AgentInfo(.error, "[获取作业执行结果] [\(h.key)] 获取脚本执行结果失败, 报错为: \(f.error)"))
+                        }
+                    }
+                }
             }
         }
+        if extended {
+            for h in hosts {
+                switch h.state {
+                case .noOutput:
+                    out.line(AgentInfo(.warning, "[bkdiag-fleet] [\(h.key)] 脚本执行成功但没有输出"))
+                case .missingLog:
+                    out.line(AgentInfo(.warning, "[bkdiag-fleet] [\(h.key)] 日志中没有该主机"))
+                case .fetchFailed:
+                    out.line(AgentInfo(.error, "[bkdiag-fleet] [\(h.key)] 获取日志失败: \(h.fetchError ?? "")"))
+                default: break
+                }
+            }
+        }
+    }
+}
+
+/// The agent format's output buffer: whole lines are appended as bytes and handed to the sink once the
+/// buffer holds about 1 MiB.
+struct AgentTextBuffer {
+    let sink: ([UInt8]) -> Void
+    var buf: [UInt8] = []
+    /// The label bytes of the item last seen at each entry position (hosts mostly list the same items in
+    /// the same order), so that a label is looked up and encoded once, not once per line.
+    var labelItems: [String] = []
+    var labelBytes: [[UInt8]] = []
+
+    init(sink: @escaping ([UInt8]) -> Void) {
+        self.sink = sink
+        buf.reserveCapacity((1 << 20) + 4096)
+    }
+
+    @inline(__always) mutating func put(_ s: StaticString) {
+        buf.append(contentsOf: UnsafeBufferPointer(start: s.utf8Start, count: s.utf8CodeUnitCount))
+    }
+
+    @inline(__always) mutating func put(_ s: String) {
+        if s.utf8.withContiguousStorageIfAvailable({ buf.append(contentsOf: $0) }) == nil {
+            buf.append(contentsOf: s.utf8)
+        }
+    }
+
+    @inline(__always) mutating func endLine() {
+        buf.append(0x0A)
+        if buf.count >= 1 << 20 {
+            sink(buf)
+            buf.removeAll(keepingCapacity: true)
+        }
+    }
+
+    /// Any line, as `AgentInfo.write` writes it.
+    mutating func line(_ info: AgentInfo) {
+        info.write(to: &buf)
+        buf.removeLast()
+        endLine()
+    }
+
+    /// `FleetReport.hostLine`: `[<host>] 成功` or `[<host>] 失败, 查看详情`.
+    mutating func hostLine(_ key: String, _ ok: Bool) {
+        put(ok ? "[info] [agent checker] [" : "[error] [agent checker] [")
+        put(key)
+        put(ok ? "] 成功" : "] 失败, 查看详情")
+        endLine()
+    }
+
+    /// One entry of a report: `[<module>] [<label>] [成功|失败] <message>`.
+    mutating func entry(_ c: CheckResult, at k: Int) {
+        let ok = c.status
+        put(ok ? "[info] [agent checker] [" : "[error] [agent checker] [")
+        put(c.module)
+        put("] [")
+        if k >= labelItems.count {
+            labelItems.append(contentsOf: repeatElement("", count: k + 1 - labelItems.count))
+            labelBytes.append(contentsOf: repeatElement([], count: k + 1 - labelBytes.count))
+        }
+        if labelItems[k] != c.item || labelBytes[k].isEmpty {
+            labelItems[k] = c.item
+            labelBytes[k] = Array(c.label.utf8)
+        }
+        labelBytes[k].withUnsafeBufferPointer { buf.append(contentsOf: $0) }
+        put(ok ? "] [成功] " : "] [失败] ")
+        put(c.message)
+        endLine()
+    }
+
+    mutating func finish() {
         if !buf.isEmpty { sink(buf) }
+        buf.removeAll()
     }
 }
