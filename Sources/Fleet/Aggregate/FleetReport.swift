@@ -182,13 +182,15 @@ public struct FleetSummary: Sendable {
             var hintCount: [String: Int] = [:]
             var diag: [HostDiagnosis: Int] = [:]
             for hi in members {
-                let h = hosts[hi]
                 diag[facts[hi].diagnosis, default: 0] += 1
                 var seen = Set<String>()
-                for r in facts[hi].results where !r.status && !r.hint.isEmpty && seen.insert(r.hint).inserted {
-                    hintCount[r.hint, default: 0] += 1
+                // In place: copying each result (or the host) would retain all of its strings.
+                facts[hi].results.withUnsafeBufferPointer { rs in
+                    for k in rs.indices where !rs[k].status && !rs[k].hint.isEmpty && seen.insert(rs[k].hint).inserted {
+                        hintCount[rs[k].hint, default: 0] += 1
+                    }
                 }
-                if let fallback = Signature.fallbackHint(for: h), seen.insert(fallback).inserted {
+                if let fallback = Signature.fallbackHint(for: hosts[hi]), seen.insert(fallback).inserted {
                     hintCount[fallback, default: 0] += 1
                 }
             }
@@ -230,7 +232,7 @@ public struct FleetSummary: Sendable {
         @Sendable func one(_ h: HostResult) -> HostDigest {
             let results = h.results
             let entries = h.state.isHealthy && h.lines.allSatisfy({ if case .report = $0 { true } else { false } })
-                && h.declaredStatus != false && results.allSatisfy(\.status)
+                && h.declaredStatus != false && results.allSatisfy { $0.status }
                 ? [] : Signature.entries(for: h, results: results)
             return HostDigest(
                 results: results, diagnosis: h.diagnosis, producer: h.producer.isEmpty ? "none" : h.producer, entries: entries,
