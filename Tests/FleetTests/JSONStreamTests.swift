@@ -76,4 +76,30 @@ import Testing
             }
         }
     }
+
+    /// The heatmap rows as they were built before the per-position column cache: one dictionary lookup per entry.
+    static func referenceRows(_ r: FleetReport) -> [JSONValue] {
+        let s = r.summary
+        var col: [ItemKey: Int] = [:]
+        for (i, k) in s.items.enumerated() { col[k] = i }
+        let order = r.hosts.indices.sorted {
+            let a = s.groupOfHost[$0] < 0 ? Int.max : s.groupOfHost[$0]
+            let b = s.groupOfHost[$1] < 0 ? Int.max : s.groupOfHost[$1]
+            return (a, $0) < (b, $1)
+        }
+        return order.map { i in
+            let h = r.hosts[i]
+            var cells = [Character](repeating: h.state.hasReport ? "-" : FleetReport.stateChar(h.state), count: s.items.count)
+            if h.state.hasReport {
+                for c in h.results { if let x = col[ItemKey(module: c.module, item: c.item)] { cells[x] = FleetReport.cellChar(c.verdict) } }
+            }
+            return .array([.string(h.key), .string(h.state.rawValue), .int(Int64(s.groupOfHost[i])), .string(String(cells))])
+        }
+    }
+
+    @Test func heatmapRowsAreTheReferenceRows() throws {
+        for r in [try Self.withEvidence(), try ParseGoldenTests().mixed(), try AgentTextStreamTests.varied()] {
+            #expect(r.heatmapData()["hosts"] == .array(Self.referenceRows(r)))
+        }
+    }
 }
