@@ -143,6 +143,7 @@ public struct FleetAssembler: Sendable {
             }
         }
 
+        var t = Timing.now()
         // Joining is per host and independent: done in parallel chunks, kept in order.
         var joined = [(HostResult, Int?)?](repeating: nil, count: order.count)
         let chunk = 2048
@@ -155,6 +156,8 @@ public struct FleetAssembler: Sendable {
                 for n in (c * chunk)..<min(keys.count, (c + 1) * chunk) { slots[n] = join(keys[n], stepHosts[rows[n]]) }
             }
         }
+        Timing.add("finish: join (parallel)", since: t)
+        t = Timing.now()
         var hosts: [HostResult] = []
         hosts.reserveCapacity(order.count + logs.count)
         var used = [Bool](repeating: false, count: logs.count)
@@ -183,6 +186,7 @@ public struct FleetAssembler: Sendable {
         if !extra.isEmpty && status != nil {
             issues.append(FleetIssue(.warning, step: "batch_get_job_instance_ip_log", "\(extra.count) hosts have logs but are not in the status answer (AgentChecker ignores them)", hosts: extra))
         }
+        Timing.add("finish: collect", since: t)
         return FleetReport(
             generatedAtMs: generatedAtMs, source: source, jobInstanceID: jobInstanceID, stepInstanceID: stepInstanceID,
             finished: finished, hosts: hosts, issues: issues, preamble: preamble, gseGiven: !gse.isEmpty, jobFailure: failure)

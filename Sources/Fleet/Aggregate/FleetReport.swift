@@ -136,7 +136,10 @@ public struct FleetSummary: Sendable {
 
         // The per-host work (diagnosis, producer, signature, merged results) runs in parallel; merging is
         // serial, and reads hosts and facts in place (copying a host's results would retain every string).
+        var t = Timing.now()
         let facts = Self.facts(hosts)
+        Timing.add("aggregate: host digests (parallel)", since: t)
+        t = Timing.now()
         for hi in hosts.indices {
             let state = hosts[hi].state
             stateCount[state, default: 0] += 1
@@ -176,6 +179,8 @@ public struct FleetSummary: Sendable {
             groupOfHost[hi] = gi
         }
 
+        Timing.add("aggregate: merge", since: t)
+        t = Timing.now()
         var groups: [SignatureGroup] = []
         for gi in sigEntries.indices {
             let members = sigHosts[gi]
@@ -209,6 +214,7 @@ public struct FleetSummary: Sendable {
         self.groups = order.map { groups[$0] }
         self.groupOfHost = groupOfHost.map { $0 < 0 ? -1 : remap[$0] }
 
+        Timing.add("aggregate: groups", since: t)
         let sortedKeys = keys.sorted()
         items = sortedKeys
         itemCounts = sortedKeys.map { ItemCount(item: $0, counts: counts[itemIndex[$0]!]) }
