@@ -67,40 +67,10 @@ extension FleetReport {
         }
     }
 
-    /// `[<host>] 成功` or `[<host>] 失败, 查看详情`.
-    static func hostLine(_ key: String, _ ok: Bool) -> AgentInfo {
-        ok ? AgentInfo(.info, "[\(key)] 成功") : AgentInfo(.error, "[\(key)] 失败, 查看详情")
-    }
-
-    /// The record lines joined with newlines (and a final newline).
-    public func agentCheckerText(extended: Bool = true) -> String {
-        var text: [UInt8] = []
-        writeAgentCheckerText(extended: extended) { text.append(contentsOf: $0) }
-        return String(decoding: text, as: UTF8.self)
-    }
-
-    /// The same text handed to `sink` in pieces of about 1 MiB.
-    ///
-    /// The same lines as `forEachAgentCheckerInfo`, but the common ones (a report's host line and its
-    /// entries) are written straight into the buffer as bytes, with each item's label encoded once,
-    /// instead of being built as `String`s first (100,000 hosts make over a million such lines).
-    public func writeAgentCheckerText(extended: Bool = true, _ sink: ([UInt8]) -> Void) {
-        withoutActuallyEscaping(sink) { sink in
-            var out = AgentTextBuffer(sink: sink)
-            writeAgentCheckerText(extended: extended, to: &out)
-            out.finish()
-        }
-    }
-
-    func writeAgentCheckerText(extended: Bool, to out: inout AgentTextBuffer) {
-        guard jobFailure == nil else {
-            forEachAgentCheckerInfo(extended: extended) { out.line($0) }
-            return
-        }
-        for p in preamble { out.line(p) }
+    /// The lines of the hosts in `range` (not the extended ones).
+    func writeHostLines(_ range: Range<Int>, haveStatus: Bool, to out: inout AgentTextBuffer) {
         hosts.withUnsafeBufferPointer { hosts in
-            let haveStatus = hosts.contains { $0.jobStatus != nil }
-            for h in hosts {
+            for h in hosts[range] {
                 guard let status = h.jobStatus ?? (haveStatus ? nil : JobStatusLabels.hostSuccess) else { continue }
                 if status != JobStatusLabels.hostSuccess {
                     let label = JobStatusLabels.agentChecker[status] ?? String(status)
@@ -129,6 +99,48 @@ extension FleetReport {
                 }
             }
         }
+    }
+
+    /// `[<host>] 成功` or `[<host>] 失败, 查看详情`.
+    static func hostLine(_ key: String, _ ok: Bool) -> AgentInfo {
+        ok ? AgentInfo(.info, "[\(key)] 成功") : AgentInfo(.error, "[\(key)] 失败, 查看详情")
+    }
+
+    /// The record lines joined with newlines (and a final newline).
+    public func agentCheckerText(extended: Bool = true) -> String {
+        var text: [UInt8] = []
+        writeAgentCheckerText(extended: extended) { text.append(contentsOf: $0) }
+        return String(decoding: text, as: UTF8.self)
+    }
+
+    /// The same text handed to `sink` in pieces (about 1 MiB, or one chunk of 2,048 hosts), never held whole.
+    ///
+    /// The same lines as `forEachAgentCheckerInfo`, but the common ones (a report's host line and its
+    /// entries) are written straight into the buffer as bytes, with each item's label encoded once,
+    /// instead of being built as `String`s first (100,000 hosts make over a million such lines).
+    public func writeAgentCheckerText(extended: Bool = true, _ sink: ([UInt8]) -> Void) {
+        withoutActuallyEscaping(sink) { sink in
+            var out = AgentTextBuffer(sink: sink)
+            writeAgentCheckerText(extended: extended, to: &out)
+            out.finish()
+        }
+    }
+
+    func writeAgentCheckerText(extended: Bool, to out: inout AgentTextBuffer) {
+        guard jobFailure == nil else {
+            forEachAgentCheckerInfo(extended: extended) { out.line($0) }
+            return
+        }
+        for p in preamble { out.line(p) }
+        // The hosts' lines, in chunks over the cores, handed on in order after what is buffered.
+        let haveStatus = hosts.contains { $0.jobStatus != nil }
+        out.flush()
+        let sink = out.sink
+        ChunkedRender.run(count: hosts.count, { range, bytes in
+            var chunk = AgentTextBuffer(sink: { _ in }, flushAt: Int.max)
+            writeHostLines(range, haveStatus: haveStatus, to: &chunk)
+            bytes = chunk.buf
+        }, sink: sink)
         if extended {
             for h in hosts {
                 switch h.state {
@@ -146,7 +158,7 @@ extension FleetReport {
 }
 
 /// The agent format's output buffer: whole lines are appended as bytes and handed to the sink once the
-/// buffer holds about 1 MiB.
+/// buffer holds `flushAt` bytes (1 MiB unless told).
 struct AgentTextBuffer {
     let sink: ([UInt8]) -> Void
     var buf: [UInt8] = []
@@ -155,9 +167,19 @@ struct AgentTextBuffer {
     var labelItems: [String] = []
     var labelBytes: [[UInt8]] = []
 
-    init(sink: @escaping ([UInt8]) -> Void) {
+    /// The buffer is handed to the sink at the end of the line that fills it to this size.
+    let flushAt: Int
+
+    init(sink: @escaping ([UInt8]) -> Void, flushAt: Int = 1 << 20) {
         self.sink = sink
-        buf.reserveCapacity((1 << 20) + 4096)
+        self.flushAt = flushAt
+        buf.reserveCapacity(flushAt == Int.max ? 1 << 16 : flushAt + 4096)
+    }
+
+    /// Hands what is buffered to the sink.
+    mutating func flush() {
+        if !buf.isEmpty { sink(buf) }
+        buf.removeAll(keepingCapacity: true)
     }
 
     @inline(__always) mutating func put(_ s: StaticString) {
@@ -172,10 +194,7 @@ struct AgentTextBuffer {
 
     @inline(__always) mutating func endLine() {
         buf.append(0x0A)
-        if buf.count >= 1 << 20 {
-            sink(buf)
-            buf.removeAll(keepingCapacity: true)
-        }
+        if buf.count >= flushAt { flush() }
     }
 
     /// Any line, as `AgentInfo.write` writes it.

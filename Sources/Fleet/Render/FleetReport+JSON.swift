@@ -86,8 +86,8 @@ extension FleetReport {
         return String(decoding: text, as: UTF8.self)
     }
 
-    /// The same JSON handed to `sink` in pieces of about 1 MiB, so a 100,000-host report is never held
-    /// whole in memory; hosts are serialised one at a time.
+    /// The same JSON handed to `sink` in pieces (about 1 MiB, or one chunk of 2,048 hosts), so a 100,000-host report is never held
+    /// whole in memory; hosts are written in chunks over the cores, in order.
     public func writeJSON(_ sink: ([UInt8]) -> Void) {
         guard case .object(let members) = json(includeHosts: false) else { return }
         var w = JSONByteWriter(capacity: 1 << 20)
@@ -120,15 +120,22 @@ extension FleetReport {
             w.raw(",\n")
         }
         w.raw("  \"hosts\": ")
-        // Hosts are written straight as bytes (the same text as `hostJSON`, without building its tree).
-        var cache = HostJSONCache()
+        // Hosts are written straight as bytes (the same text as `hostJSON`, without building its tree),
+        // in chunks over the cores, in order.
         w.raw("[\n")
-        for j in hosts.indices {
-            w.raw("    ")
-            writeHostJSON(j, to: &w, cache: &cache)
-            w.raw(j + 1 < hosts.count ? ",\n" : "\n")
-            spill()
-        }
+        sink(w.bytes)
+        w.bytes.removeAll(keepingCapacity: true)
+        let count = hosts.count
+        ChunkedRender.run(count: count, { range, out in
+            var cw = JSONByteWriter(capacity: 3072 * range.count)
+            var cache = HostJSONCache()
+            for j in range {
+                cw.raw("    ")
+                writeHostJSON(j, to: &cw, cache: &cache)
+                cw.raw(j + 1 < count ? ",\n" : "\n")
+            }
+            out = cw.bytes
+        }, sink: sink)
         w.raw("  ]")
         w.raw("\n}\n")
         sink(w.bytes)
