@@ -6,9 +6,12 @@
 # Targets: >= 20x the platform's loop, <= 400 MB. Not a test: it asserts nothing.
 #
 #   Scripts/bench-fleet.sh [HOSTS] [FORMAT]     FORMAT: table (default), json, markdown, agent, html
+#   RUNS=3 Scripts/bench-fleet.sh ...           best of RUNS runs of each (default 1): on a shared machine
+#                                               a single run is at the mercy of the other work
 set -euo pipefail
 HOSTS="${1:-100000}"
 FORMAT="${2:-table}"
+RUNS="${RUNS:-1}"
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$ROOT"
 
@@ -97,17 +100,22 @@ seconds() {
   awk -v a="$t0" -v b="$t1" 'BEGIN{printf "%.2f", b-a}'
 }
 
-LOAD_BEFORE=$(cut -d' ' -f1 /proc/loadavg)
-echo "== floor: reading the input bytes"
-FLOOR=$(seconds cat "$WORK"/status.json "$WORK"/logs-*.json)
-echo "== the platform's loop (python3 Scripts/agentchecker.py)"
-PY=$(seconds python3 "$ROOT/Scripts/agentchecker.py" "$WORK"/status.json "$WORK"/logs-*.json)
+# The smaller of two numbers.
+least() { awk -v a="$1" -v b="$2" 'BEGIN{print (a + 0 < b + 0) ? a : b}'; }
 
-echo "== bkdiag-fleet parse ($FORMAT)"
-T0=$EPOCHREALTIME
-BKDIAG_FLEET_TIMING=1 /usr/bin/time -v "$BIN" parse "$WORK"/status.json "$WORK"/logs-*.json --format "$FORMAT" -o "$WORK/out" 2>"$WORK/time.txt" || true
-T1=$EPOCHREALTIME
-WALL=$(awk -v a="$T0" -v b="$T1" 'BEGIN{printf "%.2f", b-a}')
+LOAD_BEFORE=$(cut -d' ' -f1 /proc/loadavg)
+FLOOR=999; PY=999; WALL=999
+for run in $(seq "$RUNS"); do
+  echo "== run $run of $RUNS: floor (reading the input bytes), the platform's loop (python3 Scripts/agentchecker.py), bkdiag-fleet parse ($FORMAT)"
+  FLOOR=$(least "$FLOOR" "$(seconds cat "$WORK"/status.json "$WORK"/logs-*.json)")
+  PY=$(least "$PY" "$(seconds python3 "$ROOT/Scripts/agentchecker.py" "$WORK"/status.json "$WORK"/logs-*.json)")
+  T0=$EPOCHREALTIME
+  BKDIAG_FLEET_TIMING=1 /usr/bin/time -v "$BIN" parse "$WORK"/status.json "$WORK"/logs-*.json --format "$FORMAT" -o "$WORK/out" 2>"$WORK/time-run.txt" || true
+  T1=$EPOCHREALTIME
+  W=$(awk -v a="$T0" -v b="$T1" 'BEGIN{printf "%.2f", b-a}')
+  # The figures reported (CPU, RSS, phases) are those of the fastest parse.
+  if [ "$(least "$W" "$WALL")" = "$W" ]; then WALL=$W; cp "$WORK/time-run.txt" "$WORK/time.txt"; fi
+done
 head -c 400 "$WORK/out" | head -3
 RSS_KB=$(grep "Maximum resident set size" "$WORK/time.txt" | awk '{print $NF}')
 USER=$(grep "User time" "$WORK/time.txt" | awk '{print $NF}')
@@ -117,4 +125,4 @@ RATIO=$(awk -v p="$PY" -v b="$WALL" 'BEGIN{printf "%.1f", (b > 0 ? p / b : 0)}')
 CEIL=$(awk -v p="$PY" -v f="$FLOOR" 'BEGIN{printf "%.0f", (f > 0 ? p / f : 0)}')
 echo "hosts: $HOSTS  format: $FORMAT  wall: ${WALL}s  cpu: user ${USER}s + sys ${SYS}s  peak RSS: $((RSS_KB / 1024)) MB"
 echo "platform loop: ${PY}s  ratio: ${RATIO}x (target >= 20x, <= 400 MB)  floor (read the input): ${FLOOR}s, ceiling ${CEIL}x"
-echo "load average before the runs: $LOAD_BEFORE on $(nproc) cores (times are only meaningful on an idle machine)"
+echo "best of $RUNS run(s); load average before the runs: $LOAD_BEFORE, after: $(cut -d' ' -f1 /proc/loadavg) on $(nproc) cores (times are only meaningful on an idle machine)"

@@ -4,10 +4,15 @@
 /// which owns the semantics and the error texts. For the lines it accepts, the result equals what
 /// `DiagnosticReport(json:)` builds (a differential test holds it to that).
 public enum ReportLineDecoder {
-    public static func decode(_ bytes: UnsafeBufferPointer<UInt8>, keepEvidence: Bool) -> DiagnosticReport? {
+    ///
+    /// With an `interner`, the entries' strings (module, item, message, hint) are shared with earlier lines
+    /// read through it: equal values, less memory and no allocation for a repeated text.
+    public static func decode(
+        _ bytes: UnsafeBufferPointer<UInt8>, keepEvidence: Bool, interner: StringInterner? = nil
+    ) -> DiagnosticReport? {
         var p = JSONByteParser(b: bytes, maxDepth: 256)
         do throws(JSONParseError) {
-            return try p.report(keepEvidence: keepEvidence)
+            return try p.report(keepEvidence: keepEvidence, interner: interner)
         } catch {
             return nil
         }
@@ -32,7 +37,14 @@ extension JSONByteParser {
         return true
     }
 
-    mutating func report(keepEvidence: Bool) throws(JSONParseError) -> DiagnosticReport? {
+    /// The string value at `i` (through `interner` when given); nil when the value is not a string.
+    @inline(__always) mutating func text(_ interner: StringInterner?) throws(JSONParseError) -> String? {
+        guard i < b.count, b[i] == UInt8(ascii: "\"") else { return nil }
+        if let interner { return try string(interning: interner) }
+        return try string()
+    }
+
+    mutating func report(keepEvidence: Bool, interner: StringInterner?) throws(JSONParseError) -> DiagnosticReport? {
         guard take(UInt8(ascii: "{")) else { return nil }
         var status: JSONValue?
         var results: [CheckResult]?
@@ -52,7 +64,7 @@ extension JSONByteParser {
             case "status":
                 guard try readOnce(into: &status, depth: 1) else { return nil }
             case "data":
-                guard results == nil, let r = try entries(keepEvidence: keepEvidence) else { return nil }
+                guard results == nil, let r = try entries(keepEvidence: keepEvidence, interner: interner) else { return nil }
                 results = r
             case "schema":
                 guard try readOnce(into: &schema, depth: 1) else { return nil }
@@ -86,7 +98,7 @@ extension JSONByteParser {
         return r
     }
 
-    mutating func entries(keepEvidence: Bool) throws(JSONParseError) -> [CheckResult]? {
+    mutating func entries(keepEvidence: Bool, interner: StringInterner?) throws(JSONParseError) -> [CheckResult]? {
         guard take(UInt8(ascii: "[")) else { return nil }
         var out: [CheckResult] = []
         skipSpace()
@@ -97,7 +109,7 @@ extension JSONByteParser {
         out.reserveCapacity(12)
         var more = true
         while more {
-            guard let e = try entry(keepEvidence: keepEvidence) else { return nil }
+            guard let e = try entry(keepEvidence: keepEvidence, interner: interner) else { return nil }
             out.append(e)
             guard let m = next(close: UInt8(ascii: "]")) else { return nil }
             more = m
@@ -105,14 +117,15 @@ extension JSONByteParser {
         return out
     }
 
-    mutating func entry(keepEvidence: Bool) throws(JSONParseError) -> CheckResult? {
+    mutating func entry(keepEvidence: Bool, interner: StringInterner?) throws(JSONParseError) -> CheckResult? {
         guard take(UInt8(ascii: "{")) else { return nil }
         var module: String?
         var item: String?
         var status: JSONValue?
         var message: String?
         var result: JSONValue?
-        var hint: JSONValue?
+        var hint: String?
+        var hintSeen = false
         var evidence: JSONValue?
         var duration: JSONValue?
         var evidenceSeen = false
@@ -123,10 +136,11 @@ extension JSONByteParser {
             guard let k = try memberName() else { return nil }
             switch k {
             case "module":
-                guard module == nil, case .string(let s) = try value(depth: 3) else { return nil }
+                // Anything but a string is left to the full reader (the value is not even read).
+                guard module == nil, let s = try text(interner) else { return nil }
                 module = s
             case "item":
-                guard item == nil, case .string(let s) = try value(depth: 3) else { return nil }
+                guard item == nil, let s = try text(interner) else { return nil }
                 item = s
             case "status":
                 guard try readOnce(into: &status, depth: 3) else { return nil }
@@ -134,12 +148,15 @@ extension JSONByteParser {
                 guard message == nil else { return nil }
                 // Anything but a string (even null, which the model holds as "") is left to the full reader:
                 // the platform prints such a message with Python's str().
-                guard case .string(let s) = try value(depth: 3) else { return nil }
+                guard let s = try text(interner) else { return nil }
                 message = s
             case "result":
                 guard try readOnce(into: &result, depth: 3) else { return nil }
             case "hint":
-                guard try readOnce(into: &hint, depth: 3) else { return nil }
+                guard !hintSeen else { return nil }
+                hintSeen = true
+                // A hint that is not a string reads as "" (`stringValue`), as in `CheckResult(json:)`.
+                if let s = try text(interner) { hint = s } else { try skipValue(depth: 3) }
             case "evidence":
                 guard try readOnce(into: &evidence, seen: &evidenceSeen, keep: keepEvidence, depth: 3) else { return nil }
             case "duration_ms":
@@ -152,7 +169,7 @@ extension JSONByteParser {
         }
         guard let module, let item, let status, let message else { return nil }
         return CheckResult(
-            module: module, item: item, verdict: Verdict.read(status: status, result: result), message: message, hint: hint?.stringValue ?? "",
+            module: module, item: item, verdict: Verdict.read(status: status, result: result), message: message, hint: hint ?? "",
             evidence: keepEvidence ? (evidence?.objectValue ?? []) : [], durationMs: duration?.doubleValue)
     }
 }

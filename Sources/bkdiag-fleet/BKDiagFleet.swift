@@ -123,7 +123,8 @@ struct OutputOptions: ParsableArguments {
         } else {
             handle = FileHandle.standardOutput
         }
-        body { handle.write(Data($0)) }
+        // An array is one contiguous region: written as it is, not copied into a Data first.
+        body { try? handle.write(contentsOf: $0) }
         if path != nil { try? handle.close() }
     }
 

@@ -21,12 +21,16 @@ struct ParseCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await exitOnFleetError {
-            let answers = try AnswerReader.read(paths: files.isEmpty ? ["-"] : files, evidence: out.evidence)
+            var answers = try AnswerReader.read(paths: files.isEmpty ? ["-"] : files, evidence: out.evidence)
             var t = Timing.now()
             var asm = FleetAssembler(stepInstanceID: step)
             asm.reserveLogs(answers.reduce(0) { n, a in if case .logs(let p) = a { n + p.logs.count } else { n } })
-            for a in answers + (try out.gseAnswers()) {
-                switch a {
+            answers += try out.gseAnswers()
+            for k in answers.indices {
+                // Taken out of the list, so that the assembler holds the page's only reference and moves its hosts.
+                let a = answers[k]
+                answers[k] = .answer(.gse([]))
+                switch consume a {
                 case .answer(let x): asm.add(x, source: "input")
                 case .logs(let page): asm.add(page)
                 }

@@ -68,24 +68,39 @@ public struct FleetAssembler: Sendable {
         logSlotByHostID.reserveCapacity(count)
     }
 
-    /// Adds a decoded log page.
-    public mutating func add(_ page: DecodedLogPage) {
+    /// Adds a decoded log page. Its hosts are moved, not copied, when the caller hands over the only
+    /// reference to the page (copying 100,000 logs touches every one of their strings and arrays).
+    public mutating func add(_ page: consuming DecodedLogPage) {
         if jobInstanceID == nil { jobInstanceID = page.jobInstanceID }
         if stepInstanceID == nil { stepInstanceID = page.stepInstanceID }
-        for log in page.logs {
-            logEntries += 1
-            let slot: Int
-            if let old = logSlot.updateValue(logs.count, forKey: log.key) {
-                logSlot[log.key] = old
-                logs[old] = log
-                slot = old
-                duplicateLogs += 1
-            } else {
-                slot = logs.count
-                logs.append(log)
+        var pageLogs: [DecodedLog] = []
+        swap(&pageLogs, &page.logs)
+        // Each log is moved out and an empty one left in its place (a shared array is copied first).
+        pageLogs.withUnsafeMutableBufferPointer { buf in
+            guard let base = buf.baseAddress else { return }
+            for i in buf.indices {
+                let log = (base + i).move()
+                (base + i).initialize(to: DecodedLog.placeholder)
+                add(log)
             }
-            if let id = log.hostID { logSlotByHostID[id] = slot }
         }
+    }
+
+    mutating func add(_ log: consuming DecodedLog) {
+        logEntries += 1
+        let slot: Int
+        let key = log.key
+        let hostID = log.hostID
+        if let old = logSlot.updateValue(logs.count, forKey: key) {
+            logSlot[key] = old
+            logs[old] = log
+            slot = old
+            duplicateLogs += 1
+        } else {
+            slot = logs.count
+            logs.append(log)
+        }
+        if let id = hostID { logSlotByHostID[id] = slot }
     }
 
     /// Marks hosts whose log batch could not be fetched.
@@ -143,6 +158,7 @@ public struct FleetAssembler: Sendable {
             }
         }
 
+        var t = Timing.now()
         // Joining is per host and independent: done in parallel chunks, kept in order.
         var joined = [(HostResult, Int?)?](repeating: nil, count: order.count)
         let chunk = 2048
@@ -155,6 +171,8 @@ public struct FleetAssembler: Sendable {
                 for n in (c * chunk)..<min(keys.count, (c + 1) * chunk) { slots[n] = join(keys[n], stepHosts[rows[n]]) }
             }
         }
+        Timing.add("finish: join (parallel)", since: t)
+        t = Timing.now()
         var hosts: [HostResult] = []
         hosts.reserveCapacity(order.count + logs.count)
         var used = [Bool](repeating: false, count: logs.count)
@@ -183,6 +201,7 @@ public struct FleetAssembler: Sendable {
         if !extra.isEmpty && status != nil {
             issues.append(FleetIssue(.warning, step: "batch_get_job_instance_ip_log", "\(extra.count) hosts have logs but are not in the status answer (AgentChecker ignores them)", hosts: extra))
         }
+        Timing.add("finish: collect", since: t)
         return FleetReport(
             generatedAtMs: generatedAtMs, source: source, jobInstanceID: jobInstanceID, stepInstanceID: stepInstanceID,
             finished: finished, hosts: hosts, issues: issues, preamble: preamble, gseGiven: !gse.isEmpty, jobFailure: failure)

@@ -136,7 +136,10 @@ public struct FleetSummary: Sendable {
 
         // The per-host work (diagnosis, producer, signature, merged results) runs in parallel; merging is
         // serial, and reads hosts and facts in place (copying a host's results would retain every string).
+        var t = Timing.now()
         let facts = Self.facts(hosts)
+        Timing.add("aggregate: host digests (parallel)", since: t)
+        t = Timing.now()
         for hi in hosts.indices {
             let state = hosts[hi].state
             stateCount[state, default: 0] += 1
@@ -176,19 +179,23 @@ public struct FleetSummary: Sendable {
             groupOfHost[hi] = gi
         }
 
+        Timing.add("aggregate: merge", since: t)
+        t = Timing.now()
         var groups: [SignatureGroup] = []
         for gi in sigEntries.indices {
             let members = sigHosts[gi]
             var hintCount: [String: Int] = [:]
             var diag: [HostDiagnosis: Int] = [:]
             for hi in members {
-                let h = hosts[hi]
                 diag[facts[hi].diagnosis, default: 0] += 1
                 var seen = Set<String>()
-                for r in facts[hi].results where !r.status && !r.hint.isEmpty && seen.insert(r.hint).inserted {
-                    hintCount[r.hint, default: 0] += 1
+                // In place: copying each result (or the host) would retain all of its strings.
+                facts[hi].results.withUnsafeBufferPointer { rs in
+                    for k in rs.indices where !rs[k].status && !rs[k].hint.isEmpty && seen.insert(rs[k].hint).inserted {
+                        hintCount[rs[k].hint, default: 0] += 1
+                    }
                 }
-                if let fallback = Signature.fallbackHint(for: h), seen.insert(fallback).inserted {
+                if let fallback = Signature.fallbackHint(for: hosts[hi]), seen.insert(fallback).inserted {
                     hintCount[fallback, default: 0] += 1
                 }
             }
@@ -207,6 +214,7 @@ public struct FleetSummary: Sendable {
         self.groups = order.map { groups[$0] }
         self.groupOfHost = groupOfHost.map { $0 < 0 ? -1 : remap[$0] }
 
+        Timing.add("aggregate: groups", since: t)
         let sortedKeys = keys.sorted()
         items = sortedKeys
         itemCounts = sortedKeys.map { ItemCount(item: $0, counts: counts[itemIndex[$0]!]) }
@@ -230,7 +238,7 @@ public struct FleetSummary: Sendable {
         @Sendable func one(_ h: HostResult) -> HostDigest {
             let results = h.results
             let entries = h.state.isHealthy && h.lines.allSatisfy({ if case .report = $0 { true } else { false } })
-                && h.declaredStatus != false && results.allSatisfy(\.status)
+                && h.declaredStatus != false && results.allSatisfy { $0.status }
                 ? [] : Signature.entries(for: h, results: results)
             return HostDigest(
                 results: results, diagnosis: h.diagnosis, producer: h.producer.isEmpty ? "none" : h.producer, entries: entries,

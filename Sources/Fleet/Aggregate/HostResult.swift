@@ -146,7 +146,7 @@ public struct HostResult: Sendable {
 
     /// The host state AgentChecker prints: true when every report line declared `status: true`.
     public var declaredStatus: Bool? {
-        reports.isEmpty ? nil : reports.allSatisfy(\.hostStatus)
+        reports.isEmpty ? nil : reports.allSatisfy { $0.hostStatus }
     }
 
     /// What GSE's agent state adds to the host state.
@@ -182,7 +182,7 @@ public struct HostResult: Sendable {
         case .unknown: base = .unknown
         }
         // A line that declared `status: false` is a failure for AgentChecker even with no failing entry.
-        if base.isHealthy && !reports.allSatisfy(\.hostStatus) { return .fail }
+        if base.isHealthy && !reports.allSatisfy({ $0.hostStatus }) { return .fail }
         // Noise lines beside a readable report: AgentChecker reports them as errors, so the host is not clean.
         if base == .pass && lines.count > reports.count { return .warn }
         return base

@@ -31,7 +31,7 @@ public enum Signature {
             for r in results where !r.status {
                 out.append(SignatureEntry(item: "\(r.module)/\(r.item)", message: normalise(r.message)))
             }
-            if results.allSatisfy(\.status), h.declaredStatus == false {
+            if results.allSatisfy({ $0.status }), h.declaredStatus == false {
                 out.append(SignatureEntry(item: "status", message: "declared false"))
             }
             if let e = h.lineErrors.first {

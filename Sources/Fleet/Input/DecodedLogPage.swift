@@ -9,6 +9,9 @@ public struct DecodedLog: Sendable {
     public var key: String
     public var reports: [DiagnosticReport]
     public var lines: [HostLine]
+
+    /// An empty log, left behind where one is moved out of a page.
+    static let placeholder = DecodedLog(hostID: nil, cloudID: 0, ip: "", key: "", reports: [], lines: [])
 }
 
 /// A `batch_get_job_instance_ip_log` page whose outputs have been read.
@@ -20,7 +23,7 @@ public struct DecodedLogPage: Sendable {
     /// Reads every host's output; with `parallel`, spreads the hosts over the machine's cores.
     public static func decode(_ page: JobLogPage, parallel: Bool, keepEvidence: Bool = true) -> DecodedLogPage {
         let logs = page.logs
-        let decoded = map(logs.count, parallel: parallel) { i in
+        let decoded = map(logs.count, parallel: parallel) { i, _ in
             let l = logs[i]
             let (reports, lines) = HostOutputReader.read(l.content, keepEvidence: keepEvidence)
             return DecodedLog(hostID: l.hostID, cloudID: l.cloudID, ip: l.ip, key: l.key, reports: reports, lines: lines)
@@ -36,12 +39,13 @@ public struct DecodedLogPage: Sendable {
         let decoded = text.withUnsafeBufferPointer { buf in
             // Only read, by every iteration.
             nonisolated(unsafe) let buf = buf
-            return map(raw.count, parallel: parallel) { i in
+            return map(raw.count, parallel: parallel) { i, interner in
                 let l = raw[i]
                 let (hostID, cloudID, ip) = JobAnswer.hostFields(l.fields)
                 let read: (reports: [DiagnosticReport], lines: [HostLine])
                 switch l.content {
-                case .text(let r): read = HostOutputReader.read(bytes: UnsafeBufferPointer(rebasing: buf[r]), keepEvidence: keepEvidence)
+                case .text(let r):
+                    read = HostOutputReader.read(bytes: UnsafeBufferPointer(rebasing: buf[r]), keepEvidence: keepEvidence, interner: interner)
                 case .value(let v): read = HostOutputReader.read(JobAnswer.logText(v), keepEvidence: keepEvidence)
                 }
                 return DecodedLog(
@@ -52,18 +56,23 @@ public struct DecodedLogPage: Sendable {
         return DecodedLogPage(jobInstanceID: page.jobInstanceID, stepInstanceID: page.stepInstanceID, logs: decoded)
     }
 
-    /// `(0..<count).map(one)`, in chunks over the machine's cores when `parallel`.
-    static func map(_ count: Int, parallel: Bool, _ one: (Int) -> DecodedLog) -> [DecodedLog] {
-        guard parallel && count >= 64 else { return (0..<count).map(one) }
+    /// `(0..<count).map(one)`, in chunks over the machine's cores when `parallel`. Each run of hosts
+    /// read on one thread (all of them, or a chunk) shares one `StringInterner`.
+    static func map(_ count: Int, parallel: Bool, _ one: (Int, StringInterner) -> DecodedLog) -> [DecodedLog] {
+        guard parallel && count >= 64 else {
+            let interner = StringInterner()
+            return (0..<count).map { one($0, interner) }
+        }
         var out = [DecodedLog?](repeating: nil, count: count)
-        let chunk = 64
+        let chunk = 256
         out.withUnsafeMutableBufferPointer { buf in
             // Each iteration writes a disjoint range of slots.
             nonisolated(unsafe) let slots = buf
             withoutActuallyEscaping(one) { one in
                 nonisolated(unsafe) let one = one
                 DispatchQueue.concurrentPerform(iterations: (count + chunk - 1) / chunk) { c in
-                    for i in (c * chunk)..<min(count, (c + 1) * chunk) { slots[i] = one(i) }
+                    let interner = StringInterner()
+                    for i in (c * chunk)..<min(count, (c + 1) * chunk) { slots[i] = one(i, interner) }
                 }
             }
         }

@@ -19,12 +19,17 @@ public enum HostOutputReader {
 
     /// Reads output given as bytes. Invalid UTF-8 is first repaired as `String` repairs it (U+FFFD), so
     /// the result is the same as reading the text a JSON parser would have made of the bytes.
-    public static func read(bytes: UnsafeBufferPointer<UInt8>, keepEvidence: Bool = true) -> (reports: [DiagnosticReport], lines: [HostLine]) {
-        if isValidUTF8(bytes) { return readLines(bytes, keepEvidence: keepEvidence) }
+    /// With an `interner`, reports share their repeated strings with other hosts read through it.
+    public static func read(
+        bytes: UnsafeBufferPointer<UInt8>, keepEvidence: Bool = true, interner: StringInterner? = nil
+    ) -> (reports: [DiagnosticReport], lines: [HostLine]) {
+        if isValidUTF8(bytes) { return readLines(bytes, keepEvidence: keepEvidence, interner: interner) }
         return read(String(decoding: bytes, as: UTF8.self), keepEvidence: keepEvidence)
     }
 
-    static func readLines(_ buf: UnsafeBufferPointer<UInt8>, keepEvidence: Bool) -> (reports: [DiagnosticReport], lines: [HostLine]) {
+    static func readLines(
+        _ buf: UnsafeBufferPointer<UInt8>, keepEvidence: Bool, interner: StringInterner? = nil
+    ) -> (reports: [DiagnosticReport], lines: [HostLine]) {
         var reports: [DiagnosticReport] = []
         var lines: [HostLine] = []
         guard let base = buf.baseAddress else { return (reports, lines) }
@@ -36,7 +41,9 @@ public enum HostOutputReader {
                 end = base.distance(to: p.assumingMemoryBound(to: UInt8.self))
             }
             if end > start {
-                readLine(UnsafeBufferPointer(rebasing: buf[start..<end]), keepEvidence: keepEvidence, reports: &reports, lines: &lines)
+                readLine(
+                    UnsafeBufferPointer(rebasing: buf[start..<end]), keepEvidence: keepEvidence, interner: interner,
+                    reports: &reports, lines: &lines)
             }
             start = end + 1
         }
@@ -83,9 +90,10 @@ public enum HostOutputReader {
     }
 
     static func readLine(
-        _ bytes: UnsafeBufferPointer<UInt8>, keepEvidence: Bool, reports: inout [DiagnosticReport], lines: inout [HostLine]
+        _ bytes: UnsafeBufferPointer<UInt8>, keepEvidence: Bool, interner: StringInterner? = nil,
+        reports: inout [DiagnosticReport], lines: inout [HostLine]
     ) {
-        if let report = ReportLineDecoder.decode(bytes, keepEvidence: keepEvidence) {
+        if let report = ReportLineDecoder.decode(bytes, keepEvidence: keepEvidence, interner: interner) {
             lines.append(.report(reports.count))
             reports.append(report)
             return

@@ -67,6 +67,40 @@ extension FleetReport {
         }
     }
 
+    /// The lines of the hosts in `range` (not the extended ones).
+    func writeHostLines(_ range: Range<Int>, haveStatus: Bool, to out: inout AgentTextBuffer) {
+        hosts.withUnsafeBufferPointer { hosts in
+            for h in hosts[range] {
+                guard let status = h.jobStatus ?? (haveStatus ? nil : JobStatusLabels.hostSuccess) else { continue }
+                if status != JobStatusLabels.hostSuccess {
+                    let label = JobStatusLabels.agentChecker[status] ?? String(status)
+                    out.line(AgentInfo(.error, "[获取作业执行结果] [\(h.key)] 脚本执行结果, 执行状态为: \(label)"))
+                    continue
+                }
+                for line in h.lines {
+                    switch line {
+                    case .report(let i):
+                        h.reports.withUnsafeBufferPointer { reports in
+                            out.hostLine(h.key, reports[i].hostStatus)
+                            reports[i].results.withUnsafeBufferPointer { results in
+                                for k in results.indices { out.entry(results[k], at: k) }
+                            }
+                        }
+                    case .reportPrinted(let i, let entries):
+                        out.hostLine(h.key, h.reports[i].hostStatus)
+                        for e in entries { out.line(e) }
+                    case .failed(let f):
+                        if let s = f.hostStatus { out.hostLine(h.key, s) }
+                        for e in f.emitted { out.line(e) }
+                        if f.checkerFails {
+                            out.line(AgentInfo(.error, "[获取作业执行结果] [\(h.key)] 获取脚本执行结果失败, 报错为: \(f.error)"))
+                        }
+                    }
+                }
+            }
+        }
+    }
+
     /// `[<host>] 成功` or `[<host>] 失败, 查看详情`.
     static func hostLine(_ key: String, _ ok: Bool) -> AgentInfo {
         ok ? AgentInfo(.info, "[\(key)] 成功") : AgentInfo(.error, "[\(key)] 失败, 查看详情")
@@ -79,17 +113,127 @@ extension FleetReport {
         return String(decoding: text, as: UTF8.self)
     }
 
-    /// The same text handed to `sink` in pieces of about 1 MiB.
+    /// The same text handed to `sink` in pieces (about 1 MiB, or one chunk of 2,048 hosts), never held whole.
+    ///
+    /// The same lines as `forEachAgentCheckerInfo`, but the common ones (a report's host line and its
+    /// entries) are written straight into the buffer as bytes, with each item's label encoded once,
+    /// instead of being built as `String`s first (100,000 hosts make over a million such lines).
     public func writeAgentCheckerText(extended: Bool = true, _ sink: ([UInt8]) -> Void) {
-        var buf: [UInt8] = []
-        buf.reserveCapacity(1 << 20)
-        forEachAgentCheckerInfo(extended: extended) { info in
-            info.write(to: &buf)
-            if buf.count >= 1 << 20 {
-                sink(buf)
-                buf.removeAll(keepingCapacity: true)
+        withoutActuallyEscaping(sink) { sink in
+            var out = AgentTextBuffer(sink: sink)
+            writeAgentCheckerText(extended: extended, to: &out)
+            out.finish()
+        }
+    }
+
+    func writeAgentCheckerText(extended: Bool, to out: inout AgentTextBuffer) {
+        guard jobFailure == nil else {
+            forEachAgentCheckerInfo(extended: extended) { out.line($0) }
+            return
+        }
+        for p in preamble { out.line(p) }
+        // The hosts' lines, in chunks over the cores, handed on in order after what is buffered.
+        let haveStatus = hosts.contains { $0.jobStatus != nil }
+        out.flush()
+        let sink = out.sink
+        ChunkedRender.run(count: hosts.count, { range, bytes in
+            var chunk = AgentTextBuffer(sink: { _ in }, flushAt: Int.max)
+            writeHostLines(range, haveStatus: haveStatus, to: &chunk)
+            bytes = chunk.buf
+        }, sink: sink)
+        if extended {
+            for h in hosts {
+                switch h.state {
+                case .noOutput:
+                    out.line(AgentInfo(.warning, "[bkdiag-fleet] [\(h.key)] 脚本执行成功但没有输出"))
+                case .missingLog:
+                    out.line(AgentInfo(.warning, "[bkdiag-fleet] [\(h.key)] 日志中没有该主机"))
+                case .fetchFailed:
+                    out.line(AgentInfo(.error, "[bkdiag-fleet] [\(h.key)] 获取日志失败: \(h.fetchError ?? "")"))
+                default: break
+                }
             }
         }
+    }
+}
+
+/// The agent format's output buffer: whole lines are appended as bytes and handed to the sink once the
+/// buffer holds `flushAt` bytes (1 MiB unless told).
+struct AgentTextBuffer {
+    let sink: ([UInt8]) -> Void
+    var buf: [UInt8] = []
+    /// The label bytes of the item last seen at each entry position (hosts mostly list the same items in
+    /// the same order), so that a label is looked up and encoded once, not once per line.
+    var labelItems: [String] = []
+    var labelBytes: [[UInt8]] = []
+
+    /// The buffer is handed to the sink at the end of the line that fills it to this size.
+    let flushAt: Int
+
+    init(sink: @escaping ([UInt8]) -> Void, flushAt: Int = 1 << 20) {
+        self.sink = sink
+        self.flushAt = flushAt
+        buf.reserveCapacity(flushAt == Int.max ? 1 << 16 : flushAt + 4096)
+    }
+
+    /// Hands what is buffered to the sink.
+    mutating func flush() {
         if !buf.isEmpty { sink(buf) }
+        buf.removeAll(keepingCapacity: true)
+    }
+
+    @inline(__always) mutating func put(_ s: StaticString) {
+        buf.append(contentsOf: UnsafeBufferPointer(start: s.utf8Start, count: s.utf8CodeUnitCount))
+    }
+
+    @inline(__always) mutating func put(_ s: String) {
+        if s.utf8.withContiguousStorageIfAvailable({ buf.append(contentsOf: $0) }) == nil {
+            buf.append(contentsOf: s.utf8)
+        }
+    }
+
+    @inline(__always) mutating func endLine() {
+        buf.append(0x0A)
+        if buf.count >= flushAt { flush() }
+    }
+
+    /// Any line, as `AgentInfo.write` writes it.
+    mutating func line(_ info: AgentInfo) {
+        info.write(to: &buf)
+        buf.removeLast()
+        endLine()
+    }
+
+    /// `FleetReport.hostLine`: `[<host>] 成功` or `[<host>] 失败, 查看详情`.
+    mutating func hostLine(_ key: String, _ ok: Bool) {
+        put(ok ? "[info] [agent checker] [" : "[error] [agent checker] [")
+        put(key)
+        put(ok ? "] 成功" : "] 失败, 查看详情")
+        endLine()
+    }
+
+    /// One entry of a report: `[<module>] [<label>] [成功|失败] <message>`.
+    mutating func entry(_ c: CheckResult, at k: Int) {
+        let ok = c.status
+        put(ok ? "[info] [agent checker] [" : "[error] [agent checker] [")
+        put(c.module)
+        put("] [")
+        if k >= labelItems.count {
+            labelItems.append(contentsOf: repeatElement("", count: k + 1 - labelItems.count))
+            labelBytes.append(contentsOf: repeatElement([], count: k + 1 - labelBytes.count))
+        }
+        if labelItems[k] != c.item || labelBytes[k].isEmpty {
+            labelItems[k] = c.item
+            labelBytes[k] = Array(c.label.utf8)
+        }
+        labelBytes[k].withUnsafeBufferPointer { buf.append(contentsOf: $0) }
+        put(ok ? "] [成功] " : "] [失败] ")
+        put(c.message)
+        endLine()
+    }
+
+    mutating func finish() {
+        if !buf.isEmpty { sink(buf) }
+        buf.removeAll()
     }
 }

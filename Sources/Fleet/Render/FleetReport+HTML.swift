@@ -135,7 +135,9 @@ extension FleetReport {
 
         // Data.
         out += "<script id=\"fleet-data\" type=\"application/json\">"
-        out += Self.scriptSafe(heatmapData().serialized())
+        var data = JSONByteWriter(capacity: 64 * hosts.count + (1 << 16))
+        data.write(heatmapData())
+        out += Self.scriptSafe(String(decoding: data.bytes, as: UTF8.self))
         out += "</script>\n<script>\(Self.script)</script>\n</body></html>\n"
         return out
     }
@@ -154,15 +156,38 @@ extension FleetReport {
         }
         var rows: [JSONValue] = []
         rows.reserveCapacity(hosts.count)
-        for i in order {
-            let h = hosts[i]
-            var cells = [Character](repeating: h.state.hasReport ? "-" : Self.stateChar(h.state), count: items.count)
-            if h.state.hasReport {
-                for r in h.results { if let c = col[ItemKey(module: r.module, item: r.item)] { cells[c] = Self.cellChar(r.verdict) } }
+        // The column of the item last seen at each entry position (hosts mostly list the same items in the
+        // same order), so that most entries need no dictionary lookup; -1 for an item with no column.
+        var seenModule: [String] = []
+        var seenItem: [String] = []
+        var seenColumn: [Int] = []
+        // Cell codes are ASCII: one byte each.
+        func code(_ c: Character) -> UInt8 { c.asciiValue! }
+        hosts.withUnsafeBufferPointer { hosts in
+            for i in order {
+                let h = hosts[i]
+                var cells = [UInt8](repeating: code(h.state.hasReport ? "-" : Self.stateChar(h.state)), count: items.count)
+                if h.state.hasReport {
+                    let results = h.results
+                    for k in results.indices {
+                        let r = results[k]
+                        if k >= seenColumn.count {
+                            seenModule.append("")
+                            seenItem.append("")
+                            seenColumn.append(-2)
+                        }
+                        if seenColumn[k] == -2 || seenItem[k] != r.item || seenModule[k] != r.module {
+                            seenModule[k] = r.module
+                            seenItem[k] = r.item
+                            seenColumn[k] = col[ItemKey(module: r.module, item: r.item)] ?? -1
+                        }
+                        if seenColumn[k] >= 0 { cells[seenColumn[k]] = code(Self.cellChar(r.verdict)) }
+                    }
+                }
+                rows.append(.array([
+                    .string(h.key), .string(h.state.rawValue), .int(Int64(s.groupOfHost[i])), .string(String(decoding: cells, as: UTF8.self)),
+                ]))
             }
-            rows.append(.array([
-                .string(h.key), .string(h.state.rawValue), .int(Int64(s.groupOfHost[i])), .string(String(cells)),
-            ]))
         }
         return .object([
             ("items", .array(items.map { .string($0.description) })),

@@ -86,8 +86,8 @@ extension FleetReport {
         return String(decoding: text, as: UTF8.self)
     }
 
-    /// The same JSON handed to `sink` in pieces of about 1 MiB, so a 100,000-host report is never held
-    /// whole in memory; hosts are serialised one at a time.
+    /// The same JSON handed to `sink` in pieces (about 1 MiB, or one chunk of 2,048 hosts), so a 100,000-host report is never held
+    /// whole in memory; hosts are written in chunks over the cores, in order.
     public func writeJSON(_ sink: ([UInt8]) -> Void) {
         guard case .object(let members) = json(includeHosts: false) else { return }
         var w = JSONByteWriter(capacity: 1 << 20)
@@ -120,8 +120,143 @@ extension FleetReport {
             w.raw(",\n")
         }
         w.raw("  \"hosts\": ")
-        array(hosts.count) { hostJSON($0) }
+        // Hosts are written straight as bytes (the same text as `hostJSON`, without building its tree),
+        // in chunks over the cores, in order.
+        w.raw("[\n")
+        sink(w.bytes)
+        w.bytes.removeAll(keepingCapacity: true)
+        let count = hosts.count
+        ChunkedRender.run(count: count, { range, out in
+            var cw = JSONByteWriter(capacity: 3072 * range.count)
+            var cache = HostJSONCache()
+            for j in range {
+                cw.raw("    ")
+                writeHostJSON(j, to: &cw, cache: &cache)
+                cw.raw(j + 1 < count ? ",\n" : "\n")
+            }
+            out = cw.bytes
+        }, sink: sink)
+        w.raw("  ]")
         w.raw("\n}\n")
         sink(w.bytes)
+    }
+
+    /// Writes `hostJSON(index)` as `JSONByteWriter.write` would, member by member.
+    func writeHostJSON(_ index: Int, to w: inout JSONByteWriter, cache: inout HostJSONCache) {
+        hosts.withUnsafeBufferPointer { hosts in
+            let h = hosts[index]
+            let g = summary.groupOfHost[index]
+            func int(_ v: Int64?) {
+                if let v { w.raw(String(v)) } else { w.raw("null") }
+            }
+            func string(_ v: String?) {
+                if let v { w.string(v) } else { w.raw("null") }
+            }
+            w.raw("{\"key\":")
+            w.string(h.key)
+            w.raw(",\"host_id\":")
+            int(h.hostID)
+            w.raw(",\"cloud_id\":")
+            int(h.cloudID)
+            w.raw(",\"ip\":")
+            w.string(h.ip)
+            w.raw(",\"job_status\":")
+            int(h.jobStatus)
+            w.raw(",\"error_code\":")
+            int(h.errorCode)
+            w.raw(",\"exit_code\":")
+            int(h.exitCode)
+            w.raw(",\"state\":")
+            w.string(h.state.rawValue)
+            w.raw(",\"diagnosis\":")
+            w.string(h.diagnosis.rawValue)
+            w.raw(",\"agent\":")
+            w.string(h.agent.rawValue)
+            w.raw(",\"producer\":")
+            w.string(h.producer)
+            w.raw(",\"declared_status\":")
+            switch h.declaredStatus {
+            case true?: w.raw("true")
+            case false?: w.raw("false")
+            case nil: w.raw("null")
+            }
+            w.raw(",\"group\":")
+            string(g >= 0 ? summary.groups[g].id : nil)
+            w.raw(",\"fetch_error\":")
+            string(h.fetchError)
+            w.raw(",\"line_errors\":[")
+            for (k, e) in h.lineErrors.enumerated() {
+                if k > 0 { w.bytes.append(UInt8(ascii: ",")) }
+                w.string(e)
+            }
+            w.raw("],\"results\":[")
+            let results = h.results
+            results.withUnsafeBufferPointer { results in
+                for k in results.indices {
+                    if k > 0 { w.bytes.append(UInt8(ascii: ",")) }
+                    writeResult(results[k], at: k, to: &w, cache: &cache)
+                }
+            }
+            w.raw("]}")
+        }
+    }
+
+    /// `CheckResult.richJSON`, written.
+    func writeResult(_ c: CheckResult, at k: Int, to w: inout JSONByteWriter, cache: inout HostJSONCache) {
+        w.raw("{\"module\":")
+        w.string(c.module)
+        w.raw(",\"item\":")
+        w.string(c.item)
+        w.raw(c.status ? ",\"status\":true,\"message\":" : ",\"status\":false,\"message\":")
+        w.string(c.message)
+        w.raw(",\"result\":")
+        w.string(c.verdict.rawValue)
+        w.raw(",\"label\":")
+        cache.label(c.item, at: k) { w.bytes.append(contentsOf: $0) }
+        w.raw(",\"hint\":")
+        w.string(c.hint)
+        w.raw(",\"evidence\":")
+        w.write(.object(c.evidence))
+        if let d = c.durationMs {
+            w.raw(",\"duration_ms\":")
+            cache.duration(d) { w.bytes.append(contentsOf: $0) }
+        }
+        w.bytes.append(UInt8(ascii: "}"))
+    }
+}
+
+/// What `writeHostJSON` would otherwise encode for every entry of every host: the JSON string of each
+/// item's label (per entry position: hosts mostly list the same items in the same order) and the text of
+/// the last duration.
+struct HostJSONCache {
+    var labelItems: [String] = []
+    var labelJSON: [[UInt8]] = []
+    var lastDuration: Double?
+    var durationJSON: [UInt8] = []
+
+    mutating func label(_ item: String, at k: Int, _ body: ([UInt8]) -> Void) {
+        if k >= labelItems.count {
+            labelItems.append(contentsOf: repeatElement("", count: k + 1 - labelItems.count))
+            labelJSON.append(contentsOf: repeatElement([], count: k + 1 - labelJSON.count))
+        }
+        if labelJSON[k].isEmpty || labelItems[k] != item {
+            var w = JSONByteWriter(capacity: 64)
+            w.string(CheckLabels.label(forItem: item))
+            labelItems[k] = item
+            labelJSON[k] = w.bytes
+        }
+        body(labelJSON[k])
+    }
+
+    /// `richJSON`'s `duration_ms`: rounded to microseconds, serialised as a double.
+    mutating func duration(_ d: Double, _ body: ([UInt8]) -> Void) {
+        // Compared by bits: -0.0 and 0.0 print differently, and NaN is never equal to itself.
+        if lastDuration?.bitPattern != d.bitPattern {
+            var w = JSONByteWriter(capacity: 32)
+            w.write(.double((d * 1000).rounded() / 1000))
+            lastDuration = d
+            durationJSON = w.bytes
+        }
+        body(durationJSON)
     }
 }

@@ -45,10 +45,39 @@ struct JSONByteWriter {
 
     static let hex: [UInt8] = Array("0123456789abcdef".utf8)
 
+    /// Whether any byte of `w` may need escaping: a quote, a backslash, a control character, DEL, or 0xE2
+    /// (the lead byte of U+2028/U+2029). False flags are possible only after a real one.
+    @inline(__always) static func mayNeedEscape(_ w: UInt64) -> Bool {
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        @inline(__always) func hasByte(_ t: UInt64) -> UInt64 {
+            let x = w ^ (ones &* t)
+            return (x &- ones) & ~x
+        }
+        let low = (w &- ones &* 0x20) & ~w
+        return (hasByte(0x22) | hasByte(0x5C) | hasByte(0x7F) | hasByte(0xE2) | low) & 0x8080_8080_8080_8080 != 0
+    }
+
     mutating func string(_ s: String) {
         bytes.append(0x22)
         var s = s
         s.withUTF8 { u in
+            // Most strings need no escape at all: checked eight bytes at a time, then copied at once.
+            var clean = 0
+            if let base = u.baseAddress {
+                let raw = UnsafeRawPointer(base)
+                while clean &+ 8 <= u.count && !Self.mayNeedEscape(raw.loadUnaligned(fromByteOffset: clean, as: UInt64.self)) {
+                    clean &+= 8
+                }
+                while clean < u.count {
+                    let c = u[clean]
+                    if c < 0x20 || c == 0x22 || c == 0x5C || c == 0x7F || c == 0xE2 { break }
+                    clean &+= 1
+                }
+            }
+            if clean == u.count {
+                bytes.append(contentsOf: u)
+                return
+            }
             var run = 0
             var i = 0
             let n = u.count

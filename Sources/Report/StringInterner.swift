@@ -1,0 +1,135 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Hands out one shared `String` for texts that repeat, so that a hundred thousand hosts printing the same
+/// message hold one copy of it, not a hundred thousand (and the decoder does not allocate and validate it
+/// each time).
+///
+/// The result is always `String(decoding: bytes, as: UTF8.self)` — the same value the parser's `string()`
+/// makes of those bytes, ill-formed UTF-8 repaired the same way; only the storage is shared. Texts of at
+/// most 15 bytes (Swift stores them inline, without allocating) and over `maxLength` bytes are made fresh;
+/// after `maxEntries` distinct texts nothing new is remembered. Not thread-safe: one interner per thread
+/// (the strings it returns may be shared freely).
+public final class StringInterner {
+    public static let maxLength = 256
+    public static let maxEntries = 4096
+    /// Open addressing, at most half full: an index into `entries`, or -1.
+    private var slots: [Int32]
+    private var entries: [Entry] = []
+    /// The bytes of every remembered text, back to back, to compare candidates against.
+    private var arena: [UInt8] = []
+    /// Where escaped strings are unescaped before they are looked up.
+    private var scratch: UnsafeMutablePointer<UInt8>
+    private var scratchCapacity: Int
+
+    private struct Entry {
+        var hash: UInt64
+        var start: Int
+        var count: Int
+        var string: String
+    }
+
+    public init() {
+        slots = [Int32](repeating: -1, count: 2 * Self.maxEntries)
+        scratchCapacity = 1024
+        scratch = .allocate(capacity: scratchCapacity)
+    }
+
+    deinit { scratch.deallocate() }
+
+    /// A buffer of at least `count` bytes, reused from call to call.
+    func scratch(_ count: Int) -> UnsafeMutablePointer<UInt8> {
+        if count > scratchCapacity {
+            scratch.deallocate()
+            scratchCapacity = max(count, 2 * scratchCapacity)
+            scratch = .allocate(capacity: scratchCapacity)
+        }
+        return scratch
+    }
+
+    /// `String(decoding: bytes, as: UTF8.self)`, shared with earlier calls for the same bytes.
+    public func string(_ bytes: UnsafeBufferPointer<UInt8>) -> String {
+        let n = bytes.count
+        guard n > 15, n <= Self.maxLength, let base = bytes.baseAddress else { return String(decoding: bytes, as: UTF8.self) }
+        let h = Self.hash(base, n)
+        let mask = slots.count - 1
+        var s = Int(truncatingIfNeeded: h) & mask
+        while true {
+            let e = slots[s]
+            if e < 0 { break }
+            let found = entries.withUnsafeBufferPointer { entries -> String? in
+                let c = entries[Int(e)]
+                guard c.hash == h, c.count == n else { return nil }
+                let same = arena.withUnsafeBufferPointer { memcmp($0.baseAddress! + c.start, base, n) == 0 }
+                return same ? c.string : nil
+            }
+            if let found { return found }
+            s = (s + 1) & mask
+        }
+        let text = String(decoding: bytes, as: UTF8.self)
+        if entries.count < Self.maxEntries {
+            slots[s] = Int32(entries.count)
+            entries.append(Entry(hash: h, start: arena.count, count: n, string: text))
+            arena.append(contentsOf: bytes)
+        }
+        return text
+    }
+
+    /// A fast, well-mixed 64-bit hash of the bytes (not for untrusted-collision resistance: the table is
+    /// bounded, so a bad input only makes lookups slower).
+    @inline(__always) static func hash(_ p: UnsafePointer<UInt8>, _ n: Int) -> UInt64 {
+        let raw = UnsafeRawPointer(p)
+        var h: UInt64 = 0x9E37_79B9_7F4A_7C15 ^ UInt64(n)
+        var k = 0
+        while k &+ 8 <= n {
+            h = (h ^ raw.loadUnaligned(fromByteOffset: k, as: UInt64.self)) &* 0xBF58_476D_1CE4_E5B9
+            h ^= h &>> 31
+            k &+= 8
+        }
+        if k < n {
+            var tail: UInt64 = 0
+            var shift: UInt64 = 0
+            while k < n {
+                tail |= UInt64(p[k]) &<< shift
+                shift &+= 8
+                k &+= 1
+            }
+            h = (h ^ tail) &* 0x94D0_49BB_1331_11EB
+        }
+        h ^= h &>> 29
+        h = h &* 0xBF58_476D_1CE4_E5B9
+        return h ^ (h &>> 32)
+    }
+}
+
+extension JSONByteParser {
+    /// `string()` through an interner: the same value, or the same error, for the string whose opening quote
+    /// is at `i`.
+    public mutating func string(interning interner: StringInterner) throws(JSONParseError) -> String {
+        i += 1
+        let start = i
+        if try plainRun() {
+            let s = interner.string(UnsafeBufferPointer(rebasing: b[start..<i]))
+            i += 1
+            return s
+        }
+        // Escapes: sized as `string()` sizes them (to the closing quote), unescaped into the scratch buffer.
+        let n = b.count
+        var end = i
+        while end < n {
+            let c = b[end]
+            if c == 0x22 { break }
+            end += c == 0x5C ? 2 : 1
+        }
+        let capacity = max(1, min(end, n) - start)
+        let out = interner.scratch(capacity)
+        i = start
+        let count = try unescape(into: out, capacity: capacity)
+        return interner.string(UnsafeBufferPointer(start: out, count: count))
+    }
+}

@@ -1,0 +1,105 @@
+import Report
+import Testing
+
+@testable import Fleet
+
+/// `writeJSON` writes hosts straight as bytes; `hostJSON` builds each host's tree. Same text, always.
+@Suite struct JSONStreamTests {
+    static func written(_ r: FleetReport) -> [String] {
+        var cache = HostJSONCache()
+        return r.hosts.indices.map { j in
+            var w = JSONByteWriter()
+            r.writeHostJSON(j, to: &w, cache: &cache)
+            return String(decoding: w.bytes, as: UTF8.self)
+        }
+    }
+
+    static func built(_ r: FleetReport) -> [String] {
+        r.hosts.indices.map { j in
+            var w = JSONByteWriter()
+            w.write(r.hostJSON(j))
+            return String(decoding: w.bytes, as: UTF8.self)
+        }
+    }
+
+    /// Hosts with evidence, odd durations, unknown items, line errors, groups and every host state.
+    static func withEvidence() throws -> FleetReport {
+        let entry = { (item: String, extra: String) in
+            "{\"module\": \"gse_agent\", \"item\": \"\(item)\", \"status\": false, \"message\": \"m \\u2028 \\\"q\\\" \\u007f\", \"result\": \"fail\", \"hint\": \"h\\n\"\(extra)}"
+        }
+        let outputs = [
+            "{\"status\": false, \"data\": [\(entry("socket", ", \"evidence\": {\"pid\": 7, \"paths\": [\"/a\", null], \"r\": 0.5, \"big\": 123456789012345678901234567890}, \"duration_ms\": 1.25")), \(entry("process", ", \"duration_ms\": -0.0"))]}",
+            "{\"status\": true, \"data\": [\(entry("process", ", \"duration_ms\": 1e300")), \(entry("no_such_item", ", \"duration_ms\": 0.0004999"))]}\nnot json",
+            "{\"status\": true, \"data\": [\(entry("socket", ", \"duration_ms\": 1.25")), \(entry("socket", ", \"duration_ms\": 1.25"))]}",
+            "",
+            "junk",
+        ]
+        var hosts: [JSONValue] = []
+        var logs: [JSONValue] = []
+        for (n, o) in outputs.enumerated() {
+            hosts.append(Fixtures.host(0, "10.0.0.\(n + 1)", status: 9, id: n + 1))
+            logs.append(Fixtures.log(0, "10.0.0.\(n + 1)", o, id: n + 1))
+        }
+        hosts.append(Fixtures.host(0, "10.0.1.1", status: 11, error: 104))
+        hosts.append(Fixtures.host(0, "10.0.1.2", status: 9))
+        logs.append(Fixtures.log(0, "10.0.2.1", "{\"status\": true, \"data\": []}"))
+        return try Fixtures.assemble([Fixtures.status(hosts), Fixtures.logs(logs)])
+    }
+
+    @Test func writtenHostsEqualTheirTrees() throws {
+        for r in [try Self.withEvidence(), try ParseGoldenTests().mixed(), try AgentTextStreamTests.varied()] {
+            #expect(Self.written(r) == Self.built(r))
+        }
+    }
+
+    @Test func wholeJSONReadsBackWithTheSameHosts() throws {
+        let r = try Self.withEvidence()
+        let json = try JSONValue.parse(r.jsonText())
+        guard case .array(let hosts)? = json["hosts"] else {
+            Issue.record("no hosts")
+            return
+        }
+        #expect(hosts == r.hosts.indices.map { r.hostJSON($0) }.map { try! JSONValue.parse($0.serialized()) })
+    }
+
+    /// The writer's clean-string fast path: every byte that needs care, at every offset of a word.
+    @Test func stringsAreWrittenAsSerialized() {
+        let specials = ["\"", "\\", "\n", "\r", "\t", "\u{01}", "\u{1F}", "\u{7F}", "\u{2028}", "\u{2029}", "\u{2027}", "中", "é", "😀", "/"]
+        for s in specials {
+            for before in 0..<17 {
+                for after in [0, 1, 7, 8, 9] {
+                    let text = String(repeating: "a", count: before) + s + String(repeating: "b", count: after)
+                    var w = JSONByteWriter()
+                    w.string(text)
+                    #expect(String(decoding: w.bytes, as: UTF8.self) == JSONValue.string(text).serialized(), "\(before) \(s.unicodeScalars.map(\.value)) \(after)")
+                }
+            }
+        }
+    }
+
+    /// The heatmap rows as they were built before the per-position column cache: one dictionary lookup per entry.
+    static func referenceRows(_ r: FleetReport) -> [JSONValue] {
+        let s = r.summary
+        var col: [ItemKey: Int] = [:]
+        for (i, k) in s.items.enumerated() { col[k] = i }
+        let order = r.hosts.indices.sorted {
+            let a = s.groupOfHost[$0] < 0 ? Int.max : s.groupOfHost[$0]
+            let b = s.groupOfHost[$1] < 0 ? Int.max : s.groupOfHost[$1]
+            return (a, $0) < (b, $1)
+        }
+        return order.map { i in
+            let h = r.hosts[i]
+            var cells = [Character](repeating: h.state.hasReport ? "-" : FleetReport.stateChar(h.state), count: s.items.count)
+            if h.state.hasReport {
+                for c in h.results { if let x = col[ItemKey(module: c.module, item: c.item)] { cells[x] = FleetReport.cellChar(c.verdict) } }
+            }
+            return .array([.string(h.key), .string(h.state.rawValue), .int(Int64(s.groupOfHost[i])), .string(String(cells))])
+        }
+    }
+
+    @Test func heatmapRowsAreTheReferenceRows() throws {
+        for r in [try Self.withEvidence(), try ParseGoldenTests().mixed(), try AgentTextStreamTests.varied()] {
+            #expect(r.heatmapData()["hosts"] == .array(Self.referenceRows(r)))
+        }
+    }
+}
