@@ -3,6 +3,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 Scripts/deps.sh test
+# The format check (.swift-format): fix with `swift format format -i -r --parallel Sources Tests Package.swift`.
+swift format lint -r --strict --parallel Sources Tests Package.swift
 swift build --build-tests
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT

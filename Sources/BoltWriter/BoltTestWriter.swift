@@ -233,8 +233,10 @@ public struct BoltTestWriter {
     }
 
     /// A filebeat `file.State` as Go's encoding/json writes it (HTML-safe escapes included).
-    public static func stateJSON(source: String, offset: Int64, timestamp: String, ttl: Int64 = -1, type: String = "log",
-                                 meta: [(String, String)]? = nil, inode: UInt64, device: UInt64) -> String {
+    public static func stateJSON(
+        source: String, offset: Int64, timestamp: String, ttl: Int64 = -1, type: String = "log",
+        meta: [(String, String)]? = nil, inode: UInt64, device: UInt64
+    ) -> String {
         var metaText = "null"
         if let meta {
             metaText = "{" + meta.sorted { $0.0 < $1.0 }.map { "\(goQuote($0.0)):\(goQuote($0.1))" }.joined(separator: ",") + "}"
@@ -264,8 +266,10 @@ public struct BoltTestWriter {
 
     /// A collector registry: root bucket with `kv`, whose values are gob strings. `kvInline` stores `kv`
     /// inline (what bolt does while it is small).
-    public static func registry(_ values: [(key: String, value: String)], pageSize: Int = 4096, kvInline: Bool = false,
-                                txid: UInt64 = 7) -> [UInt8] {
+    public static func registry(
+        _ values: [(key: String, value: String)], pageSize: Int = 4096, kvInline: Bool = false,
+        txid: UInt64 = 7
+    ) -> [UInt8] {
         var w = BoltTestWriter(pageSize: pageSize)
         let kv = Bucket(values.map { (Array($0.key.utf8), Item.value(gobString($0.value))) }, inline: kvInline)
         let root = w.writeTree(Bucket([(Array("kv".utf8), .bucket(kv))]))
@@ -281,22 +285,36 @@ public struct BoltTestWriter {
         out.append(("empty-kv", registry([], pageSize: 512, kvInline: true)))
         let few: [(key: String, value: String)] = [
             ("localtime", "Tue Dec  1 03:00:00 CST 2026"), ("gseindex_1500001", "42"),
-            ("state:123-2049", stateJSON(source: "/var/log/a.log", offset: 10, timestamp: "2026-12-01T03:00:00.5+08:00", inode: 123, device: 2049)),
+            (
+                "state:123-2049",
+                stateJSON(source: "/var/log/a.log", offset: 10, timestamp: "2026-12-01T03:00:00.5+08:00", inode: 123, device: 2049)
+            ),
         ]
         out.append(("few-inline", registry(few, pageSize: 512, kvInline: true)))
         var many = few
         for i in 0..<60 {
-            many.append(("state:\(1000 + i)-2049", stateJSON(source: "/data/log/app-\(i).log", offset: Int64(i * 977), timestamp: "2026-12-01T02:59:\(10 + i % 50)Z", inode: UInt64(1000 + i), device: 2049)))
+            many.append(
+                (
+                    "state:\(1000 + i)-2049",
+                    stateJSON(
+                        source: "/data/log/app-\(i).log", offset: Int64(i * 977), timestamp: "2026-12-01T02:59:\(10 + i % 50)Z",
+                        inode: UInt64(1000 + i), device: 2049)
+                ))
         }
         out.append(("many-branches", registry(many, pageSize: 512)))
-        let legacy = "[" + (0..<12).map { stateJSON(source: "/old/\($0).log", offset: Int64($0), timestamp: "2020-01-01T00:00:00Z", inode: UInt64($0), device: 1) }.joined(separator: ",") + "]"
+        let legacy =
+            "["
+            + (0..<12).map {
+                stateJSON(source: "/old/\($0).log", offset: Int64($0), timestamp: "2020-01-01T00:00:00Z", inode: UInt64($0), device: 1)
+            }.joined(separator: ",") + "]"
         out.append(("legacy-overflow", registry([("registrar", legacy), ("localtime", "Wed Jan  1 00:00:00 UTC 2020")], pageSize: 512)))
         var w = BoltTestWriter(pageSize: 512)
         let nested = Bucket([(Array("inner".utf8), .value(gobString("x")))], inline: false)
         let kv = Bucket([(Array("gseindex_7".utf8), .value(gobString("7"))), (Array("sub".utf8), .bucket(nested))])
         let root = w.writeTree(Bucket([(Array("kv".utf8), .bucket(kv))]))
         w.setMeta(txid: 2, root: root)
-        let newer = w.writeTree(Bucket([(Array("kv".utf8), .bucket(Bucket([(Array("localtime".utf8), .value(gobString("later")))], inline: true)))]))
+        let newer = w.writeTree(
+            Bucket([(Array("kv".utf8), .bucket(Bucket([(Array("localtime".utf8), .value(gobString("later")))], inline: true)))]))
         w.setMeta(txid: 3, root: newer, damage: true)
         out.append(("nested-damaged-newer-meta", w.bytes))
         return out

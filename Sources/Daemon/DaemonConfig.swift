@@ -1,10 +1,11 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#endif
 import Diagnostics
 import SystemLayer
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Musl)
+    import Musl
+#endif
 
 /// Everything the daemon runs with: the check options plus its own schedule, socket and history.
 ///
@@ -29,7 +30,9 @@ public struct DaemonConfig: Sendable, Equatable {
     public var historyMaxBytes: Int = 64 << 20
 
     /// The daemon's own keys, in documentation order.
-    public static let daemonKeys = ["interval", "socket", "socket_group", "socket_mode", "state_dir", "history_max_reports", "history_max_bytes"]
+    public static let daemonKeys = [
+        "interval", "socket", "socket_group", "socket_mode", "state_dir", "history_max_reports", "history_max_bytes",
+    ]
 
     /// The config file keys: the interval, the check options, then the daemon's socket and history.
     public static let keys = ["interval"] + CheckSettings.all.map(\.key) + daemonKeys.dropFirst()
@@ -60,7 +63,9 @@ public struct DaemonConfig: Sendable, Equatable {
                 // A FIFO or a device in its place is refused, not waited on: a reload must not hang.
                 bytes = try Sys.readRegularFile(file, limit: 1 << 20)
             } catch {
-                throw DaemonError(.configFile, "cannot read the config file \(file) (\(ProbeError.brief(error))): create it or pass --config with a readable file")
+                throw DaemonError(
+                    .configFile,
+                    "cannot read the config file \(file) (\(ProbeError.brief(error))): create it or pass --config with a readable file")
             }
             guard let text = String(validating: bytes, as: UTF8.self) else {
                 throw DaemonError(.configFile, "\(file) is not UTF-8 text: rewrite it as plain `key: value` lines")
@@ -85,7 +90,8 @@ public struct DaemonConfig: Sendable, Equatable {
             if lineNo == 1 && trimmed == "---" { continue }
             let origin = "\(file):\(lineNo)"
             guard trimmed.count == line.count else {
-                throw DaemonError(.configFile, "\(origin): indented line; the daemon config is flat `key: value` lines: remove the indentation")
+                throw DaemonError(
+                    .configFile, "\(origin): indented line; the daemon config is flat `key: value` lines: remove the indentation")
             }
             guard let colon = line.firstIndex(of: ":") else {
                 throw DaemonError(.configFile, "\(origin): expected `key: value`, found \"\(line)\"")
@@ -152,7 +158,9 @@ public struct DaemonConfig: Sendable, Equatable {
         switch s.key {
         case "interval":
             if v.isEmpty { interval = defaults.interval; return }
-            guard let d = CheckSettings.parseSeconds(v), d >= 0.01, d <= 86_400 else { throw bad("give seconds between 0.01 and 86400, e.g. 60, 90s, 5m") }
+            guard let d = CheckSettings.parseSeconds(v), d >= 0.01, d <= 86_400 else {
+                throw bad("give seconds between 0.01 and 86400, e.g. 60, 90s, 5m")
+            }
             interval = d
         case "socket":
             if v.isEmpty { socketPath = defaults.socketPath; return }

@@ -145,8 +145,11 @@ public final class DaemonCore: Sendable {
             out += "# HELP \(name) \(help)\n# TYPE \(name) \(type)\n\(name) \(value)\n"
         }
         metric("bkdiag_daemon_cycles_total", "counter", "Runs of the catalogue since the daemon started.", String(c.cycles))
-        metric("bkdiag_daemon_state_changes_total", "counter", "Check verdict changes logged since the daemon started.", String(c.stateChanges))
-        metric("bkdiag_daemon_history_errors_total", "counter", "Reports that could not be appended to the history.", String(c.historyErrors))
+        metric(
+            "bkdiag_daemon_state_changes_total", "counter", "Check verdict changes logged since the daemon started.", String(c.stateChanges)
+        )
+        metric(
+            "bkdiag_daemon_history_errors_total", "counter", "Reports that could not be appended to the history.", String(c.historyErrors))
         metric("bkdiag_daemon_reloads_total", "counter", "Configuration reloads (SIGHUP) applied.", String(c.reloads))
         metric("bkdiag_daemon_reload_errors_total", "counter", "Configuration reloads rejected.", String(c.reloadErrors))
         metric("bkdiag_daemon_interval_seconds", "gauge", "Seconds between runs.", String(interval))

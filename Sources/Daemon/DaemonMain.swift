@@ -1,15 +1,16 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#endif
-import Dispatch
 import Diagnostics
+import Dispatch
 import Logging
 import Report
 import ServiceLifecycle
 import SystemLayer
 import UnixSignals
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Musl)
+    import Musl
+#endif
 
 /// Wires the daemon together: config, history, socket, HTTP server, scheduler, watchdog, signals.
 public struct DaemonMain: Sendable {
@@ -95,7 +96,9 @@ public struct DaemonMain: Sendable {
                 try Sys.mkdirs(Sys.dirname(config.socketPath), mode: 0o755)
                 fd = try Sys.listenUnix(path: config.socketPath, mode: mode_t(config.socketMode), gid: gid)
             } catch {
-                let fix = error.errno == EADDRINUSE ? "another bkdiag daemon is serving it; stop it or pass --socket" : "pass --socket with a writable location"
+                let fix =
+                    error.errno == EADDRINUSE
+                    ? "another bkdiag daemon is serving it; stop it or pass --socket" : "pass --socket with a writable location"
                 throw DaemonError(.socket, "cannot listen on \(config.socketPath) (\(ProbeError.brief(error))): \(fix)")
             }
             socketToRemove = config.socketPath
@@ -110,7 +113,8 @@ public struct DaemonMain: Sendable {
             try await server.start(listeningSocket: fd)
         } catch {
             if let path = socketToRemove { _ = try? Sys.unlink(path) }
-            throw DaemonError(.socket, "cannot serve on \(config.socketPath) (\(ProbeError.brief(error))): check the socket unit or pass --socket")
+            throw DaemonError(
+                .socket, "cannot serve on \(config.socketPath) (\(ProbeError.brief(error))): check the socket unit or pass --socket")
         }
 
         let scheduler = Scheduler(core: core)

@@ -37,7 +37,8 @@ public struct Finding: Sendable {
 
     /// `unknown` for a failed read, with the error as evidence and a hint that fits its errno.
     static func unreadable(_ what: String, _ error: ProbeError) -> Finding {
-        let hint = error.isPermission
+        let hint =
+            error.isPermission
             ? "以 root 运行 bkdiag（读取其他进程的 /proc 需要 root 或 CAP_SYS_PTRACE/CAP_DAC_READ_SEARCH）"
             : "检查该路径是否可读后重试"
         return Finding(.unknown, "cannot read \(what): \(error.description)", hint: hint, evidence: [("error", .string(error.description))])

@@ -68,16 +68,18 @@ public struct DiagnosticRunner: Sendable {
                 }
                 // Still running (a hung read of /proc or a slow NFS path): reported, not waited for.
                 logger.warning("check timed out", metadata: ["check.item": "\(check.id.key)"])
-                results.append(CheckResult(
-                    module: check.id.module.rawValue, item: check.id.item, verdict: .unknown,
-                    message: "check did not finish within the \(options.deadlineSeconds)s deadline",
-                    hint: "主机负载过高或文件系统无响应（如挂死的 NFS）；可用 --timeout 放宽时限后重试",
-                    evidence: [("timed_out", .bool(true))], durationMs: elapsed))
+                results.append(
+                    CheckResult(
+                        module: check.id.module.rawValue, item: check.id.item, verdict: .unknown,
+                        message: "check did not finish within the \(options.deadlineSeconds)s deadline",
+                        hint: "主机负载过高或文件系统无响应（如挂死的 NFS）；可用 --timeout 放宽时限后重试",
+                        evidence: [("timed_out", .bool(true))], durationMs: elapsed))
             }
             if timedOut { logger.warning("run hit its deadline", metadata: ["deadline.s": "\(options.deadlineSeconds)"]) }
-            completion(DiagnosticReport(
-                results: results, host: Self.identity(hostRoot: options.hostRoot), version: BuildInfo.version,
-                generatedAtMs: startedAt, durationMs: elapsed, context: Finding.displayed(Self.context(facts, options))))
+            completion(
+                DiagnosticReport(
+                    results: results, host: Self.identity(hostRoot: options.hostRoot), version: BuildInfo.version,
+                    generatedAtMs: startedAt, durationMs: elapsed, context: Finding.displayed(Self.context(facts, options))))
         }
 
         for (index, check) in selected.enumerated() {

@@ -1,7 +1,7 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Musl)
-import Musl
+    import Musl
 #endif
 
 /// Why a bolt file could not be read: the file, a code and a sentence that says what is wrong.
@@ -130,14 +130,18 @@ public enum BoltFile {
     static let bucketLeafFlag: UInt32 = 0x01
 
     /// The keys of the bucket reached by `bucketPath` (names from the root bucket) in the bolt file at `path`.
-    public static func readBucket(path: String, bucketPath: [[UInt8]], limits: BoltLimits = BoltLimits()) throws(BoltError) -> BoltBucketSnapshot {
+    public static func readBucket(path: String, bucketPath: [[UInt8]], limits: BoltLimits = BoltLimits()) throws(BoltError)
+        -> BoltBucketSnapshot
+    {
         let file = try BoltFileSource(path: path)
         defer { file.close() }
         return try readBucket(from: file, path: path, bucketPath: bucketPath, limits: limits)
     }
 
     /// The same, over any byte source; `path` only names it in errors.
-    public static func readBucket<S: BoltByteSource>(from source: S, path: String, bucketPath: [[UInt8]], limits: BoltLimits = BoltLimits()) throws(BoltError) -> BoltBucketSnapshot {
+    public static func readBucket<S: BoltByteSource>(from source: S, path: String, bucketPath: [[UInt8]], limits: BoltLimits = BoltLimits())
+        throws(BoltError) -> BoltBucketSnapshot
+    {
         var txids: [UInt64] = []
         for attempt in 1...max(1, limits.maxAttempts) {
             let size = try source.size()
@@ -162,14 +166,18 @@ public enum BoltFile {
                 }
             }
         }
-        throw BoltError(.unstable, path: path, "the writer committed during each of \(txids.count) reads (txids \(txids.map(String.init).joined(separator: ", ")))")
+        throw BoltError(
+            .unstable, path: path,
+            "the writer committed during each of \(txids.count) reads (txids \(txids.map(String.init).joined(separator: ", ")))")
     }
 
     /// The valid meta page with the higher txid (bolt's `DB.meta()`).
     public static func newestMeta<S: BoltByteSource>(_ source: S, path: String, size: Int64) throws(BoltError) -> BoltMeta {
         let metas = try readMetas(source, path: path, size: size)
         guard let best = metas.max(by: { $0.txid < $1.txid }) else {
-            throw BoltError(.noValidMeta, path: path, "no valid meta page (bolt magic 0xED0CDAED, version 2, FNV-1a checksum): not a bolt file, or damaged")
+            throw BoltError(
+                .noValidMeta, path: path,
+                "no valid meta page (bolt magic 0xED0CDAED, version 2, FNV-1a checksum): not a bolt file, or damaged")
         }
         return best
     }
@@ -352,7 +360,9 @@ struct BoltWalker<S: BoltByteSource> {
         case .inline(let value):
             // An inline bucket: 16-byte bucket header, then a leaf page header, elements and data.
             let base = BoltFile.bucketHeaderSize
-            guard value.count >= base + BoltFile.pageHeaderSize else { throw corrupt("an inline bucket of \(value.count) bytes is too short") }
+            guard value.count >= base + BoltFile.pageHeaderSize else {
+                throw corrupt("an inline bucket of \(value.count) bytes is too short")
+            }
             let p = Page(id: nil, bytes: value, base: base)
             guard p.isTree, !p.isBranch else {
                 throw corrupt("an inline bucket's page has flags 0x\(String(p.flags, radix: 16)), not a leaf page")
@@ -515,7 +525,8 @@ public final class BoltFileSource: BoltByteSource {
             throw BoltError(.unreadable, path: path, "cannot read", errno: error.errno)
         }
         guard out.count == count else {
-            throw BoltError(.corrupt, path: path, "the file ends at \(offset + Int64(out.count)), inside bytes \(offset)..<\(offset + Int64(count))")
+            throw BoltError(
+                .corrupt, path: path, "the file ends at \(offset + Int64(out.count)), inside bytes \(offset)..<\(offset + Int64(count))")
         }
         return out
     }
@@ -528,7 +539,8 @@ public struct BoltMemorySource: BoltByteSource {
     public func size() throws(BoltError) -> Int64 { Int64(bytes.count) }
     public func read(at offset: Int64, count: Int) throws(BoltError) -> [UInt8] {
         guard offset >= 0, count >= 0, offset <= Int64(bytes.count), Int64(count) <= Int64(bytes.count) - offset else {
-            throw BoltError(.corrupt, path: "<memory>", "bytes \(offset)..<\(offset + Int64(count)) lie past the end (\(bytes.count) bytes)")
+            throw BoltError(
+                .corrupt, path: "<memory>", "bytes \(offset)..<\(offset + Int64(count)) lie past the end (\(bytes.count) bytes)")
         }
         return Array(bytes[Int(offset)..<(Int(offset) + count)])
     }

@@ -1,7 +1,7 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Musl)
-import Musl
+    import Musl
 #endif
 
 /// Runs one program directly (posix_spawn, no shell) with a hard timeout: the only kind of child
@@ -17,7 +17,9 @@ public enum BoundedChild {
 
     /// Runs `path` with `arguments` (argv[1...]), stdin from /dev/null, stdout+stderr captured up to
     /// `outputLimit` bytes, killed with SIGKILL after `timeoutMs`.
-    public static func run(_ path: String, _ arguments: [String], timeoutMs: Int, outputLimit: Int = 64 * 1024) throws(ProbeError) -> Outcome {
+    public static func run(_ path: String, _ arguments: [String], timeoutMs: Int, outputLimit: Int = 64 * 1024) throws(ProbeError)
+        -> Outcome
+    {
         let (readEnd, writeEnd) = try Sys.pipe(path: path)
         defer { Sys.close(readEnd) }
         // Own session, and so own process group (both ids are the child's pid): the kill reaches
@@ -66,7 +68,9 @@ public enum BoundedChild {
         killLeftovers(of: pid)
         let status = Sys.reap(pid, noHang: !exited)
         let normal = (status & 0x7f) == 0
-        return Outcome(exitCode: exited && normal && !timedOut ? (status >> 8) & 0xff : nil, output: String(decoding: output, as: UTF8.self), timedOut: timedOut)
+        return Outcome(
+            exitCode: exited && normal && !timedOut ? (status >> 8) & 0xff : nil, output: String(decoding: output, as: UTF8.self),
+            timedOut: timedOut)
     }
 }
 
@@ -135,7 +139,13 @@ extension BoundedChild {
             } else if field == 3 {
                 state = b
             } else if field == 6 {
-                if b == UInt8(ascii: "-") { negative = true } else if b >= 0x30 && b <= 0x39 { value = value * 10 + Int64(b - 0x30) } else { return nil }
+                if b == UInt8(ascii: "-") {
+                    negative = true
+                } else if b >= 0x30 && b <= 0x39 {
+                    value = value * 10 + Int64(b - 0x30)
+                } else {
+                    return nil
+                }
             }
             i += 1
         }

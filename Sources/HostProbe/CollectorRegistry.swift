@@ -1,6 +1,6 @@
 // The fuzz target (Tests/Fuzz/BoltFuzz) compiles this file with the JSON parser's files into one module.
 #if canImport(Report)
-import Report
+    import Report
 #endif
 
 /// What bkunifylogbeat's progress registry holds: libgse's key-value store, a bolt file
@@ -30,7 +30,8 @@ public struct CollectorRegistry: Sendable, Equatable {
     public var problems: [String]
 
     public init(
-        path: String, txid: UInt64, localtime: String? = nil, states: [CollectorFileState] = [], gseIndexes: [(dataID: String, index: UInt64)] = [],
+        path: String, txid: UInt64, localtime: String? = nil, states: [CollectorFileState] = [],
+        gseIndexes: [(dataID: String, index: UInt64)] = [],
         legacyRegistrar: String? = nil, otherKeys: [String] = [], problems: [String] = []
     ) {
         self.path = path
@@ -144,7 +145,8 @@ public enum GobString {
         _ = try count("message length")
         // Type id 6 as a gob int is 12; a negative id would start a type definition (not a string).
         guard i < b.count, b[i] == 0x0C else {
-            throw RegistryValueError("gob: the value is not a string (type byte \(i < b.count ? "0x" + String(b[i], radix: 16) : "missing"))")
+            throw RegistryValueError(
+                "gob: the value is not a string (type byte \(i < b.count ? "0x" + String(b[i], radix: 16) : "missing"))")
         }
         i += 1
         guard i < b.count, b[i] == 0 else { throw RegistryValueError("gob: no singleton field marker") }
@@ -228,7 +230,9 @@ public struct CollectorFileState: Sendable, Equatable {
 
     /// The digits of an integer member, checked by the JSON parser and then read exactly (a Double would
     /// round inode and device numbers above 2^53).
-    private static func digits(_ p: inout JSONByteParser, _ name: String) throws(JSONParseError) -> (negative: Bool, UnsafeBufferPointer<UInt8>) {
+    private static func digits(_ p: inout JSONByteParser, _ name: String) throws(JSONParseError) -> (
+        negative: Bool, UnsafeBufferPointer<UInt8>
+    ) {
         let start = p.i
         try p.skipValue(depth: 1)
         var raw = UnsafeBufferPointer(rebasing: p.b[start..<p.i])
@@ -339,7 +343,9 @@ public enum RFC3339 {
         if b[i] == UInt8(ascii: "Z") || b[i] == UInt8(ascii: "z") {
             i += 1
         } else if b[i] == UInt8(ascii: "+") || b[i] == UInt8(ascii: "-") {
-            guard let oh = num(i + 1, 2), i + 3 < b.count, b[i + 3] == UInt8(ascii: ":"), let om = num(i + 4, 2), oh < 24, om < 60 else { return nil }
+            guard let oh = num(i + 1, 2), i + 3 < b.count, b[i + 3] == UInt8(ascii: ":"), let om = num(i + 4, 2), oh < 24, om < 60 else {
+                return nil
+            }
             offset = (oh * 60 + om) * 60 * (b[i] == UInt8(ascii: "-") ? -1 : 1)
             i += 6
         } else {

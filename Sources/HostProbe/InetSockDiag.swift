@@ -1,7 +1,7 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Musl)
-import Musl
+    import Musl
 #endif
 
 /// TCP sockets over `NETLINK_SOCK_DIAG` / `inet_diag` (what `ss -t` reads), without running ss.

@@ -27,7 +27,8 @@ public enum ProcFS {
         // rest[0] is field 3 (state); field n is rest[n - 3].
         guard rest.count >= 22, let state = rest[0].first else { return nil }
         func field(_ n: Int) -> Int64? { Int64(rest[n - 3]) }
-        guard let ppid = field(4), let pgrp = field(5), let session = field(6), let utime = field(14), let stime = field(15), let threads = field(20),
+        guard let ppid = field(4), let pgrp = field(5), let session = field(6), let utime = field(14), let stime = field(15),
+            let threads = field(20),
             let start = field(22), let rss = field(24)
         else { return nil }
         return ProcStat(
@@ -81,7 +82,9 @@ public enum ProcFS {
     /// Seconds since boot, from `/proc/uptime`.
     public static func uptimeSeconds(proc: String = "/proc") -> Double? {
         // Double("inf") and Double("nan") parse; an uptime must be a finite number of seconds.
-        FileReader.procText("\(proc)/uptime")?.split(separator: " ").first.flatMap { Double($0) }.flatMap { $0.isFinite && $0 >= 0 && $0 < 1e12 ? $0 : nil }
+        FileReader.procText("\(proc)/uptime")?.split(separator: " ").first.flatMap { Double($0) }.flatMap {
+            $0.isFinite && $0 >= 0 && $0 < 1e12 ? $0 : nil
+        }
     }
 
     /// MemTotal in kB.
@@ -90,7 +93,9 @@ public enum ProcFS {
     }
 
     /// The fd numbers and link targets of a process. Throws when the fd directory cannot be read.
-    public static func fdTargets(pid: Int32, proc: String = "/proc", limit: Int = 1_000_000) throws(ProbeError) -> [(fd: Int32, target: String)] {
+    public static func fdTargets(pid: Int32, proc: String = "/proc", limit: Int = 1_000_000) throws(ProbeError) -> [(
+        fd: Int32, target: String
+    )] {
         let dir = "\(proc)/\(pid)/fd"
         var fds: [Int32] = []
         try Sys.forEachNumericEntry(dir) { fds.append($0) }

@@ -1,7 +1,7 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Musl)
-import Musl
+    import Musl
 #endif
 
 /// The `NETLINK_SOCK_DIAG` plumbing shared by the unix and the TCP dumps: one request out, then

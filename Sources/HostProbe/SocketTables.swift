@@ -8,7 +8,9 @@ public struct TCPSocketEntry: Sendable, Equatable {
     public var inode: UInt64
     public var isIPv6: Bool
 
-    public init(localAddress: String, localPort: UInt16, remoteAddress: String, remotePort: UInt16, state: TCPState, inode: UInt64, isIPv6: Bool) {
+    public init(
+        localAddress: String, localPort: UInt16, remoteAddress: String, remotePort: UInt16, state: TCPState, inode: UInt64, isIPv6: Bool
+    ) {
         self.localAddress = localAddress
         self.localPort = localPort
         self.remoteAddress = remoteAddress

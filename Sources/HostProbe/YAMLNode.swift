@@ -163,27 +163,36 @@ extension YAMLNode {
                     let s = event.data.scalar
                     let value = PathBytes.string(UnsafeBufferPointer(start: s.value, count: Int(s.length)))
                     let quoted = s.style == YAML_SINGLE_QUOTED_SCALAR_STYLE || s.style == YAML_DOUBLE_QUOTED_SCALAR_STYLE
-                    if !quoted && s.plain_implicit == 1 && (value.isEmpty || value == "~" || value == "null" || value == "Null" || value == "NULL") {
+                    if !quoted && s.plain_implicit == 1
+                        && (value.isEmpty || value == "~" || value == "null" || value == "Null" || value == "NULL")
+                    {
                         produced = .null
                     } else {
-                        produced = .scalar(value, quoted: quoted || s.style == YAML_LITERAL_SCALAR_STYLE || s.style == YAML_FOLDED_SCALAR_STYLE)
+                        produced = .scalar(
+                            value, quoted: quoted || s.style == YAML_LITERAL_SCALAR_STYLE || s.style == YAML_FOLDED_SCALAR_STYLE)
                     }
                     producedAnchor = s.anchor.map { String(cString: UnsafeRawPointer($0).assumingMemoryBound(to: CChar.self)) }
-                    shape = Shape(kind: .scalar, children: [], isMergeKey: value == "<<" && s.plain_implicit == 1, line: line, column: column)
+                    shape = Shape(
+                        kind: .scalar, children: [], isMergeKey: value == "<<" && s.plain_implicit == 1, line: line, column: column)
                 case YAML_ALIAS_EVENT:
-                    let name = event.data.alias.anchor.map { String(cString: UnsafeRawPointer($0).assumingMemoryBound(to: CChar.self)) } ?? ""
+                    let name =
+                        event.data.alias.anchor.map { String(cString: UnsafeRawPointer($0).assumingMemoryBound(to: CChar.self)) } ?? ""
                     guard let v = anchors[name] else { throw err("unknown alias *\(name)") }
                     produced = v.node
                     shape = Shape(kind: .alias, children: [v.id], line: line, column: column)
                 case YAML_SEQUENCE_START_EVENT:
                     guard stack.count < maxDepth else { throw err("nesting deeper than \(maxDepth)") }
-                    let a = event.data.sequence_start.anchor.map { String(cString: UnsafeRawPointer($0).assumingMemoryBound(to: CChar.self)) }
+                    let a = event.data.sequence_start.anchor.map {
+                        String(cString: UnsafeRawPointer($0).assumingMemoryBound(to: CChar.self))
+                    }
                     stack.append(.seq([], anchor: a))
                     childIDs.append([])
                     starts.append((line, column))
                 case YAML_MAPPING_START_EVENT:
                     guard stack.count < maxDepth else { throw err("nesting deeper than \(maxDepth)") }
-                    let a = event.data.mapping_start.anchor.map { String(cString: UnsafeRawPointer($0).assumingMemoryBound(to: CChar.self)) }
+                    let a = event.data.mapping_start.anchor.map {
+                        String(cString: UnsafeRawPointer($0).assumingMemoryBound(to: CChar.self))
+                    }
                     stack.append(.map([], pendingKey: nil, anchor: a))
                     childIDs.append([])
                     starts.append((line, column))
@@ -228,7 +237,9 @@ extension YAMLNode {
                             case .sequence(let list):
                                 var maps: [[(String, YAMLNode)]] = []
                                 for item in list.reversed() {
-                                    guard case .mapping(let m) = item else { throw err("map merge requires map or sequence of maps as the value") }
+                                    guard case .mapping(let m) = item else {
+                                        throw err("map merge requires map or sequence of maps as the value")
+                                    }
                                     maps.append(m)
                                 }
                                 bases = maps

@@ -35,7 +35,9 @@ public struct OptionSpec: Sendable {
         self.hidden = hidden
     }
 
-    public static func value(_ long: String, short: Character? = nil, _ placeholder: String, help: String, hidden: Bool = false) -> OptionSpec {
+    public static func value(_ long: String, short: Character? = nil, _ placeholder: String, help: String, hidden: Bool = false)
+        -> OptionSpec
+    {
         OptionSpec(long, short: short, .value(placeholder: placeholder), help: help, hidden: hidden)
     }
 
@@ -104,7 +106,8 @@ extension CommandSpec {
                 let inline = body.firstIndex(of: "=").map { String(body[body.index(after: $0)...]) }
                 if let spec = options.first(where: { $0.long == name }) {
                     try take(spec, written: "--\(name)", inline: inline, words: &words, into: &out)
-                } else if name.hasPrefix("no-"), let spec = options.first(where: { $0.long == name.dropFirst(3) && $0.kind == .invertible }) {
+                } else if name.hasPrefix("no-"), let spec = options.first(where: { $0.long == name.dropFirst(3) && $0.kind == .invertible })
+                {
                     if inline != nil { throw UsageError("--\(name) takes no value") }
                     out.flags[spec.long] = false
                 } else {

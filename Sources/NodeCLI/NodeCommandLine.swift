@@ -27,7 +27,9 @@ public enum NodeCommandLine {
         case "help":
             let rest = args.dropFirst()
             guard let sub = rest.first else { return .help(rootHelp) }
-            guard rest.count == 1, let text = help(for: sub) else { throw UsageError("unknown subcommand '\(rest.joined(separator: " "))'") }
+            guard rest.count == 1, let text = help(for: sub) else {
+                throw UsageError("unknown subcommand '\(rest.joined(separator: " "))'")
+            }
             return .help(text)
         case "-h", "--help":
             if args.count == 1 { return .help(rootHelp) }
@@ -116,7 +118,9 @@ public enum NodeCommandLine {
     /// The value of `--name` as a number of type `T`; nil when not given.
     static func number<T: LosslessStringConvertible>(_ p: ParsedOptions, _ name: String, as: T.Type) throws(UsageError) -> T? {
         guard let text = p.value(name) else { return nil }
-        guard let v = T(String(text.trimmingSpaces())) else { throw UsageError("invalid value '\(text)' for --\(name): expected \(kind(of: T.self))") }
+        guard let v = T(String(text.trimmingSpaces())) else {
+            throw UsageError("invalid value '\(text)' for --\(name): expected \(kind(of: T.self))")
+        }
         return v
     }
 
@@ -134,7 +138,8 @@ public enum NodeCommandLine {
     static let daemonSpec = CommandSpec(
         name: "daemon",
         abstract: "Run the checks periodically and serve the latest report.",
-        discussion: "Settings come from the config file (default \(DaemonConfig.defaultConfigPath), reloaded on SIGHUP); flags override it.",
+        discussion:
+            "Settings come from the config file (default \(DaemonConfig.defaultConfigPath), reloaded on SIGHUP); flags override it.",
         options: checkPyOptions + [
             .value("config", "path", help: "Config file (flat `key: value` lines, valid YAML)."),
             .value("interval", "duration", help: "Seconds between runs (60, 90s, 5m)."),

@@ -100,15 +100,21 @@ extension DiagnosticReport {
             ("data", .array(results.map(\.richJSON))),
             ("schema", .string(Self.schema)),
             ("result", .string(overall.rawValue)),
-            ("summary", .object([
-                ("pass", .int(Int64(s.pass))), ("warn", .int(Int64(s.warn))),
-                ("fail", .int(Int64(s.fail))), ("unknown", .int(Int64(s.unknown))),
-            ])),
+            (
+                "summary",
+                .object([
+                    ("pass", .int(Int64(s.pass))), ("warn", .int(Int64(s.warn))),
+                    ("fail", .int(Int64(s.fail))), ("unknown", .int(Int64(s.unknown))),
+                ])
+            ),
             ("version", .string(version)),
-            ("host", .object([
-                ("hostname", .string(host.hostname)), ("machine_id", .string(host.machineID)),
-                ("kernel", .string(host.kernel)),
-            ])),
+            (
+                "host",
+                .object([
+                    ("hostname", .string(host.hostname)), ("machine_id", .string(host.machineID)),
+                    ("kernel", .string(host.kernel)),
+                ])
+            ),
             ("generated_at", .string(Timestamp.iso8601(milliseconds: generatedAtMs))),
             ("generated_at_ms", .int(generatedAtMs)),
         ]

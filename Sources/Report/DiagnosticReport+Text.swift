@@ -82,7 +82,8 @@ extension DiagnosticReport {
         out += "# TYPE bkdiag_check_verdict gauge\n"
         for r in results {
             for v in Verdict.allCases {
-                out += "bkdiag_check_verdict{module=\"\(esc(r.module))\",item=\"\(esc(r.item))\",verdict=\"\(v.rawValue)\"} \(r.verdict == v ? 1 : 0)\n"
+                out +=
+                    "bkdiag_check_verdict{module=\"\(esc(r.module))\",item=\"\(esc(r.item))\",verdict=\"\(v.rawValue)\"} \(r.verdict == v ? 1 : 0)\n"
             }
         }
         out += "# HELP bkdiag_check_duration_seconds Time the check took.\n"

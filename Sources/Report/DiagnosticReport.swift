@@ -116,6 +116,7 @@ public struct DiagnosticReport: Sendable, Equatable {
     public static func == (lhs: DiagnosticReport, rhs: DiagnosticReport) -> Bool {
         lhs.results == rhs.results && lhs.host == rhs.host && lhs.version == rhs.version
             && lhs.generatedAtMs == rhs.generatedAtMs && lhs.durationMs == rhs.durationMs
-            && JSONValue.object(lhs.context) == JSONValue.object(rhs.context) && lhs.isRich == rhs.isRich && lhs.declaredStatus == rhs.declaredStatus
+            && JSONValue.object(lhs.context) == JSONValue.object(rhs.context) && lhs.isRich == rhs.isRich
+            && lhs.declaredStatus == rhs.declaredStatus
     }
 }

@@ -1,9 +1,9 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Musl)
-import Musl
+    import Musl
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// An error from `JSONValue.parse`, with the byte offset where it happened.
@@ -42,7 +42,8 @@ extension JSONValue {
 
     /// Parses bytes held in an array.
     public static func parse(bytes: [UInt8], maxDepth: Int = 256) throws(JSONParseError) -> JSONValue {
-        try bytes.withUnsafeBufferPointer { buf in outcome { () throws(JSONParseError) in try parse(bytes: buf, maxDepth: maxDepth) } }.get()
+        try bytes.withUnsafeBufferPointer { buf in outcome { () throws(JSONParseError) in try parse(bytes: buf, maxDepth: maxDepth) } }
+            .get()
     }
 }
 
@@ -336,31 +337,31 @@ public struct JSONByteParser {
         let n = b.count
         while true {
             #if _endian(little)
-            // Plain bytes a word at a time: each word is stored whole (the output has room), then the cursor
-            // moves to the word's first special byte if it has one. Escaped JSON (a report inside
-            // `log_content`) has a backslash every few bytes, so this beats finding the run's end first.
-            while i &+ 8 <= n && o &+ 8 <= capacity {
-                let w = UnsafeRawPointer(b.baseAddress!).loadUnaligned(fromByteOffset: i, as: UInt64.self)
-                UnsafeMutableRawPointer(out + o).storeBytes(of: w, as: UInt64.self)
-                let special = Self.specialBytes(w)
-                if special == 0 {
-                    i &+= 8
-                    o &+= 8
-                    continue
+                // Plain bytes a word at a time: each word is stored whole (the output has room), then the cursor
+                // moves to the word's first special byte if it has one. Escaped JSON (a report inside
+                // `log_content`) has a backslash every few bytes, so this beats finding the run's end first.
+                while i &+ 8 <= n && o &+ 8 <= capacity {
+                    let w = UnsafeRawPointer(b.baseAddress!).loadUnaligned(fromByteOffset: i, as: UInt64.self)
+                    UnsafeMutableRawPointer(out + o).storeBytes(of: w, as: UInt64.self)
+                    let special = Self.specialBytes(w)
+                    if special == 0 {
+                        i &+= 8
+                        o &+= 8
+                        continue
+                    }
+                    // The lowest flagged byte is always a real one (false flags only follow a real one).
+                    let k = special.trailingZeroBitCount &>> 3
+                    i &+= k
+                    o &+= k
+                    // A one-letter escape (`\"` above all, in nested JSON) is decoded here and the words go on;
+                    // the end of the string, control characters and \u escapes take the general path below.
+                    guard b[i] == 0x5C, i &+ 1 < n else { break }
+                    let byte = Self.shortEscape(b[i &+ 1])
+                    guard byte != 0 else { break }
+                    out[o] = byte
+                    o &+= 1
+                    i &+= 2
                 }
-                // The lowest flagged byte is always a real one (false flags only follow a real one).
-                let k = special.trailingZeroBitCount &>> 3
-                i &+= k
-                o &+= k
-                // A one-letter escape (`\"` above all, in nested JSON) is decoded here and the words go on;
-                // the end of the string, control characters and \u escapes take the general path below.
-                guard b[i] == 0x5C, i &+ 1 < n else { break }
-                let byte = Self.shortEscape(b[i &+ 1])
-                guard byte != 0 else { break }
-                out[o] = byte
-                o &+= 1
-                i &+= 2
-            }
             #endif
             let runStart = i
             let closed = try plainRun()
@@ -563,7 +564,6 @@ public struct JSONByteParser {
         return negative ? -d : d
     }
 }
-
 
 /// A member name as read by `JSONByteParser.memberName()`: its bytes in the input when it has no escapes
 /// (no copy), else the decoded text. Matched against literals with `switch`/`~=`.

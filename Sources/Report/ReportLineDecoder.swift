@@ -30,7 +30,9 @@ extension JSONByteParser {
 
     /// Like `readOnce`, but only checks the value when it is not wanted (evidence and context without
     /// `keepEvidence`); `seen` still catches a repeated key.
-    @inline(__always) mutating func readOnce(into slot: inout JSONValue?, seen: inout Bool, keep: Bool, depth: Int) throws(JSONParseError) -> Bool {
+    @inline(__always) mutating func readOnce(into slot: inout JSONValue?, seen: inout Bool, keep: Bool, depth: Int) throws(JSONParseError)
+        -> Bool
+    {
         guard !seen else { return false }
         seen = true
         if keep { slot = try value(depth: depth) } else { try skipValue(depth: depth) }

@@ -1,5 +1,5 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Space on the file system holding a path (statvfs), as an unprivileged writer sees it.
@@ -31,6 +31,7 @@ public struct FileSystemSpace: Sendable, Equatable {
             let (v, overflow) = Int64(clamping: blocks).multipliedReportingOverflow(by: unit)
             return overflow ? .max : v
         }
-        return FileSystemSpace(totalBytes: bytes(s.f_blocks), availableBytes: bytes(s.f_bavail), availableInodes: Int64(clamping: s.f_favail))
+        return FileSystemSpace(
+            totalBytes: bytes(s.f_blocks), availableBytes: bytes(s.f_bavail), availableInodes: Int64(clamping: s.f_favail))
     }
 }

@@ -1,7 +1,7 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Musl)
-import Musl
+    import Musl
 #endif
 
 /// CLOCK_MONOTONIC, the one clock for durations and deadlines (and the one systemd's MONOTONIC_USEC

@@ -1,8 +1,8 @@
 #if canImport(Glibc)
-import CSpawn
-import Glibc
+    import CSpawn
+    import Glibc
 #elseif canImport(Musl)
-import Musl
+    import Musl
 #endif
 
 /// Starting and reaping child processes: posix_spawn, never a shell.

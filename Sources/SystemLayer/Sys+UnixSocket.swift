@@ -1,7 +1,7 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Musl)
-import Musl
+    import Musl
 #endif
 
 /// Unix sockets, netlink sockets, pipes and poll; users and groups.
@@ -120,12 +120,13 @@ extension Sys {
         _ = try retrying("setuid") { setuid(uid) }
     }
 
-
     // MARK: Netlink
 
     /// A `SOCK_DGRAM` netlink socket of `netlinkProtocol` (e.g. 4, NETLINK_SOCK_DIAG) with a receive
     /// timeout of `timeoutMs`; `label` names it in errors.
-    public static func netlinkSocket(protocol netlinkProtocol: Int32, receiveTimeoutMs timeoutMs: Int, label: String) throws(ProbeError) -> Int32 {
+    public static func netlinkSocket(protocol netlinkProtocol: Int32, receiveTimeoutMs timeoutMs: Int, label: String) throws(ProbeError)
+        -> Int32
+    {
         let fd = try retrying("socket", path: label) {
             socket(AF_NETLINK, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), netlinkProtocol)
         }

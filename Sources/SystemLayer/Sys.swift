@@ -1,7 +1,7 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Musl)
-import Musl
+    import Musl
 #endif
 
 /// Every raw system call of bkdiag, in one place: each call retries on EINTR, opens with O_CLOEXEC,
@@ -101,7 +101,8 @@ public enum Sys {
     /// The target of a symbolic link (or a /proc magic link), up to PATH_MAX bytes.
     public static func readlink(_ path: String) throws(ProbeError) -> String {
         var buf = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
-        let n = buf.withUnsafeMutableBufferPointer { b in PathBytes.withCString(path) { Glibc.readlink($0, b.baseAddress!, Int(PATH_MAX)) } }
+        let n = buf.withUnsafeMutableBufferPointer { b in PathBytes.withCString(path) { Glibc.readlink($0, b.baseAddress!, Int(PATH_MAX)) }
+        }
         if n < 0 { throw ProbeError(call: "readlink", path: path, errno: errno) }
         return PathBytes.string(buf[0..<n].lazy.map { UInt8(bitPattern: $0) })
     }
@@ -119,7 +120,8 @@ public enum Sys {
     public static func realPath(_ path: String) -> String? {
         guard let resolved = PathBytes.withCString(path, { Glibc.realpath($0, nil) }) else { return nil }
         defer { free(resolved) }
-        return PathBytes.string(UnsafeBufferPointer(start: UnsafeRawPointer(resolved).assumingMemoryBound(to: UInt8.self), count: strlen(resolved)))
+        return PathBytes.string(
+            UnsafeBufferPointer(start: UnsafeRawPointer(resolved).assumingMemoryBound(to: UInt8.self), count: strlen(resolved)))
     }
 
     /// stat(2) or lstat(2).

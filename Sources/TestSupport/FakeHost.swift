@@ -111,7 +111,10 @@ public final class FakeHost: @unchecked Sendable {
         restartLog = base + "/tmp/bkc.log"
         logDir = base + "/data/logs"
         let fm = FileManager.default
-        for d in ["/plugins/bin", "/plugins/etc/bkunifylogbeat", "/plugins/etc/bkunifylogbeat/bcs", "/plugins/logs", "/plugins/data", "/agent/bin", "/agent/etc", "/agent/data"] {
+        for d in [
+            "/plugins/bin", "/plugins/etc/bkunifylogbeat", "/plugins/etc/bkunifylogbeat/bcs", "/plugins/logs", "/plugins/data",
+            "/agent/bin", "/agent/etc", "/agent/data",
+        ] {
             try fm.createDirectory(atPath: gseRoot + d, withIntermediateDirectories: true)
         }
         for d in ["/run", "/tmp", "/data/logs", "/etc"] {
@@ -151,9 +154,11 @@ public final class FakeHost: @unchecked Sendable {
     /// `<subconfig_path>/bcs`), the file identifier, `resource_limit` when `resourceLimit` (the template
     /// renders it only for a host with cpu and mem in CMDB) and seccomp. `quoted` quotes the values (valid YAML check.py rejected); `multiConfigPath`
     /// replaces the first entry's path; `filePattern` nil leaves `file_pattern` out of it.
-    public func writeMainConfig(quoted: Bool = false, multiConfigPath: String? = nil, endpoint: String? = nil,
-                                filePattern: String? = "*.conf", resourceLimit: Bool = false,
-                                registryFlush: String = "10s") throws {
+    public func writeMainConfig(
+        quoted: Bool = false, multiConfigPath: String? = nil, endpoint: String? = nil,
+        filePattern: String? = "*.conf", resourceLimit: Bool = false,
+        registryFlush: String = "10s"
+    ) throws {
         let q = quoted ? "\"" : ""
         let pattern = filePattern.map { "\n    file_pattern: \"\($0)\"" } ?? ""
         let text = """
@@ -216,9 +221,11 @@ public final class FakeHost: @unchecked Sendable {
     /// the way a hand-edited config turns them off. `extra` lines go into the item as written; `subdir`
     /// puts the file in a directory under the subscription directory (`bcs`).
     @discardableResult
-    public func writeSubConfig(subscription: Int64, instance: Int64 = 2000058532, stem: String = "bkunifylogbeat",
-                               dataid: Int64 = 1_500_123, paths: [String], excludeFiles: [String]? = nil,
-                               excludeFilesEmpty: Bool = false, extra: [String] = [], subdir: String? = nil) throws -> String {
+    public func writeSubConfig(
+        subscription: Int64, instance: Int64 = 2000058532, stem: String = "bkunifylogbeat",
+        dataid: Int64 = 1_500_123, paths: [String], excludeFiles: [String]? = nil,
+        excludeFilesEmpty: Bool = false, extra: [String] = [], subdir: String? = nil
+    ) throws -> String {
         let name = "\(stem)_sub_\(subscription)_host_\(instance).conf"
         func quoted(_ s: String) -> String { "'\(s.replacingOccurrences(of: "'", with: "''"))'" }
         var lines = ["local:", "    - dataid: \(dataid)", "      paths:"] + paths.map { "        - " + quoted($0) }
@@ -227,11 +234,12 @@ public final class FakeHost: @unchecked Sendable {
         } else if excludeFilesEmpty {
             lines.append("      exclude_files: []")
         }
-        lines += [
-            "      tail_files: true", "      encoding: 'utf-8'", "      delimiter: ''", "      package: true",
-            "      package_count: 10", "      output_format: 'v2'", "      scan_frequency: '10s'",
-            "      close_inactive: '86400s'", "      clean_removed: 'true'",
-        ] + extra.map { "      " + $0 }
+        lines +=
+            [
+                "      tail_files: true", "      encoding: 'utf-8'", "      delimiter: ''", "      package: true",
+                "      package_count: 10", "      output_format: 'v2'", "      scan_frequency: '10s'",
+                "      close_inactive: '86400s'", "      clean_removed: 'true'",
+            ] + extra.map { "      " + $0 }
         let text = lines.joined(separator: "\n") + "\n\n"
         let dir = subdir.map { subConfigDir + "/" + $0 } ?? subConfigDir
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
@@ -245,7 +253,9 @@ public final class FakeHost: @unchecked Sendable {
         let path = gseRoot + (generation == .gse1 ? "/agent/etc/procinfo.json" : "/agent/etc/.proc")
         var procs = [#"{"procName": "bkmonitorbeat", "setupPath": "\#(gseRoot)/plugins/bin", "cpulmt": 10, "memlmt": 10}"#]
         if hosted {
-            procs.append(#"{"procName": "bkunifylogbeat", "setupPath": "\#(gseRoot)/plugins/bin", "pidPath": "\#(gseRoot)/plugins/run/bkunifylogbeat.pid", "cpulmt": 30, "memlmt": 10, "valuekey": "nodeman:bkunifylogbeat"}"#)
+            procs.append(
+                #"{"procName": "bkunifylogbeat", "setupPath": "\#(gseRoot)/plugins/bin", "pidPath": "\#(gseRoot)/plugins/run/bkunifylogbeat.pid", "cpulmt": 30, "memlmt": 10, "valuekey": "nodeman:bkunifylogbeat"}"#
+            )
         }
         try "{\"proc\": [\(procs.joined(separator: ", "))]}".write(toFile: path, atomically: true, encoding: .utf8)
     }
@@ -371,7 +381,9 @@ public final class FakeHost: @unchecked Sendable {
     /// over the IPC socket, and rewrites the bolt registry every `flushMs` (see fake-bluek's header).
     /// Returns once the registry has been written.
     @discardableResult
-    public func startProgressCollector(follow files: [String], stall: Stall? = nil, flushMs: Int = 100, dataid: Int64 = 1_500_123) throws -> FakeProcess {
+    public func startProgressCollector(follow files: [String], stall: Stall? = nil, flushMs: Int = 100, dataid: Int64 = 1_500_123) throws
+        -> FakeProcess
+    {
         var args = ["collector", "--ipc", ipcPath, "--registry", registryPath, "--flush-ms", String(flushMs), "--dataid", String(dataid)]
         for f in files { args += ["--follow", f] }
         if let stall { args += ["--stall", stall.rawValue] }

@@ -1,10 +1,11 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import Diagnostics
 import HostProbe
 import Report
 import Synchronization
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// Host facts a test sets, for unit tests of one check without a host: nothing is read from the
 /// machine. Unset facts are an empty, quiet host (no processes, no sockets, no files).

@@ -12,7 +12,7 @@ public func retryingTextBusy<T>(within seconds: Double = 5, _ launch: () throws 
     while true {
         do {
             return try launch()
-        } catch where isTextBusy(error) && Date() < deadline {
+        } catch  where isTextBusy(error) && Date() < deadline {
             usleep(10_000)
         }
     }

@@ -57,7 +57,10 @@ struct OutputOptions: ParsableArguments {
     @Flag(help: "Colour the table (default: when stdout is a terminal).")
     var colour = false
 
-    @Option(help: "GSE agent state answer (GSE 1 get_agent_status or GSE 2 list_agent_state JSON), to tell an offline agent from a broken collector.")
+    @Option(
+        help:
+            "GSE agent state answer (GSE 1 get_agent_status or GSE 2 list_agent_state JSON), to tell an offline agent from a broken collector."
+    )
     var gse: [String] = []
 
     @Flag(help: "Store the run in the history database (run stores by default).")

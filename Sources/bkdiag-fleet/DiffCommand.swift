@@ -46,7 +46,8 @@ struct HistoryCommand: AsyncParsableCommand {
             let store = try FleetRunStore(path: db ?? FleetRunStore.defaultPath())
             var text = ""
             for r in try store.runs(limit: limit) {
-                text += "\(r.id)  \(Timestamp.iso8601(milliseconds: r.createdAtMs))  \(r.source)  job \(r.jobInstanceID.map(String.init) ?? "-")  \(r.healthy)/\(r.hostCount) healthy\n"
+                text +=
+                    "\(r.id)  \(Timestamp.iso8601(milliseconds: r.createdAtMs))  \(r.source)  job \(r.jobInstanceID.map(String.init) ?? "-")  \(r.healthy)/\(r.hostCount) healthy\n"
             }
             FileHandle.standardOutput.write(Data(text.utf8))
             return 0

@@ -8,7 +8,8 @@ struct ParseCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "parse",
         abstract: "Read saved JOB answers (get_job_instance_status, batch_get_job_instance_ip_log pages) and judge every host.",
-        discussion: "Files may hold the answers with or without the {result, code, message, data} wrapper, one document per file or several in a row. Use - for stdin."
+        discussion:
+            "Files may hold the answers with or without the {result, code, message, data} wrapper, one document per file or several in a row. Use - for stdin."
     )
 
     @Argument(help: "Answer files (default: stdin).")

@@ -73,7 +73,8 @@ struct RunCommand: AsyncParsableCommand {
     func validate() throws {
         // Seconds become Int64 milliseconds (sleeps, HTTP timeouts): NaN, infinity or a value beyond
         // that range would trap there, and a negative one means nothing.
-        for (flag, seconds) in [("--deadline", deadline), ("--poll", poll), ("--max-poll", maxPoll), ("--request-timeout", requestTimeout)] {
+        for (flag, seconds) in [("--deadline", deadline), ("--poll", poll), ("--max-poll", maxPoll), ("--request-timeout", requestTimeout)]
+        {
             guard seconds.isFinite, seconds >= 0, seconds <= 1e9 else {
                 throw ValidationError("\(flag) must be a number of seconds from 0 to 1000000000, got \(seconds)")
             }
@@ -190,6 +191,9 @@ struct RunCommand: AsyncParsableCommand {
         if let script {
             throw FleetError("script.missing", "cannot read the script \(script); pass an existing file with --script")
         }
-        throw FleetError("script.missing", "no JOB wrapper script found (looked for Scripts/job-check.sh beside this binary's checkout and /usr/share/bkdiag/job-check.sh); install the bkdiag package or pass --script FILE")
+        throw FleetError(
+            "script.missing",
+            "no JOB wrapper script found (looked for Scripts/job-check.sh beside this binary's checkout and /usr/share/bkdiag/job-check.sh); install the bkdiag package or pass --script FILE"
+        )
     }
 }

@@ -1,10 +1,11 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import Diagnostics
 import Logging
 import NodeCLI
 import Report
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// `bkdiag [check]`: one run of the catalogue, printed; what JOB runs.
 enum CheckCommand {

@@ -1,11 +1,12 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import Daemon
 import Diagnostics
 import NodeCLI
 import Report
 import SystemLayer
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// `bkdiag status`: the daemon's latest report over its socket; without a daemon, a local run that says so.
 enum StatusCommand {

@@ -1,11 +1,12 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import CMalloc
 import Diagnostics
 import Dispatch
 import Logging
 import NodeCLI
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 // One malloc arena for every thread. glibc gives each new thread its own arena (a 64 MiB reservation,
 // then trimmed with munmap, which interrupts the other CPUs to flush TLBs); bkdiag's threads allocate

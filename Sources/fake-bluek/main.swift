@@ -1,3 +1,5 @@
+import BoltWriter
+
 // A stand-in for bkunifylogbeat, gse_agent and a GSE dataserver, spawned by the tests to play a
 // BlueKing host with real processes and sockets. Copied to `plugins/bin/bkunifylogbeat` or
 // `agent/bin/gse_agent` so that /proc/<pid>/exe carries the real name.
@@ -36,9 +38,8 @@
 // Every long-running mode prints "ready" on stdout once set up, then runs until SIGTERM/SIGKILL or
 // until its parent is gone.
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
-import BoltWriter
 
 let args = Array(CommandLine.arguments.dropFirst())
 
@@ -102,7 +103,9 @@ func tcpSocket(port: UInt16, listen doListen: Bool) -> (Int32, UInt16) {
     addr.sin_port = port.bigEndian
     addr.sin_addr.s_addr = UInt32(0x7f00_0001).bigEndian
     if doListen {
-        let rc = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+        let rc = withUnsafePointer(to: &addr) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
         guard rc == 0 else { die("bind 127.0.0.1:\(port): errno \(errno)") }
         guard listen(fd, 64) == 0 else { die("listen: errno \(errno)") }
         var bound = sockaddr_in()
@@ -110,7 +113,9 @@ func tcpSocket(port: UInt16, listen doListen: Bool) -> (Int32, UInt16) {
         _ = withUnsafeMutablePointer(to: &bound) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &len) } }
         return (fd, UInt16(bigEndian: bound.sin_port))
     }
-    let rc = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+    let rc = withUnsafePointer(to: &addr) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+    }
     guard rc == 0 else { die("connect 127.0.0.1:\(port): errno \(errno)") }
     return (fd, port)
 }
@@ -206,13 +211,15 @@ func exitWithParent() {
     // Orphaned before it got here (no test runner is pid 1).
     if parent == 1 { _exit(0) }
     var thread = pthread_t()
-    _ = pthread_create(&thread, nil, { arg in
-        let parent = pid_t(truncatingIfNeeded: Int(bitPattern: arg))
-        while true {
-            usleep(300_000)
-            if getppid() != parent { _exit(0) }
-        }
-    }, UnsafeMutableRawPointer(bitPattern: Int(parent)))
+    _ = pthread_create(
+        &thread, nil,
+        { arg in
+            let parent = pid_t(truncatingIfNeeded: Int(bitPattern: arg))
+            while true {
+                usleep(300_000)
+                if getppid() != parent { _exit(0) }
+            }
+        }, UnsafeMutableRawPointer(bitPattern: Int(parent)))
 }
 
 if ["collector", "agent", "dataserver", "clients"].contains(args.first ?? "") { exitWithParent() }

@@ -91,7 +91,8 @@ import Testing
         #expect(d == DaemonConfig())
         #expect(throws: DaemonError.self) { _ = try DaemonConfig.load(file: dir.sub("absent.yaml"), required: true, overrides: []) }
         let bad = #expect(throws: DaemonError.self) {
-            _ = try DaemonConfig.load(file: dir.sub("absent.yaml"), required: false, overrides: [.init(key: "interval", value: "x", origin: "--interval")])
+            _ = try DaemonConfig.load(
+                file: dir.sub("absent.yaml"), required: false, overrides: [.init(key: "interval", value: "x", origin: "--interval")])
         }
         #expect(bad?.message.hasPrefix("--interval: bad interval") == true)
     }

@@ -1,12 +1,13 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import Daemon
 import Diagnostics
 import Logging
 import Report
 import Synchronization
 import Testing
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// Collects state changes instead of journalling them.
 final class RecordingSink: StateChangeSink {
@@ -35,7 +36,9 @@ final class Notes: Sendable {
     var all: [String] { list.withLock { $0 } }
 }
 
-func makeCore(_ dir: TempDir, producer: ScriptedProducer, sink: RecordingSink, notes: Notes? = nil, previous: DiagnosticReport? = nil) throws -> DaemonCore {
+func makeCore(_ dir: TempDir, producer: ScriptedProducer, sink: RecordingSink, notes: Notes? = nil, previous: DiagnosticReport? = nil)
+    throws -> DaemonCore
+{
     var config = DaemonConfig()
     config.stateDir = dir.sub("state")
     config.interval = 0.05
@@ -58,7 +61,8 @@ func makeCore(_ dir: TempDir, producer: ScriptedProducer, sink: RecordingSink, n
         producer.socketVerdict.withLock { $0 = .pass }
         for _ in 0..<5 { await core.runCycle() }
         #expect(sink.all.count == 2)
-        #expect(sink.all.last == StateChange(module: "gse_agent", item: "socket", previous: .fail, verdict: .pass, message: "socket is pass"))
+        #expect(
+            sink.all.last == StateChange(module: "gse_agent", item: "socket", previous: .fail, verdict: .pass, message: "socket is pass"))
         #expect(core.counters.stateChanges == 2)
         #expect(core.counters.cycles == 8)
         #expect(core.history.count == 8)

@@ -1,12 +1,13 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import Daemon
 import Diagnostics
 import Report
 import Synchronization
-import Testing
 import SystemLayer
+import Testing
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// The built `bkdiag daemon` as a real process on an empty gse root.
 struct DaemonProcess {
@@ -30,7 +31,9 @@ struct DaemonProcess {
 
     /// Waits until the socket answers /report with 200.
     func waitReady(timeoutMs: Int = 20_000) async -> Bool {
-        await eventually(timeoutMs: timeoutMs) { (try? await httpRequest(socket: socket, target: "/report", timeoutMs: 1000))?.status == 200 }
+        await eventually(timeoutMs: timeoutMs) {
+            (try? await httpRequest(socket: socket, target: "/report", timeoutMs: 1000))?.status == 200
+        }
     }
 
     /// A metric's value from /metrics.
@@ -234,7 +237,8 @@ struct DaemonProcess {
         // Whole `key=value` tokens: `item=socket` must not match `item=socket_queue_status`.
         let events = d.process.stderr.split(separator: "\n").filter { line in
             let tokens = Set(line.split(separator: " ").map(String.init))
-            return line.contains("check state changed") && tokens.isSuperset(of: ["item=socket", "module=gse_agent", "previous_verdict=fail", "verdict=pass"])
+            return line.contains("check state changed")
+                && tokens.isSuperset(of: ["item=socket", "module=gse_agent", "previous_verdict=fail", "verdict=pass"])
         }
         #expect(events.count == 1, "\(d.process.stderr)")
         await d.process.stop()
@@ -272,9 +276,11 @@ struct DaemonProcess {
             BuiltBinary.path, "daemon", "--socket", dir.sub("d.sock"), "--state-dir", dir.sub("state"), "--config", dir.sub("none.yaml"),
             "--interval", "0.05", "--test-report-file", dir.sub("report.json"),
         ].joined(separator: " ")
-        let script = "mount -t tmpfs none /run/systemd 2>/dev/null || { mkdir -p /run/systemd && mount -t tmpfs none /run/systemd; }; "
+        let script =
+            "mount -t tmpfs none /run/systemd 2>/dev/null || { mkdir -p /run/systemd && mount -t tmpfs none /run/systemd; }; "
             + "mkdir -p /run/systemd/journal; while [ ! -S /run/systemd/journal/socket ]; do sleep 0.05; done; exec \(daemon)"
-        let p = ChildProcess("/usr/bin/unshare", ["-m", "--propagation", "private", "/bin/sh", "-c", script], outputDir: dir.path, name: "ns")
+        let p = ChildProcess(
+            "/usr/bin/unshare", ["-m", "--propagation", "private", "/bin/sh", "-c", script], outputDir: dir.path, name: "ns")
         let journalDir = "/proc/\(p.pid)/root/run/systemd/journal"
         #expect(await eventually { Sys.isDirectory(journalDir) }, "\(p.stderr)")
         let journal = NotifyListener(path: journalDir + "/socket")
@@ -329,7 +335,9 @@ struct DaemonProcess {
     /// A report of about 15 KB of JSON, different for each `i`.
     static func bigLine(_ i: Int, at ms: Int64) -> String {
         let results = (0..<60).map { k in
-            CheckResult(module: "log_path", item: "item\(k)", verdict: .pass, message: "report \(i) check \(k) " + String(repeating: "m", count: 180))
+            CheckResult(
+                module: "log_path", item: "item\(k)", verdict: .pass,
+                message: "report \(i) check \(k) " + String(repeating: "m", count: 180))
         }
         return DiagnosticReport(results: results, version: "test", generatedAtMs: ms, durationMs: 1).richLine()
     }
@@ -457,8 +465,10 @@ struct DaemonProcess {
         for (round, socket) in [dir.sub("other.sock"), first.socket].enumerated() {
             let second = ChildProcess(
                 BuiltBinary.path,
-                ["daemon", "--socket", socket, "--state-dir", dir.sub("state"), "--config", dir.sub("none.yaml"), "--interval", "0.05",
-                 "--test-report-file", dir.sub("report.json")],
+                [
+                    "daemon", "--socket", socket, "--state-dir", dir.sub("state"), "--config", dir.sub("none.yaml"), "--interval", "0.05",
+                    "--test-report-file", dir.sub("report.json"),
+                ],
                 outputDir: dir.path, name: "second\(round)")
             let exit = await second.wait(timeoutMs: 15_000)
             if exit == nil { second.signal(SIGKILL); _ = await second.wait() }
@@ -518,8 +528,10 @@ struct DaemonProcess {
         defer { Sys.close(client) }
         let p = ChildProcess(
             "/bin/sh",
-            ["-c", "export LISTEN_PID=$$ LISTEN_FDS=1; exec \"$@\"", "sh", BuiltBinary.path, "daemon", "--socket", sock,
-             "--gse_path", dir.sub("gse"), "--state-dir", dir.sub("state"), "--config", dir.sub("none.yaml"), "--interval", "3600"],
+            [
+                "-c", "export LISTEN_PID=$$ LISTEN_FDS=1; exec \"$@\"", "sh", BuiltBinary.path, "daemon", "--socket", sock,
+                "--gse_path", dir.sub("gse"), "--state-dir", dir.sub("state"), "--config", dir.sub("none.yaml"), "--interval", "3600",
+            ],
             outputDir: dir.path, name: "activated", passFD: listener)
         defer { p.signal(SIGKILL) }
         let raw = try await blocking { try Sys.readToEnd(client, limit: 1 << 20) }

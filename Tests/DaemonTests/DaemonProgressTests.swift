@@ -1,8 +1,8 @@
 import Daemon
 import Diagnostics
 import Report
-import Testing
 import TestSupport
+import Testing
 
 /// The daemon's progress items: each cycle compares with the previous cycle's sample (its baseline)
 /// instead of waiting a sample gap inside the run.

@@ -1,12 +1,13 @@
-#if canImport(Glibc)
-import CSpawn
-import Glibc
-#endif
 import Daemon
-import Report
 import Dispatch
+import Report
 import Synchronization
 import SystemLayer
+
+#if canImport(Glibc)
+    import CSpawn
+    import Glibc
+#endif
 
 /// A fresh temp directory, removed by `remove()`; short so unix socket paths fit in 108 bytes.
 struct TempDir {

@@ -1,12 +1,13 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import Daemon
 import Logging
 import NIOCore
 import Report
-import Testing
 import SystemLayer
+import Testing
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// The NIO server on a real unix socket, with an injected producer.
 struct ServerFixture {
@@ -22,7 +23,8 @@ struct ServerFixture {
         await core.runCycle()
         let socket = dir.sub("d.sock")
         let fd = try Sys.listenUnix(path: socket, mode: 0o660, gid: nil)
-        let server = HTTPServer(router: DaemonRouter(core: core, policy: PeerPolicy(socketGroup: nil)), limits: limits, logger: Logger(label: "test"))
+        let server = HTTPServer(
+            router: DaemonRouter(core: core, policy: PeerPolicy(socketGroup: nil)), limits: limits, logger: Logger(label: "test"))
         try await server.start(listeningSocket: fd)
         // The daemon serves inside its service group; the fixture serves in a task it cancels in `stop`.
         let serving = Task { _ = try? await server.serve() }
@@ -139,7 +141,8 @@ struct ServerFixture {
         let core = try makeCore(dir, producer: ScriptedProducer(), sink: RecordingSink())
         let socket = dir.sub("d.sock")
         let fd = try Sys.listenUnix(path: socket, mode: 0o660, gid: nil)
-        let server = HTTPServer(router: DaemonRouter(core: core, policy: PeerPolicy(socketGroup: nil)), limits: HTTPLimits(), logger: Logger(label: "test"))
+        let server = HTTPServer(
+            router: DaemonRouter(core: core, policy: PeerPolicy(socketGroup: nil)), limits: HTTPLimits(), logger: Logger(label: "test"))
         try await server.start(listeningSocket: fd)
         // Accepted while nothing serves: the connection waits in the accept loop's buffer.
         let client = try Sys.connectUnix(path: socket, timeoutMs: 5000)

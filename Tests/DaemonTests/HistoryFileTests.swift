@@ -1,10 +1,11 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import Daemon
 import Report
-import Testing
 import SystemLayer
+import Testing
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// What the history store does with files that are not what it wrote, and how it hands out answers.
 @Suite struct HistoryFileTests {

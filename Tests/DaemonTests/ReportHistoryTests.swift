@@ -1,10 +1,11 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import Daemon
 import Report
-import Testing
 import SystemLayer
+import Testing
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 @Suite struct ReportHistoryTests {
     func line(_ i: Int) -> String {

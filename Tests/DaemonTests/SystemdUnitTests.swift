@@ -1,9 +1,10 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import Daemon
-import Testing
 import SystemLayer
+import Testing
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 @Suite(.serialized) struct SystemdUnitTests {
     static let packageRoot = Sys.dirname(Sys.dirname(Sys.dirname(#filePath)))
@@ -28,7 +29,10 @@ import SystemLayer
         #expect(status.flatMap(ChildProcess.exitCode) == 0, "\(output)")
         #expect(output.isEmpty, "\(output)")
         let service = String(decoding: try Sys.readFile(Self.packageRoot + "/systemd/bkdiag.service"), as: UTF8.self)
-        for line in ["Type=notify", "WatchdogSec=", "Restart=on-failure", "ProtectSystem=strict", "PrivateTmp=no", "ReadWritePaths=", "CapabilityBoundingSet="] {
+        for line in [
+            "Type=notify", "WatchdogSec=", "Restart=on-failure", "ProtectSystem=strict", "PrivateTmp=no", "ReadWritePaths=",
+            "CapabilityBoundingSet=",
+        ] {
             #expect(service.contains(line), "\(line)")
         }
     }
@@ -44,11 +48,15 @@ import SystemLayer
         let sock = dir.sub("act.sock")
         let p = ChildProcess(
             "/usr/bin/systemd-socket-activate",
-            ["-l", sock, BuiltBinary.path, "daemon", "--socket", sock, "--gse_path", dir.sub("gse"), "--state-dir", dir.sub("state"),
-             "--config", dir.sub("none.yaml"), "--interval", "0.2"],
+            [
+                "-l", sock, BuiltBinary.path, "daemon", "--socket", sock, "--gse_path", dir.sub("gse"), "--state-dir", dir.sub("state"),
+                "--config", dir.sub("none.yaml"), "--interval", "0.2",
+            ],
             outputDir: dir.path, name: "activate")
         // The first connection makes systemd-socket-activate exec the daemon with the listening socket.
-        let up = await eventually(timeoutMs: 20_000) { (try? await httpRequest(socket: sock, target: "/metrics", timeoutMs: 3000))?.status == 200 }
+        let up = await eventually(timeoutMs: 20_000) {
+            (try? await httpRequest(socket: sock, target: "/metrics", timeoutMs: 3000))?.status == 200
+        }
         #expect(up, "\(p.stderr)")
         #expect(p.stderr.contains("using the socket passed by systemd"), "\(p.stderr)")
         p.signal(SIGTERM)

@@ -1,9 +1,10 @@
-@testable import Diagnostics
 import Foundation
 import HostProbe
 import Report
-import Testing
 import TestSupport
+import Testing
+
+@testable import Diagnostics
 
 /// What the agent's own config and its own health probe say: the data port it is configured with,
 /// a probe that leaves nothing behind, and a probe bkdiag may not be allowed to run.
@@ -34,7 +35,8 @@ struct AgentConfigScenarioTests {
         #expect(flagged.result(module: "gse_agent", item: "dataserver_port")?.evidence("port_source") == .string("flag"))
     }
 
-    @Test("GSE 1: the data port comes from agent.conf (dataserver list, else dataport); a config without one falls back to 58625, saying why")
+    @Test(
+        "GSE 1: the data port comes from agent.conf (dataserver list, else dataport); a config without one falls back to 58625, saying why")
     func gse1DataPortFromConfig() async throws {
         let (host, port) = try FakeHost.healthy(.gse1)
         defer { host.shutdown() }
@@ -56,18 +58,20 @@ struct AgentConfigScenarioTests {
         #expect(r.evidence("port_source") == .string("default (\(conf) is not valid JSON)"))
     }
 
-    @Test("agent config parsing: every form names its ports; garbage names none", arguments: [
-        (#"{"dataport": 58625}"#, GSEGeneration.gse1, [UInt16(58625)]),
-        (#"{"dataport": "58625"}"#, .gse1, [58625]),
-        (#"{"dataport": 70000}"#, .gse1, []),
-        (#"{"dataserver": [{"ip": "a", "port": 1}, {"ip": "b", "port": 1}, {"ip": "c"}], "dataport": 3}"#, .gse1, [1]),
-        (#"{"access": {"data_endpoints": "10.0.0.1:28625,[::1]:28626; 10.0.0.2:28625"}}"#, .gse2, [28625, 28626]),
-        (#"{"access": {"data_endpoints": ["10.0.0.1:28627"]}}"#, .gse2, [28627]),
-        (#"{"access": {"data_endpoints": "__BK_GSE_ACCESS_DATA_ENDPOINTS__"}}"#, .gse2, []),
-        (#"{"access": {"data_endpoints": "10.0.0.1:x"}}"#, .gse2, []),
-        (#"{"dataport": 58625}"#, .gse2, []),
-        ("[]", .gse2, []),
-    ])
+    @Test(
+        "agent config parsing: every form names its ports; garbage names none",
+        arguments: [
+            (#"{"dataport": 58625}"#, GSEGeneration.gse1, [UInt16(58625)]),
+            (#"{"dataport": "58625"}"#, .gse1, [58625]),
+            (#"{"dataport": 70000}"#, .gse1, []),
+            (#"{"dataserver": [{"ip": "a", "port": 1}, {"ip": "b", "port": 1}, {"ip": "c"}], "dataport": 3}"#, .gse1, [1]),
+            (#"{"access": {"data_endpoints": "10.0.0.1:28625,[::1]:28626; 10.0.0.2:28625"}}"#, .gse2, [28625, 28626]),
+            (#"{"access": {"data_endpoints": ["10.0.0.1:28627"]}}"#, .gse2, [28627]),
+            (#"{"access": {"data_endpoints": "__BK_GSE_ACCESS_DATA_ENDPOINTS__"}}"#, .gse2, []),
+            (#"{"access": {"data_endpoints": "10.0.0.1:x"}}"#, .gse2, []),
+            (#"{"dataport": 58625}"#, .gse2, []),
+            ("[]", .gse2, []),
+        ])
     func parsePorts(text: String, generation: GSEGeneration, expected: [UInt16]) throws {
         #expect(AgentDataPorts.ports(in: try JSONValue.parse(text), generation: generation) == expected)
     }

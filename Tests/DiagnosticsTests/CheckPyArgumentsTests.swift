@@ -14,7 +14,10 @@ struct CheckPyArgumentsTests {
             (["--subscription_id=1 --gse_path=/x"], ["--subscription_id=1", "--gse_path=/x"]),
             (["--log_paths=/var/log/my app/*.log,/b"], ["--log_paths=/var/log/my app/*.log,/b"]),
             (["--gse_path=/a/--log_paths=/x,/y--z"], ["--gse_path=/a/", "--log_paths=/x,/y--z"]),
-            (["--gse_path=/a/--collector_config_id=4--subscription_id=9"], ["--gse_path=/a/", "--collector_config_id=4", "--subscription_id=9"]),
+            (
+                ["--gse_path=/a/--collector_config_id=4--subscription_id=9"],
+                ["--gse_path=/a/", "--collector_config_id=4", "--subscription_id=9"]
+            ),
             (["--once"], ["--once"]),
             ([], []),
             (["--unknown=1"], ["--unknown=1"]),

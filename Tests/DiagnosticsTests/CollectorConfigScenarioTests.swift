@@ -1,8 +1,8 @@
 import Foundation
 import HostProbe
 import Report
-import Testing
 import TestSupport
+import Testing
 
 /// Configs judged as the collector reads them: with go-yaml v2's refusals, from every `multi_config`
 /// directory of NodeMan's main template.
@@ -11,7 +11,9 @@ struct CollectorConfigScenarioTests {
     /// `levels` of ten aliases of the level before: bounded, and still refused by go-yaml v2.
     static func laughs(levels: Int) -> String {
         var lines = ["lol0: &lol0 [\"lol\"]"]
-        for l in 1...levels { lines.append("lol\(l): &lol\(l) [" + Array(repeating: "*lol\(l - 1)", count: 10).joined(separator: ", ") + "]") }
+        for l in 1...levels {
+            lines.append("lol\(l): &lol\(l) [" + Array(repeating: "*lol\(l - 1)", count: 10).joined(separator: ", ") + "]")
+        }
         return lines.joined(separator: "\n") + "\n"
     }
 
@@ -94,7 +96,9 @@ struct CollectorConfigScenarioTests {
         try FileManager.default.moveItem(atPath: path, toPath: host.subConfigDir + "/other/" + (path as NSString).lastPathComponent)
         let none = await runChecks(host, subscription: 4242, dataPort: port)
         #expect(none.verdict("bkunifylogbeat", "config") == .fail)
-        #expect(none.message("bkunifylogbeat", "config").hasPrefix("no config file for subscription 4242 in \(host.subConfigDir), \(host.subConfigDir)/bcs"))
+        #expect(
+            none.message("bkunifylogbeat", "config").hasPrefix(
+                "no config file for subscription 4242 in \(host.subConfigDir), \(host.subConfigDir)/bcs"))
     }
 
     @Test("a file held through a bcs/ config is that subscription's: its own for it, a conflict for any other")

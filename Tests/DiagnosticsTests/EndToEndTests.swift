@@ -1,7 +1,7 @@
 import Foundation
 import Report
-import Testing
 import TestSupport
+import Testing
 
 /// Runs the built `bkdiag` binary on a fake host, as JOB would.
 @Suite("bkdiag binary end to end")
@@ -65,7 +65,9 @@ struct EndToEndTests {
         #expect(compat.objectValue?.map(\.0) == ["status", "data"])
     }
 
-    @Test("bad flags exit 2 with a clear message and print no report", arguments: [["--bogus"], ["-s", "abc"], ["--format", "xml"], ["--timeout", "-1"]])
+    @Test(
+        "bad flags exit 2 with a clear message and print no report",
+        arguments: [["--bogus"], ["-s", "abc"], ["--format", "xml"], ["--timeout", "-1"]])
     func badFlags(args: [String]) throws {
         let r = try bkdiag(args)
         #expect(r.status == 2)

@@ -1,8 +1,8 @@
 import Diagnostics
 import Foundation
 import Report
-import Testing
 import TestSupport
+import Testing
 
 /// End-to-end scenarios on fake BlueKing hosts: real processes, sockets and trees.
 @Suite("Host scenarios")
@@ -20,7 +20,9 @@ struct HostScenarioTests {
         #expect(report.message("bkunifylogbeat", "config").hasPrefix("real_config_name: bkunifylogbeat_sub_33561_host_"))
         #expect(report.message("bkunifylogbeat", "process").hasPrefix("cpu_usage: "))
         // Order: log_path, bkunifylogbeat, gse_agent (check.py's), then log_progress.
-        #expect(report.results.map(\.module) == ["log_path", "log_path"] + Array(repeating: "bkunifylogbeat", count: 6) + Array(repeating: "gse_agent", count: 4) + Array(repeating: "log_progress", count: 4))
+        #expect(
+            report.results.map(\.module) == ["log_path", "log_path"] + Array(repeating: "bkunifylogbeat", count: 6)
+                + Array(repeating: "gse_agent", count: 4) + Array(repeating: "log_progress", count: 4))
         if generation == .gse2 {
             let hz = report.result(module: "bkunifylogbeat", item: "healthz")
             #expect(hz?.evidence("agent_healthz")?["exit_code"] == .int(0))
@@ -112,8 +114,9 @@ struct HostScenarioTests {
         report = await runChecks(host, dataPort: port)
         #expect(report.verdict("bkunifylogbeat", "main_config") == .pass, "\(report.digest)")
         #expect(report.verdict("bkunifylogbeat", "config") == .fail)
-        #expect(report.message("bkunifylogbeat", "config").contains("not loaded, the name does not match multi_config file_pattern *.yml"),
-                "\(report.message("bkunifylogbeat", "config"))")
+        #expect(
+            report.message("bkunifylogbeat", "config").contains("not loaded, the name does not match multi_config file_pattern *.yml"),
+            "\(report.message("bkunifylogbeat", "config"))")
         try host.writeMainConfig(filePattern: "bkunifylogbeat*.conf")
         report = await runChecks(host, dataPort: port)
         #expect(report.verdict("bkunifylogbeat", "config") == .pass, "\(report.digest)")
@@ -151,8 +154,9 @@ struct HostScenarioTests {
 
     /// tmpfs keeps any 64-bit mtime (ext4 clamps to 2446): a sub config dated 2^62 s must be judged, not
     /// turned into milliseconds that overflow.
-    @Test("a sub config with an mtime far in the future warns instead of trapping",
-          .enabled(if: FileManager.default.isWritableFile(atPath: "/dev/shm")))
+    @Test(
+        "a sub config with an mtime far in the future warns instead of trapping",
+        .enabled(if: FileManager.default.isWritableFile(atPath: "/dev/shm")))
     func subConfigMtimeBeyondMilliseconds() async throws {
         let (host, port) = try FakeHost.healthy()
         defer { host.shutdown() }
@@ -191,8 +195,9 @@ struct HostScenarioTests {
         try host.writeSubConfig(subscription: 57, paths: ["/data/**/app/**/a.log", "/data/ok/*.log"])
         report = await runChecks(host, subscription: 57)
         #expect(report.verdict("bkunifylogbeat", "config") == .fail)
-        #expect(report.message("bkunifylogbeat", "config").contains("item 0: bad pattern /data/**/app/**/a.log: more than one **"),
-                "\(report.message("bkunifylogbeat", "config"))")
+        #expect(
+            report.message("bkunifylogbeat", "config").contains("item 0: bad pattern /data/**/app/**/a.log: more than one **"),
+            "\(report.message("bkunifylogbeat", "config"))")
         try host.writeSubConfig(subscription: 57, paths: ["/data/[app/*.log"])
         report = await runChecks(host, subscription: 57)
         #expect(report.message("bkunifylogbeat", "config").contains("bad pattern /data/[app/*.log: unclosed ["))
@@ -230,7 +235,8 @@ struct HostScenarioTests {
         #expect(r.verdict == .fail, "\(r.message)")
         #expect(r.message.contains(leftover) && r.message.contains(own), "\(r.message)")
         // The leftover does not list the collector: not hosted.
-        try registry.replacingOccurrences(of: "bkunifylogbeat", with: "bkunifylogbeat_old").write(toFile: leftover, atomically: true, encoding: .utf8)
+        try registry.replacingOccurrences(of: "bkunifylogbeat", with: "bkunifylogbeat_old").write(
+            toFile: leftover, atomically: true, encoding: .utf8)
         let notListed = try #require(await runChecks(host, dataPort: port).result(module: "bkunifylogbeat", item: "hosted"))
         #expect(notListed.verdict == .fail && notListed.message.contains("not hosted"), "\(notListed.message)")
         // Neither file.
@@ -341,8 +347,9 @@ struct HostScenarioTests {
         try host.writeSubConfig(subscription: 778, paths: [recursive])
         let collector = try host.startCollector(hold: [deep])
         let held = await runChecks(host, logPaths: [recursive], dataPort: port)
-        #expect(held.message("log_path", "logpath_held").hasPrefix("文件被占用: \(deep) (pid \(collector.pid), subscription 778)"),
-                "\(held.message("log_path", "logpath_held"))")
+        #expect(
+            held.message("log_path", "logpath_held").hasPrefix("文件被占用: \(deep) (pid \(collector.pid), subscription 778)"),
+            "\(held.message("log_path", "logpath_held"))")
     }
 
     @Test("only files the collector reads count: exclude_files and ignore_older, from the defaults or the subscription's item")
@@ -549,7 +556,9 @@ struct VerdictAuditTests {
             "-s", "33561", "-p", host.gseRoot, "-i", host.ipcPath, "--host-root", host.dir, "--restart-log", host.restartLog,
             "--data-port", String(port),
         ])
-        for (module, item) in [("bkunifylogbeat", "process"), ("bkunifylogbeat", "healthz"), ("gse_agent", "process"), ("gse_agent", "dataserver_port")] {
+        for (module, item) in [
+            ("bkunifylogbeat", "process"), ("bkunifylogbeat", "healthz"), ("gse_agent", "process"), ("gse_agent", "dataserver_port"),
+        ] {
             #expect(report.verdict(module, item) == .unknown, "\(module)/\(item): \(report.message(module, item))")
         }
         // Nothing on this healthy host is broken: what cannot be seen is unknown, never fail.
@@ -579,7 +588,8 @@ struct VerdictAuditTests {
         let host = try FakeHost()
         defer { host.shutdown() }
         try host.makeLogFile("app/2026/a.log")
-        let report = await runChecks(host, subscription: 0, logPaths: [host.logDir + "/app", host.logDir + "/app/*", host.logDir + "/app/*/*.log"])
+        let report = await runChecks(
+            host, subscription: 0, logPaths: [host.logDir + "/app", host.logDir + "/app/*", host.logDir + "/app/*/*.log"])
         let r = try #require(report.result(module: "log_path", item: "logpath_match"))
         #expect(r.verdict == .fail)
         #expect(r.message == "以下路径无匹配文件: \(host.logDir)/app, \(host.logDir)/app/*", "\(r.message)")
@@ -652,7 +662,8 @@ struct VerdictAuditTests {
         defer { host.shutdown() }
         try FileManager.default.createDirectory(atPath: host.logDir + "/app", withIntermediateDirectories: true)
         // current.log still points at a file that rotation removed.
-        try FileManager.default.createSymbolicLink(atPath: host.logDir + "/app/current.log", withDestinationPath: host.logDir + "/app/app.20260101.log")
+        try FileManager.default.createSymbolicLink(
+            atPath: host.logDir + "/app/current.log", withDestinationPath: host.logDir + "/app/app.20260101.log")
         let patterns = [host.logDir + "/app/current.log", host.logDir + "/app/*.log"]
         let report = await runChecks(host, subscription: 0, logPaths: patterns)
         let r = try #require(report.result(module: "log_path", item: "logpath_match"))

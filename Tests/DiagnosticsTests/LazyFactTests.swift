@@ -1,8 +1,9 @@
 import Dispatch
-@testable import Diagnostics
 import Foundation
 import Synchronization
 import Testing
+
+@testable import Diagnostics
 
 @Suite("Shared facts")
 struct LazyFactTests {

@@ -9,8 +9,9 @@ import Testing
 @Suite("LiveHostFacts reads each fact once")
 struct LiveHostFactsTests {
     func facts(_ host: FakeHost, subscription: Int64 = 33561) -> LiveHostFacts {
-        LiveHostFacts(options: CheckOptions(
-            gsePath: host.gseRoot + "/", subscriptionID: subscription, hostRoot: host.dir, restartLog: host.restartLog))
+        LiveHostFacts(
+            options: CheckOptions(
+                gsePath: host.gseRoot + "/", subscriptionID: subscription, hostRoot: host.dir, restartLog: host.restartLog))
     }
 
     @Test("the subscription configs are listed and each is read and parsed once, though three checks read them")

@@ -1,11 +1,11 @@
 import Foundation
 import HostProbe
 import Report
-import Testing
 import TestSupport
+import Testing
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Log paths on real trees: names that are not UTF-8, files that are not regular, errors that are not
@@ -54,10 +54,12 @@ struct LogPathBytesScenarioTests {
         defer { host.shutdown() }
         try host.makeLogFile(bytes: Self.zhongwen + Array("/a.log".utf8))
         let pattern = Array(host.logDir.utf8) + [0x2F] + Self.zhongwen + Array("/*.log".utf8)
-        let run = try RawArgv.run(BuildProducts.path("bkdiag"), [
-            Array("--gse_path".utf8), Array(host.gseRoot.utf8), Array("-l".utf8), pattern,
-            Array("--host-root".utf8), Array(host.dir.utf8), Array("--no-agent-healthz".utf8),
-        ])
+        let run = try RawArgv.run(
+            BuildProducts.path("bkdiag"),
+            [
+                Array("--gse_path".utf8), Array(host.gseRoot.utf8), Array("-l".utf8), pattern,
+                Array("--host-root".utf8), Array(host.dir.utf8), Array("--no-agent-healthz".utf8),
+            ])
         #expect(run.status == 0)
         let lines = run.stdout.split(separator: "\n")
         #expect(lines.count == 1)
@@ -158,12 +160,13 @@ enum RawArgv {
         defer { posix_spawn_file_actions_destroy(&actions) }
         posix_spawn_file_actions_adddup2(&actions, pipeFDs[1], 1)
         let all = [Array(exe.utf8)] + args
-        let cArgs: [UnsafeMutablePointer<CChar>?] = all.map { bytes in
-            let p = UnsafeMutablePointer<CChar>.allocate(capacity: bytes.count + 1)
-            for (i, b) in bytes.enumerated() { p[i] = CChar(bitPattern: b) }
-            p[bytes.count] = 0
-            return p
-        } + [nil]
+        let cArgs: [UnsafeMutablePointer<CChar>?] =
+            all.map { bytes in
+                let p = UnsafeMutablePointer<CChar>.allocate(capacity: bytes.count + 1)
+                for (i, b) in bytes.enumerated() { p[i] = CChar(bitPattern: b) }
+                p[bytes.count] = 0
+                return p
+            } + [nil]
         defer { for p in cArgs { p?.deallocate() } }
         var pid: pid_t = 0
         let rc = posix_spawn(&pid, exe, &actions, nil, cArgs, environ)

@@ -1,7 +1,8 @@
-@testable import Diagnostics
 import HostProbe
 import Report
 import Testing
+
+@testable import Diagnostics
 
 @Suite("Parsers: config names, restart log, layout helpers")
 struct DiagnosticsParserTests {
@@ -27,7 +28,8 @@ struct DiagnosticsParserTests {
 
     @Test("restart log counts entries by pattern, glued or not, today only")
     func restartLog() {
-        let glued = "20261123-101010 INFO|12|log-main stop bkunifylogbeat ok20261123-101011 INFO|13|log-main start bkunifylogbeat ok"
+        let glued =
+            "20261123-101010 INFO|12|log-main stop bkunifylogbeat ok20261123-101011 INFO|13|log-main start bkunifylogbeat ok"
             + "20261122-090000 INFO|1|log-main start bkunifylogbeat ok\n20261123-111111 INFO|2|log-main reload bkunifylogbeat\n"
             + "20261123-111112 INFO|2|log-main start bkmonitorbeat\ngarbage 2026 start bkunifylogbeat\n"
         let c = RestartLog.count(text: glued, plugin: "bkunifylogbeat", today: "20261123")
@@ -78,7 +80,9 @@ struct CollectorFileRulesTests {
     @Test("default excludes skip compressed, backup and swap files by suffix, nothing else")
     func defaultExcludes() {
         let r = CollectorFileRules.defaults
-        for skipped in ["/l/a.log.gz", "/l/a.bz2", "/l/x.tgz", "/l/x.tbz", "/l/x.zip", "/l/x.7z", "/l/a.bak", "/l/a.backup", "/l/.a.log.swp"] {
+        for skipped in [
+            "/l/a.log.gz", "/l/a.bz2", "/l/x.tgz", "/l/x.tbz", "/l/x.zip", "/l/x.7z", "/l/a.bak", "/l/a.backup", "/l/.a.log.swp",
+        ] {
             #expect(r.isExcluded(skipped), "\(skipped)")
         }
         for kept in ["/l/a.log", "/l/a.gz.log", "/l/gz", "/l/a.log.1", "/l/日志.log"] {

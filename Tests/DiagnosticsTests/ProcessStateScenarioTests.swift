@@ -2,8 +2,8 @@ import Diagnostics
 import Foundation
 import HostProbe
 import Report
-import Testing
 import TestSupport
+import Testing
 
 /// Processes that exist but do not run (stopped, zombie, stuck in D) and processes that only look
 /// like the agent (a `--healthz` probe), on fake hosts with real processes.
@@ -65,7 +65,8 @@ struct ProcessStateScenarioTests {
         defer { host.shutdown() }
         try host.writeSubConfig(subscription: 33561, paths: [host.logDir + "/app/*.log"])
         // Its parent runs from the GSE root (as gse_agent runs its plugins) and never reaps it.
-        let parent = try host.spawn(FakeHost.fakeBinary, ["zombie-parent", "--child", host.collectorBinary], cwd: host.gseRoot + "/plugins/bin")
+        let parent = try host.spawn(
+            FakeHost.fakeBinary, ["zombie-parent", "--child", host.collectorBinary], cwd: host.gseRoot + "/plugins/bin")
         let line = try #require(parent.banner.first { $0.hasPrefix("child ") })
         let zombie = try #require(Int32(line.dropFirst(6)))
         try waitForState(zombie, ["Z"])

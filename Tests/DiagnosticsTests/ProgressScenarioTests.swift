@@ -2,8 +2,8 @@ import Diagnostics
 import Foundation
 import HostProbe
 import Report
-import Testing
 import TestSupport
+import Testing
 
 /// The log_progress items end to end: a fake collector that really reads its files through open fds,
 /// sends what it reads over the IPC socket and keeps a bolt registry under flock, and one that stalls
@@ -31,7 +31,9 @@ struct ProgressScenarioTests {
     func waitAcknowledged(_ host: FakeHost, _ path: String, _ size: Int64) throws {
         let deadline = Date().addingTimeInterval(10)
         while Date() < deadline {
-            if let r = try? CollectorRegistry.read(path: host.registryPath), r.states.contains(where: { $0.source == path && $0.offset == size }) {
+            if let r = try? CollectorRegistry.read(path: host.registryPath),
+                r.states.contains(where: { $0.source == path && $0.offset == size })
+            {
                 return
             }
             usleep(20_000)
@@ -50,7 +52,8 @@ struct ProgressScenarioTests {
         let p = try #require(report.result(module: "log_progress", item: "logpath_progress"))
         #expect(p.verdict == .pass, "\(p.message)")
         let files = try #require(p.evidence("files")?.arrayValue)
-        #expect(files.first?["size"] == .int(101_000) && files.first?["acknowledged"] == .int(101_000) && files.first?["read"] == .int(101_000))
+        #expect(
+            files.first?["size"] == .int(101_000) && files.first?["acknowledged"] == .int(101_000) && files.first?["read"] == .int(101_000))
         #expect(p.evidence("by_dataid")?["1500123"]?["lag_bytes"] == .int(0))
         let stall = try #require(report.result(module: "log_progress", item: "pipeline_stall"))
         #expect(stall.verdict == .pass, "\(stall.message)")
@@ -59,7 +62,9 @@ struct ProgressScenarioTests {
         #expect(report.verdict("log_progress", "loss_risk") == .pass)
         // bkdiag never took a lock on the registry: the collector's is the only one on it.
         let st = try Sys.stat(host.registryPath)
-        let locks = try String(contentsOfFile: "/proc/locks", encoding: .utf8).split(separator: "\n").filter { $0.contains(":\(st.inode) ") }
+        let locks = try String(contentsOfFile: "/proc/locks", encoding: .utf8).split(separator: "\n").filter {
+            $0.contains(":\(st.inode) ")
+        }
         #expect(locks.count == 1 && locks[0].contains(" \(collector.pid) "), "\(locks)")
     }
 
@@ -193,7 +198,9 @@ struct ProgressScenarioTests {
         #expect(report.result(module: "log_progress", item: "pipeline_stall")?.evidence("sample_gap_s") == nil)
     }
 
-    @Test("the daemon's baseline: the second run compares with the first instead of waiting; a baseline younger than the gap waits out the rest")
+    @Test(
+        "the daemon's baseline: the second run compares with the first instead of waiting; a baseline younger than the gap waits out the rest"
+    )
     func baseline() async throws {
         let (host, port, log) = try host()
         defer { host.shutdown() }

@@ -1,8 +1,8 @@
 import Diagnostics
 import Foundation
 import Report
-import Testing
 import TestSupport
+import Testing
 
 /// bkunifylogbeat/hosted on real trees: the registry shapes found in the wild, and the other
 /// generation's leftover registry, which the running agent never reads.

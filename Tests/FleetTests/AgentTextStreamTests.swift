@@ -51,7 +51,9 @@ import Testing
         let r = try Self.varied()
         var pieces = 0
         var bytes: [UInt8] = []
-        r.writeAgentCheckerText(extended: true) { pieces += 1; bytes += $0 }
+        r.writeAgentCheckerText(extended: true) {
+            pieces += 1; bytes += $0
+        }
         #expect(pieces >= 1)
         #expect(String(decoding: bytes, as: UTF8.self) == Self.reference(r, extended: true))
     }
@@ -92,9 +94,11 @@ import Testing
     @Test func chunkedRenderKeepsTheOrder() {
         for (count, chunk) in [(0, 4), (1, 4), (4, 4), (5, 4), (1000, 7), (1000, 2048)] {
             var out: [UInt8] = []
-            ChunkedRender.run(count: count, chunk: chunk, { range, bytes in
-                for i in range { bytes += Array("\(i),".utf8) }
-            }, sink: { out += $0 })
+            ChunkedRender.run(
+                count: count, chunk: chunk,
+                { range, bytes in
+                    for i in range { bytes += Array("\(i),".utf8) }
+                }, sink: { out += $0 })
             #expect(String(decoding: out, as: UTF8.self) == (0..<count).map { "\($0)," }.joined(), "\(count) \(chunk)")
         }
     }

@@ -30,10 +30,11 @@ import Testing
             Fixtures.log(0, "10.0.0.1", Fixtures.checkPyLine(processOK: false)),
             Fixtures.log(0, "10.0.0.3", Fixtures.healthyRich),
         ])
-        let gse1: JSONValue = Fixtures.wrap(.object([
-            ("0:10.0.0.1", .object([("ip", "10.0.0.1"), ("bk_cloud_id", 0), ("bk_agent_alive", 1)])),
-            ("0:10.0.0.2", .object([("ip", "10.0.0.2"), ("bk_cloud_id", 0), ("bk_agent_alive", 0)])),
-        ]))
+        let gse1: JSONValue = Fixtures.wrap(
+            .object([
+                ("0:10.0.0.1", .object([("ip", "10.0.0.1"), ("bk_cloud_id", 0), ("bk_agent_alive", 1)])),
+                ("0:10.0.0.2", .object([("ip", "10.0.0.2"), ("bk_cloud_id", 0), ("bk_agent_alive", 0)])),
+            ]))
         let r = try Fixtures.assemble([status, logs], gse: gse1)
         #expect(r.gseGiven)
         #expect(r.hosts.map(\.diagnosis) == [.collectorBroken, .agentOffline, .healthy])
@@ -43,10 +44,11 @@ import Testing
 
     @Test func gse2AgentStateAnswer() throws {
         let status = Fixtures.status([Fixtures.host(0, "10.0.0.2", status: 1)])
-        let gse2: JSONValue = Fixtures.wrap(.array([
-            .object([("bk_agent_id", "0:10.0.0.2"), ("bk_cloud_id", 0), ("version", "2.1.0"), ("run_mode", 0), ("status_code", 4)]),
-            .object([("bk_agent_id", "020000000052540012345616788888888"), ("bk_cloud_id", 0), ("status_code", 2)]),
-        ]))
+        let gse2: JSONValue = Fixtures.wrap(
+            .array([
+                .object([("bk_agent_id", "0:10.0.0.2"), ("bk_cloud_id", 0), ("version", "2.1.0"), ("run_mode", 0), ("status_code", 4)]),
+                .object([("bk_agent_id", "020000000052540012345616788888888"), ("bk_cloud_id", 0), ("status_code", 2)]),
+            ]))
         let r = try Fixtures.assemble([status], gse: gse2)
         #expect(r.hosts[0].agent == .offline)
         #expect(r.hosts[0].diagnosis == .agentOffline)
@@ -54,7 +56,9 @@ import Testing
 
     @Test func gseAgentFailuresAreAgentBroken() throws {
         let line = Fixtures.richLine([("gse_agent", "dataserver_port", .fail, "dataserver not exist", "check the data port")])
-        let r = try Fixtures.assemble([Fixtures.status([Fixtures.host(0, "10.0.0.1", status: 9)]), Fixtures.logs([Fixtures.log(0, "10.0.0.1", line)])])
+        let r = try Fixtures.assemble([
+            Fixtures.status([Fixtures.host(0, "10.0.0.1", status: 9)]), Fixtures.logs([Fixtures.log(0, "10.0.0.1", line)]),
+        ])
         #expect(r.hosts[0].diagnosis == .agentBroken)
     }
 
@@ -78,7 +82,9 @@ import Testing
 
     @Test func htmlIsSelfContainedAndEscapes() throws {
         let line = Fixtures.richLine([("bkunifylogbeat", "config", .fail, "bad </script><b>x</b>", "")])
-        let r = try Fixtures.assemble([Fixtures.status([Fixtures.host(0, "10.0.0.1", status: 9)]), Fixtures.logs([Fixtures.log(0, "10.0.0.1", line)])])
+        let r = try Fixtures.assemble([
+            Fixtures.status([Fixtures.host(0, "10.0.0.1", status: 9)]), Fixtures.logs([Fixtures.log(0, "10.0.0.1", line)]),
+        ])
         let html = r.html()
         #expect(!html.contains("<b>x</b>"))
         #expect(html.components(separatedBy: "</script>").count == 3)

@@ -40,7 +40,10 @@ import Testing
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("fleet-cli-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        let files = [("s.json", Fixtures.wrap(Fixtures.mixedStatus)), ("l1.json", Fixtures.wrap(Fixtures.mixedLogsPage1)), ("l2.json", Fixtures.mixedLogsPage2)]
+        let files = [
+            ("s.json", Fixtures.wrap(Fixtures.mixedStatus)), ("l1.json", Fixtures.wrap(Fixtures.mixedLogsPage1)),
+            ("l2.json", Fixtures.mixedLogsPage2),
+        ]
         for (name, doc) in files { try doc.serialized().write(toFile: "\(dir)/\(name)", atomically: true, encoding: .utf8) }
         let paths = files.map { "\(dir)/\($0.0)" }
 
@@ -88,8 +91,10 @@ import Testing
     ])
     func runRejectsDurationsThatAreNotSeconds(flag: String) throws {
         // Settings that would reach JOB (a refused port): the bad flag must stop the run first, as a usage error.
-        let env = ["BKDIAG_JOB_BASE_URL": "http://127.0.0.1:9/", "BKDIAG_JOB_APP_CODE": "bkdiag", "BKDIAG_JOB_APP_SECRET": "s",
-                   "BKDIAG_JOB_BIZ_ID": "2", "BKDIAG_JOB_USERNAME": "admin"]
+        let env = [
+            "BKDIAG_JOB_BASE_URL": "http://127.0.0.1:9/", "BKDIAG_JOB_APP_CODE": "bkdiag", "BKDIAG_JOB_APP_SECRET": "s",
+            "BKDIAG_JOB_BIZ_ID": "2", "BKDIAG_JOB_USERNAME": "admin",
+        ]
         let (status, _, err) = try run(["run", "--hosts", "10.0.0.1", "--script", "/dev/null", "--no-store", flag], env: env)
         #expect(status == 2, "\(flag): \(err)")
         #expect(err.contains(String(flag.prefix { $0 != "=" })), "\(err)")
@@ -100,11 +105,17 @@ import Testing
             switch req.endpoint {
             case "fast_execute_script": return .ok(.object([("job_instance_id", 31), ("step_instance_id", 32)]))
             case "get_job_instance_status":
-                return .ok(Fixtures.status([Fixtures.host(0, "10.0.9.1", status: 9, id: 1), Fixtures.host(0, "10.0.9.2", status: 9, id: 2)], job: 31, step: 32))
+                return .ok(
+                    Fixtures.status(
+                        [Fixtures.host(0, "10.0.9.1", status: 9, id: 1), Fixtures.host(0, "10.0.9.2", status: 9, id: 2)], job: 31, step: 32)
+                )
             default:
-                return .ok(Fixtures.logs([
-                    Fixtures.log(0, "10.0.9.1", Fixtures.healthyRich, id: 1), Fixtures.log(0, "10.0.9.2", Fixtures.checkPyLine(processOK: false), id: 2),
-                ], job: 31, step: 32))
+                return .ok(
+                    Fixtures.logs(
+                        [
+                            Fixtures.log(0, "10.0.9.1", Fixtures.healthyRich, id: 1),
+                            Fixtures.log(0, "10.0.9.2", Fixtures.checkPyLine(processOK: false), id: 2),
+                        ], job: 31, step: 32))
             }
         }
         defer { Task { try? await server.stop() } }
@@ -113,11 +124,15 @@ import Testing
         defer { try? FileManager.default.removeItem(atPath: dir) }
         try "#!/bin/sh\nexec bkdiag check \"$@\"\n".write(toFile: "\(dir)/job-check.sh", atomically: true, encoding: .utf8)
         let secret = "cli-secret-value"
-        let env = ["BKDIAG_JOB_BASE_URL": server.baseURL, "BKDIAG_JOB_APP_CODE": "bkdiag", "BKDIAG_JOB_APP_SECRET": secret,
-                   "BKDIAG_JOB_BIZ_ID": "2", "BKDIAG_JOB_USERNAME": "admin"]
+        let env = [
+            "BKDIAG_JOB_BASE_URL": server.baseURL, "BKDIAG_JOB_APP_CODE": "bkdiag", "BKDIAG_JOB_APP_SECRET": secret,
+            "BKDIAG_JOB_BIZ_ID": "2", "BKDIAG_JOB_USERNAME": "admin",
+        ]
         let (code, out, err) = try run(
-            ["run", "--hosts", "10.0.9.1,0:10.0.9.2", "--script", "\(dir)/job-check.sh", "--poll", "0.05", "--format", "agent",
-             "--params", "--subscription_id=123 --gse_path=/usr/local/gse/", "--db", "\(dir)/h.sqlite", "--verbose"], env: env)
+            [
+                "run", "--hosts", "10.0.9.1,0:10.0.9.2", "--script", "\(dir)/job-check.sh", "--poll", "0.05", "--format", "agent",
+                "--params", "--subscription_id=123 --gse_path=/usr/local/gse/", "--db", "\(dir)/h.sqlite", "--verbose",
+            ], env: env)
         #expect(code == 0)
         #expect(out.contains("[info] [agent checker] [获取作业执行状态] 作业: 31, 执行次数: 1"))
         #expect(out.contains("[error] [agent checker] [0:10.0.9.2] 失败, 查看详情"))

@@ -12,11 +12,16 @@ enum Fixtures {
     static func checkPyLine(processOK: Bool = true, pid: Int = 1234) -> String {
         JSONValue.object([
             ("status", .bool(processOK)),
-            ("data", .array([
-                entry("bkunifylogbeat", "bin_file", true, ""),
-                entry("bkunifylogbeat", "process", processOK, processOK ? "cpu_usage: 0.1%, mem_usage: 0.2%" : "bkunifylogbeat is not running (pid \(pid) gone)"),
-                entry("gse_agent", "socket", true, ""),
-            ])),
+            (
+                "data",
+                .array([
+                    entry("bkunifylogbeat", "bin_file", true, ""),
+                    entry(
+                        "bkunifylogbeat", "process", processOK,
+                        processOK ? "cpu_usage: 0.1%, mem_usage: 0.2%" : "bkunifylogbeat is not running (pid \(pid) gone)"),
+                    entry("gse_agent", "socket", true, ""),
+                ])
+            ),
         ]).serialized()
     }
 
@@ -42,9 +47,11 @@ enum Fixtures {
         var m: [(String, JSONValue)] = []
         if let id { m.append(("bk_host_id", .int(Int64(id)))) }
         m.append((v6 ? "ipv6" : "ip", .string(ip)))
-        m += [("bk_cloud_id", .int(Int64(cloud))), ("status", .int(Int64(status))), ("tag", ""),
-              ("exit_code", .int(error == 104 ? 1 : 0)), ("error_code", .int(Int64(error))),
-              ("start_time", 1_605_064_271_000), ("end_time", 1_605_064_272_000), ("total_time", 1000)]
+        m += [
+            ("bk_cloud_id", .int(Int64(cloud))), ("status", .int(Int64(status))), ("tag", ""),
+            ("exit_code", .int(error == 104 ? 1 : 0)), ("error_code", .int(Int64(error))),
+            ("start_time", 1_605_064_271_000), ("end_time", 1_605_064_272_000), ("total_time", 1000),
+        ]
         return .object(m)
     }
 
@@ -63,14 +70,22 @@ enum Fixtures {
         .object([
             ("finished", .bool(finished)),
             ("job_instance", .object([("job_instance_id", .int(Int64(job))), ("status", finished ? 3 : 2)])),
-            ("step_instance_list", .array([.object([
-                ("step_instance_id", .int(Int64(step))), ("status", finished ? 3 : 2), ("step_ip_result_list", .array(hosts)),
-            ])])),
+            (
+                "step_instance_list",
+                .array([
+                    .object([
+                        ("step_instance_id", .int(Int64(step))), ("status", finished ? 3 : 2), ("step_ip_result_list", .array(hosts)),
+                    ])
+                ])
+            ),
         ])
     }
 
     static func logs(_ entries: [JSONValue], job: Int = 10000, step: Int = 10001) -> JSONValue {
-        .object([("log_type", 1), ("job_instance_id", .int(Int64(job))), ("step_instance_id", .int(Int64(step))), ("script_task_logs", .array(entries))])
+        .object([
+            ("log_type", 1), ("job_instance_id", .int(Int64(job))), ("step_instance_id", .int(Int64(step))),
+            ("script_task_logs", .array(entries)),
+        ])
     }
 
     /// The mixed fleet of the golden test.

@@ -17,14 +17,18 @@ import Testing
             #expect(error.code == "history.no-run")
         }
         let first = try Fixtures.assemble([
-            Fixtures.status([Fixtures.host(0, "10.0.0.1", status: 9), Fixtures.host(0, "10.0.0.2", status: 9), Fixtures.host(0, "10.0.0.3", status: 9)]),
+            Fixtures.status([
+                Fixtures.host(0, "10.0.0.1", status: 9), Fixtures.host(0, "10.0.0.2", status: 9), Fixtures.host(0, "10.0.0.3", status: 9),
+            ]),
             Fixtures.logs([
                 Fixtures.log(0, "10.0.0.1", Fixtures.checkPyLine()), Fixtures.log(0, "10.0.0.2", Fixtures.checkPyLine(processOK: false)),
                 Fixtures.log(0, "10.0.0.3", Fixtures.checkPyLine()),
             ]),
         ])
         let second = try Fixtures.assemble([
-            Fixtures.status([Fixtures.host(0, "10.0.0.1", status: 11), Fixtures.host(0, "10.0.0.2", status: 9), Fixtures.host(0, "10.0.0.4", status: 9)]),
+            Fixtures.status([
+                Fixtures.host(0, "10.0.0.1", status: 11), Fixtures.host(0, "10.0.0.2", status: 9), Fixtures.host(0, "10.0.0.4", status: 9),
+            ]),
             Fixtures.logs([
                 Fixtures.log(0, "10.0.0.2", Fixtures.checkPyLine(processOK: true)), Fixtures.log(0, "10.0.0.4", Fixtures.checkPyLine()),
             ]),
@@ -40,9 +44,10 @@ import Testing
         #expect(b > a)
         let d = try store.diff()
         #expect(d.older.id == a && d.newer.id == b)
-        #expect(d.changes.map { "\($0.key) \($0.before ?? "-") \($0.after ?? "-")" } == [
-            "0:10.0.0.1 pass job_failed", "0:10.0.0.2 fail pass", "0:10.0.0.3 pass -", "0:10.0.0.4 - pass",
-        ])
+        #expect(
+            d.changes.map { "\($0.key) \($0.before ?? "-") \($0.after ?? "-")" } == [
+                "0:10.0.0.1 pass job_failed", "0:10.0.0.2 fail pass", "0:10.0.0.3 pass -", "0:10.0.0.4 - pass",
+            ])
         #expect(d.text().contains("4 hosts changed, 1 got worse"))
         #expect(try store.runs().map(\.id) == [b, a])
         // Reopening keeps the runs (migrations are idempotent).

@@ -37,8 +37,10 @@ import Testing
 
     /// Headless Chromium's flags, with its profile in `dir`.
     static func headless(_ dir: String, budgetMs: Int) -> [String] {
-        ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--user-data-dir=\(dir)/profile",
-         "--virtual-time-budget=\(budgetMs)"]
+        [
+            "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--user-data-dir=\(dir)/profile",
+            "--virtual-time-budget=\(budgetMs)",
+        ]
     }
 
     /// A fleet of `n` hosts: mostly healthy, a failing group, check.py hosts, job failures, junk.
@@ -143,7 +145,8 @@ extension HTMLBrowserTests {
                 default: (9, healthy)
                 }
             let state = HostResult.judge(jobStatus: status, hadLog: true, fetchFailed: false, reports: out.reports, lines: out.lines)
-            hosts.append(HostResult(key: "0:" + ip, cloudID: 0, ip: ip, jobStatus: status, reports: out.reports, lines: out.lines, state: state))
+            hosts.append(
+                HostResult(key: "0:" + ip, cloudID: 0, ip: ip, jobStatus: status, reports: out.reports, lines: out.lines, state: state))
         }
         return FleetReport(
             generatedAtMs: 1_700_000_000_000, source: "parse", jobInstanceID: 1, stepInstanceID: 2, finished: true, hosts: hosts,

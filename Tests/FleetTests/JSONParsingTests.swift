@@ -19,7 +19,8 @@ import Testing
 
     /// The central parser reads a host's line with json.loads, so a repeated `status` counts with its last value.
     @Test func aReportLineWithARepeatedStatusCountsTheLastOne() throws {
-        let line = "{\"status\": true, \"data\": [{\"module\": \"gse_agent\", \"item\": \"socket\", \"status\": true, \"message\": \"a\", \"message\": \"b\"}], \"status\": false}"
+        let line =
+            "{\"status\": true, \"data\": [{\"module\": \"gse_agent\", \"item\": \"socket\", \"status\": true, \"message\": \"a\", \"message\": \"b\"}], \"status\": false}"
         let r = try DiagnosticReport(line: line)
         #expect(r.declaredStatus == false)
         #expect(r.results.first?.message == "b")

@@ -71,7 +71,9 @@ import Testing
                     let text = String(repeating: "a", count: before) + s + String(repeating: "b", count: after)
                     var w = JSONByteWriter()
                     w.string(text)
-                    #expect(String(decoding: w.bytes, as: UTF8.self) == JSONValue.string(text).serialized(), "\(before) \(s.unicodeScalars.map(\.value)) \(after)")
+                    #expect(
+                        String(decoding: w.bytes, as: UTF8.self) == JSONValue.string(text).serialized(),
+                        "\(before) \(s.unicodeScalars.map(\.value)) \(after)")
                 }
             }
         }
@@ -91,7 +93,9 @@ import Testing
             let h = r.hosts[i]
             var cells = [Character](repeating: h.state.hasReport ? "-" : FleetReport.stateChar(h.state), count: s.items.count)
             if h.state.hasReport {
-                for c in h.results { if let x = col[ItemKey(module: c.module, item: c.item)] { cells[x] = FleetReport.cellChar(c.verdict) } }
+                for c in h.results {
+                    if let x = col[ItemKey(module: c.module, item: c.item)] { cells[x] = FleetReport.cellChar(c.verdict) }
+                }
             }
             return .array([.string(h.key), .string(h.state.rawValue), .int(Int64(s.groupOfHost[i])), .string(String(cells))])
         }

@@ -46,21 +46,24 @@ import Testing
     @Test func extendedLinesAddTheSilentHosts() throws {
         let text = try mixed().agentCheckerText(extended: true)
         #expect(text.hasPrefix(Self.agentCheckerGolden))
-        #expect(text.hasSuffix("""
-            [warning] [agent checker] [bkdiag-fleet] [0:10.0.0.4] 脚本执行成功但没有输出
-            [warning] [agent checker] [bkdiag-fleet] [0:10.0.0.6] 日志中没有该主机
+        #expect(
+            text.hasSuffix(
+                """
+                [warning] [agent checker] [bkdiag-fleet] [0:10.0.0.4] 脚本执行成功但没有输出
+                [warning] [agent checker] [bkdiag-fleet] [0:10.0.0.6] 日志中没有该主机
 
-            """))
+                """))
     }
 
     @Test func hostStatesInStatusOrder() throws {
         let r = try mixed()
         let got = r.hosts.map { "\($0.key)=\($0.state.rawValue)" }
-        #expect(got == [
-            "0:10.0.0.1=pass", "0:10.0.0.2=fail", "0:10.0.0.3=job_failed", "0:10.0.0.4=no_output",
-            "0:10.0.0.5=unparseable", "0:10.0.0.6=missing_log", "1:fe80::6=pass", "0:10.0.0.7=fail",
-            "0:10.0.0.8=job_failed", "0:10.0.0.9=unparseable",
-        ])
+        #expect(
+            got == [
+                "0:10.0.0.1=pass", "0:10.0.0.2=fail", "0:10.0.0.3=job_failed", "0:10.0.0.4=no_output",
+                "0:10.0.0.5=unparseable", "0:10.0.0.6=missing_log", "1:fe80::6=pass", "0:10.0.0.7=fail",
+                "0:10.0.0.8=job_failed", "0:10.0.0.9=unparseable",
+            ])
         #expect(r.hosts[0].producer == "bkdiag 0.1.0")
         #expect(r.hosts[1].producer == "check.py")
         #expect(r.hosts[7].reports.count == 2)
@@ -124,23 +127,26 @@ import Testing
             Fixtures.log(0, "10.9.0.3", Fixtures.checkPyLine(), id: 3),
         ])
         let second = Fixtures.logs([
-            Fixtures.log(0, "10.9.0.2", Fixtures.checkPyLine(processOK: false)), Fixtures.log(0, "10.0.0.1", Fixtures.checkPyLine(processOK: false)),
+            Fixtures.log(0, "10.9.0.2", Fixtures.checkPyLine(processOK: false)),
+            Fixtures.log(0, "10.0.0.1", Fixtures.checkPyLine(processOK: false)),
             Fixtures.log(0, "10.9.0.3", "junk"),
         ])
         let r = try Fixtures.assemble([status, first, second])
         #expect(r.hosts.map(\.key) == ["0:10.0.0.1", "0:10.0.0.3", "0:10.9.0.2"])
         #expect(r.hosts.map(\.state) == [.fail, .unparseable, .fail])
         #expect(r.issues.contains { $0.message == "3 host logs appeared more than once; the last one is used" })
-        #expect(r.issues.contains { $0.message.hasPrefix("1 hosts have logs but are not in the status answer") && $0.hosts == ["0:10.9.0.2"] })
+        #expect(
+            r.issues.contains { $0.message.hasPrefix("1 hosts have logs but are not in the status answer") && $0.hosts == ["0:10.9.0.2"] })
     }
 
     @Test func noLogsAtAll() throws {
         let r = try Fixtures.assemble([Fixtures.status([Fixtures.host(0, "10.0.0.1", status: 9)])])
-        #expect(r.agentCheckerText(extended: false) == """
-            [warning] [agent checker] [获取作业执行结果] 作业: 10000, 数据不完整
-            [error] [agent checker] [获取作业执行结果] 作业: 10000, 数据为空
+        #expect(
+            r.agentCheckerText(extended: false) == """
+                [warning] [agent checker] [获取作业执行结果] 作业: 10000, 数据不完整
+                [error] [agent checker] [获取作业执行结果] 作业: 10000, 数据为空
 
-            """)
+                """)
         #expect(r.hosts[0].state == .missingLog)
     }
 
@@ -163,8 +169,14 @@ import Testing
 
     /// JOB's status answer gives no host list: AgentChecker prints one job-level line and no host line.
     @Test(arguments: [
-        ("failure", "[error] [agent checker] [获取作业执行状态] 作业: 10000] 报错为: [1240002] [JOB作业平台-API]job busy path => /api/c/compapi/v2/jobv3/get_job_instance_status/\n"),
-        ("failure-no-code", "[error] [agent checker] [获取作业执行状态] 作业: 10000] 报错为: [3600002] [JOB作业平台-API]denied path => /api/c/compapi/v2/jobv3/get_job_instance_status/\n"),
+        (
+            "failure",
+            "[error] [agent checker] [获取作业执行状态] 作业: 10000] 报错为: [1240002] [JOB作业平台-API]job busy path => /api/c/compapi/v2/jobv3/get_job_instance_status/\n"
+        ),
+        (
+            "failure-no-code",
+            "[error] [agent checker] [获取作业执行状态] 作业: 10000] 报错为: [3600002] [JOB作业平台-API]denied path => /api/c/compapi/v2/jobv3/get_job_instance_status/\n"
+        ),
         ("no-steps", "[error] [agent checker] [获取作业执行状态] 作业: 10000, 执行状态为空\n"),
         ("no-hosts", "[error] [agent checker] [获取作业执行状态] 作业: 10000, 超时: 100s\n"),
         ("other-step", "[error] [agent checker] [获取作业执行状态] 作业: 10000, 超时: 100s\n"),
@@ -223,7 +235,8 @@ import Testing
 
     @Test func wrongTypesInsideEntriesStillReadLikeAgentChecker() throws {
         // A numeric module is fine for AgentChecker (it formats it), not for the report model.
-        let (reports, lines) = HostOutputReader.read("{\"status\": 0, \"data\": [{\"module\": 7, \"item\": \"process\", \"status\": 1, \"message\": null}]}")
+        let (reports, lines) = HostOutputReader.read(
+            "{\"status\": 0, \"data\": [{\"module\": 7, \"item\": \"process\", \"status\": 1, \"message\": null}]}")
         #expect(reports.isEmpty)
         guard case .failed(let f) = try #require(lines.first) else { return }
         #expect(!f.checkerFails)
@@ -233,7 +246,8 @@ import Testing
 
     @Test func nestingPastPythonsLimitIsItsRecursionError() throws {
         let n = HostOutputReader.pythonMaxDepth + 1
-        let (reports, lines) = HostOutputReader.read("{\"status\": true, \"data\": " + String(repeating: "[", count: n) + String(repeating: "]", count: n) + "}")
+        let (reports, lines) = HostOutputReader.read(
+            "{\"status\": true, \"data\": " + String(repeating: "[", count: n) + String(repeating: "]", count: n) + "}")
         #expect(reports.isEmpty)
         guard case .failed(let f) = try #require(lines.first) else { return }
         #expect(f.error == "maximum recursion depth exceeded while decoding a JSON array from a unicode string")

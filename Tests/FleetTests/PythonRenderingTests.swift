@@ -37,7 +37,8 @@ import Testing
     /// A message with a literal `{host}` stays as it is, in the report path and in the emulated path.
     @Test func literalHostPlaceholderIsNotReplaced() throws {
         let status = Fixtures.status([Fixtures.host(0, "10.0.0.1", status: 9)])
-        let rich = "{\"status\": true, \"data\": [{\"module\": \"m\", \"item\": \"process\", \"status\": false, \"message\": \"{host} down\"}]}"
+        let rich =
+            "{\"status\": true, \"data\": [{\"module\": \"m\", \"item\": \"process\", \"status\": false, \"message\": \"{host} down\"}]}"
         let odd = "{\"status\": true, \"data\": [{\"module\": 7, \"item\": \"process\", \"status\": true, \"message\": \"see {host}\"}]}"
         let r = try Fixtures.assemble([status, Fixtures.logs([Fixtures.log(0, "10.0.0.1", rich + "\n" + odd)])])
         let text = r.agentCheckerText(extended: false)
@@ -49,8 +50,11 @@ import Testing
     /// A 5 MiB line and a report nested deep inside are read as json.loads reads them.
     @Test func bigAndDeepLinesAreReports() throws {
         let pad = String(repeating: "x", count: 5 << 20)
-        let big = "{\"status\": true, \"data\": [{\"module\": \"m\", \"item\": \"process\", \"status\": true, \"message\": \"ok\"}], \"pad\": \"\(pad)\"}"
-        let deep = "{\"status\": false, \"data\": [], \"evidence\": " + String(repeating: "[", count: 300) + String(repeating: "]", count: 300) + "}"
+        let big =
+            "{\"status\": true, \"data\": [{\"module\": \"m\", \"item\": \"process\", \"status\": true, \"message\": \"ok\"}], \"pad\": \"\(pad)\"}"
+        let deep =
+            "{\"status\": false, \"data\": [], \"evidence\": " + String(repeating: "[", count: 300) + String(repeating: "]", count: 300)
+            + "}"
         let (reports, lines) = HostOutputReader.read(big + "\n" + deep)
         #expect(reports.count == 2)
         #expect(lines.count == 2)

@@ -8,8 +8,9 @@ import Testing
     static let rich: String = {
         var r = DiagnosticReport(
             results: [
-                CheckResult(module: "log_path", item: "logpath_match", verdict: .warn, message: "以下路径无匹配文件: /a*", hint: "fix it",
-                            evidence: [("matched", JSONValue(["/a1", "/a2"])), ("n", 2), ("ratio", 0.5), ("none", nil)], durationMs: 1.25),
+                CheckResult(
+                    module: "log_path", item: "logpath_match", verdict: .warn, message: "以下路径无匹配文件: /a*", hint: "fix it",
+                    evidence: [("matched", JSONValue(["/a1", "/a2"])), ("n", 2), ("ratio", 0.5), ("none", nil)], durationMs: 1.25),
                 CheckResult(module: "gse_agent", item: "socket_queue_status", verdict: .unknown, message: "unreadable \"q\"\n"),
             ],
             host: HostIdentity(hostname: "h1", machineID: "abc", kernel: "6.1"), version: "0.2.0", generatedAtMs: 1_795_000_000_123,
@@ -25,7 +26,8 @@ import Testing
         "{\"status\": true, \"data\": [{\"module\": \"m\", \"item\": \"i\", \"status\": true, \"message\": \"x\", \"result\": 3, \"hint\": 5, \"evidence\": [1]}]}",
         "{\"status\": true, \"data\": [], \"schema\": 7, \"host\": \"h\", \"generated_at_ms\": \"17\", \"duration_ms\": \"x\", \"context\": []}",
         // Shapes the decoder leaves to the slow path (it must give up, not guess).
-        "{\"status\": true, \"status\": false, \"data\": []}", "{\"status\": true, \"data\": [{\"module\": 7, \"item\": \"i\", \"status\": 1, \"message\": \"\"}]}",
+        "{\"status\": true, \"status\": false, \"data\": []}",
+        "{\"status\": true, \"data\": [{\"module\": 7, \"item\": \"i\", \"status\": 1, \"message\": \"\"}]}",
         "{\"status\": true, \"data\": [{\"module\": \"m\", \"item\": \"i\", \"status\": 1, \"message\": {\"a\": 1}}]}",
         "{\"status\": true, \"data\": {}}", "{\"data\": []}", "{\"status\": true}", "[]", "{}", "{\"status\": true, \"data\": []} x",
         "{\"status\": tru, \"data\": []}", "{\"status\": true, \"data\": [{}]}",

@@ -48,7 +48,8 @@ import Testing
                 let ids = req.json["host_id_list"]?.arrayValue?.compactMap(\.intValue) ?? []
                 if ids.contains(1003) { return FakeReply(status: 500, body: "{\"result\": false}") }
                 let logs = ids.filter { $0 != 1006 }.map { id in
-                    Fixtures.log(0, "10.0.1.\(id - 1000)", id == 1002 ? Fixtures.checkPyLine(processOK: false) : Fixtures.healthyRich, id: Int(id))
+                    Fixtures.log(
+                        0, "10.0.1.\(id - 1000)", id == 1002 ? Fixtures.checkPyLine(processOK: false) : Fixtures.healthyRich, id: Int(id))
                 }
                 return FakeReply(body: FakeReply.ok(Fixtures.logs(logs, job: 777, step: 778)).body, delayMs: ids.contains(1001) ? 300 : 0)
             default:
@@ -64,10 +65,11 @@ import Testing
         let report = await FleetRunner(client: client(server), options: o, logger: Logger(label: "test")).run()
 
         #expect(report.jobInstanceID == 777 && report.stepInstanceID == 778)
-        #expect(report.hosts.map { "\($0.key)=\($0.state.rawValue)" } == [
-            "0:10.0.1.1=pass", "0:10.0.1.2=fail", "0:10.0.1.3=fetch_failed", "0:10.0.1.4=fetch_failed",
-            "0:10.0.1.5=job_failed", "0:10.0.1.6=missing_log",
-        ])
+        #expect(
+            report.hosts.map { "\($0.key)=\($0.state.rawValue)" } == [
+                "0:10.0.1.1=pass", "0:10.0.1.2=fail", "0:10.0.1.3=fetch_failed", "0:10.0.1.4=fetch_failed",
+                "0:10.0.1.5=job_failed", "0:10.0.1.6=missing_log",
+            ])
         // Errors per step, with the hosts they concern.
         let statusIssues = report.issues.filter { $0.step == "get_job_instance_status" }.map(\.message)
         #expect(statusIssues.contains { $0.contains("HTTP 503") })
@@ -83,7 +85,8 @@ import Testing
         let auth = try JSONValue.parse(try #require(exec.header("X-Bkapi-Authorization")))
         #expect(auth["bk_app_code"]?.stringValue == "bkdiag" && auth["bk_app_secret"]?.stringValue == Self.secret)
         let param = try #require(exec.json["script_param"]?.stringValue)
-        #expect(String(decoding: try #require(Data(base64Encoded: param)), as: UTF8.self) == "--subscription_id=12 --gse_path=/usr/local/gse/")
+        #expect(
+            String(decoding: try #require(Data(base64Encoded: param)), as: UTF8.self) == "--subscription_id=12 --gse_path=/usr/local/gse/")
         #expect(exec.json["script_language"]?.intValue == 1)
         #expect(exec.json["target_server"]?["ip_list"]?.arrayValue?.count == 1)
         let status = try #require(reqs.first { $0.endpoint == "get_job_instance_status" })
@@ -121,7 +124,10 @@ import Testing
             case "get_job_instance_status":
                 // Every other poll is slower than the request timeout.
                 if n % 2 == 0 { return FakeReply(body: "{}", delayMs: 1500) }
-                return .ok(Fixtures.status([Fixtures.host(0, "10.0.2.1", status: 9, id: 1), Fixtures.host(0, "10.0.2.2", status: 7, id: 2)], finished: false, job: 9, step: 10))
+                return .ok(
+                    Fixtures.status(
+                        [Fixtures.host(0, "10.0.2.1", status: 9, id: 1), Fixtures.host(0, "10.0.2.2", status: 7, id: 2)], finished: false,
+                        job: 9, step: 10))
             case "batch_get_job_instance_ip_log":
                 return .ok(Fixtures.logs([Fixtures.log(0, "10.0.2.1", Fixtures.healthyRich, id: 1)], job: 9, step: 10))
             default: return FakeReply(status: 404, body: "{}")
@@ -130,7 +136,8 @@ import Testing
         defer { Task { try? await server.stop() } }
         let started = Date()
         // 3 s leaves room for the slow second poll even when the suite runs alongside a build on 2 cores.
-        let report = await FleetRunner(client: client(server, timeout: 0.4), options: options(deadline: 3), logger: Logger(label: "test")).run()
+        let report = await FleetRunner(client: client(server, timeout: 0.4), options: options(deadline: 3), logger: Logger(label: "test"))
+            .run()
         // Without the deadline the run would poll the unfinished job for ever.
         #expect(Date().timeIntervalSince(started) < 30)
         #expect(report.hosts.map(\.state) == [.pass, .notFinished])
@@ -200,8 +207,10 @@ import Testing
     }
 
     @Test func configFromEnvironmentAndFileNeverShowsTheSecret() throws {
-        let env = ["BKDIAG_JOB_BASE_URL": "http://bkapi.example/api/bk-job/prod/api/v3", "BKDIAG_JOB_APP_CODE": "c",
-                   "BKDIAG_JOB_APP_SECRET": Self.secret, "BKDIAG_JOB_BIZ_ID": "2"]
+        let env = [
+            "BKDIAG_JOB_BASE_URL": "http://bkapi.example/api/bk-job/prod/api/v3", "BKDIAG_JOB_APP_CODE": "c",
+            "BKDIAG_JOB_APP_SECRET": Self.secret, "BKDIAG_JOB_BIZ_ID": "2",
+        ]
         let cfg = try JobConfig.load(path: nil, environment: env)
         #expect(cfg.baseURL.hasSuffix("/v3/"))
         #expect(!"\(cfg)".contains(Self.secret))
@@ -223,8 +232,12 @@ import Testing
     }
 
     @Test func targetShapes() throws {
-        #expect(JobTarget.hosts([.init(cloudID: 0, ip: "fe80::1")]).json.serialized() == "{\"ip_list\":[{\"bk_cloud_id\":0,\"ipv6\":\"fe80::1\"}]}")
-        #expect(JobTarget.topoNodes([try JobTarget.parseTopoNode("set:3")]).json.serialized() == "{\"topo_node_list\":[{\"id\":3,\"node_type\":\"set\"}]}")
+        #expect(
+            JobTarget.hosts([.init(cloudID: 0, ip: "fe80::1")]).json.serialized()
+                == "{\"ip_list\":[{\"bk_cloud_id\":0,\"ipv6\":\"fe80::1\"}]}")
+        #expect(
+            JobTarget.topoNodes([try JobTarget.parseTopoNode("set:3")]).json.serialized()
+                == "{\"topo_node_list\":[{\"id\":3,\"node_type\":\"set\"}]}")
         #expect(JobTarget.dynamicGroups(["dg1"]).json.serialized() == "{\"dynamic_group_list\":[{\"id\":\"dg1\"}]}")
     }
 }

@@ -8,13 +8,14 @@ import Testing
 /// The byte-level paths (skipping, unescaping into buffers, the one-pass page scanner, UTF-8 checking)
 /// must accept, reject and produce exactly what the tree parser and the `String` paths do.
 @Suite struct ScannerTests {
-    static let texts: [String] = JSONCorpus.valid + JSONCorpus.invalid + [
-        "{\"a\": [1, 2.5, -0.0, 1e400, 1E-400, 123456789012345678901234567890, -9223372036854775808]}",
-        "[1., 2]", "[.5]", "[1e]", "[1e+]", "[1.5e3.2]", "[01.5]", "[-]", "[--1]", "[1.2.3]", "\"\\ud83d\\u12\"",
-        "\"\\ud83d\\uzzzz\"", "\"\\ud83d\"", "\"\\", "\"abc\\", "\"\\u00\"", "\"ctl \u{7f} del is fine\"", "\"\u{00}\"",
-        "{\"k\\u0065y\": 1, \"key\": 2}", "{\"a\" : 1 , \"b\":[ ] , \"c\":{ }}", "[tru]", "[nulll]", "[true false]",
-        "{\"a\":1,,}", "{,}", "[,]", "{\"a\"}", "{1: 2}",
-    ]
+    static let texts: [String] =
+        JSONCorpus.valid + JSONCorpus.invalid + [
+            "{\"a\": [1, 2.5, -0.0, 1e400, 1E-400, 123456789012345678901234567890, -9223372036854775808]}",
+            "[1., 2]", "[.5]", "[1e]", "[1e+]", "[1.5e3.2]", "[01.5]", "[-]", "[--1]", "[1.2.3]", "\"\\ud83d\\u12\"",
+            "\"\\ud83d\\uzzzz\"", "\"\\ud83d\"", "\"\\", "\"abc\\", "\"\\u00\"", "\"ctl \u{7f} del is fine\"", "\"\u{00}\"",
+            "{\"k\\u0065y\": 1, \"key\": 2}", "{\"a\" : 1 , \"b\":[ ] , \"c\":{ }}", "[tru]", "[nulll]", "[true false]",
+            "{\"a\":1,,}", "{,}", "[,]", "{\"a\"}", "{1: 2}",
+        ]
 
     /// `skipValue` moves exactly as far as `value` and fails on exactly the same texts.
     @Test(arguments: texts)
@@ -39,8 +40,10 @@ import Testing
     /// Unescaping into a buffer gives the bytes of the `String` the tree parser makes, for every escape,
     /// whether the word loop or the byte loop sees it (runs of every length before it).
     @Test func unescapeIntoBufferMatchesString() throws {
-        let pieces = ["\\\"", "\\\\", "\\/", "\\b", "\\f", "\\n", "\\r", "\\t", "\\u00e9", "\\u4e2d", "\\ud83d\\ude00", "\\ud800", "\\udc00x",
-                      "中文", "é", "plain"]
+        let pieces = [
+            "\\\"", "\\\\", "\\/", "\\b", "\\f", "\\n", "\\r", "\\t", "\\u00e9", "\\u4e2d", "\\ud83d\\ude00", "\\ud800", "\\udc00x",
+            "中文", "é", "plain",
+        ]
         for piece in pieces {
             for pad in 0..<17 {
                 let body = String(repeating: "a", count: pad) + piece + String(repeating: "b", count: 16 - pad) + piece
@@ -62,8 +65,10 @@ import Testing
 
     /// The quick decimal path gives what `Double(String)` (strtod) gives.
     @Test func fastDoublesMatchStrtod() throws {
-        var texts = ["0.0", "-0.0", "1.25", "0.1", "0.3", "2.5e-3", "1e22", "1e23", "9007199254740993.0", "9007199254740992.5",
-                     "1.7976931348623157e308", "5e-324", "123456789012345678.9", "0.0000000000000000000001", "-1.5E+10", "4.35", "1e-22"]
+        var texts = [
+            "0.0", "-0.0", "1.25", "0.1", "0.3", "2.5e-3", "1e22", "1e23", "9007199254740993.0", "9007199254740992.5",
+            "1.7976931348623157e308", "5e-324", "123456789012345678.9", "0.0000000000000000000001", "-1.5E+10", "4.35", "1e-22",
+        ]
         var rng = SystemRandomNumberGenerator()
         for _ in 0..<20000 {
             let mantissa = UInt64.random(in: 0...(1 << 54), using: &rng)
@@ -86,7 +91,8 @@ import Testing
     }
 
     @Test func escapedMemberNamesAreDecoded() throws {
-        let line = "{\"st\\u0061tus\": false, \"d\\u0061ta\": [{\"module\": \"m\", \"it\\u0065m\": \"i\", \"status\": true, \"message\": \"x\"}]}"
+        let line =
+            "{\"st\\u0061tus\": false, \"d\\u0061ta\": [{\"module\": \"m\", \"it\\u0065m\": \"i\", \"status\": true, \"message\": \"x\"}]}"
         var copy = line
         let fast = try #require(copy.withUTF8 { ReportLineDecoder.decode($0, keepEvidence: true) })
         #expect(fast == (try DiagnosticReport(line: line)))
@@ -97,7 +103,9 @@ import Testing
         [0xFF], [0xC0, 0xAF], [0xE0, 0x80, 0xAF], [0xED, 0xA0, 0x80], [0xF4, 0x90, 0x80, 0x80], [0xF5, 0x80, 0x80, 0x80],
         [0xE4, 0xB8], [0xC3], [0x80], [0xF0, 0x9F, 0x98],
     ]
-    static let validUTF8: [[UInt8]] = [[], Array("plain ascii text of some length".utf8), Array("中文 é 😀 \u{10FFFF}".utf8), [0xEF, 0xBF, 0xBD]]
+    static let validUTF8: [[UInt8]] = [
+        [], Array("plain ascii text of some length".utf8), Array("中文 é 😀 \u{10FFFF}".utf8), [0xEF, 0xBF, 0xBD],
+    ]
 
     @Test func utf8CheckAgreesWithString() {
         for bad in Self.invalidUTF8 {
@@ -114,7 +122,8 @@ import Testing
 
     /// Output bytes that are not UTF-8 read as the repaired text would (error offsets and messages included).
     @Test func invalidUTF8OutputReadsAsRepairedText() {
-        let line: [UInt8] = Array("{\"status\": true, \"data\": [{\"module\": \"m\", \"item\": \"process\", \"status\": false, \"message\": \"bad ".utf8)
+        let line: [UInt8] =
+            Array("{\"status\": true, \"data\": [{\"module\": \"m\", \"item\": \"process\", \"status\": false, \"message\": \"bad ".utf8)
             + [0xFF, 0xFE] + Array(" here\"}]}\n{\"m\": \"".utf8) + [0xE4, 0xB8] + Array("\"} x\n".utf8)
         let fromBytes = line.withUnsafeBufferPointer { HostOutputReader.read(bytes: $0) }
         let fromText = HostOutputReader.read(String(decoding: line, as: UTF8.self))
@@ -131,8 +140,10 @@ import Testing
         func log(_ ip: String, _ content: JSONValue) -> JSONValue {
             .object([("bk_host_id", 1), ("bk_cloud_id", 0), ("ip", .string(ip)), ("log_content", content)])
         }
-        let list = JSONValue.array([log("10.0.0.1", .string(good)), log("10.0.0.2", .string(bad)), log("10.0.0.3", .null), log("10.0.0.4", 42),
-                                    .object([("ipv6", "fd00::1"), ("log_content", .string(Fixtures.checkPyLine()))]), .object([])])
+        let list = JSONValue.array([
+            log("10.0.0.1", .string(good)), log("10.0.0.2", .string(bad)), log("10.0.0.3", .null), log("10.0.0.4", 42),
+            .object([("ipv6", "fd00::1"), ("log_content", .string(Fixtures.checkPyLine()))]), .object([]),
+        ])
         let page = JSONValue.object([("job_instance_id", 5), ("step_instance_id", 6), ("script_task_logs", list)])
         let plain = page.serialized()
         return [
@@ -143,7 +154,8 @@ import Testing
             "{\"code\": 0, \"data\": {\"script_task_logs\": 5}, \"script_task_logs\": " + list.serialized() + "}",
             "{\"script_task_logs\": " + list.serialized() + ", \"data\": {\"script_task_logs\": []}}",
             "{\"script_task_logs\": [{\"ip\": \"1.1.1.1\", \"log_content\": \"a\\n\", \"log\\u005fcontent\": \"b\\n\", \"log_content\": 5}]}",
-            "{\"script_task_logs\": [{\"ip\": \"1.1.1.1\", \"log\\u005fcontent\": \"" + Fixtures.checkPyLine().replacingOccurrences(of: "\"", with: "\\\"") + "\"}]}",
+            "{\"script_task_logs\": [{\"ip\": \"1.1.1.1\", \"log\\u005fcontent\": \""
+                + Fixtures.checkPyLine().replacingOccurrences(of: "\"", with: "\\\"") + "\"}]}",
             "{\"script_task_logs\": [{\"ip\": \"1.1.1.1\", \"log_content\": \"x\"}, 7]}",
             "{\"script_task_logs\": [{\"ip\": \"1.1.1.1\", \"log_content\": \"x\"}, 7, {\"ip\": \"2.2.2.2\"}]}",
             "{\"result\": false, \"code\": 1, \"message\": \"no\", \"data\": {\"script_task_logs\": " + list.serialized() + "}}",
@@ -183,10 +195,15 @@ import Testing
     }()
 
     @Test func repeatedMembersOfAPageCountWithTheirLastValue() throws {
-        for text in [Self.repeatedPage, Self.repeatedPage.replacingOccurrences(of: "\"result\": true, ", with: "\"result\": true, \"script_task_logs\": [], ")] {
+        for text in [
+            Self.repeatedPage,
+            Self.repeatedPage.replacingOccurrences(of: "\"result\": true, ", with: "\"result\": true, \"script_task_logs\": [], "),
+        ] {
             let bytes = Array(text.utf8)
-            for answers in [try AnswerReader.recognise(bytes: bytes, source: "f", parallel: false),
-                            try AnswerReader.recogniseTrees(bytes: bytes, source: "f", parallel: false, keepEvidence: true)] {
+            for answers in [
+                try AnswerReader.recognise(bytes: bytes, source: "f", parallel: false),
+                try AnswerReader.recogniseTrees(bytes: bytes, source: "f", parallel: false, keepEvidence: true),
+            ] {
                 guard case .logs(let page)? = answers.first else {
                     Issue.record("not a log page: \(answers)")
                     continue
@@ -207,7 +224,8 @@ import Testing
         "", "  ", "{\"script_task_logs\": [{\"ip\": \"1.1.1.1\", \"log_content\": \"a\tb\"}]}",
         "{\"script_task_logs\": [{\"ip\": \"1.1.1.1\", \"log_content\": \"a\\qb\"}]}",
         "{\"script_task_logs\": [{\"ip\": \"1.1.1.1\", \"log_content\": \"a\\ud800\\u12g4\"}]}",
-        "{\"script_task_logs\": [{\"ip\": \"1.1.1.1\", \"log_content\": \"abc", "{\"script_task_logs\": [{\"ip\": \"1.1.1.1\", \"log_content\": \"abc\\",
+        "{\"script_task_logs\": [{\"ip\": \"1.1.1.1\", \"log_content\": \"abc",
+        "{\"script_task_logs\": [{\"ip\": \"1.1.1.1\", \"log_content\": \"abc\\",
         "{\"script_task_logs\": []} {\"script_task_logs\": []}", "{\"script_task_logs\": [{\"log_content\": \"x\"}]}]",
     ])
     func scannerRejectsWhatIsNotOneDocument(text: String) {
@@ -243,7 +261,9 @@ import Testing
             #expect(try AnswerReader.load(path) == bytes)
             // A pipe reports no size: read on to its end.
             let pipe = Pipe()
-            let writer = Thread { pipe.fileHandleForWriting.write(Data(bytes)); try? pipe.fileHandleForWriting.close() }
+            let writer = Thread {
+                pipe.fileHandleForWriting.write(Data(bytes)); try? pipe.fileHandleForWriting.close()
+            }
             writer.start()
             #expect(AnswerReader.readAll(fd: pipe.fileHandleForReading.fileDescriptor, sizeHint: 0) == bytes)
         }

@@ -1,8 +1,8 @@
 import Foundation
 import HostProbe
 import Report
-import Testing
 import TestSupport
+import Testing
 
 /// The fuzz target's seed corpus (written by the test writer), the committed crash regressions, and
 /// deterministic mutations of the seeds: every read returns or throws a `BoltError`.

@@ -1,7 +1,7 @@
 import Foundation
 import HostProbe
-import Testing
 import TestSupport
+import Testing
 
 /// The bolt reader against files written by TestSupport's independent writer.
 @Suite("Bolt file reader")
@@ -26,7 +26,9 @@ struct BoltFileTests {
         expected.append(BoltEntry(key: bytes("registrar"), value: huge))
         items.append((bytes("inline-sub"), .bucket(Bucket([(bytes("a"), .value(bytes("1")))], inline: true))))
         expected.append(BoltEntry(key: bytes("inline-sub"), value: nil))
-        let deepItems: [(key: [UInt8], item: BoltTestWriter.Item)] = (0..<40).map { (bytes("k\($0)"), .value(bytes(String(repeating: "v", count: $0)))) }
+        let deepItems: [(key: [UInt8], item: BoltTestWriter.Item)] = (0..<40).map {
+            (bytes("k\($0)"), .value(bytes(String(repeating: "v", count: $0))))
+        }
         items.append((bytes("paged-sub"), .bucket(Bucket(deepItems))))
         expected.append(BoltEntry(key: bytes("paged-sub"), value: nil))
         var w = BoltTestWriter(pageSize: pageSize)

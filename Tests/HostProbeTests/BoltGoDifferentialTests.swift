@@ -26,9 +26,9 @@ struct BoltGoDifferentialTests {
         return out
     }
 
-
-    @Test("a registry written and held by real bolt reads back exactly, while bolt keeps committing",
-          .enabled(if: goCommand != nil, "needs golang-go and golang-github-boltdb-bolt-dev (Scripts/deps.sh test)"))
+    @Test(
+        "a registry written and held by real bolt reads back exactly, while bolt keeps committing",
+        .enabled(if: goCommand != nil, "needs golang-go and golang-github-boltdb-bolt-dev (Scripts/deps.sh test)"))
     func differential() throws {
         let go = try #require(Self.goCommand)
         let dir = NSTemporaryDirectory() + "bkdiag-boltgo-\(getpid())-\(UUID().uuidString.prefix(8))"

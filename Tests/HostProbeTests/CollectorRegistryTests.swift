@@ -1,7 +1,7 @@
 import Foundation
 import HostProbe
-import Testing
 import TestSupport
+import Testing
 
 /// The collector's registry: gob framing, file.State JSON, and whole files written by the test writer.
 @Suite("Collector registry")
@@ -13,11 +13,13 @@ struct CollectorRegistryTests {
     }
 
     /// Bytes Go 1.19's `gob.NewEncoder(&b).Encode(s)` produced for these strings.
-    @Test("gob: Go's own encodings of strings decode", arguments: [
-        ([0x08, 0x0C, 0x00, 0x05, 0x68, 0x65, 0x6C, 0x6C, 0x6F], "hello"),
-        ([0x03, 0x0C, 0x00, 0x00], ""),
-        ([0xFF, 0xCC, 0x0C, 0x00, 0xFF, 0xC8] + [UInt8](repeating: 0x78, count: 200), String(repeating: "x", count: 200)),
-    ] as [([UInt8], String)])
+    @Test(
+        "gob: Go's own encodings of strings decode",
+        arguments: [
+            ([0x08, 0x0C, 0x00, 0x05, 0x68, 0x65, 0x6C, 0x6C, 0x6F], "hello"),
+            ([0x03, 0x0C, 0x00, 0x00], ""),
+            ([0xFF, 0xCC, 0x0C, 0x00, 0xFF, 0xC8] + [UInt8](repeating: 0x78, count: 200), String(repeating: "x", count: 200)),
+        ] as [([UInt8], String)])
     func gobFromGo(bytes: [UInt8], text: String) throws {
         #expect(try GobString.decode(bytes).get() == text)
         #expect(BoltTestWriter.gobString(text) == bytes)
@@ -29,10 +31,12 @@ struct CollectorRegistryTests {
         #expect(try GobString.decode(BoltTestWriter.gobString(s)).get() == s)
     }
 
-    @Test("gob: broken framing is an error with a reason", arguments: [
-        [], [0x05], [0x03, 0x0C, 0x00], [0x04, 0x0C, 0x00, 0x00], [0x03, 0x0A, 0x00, 0x00], [0x03, 0x0C, 0x01, 0x00],
-        [0x04, 0x0C, 0x00, 0x05, 0x61], [0xF7, 1, 2, 3, 4, 5, 6, 7, 8, 9], [0xFE, 0x00], [0x02, 0x0C, 0x00],
-    ] as [[UInt8]])
+    @Test(
+        "gob: broken framing is an error with a reason",
+        arguments: [
+            [], [0x05], [0x03, 0x0C, 0x00], [0x04, 0x0C, 0x00, 0x00], [0x03, 0x0A, 0x00, 0x00], [0x03, 0x0C, 0x01, 0x00],
+            [0x04, 0x0C, 0x00, 0x05, 0x61], [0xF7, 1, 2, 3, 4, 5, 6, 7, 8, 9], [0xFE, 0x00], [0x02, 0x0C, 0x00],
+        ] as [[UInt8]])
     func gobErrors(bytes: [UInt8]) {
         switch GobString.decode(bytes) {
         case .success(let s): Issue.record("decoded \(s.debugDescription)")
@@ -58,9 +62,11 @@ struct CollectorRegistryTests {
         #expect(RFC3339.parse("2024-02-29T23:59:59.123456789Z")! == (utc(2024, 2, 29, 23, 59, 59), 123_456_789))
         #expect(RFC3339.parse("1970-01-01T00:00:00-05:30")! == (19_800, 0))
         #expect(RFC3339.parse("0001-01-01T00:00:00Z")! == (utc(1, 1, 1, 0, 0, 0), 0))
-        for bad in ["", "2026-13-01T00:00:00Z", "2023-02-29T00:00:00Z", "2026-12-01T24:00:00Z", "2026-12-01T00:00:00",
-                    "2026-12-01T00:00:00.Z", "2026-12-01T00:00:00.1234567890Z", "2026-12-01 00:00:00Z", "2026-12-01T00:00:00+0800",
-                    "2026-12-01T00:00:00Zjunk", "２026-12-01T00:00:00Z"] {
+        for bad in [
+            "", "2026-13-01T00:00:00Z", "2023-02-29T00:00:00Z", "2026-12-01T24:00:00Z", "2026-12-01T00:00:00",
+            "2026-12-01T00:00:00.Z", "2026-12-01T00:00:00.1234567890Z", "2026-12-01 00:00:00Z", "2026-12-01T00:00:00+0800",
+            "2026-12-01T00:00:00Zjunk", "２026-12-01T00:00:00Z",
+        ] {
             #expect(RFC3339.parse(bad) == nil, "\(bad)")
         }
     }
@@ -68,8 +74,9 @@ struct CollectorRegistryTests {
     @Test("file.State JSON: every field, escapes, 64-bit inode and device, unknown members skipped")
     func stateJSON() throws {
         let source = "/data/日志/a \"b\" <c> & d\\e\n.log"
-        let json = BoltTestWriter.stateJSON(source: source, offset: 9_007_199_254_740_993, timestamp: "2026-12-01T03:00:00.25Z", ttl: -2,
-                                            meta: [("path", "/x"), ("k", "<v>")], inode: UInt64.max - 5, device: 0x1_0000_0803)
+        let json = BoltTestWriter.stateJSON(
+            source: source, offset: 9_007_199_254_740_993, timestamp: "2026-12-01T03:00:00.25Z", ttl: -2,
+            meta: [("path", "/x"), ("k", "<v>")], inode: UInt64.max - 5, device: 0x1_0000_0803)
         #expect(json.contains("\\u003c"))
         let s = try CollectorFileState.parse(Array(json.utf8))
         #expect(s.source == source)
@@ -79,16 +86,19 @@ struct CollectorRegistryTests {
         #expect(s.type == "log")
         #expect(s.meta == ["path": "/x", "k": "<v>"])
         #expect(s.inode == UInt64.max - 5 && s.device == 0x1_0000_0803)
-        let extra = try CollectorFileState.parse(Array(#" {"future":[1,{"a":null}],"source":"s","meta":null,"FileStateOS":{"inode":7,"idxhi":1}} "#.utf8))
+        let extra = try CollectorFileState.parse(
+            Array(#" {"future":[1,{"a":null}],"source":"s","meta":null,"FileStateOS":{"inode":7,"idxhi":1}} "#.utf8))
         #expect(extra.source == "s" && extra.meta == nil && extra.inode == 7 && extra.device == 0 && extra.timestampSeconds == nil)
     }
 
-    @Test("file.State JSON: wrong types, overflow and broken text are errors", arguments: [
-        "", "[]", "{", #"{"source":1}"#, #"{"offset":"1"}"#, #"{"offset":1.5}"#, #"{"offset":9223372036854775808}"#,
-        #"{"FileStateOS":{"inode":-1}}"#, #"{"FileStateOS":{"inode":18446744073709551616}}"#, #"{"FileStateOS":[]}"#,
-        #"{"meta":{"a":1}}"#, #"{"meta":[]}"#, #"{"source":"a"} x"#, #"{"source":"a",}"#,
-        #"{"x":[[[[[[[[[[[[1]]]]]]]]]]]]}"#,
-    ])
+    @Test(
+        "file.State JSON: wrong types, overflow and broken text are errors",
+        arguments: [
+            "", "[]", "{", #"{"source":1}"#, #"{"offset":"1"}"#, #"{"offset":1.5}"#, #"{"offset":9223372036854775808}"#,
+            #"{"FileStateOS":{"inode":-1}}"#, #"{"FileStateOS":{"inode":18446744073709551616}}"#, #"{"FileStateOS":[]}"#,
+            #"{"meta":{"a":1}}"#, #"{"meta":[]}"#, #"{"source":"a"} x"#, #"{"source":"a",}"#,
+            #"{"x":[[[[[[[[[[[[1]]]]]]]]]]]]}"#,
+        ])
     func stateErrors(text: String) {
         #expect(throws: RegistryValueError.self) { try CollectorFileState.parse(Array(text.utf8)) }
     }
@@ -100,9 +110,14 @@ struct CollectorRegistryTests {
             ("registrar", "[]"), ("somethingelse", "v"), ("gseindex_9", "many"), ("state:broken", "{\"offset\":"),
         ]
         for i in 0..<300 {
-            values.append(("state:\(100 + i)-2049", BoltTestWriter.stateJSON(source: "/var/log/app/\(i).log", offset: Int64(i) * 4096,
-                                                                            timestamp: "2026-12-01T02:00:\(String(format: "%02d", i % 60))Z",
-                                                                            inode: UInt64(100 + i), device: 2049)))
+            values.append(
+                (
+                    "state:\(100 + i)-2049",
+                    BoltTestWriter.stateJSON(
+                        source: "/var/log/app/\(i).log", offset: Int64(i) * 4096,
+                        timestamp: "2026-12-01T02:00:\(String(format: "%02d", i % 60))Z",
+                        inode: UInt64(100 + i), device: 2049)
+                ))
         }
         var bytes = BoltTestWriter.registry(values, txid: 41)
         // One value whose gob framing is cut: the key is named in problems, the rest is read.

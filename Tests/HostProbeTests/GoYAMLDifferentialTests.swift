@@ -23,9 +23,11 @@ enum GoYAMLOracle {
     static func build(into dir: String) throws -> String {
         let out = dir + "/go-yaml-oracle"
         let cache = BuildProducts.directory + "/go-yaml-oracle-cache"
-        let r = try runCapturing(go!, ["build", "-o", out, source], environment: [
-            "GO111MODULE": "off", "GOPATH": gopath, "GOCACHE": cache, "HOME": dir, "GOFLAGS": "",
-        ])
+        let r = try runCapturing(
+            go!, ["build", "-o", out, source],
+            environment: [
+                "GO111MODULE": "off", "GOPATH": gopath, "GOCACHE": cache, "HOME": dir, "GOFLAGS": "",
+            ])
         guard r.status == 0 else { throw FakeHostError("go build of the YAML oracle failed: \(r.output)") }
         return out
     }
@@ -61,7 +63,8 @@ enum YAMLCorpus {
         return bytes(lines.joined(separator: "\n") + "\n")
     }
 
-    static let mainConfig = bytes("""
+    static let mainConfig = bytes(
+        """
         logging.level: error
         max_procs: 1
         output.bkpipe_multi:

@@ -1,7 +1,7 @@
 import Foundation
 import HostProbe
-import Testing
 import TestSupport
+import Testing
 
 /// Probes that must read the live kernel, against processes and sockets the test makes.
 @Suite("Live kernel probes")
@@ -52,26 +52,37 @@ struct LiveKernelTests {
             var a = sockaddr_in()
             a.sin_family = sa_family_t(AF_INET)
             a.sin_addr.s_addr = inet_addr("127.0.0.1")
-            try #require(withUnsafePointer(to: &a) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(l, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } } == 0)
+            try #require(
+                withUnsafePointer(to: &a) {
+                    $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(l, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+                } == 0)
             try #require(listen(l, 4) == 0)
             var len = socklen_t(MemoryLayout<sockaddr_in>.size)
             _ = withUnsafeMutablePointer(to: &a) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(l, $0, &len) } }
             port = UInt16(bigEndian: a.sin_port)
             let c = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-            try #require(withUnsafePointer(to: &a) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(c, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } } == 0)
+            try #require(
+                withUnsafePointer(to: &a) {
+                    $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(c, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+                } == 0)
             return (l, c, accept(l, nil, nil), port)
         }
         var a = sockaddr_in6()
         a.sin6_family = sa_family_t(AF_INET6)
         a.sin6_addr = in6addr_loopback
-        let rc = withUnsafePointer(to: &a) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(l, $0, socklen_t(MemoryLayout<sockaddr_in6>.size)) } }
+        let rc = withUnsafePointer(to: &a) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(l, $0, socklen_t(MemoryLayout<sockaddr_in6>.size)) }
+        }
         if rc != 0 { close(l); throw IPv6Unavailable() }
         try #require(listen(l, 4) == 0)
         var len = socklen_t(MemoryLayout<sockaddr_in6>.size)
         _ = withUnsafeMutablePointer(to: &a) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(l, $0, &len) } }
         port = UInt16(bigEndian: a.sin6_port)
         let c = socket(AF_INET6, Int32(SOCK_STREAM.rawValue), 0)
-        try #require(withUnsafePointer(to: &a) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(c, $0, socklen_t(MemoryLayout<sockaddr_in6>.size)) } } == 0)
+        try #require(
+            withUnsafePointer(to: &a) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(c, $0, socklen_t(MemoryLayout<sockaddr_in6>.size)) }
+            } == 0)
         return (l, c, accept(l, nil, nil), port)
     }
     struct IPv6Unavailable: Error {}
@@ -265,7 +276,9 @@ struct LiveKernelTests {
             try BoundedChild.run(exe, [], timeoutMs: 1000)
         }
         // The tests' launcher retries until the writer is gone, and only while it is.
-        let closer = Thread { usleep(150_000); close(writer) }
+        let closer = Thread {
+            usleep(150_000); close(writer)
+        }
         closer.start()
         var attempts = 0
         let p = try retryingTextBusy {

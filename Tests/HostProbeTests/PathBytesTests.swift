@@ -3,7 +3,7 @@ import HostProbe
 import Testing
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Bytes a test writes to disk as a file name, whatever their encoding.

@@ -1,5 +1,6 @@
-@testable import HostProbe
 import Testing
+
+@testable import HostProbe
 
 @Suite("POSIX regular expressions for exclude_files")
 struct PosixRegexTests {

@@ -1,10 +1,12 @@
-@testable import HostProbe
 import Glibc
 import Testing
 
+@testable import HostProbe
+
 @Suite("/proc and socket table parsers")
 struct ProcParserTests {
-    static let stat = "4242 (bk unify) (x)) S 1 4242 4242 0 -1 4194560 100 0 0 0 250 50 0 0 20 0 7 0 123456 1000000 512 18446744073709551615"
+    static let stat =
+        "4242 (bk unify) (x)) S 1 4242 4242 0 -1 4194560 100 0 0 0 250 50 0 0 20 0 7 0 123456 1000000 512 18446744073709551615"
 
     @Test("stat: comm with spaces and parens")
     func statParse() throws {
@@ -19,15 +21,21 @@ struct ProcParserTests {
         #expect(s.rssPages == 512)
     }
 
-    @Test("stat: garbage and truncated input", arguments: ["", "garbage", "12 (x", "12 (x) S 1 2", ")(", "x (y) S a b c d e f g h i j k l m n o p q r s t u v", String(stat.prefix(40))])
+    @Test(
+        "stat: garbage and truncated input",
+        arguments: [
+            "", "garbage", "12 (x", "12 (x) S 1 2", ")(", "x (y) S a b c d e f g h i j k l m n o p q r s t u v", String(stat.prefix(40)),
+        ])
     func statGarbage(text: String) {
         #expect(ProcFS.parseStat(text) == nil)
     }
 
-    @Test("uptime: a finite number of seconds, else nil", arguments: [
-        ("1234.56 999.0\n", 1234.56), ("0.00 0.00\n", 0), ("inf 0\n", nil), ("nan 0\n", nil), ("-5 0\n", nil),
-        ("1e300 0\n", nil), ("junk\n", nil), ("", nil),
-    ] as [(String, Double?)])
+    @Test(
+        "uptime: a finite number of seconds, else nil",
+        arguments: [
+            ("1234.56 999.0\n", 1234.56), ("0.00 0.00\n", 0), ("inf 0\n", nil), ("nan 0\n", nil), ("-5 0\n", nil),
+            ("1e300 0\n", nil), ("junk\n", nil), ("", nil),
+        ] as [(String, Double?)])
     func uptime(text: String, expected: Double?) throws {
         let dir = "/tmp/bkdiag-uptime-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
         mkdir(dir, 0o755)
@@ -41,7 +49,8 @@ struct ProcParserTests {
 
     @Test("limits")
     func limits() {
-        let text = "Limit                     Soft Limit           Hard Limit           Units     \nMax open files            1024                 524288               files     \n"
+        let text =
+            "Limit                     Soft Limit           Hard Limit           Units     \nMax open files            1024                 524288               files     \n"
         #expect(ProcFS.parseOpenFilesLimit(text)! == (1024, 524288))
         #expect(ProcFS.parseOpenFilesLimit("Max open files            unlimited            unlimited            files")!.soft == Int64.max)
         #expect(ProcFS.parseOpenFilesLimit("junk") == nil)
@@ -53,7 +62,10 @@ struct ProcParserTests {
         #expect(ProcFS.socketInode(fromLink: "socket:[12345]") == 12345)
         #expect(ProcFS.socketInode(fromLink: "socket:[]") == nil)
         #expect(ProcFS.socketInode(fromLink: "/var/log/socket:[1]") == nil)
-        #expect(ProcFS.stripDeleted("/usr/local/gse/plugins/bin/bkunifylogbeat (deleted)") == ("/usr/local/gse/plugins/bin/bkunifylogbeat", true))
+        #expect(
+            ProcFS.stripDeleted("/usr/local/gse/plugins/bin/bkunifylogbeat (deleted)") == (
+                "/usr/local/gse/plugins/bin/bkunifylogbeat", true
+            ))
         #expect(ProcFS.stripDeleted("/bin/x") == ("/bin/x", false))
     }
 
@@ -92,7 +104,8 @@ struct ProcParserTests {
         #expect(InetSockDiag.parseMessages((buf + doneMsg)[...]).1)
         #expect(InetSockDiag.parseMessages((buf + doneMsg)[...]).2 == nil)
         // A dump that failed part-way ends with NLMSG_DONE carrying -errno (no tcp_diag: -ENOENT).
-        let failed: [UInt8] = withUnsafeBytes(of: UInt32(20).littleEndian, Array.init) + [3, 0, 2, 0] + [UInt8](repeating: 0, count: 8)
+        let failed: [UInt8] =
+            withUnsafeBytes(of: UInt32(20).littleEndian, Array.init) + [3, 0, 2, 0] + [UInt8](repeating: 0, count: 8)
             + withUnsafeBytes(of: Int32(-ENOENT).littleEndian, Array.init)
         let (partial, ended, failure) = InetSockDiag.parseMessages((buf + failed)[...])
         #expect(partial.count == 2 && ended && failure == ENOENT)
@@ -107,8 +120,10 @@ struct ProcParserTests {
     @Test("an errno of Int32.min in NLMSG_ERROR or NLMSG_DONE is an error, not a trap")
     func netlinkErrnoInt32Min() {
         let code = withUnsafeBytes(of: Int32.min.littleEndian, Array.init)
-        let error: [UInt8] = withUnsafeBytes(of: UInt32(20).littleEndian, Array.init) + [2, 0, 0, 0] + [UInt8](repeating: 0, count: 8) + code
-        let done: [UInt8] = withUnsafeBytes(of: UInt32(20).littleEndian, Array.init) + [3, 0, 2, 0] + [UInt8](repeating: 0, count: 8) + code
+        let error: [UInt8] =
+            withUnsafeBytes(of: UInt32(20).littleEndian, Array.init) + [2, 0, 0, 0] + [UInt8](repeating: 0, count: 8) + code
+        let done: [UInt8] =
+            withUnsafeBytes(of: UInt32(20).littleEndian, Array.init) + [3, 0, 2, 0] + [UInt8](repeating: 0, count: 8) + code
         for msg in [error, done] {
             let (rows, ended, err) = InetSockDiag.parseMessages(msg[...])
             #expect(rows.isEmpty && ended)
@@ -128,9 +143,11 @@ struct ProcParserTests {
         #expect(InetSockDiag.requestBody(family: 10, states: [.listen], remotePort: nil).count == 56)
     }
 
-    @Test("relative /proc paths are written without allocating", arguments: [
-        (Int32(0), "0/exe"), (1, "1/exe"), (9, "9/exe"), (10, "10/exe"), (4_194_304, "4194304/exe"), (Int32.max, "2147483647/exe"),
-    ])
+    @Test(
+        "relative /proc paths are written without allocating",
+        arguments: [
+            (Int32(0), "0/exe"), (1, "1/exe"), (9, "9/exe"), (10, "10/exe"), (4_194_304, "4194304/exe"), (Int32.max, "2147483647/exe"),
+        ])
     func relativePath(pid: Int32, expected: String) {
         let buf = UnsafeMutableBufferPointer<CChar>.allocate(capacity: 32)
         defer { buf.deallocate() }
@@ -139,10 +156,12 @@ struct ProcParserTests {
         #expect(String(cString: buf.baseAddress!) == expected)
     }
 
-    @Test("byte search finds what firstRange(of:) finds", arguments: [
-        ("aaab", "aab"), ("/usr/local/gse/--collector_config_id=45", "--collector_config_id"), ("abc", "abcd"), ("", "a"),
-        ("x", ""), ("日志 healthz:{} 日志", "healthz:"), ("bkunifylogbeat_sub_123_host_1.conf", "_sub_"), ("ab", "b"), ("ab", "c"),
-    ])
+    @Test(
+        "byte search finds what firstRange(of:) finds",
+        arguments: [
+            ("aaab", "aab"), ("/usr/local/gse/--collector_config_id=45", "--collector_config_id"), ("abc", "abcd"), ("", "a"),
+            ("x", ""), ("日志 healthz:{} 日志", "healthz:"), ("bkunifylogbeat_sub_123_host_1.conf", "_sub_"), ("ab", "b"), ("ab", "c"),
+        ])
     func byteSearch(haystack: String, needle: String) {
         let mine = haystack.firstByteRange(of: needle)
         let stdlib = needle.isEmpty ? haystack.startIndex..<haystack.startIndex : haystack.firstRange(of: needle)

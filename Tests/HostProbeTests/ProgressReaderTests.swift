@@ -1,7 +1,7 @@
 import Foundation
 import HostProbe
-import Testing
 import TestSupport
+import Testing
 
 /// The readers behind the progress checks: /proc io and fdinfo, cgroups, tcp_info, statvfs, the kernel log.
 @Suite("Progress readers")
@@ -9,7 +9,10 @@ struct ProgressReaderTests {
     @Test(
         "/proc/<pid>/io parses rchar/wchar and refuses text without them",
         arguments: [
-            ("rchar: 10\nwchar: 20\nsyscr: 3\nsyscw: 4\nread_bytes: 4096\nwrite_bytes: 0\ncancelled_write_bytes: 0\n", ProcIO(readChars: 10, writtenChars: 20, readCalls: 3, writeCalls: 4, storageReadBytes: 4096)),
+            (
+                "rchar: 10\nwchar: 20\nsyscr: 3\nsyscw: 4\nread_bytes: 4096\nwrite_bytes: 0\ncancelled_write_bytes: 0\n",
+                ProcIO(readChars: 10, writtenChars: 20, readCalls: 3, writeCalls: 4, storageReadBytes: 4096)
+            ),
             ("wchar: 5\nrchar: 7\n", ProcIO(readChars: 7, writtenChars: 5)),
             ("rchar: 10\n", nil),
             ("rchar: x\nwchar: 1\n", nil),
@@ -34,13 +37,15 @@ struct ProgressReaderTests {
         #expect(throws: ProbeError.self) { try ProcIO.read(pid: 0) }
     }
 
-    @Test("fdinfo's pos field", arguments: [
-        ("pos:\t4096\nflags:\t0100000\nmnt_id:\t25\n", Int64(4096)),
-        ("flags:\t02\npos:\t0\n", 0),
-        ("pos:\t\n", nil),
-        ("flags:\t02\n", nil),
-        ("", nil),
-    ] as [(String, Int64?)])
+    @Test(
+        "fdinfo's pos field",
+        arguments: [
+            ("pos:\t4096\nflags:\t0100000\nmnt_id:\t25\n", Int64(4096)),
+            ("flags:\t02\npos:\t0\n", 0),
+            ("pos:\t\n", nil),
+            ("flags:\t02\n", nil),
+            ("", nil),
+        ] as [(String, Int64?)])
     func fdinfoParse(_ text: String, _ expected: Int64?) {
         #expect(FDInfo.position(text) == expected)
     }
@@ -66,7 +71,8 @@ struct ProgressReaderTests {
 
     @Test("/proc/<pid>/cgroup lines, v1 and v2, garbage skipped")
     func cgroupMemberships() {
-        let text = "12:cpu,cpuacct:/system.slice/gse.service\n11:memory:/collector-bkunifylogbeat-0a1b\n1:name=systemd:/x\n0::/user.slice\nbad line\n3:blkio\n"
+        let text =
+            "12:cpu,cpuacct:/system.slice/gse.service\n11:memory:/collector-bkunifylogbeat-0a1b\n1:name=systemd:/x\n0::/user.slice\nbad line\n3:blkio\n"
         let m = Cgroup.parseMemberships(text)
         #expect(m.count == 4)
         #expect(m[0] == CgroupMembership(hierarchyID: 12, controllers: ["cpu", "cpuacct"], path: "/system.slice/gse.service"))
@@ -131,7 +137,8 @@ struct ProgressReaderTests {
             "system.slice/gse.service/memory.events": "low 0\nhigh 0\nmax 3\noom 1\noom_kill 1\n",
         ])
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        let s = try Cgroup.state(cgroupText: "0::/system.slice/gse.service\n", mountinfoText: "40 1 0:40 / \(dir) rw - cgroup2 cgroup2 rw\n")
+        let s = try Cgroup.state(
+            cgroupText: "0::/system.slice/gse.service\n", mountinfoText: "40 1 0:40 / \(dir) rw - cgroup2 cgroup2 rw\n")
         #expect(s.version == 2 && s.cpuQuotaMicros == nil && s.cpuPeriodMicros == 100_000 && s.cpuCores == nil)
         #expect(s.memoryLimitBytes == nil && s.oomKills == 1 && s.periods == 0)
         #expect(throws: ProbeError.self) { try Cgroup.state(cgroupText: "0::/x\n", mountinfoText: "") }
@@ -160,8 +167,11 @@ struct ProgressReaderTests {
         put32(144, 65536)
         put64(208, 12)
         let full = TCPInfo.parse(b)
-        #expect(full == TCPInfo(retransmits: 3, backoff: 5, unackedSegments: 7, lastDataSentMs: 1500, rttMicros: 250, totalRetransmits: 9,
-                                bytesAcked: 1 << 40, notSentBytes: 65536, bytesRetransmitted: 12))
+        #expect(
+            full
+                == TCPInfo(
+                    retransmits: 3, backoff: 5, unackedSegments: 7, lastDataSentMs: 1500, rttMicros: 250, totalRetransmits: 9,
+                    bytesAcked: 1 << 40, notSentBytes: 65536, bytesRetransmitted: 12))
         let old = TCPInfo.parse(Array(b[0..<104]))
         #expect(old?.bytesAcked == nil && old?.notSentBytes == nil && old?.backoff == 5)
         #expect(TCPInfo.parse(Array(b[0..<103])) == nil)
@@ -181,7 +191,8 @@ struct ProgressReaderTests {
         let port = UInt16(bigEndian: addr.sin_port)
         let client = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         defer { close(client) }
-        try #require(withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(client, $0, len) } } == 0)
+        try #require(
+            withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(client, $0, len) } } == 0)
         let server = accept(listener, nil, nil)
         defer { close(server) }
         let data = [UInt8](repeating: 0x63, count: 50_000)
@@ -207,7 +218,8 @@ struct ProgressReaderTests {
 
     @Test("kernel log records and the OOM kill lines of each kernel generation")
     func kernelLogParse() throws {
-        let r = try #require(KernelLog.parseRecord("6,1234,5678901234,-;Out of memory: Killed process 4321 (bkunifylogbeat) total-vm:1kB\n SUBSYSTEM=x"))
+        let r = try #require(
+            KernelLog.parseRecord("6,1234,5678901234,-;Out of memory: Killed process 4321 (bkunifylogbeat) total-vm:1kB\n SUBSYSTEM=x"))
         #expect(r.secondsSinceBoot == 5678.901234)
         let kill = try #require(KernelLog.oomKill(in: r.text, at: r.secondsSinceBoot))
         #expect(kill == OOMKill(secondsSinceBoot: 5678.901234, pid: 4321, comm: "bkunifylogbeat", inCgroup: false))

@@ -1,12 +1,14 @@
 import Daemon
 import Diagnostics
-@testable import NodeCLI
 import Testing
+
+@testable import NodeCLI
 
 /// The check options are one table: the command line of `check`, `status` and `daemon` and the
 /// daemon's config file all read `CheckSettings`. An option on one side only fails here.
 @Suite struct CheckSettingsTests {
-    @Test("every check setting is a flag of check, status and daemon and a key of the daemon config", arguments: CheckSettings.all.map(\.key))
+    @Test(
+        "every check setting is a flag of check, status and daemon and a key of the daemon config", arguments: CheckSettings.all.map(\.key))
     func everySettingIsOnEverySide(key: String) throws {
         let s = try #require(CheckSettings.setting(key: key))
         #expect(DaemonConfig.keys.contains(s.key))
@@ -49,17 +51,21 @@ import Testing
         case .value: value = s.example
         case .switchFor(let v): value = v
         }
-        let fromFile = try DaemonConfig.load(file: "/nonexistent/bkdiag.yaml", required: false, overrides: [
-            .init(key: s.key, value: value, origin: "test")
-        ])
+        let fromFile = try DaemonConfig.load(
+            file: "/nonexistent/bkdiag.yaml", required: false,
+            overrides: [
+                .init(key: s.key, value: value, origin: "test")
+            ])
         #expect(fromFile.checkOptions == once.options, "\(s.key): \(value)")
         guard case .daemon(let d) = try NodeCommandLine.parse(["daemon"] + argv) else { Issue.record("not a daemon"); return }
         let fromFlag = try DaemonConfig.load(file: "/nonexistent/bkdiag.yaml", required: false, overrides: d.overrides)
         #expect(fromFlag.checkOptions == once.options)
         // An empty config value restores the default.
-        let reset = try DaemonConfig.load(file: "/nonexistent/bkdiag.yaml", required: false, overrides: [
-            .init(key: s.key, value: value, origin: "test"), .init(key: s.key, value: "", origin: "test"),
-        ])
+        let reset = try DaemonConfig.load(
+            file: "/nonexistent/bkdiag.yaml", required: false,
+            overrides: [
+                .init(key: s.key, value: value, origin: "test"), .init(key: s.key, value: "", origin: "test"),
+            ])
         #expect(reset.checkOptions == CheckOptions())
     }
 
@@ -68,7 +74,8 @@ import Testing
         for (key, bad) in [("data_port", "0"), ("deadline", "601"), ("agent_healthz", "maybe"), ("subscription_id", "x")] {
             let s = try #require(CheckSettings.setting(key: key))
             let error = #expect(throws: DaemonError.self) {
-                _ = try DaemonConfig.load(file: "/nonexistent/bkdiag.yaml", required: false, overrides: [.init(key: key, value: bad, origin: "f:1")])
+                _ = try DaemonConfig.load(
+                    file: "/nonexistent/bkdiag.yaml", required: false, overrides: [.init(key: key, value: bad, origin: "f:1")])
             }
             #expect(error?.message.hasPrefix("f:1: bad \(key) \"\(bad)\": give ") == true, "\(error?.message ?? "")")
             if case .value = s.form {

@@ -1,7 +1,8 @@
 import Diagnostics
-@testable import NodeCLI
 import Report
 import Testing
+
+@testable import NodeCLI
 
 /// bkdiag's command line, word by word: check.py's forms, bkdiag's own flags, and garbage.
 @Suite("bkdiag command line")
@@ -33,31 +34,36 @@ struct NodeCommandLineTests {
         var testDescription: String { argv.joined(separator: " ") }
     }
 
-    @Test("check.py's flags in every form JOB sends them", arguments: [
-        Case(argv: []),
-        Case(argv: ["--once"]),
-        Case(argv: ["--gse_path=/usr/local/gse/", "--subscription_id=33561"], gsePath: "/usr/local/gse/", subscription: 33561),
-        Case(argv: ["--gse_path", "/opt/gse", "--subscription_id", "7"], gsePath: "/opt/gse", subscription: 7),
-        Case(argv: ["-p", "/opt/gse", "-s", "7", "-i", "/run/ipc", "-c", "45", "-l", "/a/*.log"],
-             gsePath: "/opt/gse", subscription: 7, ipc: "/run/ipc", configID: 45, logPaths: ["/a/*.log"]),
-        Case(argv: ["-p/opt/gse", "-s7", "-c=45"], gsePath: "/opt/gse", subscription: 7, configID: 45),
-        // The central side's bug: a value glued to the next option.
-        Case(argv: ["--gse_path=/usr/local/gse/--collector_config_id=45", "--subscription_id=1"],
-             gsePath: "/usr/local/gse/", subscription: 1, configID: 45),
-        // The whole argument string as one word.
-        Case(argv: ["--subscription_id=12 --gse_path=/x --log_paths=/var/log/a b.log,/c/*.log"],
-             gsePath: "/x", subscription: 12, logPaths: ["/var/log/a b.log", "/c/*.log"]),
-        // A repeated option keeps the last value, as argparse does.
-        Case(argv: ["-s", "1", "--subscription_id=2"], subscription: 2),
-        // Negative numbers are values, not options.
-        Case(argv: ["--subscription_id", "-5"], subscription: -5),
-        // Empty values are values.
-        Case(argv: ["--gse_path="], gsePath: ""),
-        Case(argv: ["--log_paths", "/日志/空 格/*.log,/tmp/$(reboot)/*"], logPaths: ["/日志/空 格/*.log", "/tmp/$(reboot)/*"]),
-        Case(argv: ["check", "-s", "3", "--"], subscription: 3),
-        // An option where the value should be: the glued-value recovery reads it as an empty value.
-        Case(argv: ["--gse_path", "--subscription_id=1"], gsePath: "", subscription: 1),
-    ])
+    @Test(
+        "check.py's flags in every form JOB sends them",
+        arguments: [
+            Case(argv: []),
+            Case(argv: ["--once"]),
+            Case(argv: ["--gse_path=/usr/local/gse/", "--subscription_id=33561"], gsePath: "/usr/local/gse/", subscription: 33561),
+            Case(argv: ["--gse_path", "/opt/gse", "--subscription_id", "7"], gsePath: "/opt/gse", subscription: 7),
+            Case(
+                argv: ["-p", "/opt/gse", "-s", "7", "-i", "/run/ipc", "-c", "45", "-l", "/a/*.log"],
+                gsePath: "/opt/gse", subscription: 7, ipc: "/run/ipc", configID: 45, logPaths: ["/a/*.log"]),
+            Case(argv: ["-p/opt/gse", "-s7", "-c=45"], gsePath: "/opt/gse", subscription: 7, configID: 45),
+            // The central side's bug: a value glued to the next option.
+            Case(
+                argv: ["--gse_path=/usr/local/gse/--collector_config_id=45", "--subscription_id=1"],
+                gsePath: "/usr/local/gse/", subscription: 1, configID: 45),
+            // The whole argument string as one word.
+            Case(
+                argv: ["--subscription_id=12 --gse_path=/x --log_paths=/var/log/a b.log,/c/*.log"],
+                gsePath: "/x", subscription: 12, logPaths: ["/var/log/a b.log", "/c/*.log"]),
+            // A repeated option keeps the last value, as argparse does.
+            Case(argv: ["-s", "1", "--subscription_id=2"], subscription: 2),
+            // Negative numbers are values, not options.
+            Case(argv: ["--subscription_id", "-5"], subscription: -5),
+            // Empty values are values.
+            Case(argv: ["--gse_path="], gsePath: ""),
+            Case(argv: ["--log_paths", "/日志/空 格/*.log,/tmp/$(reboot)/*"], logPaths: ["/日志/空 格/*.log", "/tmp/$(reboot)/*"]),
+            Case(argv: ["check", "-s", "3", "--"], subscription: 3),
+            // An option where the value should be: the glued-value recovery reads it as an empty value.
+            Case(argv: ["--gse_path", "--subscription_id=1"], gsePath: "", subscription: 1),
+        ])
     func checkPyForms(c: Case) throws {
         let run = try check(c.argv)
         #expect(run.options.gsePath == c.gsePath)
@@ -85,35 +91,37 @@ struct NodeCommandLineTests {
         for f in ReportFormat.allCases { #expect(try check(["--format=\(f.rawValue)"]).format == f) }
     }
 
-    @Test("bad command lines are usage errors that name the word", arguments: [
-        (["--bogus"], "unknown option '--bogus'"),
-        (["--subscription-id", "1"], "did you mean '--subscription_id'?"),
-        (["-x"], "unknown option '-x'"),
-        (["-s", "abc"], "invalid value 'abc' for --subscription_id"),
-        (["-s", "1e3"], "invalid value '1e3' for --subscription_id"),
-        (["-s", "99999999999999999999"], "invalid value"),
-        (["-s"], "missing value for -s"),
-        (["--gse_path"], "missing value for --gse_path"),
-        (["--gse_path", "--once"], "missing value for --gse_path"),
-        (["--once=yes"], "--once takes no value"),
-        (["--no-color=1"], "--no-color takes no value"),
-        (["--no-once"], "unknown option '--no-once'"),
-        (["--format", "xml"], "invalid value 'xml' for --format"),
-        (["--timeout", "0"], "invalid value '0' for --timeout: expected seconds between 0 and 600"),
-        (["--timeout", "601"], "invalid value '601' for --timeout: expected seconds between 0 and 600"),
-        (["--timeout", "nan"], "invalid value 'nan' for --timeout"),
-        (["--data-port", "70000"], "invalid value '70000' for --data-port"),
-        (["--data-port", "0"], "invalid value '0' for --data-port"),
-        (["stray"], "unexpected argument 'stray'"),
-        (["-s", "1", "--", "more"], "unexpected argument 'more'"),
-        (["-"], "unexpected argument '-'"),
-        (["help", "bogus"], "unknown subcommand 'bogus'"),
-        (["daemon", "--format", "json"], "unknown option '--format'"),
-        (["daemon", "--request-timeout", "-3"], "--request-timeout must be between"),
-        (["status", "--raw-request", "GET"], "--raw-request takes"),
-        (["status", "--as-uid", "-1"], "invalid value '-1' for --as-uid"),
-        (["status", "--format", "yaml"], "invalid value 'yaml' for --format"),
-    ] as [([String], String)])
+    @Test(
+        "bad command lines are usage errors that name the word",
+        arguments: [
+            (["--bogus"], "unknown option '--bogus'"),
+            (["--subscription-id", "1"], "did you mean '--subscription_id'?"),
+            (["-x"], "unknown option '-x'"),
+            (["-s", "abc"], "invalid value 'abc' for --subscription_id"),
+            (["-s", "1e3"], "invalid value '1e3' for --subscription_id"),
+            (["-s", "99999999999999999999"], "invalid value"),
+            (["-s"], "missing value for -s"),
+            (["--gse_path"], "missing value for --gse_path"),
+            (["--gse_path", "--once"], "missing value for --gse_path"),
+            (["--once=yes"], "--once takes no value"),
+            (["--no-color=1"], "--no-color takes no value"),
+            (["--no-once"], "unknown option '--no-once'"),
+            (["--format", "xml"], "invalid value 'xml' for --format"),
+            (["--timeout", "0"], "invalid value '0' for --timeout: expected seconds between 0 and 600"),
+            (["--timeout", "601"], "invalid value '601' for --timeout: expected seconds between 0 and 600"),
+            (["--timeout", "nan"], "invalid value 'nan' for --timeout"),
+            (["--data-port", "70000"], "invalid value '70000' for --data-port"),
+            (["--data-port", "0"], "invalid value '0' for --data-port"),
+            (["stray"], "unexpected argument 'stray'"),
+            (["-s", "1", "--", "more"], "unexpected argument 'more'"),
+            (["-"], "unexpected argument '-'"),
+            (["help", "bogus"], "unknown subcommand 'bogus'"),
+            (["daemon", "--format", "json"], "unknown option '--format'"),
+            (["daemon", "--request-timeout", "-3"], "--request-timeout must be between"),
+            (["status", "--raw-request", "GET"], "--raw-request takes"),
+            (["status", "--as-uid", "-1"], "invalid value '-1' for --as-uid"),
+            (["status", "--format", "yaml"], "invalid value 'yaml' for --format"),
+        ] as [([String], String)])
     func badFlags(argv: [String], message: String) {
         let got = usageError(argv)
         #expect(got?.contains(message) == true, "\(argv) → \(got ?? "accepted")")
@@ -158,16 +166,19 @@ struct NodeCommandLineTests {
 
     @Test("daemon flags become config overrides that name their flag")
     func daemon() throws {
-        guard case .daemon(let d) = try NodeCommandLine.parse([
-            "daemon", "--config", "/etc/x.yaml", "--interval", "5m", "-s", "3", "--socket=/run/b.sock", "--state-dir", "/var/lib/b",
-            "--verbose", "--request-timeout", "0.5", "--log_paths", "/a/*.log",
-        ]) else { Issue.record("not a daemon"); return }
+        guard
+            case .daemon(let d) = try NodeCommandLine.parse([
+                "daemon", "--config", "/etc/x.yaml", "--interval", "5m", "-s", "3", "--socket=/run/b.sock", "--state-dir", "/var/lib/b",
+                "--verbose", "--request-timeout", "0.5", "--log_paths", "/a/*.log",
+            ])
+        else { Issue.record("not a daemon"); return }
         #expect(d.configPath == "/etc/x.yaml" && d.verbose && d.requestTimeoutSeconds == 0.5)
         let settings = d.overrides.map { "\($0.key)=\($0.value) (\($0.origin))" }
-        #expect(settings == [
-            "subscription_id=3 (--subscription_id)", "log_paths=/a/*.log (--log_paths)", "interval=5m (--interval)",
-            "socket=/run/b.sock (--socket)", "state_dir=/var/lib/b (--state-dir)",
-        ])
+        #expect(
+            settings == [
+                "subscription_id=3 (--subscription_id)", "log_paths=/a/*.log (--log_paths)", "interval=5m (--interval)",
+                "socket=/run/b.sock (--socket)", "state_dir=/var/lib/b (--state-dir)",
+            ])
         guard case .daemon(let bare) = try NodeCommandLine.parse(["daemon"]) else { Issue.record("not a daemon"); return }
         #expect(bare.configPath == nil && bare.overrides.isEmpty && !bare.verbose)
     }
@@ -176,10 +187,13 @@ struct NodeCommandLineTests {
     func status() throws {
         guard case .status(let s) = try NodeCommandLine.parse(["status"]) else { Issue.record("not status"); return }
         #expect(s.socket == "/run/bkdiag/bkdiag.sock" && s.format == .text && !s.freshRun && s.fallback && s.rawRequest == nil)
-        guard case .status(let t) = try NodeCommandLine.parse([
-            "status", "--socket", "/s", "--format", "json", "--run", "--no-fallback", "-s", "9", "--gse_path=/g/--collector_config_id=4",
-            "--raw-request", "POST /run", "--as-uid", "65534",
-        ]) else { Issue.record("not status"); return }
+        guard
+            case .status(let t) = try NodeCommandLine.parse([
+                "status", "--socket", "/s", "--format", "json", "--run", "--no-fallback", "-s", "9",
+                "--gse_path=/g/--collector_config_id=4",
+                "--raw-request", "POST /run", "--as-uid", "65534",
+            ])
+        else { Issue.record("not status"); return }
         #expect(t.socket == "/s" && t.format == .json && t.freshRun && !t.fallback)
         #expect(t.checkOptions.subscriptionID == 9 && t.checkOptions.gsePath == "/g/" && t.checkOptions.collectorConfigID == 4)
         #expect(t.rawRequest?.method == "POST" && t.rawRequest?.target == "/run")
@@ -190,16 +204,20 @@ struct NodeCommandLineTests {
 /// The generic parser on its own table.
 @Suite("Option table parser")
 struct CommandSpecTests {
-    let spec = CommandSpec(name: "t", abstract: "test", options: [
-        .value("name", short: "n", "name", help: "A name."),
-        .flag("on", help: "A switch."),
-        OptionSpec("tint", .invertible, help: "Colour."),
-        .value("secret", "s", help: "Hidden.", hidden: true),
-    ])
+    let spec = CommandSpec(
+        name: "t", abstract: "test",
+        options: [
+            .value("name", short: "n", "name", help: "A name."),
+            .flag("on", help: "A switch."),
+            OptionSpec("tint", .invertible, help: "Colour."),
+            .value("secret", "s", help: "Hidden.", hidden: true),
+        ])
 
-    @Test("every accepted form of a value option gives the same value", arguments: [
-        ["--name", "v"], ["--name=v"], ["-n", "v"], ["-nv"], ["-n=v"], ["--name", "x", "--name", "v"],
-    ])
+    @Test(
+        "every accepted form of a value option gives the same value",
+        arguments: [
+            ["--name", "v"], ["--name=v"], ["-n", "v"], ["-nv"], ["-n=v"], ["--name", "x", "--name", "v"],
+        ])
     func valueForms(argv: [String]) throws {
         #expect(try spec.parse(argv).value("name") == "v")
     }
@@ -215,10 +233,12 @@ struct CommandSpecTests {
 
     @Test("help wraps long text under its column and puts long option names on their own line")
     func helpLayout() {
-        let long = CommandSpec(name: "w", abstract: "x", options: [
-            .value("a-very-long-option-name", "placeholder", help: String(repeating: "word ", count: 40)),
-            .flag("b", help: "Short."),
-        ])
+        let long = CommandSpec(
+            name: "w", abstract: "x",
+            options: [
+                .value("a-very-long-option-name", "placeholder", help: String(repeating: "word ", count: 40)),
+                .flag("b", help: "Short."),
+            ])
         let lines = long.help(usage: "w").split(separator: "\n", omittingEmptySubsequences: false)
         let i = lines.firstIndex { $0.hasPrefix("  --a-very-long-option-name <placeholder>") }!
         #expect(lines[i].count == "  --a-very-long-option-name <placeholder>".count)

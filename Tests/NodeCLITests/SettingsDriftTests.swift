@@ -1,8 +1,9 @@
 import Daemon
 import Diagnostics
-@testable import NodeCLI
 import Report
 import Testing
+
+@testable import NodeCLI
 
 /// The options of a run are one table, `CheckSettings`, read by the command line (`bkdiag`,
 /// `bkdiag daemon`, `bkdiag status`) and by the daemon's config file. These tests fail when an option
@@ -61,7 +62,8 @@ struct SettingsDriftTests {
             (NodeCommandLine.statusSpec, Self.statusOwn),
         ] {
             let names = spec.options.map(\.long)
-            #expect(Set(names).subtracting(own) == table, "\(spec.name): \(Set(names).subtracting(own).symmetricDifference(table).sorted())")
+            #expect(
+                Set(names).subtracting(own) == table, "\(spec.name): \(Set(names).subtracting(own).symmetricDifference(table).sorted())")
         }
     }
 

@@ -7,12 +7,14 @@ import Testing
 struct DebPackageTests {
     /// `$BKDIAG_SYSTEMD_DIR` or the repository's `systemd/` when it holds units, else throw-away ones.
     static func unitDirectory(in tmp: TempDir) throws -> String {
-        let repoUnits = ProcessInfo.processInfo.environment["BKDIAG_SYSTEMD_DIR"]
+        let repoUnits =
+            ProcessInfo.processInfo.environment["BKDIAG_SYSTEMD_DIR"]
             ?? Paths.repoTop.appendingPathComponent("systemd").path
         let names = (try? FileManager.default.contentsOfDirectory(atPath: repoUnits)) ?? []
         if names.contains(where: { $0.hasSuffix(".service") }) { return repoUnits }
         let dir = tmp.path("units")
-        try write("""
+        try write(
+            """
             [Unit]
             Description=bkdiag daemon (test unit)
             Requires=bkdiag.socket
@@ -25,7 +27,8 @@ struct DebPackageTests {
             WantedBy=multi-user.target
 
             """, to: dir + "/bkdiag.service")
-        try write("""
+        try write(
+            """
             [Unit]
             Description=bkdiag report socket (test unit)
 
@@ -36,7 +39,8 @@ struct DebPackageTests {
             WantedBy=sockets.target
 
             """, to: dir + "/bkdiag.socket")
-        try write("""
+        try write(
+            """
             [Unit]
             Description=bkdiag self-check (test unit)
 
@@ -45,7 +49,8 @@ struct DebPackageTests {
             ExecStart=/usr/bin/bkdiag check --once
 
             """, to: dir + "/bkdiag-selfcheck.service")
-        try write("""
+        try write(
+            """
             [Unit]
             Description=bkdiag self-check timer (test unit)
 
@@ -63,8 +68,9 @@ struct DebPackageTests {
     /// directory and the fleet package's path (the debug build has bkdiag-fleet too).
     static func buildDeb(in tmp: TempDir) throws -> (deb: String, units: String, fleet: String) {
         let units = try unitDirectory(in: tmp)
-        let result = try run(Paths.script("build-deb.sh"), ["--bin-dir", Paths.binDir.path, "--out", tmp.path("out")],
-                             environment: ["BKDIAG_SYSTEMD_DIR": units, "BKDIAG_DEB_COMPRESS": "none"])
+        let result = try run(
+            Paths.script("build-deb.sh"), ["--bin-dir", Paths.binDir.path, "--out", tmp.path("out")],
+            environment: ["BKDIAG_SYSTEMD_DIR": units, "BKDIAG_DEB_COMPRESS": "none"])
         try #require(result.status == 0, "build-deb.sh failed: \(result.stderr)")
         let debs = result.lines.filter { $0.hasSuffix(".deb") }
         #expect(debs.count == 2, "expected two packages: \(debs)")
@@ -86,8 +92,12 @@ struct DebPackageTests {
         let tmp = try TempDir()
         let (deb, _, fleet) = try Self.buildDeb(in: tmp)
         let node = try Self.contents(deb)
-        #expect(node.contains("/usr/bin/bkdiag") && node.contains("/usr/share/bkdiag/check.py") && node.contains("/usr/share/bkdiag/job-check.sh"))
-        #expect(!node.contains { $0.contains("fleet") && !$0.hasSuffix(".md") }, "fleet files in the node package: \(node.filter { $0.contains("fleet") })")
+        #expect(
+            node.contains("/usr/bin/bkdiag") && node.contains("/usr/share/bkdiag/check.py")
+                && node.contains("/usr/share/bkdiag/job-check.sh"))
+        #expect(
+            !node.contains { $0.contains("fleet") && !$0.hasSuffix(".md") },
+            "fleet files in the node package: \(node.filter { $0.contains("fleet") })")
         let central = try Self.contents(fleet)
         for path in ["/usr/bin/bkdiag-fleet", "/usr/share/man/man1/bkdiag-fleet.1.gz", "/usr/share/doc/bkdiag-fleet/copyright"] {
             #expect(central.contains(path), "\(path) missing from bkdiag-fleet")
@@ -128,8 +138,10 @@ struct DebPackageTests {
         let install = try run("/usr/bin/env", ["dpkg"] + dpkg + ["-i", deb])
         try #require(install.status == 0, "dpkg -i failed: \(install.stderr)")
 
-        for file in ["usr/bin/bkdiag", "etc/bkdiag/bkdiag.yaml", "usr/share/bkdiag/job-check.sh", "usr/share/bkdiag/check.py",
-                     "usr/share/man/man1/bkdiag.1.gz", "usr/share/doc/bkdiag/copyright", "usr/share/doc/bkdiag/changelog.gz"] {
+        for file in [
+            "usr/bin/bkdiag", "etc/bkdiag/bkdiag.yaml", "usr/share/bkdiag/job-check.sh", "usr/share/bkdiag/check.py",
+            "usr/share/man/man1/bkdiag.1.gz", "usr/share/doc/bkdiag/copyright", "usr/share/doc/bkdiag/changelog.gz",
+        ] {
             #expect(exists(root + "/" + file), "\(file) is not installed")
         }
         #expect(FileManager.default.isExecutableFile(atPath: root + "/usr/bin/bkdiag"))
@@ -145,8 +157,12 @@ struct DebPackageTests {
             .filter { $0.hasSuffix(".service") || $0.hasSuffix(".socket") || $0.hasSuffix(".timer") }
         for name in unitNames { #expect(exists(root + "/lib/systemd/system/" + name), "\(name) is not installed") }
 
-        let status = try run("/usr/bin/env", ["dpkg-query", "--admindir=\(root)/var/lib/dpkg", "-W",
-                                              "-f", "${Status}|${Conffiles}", "bkdiag"])
+        let status = try run(
+            "/usr/bin/env",
+            [
+                "dpkg-query", "--admindir=\(root)/var/lib/dpkg", "-W",
+                "-f", "${Status}|${Conffiles}", "bkdiag",
+            ])
         #expect(status.stdout.hasPrefix("install ok installed|"))
         #expect(status.stdout.contains("/etc/bkdiag/bkdiag.yaml"))
 

@@ -40,8 +40,12 @@ struct GlibcFloorTests {
     func compile(_ tmp: TempDir, _ extra: [String]) throws -> (binary: String, result: RunResult) {
         try write(Self.program, to: tmp.path("p.c"))
         let binary = tmp.path("p-\(extra.count)")
-        let result = try run("/usr/bin/env", ["clang", "-O1", "-D_FILE_OFFSET_BITS=64", "-fPIE", "-pie", "-fuse-ld=lld",
-                                              "-static-libgcc", "-o", binary, tmp.path("p.c")] + extra + ["-ldl", "-lpthread"])
+        let result = try run(
+            "/usr/bin/env",
+            [
+                "clang", "-O1", "-D_FILE_OFFSET_BITS=64", "-fPIE", "-pie", "-fuse-ld=lld",
+                "-static-libgcc", "-o", binary, tmp.path("p.c"),
+            ] + extra + ["-ldl", "-lpthread"])
         return (binary, result)
     }
 

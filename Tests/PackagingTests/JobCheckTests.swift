@@ -11,12 +11,16 @@ import Testing
         let interpreter: String
         let script: String
         let source: String
-        var testDescription: String { "\(URL(fileURLWithPath: interpreter).lastPathComponent) \(URL(fileURLWithPath: script).lastPathComponent)" }
+        var testDescription: String {
+            "\(URL(fileURLWithPath: interpreter).lastPathComponent) \(URL(fileURLWithPath: script).lastPathComponent)"
+        }
 
         static let shell = Entry(interpreter: "/bin/sh", script: Paths.script("job-check.sh"), source: "job-check.sh")
         static let all: [Entry] = {
             var entries = [shell]
-            if toolExists("bash") { entries.append(Entry(interpreter: "/bin/bash", script: Paths.script("job-check.sh"), source: "job-check.sh")) }
+            if toolExists("bash") {
+                entries.append(Entry(interpreter: "/bin/bash", script: Paths.script("job-check.sh"), source: "job-check.sh"))
+            }
             let checkPy = Paths.repoTop.appendingPathComponent("packaging/job/check.py").path
             for python in [pythonInterpreter(major: 3), pythonInterpreter(major: 2)].compactMap({ $0 }) {
                 entries.append(Entry(interpreter: python, script: checkPy, source: "check.py"))
@@ -28,7 +32,9 @@ import Testing
     let script = Paths.script("job-check.sh")
 
     /// Runs an entry point with no bkdiag anywhere but where the test puts it.
-    func jobCheck(_ arguments: [String], bin: String? = nil, extra: [String: String] = [:], entry: Entry = .shell, in directory: URL? = nil) throws -> RunResult {
+    func jobCheck(_ arguments: [String], bin: String? = nil, extra: [String: String] = [:], entry: Entry = .shell, in directory: URL? = nil)
+        throws -> RunResult
+    {
         var env = ["BKDIAG_SEARCH_PATHS": "/nonexistent/bkdiag", "BKDIAG_GSE_GLOB": "/nonexistent/gse*"]
         if let bin { env["BKDIAG_BIN"] = bin }
         return try run(entry.interpreter, [entry.script] + arguments, environment: env.merging(extra) { $1 }, in: directory)
@@ -56,7 +62,8 @@ import Testing
     func everyEntryPointKeepsTheContract(entry: Entry) throws {
         let tmp = try TempDir()
         // Absent: one honest line naming where it looked, the --gse_path plugins dir included.
-        let absent = try fallbackEntry(try jobCheck(["--subscription_id=1 --gse_path=/opt/gse_test/ -l /var/log/*.log"], entry: entry), source: entry.source)
+        let absent = try fallbackEntry(
+            try jobCheck(["--subscription_id=1 --gse_path=/opt/gse_test/ -l /var/log/*.log"], entry: entry), source: entry.source)
         #expect((absent["message"] as? String)?.hasPrefix("bkdiag is not installed on this host (searched: ") == true)
         #expect((absent["message"] as? String)?.contains("/opt/gse_test/plugins/bin/bkdiag") == true)
 
@@ -68,8 +75,9 @@ import Testing
         #expect(!exists(tmp.path("MARK")), "an argument was run by a shell")
 
         // Garbage around the report, a broken JSON line after it: only the report is passed on.
-        try write("#!/bin/sh\necho 'warning: noise'\necho '{\"status\": true, \"data\": [], \"n\": 1}'\necho '{\"status\": tru'\necho '[1]'\n",
-                  to: tmp.path("noisy"), executable: true)
+        try write(
+            "#!/bin/sh\necho 'warning: noise'\necho '{\"status\": true, \"data\": [], \"n\": 1}'\necho '{\"status\": tru'\necho '[1]'\n",
+            to: tmp.path("noisy"), executable: true)
         let noisy = try jobCheck([], bin: tmp.path("noisy"), entry: entry)
         #expect(noisy.status == 0 && noisy.lines == [#"{"status": true, "data": [], "n": 1}"#])
 
@@ -86,11 +94,18 @@ import Testing
         let tmp = try TempDir()
         try FileManager.default.createDirectory(atPath: tmp.path("cwd"), withIntermediateDirectories: true)
         // Records the core limit it was given and its cwd, then dies by SIGSEGV (a core-dumping signal).
-        try write("#!/bin/sh\ngrep '^Max core' /proc/self/limits > \(tmp.path("limits"))\npwd > \(tmp.path("cwd.txt"))\necho partial\nkill -SEGV $$\nsleep 5\n",
-                  to: tmp.path("segv"), executable: true)
+        try write(
+            "#!/bin/sh\ngrep '^Max core' /proc/self/limits > \(tmp.path("limits"))\npwd > \(tmp.path("cwd.txt"))\necho partial\nkill -SEGV $$\nsleep 5\n",
+            to: tmp.path("segv"), executable: true)
         // Core dumps on (as far as the hard limit allows) for the entry point itself.
-        let result = try run("/bin/sh", ["-c", "ulimit -c unlimited 2>/dev/null || ulimit -c \"$(ulimit -H -c)\"; exec \"$0\" \"$@\"", entry.interpreter, entry.script],
-                             environment: ["BKDIAG_BIN": tmp.path("segv"), "BKDIAG_SEARCH_PATHS": "", "BKDIAG_GSE_GLOB": ""], in: tmp.url.appendingPathComponent("cwd"))
+        let result = try run(
+            "/bin/sh",
+            [
+                "-c", "ulimit -c unlimited 2>/dev/null || ulimit -c \"$(ulimit -H -c)\"; exec \"$0\" \"$@\"", entry.interpreter,
+                entry.script,
+            ],
+            environment: ["BKDIAG_BIN": tmp.path("segv"), "BKDIAG_SEARCH_PATHS": "", "BKDIAG_GSE_GLOB": ""],
+            in: tmp.url.appendingPathComponent("cwd"))
         let fallback = try fallbackEntry(result, source: entry.source)
         #expect((fallback["message"] as? String)?.contains("killed by signal 11") == true)
         let limits = readText(tmp.path("limits")).split(separator: " ").filter { !$0.isEmpty }
@@ -106,9 +121,11 @@ import Testing
     @Test(arguments: Entry.all)
     func hangingBkdiagIsStoppedWithinTheBound(entry: Entry) throws {
         let tmp = try TempDir()
-        try write("#!/bin/sh\ntrap '' TERM\necho $$ > \(tmp.path("pid"))\nwhile :; do sleep 1; done\n", to: tmp.path("slow"), executable: true)
+        try write(
+            "#!/bin/sh\ntrap '' TERM\necho $$ > \(tmp.path("pid"))\nwhile :; do sleep 1; done\n", to: tmp.path("slow"), executable: true)
         let started = Date()
-        let entryValue = try fallbackEntry(try jobCheck([], bin: tmp.path("slow"), extra: ["BKDIAG_TIMEOUT": "1"], entry: entry), source: entry.source)
+        let entryValue = try fallbackEntry(
+            try jobCheck([], bin: tmp.path("slow"), extra: ["BKDIAG_TIMEOUT": "1"], entry: entry), source: entry.source)
         #expect(Date().timeIntervalSince(started) < 30)
         #expect((entryValue["message"] as? String)?.contains("did not finish within 1s") == true)
         let pid = try #require(Int32(readText(tmp.path("pid")).trimmingCharacters(in: .whitespacesAndNewlines)))
@@ -117,19 +134,25 @@ import Testing
 
     @Test(arguments: [
         // JOB's one-string form, split on blanks; globs and shell syntax stay literal.
-        (["--gse_path=/x;touch MARK -l /var/log/*.log $(touch MARK) `touch MARK`"],
-         ["--gse_path=/x;touch", "MARK", "-l", "/var/log/*.log", "$(touch", "MARK)", "`touch", "MARK`"]),
+        (
+            ["--gse_path=/x;touch MARK -l /var/log/*.log $(touch MARK) `touch MARK`"],
+            ["--gse_path=/x;touch", "MARK", "-l", "/var/log/*.log", "$(touch", "MARK)", "`touch", "MARK`"]
+        ),
         // Separate parameters pass through unchanged, blanks inside included.
-        (["-s", "12", "-l", "/data/my logs/*.log", "--gse_path=/usr/local/gse/--collector_config_id=45"],
-         ["-s", "12", "-l", "/data/my logs/*.log", "--gse_path=/usr/local/gse/--collector_config_id=45"]),
+        (
+            ["-s", "12", "-l", "/data/my logs/*.log", "--gse_path=/usr/local/gse/--collector_config_id=45"],
+            ["-s", "12", "-l", "/data/my logs/*.log", "--gse_path=/usr/local/gse/--collector_config_id=45"]
+        ),
         ([], []),
     ])
     func argumentsReachBkdiagUnchanged(arguments: [String], expected: [String]) throws {
         let tmp = try TempDir()
         try write(fakeBkdiag, to: tmp.path("bkdiag"), executable: true)
-        let result = try run("/bin/sh", [script] + arguments, environment: [
-            "BKDIAG_BIN": tmp.path("bkdiag"), "BKDIAG_SEARCH_PATHS": "", "BKDIAG_GSE_GLOB": "/nonexistent",
-        ], in: tmp.url)
+        let result = try run(
+            "/bin/sh", [script] + arguments,
+            environment: [
+                "BKDIAG_BIN": tmp.path("bkdiag"), "BKDIAG_SEARCH_PATHS": "", "BKDIAG_GSE_GLOB": "/nonexistent",
+            ], in: tmp.url)
         #expect(result.status == 0)
         #expect(result.lines.count == 1)
         let report = try #require(jsonObject(result.lines.first ?? ""))
@@ -157,7 +180,8 @@ import Testing
             let path = try #require(["/usr/bin/\(tool)", "/bin/\(tool)"].first { FileManager.default.isExecutableFile(atPath: $0) })
             try FileManager.default.createSymbolicLink(atPath: tmp.path("bin/\(tool)"), withDestinationPath: path)
         }
-        try write("#!/bin/sh\ntrap '' TERM\necho $$ > \(tmp.path("pid"))\nwhile :; do sleep 1; done\n", to: tmp.path("slow"), executable: true)
+        try write(
+            "#!/bin/sh\ntrap '' TERM\necho $$ > \(tmp.path("pid"))\nwhile :; do sleep 1; done\n", to: tmp.path("slow"), executable: true)
         let started = Date()
         let entry = try fallbackEntry(try jobCheck([], bin: tmp.path("slow"), extra: ["BKDIAG_TIMEOUT": "1", "PATH": tmp.path("bin")]))
         #expect(Date().timeIntervalSince(started) < 30)

@@ -1,6 +1,6 @@
 import Foundation
-import Testing
 import TestSupport
+import Testing
 
 /// `Scripts/build-nodeman.sh`: the GSE plugin tarball's layout, and its control script run against a
 /// temporary GSE root with a fake daemon.
@@ -8,7 +8,8 @@ import TestSupport
 struct NodeManPackageTests {
     /// Builds the tarball from the debug binaries and unpacks it into `tmp/unpacked`; returns the plugin dir.
     static func buildAndUnpack(in tmp: TempDir) throws -> (tarball: String, plugin: String) {
-        let result = try run(Paths.script("build-nodeman.sh"), ["--bin-dir", Paths.binDir.path, "--out", tmp.path("out"), "--arch", "x86_64"])
+        let result = try run(
+            Paths.script("build-nodeman.sh"), ["--bin-dir", Paths.binDir.path, "--out", tmp.path("out"), "--arch", "x86_64"])
         try #require(result.status == 0, "build-nodeman.sh failed: \(result.stderr)")
         let tarball = try #require(result.lines.last)
         try FileManager.default.createDirectory(atPath: tmp.path("unpacked"), withIntermediateDirectories: true)
@@ -19,7 +20,8 @@ struct NodeManPackageTests {
     @Test func tarballHasThePluginLayout() throws {
         let tmp = try TempDir()
         let (tarball, plugin) = try Self.buildAndUnpack(in: tmp)
-        let version = try run(Paths.binDir.appendingPathComponent("bkdiag").path, ["--version"]).stdout
+        let version =
+            try run(Paths.binDir.appendingPathComponent("bkdiag").path, ["--version"]).stdout
             .split(separator: " ").first.map(String.init) ?? ""
         #expect(tarball.hasSuffix("/bkdiag-\(version).tgz"))
         for file in ["bin/bkdiag", "bin/bkdiag_ctl.sh"] {
@@ -30,7 +32,8 @@ struct NodeManPackageTests {
         #expect(project.contains("name: bkdiag\n"))
         #expect(project.contains("version: \"\(version)\"\n"))
         // The floor NodeMan shows is the binary's own newest glibc symbol version.
-        let floor = try run(Paths.script("elf-info.sh"), ["glibc", plugin + "/bin/bkdiag"]).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        let floor = try run(Paths.script("elf-info.sh"), ["glibc", plugin + "/bin/bkdiag"]).stdout.trimmingCharacters(
+            in: .whitespacesAndNewlines)
         #expect(!floor.isEmpty && project.contains("glibc >= \(floor)"), "project.yaml does not state glibc >= \(floor)")
         #expect(!project.contains("@"), "an unfilled placeholder in project.yaml")
         // The config is a NodeMan template with the subscription and interval as variables.
@@ -48,7 +51,8 @@ struct NodeManPackageTests {
 
     @Test func refusesToPackABinaryIntoAnotherArchitecture() throws {
         let tmp = try TempDir()
-        let result = try run(Paths.script("build-nodeman.sh"), ["--bin-dir", Paths.binDir.path, "--out", tmp.path("out"), "--arch", "aarch64"])
+        let result = try run(
+            Paths.script("build-nodeman.sh"), ["--bin-dir", Paths.binDir.path, "--out", tmp.path("out"), "--arch", "aarch64"])
         #expect(result.status != 0)
         #expect(result.stderr.contains("not aarch64"))
         #expect(((try? FileManager.default.contentsOfDirectory(atPath: tmp.path("out"))) ?? []).isEmpty, "a tarball was written")
@@ -62,8 +66,10 @@ struct NodeManPackageTests {
         }
         /// `plugin_path` as bk-nodeman's get_plugin_path builds it for a Linux host.
         var pluginPath: [String: String] {
-            ["setup_path": gse, "pid_path": run, "log_path": log, "data_path": data, "endpoint": "/var/run/ipc.state.report",
-             "host_id": data + "/host/hostid", "subconfig_path": gse + "/plugins/etc/bkdiag"]
+            [
+                "setup_path": gse, "pid_path": run, "log_path": log, "data_path": data, "endpoint": "/var/run/ipc.state.report",
+                "host_id": data + "/host/hostid", "subconfig_path": gse + "/plugins/etc/bkdiag",
+            ]
         }
     }
 
@@ -73,7 +79,8 @@ struct NodeManPackageTests {
         let tmp = try TempDir()
         let data = try JSONSerialization.data(withJSONObject: context)
         try write(String(decoding: data, as: UTF8.self), to: tmp.path("context.json"))
-        let script = "import json, sys, jinja2\n"
+        let script =
+            "import json, sys, jinja2\n"
             + "t = jinja2.Environment(undefined=jinja2.StrictUndefined).from_string(open(sys.argv[1]).read())\n"
             + "sys.stdout.write(t.render(**json.load(open(sys.argv[2]))))\n"
         let result = try run(python, ["-c", script, template, tmp.path("context.json")])
@@ -98,19 +105,25 @@ struct NodeManPackageTests {
         let plain = try Self.render(plugin + "/etc/bkdiag.yaml.tpl", context: ["plugin_path": host.pluginPath], python: python)
         #expect(plain.contains("\nsubscription_id: 0\n") && plain.contains("\ninterval: 60\n") && !plain.contains("log_paths:"))
         // With the variables project.yaml declares.
-        let config = try Self.render(plugin + "/etc/bkdiag.yaml.tpl", context: [
-            "plugin_path": host.pluginPath,
-            "extra_vars": ["subscription_id": 123, "interval": 30, "log_paths": "/var/log/app/*.log"],
-        ], python: python)
-        for line in ["gse_path: \(host.gse)", "subscription_id: 123", "interval: 30", "log_paths: /var/log/app/*.log",
-                     "socket: \(host.run)/bkdiag.sock", "state_dir: \(host.data)/bkdiag", "#@ pid_path: \(host.run)"] {
+        let config = try Self.render(
+            plugin + "/etc/bkdiag.yaml.tpl",
+            context: [
+                "plugin_path": host.pluginPath,
+                "extra_vars": ["subscription_id": 123, "interval": 30, "log_paths": "/var/log/app/*.log"],
+            ], python: python)
+        for line in [
+            "gse_path: \(host.gse)", "subscription_id: 123", "interval: 30", "log_paths: /var/log/app/*.log",
+            "socket: \(host.run)/bkdiag.sock", "state_dir: \(host.data)/bkdiag", "#@ pid_path: \(host.run)",
+        ] {
             #expect(config.split(separator: "\n").contains { $0 == line }, "rendered config lacks \(line)")
         }
         try write(config, to: host.gse + "/plugins/etc/bkdiag.yaml")
 
         let bin = host.gse + "/plugins/bin"
         let env = ["BKDIAG_BKC_LOG": tmp.path("bkc.log")]
-        func ctl(_ action: String) throws -> RunResult { try run(bin + "/bkdiag_ctl.sh", [action], environment: env, in: URL(fileURLWithPath: bin)) }
+        func ctl(_ action: String) throws -> RunResult {
+            try run(bin + "/bkdiag_ctl.sh", [action], environment: env, in: URL(fileURLWithPath: bin))
+        }
         defer { _ = try? ctl("stop") }
 
         let start = try ctl("start")
@@ -119,15 +132,18 @@ struct NodeManPackageTests {
         #expect(isAlive(pid))
         #expect((try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(pid)/exe")) == bin + "/bkdiag")
         // The daemon took the rendered config: it serves its report on NodeMan's run dir and keeps history in the data dir.
-        #expect(eventually(20) { (try? ctl("health_check").status) == 0 }, "health_check never passed: \(readText(host.log + "/bkdiag.log"))")
+        #expect(
+            eventually(20) { (try? ctl("health_check").status) == 0 }, "health_check never passed: \(readText(host.log + "/bkdiag.log"))")
         #expect(FileManager.default.fileExists(atPath: host.data + "/bkdiag"))
         #expect(exists(host.log + "/bkdiag.log"))
         // The daemon's own report (no local fallback) holds the collector's checks: subscription 123 was taken.
-        #expect(eventually(20) {
-            let status = try? run(bin + "/bkdiag", ["status", "--socket", host.run + "/bkdiag.sock", "--no-fallback", "--format", "json"])
-            let data = jsonObject(status?.lines.last ?? "")?["data"] as? [[String: Any]] ?? []
-            return data.contains { $0["module"] as? String == "bkunifylogbeat" }
-        }, "the daemon's report has no bkunifylogbeat entries")
+        #expect(
+            eventually(20) {
+                let status = try? run(
+                    bin + "/bkdiag", ["status", "--socket", host.run + "/bkdiag.sock", "--no-fallback", "--format", "json"])
+                let data = jsonObject(status?.lines.last ?? "")?["data"] as? [[String: Any]] ?? []
+                return data.contains { $0["module"] as? String == "bkunifylogbeat" }
+            }, "the daemon's report has no bkunifylogbeat entries")
 
         #expect(try ctl("stop").status == 0)
         #expect(eventually { !isAlive(pid) })
@@ -135,8 +151,10 @@ struct NodeManPackageTests {
 
         // uninstall removes what the plugin installed and created, and nothing else.
         #expect(try ctl("uninstall").status == 0)
-        for path in [bin + "/bkdiag", bin + "/bkdiag_ctl.sh", host.gse + "/plugins/etc/bkdiag.yaml", host.gse + "/plugins/etc/bkdiag.yaml.tpl",
-                     host.data + "/bkdiag", host.log + "/bkdiag.log", host.run + "/bkdiag.sock", host.run + "/bkdiag.pid"] {
+        for path in [
+            bin + "/bkdiag", bin + "/bkdiag_ctl.sh", host.gse + "/plugins/etc/bkdiag.yaml", host.gse + "/plugins/etc/bkdiag.yaml.tpl",
+            host.data + "/bkdiag", host.log + "/bkdiag.log", host.run + "/bkdiag.sock", host.run + "/bkdiag.pid",
+        ] {
             #expect(!exists(path), "\(path) left after uninstall")
         }
         #expect(exists(bin + "/start.sh"))
@@ -155,9 +173,13 @@ struct NodeManPackageTests {
         let bin = gse + "/plugins/bin"
         let host = NodeManHost(tmp)
         // NodeMan's paths as the rendered config carries them for the control script.
-        try write("#@ pid_path: \(host.run)\n#@ log_path: \(host.log)\n#@ data_path: \(host.data)\ninterval: 60\n", to: gse + "/plugins/etc/bkdiag.yaml")
+        try write(
+            "#@ pid_path: \(host.run)\n#@ log_path: \(host.log)\n#@ data_path: \(host.data)\ninterval: 60\n",
+            to: gse + "/plugins/etc/bkdiag.yaml")
         let env = ["BKDIAG_BKC_LOG": tmp.path("bkc.log"), "FAKE_ARGS": tmp.path("args"), "FAKE_HUP": tmp.path("hup")]
-        func ctl(_ action: String) throws -> RunResult { try run(bin + "/bkdiag_ctl.sh", [action], environment: env, in: URL(fileURLWithPath: bin)) }
+        func ctl(_ action: String) throws -> RunResult {
+            try run(bin + "/bkdiag_ctl.sh", [action], environment: env, in: URL(fileURLWithPath: bin))
+        }
         func pid() -> Int32? { Int32(readText(host.run + "/bkdiag.pid").trimmingCharacters(in: .whitespacesAndNewlines)) }
 
         // version runs the real binary.
@@ -173,7 +195,9 @@ struct NodeManPackageTests {
         let first = try #require(pid())
         #expect(isAlive(first))
         #expect(eventually { readText(tmp.path("args")).hasPrefix("daemon") })
-        #expect(readText(tmp.path("args")).trimmingCharacters(in: .newlines) == "daemon --config ../etc/bkdiag.yaml --gse_path \(gse) --state-dir \(host.data)/bkdiag --socket \(host.run)/bkdiag.sock")
+        #expect(
+            readText(tmp.path("args")).trimmingCharacters(in: .newlines)
+                == "daemon --config ../etc/bkdiag.yaml --gse_path \(gse) --state-dir \(host.data)/bkdiag --socket \(host.run)/bkdiag.sock")
 
         let again = try ctl("start")
         #expect(again.status == 0 && again.stdout.contains("already running"))

@@ -59,7 +59,9 @@ struct RunResult {
 
 /// Runs `executable` with `arguments`, the current environment plus `environment`, and waits for it.
 /// Output goes through files, so a child that keeps running (a daemon) cannot hold a pipe open.
-func run(_ executable: String, _ arguments: [String] = [], environment: [String: String] = [:], in directory: URL? = nil) throws -> RunResult {
+func run(_ executable: String, _ arguments: [String] = [], environment: [String: String] = [:], in directory: URL? = nil) throws
+    -> RunResult
+{
     let scratch = try TempDir()
     let out = scratch.url.appendingPathComponent("stdout"), err = scratch.url.appendingPathComponent("stderr")
     _ = FileManager.default.createFile(atPath: out.path, contents: nil)
@@ -135,7 +137,8 @@ func eventually(_ seconds: Double = 5, _ condition: () -> Bool) -> Bool {
 /// True when a process with this pid exists and is not a zombie.
 func isAlive(_ pid: Int32) -> Bool {
     guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
-          let close = stat.lastIndex(of: ")") else { return false }
+        let close = stat.lastIndex(of: ")")
+    else { return false }
     let state = stat[stat.index(after: close)...].split(separator: " ").first
     return state != "Z" && state != "X"
 }
@@ -144,21 +147,21 @@ func isAlive(_ pid: Int32) -> Bool {
 /// $FAKE_ARGS, appends "hup" to $FAKE_HUP on SIGHUP and exits on SIGTERM; anything else prints one
 /// JSON line naming its arguments, like a report.
 let fakeBkdiag = #"""
-#!/bin/sh
-case "$1" in
-    --version) echo "0.1.0 (fake)"; exit 0 ;;
-    --help) printf 'OVERVIEW: fake bkdiag\n\nSUBCOMMANDS:\n  check  Run the checks\n  daemon  Run periodically\n'; exit 0 ;;
-esac
-if [ "$1" = daemon ]; then
-    [ "$2" = --help ] && { echo "daemon help"; exit 0; }
-    echo "$@" > "${FAKE_ARGS:-/dev/null}"
-    trap 'echo hup >> "${FAKE_HUP:-/dev/null}"' HUP
-    trap 'exit 0' TERM
-    while :; do sleep 1 & wait $!; done
-fi
-[ "$2" = --help ] && { echo "sub help"; exit 0; }
-printf '{"status": true, "data": [], "argc": %d, "args": [' "$#"
-sep=""
-for a in "$@"; do printf '%s"%s"' "$sep" "$a"; sep=", "; done
-printf ']}\n'
-"""#
+    #!/bin/sh
+    case "$1" in
+        --version) echo "0.1.0 (fake)"; exit 0 ;;
+        --help) printf 'OVERVIEW: fake bkdiag\n\nSUBCOMMANDS:\n  check  Run the checks\n  daemon  Run periodically\n'; exit 0 ;;
+    esac
+    if [ "$1" = daemon ]; then
+        [ "$2" = --help ] && { echo "daemon help"; exit 0; }
+        echo "$@" > "${FAKE_ARGS:-/dev/null}"
+        trap 'echo hup >> "${FAKE_HUP:-/dev/null}"' HUP
+        trap 'exit 0' TERM
+        while :; do sleep 1 & wait $!; done
+    fi
+    [ "$2" = --help ] && { echo "sub help"; exit 0; }
+    printf '{"status": true, "data": [], "argc": %d, "args": [' "$#"
+    sep=""
+    for a in "$@"; do printf '%s"%s"' "$sep" "$a"; sep=", "; done
+    printf ']}\n'
+    """#

@@ -12,11 +12,13 @@ import Testing
         #expect(try JSONValue.parse(text) == v)
     }
 
-    @Test("lone surrogates become U+FFFD and never swallow the escape after them", arguments: [
-        ("\"\\ud800\\u0041\"", "\u{FFFD}A"), ("\"\\ud800\\ud800\\udc00\"", "\u{FFFD}\u{10000}"),
-        ("\"\\udc00x\"", "\u{FFFD}x"), ("\"\\ud800\"", "\u{FFFD}"), ("\"\\ud83d\\ude00\"", "😀"),
-        ("\"a\\ud800\\n\"", "a\u{FFFD}\n"),
-    ])
+    @Test(
+        "lone surrogates become U+FFFD and never swallow the escape after them",
+        arguments: [
+            ("\"\\ud800\\u0041\"", "\u{FFFD}A"), ("\"\\ud800\\ud800\\udc00\"", "\u{FFFD}\u{10000}"),
+            ("\"\\udc00x\"", "\u{FFFD}x"), ("\"\\ud800\"", "\u{FFFD}"), ("\"\\ud83d\\ude00\"", "😀"),
+            ("\"a\\ud800\\n\"", "a\u{FFFD}\n"),
+        ])
     func loneSurrogates(text: String, expected: String) throws {
         #expect(try JSONValue.parse(bytes: Array(text.utf8)) == .string(expected))
     }
@@ -40,21 +42,25 @@ import Testing
 
     /// Numbers and the non-finite words exactly as Python's `json.loads` (the central parser) reads them:
     /// each accepted text with its value, each rejected one an error. Checked against CPython 3.11.
-    @Test("numbers, NaN and Infinity: the grammar of Python's json", arguments: [
-        ("0", JSONValue.int(0)), ("-0", .int(0)), ("12", .int(12)), ("1.5", .double(1.5)), ("1e3", .double(1000)),
-        ("1E+2", .double(100)), ("-1.25e-2", .double(-0.0125)), ("1e400", .double(.infinity)), ("-1e400", .double(-.infinity)),
-        ("Infinity", .double(.infinity)), ("-Infinity", .double(-.infinity)), ("0e0", .double(0)), ("0.0e-0", .double(0)),
-        ("9223372036854775808", .double(9223372036854775808)),
-        ("[1, -Infinity, 2]", .array([.int(1), .double(-.infinity), .int(2)])),
-    ] as [(String, JSONValue)])
+    @Test(
+        "numbers, NaN and Infinity: the grammar of Python's json",
+        arguments: [
+            ("0", JSONValue.int(0)), ("-0", .int(0)), ("12", .int(12)), ("1.5", .double(1.5)), ("1e3", .double(1000)),
+            ("1E+2", .double(100)), ("-1.25e-2", .double(-0.0125)), ("1e400", .double(.infinity)), ("-1e400", .double(-.infinity)),
+            ("Infinity", .double(.infinity)), ("-Infinity", .double(-.infinity)), ("0e0", .double(0)), ("0.0e-0", .double(0)),
+            ("9223372036854775808", .double(9223372036854775808)),
+            ("[1, -Infinity, 2]", .array([.int(1), .double(-.infinity), .int(2)])),
+        ] as [(String, JSONValue)])
     func numbersAsPythonReadsThem(text: String, expected: JSONValue) throws {
         #expect(try JSONValue.parse(text) == expected)
     }
 
-    @Test("rejected like json.loads rejects them", arguments: [
-        "01", "-01", "00", "1.", "1.e5", ".5", "1e", "1e+", "+1", "-", "--1", "0x10", "[1.]", "{\"a\": 01}", "Nan", "-NaN",
-        "infinity", "-Inf", "Infinityx", "1.2.3", "[1e]", "[-]",
-    ])
+    @Test(
+        "rejected like json.loads rejects them",
+        arguments: [
+            "01", "-01", "00", "1.", "1.e5", ".5", "1e", "1e+", "+1", "-", "--1", "0x10", "[1.]", "{\"a\": 01}", "Nan", "-NaN",
+            "infinity", "-Inf", "Infinityx", "1.2.3", "[1e]", "[-]",
+        ])
     func numbersPythonRejects(text: String) {
         #expect(throws: JSONParseError.self) { try JSONValue.parse(text) }
     }

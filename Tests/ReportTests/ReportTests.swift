@@ -5,10 +5,13 @@ import Testing
 struct ReportTests {
     static let sample = DiagnosticReport(
         results: [
-            CheckResult(module: "log_path", item: "logpath_match", verdict: .pass, message: "所有路径检查通过: /a b/\"q\".log\nx", durationMs: 1.25),
-            CheckResult(module: "bkunifylogbeat", item: "process", verdict: .warn, message: "2 processes", hint: "停止多余进程",
-                        evidence: [("pids", [1, 2])], durationMs: 0.5),
-            CheckResult(module: "gse_agent", item: "socket", verdict: .fail, message: "socket file is not exists: /x", hint: "重启 gse_agent"),
+            CheckResult(
+                module: "log_path", item: "logpath_match", verdict: .pass, message: "所有路径检查通过: /a b/\"q\".log\nx", durationMs: 1.25),
+            CheckResult(
+                module: "bkunifylogbeat", item: "process", verdict: .warn, message: "2 processes", hint: "停止多余进程",
+                evidence: [("pids", [1, 2])], durationMs: 0.5),
+            CheckResult(
+                module: "gse_agent", item: "socket", verdict: .fail, message: "socket file is not exists: /x", hint: "重启 gse_agent"),
             CheckResult(module: "gse_agent", item: "dataserver_port", verdict: .unknown, message: "cannot read", hint: "以 root 运行"),
         ],
         host: HostIdentity(hostname: "h1", machineID: "m", kernel: "6.1"), version: "0.1.0", generatedAtMs: 1_795_432_870_730,
@@ -42,7 +45,8 @@ struct ReportTests {
 
     @Test("old check.py output is read the way AgentChecker reads it")
     func checkPyOutput() throws {
-        let line = #"{"status": true, "data": [{"module": "gse_agent", "item": "socket", "status": true, "message": ""}, {"module": "bkunifylogbeat", "item": "healthz", "status": 1, "message": {"x": 1}}]}"#
+        let line =
+            #"{"status": true, "data": [{"module": "gse_agent", "item": "socket", "status": true, "message": ""}, {"module": "bkunifylogbeat", "item": "healthz", "status": 1, "message": {"x": 1}}]}"#
         let r = try DiagnosticReport(line: line)
         #expect(!r.isRich)
         #expect(r.hostStatus)
@@ -54,9 +58,11 @@ struct ReportTests {
 
     @Test(
         "lines that are not reports are errors, never crashes",
-        arguments: ["", "not json", "[]", "{}", #"{"status": true}"#, #"{"status": true, "data": {}}"#,
-                    #"{"status": true, "data": [{"module": "m"}]}"#, #"{"status": true, "data": [1]}"#, "{\"a\":", "\u{0}",
-                    String(repeating: "[", count: 600)])
+        arguments: [
+            "", "not json", "[]", "{}", #"{"status": true}"#, #"{"status": true, "data": {}}"#,
+            #"{"status": true, "data": [{"module": "m"}]}"#, #"{"status": true, "data": [1]}"#, "{\"a\":", "\u{0}",
+            String(repeating: "[", count: 600),
+        ])
     func garbage(line: String) {
         #expect(throws: ReportDecodingError.self) { try DiagnosticReport(line: line) }
     }

@@ -1,10 +1,11 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#endif
 import Synchronization
 import SystemLayer
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Musl)
+    import Musl
+#endif
 
 /// The records one `/history` answer returns, picked under the store's lock with their segments held
 /// open, so a rotation during the answer cannot take them away. The answer is produced record by

@@ -1,11 +1,12 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#endif
 import Report
 import Synchronization
 import SystemLayer
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Musl)
+    import Musl
+#endif
 
 /// Limits of the history store; the oldest segment is dropped when either is exceeded.
 public struct HistoryLimits: Sendable, Equatable {
@@ -111,13 +112,17 @@ public final class ReportHistory: Sendable {
         do {
             try Sys.mkdirs(directory, mode: 0o750)
         } catch {
-            throw DaemonError(.stateDirectory, "cannot create the history directory \(directory) (\(ProbeError.brief(error))): create it or set state_dir to a writable directory")
+            throw DaemonError(
+                .stateDirectory,
+                "cannot create the history directory \(directory) (\(ProbeError.brief(error))): create it or set state_dir to a writable directory"
+            )
         }
         var recovery = HistoryRecovery()
         var segments: [Segment] = []
         let names: [String]
         do { names = try Sys.listDirectory(directory) } catch {
-            throw DaemonError(.stateDirectory, "cannot list the history directory \(directory) (\(ProbeError.brief(error))): check its permissions")
+            throw DaemonError(
+                .stateDirectory, "cannot list the history directory \(directory) (\(ProbeError.brief(error))): check its permissions")
         }
         let sequences = names.compactMap(Self.sequence(ofFileName:)).sorted()
         // Each name must be a regular file of a sane size: opened without blocking or following, checked
@@ -197,7 +202,8 @@ public final class ReportHistory: Sendable {
                 let (tail, limits) = state.withLock { s in (s.segments.last, s.limits) }
                 let needsNewSegment: Bool
                 if let last = tail {
-                    needsNewSegment = last.records.count >= limits.segmentReports
+                    needsNewSegment =
+                        last.records.count >= limits.segmentReports
                         || (!last.records.isEmpty && last.bytes + record.count > limits.segmentBytes)
                 } else {
                     needsNewSegment = true
@@ -230,7 +236,11 @@ public final class ReportHistory: Sendable {
                 Self.remove(dropped)
                 return .success(())
             } catch {
-                return .failure(DaemonError(.history, "cannot append to the history in \(dir) (\(ProbeError.brief(error))): check free space and permissions of state_dir"))
+                return .failure(
+                    DaemonError(
+                        .history,
+                        "cannot append to the history in \(dir) (\(ProbeError.brief(error))): check free space and permissions of state_dir"
+                    ))
             }
         }
         try result.get()
@@ -250,7 +260,9 @@ public final class ReportHistory: Sendable {
         }
         guard let loc, let fd = try? Sys.open(loc.0, O_RDONLY | Self.safeFlags) else { return nil }
         defer { Sys.close(fd) }
-        return Self.readRecordBytes(fd, at: loc.1.offset).map { HistoryEntry(generatedAtMs: loc.1.generatedAtMs, line: String(decoding: $0, as: UTF8.self)) }
+        return Self.readRecordBytes(fd, at: loc.1.offset).map {
+            HistoryEntry(generatedAtMs: loc.1.generatedAtMs, line: String(decoding: $0, as: UTF8.self))
+        }
     }
 
     /// Reports generated at or after `sinceMs`, oldest first, at most `limit` (the newest ones when more match).
@@ -292,7 +304,8 @@ public final class ReportHistory: Sendable {
             get32(header, 0) == recordMagic
         else { return nil }
         let length = Int(get32(header, 4))
-        guard length <= maxRecordBytes, let payload = try? Sys.pread(fd, count: length, at: offset + headerSize), payload.count == length else {
+        guard length <= maxRecordBytes, let payload = try? Sys.pread(fd, count: length, at: offset + headerSize), payload.count == length
+        else {
             return nil
         }
         return Zlib.decompress(payload[...], expectedSize: Int(get32(header, 8)))

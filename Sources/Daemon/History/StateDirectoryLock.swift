@@ -1,9 +1,10 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#endif
 import SystemLayer
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Musl)
+    import Musl
+#endif
 
 /// The daemon's exclusive claim on its state directory: `flock(2)` on `<state_dir>/lock`, taken before
 /// anything in the directory is read or written and held until the process exits. A second daemon
@@ -25,7 +26,10 @@ public final class StateDirectoryLock: Sendable {
         do {
             try Sys.mkdirs(directory, mode: 0o750)
         } catch {
-            throw DaemonError(.stateDirectory, "cannot create the state directory \(directory) (\(ProbeError.brief(error))): create it or set state_dir to a writable directory")
+            throw DaemonError(
+                .stateDirectory,
+                "cannot create the state directory \(directory) (\(ProbeError.brief(error))): create it or set state_dir to a writable directory"
+            )
         }
         let path = directory + "/lock"
         let fd: Int32
@@ -33,7 +37,8 @@ public final class StateDirectoryLock: Sendable {
             // Not a FIFO or a symlink planted in its place: never block, never follow.
             fd = try Sys.open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_NONBLOCK, 0o640)
         } catch {
-            throw DaemonError(.stateDirectory, "cannot open the lock file \(path) (\(ProbeError.brief(error))): check the state directory's permissions")
+            throw DaemonError(
+                .stateDirectory, "cannot open the lock file \(path) (\(ProbeError.brief(error))): check the state directory's permissions")
         }
         guard (try? Sys.fstat(fd, path: path))?.isRegular == true else {
             Sys.close(fd)

@@ -27,8 +27,10 @@ final class BusyHandler: ChannelInboundHandler {
     private func answer(context: ChannelHandlerContext) {
         guard !answered else { return }
         answered = true
-        let body = "{\"error\":\"too many connections: at most \(server.limits.maxConnections), \(server.limits.maxConnectionsPerProcess) per process\"}\n"
-        let text = "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\nContent-Length: \(body.utf8.count)\r\n"
+        let body =
+            "{\"error\":\"too many connections: at most \(server.limits.maxConnections), \(server.limits.maxConnectionsPerProcess) per process\"}\n"
+        let text =
+            "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\nContent-Length: \(body.utf8.count)\r\n"
             + "Retry-After: 1\r\nConnection: close\r\n\r\n" + body
         let limits = server.limits
         lingers = server.lingering.wrappingAdd(1, ordering: .relaxed).newValue <= limits.maxLingering
@@ -126,7 +128,8 @@ final class ConnectionGuard: ChannelDuplexHandler {
         complete = true
         timer?.cancel()
         let body = "{\"error\":\"\(status == 408 ? "request not received in time" : "request too large")\"}\n"
-        let text = "HTTP/1.1 \(status) \(DaemonResponse.reason(status))\r\nContent-Type: application/json\r\n"
+        let text =
+            "HTTP/1.1 \(status) \(DaemonResponse.reason(status))\r\nContent-Type: application/json\r\n"
             + "Content-Length: \(body.utf8.count)\r\nConnection: close\r\n\r\n" + body
         let buffer = context.channel.allocator.buffer(string: text)
         context.writeAndFlush(wrapOutboundOut(buffer)).assumeIsolated().whenComplete { _ in

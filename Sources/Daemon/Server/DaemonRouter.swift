@@ -1,10 +1,11 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#endif
 import Report
 import SystemLayer
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Musl)
+    import Musl
+#endif
 
 /// Who is on the other end of a unix socket connection (`SO_PEERCRED`); laid out as the kernel's `struct ucred`.
 public struct PeerCredentials: Sendable, Equatable {
@@ -123,7 +124,9 @@ public struct DaemonRouter: Sendable {
         self.policy = policy
     }
 
-    static let routes: [String: [String]] = ["/report": ["GET", "HEAD"], "/metrics": ["GET", "HEAD"], "/history": ["GET", "HEAD"], "/run": ["POST"]]
+    static let routes: [String: [String]] = [
+        "/report": ["GET", "HEAD"], "/metrics": ["GET", "HEAD"], "/history": ["GET", "HEAD"], "/run": ["POST"],
+    ]
 
     /// Answers every request whole: at once where no run is needed, after the first run for `/report`
     /// before it, after a fresh run for `POST /run`. (The HTTP server streams `/history` instead.)

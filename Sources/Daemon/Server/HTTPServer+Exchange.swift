@@ -45,7 +45,8 @@ extension HTTPServer {
                 case .body(let b):
                     bodyBytes += b.readableBytes
                     if bodyBytes > 0 && head?.method != .POST {
-                        await Self.respond(channel, .error(413, "\(head?.method.rawValue ?? "this") request must not have a body"), isHead: false)
+                        await Self.respond(
+                            channel, .error(413, "\(head?.method.rawValue ?? "this") request must not have a body"), isHead: false)
                         return
                     }
                 case .end:
@@ -86,7 +87,8 @@ extension HTTPServer {
 
     /// Writes a whole answer and waits until the socket has taken it (a client gone is no error here).
     static func respond(_ channel: any Channel, _ response: DaemonResponse, isHead: Bool) async {
-        let head = Self.head(status: response.status, contentType: response.contentType, length: response.body.utf8.count, extra: response.headers)
+        let head = Self.head(
+            status: response.status, contentType: response.contentType, length: response.body.utf8.count, extra: response.headers)
         channel.write(HTTPServerResponsePart.head(head), promise: nil)
         if !isHead {
             channel.write(HTTPServerResponsePart.body(.byteBuffer(channel.allocator.buffer(string: response.body))), promise: nil)

@@ -1,8 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#endif
 import Logging
 import NIOCore
 import NIOHTTP1
@@ -10,6 +5,12 @@ import NIOPosix
 import ServiceLifecycle
 import Synchronization
 import SystemLayer
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Musl)
+    import Musl
+#endif
 
 /// Limits of the local HTTP server.
 public struct HTTPLimits: Sendable, Equatable {
@@ -155,7 +156,7 @@ public struct HTTPServerService: Service {
             tasks.addTask {
                 do {
                     try await server.serve()
-                } catch where !Task.isCancelled {
+                } catch  where !Task.isCancelled {
                     // Not ours to stop: the listening socket failed. The daemon goes on running its checks.
                     server.logger.error("the HTTP server stopped accepting", metadata: ["error": "\(ProbeError.brief(error))"])
                 } catch {}

@@ -1,4 +1,5 @@
 import SystemLayer
+
 /// A minimal blocking HTTP/1.1 client over a unix socket, for `bkdiag status` and the tests.
 public enum UnixHTTPClient {
     /// A response: status code, headers (lower-cased names) and body.
@@ -9,12 +10,16 @@ public enum UnixHTTPClient {
     }
 
     /// Sends one request with `Connection: close` and reads the whole answer.
-    public static func request(socket path: String, method: String = "GET", target: String, timeoutMs: Int = 5000) throws(DaemonError) -> Response {
+    public static func request(socket path: String, method: String = "GET", target: String, timeoutMs: Int = 5000) throws(DaemonError)
+        -> Response
+    {
         let fd: Int32
         do {
             fd = try Sys.connectUnix(path: path, timeoutMs: timeoutMs)
         } catch {
-            throw DaemonError(.noDaemon, "no daemon answers at \(path) (\(ProbeError.brief(error))): start it with `systemctl start bkdiag` or pass --socket")
+            throw DaemonError(
+                .noDaemon,
+                "no daemon answers at \(path) (\(ProbeError.brief(error))): start it with `systemctl start bkdiag` or pass --socket")
         }
         defer { Sys.close(fd) }
         let text = "\(method) \(target) HTTP/1.1\r\nHost: localhost\r\nUser-Agent: bkdiag\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
@@ -23,7 +28,8 @@ public enum UnixHTTPClient {
             try Sys.writeAll(fd, Array(text.utf8), path: path)
             raw = try Sys.readToEnd(fd, limit: 64 << 20, path: path)
         } catch {
-            throw DaemonError(.noDaemon, "the daemon at \(path) did not answer (\(ProbeError.brief(error))): check `systemctl status bkdiag`")
+            throw DaemonError(
+                .noDaemon, "the daemon at \(path) did not answer (\(ProbeError.brief(error))): check `systemctl status bkdiag`")
         }
         return try parse(raw, from: path)
     }

@@ -1,10 +1,11 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#endif
 import CSystemd
 import SystemLayer
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Musl)
+    import Musl
+#endif
 
 /// The daemon's side of systemd's protocols, through libsystemd: notify, watchdog, socket activation, journal.
 /// Every call is a no-op when systemd did not start the process (no `NOTIFY_SOCKET`, no `LISTEN_FDS`).

@@ -17,7 +17,8 @@ public struct WatchdogSchedule: Sendable, Equatable {
         let seconds = room > 0 ? min(p / 2, room / 2) : p / 4
         wake = .milliseconds(Int64(max(0.005, seconds) * 1000))
         if p < 2 * interval + deadline {
-            warning = "WatchdogSec (\(Self.format(p)) s) is shorter than twice the interval plus the deadline "
+            warning =
+                "WatchdogSec (\(Self.format(p)) s) is shorter than twice the interval plus the deadline "
                 + "(2 x \(Self.format(interval)) s + \(Self.format(deadline)) s): systemd may restart a healthy daemon between runs"
         } else {
             warning = nil

@@ -37,7 +37,9 @@ public enum AgentHealthz {
             return .passed
         }
         let uid = Sys.effectiveUID
-        if uid != 0, case (false, let e) = Sys.readable(layout.agentConfig), ProbeError(call: "access", path: layout.agentConfig, errno: e).isPermission {
+        if uid != 0, case (false, let e) = Sys.readable(layout.agentConfig),
+            ProbeError(call: "access", path: layout.agentConfig, errno: e).isPermission
+        {
             return .unknown("gse_agent --healthz not run: \(layout.agentConfig) is not readable by uid \(uid)", needsRoot: true)
         }
         let timeout = Int(min(2.0, max(0.2, deadlineSeconds / 2)) * 1000)
@@ -48,15 +50,20 @@ public enum AgentHealthz {
             return .unknown("cannot run \(layout.agentBinary): \(error.description)", needsRoot: error.isPermission)
         }
         let text = String(out.output.prefix(512))
-        evidence.append(("agent_healthz", .object([
-            ("exit_code", out.exitCode.map { .int(Int64($0)) } ?? .null), ("timed_out", .bool(out.timedOut)),
-            ("output", .string(text)),
-        ])))
+        evidence.append(
+            (
+                "agent_healthz",
+                .object([
+                    ("exit_code", out.exitCode.map { .int(Int64($0)) } ?? .null), ("timed_out", .bool(out.timedOut)),
+                    ("output", .string(text)),
+                ])
+            ))
         if out.timedOut { return .unknown("gse_agent --healthz timed out after \(timeout)ms", needsRoot: false) }
         if out.exitCode == 0 && isOK(out.output) { return .passed }
         let said = text.trimmingASCIIWhitespace()
         if uid != 0 {
-            return .unknown("gse_agent --healthz failed when run as uid \(uid), not root (maybe only for lack of rights): \(said)", needsRoot: true)
+            return .unknown(
+                "gse_agent --healthz failed when run as uid \(uid), not root (maybe only for lack of rights): \(said)", needsRoot: true)
         }
         return .failed("gse_agent --healthz failed: \(said)")
     }

@@ -1,5 +1,5 @@
-import Report
 import HostProbe
+import Report
 
 /// Which GSE agent generation a root holds.
 public enum GSEGeneration: String, Sendable {
@@ -254,7 +254,8 @@ public struct GSELayout: Sendable {
             ipc = env
             ipcSource = "environ"
         } else {
-            ipc = generation == .gse1
+            ipc =
+                generation == .gse1
                 ? PathText.onHost(hostRoot, "/var/run/ipc.state.report") : root + "/agent/data/ipc.state.report"
             ipcSource = "default"
         }

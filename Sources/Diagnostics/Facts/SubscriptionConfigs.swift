@@ -64,7 +64,9 @@ public struct SubscriptionConfigListing: Sendable {
         for d in dirs {
             // Names are shown relative to the subscription directory (`bcs/<name>`), else in full.
             let normal = PathText.normalize(d.path)
-            let prefix = normal == primary ? "" : PathText.isUnder(normal, primary) ? String(normal.dropFirst(primary.count + 1)) + "/" : normal + "/"
+            let prefix =
+                normal == primary
+                ? "" : PathText.isUnder(normal, primary) ? String(normal.dropFirst(primary.count + 1)) + "/" : normal + "/"
             do {
                 for name in try Sys.listDirectory(d.path, limit: 200_000).sorted() {
                     files.append(SubscriptionConfigFile(dir: d, name: name, shown: prefix + name))

@@ -62,16 +62,18 @@ public struct CheckSettingError: Error, Sendable, Equatable {
 public enum CheckSettings {
     /// Every option of a run, in help order: check.py's five first (the ones with a short letter).
     public static let all: [CheckSetting] = [
-        text("gse_path", short: "p", placeholder: "gse_path", help: "GSE root (default: detected; /usr/local/gse/ as check.py).",
-             example: "/usr/local/gse", write: { $0.gsePath = $1 }, restore: { $0.gsePath = nil }),
+        text(
+            "gse_path", short: "p", placeholder: "gse_path", help: "GSE root (default: detected; /usr/local/gse/ as check.py).",
+            example: "/usr/local/gse", write: { $0.gsePath = $1 }, restore: { $0.gsePath = nil }),
         CheckSetting(
             key: "subscription_id", flag: "subscription_id", short: "s", form: .value(placeholder: "subscription_id"),
             help: "Subscription id; the bkunifylogbeat checks run when it is not 0. (default: 0)", example: "33561",
             write: { o, v throws(CheckSettingError) in o.subscriptionID = try integer(v) },
             restore: { $0.subscriptionID = CheckOptions().subscriptionID }),
-        text("ipc_socket_file", short: "i", placeholder: "ipc_socket_file",
-             help: "IPC socket (default: the main config's endpoint, else the layout's default).", example: "/var/run/ipc.state.report",
-             write: { $0.ipcSocketFile = $1 }, restore: { $0.ipcSocketFile = nil }),
+        text(
+            "ipc_socket_file", short: "i", placeholder: "ipc_socket_file",
+            help: "IPC socket (default: the main config's endpoint, else the layout's default).", example: "/var/run/ipc.state.report",
+            write: { $0.ipcSocketFile = $1 }, restore: { $0.ipcSocketFile = nil }),
         CheckSetting(
             key: "collector_config_id", flag: "collector_config_id", short: "c", form: .value(placeholder: "collector_config_id"),
             help: "Collector config id (recorded in the report).", example: "45",
@@ -110,7 +112,8 @@ public enum CheckSettings {
             },
             restore: { $0.sampleGapSeconds = CheckOptions().sampleGapSeconds }),
         CheckSetting(
-            key: "restart_log", flag: "restart-log", form: .value(placeholder: "path"), help: "NodeMan's restart log. (default: /tmp/bkc.log)",
+            key: "restart_log", flag: "restart-log", form: .value(placeholder: "path"),
+            help: "NodeMan's restart log. (default: /tmp/bkc.log)",
             example: "/var/log/gse/bkc.log",
             write: { o, v throws(CheckSettingError) in
                 guard !v.isEmpty else { throw CheckSettingError(expected: "a path") }
@@ -132,7 +135,9 @@ public enum CheckSettings {
             key: "data_port", flag: "data-port", form: .value(placeholder: "port"),
             help: "Dataserver port (default: 58625 for GSE 1, 28625 for GSE 2).", example: "28625",
             write: { o, v throws(CheckSettingError) in
-                guard let p = UInt16(v.trimmingASCIIWhitespace()), p > 0 else { throw CheckSettingError(expected: "a port number (1-65535)") }
+                guard let p = UInt16(v.trimmingASCIIWhitespace()), p > 0 else {
+                    throw CheckSettingError(expected: "a port number (1-65535)")
+                }
                 o.dataPort = p
             },
             restore: { $0.dataPort = CheckOptions().dataPort }),

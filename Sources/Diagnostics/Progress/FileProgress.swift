@@ -104,7 +104,11 @@ struct FileProgress {
         o.append(("lag_bytes", .int(lagBytes)))
         if let skipped { o.append(("skipped", .string(skipped))) }
         if !rotatedFrom.isEmpty {
-            o.append(("rotated_from", .array(rotatedFrom.map { .object([("inode", .int(Int64(clamping: $0.inode))), ("offset", .int($0.offset))]) })))
+            o.append(
+                (
+                    "rotated_from",
+                    .array(rotatedFrom.map { .object([("inode", .int(Int64(clamping: $0.inode))), ("offset", .int($0.offset))]) })
+                ))
         }
         return .object(o)
     }
@@ -164,7 +168,8 @@ struct FileProgress {
             return now - Double(p.mtime + 1) > settings.scanSeconds + 2 * settings.flushSeconds ? .neverCollected : .pending
         }
         // mtime is in whole seconds: the last write happened before mtime + 1, so that is the age's lower bound.
-        if let r = p.read, p.size > r, now - Double(p.mtime + 1) > settings.readBackoffSeconds + settings.flushSeconds, p.readMoved != true {
+        if let r = p.read, p.size > r, now - Double(p.mtime + 1) > settings.readBackoffSeconds + settings.flushSeconds, p.readMoved != true
+        {
             return .readStalled
         }
         if p.lagBytes > 0, let at = p.ackedAt, Double(p.mtime) - at > settings.staleSeconds, now - at > settings.staleSeconds {

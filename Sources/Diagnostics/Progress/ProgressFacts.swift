@@ -54,7 +54,9 @@ extension ProgressInput {
     static func healthzData(_ result: AgentHealthz.Result) -> String? {
         guard let output = result.evidence.first(where: { $0.0 == "agent_healthz" })?.1["output"]?.stringValue else { return nil }
         for line in output.split(separator: "\n").reversed() {
-            guard let r = line.firstByteRange(of: "healthz:"), let json = try? JSONValue.parse(String(line[r.upperBound...])) else { continue }
+            guard let r = line.firstByteRange(of: "healthz:"), let json = try? JSONValue.parse(String(line[r.upperBound...])) else {
+                continue
+            }
             return json["data"]?["data"]?.stringValue
         }
         return nil
@@ -110,12 +112,14 @@ extension ProgressTargets {
         var settings = ProgressSettings()
         var registryPath: String?
         if case .parsed(let yaml) = layout.mainConfig.state {
-            if let text = yaml.lookup("bkunifylogbeat.registry.flush")?.string, let s = CollectorFileRules.duration(goDuration: text), s > 0 {
+            if let text = yaml.lookup("bkunifylogbeat.registry.flush")?.string, let s = CollectorFileRules.duration(goDuration: text), s > 0
+            {
                 settings.flushSeconds = s
             }
             if let rl = yaml.lookup("resource_limit") {
                 let enabled = rl["enabled"]?.string.map { ["true", "yes", "on", "1"].contains($0.lowercased()) } ?? false
-                settings.resourceLimit = .init(enabled: enabled, cpu: rl["cpu"]?.string.flatMap(Double.init), memoryMB: rl["mem"]?.string.flatMap(Double.init))
+                settings.resourceLimit = .init(
+                    enabled: enabled, cpu: rl["cpu"]?.string.flatMap(Double.init), memoryMB: rl["mem"]?.string.flatMap(Double.init))
             }
             // libgse: path.data, default ./data, relative to the collector's working directory.
             let data = yaml.lookup("path.data")?.string ?? "./data"
@@ -123,7 +127,8 @@ extension ProgressTargets {
             registryPath = PathText.normalize(PathText.join(base, data)) + "/" + CollectorRegistry.fileName
         }
         let targets = ProgressTargets(
-            files: files, collectorPIDs: collectors.map(\.pid), agentPIDs: agents.map(\.pid), registryPath: registryPath, ipcPath: layout.ipcPath,
+            files: files, collectorPIDs: collectors.map(\.pid), agentPIDs: agents.map(\.pid), registryPath: registryPath,
+            ipcPath: layout.ipcPath,
             dataPorts: layout.dataPorts)
         return (targets, settings)
     }
@@ -142,8 +147,9 @@ struct ProgressItem {
             for (i, item) in SubscriptionConfigCheck.items(yaml).enumerated() {
                 let limit = item.node["harvester_limit"]?.int.map { Int(clamping: $0) } ?? ProgressTargets.defaultHarvesterLimit
                 out.append(
-                    ProgressItem(dataid: item.dataid, paths: item.paths, rules: CollectorFileRules(item: item.node, source: "\(name) item \(i)"),
-                                 harvesterLimit: limit))
+                    ProgressItem(
+                        dataid: item.dataid, paths: item.paths, rules: CollectorFileRules(item: item.node, source: "\(name) item \(i)"),
+                        harvesterLimit: limit))
             }
         }
         return out

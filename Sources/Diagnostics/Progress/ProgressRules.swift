@@ -105,7 +105,9 @@ enum ProgressRules {
         }
         var notes: [String] = []
         let lagging = files.filter { $0.status == .lagging }
-        if !lagging.isEmpty { notes.append("\(lagging.count) file(s) more than \(bytes(settings.lagWarnBytes)) behind: \(Fmt.list(lagging.map(\.path)))") }
+        if !lagging.isEmpty {
+            notes.append("\(lagging.count) file(s) more than \(bytes(settings.lagWarnBytes)) behind: \(Fmt.list(lagging.map(\.path)))")
+        }
         let truncated = files.filter { $0.status == .truncated }
         if !truncated.isEmpty { notes.append("truncated below the acknowledged offset: \(Fmt.list(truncated.map(\.path)))") }
         let never = files.filter { $0.status == .neverCollected }
@@ -117,7 +119,8 @@ enum ProgressRules {
         }
         let pending = files.reduce(Int64(0)) { $0 + $1.lagBytes }
         let counted = files.filter { $0.error == nil && $0.skipped == nil }.count
-        var message = pending == 0
+        var message =
+            pending == 0
             ? "\(counted) file(s) acknowledged up to their size"
             : "\(counted) file(s) being collected, \(bytes(pending)) in flight"
         if !rotated.isEmpty { message += "; " + notes.joined(separator: "; ") }
@@ -166,7 +169,10 @@ enum ProgressRules {
         // 1. files: what is written and not yet acknowledged.
         let pending = files.reduce(Int64(0)) { $0 + $1.lagBytes }
         let grew = files.filter { $0.grew == true }.count
-        hops.append(Hop(name: "files", stuck: nil, numbers: [("pending_bytes", .int(pending)), ("files", .int(Int64(files.count))), ("files_grown", .int(Int64(grew)))]))
+        hops.append(
+            Hop(
+                name: "files", stuck: nil,
+                numbers: [("pending_bytes", .int(pending)), ("files", .int(Int64(files.count))), ("files_grown", .int(Int64(grew)))]))
 
         // 2. read positions.
         let open = files.filter { $0.read != nil }
@@ -194,7 +200,8 @@ enum ProgressRules {
             if let h, h > settings.staleSeconds {
                 registryStuck = "the registry has not been written for \(seconds(h)) (3 flushes = \(seconds(settings.staleSeconds)))"
             } else if !ackStalled.isEmpty {
-                registryStuck = "\(Fmt.list(ackStalled.map(\.path))) is read but not acknowledged for more than 3 flushes: the output is not confirming events"
+                registryStuck =
+                    "\(Fmt.list(ackStalled.map(\.path))) is read but not acknowledged for more than 3 flushes: the output is not confirming events"
             }
         }
         hops.append(Hop(name: "registry", stuck: registryStuck, numbers: registryNumbers))
@@ -255,17 +262,21 @@ enum ProgressRules {
                 list.append(.object(o))
             }
             flowNumbers.append(("flows", .array(list)))
-            if let a = last.bytesAcked, let a0 = first?.bytesAcked { flowNumbers.append(("bytes_acked_delta", .int(Int64(clamping: a &- a0)))) }
+            if let a = last.bytesAcked, let a0 = first?.bytesAcked {
+                flowNumbers.append(("bytes_acked_delta", .int(Int64(clamping: a &- a0))))
+            }
             let established = flows.filter { $0.socket.state == .established }
             if established.isEmpty {
-                flowStuck = flows.isEmpty
+                flowStuck =
+                    flows.isEmpty
                     ? "gse_agent has no connection to the dataserver"
                     : "gse_agent's connection to the dataserver is not established (\(flows[0].socket.state.name))"
             } else if established.allSatisfy({ ($0.info?.backoff ?? 0) > 0 && $0.sendQueue > 0 }),
                 // One lost segment at the moment of a sample is not a stall: with two samples, both must show it.
                 first.map({ f in (try? f.agentFlows.get())?.contains { ($0.info?.backoff ?? 0) > 0 && $0.sendQueue > 0 } ?? false }) ?? true
             {
-                flowStuck = "the dataserver is not acknowledging: retransmission backoff with \(bytes(Int64(established.reduce(0) { $0 + Int64($1.sendQueue) }))) unacknowledged"
+                flowStuck =
+                    "the dataserver is not acknowledging: retransmission backoff with \(bytes(Int64(established.reduce(0) { $0 + Int64($1.sendQueue) }))) unacknowledged"
             } else if let a = last.bytesAcked, let a0 = first?.bytesAcked, a == a0, established.allSatisfy({ $0.sendQueue > 0 }),
                 let f0 = first, case .success(let before) = f0.agentFlows, before.contains(where: { $0.sendQueue > 0 })
             {
@@ -277,7 +288,8 @@ enum ProgressRules {
         // 7. GSE 2: the agent's own view of its data channel.
         if let data = input.healthzData {
             hops.append(
-                Hop(name: "agent_healthz", stuck: data == "ok" ? nil : "gse_agent --healthz reports its data channel as \"\(data)\"",
+                Hop(
+                    name: "agent_healthz", stuck: data == "ok" ? nil : "gse_agent --healthz reports its data channel as \"\(data)\"",
                     numbers: [("data", .string(data))]))
         }
 
@@ -303,7 +315,8 @@ enum ProgressRules {
             "agent_healthz": "gse_agent 自检报告数据通道异常：查看 gse_agent 日志与 dataserver 连接",
         ]
         return .fail(
-            "data stops at \(stop.name): \(stop.stuck!)" + (pending > 0 ? "; \(bytes(pending)) written and not acknowledged behind it" : ""),
+            "data stops at \(stop.name): \(stop.stuck!)"
+                + (pending > 0 ? "; \(bytes(pending)) written and not acknowledged behind it" : ""),
             hint: hints[stop.name] ?? "", evidence: evidence)
     }
 
@@ -339,7 +352,9 @@ enum ProgressRules {
                     if let available = last.deletedFileSpace[f.path] { extra.append(("fs_available", .int(available))) }
                     // The harvester reads a removed file to its end before closing it: the bytes are lost only if it
                     // is stuck. So fail when its position did not move across the samples, warn otherwise.
-                    let before = (try? input.first?.collectors.first { $0.pid == c.pid }?.open.get())??.first { $0.fd == f.fd && $0.inode == f.inode }
+                    let before = (try? input.first?.collectors.first { $0.pid == c.pid }?.open.get())??.first {
+                        $0.fd == f.fd && $0.inode == f.inode
+                    }
                     let stuck = before.map { $0.position == f.position } ?? false
                     extra.append(("position_moving", before.map { .bool($0.position != f.position) } ?? .null))
                     add("deleted_held", unread, unread > 0 && stuck, extra)
@@ -370,9 +385,12 @@ enum ProgressRules {
         }
         // A registry that cannot be written loses the progress: a restart re-reads or skips.
         if let reg = last.registry, case .success(let space) = reg.space {
-            let low = space.availableBytes < 1 << 20 || (space.totalBytes > 0 && Double(space.availableBytes) / Double(space.totalBytes) < 0.01)
+            let low =
+                space.availableBytes < 1 << 20 || (space.totalBytes > 0 && Double(space.availableBytes) / Double(space.totalBytes) < 0.01)
             if low {
-                add("registry_fs_full", nil, true, [("path", .string(reg.path)), ("fs_available", .int(space.availableBytes)), ("fs_total", .int(space.totalBytes))])
+                add(
+                    "registry_fs_full", nil, true,
+                    [("path", .string(reg.path)), ("fs_available", .int(space.availableBytes)), ("fs_total", .int(space.totalBytes))])
             }
         }
         var evidence: [(String, JSONValue)] = [("bytes_at_risk", .int(total)), ("risks", .array(risks))]
@@ -438,13 +456,16 @@ enum ProgressRules {
                         warns.append(
                             cg.version == 2
                                 ? "resource_limit is enabled but nothing is applied: this host uses cgroup v2, where the collector's libgse sets no limit"
-                                : "resource_limit is enabled but pid \(c.pid) runs without a cpu or memory limit (cgroup \(cg.cpuPath ?? "?"))")
+                                : "resource_limit is enabled but pid \(c.pid) runs without a cpu or memory limit (cgroup \(cg.cpuPath ?? "?"))"
+                        )
                     } else {
                         // libgse writes cpu x 100000 into cpu.cfs_quota_us (period left at 100 ms) and mem MB into memory.limit_in_bytes.
                         if let want = limit.cpu, want > 0, let have = cg.cpuCores, abs(have - want) > 0.005 {
                             warns.append("pid \(c.pid) has a cpu limit of \(have) cores, resource_limit says \(want)")
                         }
-                        if let want = limit.memoryMB, want > 0, let have = cg.memoryLimitBytes, abs(Double(have) - want * 1_048_576) > 1_048_576 {
+                        if let want = limit.memoryMB, want > 0, let have = cg.memoryLimitBytes,
+                            abs(Double(have) - want * 1_048_576) > 1_048_576
+                        {
                             warns.append("pid \(c.pid) has a memory limit of \(bytes(have)), resource_limit says \(Int64(want)) MB")
                         }
                     }
@@ -457,7 +478,9 @@ enum ProgressRules {
                     if dp > 0 {
                         let ratio = Double(dt) / Double(dp)
                         o.append(("throttled_ratio", .double((ratio * 1000).rounded() / 1000)))
-                        if ratio >= 0.25, dp >= 10 { warns.append("pid \(c.pid) is CPU-throttled in \(Fmt.percent(ratio * 100)) of its periods") }
+                        if ratio >= 0.25, dp >= 10 {
+                            warns.append("pid \(c.pid) is CPU-throttled in \(Fmt.percent(ratio * 100)) of its periods")
+                        }
                     }
                 }
                 if let u = cg.memoryUsageBytes, let m = cg.memoryLimitBytes, m > 0, Double(u) >= 0.9 * Double(m) {
@@ -474,12 +497,17 @@ enum ProgressRules {
         case .success(let kills)? where !kills.isEmpty:
             let boot = input.uptimeSeconds.map { last.wallSeconds - $0 }
             evidence.append(
-                ("kernel_oom_kills",
-                 .array(kills.suffix(10).map { k in
-                    var o: [(String, JSONValue)] = [("pid", .int(Int64(k.pid))), ("cgroup", .bool(k.inCgroup))]
-                    if let boot { o.append(("at", .string(Timestamp.iso8601(milliseconds: Int64((boot + k.secondsSinceBoot) * 1000))))) }
-                    return .object(o)
-                 })))
+                (
+                    "kernel_oom_kills",
+                    .array(
+                        kills.suffix(10).map { k in
+                            var o: [(String, JSONValue)] = [("pid", .int(Int64(k.pid))), ("cgroup", .bool(k.inCgroup))]
+                            if let boot {
+                                o.append(("at", .string(Timestamp.iso8601(milliseconds: Int64((boot + k.secondsSinceBoot) * 1000)))))
+                            }
+                            return .object(o)
+                        })
+                ))
             warns.append("the kernel OOM-killed bkunifylogbeat \(kills.count) time(s) since boot")
         case .failure(let e)?:
             evidence.append(("kernel_log", .string(e.description)))
@@ -487,7 +515,9 @@ enum ProgressRules {
         }
         let all = fails + warns
         if !fails.isEmpty {
-            return .fail(all.joined(separator: "; "), hint: "采集器文件描述符已用尽：提高 LimitNOFILE 或减少采集文件数（harvester_limit / close_inactive）", evidence: evidence)
+            return .fail(
+                all.joined(separator: "; "), hint: "采集器文件描述符已用尽：提高 LimitNOFILE 或减少采集文件数（harvester_limit / close_inactive）",
+                evidence: evidence)
         }
         if !warns.isEmpty {
             return .warn(all.joined(separator: "; "), hint: "采集器资源受限：按需调整 resource_limit（cpu/mem）或减少采集量", evidence: evidence)

@@ -194,8 +194,10 @@ public enum ProgressProbe {
             } catch {
                 // The errno's class, as for every other read: missing, or not ours to read.
                 let kind = ProbeError(call: "open", path: path, errno: error.errno ?? 0)
-                read = .failure(RegistryReadError(error.description, isMissing: error.errno != nil && kind.isMissing,
-                                                  isPermission: error.errno != nil && kind.isPermission))
+                read = .failure(
+                    RegistryReadError(
+                        error.description, isMissing: error.errno != nil && kind.isMissing,
+                        isPermission: error.errno != nil && kind.isPermission))
             }
             let dir = String(path[..<(path.lastIndex(of: "/") ?? path.endIndex)])
             s.registry = ProgressSample.Registry(

@@ -7,7 +7,9 @@ import Report
 /// modified for that long are not opened; by default 168h). An item that sets a key replaces the
 /// default, so `exclude_files: []` excludes nothing and `ignore_older: 0` ignores nothing.
 struct CollectorFileRules {
-    static let defaultExcludes = [#"\.gz$"#, #"\.bz2$"#, #"\.tgz$"#, #"\.tbz$"#, #"\.zip$"#, #"\.7z$"#, #"\.bak$"#, #"\.backup$"#, #"\.swp$"#]
+    static let defaultExcludes = [
+        #"\.gz$"#, #"\.bz2$"#, #"\.tgz$"#, #"\.tbz$"#, #"\.zip$"#, #"\.7z$"#, #"\.bak$"#, #"\.backup$"#, #"\.swp$"#,
+    ]
     static let defaultIgnoreOlder: Int64 = 168 * 3600
 
     /// The exclude expressions as written.

@@ -24,13 +24,22 @@ struct ProcessStates {
         let halted = stopped + (running.isEmpty ? zombies : [])
         guard !halted.isEmpty else { return nil }
         let summary = halted.map(\.stateSummary).joined(separator: "; ")
-        let evidence = evidence + [("not_running", .array(halted.map { p in
-            .object([("pid", .int(Int64(p.pid))), ("state", .string(p.stat.map { String($0.state) } ?? "?"))])
-        }))]
-        let message = running.isEmpty
+        let evidence =
+            evidence + [
+                (
+                    "not_running",
+                    .array(
+                        halted.map { p in
+                            .object([("pid", .int(Int64(p.pid))), ("state", .string(p.stat.map { String($0.state) } ?? "?"))])
+                        })
+                )
+            ]
+        let message =
+            running.isEmpty
             ? "\(name) is not running: \(summary)"
             : "\(name) \(summary) (running beside it: pids \(running.map { String($0.pid) }.joined(separator: ",")))"
-        let hint = stopped.isEmpty
+        let hint =
+            stopped.isEmpty
             ? "进程已退出但未被父进程回收（僵尸进程）：在节点管理中重启；父进程 \(halted[0].stat?.ppid ?? 0) 长期不回收子进程说明它也异常"
             : "进程被暂停（SIGSTOP/调试器附加），不再工作：kill -CONT \(stopped[0].pid) 或结束调试器，或在节点管理中重启"
         return .fail(message, hint: hint, evidence: evidence)

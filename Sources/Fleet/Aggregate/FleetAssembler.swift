@@ -57,7 +57,8 @@ public struct FleetAssembler: Sendable {
             }
         case .failure(let code, let message):
             failures.append((code, message))
-            issues.append(FleetIssue(.error, step: source, "JOB answered result=false (code \(code.map(String.init) ?? "none")): \(message)"))
+            issues.append(
+                FleetIssue(.error, step: source, "JOB answered result=false (code \(code.map(String.init) ?? "none")): \(message)"))
         }
     }
 
@@ -122,11 +123,16 @@ public struct FleetAssembler: Sendable {
         if let failure {
             issues.append(FleetIssue(.error, step: "get_job_instance_status", failure.summary))
         } else if status == nil {
-            issues.append(FleetIssue(.warning, step: "get_job_instance_status", "no get_job_instance_status answer: hosts are judged by their output alone"))
+            issues.append(
+                FleetIssue(
+                    .warning, step: "get_job_instance_status", "no get_job_instance_status answer: hosts are judged by their output alone"))
             preamble.append(AgentInfo(.error, "[获取作业执行状态] 作业: \(jobID), 执行状态为空"))
         }
         if duplicateLogs > 0 {
-            issues.append(FleetIssue(.info, step: "batch_get_job_instance_ip_log", "\(duplicateLogs) host logs appeared more than once; the last one is used"))
+            issues.append(
+                FleetIssue(
+                    .info, step: "batch_get_job_instance_ip_log", "\(duplicateLogs) host logs appeared more than once; the last one is used"
+                ))
         }
 
         // Hosts in AgentChecker's order: first place, last state. `order[n]` is the key of place n,
@@ -185,7 +191,10 @@ public struct FleetAssembler: Sendable {
         }
         joined = []
         if !missing.isEmpty && logEntries > 0 {
-            issues.append(FleetIssue(.warning, step: "batch_get_job_instance_ip_log", "\(missing.count) of \(order.count) hosts are missing from the logs", hosts: missing))
+            issues.append(
+                FleetIssue(
+                    .warning, step: "batch_get_job_instance_ip_log", "\(missing.count) of \(order.count) hosts are missing from the logs",
+                    hosts: missing))
         }
         var extra: [String] = []
         let unused = logs.indices.filter { !used[$0] }.sorted { logs[$0].key < logs[$1].key }
@@ -193,13 +202,17 @@ public struct FleetAssembler: Sendable {
             let l = logs[slot]
             let key = l.key
             extra.append(key)
-            hosts.append(HostResult(
-                key: key, hostID: l.hostID, cloudID: l.cloudID, ip: l.ip, jobStatus: nil, reports: l.reports, lines: l.lines,
-                state: HostResult.judge(jobStatus: nil, hadLog: true, fetchFailed: false, reports: l.reports, lines: l.lines),
-                agent: agentState(key: key)))
+            hosts.append(
+                HostResult(
+                    key: key, hostID: l.hostID, cloudID: l.cloudID, ip: l.ip, jobStatus: nil, reports: l.reports, lines: l.lines,
+                    state: HostResult.judge(jobStatus: nil, hadLog: true, fetchFailed: false, reports: l.reports, lines: l.lines),
+                    agent: agentState(key: key)))
         }
         if !extra.isEmpty && status != nil {
-            issues.append(FleetIssue(.warning, step: "batch_get_job_instance_ip_log", "\(extra.count) hosts have logs but are not in the status answer (AgentChecker ignores them)", hosts: extra))
+            issues.append(
+                FleetIssue(
+                    .warning, step: "batch_get_job_instance_ip_log",
+                    "\(extra.count) hosts have logs but are not in the status answer (AgentChecker ignores them)", hosts: extra))
         }
         Timing.add("finish: collect", since: t)
         return FleetReport(
@@ -217,13 +230,17 @@ public struct FleetAssembler: Sendable {
             let code = f.code.flatMap { $0 == 0 ? nil : String($0) } ?? "3600002"
             return JobFailure(
                 line: AgentInfo(.error, "[获取作业执行状态] 作业: \(jobID)] 报错为: [\(code)] [JOB作业平台-API]\(f.message) path => \(statusAPIPath)"),
-                summary: "JOB failed before any host verdict: get_job_instance_status answered result=false (code \(f.code.map(String.init) ?? "none")): \(f.message)")
+                summary:
+                    "JOB failed before any host verdict: get_job_instance_status answered result=false (code \(f.code.map(String.init) ?? "none")): \(f.message)"
+            )
         }
         let timeout = AgentInfo(.error, "[获取作业执行状态] 作业: \(jobID), 超时: \(Self.platformPollSeconds)s")
         if !status.finished {
             return JobFailure(
                 line: timeout,
-                summary: "JOB failed before any host verdict: job \(jobID) had not finished when its status was taken (the platform gives up after \(Self.platformPollSeconds) s); the host states below are JOB's at that time")
+                summary:
+                    "JOB failed before any host verdict: job \(jobID) had not finished when its status was taken (the platform gives up after \(Self.platformPollSeconds) s); the host states below are JOB's at that time"
+            )
         }
         if status.steps.isEmpty {
             return JobFailure(
@@ -238,12 +255,15 @@ public struct FleetAssembler: Sendable {
             hosts = status.step(nil)?.hosts ?? []
         }
         if hosts.isEmpty {
-            let which = stepInstanceID.map { id in
-                status.steps.contains { $0.stepInstanceID == id } ? "step \(id) lists no host" : "no step has id \(id)"
-            } ?? "no step lists a host"
+            let which =
+                stepInstanceID.map { id in
+                    status.steps.contains { $0.stepInstanceID == id } ? "step \(id) lists no host" : "no step has id \(id)"
+                } ?? "no step lists a host"
             return JobFailure(
                 line: timeout,
-                summary: "JOB failed before any host verdict: in the status of job \(jobID), \(which) (the platform waits out its \(Self.platformPollSeconds) s and reports a timeout)")
+                summary:
+                    "JOB failed before any host verdict: in the status of job \(jobID), \(which) (the platform waits out its \(Self.platformPollSeconds) s and reports a timeout)"
+            )
         }
         return nil
     }

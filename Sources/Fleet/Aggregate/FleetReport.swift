@@ -150,7 +150,8 @@ public struct FleetSummary: Sendable {
                 // Most hosts list the same items in the same order: reuse the previous host's columns.
                 var same = results.count == prevColumns.count
                 if same {
-                    for k in results.indices where keys[prevColumns[k]].item != results[k].item || keys[prevColumns[k]].module != results[k].module {
+                    for k in results.indices
+                    where keys[prevColumns[k]].item != results[k].item || keys[prevColumns[k]].module != results[k].module {
                         same = false
                         break
                     }
@@ -169,7 +170,9 @@ public struct FleetSummary: Sendable {
             }
             if facts[hi].entries.isEmpty { continue }
             let gi: Int
-            if let x = sigIndex[facts[hi].signature] { gi = x } else {
+            if let x = sigIndex[facts[hi].signature] {
+                gi = x
+            } else {
                 gi = sigEntries.count
                 sigIndex[facts[hi].signature] = gi
                 sigEntries.append(facts[hi].entries)
@@ -201,9 +204,10 @@ public struct FleetSummary: Sendable {
             }
             let hints = hintCount.sorted { ($0.value, $1.key) > ($1.value, $0.key) }.prefix(3).map { (hint: $0.key, hosts: $0.value) }
             let entries = sigEntries[gi]
-            groups.append(SignatureGroup(
-                id: Signature.id(entries), entries: entries, hosts: members.map { hosts[$0].key }, topHints: Array(hints),
-                diagnoses: HostDiagnosis.allCases.compactMap { d in diag[d].map { (d, $0) } }))
+            groups.append(
+                SignatureGroup(
+                    id: Signature.id(entries), entries: entries, hosts: members.map { hosts[$0].key }, topHints: Array(hints),
+                    diagnoses: HostDiagnosis.allCases.compactMap { d in diag[d].map { (d, $0) } }))
         }
         // Biggest groups first; ties by title so the order is stable.
         let order = groups.indices.sorted {
@@ -237,8 +241,9 @@ public struct FleetSummary: Sendable {
     static func facts(_ hosts: [HostResult]) -> [HostDigest] {
         @Sendable func one(_ h: HostResult) -> HostDigest {
             let results = h.results
-            let entries = h.state.isHealthy && h.lines.allSatisfy({ if case .report = $0 { true } else { false } })
-                && h.declaredStatus != false && results.allSatisfy { $0.status }
+            let entries =
+                h.state.isHealthy && h.lines.allSatisfy({ if case .report = $0 { true } else { false } })
+                    && h.declaredStatus != false && results.allSatisfy { $0.status }
                 ? [] : Signature.entries(for: h, results: results)
             return HostDigest(
                 results: results, diagnosis: h.diagnosis, producer: h.producer.isEmpty ? "none" : h.producer, entries: entries,

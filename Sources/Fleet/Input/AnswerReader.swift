@@ -1,15 +1,16 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#elseif canImport(Darwin)
-import Darwin
-#endif
 import Dispatch
-import SystemLayer
 import Foundation
 import Report
 import Synchronization
+import SystemLayer
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Musl)
+    import Musl
+#elseif canImport(Darwin)
+    import Darwin
+#endif
 
 /// What one input file held, already recognised (log pages already read into reports).
 public enum ReadAnswer: Sendable {
@@ -75,7 +76,8 @@ public enum AnswerReader {
             }
             // The read stops a little past the limit: more than it means input was left unread.
             guard bytes.count <= maxFileBytes else {
-                throw FleetError("input.too-large", "stdin holds more than \(maxFileBytes >> 20) MiB; save the JOB answers to files and pass those")
+                throw FleetError(
+                    "input.too-large", "stdin holds more than \(maxFileBytes >> 20) MiB; save the JOB answers to files and pass those")
             }
             return bytes
         }
@@ -138,7 +140,8 @@ public enum AnswerReader {
                 if bytes.allSatisfy({ $0 == 0x20 || $0 == 0x0A || $0 == 0x0D || $0 == 0x09 }) {
                     throw FleetError("input.empty", "\(source) is empty; pass a saved JOB answer")
                 }
-                throw FleetError("input.not-json", "\(source) is not JSON (\(error.description)); the file is truncated or not a JOB answer")
+                throw FleetError(
+                    "input.not-json", "\(source) is not JSON (\(error.description)); the file is truncated or not a JOB answer")
             }
             docs = many
         }

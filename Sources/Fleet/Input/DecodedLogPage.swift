@@ -45,7 +45,8 @@ public struct DecodedLogPage: Sendable {
                 let read: (reports: [DiagnosticReport], lines: [HostLine])
                 switch l.content {
                 case .text(let r):
-                    read = HostOutputReader.read(bytes: UnsafeBufferPointer(rebasing: buf[r]), keepEvidence: keepEvidence, interner: interner)
+                    read = HostOutputReader.read(
+                        bytes: UnsafeBufferPointer(rebasing: buf[r]), keepEvidence: keepEvidence, interner: interner)
                 case .value(let v): read = HostOutputReader.read(JobAnswer.logText(v), keepEvidence: keepEvidence)
                 }
                 return DecodedLog(

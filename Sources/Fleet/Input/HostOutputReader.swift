@@ -1,11 +1,12 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#elseif canImport(Darwin)
-import Darwin
-#endif
 import Report
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Musl)
+    import Musl
+#elseif canImport(Darwin)
+    import Darwin
+#endif
 
 /// Reads one host's `log_content` the way AgentChecker does: every non-empty line is one JSON report.
 public enum HostOutputReader {
@@ -113,7 +114,8 @@ public enum HostOutputReader {
             }
             // A message that is not a string: the model holds its JSON, the platform prints Python's str().
             let walked = AgentCheckerEmulation.walk(json)
-            let printed = walked.error.isEmpty && walked.emitted.count == report.results.count
+            let printed =
+                walked.error.isEmpty && walked.emitted.count == report.results.count
                 && !zip(walked.emitted, report.results).allSatisfy { $0.text.hasSuffix("] " + $1.message) }
             lines.append(printed ? .reportPrinted(reports.count, walked.emitted) : .report(reports.count))
             reports.append(report)

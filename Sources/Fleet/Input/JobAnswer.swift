@@ -121,7 +121,10 @@ public enum JobAnswer: Sendable, Equatable {
     /// Wrong types inside are reported with the JSON path of the offending member.
     public static func recognise(_ json: JSONValue, source: String) throws(FleetError) -> JobAnswer {
         guard case .object = json else {
-            throw FleetError("input.shape", "\(source): the document is not a JSON object; pass a JOB answer (get_job_instance_status, batch_get_job_instance_ip_log) or its data")
+            throw FleetError(
+                "input.shape",
+                "\(source): the document is not a JSON object; pass a JOB answer (get_job_instance_status, batch_get_job_instance_ip_log) or its data"
+            )
         }
         var data = json
         if isWrapped(json) {
@@ -138,12 +141,16 @@ public enum JobAnswer: Sendable, Equatable {
             return .logs(try parseLogs(data, source: source))
         }
         if let id = data["job_instance_id"]?.intValue, data["job_instance_name"] != nil || data["step_instance_id"] != nil {
-            return .execute(JobExecuteAnswer(
-                jobInstanceID: id, stepInstanceID: data["step_instance_id"]?.intValue,
-                name: data["job_instance_name"]?.stringValue ?? ""))
+            return .execute(
+                JobExecuteAnswer(
+                    jobInstanceID: id, stepInstanceID: data["step_instance_id"]?.intValue,
+                    name: data["job_instance_name"]?.stringValue ?? ""))
         }
         if let gse = GSEAgentRecord.parse(data) { return .gse(gse) }
-        throw FleetError("input.shape", "\(source): not a JOB answer this tool knows (no step_instance_list, script_task_logs or job_instance_id in data); pass get_job_instance_status or batch_get_job_instance_ip_log answers")
+        throw FleetError(
+            "input.shape",
+            "\(source): not a JOB answer this tool knows (no step_instance_list, script_task_logs or job_instance_id in data); pass get_job_instance_status or batch_get_job_instance_ip_log answers"
+        )
     }
 
     /// Whether `json` is read as the `{"result","code","message","data"}` wrapper (else it is the data itself).
@@ -156,7 +163,9 @@ public enum JobAnswer: Sendable, Equatable {
         var steps: [JobStatusAnswer.Step] = []
         let list = data["step_instance_list"] ?? .array([])
         guard let stepValues = list.arrayValue ?? (list == .null ? [] : nil) else {
-            throw FleetError("input.type", "\(source): data.step_instance_list is not a list; the file is not a get_job_instance_status answer or is damaged")
+            throw FleetError(
+                "input.type",
+                "\(source): data.step_instance_list is not a list; the file is not a get_job_instance_status answer or is damaged")
         }
         for (si, s) in stepValues.enumerated() {
             guard case .object = s else {
@@ -173,10 +182,11 @@ public enum JobAnswer: Sendable, Equatable {
                 let hostID = h["bk_host_id"]?.intValue ?? h["host_id"]?.intValue
                 // A host row without any address or id, or without a status, cannot be judged; it is kept
                 // with status 0 so it shows up as a host JOB did not describe.
-                hosts.append(JobHostStatus(
-                    hostID: hostID, cloudID: h["bk_cloud_id"]?.intValue ?? 0, ip: ip,
-                    status: h["status"]?.intValue ?? 0, errorCode: h["error_code"]?.intValue,
-                    exitCode: h["exit_code"]?.intValue, totalTimeMs: h["total_time"]?.intValue))
+                hosts.append(
+                    JobHostStatus(
+                        hostID: hostID, cloudID: h["bk_cloud_id"]?.intValue ?? 0, ip: ip,
+                        status: h["status"]?.intValue ?? 0, errorCode: h["error_code"]?.intValue,
+                        exitCode: h["exit_code"]?.intValue, totalTimeMs: h["total_time"]?.intValue))
             }
             steps.append(.init(stepInstanceID: s["step_instance_id"]?.intValue, status: s["status"]?.intValue, hosts: hosts))
         }
@@ -195,7 +205,9 @@ public enum JobAnswer: Sendable, Equatable {
     static func parseLogs(_ data: JSONValue, source: String) throws(FleetError) -> JobLogPage {
         let lv = data["script_task_logs"] ?? .null
         guard let list = lv.arrayValue ?? (lv == .null ? [] : nil) else {
-            throw FleetError("input.type", "\(source): data.script_task_logs is not a list; the file is not a batch_get_job_instance_ip_log answer or is damaged")
+            throw FleetError(
+                "input.type",
+                "\(source): data.script_task_logs is not a list; the file is not a batch_get_job_instance_ip_log answer or is damaged")
         }
         var logs: [JobHostLog] = []
         logs.reserveCapacity(list.count)

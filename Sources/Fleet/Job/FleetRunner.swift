@@ -55,16 +55,17 @@ public struct FleetRunner: Sendable {
         let started = Date()
 
         // 1. Execute.
-        let body = JSONValue.object(client.scopeMembers + [
-            ("bk_username", .string(client.config.username)),
-            ("account_alias", .string(options.account)),
-            ("script_language", .int(Int64(options.scriptLanguage))),
-            ("script_content", .string(Data(options.script.utf8).base64EncodedString())),
-            ("script_param", .string(Data(options.scriptParam.utf8).base64EncodedString())),
-            ("timeout", .int(Int64(options.scriptTimeout))),
-            ("task_name", .string(options.taskName)),
-            ("target_server", options.target.json),
-        ])
+        let body = JSONValue.object(
+            client.scopeMembers + [
+                ("bk_username", .string(client.config.username)),
+                ("account_alias", .string(options.account)),
+                ("script_language", .int(Int64(options.scriptLanguage))),
+                ("script_content", .string(Data(options.script.utf8).base64EncodedString())),
+                ("script_param", .string(Data(options.scriptParam.utf8).base64EncodedString())),
+                ("timeout", .int(Int64(options.scriptTimeout))),
+                ("task_name", .string(options.taskName)),
+                ("target_server", options.target.json),
+            ])
         let jobID: Int64
         do throws(FleetError) {
             let answer = try await client.fastExecuteScript(body)
@@ -116,11 +117,17 @@ public struct FleetRunner: Sendable {
             asm.addIssue(FleetIssue(.warning, step: "get_job_instance_status", e + (errors[e]! > 1 ? " (\(errors[e]!) times)" : "")))
         }
         guard let status else {
-            asm.addIssue(FleetIssue(.error, step: "get_job_instance_status", "no status of job \(jobID) could be read within \(Int(options.deadline)) s"))
+            asm.addIssue(
+                FleetIssue(
+                    .error, step: "get_job_instance_status", "no status of job \(jobID) could be read within \(Int(options.deadline)) s"))
             return asm.finish(source: "run")
         }
         if !status.finished {
-            asm.addIssue(FleetIssue(.error, step: "get_job_instance_status", "job \(jobID) had not finished after \(Int(options.deadline)) s (\(attempt) polls); logs of the finished hosts are fetched"))
+            asm.addIssue(
+                FleetIssue(
+                    .error, step: "get_job_instance_status",
+                    "job \(jobID) had not finished after \(Int(options.deadline)) s (\(attempt) polls); logs of the finished hosts are fetched"
+                ))
         }
         asm.add(.status(status), source: "get_job_instance_status")
 
@@ -158,7 +165,10 @@ public struct FleetRunner: Sendable {
             case .failure(let e):
                 let keys = batches[i].map(\.key)
                 asm.markFetchFailed(keys, error: e.message)
-                asm.addIssue(FleetIssue(.error, step: "batch_get_job_instance_ip_log", "batch \(i + 1) of \(batches.count) (\(keys.count) hosts) failed: \(e.message)", hosts: keys))
+                asm.addIssue(
+                    FleetIssue(
+                        .error, step: "batch_get_job_instance_ip_log",
+                        "batch \(i + 1) of \(batches.count) (\(keys.count) hosts) failed: \(e.message)", hosts: keys))
             }
         }
         return asm.finish(source: "run")
@@ -172,9 +182,14 @@ public struct FleetRunner: Sendable {
         if byID {
             members.append(("host_id_list", .array(hosts.map { .int($0.hostID!) })))
         } else {
-            members.append(("ip_list", .array(hosts.map {
-                .object([("bk_cloud_id", .int($0.cloudID)), ($0.ip.contains(":") ? "ipv6" : "ip", .string($0.ip))])
-            })))
+            members.append(
+                (
+                    "ip_list",
+                    .array(
+                        hosts.map {
+                            .object([("bk_cloud_id", .int($0.cloudID)), ($0.ip.contains(":") ? "ipv6" : "ip", .string($0.ip))])
+                        })
+                ))
         }
         var lastError = FleetError("job.batch", "not tried")
         for attempt in 0...max(0, options.retries) {

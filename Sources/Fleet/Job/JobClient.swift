@@ -81,18 +81,24 @@ public struct JobClient: Sendable {
             let buffer = try await response.body.collect(upTo: maxAnswerBytes)
             text = String(buffer: buffer)
         } catch let e as HTTPClientError where e == .deadlineExceeded || e == .readTimeout || e == .connectTimeout {
-            throw FleetError("job.timeout", "\(what) did not answer within \(seconds) s; JOB may be overloaded: raise --request-timeout (or --deadline) or run again")
+            throw FleetError(
+                "job.timeout",
+                "\(what) did not answer within \(seconds) s; JOB may be overloaded: raise --request-timeout (or --deadline) or run again")
         } catch {
             throw FleetError("job.transport", "\(what) failed (\(error)); check the base URL and that the gateway is reachable")
         }
         guard status == 200 else {
-            throw FleetError("job.http", "\(what) answered HTTP \(status): \(Self.snippet(text)); check the app code/secret, the user's JOB permissions and the base URL")
+            throw FleetError(
+                "job.http",
+                "\(what) answered HTTP \(status): \(Self.snippet(text)); check the app code/secret, the user's JOB permissions and the base URL"
+            )
         }
         let json: JSONValue
         do {
             json = try JSONValue.parse(text)
         } catch {
-            throw FleetError("job.not-json", "\(what) answered with something that is not JSON (\(error.description)): \(Self.snippet(text))")
+            throw FleetError(
+                "job.not-json", "\(what) answered with something that is not JSON (\(error.description)): \(Self.snippet(text))")
         }
         if let ok = json["result"], ok.boolValue != true {
             let code = json["code"].map { $0.serialized() } ?? "none"

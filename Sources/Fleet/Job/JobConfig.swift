@@ -51,7 +51,10 @@ public struct JobConfig: Sendable, CustomStringConvertible {
             do {
                 json = try JSONValue.parse(bytes: [UInt8](data))
             } catch {
-                throw FleetError("config.not-json", "\(path) is not JSON (\(error.description)); write {\"base_url\": ..., \"app_code\": ..., \"app_secret\": ..., \"username\": ..., \"bk_biz_id\": ...}")
+                throw FleetError(
+                    "config.not-json",
+                    "\(path) is not JSON (\(error.description)); write {\"base_url\": ..., \"app_code\": ..., \"app_secret\": ..., \"username\": ..., \"bk_biz_id\": ...}"
+                )
             }
             for (k, v) in json.objectValue ?? [] {
                 switch v {
@@ -70,12 +73,17 @@ public struct JobConfig: Sendable, CustomStringConvertible {
         for (k, v) in overrides where !v.isEmpty { values[k] = v }
 
         var missing: [String] = []
-        for (key, env) in [("base_url", "BKDIAG_JOB_BASE_URL"), ("app_code", "BKDIAG_JOB_APP_CODE"), ("app_secret", "BKDIAG_JOB_APP_SECRET"), ("bk_biz_id", "BKDIAG_JOB_BIZ_ID")]
+        for (key, env) in [
+            ("base_url", "BKDIAG_JOB_BASE_URL"), ("app_code", "BKDIAG_JOB_APP_CODE"), ("app_secret", "BKDIAG_JOB_APP_SECRET"),
+            ("bk_biz_id", "BKDIAG_JOB_BIZ_ID"),
+        ]
         where (values[key] ?? "").isEmpty {
             missing.append("\(key) (\(env))")
         }
         if !missing.isEmpty {
-            throw FleetError("config.missing", "JOB settings missing: \(missing.joined(separator: ", ")); set them in the environment or in a --config JSON file")
+            throw FleetError(
+                "config.missing",
+                "JOB settings missing: \(missing.joined(separator: ", ")); set them in the environment or in a --config JSON file")
         }
         guard let biz = Int64(values["bk_biz_id"]!) else {
             throw FleetError("config.biz", "bk_biz_id must be a number; fix BKDIAG_JOB_BIZ_ID or the config file")

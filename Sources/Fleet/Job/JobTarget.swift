@@ -32,11 +32,17 @@ public enum JobTarget: Sendable, Equatable {
     public var json: JSONValue {
         switch self {
         case .hosts(let hs):
-            return .object([("ip_list", .array(hs.map { h in
-                h.ip.contains(":")
-                    ? .object([("bk_cloud_id", .int(h.cloudID)), ("ipv6", .string(h.ip))])
-                    : .object([("bk_cloud_id", .int(h.cloudID)), ("ip", .string(h.ip))])
-            }))])
+            return .object([
+                (
+                    "ip_list",
+                    .array(
+                        hs.map { h in
+                            h.ip.contains(":")
+                                ? .object([("bk_cloud_id", .int(h.cloudID)), ("ipv6", .string(h.ip))])
+                                : .object([("bk_cloud_id", .int(h.cloudID)), ("ip", .string(h.ip))])
+                        })
+                )
+            ])
         case .hostIDs(let ids):
             return .object([("host_id_list", .array(ids.map(JSONValue.int)))])
         case .topoNodes(let nodes):

@@ -36,9 +36,10 @@ extension FleetReport {
                     let r = h.reports[i]
                     body(Self.hostLine(h.key, r.hostStatus))
                     for c in r.results {
-                        body(AgentInfo(
-                            c.status ? .info : .error,
-                            "[\(c.module)] [\(c.label)] [\(c.status ? "成功" : "失败")] \(c.message)"))
+                        body(
+                            AgentInfo(
+                                c.status ? .info : .error,
+                                "[\(c.module)] [\(c.label)] [\(c.status ? "成功" : "失败")] \(c.message)"))
                     }
                 case .reportPrinted(let i, let entries):
                     body(Self.hostLine(h.key, h.reports[i].hostStatus))
@@ -136,11 +137,13 @@ extension FleetReport {
         let haveStatus = hosts.contains { $0.jobStatus != nil }
         out.flush()
         let sink = out.sink
-        ChunkedRender.run(count: hosts.count, { range, bytes in
-            var chunk = AgentTextBuffer(sink: { _ in }, flushAt: Int.max)
-            writeHostLines(range, haveStatus: haveStatus, to: &chunk)
-            bytes = chunk.buf
-        }, sink: sink)
+        ChunkedRender.run(
+            count: hosts.count,
+            { range, bytes in
+                var chunk = AgentTextBuffer(sink: { _ in }, flushAt: Int.max)
+                writeHostLines(range, haveStatus: haveStatus, to: &chunk)
+                bytes = chunk.buf
+            }, sink: sink)
         if extended {
             for h in hosts {
                 switch h.state {

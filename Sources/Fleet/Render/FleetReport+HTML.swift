@@ -65,7 +65,10 @@ extension FleetReport {
             let pct = Double(n) * 100 / Double(max(1, s.hostCount))
             out += "<span style=\"width:\(Self.fmt(pct))%;background:\(colour)\" title=\"\(state.rawValue): \(n)\"></span>"
         }
-        out += "</div><p class=\"legend\">" + s.states.map { "<i style=\"background:\(Self.colour(Self.stateChar($0.0)))\"></i>\($0.0.rawValue) \($0.1)" }.joined(separator: " ") + "</p>"
+        out +=
+            "</div><p class=\"legend\">"
+            + s.states.map { "<i style=\"background:\(Self.colour(Self.stateChar($0.0)))\"></i>\($0.0.rawValue) \($0.1)" }.joined(
+                separator: " ") + "</p>"
         if gseGiven {
             out += "<p>diagnoses: " + Self.esc(s.diagnoses.map { "\($0.0.rawValue) \($0.1)" }.joined(separator: ", ")) + "</p>"
         }
@@ -73,7 +76,8 @@ extension FleetReport {
 
         // JOB itself failed: said before anything else.
         if let jobFailure {
-            out += "<section id=\"job-failure\"><p class=\"jobfail\"><b>\(Self.esc(jobFailure.summary))</b><br><code>\(Self.esc(jobFailure.line.line))</code></p></section>\n"
+            out +=
+                "<section id=\"job-failure\"><p class=\"jobfail\"><b>\(Self.esc(jobFailure.summary))</b><br><code>\(Self.esc(jobFailure.line.line))</code></p></section>\n"
         }
 
         // Failure groups.
@@ -81,7 +85,8 @@ extension FleetReport {
         out += "<section id=\"groups\"><h2>Failure groups (\(s.groups.count))</h2>"
         if s.groups.isEmpty { out += "<p>No failing host.</p>" }
         for (n, g) in s.groups.enumerated() {
-            out += "<details class=\"group\" id=\"g-\(g.id)\"\(n < 3 ? " open" : "")><summary><b>\(g.hosts.count)</b> host\(g.hosts.count == 1 ? "" : "s") · <code>\(g.id)</code> · \(Self.esc(g.title))</summary>"
+            out +=
+                "<details class=\"group\" id=\"g-\(g.id)\"\(n < 3 ? " open" : "")><summary><b>\(g.hosts.count)</b> host\(g.hosts.count == 1 ? "" : "s") · <code>\(g.id)</code> · \(Self.esc(g.title))</summary>"
             out += "<ul class=\"entries\">"
             for e in g.entries { out += "<li><code>\(Self.esc(e.item))</code> \(Self.esc(e.message))</li>" }
             out += "</ul>"
@@ -94,7 +99,9 @@ extension FleetReport {
                 out += "<p>" + Self.esc(g.diagnoses.map { "\($0.0.rawValue) \($0.1)" }.joined(separator: ", ")) + "</p>"
             }
             out += "<p class=\"hosts\">" + g.hosts.prefix(hostsPerGroup).map { "<code>\(Self.esc($0))</code>" }.joined(separator: " ")
-            if g.hosts.count > hostsPerGroup { out += " … and \(g.hosts.count - hostsPerGroup) more (filter <code>g:\(g.id)</code> in the heatmap)" }
+            if g.hosts.count > hostsPerGroup {
+                out += " … and \(g.hosts.count - hostsPerGroup) more (filter <code>g:\(g.id)</code> in the heatmap)"
+            }
             out += "</p></details>"
         }
         out += "</section>\n"
@@ -103,7 +110,8 @@ extension FleetReport {
         if !issues.isEmpty {
             out += "<section id=\"issues\"><h2>Issues</h2><ul>"
             for i in issues {
-                out += "<li class=\"\(i.level.rawValue)\"><b>\(i.level.rawValue)</b> <code>\(Self.esc(i.step))</code> \(Self.esc(i.message))"
+                out +=
+                    "<li class=\"\(i.level.rawValue)\"><b>\(i.level.rawValue)</b> <code>\(Self.esc(i.step))</code> \(Self.esc(i.message))"
                 if !i.hosts.isEmpty { out += " <small>(" + Self.esc(Self.list(i.hosts, max: 10)) + ")</small>" }
                 out += "</li>"
             }
@@ -112,14 +120,18 @@ extension FleetReport {
 
         // Item counts.
         if !s.itemCounts.isEmpty {
-            out += "<section id=\"items\"><h2>Check items</h2><table><thead><tr><th>item</th><th>label</th><th>pass</th><th>warn</th><th>fail</th><th>unknown</th><th></th></tr></thead><tbody>"
+            out +=
+                "<section id=\"items\"><h2>Check items</h2><table><thead><tr><th>item</th><th>label</th><th>pass</th><th>warn</th><th>fail</th><th>unknown</th><th></th></tr></thead><tbody>"
             for c in s.itemCounts {
                 let t = max(1, c.counts.total)
                 out += "<tr><td><code>\(Self.esc(c.item.description))</code></td><td>\(Self.esc(c.item.label))</td>"
-                out += "<td>\(c.counts.pass)</td><td>\(c.counts.warn)</td><td class=\"\(c.counts.fail > 0 ? "bad" : "")\">\(c.counts.fail)</td><td>\(c.counts.unknown)</td>"
+                out +=
+                    "<td>\(c.counts.pass)</td><td>\(c.counts.warn)</td><td class=\"\(c.counts.fail > 0 ? "bad" : "")\">\(c.counts.fail)</td><td>\(c.counts.unknown)</td>"
                 out += "<td class=\"mini\"><div class=\"bar small\">"
-                for (v, n) in [(Verdict.pass, c.counts.pass), (.warn, c.counts.warn), (.fail, c.counts.fail), (.unknown, c.counts.unknown)] where n > 0 {
-                    out += "<span style=\"width:\(Self.fmt(Double(n) * 100 / Double(t)))%;background:\(Self.colour(Self.cellChar(v)))\"></span>"
+                for (v, n) in [(Verdict.pass, c.counts.pass), (.warn, c.counts.warn), (.fail, c.counts.fail), (.unknown, c.counts.unknown)]
+                where n > 0 {
+                    out +=
+                        "<span style=\"width:\(Self.fmt(Double(n) * 100 / Double(t)))%;background:\(Self.colour(Self.cellChar(v)))\"></span>"
                 }
                 out += "</div></td></tr>"
             }
@@ -128,9 +140,13 @@ extension FleetReport {
 
         // Heatmap.
         out += "<section id=\"heatmap\"><h2>Hosts × checks</h2>"
-        out += "<p><input id=\"filter\" type=\"search\" placeholder=\"filter: ip, state (fail, no_output …), g:GROUP\" size=\"48\"> <span id=\"shown\"></span></p>"
-        out += "<p class=\"legend\">" + Self.cellCode.map { "<i style=\"background:\($0.colour)\"></i>\($0.name)" }.joined(separator: " ") + "</p>"
-        out += "<p class=\"meta\">one column per host (sorted by failure group), one row per check item; hover for details, click to pin; a link may carry <code>#filter=…</code>.</p>"
+        out +=
+            "<p><input id=\"filter\" type=\"search\" placeholder=\"filter: ip, state (fail, no_output …), g:GROUP\" size=\"48\"> <span id=\"shown\"></span></p>"
+        out +=
+            "<p class=\"legend\">" + Self.cellCode.map { "<i style=\"background:\($0.colour)\"></i>\($0.name)" }.joined(separator: " ")
+            + "</p>"
+        out +=
+            "<p class=\"meta\">one column per host (sorted by failure group), one row per check item; hover for details, click to pin; a link may carry <code>#filter=…</code>.</p>"
         out += "<canvas id=\"hm\" width=\"1200\" height=\"100\"></canvas><pre id=\"tip\">hover over a cell</pre></section>\n"
 
         // Data.
@@ -184,9 +200,11 @@ extension FleetReport {
                         if seenColumn[k] >= 0 { cells[seenColumn[k]] = code(Self.cellChar(r.verdict)) }
                     }
                 }
-                rows.append(.array([
-                    .string(h.key), .string(h.state.rawValue), .int(Int64(s.groupOfHost[i])), .string(String(decoding: cells, as: UTF8.self)),
-                ]))
+                rows.append(
+                    .array([
+                        .string(h.key), .string(h.state.rawValue), .int(Int64(s.groupOfHost[i])),
+                        .string(String(decoding: cells, as: UTF8.self)),
+                    ]))
             }
         }
         return .object([

@@ -14,38 +14,62 @@ extension FleetReport {
             ("job_instance_id", jobInstanceID.map(JSONValue.int) ?? .null),
             ("step_instance_id", stepInstanceID.map(JSONValue.int) ?? .null),
             ("finished", .bool(finished)),
-            ("job_failure", jobFailure.map { .object([("message", .string($0.summary)), ("platform_line", .string($0.line.line))]) } ?? .null),
-            ("summary", .object([
-                ("hosts", .int(Int64(s.hostCount))),
-                ("healthy", .int(Int64(s.healthy))),
-                ("states", .object(s.states.map { ($0.0.rawValue, .int(Int64($0.1))) })),
-                ("diagnoses", .object(s.diagnoses.map { ($0.0.rawValue, .int(Int64($0.1))) })),
-                ("producers", .object(s.producers.map { ($0.0, .int(Int64($0.1))) })),
-            ])),
-            ("items", .array(s.itemCounts.map { c in
+            (
+                "job_failure",
+                jobFailure.map { .object([("message", .string($0.summary)), ("platform_line", .string($0.line.line))]) } ?? .null
+            ),
+            (
+                "summary",
                 .object([
-                    ("module", .string(c.item.module)), ("item", .string(c.item.item)), ("label", .string(c.item.label)),
-                    ("pass", .int(Int64(c.counts.pass))), ("warn", .int(Int64(c.counts.warn))),
-                    ("fail", .int(Int64(c.counts.fail))), ("unknown", .int(Int64(c.counts.unknown))),
+                    ("hosts", .int(Int64(s.hostCount))),
+                    ("healthy", .int(Int64(s.healthy))),
+                    ("states", .object(s.states.map { ($0.0.rawValue, .int(Int64($0.1))) })),
+                    ("diagnoses", .object(s.diagnoses.map { ($0.0.rawValue, .int(Int64($0.1))) })),
+                    ("producers", .object(s.producers.map { ($0.0, .int(Int64($0.1))) })),
                 ])
-            })),
-            ("groups", .array(s.groups.map { g in
-                .object([
-                    ("id", .string(g.id)),
-                    ("host_count", .int(Int64(g.hosts.count))),
-                    ("signature", .array(g.entries.map { .object([("item", .string($0.item)), ("message", .string($0.message))]) })),
-                    ("top_hints", .array(g.topHints.map { .object([("hint", .string($0.hint)), ("hosts", .int(Int64($0.hosts)))]) })),
-                    ("diagnoses", .object(g.diagnoses.map { ($0.0.rawValue, .int(Int64($0.1))) })),
-                    ("hosts", JSONValue(g.hosts)),
-                ])
-            })),
+            ),
+            (
+                "items",
+                .array(
+                    s.itemCounts.map { c in
+                        .object([
+                            ("module", .string(c.item.module)), ("item", .string(c.item.item)), ("label", .string(c.item.label)),
+                            ("pass", .int(Int64(c.counts.pass))), ("warn", .int(Int64(c.counts.warn))),
+                            ("fail", .int(Int64(c.counts.fail))), ("unknown", .int(Int64(c.counts.unknown))),
+                        ])
+                    })
+            ),
+            (
+                "groups",
+                .array(
+                    s.groups.map { g in
+                        .object([
+                            ("id", .string(g.id)),
+                            ("host_count", .int(Int64(g.hosts.count))),
+                            (
+                                "signature",
+                                .array(g.entries.map { .object([("item", .string($0.item)), ("message", .string($0.message))]) })
+                            ),
+                            (
+                                "top_hints",
+                                .array(g.topHints.map { .object([("hint", .string($0.hint)), ("hosts", .int(Int64($0.hosts)))]) })
+                            ),
+                            ("diagnoses", .object(g.diagnoses.map { ($0.0.rawValue, .int(Int64($0.1))) })),
+                            ("hosts", JSONValue(g.hosts)),
+                        ])
+                    })
+            ),
             ("no_usable_output", JSONValue(s.noUsableOutput)),
-            ("issues", .array(issues.map { i in
-                .object([
-                    ("level", .string(i.level.rawValue)), ("step", .string(i.step)), ("message", .string(i.message)),
-                    ("hosts", JSONValue(i.hosts)),
-                ])
-            })),
+            (
+                "issues",
+                .array(
+                    issues.map { i in
+                        .object([
+                            ("level", .string(i.level.rawValue)), ("step", .string(i.step)), ("message", .string(i.message)),
+                            ("hosts", JSONValue(i.hosts)),
+                        ])
+                    })
+            ),
         ]
         if includeHosts {
             members.append(("hosts", .array(hosts.indices.map { hostJSON($0) })))
@@ -126,16 +150,18 @@ extension FleetReport {
         sink(w.bytes)
         w.bytes.removeAll(keepingCapacity: true)
         let count = hosts.count
-        ChunkedRender.run(count: count, { range, out in
-            var cw = JSONByteWriter(capacity: 3072 * range.count)
-            var cache = HostJSONCache()
-            for j in range {
-                cw.raw("    ")
-                writeHostJSON(j, to: &cw, cache: &cache)
-                cw.raw(j + 1 < count ? ",\n" : "\n")
-            }
-            out = cw.bytes
-        }, sink: sink)
+        ChunkedRender.run(
+            count: count,
+            { range, out in
+                var cw = JSONByteWriter(capacity: 3072 * range.count)
+                var cache = HostJSONCache()
+                for j in range {
+                    cw.raw("    ")
+                    writeHostJSON(j, to: &cw, cache: &cache)
+                    cw.raw(j + 1 < count ? ",\n" : "\n")
+                }
+                out = cw.bytes
+            }, sink: sink)
         w.raw("  ]")
         w.raw("\n}\n")
         sink(w.bytes)

@@ -31,7 +31,8 @@ public struct HistoryDiff: Sendable {
 
     /// Changes as text lines: `0:10.0.0.1  pass -> fail  (bkunifylogbeat/process: ...)`.
     public func text() -> String {
-        var out = "run \(older.id) (\(Timestamp.iso8601(milliseconds: older.createdAtMs))) -> run \(newer.id) (\(Timestamp.iso8601(milliseconds: newer.createdAtMs))): "
+        var out =
+            "run \(older.id) (\(Timestamp.iso8601(milliseconds: older.createdAtMs))) -> run \(newer.id) (\(Timestamp.iso8601(milliseconds: newer.createdAtMs))): "
         let worse = changes.filter { c in HostChange.rank(c.after) > HostChange.rank(c.before) }.count
         out += "\(changes.count) hosts changed, \(worse) got worse\n"
         let w = max(16, changes.map { $0.key.count }.max() ?? 0)
@@ -47,12 +48,16 @@ public struct HistoryDiff: Sendable {
     public func json() -> JSONValue {
         .object([
             ("older_run", .int(older.id)), ("newer_run", .int(newer.id)),
-            ("changes", .array(changes.map { c in
-                .object([
-                    ("key", .string(c.key)), ("before", c.before.map(JSONValue.string) ?? .null),
-                    ("after", c.after.map(JSONValue.string) ?? .null), ("signature", .string(c.afterSignature)),
-                ])
-            })),
+            (
+                "changes",
+                .array(
+                    changes.map { c in
+                        .object([
+                            ("key", .string(c.key)), ("before", c.before.map(JSONValue.string) ?? .null),
+                            ("after", c.after.map(JSONValue.string) ?? .null), ("signature", .string(c.afterSignature)),
+                        ])
+                    })
+            ),
         ])
     }
 }
@@ -73,7 +78,8 @@ public struct FleetRunStore: Sendable {
     /// `$BKDIAG_FLEET_DB`, else `$XDG_DATA_HOME/bkdiag-fleet/history.sqlite`, else `~/.local/share/...`.
     public static func defaultPath(environment: [String: String] = ProcessInfo.processInfo.environment) -> String {
         if let p = environment["BKDIAG_FLEET_DB"], !p.isEmpty { return p }
-        let base = environment["XDG_DATA_HOME"].flatMap { $0.isEmpty ? nil : $0 }
+        let base =
+            environment["XDG_DATA_HOME"].flatMap { $0.isEmpty ? nil : $0 }
             ?? ((environment["HOME"] ?? "/root") + "/.local/share")
         return base + "/bkdiag-fleet/history.sqlite"
     }
@@ -89,28 +95,31 @@ public struct FleetRunStore: Sendable {
             db = try DatabaseQueue(path: path)
             var migrator = DatabaseMigrator()
             migrator.registerMigration("v1") { db in
-                try db.execute(sql: """
-                    CREATE TABLE run (
-                      id INTEGER PRIMARY KEY AUTOINCREMENT,
-                      created_at_ms INTEGER NOT NULL,
-                      source TEXT NOT NULL,
-                      job_instance_id INTEGER,
-                      host_count INTEGER NOT NULL,
-                      healthy INTEGER NOT NULL,
-                      summary TEXT NOT NULL
-                    );
-                    CREATE TABLE host_result (
-                      run_id INTEGER NOT NULL REFERENCES run(id) ON DELETE CASCADE,
-                      host_key TEXT NOT NULL,
-                      state TEXT NOT NULL,
-                      signature TEXT NOT NULL,
-                      PRIMARY KEY (run_id, host_key)
-                    ) WITHOUT ROWID;
-                    """)
+                try db.execute(
+                    sql: """
+                        CREATE TABLE run (
+                          id INTEGER PRIMARY KEY AUTOINCREMENT,
+                          created_at_ms INTEGER NOT NULL,
+                          source TEXT NOT NULL,
+                          job_instance_id INTEGER,
+                          host_count INTEGER NOT NULL,
+                          healthy INTEGER NOT NULL,
+                          summary TEXT NOT NULL
+                        );
+                        CREATE TABLE host_result (
+                          run_id INTEGER NOT NULL REFERENCES run(id) ON DELETE CASCADE,
+                          host_key TEXT NOT NULL,
+                          state TEXT NOT NULL,
+                          signature TEXT NOT NULL,
+                          PRIMARY KEY (run_id, host_key)
+                        ) WITHOUT ROWID;
+                        """)
             }
             try migrator.migrate(db)
         } catch {
-            throw FleetError("history.open", "cannot open the history database \(path) (\(error)); pass --db with a writable path or set BKDIAG_FLEET_DB")
+            throw FleetError(
+                "history.open", "cannot open the history database \(path) (\(error)); pass --db with a writable path or set BKDIAG_FLEET_DB"
+            )
         }
     }
 
@@ -128,7 +137,8 @@ public struct FleetRunStore: Sendable {
                     sql: "INSERT INTO run (created_at_ms, source, job_instance_id, host_count, healthy, summary) VALUES (?, ?, ?, ?, ?, ?)",
                     arguments: [report.generatedAtMs, report.source, report.jobInstanceID, s.hostCount, s.healthy, summaryText])
                 let runID = db.lastInsertedRowID
-                let stmt = try db.makeStatement(sql: "INSERT OR REPLACE INTO host_result (run_id, host_key, state, signature) VALUES (?, ?, ?, ?)")
+                let stmt = try db.makeStatement(
+                    sql: "INSERT OR REPLACE INTO host_result (run_id, host_key, state, signature) VALUES (?, ?, ?, ?)")
                 for (i, h) in report.hosts.enumerated() {
                     let g = s.groupOfHost[i]
                     try stmt.execute(arguments: [runID, h.key, h.state.rawValue, g >= 0 ? titles[g] : ""])
@@ -144,12 +154,15 @@ public struct FleetRunStore: Sendable {
     public func runs(limit: Int = 50) throws(FleetError) -> [HistoryRun] {
         do {
             return try db.read { db in
-                try Row.fetchAll(db, sql: "SELECT id, created_at_ms, source, job_instance_id, host_count, healthy FROM run ORDER BY id DESC LIMIT ?", arguments: [limit])
-                    .map { r in
-                        HistoryRun(
-                            id: r["id"], createdAtMs: r["created_at_ms"], source: r["source"], jobInstanceID: r["job_instance_id"],
-                            hostCount: r["host_count"], healthy: r["healthy"])
-                    }
+                try Row.fetchAll(
+                    db, sql: "SELECT id, created_at_ms, source, job_instance_id, host_count, healthy FROM run ORDER BY id DESC LIMIT ?",
+                    arguments: [limit]
+                )
+                .map { r in
+                    HistoryRun(
+                        id: r["id"], createdAtMs: r["created_at_ms"], source: r["source"], jobInstanceID: r["job_instance_id"],
+                        hostCount: r["host_count"], healthy: r["healthy"])
+                }
             }
         } catch {
             throw FleetError("history.read", "cannot read runs from \(path) (\(error))")
@@ -160,7 +173,8 @@ public struct FleetRunStore: Sendable {
     public func diff(newer newerID: Int64? = nil, older olderID: Int64? = nil) throws(FleetError) -> HistoryDiff {
         let all = try runs(limit: 1_000_000)
         guard let newer = newerID.flatMap({ id in all.first(where: { $0.id == id }) }) ?? (newerID == nil ? all.first : nil) else {
-            throw FleetError("history.no-run", "run \(newerID.map(String.init) ?? "(latest)") is not in \(path); list runs with `bkdiag-fleet history`")
+            throw FleetError(
+                "history.no-run", "run \(newerID.map(String.init) ?? "(latest)") is not in \(path); list runs with `bkdiag-fleet history`")
         }
         let olderRun: HistoryRun?
         if let o = olderID {
@@ -175,7 +189,8 @@ public struct FleetRunStore: Sendable {
             let changes = try db.read { db -> [HostChange] in
                 func load(_ id: Int64) throws -> [String: (String, String)] {
                     var m: [String: (String, String)] = [:]
-                    let rows = try Row.fetchCursor(db, sql: "SELECT host_key, state, signature FROM host_result WHERE run_id = ?", arguments: [id])
+                    let rows = try Row.fetchCursor(
+                        db, sql: "SELECT host_key, state, signature FROM host_result WHERE run_id = ?", arguments: [id])
                     while let r = try rows.next() { m[r["host_key"]] = (r["state"], r["signature"]) }
                     return m
                 }

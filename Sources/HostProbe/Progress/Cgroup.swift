@@ -1,5 +1,5 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// One line of `/proc/<pid>/cgroup`: `hierarchy-ID:controller-list:path` (cgroup v2: `0::path`).

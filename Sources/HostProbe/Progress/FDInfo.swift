@@ -47,7 +47,9 @@ public enum FDInfo {
             guard let st = try? Sys.stat("\(proc)/\(pid)/fd/\(fd)"), st.mode & 0o170000 == 0o100000 else { continue }
             guard let text = FileReader.procText("\(proc)/\(pid)/fdinfo/\(fd)", limit: 4096), let pos = position(text) else { continue }
             out.append(
-                OpenFilePosition(fd: fd, path: path, deleted: deleted, position: pos, inode: st.inode, device: st.device, size: st.size, mtime: st.mtime))
+                OpenFilePosition(
+                    fd: fd, path: path, deleted: deleted, position: pos, inode: st.inode, device: st.device, size: st.size, mtime: st.mtime)
+            )
         }
         return out
     }

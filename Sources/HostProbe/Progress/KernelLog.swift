@@ -1,5 +1,5 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// An OOM kill the kernel logged: `Killed process <pid> (<comm>)`, from the global OOM killer or a
@@ -87,4 +87,3 @@ public enum KernelLog {
         return out
     }
 }
-

@@ -1,5 +1,5 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// A process's I/O counters from `/proc/<pid>/io` (bytes through read/write calls, and bytes that
@@ -15,7 +15,9 @@ public struct ProcIO: Sendable, Equatable {
     /// Bytes fetched from storage (`read_bytes`).
     public var storageReadBytes: UInt64
 
-    public init(readChars: UInt64 = 0, writtenChars: UInt64 = 0, readCalls: UInt64 = 0, writeCalls: UInt64 = 0, storageReadBytes: UInt64 = 0) {
+    public init(
+        readChars: UInt64 = 0, writtenChars: UInt64 = 0, readCalls: UInt64 = 0, writeCalls: UInt64 = 0, storageReadBytes: UInt64 = 0
+    ) {
         self.readChars = readChars
         self.writtenChars = writtenChars
         self.readCalls = readCalls

@@ -1,5 +1,5 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// The kernel's `struct tcp_info` for one socket, the fields the pipeline check uses. Fields a kernel
@@ -26,7 +26,8 @@ public struct TCPInfo: Sendable, Equatable {
 
     public init(
         retransmits: UInt8 = 0, backoff: UInt8 = 0, unackedSegments: UInt32 = 0, lastDataSentMs: UInt32 = 0, lastAckReceivedMs: UInt32 = 0,
-        rttMicros: UInt32 = 0, totalRetransmits: UInt32 = 0, bytesAcked: UInt64? = nil, notSentBytes: UInt32? = nil, bytesRetransmitted: UInt64? = nil
+        rttMicros: UInt32 = 0, totalRetransmits: UInt32 = 0, bytesAcked: UInt64? = nil, notSentBytes: UInt32? = nil,
+        bytesRetransmitted: UInt64? = nil
     ) {
         self.retransmits = retransmits
         self.backoff = backoff
@@ -86,7 +87,8 @@ extension InetSockDiag {
             var body = requestBody(family: UInt8(family), states: states, remotePort: remotePort)
             body[2] = UInt8(1 << (infoAttribute - 1))
             let req = SockDiagNetlink.request(body: body)
-            try SockDiagNetlink.dump(req, label: family == AF_INET ? "inet_diag tcp_info" : "inet_diag tcp6 tcp_info", timeoutMs: timeoutMs) { buf in
+            try SockDiagNetlink.dump(req, label: family == AF_INET ? "inet_diag tcp_info" : "inet_diag tcp6 tcp_info", timeoutMs: timeoutMs)
+            { buf in
                 let (batch, done, err) = parseFlows(buf)
                 out += batch
                 return (done, err)

@@ -1,11 +1,13 @@
-#if canImport(Glibc)
-import Glibc
-#endif
-@testable import Diagnostics
-@testable import HostProbe
 import Report
 import TestSupport
 import Testing
+
+@testable import Diagnostics
+@testable import HostProbe
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 @Suite("gse_agent/process on in-memory facts")
 struct AgentProcessCheckTests {

@@ -1,18 +1,21 @@
-#if canImport(Glibc)
-import Glibc
-#endif
-@testable import Diagnostics
-@testable import HostProbe
 import Report
 import TestSupport
 import Testing
+
+@testable import Diagnostics
+@testable import HostProbe
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 @Suite("bkunifylogbeat/healthz on in-memory facts")
 struct CollectorHealthCheckTests {
     /// A GSE 2 host whose collector (pid 100, socket 501) is connected to the agent's IPC listener (900, accepted 901).
     func healthy() -> InMemoryHostFacts {
         let h = Fixture.facts(subscription: 7)
-        h.collectorBinaryOverride = BinaryFile(path: Fixture.collectorExe, stat: .success(Fixture.executable), elf: .success(Fixture.elfX86))
+        h.collectorBinaryOverride = BinaryFile(
+            path: Fixture.collectorExe, stat: .success(Fixture.executable), elf: .success(Fixture.elfX86))
         h.processes = .success([Fixture.collector(), Fixture.agent()])
         h.fdsByPid[100] = .success([Fixture.socketLink(501)])
         h.unixDiag = .success([Fixture.unix(900, state: 10), Fixture.unix(901, peer: 501), Fixture.unix(501, name: "", peer: 901)])

@@ -1,12 +1,14 @@
-@testable import Diagnostics
 import HostProbe
 import Report
 import TestSupport
 import Testing
 
+@testable import Diagnostics
+
 @Suite("log_progress/collector_resources on in-memory facts")
 struct CollectorResourcesCheckTests {
-    func input(_ last: ProgressSample, first: ProgressSample? = nil, settings: ProgressSettings = ProgressFixture.settings) -> ProgressInput {
+    func input(_ last: ProgressSample, first: ProgressSample? = nil, settings: ProgressSettings = ProgressFixture.settings) -> ProgressInput
+    {
         ProgressInput(first: first, last: last, settings: settings)
     }
 

@@ -1,11 +1,13 @@
-#if canImport(Glibc)
-import Glibc
-#endif
-@testable import Diagnostics
-@testable import HostProbe
 import Report
 import TestSupport
 import Testing
+
+@testable import Diagnostics
+@testable import HostProbe
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 @Suite("gse_agent/dataserver_port on in-memory facts")
 struct DataserverPortCheckTests {
@@ -49,7 +51,8 @@ struct DataserverPortCheckTests {
         #expect(f.verdict == .pass)
         #expect(Fixture.evidence(f, "ports") == .array([.int(28625), .int(58625)]))
         h.tcpToDataPort = .success([])
-        #expect(DataserverPortCheck().run(h).message == "dataserver not exist: no ESTABLISHED connection from gse_agent to port 28625/58625")
+        #expect(
+            DataserverPortCheck().run(h).message == "dataserver not exist: no ESTABLISHED connection from gse_agent to port 28625/58625")
     }
 
     @Test("socket tables or the agent's fds unreadable: unknown")

@@ -1,10 +1,12 @@
-#if canImport(Glibc)
-import Glibc
-#endif
-@testable import Diagnostics
-@testable import HostProbe
 import Report
 import TestSupport
+
+@testable import Diagnostics
+@testable import HostProbe
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// Building blocks for unit tests of one check on `InMemoryHostFacts`.
 enum Fixture {
@@ -41,7 +43,8 @@ enum Fixture {
     ) -> ProcessRecord {
         let base = exe.map { String($0.split(separator: "/").last ?? "") } ?? ""
         return ProcessRecord(
-            pid: pid, comm: comm ?? base, exe: exe, exeDeleted: deleted, exeError: exe == nil ? "open /proc/\(pid)/exe: Permission denied" : nil,
+            pid: pid, comm: comm ?? base, exe: exe, exeDeleted: deleted,
+            exeError: exe == nil ? "open /proc/\(pid)/exe: Permission denied" : nil,
             cwd: cwd ?? exe.map { String($0[..<$0.lastIndex(of: "/")!]) }, stat: stat(pid: pid, state: state),
             arguments: arguments.isEmpty ? [exe ?? base] : arguments)
     }

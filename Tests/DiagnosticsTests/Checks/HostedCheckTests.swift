@@ -1,8 +1,9 @@
-@testable import Diagnostics
-@testable import HostProbe
 import Report
 import TestSupport
 import Testing
+
+@testable import Diagnostics
+@testable import HostProbe
 
 @Suite("bkunifylogbeat/hosted on in-memory facts")
 struct HostedCheckTests {
@@ -61,7 +62,10 @@ struct HostedCheckTests {
         #expect(odd.verdict == .unknown)
         #expect(odd.message == "cannot read the plugin registry \(Self.proc2): unrecognised shape (keys plugins, x)")
 
-        let api = run([Self.proc2: #"{"value": [{"meta": {"name": "bkunifylogbeat"}, "spec": {"identity": {"setup_path": "/usr/local/gse/plugins/bin"}}}]}"#])
+        let api = run([
+            Self.proc2:
+                #"{"value": [{"meta": {"name": "bkunifylogbeat"}, "spec": {"identity": {"setup_path": "/usr/local/gse/plugins/bin"}}}]}"#
+        ])
         #expect(api.verdict == .pass)
     }
 }

@@ -1,11 +1,13 @@
-#if canImport(Glibc)
-import Glibc
-#endif
-@testable import Diagnostics
-@testable import HostProbe
 import Report
 import TestSupport
 import Testing
+
+@testable import Diagnostics
+@testable import HostProbe
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 @Suite("log_path/logpath_held on in-memory facts")
 struct LogPathHeldCheckTests {
@@ -21,7 +23,8 @@ struct LogPathHeldCheckTests {
         h.processes = .success([Fixture.collector()])
         h.fdsByPid[100] = .success(held.enumerated().map { FDLink(fd: Int32($0.offset + 3), target: $0.element) })
         let name = "bkunifylogbeat_sub_8_host_1.conf"
-        h.subscriptionConfigsOverride = SubscriptionConfigListing(dirs: [Self.dir], files: [SubscriptionConfigFile(dir: Self.dir, name: name)])
+        h.subscriptionConfigsOverride = SubscriptionConfigListing(
+            dirs: [Self.dir], files: [SubscriptionConfigFile(dir: Self.dir, name: name)])
         h.subscriptionConfigContents[Self.dir.path + "/" + name] = SubscriptionConfigRead(
             content: .parsed(try! YAMLNode.parse("local:\n  - dataid: 1\n    paths: [\"\(Self.pattern)\"]\n")))
         return h
@@ -39,9 +42,13 @@ struct LogPathHeldCheckTests {
     func conflict() {
         let f = LogPathHeldCheck().run(facts(held: [Self.file]))
         #expect(f.verdict == .fail && f.message == "文件被占用: \(Self.file) (pid 100, subscription 8)")
-        #expect(Fixture.evidence(f, "held") == .array([.object([
-            ("file", .string(Self.file)), ("pid", .int(100)), ("subscriptions", .array([.int(8)])),
-        ])]))
+        #expect(
+            Fixture.evidence(f, "held")
+                == .array([
+                    .object([
+                        ("file", .string(Self.file)), ("pid", .int(100)), ("subscriptions", .array([.int(8)])),
+                    ])
+                ]))
     }
 
     @Test("the subscription being checked holding its own file is no conflict")

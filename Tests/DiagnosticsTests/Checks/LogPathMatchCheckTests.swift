@@ -1,11 +1,13 @@
-#if canImport(Glibc)
-import Glibc
-#endif
-@testable import Diagnostics
-@testable import HostProbe
 import Report
 import TestSupport
 import Testing
+
+@testable import Diagnostics
+@testable import HostProbe
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 @Suite("log_path/logpath_match on in-memory facts")
 struct LogPathMatchCheckTests {
@@ -65,7 +67,8 @@ struct LogPathMatchCheckTests {
 
     @Test("files all older than ignore_older warn")
     func stale() {
-        let f = LogPathMatchCheck().run(facts(["/var/log/app/a.log"], stats: ["/var/log/app/a.log": FileStat(mode: 0o100644, mtime: 1_700_000_000)]))
+        let f = LogPathMatchCheck().run(
+            facts(["/var/log/app/a.log"], stats: ["/var/log/app/a.log": FileStat(mode: 0o100644, mtime: 1_700_000_000)]))
         #expect(f.verdict == .warn)
         #expect(f.message == "以下路径的文件都超过 ignore_older 未更新，采集器不会打开: \(Self.pattern)")
     }
@@ -81,12 +84,15 @@ struct LogPathMatchCheckTests {
 
     @Test("the subscription item's own exclude_files and ignore_older replace the defaults")
     func itemRules() {
-        let h = facts(["/var/log/app/a.log.gz"], stats: ["/var/log/app/a.log.gz": FileStat(mode: 0o100644, mtime: 1_700_000_000)], subscription: 7)
+        let h = facts(
+            ["/var/log/app/a.log.gz"], stats: ["/var/log/app/a.log.gz": FileStat(mode: 0o100644, mtime: 1_700_000_000)], subscription: 7)
         let dir = SubscriptionConfigDir(path: Fixture.root + "/plugins/etc/bkunifylogbeat", filePattern: "*.conf")
         let name = "bkunifylogbeat_sub_7_host_1.conf"
         h.subscriptionConfigsOverride = SubscriptionConfigListing(dirs: [dir], files: [SubscriptionConfigFile(dir: dir, name: name)])
-        h.subscriptionConfigContents[dir.path + "/" + name] = SubscriptionConfigRead(content: .parsed(try! YAMLNode.parse(
-            "local:\n  - dataid: 1\n    paths: [\"\(Self.pattern)\"]\n    exclude_files: []\n    ignore_older: 0\n")))
+        h.subscriptionConfigContents[dir.path + "/" + name] = SubscriptionConfigRead(
+            content: .parsed(
+                try! YAMLNode.parse(
+                    "local:\n  - dataid: 1\n    paths: [\"\(Self.pattern)\"]\n    exclude_files: []\n    ignore_older: 0\n")))
         let f = LogPathMatchCheck().run(h)
         #expect(f.verdict == .pass)
         #expect(Fixture.evidence(f, "rules") == .object([(Self.pattern, .string("\(name) item 0"))]))

@@ -1,12 +1,14 @@
-@testable import Diagnostics
 import HostProbe
 import Report
 import TestSupport
 import Testing
 
+@testable import Diagnostics
+
 @Suite("log_progress/logpath_progress on in-memory facts")
 struct LogPathProgressCheckTests {
-    func input(_ last: ProgressSample, first: ProgressSample? = nil, settings: ProgressSettings = ProgressFixture.settings) -> ProgressInput {
+    func input(_ last: ProgressSample, first: ProgressSample? = nil, settings: ProgressSettings = ProgressFixture.settings) -> ProgressInput
+    {
         ProgressInput(first: first, last: last, settings: settings)
     }
 
@@ -25,11 +27,13 @@ struct LogPathProgressCheckTests {
     @Test("a registry not written for more than 3 flushes fails; just under passes")
     func staleHeartbeat() {
         var s = ProgressFixture.healthy()
-        s.registry = ProgressFixture.registry([ProgressFixture.state("/data/logs/app/a.log", inode: 11, offset: 1000, age: 3)], writtenAgo: 32)
+        s.registry = ProgressFixture.registry(
+            [ProgressFixture.state("/data/logs/app/a.log", inode: 11, offset: 1000, age: 3)], writtenAgo: 32)
         let f = run(input(s))
         #expect(f.verdict == .fail)
         #expect(f.message.contains("has not been written for 31 s"), "\(f.message)")  // from the end of the mtime's second
-        s.registry = ProgressFixture.registry([ProgressFixture.state("/data/logs/app/a.log", inode: 11, offset: 1000, age: 3)], writtenAgo: 30)
+        s.registry = ProgressFixture.registry(
+            [ProgressFixture.state("/data/logs/app/a.log", inode: 11, offset: 1000, age: 3)], writtenAgo: 30)
         #expect(run(input(s)).verdict == .pass)
     }
 
@@ -37,7 +41,9 @@ struct LogPathProgressCheckTests {
     func ackStalled() throws {
         var s = ProgressFixture.healthy()
         s.files = [ProgressFixture.file("/data/logs/app/a.log", size: 5000, inode: 11, age: 2)]
-        s.collectors = [ProgressFixture.collector(open: [ProgressFixture.held("/data/logs/app/a.log", inode: 11, position: 5000, size: 5000)])]
+        s.collectors = [
+            ProgressFixture.collector(open: [ProgressFixture.held("/data/logs/app/a.log", inode: 11, position: 5000, size: 5000)])
+        ]
         s.registry = ProgressFixture.registry([ProgressFixture.state("/data/logs/app/a.log", inode: 11, offset: 1000, age: 120)])
         let f = run(input(s))
         #expect(f.verdict == .fail)
@@ -58,7 +64,9 @@ struct LogPathProgressCheckTests {
         first.registry = ProgressFixture.registry([ProgressFixture.state("/data/logs/app/a.log", inode: 11, offset: 1000, age: 0)])
         var last = ProgressFixture.healthy()
         last.files = [ProgressFixture.file("/data/logs/app/a.log", size: 3000, inode: 11, age: 0)]
-        last.collectors = [ProgressFixture.collector(open: [ProgressFixture.held("/data/logs/app/a.log", inode: 11, position: 3000, size: 3000)])]
+        last.collectors = [
+            ProgressFixture.collector(open: [ProgressFixture.held("/data/logs/app/a.log", inode: 11, position: 3000, size: 3000)])
+        ]
         // The state's own time says "acknowledged 20 s ago" (not yet 3 flushes), but the samples 60 s apart show no movement.
         last.registry = ProgressFixture.registry([ProgressFixture.state("/data/logs/app/a.log", inode: 11, offset: 1000, age: 20)])
         #expect(run(input(last)).verdict == .pass)
@@ -77,7 +85,10 @@ struct LogPathProgressCheckTests {
         #expect(f.message.contains("truncated below the acknowledged offset: /data/logs/app/a.log"), "\(f.message)")
         #expect(f.message.contains("never collected: /data/logs/app/old.log"), "\(f.message)")
 
-        s.files = [ProgressFixture.file("/data/logs/app/a.log", size: 1000, inode: 11), ProgressFixture.file("/data/logs/app/new.log", size: 10, inode: 12, age: 5)]
+        s.files = [
+            ProgressFixture.file("/data/logs/app/a.log", size: 1000, inode: 11),
+            ProgressFixture.file("/data/logs/app/new.log", size: 10, inode: 12, age: 5),
+        ]
         #expect(run(input(s)).verdict == .pass)
 
         s.files = [ProgressFixture.file("/data/logs/app/a.log", size: 1000 + (65 << 20), inode: 11)]
@@ -90,7 +101,8 @@ struct LogPathProgressCheckTests {
     func rotated() {
         var s = ProgressFixture.healthy()
         s.registry = ProgressFixture.registry([
-            ProgressFixture.state("/data/logs/app/a.log", inode: 11, offset: 1000, age: 3), ProgressFixture.state("/data/logs/app/a.log", inode: 10, offset: 777, age: 400),
+            ProgressFixture.state("/data/logs/app/a.log", inode: 11, offset: 1000, age: 3),
+            ProgressFixture.state("/data/logs/app/a.log", inode: 10, offset: 777, age: 400),
         ])
         let f = run(input(s))
         #expect(f.verdict == .pass)

@@ -1,12 +1,14 @@
-@testable import Diagnostics
 import HostProbe
 import Report
 import TestSupport
 import Testing
 
+@testable import Diagnostics
+
 @Suite("log_progress/loss_risk on in-memory facts")
 struct LossRiskCheckTests {
-    func input(_ last: ProgressSample, first: ProgressSample? = nil, settings: ProgressSettings = ProgressFixture.settings) -> ProgressInput {
+    func input(_ last: ProgressSample, first: ProgressSample? = nil, settings: ProgressSettings = ProgressFixture.settings) -> ProgressInput
+    {
         ProgressInput(first: first, last: last, settings: settings)
     }
 
@@ -15,7 +17,11 @@ struct LossRiskCheckTests {
     @Test("a deleted file held with unread bytes fails with those bytes; read to its end it is no risk")
     func deletedHeld() throws {
         var s = ProgressFixture.healthy()
-        s.collectors = [ProgressFixture.collector(open: [ProgressFixture.held("/data/logs/app/gone.log", inode: 15, position: 100, size: 5100, deleted: true)])]
+        s.collectors = [
+            ProgressFixture.collector(open: [
+                ProgressFixture.held("/data/logs/app/gone.log", inode: 15, position: 100, size: 5100, deleted: true)
+            ])
+        ]
         var first = ProgressFixture.healthy(at: ProgressFixture.now - 1)
         first.collectors = s.collectors
         let f = run(input(s, first: first))
@@ -23,10 +29,18 @@ struct LossRiskCheckTests {
         #expect(f.evidence.first { $0.0 == "bytes_at_risk" }?.1 == .int(5000))
         #expect(f.message.contains("deleted_held"))
         // Still being read (the position moved), or seen once: the harvester reads a removed file to its end.
-        first.collectors = [ProgressFixture.collector(open: [ProgressFixture.held("/data/logs/app/gone.log", inode: 15, position: 50, size: 5100, deleted: true)])]
+        first.collectors = [
+            ProgressFixture.collector(open: [
+                ProgressFixture.held("/data/logs/app/gone.log", inode: 15, position: 50, size: 5100, deleted: true)
+            ])
+        ]
         #expect(run(input(s, first: first)).verdict == .warn)
         #expect(run(input(s)).verdict == .warn)
-        s.collectors = [ProgressFixture.collector(open: [ProgressFixture.held("/data/logs/app/gone.log", inode: 15, position: 5100, size: 5100, deleted: true)])]
+        s.collectors = [
+            ProgressFixture.collector(open: [
+                ProgressFixture.held("/data/logs/app/gone.log", inode: 15, position: 5100, size: 5100, deleted: true)
+            ])
+        ]
         #expect(run(input(s)).verdict == .warn)
     }
 
@@ -41,7 +55,8 @@ struct LossRiskCheckTests {
         let limited = run(input(s))
         #expect(limited.verdict == .warn && limited.message.contains("harvester_limit"), "\(limited.message)")
         s = ProgressFixture.healthy()
-        s.registry = ProgressFixture.registry([ProgressFixture.state("/data/logs/app/a.log", inode: 11, offset: 1000, age: 3)], available: 4096)
+        s.registry = ProgressFixture.registry(
+            [ProgressFixture.state("/data/logs/app/a.log", inode: 11, offset: 1000, age: 3)], available: 4096)
         let full = run(input(s))
         #expect(full.verdict == .fail && full.message.contains("registry_fs_full"), "\(full.message)")
     }

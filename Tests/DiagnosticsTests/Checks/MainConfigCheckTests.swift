@@ -1,8 +1,9 @@
-@testable import Diagnostics
-@testable import HostProbe
 import Report
 import TestSupport
 import Testing
+
+@testable import Diagnostics
+@testable import HostProbe
 
 @Suite("bkunifylogbeat/main_config on in-memory facts")
 struct MainConfigCheckTests {

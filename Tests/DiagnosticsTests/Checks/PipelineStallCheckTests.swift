@@ -1,12 +1,14 @@
-@testable import Diagnostics
 import HostProbe
 import Report
 import TestSupport
 import Testing
 
+@testable import Diagnostics
+
 @Suite("log_progress/pipeline_stall on in-memory facts")
 struct PipelineStallCheckTests {
-    func input(_ last: ProgressSample, first: ProgressSample? = nil, settings: ProgressSettings = ProgressFixture.settings) -> ProgressInput {
+    func input(_ last: ProgressSample, first: ProgressSample? = nil, settings: ProgressSettings = ProgressFixture.settings) -> ProgressInput
+    {
         ProgressInput(first: first, last: last, settings: settings)
     }
 
@@ -26,7 +28,9 @@ struct PipelineStallCheckTests {
     func readStall() {
         var s = ProgressFixture.healthy()
         s.files = [ProgressFixture.file("/data/logs/app/a.log", size: 5000, inode: 11, age: 60)]
-        s.collectors = [ProgressFixture.collector(open: [ProgressFixture.held("/data/logs/app/a.log", inode: 11, position: 1000, size: 5000)])]
+        s.collectors = [
+            ProgressFixture.collector(open: [ProgressFixture.held("/data/logs/app/a.log", inode: 11, position: 1000, size: 5000)])
+        ]
         let f = run(input(s))
         #expect(f.verdict == .fail)
         #expect(f.evidence.first?.1 == .string("read"))
@@ -42,7 +46,9 @@ struct PipelineStallCheckTests {
         first.ipcUnread = 200_000
         var last = ProgressFixture.healthy()
         last.files = [ProgressFixture.file("/data/logs/app/a.log", size: 5000, inode: 11, age: 1)]
-        last.collectors = [ProgressFixture.collector(open: [ProgressFixture.held("/data/logs/app/a.log", inode: 11, position: 5000, size: 5000)])]
+        last.collectors = [
+            ProgressFixture.collector(open: [ProgressFixture.held("/data/logs/app/a.log", inode: 11, position: 5000, size: 5000)])
+        ]
         last.registry = ProgressFixture.registry([ProgressFixture.state("/data/logs/app/a.log", inode: 11, offset: 1000, age: 100)])
         last.ipcUnread = 212_992
         let f = run(input(last, first: first))
@@ -84,7 +90,19 @@ struct PipelineStallCheckTests {
         i.healthzData = "ok"
         #expect(run(i).verdict == .pass)
         let parsed = ProgressInput.healthzData(
-            AgentHealthz.Result(.failed("x"), evidence: [("agent_healthz", .object([("output", .string("INFO healthz: loading\nhealthz:{\"ok\":false,\"data\":{\"base\":\"ok\",\"data\":\"failed\"}}\n"))]))]))
+            AgentHealthz.Result(
+                .failed("x"),
+                evidence: [
+                    (
+                        "agent_healthz",
+                        .object([
+                            (
+                                "output",
+                                .string("INFO healthz: loading\nhealthz:{\"ok\":false,\"data\":{\"base\":\"ok\",\"data\":\"failed\"}}\n")
+                            )
+                        ])
+                    )
+                ]))
         #expect(parsed == "failed")
     }
 }

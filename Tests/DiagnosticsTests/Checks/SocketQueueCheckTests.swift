@@ -1,16 +1,20 @@
-#if canImport(Glibc)
-import Glibc
-#endif
-@testable import Diagnostics
-@testable import HostProbe
 import Report
 import TestSupport
 import Testing
 
+@testable import Diagnostics
+@testable import HostProbe
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 @Suite("gse_agent/socket_queue_status on in-memory facts")
 struct SocketQueueCheckTests {
     static func sample(_ queues: UInt32...) -> Result<[UnixDiagEntry], ProbeError> {
-        .success([Fixture.unix(900, state: 10, rq: 4)] + queues.enumerated().map { Fixture.unix(901 + UInt64($0.offset), peer: 500, rq: $0.element) })
+        .success(
+            [Fixture.unix(900, state: 10, rq: 4)]
+                + queues.enumerated().map { Fixture.unix(901 + UInt64($0.offset), peer: 500, rq: $0.element) })
     }
 
     func run(_ first: Result<[UnixDiagEntry], ProbeError>, then: [Result<[UnixDiagEntry], ProbeError>] = []) -> Finding {

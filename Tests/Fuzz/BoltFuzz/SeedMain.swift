@@ -1,7 +1,7 @@
 // Writes the bolt fuzz seed corpus (BoltTestWriter.seedCorpus) into the directory given as the only
 // argument. Scripts/fuzz-bolt.sh compiles it with Sources/BoltWriter/BoltTestWriter.swift alone.
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 @main

@@ -30,7 +30,8 @@ struct AgentProcessCheck: Check {
             if let p = found.elsewhere.first(where: \.unplaced) {
                 return .unplaced(p, evidence: evidence)
             }
-            let hint = found.elsewhere.isEmpty
+            let hint =
+                found.elsewhere.isEmpty
                 ? "gse_agent 未运行：在节点管理中重启 Agent，或执行 \(layout.root)/agent/bin/gsectl start"
                 : "gse_agent 在其他 GSE 目录运行（\(Fmt.list(Fmt.unique(found.elsewhere.compactMap(\.exe)), max: 5))）：确认 --gse_path 是否正确"
             return .fail("gse_agent is not running", hint: hint, evidence: evidence)

@@ -54,7 +54,8 @@ struct SocketQueueCheck: Check {
         let maxSeen = perSample.flatMap(\.values).max() ?? 0
         evidence.append(("max_unread_bytes", .int(Int64(maxSeen))))
         if !blocked.isEmpty {
-            evidence.append(("blocked", .array(blocked.map { .object([("inode", .int(Int64($0.0))), ("unread_bytes", .int(Int64($0.1)))]) })))
+            evidence.append(
+                ("blocked", .array(blocked.map { .object([("inode", .int(Int64($0.0))), ("unread_bytes", .int(Int64($0.1)))]) })))
             return .fail(
                 "socket queue blocking: \(blocked.count) of \(last.accepted.count) connections have unread data (up to \(blocked.map(\.1).max()!) bytes)",
                 hint: "gse_agent 没有及时读取采集器发来的数据：检查 gse_agent 与 dataserver 的连接和 Agent 负载，必要时重启 Agent",

@@ -33,7 +33,9 @@ enum BinaryFacts {
             return .fail("\(path) is not a regular file", hint: "在节点管理中重新安装 bkunifylogbeat 插件", evidence: evidence)
         }
         guard st.isExecutable else {
-            return .fail("\(path) is not executable (mode \(String(st.permissions, radix: 8)))", hint: "chmod +x \(path)，或重新安装插件", evidence: evidence)
+            return .fail(
+                "\(path) is not executable (mode \(String(st.permissions, radix: 8)))", hint: "chmod +x \(path)，或重新安装插件", evidence: evidence
+            )
         }
         guard st.size > 0 else {
             return .fail("\(path) is empty", hint: "文件可能在下发时被截断，请在节点管理中重新安装插件", evidence: evidence)

@@ -49,9 +49,12 @@ struct CollectorHealthCheck: Check {
                         if !unreadable.isEmpty {
                             unknowns.append("cannot read the collector's fds: \(unreadable.values.first!.description)")
                         } else {
-                            failures.append("bkunifylogbeat (pid \(found.under.map { String($0.pid) }.joined(separator: ","))) is not connected to \(layout.ipcPath)")
+                            failures.append(
+                                "bkunifylogbeat (pid \(found.under.map { String($0.pid) }.joined(separator: ","))) is not connected to \(layout.ipcPath)"
+                            )
                             if hint.isEmpty {
-                                hint = "采集器没有连上 gse_agent 的 IPC socket（日志常见 get agent info timeout / connection refused）：确认 gse_agent 正常运行且 endpoint 与 IPC 路径一致，然后重启采集器"
+                                hint =
+                                    "采集器没有连上 gse_agent 的 IPC socket（日志常见 get agent info timeout / connection refused）：确认 gse_agent 正常运行且 endpoint 与 IPC 路径一致，然后重启采集器"
                             }
                         }
                     }
@@ -77,7 +80,8 @@ struct CollectorHealthCheck: Check {
 
         if !failures.isEmpty { return .fail(failures.joined(separator: "; "), hint: hint, evidence: evidence) }
         if !unknowns.isEmpty {
-            let hint = needsRoot
+            let hint =
+                needsRoot
                 ? "以 root 运行 bkdiag：gse_agent --healthz 要读取 Agent 的配置、证书与 socket，非 root 运行时无法判断"
                 : "以 root 运行 bkdiag 以读取进程与 socket 信息"
             return .unknown(unknowns.joined(separator: "; "), hint: hint, evidence: evidence)

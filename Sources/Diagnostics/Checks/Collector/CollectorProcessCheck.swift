@@ -13,16 +13,25 @@ struct CollectorProcessCheck: Check {
         }
         var evidence: [(String, JSONValue)] = [("gse_root", .string(facts.layout.root))]
         if !found.elsewhere.isEmpty {
-            evidence.append(("elsewhere", .array(found.elsewhere.map { p in
-                .object([("pid", .int(Int64(p.pid))), ("exe", .string(p.exe ?? "")), ("cwd", .string(p.cwd ?? ""))])
-            })))
+            evidence.append(
+                (
+                    "elsewhere",
+                    .array(
+                        found.elsewhere.map { p in
+                            .object([("pid", .int(Int64(p.pid))), ("exe", .string(p.exe ?? "")), ("cwd", .string(p.cwd ?? ""))])
+                        })
+                ))
         }
         let restarts = facts.collectorRestarts()
         switch restarts {
         case .success(let r):
-            evidence.append(("restarts_today", .object([
-                ("start", .int(Int64(r.starts))), ("stop", .int(Int64(r.stops))), ("reload", .int(Int64(r.reloads))),
-            ])))
+            evidence.append(
+                (
+                    "restarts_today",
+                    .object([
+                        ("start", .int(Int64(r.starts))), ("stop", .int(Int64(r.stops))), ("reload", .int(Int64(r.reloads))),
+                    ])
+                ))
         case .failure(let e):
             if !e.isMissing { evidence.append(("restart_log_error", .string(e.description))) }
         }
@@ -32,7 +41,8 @@ struct CollectorProcessCheck: Check {
             if let p = found.elsewhere.first(where: \.unplaced) {
                 return .unplaced(p, evidence: evidence)
             }
-            let hint = found.elsewhere.isEmpty
+            let hint =
+                found.elsewhere.isEmpty
                 ? "在节点管理中启动 bkunifylogbeat 插件，并查看 \(facts.layout.root)/plugins/logs 下的日志找出退出原因（常见: get agent info timeout、connection refused）"
                 : "bkunifylogbeat 在其他目录运行（\(Fmt.list(Fmt.unique(found.elsewhere.map { $0.cwd ?? $0.exe ?? "?" }), max: 5))），不受该 GSE 托管；请停止它并通过节点管理启动"
             return .fail("bkunifylogbeat is not running", hint: hint, evidence: evidence)
@@ -44,7 +54,8 @@ struct CollectorProcessCheck: Check {
         message += " (pid \(main.pid), up \(stats.uptimeText))"
         if case .success(let r) = restarts, r.restarts > facts.options.restartThreshold {
             return .fail(
-                "restart/reload times is over \(facts.options.restartThreshold): \(r.restarts) today (\(r.starts) start, \(r.reloads) reload); " + message,
+                "restart/reload times is over \(facts.options.restartThreshold): \(r.restarts) today (\(r.starts) start, \(r.reloads) reload); "
+                    + message,
                 hint: "采集器反复重启：查看 \(facts.layout.root)/plugins/logs/bkunifylogbeat*.log；常见原因是超过 GSE 的 cpu/mem 限制被杀或配置错误",
                 evidence: evidence)
         }
@@ -53,7 +64,8 @@ struct CollectorProcessCheck: Check {
         }
         if states.running.count > 1 {
             return .warn(
-                "\(states.running.count) bkunifylogbeat processes under one root (pids \(states.running.map { String($0.pid) }.joined(separator: ", "))); " + message,
+                "\(states.running.count) bkunifylogbeat processes under one root (pids \(states.running.map { String($0.pid) }.joined(separator: ", "))); "
+                    + message,
                 hint: "同一 GSE 目录下只应有一个采集器：停止手工启动的多余进程，只保留 gse_agent 托管的那个",
                 evidence: evidence)
         }
@@ -172,7 +184,8 @@ public enum RestartLog {
             for k in from..<(from + n) { v = v * 10 + Int32(b[i + k] - 0x30) }
             return v
         }
-        return Timestamp.localEpoch(year: num(0, 4), month: num(4, 2), day: num(6, 2), hour: num(9, 2), minute: num(11, 2), second: num(13, 2))
+        return Timestamp.localEpoch(
+            year: num(0, 4), month: num(4, 2), day: num(6, 2), hour: num(9, 2), minute: num(11, 2), second: num(13, 2))
     }
 
     static func isEntryStart(_ b: [UInt8], _ i: Int) -> Bool {

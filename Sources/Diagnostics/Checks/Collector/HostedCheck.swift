@@ -69,9 +69,10 @@ struct HostedCheck: Check {
         do {
             return .found(try JSONValue.parse(text))
         } catch {
-            return .problem(.fail(
-                "plugin registry \(path) is not valid JSON: \(error.description)",
-                hint: "gse_agent 的插件注册文件损坏：在节点管理中重装 Agent 或重新托管插件", evidence: [("path", .string(path))]))
+            return .problem(
+                .fail(
+                    "plugin registry \(path) is not valid JSON: \(error.description)",
+                    hint: "gse_agent 的插件注册文件损坏：在节点管理中重装 Agent 或重新托管插件", evidence: [("path", .string(path))]))
         }
     }
 
@@ -149,7 +150,8 @@ enum RegistryShape {
     /// `unknown` for a registry that parses as JSON but in a shape not known.
     static func unknownShape(_ path: String, _ json: JSONValue) -> Finding {
         let keys = json.objectValue?.map(\.0) ?? []
-        let described = keys.isEmpty ? "a JSON \(json.arrayValue != nil ? "list without named entries" : "scalar")" : "keys \(Fmt.list(keys, max: 8))"
+        let described =
+            keys.isEmpty ? "a JSON \(json.arrayValue != nil ? "list without named entries" : "scalar")" : "keys \(Fmt.list(keys, max: 8))"
         return .unknown(
             "cannot read the plugin registry \(path): unrecognised shape (\(described))",
             hint: "注册文件格式未知（不是 {\"proc\": [...]} 等已知格式）：请人工查看该文件是否列出 bkunifylogbeat，并反馈该格式",

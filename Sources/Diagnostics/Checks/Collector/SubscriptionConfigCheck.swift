@@ -44,8 +44,9 @@ struct SubscriptionConfigCheck: Check {
     static func items(_ yaml: YAMLNode) -> [Item] {
         guard let list = yaml["local"]?.array else { return [] }
         return list.map { node in
-            Item(dataid: node["dataid"]?.int ?? node["dataid"]?.string.flatMap { Int64($0) },
-                 paths: node["paths"]?.array?.compactMap(\.string) ?? [], node: node)
+            Item(
+                dataid: node["dataid"]?.int ?? node["dataid"]?.string.flatMap { Int64($0) },
+                paths: node["paths"]?.array?.compactMap(\.string) ?? [], node: node)
         }
     }
 
@@ -139,7 +140,8 @@ struct SubscriptionConfigCheck: Check {
             evidence.append(("problems", JSONValue(problems)))
             return .fail(
                 "\(realNames); \(Fmt.list(problems, max: 3))",
-                hint: "采集器会跳过 YAML 错误、dataid 为 0 或路径无效（如含两个 **）的配置项，也不加载文件名不匹配主配置 file_pattern 的文件：检查日志平台的采集项（数据源 dataid、采集路径）或插件主配置并重新下发", evidence: evidence)
+                hint: "采集器会跳过 YAML 错误、dataid 为 0 或路径无效（如含两个 **）的配置项，也不加载文件名不匹配主配置 file_pattern 的文件：检查日志平台的采集项（数据源 dataid、采集路径）或插件主配置并重新下发",
+                evidence: evidence)
         }
         if let (name, error) = unreadable.first {
             evidence.append(("unreadable", JSONValue(unreadable.map(\.0))))

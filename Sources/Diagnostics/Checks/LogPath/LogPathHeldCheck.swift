@@ -52,10 +52,11 @@ struct LogPathHeldCheck: Check {
         var detail: [JSONValue] = []
         for h in held.sorted(by: { $0.file < $1.file }) {
             let subs = Set((owners[h.file] ?? []) + (owners[files[h.file]!] ?? [])).sorted()
-            detail.append(.object([
-                ("file", .string(h.file)), ("pid", .int(Int64(h.pid))),
-                ("subscriptions", .array(subs.map { .int($0) })),
-            ]))
+            detail.append(
+                .object([
+                    ("file", .string(h.file)), ("pid", .int(Int64(h.pid))),
+                    ("subscriptions", .array(subs.map { .int($0) })),
+                ]))
             let by = subs.isEmpty ? "pid \(h.pid)" : "pid \(h.pid), subscription \(subs.map(String.init).joined(separator: "/"))"
             if facts.options.subscriptionID != 0 && subs == [facts.options.subscriptionID] {
                 own.append("\(h.file) (\(by))")
