@@ -69,22 +69,8 @@ public enum InetSockDiag {
     /// Parses a buffer of netlink messages of a TCP dump: the entries, whether `NLMSG_DONE` was
     /// seen, and the errno of an `NLMSG_ERROR`. Malformed messages end the parse without trapping.
     public static func parseMessages(_ bytes: ArraySlice<UInt8>) -> ([TCPSocketEntry], Bool, Int32?) {
-        var out: [TCPSocketEntry] = []
-        let (done, err) = SockDiagNetlink.walk(bytes) { b, payload in
-            // inet_diag_msg: family, state, timer, retrans; sockid {sport, dport (big-endian),
-            // src[16], dst[16], if, cookie[2]}; expires, rqueue, wqueue, uid, inode.
-            guard payload.count >= 72 else { return }
-            let m = payload.lowerBound
-            guard let state = TCPState(rawValue: b[m + 1]) else { return }
-            let v6 = b[m] == UInt8(AF_INET6)
-            guard v6 || b[m] == UInt8(AF_INET) else { return }
-            out.append(
-                TCPSocketEntry(
-                    localAddress: address(b, at: m + 8, v6: v6), localPort: b.be16(m + 4),
-                    remoteAddress: address(b, at: m + 24, v6: v6), remotePort: b.be16(m + 6),
-                    state: state, inode: UInt64(b.le32(m + 68)), isIPv6: v6))
-        }
-        return (out, done, err)
+        let (flows, done, err) = parseFlows(bytes)
+        return (flows.map(\.socket), done, err)
     }
 
     /// Text for the address at `a` (4 bytes for IPv4, 16 for IPv6), as `/proc/net/tcp` rows show it.

@@ -259,14 +259,7 @@ public struct JSONByteParser {
             return s
         }
         // Escapes: find the closing quote first (to size the string), then decode straight into its storage.
-        let n = b.count
-        var end = i
-        while end < n {
-            let c = b[end]
-            if c == 0x22 { break }
-            end += c == 0x5C ? 2 : 1
-        }
-        let capacity = min(end, n) - start
+        let capacity = escapedStringEnd() - start
         var failure: JSONParseError?
         let text = String(unsafeUninitializedCapacity: max(1, capacity)) { out -> Int in
             let run = i - start
@@ -319,6 +312,19 @@ public struct JSONByteParser {
 
     /// Moves over plain string bytes; true when stopped on the closing quote, false on a backslash (neither
     /// is consumed). Throws on a control character or the end of input.
+    /// Where the string being read ends, for sizing its storage: the index of its closing quote (escaped
+    /// quotes skipped), or the end of the input when it has none.
+    @inline(__always) func escapedStringEnd() -> Int {
+        let n = b.count
+        var end = i
+        while end < n {
+            let c = b[end]
+            if c == 0x22 { break }
+            end += c == 0x5C ? 2 : 1
+        }
+        return min(end, n)
+    }
+
     @inline(__always) mutating func plainRun() throws(JSONParseError) -> Bool {
         skipPlain()
         while i < b.count {

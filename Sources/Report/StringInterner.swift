@@ -119,14 +119,7 @@ extension JSONByteParser {
             return s
         }
         // Escapes: sized as `string()` sizes them (to the closing quote), unescaped into the scratch buffer.
-        let n = b.count
-        var end = i
-        while end < n {
-            let c = b[end]
-            if c == 0x22 { break }
-            end += c == 0x5C ? 2 : 1
-        }
-        let capacity = max(1, min(end, n) - start)
+        let capacity = max(1, escapedStringEnd() - start)
         let out = interner.scratch(capacity)
         i = start
         let count = try unescape(into: out, capacity: capacity)

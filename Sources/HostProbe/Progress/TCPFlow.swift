@@ -97,7 +97,10 @@ extension InetSockDiag {
         return out
     }
 
-    /// Parses a dump's messages into flows: the `inet_diag_msg` and, among the attributes after it, `INET_DIAG_INFO`.
+    /// Parses a dump's messages into flows: the `inet_diag_msg` (family, state, timer, retrans; sockid
+    /// {sport, dport big-endian, src[16], dst[16], if, cookie[2]}; expires, rqueue, wqueue, uid, inode) and,
+    /// among the attributes after it, `INET_DIAG_INFO` when asked for. Malformed messages end the parse
+    /// without trapping.
     public static func parseFlows(_ bytes: ArraySlice<UInt8>) -> ([TCPFlow], Bool, Int32?) {
         var out: [TCPFlow] = []
         let (done, err) = SockDiagNetlink.walk(bytes) { b, payload in
