@@ -46,15 +46,24 @@ public enum Timestamp {
     /// A local date and time to Unix seconds (mktime(3), daylight saving decided by the zone); nil when
     /// the C library cannot represent it.
     public static func localEpoch(year: Int32, month: Int32, day: Int32, hour: Int32, minute: Int32, second: Int32) -> Int64? {
+        epoch(year, month, day, hour, minute, second, utc: false)
+    }
+
+    /// A UTC date and time to Unix seconds (timegm(3)); nil when the C library cannot represent it.
+    public static func utcEpoch(year: Int32, month: Int32, day: Int32, hour: Int32, minute: Int32, second: Int32) -> Int64? {
+        epoch(year, month, day, hour, minute, second, utc: true)
+    }
+
+    private static func epoch(_ y: Int32, _ mo: Int32, _ d: Int32, _ h: Int32, _ mi: Int32, _ s: Int32, utc: Bool) -> Int64? {
         var t = tm()
-        t.tm_year = year - 1900
-        t.tm_mon = month - 1
-        t.tm_mday = day
-        t.tm_hour = hour
-        t.tm_min = minute
-        t.tm_sec = second
-        t.tm_isdst = -1
-        let v = mktime(&t)
+        t.tm_year = y - 1900
+        t.tm_mon = mo - 1
+        t.tm_mday = d
+        t.tm_hour = h
+        t.tm_min = mi
+        t.tm_sec = s
+        t.tm_isdst = utc ? 0 : -1
+        let v = utc ? timegm(&t) : mktime(&t)
         return v == -1 ? nil : Int64(v)
     }
 }

@@ -248,14 +248,7 @@ public struct DaemonRouter: Sendable {
             while digits < 3 { f *= 10; digits += 1 }
             ms = f
         }
-        var t = tm()
-        t.tm_year = y - 1900
-        t.tm_mon = mo - 1
-        t.tm_mday = d
-        t.tm_hour = h
-        t.tm_min = mi
-        t.tm_sec = sec
-        let secs = timegm(&t)
-        return Int64(secs) * 1000 + ms
+        guard let secs = Timestamp.utcEpoch(year: y, month: mo, day: d, hour: h, minute: mi, second: sec) else { return nil }
+        return secs * 1000 + ms
     }
 }
