@@ -186,6 +186,17 @@ struct ProgressScenarioTests {
         #expect(r.evidence("configured")?["cpu"] == .double(0.4))
     }
 
+    @Test("a collector with no registry where path.data says: progress cannot be measured, a warn that leaves the host's status true")
+    func noRegistry() async throws {
+        let (host, port, _) = try host()
+        defer { host.shutdown() }
+        try host.startCollector()
+        let report = await run(host, port)
+        let p = try #require(report.result(module: "log_progress", item: "logpath_progress"))
+        #expect(p.verdict == .warn && p.message.hasPrefix("no registry at \(host.registryPath)"), "\(p.message)")
+        #expect(report.status, "\(report.digest)")
+    }
+
     @Test("no collector running: the progress items are unknown, not failed twice over, and nothing waits for a second sample")
     func noCollector() async throws {
         let (host, port, _) = try host()

@@ -58,9 +58,13 @@ enum ProgressRules {
         guard case .failure(let e) = reg.read else { return nil }
         if e.isPermission { return .unknown("cannot read the registry \(reg.path): \(e.description)", hint: rootHint) }
         if e.isMissing {
-            return .fail(
-                "the collector's registry \(reg.path) does not exist: the collector has never recorded any progress there",
-                hint: "采集器运行后应在 path.data 下生成 bkunifylogbeat.bkpipe.db：检查 path.data 与采集器日志中的 storage 错误",
+            // libgse creates the file when the collector starts (and stops the collector when it cannot), so a
+            // running collector without it means bkdiag looked in the wrong place (path.data resolved against
+            // another working directory) or the collector is not libgse's: progress cannot be measured, which
+            // is not a collection failure.
+            return .warn(
+                "no registry at \(reg.path): the collector's progress cannot be measured (path.data resolved against its working directory)",
+                hint: "确认采集器主配置的 path.data；采集器运行时应在该目录下生成 bkunifylogbeat.bkpipe.db",
                 evidence: [("registry", .string(reg.path))])
         }
         return .unknown("cannot read the registry \(reg.path): \(e.description)", hint: "检查进度库文件是否损坏（只读，bkdiag 不加锁）")
