@@ -125,6 +125,10 @@ struct FileProgress {
         var files0: [String: FileStat] = [:]
         for f in first?.files ?? [] { if case .success(let st) = f.stat { files0[f.target.path] = st } }
         let gap = first.map { last.monotonicSeconds - $0.monotonicSeconds }
+        // Without its registry bkdiag is not looking at a libgse collector it understands (or not where it
+        // keeps its progress): fd positions alone then judge nothing.
+        let registryRead: Bool
+        if case .success? = last.registry?.read { registryRead = true } else { registryRead = false }
         return last.files.map { f in
             var p = FileProgress(path: f.target.path, dataid: f.target.dataid, skipped: f.target.skipped)
             let st: FileStat
@@ -155,12 +159,12 @@ struct FileProgress {
                 if let r = p.read, let r0 = reads0[key] { p.readMoved = r != r0 }
                 if let a = p.acked, let a0 = states0[key]?.offset { p.ackMoved = a != a0 }
             }
-            p.status = judge(p, now: now, gap: gap, settings)
+            p.status = judge(p, now: now, gap: gap, settings, registryRead: registryRead)
             return p
         }
     }
 
-    static func judge(_ p: FileProgress, now: Double, gap: Double?, _ settings: ProgressSettings) -> Status {
+    static func judge(_ p: FileProgress, now: Double, gap: Double?, _ settings: ProgressSettings, registryRead: Bool = true) -> Status {
         if let a = p.acked, p.size < a { return .truncated }
         if p.acked == nil && p.read == nil {
             if p.size == 0 { return .upToDate }
@@ -168,7 +172,8 @@ struct FileProgress {
             return now - Double(p.mtime + 1) > settings.scanSeconds + 2 * settings.flushSeconds ? .neverCollected : .pending
         }
         // mtime is in whole seconds: the last write happened before mtime + 1, so that is the age's lower bound.
-        if let r = p.read, p.size > r, now - Double(p.mtime + 1) > settings.readBackoffSeconds + settings.flushSeconds, p.readMoved != true
+        if registryRead, let r = p.read, p.size > r, now - Double(p.mtime + 1) > settings.readBackoffSeconds + settings.flushSeconds,
+            p.readMoved != true
         {
             return .readStalled
         }
