@@ -186,6 +186,30 @@ struct ProgressScenarioTests {
         #expect(r.evidence("configured")?["cpu"] == .double(0.4))
     }
 
+    @Test("a log truncated below what the collector acknowledged is named, and rotation (rename, new file) names the old inode")
+    func truncatedAndRotated() async throws {
+        let (host, port, log) = try host()
+        defer { host.shutdown() }
+        try host.startProgressCollector(follow: [log])
+        try waitAcknowledged(host, log, 1000)
+        // copytruncate: the file shrinks under the collector's acknowledged offset.
+        try "fresh\n".write(toFile: log, atomically: false, encoding: .utf8)
+        let truncated = await run(host, port)
+        let p = try #require(truncated.result(module: "log_progress", item: "logpath_progress"))
+        #expect(p.verdict == .warn && p.message.contains("truncated below the acknowledged offset: \(log)"), "\(p.message)")
+        let risk = try #require(truncated.result(module: "log_progress", item: "loss_risk"))
+        #expect(risk.evidence("risks")?.arrayValue?.contains { $0["reason"] == .string("truncated") } == true, "\(risk.message)")
+
+        // create-style rotation: the old inode is renamed away, a new file takes the name.
+        rename(log, log + ".1")
+        try "new file\n".write(toFile: log, atomically: false, encoding: .utf8)
+        let rotated = await run(host, port)
+        let r = try #require(rotated.result(module: "log_progress", item: "logpath_progress"))
+        #expect(r.message.contains("rotated (an older inode is still in the registry): \(log)"), "\(r.message)")
+        let file = try #require(r.evidence("files")?.arrayValue?.first { $0["path"] == .string(log) })
+        #expect(file["rotated_from"]?.arrayValue?.isEmpty == false)
+    }
+
     @Test("a collector with no registry where path.data says: progress cannot be measured, a warn that leaves the host's status true")
     func noRegistry() async throws {
         let (host, port, _) = try host()
