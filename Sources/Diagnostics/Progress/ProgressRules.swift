@@ -103,8 +103,16 @@ enum ProgressRules {
         let stalled = files.filter { $0.status == .ackStalled || $0.status == .readStalled }
         if !stalled.isEmpty {
             let lag = stalled.reduce(Int64(0)) { $0 + $1.lagBytes }
+            let ackStalled = stalled.filter { $0.status == .ackStalled }.map(\.path)
+            let readStalled = stalled.filter { $0.status == .readStalled }.map(\.path)
+            var parts: [String] = []
+            if !ackStalled.isEmpty { parts.append("not acknowledged for more than 3 flushes: \(Fmt.list(ackStalled))") }
+            if !readStalled.isEmpty {
+                parts.append(
+                    "not read for longer than the harvester's \(seconds(settings.readBackoffSeconds)) backoff: \(Fmt.list(readStalled))")
+            }
             return .fail(
-                "\(stalled.count) file(s) have data the collector has not acknowledged for more than 3 flushes: \(Fmt.list(stalled.map(\.path))) (\(bytes(lag)) behind)",
+                "\(stalled.count) file(s) stuck (\(bytes(lag)) behind): " + parts.joined(separator: "; "),
                 hint: "文件在增长但采集进度不动：查看 pipeline_stall 指出的卡点", evidence: evidence)
         }
         var notes: [String] = []
