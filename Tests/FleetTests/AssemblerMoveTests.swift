@@ -47,4 +47,15 @@ import Testing
         #expect(rb.hosts.first?.producer == "check.py")
         #expect(rb.issues.contains { $0.message.contains("appeared more than once") })
     }
+
+    /// `takeAll` (used where parallel work fills slots) gives the values in order and leaves the slots nil.
+    @Test func takeAllMovesEveryValueInOrder() {
+        var slots: [[String]?] = (0..<1000).map { ["host \($0)", String(repeating: "x", count: $0 % 40)] }
+        let values = takeAll(&slots)
+        #expect(values.count == 1000)
+        #expect(values.indices.allSatisfy { values[$0] == ["host \($0)", String(repeating: "x", count: $0 % 40)] })
+        #expect(slots.count == 1000 && slots.allSatisfy { $0 == nil })
+        var none: [String?] = []
+        #expect(takeAll(&none).isEmpty)
+    }
 }

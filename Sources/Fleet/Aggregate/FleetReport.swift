@@ -194,7 +194,7 @@ public struct FleetSummary: Sendable {
                 var seen = Set<String>()
                 // In place: copying each result (or the host) would retain all of its strings.
                 facts[hi].results.withUnsafeBufferPointer { rs in
-                    for k in rs.indices where !rs[k].status && !rs[k].hint.isEmpty && seen.insert(rs[k].hint).inserted {
+                    for k in rs.indices where !rs[k].verdict.compatStatus && !rs[k].hint.isEmpty && seen.insert(rs[k].hint).inserted {
                         hintCount[rs[k].hint, default: 0] += 1
                     }
                 }
@@ -243,7 +243,7 @@ public struct FleetSummary: Sendable {
             let results = h.results
             let entries =
                 h.state.isHealthy && h.lines.allSatisfy({ if case .report = $0 { true } else { false } })
-                    && h.declaredStatus != false && results.allSatisfy { $0.status }
+                    && h.declaredStatus != false && results.allSatisfy { $0.verdict.compatStatus }
                 ? [] : Signature.entries(for: h, results: results)
             return HostDigest(
                 results: results, diagnosis: h.diagnosis, producer: h.producer.isEmpty ? "none" : h.producer, entries: entries,
@@ -259,7 +259,7 @@ public struct FleetSummary: Sendable {
                 for i in (c * chunk)..<min(hosts.count, (c + 1) * chunk) { slots[i] = one(hosts[i]) }
             }
         }
-        return out.map { $0! }
+        return takeAll(&out)
     }
 
     public func count(_ state: HostState) -> Int { states.first(where: { $0.0 == state })?.1 ?? 0 }

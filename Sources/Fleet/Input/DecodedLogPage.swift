@@ -77,6 +77,22 @@ public struct DecodedLogPage: Sendable {
                 }
             }
         }
-        return out.map { $0! }
+        return takeAll(&out)
+    }
+}
+
+/// The values of `slots`, all set, moved out instead of copied (`map { $0! }` would retain and release
+/// every reference each value holds: a host's strings and arrays). The slots are left nil.
+func takeAll<Value>(_ slots: inout [Value?]) -> [Value] {
+    slots.withUnsafeMutableBufferPointer { src in
+        [Value](unsafeUninitializedCapacity: src.count) { out, used in
+            guard let base = src.baseAddress else { return }
+            for i in src.indices {
+                let value = (base + i).move()
+                (base + i).initialize(to: nil)
+                out.initializeElement(at: i, to: value!)
+                used = i + 1
+            }
+        }
     }
 }
