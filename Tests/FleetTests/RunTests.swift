@@ -173,12 +173,14 @@ import Testing
     }
 
     @Test func requestTimeoutIsReported() async throws {
-        let server = try await FakeJobServer { _, _ in FakeReply(body: "{}", delayMs: 3000) }
+        // 60 s late: on a CI machine whose test run starves every event loop for many seconds the timeout
+        // and a reply 3 s late could fire in one go (the reply won once); 60 s keeps them apart.
+        let server = try await FakeJobServer { _, _ in FakeReply(body: "{}", delayMs: 60_000) }
         defer { Task { try? await server.stop() } }
         // Without a working timeout the reply would arrive, parse, and be taken.
         do {
             _ = try await client(server, timeout: 0.3).jobInstanceStatus(jobInstanceID: 9)
-            Issue.record("a reply 3 s late was taken with a 0.3 s request timeout")
+            Issue.record("a reply 60 s late was taken with a 0.3 s request timeout")
         } catch {
             #expect(error.code == "job.timeout")
             #expect(error.message.contains("did not answer within 0.3 s"), "\(error.message)")
