@@ -138,8 +138,9 @@ import Testing
         // 3 s leaves room for the slow second poll even when the suite runs alongside a build on 2 cores.
         let report = await FleetRunner(client: client(server, timeout: 0.4), options: options(deadline: 3), logger: Logger(label: "test"))
             .run()
-        // Without the deadline the run would poll the unfinished job for ever.
-        #expect(Date().timeIntervalSince(started) < 30)
+        // Without the deadline the run would poll the unfinished job for ever; any finite bound shows it (a
+        // loaded CI run once stretched these 3 s to 46 s, so the bound is loose).
+        #expect(Date().timeIntervalSince(started) < 120)
         #expect(report.hosts.map(\.state) == [.pass, .notFinished])
         #expect(report.issues.contains { $0.level == .error && $0.message.contains("had not finished") })
         // The slow second poll is reported when it was made. On a loaded machine the first poll may
