@@ -240,6 +240,7 @@ struct ProgressReaderTests {
         } catch {
             #expect(error.isPermission || error.isMissing, "\(error)")
         }
-        #expect(Date().timeIntervalSince(start) < 5)
+        // A blocking read would never return; any bound shows it, a loose one survives a loaded machine.
+        #expect(Date().timeIntervalSince(start) < 60)
     }
 }
