@@ -177,14 +177,13 @@ public enum ProgressProbe {
             return ProgressSample.Collector(
                 pid: pid,
                 io: Result { () throws(ProbeError) in try ProcIO.read(pid: pid, proc: t.proc) },
-                open: Result { () throws(ProbeError) in try FDInfo.regularFiles(pid: pid, proc: t.proc) },
+                open: links.map { FDInfo.regularFiles(pid: pid, links: $0, proc: t.proc) },
                 fdCount: try? links.get().count, fdLimit: limits?.soft,
                 cgroup: Result { () throws(ProbeError) in try Cgroup.state(pid: pid, proc: t.proc) })
         }
         for c in s.collectors {
             for f in (try? c.open.get()) ?? [] where f.deleted && s.deletedFileSpace[f.path] == nil {
-                let dir = String(f.path[..<(f.path.lastIndex(of: "/") ?? f.path.endIndex)])
-                if let space = try? FileSystemSpace.of(dir.isEmpty ? "/" : dir) { s.deletedFileSpace[f.path] = space.availableBytes }
+                if let space = try? FileSystemSpace.of(Sys.dirname(f.path)) { s.deletedFileSpace[f.path] = space.availableBytes }
             }
         }
         if let path = t.registryPath {
@@ -199,10 +198,9 @@ public enum ProgressProbe {
                         error.description, isMissing: error.errno != nil && kind.isMissing,
                         isPermission: error.errno != nil && kind.isPermission))
             }
-            let dir = String(path[..<(path.lastIndex(of: "/") ?? path.endIndex)])
             s.registry = ProgressSample.Registry(
                 path: path, read: read, stat: Result { () throws(ProbeError) in try Sys.stat(path) },
-                space: Result { () throws(ProbeError) in try FileSystemSpace.of(dir.isEmpty ? "/" : dir) })
+                space: Result { () throws(ProbeError) in try FileSystemSpace.of(Sys.dirname(path)) })
         }
         if fdsReadable, !t.collectorPIDs.isEmpty, let entries = try? UnixSockDiag.dump() {
             let view = IPCView.build(path: t.ipcPath, stat: Result { () throws(ProbeError) in try Sys.stat(t.ipcPath) }, entries: entries)
@@ -211,11 +209,7 @@ public enum ProgressProbe {
         }
         s.agentFlows = Result { () throws(ProbeError) in
             var agentSockets = Set<UInt64>()
-            for pid in t.agentPIDs {
-                for x in (try? ProcFS.fdTargets(pid: pid, proc: t.proc)) ?? [] {
-                    if let ino = ProcFS.socketInode(fromLink: x.target) { agentSockets.insert(ino) }
-                }
-            }
+            for pid in t.agentPIDs { agentSockets.formUnion((try? ProcFS.socketInodes(pid: pid, proc: t.proc)) ?? []) }
             var flows: [TCPFlow] = []
             for port in t.dataPorts { flows += try InetSockDiag.dumpFlows(remotePort: port) }
             return flows.filter { agentSockets.contains($0.socket.inode) }

@@ -40,8 +40,13 @@ public enum FDInfo {
     /// and files that vanish between the listing and the reads are left out; a process that cannot
     /// be read at all throws (gone: `isMissing`; not ours: `isPermission`).
     public static func regularFiles(pid: Int32, proc: String = "/proc", limit: Int = 100_000) throws(ProbeError) -> [OpenFilePosition] {
+        regularFiles(pid: pid, links: try ProcFS.fdTargets(pid: pid, proc: proc, limit: limit), proc: proc)
+    }
+
+    /// The same, from the fd links the caller has already listed (`ProcFS.fdTargets`).
+    public static func regularFiles(pid: Int32, links: [(fd: Int32, target: String)], proc: String = "/proc") -> [OpenFilePosition] {
         var out: [OpenFilePosition] = []
-        for (fd, target) in try ProcFS.fdTargets(pid: pid, proc: proc, limit: limit) {
+        for (fd, target) in links {
             guard target.hasPrefix("/") else { continue }
             let (path, deleted) = ProcFS.stripDeleted(target)
             guard let st = try? Sys.stat("\(proc)/\(pid)/fd/\(fd)"), st.mode & 0o170000 == 0o100000 else { continue }

@@ -31,8 +31,7 @@ public struct ProcIO: Sendable, Equatable {
         for line in text.split(separator: "\n") {
             guard let colon = line.firstIndex(of: ":") else { continue }
             let key = line[..<colon]
-            let value = line[line.index(after: colon)...].trimmingPrefix(while: { $0 == " " || $0 == "\t" })
-            if let v = UInt64(value) { fields[key] = v }
+            if let v = UInt64(String(line[line.index(after: colon)...]).trimmingASCIIWhitespace()) { fields[key] = v }
         }
         guard let r = fields["rchar"], let w = fields["wchar"] else { return nil }
         return ProcIO(
@@ -46,13 +45,5 @@ public struct ProcIO: Sendable, Equatable {
         let text = try FileReader.read(path, limit: 4096).text
         guard let io = parse(text) else { throw ProbeError(call: "parse", path: path, errno: EINVAL) }
         return io
-    }
-}
-
-extension Substring {
-    fileprivate func trimmingPrefix(while keep: (Character) -> Bool) -> Substring {
-        var s = self
-        while let c = s.first, keep(c) { s = s.dropFirst() }
-        return s
     }
 }
