@@ -64,8 +64,6 @@ extension ProgressInput {
 }
 
 extension ProgressTargets {
-    /// The collector's `harvester_limit` when an item does not set one (bkunifylogbeat `config/input/log.go`).
-    static let defaultHarvesterLimit = 1000
     /// At most this many files are sampled per run.
     static let maxFiles = 10_000
 
@@ -93,12 +91,14 @@ extension ProgressTargets {
                 files.append(File(path: m, dataid: dataid, skipped: skipped, harvesterLimit: limit))
             }
         }
-        let items = ProgressItem.all(subscription: options.subscriptionID, facts: facts)
+        let items = CollectorFileRules.items(subscription: options.subscriptionID, facts: facts)
         if options.logPathsGiven {
             for (pattern, result) in zip(options.logPaths, facts.logExpansions) {
                 guard case .success(let e) = result else { continue }
                 let item = items.first { $0.paths.contains(pattern) }
-                add(e.matches, dataid: item?.dataid, rules: item?.rules ?? .defaults, limit: item?.harvesterLimit ?? defaultHarvesterLimit)
+                add(
+                    e.matches, dataid: item?.dataid, rules: item?.rules ?? .defaults,
+                    limit: item?.harvesterLimit ?? CollectorFileRules.defaultHarvesterLimit)
             }
         } else {
             for item in items {
@@ -131,27 +131,5 @@ extension ProgressTargets {
             ipcPath: layout.ipcPath,
             dataPorts: layout.dataPorts)
         return (targets, settings)
-    }
-}
-
-/// One `local:` item of the subscription's configs, with what the progress items need of it.
-struct ProgressItem {
-    var dataid: Int64?
-    var paths: [String]
-    var rules: CollectorFileRules
-    var harvesterLimit: Int
-
-    static func all(subscription: Int64, facts: any HostFacts) -> [ProgressItem] {
-        var out: [ProgressItem] = []
-        for (name, _, yaml) in SubscriptionConfigCheck.parsedConfigs(facts, where: { $0.subscriptionID == subscription }) {
-            for (i, item) in SubscriptionConfigCheck.items(yaml).enumerated() {
-                let limit = item.node["harvester_limit"]?.int.map { Int(clamping: $0) } ?? ProgressTargets.defaultHarvesterLimit
-                out.append(
-                    ProgressItem(
-                        dataid: item.dataid, paths: item.paths, rules: CollectorFileRules(item: item.node, source: "\(name) item \(i)"),
-                        harvesterLimit: limit))
-            }
-        }
-        return out
     }
 }

@@ -63,14 +63,28 @@ struct CollectorFileRules {
         self.init(excludes: excludes, ignoreOlder: ignoreOlder, source: source, unusable: unusable)
     }
 
+    /// The collector's `harvester_limit` when an item does not set one (bkunifylogbeat `config/input/log.go`).
+    static let defaultHarvesterLimit = 1000
+
+    /// One `local:` item: its data id, the paths it names, its file rules and its harvester limit.
+    struct Item {
+        var dataid: Int64?
+        var paths: [String]
+        var rules: CollectorFileRules
+        var harvesterLimit: Int
+    }
+
     /// The rules of every item of `subscription`'s config files in every `multi_config` directory, with
     /// the paths each names. Files that cannot be read or parsed give nothing here; the config check
     /// reports them.
-    static func items(subscription: Int64, facts: any HostFacts) -> [(paths: [String], rules: CollectorFileRules)] {
-        var out: [(paths: [String], rules: CollectorFileRules)] = []
+    static func items(subscription: Int64, facts: any HostFacts) -> [Item] {
+        var out: [Item] = []
         for (name, _, yaml) in SubscriptionConfigCheck.parsedConfigs(facts, where: { $0.subscriptionID == subscription }) {
             for (i, item) in SubscriptionConfigCheck.items(yaml).enumerated() {
-                out.append((item.paths, CollectorFileRules(item: item.node, source: "\(name) item \(i)")))
+                out.append(
+                    Item(
+                        dataid: item.dataid, paths: item.paths, rules: CollectorFileRules(item: item.node, source: "\(name) item \(i)"),
+                        harvesterLimit: item.node["harvester_limit"]?.int.map { Int(clamping: $0) } ?? defaultHarvesterLimit))
             }
         }
         return out
