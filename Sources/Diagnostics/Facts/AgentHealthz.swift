@@ -14,24 +14,31 @@ public enum AgentHealthz {
     public struct Result: Sendable {
         public var outcome: Outcome
         public var evidence: [(String, JSONValue)]
+        /// The probe's own answer, `{"ok":…,"data":{…}}`, read from its whole output (the evidence keeps
+        /// only the first 512 bytes); nil when it printed none.
+        public var answer: JSONValue?
 
-        public init(_ outcome: Outcome, evidence: [(String, JSONValue)] = []) {
+        public init(_ outcome: Outcome, evidence: [(String, JSONValue)] = [], answer: JSONValue? = nil) {
             self.outcome = outcome
             self.evidence = evidence
+            self.answer = answer
         }
     }
 
-    /// Runs the probe for `layout` (see `probe(_:deadlineSeconds:evidence:)`).
+    /// Runs the probe for `layout` (see `probe(_:deadlineSeconds:evidence:answer:)`).
     static func run(_ layout: GSELayout, deadlineSeconds: Double) -> Result {
         var evidence: [(String, JSONValue)] = []
-        let outcome = probe(layout, deadlineSeconds: deadlineSeconds, evidence: &evidence)
-        return Result(outcome, evidence: evidence)
+        var answer: JSONValue?
+        let outcome = probe(layout, deadlineSeconds: deadlineSeconds, evidence: &evidence, answer: &answer)
+        return Result(outcome, evidence: evidence, answer: answer)
     }
 
     /// Runs the probe under a timeout (skipped when the binary is absent). The probe reads the
     /// agent's config, certificates and sockets, which are root's: run by another user, a config it
     /// cannot read or a failed probe may be only the lack of rights, so those are `unknown`.
-    static func probe(_ layout: GSELayout, deadlineSeconds: Double, evidence: inout [(String, JSONValue)]) -> Outcome {
+    static func probe(
+        _ layout: GSELayout, deadlineSeconds: Double, evidence: inout [(String, JSONValue)], answer: inout JSONValue?
+    ) -> Outcome {
         guard (try? Sys.stat(layout.agentBinary))?.isExecutable == true else {
             evidence.append(("agent_healthz", .string("skipped: \(layout.agentBinary) not found")))
             return .passed
@@ -59,7 +66,8 @@ public enum AgentHealthz {
                 ])
             ))
         if out.timedOut { return .unknown("gse_agent --healthz timed out after \(timeout)ms", needsRoot: false) }
-        if out.exitCode == 0 && isOK(out.output) { return .passed }
+        answer = Self.answer(out.output)
+        if out.exitCode == 0 && answer?["ok"]?.boolValue == true { return .passed }
         let said = text.trimmingASCIIWhitespace()
         if uid != 0 {
             return .unknown(
@@ -68,15 +76,15 @@ public enum AgentHealthz {
         return .failed("gse_agent --healthz failed: \(said)")
     }
 
-    /// Judged on the last line whose `healthz:` is followed by JSON: log lines before it may
-    /// mention healthz too, and may be long.
-    static func isOK(_ output: String) -> Bool {
+    /// The probe's answer: the JSON after `healthz:` on the last line that has one. Log lines before it
+    /// may mention healthz too, and may be long.
+    static func answer(_ output: String) -> JSONValue? {
         for line in output.split(separator: "\n").reversed() {
-            guard let r = line.firstByteRange(of: "healthz:"),
-                let json = try? JSONValue.parse(String(line[r.upperBound...]))
-            else { continue }
-            return json["ok"]?.boolValue == true
+            guard let r = line.firstByteRange(of: "healthz:"), let json = try? JSONValue.parse(String(line[r.upperBound...])) else {
+                continue
+            }
+            return json
         }
-        return false
+        return nil
     }
 }

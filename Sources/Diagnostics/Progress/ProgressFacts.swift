@@ -50,17 +50,8 @@ extension ProgressInput {
         return input
     }
 
-    /// `data.data` of the last `healthz:{...}` line the probe printed.
-    static func healthzData(_ result: AgentHealthz.Result) -> String? {
-        guard let output = result.evidence.first(where: { $0.0 == "agent_healthz" })?.1["output"]?.stringValue else { return nil }
-        for line in output.split(separator: "\n").reversed() {
-            guard let r = line.firstByteRange(of: "healthz:"), let json = try? JSONValue.parse(String(line[r.upperBound...])) else {
-                continue
-            }
-            return json["data"]?["data"]?.stringValue
-        }
-        return nil
-    }
+    /// `data.data` of the probe's answer.
+    static func healthzData(_ result: AgentHealthz.Result) -> String? { result.answer?["data"]?["data"]?.stringValue }
 }
 
 extension ProgressTargets {

@@ -93,20 +93,8 @@ struct PipelineStallCheckTests {
         #expect(f.evidence.first?.1 == .string("agent_healthz") && f.message.contains("data channel as \"failed\""), "\(f.message)")
         i.healthzData = "ok"
         #expect(run(i).verdict == .pass)
-        let parsed = ProgressInput.healthzData(
-            AgentHealthz.Result(
-                .failed("x"),
-                evidence: [
-                    (
-                        "agent_healthz",
-                        .object([
-                            (
-                                "output",
-                                .string("INFO healthz: loading\nhealthz:{\"ok\":false,\"data\":{\"base\":\"ok\",\"data\":\"failed\"}}\n")
-                            )
-                        ])
-                    )
-                ]))
+        let output = "INFO healthz: loading\nhealthz:{\"ok\":false,\"data\":{\"base\":\"ok\",\"data\":\"failed\"}}\n"
+        let parsed = ProgressInput.healthzData(AgentHealthz.Result(.failed("x"), answer: AgentHealthz.answer(output)))
         #expect(parsed == "failed")
     }
 }
