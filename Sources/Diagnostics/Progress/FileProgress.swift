@@ -42,7 +42,7 @@ public struct ProgressSettings: Sendable, Equatable {
 
 /// Where one file stands: written (size), read (the collector's position), acknowledged (the
 /// registry's offset for its inode and device).
-struct FileProgress {
+struct FileProgress: Sendable {
     enum Status: String {
         case upToDate = "up_to_date"
         case pending

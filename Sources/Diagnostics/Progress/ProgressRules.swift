@@ -4,9 +4,9 @@ import Report
 /// Everything the four progress items judge: two samples (the first nil when only one could be
 /// taken), the settings, and the kernel's OOM kills of the collector.
 public struct ProgressInput: Sendable {
-    public var first: ProgressSample?
-    public var last: ProgressSample
-    public var settings: ProgressSettings
+    public let first: ProgressSample?
+    public let last: ProgressSample
+    public let settings: ProgressSettings
     /// OOM kills of `bkunifylogbeat` still in the kernel's ring (nil: not read).
     public var oomKills: Result<[OOMKill], ProbeError>?
     /// Seconds since boot, to place kernel log times on the wall clock.
@@ -24,10 +24,12 @@ public struct ProgressInput: Sendable {
         self.settings = settings
         self.oomKills = oomKills
         self.uptimeSeconds = uptimeSeconds
+        files = FileProgress.analyse(first, last, settings)
     }
 
     var gap: Double? { first.map { last.monotonicSeconds - $0.monotonicSeconds } }
-    var files: [FileProgress] { FileProgress.analyse(first, last, settings) }
+    /// Every target file judged, once for the four items (the samples and settings are fixed at init).
+    let files: [FileProgress]
 }
 
 /// The four progress items as pure functions of `ProgressInput`.
