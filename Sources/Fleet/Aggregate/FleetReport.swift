@@ -1,5 +1,6 @@
 import Dispatch
 import Report
+import Synchronization
 
 /// The fleet's answer: per-host results in a deterministic order, run-level issues, and the aggregation.
 public struct FleetReport: Sendable {
@@ -19,7 +20,10 @@ public struct FleetReport: Sendable {
     public var gseGiven: Bool
     /// Set when JOB itself failed before any host verdict (AgentChecker then prints one line, no host).
     public var jobFailure: JobFailure?
-    public let summary: FleetSummary
+    /// The aggregation of `hosts` as they were at `init`, made on first use: the platform's lines
+    /// (`--format agent`) never need it, and for 100,000 hosts it is a tenth of a second of work.
+    public var summary: FleetSummary { aggregation.value }
+    private let aggregation: LazyAggregation
 
     public init(
         generatedAtMs: Int64, source: String, jobInstanceID: Int64?, stepInstanceID: Int64?, finished: Bool,
@@ -35,15 +39,33 @@ public struct FleetReport: Sendable {
         self.issues = issues
         self.preamble = preamble
         self.gseGiven = gseGiven
-        let t = Timing.now()
-        self.summary = FleetSummary(hosts: hosts)
-        Timing.add("aggregate", since: t)
+        self.aggregation = LazyAggregation(hosts: hosts)
     }
 
     /// Exit status for scripts: 0 all healthy, 1 some host not healthy, 3 no host at all.
     public var exitCode: Int32 {
         if hosts.isEmpty { return 3 }
         return hosts.allSatisfy { $0.state.isHealthy } ? 0 : 1
+    }
+}
+
+/// `FleetSummary(hosts:)` computed once, by the first reader (later and concurrent readers wait for it),
+/// shared by the copies of a `FleetReport`.
+final class LazyAggregation: Sendable {
+    private let state: Mutex<(hosts: [HostResult], summary: FleetSummary?)>
+
+    init(hosts: [HostResult]) { state = Mutex((hosts, nil)) }
+
+    var value: FleetSummary {
+        state.withLock { s in
+            if let done = s.summary { return done }
+            let t = Timing.now()
+            let made = FleetSummary(hosts: s.hosts)
+            Timing.add("aggregate", since: t)
+            // The hosts are not needed once aggregated (the report keeps its own reference to them).
+            s = ([], made)
+            return made
+        }
     }
 }
 
@@ -121,147 +143,172 @@ public struct FleetSummary: Sendable {
 
     public init(hosts: [HostResult]) {
         hostCount = hosts.count
-        var stateCount: [HostState: Int] = [:]
-        var diagCount: [HostDiagnosis: Int] = [:]
-        var producerCount: [String: Int] = [:]
-        var itemIndex: [ItemKey: Int] = [:]
-        var counts: [VerdictSummary] = []
-        var keys: [ItemKey] = []
-        var noOutput: [String] = []
-        var sigIndex: [String: Int] = [:]
-        var sigEntries: [[SignatureEntry]] = []
-        var sigHosts: [[Int]] = []
-        var groupOfHost = [Int](repeating: -1, count: hosts.count)
-        var prevColumns: [Int] = []
-
-        // The per-host work (diagnosis, producer, signature, merged results) runs in parallel; merging is
-        // serial, and reads hosts and facts in place (copying a host's results would retain every string).
+        // Every host is digested and counted in parallel chunks (`Tally`); the chunks' tallies are then
+        // added up in chunk order, so first-seen orders (item columns, groups, each group's hosts) are
+        // those of one pass over the hosts.
         var t = Timing.now()
-        let facts = Self.facts(hosts)
-        Timing.add("aggregate: host digests (parallel)", since: t)
+        let tallies = Self.tallies(hosts)
+        Timing.add("aggregate: hosts (parallel)", since: t)
         t = Timing.now()
-        for hi in hosts.indices {
-            let state = hosts[hi].state
-            stateCount[state, default: 0] += 1
-            diagCount[facts[hi].diagnosis, default: 0] += 1
-            producerCount[facts[hi].producer, default: 0] += 1
-            if !state.hasReport { noOutput.append(hosts[hi].key) }
-            facts[hi].results.withUnsafeBufferPointer { results in
-                // Most hosts list the same items in the same order: reuse the previous host's columns.
-                var same = results.count == prevColumns.count
-                if same {
-                    for k in results.indices
-                    where keys[prevColumns[k]].item != results[k].item || keys[prevColumns[k]].module != results[k].module {
-                        same = false
-                        break
-                    }
-                }
-                if !same {
-                    prevColumns = results.map { r in
-                        let k = ItemKey(module: r.module, item: r.item)
-                        if let x = itemIndex[k] { return x }
-                        itemIndex[k] = counts.count
-                        counts.append(VerdictSummary())
-                        keys.append(k)
-                        return counts.count - 1
-                    }
-                }
-                for k in results.indices { counts[prevColumns[k]][results[k].verdict] += 1 }
+        var total = Tally()
+        var groupIndex: [String: Int] = [:]
+        for part in tallies {
+            for (s, n) in part.states { total.states[s, default: 0] += n }
+            for (d, n) in part.diagnoses { total.diagnoses[d, default: 0] += n }
+            for (p, n) in part.producers { total.producers[p, default: 0] += n }
+            for (k, key) in part.keys.enumerated() {
+                let x = total.column(key)
+                for v in Verdict.allCases { total.counts[x][v] += part.counts[k][v] }
             }
-            if facts[hi].entries.isEmpty { continue }
-            let gi: Int
-            if let x = sigIndex[facts[hi].signature] {
-                gi = x
-            } else {
-                gi = sigEntries.count
-                sigIndex[facts[hi].signature] = gi
-                sigEntries.append(facts[hi].entries)
-                sigHosts.append([])
+            total.noOutput += part.noOutput
+            for g in part.groups {
+                guard let x = groupIndex[g.signature] else {
+                    groupIndex[g.signature] = total.groups.count
+                    total.groups.append(g)
+                    continue
+                }
+                total.groups[x].hosts += g.hosts
+                for (h, n) in g.hints { total.groups[x].hints[h, default: 0] += n }
+                for (d, n) in g.diagnoses { total.groups[x].diagnoses[d, default: 0] += n }
             }
-            sigHosts[gi].append(hi)
-            groupOfHost[hi] = gi
         }
-
         Timing.add("aggregate: merge", since: t)
         t = Timing.now()
-        var groups: [SignatureGroup] = []
-        for gi in sigEntries.indices {
-            let members = sigHosts[gi]
-            var hintCount: [String: Int] = [:]
-            var diag: [HostDiagnosis: Int] = [:]
-            for hi in members {
-                diag[facts[hi].diagnosis, default: 0] += 1
-                var seen = Set<String>()
-                // In place: copying each result (or the host) would retain all of its strings.
-                facts[hi].results.withUnsafeBufferPointer { rs in
-                    for k in rs.indices where !rs[k].verdict.compatStatus && !rs[k].hint.isEmpty && seen.insert(rs[k].hint).inserted {
-                        hintCount[rs[k].hint, default: 0] += 1
-                    }
-                }
-                if let fallback = Signature.fallbackHint(for: hosts[hi]), seen.insert(fallback).inserted {
-                    hintCount[fallback, default: 0] += 1
-                }
-            }
-            let hints = hintCount.sorted { ($0.value, $1.key) > ($1.value, $0.key) }.prefix(3).map { (hint: $0.key, hosts: $0.value) }
-            let entries = sigEntries[gi]
-            groups.append(
-                SignatureGroup(
-                    id: Signature.id(entries), entries: entries, hosts: members.map { hosts[$0].key }, topHints: Array(hints),
-                    diagnoses: HostDiagnosis.allCases.compactMap { d in diag[d].map { (d, $0) } }))
+        let groups = total.groups.map { g in
+            let hints = g.hints.sorted { ($0.value, $1.key) > ($1.value, $0.key) }.prefix(3).map { (hint: $0.key, hosts: $0.value) }
+            return SignatureGroup(
+                id: Signature.id(g.entries), entries: g.entries, hosts: g.hosts.map { hosts[$0].key }, topHints: Array(hints),
+                diagnoses: HostDiagnosis.allCases.compactMap { d in g.diagnoses[d].map { (d, $0) } })
         }
         // Biggest groups first; ties by title so the order is stable.
         let order = groups.indices.sorted {
             (groups[$0].hosts.count, groups[$1].title) > (groups[$1].hosts.count, groups[$0].title)
         }
-        var remap = [Int](repeating: -1, count: groups.count)
-        for (newIndex, old) in order.enumerated() { remap[old] = newIndex }
-        self.groups = order.map { groups[$0] }
-        self.groupOfHost = groupOfHost.map { $0 < 0 ? -1 : remap[$0] }
-
-        Timing.add("aggregate: groups", since: t)
-        let sortedKeys = keys.sorted()
-        items = sortedKeys
-        itemCounts = sortedKeys.map { ItemCount(item: $0, counts: counts[itemIndex[$0]!]) }
-        states = HostState.allCases.compactMap { s in stateCount[s].map { (s, $0) } }
-        diagnoses = HostDiagnosis.allCases.compactMap { d in diagCount[d].map { (d, $0) } }
-        producers = producerCount.sorted { ($0.value, $1.key) > ($1.value, $0.key) }.map { ($0.key, $0.value) }
-        noUsableOutput = noOutput
-    }
-
-    /// What the aggregation needs of one host, computed off the merge loop.
-    struct HostDigest: Sendable {
-        /// `HostResult.results`, computed once.
-        var results: [CheckResult]
-        var diagnosis: HostDiagnosis
-        var producer: String
-        var entries: [SignatureEntry]
-        var signature: String
-    }
-
-    static func facts(_ hosts: [HostResult]) -> [HostDigest] {
-        @Sendable func one(_ h: HostResult) -> HostDigest {
-            let results = h.results
-            let entries =
-                h.state.isHealthy && h.lines.allSatisfy({ if case .report = $0 { true } else { false } })
-                    && h.declaredStatus != false && results.allSatisfy { $0.verdict.compatStatus }
-                ? [] : Signature.entries(for: h, results: results)
-            return HostDigest(
-                results: results, diagnosis: h.diagnosis, producer: h.producer.isEmpty ? "none" : h.producer, entries: entries,
-                signature: entries.isEmpty ? "" : entries.map(\.description).joined(separator: "\n"))
+        var groupOfHost = [Int](repeating: -1, count: hosts.count)
+        for (newIndex, old) in order.enumerated() {
+            for hi in total.groups[old].hosts { groupOfHost[hi] = newIndex }
         }
-        var out = [HostDigest?](repeating: nil, count: hosts.count)
+        self.groups = order.map { groups[$0] }
+        self.groupOfHost = groupOfHost
+        Timing.add("aggregate: groups", since: t)
+        let columns = total.keys.indices.sorted { total.keys[$0] < total.keys[$1] }
+        items = columns.map { total.keys[$0] }
+        itemCounts = columns.map { ItemCount(item: total.keys[$0], counts: total.counts[$0]) }
+        states = HostState.allCases.compactMap { s in total.states[s].map { (s, $0) } }
+        diagnoses = HostDiagnosis.allCases.compactMap { d in total.diagnoses[d].map { (d, $0) } }
+        producers = total.producers.sorted { ($0.value, $1.key) > ($1.value, $0.key) }.map { ($0.key, $0.value) }
+        noUsableOutput = total.noOutput
+    }
+
+    /// The counts of a run of hosts (a chunk, or the whole fleet once chunks are added up).
+    struct Tally {
+        var states: [HostState: Int] = [:]
+        var diagnoses: [HostDiagnosis: Int] = [:]
+        var producers: [String: Int] = [:]
+        /// Item columns in first-seen order, with their verdict counts.
+        var keys: [ItemKey] = []
+        var counts: [VerdictSummary] = []
+        var columnOf: [ItemKey: Int] = [:]
+        /// Keys of the hosts without a readable report, in host order.
+        var noOutput: [String] = []
+        /// Failure signatures in first-seen order.
+        var groups: [Group] = []
+
+        struct Group {
+            var signature: String
+            var entries: [SignatureEntry]
+            /// Indices of the member hosts, ascending.
+            var hosts: [Int]
+            /// Per hint of the members' failing items (and fallback hints): how many members carry it.
+            var hints: [String: Int]
+            var diagnoses: [HostDiagnosis: Int]
+        }
+
+        /// The column of `key`, added when new.
+        mutating func column(_ key: ItemKey) -> Int {
+            if let x = columnOf[key] { return x }
+            columnOf[key] = keys.count
+            keys.append(key)
+            counts.append(VerdictSummary())
+            return keys.count - 1
+        }
+    }
+
+    /// One `Tally` per chunk of hosts, computed in parallel, in chunk order.
+    static func tallies(_ hosts: [HostResult]) -> [Tally] {
         let chunk = 2048
         let chunks = (hosts.count + chunk - 1) / chunk
+        var out = [Tally?](repeating: nil, count: chunks)
         out.withUnsafeMutableBufferPointer { buf in
-            // Each iteration writes a disjoint range of slots.
+            // Each iteration writes its own slot; the hosts are only read.
             nonisolated(unsafe) let slots = buf
             DispatchQueue.concurrentPerform(iterations: chunks) { c in
-                for i in (c * chunk)..<min(hosts.count, (c + 1) * chunk) { slots[i] = one(hosts[i]) }
+                var tally = Tally()
+                var groupOf: [String: Int] = [:]
+                var prevColumns: [Int] = []
+                for hi in (c * chunk)..<min(hosts.count, (c + 1) * chunk) {
+                    tally.add(hosts[hi], index: hi, groupOf: &groupOf, prevColumns: &prevColumns)
+                }
+                slots[c] = tally
             }
         }
         return takeAll(&out)
     }
+}
 
+extension FleetSummary.Tally {
+    /// Counts one host: its state, diagnosis, producer and item verdicts, and its signature group.
+    mutating func add(_ h: HostResult, index hi: Int, groupOf: inout [String: Int], prevColumns: inout [Int]) {
+        let results = h.results
+        let diagnosis = h.diagnosis
+        states[h.state, default: 0] += 1
+        diagnoses[diagnosis, default: 0] += 1
+        producers[h.producer.isEmpty ? "none" : h.producer, default: 0] += 1
+        if !h.state.hasReport { noOutput.append(h.key) }
+        results.withUnsafeBufferPointer { results in
+            // Most hosts list the same items in the same order: reuse the previous host's columns.
+            var same = results.count == prevColumns.count
+            if same {
+                for k in results.indices
+                where keys[prevColumns[k]].item != results[k].item || keys[prevColumns[k]].module != results[k].module {
+                    same = false
+                    break
+                }
+            }
+            if !same { prevColumns = results.map { column(ItemKey(module: $0.module, item: $0.item)) } }
+            for k in results.indices { counts[prevColumns[k]][results[k].verdict] += 1 }
+        }
+        let clean =
+            h.state.isHealthy && h.lines.allSatisfy({ if case .report = $0 { true } else { false } })
+            && h.declaredStatus != false && results.allSatisfy { $0.verdict.compatStatus }
+        if clean { return }
+        let entries = Signature.entries(for: h, results: results)
+        if entries.isEmpty { return }
+        let signature = entries.map(\.description).joined(separator: "\n")
+        let gi: Int
+        if let x = groupOf[signature] {
+            gi = x
+        } else {
+            gi = groups.count
+            groupOf[signature] = gi
+            groups.append(Group(signature: signature, entries: entries, hosts: [], hints: [:], diagnoses: [:]))
+        }
+        groups[gi].hosts.append(hi)
+        groups[gi].diagnoses[diagnosis, default: 0] += 1
+        var seen = Set<String>()
+        // In place: copying each result would retain all of its strings.
+        results.withUnsafeBufferPointer { rs in
+            for k in rs.indices where !rs[k].verdict.compatStatus && !rs[k].hint.isEmpty && seen.insert(rs[k].hint).inserted {
+                groups[gi].hints[rs[k].hint, default: 0] += 1
+            }
+        }
+        if let fallback = Signature.fallbackHint(for: h), seen.insert(fallback).inserted {
+            groups[gi].hints[fallback, default: 0] += 1
+        }
+    }
+}
+
+extension FleetSummary {
     public func count(_ state: HostState) -> Int { states.first(where: { $0.0 == state })?.1 ?? 0 }
     public func count(_ d: HostDiagnosis) -> Int { diagnoses.first(where: { $0.0 == d })?.1 ?? 0 }
     public var healthy: Int { count(.pass) + count(.warn) }
