@@ -1,0 +1,118 @@
+import Report
+import Testing
+
+@testable import Fleet
+
+/// `FleetSummary` counts chunks of 2,048 hosts on their own cores and adds the chunks up. Across several
+/// chunks it must equal one pass over the hosts in order, written out plainly here.
+@Suite struct ChunkedAggregationTests {
+    /// 7,000 hosts (four chunks): signatures that first appear in a late chunk, groups spread over every
+    /// chunk, equal-sized groups, hints that differ per host, check.py and rich producers, job failures,
+    /// empty and unreadable output, and a host only in the logs.
+    static func fleet() throws -> FleetReport {
+        var hosts: [JSONValue] = []
+        var logs: [JSONValue] = []
+        for i in 0..<7000 {
+            let ip = "10.1.\(i / 256).\(i % 256)"
+            hosts.append(Fixtures.host(0, ip, status: i % 97 == 0 ? 11 : 9, error: i % 97 == 0 ? 104 : 0, id: i + 1))
+            let output: String
+            switch i {
+            case _ where i % 97 == 0: output = "Traceback"
+            case _ where i % 89 == 0: output = ""
+            case _ where i % 83 == 0: output = "not json"
+            case _ where i >= 5000 && i % 17 == 0:
+                output = Fixtures.richLine([
+                    ("bkunifylogbeat", "bin_file", .fail, "missing /usr/local/gse/plugins/bin/bkunifylogbeat", "reinstall \(i % 3)"),
+                    ("gse_agent", "socket", .pass, "ok", ""),
+                ])
+            case _ where i % 5 == 0: output = Fixtures.brokenRich(pid: i)
+            case _ where i % 7 == 0: output = Fixtures.checkPyLine(processOK: false, pid: i)
+            case _ where i % 11 == 0:
+                output = Fixtures.richLine([
+                    ("gse_agent", "dataserver_port", .fail, "dataserver 10.0.\(i % 4).1:58625 not connected", "check gse_data \(i % 2)"),
+                    ("log_path", "logpath_match", .warn, "no file yet", "wait"),
+                ])
+            case _ where i % 13 == 0: output = Fixtures.checkPyLine(processOK: true) + "\nnoise"
+            default: output = i % 2 == 0 ? Fixtures.healthyRich : Fixtures.checkPyLine()
+            }
+            logs.append(Fixtures.log(0, ip, output, id: i + 1))
+        }
+        logs.append(Fixtures.log(0, "10.9.9.9", Fixtures.brokenRich(pid: 1)))
+        return try Fixtures.assemble([Fixtures.status(hosts), Fixtures.logs(logs)])
+    }
+
+    @Test func chunksAddUpToOnePass() throws {
+        let r = try Self.fleet()
+        let s = r.summary
+        #expect(r.hosts.count == 7001)
+
+        // One pass, in host order.
+        var states: [HostState: Int] = [:]
+        var producers: [String: Int] = [:]
+        var columns: [ItemKey] = []
+        var counts: [ItemKey: VerdictSummary] = [:]
+        var noOutput: [String] = []
+        var signatures: [String] = []
+        var members: [String: [Int]] = [:]
+        var hints: [String: [String: Int]] = [:]
+        for (hi, h) in r.hosts.enumerated() {
+            states[h.state, default: 0] += 1
+            producers[h.producer.isEmpty ? "none" : h.producer, default: 0] += 1
+            if !h.state.hasReport { noOutput.append(h.key) }
+            for c in h.results {
+                let k = ItemKey(module: c.module, item: c.item)
+                if counts[k] == nil { columns.append(k) }
+                counts[k, default: VerdictSummary()][c.verdict] += 1
+            }
+            let entries = Signature.entries(for: h, results: h.results)
+            let clean =
+                h.state.isHealthy && h.lines.allSatisfy({ if case .report = $0 { true } else { false } })
+                && h.declaredStatus != false && h.results.allSatisfy { $0.verdict.compatStatus }
+            if clean || entries.isEmpty { continue }
+            let sig = entries.map(\.description).joined(separator: "\n")
+            if members[sig] == nil { signatures.append(sig) }
+            members[sig, default: []].append(hi)
+            var own = Set(h.results.filter { !$0.verdict.compatStatus && !$0.hint.isEmpty }.map(\.hint))
+            if let f = Signature.fallbackHint(for: h) { own.insert(f) }
+            for hint in own { hints[sig, default: [:]][hint, default: 0] += 1 }
+        }
+
+        #expect(s.states.map(\.0) == HostState.allCases.filter { states[$0] != nil })
+        #expect(s.states.map(\.1) == HostState.allCases.compactMap { states[$0] })
+        #expect(s.producers.map(\.0) == producers.sorted { ($0.value, $1.key) > ($1.value, $0.key) }.map(\.key))
+        #expect(s.producers.map(\.1) == producers.values.sorted(by: >))
+        #expect(s.items == columns.sorted())
+        #expect(s.itemCounts.map(\.counts) == columns.sorted().map { counts[$0]! })
+        #expect(s.noUsableOutput == noOutput)
+        // Several groups and several chunks, or the test proves nothing.
+        #expect(signatures.count >= 5)
+        #expect(Set(members.values.map { Set($0.map { $0 / 2048 }) }.flatMap { $0 }).count == 4)
+
+        let expectedOrder = signatures.sorted {
+            let a = (members[$0]!.count, $1.replacingOccurrences(of: "\n", with: "; "))
+            let b = (members[$1]!.count, $0.replacingOccurrences(of: "\n", with: "; "))
+            return a > b
+        }
+        #expect(s.groups.map { $0.entries.map(\.description).joined(separator: "\n") } == expectedOrder)
+        for (gi, g) in s.groups.enumerated() {
+            let sig = expectedOrder[gi]
+            #expect(g.hosts == members[sig]!.map { r.hosts[$0].key })
+            let top = hints[sig, default: [:]].sorted { ($0.value, $1.key) > ($1.value, $0.key) }.prefix(3)
+            #expect(g.topHints.map(\.hint) == top.map(\.key))
+            #expect(g.topHints.map(\.hosts) == top.map(\.value))
+            #expect(g.diagnoses.map(\.1).reduce(0, +) == g.hosts.count)
+            for hi in members[sig]! { #expect(s.groupOfHost[hi] == gi) }
+        }
+        let grouped = Set(members.values.flatMap { $0 })
+        for hi in r.hosts.indices where !grouped.contains(hi) { #expect(s.groupOfHost[hi] == -1) }
+    }
+
+    @Test func copiesShareOneAggregation() throws {
+        let r = try Self.fleet()
+        var copy = r
+        copy.hosts = []
+        // The summary is of the hosts the report was made with, whichever copy asks first.
+        #expect(copy.summary.hostCount == 7001)
+        #expect(r.summary.groups.map(\.id) == copy.summary.groups.map(\.id))
+    }
+}
