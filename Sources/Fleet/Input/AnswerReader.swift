@@ -112,8 +112,10 @@ public enum AnswerReader {
     ) throws(FleetError) -> [ReadAnswer] {
         let t0 = Timing.now()
         defer { Timing.add("read files (cpu, all threads)", since: t0) }
-        // One document (the usual case): read in one pass, log outputs kept as bytes.
-        guard let doc = bytes.withUnsafeBufferPointer({ ScannedDocument.scan($0) }) else {
+        // One document (the usual case): read in one pass, log outputs kept as bytes. Outputs are read
+        // where they lie while scanning, unless the hosts of this one file are to be spread over the cores.
+        let inline = parallel ? nil : ScannedDocument.InlineReading(keepEvidence: keepEvidence, interner: StringInterner())
+        guard let doc = bytes.withUnsafeBufferPointer({ ScannedDocument.scan($0, inline: inline) }) else {
             return try recogniseTrees(bytes: bytes, source: source, parallel: parallel, keepEvidence: keepEvidence)
         }
         let answer = try JobAnswer.recognise(doc.skeleton, source: source)

@@ -12,6 +12,9 @@ struct RawHostLog {
         case text(Range<Int>)
         /// Any other `log_content` (nil when absent), read as `JobAnswer.parseLogs` reads it.
         case value(JSONValue?)
+        /// A string `log_content` already read into reports from its escaped bytes (`EscapedOutputDecoder`):
+        /// every line of it one report.
+        case reports([DiagnosticReport])
     }
 }
 
@@ -31,13 +34,21 @@ struct ScannedDocument {
     /// The unescaped outputs of the captured hosts, back to back.
     var text: [UInt8]
 
+    /// How outputs are read while scanning: when given, each string `log_content` is first offered to
+    /// `EscapedOutputDecoder` (read once, where it lies); the outputs it leaves are unescaped as without.
+    struct InlineReading {
+        var keepEvidence: Bool
+        var interner: StringInterner
+    }
+
     /// Scans one document (surrounding whitespace allowed); nil when the bytes are not exactly one JSON
     /// text, so the caller can fall back to the reader that explains the error or splits several documents.
-    static func scan(_ bytes: UnsafeBufferPointer<UInt8>) -> ScannedDocument? {
+    static func scan(_ bytes: UnsafeBufferPointer<UInt8>, inline: InlineReading? = nil) -> ScannedDocument? {
         var result: (skeleton: JSONValue, top: [RawHostLog]?, data: [RawHostLog]?)?
         // Unescaped text is never longer than its escaped form, so the input's size always suffices.
         let text = [UInt8](unsafeUninitializedCapacity: max(1, bytes.count)) { out, used in
             var s = LogPageScanner(p: JSONByteParser(b: bytes), out: out.baseAddress!, capacity: out.count)
+            s.inline = inline
             do throws(JSONParseError) {
                 let skeleton = try s.document()
                 result = (skeleton, s.topLogs, s.dataLogs)
@@ -65,6 +76,7 @@ struct LogPageScanner {
     var used = 0
     var topLogs: [RawHostLog]?
     var dataLogs: [RawHostLog]?
+    var inline: ScannedDocument.InlineReading?
 
     init(p: JSONByteParser, out: UnsafeMutablePointer<UInt8>, capacity: Int) {
         self.p = p
@@ -175,7 +187,13 @@ struct LogPageScanner {
             switch name {
             case "log_content":
                 guard p.i < b.count else { throw p.error("unexpected end of input") }
-                if b[p.i] == UInt8(ascii: "\"") {
+                if b[p.i] == UInt8(ascii: "\""), let inline,
+                    let read = EscapedOutputDecoder.decode(
+                        b, openingQuote: p.i, keepEvidence: inline.keepEvidence, interner: inline.interner)
+                {
+                    content = .reports(read.reports)
+                    p.i = read.closingQuote + 1
+                } else if b[p.i] == UInt8(ascii: "\"") {
                     let n = try p.string(into: out + used, capacity: capacity - used)
                     content = .text(used..<(used + n))
                     used += n

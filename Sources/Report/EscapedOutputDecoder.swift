@@ -1,0 +1,498 @@
+/// Reads a host's output straight from where a JOB log page holds it: the bytes of the JSON string
+/// `log_content`, still escaped (each `"` of the reports written `\"`, each newline `\n`).
+///
+/// Unescaping every output into a buffer and reading that buffer again is a third of the work of reading a
+/// page; this decoder reads the escaped bytes once. It takes only outputs whose every line is a report
+/// `ReportLineDecoder` takes, and whose kept strings (module, item, message, hint, string values) carry
+/// no escape of their own. Anything else — another escape, a control character, invalid UTF-8 in a kept
+/// string, a line that is not such a report, a repeated key — gives nil before anything is returned, and
+/// the caller unescapes the output and reads it the usual way. For the outputs it accepts, the reports
+/// equal what `ReportLineDecoder` makes of the unescaped lines (a differential test holds it to that).
+public struct EscapedOutputDecoder {
+    let b: UnsafeBufferPointer<UInt8>
+    var i: Int
+    let keepEvidence: Bool
+    let interner: StringInterner?
+    /// `ReportLineDecoder`'s nesting limit, which nested values are read with.
+    static let maxDepth = 256
+
+    /// Thrown (and caught in `decode`) wherever the output leaves the shape this decoder takes.
+    struct GiveUp: Error {}
+
+    /// The reports of the output whose string starts after the opening quote at `quote`, and the index of
+    /// its closing quote; nil to leave the output to the usual reader.
+    public static func decode(
+        _ b: UnsafeBufferPointer<UInt8>, openingQuote quote: Int, keepEvidence: Bool, interner: StringInterner?
+    ) -> (reports: [DiagnosticReport], closingQuote: Int)? {
+        var d = EscapedOutputDecoder(b: b, i: quote + 1, keepEvidence: keepEvidence, interner: interner)
+        do throws(GiveUp) {
+            return (try d.lines(), d.i)
+        } catch {
+            return nil
+        }
+    }
+
+    // MARK: - The output and its lines
+
+    /// Every line of the output up to the closing quote: empty lines are skipped (as `HostOutputReader`
+    /// skips them), every other one must be one report and nothing else.
+    mutating func lines() throws(GiveUp) -> [DiagnosticReport] {
+        var reports: [DiagnosticReport] = []
+        while true {
+            guard i < b.count else { throw GiveUp() }
+            if b[i] == 0x22 { return reports }
+            if isNewline() {
+                i += 2
+                continue
+            }
+            reports.append(try report())
+            skipSpace()
+            guard i < b.count else { throw GiveUp() }
+            if b[i] == 0x22 { return reports }
+            guard isNewline() else { throw GiveUp() }
+            i += 2
+        }
+    }
+
+    /// Whether an escaped newline (`\n`: the end of a line of the output) starts at `i`.
+    @inline(__always) func isNewline() -> Bool {
+        i + 1 < b.count && b[i] == 0x5C && b[i + 1] == UInt8(ascii: "n")
+    }
+
+    /// Spaces between tokens. A tab or carriage return (escaped here) is left to the usual reader.
+    @inline(__always) mutating func skipSpace() {
+        while i < b.count && b[i] == 0x20 { i += 1 }
+    }
+
+    /// Moves past `c` after spaces, or gives up.
+    @inline(__always) mutating func expect(_ c: UInt8) throws(GiveUp) {
+        skipSpace()
+        guard i < b.count, b[i] == c else { throw GiveUp() }
+        i += 1
+    }
+
+    /// After a member or element: true for `,`, false for `close`.
+    @inline(__always) mutating func next(close: UInt8) throws(GiveUp) -> Bool {
+        skipSpace()
+        guard i < b.count else { throw GiveUp() }
+        if b[i] == UInt8(ascii: ",") {
+            i += 1
+            return true
+        }
+        if b[i] == close {
+            i += 1
+            return false
+        }
+        throw GiveUp()
+    }
+
+    /// Whether an escaped quote (a quote of the report) starts at `i`.
+    @inline(__always) func atQuote() -> Bool {
+        i + 1 < b.count && b[i] == 0x5C && b[i + 1] == 0x22
+    }
+
+    // MARK: - Strings of the report
+
+    /// The content of the report's string whose escaped opening quote is at `i` (moved past its closing
+    /// one), when it holds no escape of its own. `ascii` tells whether every byte is below 0x80, `slashes`
+    /// whether the page escaped a slash in it (`\/`: the one escape such a string may hold).
+    mutating func plainString() throws(GiveUp) -> (bytes: UnsafeBufferPointer<UInt8>, ascii: Bool, slashes: Bool) {
+        guard atQuote() else { throw GiveUp() }
+        i += 2
+        let start = i
+        var high: UInt64 = 0
+        var slashes = false
+        let n = b.count
+        let raw = UnsafeRawPointer(b.baseAddress!)
+        while true {
+            while i &+ 8 <= n {
+                let w = raw.loadUnaligned(fromByteOffset: i, as: UInt64.self)
+                if JSONByteParser.specialBytes(w) != 0 { break }
+                high |= w
+                i &+= 8
+            }
+            guard i < n else { throw GiveUp() }
+            let c = b[i]
+            // A backslash ends the string only as the escaped closing quote; a raw quote would end the
+            // output, a control character makes the page invalid: both are left to the usual reader.
+            if c == 0x5C {
+                guard i + 1 < n else { throw GiveUp() }
+                if b[i + 1] == UInt8(ascii: "/") {
+                    slashes = true
+                    i += 2
+                    continue
+                }
+                guard b[i + 1] == 0x22 else { throw GiveUp() }
+                let bytes = UnsafeBufferPointer(rebasing: b[start..<i])
+                i += 2
+                return (bytes, high & 0x8080_8080_8080_8080 == 0, slashes)
+            }
+            if c == 0x22 || c < 0x20 { throw GiveUp() }
+            high |= UInt64(c)
+            i += 1
+        }
+    }
+
+    /// A string of the report as `String`: what `string()` (or `string(interning:)`) makes of the
+    /// unescaped text. Ill-formed UTF-8 is left to the usual reader, which repairs the whole output first.
+    mutating func text(interning: Bool = true) throws(GiveUp) -> String {
+        let (bytes, ascii, slashes) = try plainString()
+        if !ascii && String(validating: bytes, as: UTF8.self) == nil { throw GiveUp() }
+        let interner = interning ? self.interner : nil
+        guard slashes else {
+            if let interner { return interner.string(bytes) }
+            return String(decoding: bytes, as: UTF8.self)
+        }
+        return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: bytes.count) { out in
+            var o = 0
+            var k = 0
+            while k < bytes.count {
+                if bytes[k] == 0x5C { k += 1 }
+                out[o] = bytes[k]
+                o += 1
+                k += 1
+            }
+            let unescaped = UnsafeBufferPointer(rebasing: out[0..<o])
+            if let interner { return interner.string(unescaped) }
+            return String(decoding: unescaped, as: UTF8.self)
+        }
+    }
+
+    /// The name of the next member, positioned at its value (spaces skipped).
+    mutating func memberName() throws(GiveUp) -> MemberName {
+        skipSpace()
+        // A name with an escaped slash is no name this decoder acts on (nor is it `other`): left as a whole.
+        let (bytes, _, slashes) = try plainString()
+        guard !slashes else { throw GiveUp() }
+        try expect(UInt8(ascii: ":"))
+        skipSpace()
+        return MemberName(bytes)
+    }
+
+    /// The member names a report and its entries are read by; `other` for every other name. Told apart by
+    /// length and then by their bytes, read as little-endian words (exact byte equality, which is string
+    /// equality for these ASCII names, as `JSONKey` compares them).
+    enum MemberName: Equatable {
+        case status, data, schema, version, host, generatedAtMs, durationMs, context
+        case module, item, message, result, hint, evidence
+        case other
+
+        init(_ k: UnsafeBufferPointer<UInt8>) {
+            let n = k.count
+            guard n >= 4, n <= 15, let base = k.baseAddress else {
+                self = .other
+                return
+            }
+            let raw = UnsafeRawPointer(base)
+            // The first eight bytes (fewer: two overlapping four-byte loads), then the rest.
+            let head: UInt64
+            if n >= 8 {
+                head = raw.loadUnaligned(as: UInt64.self)
+            } else {
+                head =
+                    UInt64(raw.loadUnaligned(as: UInt32.self))
+                    | UInt64(raw.loadUnaligned(fromByteOffset: n - 4, as: UInt32.self)) &<< UInt64(8 * (n - 4))
+            }
+            var tail: UInt64 = 0
+            if n > 8 { for j in 8..<n { tail |= UInt64(k[j]) &<< UInt64(8 * (j - 8)) } }
+            switch (n, head) {
+            case (4, 0x6D65_7469): self = .item
+            case (4, 0x746E_6968): self = .hint
+            case (4, 0x6174_6164): self = .data
+            case (4, 0x7473_6F68): self = .host
+            case (6, 0x656C_7564_6F6D): self = .module
+            case (6, 0x7375_7461_7473): self = .status
+            case (6, 0x746C_7573_6572): self = .result
+            case (6, 0x616D_6568_6373): self = .schema
+            case (7, 0x65_6761_7373_656D): self = .message
+            case (7, 0x6E_6F69_7372_6576): self = .version
+            case (7, 0x74_7865_746E_6F63): self = .context
+            case (8, 0x6563_6E65_6469_7665): self = .evidence
+            case (11, 0x6E6F_6974_6172_7564) where tail == 0x73_6D5F: self = .durationMs
+            case (15, 0x6574_6172_656E_6567) where tail == 0x736D_5F74_615F64: self = .generatedAtMs
+            default: self = .other
+            }
+        }
+    }
+
+    // MARK: - Values
+
+    /// The value at `i` as `JSONByteParser.value(depth:)` reads it from the unescaped text.
+    mutating func value(depth: Int) throws(GiveUp) -> JSONValue {
+        guard i < b.count else { throw GiveUp() }
+        switch b[i] {
+        case 0x5C:
+            // A string: without escapes of its own, its bytes are its text.
+            return .string(try text(interning: false))
+        case UInt8(ascii: "{"), UInt8(ascii: "["):
+            // Nested: found here, unescaped and read by the parser itself.
+            let start = i
+            try skipValue(depth: depth)
+            return try Self.parseUnescaped(UnsafeBufferPointer(rebasing: b[start..<i]), depth: depth)
+        case 0x22:
+            // The end of the output where a value should be.
+            throw GiveUp()
+        default:
+            // Numbers and literals are the same bytes escaped or not; the parser stops after them.
+            var p = JSONByteParser(b: b, maxDepth: Self.maxDepth)
+            p.i = i
+            do throws(JSONParseError) {
+                let v = try p.value(depth: depth)
+                i = p.i
+                return v
+            } catch {
+                throw GiveUp()
+            }
+        }
+    }
+
+    /// Parses escaped bytes (a whole nested value) after unescaping them into a scratch buffer.
+    static func parseUnescaped(_ escaped: UnsafeBufferPointer<UInt8>, depth: Int) throws(GiveUp) -> JSONValue {
+        let result = withUnsafeTemporaryAllocation(of: UInt8.self, capacity: max(1, escaped.count)) { out -> JSONValue? in
+            var o = 0
+            var k = 0
+            while k < escaped.count {
+                var c = escaped[k]
+                if c == 0x5C {
+                    // `skipValue` let through only these escapes.
+                    guard k + 1 < escaped.count else { return nil }
+                    switch escaped[k + 1] {
+                    case 0x22: c = 0x22
+                    case 0x5C: c = 0x5C
+                    case UInt8(ascii: "/"): c = 0x2F
+                    default: return nil
+                    }
+                    k += 1
+                }
+                out[o] = c
+                o += 1
+                k += 1
+            }
+            var p = JSONByteParser(b: UnsafeBufferPointer(rebasing: out[0..<o]), maxDepth: maxDepth)
+            guard let v = try? p.value(depth: depth), p.i == o else { return nil }
+            return v
+        }
+        guard let result else { throw GiveUp() }
+        return result
+    }
+
+    /// Moves past the value at `i`, taking only what `JSONByteParser.skipValue` takes of the unescaped
+    /// text: strings may hold the report's own escapes (`\\\"`, `\\\\`, `\\n`, `\\u0041` here) and `\/`;
+    /// any other escape gives up.
+    mutating func skipValue(depth: Int) throws(GiveUp) {
+        guard i < b.count else { throw GiveUp() }
+        switch b[i] {
+        case UInt8(ascii: "{"):
+            guard depth < Self.maxDepth else { throw GiveUp() }
+            i += 1
+            skipSpace()
+            if i < b.count, b[i] == UInt8(ascii: "}") {
+                i += 1
+                return
+            }
+            repeat {
+                skipSpace()
+                try skipString()
+                try expect(UInt8(ascii: ":"))
+                skipSpace()
+                try skipValue(depth: depth + 1)
+            } while try next(close: UInt8(ascii: "}"))
+        case UInt8(ascii: "["):
+            guard depth < Self.maxDepth else { throw GiveUp() }
+            i += 1
+            skipSpace()
+            if i < b.count, b[i] == UInt8(ascii: "]") {
+                i += 1
+                return
+            }
+            repeat {
+                skipSpace()
+                try skipValue(depth: depth + 1)
+            } while try next(close: UInt8(ascii: "]"))
+        case 0x5C:
+            try skipString()
+        case 0x22:
+            throw GiveUp()
+        default:
+            var p = JSONByteParser(b: b, maxDepth: Self.maxDepth)
+            p.i = i
+            do throws(JSONParseError) {
+                try p.skipValue(depth: depth)
+                i = p.i
+            } catch {
+                throw GiveUp()
+            }
+        }
+    }
+
+    /// Moves past a string of the report (escaped opening quote at `i`), checking its escapes as
+    /// `JSONByteParser.skipString` checks them in the unescaped text.
+    mutating func skipString() throws(GiveUp) {
+        guard atQuote() else { throw GiveUp() }
+        i += 2
+        let n = b.count
+        while true {
+            if let base = b.baseAddress {
+                let raw = UnsafeRawPointer(base)
+                while i &+ 8 <= n, JSONByteParser.specialBytes(raw.loadUnaligned(fromByteOffset: i, as: UInt64.self)) == 0 { i &+= 8 }
+            }
+            guard i < n else { throw GiveUp() }
+            let c = b[i]
+            if c == 0x22 || c < 0x20 { throw GiveUp() }
+            if c != 0x5C {
+                i += 1
+                continue
+            }
+            guard i + 1 < n else { throw GiveUp() }
+            switch b[i + 1] {
+            case 0x22:
+                // The closing quote.
+                i += 2
+                return
+            case UInt8(ascii: "/"):
+                // A slash the page escaped: a plain character of the report.
+                i += 2
+            case 0x5C:
+                // A backslash of the report: its escape follows.
+                i += 2
+                guard i < n else { throw GiveUp() }
+                switch b[i] {
+                case UInt8(ascii: "/"), UInt8(ascii: "b"), UInt8(ascii: "f"), UInt8(ascii: "n"), UInt8(ascii: "r"), UInt8(ascii: "t"):
+                    i += 1
+                case UInt8(ascii: "u"):
+                    guard i + 5 <= n else { throw GiveUp() }
+                    for k in 1...4 where !Self.isHex(b[i + k]) { throw GiveUp() }
+                    i += 5
+                case 0x5C:
+                    // `\\\"` or `\\\\`: an escaped quote or backslash of the report.
+                    guard i + 1 < n, b[i + 1] == 0x22 || b[i + 1] == 0x5C else { throw GiveUp() }
+                    i += 2
+                default:
+                    throw GiveUp()
+                }
+            default:
+                throw GiveUp()
+            }
+        }
+    }
+
+    @inline(__always) static func isHex(_ c: UInt8) -> Bool {
+        (c >= 0x30 && c <= 0x39) || (c | 0x20 >= 0x61 && c | 0x20 <= 0x66)
+    }
+
+    // MARK: - Reports
+
+    /// Reads a member's value into `slot`; gives up when the key was seen before.
+    @inline(__always) mutating func readOnce(into slot: inout JSONValue?, depth: Int) throws(GiveUp) {
+        guard slot == nil else { throw GiveUp() }
+        slot = try value(depth: depth)
+    }
+
+    /// Like `readOnce`, but only skips the value when it is not kept.
+    @inline(__always) mutating func readOnce(into slot: inout JSONValue?, seen: inout Bool, depth: Int) throws(GiveUp) {
+        guard !seen else { throw GiveUp() }
+        seen = true
+        if keepEvidence { slot = try value(depth: depth) } else { try skipValue(depth: depth) }
+    }
+
+    /// One report line, as `ReportLineDecoder` reads it.
+    mutating func report() throws(GiveUp) -> DiagnosticReport {
+        try expect(UInt8(ascii: "{"))
+        var status: JSONValue?
+        var results: [CheckResult]?
+        var schema: JSONValue?
+        var version: JSONValue?
+        var host: JSONValue?
+        var generated: JSONValue?
+        var duration: JSONValue?
+        var context: JSONValue?
+        var contextSeen = false
+        skipSpace()
+        guard i < b.count, b[i] != UInt8(ascii: "}") else { throw GiveUp() }
+        repeat {
+            switch try memberName() {
+            case .status: try readOnce(into: &status, depth: 1)
+            case .data:
+                guard results == nil else { throw GiveUp() }
+                results = try entries()
+            case .schema: try readOnce(into: &schema, depth: 1)
+            case .version: try readOnce(into: &version, depth: 1)
+            case .host: try readOnce(into: &host, depth: 1)
+            case .generatedAtMs: try readOnce(into: &generated, depth: 1)
+            case .durationMs: try readOnce(into: &duration, depth: 1)
+            case .context: try readOnce(into: &context, seen: &contextSeen, depth: 1)
+            default: try skipValue(depth: 1)
+            }
+        } while try next(close: UInt8(ascii: "}"))
+        guard let status, let results else { throw GiveUp() }
+        var r = DiagnosticReport(
+            results: results,
+            host: HostIdentity(json: host),
+            version: version?.stringValue ?? "",
+            generatedAtMs: generated?.intValue ?? 0,
+            durationMs: duration?.doubleValue,
+            context: keepEvidence ? (context?.objectValue ?? []) : [],
+            isRich: DiagnosticReport.isRichSchema(schema))
+        r.declaredStatus = JSONValue.isTruthy(status)
+        return r
+    }
+
+    mutating func entries() throws(GiveUp) -> [CheckResult] {
+        try expect(UInt8(ascii: "["))
+        var out: [CheckResult] = []
+        skipSpace()
+        if i < b.count, b[i] == UInt8(ascii: "]") {
+            i += 1
+            return out
+        }
+        out.reserveCapacity(12)
+        repeat {
+            out.append(try entry())
+        } while try next(close: UInt8(ascii: "]"))
+        return out
+    }
+
+    mutating func entry() throws(GiveUp) -> CheckResult {
+        try expect(UInt8(ascii: "{"))
+        var module: String?
+        var item: String?
+        var status: JSONValue?
+        var message: String?
+        var result: JSONValue?
+        var hint: String?
+        var hintSeen = false
+        var evidence: JSONValue?
+        var duration: JSONValue?
+        var evidenceSeen = false
+        skipSpace()
+        guard i < b.count, b[i] != UInt8(ascii: "}") else { throw GiveUp() }
+        repeat {
+            switch try memberName() {
+            case .module:
+                guard module == nil else { throw GiveUp() }
+                module = try text()
+            case .item:
+                guard item == nil else { throw GiveUp() }
+                item = try text()
+            case .status: try readOnce(into: &status, depth: 3)
+            case .message:
+                // Anything but a string is printed with Python's str(): left to the usual reader.
+                guard message == nil else { throw GiveUp() }
+                message = try text()
+            case .result: try readOnce(into: &result, depth: 3)
+            case .hint:
+                guard !hintSeen else { throw GiveUp() }
+                hintSeen = true
+                // A hint that is not a string reads as "" (`CheckResult(json:)`).
+                if atQuote() { hint = try text() } else { try skipValue(depth: 3) }
+            case .evidence: try readOnce(into: &evidence, seen: &evidenceSeen, depth: 3)
+            case .durationMs: try readOnce(into: &duration, depth: 3)
+            default: try skipValue(depth: 3)
+            }
+        } while try next(close: UInt8(ascii: "}"))
+        guard let module, let item, let status, let message else { throw GiveUp() }
+        return CheckResult(
+            module: module, item: item, verdict: Verdict.read(status: status, result: result), message: message, hint: hint ?? "",
+            evidence: keepEvidence ? (evidence?.objectValue ?? []) : [], durationMs: duration?.doubleValue)
+    }
+}

@@ -1,0 +1,233 @@
+import Report
+import Testing
+
+@testable import Fleet
+
+/// `EscapedOutputDecoder` reads a host's output from its escaped bytes in a log page. Whenever it answers,
+/// the answer must be what unescaping the output and reading it the usual way gives; it must answer for
+/// the outputs hosts usually print.
+@Suite struct EscapedOutputDecoderTests {
+    /// How a JOB answer may escape a string: only what JSON requires (JOB's Jackson, Python's
+    /// `ensure_ascii=False`), also every slash, or also every non-ASCII character (`ensure_ascii=True`).
+    enum Style: CaseIterable {
+        case minimal, slashes, ascii
+    }
+
+    static func escaped(_ s: String, _ style: Style) -> [UInt8] {
+        var out: [UInt8] = [0x22]
+        func hex(_ v: UInt32) {
+            out += Array("\\u".utf8)
+            for shift in stride(from: 12, through: 0, by: -4) {
+                out.append(Array("0123456789abcdef".utf8)[Int((v >> UInt32(shift)) & 0xF)])
+            }
+        }
+        for u in s.unicodeScalars {
+            switch u {
+            case "\"": out += Array("\\\"".utf8)
+            case "\\": out += Array("\\\\".utf8)
+            case "\n": out += Array("\\n".utf8)
+            case "\r": out += Array("\\r".utf8)
+            case "\t": out += Array("\\t".utf8)
+            case "/" where style == .slashes: out += Array("\\/".utf8)
+            default:
+                if u.value < 0x20 {
+                    hex(u.value)
+                } else if u.value >= 0x80 && style == .ascii {
+                    if u.value > 0xFFFF {
+                        let v = u.value - 0x10000
+                        hex(0xD800 + (v >> 10))
+                        hex(0xDC00 + (v & 0x3FF))
+                    } else {
+                        hex(u.value)
+                    }
+                } else {
+                    out += Array(String(u).utf8)
+                }
+            }
+        }
+        out.append(0x22)
+        return out
+    }
+
+    /// What the decoder makes of the escaped string `page` (opening quote at 0), held against the usual
+    /// reader of `output`; true when the decoder answered.
+    @discardableResult
+    static func check(_ output: String, _ page: [UInt8], keepEvidence: Bool, sourceLocation: SourceLocation = #_sourceLocation) -> Bool {
+        let fast = page.withUnsafeBufferPointer {
+            EscapedOutputDecoder.decode($0, openingQuote: 0, keepEvidence: keepEvidence, interner: StringInterner())
+        }
+        guard let fast else { return false }
+        var text = output
+        let slow = text.withUTF8 { HostOutputReader.read(bytes: $0, keepEvidence: keepEvidence) }
+        #expect(fast.closingQuote == page.count - 1, sourceLocation: sourceLocation)
+        #expect(slow.lines == slow.reports.indices.map { HostLine.report($0) }, "\(output)", sourceLocation: sourceLocation)
+        #expect(fast.reports == slow.reports, "\(output)", sourceLocation: sourceLocation)
+        return true
+    }
+
+    static let outputs: [String] = {
+        let lines = ReportLineDecoderTests.lines
+        var out: [String] = [
+            "", "\n", "\n\n", ReportLineDecoderTests.rich + "\n", "\n" + Fixtures.checkPyLine() + "\n\n",
+            Fixtures.healthyRich + "\n" + Fixtures.brokenRich(pid: 3) + "\n", Fixtures.checkPyLine() + "\r\n",
+            "\t" + Fixtures.checkPyLine(), Fixtures.checkPyLine() + "\nnot json\n", "bash: bkdiag: command not found\n",
+            Fixtures.richLine([("log_path", "logpath_match", .fail, "路径 /data/日志/*.log 无匹配 😀", "检查路径")]),
+            Fixtures.richLine([("log_path", "logpath_match", .fail, "quote \" and backslash \\ inside", "")]),
+            "{\"status\": true, \"data\": [{\"module\": \"m\", \"item\": \"i\", \"status\": true, \"message\": \"a/b\", \"evidence\": {\"p\": \"x\\\"y\\\\z\\n\\u00e9/\"}}]}",
+            "{\"status\": true, \"data\": [{\"module\": \"m\", \"item\": \"i\", \"status\": true, \"message\": \"m\", \"label\": \"x\\q\"}]}",
+            "{\"status\": true, \"data\": [], \"host\": {\"hostname\": \"h/1\", \"kernel\": \"é\"}, \"context\": {\"a\": [1, 2.5, -0.0, 1e400, true, null]}}",
+            "{\"status\": true, \"data\": [{\"module\": \"m\", \"item\": \"i\", \"status\": true, \"message\": \"m\", \"duration_ms\": 12345678901234567890}]}",
+            "{\"status\": NaN, \"data\": [{\"module\": \"m\", \"item\": \"i\", \"status\": -Infinity, \"message\": \"m\"}]}",
+            "{\"status\": true, \"data\": [{\"module\": \"m\", \"item\": \"i\", \"status\": true, \"message\": \"m\"}]}\"",
+            "{\"status\": true, \"data\": [{\"module\": \"m\", \"item\": \"i\", \"status\": true, \"message\": \"m\", \"evidence\": {\"deep\": "
+                + String(repeating: "[", count: 300) + String(repeating: "]", count: 300) + "}}]}",
+        ]
+        out += lines
+        out.append(lines.joined(separator: "\n"))
+        out.append(lines.prefix(6).joined(separator: "\n\n") + "\n")
+        return out
+    }()
+
+    @Test func answersOnlyWhatTheUsualReaderReads() {
+        for output in Self.outputs {
+            for style in Style.allCases {
+                for keep in [true, false] {
+                    Self.check(output, Self.escaped(output, style), keepEvidence: keep)
+                }
+            }
+        }
+    }
+
+    @Test func takesWhatHostsUsuallyPrint() {
+        let usual = [
+            Fixtures.healthyRich + "\n", Fixtures.checkPyLine() + "\n", Fixtures.checkPyLine(processOK: false),
+            Fixtures.brokenRich(pid: 4) + "\n" + Fixtures.healthyRich + "\n", "",
+            Fixtures.richLine([("log_path", "logpath_match", .fail, "路径 /data/日志/*.log 无匹配", "检查路径")]) + "\n",
+        ]
+        for output in usual {
+            for style in [Style.minimal, .slashes] {
+                for keep in [true, false] {
+                    #expect(Self.check(output, Self.escaped(output, style), keepEvidence: keep), "\(output)")
+                }
+            }
+        }
+        // A report's own escapes in a kept string, a non-report line, a tab between tokens, `\u` escapes:
+        // left to the usual reader.
+        for output in [
+            ReportLineDecoderTests.rich, Fixtures.richLine([("m", "i", .fail, "say \"hi\"", "")]), Fixtures.checkPyLine() + "\nnoise",
+            "\t{}",
+            Fixtures.richLine([("m", "i", .fail, "é", "")]),
+        ] {
+            #expect(!Self.check(output, Self.escaped(output, .ascii), keepEvidence: true))
+        }
+    }
+
+    @Test func invalidBytesAreLeftToTheUsualReader() {
+        // A kept string with a lone continuation byte: the usual reader repairs the whole output first.
+        let line = Array(#"{\"status\": true, \"data\": [{\"module\": \"m\", \"item\": \"i\", \"status\": true, \"message\": \"a"#.utf8)
+        let page = [0x22] + line + [0x80] + Array(#"\"}]}""#.utf8)
+        #expect(page.withUnsafeBufferPointer { EscapedOutputDecoder.decode($0, openingQuote: 0, keepEvidence: true, interner: nil) } == nil)
+        // A raw control character or an unterminated output is never taken.
+        for bad in [Array(#""{\"status\": true,"#.utf8) + [0x0A] + Array(#"\"data\": []}""#.utf8), Array(#""{\"status\": true"#.utf8)] {
+            #expect(
+                bad.withUnsafeBufferPointer { EscapedOutputDecoder.decode($0, openingQuote: 0, keepEvidence: true, interner: nil) } == nil)
+        }
+    }
+
+    /// A small seeded generator, so that a failure can be replayed.
+    struct SplitMix: RandomNumberGenerator {
+        var state: UInt64
+        mutating func next() -> UInt64 {
+            state &+= 0x9E37_79B9_7F4A_7C15
+            var z = state
+            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+            return z ^ (z >> 31)
+        }
+    }
+
+    @Test func randomOutputsAgreeWithTheUsualReader() {
+        var rng = SplitMix(state: 0x5EED_0014)
+        let pieces = ["a", "/", "\"", "\\", "\n", "é", "日志", "😀", " ", "\\n", "{", "]", ":", ","]
+        func text() -> String { (0..<Int.random(in: 0...4, using: &rng)).map { _ in pieces.randomElement(using: &rng)! }.joined() }
+        func scalar() -> String {
+            [
+                "true", "false", "null", "0", "-1", "2.5", "1e3", "\"pass\"", "\"fail\"",
+                "\""
+                    + text().replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"").replacingOccurrences(
+                        of: "\n", with: "\\n") + "\"",
+            ].randomElement(using: &rng)!
+        }
+        func quoted(_ s: String) -> String {
+            JSONValue.string(s).serialized()
+        }
+        func nested(_ depth: Int) -> String {
+            if depth == 0 || Bool.random(using: &rng) { return scalar() }
+            if Bool.random(using: &rng) {
+                return "[" + (0..<Int.random(in: 0...2, using: &rng)).map { _ in nested(depth - 1) }.joined(separator: ",") + "]"
+            }
+            return "{"
+                + (0..<Int.random(in: 0...2, using: &rng)).map { _ in quoted(text()) + ":" + nested(depth - 1) }.joined(separator: ", ")
+                + "}"
+        }
+        func entry() -> String {
+            var members = [
+                "\"module\": " + quoted(["gse_agent", "log_path", text()].randomElement(using: &rng)!),
+                "\"item\": " + quoted(["socket", "process", text()].randomElement(using: &rng)!),
+                "\"status\": " + scalar(), "\"message\": " + (Int.random(in: 0..<8, using: &rng) == 0 ? scalar() : quoted(text())),
+            ]
+            if Bool.random(using: &rng) { members.append("\"result\": " + scalar()) }
+            if Bool.random(using: &rng) { members.append("\"hint\": " + (Bool.random(using: &rng) ? quoted(text()) : scalar())) }
+            if Bool.random(using: &rng) { members.append("\"evidence\": " + nested(3)) }
+            if Bool.random(using: &rng) { members.append("\"label\": " + quoted(text())) }
+            if Bool.random(using: &rng) { members.append("\"duration_ms\": " + scalar()) }
+            if Int.random(in: 0..<10, using: &rng) == 0 { members.append(members[0]) }
+            members.shuffle(using: &rng)
+            return "{" + members.joined(separator: Bool.random(using: &rng) ? "," : ", ") + "}"
+        }
+        func line() -> String {
+            var members = [
+                "\"status\": " + scalar(),
+                "\"data\": [" + (0..<Int.random(in: 0...3, using: &rng)).map { _ in entry() }.joined(separator: ",") + "]",
+            ]
+            for key in ["schema", "version", "host", "generated_at_ms", "duration_ms", "context", "summary"] where Bool.random(using: &rng)
+            {
+                members.append(quoted(key) + ": " + nested(2))
+            }
+            members.shuffle(using: &rng)
+            return (Bool.random(using: &rng) ? "" : " ") + "{" + members.joined(separator: ",") + "}"
+        }
+        var answered = 0
+        for _ in 0..<3000 {
+            let output = (0..<Int.random(in: 0...3, using: &rng)).map { _ in Int.random(in: 0..<6, using: &rng) == 0 ? "" : line() }
+                .joined(separator: "\n")
+            let style = Style.allCases.randomElement(using: &rng)!
+            if Self.check(output, Self.escaped(output, style), keepEvidence: Bool.random(using: &rng)) { answered += 1 }
+        }
+        // Both sides of the comparison were exercised.
+        #expect(answered > 300)
+        #expect(answered < 3000)
+    }
+
+    /// A page read by one file's scan (outputs read where they lie) and by the parallel path (outputs
+    /// unescaped, then read) gives the same hosts.
+    @Test func inlineReadingOfAPageEqualsThePlainOne() throws {
+        var logs: [JSONValue] = []
+        for (n, output) in Self.outputs.enumerated() {
+            logs.append(Fixtures.log(0, "10.0.0.\(n)", output, id: n))
+        }
+        let bytes = Array(Fixtures.logs(logs).serialized().utf8)
+        for keep in [true, false] {
+            let inline = try AnswerReader.recognise(bytes: bytes, source: "t", parallel: false, keepEvidence: keep)
+            let plain = try AnswerReader.recognise(bytes: bytes, source: "t", parallel: true, keepEvidence: keep)
+            guard case .logs(let a)? = inline.first, case .logs(let b)? = plain.first else {
+                Issue.record("not read as a log page")
+                return
+            }
+            #expect(a.logs.count == Self.outputs.count)
+            #expect(a.logs.map(\.key) == b.logs.map(\.key))
+            #expect(a.logs.map(\.reports) == b.logs.map(\.reports))
+            #expect(a.logs.map(\.lines) == b.logs.map(\.lines))
+        }
+    }
+}
