@@ -12,7 +12,10 @@ public struct EscapedOutputDecoder {
     let b: UnsafeBufferPointer<UInt8>
     var i: Int
     let keepEvidence: Bool
-    let interner: StringInterner?
+    /// Held without counting references: the caller's interner outlives the decoding, and each string
+    /// looked up through it would otherwise retain and release it.
+    unowned(unsafe) let interner: StringInterner
+    let interning: Bool
     /// `ReportLineDecoder`'s nesting limit, which nested values are read with.
     static let maxDepth = 256
 
@@ -24,11 +27,14 @@ public struct EscapedOutputDecoder {
     public static func decode(
         _ b: UnsafeBufferPointer<UInt8>, openingQuote quote: Int, keepEvidence: Bool, interner: StringInterner?
     ) -> (reports: [DiagnosticReport], closingQuote: Int)? {
-        var d = EscapedOutputDecoder(b: b, i: quote + 1, keepEvidence: keepEvidence, interner: interner)
-        do throws(GiveUp) {
-            return (try d.lines(), d.i)
-        } catch {
-            return nil
+        let strings = interner ?? StringInterner()
+        return withExtendedLifetime(strings) { () -> (reports: [DiagnosticReport], closingQuote: Int)? in
+            var d = EscapedOutputDecoder(b: b, i: quote + 1, keepEvidence: keepEvidence, interner: strings, interning: interner != nil)
+            do throws(GiveUp) {
+                return (try d.lines(), d.i)
+            } catch {
+                return nil
+            }
         }
     }
 
@@ -105,11 +111,20 @@ public struct EscapedOutputDecoder {
         let n = b.count
         let raw = UnsafeRawPointer(b.baseAddress!)
         while true {
+            // Eight bytes at a time, straight to the first quote, backslash or control character (the
+            // lowest flagged byte is always a real one); the bytes before it are plain text.
             while i &+ 8 <= n {
                 let w = raw.loadUnaligned(fromByteOffset: i, as: UInt64.self)
-                if JSONByteParser.specialBytes(w) != 0 { break }
-                high |= w
-                i &+= 8
+                let special = JSONByteParser.specialBytes(w)
+                if special == 0 {
+                    high |= w
+                    i &+= 8
+                    continue
+                }
+                let k = special.trailingZeroBitCount &>> 3
+                high |= w & ((1 &<< UInt64(k &* 8)) &- 1)
+                i &+= k
+                break
             }
             guard i < n else { throw GiveUp() }
             let c = b[i]
@@ -138,7 +153,7 @@ public struct EscapedOutputDecoder {
     mutating func text(interning: Bool = true) throws(GiveUp) -> String {
         let (bytes, ascii, slashes) = try plainString()
         if !ascii && String(validating: bytes, as: UTF8.self) == nil { throw GiveUp() }
-        let interner = interning ? self.interner : nil
+        let interner = interning && self.interning ? self.interner : nil
         guard slashes else {
             if let interner { return interner.string(bytes) }
             return String(decoding: bytes, as: UTF8.self)
@@ -334,7 +349,14 @@ public struct EscapedOutputDecoder {
         while true {
             if let base = b.baseAddress {
                 let raw = UnsafeRawPointer(base)
-                while i &+ 8 <= n, JSONByteParser.specialBytes(raw.loadUnaligned(fromByteOffset: i, as: UInt64.self)) == 0 { i &+= 8 }
+                while i &+ 8 <= n {
+                    let special = JSONByteParser.specialBytes(raw.loadUnaligned(fromByteOffset: i, as: UInt64.self))
+                    if special != 0 {
+                        i &+= special.trailingZeroBitCount &>> 3
+                        break
+                    }
+                    i &+= 8
+                }
             }
             guard i < n else { throw GiveUp() }
             let c = b[i]

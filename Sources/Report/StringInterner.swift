@@ -19,10 +19,15 @@ public final class StringInterner {
     public static let maxLength = 256
     public static let maxEntries = 4096
     /// Open addressing, at most half full: an index into `entries`, or -1.
-    private var slots: [Int32]
-    private var entries: [Entry] = []
+    private let slots: UnsafeMutablePointer<Int32>
+    private let slotMask: Int
+    /// The remembered texts (`count` of them). Raw storage rather than arrays, so that a lookup retains
+    /// and releases no array buffer.
+    private let entries: UnsafeMutablePointer<Entry>
+    private var count = 0
     /// The bytes of every remembered text, back to back, to compare candidates against.
-    private var arena: [UInt8] = []
+    private let arena: UnsafeMutablePointer<UInt8>
+    private var arenaUsed = 0
     /// Where escaped strings are unescaped before they are looked up.
     private var scratch: UnsafeMutablePointer<UInt8>
     private var scratchCapacity: Int
@@ -35,12 +40,23 @@ public final class StringInterner {
     }
 
     public init() {
-        slots = [Int32](repeating: -1, count: 2 * Self.maxEntries)
+        slotMask = 2 * Self.maxEntries - 1
+        slots = .allocate(capacity: 2 * Self.maxEntries)
+        slots.initialize(repeating: -1, count: 2 * Self.maxEntries)
+        entries = .allocate(capacity: Self.maxEntries)
+        // Every remembered text is at most `maxLength` bytes.
+        arena = .allocate(capacity: Self.maxEntries * Self.maxLength)
         scratchCapacity = 1024
         scratch = .allocate(capacity: scratchCapacity)
     }
 
-    deinit { scratch.deallocate() }
+    deinit {
+        entries.deinitialize(count: count)
+        entries.deallocate()
+        slots.deallocate()
+        arena.deallocate()
+        scratch.deallocate()
+    }
 
     /// A buffer of at least `count` bytes, reused from call to call.
     func scratch(_ count: Int) -> UnsafeMutablePointer<UInt8> {
@@ -57,25 +73,21 @@ public final class StringInterner {
         let n = bytes.count
         guard n > 15, n <= Self.maxLength, let base = bytes.baseAddress else { return String(decoding: bytes, as: UTF8.self) }
         let h = Self.hash(base, n)
-        let mask = slots.count - 1
-        var s = Int(truncatingIfNeeded: h) & mask
+        var s = Int(truncatingIfNeeded: h) & slotMask
         while true {
-            let e = slots[s]
+            let e = Int(slots[s])
             if e < 0 { break }
-            let found = entries.withUnsafeBufferPointer { entries -> String? in
-                let c = entries[Int(e)]
-                guard c.hash == h, c.count == n else { return nil }
-                let same = arena.withUnsafeBufferPointer { memcmp($0.baseAddress! + c.start, base, n) == 0 }
-                return same ? c.string : nil
-            }
-            if let found { return found }
-            s = (s + 1) & mask
+            let c = entries + e
+            if c.pointee.hash == h, c.pointee.count == n, memcmp(arena + c.pointee.start, base, n) == 0 { return c.pointee.string }
+            s = (s + 1) & slotMask
         }
         let text = String(decoding: bytes, as: UTF8.self)
-        if entries.count < Self.maxEntries {
-            slots[s] = Int32(entries.count)
-            entries.append(Entry(hash: h, start: arena.count, count: n, string: text))
-            arena.append(contentsOf: bytes)
+        if count < Self.maxEntries {
+            slots[s] = Int32(count)
+            (entries + count).initialize(to: Entry(hash: h, start: arenaUsed, count: n, string: text))
+            (arena + arenaUsed).update(from: base, count: n)
+            arenaUsed += n
+            count += 1
         }
         return text
     }

@@ -274,15 +274,15 @@ public struct FleetAssembler: Sendable {
     func join(_ key: String, _ h: JobHostStatus) -> (HostResult, Int?) {
         var slot = logSlot[key]
         if slot == nil, let id = h.hostID { slot = logSlotByHostID[id] }
-        let log = slot.map { logs[$0] }
+        // The log's two lists only (copying the whole log would retain and release its strings too).
+        let reports = slot.map { logs[$0].reports } ?? []
+        let lines = slot.map { logs[$0].lines } ?? []
         let fetchError = fetchFailed.isEmpty ? nil : fetchFailed[key]
         let state = HostResult.judge(
-            jobStatus: h.status, hadLog: log != nil, fetchFailed: fetchError != nil,
-            reports: log?.reports ?? [], lines: log?.lines ?? [])
+            jobStatus: h.status, hadLog: slot != nil, fetchFailed: fetchError != nil, reports: reports, lines: lines)
         let result = HostResult(
             key: key, hostID: h.hostID, cloudID: h.cloudID, ip: h.ip, jobStatus: h.status, errorCode: h.errorCode,
-            exitCode: h.exitCode, reports: log?.reports ?? [], lines: log?.lines ?? [], state: state,
-            fetchError: fetchError, agent: agentState(key: key))
+            exitCode: h.exitCode, reports: reports, lines: lines, state: state, fetchError: fetchError, agent: agentState(key: key))
         return (result, slot)
     }
 }

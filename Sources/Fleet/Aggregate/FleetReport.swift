@@ -258,7 +258,7 @@ public struct FleetSummary: Sendable {
 
 extension FleetSummary.Tally {
     /// Counts one host: its state, diagnosis, producer and item verdicts, and its signature group.
-    mutating func add(_ h: HostResult, index hi: Int, groupOf: inout [String: Int], prevColumns: inout [Int]) {
+    mutating func add(_ h: borrowing HostResult, index hi: Int, groupOf: inout [String: Int], prevColumns: inout [Int]) {
         let results = h.results
         let diagnosis = h.diagnosis
         states[h.state, default: 0] += 1
