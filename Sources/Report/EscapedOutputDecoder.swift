@@ -184,6 +184,46 @@ public struct EscapedOutputDecoder {
         return MemberName(bytes)
     }
 
+    /// A member name as it lies in the page — escaped quote, name, escaped quote, colon — as two
+    /// overlapping words, so that the next member can be checked against the one expected in one go.
+    struct NamePattern {
+        let count: Int
+        let head: UInt64
+        let tail: UInt64
+        let name: MemberName
+
+        init(_ name: StaticString, _ member: MemberName) {
+            let bytes =
+                Array("\\\"".utf8) + Array(UnsafeBufferPointer(start: name.utf8Start, count: name.utf8CodeUnitCount))
+                + Array("\\\":".utf8)
+            precondition(bytes.count >= 8 && bytes.count <= 16)
+            count = bytes.count
+            head = bytes[0..<8].reversed().reduce(0) { $0 << 8 | UInt64($1) }
+            tail = bytes[(count - 8)...].reversed().reduce(0) { $0 << 8 | UInt64($1) }
+            self.name = member
+        }
+    }
+
+    /// The members of an entry in the order bkdiag (and check.py, for its first four) writes them.
+    static let entryOrder: [NamePattern] = [
+        NamePattern("module", .module), NamePattern("item", .item), NamePattern("status", .status), NamePattern("message", .message),
+        NamePattern("result", .result), NamePattern("label", .other), NamePattern("hint", .hint), NamePattern("evidence", .evidence),
+        NamePattern("duration_ms", .durationMs),
+    ]
+
+    /// The next member's name when it is exactly `p` (then positioned at its value); nil, with nothing
+    /// consumed, otherwise.
+    @inline(__always) mutating func member(_ p: NamePattern) -> MemberName? {
+        guard i &+ p.count <= b.count, let base = b.baseAddress else { return nil }
+        let raw = UnsafeRawPointer(base)
+        guard raw.loadUnaligned(fromByteOffset: i, as: UInt64.self) == p.head,
+            raw.loadUnaligned(fromByteOffset: i &+ p.count &- 8, as: UInt64.self) == p.tail
+        else { return nil }
+        i &+= p.count
+        skipSpace()
+        return p.name
+    }
+
     /// The member names a report and its entries are read by; `other` for every other name. Told apart by
     /// length and then by their bytes, read as little-endian words (exact byte equality, which is string
     /// equality for these ASCII names, as `JSONKey` compares them).
@@ -488,8 +528,20 @@ public struct EscapedOutputDecoder {
         var evidenceSeen = false
         skipSpace()
         guard i < b.count, b[i] != UInt8(ascii: "}") else { throw GiveUp() }
+        // Members are first matched against the next one in the usual order; after a surprise, read.
+        let order = Self.entryOrder
+        var expected = 0
         repeat {
-            switch try memberName() {
+            skipSpace()
+            let name: MemberName
+            if expected < order.count, let m = member(order[expected]) {
+                name = m
+                expected += 1
+            } else {
+                name = try memberName()
+                expected = order.count
+            }
+            switch name {
             case .module:
                 guard module == nil else { throw GiveUp() }
                 module = try text()

@@ -19,7 +19,9 @@ public struct FleetAssembler: Sendable {
     /// One slot per host key in first-seen order; a repeated key's slot holds its last log.
     var logs: [DecodedLog] = []
     var logSlot: [String: Int] = [:]
-    var logSlotByHostID: [Int64: Int] = [:]
+    /// `(host id, slot)` of every log added that has a host id, in the order added: the host-id index
+    /// is made from it only when some status host's key matches no log (rarely: normally every key does).
+    var hostIDSlots: [(id: Int64, slot: Int)] = []
     var logEntries = 0
     var duplicateLogs = 0
     var gse: [String: AgentState] = [:]
@@ -66,7 +68,7 @@ public struct FleetAssembler: Sendable {
     public mutating func reserveLogs(_ count: Int) {
         logs.reserveCapacity(count)
         logSlot.reserveCapacity(count)
-        logSlotByHostID.reserveCapacity(count)
+        hostIDSlots.reserveCapacity(count)
     }
 
     /// Adds a decoded log page. Its hosts are moved, not copied, when the caller hands over the only
@@ -101,7 +103,7 @@ public struct FleetAssembler: Sendable {
             slot = logs.count
             logs.append(log)
         }
-        if let id = hostID { logSlotByHostID[id] = slot }
+        if let id = hostID { hostIDSlots.append((id, slot)) }
     }
 
     /// Marks hosts whose log batch could not be fetched.
@@ -167,15 +169,31 @@ public struct FleetAssembler: Sendable {
         var t = Timing.now()
         // Joining is per host and independent: done in parallel chunks, kept in order.
         var joined = [(HostResult, Int?)?](repeating: nil, count: order.count)
+        // Status hosts whose key matched no log but that have a host id.
+        var missed = [Bool](repeating: false, count: order.count)
         let chunk = 2048
         let keys = order
         let rows = stateOf
         joined.withUnsafeMutableBufferPointer { buf in
-            // Each iteration writes a disjoint range of slots; everything else is only read.
-            nonisolated(unsafe) let slots = buf
-            DispatchQueue.concurrentPerform(iterations: (keys.count + chunk - 1) / chunk) { c in
-                for n in (c * chunk)..<min(keys.count, (c + 1) * chunk) { slots[n] = join(keys[n], stepHosts[rows[n]]) }
+            missed.withUnsafeMutableBufferPointer { missedBuf in
+                // Each iteration writes a disjoint range of slots; everything else is only read.
+                nonisolated(unsafe) let slots = buf
+                nonisolated(unsafe) let misses = missedBuf
+                DispatchQueue.concurrentPerform(iterations: (keys.count + chunk - 1) / chunk) { c in
+                    for n in (c * chunk)..<min(keys.count, (c + 1) * chunk) {
+                        let h = stepHosts[rows[n]]
+                        let one = join(keys[n], h, byID: nil)
+                        misses[n] = one.1 == nil && h.hostID != nil
+                        slots[n] = one
+                    }
+                }
             }
+        }
+        // Those are matched by host id (the last log added with that id).
+        if !hostIDSlots.isEmpty, missed.contains(true) {
+            var byID: [Int64: Int] = [:]
+            for (id, slot) in hostIDSlots { byID[id] = slot }
+            for n in missed.indices where missed[n] { joined[n] = join(keys[n], stepHosts[rows[n]], byID: byID) }
         }
         Timing.add("finish: join (parallel)", since: t)
         t = Timing.now()
@@ -270,10 +288,11 @@ public struct FleetAssembler: Sendable {
 
     func agentState(key: String) -> AgentState { gse.isEmpty ? .unknown : gse[key] ?? .unknown }
 
-    /// One status host joined with its log (by key, then by host id); also the slot of the log used.
-    func join(_ key: String, _ h: JobHostStatus) -> (HostResult, Int?) {
+    /// One status host joined with its log (by key, then by host id when `byID` is given); also the slot
+    /// of the log used.
+    func join(_ key: String, _ h: JobHostStatus, byID: [Int64: Int]?) -> (HostResult, Int?) {
         var slot = logSlot[key]
-        if slot == nil, let id = h.hostID { slot = logSlotByHostID[id] }
+        if slot == nil, let id = h.hostID { slot = byID?[id] }
         // The log's two lists only (copying the whole log would retain and release its strings too).
         let reports = slot.map { logs[$0].reports } ?? []
         let lines = slot.map { logs[$0].lines } ?? []
