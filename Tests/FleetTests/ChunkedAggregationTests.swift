@@ -33,6 +33,8 @@ import Testing
                     ("log_path", "logpath_match", .warn, "no file yet", "wait"),
                 ])
             case _ where i % 13 == 0: output = Fixtures.checkPyLine(processOK: true) + "\nnoise"
+            case _ where i % 19 == 0:
+                output = Fixtures.richLine([("gse_agent", "socket", .pass, "ok", "")], version: i % 38 == 0 ? "" : "0.2.0")
             default: output = i % 2 == 0 ? Fixtures.healthyRich : Fixtures.checkPyLine()
             }
             logs.append(Fixtures.log(0, ip, output, id: i + 1))
@@ -81,6 +83,7 @@ import Testing
         #expect(s.states.map(\.1) == HostState.allCases.compactMap { states[$0] })
         #expect(s.producers.map(\.0) == producers.sorted { ($0.value, $1.key) > ($1.value, $0.key) }.map(\.key))
         #expect(s.producers.map(\.1) == producers.values.sorted(by: >))
+        #expect(Set(producers.keys) == ["bkdiag 0.1.0", "bkdiag 0.2.0", "bkdiag", "check.py", "none"])
         #expect(s.items == columns.sorted())
         #expect(s.itemCounts.map(\.counts) == columns.sorted().map { counts[$0]! })
         #expect(s.noUsableOutput == noOutput)
@@ -105,6 +108,11 @@ import Testing
         }
         let grouped = Set(members.values.flatMap { $0 })
         for hi in r.hosts.indices where !grouped.contains(hi) { #expect(s.groupOfHost[hi] == -1) }
+    }
+
+    @Test func ordinalsFollowAllCases() {
+        #expect(HostState.allCases.map(\.ordinal) == Array(HostState.allCases.indices))
+        #expect(HostDiagnosis.allCases.map(\.ordinal) == Array(HostDiagnosis.allCases.indices))
     }
 
     @Test func copiesShareOneAggregation() throws {

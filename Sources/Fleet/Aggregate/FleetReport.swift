@@ -244,26 +244,98 @@ public struct FleetSummary: Sendable {
             nonisolated(unsafe) let slots = buf
             DispatchQueue.concurrentPerform(iterations: chunks) { c in
                 var tally = Tally()
+                var counters = Counters()
                 var groupOf: [String: Int] = [:]
                 var prevColumns: [Int] = []
                 for hi in (c * chunk)..<min(hosts.count, (c + 1) * chunk) {
-                    tally.add(hosts[hi], index: hi, groupOf: &groupOf, prevColumns: &prevColumns)
+                    tally.add(hosts[hi], index: hi, counters: &counters, groupOf: &groupOf, prevColumns: &prevColumns)
                 }
+                counters.flush(into: &tally)
                 slots[c] = tally
             }
         }
         return takeAll(&out)
     }
+
+    /// A chunk's per-host counts before they become the tally's: states and diagnoses by position in
+    /// their `allCases`, producers as the few distinct (kind, version) pairs seen (no string is built or
+    /// hashed per host).
+    struct Counters {
+        var states = [Int](repeating: 0, count: HostState.allCases.count)
+        var diagnoses = [Int](repeating: 0, count: HostDiagnosis.allCases.count)
+        var producers: [(rich: Bool?, version: String, count: Int)] = []
+
+        /// Counts the producer of a host: `HostResult.producer`, told by its last report.
+        mutating func countProducer(_ h: borrowing HostResult) {
+            let n = h.reports.count
+            let rich: Bool? = n == 0 ? nil : h.reports[n - 1].isRich
+            let version = rich == true ? h.reports[n - 1].version : ""
+            for k in producers.indices where producers[k].rich == rich && producers[k].version == version {
+                producers[k].count += 1
+                return
+            }
+            producers.append((rich, version, 1))
+        }
+
+        func flush(into tally: inout Tally) {
+            for (k, s) in HostState.allCases.enumerated() where states[k] > 0 { tally.states[s, default: 0] += states[k] }
+            for (k, d) in HostDiagnosis.allCases.enumerated() where diagnoses[k] > 0 { tally.diagnoses[d, default: 0] += diagnoses[k] }
+            for p in producers {
+                // `HostResult.producer`'s names; "none" for no report.
+                let name: String
+                switch p.rich {
+                case nil: name = "none"
+                case true?: name = p.version.isEmpty ? "bkdiag" : "bkdiag \(p.version)"
+                case false?: name = "check.py"
+                }
+                tally.producers[name, default: 0] += p.count
+            }
+        }
+    }
+}
+
+extension HostState {
+    /// The position in `allCases`.
+    var ordinal: Int {
+        switch self {
+        case .pass: 0
+        case .warn: 1
+        case .fail: 2
+        case .unknown: 3
+        case .jobFailed: 4
+        case .noOutput: 5
+        case .unparseable: 6
+        case .missingLog: 7
+        case .fetchFailed: 8
+        case .notFinished: 9
+        }
+    }
+}
+
+extension HostDiagnosis {
+    /// The position in `allCases`.
+    var ordinal: Int {
+        switch self {
+        case .healthy: 0
+        case .agentOffline: 1
+        case .collectorBroken: 2
+        case .agentBroken: 3
+        case .noUsableOutput: 4
+        }
+    }
 }
 
 extension FleetSummary.Tally {
     /// Counts one host: its state, diagnosis, producer and item verdicts, and its signature group.
-    mutating func add(_ h: borrowing HostResult, index hi: Int, groupOf: inout [String: Int], prevColumns: inout [Int]) {
+    mutating func add(
+        _ h: borrowing HostResult, index hi: Int, counters: inout FleetSummary.Counters, groupOf: inout [String: Int],
+        prevColumns: inout [Int]
+    ) {
         let results = h.results
         let diagnosis = h.diagnosis
-        states[h.state, default: 0] += 1
-        diagnoses[diagnosis, default: 0] += 1
-        producers[h.producer.isEmpty ? "none" : h.producer, default: 0] += 1
+        counters.states[h.state.ordinal] += 1
+        counters.diagnoses[diagnosis.ordinal] += 1
+        counters.countProducer(h)
         if !h.state.hasReport { noOutput.append(h.key) }
         results.withUnsafeBufferPointer { results in
             // Most hosts list the same items in the same order: reuse the previous host's columns.
