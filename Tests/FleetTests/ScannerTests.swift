@@ -162,6 +162,33 @@ import Testing
             Fixtures.wrap(Fixtures.mixedStatus).serialized(), repeatedPage,
             "{\"code\": 0, \"data\": {\"script_task_logs\": " + list.serialized() + "}, \"data\": [1]}",
             "{\"code\": 0, \"data\": {\"script_task_logs\": " + list.serialized() + "}, \"data\": {\"x\": 1}}",
+        ] + statusDocuments
+    }()
+
+    /// Status answers whose host rows the scanner reads itself: every shape of row and member it must
+    /// read as the tree does (repeats, other types, escaped names, rows that are not objects).
+    static let statusDocuments: [String] = {
+        let rows = [
+            "{\"bk_host_id\": 1, \"ip\": \"10.0.0.1\", \"bk_cloud_id\": 0, \"status\": 9, \"tag\": \"\", \"exit_code\": 0, \"error_code\": 0, \"start_time\": 1, \"end_time\": 2, \"total_time\": 1000}",
+            "{\"ip\": \"10.0.0.2\", \"status\": \"11\", \"status\": 9.0, \"error_code\": \" 104 \", \"extra\": {\"a\": [1, {\"b\": null}]}}",
+            "{\"ipv6\": \"fd00::3\", \"ip\": \"\", \"bk_cloud_id\": \"2\", \"host_id\": 33, \"status\": true}",
+            "{\"i\\u0070\": \"10.0.0.4\", \"st\\u0061tus\": 9, \"bk_host_id\": null, \"host_id\": 44, \"exit_code\": 1e2, \"total_time\": -5}",
+            "{}", "7", "null", "[1, 2]", "\"10.0.0.5\"",
+            "{\"ip\": 5, \"ipv6\": [\"x\"], \"bk_cloud_id\": 1.5, \"status\": 123456789012345678901234567890}",
+        ]
+        let list = "[" + rows.joined(separator: ", ") + "]"
+        let step = "{\"step_instance_id\": 2, \"status\": 3, \"step_ip_result_list\": " + list + "}"
+        return [
+            "{\"result\": true, \"code\": 0, \"data\": {\"finished\": true, \"job_instance\": {\"job_instance_id\": 1}, \"step_instance_list\": ["
+                + step + "]}}",
+            "{\"finished\": true, \"step_instance_list\": [" + step + ", 5, {\"step_instance_id\": 3, \"step_ip_result_list\": []}]}",
+            "{\"finished\": true, \"step_instance_list\": [{\"step_ip_result_list\": " + list + ", \"step_ip_result_list\": [" + rows[0]
+                + "]}]}",
+            "{\"finished\": true, \"step_instance_list\": [{\"step_ip_result_list\": [" + rows[0] + "], \"step_ip_result_list\": null}]}",
+            "{\"finished\": true, \"step_instance_list\": [{\"step_ip_result_list\": 5}]}",
+            "{\"finished\": true, \"step_instance_list\": [" + step + "], \"step_instance_list\": [{\"step_ip_result_list\": [" + rows[1]
+                + "]}]}",
+            "{\"code\": 0, \"data\": {\"finished\": 1, \"step_instance_list\": {\"step_ip_result_list\": " + list + "}}}",
         ]
     }()
 

@@ -118,7 +118,7 @@ public enum AnswerReader {
         guard let doc = bytes.withUnsafeBufferPointer({ ScannedDocument.scan($0, inline: inline) }) else {
             return try recogniseTrees(bytes: bytes, source: source, parallel: parallel, keepEvidence: keepEvidence)
         }
-        let answer = try JobAnswer.recognise(doc.skeleton, source: source)
+        let answer = try JobAnswer.recognise(doc.skeleton, source: source, captured: doc.capturedRows)
         guard case .logs(let page) = answer else { return [.answer(answer)] }
         let t1 = Timing.now()
         defer { Timing.add("decode outputs (cpu, all threads)", since: t1) }

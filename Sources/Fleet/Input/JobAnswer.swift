@@ -119,7 +119,8 @@ public enum JobAnswer: Sendable, Equatable {
 
     /// Recognises a JOB answer with or without the `{"result","code","message","data"}` wrapper.
     /// Wrong types inside are reported with the JSON path of the offending member.
-    public static func recognise(_ json: JSONValue, source: String) throws(FleetError) -> JobAnswer {
+    /// `captured`: the rows of `step_ip_result_list` lists a scan read itself (`ScannedDocument`).
+    public static func recognise(_ json: JSONValue, source: String, captured: [[JobHostStatus]] = []) throws(FleetError) -> JobAnswer {
         guard case .object = json else {
             throw FleetError(
                 "input.shape",
@@ -135,7 +136,7 @@ public enum JobAnswer: Sendable, Equatable {
             data = json["data"] ?? .null
         }
         if data["step_instance_list"] != nil || data["finished"] != nil {
-            return .status(try parseStatus(data, source: source))
+            return .status(try parseStatus(data, source: source, captured: captured))
         }
         if data["script_task_logs"] != nil {
             return .logs(try parseLogs(data, source: source))
@@ -158,7 +159,32 @@ public enum JobAnswer: Sendable, Equatable {
         json["result"] != nil || (json["data"] != nil && json["code"] != nil)
     }
 
-    static func parseStatus(_ data: JSONValue, source: String) throws(FleetError) -> JobStatusAnswer {
+    /// One row of `step_ip_result_list`, its members looked up by name.
+    static func hostStatus(_ h: (String) -> JSONValue?) -> JobHostStatus {
+        let ip = hostIP(h)
+        let hostID = h("bk_host_id")?.intValue ?? h("host_id")?.intValue
+        // A host row without any address or id, or without a status, cannot be judged; it is kept
+        // with status 0 so it shows up as a host JOB did not describe.
+        return JobHostStatus(
+            hostID: hostID, cloudID: h("bk_cloud_id")?.intValue ?? 0, ip: ip, status: h("status")?.intValue ?? 0,
+            errorCode: h("error_code")?.intValue, exitCode: h("exit_code")?.intValue, totalTimeMs: h("total_time")?.intValue)
+    }
+
+    /// The members of a row `hostStatus` reads.
+    static let hostStatusMembers: Set<String> = [
+        "ip", "ipv6", "bk_host_id", "host_id", "bk_cloud_id", "status", "error_code", "exit_code", "total_time",
+    ]
+
+    /// The value a scan leaves where it read a `step_ip_result_list` into rows itself (`captured[k]`). A
+    /// parsed big integer only ever holds digits, so no input can make one.
+    static func captureMarker(_ k: Int) -> JSONValue { .bigInt("captured-rows:\(k)") }
+
+    static func capturedIndex(_ v: JSONValue) -> Int? {
+        guard case .bigInt(let tag) = v, tag.hasPrefix("captured-rows:") else { return nil }
+        return Int(tag.dropFirst("captured-rows:".count))
+    }
+
+    static func parseStatus(_ data: JSONValue, source: String, captured: [[JobHostStatus]] = []) throws(FleetError) -> JobStatusAnswer {
         let job = data["job_instance"]
         var steps: [JobStatusAnswer.Step] = []
         let list = data["step_instance_list"] ?? .array([])
@@ -173,20 +199,14 @@ public enum JobAnswer: Sendable, Equatable {
             }
             var hosts: [JobHostStatus] = []
             let hv = s["step_ip_result_list"] ?? .array([])
-            guard let hostValues = hv.arrayValue ?? (hv == .null ? [] : nil) else {
+            guard let hostValues = hv.arrayValue ?? (hv == .null || capturedIndex(hv) != nil ? [] : nil) else {
                 throw FleetError("input.type", "\(source): data.step_instance_list[\(si)].step_ip_result_list is not a list")
             }
-            hosts.reserveCapacity(hostValues.count)
-            for h in hostValues {
-                let ip = hostIP(h)
-                let hostID = h["bk_host_id"]?.intValue ?? h["host_id"]?.intValue
-                // A host row without any address or id, or without a status, cannot be judged; it is kept
-                // with status 0 so it shows up as a host JOB did not describe.
-                hosts.append(
-                    JobHostStatus(
-                        hostID: hostID, cloudID: h["bk_cloud_id"]?.intValue ?? 0, ip: ip,
-                        status: h["status"]?.intValue ?? 0, errorCode: h["error_code"]?.intValue,
-                        exitCode: h["exit_code"]?.intValue, totalTimeMs: h["total_time"]?.intValue))
+            if let k = capturedIndex(hv), k < captured.count {
+                hosts = captured[k]
+            } else {
+                hosts.reserveCapacity(hostValues.count)
+                for h in hostValues { hosts.append(hostStatus { h[$0] }) }
             }
             steps.append(.init(stepInstanceID: s["step_instance_id"]?.intValue, status: s["status"]?.intValue, hosts: hosts))
         }
@@ -234,9 +254,11 @@ public enum JobAnswer: Sendable, Equatable {
         }
     }
 
-    static func hostIP(_ h: JSONValue) -> String {
-        if let ip = h["ip"]?.stringValue, !ip.isEmpty { return ip }
-        if let ip = h["ipv6"]?.stringValue, !ip.isEmpty { return ip }
+    static func hostIP(_ h: JSONValue) -> String { hostIP { h[$0] } }
+
+    static func hostIP(_ h: (String) -> JSONValue?) -> String {
+        if let ip = h("ip")?.stringValue, !ip.isEmpty { return ip }
+        if let ip = h("ipv6")?.stringValue, !ip.isEmpty { return ip }
         return ""
     }
 }

@@ -29,6 +29,8 @@ struct RawHostLog {
 /// as in `JSONValue.parse` (and Python's `json`), so what is captured is the last occurrence's.
 struct ScannedDocument {
     var skeleton: JSONValue
+    /// Rows of status answers' `step_ip_result_list` lists, read by the scan (see `LogPageScanner.stepList`).
+    var capturedRows: [[JobHostStatus]] = []
     var topLogs: [RawHostLog]?
     var dataLogs: [RawHostLog]?
     /// The unescaped outputs of the captured hosts, back to back.
@@ -44,21 +46,22 @@ struct ScannedDocument {
     /// Scans one document (surrounding whitespace allowed); nil when the bytes are not exactly one JSON
     /// text, so the caller can fall back to the reader that explains the error or splits several documents.
     static func scan(_ bytes: UnsafeBufferPointer<UInt8>, inline: InlineReading? = nil) -> ScannedDocument? {
-        var result: (skeleton: JSONValue, top: [RawHostLog]?, data: [RawHostLog]?)?
+        var result: (skeleton: JSONValue, top: [RawHostLog]?, data: [RawHostLog]?, rows: [[JobHostStatus]])?
         // Unescaped text is never longer than its escaped form, so the input's size always suffices.
         let text = [UInt8](unsafeUninitializedCapacity: max(1, bytes.count)) { out, used in
             var s = LogPageScanner(p: JSONByteParser(b: bytes), out: out.baseAddress!, capacity: out.count)
             s.inline = inline
             do throws(JSONParseError) {
                 let skeleton = try s.document()
-                result = (skeleton, s.topLogs, s.dataLogs)
+                result = (skeleton, s.topLogs, s.dataLogs, s.capturedRows)
             } catch {
                 result = nil
             }
             used = s.used
         }
         guard let result else { return nil }
-        return ScannedDocument(skeleton: result.skeleton, topLogs: result.top, dataLogs: result.data, text: text)
+        return ScannedDocument(
+            skeleton: result.skeleton, capturedRows: result.rows, topLogs: result.top, dataLogs: result.data, text: text)
     }
 
     /// The captured list `JobAnswer.recognise` read as the page's `script_task_logs`, if it read one.
@@ -77,6 +80,8 @@ struct LogPageScanner {
     var topLogs: [RawHostLog]?
     var dataLogs: [RawHostLog]?
     var inline: ScannedDocument.InlineReading?
+    /// The rows of every `step_ip_result_list` read by `hostRows`, in the order read.
+    var capturedRows: [[JobHostStatus]] = []
 
     init(p: JSONByteParser, out: UnsafeMutablePointer<UInt8>, capacity: Int) {
         self.p = p
@@ -119,7 +124,9 @@ struct LogPageScanner {
             guard p.take(UInt8(ascii: ":")) else { throw p.error("expected ':'") }
             p.skipSpace()
             guard p.i < b.count else { throw p.error("unexpected end of input") }
-            if key == "script_task_logs" {
+            if key == "step_instance_list" {
+                members.append((key, try stepList(depth: depth + 1)))
+            } else if key == "script_task_logs" {
                 let logs = try logList(depth: depth + 1)
                 if top { topLogs = logs } else { dataLogs = logs }
                 members.append((key, logs != nil ? .array([]) : try p.value(depth: depth + 1)))
@@ -137,6 +144,142 @@ struct LogPageScanner {
             case true?: continue
             case false?: return .object(JSONValue.lastValueWins(members))
             case nil: throw p.error("expected ',' or '}'")
+            }
+        }
+    }
+
+    /// A status answer's `step_instance_list`: as `value(depth:)` reads it, except that each step's
+    /// `step_ip_result_list` is read straight into rows (`captured`), its place in the tree holding
+    /// `JobAnswer.captureMarker`. Building a tree of every host row only for `parseStatus` to read
+    /// eight of its members was most of the time spent on a status answer.
+    mutating func stepList(depth: Int) throws(JSONParseError) -> JSONValue {
+        guard b[p.i] == UInt8(ascii: "[") else { return try p.value(depth: depth) }
+        guard depth < p.maxDepth else { throw p.error("nesting deeper than \(p.maxDepth)") }
+        p.i += 1
+        var items: [JSONValue] = []
+        p.skipSpace()
+        if p.i < b.count, b[p.i] == UInt8(ascii: "]") {
+            p.i += 1
+            return .array(items)
+        }
+        while true {
+            p.skipSpace()
+            if p.i < b.count, b[p.i] == UInt8(ascii: "{") {
+                items.append(try step(depth: depth + 1))
+            } else {
+                items.append(try p.value(depth: depth + 1))
+            }
+            switch p.next(close: UInt8(ascii: "]")) {
+            case true?: continue
+            case false?: return .array(items)
+            case nil: throw p.error("expected ',' or ']'")
+            }
+        }
+    }
+
+    /// One step object (its `{` at `i`).
+    mutating func step(depth: Int) throws(JSONParseError) -> JSONValue {
+        guard depth < p.maxDepth else { throw p.error("nesting deeper than \(p.maxDepth)") }
+        p.i += 1
+        var members: [(String, JSONValue)] = []
+        p.skipSpace()
+        if p.i < b.count, b[p.i] == UInt8(ascii: "}") {
+            p.i += 1
+            return .object(members)
+        }
+        while true {
+            p.skipSpace()
+            guard p.i < b.count, b[p.i] == UInt8(ascii: "\"") else { throw p.error("expected a string key") }
+            let key = try p.string()
+            guard p.take(UInt8(ascii: ":")) else { throw p.error("expected ':'") }
+            p.skipSpace()
+            guard p.i < b.count else { throw p.error("unexpected end of input") }
+            if key == "step_ip_result_list" && b[p.i] == UInt8(ascii: "[") {
+                let rows = try hostRows(depth: depth + 1)
+                members.append((key, JobAnswer.captureMarker(capturedRows.count)))
+                capturedRows.append(rows)
+            } else {
+                members.append((key, try p.value(depth: depth + 1)))
+            }
+            switch p.next(close: UInt8(ascii: "}")) {
+            case true?: continue
+            case false?: return .object(JSONValue.lastValueWins(members))
+            case nil: throw p.error("expected ',' or '}'")
+            }
+        }
+    }
+
+    /// A `step_ip_result_list` (its `[` at `i`) as the rows `JobAnswer.parseStatus` makes of it.
+    mutating func hostRows(depth: Int) throws(JSONParseError) -> [JobHostStatus] {
+        guard depth < p.maxDepth else { throw p.error("nesting deeper than \(p.maxDepth)") }
+        p.i += 1
+        var rows: [JobHostStatus] = []
+        p.skipSpace()
+        if p.i < b.count, b[p.i] == UInt8(ascii: "]") {
+            p.i += 1
+            return rows
+        }
+        while true {
+            p.skipSpace()
+            if p.i < b.count, b[p.i] == UInt8(ascii: "{") {
+                rows.append(try hostRow(depth: depth + 1))
+            } else {
+                let v = try p.value(depth: depth + 1)
+                rows.append(JobAnswer.hostStatus { v[$0] })
+            }
+            switch p.next(close: UInt8(ascii: "]")) {
+            case true?: continue
+            case false?: return rows
+            case nil: throw p.error("expected ',' or ']'")
+            }
+        }
+    }
+
+    /// One host row (its `{` at `i`): the members `JobAnswer.hostStatus` reads are kept (the last of a
+    /// repeated name, as in the tree), the others checked and skipped.
+    mutating func hostRow(depth: Int) throws(JSONParseError) -> JobHostStatus {
+        guard depth < p.maxDepth else { throw p.error("nesting deeper than \(p.maxDepth)") }
+        p.i += 1
+        var ip, ipv6, bkHostID, hostID, cloudID, status, errorCode, exitCode, totalTime: JSONValue?
+        p.skipSpace()
+        if p.i < b.count, b[p.i] != UInt8(ascii: "}") {
+            while true {
+                guard let name = try p.memberName() else { throw p.error("expected a string key") }
+                guard p.i < b.count else { throw p.error("unexpected end of input") }
+                switch name {
+                case "ip": ip = try p.value(depth: depth + 1)
+                case "ipv6": ipv6 = try p.value(depth: depth + 1)
+                case "bk_host_id": bkHostID = try p.value(depth: depth + 1)
+                case "host_id": hostID = try p.value(depth: depth + 1)
+                case "bk_cloud_id": cloudID = try p.value(depth: depth + 1)
+                case "status": status = try p.value(depth: depth + 1)
+                case "error_code": errorCode = try p.value(depth: depth + 1)
+                case "exit_code": exitCode = try p.value(depth: depth + 1)
+                case "total_time": totalTime = try p.value(depth: depth + 1)
+                default: try p.skipValue(depth: depth + 1)
+                }
+                switch p.next(close: UInt8(ascii: "}")) {
+                case true?: continue
+                case false?: break
+                case nil: throw p.error("expected ',' or '}'")
+                }
+                break
+            }
+        } else {
+            p.i += 1
+        }
+        return JobAnswer.hostStatus { name in
+            switch name {
+            case "ip": ip
+            case "ipv6": ipv6
+            case "bk_host_id": bkHostID
+            case "host_id": hostID
+            case "bk_cloud_id": cloudID
+            case "status": status
+            case "error_code": errorCode
+            case "exit_code": exitCode
+            case "total_time": totalTime
+            default: nil
             }
         }
     }
