@@ -74,6 +74,17 @@ public enum HostLine: Sendable, Equatable {
     case failed(HostLineFailure)
 }
 
+extension HostLine {
+    /// One report line, shared: most hosts print exactly one report, and their line lists need not each
+    /// be an allocation of their own.
+    static let oneReport: [HostLine] = [.report(0)]
+
+    /// `count` lines, each a report, in order.
+    static func reports(_ count: Int) -> [HostLine] {
+        count == 1 ? oneReport : (0..<count).map { .report($0) }
+    }
+}
+
 /// The fleet side's view of one host: JOB's state, the reports read from its output, and the verdict.
 public struct HostResult: Sendable {
     /// `"{bk_cloud_id}:{ip}"`, AgentChecker's key.

@@ -48,7 +48,7 @@ public struct DecodedLogPage: Sendable {
                     read = HostOutputReader.read(
                         bytes: UnsafeBufferPointer(rebasing: buf[r]), keepEvidence: keepEvidence, interner: interner)
                 case .value(let v): read = HostOutputReader.read(JobAnswer.logText(v), keepEvidence: keepEvidence)
-                case .reports(let reports): read = (reports, reports.indices.map { .report($0) })
+                case .reports(let reports): read = (reports, HostLine.reports(reports.count))
                 }
                 return DecodedLog(
                     hostID: hostID, cloudID: cloudID, ip: ip, key: JobHostKey.make(cloudID: cloudID, ip: ip, hostID: hostID),

@@ -48,6 +48,8 @@ public enum HostOutputReader {
             }
             start = end + 1
         }
+        // The usual single report line: the shared list (no allocation kept per host).
+        if lines.count == 1, case .report(0) = lines[0] { return (reports, HostLine.oneReport) }
         return (reports, lines)
     }
 
