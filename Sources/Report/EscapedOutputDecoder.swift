@@ -230,6 +230,7 @@ public struct EscapedOutputDecoder {
     enum MemberName: Equatable {
         case status, data, schema, version, host, generatedAtMs, durationMs, context
         case module, item, message, result, hint, evidence
+        case hostname, machineID, kernel
         case other
 
         init(_ k: UnsafeBufferPointer<UInt8>) {
@@ -263,6 +264,9 @@ public struct EscapedOutputDecoder {
             case (7, 0x6E_6F69_7372_6576): self = .version
             case (7, 0x74_7865_746E_6F63): self = .context
             case (8, 0x6563_6E65_6469_7665): self = .evidence
+            case (8, 0x656D_616E_7473_6F68): self = .hostname
+            case (10, 0x5F65_6E69_6863_616D) where tail == 0x6469: self = .machineID
+            case (6, 0x6C65_6E72_656B): self = .kernel
             case (11, 0x6E6F_6974_6172_7564) where tail == 0x73_6D5F: self = .durationMs
             case (15, 0x6574_6172_656E_6567) where tail == 0x736D_5F74_615F64: self = .generatedAtMs
             default: self = .other
@@ -469,6 +473,8 @@ public struct EscapedOutputDecoder {
         var duration: JSONValue?
         var context: JSONValue?
         var contextSeen = false
+        var hostSeen = false
+        var identity: HostIdentity?
         skipSpace()
         guard i < b.count, b[i] != UInt8(ascii: "}") else { throw GiveUp() }
         repeat {
@@ -479,7 +485,10 @@ public struct EscapedOutputDecoder {
                 results = try entries()
             case .schema: try readOnce(into: &schema, depth: 1)
             case .version: try readOnce(into: &version, depth: 1)
-            case .host: try readOnce(into: &host, depth: 1)
+            case .host:
+                guard !hostSeen else { throw GiveUp() }
+                hostSeen = true
+                if i < b.count, b[i] == UInt8(ascii: "{") { identity = try hostIdentity() } else { host = try value(depth: 1) }
             case .generatedAtMs: try readOnce(into: &generated, depth: 1)
             case .durationMs: try readOnce(into: &duration, depth: 1)
             case .context: try readOnce(into: &context, seen: &contextSeen, depth: 1)
@@ -489,7 +498,7 @@ public struct EscapedOutputDecoder {
         guard let status, let results else { throw GiveUp() }
         var r = DiagnosticReport(
             results: results,
-            host: HostIdentity(json: host),
+            host: identity ?? HostIdentity(json: host),
             version: version?.stringValue ?? "",
             generatedAtMs: generated?.intValue ?? 0,
             durationMs: duration?.doubleValue,
@@ -497,6 +506,35 @@ public struct EscapedOutputDecoder {
             isRich: DiagnosticReport.isRichSchema(schema))
         r.declaredStatus = JSONValue.isTruthy(status)
         return r
+    }
+
+    /// A `host` object (its `{` at `i`, at depth 1) as `HostIdentity(json:)` reads its tree: of each of
+    /// the three names the last value counts, and only a string gives text.
+    mutating func hostIdentity() throws(GiveUp) -> HostIdentity {
+        i += 1
+        var hostname: String?
+        var machineID: String?
+        var kernel: String?
+        skipSpace()
+        if i < b.count, b[i] == UInt8(ascii: "}") {
+            i += 1
+            return HostIdentity()
+        }
+        repeat {
+            let name = try memberName()
+            switch name {
+            case .hostname, .machineID, .kernel:
+                var text: String?
+                if atQuote() { text = try self.text(interning: false) } else { try skipValue(depth: 2) }
+                switch name {
+                case .hostname: hostname = text
+                case .machineID: machineID = text
+                default: kernel = text
+                }
+            default: try skipValue(depth: 2)
+            }
+        } while try next(close: UInt8(ascii: "}"))
+        return HostIdentity(hostname: hostname ?? "", machineID: machineID ?? "", kernel: kernel ?? "")
     }
 
     mutating func entries() throws(GiveUp) -> [CheckResult] {
