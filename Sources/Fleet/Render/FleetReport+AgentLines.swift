@@ -71,32 +71,35 @@ extension FleetReport {
     /// The lines of the hosts in `range` (not the extended ones).
     func writeHostLines(_ range: Range<Int>, haveStatus: Bool, to out: inout AgentTextBuffer) {
         hosts.withUnsafeBufferPointer { hosts in
-            for h in hosts[range] {
-                guard let status = h.jobStatus ?? (haveStatus ? nil : JobStatusLabels.hostSuccess) else { continue }
-                if status != JobStatusLabels.hostSuccess {
-                    let label = JobStatusLabels.agentChecker[status] ?? String(status)
-                    out.line(AgentInfo(.error, "[获取作业执行结果] [\(h.key)] 脚本执行结果, 执行状态为: \(label)"))
-                    continue
-                }
-                for line in h.lines {
-                    switch line {
-                    case .report(let i):
-                        h.reports.withUnsafeBufferPointer { reports in
-                            out.hostLine(h.key, reports[i].hostStatus)
-                            reports[i].results.withUnsafeBufferPointer { results in
-                                for k in results.indices { out.entry(results[k], at: k) }
-                            }
-                        }
-                    case .reportPrinted(let i, let entries):
-                        out.hostLine(h.key, h.reports[i].hostStatus)
-                        for e in entries { out.line(e) }
-                    case .failed(let f):
-                        if let s = f.hostStatus { out.hostLine(h.key, s) }
-                        for e in f.emitted { out.line(e) }
-                        if f.checkerFails {
-                            out.line(AgentInfo(.error, "[获取作业执行结果] [\(h.key)] 获取脚本执行结果失败, 报错为: \(f.error)"))
-                        }
+            for j in range { Self.writeHostLines(hosts[j], haveStatus: haveStatus, to: &out) }
+        }
+    }
+
+    /// One host's lines, read in place (a copy of the host would retain every string and list it holds).
+    static func writeHostLines(_ h: borrowing HostResult, haveStatus: Bool, to out: inout AgentTextBuffer) {
+        guard let status = h.jobStatus ?? (haveStatus ? nil : JobStatusLabels.hostSuccess) else { return }
+        if status != JobStatusLabels.hostSuccess {
+            let label = JobStatusLabels.agentChecker[status] ?? String(status)
+            out.line(AgentInfo(.error, "[获取作业执行结果] [\(h.key)] 脚本执行结果, 执行状态为: \(label)"))
+            return
+        }
+        for line in h.lines {
+            switch line {
+            case .report(let i):
+                h.reports.withUnsafeBufferPointer { reports in
+                    out.hostLine(h.key, reports[i].hostStatus)
+                    reports[i].results.withUnsafeBufferPointer { results in
+                        for k in results.indices { out.entry(results[k], at: k) }
                     }
+                }
+            case .reportPrinted(let i, let entries):
+                out.hostLine(h.key, h.reports[i].hostStatus)
+                for e in entries { out.line(e) }
+            case .failed(let f):
+                if let s = f.hostStatus { out.hostLine(h.key, s) }
+                for e in f.emitted { out.line(e) }
+                if f.checkerFails {
+                    out.line(AgentInfo(.error, "[获取作业执行结果] [\(h.key)] 获取脚本执行结果失败, 报错为: \(f.error)"))
                 }
             }
         }

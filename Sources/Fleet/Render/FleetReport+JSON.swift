@@ -150,6 +150,8 @@ extension FleetReport {
         sink(w.bytes)
         w.bytes.removeAll(keepingCapacity: true)
         let count = hosts.count
+        // The summary once: each use of the property copies it.
+        let summary = self.summary
         ChunkedRender.run(
             count: count,
             { range, out in
@@ -157,7 +159,7 @@ extension FleetReport {
                 var cache = HostJSONCache()
                 for j in range {
                     cw.raw("    ")
-                    writeHostJSON(j, to: &cw, cache: &cache)
+                    writeHostJSON(j, summary: summary, to: &cw, cache: &cache)
                     cw.raw(j + 1 < count ? ",\n" : "\n")
                 }
                 out = cw.bytes
@@ -168,67 +170,72 @@ extension FleetReport {
     }
 
     /// Writes `hostJSON(index)` as `JSONByteWriter.write` would, member by member.
-    func writeHostJSON(_ index: Int, to w: inout JSONByteWriter, cache: inout HostJSONCache) {
+    func writeHostJSON(_ index: Int, summary: FleetSummary? = nil, to w: inout JSONByteWriter, cache: inout HostJSONCache) {
+        let summary = summary ?? self.summary
+        let g = summary.groupOfHost[index]
         hosts.withUnsafeBufferPointer { hosts in
-            let h = hosts[index]
-            let g = summary.groupOfHost[index]
-            func int(_ v: Int64?) {
-                if let v { w.raw(String(v)) } else { w.raw("null") }
-            }
-            func string(_ v: String?) {
-                if let v { w.string(v) } else { w.raw("null") }
-            }
-            w.raw("{\"key\":")
-            w.string(h.key)
-            w.raw(",\"host_id\":")
-            int(h.hostID)
-            w.raw(",\"cloud_id\":")
-            int(h.cloudID)
-            w.raw(",\"ip\":")
-            w.string(h.ip)
-            w.raw(",\"job_status\":")
-            int(h.jobStatus)
-            w.raw(",\"error_code\":")
-            int(h.errorCode)
-            w.raw(",\"exit_code\":")
-            int(h.exitCode)
-            w.raw(",\"state\":")
-            w.string(h.state.rawValue)
-            w.raw(",\"diagnosis\":")
-            w.string(h.diagnosis.rawValue)
-            w.raw(",\"agent\":")
-            w.string(h.agent.rawValue)
-            w.raw(",\"producer\":")
-            w.string(h.producer)
-            w.raw(",\"declared_status\":")
-            switch h.declaredStatus {
-            case true?: w.raw("true")
-            case false?: w.raw("false")
-            case nil: w.raw("null")
-            }
-            w.raw(",\"group\":")
-            string(g >= 0 ? summary.groups[g].id : nil)
-            w.raw(",\"fetch_error\":")
-            string(h.fetchError)
-            w.raw(",\"line_errors\":[")
-            for (k, e) in h.lineErrors.enumerated() {
-                if k > 0 { w.bytes.append(UInt8(ascii: ",")) }
-                w.string(e)
-            }
-            w.raw("],\"results\":[")
-            let results = h.results
-            results.withUnsafeBufferPointer { results in
-                for k in results.indices {
-                    if k > 0 { w.bytes.append(UInt8(ascii: ",")) }
-                    writeResult(results[k], at: k, to: &w, cache: &cache)
-                }
-            }
-            w.raw("]}")
+            Self.writeHost(hosts[index], group: g >= 0 ? summary.groups[g].id : nil, to: &w, cache: &cache)
         }
     }
 
+    /// One host's members, read in place (a copy of the host would retain every string and list it holds).
+    static func writeHost(_ h: borrowing HostResult, group: String?, to w: inout JSONByteWriter, cache: inout HostJSONCache) {
+        func int(_ v: Int64?) {
+            if let v { w.raw(String(v)) } else { w.raw("null") }
+        }
+        func string(_ v: String?) {
+            if let v { w.string(v) } else { w.raw("null") }
+        }
+        w.raw("{\"key\":")
+        w.string(h.key)
+        w.raw(",\"host_id\":")
+        int(h.hostID)
+        w.raw(",\"cloud_id\":")
+        int(h.cloudID)
+        w.raw(",\"ip\":")
+        w.string(h.ip)
+        w.raw(",\"job_status\":")
+        int(h.jobStatus)
+        w.raw(",\"error_code\":")
+        int(h.errorCode)
+        w.raw(",\"exit_code\":")
+        int(h.exitCode)
+        w.raw(",\"state\":")
+        w.string(h.state.rawValue)
+        w.raw(",\"diagnosis\":")
+        w.string(h.diagnosis.rawValue)
+        w.raw(",\"agent\":")
+        w.string(h.agent.rawValue)
+        w.raw(",\"producer\":")
+        w.string(h.producer)
+        w.raw(",\"declared_status\":")
+        switch h.declaredStatus {
+        case true?: w.raw("true")
+        case false?: w.raw("false")
+        case nil: w.raw("null")
+        }
+        w.raw(",\"group\":")
+        string(group)
+        w.raw(",\"fetch_error\":")
+        string(h.fetchError)
+        w.raw(",\"line_errors\":[")
+        for (k, e) in h.lineErrors.enumerated() {
+            if k > 0 { w.bytes.append(UInt8(ascii: ",")) }
+            w.string(e)
+        }
+        w.raw("],\"results\":[")
+        let results = h.results
+        results.withUnsafeBufferPointer { results in
+            for k in results.indices {
+                if k > 0 { w.bytes.append(UInt8(ascii: ",")) }
+                writeResult(results[k], at: k, to: &w, cache: &cache)
+            }
+        }
+        w.raw("]}")
+    }
+
     /// `CheckResult.richJSON`, written.
-    func writeResult(_ c: CheckResult, at k: Int, to w: inout JSONByteWriter, cache: inout HostJSONCache) {
+    static func writeResult(_ c: CheckResult, at k: Int, to w: inout JSONByteWriter, cache: inout HostJSONCache) {
         w.raw("{\"module\":")
         w.string(c.module)
         w.raw(",\"item\":")
