@@ -101,6 +101,20 @@ import Testing
         }
     }
 
+    /// The heatmap data written row by row is the text of its tree; `</` is made safe the same way on bytes.
+    @Test func heatmapWrittenEqualsItsTree() throws {
+        for r in [try Self.withEvidence(), try ParseGoldenTests().mixed(), try AgentTextStreamTests.varied()] {
+            var tree = JSONByteWriter()
+            tree.write(r.heatmapData())
+            var rows = JSONByteWriter()
+            r.writeHeatmapData(to: &rows)
+            #expect(rows.bytes == tree.bytes)
+        }
+        for text in ["", "<", "</", "a</b</", "<<//", "</script>\"</\"", "中</文"] {
+            #expect(String(decoding: FleetReport.scriptSafe(bytes: Array(text.utf8)), as: UTF8.self) == FleetReport.scriptSafe(text))
+        }
+    }
+
     @Test func heatmapRowsAreTheReferenceRows() throws {
         for r in [try Self.withEvidence(), try ParseGoldenTests().mixed(), try AgentTextStreamTests.varied()] {
             #expect(r.heatmapData()["hosts"] == .array(Self.referenceRows(r)))

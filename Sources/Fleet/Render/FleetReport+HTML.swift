@@ -152,8 +152,8 @@ extension FleetReport {
         // Data.
         out += "<script id=\"fleet-data\" type=\"application/json\">"
         var data = JSONByteWriter(capacity: 64 * hosts.count + (1 << 16))
-        data.write(heatmapData())
-        out += Self.scriptSafe(String(decoding: data.bytes, as: UTF8.self))
+        writeHeatmapData(to: &data)
+        out += String(decoding: Self.scriptSafe(bytes: data.bytes), as: UTF8.self)
         out += "</script>\n<script>\(Self.script)</script>\n</body></html>\n"
         return out
     }
@@ -162,16 +162,65 @@ extension FleetReport {
     /// hosts sorted by group (failing groups first, ungrouped last), then by their report order.
     func heatmapData() -> JSONValue {
         let s = summary
+        var rows: [JSONValue] = []
+        rows.reserveCapacity(hosts.count)
+        forEachHeatmapRow(s) { i, cells in
+            rows.append(
+                .array([
+                    .string(hosts[i].key), .string(hosts[i].state.rawValue), .int(Int64(s.groupOfHost[i])),
+                    .string(String(decoding: cells, as: UTF8.self)),
+                ]))
+        }
+        return .object(heatmapHead(s) + [("hosts", .array(rows))])
+    }
+
+    /// The text of `JSONByteWriter.write(heatmapData())`, written row by row without the tree.
+    func writeHeatmapData(to w: inout JSONByteWriter) {
+        let s = summary
+        var head = JSONByteWriter(capacity: 4096)
+        head.write(.object(heatmapHead(s) + [("hosts", .array([]))]))
+        // The head's text up to the empty host list's `]}`; the rows go in between.
+        w.bytes.append(contentsOf: head.bytes.dropLast(2))
+        var first = true
+        hosts.withUnsafeBufferPointer { hosts in
+            forEachHeatmapRow(s) { i, cells in
+                w.raw(first ? "[" : ",[")
+                first = false
+                w.string(hosts[i].key)
+                w.bytes.append(UInt8(ascii: ","))
+                w.string(hosts[i].state.rawValue)
+                w.bytes.append(UInt8(ascii: ","))
+                w.raw(String(s.groupOfHost[i]))
+                w.bytes.append(UInt8(ascii: ","))
+                w.string(String(decoding: cells, as: UTF8.self))
+                w.bytes.append(UInt8(ascii: "]"))
+            }
+        }
+        w.raw("]}")
+    }
+
+    /// The members of the heatmap data before its hosts.
+    func heatmapHead(_ s: FleetSummary) -> [(String, JSONValue)] {
+        [
+            ("items", .array(s.items.map { .string($0.description) })),
+            ("labels", .array(s.items.map { .string($0.label) })),
+            ("groups", .array(s.groups.map { .array([.string($0.id), .string($0.title)]) })),
+            ("colours", .object(Self.cellCode.map { (String($0.code), .string($0.colour)) })),
+            ("names", .object(Self.cellCode.map { (String($0.code), .string($0.name)) })),
+        ]
+    }
+
+    /// Calls `body` with each host's index, in heatmap order, and its cells (one ASCII code per item).
+    func forEachHeatmapRow(_ s: FleetSummary, _ body: (Int, [UInt8]) -> Void) {
         let items = s.items
         var col: [ItemKey: Int] = [:]
         for (i, k) in items.enumerated() { col[k] = i }
-        let order = hosts.indices.sorted {
-            let a = s.groupOfHost[$0] < 0 ? Int.max : s.groupOfHost[$0]
-            let b = s.groupOfHost[$1] < 0 ? Int.max : s.groupOfHost[$1]
-            return (a, $0) < (b, $1)
+        // Failing groups first, ungrouped last, then report order: a counting sort by group.
+        var byGroup = [[Int]](repeating: [], count: s.groups.count + 1)
+        for i in hosts.indices {
+            let g = s.groupOfHost[i]
+            byGroup[g < 0 ? s.groups.count : g].append(i)
         }
-        var rows: [JSONValue] = []
-        rows.reserveCapacity(hosts.count)
         // The column of the item last seen at each entry position (hosts mostly list the same items in the
         // same order), so that most entries need no dictionary lookup; -1 for an item with no column.
         var seenModule: [String] = []
@@ -180,41 +229,32 @@ extension FleetReport {
         // Cell codes are ASCII: one byte each.
         func code(_ c: Character) -> UInt8 { c.asciiValue! }
         hosts.withUnsafeBufferPointer { hosts in
-            for i in order {
-                let h = hosts[i]
-                var cells = [UInt8](repeating: code(h.state.hasReport ? "-" : Self.stateChar(h.state)), count: items.count)
-                if h.state.hasReport {
-                    let results = h.results
-                    for k in results.indices {
-                        let r = results[k]
-                        if k >= seenColumn.count {
-                            seenModule.append("")
-                            seenItem.append("")
-                            seenColumn.append(-2)
+            for members in byGroup {
+                for i in members {
+                    let state = hosts[i].state
+                    var cells = [UInt8](repeating: code(state.hasReport ? "-" : Self.stateChar(state)), count: items.count)
+                    if state.hasReport {
+                        let results = hosts[i].results
+                        results.withUnsafeBufferPointer { results in
+                            for k in results.indices {
+                                if k >= seenColumn.count {
+                                    seenModule.append("")
+                                    seenItem.append("")
+                                    seenColumn.append(-2)
+                                }
+                                if seenColumn[k] == -2 || seenItem[k] != results[k].item || seenModule[k] != results[k].module {
+                                    seenModule[k] = results[k].module
+                                    seenItem[k] = results[k].item
+                                    seenColumn[k] = col[ItemKey(module: results[k].module, item: results[k].item)] ?? -1
+                                }
+                                if seenColumn[k] >= 0 { cells[seenColumn[k]] = code(Self.cellChar(results[k].verdict)) }
+                            }
                         }
-                        if seenColumn[k] == -2 || seenItem[k] != r.item || seenModule[k] != r.module {
-                            seenModule[k] = r.module
-                            seenItem[k] = r.item
-                            seenColumn[k] = col[ItemKey(module: r.module, item: r.item)] ?? -1
-                        }
-                        if seenColumn[k] >= 0 { cells[seenColumn[k]] = code(Self.cellChar(r.verdict)) }
                     }
+                    body(i, cells)
                 }
-                rows.append(
-                    .array([
-                        .string(h.key), .string(h.state.rawValue), .int(Int64(s.groupOfHost[i])),
-                        .string(String(decoding: cells, as: UTF8.self)),
-                    ]))
             }
         }
-        return .object([
-            ("items", .array(items.map { .string($0.description) })),
-            ("labels", .array(items.map { .string($0.label) })),
-            ("groups", .array(s.groups.map { .array([.string($0.id), .string($0.title)]) })),
-            ("colours", .object(Self.cellCode.map { (String($0.code), .string($0.colour)) })),
-            ("names", .object(Self.cellCode.map { (String($0.code), .string($0.name)) })),
-            ("hosts", .array(rows)),
-        ])
     }
 
     static func colour(_ c: Character) -> String { cellCode.first(where: { $0.code == c })?.colour ?? "#999" }
@@ -243,6 +283,19 @@ extension FleetReport {
 
     /// JSON inside a `<script>` element must not contain `</`.
     static func scriptSafe(_ json: String) -> String { json.replacingAll("</", with: "<\\/") }
+
+    /// `scriptSafe` on the JSON's bytes.
+    static func scriptSafe(bytes: [UInt8]) -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(bytes.count + 64)
+        var k = 0
+        while k < bytes.count {
+            out.append(bytes[k])
+            if bytes[k] == UInt8(ascii: "<"), k + 1 < bytes.count, bytes[k + 1] == UInt8(ascii: "/") { out.append(UInt8(ascii: "\\")) }
+            k += 1
+        }
+        return out
+    }
 
     static let css = """
         body{font:14px/1.4 system-ui,-apple-system,"Segoe UI",Roboto,"Noto Sans","Noto Sans CJK SC","Noto Sans SC","Source Han Sans SC","PingFang SC","Hiragino Sans GB","Microsoft YaHei","WenQuanYi Micro Hei","WenQuanYi Zen Hei","Droid Sans Fallback",sans-serif;margin:0 24px 40px;color:#222}
