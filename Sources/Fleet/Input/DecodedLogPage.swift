@@ -41,7 +41,7 @@ public struct DecodedLogPage: Sendable {
             nonisolated(unsafe) let buf = buf
             return map(raw.count, parallel: parallel) { i, interner in
                 let l = raw[i]
-                let (hostID, cloudID, ip) = JobAnswer.hostFields(l.fields)
+                let (hostID, cloudID, ip) = (l.hostID, l.cloudID, l.ip)
                 let read: (reports: [DiagnosticReport], lines: [HostLine])
                 switch l.content {
                 case .text(let r):

@@ -241,8 +241,11 @@ public enum JobAnswer: Sendable, Equatable {
     }
 
     /// The host id, cloud id and address of a `script_task_logs` entry.
-    static func hostFields(_ l: JSONValue) -> (hostID: Int64?, cloudID: Int64, ip: String) {
-        (l["bk_host_id"]?.intValue ?? l["host_id"]?.intValue, l["bk_cloud_id"]?.intValue ?? 0, hostIP(l))
+    static func hostFields(_ l: JSONValue) -> (hostID: Int64?, cloudID: Int64, ip: String) { hostFields { l[$0] } }
+
+    /// A log element's host, its members looked up by name.
+    static func hostFields(_ l: (String) -> JSONValue?) -> (hostID: Int64?, cloudID: Int64, ip: String) {
+        (l("bk_host_id")?.intValue ?? l("host_id")?.intValue, l("bk_cloud_id")?.intValue ?? 0, hostIP(l))
     }
 
     /// A `log_content` as text: strings as they are, absent or null as nothing, anything else as JSON.

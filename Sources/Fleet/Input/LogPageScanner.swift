@@ -3,8 +3,10 @@ import Report
 /// One element of a `script_task_logs` list as the scanner keeps it: its members other than `log_content`,
 /// and where its output went.
 struct RawHostLog {
-    /// The element's other members (ids, address), for `JobAnswer.hostFields`.
-    var fields: JSONValue
+    /// The element's host, as `JobAnswer.hostFields` reads it from the element's other members.
+    var hostID: Int64?
+    var cloudID: Int64
+    var ip: String
     var content: Content
 
     enum Content {
@@ -317,45 +319,57 @@ struct LogPageScanner {
     /// the buffer.
     mutating func hostLog(depth: Int) throws(JSONParseError) -> RawHostLog {
         p.i += 1
-        var members: [(String, JSONValue)] = []
-        members.reserveCapacity(5)
+        // The members `JobAnswer.hostFields` reads (the last of a repeated name, as in the tree); the
+        // others are checked and skipped.
+        var bkHostID, hostID, cloudID, ip, ipv6: JSONValue?
         var content: RawHostLog.Content?
         p.skipSpace()
         if p.i < b.count, b[p.i] == UInt8(ascii: "}") {
             p.i += 1
-            return RawHostLog(fields: .object(members), content: .value(nil))
-        }
-        while true {
-            guard let name = try p.memberName() else { throw p.error("expected a member") }
-            switch name {
-            case "log_content":
+        } else {
+            while true {
+                guard let name = try p.memberName() else { throw p.error("expected a member") }
                 guard p.i < b.count else { throw p.error("unexpected end of input") }
-                if b[p.i] == UInt8(ascii: "\""), let inline,
-                    let read = EscapedOutputDecoder.decode(
-                        b, openingQuote: p.i, keepEvidence: inline.keepEvidence, interner: inline.interner)
-                {
-                    content = .reports(read.reports)
-                    p.i = read.closingQuote + 1
-                } else if b[p.i] == UInt8(ascii: "\"") {
-                    let n = try p.string(into: out + used, capacity: capacity - used)
-                    content = .text(used..<(used + n))
-                    used += n
-                } else {
-                    content = .value(try p.value(depth: depth + 1))
-                }
-            default:
-                let key: String
                 switch name {
-                case .bytes(let k): key = String(decoding: k, as: UTF8.self)
-                case .text(let s): key = s
+                case "log_content":
+                    if b[p.i] == UInt8(ascii: "\""), let inline,
+                        let read = EscapedOutputDecoder.decode(
+                            b, openingQuote: p.i, keepEvidence: inline.keepEvidence, interner: inline.interner)
+                    {
+                        content = .reports(read.reports)
+                        p.i = read.closingQuote + 1
+                    } else if b[p.i] == UInt8(ascii: "\"") {
+                        let n = try p.string(into: out + used, capacity: capacity - used)
+                        content = .text(used..<(used + n))
+                        used += n
+                    } else {
+                        content = .value(try p.value(depth: depth + 1))
+                    }
+                case "bk_host_id": bkHostID = try p.value(depth: depth + 1)
+                case "host_id": hostID = try p.value(depth: depth + 1)
+                case "bk_cloud_id": cloudID = try p.value(depth: depth + 1)
+                case "ip": ip = try p.value(depth: depth + 1)
+                case "ipv6": ipv6 = try p.value(depth: depth + 1)
+                default: try p.skipValue(depth: depth + 1)
                 }
-                members.append((key, try p.value(depth: depth + 1)))
-            }
-            switch p.next(close: UInt8(ascii: "}")) {
-            case true?: continue
-            case false?: return RawHostLog(fields: .object(JSONValue.lastValueWins(members)), content: content ?? .value(nil))
-            case nil: throw p.error("expected ',' or '}'")
+                switch p.next(close: UInt8(ascii: "}")) {
+                case true?: continue
+                case false?: break
+                case nil: throw p.error("expected ',' or '}'")
+                }
+                break
             }
         }
+        let host = JobAnswer.hostFields { name in
+            switch name {
+            case "bk_host_id": bkHostID
+            case "host_id": hostID
+            case "bk_cloud_id": cloudID
+            case "ip": ip
+            case "ipv6": ipv6
+            default: nil
+            }
+        }
+        return RawHostLog(hostID: host.hostID, cloudID: host.cloudID, ip: host.ip, content: content ?? .value(nil))
     }
 }
