@@ -488,7 +488,13 @@ public struct EscapedOutputDecoder {
             case .host:
                 guard !hostSeen else { throw GiveUp() }
                 hostSeen = true
-                if i < b.count, b[i] == UInt8(ascii: "{") { identity = try hostIdentity() } else { host = try value(depth: 1) }
+                if !keepEvidence {
+                    try skipValue(depth: 1)
+                } else if i < b.count, b[i] == UInt8(ascii: "{") {
+                    identity = try hostIdentity()
+                } else {
+                    host = try value(depth: 1)
+                }
             case .generatedAtMs: try readOnce(into: &generated, depth: 1)
             case .durationMs: try readOnce(into: &duration, depth: 1)
             case .context: try readOnce(into: &context, seen: &contextSeen, depth: 1)

@@ -57,6 +57,7 @@ extension JSONByteParser {
         var duration: JSONValue?
         var context: JSONValue?
         var contextSeen = false
+        var hostSeen = false
         skipSpace()
         if i < b.count, b[i] == UInt8(ascii: "}") { return nil }
         var more = true
@@ -73,7 +74,7 @@ extension JSONByteParser {
             case "version":
                 guard try readOnce(into: &version, depth: 1) else { return nil }
             case "host":
-                guard try readOnce(into: &host, depth: 1) else { return nil }
+                guard try readOnce(into: &host, seen: &hostSeen, keep: keepEvidence, depth: 1) else { return nil }
             case "generated_at_ms":
                 guard try readOnce(into: &generated, depth: 1) else { return nil }
             case "duration_ms":

@@ -51,11 +51,13 @@ import Testing
         }
     }
 
-    @Test func withoutEvidenceOnlyEvidenceAndContextGo() throws {
+    @Test func withoutEvidenceOnlyEvidenceContextAndHostGo() throws {
         var copy = Self.rich
         let fast = try #require(copy.withUTF8 { ReportLineDecoder.decode($0, keepEvidence: false) })
         var slow = try DiagnosticReport(line: Self.rich)
+        #expect(slow.host.hostname == "h1")
         slow.context = []
+        slow.host = HostIdentity()
         for k in slow.results.indices { slow.results[k].evidence = [] }
         #expect(fast == slow)
     }

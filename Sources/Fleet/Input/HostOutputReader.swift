@@ -11,8 +11,9 @@ import Report
 /// Reads one host's `log_content` the way AgentChecker does: every non-empty line is one JSON report.
 public enum HostOutputReader {
     /// The reports and the per-line outcome of one host's output.
-    /// With `keepEvidence` false, each report's evidence and context are dropped after reading
-    /// (they are most of its memory; a 100,000-host fleet does not need them in the aggregate).
+    /// With `keepEvidence` false, each report's evidence, context and host identity are dropped after
+    /// reading (they are most of its memory; a 100,000-host fleet does not need them in the aggregate, and
+    /// no fleet output shows the identity a report gives itself: hosts are named by JOB's key).
     public static func read(_ content: String, keepEvidence: Bool = true) -> (reports: [DiagnosticReport], lines: [HostLine]) {
         var text = content
         return text.withUTF8 { readLines($0, keepEvidence: keepEvidence) }
@@ -112,6 +113,7 @@ public enum HostOutputReader {
             var report = try DiagnosticReport(json: json)
             if !keepEvidence {
                 report.context = []
+                report.host = HostIdentity()
                 for k in report.results.indices where !report.results[k].evidence.isEmpty { report.results[k].evidence = [] }
             }
             // A message that is not a string: the model holds its JSON, the platform prints Python's str().
