@@ -219,7 +219,7 @@ struct AgentTextBuffer {
     }
 
     /// One entry of a report: `[<module>] [<label>] [成功|失败] <message>`.
-    mutating func entry(_ c: CheckResult, at k: Int) {
+    mutating func entry(_ c: borrowing CheckResult, at k: Int) {
         let ok = c.status
         put(ok ? "[info] [agent checker] [" : "[error] [agent checker] [")
         put(c.module)

@@ -235,7 +235,7 @@ extension FleetReport {
     }
 
     /// `CheckResult.richJSON`, written.
-    static func writeResult(_ c: CheckResult, at k: Int, to w: inout JSONByteWriter, cache: inout HostJSONCache) {
+    static func writeResult(_ c: borrowing CheckResult, at k: Int, to w: inout JSONByteWriter, cache: inout HostJSONCache) {
         w.raw("{\"module\":")
         w.string(c.module)
         w.raw(",\"item\":")
