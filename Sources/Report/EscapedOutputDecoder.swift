@@ -19,6 +19,9 @@ public struct EscapedOutputDecoder {
     /// `ReportLineDecoder`'s nesting limit, which nested values are read with.
     static let maxDepth = 256
 
+    /// Held by decoders given no interner, which never look anything up in it (`interning` is false).
+    nonisolated(unsafe) static let noInterner = StringInterner()
+
     /// Thrown (and caught in `decode`) wherever the output leaves the shape this decoder takes.
     struct GiveUp: Error {}
 
@@ -27,7 +30,7 @@ public struct EscapedOutputDecoder {
     public static func decode(
         _ b: UnsafeBufferPointer<UInt8>, openingQuote quote: Int, keepEvidence: Bool, interner: StringInterner?
     ) -> (reports: [DiagnosticReport], closingQuote: Int)? {
-        let strings = interner ?? StringInterner()
+        let strings = interner ?? Self.noInterner
         return withExtendedLifetime(strings) { () -> (reports: [DiagnosticReport], closingQuote: Int)? in
             var d = EscapedOutputDecoder(b: b, i: quote + 1, keepEvidence: keepEvidence, interner: strings, interning: interner != nil)
             do throws(GiveUp) {

@@ -25,8 +25,10 @@ public final class StringInterner {
     /// and releases no array buffer.
     private let entries: UnsafeMutablePointer<Entry>
     private var count = 0
-    /// The bytes of every remembered text, back to back, to compare candidates against.
-    private let arena: UnsafeMutablePointer<UInt8>
+    /// The bytes of every remembered text, back to back, to compare candidates against; grown as texts
+    /// are remembered (most interners see a few dozen).
+    private var arena: UnsafeMutablePointer<UInt8>
+    private var arenaCapacity = 4096
     private var arenaUsed = 0
     /// Where escaped strings are unescaped before they are looked up.
     private var scratch: UnsafeMutablePointer<UInt8>
@@ -44,8 +46,7 @@ public final class StringInterner {
         slots = .allocate(capacity: 2 * Self.maxEntries)
         slots.initialize(repeating: -1, count: 2 * Self.maxEntries)
         entries = .allocate(capacity: Self.maxEntries)
-        // Every remembered text is at most `maxLength` bytes.
-        arena = .allocate(capacity: Self.maxEntries * Self.maxLength)
+        arena = .allocate(capacity: arenaCapacity)
         scratchCapacity = 1024
         scratch = .allocate(capacity: scratchCapacity)
     }
@@ -83,6 +84,15 @@ public final class StringInterner {
         }
         let text = String(decoding: bytes, as: UTF8.self)
         if count < Self.maxEntries {
+            if arenaUsed + n > arenaCapacity {
+                // Every remembered text is at most `maxLength` bytes: the arena never needs more than this.
+                let grown = min(max(2 * arenaCapacity, arenaUsed + n), Self.maxEntries * Self.maxLength)
+                let bigger = UnsafeMutablePointer<UInt8>.allocate(capacity: grown)
+                bigger.update(from: arena, count: arenaUsed)
+                arena.deallocate()
+                arena = bigger
+                arenaCapacity = grown
+            }
             slots[s] = Int32(count)
             (entries + count).initialize(to: Entry(hash: h, start: arenaUsed, count: n, string: text))
             (arena + arenaUsed).update(from: base, count: n)

@@ -244,7 +244,9 @@ struct LogPageScanner {
         p.i += 1
         var ip, ipv6, bkHostID, hostID, cloudID, status, errorCode, exitCode, totalTime: JSONValue?
         p.skipSpace()
-        if p.i < b.count, b[p.i] != UInt8(ascii: "}") {
+        if p.i < b.count, b[p.i] == UInt8(ascii: "}") {
+            p.i += 1
+        } else {
             while true {
                 guard let name = try p.memberName() else { throw p.error("expected a string key") }
                 guard p.i < b.count else { throw p.error("unexpected end of input") }
@@ -267,8 +269,6 @@ struct LogPageScanner {
                 }
                 break
             }
-        } else {
-            p.i += 1
         }
         return JobAnswer.hostStatus { name in
             switch name {

@@ -80,6 +80,7 @@ extension FleetReport {
     /// One host as JSON.
     public func hostJSON(_ index: Int) -> JSONValue {
         let h = hosts[index]
+        let summary = self.summary
         let g = summary.groupOfHost[index]
         func opt(_ v: Int64?) -> JSONValue { v.map(JSONValue.int) ?? .null }
         var m: [(String, JSONValue)] = []
