@@ -467,54 +467,35 @@ public struct EscapedOutputDecoder {
     /// One report line, as `ReportLineDecoder` reads it.
     mutating func report() throws(GiveUp) -> DiagnosticReport {
         try expect(UInt8(ascii: "{"))
-        var status: JSONValue?
-        var results: [CheckResult]?
-        var schema: JSONValue?
-        var version: JSONValue?
-        var host: JSONValue?
-        var generated: JSONValue?
-        var duration: JSONValue?
-        var context: JSONValue?
-        var contextSeen = false
-        var hostSeen = false
-        var identity: HostIdentity?
+        var f = ReportFields()
         skipSpace()
         guard i < b.count, b[i] != UInt8(ascii: "}") else { throw GiveUp() }
         repeat {
             switch try memberName() {
-            case .status: try readOnce(into: &status, depth: 1)
+            case .status: try readOnce(into: &f.status, depth: 1)
             case .data:
-                guard results == nil else { throw GiveUp() }
-                results = try entries()
-            case .schema: try readOnce(into: &schema, depth: 1)
-            case .version: try readOnce(into: &version, depth: 1)
+                guard f.results == nil else { throw GiveUp() }
+                f.results = try entries()
+            case .schema: try readOnce(into: &f.schema, depth: 1)
+            case .version: try readOnce(into: &f.version, depth: 1)
             case .host:
-                guard !hostSeen else { throw GiveUp() }
-                hostSeen = true
+                guard !f.hostSeen else { throw GiveUp() }
+                f.hostSeen = true
                 if !keepEvidence {
                     try skipValue(depth: 1)
                 } else if i < b.count, b[i] == UInt8(ascii: "{") {
-                    identity = try hostIdentity()
+                    f.identity = try hostIdentity()
                 } else {
-                    host = try value(depth: 1)
+                    f.host = try value(depth: 1)
                 }
-            case .generatedAtMs: try readOnce(into: &generated, depth: 1)
-            case .durationMs: try readOnce(into: &duration, depth: 1)
-            case .context: try readOnce(into: &context, seen: &contextSeen, depth: 1)
+            case .generatedAtMs: try readOnce(into: &f.generated, depth: 1)
+            case .durationMs: try readOnce(into: &f.duration, depth: 1)
+            case .context: try readOnce(into: &f.context, seen: &f.contextSeen, depth: 1)
             default: try skipValue(depth: 1)
             }
         } while try next(close: UInt8(ascii: "}"))
-        guard let status, let results else { throw GiveUp() }
-        var r = DiagnosticReport(
-            results: results,
-            host: identity ?? HostIdentity(json: host),
-            version: version?.stringValue ?? "",
-            generatedAtMs: generated?.intValue ?? 0,
-            durationMs: duration?.doubleValue,
-            context: keepEvidence ? (context?.objectValue ?? []) : [],
-            isRich: DiagnosticReport.isRichSchema(schema))
-        r.declaredStatus = JSONValue.isTruthy(status)
-        return r
+        guard let report = f.report(keepEvidence: keepEvidence) else { throw GiveUp() }
+        return report
     }
 
     /// A `host` object (its `{` at `i`, at depth 1) as `HostIdentity(json:)` reads its tree: of each of
@@ -563,16 +544,7 @@ public struct EscapedOutputDecoder {
 
     mutating func entry() throws(GiveUp) -> CheckResult {
         try expect(UInt8(ascii: "{"))
-        var module: String?
-        var item: String?
-        var status: JSONValue?
-        var message: String?
-        var result: JSONValue?
-        var hint: String?
-        var hintSeen = false
-        var evidence: JSONValue?
-        var duration: JSONValue?
-        var evidenceSeen = false
+        var f = EntryFields()
         skipSpace()
         guard i < b.count, b[i] != UInt8(ascii: "}") else { throw GiveUp() }
         // Members are first matched against the next one in the usual order; after a surprise, read.
@@ -590,30 +562,28 @@ public struct EscapedOutputDecoder {
             }
             switch name {
             case .module:
-                guard module == nil else { throw GiveUp() }
-                module = try text()
+                guard f.module == nil else { throw GiveUp() }
+                f.module = try text()
             case .item:
-                guard item == nil else { throw GiveUp() }
-                item = try text()
-            case .status: try readOnce(into: &status, depth: 3)
+                guard f.item == nil else { throw GiveUp() }
+                f.item = try text()
+            case .status: try readOnce(into: &f.status, depth: 3)
             case .message:
                 // Anything but a string is printed with Python's str(): left to the usual reader.
-                guard message == nil else { throw GiveUp() }
-                message = try text()
-            case .result: try readOnce(into: &result, depth: 3)
+                guard f.message == nil else { throw GiveUp() }
+                f.message = try text()
+            case .result: try readOnce(into: &f.result, depth: 3)
             case .hint:
-                guard !hintSeen else { throw GiveUp() }
-                hintSeen = true
+                guard !f.hintSeen else { throw GiveUp() }
+                f.hintSeen = true
                 // A hint that is not a string reads as "" (`CheckResult(json:)`).
-                if atQuote() { hint = try text() } else { try skipValue(depth: 3) }
-            case .evidence: try readOnce(into: &evidence, seen: &evidenceSeen, depth: 3)
-            case .durationMs: try readOnce(into: &duration, depth: 3)
+                if atQuote() { f.hint = try text() } else { try skipValue(depth: 3) }
+            case .evidence: try readOnce(into: &f.evidence, seen: &f.evidenceSeen, depth: 3)
+            case .durationMs: try readOnce(into: &f.duration, depth: 3)
             default: try skipValue(depth: 3)
             }
         } while try next(close: UInt8(ascii: "}"))
-        guard let module, let item, let status, let message else { throw GiveUp() }
-        return CheckResult(
-            module: module, item: item, verdict: Verdict.read(status: status, result: result), message: message, hint: hint ?? "",
-            evidence: keepEvidence ? (evidence?.objectValue ?? []) : [], durationMs: duration?.doubleValue)
+        guard let entry = f.checkResult(keepEvidence: keepEvidence) else { throw GiveUp() }
+        return entry
     }
 }

@@ -48,16 +48,7 @@ extension JSONByteParser {
 
     mutating func report(keepEvidence: Bool, interner: StringInterner?) throws(JSONParseError) -> DiagnosticReport? {
         guard take(UInt8(ascii: "{")) else { return nil }
-        var status: JSONValue?
-        var results: [CheckResult]?
-        var schema: JSONValue?
-        var version: JSONValue?
-        var host: JSONValue?
-        var generated: JSONValue?
-        var duration: JSONValue?
-        var context: JSONValue?
-        var contextSeen = false
-        var hostSeen = false
+        var f = ReportFields()
         skipSpace()
         if i < b.count, b[i] == UInt8(ascii: "}") { return nil }
         var more = true
@@ -65,22 +56,22 @@ extension JSONByteParser {
             guard let k = try memberName() else { return nil }
             switch k {
             case "status":
-                guard try readOnce(into: &status, depth: 1) else { return nil }
+                guard try readOnce(into: &f.status, depth: 1) else { return nil }
             case "data":
-                guard results == nil, let r = try entries(keepEvidence: keepEvidence, interner: interner) else { return nil }
-                results = r
+                guard f.results == nil, let r = try entries(keepEvidence: keepEvidence, interner: interner) else { return nil }
+                f.results = r
             case "schema":
-                guard try readOnce(into: &schema, depth: 1) else { return nil }
+                guard try readOnce(into: &f.schema, depth: 1) else { return nil }
             case "version":
-                guard try readOnce(into: &version, depth: 1) else { return nil }
+                guard try readOnce(into: &f.version, depth: 1) else { return nil }
             case "host":
-                guard try readOnce(into: &host, seen: &hostSeen, keep: keepEvidence, depth: 1) else { return nil }
+                guard try readOnce(into: &f.host, seen: &f.hostSeen, keep: keepEvidence, depth: 1) else { return nil }
             case "generated_at_ms":
-                guard try readOnce(into: &generated, depth: 1) else { return nil }
+                guard try readOnce(into: &f.generated, depth: 1) else { return nil }
             case "duration_ms":
-                guard try readOnce(into: &duration, depth: 1) else { return nil }
+                guard try readOnce(into: &f.duration, depth: 1) else { return nil }
             case "context":
-                guard try readOnce(into: &context, seen: &contextSeen, keep: keepEvidence, depth: 1) else { return nil }
+                guard try readOnce(into: &f.context, seen: &f.contextSeen, keep: keepEvidence, depth: 1) else { return nil }
             default:
                 try skipValue(depth: 1)
             }
@@ -88,17 +79,8 @@ extension JSONByteParser {
             more = m
         }
         skipSpace()
-        guard i == b.count, let status, let results else { return nil }
-        var r = DiagnosticReport(
-            results: results,
-            host: HostIdentity(json: host),
-            version: version?.stringValue ?? "",
-            generatedAtMs: generated?.intValue ?? 0,
-            durationMs: duration?.doubleValue,
-            context: keepEvidence ? (context?.objectValue ?? []) : [],
-            isRich: DiagnosticReport.isRichSchema(schema))
-        r.declaredStatus = JSONValue.isTruthy(status)
-        return r
+        guard i == b.count else { return nil }
+        return f.report(keepEvidence: keepEvidence)
     }
 
     mutating func entries(keepEvidence: Bool, interner: StringInterner?) throws(JSONParseError) -> [CheckResult]? {
@@ -122,16 +104,7 @@ extension JSONByteParser {
 
     mutating func entry(keepEvidence: Bool, interner: StringInterner?) throws(JSONParseError) -> CheckResult? {
         guard take(UInt8(ascii: "{")) else { return nil }
-        var module: String?
-        var item: String?
-        var status: JSONValue?
-        var message: String?
-        var result: JSONValue?
-        var hint: String?
-        var hintSeen = false
-        var evidence: JSONValue?
-        var duration: JSONValue?
-        var evidenceSeen = false
+        var f = EntryFields()
         skipSpace()
         if i < b.count, b[i] == UInt8(ascii: "}") { return nil }
         var more = true
@@ -140,36 +113,89 @@ extension JSONByteParser {
             switch k {
             case "module":
                 // Anything but a string is left to the full reader (the value is not even read).
-                guard module == nil, let s = try text(interner) else { return nil }
-                module = s
+                guard f.module == nil, let s = try text(interner) else { return nil }
+                f.module = s
             case "item":
-                guard item == nil, let s = try text(interner) else { return nil }
-                item = s
+                guard f.item == nil, let s = try text(interner) else { return nil }
+                f.item = s
             case "status":
-                guard try readOnce(into: &status, depth: 3) else { return nil }
+                guard try readOnce(into: &f.status, depth: 3) else { return nil }
             case "message":
-                guard message == nil else { return nil }
+                guard f.message == nil else { return nil }
                 // Anything but a string (even null, which the model holds as "") is left to the full reader:
                 // the platform prints such a message with Python's str().
                 guard let s = try text(interner) else { return nil }
-                message = s
+                f.message = s
             case "result":
-                guard try readOnce(into: &result, depth: 3) else { return nil }
+                guard try readOnce(into: &f.result, depth: 3) else { return nil }
             case "hint":
-                guard !hintSeen else { return nil }
-                hintSeen = true
+                guard !f.hintSeen else { return nil }
+                f.hintSeen = true
                 // A hint that is not a string reads as "" (`stringValue`), as in `CheckResult(json:)`.
-                if let s = try text(interner) { hint = s } else { try skipValue(depth: 3) }
+                if let s = try text(interner) { f.hint = s } else { try skipValue(depth: 3) }
             case "evidence":
-                guard try readOnce(into: &evidence, seen: &evidenceSeen, keep: keepEvidence, depth: 3) else { return nil }
+                guard try readOnce(into: &f.evidence, seen: &f.evidenceSeen, keep: keepEvidence, depth: 3) else { return nil }
             case "duration_ms":
-                guard try readOnce(into: &duration, depth: 3) else { return nil }
+                guard try readOnce(into: &f.duration, depth: 3) else { return nil }
             default:
                 try skipValue(depth: 3)
             }
             guard let m = next(close: UInt8(ascii: "}")) else { return nil }
             more = m
         }
+        return f.checkResult(keepEvidence: keepEvidence)
+    }
+}
+
+/// The members of a report line that a decoder keeps while it walks the line (`ReportLineDecoder` on its
+/// text, `EscapedOutputDecoder` on its escaped bytes), and the report made of them, as
+/// `DiagnosticReport(json:)` makes it.
+struct ReportFields {
+    var status: JSONValue?
+    var results: [CheckResult]?
+    var schema: JSONValue?
+    var version: JSONValue?
+    var host: JSONValue?
+    var hostSeen = false
+    /// The host identity when the decoder read the `host` object itself.
+    var identity: HostIdentity?
+    var generated: JSONValue?
+    var duration: JSONValue?
+    var context: JSONValue?
+    var contextSeen = false
+
+    /// The report; nil without `status` or `data`. Without `keepEvidence`, no context.
+    func report(keepEvidence: Bool) -> DiagnosticReport? {
+        guard let status, let results else { return nil }
+        var r = DiagnosticReport(
+            results: results,
+            host: identity ?? HostIdentity(json: host),
+            version: version?.stringValue ?? "",
+            generatedAtMs: generated?.intValue ?? 0,
+            durationMs: duration?.doubleValue,
+            context: keepEvidence ? (context?.objectValue ?? []) : [],
+            isRich: DiagnosticReport.isRichSchema(schema))
+        r.declaredStatus = JSONValue.isTruthy(status)
+        return r
+    }
+}
+
+/// The members of one entry that a decoder keeps, and the entry made of them, as `CheckResult(json:)`
+/// makes it.
+struct EntryFields {
+    var module: String?
+    var item: String?
+    var status: JSONValue?
+    var message: String?
+    var result: JSONValue?
+    var hint: String?
+    var hintSeen = false
+    var evidence: JSONValue?
+    var evidenceSeen = false
+    var duration: JSONValue?
+
+    /// The entry; nil without `module`, `item`, `status` or `message`. Without `keepEvidence`, no evidence.
+    func checkResult(keepEvidence: Bool) -> CheckResult? {
         guard let module, let item, let status, let message else { return nil }
         return CheckResult(
             module: module, item: item, verdict: Verdict.read(status: status, result: result), message: message, hint: hint ?? "",

@@ -241,33 +241,19 @@ struct LogPageScanner {
     /// repeated name, as in the tree), the others checked and skipped.
     mutating func hostRow(depth: Int) throws(JSONParseError) -> JobHostStatus {
         guard depth < p.maxDepth else { throw p.error("nesting deeper than \(p.maxDepth)") }
-        p.i += 1
         var ip, ipv6, bkHostID, hostID, cloudID, status, errorCode, exitCode, totalTime: JSONValue?
-        p.skipSpace()
-        if p.i < b.count, b[p.i] == UInt8(ascii: "}") {
-            p.i += 1
-        } else {
-            while true {
-                guard let name = try p.memberName() else { throw p.error("expected a string key") }
-                guard p.i < b.count else { throw p.error("unexpected end of input") }
-                switch name {
-                case "ip": ip = try p.value(depth: depth + 1)
-                case "ipv6": ipv6 = try p.value(depth: depth + 1)
-                case "bk_host_id": bkHostID = try p.value(depth: depth + 1)
-                case "host_id": hostID = try p.value(depth: depth + 1)
-                case "bk_cloud_id": cloudID = try p.value(depth: depth + 1)
-                case "status": status = try p.value(depth: depth + 1)
-                case "error_code": errorCode = try p.value(depth: depth + 1)
-                case "exit_code": exitCode = try p.value(depth: depth + 1)
-                case "total_time": totalTime = try p.value(depth: depth + 1)
-                default: try p.skipValue(depth: depth + 1)
-                }
-                switch p.next(close: UInt8(ascii: "}")) {
-                case true?: continue
-                case false?: break
-                case nil: throw p.error("expected ',' or '}'")
-                }
-                break
+        try forEachMember { s, name throws(JSONParseError) in
+            switch name {
+            case "ip": ip = try s.p.value(depth: depth + 1)
+            case "ipv6": ipv6 = try s.p.value(depth: depth + 1)
+            case "bk_host_id": bkHostID = try s.p.value(depth: depth + 1)
+            case "host_id": hostID = try s.p.value(depth: depth + 1)
+            case "bk_cloud_id": cloudID = try s.p.value(depth: depth + 1)
+            case "status": status = try s.p.value(depth: depth + 1)
+            case "error_code": errorCode = try s.p.value(depth: depth + 1)
+            case "exit_code": exitCode = try s.p.value(depth: depth + 1)
+            case "total_time": totalTime = try s.p.value(depth: depth + 1)
+            default: try s.p.skipValue(depth: depth + 1)
             }
         }
         return JobAnswer.hostStatus { name in
@@ -314,50 +300,60 @@ struct LogPageScanner {
         }
     }
 
+    /// Walks the members of the object whose `{` is at `i`, checking names and separators as
+    /// `JSONByteParser.object(depth:)` does; `member` reads or skips each value (positioned at it).
+    mutating func forEachMember(_ member: (inout Self, JSONKey) throws(JSONParseError) -> Void) throws(JSONParseError) {
+        p.i += 1
+        p.skipSpace()
+        if p.i < b.count, b[p.i] == UInt8(ascii: "}") {
+            p.i += 1
+            return
+        }
+        while true {
+            guard let name = try p.memberName() else { throw p.error("expected a string key") }
+            guard p.i < b.count else { throw p.error("unexpected end of input") }
+            try member(&self, name)
+            switch p.next(close: UInt8(ascii: "}")) {
+            case true?: continue
+            case false?: return
+            case nil: throw p.error("expected ',' or '}'")
+            }
+        }
+    }
+
+    /// A host's `log_content` (positioned at it): a string is read where it lies when the scan reads
+    /// outputs inline and `EscapedOutputDecoder` takes it, else unescaped into the buffer; any other value
+    /// is kept as a tree.
+    mutating func logContent(depth: Int) throws(JSONParseError) -> RawHostLog.Content {
+        guard b[p.i] == UInt8(ascii: "\"") else { return .value(try p.value(depth: depth)) }
+        if let inline,
+            let read = EscapedOutputDecoder.decode(b, openingQuote: p.i, keepEvidence: inline.keepEvidence, interner: inline.interner)
+        {
+            p.i = read.closingQuote + 1
+            return .reports(read.reports)
+        }
+        let n = try p.string(into: out + used, capacity: capacity - used)
+        defer { used += n }
+        return .text(used..<(used + n))
+    }
+
     /// One host object; its `log_content` is kept aside (a string is unescaped into the buffer). When the
     /// name repeats the last one counts, as in `JSONValue.parse`; an earlier one's text stays unused in
     /// the buffer.
     mutating func hostLog(depth: Int) throws(JSONParseError) -> RawHostLog {
-        p.i += 1
         // The members `JobAnswer.hostFields` reads (the last of a repeated name, as in the tree); the
         // others are checked and skipped.
         var bkHostID, hostID, cloudID, ip, ipv6: JSONValue?
         var content: RawHostLog.Content?
-        p.skipSpace()
-        if p.i < b.count, b[p.i] == UInt8(ascii: "}") {
-            p.i += 1
-        } else {
-            while true {
-                guard let name = try p.memberName() else { throw p.error("expected a member") }
-                guard p.i < b.count else { throw p.error("unexpected end of input") }
-                switch name {
-                case "log_content":
-                    if b[p.i] == UInt8(ascii: "\""), let inline,
-                        let read = EscapedOutputDecoder.decode(
-                            b, openingQuote: p.i, keepEvidence: inline.keepEvidence, interner: inline.interner)
-                    {
-                        content = .reports(read.reports)
-                        p.i = read.closingQuote + 1
-                    } else if b[p.i] == UInt8(ascii: "\"") {
-                        let n = try p.string(into: out + used, capacity: capacity - used)
-                        content = .text(used..<(used + n))
-                        used += n
-                    } else {
-                        content = .value(try p.value(depth: depth + 1))
-                    }
-                case "bk_host_id": bkHostID = try p.value(depth: depth + 1)
-                case "host_id": hostID = try p.value(depth: depth + 1)
-                case "bk_cloud_id": cloudID = try p.value(depth: depth + 1)
-                case "ip": ip = try p.value(depth: depth + 1)
-                case "ipv6": ipv6 = try p.value(depth: depth + 1)
-                default: try p.skipValue(depth: depth + 1)
-                }
-                switch p.next(close: UInt8(ascii: "}")) {
-                case true?: continue
-                case false?: break
-                case nil: throw p.error("expected ',' or '}'")
-                }
-                break
+        try forEachMember { s, name throws(JSONParseError) in
+            switch name {
+            case "log_content": content = try s.logContent(depth: depth + 1)
+            case "bk_host_id": bkHostID = try s.p.value(depth: depth + 1)
+            case "host_id": hostID = try s.p.value(depth: depth + 1)
+            case "bk_cloud_id": cloudID = try s.p.value(depth: depth + 1)
+            case "ip": ip = try s.p.value(depth: depth + 1)
+            case "ipv6": ipv6 = try s.p.value(depth: depth + 1)
+            default: try s.p.skipValue(depth: depth + 1)
             }
         }
         let host = JobAnswer.hostFields { name in
