@@ -110,10 +110,28 @@ struct LogPageScanner {
     /// `script_task_logs` list is captured, and at the top its `data` objects are read by this function
     /// too. Each occurrence replaces what an earlier one captured (the last value wins).
     mutating func object(depth: Int, top: Bool) throws(JSONParseError) -> JSONValue {
+        if !top { dataLogs = nil }
+        return try tree(depth: depth) { s, key throws(JSONParseError) in
+            if key == "step_instance_list" { return try s.stepList(depth: depth + 1) }
+            if key == "script_task_logs" {
+                let logs = try s.logList(depth: depth + 1)
+                if top { s.topLogs = logs } else { s.dataLogs = logs }
+                return logs != nil ? .array([]) : try s.p.value(depth: depth + 1)
+            }
+            if top && key == "data" {
+                if s.b[s.p.i] == UInt8(ascii: "{") { return try s.object(depth: depth + 1, top: false) }
+                s.dataLogs = nil
+            }
+            return try s.p.value(depth: depth + 1)
+        }
+    }
+
+    /// The object whose `{` is at `i` as `JSONByteParser.object(depth:)` reads it (names unescaped, the last
+    /// value of a repeated name counting), each value read by `value` (positioned at it).
+    mutating func tree(depth: Int, _ value: (inout Self, String) throws(JSONParseError) -> JSONValue) throws(JSONParseError) -> JSONValue {
         guard depth < p.maxDepth else { throw p.error("nesting deeper than \(p.maxDepth)") }
         p.i += 1
         var members: [(String, JSONValue)] = []
-        if !top { dataLogs = nil }
         p.skipSpace()
         if p.i < b.count, b[p.i] == UInt8(ascii: "}") {
             p.i += 1
@@ -126,22 +144,7 @@ struct LogPageScanner {
             guard p.take(UInt8(ascii: ":")) else { throw p.error("expected ':'") }
             p.skipSpace()
             guard p.i < b.count else { throw p.error("unexpected end of input") }
-            if key == "step_instance_list" {
-                members.append((key, try stepList(depth: depth + 1)))
-            } else if key == "script_task_logs" {
-                let logs = try logList(depth: depth + 1)
-                if top { topLogs = logs } else { dataLogs = logs }
-                members.append((key, logs != nil ? .array([]) : try p.value(depth: depth + 1)))
-            } else if top && key == "data" {
-                if b[p.i] == UInt8(ascii: "{") {
-                    members.append((key, try object(depth: depth + 1, top: false)))
-                } else {
-                    dataLogs = nil
-                    members.append((key, try p.value(depth: depth + 1)))
-                }
-            } else {
-                members.append((key, try p.value(depth: depth + 1)))
-            }
+            members.append((key, try value(&self, key)))
             switch p.next(close: UInt8(ascii: "}")) {
             case true?: continue
             case false?: return .object(JSONValue.lastValueWins(members))
@@ -181,33 +184,11 @@ struct LogPageScanner {
 
     /// One step object (its `{` at `i`).
     mutating func step(depth: Int) throws(JSONParseError) -> JSONValue {
-        guard depth < p.maxDepth else { throw p.error("nesting deeper than \(p.maxDepth)") }
-        p.i += 1
-        var members: [(String, JSONValue)] = []
-        p.skipSpace()
-        if p.i < b.count, b[p.i] == UInt8(ascii: "}") {
-            p.i += 1
-            return .object(members)
-        }
-        while true {
-            p.skipSpace()
-            guard p.i < b.count, b[p.i] == UInt8(ascii: "\"") else { throw p.error("expected a string key") }
-            let key = try p.string()
-            guard p.take(UInt8(ascii: ":")) else { throw p.error("expected ':'") }
-            p.skipSpace()
-            guard p.i < b.count else { throw p.error("unexpected end of input") }
-            if key == "step_ip_result_list" && b[p.i] == UInt8(ascii: "[") {
-                let rows = try hostRows(depth: depth + 1)
-                members.append((key, JobAnswer.captureMarker(capturedRows.count)))
-                capturedRows.append(rows)
-            } else {
-                members.append((key, try p.value(depth: depth + 1)))
-            }
-            switch p.next(close: UInt8(ascii: "}")) {
-            case true?: continue
-            case false?: return .object(JSONValue.lastValueWins(members))
-            case nil: throw p.error("expected ',' or '}'")
-            }
+        try tree(depth: depth) { s, key throws(JSONParseError) in
+            guard key == "step_ip_result_list" && s.b[s.p.i] == UInt8(ascii: "[") else { return try s.p.value(depth: depth + 1) }
+            let rows = try s.hostRows(depth: depth + 1)
+            s.capturedRows.append(rows)
+            return JobAnswer.captureMarker(s.capturedRows.count - 1)
         }
     }
 
