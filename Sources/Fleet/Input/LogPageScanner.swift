@@ -159,24 +159,30 @@ struct LogPageScanner {
     /// eight of its members was most of the time spent on a status answer.
     mutating func stepList(depth: Int) throws(JSONParseError) -> JSONValue {
         guard b[p.i] == UInt8(ascii: "[") else { return try p.value(depth: depth) }
+        return .array(
+            try elements(depth: depth) { s throws(JSONParseError) in
+                if s.p.i < s.b.count, s.b[s.p.i] == UInt8(ascii: "{") { return try s.step(depth: depth + 1) }
+                return try s.p.value(depth: depth + 1)
+            })
+    }
+
+    /// The elements of the list whose `[` is at `i`, each read by `one` (positioned at it), with the
+    /// nesting limit and separators of `JSONByteParser.array(depth:)`.
+    mutating func elements<Element>(depth: Int, _ one: (inout Self) throws(JSONParseError) -> Element) throws(JSONParseError) -> [Element] {
         guard depth < p.maxDepth else { throw p.error("nesting deeper than \(p.maxDepth)") }
         p.i += 1
-        var items: [JSONValue] = []
+        var items: [Element] = []
         p.skipSpace()
         if p.i < b.count, b[p.i] == UInt8(ascii: "]") {
             p.i += 1
-            return .array(items)
+            return items
         }
         while true {
             p.skipSpace()
-            if p.i < b.count, b[p.i] == UInt8(ascii: "{") {
-                items.append(try step(depth: depth + 1))
-            } else {
-                items.append(try p.value(depth: depth + 1))
-            }
+            items.append(try one(&self))
             switch p.next(close: UInt8(ascii: "]")) {
             case true?: continue
-            case false?: return .array(items)
+            case false?: return items
             case nil: throw p.error("expected ',' or ']'")
             }
         }
@@ -194,27 +200,10 @@ struct LogPageScanner {
 
     /// A `step_ip_result_list` (its `[` at `i`) as the rows `JobAnswer.parseStatus` makes of it.
     mutating func hostRows(depth: Int) throws(JSONParseError) -> [JobHostStatus] {
-        guard depth < p.maxDepth else { throw p.error("nesting deeper than \(p.maxDepth)") }
-        p.i += 1
-        var rows: [JobHostStatus] = []
-        p.skipSpace()
-        if p.i < b.count, b[p.i] == UInt8(ascii: "]") {
-            p.i += 1
-            return rows
-        }
-        while true {
-            p.skipSpace()
-            if p.i < b.count, b[p.i] == UInt8(ascii: "{") {
-                rows.append(try hostRow(depth: depth + 1))
-            } else {
-                let v = try p.value(depth: depth + 1)
-                rows.append(JobAnswer.hostStatus { v[$0] })
-            }
-            switch p.next(close: UInt8(ascii: "]")) {
-            case true?: continue
-            case false?: return rows
-            case nil: throw p.error("expected ',' or ']'")
-            }
+        try elements(depth: depth) { s throws(JSONParseError) in
+            if s.p.i < s.b.count, s.b[s.p.i] == UInt8(ascii: "{") { return try s.hostRow(depth: depth + 1) }
+            let v = try s.p.value(depth: depth + 1)
+            return JobAnswer.hostStatus { v[$0] }
         }
     }
 
