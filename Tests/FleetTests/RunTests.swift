@@ -135,8 +135,9 @@ import Testing
         }
         defer { Task { try? await server.stop() } }
         let started = Date()
-        // 3 s leaves room for the slow second poll even when the suite runs alongside a build on 2 cores.
-        let report = await FleetRunner(client: client(server, timeout: 0.4), options: options(deadline: 3), logger: Logger(label: "test"))
+        // 10 s leaves room for the first (fast) poll and the slow second one even when the whole suite
+        // starves the process on 2 cores (a CI run once took 51 s over a 3 s deadline and got no poll in).
+        let report = await FleetRunner(client: client(server, timeout: 0.4), options: options(deadline: 10), logger: Logger(label: "test"))
             .run()
         // Without the deadline the run would poll the unfinished job for ever; any finite bound shows it (a
         // loaded CI run once stretched these 3 s to 46 s, so the bound is loose).
