@@ -159,21 +159,15 @@ public enum JobAnswer: Sendable, Equatable {
         json["result"] != nil || (json["data"] != nil && json["code"] != nil)
     }
 
-    /// One row of `step_ip_result_list`, its members looked up by name.
-    static func hostStatus(_ h: (String) -> JSONValue?) -> JobHostStatus {
-        let ip = hostIP(h)
-        let hostID = h("bk_host_id")?.intValue ?? h("host_id")?.intValue
+    /// One row of `step_ip_result_list`.
+    static func hostStatus(_ h: HostMembers) -> JobHostStatus {
         // A host row without any address or id, or without a status, cannot be judged; it is kept
         // with status 0 so it shows up as a host JOB did not describe.
+        let host = hostFields(h)
         return JobHostStatus(
-            hostID: hostID, cloudID: h("bk_cloud_id")?.intValue ?? 0, ip: ip, status: h("status")?.intValue ?? 0,
-            errorCode: h("error_code")?.intValue, exitCode: h("exit_code")?.intValue, totalTimeMs: h("total_time")?.intValue)
+            hostID: host.hostID, cloudID: host.cloudID, ip: host.ip, status: h.status?.intValue ?? 0,
+            errorCode: h.errorCode?.intValue, exitCode: h.exitCode?.intValue, totalTimeMs: h.totalTime?.intValue)
     }
-
-    /// The members of a row `hostStatus` reads.
-    static let hostStatusMembers: Set<String> = [
-        "ip", "ipv6", "bk_host_id", "host_id", "bk_cloud_id", "status", "error_code", "exit_code", "total_time",
-    ]
 
     /// The value a scan leaves where it read a `step_ip_result_list` into rows itself (`captured[k]`). A
     /// parsed big integer only ever holds digits, so no input can make one.
@@ -206,7 +200,7 @@ public enum JobAnswer: Sendable, Equatable {
                 hosts = captured[k]
             } else {
                 hosts.reserveCapacity(hostValues.count)
-                for h in hostValues { hosts.append(hostStatus { h[$0] }) }
+                for h in hostValues { hosts.append(hostStatus(HostMembers(h))) }
             }
             steps.append(.init(stepInstanceID: s["step_instance_id"]?.intValue, status: s["status"]?.intValue, hosts: hosts))
         }
@@ -232,7 +226,7 @@ public enum JobAnswer: Sendable, Equatable {
         var logs: [JobHostLog] = []
         logs.reserveCapacity(list.count)
         for l in list {
-            let (hostID, cloudID, ip) = hostFields(l)
+            let (hostID, cloudID, ip) = hostFields(HostMembers(l))
             logs.append(JobHostLog(hostID: hostID, cloudID: cloudID, ip: ip, content: logText(l["log_content"])))
         }
         return JobLogPage(
@@ -240,12 +234,16 @@ public enum JobAnswer: Sendable, Equatable {
             logs: logs)
     }
 
-    /// The host id, cloud id and address of a `script_task_logs` entry.
-    static func hostFields(_ l: JSONValue) -> (hostID: Int64?, cloudID: Int64, ip: String) { hostFields { l[$0] } }
-
-    /// A log element's host, its members looked up by name.
-    static func hostFields(_ l: (String) -> JSONValue?) -> (hostID: Int64?, cloudID: Int64, ip: String) {
-        (l("bk_host_id")?.intValue ?? l("host_id")?.intValue, l("bk_cloud_id")?.intValue ?? 0, hostIP(l))
+    /// The host id, cloud id and address of a `script_task_logs` entry or a status row: the address is
+    /// `ip`, else `ipv6`, the id `bk_host_id`, else `host_id`.
+    static func hostFields(_ h: HostMembers) -> (hostID: Int64?, cloudID: Int64, ip: String) {
+        var ip = ""
+        if let v = h.ip?.stringValue, !v.isEmpty {
+            ip = v
+        } else if let v = h.ipv6?.stringValue, !v.isEmpty {
+            ip = v
+        }
+        return (h.bkHostID?.intValue ?? h.hostID?.intValue, h.cloudID?.intValue ?? 0, ip)
     }
 
     /// A `log_content` as text: strings as they are, absent or null as nothing, anything else as JSON.
@@ -256,12 +254,42 @@ public enum JobAnswer: Sendable, Equatable {
         case let other?: other.serialized()
         }
     }
+}
 
-    static func hostIP(_ h: JSONValue) -> String { hostIP { h[$0] } }
+/// The members of a status row or a log element that JOB's host is read from (`JobAnswer.hostStatus`,
+/// `hostFields`): of a repeated name the last value counts, as in the tree.
+struct HostMembers {
+    var ip, ipv6, bkHostID, hostID, cloudID, status, errorCode, exitCode, totalTime: JSONValue?
 
-    static func hostIP(_ h: (String) -> JSONValue?) -> String {
-        if let ip = h("ip")?.stringValue, !ip.isEmpty { return ip }
-        if let ip = h("ipv6")?.stringValue, !ip.isEmpty { return ip }
-        return ""
+    init() {}
+
+    /// The members of a tree (none when it is not an object).
+    init(_ v: JSONValue) {
+        ip = v["ip"]
+        ipv6 = v["ipv6"]
+        bkHostID = v["bk_host_id"]
+        hostID = v["host_id"]
+        cloudID = v["bk_cloud_id"]
+        status = v["status"]
+        errorCode = v["error_code"]
+        exitCode = v["exit_code"]
+        totalTime = v["total_time"]
+    }
+
+    /// Keeps the value `read` gives when `name` is one of these members; false, nothing read, otherwise.
+    @inline(__always) mutating func keep<E: Error>(_ name: JSONKey, _ read: () throws(E) -> JSONValue) throws(E) -> Bool {
+        switch name {
+        case "ip": ip = try read()
+        case "ipv6": ipv6 = try read()
+        case "bk_host_id": bkHostID = try read()
+        case "host_id": hostID = try read()
+        case "bk_cloud_id": cloudID = try read()
+        case "status": status = try read()
+        case "error_code": errorCode = try read()
+        case "exit_code": exitCode = try read()
+        case "total_time": totalTime = try read()
+        default: return false
+        }
+        return true
     }
 }

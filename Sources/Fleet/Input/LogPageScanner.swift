@@ -202,8 +202,7 @@ struct LogPageScanner {
     mutating func hostRows(depth: Int) throws(JSONParseError) -> [JobHostStatus] {
         try elements(depth: depth) { s throws(JSONParseError) in
             if s.p.i < s.b.count, s.b[s.p.i] == UInt8(ascii: "{") { return try s.hostRow(depth: depth + 1) }
-            let v = try s.p.value(depth: depth + 1)
-            return JobAnswer.hostStatus { v[$0] }
+            return JobAnswer.hostStatus(HostMembers(try s.p.value(depth: depth + 1)))
         }
     }
 
@@ -211,35 +210,13 @@ struct LogPageScanner {
     /// repeated name, as in the tree), the others checked and skipped.
     mutating func hostRow(depth: Int) throws(JSONParseError) -> JobHostStatus {
         guard depth < p.maxDepth else { throw p.error("nesting deeper than \(p.maxDepth)") }
-        var ip, ipv6, bkHostID, hostID, cloudID, status, errorCode, exitCode, totalTime: JSONValue?
+        var members = HostMembers()
         try forEachMember { s, name throws(JSONParseError) in
-            switch name {
-            case "ip": ip = try s.p.value(depth: depth + 1)
-            case "ipv6": ipv6 = try s.p.value(depth: depth + 1)
-            case "bk_host_id": bkHostID = try s.p.value(depth: depth + 1)
-            case "host_id": hostID = try s.p.value(depth: depth + 1)
-            case "bk_cloud_id": cloudID = try s.p.value(depth: depth + 1)
-            case "status": status = try s.p.value(depth: depth + 1)
-            case "error_code": errorCode = try s.p.value(depth: depth + 1)
-            case "exit_code": exitCode = try s.p.value(depth: depth + 1)
-            case "total_time": totalTime = try s.p.value(depth: depth + 1)
-            default: try s.p.skipValue(depth: depth + 1)
+            if try !members.keep(name, { () throws(JSONParseError) in try s.p.value(depth: depth + 1) }) {
+                try s.p.skipValue(depth: depth + 1)
             }
         }
-        return JobAnswer.hostStatus { name in
-            switch name {
-            case "ip": ip
-            case "ipv6": ipv6
-            case "bk_host_id": bkHostID
-            case "host_id": hostID
-            case "bk_cloud_id": cloudID
-            case "status": status
-            case "error_code": errorCode
-            case "exit_code": exitCode
-            case "total_time": totalTime
-            default: nil
-            }
-        }
+        return JobAnswer.hostStatus(members)
     }
 
     /// A list of host objects; nil (nothing consumed) when it is not a list or holds anything but objects.
@@ -313,29 +290,16 @@ struct LogPageScanner {
     mutating func hostLog(depth: Int) throws(JSONParseError) -> RawHostLog {
         // The members `JobAnswer.hostFields` reads (the last of a repeated name, as in the tree); the
         // others are checked and skipped.
-        var bkHostID, hostID, cloudID, ip, ipv6: JSONValue?
+        var members = HostMembers()
         var content: RawHostLog.Content?
         try forEachMember { s, name throws(JSONParseError) in
-            switch name {
-            case "log_content": content = try s.logContent(depth: depth + 1)
-            case "bk_host_id": bkHostID = try s.p.value(depth: depth + 1)
-            case "host_id": hostID = try s.p.value(depth: depth + 1)
-            case "bk_cloud_id": cloudID = try s.p.value(depth: depth + 1)
-            case "ip": ip = try s.p.value(depth: depth + 1)
-            case "ipv6": ipv6 = try s.p.value(depth: depth + 1)
-            default: try s.p.skipValue(depth: depth + 1)
+            if case "log_content" = name {
+                content = try s.logContent(depth: depth + 1)
+            } else if try !members.keep(name, { () throws(JSONParseError) in try s.p.value(depth: depth + 1) }) {
+                try s.p.skipValue(depth: depth + 1)
             }
         }
-        let host = JobAnswer.hostFields { name in
-            switch name {
-            case "bk_host_id": bkHostID
-            case "host_id": hostID
-            case "bk_cloud_id": cloudID
-            case "ip": ip
-            case "ipv6": ipv6
-            default: nil
-            }
-        }
+        let host = JobAnswer.hostFields(members)
         return RawHostLog(hostID: host.hostID, cloudID: host.cloudID, ip: host.ip, content: content ?? .value(nil))
     }
 }
