@@ -281,11 +281,8 @@ extension FleetReport {
         return out
     }
 
-    /// JSON inside a `<script>` element must not contain `</`.
-    static func scriptSafe(_ json: String) -> String { String(decoding: scriptSafe(bytes: Array(json.utf8)), as: UTF8.self) }
-
-    /// `scriptSafe` on the JSON's bytes: every `<` byte followed by a `/` byte gets a backslash between
-    /// them. Matched as bytes, not characters: a `<` after a prepending mark (U+0600) or a `/` before a
+    /// JSON inside a `<script>` element must not contain `</`: every `<` byte followed by a `/` byte gets
+    /// a backslash between them. Matched as bytes, not characters: a `<` after a prepending mark (U+0600) or a `/` before a
     /// combining one is still a `</` to the browser's tokenizer.
     static func scriptSafe(bytes: [UInt8]) -> [UInt8] {
         var out: [UInt8] = []
