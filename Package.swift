@@ -108,7 +108,7 @@ let package = Package(
 
         // Builds fake BlueKing hosts (directory trees, processes, sockets) for the tests, and
         // `InMemoryHostFacts`, the facts of a host that is only in memory, for unit tests of the checks.
-        .target(name: "TestSupport", dependencies: ["HostProbe", "Diagnostics", "Report", "BoltWriter"]),
+        .target(name: "TestSupport", dependencies: ["HostProbe", "Diagnostics", "Report", "BoltWriter", "CSpawn"]),
 
         .testTarget(name: "ReportTests", dependencies: ["Report", "TestSupport"]),
         .testTarget(name: "HostProbeTests", dependencies: ["HostProbe", "Report", "TestSupport", "CSpawn"]),

@@ -12,6 +12,8 @@
 #include <stdlib.h>
 
 extern int posix_spawn_file_actions_addclosefrom_np(posix_spawn_file_actions_t *actions, int from);
+// glibc >= 2.29, for the tests only (TestSupport's ProgramRun): the node binary never changes directory in a child.
+extern int posix_spawn_file_actions_addchdir_np(posix_spawn_file_actions_t *actions, const char *path);
 
 // The fallback: a close action for each descriptor >= from open now.
 static inline int bkdiag_spawn_addclose_open(posix_spawn_file_actions_t *actions, int from) {

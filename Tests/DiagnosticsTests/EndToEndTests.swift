@@ -12,26 +12,17 @@ struct EndToEndTests {
         var stderr: String
     }
 
-    func bkdiag(_ args: [String]) throws -> Run {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: BuildProducts.path("bkdiag"))
-        p.arguments = args
-        let out = Pipe()
-        let err = Pipe()
-        p.standardOutput = out
-        p.standardError = err
-        try p.run()
-        let o = out.fileHandleForReading.readDataToEndOfFile()
-        let e = err.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        return Run(status: p.terminationStatus, stdout: String(decoding: o, as: UTF8.self), stderr: String(decoding: e, as: UTF8.self))
+    func bkdiag(_ args: [String]) async throws -> Run {
+        let r = try await ProgramRun.run(BuildProducts.path("bkdiag"), args)
+        #expect(!r.timedOut, "bkdiag \(args) was still running after 120 s")
+        return Run(status: r.status, stdout: r.stdout, stderr: r.stderr)
     }
 
     @Test("healthy host: one JSON line the central parser accepts, exit 0, glued flags recovered")
-    func healthy() throws {
+    func healthy() async throws {
         let (host, port) = try FakeHost.healthy()
         defer { host.shutdown() }
-        let r = try bkdiag([
+        let r = try await bkdiag([
             "--subscription_id=33561", "--ipc_socket_file", host.ipcPath, "--gse_path=\(host.gseRoot)/--collector_config_id=45",
             "--log_paths=\(host.logDir)/app/*.log", "--data-port", String(port), "--host-root", host.dir,
             "--restart-log", host.restartLog,
@@ -48,19 +39,19 @@ struct EndToEndTests {
     }
 
     @Test("broken host: still exit 0 under the JOB contract; --exit-code gives the Nagios code")
-    func broken() throws {
+    func broken() async throws {
         let host = try FakeHost()
         defer { host.shutdown() }
         let args = ["-s", "9", "-p", host.gseRoot, "--host-root", host.dir, "--restart-log", host.restartLog]
-        let r = try bkdiag(args)
+        let r = try await bkdiag(args)
         #expect(r.status == 0)
         let report = try DiagnosticReport(line: r.stdout.trimmingCharacters(in: .newlines))
         #expect(!report.status)
         #expect(report.result(module: "bkunifylogbeat", item: "process")?.message == "bkunifylogbeat is not running")
-        let n = try bkdiag(args + ["--exit-code", "--format", "nagios"])
+        let n = try await bkdiag(args + ["--exit-code", "--format", "nagios"])
         #expect(n.status == 2)
         #expect(n.stdout.hasPrefix("BKDIAG CRITICAL"))
-        let c = try bkdiag(args + ["--format", "compat"])
+        let c = try await bkdiag(args + ["--format", "compat"])
         let compat = try JSONValue.parse(c.stdout.trimmingCharacters(in: .newlines))
         #expect(compat.objectValue?.map(\.0) == ["status", "data"])
     }
@@ -68,16 +59,16 @@ struct EndToEndTests {
     @Test(
         "bad flags exit 2 with a clear message and print no report",
         arguments: [["--bogus"], ["-s", "abc"], ["--format", "xml"], ["--timeout", "-1"]])
-    func badFlags(args: [String]) throws {
-        let r = try bkdiag(args)
+    func badFlags(args: [String]) async throws {
+        let r = try await bkdiag(args)
         #expect(r.status == 2)
         #expect(r.stdout.isEmpty)
         #expect(r.stderr.hasPrefix("bkdiag: "))
     }
 
     @Test("--help shows the command's own help", arguments: [["--help"], ["check", "--help"], ["help", "check"]])
-    func help(args: [String]) throws {
-        let r = try bkdiag(args)
+    func help(args: [String]) async throws {
+        let r = try await bkdiag(args)
         #expect(r.status == 0)
         if args == ["--help"] {
             #expect(r.stdout.contains("check (default)") && r.stdout.contains("daemon"), "\(r.stdout)")
@@ -88,8 +79,8 @@ struct EndToEndTests {
     }
 
     @Test("--version prints version and commit")
-    func version() throws {
-        let r = try bkdiag(["--version"])
+    func version() async throws {
+        let r = try await bkdiag(["--version"])
         #expect(r.status == 0)
         #expect(r.stdout.hasPrefix(BuildInfo.version + " ("))
     }

@@ -24,13 +24,7 @@ extension DiagnosticReport {
 
 /// Runs the built bkdiag as nobody (uid 65534) and reads its report.
 func bkdiagAsNobody(_ args: [String]) throws -> DiagnosticReport {
-    let p = Process()
-    p.executableURL = URL(fileURLWithPath: "/usr/bin/setpriv")
-    p.arguments = ["--reuid=65534", "--regid=65534", "--clear-groups", BuildProducts.path("bkdiag")] + args
-    let out = Pipe()
-    p.standardOutput = out
-    try p.run()
-    let data = out.fileHandleForReading.readDataToEndOfFile()
-    p.waitUntilExit()
-    return try DiagnosticReport(line: String(decoding: data, as: UTF8.self).trimmingCharacters(in: .newlines))
+    let r = try ProgramRun.run(
+        "/usr/bin/setpriv", ["--reuid=65534", "--regid=65534", "--clear-groups", BuildProducts.path("bkdiag")] + args)
+    return try DiagnosticReport(line: r.stdout.trimmingCharacters(in: .newlines))
 }

@@ -1,5 +1,6 @@
 import Foundation
 import Report
+import TestSupport
 import Testing
 
 @testable import Fleet
@@ -18,25 +19,14 @@ import Testing
         return nil
     }
 
-    func run(_ args: [String], env: [String: String] = [:]) throws -> (Int32, String, String) {
+    func run(_ args: [String], env: [String: String] = [:]) async throws -> (Int32, String, String) {
         let bin = try #require(Self.binary(), "bkdiag-fleet is built by swift test")
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: bin)
-        p.arguments = args
-        p.environment = ProcessInfo.processInfo.environment.merging(env) { $1 }
-        let out = Pipe()
-        let err = Pipe()
-        p.standardOutput = out
-        p.standardError = err
-        p.standardInput = FileHandle.nullDevice
-        try p.run()
-        let o = out.fileHandleForReading.readDataToEndOfFile()
-        let e = err.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        return (p.terminationStatus, String(decoding: o, as: UTF8.self), String(decoding: e, as: UTF8.self))
+        let r = try await ProgramRun.run(bin, args, environment: env, timeout: 50)
+        #expect(!r.timedOut, "bkdiag-fleet \(args) was still running after 50 s")
+        return (r.status, r.stdout, r.stderr)
     }
 
-    @Test func parseFilesToEveryFormatAndHistory() throws {
+    @Test func parseFilesToEveryFormatAndHistory() async throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("fleet-cli-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: dir) }
@@ -47,20 +37,20 @@ import Testing
         for (name, doc) in files { try doc.serialized().write(toFile: "\(dir)/\(name)", atomically: true, encoding: .utf8) }
         let paths = files.map { "\(dir)/\($0.0)" }
 
-        let (code, out, _) = try run(["parse"] + paths + ["--format", "agent", "--strict-agent"])
+        let (code, out, _) = try await run(["parse"] + paths + ["--format", "agent", "--strict-agent"])
         #expect(code == 0)
         #expect(out == ParseGoldenTests.agentCheckerGolden)
 
-        let (strict, table, _) = try run(["parse"] + paths + ["--strict", "--html", "\(dir)/f.html", "--json", "\(dir)/f.json"])
+        let (strict, table, _) = try await run(["parse"] + paths + ["--strict", "--html", "\(dir)/f.html", "--json", "\(dir)/f.json"])
         #expect(strict == 1)
         #expect(table.contains("FAILURE GROUPS (7)"))
         #expect(FileManager.default.fileExists(atPath: "\(dir)/f.html"))
         #expect(try JSONValue.parse(String(contentsOfFile: "\(dir)/f.json", encoding: .utf8))["hosts"]?.arrayValue?.count == 10)
 
         let db = "\(dir)/h.sqlite"
-        #expect(try run(["parse", paths[0], paths[1], "--store", "--db", db]).0 == 0)
-        #expect(try run(["parse"] + paths + ["--store", "--db", db]).0 == 0)
-        let (dcode, diff, _) = try run(["diff", "--db", db])
+        #expect(try await run(["parse", paths[0], paths[1], "--store", "--db", db]).0 == 0)
+        #expect(try await run(["parse"] + paths + ["--store", "--db", db]).0 == 0)
+        let (dcode, diff, _) = try await run(["diff", "--db", db])
         #expect(dcode == 0)
         // Page 2's hosts were missing from the first run.
         #expect(diff.contains("0:10.0.0.7") && diff.contains("missing_log -> fail"))
@@ -69,18 +59,19 @@ import Testing
     @Test(arguments: [
         ("garbage", "input.not-json"), ("", "input.empty"), ("{\"data\": {\"script_task_logs\": 3}, \"code\": 0}", "input.type"),
     ])
-    func badInputExitsTwo(text: String, code: String) throws {
+    func badInputExitsTwo(text: String, code: String) async throws {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("fleet-cli-\(UUID().uuidString).json").path
         defer { try? FileManager.default.removeItem(atPath: path) }
         try text.write(toFile: path, atomically: true, encoding: .utf8)
-        let (status, out, err) = try run(["parse", path])
+        let (status, out, err) = try await run(["parse", path])
         #expect(status == 2)
         #expect(out.isEmpty)
         #expect(err.contains("[\(code)]") && err.contains(path))
     }
 
-    @Test func runWithoutSettingsExitsTwoAndNamesTheVariables() throws {
-        let (status, _, err) = try run(["run", "--hosts", "10.0.0.1"], env: ["BKDIAG_JOB_APP_SECRET": "", "BKDIAG_JOB_BASE_URL": ""])
+    @Test func runWithoutSettingsExitsTwoAndNamesTheVariables() async throws {
+        let (status, _, err) = try await run(
+            ["run", "--hosts", "10.0.0.1"], env: ["BKDIAG_JOB_APP_SECRET": "", "BKDIAG_JOB_BASE_URL": ""])
         #expect(status == 2)
         #expect(err.contains("BKDIAG_JOB_BASE_URL"))
     }
@@ -89,13 +80,13 @@ import Testing
         "--request-timeout=nan", "--request-timeout=1e300", "--request-timeout=-1", "--deadline=-1e300", "--deadline=nan",
         "--poll=1e300", "--max-poll=inf",
     ])
-    func runRejectsDurationsThatAreNotSeconds(flag: String) throws {
+    func runRejectsDurationsThatAreNotSeconds(flag: String) async throws {
         // Settings that would reach JOB (a refused port): the bad flag must stop the run first, as a usage error.
         let env = [
             "BKDIAG_JOB_BASE_URL": "http://127.0.0.1:9/", "BKDIAG_JOB_APP_CODE": "bkdiag", "BKDIAG_JOB_APP_SECRET": "s",
             "BKDIAG_JOB_BIZ_ID": "2", "BKDIAG_JOB_USERNAME": "admin",
         ]
-        let (status, _, err) = try run(["run", "--hosts", "10.0.0.1", "--script", "/dev/null", "--no-store", flag], env: env)
+        let (status, _, err) = try await run(["run", "--hosts", "10.0.0.1", "--script", "/dev/null", "--no-store", flag], env: env)
         #expect(status == 2, "\(flag): \(err)")
         #expect(err.contains(String(flag.prefix { $0 != "=" })), "\(err)")
     }
@@ -128,7 +119,7 @@ import Testing
             "BKDIAG_JOB_BASE_URL": server.baseURL, "BKDIAG_JOB_APP_CODE": "bkdiag", "BKDIAG_JOB_APP_SECRET": secret,
             "BKDIAG_JOB_BIZ_ID": "2", "BKDIAG_JOB_USERNAME": "admin",
         ]
-        let (code, out, err) = try run(
+        let (code, out, err) = try await run(
             [
                 "run", "--hosts", "10.0.9.1,0:10.0.9.2", "--script", "\(dir)/job-check.sh", "--poll", "0.05", "--format", "agent",
                 "--params", "--subscription_id=123 --gse_path=/usr/local/gse/", "--db", "\(dir)/h.sqlite", "--verbose",
@@ -147,8 +138,8 @@ import Testing
     }
 
     @Test(arguments: [["run", "--no-such-flag"], ["parse", "--format", "yaml"], ["run", "--params"]])
-    func usageErrorsExitTwo(args: [String]) throws {
-        let (status, out, err) = try run(args)
+    func usageErrorsExitTwo(args: [String]) async throws {
+        let (status, out, err) = try await run(args)
         #expect(status == 2, "\(args): \(err)")
         #expect(out.isEmpty)
         #expect(err.contains("Error:") || err.contains("error:"), "\(err)")

@@ -1,5 +1,6 @@
 import Foundation
 import Report
+import TestSupport
 import Testing
 
 @testable import Fleet
@@ -63,26 +64,14 @@ import Testing
         return try Fixtures.assemble([Fixtures.status(hosts), Fixtures.logs(logs)])
     }
 
-    func run(_ browser: String, _ args: [String], timeout: Double = 90) throws -> (Int32, String) {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: browser)
-        p.arguments = args
-        let out = Pipe()
-        p.standardOutput = out
-        p.standardError = FileHandle.nullDevice
-        try p.run()
-        let deadline = Date().addingTimeInterval(timeout)
-        let data = ReaderOutput()
-        let reader = Thread { data.set(out.fileHandleForReading.readDataToEndOfFile()) }
-        reader.start()
-        while p.isRunning && Date() < deadline { Thread.sleep(forTimeInterval: 0.1) }
-        if p.isRunning { p.terminate() }
-        p.waitUntilExit()
-        while !data.done && Date() < deadline.addingTimeInterval(5) { Thread.sleep(forTimeInterval: 0.05) }
-        return (p.terminationStatus, String(decoding: data.value, as: UTF8.self))
+    /// The browser's exit status and stdout; past `timeout` it is killed with all its helper processes.
+    /// Awaited, not blocking: a page takes chromium seconds to draw, and the suite's other tests need the threads.
+    func run(_ browser: String, _ args: [String], timeout: Double = 90) async throws -> (Int32, String) {
+        let r = try await ProgramRun.run(browser, args, timeout: timeout)
+        return (r.status, r.stdout)
     }
 
-    @Test func chromiumRendersTheFleetPage() throws {
+    @Test func chromiumRendersTheFleetPage() async throws {
         guard let browser = Self.browserOrSkip() else { return }
         let report = try Self.fleet(10_000)
         let dir = try Self.scratchDir()
@@ -92,7 +81,7 @@ import Testing
         #expect(html.utf8.count < 2_000_000, "the page for 10,000 hosts stays small")
         try html.write(toFile: page, atomically: true, encoding: .utf8)
         let common = Self.headless(dir, budgetMs: 10_000)
-        let (code, dom) = try run(browser, common + ["--dump-dom", "file://\(page)"])
+        let (code, dom) = try await run(browser, common + ["--dump-dom", "file://\(page)"])
         #expect(code == 0)
         #expect(dom.contains("10000 hosts, 7000 healthy"))
         #expect(dom.contains("Failure groups (4)"))
@@ -110,14 +99,14 @@ import Testing
         // The junk output was escaped, not executed.
         #expect(!dom.contains("<script>alert(1)</script>"))
         // The filter box (set from the page's #filter= link): a state, then a failure group.
-        let (_, failing) = try run(browser, common + ["--dump-dom", "file://\(page)#filter=job_failed"])
+        let (_, failing) = try await run(browser, common + ["--dump-dom", "file://\(page)#filter=job_failed"])
         #expect(failing.contains("500 of 10000 hosts shown"))
         let group = try #require(report.summary.groups.first { $0.hosts.count == 500 && $0.title.hasPrefix("job:") })
-        let (_, byGroup) = try run(browser, common + ["--dump-dom", "file://\(page)#filter=g:\(group.id)"])
+        let (_, byGroup) = try await run(browser, common + ["--dump-dom", "file://\(page)#filter=g:\(group.id)"])
         #expect(byGroup.contains("data-drawn=\"500\""))
-        let (_, byIP) = try run(browser, common + ["--dump-dom", "file://\(page)#filter=0:10.0.20.17"])
+        let (_, byIP) = try await run(browser, common + ["--dump-dom", "file://\(page)#filter=0:10.0.20.17"])
         #expect(byIP.contains("11 of 10000 hosts shown"))
-        let (shot, _) = try run(browser, common + ["--window-size=1280,1400", "--screenshot=\(dir)/fleet.png", "file://\(page)"])
+        let (shot, _) = try await run(browser, common + ["--window-size=1280,1400", "--screenshot=\(dir)/fleet.png", "file://\(page)"])
         #expect(shot == 0)
         let size = (try? FileManager.default.attributesOfItem(atPath: "\(dir)/fleet.png")[.size] as? Int) ?? 0
         #expect(size > 10_000)
@@ -156,7 +145,7 @@ extension HTMLBrowserTests {
     /// Past about 1,000 hosts (three bands of 3 px columns) the heatmap aggregates runs of hosts of one group into
     /// columns, so it fits a few bands at any size: 30,000 hosts here (100,000 take the same path, but would
     /// starve the suite's other tests on a 2-core machine).
-    @Test func chromiumAggregatesTensOfThousandsOfHosts() throws {
+    @Test func chromiumAggregatesTensOfThousandsOfHosts() async throws {
         guard let browser = Self.browserOrSkip() else { return }
         let report = try Self.bigFleet(30_000)
         let dir = try Self.scratchDir()
@@ -164,7 +153,7 @@ extension HTMLBrowserTests {
         let page = "\(dir)/fleet.html"
         try report.html().write(toFile: page, atomically: true, encoding: .utf8)
         let common = Self.headless(dir, budgetMs: 20_000) + ["--window-size=1280,1400"]
-        let (code, dom) = try run(browser, common + ["--dump-dom", "file://\(page)"], timeout: 110)
+        let (code, dom) = try await run(browser, common + ["--dump-dom", "file://\(page)"], timeout: 110)
         #expect(code == 0)
         #expect(dom.contains("data-drawn=\"30000\""))
         #expect(dom.contains("30000 of 30000 hosts shown ("))
@@ -173,26 +162,10 @@ extension HTMLBrowserTests {
         #expect(columns > 100 && columns < 2_000, "\(columns) columns")
         let height = dom.firstMatch(of: /<canvas id="hm" width="\d+" height="(\d+)"/).flatMap { Int($0.1) } ?? 0
         #expect(height > 0 && height < 1_000, "canvas \(height) px high")
-        let (shot, _) = try run(browser, common + ["--screenshot=\(dir)/big.png", "file://\(page)"], timeout: 110)
+        let (shot, _) = try await run(browser, common + ["--screenshot=\(dir)/big.png", "file://\(page)"], timeout: 110)
         #expect(shot == 0)
         if let keep = ProcessInfo.processInfo.environment["BKDIAG_KEEP_SCREENSHOT"] {
             try? FileManager.default.copyItem(atPath: "\(dir)/big.png", toPath: keep + ".30k.png")
         }
     }
-}
-
-/// A value written once by a reader thread.
-final class ReaderOutput: @unchecked Sendable {
-    // Guarded by `lock`; @unchecked because NSLock-based.
-    private let lock = NSLock()
-    private var data = Data()
-    private var finished = false
-    func set(_ d: Data) {
-        lock.lock()
-        data = d
-        finished = true
-        lock.unlock()
-    }
-    var value: Data { lock.lock(); defer { lock.unlock() }; return data }
-    var done: Bool { lock.lock(); defer { lock.unlock() }; return finished }
 }

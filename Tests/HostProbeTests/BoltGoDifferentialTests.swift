@@ -29,7 +29,7 @@ struct BoltGoDifferentialTests {
     @Test(
         "a registry written and held by real bolt reads back exactly, while bolt keeps committing",
         .enabled(if: goCommand != nil, "needs golang-go and golang-github-boltdb-bolt-dev (Scripts/deps.sh test)"))
-    func differential() throws {
+    func differential() async throws {
         let go = try #require(Self.goCommand)
         let dir = NSTemporaryDirectory() + "bkdiag-boltgo-\(getpid())-\(UUID().uuidString.prefix(8))"
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
@@ -37,7 +37,7 @@ struct BoltGoDifferentialTests {
         let source = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .appendingPathComponent("BoltGo/boltwriter.go").path
         let env = ["GO111MODULE": "off", "GOPATH": Self.gopath, "GOCACHE": NSTemporaryDirectory() + "bkdiag-gocache", "GOFLAGS": ""]
-        let (status, log) = try runCapturing(go, ["build", "-o", dir + "/boltwriter", source], environment: env)
+        let (status, log) = try await runCapturing(go, ["build", "-o", dir + "/boltwriter", source], environment: env)
         try #require(status == 0, "go build: \(log)")
 
         let path = dir + "/" + CollectorRegistry.fileName
@@ -99,7 +99,7 @@ struct BoltGoDifferentialTests {
             #expect(s.timestampSeconds == 1_796_065_203 && s.timestampNanoseconds == 123_456_789)
             #expect(r.states.first { $0.inode == (1 << 40) + 5 }?.meta == ["dataid": "5"])
             #expect(r.legacyRegistrar.map { $0.hasPrefix("[{\"source\":\"\"") } == true)
-            Thread.sleep(forTimeInterval: 0.1)
+            try? await Task.sleep(for: .milliseconds(100))
         }
         #expect(succeeded > 0)
         // bolt's writer never waited for us: its transactions went on between our reads.

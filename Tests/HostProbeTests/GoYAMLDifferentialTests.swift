@@ -20,10 +20,10 @@ enum GoYAMLOracle {
     static var available: Bool { go != nil }
 
     /// Builds the oracle into `dir` (Go's build cache kept beside the Swift build, so a rerun is quick).
-    static func build(into dir: String) throws -> String {
+    static func build(into dir: String) async throws -> String {
         let out = dir + "/go-yaml-oracle"
         let cache = BuildProducts.directory + "/go-yaml-oracle-cache"
-        let r = try runCapturing(
+        let r = try await runCapturing(
             go!, ["build", "-o", out, source],
             environment: [
                 "GO111MODULE": "off", "GOPATH": gopath, "GOCACHE": cache, "HOME": dir, "GOFLAGS": "",
@@ -33,8 +33,8 @@ enum GoYAMLOracle {
     }
 
     /// One verdict per file: nil when go-yaml v2 accepts it, else its error message.
-    static func verdicts(_ oracle: String, files: [String]) throws -> [String?] {
-        let r = try runCapturing(oracle, files)
+    static func verdicts(_ oracle: String, files: [String]) async throws -> [String?] {
+        let r = try await runCapturing(oracle, files)
         let lines = r.output.split(separator: "\n").map(String.init)
         guard r.status == 0, lines.count == files.count else { throw FakeHostError("oracle: \(r.output)") }
         return lines.map { $0 == "ok" ? nil : String($0.dropFirst("error: ".count)) }
@@ -129,11 +129,11 @@ struct GoYAMLDifferentialTests {
     @Test(
         "bkdiag accepts and refuses exactly the configs go-yaml v2 does, with its reason for encodings and aliasing",
         .enabled(if: GoYAMLOracle.available, "go or golang-gopkg-yaml.v2-dev is not installed (Scripts/deps.sh test installs both)"))
-    func differential() throws {
+    func differential() async throws {
         let dir = NSTemporaryDirectory() + "bkdiag-goyaml-\(UUID().uuidString.prefix(6))"
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        let oracle = try GoYAMLOracle.build(into: dir)
+        let oracle = try await GoYAMLOracle.build(into: dir)
         let cases = YAMLCorpus.cases
         var files: [String] = []
         for (i, (_, content)) in cases.enumerated() {
@@ -141,7 +141,7 @@ struct GoYAMLDifferentialTests {
             try Data(content).write(to: URL(fileURLWithPath: path))
             files.append(path)
         }
-        let reference = try GoYAMLOracle.verdicts(oracle, files: files)
+        let reference = try await GoYAMLOracle.verdicts(oracle, files: files)
         var accepted = 0, refused = 0
         for ((name, content), goError) in zip(cases, reference) {
             let ours: YAMLError?
@@ -173,7 +173,7 @@ struct GoYAMLDifferentialTests {
     }
 
     @Test("the alias budget is go-yaml's: 99% of visits up to 400,000, 10% from 4,000,000, linear between")
-    func budget() throws {
+    func budget() async throws {
         // On either side of go-yaml's 99%: 199 aliases of a 200-item list pass, 200 do not.
         #expect(throws: Never.self) { try YAMLNode.parse(bytes: YAMLCorpus.aliasFan(n: 200, m: 199)) }
         let e = #expect(throws: YAMLError.self) { try YAMLNode.parse(bytes: YAMLCorpus.aliasFan(n: 200, m: 200)) }

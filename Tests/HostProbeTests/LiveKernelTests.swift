@@ -145,15 +145,9 @@ struct LiveKernelTests {
 
     @Test("the benchmark's scan floor (fake-bluek scan-floor) walks every pid the scanner walks and reads their exe links")
     func scanFloorHelper() throws {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: BuildProducts.path("fake-bluek"))
-        p.arguments = ["scan-floor"]
-        let out = Pipe()
-        p.standardOutput = out
-        try p.run()
-        let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        p.waitUntilExit()
-        #expect(p.terminationStatus == 0)
+        let p = try ProgramRun.run(BuildProducts.path("fake-bluek"), ["scan-floor"])
+        let text = p.stdout
+        #expect(p.status == 0)
         let scannerPids = try ProcessScanner().pids().count
         let words = text.split(whereSeparator: \.isWhitespace)
         try #require(words.count == 4 && words[0] == "pids" && words[2] == "exe_readable", "\(text)")

@@ -57,37 +57,14 @@ struct RunResult {
     var lines: [String] { stdout.split(separator: "\n", omittingEmptySubsequences: true).map(String.init) }
 }
 
-/// Runs `executable` with `arguments`, the current environment plus `environment`, and waits for it.
-/// Output goes through files, so a child that keeps running (a daemon) cannot hold a pipe open.
+/// Runs `executable` with `arguments`, the current environment plus `environment`, and waits for it
+/// (at most 5 minutes: a package build or install that hangs fails its test). Output goes through
+/// files, so a child that keeps running (a daemon) cannot hold a pipe open.
 func run(_ executable: String, _ arguments: [String] = [], environment: [String: String] = [:], in directory: URL? = nil) throws
     -> RunResult
 {
-    let scratch = try TempDir()
-    let out = scratch.url.appendingPathComponent("stdout"), err = scratch.url.appendingPathComponent("stderr")
-    _ = FileManager.default.createFile(atPath: out.path, contents: nil)
-    _ = FileManager.default.createFile(atPath: err.path, contents: nil)
-    let outHandle = try FileHandle(forWritingTo: out), errHandle = try FileHandle(forWritingTo: err)
-    // Scripts written by the tests are exec'd here; see retryingTextBusy for why it may take two goes.
-    let process = try retryingTextBusy {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
-        if let directory { process.currentDirectoryURL = directory }
-        process.standardInput = FileHandle.nullDevice
-        process.standardOutput = outHandle
-        process.standardError = errHandle
-        try process.run()
-        return process
-    }
-    process.waitUntilExit()
-    try outHandle.close()
-    try errHandle.close()
-    return RunResult(
-        status: process.terminationStatus,
-        stdout: (try? String(contentsOf: out, encoding: .utf8)) ?? "",
-        stderr: (try? String(contentsOf: err, encoding: .utf8)) ?? ""
-    )
+    let r = try ProgramRun.run(executable, arguments, environment: environment, directory: directory?.path, timeout: 300)
+    return RunResult(status: r.status, stdout: r.stdout, stderr: r.stderr + (r.timedOut ? "\n(killed after 300 s)" : ""))
 }
 
 /// A temporary directory, removed when the value goes away.

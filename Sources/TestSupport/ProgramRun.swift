@@ -1,0 +1,191 @@
+import CSpawn
+import Foundation
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// A program a test runs to its end: its exit status and what it wrote, each stream through a file.
+///
+/// Files, not pipes: a child of the program that keeps its output open (a daemon it starts, a
+/// browser's helpers) cannot make the test wait for an end of file, and a program that fills one
+/// stream while the test reads the other cannot stall both. The program leads a process group of its
+/// own, starts with default signal dispositions and an empty signal mask (whatever thread of the test
+/// runner spawned it), and no descriptor of the runner's but its stdio reaches it. The run is bounded:
+/// past `timeout` the whole group is killed and `timedOut` says so, so a program that hangs fails its
+/// test instead of holding the test run.
+public struct ProgramRun: Sendable {
+    /// The exit code; 128 + N when signal N ended the program.
+    public var status: Int32
+    public var stdoutBytes: [UInt8]
+    public var stderrBytes: [UInt8]
+    /// The program was still running at the timeout and was killed.
+    public var timedOut: Bool
+
+    public var stdout: String { String(decoding: stdoutBytes, as: UTF8.self) }
+    public var stderr: String { String(decoding: stderrBytes, as: UTF8.self) }
+
+    public struct Failure: Error, CustomStringConvertible {
+        public var description: String
+    }
+
+    /// Runs `executable` with `arguments`, the test runner's environment with `environment` laid over
+    /// it (or exactly `environment` when `inheritEnvironment` is false), from `directory`, with `stdin`
+    /// as its input (none: /dev/null), for at most `timeout` seconds. It blocks the calling thread: a
+    /// test that runs a program for long should await the async form, which leaves the thread to others.
+    public static func run(
+        _ executable: String, _ arguments: [String] = [], environment: [String: String] = [:], inheritEnvironment: Bool = true,
+        directory: String? = nil, stdin: [UInt8]? = nil, timeout: Double = 120
+    ) throws -> ProgramRun {
+        try run(
+            executable, rawArguments: arguments.map { Array($0.utf8) }, environment: environment,
+            inheritEnvironment: inheritEnvironment, directory: directory, stdin: stdin, timeout: timeout)
+    }
+
+    /// The same, with each argument given as raw bytes (a GBK path, bytes that are not UTF-8).
+    public static func run(
+        _ executable: String, rawArguments: [[UInt8]], environment: [String: String] = [:], inheritEnvironment: Bool = true,
+        directory: String? = nil, stdin: [UInt8]? = nil, timeout: Double = 120
+    ) throws -> ProgramRun {
+        let running = try Running(
+            executable, rawArguments, environment: environment, inheritEnvironment: inheritEnvironment, directory: directory,
+            stdin: stdin, timeout: timeout)
+        while try !running.ended() { usleep(running.nextPause()) }
+        return running.result()
+    }
+
+    /// `run`, waiting without holding a thread of the caller's executor.
+    public static func run(
+        _ executable: String, _ arguments: [String] = [], environment: [String: String] = [:], inheritEnvironment: Bool = true,
+        directory: String? = nil, stdin: [UInt8]? = nil, timeout: Double = 120
+    ) async throws -> ProgramRun {
+        let running = try Running(
+            executable, arguments.map { Array($0.utf8) }, environment: environment, inheritEnvironment: inheritEnvironment,
+            directory: directory, stdin: stdin, timeout: timeout)
+        while try !running.ended() { try? await Task.sleep(for: .microseconds(running.nextPause())) }
+        return running.result()
+    }
+
+    /// A started program: its scratch directory, and its status once reaped.
+    private final class Running {
+        let pid: pid_t
+        let scratch: String
+        let end: Date
+        var status: Int32 = 0
+        var timedOut = false
+        var pause: useconds_t = 1_000
+
+        init(
+            _ executable: String, _ arguments: [[UInt8]], environment: [String: String], inheritEnvironment: Bool, directory: String?,
+            stdin: [UInt8]?, timeout: Double
+        ) throws {
+            var template = Array("/tmp/bkdiag-run-XXXXXX".utf8CString)
+            guard let made = template.withUnsafeMutableBufferPointer({ mkdtemp($0.baseAddress!) }) else {
+                throw Failure(description: "mkdtemp: errno \(errno)")
+            }
+            scratch = String(cString: made)
+            do {
+                let inputPath: String
+                if let stdin {
+                    inputPath = scratch + "/stdin"
+                    try ExecutableFiles.write(Data(stdin), to: inputPath, mode: 0o600)
+                } else {
+                    inputPath = "/dev/null"
+                }
+                var env = inheritEnvironment ? ProcessInfo.processInfo.environment : [:]
+                for (k, v) in environment { env[k] = v }
+                pid = try ProgramRun.spawn(
+                    executable, [Array(executable.utf8)] + arguments, env: env.map { "\($0.key)=\($0.value)" }, input: inputPath,
+                    output: scratch + "/stdout", errors: scratch + "/stderr", directory: directory)
+            } catch {
+                Self.remove(scratch)
+                throw error
+            }
+            end = Date().addingTimeInterval(timeout)
+        }
+
+        deinit { Self.remove(scratch) }
+
+        static func remove(_ scratch: String) {
+            for name in ["stdin", "stdout", "stderr"] { unlink(scratch + "/" + name) }
+            rmdir(scratch)
+        }
+
+        /// Whether the program has ended (reaped, or killed with its group at the timeout).
+        func ended() throws -> Bool {
+            let r = waitpid(pid, &status, WNOHANG)
+            if r == pid { return true }
+            if r < 0 && errno != EINTR { throw Failure(description: "waitpid \(pid): errno \(errno)") }
+            guard Date() >= end else { return false }
+            timedOut = true
+            kill(-pid, SIGKILL)
+            kill(pid, SIGKILL)
+            while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+            return true
+        }
+
+        /// 1 ms, doubling up to 20 ms: short programs are seen to end at once, long ones cost little.
+        func nextPause() -> useconds_t {
+            defer { pause = min(pause * 2, 20_000) }
+            return pause
+        }
+
+        func result() -> ProgramRun {
+            let code = status & 0x7f == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
+            return ProgramRun(
+                status: code, stdoutBytes: ProgramRun.read(scratch + "/stdout"), stderrBytes: ProgramRun.read(scratch + "/stderr"),
+                timedOut: timedOut)
+        }
+    }
+
+    private static func read(_ path: String) -> [UInt8] {
+        FileManager.default.contents(atPath: path).map { [UInt8]($0) } ?? []
+    }
+
+    private static func spawn(
+        _ executable: String, _ argv: [[UInt8]], env: [String], input: String, output: String, errors: String, directory: String?
+    ) throws -> pid_t {
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, input, O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 1, output, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+        posix_spawn_file_actions_addopen(&actions, 2, errors, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+        posix_spawn_file_actions_addclosefrom_np(&actions, 3)
+        if let directory { posix_spawn_file_actions_addchdir_np(&actions, directory) }
+
+        var attr = posix_spawnattr_t()
+        posix_spawnattr_init(&attr)
+        defer { posix_spawnattr_destroy(&attr) }
+        var none = sigset_t()
+        sigemptyset(&none)
+        var all = sigset_t()
+        sigfillset(&all)
+        posix_spawnattr_setsigmask(&attr, &none)
+        posix_spawnattr_setsigdefault(&attr, &all)
+        posix_spawnattr_setpgroup(&attr, 0)
+        posix_spawnattr_setflags(&attr, Int16(POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
+
+        func cString(_ bytes: [UInt8]) -> UnsafeMutablePointer<CChar> {
+            let p = UnsafeMutablePointer<CChar>.allocate(capacity: bytes.count + 1)
+            for (i, b) in bytes.enumerated() { p[i] = CChar(bitPattern: b) }
+            p[bytes.count] = 0
+            return p
+        }
+        let cArgv: [UnsafeMutablePointer<CChar>?] = argv.map(cString) + [nil]
+        let cEnv: [UnsafeMutablePointer<CChar>?] = env.map { cString(Array($0.utf8)) } + [nil]
+        defer {
+            for p in cArgv { p?.deallocate() }
+            for p in cEnv { p?.deallocate() }
+        }
+        // ETXTBSY: another test thread has a file it is about to exec open for writing; see retryingTextBusy.
+        let end = Date().addingTimeInterval(5)
+        while true {
+            var pid: pid_t = 0
+            let rc = posix_spawn(&pid, executable, &actions, &attr, cArgv, cEnv)
+            if rc == 0 { return pid }
+            guard rc == ETXTBSY && Date() < end else { throw Failure(description: "posix_spawn \(executable): errno \(rc)") }
+            usleep(10_000)
+        }
+    }
+}
