@@ -104,7 +104,8 @@ struct DaemonProcess {
         let d = try await DaemonProcess.start(dir, env: ["NOTIFY_SOCKET": listener.path, "WATCHDOG_USEC": "200000"], interval: "0.02")
         #expect(await d.waitReady())
         let first = await d.metric("bkdiag_daemon_cycles_total") ?? 0
-        #expect(await eventually { (await d.metric("bkdiag_daemon_cycles_total") ?? 0) >= first + 50 })
+        // 50 runs take 1 s here; a loaded CI machine gets the minute.
+        #expect(await eventually(timeoutMs: 60_000) { (await d.metric("bkdiag_daemon_cycles_total") ?? 0) >= first + 50 })
         d.process.signal(SIGTERM)
         let exit = await d.process.wait(timeoutMs: 30_000)
         #expect(exit.flatMap(ChildProcess.exitCode) == 0, "status \(String(describing: exit)): \(d.process.stderr)")
@@ -173,8 +174,10 @@ struct DaemonProcess {
         var lastStderr = ""
         for round in 0..<12 {
             let d = try await DaemonProcess.start(dir, name: "kill\(round)", interval: "0.01")
-            // Let it write for a while, then kill it mid-stream.
-            await sleepMs(150 + (round * 37) % 200)
+            // Let it write a few reports (however slow the machine), then kill it mid-stream, at a point
+            // that moves from round to round.
+            #expect(await eventually(timeoutMs: 30_000) { (await d.metric("bkdiag_daemon_cycles_total") ?? 0) >= 4 }, "round \(round)")
+            await sleepMs((round * 37) % 200)
             d.process.signal(SIGKILL)
             _ = await d.process.wait()
             lastStderr = d.process.stderr
@@ -186,7 +189,7 @@ struct DaemonProcess {
             for l in lines.suffix(lines.count - kept.count) { #expect((try? DiagnosticReport(line: l)) != nil) }
             kept = lines
         }
-        #expect(kept.count > 50, "\(lastStderr)")
+        #expect(kept.count >= 48, "\(lastStderr)")
     }
 
     @Test func sighupPicksUpAChangedInterval() async throws {
@@ -459,7 +462,9 @@ struct DaemonProcess {
         let first = try await DaemonProcess.start(dir, args: ["--test-report-file", dir.sub("report.json")], interval: "3600")
         defer { first.process.signal(SIGKILL) }
         #expect(await first.waitReady())
-        #expect(await first.metric("bkdiag_daemon_history_reports") == 1)
+        // Ready comes with the first report; its record may still be on its way to the store (on a loaded
+        // machine the snapshot once caught the segment's .tmp before its rename).
+        #expect(await eventually(timeoutMs: 30_000) { await first.metric("bkdiag_daemon_history_reports") == 1 })
         let before = snapshot(dir.sub("state"))
         // On another socket (would share the store) and on the same socket (refused there, after the store).
         for (round, socket) in [dir.sub("other.sock"), first.socket].enumerated() {
