@@ -12,8 +12,10 @@
 #include <stdlib.h>
 
 extern int posix_spawn_file_actions_addclosefrom_np(posix_spawn_file_actions_t *actions, int from);
-// glibc >= 2.29, for the tests only (TestSupport's ProgramRun): the node binary never changes directory in a child.
+// For the tests only (TestSupport's TestSpawn and FakeProcess), also hidden behind _GNU_SOURCE: glibc >= 2.29
+// (the node binary never changes directory in a child) and pipe2 (a pipe no concurrently spawned child inherits).
 extern int posix_spawn_file_actions_addchdir_np(posix_spawn_file_actions_t *actions, const char *path);
+extern int pipe2(int pipefd[2], int flags);
 
 // The fallback: a close action for each descriptor >= from open now.
 static inline int bkdiag_spawn_addclose_open(posix_spawn_file_actions_t *actions, int from) {

@@ -1,3 +1,4 @@
+import CSpawn
 import Foundation
 import HostProbe
 
@@ -7,38 +8,47 @@ public struct FakeHostError: Error, CustomStringConvertible {
     public init(_ d: String) { description = d }
 }
 
-/// A spawned fake process (collector, agent or dataserver).
+/// A spawned fake process (collector, agent or dataserver), started and reaped by the test itself
+/// (`TestSpawn`, not Foundation's `Process`).
 public final class FakeProcess: @unchecked Sendable {
-    // @unchecked: Foundation.Process is not Sendable; the instance is only touched by the owning test.
-    public let process: Process
-    public let output: Pipe
+    // @unchecked: the state below is only touched by the owning test.
+    public let pid: Int32
+    /// The read end of the fake's stdout, where it says "ready".
+    private let output: Int32
+    private var reaped = false
     /// What the process printed before "ready" (e.g. "port N").
     public private(set) var banner: [String] = []
 
-    init(process: Process, output: Pipe) {
-        self.process = process
+    init(pid: Int32, output: Int32) {
+        self.pid = pid
         self.output = output
     }
 
-    public var pid: Int32 { process.processIdentifier }
+    deinit {
+        stop()
+        close(output)
+    }
 
-    /// Starts `binary` with `arguments` from `cwd` (stdout piped, for "ready") and waits until it is ready.
+    /// Starts `binary` with `arguments` from `cwd` (stdout piped, for "ready"; stderr the test
+    /// runner's; stdin /dev/null) and waits until it is ready.
     public static func launch(_ binary: String, _ arguments: [String], cwd: String) throws -> FakeProcess {
-        let (p, pipe) = try retryingTextBusy {
-            let p = Process()
-            p.executableURL = URL(fileURLWithPath: binary)
-            p.arguments = arguments
-            p.currentDirectoryURL = URL(fileURLWithPath: cwd)
-            let pipe = Pipe()
-            p.standardOutput = pipe
-            p.standardError = FileHandle.standardError
-            p.standardInput = FileHandle.nullDevice
-            try p.run()
-            return (p, pipe)
-        }
-        let fp = FakeProcess(process: p, output: pipe)
+        var fds: [Int32] = [0, 0]
+        guard pipe2(&fds, O_CLOEXEC) == 0 else { throw FakeHostError("pipe: errno \(errno)") }
+        let pid: Int32
         do {
-            try fp.waitReady()
+            pid = try TestSpawn.spawn(
+                binary, ([binary] + arguments).map { Array($0.utf8) },
+                environment: ProcessInfo.processInfo.environment.map { "\($0.key)=\($0.value)" }, stdin: .file("/dev/null"),
+                stdout: .descriptor(fds[1]), stderr: .inherit, directory: cwd, ownGroup: false)
+        } catch {
+            close(fds[0])
+            close(fds[1])
+            throw FakeHostError("\(error)")
+        }
+        close(fds[1])
+        let fp = FakeProcess(pid: pid, output: fds[0])
+        do {
+            try fp.waitReady(binary: binary, arguments: arguments)
         } catch {
             fp.stop()
             throw error
@@ -46,16 +56,23 @@ public final class FakeProcess: @unchecked Sendable {
         return fp
     }
 
+    /// Whether the process has not exited (reaping it if it has).
+    private var isRunning: Bool {
+        if reaped { return false }
+        var status: Int32 = 0
+        if waitpid(pid, &status, WNOHANG) == pid { reaped = true }
+        return !reaped
+    }
+
     /// Waits until the process prints "ready" (or dies, or `timeout` passes).
-    func waitReady(timeout: Double = 10) throws {
-        let fd = output.fileHandleForReading.fileDescriptor
+    func waitReady(binary: String, arguments: [String], timeout: Double = 10) throws {
         var buffer = ""
         let deadline = Date().addingTimeInterval(timeout)
         while Date() < deadline {
-            var pfd = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+            var pfd = pollfd(fd: output, events: Int16(POLLIN), revents: 0)
             if poll(&pfd, 1, 100) > 0 {
                 var bytes = [UInt8](repeating: 0, count: 4096)
-                let n = read(fd, &bytes, 4096)
+                let n = read(output, &bytes, 4096)
                 if n <= 0 { break }
                 buffer += String(decoding: bytes[0..<n], as: UTF8.self)
                 let lines = buffer.split(separator: "\n").map(String.init)
@@ -64,16 +81,18 @@ public final class FakeProcess: @unchecked Sendable {
                     return
                 }
             }
-            if !process.isRunning { break }
+            if !isRunning { break }
         }
-        throw FakeHostError("fake process \(process.executableURL?.path ?? "?") \(process.arguments ?? []) not ready: \(buffer)")
+        throw FakeHostError("fake process \(binary) \(arguments) not ready: \(buffer)")
     }
 
+    /// Kills the process and reaps it.
     public func stop() {
-        if process.isRunning {
-            kill(process.processIdentifier, SIGKILL)
-            process.waitUntilExit()
-        }
+        if reaped { return }
+        kill(pid, SIGKILL)
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+        reaped = true
     }
 }
 

@@ -1,4 +1,3 @@
-import CSpawn
 import Foundation
 
 #if canImport(Glibc)
@@ -94,9 +93,10 @@ public struct ProgramRun: Sendable {
                 }
                 var env = inheritEnvironment ? ProcessInfo.processInfo.environment : [:]
                 for (k, v) in environment { env[k] = v }
-                pid = try ProgramRun.spawn(
-                    executable, [Array(executable.utf8)] + arguments, env: env.map { "\($0.key)=\($0.value)" }, input: inputPath,
-                    output: scratch + "/stdout", errors: scratch + "/stderr", directory: directory)
+                pid = try TestSpawn.spawn(
+                    executable, [Array(executable.utf8)] + arguments, environment: env.map { "\($0.key)=\($0.value)" },
+                    stdin: .file(inputPath), stdout: .file(scratch + "/stdout"), stderr: .file(scratch + "/stderr"),
+                    directory: directory, ownGroup: true)
             } catch {
                 Self.remove(scratch)
                 throw error
@@ -140,52 +140,5 @@ public struct ProgramRun: Sendable {
 
     private static func read(_ path: String) -> [UInt8] {
         FileManager.default.contents(atPath: path).map { [UInt8]($0) } ?? []
-    }
-
-    private static func spawn(
-        _ executable: String, _ argv: [[UInt8]], env: [String], input: String, output: String, errors: String, directory: String?
-    ) throws -> pid_t {
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, input, O_RDONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 1, output, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
-        posix_spawn_file_actions_addopen(&actions, 2, errors, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
-        posix_spawn_file_actions_addclosefrom_np(&actions, 3)
-        if let directory { posix_spawn_file_actions_addchdir_np(&actions, directory) }
-
-        var attr = posix_spawnattr_t()
-        posix_spawnattr_init(&attr)
-        defer { posix_spawnattr_destroy(&attr) }
-        var none = sigset_t()
-        sigemptyset(&none)
-        var all = sigset_t()
-        sigfillset(&all)
-        posix_spawnattr_setsigmask(&attr, &none)
-        posix_spawnattr_setsigdefault(&attr, &all)
-        posix_spawnattr_setpgroup(&attr, 0)
-        posix_spawnattr_setflags(&attr, Int16(POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
-
-        func cString(_ bytes: [UInt8]) -> UnsafeMutablePointer<CChar> {
-            let p = UnsafeMutablePointer<CChar>.allocate(capacity: bytes.count + 1)
-            for (i, b) in bytes.enumerated() { p[i] = CChar(bitPattern: b) }
-            p[bytes.count] = 0
-            return p
-        }
-        let cArgv: [UnsafeMutablePointer<CChar>?] = argv.map(cString) + [nil]
-        let cEnv: [UnsafeMutablePointer<CChar>?] = env.map { cString(Array($0.utf8)) } + [nil]
-        defer {
-            for p in cArgv { p?.deallocate() }
-            for p in cEnv { p?.deallocate() }
-        }
-        // ETXTBSY: another test thread has a file it is about to exec open for writing; see retryingTextBusy.
-        let end = Date().addingTimeInterval(5)
-        while true {
-            var pid: pid_t = 0
-            let rc = posix_spawn(&pid, executable, &actions, &attr, cArgv, cEnv)
-            if rc == 0 { return pid }
-            guard rc == ETXTBSY && Date() < end else { throw Failure(description: "posix_spawn \(executable): errno \(rc)") }
-            usleep(10_000)
-        }
     }
 }
