@@ -30,7 +30,10 @@ public final class FakeProcess: @unchecked Sendable {
     }
 
     /// Starts `binary` with `arguments` from `cwd` (stdout piped, for "ready"; stderr the test
-    /// runner's; stdin /dev/null) and waits until it is ready.
+    /// runner's; stdin /dev/null) and waits until it is ready. It leads a process group of its own, as
+    /// Foundation's children did: in the runner's group, a fake a test stops (SIGSTOP) would be killed
+    /// by the SIGHUP the kernel sends to the stopped members of a group that becomes orphaned (seen when
+    /// the runner was started from a detached script).
     public static func launch(_ binary: String, _ arguments: [String], cwd: String) throws -> FakeProcess {
         var fds: [Int32] = [0, 0]
         guard pipe2(&fds, O_CLOEXEC) == 0 else { throw FakeHostError("pipe: errno \(errno)") }
@@ -39,7 +42,7 @@ public final class FakeProcess: @unchecked Sendable {
             pid = try TestSpawn.spawn(
                 binary, ([binary] + arguments).map { Array($0.utf8) },
                 environment: ProcessInfo.processInfo.environment.map { "\($0.key)=\($0.value)" }, stdin: .file("/dev/null"),
-                stdout: .descriptor(fds[1]), stderr: .inherit, directory: cwd, ownGroup: false)
+                stdout: .descriptor(fds[1]), stderr: .inherit, directory: cwd, ownGroup: true)
         } catch {
             close(fds[0])
             close(fds[1])
