@@ -4,13 +4,14 @@
 #   Scripts/deps.sh test    build + the tools the test suite drives (chromium for the fleet HTML page,
 #                           dpkg-dev/fakeroot/lintian for the packages, systemd-analyze for the units,
 #                           Go with go-yaml v2 and boltdb/bolt v1.3.1 for the differential tests against
-#                           the collector's YAML parser and its registry's database)
+#                           the collector's YAML parser and its registry's database; gdb for the thread
+#                           stacks Scripts/test.sh prints if the run ever hangs)
 #   Scripts/deps.sh bench   build + the shell tools the benchmark compares against (ps, pwdx, ss, netstat, lsof)
 #   Scripts/deps.sh release build + what the static release build and the packages use (strip, static libstdc++, lintian)
 set -euo pipefail
 
 build=(pkg-config libsystemd-dev zlib1g-dev libyaml-dev libsqlite3-dev)
-test=(chromium dpkg-dev fakeroot lintian systemd procps python3 python3-jinja2 golang-go golang-gopkg-yaml.v2-dev golang-github-boltdb-bolt-dev)
+test=(chromium dpkg-dev fakeroot lintian systemd procps python3 python3-jinja2 golang-go golang-gopkg-yaml.v2-dev golang-github-boltdb-bolt-dev gdb)
 bench=(procps iproute2 net-tools lsof time python3)
 release=(binutils libstdc++-12-dev libgcc-12-dev dpkg-dev fakeroot lintian python3)
 
