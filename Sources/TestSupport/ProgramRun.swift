@@ -29,38 +29,35 @@ public struct ProgramRun: Sendable {
     }
 
     /// Runs `executable` with `arguments`, the test runner's environment with `environment` laid over
-    /// it (or exactly `environment` when `inheritEnvironment` is false), from `directory`, with `stdin`
-    /// as its input (none: /dev/null), for at most `timeout` seconds. It blocks the calling thread: a
-    /// test that runs a program for long should await the async form, which leaves the thread to others.
+    /// it, from `directory`, stdin from /dev/null, for at most `timeout` seconds. It blocks the calling
+    /// thread: a test that runs a program for long should await the async form, which leaves the thread
+    /// to others.
     public static func run(
-        _ executable: String, _ arguments: [String] = [], environment: [String: String] = [:], inheritEnvironment: Bool = true,
-        directory: String? = nil, stdin: [UInt8]? = nil, timeout: Double = 120
+        _ executable: String, _ arguments: [String] = [], environment: [String: String] = [:],
+        directory: String? = nil, timeout: Double = 120
     ) throws -> ProgramRun {
         try run(
-            executable, rawArguments: arguments.map { Array($0.utf8) }, environment: environment,
-            inheritEnvironment: inheritEnvironment, directory: directory, stdin: stdin, timeout: timeout)
+            executable, rawArguments: arguments.map { Array($0.utf8) }, environment: environment, directory: directory,
+            timeout: timeout)
     }
 
     /// The same, with each argument given as raw bytes (a GBK path, bytes that are not UTF-8).
     public static func run(
-        _ executable: String, rawArguments: [[UInt8]], environment: [String: String] = [:], inheritEnvironment: Bool = true,
-        directory: String? = nil, stdin: [UInt8]? = nil, timeout: Double = 120
+        _ executable: String, rawArguments: [[UInt8]], environment: [String: String] = [:],
+        directory: String? = nil, timeout: Double = 120
     ) throws -> ProgramRun {
-        let running = try Running(
-            executable, rawArguments, environment: environment, inheritEnvironment: inheritEnvironment, directory: directory,
-            stdin: stdin, timeout: timeout)
+        let running = try Running(executable, rawArguments, environment: environment, directory: directory, timeout: timeout)
         while try !running.ended() { usleep(running.nextPause()) }
         return running.result()
     }
 
     /// `run`, waiting without holding a thread of the caller's executor.
     public static func run(
-        _ executable: String, _ arguments: [String] = [], environment: [String: String] = [:], inheritEnvironment: Bool = true,
-        directory: String? = nil, stdin: [UInt8]? = nil, timeout: Double = 120
+        _ executable: String, _ arguments: [String] = [], environment: [String: String] = [:],
+        directory: String? = nil, timeout: Double = 120
     ) async throws -> ProgramRun {
         let running = try Running(
-            executable, arguments.map { Array($0.utf8) }, environment: environment, inheritEnvironment: inheritEnvironment,
-            directory: directory, stdin: stdin, timeout: timeout)
+            executable, arguments.map { Array($0.utf8) }, environment: environment, directory: directory, timeout: timeout)
         while try !running.ended() { try? await Task.sleep(for: .microseconds(running.nextPause())) }
         return running.result()
     }
@@ -74,28 +71,18 @@ public struct ProgramRun: Sendable {
         var timedOut = false
         var pause: useconds_t = 1_000
 
-        init(
-            _ executable: String, _ arguments: [[UInt8]], environment: [String: String], inheritEnvironment: Bool, directory: String?,
-            stdin: [UInt8]?, timeout: Double
-        ) throws {
+        init(_ executable: String, _ arguments: [[UInt8]], environment: [String: String], directory: String?, timeout: Double) throws {
             var template = Array("/tmp/bkdiag-run-XXXXXX".utf8CString)
             guard let made = template.withUnsafeMutableBufferPointer({ mkdtemp($0.baseAddress!) }) else {
                 throw Failure(description: "mkdtemp: errno \(errno)")
             }
             scratch = String(cString: made)
             do {
-                let inputPath: String
-                if let stdin {
-                    inputPath = scratch + "/stdin"
-                    try ExecutableFiles.write(Data(stdin), to: inputPath, mode: 0o600)
-                } else {
-                    inputPath = "/dev/null"
-                }
-                var env = inheritEnvironment ? ProcessInfo.processInfo.environment : [:]
+                var env = ProcessInfo.processInfo.environment
                 for (k, v) in environment { env[k] = v }
                 pid = try TestSpawn.spawn(
                     executable, [Array(executable.utf8)] + arguments, environment: env.map { "\($0.key)=\($0.value)" },
-                    stdin: .file(inputPath), stdout: .file(scratch + "/stdout"), stderr: .file(scratch + "/stderr"),
+                    stdin: .file("/dev/null"), stdout: .file(scratch + "/stdout"), stderr: .file(scratch + "/stderr"),
                     directory: directory, ownGroup: true)
             } catch {
                 Self.remove(scratch)
@@ -107,7 +94,7 @@ public struct ProgramRun: Sendable {
         deinit { Self.remove(scratch) }
 
         static func remove(_ scratch: String) {
-            for name in ["stdin", "stdout", "stderr"] { unlink(scratch + "/" + name) }
+            for name in ["stdout", "stderr"] { unlink(scratch + "/" + name) }
             rmdir(scratch)
         }
 

@@ -54,9 +54,9 @@ struct LogPathBytesScenarioTests {
         defer { host.shutdown() }
         try host.makeLogFile(bytes: Self.zhongwen + Array("/a.log".utf8))
         let pattern = Array(host.logDir.utf8) + [0x2F] + Self.zhongwen + Array("/*.log".utf8)
-        let run = try RawArgv.run(
+        let run = try ProgramRun.run(
             BuildProducts.path("bkdiag"),
-            [
+            rawArguments: [
                 Array("--gse_path".utf8), Array(host.gseRoot.utf8), Array("-l".utf8), pattern,
                 Array("--host-root".utf8), Array(host.dir.utf8), Array("--no-agent-healthz".utf8),
             ])
@@ -146,44 +146,4 @@ final class UnixListener {
     }
 
     func close() { _ = Glibc.close(fd) }
-}
-
-/// Runs a program with arguments given as raw bytes (Foundation's Process takes only Strings).
-enum RawArgv {
-    static func run(_ exe: String, _ args: [[UInt8]]) throws -> (status: Int32, stdout: String) {
-        var pipeFDs: [Int32] = [0, 0]
-        guard pipe(&pipeFDs) == 0 else { throw FakeHostError("pipe: errno \(errno)") }
-        // Not inherited by processes other tests start meanwhile (the read would wait for them).
-        for fd in pipeFDs { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_adddup2(&actions, pipeFDs[1], 1)
-        let all = [Array(exe.utf8)] + args
-        let cArgs: [UnsafeMutablePointer<CChar>?] =
-            all.map { bytes in
-                let p = UnsafeMutablePointer<CChar>.allocate(capacity: bytes.count + 1)
-                for (i, b) in bytes.enumerated() { p[i] = CChar(bitPattern: b) }
-                p[bytes.count] = 0
-                return p
-            } + [nil]
-        defer { for p in cArgs { p?.deallocate() } }
-        var pid: pid_t = 0
-        let rc = posix_spawn(&pid, exe, &actions, nil, cArgs, environ)
-        Glibc.close(pipeFDs[1])
-        guard rc == 0 else {
-            Glibc.close(pipeFDs[0])
-            throw FakeHostError("spawn \(exe): \(rc)")
-        }
-        var out: [UInt8] = []
-        var buf = [UInt8](repeating: 0, count: 65536)
-        while true {
-            let n = read(pipeFDs[0], &buf, buf.count)
-            if n > 0 { out += buf[0..<n] } else if n < 0 && errno == EINTR { continue } else { break }
-        }
-        Glibc.close(pipeFDs[0])
-        var status: Int32 = 0
-        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
-        return ((status >> 8) & 0xFF, String(decoding: out, as: UTF8.self))
-    }
 }
