@@ -3,6 +3,7 @@ import Dispatch
 import Report
 import Synchronization
 import SystemLayer
+import TestSupport
 
 #if canImport(Glibc)
     import CSpawn
@@ -30,17 +31,7 @@ struct TempDir {
         close(fd)
     }
 
-    func remove() {
-        _ = path.withCString { p in
-            var args: [UnsafeMutablePointer<CChar>?] = [strdup("/bin/rm"), strdup("-rf"), strdup(p), nil]
-            defer { for a in args { free(a) } }
-            var pid: pid_t = 0
-            if posix_spawn(&pid, "/bin/rm", nil, nil, &args, environ) == 0 {
-                var status: Int32 = 0
-                waitpid(pid, &status, 0)
-            }
-        }
-    }
+    func remove() { _ = try? ProgramRun.run("/bin/rm", ["-rf", path], timeout: 60) }
 }
 
 /// Sleeps the calling task.
