@@ -17,9 +17,11 @@ trap 'rm -f "$log"' EXIT
 
 # Its own process group, writing straight to the log (no pipe): a process a test left behind cannot
 # keep a pipe open after the run and so hang the script. (The fakes the tests start end with the test
-# process: see fake-bluek's exitWithParent.)
+# process: see fake-bluek's exitWithParent.) Line-buffered (stdbuf, inherited by the test process): into a
+# file or a pipe the test process's stdio writes 4 KiB at a time, so the log of a run that hangs would
+# stop short of its last lines and name tests that had in fact ended.
 set -m
-swift test --skip-build </dev/null >"$log" 2>&1 &
+stdbuf -oL -eL swift test --skip-build </dev/null >"$log" 2>&1 &
 pid=$!
 set +m
 tail -n +1 -f --pid="$pid" "$log" &
