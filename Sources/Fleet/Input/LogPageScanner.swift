@@ -169,7 +169,18 @@ struct LogPageScanner {
     /// The elements of the list whose `[` is at `i`, each read by `one` (positioned at it), with the
     /// nesting limit and separators of `JSONByteParser.array(depth:)`.
     mutating func elements<Element>(depth: Int, _ one: (inout Self) throws(JSONParseError) -> Element) throws(JSONParseError) -> [Element] {
+        // Never nil: `one` refuses no element.
+        try elements(depth: depth, refusing: { s throws(JSONParseError) -> Element? in try one(&s) })!
+    }
+
+    /// The same, where `one` may refuse an element (nil): then the list is not read at all, nil comes
+    /// back, and `i` and the text used are where they were.
+    mutating func elements<Element>(depth: Int, refusing one: (inout Self) throws(JSONParseError) -> Element?) throws(JSONParseError)
+        -> [Element]?
+    {
         guard depth < p.maxDepth else { throw p.error("nesting deeper than \(p.maxDepth)") }
+        let start = p.i
+        let usedBefore = used
         p.i += 1
         var items: [Element] = []
         p.skipSpace()
@@ -179,7 +190,12 @@ struct LogPageScanner {
         }
         while true {
             p.skipSpace()
-            items.append(try one(&self))
+            guard let item = try one(&self) else {
+                p.i = start
+                used = usedBefore
+                return nil
+            }
+            items.append(item)
             switch p.next(close: UInt8(ascii: "]")) {
             case true?: continue
             case false?: return items
@@ -222,29 +238,12 @@ struct LogPageScanner {
     /// A list of host objects; nil (nothing consumed) when it is not a list or holds anything but objects.
     mutating func logList(depth: Int) throws(JSONParseError) -> [RawHostLog]? {
         guard b[p.i] == UInt8(ascii: "["), depth + 1 < p.maxDepth else { return nil }
-        let start = p.i
-        let usedBefore = used
-        p.i += 1
-        var logs: [RawHostLog] = []
-        p.skipSpace()
-        if p.i < b.count, b[p.i] == UInt8(ascii: "]") {
-            p.i += 1
-            return logs
-        }
-        while true {
-            p.skipSpace()
-            guard p.i < b.count, b[p.i] == UInt8(ascii: "{") else {
-                p.i = start
-                used = usedBefore
-                return nil
-            }
-            logs.append(try hostLog(depth: depth + 1))
-            switch p.next(close: UInt8(ascii: "]")) {
-            case true?: continue
-            case false?: return logs
-            case nil: throw p.error("expected ',' or ']'")
-            }
-        }
+        return try elements(
+            depth: depth,
+            refusing: { s throws(JSONParseError) -> RawHostLog? in
+                guard s.p.i < s.b.count, s.b[s.p.i] == UInt8(ascii: "{") else { return nil }
+                return try s.hostLog(depth: depth + 1)
+            })
     }
 
     /// Walks the members of the object whose `{` is at `i`, checking names and separators as
