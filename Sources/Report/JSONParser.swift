@@ -185,7 +185,7 @@ public struct JSONByteParser {
         case UInt8(ascii: "t"): try literal("true")
         case UInt8(ascii: "f"): try literal("false")
         case UInt8(ascii: "n"): try literal("null")
-        case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): _ = try number()
+        case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): try skipNumber()
         case UInt8(ascii: "N"): try literal("NaN")
         case UInt8(ascii: "I"): try literal("Infinity")
         default: throw error("unexpected character")
@@ -508,6 +508,48 @@ public struct JSONByteParser {
         let text = String(decoding: UnsafeBufferPointer(rebasing: b[start..<i]), as: UTF8.self)
         guard let d = Double(text) else { throw JSONParseError(offset: start, reason: "invalid number") }
         return .double(d)
+    }
+
+    /// Moves past the number at `i` as `number()` reads it — the same bytes taken, the same errors thrown —
+    /// without making its value. (A number of valid form always has one: `Double(String)` gives ±inf or
+    /// ±0 past its range, so `number()`'s last error can only be thrown for bytes that fail its form.)
+    mutating func skipNumber() throws(JSONParseError) {
+        let start = i
+        if b[i] == UInt8(ascii: "-") {
+            i += 1
+            if i < b.count, b[i] == UInt8(ascii: "I") {
+                try literal("Infinity")
+                return
+            }
+        }
+        @inline(__always) func isDigit(_ k: Int) -> Bool { k < b.count && b[k] >= 0x30 && b[k] <= 0x39 }
+        guard isDigit(i) else { throw error("invalid number") }
+        let digitsStart = i
+        if b[i] == UInt8(ascii: "0") {
+            i += 1
+        } else {
+            while isDigit(i) { i += 1 }
+        }
+        let digits = i - digitsStart
+        var isFloat = false
+        if i < b.count, b[i] == UInt8(ascii: "."), isDigit(i + 1) {
+            isFloat = true
+            i += 1
+            while isDigit(i) { i += 1 }
+        }
+        if i < b.count, b[i] == UInt8(ascii: "e") || b[i] == UInt8(ascii: "E") {
+            var k = i + 1
+            if k < b.count, b[k] == UInt8(ascii: "+") || b[k] == UInt8(ascii: "-") { k += 1 }
+            if isDigit(k) {
+                isFloat = true
+                i = k
+                while isDigit(i) { i += 1 }
+            }
+        }
+        // An integer past 4,300 digits is CPython's ValueError (it overflows 64 bits long before).
+        if !isFloat && digits > JSONValue.maxIntegerDigits {
+            throw JSONParseError(offset: start, reason: JSONValue.integerDigitsReason(digits))
+        }
     }
 
     /// Powers of ten that a Double holds exactly.
