@@ -336,9 +336,12 @@ enum ProgressRules {
 
     // MARK: loss_risk
 
+    /// The risks loss_risk lists one by one; past this many they are counted by reason.
+    static let maxRisksListed = 20
+
     static func lossRisk(_ input: ProgressInput) -> Finding {
         let last = input.last
-        var risks: [JSONValue] = []
+        var risks: [(severe: Bool, bytes: Int64, reason: String, value: JSONValue)] = []
         var failAt = 0
         var warnAt = 0
         var total: Int64 = 0
@@ -349,7 +352,7 @@ enum ProgressRules {
                 o.append(("bytes", .int(bytes)))
                 total += bytes
             }
-            risks.append(.object(o + extra))
+            risks.append((severe, bytes ?? 0, reason, .object(o + extra)))
             if severe { failAt += 1 } else { warnAt += 1 }
         }
         // Deleted files the collector still holds: what it has not read goes when it closes them.
@@ -407,16 +410,28 @@ enum ProgressRules {
                     [("path", .string(reg.path)), ("fs_available", .int(space.availableBytes)), ("fs_total", .int(space.totalBytes))])
             }
         }
-        var evidence: [(String, JSONValue)] = [("bytes_at_risk", .int(total)), ("risks", .array(risks))]
+        // The report is one line the central side reads whole: a directory of 10,000 skipped files
+        // must not make it megabytes. The worst risks are listed (severe first, then by bytes), the
+        // rest counted by reason.
+        let reasons = risks.map(\.reason).uniqued()
+        let worst = risks.enumerated().sorted {
+            ($0.element.severe ? 1 : 0, $0.element.bytes, -$0.offset) > ($1.element.severe ? 1 : 0, $1.element.bytes, -$1.offset)
+        }.prefix(Self.maxRisksListed).map(\.element.value)
+        var evidence: [(String, JSONValue)] = [("bytes_at_risk", .int(total)), ("risks", .array(Array(worst)))]
+        if risks.count > worst.count {
+            evidence.append(("risks_total", .int(Int64(risks.count))))
+            let counts = Dictionary(grouping: risks, by: \.reason).mapValues { Int64($0.count) }
+            evidence.append(("risks_by_reason", .object(reasons.map { ($0, .int(counts[$0] ?? 0)) })))
+        }
         if !unreadable.isEmpty { evidence.append(("unreadable", JSONValue(unreadable))) }
         if failAt > 0 {
             return .fail(
-                "\(bytes(total)) of log data at risk: " + Fmt.list(risks.compactMap { $0["reason"]?.stringValue }.uniqued()),
+                "\(bytes(total)) of log data at risk: " + Fmt.list(reasons),
                 hint: "被删除但仍被采集器持有的文件未读完即关闭会丢失；进度库所在磁盘满会使进度无法保存：清理磁盘并确认采集器读完", evidence: evidence)
         }
         if warnAt > 0 {
             return .warn(
-                "\(bytes(total)) of log data may not be collected: " + Fmt.list(risks.compactMap { $0["reason"]?.stringValue }.uniqued()),
+                "\(bytes(total)) of log data may not be collected: " + Fmt.list(reasons),
                 hint: "被 exclude_files/ignore_older 跳过、被截断或超过 harvester_limit 的文件不会完整采集：按需调整采集项配置", evidence: evidence)
         }
         if last.collectors.isEmpty {

@@ -60,4 +60,36 @@ struct LossRiskCheckTests {
         let full = run(input(s))
         #expect(full.verdict == .fail && full.message.contains("registry_fs_full"), "\(full.message)")
     }
+
+    @Test("10,000 skipped files list the worst 20 risks and count all of them by reason, keeping the line short")
+    func manyRisksAreCapped() throws {
+        var s = ProgressFixture.healthy()
+        let long = String(repeating: "d", count: 600)
+        s.files += (0..<10_000).map { k in
+            ProgressFixture.file(
+                "/data/logs/\(long)/app-\(k).log.gz", size: Int64(100 + k), inode: 1_000 + UInt64(k), skipped: "exclude_files: .gz$")
+        }
+        s.collectors = [
+            ProgressFixture.collector(open: [
+                ProgressFixture.held("/data/logs/app/gone.log", inode: 15, position: 100, size: 5100, deleted: true)
+            ])
+        ]
+        var first = ProgressFixture.healthy(at: ProgressFixture.now - 1)
+        first.collectors = s.collectors
+        let f = run(input(s, first: first))
+        #expect(f.verdict == .fail)
+        // Every byte still counts, though only 20 risks are listed.
+        let skippedBytes = (0..<10_000).reduce(Int64(0)) { $0 + 100 + Int64($1) }
+        #expect(f.evidence.first { $0.0 == "bytes_at_risk" }?.1 == .int(skippedBytes + 5000))
+        let listed = try #require(f.evidence.first { $0.0 == "risks" }?.1.arrayValue)
+        #expect(listed.count == ProgressRules.maxRisksListed)
+        // The severe one first, then the largest skipped files.
+        #expect(listed.first?["reason"]?.stringValue == "deleted_held")
+        #expect(listed[1]["bytes"] == .int(100 + 9_999))
+        #expect(f.evidence.first { $0.0 == "risks_total" }?.1 == .int(10_001))
+        #expect(f.evidence.first { $0.0 == "risks_by_reason" }?.1 == .object([("deleted_held", .int(1)), ("skipped", .int(10_000))]))
+        #expect(f.message.contains("deleted_held") && f.message.contains("skipped"))
+        let line = JSONValue.object(f.evidence).serialized()
+        #expect(line.utf8.count < 40_000, "evidence of \(line.utf8.count) bytes")
+    }
 }
