@@ -74,7 +74,8 @@ extension ProgressTargets {
             for m in matches where files.count < maxFiles && seen.insert(m).inserted {
                 guard case .success(let st) = facts.stat(m), st.isRegular else { continue }
                 var skipped: String?
-                if rules.isExcluded(m) {
+                // Skipped only when surely excluded: a path the rules cannot judge is not claimed.
+                if rules.isExcluded(m) == true {
                     skipped = "exclude_files (\(rules.source))"
                 } else if rules.isIgnored(mtime: st.mtime, now: now) {
                     skipped = "ignore_older \(rules.ignoreOlder ?? 0)s (\(rules.source))"

@@ -7,9 +7,9 @@ import Report
 /// modified for that long are not opened; by default 168h). An item that sets a key replaces the
 /// default, so `exclude_files: []` excludes nothing and `ignore_older: 0` ignores nothing.
 struct CollectorFileRules {
-    static let defaultExcludes = [
-        #"\.gz$"#, #"\.bz2$"#, #"\.tgz$"#, #"\.tbz$"#, #"\.zip$"#, #"\.7z$"#, #"\.bak$"#, #"\.backup$"#, #"\.swp$"#,
-    ]
+    /// The collector's defaults exactly as written in its `config/input/log.go`: the dot is not
+    /// escaped, so `.backup$` also excludes `mysql_backup` and `.bak$` excludes `app_bak`.
+    static let defaultExcludes = [".gz$", ".bz2$", ".tgz$", ".tbz$", ".zip$", ".7z$", ".bak$", ".backup$", ".swp$"]
     static let defaultIgnoreOlder: Int64 = 168 * 3600
 
     /// The exclude expressions as written.
@@ -18,13 +18,20 @@ struct CollectorFileRules {
     var ignoreOlder: Int64?
     /// Where the rules come from, for the evidence.
     var source: String
-    /// Settings the collector would not accept as written (an expression or a duration), for the evidence.
+    /// Settings not judged here (an expression or a duration), with the reason, for the evidence.
     var unusable: [String] = []
+    /// Exclude expressions Go's `regexp` refuses, with its reason: the collector cannot use the item.
+    var invalidExcludes: [String] = []
     private var matchers: [Matcher] = []
+    /// Whether some exclude expression could not be judged: no file is then known to be collected.
+    private var undecidable = false
 
     private enum Matcher {
+        /// `\.ext$`: the path ends with `.ext`.
         case suffix(String)
-        case regex(PosixRegex)
+        /// `.ext$`: the path ends with `ext` after at least one character that is not a newline.
+        case anyThenSuffix(String)
+        case regex(GoRegex)
     }
 
     static var defaults: CollectorFileRules {
@@ -37,7 +44,16 @@ struct CollectorFileRules {
         self.source = source
         self.unusable = unusable
         for e in excludes {
-            if let m = Self.matcher(e) { matchers.append(m) } else { self.unusable.append("exclude_files: \(e)") }
+            switch Self.matcher(e) {
+            case .success(let m): matchers.append(m)
+            case .failure(.invalid(let why)):
+                invalidExcludes.append("\(e) (\(why))")
+                self.unusable.append("exclude_files: \(e): Go's regexp refuses it (\(why))")
+                undecidable = true
+            case .failure(.unsupported(let why)):
+                self.unusable.append("exclude_files: \(e): not judged here (\(why))")
+                undecidable = true
+            }
         }
     }
 
@@ -90,13 +106,28 @@ struct CollectorFileRules {
         return out
     }
 
-    func isExcluded(_ path: String) -> Bool {
-        matchers.contains { m in
+    /// Whether the collector skips `path`: nil when that cannot be told (an expression not judged
+    /// here, or one glibc cannot judge on this path), unless another expression surely excludes it.
+    func isExcluded(_ path: String) -> Bool? {
+        var unsure = undecidable
+        for m in matchers {
             switch m {
-            case .suffix(let s): path.hasSuffix(s)
-            case .regex(let r): r.matches(path)
+            case .suffix(let s):
+                if path.utf8.count > s.utf8.count && path.hasSuffixBytes(s) { return true }
+            case .anyThenSuffix(let s):
+                let bytes = Array(path.utf8)
+                if bytes.count > s.utf8.count && path.hasSuffixBytes(s) && bytes[bytes.count - s.utf8.count - 1] != 0x0A {
+                    return true
+                }
+            case .regex(let r):
+                switch r.matches(path) {
+                case true?: return true
+                case nil: unsure = true
+                case false?: break
+                }
             }
         }
+        return unsure ? nil : false
     }
 
     /// Whether a file last modified at `mtime` (seconds) is too old to be opened at `now`.
@@ -106,17 +137,29 @@ struct CollectorFileRules {
         return !overflow && age > limit
     }
 
-    /// `\.ext$` is a plain suffix test; anything else is compiled as a POSIX extended expression,
-    /// which covers what people write here. Go's `(?i)`-style flags are refused (listed as unusable);
-    /// its lazy repeats match the same paths as greedy ones, which is all that counts here.
-    private static func matcher(_ expr: String) -> Matcher? {
+    enum Refusal: Error {
+        case invalid(String)
+        case unsupported(String)
+    }
+
+    /// `\.ext$` and `.ext$` (the defaults' form) are suffix tests; anything else is a Go regular
+    /// expression judged through `GoRegex`, exactly or not at all.
+    private static func matcher(_ expr: String) -> Result<Matcher, Refusal> {
         let scalars = Array(expr.unicodeScalars)
-        if scalars.count > 3, scalars[0] == "\\", scalars[1] == ".", scalars.last == "$",
-            scalars[2..<(scalars.count - 1)].allSatisfy({ $0.properties.isAlphabetic || ("0"..."9").contains($0) })
-        {
-            return .suffix("." + String(String.UnicodeScalarView(scalars[2..<(scalars.count - 1)])))
+        func ext(from k: Int) -> String? {
+            let body = scalars[k..<(scalars.count - 1)]
+            guard scalars.count > k + 1, scalars.last == "$", !body.isEmpty,
+                body.allSatisfy({ $0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0)) })
+            else { return nil }
+            return String(String.UnicodeScalarView(body))
         }
-        return PosixRegex(expr).map { .regex($0) }
+        if scalars.count > 2, scalars[0] == "\\", scalars[1] == ".", let e = ext(from: 2) { return .success(.suffix("." + e)) }
+        if scalars.count > 1, scalars[0] == ".", let e = ext(from: 1) { return .success(.anyThenSuffix(e)) }
+        switch GoRegex.compile(expr) {
+        case .usable(let r): return .success(.regex(r))
+        case .invalid(let why): return .failure(.invalid(why))
+        case .unsupported(let why): return .failure(.unsupported(why))
+        }
     }
 
     /// A Go duration (`168h`, `1h30m`, `90s`, `500ms`, `0`) or a bare number of seconds, in whole
@@ -144,5 +187,15 @@ struct CollectorFileRules {
         }
         guard total.isFinite, total < 1e15 else { return nil }
         return total
+    }
+}
+
+extension String {
+    /// Whether the UTF-8 bytes end with `suffix`'s (byte equality, as Go compares paths; `hasSuffix`
+    /// compares characters, so an accent combining with the byte before would fail it).
+    fileprivate func hasSuffixBytes(_ suffix: String) -> Bool {
+        let a = utf8, b = suffix.utf8
+        guard a.count >= b.count else { return false }
+        return a.suffix(b.count).elementsEqual(b)
     }
 }

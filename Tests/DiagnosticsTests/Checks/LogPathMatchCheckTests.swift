@@ -97,4 +97,47 @@ struct LogPathMatchCheckTests {
         #expect(f.verdict == .pass)
         #expect(Fixture.evidence(f, "rules") == .object([(Self.pattern, .string("\(name) item 0"))]))
     }
+
+    /// `facts` with subscription 7's config holding one item for `pattern` with these extra YAML lines.
+    func withItem(_ matches: [String], item: String) -> InMemoryHostFacts {
+        let h = facts(matches, subscription: 7)
+        let dir = SubscriptionConfigDir(path: Fixture.root + "/plugins/etc/bkunifylogbeat", filePattern: "*.conf")
+        let name = "bkunifylogbeat_sub_7_host_1.conf"
+        h.subscriptionConfigsOverride = SubscriptionConfigListing(dirs: [dir], files: [SubscriptionConfigFile(dir: dir, name: name)])
+        h.subscriptionConfigContents[dir.path + "/" + name] = SubscriptionConfigRead(
+            content: .parsed(try! YAMLNode.parse("local:\n  - dataid: 1\n    paths: [\"\(Self.pattern)\"]\n" + item)))
+        return h
+    }
+
+    @Test("the default exclude `.backup$` is Go's regexp: a file named mysql_backup is not collected")
+    func unescapedDefault() {
+        let h = Fixture.facts(logPaths: ["/var/log/db/*"])
+        h.logExpansions = [Fixture.expansion("/var/log/db/*", ["/var/log/db/mysql_backup"])]
+        h.stats["/var/log/db/mysql_backup"] = FileStat(mode: 0o100644, size: 10, mtime: h.nowMilliseconds / 1000)
+        let f = LogPathMatchCheck().run(h)
+        #expect(f.verdict == .fail && f.hint.contains("exclude_files"), "\(f.message)")
+        #expect(Fixture.evidence(f, "first_excluded") == .array([.string("/var/log/db/mysql_backup")]))
+    }
+
+    @Test("an exclude expression not judged here, or one Go refuses, leaves the files unknown, never a pass")
+    func undecidedExcludes() {
+        // (?m) is valid Go, not judged here; `a.log` might be excluded by it.
+        let flags = LogPathMatchCheck().run(withItem(["/var/log/app/a.log"], item: "    exclude_files: ['(?m)^/var/log/app/a']\n"))
+        #expect(flags.verdict == .unknown, "\(flags.message)")
+        #expect(flags.message.contains(Self.pattern) && flags.message.contains("(?m)"))
+        #expect(Fixture.evidence(flags, "not_judged") == .int(1))
+        // Go refuses `*.gz`: the collector cannot use the item.
+        let invalid = LogPathMatchCheck().run(withItem(["/var/log/app/a.log"], item: "    exclude_files: ['*.gz']\n"))
+        #expect(invalid.verdict == .unknown && invalid.message.contains("Go's regexp refuses it"), "\(invalid.message)")
+        // (?i) is judged: A.LOG is excluded, so nothing is collected.
+        let icase = LogPathMatchCheck().run(withItem(["/var/log/app/A.LOG"], item: "    exclude_files: ['(?i)\\.log$']\n"))
+        #expect(icase.verdict == .fail && icase.hint.contains("exclude_files"), "\(icase.message)")
+        // One file surely collected is enough, whatever the others are.
+        let mixed = LogPathMatchCheck().run(
+            withItem(["/var/log/app/a.log", "/var/log/app/b.log"], item: "    exclude_files: ['^/var/log/app/a', '\\.log\\.\\d$']\n"))
+        #expect(mixed.verdict == .pass, "\(mixed.message)")
+        // A single `.` on a non-ASCII path is not judged by glibc's byte-wise matching.
+        let cjk = LogPathMatchCheck().run(withItem(["/var/log/app/日.log"], item: "    exclude_files: ['app/.\\.log$']\n"))
+        #expect(cjk.verdict == .unknown, "\(cjk.message)")
+    }
 }

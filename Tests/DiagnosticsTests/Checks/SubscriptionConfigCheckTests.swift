@@ -62,6 +62,19 @@ struct SubscriptionConfigCheckTests {
 
         let stars = SubscriptionConfigCheck().run(facts([(Self.mine, Self.yaml("local:\n  - dataid: 5\n    paths: [/a/**/b/**/c.log]\n"))]))
         #expect(stars.verdict == .fail && stars.message.contains("item 0: bad pattern /a/**/b/**/c.log: more than one ** element"))
+
+        // A glob written where Go wants a regular expression: the collector cannot make the item's input.
+        let glob = SubscriptionConfigCheck().run(
+            facts([(Self.mine, Self.yaml("local:\n  - dataid: 5\n    paths: [/a.log]\n    exclude_files: ['*.gz', '\\.bak$']\n"))]))
+        #expect(glob.verdict == .fail, "\(glob.message)")
+        #expect(
+            glob.message.contains(
+                "item 0: exclude_files *.gz (missing argument to repetition operator: `*`) is not a Go regular expression"),
+            "\(glob.message)")
+        #expect(glob.hint.contains("exclude_files"))
+        let fine = SubscriptionConfigCheck().run(
+            facts([(Self.mine, Self.yaml("local:\n  - dataid: 5\n    paths: [/a.log]\n    exclude_files: ['(?i)\\.gz$', '.bak$']\n"))]))
+        #expect(fine.verdict == .pass, "\(fine.message)")
     }
 
     @Test("a file the pattern of its directory does not load fails")

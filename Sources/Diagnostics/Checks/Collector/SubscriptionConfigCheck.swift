@@ -131,6 +131,10 @@ struct SubscriptionConfigCheck: Check {
                         problems.append("\(name): item \(i): \(error.description)")
                     }
                 }
+                // An exclude expression Go's regexp refuses: the item's log input cannot be made.
+                for bad in CollectorFileRules(item: it.node, source: name).invalidExcludes {
+                    problems.append("\(name): item \(i): exclude_files \(bad) is not a Go regular expression")
+                }
             }
         }
         evidence.append(("dataids", .array(dataids)))
@@ -140,7 +144,8 @@ struct SubscriptionConfigCheck: Check {
             evidence.append(("problems", JSONValue(problems)))
             return .fail(
                 "\(realNames); \(Fmt.list(problems, max: 3))",
-                hint: "采集器会跳过 YAML 错误、dataid 为 0 或路径无效（如含两个 **）的配置项，也不加载文件名不匹配主配置 file_pattern 的文件：检查日志平台的采集项（数据源 dataid、采集路径）或插件主配置并重新下发",
+                hint:
+                    "采集器会跳过 YAML 错误、dataid 为 0、路径无效（如含两个 **）或 exclude_files 不是合法 Go 正则（如 *.gz）的配置项，也不加载文件名不匹配主配置 file_pattern 的文件：检查日志平台的采集项（数据源 dataid、采集路径）或插件主配置并重新下发",
                 evidence: evidence)
         }
         if let (name, error) = unreadable.first {

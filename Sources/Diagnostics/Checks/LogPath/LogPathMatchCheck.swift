@@ -18,6 +18,8 @@ struct LogPathMatchCheck: Check {
         var unmatched: [String] = []
         var onlyExcluded: [String] = []
         var excludedFiles: [String] = []
+        var undecidedFiles: [String] = []
+        var undecided: [String] = []
         var stale: [String] = []
         var rulesUsed: [(String, JSONValue)] = []
         var unusable: [String] = []
@@ -43,6 +45,7 @@ struct LogPathMatchCheck: Check {
                 // would block), dangling links (rotated away) and links that loop. A match that cannot
                 // be stat'ed for want of permission is kept: it may well be a file, of unknown age.
                 var files = 0
+                let undecidedBefore = undecidedFiles.count
                 var collected: [String] = []
                 var fresh = 0
                 var failures = e.failures
@@ -63,15 +66,25 @@ struct LogPathMatchCheck: Check {
                         }
                     }
                     files += 1
-                    if rules.isExcluded(m) {
+                    switch rules.isExcluded(m) {
+                    case true?:
                         excludedFiles.append(m)
                         continue
+                    case nil:
+                        // An exclude expression not judged here might skip it: neither counted nor ruled out.
+                        undecidedFiles.append(m)
+                        continue
+                    case false?:
+                        break
                     }
                     collected.append(m)
                     if let t = mtime, rules.isIgnored(mtime: t, now: now) { continue }
                     fresh += 1
                 }
-                if collected.isEmpty {
+                if collected.isEmpty && undecidedFiles.count > undecidedBefore {
+                    // What it matched may or may not be collected: not "no match", not a pass.
+                    undecided.append(pattern)
+                } else if collected.isEmpty {
                     unmatched.append(pattern)
                     // Only "could not look" makes a missing match unknown; a real error is the answer.
                     if failures.isEmpty && !e.unreadable.isEmpty { unreadableUnmatched.append(pattern) }
@@ -105,6 +118,10 @@ struct LogPathMatchCheck: Check {
             evidence.append(("excluded", .int(Int64(excludedFiles.count))))
             evidence.append(("first_excluded", JSONValue(Array(excludedFiles.prefix(10)))))
         }
+        if !undecidedFiles.isEmpty {
+            evidence.append(("not_judged", .int(Int64(undecidedFiles.count))))
+            evidence.append(("first_not_judged", JSONValue(Array(undecidedFiles.prefix(10)))))
+        }
         if !stale.isEmpty { evidence.append(("all_older_than_ignore_older", JSONValue(stale))) }
         if !unusable.isEmpty { evidence.append(("unusable_settings", JSONValue(Array(Set(unusable)).sorted()))) }
         if !bad.isEmpty {
@@ -132,8 +149,15 @@ struct LogPathMatchCheck: Check {
                 hint: !noFiles.isEmpty
                     ? "路径只匹配到目录、失效的软链接或非普通文件（FIFO、socket、设备）（\(Fmt.list(noFiles, max: 3))），采集器只读普通文件、不会递归目录：请写到文件，如 <目录>/*.log"
                     : !onlyExcluded.isEmpty
-                        ? "路径只匹配到被 exclude_files 排除的文件（\(Fmt.list(onlyExcluded, max: 3))；默认排除 .gz/.bz2/.zip/.bak/.swp 等压缩和备份文件），采集器不会读取：请指向未压缩的日志文件"
+                        ? "路径只匹配到被 exclude_files 排除的文件（\(Fmt.list(onlyExcluded, max: 3))；默认排除以 gz/bz2/tgz/tbz/zip/7z/bak/backup/swp 结尾的文件，如 a.log.gz、mysql_backup），采集器不会读取：请指向未压缩的日志文件"
                         : "确认日志文件确实存在于该路径下；路径区分大小写，* 只匹配单层目录，** 最多匹配 \(Glob.recursiveDepth) 层",
+                evidence: evidence)
+        }
+        if !undecided.isEmpty {
+            let why = Array(Set(unusable)).sorted()
+            return .unknown(
+                "无法判断以下路径的文件是否被 exclude_files 排除: \(Fmt.list(undecided))（\(Fmt.list(why, max: 2))）",
+                hint: "采集项的 exclude_files 含本工具无法按 Go 正则精确判断的表达式（或 Go 不接受的表达式，采集器会拒绝该采集项）：改写为普通正则，如 \\.gz$",
                 evidence: evidence)
         }
         if !stale.isEmpty {
