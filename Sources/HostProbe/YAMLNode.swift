@@ -83,8 +83,10 @@ public struct YAMLError: Error, Sendable, Equatable, CustomStringConvertible {
 
 extension YAMLNode {
     /// Parses the first document of `text` (see `parse(bytes:)`).
-    public static func parse(_ text: String, maxDepth: Int = 64, maxNodes: Int = 1_000_000) throws(YAMLError) -> YAMLNode {
-        try parse(bytes: PathBytes.bytes(of: text), maxDepth: maxDepth, maxNodes: maxNodes)
+    public static func parse(
+        _ text: String, maxDepth: Int = 64, maxNodes: Int = 1_000_000, textKeysOnly: Bool = false
+    ) throws(YAMLError) -> YAMLNode {
+        try parse(bytes: PathBytes.bytes(of: text), maxDepth: maxDepth, maxNodes: maxNodes, textKeysOnly: textKeysOnly)
     }
 
     /// Parses the first document of a file's bytes and refuses what the collector's parser (go-yaml v2)
@@ -92,7 +94,13 @@ extension YAMLNode {
     /// characters, syntax errors, a merge (`<<`) of anything but maps, and excessive aliasing (see
     /// `GoYAMLAliasBudget`). Binary junk, tabs for indentation, unclosed quotes and the like are errors
     /// with a position. Aliases resolve to their anchors; nesting is bounded.
-    public static func parse(bytes input: [UInt8], maxDepth: Int = 64, maxNodes: Int = 1_000_000) throws(YAMLError) -> YAMLNode {
+    ///
+    /// With `textKeysOnly` (the collector's configs), a mapping key that go-yaml v2 reads as anything but
+    /// text — a plain `on`, `yes`, `n`, `null`, `~`, `10086`, `1.5`, an empty key — is refused too: the
+    /// collector's config loader (go-ucfg) takes only text keys and skips the whole file.
+    public static func parse(
+        bytes input: [UInt8], maxDepth: Int = 64, maxNodes: Int = 1_000_000, textKeysOnly: Bool = false
+    ) throws(YAMLError) -> YAMLNode {
         var bytes = input
         if bytes.contains(0) { throw YAMLError(problem: "NUL byte in text (binary file?)", line: 1, column: 1) }
         var parser = yaml_parser_t()
@@ -100,7 +108,7 @@ extension YAMLNode {
         defer { yaml_parser_delete(&parser) }
         return try bytes.withUnsafeMutableBufferPointer { buf throws(YAMLError) -> YAMLNode in
             yaml_parser_set_input_string(&parser, buf.baseAddress, buf.count)
-            var builder = Builder(maxDepth: maxDepth, maxNodes: maxNodes)
+            var builder = Builder(maxDepth: maxDepth, maxNodes: maxNodes, textKeysOnly: textKeysOnly)
             let root = try builder.run(&parser)
             if let at = GoYAMLAliasBudget.exceeded(builder.shapes, root: builder.rootID) {
                 throw YAMLError(problem: "document contains excessive aliasing (go-yaml v2 refuses it)", line: at.line, column: at.column)
@@ -117,6 +125,8 @@ extension YAMLNode {
         var children: [Int32]
         /// A plain `<<` key.
         var isMergeKey = false
+        /// What go-yaml v2 reads a plain scalar as when that is not text ("a boolean", "a number", "null").
+        var goKind: String? = nil
         var line: Int
         var column: Int
     }
@@ -124,6 +134,7 @@ extension YAMLNode {
     private struct Builder {
         let maxDepth: Int
         let maxNodes: Int
+        let textKeysOnly: Bool
         var nodes = 0
         var anchors: [String: (node: YAMLNode, id: Int32)] = [:]
         var shapes: [Shape] = []
@@ -172,8 +183,10 @@ extension YAMLNode {
                             value, quoted: quoted || s.style == YAML_LITERAL_SCALAR_STYLE || s.style == YAML_FOLDED_SCALAR_STYLE)
                     }
                     producedAnchor = s.anchor.map { String(cString: UnsafeRawPointer($0).assumingMemoryBound(to: CChar.self)) }
+                    let plain = s.style == YAML_PLAIN_SCALAR_STYLE && s.plain_implicit == 1
                     shape = Shape(
-                        kind: .scalar, children: [], isMergeKey: value == "<<" && s.plain_implicit == 1, line: line, column: column)
+                        kind: .scalar, children: [], isMergeKey: value == "<<" && s.plain_implicit == 1,
+                        goKind: plain ? GoYAMLPlainScalar.nonTextKind(value) : nil, line: line, column: column)
                 case YAML_ALIAS_EVENT:
                     let name =
                         event.data.alias.anchor.map { String(cString: UnsafeRawPointer($0).assumingMemoryBound(to: CChar.self)) } ?? ""
@@ -261,6 +274,12 @@ extension YAMLNode {
                         case .scalar(let s, _): k = s
                         case .null: k = ""
                         default: throw err("a mapping key must be a scalar")
+                        }
+                        let keyShape = shape.kind == .alias ? shapes[Int(shape.children[0])] : shape
+                        if textKeysOnly, let kind = keyShape.goKind {
+                            throw err(
+                                "the key `\(k)` reads as \(kind) to the collector's YAML parser (go-yaml v2), and its config loader (go-ucfg) takes only text keys, so the collector skips this file: quote the key ('\(k)')"
+                            )
                         }
                         stack.append(.map(members, pendingKey: k, anchor: a))
                     }

@@ -191,6 +191,18 @@ struct HostScenarioTests {
         #expect(report.verdict("bkunifylogbeat", "config") == .fail)
         #expect(report.message("bkunifylogbeat", "config").contains("YAML error"))
 
+        // ext_meta labels rendered unquoted by the template: `on` and 10086 are no text keys to the
+        // collector's loader (go-ucfg), which skips the whole file; quoted, they pass.
+        try host.writeSubConfig(
+            subscription: 58, paths: ["/var/log/c.log"], extra: ["ext_meta:", "  env: \"prod\"", "  on: \"1\"", "  10086: \"biz\""])
+        report = await runChecks(host, subscription: 58)
+        #expect(report.verdict("bkunifylogbeat", "config") == .fail)
+        #expect(report.message("bkunifylogbeat", "config").contains("the key `on` reads as a boolean"), "\(report.digest)")
+        try host.writeSubConfig(
+            subscription: 58, paths: ["/var/log/c.log"], extra: ["ext_meta:", "  env: \"prod\"", "  'on': \"1\"", "  '10086': \"biz\""])
+        report = await runChecks(host, subscription: 58)
+        #expect(report.verdict("bkunifylogbeat", "config") == .pass, "\(report.digest)")
+
         // Paths the collector's glob rejects: two ** elements, an unclosed [.
         try host.writeSubConfig(subscription: 57, paths: ["/data/**/app/**/a.log", "/data/ok/*.log"])
         report = await runChecks(host, subscription: 57)

@@ -172,6 +172,64 @@ struct GoYAMLDifferentialTests {
         #expect(reference[cases.firstIndex { $0.0 == "GBK comment" }!] != nil)
     }
 
+    /// Keys go-yaml v2 may read as text or not, each alone, as a value (never refused), nested in a
+    /// list item's map, in a flow map and through an alias.
+    static let keys = [
+        "on", "On", "ON", "off", "yes", "Yes", "y", "Y", "n", "N", "no", "NO", "true", "False", "TRUE", "null", "Null", "~",
+        "1", "-1", "+1", "0", "10086", "0x1F", "0X1f", "0o17", "017", "08", "09.5", "1_000", "1__0", "_1", "1e3", "1E+3", "1e",
+        "1.5", "1.", ".5", ".5e3", ".e5", ".", "..", ".inf", "-.Inf", "+.INF", ".nan", ".NaN", ".Nan", "1e999", "-1e999",
+        "99999999999999999999", "-9223372036854775809", "0b101", "-0b1", "0b2", "0x", "0xFFFFFFFFFFFFFFFFFF", "-", "+", "+-1",
+        "2001-12-14", "12:30", "env", "yes_no", "on-call", "'on'", "\"1\"", "!!str 1", "\"\"", "''", "<<x", "0.0.0.0", "1.2.3",
+    ]
+
+    @Test(
+        "with text keys only, bkdiag refuses exactly the keys go-yaml v2 decodes as something other than a string",
+        .enabled(if: GoYAMLOracle.available, "go or golang-gopkg-yaml.v2-dev is not installed (Scripts/deps.sh test installs both)"))
+    func textKeys() async throws {
+        let dir = NSTemporaryDirectory() + "bkdiag-goyaml-keys-\(UUID().uuidString.prefix(6))"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let oracle = try await GoYAMLOracle.build(into: dir)
+        var docs: [(String, String)] = []
+        for k in Self.keys {
+            docs.append(("\(k): top", "\(k): x\nother: 1\n"))
+            docs.append(("\(k): value", "key: \(k)\n"))
+            docs.append(("\(k): in a list item", "local:\n  - dataid: 1\n    ext_meta:\n      \(k): \"v\"\n"))
+            docs.append(("\(k): flow", "labels: {\(k): v}\n"))
+            docs.append(("\(k): alias", "a: &k \(k)\nm:\n  *k : v\n"))
+        }
+        docs.append(("empty key", ": v\n"))
+        docs.append(("explicit key", "? on\n: v\n"))
+        var files: [String] = []
+        for (i, (_, text)) in docs.enumerated() {
+            let path = dir + "/keys-\(i).yaml"
+            try Data(text.utf8).write(to: URL(fileURLWithPath: path))
+            files.append(path)
+        }
+        let r = try await runCapturing(oracle, ["-string-keys"] + files)
+        let lines = r.output.split(separator: "\n").map(String.init)
+        #expect(r.status == 0 && lines.count == files.count, "\(r.output.prefix(500))")
+        var refused = 0, accepted = 0
+        for ((name, text), go) in zip(docs, lines) {
+            // Documents go-yaml refuses as YAML are the other test's business.
+            guard !go.hasPrefix("error: yaml:") else { continue }
+            let ours: YAMLError?
+            do {
+                _ = try YAMLNode.parse(text, textKeysOnly: true)
+                ours = nil
+            } catch {
+                ours = error
+            }
+            let goRefuses = go.hasPrefix("error: non-string key")
+            #expect(goRefuses == (ours != nil), "\(name): go-yaml says \(go), bkdiag says \(ours?.description ?? "ok")")
+            if goRefuses { refused += 1 } else { accepted += 1 }
+            if let ours { #expect(ours.problem.contains("go-ucfg"), "\(ours.problem)") }
+        }
+        #expect(refused >= 100 && accepted >= 150, "refused \(refused), accepted \(accepted)")
+        // Without the option the keys are plain YAML, as go-yaml itself takes them.
+        #expect((try? YAMLNode.parse("on: x\n10086: y\n")) != nil)
+    }
+
     @Test("the alias budget is go-yaml's: 99% of visits up to 400,000, 10% from 4,000,000, linear between")
     func budget() async throws {
         // On either side of go-yaml's 99%: 199 aliases of a 200-item list pass, 200 do not.

@@ -79,7 +79,7 @@ public struct MainConfig: Sendable {
                 return MainConfig(path: path, state: .unreadable("larger than \(sizeLimit) bytes; not read"))
             }
             do {
-                return MainConfig(path: path, state: .parsed(try YAMLNode.parse(bytes: c.bytes)))
+                return MainConfig(path: path, state: .parsed(try YAMLNode.parse(bytes: c.bytes, textKeysOnly: true)))
             } catch {
                 return MainConfig(path: path, state: .invalid(error))
             }

@@ -114,7 +114,7 @@ public struct SubscriptionConfigRead: Sendable {
             let c = try FileReader.read(path, limit: sizeLimit)
             if c.truncated { return SubscriptionConfigRead(mtime: mtime, content: .tooLarge) }
             do {
-                return SubscriptionConfigRead(mtime: mtime, content: .parsed(try YAMLNode.parse(bytes: c.bytes)))
+                return SubscriptionConfigRead(mtime: mtime, content: .parsed(try YAMLNode.parse(bytes: c.bytes, textKeysOnly: true)))
             } catch {
                 return SubscriptionConfigRead(mtime: mtime, content: .invalid(error))
             }
