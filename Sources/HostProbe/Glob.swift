@@ -174,7 +174,10 @@ public enum Glob {
     /// How many directories one level of an expansion may hold before it is cut short.
     public static let maxDirectories = 100_000
 
-    public static func expand(_ pattern: String, limit: Int = 10_000) throws(GlobPatternError) -> Expansion {
+    /// How many matches an expansion keeps (sorted) before it is cut short and says so.
+    public static let defaultLimit = 10_000
+
+    public static func expand(_ pattern: String, limit: Int = defaultLimit) throws(GlobPatternError) -> Expansion {
         var result = Expansion(pattern: pattern, matches: [], truncated: false, unreadable: [])
         let absolute = pattern.hasPrefix("/")
         let components = pattern.split(separator: "/", omittingEmptySubsequences: true)
@@ -259,7 +262,7 @@ public enum Glob {
 
     /// Expands `pattern` as the collector does: `**` first (see `collectorPatterns`), then each plain
     /// pattern; the matches of all of them, sorted, each once.
-    public static func expandLikeCollector(_ pattern: String, limit: Int = 10_000) throws(GlobPatternError) -> Expansion {
+    public static func expandLikeCollector(_ pattern: String, limit: Int = defaultLimit) throws(GlobPatternError) -> Expansion {
         let patterns = try collectorPatterns(pattern)
         if patterns == [pattern] { return try expand(pattern, limit: limit) }
         var result = Expansion(pattern: pattern, matches: [], truncated: false, unreadable: [])

@@ -78,10 +78,12 @@ enum Fixture {
     /// An x86-64 ELF header.
     static let elfX86 = ELFHeader(is64Bit: true, littleEndian: true, machine: 62, type: 2)
 
-    static func expansion(_ pattern: String, _ matches: [String], unreadable: [String] = [], failures: [ProbeError] = [])
+    static func expansion(
+        _ pattern: String, _ matches: [String], unreadable: [String] = [], failures: [ProbeError] = [], truncated: Bool = false
+    )
         -> Result<Glob.Expansion, GlobPatternError>
     {
-        .success(Glob.Expansion(pattern: pattern, matches: matches, truncated: false, unreadable: unreadable, failures: failures))
+        .success(Glob.Expansion(pattern: pattern, matches: matches, truncated: truncated, unreadable: unreadable, failures: failures))
     }
 
     static func evidence(_ f: Finding, _ key: String) -> JSONValue? { f.evidence.first { $0.0 == key }?.1 }

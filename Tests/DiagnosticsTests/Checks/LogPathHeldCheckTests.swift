@@ -51,6 +51,18 @@ struct LogPathHeldCheckTests {
                 ]))
     }
 
+    @Test("an expansion cut short at its limit: a held file past the cut is still found, by the pattern")
+    func pastTheCut() {
+        let h = facts(held: ["/var/log/app/zz-10001.log", "/var/log/other.log"])
+        h.logExpansions = [Fixture.expansion(Self.pattern, [Self.file], truncated: true)]
+        let f = LogPathHeldCheck().run(h)
+        #expect(f.verdict == .fail && f.message == "文件被占用: /var/log/app/zz-10001.log (pid 100, subscription 8)", "\(f.message)")
+        #expect(Fixture.evidence(f, "matched_by_pattern") == .array([.string(Self.pattern)]))
+        // Not cut short: only the matches listed count (the expansion saw every file).
+        h.logExpansions = [Fixture.expansion(Self.pattern, [Self.file])]
+        #expect(LogPathHeldCheck().run(h).verdict == .pass)
+    }
+
     @Test("the subscription being checked holding its own file is no conflict")
     func own() {
         let f = LogPathHeldCheck().run(facts(held: [Self.file], subscription: 8))

@@ -109,6 +109,23 @@ struct LogPathMatchCheckTests {
         return h
     }
 
+    @Test("an expansion cut short with nothing collected among the paths seen is unknown, not a fail")
+    func cutShort() {
+        let gz = (0..<3).map { "/var/log/app/app-\($0).log.gz" }
+        let h = facts(gz)
+        h.logExpansions = [Fixture.expansion(Self.pattern, gz, truncated: true)]
+        let f = LogPathMatchCheck().run(h)
+        #expect(f.verdict == .unknown, "\(f.message)")
+        #expect(f.message.contains("超过 \(Glob.defaultLimit) 个路径") && f.message.contains("exclude_files"), "\(f.message)")
+        // One collected file among them is a pass, cut short or not.
+        let withLog = gz + ["/var/log/app/app.log"]
+        let g = facts(withLog)
+        g.logExpansions = [Fixture.expansion(Self.pattern, withLog, truncated: true)]
+        #expect(LogPathMatchCheck().run(g).verdict == .pass)
+        // Not cut short, the same files fail: all of them are excluded.
+        #expect(LogPathMatchCheck().run(facts(gz)).verdict == .fail)
+    }
+
     @Test("the default exclude `.backup$` is Go's regexp: a file named mysql_backup is not collected")
     func unescapedDefault() {
         let h = Fixture.facts(logPaths: ["/var/log/db/*"])

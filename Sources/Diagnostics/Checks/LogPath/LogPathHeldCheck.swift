@@ -10,11 +10,21 @@ struct LogPathHeldCheck: Check {
     func run(_ facts: any HostFacts) -> Finding {
         // An fd link names its file by the real path; a match may reach it through a symlink or `.`/`..`.
         var files: [String: String] = [:]  // real path → the path as matched
+        // Patterns whose expansion was cut short: a collector's file past the cut is found by matching
+        // its path against the pattern itself.
+        var cutShort: [String] = []
         for case .success(let e) in facts.logExpansions {
             for m in e.matches {
                 let real = facts.realPath(m) ?? m
                 if files[real] == nil { files[real] = m }
             }
+            if e.truncated { cutShort.append(e.pattern) }
+        }
+        func matched(_ target: String) -> Bool {
+            if files[target] != nil { return true }
+            guard cutShort.contains(where: { Glob.matchesLikeCollector($0, path: target) }) else { return false }
+            files[target] = target
+            return true
         }
         if facts.options.logPaths.isEmpty {
             return .fail("日志采集路径为空", hint: "采集项未配置日志路径")
@@ -32,12 +42,13 @@ struct LogPathHeldCheck: Check {
         for p in collectors {
             switch facts.fds(of: p.pid) {
             case .success(let links):
-                for l in links where files[l.target] != nil { held.append((l.target, p.pid)) }
+                for l in links where matched(l.target) { held.append((l.target, p.pid)) }
             case .failure(let e):
                 if !e.isMissing { unreadable.append((p.pid, e)) }
             }
         }
         var evidence: [(String, JSONValue)] = [("collectors", Fmt.pids(collectors)), ("files_checked", .int(Int64(files.count)))]
+        if !cutShort.isEmpty { evidence.append(("matched_by_pattern", JSONValue(cutShort))) }
         if held.isEmpty {
             if let (pid, e) = unreadable.first {
                 evidence.append(("unreadable_pid", .int(Int64(pid))))

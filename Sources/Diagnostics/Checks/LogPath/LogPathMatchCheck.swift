@@ -20,6 +20,7 @@ struct LogPathMatchCheck: Check {
         var excludedFiles: [String] = []
         var undecidedFiles: [String] = []
         var undecided: [String] = []
+        var truncatedUnmatched: [String] = []
         var stale: [String] = []
         var rulesUsed: [(String, JSONValue)] = []
         var unusable: [String] = []
@@ -84,6 +85,9 @@ struct LogPathMatchCheck: Check {
                 if collected.isEmpty && undecidedFiles.count > undecidedBefore {
                     // What it matched may or may not be collected: not "no match", not a pass.
                     undecided.append(pattern)
+                } else if collected.isEmpty && e.truncated {
+                    // Cut short at the expansion's limit: the paths past it were never looked at.
+                    truncatedUnmatched.append(pattern)
                 } else if collected.isEmpty {
                     unmatched.append(pattern)
                     // Only "could not look" makes a missing match unknown; a real error is the answer.
@@ -151,6 +155,12 @@ struct LogPathMatchCheck: Check {
                     : !onlyExcluded.isEmpty
                         ? "路径只匹配到被 exclude_files 排除的文件（\(Fmt.list(onlyExcluded, max: 3))；默认排除以 gz/bz2/tgz/tbz/zip/7z/bak/backup/swp 结尾的文件，如 a.log.gz、mysql_backup），采集器不会读取：请指向未压缩的日志文件"
                         : "确认日志文件确实存在于该路径下；路径区分大小写，* 只匹配单层目录，** 最多匹配 \(Glob.recursiveDepth) 层",
+                evidence: evidence)
+        }
+        if !truncatedUnmatched.isEmpty {
+            return .unknown(
+                "以下路径匹配超过 \(Glob.defaultLimit) 个路径，已检查的都不会被采集（\(excludedFiles.isEmpty ? "目录或非普通文件" : "被 exclude_files 排除")），其余未检查: \(Fmt.list(truncatedUnmatched))",
+                hint: "路径匹配的文件过多（多为轮转后的压缩文件）：把采集路径写得更具体（如 app.log 而不是 *），并清理旧的轮转文件",
                 evidence: evidence)
         }
         if !undecided.isEmpty {
