@@ -127,3 +127,15 @@ enum Fmt {
 
     static func pids(_ ps: [ProcessRecord]) -> JSONValue { .array(ps.map { .int(Int64($0.pid)) }) }
 }
+
+extension Finding {
+    /// A fail judged against an IPC path that is only a guess (`GSELayout.ipcGuess`) says nothing
+    /// certain: the collector's endpoint may be elsewhere. It becomes `unknown`, saying why.
+    func judgedAgainst(_ layout: GSELayout) -> Finding {
+        guard verdict == .fail, let guess = layout.ipcGuess else { return self }
+        return Finding(
+            .unknown, "\(message) — but \(guess), so \(layout.ipcPath) is only the default IPC path",
+            hint: "修复主配置的权限或内容后重试（非 root 运行时请以 root 运行 bkdiag）：采集器实际的 endpoint 只写在主配置中",
+            evidence: evidence + [("ipc_path_guessed", .string(guess))])
+    }
+}

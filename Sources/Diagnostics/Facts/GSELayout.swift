@@ -101,6 +101,17 @@ public struct GSELayout: Sendable {
     public var ipcPath: String
     /// `flag`, `main_config`, `environ` or `default`.
     public var ipcSource: String
+    /// Why `ipcPath` is only a guess: the collector's main config exists but could not be read or
+    /// parsed, so its `endpoint` is not known, and the path is the generation's default. Nil when the
+    /// path is known (given, configured, from environ.sh, or there is no main config to say otherwise).
+    public var ipcGuess: String? {
+        guard ipcSource == "default" else { return nil }
+        switch mainConfig.state {
+        case .unreadable(let why): return "the collector's main config \(mainConfig.path) cannot be read (\(why))"
+        case .invalid(let error): return "the collector's main config \(mainConfig.path) cannot be parsed (\(error.description))"
+        case .missing, .parsed: return nil
+        }
+    }
     /// Other GSE roots found on the host.
     public var otherRoots: [String]
     public var mainConfig: MainConfig

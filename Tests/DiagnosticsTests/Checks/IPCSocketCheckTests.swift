@@ -50,6 +50,30 @@ struct IPCSocketCheckTests {
         #expect(IPCSocketCheck().run(h).verdict == .fail)
     }
 
+    @Test("judged against the default path because the main config cannot be read or parsed: unknown, not fail")
+    func guessedPath() throws {
+        let h = facts(stat: nil)
+        h.layout.mainConfig = MainConfig(path: Fixture.root + "/plugins/etc/bkunifylogbeat.conf", state: .unreadable("Permission denied"))
+        let f = IPCSocketCheck().run(h)
+        #expect(f.verdict == .unknown, "\(f.message)")
+        #expect(f.message.hasPrefix("socket file is not exists: \(Fixture.ipc) — but the collector's main config"), "\(f.message)")
+        #expect(Fixture.evidence(f, "ipc_path_guessed") != nil)
+        let error = try #require(MainConfigCheckTests.yamlError("a: [\n"))
+        h.layout.mainConfig = MainConfig(path: Fixture.root + "/plugins/etc/bkunifylogbeat.conf", state: .invalid(error))
+        #expect(IPCSocketCheck().run(h).verdict == .unknown)
+        // A path that is known (the flag, the config, environ.sh) keeps the fail; so does a missing main config.
+        h.layout.ipcSource = "flag"
+        #expect(IPCSocketCheck().run(h).verdict == .fail)
+        h.layout.ipcSource = "default"
+        h.layout.mainConfig = MainConfig(path: Fixture.root + "/plugins/etc/bkunifylogbeat.conf", state: .missing)
+        #expect(IPCSocketCheck().run(h).verdict == .fail)
+        // Queue and healthz judged against the guessed path say unknown too.
+        h.layout.mainConfig = MainConfig(path: Fixture.root + "/plugins/etc/bkunifylogbeat.conf", state: .unreadable("Permission denied"))
+        h.stats[Fixture.ipc] = Fixture.socket
+        h.unixDiag = .success([Fixture.unix(900, state: 10)])
+        #expect(SocketQueueCheck().run(h).verdict == .unknown)
+    }
+
     @Test("missing, not a socket, or nothing listening: fail")
     func failures() {
         let missing = IPCSocketCheck().run(facts(stat: nil))

@@ -6,6 +6,10 @@ struct IPCSocketCheck: Check {
     let id = CheckID.agentSocket
 
     func run(_ facts: any HostFacts) -> Finding {
+        judge(facts).judgedAgainst(facts.layout)
+    }
+
+    private func judge(_ facts: any HostFacts) -> Finding {
         let layout = facts.layout
         let path = layout.ipcPath
         var evidence: [(String, JSONValue)] = [("path", .string(path)), ("source", .string(layout.ipcSource))]

@@ -41,10 +41,11 @@ struct SocketQueueCheck: Check {
         ]
         if let l = last.listener { evidence.append(("listen_backlog", .int(Int64(l.receiveQueue)))) }
         guard !last.accepted.isEmpty else {
-            return .fail(
+            return Finding.fail(
                 "socket not used: no connection on \(path)",
                 hint: "没有采集器连接到 IPC socket：确认 bkunifylogbeat 正在运行且 endpoint 指向此路径",
-                evidence: evidence)
+                evidence: evidence
+            ).judgedAgainst(facts.layout)
         }
         // Blocked: a connection whose unread bytes stayed non-zero in every sample.
         var blocked: [(UInt64, UInt32)] = []

@@ -48,6 +48,9 @@ struct CollectorHealthCheck: Check {
                     if conns.isEmpty {
                         if !unreadable.isEmpty {
                             unknowns.append("cannot read the collector's fds: \(unreadable.values.first!.description)")
+                        } else if let guess = layout.ipcGuess {
+                            // Not connected to a path that is only the default says nothing certain.
+                            unknowns.append("not connected to \(layout.ipcPath), but \(guess), so that is only the default IPC path")
                         } else {
                             failures.append(
                                 "bkunifylogbeat (pid \(found.under.map { String($0.pid) }.joined(separator: ","))) is not connected to \(layout.ipcPath)"
