@@ -96,12 +96,7 @@ public enum Glob {
                 guard i + 1 < p.count else { throw GlobPatternError(pattern: original) }
                 i += 2
             } else if p[i] == "[" {
-                _ = try matchClass(p, i, nil, original)
-                var j = i + 1
-                if j < p.count && p[j] == "^" { j += 1 }
-                if j < p.count && p[j] == "]" { j += 1 }
-                while j < p.count && p[j] != "]" { j += p[j] == "\\" ? 2 : 1 }
-                i = j + 1
+                i = try matchClass(p, i, nil, original).1
             } else {
                 i += 1
             }
@@ -109,6 +104,9 @@ public enum Glob {
     }
 
     /// Matches `c` against the class starting at `p[start] == "["`; returns (matched, index after `]`).
+    /// Go's `filepath.Match` rules: an element may not start with `-` or `]` (so `[]a]`, `[-a]`, `[a-]`
+    /// and `[^]]` are bad patterns, unlike in regular expressions), `\` escapes the next character, a
+    /// range `lo-hi` with `hi < lo` matches nothing, and the class ends at the first `]` after an element.
     private static func matchClass(
         _ p: [Unicode.Scalar], _ start: Int, _ c: Unicode.Scalar?, _ original: String
     ) throws(GlobPatternError) -> (Bool, Int) {
@@ -118,39 +116,41 @@ public enum Glob {
             negate = true
             i += 1
         }
-        var matched = false
-        var first = true
-        while true {
-            guard i < p.count else { throw GlobPatternError(pattern: original) }
-            if p[i] == "]" && !first { break }
-            first = false
-            var lo = p[i]
-            if lo == "\\" {
+        /// Go's `getEsc`: one character of the class, escaped or not, with something after it.
+        func element() throws(GlobPatternError) -> Unicode.Scalar {
+            guard i < p.count, p[i] != "-", p[i] != "]" else { throw GlobPatternError(pattern: original) }
+            if p[i] == "\\" {
                 i += 1
                 guard i < p.count else { throw GlobPatternError(pattern: original) }
-                lo = p[i]
             }
+            let r = p[i]
             i += 1
-            var hi = lo
-            if i + 1 < p.count && p[i] == "-" && p[i + 1] != "]" {
+            // A raw (non-UTF-8) byte in a class is a bad pattern for Go; so is a class cut short.
+            guard !PathBytes.isRawByte(r), i < p.count else { throw GlobPatternError(pattern: original) }
+            return r
+        }
+        var matched = false
+        var ranges = 0
+        while true {
+            guard i < p.count else { throw GlobPatternError(pattern: original) }
+            if p[i] == "]" && ranges > 0 {
                 i += 1
-                hi = p[i]
-                if hi == "\\" {
-                    i += 1
-                    guard i < p.count else { throw GlobPatternError(pattern: original) }
-                    hi = p[i]
-                }
-                i += 1
+                break
             }
-            // A raw (non-UTF-8) byte in a class is a bad pattern for Go; in a name it reads as U+FFFD.
-            if PathBytes.isRawByte(lo) || PathBytes.isRawByte(hi) { throw GlobPatternError(pattern: original) }
+            let lo = try element()
+            var hi = lo
+            if p[i] == "-" {
+                i += 1
+                hi = try element()
+            }
             if let c {
                 let v = PathBytes.isRawByte(c) ? 0xFFFD : c.value
                 if lo.value <= v && v <= hi.value { matched = true }
             }
+            ranges += 1
         }
-        if c == "/" { return (false, i + 1) }
-        return (matched != negate, i + 1)
+        if c == "/" { return (false, i) }
+        return (matched != negate, i)
     }
 
     static func hasMeta(_ s: Substring) -> Bool { s.contains { $0 == "*" || $0 == "?" || $0 == "[" || $0 == "\\" } }

@@ -5,33 +5,36 @@ import Testing
 
 @testable import HostProbe
 
-/// Go's own `regexp` (Tests/GoRegexOracle/main.go, standard library only): the reference `GoRegex` is
-/// held to, as bkunifylogbeat compiles `exclude_files` with it and searches each full path.
-enum GoRegexOracle {
-    static let source = BuildProducts.repoRoot() + "/Tests/GoRegexOracle/main.go"
+/// Go's own `regexp` and `filepath.Match` (Tests/GoMatchOracle/main.go, standard library only): the
+/// references `GoRegex` and `Glob.match` are held to, as bkunifylogbeat compiles `exclude_files` with the
+/// first (searching each full path) and globs its log paths with the second.
+enum GoMatchOracle {
+    static let source = BuildProducts.repoRoot() + "/Tests/GoMatchOracle/main.go"
 
     static var go: String? {
         let dirs = (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin").split(separator: ":")
         return (dirs.map { $0 + "/go" } + ["/usr/lib/go/bin/go"]).first { FileManager.default.isExecutableFile(atPath: $0) }
     }
 
-    /// Go's answer per case: its error, or whether each text matches.
-    static func run(_ cases: [(pattern: String, texts: [String])], in dir: String) async throws -> [(error: String?, matches: [Bool])] {
-        let exe = dir + "/go-regex-oracle"
+    /// Go's answer per case (`mode` "regexp" or "glob"): its error, or whether each text matches.
+    static func run(
+        _ mode: String, _ cases: [(pattern: String, texts: [String])], in dir: String
+    ) async throws -> [(error: String?, matches: [Bool])] {
+        let exe = dir + "/go-match-oracle"
         let built = try await ProgramRun.run(
             go!, ["build", "-o", exe, source],
             environment: [
-                "GO111MODULE": "off", "GOPATH": dir + "/gopath", "GOCACHE": BuildProducts.directory + "/go-regex-oracle-cache",
+                "GO111MODULE": "off", "GOPATH": dir + "/gopath", "GOCACHE": BuildProducts.directory + "/go-match-oracle-cache",
                 "HOME": dir, "GOFLAGS": "",
             ], timeout: 600)
-        guard built.status == 0 else { throw FakeHostError("go build of the regexp oracle failed: \(built.stdout + built.stderr)") }
+        guard built.status == 0 else { throw FakeHostError("go build of the match oracle failed: \(built.stdout + built.stderr)") }
         let input = JSONValue.array(
             cases.map { .object([("pattern", .string($0.pattern)), ("texts", .array($0.texts.map { .string($0) }))]) })
         let file = dir + "/cases.json"
         try Data(input.serialized().utf8).write(to: URL(fileURLWithPath: file))
-        let r = try await ProgramRun.run(exe, [file], timeout: 120)
+        let r = try await ProgramRun.run(exe, [mode, file], timeout: 120)
         guard r.status == 0, let answers = try JSONValue.parse(r.stdout).arrayValue, answers.count == cases.count else {
-            throw FakeHostError("regexp oracle: \(r.stdout.prefix(300)) \(r.stderr.prefix(300))")
+            throw FakeHostError("match oracle: \(r.stdout.prefix(300)) \(r.stderr.prefix(300))")
         }
         return answers.map { a in
             (a["error"]?.stringValue, a["matches"]?.arrayValue?.compactMap(\.boolValue) ?? [])
@@ -71,13 +74,13 @@ struct GoRegexDifferentialTests {
 
     @Test(
         "GoRegex refuses what Go refuses and, when it judges a path, judges it as Go does",
-        .enabled(if: GoRegexOracle.go != nil, "go is not installed (Scripts/deps.sh test installs golang-go)"))
+        .enabled(if: GoMatchOracle.go != nil, "go is not installed (Scripts/deps.sh test installs golang-go)"))
     func differential() async throws {
         let dir = NSTemporaryDirectory() + "bkdiag-goregex-\(UUID().uuidString.prefix(6))"
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let cases = Self.patterns.map { ($0, Self.texts) }
-        let reference = try await GoRegexOracle.run(cases, in: dir)
+        let reference = try await GoMatchOracle.run("regexp", cases, in: dir)
         var usable = 0, invalid = 0, decided = 0, undecided = 0, unsupported = 0
         for (pattern, go) in zip(Self.patterns, reference) {
             switch GoRegex.compile(pattern) {
@@ -136,5 +139,43 @@ struct GoRegexDifferentialTests {
             return
         }
         #expect(why.contains(reason), "\(why)")
+    }
+}
+
+@Suite("log path elements as Go's filepath.Match reads them")
+struct GoGlobDifferentialTests {
+    static let names = [
+        "a.log", ".hidden.log", "a.log.1", "abc", "ac", "bx", "dx", "]", "-", "^", "!", "a", "b", "m", "z", "*", "?", "[", "\\",
+        "日志 1.log", "日志.log", "é", "x]y", "a-b", "", "a.LOG", "A.log", "$(id);`x`", "[ab]", "a b.log",
+    ]
+    static let patterns = [
+        "*.log", "a?c", "[a-c]x", "[^a-c]x", "[!a-c]x", "\\*", "日志*", "$(id);`x`", "*", "a*b*c", "?", "??", "[]a]", "[a-]",
+        "[-a]", "[^]]", "[a\\-]", "[\\]]", "[\\-a]", "[z-a]", "[a-c]", "[]", "[^]", "a[", "[a-\\]]", "[abc", "abc\\", "[a-",
+        "[\\", "[^a]", "[日-月]*", "[é]", "\\[ab]", "[[]", "[*]", "[a-b-c]", "[--a]", "[a--]", "*\\.log", "\\a\\.log",
+        "[\\^a]", "[^^]", "*[", "x]y", "*]", "a-b", "[!]", "[a]]",
+    ]
+
+    @Test(
+        "Glob.match refuses the patterns Go refuses and matches the names Go matches",
+        .enabled(if: GoMatchOracle.go != nil, "go is not installed (Scripts/deps.sh test installs golang-go)"))
+    func differential() async throws {
+        let dir = NSTemporaryDirectory() + "bkdiag-goglob-\(UUID().uuidString.prefix(6))"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let reference = try await GoMatchOracle.run("glob", Self.patterns.map { ($0, Self.names) }, in: dir)
+        var refused = 0, compared = 0
+        for (pattern, go) in zip(Self.patterns, reference) {
+            if let error = go.error {
+                refused += 1
+                #expect(throws: GlobPatternError.self, "\(pattern): Go says \(error)") { try Glob.match(pattern, "abc") }
+                #expect(throws: GlobPatternError.self) { try Glob.validate("/tmp/" + pattern) }
+                continue
+            }
+            for (name, expected) in zip(Self.names, go.matches) {
+                compared += 1
+                #expect((try? Glob.match(pattern, name)) == expected, "\(pattern) on \(name.debugDescription): Go \(expected)")
+            }
+        }
+        #expect(refused >= 15 && compared >= 900, "refused \(refused), compared \(compared)")
     }
 }
