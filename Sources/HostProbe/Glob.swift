@@ -248,7 +248,10 @@ public enum Glob {
         let absolute = pattern.hasPrefix("/")
         let components = lexicalClean(pattern)
         let stars = components.indices.filter { components[$0] == "**" }
-        guard let at = stars.first else { return [pattern] }
+        // The collector makes every path absolute and clean first (filebeat's `normalizeGlobPatterns`:
+        // `filepath.Abs`), so `..` is applied to the text, not walked through a symlink. A relative
+        // pattern is left as given: it is relative to the collector's working directory, not known here.
+        guard let at = stars.first else { return [absolute ? "/" + components.joined(separator: "/") : pattern] }
         guard stars.count == 1 else { throw GlobPatternError(pattern: pattern, reason: .multipleDoubleStar) }
         let prefix = components[..<at], suffix = components[(at + 1)...]
         // A relative pattern that is only `**` does not expand to the empty path.

@@ -53,6 +53,24 @@ struct GlobTests {
         #expect(try Glob.expand(dir + "/loop1/*.log").matches.isEmpty)
     }
 
+    @Test("`..` is applied to the pattern's text, as the collector's filepath.Abs does, not walked through a symlink")
+    func dotDotIsLexical() throws {
+        let dir = NSTemporaryDirectory() + "bkdiag-glob-dots-\(UUID().uuidString.prefix(6))"
+        let fm = FileManager.default
+        try fm.createDirectory(atPath: dir + "/real/sub", withIntermediateDirectories: true)
+        defer { try? fm.removeItem(atPath: dir) }
+        try "x".write(toFile: dir + "/real/b.log", atomically: true, encoding: .utf8)
+        try "x".write(toFile: dir + "/a.log", atomically: true, encoding: .utf8)
+        try fm.createSymbolicLink(atPath: dir + "/link", withDestinationPath: dir + "/real/sub")
+        // link/.. is dir itself to the collector (the kernel would say real/): dir/b.log does not exist.
+        #expect(try Glob.expandLikeCollector(dir + "/link/../b.log").matches.isEmpty)
+        #expect(try Glob.expandLikeCollector(dir + "/link/../*.log").matches == [dir + "/a.log"])
+        // A directory that does not exist is no obstacle to `..` either.
+        #expect(try Glob.expandLikeCollector(dir + "/nonexist/../a.log").matches == [dir + "/a.log"])
+        #expect(try Glob.collectorPatterns("/data//logs/./x/../*.log") == ["/data/logs/*.log"])
+        #expect(Glob.matchesLikeCollector("/data/x/../logs/*.log", path: "/data/logs/a.log"))
+    }
+
     /// `prefix`, then 0 to 8 `*` levels, then `suffix`, joined (absolute when `absolute`).
     static func levels(_ prefix: [String], _ suffix: [String], absolute: Bool = true, from: Int = 0) -> [String] {
         (from...8).map { depth in
