@@ -99,7 +99,7 @@ public struct GSELayout: Sendable {
     /// Why the generation was chosen (for evidence).
     public var generationReason: String
     public var ipcPath: String
-    /// `flag`, `main_config`, `environ` or `default`.
+    /// `flag`, `main_config`, `agent_config`, `environ` or `default`.
     public var ipcSource: String
     /// Why `ipcPath` is only a guess: the collector's main config exists but could not be read or
     /// parsed, so its `endpoint` is not known, and the path is the generation's default. Nil when the
@@ -115,6 +115,9 @@ public struct GSELayout: Sendable {
     /// Other GSE roots found on the host.
     public var otherRoots: [String]
     public var mainConfig: MainConfig
+    /// Where the agent's own files are under the root: `/agent`, or `/proxy` on a GSE 1 proxy (whose
+    /// agent runs from `proxy/bin` with `proxy/etc/agent.conf` and `proxy/etc/procinfo.json`).
+    public var agentDir = "/agent"
     /// The dataserver port: the `--data-port` override, else the first the agent's config names,
     /// else the generation's default.
     public var dataPort: UInt16 { dataPorts[0] }
@@ -166,7 +169,7 @@ public struct GSELayout: Sendable {
     public var collectorBinary: String { pluginBin + "/bkunifylogbeat" }
     public var subConfigDir: String { pluginEtc + "/bkunifylogbeat" }
     /// The plugin registry: GSE 1 `procinfo.json`, GSE 2 `.proc`.
-    public var registryPath: String { root + generation.registryFile }
+    public var registryPath: String { generation == .gse1 ? root + agentDir + "/etc/procinfo.json" : root + generation.registryFile }
     public var agentConfig: String { root + "/agent/etc/gse_agent.conf" }
     public var agentBinary: String { root + "/agent/bin/gse_agent" }
 
@@ -194,6 +197,9 @@ public struct GSELayout: Sendable {
         if exists("/agent/etc/procinfo.json") { return (.gse1, "agent/etc/procinfo.json present") }
         if exists("/agent/etc/.proc") { return (.gse2, "agent/etc/.proc present") }
         if exists("/agent/bin/gse_agent") { return (.gse2, "agent/bin/gse_agent present") }
+        if exists("/proxy/etc/agent.conf") || exists("/proxy/etc/procinfo.json") {
+            return (.gse1, "proxy/etc present without agent/ (a GSE 1 proxy)")
+        }
         return nil
     }
 
@@ -207,7 +213,7 @@ public struct GSELayout: Sendable {
     /// actually in use where several are installed side by side.
     static func detect(
         options: CheckOptions, hostRoot: String, proc: String,
-        running: () -> (collectors: [String], agents: [String]) = { ([], []) }
+        running: () -> (collectors: [String], agents: [String], agentNames: [(path: String, name: String)]) = { ([], [], []) }
     ) -> GSELayout {
         var root: String
         var source: String
@@ -251,16 +257,37 @@ public struct GSELayout: Sendable {
             generation = .gse2
             reason = "root name contains gse2"
         }
+        // Both generations' configs under one root (an upgrade, or a downgrade, leaves the other's
+        // behind): the running agent says which one is in use. GSE 1's processes rename themselves
+        // gseMaster and agentWorker; GSE 2's stays gse_agent.
+        func exists(_ rel: String) -> Bool { (try? Sys.stat(root + rel)) != nil }
+        if generation == .gse2, exists("/agent/etc/agent.conf") || exists("/agent/etc/procinfo.json") {
+            let real = Sys.realPath(root) ?? root
+            let agents = running().agentNames.filter { path($0.path, isUnder: root, resolved: real) }
+            if agents.contains(where: { $0.name == "gseMaster" || $0.name == "agentWorker" }),
+                !agents.contains(where: { $0.name == "gse_agent" })
+            {
+                generation = .gse1
+                reason = "GSE 1 agent processes (gseMaster/agentWorker) run from the root; agent/etc/gse_agent.conf is left over"
+            }
+        }
+        let agentDir = generation == .gse1 && !exists("/agent/etc") && exists("/proxy/etc") ? "/proxy" : "/agent"
+        let agentConfig = AgentDataPorts.config(root: root, generation: generation, agentDir: agentDir)
         let main = MainConfig.read(root + "/plugins/etc/bkunifylogbeat.conf")
         var ipc: String
         var ipcSource: String
-        // The default IPC path yields to the collector's own endpoint (GSE 2: <root>/agent/data/ipc.state.report).
+        // The default IPC path yields to the collector's own endpoint, then to the agent's own IPC path
+        // (GSE 1 `dataipc`, GSE 2 `data.ipc`; NodeMan renders /var/run/ipc.state.report for both), then to
+        // environ.sh (GSE 2 default: <root>/agent/data/ipc.state.report).
         if let flag = options.ipcSocketFile, !flag.isEmpty, PathText.normalize(flag) != checkPyIPCPath {
             ipc = flag
             ipcSource = "flag"
         } else if let e = main.endpoint {
             ipc = e.path
             ipcSource = "main_config"
+        } else if let json = agentConfig.json, let own = AgentDataPorts.ipc(in: json, generation: generation) {
+            ipc = own
+            ipcSource = "agent_config"
         } else if let env = environIPC(hostRoot: hostRoot) {
             ipc = env
             ipcSource = "environ"
@@ -270,12 +297,14 @@ public struct GSELayout: Sendable {
                 ? PathText.onHost(hostRoot, "/var/run/ipc.state.report") : root + "/agent/data/ipc.state.report"
             ipcSource = "default"
         }
-        let data = options.dataPort.map { ([$0], "flag") } ?? AgentDataPorts.read(root: root, generation: generation)
-        return GSELayout(
+        let data = options.dataPort.map { ([$0], "flag") } ?? AgentDataPorts.ports(of: agentConfig, generation: generation)
+        var layout = GSELayout(
             root: root, rootSource: source, generation: generation, generationReason: reason, ipcPath: ipc,
             ipcSource: ipcSource, otherRoots: present.filter { $0 != root }, mainConfig: main,
             dataPorts: data.0, dataPortSource: data.1, resolvedRoot: Sys.realPath(root) ?? root,
             subscriptionEntry: .some(main.subscriptionEntry(for: root + "/plugins/etc/bkunifylogbeat")))
+        layout.agentDir = agentDir
+        return layout
     }
 
     /// `BK_GSE_DATA_IPC` from `/etc/sysconfig/gse/<ENV>/environ.sh`, when exactly one value is found.
@@ -314,31 +343,48 @@ public struct GSELayout: Sendable {
 enum AgentDataPorts {
     static let sizeLimit = 1 << 20
 
-    /// The agent config of a generation, relative to the root.
-    static func configFile(_ generation: GSEGeneration) -> String {
-        generation == .gse1 ? "/agent/etc/agent.conf" : "/agent/etc/gse_agent.conf"
+    /// The agent config of a generation, relative to the root (`agentDir` `/proxy` on a GSE 1 proxy).
+    static func configFile(_ generation: GSEGeneration, agentDir: String = "/agent") -> String {
+        generation == .gse1 ? agentDir + "/etc/agent.conf" : "/agent/etc/gse_agent.conf"
+    }
+
+    /// An agent config as read: its path, and its JSON or why there is none.
+    struct Config {
+        var path: String
+        var json: JSONValue?
+        var why: String
+    }
+
+    static func config(root: String, generation: GSEGeneration, agentDir: String = "/agent") -> Config {
+        let path = root + configFile(generation, agentDir: agentDir)
+        do {
+            let c = try FileReader.read(path, limit: sizeLimit)
+            if c.truncated { return Config(path: path, json: nil, why: "\(path) is larger than \(sizeLimit) bytes") }
+            guard let json = try? JSONValue.parse(c.text) else { return Config(path: path, json: nil, why: "\(path) is not valid JSON") }
+            return Config(path: path, json: json, why: "")
+        } catch {
+            return Config(path: path, json: nil, why: error.isMissing ? "no \(path)" : "\(path): \(error.description)")
+        }
     }
 
     /// The ports and where they came from; the generation's default with the reason when the config
     /// is missing, unreadable, not JSON or names no port.
     static func read(root: String, generation: GSEGeneration) -> ([UInt16], String) {
-        let path = root + configFile(generation)
-        let why: String
-        do {
-            let c = try FileReader.read(path, limit: sizeLimit)
-            if c.truncated {
-                why = "\(path) is larger than \(sizeLimit) bytes"
-            } else if let json = try? JSONValue.parse(c.text) {
-                let ports = self.ports(in: json, generation: generation)
-                if !ports.isEmpty { return (ports, path) }
-                why = "\(path) names no data port"
-            } else {
-                why = "\(path) is not valid JSON"
-            }
-        } catch {
-            why = error.isMissing ? "no \(path)" : "\(path): \(error.description)"
-        }
-        return ([generation.dataPort], "default (\(why))")
+        ports(of: config(root: root, generation: generation), generation: generation)
+    }
+
+    static func ports(of config: Config, generation: GSEGeneration) -> ([UInt16], String) {
+        guard let json = config.json else { return ([generation.dataPort], "default (\(config.why))") }
+        let ports = self.ports(in: json, generation: generation)
+        if !ports.isEmpty { return (ports, config.path) }
+        return ([generation.dataPort], "default (\(config.path) names no data port)")
+    }
+
+    /// The IPC socket path the agent's own config names: GSE 1 `dataipc`, GSE 2 `data.ipc` (absolute paths only).
+    static func ipc(in json: JSONValue, generation: GSEGeneration) -> String? {
+        let value = generation == .gse1 ? json["dataipc"]?.stringValue : json["data"]?["ipc"]?.stringValue
+        guard let v = value?.trimmingASCIIWhitespace(), v.hasPrefix("/") else { return nil }
+        return v
     }
 
     /// The distinct ports a parsed agent config names, in order.

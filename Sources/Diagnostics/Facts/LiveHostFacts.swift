@@ -33,9 +33,11 @@ public final class LiveHostFacts: HostFacts {
         let layout = LazyFact {
             GSELayout.detect(options: options, hostRoot: root, proc: p) {
                 // Where the collector and the agent run from (exe, else cwd), for a root found by detection.
-                guard case .success(let all) = processes.value else { return ([], []) }
+                guard case .success(let all) = processes.value else { return ([], [], []) }
                 func paths(_ keep: (ProcessRecord) -> Bool) -> [String] { all.filter(keep).compactMap { $0.exe ?? $0.cwd } }
-                return (paths(\.isCollector), paths(\.isAgent))
+                // The agents with their process names (GSE 1's rename themselves), for the generation.
+                let named = all.filter(\.isAgent).compactMap { p in (p.exe ?? p.cwd).map { (path: $0, name: p.comm) } }
+                return (paths(\.isCollector), paths(\.isAgent), named)
             }
         }
         _layout = layout

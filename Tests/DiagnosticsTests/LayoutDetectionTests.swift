@@ -1,0 +1,107 @@
+import Foundation
+import Report
+import TestSupport
+import Testing
+
+@testable import Diagnostics
+@testable import HostProbe
+
+/// `GSELayout.detect` on real trees in a temp dir: which generation, whose IPC path, which agent files.
+@Suite("GSE layout detection from the agent's own files")
+struct LayoutDetectionTests {
+    /// A temp host root holding `files` (path under the root → content).
+    func tree(_ files: [String: String]) throws -> String {
+        let dir = NSTemporaryDirectory() + "bkdiag-layout-\(UUID().uuidString.prefix(8))"
+        for (path, text) in files {
+            let full = dir + path
+            try FileManager.default.createDirectory(
+                atPath: (full as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+            try text.write(toFile: full, atomically: true, encoding: .utf8)
+        }
+        return dir
+    }
+
+    func detect(_ host: String, root: String, ipcFlag: String? = nil) -> GSELayout {
+        var o = CheckOptions(subscriptionID: 1, hostRoot: host)
+        o.gsePath = host + root
+        o.ipcSocketFile = ipcFlag
+        return GSELayout.detect(options: o, hostRoot: host, proc: "/proc")
+    }
+
+    @Test("GSE 2: the agent's own data.ipc is the IPC path when the collector's main config names none")
+    func gse2AgentIPC() throws {
+        let host = try tree([
+            "/usr/local/gse2/agent/etc/gse_agent.conf":
+                #"{"access": {"data_endpoints": "10.0.0.1:28625"}, "data": {"ipc": "/var/run/ipc.state.report"}}"#,
+            "/usr/local/gse2/plugins/etc/bkunifylogbeat.conf": "logging.level: error\n",
+        ])
+        defer { try? FileManager.default.removeItem(atPath: host) }
+        // bk-log passes check.py's default -i, which says nothing about the host.
+        for flag in [nil, "/var/run/ipc.state.report"] {
+            let l = detect(host, root: "/usr/local/gse2", ipcFlag: flag)
+            #expect(l.generation == .gse2 && l.ipcPath == "/var/run/ipc.state.report" && l.ipcSource == "agent_config", "\(l.ipcSource)")
+        }
+        // The collector's own endpoint still comes first.
+        try "output.bkpipe_multi:\n  endpoint: /run/elsewhere.sock\n".write(
+            toFile: host + "/usr/local/gse2/plugins/etc/bkunifylogbeat.conf", atomically: true, encoding: .utf8)
+        let l = detect(host, root: "/usr/local/gse2")
+        #expect(l.ipcSource == "main_config" && l.ipcPath == "/run/elsewhere.sock", "\(l.ipcPath)")
+        // No data.ipc: GSE 2's default under the root.
+        try #"{"data": {}}"#.write(toFile: host + "/usr/local/gse2/agent/etc/gse_agent.conf", atomically: true, encoding: .utf8)
+        try "logging.level: error\n".write(
+            toFile: host + "/usr/local/gse2/plugins/etc/bkunifylogbeat.conf", atomically: true, encoding: .utf8)
+        let d = detect(host, root: "/usr/local/gse2")
+        #expect(d.ipcSource == "default" && d.ipcPath == host + "/usr/local/gse2/agent/data/ipc.state.report")
+    }
+
+    @Test("GSE 1: dataipc is the IPC path; a proxy's agent files are under proxy/, and read there")
+    func gse1ProxyLayout() throws {
+        let host = try tree([
+            "/usr/local/gse/proxy/etc/agent.conf":
+                #"{"dataipc": "/var/run/ipc.proxy.report", "dataserver": [{"ip": "10.0.0.2", "port": 58626}], "proccfg": "/usr/local/gse/proxy/etc/procinfo.json"}"#,
+            "/usr/local/gse/proxy/etc/procinfo.json": "[]\n",
+            "/usr/local/gse/plugins/etc/bkunifylogbeat.conf": "logging.level: error\n",
+        ])
+        defer { try? FileManager.default.removeItem(atPath: host) }
+        let l = detect(host, root: "/usr/local/gse")
+        #expect(l.generation == .gse1, "\(l.generationReason)")
+        #expect(l.generationReason.contains("proxy"))
+        #expect(l.agentDir == "/proxy")
+        #expect(l.registryPath == host + "/usr/local/gse/proxy/etc/procinfo.json")
+        #expect(l.dataPorts == [58626] && l.dataPortSource == host + "/usr/local/gse/proxy/etc/agent.conf")
+        #expect(l.ipcPath == "/var/run/ipc.proxy.report" && l.ipcSource == "agent_config")
+        // An ordinary GSE 1 agent keeps agent/.
+        let plain = try tree(["/usr/local/gse/agent/etc/agent.conf": #"{"dataport": 58627}"#])
+        defer { try? FileManager.default.removeItem(atPath: plain) }
+        let p = detect(plain, root: "/usr/local/gse")
+        #expect(p.generation == .gse1 && p.agentDir == "/agent" && p.dataPorts == [58627])
+        #expect(p.registryPath == plain + "/usr/local/gse/agent/etc/procinfo.json")
+        #expect(p.ipcSource == "default" && p.ipcPath == plain + "/var/run/ipc.state.report")
+    }
+
+    @Test("both generations' configs in one root: the running agent's process names decide")
+    func leftoverConfig() throws {
+        let host = try tree([
+            "/usr/local/gse/agent/etc/gse_agent.conf": "{}",
+            "/usr/local/gse/agent/etc/agent.conf": #"{"dataport": 58625}"#,
+            "/usr/local/gse/agent/etc/procinfo.json": "[]",
+        ])
+        defer { try? FileManager.default.removeItem(atPath: host) }
+        var o = CheckOptions(subscriptionID: 1, hostRoot: host)
+        o.gsePath = host + "/usr/local/gse"
+        let bin = host + "/usr/local/gse/agent/bin/gse_agent"
+        func layout(_ names: [String]) -> GSELayout {
+            GSELayout.detect(options: o, hostRoot: host, proc: "/proc") { ([], names.map { _ in bin }, names.map { (bin, $0) }) }
+        }
+        #expect(layout([]).generation == .gse2)
+        let gse1 = layout(["gseMaster", "agentWorker"])
+        #expect(gse1.generation == .gse1 && gse1.generationReason.contains("left over"), "\(gse1.generationReason)")
+        #expect(gse1.dataPorts == [58625])
+        #expect(layout(["gse_agent"]).generation == .gse2)
+        // A GSE 1 agent running from another root says nothing about this one.
+        let elsewhere = GSELayout.detect(options: o, hostRoot: host, proc: "/proc") {
+            ([], ["/usr/local/other/agent/bin/gse_agent"], [("/usr/local/other/agent/bin/gse_agent", "gseMaster")])
+        }
+        #expect(elsewhere.generation == .gse2)
+    }
+}
