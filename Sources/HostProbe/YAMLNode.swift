@@ -78,7 +78,14 @@ public struct YAMLError: Error, Sendable, Equatable, CustomStringConvertible {
     public var problem: String
     public var line: Int
     public var column: Int
-    public var description: String { "YAML error at line \(line), column \(column): \(problem)" }
+    /// Line 0: the file itself is the problem (not a regular file), not a place in it.
+    public var description: String { line == 0 ? problem : "YAML error at line \(line), column \(column): \(problem)" }
+
+    /// A config that is no regular file (a FIFO, a device): the collector's loader would block on it or
+    /// read nothing a config can be, whatever bytes a non-blocking read happens to get.
+    public static func notRegular(_ kind: String) -> YAMLError {
+        YAMLError(problem: "is a \(kind), not a regular file (the collector cannot load a config from it)", line: 0, column: 0)
+    }
 }
 
 extension YAMLNode {

@@ -191,6 +191,22 @@ struct HostScenarioTests {
         #expect(report.verdict("bkunifylogbeat", "config") == .fail)
         #expect(report.message("bkunifylogbeat", "config").contains("YAML error"))
 
+        // A FIFO where the config belongs: named as what it is, not as a config without `local` items.
+        let fifo = try host.writeSubConfig(subscription: 59, paths: ["/var/log/d.log"])
+        try FileManager.default.removeItem(atPath: fifo)
+        #expect(mkfifo(fifo, 0o644) == 0)
+        report = await runChecks(host, subscription: 59)
+        #expect(report.verdict("bkunifylogbeat", "config") == .fail)
+        #expect(
+            report.message("bkunifylogbeat", "config").hasSuffix(
+                "is a FIFO, not a regular file (the collector cannot load a config from it)"), "\(report.digest)")
+        try FileManager.default.removeItem(atPath: host.gseRoot + "/plugins/etc/bkunifylogbeat.conf")
+        #expect(mkfifo(host.gseRoot + "/plugins/etc/bkunifylogbeat.conf", 0o644) == 0)
+        report = await runChecks(host, subscription: 59)
+        #expect(report.verdict("bkunifylogbeat", "main_config") == .fail)
+        #expect(report.message("bkunifylogbeat", "main_config").contains("is a FIFO, not a regular file"), "\(report.digest)")
+        try host.writeMainConfig()
+
         // ext_meta labels rendered unquoted by the template: `on` and 10086 are no text keys to the
         // collector's loader (go-ucfg), which skips the whole file; quoted, they pass.
         try host.writeSubConfig(

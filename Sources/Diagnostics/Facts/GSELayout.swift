@@ -73,6 +73,9 @@ public struct MainConfig: Sendable {
     }
 
     static func read(_ path: String) -> MainConfig {
+        if let st = try? Sys.stat(path), !st.isRegular, !st.isDirectory {
+            return MainConfig(path: path, state: .invalid(.notRegular(st.kind)))
+        }
         do {
             let c = try FileReader.read(path, limit: sizeLimit)
             if c.truncated {

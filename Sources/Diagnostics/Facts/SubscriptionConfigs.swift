@@ -109,7 +109,11 @@ public struct SubscriptionConfigRead: Sendable {
     }
 
     static func read(_ path: String) -> SubscriptionConfigRead {
-        let mtime = (try? Sys.stat(path))?.mtime
+        let st = try? Sys.stat(path)
+        let mtime = st?.mtime
+        if let st, !st.isRegular, !st.isDirectory {
+            return SubscriptionConfigRead(mtime: mtime, content: .invalid(.notRegular(st.kind)))
+        }
         do {
             let c = try FileReader.read(path, limit: sizeLimit)
             if c.truncated { return SubscriptionConfigRead(mtime: mtime, content: .tooLarge) }

@@ -18,7 +18,8 @@ struct MainConfigCheck: Check {
         case .invalid(let e):
             evidence.append(("yaml_error", .string(e.description)))
             return .fail(
-                "main config is not valid YAML: \(e.description)", hint: "主配置被手工改坏：在节点管理中重新下发插件配置", evidence: evidence)
+                e.line == 0 ? "main config \(main.path) \(e.problem)" : "main config is not valid YAML: \(e.description)",
+                hint: "主配置被手工改坏：在节点管理中重新下发插件配置", evidence: evidence)
         case .parsed:
             break
         }
