@@ -97,6 +97,12 @@ def main(argv):
                     step_id = data.get("step_instance_id")
     out = []
     ip_status = []
+    # The platform writes one line per status poll before asking, up to 5 polls: a finished answer
+    # ends them at the first; an unfinished one or an API error is asked all 5 times.
+    if status is not None or failure is not None:
+        polls = 1 if status is not None and status.get("finished") else 5
+        for i in range(polls):
+            out.append(("info", "[获取作业执行状态] 作业: {}, 执行次数: {}".format(job_id, i + 1)))
     if status is None:
         if failure is not None:
             code = failure.get("code") or "3600002"

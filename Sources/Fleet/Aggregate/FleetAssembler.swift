@@ -13,6 +13,9 @@ public struct FleetAssembler: Sendable {
     public private(set) var issues: [FleetIssue] = []
     /// Lines the run itself adds to the platform's record (`run` adds its polling lines).
     public var preamble: [AgentInfo] = []
+    /// Whether `preamble` holds the status polls as they happened (`run`); otherwise (`parse` of saved
+    /// answers) `finish` writes the polls AgentChecker would have made for the answers given.
+    public var pollsRecorded = false
 
     var status: JobStatusAnswer?
     var statusAnswers = 0
@@ -31,7 +34,8 @@ public struct FleetAssembler: Sendable {
     /// The URL path of `get_job_instance_status` that the platform's API error names (its ESB default).
     public var statusAPIPath = "/api/c/compapi/v2/jobv3/get_job_instance_status/"
     /// AgentChecker polls the status 5 times, 20 s apart, then gives up.
-    static let platformPollSeconds = 5 * 20
+    static let platformPolls = 5
+    static let platformPollSeconds = platformPolls * 20
 
     public init(stepInstanceID: Int64? = nil, jobInstanceID: Int64? = nil) {
         self.stepInstanceID = stepInstanceID
@@ -122,6 +126,13 @@ public struct FleetAssembler: Sendable {
             issues.append(FleetIssue(.info, step: "get_job_instance_status", "\(statusAnswers) status answers given; the last one is used"))
         }
         let failure = jobFailure(jobID: jobID)
+        // AgentChecker writes one line per status poll before asking: a finished answer ends the polling
+        // at the first; an unfinished one, or an API error (`result: false`), is asked all 5 times.
+        if !pollsRecorded, status != nil || !failures.isEmpty {
+            let polls = status?.finished == true ? 1 : Self.platformPolls
+            preamble.insert(
+                contentsOf: (1...polls).map { AgentInfo(.info, "[获取作业执行状态] 作业: \(jobID), 执行次数: \($0)") }, at: 0)
+        }
         if let failure {
             issues.append(FleetIssue(.error, step: "get_job_instance_status", failure.summary))
         } else if status == nil {

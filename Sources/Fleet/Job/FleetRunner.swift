@@ -95,6 +95,7 @@ public struct FleetRunner: Sendable {
             try? await Task.sleep(for: .milliseconds(Int64(max(0, min(delay, options.deadline - elapsed)) * 1000)))
             attempt += 1
             asm.preamble.append(AgentInfo(.info, "[获取作业执行状态] 作业: \(jobID), 执行次数: \(attempt)"))
+            asm.pollsRecorded = true
             do throws(FleetError) {
                 // The deadline bounds the request in flight too, not only the waits between requests.
                 let left = options.deadline - Date().timeIntervalSince(started)
