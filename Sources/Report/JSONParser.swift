@@ -162,7 +162,7 @@ public struct JSONByteParser {
                 skipSpace()
                 try skipValue(depth: depth + 1)
                 skipSpace()
-                guard i < b.count else { throw error("unexpected end of input") }
+                guard i < b.count else { throw error("expected ',' or '}'") }
                 if b[i] == UInt8(ascii: ",") { i += 1; continue }
                 if b[i] == UInt8(ascii: "}") { i += 1; return }
                 throw error("expected ',' or '}'")
@@ -176,7 +176,7 @@ public struct JSONByteParser {
                 skipSpace()
                 try skipValue(depth: depth + 1)
                 skipSpace()
-                guard i < b.count else { throw error("unexpected end of input") }
+                guard i < b.count else { throw error("expected ',' or ']'") }
                 if b[i] == UInt8(ascii: ",") { i += 1; continue }
                 if b[i] == UInt8(ascii: "]") { i += 1; return }
                 throw error("expected ',' or ']'")
@@ -208,7 +208,8 @@ public struct JSONByteParser {
             skipSpace()
             members.append((key, try value(depth: depth + 1)))
             skipSpace()
-            guard i < b.count else { throw error("unexpected end of input") }
+            // Python's json names the delimiter it expected here, at the end of the input too.
+            guard i < b.count else { throw error("expected ',' or '}'") }
             if b[i] == UInt8(ascii: ",") { i += 1; continue }
             if b[i] == UInt8(ascii: "}") { i += 1; return .object(JSONValue.lastValueWins(members)) }
             throw error("expected ',' or '}'")
@@ -224,7 +225,7 @@ public struct JSONByteParser {
             skipSpace()
             items.append(try value(depth: depth + 1))
             skipSpace()
-            guard i < b.count else { throw error("unexpected end of input") }
+            guard i < b.count else { throw error("expected ',' or ']'") }
             if b[i] == UInt8(ascii: ",") { i += 1; continue }
             if b[i] == UInt8(ascii: "]") { i += 1; return .array(items) }
             throw error("expected ',' or ']'")

@@ -42,6 +42,9 @@ LINES = [
     '{"status": tru', '{"status": true, "data": []} x', '   ', '{"é": "中文", "x": }', '{"中": 1,}', '{"中" 1}',
     '{"a": "中文', '{"a": "x\\qy"}', '{"a": "\\u12"}', '{"a": "\\u12G4"}', '{"a": "a\tb"}', '["é", 1 2]', '["中"]]',
     '{"a": 01}', '{"a": 1.}', '{"a": -}', '{"a": 1e}', "{'a': 1}", '{"a": tRue}', '\ufeff{"status": true, "data": []}',
+    # a report line cut short after a value: Python names the delimiter it expected; a minus that starts no number
+    '[1', '{"a":1', '[true', '["x"', '{"status": false', '{"status": true, "data": [{"module": "m", "item": "p", "status": true}',
+    '{"a": [1, 2] ', '[1,', '{"a":', '{"a"', '{', '-Infinit', '-I', '[-Inf]', '[-', '{"a": -Infinity, "b": -Inf}',
     # nesting: CPython 3.11's default recursion limit, from a script's top level
     "[" * 995 + "]" * 995, "[" * 996 + "]" * 996, '{"a":' * 995 + "1" + "}" * 995, '{"a":' * 996 + "1" + "}" * 996,
     "[" * 995 + "1" + "]" * 995, "[" * 996 + "{}" + "]" * 996,

@@ -150,9 +150,10 @@ public enum HostOutputReader {
         if bytes.count >= 3 && bytes[0] == 0xEF && bytes[1] == 0xBB && bytes[2] == 0xBF {
             return "Unexpected UTF-8 BOM (decode using utf-8-sig): \(at(0))"
         }
+        // A value that starts with a minus and is no number (`-`, `-I`, `-Infinit`): Python points at the minus.
+        let afterMinus = e.offset > 0 && e.offset <= bytes.count && bytes[e.offset - 1] == UInt8(ascii: "-")
         switch e.reason {
-        case "invalid number" where e.offset > 0 && bytes[e.offset - 1] == UInt8(ascii: "-"):
-            // A lone minus: Python points at the minus.
+        case "invalid number" where afterMinus, "invalid literal" where afterMinus, "unexpected end of input" where afterMinus:
             return "Expecting value: \(at(e.offset - 1))"
         case "unexpected character", "invalid literal", "unexpected end of input", "invalid number":
             return "Expecting value: \(at(e.offset))"
