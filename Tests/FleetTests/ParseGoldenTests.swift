@@ -145,6 +145,28 @@ import Testing
             r.issues.contains { $0.message.hasPrefix("1 hosts have logs but are not in the status answer") && $0.hosts == ["0:10.9.0.2"] })
     }
 
+    /// A log found only by its host id (its address differs from the status row's): the platform matches
+    /// `"{bk_cloud_id}:{ip}"` alone and is silent about the host; bkdiag-fleet judges it and says so after.
+    @Test func logMatchedByHostIDIsNotAPlatformLine() throws {
+        let status = Fixtures.status([Fixtures.host(0, "10.0.0.1", status: 9, id: 1), Fixtures.host(0, "10.0.0.3", status: 9, id: 3)])
+        let page = Fixtures.logs([
+            Fixtures.log(0, "10.0.0.1", Fixtures.checkPyLine(), id: 1),
+            Fixtures.log(0, "10.9.9.9", Fixtures.checkPyLine(processOK: false), id: 3),
+        ])
+        let r = try Fixtures.assemble([status, page])
+        #expect(r.hosts.map(\.state) == [.pass, .fail])
+        #expect(r.hosts[1].logByHostID && !r.hosts[0].logByHostID)
+        let strict = r.agentCheckerText(extended: false)
+        #expect(strict.contains("[0:10.0.0.1] 成功") && !strict.contains("10.0.0.3"), "\(strict)")
+        let extended = r.agentCheckerText(extended: true)
+        #expect(extended.hasPrefix(strict))
+        #expect(
+            extended.hasSuffix("[warning] [agent checker] [bkdiag-fleet] [0:10.0.0.3] 日志中的 IP 与作业状态不同，按主机 ID 3匹配（平台不显示该主机）: fail\n"),
+            "\(extended)")
+        // The line-by-line path says the same as the byte writer.
+        #expect(r.agentCheckerInfos(extended: true).map { $0.line + "\n" }.joined() == extended)
+    }
+
     @Test func noLogsAtAll() throws {
         let r = try Fixtures.assemble([Fixtures.status([Fixtures.host(0, "10.0.0.1", status: 9)])])
         #expect(

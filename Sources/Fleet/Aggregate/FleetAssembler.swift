@@ -303,16 +303,21 @@ public struct FleetAssembler: Sendable {
     /// of the log used.
     func join(_ key: String, _ h: JobHostStatus, byID: [Int64: Int]?) -> (HostResult, Int?) {
         var slot = logSlot[key]
-        if slot == nil, let id = h.hostID { slot = byID?[id] }
+        var byHostID = false
+        if slot == nil, let id = h.hostID {
+            slot = byID?[id]
+            byHostID = slot != nil
+        }
         // The log's two lists only (copying the whole log would retain and release its strings too).
         let reports = slot.map { logs[$0].reports } ?? []
         let lines = slot.map { logs[$0].lines } ?? []
         let fetchError = fetchFailed.isEmpty ? nil : fetchFailed[key]
         let state = HostResult.judge(
             jobStatus: h.status, hadLog: slot != nil, fetchFailed: fetchError != nil, reports: reports, lines: lines)
-        let result = HostResult(
+        var result = HostResult(
             key: key, hostID: h.hostID, cloudID: h.cloudID, ip: h.ip, jobStatus: h.status, errorCode: h.errorCode,
             exitCode: h.exitCode, reports: reports, lines: lines, state: state, fetchError: fetchError, agent: agentState(key: key))
+        result.logByHostID = byHostID
         return (result, slot)
     }
 }

@@ -104,6 +104,9 @@ public struct HostResult: Sendable {
     /// Why logs are missing or could not be fetched, when they are.
     public var fetchError: String?
     public var agent: AgentState
+    /// Its log was found only by its host id: the log's address differs from the status row's, so the
+    /// platform, which matches `"{bk_cloud_id}:{ip}"` alone, shows nothing for this host.
+    public var logByHostID = false
 
     public init(
         key: String, hostID: Int64? = nil, cloudID: Int64 = 0, ip: String, jobStatus: Int64?, errorCode: Int64? = nil,

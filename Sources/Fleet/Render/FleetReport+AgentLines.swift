@@ -30,6 +30,8 @@ extension FleetReport {
                 body(AgentInfo(.error, "[获取作业执行结果] [\(h.key)] 脚本执行结果, 执行状态为: \(label)"))
                 continue
             }
+            // The platform finds logs by "{bk_cloud_id}:{ip}" only: one matched by host id it never sees.
+            if h.logByHostID { continue }
             for line in h.lines {
                 switch line {
                 case .report(let i):
@@ -54,17 +56,22 @@ extension FleetReport {
             }
         }
         if extended {
-            for h in hosts {
-                switch h.state {
-                case .noOutput:
-                    body(AgentInfo(.warning, "[bkdiag-fleet] [\(h.key)] 脚本执行成功但没有输出"))
-                case .missingLog:
-                    body(AgentInfo(.warning, "[bkdiag-fleet] [\(h.key)] 日志中没有该主机"))
-                case .fetchFailed:
-                    body(AgentInfo(.error, "[bkdiag-fleet] [\(h.key)] 获取日志失败: \(h.fetchError ?? "")"))
-                default: break
-                }
-            }
+            for h in hosts { if let line = Self.extendedLine(h) { body(line) } }
+        }
+    }
+
+    /// The line bkdiag-fleet adds after the platform's for a host the platform is silent about, if any.
+    static func extendedLine(_ h: borrowing HostResult) -> AgentInfo? {
+        switch h.state {
+        case .noOutput: return AgentInfo(.warning, "[bkdiag-fleet] [\(h.key)] 脚本执行成功但没有输出")
+        case .missingLog: return AgentInfo(.warning, "[bkdiag-fleet] [\(h.key)] 日志中没有该主机")
+        case .fetchFailed: return AgentInfo(.error, "[bkdiag-fleet] [\(h.key)] 获取日志失败: \(h.fetchError ?? "")")
+        default:
+            guard h.logByHostID && h.jobStatus == JobStatusLabels.hostSuccess else { return nil }
+            return AgentInfo(
+                h.state == .pass ? .info : .warning,
+                "[bkdiag-fleet] [\(h.key)] 日志中的 IP 与作业状态不同，按主机 ID \(h.hostID.map(String.init) ?? "")匹配（平台不显示该主机）: \(h.state.rawValue)"
+            )
         }
     }
 
@@ -83,6 +90,7 @@ extension FleetReport {
             out.line(AgentInfo(.error, "[获取作业执行结果] [\(h.key)] 脚本执行结果, 执行状态为: \(label)"))
             return
         }
+        if h.logByHostID { return }
         for line in h.lines {
             switch line {
             case .report(let i):
@@ -148,16 +156,8 @@ extension FleetReport {
                 bytes = chunk.buf
             }, sink: sink)
         if extended {
-            for h in hosts {
-                switch h.state {
-                case .noOutput:
-                    out.line(AgentInfo(.warning, "[bkdiag-fleet] [\(h.key)] 脚本执行成功但没有输出"))
-                case .missingLog:
-                    out.line(AgentInfo(.warning, "[bkdiag-fleet] [\(h.key)] 日志中没有该主机"))
-                case .fetchFailed:
-                    out.line(AgentInfo(.error, "[bkdiag-fleet] [\(h.key)] 获取日志失败: \(h.fetchError ?? "")"))
-                default: break
-                }
+            hosts.withUnsafeBufferPointer { hosts in
+                for j in hosts.indices { if let line = Self.extendedLine(hosts[j]) { out.line(line) } }
             }
         }
     }
