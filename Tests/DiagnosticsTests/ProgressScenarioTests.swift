@@ -89,10 +89,11 @@ struct ProgressScenarioTests {
         let (host, port, log) = try host(registryFlush: "200ms")
         defer { host.shutdown() }
         try host.startProgressCollector(follow: [log], stall: .ack)
-        // mtimes are whole seconds: 2 s puts the append's mtime past the frozen acknowledgement's 3 flushes.
+        // mtimes are whole seconds: 2 s puts the append's mtime past the frozen acknowledgement's 3 flushes,
+        // and 2 s more makes the appended bytes themselves older than 3 flushes (a fresh append is in flight).
         usleep(2_000_000)
         try host.append(log, bytes: 3000)
-        usleep(300_000)
+        usleep(2_000_000)
         let report = await run(host, port)
         let p = try #require(report.result(module: "log_progress", item: "logpath_progress"))
         #expect(p.verdict == .fail, "\(p.message)")

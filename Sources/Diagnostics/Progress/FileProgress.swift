@@ -47,7 +47,7 @@ struct FileProgress: Sendable {
         case upToDate = "up_to_date"
         case pending
         case lagging
-        /// Written more than three flushes after the last acknowledgement and still not acknowledged.
+        /// Written (and read) more than three flushes ago, after the last acknowledgement, and still not acknowledged.
         case ackStalled = "ack_stalled"
         /// Unread data older than the harvester's longest backoff, and the read position not moving.
         case readStalled = "read_stalled"
@@ -177,7 +177,14 @@ struct FileProgress: Sendable {
         {
             return .readStalled
         }
-        if p.lagBytes > 0, let at = p.ackedAt, Double(p.mtime) - at > settings.staleSeconds, now - at > settings.staleSeconds {
+        // Not acknowledged for more than three flushes. The newest byte was written before mtime + 1, so
+        // it has waited at least now − (mtime + 1): only past three flushes is the wait certain. (A quiet
+        // log's last acknowledgement is old because there was nothing to acknowledge; one line written
+        // a second ago is in flight, not stuck.) With a read position, the bytes waiting must have been
+        // read: unread ones are the read hop's (`readStalled`).
+        if p.lagBytes > 0, let at = p.ackedAt, Double(p.mtime) - at > settings.staleSeconds, now - at > settings.staleSeconds,
+            now - Double(p.mtime + 1) > settings.staleSeconds, p.read.map({ r in r > (p.acked ?? 0) }) ?? true
+        {
             return .ackStalled
         }
         if let gap, gap >= settings.staleSeconds, p.grew == true, p.ackMoved == false { return .ackStalled }

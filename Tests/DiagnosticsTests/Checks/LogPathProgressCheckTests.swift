@@ -40,7 +40,7 @@ struct LogPathProgressCheckTests {
     @Test("data written more than 3 flushes after the last acknowledgement fails; fresh data in flight passes")
     func ackStalled() throws {
         var s = ProgressFixture.healthy()
-        s.files = [ProgressFixture.file("/data/logs/app/a.log", size: 5000, inode: 11, age: 2)]
+        s.files = [ProgressFixture.file("/data/logs/app/a.log", size: 5000, inode: 11, age: 60)]
         s.collectors = [
             ProgressFixture.collector(open: [ProgressFixture.held("/data/logs/app/a.log", inode: 11, position: 5000, size: 5000)])
         ]
@@ -55,6 +55,27 @@ struct LogPathProgressCheckTests {
         s.registry = ProgressFixture.registry([ProgressFixture.state("/data/logs/app/a.log", inode: 11, offset: 1000, age: 5)])
         let fresh = run(input(s))
         #expect(fresh.verdict == .pass && fresh.message.contains("in flight"), "\(fresh.message)")
+
+        // A quiet log (acknowledged to its end 2 minutes ago) gets one line: written a second ago, read
+        // or not yet, it is in flight, not stuck, however old the last acknowledgement.
+        for position: Int64 in [1000, 1038] {
+            s.files = [ProgressFixture.file("/data/logs/app/a.log", size: 1038, inode: 11, age: 1)]
+            s.collectors = [
+                ProgressFixture.collector(open: [
+                    ProgressFixture.held("/data/logs/app/a.log", inode: 11, position: position, size: 1038)
+                ])
+            ]
+            s.registry = ProgressFixture.registry([ProgressFixture.state("/data/logs/app/a.log", inode: 11, offset: 1000, age: 120)])
+            let quiet = run(input(s))
+            #expect(quiet.verdict == .pass && quiet.message.contains("in flight"), "\(position): \(quiet.message)")
+        }
+        // Written 40 s ago and never read: the read hop's, not "read but not acknowledged".
+        s.files = [ProgressFixture.file("/data/logs/app/a.log", size: 1038, inode: 11, age: 40)]
+        s.collectors = [
+            ProgressFixture.collector(open: [ProgressFixture.held("/data/logs/app/a.log", inode: 11, position: 1000, size: 1038)])
+        ]
+        let unread = try #require(run(input(s)).evidence.first { $0.0 == "files" }?.1.arrayValue?.first?["status"])
+        #expect(unread == .string("read_stalled"))
     }
 
     @Test("across two samples the daemon's gap apart: the file grew and its offset did not move")

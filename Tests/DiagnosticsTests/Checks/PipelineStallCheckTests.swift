@@ -49,7 +49,8 @@ struct PipelineStallCheckTests {
         var first = ProgressFixture.healthy(at: ProgressFixture.now - 1)
         first.ipcUnread = 200_000
         var last = ProgressFixture.healthy()
-        last.files = [ProgressFixture.file("/data/logs/app/a.log", size: 5000, inode: 11, age: 1)]
+        // Written 60 s ago, after the last acknowledgement 100 s ago, read, and still not acknowledged.
+        last.files = [ProgressFixture.file("/data/logs/app/a.log", size: 5000, inode: 11, age: 60)]
         last.collectors = [
             ProgressFixture.collector(open: [ProgressFixture.held("/data/logs/app/a.log", inode: 11, position: 5000, size: 5000)])
         ]
