@@ -75,6 +75,13 @@ struct FileProgress: Sendable {
     var readMoved: Bool?
     var ackMoved: Bool?
 
+    /// Bytes of a skipped file the collector will not collect: all of them, less what it acknowledged
+    /// before the file was skipped (a daily log aged past ignore_older after being read to its end: none).
+    var skippedBytes: Int64 {
+        guard error == nil, skipped != nil else { return 0 }
+        return max(0, size - (acked ?? 0))
+    }
+
     /// Bytes written and not acknowledged (or not read, when the registry has no state for it yet).
     var lagBytes: Int64 {
         guard error == nil, skipped == nil else { return 0 }
@@ -102,6 +109,7 @@ struct FileProgress: Sendable {
         if let read { o.append(("read", .int(read))) }
         if let acked { o.append(("acknowledged", .int(acked))) }
         o.append(("lag_bytes", .int(lagBytes)))
+        if skipped != nil { o.append(("not_collected_bytes", .int(skippedBytes))) }
         if let skipped { o.append(("skipped", .string(skipped))) }
         if !rotatedFrom.isEmpty {
             o.append(
@@ -143,15 +151,16 @@ struct FileProgress: Sendable {
             p.inode = st.inode
             p.device = st.device
             p.mtime = st.mtime
-            if p.skipped != nil {
-                p.status = .skipped
-                return p
-            }
             let key = ProgressSample.FileKey(inode: st.inode, device: st.device)
             p.read = reads[key]
             if let state = states[key] {
                 p.acked = state.offset
                 if let s = state.timestampSeconds { p.ackedAt = Double(s) + Double(state.timestampNanoseconds ?? 0) / 1e9 }
+            }
+            // Skipped now (aged past ignore_older, say) after being collected: what was acknowledged is safe.
+            if p.skipped != nil {
+                p.status = .skipped
+                return p
             }
             p.rotatedFrom = (bySource[p.path] ?? []).filter { $0.inode != st.inode || $0.device != st.device }
             if let e = files0[p.path], e.inode == st.inode, e.device == st.device {

@@ -374,7 +374,8 @@ enum ProgressRules {
                     }
                     let stuck = before.map { $0.position == f.position } ?? false
                     extra.append(("position_moving", before.map { .bool($0.position != f.position) } ?? .null))
-                    add("deleted_held", unread, unread > 0 && stuck, extra)
+                    // Read to its end, a removed file loses nothing: the collector closes it (close_removed).
+                    if unread > 0 { add("deleted_held", unread, stuck, extra) }
                 }
             }
         }
@@ -382,8 +383,10 @@ enum ProgressRules {
             switch f.status {
             case .truncated:
                 add("truncated", nil, false, [("path", .string(f.path)), ("size", .int(f.size)), ("acknowledged", .int(f.acked ?? 0))])
-            case .skipped:
-                add("skipped", f.size, false, [("path", .string(f.path)), ("rule", .string(f.skipped ?? ""))])
+            case .skipped where f.skippedBytes > 0:
+                var extra: [(String, JSONValue)] = [("path", .string(f.path)), ("rule", .string(f.skipped ?? ""))]
+                if let a = f.acked { extra += [("size", .int(f.size)), ("acknowledged", .int(a))] }
+                add("skipped", f.skippedBytes, false, extra)
             default: break
             }
         }

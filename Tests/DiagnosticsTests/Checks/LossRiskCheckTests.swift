@@ -41,7 +41,30 @@ struct LossRiskCheckTests {
                 ProgressFixture.held("/data/logs/app/gone.log", inode: 15, position: 5100, size: 5100, deleted: true)
             ])
         ]
-        #expect(run(input(s)).verdict == .warn)
+        // Read to its end (logrotate removed it after the collector finished): nothing to lose.
+        let done = run(input(s))
+        #expect(done.verdict == .pass && !done.message.contains("0 B"), "\(done.message)")
+    }
+
+    @Test("a file skipped by ignore_older after it was collected risks only what was not acknowledged")
+    func skippedAfterCollection() {
+        var s = ProgressFixture.healthy()
+        s.files = [
+            ProgressFixture.file(
+                "/data/logs/app/app-20261120.log", size: 5_000_000, inode: 40, age: 8 * 86400, skipped: "ignore_older 604800s")
+        ]
+        s.registry = ProgressFixture.registry([
+            ProgressFixture.state("/data/logs/app/app-20261120.log", inode: 40, offset: 5_000_000, age: 8 * 86400)
+        ])
+        #expect(run(input(s)).verdict == .pass, "\(run(input(s)).message)")
+        s.registry = ProgressFixture.registry([
+            ProgressFixture.state("/data/logs/app/app-20261120.log", inode: 40, offset: 4_000_000, age: 8 * 86400)
+        ])
+        let partial = run(input(s))
+        #expect(partial.verdict == .warn && partial.evidence.first { $0.0 == "bytes_at_risk" }?.1 == .int(1_000_000), "\(partial.message)")
+        // Never collected (no state): all of it.
+        s.registry = ProgressFixture.registry([])
+        #expect(run(input(s)).evidence.first { $0.0 == "bytes_at_risk" }?.1 == .int(5_000_000))
     }
 
     @Test("skipped files, truncation and too many files for harvester_limit warn; a full registry file system fails")
