@@ -118,10 +118,13 @@ extension ProgressTargets {
             let base = collectors.first?.cwd ?? layout.pluginBin
             registryPath = PathText.normalize(PathText.join(base, data)) + "/" + CollectorRegistry.fileName
         }
-        let targets = ProgressTargets(
+        var targets = ProgressTargets(
             files: files, collectorPIDs: collectors.map(\.pid), agentPIDs: agents.map(\.pid), registryPath: registryPath,
             ipcPath: layout.ipcPath,
             dataPorts: layout.dataPorts)
+        if collectors.isEmpty {
+            targets.unplacedCollectorPIDs = (try? facts.collectors().get())?.elsewhere.filter(\.unplaced).map(\.pid) ?? []
+        }
         return (targets, settings)
     }
 }

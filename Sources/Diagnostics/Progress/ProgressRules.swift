@@ -37,6 +37,16 @@ enum ProgressRules {
     static let notRunningHint = "采集器未运行：先处理 bkunifylogbeat 进程检查的结论"
     static let rootHint = "以 root 运行 bkdiag（读取采集器的 /proc/<pid>/fdinfo、io 与进度库需要 root 或 CAP_SYS_PTRACE）"
 
+    /// No collector to measure: not running, or running where bkdiag may not look (not root).
+    static func noCollector(_ last: ProgressSample, _ what: String, evidence: [(String, JSONValue)] = []) -> Finding {
+        if let pid = last.unplacedCollectorPIDs.first {
+            return .unknown(
+                "bkunifylogbeat runs (pid \(pid)) but its exe, cwd and files cannot be read: \(what) cannot be measured",
+                hint: rootHint, evidence: evidence)
+        }
+        return .unknown("bkunifylogbeat is not running: \(what)", hint: notRunningHint, evidence: evidence)
+    }
+
     static func bytes(_ n: Int64) -> String {
         let units = ["B", "KiB", "MiB", "GiB", "TiB"]
         var v = Double(n)
@@ -78,7 +88,7 @@ enum ProgressRules {
         let last = input.last
         let settings = input.settings
         guard !last.collectors.isEmpty else {
-            return .unknown("bkunifylogbeat is not running: no collection progress to measure", hint: notRunningHint)
+            return noCollector(last, "no collection progress to measure")
         }
         if let problem = registryProblem(last) { return problem }
         let files = input.files
@@ -175,7 +185,7 @@ enum ProgressRules {
         let first = input.first
         let settings = input.settings
         guard !last.collectors.isEmpty else {
-            return .unknown("bkunifylogbeat is not running: no pipeline to follow", hint: notRunningHint)
+            return noCollector(last, "no pipeline to follow")
         }
         let files = input.files
         var hops: [Hop] = []
@@ -239,8 +249,13 @@ enum ProgressRules {
         let wchar = last.collectors.compactMap { try? $0.io.get().writtenChars }.reduce(UInt64(0), &+)
         ipcNumbers.append(("collector_wchar", .int(Int64(clamping: wchar))))
         if let first {
-            let w0 = first.collectors.compactMap { try? $0.io.get().writtenChars }.reduce(UInt64(0), &+)
-            ipcNumbers.append(("collector_wchar_delta", .int(Int64(clamping: wchar) - Int64(clamping: w0))))
+            // Over the collectors in both samples only: a restarted one's counter starts again from 0.
+            let before = Dictionary(first.collectors.compactMap { c in (try? c.io.get().writtenChars).map { (c.pid, $0) } }) { a, _ in a }
+            var delta: Int64 = 0
+            for c in last.collectors {
+                if let w = try? c.io.get().writtenChars, let w0 = before[c.pid], w >= w0 { delta += Int64(clamping: w - w0) }
+            }
+            ipcNumbers.append(("collector_wchar_delta", .int(delta)))
         }
         if let q = last.ipcUnread {
             ipcNumbers.append(("unread_by_agent_bytes", .int(Int64(q))))
@@ -438,7 +453,7 @@ enum ProgressRules {
                 hint: "被 exclude_files/ignore_older 跳过、被截断或超过 harvester_limit 的文件不会完整采集：按需调整采集项配置", evidence: evidence)
         }
         if last.collectors.isEmpty {
-            return .unknown("bkunifylogbeat is not running: nothing it holds or reads to measure", hint: notRunningHint, evidence: evidence)
+            return noCollector(last, "nothing it holds or reads to measure", evidence: evidence)
         }
         if !unreadable.isEmpty, unreadable.count == last.collectors.count {
             return .unknown("cannot read the collector's open files: \(unreadable[0])", hint: rootHint, evidence: evidence)
@@ -451,7 +466,7 @@ enum ProgressRules {
     static func collectorResources(_ input: ProgressInput) -> Finding {
         let last = input.last
         guard !last.collectors.isEmpty else {
-            return .unknown("bkunifylogbeat is not running: no resources to measure", hint: notRunningHint)
+            return noCollector(last, "no resources to measure")
         }
         var evidence: [(String, JSONValue)] = []
         var fails: [String] = []

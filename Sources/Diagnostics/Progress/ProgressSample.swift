@@ -23,6 +23,9 @@ public struct ProgressTargets: Sendable {
 
     public var files: [File]
     public var collectorPIDs: [Int32]
+    /// Collectors found by name whose exe and cwd cannot be read (bkdiag not root): running, but not
+    /// known to be this root's, and not to be measured.
+    public var unplacedCollectorPIDs: [Int32] = []
     public var agentPIDs: [Int32]
     /// `<path.data>/bkunifylogbeat.bkpipe.db`, nil when the main config could not say.
     public var registryPath: String?
@@ -76,6 +79,8 @@ public struct ProgressSample: Sendable {
     public var monotonicSeconds: Double
     public var files: [File]
     public var collectors: [Collector]
+    /// See `ProgressTargets.unplacedCollectorPIDs`.
+    public var unplacedCollectorPIDs: [Int32] = []
     public var registry: Registry?
     /// Bytes the collector wrote to the IPC socket that the agent has not read yet (summed over its
     /// connections); nil when sock_diag or the collector's fds could not be read.
@@ -167,7 +172,14 @@ public enum ProgressProbe {
         s.files = t.files.map { f in ProgressSample.File(target: f, stat: Result { () throws(ProbeError) in try Sys.stat(f.path) }) }
         var socketInodes = Set<UInt64>()
         var fdsReadable = true
-        s.collectors = t.collectorPIDs.map { pid in
+        s.unplacedCollectorPIDs = t.unplacedCollectorPIDs
+        // A collector that ended since it was found (gone, or a zombie not yet reaped) is not measured:
+        // its /proc entries say nothing, and its counters are not the next one's.
+        let live = t.collectorPIDs.filter { pid in
+            guard let stat = FileReader.procText("\(t.proc)/\(pid)/stat"), let close = stat.lastIndex(of: ")") else { return false }
+            return stat[stat.index(after: close)...].drop(while: { $0 == " " }).first != "Z"
+        }
+        s.collectors = live.map { pid in
             let links = Result { () throws(ProbeError) in try ProcFS.fdTargets(pid: pid, proc: t.proc) }
             switch links {
             case .success(let l): for x in l { if let ino = ProcFS.socketInode(fromLink: x.target) { socketInodes.insert(ino) } }
