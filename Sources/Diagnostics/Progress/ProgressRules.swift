@@ -410,12 +410,19 @@ enum ProgressRules {
         for (dataid, targets) in limits.sorted(by: { $0.key < $1.key }) {
             let limit = targets[0].target.harvesterLimit ?? 0
             let paths = Set(targets.map(\.target.path))
-            let waiting = input.files.filter { paths.contains($0.path) && $0.lagBytes > 0 }
-            if waiting.count > limit {
-                let notOpen = waiting.filter { $0.read == nil }
+            let mine = input.files.filter { paths.contains($0.path) }
+            // A harvester is taken by every file the collector holds open, new data or not (a quiet file
+            // stays open until close_inactive): files with data waiting that none holds wait for one.
+            let open = mine.filter { $0.read != nil }.count
+            let waiting = mine.filter { $0.lagBytes > 0 }
+            let notOpen = waiting.filter { $0.read == nil }
+            if !notOpen.isEmpty && (open >= limit || waiting.count > limit) {
                 add(
                     "harvester_limit", notOpen.reduce(0) { $0 + $1.lagBytes }, false,
-                    [("dataid", .int(dataid)), ("harvester_limit", .int(Int64(limit))), ("files_waiting", .int(Int64(waiting.count)))])
+                    [
+                        ("dataid", .int(dataid)), ("harvester_limit", .int(Int64(limit))), ("files_open", .int(Int64(open))),
+                        ("files_waiting", .int(Int64(waiting.count))), ("files_waiting_not_open", .int(Int64(notOpen.count))),
+                    ])
             }
         }
         // A registry that cannot be written loses the progress: a restart re-reads or skips.

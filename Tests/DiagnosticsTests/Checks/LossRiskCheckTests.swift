@@ -115,4 +115,32 @@ struct LossRiskCheckTests {
         let line = JSONValue.object(f.evidence).serialized()
         #expect(line.utf8.count < 40_000, "evidence of \(line.utf8.count) bytes")
     }
+
+    @Test("quiet files held open take every harvester: a file with data that none holds is at risk")
+    func harvestersHeldByQuietFiles() {
+        var s = ProgressFixture.healthy()
+        s.files = [
+            ProgressFixture.file("/data/logs/app/a.log", size: 1000, inode: 50, age: 600, limit: 2),
+            ProgressFixture.file("/data/logs/app/b.log", size: 1000, inode: 51, age: 600, limit: 2),
+            ProgressFixture.file("/data/logs/app/c.log", size: 3000, inode: 52, age: 5, limit: 2),
+        ]
+        s.collectors = [
+            ProgressFixture.collector(open: [
+                ProgressFixture.held("/data/logs/app/a.log", inode: 50, position: 1000, size: 1000),
+                ProgressFixture.held("/data/logs/app/b.log", inode: 51, position: 1000, size: 1000),
+            ])
+        ]
+        s.registry = ProgressFixture.registry([
+            ProgressFixture.state("/data/logs/app/a.log", inode: 50, offset: 1000, age: 600),
+            ProgressFixture.state("/data/logs/app/b.log", inode: 51, offset: 1000, age: 600),
+        ])
+        let f = run(input(s))
+        #expect(f.verdict == .warn && f.message.contains("harvester_limit"), "\(f.message)")
+        #expect(f.evidence.first { $0.0 == "bytes_at_risk" }?.1 == .int(3000))
+        // One harvester free: c.log will be opened.
+        s.files = s.files.map {
+            var f = $0; f.target.harvesterLimit = 3; return f
+        }
+        #expect(run(input(s)).verdict == .pass, "\(run(input(s)).message)")
+    }
 }
