@@ -90,6 +90,13 @@ struct CollectorFileRulesTests {
         for kept in ["/l/a.log", "/l/a.gz.log", "/l/a.log.1", "/l/日志.log", "gz", "\ngz", "/l/a.backup.1"] {
             #expect(r.isExcluded(kept) == false, "\(kept)")
         }
+        // An escaped dot is a suffix test, the whole text included (Go's `\.gz$` matches ".gz").
+        let escaped = CollectorFileRules(excludes: [#"\.gz$"#], ignoreOlder: nil, source: "x")
+        #expect(escaped.isExcluded(".gz") == true && escaped.isExcluded("/l/agz") == false)
+        // Shorter than the suffix forms: Go's regexp all the same (`$` matches every path, `\.$` a trailing dot).
+        #expect(CollectorFileRules(excludes: ["$"], ignoreOlder: nil, source: "x").isExcluded("/l/a.log") == true)
+        let dot = CollectorFileRules(excludes: [#"\.$"#], ignoreOlder: nil, source: "x")
+        #expect(dot.isExcluded("/l/a.") == true && dot.isExcluded("/l/a") == false)
         #expect(r.ignoreOlder == Int64(168 * 3600))
     }
 

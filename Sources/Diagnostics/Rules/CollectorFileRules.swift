@@ -113,7 +113,7 @@ struct CollectorFileRules {
         for m in matchers {
             switch m {
             case .suffix(let s):
-                if path.utf8.count > s.utf8.count && path.hasSuffixBytes(s) { return true }
+                if path.hasSuffixBytes(s) { return true }
             case .anyThenSuffix(let s):
                 let bytes = Array(path.utf8)
                 if bytes.count > s.utf8.count && path.hasSuffixBytes(s) && bytes[bytes.count - s.utf8.count - 1] != 0x0A {
@@ -147,10 +147,9 @@ struct CollectorFileRules {
     private static func matcher(_ expr: String) -> Result<Matcher, Refusal> {
         let scalars = Array(expr.unicodeScalars)
         func ext(from k: Int) -> String? {
+            guard scalars.count > k + 1, scalars.last == "$" else { return nil }
             let body = scalars[k..<(scalars.count - 1)]
-            guard scalars.count > k + 1, scalars.last == "$", !body.isEmpty,
-                body.allSatisfy({ $0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0)) })
-            else { return nil }
+            guard body.allSatisfy({ $0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0)) }) else { return nil }
             return String(String.UnicodeScalarView(body))
         }
         if scalars.count > 2, scalars[0] == "\\", scalars[1] == ".", let e = ext(from: 2) { return .success(.suffix("." + e)) }
