@@ -42,7 +42,7 @@ struct NodeManPackageTests {
         for action in ["start", "stop", "restart", "reload", "health_check"] {
             #expect(project.contains("  \(action): \"./bkdiag_ctl.sh \(action)\"\n"), "control \(action) missing")
         }
-        #expect(project.contains("  version: \"./bkdiag --version\"\n"))
+        #expect(project.contains("  version: \"./bkdiag_ctl.sh version\"\n"))
         #expect(project.contains("source_path: etc/bkdiag.yaml.tpl"))
         // Nothing that would replace the start.sh/stop.sh every official plugin shares in plugins/bin.
         let bin = try FileManager.default.contentsOfDirectory(atPath: plugin + "/bin").sorted()
@@ -112,12 +112,17 @@ struct NodeManPackageTests {
                 "extra_vars": ["subscription_id": 123, "interval": 30, "log_paths": "/var/log/app/*.log"],
             ], python: python)
         for line in [
-            "gse_path: \(host.gse)", "subscription_id: 123", "interval: 30", "log_paths: /var/log/app/*.log",
+            "gse_path: \(host.gse)", "subscription_id: 123", "interval: 30", "log_paths: \"/var/log/app/*.log\"",
             "socket: \(host.run)/bkdiag.sock", "state_dir: \(host.data)/bkdiag", "#@ pid_path: \(host.run)",
         ] {
             #expect(config.split(separator: "\n").contains { $0 == line }, "rendered config lacks \(line)")
         }
         try write(config, to: host.gse + "/plugins/etc/bkdiag.yaml")
+        // A path with " #" (a YAML comment unquoted) or a leading "*" (an alias unquoted) stays whole.
+        let odd = try Self.render(
+            plugin + "/etc/bkdiag.yaml.tpl",
+            context: ["plugin_path": host.pluginPath, "extra_vars": ["log_paths": "*/x.log,/data/app #1/*.log"]], python: python)
+        #expect(odd.split(separator: "\n").contains { $0 == "log_paths: \"*/x.log,/data/app #1/*.log\"" }, "\(odd)")
 
         let bin = host.gse + "/plugins/bin"
         let env = ["BKDIAG_BKC_LOG": tmp.path("bkc.log")]
@@ -185,6 +190,9 @@ struct NodeManPackageTests {
         // version runs the real binary.
         let version = try ctl("version")
         #expect(version.status == 0 && version.stdout.hasPrefix("0."))
+        // What NodeMan keeps (spaces removed, then ^[a-zA-Z0-9.-]+$): the version alone, not "(commit)".
+        let kept = version.stdout.replacingOccurrences(of: " ", with: "").trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(!kept.isEmpty && kept.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "." || $0 == "-") }, "\(kept)")
 
         // From here on the daemon is a fake that handles SIGHUP and SIGTERM.
         try FileManager.default.removeItem(atPath: bin + "/bkdiag")

@@ -17,7 +17,7 @@ subscription_id: {{ v.subscription_id | default(0, true) | int }}
 {%- if v.log_paths is defined and v.log_paths %}
 
 # Log paths to check, comma separated, globs allowed.
-log_paths: {{ v.log_paths }}
+log_paths: {{ v.log_paths | tojson }}
 {%- endif %}
 
 # Where the daemon serves its latest report, and its history.

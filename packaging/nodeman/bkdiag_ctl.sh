@@ -83,6 +83,11 @@ do_start() {
     find_pids
     if [ "${#pids[@]}" -gt 0 ]; then echo "$name already running (pid ${pids[*]}). Done"; return 0; fi
     mkdir -p "$run_dir" "$log_dir" "$data_dir" || { echo "$name: cannot create $run_dir, $log_dir or $data_dir. Fail"; return 1; }
+    # The log is appended to, so a crash's last words outlive the restart; past 10 MiB it becomes .1.
+    local size
+    size=$(wc -c <"$log_file" 2>/dev/null || echo 0)
+    if [ "${size:-0}" -gt 10485760 ]; then mv -f "$log_file" "$log_file.1" 2>/dev/null; fi
+    echo "$(date '+%Y-%m-%d %H:%M:%S') $name start" >>"$log_file" 2>/dev/null
     # setsid, not nohup: the daemon leaves the caller's session, and SIGHUP (reload) must not start out ignored.
     local detach="setsid"
     command -v setsid >/dev/null 2>&1 || detach="nohup"
@@ -97,7 +102,7 @@ do_start() {
         # shellcheck disable=SC2086  # BKDIAG_DAEMON_ARGS is a word list on purpose
         exec $detach "./$name" daemon --config "$config" --gse_path "$gse_root" \
             --state-dir "$data_dir" --socket "$socket" ${BKDIAG_DAEMON_ARGS-} \
-            </dev/null >/dev/null 2>"$log_file"
+            </dev/null >/dev/null 2>>"$log_file"
     ) &
     local pid=$!
     echo "$pid" >"$pid_file"
@@ -162,7 +167,7 @@ do_health_check() {
 # package installed into <gse root>/plugins; other plugins' files are left alone.
 do_uninstall() {
     do_stop || return 1
-    rm -f "$pid_file" "$socket" "$log_file"
+    rm -f "$pid_file" "$socket" "$log_file" "$log_file.1"
     case "$data_dir" in */"$name") rm -rf "$data_dir" ;; *) echo "$name: not removing $data_dir (not a $name directory)" ;; esac
     rm -f ../etc/$name.yaml ../etc/$name.yaml.tpl "./$name"
     echo "$name uninstalled. Done"
@@ -176,7 +181,8 @@ main() {
         restart) do_stop && do_start ;;
         reload) do_reload ;;
         status) do_status ;;
-        version) "./$name" --version ;;
+        # NodeMan keeps a version only of [a-zA-Z0-9.-] (spaces removed): the number alone, not "(commit)".
+        version) "./$name" --version | { read -r v _ && echo "$v"; } ;;
         health_check|healthz) do_health_check ;;
         uninstall) do_uninstall ;;
         *) echo "usage: $0 start|stop|restart|reload|status|version|health_check|uninstall"; return 2 ;;
