@@ -84,7 +84,8 @@ public struct DaemonMain: Sendable {
 
         // The socket: systemd's (socket activation) or our own.
         var fd: Int32
-        var socketToRemove: String? = nil
+        // The socket file this daemon bound, removed at the end only while it is still that file.
+        var socketToRemove: (path: String, file: FileStat)? = nil
         let passed = Systemd.listenedUnixSockets()
         if let first = passed.first {
             fd = first
@@ -101,7 +102,7 @@ public struct DaemonMain: Sendable {
                     ? "another bkdiag daemon is serving it; stop it or pass --socket" : "pass --socket with a writable location"
                 throw DaemonError(.socket, "cannot listen on \(config.socketPath) (\(ProbeError.brief(error))): \(fix)")
             }
-            socketToRemove = config.socketPath
+            socketToRemove = Sys.lstatIfPresent(config.socketPath).map { (config.socketPath, $0) }
         }
         let socketGID = Sys.statIfPresent(config.socketPath).map { $0.gid } ?? config.socketGroup.flatMap { Sys.groupID(named: $0) }
 
@@ -112,13 +113,13 @@ public struct DaemonMain: Sendable {
         do {
             try await server.start(listeningSocket: fd)
         } catch {
-            if let path = socketToRemove { _ = try? Sys.unlink(path) }
+            if let s = socketToRemove { try? Sys.unlinkIfSame(s.path, as: s.file) }
             throw DaemonError(
                 .socket, "cannot serve on \(config.socketPath) (\(ProbeError.brief(error))): check the socket unit or pass --socket")
         }
 
         let scheduler = Scheduler(core: core)
-        var services: [any Service] = [scheduler, HTTPServerService(server: server, socketPathToRemove: socketToRemove)]
+        var services: [any Service] = [scheduler, HTTPServerService(server: server, socketToRemove: socketToRemove)]
         let watchdog = Systemd.watchdogPeriod()
         if let period = watchdog {
             Self.warnAboutWatchdog(period: period, config: config, logger: logger)

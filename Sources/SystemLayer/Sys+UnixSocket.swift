@@ -31,7 +31,8 @@ extension Sys {
                 close(probe)
                 throw ProbeError("bind", path: path, errno: EADDRINUSE)
             }
-            try unlink(path)
+            // Only the stale file just probed: another daemon that replaced it meanwhile keeps its own.
+            try unlinkIfSame(path, as: st)
         }
         let fd = try retrying("socket", path: path) { socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0) }
         do throws(ProbeError) {
@@ -50,6 +51,18 @@ extension Sys {
         } catch {
             close(fd)
             throw error
+        }
+    }
+
+    /// Removes `path` only while it is still the file `original` describes (same device and inode):
+    /// a socket file another process put there since is left alone. A file already gone is no error.
+    public static func unlinkIfSame(_ path: String, as original: FileStat) throws(ProbeError) {
+        guard let now = lstatIfPresent(path) else { return }
+        guard now.device == original.device, now.inode == original.inode else { return }
+        do throws(ProbeError) {
+            try unlink(path)
+        } catch {
+            if !error.isMissing { throw error }
         }
     }
 

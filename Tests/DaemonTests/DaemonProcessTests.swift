@@ -484,6 +484,36 @@ struct DaemonProcess {
         #expect(try await httpRequest(socket: first.socket, target: "/report").status == 200)
     }
 
+    /// A daemon whose socket file was removed and taken by another daemon must not remove that one's on
+    /// its way out: it removes the file it bound, only while the path is still that file.
+    @Test func stoppingRemovesOnlyTheSocketFileItBound() async throws {
+        let dir = TempDir()
+        defer { dir.remove() }
+        dir.write("report.json", Reports.make([("gse_agent", "socket", .pass)]).richLine() + "\n")
+        let first = try await DaemonProcess.start(dir, args: ["--test-report-file", dir.sub("report.json")], interval: "3600")
+        defer { first.process.signal(SIGKILL) }
+        #expect(await first.waitReady())
+        try Sys.unlink(first.socket)
+        let second = ChildProcess(
+            BuiltBinary.path,
+            [
+                "daemon", "--gse_path", dir.sub("gse"), "--socket", first.socket, "--state-dir", dir.sub("state2"), "--config",
+                dir.sub("none.yaml"), "--interval", "3600", "--test-report-file", dir.sub("report.json"),
+            ],
+            outputDir: dir.path, name: "second")
+        defer { second.signal(SIGKILL) }
+        #expect(await first.waitReady(), "the second daemon answers on the path: \(second.stderr)")
+        first.process.signal(SIGTERM)
+        let exit = await first.process.wait(timeoutMs: 15_000)
+        #expect(exit.flatMap(ChildProcess.exitCode) == 0, "\(first.process.stderr)")
+        // The second daemon's socket is still there, and still answers.
+        #expect(Sys.lstatIfPresent(first.socket)?.isSocket == true)
+        #expect(try await httpRequest(socket: first.socket, target: "/report").status == 200)
+        second.signal(SIGTERM)
+        _ = await second.wait(timeoutMs: 15_000)
+        #expect(Sys.lstatIfPresent(first.socket) == nil, "the second removes its own socket file")
+    }
+
     @Test func sigtermIsNotHeldUpByAReloadOfAFIFOConfig() async throws {
         let dir = TempDir()
         defer { dir.remove() }

@@ -77,6 +77,34 @@ struct ServerFixture {
         await f.stop()
     }
 
+    /// Clients that ask for long `/history` answers and never read them hold no reading slot: another
+    /// client's short answer comes at once, not after their exchange times out.
+    @Test func historyReadersThatStopReadingDoNotLockOthersOut() async throws {
+        var limits = HTTPLimits()
+        limits.maxHistoryReaders = 1
+        limits.historyChunkBytes = 4096
+        let f = try await ServerFixture.start(limits: limits)
+        do {
+            let line = f.core.latest!.richLine()
+            for i in 0..<600 { try f.core.history.append(line: line, generatedAtMs: Int64(i + 1)) }
+            // Two readers that send their request and then read nothing: their answers (some 600 KiB
+            // each) fill the socket buffers and stop there.
+            var stuck: [Int32] = []
+            for _ in 0..<2 {
+                let fd = try Sys.connectUnix(path: f.socket, timeoutMs: 5000)
+                try Sys.writeAll(fd, Array("GET /history?since=0&limit=1000 HTTP/1.1\r\nHost: x\r\n\r\n".utf8))
+                stuck.append(fd)
+            }
+            try await Task.sleep(for: .milliseconds(300))
+            let started = MonotonicClock.seconds()
+            let short = try await httpRequest(socket: f.socket, target: "/history?since=0&limit=1", timeoutMs: 10_000)
+            #expect(short.status == 200 && short.body.hasPrefix("{\"count\":1,"))
+            #expect(MonotonicClock.seconds() - started < 5, "waited \(MonotonicClock.seconds() - started) s")
+            for fd in stuck { Sys.close(fd) }
+        }
+        await f.stop()
+    }
+
     @Test func malformedOversizedAndLongRequestsGet4xx() async throws {
         let f = try await ServerFixture.start()
         do {

@@ -59,12 +59,43 @@ import Testing
         // Rotation drops the oldest segments while the answer is being written.
         for i in 16..<40 { try store.append(line: line(i), generatedAtMs: Int64(i)) }
         var chunks: [[UInt8]] = []
-        let complete = try await selection.body(chunkBytes: 512) { chunks.append($0) }
-        #expect(complete)
+        let unreadable = try await selection.body(chunkBytes: 512) { chunks.append($0) }
+        #expect(unreadable == 0)
         #expect(chunks.count > 2, "produced in pieces")
         let body = chunks.flatMap { $0 }
         #expect(body.count == selection.bodyLength)
         let expected = "{\"count\":10,\"reports\":[" + (6..<16).map(line).joined(separator: ",") + "]}\n"
         #expect(String(decoding: body, as: UTF8.self) == expected)
+    }
+
+    @Test func aRecordDamagedWhileTheStoreIsOpenIsAnsweredAsNullOfItsLength() async throws {
+        let dir = TempDir()
+        defer { dir.remove() }
+        let store = try ReportHistory(directory: dir.sub("h"), limits: HistoryLimits(maxReports: 16, maxBytes: 1 << 20))
+        for i in 0..<3 { try store.append(line: line(i), generatedAtMs: Int64(i)) }
+        // The last record's last byte (its zlib checksum) flipped behind the store's back.
+        let segment = try #require(try Sys.listDirectory(dir.sub("h")).filter { $0.hasSuffix(".log") }.sorted().last)
+        let path = dir.sub("h/" + segment)
+        let fd = open(path, O_RDWR)
+        #expect(fd >= 0)
+        let size = lseek(fd, 0, SEEK_END)
+        var byte: UInt8 = 0
+        #expect(pread(fd, &byte, 1, size - 1) == 1)
+        byte ^= 0xFF
+        #expect(pwrite(fd, &byte, 1, size - 1) == 1)
+        close(fd)
+        let selection = store.select(sinceMs: 0, limit: 10)
+        var body: [UInt8] = []
+        let unreadable = try await selection.body(chunkBytes: 100) { body += $0 }
+        #expect(unreadable == 1)
+        // Still exactly the length announced, still JSON: the damaged record is null, the others intact.
+        #expect(body.count == selection.bodyLength)
+        let json = try JSONValue.parse(bytes: body)
+        #expect(json["count"] == .int(3))
+        let reports = try #require(json["reports"]?.arrayValue)
+        #expect(reports.count == 3 && reports[2] == .null)
+        let first = try JSONValue.parse(line(0))
+        let second = try JSONValue.parse(line(1))
+        #expect(reports[0] == first && reports[1] == second)
     }
 }

@@ -49,14 +49,21 @@ public final class HistorySelection: Sendable {
     }
 
     /// Produces the answer in pieces of about `chunkBytes` (a piece may exceed it by one report), each
-    /// handed to `emit` and awaited before the next is read. Returns false, having stopped, when a record
-    /// no longer reads back as it verified (the answer would otherwise be shorter than `bodyLength`).
-    public func body(chunkBytes: Int, emit: ([UInt8]) async throws -> Void) async throws -> Bool {
+    /// handed to `emit` and awaited before the next is read. A record that no longer reads back as it
+    /// verified (its bytes damaged since the store was opened) is answered as `null`, padded with spaces
+    /// to the length it had: the answer stays valid JSON of exactly `bodyLength` bytes, and one damaged
+    /// record costs only itself. Returns how many records were answered so.
+    public func body(chunkBytes: Int, emit: ([UInt8]) async throws -> Void) async throws -> Int {
         var chunk = prefix
+        var unreadable = 0
         for i in picks.indices {
-            guard let line = line(i) else { return false }
             if i > 0 { chunk.append(UInt8(ascii: ",")) }
-            chunk += line
+            if let line = line(i) {
+                chunk += line
+            } else {
+                unreadable += 1
+                chunk += Self.placeholder(length: picks[i].inflated)
+            }
             if chunk.count >= chunkBytes {
                 try await emit(chunk)
                 chunk.removeAll(keepingCapacity: true)
@@ -64,7 +71,13 @@ public final class HistorySelection: Sendable {
         }
         chunk += Self.suffix
         try await emit(chunk)
-        return true
+        return unreadable
+    }
+
+    /// A JSON value of exactly `length` bytes (at least 1) standing for a record that no longer reads back.
+    static func placeholder(length: Int) -> [UInt8] {
+        let word: [UInt8] = length >= 4 ? Array("null".utf8) : [UInt8(ascii: "0")]
+        return word + [UInt8](repeating: UInt8(ascii: " "), count: max(0, length - word.count))
     }
 }
 

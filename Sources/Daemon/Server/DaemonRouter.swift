@@ -136,8 +136,11 @@ public struct DaemonRouter: Sendable {
         if let (since, limit) = historyQuery(request) {
             var body: [UInt8] = []
             let selection = core.history.select(sinceMs: since, limit: limit)
-            guard (try? await selection.body(chunkBytes: 1 << 16, emit: { body += $0 })) == true else {
-                return .error(500, "a stored report no longer reads back: see the daemon's log")
+            guard let unreadable = try? await selection.body(chunkBytes: 1 << 16, emit: { body += $0 }) else {
+                return .error(500, "the stored reports cannot be read: see the daemon's log")
+            }
+            if unreadable > 0 {
+                core.logger.error("stored reports no longer read back; answered as null", metadata: ["count": "\(unreadable)"])
             }
             return DaemonResponse(status: 200, body: String(decoding: body, as: UTF8.self))
         }

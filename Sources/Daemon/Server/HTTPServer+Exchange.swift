@@ -59,11 +59,9 @@ extension HTTPServer {
                         await Self.respond(channel, answer, isHead: isHead)
                     } else if let (since, limit) = router.historyQuery(request) {
                         // At most `maxHistoryReaders` answers are produced at once; the others wait their turn.
-                        await historyGate.acquire()
                         await Self.writeHistory(
                             channel: channel, history: router.core.history, sinceMs: since, limit: limit, isHead: isHead,
-                            chunk: limits.historyChunkBytes, logger: router.core.logger)
-                        historyGate.release()
+                            chunk: limits.historyChunkBytes, gate: historyGate, logger: router.core.logger)
                     } else {
                         // A fresh run (POST /run): awaited here, in the connection's task.
                         let response = await router.handle(request)
@@ -97,25 +95,43 @@ extension HTTPServer {
     }
 
     /// Writes a `/history` answer a chunk at a time, each awaited until the socket has taken it: a slow
-    /// client holds one chunk of the daemon's memory, not the whole answer.
+    /// client holds one chunk of the daemon's memory, not the whole answer. `gate` bounds how many
+    /// answers are being read from the store at once; it is held while a chunk is read, not while a
+    /// client takes its time over one, so a client that stops reading holds up only itself.
     static func writeHistory(
-        channel: any Channel, history: ReportHistory, sinceMs: Int64, limit: Int, isHead: Bool, chunk: Int, logger: Logger
+        channel: any Channel, history: ReportHistory, sinceMs: Int64, limit: Int, isHead: Bool, chunk: Int, gate: AsyncGate,
+        logger: Logger
     ) async {
         guard channel.isActive else { return }
+        await gate.acquire()
+        var held = true
+        defer { if held { gate.release() } }
         let selection = history.select(sinceMs: sinceMs, limit: limit)
         let head = Self.head(status: 200, contentType: "application/json", length: selection.bodyLength)
         do {
+            if !isHead {
+                gate.release()
+                held = false
+            }
             try await channel.writeAndFlush(HTTPServerResponsePart.head(head))
             if !isHead {
-                let complete = try await selection.body(chunkBytes: chunk) { bytes in
+                await gate.acquire()
+                held = true
+                let unreadable = try await selection.body(chunkBytes: chunk) { bytes in
+                    gate.release()
+                    held = false
                     try await channel.writeAndFlush(HTTPServerResponsePart.body(.byteBuffer(ByteBuffer(bytes: bytes))))
+                    await gate.acquire()
+                    held = true
                 }
-                // A record that stopped reading back: the answer ends short of its length, which the
-                // client sees as an error, rather than lying about its count.
-                guard complete else {
-                    logger.error("a stored report no longer reads back; /history answer cut short")
-                    return
+                // Records damaged since the store was opened: answered as null, their length kept.
+                if unreadable > 0 {
+                    logger.error("stored reports no longer read back; answered as null", metadata: ["count": "\(unreadable)"])
                 }
+            }
+            if held {
+                gate.release()
+                held = false
             }
             try await channel.writeAndFlush(HTTPServerResponsePart.end(nil))
         } catch {

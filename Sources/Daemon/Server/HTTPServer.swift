@@ -143,11 +143,13 @@ public final class HTTPServer: Sendable {
 /// the socket file it made.
 public struct HTTPServerService: Service {
     let server: HTTPServer
-    let socketPathToRemove: String?
+    /// The socket file the daemon bound: removed at the end only while it is still that file (another
+    /// daemon may have been started on the path after it was removed from under this one).
+    let socketToRemove: (path: String, file: FileStat)?
 
-    public init(server: HTTPServer, socketPathToRemove: String?) {
+    public init(server: HTTPServer, socketToRemove: (path: String, file: FileStat)?) {
         self.server = server
-        self.socketPathToRemove = socketPathToRemove
+        self.socketToRemove = socketToRemove
     }
 
     public func run() async throws {
@@ -167,6 +169,6 @@ public struct HTTPServerService: Service {
             tasks.cancelAll()
         }
         await server.stop()
-        if let path = socketPathToRemove { _ = try? Sys.unlink(path) }
+        if let s = socketToRemove { try? Sys.unlinkIfSame(s.path, as: s.file) }
     }
 }
