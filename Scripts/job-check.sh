@@ -68,6 +68,7 @@ gse_roots=${BKDIAG_GSE_GLOB-/usr/local/gse*}
 candidates="${BKDIAG_BIN:+$BKDIAG_BIN:}$standard:${gse_path:+$gse_path/plugins/bin/bkdiag:}$gse_roots/plugins/bin/bkdiag"
 
 bin=""
+blocked=""
 searched=""
 IFS_SAVED=$IFS
 IFS=:
@@ -77,12 +78,18 @@ for pattern in $candidates; do
     set +f
     for candidate in $pattern; do
         if [ -f "$candidate" ] && [ -x "$candidate" ]; then bin=$candidate; break; fi
+        # There, but not to be executed (no x bit, or a noexec mount): said as such, not as missing.
+        if [ -f "$candidate" ] && [ -z "$blocked" ]; then blocked=$candidate; fi
     done
     set -f
     [ -n "$bin" ] && break
 done
 IFS=$IFS_SAVED
 
+if [ -z "$bin" ] && [ -n "$blocked" ]; then
+    fallback "bkdiag is at $blocked but may not be executed (no execute permission, or a noexec mount)" \
+        "chmod 755 $blocked, or install it on a file system mounted with exec"
+fi
 if [ -z "$bin" ]; then
     fallback "bkdiag is not installed on this host (searched: $searched)" \
         "install the bkdiag package or NodeMan plugin, or set BKDIAG_BIN"
@@ -136,7 +143,8 @@ if [ -n "$report" ]; then
     exit 0
 fi
 
-why=$(grep -v '^[[:space:]]*$' "$work/err" | tail -n 1)
+# bkdiag's first stderr line is the reason (a usage hint may follow it).
+why=$(grep -v '^[[:space:]]*$' "$work/err" | head -n 1)
 case "$rc" in
     0) what="bkdiag ($bin) printed no one-line JSON report" ;;
     124|137) what="bkdiag ($bin) did not finish within ${limit}s" ;;

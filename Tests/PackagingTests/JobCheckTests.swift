@@ -71,7 +71,9 @@ import Testing
         try write(fakeBkdiag, to: tmp.path("bkdiag"), executable: true)
         let fine = try jobCheck(["-s 12 -l /var/log/*.log $(touch MARK)"], bin: tmp.path("bkdiag"), entry: entry, in: tmp.url)
         #expect(fine.status == 0 && fine.lines.count == 1 && fine.stderr.isEmpty)
-        #expect(jsonObject(fine.lines.first ?? "")?["args"] as? [String] == ["-s", "12", "-l", "/var/log/*.log", "$(touch", "MARK)"])
+        // check.py joins words that are no option back onto --log_paths' value (JOB splits a path at its spaces).
+        let words = entry.source == "check.py" ? ["/var/log/*.log $(touch MARK)"] : ["/var/log/*.log", "$(touch", "MARK)"]
+        #expect(jsonObject(fine.lines.first ?? "")?["args"] as? [String] == ["-s", "12", "-l"] + words)
         #expect(!exists(tmp.path("MARK")), "an argument was run by a shell")
 
         // Garbage around the report, a broken JSON line after it: only the report is passed on.
@@ -160,6 +162,46 @@ import Testing
         #expect(!exists(tmp.path("MARK")), "an argument was run by a shell")
     }
 
+    /// JOB appends the platform's argument string to the command unquoted: a log path with a space
+    /// reaches check.py as several words, which it joins back onto --log_paths' value.
+    @Test(arguments: Entry.all.filter { $0.source == "check.py" })
+    func checkPyJoinsALogPathSplitAtItsSpace(entry: Entry) throws {
+        let tmp = try TempDir()
+        try write(fakeBkdiag, to: tmp.path("bkdiag"), executable: true)
+        let split = try jobCheck(
+            ["-s", "1", "--log_paths=/data/my", "logs/*.log,/b", "c.log", "--gse_path=/x", "-l", "/d", "e/*.log"], bin: tmp.path("bkdiag"),
+            entry: entry)
+        #expect(
+            jsonObject(split.lines.first ?? "")?["args"] as? [String] == [
+                "-s", "1", "--log_paths=/data/my logs/*.log,/b c.log", "--gse_path=/x", "-l", "/d e/*.log",
+            ], "\(split.stdout)")
+    }
+
+    @Test(arguments: Entry.all)
+    func aBkdiagThatMayNotBeExecutedIsNamedAsSuch(entry: Entry) throws {
+        let tmp = try TempDir()
+        try write(fakeBkdiag, to: tmp.path("bkdiag"), executable: false)
+        let fallback = try fallbackEntry(try jobCheck(["-s", "1"], bin: tmp.path("bkdiag"), entry: entry), source: entry.source)
+        let message = try #require(fallback["message"] as? String)
+        #expect(message.contains("is at \(tmp.path("bkdiag")) but may not be executed"), "\(message)")
+    }
+
+    /// JOB runs the script file itself: check.py's first line finds a Python, and it still keeps the contract.
+    @Test func checkPyRunsAsAFileThroughItsOwnFirstLine() throws {
+        let tmp = try TempDir()
+        try write(fakeBkdiag, to: tmp.path("bkdiag"), executable: true)
+        let checkPy = Paths.repoTop.appendingPathComponent("packaging/job/check.py").path
+        #expect(FileManager.default.isExecutableFile(atPath: checkPy))
+        let result = try run(
+            checkPy, ["-s", "1"],
+            environment: ["BKDIAG_BIN": tmp.path("bkdiag"), "BKDIAG_SEARCH_PATHS": "", "BKDIAG_GSE_GLOB": "/nonexistent"], in: tmp.url)
+        #expect(result.status == 0 && result.stderr.isEmpty, "\(result.stderr)")
+        #expect(result.lines.count == 1)
+        #expect(jsonObject(result.lines.first ?? "")?["args"] as? [String] == ["-s", "1"])
+        // ASCII only: Python 2 refuses a source file with other bytes and no coding line.
+        #expect(try Data(contentsOf: URL(fileURLWithPath: checkPy)).allSatisfy { $0 < 0x80 })
+    }
+
     @Test(arguments: Entry.all)
     func findsBkdiagBesideTheGSEPlugins(entry: Entry) throws {
         let tmp = try TempDir()
@@ -193,7 +235,9 @@ import Testing
     @Test(arguments: Entry.all)
     func failingBkdiagGivesAFallbackLine(entry: Entry) throws {
         let tmp = try TempDir()
-        try write("#!/bin/sh\necho 'fatal: \"broken\" \\ here' >&2\nexit 3\n", to: tmp.path("bad"), executable: true)
+        try write(
+            "#!/bin/sh\necho 'fatal: \"broken\" \\ here' >&2\necho \"Run 'bkdiag --help' for the options.\" >&2\nexit 3\n",
+            to: tmp.path("bad"), executable: true)
         let fallback = try fallbackEntry(try jobCheck([], bin: tmp.path("bad"), entry: entry), source: entry.source)
         let message = try #require(fallback["message"] as? String)
         #expect(message.contains("exited with status 3"))
@@ -210,13 +254,18 @@ import Testing
     @Test(.enabled(if: Paths.hasDebugBinary), arguments: Entry.all)
     func runsTheBuiltBkdiag(entry: Entry) throws {
         let tmp = try TempDir()
+        // In the C locale, as JOB's agent may run it: Python 2 and 3.6 then write ASCII unless told otherwise.
         let result = try jobCheck(
-            ["--gse_path=\(tmp.path("gse"))/ --subscription_id=0"], bin: Paths.binDir.appendingPathComponent("bkdiag").path, entry: entry)
+            ["--gse_path=\(tmp.path("gse"))/ --subscription_id=0"], bin: Paths.binDir.appendingPathComponent("bkdiag").path,
+            extra: ["LANG": "C", "LC_ALL": "C", "PYTHONIOENCODING": ""], entry: entry)
         #expect(result.status == 0)
         #expect(result.stderr.isEmpty)
         #expect(result.lines.count == 1)
         let report = try #require(jsonObject(result.lines.first ?? ""))
         #expect(report["status"] is Bool)
-        #expect(report["data"] is [Any])
+        let data = try #require(report["data"] as? [[String: Any]])
+        // bkdiag's own report, its Chinese labels intact, not the wrapper's fallback entry.
+        #expect(data.count > 1 && data.allSatisfy { $0["item"] as? String != "bkdiag" }, "\(result.stdout.prefix(300))")
+        #expect(data.contains { ($0["label"] as? String)?.contains("检查") == true })
     }
 }

@@ -1,4 +1,13 @@
-# -*- coding: utf-8 -*-
+#!/bin/sh
+"""":
+# JOB runs the script file itself: this header finds a Python (CentOS 8 has no `python`, CentOS 7 no
+# `python3` unless installed), and to Python it is a string. The file stays ASCII, as Python 2 needs.
+for py in python3 python /usr/libexec/platform-python python2; do
+    if command -v "$py" >/dev/null 2>&1; then exec "$py" "$0" "$@"; fi
+done
+printf '%s\n' '{"status": false, "data": [{"module": "gse_agent", "item": "bkdiag", "status": false, "message": "check.py found no Python interpreter on this host", "result": "unknown", "hint": "install python3, or run bkdiag through Scripts/job-check.sh as a shell script", "source": "check.py"}]}'
+exit 0
+"""
 """bkdiag drop-in for the log platform's check.py.
 
 bk-log sends its collector checker to the hosts through JOB fast_execute_script as a Python script
@@ -63,16 +72,43 @@ def report_line(message, hint):
 
 
 def finish(line):
-    sys.stdout.write(line + "\n")
-    sys.stdout.flush()
+    """Writes the line as UTF-8 bytes, whatever the interpreter and locale: Python 2 (and 3.6 without a
+    UTF-8 locale) would encode the report's Chinese labels as ASCII and fail."""
+    data = line + "\n"
+    if not isinstance(data, bytes):
+        data = data.encode("utf-8")
+    out = getattr(sys.stdout, "buffer", sys.stdout)
+    out.write(data)
+    out.flush()
     sys.exit(0)
 
 
 def split_arguments(argv):
-    """JOB may hand over the whole argument string as one parameter: split it on blanks (no globbing)."""
+    """JOB may hand over the whole argument string as one parameter: split it on blanks (no globbing).
+    JOB also appends the platform's argument string to the command unquoted, so a log path with a space
+    arrives as several words: words that are no option, after --log_paths' value, are joined back onto it."""
     if len(argv) == 1 and re.search(r"\s", argv[0]):
-        return argv[0].split()
-    return list(argv)
+        words = argv[0].split()
+    else:
+        words = list(argv)
+    out = []
+    state = 0  # 1: --log_paths / -l seen, its value next; 2: inside its value
+    for word in words:
+        if state == 1:
+            out.append(word)
+            state = 2
+            continue
+        if state == 2 and not word.startswith("-"):
+            out[-1] = out[-1] + " " + word
+            continue
+        out.append(word)
+        if word in ("--log_paths", "-l"):
+            state = 1
+        elif word.startswith("--log_paths=") or (word.startswith("-l") and len(word) > 2):
+            state = 2
+        else:
+            state = 0
+    return out
 
 
 def gse_path_of(args):
@@ -115,12 +151,16 @@ def candidates(args):
 
 
 def find_bkdiag(patterns):
+    """The first executable bkdiag, and the first one found that may not be executed (or None)."""
+    blocked = None
     for pattern in patterns:
         matches = sorted(glob.glob(pattern)) if glob.has_magic(pattern) else [pattern]
         for path in matches:
-            if os.path.isfile(path) and os.access(path, os.X_OK):
-                return path
-    return None
+            if os.path.isfile(path):
+                if os.access(path, os.X_OK):
+                    return path, blocked
+                blocked = blocked or path
+    return None, blocked
 
 
 def time_limit():
@@ -208,10 +248,11 @@ def last_report(path):
 
 
 def last_error(path):
+    """What bkdiag said on stderr: its first line (the reason; a usage hint follows it)."""
     try:
         with open(path, "rb") as f:
             lines = [l for l in f.read().splitlines() if l.strip()]
-        return printable(lines[-1], 200) if lines else ""
+        return printable(lines[0], 200) if lines else ""
     except (IOError, OSError):
         return ""
 
@@ -219,7 +260,10 @@ def last_error(path):
 def main(argv):
     args = split_arguments(argv)
     patterns = candidates(args)
-    binary = find_bkdiag(patterns)
+    binary, blocked = find_bkdiag(patterns)
+    if binary is None and blocked is not None:
+        finish(report_line("bkdiag is at %s but may not be executed (no execute permission, or a noexec mount)" % blocked,
+                           "chmod 755 %s, or install it on a file system mounted with exec" % blocked))
     if binary is None:
         finish(report_line("bkdiag is not installed on this host (searched: %s)" % ", ".join(patterns),
                            "install the bkdiag package or NodeMan plugin, or set BKDIAG_BIN"))

@@ -77,7 +77,10 @@ public enum CheckSettings {
         CheckSetting(
             key: "collector_config_id", flag: "collector_config_id", short: "c", form: .value(placeholder: "collector_config_id"),
             help: "Collector config id (recorded in the report).", example: "45",
-            write: { o, v throws(CheckSettingError) in o.collectorConfigID = try integer(v) },
+            // Only recorded: an empty value (the platform's `--collector_config_id=` when it has none) is none.
+            write: { o, v throws(CheckSettingError) in
+                o.collectorConfigID = v.trimmingASCIIWhitespace().isEmpty ? nil : try integer(v)
+            },
             restore: { $0.collectorConfigID = CheckOptions().collectorConfigID }),
         CheckSetting(
             key: "log_paths", flag: "log_paths", short: "l", form: .value(placeholder: "log_paths"),
