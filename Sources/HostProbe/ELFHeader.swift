@@ -6,6 +6,9 @@ public struct ELFHeader: Sendable, Equatable {
     public var machine: UInt16
     /// `e_type` (2 executable, 3 shared object / PIE).
     public var type: UInt16
+    /// Why the file cannot be the whole executable its header describes (a delivery cut short): its
+    /// header, program headers or a loadable segment reach past its end. Nil when it is whole.
+    public var truncation: String? = nil
 
     /// Parses the first bytes of a file; nil when it is not ELF or is truncated.
     public static func parse(_ b: [UInt8]) -> ELFHeader? {
@@ -16,9 +19,61 @@ public struct ELFHeader: Sendable, Equatable {
         return ELFHeader(is64Bit: b[4] == 2, littleEndian: le, machine: u16(18), type: u16(16))
     }
 
-    /// Reads and parses the header of `path`.
+    /// Reads and parses the header of `path`, and checks that the file holds all its header announces:
+    /// the whole ELF header, the program headers, and every loadable segment's bytes.
     public static func read(_ path: String) throws(ProbeError) -> ELFHeader? {
-        parse(try FileReader.read(path, limit: 64).bytes)
+        let head = try FileReader.read(path, limit: 64).bytes
+        guard var header = parse(head) else { return nil }
+        let fd = try Sys.openRead(path)
+        defer { Sys.closeQuietly(fd) }
+        let size = try Sys.fstat(fd, path: path).size
+        header.truncation = try completeness(head, size: size) { offset, count throws(ProbeError) in
+            try Sys.pread(fd, count: count, at: offset)
+        }
+        return header
+    }
+
+    /// Why a file of `size` bytes starting with `head` (at least its first 64 bytes) cannot hold the ELF
+    /// it describes; `read(offset, count)` reads the file. Nil when it is whole.
+    static func completeness(
+        _ head: [UInt8], size: Int64, read: (Int, Int) throws(ProbeError) -> [UInt8]
+    ) throws(ProbeError) -> String? {
+        let is64 = head[4] == 2
+        let le = head[5] == 1
+        func uint(_ b: [UInt8], _ at: Int, _ width: Int) -> UInt64 {
+            var v: UInt64 = 0
+            for k in 0..<width { v |= UInt64(b[at + k]) << UInt64(8 * (le ? k : width - 1 - k)) }
+            return v
+        }
+        let headerSize = is64 ? 64 : 52
+        guard head.count >= headerSize, size >= Int64(headerSize) else {
+            return "its \(size) bytes do not hold the \(headerSize)-byte ELF header"
+        }
+        let phoff = uint(head, is64 ? 32 : 28, is64 ? 8 : 4)
+        let phentsize = uint(head, is64 ? 54 : 42, 2)
+        let phnum = uint(head, is64 ? 56 : 44, 2)
+        guard phnum > 0 else { return nil }
+        let minEntry: UInt64 = is64 ? 56 : 32
+        guard phentsize >= minEntry, phoff < UInt64(Int32.max), phnum * phentsize < 1 << 20 else {
+            return "its program headers are malformed"
+        }
+        let tableEnd = phoff + phnum * phentsize
+        guard tableEnd <= UInt64(size) else { return "its program headers end at byte \(tableEnd), past its \(size) bytes" }
+        let table = try read(Int(phoff), Int(phnum * phentsize))
+        guard UInt64(table.count) == phnum * phentsize else { return "its program headers cannot be read whole" }
+        var end: UInt64 = 0
+        for i in 0..<Int(phnum) {
+            let at = i * Int(phentsize)
+            // PT_LOAD: the bytes the loader maps from the file.
+            guard uint(table, at, 4) == 1 else { continue }
+            let offset = uint(table, at + (is64 ? 8 : 4), is64 ? 8 : 4)
+            let fileSize = uint(table, at + (is64 ? 32 : 16), is64 ? 8 : 4)
+            let (segmentEnd, overflow) = offset.addingReportingOverflow(fileSize)
+            if overflow { return "a loadable segment is malformed" }
+            end = max(end, segmentEnd)
+        }
+        if end > UInt64(size) { return "its loadable segments end at byte \(end), past its \(size) bytes" }
+        return nil
     }
 
     /// The uname machine names an ELF machine runs on.

@@ -1,6 +1,10 @@
 import HostProbe
 import Testing
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 @Suite("YAML and ELF readers")
 struct YAMLAndELFTests {
     @Test("YAML: nested and dotted keys, quotes, lists, anchors")
@@ -68,5 +72,33 @@ struct YAMLAndELFTests {
         #expect(ELFHeader.parse([]) == nil)
         let me = try #require(try ELFHeader.read("/proc/self/exe"))
         #expect(me.runs(on: Sys.machine()))
+        #expect(me.truncation == nil)
+    }
+
+    @Test("ELF: a binary cut short (an interrupted or disk-full delivery) is named truncated; whole, it is not")
+    func truncatedELF() throws {
+        let source = try Sys.readFile("/bin/true", limit: 64 << 20)
+        let dir = "/tmp/bkdiag-elf-\(getpid())"
+        try Sys.mkdirs(dir)
+        defer {
+            _ = try? Sys.unlink(dir + "/cut")
+            _ = rmdir(dir)
+        }
+        func header(of bytes: [UInt8]) throws -> ELFHeader? {
+            let path = dir + "/cut"
+            _ = try? Sys.unlink(path)
+            let fd = try Sys.open(path, O_WRONLY | O_CREAT | O_TRUNC, 0o755)
+            try Sys.writeAll(fd, bytes, path: path)
+            Sys.close(fd)
+            return try ELFHeader.read(path)
+        }
+        #expect(try header(of: source)?.truncation == nil)
+        for length in [30, 63] {
+            let cut = try #require(try header(of: Array(source.prefix(length))))
+            #expect(cut.truncation?.contains("do not hold the 64-byte ELF header") == true, "\(length)")
+        }
+        // Cut inside the loadable segments: the header and program headers are whole, the code is not.
+        let half = try #require(try header(of: Array(source.prefix(source.count / 4))))
+        #expect(half.truncation?.contains("loadable segments end at byte") == true, "\(half.truncation ?? "whole")")
     }
 }

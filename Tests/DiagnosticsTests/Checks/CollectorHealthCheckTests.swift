@@ -32,6 +32,18 @@ struct CollectorHealthCheckTests {
         #expect(Fixture.evidence(f, "agent_healthz") == .string("skipped: not set"))
     }
 
+    @Test("a stopped collector still holding its IPC connection is not healthy: it sends nothing on it")
+    func stoppedCollector() {
+        let h = healthy()
+        h.processes = .success([Fixture.collector(state: "T"), Fixture.agent()])
+        let f = CollectorHealthCheck().run(h)
+        #expect(f.verdict == .fail && f.message.hasPrefix("bkunifylogbeat is not running: pid 100"), "\(f.message)")
+        // A running one beside it is judged by its own connection.
+        h.processes = .success([Fixture.collector(state: "T"), Fixture.collector(101), Fixture.agent()])
+        h.fdsByPid[101] = .success([Fixture.socketLink(501)])
+        #expect(CollectorHealthCheck().run(h).verdict == .pass)
+    }
+
     @Test("not running, not connected, a bad binary or a failed agent probe: fail, all named")
     func failures() {
         let h = healthy()

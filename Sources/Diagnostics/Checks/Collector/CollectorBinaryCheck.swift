@@ -51,6 +51,12 @@ enum BinaryFacts {
         }
         evidence.append(("elf_machine", .string(header.machineName)))
         evidence.append(("host_machine", .string(hostMachine)))
+        if let cut = header.truncation {
+            evidence.append(("truncated", .string(cut)))
+            return .fail(
+                "\(path) is truncated: \(cut)", hint: "文件在下发时被截断（磁盘满或传输中断），无法运行：清理磁盘后在节点管理中重新安装插件",
+                evidence: evidence)
+        }
         guard header.runs(on: hostMachine) else {
             return .fail(
                 "\(path) is built for \(header.machineName), host is \(hostMachine)",
