@@ -23,6 +23,9 @@ struct FakeReply: Sendable {
     var status: Int = 200
     var body: String
     var delayMs: Int64 = 0
+    /// Sends the head at once and the body this much later (a gateway that drips its answer).
+    var bodyDelayMs: Int64 = 0
+    var headers: [(String, String)] = []
 
     static func ok(_ data: JSONValue) -> FakeReply {
         FakeReply(body: JSONValue.object([("result", true), ("code", 0), ("message", "success"), ("data", data)]).serialized())
@@ -108,7 +111,19 @@ final class FakeJobHandler: ChannelInboundHandler {
         var headers = HTTPHeaders()
         headers.add(name: "Content-Type", value: "application/json")
         headers.add(name: "Content-Length", value: String(reply.body.utf8.count))
+        for (k, v) in reply.headers { headers.add(name: k, value: v) }
         let head = HTTPResponseHead(version: .http1_1, status: HTTPResponseStatus(statusCode: reply.status), headers: headers)
+        if reply.bodyDelayMs > 0 {
+            context.writeAndFlush(wrapOutboundOut(.head(head)), promise: nil)
+            let bound = NIOLoopBound((context, self), eventLoop: context.eventLoop)
+            context.eventLoop.scheduleTask(in: .milliseconds(reply.bodyDelayMs)) {
+                let (ctx, handler) = bound.value
+                guard ctx.channel.isActive else { return }
+                ctx.write(handler.wrapOutboundOut(.body(.byteBuffer(ByteBuffer(string: reply.body)))), promise: nil)
+                ctx.writeAndFlush(handler.wrapOutboundOut(.end(nil)), promise: nil)
+            }
+            return
+        }
         context.write(wrapOutboundOut(.head(head)), promise: nil)
         context.write(wrapOutboundOut(.body(.byteBuffer(ByteBuffer(string: reply.body)))), promise: nil)
         context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)

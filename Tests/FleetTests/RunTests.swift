@@ -192,6 +192,72 @@ import Testing
         }
     }
 
+    /// A gateway that sends its head at once and its body a minute later: the request timeout bounds
+    /// the whole exchange, not only until the head.
+    @Test func aBodyThatNeverComesIsBoundedByTheRequestTimeout() async throws {
+        let server = try await FakeJobServer { _, _ in
+            var reply = FakeReply.ok(Fixtures.status(RunTests.hosts(2), job: 9, step: 10))
+            reply.bodyDelayMs = 60_000
+            return reply
+        }
+        defer { Task { try? await server.stop() } }
+        let started = Date()
+        do {
+            _ = try await client(server, timeout: 0.5).jobInstanceStatus(jobInstanceID: 9)
+            Issue.record("a body a minute late was taken with a 0.5 s request timeout")
+        } catch {
+            #expect(error.code == "job.timeout", "\(error)")
+        }
+        #expect(Date().timeIntervalSince(started) < 20)
+    }
+
+    /// A redirect is not followed: the app secret travels in a header of its own, which a redirect to
+    /// another server would carry along.
+    @Test func redirectsAreNotFollowedAndTheSecretStaysHome() async throws {
+        let elsewhere = try await FakeJobServer { _, _ in .ok(.object([("job_instance_id", 1), ("step_instance_id", 2)])) }
+        defer { Task { try? await elsewhere.stop() } }
+        let target = elsewhere.baseURL + "fast_execute_script/"
+        let server = try await FakeJobServer { _, _ in FakeReply(status: 302, body: "", headers: [("Location", target)]) }
+        defer { Task { try? await server.stop() } }
+        do {
+            _ = try await client(server).fastExecuteScript(.object([("bk_biz_id", 2)]))
+            Issue.record("the redirect was followed")
+        } catch {
+            #expect(error.code == "job.http-client" && error.message.contains("HTTP 302"), "\(error)")
+        }
+        #expect(elsewhere.requests.isEmpty)
+    }
+
+    /// JOB's own refusals and HTTP client errors on a log batch are asked once: the same request gets the
+    /// same answer. A server error is asked again. An ip_list names every host that has an id by it.
+    @Test func logBatchesRetryOnlyWhatMayPass() async throws {
+        for (reply, calls) in [
+            (FakeReply(status: 400, body: "{\"result\": false}"), 1),
+            (FakeReply(body: "{\"result\": false, \"code\": 1240002, \"message\": \"bad param\", \"data\": null}"), 1),
+            (FakeReply(status: 502, body: "<html>bad gateway</html>"), 2),
+        ] {
+            let server = try await FakeJobServer { req, _ in
+                switch req.endpoint {
+                case "fast_execute_script": return .ok(.object([("job_instance_id", 777), ("step_instance_id", 778)]))
+                case "get_job_instance_status":
+                    // One host without an id: the batch falls back to ip_list.
+                    var hosts = RunTests.hosts(2)
+                    hosts.append(Fixtures.host(0, "fe80::1", status: 9))
+                    return .ok(Fixtures.status(hosts, job: 777, step: 778))
+                default: return reply
+                }
+            }
+            let report = await FleetRunner(client: client(server), options: options(batch: 10), logger: Logger(label: "test")).run()
+            let batches = server.requests.filter { $0.endpoint == "batch_get_job_instance_ip_log" }
+            #expect(batches.count == calls, "\(reply.status) \(reply.body): \(batches.count) calls")
+            let list = batches.first?.json["ip_list"]?.arrayValue ?? []
+            #expect(
+                list.count == 3 && list.prefix(2).allSatisfy { $0["bk_host_id"]?.intValue != nil } && list[2]["ip"] == .string("fe80::1"))
+            #expect(!report.issues.isEmpty)
+            try? await server.stop()
+        }
+    }
+
     @Test func executeFailureIsReportedAndNothingElseIsCalled() async throws {
         let server = try await FakeJobServer { _, _ in
             FakeReply(body: "{\"result\": false, \"code\": 1244006, \"message\": \"User has no permission\", \"data\": null}")

@@ -183,12 +183,16 @@ public struct FleetRunner: Sendable {
         if byID {
             members.append(("host_id_list", .array(hosts.map { .int($0.hostID!) })))
         } else {
+            // JOB matches an ip_list entry by its bk_host_id when it has one, else by bk_cloud_id and ip; it
+            // reads no `ipv6` there. So every host that has an id is named by it (IPv6 ones included).
             members.append(
                 (
                     "ip_list",
                     .array(
-                        hosts.map {
-                            .object([("bk_cloud_id", .int($0.cloudID)), ($0.ip.contains(":") ? "ipv6" : "ip", .string($0.ip))])
+                        hosts.map { h in
+                            var o: [(String, JSONValue)] = [("bk_cloud_id", .int(h.cloudID)), ("ip", .string(h.ip))]
+                            if let id = h.hostID { o.append(("bk_host_id", .int(id))) }
+                            return .object(o)
                         })
                 ))
         }
@@ -203,6 +207,7 @@ public struct FleetRunner: Sendable {
             } catch {
                 lastError = error
                 logger.warning("log batch failed", metadata: ["job.batch": "\(index + 1)", "job.error": "\(error.code)"])
+                if !JobClient.retryable(error) { break }
             }
         }
         return .failure(lastError)

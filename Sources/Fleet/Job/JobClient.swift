@@ -14,7 +14,13 @@ public struct JobClient: Sendable {
     let http: HTTPClient
     let logger: Logger
 
-    public init(config: JobConfig, requestTimeout: Double = 30, http: HTTPClient = .shared, logger: Logger) {
+    /// The client JOB is called with: it follows no redirect. A redirect to another server would carry the
+    /// `X-Bkapi-Authorization` header, the app secret in it, along (AsyncHTTPClient strips only the
+    /// standard credential headers on a cross-origin redirect); JOB's gateway does not redirect its API.
+    public static let noRedirects = HTTPClient(
+        eventLoopGroupProvider: .singleton, configuration: HTTPClient.Configuration(redirectConfiguration: .disallow))
+
+    public init(config: JobConfig, requestTimeout: Double = 30, http: HTTPClient = JobClient.noRedirects, logger: Logger) {
         self.config = config
         self.requestTimeout = requestTimeout
         self.http = http
@@ -76,10 +82,19 @@ public struct JobClient: Sendable {
         let status: UInt
         let text: String
         do {
-            let response = try await http.execute(request, timeout: .milliseconds(Int64(seconds * 1000)))
-            status = response.status.code
-            let buffer = try await response.body.collect(upTo: maxAnswerBytes)
-            text = String(buffer: buffer)
+            // The whole exchange is bounded, the body too: a gateway that sends its headers and then drips
+            // the body would otherwise hold the run past every timeout (the client's covers the head only).
+            let http = self.http
+            let limit = maxAnswerBytes
+            (status, text) = try await Self.bounded(seconds: seconds) { [request] in
+                let response = try await http.execute(request, timeout: .milliseconds(Int64(seconds * 1000)))
+                let buffer = try await response.body.collect(upTo: limit)
+                return (response.status.code, String(buffer: buffer))
+            }
+        } catch is ExchangeTimedOut {
+            throw FleetError(
+                "job.timeout",
+                "\(what) did not answer within \(seconds) s; JOB may be overloaded: raise --request-timeout (or --deadline) or run again")
         } catch let e as HTTPClientError where e == .deadlineExceeded || e == .readTimeout || e == .connectTimeout {
             throw FleetError(
                 "job.timeout",
@@ -88,9 +103,12 @@ public struct JobClient: Sendable {
             throw FleetError("job.transport", "\(what) failed (\(error)); check the base URL and that the gateway is reachable")
         }
         guard status == 200 else {
+            // A client error (bad parameters, permissions, a redirect not followed) is the same on every try.
             throw FleetError(
-                "job.http",
-                "\(what) answered HTTP \(status): \(Self.snippet(text)); check the app code/secret, the user's JOB permissions and the base URL"
+                (300..<500).contains(status) && status != 408 && status != 429 ? "job.http-client" : "job.http",
+                (300..<400).contains(status)
+                    ? "\(what) answered HTTP \(status), a redirect, which is not followed (it would carry the app secret along): set the base URL to the gateway's own address"
+                    : "\(what) answered HTTP \(status): \(Self.snippet(text)); check the app code/secret, the user's JOB permissions and the base URL"
             )
         }
         let json: JSONValue
@@ -105,6 +123,28 @@ public struct JobClient: Sendable {
             throw FleetError("job.result", "\(what) answered result=false, code \(code): \(json["message"]?.stringValue ?? "(no message)")")
         }
         return Answer(text: text, data: json["result"] == nil ? json : (json["data"] ?? .null))
+    }
+
+    struct ExchangeTimedOut: Error {}
+
+    /// `work`, or `ExchangeTimedOut` once `seconds` have passed (`work` is then cancelled).
+    static func bounded<T: Sendable>(seconds: Double, _ work: @escaping @Sendable () async throws -> T) async throws -> T {
+        try await withThrowingTaskGroup(of: T?.self) { group in
+            group.addTask { try await work() }
+            group.addTask {
+                try await Task.sleep(for: .milliseconds(Int64(seconds * 1000)))
+                return nil
+            }
+            defer { group.cancelAll() }
+            guard let first = try await group.next(), let value = first else { throw ExchangeTimedOut() }
+            return value
+        }
+    }
+
+    /// Whether asking again may help: not for JOB's own refusals (`result: false`: parameters,
+    /// permissions) or an HTTP client error, which the same request meets every time.
+    public static func retryable(_ error: FleetError) -> Bool {
+        error.code != "job.result" && error.code != "job.http-client"
     }
 
     static func snippet(_ s: String) -> String {
