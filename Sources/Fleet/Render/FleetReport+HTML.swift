@@ -281,16 +281,27 @@ extension FleetReport {
         return out
     }
 
-    /// JSON inside a `<script>` element must not contain `</`: every `<` byte followed by a `/` byte gets
-    /// a backslash between them. Matched as bytes, not characters: a `<` after a prepending mark (U+0600) or a `/` before a
-    /// combining one is still a `</` to the browser's tokenizer.
+    /// JSON inside a `<script>` element, made inert there: every `<`, `>` and `&` byte becomes `\u003c`,
+    /// `\u003e`, `\u0026`, and U+2028/U+2029 their escapes. In JSON these bytes occur only inside strings,
+    /// where the escape means the same character; so no `</script>`, and no `<!--` that would make the
+    /// browser's tokenizer read past the element's end, can appear. Matched as bytes, not characters:
+    /// a `<` after a prepending mark (U+0600) is still a `<` to the tokenizer.
     static func scriptSafe(bytes: [UInt8]) -> [UInt8] {
         var out: [UInt8] = []
         out.reserveCapacity(bytes.count + 64)
         var k = 0
+        func escape(_ code: String) { out += Array("\\u\(code)".utf8) }
         while k < bytes.count {
-            out.append(bytes[k])
-            if bytes[k] == UInt8(ascii: "<"), k + 1 < bytes.count, bytes[k + 1] == UInt8(ascii: "/") { out.append(UInt8(ascii: "\\")) }
+            let b = bytes[k]
+            switch b {
+            case UInt8(ascii: "<"): escape("003c")
+            case UInt8(ascii: ">"): escape("003e")
+            case UInt8(ascii: "&"): escape("0026")
+            case 0xE2 where k + 2 < bytes.count && bytes[k + 1] == 0x80 && (bytes[k + 2] == 0xA8 || bytes[k + 2] == 0xA9):
+                escape(bytes[k + 2] == 0xA8 ? "2028" : "2029")
+                k += 2
+            default: out.append(b)
+            }
             k += 1
         }
         return out
@@ -391,7 +402,7 @@ extension FleetReport {
         var t=null;box.addEventListener('input',function(){clearTimeout(t);t=setTimeout(filter,120);});
         window.addEventListener('resize',draw);
         var m=/[#&]filter=([^&]*)/.exec(location.hash);
-        if(m){box.value=decodeURIComponent(m[1]);filter();}else{draw();}
+        if(m){var v="";try{v=decodeURIComponent(m[1]);}catch(e){v="";}box.value=v;if(v){filter();}else{draw();}}else{draw();}
         })();
         """
 }
