@@ -246,6 +246,7 @@ struct BoltWalker<S: BoltByteSource> {
     let fileSize: Int64
     let limits: BoltLimits
     var bytesRead = 0
+    var bytesCopied = 0
     var visited = Set<UInt64>()
     var entries: [BoltEntry] = []
     var lastKey: [UInt8]?
@@ -346,6 +347,14 @@ struct BoltWalker<S: BoltByteSource> {
         }
         bytesRead += count
         return try source.read(at: offset, count: count)
+    }
+
+    /// Bytes copied out of pages (keys and values), within `maxBytesRead` as well.
+    mutating func charge(_ count: Int) throws(BoltError) {
+        guard bytesCopied + count <= limits.maxBytesRead else {
+            throw BoltError(.limit, path: path, "more than \(limits.maxBytesRead) bytes of keys and values to copy")
+        }
+        bytesCopied += count
     }
 
     mutating func load(_ root: Root) throws(BoltError) -> Page {
@@ -456,6 +465,10 @@ struct BoltWalker<S: BoltByteSource> {
                 try collect(.page(e.child), depth: depth + 1)
                 continue
             }
+            // Keys and values are copied out: counted against the same budget as the bytes read, so that
+            // elements whose data overlap (bolt never writes them so; a crafted file can) cannot make a
+            // small file copy gigabytes.
+            try charge(e.key.count + (e.value.count))
             let key = Array(p.bytes[e.key])
             if let last = lastKey, lexicographicCompare(last[...], key[...]) >= 0 {
                 throw corrupt("\(describe(p)): keys out of order")

@@ -127,6 +127,39 @@ struct BoltFileTests {
         }
     }
 
+    /// Every element of a leaf whose value runs to the end of the node: each within its page, keys
+    /// ascending, yet the values overlap, and copying each made a 4 MiB file cost gigabytes. Copies are
+    /// counted against the read budget.
+    @Test("overlapping values cannot make a small file copy without bound")
+    func overlappingValuesAreBounded() throws {
+        var w = BoltTestWriter(pageSize: 4096)
+        // One leaf for the whole bucket (no split at half a page), spanning overflow pages.
+        w.fill = 1 << 20
+        var items: [(key: [UInt8], item: BoltTestWriter.Item)] = (0..<200).map { i in (bytes(String(format: "k%04d", i)), .value([1])) }
+        items.append((bytes("zz"), .value([UInt8](repeating: 7, count: 60_000))))
+        let root = w.writeTree(BoltTestWriter.Bucket([(bytes("kv"), .bucket(BoltTestWriter.Bucket(items)))]))
+        w.setMeta(txid: 3, root: root)
+        var file = w.bytes
+        let leaf = try #require(w.overflowPages.last)
+        let at = w.offset(ofPage: leaf)
+        func u32(_ o: Int) -> Int { Int(file[o]) | Int(file[o + 1]) << 8 | Int(file[o + 2]) << 16 | Int(file[o + 3]) << 24 }
+        let nodeSize = (u32(at + 12) + 1) * 4096
+        let count = Int(file[at + 10]) | Int(file[at + 11]) << 8
+        #expect(count == 201)
+        for i in 0..<count {
+            let e = at + 16 + 16 * i
+            let valueStart = 16 + 16 * i + u32(e + 4) + u32(e + 8)
+            let v = nodeSize - valueStart
+            for k in 0..<4 { file[e + 12 + k] = UInt8((v >> (8 * k)) & 0xFF) }
+        }
+        // Reading the pages is cheap (well under the budget); copying 201 overlapping values of ~60 KB is not.
+        var limits = BoltLimits()
+        limits.maxBytesRead = 2 << 20
+        expectError(file, [.limit], limits: limits, "overlapping values")
+        // The same file unpatched reads within that budget.
+        #expect(try readKV(w.bytes, limits: limits).entries.count == 201)
+    }
+
     @Test("truncated, empty and garbage files are errors, never a crash")
     func truncatedAndGarbage() throws {
         let (w, _) = bigTree(count: 300, pageSize: 512)
