@@ -95,9 +95,12 @@ public struct DiagnosticRunner: Sendable {
                 group.leave()
             }
         }
-        group.notify(queue: .global()) { finish(timedOut: false) }
+        // A queue of its own for the deadline: a label queue gets a thread even while every pooled thread
+        // is busy (checks blocked on a slow fact would otherwise hold the deadline back until they end).
+        let timer = DispatchQueue(label: "bkdiag.deadline")
+        group.notify(queue: timer) { finish(timedOut: false) }
         let deadline = DispatchTime.now() + .milliseconds(Int(max(0.05, options.deadlineSeconds) * 1000))
-        DispatchQueue.global().asyncAfter(deadline: deadline) { finish(timedOut: true) }
+        timer.asyncAfter(deadline: deadline) { finish(timedOut: true) }
     }
 
     private static func context(_ facts: any HostFacts, _ options: CheckOptions) -> [(String, JSONValue)] {
