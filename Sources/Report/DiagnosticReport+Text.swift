@@ -40,15 +40,16 @@ extension DiagnosticReport {
         let moduleWidth = max(6, results.map { DisplayWidth.of($0.module) }.max() ?? 0)
         let labelWidth = max(4, results.map { DisplayWidth.of($0.label) }.max() ?? 0)
         var out = ""
-        let title = host.hostname.isEmpty ? "bkdiag" : "bkdiag @ \(host.hostname)"
+        let title = host.hostname.isEmpty ? "bkdiag" : "bkdiag @ \(TerminalText.visible(host.hostname))"
         out += title + (version.isEmpty ? "" : " (\(version))") + "\n"
         for r in results {
             let tag = paint(DisplayWidth.pad(r.verdict.rawValue.uppercased(), 7), r.verdict)
-            out += "\(tag) \(DisplayWidth.pad(r.module, moduleWidth))  \(DisplayWidth.pad(r.label, labelWidth))  \(r.message)"
+            out +=
+                "\(tag) \(DisplayWidth.pad(r.module, moduleWidth))  \(DisplayWidth.pad(r.label, labelWidth))  \(TerminalText.visible(r.message))"
             if let d = r.durationMs { out += "  (\(DisplayWidth.formatMs(d)))" }
             out += "\n"
             if !r.hint.isEmpty && r.verdict != .pass {
-                out += String(repeating: " ", count: 8) + "→ " + r.hint + "\n"
+                out += String(repeating: " ", count: 8) + "→ " + TerminalText.visible(r.hint) + "\n"
             }
         }
         var tail = summary.sentence
@@ -119,8 +120,11 @@ extension DiagnosticReport {
         var out = "BKDIAG \(word) - \(s.sentence) | pass=\(s.pass) warn=\(s.warn) fail=\(s.fail) unknown=\(s.unknown)"
         if let d = durationMs { out += " time=\(DisplayWidth.formatMs(d / 1000, unit: "s"))" }
         out += "\n"
+        // One line per check, and no `|`: Nagios reads the first `|` of a long-output line as the start
+        // of performance data.
         for r in results where r.verdict != .pass {
-            out += "\(r.verdict.rawValue.uppercased()) \(r.module)/\(r.item): \(r.message)\n"
+            let message = String(TerminalText.visible(r.message).map { $0 == "|" ? "¦" : $0 })
+            out += "\(r.verdict.rawValue.uppercased()) \(r.module)/\(r.item): \(message)\n"
         }
         return out
     }

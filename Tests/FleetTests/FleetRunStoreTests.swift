@@ -63,4 +63,45 @@ import Testing
             #expect(error.message.contains("/proc/nope/h.sqlite"))
         }
     }
+
+    @Test func anEmptyPathIsRefusedNotATemporaryDatabase() {
+        for path in ["", "  "] {
+            do {
+                _ = try FleetRunStore(path: path)
+                Issue.record("opened '\(path)'")
+            } catch {
+                #expect(error.code == "history.path")
+            }
+        }
+    }
+
+    /// Stores at the same moment, from separate connections as separate processes would open them,
+    /// wait their turn instead of failing with "database is locked".
+    @Test func runsStoredAtTheSameTimeAreAllKept() async throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("fleet-\(UUID().uuidString)/h.sqlite").path
+        defer { try? FileManager.default.removeItem(atPath: (path as NSString).deletingLastPathComponent) }
+        _ = try FleetRunStore(path: path)
+        let report = try Fixtures.assemble([
+            Fixtures.status((1...200).map { Fixtures.host(0, "10.0.\($0 / 250).\($0 % 250)", status: 9) }),
+            Fixtures.logs((1...200).map { Fixtures.log(0, "10.0.\($0 / 250).\($0 % 250)", Fixtures.checkPyLine()) }),
+        ])
+        let failures = await withTaskGroup(of: String?.self) { group in
+            for _ in 0..<6 {
+                group.addTask {
+                    do {
+                        let store = try FleetRunStore(path: path)
+                        _ = try store.store(report)
+                        return nil
+                    } catch {
+                        return "\(error)"
+                    }
+                }
+            }
+            var out: [String] = []
+            for await f in group { if let f { out.append(f) } }
+            return out
+        }
+        #expect(failures.isEmpty, "\(failures)")
+        #expect(try FleetRunStore(path: path).runs(limit: 20).count == 6)
+    }
 }

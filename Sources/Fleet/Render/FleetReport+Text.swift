@@ -19,9 +19,11 @@ extension FleetReport {
     public func textTable(colour: Bool = false, hostsPerGroup: Int = 8) -> String {
         let s = summary
         func paint(_ t: String, _ code: String) -> String { colour ? "\u{1B}[\(code)m\(t)\u{1B}[0m" : t }
-        var out = "bkdiag-fleet " + headline + "\n"
+        // Host-given text (messages, hints, names, keys, JOB's own messages) is shown, never acted on by the terminal.
+        let v = TerminalText.visible
+        var out = "bkdiag-fleet " + v(headline) + "\n"
         out += "states: " + s.states.map { "\($0.0.rawValue) \($0.1)" }.joined(separator: ", ") + "\n"
-        out += "producers: " + s.producers.map { "\($0.0) \($0.1)" }.joined(separator: ", ") + "\n"
+        out += "producers: " + s.producers.map { "\(v($0.0)) \($0.1)" }.joined(separator: ", ") + "\n"
         if gseGiven {
             out += "diagnoses: " + s.diagnoses.map { "\($0.0.rawValue) \($0.1)" }.joined(separator: ", ") + "\n"
         }
@@ -29,22 +31,22 @@ extension FleetReport {
             out += "\nISSUES\n"
             for i in issues {
                 let lvl = i.level == .error ? paint("error", "31") : i.level == .warning ? paint("warning", "33") : "info"
-                out += "  [\(lvl)] \(i.step): \(i.message)"
+                out += "  [\(lvl)] \(i.step): \(v(i.message))"
                 if !i.hosts.isEmpty { out += " (" + Self.list(i.hosts, max: 5) + ")" }
                 out += "\n"
             }
         }
         if !s.itemCounts.isEmpty {
             out += "\n"
-            let w = max(24, s.itemCounts.map { DisplayWidth.of($0.item.description) }.max() ?? 0)
-            let lw = max(10, s.itemCounts.map { DisplayWidth.of($0.item.label) }.max() ?? 0)
+            let w = max(24, s.itemCounts.map { DisplayWidth.of(v($0.item.description)) }.max() ?? 0)
+            let lw = max(10, s.itemCounts.map { DisplayWidth.of(v($0.item.label)) }.max() ?? 0)
             out += DisplayWidth.pad("CHECK ITEM", w) + "  " + DisplayWidth.pad("LABEL", lw) + "   PASS   WARN   FAIL UNKNOWN\n"
             for c in s.itemCounts {
                 func num(_ v: Int, _ width: Int) -> String {
                     let t = String(v)
                     return String(repeating: " ", count: max(0, width - t.count)) + t
                 }
-                var row = DisplayWidth.pad(c.item.description, w) + "  " + DisplayWidth.pad(c.item.label, lw)
+                var row = DisplayWidth.pad(v(c.item.description), w) + "  " + DisplayWidth.pad(v(c.item.label), lw)
                 row += " " + num(c.counts.pass, 6) + " " + num(c.counts.warn, 6)
                 row += " " + (c.counts.fail > 0 ? paint(num(c.counts.fail, 6), "31") : num(0, 6))
                 row += " " + num(c.counts.unknown, 7)
@@ -59,8 +61,8 @@ extension FleetReport {
                     out += " (" + g.diagnoses.map { "\($0.0.rawValue) \($0.1)" }.joined(separator: ", ") + ")"
                 }
                 out += "\n"
-                for e in g.entries { out += "    " + paint(e.description, "31") + "\n" }
-                for h in g.topHints { out += "    hint: \(h.hint) (\(h.hosts))\n" }
+                for e in g.entries { out += "    " + paint(v(e.description), "31") + "\n" }
+                for h in g.topHints { out += "    hint: \(v(h.hint)) (\(h.hosts))\n" }
                 out += "    hosts: " + Self.list(g.hosts, max: hostsPerGroup) + "\n"
             }
         }
@@ -70,28 +72,57 @@ extension FleetReport {
         return out
     }
 
-    static func list(_ items: [String], max: Int) -> String {
+    /// Items already made safe (code spans), joined.
+    static func markdownList(_ items: [String], max: Int) -> String {
         if items.count <= max { return items.joined(separator: ", ") }
         return items.prefix(max).joined(separator: ", ") + ", … (+\(items.count - max))"
+    }
+
+    /// Host keys and the like, joined, each shown as `TerminalText.visible` shows it.
+    static func list(_ items: [String], max: Int) -> String {
+        if items.count <= max { return items.map(TerminalText.visible).joined(separator: ", ") }
+        return items.prefix(max).map(TerminalText.visible).joined(separator: ", ") + ", … (+\(items.count - max))"
     }
 
     /// Markdown: summary, items, groups, hosts without output, issues.
     public func markdown(hostsPerGroup: Int = 20) -> String {
         let s = summary
+        // Host-given text as inert Markdown: by Unicode scalar (so "\r\n", one Character, is caught), line
+        // breaks and other controls shown as escapes, and every character Markdown or inline HTML acts on
+        // backslash-escaped (GitHub's Markdown takes a backslash before any ASCII punctuation as the literal).
         func esc(_ t: String) -> String {
-            t.replacingAll("|", with: "\\|").replacingAll("\n", with: " ")
+            var o = ""
+            for u in TerminalText.visible(t).unicodeScalars {
+                if "\\`*_{}[]<>()#+-!|~&".unicodeScalars.contains(u) { o += "\\" }
+                o.unicodeScalars.append(u)
+            }
+            return o
+        }
+        // A code span holding `t`: fenced with more backticks than any run inside it.
+        func code(_ t: String) -> String {
+            let v = TerminalText.visible(t)
+            var longest = 0, run = 0
+            for c in v {
+                run = c == "`" ? run + 1 : 0
+                longest = max(longest, run)
+            }
+            let fence = String(repeating: "`", count: longest + 1)
+            let pad = v.hasPrefix("`") || v.hasSuffix("`") ? " " : ""
+            // A `|` still splits a table cell inside a code span (GitHub): escaped there too.
+            return fence + pad + v.replacingAll("|", with: "\\|") + pad + fence
         }
         var out = "# bkdiag-fleet report\n\n"
         out += "- generated: \(Timestamp.iso8601(milliseconds: generatedAtMs)) (\(source))\n"
         if let j = jobInstanceID { out += "- job instance: \(j)" + (stepInstanceID.map { ", step \($0)" } ?? "") + "\n" }
-        out += "- \(headline)\n"
+        out += "- \(esc(headline))\n"
         out += "- states: " + s.states.map { "\($0.0.rawValue) \($0.1)" }.joined(separator: ", ") + "\n"
-        out += "- producers: " + s.producers.map { "\($0.0) \($0.1)" }.joined(separator: ", ") + "\n"
+        out += "- producers: " + s.producers.map { "\(esc($0.0)) \($0.1)" }.joined(separator: ", ") + "\n"
         if gseGiven { out += "- diagnoses: " + s.diagnoses.map { "\($0.0.rawValue) \($0.1)" }.joined(separator: ", ") + "\n" }
         if !s.itemCounts.isEmpty {
             out += "\n## Check items\n\n| item | label | pass | warn | fail | unknown |\n|---|---|---:|---:|---:|---:|\n"
             for c in s.itemCounts {
-                out += "| `\(c.item)` | \(c.item.label) | \(c.counts.pass) | \(c.counts.warn) | \(c.counts.fail) | \(c.counts.unknown) |\n"
+                out +=
+                    "| \(code(c.item.description)) | \(esc(c.item.label)) | \(c.counts.pass) | \(c.counts.warn) | \(c.counts.fail) | \(c.counts.unknown) |\n"
             }
         }
         if !s.groups.isEmpty {
@@ -106,16 +137,16 @@ extension FleetReport {
                 if g.diagnoses.count > 1 || gseGiven {
                     out += "\nDiagnoses: " + g.diagnoses.map { "\($0.0.rawValue) \($0.1)" }.joined(separator: ", ") + "\n"
                 }
-                out += "\nHosts: " + Self.list(g.hosts.map { "`\($0)`" }, max: hostsPerGroup) + "\n"
+                out += "\nHosts: " + Self.markdownList(g.hosts.map(code), max: hostsPerGroup) + "\n"
             }
         }
         if !s.noUsableOutput.isEmpty {
             out += "\n## Hosts without usable output (\(s.noUsableOutput.count))\n\n"
-            out += Self.list(s.noUsableOutput.map { "`\($0)`" }, max: 100) + "\n"
+            out += Self.markdownList(s.noUsableOutput.map(code), max: 100) + "\n"
         }
         if !issues.isEmpty {
             out += "\n## Issues\n\n"
-            for i in issues { out += "- **\(i.level.rawValue)** `\(i.step)`: \(esc(i.message))\n" }
+            for i in issues { out += "- **\(i.level.rawValue)** \(code(i.step)): \(esc(i.message))\n" }
         }
         return out
     }

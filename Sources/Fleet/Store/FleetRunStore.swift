@@ -35,11 +35,14 @@ public struct HistoryDiff: Sendable {
             "run \(older.id) (\(Timestamp.iso8601(milliseconds: older.createdAtMs))) -> run \(newer.id) (\(Timestamp.iso8601(milliseconds: newer.createdAtMs))): "
         let worse = changes.filter { c in HostChange.rank(c.after) > HostChange.rank(c.before) }.count
         out += "\(changes.count) hosts changed, \(worse) got worse\n"
-        let w = max(16, changes.map { $0.key.count }.max() ?? 0)
-        for c in changes {
-            let pad = String(repeating: " ", count: max(0, w - c.key.count))
-            out += "\(c.key)\(pad)  \(c.before ?? "(new)") -> \(c.after ?? "(gone)")"
-            if let a = c.after, a != "pass", a != "warn", !c.afterSignature.isEmpty { out += "  \(c.afterSignature)" }
+        // Keys and signatures come from hosts: shown, never acted on by the terminal; one absurdly long key
+        // does not pad every line.
+        let keys = changes.map { TerminalText.visible($0.key) }
+        let w = min(64, max(16, keys.map(\.count).max() ?? 0))
+        for (c, key) in zip(changes, keys) {
+            let pad = String(repeating: " ", count: max(0, w - key.count))
+            out += "\(key)\(pad)  \(c.before ?? "(new)") -> \(c.after ?? "(gone)")"
+            if let a = c.after, a != "pass", a != "warn", !c.afterSignature.isEmpty { out += "  \(TerminalText.visible(c.afterSignature))" }
             out += "\n"
         }
         return out
@@ -87,12 +90,21 @@ public struct FleetRunStore: Sendable {
     /// Opens (and creates or migrates) the database at `path`.
     public init(path: String) throws(FleetError) {
         self.path = path
+        // SQLite takes an empty path as a temporary database that vanishes: nothing would be kept.
+        guard !path.trimmingCharacters(in: .whitespaces).isEmpty else {
+            throw FleetError(
+                "history.path", "the history database path is empty: pass --db with a file path, or leave it out for the default")
+        }
         let dir = (path as NSString).deletingLastPathComponent
         if !dir.isEmpty {
             try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         }
         do {
-            db = try DatabaseQueue(path: path)
+            // Runs stored at the same moment (two `run`s, parses in parallel) wait their turn instead of
+            // failing with "database is locked".
+            var configuration = Configuration()
+            configuration.busyMode = .timeout(30)
+            db = try DatabaseQueue(path: path, configuration: configuration)
             var migrator = DatabaseMigrator()
             migrator.registerMigration("v1") { db in
                 try db.execute(
