@@ -64,6 +64,21 @@ import Testing
         }
     }
 
+    @Test func diffAgainstARunNotStoredSaysSo() throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("fleet-\(UUID().uuidString)/h.sqlite").path
+        defer { try? FileManager.default.removeItem(atPath: (path as NSString).deletingLastPathComponent) }
+        let store = try FleetRunStore(path: path)
+        let r = try Fixtures.assemble([Fixtures.status([Fixtures.host(0, "10.0.0.1", status: 9)])])
+        _ = try store.store(r)
+        let second = try store.store(r)
+        do {
+            _ = try store.diff(newer: second, older: 99)
+            Issue.record("diff against run 99")
+        } catch {
+            #expect(error.code == "history.no-run" && error.message.hasPrefix("run 99 is not in"), "\(error)")
+        }
+    }
+
     @Test func anEmptyPathIsRefusedNotATemporaryDatabase() {
         for path in ["", "  "] {
             do {

@@ -195,6 +195,9 @@ public struct FleetRunStore: Sendable {
             olderRun = all.first(where: { $0.id < newer.id })
         }
         guard let older = olderRun else {
+            if let o = olderID {
+                throw FleetError("history.no-run", "run \(o) is not in \(path); list runs with `bkdiag-fleet history`")
+            }
             throw FleetError("history.no-previous", "there is no run before run \(newer.id) in \(path); store another run first")
         }
         do {
