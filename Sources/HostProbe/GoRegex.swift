@@ -27,6 +27,7 @@ public final class GoRegex: @unchecked Sendable {
     }
 
     private var compiled = regex_t()
+    private let icase: Bool
     /// Whether a single character-counting atom (`.`, a negated class, `\D`, …) occurs outside `*`/`+`.
     let countsCharacters: Bool
     /// The POSIX expression it was translated into, for tests and evidence.
@@ -35,6 +36,7 @@ public final class GoRegex: @unchecked Sendable {
     private init?(posix: String, flags: Int32, countsCharacters: Bool) {
         self.posix = posix
         self.countsCharacters = countsCharacters
+        self.icase = flags & REG_ICASE != 0
         guard regcomp(&compiled, posix, REG_EXTENDED | REG_NOSUB | flags) == 0 else { return nil }
     }
 
@@ -49,6 +51,8 @@ public final class GoRegex: @unchecked Sendable {
             if b >= 0x80 { ascii = false }
         }
         if countsCharacters && !ascii { return nil }
+        // Go's (?i) folds beyond ASCII (K and the Kelvin sign, s and the long s); glibc here does not.
+        if icase && !ascii { return nil }
         return regexec(&compiled, text, 0, nil, 0) == 0
     }
 
@@ -123,14 +127,24 @@ private struct Translator {
         var k = 2
         var on = true
         var flags: [(Unicode.Scalar, Bool)] = []
+        var dashes = 0
         while k < p.count, p[k] != ")" && p[k] != ":" {
-            if p[k] == "-" { on = false } else { flags.append((p[k], on)) }
+            if p[k] == "-" {
+                on = false
+                dashes += 1
+            } else {
+                flags.append((p[k], on))
+            }
             k += 1
         }
         // Only flag letters: anything else (`(?P<name>`, `(?:`) is a group, read as one.
         guard k < p.count, p[k] == ")", !flags.isEmpty,
             flags.allSatisfy({ "imsU".unicodeScalars.contains($0.0) || $0.0.properties.isAlphabetic })
         else { return }
+        // Go takes one `-`, with a flag after it.
+        if dashes > 1 || (dashes == 1 && !flags.contains(where: { !$0.1 })) {
+            throw .invalid("invalid or unsupported Perl syntax: `\(text)`")
+        }
         for (f, value) in flags {
             switch f {
             case "i": icase = value
@@ -149,7 +163,19 @@ private struct Translator {
         pendingCount = false
     }
 
+    /// The largest product of `{n,m}` counts on any path inside the last atom (1 for a plain one), and
+    /// that of each open group: Go refuses an expression where nested counts multiply past 1000.
+    var weight = 1
+    var groupWeights: [Int] = []
+
+    /// The last atom's weight counts towards its group's.
+    mutating func bumpGroup() {
+        if let top = groupWeights.last { groupWeights[groupWeights.count - 1] = max(top, weight) }
+    }
+
     mutating func atom(_ posix: String, counts: Bool = false) {
+        weight = 1
+        bumpGroup()
         settle()
         out += posix
         last = .atom
@@ -162,7 +188,8 @@ private struct Translator {
     mutating func literal(_ c: Unicode.Scalar) throws(Failure) {
         if c == "\0" { throw .unsupported("a NUL character") }
         if icase && !c.isASCII { throw .unsupported("(?i) with a character beyond ASCII") }
-        atom(Self.ereSpecial.contains(c) ? "\\" + String(c) : String(c))
+        // Beyond ASCII a character is several bytes to glibc here: grouped, so a repeat takes them all.
+        atom(Self.ereSpecial.contains(c) ? "\\" + String(c) : c.isASCII ? String(c) : "(" + String(c) + ")")
     }
 
     mutating func step() throws(Failure) {
@@ -182,6 +209,8 @@ private struct Translator {
             if case .nothing = last { throw .unsupported("an empty group or alternative") }
             settle()
             depth -= 1
+            weight = groupWeights.popLast() ?? 1
+            bumpGroup()
             i += 1
             out += ")"
             last = .atom
@@ -193,14 +222,15 @@ private struct Translator {
             last = .nothing
         case "*", "+", "?":
             i += 1
-            try repeatOperator(String(c), minimum: c == "+" ? 1 : 0, unbounded: c != "?")
+            try repeatOperator(String(c), minimum: c == "+" ? 1 : 0, unbounded: c != "?", count: nil)
         case "{":
             if let (n, m, length) = repeatCount() {
                 guard n <= 1000, (m ?? n) <= 1000 else { throw .invalid("invalid repeat count: `\(text)`") }
                 if let m, m >= 0, m < n { throw .invalid("invalid repeat count: `\(text)`") }
                 i += length
                 let spelled = m == nil ? "{\(n)}" : m! < 0 ? "{\(n),}" : "{\(n),\(m!)}"
-                try repeatOperator(spelled, minimum: n, unbounded: m.map { $0 < 0 } ?? false)
+                // Go's count: the maximum, or the minimum when there is none.
+                try repeatOperator(spelled, minimum: n, unbounded: m.map { $0 < 0 } ?? false, count: m.map { $0 < 0 ? n : $0 } ?? n)
             } else {
                 // Not a count: a literal brace, as in Go.
                 i += 1
@@ -220,7 +250,7 @@ private struct Translator {
     var text: String { String(String.UnicodeScalarView(p)) }
 
     /// A repeat (`*`, `+`, `?`, `{n,m}`) of what came before, as Go allows it.
-    mutating func repeatOperator(_ spelled: String, minimum: Int, unbounded: Bool) throws(Failure) {
+    mutating func repeatOperator(_ spelled: String, minimum: Int, unbounded: Bool, count: Int?) throws(Failure) {
         switch last {
         case .nothing:
             throw .invalid("missing argument to repetition operator: `\(spelled)`")
@@ -237,6 +267,12 @@ private struct Translator {
             // `.*`, `.+`, `[^/]*`: any run of characters is any run of bytes (a newline is one byte).
             if pendingCount && unbounded && minimum <= 1 { pendingCount = false }
             settle()
+            if let count {
+                // A count of 0 keeps nothing of what it repeats, which Go then does not look into.
+                weight = count == 0 ? 1 : weight * count
+                if weight > 1000 { throw .invalid("invalid repeat count: `\(text)`") }
+                bumpGroup()
+            }
             out += spelled
             last = .repeated
             lazyTaken = false
@@ -248,6 +284,8 @@ private struct Translator {
         var k = i + 1
         func number() -> Int? {
             let start = k
+            // Go reads no count with a leading zero (`{01}` is text).
+            if k + 1 < p.count, p[k] == "0", ("0"..."9").contains(p[k + 1]) { return nil }
             var v = 0
             while k < p.count, ("0"..."9").contains(p[k]) {
                 v = min(v * 10 + Int(p[k].value - 48), 100_000)
@@ -291,6 +329,7 @@ private struct Translator {
             i += 1
         }
         depth += 1
+        groupWeights.append(1)
         out += "("
         last = .nothing
     }
@@ -341,9 +380,11 @@ private struct Translator {
                 digits = String(String.UnicodeScalarView(p[i...(i + 1)]))
                 i += 2
             }
-            guard !digits.isEmpty, digits.unicodeScalars.allSatisfy(\.isASCII), let v = UInt32(digits, radix: 16),
-                let s = Unicode.Scalar(v)
+            guard !digits.isEmpty, digits.unicodeScalars.allSatisfy({ $0.isASCII && $0.properties.isASCIIHexDigit }),
+                let v = UInt32(digits, radix: 16), v <= 0x10FFFF
             else { throw .invalid("invalid escape sequence: `\\x\(digits)`") }
+            // A surrogate code point is valid in Go, but no character to match here.
+            guard let s = Unicode.Scalar(v) else { throw .unsupported("the escape \\x{\(digits)}") }
             return s
         case "1"..."9":
             if i < p.count, ("0"..."9").contains(p[i]) { throw .unsupported("an octal escape") }

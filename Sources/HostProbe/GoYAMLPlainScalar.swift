@@ -56,9 +56,12 @@ enum GoYAMLPlainScalar {
             body = radix == 8 && !(p == "o" || p == "O") ? body.dropFirst() : body.dropFirst(2)
             guard !body.isEmpty else { return false }
         }
-        guard let magnitude = UInt64(body, radix: radix) else { return false }
-        // ParseInt's range for a signed value; ParseUint takes an unsigned one without a sign.
+        // Digits only: Swift's parser would take a sign here, Go's takes none after the prefix.
+        guard let first = body.unicodeScalars.first, first.properties.isASCIIHexDigit, let magnitude = UInt64(body, radix: radix)
+        else { return false }
+        // ParseInt's range for a signed value; ParseUint takes an unsigned one, and no sign at all.
         if negative { return magnitude <= UInt64(Int64.max) + 1 }
+        if s.hasPrefix("+") { return magnitude <= UInt64(Int64.max) }
         return true
     }
 

@@ -3,7 +3,12 @@
 # JOB runs the script file itself: this header finds a Python (CentOS 8 has no `python`, CentOS 7 no
 # `python3` unless installed), and to Python it is a string. The file stays ASCII, as Python 2 needs.
 for py in python3 python /usr/libexec/platform-python python2; do
-    if command -v "$py" >/dev/null 2>&1; then exec "$py" "$0" "$@"; fi
+    if command -v "$py" >/dev/null 2>&1; then
+        # Not exec: an interpreter that cannot start (a broken link, 126/127) falls through to the next.
+        "$py" "$0" "$@"
+        rc=$?
+        if [ "$rc" -ne 126 ] && [ "$rc" -ne 127 ]; then exit 0; fi
+    fi
 done
 printf '%s\n' '{"status": false, "data": [{"module": "gse_agent", "item": "bkdiag", "status": false, "message": "check.py found no Python interpreter on this host", "result": "unknown", "hint": "install python3, or run bkdiag through Scripts/job-check.sh as a shell script", "source": "check.py"}]}'
 exit 0

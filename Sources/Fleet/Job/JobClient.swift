@@ -91,6 +91,9 @@ public struct JobClient: Sendable {
                 let buffer = try await response.body.collect(upTo: limit)
                 return (response.status.code, String(buffer: buffer))
             }
+        } catch is CancellationError {
+            // The run itself is being stopped: not a transport failure to retry.
+            throw FleetError("job.cancelled", "\(what) was cancelled: the run is stopping")
         } catch is ExchangeTimedOut {
             throw FleetError(
                 "job.timeout",
@@ -144,7 +147,7 @@ public struct JobClient: Sendable {
     /// Whether asking again may help: not for JOB's own refusals (`result: false`: parameters,
     /// permissions) or an HTTP client error, which the same request meets every time.
     public static func retryable(_ error: FleetError) -> Bool {
-        error.code != "job.result" && error.code != "job.http-client"
+        error.code != "job.result" && error.code != "job.http-client" && error.code != "job.cancelled"
     }
 
     static func snippet(_ s: String) -> String {
