@@ -22,10 +22,10 @@ public struct ELFHeader: Sendable, Equatable {
     /// Reads and parses the header of `path`, and checks that the file holds all its header announces:
     /// the whole ELF header, the program headers, and every loadable segment's bytes.
     public static func read(_ path: String) throws(ProbeError) -> ELFHeader? {
-        let head = try FileReader.read(path, limit: 64).bytes
-        guard var header = parse(head) else { return nil }
         let fd = try Sys.openRead(path)
         defer { Sys.closeQuietly(fd) }
+        let head = try Sys.pread(fd, count: 64, at: 0)
+        guard var header = parse(head) else { return nil }
         let size = try Sys.fstat(fd, path: path).size
         header.truncation = try completeness(head, size: size) { offset, count throws(ProbeError) in
             try Sys.pread(fd, count: count, at: offset)

@@ -19,8 +19,9 @@ enum GoYAMLPlainScalar {
         if specialFloats.contains(text) { return "a number" }
         switch first {
         case UInt8(ascii: "."):
-            // Not in the table: Go's ParseFloat on the text as it is.
-            return goParseFloat(text) ? "a number" : nil
+            // Not in the table: Go's ParseFloat on the text as it is, which for a text starting with `.`
+            // takes exactly the YAML-style floats (`.5`, `.5e3`; not `.`, `.e5` or a range error).
+            return yamlStyleFloat(text) ? "a number" : nil
         case UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "+"), UInt8(ascii: "-"):
             // Integers (any base Go's ParseInt(s, 0, 64) or ParseUint take, underscores removed first),
             // then YAML-style floats, then 0b binary.
@@ -96,11 +97,5 @@ enum GoYAMLPlainScalar {
         // Past Double's range ParseFloat reports an error and go-yaml keeps the text.
         guard let d = Double(s) else { return false }
         return d.isFinite
-    }
-
-    /// Go's `strconv.ParseFloat(s, 64)` succeeding for a text that starts with `.` (the only case asked):
-    /// `.5`, `.5e3`; not `.`, `.e5` or a range error.
-    static func goParseFloat(_ s: String) -> Bool {
-        yamlStyleFloat(s)
     }
 }

@@ -450,36 +450,29 @@ public struct JSONByteParser {
         }
     }
 
-    /// A number as RFC 8259 (and Python's `json`) spell it: `-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?`,
-    /// and `-Infinity`. The number ends where that grammar ends, so `01` and `1.` leave a byte the caller
-    /// rejects, as `json.loads` does.
-    mutating func number() throws(JSONParseError) -> JSONValue {
-        let start = i
+    /// The form of the number at `i`, moving `i` past it as Python's json scanner reads it: an optional
+    /// minus, the integer digits (one `0`, or digits not starting with `0`), then a fraction and an
+    /// exponent only where they have digits. Nil, having read it, for `-Infinity`. Throws "invalid number"
+    /// where no digit follows the minus.
+    mutating func numberForm() throws(JSONParseError) -> (negative: Bool, integer: Range<Int>, isFloat: Bool)? {
         var negative = false
         if b[i] == UInt8(ascii: "-") {
             negative = true
             i += 1
             if i < b.count, b[i] == UInt8(ascii: "I") {
                 try literal("Infinity")
-                return .double(-.infinity)
+                return nil
             }
         }
         @inline(__always) func isDigit(_ k: Int) -> Bool { k < b.count && b[k] >= 0x30 && b[k] <= 0x39 }
         guard isDigit(i) else { throw error("invalid number") }
-        var value: Int64 = 0
-        var overflow = false
+        let digitsStart = i
         if b[i] == UInt8(ascii: "0") {
             i += 1
         } else {
-            while isDigit(i) {
-                if !overflow {
-                    let (m, o1) = value.multipliedReportingOverflow(by: 10)
-                    let (a, o2) = m.addingReportingOverflow(Int64(b[i] &- 0x30))
-                    if o1 || o2 { overflow = true } else { value = a }
-                }
-                i += 1
-            }
+            while isDigit(i) { i += 1 }
         }
+        let integer = digitsStart..<i
         var isFloat = false
         if i < b.count, b[i] == UInt8(ascii: "."), isDigit(i + 1) {
             isFloat = true
@@ -495,11 +488,27 @@ public struct JSONByteParser {
                 while isDigit(i) { i += 1 }
             }
         }
-        if !isFloat && !overflow { return .int(negative ? -value : value) }
-        if !isFloat {
+        return (negative, integer, isFloat)
+    }
+
+    /// A number as RFC 8259 (and Python's `json`) spell it: `-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?`,
+    /// and `-Infinity`. The number ends where that grammar ends, so `01` and `1.` leave a byte the caller
+    /// rejects, as `json.loads` does.
+    mutating func number() throws(JSONParseError) -> JSONValue {
+        let start = i
+        guard let form = try numberForm() else { return .double(-.infinity) }
+        if !form.isFloat {
+            var value: Int64 = 0
+            var overflow = false
+            for k in form.integer where !overflow {
+                let (m, o1) = value.multipliedReportingOverflow(by: 10)
+                let (a, o2) = m.addingReportingOverflow(Int64(b[k] &- 0x30))
+                if o1 || o2 { overflow = true } else { value = a }
+            }
+            if !overflow { return .int(form.negative ? -value : value) }
             // Beyond 64 bits: Python keeps the integer exact, up to CPython's 4,300-digit limit for
             // converting decimal text (a ValueError from `json.loads` past it).
-            let digits = i - start - (negative ? 1 : 0)
+            let digits = form.integer.count
             guard digits <= JSONValue.maxIntegerDigits else {
                 throw JSONParseError(offset: start, reason: JSONValue.integerDigitsReason(digits))
             }
@@ -516,40 +525,9 @@ public struct JSONByteParser {
     /// ±0 past its range, so `number()`'s last error can only be thrown for bytes that fail its form.)
     mutating func skipNumber() throws(JSONParseError) {
         let start = i
-        if b[i] == UInt8(ascii: "-") {
-            i += 1
-            if i < b.count, b[i] == UInt8(ascii: "I") {
-                try literal("Infinity")
-                return
-            }
-        }
-        @inline(__always) func isDigit(_ k: Int) -> Bool { k < b.count && b[k] >= 0x30 && b[k] <= 0x39 }
-        guard isDigit(i) else { throw error("invalid number") }
-        let digitsStart = i
-        if b[i] == UInt8(ascii: "0") {
-            i += 1
-        } else {
-            while isDigit(i) { i += 1 }
-        }
-        let digits = i - digitsStart
-        var isFloat = false
-        if i < b.count, b[i] == UInt8(ascii: "."), isDigit(i + 1) {
-            isFloat = true
-            i += 1
-            while isDigit(i) { i += 1 }
-        }
-        if i < b.count, b[i] == UInt8(ascii: "e") || b[i] == UInt8(ascii: "E") {
-            var k = i + 1
-            if k < b.count, b[k] == UInt8(ascii: "+") || b[k] == UInt8(ascii: "-") { k += 1 }
-            if isDigit(k) {
-                isFloat = true
-                i = k
-                while isDigit(i) { i += 1 }
-            }
-        }
         // An integer past 4,300 digits is CPython's ValueError (it overflows 64 bits long before).
-        if !isFloat && digits > JSONValue.maxIntegerDigits {
-            throw JSONParseError(offset: start, reason: JSONValue.integerDigitsReason(digits))
+        if let form = try numberForm(), !form.isFloat, form.integer.count > JSONValue.maxIntegerDigits {
+            throw JSONParseError(offset: start, reason: JSONValue.integerDigitsReason(form.integer.count))
         }
     }
 

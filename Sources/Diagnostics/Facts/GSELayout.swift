@@ -372,10 +372,6 @@ enum AgentDataPorts {
 
     /// The ports and where they came from; the generation's default with the reason when the config
     /// is missing, unreadable, not JSON or names no port.
-    static func read(root: String, generation: GSEGeneration) -> ([UInt16], String) {
-        ports(of: config(root: root, generation: generation), generation: generation)
-    }
-
     static func ports(of config: Config, generation: GSEGeneration) -> ([UInt16], String) {
         guard let json = config.json else { return ([generation.dataPort], "default (\(config.why))") }
         let ports = self.ports(in: json, generation: generation)

@@ -115,10 +115,7 @@ struct CollectorFileRules {
             case .suffix(let s):
                 if path.hasSuffixBytes(s) { return true }
             case .anyThenSuffix(let s):
-                let bytes = Array(path.utf8)
-                if bytes.count > s.utf8.count && path.hasSuffixBytes(s) && bytes[bytes.count - s.utf8.count - 1] != 0x0A {
-                    return true
-                }
+                if path.hasSuffixBytes(s), let before = path.utf8.dropLast(s.utf8.count).last, before != 0x0A { return true }
             case .regex(let r):
                 switch r.matches(path) {
                 case true?: return true

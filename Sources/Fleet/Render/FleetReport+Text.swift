@@ -72,16 +72,11 @@ extension FleetReport {
         return out
     }
 
-    /// Items already made safe (code spans), joined.
-    static func markdownList(_ items: [String], max: Int) -> String {
-        if items.count <= max { return items.joined(separator: ", ") }
-        return items.prefix(max).joined(separator: ", ") + ", … (+\(items.count - max))"
-    }
-
-    /// Host keys and the like, joined, each shown as `TerminalText.visible` shows it.
-    static func list(_ items: [String], max: Int) -> String {
-        if items.count <= max { return items.map(TerminalText.visible).joined(separator: ", ") }
-        return items.prefix(max).map(TerminalText.visible).joined(separator: ", ") + ", … (+\(items.count - max))"
+    /// Host keys and the like, the first `max` of them joined, each as `show` shows it (by default as
+    /// `TerminalText.visible` does), and how many more there are.
+    static func list(_ items: [String], max: Int, show: (String) -> String = TerminalText.visible) -> String {
+        let shown = items.prefix(max).map(show).joined(separator: ", ")
+        return items.count <= max ? shown : shown + ", … (+\(items.count - max))"
     }
 
     /// Markdown: summary, items, groups, hosts without output, issues.
@@ -137,12 +132,12 @@ extension FleetReport {
                 if g.diagnoses.count > 1 || gseGiven {
                     out += "\nDiagnoses: " + g.diagnoses.map { "\($0.0.rawValue) \($0.1)" }.joined(separator: ", ") + "\n"
                 }
-                out += "\nHosts: " + Self.markdownList(g.hosts.map(code), max: hostsPerGroup) + "\n"
+                out += "\nHosts: " + Self.list(g.hosts, max: hostsPerGroup, show: code) + "\n"
             }
         }
         if !s.noUsableOutput.isEmpty {
             out += "\n## Hosts without usable output (\(s.noUsableOutput.count))\n\n"
-            out += Self.markdownList(s.noUsableOutput.map(code), max: 100) + "\n"
+            out += Self.list(s.noUsableOutput, max: 100, show: code) + "\n"
         }
         if !issues.isEmpty {
             out += "\n## Issues\n\n"

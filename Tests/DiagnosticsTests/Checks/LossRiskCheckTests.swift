@@ -14,9 +14,10 @@ struct LossRiskCheckTests {
 
     func run(_ input: ProgressInput) -> Finding { ProgressFixture.run(LossRiskCheck(), input) }
 
-    @Test("a deleted file held with unread bytes fails with those bytes; read to its end it is no risk")
-    func deletedHeld() throws {
-        var s = ProgressFixture.healthy()
+    /// `last` with a collector holding a removed file with 5,000 unread bytes whose position did not move
+    /// since the sample a second before.
+    func withStuckDeletedFile(_ last: ProgressSample) -> ProgressInput {
+        var s = last
         s.collectors = [
             ProgressFixture.collector(open: [
                 ProgressFixture.held("/data/logs/app/gone.log", inode: 15, position: 100, size: 5100, deleted: true)
@@ -24,11 +25,19 @@ struct LossRiskCheckTests {
         ]
         var first = ProgressFixture.healthy(at: ProgressFixture.now - 1)
         first.collectors = s.collectors
-        let f = run(input(s, first: first))
+        return input(s, first: first)
+    }
+
+    @Test("a deleted file held with unread bytes fails with those bytes; read to its end it is no risk")
+    func deletedHeld() throws {
+        let stuck = withStuckDeletedFile(ProgressFixture.healthy())
+        let f = run(stuck)
         #expect(f.verdict == .fail)
         #expect(f.evidence.first { $0.0 == "bytes_at_risk" }?.1 == .int(5000))
         #expect(f.message.contains("deleted_held"))
         // Still being read (the position moved), or seen once: the harvester reads a removed file to its end.
+        var s = stuck.last
+        var first = try #require(stuck.first)
         first.collectors = [
             ProgressFixture.collector(open: [
                 ProgressFixture.held("/data/logs/app/gone.log", inode: 15, position: 50, size: 5100, deleted: true)
@@ -92,14 +101,7 @@ struct LossRiskCheckTests {
             ProgressFixture.file(
                 "/data/logs/\(long)/app-\(k).log.gz", size: Int64(100 + k), inode: 1_000 + UInt64(k), skipped: "exclude_files: .gz$")
         }
-        s.collectors = [
-            ProgressFixture.collector(open: [
-                ProgressFixture.held("/data/logs/app/gone.log", inode: 15, position: 100, size: 5100, deleted: true)
-            ])
-        ]
-        var first = ProgressFixture.healthy(at: ProgressFixture.now - 1)
-        first.collectors = s.collectors
-        let f = run(input(s, first: first))
+        let f = run(withStuckDeletedFile(s))
         #expect(f.verdict == .fail)
         // Every byte still counts, though only 20 risks are listed.
         let skippedBytes = (0..<10_000).reduce(Int64(0)) { $0 + 100 + Int64($1) }

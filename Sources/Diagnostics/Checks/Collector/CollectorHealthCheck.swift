@@ -30,19 +30,19 @@ struct CollectorHealthCheck: Check {
         case .failure(let e):
             unknowns.append("cannot scan /proc: \(e.description)")
         case .success(let found):
+            let states = ProcessStates(found.under)
             if found.under.isEmpty, let p = found.elsewhere.first(where: \.unplaced) {
                 unknowns.append(p.unplacedSummary)
             } else if found.under.isEmpty {
                 failures.append("bkunifylogbeat is not running")
                 if hint.isEmpty { hint = "采集器未运行：在节点管理中启动 bkunifylogbeat" }
-            } else if ProcessStates(found.under).running.isEmpty {
+            } else if states.running.isEmpty {
                 // Stopped (T) or exited (Z): it may still hold its IPC connection, but sends nothing on it.
-                let states = ProcessStates(found.under)
                 failures.append(
                     "bkunifylogbeat is not running: " + (states.stopped + states.zombies).map(\.stateSummary).joined(separator: "; "))
                 if hint.isEmpty { hint = "采集器被暂停或已退出：kill -CONT <pid> 或在节点管理中重启 bkunifylogbeat" }
             } else {
-                let (inodes, unreadable) = facts.socketInodes(of: ProcessStates(found.under).running.map(\.pid))
+                let (inodes, unreadable) = facts.socketInodes(of: states.running.map(\.pid))
                 switch facts.unixDiag {
                 case .failure(let e):
                     unknowns.append("sock_diag unavailable: \(e.description)")
