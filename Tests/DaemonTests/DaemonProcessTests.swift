@@ -15,13 +15,15 @@ struct DaemonProcess {
     let process: ChildProcess
     let socket: String
 
+    /// `socket` defaults to `d.sock` in `dir`; `stateDir` is a name in `dir`.
     static func start(
-        _ dir: TempDir, name: String = "daemon", args: [String] = [], env: [String: String] = [:], interval: String = "0.1"
+        _ dir: TempDir, name: String = "daemon", args: [String] = [], env: [String: String] = [:], interval: String = "0.1",
+        socket: String? = nil, stateDir: String = "state"
     ) async throws -> DaemonProcess {
         try #require(BuiltBinary.exists, "build the bkdiag product first: \(BuiltBinary.path)")
         _ = try? Sys.mkdirs(dir.sub("gse"))
-        let socket = dir.sub("d.sock")
-        var arguments = ["daemon", "--gse_path", dir.sub("gse"), "--socket", socket, "--state-dir", dir.sub("state")]
+        let socket = socket ?? dir.sub("d.sock")
+        var arguments = ["daemon", "--gse_path", dir.sub("gse"), "--socket", socket, "--state-dir", dir.sub(stateDir)]
         if !args.contains("--config") { arguments += ["--config", dir.sub("none.yaml")] }
         if !interval.isEmpty { arguments += ["--interval", interval] }
         if !args.contains("--config") { dir.write("none.yaml", "# empty\n") }
@@ -468,13 +470,9 @@ struct DaemonProcess {
         let before = snapshot(dir.sub("state"))
         // On another socket (would share the store) and on the same socket (refused there, after the store).
         for (round, socket) in [dir.sub("other.sock"), first.socket].enumerated() {
-            let second = ChildProcess(
-                BuiltBinary.path,
-                [
-                    "daemon", "--socket", socket, "--state-dir", dir.sub("state"), "--config", dir.sub("none.yaml"), "--interval", "0.05",
-                    "--test-report-file", dir.sub("report.json"),
-                ],
-                outputDir: dir.path, name: "second\(round)")
+            let second = try await DaemonProcess.start(
+                dir, name: "second\(round)", args: ["--test-report-file", dir.sub("report.json")], interval: "0.05", socket: socket
+            ).process
             let exit = await second.wait(timeoutMs: 15_000)
             if exit == nil { second.signal(SIGKILL); _ = await second.wait() }
             #expect(exit.flatMap(ChildProcess.exitCode) == 1, "round \(round): \(second.stderr)")
@@ -494,13 +492,10 @@ struct DaemonProcess {
         defer { first.process.signal(SIGKILL) }
         #expect(await first.waitReady())
         try Sys.unlink(first.socket)
-        let second = ChildProcess(
-            BuiltBinary.path,
-            [
-                "daemon", "--gse_path", dir.sub("gse"), "--socket", first.socket, "--state-dir", dir.sub("state2"), "--config",
-                dir.sub("none.yaml"), "--interval", "3600", "--test-report-file", dir.sub("report.json"),
-            ],
-            outputDir: dir.path, name: "second")
+        let second = try await DaemonProcess.start(
+            dir, name: "second", args: ["--test-report-file", dir.sub("report.json")], interval: "3600", socket: first.socket,
+            stateDir: "state2"
+        ).process
         defer { second.signal(SIGKILL) }
         #expect(await first.waitReady(), "the second daemon answers on the path: \(second.stderr)")
         first.process.signal(SIGTERM)
