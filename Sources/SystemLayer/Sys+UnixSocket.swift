@@ -23,8 +23,19 @@ extension Sys {
 
     /// A listening SOCK_STREAM unix socket at `path` with `mode`, owned by `gid` when given.
     /// A stale socket file (nobody accepting) is replaced; a live one is an error (EADDRINUSE).
-    public static func listenUnix(path: String, mode: mode_t, gid: gid_t?, backlog: Int32 = 128) throws(ProbeError) -> Int32 {
+    ///
+    /// Probing, replacing and binding happen under `flock(2)` on `<path>.lock`, so two processes starting
+    /// at once on one stale file cannot both replace it (the later one would unlink the socket the earlier
+    /// one had just bound, leaving it listening where nobody can reach it): the second waits, then finds
+    /// the first one's socket live. The lock is held only for those few system calls; after `lockWaitMs`
+    /// of waiting for it the socket is reported in use. The lock file stays beside the socket (removing
+    /// it would let a third process lock a fresh file while the second still holds the old one).
+    public static func listenUnix(
+        path: String, mode: mode_t, gid: gid_t?, backlog: Int32 = 128, lockWaitMs: Int = 2000
+    ) throws(ProbeError) -> Int32 {
         var addr = try unixAddress(path)
+        let lock = try lockBeside(path, waitMs: lockWaitMs)
+        defer { if let lock { close(lock) } }
         if let st = lstatIfPresent(path) {
             guard st.isSocket else { throw ProbeError("bind", path: path, errno: EEXIST) }
             if let probe = try? connectUnix(path: path, timeoutMs: 200) {
@@ -52,6 +63,31 @@ extension Sys {
             close(fd)
             throw error
         }
+    }
+
+    /// The descriptor holding an exclusive `flock` on `<path>.lock` (created when missing), waiting up to
+    /// `waitMs` for it; nil when the lock file cannot be opened at all (a directory where the socket
+    /// cannot be made either: its bind reports why). A lock still held after the wait is EADDRINUSE.
+    static func lockBeside(_ path: String, waitMs: Int) throws(ProbeError) -> Int32? {
+        let lockPath = path + ".lock"
+        // Never follow a symlink or block on a FIFO planted in its place.
+        let fd = Glibc.open(lockPath, O_RDWR | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { return nil }
+        guard (try? fstat(fd, path: lockPath))?.isRegular == true else {
+            close(fd)
+            throw ProbeError("bind", path: lockPath, errno: EEXIST)
+        }
+        let deadline = MonotonicClock.milliseconds() + Int64(waitMs)
+        while flock(fd, LOCK_EX | LOCK_NB) != 0 {
+            let e = Glibc.errno
+            if e == EINTR { continue }
+            guard e == EWOULDBLOCK, MonotonicClock.milliseconds() < deadline else {
+                close(fd)
+                throw ProbeError("bind", path: path, errno: e == EWOULDBLOCK ? EADDRINUSE : e)
+            }
+            usleep(5_000)
+        }
+        return fd
     }
 
     /// Removes `path` only while it is still the file `original` describes (same device and inode):

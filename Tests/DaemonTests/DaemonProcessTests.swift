@@ -509,6 +509,53 @@ struct DaemonProcess {
         #expect(Sys.lstatIfPresent(first.socket) == nil, "the second removes its own socket file")
     }
 
+    /// Replacing a stale socket file and binding happen under the lock beside it: while another process
+    /// holds `<socket>.lock` the daemon neither removes the stale file nor binds, and once it is free the
+    /// daemon takes over the path.
+    @Test func aStaleSocketIsReplacedOnlyUnderTheLockBesideIt() async throws {
+        let dir = TempDir()
+        defer { dir.remove() }
+        dir.write("report.json", Reports.make([("gse_agent", "socket", .pass)]).richLine() + "\n")
+        let socket = dir.sub("d.sock")
+        // A stale socket file: bound, then its listener closed.
+        Sys.close(try Sys.listenUnix(path: socket, mode: 0o660, gid: nil))
+        let lock = open(socket + ".lock", O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
+        #expect(lock >= 0)
+        defer { Sys.close(lock) }
+        #expect(flock(lock, LOCK_EX | LOCK_NB) == 0)
+        let d = try await DaemonProcess.start(dir, args: ["--test-report-file", dir.sub("report.json")], interval: "3600")
+        defer { d.process.signal(SIGKILL) }
+        try await Task.sleep(for: .milliseconds(800))
+        // Still the stale file, nobody listening (an inode number alone could be reused by a fresh bind).
+        #expect(Sys.lstatIfPresent(socket)?.isSocket == true)
+        let probe = try? Sys.connectUnix(path: socket, timeoutMs: 200)
+        #expect(probe == nil, "nothing is bound while the lock is held: \(d.process.stderr)")
+        if let probe { Sys.close(probe) }
+        #expect(await d.process.wait(timeoutMs: 10) == nil, "a lock held for under 2 s is waited for: \(d.process.stderr)")
+        flock(lock, LOCK_UN)
+        #expect(await d.waitReady(), "\(d.process.stderr)")
+    }
+
+    /// A lock beside the socket that stays held is reported as the socket in use, not waited on forever.
+    @Test func aSocketLockHeldTooLongIsReportedAsInUse() throws {
+        let dir = TempDir()
+        defer { dir.remove() }
+        let socket = dir.sub("d.sock")
+        let lock = open(socket + ".lock", O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
+        defer { Sys.close(lock) }
+        #expect(flock(lock, LOCK_EX | LOCK_NB) == 0)
+        do {
+            _ = try Sys.listenUnix(path: socket, mode: 0o660, gid: nil, lockWaitMs: 100)
+            Issue.record("bound although the lock is held")
+        } catch {
+            #expect(error.errno == EADDRINUSE, "\(error)")
+        }
+        #expect(Sys.lstatIfPresent(socket) == nil, "nothing was bound")
+        flock(lock, LOCK_UN)
+        Sys.close(try Sys.listenUnix(path: socket, mode: 0o660, gid: nil, lockWaitMs: 100))
+        #expect(Sys.lstatIfPresent(socket)?.isSocket == true)
+    }
+
     @Test func sigtermIsNotHeldUpByAReloadOfAFIFOConfig() async throws {
         let dir = TempDir()
         defer { dir.remove() }
