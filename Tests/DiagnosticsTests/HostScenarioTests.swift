@@ -380,6 +380,37 @@ struct HostScenarioTests {
             "\(held.message("log_path", "logpath_held"))")
     }
 
+    /// A start-of-line expression in Perl's lookahead syntax (what people type into the platform's 行首正则
+    /// field), rendered by the template as flat `multiline.*` keys: Go's regexp refuses it, the collector
+    /// starts no task for the item, and nothing under its path is collected although the file is there.
+    @Test("a subscription item the collector refuses fails config and logpath_match on a live host")
+    func refusedItemOnALiveHost() async throws {
+        let (host, port) = try FakeHost.healthy()
+        defer { host.shutdown() }
+        let log = try host.makeLogFile("multiline/app.log")
+        let pattern = host.logDir + "/multiline/*.log"
+        try host.writeSubConfig(
+            subscription: 90002, paths: [pattern],
+            extra: [
+                "multiline.pattern: '^(?![ \\t])'", "multiline.max_lines: '500'", "multiline.timeout: '2s'", "multiline.negate: true",
+                "multiline.match: after",
+            ])
+        let r = await runChecks(host, subscription: 90002, logPaths: [pattern], dataPort: port)
+        let config = try #require(r.result(module: "bkunifylogbeat", item: "config"))
+        #expect(config.verdict == .fail && config.message.contains("multiline.pattern"), "\(config.message)")
+        let match = try #require(r.result(module: "log_path", item: "logpath_match"))
+        #expect(match.verdict == .fail && match.message.contains("被采集器拒绝"), "\(match.message)")
+        // The same item with a start-of-line expression Go takes: both pass, the file is collected.
+        try host.writeSubConfig(
+            subscription: 90002, paths: [pattern],
+            extra: ["multiline.pattern: '^\\d{4}-\\d{2}'", "multiline.negate: true", "multiline.match: after"])
+        let fixed = await runChecks(host, subscription: 90002, logPaths: [pattern], dataPort: port)
+        let m2 = try #require(fixed.result(module: "log_path", item: "logpath_match"))
+        #expect(m2.verdict == .pass, "\(m2.message)")
+        #expect(m2.evidence("first_matches") == JSONValue([log]))
+        #expect(fixed.result(module: "bkunifylogbeat", item: "config")?.verdict != .fail)
+    }
+
     @Test("only files the collector reads count: exclude_files and ignore_older, from the defaults or the subscription's item")
     func collectorFileRules() async throws {
         let (host, port) = try FakeHost.healthy()
@@ -413,7 +444,7 @@ struct HostScenarioTests {
         #expect(m3.verdict == .warn, "\(m3.message)")
         #expect(m3.message.contains("ignore_older") && m3.message.contains(rotated), "\(m3.message)")
         // The subscription's item sets its own rules for the path it names: nothing excluded, nothing too old.
-        let conf = try host.writeSubConfig(subscription: 90001, paths: [rotated], excludeFilesEmpty: true, extra: ["ignore_older: 0"])
+        let conf = try host.writeSubConfig(subscription: 90001, paths: [rotated], excludeFilesEmpty: true, extra: ["ignore_older: 87600h"])
         let r4 = await runChecks(host, subscription: 90001, logPaths: [rotated], dataPort: port)
         let m4 = try #require(r4.result(module: "log_path", item: "logpath_match"))
         #expect(m4.verdict == .pass, "\(m4.message)")

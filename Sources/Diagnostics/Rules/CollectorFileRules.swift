@@ -5,7 +5,8 @@ import Report
 /// fills in two rules an item does not set itself: `exclude_files` (Go regular expressions searched
 /// in the full path; by default compressed, backup and swap files) and `ignore_older` (files not
 /// modified for that long are not opened; by default 168h). An item that sets a key replaces the
-/// default, so `exclude_files: []` excludes nothing and `ignore_older: 0` ignores nothing.
+/// default, so `exclude_files: []` excludes nothing (`ignore_older: 0` would ignore nothing, but the
+/// collector refuses such an item: see `refusals`).
 struct CollectorFileRules {
     /// The collector's defaults exactly as written in its `config/input/log.go`: the dot is not
     /// escaped, so `.backup$` also excludes `mysql_backup` and `.bak$` excludes `app_bak`.
@@ -22,6 +23,9 @@ struct CollectorFileRules {
     var unusable: [String] = []
     /// Exclude expressions Go's `regexp` refuses, with its reason: the collector cannot use the item.
     var invalidExcludes: [String] = []
+    /// Why the collector's log input refuses the item: it logs the error and starts no task for it, so
+    /// nothing under its paths is collected. Empty when it takes the item. `invalidExcludes` are among them.
+    var refusals: [String] = []
     private var matchers: [Matcher] = []
     /// Whether some exclude expression could not be judged: no file is then known to be collected.
     private var undecidable = false
@@ -48,6 +52,7 @@ struct CollectorFileRules {
             case .success(let m): matchers.append(m)
             case .failure(.invalid(let why)):
                 invalidExcludes.append("\(e) (\(why))")
+                refusals.append("exclude_files \(e) is not a Go regular expression (\(why))")
                 self.unusable.append("exclude_files: \(e): Go's regexp refuses it (\(why))")
                 undecidable = true
             case .failure(.unsupported(let why)):
@@ -77,6 +82,79 @@ struct CollectorFileRules {
             }
         }
         self.init(excludes: excludes, ignoreOlder: ignoreOlder, source: source, unusable: unusable)
+        refusals += Self.logInputRefusals(item)
+    }
+
+    /// What bkunifylogbeat's `log` input refuses in an item, beyond `exclude_files`: its own check of the
+    /// durations (`config/input/log.go`, which always sets `clean_inactive`), then the fork of filebeat's
+    /// log input config (`filebeat/input/log/config.go`: `Validate` and the fields' `validate` tags) and
+    /// the multiline reader's. Only values written in the item are judged; items of another `type`
+    /// (syslog, kafka, redis_slowlog, winlog) are not log inputs.
+    static func logInputRefusals(_ item: YAMLNode) -> [String] {
+        guard (item["type"]?.string ?? "log") == "log" else { return [] }
+        var out: [String] = []
+        let paths = item["paths"]
+        if paths == nil || paths?.isNull == true || paths?.array?.isEmpty == true {
+            out.append("no paths (the log input refuses an item without paths)")
+        }
+        /// A duration written in the item, in seconds (negative allowed, as Go's ParseDuration reads a sign).
+        func written(_ key: String) -> Double?? {
+            guard let node = item.lookup(key), !node.isNull, let text = node.string else { return .none }
+            let t = text.trimmingASCIIWhitespace()
+            if t.hasPrefix("-"), let v = duration(goDuration: String(t.dropFirst())) { return .some(-v) }
+            return .some(duration(goDuration: t.hasPrefix("+") ? String(t.dropFirst()) : t))
+        }
+        let scan = written("scan_frequency")
+        if case .some(.some(let v)) = scan, v <= 0 {
+            out.append("scan_frequency \(item.lookup("scan_frequency")?.string ?? "") is not above zero")
+        }
+        let ignore = written("ignore_older")
+        if case .some(.some(let v)) = ignore, v == 0 {
+            out.append("ignore_older is 0, but the collector always sets clean_inactive, which needs ignore_older")
+        }
+        if case .some(.some(let clean)) = written("clean_inactive") {
+            // bkunifylogbeat raises a clean_inactive below ignore_older + scan_frequency by itself (its
+            // scan_frequency 0 when unset); filebeat then refuses one not above ignore_older + its own
+            // scan_frequency (10s when unset).
+            let older: Double
+            if case .some(.some(let v)) = ignore { older = v } else { older = Double(defaultIgnoreOlder) }
+            let scanWritten: Double?
+            if case .some(.some(let v)) = scan { scanWritten = v } else { scanWritten = nil }
+            if clean < 0 {
+                out.append("clean_inactive is negative")
+            } else if clean > 0, clean >= older + (scanWritten ?? 0), clean <= older + (scanWritten ?? 10) {
+                out.append("clean_inactive is not above ignore_older + scan_frequency")
+            }
+        }
+        if let node = item.lookup("max_bytes"), !node.isNull, let v = node.int, v <= 0 {
+            out.append("max_bytes \(v) is not above zero")
+        }
+        if let node = item.lookup("harvester_limit"), !node.isNull, let v = node.int, v < 0 || v > Int64(UInt32.max) {
+            out.append("harvester_limit \(v) is out of range")
+        }
+        // Multiline, written nested or as flat `multiline.*` keys (the template's form).
+        let keys: [String]
+        if case .mapping(let m) = item { keys = m.map(\.0) } else { keys = [] }
+        if keys.contains(where: { $0 == "multiline" || $0.hasPrefix("multiline.") }), item.lookup("multiline")?.isNull != true {
+            if let p = item.lookup("multiline.pattern"), let text = p.string {
+                if case .invalid(let why) = GoRegex.compile(text) {
+                    out.append("multiline.pattern \(text) is not a Go regular expression (\(why))")
+                }
+            } else {
+                out.append("multiline.pattern is missing")
+            }
+            let match = item.lookup("multiline.match")?.string
+            if match != "after" && match != "before" {
+                out.append(match.map { "multiline.match \($0) is neither after nor before" } ?? "multiline.match is missing")
+            }
+        }
+        for key in ["include_lines", "exclude_lines"] {
+            guard let node = item.lookup(key), !node.isNull else { continue }
+            for e in node.array?.compactMap(\.string) ?? node.string.map({ [$0] }) ?? [] {
+                if case .invalid(let why) = GoRegex.compile(e) { out.append("\(key) \(e) is not a Go regular expression (\(why))") }
+            }
+        }
+        return out
     }
 
     /// The collector's `harvester_limit` when an item does not set one (bkunifylogbeat `config/input/log.go`).

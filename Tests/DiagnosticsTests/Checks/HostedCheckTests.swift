@@ -10,9 +10,10 @@ struct HostedCheckTests {
     static let proc2 = Fixture.root + "/agent/etc/.proc"
     static let proc1 = Fixture.root + "/agent/etc/procinfo.json"
 
-    func run(_ files: [String: String], generation: GSEGeneration = .gse2) -> Finding {
+    func run(_ files: [String: String], generation: GSEGeneration = .gse2, stats: [String: FileStat] = [:]) -> Finding {
         let h = Fixture.facts(subscription: 7, generation: generation)
         for (path, text) in files { h.files[path] = Array(text.utf8) }
+        for (path, st) in stats { h.stats[path] = st }
         return HostedCheck().run(h)
     }
 
@@ -31,10 +32,16 @@ struct HostedCheckTests {
         #expect(run([Self.proc1: Self.registry()], generation: .gse1).verdict == .pass)
     }
 
-    @Test("hosted from outside the root warns")
+    @Test("hosted from outside the root warns; fails when there is no collector binary there for the agent to restart")
     func outside() {
-        let f = run([Self.proc2: Self.registry(setup: "/opt/gse/plugins/bin")])
+        let f = run(
+            [Self.proc2: Self.registry(setup: "/opt/gse/plugins/bin")], stats: ["/opt/gse/plugins/bin/bkunifylogbeat": Fixture.regular])
         #expect(f.verdict == .warn && f.message == "bkunifylogbeat is hosted from /opt/gse/plugins/bin, outside \(Fixture.root)")
+        // A stale entry from an old root (a trailing slash as some registries write it): no binary there.
+        let stale = run([Self.proc2: Self.registry(setup: "/usr/local/gse_old/plugins/bin/")])
+        #expect(stale.verdict == .fail, "\(stale.message)")
+        #expect(stale.message.hasSuffix("/usr/local/gse_old/plugins/bin/bkunifylogbeat does not exist"), "\(stale.message)")
+        #expect(Fixture.evidence(stale, "setup_binary") == .string("/usr/local/gse_old/plugins/bin/bkunifylogbeat"))
     }
 
     @Test("not listed, listed only in the other generation's leftover, or no registry at all: fail")

@@ -92,7 +92,7 @@ struct LogPathMatchCheckTests {
         h.subscriptionConfigContents[dir.path + "/" + name] = SubscriptionConfigRead(
             content: .parsed(
                 try! YAMLNode.parse(
-                    "local:\n  - dataid: 1\n    paths: [\"\(Self.pattern)\"]\n    exclude_files: []\n    ignore_older: 0\n")))
+                    "local:\n  - dataid: 1\n    paths: [\"\(Self.pattern)\"]\n    exclude_files: []\n    ignore_older: 87600h\n")))
         let f = LogPathMatchCheck().run(h)
         #expect(f.verdict == .pass)
         #expect(Fixture.evidence(f, "rules") == .object([(Self.pattern, .string("\(name) item 0"))]))
@@ -107,6 +107,33 @@ struct LogPathMatchCheckTests {
         h.subscriptionConfigContents[dir.path + "/" + name] = SubscriptionConfigRead(
             content: .parsed(try! YAMLNode.parse("local:\n  - dataid: 1\n    paths: [\"\(Self.pattern)\"]\n" + item)))
         return h
+    }
+
+    @Test("a path whose item the collector refuses is not collected, whatever it matches")
+    func refusedItems() {
+        let cases = [
+            "    ignore_older: '0s'\n", "    multiline.pattern: '^(?![ \\t])'\n    multiline.negate: true\n    multiline.match: after\n",
+            "    multiline:\n      pattern: '^\\d'\n", "    scan_frequency: '0s'\n", "    max_bytes: 0\n",
+            "    ignore_older: '3600s'\n    scan_frequency: '10s'\n    clean_inactive: '3610s'\n", "    exclude_lines: ['a(b']\n",
+        ]
+        for item in cases {
+            let f = LogPathMatchCheck().run(withItem(["/var/log/app/a.log"], item: item))
+            #expect(f.verdict == .fail && f.message.contains("被采集器拒绝"), "\(item): \(f.message)")
+            #expect(Fixture.evidence(f, "refused_items") != nil, "\(item)")
+        }
+        // What the collector takes: the template's multiline, clean_inactive above the sum (or below it:
+        // bkunifylogbeat raises it), ignore_older unset.
+        let taken = [
+            "    multiline.pattern: '^\\d{4}-\\d{2}'\n    multiline.max_lines: '500'\n    multiline.timeout: '2s'\n    multiline.negate: true\n    multiline.match: after\n",
+            "    ignore_older: '3600s'\n    scan_frequency: '10s'\n    clean_inactive: '3611s'\n",
+            "    ignore_older: '3600s'\n    scan_frequency: '10s'\n    clean_inactive: '60s'\n",
+            "    clean_inactive: '0s'\n    max_bytes: 1048576\n",
+        ]
+        for item in taken {
+            let f = LogPathMatchCheck().run(withItem(["/var/log/app/a.log"], item: item))
+            #expect(f.verdict != .fail, "\(item): \(f.message)")
+            #expect(Fixture.evidence(f, "refused_items") == nil, "\(item)")
+        }
     }
 
     @Test("an expansion cut short with nothing collected among the paths seen is unknown, not a fail")
@@ -143,9 +170,10 @@ struct LogPathMatchCheckTests {
         #expect(flags.verdict == .unknown, "\(flags.message)")
         #expect(flags.message.contains(Self.pattern) && flags.message.contains("(?m)"))
         #expect(Fixture.evidence(flags, "not_judged") == .int(1))
-        // Go refuses `*.gz`: the collector cannot use the item.
+        // Go refuses `*.gz`: the collector starts no task for the item, so nothing is collected.
         let invalid = LogPathMatchCheck().run(withItem(["/var/log/app/a.log"], item: "    exclude_files: ['*.gz']\n"))
-        #expect(invalid.verdict == .unknown && invalid.message.contains("Go's regexp refuses it"), "\(invalid.message)")
+        #expect(invalid.verdict == .fail && invalid.message.contains("被采集器拒绝"), "\(invalid.message)")
+        #expect(invalid.message.contains("exclude_files *.gz is not a Go regular expression"), "\(invalid.message)")
         // (?i) is judged: A.LOG is excluded, so nothing is collected.
         let icase = LogPathMatchCheck().run(withItem(["/var/log/app/A.LOG"], item: "    exclude_files: ['(?i)\\.log$']\n"))
         #expect(icase.verdict == .fail && icase.hint.contains("exclude_files"), "\(icase.message)")

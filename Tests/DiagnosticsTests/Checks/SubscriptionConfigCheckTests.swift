@@ -69,12 +69,55 @@ struct SubscriptionConfigCheckTests {
         #expect(glob.verdict == .fail, "\(glob.message)")
         #expect(
             glob.message.contains(
-                "item 0: exclude_files *.gz (missing argument to repetition operator: `*`) is not a Go regular expression"),
+                "item 0: exclude_files *.gz is not a Go regular expression (missing argument to repetition operator: `*`)"),
             "\(glob.message)")
         #expect(glob.hint.contains("exclude_files"))
         let fine = SubscriptionConfigCheck().run(
             facts([(Self.mine, Self.yaml("local:\n  - dataid: 5\n    paths: [/a.log]\n    exclude_files: ['(?i)\\.gz$', '.bak$']\n"))]))
         #expect(fine.verdict == .pass, "\(fine.message)")
+    }
+
+    /// Items in the shape NodeMan renders bkunifylogbeat.conf.tpl (flat `multiline.*` keys, quoted
+    /// durations), each with one setting the collector's log input refuses.
+    @Test("an item the collector's log input refuses fails, whatever setting it is refused for")
+    func refusedItems() {
+        let base = "local:\n  - dataid: 1573123\n    tail_files: true\n    encoding: 'utf-8'\n    scan_frequency: '10s'\n"
+        let refused: [(String, String)] = [
+            ("    paths:\n", "item 0: no paths"),
+            ("    paths: []\n", "item 0: no paths"),
+            ("    paths:\n      - '/a.log'\n    ignore_older: '0s'\n", "item 0: ignore_older is 0"),
+            (
+                "    paths:\n      - '/a.log'\n    multiline.pattern: '^(?![ \\t])'\n    multiline.max_lines: '500'\n    multiline.timeout: '2s'\n    multiline.negate: true\n    multiline.match: after\n",
+                "item 0: multiline.pattern ^(?![ \\t]) is not a Go regular expression"
+            ),
+            ("    paths: ['/a.log']\n    multiline.pattern: '^\\d'\n", "item 0: multiline.match is missing"),
+            ("    paths: ['/a.log']\n    multiline:\n      match: after\n", "item 0: multiline.pattern is missing"),
+            ("    paths: ['/a.log']\n    multiline.pattern: '^\\d'\n    multiline.match: later\n", "multiline.match later is neither"),
+            ("    paths: ['/a.log']\n    max_bytes: -1\n", "item 0: max_bytes -1 is not above zero"),
+            ("    paths: ['/a.log']\n    harvester_limit: -5\n", "item 0: harvester_limit -5 is out of range"),
+            ("    paths: ['/a.log']\n    ignore_older: '600s'\n    clean_inactive: '610s'\n", "clean_inactive is not above"),
+            ("    paths: ['/a.log']\n    include_lines: ['a(b']\n", "include_lines a(b is not a Go regular expression"),
+        ]
+        for (item, reason) in refused {
+            // scan_frequency is in `base`; the cases replace none of its keys.
+            let f = SubscriptionConfigCheck().run(facts([(Self.mine, Self.yaml(base + item))], logPaths: ["/a.log"]))
+            #expect(f.verdict == .fail && f.message.contains(reason), "\(item): \(f.message)")
+        }
+        let zeroScan = SubscriptionConfigCheck().run(
+            facts([(Self.mine, Self.yaml("local:\n  - dataid: 1\n    paths: ['/a.log']\n    scan_frequency: '0s'\n"))]))
+        #expect(zeroScan.verdict == .fail && zeroScan.message.contains("scan_frequency 0s is not above zero"), "\(zeroScan.message)")
+        // Taken as they are: the template's multiline, a clean_inactive bkunifylogbeat raises by itself,
+        // and items of other input types, which name no paths.
+        let taken = [
+            base
+                + "    paths:\n      - '/a.log'\n    multiline.pattern: '^\\d{4}-\\d{2}'\n    multiline.max_lines: '500'\n    multiline.timeout: '2s'\n    multiline.negate: true\n    multiline.match: after\n    ignore_older: '2678400s'\n",
+            base + "    paths: ['/a.log']\n    ignore_older: '600s'\n    clean_inactive: '60s'\n",
+            "local:\n  - dataid: 5\n    type: syslog\n    protocol.udp:\n      host: \"0.0.0.0:514\"\n",
+        ]
+        for text in taken {
+            let f = SubscriptionConfigCheck().run(facts([(Self.mine, Self.yaml(text))]))
+            #expect(f.verdict == .pass, "\(text): \(f.message)")
+        }
     }
 
     @Test("a file the pattern of its directory does not load fails")

@@ -22,7 +22,7 @@ struct HostedCheck: Check {
         case .problem(let finding): return finding
         case .found(let json):
             guard let entries = RegistryShape.entries(json) else { return RegistryShape.unknownShape(own, json) }
-            let verdict = judge(entries, path: own, layout: layout)
+            let verdict = judge(entries, path: own, layout: layout, facts: facts)
             guard verdict.verdict == .fail else { return verdict }
             ownEntries = entries
         case .missing:
@@ -48,7 +48,7 @@ struct HostedCheck: Check {
                 "bkunifylogbeat is not hosted by gse_agent (\(own) is missing; \(other) does not list it either)",
                 hint: Self.notHostedHint, evidence: searched)
         }
-        return judge(ownEntries, path: own, layout: layout)
+        return judge(ownEntries, path: own, layout: layout, facts: facts)
     }
 
     private enum Read {
@@ -84,7 +84,7 @@ struct HostedCheck: Check {
         return RegistryShape.fields(entry).map { ("leftover_" + $0.0, $0.1) }
     }
 
-    private func judge(_ procs: [JSONValue], path: String, layout: GSELayout) -> Finding {
+    private func judge(_ procs: [JSONValue], path: String, layout: GSELayout, facts: any HostFacts) -> Finding {
         let names = procs.compactMap(RegistryShape.name)
         var evidence: [(String, JSONValue)] = [("path", .string(path)), ("registered", JSONValue(names))]
         guard let entry = procs.first(where: { RegistryShape.name($0) == ProcessNames.collector }) else {
@@ -94,6 +94,16 @@ struct HostedCheck: Check {
         evidence += fields
         let setup = fields.first { $0.0 == "setupPath" }?.1.stringValue ?? ""
         if !setup.isEmpty && !layout.holds(setup) {
+            // The agent starts and restarts the binary at setupPath: with none there, the running collector
+            // is not the one it manages, and nothing restarts it when it stops.
+            let binary = (setup.hasSuffix("/") ? String(setup.dropLast()) : setup) + "/" + ProcessNames.collector
+            if case .failure(let error) = facts.stat(binary), error.isMissing {
+                evidence.append(("setup_binary", .string(binary)))
+                return .fail(
+                    "bkunifylogbeat is hosted from \(setup), outside \(layout.root), and \(binary) does not exist",
+                    hint: "gse_agent 托管的是另一个目录下不存在的采集器，实际运行的采集器停止后不会被拉起：在节点管理中重新安装 bkunifylogbeat 插件以更新托管信息",
+                    evidence: evidence)
+            }
             return .warn(
                 "bkunifylogbeat is hosted from \(setup), outside \(layout.root)",
                 hint: "托管路径与当前 GSE 目录不一致（新旧 GSE 并存？）：确认实际运行的 Agent", evidence: evidence)

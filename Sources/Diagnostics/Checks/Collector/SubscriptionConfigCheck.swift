@@ -131,9 +131,10 @@ struct SubscriptionConfigCheck: Check {
                         problems.append("\(name): item \(i): \(error.description)")
                     }
                 }
-                // An exclude expression Go's regexp refuses: the item's log input cannot be made.
-                for bad in CollectorFileRules(item: it.node, source: name).invalidExcludes {
-                    problems.append("\(name): item \(i): exclude_files \(bad) is not a Go regular expression")
+                // What the collector's log input refuses (an exclude or multiline expression Go's regexp
+                // refuses, no paths, ignore_older 0 ...): the item's task is never started.
+                for why in CollectorFileRules(item: it.node, source: name).refusals {
+                    problems.append("\(name): item \(i): \(why)")
                 }
             }
         }
@@ -145,7 +146,7 @@ struct SubscriptionConfigCheck: Check {
             return .fail(
                 "\(realNames); \(Fmt.list(problems, max: 3))",
                 hint:
-                    "采集器会跳过 YAML 错误、dataid 为 0、路径无效（如含两个 **）或 exclude_files 不是合法 Go 正则（如 *.gz）的配置项，也不加载文件名不匹配主配置 file_pattern 的文件：检查日志平台的采集项（数据源 dataid、采集路径）或插件主配置并重新下发",
+                    "采集器会跳过 YAML 错误、dataid 为 0、没有或无效的采集路径（如含两个 **）、exclude_files 或行首正则（multiline.pattern）不是合法 Go 正则（如 *.gz、(?!...)）、ignore_older 为 0 等不被接受的配置项，也不加载文件名不匹配主配置 file_pattern 的文件：检查日志平台的采集项（数据源 dataid、采集路径、过滤与行首正则、时间参数）或插件主配置并重新下发",
                 evidence: evidence)
         }
         if let (name, error) = unreadable.first {

@@ -33,13 +33,24 @@ struct LogPathMatchCheck: Check {
         var noFiles: [String] = []
         var notRegular: [String] = []
         var reasons: [String] = []
+        var refused: [String] = []
+        var refusals: [String] = []
         var truncated = false
         for (pattern, result) in zip(patterns, facts.logExpansions) {
             switch result {
             case .success(let e):
-                // The rules of the subscription item that names this path, else the collector's defaults.
-                let rules = items.first(where: { $0.paths.contains(pattern) })?.rules ?? .defaults
+                // The rules of the subscription item that names this path (one the collector takes, when
+                // several do), else the collector's defaults.
+                let naming = items.filter { $0.paths.contains(pattern) }
+                let rules = (naming.first(where: { $0.rules.refusals.isEmpty }) ?? naming.first)?.rules ?? .defaults
                 rulesUsed.append((pattern, .string(rules.source)))
+                if !rules.refusals.isEmpty {
+                    // The collector starts no task for the item: nothing under the path is read.
+                    refused.append(pattern)
+                    refusals += rules.refusals.map { "\(rules.source): \($0)" }
+                    perPattern.append((pattern, .string("not collected: the collector refuses \(rules.source)")))
+                    continue
+                }
                 unusable += rules.unusable
                 // The collector follows a symlink and reads only regular files: it skips directories
                 // (it does not recurse), FIFOs, sockets and devices (stat'ed, never opened: a FIFO
@@ -134,6 +145,13 @@ struct LogPathMatchCheck: Check {
                 hint: multipleDoubleStar
                     ? "采集器只允许路径中出现一个 ** 层级（最多代表 \(Glob.recursiveDepth) 层目录），含多个 ** 的路径会被采集器拒绝：请只保留一个"
                     : "修正采集路径中的通配符（未闭合的 [ 或结尾的 \\）",
+                evidence: evidence)
+        }
+        if !refused.isEmpty {
+            evidence.append(("refused_items", JSONValue(refusals)))
+            return .fail(
+                "以下路径所在的采集项被采集器拒绝，不会采集: \(Fmt.list(refused))（\(Fmt.list(refusals, max: 2))）",
+                hint: "采集器不启动该采集项（见 bkunifylogbeat/config 检查）：在日志平台修正采集项（路径、行首正则、exclude_files、ignore_older 等）并重新下发",
                 evidence: evidence)
         }
         if !unmatched.isEmpty {
