@@ -75,7 +75,7 @@ enum ProgressRules {
             // another working directory) or the collector is not libgse's: progress cannot be measured, which
             // is not a collection failure.
             return .warn(
-                "no registry at \(reg.path): the collector's progress cannot be measured (path.data resolved against its working directory)",
+                "no registry at \(reg.path) (path.data of the main config; a relative one is taken from the collector's working directory): the collector's progress cannot be measured",
                 hint: "确认采集器主配置的 path.data；采集器运行时应在该目录下生成 bkunifylogbeat.bkpipe.db",
                 evidence: [("registry", .string(reg.path))])
         }
