@@ -173,6 +173,21 @@ struct ProgressScenarioTests {
         #expect(first["reason"] == .string("skipped") && first["path"] == .string(gz) && first["bytes"] == .int(300))
     }
 
+    @Test("the files of an item the collector refuses are named as skipped for that reason, with all their bytes")
+    func refusedItemSkipped() async throws {
+        let (host, port, _) = try host()
+        defer { host.shutdown() }
+        let other = try host.makeLogFile("refused/b.log", content: String(repeating: "r", count: 500))
+        try host.writeSubConfig(subscription: 33561, paths: [host.logDir + "/refused/*.log"], extra: ["ignore_older: '0s'"])
+        try host.startProgressCollector(follow: [])
+        let report = await run(host, port)
+        let risk = try #require(report.result(module: "log_progress", item: "loss_risk"))
+        let risks = risk.evidence("risks")?.arrayValue ?? []
+        let mine = try #require(risks.first { $0["path"] == .string(other) }, "\(risk.message)")
+        #expect(mine["reason"] == .string("skipped") && mine["bytes"] == .int(500), "\(mine)")
+        #expect(mine["rule"]?.stringValue?.hasPrefix("item refused by the collector") == true, "\(mine)")
+    }
+
     @Test("resource_limit configured: the collector's cgroup on this host is compared with it")
     func resources() async throws {
         let (host, port, log) = try host(resourceLimit: true)

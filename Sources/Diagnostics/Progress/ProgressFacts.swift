@@ -75,7 +75,10 @@ extension ProgressTargets {
                 guard case .success(let st) = facts.stat(m), st.isRegular else { continue }
                 var skipped: String?
                 // Skipped only when surely excluded: a path the rules cannot judge is not claimed.
-                if rules.isExcluded(m) == true {
+                if let why = rules.refusals.first {
+                    // No task runs for the item: nothing under it is read.
+                    skipped = "item refused by the collector (\(rules.source): \(why))"
+                } else if rules.isExcluded(m) == true {
                     skipped = "exclude_files (\(rules.source))"
                 } else if rules.isIgnored(mtime: st.mtime, now: now) {
                     skipped = "ignore_older \(rules.ignoreOlder ?? 0)s (\(rules.source))"
@@ -87,7 +90,9 @@ extension ProgressTargets {
         if options.logPathsGiven {
             for (pattern, result) in zip(options.logPaths, facts.logExpansions) {
                 guard case .success(let e) = result else { continue }
-                let item = items.first { $0.paths.contains(pattern) }
+                // One the collector takes, when several items name the pattern.
+                let item =
+                    items.first { $0.paths.contains(pattern) && $0.rules.refusals.isEmpty } ?? items.first { $0.paths.contains(pattern) }
                 add(
                     e.matches, dataid: item?.dataid, rules: item?.rules ?? .defaults,
                     limit: item?.harvesterLimit ?? CollectorFileRules.defaultHarvesterLimit)
