@@ -82,7 +82,29 @@ struct CollectorFileRules {
             }
         }
         self.init(excludes: excludes, ignoreOlder: ignoreOlder, source: source, unusable: unusable)
-        refusals += Self.logInputRefusals(item)
+        refusals += Self.filterRefusals(item) + Self.logInputRefusals(item)
+    }
+
+    /// The line filters' operators every collector version refuses (bkunifylogbeat `config/task.go`, read
+    /// only when `delimiter` is one byte): an operator outside `=`, `!=`, `eq`, `neq`, `include`, `exclude`,
+    /// `regex`, `nregex`, or a `regex`/`nregex` value Go's regexp refuses. Versions before 2024 take only `=`
+    /// and `!=`; which version runs is not known here, so the others are not judged.
+    static func filterRefusals(_ item: YAMLNode) -> [String] {
+        guard let delimiter = item["delimiter"]?.string, delimiter.utf8.count == 1, let filters = item["filters"]?.array else { return [] }
+        let ops: Set<String> = ["=", "!=", "eq", "neq", "include", "exclude", "regex", "nregex"]
+        var out: [String] = []
+        for filter in filters {
+            for condition in filter["conditions"]?.array ?? [] {
+                let op = condition["op"]?.string ?? ""
+                if !ops.contains(op) {
+                    out.append("filter operator '\(op)' is not one the collector knows")
+                } else if op == "regex" || op == "nregex", let key = condition["key"]?.string, case .invalid(let why) = GoRegex.compile(key)
+                {
+                    out.append("filter \(op) \(key) is not a Go regular expression (\(why))")
+                }
+            }
+        }
+        return out
     }
 
     /// What bkunifylogbeat's `log` input refuses in an item, beyond `exclude_files`: its own check of the

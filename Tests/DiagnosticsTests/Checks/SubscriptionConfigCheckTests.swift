@@ -97,6 +97,14 @@ struct SubscriptionConfigCheckTests {
             ("    paths: ['/a.log']\n    harvester_limit: -5\n", "item 0: harvester_limit -5 is out of range"),
             ("    paths: ['/a.log']\n    ignore_older: '600s'\n    clean_inactive: '610s'\n", "clean_inactive is not above"),
             ("    paths: ['/a.log']\n    include_lines: ['a(b']\n", "include_lines a(b is not a Go regular expression"),
+            (
+                "    paths: ['/a.log']\n    delimiter: '|'\n    filters:\n     - conditions:\n         - index: 1\n           key: 'x'\n           op: 'like'\n",
+                "filter operator 'like' is not one the collector knows"
+            ),
+            (
+                "    paths: ['/a.log']\n    delimiter: '|'\n    filters:\n     - conditions:\n         - index: 2\n           key: '(?!x)'\n           op: 'regex'\n",
+                "filter regex (?!x) is not a Go regular expression"
+            ),
         ]
         for (item, reason) in refused {
             // scan_frequency is in `base`; the cases replace none of its keys.
@@ -113,6 +121,11 @@ struct SubscriptionConfigCheckTests {
                 + "    paths:\n      - '/a.log'\n    multiline.pattern: '^\\d{4}-\\d{2}'\n    multiline.max_lines: '500'\n    multiline.timeout: '2s'\n    multiline.negate: true\n    multiline.match: after\n    ignore_older: '2678400s'\n",
             base + "    paths: ['/a.log']\n    ignore_older: '600s'\n    clean_inactive: '60s'\n",
             "local:\n  - dataid: 5\n    type: syslog\n    protocol.udp:\n      host: \"0.0.0.0:514\"\n",
+            // Filters in the template's shape: read only with a one-byte delimiter.
+            base
+                + "    paths: ['/a.log']\n    delimiter: '|'\n    filters:\n     - conditions:\n         - index: 1\n           key: 'error'\n           op: '='\n         - index: 2\n           key: '^5\\d\\d$'\n           op: 'regex'\n",
+            base
+                + "    paths: ['/a.log']\n    delimiter: ''\n    filters:\n     - conditions:\n         - index: 1\n           key: 'x'\n           op: 'like'\n",
         ]
         for text in taken {
             let f = SubscriptionConfigCheck().run(facts([(Self.mine, Self.yaml(text))]))
