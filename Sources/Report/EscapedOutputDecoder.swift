@@ -156,9 +156,10 @@ public struct EscapedOutputDecoder {
     mutating func text(interning: Bool = true) throws(GiveUp) -> String {
         let (bytes, ascii, slashes) = try plainString()
         if !ascii && String(validating: bytes, as: UTF8.self) == nil { throw GiveUp() }
-        let interner = interning && self.interning ? self.interner : nil
+        // `interner` is used in place: binding it to a local would retain and release it on every call.
+        let intern = interning && self.interning
         guard slashes else {
-            if let interner { return interner.string(bytes) }
+            if intern { return self.interner.string(bytes) }
             return String(decoding: bytes, as: UTF8.self)
         }
         return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: bytes.count) { out in
@@ -171,7 +172,7 @@ public struct EscapedOutputDecoder {
                 k += 1
             }
             let unescaped = UnsafeBufferPointer(rebasing: out[0..<o])
-            if let interner { return interner.string(unescaped) }
+            if intern { return self.interner.string(unescaped) }
             return String(decoding: unescaped, as: UTF8.self)
         }
     }
