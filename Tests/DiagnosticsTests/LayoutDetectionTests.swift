@@ -79,6 +79,34 @@ struct LayoutDetectionTests {
         #expect(p.ipcSource == "default" && p.ipcPath == plain + "/var/run/ipc.state.report")
     }
 
+    /// NodeMan's setup_proxy.sh for GSE 2 installs the proxy's agent under `<root>/proxy` (bin/gse_agent,
+    /// bin/gse_data, etc/gse_agent.conf) with no agent/ directory: a GSE 2 host, read from proxy/.
+    @Test("GSE 2 proxy: gse_agent.conf under proxy/etc makes it GSE 2, and its files are read there")
+    func gse2ProxyLayout() throws {
+        let host = try tree([
+            "/usr/local/gse/proxy/etc/gse_agent.conf":
+                #"{"access": {"data_endpoints": "10.0.0.9:28626"}, "data": {"ipc": "/var/run/ipc.proxy2.report"}}"#,
+            "/usr/local/gse/proxy/etc/.proc": #"{"proc": []}"#,
+            "/usr/local/gse/proxy/bin/gse_agent": "",
+            "/usr/local/gse/plugins/etc/bkunifylogbeat.conf": "logging.level: error\n",
+        ])
+        defer { try? FileManager.default.removeItem(atPath: host) }
+        let l = detect(host, root: "/usr/local/gse")
+        #expect(l.generation == .gse2, "\(l.generationReason)")
+        #expect(l.generationReason.contains("GSE 2 proxy"))
+        #expect(l.agentDir == "/proxy")
+        #expect(l.registryPath == host + "/usr/local/gse/proxy/etc/.proc")
+        #expect(l.agentConfig == host + "/usr/local/gse/proxy/etc/gse_agent.conf")
+        #expect(l.agentBinary == host + "/usr/local/gse/proxy/bin/gse_agent")
+        #expect(l.dataPorts == [28626] && l.dataPortSource == host + "/usr/local/gse/proxy/etc/gse_agent.conf")
+        #expect(l.ipcPath == "/var/run/ipc.proxy2.report" && l.ipcSource == "agent_config")
+        // Without data.ipc, GSE 2's default is under the proxy's directory.
+        try #"{"access": {"data_endpoints": "10.0.0.9:28626"}}"#.write(
+            toFile: host + "/usr/local/gse/proxy/etc/gse_agent.conf", atomically: true, encoding: .utf8)
+        let d = detect(host, root: "/usr/local/gse")
+        #expect(d.ipcSource == "default" && d.ipcPath == host + "/usr/local/gse/proxy/data/ipc.state.report")
+    }
+
     @Test("both generations' configs in one root: the running agent's process names decide")
     func leftoverConfig() throws {
         let host = try tree([

@@ -10,7 +10,10 @@ public enum GSEGeneration: String, Sendable {
     public var dataPort: UInt16 { self == .gse1 ? 58625 : 28625 }
 
     /// The plugin registry under the root: GSE 1 `procinfo.json`, GSE 2 `.proc`.
-    public var registryFile: String { self == .gse1 ? "/agent/etc/procinfo.json" : "/agent/etc/.proc" }
+    public var registryFile: String { registryFile(agentDir: "/agent") }
+
+    /// The plugin registry under the agent's directory (`/agent`, or `/proxy` on a proxy).
+    public func registryFile(agentDir: String) -> String { agentDir + (self == .gse1 ? "/etc/procinfo.json" : "/etc/.proc") }
 
     /// The other generation (an upgrade leaves one's files beside the other's).
     public var other: GSEGeneration { self == .gse1 ? .gse2 : .gse1 }
@@ -118,8 +121,10 @@ public struct GSELayout: Sendable {
     /// Other GSE roots found on the host.
     public var otherRoots: [String]
     public var mainConfig: MainConfig
-    /// Where the agent's own files are under the root: `/agent`, or `/proxy` on a GSE 1 proxy (whose
-    /// agent runs from `proxy/bin` with `proxy/etc/agent.conf` and `proxy/etc/procinfo.json`).
+    /// Where the agent's own files are under the root: `/agent`, or `/proxy` on a proxy, whose agent runs
+    /// from `proxy/bin` with its config and plugin registry in `proxy/etc` (GSE 1 `agent.conf` and
+    /// `procinfo.json`, GSE 2 `gse_agent.conf` and `.proc`: NodeMan's setup_proxy.sh installs the GSE 2
+    /// proxy under `<root>/proxy`).
     public var agentDir = "/agent"
     /// The dataserver port: the `--data-port` override, else the first the agent's config names,
     /// else the generation's default.
@@ -172,9 +177,9 @@ public struct GSELayout: Sendable {
     public var collectorBinary: String { pluginBin + "/bkunifylogbeat" }
     public var subConfigDir: String { pluginEtc + "/bkunifylogbeat" }
     /// The plugin registry: GSE 1 `procinfo.json`, GSE 2 `.proc`.
-    public var registryPath: String { generation == .gse1 ? root + agentDir + "/etc/procinfo.json" : root + generation.registryFile }
-    public var agentConfig: String { root + "/agent/etc/gse_agent.conf" }
-    public var agentBinary: String { root + "/agent/bin/gse_agent" }
+    public var registryPath: String { root + generation.registryFile(agentDir: agentDir) }
+    public var agentConfig: String { root + agentDir + "/etc/gse_agent.conf" }
+    public var agentBinary: String { root + agentDir + "/bin/gse_agent" }
 
     /// Candidate roots, in preference order, relative to the host root.
     static func candidateRoots(hostRoot: String) -> [String] {
@@ -200,9 +205,11 @@ public struct GSELayout: Sendable {
         if exists("/agent/etc/procinfo.json") { return (.gse1, "agent/etc/procinfo.json present") }
         if exists("/agent/etc/.proc") { return (.gse2, "agent/etc/.proc present") }
         if exists("/agent/bin/gse_agent") { return (.gse2, "agent/bin/gse_agent present") }
+        if exists("/proxy/etc/gse_agent.conf") { return (.gse2, "proxy/etc/gse_agent.conf present without agent/ (a GSE 2 proxy)") }
         if exists("/proxy/etc/agent.conf") || exists("/proxy/etc/procinfo.json") {
             return (.gse1, "proxy/etc present without agent/ (a GSE 1 proxy)")
         }
+        if exists("/proxy/etc/.proc") { return (.gse2, "proxy/etc/.proc present without agent/ (a GSE 2 proxy)") }
         return nil
     }
 
@@ -274,7 +281,7 @@ public struct GSELayout: Sendable {
                 reason = "GSE 1 agent processes (gseMaster/agentWorker) run from the root; agent/etc/gse_agent.conf is left over"
             }
         }
-        let agentDir = generation == .gse1 && !exists("/agent/etc") && exists("/proxy/etc") ? "/proxy" : "/agent"
+        let agentDir = !exists("/agent/etc") && exists("/proxy/etc") ? "/proxy" : "/agent"
         let agentConfig = AgentDataPorts.config(root: root, generation: generation, agentDir: agentDir)
         let main = MainConfig.read(root + "/plugins/etc/bkunifylogbeat.conf")
         var ipc: String
@@ -297,7 +304,7 @@ public struct GSELayout: Sendable {
         } else {
             ipc =
                 generation == .gse1
-                ? PathText.onHost(hostRoot, "/var/run/ipc.state.report") : root + "/agent/data/ipc.state.report"
+                ? PathText.onHost(hostRoot, "/var/run/ipc.state.report") : root + agentDir + "/data/ipc.state.report"
             ipcSource = "default"
         }
         let data = options.dataPort.map { ([$0], "flag") } ?? AgentDataPorts.ports(of: agentConfig, generation: generation)
@@ -348,7 +355,7 @@ enum AgentDataPorts {
 
     /// The agent config of a generation, relative to the root (`agentDir` `/proxy` on a GSE 1 proxy).
     static func configFile(_ generation: GSEGeneration, agentDir: String = "/agent") -> String {
-        generation == .gse1 ? agentDir + "/etc/agent.conf" : "/agent/etc/gse_agent.conf"
+        agentDir + (generation == .gse1 ? "/etc/agent.conf" : "/etc/gse_agent.conf")
     }
 
     /// An agent config as read: its path, and its JSON or why there is none.

@@ -32,7 +32,7 @@ struct AgentProcessCheck: Check {
             }
             let hint =
                 found.elsewhere.isEmpty
-                ? "gse_agent 未运行：在节点管理中重启 Agent，或执行 \(layout.root)/agent/bin/gsectl start"
+                ? "gse_agent 未运行：在节点管理中重启 Agent，或执行 \(layout.root)\(layout.agentDir)/bin/gsectl start"
                 : "gse_agent 在其他 GSE 目录运行（\(Fmt.list(Fmt.unique(found.elsewhere.compactMap(\.exe)), max: 5))）：确认 --gse_path 是否正确"
             return .fail("gse_agent is not running", hint: hint, evidence: evidence)
         }
@@ -51,7 +51,7 @@ struct AgentProcessCheck: Check {
         if layout.generation == .gse1 && !roles.contains("agentWorker") && roles.contains("gseMaster") {
             return .fail(
                 "gseMaster is running but no agentWorker (pids \(pids)): the data channel is gone",
-                hint: "GSE 1 的工作进程 agentWorker 不在，数据无法上报：重启 Agent（\(layout.root)/agent/bin/gsectl restart 或节点管理）",
+                hint: "GSE 1 的工作进程 agentWorker 不在，数据无法上报：重启 Agent（\(layout.root)\(layout.agentDir)/bin/gsectl restart 或节点管理）",
                 evidence: evidence)
         }
         if let stuck = states.stuckWarning("gse_agent", facts: facts, evidence: evidence) { return stuck }

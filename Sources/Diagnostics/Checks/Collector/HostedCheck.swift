@@ -14,7 +14,7 @@ struct HostedCheck: Check {
         let own = layout.registryPath
         // The other generation's registry, left by an upgrade in place or a side-by-side install. Only
         // the running generation's file tells what its agent hosts; the other one is read as a clue.
-        let other = layout.root + layout.generation.other.registryFile
+        let other = layout.root + layout.generation.other.registryFile(agentDir: layout.agentDir)
         let searched: [(String, JSONValue)] = [("searched", JSONValue([own, other]))]
         var ownEntries: [JSONValue] = []
         var ownMissing = false
