@@ -109,6 +109,34 @@ struct LogPathMatchCheckTests {
         return h
     }
 
+    /// Not root: the subscription config that holds the item's exclude_files cannot be read, so which
+    /// of the files are collected is not known; a pattern that matches no file at all still fails.
+    @Test("with the subscription config unreadable, matched files are unknown, not a pass")
+    func unreadableConfig() {
+        let dir = SubscriptionConfigDir(path: Fixture.root + "/plugins/etc/bkunifylogbeat", filePattern: "*.conf")
+        let name = "bkunifylogbeat_sub_7_host_1.conf"
+        let denied = ProbeError(call: "open", path: dir.path + "/" + name, errno: EACCES)
+        func unreadable(_ matches: [String], listing: SubscriptionConfigListing? = nil) -> InMemoryHostFacts {
+            let h = facts(matches, subscription: 7)
+            h.subscriptionConfigsOverride =
+                listing ?? SubscriptionConfigListing(dirs: [dir], files: [SubscriptionConfigFile(dir: dir, name: name)])
+            h.subscriptionConfigContents[dir.path + "/" + name] = SubscriptionConfigRead(content: .unreadable(denied))
+            return h
+        }
+        let f = LogPathMatchCheck().run(unreadable(["/var/log/app/a.log"]))
+        #expect(f.verdict == .unknown && f.message.contains("读不到订阅配置"), "\(f.message)")
+        #expect(f.hint.contains("root"))
+        #expect(Fixture.evidence(f, "config_unreadable") != nil)
+        // The directory itself cannot be listed.
+        let listingDenied = SubscriptionConfigListing(
+            dirs: [dir], files: [], errors: [(dir, ProbeError(call: "opendir", path: dir.path, errno: EACCES))])
+        #expect(LogPathMatchCheck().run(unreadable(["/var/log/app/a.log"], listing: listingDenied)).verdict == .unknown)
+        // Nothing matched at all: no rule can change that.
+        #expect(LogPathMatchCheck().run(unreadable([])).verdict == .fail)
+        // The same file with the config readable and silent on rules: a pass.
+        #expect(LogPathMatchCheck().run(withItem(["/var/log/app/a.log"], item: "")).verdict == .pass)
+    }
+
     @Test("a path whose item the collector refuses is not collected, whatever it matches")
     func refusedItems() {
         let cases = [

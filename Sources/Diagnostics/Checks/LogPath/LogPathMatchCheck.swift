@@ -8,12 +8,29 @@ import Report
 struct LogPathMatchCheck: Check {
     let id = CheckID.logpathMatch
 
+    /// Why the subscription's item rules cannot be known: a config directory or one of its files that
+    /// bkdiag may not read (not running as root). Nil when everything could be read.
+    static func unreadableRules(_ facts: any HostFacts) -> String? {
+        let listing = facts.subscriptionConfigs
+        if let (dir, error) = listing.errors.first(where: { $0.1.isPermission }) { return "\(dir.path): \(error.description)" }
+        let sub = facts.options.subscriptionID
+        for f in listing.files where SubscriptionConfigName.parse(f.name)?.subscriptionID == sub {
+            if case .unreadable(let error) = facts.subscriptionConfig(f).content, error.isPermission {
+                return "\(f.shown): \(error.description)"
+            }
+        }
+        return nil
+    }
+
     func run(_ facts: any HostFacts) -> Finding {
         let patterns = facts.options.logPaths
         if patterns.isEmpty {
             return .fail("日志采集路径为空", hint: "采集项未配置日志路径：在日志平台的采集配置中填写至少一个路径")
         }
         let items = CollectorFileRules.items(subscription: facts.options.subscriptionID, facts: facts)
+        // A subscription config bkdiag may not read could set the rules of any path: its files are not judged.
+        let rulesUnreadable = Self.unreadableRules(facts)
+        var unjudged: [String] = []
         let now = facts.nowMilliseconds / 1000
         var unmatched: [String] = []
         var onlyExcluded: [String] = []
@@ -58,6 +75,7 @@ struct LogPathMatchCheck: Check {
                 // be stat'ed for want of permission is kept: it may well be a file, of unknown age.
                 var files = 0
                 let undecidedBefore = undecidedFiles.count
+                let rulesUnknown = naming.isEmpty && rulesUnreadable != nil
                 var collected: [String] = []
                 var fresh = 0
                 var failures = e.failures
@@ -78,6 +96,7 @@ struct LogPathMatchCheck: Check {
                         }
                     }
                     files += 1
+                    if rulesUnknown { continue }
                     switch rules.isExcluded(m) {
                     case true?:
                         excludedFiles.append(m)
@@ -92,6 +111,12 @@ struct LogPathMatchCheck: Check {
                     collected.append(m)
                     if let t = mtime, rules.isIgnored(mtime: t, now: now) { continue }
                     fresh += 1
+                }
+                if rulesUnknown && files > 0 {
+                    // Which of them the collector reads is the unreadable item's to say.
+                    unjudged.append(pattern)
+                    perPattern.append((pattern, .string("not judged: the subscription config cannot be read")))
+                    continue
                 }
                 if collected.isEmpty && undecidedFiles.count > undecidedBefore {
                     // What it matched may or may not be collected: not "no match", not a pass.
@@ -174,6 +199,12 @@ struct LogPathMatchCheck: Check {
                         ? "路径只匹配到被 exclude_files 排除的文件（\(Fmt.list(onlyExcluded, max: 3))；默认排除以 gz/bz2/tgz/tbz/zip/7z/bak/backup/swp 结尾的文件，如 a.log.gz、mysql_backup），采集器不会读取：请指向未压缩的日志文件"
                         : "确认日志文件确实存在于该路径下；路径区分大小写，* 只匹配单层目录，** 最多匹配 \(Glob.recursiveDepth) 层",
                 evidence: evidence)
+        }
+        if !unjudged.isEmpty, let why = rulesUnreadable {
+            evidence.append(("config_unreadable", .string(why)))
+            return .unknown(
+                "无法判断以下路径的文件是否被采集（读不到订阅配置 \(why)，其中的 exclude_files、ignore_older 等决定采集哪些文件）: \(Fmt.list(unjudged))",
+                hint: "以 root 运行 bkdiag，才能读取订阅配置并判断采集路径", evidence: evidence)
         }
         if !truncatedUnmatched.isEmpty {
             return .unknown(
