@@ -231,6 +231,67 @@ struct GoYAMLDifferentialTests {
         #expect((try? YAMLNode.parse("on: x\n10086: y\n")) != nil)
     }
 
+    /// Values of a config item as written (plain, quoted, structured), each converted as go-ucfg converts
+    /// a decoded value into a bool, an int64, a uint64 and a time.Duration field.
+    static let values = [
+        "10s", "10", "0", "-0", "+5", "1.5", "-1.5", ".5", "1e3", "1E+3", "0x1F", "0o17", "017", "08", "1_000", "_1", "0b101",
+        "-0b1", "99999999999999999999", "9223372036854775807", "9223372036854775808", "18446744073709551615",
+        "18446744073709551616", "-9223372036854775808", "-9223372036854775809", ".inf", "-.inf", ".nan", "yes", "no", "on",
+        "off", "y", "n", "true", "False", "TRUE", "~", "null", "", "t", "f", "T", "1h30m", "1.5h", ".5s", "1.s", "-1m", "+5s",
+        "1µs", "1us", "5ms", "1e3s", "2562048h", "2562047h", "10S", "10 s", "abc", "maybe", "1d", "'10'", "'10s'", "'0'", "'-0'",
+        "'+5'", "'yes'", "'true'", "'t'", "'T'", "'1'", "'0x10'", "'010'", "'1_000'", "'1.5'", "''", "' 5'", "'5 '", "'True'",
+        "'TRUE'", "'tRUE'", "'1h30m'", "'.5s'", "'-1m'", "'1µs'", "'1μs'", "'1us'", "'9223372036854775808'",
+        "'18446744073709551615'", "'-1'", "'maybe'", "'500'", "'.s'", "'1.'", "'-'", "'+0'", "'0.0s'", "\"20s\"", "\"on\"",
+        "\"0x1F\"", "[1]", "{a: 1}", "[]", "'0b11'", "'-0x10'", "'1__0'",
+    ]
+
+    @Test(
+        "a config value converts to a bool, an integer and a duration exactly as go-yaml v2 and go-ucfg convert it",
+        .enabled(if: GoYAMLOracle.available, "go or golang-gopkg-yaml.v2-dev is not installed (Scripts/deps.sh test installs both)"))
+    func conversions() async throws {
+        let dir = NSTemporaryDirectory() + "bkdiag-goyaml-conv-\(UUID().uuidString.prefix(6))"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let oracle = try await GoYAMLOracle.build(into: dir)
+        var files: [String] = []
+        for (i, v) in Self.values.enumerated() {
+            let path = dir + "/v-\(i).yaml"
+            try "v: \(v)\n".write(toFile: path, atomically: true, encoding: .utf8)
+            files.append(path)
+        }
+        let r = try await runCapturing(oracle, ["-convert"] + files)
+        let lines = r.output.split(separator: "\n").map(String.init)
+        try #require(r.status == 0 && lines.count == files.count, "\(r.output)")
+        var failures = 0
+        for (v, go) in zip(Self.values, lines) {
+            let node = try #require(try YAMLNode.parse("v: \(v)\n")["v"])
+            let value = GoConfigValue(node)
+            let parts = Dictionary(
+                uniqueKeysWithValues: go.split(separator: " ").map { p -> (String, String) in
+                    let kv = p.split(separator: ":", maxSplits: 1)
+                    return (String(kv[0]), String(kv[1]))
+                })
+            #expect(
+                parts["bool"] == (value.asBool.map { String($0) } ?? "err"),
+                "\(v): go \(go), bkdiag bool \(String(describing: value.asBool))")
+            #expect(
+                parts["int"] == (value.asInt.map { String($0) } ?? "err"), "\(v): go \(go), bkdiag int \(String(describing: value.asInt))")
+            #expect(
+                parts["uint"] == (value.asUInt.map { String($0) } ?? "err"),
+                "\(v): go \(go), bkdiag uint \(String(describing: value.asUInt))")
+            // A float is a number of seconds to go-ucfg whatever its value (the product is not checked).
+            if case .float = value {
+                #expect(parts["dur"] == "float" && value.asDuration != nil, "\(v): go \(go)")
+            } else if let d = value.asDuration, let g = parts["dur"].flatMap(Double.init) {
+                #expect(abs(d - g) <= 1e-9 * max(1, abs(g)), "\(v): go \(go), bkdiag \(d)")
+            } else {
+                #expect(parts["dur"] == "err" && value.asDuration == nil, "\(v): go \(go), bkdiag \(String(describing: value.asDuration))")
+            }
+            if go.contains("err") { failures += 1 }
+        }
+        #expect(failures >= 40, "the corpus exercises refusals: \(failures)")
+    }
+
     @Test("the alias budget is go-yaml's: 99% of visits up to 400,000, 10% from 4,000,000, linear between")
     func budget() async throws {
         // On either side of go-yaml's 99%: 199 aliases of a 200-item list pass, 200 do not.

@@ -82,7 +82,64 @@ struct CollectorFileRules {
             }
         }
         self.init(excludes: excludes, ignoreOlder: ignoreOlder, source: source, unusable: unusable)
-        refusals += Self.filterRefusals(item) + Self.logInputRefusals(item)
+        refusals += Self.typeRefusals(item) + Self.filterRefusals(item) + Self.logInputRefusals(item)
+    }
+
+    /// A field of the collector's config structs and the Go type go-ucfg converts its value to.
+    enum FieldType {
+        case bool, int, uint32, duration
+    }
+
+    /// bkunifylogbeat's `TaskConfig` (every input type): `dataid`, the sender's and the container flags.
+    static let taskFields: [(String, FieldType)] = [
+        ("dataid", .int), ("package", .bool), ("package_count", .int), ("is_container_std", .bool), ("is_cri_container_std", .bool),
+    ]
+    /// The `log` input: bkunifylogbeat's `LogConfig` durations, its filebeat fork's log input config and
+    /// the multiline reader's config.
+    static let logFields: [(String, FieldType)] = [
+        ("scan_frequency", .duration), ("close_inactive", .duration), ("ignore_older", .duration), ("clean_inactive", .duration),
+        ("backoff", .duration), ("max_backoff", .duration), ("close_timeout", .duration), ("multiline.timeout", .duration),
+        ("enabled", .bool), ("clean_removed", .bool), ("symlinks", .bool), ("tail_files", .bool), ("recursive_glob.enabled", .bool),
+        ("reuse_harvester", .bool), ("ludicrous_mode", .bool), ("close_removed", .bool), ("close_renamed", .bool), ("close_eof", .bool),
+        ("multiline.negate", .bool), ("harvester_limit", .uint32), ("reuse_max_bytes", .int), ("harvester_buffer_size", .int),
+        ("max_bytes", .int), ("backoff_factor", .int), ("multiline.max_lines", .int),
+    ]
+
+    /// Values go-ucfg cannot convert to their field's type (`tail_files: 'yes'`, a duration without a
+    /// unit such as `scan_frequency: '10'`, `package_count: ten`): unpacking the item fails and no task
+    /// runs for it. What converts is judged by `GoConfigValue`, as go-yaml v2 and go-ucfg read it.
+    static func typeRefusals(_ item: YAMLNode) -> [String] {
+        let isLog = (item["type"]?.string ?? "log") == "log"
+        var out: [String] = []
+        for (key, type) in taskFields + (isLog ? logFields : []) {
+            guard let node = item.lookup(key) else { continue }
+            let v = GoConfigValue(node)
+            let ok: Bool
+            switch type {
+            case .bool: ok = v.asBool != nil
+            case .int: ok = v.asInt != nil
+            case .uint32: ok = v.asUInt.map { $0 <= UInt64(UInt32.max) } ?? false
+            case .duration: ok = v.asDuration != nil
+            }
+            if !ok { out.append("\(key) \(v.shown) is not \(Self.typeName(type)) the collector can read") }
+        }
+        for filter in item["filters"]?.array ?? [] {
+            for condition in filter["conditions"]?.array ?? [] {
+                if let index = condition["index"], GoConfigValue(index).asInt == nil {
+                    out.append("filter index \(GoConfigValue(index).shown) is not an integer the collector can read")
+                }
+            }
+        }
+        return out
+    }
+
+    static func typeName(_ type: FieldType) -> String {
+        switch type {
+        case .bool: return "a boolean"
+        case .int: return "an integer"
+        case .uint32: return "an unsigned 32-bit integer"
+        case .duration: return "a duration (a number of seconds, or text with a unit such as 10s)"
+        }
     }
 
     /// The line filters' operators every collector version refuses (bkunifylogbeat `config/task.go`, read
@@ -119,16 +176,18 @@ struct CollectorFileRules {
         if paths == nil || paths?.isNull == true || paths?.array?.isEmpty == true {
             out.append("no paths (the log input refuses an item without paths)")
         }
-        /// A duration written in the item, in seconds (negative allowed, as Go's ParseDuration reads a sign).
+        /// A duration written in the item, in seconds, as go-ucfg converts it (nil inside when it cannot:
+        /// `typeRefusals` names those).
         func written(_ key: String) -> Double?? {
-            guard let node = item.lookup(key), !node.isNull, let text = node.string else { return .none }
-            let t = text.trimmingASCIIWhitespace()
-            if t.hasPrefix("-"), let v = duration(goDuration: String(t.dropFirst())) { return .some(-v) }
-            return .some(duration(goDuration: t.hasPrefix("+") ? String(t.dropFirst()) : t))
+            guard let node = item.lookup(key) else { return .none }
+            let v = GoConfigValue(node)
+            // Null is the zero value, given without the field's validators: for ignore_older that is 0.
+            if v == .null { return key == "ignore_older" ? .some(0) : .none }
+            return .some(v.asDuration)
         }
         let scan = written("scan_frequency")
         if case .some(.some(let v)) = scan, v <= 0 {
-            out.append("scan_frequency \(item.lookup("scan_frequency")?.string ?? "") is not above zero")
+            out.append("scan_frequency \(item.lookup("scan_frequency").map { GoConfigValue($0).shown } ?? "") is not above zero")
         }
         let ignore = written("ignore_older")
         if case .some(.some(let v)) = ignore, v == 0 {
@@ -148,11 +207,9 @@ struct CollectorFileRules {
                 out.append("clean_inactive is not above ignore_older + scan_frequency")
             }
         }
-        if let node = item.lookup("max_bytes"), !node.isNull, let v = node.int, v <= 0 {
+        // Null is the zero value, given without the field's validators.
+        if let node = item.lookup("max_bytes"), GoConfigValue(node) != .null, let v = GoConfigValue(node).asInt, v <= 0 {
             out.append("max_bytes \(v) is not above zero")
-        }
-        if let node = item.lookup("harvester_limit"), !node.isNull, let v = node.int, v < 0 || v > Int64(UInt32.max) {
-            out.append("harvester_limit \(v) is out of range")
         }
         // Multiline, written nested or as flat `multiline.*` keys (the template's form).
         let keys: [String]

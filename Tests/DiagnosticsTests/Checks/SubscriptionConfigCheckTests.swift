@@ -94,7 +94,7 @@ struct SubscriptionConfigCheckTests {
             ("    paths: ['/a.log']\n    multiline:\n      match: after\n", "item 0: multiline.pattern is missing"),
             ("    paths: ['/a.log']\n    multiline.pattern: '^\\d'\n    multiline.match: later\n", "multiline.match later is neither"),
             ("    paths: ['/a.log']\n    max_bytes: -1\n", "item 0: max_bytes -1 is not above zero"),
-            ("    paths: ['/a.log']\n    harvester_limit: -5\n", "item 0: harvester_limit -5 is out of range"),
+            ("    paths: ['/a.log']\n    harvester_limit: -5\n", "item 0: harvester_limit -5 is not an unsigned 32-bit integer"),
             ("    paths: ['/a.log']\n    ignore_older: '600s'\n    clean_inactive: '610s'\n", "clean_inactive is not above"),
             ("    paths: ['/a.log']\n    include_lines: ['a(b']\n", "include_lines a(b is not a Go regular expression"),
             (
@@ -106,20 +106,48 @@ struct SubscriptionConfigCheckTests {
                 "filter regex (?!x) is not a Go regular expression"
             ),
         ]
-        for (item, reason) in refused {
+        // Values go-ucfg cannot convert to the field's Go type (go-yaml v2 reads `yes` unquoted as a bool,
+        // quoted as text that strconv.ParseBool refuses; a duration in text needs a unit).
+        let mistyped: [(String, String)] = [
+            ("    paths: ['/a.log']\n    tail_files: maybe\n", "tail_files 'maybe' is not a boolean"),
+            ("    paths: ['/a.log']\n    tail_files: 'yes'\n", "tail_files 'yes' is not a boolean"),
+            ("    paths: ['/a.log']\n    close_inactive: '120'\n", "close_inactive '120' is not a duration"),
+            ("    paths: ['/a.log']\n    package_count: 'ten'\n", "package_count 'ten' is not an integer"),
+            (
+                "    paths: ['/a.log']\n    multiline.pattern: '^x'\n    multiline.match: after\n    multiline.negate: 'maybe'\n",
+                "multiline.negate"
+            ),
+            (
+                "    paths: ['/a.log']\n    multiline.pattern: '^x'\n    multiline.match: after\n    multiline.timeout: '5'\n",
+                "multiline.timeout '5'"
+            ),
+            ("    paths: ['/a.log']\n    symlinks: [true]\n", "symlinks a list or map is not a boolean"),
+            (
+                "    paths: ['/a.log']\n    delimiter: '|'\n    filters:\n     - conditions:\n         - index: 'x'\n           key: 'a'\n           op: '='\n",
+                "filter index 'x' is not an integer"
+            ),
+        ]
+        for (item, reason) in refused + mistyped {
             // scan_frequency is in `base`; the cases replace none of its keys.
             let f = SubscriptionConfigCheck().run(facts([(Self.mine, Self.yaml(base + item))], logPaths: ["/a.log"]))
             #expect(f.verdict == .fail && f.message.contains(reason), "\(item): \(f.message)")
         }
+        // A data id that is not a number is named as such, not as missing.
+        let abc = SubscriptionConfigCheck().run(facts([(Self.mine, Self.yaml("local:\n  - dataid: \"abc\"\n    paths: ['/a.log']\n"))]))
+        #expect(
+            abc.verdict == .fail && abc.message.contains("dataid 'abc' is not an integer") && !abc.message.contains("missing"),
+            "\(abc.message)")
         let zeroScan = SubscriptionConfigCheck().run(
             facts([(Self.mine, Self.yaml("local:\n  - dataid: 1\n    paths: ['/a.log']\n    scan_frequency: '0s'\n"))]))
-        #expect(zeroScan.verdict == .fail && zeroScan.message.contains("scan_frequency 0s is not above zero"), "\(zeroScan.message)")
+        #expect(zeroScan.verdict == .fail && zeroScan.message.contains("scan_frequency '0s' is not above zero"), "\(zeroScan.message)")
         // Taken as they are: the template's multiline, a clean_inactive bkunifylogbeat raises by itself,
         // and items of other input types, which name no paths.
         let taken = [
             base
                 + "    paths:\n      - '/a.log'\n    multiline.pattern: '^\\d{4}-\\d{2}'\n    multiline.max_lines: '500'\n    multiline.timeout: '2s'\n    multiline.negate: true\n    multiline.match: after\n    ignore_older: '2678400s'\n",
             base + "    paths: ['/a.log']\n    ignore_older: '600s'\n    clean_inactive: '60s'\n",
+            // What go-ucfg converts: a float data id, an unquoted yes, quoted booleans and integers, seconds as numbers.
+            "local:\n  - dataid: 1500203.0\n    paths: ['/a.log']\n    tail_files: yes\n    clean_removed: 'true'\n    package: 'T'\n    package_count: '0x10'\n    ignore_older: 86400\n    close_inactive: 1.5\n    harvester_limit: '1_000'\n",
             "local:\n  - dataid: 5\n    type: syslog\n    protocol.udp:\n      host: \"0.0.0.0:514\"\n",
             // Filters in the template's shape: read only with a one-byte delimiter.
             base

@@ -45,7 +45,8 @@ struct SubscriptionConfigCheck: Check {
         guard let list = yaml["local"]?.array else { return [] }
         return list.map { node in
             Item(
-                dataid: node["dataid"]?.int ?? node["dataid"]?.string.flatMap { Int64($0) },
+                // As go-ucfg converts it: `1500203.0` and `"0x16E3AB"` are data ids too.
+                dataid: node["dataid"].flatMap { GoConfigValue($0).asInt },
                 paths: node["paths"]?.array?.compactMap(\.string) ?? [], node: node)
         }
     }
@@ -121,7 +122,10 @@ struct SubscriptionConfigCheck: Check {
             for (i, it) in items.enumerated() {
                 dataids.append(it.dataid.map { .int($0) } ?? .null)
                 paths += it.paths
-                if (it.dataid ?? 0) == 0 { problems.append("\(name): item \(i) has dataid \(it.dataid.map(String.init) ?? "missing")") }
+                // A data id that is not a number is named with the other values the collector cannot read.
+                if (it.dataid ?? 0) == 0, it.node["dataid"].map({ GoConfigValue($0).asInt != nil }) ?? true {
+                    problems.append("\(name): item \(i) has dataid \(it.dataid.map(String.init) ?? "missing")")
+                }
                 // A path the collector's glob rejects: two `**` elements refuse the item, a malformed
                 // pattern matches nothing.
                 for path in it.paths {
