@@ -119,7 +119,7 @@ struct CollectorFileRulesTests {
         #expect(flags.isExcluded("/l/a.gz") == true && flags.isExcluded("/l/a.log") == nil && flags.invalidExcludes.isEmpty)
         let absent = CollectorFileRules(item: try YAMLNode.parse("dataid: 1\nignore_older: soon\n"), source: "x")
         #expect(
-            absent.isExcluded("/l/a.gz") == true && absent.ignoreOlder == Int64(168 * 3600) && absent.unusable == ["ignore_older: soon"])
+            absent.isExcluded("/l/a.gz") == true && absent.ignoreOlder == Int64(168 * 3600) && absent.unusable == ["ignore_older: 'soon'"])
         #expect(absent.isIgnored(mtime: 0, now: 168 * 3600 + 1) && !absent.isIgnored(mtime: 0, now: 168 * 3600))
         #expect(!absent.isIgnored(mtime: Int64.min, now: Int64.max))
     }

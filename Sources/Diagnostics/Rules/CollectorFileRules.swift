@@ -74,11 +74,13 @@ struct CollectorFileRules {
             }
         }
         var ignoreOlder: Int64? = Self.defaultIgnoreOlder
-        if let node = item["ignore_older"], !node.isNull, let text = node.string {
-            if let seconds = Self.seconds(goDuration: text) {
-                ignoreOlder = seconds > 0 ? seconds : nil
+        if let node = item.lookup("ignore_older"), !node.isNull {
+            // As go-ucfg converts it: a number is seconds, text needs a unit. A negative value makes every
+            // file too old (filebeat skips a file when its age exceeds ignore_older, whatever its sign).
+            if let seconds = GoConfigValue(node).asDuration, seconds.magnitude < 1e15 {
+                ignoreOlder = seconds == 0 ? nil : Int64(seconds.rounded(.towardZero))
             } else {
-                unusable.append("ignore_older: \(text)")
+                unusable.append("ignore_older: \(GoConfigValue(node).shown)")
             }
         }
         self.init(excludes: excludes, ignoreOlder: ignoreOlder, source: source, unusable: unusable)
