@@ -259,7 +259,8 @@ struct CollectorFileRules {
                 out.append(
                     Item(
                         dataid: item.dataid, paths: item.paths, rules: CollectorFileRules(item: item.node, source: "\(name) item \(i)"),
-                        harvesterLimit: item.node["harvester_limit"]?.int.map { Int(clamping: $0) } ?? defaultHarvesterLimit))
+                        harvesterLimit: item.node.lookup("harvester_limit").flatMap { GoConfigValue($0).asUInt }.map { Int(clamping: $0) }
+                            ?? defaultHarvesterLimit))
             }
         }
         return out
