@@ -79,6 +79,41 @@ struct LayoutDetectionTests {
         #expect(p.ipcSource == "default" && p.ipcPath == plain + "/var/run/ipc.state.report")
     }
 
+    /// An access point that installs under /data/gse: no root where NodeMan usually puts one. check.py's
+    /// default -p says nothing then; environ.sh, else the running agent, says where the root is.
+    @Test("a root outside /usr/local is found from environ.sh, else from where the agent runs")
+    func rootElsewhere() throws {
+        let host = try tree([
+            "/data/gse/agent/etc/gse_agent.conf": #"{"access": {"data_endpoints": "10.0.0.1:28625"}}"#,
+            "/data/gse/plugins/etc/bkunifylogbeat.conf": "logging.level: error\n",
+            "/etc/sysconfig/gse/bk/environ.sh":
+                "#!/bin/sh\nexport BK_GSE_AGENT_SETUP_PATH=\"/data/gse\"\nexport BK_GSE_DATA_IPC=\"/var/run/ipc.state.report\"\nexport BK_NODEMAN_PLUGIN_SETUP_PATH=\"/data/gse/plugins\"\n",
+        ])
+        defer { try? FileManager.default.removeItem(atPath: host) }
+        for flag in [nil, "/usr/local/gse", "/usr/local/gse/"] {
+            var o = CheckOptions(subscriptionID: 1, hostRoot: host)
+            o.gsePath = flag
+            let l = GSELayout.detect(options: o, hostRoot: host, proc: "/proc")
+            #expect(l.root == host + "/data/gse" && l.rootSource == "detected", "\(String(describing: flag)): \(l.root)")
+            #expect(l.generation == .gse2)
+        }
+        // A named root is taken at its word.
+        let named = detect(host, root: "/opt/gse")
+        #expect(named.root == host + "/opt/gse" && named.rootSource == "flag")
+        // Without environ.sh: the root the agent's exe is under.
+        try FileManager.default.removeItem(atPath: host + "/etc/sysconfig")
+        let o = CheckOptions(subscriptionID: 1, hostRoot: host)
+        let running = GSELayout.detect(options: o, hostRoot: host, proc: "/proc") {
+            ([], [host + "/data/gse/agent/bin/gse_agent"], [(path: host + "/data/gse/agent/bin/gse_agent", name: "gse_agent")])
+        }
+        #expect(running.root == host + "/data/gse", "\(running.root)")
+        // Nothing anywhere: the default, as before.
+        let none = GSELayout.detect(options: o, hostRoot: host, proc: "/proc")
+        #expect(none.root == host + "/usr/local/gse" && none.rootSource == "default")
+        #expect(GSELayout.processRoot("/data/gse/plugins/bin/bkunifylogbeat") == "/data/gse")
+        #expect(GSELayout.processRoot("/usr/bin/gse_agent") == nil && GSELayout.processRoot("/agent/bin/x") == nil)
+    }
+
     /// NodeMan's setup_proxy.sh for GSE 2 installs the proxy's agent under `<root>/proxy` (bin/gse_agent,
     /// bin/gse_data, etc/gse_agent.conf) with no agent/ directory: a GSE 2 host, read from proxy/.
     @Test("GSE 2 proxy: gse_agent.conf under proxy/etc makes it GSE 2, and its files are read there")

@@ -227,12 +227,23 @@ public struct GSELayout: Sendable {
     ) -> GSELayout {
         var root: String
         var source: String
-        let candidates = candidateRoots(hostRoot: hostRoot).map { PathText.onHost(hostRoot, $0) }
-        let present = candidates.filter { (try? Sys.stat($0))?.isDirectory ?? false }
+        // NodeMan's usual roots, then the one its environ.sh names (an access point may install elsewhere,
+        // e.g. /data/gse).
+        var candidates = candidateRoots(hostRoot: hostRoot).map { PathText.onHost(hostRoot, $0) }
+        for r in environRoots(hostRoot: hostRoot) where !candidates.contains(r) { candidates.append(r) }
+        var present = candidates.filter { (try? Sys.stat($0))?.isDirectory ?? false }
+        let flagged =
+            options.gsePath.map { !$0.isEmpty && (PathText.normalize($0) != checkPyGSEPath || (try? Sys.stat($0))?.isDirectory == true) }
+            ?? false
+        // No root where NodeMan puts one and none named: the running agent's or collector's own root.
+        if present.isEmpty && !flagged {
+            let paths = running()
+            for exe in paths.collectors + paths.agents {
+                if let r = processRoot(exe), !present.contains(r), (try? Sys.stat(r))?.isDirectory == true { present.append(r) }
+            }
+        }
         // The default root is taken at its word only where it exists (a GSE 2 host may have only /usr/local/gse2).
-        if let flag = options.gsePath, !flag.isEmpty,
-            PathText.normalize(flag) != checkPyGSEPath || (try? Sys.stat(flag))?.isDirectory == true
-        {
+        if flagged, let flag = options.gsePath {
             root = PathText.normalize(flag)
             source = "flag"
         } else if let first = present.first(where: { (try? Sys.stat($0 + "/plugins"))?.isDirectory ?? false }) ?? present.first {
@@ -315,6 +326,41 @@ public struct GSELayout: Sendable {
             subscriptionEntry: .some(main.subscriptionEntry(for: root + "/plugins/etc/bkunifylogbeat")))
         layout.agentDir = agentDir
         return layout
+    }
+
+    /// The GSE root a process runs from: its exe under `<root>/agent/bin`, `<root>/proxy/bin` or
+    /// `<root>/plugins/bin`.
+    static func processRoot(_ exe: String) -> String? {
+        let parts = exe.split(separator: "/", omittingEmptySubsequences: true)
+        guard exe.hasPrefix("/"), parts.count >= 4, parts[parts.count - 2] == "bin",
+            ["agent", "proxy", "plugins"].contains(parts[parts.count - 3])
+        else { return nil }
+        return "/" + parts.dropLast(3).joined(separator: "/")
+    }
+
+    /// Roots named by NodeMan's `/etc/sysconfig/gse/<ENV>/environ.sh`: `BK_GSE_AGENT_SETUP_PATH` (the
+    /// agent's install path: the root, or its `agent` directory) and the parent of
+    /// `BK_NODEMAN_PLUGIN_SETUP_PATH` (`<root>/plugins`), on the host.
+    static func environRoots(hostRoot: String) -> [String] {
+        let base = PathText.onHost(hostRoot, "/etc/sysconfig/gse")
+        guard let envs = try? Sys.listDirectory(base, limit: 1000) else { return [] }
+        var out: [String] = []
+        for env in envs.sorted() {
+            guard let text = try? FileReader.read(base + "/" + env + "/environ.sh", limit: 256 * 1024).text else { continue }
+            var found: [String] = []
+            if var setup = shellAssignment(text, "BK_GSE_AGENT_SETUP_PATH").map(PathText.normalize) {
+                if setup.hasSuffix("/agent") || setup.hasSuffix("/proxy") { setup = String(setup.dropLast(6)) }
+                found.append(setup)
+            }
+            if let plugins = shellAssignment(text, "BK_NODEMAN_PLUGIN_SETUP_PATH").map(PathText.normalize), plugins.hasSuffix("/plugins") {
+                found.append(String(plugins.dropLast(8)))
+            }
+            for r in found where r.hasPrefix("/") && r.count > 1 {
+                let onHost = PathText.onHost(hostRoot, r)
+                if !out.contains(onHost) { out.append(onHost) }
+            }
+        }
+        return out
     }
 
     /// `BK_GSE_DATA_IPC` from `/etc/sysconfig/gse/<ENV>/environ.sh`, when exactly one value is found.
