@@ -24,6 +24,10 @@ public struct CollectorRegistry: Sendable, Equatable {
     /// The legacy `registrar` key (every state in one JSON array): present only until a collector of the
     /// per-key generation has started once and migrated it.
     public var legacyRegistrar: String?
+    /// The states in `legacyRegistrar`, read only when there is no `state:` key.
+    public var legacyStates: [CollectorFileState] = []
+    /// The file states the collector recorded: the `state:` keys, else the legacy `registrar` value's.
+    public var fileStates: [CollectorFileState] { states.isEmpty ? legacyStates : states }
     /// Keys none of the above (nested buckets are listed with a trailing `/`).
     public var otherKeys: [String]
     /// Values that could not be decoded, each naming its key: reported, never silently dropped.
@@ -47,7 +51,8 @@ public struct CollectorRegistry: Sendable, Equatable {
     public static func == (a: CollectorRegistry, b: CollectorRegistry) -> Bool {
         a.path == b.path && a.txid == b.txid && a.localtime == b.localtime && a.states == b.states
             && a.gseIndexes.elementsEqual(b.gseIndexes, by: { $0.dataID == $1.dataID && $0.index == $1.index })
-            && a.legacyRegistrar == b.legacyRegistrar && a.otherKeys == b.otherKeys && a.problems == b.problems
+            && a.legacyRegistrar == b.legacyRegistrar && a.legacyStates == b.legacyStates && a.otherKeys == b.otherKeys
+            && a.problems == b.problems
     }
 
     /// Reads the registry at `path`. A file that cannot be read as bolt, or has no bucket `kv`, is an error;
@@ -97,7 +102,52 @@ public struct CollectorRegistry: Sendable, Equatable {
                 r.otherKeys.append(key)
             }
         }
+        // A collector of the older generation (7.5 and before) keeps every state in the one `registrar`
+        // value; a newer one migrates it to `state:` keys at its first start.
+        if r.states.isEmpty, let legacy = r.legacyRegistrar {
+            switch legacyStates(legacy) {
+            case .success(let states): r.legacyStates = states
+            case .failure(let e): r.problems.append("registrar states: \(e.reason)")
+            }
+        }
         return r
+    }
+
+    /// The states of a legacy `registrar` value: a JSON array (or null) of the same state objects.
+    static func legacyStates(_ text: String) -> Result<[CollectorFileState], RegistryValueError> {
+        let bytes = Array(text.utf8)
+        return bytes.withUnsafeBufferPointer { buf -> Result<[CollectorFileState], RegistryValueError> in
+            var p = JSONByteParser(b: buf, maxDepth: 8)
+            var out: [CollectorFileState] = []
+            do throws(JSONParseError) {
+                p.skipSpace()
+                if buf.count - p.i >= 4, buf[p.i] == UInt8(ascii: "n") {
+                    try p.skipValue(depth: 0)
+                    p.skipSpace()
+                    return p.i == buf.count ? .success([]) : .failure(RegistryValueError("registrar JSON: trailing data"))
+                }
+                guard p.take(UInt8(ascii: "[")) else { return .failure(RegistryValueError("registrar JSON: not a list")) }
+                if p.take(UInt8(ascii: "]")) { return .success([]) }
+                while true {
+                    p.skipSpace()
+                    let start = p.i
+                    try p.skipValue(depth: 1)
+                    switch Result(catching: { () throws(RegistryValueError) in try CollectorFileState.parse(Array(buf[start..<p.i])) }) {
+                    case .success(let s): out.append(s)
+                    case .failure(let e): return .failure(e)
+                    }
+                    switch p.next(close: UInt8(ascii: "]")) {
+                    case true?: continue
+                    case false?:
+                        p.skipSpace()
+                        return p.i == buf.count ? .success(out) : .failure(RegistryValueError("registrar JSON: trailing data"))
+                    case nil: return .failure(RegistryValueError("registrar JSON: expected ',' or ']'"))
+                    }
+                }
+            } catch {
+                return .failure(RegistryValueError("registrar JSON: \(error.description)"))
+            }
+        }
     }
 }
 

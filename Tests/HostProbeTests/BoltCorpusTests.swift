@@ -30,6 +30,7 @@ struct BoltCorpusTests {
         #expect(many.states.count == 61 && many.problems.isEmpty)
         let legacy = try readAll(try #require(seeds["legacy-overflow"])).get()
         #expect(try JSONValue.parse(try #require(legacy.legacyRegistrar)).arrayValue?.count == 12)
+        #expect(legacy.states.isEmpty && legacy.fileStates.count == 12, "\(legacy.problems)")
         let nested = try readAll(try #require(seeds["nested-damaged-newer-meta"])).get()
         #expect(nested.txid == 2 && nested.otherKeys == ["sub/"] && nested.gseIndexes.map { $0.index } == [7])
     }

@@ -103,6 +103,37 @@ struct CollectorRegistryTests {
         #expect(throws: RegistryValueError.self) { try CollectorFileState.parse(Array(text.utf8)) }
     }
 
+    /// A collector of 7.5 and before writes every state into one `registrar` value (a JSON array of the
+    /// same state objects); its states count as the file states until a newer collector migrates them.
+    @Test("a registry of the older generation: the states in its registrar value are the file states")
+    func legacyRegistrar() throws {
+        let a = BoltTestWriter.stateJSON(
+            source: "/var/log/app/a.log", offset: 1000, timestamp: "2026-12-01T02:00:00Z", inode: 11, device: 2049)
+        let b = BoltTestWriter.stateJSON(
+            source: "/var/log/app/b.log", offset: 5, timestamp: "2026-12-01T02:00:01Z", inode: 12, device: 2049)
+        let old = try temporaryFile(
+            BoltTestWriter.registry([("localtime", "Tue Dec  1 03:00:00 CST 2026"), ("registrar", "[\(a), \(b)]")]))
+        defer { unlink(old) }
+        let r = try CollectorRegistry.read(path: old)
+        #expect(r.states.isEmpty && r.problems.isEmpty)
+        #expect(r.fileStates.map(\.source) == ["/var/log/app/a.log", "/var/log/app/b.log"])
+        #expect(r.fileStates.map(\.offset) == [1000, 5] && r.fileStates.map(\.inode) == [11, 12])
+        // Once migrated, the state: keys are the states and the left-over value is not read.
+        let migrated = try temporaryFile(
+            BoltTestWriter.registry([("registrar", "[\(a)]"), ("state:12-2049", b)]))
+        defer { unlink(migrated) }
+        let m = try CollectorRegistry.read(path: migrated)
+        #expect(m.fileStates.map(\.source) == ["/var/log/app/b.log"] && m.legacyStates.isEmpty)
+        // null is no state; a broken value is a problem, named, not a silent empty list.
+        for (text, problem) in [("null", false), ("[]", false), ("[{\"offset\":\"x\"}]", true), ("[\(a),", true), ("{}", true)] {
+            let path = try temporaryFile(BoltTestWriter.registry([("registrar", text)]))
+            defer { unlink(path) }
+            let x = try CollectorRegistry.read(path: path)
+            #expect(x.fileStates.isEmpty, "\(text)")
+            #expect(x.problems.contains { $0.hasPrefix("registrar states: ") } == problem, "\(text): \(x.problems)")
+        }
+    }
+
     @Test("a registry file: states, gseindex, localtime, legacy key, other keys and undecodable values")
     func registryFile() throws {
         var values: [(key: String, value: String)] = [

@@ -126,7 +126,7 @@ public struct ProgressSample: Sendable {
     public func statesByFile() -> [FileKey: CollectorFileState] {
         guard case .success(let r)? = registry?.read else { return [:] }
         var out: [FileKey: CollectorFileState] = [:]
-        for s in r.states {
+        for s in r.fileStates {
             let k = FileKey(inode: s.inode, device: s.device)
             if let have = out[k], have.offset >= s.offset { continue }
             out[k] = s
@@ -137,7 +137,7 @@ public struct ProgressSample: Sendable {
     /// The registry's states by the path they were recorded under.
     func statesBySource() -> [String: [CollectorFileState]] {
         guard case .success(let r)? = registry?.read else { return [:] }
-        return Dictionary(grouping: r.states, by: \.source)
+        return Dictionary(grouping: r.fileStates, by: \.source)
     }
 
     /// Bytes written to the collector's files that the agent's kernel acknowledged over all its data connections.
