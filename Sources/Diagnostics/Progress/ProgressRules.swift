@@ -41,7 +41,7 @@ enum ProgressRules {
     static func noCollector(_ last: ProgressSample, _ what: String, evidence: [(String, JSONValue)] = []) -> Finding {
         if let pid = last.unplacedCollectorPIDs.first {
             return .unknown(
-                "bkunifylogbeat runs (pid \(pid)) but its exe, cwd and files cannot be read: \(what) cannot be measured",
+                "bkunifylogbeat runs (pid \(pid)) but its exe, cwd and files cannot be read: \(what) here",
                 hint: rootHint, evidence: evidence)
         }
         return .unknown("bkunifylogbeat is not running: \(what)", hint: notRunningHint, evidence: evidence)
