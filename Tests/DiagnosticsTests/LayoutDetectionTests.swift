@@ -90,7 +90,9 @@ struct LayoutDetectionTests {
                 "#!/bin/sh\nexport BK_GSE_AGENT_SETUP_PATH=\"/data/gse\"\nexport BK_GSE_DATA_IPC=\"/var/run/ipc.state.report\"\nexport BK_NODEMAN_PLUGIN_SETUP_PATH=\"/data/gse/plugins\"\n",
         ])
         defer { try? FileManager.default.removeItem(atPath: host) }
-        for flag in [nil, "/usr/local/gse", "/usr/local/gse/"] {
+        // check.py's default -p counts as not given only where that directory does not exist on this machine.
+        let defaultFlags = FileManager.default.fileExists(atPath: "/usr/local/gse") ? [] : ["/usr/local/gse", "/usr/local/gse/"]
+        for flag in [nil] + defaultFlags {
             var o = CheckOptions(subscriptionID: 1, hostRoot: host)
             o.gsePath = flag
             let l = GSELayout.detect(options: o, hostRoot: host, proc: "/proc")
