@@ -20,8 +20,14 @@ public struct TCPSocketEntry: Sendable, Equatable {
         self.isIPv6 = isIPv6
     }
 
-    public var remoteEndpoint: String { isIPv6 ? "[\(remoteAddress)]:\(remotePort)" : "\(remoteAddress):\(remotePort)" }
-    public var localEndpoint: String { isIPv6 ? "[\(localAddress)]:\(localPort)" : "\(localAddress):\(localPort)" }
+    /// `address:port`, the address in brackets when it is written with colons (an IPv4-mapped address of
+    /// an IPv6 socket is already shown dotted, and takes none).
+    public var remoteEndpoint: String { Self.endpoint(remoteAddress, remotePort) }
+    public var localEndpoint: String { Self.endpoint(localAddress, localPort) }
+
+    static func endpoint(_ address: String, _ port: UInt16) -> String {
+        address.utf8.contains(UInt8(ascii: ":")) ? "[\(address)]:\(port)" : "\(address):\(port)"
+    }
 }
 
 /// Kernel TCP states as numbered in `include/net/tcp_states.h`.

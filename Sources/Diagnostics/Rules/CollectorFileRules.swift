@@ -213,6 +213,15 @@ struct CollectorFileRules {
         if let node = item.lookup("max_bytes"), GoConfigValue(node) != .null, let v = GoConfigValue(node).asInt, v <= 0 {
             out.append("max_bytes \(v) is not above zero")
         }
+        // The fields' other `validate` tags (filebeat's LogConfig, the multiline reader's `positive` timeout).
+        for (key, zeroRefused) in [("backoff", true), ("max_backoff", true), ("close_timeout", false), ("multiline.timeout", false)] {
+            if case .some(.some(let v)) = written(key), v < 0 || (zeroRefused && v == 0) {
+                out.append("\(key) \(item.lookup(key).map { GoConfigValue($0).shown } ?? "") is \(zeroRefused ? "not above zero" : "negative")")
+            }
+        }
+        if let node = item.lookup("backoff_factor"), GoConfigValue(node) != .null, let v = GoConfigValue(node).asInt, v < 1 {
+            out.append("backoff_factor \(v) is below 1")
+        }
         // Multiline, written nested or as flat `multiline.*` keys (the template's form).
         let keys: [String]
         if case .mapping(let m) = item { keys = m.map(\.0) } else { keys = [] }

@@ -94,6 +94,11 @@ struct SubscriptionConfigCheckTests {
             ("    paths: ['/a.log']\n    multiline:\n      match: after\n", "item 0: multiline.pattern is missing"),
             ("    paths: ['/a.log']\n    multiline.pattern: '^\\d'\n    multiline.match: later\n", "multiline.match later is neither"),
             ("    paths: ['/a.log']\n    max_bytes: -1\n", "item 0: max_bytes -1 is not above zero"),
+            (
+                "    paths: ['/a.log']\n    multiline.pattern: '^x'\n    multiline.match: after\n    multiline.timeout: '-1s'\n",
+                "item 0: multiline.timeout '-1s' is negative"
+            ),
+            ("    paths: ['/a.log']\n    backoff: '0s'\n", "item 0: backoff '0s' is not above zero"),
             ("    paths: ['/a.log']\n    harvester_limit: -5\n", "item 0: harvester_limit -5 is not an unsigned 32-bit integer"),
             ("    paths: ['/a.log']\n    ignore_older: '600s'\n    clean_inactive: '610s'\n", "clean_inactive is not above"),
             ("    paths: ['/a.log']\n    include_lines: ['a(b']\n", "include_lines a(b is not a Go regular expression"),
