@@ -84,7 +84,8 @@ public enum GoConfigValue: Sendable, Equatable {
         return UInt64(body, radix: radix)
     }
 
-    /// go-ucfg's bool: a bool, or text Go's `strconv.ParseBool` takes. Null is the zero value.
+    /// go-ucfg's bool: a bool, or text Go's `strconv.ParseBool` takes. A null converts without error (go-ucfg
+    /// leaves the field's default in place; `false` stands for "no error" here, as 0 does below).
     public var asBool: Bool? {
         switch self {
         case .null: return false
@@ -100,16 +101,17 @@ public enum GoConfigValue: Sendable, Equatable {
     }
 
     /// go-ucfg's int64: an integer, a float cut to its integer part (within range), or text
-    /// `strconv.ParseInt(s, 0, 64)` takes. Null is the zero value.
+    /// `strconv.ParseInt(s, 0, 64)` takes. A null converts without error (the field keeps its default).
     public var asInt: Int64? {
         switch self {
         case .null: return 0
         case .int(let i): return i
         case .uint(let u): return u <= UInt64(Int64.max) ? Int64(u) : nil
         case .float(let f):
-            // go-ucfg's range test lets 2^63 itself through, which Go on amd64 converts to Int64.min.
+            // go-ucfg's range test lets 2^63 itself and NaN through, which Go on amd64 converts to Int64.min.
+            if f.isNaN || f == 9.223372036854775808e18 { return .min }
             guard f >= -9.223372036854775808e18, f <= 9.223372036854775808e18 else { return nil }
-            return f == 9.223372036854775808e18 ? .min : Int64(f)
+            return Int64(f)
         case .string(let s): return Self.underscoresRemoved(s).flatMap(Self.goParseInt)
         case .bool, .structure: return nil
         }
@@ -122,9 +124,10 @@ public enum GoConfigValue: Sendable, Equatable {
         case .int(let i): return i >= 0 ? UInt64(i) : nil
         case .uint(let u): return u
         case .float(let f):
-            // go-ucfg's range test lets 2^64 itself through, which Go on amd64 converts to 2^63.
+            // go-ucfg's range test lets 2^64 itself and NaN through, which Go on amd64 converts to 2^63.
+            if f.isNaN || f == 1.8446744073709552e19 { return 1 << 63 }
             guard f >= 0, f <= 1.8446744073709552e19 else { return nil }
-            return f == 1.8446744073709552e19 ? 1 << 63 : UInt64(f)
+            return UInt64(f)
         case .string(let s): return Self.underscoresRemoved(s).flatMap(Self.goParseUInt)
         case .bool, .structure: return nil
         }

@@ -319,6 +319,11 @@ private struct Translator {
                 guard k < p.count, k > i + 4 else { throw .invalid("invalid named capture: `\(text)`") }
                 i = k + 1
             } else if i + 2 < p.count, p[i + 2] == "<" {
+                // `(?<name>` is a group from Go 1.22 on, refused before: which Go built the collector is not
+                // known here. Anything else (a lookbehind `(?<=`, `(?<!`) every Go refuses.
+                var k = i + 3
+                while k < p.count, p[k].isASCII, p[k] == "_" || p[k].properties.isAlphabetic || ("0"..."9").contains(p[k]) { k += 1 }
+                guard k > i + 3, k < p.count, p[k] == ">" else { throw .invalid("invalid or unsupported Perl syntax: `(?<`") }
                 throw .unsupported("a (?<name> group (Go 1.22 and later only)")
             } else if i + 2 < p.count, "imsU-".unicodeScalars.contains(p[i + 2]) {
                 throw .unsupported("flags inside the expression")

@@ -173,14 +173,19 @@ struct ProgressScenarioTests {
         #expect(first["reason"] == .string("skipped") && first["path"] == .string(gz) && first["bytes"] == .int(300))
     }
 
-    @Test("the files of an item the collector refuses are named as skipped for that reason, with all their bytes")
+    /// Another subscription's task reads the same file (the collector acknowledges it there): that is not
+    /// this subscription's progress, whose only item the collector refuses.
+    @Test("the files of an item the collector refuses are skipped for that reason, all their bytes at risk, and nothing is progress")
     func refusedItemSkipped() async throws {
         let (host, port, _) = try host()
         defer { host.shutdown() }
         let other = try host.makeLogFile("refused/b.log", content: String(repeating: "r", count: 500))
         try host.writeSubConfig(subscription: 33561, paths: [host.logDir + "/refused/*.log"], extra: ["ignore_older: '0s'"])
-        try host.startProgressCollector(follow: [])
+        try host.startProgressCollector(follow: [other])
+        try waitAcknowledged(host, other, 500)
         let report = await run(host, port)
+        let progress = try #require(report.result(module: "log_progress", item: "logpath_progress"))
+        #expect(progress.verdict == .fail && progress.message.contains("refuses"), "\(progress.message)")
         let risk = try #require(report.result(module: "log_progress", item: "loss_risk"))
         let risks = risk.evidence("risks")?.arrayValue ?? []
         let mine = try #require(risks.first { $0["path"] == .string(other) }, "\(risk.message)")

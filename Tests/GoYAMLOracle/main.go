@@ -46,10 +46,10 @@ func convert(v interface{}) string {
 		u = strconv.FormatUint(t, 10)
 		d = strconv.FormatFloat(float64(t), 'g', -1, 64)
 	case float64:
-		if !(t < math.MinInt64 || math.MaxInt64 < t) && !math.IsNaN(t) {
+		if !(t < math.MinInt64 || math.MaxInt64 < t) {
 			i = strconv.FormatInt(int64(t), 10)
 		}
-		if !(t < 0) && !(t > math.MaxUint64) && !math.IsNaN(t) {
+		if !(t < 0) && !(t > math.MaxUint64) {
 			u = strconv.FormatUint(uint64(t), 10)
 		}
 		d = "float"

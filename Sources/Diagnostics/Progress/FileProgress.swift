@@ -68,6 +68,8 @@ struct FileProgress: Sendable {
     var ackedAt: Double?
     var status: Status = .upToDate
     var skipped: String?
+    /// Skipped because the collector refuses the item: none of it is this subscription's progress.
+    var refused = false
     var error: ProbeError?
     /// Registry states that still name this path under another inode: the file was rotated.
     var rotatedFrom: [CollectorFileState] = []
@@ -79,7 +81,8 @@ struct FileProgress: Sendable {
     /// before the file was skipped (a daily log aged past ignore_older after being read to its end: none).
     var skippedBytes: Int64 {
         guard error == nil, skipped != nil else { return 0 }
-        return max(0, size - (acked ?? 0))
+        // A refused item's file: any acknowledgement is another subscription's, under its data id.
+        return refused ? size : max(0, size - (acked ?? 0))
     }
 
     /// Bytes written and not acknowledged (or not read, when the registry has no state for it yet).
@@ -139,6 +142,7 @@ struct FileProgress: Sendable {
         if case .success? = last.registry?.read { registryRead = true } else { registryRead = false }
         return last.files.map { f in
             var p = FileProgress(path: f.target.path, dataid: f.target.dataid, skipped: f.target.skipped)
+            p.refused = f.target.refused
             let st: FileStat
             switch f.stat {
             case .failure(let e):

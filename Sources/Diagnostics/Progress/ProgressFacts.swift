@@ -83,7 +83,7 @@ extension ProgressTargets {
                 } else if rules.isIgnored(mtime: st.mtime, now: now) {
                     skipped = "ignore_older \(rules.ignoreOlder ?? 0)s (\(rules.source))"
                 }
-                files.append(File(path: m, dataid: dataid, skipped: skipped, harvesterLimit: limit))
+                files.append(File(path: m, dataid: dataid, skipped: skipped, harvesterLimit: limit, refused: !rules.refusals.isEmpty))
             }
         }
         let items = CollectorFileRules.items(subscription: options.subscriptionID, facts: facts)
@@ -98,7 +98,8 @@ extension ProgressTargets {
                     limit: item?.harvesterLimit ?? CollectorFileRules.defaultHarvesterLimit)
             }
         } else {
-            for item in items {
+            // The items the collector takes first: a file one of them reads is not claimed by a refused one.
+            for item in items.filter({ $0.rules.refusals.isEmpty }) + items.filter({ !$0.rules.refusals.isEmpty }) {
                 for pattern in item.paths {
                     guard let e = try? Glob.expandLikeCollector(pattern) else { continue }
                     add(e.matches, dataid: item.dataid, rules: item.rules, limit: item.harvesterLimit)

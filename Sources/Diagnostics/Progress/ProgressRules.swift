@@ -107,6 +107,14 @@ enum ProgressRules {
         if files.isEmpty {
             evidence.append(("note", .string("no file matches the log paths")))
         }
+        // The collector runs no task for a refused item: none of its files is this subscription's progress,
+        // whatever another subscription acknowledged for them.
+        let refused = files.filter { $0.refused && $0.error == nil }
+        if !refused.isEmpty, refused.count == files.filter({ $0.error == nil }).count {
+            return .fail(
+                "none of the \(refused.count) file(s) is collected: the collector refuses the item that names them (\(refused[0].skipped ?? ""))",
+                hint: "采集器不启动该采集项（见 bkunifylogbeat/config 检查）：在日志平台修正采集项并重新下发", evidence: evidence)
+        }
         if let h = heartbeat, h > settings.staleSeconds {
             return .fail(
                 "the collector's registry has not been written for \(seconds(h)) (more than 3 flushes of \(seconds(settings.flushSeconds))): its registrar or storage has stopped",
@@ -132,13 +140,14 @@ enum ProgressRules {
         if !lagging.isEmpty {
             notes.append("\(lagging.count) file(s) more than \(bytes(settings.lagWarnBytes)) behind: \(Fmt.list(lagging.map(\.path)))")
         }
+        if !refused.isEmpty { notes.append("not collected, their item refused by the collector: \(Fmt.list(refused.map(\.path)))") }
         let truncated = files.filter { $0.status == .truncated }
         if !truncated.isEmpty { notes.append("truncated below the acknowledged offset: \(Fmt.list(truncated.map(\.path)))") }
         let never = files.filter { $0.status == .neverCollected }
         if !never.isEmpty { notes.append("never collected: \(Fmt.list(never.map(\.path)))") }
         let rotated = files.filter { !$0.rotatedFrom.isEmpty }
         if !rotated.isEmpty { notes.append("rotated (an older inode is still in the registry): \(Fmt.list(rotated.map(\.path)))") }
-        if !lagging.isEmpty || !truncated.isEmpty || !never.isEmpty {
+        if !lagging.isEmpty || !truncated.isEmpty || !never.isEmpty || !refused.isEmpty {
             return .warn(notes.joined(separator: "; "), hint: "采集落后或有文件未被采集：结合 loss_risk 与 pipeline_stall 查看原因", evidence: evidence)
         }
         let pending = files.reduce(Int64(0)) { $0 + $1.lagBytes }

@@ -12,12 +12,16 @@ public struct ProgressTargets: Sendable {
         public var skipped: String?
         /// The item's `harvester_limit` (0 or nil: no limit).
         public var harvesterLimit: Int?
+        /// The collector refuses the item (`skipped` says why): no task of this subscription reads the file,
+        /// so what the registry acknowledged for it is another subscription's.
+        public var refused: Bool
 
-        public init(path: String, dataid: Int64? = nil, skipped: String? = nil, harvesterLimit: Int? = nil) {
+        public init(path: String, dataid: Int64? = nil, skipped: String? = nil, harvesterLimit: Int? = nil, refused: Bool = false) {
             self.path = path
             self.dataid = dataid
             self.skipped = skipped
             self.harvesterLimit = harvesterLimit
+            self.refused = refused
         }
     }
 

@@ -77,7 +77,8 @@ struct CollectorFileRules {
         if let node = item.lookup("ignore_older"), !node.isNull {
             // As go-ucfg converts it: a number is seconds, text needs a unit. A negative value makes every
             // file too old (filebeat skips a file when its age exceeds ignore_older, whatever its sign).
-            if let seconds = GoConfigValue(node).asDuration, seconds.magnitude < 1e15 {
+            // Past ±2^63 ns (292 years) go-ucfg's multiplication wraps to another value: not judged.
+            if let seconds = GoConfigValue(node).asDuration, seconds.magnitude < 9.2e9 {
                 ignoreOlder = seconds == 0 ? nil : Int64(seconds.rounded(.towardZero))
             } else {
                 unusable.append("ignore_older: \(GoConfigValue(node).shown)")
@@ -183,7 +184,8 @@ struct CollectorFileRules {
         func written(_ key: String) -> Double?? {
             guard let node = item.lookup(key) else { return .none }
             let v = GoConfigValue(node)
-            // Null is the zero value, given without the field's validators: for ignore_older that is 0.
+            // A null keeps the field's default: go-ucfg sets nothing. The item's key is present, so
+            // bkunifylogbeat adds none of its own, and filebeat's default ignore_older is 0.
             if v == .null { return key == "ignore_older" ? .some(0) : .none }
             return .some(v.asDuration)
         }
@@ -198,25 +200,27 @@ struct CollectorFileRules {
         if case .some(.some(let clean)) = written("clean_inactive") {
             // bkunifylogbeat raises a clean_inactive below ignore_older + scan_frequency by itself (its
             // scan_frequency 0 when unset); filebeat then refuses one not above ignore_older + its own
-            // scan_frequency (10s when unset).
-            let older: Double
-            if case .some(.some(let v)) = ignore { older = v } else { older = Double(defaultIgnoreOlder) }
+            // scan_frequency (10s when unset). With ignore_older unset the two defaults differ between
+            // collector versions (168h, 24h, or 24h against 168h since 2025): not judged then.
             let scanWritten: Double?
             if case .some(.some(let v)) = scan { scanWritten = v } else { scanWritten = nil }
             if clean < 0 {
                 out.append("clean_inactive is negative")
-            } else if clean > 0, clean >= older + (scanWritten ?? 0), clean <= older + (scanWritten ?? 10) {
+            } else if case .some(.some(let older)) = ignore, clean > 0, clean >= older + (scanWritten ?? 0),
+                clean <= older + (scanWritten ?? 10)
+            {
                 out.append("clean_inactive is not above ignore_older + scan_frequency")
             }
         }
-        // Null is the zero value, given without the field's validators.
+        // A null keeps the field's default (go-ucfg sets nothing), which no validator then sees.
         if let node = item.lookup("max_bytes"), GoConfigValue(node) != .null, let v = GoConfigValue(node).asInt, v <= 0 {
             out.append("max_bytes \(v) is not above zero")
         }
         // The fields' other `validate` tags (filebeat's LogConfig, the multiline reader's `positive` timeout).
         for (key, zeroRefused) in [("backoff", true), ("max_backoff", true), ("close_timeout", false), ("multiline.timeout", false)] {
             if case .some(.some(let v)) = written(key), v < 0 || (zeroRefused && v == 0) {
-                out.append("\(key) \(item.lookup(key).map { GoConfigValue($0).shown } ?? "") is \(zeroRefused ? "not above zero" : "negative")")
+                out.append(
+                    "\(key) \(item.lookup(key).map { GoConfigValue($0).shown } ?? "") is \(zeroRefused ? "not above zero" : "negative")")
             }
         }
         if let node = item.lookup("backoff_factor"), GoConfigValue(node) != .null, let v = GoConfigValue(node).asInt, v < 1 {
