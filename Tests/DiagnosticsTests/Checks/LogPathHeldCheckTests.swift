@@ -70,6 +70,33 @@ struct LogPathHeldCheckTests {
         #expect(f.message == "无文件占用冲突（文件由本订阅 8 采集: \(Self.file) (pid 100, subscription 8)）")
     }
 
+    /// Subscription 9's item names the same files but excludes a.log, and subscription 10's is refused:
+    /// neither can be the one holding a.log, so subscription 8 holding its own file is no conflict.
+    @Test("an item that excludes the file, or that the collector refuses, does not hold it")
+    func ownersThatCannotHold() {
+        let h = facts(held: [Self.file], subscription: 8)
+        let others = [
+            (
+                "bkunifylogbeat_sub_9_host_1.conf",
+                "local:\n  - dataid: 2\n    paths: [\"\(Self.pattern)\"]\n    exclude_files: ['a\\.log$']\n"
+            ),
+            ("bkunifylogbeat_sub_10_host_1.conf", "local:\n  - dataid: 3\n    paths: [\"\(Self.pattern)\"]\n    max_bytes: 0\n"),
+        ]
+        var files = [SubscriptionConfigFile(dir: Self.dir, name: "bkunifylogbeat_sub_8_host_1.conf")]
+        for (name, text) in others {
+            files.append(SubscriptionConfigFile(dir: Self.dir, name: name))
+            h.subscriptionConfigContents[Self.dir.path + "/" + name] = SubscriptionConfigRead(content: .parsed(try! YAMLNode.parse(text)))
+        }
+        h.subscriptionConfigsOverride = SubscriptionConfigListing(dirs: [Self.dir], files: files)
+        let f = LogPathHeldCheck().run(h)
+        #expect(f.verdict == .pass, "\(f.message)")
+        // Subscription 9 without its exclude holds it too: a conflict.
+        h.subscriptionConfigContents[Self.dir.path + "/bkunifylogbeat_sub_9_host_1.conf"] = SubscriptionConfigRead(
+            content: .parsed(try! YAMLNode.parse("local:\n  - dataid: 2\n    paths: [\"\(Self.pattern)\"]\n")))
+        let g = LogPathHeldCheck().run(h)
+        #expect(g.verdict == .fail && g.message.hasSuffix("(pid 100, subscription 8/9)"), "\(g.message)")
+    }
+
     @Test("a match through a symlink is compared by its real path")
     func realPath() {
         let h = facts(held: ["/data/logs/a.log"])

@@ -88,13 +88,17 @@ struct LogPathHeldCheck: Check {
 
 /// Which subscription configs, in every `multi_config` directory, list which files.
 enum SubscriptionFiles {
-    /// For each file, the subscription ids whose config `paths` match it.
+    /// For each file, the subscription ids with an item whose `paths` match it and that can be reading it:
+    /// an item the collector refuses runs no task, and one whose `exclude_files` skips the file never
+    /// opens it.
     static func owners(of files: [String], facts: any HostFacts) -> [String: [Int64]] {
         var out: [String: [Int64]] = [:]
-        for (_, parsed, yaml) in SubscriptionConfigCheck.parsedConfigs(facts, where: { _ in true }) {
-            let patterns = SubscriptionConfigCheck.items(yaml).flatMap(\.paths)
-            for f in files {
-                for p in patterns where Glob.matchesLikeCollector(p, path: f) {
+        for (name, parsed, yaml) in SubscriptionConfigCheck.parsedConfigs(facts, where: { _ in true }) {
+            for (i, item) in SubscriptionConfigCheck.items(yaml).enumerated() {
+                let rules = CollectorFileRules(item: item.node, source: "\(name) item \(i)")
+                guard rules.refusals.isEmpty else { continue }
+                for f in files where item.paths.contains(where: { Glob.matchesLikeCollector($0, path: f) }) {
+                    if rules.isExcluded(f) == true { continue }
                     if !(out[f]?.contains(parsed.subscriptionID) ?? false) { out[f, default: []].append(parsed.subscriptionID) }
                 }
             }
