@@ -137,6 +137,29 @@ struct LayoutDetectionTests {
         #expect(l.agentBinary == host + "/usr/local/gse/proxy/bin/gse_agent")
         #expect(l.dataPorts == [28626] && l.dataPortSource == host + "/usr/local/gse/proxy/etc/gse_agent.conf")
         #expect(l.ipcPath == "/var/run/ipc.proxy2.report" && l.ipcSource == "agent_config")
+        // An agent installed before the proxy leaves agent/etc (NodeMan's proxy installer removes only
+        // agent/bin): the proxy's directory is still the one in use, by its binary or its running agent.
+        for (rel, text) in [
+            ("/usr/local/gse/agent/etc/gse_agent.conf", #"{"access": {"data_endpoints": "10.9.9.9:28625"}}"#),
+            ("/usr/local/gse/agent/etc/.proc", #"{"proc": []}"#),
+        ] {
+            try FileManager.default.createDirectory(
+                atPath: ((host + rel) as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+            try text.write(toFile: host + rel, atomically: true, encoding: .utf8)
+        }
+        let left = detect(host, root: "/usr/local/gse")
+        #expect(left.agentDir == "/proxy" && left.generation == .gse2 && left.dataPorts == [28626], "\(left.agentDir) \(left.dataPorts)")
+        #expect(left.generationReason.contains("left over"))
+        var o = CheckOptions(subscriptionID: 1, hostRoot: host)
+        o.gsePath = host + "/usr/local/gse"
+        try FileManager.default.createDirectory(atPath: host + "/usr/local/gse/agent/bin", withIntermediateDirectories: true)
+        // Both bin directories: the running agent decides.
+        let byProcess = GSELayout.detect(options: o, hostRoot: host, proc: "/proc") {
+            ([], [], [(path: host + "/usr/local/gse/proxy/bin/gse_agent", name: "gse_agent")])
+        }
+        #expect(byProcess.agentDir == "/proxy")
+        #expect(detect(host, root: "/usr/local/gse").agentDir == "/agent")
+        try FileManager.default.removeItem(atPath: host + "/usr/local/gse/agent")
         // Without data.ipc, GSE 2's default is under the proxy's directory.
         try #"{"access": {"data_endpoints": "10.0.0.9:28626"}}"#.write(
             toFile: host + "/usr/local/gse/proxy/etc/gse_agent.conf", atomically: true, encoding: .utf8)

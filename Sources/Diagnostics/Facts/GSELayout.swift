@@ -292,7 +292,29 @@ public struct GSELayout: Sendable {
                 reason = "GSE 1 agent processes (gseMaster/agentWorker) run from the root; agent/etc/gse_agent.conf is left over"
             }
         }
-        let agentDir = !exists("/agent/etc") && exists("/proxy/etc") ? "/proxy" : "/agent"
+        // A proxy keeps its agent under proxy/. NodeMan's proxy installer removes only agent/bin of an agent
+        // installed before, so agent/etc may be left over: the running agent, else where an agent binary
+        // is, says which directory is in use.
+        var agentDir = !exists("/agent/etc") && exists("/proxy/etc") ? "/proxy" : "/agent"
+        if exists("/agent/etc") && exists("/proxy/etc") {
+            let real = Sys.realPath(root) ?? root
+            let agentPaths = running().agentNames.map(\.path).filter { path($0, isUnder: root, resolved: real) }
+            if agentPaths.contains(where: { path($0, isUnder: root + "/proxy", resolved: real + "/proxy") }) {
+                agentDir = "/proxy"
+            } else if agentPaths.isEmpty, !exists("/agent/bin"), exists("/proxy/bin") {
+                agentDir = "/proxy"
+            }
+        }
+        // The generation is the proxy's own when its directory is the one in use.
+        if agentDir == "/proxy" {
+            if exists("/proxy/etc/gse_agent.conf") {
+                generation = .gse2
+                reason = "proxy/etc/gse_agent.conf (a GSE 2 proxy)" + (exists("/agent/etc") ? "; agent/etc is left over" : "")
+            } else if exists("/proxy/etc/agent.conf") || exists("/proxy/etc/procinfo.json") {
+                generation = .gse1
+                reason = "proxy/etc/agent.conf (a GSE 1 proxy)" + (exists("/agent/etc") ? "; agent/etc is left over" : "")
+            }
+        }
         let agentConfig = AgentDataPorts.config(root: root, generation: generation, agentDir: agentDir)
         let main = MainConfig.read(root + "/plugins/etc/bkunifylogbeat.conf")
         var ipc: String
