@@ -563,6 +563,13 @@ struct HostScenarioTests {
         #expect(ctx["other_gse_roots"] == JSONValue([stale]))
         #expect(report.verdict("bkunifylogbeat", "process") == .pass, "\(report.message("bkunifylogbeat", "process"))")
         #expect(report.verdict("gse_agent", "process") == .pass, "\(report.message("gse_agent", "process"))")
+        // A collector left running in the old tree (its agent gone) does not take the check away from the
+        // root where the agent and a collector run.
+        let leftover = try host.spawn(stale + "/plugins/bin/bkunifylogbeat", ["collector"], cwd: stale + "/plugins/bin")
+        let both = await DiagnosticRunner(options: options).run()
+        #expect(JSONValue.object(both.context)["gse_root"] == .string(host.gseRoot))
+        #expect(both.verdict("gse_agent", "process") == .pass, "\(both.message("gse_agent", "process"))")
+        leftover.stop()
         // With nothing running, detection's own order stands: the old tree is checked, and says so.
         host.stopProcesses()
         let idle = await DiagnosticRunner(options: options).run()

@@ -116,6 +116,35 @@ struct LayoutDetectionTests {
         #expect(GSELayout.processRoot("/usr/bin/gse_agent") == nil && GSELayout.processRoot("/agent/bin/x") == nil)
     }
 
+    /// Two roots side by side: the one with the running agent and the subscription's config is the one in use,
+    /// though the only running collector is in the other.
+    @Test("side by side, the running agent with the subscription's config outweighs a collector alone")
+    func agentAndConfigOutweighACollector() throws {
+        let host = try tree([
+            "/usr/local/gse/agent/etc/gse_agent.conf": "{}",
+            "/usr/local/gse/plugins/etc/bkunifylogbeat/bkunifylogbeat_sub_702_host_1.conf": "local: []\n",
+            "/usr/local/gse2_bkte/agent/etc/gse_agent.conf": "{}",
+            "/usr/local/gse2_bkte/plugins/etc/bkunifylogbeat/bkunifylogbeat_sub_9_host_1.conf": "local: []\n",
+        ])
+        defer { try? FileManager.default.removeItem(atPath: host) }
+        let o = CheckOptions(subscriptionID: 702, hostRoot: host)
+        let l = GSELayout.detect(options: o, hostRoot: host, proc: "/proc") {
+            (
+                [host + "/usr/local/gse2_bkte/plugins/bin/bkunifylogbeat"], [host + "/usr/local/gse/agent/bin/gse_agent"],
+                [(path: host + "/usr/local/gse/agent/bin/gse_agent", name: "gse_agent")]
+            )
+        }
+        #expect(l.root == host + "/usr/local/gse", "\(l.root)")
+        // Where both run, that root wins over one with the agent alone.
+        let both = GSELayout.detect(options: o, hostRoot: host, proc: "/proc") {
+            (
+                [host + "/usr/local/gse2_bkte/plugins/bin/bkunifylogbeat"],
+                [host + "/usr/local/gse/agent/bin/gse_agent", host + "/usr/local/gse2_bkte/agent/bin/gse_agent"], []
+            )
+        }
+        #expect(both.root == host + "/usr/local/gse2_bkte" && both.rootSource == "running", "\(both.root)")
+    }
+
     /// NodeMan's setup_proxy.sh for GSE 2 installs the proxy's agent under `<root>/proxy` (bin/gse_agent,
     /// bin/gse_data, etc/gse_agent.conf) with no agent/ directory: a GSE 2 host, read from proxy/.
     @Test("GSE 2 proxy: gse_agent.conf under proxy/etc makes it GSE 2, and its files are read there")

@@ -253,19 +253,24 @@ public struct GSELayout: Sendable {
             root = PathText.onHost(hostRoot, "/usr/local/gse")
             source = "default"
         }
-        // Side by side (an upgrade from GSE 1 to GSE 2 leaves the old tree): unless the root was named,
-        // the one whose collector, else whose agent, is running is the one to check. With one root
+        // Side by side (an upgrade from GSE 1 to GSE 2 leaves the old tree): unless the root was named, the
+        // install in use is the one to check: where the agent and the collector both run, then the agent
+        // with the subscription's config, the agent alone, a collector with the config, a collector alone
+        // (a collector left running in an old tree does not outweigh the live agent). With one root
         // installed there is no choice, and the layout need not wait for the process scan.
         if present.count > 1, source != "flag" || PathText.normalize(options.gsePath ?? "") == checkPyGSEPath {
             let paths = running()
-            func holder(_ ps: [String]) -> String? {
-                present.first { candidate in
-                    let real = Sys.realPath(candidate) ?? candidate
-                    return ps.contains { path($0, isUnder: candidate, resolved: real) }
-                }
+            func score(_ candidate: String) -> Int {
+                let real = Sys.realPath(candidate) ?? candidate
+                let agent = paths.agents.contains { path($0, isUnder: candidate, resolved: real) }
+                let collector = paths.collectors.contains { path($0, isUnder: candidate, resolved: real) }
+                guard agent || collector else { return 0 }
+                let config = hasSubscriptionConfig(root: candidate, subscription: options.subscriptionID)
+                return (agent && collector ? 32 : 0) + (agent ? 16 : 0) + (config ? 8 : 0) + (collector ? 4 : 0)
             }
-            if let inUse = holder(paths.collectors) ?? holder(paths.agents), inUse != root {
-                root = inUse
+            let scores = present.map(score)
+            if let best = scores.max(), best > 0, let i = scores.firstIndex(of: best), present[i] != root {
+                root = present[i]
                 source = "running"
             }
         }
@@ -348,6 +353,16 @@ public struct GSELayout: Sendable {
             subscriptionEntry: .some(main.subscriptionEntry(for: root + "/plugins/etc/bkunifylogbeat")))
         layout.agentDir = agentDir
         return layout
+    }
+
+    /// Whether the root's subscription config directory (or its `bcs/`) holds a config of `subscription`.
+    static func hasSubscriptionConfig(root: String, subscription: Int64) -> Bool {
+        guard subscription != 0 else { return false }
+        for dir in [root + "/plugins/etc/bkunifylogbeat", root + "/plugins/etc/bkunifylogbeat/bcs"] {
+            guard let names = try? Sys.listDirectory(dir, limit: 10_000) else { continue }
+            if names.contains(where: { SubscriptionConfigName.parse($0)?.subscriptionID == subscription }) { return true }
+        }
+        return false
     }
 
     /// The GSE root a process runs from: its exe under `<root>/agent/bin`, `<root>/proxy/bin` or
