@@ -66,13 +66,22 @@ extension Sys {
     }
 
     /// The descriptor holding an exclusive `flock` on `<path>.lock` (created when missing), waiting up to
-    /// `waitMs` for it; nil when the lock file cannot be opened at all (a directory where the socket
-    /// cannot be made either: its bind reports why). A lock still held after the wait is EADDRINUSE.
+    /// `waitMs` for it; nil when the lock file cannot be made (a directory where the socket cannot be made
+    /// either: its bind reports why). One that exists but cannot be used, or is still held after the
+    /// wait (EADDRINUSE), is an error.
     static func lockBeside(_ path: String, waitMs: Int) throws(ProbeError) -> Int32? {
         let lockPath = path + ".lock"
         // Never follow a symlink or block on a FIFO planted in its place.
         let fd = Glibc.open(lockPath, O_RDWR | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0o600)
-        guard fd >= 0 else { return nil }
+        guard fd >= 0 else {
+            let e = Glibc.errno
+            // A lock file that is there but may not be used (a symlink planted in its place, another user's
+            // file) is not skipped: binding without the lock would reopen the race it closes.
+            if e == ELOOP || ((e == EACCES || e == EPERM) && lstatIfPresent(lockPath) != nil) {
+                throw ProbeError("bind", path: lockPath, errno: e)
+            }
+            return nil
+        }
         guard (try? fstat(fd, path: lockPath))?.isRegular == true else {
             close(fd)
             throw ProbeError("bind", path: lockPath, errno: EEXIST)

@@ -554,6 +554,16 @@ struct DaemonProcess {
         flock(lock, LOCK_UN)
         Sys.close(try Sys.listenUnix(path: socket, mode: 0o660, gid: nil, lockWaitMs: 100))
         #expect(Sys.lstatIfPresent(socket)?.isSocket == true)
+        // A symlink planted where the lock file goes is not followed, and not skipped either.
+        let planted = dir.sub("p.sock")
+        #expect(symlink(dir.sub("elsewhere"), planted + ".lock") == 0)
+        do {
+            _ = try Sys.listenUnix(path: planted, mode: 0o660, gid: nil, lockWaitMs: 100)
+            Issue.record("bound with a symlink as its lock")
+        } catch {
+            #expect(error.errno == ELOOP, "\(error)")
+        }
+        #expect(Sys.lstatIfPresent(planted) == nil && Sys.lstatIfPresent(dir.sub("elsewhere")) == nil)
     }
 
     @Test func sigtermIsNotHeldUpByAReloadOfAFIFOConfig() async throws {
