@@ -93,11 +93,13 @@ struct HostedCheck: Check {
         let fields = RegistryShape.fields(entry)
         evidence += fields
         let setup = fields.first { $0.0 == "setupPath" }?.1.stringValue ?? ""
-        if !setup.isEmpty && !layout.holds(setup) {
+        // setupPath is the agent's view of the host: under --host-root, where that host is mounted.
+        let onHost = PathText.onHost(facts.options.hostRoot, setup)
+        if !setup.isEmpty && !layout.holds(setup) && !layout.holds(onHost) {
             // The agent starts and restarts the binary at setupPath: with none there, the running collector
             // is not the one it manages, and nothing restarts it when it stops.
             let binary = (setup.hasSuffix("/") ? String(setup.dropLast()) : setup) + "/" + ProcessNames.collector
-            if case .failure(let error) = facts.stat(binary), error.isMissing {
+            if case .failure(let error) = facts.stat(PathText.onHost(facts.options.hostRoot, binary)), error.isMissing {
                 evidence.append(("setup_binary", .string(binary)))
                 return .fail(
                     "bkunifylogbeat is hosted from \(setup), outside \(layout.root), and \(binary) does not exist",
