@@ -148,6 +148,21 @@ public enum GoConfigValue: Sendable, Equatable {
         }
     }
 
+    /// The duration the field ends up holding, in seconds: `asDuration` with go-ucfg's arithmetic, which
+    /// multiplies a number into int64 nanoseconds without a range check (an integer wraps; a float out of
+    /// range, or NaN, becomes Int64.min on amd64). Text past the range is refused by ParseDuration instead.
+    public var asHeldDuration: Double? {
+        switch self {
+        case .int(let i): return Double(i &* 1_000_000_000) / 1e9
+        case .uint(let u): return Double(Int64(truncatingIfNeeded: u) &* 1_000_000_000) / 1e9
+        case .float(let f):
+            let ns = f * 1e9
+            guard ns >= -9.223372036854775808e18, ns < 9.223372036854775808e18 else { return Double(Int64.min) / 1e9 }
+            return Double(Int64(ns)) / 1e9
+        default: return asDuration
+        }
+    }
+
     /// Text as go-ucfg would print it in an error, for messages.
     public var shown: String {
         switch self {

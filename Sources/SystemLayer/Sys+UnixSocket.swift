@@ -75,9 +75,9 @@ extension Sys {
         let fd = Glibc.open(lockPath, O_RDWR | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0o600)
         guard fd >= 0 else {
             let e = Glibc.errno
-            // A lock file that is there but may not be used (a symlink planted in its place, another user's
-            // file) is not skipped: binding without the lock would reopen the race it closes.
-            if e == ELOOP || ((e == EACCES || e == EPERM) && lstatIfPresent(lockPath) != nil) {
+            // A lock file that is there but cannot be used (a symlink, a directory or a socket planted in its
+            // place, another user's file) is not skipped: binding without the lock would reopen the race.
+            if e == ELOOP || lstatIfPresent(lockPath) != nil {
                 throw ProbeError("bind", path: lockPath, errno: e)
             }
             return nil

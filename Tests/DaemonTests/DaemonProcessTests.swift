@@ -564,6 +564,11 @@ struct DaemonProcess {
             #expect(error.errno == ELOOP, "\(error)")
         }
         #expect(Sys.lstatIfPresent(planted) == nil && Sys.lstatIfPresent(dir.sub("elsewhere")) == nil)
+        // A directory in its place: refused too, not bound without the lock.
+        let dirLock = dir.sub("d2.sock")
+        #expect(mkdir(dirLock + ".lock", 0o700) == 0)
+        #expect(throws: ProbeError.self) { _ = try Sys.listenUnix(path: dirLock, mode: 0o660, gid: nil, lockWaitMs: 100) }
+        #expect(Sys.lstatIfPresent(dirLock) == nil)
     }
 
     @Test func sigtermIsNotHeldUpByAReloadOfAFIFOConfig() async throws {

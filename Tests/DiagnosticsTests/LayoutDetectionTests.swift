@@ -118,7 +118,7 @@ struct LayoutDetectionTests {
 
     /// Two roots side by side: the one with the running agent and the subscription's config is the one in use,
     /// though the only running collector is in the other.
-    @Test("side by side, the running agent with the subscription's config outweighs a collector alone")
+    @Test("side by side, the root with the subscription's config and something running is the one in use")
     func agentAndConfigOutweighACollector() throws {
         let host = try tree([
             "/usr/local/gse/agent/etc/gse_agent.conf": "{}",
@@ -135,14 +135,32 @@ struct LayoutDetectionTests {
             )
         }
         #expect(l.root == host + "/usr/local/gse", "\(l.root)")
-        // Where both run, that root wins over one with the agent alone.
-        let both = GSELayout.detect(options: o, hostRoot: host, proc: "/proc") {
+        // The subscription's root with its collector down still outweighs another install where both run.
+        let down = GSELayout.detect(options: o, hostRoot: host, proc: "/proc") {
+            (
+                [host + "/usr/local/gse2_bkte/plugins/bin/bkunifylogbeat"],
+                [host + "/usr/local/gse/agent/bin/gse_agent", host + "/usr/local/gse2_bkte/agent/bin/gse_agent"], []
+            )
+        }
+        #expect(down.root == host + "/usr/local/gse", "\(down.root)")
+        // For subscription 9, whose config is in gse2_bkte where both run: that root.
+        let both = GSELayout.detect(options: CheckOptions(subscriptionID: 9, hostRoot: host), hostRoot: host, proc: "/proc") {
             (
                 [host + "/usr/local/gse2_bkte/plugins/bin/bkunifylogbeat"],
                 [host + "/usr/local/gse/agent/bin/gse_agent", host + "/usr/local/gse2_bkte/agent/bin/gse_agent"], []
             )
         }
         #expect(both.root == host + "/usr/local/gse2_bkte" && both.rootSource == "running", "\(both.root)")
+        // A tie keeps detection's choice (the root with plugins/), whatever the candidates' order.
+        let tie = try tree([
+            "/usr/local/gse/agent/etc/agent.conf": "{}", "/usr/local/gse2/agent/etc/gse_agent.conf": "{}",
+            "/usr/local/gse2/plugins/etc/bkunifylogbeat.conf": "logging.level: error\n",
+        ])
+        defer { try? FileManager.default.removeItem(atPath: tie) }
+        let t = GSELayout.detect(options: CheckOptions(subscriptionID: 5, hostRoot: tie), hostRoot: tie, proc: "/proc") {
+            ([], [tie + "/usr/local/gse/agent/bin/gse_agent", tie + "/usr/local/gse2/agent/bin/gse_agent"], [])
+        }
+        #expect(t.root == tie + "/usr/local/gse2" && t.rootSource == "detected", "\(t.root)")
     }
 
     /// NodeMan's setup_proxy.sh for GSE 2 installs the proxy's agent under `<root>/proxy` (bin/gse_agent,

@@ -122,5 +122,9 @@ struct CollectorFileRulesTests {
             absent.isExcluded("/l/a.gz") == true && absent.ignoreOlder == Int64(168 * 3600) && absent.unusable == ["ignore_older: 'soon'"])
         #expect(absent.isIgnored(mtime: 0, now: 168 * 3600 + 1) && !absent.isIgnored(mtime: 0, now: 168 * 3600))
         #expect(!absent.isIgnored(mtime: Int64.min, now: Int64.max))
+        // Seconds past 2^63 ns wrap in go-ucfg's multiplication (here to about -8.45e9 s): every file too old.
+        let wrapped = CollectorFileRules(item: try YAMLNode.parse("ignore_older: 10000000000\n"), source: "x")
+        #expect(wrapped.ignoreOlder == -8_446_744_073, "\(String(describing: wrapped.ignoreOlder))")
+        #expect(wrapped.isIgnored(mtime: 100, now: 100))
     }
 }

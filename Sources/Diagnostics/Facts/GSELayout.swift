@@ -253,11 +253,13 @@ public struct GSELayout: Sendable {
             root = PathText.onHost(hostRoot, "/usr/local/gse")
             source = "default"
         }
-        // Side by side (an upgrade from GSE 1 to GSE 2 leaves the old tree): unless the root was named, the
-        // install in use is the one to check: where the agent and the collector both run, then the agent
-        // with the subscription's config, the agent alone, a collector with the config, a collector alone
-        // (a collector left running in an old tree does not outweigh the live agent). With one root
-        // installed there is no choice, and the layout need not wait for the process scan.
+        // Side by side (an upgrade from GSE 1 to GSE 2 leaves the old tree, or two BlueKing environments):
+        // unless the root was named, the install in use for this subscription is the one to check. Among
+        // the roots where something runs: one holding the subscription's config first (its collector may be
+        // the one that is down), then where the agent and the collector both run, then the agent, then a
+        // collector (a collector left running in an old tree does not outweigh the live agent). A tie keeps
+        // the root detection chose. With one root installed there is no choice, and the layout need not
+        // wait for the process scan.
         if present.count > 1, source != "flag" || PathText.normalize(options.gsePath ?? "") == checkPyGSEPath {
             let paths = running()
             func score(_ candidate: String) -> Int {
@@ -266,10 +268,11 @@ public struct GSELayout: Sendable {
                 let collector = paths.collectors.contains { path($0, isUnder: candidate, resolved: real) }
                 guard agent || collector else { return 0 }
                 let config = hasSubscriptionConfig(root: candidate, subscription: options.subscriptionID)
-                return (agent && collector ? 32 : 0) + (agent ? 16 : 0) + (config ? 8 : 0) + (collector ? 4 : 0)
+                return (config ? 32 : 0) + (agent && collector ? 16 : 0) + (agent ? 8 : 0) + (collector ? 4 : 0)
             }
             let scores = present.map(score)
-            if let best = scores.max(), best > 0, let i = scores.firstIndex(of: best), present[i] != root {
+            let current = present.firstIndex(of: root).map { scores[$0] } ?? 0
+            if let best = scores.max(), best > 0, best > current, let i = scores.firstIndex(of: best), present[i] != root {
                 root = present[i]
                 source = "running"
             }

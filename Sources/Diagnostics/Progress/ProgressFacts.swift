@@ -74,25 +74,34 @@ extension ProgressTargets {
             for m in matches where files.count < maxFiles && seen.insert(m).inserted {
                 guard case .success(let st) = facts.stat(m), st.isRegular else { continue }
                 var skipped: String?
+                var refused = false
                 // Skipped only when surely excluded: a path the rules cannot judge is not claimed.
-                if let why = rules.refusals.first {
-                    // No task runs for the item: nothing under it is read.
-                    skipped = "item refused by the collector (\(rules.source): \(why))"
-                } else if rules.isExcluded(m) == true {
+                if rules.isExcluded(m) == true {
                     skipped = "exclude_files (\(rules.source))"
                 } else if rules.isIgnored(mtime: st.mtime, now: now) {
                     skipped = "ignore_older \(rules.ignoreOlder ?? 0)s (\(rules.source))"
+                } else if let why = rules.refusals.first {
+                    // A file the item would read, but no task runs for the item: nothing of it is read.
+                    skipped = "item refused by the collector (\(rules.source): \(why))"
+                    refused = true
                 }
-                files.append(File(path: m, dataid: dataid, skipped: skipped, harvesterLimit: limit, refused: !rules.refusals.isEmpty))
+                files.append(File(path: m, dataid: dataid, skipped: skipped, harvesterLimit: limit, refused: refused))
             }
         }
         let items = CollectorFileRules.items(subscription: options.subscriptionID, facts: facts)
         if options.logPathsGiven {
-            for (pattern, result) in zip(options.logPaths, facts.logExpansions) {
-                guard case .success(let e) = result else { continue }
-                // One the collector takes, when several items name the pattern.
-                let item =
+            // One the collector takes, when several items name the pattern; and the patterns whose item it
+            // takes claim their files first, so a file another -l pattern names is not lost to a refused item.
+            let chosen = zip(options.logPaths, facts.logExpansions).map { pattern, result in
+                (
+                    result,
                     items.first { $0.paths.contains(pattern) && $0.rules.refusals.isEmpty } ?? items.first { $0.paths.contains(pattern) }
+                )
+            }
+            for (result, item) in chosen.filter({ $0.1?.rules.refusals.isEmpty ?? true })
+                + chosen.filter({ !($0.1?.rules.refusals.isEmpty ?? true) })
+            {
+                guard case .success(let e) = result else { continue }
                 add(
                     e.matches, dataid: item?.dataid, rules: item?.rules ?? .defaults,
                     limit: item?.harvesterLimit ?? CollectorFileRules.defaultHarvesterLimit)

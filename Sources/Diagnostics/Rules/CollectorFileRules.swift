@@ -77,8 +77,9 @@ struct CollectorFileRules {
         if let node = item.lookup("ignore_older"), !node.isNull {
             // As go-ucfg converts it: a number is seconds, text needs a unit. A negative value makes every
             // file too old (filebeat skips a file when its age exceeds ignore_older, whatever its sign).
-            // Past ±2^63 ns (292 years) go-ucfg's multiplication wraps to another value: not judged.
-            if let seconds = GoConfigValue(node).asDuration, seconds.magnitude < 9.2e9 {
+            // What the collector holds: past ±2^63 ns (292 years) go-ucfg's multiplication wraps, often to a
+            // negative value that ignores every file.
+            if let seconds = GoConfigValue(node).asHeldDuration {
                 ignoreOlder = seconds == 0 ? nil : Int64(seconds.rounded(.towardZero))
             } else {
                 unusable.append("ignore_older: \(GoConfigValue(node).shown)")

@@ -95,6 +95,13 @@ struct LogPathHeldCheckTests {
             content: .parsed(try! YAMLNode.parse("local:\n  - dataid: 2\n    paths: [\"\(Self.pattern)\"]\n")))
         let g = LogPathHeldCheck().run(h)
         #expect(g.verdict == .fail && g.message.hasSuffix("(pid 100, subscription 8/9)"), "\(g.message)")
+        // Only subscription 8's own item names it, and that item is now refused (written, not reloaded yet:
+        // the collector still runs its old task): still its own file, not another's.
+        let alone = facts(held: [Self.file], subscription: 8)
+        alone.subscriptionConfigContents[Self.dir.path + "/bkunifylogbeat_sub_8_host_1.conf"] = SubscriptionConfigRead(
+            content: .parsed(try! YAMLNode.parse("local:\n  - dataid: 1\n    paths: [\"\(Self.pattern)\"]\n    max_bytes: 0\n")))
+        let a = LogPathHeldCheck().run(alone)
+        #expect(a.verdict == .pass && a.message.contains("本订阅 8"), "\(a.message)")
     }
 
     @Test("a match through a symlink is compared by its real path")

@@ -146,3 +146,32 @@ struct LossRiskCheckTests {
         #expect(run(input(s)).verdict == .pass, "\(run(input(s)).message)")
     }
 }
+
+/// Which item gives a file its rules for the progress items, when one of the subscription's items is refused.
+@Suite("progress targets of a subscription with a refused item")
+struct RefusedItemTargetsTests {
+    @Test("an accepted item claims its file before a refused one, and a refused item's excluded files stay excluded")
+    func refusedItemTargets() {
+        let pattern = "/var/log/app/*", one = "/var/log/app/a.log"
+        let h = Fixture.facts(subscription: 8, logPaths: [pattern, one])
+        let matches = ["/var/log/app/a.log", "/var/log/app/b.log", "/var/log/app/c.log.gz"]
+        h.logExpansions = [Fixture.expansion(pattern, matches), Fixture.expansion(one, [one])]
+        for m in matches { h.stats[m] = FileStat(mode: 0o100644, size: 100, mtime: h.nowMilliseconds / 1000) }
+        let dir = SubscriptionConfigDir(path: Fixture.root + "/plugins/etc/bkunifylogbeat", filePattern: "*.conf")
+        let name = "bkunifylogbeat_sub_8_host_1.conf"
+        h.subscriptionConfigsOverride = SubscriptionConfigListing(dirs: [dir], files: [SubscriptionConfigFile(dir: dir, name: name)])
+        h.subscriptionConfigContents[dir.path + "/" + name] = SubscriptionConfigRead(
+            content: .parsed(
+                try! YAMLNode.parse(
+                    "local:\n  - dataid: 1\n    paths: ['\(pattern)']\n    max_bytes: 0\n  - dataid: 2\n    paths: ['\(one)']\n")))
+        let (targets, _) = ProgressTargets.from(h)
+        let byPath = Dictionary(uniqueKeysWithValues: targets.files.map { ($0.path, $0) })
+        // a.log: read by item 1, which the collector takes.
+        #expect(byPath[one]?.refused == false && byPath[one]?.dataid == 2 && byPath[one]?.skipped == nil)
+        // b.log: only the refused item names it.
+        #expect(byPath["/var/log/app/b.log"]?.refused == true && byPath["/var/log/app/b.log"]?.dataid == 1)
+        // c.log.gz: the refused item would not read it either (the default exclude_files): not at risk for it.
+        #expect(byPath["/var/log/app/c.log.gz"]?.refused == false)
+        #expect(byPath["/var/log/app/c.log.gz"]?.skipped?.hasPrefix("exclude_files") == true)
+    }
+}

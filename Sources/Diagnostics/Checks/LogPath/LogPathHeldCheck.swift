@@ -91,18 +91,24 @@ enum SubscriptionFiles {
     /// For each file, the subscription ids with an item whose `paths` match it and that can be reading it:
     /// an item the collector refuses runs no task, and one whose `exclude_files` skips the file never
     /// opens it.
+    /// A file no such item names (a config changed and not reloaded yet: the collector still runs the old
+    /// task) keeps every subscription whose paths match it.
     static func owners(of files: [String], facts: any HostFacts) -> [String: [Int64]] {
         var out: [String: [Int64]] = [:]
+        var named: [String: [Int64]] = [:]
+        func add(_ f: String, _ id: Int64, to map: inout [String: [Int64]]) {
+            if !(map[f]?.contains(id) ?? false) { map[f, default: []].append(id) }
+        }
         for (name, parsed, yaml) in SubscriptionConfigCheck.parsedConfigs(facts, where: { _ in true }) {
             for (i, item) in SubscriptionConfigCheck.items(yaml).enumerated() {
                 let rules = CollectorFileRules(item: item.node, source: "\(name) item \(i)")
-                guard rules.refusals.isEmpty else { continue }
                 for f in files where item.paths.contains(where: { Glob.matchesLikeCollector($0, path: f) }) {
-                    if rules.isExcluded(f) == true { continue }
-                    if !(out[f]?.contains(parsed.subscriptionID) ?? false) { out[f, default: []].append(parsed.subscriptionID) }
+                    add(f, parsed.subscriptionID, to: &named)
+                    if rules.refusals.isEmpty && rules.isExcluded(f) != true { add(f, parsed.subscriptionID, to: &out) }
                 }
             }
         }
+        for (f, ids) in named where out[f] == nil { out[f] = ids }
         return out.mapValues { $0.sorted() }
     }
 }
