@@ -439,7 +439,7 @@ public struct GSELayout: Sendable {
 enum AgentDataPorts {
     static let sizeLimit = 1 << 20
 
-    /// The agent config of a generation, relative to the root (`agentDir` `/proxy` on a GSE 1 proxy).
+    /// The agent config of a generation, relative to the root (`agentDir` `/proxy` on a proxy).
     static func configFile(_ generation: GSEGeneration, agentDir: String = "/agent") -> String {
         agentDir + (generation == .gse1 ? "/etc/agent.conf" : "/etc/gse_agent.conf")
     }

@@ -75,10 +75,9 @@ struct CollectorFileRules {
         }
         var ignoreOlder: Int64? = Self.defaultIgnoreOlder
         if let node = item.lookup("ignore_older"), !node.isNull {
-            // As go-ucfg converts it: a number is seconds, text needs a unit. A negative value makes every
-            // file too old (filebeat skips a file when its age exceeds ignore_older, whatever its sign).
-            // What the collector holds: past ±2^63 ns (292 years) go-ucfg's multiplication wraps, often to a
-            // negative value that ignores every file.
+            // What the collector holds, as go-ucfg converts it: a number is seconds (past ±2^63 ns its
+            // multiplication wraps), text needs a unit. A negative value makes every file too old (filebeat
+            // skips a file when its age exceeds ignore_older, whatever its sign).
             if let seconds = GoConfigValue(node).asHeldDuration {
                 ignoreOlder = seconds == 0 ? nil : Int64(seconds.rounded(.towardZero))
             } else {
