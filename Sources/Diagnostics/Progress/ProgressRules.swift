@@ -109,8 +109,9 @@ enum ProgressRules {
         }
         // The collector runs no task for a refused item: none of its files is this subscription's progress,
         // whatever another subscription acknowledged for them.
+        // Fails when no file is left that an item the collector takes reads (the others skipped anyway).
         let refused = files.filter { $0.refused && $0.error == nil }
-        if !refused.isEmpty, refused.count == files.filter({ $0.error == nil }).count {
+        if !refused.isEmpty, files.allSatisfy({ $0.error != nil || $0.skipped != nil }) {
             return .fail(
                 "none of the \(refused.count) file(s) is collected: the collector refuses the item that names them (\(refused[0].skipped ?? ""))",
                 hint: "采集器不启动该采集项（见 bkunifylogbeat/config 检查）：在日志平台修正采集项并重新下发", evidence: evidence)
