@@ -584,7 +584,14 @@ enum ProgressRules {
                 evidence: evidence)
         }
         if !warns.isEmpty {
-            return .warn(all.joined(separator: "; "), hint: "采集器资源受限：按需调整 resource_limit（cpu/mem）或减少采集量", evidence: evidence)
+            // A limit configured and not applied is not the collector being held back: say which it is.
+            let unapplied = warns.allSatisfy { $0.hasPrefix("resource_limit is enabled but") }
+            return .warn(
+                all.joined(separator: "; "),
+                hint: unapplied
+                    ? "主配置开启了 resource_limit，但采集器进程没有相应的 cgroup 限制（未生效）：确认采集器由 gse_agent 拉起并有权限写 cgroup，cgroup v2 主机上 libgse 不设限制"
+                    : "采集器资源受限：按需调整 resource_limit（cpu/mem）或减少采集量",
+                evidence: evidence)
         }
         if !unknowns.isEmpty {
             return .unknown("cannot read the collector's cgroup: \(unknowns[0])", hint: rootHint, evidence: evidence)

@@ -21,6 +21,8 @@ struct CollectorResourcesCheckTests {
         s.collectors = [ProgressFixture.collector(cgroup: .success(CgroupState(version: 2)))]
         let v2 = run(input(s, settings: enabled))
         #expect(v2.verdict == .warn && v2.message.contains("cgroup v2"), "\(v2.message)")
+        // Not applied is said as such, not as the collector being held back.
+        #expect(v2.hint.contains("未生效") && !v2.hint.contains("资源受限"), "\(v2.hint)")
         var v1 = CgroupState(version: 1)
         v1.cpuQuotaMicros = 40_000
         v1.cpuPeriodMicros = 100_000
@@ -35,6 +37,7 @@ struct CollectorResourcesCheckTests {
         s.collectors = [ProgressFixture.collector(cgroup: .success(v1))]
         let drift = run(input(s, settings: enabled))
         #expect(drift.verdict == .warn && drift.message.contains("cpu limit of 1.0 cores, resource_limit says 0.4"), "\(drift.message)")
+        #expect(drift.hint.contains("资源受限"))
     }
 
     @Test("throttling over the samples, memory near its limit, OOM kills and fds at the limit")

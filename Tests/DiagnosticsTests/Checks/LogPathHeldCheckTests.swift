@@ -90,11 +90,15 @@ struct LogPathHeldCheckTests {
         h.subscriptionConfigsOverride = SubscriptionConfigListing(dirs: [Self.dir], files: files)
         let f = LogPathHeldCheck().run(h)
         #expect(f.verdict == .pass, "\(f.message)")
-        // Subscription 9 without its exclude holds it too: a conflict.
+        // Subscription 9 without its exclude reads it too: shared with subscription 8, which collects it as
+        // well (one reading, lines handed to each), a warn naming both, not the conflict of a new config.
         h.subscriptionConfigContents[Self.dir.path + "/bkunifylogbeat_sub_9_host_1.conf"] = SubscriptionConfigRead(
             content: .parsed(try! YAMLNode.parse("local:\n  - dataid: 2\n    paths: [\"\(Self.pattern)\"]\n")))
         let g = LogPathHeldCheck().run(h)
-        #expect(g.verdict == .fail && g.message.hasSuffix("(pid 100, subscription 8/9)"), "\(g.message)")
+        #expect(g.verdict == .warn && g.message.hasSuffix("(pid 100, subscription 8/9)"), "\(g.message)")
+        // Checked as subscription 7, which does not list the file, the same holder is a conflict.
+        h.options.subscriptionID = 7
+        #expect(LogPathHeldCheck().run(h).verdict == .fail)
         // Only subscription 8's own item names it, and that item is now refused (written, not reloaded yet:
         // the collector still runs its old task): still its own file, not another's.
         let alone = facts(held: [Self.file], subscription: 8)

@@ -60,6 +60,7 @@ struct LogPathHeldCheck: Check {
         let owners = SubscriptionFiles.owners(of: held.flatMap { [$0.file, files[$0.file]!] }, facts: facts)
         var conflicts: [String] = []
         var own: [String] = []
+        var shared: [String] = []
         var detail: [JSONValue] = []
         for h in held.sorted(by: { $0.file < $1.file }) {
             let subs = Set((owners[h.file] ?? []) + (owners[files[h.file]!] ?? [])).sorted()
@@ -69,13 +70,24 @@ struct LogPathHeldCheck: Check {
                     ("subscriptions", .array(subs.map { .int($0) })),
                 ]))
             let by = subs.isEmpty ? "pid \(h.pid)" : "pid \(h.pid), subscription \(subs.map(String.init).joined(separator: "/"))"
-            if facts.options.subscriptionID != 0 && subs == [facts.options.subscriptionID] {
+            let me = facts.options.subscriptionID
+            if me != 0 && subs == [me] {
                 own.append("\(h.file) (\(by))")
+            } else if me != 0 && subs.contains(me) {
+                // This subscription collects it too: not a new config colliding with an old one. The collector
+                // (7.5.1 and later) reads a file that several items name once and hands the lines to each.
+                shared.append("\(h.file) (\(by))")
             } else {
                 conflicts.append("\(h.file) (\(by))")
             }
         }
         evidence.append(("held", .array(detail)))
+        if conflicts.isEmpty, !shared.isEmpty {
+            return .warn(
+                "文件同时被其他订阅采集: \(Fmt.list(shared, max: 5))",
+                hint: "本订阅与其他采集项采集同一文件（采集器 7.5.1 起复用同一读取，数据分别上报到各自的 dataid）：确认确实需要重复采集，否则删除重复的采集配置",
+                evidence: evidence)
+        }
         if conflicts.isEmpty {
             return .pass("无文件占用冲突（文件由本订阅 \(facts.options.subscriptionID) 采集: \(Fmt.list(own, max: 3))）", evidence: evidence)
         }
