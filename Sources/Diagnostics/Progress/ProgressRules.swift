@@ -112,8 +112,10 @@ enum ProgressRules {
         // Fails when no file is left that an item the collector takes reads (the others skipped anyway).
         let refused = files.filter { $0.refused && $0.error == nil }
         if !refused.isEmpty, files.allSatisfy({ $0.error != nil || $0.skipped != nil }) {
+            let others = files.count - refused.count
             return .fail(
-                "none of the \(refused.count) file(s) is collected: the collector refuses the item that names them (\(refused[0].skipped ?? ""))",
+                "no file is collected: \(refused.count) named by an item the collector refuses (\(refused[0].skipped ?? ""))"
+                    + (others > 0 ? ", \(others) skipped by exclude_files/ignore_older or unreadable" : ""),
                 hint: "采集器不启动该采集项（见 bkunifylogbeat/config 检查）：在日志平台修正采集项并重新下发", evidence: evidence)
         }
         if let h = heartbeat, h > settings.staleSeconds {
@@ -586,11 +588,14 @@ enum ProgressRules {
         if !warns.isEmpty {
             // A limit configured and not applied is not the collector being held back: say which it is.
             let unapplied = warns.allSatisfy { $0.hasPrefix("resource_limit is enabled but") }
+            let v2 = warns.contains { $0.contains("cgroup v2") }
             return .warn(
                 all.joined(separator: "; "),
-                hint: unapplied
-                    ? "主配置开启了 resource_limit，但采集器进程没有相应的 cgroup 限制（未生效）：确认采集器由 gse_agent 拉起并有权限写 cgroup，cgroup v2 主机上 libgse 不设限制"
-                    : "采集器资源受限：按需调整 resource_limit（cpu/mem）或减少采集量",
+                hint: !unapplied
+                    ? "采集器资源受限：按需调整 resource_limit（cpu/mem）或减少采集量"
+                    : v2
+                        ? "主配置开启了 resource_limit，但这台主机使用 cgroup v2，采集器的 libgse 不设限制（未生效）：如需限制，由 systemd 或容器为采集器设置"
+                        : "主配置开启了 resource_limit，但采集器进程没有相应的 cgroup 限制（未生效）：确认采集器由 gse_agent 拉起并有权限写 cgroup",
                 evidence: evidence)
         }
         if !unknowns.isEmpty {

@@ -187,7 +187,8 @@ struct CollectorFileRules {
             // A null keeps the field's default: go-ucfg sets nothing. The item's key is present, so
             // bkunifylogbeat adds none of its own, and filebeat's default ignore_older is 0.
             if v == .null { return key == "ignore_older" ? .some(0) : .none }
-            return .some(v.asDuration)
+            // The value the field holds (an integer past 2^63 ns wraps, a float rounds to whole nanoseconds).
+            return .some(v.asHeldDuration)
         }
         let scan = written("scan_frequency")
         if case .some(.some(let v)) = scan, v <= 0 {

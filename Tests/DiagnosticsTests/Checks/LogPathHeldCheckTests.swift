@@ -108,6 +108,36 @@ struct LogPathHeldCheckTests {
         #expect(a.verdict == .pass && a.message.contains("本订阅 8"), "\(a.message)")
     }
 
+    /// The held file is named twice (its real path, the path as matched); a refused subscription naming the
+    /// real path does not come back through either name; the checked subscription whose own item is refused
+    /// shares the file rather than colliding; a collector of another GSE root is never this root's.
+    @Test("owners across both names of a held file, a refused checked subscription, and another root's collector")
+    func ownersAcrossNames() {
+        let real = "/data/logs/a.log"
+        let h = facts(held: [real], subscription: 8)
+        h.realPaths[Self.file] = real
+        let nine = "bkunifylogbeat_sub_9_host_1.conf"
+        h.subscriptionConfigsOverride = SubscriptionConfigListing(
+            dirs: [Self.dir],
+            files: [
+                SubscriptionConfigFile(dir: Self.dir, name: "bkunifylogbeat_sub_8_host_1.conf"),
+                SubscriptionConfigFile(dir: Self.dir, name: nine),
+            ])
+        h.subscriptionConfigContents[Self.dir.path + "/" + nine] = SubscriptionConfigRead(
+            content: .parsed(try! YAMLNode.parse("local:\n  - dataid: 2\n    paths: ['/data/logs/*.log']\n    max_bytes: 0\n")))
+        let f = LogPathHeldCheck().run(h)
+        #expect(f.verdict == .pass, "\(f.message)")
+        // Checked as 9, whose only item is refused, while 8 reads the file: shared, not a conflict.
+        h.options.subscriptionID = 9
+        let g = LogPathHeldCheck().run(h)
+        #expect(g.verdict == .warn && g.message.contains("subscription 8/9"), "\(g.message)")
+        // The holder runs from another GSE root: a conflict, whoever names the file.
+        h.options.subscriptionID = 8
+        h.processes = .success([Fixture.process(100, exe: "/usr/local/gse_old/plugins/bin/bkunifylogbeat")])
+        let other = LogPathHeldCheck().run(h)
+        #expect(other.verdict == .fail && other.message.contains("another GSE root"), "\(other.message)")
+    }
+
     @Test("a match through a symlink is compared by its real path")
     func realPath() {
         let h = facts(held: ["/data/logs/a.log"])

@@ -58,23 +58,34 @@ struct LogPathHeldCheck: Check {
             return .pass("无文件占用冲突", evidence: evidence)
         }
         let owners = SubscriptionFiles.owners(of: held.flatMap { [$0.file, files[$0.file]!] }, facts: facts)
+        // Collectors of another GSE root on the host: what they hold is never this root's subscriptions'.
+        let foreign = Set(((try? facts.collectors().get())?.elsewhere ?? []).map(\.pid))
+        let me = facts.options.subscriptionID
         var conflicts: [String] = []
         var own: [String] = []
         var shared: [String] = []
         var detail: [JSONValue] = []
         for h in held.sorted(by: { $0.file < $1.file }) {
-            let subs = Set((owners[h.file] ?? []) + (owners[files[h.file]!] ?? [])).sorted()
+            // Under both its names (real and as matched): the subscriptions whose accepted items read it, else
+            // (a config written and not reloaded yet) every one whose paths name it.
+            let names = [h.file, files[h.file]!]
+            let accepted = Set(names.flatMap { owners.accepted[$0] ?? [] })
+            let named = Set(names.flatMap { owners.named[$0] ?? [] })
+            let subs = (accepted.isEmpty ? named : accepted).union(named.contains(me) && me != 0 ? [me] : []).sorted()
             detail.append(
                 .object([
                     ("file", .string(h.file)), ("pid", .int(Int64(h.pid))),
                     ("subscriptions", .array(subs.map { .int($0) })),
                 ]))
+            if foreign.contains(h.pid) {
+                conflicts.append("\(h.file) (pid \(h.pid), a collector of another GSE root)")
+                continue
+            }
             let by = subs.isEmpty ? "pid \(h.pid)" : "pid \(h.pid), subscription \(subs.map(String.init).joined(separator: "/"))"
-            let me = facts.options.subscriptionID
             if me != 0 && subs == [me] {
                 own.append("\(h.file) (\(by))")
             } else if me != 0 && subs.contains(me) {
-                // This subscription collects it too: not a new config colliding with an old one. The collector
+                // This subscription names it too: not a new config colliding with an old one. The collector
                 // (7.5.1 and later) reads a file that several items name once and hands the lines to each.
                 shared.append("\(h.file) (\(by))")
             } else {
@@ -103,9 +114,9 @@ enum SubscriptionFiles {
     /// For each file, the subscription ids with an item whose `paths` match it and that can be reading it:
     /// an item the collector refuses runs no task, and one whose `exclude_files` skips the file never
     /// opens it.
-    /// A file no such item names (a config changed and not reloaded yet: the collector still runs the old
-    /// task) keeps every subscription whose paths match it.
-    static func owners(of files: [String], facts: any HostFacts) -> [String: [Int64]] {
+    /// `named` gives every subscription whose paths match each file, for a file no accepted item names
+    /// (a config changed and not reloaded yet: the collector still runs the old task).
+    static func owners(of files: [String], facts: any HostFacts) -> (accepted: [String: [Int64]], named: [String: [Int64]]) {
         var out: [String: [Int64]] = [:]
         var named: [String: [Int64]] = [:]
         func add(_ f: String, _ id: Int64, to map: inout [String: [Int64]]) {
@@ -120,7 +131,6 @@ enum SubscriptionFiles {
                 }
             }
         }
-        for (f, ids) in named where out[f] == nil { out[f] = ids }
-        return out.mapValues { $0.sorted() }
+        return (out.mapValues { $0.sorted() }, named.mapValues { $0.sorted() })
     }
 }
