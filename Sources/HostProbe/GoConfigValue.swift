@@ -35,8 +35,19 @@ public enum GoConfigValue: Sendable, Equatable {
         case "-.inf", "-.Inf", "-.INF": return .float(-.infinity)
         default: break
         }
-        guard let first = text.unicodeScalars.first, first == "." || first == "+" || first == "-" || ("0"..."9").contains(first)
-        else { return .string(text) }
+        let first = text.unicodeScalars.first
+        if first == "." {
+            // Not in the table: Go's ParseFloat on the text as it is (underscores kept, so only between
+            // digits), which takes exactly the YAML-style floats there (`.5`, `.5e3`, `.5_0`; not `.`, `.e5`,
+            // `._5` or a range error).
+            if let clean = underscoresRemoved(text), GoYAMLPlainScalar.yamlStyleFloat(clean), let d = Double(clean) {
+                return .float(d)
+            }
+            return .string(text)
+        }
+        guard let first, first == "+" || first == "-" || ("0"..."9").contains(first) else { return .string(text) }
+        // Integers (any base Go's ParseInt(s, 0, 64) or ParseUint take, underscores removed first), then
+        // YAML-style floats.
         let plain = String(text.filter { $0 != "_" })
         if let v = goParseInt(plain) { return .int(v) }
         if let v = goParseUInt(plain) { return .uint(v) }
