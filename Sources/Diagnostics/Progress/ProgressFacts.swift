@@ -92,15 +92,8 @@ extension ProgressTargets {
         if options.logPathsGiven {
             // One the collector takes, when several items name the pattern; and the patterns whose item it
             // takes claim their files first, so a file another -l pattern names is not lost to a refused item.
-            let chosen = zip(options.logPaths, facts.logExpansions).map { pattern, result in
-                (
-                    result,
-                    items.first { $0.paths.contains(pattern) && $0.rules.refusals.isEmpty } ?? items.first { $0.paths.contains(pattern) }
-                )
-            }
-            for (result, item) in chosen.filter({ $0.1?.rules.refusals.isEmpty ?? true })
-                + chosen.filter({ !($0.1?.rules.refusals.isEmpty ?? true) })
-            {
+            let chosen = zip(options.logPaths, facts.logExpansions).map { ($1, CollectorFileRules.item(naming: $0, in: items)) }
+            for (result, item) in chosen.filter({ $0.1?.accepted ?? true }) + chosen.filter({ !($0.1?.accepted ?? true) }) {
                 guard case .success(let e) = result else { continue }
                 add(
                     e.matches, dataid: item?.dataid, rules: item?.rules ?? .defaults,
@@ -108,7 +101,7 @@ extension ProgressTargets {
             }
         } else {
             // The items the collector takes first: a file one of them reads is not claimed by a refused one.
-            for item in items.filter({ $0.rules.refusals.isEmpty }) + items.filter({ !$0.rules.refusals.isEmpty }) {
+            for item in items.filter(\.accepted) + items.filter({ !$0.accepted }) {
                 for pattern in item.paths {
                     guard let e = try? Glob.expandLikeCollector(pattern) else { continue }
                     add(e.matches, dataid: item.dataid, rules: item.rules, limit: item.harvesterLimit)

@@ -261,6 +261,16 @@ struct CollectorFileRules {
         var paths: [String]
         var rules: CollectorFileRules
         var harvesterLimit: Int
+
+        /// Whether the collector runs a task for it.
+        var accepted: Bool { rules.refusals.isEmpty }
+    }
+
+    /// The item whose rules apply to a log path: of the items naming `pattern`, one the collector takes,
+    /// else the first; nil when none names it (the collector's defaults then).
+    static func item(naming pattern: String, in items: [Item]) -> Item? {
+        let naming = items.filter { $0.paths.contains(pattern) }
+        return naming.first(where: \.accepted) ?? naming.first
     }
 
     /// The rules of every item of `subscription`'s config files in every `multi_config` directory, with

@@ -58,8 +58,8 @@ struct LogPathMatchCheck: Check {
             case .success(let e):
                 // The rules of the subscription item that names this path (one the collector takes, when
                 // several do), else the collector's defaults.
-                let naming = items.filter { $0.paths.contains(pattern) }
-                let rules = (naming.first(where: { $0.rules.refusals.isEmpty }) ?? naming.first)?.rules ?? .defaults
+                let item = CollectorFileRules.item(naming: pattern, in: items)
+                let rules = item?.rules ?? .defaults
                 rulesUsed.append((pattern, .string(rules.source)))
                 if !rules.refusals.isEmpty {
                     // The collector starts no task for the item: nothing under the path is read.
@@ -75,7 +75,7 @@ struct LogPathMatchCheck: Check {
                 // be stat'ed for want of permission is kept: it may well be a file, of unknown age.
                 var files = 0
                 let undecidedBefore = undecidedFiles.count
-                let rulesUnknown = naming.isEmpty && rulesUnreadable != nil
+                let rulesUnknown = item == nil && rulesUnreadable != nil
                 var collected: [String] = []
                 var fresh = 0
                 var failures = e.failures
