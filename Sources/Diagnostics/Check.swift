@@ -41,7 +41,7 @@ public struct Finding: Sendable {
         let hint =
             !error.isPermission
             ? "检查该路径是否可读后重试"
-            : PathText.isUnder(what, "/proc") || what.hasPrefix("/proc")
+            : PathText.isUnder(what, "/proc")
                 ? "以 root 运行 bkdiag（读取其他进程的 /proc 需要 root 或 CAP_SYS_PTRACE/CAP_DAC_READ_SEARCH）"
                 : "以 root 运行 bkdiag（或用有读取权限的用户）：\(what) 对当前用户不可读"
         return Finding(.unknown, "cannot read \(what): \(error.description)", hint: hint, evidence: [("error", .string(error.description))])
