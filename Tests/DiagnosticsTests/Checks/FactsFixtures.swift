@@ -12,6 +12,22 @@ import TestSupport
 enum Fixture {
     static let root = "/usr/local/gse"
     static let ipc = root + "/agent/data/ipc.state.report"
+    /// The layout's subscription config directory, loading `*.conf` as NodeMan's template says.
+    static let subConfigDir = SubscriptionConfigDir(path: root + "/plugins/etc/bkunifylogbeat", filePattern: "*.conf")
+
+    /// Makes `files` (name → what reading it gives) the subscription configs of `h`, all in `dir`.
+    static func subscriptionConfigs(
+        _ h: InMemoryHostFacts, _ files: [(String, SubscriptionConfigRead)], dir: SubscriptionConfigDir = subConfigDir
+    ) {
+        h.subscriptionConfigsOverride = SubscriptionConfigListing(
+            dirs: [dir], files: files.map { SubscriptionConfigFile(dir: dir, name: $0.0) })
+        for (name, read) in files { h.subscriptionConfigContents[dir.path + "/" + name] = read }
+    }
+
+    /// The same with each config given as its YAML text, parsed.
+    static func subscriptionConfigs(_ h: InMemoryHostFacts, yaml files: [(String, String)]) {
+        subscriptionConfigs(h, files.map { ($0.0, SubscriptionConfigRead(content: .parsed(try! YAMLNode.parse($0.1)))) })
+    }
 
     static func layout(generation: GSEGeneration = .gse2, main: String? = nil, ipcSource: String = "default") -> GSELayout {
         let mainConfig = main.map { text in

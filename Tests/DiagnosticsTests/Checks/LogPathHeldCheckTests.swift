@@ -13,20 +13,18 @@ import Testing
 struct LogPathHeldCheckTests {
     static let pattern = "/var/log/app/*.log"
     static let file = "/var/log/app/a.log"
-    static let dir = SubscriptionConfigDir(path: Fixture.root + "/plugins/etc/bkunifylogbeat", filePattern: "*.conf")
+    /// Subscription 8's config, listing the pattern.
+    static let eight = ("bkunifylogbeat_sub_8_host_1.conf", "local:\n  - dataid: 1\n    paths: [\"\(pattern)\"]\n")
 
-    /// A host whose collector (pid 100) holds `held`, and whose subscription 8 lists the pattern.
-    func facts(held: [String], subscription: Int64 = 7) -> InMemoryHostFacts {
+    /// A host whose collector (pid 100) holds `held`, with these subscription configs (by default
+    /// subscription 8's, listing the pattern).
+    func facts(held: [String], subscription: Int64 = 7, configs: [(String, String)] = [eight]) -> InMemoryHostFacts {
         let h = Fixture.facts(subscription: subscription, logPaths: [Self.pattern])
         h.logExpansions = [Fixture.expansion(Self.pattern, [Self.file])]
         h.stats[Self.file] = Fixture.regular
         h.processes = .success([Fixture.collector()])
         h.fdsByPid[100] = .success(held.enumerated().map { FDLink(fd: Int32($0.offset + 3), target: $0.element) })
-        let name = "bkunifylogbeat_sub_8_host_1.conf"
-        h.subscriptionConfigsOverride = SubscriptionConfigListing(
-            dirs: [Self.dir], files: [SubscriptionConfigFile(dir: Self.dir, name: name)])
-        h.subscriptionConfigContents[Self.dir.path + "/" + name] = SubscriptionConfigRead(
-            content: .parsed(try! YAMLNode.parse("local:\n  - dataid: 1\n    paths: [\"\(Self.pattern)\"]\n")))
+        Fixture.subscriptionConfigs(h, yaml: configs)
         return h
     }
 
@@ -74,26 +72,18 @@ struct LogPathHeldCheckTests {
     /// neither can be the one holding a.log, so subscription 8 holding its own file is no conflict.
     @Test("an item that excludes the file, or that the collector refuses, does not hold it")
     func ownersThatCannotHold() {
-        let h = facts(held: [Self.file], subscription: 8)
-        let others = [
-            (
-                "bkunifylogbeat_sub_9_host_1.conf",
-                "local:\n  - dataid: 2\n    paths: [\"\(Self.pattern)\"]\n    exclude_files: ['a\\.log$']\n"
-            ),
-            ("bkunifylogbeat_sub_10_host_1.conf", "local:\n  - dataid: 3\n    paths: [\"\(Self.pattern)\"]\n    max_bytes: 0\n"),
-        ]
-        var files = [SubscriptionConfigFile(dir: Self.dir, name: "bkunifylogbeat_sub_8_host_1.conf")]
-        for (name, text) in others {
-            files.append(SubscriptionConfigFile(dir: Self.dir, name: name))
-            h.subscriptionConfigContents[Self.dir.path + "/" + name] = SubscriptionConfigRead(content: .parsed(try! YAMLNode.parse(text)))
-        }
-        h.subscriptionConfigsOverride = SubscriptionConfigListing(dirs: [Self.dir], files: files)
+        let nine = "bkunifylogbeat_sub_9_host_1.conf"
+        let ten = ("bkunifylogbeat_sub_10_host_1.conf", "local:\n  - dataid: 3\n    paths: [\"\(Self.pattern)\"]\n    max_bytes: 0\n")
+        let h = facts(
+            held: [Self.file], subscription: 8,
+            configs: [
+                Self.eight, (nine, "local:\n  - dataid: 2\n    paths: [\"\(Self.pattern)\"]\n    exclude_files: ['a\\.log$']\n"), ten,
+            ])
         let f = LogPathHeldCheck().run(h)
         #expect(f.verdict == .pass, "\(f.message)")
         // Subscription 9 without its exclude reads it too: shared with subscription 8, which collects it as
         // well (one reading, lines handed to each), a warn naming both, not the conflict of a new config.
-        h.subscriptionConfigContents[Self.dir.path + "/bkunifylogbeat_sub_9_host_1.conf"] = SubscriptionConfigRead(
-            content: .parsed(try! YAMLNode.parse("local:\n  - dataid: 2\n    paths: [\"\(Self.pattern)\"]\n")))
+        Fixture.subscriptionConfigs(h, yaml: [Self.eight, (nine, "local:\n  - dataid: 2\n    paths: [\"\(Self.pattern)\"]\n"), ten])
         let g = LogPathHeldCheck().run(h)
         #expect(g.verdict == .warn && g.message.hasSuffix("(pid 100, subscription 8/9)"), "\(g.message)")
         // Checked as subscription 7, which does not list the file, the same holder is a conflict.
@@ -101,9 +91,9 @@ struct LogPathHeldCheckTests {
         #expect(LogPathHeldCheck().run(h).verdict == .fail)
         // Only subscription 8's own item names it, and that item is now refused (written, not reloaded yet:
         // the collector still runs its old task): still its own file, not another's.
-        let alone = facts(held: [Self.file], subscription: 8)
-        alone.subscriptionConfigContents[Self.dir.path + "/bkunifylogbeat_sub_8_host_1.conf"] = SubscriptionConfigRead(
-            content: .parsed(try! YAMLNode.parse("local:\n  - dataid: 1\n    paths: [\"\(Self.pattern)\"]\n    max_bytes: 0\n")))
+        let alone = facts(
+            held: [Self.file], subscription: 8,
+            configs: [(Self.eight.0, "local:\n  - dataid: 1\n    paths: [\"\(Self.pattern)\"]\n    max_bytes: 0\n")])
         let a = LogPathHeldCheck().run(alone)
         #expect(a.verdict == .pass && a.message.contains("本订阅 8"), "\(a.message)")
     }
@@ -114,17 +104,13 @@ struct LogPathHeldCheckTests {
     @Test("owners across both names of a held file, a refused checked subscription, and another root's collector")
     func ownersAcrossNames() {
         let real = "/data/logs/a.log"
-        let h = facts(held: [real], subscription: 8)
-        h.realPaths[Self.file] = real
-        let nine = "bkunifylogbeat_sub_9_host_1.conf"
-        h.subscriptionConfigsOverride = SubscriptionConfigListing(
-            dirs: [Self.dir],
-            files: [
-                SubscriptionConfigFile(dir: Self.dir, name: "bkunifylogbeat_sub_8_host_1.conf"),
-                SubscriptionConfigFile(dir: Self.dir, name: nine),
+        let h = facts(
+            held: [real], subscription: 8,
+            configs: [
+                Self.eight,
+                ("bkunifylogbeat_sub_9_host_1.conf", "local:\n  - dataid: 2\n    paths: ['/data/logs/*.log']\n    max_bytes: 0\n"),
             ])
-        h.subscriptionConfigContents[Self.dir.path + "/" + nine] = SubscriptionConfigRead(
-            content: .parsed(try! YAMLNode.parse("local:\n  - dataid: 2\n    paths: ['/data/logs/*.log']\n    max_bytes: 0\n")))
+        h.realPaths[Self.file] = real
         let f = LogPathHeldCheck().run(h)
         #expect(f.verdict == .pass, "\(f.message)")
         // Checked as 9, whose only item is refused, while 8 reads the file: shared, not a conflict.

@@ -86,13 +86,9 @@ struct LogPathMatchCheckTests {
     func itemRules() {
         let h = facts(
             ["/var/log/app/a.log.gz"], stats: ["/var/log/app/a.log.gz": FileStat(mode: 0o100644, mtime: 1_700_000_000)], subscription: 7)
-        let dir = SubscriptionConfigDir(path: Fixture.root + "/plugins/etc/bkunifylogbeat", filePattern: "*.conf")
         let name = "bkunifylogbeat_sub_7_host_1.conf"
-        h.subscriptionConfigsOverride = SubscriptionConfigListing(dirs: [dir], files: [SubscriptionConfigFile(dir: dir, name: name)])
-        h.subscriptionConfigContents[dir.path + "/" + name] = SubscriptionConfigRead(
-            content: .parsed(
-                try! YAMLNode.parse(
-                    "local:\n  - dataid: 1\n    paths: [\"\(Self.pattern)\"]\n    exclude_files: []\n    ignore_older: 87600h\n")))
+        Fixture.subscriptionConfigs(
+            h, yaml: [(name, "local:\n  - dataid: 1\n    paths: [\"\(Self.pattern)\"]\n    exclude_files: []\n    ignore_older: 87600h\n")])
         let f = LogPathMatchCheck().run(h)
         #expect(f.verdict == .pass)
         #expect(Fixture.evidence(f, "rules") == .object([(Self.pattern, .string("\(name) item 0"))]))
@@ -101,11 +97,8 @@ struct LogPathMatchCheckTests {
     /// `facts` with subscription 7's config holding one item for `pattern` with these extra YAML lines.
     func withItem(_ matches: [String], item: String) -> InMemoryHostFacts {
         let h = facts(matches, subscription: 7)
-        let dir = SubscriptionConfigDir(path: Fixture.root + "/plugins/etc/bkunifylogbeat", filePattern: "*.conf")
-        let name = "bkunifylogbeat_sub_7_host_1.conf"
-        h.subscriptionConfigsOverride = SubscriptionConfigListing(dirs: [dir], files: [SubscriptionConfigFile(dir: dir, name: name)])
-        h.subscriptionConfigContents[dir.path + "/" + name] = SubscriptionConfigRead(
-            content: .parsed(try! YAMLNode.parse("local:\n  - dataid: 1\n    paths: [\"\(Self.pattern)\"]\n" + item)))
+        Fixture.subscriptionConfigs(
+            h, yaml: [("bkunifylogbeat_sub_7_host_1.conf", "local:\n  - dataid: 1\n    paths: [\"\(Self.pattern)\"]\n" + item)])
         return h
     }
 
@@ -113,14 +106,13 @@ struct LogPathMatchCheckTests {
     /// of the files are collected is not known; a pattern that matches no file at all still fails.
     @Test("with the subscription config unreadable, matched files are unknown, not a pass")
     func unreadableConfig() {
-        let dir = SubscriptionConfigDir(path: Fixture.root + "/plugins/etc/bkunifylogbeat", filePattern: "*.conf")
+        let dir = Fixture.subConfigDir
         let name = "bkunifylogbeat_sub_7_host_1.conf"
         let denied = ProbeError(call: "open", path: dir.path + "/" + name, errno: EACCES)
         func unreadable(_ matches: [String], listing: SubscriptionConfigListing? = nil) -> InMemoryHostFacts {
             let h = facts(matches, subscription: 7)
-            h.subscriptionConfigsOverride =
-                listing ?? SubscriptionConfigListing(dirs: [dir], files: [SubscriptionConfigFile(dir: dir, name: name)])
-            h.subscriptionConfigContents[dir.path + "/" + name] = SubscriptionConfigRead(content: .unreadable(denied))
+            Fixture.subscriptionConfigs(h, [(name, SubscriptionConfigRead(content: .unreadable(denied)))])
+            if let listing { h.subscriptionConfigsOverride = listing }
             return h
         }
         let f = LogPathMatchCheck().run(unreadable(["/var/log/app/a.log"]))

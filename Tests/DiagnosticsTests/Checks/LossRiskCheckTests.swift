@@ -157,13 +157,14 @@ struct RefusedItemTargetsTests {
         let matches = ["/var/log/app/a.log", "/var/log/app/b.log", "/var/log/app/c.log.gz"]
         h.logExpansions = [Fixture.expansion(pattern, matches), Fixture.expansion(one, [one])]
         for m in matches { h.stats[m] = FileStat(mode: 0o100644, size: 100, mtime: h.nowMilliseconds / 1000) }
-        let dir = SubscriptionConfigDir(path: Fixture.root + "/plugins/etc/bkunifylogbeat", filePattern: "*.conf")
-        let name = "bkunifylogbeat_sub_8_host_1.conf"
-        h.subscriptionConfigsOverride = SubscriptionConfigListing(dirs: [dir], files: [SubscriptionConfigFile(dir: dir, name: name)])
-        h.subscriptionConfigContents[dir.path + "/" + name] = SubscriptionConfigRead(
-            content: .parsed(
-                try! YAMLNode.parse(
-                    "local:\n  - dataid: 1\n    paths: ['\(pattern)']\n    max_bytes: 0\n  - dataid: 2\n    paths: ['\(one)']\n")))
+        Fixture.subscriptionConfigs(
+            h,
+            yaml: [
+                (
+                    "bkunifylogbeat_sub_8_host_1.conf",
+                    "local:\n  - dataid: 1\n    paths: ['\(pattern)']\n    max_bytes: 0\n  - dataid: 2\n    paths: ['\(one)']\n"
+                )
+            ])
         let (targets, _) = ProgressTargets.from(h)
         let byPath = Dictionary(uniqueKeysWithValues: targets.files.map { ($0.path, $0) })
         // a.log: read by item 1, which the collector takes.

@@ -11,15 +11,13 @@ import Testing
 
 @Suite("bkunifylogbeat/config on in-memory facts")
 struct SubscriptionConfigCheckTests {
-    static let dir = SubscriptionConfigDir(path: Fixture.root + "/plugins/etc/bkunifylogbeat", filePattern: "*.conf")
+    static let dir = Fixture.subConfigDir
     static let mine = "bkunifylogbeat_sub_7_host_1.conf"
 
     /// A host whose subscription directory holds `files` (name → YAML text, or a read result).
     func facts(_ files: [(String, SubscriptionConfigRead)], logPaths: [String] = []) -> InMemoryHostFacts {
         let h = Fixture.facts(subscription: 7, logPaths: logPaths)
-        h.subscriptionConfigsOverride = SubscriptionConfigListing(
-            dirs: [Self.dir], files: files.map { SubscriptionConfigFile(dir: Self.dir, name: $0.0) })
-        for (name, read) in files { h.subscriptionConfigContents[Self.dir.path + "/" + name] = read }
+        Fixture.subscriptionConfigs(h, files)
         return h
     }
 
