@@ -213,8 +213,14 @@ struct CollectorFileRules {
                 out.append("clean_inactive is not above ignore_older + scan_frequency")
             }
         }
-        // A null keeps the field's default (go-ucfg sets nothing), which no validator then sees.
-        if let node = item.lookup("max_bytes"), GoConfigValue(node) != .null, let v = GoConfigValue(node).asInt, v <= 0 {
+        /// An integer written in the item as go-ucfg converts it; nil when absent, unconvertible (`typeRefusals`
+        /// names those) or null (the field keeps its default, which no validator then sees).
+        func writtenInt(_ key: String) -> Int64? {
+            guard let node = item.lookup(key) else { return nil }
+            let v = GoConfigValue(node)
+            return v == .null ? nil : v.asInt
+        }
+        if let v = writtenInt("max_bytes"), v <= 0 {
             out.append("max_bytes \(v) is not above zero")
         }
         // The fields' other `validate` tags (filebeat's LogConfig, the multiline reader's `positive` timeout).
@@ -224,7 +230,7 @@ struct CollectorFileRules {
                     "\(key) \(item.lookup(key).map { GoConfigValue($0).shown } ?? "") is \(zeroRefused ? "not above zero" : "negative")")
             }
         }
-        if let node = item.lookup("backoff_factor"), GoConfigValue(node) != .null, let v = GoConfigValue(node).asInt, v < 1 {
+        if let v = writtenInt("backoff_factor"), v < 1 {
             out.append("backoff_factor \(v) is below 1")
         }
         // Multiline, written nested or as flat `multiline.*` keys (the template's form).
