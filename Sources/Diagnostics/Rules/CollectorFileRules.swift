@@ -283,14 +283,24 @@ struct CollectorFileRules {
     /// the paths each names. Files that cannot be read or parsed give nothing here; the config check
     /// reports them.
     static func items(subscription: Int64, facts: any HostFacts) -> [Item] {
-        var out: [Item] = []
-        for (name, _, yaml) in SubscriptionConfigCheck.parsedConfigs(facts, where: { $0.subscriptionID == subscription }) {
+        items(facts: facts, where: { $0 == subscription }).map(\.item)
+    }
+
+    /// The same for the subscriptions `keep` accepts, each item with its subscription id.
+    static func items(facts: any HostFacts, where keep: (Int64) -> Bool) -> [(subscription: Int64, item: Item)] {
+        var out: [(subscription: Int64, item: Item)] = []
+        for (name, parsed, yaml) in SubscriptionConfigCheck.parsedConfigs(facts, where: { keep($0.subscriptionID) }) {
             for (i, item) in SubscriptionConfigCheck.items(yaml).enumerated() {
                 out.append(
-                    Item(
-                        dataid: item.dataid, paths: item.paths, rules: CollectorFileRules(item: item.node, source: "\(name) item \(i)"),
-                        harvesterLimit: item.node.lookup("harvester_limit").flatMap { GoConfigValue($0).asUInt }.map { Int(clamping: $0) }
-                            ?? defaultHarvesterLimit))
+                    (
+                        parsed.subscriptionID,
+                        Item(
+                            dataid: item.dataid, paths: item.paths, rules: CollectorFileRules(item: item.node, source: "\(name) item \(i)"),
+                            harvesterLimit: item.node.lookup("harvester_limit").flatMap { GoConfigValue($0).asUInt }.map {
+                                Int(clamping: $0)
+                            }
+                                ?? defaultHarvesterLimit)
+                    ))
             }
         }
         return out

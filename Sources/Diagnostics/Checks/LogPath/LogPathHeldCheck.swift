@@ -122,13 +122,10 @@ enum SubscriptionFiles {
         func add(_ f: String, _ id: Int64, to map: inout [String: [Int64]]) {
             if !(map[f]?.contains(id) ?? false) { map[f, default: []].append(id) }
         }
-        for (name, parsed, yaml) in SubscriptionConfigCheck.parsedConfigs(facts, where: { _ in true }) {
-            for (i, item) in SubscriptionConfigCheck.items(yaml).enumerated() {
-                let rules = CollectorFileRules(item: item.node, source: "\(name) item \(i)")
-                for f in files where item.paths.contains(where: { Glob.matchesLikeCollector($0, path: f) }) {
-                    add(f, parsed.subscriptionID, to: &named)
-                    if rules.refusals.isEmpty && rules.isExcluded(f) != true { add(f, parsed.subscriptionID, to: &out) }
-                }
+        for (id, item) in CollectorFileRules.items(facts: facts, where: { _ in true }) {
+            for f in files where item.paths.contains(where: { Glob.matchesLikeCollector($0, path: f) }) {
+                add(f, id, to: &named)
+                if item.accepted && item.rules.isExcluded(f) != true { add(f, id, to: &out) }
             }
         }
         return (out.mapValues { $0.sorted() }, named.mapValues { $0.sorted() })
