@@ -1,7 +1,7 @@
 /// A value of the collector's YAML config as its loader holds it: go-yaml v2 decodes the document into
 /// `interface{}` (a plain scalar becomes a bool, an integer, a float, null or text by `resolve.go`'s
 /// rules; a quoted one stays text), and go-ucfg then converts it to each field's Go type (`types.go`,
-/// `reify.go`). `asBool`, `asInt`, `asUInt` and `asDuration` answer what that conversion gives, nil where
+/// `reify.go`). `asBool`, `asInt`, `asUInt`, `asDuration` and `asText` answer what that conversion gives, nil where
 /// go-ucfg fails: the collector then refuses the item.
 public enum GoConfigValue: Sendable, Equatable {
     case null
@@ -172,6 +172,56 @@ public enum GoConfigValue: Sendable, Equatable {
             return Double(Int64(ns)) / 1e9
         default: return asDuration
         }
+    }
+
+    /// go-ucfg's string: text as written, a bool or a number as Go's `fmt` prints it (`%t`, `%d`, `%v`).
+    /// A null converts without error (the field keeps its default; "" stands for that here); a list or
+    /// map is refused.
+    public var asText: String? {
+        switch self {
+        case .null: return ""
+        case .bool(let b): return b ? "true" : "false"
+        case .int(let i): return String(i)
+        case .uint(let u): return String(u)
+        case .float(let f): return Self.goFormatV(f)
+        case .string(let s): return s
+        case .structure: return nil
+        }
+    }
+
+    /// Go's `fmt` `%v` of a float64: the shortest digits that read back (Swift's `description` finds the
+    /// same ones), written as `%e` when the decimal exponent is below -4 or at least 6 (`1e+06`, `1e-05`,
+    /// `123456`, `0.5`, `-0`, `+Inf`, `NaN`).
+    static func goFormatV(_ f: Double) -> String {
+        if f.isNaN { return "NaN" }
+        if f.isInfinite { return f < 0 ? "-Inf" : "+Inf" }
+        let sign = f.sign == .minus ? "-" : ""
+        if f == 0 { return sign + "0" }
+        var text = Substring(f.magnitude.description)
+        var exponent = 0
+        if let e = text.firstIndex(where: { $0 == "e" || $0 == "E" }) {
+            exponent = Int(text[text.index(after: e)...]) ?? 0
+            text = text[..<e]
+        }
+        let halves = text.split(separator: ".", maxSplits: 1, omittingEmptySubsequences: false)
+        var digits = Array(halves[0].utf8) + (halves.count > 1 ? Array(halves[1].utf8) : [])
+        // The value is 0.<digits> × 10^point.
+        var point = halves[0].utf8.count + exponent
+        while digits.first == UInt8(ascii: "0") {
+            digits.removeFirst()
+            point -= 1
+        }
+        while digits.last == UInt8(ascii: "0") { digits.removeLast() }
+        let d = String(decoding: digits, as: UTF8.self)
+        let x = point - 1
+        if x < -4 || x >= 6 {
+            let mantissa = digits.count > 1 ? "\(d.prefix(1)).\(d.dropFirst())" : d
+            let e = x.magnitude < 10 ? "0\(x.magnitude)" : "\(x.magnitude)"
+            return sign + mantissa + "e" + (x < 0 ? "-" : "+") + e
+        }
+        if point <= 0 { return sign + "0." + String(repeating: "0", count: -point) + d }
+        if point >= digits.count { return sign + d + String(repeating: "0", count: point - digits.count) }
+        return sign + d.prefix(point) + "." + d.dropFirst(point)
     }
 
     /// Text as go-ucfg would print it in an error, for messages.

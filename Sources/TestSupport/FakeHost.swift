@@ -241,12 +241,13 @@ public final class FakeHost: @unchecked Sendable {
     /// and exclude_files as quoted block lists. `excludeFiles` nil or empty leaves the key out, as the
     /// template does (the collector's defaults apply); `excludeFilesEmpty` writes `exclude_files: []`
     /// the way a hand-edited config turns them off. `extra` lines go into the item as written; `subdir`
-    /// puts the file in a directory under the subscription directory (`bcs`).
+    /// puts the file in a directory under the subscription directory (`bcs`). `encoding` is written as the
+    /// template writes it (quoted, lower-cased).
     @discardableResult
     public func writeSubConfig(
         subscription: Int64, instance: Int64 = 2000058532, stem: String = "bkunifylogbeat",
         dataid: Int64 = 1_500_123, paths: [String], excludeFiles: [String]? = nil,
-        excludeFilesEmpty: Bool = false, extra: [String] = [], subdir: String? = nil
+        excludeFilesEmpty: Bool = false, encoding: String = "utf-8", extra: [String] = [], subdir: String? = nil
     ) throws -> String {
         let name = "\(stem)_sub_\(subscription)_host_\(instance).conf"
         func quoted(_ s: String) -> String { "'\(s.replacingOccurrences(of: "'", with: "''"))'" }
@@ -258,7 +259,7 @@ public final class FakeHost: @unchecked Sendable {
         }
         lines +=
             [
-                "      tail_files: true", "      encoding: 'utf-8'", "      delimiter: ''", "      package: true",
+                "      tail_files: true", "      encoding: \(quoted(encoding.lowercased()))", "      delimiter: ''", "      package: true",
                 "      package_count: 10", "      output_format: 'v2'", "      scan_frequency: '10s'",
                 "      close_inactive: '86400s'", "      clean_removed: 'true'",
             ] + extra.map { "      " + $0 }

@@ -409,6 +409,18 @@ struct HostScenarioTests {
         #expect(m2.verdict == .pass, "\(m2.message)")
         #expect(m2.evidence("first_matches") == JSONValue([log]))
         #expect(fixed.result(module: "bkunifylogbeat", item: "config")?.verdict != .fail)
+        // An encoding given through the platform's API that the collector does not know (Windows' name for
+        // GBK): the task runs but every harvester fails "unknown encoding", so nothing is collected either.
+        try host.writeSubConfig(subscription: 90002, paths: [pattern], encoding: "CP936")
+        let cp936 = await runChecks(host, subscription: 90002, logPaths: [pattern], dataPort: port)
+        let c3 = try #require(cp936.result(module: "bkunifylogbeat", item: "config"))
+        #expect(c3.verdict == .fail && c3.message.contains("encoding 'cp936' is not one the collector knows"), "\(c3.message)")
+        #expect(cp936.message("log_path", "logpath_match").contains("被采集器拒绝"), "\(cp936.message("log_path", "logpath_match"))")
+        // GBK under its WHATWG label is taken.
+        try host.writeSubConfig(subscription: 90002, paths: [pattern], encoding: "GB2312")
+        let gb = await runChecks(host, subscription: 90002, logPaths: [pattern], dataPort: port)
+        #expect(gb.result(module: "bkunifylogbeat", item: "config")?.verdict != .fail)
+        #expect(gb.result(module: "log_path", item: "logpath_match")?.verdict == .pass)
     }
 
     @Test("only files the collector reads count: exclude_files and ignore_older, from the defaults or the subscription's item")

@@ -3,12 +3,13 @@
 // config loader reads its configs with) takes that file. With -string-keys first, a file that parses
 // but holds a mapping key decoded as anything but a string (which the collector's config loader,
 // go-ucfg, refuses) prints "error: non-string key <Go type>". With -convert, each file's value `v` is
-// printed as go-ucfg converts it to a bool, an integer and a duration. Built and run by
+// printed as go-ucfg converts it to a bool, an integer, a duration and a string (in hex). Built and run by
 // Tests/HostProbeTests/GoYAMLDifferentialTests.swift against Debian's golang-gopkg-yaml.v2-dev;
 // it is test code only and ships in no package.
 package main
 
 import (
+	"encoding/hex"
 	"fmt"
 	"io/ioutil"
 	"math"
@@ -21,10 +22,15 @@ import (
 )
 
 // The conversions go-ucfg v0.7.0 applies when it unpacks a decoded value into a bool, int64, uint64 or
-// time.Duration field (its types.go to*/reify.go reifyDuration, restated for the decoded Go types), as
-// "bool:<v|err> int:<v|err> uint:<v|err> dur:<seconds|err>". nil is the zero value.
+// time.Duration field (its types.go to*/reify.go reifyDuration, restated for the decoded Go types), or
+// a string field (toString: fmt's %t, %d and %v), as
+// "bool:<v|err> int:<v|err> uint:<v|err> dur:<seconds|err> str:<hex>". nil is the zero value.
 func convert(v interface{}) string {
 	b, i, u, d := "err", "err", "err", "err"
+	str := ""
+	if v != nil {
+		str = hex.EncodeToString([]byte(fmt.Sprintf("%v", v)))
+	}
 	switch t := v.(type) {
 	case nil:
 		b, i, u, d = "false", "0", "0", "0"
@@ -67,7 +73,7 @@ func convert(v interface{}) string {
 			d = strconv.FormatFloat(x.Seconds(), 'g', -1, 64)
 		}
 	}
-	return fmt.Sprintf("bool:%s int:%s uint:%s dur:%s", b, i, u, d)
+	return fmt.Sprintf("bool:%s int:%s uint:%s dur:%s str:%s", b, i, u, d, str)
 }
 
 // The Go type of the first mapping key in v that is not a string, or "".
@@ -109,7 +115,7 @@ func main() {
 			}
 			switch doc["v"].(type) {
 			case map[interface{}]interface{}, []interface{}:
-				fmt.Println("bool:err int:err uint:err dur:err")
+				fmt.Println("bool:err int:err uint:err dur:err str:err")
 			default:
 				fmt.Println(convert(doc["v"]))
 			}

@@ -232,7 +232,7 @@ struct GoYAMLDifferentialTests {
     }
 
     /// Values of a config item as written (plain, quoted, structured), each converted as go-ucfg converts
-    /// a decoded value into a bool, an int64, a uint64 and a time.Duration field.
+    /// a decoded value into a bool, an int64, a uint64, a time.Duration and a string field.
     static let values = [
         "10s", "10", "0", "-0", "+5", "1.5", "-1.5", ".5", "1e3", "1E+3", "0x1F", "0o17", "017", "08", "1_000", "_1", "0b101",
         "-0b1", "99999999999999999999", "9223372036854775807", "9223372036854775808", "18446744073709551615",
@@ -243,10 +243,13 @@ struct GoYAMLDifferentialTests {
         "'TRUE'", "'tRUE'", "'1h30m'", "'.5s'", "'-1m'", "'1µs'", "'1μs'", "'1us'", "'9223372036854775808'",
         "'18446744073709551615'", "'-1'", "'maybe'", "'500'", "'.s'", "'1.'", "'-'", "'+0'", "'0.0s'", "\"20s\"", "\"on\"",
         "\"0x1F\"", "[1]", "{a: 1}", "[]", "'0b11'", "'-0x10'", "'1__0'", "._5", ".5_0", "1_.5", "._5e1", ".5e1_0",
+        // Floats as go-ucfg prints them into a string field (fmt's %v).
+        "1e6", "123456.0", "1234567.0", "999999.9", "0.0001", "0.00001", "1e21", "1e20", "866.0", "8.66e2", "-0.0", "5e-324",
+        "1.7976931348623157e308", "0.1", "100.5", "-1.25e-7", "2.5e+15", "9007199254740993.0", "1e+16", "utf-8", "' GBK '",
     ]
 
     @Test(
-        "a config value converts to a bool, an integer and a duration exactly as go-yaml v2 and go-ucfg convert it",
+        "a config value converts to a bool, an integer, a duration and text exactly as go-yaml v2 and go-ucfg convert it",
         .enabled(if: GoYAMLOracle.available, "go or golang-gopkg-yaml.v2-dev is not installed (Scripts/deps.sh test installs both)"))
     func conversions() async throws {
         let dir = NSTemporaryDirectory() + "bkdiag-goyaml-conv-\(UUID().uuidString.prefix(6))"
@@ -268,7 +271,7 @@ struct GoYAMLDifferentialTests {
             let value = GoConfigValue(node)
             let parts = Dictionary(
                 uniqueKeysWithValues: go.split(separator: " ").map { p -> (String, String) in
-                    let kv = p.split(separator: ":", maxSplits: 1)
+                    let kv = p.split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false)
                     return (String(kv[0]), String(kv[1]))
                 })
             #expect(
@@ -287,6 +290,14 @@ struct GoYAMLDifferentialTests {
             } else {
                 #expect(parts["dur"] == "err" && value.asDuration == nil, "\(v): go \(go), bkdiag \(String(describing: value.asDuration))")
             }
+            let text = parts["str"].map { hex -> String in
+                hex == "err"
+                    ? hex
+                    : String(
+                        decoding: stride(from: 0, to: hex.count, by: 2).map { UInt8(hex.dropFirst($0).prefix(2), radix: 16)! },
+                        as: UTF8.self)
+            }
+            #expect(text == (value.asText ?? "err"), "\(v): go \(go), bkdiag text \(String(describing: value.asText))")
             if go.contains("err") { failures += 1 }
         }
         #expect(failures >= 40, "the corpus exercises refusals: \(failures)")

@@ -24,7 +24,9 @@ struct CollectorFileRules {
     /// Exclude expressions Go's `regexp` refuses, with its reason: the collector cannot use the item.
     var invalidExcludes: [String] = []
     /// Why the collector's log input refuses the item: it logs the error and starts no task for it, so
-    /// nothing under its paths is collected. Empty when it takes the item. `invalidExcludes` are among them.
+    /// nothing under its paths is collected. Empty when it takes the item. `invalidExcludes` are among them,
+    /// and so is an `encoding` the collector does not know (the task runs, but each of its harvesters fails
+    /// before it opens its file: nothing is collected either).
     var refusals: [String] = []
     private var matchers: [Matcher] = []
     /// Whether some exclude expression could not be judged: no file is then known to be collected.
@@ -90,7 +92,7 @@ struct CollectorFileRules {
 
     /// A field of the collector's config structs and the Go type go-ucfg converts its value to.
     enum FieldType {
-        case bool, int, uint32, duration
+        case bool, int, uint32, duration, text
     }
 
     /// bkunifylogbeat's `TaskConfig` (every input type): `dataid`, the sender's and the container flags.
@@ -105,7 +107,7 @@ struct CollectorFileRules {
         ("enabled", .bool), ("clean_removed", .bool), ("symlinks", .bool), ("tail_files", .bool), ("recursive_glob.enabled", .bool),
         ("reuse_harvester", .bool), ("ludicrous_mode", .bool), ("close_removed", .bool), ("close_renamed", .bool), ("close_eof", .bool),
         ("multiline.negate", .bool), ("harvester_limit", .uint32), ("reuse_max_bytes", .int), ("harvester_buffer_size", .int),
-        ("max_bytes", .int), ("backoff_factor", .int), ("multiline.max_lines", .int),
+        ("max_bytes", .int), ("backoff_factor", .int), ("multiline.max_lines", .int), ("encoding", .text),
     ]
 
     /// Values go-ucfg cannot convert to their field's type (`tail_files: 'yes'`, a duration without a
@@ -123,6 +125,7 @@ struct CollectorFileRules {
             case .int: ok = v.asInt != nil
             case .uint32: ok = v.asUInt.map { $0 <= UInt64(UInt32.max) } ?? false
             case .duration: ok = v.asDuration != nil
+            case .text: ok = v.asText != nil
             }
             if !ok { out.append("\(key) \(v.shown) is not \(Self.typeName(type)) the collector can read") }
         }
@@ -142,6 +145,7 @@ struct CollectorFileRules {
         case .int: return "an integer"
         case .uint32: return "an unsigned 32-bit integer"
         case .duration: return "a duration (a number of seconds, or text with a unit such as 10s)"
+        case .text: return "text"
         }
     }
 
@@ -249,6 +253,12 @@ struct CollectorFileRules {
                 out.append(match.map { "multiline.match \($0) is neither after nor before" } ?? "multiline.match is missing")
             }
         }
+        // bk-log offers only names the collector knows; a hand-written or API-given one (`cp936`, `latin-1`,
+        // `utf8mb4`, an unquoted `yes` that YAML makes `true`) is looked up only when a harvester starts.
+        if let node = item.lookup("encoding"), let name = GoConfigValue(node).asText, !CollectorEncoding.isKnown(name) {
+            out.append(
+                "encoding \(GoConfigValue(node).shown) is not one the collector knows (each of its files fails to open: unknown encoding)")
+        }
         for key in ["include_lines", "exclude_lines"] {
             guard let node = item.lookup(key), !node.isNull else { continue }
             for e in node.array?.compactMap(\.string) ?? node.string.map({ [$0] }) ?? [] {
@@ -268,7 +278,7 @@ struct CollectorFileRules {
         var rules: CollectorFileRules
         var harvesterLimit: Int
 
-        /// Whether the collector runs a task for it.
+        /// Whether the collector runs a task for it that reads its files.
         var accepted: Bool { rules.refusals.isEmpty }
     }
 

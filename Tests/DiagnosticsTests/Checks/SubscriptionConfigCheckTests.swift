@@ -164,6 +164,59 @@ struct SubscriptionConfigCheckTests {
         }
     }
 
+    /// bk-log's encoding choices (`ENCODINGS` in apps/log_search/constants.py), upper-cased as its UI sends them.
+    static let bkLogEncodings = [
+        "utf-8", "gbk", "gb18030", "big5", "iso8859-6e", "iso8859-6i", "iso8859-8e", "iso8859-8i", "iso8859-1", "iso8859-2",
+        "iso8859-3", "iso8859-4", "iso8859-5", "iso8859-6", "iso8859-7", "iso8859-8", "iso8859-9", "iso8859-10", "iso8859-13",
+        "iso8859-14", "iso8859-15", "iso8859-16", "cp437", "cp850", "cp852", "cp855", "cp858", "cp860", "cp862", "cp863", "cp865",
+        "cp866", "ebcdic-037", "ebcdic-1040", "ebcdic-1047", "koi8r", "koi8u", "macintosh", "macintosh-cyrillic", "windows1250",
+        "windows1251", "windows1252", "windows1253", "windows1254", "windows1255", "windows1256", "windows1257", "windows1258",
+        "windows874", "utf-16-bom", "utf-16be-bom", "utf-16le-bom",
+    ]
+
+    @Test("an encoding the collector does not know fails the item: each of its harvesters would fail to start")
+    func encodings() {
+        func run(_ encoding: String) -> Finding {
+            SubscriptionConfigCheck().run(
+                facts([(Self.mine, Self.yaml("local:\n  - dataid: 5\n    paths: ['/a.log']\n    encoding: \(encoding)\n"))]))
+        }
+        // Names looked up in neither the collector's own table nor the WHATWG labels; YAML's unquoted yes
+        // is a bool, which go-ucfg makes the text "true"; a list is no text at all.
+        let unknown: [(String, String)] = [
+            ("'cp936'", "encoding 'cp936' is not one the collector knows"), ("'latin-1'", "encoding 'latin-1'"),
+            ("'utf8mb4'", "encoding 'utf8mb4'"), ("'UTF-8-BOM'", "encoding 'UTF-8-BOM'"), ("yes", "encoding true is not one"),
+            ("' '", "encoding ' '"), ("[utf-8]", "encoding a list or map is not text"), ("437", "encoding 437 is not one"),
+        ]
+        for (value, reason) in unknown {
+            let f = run(value)
+            #expect(f.verdict == .fail && f.message.contains(reason), "\(value): \(f.message)")
+        }
+        // Every name bk-log offers, as its UI sends it and as the template lower-cases it; WHATWG labels in
+        // any case and with spaces around them (x/text trims them); a number that prints as a label; an
+        // empty or null encoding (plain bytes, or the default).
+        let known =
+            Self.bkLogEncodings.flatMap { ["'\($0)'", "'\($0.uppercased())'"] } + [
+                "'GB2312'", "' utf-8 '", "'Shift_JIS'", "'x-user-defined'", "'replacement'", "866", "866.0", "''", "null", "",
+            ]
+        for value in known {
+            let f = run(value)
+            #expect(f.verdict == .pass, "\(value): \(f.message)")
+        }
+    }
+
+    @Test("encoding names are compared as Go lower-cases and trims them, not as Swift does")
+    func encodingNames() {
+        // Go's simple lower-case mapping: U+0130 is `i` (Swift's full mapping adds a combining dot), the
+        // Kelvin sign is `k`; x/text trims Unicode white space (a no-break space too), the own table does not.
+        #expect(CollectorEncoding.isKnown("\u{130}SO-8859-1"))
+        #expect(CollectorEncoding.isKnown("\u{212A}OI8-R"))
+        #expect(CollectorEncoding.isKnown("\u{A0}gbk\u{3000}"))
+        #expect(CollectorEncoding.isKnown("\u{A0}windows1252") == false)
+        #expect(CollectorEncoding.isKnown("windows1252") && CollectorEncoding.isKnown("Windows-1252"))
+        #expect(CollectorEncoding.isKnown("utf-16") && !CollectorEncoding.isKnown("utf-32"))
+        #expect(CollectorEncoding.isKnown("") && !CollectorEncoding.isKnown("\u{A0}"))
+    }
+
     @Test("a file the pattern of its directory does not load fails")
     func notLoaded() {
         let dir = SubscriptionConfigDir(path: Self.dir.path, filePattern: "*.yml")

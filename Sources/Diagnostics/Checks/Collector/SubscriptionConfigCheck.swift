@@ -150,7 +150,7 @@ struct SubscriptionConfigCheck: Check {
             return .fail(
                 "\(realNames); \(Fmt.list(problems, max: 3))",
                 hint:
-                    "采集器会跳过 YAML 错误、dataid 为 0、没有或无效的采集路径（如含两个 **）、exclude_files 或行首正则（multiline.pattern）不是合法 Go 正则（如 *.gz、(?!...)）、ignore_older 为 0 等不被接受的配置项，也不加载文件名不匹配主配置 file_pattern 的文件：检查日志平台的采集项（数据源 dataid、采集路径、过滤与行首正则、时间参数）或插件主配置并重新下发",
+                    "采集器会跳过 YAML 错误、dataid 为 0、没有或无效的采集路径（如含两个 **）、exclude_files 或行首正则（multiline.pattern）不是合法 Go 正则（如 *.gz、(?!...)）、ignore_older 为 0、字符集（encoding）不被识别等不被接受的配置项，也不加载文件名不匹配主配置 file_pattern 的文件：检查日志平台的采集项（数据源 dataid、采集路径、字符集、过滤与行首正则、时间参数）或插件主配置并重新下发",
                 evidence: evidence)
         }
         if let (name, error) = unreadable.first {
