@@ -56,8 +56,12 @@ public final class GoRegex: @unchecked Sendable {
         return regexec(&compiled, text, 0, nil, 0) == 0
     }
 
-    public static func compile(_ pattern: String) -> Compiled {
+    /// `angleNamedGroups`: whether the Go that built the program takes `(?<name>` as a named group (Go
+    /// 1.22 and later; earlier ones refuse it); nil when that Go is not known, and such a group is then
+    /// not judged.
+    public static func compile(_ pattern: String, angleNamedGroups: Bool? = nil) -> Compiled {
         var translator = Translator(pattern)
+        translator.angleNamedGroups = angleNamedGroups
         switch translator.run() {
         case .failure(.invalid(let why)): return .invalid(why)
         case .failure(.unsupported(let why)): return .unsupported(why)
@@ -105,6 +109,8 @@ private struct Translator {
     var countsCharacters = false
     /// Whether the last repeat already took its lazy `?`.
     var lazyTaken = false
+    /// Whether `(?<name>` is a group (Go 1.22 on), refused (before), or not known.
+    var angleNamedGroups: Bool?
 
     init(_ pattern: String) { p = Array(pattern.unicodeScalars) }
 
@@ -319,12 +325,16 @@ private struct Translator {
                 guard k < p.count, k > i + 4 else { throw .invalid("invalid named capture: `\(text)`") }
                 i = k + 1
             } else if i + 2 < p.count, p[i + 2] == "<" {
-                // `(?<name>` is a group from Go 1.22 on, refused before: which Go built the collector is not
-                // known here. Anything else (a lookbehind `(?<=`, `(?<!`) every Go refuses.
+                // `(?<name>` is a group from Go 1.22 on, refused before. Anything else (a lookbehind `(?<=`,
+                // `(?<!`) every Go refuses.
                 var k = i + 3
                 while k < p.count, p[k].isASCII, p[k] == "_" || p[k].properties.isAlphabetic || ("0"..."9").contains(p[k]) { k += 1 }
                 guard k > i + 3, k < p.count, p[k] == ">" else { throw .invalid("invalid or unsupported Perl syntax: `(?<`") }
-                throw .unsupported("a (?<name> group (Go 1.22 and later only)")
+                switch angleNamedGroups {
+                case true?: i = k + 1
+                case false?: throw .invalid("invalid or unsupported Perl syntax: `(?<` (a named group needs Go 1.22)")
+                case nil: throw .unsupported("a (?<name> group (Go 1.22 and later only)")
+                }
             } else if i + 2 < p.count, "imsU-".unicodeScalars.contains(p[i + 2]) {
                 throw .unsupported("flags inside the expression")
             } else {

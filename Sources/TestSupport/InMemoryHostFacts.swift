@@ -48,6 +48,8 @@ public final class InMemoryHostFacts: HostFacts, @unchecked Sendable {
     public var logExpansions: [Result<Glob.Expansion, GlobPatternError>] = []
     /// nil: the collector binary does not exist.
     public var collectorBinaryOverride: BinaryFile?
+    /// The collector's build as its binary records it (nil: not told).
+    public var collectorBuild: GoBinaryInfo?
     /// nil: only the subscription directory, which does not exist.
     public var subscriptionConfigsOverride: SubscriptionConfigListing?
     /// Subscription config contents by path; a path not listed cannot be read (ENOENT).

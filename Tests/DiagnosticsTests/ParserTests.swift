@@ -91,11 +91,11 @@ struct CollectorFileRulesTests {
             #expect(r.isExcluded(kept) == false, "\(kept)")
         }
         // An escaped dot is a suffix test, the whole text included (Go's `\.gz$` matches ".gz").
-        let escaped = CollectorFileRules(excludes: [#"\.gz$"#], ignoreOlder: nil, source: "x")
+        let escaped = CollectorFileRules(excludes: [#"\.gz$"#], ignoreOlder: nil, source: "x", build: .unknown)
         #expect(escaped.isExcluded(".gz") == true && escaped.isExcluded("/l/agz") == false)
         // Shorter than the suffix forms: Go's regexp all the same (`$` matches every path, `\.$` a trailing dot).
-        #expect(CollectorFileRules(excludes: ["$"], ignoreOlder: nil, source: "x").isExcluded("/l/a.log") == true)
-        let dot = CollectorFileRules(excludes: [#"\.$"#], ignoreOlder: nil, source: "x")
+        #expect(CollectorFileRules(excludes: ["$"], ignoreOlder: nil, source: "x", build: .unknown).isExcluded("/l/a.log") == true)
+        let dot = CollectorFileRules(excludes: [#"\.$"#], ignoreOlder: nil, source: "x", build: .unknown)
         #expect(dot.isExcluded("/l/a.") == true && dot.isExcluded("/l/a") == false)
         #expect(r.ignoreOlder == Int64(168 * 3600))
     }
@@ -103,27 +103,27 @@ struct CollectorFileRulesTests {
     @Test("an item's own settings replace the defaults; bad ones are named")
     func itemSettings() throws {
         let none = try YAMLNode.parse("exclude_files: []\nignore_older: 0\n")
-        let r = CollectorFileRules(item: none, source: "x")
+        let r = CollectorFileRules(item: none, source: "x", build: .unknown)
         #expect(r.isExcluded("/l/a.gz") == false && r.ignoreOlder == nil && r.unusable.isEmpty)
         let custom = try YAMLNode.parse("exclude_files: ['access', '^/tmp/']\nignore_older: 72h\n")
-        let c = CollectorFileRules(item: custom, source: "x")
+        let c = CollectorFileRules(item: custom, source: "x", build: .unknown)
         #expect(c.isExcluded("/data/access.log") == true && c.isExcluded("/tmp/a.log") == true && c.isExcluded("/data/a.gz") == false)
         #expect(c.ignoreOlder == Int64(72 * 3600))
         // An expression Go refuses: the collector cannot use the item, and no file is known to be collected.
-        let broken = CollectorFileRules(item: try YAMLNode.parse("exclude_files: ['access', '[unclosed']\n"), source: "x")
+        let broken = CollectorFileRules(item: try YAMLNode.parse("exclude_files: ['access', '[unclosed']\n"), source: "x", build: .unknown)
         #expect(broken.isExcluded("/data/access.log") == true && broken.isExcluded("/data/a.log") == nil)
         #expect(broken.invalidExcludes == ["[unclosed (missing closing ]: `[unclosed`)"])
         #expect(broken.unusable.count == 1 && broken.unusable[0].hasPrefix("exclude_files: [unclosed: Go's regexp refuses it"))
         // Valid in Go but not judged here: a path it might exclude is not claimed either way.
-        let flags = CollectorFileRules(item: try YAMLNode.parse("exclude_files: ['(?m)^x', '\\.gz$']\n"), source: "x")
+        let flags = CollectorFileRules(item: try YAMLNode.parse("exclude_files: ['(?m)^x', '\\.gz$']\n"), source: "x", build: .unknown)
         #expect(flags.isExcluded("/l/a.gz") == true && flags.isExcluded("/l/a.log") == nil && flags.invalidExcludes.isEmpty)
-        let absent = CollectorFileRules(item: try YAMLNode.parse("dataid: 1\nignore_older: soon\n"), source: "x")
+        let absent = CollectorFileRules(item: try YAMLNode.parse("dataid: 1\nignore_older: soon\n"), source: "x", build: .unknown)
         #expect(
             absent.isExcluded("/l/a.gz") == true && absent.ignoreOlder == Int64(168 * 3600) && absent.unusable == ["ignore_older: 'soon'"])
         #expect(absent.isIgnored(mtime: 0, now: 168 * 3600 + 1) && !absent.isIgnored(mtime: 0, now: 168 * 3600))
         #expect(!absent.isIgnored(mtime: Int64.min, now: Int64.max))
         // Seconds past 2^63 ns wrap in go-ucfg's multiplication (here to about -8.45e9 s): every file too old.
-        let wrapped = CollectorFileRules(item: try YAMLNode.parse("ignore_older: 10000000000\n"), source: "x")
+        let wrapped = CollectorFileRules(item: try YAMLNode.parse("ignore_older: 10000000000\n"), source: "x", build: .unknown)
         #expect(wrapped.ignoreOlder == -8_446_744_073, "\(String(describing: wrapped.ignoreOlder))")
         #expect(wrapped.isIgnored(mtime: 100, now: 100))
     }

@@ -51,6 +51,9 @@ public protocol HostFacts: AnyObject, Sendable {
     var logExpansions: [Result<Glob.Expansion, GlobPatternError>] { get }
     /// The collector binary: stat and ELF header (never run).
     var collectorBinary: BinaryFile { get }
+    /// What the collector that runs (else the one installed) records of its build: the rules that differ
+    /// between collector versions read it.
+    var collectorBuild: GoBinaryInfo? { get }
     /// The subscription config directories the main config's `multi_config` lists and their files.
     var subscriptionConfigs: SubscriptionConfigListing { get }
     /// One subscription config file read and parsed (once per run).

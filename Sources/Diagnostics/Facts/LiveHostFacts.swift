@@ -87,6 +87,7 @@ public final class LiveHostFacts: HostFacts {
     private let _agentHealthz: LazyFact<AgentHealthz.Result>
     private let fdCache = LazyFactMap<Int32, Result<[FDLink], ProbeError>>()
     private let configCache = LazyFactMap<String, SubscriptionConfigRead>()
+    private let buildCache = LazyFactMap<Int32, GoBinaryInfo?>()
 
     public var processes: Result<[ProcessRecord], ProbeError> { _processes.value }
     public var unixDiag: Result<[UnixDiagEntry], ProbeError> { _unixDiag.value }
@@ -106,6 +107,20 @@ public final class LiveHostFacts: HostFacts {
     public var collectorBinary: BinaryFile { _collectorBinary.value }
     public var subscriptionConfigs: SubscriptionConfigListing { _subscriptionConfigs.value }
     public var agentHealthz: AgentHealthz.Result { _agentHealthz.value }
+
+    /// The running collector's build read through `/proc/<pid>/exe` (the binary it was started from, even
+    /// when an upgrade has replaced or removed the file since); with none running, the installed binary's.
+    public var collectorBuild: GoBinaryInfo? {
+        guard case .success(let found) = collectors(), let running = found.under.first(where: { $0.stat?.state != "Z" }) else {
+            return collectorBinary.go
+        }
+        let path = "\(proc)/\(running.pid)/exe"
+        let installed = collectorBinary
+        return buildCache.value(for: running.pid) {
+            guard let header = try? ELFHeader.read(path), header.truncation == nil else { return installed.go }
+            return (try? GoBinaryInfo.read(path)) ?? nil
+        }
+    }
 
     public func fds(of pid: Int32) -> Result<[FDLink], ProbeError> {
         let p = proc

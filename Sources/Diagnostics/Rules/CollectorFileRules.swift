@@ -44,13 +44,13 @@ struct CollectorFileRules {
         CollectorFileRules(excludes: defaultExcludes, ignoreOlder: defaultIgnoreOlder, source: "collector defaults")
     }
 
-    init(excludes: [String], ignoreOlder: Int64?, source: String, unusable: [String] = []) {
+    init(excludes: [String], ignoreOlder: Int64?, source: String, unusable: [String] = [], build: CollectorBuild = .unknown) {
         self.excludes = excludes
         self.ignoreOlder = ignoreOlder
         self.source = source
         self.unusable = unusable
         for e in excludes {
-            switch Self.matcher(e) {
+            switch Self.matcher(e, build: build) {
             case .success(let m): matchers.append(m)
             case .failure(.invalid(let why)):
                 invalidExcludes.append("\(e) (\(why))")
@@ -64,8 +64,9 @@ struct CollectorFileRules {
         }
     }
 
-    /// The rules of one `local:` item of a subscription config.
-    init(item: YAMLNode, source: String) {
+    /// The rules of one `local:` item of a subscription config, for the collector `build` (the rules that
+    /// differ between versions stay unjudged where it does not tell).
+    init(item: YAMLNode, source: String, build: CollectorBuild) {
         var unusable: [String] = []
         var excludes = Self.defaultExcludes
         if let node = item["exclude_files"], !node.isNull {
@@ -86,8 +87,8 @@ struct CollectorFileRules {
                 unusable.append("ignore_older: \(GoConfigValue(node).shown)")
             }
         }
-        self.init(excludes: excludes, ignoreOlder: ignoreOlder, source: source, unusable: unusable)
-        refusals += Self.typeRefusals(item) + Self.filterRefusals(item) + Self.logInputRefusals(item)
+        self.init(excludes: excludes, ignoreOlder: ignoreOlder, source: source, unusable: unusable, build: build)
+        refusals += Self.typeRefusals(item) + Self.filterRefusals(item, build: build) + Self.logInputRefusals(item, build: build)
     }
 
     /// A field of the collector's config structs and the Go type go-ucfg converts its value to.
@@ -149,11 +150,12 @@ struct CollectorFileRules {
         }
     }
 
-    /// The line filters' operators every collector version refuses (bkunifylogbeat `config/task.go`, read
-    /// only when `delimiter` is one byte): an operator outside `=`, `!=`, `eq`, `neq`, `include`, `exclude`,
-    /// `regex`, `nregex`, or a `regex`/`nregex` value Go's regexp refuses. Versions before 2024 take only `=`
-    /// and `!=`; which version runs is not known here, so the others are not judged.
-    static func filterRefusals(_ item: YAMLNode) -> [String] {
+    /// The line filters' operators the collector refuses (bkunifylogbeat `config/task.go`, read only when
+    /// `delimiter` is one byte): an operator outside `=`, `!=`, `eq`, `neq`, `include`, `exclude`, `regex`,
+    /// `nregex`, or a `regex`/`nregex` value Go's regexp refuses. Versions before 7.7.1-rc.18 take only `=`
+    /// and `!=`: the others are refused where `build` says the collector is older, and not judged where
+    /// it does not tell.
+    static func filterRefusals(_ item: YAMLNode, build: CollectorBuild) -> [String] {
         guard let delimiter = item["delimiter"]?.string, delimiter.utf8.count == 1, let filters = item["filters"]?.array else { return [] }
         let ops: Set<String> = ["=", "!=", "eq", "neq", "include", "exclude", "regex", "nregex"]
         var out: [String] = []
@@ -162,7 +164,12 @@ struct CollectorFileRules {
                 let op = condition["op"]?.string ?? ""
                 if !ops.contains(op) {
                     out.append("filter operator '\(op)' is not one the collector knows")
-                } else if op == "regex" || op == "nregex", let key = condition["key"]?.string, case .invalid(let why) = GoRegex.compile(key)
+                } else if op != "=" && op != "!=", build.extendedFilterOperators == false {
+                    out.append(
+                        "filter operator '\(op)' needs bkunifylogbeat 7.7 or later; this collector is \(build.version ?? "older") and takes only = and !="
+                    )
+                } else if op == "regex" || op == "nregex", let key = condition["key"]?.string,
+                    case .invalid(let why) = GoRegex.compile(key, angleNamedGroups: build.angleNamedGroups)
                 {
                     out.append("filter \(op) \(key) is not a Go regular expression (\(why))")
                 }
@@ -176,7 +183,7 @@ struct CollectorFileRules {
     /// log input config (`filebeat/input/log/config.go`: `Validate` and the fields' `validate` tags) and
     /// the multiline reader's. Only values written in the item are judged; items of another `type`
     /// (syslog, kafka, redis_slowlog, winlog) are not log inputs.
-    static func logInputRefusals(_ item: YAMLNode) -> [String] {
+    static func logInputRefusals(_ item: YAMLNode, build: CollectorBuild) -> [String] {
         guard (item["type"]?.string ?? "log") == "log" else { return [] }
         var out: [String] = []
         let paths = item["paths"]
@@ -242,7 +249,7 @@ struct CollectorFileRules {
         if case .mapping(let m) = item { keys = m.map(\.0) } else { keys = [] }
         if keys.contains(where: { $0 == "multiline" || $0.hasPrefix("multiline.") }), item.lookup("multiline")?.isNull != true {
             if let p = item.lookup("multiline.pattern"), let text = p.string {
-                if case .invalid(let why) = GoRegex.compile(text) {
+                if case .invalid(let why) = GoRegex.compile(text, angleNamedGroups: build.angleNamedGroups) {
                     out.append("multiline.pattern \(text) is not a Go regular expression (\(why))")
                 }
             } else {
@@ -262,7 +269,9 @@ struct CollectorFileRules {
         for key in ["include_lines", "exclude_lines"] {
             guard let node = item.lookup(key), !node.isNull else { continue }
             for e in node.array?.compactMap(\.string) ?? node.string.map({ [$0] }) ?? [] {
-                if case .invalid(let why) = GoRegex.compile(e) { out.append("\(key) \(e) is not a Go regular expression (\(why))") }
+                if case .invalid(let why) = GoRegex.compile(e, angleNamedGroups: build.angleNamedGroups) {
+                    out.append("\(key) \(e) is not a Go regular expression (\(why))")
+                }
             }
         }
         return out
@@ -299,13 +308,15 @@ struct CollectorFileRules {
     /// The same for the subscriptions `keep` accepts, each item with its subscription id.
     static func items(facts: any HostFacts, where keep: (Int64) -> Bool) -> [(subscription: Int64, item: Item)] {
         var out: [(subscription: Int64, item: Item)] = []
+        let build = CollectorBuild(facts.collectorBuild)
         for (name, parsed, yaml) in SubscriptionConfigCheck.parsedConfigs(facts, where: { keep($0.subscriptionID) }) {
             for (i, item) in SubscriptionConfigCheck.items(yaml).enumerated() {
                 out.append(
                     (
                         parsed.subscriptionID,
                         Item(
-                            dataid: item.dataid, paths: item.paths, rules: CollectorFileRules(item: item.node, source: "\(name) item \(i)"),
+                            dataid: item.dataid, paths: item.paths,
+                            rules: CollectorFileRules(item: item.node, source: "\(name) item \(i)", build: build),
                             harvesterLimit: item.node.lookup("harvester_limit").flatMap { GoConfigValue($0).asUInt }.map {
                                 Int(clamping: $0)
                             }
@@ -351,7 +362,7 @@ struct CollectorFileRules {
 
     /// `\.ext$` and `.ext$` (the defaults' form) are suffix tests; anything else is a Go regular
     /// expression judged through `GoRegex`, exactly or not at all.
-    private static func matcher(_ expr: String) -> Result<Matcher, Refusal> {
+    private static func matcher(_ expr: String, build: CollectorBuild) -> Result<Matcher, Refusal> {
         let scalars = Array(expr.unicodeScalars)
         func ext(from k: Int) -> String? {
             guard scalars.count > k + 1, scalars.last == "$" else { return nil }
@@ -361,7 +372,7 @@ struct CollectorFileRules {
         }
         if scalars.count > 2, scalars[0] == "\\", scalars[1] == ".", let e = ext(from: 2) { return .success(.suffix("." + e)) }
         if scalars.count > 1, scalars[0] == ".", let e = ext(from: 1) { return .success(.anyThenSuffix(e)) }
-        switch GoRegex.compile(expr) {
+        switch GoRegex.compile(expr, angleNamedGroups: build.angleNamedGroups) {
         case .usable(let r): return .success(.regex(r))
         case .invalid(let why): return .failure(.invalid(why))
         case .unsupported(let why): return .failure(.unsupported(why))

@@ -62,6 +62,18 @@ enum BinaryFacts {
                 "\(path) is built for \(header.machineName), host is \(hostMachine)",
                 hint: "下发了错误架构的插件包：在节点管理中按主机架构重新安装", evidence: evidence)
         }
-        return .pass("bin file exists: \(path) (\(st.size) bytes, \(header.machineName))", evidence: evidence)
+        // The build it records, for the operator and for the rules that differ between collector versions.
+        var build: [String] = []
+        if let v = binary.go?.mainVersion {
+            evidence.append(("version", .string(v)))
+            build.append("version \(v)")
+        }
+        if let v = binary.go?.goVersion {
+            evidence.append(("go_version", .string(v)))
+            build.append(v)
+        }
+        return .pass(
+            "bin file exists: \(path) (\(([String(st.size) + " bytes", header.machineName] + build).joined(separator: ", ")))",
+            evidence: evidence)
     }
 }

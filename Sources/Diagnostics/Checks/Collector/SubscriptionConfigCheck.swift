@@ -137,7 +137,7 @@ struct SubscriptionConfigCheck: Check {
                 }
                 // What the collector's log input refuses (an exclude or multiline expression Go's regexp
                 // refuses, no paths, ignore_older 0 ...): the item's task is never started.
-                for why in CollectorFileRules(item: it.node, source: name).refusals {
+                for why in CollectorFileRules(item: it.node, source: name, build: CollectorBuild(facts.collectorBuild)).refusals {
                     problems.append("\(name): item \(i): \(why)")
                 }
             }

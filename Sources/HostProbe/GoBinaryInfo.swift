@@ -1,0 +1,212 @@
+/// What a Go executable records about its build, read from its ELF sections without running it: the
+/// Go release that built it (the `.go.buildinfo` section, else the `runtime.buildVersion` string) and
+/// the `main.version` string that `-ldflags "-X main.version=…"` sets (bkunifylogbeat's Makefile sets it
+/// to its VERSION file and the commit, e.g. `7.7.11148c4`). The string variables are found through the
+/// symbol table, so a binary linked with `-s` has no `mainVersion`.
+public struct GoBinaryInfo: Sendable, Equatable {
+    /// `go1.24.11`; nil when the binary does not say.
+    public var goVersion: String?
+    /// The `main.version` variable; nil when absent or stripped.
+    public var mainVersion: String?
+
+    public init(goVersion: String?, mainVersion: String?) {
+        self.goVersion = goVersion
+        self.mainVersion = mainVersion
+    }
+
+    /// The Go release as numbers (`go1.21.13` → [1, 21, 13], `go1.22rc1` → [1, 22]); nil when unknown.
+    public var goRelease: [Int]? {
+        guard let v = goVersion, v.hasPrefix("go") else { return nil }
+        let numbers = v.dropFirst(2).prefix { $0.isASCII && ($0.isNumber || $0 == ".") }
+        let parts = numbers.split(separator: ".").compactMap { Int($0) }
+        return parts.count >= 2 ? parts : nil
+    }
+
+    /// Reads `path`; nil when it is not an ELF file that records either string.
+    public static func read(_ path: String) throws(ProbeError) -> GoBinaryInfo? {
+        let fd = try Sys.openRead(path)
+        defer { Sys.closeQuietly(fd) }
+        let size = try Sys.fstat(fd, path: path).size
+        return try parse(size: size) { offset, count throws(ProbeError) in try Sys.pread(fd, count: count, at: offset) }
+    }
+
+    /// The same from any reader of a file of `size` bytes (`read(offset, count)` may return fewer bytes
+    /// at the end). Every table is bounded: nothing here reads more than the symbol and string tables.
+    static func parse(size: Int64, read: (Int, Int) throws(ProbeError) -> [UInt8]) throws(ProbeError) -> GoBinaryInfo? {
+        let head = try read(0, 64)
+        guard head.count >= 52, head[0] == 0x7f, head[1] == 0x45, head[2] == 0x4c, head[3] == 0x46 else { return nil }
+        guard head[4] == 1 || head[4] == 2, head[5] == 1 || head[5] == 2 else { return nil }
+        let elf = ELFReader(is64: head[4] == 2, littleEndian: head[5] == 1, size: size)
+        guard !elf.is64 || head.count >= 64 else { return nil }
+        let shoff = elf.uint(head, elf.is64 ? 40 : 32, elf.is64 ? 8 : 4)
+        let shentsize = Int(elf.uint(head, elf.is64 ? 58 : 46, 2))
+        let shnum = Int(elf.uint(head, elf.is64 ? 60 : 48, 2))
+        let shstrndx = Int(elf.uint(head, elf.is64 ? 62 : 50, 2))
+        guard shnum > 0, shnum < 4096, shentsize >= (elf.is64 ? 64 : 40), shoff > 0,
+            shoff + UInt64(shnum * shentsize) <= UInt64(max(size, 0))
+        else { return nil }
+        let table = try read(Int(shoff), shnum * shentsize)
+        guard table.count == shnum * shentsize else { return nil }
+        var sections = (0..<shnum).map { elf.section(table, at: $0 * shentsize) }
+        // Section names, from the section-name string table.
+        if shstrndx < shnum, let names = try elf.bytes(of: sections[shstrndx], read: read, limit: 1 << 20) {
+            for k in sections.indices { sections[k].name = ELFReader.cString(names, at: Int(sections[k].nameOffset)) }
+        }
+        var info = GoBinaryInfo(goVersion: nil, mainVersion: nil)
+        if let s = sections.first(where: { $0.name == ".go.buildinfo" }) {
+            info.goVersion = try elf.buildInfoVersion(s, sections: sections, read: read)
+        }
+        // String variables through the symbol table (absent when linked with -s).
+        if let symtab = sections.first(where: { $0.type == 2 }), Int(symtab.link) < sections.count,
+            let strings = try elf.bytes(of: sections[Int(symtab.link)], read: read, limit: 64 << 20)
+        {
+            let wanted = ["main.version", "runtime.buildVersion"]
+            let offsets = wanted.map { ELFReader.find(name: $0, in: strings) }
+            if offsets.contains(where: { $0 != nil }), let symbols = try elf.bytes(of: symtab, read: read, limit: 64 << 20) {
+                let found = elf.symbols(symbols, named: offsets)
+                if let v = found[0] { info.mainVersion = try elf.goString(at: v, sections: sections, read: read) }
+                if info.goVersion == nil, let v = found[1] { info.goVersion = try elf.goString(at: v, sections: sections, read: read) }
+            }
+        }
+        return info.goVersion == nil && info.mainVersion == nil ? nil : info
+    }
+}
+
+/// The few ELF structures `GoBinaryInfo` reads, in the file's class and byte order.
+private struct ELFReader {
+    let is64: Bool
+    let littleEndian: Bool
+    let size: Int64
+
+    struct Section {
+        var nameOffset: UInt64
+        var type: UInt32
+        var address: UInt64
+        var offset: UInt64
+        var size: UInt64
+        var link: UInt32
+        var name = ""
+    }
+
+    func uint(_ b: [UInt8], _ at: Int, _ width: Int) -> UInt64 {
+        guard at >= 0, at + width <= b.count else { return 0 }
+        var v: UInt64 = 0
+        for k in 0..<width { v |= UInt64(b[at + k]) << UInt64(8 * (littleEndian ? k : width - 1 - k)) }
+        return v
+    }
+
+    var wordSize: Int { is64 ? 8 : 4 }
+
+    func section(_ t: [UInt8], at o: Int) -> Section {
+        let w = wordSize
+        return Section(
+            nameOffset: uint(t, o, 4), type: UInt32(uint(t, o + 4, 4)), address: uint(t, o + (is64 ? 16 : 12), w),
+            offset: uint(t, o + (is64 ? 24 : 16), w), size: uint(t, o + (is64 ? 32 : 20), w), link: UInt32(uint(t, o + (is64 ? 40 : 24), 4))
+        )
+    }
+
+    /// A section's bytes from the file; nil when it holds none there (SHT_NOBITS), lies past the file's
+    /// end or is larger than `limit`.
+    func bytes(of s: Section, read: (Int, Int) throws(ProbeError) -> [UInt8], limit: Int) throws(ProbeError) -> [UInt8]? {
+        guard s.type != 8, s.size > 0, s.size <= UInt64(limit), s.offset + s.size <= UInt64(max(size, 0)) else { return nil }
+        let b = try read(Int(s.offset), Int(s.size))
+        return b.count == Int(s.size) ? b : nil
+    }
+
+    /// `count` bytes at virtual address `address`, from the section holding them in the file.
+    func bytes(
+        at address: UInt64, count: Int, sections: [Section], read: (Int, Int) throws(ProbeError) -> [UInt8]
+    ) throws(ProbeError) -> [UInt8]? {
+        guard count > 0, count <= 4096 else { return count == 0 ? [] : nil }
+        for s in sections where s.type != 8 && s.type != 0 && s.address != 0 {
+            guard address >= s.address, address - s.address < s.size else { continue }
+            let into = address - s.address
+            guard into + UInt64(count) <= s.size, s.offset + into + UInt64(count) <= UInt64(max(size, 0)) else { return nil }
+            let b = try read(Int(s.offset + into), count)
+            return b.count == count ? b : nil
+        }
+        return nil
+    }
+
+    /// A Go string whose header (data pointer, length) is at `address`.
+    func goString(
+        at address: UInt64, sections: [Section], read: (Int, Int) throws(ProbeError) -> [UInt8]
+    ) throws(ProbeError) -> String? {
+        guard let header = try bytes(at: address, count: 2 * wordSize, sections: sections, read: read) else { return nil }
+        let pointer = uint(header, 0, wordSize)
+        let length = uint(header, wordSize, wordSize)
+        guard length > 0, length <= 256,
+            let text = try bytes(at: pointer, count: Int(length), sections: sections, read: read)
+        else { return nil }
+        return Self.printable(text)
+    }
+
+    /// The Go version in `.go.buildinfo`: a 16-byte magic-led header, then either the version inline
+    /// (Go 1.18 on: flag bit 2, a varint length at byte 32) or a pointer to its string header (byte 16).
+    func buildInfoVersion(
+        _ s: Section, sections: [Section], read: (Int, Int) throws(ProbeError) -> [UInt8]
+    ) throws(ProbeError) -> String? {
+        guard s.type != 8, s.offset < UInt64(max(size, 0)) else { return nil }
+        let b = try read(Int(s.offset), Int(min(UInt64(4096), s.size, UInt64(size) - s.offset)))
+        let magic: [UInt8] = [0xff] + Array(" Go buildinf:".utf8)
+        guard b.count >= 32, Array(b[0..<14]) == magic else { return nil }
+        let pointerSize = Int(b[14])
+        let flags = b[15]
+        if flags & 2 != 0 {
+            var at = 32
+            var length = 0
+            var shift = 0
+            while at < b.count, shift < 35 {
+                let c = b[at]
+                at += 1
+                length |= Int(c & 0x7f) << shift
+                shift += 7
+                if c & 0x80 == 0 { break }
+            }
+            guard length > 0, length <= 256, at + length <= b.count else { return nil }
+            return Self.printable(Array(b[at..<(at + length)]))
+        }
+        guard pointerSize == 4 || pointerSize == 8, b.count >= 16 + pointerSize else { return nil }
+        let reader = ELFReader(is64: pointerSize == 8, littleEndian: flags & 1 == 0, size: size)
+        return try reader.goString(at: reader.uint(b, 16, pointerSize), sections: sections, read: read)
+    }
+
+    /// The values of the symbols whose name offsets are `offsets` (in order; nil where not found).
+    func symbols(_ t: [UInt8], named offsets: [Int?]) -> [UInt64?] {
+        let entry = is64 ? 24 : 16
+        var out = [UInt64?](repeating: nil, count: offsets.count)
+        var at = 0
+        while at + entry <= t.count {
+            let name = Int(uint(t, at, 4))
+            if let k = offsets.firstIndex(where: { $0 == name }), out[k] == nil {
+                out[k] = uint(t, at + (is64 ? 8 : 4), wordSize)
+            }
+            at += entry
+        }
+        return out
+    }
+
+    /// The offset of `name` as a whole NUL-terminated entry of a string table.
+    static func find(name: String, in table: [UInt8]) -> Int? {
+        let needle = Array(name.utf8) + [0]
+        guard needle.count <= table.count else { return nil }
+        var i = 0
+        while i + needle.count <= table.count {
+            if table[i] == needle[0], i == 0 || table[i - 1] == 0, Array(table[i..<(i + needle.count)]) == needle { return i }
+            i += 1
+        }
+        return nil
+    }
+
+    static func cString(_ b: [UInt8], at: Int) -> String {
+        guard at >= 0, at < b.count else { return "" }
+        let end = b[at...].firstIndex(of: 0) ?? b.count
+        return String(decoding: b[at..<end], as: UTF8.self)
+    }
+
+    /// Text of printable ASCII only: anything else is not a version string read right.
+    static func printable(_ b: [UInt8]) -> String? {
+        guard !b.isEmpty, b.allSatisfy({ $0 >= 0x21 && $0 < 0x7f }) else { return nil }
+        return String(decoding: b, as: UTF8.self)
+    }
+}
