@@ -74,6 +74,8 @@ struct FileProgress: Sendable {
     /// Registry states that still name this path under another inode: the file was rotated.
     var rotatedFrom: [CollectorFileState] = []
     var grew: Bool?
+    /// The size in the first sample, when it is the same file.
+    var size0: Int64?
     var readMoved: Bool?
     var ackMoved: Bool?
 
@@ -169,6 +171,7 @@ struct FileProgress: Sendable {
             p.rotatedFrom = (bySource[p.path] ?? []).filter { $0.inode != st.inode || $0.device != st.device }
             if let e = files0[p.path], e.inode == st.inode, e.device == st.device {
                 p.grew = st.size > e.size
+                p.size0 = e.size
                 if let r = p.read, let r0 = reads0[key] { p.readMoved = r != r0 }
                 if let a = p.acked, let a0 = states0[key]?.offset { p.ackMoved = a != a0 }
             }
@@ -200,7 +203,19 @@ struct FileProgress: Sendable {
         {
             return .ackStalled
         }
-        if let gap, gap >= settings.staleSeconds, p.grew == true, p.ackMoved == false { return .ackStalled }
+        if let gap, gap >= settings.staleSeconds, p.grew == true {
+            // Over three flushes the file grew and the registry did not move: bytes read and not acknowledged
+            // are the output's. Without any (read up to the acknowledged offset), the output has nothing to
+            // confirm: a stuck reader, judged below.
+            if p.ackMoved == false, p.read.map({ r in r > (p.acked ?? 0) }) ?? true { return .ackStalled }
+            // The read position stayed behind data that was already there at the first sample, over longer
+            // than the harvester's longest backoff and a flush: it is not reading.
+            if registryRead, p.readMoved == false, let r = p.read, let s0 = p.size0, s0 > r,
+                gap >= settings.readBackoffSeconds + settings.flushSeconds
+            {
+                return .readStalled
+            }
+        }
         if p.lagBytes > settings.lagWarnBytes { return .lagging }
         return p.lagBytes > 0 ? .pending : .upToDate
     }

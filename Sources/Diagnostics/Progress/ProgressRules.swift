@@ -344,7 +344,24 @@ enum ProgressRules {
         // Backpressure runs upstream: every hop before a stuck one backs up behind it. Data stops at the
         // stuck hop furthest along the pipeline.
         guard let stop = hops.last(where: { $0.stuck != nil }) else {
-            let flowing = pending == 0 ? "nothing pending" : "\(bytes(pending)) in flight, every hop moving"
+            // Read positions that stayed behind data already there at the first sample, over a gap too short
+            // to call them stuck (a harvester at the end of a file waits up to its backoff between reads).
+            let notMoving = files.filter { f in
+                guard f.readMoved == false, let r = f.read, let s0 = f.size0 else { return false }
+                return s0 > r
+            }
+            let flowing: String
+            if pending == 0 {
+                flowing = "nothing pending"
+            } else if let gap = input.gap, !notMoving.isEmpty {
+                flowing =
+                    "\(bytes(pending)) in flight; the read position of \(Fmt.list(notMoving.map(\.path))) did not move in the \(seconds(gap)) between the samples, with data waiting (a harvester waits up to \(seconds(settings.readBackoffSeconds)) between reads: samples \(seconds(settings.readBackoffSeconds + settings.flushSeconds)) or more apart, --sample-gap, tell a stuck one)"
+                evidence.append(("read_not_moving", JSONValue(notMoving.map(\.path))))
+            } else if input.gap == nil {
+                flowing = "\(bytes(pending)) in flight (one sample: movement not measured)"
+            } else {
+                flowing = "\(bytes(pending)) in flight, every hop moving"
+            }
             return .pass("no hop is stuck: \(flowing)", evidence: evidence)
         }
         evidence.insert(("stuck_at", .string(stop.name)), at: 0)

@@ -98,4 +98,46 @@ struct PipelineStallCheckTests {
         let parsed = ProgressInput.healthzData(AgentHealthz.Result(.failed("x"), answer: AgentHealthz.answer(output)))
         #expect(parsed == "failed")
     }
+    /// A growing log whose harvester stopped: its read position stays where the registry acknowledged,
+    /// far behind the file. Nothing read waits for the output, so the output is not the stuck hop.
+    static func stuckReader(gap: Double) -> (ProgressSample, ProgressSample) {
+        let path = "/data/logs/app/a.log"
+        var first = ProgressFixture.healthy(at: ProgressFixture.now - gap)
+        first.files = [ProgressFixture.file(path, size: 2_000_000, inode: 11, age: gap)]
+        first.collectors = [ProgressFixture.collector(open: [ProgressFixture.held(path, inode: 11, position: 1024, size: 2_000_000)])]
+        first.registry = ProgressFixture.registry([ProgressFixture.state(path, inode: 11, offset: 1024, age: 3600 - gap)])
+        var last = ProgressFixture.healthy()
+        last.files = [ProgressFixture.file(path, size: 2_716_800, inode: 11, age: 0)]
+        last.collectors = [ProgressFixture.collector(open: [ProgressFixture.held(path, inode: 11, position: 1024, size: 2_716_800)])]
+        last.registry = ProgressFixture.registry([ProgressFixture.state(path, inode: 11, offset: 1024, age: 3600)])
+        return (first, last)
+    }
+
+    @Test("a reader stuck behind a growing log is the read hop, not the output, across samples longer than its backoff")
+    func stuckReaderIsTheReadHop() throws {
+        // 31 s apart with 10 s flushes: longer than three flushes, and than the 10 s backoff plus a flush.
+        let (first, last) = Self.stuckReader(gap: 31)
+        let f = run(ProgressFixture.input(last, first: first))
+        #expect(f.verdict == .fail)
+        #expect(f.message.hasPrefix("data stops at read:"), "\(f.message)")
+        #expect(!f.message.contains("not confirming"), "\(f.message)")
+        let progress = ProgressFixture.run(LogPathProgressCheck(), ProgressFixture.input(last, first: first))
+        #expect(progress.verdict == .fail && progress.message.contains("not read for longer than"), "\(progress.message)")
+        // Read but not acknowledged, over the same samples, stays the output's.
+        var acked = last
+        acked.collectors = [
+            ProgressFixture.collector(open: [ProgressFixture.held("/data/logs/app/a.log", inode: 11, position: 2_716_800, size: 2_716_800)])
+        ]
+        let out = run(ProgressFixture.input(acked, first: first))
+        #expect(out.verdict == .fail && out.message.hasPrefix("data stops at registry:"), "\(out.message)")
+    }
+
+    @Test("samples closer than the harvester's backoff do not call a reader stuck, nor claim that every hop moved")
+    func shortGapIsHonest() throws {
+        let (first, last) = Self.stuckReader(gap: 1)
+        let f = run(ProgressFixture.input(last, first: first))
+        #expect(f.verdict == .pass, "\(f.message)")
+        #expect(!f.message.contains("every hop moving"), "\(f.message)")
+        #expect(f.message.contains("did not move"), "\(f.message)")
+    }
 }
