@@ -41,6 +41,7 @@ extension ProgressInput {
         let last = ProgressProbe.sample(targets)
         baseline?.store(last)
         var input = ProgressInput(first: first, last: last, settings: settings, uptimeSeconds: facts.uptimeSeconds)
+        input.scope = targets.patterns
         if !targets.collectorPIDs.isEmpty {
             input.oomKills = Result { () throws(ProbeError) in try KernelLog.oomKills(comm: ProcessNames.collector) }
         }
@@ -130,6 +131,7 @@ extension ProgressTargets {
             files: files, collectorPIDs: collectors.map(\.pid), agentPIDs: agents.map(\.pid), registryPath: registryPath,
             ipcPath: layout.ipcPath,
             dataPorts: layout.dataPorts)
+        targets.patterns = options.logPathsGiven ? options.logPaths : items.flatMap(\.paths)
         if collectors.isEmpty {
             targets.unplacedCollectorPIDs = (try? facts.collectors().get())?.elsewhere.filter(\.unplaced).map(\.pid) ?? []
         }

@@ -14,6 +14,10 @@ public struct ProgressInput: Sendable {
     /// GSE 2: the `data` entry of the agent's own `--healthz` answer (`ok` when its data channel is
     /// healthy, as bk-nodeman's setup scripts judge every entry); nil where the probe did not run.
     public var healthzData: String?
+    /// The log path patterns the checked subscription (or `-l`) names. A deleted file the collector holds
+    /// counts for this subscription only where it lies in a directory one of them covers (a rotated file
+    /// renamed there before it was removed included); nil: every held file counts.
+    public var scope: [String]?
 
     public init(
         first: ProgressSample?, last: ProgressSample, settings: ProgressSettings, oomKills: Result<[OOMKill], ProbeError>? = nil,
@@ -380,6 +384,15 @@ enum ProgressRules {
 
     // MARK: loss_risk
 
+    /// Whether `path` lies in a directory one of `patterns` covers (nil: no scope).
+    static func inScope(_ path: String, _ patterns: [String]?) -> Bool {
+        guard let patterns else { return true }
+        let dir = Sys.dirname(path)
+        return patterns.contains { p in
+            Glob.matchesLikeCollector(p, path: path) || Glob.matchesLikeCollector(Sys.dirname(p), path: dir)
+        }
+    }
+
     /// The risks loss_risk lists one by one; past this many they are counted by reason.
     static let maxRisksListed = 20
 
@@ -389,12 +402,16 @@ enum ProgressRules {
         var failAt = 0
         var warnAt = 0
         var total: Int64 = 0
+        /// Risks whose amount is not known (a truncated file: what was cut before the collector read it).
+        var uncounted = 0
         var unreadable: [String] = []
         func add(_ reason: String, _ bytes: Int64?, _ severe: Bool, _ extra: [(String, JSONValue)]) {
             var o: [(String, JSONValue)] = [("reason", .string(reason))]
             if let bytes {
                 o.append(("bytes", .int(bytes)))
                 total += bytes
+            } else {
+                uncounted += 1
             }
             risks.append((severe, bytes ?? 0, reason, .object(o + extra)))
             if severe { failAt += 1 } else { warnAt += 1 }
@@ -405,7 +422,7 @@ enum ProgressRules {
             case .failure(let e):
                 unreadable.append("pid \(c.pid): \(e.description)")
             case .success(let open):
-                for f in open where f.deleted {
+                for f in open where f.deleted && Self.inScope(f.path, input.scope) {
                     let unread = max(0, f.size - f.position)
                     var extra: [(String, JSONValue)] = [
                         ("path", .string(f.path)), ("pid", .int(Int64(c.pid))), ("size", .int(f.size)), ("position", .int(f.position)),
@@ -478,14 +495,15 @@ enum ProgressRules {
             evidence.append(("risks_by_reason", .object(reasons.map { ($0, .int(counts[$0] ?? 0)) })))
         }
         if !unreadable.isEmpty { evidence.append(("unreadable", JSONValue(unreadable))) }
+        let amount = total == 0 ? "log data" : (uncounted > 0 ? "at least " : "") + "\(bytes(total)) of log data"
         if failAt > 0 {
             return .fail(
-                "\(bytes(total)) of log data at risk: " + Fmt.list(reasons),
+                "\(amount) at risk: " + Fmt.list(reasons),
                 hint: "被删除但仍被采集器持有的文件未读完即关闭会丢失；进度库所在磁盘满会使进度无法保存：清理磁盘并确认采集器读完", evidence: evidence)
         }
         if warnAt > 0 {
             return .warn(
-                "\(bytes(total)) of log data may not be collected: " + Fmt.list(reasons),
+                "\(amount) may not be collected: " + Fmt.list(reasons),
                 hint: "被 exclude_files/ignore_older 跳过、被截断或超过 harvester_limit 的文件不会完整采集：按需调整采集项配置", evidence: evidence)
         }
         if last.collectors.isEmpty {

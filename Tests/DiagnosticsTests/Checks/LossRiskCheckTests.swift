@@ -55,6 +55,35 @@ struct LossRiskCheckTests {
         #expect(done.verdict == .pass && !done.message.contains("0 B"), "\(done.message)")
     }
 
+    @Test("a deleted file counts for the subscription whose paths cover its directory, not for another one's")
+    func deletedHeldInScope() {
+        var stuck = withStuckDeletedFile(ProgressFixture.healthy())
+        // The subscription collects /data/logs/app/*.log: gone.log (or app.log.1, renamed by a rotation
+        // before it was removed) lies where its patterns look; /data/logs/other/x.log is another one's.
+        for pattern in ["/data/logs/app/*.log", "/data/logs/*/*.log", "/data/logs/**/*.log", "/data/logs/app/gone.log"] {
+            stuck.scope = [pattern]
+            #expect(run(stuck).verdict == .fail, "\(pattern)")
+        }
+        stuck.scope = ["/data/logs/other/*.log", "/data/logs/app2/*.log"]
+        let other = run(stuck)
+        #expect(other.verdict == .pass && other.evidence.first { $0.0 == "bytes_at_risk" }?.1 == .int(0), "\(other.message)")
+        stuck.scope = []
+        #expect(run(stuck).verdict == .pass)
+    }
+
+    @Test("a truncated file warns without a byte count it cannot know; beside counted risks the count is a floor")
+    func truncatedUncounted() {
+        var s = ProgressFixture.healthy()
+        // Cut to 400 bytes below the 1,000 the registry acknowledged: what was cut is not known.
+        s.files = [ProgressFixture.file("/data/logs/app/a.log", size: 400, inode: 11)]
+        let f = run(input(s))
+        #expect(f.verdict == .warn && f.message == "log data may not be collected: truncated", "\(f.message)")
+        s.files.append(
+            ProgressFixture.file("/data/logs/app/b.log.gz", size: 2048, inode: 12, skipped: "exclude_files (collector defaults)"))
+        let both = run(input(s))
+        #expect(both.message == "at least 2.0 KiB of log data may not be collected: truncated, skipped", "\(both.message)")
+    }
+
     @Test("a file skipped by ignore_older after it was collected risks only what was not acknowledged")
     func skippedAfterCollection() {
         var s = ProgressFixture.healthy()
