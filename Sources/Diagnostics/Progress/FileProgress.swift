@@ -70,6 +70,7 @@ struct FileProgress: Sendable {
     var skipped: String?
     /// Skipped because the collector refuses the item: none of it is this subscription's progress.
     var refused = false
+    var tailFiles = true
     var error: ProbeError?
     /// Registry states that still name this path under another inode: the file was rotated.
     var rotatedFrom: [CollectorFileState] = []
@@ -86,6 +87,13 @@ struct FileProgress: Sendable {
         // A refused item's file: any acknowledgement is another subscription's, under its data id.
         return refused ? size : max(0, size - (acked ?? 0))
     }
+
+    /// Bytes of a file the collector never found that its first scan after a start or reload would pass
+    /// over (`tail_files`): not in flight, and not collected unless a running input finds the file first.
+    var tailSkippedBytes: Int64 { status == .neverCollected && tailFiles && error == nil ? size : 0 }
+
+    /// What is on its way: written and not acknowledged, less what `tail_files` would pass over.
+    var inFlightBytes: Int64 { lagBytes - tailSkippedBytes }
 
     /// Bytes written and not acknowledged (or not read, when the registry has no state for it yet).
     var lagBytes: Int64 {
@@ -145,6 +153,7 @@ struct FileProgress: Sendable {
         return last.files.map { f in
             var p = FileProgress(path: f.target.path, dataid: f.target.dataid, skipped: f.target.skipped)
             p.refused = f.target.refused
+            p.tailFiles = f.target.tailFiles
             let st: FileStat
             switch f.stat {
             case .failure(let e):

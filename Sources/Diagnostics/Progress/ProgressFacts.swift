@@ -71,7 +71,7 @@ extension ProgressTargets {
 
         var files: [File] = []
         var seen = Set<String>()
-        func add(_ matches: [String], dataid: Int64?, rules: CollectorFileRules, limit: Int) {
+        func add(_ matches: [String], dataid: Int64?, rules: CollectorFileRules, limit: Int, tailFiles: Bool) {
             for m in matches where files.count < maxFiles && seen.insert(m).inserted {
                 guard case .success(let st) = facts.stat(m), st.isRegular else { continue }
                 var skipped: String?
@@ -86,7 +86,8 @@ extension ProgressTargets {
                     skipped = "item refused by the collector (\(rules.source): \(why))"
                     refused = true
                 }
-                files.append(File(path: m, dataid: dataid, skipped: skipped, harvesterLimit: limit, refused: refused))
+                files.append(
+                    File(path: m, dataid: dataid, skipped: skipped, harvesterLimit: limit, refused: refused, tailFiles: tailFiles))
             }
         }
         let items = CollectorFileRules.items(subscription: options.subscriptionID, facts: facts)
@@ -98,14 +99,14 @@ extension ProgressTargets {
                 guard case .success(let e) = result else { continue }
                 add(
                     e.matches, dataid: item?.dataid, rules: item?.rules ?? .defaults,
-                    limit: item?.harvesterLimit ?? CollectorFileRules.defaultHarvesterLimit)
+                    limit: item?.harvesterLimit ?? CollectorFileRules.defaultHarvesterLimit, tailFiles: item?.tailFiles ?? true)
             }
         } else {
             // The items the collector takes first: a file one of them reads is not claimed by a refused one.
             for item in items.filter(\.accepted) + items.filter({ !$0.accepted }) {
                 for pattern in item.paths {
                     guard let e = try? Glob.expandLikeCollector(pattern) else { continue }
-                    add(e.matches, dataid: item.dataid, rules: item.rules, limit: item.harvesterLimit)
+                    add(e.matches, dataid: item.dataid, rules: item.rules, limit: item.harvesterLimit, tailFiles: item.tailFiles)
                 }
             }
         }

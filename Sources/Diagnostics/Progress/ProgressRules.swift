@@ -151,13 +151,20 @@ enum ProgressRules {
         let truncated = files.filter { $0.status == .truncated }
         if !truncated.isEmpty { notes.append("truncated below the acknowledged offset: \(Fmt.list(truncated.map(\.path)))") }
         let never = files.filter { $0.status == .neverCollected }
-        if !never.isEmpty { notes.append("never collected: \(Fmt.list(never.map(\.path)))") }
+        if !never.isEmpty {
+            let tail = never.reduce(Int64(0)) { $0 + $1.tailSkippedBytes }
+            notes.append(
+                "never collected: \(Fmt.list(never.map(\.path)))"
+                    + (tail > 0
+                        ? " (with tail_files, a collector that starts or reloads before reading them begins at their end: \(bytes(tail)) would not be collected)"
+                        : ""))
+        }
         let rotated = files.filter { !$0.rotatedFrom.isEmpty }
         if !rotated.isEmpty { notes.append("rotated (an older inode is still in the registry): \(Fmt.list(rotated.map(\.path)))") }
         if !lagging.isEmpty || !truncated.isEmpty || !never.isEmpty || !refused.isEmpty {
             return .warn(notes.joined(separator: "; "), hint: "采集落后或有文件未被采集：结合 loss_risk 与 pipeline_stall 查看原因", evidence: evidence)
         }
-        let pending = files.reduce(Int64(0)) { $0 + $1.lagBytes }
+        let pending = files.reduce(Int64(0)) { $0 + $1.inFlightBytes }
         let counted = files.filter { $0.error == nil && $0.skipped == nil }.count
         var message =
             pending == 0
@@ -206,8 +213,8 @@ enum ProgressRules {
         let files = input.files
         var hops: [Hop] = []
 
-        // 1. files: what is written and not yet acknowledged.
-        let pending = files.reduce(Int64(0)) { $0 + $1.lagBytes }
+        // 1. files: what is written and not yet acknowledged (a file the collector never found is not on its way).
+        let pending = files.reduce(Int64(0)) { $0 + $1.inFlightBytes }
         let grew = files.filter { $0.grew == true }.count
         hops.append(
             Hop(
@@ -444,6 +451,10 @@ enum ProgressRules {
             switch f.status {
             case .truncated:
                 add("truncated", nil, false, [("path", .string(f.path)), ("size", .int(f.size)), ("acknowledged", .int(f.acked ?? 0))])
+            case .neverCollected where f.tailSkippedBytes > 0:
+                // tail_files: the first scan of an input that starts (or is reloaded) begins a file it has no
+                // state for at its end; only a running input's later scan reads it from the start.
+                add("tail_files", f.tailSkippedBytes, false, [("path", .string(f.path)), ("size", .int(f.size))])
             case .skipped where f.skippedBytes > 0:
                 var extra: [(String, JSONValue)] = [("path", .string(f.path)), ("rule", .string(f.skipped ?? ""))]
                 if let a = f.acked { extra += [("size", .int(f.size)), ("acknowledged", .int(a))] }
@@ -504,7 +515,9 @@ enum ProgressRules {
         if warnAt > 0 {
             return .warn(
                 "\(amount) may not be collected: " + Fmt.list(reasons),
-                hint: "被 exclude_files/ignore_older 跳过、被截断或超过 harvester_limit 的文件不会完整采集：按需调整采集项配置", evidence: evidence)
+                hint:
+                    "被 exclude_files/ignore_older 跳过、被截断或超过 harvester_limit 的文件不会完整采集；从未被采集的文件在采集器启动或重载时因 tail_files 从末尾开始采集：按需调整采集项配置",
+                evidence: evidence)
         }
         if last.collectors.isEmpty {
             return noCollector(last, "nothing it holds or reads to measure", evidence: evidence)

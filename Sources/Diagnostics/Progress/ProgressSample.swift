@@ -15,13 +15,20 @@ public struct ProgressTargets: Sendable {
         /// The collector refuses the item (`skipped` says why): no task of this subscription reads the file,
         /// so what the registry acknowledged for it is another subscription's.
         public var refused: Bool
+        /// The item's `tail_files`: the collector's first scan after it starts or reloads begins a file it
+        /// has no state for at its end.
+        public var tailFiles: Bool
 
-        public init(path: String, dataid: Int64? = nil, skipped: String? = nil, harvesterLimit: Int? = nil, refused: Bool = false) {
+        public init(
+            path: String, dataid: Int64? = nil, skipped: String? = nil, harvesterLimit: Int? = nil, refused: Bool = false,
+            tailFiles: Bool = true
+        ) {
             self.path = path
             self.dataid = dataid
             self.skipped = skipped
             self.harvesterLimit = harvesterLimit
             self.refused = refused
+            self.tailFiles = tailFiles
         }
     }
 

@@ -286,6 +286,9 @@ struct CollectorFileRules {
         var paths: [String]
         var rules: CollectorFileRules
         var harvesterLimit: Int
+        /// `tail_files`: a new input's first scan starts a file it has no state for at its end (the
+        /// collector's default and NodeMan's template: true; written null, filebeat's false).
+        var tailFiles: Bool = true
 
         /// Whether the collector runs a task for it that reads its files.
         var accepted: Bool { rules.refusals.isEmpty }
@@ -320,7 +323,8 @@ struct CollectorFileRules {
                             harvesterLimit: item.node.lookup("harvester_limit").flatMap { GoConfigValue($0).asUInt }.map {
                                 Int(clamping: $0)
                             }
-                                ?? defaultHarvesterLimit)
+                                ?? defaultHarvesterLimit,
+                            tailFiles: item.node.lookup("tail_files").map { GoConfigValue($0).asBool ?? true } ?? true)
                     ))
             }
         }

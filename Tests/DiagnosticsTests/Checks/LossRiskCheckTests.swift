@@ -84,6 +84,25 @@ struct LossRiskCheckTests {
         #expect(both.message == "at least 2.0 KiB of log data may not be collected: truncated, skipped", "\(both.message)")
     }
 
+    @Test("a file the collector never found is not in flight; with tail_files its bytes are at risk of a start at its end")
+    func neverCollectedTail() throws {
+        var s = ProgressFixture.healthy()
+        // b.log: 50 KiB, last written a minute ago, no registry state, not open.
+        var b = ProgressFixture.file("/data/logs/app/b.log", size: 51_200, inode: 12, age: 60)
+        s.files.append(b)
+        let f = run(input(s))
+        #expect(f.verdict == .warn && f.message == "50.0 KiB of log data may not be collected: tail_files", "\(f.message)")
+        let stall = ProgressFixture.run(PipelineStallCheck(), input(s))
+        #expect(stall.verdict == .pass && !stall.message.contains("in flight"), "\(stall.message)")
+        let progress = ProgressFixture.run(LogPathProgressCheck(), input(s))
+        #expect(progress.verdict == .warn && progress.message.contains("50.0 KiB would not be collected"), "\(progress.message)")
+        // tail_files off (written null, filebeat's default): the collector reads it from the start when it finds it.
+        b.target.tailFiles = false
+        s.files[1] = b
+        #expect(run(input(s)).verdict == .pass)
+        #expect(ProgressFixture.run(PipelineStallCheck(), input(s)).message.contains("50.0 KiB in flight"))
+    }
+
     @Test("a file skipped by ignore_older after it was collected risks only what was not acknowledged")
     func skippedAfterCollection() {
         var s = ProgressFixture.healthy()

@@ -217,6 +217,19 @@ struct SubscriptionConfigCheckTests {
         #expect(CollectorEncoding.isKnown("") && !CollectorEncoding.isKnown("\u{A0}"))
     }
 
+    @Test("an item's tail_files is read as the collector holds it: absent true, written null filebeat's false")
+    func tailFiles() {
+        let cases: [(String, Bool)] = [
+            ("", true), ("    tail_files: false\n", false), ("    tail_files: 'true'\n", true), ("    tail_files:\n", false),
+            ("    tail_files: no\n", false),
+        ]
+        for (line, expected) in cases {
+            let h = facts([(Self.mine, Self.yaml("local:\n  - dataid: 5\n    paths: ['/a.log']\n" + line))])
+            let items = CollectorFileRules.items(subscription: 7, facts: h)
+            #expect(items.map(\.tailFiles) == [expected], "\(line)")
+        }
+    }
+
     @Test("a file the pattern of its directory does not load fails")
     func notLoaded() {
         let dir = SubscriptionConfigDir(path: Self.dir.path, filePattern: "*.yml")
