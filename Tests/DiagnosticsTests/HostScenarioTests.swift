@@ -416,6 +416,11 @@ struct HostScenarioTests {
         let c3 = try #require(cp936.result(module: "bkunifylogbeat", item: "config"))
         #expect(c3.verdict == .fail && c3.message.contains("encoding 'cp936' is not one the collector knows"), "\(c3.message)")
         #expect(cp936.message("log_path", "logpath_match").contains("被采集器拒绝"), "\(cp936.message("log_path", "logpath_match"))")
+        // bk-log renders `dataid: {{ dataid | int }}`: an empty data id is 0, and the collector starts no task.
+        try host.writeSubConfig(subscription: 90002, dataid: 0, paths: [pattern])
+        let zero = await runChecks(host, subscription: 90002, logPaths: [pattern], dataPort: port)
+        #expect(zero.message("log_path", "logpath_match").contains("被采集器拒绝"), "\(zero.message("log_path", "logpath_match"))")
+        #expect(zero.result(module: "log_progress", item: "logpath_progress")?.verdict == .fail)
         // GBK under its WHATWG label is taken.
         try host.writeSubConfig(subscription: 90002, paths: [pattern], encoding: "GB2312")
         let gb = await runChecks(host, subscription: 90002, logPaths: [pattern], dataPort: port)

@@ -88,7 +88,9 @@ struct CollectorFileRules {
             }
         }
         self.init(excludes: excludes, ignoreOlder: ignoreOlder, source: source, unusable: unusable, build: build)
-        refusals += Self.typeRefusals(item) + Self.filterRefusals(item, build: build) + Self.logInputRefusals(item, build: build)
+        refusals +=
+            Self.taskRefusals(item) + Self.typeRefusals(item) + Self.filterRefusals(item, build: build)
+            + Self.logInputRefusals(item, build: build)
     }
 
     /// A field of the collector's config structs and the Go type go-ucfg converts its value to.
@@ -110,6 +112,15 @@ struct CollectorFileRules {
         ("multiline.negate", .bool), ("harvester_limit", .uint32), ("reuse_max_bytes", .int), ("harvester_buffer_size", .int),
         ("max_bytes", .int), ("backoff_factor", .int), ("multiline.max_lines", .int), ("encoding", .text),
     ]
+
+    /// What bkunifylogbeat's `config/task.go` refuses in any item: a data id of 0 ("DataID cannot be
+    /// empty"), which is what a missing or null `dataid` leaves (and what bk-log's `{{ dataid | int }}`
+    /// renders for an empty one). A data id that is not a number is `typeRefusals`'.
+    static func taskRefusals(_ item: YAMLNode) -> [String] {
+        guard let node = item["dataid"] else { return ["dataid missing (the collector starts no task without a data id)"] }
+        guard GoConfigValue(node).asInt == 0 else { return [] }
+        return ["dataid \(GoConfigValue(node).shown) (the collector starts no task without a data id)"]
+    }
 
     /// Values go-ucfg cannot convert to their field's type (`tail_files: 'yes'`, a duration without a
     /// unit such as `scan_frequency: '10'`, `package_count: ten`): unpacking the item fails and no task

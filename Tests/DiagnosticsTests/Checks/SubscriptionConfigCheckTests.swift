@@ -49,7 +49,19 @@ struct SubscriptionConfigCheckTests {
     @Test("dataid 0, invalid YAML, a file too large and a path the collector rejects fail")
     func problems() throws {
         let zero = SubscriptionConfigCheck().run(facts([(Self.mine, Self.yaml("local:\n  - dataid: 0\n    paths: [/a.log]\n"))]))
-        #expect(zero.verdict == .fail && zero.message == "real_config_name: \(Self.mine); \(Self.mine): item 0 has dataid 0")
+        #expect(
+            zero.verdict == .fail
+                && zero.message
+                    == "real_config_name: \(Self.mine); \(Self.mine): item 0: dataid 0 (the collector starts no task without a data id)",
+            "\(zero.message)")
+        // Missing, or null: the same 0 to the collector.
+        for item in [
+            "local:\n  - paths: [/a.log]\n", "local:\n  - dataid:\n    paths: [/a.log]\n",
+            "local:\n  - dataid: '0x0'\n    paths: [/a.log]\n",
+        ] {
+            let f = SubscriptionConfigCheck().run(facts([(Self.mine, Self.yaml(item))]))
+            #expect(f.verdict == .fail && f.message.contains("the collector starts no task without a data id"), "\(item): \(f.message)")
+        }
 
         let error = try #require(MainConfigCheckTests.yamlError("local: [\n"))
         let invalid = SubscriptionConfigCheck().run(facts([(Self.mine, SubscriptionConfigRead(content: .invalid(error)))]))

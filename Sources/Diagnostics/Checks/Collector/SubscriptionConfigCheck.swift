@@ -122,10 +122,6 @@ struct SubscriptionConfigCheck: Check {
             for (i, it) in items.enumerated() {
                 dataids.append(it.dataid.map { .int($0) } ?? .null)
                 paths += it.paths
-                // A data id that is not a number is named with the other values the collector cannot read.
-                if (it.dataid ?? 0) == 0, it.node["dataid"].map({ GoConfigValue($0).asInt != nil }) ?? true {
-                    problems.append("\(name): item \(i) has dataid \(it.dataid.map(String.init) ?? "missing")")
-                }
                 // A path the collector's glob rejects: two `**` elements refuse the item, a malformed
                 // pattern matches nothing.
                 for path in it.paths {
