@@ -42,6 +42,12 @@ struct HostedCheckTests {
         #expect(stale.verdict == .fail, "\(stale.message)")
         #expect(stale.message.hasSuffix("/usr/local/gse_old/plugins/bin/bkunifylogbeat does not exist"), "\(stale.message)")
         #expect(Fixture.evidence(stale, "setup_binary") == .string("/usr/local/gse_old/plugins/bin/bkunifylogbeat"))
+        // The registry names the root through a symlink (`/opt/gse` → the root given by its real path): inside.
+        let h = Fixture.facts(subscription: 7)
+        h.files[Self.proc2] = Array(Self.registry(setup: "/opt/gse/plugins/bin").utf8)
+        h.realPaths["/opt/gse/plugins/bin"] = Fixture.root + "/plugins/bin"
+        let linked = HostedCheck().run(h)
+        #expect(linked.verdict == .pass, "\(linked.message)")
     }
 
     @Test("not listed, listed only in the other generation's leftover, or no registry at all: fail")

@@ -95,7 +95,10 @@ struct HostedCheck: Check {
         let setup = fields.first { $0.0 == "setupPath" }?.1.stringValue ?? ""
         // setupPath is the agent's view of the host: under --host-root, where that host is mounted.
         let onHost = PathText.onHost(facts.options.hostRoot, setup)
-        if !setup.isEmpty && !layout.holds(setup) && !layout.holds(onHost) {
+        // A setupPath through a symlink to the root (`/usr/local/gse` → `/data/gse`, the root given by its
+        // real path) is the root itself.
+        let resolved = setup.isEmpty ? nil : facts.realPath(onHost)
+        if !setup.isEmpty && !layout.holds(setup) && !layout.holds(onHost) && !(resolved.map(layout.holds) ?? false) {
             // The agent starts and restarts the binary at setupPath: with none there, the running collector
             // is not the one it manages, and nothing restarts it when it stops.
             let binary = (setup.hasSuffix("/") ? String(setup.dropLast()) : setup) + "/" + ProcessNames.collector
