@@ -35,6 +35,37 @@ struct AgentConfigScenarioTests {
         #expect(flagged.result(module: "gse_agent", item: "dataserver_port")?.evidence("port_source") == .string("flag"))
     }
 
+    /// NodeMan renders the collector's endpoint as /var/run/ipc.state.report when it cannot tell the agent's
+    /// path; a GSE 2 agent listens on its own `data.ipc`. The collector's data then goes nowhere, and the
+    /// fault is the main config's, not the agent's.
+    @Test("an endpoint other than where the agent listens (its own data.ipc) fails main_config; the socket item names both paths")
+    func endpointElsewhere() async throws {
+        let (host, port) = try FakeHost.healthy(.gse2)
+        defer { host.shutdown() }
+        try #"{"data": {"ipc": "\#(host.ipcPath)"}, "access": {"data_endpoints": "127.0.0.1:\#(port)"}}"#
+            .write(toFile: host.gseRoot + "/agent/etc/gse_agent.conf", atomically: true, encoding: .utf8)
+        let wrong = host.dir + "/run/ipc.state.report"
+        try host.writeMainConfig(endpoint: wrong)
+        // As bk-log calls it: check.py's default -i, which yields to the collector's endpoint.
+        let r = await runChecks(host, ipc: "/var/run/ipc.state.report")
+        let main = try #require(r.result(module: "bkunifylogbeat", item: "main_config"))
+        #expect(
+            main.verdict == .fail
+                && main.message
+                    == "collector sends to \(wrong), where nothing listens; gse_agent listens on \(host.ipcPath) (its own config)",
+            "\(main.message)")
+        let socket = try #require(r.result(module: "gse_agent", item: "socket"))
+        #expect(
+            socket.verdict == .fail && socket.message.hasSuffix("gse_agent listens on \(host.ipcPath) (its own config)"),
+            "\(socket.message)")
+        #expect(socket.hint.contains("main_config"), "\(socket.hint)")
+        // The same endpoint as the agent's: both pass.
+        try host.writeMainConfig()
+        let fixed = await runChecks(host, ipc: "/var/run/ipc.state.report")
+        #expect(fixed.verdict("bkunifylogbeat", "main_config") == .pass, "\(fixed.message("bkunifylogbeat", "main_config"))")
+        #expect(fixed.verdict("gse_agent", "socket") == .pass)
+    }
+
     @Test(
         "GSE 1: the data port comes from agent.conf (dataserver list, else dataport); a config without one falls back to 58625, saying why")
     func gse1DataPortFromConfig() async throws {

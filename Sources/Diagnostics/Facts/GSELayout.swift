@@ -126,6 +126,8 @@ public struct GSELayout: Sendable {
     /// `procinfo.json`, GSE 2 `gse_agent.conf` and `.proc`: NodeMan's setup_proxy.sh installs the GSE 2
     /// proxy under `<root>/proxy`).
     public var agentDir = "/agent"
+    /// The IPC path the agent's own config names (GSE 1 `dataipc`, GSE 2 `data.ipc`): where it listens.
+    public var agentIPCPath: String?
     /// The dataserver port: the `--data-port` override, else the first the agent's config names,
     /// else the generation's default.
     public var dataPort: UInt16 { dataPorts[0] }
@@ -355,6 +357,7 @@ public struct GSELayout: Sendable {
             dataPorts: data.0, dataPortSource: data.1, resolvedRoot: Sys.realPath(root) ?? root,
             subscriptionEntry: .some(main.subscriptionEntry(for: root + "/plugins/etc/bkunifylogbeat")))
         layout.agentDir = agentDir
+        layout.agentIPCPath = agentConfig.json.flatMap { AgentDataPorts.ipc(in: $0, generation: generation) }
         return layout
     }
 

@@ -35,3 +35,18 @@ struct IPCView {
         return accepted.filter { set.contains($0.peerInode) }
     }
 }
+
+extension HostFacts {
+    /// The agent's own IPC path (its config's `dataipc`/`data.ipc`) when it is not `path`, nothing listens
+    /// on `path` and something listens there: the collector's endpoint, not the agent, is then wrong.
+    /// Nil when the socket tables cannot be read.
+    func agentListensElsewhere(than path: String) -> String? {
+        guard let agentIPC = layout.agentIPCPath, case .success(let entries) = unixDiag else { return nil }
+        if PathText.normalize(agentIPC) == PathText.normalize(path) { return nil }
+        if let a = realPath(agentIPC), let b = realPath(path), a == b { return nil }
+        guard IPCView.build(path: path, stat: stat(path), entries: entries).listener == nil,
+            IPCView.build(path: agentIPC, stat: stat(agentIPC), entries: entries).listener != nil
+        else { return nil }
+        return agentIPC
+    }
+}

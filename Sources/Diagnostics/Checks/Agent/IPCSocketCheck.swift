@@ -13,6 +13,17 @@ struct IPCSocketCheck: Check {
         let layout = facts.layout
         let path = layout.ipcPath
         var evidence: [(String, JSONValue)] = [("path", .string(path)), ("source", .string(layout.ipcSource))]
+        // The agent listening on its own, other path: the path checked (the collector's endpoint) is wrong.
+        if let elsewhere = facts.agentListensElsewhere(than: path) {
+            evidence.append(("agent_ipc", .string(elsewhere)))
+            let missing: Bool
+            if case .failure(let e) = facts.ipcSocketStat, e.isMissing { missing = true } else { missing = false }
+            let what = missing ? "socket file is not exists" : "nothing listens on"
+            return .fail(
+                "\(what): \(path); gse_agent listens on \(elsewhere) (its own config)",
+                hint: "gse_agent 正常监听其配置的 IPC 路径，是采集器主配置的 endpoint（或 -i 参数）指向了别处：见 bkunifylogbeat/main_config，在节点管理中重新下发插件配置",
+                evidence: evidence)
+        }
         let st: FileStat
         switch facts.ipcSocketStat {
         case .success(let s): st = s
