@@ -65,8 +65,23 @@ struct HostScenarioTests {
         let report = await runChecks(host, dataPort: port)
         let r = try #require(report.result(module: "bkunifylogbeat", item: "process"))
         #expect(r.verdict == .fail)
-        #expect(r.message.hasPrefix("restart/reload times is over 10: 12 today"), "\(r.message)")
+        #expect(r.message.hasPrefix("restart/reload times is over 10: 24 today (12 start, 12 stop, 0 reload)"), "\(r.message)")
         #expect(r.evidence("restarts_today")?["stop"] == .int(12))
+    }
+
+    /// NodeMan's restart.sh runs stop.sh then start.sh: six restarts are twelve entries, over check.py's 10
+    /// lines, and over bkdiag's 10 entries alike; five are ten, under both.
+    @Test("six NodeMan restarts (stop + start each) fail as check.py's line count does; five pass")
+    func sixRestarts() async throws {
+        let (host, port) = try FakeHost.healthy()
+        defer { host.shutdown() }
+        try host.logRestarts(Array(repeating: ["stop", "start"], count: 5).flatMap { $0 })
+        #expect(await runChecks(host, dataPort: port).verdict("bkunifylogbeat", "process") == .pass)
+        try host.logRestarts(["stop", "start"])
+        let six = try #require(await runChecks(host, dataPort: port).result(module: "bkunifylogbeat", item: "process"))
+        #expect(
+            six.verdict == .fail && six.message.hasPrefix("restart/reload times is over 10: 12 today (6 start, 6 stop, 0 reload)"),
+            "\(six.message)")
     }
 
     @Test("a few restarts stay under the threshold")

@@ -34,10 +34,14 @@ struct DiagnosticsParserTests {
             + "20261123-111112 INFO|2|log-main start bkmonitorbeat\ngarbage 2026 start bkunifylogbeat\n"
         let c = RestartLog.count(text: glued, plugin: "bkunifylogbeat", today: "20261123")
         #expect(c.starts == 1 && c.stops == 1 && c.reloads == 1)
-        #expect(c.restarts == 2)
+        #expect(c.entries == 3)
         let none = RestartLog.count(text: "", plugin: "bkunifylogbeat", today: "20261123")
-        #expect(none.restarts == 0 && none.stops == 0 && none.lastLoadAt == nil)
-        #expect(RestartLog.count(text: String(repeating: "9", count: 100), plugin: "x", today: "20261123").restarts == 0)
+        #expect(none.entries == 0 && none.stops == 0 && none.lastLoadAt == nil)
+        #expect(RestartLog.count(text: String(repeating: "9", count: 100), plugin: "x", today: "20261123").entries == 0)
+        // A `restart` entry is one entry (one line to check.py), counted as a stop and a start.
+        let one = RestartLog.count(
+            text: "20261123-101010 INFO|1|log-main restart bkunifylogbeat\n", plugin: "bkunifylogbeat", today: "20261123")
+        #expect(one.entries == 1 && one.starts == 1 && one.stops == 1)
         #expect(RestartLog.count(text: glued, plugin: "bkunifylogbeat", today: "").lastLoadAt != nil)
     }
 

@@ -54,7 +54,7 @@ struct CollectorProcessCheckTests {
         h.restartLogText = .success((0..<11).map { "\(today)-0\($0 % 10)0000 INFO|1|log-main start bkunifylogbeat\n" }.joined())
         let f = CollectorProcessCheck().run(h)
         #expect(f.verdict == .fail)
-        #expect(f.message.hasPrefix("restart/reload times is over 10: 11 today (11 start, 0 reload); cpu_usage: 2.0%"))
+        #expect(f.message.hasPrefix("restart/reload times is over 10: 11 today (11 start, 0 stop, 0 reload); cpu_usage: 2.0%"))
         #expect(Fixture.evidence(f, "restarts_today") == .object([("start", .int(11)), ("stop", .int(0)), ("reload", .int(0))]))
     }
 

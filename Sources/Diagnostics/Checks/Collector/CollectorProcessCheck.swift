@@ -52,9 +52,9 @@ struct CollectorProcessCheck: Check {
         evidence += stats.evidence
         var message = "cpu_usage: \(Fmt.percent(stats.cpuPercent)), mem_usage: \(Fmt.percent(stats.memPercent))"
         message += " (pid \(main.pid), up \(stats.uptimeText))"
-        if case .success(let r) = restarts, r.restarts > facts.options.restartThreshold {
+        if case .success(let r) = restarts, r.entries > facts.options.restartThreshold {
             return .fail(
-                "restart/reload times is over \(facts.options.restartThreshold): \(r.restarts) today (\(r.starts) start, \(r.reloads) reload); "
+                "restart/reload times is over \(facts.options.restartThreshold): \(r.entries) today (\(r.starts) start, \(r.stops) stop, \(r.reloads) reload); "
                     + message,
                 hint: "采集器反复重启：查看 \(facts.layout.root)/plugins/logs/bkunifylogbeat*.log；常见原因是超过 GSE 的 cpu/mem 限制被杀或配置错误",
                 evidence: evidence)
@@ -138,10 +138,12 @@ public enum RestartLog {
         public var starts = 0
         public var stops = 0
         public var reloads = 0
+        /// Today's entries, each start, stop, reload (or a `restart` entry) once: what check.py counts as
+        /// lines, and what its threshold was set against. NodeMan's restart.sh runs stop.sh then start.sh,
+        /// two entries; gse_agent restarting a crashed collector runs start.sh, one.
+        public var entries = 0
         /// Unix time of the newest start or reload entry for the plugin (any day), if any.
         public var lastLoadAt: Int64?
-        /// A restart is a stop and a start; each config push is a reload. Starts + reloads counts each event once.
-        public var restarts: Int { starts + reloads }
     }
 
     /// Counts today's entries for `plugin` by pattern, not by line: an old script wrote entries
@@ -167,6 +169,7 @@ public enum RestartLog {
             else { continue }
             if words[idx] != "stop", let t = epoch(bytes, s) { c.lastLoadAt = max(c.lastLoadAt ?? 0, t) }
             guard isToday else { continue }
+            c.entries += 1
             switch words[idx] {
             case "start": c.starts += 1
             case "stop": c.stops += 1
