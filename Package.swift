@@ -30,10 +30,12 @@ let package = Package(
         .systemLibrary(name: "CMalloc"),
         // Closes inherited descriptors in the bounded probe child (glibc 2.34+ addclosefrom_np, else a fallback).
         .systemLibrary(name: "CSpawn"),
+        // A file's birth time through the statx system call (glibc's wrapper is newer than 2.17).
+        .systemLibrary(name: "CStatx"),
 
         // The one system-call layer: `Sys` (every raw call, EINTR and O_CLOEXEC handled once), its
         // errno-typed `ProbeError`, `MonotonicClock`, `PathBytes`, bounded file reads. Nothing but libc.
-        .target(name: "SystemLayer", dependencies: ["CSpawn"]),
+        .target(name: "SystemLayer", dependencies: ["CSpawn", "CStatx"]),
 
         // The report model and its encoders, shared by the node and the fleet side.
         .target(name: "Report", dependencies: ["SystemLayer"]),

@@ -1,3 +1,5 @@
+import CStatx
+
 #if canImport(Glibc)
     import Glibc
 #elseif canImport(Musl)
@@ -130,6 +132,14 @@ public enum Sys {
         let rc = PathBytes.withCString(path) { follow ? statFollowing($0, &st) : lstat($0, &st) }
         if rc != 0 { throw ProbeError(call: follow ? "stat" : "lstat", path: path, errno: errno) }
         return FileStat(st)
+    }
+
+    /// When the file at `path` was created (statx's birth time, following symlinks), in Unix seconds; nil
+    /// where the kernel (before 4.11) or the file system (NFS, older tmpfs) does not say.
+    public static func birthTime(_ path: String) -> Int64? {
+        var seconds: Int64 = 0
+        let rc = PathBytes.withCString(path) { bkdiag_birth_time($0, &seconds) }
+        return rc == 0 ? seconds : nil
     }
 
     /// Names in a directory (without "." and ".."), in the order the kernel gives them; names that

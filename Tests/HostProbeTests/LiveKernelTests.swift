@@ -305,4 +305,22 @@ struct LiveKernelTests {
         defer { unlink(fifo) }
         #expect(try FileReader.read(fifo, limit: 10).bytes.isEmpty)
     }
+
+    @Test("a file's birth time comes from statx where the file system keeps one, and is not its mtime")
+    func birthTime() throws {
+        let path = NSTemporaryDirectory() + "bkdiag-birth-\(UUID().uuidString.prefix(6))"
+        let before = Int64(Date().timeIntervalSince1970) - 1
+        try "x".write(toFile: path, atomically: false, encoding: .utf8)
+        defer { unlink(path) }
+        #expect(Sys.birthTime(path + ".missing") == nil)
+        // Where the temp directory's file system keeps no birth time (tmpfs before Linux 5.x, NFS), nil is
+        // the honest answer; the rules then judge by mtime alone.
+        guard let born = Sys.birthTime(path) else { return }
+        #expect(born >= before && born <= Int64(Date().timeIntervalSince1970) + 1)
+        // A later write moves the mtime, not the birth time.
+        var times = [timespec(tv_sec: Int(born) + 3600, tv_nsec: 0), timespec(tv_sec: Int(born) + 3600, tv_nsec: 0)]
+        #expect(utimensat(AT_FDCWD, path, &times, 0) == 0)
+        #expect(try Sys.stat(path).mtime == born + 3600)
+        #expect(Sys.birthTime(path) == born)
+    }
 }

@@ -63,6 +63,8 @@ struct FileProgress: Sendable {
     var inode: UInt64 = 0
     var device: UInt64 = 0
     var mtime: Int64 = 0
+    /// Creation time (statx), when known.
+    var birth: Int64?
     var read: Int64?
     var acked: Int64?
     var ackedAt: Double?
@@ -166,6 +168,7 @@ struct FileProgress: Sendable {
             p.inode = st.inode
             p.device = st.device
             p.mtime = st.mtime
+            p.birth = f.birth
             let key = ProgressSample.FileKey(inode: st.inode, device: st.device)
             p.read = reads[key]
             if let state = states[key] {
@@ -193,8 +196,12 @@ struct FileProgress: Sendable {
         if let a = p.acked, p.size < a { return .truncated }
         if p.acked == nil && p.read == nil {
             if p.size == 0 { return .upToDate }
-            // A file the collector has not found yet is new until a scan and two flushes have passed.
-            return now - Double(p.mtime + 1) > settings.scanSeconds + 2 * settings.flushSeconds ? .neverCollected : .pending
+            // A file the collector has not found yet is new until a scan and two flushes have passed: since its
+            // last write, or, where its creation time is known, since it was created (a busy log's mtime is
+            // always fresh, however long it has waited).
+            let window = settings.scanSeconds + 2 * settings.flushSeconds
+            if let b = p.birth, b <= p.mtime, now - Double(b + 1) > window { return .neverCollected }
+            return now - Double(p.mtime + 1) > window ? .neverCollected : .pending
         }
         // mtime is in whole seconds: the last write happened before mtime + 1, so that is the age's lower bound.
         if registryRead, let r = p.read, p.size > r, now - Double(p.mtime + 1) > settings.readBackoffSeconds + settings.flushSeconds,

@@ -66,6 +66,9 @@ public struct ProgressSample: Sendable {
     public struct File: Sendable {
         public var target: ProgressTargets.File
         public var stat: Result<FileStat, ProbeError>
+        /// When the file was created (statx), where the kernel and file system say: a file written every
+        /// second has a fresh mtime however long it has been waiting for the collector.
+        public var birth: Int64? = nil
     }
 
     public struct Collector: Sendable {
@@ -182,7 +185,9 @@ public struct RegistryReadError: Error, Sendable, Equatable, CustomStringConvert
 public enum ProgressProbe {
     public static func sample(_ t: ProgressTargets) -> ProgressSample {
         var s = ProgressSample(wallSeconds: Double(Timestamp.nowMilliseconds()) / 1000, monotonicSeconds: MonotonicClock.seconds())
-        s.files = t.files.map { f in ProgressSample.File(target: f, stat: Result { () throws(ProbeError) in try Sys.stat(f.path) }) }
+        s.files = t.files.map { f in
+            ProgressSample.File(target: f, stat: Result { () throws(ProbeError) in try Sys.stat(f.path) }, birth: Sys.birthTime(f.path))
+        }
         var socketInodes = Set<UInt64>()
         var fdsReadable = true
         s.unplacedCollectorPIDs = t.unplacedCollectorPIDs

@@ -118,6 +118,23 @@ struct LogPathProgressCheckTests {
         #expect(lag.verdict == .warn && lag.message.contains("more than 64.0 MiB behind"), "\(lag.message)")
     }
 
+    @Test("a busy log the collector never opened is never-collected by its creation time, though its mtime is fresh")
+    func neverCollectedBusy() {
+        var s = ProgressFixture.healthy()
+        // Written every 200 ms (mtime now), created 35 s ago, no state, not open.
+        var busy = ProgressFixture.file("/data/logs/app/busy.log", size: 9_400, inode: 12, age: 0)
+        busy.birth = Int64(ProgressFixture.now - 35)
+        s.files.append(busy)
+        let f = run(input(s))
+        #expect(f.verdict == .warn && f.message.contains("never collected: /data/logs/app/busy.log"), "\(f.message)")
+        // Created 5 s ago: not yet past a scan and two flushes, on its way.
+        s.files[1].birth = Int64(ProgressFixture.now - 5)
+        #expect(run(input(s)).verdict == .pass)
+        // No creation time (NFS, an old kernel): the mtime alone, as before.
+        s.files[1].birth = nil
+        #expect(run(input(s)).verdict == .pass)
+    }
+
     @Test("a rotated file's old inode still in the registry is named")
     func rotated() {
         var s = ProgressFixture.healthy()
