@@ -361,13 +361,29 @@ enum ProgressRules {
                 guard f.readMoved == false, let r = f.read, let s0 = f.size0 else { return false }
                 return s0 > r
             }
+            // The same for acknowledged offsets behind bytes already read (the registry is written every flush).
+            let ackNotMoving = files.filter { f in
+                guard f.ackMoved == false, let r = f.read, let a = f.acked else { return false }
+                return r > a
+            }
             let flowing: String
             if pending == 0 {
                 flowing = "nothing pending"
-            } else if let gap = input.gap, !notMoving.isEmpty {
-                flowing =
-                    "\(bytes(pending)) in flight; the read position of \(Fmt.list(notMoving.map(\.path))) did not move in the \(seconds(gap)) between the samples, with data waiting (a harvester waits up to \(seconds(settings.readBackoffSeconds)) between reads: samples \(seconds(settings.readBackoffSeconds + settings.flushSeconds)) or more apart, --sample-gap, tell a stuck one)"
-                evidence.append(("read_not_moving", JSONValue(notMoving.map(\.path))))
+            } else if let gap = input.gap, !notMoving.isEmpty || !ackNotMoving.isEmpty {
+                var parts: [String] = []
+                if !notMoving.isEmpty {
+                    parts.append(
+                        "the read position of \(Fmt.list(notMoving.map(\.path))) did not move in the \(seconds(gap)) between the samples, with data waiting (a harvester waits up to \(seconds(settings.readBackoffSeconds)) between reads: samples \(seconds(settings.readBackoffSeconds + settings.flushSeconds)) or more apart, --sample-gap, tell a stuck one)"
+                    )
+                    evidence.append(("read_not_moving", JSONValue(notMoving.map(\.path))))
+                }
+                if !ackNotMoving.isEmpty {
+                    parts.append(
+                        "the acknowledged offset of \(Fmt.list(ackNotMoving.map(\.path))) did not move in the \(seconds(gap)) between the samples, with bytes read and waiting (the registry is written every \(seconds(settings.flushSeconds)): samples \(seconds(settings.staleSeconds)) or more apart tell a stuck output)"
+                    )
+                    evidence.append(("acknowledgement_not_moving", JSONValue(ackNotMoving.map(\.path))))
+                }
+                flowing = "\(bytes(pending)) in flight; " + parts.joined(separator: "; ")
             } else if input.gap == nil {
                 flowing = "\(bytes(pending)) in flight (one sample: movement not measured)"
             } else {

@@ -140,4 +140,21 @@ struct PipelineStallCheckTests {
         #expect(!f.message.contains("every hop moving"), "\(f.message)")
         #expect(f.message.contains("did not move"), "\(f.message)")
     }
+
+    @Test("over a short gap, an acknowledged offset behind bytes read is named as not seen moving, not as every hop moving")
+    func shortGapAcknowledgements() {
+        let path = "/data/logs/app/a.log"
+        var first = ProgressFixture.healthy(at: ProgressFixture.now - 1)
+        first.files = [ProgressFixture.file(path, size: 8000, inode: 11, age: 1)]
+        first.collectors = [ProgressFixture.collector(open: [ProgressFixture.held(path, inode: 11, position: 8000, size: 8000)])]
+        first.registry = ProgressFixture.registry([ProgressFixture.state(path, inode: 11, offset: 1000, age: 20)])
+        var last = ProgressFixture.healthy()
+        last.files = [ProgressFixture.file(path, size: 8600, inode: 11, age: 0)]
+        last.collectors = [ProgressFixture.collector(open: [ProgressFixture.held(path, inode: 11, position: 8600, size: 8600)])]
+        last.registry = ProgressFixture.registry([ProgressFixture.state(path, inode: 11, offset: 1000, age: 21)])
+        let f = run(ProgressFixture.input(last, first: first))
+        #expect(f.verdict == .pass, "\(f.message)")
+        #expect(f.message.contains("the acknowledged offset of \(path) did not move in the 1 s"), "\(f.message)")
+        #expect(!f.message.contains("every hop moving"), "\(f.message)")
+    }
 }
