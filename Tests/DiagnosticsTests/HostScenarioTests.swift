@@ -613,6 +613,37 @@ struct HostScenarioTests {
 /// Findings of the verdict audit: host states that used to get the wrong verdict.
 @Suite("Verdict audit scenarios")
 struct VerdictAuditTests {
+    /// A listener on the IPC path that never accepts (an agent whose accept loop hung): the collector's
+    /// connect() lands in the backlog, and nothing ever reads it.
+    @Test("an IPC listener that never accepts is named: socket_queue_status and healthz say the connection waits in its backlog")
+    func listenerNotAccepting() async throws {
+        let host = try FakeHost(generation: .gse1)
+        defer { host.shutdown() }
+        let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var addr = sockaddr_un()
+        addr.sun_family = sa_family_t(AF_UNIX)
+        let bytes = Array(host.ipcPath.utf8)
+        withUnsafeMutableBytes(of: &addr.sun_path) { raw in
+            for (i, b) in bytes.enumerated() { raw[i] = b }
+            raw[bytes.count] = 0
+        }
+        let bound = withUnsafePointer(to: &addr) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+        }
+        try #require(bound == 0 && listen(fd, 4) == 0)
+        try host.startCollector()
+        let r = await runChecks(host, samples: 2)
+        let queue = try #require(r.result(module: "gse_agent", item: "socket_queue_status"))
+        #expect(
+            queue.verdict == .fail
+                && queue.message == "socket not accepting: 1 connection(s) wait in the listen backlog of \(host.ipcPath), none accepted",
+            "\(queue.message)")
+        let health = try #require(r.result(module: "bkunifylogbeat", item: "healthz"))
+        #expect(health.verdict == .fail && health.message.contains("wait in gse_agent's listen backlog"), "\(health.message)")
+        #expect(r.verdict("gse_agent", "socket") == .pass)
+    }
+
     @Test("a GSE root given through a symlink: the processes and files under its real path are its own")
     func symlinkedRoot() async throws {
         let (host, port) = try FakeHost.healthy()

@@ -50,10 +50,20 @@ struct SocketQueueCheckTests {
         #expect(Fixture.evidence(f, "samples") == .int(3))
     }
 
-    @Test("no accepted connection fails")
+    @Test("no accepted connection fails; connections left in the listener's backlog on two looks are named")
     func unused() {
-        let f = run(Self.sample())
+        let idle: Result<[UnixDiagEntry], ProbeError> = .success([Fixture.unix(900, state: 10, rq: 0)])
+        let f = run(idle)
         #expect(f.verdict == .fail && f.message == "socket not used: no connection on \(Fixture.ipc)")
+        // 4 connections queued and never accepted, still there on the second look.
+        let waiting = run(Self.sample(), then: [Self.sample()])
+        #expect(
+            waiting.verdict == .fail
+                && waiting.message == "socket not accepting: 4 connection(s) wait in the listen backlog of \(Fixture.ipc), none accepted",
+            "\(waiting.message)")
+        // Accepted by the second look: not a hung agent.
+        let drained = run(Self.sample(), then: [idle])
+        #expect(drained.message == "socket not used: no connection on \(Fixture.ipc)", "\(drained.message)")
     }
 
     @Test("sock_diag refused is unknown")

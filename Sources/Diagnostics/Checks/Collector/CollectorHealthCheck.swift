@@ -54,6 +54,14 @@ struct CollectorHealthCheck: Check {
                     if conns.isEmpty {
                         if !unreadable.isEmpty {
                             unknowns.append("cannot read the collector's fds: \(unreadable.values.first!.description)")
+                        } else if let pending = view.listener?.receiveQueue, pending > 0 {
+                            // Connected, but held in the listener's backlog: the agent does not accept it.
+                            failures.append(
+                                "bkunifylogbeat is not accepted on \(layout.ipcPath): \(pending) connection(s) wait in gse_agent's listen backlog"
+                            )
+                            if hint.isEmpty {
+                                hint = "gse_agent 在监听但不 accept 采集器的连接（进程卡住或线程耗尽）：查看 gse_agent 日志，必要时在节点管理中重启 Agent"
+                            }
                         } else if let guess = layout.ipcGuess {
                             // Not connected to a path that is only the default says nothing certain.
                             unknowns.append("not connected to \(layout.ipcPath), but \(guess), so that is only the default IPC path")
