@@ -41,6 +41,7 @@ public final class InMemoryHostFacts: HostFacts, @unchecked Sendable {
     public var unixTable: Result<[UnixSocketEntry], ProbeError> = .success([])
     public var tcpToDataPort: Result<[TCPSocketEntry], ProbeError> = .success([])
     public var tcpListening: Result<[TCPSocketEntry], ProbeError> = .success([])
+    public var tcpEstablished: Result<[TCPSocketEntry], ProbeError> = .success([])
     /// nil: the IPC path does not exist.
     public var ipcSocketStatOverride: Result<FileStat, ProbeError>?
 

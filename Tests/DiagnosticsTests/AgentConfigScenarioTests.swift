@@ -27,9 +27,16 @@ struct AgentConfigScenarioTests {
 
         // The config names a port the agent is not connected to: not the default, the config's.
         try #"{"access": {"data_endpoints": "127.0.0.1:1"}}"#.write(toFile: conf, atomically: true, encoding: .utf8)
+        // Rewritten a minute after the agent started (as a re-render an hour later would be).
+        try FileManager.default.setAttributes([.modificationDate: Date().addingTimeInterval(60)], ofItemAtPath: conf)
         let wrong = try #require(await runChecks(host).result(module: "gse_agent", item: "dataserver_port"))
         #expect(wrong.verdict == .fail)
-        #expect(wrong.message == "dataserver not exist: no ESTABLISHED connection from gse_agent to port 1", "\(wrong.message)")
+        // Still connected to the port of the config it started with, and the file changed since: both named.
+        #expect(
+            wrong.message
+                == "dataserver not exist: no ESTABLISHED connection from gse_agent to port 1; gse_agent is connected to 127.0.0.1:\(port); \(conf) changed after gse_agent started (it reads it only at start)",
+            "\(wrong.message)")
+        #expect(wrong.hint.contains("重启 Agent"), "\(wrong.hint)")
         let flagged = await runChecks(host, dataPort: port)
         #expect(flagged.verdict("gse_agent", "dataserver_port") == .pass)
         #expect(flagged.result(module: "gse_agent", item: "dataserver_port")?.evidence("port_source") == .string("flag"))

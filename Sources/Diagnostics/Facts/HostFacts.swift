@@ -42,6 +42,9 @@ public protocol HostFacts: AnyObject, Sendable {
     var tcpToDataPort: Result<[TCPSocketEntry], ProbeError> { get }
     /// Listening TCP sockets (any process, v4 and v6).
     var tcpListening: Result<[TCPSocketEntry], ProbeError> { get }
+    /// Every ESTABLISHED TCP socket (any process, any port): read only when a check needs the agent's
+    /// other connections.
+    var tcpEstablished: Result<[TCPSocketEntry], ProbeError> { get }
     /// `stat` of the layout's IPC socket path.
     var ipcSocketStat: Result<FileStat, ProbeError> { get }
 

@@ -51,6 +51,7 @@ public final class LiveHostFacts: HostFacts {
             }
         }
         _tcpListening = LazyFact { Result { () throws(ProbeError) in try SocketTables.tcpSockets(states: [.listen], proc: p) } }
+        _tcpEstablished = LazyFact { Result { () throws(ProbeError) in try SocketTables.tcpSockets(states: [.established], proc: p) } }
         _ipcSocketStat = LazyFact { Result { () throws(ProbeError) in try Sys.stat(layout.value.ipcPath) } }
         let opts = options
         _restartLog = LazyFact {
@@ -75,6 +76,7 @@ public final class LiveHostFacts: HostFacts {
     private let _unixTable: LazyFact<Result<[UnixSocketEntry], ProbeError>>
     private let _tcpToDataPort: LazyFact<Result<[TCPSocketEntry], ProbeError>>
     private let _tcpListening: LazyFact<Result<[TCPSocketEntry], ProbeError>>
+    private let _tcpEstablished: LazyFact<Result<[TCPSocketEntry], ProbeError>>
     private let _ipcSocketStat: LazyFact<Result<FileStat, ProbeError>>
     private let _memTotalKB: LazyFact<Int64?>
     private let _uptime: LazyFact<Double?>
@@ -94,6 +96,7 @@ public final class LiveHostFacts: HostFacts {
     public var unixTable: Result<[UnixSocketEntry], ProbeError> { _unixTable.value }
     public var tcpToDataPort: Result<[TCPSocketEntry], ProbeError> { _tcpToDataPort.value }
     public var tcpListening: Result<[TCPSocketEntry], ProbeError> { _tcpListening.value }
+    public var tcpEstablished: Result<[TCPSocketEntry], ProbeError> { _tcpEstablished.value }
     public var ipcSocketStat: Result<FileStat, ProbeError> { _ipcSocketStat.value }
     public var memTotalKB: Int64? { _memTotalKB.value }
     public var uptimeSeconds: Double? { _uptime.value }

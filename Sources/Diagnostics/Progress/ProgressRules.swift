@@ -322,6 +322,8 @@ enum ProgressRules {
                 flowStuck =
                     flows.isEmpty
                     ? "gse_agent has no connection to the dataserver"
+                        + (last.dataPorts.isEmpty
+                            ? "" : " port \(last.dataPorts.map(String.init).joined(separator: "/")) (see gse_agent/dataserver_port)")
                     : "gse_agent's connection to the dataserver is not established (\(flows[0].socket.state.name))"
             } else if established.allSatisfy({ ($0.info?.backoff ?? 0) > 0 && $0.sendQueue > 0 }),
                 // One lost segment at the moment of a sample is not a stall: with two samples, both must show it.

@@ -103,6 +103,8 @@ public struct ProgressSample: Sendable {
     public var ipcUnread: UInt32?
     /// The agent's connections to the data ports (ESTABLISHED or SYN_SENT), with tcp_info.
     public var agentFlows: Result<[TCPFlow], ProbeError>
+    /// The data ports those flows were looked for on.
+    public var dataPorts: [UInt16] = []
     /// For each deleted file a collector holds: the bytes still available on the file system of its directory.
     public var deletedFileSpace: [String: Int64] = [:]
 
@@ -237,6 +239,7 @@ public enum ProgressProbe {
             // The agent's end of each connection holds what the collector sent and the agent has not read.
             s.ipcUnread = view.connections(from: socketInodes).reduce(UInt32(0)) { $0 &+ $1.receiveQueue }
         }
+        s.dataPorts = t.dataPorts
         s.agentFlows = Result { () throws(ProbeError) in
             var agentSockets = Set<UInt64>()
             for pid in t.agentPIDs { agentSockets.formUnion((try? ProcFS.socketInodes(pid: pid, proc: t.proc)) ?? []) }

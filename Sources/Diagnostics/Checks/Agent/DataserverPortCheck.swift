@@ -53,8 +53,35 @@ struct DataserverPortCheck: Check {
                 "dataserver not exist: connecting to \(pending[0].remoteEndpoint) (SYN_SENT)",
                 hint: "到 dataserver \(port) 端口的连接建立不了：检查防火墙/安全组与 dataserver 状态", evidence: evidence)
         }
+        // What else the agent is connected to, and whether the port's config changed after the agent read it:
+        // an agent still connected to the port of its old config is not "without a dataserver".
+        var notes: [String] = []
+        if case .success(let all) = facts.tcpEstablished {
+            let others = Array(Set(all.filter { inodes[$0.inode] != nil }.map(\.remoteEndpoint))).sorted()
+            if !others.isEmpty {
+                evidence.append(("other_connections", JSONValue(Array(others.prefix(8)))))
+                notes.append("gse_agent is connected to \(Fmt.list(others, max: 3))")
+            }
+        }
+        if let changed = Self.configChangedAfterStart(layout.dataPortSource, agents: agents, facts: facts) {
+            evidence.append(("config_changed_after_start", .string(changed)))
+            notes.append("\(layout.dataPortSource) changed after gse_agent started (it reads it only at start)")
+        }
         return .fail(
-            "dataserver not exist: no ESTABLISHED connection from gse_agent to port \(port)",
-            hint: "gse_agent 没有连接 dataserver（\(port)）：检查 Agent 配置中的 dataserver 地址、网络连通性与 dataserver 服务", evidence: evidence)
+            "dataserver not exist: no ESTABLISHED connection from gse_agent to port \(port)"
+                + (notes.isEmpty ? "" : "; " + notes.joined(separator: "; ")),
+            hint: notes.count == 2
+                ? "Agent 配置在启动后被修改，仍连着旧配置的 dataserver：在节点管理中重启 Agent 使新配置（\(port)）生效，或核对配置是否正确"
+                : "gse_agent 没有连接 dataserver（\(port)）：检查 Agent 配置中的 dataserver 地址、网络连通性与 dataserver 服务", evidence: evidence)
+    }
+
+    /// The config file's mtime when it is newer than the oldest running agent's start; nil otherwise, or when
+    /// the ports did not come from a file.
+    static func configChangedAfterStart(_ source: String, agents: [ProcessRecord], facts: any HostFacts) -> String? {
+        guard source.hasPrefix("/"), case .success(let st) = facts.stat(source), let up = facts.uptimeSeconds else { return nil }
+        let now = Double(facts.nowMilliseconds) / 1000
+        let starts = agents.compactMap { $0.stat.map { now - (up - Double($0.startTimeTicks) / Double(facts.clockTicks)) } }
+        guard let started = starts.min(), Double(st.mtime) > started + 2 else { return nil }
+        return Timestamp.iso8601(milliseconds: st.mtime * 1000)
     }
 }
