@@ -21,13 +21,16 @@ public struct CollectorRegistry: Sendable, Equatable {
     public var states: [CollectorFileState]
     /// `gseindex_<dataid>`: events handed to the output per data id, in key order.
     public var gseIndexes: [(dataID: String, index: UInt64)]
-    /// The legacy `registrar` key (every state in one JSON array): present only until a collector of the
-    /// per-key generation has started once and migrated it.
+    /// The legacy `registrar` key (every state in one JSON array). A collector of the per-key generation
+    /// (7.6.1-rc.10 on) migrates it to `state:` keys at its start and deletes it in the same step, so
+    /// the key is there only while a collector of 7.5 or before runs, which rewrites it at every flush
+    /// and ignores the `state:` keys (after a downgrade they are left over, stale).
     public var legacyRegistrar: String?
-    /// The states in `legacyRegistrar`, read only when there is no `state:` key.
+    /// The states in `legacyRegistrar`.
     public var legacyStates: [CollectorFileState] = []
-    /// The file states the collector recorded: the `state:` keys, else the legacy `registrar` value's.
-    public var fileStates: [CollectorFileState] { states.isEmpty ? legacyStates : states }
+    /// The file states the collector recorded: the legacy `registrar` value's where it exists (the
+    /// running collector's, see above), else the `state:` keys.
+    public var fileStates: [CollectorFileState] { legacyRegistrar != nil ? legacyStates : states }
     /// Keys none of the above (nested buckets are listed with a trailing `/`).
     public var otherKeys: [String]
     /// Values that could not be decoded, each naming its key: reported, never silently dropped.
@@ -104,7 +107,7 @@ public struct CollectorRegistry: Sendable, Equatable {
         }
         // A collector of the older generation (7.5 and before) keeps every state in the one `registrar`
         // value; a newer one migrates it to `state:` keys at its first start.
-        if r.states.isEmpty, let legacy = r.legacyRegistrar {
+        if let legacy = r.legacyRegistrar {
             switch legacyStates(legacy) {
             case .success(let states): r.legacyStates = states
             case .failure(let e): r.problems.append("registrar states: \(e.reason)")

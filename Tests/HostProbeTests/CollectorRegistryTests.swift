@@ -118,12 +118,18 @@ struct CollectorRegistryTests {
         #expect(r.states.isEmpty && r.problems.isEmpty)
         #expect(r.fileStates.map(\.source) == ["/var/log/app/a.log", "/var/log/app/b.log"])
         #expect(r.fileStates.map(\.offset) == [1000, 5] && r.fileStates.map(\.inode) == [11, 12])
-        // Once migrated, the state: keys are the states and the left-over value is not read.
-        let migrated = try temporaryFile(
+        // A collector with state: keys deletes the value when it migrates it (registrar.go Init), so beside
+        // state: keys the value is a downgraded collector's, rewritten every flush: its states are the live
+        // ones, the state: keys are left over.
+        let downgraded = try temporaryFile(
             BoltTestWriter.registry([("registrar", "[\(a)]"), ("state:12-2049", b)]))
+        defer { unlink(downgraded) }
+        let m = try CollectorRegistry.read(path: downgraded)
+        #expect(m.fileStates.map(\.source) == ["/var/log/app/a.log"] && m.states.map(\.source) == ["/var/log/app/b.log"])
+        // Without the value, the state: keys.
+        let migrated = try temporaryFile(BoltTestWriter.registry([("state:12-2049", b)]))
         defer { unlink(migrated) }
-        let m = try CollectorRegistry.read(path: migrated)
-        #expect(m.fileStates.map(\.source) == ["/var/log/app/b.log"] && m.legacyStates.isEmpty)
+        #expect(try CollectorRegistry.read(path: migrated).fileStates.map(\.source) == ["/var/log/app/b.log"])
         // null is no state; a broken value is a problem, named, not a silent empty list.
         for (text, problem) in [("null", false), ("[]", false), ("[{\"offset\":\"x\"}]", true), ("[\(a),", true), ("{}", true)] {
             let path = try temporaryFile(BoltTestWriter.registry([("registrar", text)]))
