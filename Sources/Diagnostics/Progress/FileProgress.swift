@@ -74,6 +74,15 @@ struct FileProgress: Sendable {
     var refused = false
     var tailFiles = true
     var error: ProbeError?
+    /// The registry's state for this inode is older than the file (acknowledged before it was created): the
+    /// inode was reused, and the collector resumes the new file at the old offset, never reading what is
+    /// before it (filebeat's `harvestExistingFile` with a finished state and a size past the offset).
+    var inodeReused: Bool {
+        guard error == nil, skipped == nil, let b = birth, let at = ackedAt, let a = acked, a > 0, a <= size else { return false }
+        return at + 1 < Double(b)
+    }
+    /// Bytes of a reused inode's file before the old offset: never read.
+    var reuseSkippedBytes: Int64 { inodeReused ? (acked ?? 0) : 0 }
     /// Registry states that still name this path under another inode: the file was rotated.
     var rotatedFrom: [CollectorFileState] = []
     var grew: Bool?

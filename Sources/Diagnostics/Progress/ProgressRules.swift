@@ -159,9 +159,15 @@ enum ProgressRules {
                         ? " (with tail_files, a collector that starts or reloads before reading them begins at their end: \(bytes(tail)) would not be collected)"
                         : ""))
         }
+        let reused = files.filter(\.inodeReused)
+        if !reused.isEmpty {
+            notes.append(
+                "inode reused (its registry state was acknowledged before the file was created; the collector resumes at that offset): \(Fmt.list(reused.map { "\($0.path) (first \(bytes($0.reuseSkippedBytes)) never read)" }))"
+            )
+        }
         let rotated = files.filter { !$0.rotatedFrom.isEmpty }
         if !rotated.isEmpty { notes.append("rotated (an older inode is still in the registry): \(Fmt.list(rotated.map(\.path)))") }
-        if !lagging.isEmpty || !truncated.isEmpty || !never.isEmpty || !refused.isEmpty {
+        if !lagging.isEmpty || !truncated.isEmpty || !never.isEmpty || !refused.isEmpty || !reused.isEmpty {
             return .warn(notes.joined(separator: "; "), hint: "采集落后或有文件未被采集：结合 loss_risk 与 pipeline_stall 查看原因", evidence: evidence)
         }
         let pending = files.reduce(Int64(0)) { $0 + $1.inFlightBytes }
@@ -469,6 +475,10 @@ enum ProgressRules {
             switch f.status {
             case .truncated:
                 add("truncated", nil, false, [("path", .string(f.path)), ("size", .int(f.size)), ("acknowledged", .int(f.acked ?? 0))])
+            case _ where f.reuseSkippedBytes > 0:
+                add(
+                    "inode_reused", f.reuseSkippedBytes, false,
+                    [("path", .string(f.path)), ("inode", .int(Int64(clamping: f.inode))), ("acknowledged", .int(f.acked ?? 0))])
             case .neverCollected where f.tailSkippedBytes > 0:
                 // tail_files: the first scan of an input that starts (or is reloaded) begins a file it has no
                 // state for at its end; only a running input's later scan reads it from the start.

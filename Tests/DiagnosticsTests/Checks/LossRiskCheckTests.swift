@@ -103,6 +103,29 @@ struct LossRiskCheckTests {
         #expect(ProgressFixture.run(PipelineStallCheck(), input(s)).message.contains("50.0 KiB in flight"))
     }
 
+    @Test("a reused inode: a registry state acknowledged before the file was created skips the file's first bytes")
+    func inodeReused() {
+        var s = ProgressFixture.healthy()
+        // a.log was created 10 s ago with the inode of a file whose state says offset 5,000, an hour ago.
+        var f = ProgressFixture.file("/data/logs/app/a.log", size: 8000, inode: 11, age: 1)
+        f.birth = Int64(ProgressFixture.now - 10)
+        s.files = [f]
+        s.collectors = [
+            ProgressFixture.collector(open: [ProgressFixture.held("/data/logs/app/a.log", inode: 11, position: 8000, size: 8000)])
+        ]
+        s.registry = ProgressFixture.registry([ProgressFixture.state("/data/logs/old.log", inode: 11, offset: 5000, age: 3600)])
+        let risk = run(input(s))
+        #expect(risk.verdict == .warn && risk.message == "4.9 KiB of log data may not be collected: inode_reused", "\(risk.message)")
+        let progress = ProgressFixture.run(LogPathProgressCheck(), input(s))
+        #expect(progress.verdict == .warn && progress.message.contains("inode reused"), "\(progress.message)")
+        // The same state acknowledged after the file was created is the file's own progress.
+        s.files[0].birth = Int64(ProgressFixture.now - 7200)
+        #expect(run(input(s)).verdict == .pass)
+        // No birth time: not judged.
+        s.files[0].birth = nil
+        #expect(run(input(s)).verdict == .pass)
+    }
+
     @Test("a file skipped by ignore_older after it was collected risks only what was not acknowledged")
     func skippedAfterCollection() {
         var s = ProgressFixture.healthy()
