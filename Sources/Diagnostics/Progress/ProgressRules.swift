@@ -127,7 +127,21 @@ enum ProgressRules {
                 "the collector's registry has not been written for \(seconds(h)) (more than 3 flushes of \(seconds(settings.flushSeconds))): its registrar or storage has stopped",
                 hint: "采集器进度库超过 3 个刷新周期未更新：查看采集器日志中的 registrar/storage 错误与磁盘空间，必要时重启采集器", evidence: evidence)
         }
+        let renamed = renamedHeld(input)
+        if !renamed.isEmpty {
+            evidence.append(
+                (
+                    "renamed_held",
+                    .array(renamed.map { .object([("path", .string($0.path)), ("unread", .int($0.unread)), ("stuck", .bool($0.stuck))]) })
+                ))
+        }
+        let renamedStuck = renamed.filter(\.stuck)
         let stalled = files.filter { $0.status == .ackStalled || $0.status == .readStalled }
+        if stalled.isEmpty, !renamedStuck.isEmpty {
+            return .fail(
+                "\(renamedStuck.count) rotated file(s) still held and not read for longer than the harvester's \(seconds(settings.readBackoffSeconds)) backoff: \(Fmt.list(renamedStuck.map { "\($0.path) (\(bytes($0.unread)) unread)" }))",
+                hint: "轮转后的旧文件仍被采集器持有但读取进度不动：查看 pipeline_stall 指出的卡点", evidence: evidence)
+        }
         if !stalled.isEmpty {
             let lag = stalled.reduce(Int64(0)) { $0 + $1.lagBytes }
             let ackStalled = stalled.filter { $0.status == .ackStalled }.map(\.path)
@@ -177,6 +191,9 @@ enum ProgressRules {
             ? "\(counted) file(s) acknowledged up to their size"
             : "\(counted) file(s) being collected, \(bytes(pending)) in flight"
         if !rotated.isEmpty { message += "; " + notes.joined(separator: "; ") }
+        if !renamed.isEmpty {
+            message += "; rotated away and still being read: \(Fmt.list(renamed.map { "\($0.path) (\(bytes($0.unread)) unread)" }))"
+        }
         return .pass(message, evidence: evidence)
     }
 
@@ -231,13 +248,28 @@ enum ProgressRules {
         let open = files.filter { $0.read != nil }
         let unread = open.reduce(Int64(0)) { $0 + max(0, $1.size - ($1.read ?? 0)) }
         let readStalled = files.filter { $0.status == .readStalled }
-        hops.append(
-            Hop(
-                name: "read",
-                stuck: readStalled.isEmpty
-                    ? nil
-                    : "\(Fmt.list(readStalled.map(\.path))) has data older than the harvester's \(seconds(settings.readBackoffSeconds)) backoff that the collector has not read",
-                numbers: [("files_open", .int(Int64(open.count))), ("unread_bytes", .int(unread))]))
+        let renamed = renamedHeld(input)
+        let renamedStuck = renamed.filter(\.stuck)
+        var readStuck: [String] = []
+        if !readStalled.isEmpty {
+            readStuck.append(
+                "\(Fmt.list(readStalled.map(\.path))) has data older than the harvester's \(seconds(settings.readBackoffSeconds)) backoff that the collector has not read"
+            )
+        }
+        if !renamedStuck.isEmpty {
+            readStuck.append(
+                "\(Fmt.list(renamedStuck.map { "\($0.path) (\(bytes($0.unread)) unread)" })), renamed by a rotation and still held, is not being read"
+            )
+        }
+        var readNumbers: [(String, JSONValue)] = [("files_open", .int(Int64(open.count))), ("unread_bytes", .int(unread))]
+        if !renamed.isEmpty {
+            readNumbers.append(
+                (
+                    "renamed_held",
+                    .array(renamed.map { .object([("path", .string($0.path)), ("unread", .int($0.unread)), ("stuck", .bool($0.stuck))]) })
+                ))
+        }
+        hops.append(Hop(name: "read", stuck: readStuck.isEmpty ? nil : readStuck.joined(separator: "; "), numbers: readNumbers))
 
         // 3. the registry: heartbeat and acknowledged offsets.
         var registryNumbers: [(String, JSONValue)] = []
@@ -411,6 +443,43 @@ enum ProgressRules {
             "data stops at \(stop.name): \(stop.stuck!)"
                 + (pending > 0 ? "; \(bytes(pending)) written and not acknowledged behind it" : ""),
             hint: hints[stop.name] ?? "", evidence: evidence)
+    }
+
+    // MARK: renamed files still held
+
+    /// A file a rotation renamed away from a target (same directory, same name stem: `a.log` → `a.log.1`,
+    /// `a.2026-12-01.log`) that a collector still holds with bytes after its position: `close_renamed` is
+    /// off by default, so its harvester reads on. Stuck when the position did not move across samples
+    /// longer than the harvester's longest backoff and a flush. Only with a scope (the live run's).
+    struct RenamedHeld {
+        var path: String
+        var unread: Int64
+        var stuck: Bool
+    }
+
+    static func renamedHeld(_ input: ProgressInput) -> [RenamedHeld] {
+        guard let scope = input.scope else { return [] }
+        let targetKeys = Set(input.files.map { ProgressSample.FileKey(inode: $0.inode, device: $0.device) })
+        func stem(_ path: String) -> (String, Substring) {
+            let name = path.split(separator: "/", omittingEmptySubsequences: false).last ?? ""
+            return (Sys.dirname(path), name.prefix { $0 != "." })
+        }
+        let stems = Set(input.files.filter { $0.error == nil }.map { "\(stem($0.path).0)/\(stem($0.path).1)" })
+        let longEnough = (input.gap ?? 0) >= input.settings.readBackoffSeconds + input.settings.flushSeconds
+        var out: [RenamedHeld] = []
+        for c in input.last.collectors {
+            for f in (try? c.open.get()) ?? [] where !f.deleted && f.size > f.position {
+                let (dir, s) = stem(f.path)
+                guard !s.isEmpty, stems.contains("\(dir)/\(s)"), !targetKeys.contains(.init(inode: f.inode, device: f.device)),
+                    inScope(f.path, scope)
+                else { continue }
+                let before = (try? input.first?.collectors.first { $0.pid == c.pid }?.open.get())??.first {
+                    $0.fd == f.fd && $0.inode == f.inode
+                }
+                out.append(RenamedHeld(path: f.path, unread: f.size - f.position, stuck: longEnough && before?.position == f.position))
+            }
+        }
+        return out
     }
 
     // MARK: loss_risk

@@ -157,4 +157,47 @@ struct PipelineStallCheckTests {
         #expect(f.message.contains("the acknowledged offset of \(path) did not move in the 1 s"), "\(f.message)")
         #expect(!f.message.contains("every hop moving"), "\(f.message)")
     }
+
+    /// logrotate renamed a.log to a.log.1 while the collector was 3,000 bytes behind; the harvester keeps it
+    /// (close_renamed is off) and the new a.log is collected.
+    static func renamed(gap: Double, moved: Bool) -> ProgressInput {
+        let dir = "/data/logs/app"
+        var first = ProgressFixture.healthy(at: ProgressFixture.now - gap)
+        first.collectors = [
+            ProgressFixture.collector(open: [
+                ProgressFixture.held(dir + "/a.log", inode: 11, position: 1000, size: 1000),
+                OpenFilePosition(fd: 10, path: dir + "/a.log.1", deleted: false, position: 5000, inode: 9, device: 2049, size: 8000),
+            ])
+        ]
+        var last = ProgressFixture.healthy()
+        last.collectors = [
+            ProgressFixture.collector(open: [
+                ProgressFixture.held(dir + "/a.log", inode: 11, position: 1000, size: 1000),
+                OpenFilePosition(
+                    fd: 10, path: dir + "/a.log.1", deleted: false, position: moved ? 6000 : 5000, inode: 9, device: 2049, size: 8000),
+                // The collector's own log: another directory, not this subscription's.
+                OpenFilePosition(
+                    fd: 11, path: "/usr/local/gse/plugins/logs/a.log.1", deleted: false, position: 0, inode: 50, device: 2049, size: 900),
+            ])
+        ]
+        var input = ProgressFixture.input(last, first: first)
+        input.scope = [dir + "/*.log"]
+        return input
+    }
+
+    @Test("a file renamed by a rotation and still held: read on, it is named; its position stuck past the backoff, the read hop is")
+    func renamedStillHeld() {
+        let stuck = run(Self.renamed(gap: 31, moved: false))
+        #expect(stuck.verdict == .fail && stuck.message.hasPrefix("data stops at read:"), "\(stuck.message)")
+        #expect(stuck.message.contains("/data/logs/app/a.log.1 (2.9 KiB unread), renamed by a rotation"), "\(stuck.message)")
+        #expect(!stuck.message.contains("plugins/logs"), "\(stuck.message)")
+        let progress = ProgressFixture.run(LogPathProgressCheck(), Self.renamed(gap: 31, moved: false))
+        #expect(progress.verdict == .fail && progress.message.contains("rotated file(s) still held"), "\(progress.message)")
+        // Moving, or samples too close to tell: named, not failed.
+        for input in [Self.renamed(gap: 31, moved: true), Self.renamed(gap: 1, moved: false)] {
+            #expect(run(input).verdict == .pass)
+            let p = ProgressFixture.run(LogPathProgressCheck(), input)
+            #expect(p.verdict == .pass && p.message.contains("rotated away and still being read: /data/logs/app/a.log.1"), "\(p.message)")
+        }
+    }
 }
