@@ -89,6 +89,9 @@ struct FileProgress: Sendable {
     /// The size in the first sample, when it is the same file.
     var size0: Int64?
     var readMoved: Bool?
+    /// A harvester of this file (one of several fds) whose position, behind data already there at the first
+    /// sample, did not move across the samples: its position.
+    var stuckHarvester: Int64?
     var ackMoved: Bool?
 
     /// Bytes of a skipped file the collector will not collect: all of them, less what it acknowledged
@@ -153,6 +156,8 @@ struct FileProgress: Sendable {
         let states = last.statesByFile()
         let bySource = last.statesBySource()
         let reads0 = first?.readPositions() ?? [:]
+        let fds = last.fdPositions()
+        let fds0 = first?.fdPositions() ?? [:]
         let states0 = first?.statesByFile() ?? [:]
         var files0: [String: FileStat] = [:]
         for f in first?.files ?? [] { if case .success(let st) = f.stat { files0[f.target.path] = st } }
@@ -194,6 +199,10 @@ struct FileProgress: Sendable {
                 p.grew = st.size > e.size
                 p.size0 = e.size
                 if let r = p.read, let r0 = reads0[key] { p.readMoved = r != r0 }
+                // Another harvester of the same file left behind (the furthest one above may be moving).
+                for (fd, position) in fds[key] ?? [:] where position < e.size && fds0[key]?[fd] == position {
+                    p.stuckHarvester = min(p.stuckHarvester ?? position, position)
+                }
                 if let a = p.acked, let a0 = states0[key]?.offset { p.ackMoved = a != a0 }
             }
             p.status = judge(p, now: now, gap: gap, settings, registryRead: registryRead)
@@ -240,6 +249,11 @@ struct FileProgress: Sendable {
             {
                 return .readStalled
             }
+        }
+        // One of several harvesters of the file stuck behind data that was there at the first sample, over
+        // more than the longest backoff and a flush (grown or not): the others moving do not make it read.
+        if registryRead, let gap, p.stuckHarvester != nil, gap >= settings.readBackoffSeconds + settings.flushSeconds {
+            return .readStalled
         }
         if p.lagBytes > settings.lagWarnBytes { return .lagging }
         return p.lagBytes > 0 ? .pending : .upToDate

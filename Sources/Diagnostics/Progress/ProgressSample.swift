@@ -139,6 +139,23 @@ public struct ProgressSample: Sendable {
         return out
     }
 
+    /// Every fd position by file, keyed by collector pid and fd: two items whose configs differ read one
+    /// file with two harvesters, and the furthest position alone would hide a stuck one.
+    func fdPositions() -> [FileKey: [PidFD: Int64]] {
+        var out: [FileKey: [PidFD: Int64]] = [:]
+        for c in collectors {
+            for f in (try? c.open.get()) ?? [] {
+                out[FileKey(inode: f.inode, device: f.device), default: [:]][PidFD(pid: c.pid, fd: f.fd)] = f.position
+            }
+        }
+        return out
+    }
+
+    struct PidFD: Hashable, Sendable {
+        var pid: Int32
+        var fd: Int32
+    }
+
     /// The registry's states by file (file_identifier inode, the NodeMan template's; the furthest offset
     /// when several states name one file).
     public func statesByFile() -> [FileKey: CollectorFileState] {

@@ -200,4 +200,36 @@ struct PipelineStallCheckTests {
             #expect(p.verdict == .pass && p.message.contains("rotated away and still being read: /data/logs/app/a.log.1"), "\(p.message)")
         }
     }
+
+    @Test("two harvesters on one file (two items whose configs differ): the stuck one is the read hop though the other moves")
+    func twoHarvesters() {
+        let path = "/data/logs/app/a.log"
+        func sample(at t: Double, size: Int64, fast: Int64) -> ProgressSample {
+            var s = ProgressFixture.healthy(at: t)
+            s.files = [ProgressFixture.file(path, size: size, inode: 11, age: ProgressFixture.now - t)]
+            s.collectors = [
+                ProgressFixture.collector(open: [
+                    ProgressFixture.held(path, inode: 11, position: fast, size: size),
+                    OpenFilePosition(fd: 10, path: path, deleted: false, position: 1024, inode: 11, device: 2049, size: size),
+                ])
+            ]
+            s.registry = ProgressFixture.registry([ProgressFixture.state(path, inode: 11, offset: fast, age: 2)])
+            return s
+        }
+        let first = sample(at: ProgressFixture.now - 31, size: 2_000_000, fast: 2_000_000)
+        let last = sample(at: ProgressFixture.now, size: 2_001_000, fast: 2_001_000)
+        let f = run(ProgressFixture.input(last, first: first))
+        #expect(f.verdict == .fail && f.message.hasPrefix("data stops at read:"), "\(f.message)")
+        // Too close to tell, or the slow one moving: no stall.
+        #expect(
+            run(ProgressFixture.input(last, first: sample(at: ProgressFixture.now - 1, size: 2_000_000, fast: 2_000_000))).verdict == .pass)
+        var moving = last
+        moving.collectors = [
+            ProgressFixture.collector(open: [
+                ProgressFixture.held(path, inode: 11, position: 2_001_000, size: 2_001_000),
+                OpenFilePosition(fd: 10, path: path, deleted: false, position: 9000, inode: 11, device: 2049, size: 2_001_000),
+            ])
+        ]
+        #expect(run(ProgressFixture.input(moving, first: first)).verdict == .pass)
+    }
 }
