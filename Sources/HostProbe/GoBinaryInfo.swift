@@ -43,7 +43,7 @@ public struct GoBinaryInfo: Sendable, Equatable {
         let shnum = Int(elf.uint(head, elf.is64 ? 60 : 48, 2))
         let shstrndx = Int(elf.uint(head, elf.is64 ? 62 : 50, 2))
         guard shnum > 0, shnum < 4096, shentsize >= (elf.is64 ? 64 : 40), shoff > 0,
-            shoff + UInt64(shnum * shentsize) <= UInt64(max(size, 0))
+            let tableEnd = ELFReader.sum(shoff, UInt64(shnum * shentsize)), tableEnd <= UInt64(max(size, 0))
         else { return nil }
         let table = try read(Int(shoff), shnum * shentsize)
         guard table.count == shnum * shentsize else { return nil }
@@ -88,6 +88,12 @@ private struct ELFReader {
         var name = ""
     }
 
+    /// `a + b`, nil where it would not fit (values read from a file are not to be trusted).
+    static func sum(_ a: UInt64, _ b: UInt64) -> UInt64? {
+        let (s, overflow) = a.addingReportingOverflow(b)
+        return overflow ? nil : s
+    }
+
     func uint(_ b: [UInt8], _ at: Int, _ width: Int) -> UInt64 {
         guard at >= 0, at + width <= b.count else { return 0 }
         var v: UInt64 = 0
@@ -108,7 +114,9 @@ private struct ELFReader {
     /// A section's bytes from the file; nil when it holds none there (SHT_NOBITS), lies past the file's
     /// end or is larger than `limit`.
     func bytes(of s: Section, read: (Int, Int) throws(ProbeError) -> [UInt8], limit: Int) throws(ProbeError) -> [UInt8]? {
-        guard s.type != 8, s.size > 0, s.size <= UInt64(limit), s.offset + s.size <= UInt64(max(size, 0)) else { return nil }
+        guard s.type != 8, s.size > 0, s.size <= UInt64(limit), let end = Self.sum(s.offset, s.size), end <= UInt64(max(size, 0)) else {
+            return nil
+        }
         let b = try read(Int(s.offset), Int(s.size))
         return b.count == Int(s.size) ? b : nil
     }
@@ -121,7 +129,9 @@ private struct ELFReader {
         for s in sections where s.type != 8 && s.type != 0 && s.address != 0 {
             guard address >= s.address, address - s.address < s.size else { continue }
             let into = address - s.address
-            guard into + UInt64(count) <= s.size, s.offset + into + UInt64(count) <= UInt64(max(size, 0)) else { return nil }
+            guard let within = Self.sum(into, UInt64(count)), within <= s.size, let end = Self.sum(s.offset, within),
+                end <= UInt64(max(size, 0))
+            else { return nil }
             let b = try read(Int(s.offset + into), count)
             return b.count == count ? b : nil
         }
@@ -147,7 +157,7 @@ private struct ELFReader {
         _ s: Section, sections: [Section], read: (Int, Int) throws(ProbeError) -> [UInt8]
     ) throws(ProbeError) -> String? {
         guard s.type != 8, s.offset < UInt64(max(size, 0)) else { return nil }
-        let b = try read(Int(s.offset), Int(min(UInt64(4096), s.size, UInt64(size) - s.offset)))
+        let b = try read(Int(s.offset), Int(min(UInt64(4096), s.size, UInt64(max(size, 0)) - s.offset)))
         let magic: [UInt8] = [0xff] + Array(" Go buildinf:".utf8)
         guard b.count >= 32, Array(b[0..<14]) == magic else { return nil }
         let pointerSize = Int(b[14])

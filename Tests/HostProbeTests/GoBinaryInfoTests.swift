@@ -59,6 +59,50 @@ struct GoBinaryInfoTests {
         #expect(throws: ProbeError.self) { try GoBinaryInfo.read(dir + "/missing") }
     }
 
+    /// ELF headers whose offsets and sizes are set to overflow the sums the reader makes: each is refused,
+    /// none traps.
+    @Test("crafted section tables with offsets near 2^64 are refused without a trap")
+    func craftedOffsets() throws {
+        func le(_ v: UInt64, _ n: Int) -> [UInt8] { (0..<n).map { UInt8(truncatingIfNeeded: v >> (8 * UInt64($0))) } }
+        func header(shoff: UInt64, shnum: UInt16, shstrndx: UInt16) -> [UInt8] {
+            var h = [UInt8](repeating: 0, count: 64)
+            h[0...3] = [0x7f, 0x45, 0x4c, 0x46]
+            h[4] = 2
+            h[5] = 1
+            h[40..<48] = le(shoff, 8)[...]
+            h[58..<60] = le(64, 2)[...]
+            h[60..<62] = le(UInt64(shnum), 2)[...]
+            h[62..<64] = le(UInt64(shstrndx), 2)[...]
+            return h
+        }
+        func section(type: UInt32, offset: UInt64, size: UInt64, link: UInt32 = 0, address: UInt64 = 0) -> [UInt8] {
+            var s = [UInt8](repeating: 0, count: 64)
+            s[4..<8] = le(UInt64(type), 4)[...]
+            s[16..<24] = le(address, 8)[...]
+            s[24..<32] = le(offset, 8)[...]
+            s[32..<40] = le(size, 8)[...]
+            s[40..<44] = le(UInt64(link), 4)[...]
+            return s
+        }
+        let huge = UInt64.max - 8
+        let files: [[UInt8]] = [
+            header(shoff: huge, shnum: 2, shstrndx: 1),
+            header(shoff: 64, shnum: 2, shstrndx: 1) + section(type: 2, offset: huge, size: 32, link: 1)
+                + section(type: 3, offset: huge, size: 32),
+            header(shoff: 64, shnum: 2, shstrndx: 1) + section(type: 2, offset: 64, size: huge, link: 1)
+                + section(type: 3, offset: 64, size: UInt64(Int64.max)),
+            header(shoff: 64, shnum: 1, shstrndx: 0) + section(type: 1, offset: huge, size: 16, address: huge),
+        ]
+        let dir = NSTemporaryDirectory() + "bkdiag-gobin-\(UUID().uuidString.prefix(6))"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        for (i, bytes) in files.enumerated() {
+            let path = dir + "/crafted-\(i)"
+            try Data(bytes).write(to: URL(fileURLWithPath: path))
+            #expect(try GoBinaryInfo.read(path) == nil, "file \(i)")
+        }
+    }
+
     @Test("the Go release reads as numbers")
     func releases() {
         #expect(GoBinaryInfo(goVersion: "go1.24.11", mainVersion: nil).goRelease == [1, 24, 11])
