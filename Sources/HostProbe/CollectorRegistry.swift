@@ -22,7 +22,7 @@ public struct CollectorRegistry: Sendable, Equatable {
     /// `gseindex_<dataid>`: events handed to the output per data id, in key order.
     public var gseIndexes: [(dataID: String, index: UInt64)]
     /// The legacy `registrar` key (every state in one JSON array). A collector of the per-key generation
-    /// (7.6.1-rc.10 on) migrates it to `state:` keys at its start and deletes it in the same step, so
+    /// (7.6.1-rc.7 on) migrates it to `state:` keys at its start and deletes it in the same step, so
     /// the key is there only while a collector of 7.5 or before runs, which rewrites it at every flush
     /// and ignores the `state:` keys (after a downgrade they are left over, stale).
     public var legacyRegistrar: String?

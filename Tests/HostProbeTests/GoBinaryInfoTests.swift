@@ -85,7 +85,7 @@ struct GoBinaryInfoTests {
             return s
         }
         let huge = UInt64.max - 8
-        let files: [[UInt8]] = [
+        var files: [[UInt8]] = [
             header(shoff: huge, shnum: 2, shstrndx: 1),
             header(shoff: 64, shnum: 2, shstrndx: 1) + section(type: 2, offset: huge, size: 32, link: 1)
                 + section(type: 3, offset: huge, size: 32),
@@ -93,6 +93,25 @@ struct GoBinaryInfoTests {
                 + section(type: 3, offset: 64, size: UInt64(Int64.max)),
             header(shoff: 64, shnum: 1, shstrndx: 0) + section(type: 1, offset: huge, size: 16, address: huge),
         ]
+        // A `.go.buildinfo` of the pointer form (before Go 1.18) whose pointer falls in a section placed at the
+        // top of the address space and of the file offsets: following it must not overflow either sum.
+        let names = Array("\0.shstrtab\0.go.buildinfo\0.data\0".utf8)
+        let buildinfo = [0xff] + Array(" Go buildinf:".utf8) + [8, 0] + le(0xFFFF_FFFF_FFFF_FFF0, 8) + [UInt8](repeating: 0, count: 8)
+        let namesAt = UInt64(64), buildinfoAt = UInt64(64 + names.count), tableAt = UInt64(64 + names.count + buildinfo.count)
+        func named(_ name: Int, _ type: UInt32, address: UInt64, offset: UInt64, size: UInt64) -> [UInt8] {
+            var s = section(type: type, offset: offset, size: size, address: address)
+            s[0..<4] = le(UInt64(name), 4)[...]
+            return s
+        }
+        for data in [
+            named(25, 1, address: 1, offset: 0, size: UInt64.max),
+            named(25, 1, address: 0xFFFF_FFFF_FFFF_FF00, offset: 0xFFFF_FFFF_FFFF_FFF8, size: 0x100),
+        ] {
+            let table =
+                named(0, 0, address: 0, offset: 0, size: 0) + named(1, 3, address: 0, offset: namesAt, size: UInt64(names.count))
+                + named(11, 1, address: 0x1000, offset: buildinfoAt, size: UInt64(buildinfo.count)) + data
+            files.append(header(shoff: tableAt, shnum: 4, shstrndx: 1) + names + buildinfo + table)
+        }
         let dir = NSTemporaryDirectory() + "bkdiag-gobin-\(UUID().uuidString.prefix(6))"
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: dir) }

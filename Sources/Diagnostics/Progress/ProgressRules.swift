@@ -447,10 +447,12 @@ enum ProgressRules {
 
     // MARK: renamed files still held
 
-    /// A file a rotation renamed away from a target (same directory, same name stem: `a.log` → `a.log.1`,
-    /// `a.2026-12-01.log`) that a collector still holds with bytes after its position: `close_renamed` is
-    /// off by default, so its harvester reads on. Stuck when the position did not move across samples
-    /// longer than the harvester's longest backoff and a flush. Only with a scope (the live run's).
+    /// A file a rotation renamed away from a target (same directory; the target's name followed by `.`, `-`
+    /// or `_`: `a.log.1`, `a.log-20261201`; or its stem followed by `.` and a digit: `a.2026-12-01.log`) that
+    /// a collector still holds with bytes after its position: `close_renamed` is off by default, so its
+    /// harvester reads on. Stuck when bytes already there at the first sample are still unread and the
+    /// position did not move across samples longer than the harvester's longest backoff and a flush (one
+    /// line appended since is the backoff's, not a stall). Only with a scope (the live run's).
     struct RenamedHeld {
         var path: String
         var unread: Int64
@@ -460,23 +462,30 @@ enum ProgressRules {
     static func renamedHeld(_ input: ProgressInput) -> [RenamedHeld] {
         guard let scope = input.scope else { return [] }
         let targetKeys = Set(input.files.map { ProgressSample.FileKey(inode: $0.inode, device: $0.device) })
-        func stem(_ path: String) -> (String, Substring) {
-            let name = path.split(separator: "/", omittingEmptySubsequences: false).last ?? ""
-            return (Sys.dirname(path), name.prefix { $0 != "." })
+        func name(_ path: String) -> Substring { path.split(separator: "/", omittingEmptySubsequences: false).last ?? "" }
+        let targets = input.files.filter { $0.error == nil }.map { (dir: Sys.dirname($0.path), name: name($0.path)) }
+        func rotatedName(_ path: String) -> Bool {
+            let dir = Sys.dirname(path), held = name(path)
+            return targets.contains { t in
+                guard t.dir == dir, !t.name.isEmpty else { return false }
+                if held.hasPrefix(t.name), let next = held.dropFirst(t.name.count).first, ".-_".contains(next) { return true }
+                let stem = t.name.prefix { $0 != "." }
+                guard !stem.isEmpty, stem.count < t.name.count, held.hasPrefix(stem + ".") else { return false }
+                return held.dropFirst(stem.count + 1).first?.isNumber == true
+            }
         }
-        let stems = Set(input.files.filter { $0.error == nil }.map { "\(stem($0.path).0)/\(stem($0.path).1)" })
         let longEnough = (input.gap ?? 0) >= input.settings.readBackoffSeconds + input.settings.flushSeconds
         var out: [RenamedHeld] = []
         for c in input.last.collectors {
             for f in (try? c.open.get()) ?? [] where !f.deleted && f.size > f.position {
-                let (dir, s) = stem(f.path)
-                guard !s.isEmpty, stems.contains("\(dir)/\(s)"), !targetKeys.contains(.init(inode: f.inode, device: f.device)),
-                    inScope(f.path, scope)
-                else { continue }
+                guard rotatedName(f.path), !targetKeys.contains(.init(inode: f.inode, device: f.device)), inScope(f.path, scope) else {
+                    continue
+                }
                 let before = (try? input.first?.collectors.first { $0.pid == c.pid }?.open.get())??.first {
                     $0.fd == f.fd && $0.inode == f.inode
                 }
-                out.append(RenamedHeld(path: f.path, unread: f.size - f.position, stuck: longEnough && before?.position == f.position))
+                let stuck = longEnough && before.map { $0.position == f.position && $0.size > f.position } == true
+                out.append(RenamedHeld(path: f.path, unread: f.size - f.position, stuck: stuck))
             }
         }
         return out

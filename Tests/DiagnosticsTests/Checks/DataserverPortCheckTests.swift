@@ -27,6 +27,35 @@ struct DataserverPortCheckTests {
         #expect(Fixture.evidence(f, "endpoints") == .array([.string("10.0.0.9:28625")]))
     }
 
+    @Test("no connection to the config's port names the agent's other connections and a config changed after it started")
+    func changedConfig() {
+        let conf = Fixture.root + "/agent/etc/gse_agent.conf"
+        func run(_ others: [TCPSocketEntry], changed: Bool) -> Finding {
+            let h = facts([], agentSockets: [700, 701])
+            h.layout.dataPorts = [1]
+            h.layout.dataPortSource = conf
+            // The agent started 50,000 s before now; the config was written 200 s ago, or before the start.
+            h.stats[conf] = FileStat(mode: 0o100644, size: 100, mtime: changed ? 1_795_435_000 : 1_795_300_000)
+            h.tcpEstablished = .success(others)
+            return DataserverPortCheck().run(h)
+        }
+        let cluster = Fixture.tcp(inode: 701, remote: "10.0.0.7", port: 28668)
+        let data = Fixture.tcp(inode: 700, remote: "10.0.0.9", port: 28625)
+        let old = run([cluster, data], changed: true)
+        #expect(
+            old.message
+                == "dataserver not exist: no ESTABLISHED connection from gse_agent to port 1; gse_agent is connected to 10.0.0.7:28668, 10.0.0.9:28625; \(conf) changed after gse_agent started (it reads it only at start)",
+            "\(old.message)")
+        #expect(old.hint.contains("重启 Agent"), "\(old.hint)")
+        // Only its task channel: the dataserver may be down; the restart hint would mislead.
+        let clusterOnly = run([cluster], changed: true)
+        #expect(
+            clusterOnly.message.contains("changed after gse_agent started") && !clusterOnly.hint.contains("重启 Agent"), "\(clusterOnly.hint)"
+        )
+        // A config older than the agent: nothing to say about it.
+        #expect(!run([cluster, data], changed: false).message.contains("changed after"))
+    }
+
     @Test("SYN_SENT is named; another process's connection does not count; no agent fails")
     func failures() {
         let pending = DataserverPortCheck().run(facts([Fixture.tcp(inode: 700, state: .synSent)]))

@@ -193,6 +193,31 @@ struct PipelineStallCheckTests {
         #expect(!stuck.message.contains("plugins/logs"), "\(stuck.message)")
         let progress = ProgressFixture.run(LogPathProgressCheck(), Self.renamed(gap: 31, moved: false))
         #expect(progress.verdict == .fail && progress.message.contains("rotated file(s) still held"), "\(progress.message)")
+        // Read to its end at the first sample, one line appended since: the harvester's backoff, not a stall.
+        var appended = Self.renamed(gap: 31, moved: false)
+        var first = appended.first!
+        first.collectors = [
+            ProgressFixture.collector(open: [
+                OpenFilePosition(fd: 10, path: "/data/logs/app/a.log.1", deleted: false, position: 5000, inode: 9, device: 2049, size: 5000)
+            ])
+        ]
+        appended = ProgressInput(first: first, last: appended.last, settings: appended.settings)
+        appended.scope = ["/data/logs/app/*.log"]
+        #expect(run(appended).verdict == .pass, "\(run(appended).message)")
+        // Another file of the directory whose name only shares the stem (a.err.log beside a.log) is not a rotation.
+        var other = Self.renamed(gap: 31, moved: false)
+        var last = other.last
+        last.collectors = [
+            ProgressFixture.collector(open: [
+                OpenFilePosition(
+                    fd: 10, path: "/data/logs/app/a.err.log", deleted: false, position: 5000, inode: 9, device: 2049, size: 8000)
+            ])
+        ]
+        var firstOther = other.first!
+        firstOther.collectors = last.collectors
+        other = ProgressInput(first: firstOther, last: last, settings: other.settings)
+        other.scope = ["/data/logs/app/a.log"]
+        #expect(run(other).verdict == .pass, "\(run(other).message)")
         // Moving, or samples too close to tell: named, not failed.
         for input in [Self.renamed(gap: 31, moved: true), Self.renamed(gap: 1, moved: false)] {
             #expect(run(input).verdict == .pass)

@@ -56,12 +56,17 @@ struct DataserverPortCheck: Check {
         // What else the agent is connected to, and whether the port's config changed after the agent read it:
         // an agent still connected to the port of its old config is not "without a dataserver".
         var notes: [String] = []
+        // An agent always holds its task/cluster channel too: only a connection to a data port of either
+        // generation (58625, 28625) can be the dataserver of an older config.
+        var onDataPort = false
         if case .success(let all) = facts.tcpEstablished {
-            let others = Array(Set(all.filter { inodes[$0.inode] != nil }.map(\.remoteEndpoint))).sorted()
+            let mineAll = all.filter { inodes[$0.inode] != nil }
+            let others = Array(Set(mineAll.map(\.remoteEndpoint))).sorted()
             if !others.isEmpty {
                 evidence.append(("other_connections", JSONValue(Array(others.prefix(8)))))
                 notes.append("gse_agent is connected to \(Fmt.list(others, max: 3))")
             }
+            onDataPort = mineAll.contains { [GSEGeneration.gse1.dataPort, GSEGeneration.gse2.dataPort].contains($0.remotePort) }
         }
         if let changed = Self.configChangedAfterStart(layout.dataPortSource, agents: agents, facts: facts) {
             evidence.append(("config_changed_after_start", .string(changed)))
@@ -70,7 +75,7 @@ struct DataserverPortCheck: Check {
         return .fail(
             "dataserver not exist: no ESTABLISHED connection from gse_agent to port \(port)"
                 + (notes.isEmpty ? "" : "; " + notes.joined(separator: "; ")),
-            hint: notes.count == 2
+            hint: onDataPort && notes.count == 2
                 ? "Agent 配置在启动后被修改，仍连着旧配置的 dataserver：在节点管理中重启 Agent 使新配置（\(port)）生效，或核对配置是否正确"
                 : "gse_agent 没有连接 dataserver（\(port)）：检查 Agent 配置中的 dataserver 地址、网络连通性与 dataserver 服务", evidence: evidence)
     }

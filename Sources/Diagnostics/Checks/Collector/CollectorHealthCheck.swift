@@ -54,17 +54,17 @@ struct CollectorHealthCheck: Check {
                     if conns.isEmpty {
                         if !unreadable.isEmpty {
                             unknowns.append("cannot read the collector's fds: \(unreadable.values.first!.description)")
-                        } else if let pending = view.listener?.receiveQueue, pending > 0 {
-                            // Connected, but held in the listener's backlog: the agent does not accept it.
+                        } else if let guess = layout.ipcGuess {
+                            // Not connected to a path that is only the default says nothing certain.
+                            unknowns.append("not connected to \(layout.ipcPath), but \(guess), so that is only the default IPC path")
+                        } else if let pending = Self.backlog(view, facts: facts, path: layout.ipcPath) {
+                            // Connected, but held in the listener's backlog on two looks: the agent does not accept it.
                             failures.append(
                                 "bkunifylogbeat is not accepted on \(layout.ipcPath): \(pending) connection(s) wait in gse_agent's listen backlog"
                             )
                             if hint.isEmpty {
                                 hint = "gse_agent 在监听但不 accept 采集器的连接（进程卡住或线程耗尽）：查看 gse_agent 日志，必要时在节点管理中重启 Agent"
                             }
-                        } else if let guess = layout.ipcGuess {
-                            // Not connected to a path that is only the default says nothing certain.
-                            unknowns.append("not connected to \(layout.ipcPath), but \(guess), so that is only the default IPC path")
                         } else {
                             failures.append(
                                 "bkunifylogbeat (pid \(found.under.map { String($0.pid) }.joined(separator: ","))) is not connected to \(layout.ipcPath)"
@@ -104,5 +104,18 @@ struct CollectorHealthCheck: Check {
             return .unknown(unknowns.joined(separator: "; "), hint: hint, evidence: evidence)
         }
         return .pass("healthy: binary ok, connected to \(layout.ipcPath)", evidence: evidence)
+    }
+}
+
+extension CollectorHealthCheck {
+    /// Connections waiting in the IPC listener's backlog, still there after the queue sampling interval;
+    /// nil when none, or when the second look finds them accepted.
+    static func backlog(_ view: IPCView, facts: any HostFacts, path: String) -> UInt32? {
+        guard let pending = view.listener?.receiveQueue, pending > 0 else { return nil }
+        Sys.sleep(seconds: Double(max(0, facts.options.queueSampleIntervalMs)) / 1000)
+        guard case .success(let again) = facts.unixDiagResample(),
+            let still = IPCView.build(path: path, stat: facts.ipcSocketStat, entries: again).listener?.receiveQueue, still > 0
+        else { return nil }
+        return still
     }
 }
