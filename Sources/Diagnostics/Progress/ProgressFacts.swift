@@ -42,6 +42,7 @@ extension ProgressInput {
         baseline?.store(last)
         var input = ProgressInput(first: first, last: last, settings: settings, uptimeSeconds: facts.uptimeSeconds)
         input.scope = targets.patterns
+        input.otherPatterns = targets.otherPatterns
         if !targets.collectorPIDs.isEmpty {
             input.oomKills = Result { () throws(ProbeError) in try KernelLog.oomKills(comm: ProcessNames.collector) }
         }
@@ -133,6 +134,7 @@ extension ProgressTargets {
             ipcPath: layout.ipcPath,
             dataPorts: layout.dataPorts)
         targets.patterns = options.logPathsGiven ? options.logPaths : items.flatMap(\.paths)
+        targets.otherPatterns = CollectorFileRules.items(facts: facts, where: { $0 != options.subscriptionID }).flatMap(\.item.paths)
         if collectors.isEmpty {
             targets.unplacedCollectorPIDs = (try? facts.collectors().get())?.elsewhere.filter(\.unplaced).map(\.pid) ?? []
         }

@@ -14,10 +14,13 @@ public struct ProgressInput: Sendable {
     /// GSE 2: the `data` entry of the agent's own `--healthz` answer (`ok` when its data channel is
     /// healthy, as bk-nodeman's setup scripts judge every entry); nil where the probe did not run.
     public var healthzData: String?
-    /// The log path patterns the checked subscription (or `-l`) names. A deleted file the collector holds
-    /// counts for this subscription only where it lies in a directory one of them covers (a rotated file
-    /// renamed there before it was removed included); nil: every held file counts.
+    /// The log path patterns the checked subscription (or `-l`) names. A deleted or renamed file the
+    /// collector holds counts for this subscription only where they match it, or where it is a rotation of
+    /// one of its files that no other subscription's pattern (`otherPatterns`) matches; nil: every held
+    /// file counts, and renamed ones are not followed.
     public var scope: [String]?
+    /// The patterns of the host's other subscriptions.
+    public var otherPatterns: [String] = []
 
     public init(
         first: ProgressSample?, last: ProgressSample, settings: ProgressSettings, oomKills: Result<[OOMKill], ProbeError>? = nil,
@@ -460,25 +463,13 @@ enum ProgressRules {
     }
 
     static func renamedHeld(_ input: ProgressInput) -> [RenamedHeld] {
-        guard let scope = input.scope else { return [] }
+        guard let owns = Ownership(input) else { return [] }
         let targetKeys = Set(input.files.map { ProgressSample.FileKey(inode: $0.inode, device: $0.device) })
-        func name(_ path: String) -> Substring { path.split(separator: "/", omittingEmptySubsequences: false).last ?? "" }
-        let targets = input.files.filter { $0.error == nil }.map { (dir: Sys.dirname($0.path), name: name($0.path)) }
-        func rotatedName(_ path: String) -> Bool {
-            let dir = Sys.dirname(path), held = name(path)
-            return targets.contains { t in
-                guard t.dir == dir, !t.name.isEmpty else { return false }
-                if held.hasPrefix(t.name), let next = held.dropFirst(t.name.count).first, ".-_".contains(next) { return true }
-                let stem = t.name.prefix { $0 != "." }
-                guard !stem.isEmpty, stem.count < t.name.count, held.hasPrefix(stem + ".") else { return false }
-                return held.dropFirst(stem.count + 1).first?.isNumber == true
-            }
-        }
         let longEnough = (input.gap ?? 0) >= input.settings.readBackoffSeconds + input.settings.flushSeconds
         var out: [RenamedHeld] = []
         for c in input.last.collectors {
             for f in (try? c.open.get()) ?? [] where !f.deleted && f.size > f.position {
-                guard rotatedName(f.path), !targetKeys.contains(.init(inode: f.inode, device: f.device)), inScope(f.path, scope) else {
+                guard !targetKeys.contains(.init(inode: f.inode, device: f.device)), !owns.matches(f.path), owns.isRotation(f.path) else {
                     continue
                 }
                 let before = (try? input.first?.collectors.first { $0.pid == c.pid }?.open.get())??.first {
@@ -491,16 +482,44 @@ enum ProgressRules {
         return out
     }
 
-    // MARK: loss_risk
+    /// Which files a collector holds are the checked subscription's: those its (or `-l`'s) patterns match,
+    /// and those a rotation renamed away from one of its files (same directory; the file's name followed by
+    /// `.`, `-` or `_`: `a.log.1`, `a.log-20261201`; or its stem followed by `.` and a digit:
+    /// `a.2026-12-01.log`) that no other subscription's pattern matches (`app.log.wf` beside `app.log` is
+    /// the `*.log.wf` subscription's). Nil without a scope (unit inputs built without one).
+    struct Ownership {
+        let patterns: [String]
+        let others: [String]
+        let targets: [(dir: String, name: Substring)]
 
-    /// Whether `path` lies in a directory one of `patterns` covers (nil: no scope).
-    static func inScope(_ path: String, _ patterns: [String]?) -> Bool {
-        guard let patterns else { return true }
-        let dir = Sys.dirname(path)
-        return patterns.contains { p in
-            Glob.matchesLikeCollector(p, path: path) || Glob.matchesLikeCollector(Sys.dirname(p), path: dir)
+        init?(_ input: ProgressInput) {
+            guard let scope = input.scope else { return nil }
+            patterns = scope
+            others = input.otherPatterns
+            targets = input.files.filter { $0.error == nil }.map { (Sys.dirname($0.path), Self.name($0.path)) }
         }
+
+        static func name(_ path: String) -> Substring { path.split(separator: "/", omittingEmptySubsequences: false).last ?? "" }
+
+        func matches(_ path: String) -> Bool { patterns.contains { Glob.matchesLikeCollector($0, path: path) } }
+
+        func isRotation(_ path: String) -> Bool {
+            let dir = Sys.dirname(path), held = Self.name(path)
+            let renamed = targets.contains { t in
+                guard t.dir == dir, !t.name.isEmpty else { return false }
+                if held.hasPrefix(t.name), let next = held.dropFirst(t.name.count).first, ".-_".contains(next) { return true }
+                let stem = t.name.prefix { $0 != "." }
+                guard !stem.isEmpty, stem.count < t.name.count, held.hasPrefix(stem + ".") else { return false }
+                return held.dropFirst(stem.count + 1).first?.isNumber == true
+            }
+            return renamed && !others.contains { Glob.matchesLikeCollector($0, path: path) }
+        }
+
+        /// A deleted file is the subscription's when its path was one of its files or a rotation of one.
+        func owns(_ path: String) -> Bool { matches(path) || isRotation(path) }
     }
+
+    // MARK: loss_risk
 
     /// The risks loss_risk lists one by one; past this many they are counted by reason.
     static let maxRisksListed = 20
@@ -513,6 +532,8 @@ enum ProgressRules {
         var total: Int64 = 0
         /// Risks whose amount is not known (a truncated file: what was cut before the collector read it).
         var uncounted = 0
+        var excluded = 0
+        var excludedBytes: Int64 = 0
         var unreadable: [String] = []
         func add(_ reason: String, _ bytes: Int64?, _ severe: Bool, _ extra: [(String, JSONValue)]) {
             var o: [(String, JSONValue)] = [("reason", .string(reason))]
@@ -525,13 +546,15 @@ enum ProgressRules {
             risks.append((severe, bytes ?? 0, reason, .object(o + extra)))
             if severe { failAt += 1 } else { warnAt += 1 }
         }
-        // Deleted files the collector still holds: what it has not read goes when it closes them.
+        // Deleted files the collector still holds: what it has not read goes when it closes them. Only this
+        // subscription's (by its patterns, or as a rotation of one of its files).
+        let owners = Ownership(input)
         for c in last.collectors {
             switch c.open {
             case .failure(let e):
                 unreadable.append("pid \(c.pid): \(e.description)")
             case .success(let open):
-                for f in open where f.deleted && Self.inScope(f.path, input.scope) {
+                for f in open where f.deleted && (owners.map { $0.owns(f.path) } ?? true) {
                     let unread = max(0, f.size - f.position)
                     var extra: [(String, JSONValue)] = [
                         ("path", .string(f.path)), ("pid", .int(Int64(c.pid))), ("size", .int(f.size)), ("position", .int(f.position)),
@@ -561,6 +584,11 @@ enum ProgressRules {
                 // tail_files: the first scan of an input that starts (or is reloaded) begins a file it has no
                 // state for at its end; only a running input's later scan reads it from the start.
                 add("tail_files", f.tailSkippedBytes, false, [("path", .string(f.path)), ("size", .int(f.size))])
+            case .skipped where f.skippedBytes > 0 && (f.skipped ?? "").hasPrefix("exclude_files"):
+                // The item's own choice (by default compressed and backup files: logrotate's `compress`
+                // output of a log already collected): not data at risk. logpath_match counts them.
+                excluded += 1
+                excludedBytes += f.skippedBytes
             case .skipped where f.skippedBytes > 0:
                 var extra: [(String, JSONValue)] = [("path", .string(f.path)), ("rule", .string(f.skipped ?? ""))]
                 if let a = f.acked { extra += [("size", .int(f.size)), ("acknowledged", .int(a))] }
@@ -606,6 +634,9 @@ enum ProgressRules {
             ($0.element.severe ? 1 : 0, $0.element.bytes, -$0.offset) > ($1.element.severe ? 1 : 0, $1.element.bytes, -$1.offset)
         }.prefix(Self.maxRisksListed).map(\.element.value)
         var evidence: [(String, JSONValue)] = [("bytes_at_risk", .int(total)), ("risks", .array(Array(worst)))]
+        if excluded > 0 {
+            evidence.append(("excluded_files", .object([("files", .int(Int64(excluded))), ("bytes", .int(excludedBytes))])))
+        }
         if risks.count > worst.count {
             evidence.append(("risks_total", .int(Int64(risks.count))))
             let counts = Dictionary(grouping: risks, by: \.reason).mapValues { Int64($0.count) }

@@ -35,6 +35,8 @@ public struct ProgressTargets: Sendable {
     public var files: [File]
     /// The log path patterns the files come from (`-l`, else the subscription's items).
     public var patterns: [String] = []
+    /// The other subscriptions' patterns on this host.
+    public var otherPatterns: [String] = []
     public var collectorPIDs: [Int32]
     /// Collectors found by name whose exe and cwd cannot be read (bkdiag not root): running, but not
     /// known to be this root's, and not to be measured.

@@ -69,6 +69,22 @@ struct LossRiskCheckTests {
         #expect(other.verdict == .pass && other.evidence.first { $0.0 == "bytes_at_risk" }?.1 == .int(0), "\(other.message)")
         stuck.scope = []
         #expect(run(stuck).verdict == .pass)
+        // Another subscription's file in the same directory (app/*.txt beside app/*.log) is not this one's;
+        // a rotation of this one's a.log removed before it was read is.
+        func deleted(_ path: String) -> ProgressInput {
+            var s = ProgressFixture.healthy()
+            s.collectors = [
+                ProgressFixture.collector(open: [ProgressFixture.held(path, inode: 15, position: 100, size: 5100, deleted: true)])
+            ]
+            var first = ProgressFixture.healthy(at: ProgressFixture.now - 1)
+            first.collectors = s.collectors
+            var i = input(s, first: first)
+            i.scope = ["/data/logs/app/*.log"]
+            i.otherPatterns = ["/data/logs/app/*.txt"]
+            return i
+        }
+        #expect(run(deleted("/data/logs/app/x.txt")).verdict == .pass, "\(run(deleted("/data/logs/app/x.txt")).message)")
+        #expect(run(deleted("/data/logs/app/a.log.1")).verdict == .fail, "\(run(deleted("/data/logs/app/a.log.1")).message)")
     }
 
     @Test("a truncated file warns without a byte count it cannot know; beside counted risks the count is a floor")
@@ -79,7 +95,7 @@ struct LossRiskCheckTests {
         let f = run(input(s))
         #expect(f.verdict == .warn && f.message == "log data may not be collected: truncated", "\(f.message)")
         s.files.append(
-            ProgressFixture.file("/data/logs/app/b.log.gz", size: 2048, inode: 12, skipped: "exclude_files (collector defaults)"))
+            ProgressFixture.file("/data/logs/app/b.log.3", size: 2048, inode: 12, age: 8 * 86400, skipped: "ignore_older 604800s"))
         let both = run(input(s))
         #expect(both.message == "at least 2.0 KiB of log data may not be collected: truncated, skipped", "\(both.message)")
     }
@@ -151,7 +167,13 @@ struct LossRiskCheckTests {
     func otherRisks() {
         var s = ProgressFixture.healthy()
         #expect(run(input(s)).verdict == .pass)
+        // logrotate's compressed copy, skipped by exclude_files (the item's own rule): not at risk, counted.
         s.files.append(ProgressFixture.file("/data/logs/app/a.log.gz", size: 700, inode: 20, skipped: "exclude_files: \\.gz$"))
+        let excluded = run(input(s))
+        #expect(excluded.verdict == .pass, "\(excluded.message)")
+        #expect(excluded.evidence.first { $0.0 == "excluded_files" }?.1 == .object([("files", .int(1)), ("bytes", .int(700))]))
+        // Aged past ignore_older before it was collected: at risk.
+        s.files[1] = ProgressFixture.file("/data/logs/app/a.log.3", size: 700, inode: 20, age: 8 * 86400, skipped: "ignore_older 604800s")
         let skipped = run(input(s))
         #expect(skipped.verdict == .warn && skipped.evidence.first { $0.0 == "bytes_at_risk" }?.1 == .int(700), "\(skipped.message)")
         s.files = (0..<3).map { ProgressFixture.file("/data/logs/app/\($0).log", size: 100, inode: 30 + UInt64($0), age: 1, limit: 1) }
@@ -170,7 +192,8 @@ struct LossRiskCheckTests {
         let long = String(repeating: "d", count: 600)
         s.files += (0..<10_000).map { k in
             ProgressFixture.file(
-                "/data/logs/\(long)/app-\(k).log.gz", size: Int64(100 + k), inode: 1_000 + UInt64(k), skipped: "exclude_files: .gz$")
+                "/data/logs/\(long)/app-\(k).log", size: Int64(100 + k), inode: 1_000 + UInt64(k), age: 8 * 86400,
+                skipped: "ignore_older 604800s")
         }
         let f = run(withStuckDeletedFile(s))
         #expect(f.verdict == .fail)

@@ -218,6 +218,10 @@ struct PipelineStallCheckTests {
         other = ProgressInput(first: firstOther, last: last, settings: other.settings)
         other.scope = ["/data/logs/app/a.log"]
         #expect(run(other).verdict == .pass, "\(run(other).message)")
+        // app.log.wf beside app.log is the `*.log.wf` subscription's, not a rotation of this one's a.log.
+        var wf = Self.renamed(gap: 31, moved: false)
+        wf.otherPatterns = ["/data/logs/app/*.log.1"]
+        #expect(run(wf).verdict == .pass, "\(run(wf).message)")
         // Moving, or samples too close to tell: named, not failed.
         for input in [Self.renamed(gap: 31, moved: true), Self.renamed(gap: 1, moved: false)] {
             #expect(run(input).verdict == .pass)
