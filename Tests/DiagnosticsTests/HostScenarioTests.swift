@@ -640,7 +640,7 @@ struct VerdictAuditTests {
                 && queue.message == "socket not accepting: 1 connection(s) wait in the listen backlog of \(host.ipcPath), none accepted",
             "\(queue.message)")
         let health = try #require(r.result(module: "bkunifylogbeat", item: "healthz"))
-        #expect(health.verdict == .fail && health.message.contains("wait in gse_agent's listen backlog"), "\(health.message)")
+        #expect(health.verdict == .fail && health.message.contains("wait in the listen backlog, none accepted"), "\(health.message)")
         #expect(r.verdict("gse_agent", "socket") == .pass)
     }
 

@@ -56,6 +56,15 @@ struct CollectorProcessCheckTests {
         #expect(f.verdict == .fail)
         #expect(f.message.hasPrefix("restart/reload times is over 10: 11 today (11 start, 0 stop, 0 reload); cpu_usage: 2.0%"))
         #expect(Fixture.evidence(f, "restarts_today") == .object([("start", .int(11)), ("stop", .int(0)), ("reload", .int(0))]))
+        #expect(f.hint.contains("反复重启"))
+        // One start and eleven config pushes: over check.py's count too, but the hint says what they are.
+        h.restartLogText = .success(
+            "\(today)-010000 INFO|1|log-main start bkunifylogbeat\n"
+                + (0..<11).map { "\(today)-0\($0 % 10)1000 INFO|1|log-main reload bkunifylogbeat\n" }.joined())
+        let pushes = CollectorProcessCheck().run(h)
+        #expect(
+            pushes.verdict == .fail && pushes.message.hasPrefix("restart/reload times is over 10: 12 today (1 start, 0 stop, 11 reload)"))
+        #expect(pushes.hint.contains("reload（11 次）") && !pushes.hint.contains("被杀"), "\(pushes.hint)")
     }
 
     @Test("two collectors under one root, a deleted binary, a near-full fd table warn")

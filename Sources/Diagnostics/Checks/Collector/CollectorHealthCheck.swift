@@ -60,7 +60,7 @@ struct CollectorHealthCheck: Check {
                         } else if let pending = Self.backlog(view, facts: facts, path: layout.ipcPath) {
                             // Connected, but held in the listener's backlog on two looks: the agent does not accept it.
                             failures.append(
-                                "bkunifylogbeat is not accepted on \(layout.ipcPath): \(pending) connection(s) wait in gse_agent's listen backlog"
+                                "bkunifylogbeat is not accepted on \(layout.ipcPath): \(pending) connection(s) wait in the listen backlog, none accepted"
                             )
                             if hint.isEmpty {
                                 hint = "gse_agent 在监听但不 accept 采集器的连接（进程卡住或线程耗尽）：查看 gse_agent 日志，必要时在节点管理中重启 Agent"
