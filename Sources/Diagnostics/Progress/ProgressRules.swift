@@ -359,7 +359,13 @@ enum ProgressRules {
                 flowNumbers.append(("bytes_acked_delta", .int(Int64(clamping: a &- a0))))
             }
             let established = flows.filter { $0.socket.state == .established }
-            if established.isEmpty {
+            if !last.agentOtherDataFlows.isEmpty {
+                flowNumbers.append(("established_to_other_data_ports", JSONValue(last.agentOtherDataFlows)))
+            }
+            if established.isEmpty, !last.agentOtherDataFlows.isEmpty {
+                // Connected to a data port its config no longer names: the data may well flow there; this
+                // hop is not judged (gse_agent/dataserver_port names the changed config).
+            } else if established.isEmpty {
                 flowStuck =
                     flows.isEmpty
                     ? "gse_agent has no connection to the dataserver"

@@ -261,4 +261,16 @@ struct PipelineStallCheckTests {
         ]
         #expect(run(ProgressFixture.input(moving, first: first)).verdict == .pass)
     }
+
+    @Test("no flow to the configured data port, but one to a default data port it no longer names: not judged stuck")
+    func agentOnOldDataPort() {
+        var last = ProgressFixture.healthy()
+        last.agentFlows = .success([])
+        last.dataPorts = [1]
+        let none = run(ProgressFixture.input(last))
+        #expect(none.verdict == .fail && none.message.contains("no connection to the dataserver port 1"), "\(none.message)")
+        last.agentOtherDataFlows = ["10.0.0.9:58625"]
+        let other = run(ProgressFixture.input(last))
+        #expect(other.verdict == .pass, "\(other.message)")
+    }
 }
