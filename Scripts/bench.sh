@@ -85,9 +85,16 @@ wait_ready "$T/coll.out"
 ARGS=(--subscription_id=33561 --gse_path="$G/" --ipc_socket_file="$IPC" --log_paths="$T/logs/app/*.log"
       --data-port "$PORT" --restart-log "$T/bkc.log" --format compat)
 BASE=${BKDIAG_BASELINE:-}
+# A bkdiag older than the progress items has no sample gap to turn off. The flag is listed by the check
+# subcommand's help (the top-level help lists only the subcommands): without it every run would include
+# the one-second wait between the progress samples.
+# (The help is read whole before it is searched: `| grep -q` under pipefail fails when grep's early exit
+# kills the writer with SIGPIPE, which is how the flag went missing before.)
+takes_sample_gap() { local help; help=$({ "$1" help check; "$1" --help; } 2>&1 || true); [[ $help == *--sample-gap* ]]; }
 BK_ARGS=("${ARGS[@]}")
-# A bkdiag older than the progress items has no sample gap to turn off.
-if "$BK" --help 2>&1 | grep -q -- --sample-gap; then BK_ARGS+=(--sample-gap 0); fi
+if takes_sample_gap "$BK"; then BK_ARGS+=(--sample-gap 0); fi
+BASE_ARGS=("${ARGS[@]}")
+if [ -n "$BASE" ] && takes_sample_gap "$BASE"; then BASE_ARGS+=(--sample-gap 0); fi
 
 # What check.py shells out to for the same answers (its process, socket, queue, port and held-file checks).
 SHELL_CHECKS='
@@ -133,7 +140,7 @@ measure() { # label
   # readlinks every /proc/<pid>/exe, the least any complete process scan does.
   CMD_bk=("$BK" "${BK_ARGS[@]}") CMD_sh=(bash -c "$SHELL_CHECKS") CMD_true=(/bin/true) CMD_floor=("$FAKE" scan-floor)
   if [ -n "$BASE" ]; then
-    CMD_base=("$BASE" "${ARGS[@]}")
+    CMD_base=("$BASE" "${BASE_ARGS[@]}")
     timed_rounds bk sh true floor base
   else
     timed_rounds bk sh true floor

@@ -1,3 +1,7 @@
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// What a Go executable records about its build, read from its ELF sections without running it: the
 /// Go release that built it (the `.go.buildinfo` section, else the `runtime.buildVersion` string) and
 /// the `main.version` string that `-ldflags "-X main.version=…"` sets (bkunifylogbeat's Makefile sets it
@@ -196,16 +200,25 @@ private struct ELFReader {
         return out
     }
 
-    /// The offset of `name` as a whole NUL-terminated entry of a string table.
+    /// The offset of `name` as a whole NUL-terminated entry of a string table. A static binary's table holds
+    /// megabytes of names: the search jumps with `memchr` from one occurrence of the name's first byte to the
+    /// next and compares with `memcmp` only there.
     static func find(name: String, in table: [UInt8]) -> Int? {
-        let needle = Array(name.utf8) + [0]
-        guard needle.count <= table.count else { return nil }
-        var i = 0
-        while i + needle.count <= table.count {
-            if table[i] == needle[0], i == 0 || table[i - 1] == 0, Array(table[i..<(i + needle.count)]) == needle { return i }
-            i += 1
+        let entry = Array(name.utf8) + [0]
+        guard let first = entry.first, entry.count <= table.count else { return nil }
+        return table.withUnsafeBytes { hay -> Int? in
+            entry.withUnsafeBytes { n -> Int? in
+                guard let base = hay.baseAddress, let needle = n.baseAddress else { return nil }
+                var i = 0
+                while i + entry.count <= hay.count {
+                    guard let hit = memchr(base + i, Int32(first), hay.count - entry.count + 1 - i) else { return nil }
+                    let at = base.distance(to: UnsafeRawPointer(hit))
+                    if (at == 0 || hay[at - 1] == 0) && memcmp(base + at, needle, entry.count) == 0 { return at }
+                    i = at + 1
+                }
+                return nil
+            }
         }
-        return nil
     }
 
     static func cString(_ b: [UInt8], at: Int) -> String {

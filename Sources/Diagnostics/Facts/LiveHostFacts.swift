@@ -120,6 +120,10 @@ public final class LiveHostFacts: HostFacts {
         let path = "\(proc)/\(running.pid)/exe"
         let installed = collectorBinary
         return buildCache.value(for: running.pid) {
+            // The installed file itself (no upgrade since the start): already read.
+            if case .success(let st) = installed.stat, let exe = try? Sys.stat(path), exe.inode == st.inode, exe.device == st.device {
+                return installed.go
+            }
             guard let header = try? ELFHeader.read(path), header.truncation == nil else { return installed.go }
             return (try? GoBinaryInfo.read(path)) ?? nil
         }
