@@ -134,7 +134,11 @@ extension ProgressTargets {
             ipcPath: layout.ipcPath,
             dataPorts: layout.dataPorts)
         targets.patterns = options.logPathsGiven ? options.logPaths : items.flatMap(\.paths)
-        targets.otherPatterns = CollectorFileRules.items(facts: facts, where: { $0 != options.subscriptionID }).flatMap(\.item.paths)
+        // The items that can hold a file: the other subscriptions' the collector takes, and with -l this
+        // subscription's own items that -l does not name.
+        let others = CollectorFileRules.items(facts: facts, where: { $0 != options.subscriptionID }).map(\.item).filter(\.accepted)
+        let ownUnnamed = options.logPathsGiven ? items.filter(\.accepted).flatMap(\.paths).filter { !options.logPaths.contains($0) } : []
+        targets.otherPatterns = others.flatMap(\.paths) + ownUnnamed
         if collectors.isEmpty {
             targets.unplacedCollectorPIDs = (try? facts.collectors().get())?.elsewhere.filter(\.unplaced).map(\.pid) ?? []
         }

@@ -189,6 +189,14 @@ enum ProgressRules {
         }
         let pending = files.reduce(Int64(0)) { $0 + $1.inFlightBytes }
         let counted = files.filter { $0.error == nil && $0.skipped == nil }.count
+        // Every file the paths match is skipped by the item's own rules (all `.gz`, all too old): nothing is
+        // collected, though nothing is stuck (without -l, logpath_match does not run to say so).
+        let skippedAll = files.filter { $0.error == nil && $0.skipped != nil }
+        if counted == 0, !skippedAll.isEmpty {
+            return .warn(
+                "no file is collected: the \(skippedAll.count) file(s) the paths match are all skipped (\(skippedAll[0].skipped ?? ""))",
+                hint: "采集路径匹配到的文件全部被 exclude_files 或 ignore_older 跳过：检查采集路径与采集项的过滤设置", evidence: evidence)
+        }
         var message =
             pending == 0
             ? "\(counted) file(s) acknowledged up to their size"
@@ -359,12 +367,19 @@ enum ProgressRules {
                 flowNumbers.append(("bytes_acked_delta", .int(Int64(clamping: a &- a0))))
             }
             let established = flows.filter { $0.socket.state == .established }
-            if !last.agentOtherDataFlows.isEmpty {
-                flowNumbers.append(("established_to_other_data_ports", JSONValue(last.agentOtherDataFlows)))
+            let old = last.agentOtherDataFlows
+            if !old.isEmpty {
+                flowNumbers.append(
+                    ("established_to_other_data_ports", JSONValue(old.map { "\($0.socket.remoteAddress):\($0.socket.remotePort)" })))
             }
-            if established.isEmpty, !last.agentOtherDataFlows.isEmpty {
-                // Connected to a data port its config no longer names: the data may well flow there; this
-                // hop is not judged (gse_agent/dataserver_port names the changed config).
+            if established.isEmpty, !old.isEmpty {
+                // Connected to a data port its config no longer names: the data may flow there, so that flow is
+                // judged as the configured one would be (gse_agent/dataserver_port names the changed config).
+                let backedOff = { (f: TCPFlow) in (f.info?.backoff ?? 0) > 0 && f.sendQueue > 0 }
+                if old.allSatisfy(backedOff), first.map({ $0.agentOtherDataFlows.contains(where: backedOff) }) ?? true {
+                    flowStuck =
+                        "the dataserver is not acknowledging on \(old[0].socket.remoteAddress):\(old[0].socket.remotePort) (a data port the agent's config no longer names): retransmission backoff with \(bytes(Int64(old.reduce(0) { $0 + Int64($1.sendQueue) }))) unacknowledged"
+                }
             } else if established.isEmpty {
                 flowStuck =
                     flows.isEmpty
@@ -490,35 +505,63 @@ enum ProgressRules {
 
     /// Which files a collector holds are the checked subscription's: those its (or `-l`'s) patterns match,
     /// and those a rotation renamed away from one of its files (same directory; the file's name followed by
-    /// `.`, `-` or `_`: `a.log.1`, `a.log-20261201`; or its stem followed by `.` and a digit:
-    /// `a.2026-12-01.log`) that no other subscription's pattern matches (`app.log.wf` beside `app.log` is
-    /// the `*.log.wf` subscription's). Nil without a scope (unit inputs built without one).
+    /// `.`, `-` or `_`: `a.log.1`, `a.log-20261201`; or its stem followed by `.`, `-` or `_` and a digit:
+    /// `a.2026-12-01.log`, `app-2026-12-01T10-00-00.000.log`, `app_20261201.log`), unless another
+    /// subscription's pattern claims it without also matching the file it was renamed from (`app.log.wf`
+    /// beside `app.log` is the `*.log.wf` subscription's; a broad `/data/logs/*` of another one does not take
+    /// this one's `app.log.1`). Nil without a scope (unit inputs built without one). Patterns are expanded
+    /// once, and targets grouped by directory: a host holds thousands of files.
     struct Ownership {
-        let patterns: [String]
-        let others: [String]
-        let targets: [(dir: String, name: Substring)]
+        let patterns: [Pattern]
+        let others: [Pattern]
+        let targets: [String: [Substring]]
+
+        /// A collector glob expanded once (`**` into its depths), as path components.
+        struct Pattern {
+            let alternatives: [[String]]
+            init(_ text: String) {
+                alternatives = ((try? Glob.collectorPatterns(text)) ?? []).map { $0.split(separator: "/").map(String.init) }
+            }
+            func matches(_ path: String) -> Bool {
+                let parts = path.split(separator: "/")
+                return alternatives.contains { p in
+                    p.count == parts.count && zip(p, parts).allSatisfy { (try? Glob.match($0, String($1))) == true }
+                }
+            }
+        }
 
         init?(_ input: ProgressInput) {
             guard let scope = input.scope else { return nil }
-            patterns = scope
-            others = input.otherPatterns
-            targets = input.files.filter { $0.error == nil }.map { (Sys.dirname($0.path), Self.name($0.path)) }
+            patterns = scope.map(Pattern.init)
+            others = input.otherPatterns.map(Pattern.init)
+            var byDir: [String: [Substring]] = [:]
+            for f in input.files where f.error == nil { byDir[Sys.dirname(f.path), default: []].append(Self.name(f.path)) }
+            targets = byDir
         }
 
         static func name(_ path: String) -> Substring { path.split(separator: "/", omittingEmptySubsequences: false).last ?? "" }
 
-        func matches(_ path: String) -> Bool { patterns.contains { Glob.matchesLikeCollector($0, path: path) } }
+        func matches(_ path: String) -> Bool { patterns.contains { $0.matches(path) } }
 
-        func isRotation(_ path: String) -> Bool {
+        /// The target `path` is a rotation of, if any.
+        func rotated(from path: String) -> String? {
             let dir = Sys.dirname(path), held = Self.name(path)
-            let renamed = targets.contains { t in
-                guard t.dir == dir, !t.name.isEmpty else { return false }
-                if held.hasPrefix(t.name), let next = held.dropFirst(t.name.count).first, ".-_".contains(next) { return true }
-                let stem = t.name.prefix { $0 != "." }
-                guard !stem.isEmpty, stem.count < t.name.count, held.hasPrefix(stem + ".") else { return false }
+            guard let names = targets[dir] else { return nil }
+            let from = names.first { t in
+                guard !t.isEmpty else { return false }
+                if held.hasPrefix(t), let next = held.dropFirst(t.count).first, ".-_".contains(next) { return true }
+                let stem = t.prefix { $0 != "." }
+                guard !stem.isEmpty, stem.count < t.count, held.count > stem.count + 1, held.hasPrefix(stem),
+                    ".-_".contains(held.dropFirst(stem.count).first!)
+                else { return false }
                 return held.dropFirst(stem.count + 1).first?.isNumber == true
             }
-            return renamed && !others.contains { Glob.matchesLikeCollector($0, path: path) }
+            return from.map { (dir == "/" ? "" : dir) + "/" + $0 }
+        }
+
+        func isRotation(_ path: String) -> Bool {
+            guard let original = rotated(from: path) else { return false }
+            return !others.contains { $0.matches(path) && !$0.matches(original) }
         }
 
         /// A deleted file is the subscription's when its path was one of its files or a rotation of one.
@@ -659,7 +702,7 @@ enum ProgressRules {
             return .warn(
                 "\(amount) may not be collected: " + Fmt.list(reasons),
                 hint:
-                    "被 exclude_files/ignore_older 跳过、被截断或超过 harvester_limit 的文件不会完整采集；从未被采集的文件在采集器启动或重载时因 tail_files 从末尾开始采集：按需调整采集项配置",
+                    "被 ignore_older 跳过、被截断或超过 harvester_limit 的文件不会完整采集；从未被采集的文件在采集器启动或重载时因 tail_files 从末尾开始采集：按需调整采集项配置",
                 evidence: evidence)
         }
         if last.collectors.isEmpty {

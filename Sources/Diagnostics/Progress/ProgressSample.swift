@@ -107,9 +107,10 @@ public struct ProgressSample: Sendable {
     public var agentFlows: Result<[TCPFlow], ProbeError>
     /// The data ports those flows were looked for on.
     public var dataPorts: [UInt16] = []
-    /// With no flow to those ports: the agent's ESTABLISHED connections to a default data port of either
-    /// generation that the config does not name (an agent still on the port of the config it started with).
-    public var agentOtherDataFlows: [String] = []
+    /// With no ESTABLISHED flow to those ports: the agent's ESTABLISHED connections to a default data port
+    /// of either generation that the config does not name (an agent still on the port of the config it
+    /// started with).
+    public var agentOtherDataFlows: [TCPFlow] = []
     /// For each deleted file a collector holds: the bytes still available on the file system of its directory.
     public var deletedFileSpace: [String: Int64] = [:]
 
@@ -269,14 +270,14 @@ public enum ProgressProbe {
             for port in t.dataPorts { flows += try InetSockDiag.dumpFlows(remotePort: port) }
             return flows.filter { agentSockets.contains($0.socket.inode) }
         }
-        if case .success(let flows) = s.agentFlows, flows.isEmpty, !t.agentPIDs.isEmpty {
+        if case .success(let flows) = s.agentFlows, !flows.contains(where: { $0.socket.state == .established }), !t.agentPIDs.isEmpty {
             var agentSockets = Set<UInt64>()
             for pid in t.agentPIDs { agentSockets.formUnion((try? ProcFS.socketInodes(pid: pid, proc: t.proc)) ?? []) }
             for port in [UInt16(58625), 28625] where !t.dataPorts.contains(port) {
                 let other = ((try? InetSockDiag.dumpFlows(remotePort: port)) ?? []).filter {
                     agentSockets.contains($0.socket.inode) && $0.socket.state == .established
                 }
-                s.agentOtherDataFlows += other.map { "\($0.socket.remoteAddress):\($0.socket.remotePort)" }
+                s.agentOtherDataFlows += other
             }
         }
         return s

@@ -32,6 +32,25 @@ struct CollectorHealthCheckTests {
         #expect(Fixture.evidence(f, "agent_healthz") == .string("skipped: not set"))
     }
 
+    @Test("a collector waiting in the listen backlog fails only when it is still there on a second look")
+    func backlog() {
+        let h = healthy()
+        // First look: the collector's socket connected, the listener holding one connection not yet accepted.
+        let waiting: Result<[UnixDiagEntry], ProbeError> = .success([
+            Fixture.unix(900, state: 10, rq: 1), Fixture.unix(501, name: "", peer: 0),
+        ])
+        h.unixDiag = waiting
+        h.unixDiagResamples = [waiting]
+        let stuck = CollectorHealthCheck().run(h)
+        #expect(stuck.verdict == .fail && stuck.message.contains("wait in the listen backlog, none accepted"), "\(stuck.message)")
+        // Accepted by the second look: on its way in, healthy.
+        h.unixDiagResamples = [
+            .success([Fixture.unix(900, state: 10), Fixture.unix(901, peer: 501), Fixture.unix(501, name: "", peer: 901)])
+        ]
+        let accepted = CollectorHealthCheck().run(h)
+        #expect(accepted.verdict == .pass, "\(accepted.message)")
+    }
+
     @Test("a stopped collector still holding its IPC connection is not healthy: it sends nothing on it")
     func stoppedCollector() {
         let h = healthy()

@@ -135,6 +135,19 @@ struct LogPathProgressCheckTests {
         #expect(run(input(s)).verdict == .pass)
     }
 
+    @Test("every matched file skipped by the item's rules warns that nothing is collected")
+    func allSkipped() {
+        var s = ProgressFixture.healthy()
+        s.files = [
+            ProgressFixture.file("/data/logs/app/a.log.gz", size: 700, inode: 20, skipped: "exclude_files (collector defaults)"),
+            ProgressFixture.file("/data/logs/app/b.log.gz", size: 900, inode: 21, skipped: "exclude_files (collector defaults)"),
+        ]
+        let f = run(input(s))
+        #expect(
+            f.verdict == .warn && f.message.hasPrefix("no file is collected: the 2 file(s) the paths match are all skipped"), "\(f.message)"
+        )
+    }
+
     @Test("a rotated file's old inode still in the registry is named")
     func rotated() {
         var s = ProgressFixture.healthy()

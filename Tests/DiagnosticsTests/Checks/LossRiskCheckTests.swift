@@ -71,7 +71,7 @@ struct LossRiskCheckTests {
         #expect(run(stuck).verdict == .pass)
         // Another subscription's file in the same directory (app/*.txt beside app/*.log) is not this one's;
         // a rotation of this one's a.log removed before it was read is.
-        func deleted(_ path: String) -> ProgressInput {
+        func deleted(_ path: String, others: [String] = ["/data/logs/app/*.txt"]) -> ProgressInput {
             var s = ProgressFixture.healthy()
             s.collectors = [
                 ProgressFixture.collector(open: [ProgressFixture.held(path, inode: 15, position: 100, size: 5100, deleted: true)])
@@ -80,11 +80,19 @@ struct LossRiskCheckTests {
             first.collectors = s.collectors
             var i = input(s, first: first)
             i.scope = ["/data/logs/app/*.log"]
-            i.otherPatterns = ["/data/logs/app/*.txt"]
+            i.otherPatterns = others
             return i
         }
         #expect(run(deleted("/data/logs/app/x.txt")).verdict == .pass, "\(run(deleted("/data/logs/app/x.txt")).message)")
         #expect(run(deleted("/data/logs/app/a.log.1")).verdict == .fail, "\(run(deleted("/data/logs/app/a.log.1")).message)")
+        // Date-stamped rotations (logback's `%d`, lumberjack, dateext with `_`) are rotations of a.log too.
+        for name in ["a-2026-12-01.log", "a_20261201.log", "a-2026-12-01T10-00-00.000.log", "a.log-20261201"] {
+            #expect(run(deleted("/data/logs/app/" + name)).verdict == .fail, "\(name)")
+        }
+        // A broad pattern of another subscription that also matches a.log does not take its rotation away.
+        #expect(run(deleted("/data/logs/app/a.log.1", others: ["/data/logs/*/*"])).verdict == .fail)
+        // One that matches the rotated name only does (app.log.wf beside app.log is the *.log.wf subscription's).
+        #expect(run(deleted("/data/logs/app/a.log.1", others: ["/data/logs/app/*.log.1"])).verdict == .pass)
     }
 
     @Test("a truncated file warns without a byte count it cannot know; beside counted risks the count is a floor")

@@ -269,8 +269,18 @@ struct PipelineStallCheckTests {
         last.dataPorts = [1]
         let none = run(ProgressFixture.input(last))
         #expect(none.verdict == .fail && none.message.contains("no connection to the dataserver port 1"), "\(none.message)")
-        last.agentOtherDataFlows = ["10.0.0.9:58625"]
+        var oldPort = ProgressFixture.flow()
+        oldPort.socket.remotePort = 58625
+        last.agentOtherDataFlows = [oldPort]
         let other = run(ProgressFixture.input(last))
         #expect(other.verdict == .pass, "\(other.message)")
+        // That old-port flow in retransmission backoff with data queued: stuck there.
+        var dead = ProgressFixture.flow(sendQueue: 4096, backoff: 3)
+        dead.socket.remotePort = 58625
+        last.agentOtherDataFlows = [dead]
+        let deadOld = run(ProgressFixture.input(last))
+        #expect(
+            deadOld.verdict == .fail && deadOld.message.contains("on 10.0.0.9:58625 (a data port the agent's config no longer names)"),
+            "\(deadOld.message)")
     }
 }

@@ -57,21 +57,27 @@ struct CollectorHealthCheck: Check {
                         } else if let guess = layout.ipcGuess {
                             // Not connected to a path that is only the default says nothing certain.
                             unknowns.append("not connected to \(layout.ipcPath), but \(guess), so that is only the default IPC path")
-                        } else if let pending = Self.backlog(view, facts: facts, path: layout.ipcPath) {
-                            // Connected, but held in the listener's backlog on two looks: the agent does not accept it.
-                            failures.append(
-                                "bkunifylogbeat is not accepted on \(layout.ipcPath): \(pending) connection(s) wait in the listen backlog, none accepted"
-                            )
-                            if hint.isEmpty {
-                                hint = "gse_agent 在监听但不 accept 采集器的连接（进程卡住或线程耗尽）：查看 gse_agent 日志，必要时在节点管理中重启 Agent"
-                            }
                         } else {
-                            failures.append(
-                                "bkunifylogbeat (pid \(found.under.map { String($0.pid) }.joined(separator: ","))) is not connected to \(layout.ipcPath)"
-                            )
-                            if hint.isEmpty {
-                                hint =
-                                    "采集器没有连上 gse_agent 的 IPC socket（日志常见 get agent info timeout / connection refused）：确认 gse_agent 正常运行且 endpoint 与 IPC 路径一致，然后重启采集器"
+                            let second = Self.secondLook(view, facts: facts, path: layout.ipcPath, collectorSockets: inodes.keys)
+                            if let second, second.connected {
+                                // Accepted in the meantime: it was on its way in.
+                                evidence.append(("ipc_connections_second_look", .int(Int64(second.connections))))
+                            } else if let pending = second?.pending {
+                                // Connected, but held in the listener's backlog on two looks: nothing accepts it.
+                                failures.append(
+                                    "bkunifylogbeat is not accepted on \(layout.ipcPath): \(pending) connection(s) wait in the listen backlog, none accepted"
+                                )
+                                if hint.isEmpty {
+                                    hint = "gse_agent 在监听但不 accept 采集器的连接（进程卡住或线程耗尽）：查看 gse_agent 日志，必要时在节点管理中重启 Agent"
+                                }
+                            } else {
+                                failures.append(
+                                    "bkunifylogbeat (pid \(found.under.map { String($0.pid) }.joined(separator: ","))) is not connected to \(layout.ipcPath)"
+                                )
+                                if hint.isEmpty {
+                                    hint =
+                                        "采集器没有连上 gse_agent 的 IPC socket（日志常见 get agent info timeout / connection refused）：确认 gse_agent 正常运行且 endpoint 与 IPC 路径一致，然后重启采集器"
+                                }
                             }
                         }
                     }
@@ -108,14 +114,25 @@ struct CollectorHealthCheck: Check {
 }
 
 extension CollectorHealthCheck {
-    /// Connections waiting in the IPC listener's backlog, still there after the queue sampling interval;
-    /// nil when none, or when the second look finds them accepted.
-    static func backlog(_ view: IPCView, facts: any HostFacts, path: String) -> UInt32? {
+    struct SecondLook {
+        /// The collector's connections accepted by then.
+        var connections: Int
+        /// Connections still waiting in the listener's backlog (nil: none).
+        var pending: UInt32?
+        var connected: Bool { connections > 0 }
+    }
+
+    /// With connections waiting in the IPC listener's backlog at the first look, a second look after the
+    /// queue sampling interval: accepted by then, or still waiting.
+    /// Nil when nothing was waiting, or the tables cannot be read again.
+    static func secondLook(
+        _ view: IPCView, facts: any HostFacts, path: String, collectorSockets: some Collection<UInt64>
+    ) -> SecondLook? {
         guard let pending = view.listener?.receiveQueue, pending > 0 else { return nil }
         Sys.sleep(seconds: Double(max(0, facts.options.queueSampleIntervalMs)) / 1000)
-        guard case .success(let again) = facts.unixDiagResample(),
-            let still = IPCView.build(path: path, stat: facts.ipcSocketStat, entries: again).listener?.receiveQueue, still > 0
-        else { return nil }
-        return still
+        guard case .success(let again) = facts.unixDiagResample() else { return nil }
+        let view2 = IPCView.build(path: path, stat: facts.ipcSocketStat, entries: again)
+        let still = view2.listener?.receiveQueue ?? 0
+        return SecondLook(connections: view2.connections(from: collectorSockets).count, pending: still > 0 ? still : nil)
     }
 }
