@@ -64,8 +64,12 @@ public struct GoBinaryInfo: Sendable, Equatable {
         if let symtab = sections.first(where: { $0.type == 2 }), Int(symtab.link) < sections.count,
             let strings = try elf.bytes(of: sections[Int(symtab.link)], read: read, limit: 64 << 20)
         {
-            let wanted = ["main.version", "runtime.buildVersion"]
-            let offsets = wanted.map { ELFReader.find(name: $0, in: strings) }
+            // runtime.buildVersion only where .go.buildinfo did not say (Go before 1.13): each name is a scan
+            // of the whole table.
+            let offsets = [
+                ELFReader.find(name: "main.version", in: strings),
+                info.goVersion == nil ? ELFReader.find(name: "runtime.buildVersion", in: strings) : nil,
+            ]
             if offsets.contains(where: { $0 != nil }), let symbols = try elf.bytes(of: symtab, read: read, limit: 64 << 20) {
                 let found = elf.symbols(symbols, named: offsets)
                 if let v = found[0] { info.mainVersion = try elf.goString(at: v, sections: sections, read: read) }
