@@ -17,8 +17,10 @@ public struct CollectorRegistry: Sendable, Equatable {
     public var txid: UInt64
     /// `localtime`: the collector's clock at its last registry flush, Go's `time.UnixDate` layout.
     public var localtime: String?
-    /// `state:<id>` keys, in key order.
+    /// `state:<id>` keys, in key order (those `keepState` accepted, when the read was given one).
     public var states: [CollectorFileState]
+    /// How many `state:<id>` keys decoded, kept or not.
+    public var stateCount = 0
     /// `gseindex_<dataid>`: events handed to the output per data id, in key order.
     public var gseIndexes: [(dataID: String, index: UInt64)]
     /// The legacy `registrar` key (every state in one JSON array). A collector of the per-key generation
@@ -52,21 +54,28 @@ public struct CollectorRegistry: Sendable, Equatable {
     }
 
     public static func == (a: CollectorRegistry, b: CollectorRegistry) -> Bool {
-        a.path == b.path && a.txid == b.txid && a.localtime == b.localtime && a.states == b.states
+        a.path == b.path && a.txid == b.txid && a.localtime == b.localtime && a.states == b.states && a.stateCount == b.stateCount
             && a.gseIndexes.elementsEqual(b.gseIndexes, by: { $0.dataID == $1.dataID && $0.index == $1.index })
             && a.legacyRegistrar == b.legacyRegistrar && a.legacyStates == b.legacyStates && a.otherKeys == b.otherKeys
             && a.problems == b.problems
     }
 
     /// Reads the registry at `path`. A file that cannot be read as bolt, or has no bucket `kv`, is an error;
-    /// a key whose value cannot be decoded is a `problem` beside the keys that can.
-    public static func read(path: String, limits: BoltLimits = BoltLimits()) throws(BoltError) -> CollectorRegistry {
+    /// a key whose value cannot be decoded is a `problem` beside the keys that can. With `keepState`, only
+    /// the file states it accepts are kept (every one is still decoded and checked): a collector keeps a
+    /// state per file for half a year (clean_inactive), hundreds of thousands on a host that rotates
+    /// hourly, and a check needs those of its own files only. `stateCount` counts them all.
+    public static func read(
+        path: String, limits: BoltLimits = BoltLimits(), keepState: ((CollectorFileState) -> Bool)? = nil
+    ) throws(BoltError) -> CollectorRegistry {
         let snapshot = try BoltFile.readBucket(path: path, bucketPath: [Array(bucket.utf8)], limits: limits)
-        return decode(snapshot, path: path)
+        return decode(snapshot, path: path, keepState: keepState)
     }
 
     /// The registry in a bucket snapshot.
-    public static func decode(_ snapshot: BoltBucketSnapshot, path: String) -> CollectorRegistry {
+    public static func decode(
+        _ snapshot: BoltBucketSnapshot, path: String, keepState: ((CollectorFileState) -> Bool)? = nil
+    ) -> CollectorRegistry {
         var r = CollectorRegistry(
             path: path, txid: snapshot.meta.txid, localtime: nil, states: [], gseIndexes: [], legacyRegistrar: nil,
             otherKeys: [], problems: [])
@@ -86,6 +95,8 @@ public struct CollectorRegistry: Sendable, Equatable {
             if key.utf8.starts(with: "state:".utf8) {
                 do throws(RegistryValueError) {
                     var s = try CollectorFileState.parse(Array(text.utf8))
+                    r.stateCount += 1
+                    if let keepState, !keepState(s) { continue }
                     s.key = String(decoding: entry.key.dropFirst(6), as: UTF8.self)
                     r.states.append(s)
                 } catch {
@@ -109,7 +120,7 @@ public struct CollectorRegistry: Sendable, Equatable {
         // value; a newer one migrates it to `state:` keys at its first start.
         if let legacy = r.legacyRegistrar {
             switch legacyStates(legacy) {
-            case .success(let states): r.legacyStates = states
+            case .success(let states): r.legacyStates = keepState.map { states.filter($0) } ?? states
             case .failure(let e): r.problems.append("registrar states: \(e.reason)")
             }
         }

@@ -103,6 +103,26 @@ struct CollectorRegistryTests {
         #expect(throws: RegistryValueError.self) { try CollectorFileState.parse(Array(text.utf8)) }
     }
 
+    @Test("a read keeps only the states its filter accepts, and counts them all")
+    func keptStates() throws {
+        let a = BoltTestWriter.stateJSON(
+            source: "/var/log/app/a.log", offset: 1, timestamp: "2026-12-01T02:00:00Z", inode: 11, device: 2049)
+        let b = BoltTestWriter.stateJSON(
+            source: "/var/log/app/b.log", offset: 2, timestamp: "2026-12-01T02:00:00Z", inode: 12, device: 2049)
+        let c = BoltTestWriter.stateJSON(
+            source: "/var/log/old/c.log", offset: 3, timestamp: "2026-12-01T02:00:00Z", inode: 13, device: 2049)
+        let path = try temporaryFile(BoltTestWriter.registry([("state:11-2049", a), ("state:12-2049", b), ("state:13-2049", c)]))
+        defer { unlink(path) }
+        let kept = try CollectorRegistry.read(path: path) { $0.inode == 11 || $0.source == "/var/log/app/b.log" }
+        #expect(kept.states.map(\.offset) == [1, 2] && kept.stateCount == 3)
+        let all = try CollectorRegistry.read(path: path)
+        #expect(all.states.count == 3 && all.stateCount == 3)
+        // The legacy value is filtered alike.
+        let legacy = try temporaryFile(BoltTestWriter.registry([("registrar", "[\(a), \(c)]")]))
+        defer { unlink(legacy) }
+        #expect(try CollectorRegistry.read(path: legacy) { $0.inode == 13 }.fileStates.map(\.offset) == [3])
+    }
+
     /// A collector of 7.5 and before writes every state into one `registrar` value (a JSON array of the
     /// same state objects); its states count as the file states until a newer collector migrates them.
     @Test("a registry of the older generation: the states in its registrar value are the file states")

@@ -244,7 +244,17 @@ public enum ProgressProbe {
         if let path = t.registryPath {
             let read: Result<CollectorRegistry, RegistryReadError>
             do {
-                read = .success(try CollectorRegistry.read(path: path))
+                // The states of the sampled files only (by inode, or recorded under their path): a registry
+                // keeps every file's for half a year, and the rules look up these.
+                var keys = Set<ProgressSample.FileKey>()
+                for f in s.files {
+                    if case .success(let st) = f.stat { keys.insert(ProgressSample.FileKey(inode: st.inode, device: st.device)) }
+                }
+                let paths = Set(t.files.map(\.path))
+                read = .success(
+                    try CollectorRegistry.read(path: path) {
+                        keys.contains(ProgressSample.FileKey(inode: $0.inode, device: $0.device)) || paths.contains($0.source)
+                    })
             } catch {
                 // The errno's class, as for every other read: missing, or not ours to read.
                 let kind = ProbeError(call: "open", path: path, errno: error.errno ?? 0)
