@@ -1,9 +1,10 @@
-import Diagnostics
 import Foundation
 import HostProbe
 import Report
 import TestSupport
 import Testing
+
+@testable import Diagnostics
 
 /// The log_progress items end to end: a fake collector that really reads its files through open fds,
 /// sends what it reads over the IPC socket and keeps a bolt registry under flock, and one that stalls
@@ -273,5 +274,16 @@ struct ProgressScenarioTests {
         let third = await run(host, port, gap: 0.6, baseline: baseline)
         let waited = try #require(third.result(module: "log_progress", item: "pipeline_stall")?.evidence("sample_gap_s")?.doubleValue)
         #expect(waited >= 0.6, "\(waited)")
+    }
+
+    @Test("the bytes after an offset are read to tell a line still being written from complete ones")
+    func unterminatedTail() throws {
+        let path = NSTemporaryDirectory() + "bkdiag-tail-\(UUID().uuidString.prefix(6)).log"
+        try "done\nbackup start ... ".write(toFile: path, atomically: true, encoding: .utf8)
+        defer { unlink(path) }
+        #expect(ProgressProbe.unterminated(path, from: 5, to: 21) == true)
+        #expect(ProgressProbe.unterminated(path, from: 0, to: 21) == false)
+        #expect(ProgressProbe.unterminated(path, from: 5, to: 4096) == nil, "shorter than the stat said: not judged")
+        #expect(ProgressProbe.unterminated(path + ".gone", from: 0, to: 1) == nil)
     }
 }

@@ -65,6 +65,8 @@ struct FileProgress: Sendable {
     var mtime: Int64 = 0
     /// Creation time (statx), when known.
     var birth: Int64?
+    /// The bytes after the acknowledged offset hold no newline (a last line still being written).
+    var unterminatedTail: Bool?
     var read: Int64?
     var acked: Int64?
     var ackedAt: Double?
@@ -183,6 +185,7 @@ struct FileProgress: Sendable {
             p.device = st.device
             p.mtime = st.mtime
             p.birth = f.birth
+            p.unterminatedTail = f.unterminatedTail
             let key = ProgressSample.FileKey(inode: st.inode, device: st.device)
             p.read = reads[key]
             if let state = states[key] {
@@ -232,6 +235,9 @@ struct FileProgress: Sendable {
         // log's last acknowledgement is old because there was nothing to acknowledge; one line written
         // a second ago is in flight, not stuck.) With a read position, the bytes waiting must have been
         // read: unread ones are the read hop's (`readStalled`).
+        // A last line without its newline is read into the harvester's buffer and waits there, unsent: the
+        // registry cannot acknowledge it until the line ends (filebeat's line reader), however long that takes.
+        if p.unterminatedTail == true { return p.lagBytes > settings.lagWarnBytes ? .lagging : .pending }
         if p.lagBytes > 0, let at = p.ackedAt, Double(p.mtime) - at > settings.staleSeconds, now - at > settings.staleSeconds,
             now - Double(p.mtime + 1) > settings.staleSeconds, p.read.map({ r in r > (p.acked ?? 0) }) ?? true
         {

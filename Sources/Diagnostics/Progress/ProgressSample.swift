@@ -71,6 +71,10 @@ public struct ProgressSample: Sendable {
         /// When the file was created (statx), where the kernel and file system say: a file written every
         /// second has a fresh mtime however long it has been waiting for the collector.
         public var birth: Int64? = nil
+        /// Whether the bytes after the registry's offset for the file hold no newline: a last line still being
+        /// written, which the harvester reads into its buffer but does not send (or acknowledge) until its
+        /// newline comes. Nil when not looked at (nothing pending, no state, unreadable, or over 1 MiB).
+        public var unterminatedTail: Bool? = nil
     }
 
     public struct Collector: Sendable {
@@ -208,6 +212,14 @@ public struct RegistryReadError: Error, Sendable, Equatable, CustomStringConvert
 
 /// Takes samples of the live host.
 public enum ProgressProbe {
+    /// Whether `path`'s bytes in `from..<to` hold no newline; nil when they cannot be read whole.
+    static func unterminated(_ path: String, from: Int64, to: Int64) -> Bool? {
+        guard let fd = try? Sys.openRead(path) else { return nil }
+        defer { Sys.closeQuietly(fd) }
+        guard let bytes = try? Sys.pread(fd, count: Int(to - from), at: Int(from)), bytes.count == Int(to - from) else { return nil }
+        return !bytes.contains(0x0A)
+    }
+
     public static func sample(_ t: ProgressTargets) -> ProgressSample {
         var s = ProgressSample(wallSeconds: Double(Timestamp.nowMilliseconds()) / 1000, monotonicSeconds: MonotonicClock.seconds())
         s.files = t.files.map { f in
@@ -266,6 +278,15 @@ public enum ProgressProbe {
             s.registry = ProgressSample.Registry(
                 path: path, read: read, stat: Result { () throws(ProbeError) in try Sys.stat(path) },
                 space: Result { () throws(ProbeError) in try FileSystemSpace.of(Sys.dirname(path)) })
+            // What waits after each file's acknowledged offset: without a newline it is a line being written.
+            let offsets = s.statesByFile()
+            for i in s.files.indices {
+                guard case .success(let st) = s.files[i].stat,
+                    let offset = offsets[ProgressSample.FileKey(inode: st.inode, device: st.device)]?.offset,
+                    offset >= 0, offset < st.size, st.size - offset <= 1 << 20
+                else { continue }
+                s.files[i].unterminatedTail = Self.unterminated(s.files[i].target.path, from: offset, to: st.size)
+            }
         }
         if fdsReadable, !t.collectorPIDs.isEmpty, let entries = try? UnixSockDiag.dump() {
             let view = IPCView.build(path: t.ipcPath, stat: Result { () throws(ProbeError) in try Sys.stat(t.ipcPath) }, entries: entries)

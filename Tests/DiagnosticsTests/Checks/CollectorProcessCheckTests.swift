@@ -65,6 +65,12 @@ struct CollectorProcessCheckTests {
         #expect(
             pushes.verdict == .fail && pushes.message.hasPrefix("restart/reload times is over 10: 12 today (1 start, 0 stop, 11 reload)"))
         #expect(pushes.hint.contains("reload（11 次）") && !pushes.hint.contains("被杀"), "\(pushes.hint)")
+        // A planned NodeMan restart (stop + start) beside them: still mostly pushes.
+        h.restartLogText = .success(
+            "\(today)-010000 INFO|1|log-main start bkunifylogbeat\n\(today)-020000 INFO|1|log-main stop bkunifylogbeat\n"
+                + "\(today)-020001 INFO|1|log-main start bkunifylogbeat\n"
+                + (0..<11).map { "\(today)-0\($0 % 10)1000 INFO|1|log-main reload bkunifylogbeat\n" }.joined())
+        #expect(CollectorProcessCheck().run(h).hint.contains("reload（11 次）"))
     }
 
     @Test("two collectors under one root, a deleted binary, a near-full fd table warn")

@@ -148,6 +148,24 @@ struct LogPathProgressCheckTests {
         )
     }
 
+    /// `echo -n "... backup start ... "` after a quiet spell: the harvester reads the bytes into its line
+    /// buffer (its fd is at the end) but sends nothing until the newline, so the registry stays at the last
+    /// newline however long the line takes.
+    @Test("a last line without its newline is pending, not an output that stopped acknowledging")
+    func unterminatedLastLine() {
+        var s = ProgressFixture.healthy()
+        s.files = [ProgressFixture.file("/data/logs/app/backup.log", size: 367, inode: 11, age: 36)]
+        s.collectors = [
+            ProgressFixture.collector(open: [ProgressFixture.held("/data/logs/app/backup.log", inode: 11, position: 367, size: 367)])
+        ]
+        s.registry = ProgressFixture.registry([ProgressFixture.state("/data/logs/app/backup.log", inode: 11, offset: 330, age: 72)])
+        #expect(run(input(s)).verdict == .fail, "a complete line unacknowledged that long is stuck")
+        s.files[0].unterminatedTail = true
+        let f = run(input(s))
+        #expect(f.verdict == .pass && f.message.contains("37 B in flight"), "\(f.message)")
+        #expect(ProgressFixture.run(PipelineStallCheck(), input(s)).verdict == .pass)
+    }
+
     @Test("a rotated file's old inode still in the registry is named")
     func rotated() {
         var s = ProgressFixture.healthy()

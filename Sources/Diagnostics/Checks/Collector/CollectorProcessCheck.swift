@@ -56,7 +56,7 @@ struct CollectorProcessCheck: Check {
             return .fail(
                 "restart/reload times is over \(facts.options.restartThreshold): \(r.entries) today (\(r.starts) start, \(r.stops) stop, \(r.reloads) reload); "
                     + message,
-                hint: r.stops == 0 && r.starts <= 1 && r.reloads > r.starts
+                hint: r.reloads * 2 > r.entries
                     ? "今天的条目主要是配置下发触发的 reload（\(r.reloads) 次），采集器没有反复重启：确认日志平台/节点管理是否在频繁下发采集配置（check.py 同样按条目计数）"
                     : "采集器反复重启：查看 \(facts.layout.root)/plugins/logs/bkunifylogbeat*.log；常见原因是超过 GSE 的 cpu/mem 限制被杀或配置错误",
                 evidence: evidence)
