@@ -281,9 +281,18 @@ struct ProgressScenarioTests {
         let path = NSTemporaryDirectory() + "bkdiag-tail-\(UUID().uuidString.prefix(6)).log"
         try "done\nbackup start ... ".write(toFile: path, atomically: true, encoding: .utf8)
         defer { unlink(path) }
-        #expect(ProgressProbe.unterminated(path, from: 5, to: 21) == true)
-        #expect(ProgressProbe.unterminated(path, from: 0, to: 21) == false)
-        #expect(ProgressProbe.unterminated(path, from: 5, to: 4096) == nil, "shorter than the stat said: not judged")
-        #expect(ProgressProbe.unterminated(path + ".gone", from: 0, to: 1) == nil)
+        var budget = 1 << 20
+        #expect(ProgressProbe.unterminated(path, from: 5, to: 21, budget: &budget) == true)
+        #expect(ProgressProbe.unterminated(path, from: 0, to: 21, budget: &budget) == false)
+        #expect(ProgressProbe.unterminated(path, from: 5, to: 4096, budget: &budget) == nil, "shorter than the stat said: not judged")
+        #expect(ProgressProbe.unterminated(path + ".gone", from: 0, to: 1, budget: &budget) == nil)
+        // A long line still being written is read in steps until the budget runs out: then not judged.
+        let long = path + ".long"
+        try String(repeating: "x", count: 20_000).write(toFile: long, atomically: true, encoding: .utf8)
+        defer { unlink(long) }
+        var small = 8192
+        #expect(ProgressProbe.unterminated(long, from: 0, to: 20_000, budget: &small) == nil && small < 4096)
+        var enough = 1 << 20
+        #expect(ProgressProbe.unterminated(long, from: 0, to: 20_000, budget: &enough) == true && enough == (1 << 20) - 20_000)
     }
 }

@@ -212,12 +212,21 @@ public struct RegistryReadError: Error, Sendable, Equatable, CustomStringConvert
 
 /// Takes samples of the live host.
 public enum ProgressProbe {
-    /// Whether `path`'s bytes in `from..<to` hold no newline; nil when they cannot be read whole.
-    static func unterminated(_ path: String, from: Int64, to: Int64) -> Bool? {
+    /// Whether `path`'s bytes in `from..<to` hold no newline; nil when they cannot be read whole. Read in
+    /// 4 KiB steps that stop at the first newline (data lagging behind holds one within its first line), so
+    /// `budget` (bytes left to read in this sample) is spent only on lines still being written.
+    static func unterminated(_ path: String, from: Int64, to: Int64, budget: inout Int) -> Bool? {
         guard let fd = try? Sys.openRead(path) else { return nil }
         defer { Sys.closeQuietly(fd) }
-        guard let bytes = try? Sys.pread(fd, count: Int(to - from), at: Int(from)), bytes.count == Int(to - from) else { return nil }
-        return !bytes.contains(0x0A)
+        var at = from
+        while at < to {
+            let count = Int(min(4096, to - at))
+            guard budget >= count, let bytes = try? Sys.pread(fd, count: count, at: Int(at)), bytes.count == count else { return nil }
+            budget -= count
+            if bytes.contains(0x0A) { return false }
+            at += Int64(count)
+        }
+        return true
     }
 
     public static func sample(_ t: ProgressTargets) -> ProgressSample {
@@ -280,12 +289,13 @@ public enum ProgressProbe {
                 space: Result { () throws(ProbeError) in try FileSystemSpace.of(Sys.dirname(path)) })
             // What waits after each file's acknowledged offset: without a newline it is a line being written.
             let offsets = s.statesByFile()
+            var budget = 16 << 20
             for i in s.files.indices {
                 guard case .success(let st) = s.files[i].stat,
                     let offset = offsets[ProgressSample.FileKey(inode: st.inode, device: st.device)]?.offset,
                     offset >= 0, offset < st.size, st.size - offset <= 1 << 20
                 else { continue }
-                s.files[i].unterminatedTail = Self.unterminated(s.files[i].target.path, from: offset, to: st.size)
+                s.files[i].unterminatedTail = Self.unterminated(s.files[i].target.path, from: offset, to: st.size, budget: &budget)
             }
         }
         if fdsReadable, !t.collectorPIDs.isEmpty, let entries = try? UnixSockDiag.dump() {
