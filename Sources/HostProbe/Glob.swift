@@ -301,12 +301,23 @@ public enum Glob {
 
     /// Whether `path` matches `pattern` as the collector reads it (`**` included), component by component.
     public static func matchesLikeCollector(_ pattern: String, path: String) -> Bool {
-        guard let patterns = try? collectorPatterns(pattern) else { return false }
-        let pathParts = path.split(separator: "/")
-        return patterns.contains { p in
-            let parts = p.split(separator: "/")
-            guard parts.count == pathParts.count else { return false }
-            return zip(parts, pathParts).allSatisfy { (try? match(String($0), String($1))) == true }
+        CollectorMatcher(pattern).matches(path)
+    }
+
+    /// `matchesLikeCollector` with the pattern expanded once (`**` into its depths), for a pattern tested
+    /// against many paths. A pattern the collector refuses matches nothing.
+    public struct CollectorMatcher: Sendable {
+        let alternatives: [[String]]
+
+        public init(_ pattern: String) {
+            alternatives = ((try? Glob.collectorPatterns(pattern)) ?? []).map { $0.split(separator: "/").map(String.init) }
+        }
+
+        public func matches(_ path: String) -> Bool {
+            let pathParts = path.split(separator: "/")
+            return alternatives.contains { parts in
+                parts.count == pathParts.count && zip(parts, pathParts).allSatisfy { (try? Glob.match($0, String($1))) == true }
+            }
         }
     }
 

@@ -512,28 +512,14 @@ enum ProgressRules {
     /// this one's `app.log.1`). Nil without a scope (unit inputs built without one). Patterns are expanded
     /// once, and targets grouped by directory: a host holds thousands of files.
     struct Ownership {
-        let patterns: [Pattern]
-        let others: [Pattern]
+        let patterns: [Glob.CollectorMatcher]
+        let others: [Glob.CollectorMatcher]
         let targets: [String: [Substring]]
-
-        /// A collector glob expanded once (`**` into its depths), as path components.
-        struct Pattern {
-            let alternatives: [[String]]
-            init(_ text: String) {
-                alternatives = ((try? Glob.collectorPatterns(text)) ?? []).map { $0.split(separator: "/").map(String.init) }
-            }
-            func matches(_ path: String) -> Bool {
-                let parts = path.split(separator: "/")
-                return alternatives.contains { p in
-                    p.count == parts.count && zip(p, parts).allSatisfy { (try? Glob.match($0, String($1))) == true }
-                }
-            }
-        }
 
         init?(_ input: ProgressInput) {
             guard let scope = input.scope else { return nil }
-            patterns = scope.map(Pattern.init)
-            others = input.otherPatterns.map(Pattern.init)
+            patterns = scope.map(Glob.CollectorMatcher.init)
+            others = input.otherPatterns.map(Glob.CollectorMatcher.init)
             var byDir: [String: [Substring]] = [:]
             for f in input.files where f.error == nil { byDir[Sys.dirname(f.path), default: []].append(Self.name(f.path)) }
             targets = byDir

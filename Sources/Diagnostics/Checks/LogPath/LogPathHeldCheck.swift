@@ -123,7 +123,8 @@ enum SubscriptionFiles {
             if !(map[f]?.contains(id) ?? false) { map[f, default: []].append(id) }
         }
         for (id, item) in CollectorFileRules.items(facts: facts, where: { _ in true }) {
-            for f in files where item.paths.contains(where: { Glob.matchesLikeCollector($0, path: f) }) {
+            let matchers = item.paths.map(Glob.CollectorMatcher.init)
+            for f in files where matchers.contains(where: { $0.matches(f) }) {
                 add(f, id, to: &named)
                 if item.accepted && item.rules.isExcluded(f) != true { add(f, id, to: &out) }
             }
