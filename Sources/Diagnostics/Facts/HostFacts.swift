@@ -100,6 +100,13 @@ public struct FileBytes: Sendable, Equatable {
 
 /// The helpers every check shares, computed from the facts.
 extension HostFacts {
+    /// When `process` started, in wall-clock Unix seconds (its start in ticks after boot, placed by the
+    /// uptime); nil when its stat or the uptime is not known.
+    public func startedAt(_ process: ProcessRecord) -> Double? {
+        guard let st = process.stat, let up = uptimeSeconds else { return nil }
+        return Double(nowMilliseconds) / 1000 - (up - Double(st.startTimeTicks) / Double(clockTicks))
+    }
+
     /// Restart-log counts for the collector; `today` is the local `YYYYMMDD` (default: today at `nowMilliseconds`).
     public func collectorRestarts(today: String? = nil) -> Result<RestartLog.Counts, ProbeError> {
         let day = today ?? Timestamp.localYYYYMMDD(seconds: nowMilliseconds / 1000)

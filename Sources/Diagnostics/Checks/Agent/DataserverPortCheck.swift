@@ -83,10 +83,9 @@ struct DataserverPortCheck: Check {
     /// The config file's mtime when it is newer than the oldest running agent's start; nil otherwise, or when
     /// the ports did not come from a file.
     static func configChangedAfterStart(_ source: String, agents: [ProcessRecord], facts: any HostFacts) -> String? {
-        guard source.hasPrefix("/"), case .success(let st) = facts.stat(source), let up = facts.uptimeSeconds else { return nil }
-        let now = Double(facts.nowMilliseconds) / 1000
-        let starts = agents.compactMap { $0.stat.map { now - (up - Double($0.startTimeTicks) / Double(facts.clockTicks)) } }
-        guard let started = starts.min(), Double(st.mtime) > started + 2 else { return nil }
+        guard source.hasPrefix("/"), case .success(let st) = facts.stat(source),
+            let started = agents.compactMap(facts.startedAt).min(), Double(st.mtime) > started + 2
+        else { return nil }
         return Timestamp.iso8601(milliseconds: st.mtime * 1000)
     }
 }

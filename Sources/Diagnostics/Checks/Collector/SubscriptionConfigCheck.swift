@@ -166,10 +166,7 @@ struct SubscriptionConfigCheck: Check {
                 hint: "本机订阅配置的采集路径与日志平台的采集项不一致（修改后未下发到本机）：在日志平台重新下发该采集项", evidence: evidence)
         }
         // Sub-configs are not watched: a config newer than the running collector is not loaded yet.
-        if case .success(let found) = facts.collectors(), let p = found.under.first, let st = p.stat,
-            let up = facts.uptimeSeconds
-        {
-            var startedAt = Double(facts.nowMilliseconds) / 1000 - (up - Double(st.startTimeTicks) / Double(facts.clockTicks))
+        if case .success(let found) = facts.collectors(), let p = found.under.first, var startedAt = facts.startedAt(p) {
             if case .success(let log) = facts.collectorRestarts(),
                 let last = log.lastLoadAt
             {
