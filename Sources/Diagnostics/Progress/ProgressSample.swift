@@ -304,16 +304,14 @@ public enum ProgressProbe {
             s.ipcUnread = view.connections(from: socketInodes).reduce(UInt32(0)) { $0 &+ $1.receiveQueue }
         }
         s.dataPorts = t.dataPorts
+        var agentSockets = Set<UInt64>()
+        for pid in t.agentPIDs { agentSockets.formUnion((try? ProcFS.socketInodes(pid: pid, proc: t.proc)) ?? []) }
         s.agentFlows = Result { () throws(ProbeError) in
-            var agentSockets = Set<UInt64>()
-            for pid in t.agentPIDs { agentSockets.formUnion((try? ProcFS.socketInodes(pid: pid, proc: t.proc)) ?? []) }
             var flows: [TCPFlow] = []
             for port in t.dataPorts { flows += try InetSockDiag.dumpFlows(remotePort: port) }
             return flows.filter { agentSockets.contains($0.socket.inode) }
         }
         if case .success(let flows) = s.agentFlows, !flows.contains(where: { $0.socket.state == .established }), !t.agentPIDs.isEmpty {
-            var agentSockets = Set<UInt64>()
-            for pid in t.agentPIDs { agentSockets.formUnion((try? ProcFS.socketInodes(pid: pid, proc: t.proc)) ?? []) }
             for port in [UInt16(58625), 28625] where !t.dataPorts.contains(port) {
                 let other = ((try? InetSockDiag.dumpFlows(remotePort: port)) ?? []).filter {
                     agentSockets.contains($0.socket.inode) && $0.socket.state == .established
