@@ -37,6 +37,16 @@ struct IPCView {
 }
 
 extension HostFacts {
+    /// The IPC socket seen again after the queue sampling interval, when `view` showed connections waiting
+    /// in the listener's backlog (one may be on its way in); nil when none waited, or the socket tables
+    /// cannot be read again.
+    func ipcSecondLook(after view: IPCView) -> IPCView? {
+        guard let pending = view.listener?.receiveQueue, pending > 0 else { return nil }
+        Sys.sleep(seconds: Double(max(0, options.queueSampleIntervalMs)) / 1000)
+        guard case .success(let again) = unixDiagResample() else { return nil }
+        return IPCView.build(path: view.path, stat: ipcSocketStat, entries: again)
+    }
+
     /// The agent's own IPC path (its config's `dataipc`/`data.ipc`) when it is not `path`, nothing listens
     /// on `path` and something listens there: the collector's endpoint, not the agent, is then wrong.
     /// Nil when the socket tables cannot be read.

@@ -43,16 +43,11 @@ struct SocketQueueCheck: Check {
         guard !last.accepted.isEmpty else {
             // Connections waiting in the listener's backlog (its receive queue counts them) that the agent never
             // accepts: the collector connected, and nothing reads it. Looked at twice: one may be on its way in.
-            if let pending = last.listener?.receiveQueue, pending > 0 {
-                Sys.sleep(seconds: Double(max(0, facts.options.queueSampleIntervalMs)) / 1000)
-                if case .success(let again) = facts.unixDiagResample(),
-                    let still = IPCView.build(path: path, stat: facts.ipcSocketStat, entries: again).listener?.receiveQueue, still > 0
-                {
-                    return .fail(
-                        "socket not accepting: \(still) connection(s) wait in the listen backlog of \(path), none accepted",
-                        hint: "gse_agent 在监听但不再 accept 连接（进程卡住或线程耗尽），采集器连上后无人读取：查看 gse_agent 日志，必要时在节点管理中重启 Agent",
-                        evidence: evidence)
-                }
+            if let still = facts.ipcSecondLook(after: last)?.listener?.receiveQueue, still > 0 {
+                return .fail(
+                    "socket not accepting: \(still) connection(s) wait in the listen backlog of \(path), none accepted",
+                    hint: "gse_agent 在监听但不再 accept 连接（进程卡住或线程耗尽），采集器连上后无人读取：查看 gse_agent 日志，必要时在节点管理中重启 Agent",
+                    evidence: evidence)
             }
             return Finding.fail(
                 "socket not used: no connection on \(path)",

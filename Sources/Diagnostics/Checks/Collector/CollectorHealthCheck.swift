@@ -58,11 +58,12 @@ struct CollectorHealthCheck: Check {
                             // Not connected to a path that is only the default says nothing certain.
                             unknowns.append("not connected to \(layout.ipcPath), but \(guess), so that is only the default IPC path")
                         } else {
-                            let second = Self.secondLook(view, facts: facts, path: layout.ipcPath, collectorSockets: inodes.keys)
-                            if let second, second.connected {
+                            let second = facts.ipcSecondLook(after: view)
+                            let accepted = second?.connections(from: inodes.keys).count ?? 0
+                            if accepted > 0 {
                                 // Accepted in the meantime: it was on its way in.
-                                evidence.append(("ipc_connections_second_look", .int(Int64(second.connections))))
-                            } else if let pending = second?.pending {
+                                evidence.append(("ipc_connections_second_look", .int(Int64(accepted))))
+                            } else if let pending = second?.listener?.receiveQueue, pending > 0 {
                                 // Connected, but held in the listener's backlog on two looks: nothing accepts it.
                                 failures.append(
                                     "bkunifylogbeat is not accepted on \(layout.ipcPath): \(pending) connection(s) wait in the listen backlog, none accepted"
@@ -110,29 +111,5 @@ struct CollectorHealthCheck: Check {
             return .unknown(unknowns.joined(separator: "; "), hint: hint, evidence: evidence)
         }
         return .pass("healthy: binary ok, connected to \(layout.ipcPath)", evidence: evidence)
-    }
-}
-
-extension CollectorHealthCheck {
-    struct SecondLook {
-        /// The collector's connections accepted by then.
-        var connections: Int
-        /// Connections still waiting in the listener's backlog (nil: none).
-        var pending: UInt32?
-        var connected: Bool { connections > 0 }
-    }
-
-    /// With connections waiting in the IPC listener's backlog at the first look, a second look after the
-    /// queue sampling interval: accepted by then, or still waiting.
-    /// Nil when nothing was waiting, or the tables cannot be read again.
-    static func secondLook(
-        _ view: IPCView, facts: any HostFacts, path: String, collectorSockets: some Collection<UInt64>
-    ) -> SecondLook? {
-        guard let pending = view.listener?.receiveQueue, pending > 0 else { return nil }
-        Sys.sleep(seconds: Double(max(0, facts.options.queueSampleIntervalMs)) / 1000)
-        guard case .success(let again) = facts.unixDiagResample() else { return nil }
-        let view2 = IPCView.build(path: path, stat: facts.ipcSocketStat, entries: again)
-        let still = view2.listener?.receiveQueue ?? 0
-        return SecondLook(connections: view2.connections(from: collectorSockets).count, pending: still > 0 ? still : nil)
     }
 }
