@@ -14,9 +14,9 @@ public struct ELFHeader: Sendable, Equatable {
     public static func parse(_ b: [UInt8]) -> ELFHeader? {
         guard b.count >= 20, b[0] == 0x7f, b[1] == 0x45, b[2] == 0x4c, b[3] == 0x46 else { return nil }
         guard b[4] == 1 || b[4] == 2, b[5] == 1 || b[5] == 2 else { return nil }
-        let le = b[5] == 1
-        func u16(_ at: Int) -> UInt16 { le ? UInt16(b[at]) | UInt16(b[at + 1]) << 8 : UInt16(b[at]) << 8 | UInt16(b[at + 1]) }
-        return ELFHeader(is64Bit: b[4] == 2, littleEndian: le, machine: u16(18), type: u16(16))
+        let elf = ELFReader(is64: b[4] == 2, littleEndian: b[5] == 1, size: Int64(b.count))
+        return ELFHeader(
+            is64Bit: elf.is64, littleEndian: elf.littleEndian, machine: UInt16(elf.uint(b, 18, 2)), type: UInt16(elf.uint(b, 16, 2)))
     }
 
     /// Reads and parses the header of `path`, and checks that the file holds all its header announces:
@@ -39,12 +39,7 @@ public struct ELFHeader: Sendable, Equatable {
         _ head: [UInt8], size: Int64, read: (Int, Int) throws(ProbeError) -> [UInt8]
     ) throws(ProbeError) -> String? {
         let is64 = head[4] == 2
-        let le = head[5] == 1
-        func uint(_ b: [UInt8], _ at: Int, _ width: Int) -> UInt64 {
-            var v: UInt64 = 0
-            for k in 0..<width { v |= UInt64(b[at + k]) << UInt64(8 * (le ? k : width - 1 - k)) }
-            return v
-        }
+        let uint = ELFReader(is64: is64, littleEndian: head[5] == 1, size: size).uint
         let headerSize = is64 ? 64 : 52
         guard head.count >= headerSize, size >= Int64(headerSize) else {
             return "its \(size) bytes do not hold the \(headerSize)-byte ELF header"

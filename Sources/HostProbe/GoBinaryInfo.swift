@@ -80,8 +80,8 @@ public struct GoBinaryInfo: Sendable, Equatable {
     }
 }
 
-/// The few ELF structures `GoBinaryInfo` reads, in the file's class and byte order.
-private struct ELFReader {
+/// The few ELF structures `GoBinaryInfo` and `ELFHeader` read, in the file's class and byte order.
+struct ELFReader {
     let is64: Bool
     let littleEndian: Bool
     let size: Int64
