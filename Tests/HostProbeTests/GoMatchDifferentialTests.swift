@@ -11,10 +11,7 @@ import Testing
 enum GoMatchOracle {
     static let source = BuildProducts.repoRoot() + "/Tests/GoMatchOracle/main.go"
 
-    static var go: String? {
-        let dirs = (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin").split(separator: ":")
-        return (dirs.map { $0 + "/go" } + ["/usr/lib/go/bin/go"]).first { FileManager.default.isExecutableFile(atPath: $0) }
-    }
+    static var go: String? { GoPrograms.go }
 
     /// Go's answer per case (`mode` "regexp" or "glob"): its error, or whether each text matches.
     static func run(

@@ -11,10 +11,8 @@ enum GoYAMLOracle {
 
     /// `go` on the PATH and go-yaml v2's sources where Debian puts them.
     static var go: String? {
-        let dirs = (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin").split(separator: ":")
-        let candidates = dirs.map { $0 + "/go" } + ["/usr/lib/go/bin/go"]
         guard FileManager.default.fileExists(atPath: gopath + "/src/gopkg.in/yaml.v2/decode.go") else { return nil }
-        return candidates.first { FileManager.default.isExecutableFile(atPath: $0) }
+        return GoPrograms.go
     }
 
     static var available: Bool { go != nil }
