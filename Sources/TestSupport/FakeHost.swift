@@ -175,11 +175,12 @@ public final class FakeHost: @unchecked Sendable {
     /// processors, the registry flush, both `multi_config` entries (`<subconfig_path>` and
     /// `<subconfig_path>/bcs`), the file identifier, `resource_limit` when `resourceLimit` (the template
     /// renders it only for a host with cpu and mem in CMDB) and seccomp. `quoted` quotes the values (valid YAML check.py rejected); `multiConfigPath`
-    /// replaces the first entry's path; `filePattern` nil leaves `file_pattern` out of it.
+    /// replaces the first entry's path; `filePattern` nil leaves `file_pattern` out of it; `fileIdentifier` is
+    /// what NodeMan's `extra_vars.file_identifier` sets (the template's default `inode`).
     public func writeMainConfig(
         quoted: Bool = false, multiConfigPath: String? = nil, endpoint: String? = nil,
         filePattern: String? = "*.conf", resourceLimit: Bool = false,
-        registryFlush: String = "10s"
+        registryFlush: String = "10s", fileIdentifier: String = "inode"
     ) throws {
         let q = quoted ? "\"" : ""
         let pattern = filePattern.map { "\n    file_pattern: \"\($0)\"" } ?? ""
@@ -223,7 +224,7 @@ public final class FakeHost: @unchecked Sendable {
               - path: \(q)\(multiConfigPath ?? subConfigDir)\(q)\(pattern)
               - path: \(q)\(subConfigDir)/bcs\(q)
                 file_pattern: "*.conf"
-            bkunifylogbeat.file_identifier: "inode"
+            bkunifylogbeat.file_identifier: "\(fileIdentifier)"
             \(resourceLimit ? "\nresource_limit:\n  enabled: true\n  cpu: 0.4\n  mem: 819\n" : "")
             seccomp:
               enabled: false

@@ -233,6 +233,28 @@ struct ProgressScenarioTests {
         #expect(file["rotated_from"]?.arrayValue?.isEmpty == false)
     }
 
+    @Test("file_identifier path in the main config: after a rotation the new file is judged by the path's state, its first bytes at risk")
+    func pathIdentifierRotation() async throws {
+        let host = try FakeHost(generation: .gse1)
+        try host.writeMainConfig(fileIdentifier: "path")
+        try host.writeSubConfig(subscription: 33561, paths: [host.logDir + "/app/*.log"])
+        let log = try host.makeLogFile("app/a.log", content: String(repeating: "x", count: 999) + "\n")
+        let (_, port) = try host.startDataserver()
+        try host.startAgent(read: true, dataPort: port)
+        defer { host.shutdown() }
+        try host.startProgressCollector(follow: [log])
+        try waitAcknowledged(host, log, 1000)
+        // create-style rotation: the old inode renamed away, a longer new file under the name.
+        rename(log, log + ".1")
+        try (String(repeating: "y", count: 2999) + "\n").write(toFile: log, atomically: false, encoding: .utf8)
+        let report = await run(host, port)
+        let risk = try #require(report.result(module: "log_progress", item: "loss_risk"))
+        let reused = risk.evidence("risks")?.arrayValue?.first { $0["reason"] == .string("path_reused") }
+        #expect(reused?["bytes"] == .int(1000), "\(risk.message)")
+        let p = try #require(report.result(module: "log_progress", item: "logpath_progress"))
+        #expect(p.message.contains("path reused") && p.message.contains(log), "\(p.message)")
+    }
+
     @Test("a collector with no registry where path.data says: progress cannot be measured, a warn that leaves the host's status true")
     func noRegistry() async throws {
         let (host, port, _) = try host()

@@ -13,6 +13,8 @@ public struct ProgressSettings: Sendable, Equatable {
     public var lagWarnBytes: Int64
     /// `resource_limit` in the main config: enabled, cpu cores, memory MB.
     public var resourceLimit: ResourceLimit?
+    /// `bkunifylogbeat.file_identifier` in the main config: which registry state is a file's.
+    public var fileIdentifier: FileIdentifier = .inode
 
     public struct ResourceLimit: Sendable, Equatable {
         public var enabled: Bool
@@ -38,6 +40,24 @@ public struct ProgressSettings: Sendable, Equatable {
 
     /// A heartbeat or acknowledgement older than this means the collector's registrar has stopped.
     public var staleSeconds: Double { 3 * flushSeconds }
+}
+
+/// What makes a registry state a file's for the collector: `bkunifylogbeat.file_identifier` (NodeMan's
+/// template writes `inode`, or what the operator set through `extra_vars`), which the collector gives every
+/// task. A state's id is its inode and device, the same with its path, or its path alone (the beats fork's
+/// `State.ID`); any other text is the inode, as in the fork's default branch.
+public enum FileIdentifier: String, Sendable, Equatable {
+    case inode
+    case inodePath = "inode_path"
+    case path
+
+    public init(configValue: String?) {
+        switch configValue {
+        case "inode_path": self = .inodePath
+        case "path": self = .path
+        default: self = .inode
+        }
+    }
 }
 
 /// Where one file stands: written (size), read (the collector's position), acknowledged (the
@@ -76,14 +96,20 @@ struct FileProgress: Sendable {
     var refused = false
     var tailFiles = true
     var error: ProbeError?
-    /// The registry's state for this inode is older than the file (acknowledged before it was created): the
-    /// inode was reused, and the collector resumes the new file at the old offset, never reading what is
-    /// before it (filebeat's `harvestExistingFile` with a finished state and a size past the offset).
+    /// `file_identifier: path`: the registry's state for this path was recorded for another file (the one a
+    /// rotation renamed or removed). The collector takes it as this file's once that file's harvester ends.
+    var stateOfOtherFile = false
+    /// The collector resumes this file at an offset that another file reached, never reading what is before
+    /// it (filebeat's `harvestExistingFile` with a finished state and a size past the offset): its state is
+    /// older than the file (acknowledged before it was created: the inode was reused), or, matched by path,
+    /// was another file's.
     var inodeReused: Bool {
-        guard error == nil, skipped == nil, let b = birth, let at = ackedAt, let a = acked, a > 0, a <= size else { return false }
+        guard error == nil, skipped == nil, let a = acked, a > 0, a <= size else { return false }
+        if stateOfOtherFile { return true }
+        guard let b = birth, let at = ackedAt else { return false }
         return at + 1 < Double(b)
     }
-    /// Bytes of a reused inode's file before the old offset: never read.
+    /// Bytes of a reused inode's (or path's) file before the old offset: never read.
     var reuseSkippedBytes: Int64 { inodeReused ? (acked ?? 0) : 0 }
     /// Registry states that still name this path under another inode: the file was rotated.
     var rotatedFrom: [CollectorFileState] = []
@@ -114,7 +140,8 @@ struct FileProgress: Sendable {
     /// Bytes written and not acknowledged (or not read, when the registry has no state for it yet).
     var lagBytes: Int64 {
         guard error == nil, skipped == nil else { return 0 }
-        if let a = acked { return max(0, size - a) }
+        // Another file's state, past this file's end: the collector reads it from the start.
+        if let a = acked { return stateOfOtherFile && size < a ? size : max(0, size - a) }
         if let r = read { return max(0, size - r) }
         return size
     }
@@ -155,12 +182,11 @@ struct FileProgress: Sendable {
         let now = last.wallSeconds
         // Indexed once: a host may have thousands of files and registry states.
         let reads = last.readPositions()
-        let states = last.statesByFile()
-        let bySource = last.statesBySource()
+        let states = last.stateIndex(settings.fileIdentifier)
         let reads0 = first?.readPositions() ?? [:]
         let fds = last.fdPositions()
         let fds0 = first?.fdPositions() ?? [:]
-        let states0 = first?.statesByFile() ?? [:]
+        let states0 = first?.stateIndex(settings.fileIdentifier)
         var files0: [String: FileStat] = [:]
         for f in first?.files ?? [] { if case .success(let st) = f.stat { files0[f.target.path] = st } }
         let gap = first.map { last.monotonicSeconds - $0.monotonicSeconds }
@@ -188,16 +214,20 @@ struct FileProgress: Sendable {
             p.unterminatedTail = f.unterminatedTail
             let key = ProgressSample.FileKey(inode: st.inode, device: st.device)
             p.read = reads[key]
-            if let state = states[key] {
+            if let state = states.state(path: p.path, key: key) {
                 p.acked = state.offset
                 if let s = state.timestampSeconds { p.ackedAt = Double(s) + Double(state.timestampNanoseconds ?? 0) / 1e9 }
+                p.stateOfOtherFile = state.inode != st.inode || state.device != st.device
             }
             // Skipped now (aged past ignore_older, say) after being collected: what was acknowledged is safe.
             if p.skipped != nil {
                 p.status = .skipped
                 return p
             }
-            p.rotatedFrom = (bySource[p.path] ?? []).filter { $0.inode != st.inode || $0.device != st.device }
+            // Matched by path alone, the path's state is this file's (another inode's is `stateOfOtherFile`).
+            if settings.fileIdentifier != .path {
+                p.rotatedFrom = (states.bySource[p.path] ?? []).filter { $0.inode != st.inode || $0.device != st.device }
+            }
             if let e = files0[p.path], e.inode == st.inode, e.device == st.device {
                 p.grew = st.size > e.size
                 p.size0 = e.size
@@ -206,7 +236,7 @@ struct FileProgress: Sendable {
                 for (fd, position) in fds[key] ?? [:] where position < e.size && fds0[key]?[fd] == position {
                     p.stuckHarvester = min(p.stuckHarvester ?? position, position)
                 }
-                if let a = p.acked, let a0 = states0[key]?.offset { p.ackMoved = a != a0 }
+                if let a = p.acked, let a0 = states0?.state(path: p.path, key: key)?.offset { p.ackMoved = a != a0 }
             }
             p.status = judge(p, now: now, gap: gap, settings, registryRead: registryRead)
             return p
@@ -214,6 +244,10 @@ struct FileProgress: Sendable {
     }
 
     static func judge(_ p: FileProgress, now: Double, gap: Double?, _ settings: ProgressSettings, registryRead: Bool = true) -> Status {
+        // Matched by path to another file's state, the file waits for that file's harvester to end; then the
+        // collector resumes it at the state's offset (what is before it is `inodeReused`), or reads it from
+        // the start when it is shorter. Nothing of it has been read yet, and nothing is stuck.
+        if p.stateOfOtherFile { return p.size == 0 ? .upToDate : .pending }
         if let a = p.acked, p.size < a { return .truncated }
         if p.acked == nil && p.read == nil {
             if p.size == 0 { return .upToDate }

@@ -124,6 +124,8 @@ extension ProgressTargets {
                 settings.resourceLimit = .init(
                     enabled: enabled, cpu: rl["cpu"]?.string.flatMap(Double.init), memoryMB: rl["mem"]?.string.flatMap(Double.init))
             }
+            // Given to every task; the collector's own default is the inode.
+            settings.fileIdentifier = FileIdentifier(configValue: yaml.lookup("bkunifylogbeat.file_identifier")?.string)
             // libgse: path.data, default ./data, relative to the collector's working directory.
             let data = yaml.lookup("path.data")?.string ?? "./data"
             let base = collectors.first?.cwd ?? layout.pluginBin
@@ -133,6 +135,7 @@ extension ProgressTargets {
             files: files, collectorPIDs: collectors.map(\.pid), agentPIDs: agents.map(\.pid), registryPath: registryPath,
             ipcPath: layout.ipcPath,
             dataPorts: layout.dataPorts)
+        targets.fileIdentifier = settings.fileIdentifier
         targets.patterns = options.logPathsGiven ? options.logPaths : items.flatMap(\.paths)
         // The items that can hold a file: the other subscriptions' the collector takes, and with -l this
         // subscription's own items that -l does not name.

@@ -177,9 +177,16 @@ enum ProgressRules {
                         : ""))
         }
         let reused = files.filter(\.inodeReused)
-        if !reused.isEmpty {
+        let reusedInode = reused.filter { !$0.stateOfOtherFile }
+        if !reusedInode.isEmpty {
             notes.append(
-                "inode reused (its registry state was acknowledged before the file was created; the collector resumes at that offset): \(Fmt.list(reused.map { "\($0.path) (first \(bytes($0.reuseSkippedBytes)) never read)" }))"
+                "inode reused (its registry state was acknowledged before the file was created; the collector resumes at that offset): \(Fmt.list(reusedInode.map { "\($0.path) (first \(bytes($0.reuseSkippedBytes)) never read)" }))"
+            )
+        }
+        let reusedPath = reused.filter(\.stateOfOtherFile)
+        if !reusedPath.isEmpty {
+            notes.append(
+                "path reused (file_identifier: path; the registry state of the path is an earlier file's, and the collector resumes this one at its offset): \(Fmt.list(reusedPath.map { "\($0.path) (first \(bytes($0.reuseSkippedBytes)) never read)" }))"
             )
         }
         let rotated = files.filter { !$0.rotatedFrom.isEmpty }
@@ -613,7 +620,7 @@ enum ProgressRules {
                 add("truncated", nil, false, [("path", .string(f.path)), ("size", .int(f.size)), ("acknowledged", .int(f.acked ?? 0))])
             case _ where f.reuseSkippedBytes > 0:
                 add(
-                    "inode_reused", f.reuseSkippedBytes, false,
+                    f.stateOfOtherFile ? "path_reused" : "inode_reused", f.reuseSkippedBytes, false,
                     [("path", .string(f.path)), ("inode", .int(Int64(clamping: f.inode))), ("acknowledged", .int(f.acked ?? 0))])
             case .neverCollected where f.tailSkippedBytes > 0:
                 // tail_files: the first scan of an input that starts (or is reloaded) begins a file it has no

@@ -37,6 +37,8 @@ public struct ProgressTargets: Sendable {
     public var patterns: [String] = []
     /// The other subscriptions' patterns on this host.
     public var otherPatterns: [String] = []
+    /// The main config's `bkunifylogbeat.file_identifier`: how registry states are matched to files.
+    public var fileIdentifier: FileIdentifier = .inode
     public var collectorPIDs: [Int32]
     /// Collectors found by name whose exe and cwd cannot be read (bkdiag not root): running, but not
     /// known to be this root's, and not to be measured.
@@ -185,6 +187,30 @@ public struct ProgressSample: Sendable {
         return Dictionary(grouping: r.fileStates, by: \.source)
     }
 
+    /// The registry's states, indexed once for matching them to files as the collector does under `identifier`.
+    func stateIndex(_ identifier: FileIdentifier) -> StateIndex {
+        StateIndex(identifier: identifier, byFile: statesByFile(), bySource: statesBySource())
+    }
+
+    /// The registry's states indexed by file and by the path they were recorded under.
+    struct StateIndex {
+        let identifier: FileIdentifier
+        let byFile: [FileKey: CollectorFileState]
+        let bySource: [String: [CollectorFileState]]
+
+        /// The state the collector resumes the file at `path` (inode and device `key`) from: the one with its
+        /// inode and device; with them and its path (`inode_path`); or with its path, whatever file it was
+        /// recorded for (`path`). The furthest offset when several inputs' states qualify.
+        func state(path: String, key: FileKey) -> CollectorFileState? {
+            switch identifier {
+            case .inode: return byFile[key]
+            case .inodePath:
+                return bySource[path]?.filter { $0.inode == key.inode && $0.device == key.device }.max { $0.offset < $1.offset }
+            case .path: return bySource[path]?.max { $0.offset < $1.offset }
+            }
+        }
+    }
+
     /// Bytes written to the collector's files that the agent's kernel acknowledged over all its data connections.
     var bytesAcked: UInt64? {
         guard case .success(let flows) = agentFlows, !flows.isEmpty else { return nil }
@@ -288,11 +314,12 @@ public enum ProgressProbe {
                 path: path, read: read, stat: Result { () throws(ProbeError) in try Sys.stat(path) },
                 space: Result { () throws(ProbeError) in try FileSystemSpace.of(Sys.dirname(path)) })
             // What waits after each file's acknowledged offset: without a newline it is a line being written.
-            let offsets = s.statesByFile()
+            let states = s.stateIndex(t.fileIdentifier)
             var budget = 16 << 20
             for i in s.files.indices {
                 guard case .success(let st) = s.files[i].stat,
-                    let offset = offsets[ProgressSample.FileKey(inode: st.inode, device: st.device)]?.offset,
+                    let state = states.state(path: s.files[i].target.path, key: ProgressSample.FileKey(inode: st.inode, device: st.device)),
+                    state.inode == st.inode, state.device == st.device, case let offset = state.offset,
                     offset >= 0, offset < st.size, st.size - offset <= 1 << 20
                 else { continue }
                 s.files[i].unterminatedTail = Self.unterminated(s.files[i].target.path, from: offset, to: st.size, budget: &budget)

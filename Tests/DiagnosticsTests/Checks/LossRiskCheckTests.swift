@@ -150,6 +150,67 @@ struct LossRiskCheckTests {
         #expect(run(input(s)).verdict == .pass)
     }
 
+    @Test("file_identifier inode_path: a reused inode's state counts only when it was recorded for the same path")
+    func inodePathIdentifier() {
+        var settings = ProgressFixture.settings
+        settings.fileIdentifier = FileIdentifier(configValue: "inode_path")
+        var s = ProgressFixture.healthy()
+        var f = ProgressFixture.file("/data/logs/app/a.log", size: 8000, inode: 11, age: 1)
+        f.birth = Int64(ProgressFixture.now - 10)
+        s.files = [f]
+        s.collectors = [
+            ProgressFixture.collector(open: [ProgressFixture.held("/data/logs/app/a.log", inode: 11, position: 8000, size: 8000)])
+        ]
+        // The old state's id holds its path: the collector starts a.log afresh, nothing is skipped.
+        s.registry = ProgressFixture.registry([ProgressFixture.state("/data/logs/old.log", inode: 11, offset: 5000, age: 3600)])
+        #expect(run(input(s, settings: settings)).verdict == .pass)
+        #expect(run(input(s)).message.contains("inode_reused"), "the inode identifier takes it: \(run(input(s)).message)")
+        // Recorded for a.log itself (deleted and created again on the same inode): the same state, resumed.
+        s.registry = ProgressFixture.registry([ProgressFixture.state("/data/logs/app/a.log", inode: 11, offset: 5000, age: 3600)])
+        let risk = run(input(s, settings: settings))
+        #expect(risk.verdict == .warn && risk.message == "4.9 KiB of log data may not be collected: inode_reused", "\(risk.message)")
+    }
+
+    @Test("file_identifier path: a new file under a rotated path is resumed at the old file's offset, its first bytes never read")
+    func pathIdentifier() {
+        var settings = ProgressFixture.settings
+        settings.fileIdentifier = FileIdentifier(configValue: "path")
+        var s = ProgressFixture.healthy()
+        // a.log (inode 12) was created by a rotation that renamed the old a.log (inode 11, acknowledged to
+        // 5,000, still held and read as a.log.1).
+        var f = ProgressFixture.file("/data/logs/app/a.log", size: 8000, inode: 12, age: 1)
+        f.birth = Int64(ProgressFixture.now - 10)
+        s.files = [f]
+        s.collectors = [
+            ProgressFixture.collector(open: [ProgressFixture.held("/data/logs/app/a.log.1", inode: 11, position: 5000, size: 5000)])
+        ]
+        s.registry = ProgressFixture.registry([ProgressFixture.state("/data/logs/app/a.log", inode: 11, offset: 5000, age: 0.5)])
+        let risk = run(input(s, settings: settings))
+        #expect(risk.verdict == .warn && risk.message == "4.9 KiB of log data may not be collected: path_reused", "\(risk.message)")
+        let progress = ProgressFixture.run(LogPathProgressCheck(), input(s, settings: settings))
+        #expect(progress.verdict == .warn && progress.message.contains("path reused"), "\(progress.message)")
+        #expect(!progress.message.contains("rotated"), "\(progress.message)")
+        // Waiting for the old file's harvester is not a stall.
+        #expect(ProgressFixture.run(PipelineStallCheck(), input(s, settings: settings)).verdict != .fail)
+        // By inode the same host has no state for a.log: a new file, not a reused one.
+        #expect(!run(input(s)).message.contains("reused"), "\(run(input(s)).message)")
+        // Shorter than the old offset: the collector reads it from the start (not truncation, no risk).
+        s.files[0] = ProgressFixture.file("/data/logs/app/a.log", size: 3000, inode: 12, age: 1)
+        let short = run(input(s, settings: settings))
+        #expect(short.verdict == .pass, "\(short.message)")
+        #expect(!ProgressFixture.run(LogPathProgressCheck(), input(s, settings: settings)).message.contains("truncated"))
+        // The path's state for the file itself: ordinary progress.
+        s.files[0] = ProgressFixture.file("/data/logs/app/a.log", size: 5000, inode: 11, age: 1)
+        #expect(run(input(s, settings: settings)).verdict == .pass)
+    }
+
+    @Test("file_identifier values the collector does not know are its inode")
+    func identifierValues() {
+        #expect(FileIdentifier(configValue: "path") == .path)
+        #expect(FileIdentifier(configValue: "inode_path") == .inodePath)
+        for other in ["inode", "Path", "inode-path", "", nil] as [String?] { #expect(FileIdentifier(configValue: other) == .inode) }
+    }
+
     @Test("a file skipped by ignore_older after it was collected risks only what was not acknowledged")
     func skippedAfterCollection() {
         var s = ProgressFixture.healthy()
