@@ -139,9 +139,19 @@ extension ProgressTargets {
         targets.patterns = options.logPathsGiven ? options.logPaths : items.flatMap(\.paths)
         // The items that can hold a file: the other subscriptions' the collector takes, and with -l this
         // subscription's own items that -l does not name.
-        let others = CollectorFileRules.items(facts: facts, where: { $0 != options.subscriptionID }).map(\.item).filter(\.accepted)
-        let ownUnnamed = options.logPathsGiven ? items.filter(\.accepted).flatMap(\.paths).filter { !options.logPaths.contains($0) } : []
-        targets.otherPatterns = others.flatMap(\.paths) + ownUnnamed
+        let build = CollectorBuild(facts.collectorBuild)
+        func claiming(_ items: [CollectorFileRules.Item], _ keep: (String) -> Bool = { _ in true }) -> [OtherPattern] {
+            items.filter(\.accepted).flatMap { item in
+                item.paths.filter(keep).map {
+                    var p = OtherPattern($0, excludes: item.rules.excludes)
+                    p.build = build
+                    return p
+                }
+            }
+        }
+        let others = CollectorFileRules.items(facts: facts, where: { $0 != options.subscriptionID }).map(\.item)
+        let ownUnnamed = options.logPathsGiven ? claiming(items) { !options.logPaths.contains($0) } : []
+        targets.otherPatterns = claiming(others) + ownUnnamed
         if collectors.isEmpty {
             targets.unplacedCollectorPIDs = (try? facts.collectors().get())?.elsewhere.filter(\.unplaced).map(\.pid) ?? []
         }

@@ -20,7 +20,7 @@ public struct ProgressInput: Sendable {
     /// file counts, and renamed ones are not followed.
     public var scope: [String]?
     /// The patterns of the host's other subscriptions.
-    public var otherPatterns: [String] = []
+    public var otherPatterns: [OtherPattern] = []
 
     public init(
         first: ProgressSample?, last: ProgressSample, settings: ProgressSettings, oomKills: Result<[OOMKill], ProbeError>? = nil,
@@ -520,13 +520,18 @@ enum ProgressRules {
     /// once, and targets grouped by directory: a host holds thousands of files.
     struct Ownership {
         let patterns: [Glob.CollectorMatcher]
-        let others: [Glob.CollectorMatcher]
+        let others: [(matcher: Glob.CollectorMatcher, rules: CollectorFileRules)]
         let targets: [String: [Substring]]
 
         init?(_ input: ProgressInput) {
             guard let scope = input.scope else { return nil }
             patterns = scope.map(Glob.CollectorMatcher.init)
-            others = input.otherPatterns.map(Glob.CollectorMatcher.init)
+            others = input.otherPatterns.map {
+                (
+                    Glob.CollectorMatcher($0.pattern),
+                    CollectorFileRules(excludes: $0.excludes, ignoreOlder: nil, source: "", build: $0.build)
+                )
+            }
             var byDir: [String: [Substring]] = [:]
             for f in input.files where f.error == nil { byDir[Sys.dirname(f.path), default: []].append(Self.name(f.path)) }
             targets = byDir
@@ -554,7 +559,8 @@ enum ProgressRules {
 
         func isRotation(_ path: String) -> Bool {
             guard let original = rotated(from: path) else { return false }
-            return !others.contains { $0.matches(path) && !$0.matches(original) }
+            // An item whose exclude_files skips the path (`\.1$`, `.gz$`) does not collect it, so does not claim it.
+            return !others.contains { $0.matcher.matches(path) && !$0.matcher.matches(original) && $0.rules.isExcluded(path) != true }
         }
 
         /// A deleted file is the subscription's when its path was one of its files or a rotation of one.

@@ -1,6 +1,21 @@
 import HostProbe
 import Report
 
+/// A pattern of another item that can hold a file, with that item's `exclude_files` (the files of the pattern it
+/// does not collect) and the build they are judged for.
+public struct OtherPattern: Sendable, Equatable, ExpressibleByStringLiteral {
+    public var pattern: String
+    public var excludes: [String]
+    var build: CollectorBuild = .unknown
+
+    public init(_ pattern: String, excludes: [String] = []) {
+        self.pattern = pattern
+        self.excludes = excludes
+    }
+
+    public init(stringLiteral pattern: String) { self.init(pattern) }
+}
+
 /// What the progress checks look at: the files the subscription (or `-l`) names, the collector and
 /// agent processes, the collector's registry, the IPC socket and the agent's data ports.
 public struct ProgressTargets: Sendable {
@@ -36,7 +51,7 @@ public struct ProgressTargets: Sendable {
     /// The log path patterns the files come from (`-l`, else the subscription's items).
     public var patterns: [String] = []
     /// The other subscriptions' patterns on this host.
-    public var otherPatterns: [String] = []
+    public var otherPatterns: [OtherPattern] = []
     /// The main config's `bkunifylogbeat.file_identifier`: how registry states are matched to files.
     public var fileIdentifier: FileIdentifier = .inode
     public var collectorPIDs: [Int32]

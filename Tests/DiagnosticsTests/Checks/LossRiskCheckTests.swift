@@ -71,7 +71,7 @@ struct LossRiskCheckTests {
         #expect(run(stuck).verdict == .pass)
         // Another subscription's file in the same directory (app/*.txt beside app/*.log) is not this one's;
         // a rotation of this one's a.log removed before it was read is.
-        func deleted(_ path: String, others: [String] = ["/data/logs/app/*.txt"]) -> ProgressInput {
+        func deleted(_ path: String, others: [OtherPattern] = ["/data/logs/app/*.txt"]) -> ProgressInput {
             var s = ProgressFixture.healthy()
             s.collectors = [
                 ProgressFixture.collector(open: [ProgressFixture.held(path, inode: 15, position: 100, size: 5100, deleted: true)])
@@ -93,6 +93,11 @@ struct LossRiskCheckTests {
         #expect(run(deleted("/data/logs/app/a.log.1", others: ["/data/logs/*/*"])).verdict == .fail)
         // One that matches the rotated name only does (app.log.wf beside app.log is the *.log.wf subscription's).
         #expect(run(deleted("/data/logs/app/a.log.1", others: ["/data/logs/app/*.log.1"])).verdict == .pass)
+        // Unless its exclude_files skips that name: it collects none of it, so the rotation stays this one's.
+        let excluding = OtherPattern("/data/logs/app/*.log.1", excludes: [#"\.1$"#])
+        #expect(run(deleted("/data/logs/app/a.log.1", others: [excluding])).verdict == .fail)
+        #expect(
+            run(deleted("/data/logs/app/a.log.1", others: [OtherPattern("/data/logs/app/*.log.1", excludes: [".gz$"])])).verdict == .pass)
     }
 
     @Test("a truncated file warns without a byte count it cannot know; beside counted risks the count is a floor")
@@ -337,5 +342,24 @@ struct RefusedItemTargetsTests {
         // c.log.gz: the refused item would not read it either (the default exclude_files): not at risk for it.
         #expect(byPath["/var/log/app/c.log.gz"]?.refused == false)
         #expect(byPath["/var/log/app/c.log.gz"]?.skipped?.hasPrefix("exclude_files") == true)
+    }
+
+    @Test("the other subscriptions' accepted items claim held files with their own exclude_files; refused ones claim nothing")
+    func otherPatternsCarryExcludes() {
+        let h = Fixture.facts(subscription: 8)
+        Fixture.subscriptionConfigs(
+            h,
+            yaml: [
+                ("bkunifylogbeat_sub_8_host_1.conf", "local:\n  - dataid: 1\n    paths: ['/var/log/app/*.log']\n"),
+                (
+                    "bkunifylogbeat_sub_9_host_1.conf",
+                    "local:\n  - dataid: 2\n    paths: ['/var/log/app/*.log.1']\n    exclude_files: ['\\.1$']\n"
+                        + "  - dataid: 3\n    paths: ['/var/log/app/*.wf']\n  - dataid: 4\n    paths: ['/var/log/app/*.err']\n    max_bytes: 0\n"
+                ),
+            ])
+        let (targets, _) = ProgressTargets.from(h)
+        #expect(targets.otherPatterns.map(\.pattern) == ["/var/log/app/*.log.1", "/var/log/app/*.wf"])
+        #expect(targets.otherPatterns.first?.excludes == [#"\.1$"#])
+        #expect(targets.otherPatterns.last?.excludes == CollectorFileRules.defaultExcludes)
     }
 }
