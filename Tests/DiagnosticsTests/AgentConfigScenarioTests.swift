@@ -67,6 +67,19 @@ struct AgentConfigScenarioTests {
             socket.verdict == .fail && socket.message.hasSuffix("gse_agent listens on \(host.ipcPath) (its own config)"),
             "\(socket.message)")
         #expect(socket.hint.contains("main_config"), "\(socket.hint)")
+        // Asked about the agent's own path (as JOB passes --ipc_socket_file): the same fail, not a warn.
+        let asked = await runChecks(host, ipc: host.ipcPath)
+        #expect(asked.verdict("bkunifylogbeat", "main_config") == .fail, "\(asked.message("bkunifylogbeat", "main_config"))")
+        // An agent config that names no path: the asked path that listens tells it.
+        try #"{"access": {"data_endpoints": "127.0.0.1:\#(port)"}}"#
+            .write(toFile: host.gseRoot + "/agent/etc/gse_agent.conf", atomically: true, encoding: .utf8)
+        let unnamed = await runChecks(host, ipc: host.ipcPath)
+        let m = try #require(unnamed.result(module: "bkunifylogbeat", item: "main_config"))
+        #expect(
+            m.verdict == .fail
+                && m.message
+                    == "collector sends to \(wrong), where nothing listens; the socket the check was asked about (\(host.ipcPath)) listens",
+            "\(m.message)")
         // The same endpoint as the agent's: both pass.
         try host.writeMainConfig()
         let fixed = await runChecks(host, ipc: "/var/run/ipc.state.report")

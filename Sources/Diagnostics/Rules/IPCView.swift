@@ -51,12 +51,20 @@ extension HostFacts {
     /// on `path` and something listens there: the collector's endpoint, not the agent, is then wrong.
     /// Nil when the socket tables cannot be read.
     func agentListensElsewhere(than path: String) -> String? {
-        guard let agentIPC = layout.agentIPCPath, case .success(let entries) = unixDiag else { return nil }
-        if PathText.normalize(agentIPC) == PathText.normalize(path) { return nil }
-        if let a = realPath(agentIPC), let b = realPath(path), a == b { return nil }
-        guard IPCView.build(path: path, stat: stat(path), entries: entries).listener == nil,
-            IPCView.build(path: agentIPC, stat: stat(agentIPC), entries: entries).listener != nil
-        else { return nil }
-        return agentIPC
+        guard let agentIPC = layout.agentIPCPath else { return nil }
+        return listensElsewhere(than: path, at: [agentIPC])
+    }
+
+    /// The first of `others` (the same socket as `path` left out) where something listens while nothing
+    /// listens on `path`; nil when there is none, or the socket tables cannot be read.
+    func listensElsewhere(than path: String, at others: [String]) -> String? {
+        guard case .success(let entries) = unixDiag else { return nil }
+        let candidates = others.filter { other in
+            if PathText.normalize(other) == PathText.normalize(path) { return false }
+            if let a = realPath(other), let b = realPath(path), a == b { return false }
+            return true
+        }
+        guard !candidates.isEmpty, IPCView.build(path: path, stat: stat(path), entries: entries).listener == nil else { return nil }
+        return candidates.first { IPCView.build(path: $0, stat: stat($0), entries: entries).listener != nil }
     }
 }

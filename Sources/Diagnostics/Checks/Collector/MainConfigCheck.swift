@@ -60,20 +60,29 @@ struct MainConfigCheck: Check {
                 "main config has no output endpoint (output.bkpipe_multi/bkpipe/gse.endpoint)",
                 hint: "采集器不知道向哪个 IPC socket 发送数据：重新下发插件配置", evidence: evidence)
         }
-        if layout.ipcSource == "flag", PathText.normalize(layout.ipcPath) != PathText.normalize(endpoint.path) {
-            return .warn(
-                "collector writes to \(endpoint.path), but the check was asked about \(layout.ipcPath)",
-                hint: "采集器配置的 endpoint 与 gse_agent 的 IPC socket 不一致时数据无法上报：核对 gse_agent 配置的 ipc 路径",
-                evidence: evidence)
-        }
         // The collector sends to its endpoint, the agent listens where its own config says. When they differ
         // and only the agent's path has a listener, the collector's data goes nowhere: the main config is
-        // the fault, not the agent (NodeMan renders /var/run/ipc.state.report when it cannot tell).
+        // the fault, not the agent (NodeMan renders /var/run/ipc.state.report when it cannot tell). This
+        // holds whatever path the check was asked about (JOB always passes one).
         if let agentIPC = facts.agentListensElsewhere(than: endpoint.path) {
             evidence.append(("agent_ipc", .string(agentIPC)))
             return .fail(
                 "collector sends to \(endpoint.path), where nothing listens; gse_agent listens on \(agentIPC) (its own config)",
                 hint: "采集器主配置的 endpoint 与 gse_agent 配置的 IPC 路径不一致，数据无法上报：在节点管理中重新下发插件配置（或核对 gse_agent 的 ipc 配置）",
+                evidence: evidence)
+        }
+        if layout.ipcSource == "flag", PathText.normalize(layout.ipcPath) != PathText.normalize(endpoint.path) {
+            // Nothing listens where the collector sends, and the socket the check was asked about listens.
+            if let asked = facts.listensElsewhere(than: endpoint.path, at: [layout.ipcPath]) {
+                evidence.append(("asked_ipc", .string(asked)))
+                return .fail(
+                    "collector sends to \(endpoint.path), where nothing listens; the socket the check was asked about (\(asked)) listens",
+                    hint: "采集器主配置的 endpoint 与 gse_agent 的 IPC socket 不一致，数据无法上报：在节点管理中重新下发插件配置（或核对 gse_agent 的 ipc 配置）",
+                    evidence: evidence)
+            }
+            return .warn(
+                "collector writes to \(endpoint.path), but the check was asked about \(layout.ipcPath)",
+                hint: "采集器配置的 endpoint 与 gse_agent 的 IPC socket 不一致时数据无法上报：核对 gse_agent 配置的 ipc 路径",
                 evidence: evidence)
         }
         return .pass("main config ok: multi_config has \(expected), endpoint \(endpoint.path)", evidence: evidence)
