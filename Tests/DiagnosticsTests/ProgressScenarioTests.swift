@@ -144,6 +144,44 @@ struct ProgressScenarioTests {
         #expect(stall.message.contains("no connection to the dataserver"))
     }
 
+    @Test("gse_agent killed under a running collector: data stops at ipc for the agent, not at the dataserver behind it")
+    func agentKilled() async throws {
+        // GSE 2: one gse_agent process (GSE 1's agentWorker would outlive a killed gseMaster).
+        let host = try FakeHost(generation: .gse2)
+        defer { host.shutdown() }
+        try host.writeMainConfig()
+        try host.writeSubConfig(subscription: 33561, paths: [host.logDir + "/app/*.log"])
+        let log = try host.makeLogFile("app/a.log", content: String(repeating: "x", count: 999) + "\n")
+        let (_, port) = try host.startDataserver()
+        let agent = try host.startAgent(read: true, dataPort: port)
+        try host.startProgressCollector(follow: [log])
+        try waitAcknowledged(host, log, 1000)
+        agent.stop()
+        try host.append(log, bytes: 5000)
+        let report = await run(host, port)
+        let stall = try #require(report.result(module: "log_progress", item: "pipeline_stall"))
+        #expect(stall.verdict == .fail && stall.evidence("stuck_at") == .string("ipc"), "\(stall.message)")
+        #expect(stall.message.contains("gse_agent is not running"), "\(stall.message)")
+        #expect(stall.evidence("dataserver")?["state"] == .string("not_judged"))
+    }
+
+    @Test("a collector stopped with SIGSTOP: the progress items say it is stopped, not that its files are being collected")
+    func collectorStopped() async throws {
+        let (host, port, log) = try host()
+        defer { host.shutdown() }
+        let collector = try host.startProgressCollector(follow: [log])
+        try waitAcknowledged(host, log, 1000)
+        kill(collector.pid, SIGSTOP)
+        defer { kill(collector.pid, SIGCONT) }
+        try host.append(log, bytes: 5000)
+        let report = await run(host, port)
+        for item in ["logpath_progress", "pipeline_stall"] {
+            let r = try #require(report.result(module: "log_progress", item: item))
+            #expect(
+                r.verdict == .unknown && r.message.hasPrefix("bkunifylogbeat is stopped (pid \(collector.pid)"), "\(item): \(r.message)")
+        }
+    }
+
     @Test("a log deleted while the stalled collector still holds it: its unread bytes are at risk")
     func deletedHeld() async throws {
         let (host, port, log) = try host()

@@ -136,6 +136,9 @@ extension ProgressTargets {
             ipcPath: layout.ipcPath,
             dataPorts: layout.dataPorts)
         targets.fileIdentifier = settings.fileIdentifier
+        if case .success(let found) = facts.agents() {
+            targets.agentDown = !found.under.contains { !$0.isZombie } && !found.elsewhere.contains(where: \.unplaced)
+        }
         targets.patterns = options.logPathsGiven ? options.logPaths : items.flatMap(\.paths)
         // The items that can hold a file: the other subscriptions' the collector takes, and with -l this
         // subscription's own items that -l does not name.

@@ -54,6 +54,15 @@ enum ProgressRules {
         return .unknown("bkunifylogbeat is not running: \(what)", hint: notRunningHint, evidence: evidence)
     }
 
+    /// Every collector stopped (SIGSTOP or a debugger): it reads and sends nothing, and its positions say
+    /// nothing about a pipeline; the process check names it.
+    static func stoppedCollector(_ last: ProgressSample, _ what: String) -> Finding? {
+        guard !last.collectors.isEmpty, last.collectors.allSatisfy(\.stopped) else { return nil }
+        return .unknown(
+            "bkunifylogbeat is stopped (pid \(last.collectors.map { String($0.pid) }.joined(separator: ", ")), state T: SIGSTOP or a debugger) and collects nothing: \(what)",
+            hint: notRunningHint, evidence: [("stopped_pids", .array(last.collectors.map { .int(Int64($0.pid)) }))])
+    }
+
     static func bytes(_ n: Int64) -> String {
         let units = ["B", "KiB", "MiB", "GiB", "TiB"]
         var v = Double(n)
@@ -97,6 +106,7 @@ enum ProgressRules {
         guard !last.collectors.isEmpty else {
             return noCollector(last, "no collection progress to measure")
         }
+        if let stopped = stoppedCollector(last, "no collection progress to measure") { return stopped }
         if let problem = registryProblem(last) { return problem }
         let files = input.files
         var evidence: [(String, JSONValue)] = [("registry", .string(last.registry?.path ?? ""))]
@@ -242,6 +252,8 @@ enum ProgressRules {
         var name: String
         var stuck: String?
         var numbers: [(String, JSONValue)]
+        /// Why the hop is not judged (it lies behind a stopped one).
+        var unjudged: String? = nil
     }
 
     static func pipelineStall(_ input: ProgressInput) -> Finding {
@@ -251,6 +263,7 @@ enum ProgressRules {
         guard !last.collectors.isEmpty else {
             return noCollector(last, "no pipeline to follow")
         }
+        if let stopped = stoppedCollector(last, "no pipeline to follow") { return stopped }
         let files = input.files
         var hops: [Hop] = []
 
@@ -343,7 +356,20 @@ enum ProgressRules {
                 ipcStuck = "\(bytes(Int64(q))) the collector sent over the IPC socket wait unread by gse_agent"
             }
         }
+        if let n = last.ipcConnections { ipcNumbers.append(("collector_connections", .int(Int64(n)))) }
+        if let b = last.ipcBacklog { ipcNumbers.append(("listen_backlog", .int(Int64(b)))) }
+        // With data on its way: no accepted connection from the collector in either sample.
+        let unconnected = last.ipcConnections == 0 && (first.map { $0.ipcConnections == 0 } ?? true) && pending > 0
+        if last.agentDown {
+            ipcStuck = "gse_agent is not running: nothing receives what the collector sends over the IPC socket"
+        } else if unconnected, let b = last.ipcBacklog, b > 0, first.map({ ($0.ipcBacklog ?? 0) > 0 }) ?? true {
+            ipcStuck =
+                "the IPC socket's listener does not accept: \(b) connection(s) wait in its backlog, and the collector has none accepted"
+        } else if unconnected {
+            ipcStuck = "the collector has no connection to the IPC socket (see gse_agent/socket and bkunifylogbeat/main_config)"
+        }
         hops.append(Hop(name: "ipc", stuck: ipcStuck, numbers: ipcNumbers))
+        let agentDown = last.agentDown ? "not judged: gse_agent is not running" : nil
 
         // 6. the agent's TCP flow to the dataserver.
         var flowNumbers: [(String, JSONValue)] = []
@@ -406,7 +432,7 @@ enum ProgressRules {
                 flowStuck = "nothing the agent sent was acknowledged across the samples, with data queued"
             }
         }
-        hops.append(Hop(name: "dataserver", stuck: flowStuck, numbers: flowNumbers))
+        hops.append(Hop(name: "dataserver", stuck: agentDown == nil ? flowStuck : nil, numbers: flowNumbers, unjudged: agentDown))
 
         // 7. GSE 2: the agent's own view of its data channel.
         if let data = input.healthzData {
@@ -418,8 +444,8 @@ enum ProgressRules {
 
         var evidence: [(String, JSONValue)] = hops.map { h in
             var o = h.numbers
-            o.insert(("state", .string(h.stuck == nil ? "ok" : "stuck")), at: 0)
-            if let s = h.stuck { o.append(("reason", .string(s))) }
+            o.insert(("state", .string(h.unjudged != nil ? "not_judged" : h.stuck == nil ? "ok" : "stuck")), at: 0)
+            if let s = h.stuck ?? h.unjudged { o.append(("reason", .string(s))) }
             return (h.name, .object(o))
         }
         if let gap = input.gap { evidence.append(("sample_gap_s", .double((gap * 1000).rounded() / 1000))) }
@@ -470,10 +496,11 @@ enum ProgressRules {
             "dataserver": "gse_agent 到 GSE dataserver 的数据连接不通或不确认：检查网络、防火墙与 dataserver 状态",
             "agent_healthz": "gse_agent 自检报告数据通道异常：查看 gse_agent 日志与 dataserver 连接",
         ]
+        let hint = stop.name == "ipc" && last.agentDown ? "gse_agent 未运行：先恢复 gse_agent 进程（它托管采集器并转发采集数据）" : hints[stop.name] ?? ""
         return .fail(
             "data stops at \(stop.name): \(stop.stuck!)"
                 + (pending > 0 ? "; \(bytes(pending)) written and not acknowledged behind it" : ""),
-            hint: hints[stop.name] ?? "", evidence: evidence)
+            hint: hint, evidence: evidence)
     }
 
     // MARK: renamed files still held

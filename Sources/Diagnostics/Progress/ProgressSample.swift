@@ -52,6 +52,9 @@ public struct ProgressTargets: Sendable {
     public var patterns: [String] = []
     /// The other subscriptions' patterns on this host.
     public var otherPatterns: [OtherPattern] = []
+    /// No gse_agent runs under the root, and none runs where bkdiag cannot look: nothing receives what the
+    /// collector sends.
+    public var agentDown = false
     /// The main config's `bkunifylogbeat.file_identifier`: how registry states are matched to files.
     public var fileIdentifier: FileIdentifier = .inode
     public var collectorPIDs: [Int32]
@@ -103,6 +106,8 @@ public struct ProgressSample: Sendable {
         public var fdCount: Int?
         public var fdLimit: Int64?
         public var cgroup: Result<CgroupState, ProbeError>
+        /// Stopped (state `T` or `t`: SIGSTOP, a job-control stop or a debugger): it runs no code.
+        public var stopped = false
     }
 
     public struct Registry: Sendable {
@@ -124,6 +129,12 @@ public struct ProgressSample: Sendable {
     /// Bytes the collector wrote to the IPC socket that the agent has not read yet (summed over its
     /// connections); nil when sock_diag or the collector's fds could not be read.
     public var ipcUnread: UInt32?
+    /// The collector's connections the IPC socket's listener accepted, and the connections waiting in its
+    /// backlog (not accepted); nil when sock_diag or the collector's fds could not be read.
+    public var ipcConnections: Int?
+    public var ipcBacklog: UInt32?
+    /// See `ProgressTargets.agentDown`.
+    public var agentDown = false
     /// The agent's connections to the data ports (ESTABLISHED or SYN_SENT), with tcp_info.
     public var agentFlows: Result<[TCPFlow], ProbeError>
     /// The data ports those flows were looked for on.
@@ -280,11 +291,12 @@ public enum ProgressProbe {
         s.unplacedCollectorPIDs = t.unplacedCollectorPIDs
         // A collector that ended since it was found (gone, or a zombie not yet reaped) is not measured:
         // its /proc entries say nothing, and its counters are not the next one's.
-        let live = t.collectorPIDs.filter { pid in
-            guard let stat = FileReader.procText("\(t.proc)/\(pid)/stat"), let close = stat.lastIndex(of: ")") else { return false }
-            return stat[stat.index(after: close)...].drop(while: { $0 == " " }).first != "Z"
+        let states = t.collectorPIDs.map { pid -> (pid: Int32, state: Character?) in
+            guard let stat = FileReader.procText("\(t.proc)/\(pid)/stat"), let close = stat.lastIndex(of: ")") else { return (pid, nil) }
+            return (pid, stat[stat.index(after: close)...].drop(while: { $0 == " " }).first)
         }
-        s.collectors = live.map { pid in
+        let live = states.filter { $0.state != nil && $0.state != "Z" }
+        s.collectors = live.map { (pid, state) in
             let links = Result { () throws(ProbeError) in try ProcFS.fdTargets(pid: pid, proc: t.proc) }
             switch links {
             case .success(let l): for x in l { if let ino = ProcFS.socketInode(fromLink: x.target) { socketInodes.insert(ino) } }
@@ -296,7 +308,7 @@ public enum ProgressProbe {
                 io: Result { () throws(ProbeError) in try ProcIO.read(pid: pid, proc: t.proc) },
                 open: links.map { FDInfo.regularFiles(pid: pid, links: $0, proc: t.proc) },
                 fdCount: try? links.get().count, fdLimit: limits?.soft,
-                cgroup: Result { () throws(ProbeError) in try Cgroup.state(pid: pid, proc: t.proc) })
+                cgroup: Result { () throws(ProbeError) in try Cgroup.state(pid: pid, proc: t.proc) }, stopped: state == "T" || state == "t")
         }
         for c in s.collectors {
             for f in (try? c.open.get()) ?? [] where f.deleted && s.deletedFileSpace[f.path] == nil {
@@ -343,8 +355,12 @@ public enum ProgressProbe {
         if fdsReadable, !t.collectorPIDs.isEmpty, let entries = try? UnixSockDiag.dump() {
             let view = IPCView.build(path: t.ipcPath, stat: Result { () throws(ProbeError) in try Sys.stat(t.ipcPath) }, entries: entries)
             // The agent's end of each connection holds what the collector sent and the agent has not read.
-            s.ipcUnread = view.connections(from: socketInodes).reduce(UInt32(0)) { $0 &+ $1.receiveQueue }
+            let connections = view.connections(from: socketInodes)
+            s.ipcUnread = connections.reduce(UInt32(0)) { $0 &+ $1.receiveQueue }
+            s.ipcConnections = connections.count
+            s.ipcBacklog = view.listener?.receiveQueue
         }
+        s.agentDown = t.agentDown
         s.dataPorts = t.dataPorts
         var agentSockets = Set<UInt64>()
         for pid in t.agentPIDs { agentSockets.formUnion((try? ProcFS.socketInodes(pid: pid, proc: t.proc)) ?? []) }

@@ -30,10 +30,13 @@ struct CollectorProcessCheckTests {
 
     @Test("no collector fails; one elsewhere is named in the hint")
     func notRunning() {
-        let none = CollectorProcessCheck().run(facts([]))
+        let none = CollectorProcessCheck().run(facts([Fixture.agent()]))
         #expect(none.verdict == .fail && none.message == "bkunifylogbeat is not running")
         #expect(none.hint.contains("/usr/local/gse/plugins/logs"))
-        let stray = CollectorProcessCheck().run(facts([Fixture.process(9, exe: "/opt/other/bkunifylogbeat")]))
+        // gse_agent, which starts and restarts it, not running either: the hint leads with the agent.
+        let noAgent = CollectorProcessCheck().run(facts([]))
+        #expect(noAgent.verdict == .fail && noAgent.hint.hasPrefix("gse_agent 也未运行"), "\(noAgent.hint)")
+        let stray = CollectorProcessCheck().run(facts([Fixture.agent(), Fixture.process(9, exe: "/opt/other/bkunifylogbeat")]))
         #expect(stray.verdict == .fail)
         #expect(stray.hint.contains("/opt/other"))
         #expect(Fixture.evidence(stray, "elsewhere") != nil)

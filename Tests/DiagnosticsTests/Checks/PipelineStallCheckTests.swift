@@ -24,6 +24,68 @@ struct PipelineStallCheckTests {
         #expect(f.evidence.first { $0.0 == "dataserver" }?.1["connections"] == .int(1))
     }
 
+    /// A host with 4,000 bytes written and not acknowledged (a.log written a second ago).
+    static func pending() -> ProgressSample {
+        var s = ProgressFixture.healthy()
+        s.files = [ProgressFixture.file("/data/logs/app/a.log", size: 5000, inode: 11, age: 1)]
+        s.collectors = [
+            ProgressFixture.collector(open: [ProgressFixture.held("/data/logs/app/a.log", inode: 11, position: 5000, size: 5000)])
+        ]
+        return s
+    }
+
+    @Test("gse_agent not running: data stops at ipc with the agent's hint, and the dataserver hop behind it is not judged")
+    func agentDown() {
+        var s = Self.pending()
+        s.agentDown = true
+        s.agentFlows = .success([])
+        let f = run(input(s))
+        #expect(f.verdict == .fail && f.message.hasPrefix("data stops at ipc: gse_agent is not running"), "\(f.message)")
+        #expect(f.hint.contains("gse_agent 未运行"), "\(f.hint)")
+        #expect(f.evidence.first { $0.0 == "dataserver" }?.1["state"] == .string("not_judged"))
+        // The agent running with no dataserver connection: the dataserver hop, as before.
+        s.agentDown = false
+        #expect(run(input(s)).message.hasPrefix("data stops at dataserver"), "\(run(input(s)).message)")
+    }
+
+    @Test("no accepted IPC connection from the collector with data waiting: the ipc hop, naming a listener that does not accept")
+    func ipcUnconnected() {
+        var s = Self.pending()
+        s.ipcConnections = 0
+        s.ipcBacklog = 0
+        let none = run(input(s))
+        #expect(none.verdict == .fail && none.message.hasPrefix("data stops at ipc: the collector has no connection"), "\(none.message)")
+        s.ipcBacklog = 1
+        var first = Self.pending()
+        first.monotonicSeconds -= 1
+        first.ipcConnections = 0
+        first.ipcBacklog = 1
+        let backlog = run(input(s, first: first))
+        #expect(
+            backlog.message.hasPrefix("data stops at ipc: the IPC socket's listener does not accept: 1 connection(s)"), "\(backlog.message)"
+        )
+        // Connected in the first sample (a reconnect between them), or nothing pending: not judged stuck.
+        first.ipcConnections = 1
+        #expect(run(input(s, first: first)).verdict == .pass)
+        var quiet = ProgressFixture.healthy()
+        quiet.ipcConnections = 0
+        #expect(run(input(quiet)).verdict == .pass)
+    }
+
+    @Test("a stopped collector (SIGSTOP) collects nothing: the progress items say so instead of measuring it")
+    func stoppedCollector() {
+        var s = Self.pending()
+        s.collectors[0].stopped = true
+        for check in [PipelineStallCheck(), LogPathProgressCheck()] as [any Check] {
+            let f = ProgressFixture.run(check, input(s))
+            #expect(f.verdict == .unknown && f.message.hasPrefix("bkunifylogbeat is stopped (pid 4242, state T"), "\(f.message)")
+        }
+        // One of two stopped: the other is measured.
+        var two = s
+        two.collectors.append(ProgressFixture.collector(pid: 4243))
+        #expect(run(input(two)).verdict != .unknown)
+    }
+
     @Test("unread data older than the harvester's backoff: data stops at read")
     func readStall() {
         var s = ProgressFixture.healthy()

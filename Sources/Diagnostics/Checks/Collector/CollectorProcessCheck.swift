@@ -41,10 +41,16 @@ struct CollectorProcessCheck: Check {
             if let p = found.elsewhere.first(where: \.unplaced) {
                 return .unplaced(p, evidence: evidence)
             }
+            // gse_agent hosts the collector (starts it and restarts it): with no agent running, that comes first.
+            let agentDown = (try? facts.agents().get()).map { a in
+                !a.under.contains(where: \.isAgent) && !a.elsewhere.contains(where: \.unplaced)
+            }
             let hint =
-                found.elsewhere.isEmpty
-                ? "在节点管理中启动 bkunifylogbeat 插件，并查看 \(facts.layout.root)/plugins/logs 下的日志找出退出原因（常见: get agent info timeout、connection refused）"
-                : "bkunifylogbeat 在其他目录运行（\(Fmt.list(Fmt.unique(found.elsewhere.map { $0.cwd ?? $0.exe ?? "?" }), max: 5))），不受该 GSE 托管；请停止它并通过节点管理启动"
+                !found.elsewhere.isEmpty
+                ? "bkunifylogbeat 在其他目录运行（\(Fmt.list(Fmt.unique(found.elsewhere.map { $0.cwd ?? $0.exe ?? "?" }), max: 5))），不受该 GSE 托管；请停止它并通过节点管理启动"
+                : agentDown == true
+                    ? "gse_agent 也未运行：采集器由 gse_agent 托管拉起，先恢复 gse_agent 进程，再确认 bkunifylogbeat 被拉起"
+                    : "在节点管理中启动 bkunifylogbeat 插件，并查看 \(facts.layout.root)/plugins/logs 下的日志找出退出原因（常见: get agent info timeout、connection refused）"
             return .fail("bkunifylogbeat is not running", hint: hint, evidence: evidence)
         }
         let stats = ProcessStats.read(main, facts: facts)
