@@ -165,6 +165,18 @@ struct ProgressScenarioTests {
         #expect(stall.evidence("dataserver")?["state"] == .string("not_judged"))
     }
 
+    @Test("a subscription whose log paths match no file on the host: logpath_progress fails, though nothing is stuck")
+    func pathsMatchNothing() async throws {
+        let (host, port, log) = try host()
+        defer { host.shutdown() }
+        try host.writeSubConfig(subscription: 33561, paths: [host.logDir + "/nomatch/*.log"])
+        try host.startProgressCollector(follow: [log])
+        let report = await run(host, port)
+        let p = try #require(report.result(module: "log_progress", item: "logpath_progress"))
+        #expect(p.verdict == .fail && p.message.hasPrefix("no file matches the log paths \(host.logDir)/nomatch/*.log"), "\(p.message)")
+        #expect(report.status == false)
+    }
+
     @Test("a collector stopped with SIGSTOP: the progress items say it is stopped, not that its files are being collected")
     func collectorStopped() async throws {
         let (host, port, log) = try host()

@@ -42,6 +42,7 @@ extension ProgressInput {
         baseline?.store(last)
         var input = ProgressInput(first: first, last: last, settings: settings, uptimeSeconds: facts.uptimeSeconds)
         input.scope = targets.patterns
+        input.unexpanded = targets.unexpanded
         input.otherPatterns = targets.otherPatterns
         if !targets.collectorPIDs.isEmpty {
             input.oomKills = Result { () throws(ProbeError) in try KernelLog.oomKills(comm: ProcessNames.collector) }
@@ -92,12 +93,22 @@ extension ProgressTargets {
             }
         }
         let items = CollectorFileRules.items(subscription: options.subscriptionID, facts: facts)
+        // Patterns whose files cannot all be listed: where none matched, that is not "no file".
+        var unexpanded: [String] = []
+        func noteUnreadable(_ e: Glob.Expansion) {
+            if let dir = e.unreadable.first { unexpanded.append("\(e.pattern): \(dir) is not readable") }
+            if let f = e.failures.first { unexpanded.append("\(e.pattern): \(f.description)") }
+        }
         if options.logPathsGiven {
             // One the collector takes, when several items name the pattern; and the patterns whose item it
             // takes claim their files first, so a file another -l pattern names is not lost to a refused item.
             let chosen = zip(options.logPaths, facts.logExpansions).map { ($1, CollectorFileRules.item(naming: $0, in: items)) }
             for (result, item) in chosen.filter({ $0.1?.accepted ?? true }) + chosen.filter({ !($0.1?.accepted ?? true) }) {
-                guard case .success(let e) = result else { continue }
+                guard case .success(let e) = result else {
+                    if case .failure(let error) = result { unexpanded.append(error.description) }
+                    continue
+                }
+                noteUnreadable(e)
                 add(
                     e.matches, dataid: item?.dataid, rules: item?.rules ?? .defaults,
                     limit: item?.harvesterLimit ?? CollectorFileRules.defaultHarvesterLimit, tailFiles: item?.tailFiles ?? true)
@@ -106,7 +117,14 @@ extension ProgressTargets {
             // The items the collector takes first: a file one of them reads is not claimed by a refused one.
             for item in items.filter(\.accepted) + items.filter({ !$0.accepted }) {
                 for pattern in item.paths {
-                    guard let e = try? Glob.expandLikeCollector(pattern) else { continue }
+                    let e: Glob.Expansion
+                    do throws(GlobPatternError) {
+                        e = try Glob.expandLikeCollector(pattern)
+                    } catch {
+                        unexpanded.append("\(pattern): \(error.description)")
+                        continue
+                    }
+                    noteUnreadable(e)
                     add(e.matches, dataid: item.dataid, rules: item.rules, limit: item.harvesterLimit, tailFiles: item.tailFiles)
                 }
             }
@@ -136,6 +154,7 @@ extension ProgressTargets {
             ipcPath: layout.ipcPath,
             dataPorts: layout.dataPorts)
         targets.fileIdentifier = settings.fileIdentifier
+        targets.unexpanded = unexpanded
         if case .success(let found) = facts.agents() {
             targets.agentDown = !found.under.contains { !$0.isZombie } && !found.elsewhere.contains(where: \.unplaced)
         }

@@ -21,6 +21,8 @@ public struct ProgressInput: Sendable {
     public var scope: [String]?
     /// The patterns of the host's other subscriptions.
     public var otherPatterns: [OtherPattern] = []
+    /// See `ProgressTargets.unexpanded`.
+    public var unexpanded: [String] = []
 
     public init(
         first: ProgressSample?, last: ProgressSample, settings: ProgressSettings, oomKills: Result<[OOMKill], ProbeError>? = nil,
@@ -123,6 +125,24 @@ enum ProgressRules {
 
         if files.isEmpty {
             evidence.append(("note", .string("no file matches the log paths")))
+            if let scope = input.scope {
+                // The subscription's (or -l's) log paths match nothing: nothing of it is collected on this host.
+                evidence.append(("log_paths", JSONValue(scope)))
+                if scope.isEmpty {
+                    return .pass(
+                        "no log path to measure: no config of the subscription here names one (syslog, kafka and redis inputs have none; a missing config is bkunifylogbeat/config's)",
+                        evidence: evidence)
+                }
+                if !input.unexpanded.isEmpty {
+                    evidence.append(("unexpanded", JSONValue(input.unexpanded)))
+                    return .unknown(
+                        "no file found for the log paths, but they could not all be listed: \(Fmt.list(input.unexpanded, max: 3))",
+                        hint: "以 root 运行 bkdiag，或检查日志目录的权限", evidence: evidence)
+                }
+                return .fail(
+                    "no file matches the log paths \(Fmt.list(scope, max: 5)): nothing is collected",
+                    hint: "采集路径在本机没有匹配的文件：核对采集项的日志路径（目录、通配符、大小写）与应用实际写日志的位置", evidence: evidence)
+            }
         }
         // The collector runs no task for a refused item: none of its files is this subscription's progress,
         // whatever another subscription acknowledged for them.

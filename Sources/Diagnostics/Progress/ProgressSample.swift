@@ -52,6 +52,8 @@ public struct ProgressTargets: Sendable {
     public var patterns: [String] = []
     /// The other subscriptions' patterns on this host.
     public var otherPatterns: [OtherPattern] = []
+    /// Patterns whose files could not all be listed (a directory not readable, an error), with why.
+    public var unexpanded: [String] = []
     /// No gse_agent runs under the root, and none runs where bkdiag cannot look: nothing receives what the
     /// collector sends.
     public var agentDown = false

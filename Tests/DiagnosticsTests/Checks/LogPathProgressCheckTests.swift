@@ -24,6 +24,24 @@ struct LogPathProgressCheckTests {
         #expect(byDataid["1500123"]?["files"] == .int(1))
     }
 
+    @Test("log paths that match no file fail (nothing is collected); unlistable ones are unknown; no log path at all passes, saying so")
+    func noFile() {
+        var s = ProgressFixture.healthy()
+        s.files = []
+        var i = input(s)
+        i.scope = ["/data/logs/nomatch/*.log"]
+        let none = run(i)
+        #expect(
+            none.verdict == .fail && none.message == "no file matches the log paths /data/logs/nomatch/*.log: nothing is collected",
+            "\(none.message)")
+        i.unexpanded = ["/data/logs/nomatch/*.log: /data/logs is not readable"]
+        #expect(run(i).verdict == .unknown, "\(run(i).message)")
+        i.unexpanded = []
+        i.scope = []
+        let noPath = run(i)
+        #expect(noPath.verdict == .pass && noPath.message.hasPrefix("no log path to measure"), "\(noPath.message)")
+    }
+
     @Test("a registry not written for more than 3 flushes fails; just under passes")
     func staleHeartbeat() {
         var s = ProgressFixture.healthy()
