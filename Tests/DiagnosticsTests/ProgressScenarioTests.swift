@@ -241,8 +241,10 @@ struct ProgressScenarioTests {
         let risk = try #require(report.result(module: "log_progress", item: "loss_risk"))
         let risks = risk.evidence("risks")?.arrayValue ?? []
         let mine = try #require(risks.first { $0["path"] == .string(other) }, "\(risk.message)")
-        #expect(mine["reason"] == .string("skipped") && mine["bytes"] == .int(500), "\(mine)")
+        #expect(mine["reason"] == .string("item_refused") && mine["bytes"] == .int(500), "\(mine)")
         #expect(mine["rule"]?.stringValue?.hasPrefix("item refused by the collector") == true, "\(mine)")
+        #expect(
+            risk.message.hasSuffix("may not be collected: item_refused") && risk.hint.contains("bkunifylogbeat/config"), "\(risk.message)")
     }
 
     @Test("resource_limit configured: the collector's cgroup on this host is compared with it")

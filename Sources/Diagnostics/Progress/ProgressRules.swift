@@ -325,7 +325,8 @@ enum ProgressRules {
         // 3. the registry: heartbeat and acknowledged offsets.
         var registryNumbers: [(String, JSONValue)] = []
         var registryStuck: String?
-        if let problem = registryProblem(last) {
+        let registryUnread = registryProblem(last)
+        if let problem = registryUnread {
             registryNumbers.append(("error", .string(problem.message)))
         } else {
             let h = last.heartbeatAge()
@@ -340,7 +341,10 @@ enum ProgressRules {
                     "\(Fmt.list(ackStalled.map(\.path))) is read but not acknowledged for more than 3 flushes: the output is not confirming events"
             }
         }
-        hops.append(Hop(name: "registry", stuck: registryStuck, numbers: registryNumbers))
+        hops.append(
+            Hop(
+                name: "registry", stuck: registryStuck, numbers: registryNumbers,
+                unjudged: registryUnread.map { _ in "the registry could not be read" }))
 
         // 4. gseindex: events handed to the output, per data id.
         var indexNumbers: [(String, JSONValue)] = []
@@ -482,6 +486,14 @@ enum ProgressRules {
             let ackNotMoving = files.filter { f in
                 guard f.ackMoved == false, let r = f.read, let a = f.acked else { return false }
                 return r > a
+            }
+            // Without the registry the read and registry hops are not judged: no stuck hop past them is not
+            // every hop moving.
+            if let registryUnread {
+                return Finding(
+                    registryUnread.verdict,
+                    "no hop found stuck past the registry, but the read and registry hops are not judged: \(registryUnread.message)",
+                    hint: registryUnread.hint, evidence: evidence)
             }
             let flowing: String
             if pending == 0 {
@@ -684,6 +696,9 @@ enum ProgressRules {
                 // output of a log already collected): not data at risk. logpath_match counts them.
                 excluded += 1
                 excludedBytes += f.skippedBytes
+            case .skipped where f.skippedBytes > 0 && f.refused:
+                // No task runs for the item: bkunifylogbeat/config names why.
+                add("item_refused", f.skippedBytes, false, [("path", .string(f.path)), ("rule", .string(f.skipped ?? ""))])
             case .skipped where f.skippedBytes > 0:
                 var extra: [(String, JSONValue)] = [("path", .string(f.path)), ("rule", .string(f.skipped ?? ""))]
                 if let a = f.acked { extra += [("size", .int(f.size)), ("acknowledged", .int(a))] }
@@ -744,11 +759,14 @@ enum ProgressRules {
                 "\(amount) at risk: " + Fmt.list(reasons),
                 hint: "被删除但仍被采集器持有的文件未读完即关闭会丢失；进度库所在磁盘满会使进度无法保存：清理磁盘并确认采集器读完", evidence: evidence)
         }
+        let registry = registryProblem(last)
+        if let registry { evidence.append(("registry_error", .string(registry.message))) }
         if warnAt > 0 {
+            let general =
+                "被 ignore_older 跳过、被截断或超过 harvester_limit 的文件不会完整采集；从未被采集的文件在采集器启动或重载时因 tail_files 从末尾开始采集：按需调整采集项配置"
             return .warn(
                 "\(amount) may not be collected: " + Fmt.list(reasons),
-                hint:
-                    "被 ignore_older 跳过、被截断或超过 harvester_limit 的文件不会完整采集；从未被采集的文件在采集器启动或重载时因 tail_files 从末尾开始采集：按需调整采集项配置",
+                hint: reasons.contains("item_refused") ? "采集器拒绝了该订阅的采集项，其文件不会被采集：先处理 bkunifylogbeat/config 检查的结论" : general,
                 evidence: evidence)
         }
         if last.collectors.isEmpty {
@@ -756,6 +774,15 @@ enum ProgressRules {
         }
         if !unreadable.isEmpty, unreadable.count == last.collectors.count {
             return .unknown("cannot read the collector's open files: \(unreadable[0])", hint: rootHint, evidence: evidence)
+        }
+        // Truncations, reused inodes, tail_files and ignore_older are judged against the registry's offsets.
+        // As logpath_progress judges it: a registry missing where path.data says is bkdiag's blind spot (a warn
+        // that leaves the host's status alone), one that cannot be read is unknown.
+        if let registry {
+            return Finding(
+                registry.verdict,
+                "no risk seen in the files the collector holds, but truncations, reused inodes and skipped files are not judged: \(registry.message)",
+                hint: registry.hint, evidence: evidence)
         }
         return .pass("no log data at risk", evidence: evidence)
     }

@@ -97,10 +97,17 @@ struct PipelineStallCheckTests {
         #expect(f.verdict == .fail)
         #expect(f.evidence.first?.1 == .string("read"))
         #expect(f.message.hasPrefix("data stops at read:") && f.message.contains("3.9 KiB written and not acknowledged"), "\(f.message)")
-        // Without a readable registry, fd positions alone judge nothing (not a collector bkdiag understands).
+        // Without a readable registry, fd positions alone judge nothing (not a collector bkdiag understands), and
+        // nothing past it stuck is not "every hop moving": missing where path.data says warns (bkdiag's blind
+        // spot, as logpath_progress says), unreadable is unknown.
         var noRegistry = s
         noRegistry.registry?.read = .failure(RegistryReadError("open: No such file or directory", isMissing: true))
-        #expect(run(input(noRegistry)).verdict == .pass)
+        let missing = run(input(noRegistry))
+        #expect(missing.verdict == .warn && missing.message.hasPrefix("no hop found stuck past the registry"), "\(missing.message)")
+        #expect(missing.evidence.first { $0.0 == "registry" }?.1["state"] == .string("not_judged"))
+        noRegistry.registry?.read = .failure(RegistryReadError("bolt: bad magic"))
+        #expect(run(input(noRegistry)).verdict == .unknown)
+        #expect(ProgressFixture.run(LossRiskCheck(), input(noRegistry)).verdict == .unknown)
         // Written 5 s ago: still within the backoff.
         s.files = [ProgressFixture.file("/data/logs/app/a.log", size: 5000, inode: 11, age: 5)]
         #expect(run(input(s)).verdict == .pass)
