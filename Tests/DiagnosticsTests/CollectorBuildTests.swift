@@ -107,3 +107,88 @@ struct CollectorBuildLiveTests {
         #expect(!c2.message.contains("filter operator"), "\(c2.message)")
     }
 }
+
+@Suite("Items of the kafka, redis and syslog inputs, and filters on one index, as the collector unpacks them")
+struct NetworkInputRefusalTests {
+    func config(_ item: String, build: GoBinaryInfo? = nil) -> Finding {
+        let h = Fixture.facts(subscription: 7)
+        Fixture.subscriptionConfigs(h, yaml: [("bkunifylogbeat_sub_7_host_0.conf", "local:\n  - dataid: 5\n" + item)])
+        h.collectorBuild = build
+        return SubscriptionConfigCheck().run(h)
+    }
+
+    /// A kafka item as NodeMan's `bkunifylogbeat_kafka.conf.tpl` renders it, with `extra` appended.
+    static func kafka(
+        hosts: String = "hosts: ['10.0.0.1:9092']", topics: String = "topics: ['app']", user: String = "", password: String = "",
+        offset: String = "newest"
+    ) -> String {
+        "    type: kafka\n    \(hosts)\n    \(topics)\n    username: '\(user)'\n    password: '\(password)'\n    group_id: 'bkunifylogbeat_5'\n    initial_offset: '\(offset)'\n    delimiter: ''\n"
+    }
+
+    @Test("kafka: hosts and topics required, a username needs a password, initial_offset is oldest or newest")
+    func kafka() {
+        #expect(config(Self.kafka()).verdict == .pass, "\(config(Self.kafka()).message)")
+        #expect(config(Self.kafka(user: "u", password: "p"), build: nil).verdict == .pass)
+        let cases: [(String, String)] = [
+            (Self.kafka(hosts: ""), "kafka: hosts missing (required)"),
+            (Self.kafka(hosts: "hosts: []"), "kafka: hosts empty (required)"),
+            (Self.kafka(topics: "topics:"), "kafka: topics missing (required)"),
+            (Self.kafka(user: "u"), "kafka: password must be set when username is configured"),
+            (Self.kafka(offset: "latest"), "kafka: initial_offset 'latest' is not one of oldest, newest"),
+        ]
+        for (item, message) in cases {
+            let f = config(item)
+            #expect(f.verdict == .fail && f.message.contains(message), "\(message): \(f.message)")
+        }
+    }
+
+    @Test("redis: hosts required and maxconn at least 1")
+    func redis() {
+        let ok =
+            "    type: redis\n    hosts:\n      - '127.0.0.1:6379'\n    password: ''\n    password_file: ''\n    idle_timeout: '10s'\n    maxconn: 10\n"
+        #expect(config(ok).verdict == .pass)
+        #expect(
+            config(ok.replacingOccurrences(of: "    hosts:\n      - '127.0.0.1:6379'\n", with: "    hosts:\n")).message.contains(
+                "redis: hosts missing"))
+        #expect(config(ok.replacingOccurrences(of: "maxconn: 10", with: "maxconn: 0")).message.contains("redis: maxconn 0 is below 1"))
+    }
+
+    @Test("syslog: one protocol of tcp or udp; filter operators and Go regular expressions, unless the build is older than the filters")
+    func syslog() {
+        func item(_ protocolName: String = "udp", op: String = "include", value: String = "sshd") -> String {
+            "    type: syslog\n    protocol.\(protocolName):\n      host: \"0.0.0.0:5514\"\n    syslog_filters:\n     - conditions:\n       - key: program\n         op: '\(op)'\n         value: '\(value)'\n"
+        }
+        #expect(config(item()).verdict == .pass, "\(config(item()).message)")
+        #expect(config(item("tcp", op: "regex", value: " ^ssh(d)? ")).verdict == .pass)
+        let http = config(item("http"))
+        #expect(
+            http.verdict == .fail && http.message.contains("syslog: protocol http: the input takes one of tcp or udp"), "\(http.message)")
+        #expect(config("    type: syslog\n").message.contains("syslog: protocol missing"))
+        #expect(config(item(op: "contains")).message.contains("syslog: filter operator 'contains' is not supported"))
+        #expect(config(item(op: "regex", value: "^(?!sshd)")).message.contains("is not a Go regular expression"))
+        // A build older than the syslog filters ignores them.
+        #expect(config(item(op: "contains"), build: GoBinaryInfo(goVersion: "go1.19", mainVersion: "7.5.a1b2c3d")).verdict == .pass)
+    }
+
+    @Test(
+        "two conditions on one index in a filter: refused by builds before July 2024, taken by later ones, unjudged where the version does not tell"
+    )
+    func duplicateIndex() {
+        let item =
+            "    paths: ['/a.log']\n    delimiter: ' '\n    filters:\n     - conditions:\n         - index: 3\n           key: 'DEBUG'\n           op: '!='\n         - index: 3\n           key: 'TRACE'\n           op: '!='\n"
+        for old in ["7.5.1-rc.173", "7.6.1-rc.10", "7.7.1-rc.27", "7.6.abc1234"] {
+            let f = config(item, build: GoBinaryInfo(goVersion: "go1.19", mainVersion: old))
+            #expect(f.verdict == .fail && f.message.contains("filter has two conditions on index 3"), "\(old): \(f.message)")
+        }
+        for taken in ["7.7.2-rc.29", "7.7.3-rc.21", "7.7.2", "8.0.0"] {
+            #expect(config(item, build: GoBinaryInfo(goVersion: "go1.24.11", mainVersion: taken)).verdict == .pass, "\(taken)")
+        }
+        for untold in ["7.7.11148c4", "7.7.2-rc.10", "7.2.1", nil] as [String?] {
+            #expect(config(item, build: GoBinaryInfo(goVersion: "go1.24.11", mainVersion: untold)).verdict == .pass, "\(untold ?? "nil")")
+        }
+        // Two filters (an OR) on the same index are not one filter's duplicates.
+        let or =
+            "    paths: ['/a.log']\n    delimiter: ' '\n    filters:\n     - conditions:\n         - index: 3\n           key: 'DEBUG'\n           op: '='\n     - conditions:\n         - index: 3\n           key: 'TRACE'\n           op: '='\n"
+        #expect(config(or, build: GoBinaryInfo(goVersion: "go1.19", mainVersion: "7.5.1-rc.173")).verdict == .pass)
+    }
+}

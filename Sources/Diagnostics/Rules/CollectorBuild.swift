@@ -8,14 +8,18 @@ struct CollectorBuild: Sendable, Equatable {
     /// Whether the line filters take operators beyond `=` and `!=` (`eq`, `neq`, `include`, `exclude`,
     /// `regex`, `nregex`: bkunifylogbeat from 7.7.1-rc.18, March 2024); nil when the version does not tell.
     var extendedFilterOperators: Bool?
+    /// Whether a filter with two conditions on one field index is refused ("filter has duplicate index",
+    /// `config/task.go` until c41504e, July 2024: tags before 7.7.2-rc.29); nil when the version does not tell.
+    var duplicateFilterIndexRefused: Bool?
     /// The version as the binary records it, for messages.
     var version: String?
 
     static let unknown = CollectorBuild(angleNamedGroups: nil, extendedFilterOperators: nil, version: nil)
 
-    init(angleNamedGroups: Bool?, extendedFilterOperators: Bool?, version: String?) {
+    init(angleNamedGroups: Bool?, extendedFilterOperators: Bool?, duplicateFilterIndexRefused: Bool? = nil, version: String?) {
         self.angleNamedGroups = angleNamedGroups
         self.extendedFilterOperators = extendedFilterOperators
+        self.duplicateFilterIndexRefused = duplicateFilterIndexRefused
         self.version = version
     }
 
@@ -23,7 +27,33 @@ struct CollectorBuild: Sendable, Equatable {
         self.init(
             angleNamedGroups: info?.goRelease.map { $0.lexicographicallyPrecedes([1, 22]) == false },
             extendedFilterOperators: info?.mainVersion.flatMap(Self.extendedFilterOperators(version:)),
+            duplicateFilterIndexRefused: info?.mainVersion.flatMap(Self.duplicateFilterIndexRefused(version:)),
             version: info?.mainVersion)
+    }
+
+    /// Whether a bkunifylogbeat `main.version` refuses a filter with two conditions on one index. The fix
+    /// came in July 2024, after the VERSION file said 7.7: a `7.3`/`7.5`/`7.6.<commit>` build refuses, a
+    /// `7.7.<commit>` one spans it. Tags: before 7.7.2 refuse; 7.7.2-rc.29 and later take it (7.7.2-rc.28,
+    /// June 2024, does not; 7.7.2-rc.10 was tagged again in 2025, so the rcs below 29 do not tell).
+    static func duplicateFilterIndexRefused(version: String) -> Bool? {
+        if version == "7.2.1" { return nil }
+        let text = version.hasPrefix("v") ? String(version.dropFirst()) : version
+        let parts = text.split(separator: ".", maxSplits: 2, omittingEmptySubsequences: false)
+        guard parts.count >= 2, let major = Int(parts[0]), let minor = Int(parts[1]) else { return nil }
+        if (major, minor) < (7, 7) { return true }
+        if (major, minor) > (7, 7) { return false }
+        guard parts.count == 3 else { return nil }
+        let rest = parts[2]
+        let commit = rest.hasSuffix("-dev") ? rest.dropLast(4) : rest[...]
+        if commit.count >= 7, commit.allSatisfy({ $0.isHexDigit }), commit.contains(where: { !$0.isNumber }) || commit.count > 4 {
+            return nil
+        }
+        let patchText = rest.prefix { $0.isNumber }
+        guard let patch = Int(patchText) else { return nil }
+        if patch != 2 { return patch < 2 }
+        let after = rest.dropFirst(patchText.count)
+        guard after.hasPrefix("-rc."), let rc = Int(after.dropFirst(4)) else { return after.isEmpty ? false : nil }
+        return rc >= 29 ? false : nil
     }
 
     /// Whether a bkunifylogbeat `main.version` has the newer filter operators. Its Makefile writes the

@@ -90,7 +90,7 @@ struct CollectorFileRules {
         self.init(excludes: excludes, ignoreOlder: ignoreOlder, source: source, unusable: unusable, build: build)
         refusals +=
             Self.taskRefusals(item) + Self.typeRefusals(item) + Self.filterRefusals(item, build: build)
-            + Self.logInputRefusals(item, build: build)
+            + Self.logInputRefusals(item, build: build) + Self.networkInputRefusals(item, build: build)
     }
 
     /// A field of the collector's config structs and the Go type go-ucfg converts its value to.
@@ -171,6 +171,15 @@ struct CollectorFileRules {
         let ops: Set<String> = ["=", "!=", "eq", "neq", "include", "exclude", "regex", "nregex"]
         var out: [String] = []
         for filter in filters {
+            // Before July 2024 the conditions of one filter, sorted by index, may not share one.
+            if build.duplicateFilterIndexRefused == true {
+                let indexes = (filter["conditions"]?.array ?? []).map { $0["index"].flatMap { GoConfigValue($0).asInt } ?? 0 }
+                if let twice = Dictionary(grouping: indexes, by: { $0 }).filter({ $0.value.count > 1 }).keys.min() {
+                    out.append(
+                        "filter has two conditions on index \(twice): bkunifylogbeat before 7.7.2 (this collector is \(build.version ?? "older")) refuses it (\"filter has duplicate index\")"
+                    )
+                }
+            }
             for condition in filter["conditions"]?.array ?? [] {
                 let op = condition["op"]?.string ?? ""
                 if !ops.contains(op) {
@@ -185,6 +194,91 @@ struct CollectorFileRules {
                     out.append("filter \(op) \(key) is not a Go regular expression (\(why))")
                 }
             }
+        }
+        return out
+    }
+
+    /// What the filebeat fork's `kafka`, `redis` and `syslog` inputs refuse when they unpack an item
+    /// (bkunifylogbeat hands them the item as written; an input that fails to build runs no task): go-ucfg's
+    /// `required` (missing, null or empty) and `min` tags, and each input's own checks — kafka's `Validate`
+    /// (a username without a password) and its `initial_offset`, `isolation_level` and `rebalance.strategy`
+    /// names; syslog's one `protocol` namespace of `tcp` or `udp` and its filters' operators and regular
+    /// expressions (the filters came in March 2024: not judged for a build known to be older).
+    static func networkInputRefusals(_ item: YAMLNode, build: CollectorBuild) -> [String] {
+        let type = item["type"]?.string ?? "log"
+        var out: [String] = []
+        func required(_ key: String) {
+            guard let node = item.lookup(key), !node.isNull else {
+                out.append("\(type): \(key) missing (required)")
+                return
+            }
+            if node.array?.isEmpty == true || (node.string != nil && GoConfigValue(node).asText == "") {
+                out.append("\(type): \(key) empty (required)")
+            }
+        }
+        func text(_ key: String) -> String? { item.lookup(key).flatMap { $0.isNull ? nil : GoConfigValue($0).asText } }
+        func oneOf(_ key: String, _ names: [String]) {
+            if let v = text(key), !names.contains(v) {
+                out.append("\(type): \(key) '\(v)' is not one of \(names.joined(separator: ", "))")
+            }
+        }
+        func atLeast(_ key: String, _ least: Int64) {
+            if let node = item.lookup(key), !node.isNull, let v = GoConfigValue(node).asInt, v < least {
+                out.append("\(type): \(key) \(v) is below \(least)")
+            }
+        }
+        switch type {
+        case "kafka":
+            required("hosts")
+            required("topics")
+            required("group_id")
+            if let user = text("username"), !user.isEmpty, (text("password") ?? "").isEmpty {
+                out.append("kafka: password must be set when username is configured")
+            }
+            oneOf("initial_offset", ["oldest", "newest"])
+            oneOf("isolation_level", ["read_uncommitted", "read_committed"])
+            oneOf("rebalance.strategy", ["range", "roundrobin"])
+            atLeast("fetch.min", 1)
+            atLeast("fetch.default", 1)
+            atLeast("fetch.max", 0)
+        case "redis":
+            required("hosts")
+            atLeast("maxconn", 1)
+        case "syslog":
+            // `protocol.udp:` written with its dot, or `protocol:` holding `udp:`: one namespace, tcp or udp.
+            var names: [String] = []
+            guard case .mapping(let members) = item else { break }
+            for (key, value) in members {
+                if key == "protocol" {
+                    if case .mapping(let inner) = value { names += inner.map(\.0) }
+                } else if key.hasPrefix("protocol.") {
+                    names.append(String(key.dropFirst("protocol.".count).prefix { $0 != "." }))
+                }
+            }
+            let unique = Array(Set(names)).sorted()
+            if unique.count != 1 || !["tcp", "udp"].contains(unique[0]) {
+                out.append(
+                    "syslog: protocol \(unique.isEmpty ? "missing" : unique.joined(separator: ", ")): the input takes one of tcp or udp (\"you must choose between TCP or UDP\")"
+                )
+            }
+            guard build.extendedFilterOperators != false else { break }
+            let ops: Set<String> = ["=", "!=", "eq", "neq", "include", "exclude", "regex", "nregex"]
+            for filter in item["syslog_filters"]?.array ?? [] {
+                for condition in filter["conditions"]?.array ?? [] {
+                    func field(_ key: String) -> String { condition[key].flatMap { GoConfigValue($0).asText } ?? "" }
+                    let op = field("op")
+                    // Go's strings.TrimSpace, as the input trims the value before compiling it.
+                    let value = String(field("value").drop(while: \.isWhitespace).reversed().drop(while: \.isWhitespace).reversed())
+                    if !ops.contains(op) {
+                        out.append("syslog: filter operator '\(op)' is not supported (\"op:[\(op)] is not supported\")")
+                    } else if op == "regex" || op == "nregex",
+                        case .invalid(let why) = GoRegex.compile(value, angleNamedGroups: build.angleNamedGroups)
+                    {
+                        out.append("syslog: filter \(op) \(value) is not a Go regular expression (\(why))")
+                    }
+                }
+            }
+        default: break
         }
         return out
     }
