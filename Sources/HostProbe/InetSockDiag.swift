@@ -22,10 +22,24 @@ public enum InetSockDiag {
     public static func dumpTCP(
         states: Set<TCPState> = Set(TCPState.allCases), remotePort: UInt16? = nil, timeoutMs: Int = 1000
     ) throws(ProbeError) -> [TCPSocketEntry] {
+        try dump(protocol: UInt8(IPPROTO_TCP), states: states, remotePort: remotePort, timeoutMs: timeoutMs)
+    }
+
+    /// UDP sockets of this network namespace, IPv4 and IPv6 (`ss -u -a`): a bound, unconnected one is in
+    /// state CLOSE, a connected one ESTABLISHED.
+    public static func dumpUDP(timeoutMs: Int = 1000) throws(ProbeError) -> [TCPSocketEntry] {
+        try dump(protocol: UInt8(IPPROTO_UDP), states: Set(TCPState.allCases), remotePort: nil, timeoutMs: timeoutMs)
+    }
+
+    static func dump(protocol proto: UInt8, states: Set<TCPState>, remotePort: UInt16?, timeoutMs: Int) throws(ProbeError)
+        -> [TCPSocketEntry]
+    {
         var out: [TCPSocketEntry] = []
+        let name = proto == UInt8(IPPROTO_UDP) ? "udp" : "tcp"
         for family in [AF_INET, AF_INET6] {
-            let req = SockDiagNetlink.request(body: requestBody(family: UInt8(family), states: states, remotePort: remotePort))
-            try SockDiagNetlink.dump(req, label: family == AF_INET ? "inet_diag tcp" : "inet_diag tcp6", timeoutMs: timeoutMs) {
+            let req = SockDiagNetlink.request(
+                body: requestBody(family: UInt8(family), protocol: proto, states: states, remotePort: remotePort))
+            try SockDiagNetlink.dump(req, label: family == AF_INET ? "inet_diag \(name)" : "inet_diag \(name)6", timeoutMs: timeoutMs) {
                 buf in
                 let (batch, done, err) = parseMessages(buf)
                 out += batch
@@ -36,8 +50,10 @@ public enum InetSockDiag {
     }
 
     /// `inet_diag_req_v2` for TCP, followed by a port filter when `remotePort` is given.
-    static func requestBody(family: UInt8, states: Set<TCPState>, remotePort: UInt16?) -> [UInt8] {
-        var body: [UInt8] = [family, UInt8(IPPROTO_TCP), 0, 0]
+    static func requestBody(family: UInt8, protocol proto: UInt8 = UInt8(IPPROTO_TCP), states: Set<TCPState>, remotePort: UInt16?)
+        -> [UInt8]
+    {
+        var body: [UInt8] = [family, proto, 0, 0]
         body.appendLE(states.reduce(UInt32(0)) { $0 | (1 << UInt32($1.rawValue)) })
         body += [UInt8](repeating: 0, count: 48)  // inet_diag_sockid: any socket
         if let port = remotePort {

@@ -365,9 +365,12 @@ public final class FakeHost: @unchecked Sendable {
 
     /// The collector, run from plugins/bin like NodeMan does, connected to the IPC socket.
     @discardableResult
-    public func startCollector(connect: Bool = true, hold: [String] = [], writeBytes: Int = 0) throws -> FakeProcess {
+    public func startCollector(connect: Bool = true, hold: [String] = [], writeBytes: Int = 0, syslogUDP: UInt16? = nil) throws
+        -> FakeProcess
+    {
         var args = ["collector"]
         if connect { args += ["--ipc", ipcPath] }
+        if let syslogUDP { args += ["--syslog-udp", String(syslogUDP)] }
         // A name that is not UTF-8 cannot pass through Foundation's String arguments: give its bytes in hex.
         for h in hold {
             if PathBytes.carriesRawBytes(h) {

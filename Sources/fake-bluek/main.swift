@@ -4,10 +4,12 @@ import BoltWriter
 // BlueKing host with real processes and sockets. Copied to `plugins/bin/bkunifylogbeat` or
 // `agent/bin/gse_agent` so that /proc/<pid>/exe carries the real name.
 //
-//   collector --ipc PATH [--hold FILE]... [--hold-hex HEX]... [--write-bytes N] [--lock FILE]
+//   collector --ipc PATH [--hold FILE]... [--hold-hex HEX]... [--write-bytes N] [--lock FILE] [--syslog-udp PORT]
 //                                     (--hold-hex: a path given as the hex of its bytes, for names
 //                                      that are not UTF-8 and cannot pass through a Swift String;
-//                                      --lock: flock(LOCK_EX) on FILE, as bolt.Open does to the registry)
+//                                      --lock: flock(LOCK_EX) on FILE, as bolt.Open does to the registry;
+//                                      --syslog-udp: a UDP socket bound to 127.0.0.1:PORT, as a syslog input's
+//                                      server binds its address)
 //   agent --listen PATH [--no-read] [--connect PORT]
 //   dataserver --port PORT            (0: pick one; prints "port N")
 //   <any> -f CONF --healthz 1         (GSE 2 agent probe: healthy unless CONF contains "unhealthy";
@@ -384,6 +386,18 @@ case "collector":
         let fd = open(path, O_RDWR | O_CREAT, 0o640)
         guard fd >= 0 else { die("cannot open \(path): errno \(errno)") }
         guard flock(fd, LOCK_EX | LOCK_NB) == 0 else { die("cannot lock \(path): errno \(errno)") }
+        held.append(fd)
+    }
+    if let p = value("--syslog-udp"), let port = UInt16(p) {
+        let fd = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
+        var a = sockaddr_in()
+        a.sin_family = sa_family_t(AF_INET)
+        a.sin_port = port.bigEndian
+        a.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let rc = withUnsafePointer(to: &a) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard fd >= 0, rc == 0 else { die("bind udp 127.0.0.1:\(port): errno \(errno)") }
         held.append(fd)
     }
     var conn: Int32 = -1

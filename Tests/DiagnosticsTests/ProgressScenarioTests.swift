@@ -177,6 +177,46 @@ struct ProgressScenarioTests {
         #expect(report.status == false)
     }
 
+    @Test("a syslog subscription: logpath_progress names the collector's UDP server, and fails when another socket holds the port")
+    func syslogServer() async throws {
+        let host = try FakeHost(generation: .gse1)
+        defer { host.shutdown() }
+        try host.writeMainConfig()
+        // A free port: bound by the test, read back, let go.
+        func udpSocket(_ port: UInt16) -> (Int32, UInt16) {
+            let fd = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
+            var a = sockaddr_in()
+            a.sin_family = sa_family_t(AF_INET)
+            a.sin_port = port.bigEndian
+            a.sin_addr.s_addr = inet_addr("127.0.0.1")
+            var len = socklen_t(MemoryLayout<sockaddr_in>.size)
+            _ = withUnsafePointer(to: &a) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, len) } }
+            _ = withUnsafeMutablePointer(to: &a) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &len) } }
+            return (fd, UInt16(bigEndian: a.sin_port))
+        }
+        let (probe, udp) = udpSocket(0)
+        close(probe)
+        // As NodeMan's bkunifylogbeat_syslog.conf.tpl renders it.
+        try "local: \n    - dataid: 1500124\n      type: syslog\n      protocol.udp:\n        host: \"127.0.0.1:\(udp)\"\n\n"
+            .write(
+                toFile: host.subConfigDir + "/bkunifylogbeat_syslog_sub_33561_host_2000058532.conf", atomically: true, encoding: .utf8)
+        let (_, port) = try host.startDataserver()
+        try host.startAgent(read: true, dataPort: port)
+        let collector = try host.startCollector(syslogUDP: udp)
+        let up = try #require(await run(host, port).result(module: "log_progress", item: "logpath_progress"))
+        #expect(up.verdict == .pass && up.message.hasPrefix("syslog input listening on udp 127.0.0.1:\(udp)"), "\(up.message)")
+        // The port taken by something else before the collector started: its input's server cannot bind it.
+        collector.stop()
+        let (squatter, _) = udpSocket(udp)
+        defer { close(squatter) }
+        try host.startCollector()
+        let down = try #require(await run(host, port).result(module: "log_progress", item: "logpath_progress"))
+        #expect(
+            down.verdict == .fail
+                && down.message.contains("udp port \(udp) is held by another socket, 127.0.0.1:\(udp), not the collector"),
+            "\(down.message)")
+    }
+
     @Test("a collector stopped with SIGSTOP: the progress items say it is stopped, not that its files are being collected")
     func collectorStopped() async throws {
         let (host, port, log) = try host()

@@ -119,6 +119,27 @@ struct LiveKernelTests {
         }
     }
 
+    @Test("inet_diag's UDP dump holds the test's own bound socket (state CLOSE) with its port and inode, and not its TCP ones")
+    func udpDiagLive() throws {
+        let fd = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
+        try #require(fd >= 0)
+        defer { close(fd) }
+        var a = sockaddr_in()
+        a.sin_family = sa_family_t(AF_INET)
+        a.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var len = socklen_t(MemoryLayout<sockaddr_in>.size)
+        try #require(withUnsafePointer(to: &a) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, len) } } == 0)
+        try #require(
+            withUnsafeMutablePointer(to: &a) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &len) } } == 0)
+        let port = UInt16(bigEndian: a.sin_port)
+        var st = stat()
+        try #require(fstat(fd, &st) == 0)
+        let udp = try InetSockDiag.dumpUDP()
+        let mine = try #require(udp.first { $0.inode == UInt64(st.st_ino) }, "\(udp.count) UDP sockets")
+        #expect(mine.localPort == port && mine.localAddress == "127.0.0.1" && mine.state == .close)
+        #expect(try !InetSockDiag.dumpTCP().contains { $0.inode == UInt64(st.st_ino) })
+    }
+
     @Test("a split scan over a /proc tree with fewer pids than threads", arguments: [1, 2, 5, 9, 13])
     func splitScanFewPids(count: Int) throws {
         // A fake /proc: numbered directories with an exe link, comm and stat, like the kernel's.

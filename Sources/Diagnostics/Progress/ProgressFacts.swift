@@ -155,6 +155,7 @@ extension ProgressTargets {
             dataPorts: layout.dataPorts)
         targets.fileIdentifier = settings.fileIdentifier
         targets.unexpanded = unexpanded
+        targets.listens = items.filter(\.accepted).compactMap(\.listen)
         if case .success(let found) = facts.agents() {
             targets.agentDown = !found.under.contains { !$0.isZombie } && !found.elsewhere.contains(where: \.unplaced)
         }

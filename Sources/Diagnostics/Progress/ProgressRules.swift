@@ -109,7 +109,14 @@ enum ProgressRules {
             return noCollector(last, "no collection progress to measure")
         }
         if let stopped = stoppedCollector(last, "no collection progress to measure") { return stopped }
-        if let problem = registryProblem(last) { return problem }
+        // A syslog item's server: its input binds the address when the task starts, and logs (only) when it cannot.
+        let servers = syslogServers(last)
+        if !servers.down.isEmpty {
+            return .fail(
+                "syslog input not listening: \(Fmt.list(servers.down))", hint: "syslog 采集端口未被采集器监听：检查端口是否被其他进程占用、地址是否本机可绑定，并查看采集器日志",
+                evidence: [("listens", JSONValue(last.listens.map(\.label)))])
+        }
+        if let problem = registryProblem(last), servers.up.isEmpty || input.scope?.isEmpty != true { return problem }
         let files = input.files
         var evidence: [(String, JSONValue)] = [("registry", .string(last.registry?.path ?? ""))]
         if case .success(let r)? = last.registry?.read {
@@ -128,6 +135,12 @@ enum ProgressRules {
             if let scope = input.scope {
                 // The subscription's (or -l's) log paths match nothing: nothing of it is collected on this host.
                 evidence.append(("log_paths", JSONValue(scope)))
+                if scope.isEmpty, !servers.up.isEmpty {
+                    return .pass("syslog input listening on \(Fmt.list(servers.up)) (no log path to measure)", evidence: evidence)
+                }
+                if scope.isEmpty, let unknown = servers.unknown {
+                    return .unknown("cannot tell whether the syslog input listens: \(unknown)", hint: rootHint, evidence: evidence)
+                }
                 if scope.isEmpty {
                     return .pass(
                         "no log path to measure: no config of the subscription here names one (syslog, kafka and redis inputs have none; a missing config is bkunifylogbeat/config's)",
@@ -239,6 +252,7 @@ enum ProgressRules {
             ? "\(counted) file(s) acknowledged up to their size"
             : "\(counted) file(s) being collected, \(bytes(pending)) in flight"
         if !rotated.isEmpty { message += "; " + notes.joined(separator: "; ") }
+        if !servers.up.isEmpty { message += "; syslog input listening on \(Fmt.list(servers.up))" }
         if !renamed.isEmpty {
             message += "; rotated away and still being read: \(Fmt.list(renamed.map { "\($0.path) (\(bytes($0.unread)) unread)" }))"
         }
@@ -624,6 +638,34 @@ enum ProgressRules {
 
         /// A deleted file is the subscription's when its path was one of its files or a rotation of one.
         func owns(_ path: String) -> Bool { matches(path) || isRotation(path) }
+    }
+
+    /// The subscription's syslog servers: bound by a collector (`up`), or not (`down`, saying what holds the
+    /// port); `unknown` when the sockets could not be listed.
+    static func syslogServers(_ last: ProgressSample) -> (up: [String], down: [String], unknown: String?) {
+        var up: [String] = [], down: [String] = []
+        guard !last.listens.isEmpty else { return ([], [], nil) }
+        guard case .success(let sockets)? = last.servers else {
+            if case .failure(let e)? = last.servers { return ([], [], e.description) }
+            return ([], [], "the collector's sockets could not be read")
+        }
+        for l in last.listens {
+            guard let port = l.port else {
+                down.append("\(l.label) (no port: the input cannot bind it)")
+                continue
+            }
+            let bound = l.proto == "tcp" ? sockets.tcpListening : sockets.udp
+            let onPort = bound.filter { $0.localPort == port }
+            if onPort.contains(where: { sockets.collectorInodes.contains($0.inode) }) {
+                up.append(l.label)
+            } else if let other = onPort.first {
+                down.append(
+                    "\(l.label) (\(l.proto) port \(port) is held by another socket, \(other.localAddress):\(port), not the collector)")
+            } else {
+                down.append("\(l.label) (nothing listens on \(l.proto) port \(port))")
+            }
+        }
+        return (up, down, nil)
     }
 
     // MARK: loss_risk

@@ -1,6 +1,23 @@
 import HostProbe
 import Report
 
+/// The server of a syslog item: what its input binds (`host` as written, `ip:port`).
+public struct NetworkListen: Sendable, Equatable {
+    public var proto: String
+    public var host: String
+    public var dataid: Int64?
+
+    public init(proto: String, host: String, dataid: Int64? = nil) {
+        self.proto = proto
+        self.host = host
+        self.dataid = dataid
+    }
+
+    /// The port after the last colon; nil when there is none.
+    public var port: UInt16? { host.split(separator: ":", omittingEmptySubsequences: false).last.flatMap { UInt16($0) } }
+    public var label: String { "\(proto) \(host)" }
+}
+
 /// A pattern of another item that can hold a file, with that item's `exclude_files` (the files of the pattern it
 /// does not collect) and the build they are judged for.
 public struct OtherPattern: Sendable, Equatable, ExpressibleByStringLiteral {
@@ -54,6 +71,8 @@ public struct ProgressTargets: Sendable {
     public var otherPatterns: [OtherPattern] = []
     /// Patterns whose files could not all be listed (a directory not readable, an error), with why.
     public var unexpanded: [String] = []
+    /// The servers of the subscription's syslog items the collector takes.
+    public var listens: [NetworkListen] = []
     /// No gse_agent runs under the root, and none runs where bkdiag cannot look: nothing receives what the
     /// collector sends.
     public var agentDown = false
@@ -137,6 +156,22 @@ public struct ProgressSample: Sendable {
     public var ipcBacklog: UInt32?
     /// See `ProgressTargets.agentDown`.
     public var agentDown = false
+    /// The sockets bound to the ports of `listens` (TCP listeners, UDP sockets) and which of them the
+    /// collectors hold; nil when not looked at.
+    public var servers: Result<ServerSockets, ProbeError>?
+    public var listens: [NetworkListen] = []
+
+    public struct ServerSockets: Sendable {
+        public var tcpListening: [TCPSocketEntry]
+        public var udp: [TCPSocketEntry]
+        public var collectorInodes: Set<UInt64>
+
+        public init(tcpListening: [TCPSocketEntry], udp: [TCPSocketEntry], collectorInodes: Set<UInt64>) {
+            self.tcpListening = tcpListening
+            self.udp = udp
+            self.collectorInodes = collectorInodes
+        }
+    }
     /// The agent's connections to the data ports (ESTABLISHED or SYN_SENT), with tcp_info.
     public var agentFlows: Result<[TCPFlow], ProbeError>
     /// The data ports those flows were looked for on.
@@ -363,6 +398,15 @@ public enum ProgressProbe {
             s.ipcBacklog = view.listener?.receiveQueue
         }
         s.agentDown = t.agentDown
+        s.listens = t.listens
+        if !t.listens.isEmpty, fdsReadable, !s.collectors.isEmpty {
+            let ports = Set(t.listens.compactMap(\.port))
+            s.servers = Result { () throws(ProbeError) in
+                ProgressSample.ServerSockets(
+                    tcpListening: try InetSockDiag.dumpTCP(states: [.listen]).filter { ports.contains($0.localPort) },
+                    udp: try InetSockDiag.dumpUDP().filter { ports.contains($0.localPort) }, collectorInodes: socketInodes)
+            }
+        }
         s.dataPorts = t.dataPorts
         var agentSockets = Set<UInt64>()
         for pid in t.agentPIDs { agentSockets.formUnion((try? ProcFS.socketInodes(pid: pid, proc: t.proc)) ?? []) }

@@ -394,9 +394,21 @@ struct CollectorFileRules {
         /// `tail_files`: a new input's first scan starts a file it has no state for at its end (the
         /// collector's default and NodeMan's template: true; written null, filebeat's false).
         var tailFiles: Bool = true
+        /// A syslog item's server: the protocol and address its input binds.
+        var listen: NetworkListen?
 
         /// Whether the collector runs a task for it that reads its files.
         var accepted: Bool { rules.refusals.isEmpty }
+    }
+
+    /// The server a syslog item's input runs: `protocol.<tcp|udp>.host` (one namespace, or none known).
+    static func listen(_ item: YAMLNode, dataid: Int64?) -> NetworkListen? {
+        guard item["type"]?.string == "syslog" else { return nil }
+        for proto in ["udp", "tcp"] {
+            guard let host = item.lookup("protocol.\(proto).host").flatMap({ GoConfigValue($0).asText }) else { continue }
+            return NetworkListen(proto: proto, host: host, dataid: dataid)
+        }
+        return nil
     }
 
     /// The item whose rules apply to a log path: of the items naming `pattern`, one the collector takes,
@@ -429,7 +441,8 @@ struct CollectorFileRules {
                                 Int(clamping: $0)
                             }
                                 ?? defaultHarvesterLimit,
-                            tailFiles: item.node.lookup("tail_files").map { GoConfigValue($0).asBool ?? true } ?? true)
+                            tailFiles: item.node.lookup("tail_files").map { GoConfigValue($0).asBool ?? true } ?? true,
+                            listen: listen(item.node, dataid: item.dataid))
                     ))
             }
         }
