@@ -49,6 +49,31 @@ struct LogPathHeldCheckTests {
                 ]))
     }
 
+    @Test(
+        "a file held by a task no config on the host names (a config removed, the collector not reloaded) warns to reload, not to delete duplicates"
+    )
+    func staleTask() {
+        let f = LogPathHeldCheck().run(facts(held: [Self.file], configs: []))
+        #expect(f.verdict == .warn && f.message.hasPrefix("文件被没有任何配置的采集任务占用: \(Self.file) (pid 100)"), "\(f.message)")
+        #expect(f.hint.contains("重载") && !f.hint.contains("删除重复"), "\(f.hint)")
+        // Beside a real conflict, the conflict fails.
+        let both = facts(held: [Self.file, "/var/log/app/b.log"])
+        both.logExpansions = [Fixture.expansion(Self.pattern, [Self.file, "/var/log/app/b.log"])]
+        Fixture.subscriptionConfigs(
+            both, yaml: [("bkunifylogbeat_sub_8_host_1.conf", "local:\n  - dataid: 1\n    paths: [\"\(Self.file)\"]\n")])
+        #expect(LogPathHeldCheck().run(both).verdict == .fail)
+    }
+
+    @Test("no file found where a directory could not be listed is unknown, not 'no matching files'")
+    func unlistable() {
+        let h = facts(held: [])
+        h.logExpansions = [Fixture.expansion(Self.pattern, [], unreadable: ["/var/log/app"])]
+        let f = LogPathHeldCheck().run(h)
+        #expect(f.verdict == .unknown && f.message.contains("/var/log/app"), "\(f.message)")
+        h.logExpansions = [Fixture.expansion(Self.pattern, [])]
+        #expect(LogPathHeldCheck().run(h).verdict == .pass)
+    }
+
     @Test("an expansion cut short at its limit: a held file past the cut is still found, by the pattern")
     func pastTheCut() {
         let h = facts(held: ["/var/log/app/zz-10001.log", "/var/log/other.log"])

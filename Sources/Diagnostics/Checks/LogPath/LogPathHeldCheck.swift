@@ -35,6 +35,14 @@ struct LogPathHeldCheck: Check {
         case .success(let all): collectors = all.filter(\.isCollector)
         }
         if files.isEmpty {
+            // No file seen is not no file where a directory could not be listed.
+            var unlisted: [String] = []
+            for case .success(let e) in facts.logExpansions { unlisted += e.unreadable }
+            if !unlisted.isEmpty {
+                return .unknown(
+                    "无法判断文件占用：部分目录无权限读取（\(Fmt.list(Array(Set(unlisted)).sorted(), max: 3))）",
+                    hint: "以 root 运行 bkdiag，或检查目录权限", evidence: [("collectors", Fmt.pids(collectors))])
+            }
             return .pass("无文件占用冲突（没有匹配的文件）", evidence: [("collectors", Fmt.pids(collectors))])
         }
         var held: [(file: String, pid: Int32)] = []
@@ -64,6 +72,9 @@ struct LogPathHeldCheck: Check {
         var conflicts: [String] = []
         var own: [String] = []
         var shared: [String] = []
+        /// Held by a task no config on the host names: a config removed (or its paths changed) and the
+        /// collector not reloaded since. Whose it was cannot be told; nobody's config collides with it.
+        var stale: [String] = []
         var detail: [JSONValue] = []
         for h in held.sorted(by: { $0.file < $1.file }) {
             // Under both its names (real and as matched): the subscriptions whose accepted items read it, else
@@ -82,7 +93,9 @@ struct LogPathHeldCheck: Check {
                 continue
             }
             let by = subs.isEmpty ? "pid \(h.pid)" : "pid \(h.pid), subscription \(subs.map(String.init).joined(separator: "/"))"
-            if me != 0 && subs == [me] {
+            if subs.isEmpty {
+                stale.append("\(h.file) (\(by))")
+            } else if me != 0 && subs == [me] {
                 own.append("\(h.file) (\(by))")
             } else if me != 0 && subs.contains(me) {
                 // This subscription names it too: not a new config colliding with an old one. The collector
@@ -93,6 +106,12 @@ struct LogPathHeldCheck: Check {
             }
         }
         evidence.append(("held", .array(detail)))
+        if conflicts.isEmpty, !stale.isEmpty {
+            return .warn(
+                "文件被没有任何配置的采集任务占用: \(Fmt.list(stale, max: 5))（配置已删除或修改，采集器尚未重载）",
+                hint: "采集器仍在运行本机已无配置的采集任务：重载或在节点管理中重启 bkunifylogbeat，使其按当前配置采集；若本订阅的配置缺失，先重新下发",
+                evidence: evidence)
+        }
         if conflicts.isEmpty, !shared.isEmpty {
             return .warn(
                 "文件同时被其他订阅采集: \(Fmt.list(shared, max: 5))",

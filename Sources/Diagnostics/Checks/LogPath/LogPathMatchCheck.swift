@@ -188,7 +188,7 @@ struct LogPathMatchCheck: Check {
             }
             if unreadableUnmatched.count == unmatched.count {
                 return .unknown(
-                    "以下路径无匹配文件: \(Fmt.list(unmatched))（部分目录无权限读取: \(Fmt.list(Array(Set(unreadable)).sorted(), max: 3))）",
+                    "无法确认以下路径是否有匹配文件（部分目录无权限读取: \(Fmt.list(Array(Set(unreadable)).sorted(), max: 3))）: \(Fmt.list(unmatched))",
                     hint: "以 root 运行 bkdiag，或检查目录权限", evidence: evidence)
             }
             return .fail(
