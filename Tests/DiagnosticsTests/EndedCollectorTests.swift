@@ -60,4 +60,23 @@ struct EndedCollectorSampleTests {
         let f = ProgressFixture.run(LogPathProgressCheck(), ProgressInput(first: nil, last: last, settings: ProgressFixture.settings))
         #expect(f.message.hasPrefix("bkunifylogbeat is not running"))
     }
+
+    @Test("a collector the process scan found that exited before the progress sample is named as exiting, not as never running")
+    func exitedDuringTheCheck() {
+        var last = ProgressFixture.healthy()
+        last.collectors = []
+        last.endedCollectorPIDs = [4242]
+        for check in [LogPathProgressCheck() as any Check, PipelineStallCheck(), LossRiskCheck(), CollectorResourcesCheck()] {
+            let f = ProgressFixture.run(check, ProgressInput(first: nil, last: last, settings: ProgressFixture.settings))
+            #expect(
+                f.verdict == .unknown && f.message.hasPrefix("bkunifylogbeat pid 4242, found by this check's process scan, had exited"),
+                "\(f.message)")
+        }
+        // The live probe: a pid with no /proc entry (above any pid_max) is ended, not sampled.
+        let gone: Int32 = 2_000_000_000
+        let sample = ProgressProbe.sample(
+            ProgressTargets(files: [], collectorPIDs: [gone], agentPIDs: [], registryPath: nil, ipcPath: "/nonexistent.sock", dataPorts: [])
+        )
+        #expect(sample.collectors.isEmpty && sample.endedCollectorPIDs == [gone])
+    }
 }

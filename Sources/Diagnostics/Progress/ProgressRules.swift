@@ -53,6 +53,13 @@ enum ProgressRules {
                 "bkunifylogbeat runs (pid \(pid)) but its exe, cwd and files cannot be read: \(what) here",
                 hint: rootHint, evidence: evidence)
         }
+        if !last.endedCollectorPIDs.isEmpty {
+            let pids = last.endedCollectorPIDs.map(String.init).joined(separator: ", ")
+            return .unknown(
+                "bkunifylogbeat pid \(pids), found by this check's process scan, had exited by its progress sample: it is being restarted or keeps crashing (\(what))",
+                hint: "采集器在检查期间退出：查看 bkunifylogbeat 日志与重启记录，确认是否反复崩溃或被频繁重启",
+                evidence: evidence + [("ended_pids", .array(last.endedCollectorPIDs.map { .int(Int64($0)) }))])
+        }
         return .unknown("bkunifylogbeat is not running: \(what)", hint: notRunningHint, evidence: evidence)
     }
 

@@ -146,6 +146,8 @@ public struct ProgressSample: Sendable {
     public var collectors: [Collector]
     /// See `ProgressTargets.unplacedCollectorPIDs`.
     public var unplacedCollectorPIDs: [Int32] = []
+    /// Collectors the process scan found that had ended (or become zombies) by this sample.
+    public var endedCollectorPIDs: [Int32] = []
     public var registry: Registry?
     /// Bytes the collector wrote to the IPC socket that the agent has not read yet (summed over its
     /// connections); nil when sock_diag or the collector's fds could not be read.
@@ -333,6 +335,7 @@ public enum ProgressProbe {
             return (pid, stat[stat.index(after: close)...].drop(while: { $0 == " " }).first)
         }
         let live = states.filter { $0.state != nil && $0.state != "Z" }
+        s.endedCollectorPIDs = states.filter { $0.state == nil || $0.state == "Z" }.map(\.pid)
         s.collectors = live.map { (pid, state) in
             let links = Result { () throws(ProbeError) in try ProcFS.fdTargets(pid: pid, proc: t.proc) }
             switch links {
