@@ -95,6 +95,13 @@ public final class InMemoryHostFacts: HostFacts, @unchecked Sendable {
 
     public func fds(of pid: Int32) -> Result<[FDLink], ProbeError> { fdsByPid[pid] ?? .success([]) }
     public func openFileLimit(of pid: Int32) -> Int64? { openFileLimits[pid] }
+    public func socketHolder(inode: UInt64) -> (pid: Int32, comm: String)? {
+        for (pid, links) in fdsByPid.sorted(by: { $0.key < $1.key }) {
+            guard case .success(let l) = links, l.contains(where: { ProcFS.socketInode(fromLink: $0.target) == inode }) else { continue }
+            return (pid, ((try? processes.get()) ?? []).first { $0.pid == pid }?.comm ?? "?")
+        }
+        return nil
+    }
     public func currentStat(of pid: Int32) -> ProcStat? { currentStats[pid] }
 
     public func unixDiagResample() -> Result<[UnixDiagEntry], ProbeError> {

@@ -317,6 +317,21 @@ struct HostScenarioTests {
         #expect(report.message("gse_agent", "socket").contains("nothing listens"))
     }
 
+    @Test("the IPC path taken over by another process's listener: socket fails naming it, though something listens")
+    func ipcHijacked() async throws {
+        let host = try FakeHost(generation: .gse2)
+        defer { host.shutdown() }
+        try host.startAgent()
+        #expect(await runChecks(host, subscription: 0).verdict("gse_agent", "socket") == .pass)
+        // Not gse_agent: the fake under its own name unlinks the path and listens there.
+        let squatter = try host.spawn(FakeHost.fakeBinary, ["agent", "--listen", host.ipcPath], cwd: host.dir)
+        let report = await runChecks(host, subscription: 0)
+        #expect(report.verdict("gse_agent", "socket") == .fail)
+        #expect(
+            report.message("gse_agent", "socket").hasPrefix("socket is listening, but not by gse_agent: pid \(squatter.pid)"),
+            "\(report.message("gse_agent", "socket"))")
+    }
+
     @Test("IPC queue filled: the agent does not read what the collector writes")
     func queueBlocked() async throws {
         let host = try FakeHost()

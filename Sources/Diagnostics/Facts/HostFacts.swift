@@ -15,6 +15,9 @@ public protocol HostFacts: AnyObject, Sendable {
     var processes: Result<[ProcessRecord], ProbeError> { get }
     /// The open fds of a process.
     func fds(of pid: Int32) -> Result<[FDLink], ProbeError>
+    /// The process (any, not only those the scan keeps) holding the socket of `inode`, with its comm; nil
+    /// when none is found. Walks every process's fds: for rare paths only.
+    func socketHolder(inode: UInt64) -> (pid: Int32, comm: String)?
     /// A process's soft RLIMIT_NOFILE (`Int64.max` for unlimited), nil when unreadable.
     func openFileLimit(of pid: Int32) -> Int64?
     /// A fresh sample of a process's `stat` (not cached: the D-state check samples twice).

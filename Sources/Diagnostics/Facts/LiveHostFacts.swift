@@ -138,6 +138,15 @@ public final class LiveHostFacts: HostFacts {
         }
     }
 
+    public func socketHolder(inode: UInt64) -> (pid: Int32, comm: String)? {
+        guard let pids = try? ProcessScanner(proc: proc).pids() else { return nil }
+        for pid in pids where (try? ProcFS.socketInodes(pid: pid, proc: proc))?.contains(inode) == true {
+            let comm = FileReader.procText("\(proc)/\(pid)/comm").map { String($0.prefix { $0 != "\n" }) } ?? "?"
+            return (pid, comm)
+        }
+        return nil
+    }
+
     public func openFileLimit(of pid: Int32) -> Int64? {
         guard let limits = FileReader.procText("\(proc)/\(pid)/limits"), let l = ProcFS.parseOpenFilesLimit(limits) else { return nil }
         return l.soft

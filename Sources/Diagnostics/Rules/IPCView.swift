@@ -14,8 +14,9 @@ struct IPCView {
     static func build(path: String, stat: Result<FileStat, ProbeError>, entries: [UnixDiagEntry]) -> IPCView {
         let st = try? stat.get()
         let norm = PathText.normalize(path)
+        func isFile(_ e: UnixDiagEntry) -> Bool { st.map { $0.isSocket && e.vfsInode != 0 && e.vfsInode == $0.inode } ?? false }
         func isIPC(_ e: UnixDiagEntry) -> Bool {
-            if let st, st.isSocket, e.vfsInode != 0, e.vfsInode == st.inode { return true }
+            if isFile(e) { return true }
             return !e.name.isEmpty && !e.name.hasPrefix("@") && PathText.normalize(e.name) == norm
         }
         var listener: UnixDiagEntry?
@@ -24,7 +25,13 @@ struct IPCView {
         for e in entries {
             byInode[e.inode] = e
             guard isIPC(e) else { continue }
-            if e.isListening { listener = e } else if e.isEstablished { accepted.append(e) }
+            if e.isListening {
+                // Two listeners bound to the name (one whose file was unlinked and bound again by another
+                // socket): the one the file on disk leads to is where a connect() lands.
+                if listener.map({ !isFile($0) }) ?? true { listener = e }
+            } else if e.isEstablished {
+                accepted.append(e)
+            }
         }
         return IPCView(path: path, listener: listener, accepted: accepted, byInode: byInode)
     }

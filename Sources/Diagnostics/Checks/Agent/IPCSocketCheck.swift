@@ -55,17 +55,33 @@ struct IPCSocketCheck: Check {
         guard let listening else {
             return .unknown("cannot read unix socket tables", hint: "以 root 运行 bkdiag", evidence: evidence)
         }
+        /// A listener none of the running agents holds (all their fds read): whatever holds it takes the data.
+        var foreignListener = false
         if let ino = listenerInode {
             evidence.append(("listener_inode", .int(Int64(ino))))
             if case .success(let found) = facts.agents() {
-                let (inodes, _) = facts.socketInodes(of: found.under.map(\.pid))
-                if let pid = inodes[ino] { evidence.append(("listener_pid", .int(Int64(pid)))) }
+                let agents = found.under.filter(\.isAgent)
+                let (inodes, unreadable) = facts.socketInodes(of: agents.map(\.pid))
+                if let pid = inodes[ino] {
+                    evidence.append(("listener_pid", .int(Int64(pid))))
+                } else if !agents.isEmpty, unreadable.isEmpty {
+                    foreignListener = true
+                }
             }
         }
         guard listening else {
             return .fail(
                 "socket file exists but nothing listens on it: \(path)",
                 hint: "残留的 socket 文件（gse_agent 退出或换了路径）：重启 gse_agent", evidence: evidence)
+        }
+        if foreignListener, let ino = listenerInode {
+            // Who holds it: every process's fds, read only on this rare path.
+            let holder = facts.socketHolder(inode: ino)
+            let who = holder.map { "pid \($0.pid) (\($0.comm))" } ?? "a process bkdiag cannot name"
+            if let holder { evidence.append(("listener_pid", .int(Int64(holder.pid)))) }
+            return .fail(
+                "socket is listening, but not by gse_agent: \(who) holds the listener on \(path); the collector's data goes to it",
+                hint: "IPC 路径被其他进程占用（gse_agent 的监听已被替换）：停止该进程并重启 gse_agent，再重启采集器", evidence: evidence)
         }
         return .pass("socket file exists and is listening: \(path)", evidence: evidence)
     }
