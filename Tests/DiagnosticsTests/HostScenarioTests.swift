@@ -111,6 +111,20 @@ struct HostScenarioTests {
         report = await runChecks(host, dataPort: port)
         #expect(report.verdict("bkunifylogbeat", "main_config") == .fail)
         #expect(report.message("bkunifylogbeat", "main_config").contains("not valid YAML"))
+        #expect(report.result(module: "bkunifylogbeat", item: "main_config")?.hint.contains("手工") == true)
+
+        // The template of 15236ad..0feb7c4, rendered for a host with cpu and memory in CMDB: not a hand edit.
+        try host.writeMainConfig(resourceLimit: true)
+        let good = try String(contentsOfFile: host.mainConfigPath, encoding: .utf8)
+        // 15236ad had no file_identifier line: the glue followed the last multi_config entry's file_pattern.
+        let glued = good.replacingOccurrences(of: "bkunifylogbeat.file_identifier: \"inode\"\n", with: "")
+            .replacingOccurrences(of: "file_pattern: \"*.conf\"\n\nresource_limit:", with: "file_pattern: \"*.conf\"resource_limit:")
+        #expect(glued != good)
+        try host.writeRawMainConfig(glued)
+        report = await runChecks(host, dataPort: port)
+        let defect = try #require(report.result(module: "bkunifylogbeat", item: "main_config"))
+        #expect(defect.verdict == .fail && defect.message.contains("resource_limit glued"), "\(defect.message)")
+        #expect(defect.hint.contains("升级") && !defect.hint.hasPrefix("主配置被手工改坏"), "\(defect.hint)")
 
         try host.writeMainConfig(multiConfigPath: host.gseRoot + "/plugins/etc/other")
         report = await runChecks(host, dataPort: port)

@@ -33,10 +33,26 @@ public struct MainConfig: Sendable {
 
     public var path: String
     public var state: State
+    /// Where an invalid file has the shape a known template defect renders, what it is.
+    public var templateDefect: String?
 
-    public init(path: String, state: State) {
+    public init(path: String, state: State, templateDefect: String? = nil) {
         self.path = path
         self.state = state
+        self.templateDefect = templateDefect
+    }
+
+    /// bkunifylogbeat's main config template from 15236ad (March 2025) to 0feb7c4 (April 2025) strips the
+    /// newline before `resource_limit:` (`{%- if cmdb_instance.host.bk_cpu ...`) when CMDB has the host's cpu
+    /// and memory: `file_pattern: "*.conf"resource_limit:` is not YAML, for every host it renders.
+    static func templateDefect(_ bytes: [UInt8]) -> String? {
+        let glued = Array("\"resource_limit:".utf8)
+        guard bytes.count >= glued.count else { return nil }
+        for i in 0...(bytes.count - glued.count) where bytes[i] == 0x22 && Array(bytes[i..<(i + glued.count)]) == glued {
+            return
+                "resource_limit glued to the line before it, as the plugin package's main config template renders it between 15236ad and 0feb7c4 when CMDB has the host's cpu and memory"
+        }
+        return nil
     }
 
     /// Sizes above this are not read.
@@ -87,7 +103,7 @@ public struct MainConfig: Sendable {
             do {
                 return MainConfig(path: path, state: .parsed(try YAMLNode.parse(bytes: c.bytes, textKeysOnly: true)))
             } catch {
-                return MainConfig(path: path, state: .invalid(error))
+                return MainConfig(path: path, state: .invalid(error), templateDefect: templateDefect(c.bytes))
             }
         } catch {
             if error.isMissing { return MainConfig(path: path, state: .missing) }

@@ -17,6 +17,13 @@ struct MainConfigCheck: Check {
             return .unknown("cannot read \(main.path): \(why)", hint: "检查文件权限与大小", evidence: evidence)
         case .invalid(let e):
             evidence.append(("yaml_error", .string(e.description)))
+            if let defect = main.templateDefect {
+                evidence.append(("template_defect", .string(defect)))
+                return .fail(
+                    "main config is not valid YAML: \(e.description) (\(defect))",
+                    hint: "不是手工改坏：该插件包的主配置模板在主机有 CPU/内存信息时会渲染出无效 YAML，重新下发同一版本仍会复现：在节点管理中升级 bkunifylogbeat 插件包（含模板修复 0feb7c4）后重新下发",
+                    evidence: evidence)
+            }
             return .fail(
                 e.line == 0 ? "main config \(main.path) \(e.problem)" : "main config is not valid YAML: \(e.description)",
                 hint: "主配置被手工改坏：在节点管理中重新下发插件配置", evidence: evidence)
