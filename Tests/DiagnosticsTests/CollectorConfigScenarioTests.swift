@@ -101,6 +101,21 @@ struct CollectorConfigScenarioTests {
                 "no config file for subscription 4242 in \(host.subConfigDir), \(host.subConfigDir)/bcs"))
     }
 
+    @Test("a config in bcs/ under a main config without the bcs entry (templates before 4057074): on disk, not loaded, and said so")
+    func bcsNotListed() async throws {
+        let (host, port) = try FakeHost.healthy()
+        defer { host.shutdown() }
+        let main = try String(contentsOfFile: host.mainConfigPath, encoding: .utf8)
+        let withoutBCS = main.replacingOccurrences(of: "  - path: \(host.subConfigDir)/bcs\n    file_pattern: \"*.conf\"\n", with: "")
+        #expect(withoutBCS != main)
+        try host.writeRawMainConfig(withoutBCS)
+        try host.writeSubConfig(subscription: 6161, paths: [host.logDir + "/app/*.log"], subdir: "bcs")
+        let r = await runChecks(host, subscription: 6161, dataPort: port)
+        let c = try #require(r.result(module: "bkunifylogbeat", item: "config"))
+        #expect(c.verdict == .fail && c.message.contains("bcs/bkunifylogbeat_sub_6161_host_2000058532.conf is on disk"), "\(c.message)")
+        #expect(c.hint.contains("multi_config"), "\(c.hint)")
+    }
+
     @Test("a file held through a bcs/ config is that subscription's: its own for it, a conflict for any other")
     func bcsHeld() async throws {
         let (host, port) = try FakeHost.healthy()

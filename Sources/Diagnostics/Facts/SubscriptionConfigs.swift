@@ -40,6 +40,9 @@ public struct SubscriptionConfigListing: Sendable {
     public var files: [SubscriptionConfigFile]
     /// Directories that could not be listed.
     public var errors: [(SubscriptionConfigDir, ProbeError)]
+    /// Names in `<subconfig_path>/bcs` when `multi_config` does not list it (an older main config): on
+    /// disk, never loaded.
+    public var unlistedBCS: [String] = []
 
     public init(dirs: [SubscriptionConfigDir], files: [SubscriptionConfigFile], errors: [(SubscriptionConfigDir, ProbeError)] = []) {
         self.dirs = dirs
@@ -75,7 +78,12 @@ public struct SubscriptionConfigListing: Sendable {
                 errors.append((d, error))
             }
         }
-        return SubscriptionConfigListing(dirs: dirs, files: files, errors: errors)
+        var listing = SubscriptionConfigListing(dirs: dirs, files: files, errors: errors)
+        let bcs = primaryDir + "/bcs"
+        if !dirs.contains(where: { PathText.normalize($0.path) == PathText.normalize(bcs) }) {
+            listing.unlistedBCS = ((try? Sys.listDirectory(bcs, limit: 200_000)) ?? []).sorted()
+        }
+        return listing
     }
 }
 

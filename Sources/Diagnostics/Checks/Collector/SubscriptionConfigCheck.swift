@@ -84,6 +84,13 @@ struct SubscriptionConfigCheck: Check {
         if dirs.count > 1 { evidence.append(("multi_config_dirs", JSONValue(dirs))) }
         if !nearMiss.isEmpty { evidence.append(("other_files_with_prefix", JSONValue(Array(nearMiss.prefix(10))))) }
         guard !mine.isEmpty else {
+            if let unloaded = listing.unlistedBCS.first(where: { SubscriptionConfigName.parse($0)?.subscriptionID == sub }) {
+                evidence.append(("not_loaded", .string("bcs/" + unloaded)))
+                return .fail(
+                    "no config file for subscription \(sub) in \(Fmt.list(dirs, max: 3)): bcs/\(unloaded) is on disk, but the main config's multi_config does not list \(dir)/bcs, so the collector never loads it",
+                    hint: "主配置 multi_config 缺少 bcs 目录（旧版插件包的主配置模板）：在节点管理中升级并重新下发 bkunifylogbeat 插件配置",
+                    evidence: evidence)
+            }
             return .fail(
                 "no config file for subscription \(sub) in \(Fmt.list(dirs, max: 3))",
                 hint: "订阅配置未下发到本机：在节点管理/日志平台重新下发采集配置" + (nearMiss.isEmpty ? "" : "（\(Fmt.list(nearMiss, max: 3)) 属于其他订阅）"),
