@@ -293,7 +293,7 @@ enum ProgressRules {
         var name: String
         var stuck: String?
         var numbers: [(String, JSONValue)]
-        /// Why the hop is not judged (it lies behind a stopped one).
+        /// Why the hop is not judged: it lies behind a stopped one, or what it is judged by could not be read.
         var unjudged: String? = nil
     }
 
