@@ -165,6 +165,21 @@ struct ProgressScenarioTests {
         #expect(stall.evidence("dataserver")?["state"] == .string("not_judged"))
     }
 
+    @Test("a relative log path is the collector's, from its working directory, whatever directory bkdiag runs in")
+    func relativePath() async throws {
+        let (host, port, log) = try host()
+        defer { host.shutdown() }
+        // From plugins/bin (where NodeMan starts the collector) up to the fake host's directory, then down.
+        let bin = host.gseRoot + "/plugins/bin"
+        let up = String(repeating: "../", count: bin.split(separator: "/").count - host.dir.split(separator: "/").count)
+        let relative = up + host.logDir.dropFirst(host.dir.count + 1) + "/app/*.log"
+        try host.writeSubConfig(subscription: 33561, paths: [relative])
+        try host.startProgressCollector(follow: [log])
+        try waitAcknowledged(host, log, 1000)
+        let p = try #require(await run(host, port).result(module: "log_progress", item: "logpath_progress"))
+        #expect(p.verdict == .pass && p.message.hasPrefix("1 file(s)"), "\(relative): \(p.message)")
+    }
+
     @Test("a subscription whose log paths match no file on the host: logpath_progress fails, though nothing is stuck")
     func pathsMatchNothing() async throws {
         let (host, port, log) = try host()

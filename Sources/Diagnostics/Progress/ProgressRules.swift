@@ -409,7 +409,7 @@ enum ProgressRules {
             ipcStuck = "gse_agent is not running: nothing receives what the collector sends over the IPC socket"
         } else if unconnected, let b = last.ipcBacklog, b > 0, first.map({ ($0.ipcBacklog ?? 0) > 0 }) ?? true {
             ipcStuck =
-                "the IPC socket's listener does not accept: \(b) connection(s) wait in its backlog, and the collector has none accepted"
+                "the IPC socket's listener does not accept: \(b) connection(s) wait in its backlog, and the collector has none accepted (see gse_agent/socket for who listens)"
         } else if unconnected {
             ipcStuck = "the collector has no connection to the IPC socket (see gse_agent/socket and bkunifylogbeat/main_config)"
         }
@@ -483,8 +483,9 @@ enum ProgressRules {
         if let data = input.healthzData {
             hops.append(
                 Hop(
-                    name: "agent_healthz", stuck: data == "ok" ? nil : "gse_agent --healthz reports its data channel as \"\(data)\"",
-                    numbers: [("data", .string(data))]))
+                    name: "agent_healthz",
+                    stuck: data == "ok" || agentDown != nil ? nil : "gse_agent --healthz reports its data channel as \"\(data)\"",
+                    numbers: [("data", .string(data))], unjudged: agentDown))
         }
 
         var evidence: [(String, JSONValue)] = hops.map { h in
@@ -549,7 +550,14 @@ enum ProgressRules {
             "dataserver": "gse_agent 到 GSE dataserver 的数据连接不通或不确认：检查网络、防火墙与 dataserver 状态",
             "agent_healthz": "gse_agent 自检报告数据通道异常：查看 gse_agent 日志与 dataserver 连接",
         ]
-        let hint = stop.name == "ipc" && last.agentDown ? "gse_agent 未运行：先恢复 gse_agent 进程（它托管采集器并转发采集数据）" : hints[stop.name] ?? ""
+        let hint: String
+        if stop.name == "ipc" && last.agentDown {
+            hint = "gse_agent 未运行：先恢复 gse_agent 进程（它托管采集器并转发采集数据）"
+        } else if stop.name == "ipc" && unconnected {
+            hint = "IPC 监听没有接受采集器的连接：见 gse_agent/socket（监听者可能不是 gse_agent）与 bkunifylogbeat/main_config（endpoint），处理后重启采集器"
+        } else {
+            hint = hints[stop.name] ?? ""
+        }
         return .fail(
             "data stops at \(stop.name): \(stop.stuck!)"
                 + (pending > 0 ? "; \(bytes(pending)) written and not acknowledged behind it" : ""),
@@ -823,6 +831,10 @@ enum ProgressRules {
         }
         if !unreadable.isEmpty, unreadable.count == last.collectors.count {
             return .unknown("cannot read the collector's open files: \(unreadable[0])", hint: rootHint, evidence: evidence)
+        }
+        // A stopped collector reads nothing: no risk seen now says nothing about what it will not read.
+        if let stopped = stoppedCollector(last, "no risk seen in what it holds, but nothing is read while it is stopped") {
+            return Finding(stopped.verdict, stopped.message, hint: stopped.hint, evidence: evidence + stopped.evidence)
         }
         // Truncations, reused inodes, tail_files and ignore_older are judged against the registry's offsets.
         // As logpath_progress judges it: a registry missing where path.data says is bkdiag's blind spot (a warn

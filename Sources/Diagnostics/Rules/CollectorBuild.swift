@@ -32,9 +32,9 @@ struct CollectorBuild: Sendable, Equatable {
     }
 
     /// Whether a bkunifylogbeat `main.version` refuses a filter with two conditions on one index. The fix
-    /// came in July 2024, after the VERSION file said 7.7: a `7.3`/`7.5`/`7.6.<commit>` build refuses, a
-    /// `7.7.<commit>` one spans it. Tags: before 7.7.2 refuse; 7.7.2-rc.29 and later take it (7.7.2-rc.28,
-    /// June 2024, does not; 7.7.2-rc.10 was tagged again in 2025, so the rcs below 29 do not tell).
+    /// (c41504e) came in July 2024, after the VERSION file said 7.7: a `7.3`/`7.5`/`7.6.<commit>` build refuses,
+    /// a `7.7.<commit>` one spans it. Tags: before 7.7.2 refuse; of the 7.7.2 release candidates, rc.28 (June
+    /// 2024) refuses and rc.10 (tagged in 2025) and rc.29 on take it; no other rc below 29 exists.
     static func duplicateFilterIndexRefused(version: String) -> Bool? {
         if version == "7.2.1" { return nil }
         let text = version.hasPrefix("v") ? String(version.dropFirst()) : version
@@ -53,7 +53,7 @@ struct CollectorBuild: Sendable, Equatable {
         if patch != 2 { return patch < 2 }
         let after = rest.dropFirst(patchText.count)
         guard after.hasPrefix("-rc."), let rc = Int(after.dropFirst(4)) else { return after.isEmpty ? false : nil }
-        return rc >= 29 ? false : nil
+        return rc >= 29 || rc == 10 ? false : rc == 28 ? true : nil
     }
 
     /// Whether a bkunifylogbeat `main.version` has the newer filter operators. Its Makefile writes the

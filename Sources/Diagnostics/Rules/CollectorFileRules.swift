@@ -176,7 +176,7 @@ struct CollectorFileRules {
                 let indexes = (filter["conditions"]?.array ?? []).map { $0["index"].flatMap { GoConfigValue($0).asInt } ?? 0 }
                 if let twice = Dictionary(grouping: indexes, by: { $0 }).filter({ $0.value.count > 1 }).keys.min() {
                     out.append(
-                        "filter has two conditions on index \(twice): bkunifylogbeat before 7.7.2 (this collector is \(build.version ?? "older")) refuses it (\"filter has duplicate index\")"
+                        "filter has two conditions on index \(twice): bkunifylogbeat before July 2024 (this collector is \(build.version ?? "older"); fixed in 7.7.2-rc.29) refuses it (\"filter has duplicate index\")"
                     )
                 }
             }
@@ -429,13 +429,20 @@ struct CollectorFileRules {
     static func items(facts: any HostFacts, where keep: (Int64) -> Bool) -> [(subscription: Int64, item: Item)] {
         var out: [(subscription: Int64, item: Item)] = []
         let build = CollectorBuild(facts.collectorBuild)
+        // The collector makes a relative pattern absolute against its working directory (filebeat's
+        // `normalizeGlobPatterns`, `filepath.Abs`): the running collector's, else plugins/bin, where NodeMan
+        // starts it.
+        let cwd = (try? facts.collectors().get())?.under.first(where: \.isCollector)?.cwd ?? facts.layout.pluginBin
+        func absolute(_ path: String) -> String {
+            path.hasPrefix("/") || path.isEmpty ? path : PathText.normalize(PathText.join(cwd, path))
+        }
         for (name, parsed, yaml) in SubscriptionConfigCheck.parsedConfigs(facts, where: { keep($0.subscriptionID) }) {
             for (i, item) in SubscriptionConfigCheck.items(yaml).enumerated() {
                 out.append(
                     (
                         parsed.subscriptionID,
                         Item(
-                            dataid: item.dataid, paths: item.paths,
+                            dataid: item.dataid, paths: item.paths.map(absolute),
                             rules: CollectorFileRules(item: item.node, source: "\(name) item \(i)", build: build),
                             harvesterLimit: item.node.lookup("harvester_limit").flatMap { GoConfigValue($0).asUInt }.map {
                                 Int(clamping: $0)

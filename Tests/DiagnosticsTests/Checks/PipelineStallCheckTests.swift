@@ -39,6 +39,9 @@ struct PipelineStallCheckTests {
         var s = Self.pending()
         s.agentDown = true
         s.agentFlows = .success([])
+        var withHealthz = input(s)
+        withHealthz.healthzData = "ok"
+        #expect(run(withHealthz).evidence.first { $0.0 == "agent_healthz" }?.1["state"] == .string("not_judged"))
         let f = run(input(s))
         #expect(f.verdict == .fail && f.message.hasPrefix("data stops at ipc: gse_agent is not running"), "\(f.message)")
         #expect(f.hint.contains("gse_agent 未运行"), "\(f.hint)")
@@ -64,6 +67,8 @@ struct PipelineStallCheckTests {
         #expect(
             backlog.message.hasPrefix("data stops at ipc: the IPC socket's listener does not accept: 1 connection(s)"), "\(backlog.message)"
         )
+        // Whoever listens there (gse_agent/socket names it), gse_agent is not blamed by the hint.
+        #expect(backlog.hint.contains("gse_agent/socket") && !backlog.hint.hasPrefix("gse_agent 没有读取"), "\(backlog.hint)")
         // Connected in the first sample (a reconnect between them), or nothing pending: not judged stuck.
         first.ipcConnections = 1
         #expect(run(input(s, first: first)).verdict == .pass)
@@ -76,7 +81,7 @@ struct PipelineStallCheckTests {
     func stoppedCollector() {
         var s = Self.pending()
         s.collectors[0].stopped = true
-        for check in [PipelineStallCheck(), LogPathProgressCheck()] as [any Check] {
+        for check in [PipelineStallCheck(), LogPathProgressCheck(), LossRiskCheck()] as [any Check] {
             let f = ProgressFixture.run(check, input(s))
             #expect(f.verdict == .unknown && f.message.hasPrefix("bkunifylogbeat is stopped (pid 4242, state T"), "\(f.message)")
         }

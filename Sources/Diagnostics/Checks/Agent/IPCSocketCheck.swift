@@ -80,7 +80,7 @@ struct IPCSocketCheck: Check {
             let who = holder.map { "pid \($0.pid) (\($0.comm))" } ?? "a process bkdiag cannot name"
             if let holder { evidence.append(("listener_pid", .int(Int64(holder.pid)))) }
             return .fail(
-                "socket is listening, but not by gse_agent: \(who) holds the listener on \(path); the collector's data goes to it",
+                "socket is listening, but not by gse_agent: \(who) holds the listener on \(path); a collector that connects now reaches it, not gse_agent",
                 hint: "IPC 路径被其他进程占用（gse_agent 的监听已被替换）：停止该进程并重启 gse_agent，再重启采集器", evidence: evidence)
         }
         return .pass("socket file exists and is listening: \(path)", evidence: evidence)

@@ -150,6 +150,14 @@ struct SubscriptionConfigCheck: Check {
         let realNames = "real_config_name: \(mine.joined(separator: ", "))"
         if !problems.isEmpty {
             evidence.append(("problems", JSONValue(problems)))
+            let network = ["kafka:", "redis:", "syslog:"].filter { p in problems.contains { $0.contains(p) } }
+            if !network.isEmpty {
+                return .fail(
+                    "\(realNames); \(Fmt.list(problems, max: 3))",
+                    hint:
+                        "采集器不会启动该采集项（\(network.map { String($0.dropLast()) }.joined(separator: "/")) 输入在解析配置时拒绝）：在日志平台核对该采集项的必填字段（kafka 的 hosts、topics、用户名与密码、initial_offset；redis 的 hosts、maxconn；syslog 的 protocol 与过滤条件）并重新下发",
+                    evidence: evidence)
+            }
             return .fail(
                 "\(realNames); \(Fmt.list(problems, max: 3))",
                 hint:
