@@ -87,6 +87,18 @@ struct AgentConfigScenarioTests {
         #expect(fixed.verdict("gse_agent", "socket") == .pass)
     }
 
+    @Test("-i naming the collector's endpoint by another path to the same socket (/var/run → /run) is no finding")
+    func endpointSameSocket() async throws {
+        let (host, _) = try FakeHost.healthy(.gse1)
+        defer { host.shutdown() }
+        try FileManager.default.createDirectory(atPath: host.dir + "/var", withIntermediateDirectories: true)
+        try FileManager.default.createSymbolicLink(atPath: host.dir + "/var/run", withDestinationPath: "../run")
+        let viaLink = host.dir + "/var/run/" + (host.ipcPath as NSString).lastPathComponent
+        #expect(host.ipcPath.hasPrefix(host.dir + "/run/"), "\(host.ipcPath)")
+        let r = await runChecks(host, ipc: viaLink)
+        #expect(r.verdict("bkunifylogbeat", "main_config") == .pass, "\(r.message("bkunifylogbeat", "main_config"))")
+    }
+
     @Test(
         "GSE 1: the data port comes from agent.conf (dataserver list, else dataport); a config without one falls back to 58625, saying why")
     func gse1DataPortFromConfig() async throws {

@@ -78,7 +78,7 @@ struct MainConfigCheck: Check {
                 hint: "采集器主配置的 endpoint 与 gse_agent 配置的 IPC 路径不一致，数据无法上报：在节点管理中重新下发插件配置（或核对 gse_agent 的 ipc 配置）",
                 evidence: evidence)
         }
-        if layout.ipcSource == "flag", PathText.normalize(layout.ipcPath) != PathText.normalize(endpoint.path) {
+        if layout.ipcSource == "flag", !Self.sameFile(layout.ipcPath, endpoint.path, facts) {
             // Nothing listens where the collector sends, and the socket the check was asked about listens.
             if let asked = facts.listensElsewhere(than: endpoint.path, at: [layout.ipcPath]) {
                 evidence.append(("asked_ipc", .string(asked)))
@@ -93,5 +93,15 @@ struct MainConfigCheck: Check {
                 evidence: evidence)
         }
         return .pass("main config ok: multi_config has \(expected), endpoint \(endpoint.path)", evidence: evidence)
+    }
+
+    /// Two names of one file: the same text, the same real path (`/var/run` → `/run`), or the same inode.
+    static func sameFile(_ a: String, _ b: String, _ facts: any HostFacts) -> Bool {
+        if PathText.normalize(a) == PathText.normalize(b) { return true }
+        if let ra = facts.realPath(a), let rb = facts.realPath(b), ra == rb { return true }
+        if case .success(let sa) = facts.stat(a), case .success(let sb) = facts.stat(b) {
+            return sa.inode != 0 && sa.inode == sb.inode && sa.device == sb.device
+        }
+        return false
     }
 }
