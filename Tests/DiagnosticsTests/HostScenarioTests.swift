@@ -549,8 +549,16 @@ struct HostScenarioTests {
         #expect(collector.verdict == .fail)
         // Other tests' hosts may run at the same time: the list is capped at 5, so `other` may be cut
         // off, but no entry repeats (its two collectors share one cwd).
+        // `other` runs its own agent, so its collector is that install's (named, not to be stopped), unless
+        // another test's stray collector (no agent beside it) makes the hint list strays.
         for hint in [collector.hint, try #require(report.result(module: "gse_agent", item: "process")).hint] {
-            let listed = try #require(hint.split(separator: "（").dropFirst().first?.split(separator: "）").first, "\(hint)")
+            let listed: Substring
+            if let at = hint.firstRange(of: "另一套 GSE "), let end = hint[at.upperBound...].firstRange(of: " 的采集器") {
+                listed = hint[at.upperBound..<end.lowerBound]
+                #expect(!hint.contains("请停止"), "\(hint)")
+            } else {
+                listed = try #require(hint.split(separator: "（").dropFirst().first?.split(separator: "）").first, "\(hint)")
+            }
             let entries = listed.components(separatedBy: " ... (+")[0].components(separatedBy: ", ")
             #expect(entries.count == Set(entries).count && entries.count <= 5, "\(hint)")
             #expect(entries.allSatisfy { $0.hasPrefix("/") }, "\(hint)")
@@ -671,6 +679,18 @@ struct VerdictAuditTests {
         let health = try #require(r.result(module: "bkunifylogbeat", item: "healthz"))
         #expect(health.verdict == .fail && health.message.contains("wait in the listen backlog, none accepted"), "\(health.message)")
         #expect(r.verdict("gse_agent", "socket") == .pass)
+        #expect(queue.hint.contains("gse_agent 在监听但不再 accept"), "\(queue.hint)")
+
+        // An agent running beside it that does not hold the listener: the listener is another process's, and
+        // the hints point at gse_agent/socket instead of at the agent.
+        try host.startAgent(listen: false)
+        let foreign = await runChecks(host, samples: 2)
+        #expect(foreign.verdict("gse_agent", "socket") == .fail, "\(foreign.message("gse_agent", "socket"))")
+        #expect(foreign.message("gse_agent", "socket").contains("pid \(getpid())"), "\(foreign.message("gse_agent", "socket"))")
+        for (module, item) in [("gse_agent", "socket_queue_status"), ("bkunifylogbeat", "healthz")] {
+            let hint = try #require(foreign.result(module: module, item: item)).hint
+            #expect(hint.contains("gse_agent/socket"), "\(item): \(hint)")
+        }
     }
 
     @Test("a GSE root given through a symlink: the processes and files under its real path are its own")

@@ -178,6 +178,15 @@ struct ProgressScenarioTests {
         try waitAcknowledged(host, log, 1000)
         let p = try #require(await run(host, port).result(module: "log_progress", item: "logpath_progress"))
         #expect(p.verdict == .pass && p.message.hasPrefix("1 file(s)"), "\(relative): \(p.message)")
+        // -l as the platform sends it (the item's text), or the file itself: the same files, and they pass (the
+        // config compares -l with the item's text: a file name is not the platform's path, and warns as before).
+        for asked in [relative, log] {
+            let r = await runChecks(host, logPaths: [asked], dataPort: port, sampleGap: 0.2)
+            for (module, item) in [("log_path", "logpath_match"), ("log_path", "logpath_held"), ("log_progress", "logpath_progress")] {
+                #expect(r.verdict(module, item) == .pass, "-l \(asked): \(item): \(r.message(module, item))")
+            }
+            if asked == relative { #expect(r.verdict("bkunifylogbeat", "config") == .pass, "\(r.message("bkunifylogbeat", "config"))") }
+        }
     }
 
     @Test("a subscription whose log paths match no file on the host: logpath_progress fails, though nothing is stuck")
@@ -190,6 +199,17 @@ struct ProgressScenarioTests {
         let p = try #require(report.result(module: "log_progress", item: "logpath_progress"))
         #expect(p.verdict == .fail && p.message.hasPrefix("no file matches the log paths \(host.logDir)/nomatch/*.log"), "\(p.message)")
         #expect(report.status == false)
+        // Asked about the app's real path (-l, the platform's new item) while the host's config still names the
+        // old one: the collector reads the config's, which matches nothing.
+        let asked = await runChecks(host, logPaths: [host.logDir + "/app/*.log"], dataPort: port, sampleGap: 0.2)
+        let a = try #require(asked.result(module: "log_progress", item: "logpath_progress"))
+        #expect(
+            a.verdict == .fail && a.message.hasPrefix("the subscription's config on this host names \(host.logDir)/nomatch/*.log"),
+            "\(a.message)")
+        // The config naming the asked path again: no such finding.
+        try host.writeSubConfig(subscription: 33561, paths: [host.logDir + "/app/*.log"])
+        let fixed = await runChecks(host, logPaths: [host.logDir + "/app/*.log"], dataPort: port, sampleGap: 0.2)
+        #expect(fixed.result(module: "log_progress", item: "logpath_progress")?.message.hasPrefix("the subscription's config") == false)
     }
 
     @Test("a syslog subscription: logpath_progress names the collector's UDP server, and fails when another socket holds the port")
@@ -360,6 +380,25 @@ struct ProgressScenarioTests {
         #expect(reused?["bytes"] == .int(1000), "\(risk.message)")
         let p = try #require(report.result(module: "log_progress", item: "logpath_progress"))
         #expect(p.message.contains("path reused") && p.message.contains(log), "\(p.message)")
+    }
+
+    @Test(
+        "a registry deleted while the collector holds it: its progress is lost at the next start, a fail (not 'no registry where path.data says')"
+    )
+    func registryDeletedUnderCollector() async throws {
+        let (host, port, log) = try host()
+        defer { host.shutdown() }
+        // Writes the registry once and keeps it open (flock), as bolt does.
+        let collector = try host.startProgressCollector(follow: [log], stall: .registry)
+        unlink(host.registryPath)
+        let report = await run(host, port)
+        let p = try #require(report.result(module: "log_progress", item: "logpath_progress"))
+        #expect(
+            p.verdict == .fail
+                && p.message.hasPrefix("the registry \(host.registryPath) was deleted while the collector (pid \(collector.pid))"),
+            "\(p.message)")
+        #expect(report.verdict("log_progress", "loss_risk") == .fail)
+        #expect(report.verdict("log_progress", "pipeline_stall") == .warn, "\(report.message("log_progress", "pipeline_stall"))")
     }
 
     @Test("a collector with no registry where path.data says: progress cannot be measured, a warn that leaves the host's status true")

@@ -116,6 +116,17 @@ extension HostFacts {
         return restartLogText.map { RestartLog.count(text: $0, plugin: ProcessNames.collector, today: day) }
     }
 
+    /// Where the collector makes relative log patterns absolute (filebeat's `normalizeGlobPatterns`,
+    /// `filepath.Abs`): the running collector's working directory, else plugins/bin, where NodeMan starts it.
+    public var collectorWorkingDirectory: String {
+        (try? collectors().get())?.under.first(where: \.isCollector)?.cwd ?? layout.pluginBin
+    }
+
+    /// `pattern` as the collector reads it: absolute ones as given, relative ones from its working directory.
+    public func collectorPattern(_ pattern: String) -> String {
+        pattern.hasPrefix("/") || pattern.isEmpty ? pattern : PathText.normalize(PathText.join(collectorWorkingDirectory, pattern))
+    }
+
     /// Collector processes that belong to the GSE root (cwd or exe under it), stopped and zombie ones
     /// included: the checks name their state.
     public func collectors() -> Result<(under: [ProcessRecord], elsewhere: [ProcessRecord]), ProbeError> {

@@ -58,8 +58,15 @@ public final class LiveHostFacts: HostFacts {
             Result { () throws(ProbeError) in try FileReader.tail(opts.restartLog, limit: RestartLog.readLimit).text }
         }
         _logExpansions = LazyFact {
-            opts.logPaths.map { pattern in
-                Result { () throws(GlobPatternError) in try Glob.expandLikeCollector(pattern) }
+            // A relative -l pattern is the collector's, from its working directory (as the config's paths are).
+            let facts = holder.facts
+            return opts.logPaths.map { pattern in
+                let resolved = facts?.collectorPattern(pattern) ?? pattern
+                return Result { () throws(GlobPatternError) in
+                    var e = try Glob.expandLikeCollector(resolved)
+                    e.pattern = pattern
+                    return e
+                }
             }
         }
         _collectorBinary = LazyFact { BinaryFile.read(layout.value.collectorBinary) }

@@ -43,6 +43,7 @@ extension ProgressInput {
         var input = ProgressInput(first: first, last: last, settings: settings, uptimeSeconds: facts.uptimeSeconds)
         input.scope = targets.patterns
         input.unexpanded = targets.unexpanded
+        input.deliveredMatchNothing = targets.deliveredMatchNothing
         input.otherPatterns = targets.otherPatterns
         if !targets.collectorPIDs.isEmpty {
             input.oomKills = Result { () throws(ProbeError) in try KernelLog.oomKills(comm: ProcessNames.collector) }
@@ -102,7 +103,9 @@ extension ProgressTargets {
         if options.logPathsGiven {
             // One the collector takes, when several items name the pattern; and the patterns whose item it
             // takes claim their files first, so a file another -l pattern names is not lost to a refused item.
-            let chosen = zip(options.logPaths, facts.logExpansions).map { ($1, CollectorFileRules.item(naming: $0, in: items)) }
+            let chosen = zip(options.logPaths, facts.logExpansions).map {
+                ($1, CollectorFileRules.item(naming: facts.collectorPattern($0), in: items))
+            }
             for (result, item) in chosen.filter({ $0.1?.accepted ?? true }) + chosen.filter({ !($0.1?.accepted ?? true) }) {
                 guard case .success(let e) = result else {
                     if case .failure(let error) = result { unexpanded.append(error.description) }
@@ -159,7 +162,20 @@ extension ProgressTargets {
         if case .success(let found) = facts.agents() {
             targets.agentDown = !found.under.contains { !$0.isZombie } && !found.elsewhere.contains(where: \.unplaced)
         }
-        targets.patterns = options.logPathsGiven ? options.logPaths : items.flatMap(\.paths)
+        let asked = options.logPaths.map(facts.collectorPattern)
+        // With -l the files judged are -l's; the collector reads the delivered config's. When none of its paths
+        // matches a file (a path changed on the platform, the host's config naming one that does not exist),
+        // nothing of the subscription is collected, whatever -l matches.
+        if options.logPathsGiven {
+            let delivered = Array(Set(items.filter(\.accepted).flatMap(\.paths))).sorted()
+            let expansions = delivered.map { try? Glob.expandLikeCollector($0) }
+            if !delivered.isEmpty,
+                expansions.allSatisfy({ e in e.map { $0.matches.isEmpty && $0.unreadable.isEmpty && $0.failures.isEmpty } ?? false })
+            {
+                targets.deliveredMatchNothing = delivered
+            }
+        }
+        targets.patterns = options.logPathsGiven ? asked : items.flatMap(\.paths)
         // The items that can hold a file: the other subscriptions' the collector takes, and with -l this
         // subscription's own items that -l does not name.
         let build = CollectorBuild(facts.collectorBuild)
@@ -173,7 +189,7 @@ extension ProgressTargets {
             }
         }
         let others = CollectorFileRules.items(facts: facts, where: { $0 != options.subscriptionID }).map(\.item)
-        let ownUnnamed = options.logPathsGiven ? claiming(items) { !options.logPaths.contains($0) } : []
+        let ownUnnamed = options.logPathsGiven ? claiming(items) { !asked.contains($0) } : []
         targets.otherPatterns = claiming(others) + ownUnnamed
         if collectors.isEmpty {
             targets.unplacedCollectorPIDs = (try? facts.collectors().get())?.elsewhere.filter(\.unplaced).map(\.pid) ?? []

@@ -23,6 +23,8 @@ public struct ProgressInput: Sendable {
     public var otherPatterns: [OtherPattern] = []
     /// See `ProgressTargets.unexpanded`.
     public var unexpanded: [String] = []
+    /// See `ProgressTargets.deliveredMatchNothing`.
+    public var deliveredMatchNothing: [String] = []
 
     public init(
         first: ProgressSample?, last: ProgressSample, settings: ProgressSettings, oomKills: Result<[OOMKill], ProbeError>? = nil,
@@ -94,6 +96,18 @@ enum ProgressRules {
         }
         guard case .failure(let e) = reg.read else { return nil }
         if e.isPermission { return .unknown("cannot read the registry \(reg.path): \(e.description)", hint: rootHint) }
+        if e.isMissing,
+            let holder = last.collectors.first(where: { c in
+                ((try? c.open.get()) ?? []).contains { $0.deleted && PathText.normalize($0.path) == PathText.normalize(reg.path) }
+            })
+        {
+            // Removed under a running collector: bolt keeps writing the deleted inode, and the next start finds no
+            // progress at all (files it knew are new again: with tail_files it starts them at their end).
+            return .fail(
+                "the registry \(reg.path) was deleted while the collector (pid \(holder.pid)) still holds it: its progress is lost when it restarts",
+                hint: "进度库文件被删除，采集器仍在写已删除的文件：重启后进度丢失（已采集的文件被当作新文件，tail_files 时从末尾开始）。确认删除原因（清理脚本等），择机重启采集器",
+                evidence: [("registry", .string(reg.path)), ("held_deleted_by", .int(Int64(holder.pid)))])
+        }
         if e.isMissing {
             // libgse creates the file when the collector starts (and stops the collector when it cannot), so a
             // running collector without it means bkdiag looked in the wrong place (path.data resolved against
@@ -122,6 +136,12 @@ enum ProgressRules {
             return .fail(
                 "syslog input not listening: \(Fmt.list(servers.down))", hint: "syslog 采集端口未被采集器监听：检查端口是否被其他进程占用、地址是否本机可绑定，并查看采集器日志",
                 evidence: [("listens", JSONValue(last.listens.map(\.label)))])
+        }
+        if !input.deliveredMatchNothing.isEmpty {
+            return .fail(
+                "the subscription's config on this host names \(Fmt.list(input.deliveredMatchNothing, max: 5)), which match no file: nothing of it is collected, whatever the paths asked about (-l) match",
+                hint: "本机的订阅配置（已下发的版本）里的采集路径没有匹配的文件：平台上修改后的路径未下发，或路径写错：在日志平台/节点管理重新下发采集配置",
+                evidence: [("delivered_paths", JSONValue(input.deliveredMatchNothing))])
         }
         if let problem = registryProblem(last), servers.up.isEmpty || input.scope?.isEmpty != true { return problem }
         let files = input.files
@@ -512,8 +532,9 @@ enum ProgressRules {
             // Without the registry the read and registry hops are not judged: no stuck hop past them is not
             // every hop moving.
             if let registryUnread {
+                // A registry deleted under the collector fails logpath_progress and loss_risk; nothing here is stuck.
                 return Finding(
-                    registryUnread.verdict,
+                    registryUnread.verdict == .fail ? .warn : registryUnread.verdict,
                     "no hop found stuck past the registry, but the read and registry hops are not judged: \(registryUnread.message)",
                     hint: registryUnread.hint, evidence: evidence)
             }

@@ -73,6 +73,8 @@ public struct ProgressTargets: Sendable {
     public var unexpanded: [String] = []
     /// The servers of the subscription's syslog items the collector takes.
     public var listens: [NetworkListen] = []
+    /// With -l: the paths of the subscription's delivered config when none of them matches a file.
+    public var deliveredMatchNothing: [String] = []
     /// No gse_agent runs under the root, and none runs where bkdiag cannot look: nothing receives what the
     /// collector sends.
     public var agentDown = false

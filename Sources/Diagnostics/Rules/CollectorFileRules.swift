@@ -429,10 +429,8 @@ struct CollectorFileRules {
     static func items(facts: any HostFacts, where keep: (Int64) -> Bool) -> [(subscription: Int64, item: Item)] {
         var out: [(subscription: Int64, item: Item)] = []
         let build = CollectorBuild(facts.collectorBuild)
-        // The collector makes a relative pattern absolute against its working directory (filebeat's
-        // `normalizeGlobPatterns`, `filepath.Abs`): the running collector's, else plugins/bin, where NodeMan
-        // starts it.
-        let cwd = (try? facts.collectors().get())?.under.first(where: \.isCollector)?.cwd ?? facts.layout.pluginBin
+        // The collector makes a relative pattern absolute against its working directory.
+        let cwd = facts.collectorWorkingDirectory
         func absolute(_ path: String) -> String {
             path.hasPrefix("/") || path.isEmpty ? path : PathText.normalize(PathText.join(cwd, path))
         }

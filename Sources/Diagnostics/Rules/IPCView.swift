@@ -62,6 +62,24 @@ extension HostFacts {
         return listensElsewhere(than: path, at: [agentIPC])
     }
 
+    /// Whether the IPC listener of `view` belongs to none of the running agents under the root (their fds all
+    /// read): the path was unlinked and bound again by another process, which takes what collectors send.
+    /// False when there is no listener, no agent runs, or an agent's fds cannot be read.
+    func listenerIsForeign(_ view: IPCView) -> Bool {
+        guard let ino = view.listener?.inode, case .success(let found) = agents() else { return false }
+        let agents = found.under.filter(\.isAgent)
+        guard !agents.isEmpty else { return false }
+        let (inodes, unreadable) = socketInodes(of: agents.map(\.pid))
+        return inodes[ino] == nil && unreadable.isEmpty
+    }
+
+    /// The hint for an IPC listener that does not accept: the agent's, or, where another process holds the
+    /// listener, gse_agent/socket's.
+    func notAcceptingHint(_ view: IPCView, agentHint: String) -> String {
+        listenerIsForeign(view)
+            ? "IPC 路径上的监听不是 gse_agent 的（见 gse_agent/socket）：停止占用该路径的进程并重启 gse_agent，再重启采集器" : agentHint
+    }
+
     /// The first of `others` (the same socket as `path` left out) where something listens while nothing
     /// listens on `path`; nil when there is none, or the socket tables cannot be read.
     func listensElsewhere(than path: String, at others: [String]) -> String? {

@@ -39,6 +39,15 @@ struct CollectorProcessCheckTests {
         let stray = CollectorProcessCheck().run(facts([Fixture.agent(), Fixture.process(9, exe: "/opt/other/bkunifylogbeat")]))
         #expect(stray.verdict == .fail)
         #expect(stray.hint.contains("/opt/other"))
+        // A collector of another GSE install whose own agent runs there (GSE 1 and 2 side by side) is that
+        // install's: not a stray to stop.
+        let sideBySide = CollectorProcessCheck().run(
+            facts([
+                Fixture.agent(), Fixture.process(9, exe: "/usr/local/gse2/plugins/bin/bkunifylogbeat"),
+                Fixture.process(10, exe: "/usr/local/gse2/agent/bin/gse_agent"),
+            ]))
+        #expect(sideBySide.verdict == .fail && sideBySide.hint.contains("另一套 GSE /usr/local/gse2"), "\(sideBySide.hint)")
+        #expect(!sideBySide.hint.contains("请停止"), "\(sideBySide.hint)")
         #expect(Fixture.evidence(stray, "elsewhere") != nil)
     }
 

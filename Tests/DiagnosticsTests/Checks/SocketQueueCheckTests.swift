@@ -55,6 +55,10 @@ struct SocketQueueCheckTests {
         let idle: Result<[UnixDiagEntry], ProbeError> = .success([Fixture.unix(900, state: 10, rq: 0)])
         let f = run(idle)
         #expect(f.verdict == .fail && f.message == "socket not used: no connection on \(Fixture.ipc)")
+        #expect(f.hint.contains("确认 bkunifylogbeat 正在运行"), "\(f.hint)")
+        // Nothing listens at all: the agent's side, not the collector's.
+        let none = run(.success([]))
+        #expect(none.verdict == .fail && none.hint.contains("gse_agent/process"), "\(none.hint)")
         // 4 connections queued and never accepted, still there on the second look.
         let waiting = run(Self.sample(), then: [Self.sample()])
         #expect(

@@ -60,13 +60,11 @@ struct IPCSocketCheck: Check {
         if let ino = listenerInode {
             evidence.append(("listener_inode", .int(Int64(ino))))
             if case .success(let found) = facts.agents() {
-                let agents = found.under.filter(\.isAgent)
-                let (inodes, unreadable) = facts.socketInodes(of: agents.map(\.pid))
-                if let pid = inodes[ino] {
-                    evidence.append(("listener_pid", .int(Int64(pid))))
-                } else if !agents.isEmpty, unreadable.isEmpty {
-                    foreignListener = true
-                }
+                let (inodes, _) = facts.socketInodes(of: found.under.filter(\.isAgent).map(\.pid))
+                if let pid = inodes[ino] { evidence.append(("listener_pid", .int(Int64(pid)))) }
+            }
+            if case .success(let entries) = facts.unixDiag {
+                foreignListener = facts.listenerIsForeign(IPCView.build(path: path, stat: facts.ipcSocketStat, entries: entries))
             }
         }
         guard listening else {

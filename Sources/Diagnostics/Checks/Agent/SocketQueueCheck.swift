@@ -46,12 +46,17 @@ struct SocketQueueCheck: Check {
             if let still = facts.ipcSecondLook(after: last)?.listener?.receiveQueue, still > 0 {
                 return .fail(
                     "socket not accepting: \(still) connection(s) wait in the listen backlog of \(path), none accepted",
-                    hint: "gse_agent 在监听但不再 accept 连接（进程卡住或线程耗尽），采集器连上后无人读取：查看 gse_agent 日志，必要时在节点管理中重启 Agent",
+                    hint: facts.notAcceptingHint(
+                        last,
+                        agentHint: "gse_agent 在监听但不再 accept 连接（进程卡住或线程耗尽），采集器连上后无人读取：查看 gse_agent 日志，必要时在节点管理中重启 Agent"),
                     evidence: evidence)
             }
+            // Nothing listens: no collector can connect, whatever it does (gse_agent/socket and process say why).
             return Finding.fail(
                 "socket not used: no connection on \(path)",
-                hint: "没有采集器连接到 IPC socket：确认 bkunifylogbeat 正在运行且 endpoint 指向此路径",
+                hint: last.listener == nil
+                    ? "IPC socket 上没有监听（gse_agent 未运行或未创建该 socket）：先处理 gse_agent/process 与 gse_agent/socket 的结论"
+                    : "没有采集器连接到 IPC socket：确认 bkunifylogbeat 正在运行且 endpoint 指向此路径",
                 evidence: evidence
             ).judgedAgainst(facts.layout)
         }

@@ -69,7 +69,9 @@ struct CollectorHealthCheck: Check {
                                     "bkunifylogbeat is not accepted on \(layout.ipcPath): \(pending) connection(s) wait in the listen backlog, none accepted"
                                 )
                                 if hint.isEmpty {
-                                    hint = "gse_agent 在监听但不 accept 采集器的连接（进程卡住或线程耗尽）：查看 gse_agent 日志，必要时在节点管理中重启 Agent"
+                                    hint = facts.notAcceptingHint(
+                                        view,
+                                        agentHint: "gse_agent 在监听但不 accept 采集器的连接（进程卡住或线程耗尽）：查看 gse_agent 日志，必要时在节点管理中重启 Agent")
                                 }
                             } else {
                                 failures.append(

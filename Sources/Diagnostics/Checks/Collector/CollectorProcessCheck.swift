@@ -45,12 +45,27 @@ struct CollectorProcessCheck: Check {
             let agentDown = (try? facts.agents().get()).map { a in
                 !a.under.contains(where: \.isAgent) && !a.elsewhere.contains(where: \.unplaced)
             }
+            // A collector under another GSE install whose own agent runs there is that install's (GSE 1 and GSE 2
+            // side by side): not a stray to stop.
+            func root(_ p: ProcessRecord) -> String? {
+                guard let path = p.exe ?? p.cwd, let r = path.firstRange(of: "/plugins/") else { return nil }
+                return String(path[..<r.lowerBound])
+            }
+            let agentRoots = Set(
+                ((try? facts.agents().get())?.elsewhere ?? []).compactMap { a -> String? in
+                    guard let path = a.exe ?? a.cwd, let r = path.firstRange(of: "/agent/") else { return nil }
+                    return String(path[..<r.lowerBound])
+                })
+            let strays = found.elsewhere.filter { p in root(p).map { !agentRoots.contains($0) } ?? true }
+            let hostedElsewhere = Fmt.unique(found.elsewhere.compactMap { p in root(p).flatMap { agentRoots.contains($0) ? $0 : nil } })
             let hint =
-                !found.elsewhere.isEmpty
-                ? "bkunifylogbeat 在其他目录运行（\(Fmt.list(Fmt.unique(found.elsewhere.map { $0.cwd ?? $0.exe ?? "?" }), max: 5))），不受该 GSE 托管；请停止它并通过节点管理启动"
-                : agentDown == true
-                    ? "gse_agent 也未运行：采集器由 gse_agent 托管拉起，先恢复 gse_agent 进程，再确认 bkunifylogbeat 被拉起"
-                    : "在节点管理中启动 bkunifylogbeat 插件，并查看 \(facts.layout.root)/plugins/logs 下的日志找出退出原因（常见: get agent info timeout、connection refused）"
+                strays.isEmpty && !hostedElsewhere.isEmpty
+                ? "在节点管理中启动 bkunifylogbeat 插件，并查看 \(facts.layout.root)/plugins/logs 下的日志找出退出原因（另一套 GSE \(Fmt.list(hostedElsewhere, max: 3)) 的采集器由其自己的 Agent 托管，与本目录无关，不要停止）"
+                : !found.elsewhere.isEmpty
+                    ? "bkunifylogbeat 在其他目录运行（\(Fmt.list(Fmt.unique(found.elsewhere.map { $0.cwd ?? $0.exe ?? "?" }), max: 5))），不受该 GSE 托管；请停止它并通过节点管理启动"
+                    : agentDown == true
+                        ? "gse_agent 也未运行：采集器由 gse_agent 托管拉起，先恢复 gse_agent 进程，再确认 bkunifylogbeat 被拉起"
+                        : "在节点管理中启动 bkunifylogbeat 插件，并查看 \(facts.layout.root)/plugins/logs 下的日志找出退出原因（常见: get agent info timeout、connection refused）"
             return .fail("bkunifylogbeat is not running", hint: hint, evidence: evidence)
         }
         let stats = ProcessStats.read(main, facts: facts)

@@ -172,8 +172,10 @@ struct SubscriptionConfigCheck: Check {
         }
         // The paths the log platform asks about (-l) are its current collection item; the host's config
         // is what was last delivered. A path missing here was changed on the platform and not delivered.
-        let delivered = Set(paths.map { $0.trimmingASCIIWhitespace() })
-        let undelivered = facts.options.logPaths.filter { !delivered.contains($0) }
+        // As written, or as the collector reads it (a relative path from its working directory).
+        let delivered = Set(paths.map { $0.trimmingASCIIWhitespace() }).union(
+            paths.map { facts.collectorPattern($0.trimmingASCIIWhitespace()) })
+        let undelivered = facts.options.logPaths.filter { !delivered.contains($0) && !delivered.contains(facts.collectorPattern($0)) }
         if !paths.isEmpty && !undelivered.isEmpty {
             evidence.append(("not_in_config", JSONValue(undelivered)))
             return .warn(
