@@ -399,7 +399,8 @@ public enum ProgressProbe {
             // The agent's end of each connection holds what the collector sent and the agent has not read.
             let connections = view.connections(from: socketInodes)
             s.ipcUnread = connections.reduce(UInt32(0)) { $0 &+ $1.receiveQueue }
-            s.ipcConnections = connections.count
+            // A unix socket path only: an endpoint written `host:port` (Windows' TCP IPC) has no unix connections.
+            s.ipcConnections = t.ipcPath.hasPrefix("/") ? connections.count : nil
             s.ipcBacklog = view.listener?.receiveQueue
         }
         s.agentDown = t.agentDown
