@@ -155,6 +155,9 @@ public enum Glob {
 
     static func hasMeta(_ s: Substring) -> Bool { s.contains { $0 == "*" || $0 == "?" || $0 == "[" || $0 == "\\" } }
 
+    /// Whether `pattern` names one path (no glob metacharacter).
+    public static func isLiteral(_ pattern: String) -> Bool { !hasMeta(pattern[...]) }
+
     /// The result of expanding one pattern.
     public struct Expansion: Sendable, Equatable {
         public var pattern: String

@@ -127,6 +127,18 @@ extension HostFacts {
         pattern.hasPrefix("/") || pattern.isEmpty ? pattern : PathText.normalize(PathText.join(collectorWorkingDirectory, pattern))
     }
 
+    /// A `-l` pattern as the files it names are found: a relative one written exactly as in the checked
+    /// subscription's config is that config's path, read from the collector's working directory; any other is
+    /// taken as given (relative to bkdiag's own directory, as check.py's glob took it).
+    public func askedPattern(_ pattern: String) -> String {
+        guard !pattern.hasPrefix("/"), !pattern.isEmpty else { return pattern }
+        let sub = options.subscriptionID
+        let written = SubscriptionConfigCheck.parsedConfigs(self, where: { $0.subscriptionID == sub }).flatMap { c in
+            SubscriptionConfigCheck.items(c.yaml).flatMap { $0.paths.map { $0.trimmingASCIIWhitespace() } }
+        }
+        return written.contains(pattern) ? collectorPattern(pattern) : pattern
+    }
+
     /// Collector processes that belong to the GSE root (cwd or exe under it), stopped and zombie ones
     /// included: the checks name their state.
     public func collectors() -> Result<(under: [ProcessRecord], elsewhere: [ProcessRecord]), ProbeError> {

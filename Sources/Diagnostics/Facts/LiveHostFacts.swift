@@ -58,10 +58,10 @@ public final class LiveHostFacts: HostFacts {
             Result { () throws(ProbeError) in try FileReader.tail(opts.restartLog, limit: RestartLog.readLimit).text }
         }
         _logExpansions = LazyFact {
-            // A relative -l pattern is the collector's, from its working directory (as the config's paths are).
+            // A relative -l pattern written as in the config is the collector's, from its working directory.
             let facts = holder.facts
             return opts.logPaths.map { pattern in
-                let resolved = facts?.collectorPattern(pattern) ?? pattern
+                let resolved = facts?.askedPattern(pattern) ?? pattern
                 return Result { () throws(GlobPatternError) in
                     var e = try Glob.expandLikeCollector(resolved)
                     e.pattern = pattern

@@ -104,7 +104,7 @@ extension ProgressTargets {
             // One the collector takes, when several items name the pattern; and the patterns whose item it
             // takes claim their files first, so a file another -l pattern names is not lost to a refused item.
             let chosen = zip(options.logPaths, facts.logExpansions).map {
-                ($1, CollectorFileRules.item(naming: facts.collectorPattern($0), in: items))
+                ($1, CollectorFileRules.item(naming: facts.askedPattern($0), in: items))
             }
             for (result, item) in chosen.filter({ $0.1?.accepted ?? true }) + chosen.filter({ !($0.1?.accepted ?? true) }) {
                 guard case .success(let e) = result else {
@@ -162,11 +162,12 @@ extension ProgressTargets {
         if case .success(let found) = facts.agents() {
             targets.agentDown = !found.under.contains { !$0.isZombie } && !found.elsewhere.contains(where: \.unplaced)
         }
-        let asked = options.logPaths.map(facts.collectorPattern)
+        let asked = options.logPaths.map(facts.askedPattern)
         // With -l the files judged are -l's; the collector reads the delivered config's. When none of its paths
         // matches a file (a path changed on the platform, the host's config naming one that does not exist),
         // nothing of the subscription is collected, whatever -l matches.
-        if options.logPathsGiven {
+        // (When every -l path is one of the config's, -l's own "no file matches" says it, with the app's hint.)
+        if options.logPathsGiven, !Set(asked).isSubset(of: Set(items.flatMap(\.paths))) {
             let delivered = Array(Set(items.filter(\.accepted).flatMap(\.paths))).sorted()
             let expansions = delivered.map { try? Glob.expandLikeCollector($0) }
             if !delivered.isEmpty,

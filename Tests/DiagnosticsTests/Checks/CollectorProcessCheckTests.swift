@@ -48,6 +48,13 @@ struct CollectorProcessCheckTests {
             ]))
         #expect(sideBySide.verdict == .fail && sideBySide.hint.contains("另一套 GSE /usr/local/gse2"), "\(sideBySide.hint)")
         #expect(!sideBySide.hint.contains("请停止"), "\(sideBySide.hint)")
+        // This install's agent down too: restoring it comes first, the other install still named.
+        let bothDown = CollectorProcessCheck().run(
+            facts([
+                Fixture.process(9, exe: "/usr/local/gse2/plugins/bin/bkunifylogbeat"),
+                Fixture.process(10, exe: "/usr/local/gse2/agent/bin/gse_agent"),
+            ]))
+        #expect(bothDown.hint.hasPrefix("gse_agent 也未运行") && bothDown.hint.contains("另一套 GSE"), "\(bothDown.hint)")
         #expect(Fixture.evidence(stray, "elsewhere") != nil)
     }
 

@@ -207,3 +207,16 @@ struct LogPathMatchCheckTests {
         #expect(cjk.verdict == .unknown, "\(cjk.message)")
     }
 }
+
+@Suite("-l patterns as the files they name are found")
+struct AskedPatternTests {
+    @Test("a relative -l written as in the config is read from the collector's directory; any other relative one as given")
+    func relative() {
+        let h = Fixture.facts(subscription: 7)
+        Fixture.subscriptionConfigs(
+            h, yaml: [("bkunifylogbeat_sub_7_host_0.conf", "local:\n  - dataid: 5\n    paths: ['../../logs/*.log']\n")])
+        #expect(h.askedPattern("../../logs/*.log") == PathText.normalize(h.layout.pluginBin + "/../../logs/*.log"))
+        #expect(h.askedPattern("app/*.log") == "app/*.log")
+        #expect(h.askedPattern("/var/log/a.log") == "/var/log/a.log")
+    }
+}

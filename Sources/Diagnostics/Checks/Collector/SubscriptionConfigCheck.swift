@@ -175,7 +175,13 @@ struct SubscriptionConfigCheck: Check {
         // As written, or as the collector reads it (a relative path from its working directory).
         let delivered = Set(paths.map { $0.trimmingASCIIWhitespace() }).union(
             paths.map { facts.collectorPattern($0.trimmingASCIIWhitespace()) })
-        let undelivered = facts.options.logPaths.filter { !delivered.contains($0) && !delivered.contains(facts.collectorPattern($0)) }
+        // A file -l names that one of the config's patterns matches is collected by it: delivered too.
+        let matchers = paths.map { Glob.CollectorMatcher(facts.collectorPattern($0.trimmingASCIIWhitespace())) }
+        let undelivered = facts.options.logPaths.filter { l in
+            let resolved = facts.askedPattern(l)
+            if delivered.contains(l) || delivered.contains(resolved) { return false }
+            return !(Glob.isLiteral(l) && matchers.contains { $0.matches(resolved) })
+        }
         if !paths.isEmpty && !undelivered.isEmpty {
             evidence.append(("not_in_config", JSONValue(undelivered)))
             return .warn(

@@ -18,7 +18,7 @@ struct LogPathHeldCheck: Check {
                 let real = facts.realPath(m) ?? m
                 if files[real] == nil { files[real] = m }
             }
-            if e.truncated { cutShort.append(facts.collectorPattern(e.pattern)) }
+            if e.truncated { cutShort.append(facts.askedPattern(e.pattern)) }
         }
         func matched(_ target: String) -> Bool {
             if files[target] != nil { return true }

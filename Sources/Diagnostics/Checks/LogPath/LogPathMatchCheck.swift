@@ -58,7 +58,7 @@ struct LogPathMatchCheck: Check {
             case .success(let e):
                 // The rules of the subscription item that names this path (one the collector takes, when
                 // several do), else the collector's defaults.
-                let item = CollectorFileRules.item(naming: facts.collectorPattern(pattern), in: items)
+                let item = CollectorFileRules.item(naming: facts.askedPattern(pattern), in: items)
                 let rules = item?.rules ?? .defaults
                 rulesUsed.append((pattern, .string(rules.source)))
                 if !rules.refusals.isEmpty {
