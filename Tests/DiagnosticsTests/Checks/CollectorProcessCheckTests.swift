@@ -55,6 +55,15 @@ struct CollectorProcessCheckTests {
                 Fixture.process(10, exe: "/usr/local/gse2/agent/bin/gse_agent"),
             ]))
         #expect(bothDown.hint.hasPrefix("gse_agent 也未运行") && bothDown.hint.contains("另一套 GSE"), "\(bothDown.hint)")
+        // Beside a stray (no agent where it runs): the stray alone is named to stop, after the agent.
+        let withStray = CollectorProcessCheck().run(
+            facts([
+                Fixture.process(9, exe: "/usr/local/gse2/plugins/bin/bkunifylogbeat"),
+                Fixture.process(10, exe: "/usr/local/gse2/agent/bin/gse_agent"),
+                Fixture.process(11, exe: "/opt/stray/plugins/bin/bkunifylogbeat"),
+            ]))
+        #expect(withStray.hint.hasPrefix("gse_agent 也未运行") && withStray.hint.contains("/opt/stray"), "\(withStray.hint)")
+        #expect(!withStray.hint.contains("/usr/local/gse2"), "\(withStray.hint)")
         #expect(Fixture.evidence(stray, "elsewhere") != nil)
     }
 

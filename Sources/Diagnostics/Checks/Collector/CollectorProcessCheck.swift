@@ -63,8 +63,9 @@ struct CollectorProcessCheck: Check {
                 ? (agentDown == true
                     ? "gse_agent 也未运行：采集器由 gse_agent 托管拉起，先恢复本目录的 gse_agent 进程，再确认 bkunifylogbeat 被拉起（另一套 GSE \(Fmt.list(hostedElsewhere, max: 3)) 的采集器由其自己的 Agent 托管，与本目录无关，不要停止）"
                     : "在节点管理中启动 bkunifylogbeat 插件，并查看 \(facts.layout.root)/plugins/logs 下的日志找出退出原因（另一套 GSE \(Fmt.list(hostedElsewhere, max: 3)) 的采集器由其自己的 Agent 托管，与本目录无关，不要停止）")
-                : !found.elsewhere.isEmpty
-                    ? "bkunifylogbeat 在其他目录运行（\(Fmt.list(Fmt.unique(found.elsewhere.map { $0.cwd ?? $0.exe ?? "?" }), max: 5))），不受该 GSE 托管；请停止它并通过节点管理启动"
+                : !strays.isEmpty
+                    ? (agentDown == true ? "gse_agent 也未运行：先恢复本目录的 gse_agent 进程；另外，" : "")
+                        + "bkunifylogbeat 在其他目录运行（\(Fmt.list(Fmt.unique(strays.map { $0.cwd ?? $0.exe ?? "?" }), max: 5))），不受该 GSE 托管；请停止它并通过节点管理启动"
                     : agentDown == true
                         ? "gse_agent 也未运行：采集器由 gse_agent 托管拉起，先恢复 gse_agent 进程，再确认 bkunifylogbeat 被拉起"
                         : "在节点管理中启动 bkunifylogbeat 插件，并查看 \(facts.layout.root)/plugins/logs 下的日志找出退出原因（常见: get agent info timeout、connection refused）"
