@@ -106,8 +106,13 @@ struct CollectorProcessCheckTests {
         let two = CollectorProcessCheck().run(facts([Fixture.collector(100), Fixture.collector(101)]))
         #expect(two.verdict == .warn && two.message.hasPrefix("2 bkunifylogbeat processes under one root (pids 100, 101); "))
 
-        let deleted = CollectorProcessCheck().run(facts([Fixture.process(100, exe: Fixture.collectorExe, deleted: true)]))
-        #expect(deleted.verdict == .warn && deleted.message.hasPrefix("bkunifylogbeat runs a deleted binary"))
+        // Replaced by an upgrade (a binary installed): restart it. Removed (none installed): it cannot start again.
+        let replaced = facts([Fixture.process(100, exe: Fixture.collectorExe, deleted: true)])
+        replaced.stats[Fixture.collectorExe] = Fixture.regular
+        let deleted = CollectorProcessCheck().run(replaced)
+        #expect(deleted.verdict == .warn && deleted.message.hasPrefix("bkunifylogbeat runs a deleted binary (upgraded without restart)"))
+        let gone = CollectorProcessCheck().run(facts([Fixture.process(100, exe: Fixture.collectorExe, deleted: true)]))
+        #expect(gone.verdict == .warn && gone.message.contains("none is installed at \(Fixture.collectorExe)"), "\(gone.message)")
 
         let h = facts([Fixture.collector()])
         h.fdsByPid[100] = .success((0..<90).map { FDLink(fd: $0, target: "/var/log/\($0).log") })

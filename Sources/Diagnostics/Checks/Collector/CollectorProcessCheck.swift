@@ -96,6 +96,13 @@ struct CollectorProcessCheck: Check {
                 evidence: evidence)
         }
         if main.exeDeleted {
+            // Replaced on disk (an upgrade) or removed: without the file, the next start fails (bin_file says so).
+            if case .failure(let e) = facts.collectorBinary.stat, e.isMissing {
+                return .warn(
+                    "bkunifylogbeat runs a deleted binary, and none is installed at \(facts.collectorBinary.path): it runs until it stops, and cannot start again; "
+                        + message,
+                    hint: "采集器的二进制文件已被删除：进程退出后无法再启动，先在节点管理中重新安装/下发 bkunifylogbeat 插件", evidence: evidence)
+            }
             return .warn(
                 "bkunifylogbeat runs a deleted binary (upgraded without restart); " + message,
                 hint: "插件已升级但进程未重启：在节点管理中重启 bkunifylogbeat", evidence: evidence)

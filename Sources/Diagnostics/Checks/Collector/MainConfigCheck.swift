@@ -74,7 +74,8 @@ struct MainConfigCheck: Check {
         if let agentIPC = facts.agentListensElsewhere(than: endpoint.path) {
             evidence.append(("agent_ipc", .string(agentIPC)))
             return .fail(
-                "collector sends to \(endpoint.path), where nothing listens; gse_agent listens on \(agentIPC) (its own config)",
+                "collector sends to \(endpoint.path), where nothing listens; gse_agent listens on \(agentIPC) (its own config)"
+                    + Self.stillConnected(to: agentIPC, facts),
                 hint: "采集器主配置的 endpoint 与 gse_agent 配置的 IPC 路径不一致，数据无法上报：在节点管理中重新下发插件配置（或核对 gse_agent 的 ipc 配置）",
                 evidence: evidence)
         }
@@ -83,7 +84,8 @@ struct MainConfigCheck: Check {
             if let asked = facts.listensElsewhere(than: endpoint.path, at: [layout.ipcPath]) {
                 evidence.append(("asked_ipc", .string(asked)))
                 return .fail(
-                    "collector sends to \(endpoint.path), where nothing listens; the socket the check was asked about (\(asked)) listens",
+                    "collector sends to \(endpoint.path), where nothing listens; the socket the check was asked about (\(asked)) listens"
+                        + Self.stillConnected(to: asked, facts),
                     hint: "采集器主配置的 endpoint 与 gse_agent 的 IPC socket 不一致，数据无法上报：在节点管理中重新下发插件配置（或核对 gse_agent 的 ipc 配置）",
                     evidence: evidence)
             }
@@ -93,6 +95,16 @@ struct MainConfigCheck: Check {
                 evidence: evidence)
         }
         return .pass("main config ok: multi_config has \(expected), endpoint \(endpoint.path)", evidence: evidence)
+    }
+
+    /// When the running collector still holds a connection to `path` (made before its config changed): the
+    /// fault is the config's on disk, and takes effect when it next starts. Empty otherwise.
+    static func stillConnected(to path: String, _ facts: any HostFacts) -> String {
+        guard case .success(let entries) = facts.unixDiag, case .success(let found) = facts.collectors() else { return "" }
+        let pids = found.under.filter(\.isCollector).map(\.pid)
+        let view = IPCView.build(path: path, stat: facts.stat(path), entries: entries)
+        guard !pids.isEmpty, !view.connections(from: facts.socketInodes(of: pids).inodes.keys).isEmpty else { return "" }
+        return "; the running collector, started before this config, is still connected to \(path): it breaks when the collector restarts"
     }
 
     /// Two names of one file: the same text, the same real path (`/var/run` → `/run`), or the same inode.
