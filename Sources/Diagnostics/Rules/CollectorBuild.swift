@@ -36,23 +36,12 @@ struct CollectorBuild: Sendable, Equatable {
     /// a `7.7.<commit>` one spans it. Tags: before 7.7.2 refuse; of the 7.7.2 release candidates, rc.28 (June
     /// 2024) refuses and rc.10 (tagged in 2025) and rc.29 on take it; no other rc below 29 exists.
     static func duplicateFilterIndexRefused(version: String) -> Bool? {
-        if version == "7.2.1" { return nil }
-        let text = version.hasPrefix("v") ? String(version.dropFirst()) : version
-        let parts = text.split(separator: ".", maxSplits: 2, omittingEmptySubsequences: false)
-        guard parts.count >= 2, let major = Int(parts[0]), let minor = Int(parts[1]) else { return nil }
-        if (major, minor) < (7, 7) { return true }
-        if (major, minor) > (7, 7) { return false }
-        guard parts.count == 3 else { return nil }
-        let rest = parts[2]
-        let commit = rest.hasSuffix("-dev") ? rest.dropLast(4) : rest[...]
-        if commit.count >= 7, commit.allSatisfy({ $0.isHexDigit }), commit.contains(where: { !$0.isNumber }) || commit.count > 4 {
-            return nil
-        }
-        let patchText = rest.prefix { $0.isNumber }
-        guard let patch = Int(patchText) else { return nil }
-        if patch != 2 { return patch < 2 }
-        let after = rest.dropFirst(patchText.count)
-        guard after.hasPrefix("-rc."), let rc = Int(after.dropFirst(4)) else { return after.isEmpty ? false : nil }
+        guard let v = CollectorVersion(version) else { return nil }
+        if (v.major, v.minor) < (7, 7) { return true }
+        if (v.major, v.minor) > (7, 7) { return false }
+        guard !v.isCommit, let tag = v.tag else { return nil }
+        if tag.patch != 2 { return tag.patch < 2 }
+        guard let rc = tag.rc else { return tag.plain ? false : nil }
         return rc >= 29 || rc == 10 ? false : rc == 28 ? true : nil
     }
 
@@ -62,27 +51,52 @@ struct CollectorBuild: Sendable, Equatable {
     /// not tell. A tag-style version (`7.7.1-rc.18`, `v7.3.0.99`) is compared with the first tag that has
     /// them. Nil when the text is neither, or is main.go's default `7.2.1` (a build without the Makefile).
     static func extendedFilterOperators(version: String) -> Bool? {
-        // main.go's own default, left in a binary built without the Makefile: says nothing.
+        guard let v = CollectorVersion(version) else { return nil }
+        if (v.major, v.minor) < (7, 6) { return false }
+        if (v.major, v.minor) > (7, 7) { return true }
+        if v.isCommit { return v.minor == 7 ? true : nil }
+        guard let tag = v.tag else { return nil }
+        if v.minor == 6 { return false }
+        if tag.patch != 1 { return tag.patch > 1 }
+        guard let rc = tag.rc else { return tag.plain ? true : nil }
+        return rc >= 18
+    }
+}
+
+/// A bkunifylogbeat `main.version` read for the rules above: `<major>.<minor>.` then either the Makefile's
+/// commit (`7.7.11148c4`, `<commit>-dev` from git describe --dirty=-dev) or a tag's patch and what follows
+/// it (`7.7.1-rc.18`, `v7.3.0.99`). Nil for main.go's own default `7.2.1` (a build without the Makefile,
+/// which says nothing) and for text without a numeric major and minor.
+struct CollectorVersion {
+    let major: Int
+    let minor: Int
+    /// What follows `<major>.<minor>.`; nil when nothing does.
+    let rest: Substring?
+
+    init?(_ version: String) {
         if version == "7.2.1" { return nil }
         let text = version.hasPrefix("v") ? String(version.dropFirst()) : version
         let parts = text.split(separator: ".", maxSplits: 2, omittingEmptySubsequences: false)
         guard parts.count >= 2, let major = Int(parts[0]), let minor = Int(parts[1]) else { return nil }
-        if (major, minor) < (7, 6) { return false }
-        if (major, minor) > (7, 7) { return true }
-        guard parts.count == 3 else { return nil }
-        let rest = parts[2]
-        // `<commit>` or `<commit>-dev` (git describe --always --dirty=-dev).
-        let commit = rest.hasSuffix("-dev") ? rest.dropLast(4) : rest[...]
-        if commit.count >= 7, commit.allSatisfy({ $0.isHexDigit }), commit.contains(where: { !$0.isNumber }) || commit.count > 4 {
-            return minor == 7 ? true : nil
-        }
-        // A tag: `<patch>` or `<patch>-rc.<n>` (or `<patch>.<n>` as the 7.3 tags are).
+        self.major = major
+        self.minor = minor
+        rest = parts.count == 3 ? parts[2] : nil
+    }
+
+    /// `<commit>` or `<commit>-dev`: seven or more hex digits, not a short number.
+    var isCommit: Bool {
+        guard let rest else { return false }
+        let commit = rest.hasSuffix("-dev") ? rest.dropLast(4) : rest
+        return commit.count >= 7 && commit.allSatisfy(\.isHexDigit) && (commit.contains(where: { !$0.isNumber }) || commit.count > 4)
+    }
+
+    /// A tag's patch, its `-rc.<n>` when that is what follows, and whether nothing follows.
+    var tag: (patch: Int, rc: Int?, plain: Bool)? {
+        guard let rest else { return nil }
         let patchText = rest.prefix { $0.isNumber }
         guard let patch = Int(patchText) else { return nil }
-        if minor == 6 { return false }
-        if patch != 1 { return patch > 1 }
         let after = rest.dropFirst(patchText.count)
-        guard after.hasPrefix("-rc."), let rc = Int(after.dropFirst(4)) else { return after.isEmpty ? true : nil }
-        return rc >= 18
+        let rc = after.hasPrefix("-rc.") ? Int(after.dropFirst(4)) : nil
+        return (patch, rc, after.isEmpty)
     }
 }
