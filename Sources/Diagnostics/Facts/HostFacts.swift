@@ -124,7 +124,7 @@ extension HostFacts {
 
     /// `pattern` as the collector reads it: absolute ones as given, relative ones from its working directory.
     public func collectorPattern(_ pattern: String) -> String {
-        pattern.hasPrefix("/") || pattern.isEmpty ? pattern : PathText.normalize(PathText.join(collectorWorkingDirectory, pattern))
+        PathText.resolve(pattern, from: collectorWorkingDirectory)
     }
 
     /// A `-l` pattern as the files it names are found: a relative one written exactly as in the checked
@@ -143,6 +143,12 @@ extension HostFacts {
     /// included: the checks name their state.
     public func collectors() -> Result<(under: [ProcessRecord], elsewhere: [ProcessRecord]), ProbeError> {
         split(\.hasCollectorName)
+    }
+
+    /// No agent process runs under the root, and none runs where bkdiag cannot look (not root): nothing hosts
+    /// the collector or receives what it sends. Nil when the processes cannot be listed.
+    public var agentDown: Bool? {
+        (try? agents().get()).map { a in !a.under.contains(where: \.isAgent) && !a.elsewhere.contains(where: \.unplaced) }
     }
 
     /// GSE agent processes (gse_agent, or gseMaster/agentWorker) under the GSE root, stopped and

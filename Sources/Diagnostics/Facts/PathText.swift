@@ -24,6 +24,12 @@ public enum PathText {
         return p == r || p.hasPrefix(r + "/")
     }
 
+    /// `path` made absolute from `dir` and normalised, as Go's `filepath.Abs` does for a relative one; an
+    /// absolute or empty path as given.
+    public static func resolve(_ path: String, from dir: String) -> String {
+        path.hasPrefix("/") || path.isEmpty ? path : normalize(join(dir, path))
+    }
+
     public static func join(_ a: String, _ b: String) -> String {
         if b.hasPrefix("/") { return b }
         return a.hasSuffix("/") ? a + b : a + "/" + b

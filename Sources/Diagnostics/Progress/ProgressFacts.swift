@@ -159,9 +159,7 @@ extension ProgressTargets {
         targets.fileIdentifier = settings.fileIdentifier
         targets.unexpanded = unexpanded
         targets.listens = items.filter(\.accepted).compactMap(\.listen)
-        if case .success(let found) = facts.agents() {
-            targets.agentDown = !found.under.contains { !$0.isZombie } && !found.elsewhere.contains(where: \.unplaced)
-        }
+        targets.agentDown = facts.agentDown ?? false
         let asked = options.logPaths.map(facts.askedPattern)
         // With -l the files judged are -l's; the collector reads the delivered config's. When none of its paths
         // matches a file (a path changed on the platform, the host's config naming one that does not exist),

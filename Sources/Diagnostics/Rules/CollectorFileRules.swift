@@ -431,16 +431,13 @@ struct CollectorFileRules {
         let build = CollectorBuild(facts.collectorBuild)
         // The collector makes a relative pattern absolute against its working directory.
         let cwd = facts.collectorWorkingDirectory
-        func absolute(_ path: String) -> String {
-            path.hasPrefix("/") || path.isEmpty ? path : PathText.normalize(PathText.join(cwd, path))
-        }
         for (name, parsed, yaml) in SubscriptionConfigCheck.parsedConfigs(facts, where: { keep($0.subscriptionID) }) {
             for (i, item) in SubscriptionConfigCheck.items(yaml).enumerated() {
                 out.append(
                     (
                         parsed.subscriptionID,
                         Item(
-                            dataid: item.dataid, paths: item.paths.map(absolute),
+                            dataid: item.dataid, paths: item.paths.map { PathText.resolve($0, from: cwd) },
                             rules: CollectorFileRules(item: item.node, source: "\(name) item \(i)", build: build),
                             harvesterLimit: item.node.lookup("harvester_limit").flatMap { GoConfigValue($0).asUInt }.map {
                                 Int(clamping: $0)

@@ -42,9 +42,7 @@ struct CollectorProcessCheck: Check {
                 return .unplaced(p, evidence: evidence)
             }
             // gse_agent hosts the collector (starts it and restarts it): with no agent running, that comes first.
-            let agentDown = (try? facts.agents().get()).map { a in
-                !a.under.contains(where: \.isAgent) && !a.elsewhere.contains(where: \.unplaced)
-            }
+            let agentDown = facts.agentDown
             // A collector under another GSE install whose own agent runs there is that install's (GSE 1 and GSE 2
             // side by side): not a stray to stop.
             func root(_ p: ProcessRecord) -> String? {

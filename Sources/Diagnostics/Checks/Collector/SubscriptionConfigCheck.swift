@@ -173,10 +173,12 @@ struct SubscriptionConfigCheck: Check {
         // The paths the log platform asks about (-l) are its current collection item; the host's config
         // is what was last delivered. A path missing here was changed on the platform and not delivered.
         // As written, or as the collector reads it (a relative path from its working directory).
-        let delivered = Set(paths.map { $0.trimmingASCIIWhitespace() }).union(
-            paths.map { facts.collectorPattern($0.trimmingASCIIWhitespace()) })
+        let written = paths.map { $0.trimmingASCIIWhitespace() }
+        let cwd = facts.collectorWorkingDirectory
+        let read = written.map { PathText.resolve($0, from: cwd) }
+        let delivered = Set(written).union(read)
         // A file -l names that one of the config's patterns matches is collected by it: delivered too.
-        let matchers = paths.map { Glob.CollectorMatcher(facts.collectorPattern($0.trimmingASCIIWhitespace())) }
+        let matchers = read.map(Glob.CollectorMatcher.init)
         let undelivered = facts.options.logPaths.filter { l in
             let resolved = facts.askedPattern(l)
             if delivered.contains(l) || delivered.contains(resolved) { return false }
