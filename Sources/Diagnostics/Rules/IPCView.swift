@@ -62,15 +62,30 @@ extension HostFacts {
         return listensElsewhere(than: path, at: [agentIPC])
     }
 
-    /// Whether the IPC listener of `view` belongs to none of the running agents under the root (their fds all
-    /// read): the path was unlinked and bound again by another process, which takes what collectors send.
-    /// False when there is no listener, no agent runs, or an agent's fds cannot be read.
-    func listenerIsForeign(_ view: IPCView) -> Bool {
-        guard let ino = view.listener?.inode, case .success(let found) = agents() else { return false }
+    /// Two names of one file: the same text, the same real path (`/var/run` → `/run`), or the same inode.
+    func sameFile(_ a: String, _ b: String) -> Bool {
+        if PathText.normalize(a) == PathText.normalize(b) { return true }
+        if let ra = realPath(a), let rb = realPath(b), ra == rb { return true }
+        if case .success(let sa) = stat(a), case .success(let sb) = stat(b) {
+            return sa.inode != 0 && sa.inode == sb.inode && sa.device == sb.device
+        }
+        return false
+    }
+
+    /// Which running agent under the root holds the listening socket `inode` (`agentPID`), or whether none does
+    /// though every agent's fds were read (`foreign`: the path was unlinked and bound again by another
+    /// process, which takes what collectors send). Neither when no agent runs or an agent's fds cannot be read.
+    func listenerOwner(inode: UInt64) -> (agentPID: Int32?, foreign: Bool) {
+        guard case .success(let found) = agents() else { return (nil, false) }
         let agents = found.under.filter(\.isAgent)
-        guard !agents.isEmpty else { return false }
         let (inodes, unreadable) = socketInodes(of: agents.map(\.pid))
-        return inodes[ino] == nil && unreadable.isEmpty
+        if let pid = inodes[inode] { return (pid, false) }
+        return (nil, !agents.isEmpty && unreadable.isEmpty)
+    }
+
+    /// Whether the IPC listener of `view` belongs to none of the running agents (see `listenerOwner`).
+    func listenerIsForeign(_ view: IPCView) -> Bool {
+        view.listener.map { listenerOwner(inode: $0.inode).foreign } ?? false
     }
 
     /// The hint for an IPC listener that does not accept: the agent's, or, where another process holds the
@@ -84,11 +99,7 @@ extension HostFacts {
     /// listens on `path`; nil when there is none, or the socket tables cannot be read.
     func listensElsewhere(than path: String, at others: [String]) -> String? {
         guard case .success(let entries) = unixDiag else { return nil }
-        let candidates = others.filter { other in
-            if PathText.normalize(other) == PathText.normalize(path) { return false }
-            if let a = realPath(other), let b = realPath(path), a == b { return false }
-            return true
-        }
+        let candidates = others.filter { !sameFile($0, path) }
         guard !candidates.isEmpty, IPCView.build(path: path, stat: stat(path), entries: entries).listener == nil else { return nil }
         return candidates.first { IPCView.build(path: $0, stat: stat($0), entries: entries).listener != nil }
     }

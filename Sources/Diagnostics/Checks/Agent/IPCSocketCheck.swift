@@ -42,10 +42,13 @@ struct IPCSocketCheck: Check {
         // Is anything listening? sock_diag first, /proc/net/unix as the fallback.
         var listening: Bool?
         var listenerInode: UInt64?
+        /// Whether the listener was found by sock_diag (by the socket file's inode or its bound name).
+        var fromDiag = false
         if case .success(let entries) = facts.unixDiag {
             let view = IPCView.build(path: path, stat: facts.ipcSocketStat, entries: entries)
             listening = view.listener != nil
             listenerInode = view.listener?.inode
+            fromDiag = true
         } else if case .success(let rows) = facts.unixTable {
             let norm = PathText.normalize(path)
             let row = rows.first { $0.isListening && PathText.normalize($0.path) == norm }
@@ -59,13 +62,9 @@ struct IPCSocketCheck: Check {
         var foreignListener = false
         if let ino = listenerInode {
             evidence.append(("listener_inode", .int(Int64(ino))))
-            if case .success(let found) = facts.agents() {
-                let (inodes, _) = facts.socketInodes(of: found.under.filter(\.isAgent).map(\.pid))
-                if let pid = inodes[ino] { evidence.append(("listener_pid", .int(Int64(pid)))) }
-            }
-            if case .success(let entries) = facts.unixDiag {
-                foreignListener = facts.listenerIsForeign(IPCView.build(path: path, stat: facts.ipcSocketStat, entries: entries))
-            }
+            let owner = facts.listenerOwner(inode: ino)
+            if let pid = owner.agentPID { evidence.append(("listener_pid", .int(Int64(pid)))) }
+            foreignListener = fromDiag && owner.foreign
         }
         guard listening else {
             return .fail(

@@ -79,7 +79,7 @@ struct MainConfigCheck: Check {
                 hint: "采集器主配置的 endpoint 与 gse_agent 配置的 IPC 路径不一致，数据无法上报：在节点管理中重新下发插件配置（或核对 gse_agent 的 ipc 配置）",
                 evidence: evidence)
         }
-        if layout.ipcSource == "flag", !Self.sameFile(layout.ipcPath, endpoint.path, facts) {
+        if layout.ipcSource == "flag", !facts.sameFile(layout.ipcPath, endpoint.path) {
             // Nothing listens where the collector sends, and the socket the check was asked about listens.
             if let asked = facts.listensElsewhere(than: endpoint.path, at: [layout.ipcPath]) {
                 evidence.append(("asked_ipc", .string(asked)))
@@ -105,15 +105,5 @@ struct MainConfigCheck: Check {
         let view = IPCView.build(path: path, stat: facts.stat(path), entries: entries)
         guard !pids.isEmpty, !view.connections(from: facts.socketInodes(of: pids).inodes.keys).isEmpty else { return "" }
         return "; the running collector, started before this config, is still connected to \(path): it breaks when the collector restarts"
-    }
-
-    /// Two names of one file: the same text, the same real path (`/var/run` → `/run`), or the same inode.
-    static func sameFile(_ a: String, _ b: String, _ facts: any HostFacts) -> Bool {
-        if PathText.normalize(a) == PathText.normalize(b) { return true }
-        if let ra = facts.realPath(a), let rb = facts.realPath(b), ra == rb { return true }
-        if case .success(let sa) = facts.stat(a), case .success(let sb) = facts.stat(b) {
-            return sa.inode != 0 && sa.inode == sb.inode && sa.device == sb.device
-        }
-        return false
     }
 }
