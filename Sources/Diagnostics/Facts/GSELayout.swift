@@ -46,13 +46,9 @@ public struct MainConfig: Sendable {
     /// newline before `resource_limit:` (`{%- if cmdb_instance.host.bk_cpu ...`) when CMDB has the host's cpu
     /// and memory: `file_pattern: "*.conf"resource_limit:` is not YAML, for every host it renders.
     static func templateDefect(_ bytes: [UInt8]) -> String? {
-        let glued = Array("\"resource_limit:".utf8)
-        guard bytes.count >= glued.count else { return nil }
-        for i in 0...(bytes.count - glued.count) where bytes[i] == 0x22 && Array(bytes[i..<(i + glued.count)]) == glued {
-            return
-                "resource_limit glued to the line before it, as the plugin package's main config template renders it between 15236ad and 0feb7c4 when CMDB has the host's cpu and memory"
-        }
-        return nil
+        guard bytes.firstRange(of: Array("\"resource_limit:".utf8)) != nil else { return nil }
+        return
+            "resource_limit glued to the line before it, as the plugin package's main config template renders it between 15236ad and 0feb7c4 when CMDB has the host's cpu and memory"
     }
 
     /// Sizes above this are not read.
