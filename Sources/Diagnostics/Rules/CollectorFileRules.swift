@@ -161,6 +161,10 @@ struct CollectorFileRules {
         }
     }
 
+    /// The operators the line filters and the syslog input's filters know (bkunifylogbeat `config/task.go`,
+    /// the beats fork's `filebeat/input/syslog/operator.go`).
+    static let filterOperators: Set<String> = ["=", "!=", "eq", "neq", "include", "exclude", "regex", "nregex"]
+
     /// The line filters' operators the collector refuses (bkunifylogbeat `config/task.go`, read only when
     /// `delimiter` is one byte): an operator outside `=`, `!=`, `eq`, `neq`, `include`, `exclude`, `regex`,
     /// `nregex`, or a `regex`/`nregex` value Go's regexp refuses. Versions before 7.7.1-rc.18 take only `=`
@@ -168,7 +172,6 @@ struct CollectorFileRules {
     /// it does not tell.
     static func filterRefusals(_ item: YAMLNode, build: CollectorBuild) -> [String] {
         guard let delimiter = item["delimiter"]?.string, delimiter.utf8.count == 1, let filters = item["filters"]?.array else { return [] }
-        let ops: Set<String> = ["=", "!=", "eq", "neq", "include", "exclude", "regex", "nregex"]
         var out: [String] = []
         for filter in filters {
             // Before July 2024 the conditions of one filter, sorted by index, may not share one.
@@ -182,7 +185,7 @@ struct CollectorFileRules {
             }
             for condition in filter["conditions"]?.array ?? [] {
                 let op = condition["op"]?.string ?? ""
-                if !ops.contains(op) {
+                if !Self.filterOperators.contains(op) {
                     out.append("filter operator '\(op)' is not one the collector knows")
                 } else if op != "=" && op != "!=", build.extendedFilterOperators == false {
                     out.append(
@@ -262,14 +265,13 @@ struct CollectorFileRules {
                 )
             }
             guard build.extendedFilterOperators != false else { break }
-            let ops: Set<String> = ["=", "!=", "eq", "neq", "include", "exclude", "regex", "nregex"]
             for filter in item["syslog_filters"]?.array ?? [] {
                 for condition in filter["conditions"]?.array ?? [] {
                     func field(_ key: String) -> String { condition[key].flatMap { GoConfigValue($0).asText } ?? "" }
                     let op = field("op")
                     // Go's strings.TrimSpace, as the input trims the value before compiling it.
                     let value = String(field("value").drop(while: \.isWhitespace).reversed().drop(while: \.isWhitespace).reversed())
-                    if !ops.contains(op) {
+                    if !Self.filterOperators.contains(op) {
                         out.append("syslog: filter operator '\(op)' is not supported (\"op:[\(op)] is not supported\")")
                     } else if op == "regex" || op == "nregex",
                         case .invalid(let why) = GoRegex.compile(value, angleNamedGroups: build.angleNamedGroups)
