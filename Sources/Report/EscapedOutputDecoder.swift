@@ -12,6 +12,10 @@ public struct EscapedOutputDecoder {
     let b: UnsafeBufferPointer<UInt8>
     var i: Int
     let keepEvidence: Bool
+    /// False when no output shows the message or hint of an entry whose `status` is true (the table,
+    /// markdown and HTML formats read them only for failing entries): those are scanned and checked as
+    /// usual but left empty, which spares making and interning a string for most entries of a fleet.
+    let keepPassingText: Bool
     /// Held without counting references: the caller's interner outlives the decoding, and each string
     /// looked up through it would otherwise retain and release it.
     unowned(unsafe) let interner: StringInterner
@@ -26,13 +30,17 @@ public struct EscapedOutputDecoder {
     struct GiveUp: Error {}
 
     /// The reports of the output whose string starts after the opening quote at `quote`, and the index of
-    /// its closing quote; nil to leave the output to the usual reader.
+    /// its closing quote; nil to leave the output to the usual reader. With `keepPassingText` false, the
+    /// message and hint of every entry whose `status` is true are empty (see `keepPassingText`).
     public static func decode(
-        _ b: UnsafeBufferPointer<UInt8>, openingQuote quote: Int, keepEvidence: Bool, interner: StringInterner?
+        _ b: UnsafeBufferPointer<UInt8>, openingQuote quote: Int, keepEvidence: Bool, keepPassingText: Bool = true,
+        interner: StringInterner?
     ) -> (reports: [DiagnosticReport], closingQuote: Int)? {
         let strings = interner ?? Self.noInterner
         return withExtendedLifetime(strings) { () -> (reports: [DiagnosticReport], closingQuote: Int)? in
-            var d = EscapedOutputDecoder(b: b, i: quote + 1, keepEvidence: keepEvidence, interner: strings, interning: interner != nil)
+            var d = EscapedOutputDecoder(
+                b: b, i: quote + 1, keepEvidence: keepEvidence, keepPassingText: keepPassingText, interner: strings,
+                interning: interner != nil)
             do throws(GiveUp) {
                 return (try d.lines(), d.i)
             } catch {
@@ -154,8 +162,22 @@ public struct EscapedOutputDecoder {
     /// A string of the report as `String`: what `string()` (or `string(interning:)`) makes of the
     /// unescaped text. Ill-formed UTF-8 is left to the usual reader, which repairs the whole output first.
     mutating func text(interning: Bool = true) throws(GiveUp) -> String {
-        let (bytes, ascii, slashes) = try plainString()
-        if !ascii && String(validating: bytes, as: UTF8.self) == nil { throw GiveUp() }
+        string(of: try checkedString(), interning: interning)
+    }
+
+    /// A string of the report as `plainString()` finds it, once its UTF-8 is known to be well formed.
+    typealias PlainString = (bytes: UnsafeBufferPointer<UInt8>, ascii: Bool, slashes: Bool)
+
+    /// The next string of the report, scanned and checked as `text()` checks it, not yet made a `String`.
+    mutating func checkedString() throws(GiveUp) -> PlainString {
+        let s = try plainString()
+        if !s.ascii && String(validating: s.bytes, as: UTF8.self) == nil { throw GiveUp() }
+        return s
+    }
+
+    /// The `String` of a checked string (see `text()`).
+    func string(of s: PlainString, interning: Bool = true) -> String {
+        let (bytes, slashes) = (s.bytes, s.slashes)
         // `interner` is used in place: binding it to a local would retain and release it on every call.
         let intern = interning && self.interning
         guard slashes else {
@@ -551,6 +573,9 @@ public struct EscapedOutputDecoder {
         // Members are first matched against the next one in the usual order; after a surprise, read.
         let order = Self.entryOrder
         var expected = 0
+        // Without `keepPassingText`: the message and hint, made into strings only for a failing entry.
+        var message: PlainString?
+        var hint: PlainString?
         repeat {
             skipSpace()
             let name: MemberName
@@ -572,19 +597,34 @@ public struct EscapedOutputDecoder {
             case .message:
                 // Anything but a string is printed with Python's str(): left to the usual reader.
                 guard f.message == nil else { throw GiveUp() }
-                f.message = try text()
+                if keepPassingText {
+                    f.message = try text()
+                } else {
+                    message = try checkedString()
+                    f.message = ""
+                }
             case .result: try readOnce(into: &f.result, depth: 3)
             case .hint:
                 guard !f.hintSeen else { throw GiveUp() }
                 f.hintSeen = true
                 // A hint that is not a string reads as "" (`CheckResult(json:)`).
-                if atQuote() { f.hint = try text() } else { try skipValue(depth: 3) }
+                if !atQuote() {
+                    try skipValue(depth: 3)
+                } else if keepPassingText {
+                    f.hint = try text()
+                } else {
+                    hint = try checkedString()
+                }
             case .evidence: try readOnce(into: &f.evidence, seen: &f.evidenceSeen, depth: 3)
             case .durationMs: try readOnce(into: &f.duration, depth: 3)
             default: try skipValue(depth: 3)
             }
         } while try next(close: UInt8(ascii: "}"))
-        guard let entry = f.checkResult(keepEvidence: keepEvidence) else { throw GiveUp() }
+        guard var entry = f.checkResult(keepEvidence: keepEvidence) else { throw GiveUp() }
+        if !entry.status {
+            if let message { entry.message = string(of: message) }
+            if let hint { entry.hint = string(of: hint) }
+        }
         return entry
     }
 }

@@ -109,4 +109,59 @@ import Testing
             #expect(error.code == "input.directory")
         }
     }
+
+    /// Reading without the passing entries' texts (what `parse` does for the table, markdown and HTML
+    /// formats) leaves those formats exactly as they are with every text read.
+    @Test func passingTextsLeftOutChangeNoFormatThatHidesThem() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("fleet-lean-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let outputs = [
+            Fixtures.healthyRich + "\n", Fixtures.brokenRich(pid: 3) + "\n", Fixtures.checkPyLine(processOK: false) + "\n",
+            Fixtures.richLine([
+                ("log_path", "logpath_match", .pass, "ok: /data/app/a.log", "nothing to do"),
+                ("log_path", "logpath_held", .warn, "held by a task no config names", "reload the collector"),
+                ("gse_agent", "socket", .unknown, "cannot read /proc/net/unix", "run as root"),
+                ("gse_agent", "dataserver_port", .fail, "dataserver 10.0.0.9:58625 not connected", "check the network"),
+            ]) + "\n",
+            Fixtures.healthyRich + "\nnoise\n", "",
+        ]
+        var hosts: [JSONValue] = []
+        var pages: [[JSONValue]] = [[], []]
+        for n in 0..<40 {
+            let ip = "10.1.0.\(n)"
+            hosts.append(Fixtures.host(0, ip, status: 9, id: n + 1))
+            pages[n % 2].append(Fixtures.log(0, ip, outputs[n % outputs.count], id: n + 1))
+        }
+        let docs = [Fixtures.wrap(Fixtures.status(hosts)), Fixtures.logs(pages[0]), Fixtures.wrap(Fixtures.logs(pages[1]))]
+        var paths: [String] = []
+        for (i, d) in docs.enumerated() {
+            let p = "\(dir)/\(i).json"
+            #expect(FileManager.default.createFile(atPath: p, contents: Data(d.serialized().utf8)))
+            paths.append(p)
+        }
+        func report(passingText: Bool) throws -> FleetReport {
+            var asm = FleetAssembler()
+            for a in try AnswerReader.read(paths: paths, passingText: passingText) {
+                switch a {
+                case .answer(let x): asm.add(x, source: "input")
+                case .logs(let p): asm.add(p)
+                }
+            }
+            return asm.finish(source: "parse", generatedAtMs: 1_700_000_000_000)
+        }
+        let full = try report(passingText: true)
+        let lean = try report(passingText: false)
+        // The passing entries' texts were left out where the fast path read the output (else this compares
+        // a report with itself; outputs it leaves, such as one with a noise line, keep them) ...
+        let blank = { (r: FleetReport) in r.hosts.flatMap(\.results).filter { $0.status && $0.message.isEmpty }.count }
+        #expect(blank(lean) >= blank(full) + 20)
+        #expect(lean.hosts.flatMap(\.results).count == full.hosts.flatMap(\.results).count)
+        // ... and a failing entry's are kept.
+        #expect(lean.hosts.flatMap(\.results).contains { !$0.status && $0.hint == "check the network" })
+        #expect(lean.textTable(colour: false) == full.textTable(colour: false))
+        #expect(lean.markdown() == full.markdown())
+        #expect(lean.html() == full.html())
+        #expect(lean.textTable(colour: false).contains("dataserver N.N.N.N:N not connected"))
+    }
 }

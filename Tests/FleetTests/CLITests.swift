@@ -45,7 +45,14 @@ import Testing
         #expect(strict == 1)
         #expect(table.contains("FAILURE GROUPS (7)"))
         #expect(FileManager.default.fileExists(atPath: "\(dir)/f.html"))
-        #expect(try JSONValue.parse(String(contentsOfFile: "\(dir)/f.json", encoding: .utf8))["hosts"]?.arrayValue?.count == 10)
+        let side = try JSONValue.parse(String(contentsOfFile: "\(dir)/f.json", encoding: .utf8))["hosts"]
+        #expect(side?.arrayValue?.count == 10)
+        // The JSON written beside the table holds every entry's text, as the JSON format does (the table
+        // alone reads outputs without the passing entries' texts).
+        #expect(try await run(["parse"] + paths + ["--format", "json", "-o", "\(dir)/g.json"]).0 == 0)
+        let whole = try JSONValue.parse(String(contentsOfFile: "\(dir)/g.json", encoding: .utf8))["hosts"]
+        #expect(side == whole)
+        #expect(side?.serialized().contains("pid 77 up 3d") == true)
 
         let db = "\(dir)/h.sqlite"
         #expect(try await run(["parse", paths[0], paths[1], "--store", "--db", db]).0 == 0)

@@ -56,12 +56,28 @@ import Testing
         let fast = page.withUnsafeBufferPointer {
             EscapedOutputDecoder.decode($0, openingQuote: 0, keepEvidence: keepEvidence, interner: StringInterner())
         }
+        // Leaving out the passing entries' texts changes nothing of what the decoder takes or leaves.
+        let lean = page.withUnsafeBufferPointer {
+            EscapedOutputDecoder.decode($0, openingQuote: 0, keepEvidence: keepEvidence, keepPassingText: false, interner: StringInterner())
+        }
+        #expect((lean == nil) == (fast == nil), "\(output)", sourceLocation: sourceLocation)
         guard let fast else { return false }
         var text = output
         let slow = text.withUTF8 { HostOutputReader.read(bytes: $0, keepEvidence: keepEvidence) }
         #expect(fast.closingQuote == page.count - 1, sourceLocation: sourceLocation)
         #expect(slow.lines == slow.reports.indices.map { HostLine.report($0) }, "\(output)", sourceLocation: sourceLocation)
         #expect(fast.reports == slow.reports, "\(output)", sourceLocation: sourceLocation)
+        // Without the passing entries' texts: the same reports, those texts empty, and a failing entry's kept.
+        let blanked = slow.reports.map { r in
+            var r = r
+            for k in r.results.indices where r.results[k].status {
+                r.results[k].message = ""
+                r.results[k].hint = ""
+            }
+            return r
+        }
+        #expect(lean?.closingQuote == fast.closingQuote, "\(output)", sourceLocation: sourceLocation)
+        #expect(lean?.reports == blanked, "\(output)", sourceLocation: sourceLocation)
         return true
     }
 

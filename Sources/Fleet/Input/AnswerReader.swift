@@ -35,7 +35,12 @@ public enum AnswerReader {
         case auto
     }
 
-    public static func read(paths: [String], evidence: EvidencePolicy = .auto) throws(FleetError) -> [ReadAnswer] {
+    /// Reads and recognises the answer files. With `passingText` false, reports read on the fast path
+    /// (`EscapedOutputDecoder`) leave the message and hint of entries whose `status` is true empty: for
+    /// outputs that show them only for failing entries (table, markdown, HTML, the history).
+    public static func read(
+        paths: [String], evidence: EvidencePolicy = .auto, passingText: Bool = true
+    ) throws(FleetError) -> [ReadAnswer] {
         var keep = evidence != .never
         if evidence == .auto {
             var total: Int64 = 0
@@ -56,7 +61,10 @@ public enum AnswerReader {
         DispatchQueue.concurrentPerform(iterations: paths.count) { i in
             let r: Result<[ReadAnswer], FleetError>
             do throws(FleetError) {
-                r = .success(try recognise(bytes: try load(paths[i]), source: paths[i], parallel: false, keepEvidence: keepEvidence))
+                r = .success(
+                    try recognise(
+                        bytes: try load(paths[i]), source: paths[i], parallel: false, keepEvidence: keepEvidence,
+                        keepPassingText: passingText))
             } catch {
                 r = .failure(error)
             }
@@ -108,13 +116,16 @@ public enum AnswerReader {
 
     /// Recognises the documents in `bytes`.
     public static func recognise(
-        bytes: [UInt8], source: String, parallel: Bool, keepEvidence: Bool = true
+        bytes: [UInt8], source: String, parallel: Bool, keepEvidence: Bool = true, keepPassingText: Bool = true
     ) throws(FleetError) -> [ReadAnswer] {
         let t0 = Timing.now()
         defer { Timing.add("read files (cpu, all threads)", since: t0) }
         // One document (the usual case): read in one pass, log outputs kept as bytes. Outputs are read
         // where they lie while scanning, unless the hosts of this one file are to be spread over the cores.
-        let inline = parallel ? nil : ScannedDocument.InlineReading(keepEvidence: keepEvidence, interner: StringInterner())
+        let inline =
+            parallel
+            ? nil
+            : ScannedDocument.InlineReading(keepEvidence: keepEvidence, keepPassingText: keepPassingText, interner: StringInterner())
         guard let doc = bytes.withUnsafeBufferPointer({ ScannedDocument.scan($0, inline: inline) }) else {
             return try recogniseTrees(bytes: bytes, source: source, parallel: parallel, keepEvidence: keepEvidence)
         }

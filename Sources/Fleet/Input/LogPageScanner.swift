@@ -42,6 +42,8 @@ struct ScannedDocument {
     /// `EscapedOutputDecoder` (read once, where it lies); the outputs it leaves are unescaped as without.
     struct InlineReading {
         var keepEvidence: Bool
+        /// See `EscapedOutputDecoder.keepPassingText`.
+        var keepPassingText = true
         var interner: StringInterner
     }
 
@@ -273,7 +275,9 @@ struct LogPageScanner {
     mutating func logContent(depth: Int) throws(JSONParseError) -> RawHostLog.Content {
         guard b[p.i] == UInt8(ascii: "\"") else { return .value(try p.value(depth: depth)) }
         if let inline,
-            let read = EscapedOutputDecoder.decode(b, openingQuote: p.i, keepEvidence: inline.keepEvidence, interner: inline.interner)
+            let read = EscapedOutputDecoder.decode(
+                b, openingQuote: p.i, keepEvidence: inline.keepEvidence, keepPassingText: inline.keepPassingText,
+                interner: inline.interner)
         {
             p.i = read.closingQuote + 1
             return .reports(read.reports)
