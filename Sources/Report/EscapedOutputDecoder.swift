@@ -12,10 +12,13 @@ public struct EscapedOutputDecoder {
     let b: UnsafeBufferPointer<UInt8>
     var i: Int
     let keepEvidence: Bool
-    /// False when no output shows the message or hint of an entry whose `status` is true (the table,
-    /// markdown and HTML formats read them only for failing entries): those are scanned and checked as
-    /// usual but left empty, which spares making and interning a string for most entries of a fleet.
-    let keepPassingText: Bool
+    /// False when no output shows more of an entry than its module, item and verdict, and a failing
+    /// entry's message and hint (the table, markdown and HTML formats, the history). Then the message and
+    /// hint of an entry whose `status` is true, and every entry's duration, are scanned and checked as
+    /// usual but left out, and, with neither evidence nor an interner missing, hosts reporting equal
+    /// entries share one list (`StringInterner.sharedEntries`): most entries of a fleet then cost no
+    /// string and no memory of their own.
+    let fullEntries: Bool
     /// Held without counting references: the caller's interner outlives the decoding, and each string
     /// looked up through it would otherwise retain and release it.
     unowned(unsafe) let interner: StringInterner
@@ -30,16 +33,16 @@ public struct EscapedOutputDecoder {
     struct GiveUp: Error {}
 
     /// The reports of the output whose string starts after the opening quote at `quote`, and the index of
-    /// its closing quote; nil to leave the output to the usual reader. With `keepPassingText` false, the
-    /// message and hint of every entry whose `status` is true are empty (see `keepPassingText`).
+    /// its closing quote; nil to leave the output to the usual reader. With `fullEntries` false, entries
+    /// are read without what only the full formats show (see `fullEntries`).
     public static func decode(
-        _ b: UnsafeBufferPointer<UInt8>, openingQuote quote: Int, keepEvidence: Bool, keepPassingText: Bool = true,
+        _ b: UnsafeBufferPointer<UInt8>, openingQuote quote: Int, keepEvidence: Bool, fullEntries: Bool = true,
         interner: StringInterner?
     ) -> (reports: [DiagnosticReport], closingQuote: Int)? {
         let strings = interner ?? Self.noInterner
         return withExtendedLifetime(strings) { () -> (reports: [DiagnosticReport], closingQuote: Int)? in
             var d = EscapedOutputDecoder(
-                b: b, i: quote + 1, keepEvidence: keepEvidence, keepPassingText: keepPassingText, interner: strings,
+                b: b, i: quote + 1, keepEvidence: keepEvidence, fullEntries: fullEntries, interner: strings,
                 interning: interner != nil)
             do throws(GiveUp) {
                 return (try d.lines(), d.i)
@@ -558,11 +561,77 @@ public struct EscapedOutputDecoder {
             i += 1
             return out
         }
+        if !fullEntries && !keepEvidence && interning { return try sharedEntries() }
         out.reserveCapacity(12)
         repeat {
             out.append(try entry())
         } while try next(close: UInt8(ascii: "]"))
         return out
+    }
+
+    /// An entry's `status` at `i`: the literals `true` and `false` as `value(depth:)` reads them, without
+    /// a parser; anything else through `value(depth:)`. (What follows a literal is judged by the caller,
+    /// as after the parser.)
+    @inline(__always) mutating func statusValue(depth: Int) throws(GiveUp) -> JSONValue {
+        if let base = b.baseAddress, i &+ 5 <= b.count {
+            let word = UnsafeRawPointer(base).loadUnaligned(fromByteOffset: i, as: UInt32.self)
+            if word == 0x6575_7274 {  // true
+                i &+= 4
+                return .bool(true)
+            }
+            if word == 0x736C_6166 && b[i &+ 4] == UInt8(ascii: "e") {  // false
+                i &+= 5
+                return .bool(false)
+            }
+        }
+        return try value(depth: depth)
+    }
+
+    /// An entry's `result` at `i`: a verdict's name (`\"pass\"`, `\"warn\"`, `\"fail\"`, `\"unknown\"`)
+    /// as the same string value `value(depth:)` makes, without making a string; anything else through
+    /// `value(depth:)`.
+    @inline(__always) mutating func resultValue(depth: Int) throws(GiveUp) -> JSONValue {
+        if let base = b.baseAddress, i &+ 11 <= b.count {
+            let raw = UnsafeRawPointer(base)
+            switch raw.loadUnaligned(fromByteOffset: i, as: UInt64.self) {
+            case 0x225C_7373_6170_225C:  // \"pass\"
+                i &+= 8
+                return .string("pass")
+            case 0x225C_6E72_6177_225C:  // \"warn\"
+                i &+= 8
+                return .string("warn")
+            case 0x225C_6C69_6166_225C:  // \"fail\"
+                i &+= 8
+                return .string("fail")
+            case 0x776F_6E6B_6E75_225C:  // \"unknow, then n\"
+                if raw.loadUnaligned(fromByteOffset: i &+ 8, as: UInt16.self) == 0x5C6E, b[i &+ 10] == 0x22 {
+                    i &+= 11
+                    return .string("unknown")
+                }
+            default: break
+            }
+        }
+        return try value(depth: depth)
+    }
+
+    /// The entries (after the `[`, the list not empty) collected in the interner's scratch list and
+    /// shared through it: without the passing entries' texts, durations and evidence, most hosts of a
+    /// fleet report equal lists.
+    mutating func sharedEntries() throws(GiveUp) -> [CheckResult] {
+        self.interner.entryScratch.removeAll(keepingCapacity: true)
+        var digest: UInt64 = 0xCBF2_9CE4_8422_2325
+        repeat {
+            let e = try entry()
+            // The shape of the entry: its verdict and its texts' lengths (equal entries, equal digests).
+            var word = UInt64(e.verdict.severity)
+            word = word &<< 12 | UInt64(truncatingIfNeeded: e.module.utf8.count)
+            word = word &<< 12 | UInt64(truncatingIfNeeded: e.item.utf8.count)
+            word = word &<< 16 | UInt64(truncatingIfNeeded: e.message.utf8.count)
+            word = word &<< 16 | UInt64(truncatingIfNeeded: e.hint.utf8.count)
+            digest = (digest ^ word) &* 0x0100_0000_01B3
+            self.interner.entryScratch.append(e)
+        } while try next(close: UInt8(ascii: "]"))
+        return self.interner.sharedEntries(digest: digest)
     }
 
     mutating func entry() throws(GiveUp) -> CheckResult {
@@ -573,9 +642,10 @@ public struct EscapedOutputDecoder {
         // Members are first matched against the next one in the usual order; after a surprise, read.
         let order = Self.entryOrder
         var expected = 0
-        // Without `keepPassingText`: the message and hint, made into strings only for a failing entry.
+        // Without `fullEntries`: the message and hint, made into strings only for a failing entry.
         var message: PlainString?
         var hint: PlainString?
+        var durationSeen = false
         repeat {
             skipSpace()
             let name: MemberName
@@ -593,34 +663,48 @@ public struct EscapedOutputDecoder {
             case .item:
                 guard f.item == nil else { throw GiveUp() }
                 f.item = try text()
-            case .status: try readOnce(into: &f.status, depth: 3)
+            case .status:
+                guard f.status == nil else { throw GiveUp() }
+                f.status = try statusValue(depth: 3)
             case .message:
                 // Anything but a string is printed with Python's str(): left to the usual reader.
                 guard f.message == nil else { throw GiveUp() }
-                if keepPassingText {
+                if fullEntries {
                     f.message = try text()
                 } else {
                     message = try checkedString()
                     f.message = ""
                 }
-            case .result: try readOnce(into: &f.result, depth: 3)
+            case .result:
+                guard f.result == nil else { throw GiveUp() }
+                f.result = try resultValue(depth: 3)
             case .hint:
                 guard !f.hintSeen else { throw GiveUp() }
                 f.hintSeen = true
                 // A hint that is not a string reads as "" (`CheckResult(json:)`).
                 if !atQuote() {
                     try skipValue(depth: 3)
-                } else if keepPassingText {
+                } else if fullEntries {
                     f.hint = try text()
                 } else {
                     hint = try checkedString()
                 }
             case .evidence: try readOnce(into: &f.evidence, seen: &f.evidenceSeen, depth: 3)
-            case .durationMs: try readOnce(into: &f.duration, depth: 3)
+            case .durationMs:
+                if fullEntries {
+                    try readOnce(into: &f.duration, depth: 3)
+                } else {
+                    // Left out, but a repeated one still leaves the output to the usual reader.
+                    guard !durationSeen else { throw GiveUp() }
+                    durationSeen = true
+                    try skipValue(depth: 3)
+                }
             default: try skipValue(depth: 3)
             }
         } while try next(close: UInt8(ascii: "}"))
         guard var entry = f.checkResult(keepEvidence: keepEvidence) else { throw GiveUp() }
+        if fullEntries { return entry }
+        entry.durationMs = nil
         if !entry.status {
             if let message { entry.message = string(of: message) }
             if let hint { entry.hint = string(of: hint) }

@@ -102,6 +102,49 @@ public final class StringInterner {
         return text
     }
 
+    // MARK: - Entry lists
+
+    /// Entry lists remembered by `sharedEntries`, bucketed by a digest of their shape.
+    private var lists: [UInt64: [[CheckResult]]] = [:]
+    private var listCount = 0
+    public static let maxLists = 4096
+    /// Candidates compared in one bucket at most (lists of one shape that differ in their texts, such as
+    /// failing entries naming a pid, fill a bucket without being shared).
+    static let maxBucket = 8
+    /// Where a decoder collects a report's entries before `sharedEntries` (reused: one decoder at a time).
+    public var entryScratch: [CheckResult] = []
+
+    /// `entryScratch` as an array shared with earlier calls for an equal list (module, item, verdict,
+    /// message, hint, evidence and duration equal; strings compare by identity first, and interned ones
+    /// are identical), so that hosts reporting the same entries hold one list. `digest` is the caller's
+    /// digest of the list; equal lists must have equal digests.
+    public func sharedEntries(digest: UInt64) -> [CheckResult] {
+        if let bucket = lists[digest] {
+            for candidate in bucket where Self.same(candidate, entryScratch) { return candidate }
+        }
+        let list = Array(entryScratch)
+        if listCount < Self.maxLists, lists[digest, default: []].count < Self.maxBucket {
+            lists[digest, default: []].append(list)
+            listCount += 1
+        }
+        return list
+    }
+
+    /// Equal entry lists, without building the evidence's `JSONValue` for the usual empty evidence.
+    static func same(_ a: [CheckResult], _ b: [CheckResult]) -> Bool {
+        guard a.count == b.count else { return false }
+        for k in a.indices {
+            let x = a[k]
+            let y = b[k]
+            guard x.verdict == y.verdict, x.durationMs == y.durationMs, x.module == y.module, x.item == y.item,
+                x.message == y.message, x.hint == y.hint
+            else { return false }
+            if x.evidence.isEmpty != y.evidence.isEmpty { return false }
+            if !x.evidence.isEmpty, JSONValue.object(x.evidence) != JSONValue.object(y.evidence) { return false }
+        }
+        return true
+    }
+
     /// A fast, well-mixed 64-bit hash of the bytes (not for untrusted-collision resistance: the table is
     /// bounded, so a bad input only makes lookups slower).
     @inline(__always) static func hash(_ p: UnsafePointer<UInt8>, _ n: Int) -> UInt64 {

@@ -78,10 +78,10 @@ struct OutputOptions: ParsableArguments {
     @Flag(help: "Exit 1 when any host is not healthy.")
     var strict = false
 
-    /// Whether an output asked for shows the message or hint of a passing entry: the JSON report and the
-    /// platform's lines show every entry; the table, markdown and HTML formats (and the history) show
-    /// entries' texts only in failure groups.
-    var showsPassingText: Bool { format == .json || format == .agent || json != nil }
+    /// Whether an output asked for shows an entry's duration or a passing entry's message or hint: the
+    /// JSON report and the platform's lines show every entry whole; the table, markdown and HTML formats
+    /// (and the history) show entries' texts only in failure groups.
+    var showsFullEntries: Bool { format == .json || format == .agent || json != nil }
 
     func render(_ report: FleetReport, format: Format) -> String {
         switch format {

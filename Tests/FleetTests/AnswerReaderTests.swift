@@ -110,9 +110,9 @@ import Testing
         }
     }
 
-    /// Reading without the passing entries' texts (what `parse` does for the table, markdown and HTML
-    /// formats) leaves those formats exactly as they are with every text read.
-    @Test func passingTextsLeftOutChangeNoFormatThatHidesThem() throws {
+    /// Reading entries without the passing ones' texts and without durations (what `parse` does for the
+    /// table, markdown and HTML formats) leaves those formats exactly as they are with entries read whole.
+    @Test func leanEntriesChangeNoFormatThatHidesWhatTheyLeaveOut() throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("fleet-lean-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: dir) }
@@ -140,9 +140,9 @@ import Testing
             #expect(FileManager.default.createFile(atPath: p, contents: Data(d.serialized().utf8)))
             paths.append(p)
         }
-        func report(passingText: Bool) throws -> FleetReport {
+        func report(fullEntries: Bool) throws -> FleetReport {
             var asm = FleetAssembler()
-            for a in try AnswerReader.read(paths: paths, passingText: passingText) {
+            for a in try AnswerReader.read(paths: paths, fullEntries: fullEntries) {
                 switch a {
                 case .answer(let x): asm.add(x, source: "input")
                 case .logs(let p): asm.add(p)
@@ -150,8 +150,8 @@ import Testing
             }
             return asm.finish(source: "parse", generatedAtMs: 1_700_000_000_000)
         }
-        let full = try report(passingText: true)
-        let lean = try report(passingText: false)
+        let full = try report(fullEntries: true)
+        let lean = try report(fullEntries: false)
         // The passing entries' texts were left out where the fast path read the output (else this compares
         // a report with itself; outputs it leaves, such as one with a noise line, keep them) ...
         let blank = { (r: FleetReport) in r.hosts.flatMap(\.results).filter { $0.status && $0.message.isEmpty }.count }

@@ -52,32 +52,44 @@ import Testing
     /// What the decoder makes of the escaped string `page` (opening quote at 0), held against the usual
     /// reader of `output`; true when the decoder answered.
     @discardableResult
-    static func check(_ output: String, _ page: [UInt8], keepEvidence: Bool, sourceLocation: SourceLocation = #_sourceLocation) -> Bool {
+    /// `lean` reads the lean entries (`fullEntries` false); one interner may serve many calls, so that
+    /// entry lists are shared between outputs as between the hosts of a page.
+    static func check(
+        _ output: String, _ page: [UInt8], keepEvidence: Bool, lean: StringInterner = StringInterner(),
+        sourceLocation: SourceLocation = #_sourceLocation
+    ) -> Bool {
         let fast = page.withUnsafeBufferPointer {
             EscapedOutputDecoder.decode($0, openingQuote: 0, keepEvidence: keepEvidence, interner: StringInterner())
         }
-        // Leaving out the passing entries' texts changes nothing of what the decoder takes or leaves.
+        // Lean entries: the decoder takes at least what it takes whole (it skips durations it would read),
+        // and what it makes equals the usual reader's reports without durations and the passing entries'
+        // texts (a failing entry's texts kept).
         let lean = page.withUnsafeBufferPointer {
-            EscapedOutputDecoder.decode($0, openingQuote: 0, keepEvidence: keepEvidence, keepPassingText: false, interner: StringInterner())
+            EscapedOutputDecoder.decode($0, openingQuote: 0, keepEvidence: keepEvidence, fullEntries: false, interner: lean)
         }
-        #expect((lean == nil) == (fast == nil), "\(output)", sourceLocation: sourceLocation)
-        guard let fast else { return false }
+        if fast != nil { #expect(lean != nil, "\(output)", sourceLocation: sourceLocation) }
+        guard fast != nil || lean != nil else { return false }
         var text = output
         let slow = text.withUTF8 { HostOutputReader.read(bytes: $0, keepEvidence: keepEvidence) }
-        #expect(fast.closingQuote == page.count - 1, sourceLocation: sourceLocation)
         #expect(slow.lines == slow.reports.indices.map { HostLine.report($0) }, "\(output)", sourceLocation: sourceLocation)
-        #expect(fast.reports == slow.reports, "\(output)", sourceLocation: sourceLocation)
-        // Without the passing entries' texts: the same reports, those texts empty, and a failing entry's kept.
-        let blanked = slow.reports.map { r in
-            var r = r
-            for k in r.results.indices where r.results[k].status {
-                r.results[k].message = ""
-                r.results[k].hint = ""
+        if let lean {
+            let blanked = slow.reports.map { r in
+                var r = r
+                for k in r.results.indices {
+                    r.results[k].durationMs = nil
+                    if r.results[k].status {
+                        r.results[k].message = ""
+                        r.results[k].hint = ""
+                    }
+                }
+                return r
             }
-            return r
+            #expect(lean.closingQuote == page.count - 1, sourceLocation: sourceLocation)
+            #expect(lean.reports == blanked, "\(output)", sourceLocation: sourceLocation)
         }
-        #expect(lean?.closingQuote == fast.closingQuote, "\(output)", sourceLocation: sourceLocation)
-        #expect(lean?.reports == blanked, "\(output)", sourceLocation: sourceLocation)
+        guard let fast else { return false }
+        #expect(fast.closingQuote == page.count - 1, sourceLocation: sourceLocation)
+        #expect(fast.reports == slow.reports, "\(output)", sourceLocation: sourceLocation)
         return true
     }
 
@@ -171,7 +183,8 @@ import Testing
         func text() -> String { (0..<Int.random(in: 0...4, using: &rng)).map { _ in pieces.randomElement(using: &rng)! }.joined() }
         func scalar() -> String {
             [
-                "true", "false", "null", "0", "-1", "2.5", "1e3", "\"pass\"", "\"fail\"",
+                "true", "false", "null", "0", "-1", "2.5", "1e3", "\"pass\"", "\"fail\"", "\"warn\"", "\"unknown\"",
+                "\"unknowns\"", "\"pas\"", "truex", "fals", "falsey",
                 "\""
                     + text().replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"").replacingOccurrences(
                         of: "\n", with: "\\n") + "\"",
@@ -217,15 +230,48 @@ import Testing
             return (Bool.random(using: &rng) ? "" : " ") + "{" + members.joined(separator: ",") + "}"
         }
         var answered = 0
+        let lean = StringInterner()
         for _ in 0..<3000 {
             let output = (0..<Int.random(in: 0...3, using: &rng)).map { _ in Int.random(in: 0..<6, using: &rng) == 0 ? "" : line() }
                 .joined(separator: "\n")
             let style = Style.allCases.randomElement(using: &rng)!
-            if Self.check(output, Self.escaped(output, style), keepEvidence: Bool.random(using: &rng)) { answered += 1 }
+            if Self.check(output, Self.escaped(output, style), keepEvidence: Bool.random(using: &rng), lean: lean) { answered += 1 }
         }
         // Both sides of the comparison were exercised.
         #expect(answered > 300)
         #expect(answered < 3000)
+    }
+
+    /// Lean entries of hosts reporting the same are one list in memory; a host whose entries differ in a
+    /// failing entry's text, or in a verdict, has its own.
+    @Test func leanEntriesOfEqualReportsAreShared() throws {
+        let strings = StringInterner()
+        func entries(_ output: String) throws -> [CheckResult] {
+            let page = Self.escaped(output, .minimal)
+            let read = page.withUnsafeBufferPointer {
+                EscapedOutputDecoder.decode($0, openingQuote: 0, keepEvidence: false, fullEntries: false, interner: strings)
+            }
+            return try #require(read?.reports.first?.results)
+        }
+        func storage(_ a: [CheckResult]) -> UnsafeRawPointer? { a.withUnsafeBufferPointer { UnsafeRawPointer($0.baseAddress) } }
+        // Healthy hosts print different passing texts and durations: equal lean lists.
+        let a = try entries(
+            Fixtures.richLine([("bkunifylogbeat", "process", .pass, "pid 77 up 3d", ""), ("gse_agent", "socket", .pass, "/run/a", "")]))
+        let b = try entries(
+            Fixtures.richLine([("bkunifylogbeat", "process", .pass, "pid 78 up 9d", ""), ("gse_agent", "socket", .pass, "/run/b", "")]))
+        #expect(a == b)
+        #expect(storage(a) == storage(b))
+        let failingA = try entries(Fixtures.brokenRich(pid: 3))
+        let failingB = try entries(Fixtures.brokenRich(pid: 4))
+        let failingC = try entries(Fixtures.brokenRich(pid: 3))
+        #expect(failingA != failingB)
+        #expect(failingA[0].message == "bkunifylogbeat is not running (pid 3 gone)")
+        #expect(storage(failingA) != storage(failingB))
+        #expect(storage(failingA) == storage(failingC))
+        let warn = try entries(
+            Fixtures.richLine([("bkunifylogbeat", "process", .warn, "pid 77 up 3d", ""), ("gse_agent", "socket", .pass, "/run/a", "")]))
+        #expect(warn != a)
+        #expect(warn[0].verdict == .warn)
     }
 
     /// A page read by one file's scan (outputs read where they lie) and by the parallel path (outputs

@@ -35,11 +35,12 @@ public enum AnswerReader {
         case auto
     }
 
-    /// Reads and recognises the answer files. With `passingText` false, reports read on the fast path
-    /// (`EscapedOutputDecoder`) leave the message and hint of entries whose `status` is true empty: for
-    /// outputs that show them only for failing entries (table, markdown, HTML, the history).
+    /// Reads and recognises the answer files. With `fullEntries` false, reports read on the fast path
+    /// (`EscapedOutputDecoder`) leave out the message and hint of entries whose `status` is true and the
+    /// entries' durations, for outputs that show entries' texts only for failing ones (table, markdown,
+    /// HTML, the history).
     public static func read(
-        paths: [String], evidence: EvidencePolicy = .auto, passingText: Bool = true
+        paths: [String], evidence: EvidencePolicy = .auto, fullEntries: Bool = true
     ) throws(FleetError) -> [ReadAnswer] {
         var keep = evidence != .never
         if evidence == .auto {
@@ -64,7 +65,7 @@ public enum AnswerReader {
                 r = .success(
                     try recognise(
                         bytes: try load(paths[i]), source: paths[i], parallel: false, keepEvidence: keepEvidence,
-                        keepPassingText: passingText))
+                        fullEntries: fullEntries))
             } catch {
                 r = .failure(error)
             }
@@ -116,7 +117,7 @@ public enum AnswerReader {
 
     /// Recognises the documents in `bytes`.
     public static func recognise(
-        bytes: [UInt8], source: String, parallel: Bool, keepEvidence: Bool = true, keepPassingText: Bool = true
+        bytes: [UInt8], source: String, parallel: Bool, keepEvidence: Bool = true, fullEntries: Bool = true
     ) throws(FleetError) -> [ReadAnswer] {
         let t0 = Timing.now()
         defer { Timing.add("read files (cpu, all threads)", since: t0) }
@@ -125,7 +126,7 @@ public enum AnswerReader {
         let inline =
             parallel
             ? nil
-            : ScannedDocument.InlineReading(keepEvidence: keepEvidence, keepPassingText: keepPassingText, interner: StringInterner())
+            : ScannedDocument.InlineReading(keepEvidence: keepEvidence, fullEntries: fullEntries, interner: StringInterner())
         guard let doc = bytes.withUnsafeBufferPointer({ ScannedDocument.scan($0, inline: inline) }) else {
             return try recogniseTrees(bytes: bytes, source: source, parallel: parallel, keepEvidence: keepEvidence)
         }

@@ -42,8 +42,8 @@ struct ScannedDocument {
     /// `EscapedOutputDecoder` (read once, where it lies); the outputs it leaves are unescaped as without.
     struct InlineReading {
         var keepEvidence: Bool
-        /// See `EscapedOutputDecoder.keepPassingText`.
-        var keepPassingText = true
+        /// See `EscapedOutputDecoder.fullEntries`.
+        var fullEntries = true
         var interner: StringInterner
     }
 
@@ -276,7 +276,7 @@ struct LogPageScanner {
         guard b[p.i] == UInt8(ascii: "\"") else { return .value(try p.value(depth: depth)) }
         if let inline,
             let read = EscapedOutputDecoder.decode(
-                b, openingQuote: p.i, keepEvidence: inline.keepEvidence, keepPassingText: inline.keepPassingText,
+                b, openingQuote: p.i, keepEvidence: inline.keepEvidence, fullEntries: inline.fullEntries,
                 interner: inline.interner)
         {
             p.i = read.closingQuote + 1
