@@ -16,7 +16,7 @@ public struct EscapedOutputDecoder {
     /// entry's message and hint (the table, markdown and HTML formats, the history). Then the message and
     /// hint of an entry whose `status` is true, and every entry's duration, are scanned and checked as
     /// usual but left out, and, with neither evidence nor an interner missing, hosts reporting equal
-    /// entries share one list (`StringInterner.sharedEntries`): most entries of a fleet then cost no
+    /// entries share one list (`leanEntries`, `StringInterner.sharedList`): most entries of a fleet then cost no
     /// string and no memory of their own.
     let fullEntries: Bool
     /// Held without counting references: the caller's interner outlives the decoding, and each string
@@ -561,7 +561,7 @@ public struct EscapedOutputDecoder {
             i += 1
             return out
         }
-        if !fullEntries && !keepEvidence && interning { return try sharedEntries() }
+        if !fullEntries && !keepEvidence && interning { return try leanEntries() }
         out.reserveCapacity(12)
         repeat {
             out.append(try entry())
@@ -614,24 +614,134 @@ public struct EscapedOutputDecoder {
         return try value(depth: depth)
     }
 
-    /// The entries (after the `[`, the list not empty) collected in the interner's scratch list and
-    /// shared through it: without the passing entries' texts, durations and evidence, most hosts of a
-    /// fleet report equal lists.
-    mutating func sharedEntries() throws(GiveUp) -> [CheckResult] {
-        self.interner.entryScratch.removeAll(keepingCapacity: true)
-        var digest: UInt64 = 0xCBF2_9CE4_8422_2325
+    /// The entries (after the `[`, the list not empty) as lean entries (see `fullEntries`), without
+    /// making a `CheckResult` or a string per entry: each entry's verdict and kept texts are written to
+    /// the interner's key, and the list is the one remembered for that key, made from the key the first
+    /// time. Most hosts of a fleet report equal lean lists and share one.
+    mutating func leanEntries() throws(GiveUp) -> [CheckResult] {
+        self.interner.startKey()
         repeat {
-            let e = try entry()
-            // The shape of the entry: its verdict and its texts' lengths (equal entries, equal digests).
-            var word = UInt64(e.verdict.severity)
-            word = word &<< 12 | UInt64(truncatingIfNeeded: e.module.utf8.count)
-            word = word &<< 12 | UInt64(truncatingIfNeeded: e.item.utf8.count)
-            word = word &<< 16 | UInt64(truncatingIfNeeded: e.message.utf8.count)
-            word = word &<< 16 | UInt64(truncatingIfNeeded: e.hint.utf8.count)
-            digest = (digest ^ word) &* 0x0100_0000_01B3
-            self.interner.entryScratch.append(e)
+            try leanEntry()
         } while try next(close: UInt8(ascii: "]"))
-        return self.interner.sharedEntries(digest: digest)
+        let strings = self.interner
+        return strings.sharedList { key in Self.list(fromKey: key, interner: strings) }
+    }
+
+    /// One entry read as `entry()` reads it (the same members required, the same repeats refused), its
+    /// lean form written to the interner's key: the verdict, module and item, and for a failing entry its
+    /// message and hint.
+    mutating func leanEntry() throws(GiveUp) {
+        try expect(UInt8(ascii: "{"))
+        skipSpace()
+        guard i < b.count, b[i] != UInt8(ascii: "}") else { throw GiveUp() }
+        var module: PlainString?
+        var item: PlainString?
+        var status: JSONValue?
+        var message: PlainString?
+        var result: JSONValue?
+        var hint: PlainString?
+        var hintSeen = false
+        var evidenceSeen = false
+        var durationSeen = false
+        let order = Self.entryOrder
+        var expected = 0
+        repeat {
+            skipSpace()
+            let name: MemberName
+            if expected < order.count, let m = member(order[expected]) {
+                name = m
+                expected += 1
+            } else {
+                name = try memberName()
+                expected = order.count
+            }
+            switch name {
+            case .module:
+                guard module == nil else { throw GiveUp() }
+                module = try checkedString()
+            case .item:
+                guard item == nil else { throw GiveUp() }
+                item = try checkedString()
+            case .status:
+                guard status == nil else { throw GiveUp() }
+                status = try statusValue(depth: 3)
+            case .message:
+                guard message == nil else { throw GiveUp() }
+                message = try checkedString()
+            case .result:
+                guard result == nil else { throw GiveUp() }
+                result = try resultValue(depth: 3)
+            case .hint:
+                guard !hintSeen else { throw GiveUp() }
+                hintSeen = true
+                if atQuote() { hint = try checkedString() } else { try skipValue(depth: 3) }
+            case .evidence:
+                guard !evidenceSeen else { throw GiveUp() }
+                evidenceSeen = true
+                try skipValue(depth: 3)
+            case .durationMs:
+                guard !durationSeen else { throw GiveUp() }
+                durationSeen = true
+                try skipValue(depth: 3)
+            default: try skipValue(depth: 3)
+            }
+        } while try next(close: UInt8(ascii: "}"))
+        guard let module, let item, let status, let message else { throw GiveUp() }
+        let verdict = Verdict.read(status: status, result: result)
+        let strings = self.interner
+        strings.appendKey(Self.keyCode(verdict))
+        strings.appendKey(text: module.bytes, slashes: module.slashes)
+        strings.appendKey(text: item.bytes, slashes: item.slashes)
+        if !verdict.compatStatus {
+            strings.appendKey(text: message.bytes, slashes: message.slashes)
+            if let hint {
+                strings.appendKey(text: hint.bytes, slashes: hint.slashes)
+            } else {
+                strings.appendKey(text: UnsafeBufferPointer(start: nil, count: 0), slashes: false)
+            }
+        }
+    }
+
+    /// A verdict's byte in a lean key.
+    static func keyCode(_ v: Verdict) -> UInt8 {
+        switch v {
+        case .pass: 0
+        case .warn: 1
+        case .fail: 2
+        case .unknown: 3
+        }
+    }
+
+    /// The lean entries a key written by `leanEntry()` holds.
+    static func list(fromKey key: UnsafeBufferPointer<UInt8>, interner: StringInterner) -> [CheckResult] {
+        var out: [CheckResult] = []
+        var k = 0
+        func text() -> String {
+            let n = Int(UInt32(littleEndian: UnsafeRawPointer(key.baseAddress! + k).loadUnaligned(as: UInt32.self)))
+            k += 4
+            defer { k += n }
+            return interner.string(UnsafeBufferPointer(rebasing: key[k..<(k + n)]))
+        }
+        while k < key.count {
+            let verdict: Verdict
+            switch key[k] {
+            case 0: verdict = .pass
+            case 1: verdict = .warn
+            case 2: verdict = .fail
+            default: verdict = .unknown
+            }
+            k += 1
+            let module = text()
+            let item = text()
+            var message = ""
+            var hint = ""
+            if !verdict.compatStatus {
+                message = text()
+                hint = text()
+            }
+            out.append(CheckResult(module: module, item: item, verdict: verdict, message: message, hint: hint))
+        }
+        return out
     }
 
     mutating func entry() throws(GiveUp) -> CheckResult {

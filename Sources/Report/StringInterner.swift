@@ -49,6 +49,7 @@ public final class StringInterner {
         arena = .allocate(capacity: arenaCapacity)
         scratchCapacity = 1024
         scratch = .allocate(capacity: scratchCapacity)
+        key = .allocate(capacity: keyCapacity)
     }
 
     deinit {
@@ -57,6 +58,9 @@ public final class StringInterner {
         slots.deallocate()
         arena.deallocate()
         scratch.deallocate()
+        key.deallocate()
+        listSlots?.deallocate()
+        listArena?.deallocate()
     }
 
     /// A buffer of at least `count` bytes, reused from call to call.
@@ -104,45 +108,106 @@ public final class StringInterner {
 
     // MARK: - Entry lists
 
-    /// Entry lists remembered by `sharedEntries`, bucketed by a digest of their shape.
-    private var lists: [UInt64: [[CheckResult]]] = [:]
-    private var listCount = 0
+    /// The key of the entry list a decoder is reading (`EscapedOutputDecoder.leanEntries`): each entry's
+    /// verdict and texts, back to back. Reused from list to list.
+    private var key: UnsafeMutablePointer<UInt8>
+    private var keyCapacity = 1024
+    public private(set) var keyCount = 0
+    /// Lists remembered by their keys (open addressing over `lists`, at most half full; made on first use).
+    private var listSlots: UnsafeMutablePointer<Int32>?
+    private var lists: [(hash: UInt64, start: Int, count: Int, list: [CheckResult])] = []
+    private var listArena: UnsafeMutablePointer<UInt8>?
+    private var listArenaCapacity = 0
+    private var listArenaUsed = 0
     public static let maxLists = 4096
-    /// Candidates compared in one bucket at most (lists of one shape that differ in their texts, such as
-    /// failing entries naming a pid, fill a bucket without being shared).
-    static let maxBucket = 8
-    /// Where a decoder collects a report's entries before `sharedEntries` (reused: one decoder at a time).
-    public var entryScratch: [CheckResult] = []
+    /// The keys of the remembered lists take at most this many bytes in all.
+    public static let maxListKeyBytes = 4 << 20
 
-    /// `entryScratch` as an array shared with earlier calls for an equal list (module, item, verdict,
-    /// message, hint, evidence and duration equal; strings compare by identity first, and interned ones
-    /// are identical), so that hosts reporting the same entries hold one list. `digest` is the caller's
-    /// digest of the list; equal lists must have equal digests.
-    public func sharedEntries(digest: UInt64) -> [CheckResult] {
-        if let bucket = lists[digest] {
-            for candidate in bucket where Self.same(candidate, entryScratch) { return candidate }
+    /// Starts the key of a new list.
+    public func startKey() { keyCount = 0 }
+
+    /// Room for `n` more bytes of the key; returns where they go.
+    @inline(__always) func keyRoom(_ n: Int) -> UnsafeMutablePointer<UInt8> {
+        if keyCount + n > keyCapacity {
+            let grown = max(keyCount + n, 2 * keyCapacity)
+            let bigger = UnsafeMutablePointer<UInt8>.allocate(capacity: grown)
+            bigger.update(from: key, count: keyCount)
+            key.deallocate()
+            key = bigger
+            keyCapacity = grown
         }
-        let list = Array(entryScratch)
-        if listCount < Self.maxLists, lists[digest, default: []].count < Self.maxBucket {
-            lists[digest, default: []].append(list)
-            listCount += 1
-        }
-        return list
+        return key + keyCount
     }
 
-    /// Equal entry lists, without building the evidence's `JSONValue` for the usual empty evidence.
-    static func same(_ a: [CheckResult], _ b: [CheckResult]) -> Bool {
-        guard a.count == b.count else { return false }
-        for k in a.indices {
-            let x = a[k]
-            let y = b[k]
-            guard x.verdict == y.verdict, x.durationMs == y.durationMs, x.module == y.module, x.item == y.item,
-                x.message == y.message, x.hint == y.hint
-            else { return false }
-            if x.evidence.isEmpty != y.evidence.isEmpty { return false }
-            if !x.evidence.isEmpty, JSONValue.object(x.evidence) != JSONValue.object(y.evidence) { return false }
+    /// Appends one byte to the key.
+    @inline(__always) public func appendKey(_ byte: UInt8) {
+        keyRoom(1).pointee = byte
+        keyCount += 1
+    }
+
+    /// Appends a text to the key: its length (four bytes) and its bytes, each `\/` (an escaped slash, the
+    /// one escape the caller's texts may hold when `slashes` is true) written as `/`.
+    public func appendKey(text bytes: UnsafeBufferPointer<UInt8>, slashes: Bool) {
+        let n = bytes.count
+        let out = keyRoom(4 + n)
+        var used = 0
+        if !slashes {
+            if let base = bytes.baseAddress { (out + 4).update(from: base, count: n) }
+            used = n
+        } else {
+            var k = 0
+            while k < n {
+                if bytes[k] == 0x5C { k += 1 }
+                out[4 + used] = bytes[k]
+                used += 1
+                k += 1
+            }
         }
-        return true
+        UnsafeMutableRawPointer(out).storeBytes(of: UInt32(truncatingIfNeeded: used).littleEndian, as: UInt32.self)
+        keyCount += 4 + used
+    }
+
+    /// The list remembered for the current key, or the one `make` builds from the key (remembered while
+    /// there is room): hosts reporting the same entries share one list.
+    public func sharedList(_ make: (UnsafeBufferPointer<UInt8>) -> [CheckResult]) -> [CheckResult] {
+        let n = keyCount
+        let slotCount = 2 * Self.maxLists
+        let slots: UnsafeMutablePointer<Int32>
+        if let listSlots {
+            slots = listSlots
+        } else {
+            slots = .allocate(capacity: slotCount)
+            slots.initialize(repeating: -1, count: slotCount)
+            listSlots = slots
+        }
+        let h = Self.hash(key, n)
+        var s = Int(truncatingIfNeeded: h) & (slotCount - 1)
+        while true {
+            let e = Int(slots[s])
+            if e < 0 { break }
+            if lists[e].hash == h, lists[e].count == n, let arena = listArena, memcmp(arena + lists[e].start, key, n) == 0 {
+                return lists[e].list
+            }
+            s = (s + 1) & (slotCount - 1)
+        }
+        let list = make(UnsafeBufferPointer(start: key, count: n))
+        if lists.count < Self.maxLists, listArenaUsed + n <= Self.maxListKeyBytes {
+            if listArenaUsed + n > listArenaCapacity {
+                let grown = min(max(2 * listArenaCapacity, listArenaUsed + n, 64 << 10), Self.maxListKeyBytes)
+                let bigger = UnsafeMutablePointer<UInt8>.allocate(capacity: grown)
+                if let old = listArena {
+                    bigger.update(from: old, count: listArenaUsed)
+                    old.deallocate()
+                }
+                listArena = bigger
+                listArenaCapacity = grown
+            }
+            (listArena! + listArenaUsed).update(from: key, count: n)
+            slots[s] = Int32(lists.count)
+            lists.append((h, listArenaUsed, n, list))
+            listArenaUsed += n
+        }
+        return list
     }
 
     /// A fast, well-mixed 64-bit hash of the bytes (not for untrusted-collision resistance: the table is

@@ -272,6 +272,24 @@ import Testing
             Fixtures.richLine([("bkunifylogbeat", "process", .warn, "pid 77 up 3d", ""), ("gse_agent", "socket", .pass, "/run/a", "")]))
         #expect(warn != a)
         #expect(warn[0].verdict == .warn)
+        // Texts the page escaped (`\/`) are keyed and made unescaped: the same list as without.
+        let withSlash = Fixtures.richLine([("log_path", "logpath_match", .fail, "no file matches /data/app/*.log", "see /etc/x")])
+        let plain = try entries(withSlash)
+        let slashed = try #require(
+            Self.escaped(withSlash, .slashes).withUnsafeBufferPointer {
+                EscapedOutputDecoder.decode($0, openingQuote: 0, keepEvidence: false, fullEntries: false, interner: strings)
+            }?.reports.first?.results)
+        #expect(Self.escaped(withSlash, .slashes) != Self.escaped(withSlash, .minimal))
+        #expect(plain[0].message == "no file matches /data/app/*.log" && plain[0].hint == "see /etc/x")
+        #expect(storage(slashed) == storage(plain))
+        // Once the interner remembers as many lists as it may, further lists are made, right, but not shared.
+        for n in 0..<StringInterner.maxLists { _ = try entries(Fixtures.brokenRich(pid: 1000 + n)) }
+        let late1 = try entries(Fixtures.brokenRich(pid: 99_999))
+        let late2 = try entries(Fixtures.brokenRich(pid: 99_999))
+        #expect(late1 == late2)
+        #expect(late1[0].message == "bkunifylogbeat is not running (pid 99999 gone)")
+        #expect(storage(late1) != storage(late2))
+        #expect(storage(try entries(Fixtures.brokenRich(pid: 3))) == storage(failingA))
     }
 
     /// A page read by one file's scan (outputs read where they lie) and by the parallel path (outputs
