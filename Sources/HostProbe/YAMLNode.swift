@@ -78,6 +78,9 @@ public struct YAMLError: Error, Sendable, Equatable, CustomStringConvertible {
     public var problem: String
     public var line: Int
     public var column: Int
+    /// The text went past a bound of this reader (nesting depth, node count), not of YAML or of the
+    /// collector's parser (go-yaml takes 10,000 levels): the document is not judged, not refused.
+    public var isReaderLimit = false
     /// Line 0: the file itself is the problem (not a regular file), not a place in it.
     public var description: String { line == 0 ? problem : "YAML error at line \(line), column \(column): \(problem)" }
 
@@ -169,6 +172,11 @@ extension YAMLNode {
                 let mark = event.start_mark
                 let line = Int(mark.line) + 1, column = Int(mark.column) + 1
                 func err(_ p: String) -> YAMLError { YAMLError(problem: p, line: line, column: column) }
+                func limit(_ p: String) -> YAMLError {
+                    var e = err(p)
+                    e.isReaderLimit = true
+                    return e
+                }
                 var produced: YAMLNode?
                 var producedAnchor: String?
                 var shape: Shape?
@@ -201,7 +209,7 @@ extension YAMLNode {
                     produced = v.node
                     shape = Shape(kind: .alias, children: [v.id], line: line, column: column)
                 case YAML_SEQUENCE_START_EVENT:
-                    guard stack.count < maxDepth else { throw err("nesting deeper than \(maxDepth)") }
+                    guard stack.count < maxDepth else { throw limit("nesting deeper than \(maxDepth)") }
                     let a = event.data.sequence_start.anchor.map {
                         String(cString: UnsafeRawPointer($0).assumingMemoryBound(to: CChar.self))
                     }
@@ -209,7 +217,7 @@ extension YAMLNode {
                     childIDs.append([])
                     starts.append((line, column))
                 case YAML_MAPPING_START_EVENT:
-                    guard stack.count < maxDepth else { throw err("nesting deeper than \(maxDepth)") }
+                    guard stack.count < maxDepth else { throw limit("nesting deeper than \(maxDepth)") }
                     let a = event.data.mapping_start.anchor.map {
                         String(cString: UnsafeRawPointer($0).assumingMemoryBound(to: CChar.self))
                     }
@@ -233,7 +241,7 @@ extension YAMLNode {
                 }
                 guard let node = produced, let shape else { continue }
                 nodes += 1
-                if nodes > maxNodes { throw err("more than \(maxNodes) nodes") }
+                if nodes > maxNodes { throw limit("more than \(maxNodes) nodes") }
                 let id = Int32(shapes.count)
                 shapes.append(shape)
                 if let producedAnchor { anchors[producedAnchor] = (node, id) }
@@ -268,7 +276,7 @@ extension YAMLNode {
                             for base in bases {
                                 // Merged members count as nodes: aliases merged twice per level double a mapping per line.
                                 nodes += base.count
-                                if nodes > maxNodes { throw err("more than \(maxNodes) nodes") }
+                                if nodes > maxNodes { throw limit("more than \(maxNodes) nodes") }
                                 members.append(contentsOf: base)
                             }
                         } else {

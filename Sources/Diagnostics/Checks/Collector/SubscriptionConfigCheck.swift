@@ -98,6 +98,8 @@ struct SubscriptionConfigCheck: Check {
         }
         var problems: [String] = []
         var unreadable: [(String, ProbeError)] = []
+        // Configs past a bound of bkdiag's reader (size, nesting): the collector may take them; not judged.
+        var unjudged: [String] = []
         var dataids: [JSONValue] = []
         var paths: [String] = []
         var newestMtime: Int64 = 0
@@ -112,7 +114,10 @@ struct SubscriptionConfigCheck: Check {
             let yaml: YAMLNode
             switch read.content {
             case .tooLarge:
-                problems.append("\(name): larger than \(Self.sizeLimit) bytes")
+                unjudged.append("\(name): larger than the \(Self.sizeLimit) bytes bkdiag reads")
+                continue
+            case .invalid(let error) where error.isReaderLimit:
+                unjudged.append("\(name): \(error.problem) (bkdiag's reader stops there; the collector's may not)")
                 continue
             case .unreadable(let error):
                 // Not allowed to read it says nothing about its content.
@@ -169,6 +174,12 @@ struct SubscriptionConfigCheck: Check {
             return .unknown(
                 "\(realNames); cannot read \(name): \(error.description)",
                 hint: "以 root 运行 bkdiag 才能读取订阅配置", evidence: evidence)
+        }
+        if let first = unjudged.first {
+            evidence.append(("not_judged", JSONValue(unjudged)))
+            return .unknown(
+                "\(realNames); cannot judge \(first)", hint: "该订阅配置超出 bkdiag 的读取上限（大小或嵌套层数），未做判断：请人工核对该配置，或在日志平台精简采集项后重新下发",
+                evidence: evidence)
         }
         // The paths the log platform asks about (-l) are its current collection item; the host's config
         // is what was last delivered. A path missing here was changed on the platform and not delivered.
