@@ -267,12 +267,14 @@ struct FileProgress: Sendable {
         // Not acknowledged for more than three flushes. The newest byte was written before mtime + 1, so
         // it has waited at least now − (mtime + 1): only past three flushes is the wait certain. (A quiet
         // log's last acknowledgement is old because there was nothing to acknowledge; one line written
-        // a second ago is in flight, not stuck.) With a read position, the bytes waiting must have been
-        // read: unread ones are the read hop's (`readStalled`).
+        // a second ago is in flight, not stuck.) When it was written does not matter beyond that: a burst
+        // written just after the last acknowledgement and never acknowledged waits as long as one written
+        // later. With a read position, the bytes waiting must have been read: unread ones are the read
+        // hop's (`readStalled`).
         // A last line without its newline is read into the harvester's buffer and waits there, unsent: the
         // registry cannot acknowledge it until the line ends (filebeat's line reader), however long that takes.
         if p.unterminatedTail == true { return p.lagBytes > settings.lagWarnBytes ? .lagging : .pending }
-        if p.lagBytes > 0, let at = p.ackedAt, Double(p.mtime) - at > settings.staleSeconds, now - at > settings.staleSeconds,
+        if p.lagBytes > 0, let at = p.ackedAt, now - at > settings.staleSeconds,
             now - Double(p.mtime + 1) > settings.staleSeconds, p.read.map({ r in r > (p.acked ?? 0) }) ?? true
         {
             return .ackStalled

@@ -44,6 +44,9 @@ extension ProgressInput {
         input.scope = targets.patterns
         input.unexpanded = targets.unexpanded
         input.deliveredMatchNothing = targets.deliveredMatchNothing
+        input.unreadConfigs = targets.unreadConfigs
+        input.refusedConfigs = targets.refusedConfigs
+        input.sampledOf = targets.sampledOf
         input.otherPatterns = targets.otherPatterns
         if !targets.collectorPIDs.isEmpty {
             input.oomKills = Result { () throws(ProbeError) in try KernelLog.oomKills(comm: ProcessNames.collector) }
@@ -59,8 +62,10 @@ extension ProgressInput {
 }
 
 extension ProgressTargets {
-    /// At most this many files are sampled per run.
+    /// At most this many files are sampled per run: the most recently modified of those matched.
     static let maxFiles = 10_000
+    /// At most this many matching files are looked at (stat) to choose them.
+    static let maxCandidates = 200_000
 
     /// What to sample, from the run's facts: the files of the subscription's items (or of `-l`), with
     /// the collector's rules; the collector and agent processes under the GSE root; the registry under
@@ -73,9 +78,12 @@ extension ProgressTargets {
         let now = facts.nowMilliseconds / 1000
 
         var files: [File] = []
+        /// Each file's mtime, for keeping the most recently modified when more than `maxFiles` match.
+        var mtimes: [Int64] = []
         var seen = Set<String>()
+        var listingCut = false
         func add(_ matches: [String], dataid: Int64?, rules: CollectorFileRules, limit: Int, tailFiles: Bool) {
-            for m in matches where files.count < maxFiles && seen.insert(m).inserted {
+            for m in matches where files.count < maxCandidates && seen.insert(m).inserted {
                 guard case .success(let st) = facts.stat(m), st.isRegular else { continue }
                 var skipped: String?
                 var refused = false
@@ -91,12 +99,14 @@ extension ProgressTargets {
                 }
                 files.append(
                     File(path: m, dataid: dataid, skipped: skipped, harvesterLimit: limit, refused: refused, tailFiles: tailFiles))
+                mtimes.append(st.mtime)
             }
         }
         let items = CollectorFileRules.items(subscription: options.subscriptionID, facts: facts)
         // Patterns whose files cannot all be listed: where none matched, that is not "no file".
         var unexpanded: [String] = []
         func noteUnreadable(_ e: Glob.Expansion) {
+            if e.truncated { listingCut = true }
             if let dir = e.unreadable.first { unexpanded.append("\(e.pattern): \(dir) is not readable") }
             if let f = e.failures.first { unexpanded.append("\(e.pattern): \(f.description)") }
         }
@@ -133,6 +143,31 @@ extension ProgressTargets {
             }
         }
 
+        // More files than are sampled: the most recently modified, which a stuck or unread one is among
+        // (the others were last written before all of them), in the order found.
+        var sampledOf: (sampled: Int, matched: Int, listingCut: Bool)?
+        if files.count > maxFiles || listingCut {
+            let matched = files.count
+            if files.count > maxFiles {
+                let keep = Set(files.indices.sorted { (mtimes[$0], $1) > (mtimes[$1], $0) }.prefix(maxFiles))
+                files = files.indices.filter { keep.contains($0) }.map { files[$0] }
+            }
+            sampledOf = (files.count, matched, listingCut || matched >= maxCandidates)
+        }
+        // The subscription's configs that give no paths: unknown paths, or none the collector loads.
+        var unreadConfigs: [String] = []
+        var refusedConfigs: [String] = []
+        for f in facts.subscriptionConfigs.files
+        where f.dir.loads(f.name) && SubscriptionConfigName.parse(f.name)?.subscriptionID == options.subscriptionID {
+            switch facts.subscriptionConfig(f).content {
+            case .parsed: break
+            case .tooLarge: unreadConfigs.append("\(f.shown): larger than the \(SubscriptionConfigRead.sizeLimit) bytes bkdiag reads")
+            case .unreadable(let e): unreadConfigs.append("\(f.shown): \(e.description)")
+            case .invalid(let e) where e.isReaderLimit: unreadConfigs.append("\(f.shown): \(e.problem)")
+            case .invalid(let e): refusedConfigs.append("\(f.shown): \(e.description)")
+            }
+        }
+
         var settings = ProgressSettings()
         var registryPath: String?
         if case .parsed(let yaml) = layout.mainConfig.state {
@@ -158,6 +193,9 @@ extension ProgressTargets {
             dataPorts: layout.dataPorts)
         targets.fileIdentifier = settings.fileIdentifier
         targets.unexpanded = unexpanded
+        targets.sampledOf = sampledOf
+        targets.unreadConfigs = unreadConfigs
+        targets.refusedConfigs = refusedConfigs
         targets.listens = items.filter(\.accepted).compactMap(\.listen)
         targets.agentDown = facts.agentDown ?? false
         let asked = options.logPaths.map(facts.askedPattern)

@@ -25,6 +25,16 @@ public struct ProgressInput: Sendable {
     public var unexpanded: [String] = []
     /// See `ProgressTargets.deliveredMatchNothing`.
     public var deliveredMatchNothing: [String] = []
+    /// See `ProgressTargets.unreadConfigs`, `refusedConfigs` and `sampledOf`.
+    public var unreadConfigs: [String] = []
+    public var refusedConfigs: [String] = []
+    public var sampledOf: (sampled: Int, matched: Int, listingCut: Bool)?
+
+    /// The note a message carries when not every matching file was sampled.
+    var sampledNote: String? {
+        guard let s = sampledOf else { return nil }
+        return "judged the \(s.sampled) most recently modified of \(s.listingCut ? "more than " : "")\(s.matched) matching files"
+    }
 
     public init(
         first: ProgressSample?, last: ProgressSample, settings: ProgressSettings, oomKills: Result<[OOMKill], ProbeError>? = nil,
@@ -168,6 +178,9 @@ enum ProgressRules {
                 if scope.isEmpty, let unknown = servers.unknown {
                     return .unknown("cannot tell whether the syslog input listens: \(unknown)", hint: rootHint, evidence: evidence)
                 }
+                if scope.isEmpty, let unknown = unknownPaths(input) {
+                    return Finding(unknown.verdict, unknown.message, hint: unknown.hint, evidence: evidence)
+                }
                 if scope.isEmpty {
                     return .pass(
                         "no log path to measure: no config of the subscription here names one (syslog, kafka and redis inputs have none; a missing config is bkunifylogbeat/config's)",
@@ -261,8 +274,11 @@ enum ProgressRules {
         }
         let rotated = files.filter { !$0.rotatedFrom.isEmpty }
         if !rotated.isEmpty { notes.append("rotated (an older inode is still in the registry): \(Fmt.list(rotated.map(\.path)))") }
+        if let note = input.sampledNote { evidence.append(("sampled", .string(note))) }
         if !lagging.isEmpty || !truncated.isEmpty || !never.isEmpty || !refused.isEmpty || !reused.isEmpty {
-            return .warn(notes.joined(separator: "; "), hint: "采集落后或有文件未被采集：结合 loss_risk 与 pipeline_stall 查看原因", evidence: evidence)
+            return .warn(
+                (notes + [input.sampledNote].compactMap { $0 }).joined(separator: "; "),
+                hint: "采集落后或有文件未被采集：结合 loss_risk 与 pipeline_stall 查看原因", evidence: evidence)
         }
         let pending = files.reduce(Int64(0)) { $0 + $1.inFlightBytes }
         let counted = files.filter { $0.error == nil && $0.skipped == nil }.count
@@ -271,19 +287,39 @@ enum ProgressRules {
         let skippedAll = files.filter { $0.error == nil && $0.skipped != nil }
         if counted == 0, !skippedAll.isEmpty {
             return .warn(
-                "no file is collected: the \(skippedAll.count) file(s) the paths match are all skipped (\(skippedAll[0].skipped ?? ""))",
+                "no file is collected: the \(skippedAll.count) file(s) the paths match are all skipped (\(skippedAll[0].skipped ?? ""))"
+                    + (input.sampledNote.map { " (\($0))" } ?? ""),
                 hint: "采集路径匹配到的文件全部被 exclude_files 或 ignore_older 跳过：检查采集路径与采集项的过滤设置", evidence: evidence)
         }
         var message =
             pending == 0
             ? "\(counted) file(s) acknowledged up to their size"
             : "\(counted) file(s) being collected, \(bytes(pending)) in flight"
+        if let note = input.sampledNote { message += " (\(note))" }
         if !rotated.isEmpty { message += "; " + notes.joined(separator: "; ") }
         if !servers.up.isEmpty { message += "; syslog input listening on \(Fmt.list(servers.up))" }
         if !renamed.isEmpty {
             message += "; rotated away and still being read: \(Fmt.list(renamed.map { "\($0.path) (\(bytes($0.unread)) unread)" }))"
         }
         return .pass(message, evidence: evidence)
+    }
+
+    /// When the subscription names no log path here because its configs give none bkdiag can read: the
+    /// collector loads none of them (a YAML error: nothing of it is collected), or bkdiag cannot read them
+    /// (their paths are not known). Nil when every config was read.
+    static func unknownPaths(_ input: ProgressInput) -> Finding? {
+        guard input.scope?.isEmpty ?? false else { return nil }
+        if let why = input.unreadConfigs.first {
+            return .unknown(
+                "the log paths are not known: the subscription's config could not be read (\(why))",
+                hint: "见 bkunifylogbeat/config 检查：以 root 运行 bkdiag，或人工核对该订阅配置")
+        }
+        if let why = input.refusedConfigs.first {
+            return .fail(
+                "no file is collected: the collector does not load the subscription's config (\(why))",
+                hint: "采集器不加载该订阅配置（见 bkunifylogbeat/config 检查）：在日志平台修正采集项并重新下发")
+        }
+        return nil
     }
 
     static func rollUp(_ files: [FileProgress], now: Double) -> JSONValue {
@@ -831,7 +867,10 @@ enum ProgressRules {
             evidence.append(("risks_by_reason", .object(reasons.map { ($0, .int(counts[$0] ?? 0)) })))
         }
         if !unreadable.isEmpty { evidence.append(("unreadable", JSONValue(unreadable))) }
-        let amount = total == 0 ? "log data" : (uncounted > 0 ? "at least " : "") + "\(bytes(total)) of log data"
+        // Not every matching file sampled: the bytes counted are a lower bound.
+        if let note = input.sampledNote { evidence.append(("sampled", .string(note))) }
+        let atLeast = uncounted > 0 || input.sampledOf != nil
+        let amount = total == 0 ? "log data" : (atLeast ? "at least " : "") + "\(bytes(total)) of log data"
         if failAt > 0 {
             return .fail(
                 "\(amount) at risk: " + Fmt.list(reasons),
@@ -866,7 +905,8 @@ enum ProgressRules {
                 "no risk seen in the files the collector holds, but truncations, reused inodes and skipped files are not judged: \(registry.message)",
                 hint: registry.hint, evidence: evidence)
         }
-        return .pass("no log data at risk", evidence: evidence)
+        if let unknown = unknownPaths(input) { return Finding(unknown.verdict, unknown.message, hint: unknown.hint, evidence: evidence) }
+        return .pass("no log data at risk" + (input.sampledNote.map { " (\($0))" } ?? ""), evidence: evidence)
     }
 
     // MARK: collector_resources

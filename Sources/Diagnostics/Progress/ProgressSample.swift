@@ -75,6 +75,14 @@ public struct ProgressTargets: Sendable {
     public var listens: [NetworkListen] = []
     /// With -l: the paths of the subscription's delivered config when none of them matches a file.
     public var deliveredMatchNothing: [String] = []
+    /// The subscription's configs whose log paths are not known here (unreadable, or past a bound of
+    /// bkdiag's reader), with why.
+    public var unreadConfigs: [String] = []
+    /// The subscription's configs the collector does not load (not YAML it accepts), with why.
+    public var refusedConfigs: [String] = []
+    /// When more files matched than are sampled (`maxFiles`), or a pattern matched more than a listing
+    /// keeps: how many matched at least, and how many (the most recently modified) were sampled.
+    public var sampledOf: (sampled: Int, matched: Int, listingCut: Bool)?
     /// No gse_agent runs under the root, and none runs where bkdiag cannot look: nothing receives what the
     /// collector sends.
     public var agentDown = false

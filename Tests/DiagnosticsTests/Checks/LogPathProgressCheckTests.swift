@@ -40,6 +40,41 @@ struct LogPathProgressCheckTests {
         i.scope = []
         let noPath = run(i)
         #expect(noPath.verdict == .pass && noPath.message.hasPrefix("no log path to measure"), "\(noPath.message)")
+        // No path because the subscription's config gives none bkdiag can read: unknown; none the collector
+        // loads (a YAML error): nothing of it is collected.
+        i.unreadConfigs = ["bkunifylogbeat_sub_1_host_2.conf: larger than the 4194304 bytes bkdiag reads"]
+        i.refusedConfigs = ["bkunifylogbeat_sub_1_host_3.conf: YAML error at line 2, column 1: x"]
+        let unread = run(i)
+        #expect(unread.verdict == .unknown && unread.message.contains("larger than the 4194304 bytes"), "\(unread.message)")
+        #expect(ProgressFixture.run(LossRiskCheck(), i).verdict == .unknown)
+        i.unreadConfigs = []
+        let refused = run(i)
+        #expect(refused.verdict == .fail && refused.message.contains("does not load the subscription's config"), "\(refused.message)")
+        // With paths known from another config, the unreadable one does not make the judged files unknown.
+        i.scope = ["/data/logs/nomatch/*.log"]
+        #expect(run(i).verdict == .fail && run(i).message.hasPrefix("no file matches"))
+    }
+
+    @Test("when more files match than are sampled, the messages say which were judged, and bytes at risk are a lower bound")
+    func sampledFiles() {
+        var s = ProgressFixture.healthy()
+        var i = input(s)
+        i.sampledOf = (sampled: 10_000, matched: 10_001, listingCut: false)
+        let f = run(i)
+        #expect(
+            f.verdict == .pass && f.message.hasSuffix("(judged the 10000 most recently modified of 10001 matching files)"), "\(f.message)")
+        // A file skipped by ignore_older, never read: its bytes are at risk, and more may be among those not sampled.
+        s.files = [ProgressFixture.file("/data/logs/app/a.log", size: 5000, inode: 11, age: 60 * 86400, skipped: "ignore_older 2678400s")]
+        s.registry = ProgressFixture.registry([])
+        i = input(s)
+        i.sampledOf = (sampled: 10_000, matched: 100_000, listingCut: true)
+        let risk = ProgressFixture.run(LossRiskCheck(), i)
+        #expect(
+            risk.evidence.first { $0.0 == "sampled" }?.1
+                == .string("judged the 10000 most recently modified of more than 100000 matching files"))
+        #expect(risk.verdict == .warn && risk.message.hasPrefix("at least 4.9 KiB of log data may not be collected"), "\(risk.message)")
+        i.sampledOf = nil
+        #expect(ProgressFixture.run(LossRiskCheck(), i).message.hasPrefix("4.9 KiB of log data"))
     }
 
     @Test("a registry not written for more than 3 flushes fails; just under passes")
@@ -87,6 +122,17 @@ struct LogPathProgressCheckTests {
             let quiet = run(input(s))
             #expect(quiet.verdict == .pass && quiet.message.contains("in flight"), "\(position): \(quiet.message)")
         }
+        // A burst written a second after the last acknowledgement, read, and never acknowledged in the 40 s
+        // since: as stuck as one written later (the output stopped right after that acknowledgement).
+        s.files = [ProgressFixture.file("/data/logs/app/a.log", size: 1_049_576, inode: 11, age: 40)]
+        s.collectors = [
+            ProgressFixture.collector(open: [
+                ProgressFixture.held("/data/logs/app/a.log", inode: 11, position: 1_049_576, size: 1_049_576)
+            ])
+        ]
+        s.registry = ProgressFixture.registry([ProgressFixture.state("/data/logs/app/a.log", inode: 11, offset: 1000, age: 41)])
+        let burst = run(input(s))
+        #expect(burst.verdict == .fail && burst.message.contains("not acknowledged for more than 3 flushes"), "\(burst.message)")
         // Written 40 s ago and never read: the read hop's, not "read but not acknowledged".
         s.files = [ProgressFixture.file("/data/logs/app/a.log", size: 1038, inode: 11, age: 40)]
         s.collectors = [

@@ -344,6 +344,31 @@ struct RefusedItemTargetsTests {
         #expect(byPath["/var/log/app/c.log.gz"]?.skipped?.hasPrefix("exclude_files") == true)
     }
 
+    @Test("more matching files than are sampled: the most recently modified are, whichever path matched them, and it is said")
+    func newestFilesAreSampled() {
+        let archive = "/data/archive/*.log", live = "/data/live/app.log"
+        let h = Fixture.facts(subscription: 8, logPaths: [archive, live])
+        let now = h.nowMilliseconds / 1000
+        let old = (0..<(ProgressTargets.maxFiles + 5)).map { String(format: "/data/archive/a%06d.log", $0) }
+        h.logExpansions = [Fixture.expansion(archive, old), Fixture.expansion(live, [live])]
+        for (n, m) in old.enumerated() { h.stats[m] = FileStat(mode: 0o100644, size: 100, mtime: now - 40 * 86400 + Int64(n % 7)) }
+        h.stats[live] = FileStat(mode: 0o100644, size: 100_000, mtime: now - 40)
+        Fixture.subscriptionConfigs(
+            h, yaml: [("bkunifylogbeat_sub_8_host_1.conf", "local:\n  - dataid: 1\n    paths: ['\(archive)', '\(live)']\n")])
+        let (targets, _) = ProgressTargets.from(h)
+        #expect(targets.files.count == ProgressTargets.maxFiles)
+        #expect(targets.files.contains { $0.path == live })
+        #expect(targets.sampledOf?.matched == ProgressTargets.maxFiles + 6)
+        #expect(targets.sampledOf?.sampled == ProgressTargets.maxFiles)
+        // Left out: six of the oldest of the archive (mtime offset 0; of equal times, the last found), not
+        // the last names in order.
+        let kept = Set(targets.files.map(\.path))
+        let dropped = Set(old).subtracting(kept)
+        #expect(dropped == Set(old.indices.filter { $0 % 7 == 0 }.suffix(6).map { old[$0] }))
+        #expect(kept.contains(old[old.count - 1]))
+        #expect(targets.files.map(\.path).filter { $0 != live } == targets.files.map(\.path).filter { $0 != live }.sorted())
+    }
+
     @Test("the other subscriptions' accepted items claim held files with their own exclude_files; refused ones claim nothing")
     func otherPatternsCarryExcludes() {
         let h = Fixture.facts(subscription: 8)
