@@ -708,6 +708,9 @@ enum ProgressRules {
             return !others.contains { $0.matcher.matches(path) && !$0.matcher.matches(original) && $0.rules.isExcluded(path) != true }
         }
 
+        /// Whether an item of another subscription the collector takes reads `path` (its exclude_files aside).
+        func otherMatches(_ path: String) -> Bool { others.contains { $0.matcher.matches(path) && $0.rules.isExcluded(path) != true } }
+
         /// A deleted file is the subscription's when its path was one of its files or a rotation of one.
         func owns(_ path: String) -> Bool { matches(path) || isRotation(path) }
     }
@@ -791,6 +794,26 @@ enum ProgressRules {
                     // Read to its end, a removed file loses nothing: the collector closes it (close_removed).
                     if unread > 0 { add("deleted_held", unread, stuck, extra) }
                 }
+            }
+        }
+        // A file a rotation renamed away from one of the subscription's, not held by the collector, under a
+        // name no pattern the collector reads matches: what it had not acknowledged will not be read.
+        var held = Set<ProgressSample.FileKey>()
+        for c in last.collectors {
+            for f in (try? c.open.get()) ?? [] { held.insert(.init(inode: f.inode, device: f.device)) }
+        }
+        for f in input.files where f.error == nil {
+            for state in f.rotatedFrom {
+                let key = ProgressSample.FileKey(inode: state.inode, device: state.device)
+                guard let now = last.rotatedAway[key], now.size > state.offset, !held.contains(key),
+                    owners.map({ !$0.matches(now.path) && !$0.otherMatches(now.path) }) ?? false
+                else { continue }
+                add(
+                    "rotated_unread", now.size - state.offset, false,
+                    [
+                        ("path", .string(now.path)), ("rotated_from", .string(f.path)), ("size", .int(now.size)),
+                        ("acknowledged", .int(state.offset)),
+                    ])
             }
         }
         for f in input.files {

@@ -194,6 +194,9 @@ public struct ProgressSample: Sendable {
     public var agentOtherDataFlows: [TCPFlow] = []
     /// For each deleted file a collector holds: the bytes still available on the file system of its directory.
     public var deletedFileSpace: [String: Int64] = [:]
+    /// Registry states recorded under a sampled file's path for another file (a rotation renamed it): where
+    /// that file is now, in the same directory, and its size (found by inode; absent when removed).
+    public var rotatedAway: [FileKey: (path: String, size: Int64)] = [:]
 
     public init(
         wallSeconds: Double, monotonicSeconds: Double, files: [File] = [], collectors: [Collector] = [], registry: Registry? = nil,
@@ -330,6 +333,35 @@ public enum ProgressProbe {
         return true
     }
 
+    /// Where the files a rotation renamed away from the sampled paths are now: each state recorded under a
+    /// sampled path for another inode is looked for by inode among its directory's files (at most 16
+    /// directories of at most 100,000 names each; a sampled file itself is not looked for).
+    static func rotatedAway(
+        _ files: [ProgressSample.File], _ states: ProgressSample.StateIndex
+    ) -> [ProgressSample.FileKey: (path: String, size: Int64)] {
+        typealias FileKey = ProgressSample.FileKey
+        var sampled = Set<FileKey>()
+        for f in files { if case .success(let st) = f.stat { sampled.insert(FileKey(inode: st.inode, device: st.device)) } }
+        var wanted: [String: Set<FileKey>] = [:]
+        for f in files {
+            for state in states.bySource[f.target.path] ?? [] {
+                let key = FileKey(inode: state.inode, device: state.device)
+                if !sampled.contains(key) { wanted[Sys.dirname(f.target.path), default: []].insert(key) }
+            }
+        }
+        var found: [FileKey: (path: String, size: Int64)] = [:]
+        for (dir, keys) in wanted.sorted(by: { $0.key < $1.key }).prefix(16) {
+            guard let names = try? Sys.listDirectory(dir), names.count <= Glob.defaultLimit else { continue }
+            for name in names {
+                let path = (dir == "/" ? "" : dir) + "/" + name
+                guard let st = try? Sys.stat(path, follow: false), st.isRegular else { continue }
+                let key = FileKey(inode: st.inode, device: st.device)
+                if keys.contains(key) { found[key] = (path, st.size) }
+            }
+        }
+        return found
+    }
+
     public static func sample(_ t: ProgressTargets) -> ProgressSample {
         var s = ProgressSample(wallSeconds: Double(Timestamp.nowMilliseconds()) / 1000, monotonicSeconds: MonotonicClock.seconds())
         s.files = t.files.map { f in
@@ -392,6 +424,7 @@ public enum ProgressProbe {
                 space: Result { () throws(ProbeError) in try FileSystemSpace.of(Sys.dirname(path)) })
             // What waits after each file's acknowledged offset: without a newline it is a line being written.
             let states = s.stateIndex(t.fileIdentifier)
+            if t.fileIdentifier != .path { s.rotatedAway = Self.rotatedAway(s.files, states) }
             var budget = 16 << 20
             for i in s.files.indices {
                 guard case .success(let st) = s.files[i].stat,

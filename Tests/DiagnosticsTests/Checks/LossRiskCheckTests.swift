@@ -1,3 +1,4 @@
+import Foundation
 import HostProbe
 import Report
 import TestSupport
@@ -26,6 +27,67 @@ struct LossRiskCheckTests {
         var first = ProgressFixture.healthy(at: ProgressFixture.now - 1)
         first.collectors = s.collectors
         return input(s, first: first)
+    }
+
+    @Test("a file rotated out of the patterns, not held, with bytes after its acknowledged offset: those bytes are at risk")
+    func rotatedUnread() throws {
+        var s = ProgressFixture.healthy()
+        // a.log is a new file (inode 11); the registry still has the old a.log (inode 7) at 9,000 of the
+        // 10,000 bytes it has, renamed to a.log.1, which `*.log` does not match.
+        s.registry = ProgressFixture.registry([
+            ProgressFixture.state("/data/logs/app/a.log", inode: 11, offset: 1000, age: 3),
+            ProgressFixture.state("/data/logs/app/a.log", inode: 7, offset: 9000, age: 600),
+        ])
+        s.rotatedAway = [ProgressSample.FileKey(inode: 7, device: 2049): ("/data/logs/app/a.log.1", 10_000)]
+        var i = input(s)
+        i.scope = ["/data/logs/app/*.log"]
+        let f = run(i)
+        #expect(f.verdict == .warn && f.message.contains("rotated_unread"), "\(f.message)")
+        #expect(f.evidence.first { $0.0 == "bytes_at_risk" }?.1 == .int(1000))
+        // Still held by the collector (it reads on after a rename), matched by a pattern of this or another
+        // subscription, or read to its end: no risk.
+        var heldSample = s
+        heldSample.collectors = [
+            ProgressFixture.collector(open: [
+                ProgressFixture.held("/data/logs/app/a.log", inode: 11, position: 1000, size: 1000),
+                ProgressFixture.held("/data/logs/app/a.log.1", inode: 7, position: 9000, size: 10_000),
+            ])
+        ]
+        var held = input(heldSample)
+        held.scope = i.scope
+        #expect(run(held).verdict == .pass, "\(run(held).message)")
+        var wide = i
+        wide.scope = ["/data/logs/app/*.log*"]
+        #expect(run(wide).verdict == .pass)
+        var other = i
+        other.otherPatterns = ["/data/logs/app/*.1"]
+        #expect(run(other).verdict == .pass)
+        s.rotatedAway = [ProgressSample.FileKey(inode: 7, device: 2049): ("/data/logs/app/a.log.1", 9000)]
+        i = input(s)
+        i.scope = ["/data/logs/app/*.log"]
+        #expect(run(i).verdict == .pass)
+    }
+
+    @Test("the sample finds a rotated file by inode in the directory of the path its state was recorded under")
+    func rotatedAwayIsFound() throws {
+        let dir = NSTemporaryDirectory() + "bkdiag-rot-\(UUID().uuidString.prefix(6))"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        #expect(FileManager.default.createFile(atPath: dir + "/a.log.1", contents: Data(repeating: 0x41, count: 321)))
+        #expect(FileManager.default.createFile(atPath: dir + "/a.log", contents: Data("x\n".utf8)))
+        let old = try Sys.stat(dir + "/a.log.1"), new = try Sys.stat(dir + "/a.log")
+        let file = ProgressSample.File(
+            target: ProgressTargets.File(path: dir + "/a.log", dataid: 1), stat: .success(new), birth: nil)
+        var s = ProgressFixture.healthy()
+        var moved = ProgressFixture.state(dir + "/a.log", inode: old.inode, offset: 100, age: 60)
+        moved.device = old.device
+        var current = ProgressFixture.state(dir + "/a.log", inode: new.inode, offset: 2, age: 1)
+        current.device = new.device
+        s.registry = ProgressFixture.registry([moved, current])
+        let found = ProgressProbe.rotatedAway([file], s.stateIndex(.inode))
+        #expect(found.count == 1)
+        #expect(found[ProgressSample.FileKey(inode: old.inode, device: old.device)]?.path == dir + "/a.log.1")
+        #expect(found[ProgressSample.FileKey(inode: old.inode, device: old.device)]?.size == 321)
     }
 
     @Test("a deleted file held with unread bytes fails with those bytes; read to its end it is no risk")
