@@ -105,6 +105,11 @@ struct CollectorProcessCheckTests {
     func warnings() {
         let two = CollectorProcessCheck().run(facts([Fixture.collector(100), Fixture.collector(101)]))
         #expect(two.verdict == .warn && two.message.hasPrefix("2 bkunifylogbeat processes under one root (pids 100, 101); "))
+        // A second one started half a second ago (a version query, a fork not yet exec'd) is not a duplicate.
+        var brief = Fixture.collector(101)
+        brief.stat = Fixture.stat(pid: 101, startTicks: 9_999_950)
+        let query = CollectorProcessCheck().run(facts([Fixture.collector(100), brief]))
+        #expect(query.verdict == .pass, "\(query.message)")
 
         // Replaced by an upgrade (a binary installed): restart it. Removed (none installed): it cannot start again.
         let replaced = facts([Fixture.process(100, exe: Fixture.collectorExe, deleted: true)])

@@ -86,9 +86,13 @@ struct CollectorProcessCheck: Check {
         if let stuck = states.stuckWarning("bkunifylogbeat", facts: facts, evidence: evidence, detail: "; " + message) {
             return stuck
         }
-        if states.running.count > 1 {
+        // A duplicate is one that stays: a run of a second or less (a version query, a process caught
+        // between fork and exec) is not one.
+        let now = Double(facts.nowMilliseconds) / 1000
+        let lasting = states.running.filter { p in p.pid == main.pid || facts.startedAt(p).map { now - $0 >= 2 } ?? true }
+        if lasting.count > 1 {
             return .warn(
-                "\(states.running.count) bkunifylogbeat processes under one root (pids \(states.running.map { String($0.pid) }.joined(separator: ", "))); "
+                "\(lasting.count) bkunifylogbeat processes under one root (pids \(lasting.map { String($0.pid) }.joined(separator: ", "))); "
                     + message,
                 hint: "同一 GSE 目录下只应有一个采集器：停止手工启动的多余进程，只保留 gse_agent 托管的那个",
                 evidence: evidence)
