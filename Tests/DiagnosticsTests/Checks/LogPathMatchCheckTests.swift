@@ -40,6 +40,7 @@ struct LogPathMatchCheckTests {
 
         let dirs = LogPathMatchCheck().run(facts(["/var/log/app/old.log"], stats: ["/var/log/app/old.log": Fixture.directory]))
         #expect(dirs.verdict == .fail && dirs.hint.contains("只匹配到目录"))
+        #expect(dirs.message == "以下路径无匹配文件: \(Self.pattern)（\(Self.pattern) 只匹配到目录、失效的软链接或非普通文件）", "\(dirs.message)")
         #expect(Fixture.evidence(dirs, "matched_no_files") == .array([.string(Self.pattern)]))
 
         let gz = LogPathMatchCheck().run(facts(["/var/log/app/a.log.gz"]))

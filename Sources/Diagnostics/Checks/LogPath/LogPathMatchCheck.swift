@@ -191,8 +191,11 @@ struct LogPathMatchCheck: Check {
                     "无法确认以下路径是否有匹配文件（部分目录无权限读取: \(Fmt.list(Array(Set(unreadable)).sorted(), max: 3))）: \(Fmt.list(unmatched))",
                     hint: "以 root 运行 bkdiag，或检查目录权限", evidence: evidence)
             }
+            // The reason, where one is known: what the paths matched is no file the collector reads.
+            let onlyOthers = noFiles.filter(unmatched.contains)
             return .fail(
-                "以下路径无匹配文件: \(Fmt.list(unmatched))",
+                "以下路径无匹配文件: \(Fmt.list(unmatched))"
+                    + (onlyOthers.isEmpty ? "" : "（\(Fmt.list(onlyOthers, max: 3)) 只匹配到目录、失效的软链接或非普通文件）"),
                 hint: !noFiles.isEmpty
                     ? "路径只匹配到目录、失效的软链接或非普通文件（FIFO、socket、设备）（\(Fmt.list(noFiles, max: 3))），采集器只读普通文件、不会递归目录：请写到文件，如 <目录>/*.log"
                     : !onlyExcluded.isEmpty
