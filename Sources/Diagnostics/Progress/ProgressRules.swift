@@ -928,7 +928,11 @@ enum ProgressRules {
                 "no risk seen in the files the collector holds, but truncations, reused inodes and skipped files are not judged: \(registry.message)",
                 hint: registry.hint, evidence: evidence)
         }
-        if let unknown = unknownPaths(input) { return Finding(unknown.verdict, unknown.message, hint: unknown.hint, evidence: evidence) }
+        // The paths are not known (a config not read, or not loaded: logpath_progress and config say which):
+        // what is at risk cannot be counted.
+        if let unknown = unknownPaths(input) {
+            return .unknown("cannot count the log data at risk: " + unknown.message, hint: unknown.hint, evidence: evidence)
+        }
         return .pass("no log data at risk" + (input.sampledNote.map { " (\($0))" } ?? ""), evidence: evidence)
     }
 

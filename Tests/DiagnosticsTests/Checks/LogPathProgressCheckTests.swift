@@ -50,6 +50,9 @@ struct LogPathProgressCheckTests {
         i.unreadConfigs = []
         let refused = run(i)
         #expect(refused.verdict == .fail && refused.message.contains("does not load the subscription's config"), "\(refused.message)")
+        let refusedRisk = ProgressFixture.run(LossRiskCheck(), i)
+        #expect(
+            refusedRisk.verdict == .unknown && refusedRisk.message.hasPrefix("cannot count the log data at risk"), "\(refusedRisk.message)")
         // With paths known from another config, the unreadable one does not make the judged files unknown.
         i.scope = ["/data/logs/nomatch/*.log"]
         #expect(run(i).verdict == .fail && run(i).message.hasPrefix("no file matches"))
