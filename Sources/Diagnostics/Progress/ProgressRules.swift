@@ -808,6 +808,8 @@ enum ProgressRules {
                 guard let now = last.rotatedAway[key], now.size > state.offset, !held.contains(key),
                     owners.map({ !$0.matches(now.path) && !$0.otherMatches(now.path) }) ?? false
                 else { continue }
+                // Created after its inode's state was recorded: a new file that reused the inode.
+                if let birth = now.birth, let at = state.timestampSeconds, birth > at + 1 { continue }
                 add(
                     "rotated_unread", now.size - state.offset, false,
                     [

@@ -195,8 +195,23 @@ public struct ProgressSample: Sendable {
     /// For each deleted file a collector holds: the bytes still available on the file system of its directory.
     public var deletedFileSpace: [String: Int64] = [:]
     /// Registry states recorded under a sampled file's path for another file (a rotation renamed it): where
-    /// that file is now, in the same directory, and its size (found by inode; absent when removed).
-    public var rotatedAway: [FileKey: (path: String, size: Int64)] = [:]
+    /// that file is now, in the same directory, its size and creation time (found by inode; absent when
+    /// removed).
+    public var rotatedAway: [FileKey: RotatedFile] = [:]
+
+    public struct RotatedFile: Sendable {
+        public var path: String
+        public var size: Int64
+        /// statx's birth time, when known: a file created after its inode's state was recorded is another
+        /// file that reused the inode, not the rotated one.
+        public var birth: Int64?
+
+        public init(path: String, size: Int64, birth: Int64? = nil) {
+            self.path = path
+            self.size = size
+            self.birth = birth
+        }
+    }
 
     public init(
         wallSeconds: Double, monotonicSeconds: Double, files: [File] = [], collectors: [Collector] = [], registry: Registry? = nil,
@@ -338,7 +353,7 @@ public enum ProgressProbe {
     /// directories of at most 100,000 names each; a sampled file itself is not looked for).
     static func rotatedAway(
         _ files: [ProgressSample.File], _ states: ProgressSample.StateIndex
-    ) -> [ProgressSample.FileKey: (path: String, size: Int64)] {
+    ) -> [ProgressSample.FileKey: ProgressSample.RotatedFile] {
         typealias FileKey = ProgressSample.FileKey
         var sampled = Set<FileKey>()
         for f in files { if case .success(let st) = f.stat { sampled.insert(FileKey(inode: st.inode, device: st.device)) } }
@@ -349,14 +364,14 @@ public enum ProgressProbe {
                 if !sampled.contains(key) { wanted[Sys.dirname(f.target.path), default: []].insert(key) }
             }
         }
-        var found: [FileKey: (path: String, size: Int64)] = [:]
+        var found: [FileKey: ProgressSample.RotatedFile] = [:]
         for (dir, keys) in wanted.sorted(by: { $0.key < $1.key }).prefix(16) {
             guard let names = try? Sys.listDirectory(dir), names.count <= Glob.defaultLimit else { continue }
             for name in names {
                 let path = (dir == "/" ? "" : dir) + "/" + name
                 guard let st = try? Sys.stat(path, follow: false), st.isRegular else { continue }
                 let key = FileKey(inode: st.inode, device: st.device)
-                if keys.contains(key) { found[key] = (path, st.size) }
+                if keys.contains(key) { found[key] = ProgressSample.RotatedFile(path: path, size: st.size, birth: Sys.birthTime(path)) }
             }
         }
         return found

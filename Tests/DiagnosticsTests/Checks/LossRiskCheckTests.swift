@@ -38,7 +38,7 @@ struct LossRiskCheckTests {
             ProgressFixture.state("/data/logs/app/a.log", inode: 11, offset: 1000, age: 3),
             ProgressFixture.state("/data/logs/app/a.log", inode: 7, offset: 9000, age: 600),
         ])
-        s.rotatedAway = [ProgressSample.FileKey(inode: 7, device: 2049): ("/data/logs/app/a.log.1", 10_000)]
+        s.rotatedAway = [ProgressSample.FileKey(inode: 7, device: 2049): .init(path: "/data/logs/app/a.log.1", size: 10_000)]
         var i = input(s)
         i.scope = ["/data/logs/app/*.log"]
         let f = run(i)
@@ -62,10 +62,20 @@ struct LossRiskCheckTests {
         var other = i
         other.otherPatterns = ["/data/logs/app/*.1"]
         #expect(run(other).verdict == .pass)
-        s.rotatedAway = [ProgressSample.FileKey(inode: 7, device: 2049): ("/data/logs/app/a.log.1", 9000)]
+        s.rotatedAway = [ProgressSample.FileKey(inode: 7, device: 2049): .init(path: "/data/logs/app/a.log.1", size: 9000)]
         i = input(s)
         i.scope = ["/data/logs/app/*.log"]
         #expect(run(i).verdict == .pass)
+        // A file created after the old state was recorded reuses its inode: not the rotated file.
+        let recorded = Int64(ProgressFixture.now) - 600
+        for (birth, verdict) in [(recorded + 300, Verdict.pass), (recorded - 300, .warn), (nil, .warn)] {
+            s.rotatedAway = [
+                ProgressSample.FileKey(inode: 7, device: 2049): .init(path: "/data/logs/app/other.bin", size: 10_000, birth: birth)
+            ]
+            i = input(s)
+            i.scope = ["/data/logs/app/*.log"]
+            #expect(run(i).verdict == verdict, "\(String(describing: birth)): \(run(i).message)")
+        }
     }
 
     @Test("the sample finds a rotated file by inode in the directory of the path its state was recorded under")
