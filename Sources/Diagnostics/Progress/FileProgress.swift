@@ -274,7 +274,9 @@ struct FileProgress: Sendable {
         // A last line without its newline is read into the harvester's buffer and waits there, unsent: the
         // registry cannot acknowledge it until the line ends (filebeat's line reader), however long that takes.
         if p.unterminatedTail == true { return p.lagBytes > settings.lagWarnBytes ? .lagging : .pending }
-        if p.lagBytes > 0, let at = p.ackedAt, now - at > settings.staleSeconds,
+        // (A registry state's time is when its last event was read, not when it was acknowledged: an output
+        // that acknowledges slowly but does, the offset moving between the samples, is not stuck.)
+        if p.lagBytes > 0, let at = p.ackedAt, now - at > settings.staleSeconds, p.ackMoved != true,
             now - Double(p.mtime + 1) > settings.staleSeconds, p.read.map({ r in r > (p.acked ?? 0) }) ?? true
         {
             return .ackStalled

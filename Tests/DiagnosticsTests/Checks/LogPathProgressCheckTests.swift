@@ -136,6 +136,14 @@ struct LogPathProgressCheckTests {
         s.registry = ProgressFixture.registry([ProgressFixture.state("/data/logs/app/a.log", inode: 11, offset: 1000, age: 41)])
         let burst = run(input(s))
         #expect(burst.verdict == .fail && burst.message.contains("not acknowledged for more than 3 flushes"), "\(burst.message)")
+        // The same wait, but the acknowledged offset moved between the samples: a slow output draining its
+        // queue (a state's time is when its event was read), not a stuck one.
+        var before = s
+        before.wallSeconds -= 1
+        before.monotonicSeconds -= 1
+        before.registry = ProgressFixture.registry([ProgressFixture.state("/data/logs/app/a.log", inode: 11, offset: 500, age: 42)])
+        let draining = run(input(s, first: before))
+        #expect(draining.verdict == .pass, "\(draining.message)")
         // Written 40 s ago and never read: the read hop's, not "read but not acknowledged".
         s.files = [ProgressFixture.file("/data/logs/app/a.log", size: 1038, inode: 11, age: 40)]
         s.collectors = [
