@@ -2,6 +2,7 @@ import Diagnostics
 import Foundation
 import HostProbe
 import Report
+import SystemLayer
 import TestSupport
 import Testing
 
@@ -12,6 +13,29 @@ struct LiveHostFactsTests {
         LiveHostFacts(
             options: CheckOptions(
                 gsePath: host.gseRoot + "/", subscriptionID: subscription, hostRoot: host.dir, restartLog: host.restartLog))
+    }
+
+    @Test("real paths through a symlinked directory and a symlinked file, each directory resolved once")
+    func realPaths() throws {
+        let host = try FakeHost()
+        defer { host.shutdown() }
+        let facts = facts(host)
+        let real = try #require(Sys.realPath(host.dir)) + "/real"
+        try FileManager.default.createDirectory(atPath: real, withIntermediateDirectories: true)
+        #expect(FileManager.default.createFile(atPath: real + "/a.log", contents: Data("x\n".utf8)))
+        try FileManager.default.createSymbolicLink(atPath: host.dir + "/dirlink", withDestinationPath: real)
+        try FileManager.default.createSymbolicLink(atPath: real + "/l.log", withDestinationPath: "a.log")
+        try FileManager.default.createSymbolicLink(atPath: real + "/dangling.log", withDestinationPath: "nowhere.log")
+        #expect(facts.realPath(host.dir + "/dirlink/a.log") == real + "/a.log")
+        #expect(facts.realPath(host.dir + "/dirlink/../real/a.log") == real + "/a.log")
+        #expect(facts.realPath(host.dir + "/dirlink/l.log") == real + "/a.log")
+        #expect(facts.realPath(host.dir + "/dirlink/dangling.log") == nil)
+        #expect(facts.realPath(host.dir + "/dirlink/missing.log") == nil)
+        #expect(facts.realPath(host.dir + "/dirlink/.") == real)
+        // Each answer is glibc's.
+        for p in ["/dirlink/a.log", "/dirlink/l.log", "/dirlink/dangling.log", "/real/a.log"] {
+            #expect(facts.realPath(host.dir + p) == Sys.realPath(host.dir + p), "\(p)")
+        }
     }
 
     @Test("the subscription configs are listed and each is read and parsed once, though three checks read them")
