@@ -350,7 +350,8 @@ public enum ProgressProbe {
 
     /// Where the files a rotation renamed away from the sampled paths are now: each state recorded under a
     /// sampled path for another inode is looked for by inode among its directory's files (at most 16
-    /// directories of at most 100,000 names each; a sampled file itself is not looked for).
+    /// directories of at most 20,000 names each, each name an lstat; a sampled file itself is not looked
+    /// for).
     static func rotatedAway(
         _ files: [ProgressSample.File], _ states: ProgressSample.StateIndex
     ) -> [ProgressSample.FileKey: ProgressSample.RotatedFile] {
@@ -366,7 +367,7 @@ public enum ProgressProbe {
         }
         var found: [FileKey: ProgressSample.RotatedFile] = [:]
         for (dir, keys) in wanted.sorted(by: { $0.key < $1.key }).prefix(16) {
-            guard let names = try? Sys.listDirectory(dir), names.count <= Glob.defaultLimit else { continue }
+            guard let names = try? Sys.listDirectory(dir), names.count <= 20_000 else { continue }
             for name in names {
                 let path = (dir == "/" ? "" : dir) + "/" + name
                 guard let st = try? Sys.stat(path, follow: false), st.isRegular else { continue }
