@@ -84,7 +84,7 @@ struct LogPathBytesScenarioTests {
         let report = await runChecks(host, subscription: 0, logPaths: [pattern], deadline: 30)
         let match = try #require(report.result(module: "log_path", item: "logpath_match"))
         #expect(match.verdict == .fail, "\(match.message)")
-        #expect(match.message == "以下路径无匹配文件: \(pattern)")
+        #expect(match.message == "以下路径无匹配文件: \(pattern)（\(pattern) 只匹配到目录、失效的软链接或非普通文件）")
         #expect(match.hint.contains("FIFO"), "\(match.hint)")
         #expect(match.evidence("not_regular_files") == JSONValue([dir + "/pipe.log (FIFO)", dir + "/sock.log (socket)"]))
         #expect(match.evidence("timed_out") == nil)
