@@ -23,9 +23,18 @@ import Testing
             dir.write(unit, text.replacingAll("/usr/bin/bkdiag", with: BuiltBinary.path))
             paths.append(dir.sub(unit))
         }
-        let p = ChildProcess("/usr/bin/systemd-analyze", ["verify"] + paths, outputDir: dir.path, name: "verify")
-        let status = await p.wait(timeoutMs: 60_000)
+        // systemd-analyze loads the units in a manager of its own; on a machine busy with other work it has
+        // once not exited within a minute (no output, no verdict): such a run is stopped and made again.
+        var status: Int32?
+        var p = ChildProcess("/usr/bin/systemd-analyze", ["verify"] + paths, outputDir: dir.path, name: "verify")
+        for attempt in 1...2 {
+            if attempt > 1 { p = ChildProcess("/usr/bin/systemd-analyze", ["verify"] + paths, outputDir: dir.path, name: "verify2") }
+            status = await p.wait(timeoutMs: 60_000)
+            if status != nil { break }
+            await p.stop()
+        }
         let output = (p.stdout + p.stderr).split(separator: "\n").filter { !$0.contains("/run/systemd/system") && !$0.isEmpty }
+        #expect(status != nil, "systemd-analyze verify did not exit within a minute, twice")
         #expect(status.flatMap(ChildProcess.exitCode) == 0, "\(output)")
         #expect(output.isEmpty, "\(output)")
         let service = String(decoding: try Sys.readFile(Self.packageRoot + "/systemd/bkdiag.service"), as: UTF8.self)
