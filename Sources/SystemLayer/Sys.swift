@@ -239,11 +239,14 @@ public struct FileStat: Sendable, Equatable {
     public var device: UInt64
     public var uid: UInt32
     public var gid: UInt32
+    /// The inode's last change (a rename, a chmod, a write), in Unix seconds.
+    public var ctime: Int64 = 0
 
     public init(_ st: Glibc.stat) {
         mode = st.st_mode
         size = Int64(st.st_size)
         mtime = Int64(st.st_mtim.tv_sec)
+        ctime = Int64(st.st_ctim.tv_sec)
         inode = UInt64(st.st_ino)
         device = UInt64(st.st_dev)
         uid = st.st_uid
@@ -260,20 +263,20 @@ public struct FileStat: Sendable, Equatable {
         self.gid = gid
     }
 
-    public var isRegular: Bool { mode & UInt32(S_IFMT) == UInt32(S_IFREG) }
-    public var isDirectory: Bool { mode & UInt32(S_IFMT) == UInt32(S_IFDIR) }
-    public var isSocket: Bool { mode & UInt32(S_IFMT) == UInt32(S_IFSOCK) }
-    public var isSymlink: Bool { mode & UInt32(S_IFMT) == UInt32(S_IFLNK) }
+    public var isRegular: Bool { mode & UInt32(Glibc.S_IFMT) == UInt32(Glibc.S_IFREG) }
+    public var isDirectory: Bool { mode & UInt32(Glibc.S_IFMT) == UInt32(Glibc.S_IFDIR) }
+    public var isSocket: Bool { mode & UInt32(Glibc.S_IFMT) == UInt32(Glibc.S_IFSOCK) }
+    public var isSymlink: Bool { mode & UInt32(Glibc.S_IFMT) == UInt32(Glibc.S_IFLNK) }
     /// What kind of file this is, in words (`FIFO`, `socket`, …), for messages.
     public var kind: String {
-        switch mode & UInt32(S_IFMT) {
-        case UInt32(S_IFREG): "regular file"
-        case UInt32(S_IFDIR): "directory"
-        case UInt32(S_IFIFO): "FIFO"
-        case UInt32(S_IFSOCK): "socket"
-        case UInt32(S_IFCHR): "character device"
-        case UInt32(S_IFBLK): "block device"
-        case UInt32(S_IFLNK): "symbolic link"
+        switch mode & UInt32(Glibc.S_IFMT) {
+        case UInt32(Glibc.S_IFREG): "regular file"
+        case UInt32(Glibc.S_IFDIR): "directory"
+        case UInt32(Glibc.S_IFIFO): "FIFO"
+        case UInt32(Glibc.S_IFSOCK): "socket"
+        case UInt32(Glibc.S_IFCHR): "character device"
+        case UInt32(Glibc.S_IFBLK): "block device"
+        case UInt32(Glibc.S_IFLNK): "symbolic link"
         default: "unknown file type"
         }
     }

@@ -810,6 +810,11 @@ enum ProgressRules {
                 else { continue }
                 // Created after its inode's state was recorded: a new file that reused the inode.
                 if let birth = now.birth, let at = state.timestampSeconds, birth > at + 1 { continue }
+                // Renamed lately, the harvester may still have read it to its end and closed it (close_removed)
+                // since the registry was last written: its final offset is judged once the registry has been
+                // written a read backoff and a flush after the rename.
+                let settle = input.settings.readBackoffSeconds + input.settings.flushSeconds
+                guard case .success(let reg)? = last.registry?.stat, Double(reg.mtime) > Double(now.ctime) + settle else { continue }
                 add(
                     "rotated_unread", now.size - state.offset, false,
                     [

@@ -205,11 +205,14 @@ public struct ProgressSample: Sendable {
         /// statx's birth time, when known: a file created after its inode's state was recorded is another
         /// file that reused the inode, not the rotated one.
         public var birth: Int64?
+        /// Its last inode change: the rename, at the latest (0 when not known).
+        public var ctime: Int64
 
-        public init(path: String, size: Int64, birth: Int64? = nil) {
+        public init(path: String, size: Int64, birth: Int64? = nil, ctime: Int64 = 0) {
             self.path = path
             self.size = size
             self.birth = birth
+            self.ctime = ctime
         }
     }
 
@@ -372,7 +375,9 @@ public enum ProgressProbe {
                 let path = (dir == "/" ? "" : dir) + "/" + name
                 guard let st = try? Sys.stat(path, follow: false), st.isRegular else { continue }
                 let key = FileKey(inode: st.inode, device: st.device)
-                if keys.contains(key) { found[key] = ProgressSample.RotatedFile(path: path, size: st.size, birth: Sys.birthTime(path)) }
+                if keys.contains(key) {
+                    found[key] = ProgressSample.RotatedFile(path: path, size: st.size, birth: Sys.birthTime(path), ctime: st.ctime)
+                }
             }
         }
         return found

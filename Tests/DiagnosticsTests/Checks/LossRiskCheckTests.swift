@@ -44,6 +44,15 @@ struct LossRiskCheckTests {
         let f = run(i)
         #expect(f.verdict == .warn && f.message.contains("rotated_unread"), "\(f.message)")
         #expect(f.evidence.first { $0.0 == "bytes_at_risk" }?.1 == .int(1000))
+        // Renamed 5 s ago: the harvester may have read it to its end since the registry's last flush.
+        var recent = s
+        recent.rotatedAway = [
+            ProgressSample.FileKey(inode: 7, device: 2049): .init(
+                path: "/data/logs/app/a.log.1", size: 10_000, ctime: Int64(ProgressFixture.now) - 5)
+        ]
+        var lately = input(recent)
+        lately.scope = i.scope
+        #expect(run(lately).verdict == .pass, "\(run(lately).message)")
         // Still held by the collector (it reads on after a rename), matched by a pattern of this or another
         // subscription, or read to its end: no risk.
         var heldSample = s
