@@ -31,11 +31,12 @@ struct LiveKernelTests {
         let fd = try listenUnix(path)
         defer { close(fd); unlink(path) }
         let entries = try UnixSockDiag.dump()
-        let mine = try #require(entries.first { $0.name == path })
+        // The socket bound to the file: another process (in another mount namespace, say) may have bound a
+        // socket under the same name.
+        let st = try Sys.stat(path)
+        let mine = try #require(entries.first { $0.name == path && $0.vfsInode == st.inode })
         #expect(mine.isListening)
         #expect(mine.hasQueues)
-        let st = try Sys.stat(path)
-        #expect(mine.vfsInode == st.inode)
         let rows = try SocketTables.readUnix()
         #expect(rows.contains { $0.inode == mine.inode && $0.isListening && $0.path == path })
         let inodes = try ProcFS.socketInodes(pid: getpid())
