@@ -104,6 +104,21 @@ struct CollectorFileRulesTests {
         #expect(r.ignoreOlder == Int64(168 * 3600))
     }
 
+    @Test("an item filters its lines with a delimiter and at least one condition, as bk-log writes 过滤内容")
+    func itemFiltersLines() throws {
+        func rules(_ yaml: String) throws -> CollectorFileRules {
+            CollectorFileRules(item: try YAMLNode.parse(yaml), source: "x", build: .unknown)
+        }
+        let condition = "filters:\n  - conditions:\n      - index: 1\n        key: ERROR\n        op: '='\n"
+        #expect(try rules("delimiter: '|'\n" + condition).filtersLines)
+        // No delimiter: the filter node passes every line (filter.go: `f.Delimiter == ""`); no condition: none dropped.
+        #expect(try !rules(condition).filtersLines)
+        #expect(try !rules("delimiter: ''\n" + condition).filtersLines)
+        #expect(try !rules("delimiter: '|'\nfilters: []\n").filtersLines)
+        #expect(try !rules("delimiter: '|'\nfilters:\n  - conditions: []\n").filtersLines)
+        #expect(try !rules("dataid: 1\n").filtersLines)
+    }
+
     @Test("an item's own settings replace the defaults; bad ones are named")
     func itemSettings() throws {
         let none = try YAMLNode.parse("exclude_files: []\nignore_older: 0\n")

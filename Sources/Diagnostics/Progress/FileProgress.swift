@@ -95,6 +95,8 @@ struct FileProgress: Sendable {
     /// Skipped because the collector refuses the item: none of it is this subscription's progress.
     var refused = false
     var tailFiles = true
+    /// See `ProgressTargets.File.filtered`.
+    var filtered = false
     var error: ProbeError?
     /// `file_identifier: path`: the registry's state for this path was recorded for another file (the one a
     /// rotation renamed or removed). The collector takes it as this file's once that file's harvester ends.
@@ -141,7 +143,11 @@ struct FileProgress: Sendable {
     var lagBytes: Int64 {
         guard error == nil, skipped == nil else { return 0 }
         // Another file's state, past this file's end: the collector reads it from the start.
-        if let a = acked { return stateOfOtherFile && size < a ? size : max(0, size - a) }
+        if let a = acked {
+            if stateOfOtherFile && size < a { return size }
+            // Filtered lines read and dropped are done with, though not acknowledged.
+            return max(0, size - (filtered ? max(a, read ?? a) : a))
+        }
         if let r = read { return max(0, size - r) }
         return size
     }
@@ -198,6 +204,7 @@ struct FileProgress: Sendable {
             var p = FileProgress(path: f.target.path, dataid: f.target.dataid, skipped: f.target.skipped)
             p.refused = f.target.refused
             p.tailFiles = f.target.tailFiles
+            p.filtered = f.target.filtered
             let st: FileStat
             switch f.stat {
             case .failure(let e):
@@ -276,7 +283,7 @@ struct FileProgress: Sendable {
         if p.unterminatedTail == true { return p.lagBytes > settings.lagWarnBytes ? .lagging : .pending }
         // (A registry state's time is when its last event was read, not when it was acknowledged: an output
         // that acknowledges slowly but does, the offset moving between the samples, is not stuck.)
-        if p.lagBytes > 0, let at = p.ackedAt, now - at > settings.staleSeconds, p.ackMoved != true,
+        if !p.filtered, p.lagBytes > 0, let at = p.ackedAt, now - at > settings.staleSeconds, p.ackMoved != true,
             now - Double(p.mtime + 1) > settings.staleSeconds, p.read.map({ r in r > (p.acked ?? 0) }) ?? true
         {
             return .ackStalled
@@ -285,7 +292,7 @@ struct FileProgress: Sendable {
             // Over three flushes the file grew and the registry did not move: bytes read and not acknowledged
             // are the output's. Without any (read up to the acknowledged offset), the output has nothing to
             // confirm: a stuck reader, judged below.
-            if p.ackMoved == false, p.read.map({ r in r > (p.acked ?? 0) }) ?? true { return .ackStalled }
+            if !p.filtered, p.ackMoved == false, p.read.map({ r in r > (p.acked ?? 0) }) ?? true { return .ackStalled }
             // The read position stayed behind data that was already there at the first sample, over longer
             // than the harvester's longest backoff and a flush: it is not reading.
             if registryRead, p.readMoved == false, let r = p.read, let s0 = p.size0, s0 > r,

@@ -65,7 +65,7 @@ extension ProgressTargets {
     /// At most this many files are sampled per run: the most recently modified of those matched.
     static let maxFiles = 10_000
     /// At most this many matching files are looked at (stat) to choose them.
-    static let maxCandidates = 200_000
+    static let maxCandidates = 40_000
 
     /// What to sample, from the run's facts: the files of the subscription's items (or of `-l`), with
     /// the collector's rules; the collector and agent processes under the GSE root; the registry under
@@ -98,7 +98,9 @@ extension ProgressTargets {
                     refused = true
                 }
                 files.append(
-                    File(path: m, dataid: dataid, skipped: skipped, harvesterLimit: limit, refused: refused, tailFiles: tailFiles))
+                    File(
+                        path: m, dataid: dataid, skipped: skipped, harvesterLimit: limit, refused: refused, tailFiles: tailFiles,
+                        filtered: rules.filtersLines))
                 mtimes.append(st.mtime)
             }
         }

@@ -805,8 +805,10 @@ enum ProgressRules {
         for f in input.files where f.error == nil {
             for state in f.rotatedFrom {
                 let key = ProgressSample.FileKey(inode: state.inode, device: state.device)
-                guard let now = last.rotatedAway[key], now.size > state.offset, !held.contains(key),
-                    owners.map({ !$0.matches(now.path) && !$0.otherMatches(now.path) }) ?? false
+                // Named as a rotation of the file (`a.log.1`, `a.log-20261201`): an unrelated file that took
+                // the inode after the rotated one was removed is not it (where no birth time tells).
+                guard let now = last.rotatedAway[key], now.size > state.offset, !held.contains(key), let owners,
+                    owners.rotated(from: now.path) == f.path, !owners.matches(now.path), !owners.otherMatches(now.path)
                 else { continue }
                 // Created after its inode's state was recorded: a new file that reused the inode.
                 if let birth = now.birth, let at = state.timestampSeconds, birth > at + 1 { continue }

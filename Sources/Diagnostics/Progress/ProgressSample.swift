@@ -50,10 +50,13 @@ public struct ProgressTargets: Sendable {
         /// The item's `tail_files`: the collector's first scan after it starts or reloads begins a file it
         /// has no state for at its end.
         public var tailFiles: Bool
+        /// The item filters its lines (`CollectorFileRules.filtersLines`): what was read is done with, sent
+        /// or dropped, though the registry may not say so until the harvester closes.
+        public var filtered = false
 
         public init(
             path: String, dataid: Int64? = nil, skipped: String? = nil, harvesterLimit: Int? = nil, refused: Bool = false,
-            tailFiles: Bool = true
+            tailFiles: Bool = true, filtered: Bool = false
         ) {
             self.path = path
             self.dataid = dataid
@@ -61,6 +64,7 @@ public struct ProgressTargets: Sendable {
             self.harvesterLimit = harvesterLimit
             self.refused = refused
             self.tailFiles = tailFiles
+            self.filtered = filtered
         }
     }
 
@@ -446,6 +450,17 @@ public enum ProgressProbe {
             // What waits after each file's acknowledged offset: without a newline it is a line being written.
             let states = s.stateIndex(t.fileIdentifier)
             if t.fileIdentifier != .path { s.rotatedAway = Self.rotatedAway(s.files, states) }
+            // Sizes were taken before the registry was read: a busy file the registry acknowledged past the
+            // size seen (a flush in between, over a sample of thousands of files) is looked at again, so that
+            // growth is not taken for a truncation.
+            for i in s.files.indices {
+                guard case .success(let st) = s.files[i].stat,
+                    let state = states.state(path: s.files[i].target.path, key: ProgressSample.FileKey(inode: st.inode, device: st.device)),
+                    state.inode == st.inode, state.device == st.device, state.offset > st.size,
+                    let again = try? Sys.stat(s.files[i].target.path), again.inode == st.inode, again.device == st.device
+                else { continue }
+                s.files[i].stat = .success(again)
+            }
             var budget = 16 << 20
             for i in s.files.indices {
                 guard case .success(let st) = s.files[i].stat,

@@ -28,6 +28,11 @@ struct CollectorFileRules {
     /// and so is an `encoding` the collector does not know (the task runs, but each of its harvesters fails
     /// before it opens its file: nothing is collected either).
     var refusals: [String] = []
+    /// The item filters its lines (a `delimiter` and `filters`: bk-log's 过滤内容). The collector's filter
+    /// node drops a line that does not match together with its state update (bkunifylogbeat
+    /// `task/filter/filter.go`), so the registry stays at the last line sent until a later one or the
+    /// harvester's close: bytes read and not acknowledged are not bytes waiting.
+    var filtersLines = false
     private var matchers: [Matcher] = []
     /// Whether some exclude expression could not be judged: no file is then known to be collected.
     private var undecidable = false
@@ -88,6 +93,11 @@ struct CollectorFileRules {
             }
         }
         self.init(excludes: excludes, ignoreOlder: ignoreOlder, source: source, unusable: unusable, build: build)
+        if let delimiter = item["delimiter"]?.string, !delimiter.isEmpty,
+            (item["filters"]?.array ?? []).contains(where: { !($0["conditions"]?.array ?? []).isEmpty })
+        {
+            filtersLines = true
+        }
         refusals +=
             Self.taskRefusals(item) + Self.typeRefusals(item) + Self.filterRefusals(item, build: build)
             + Self.logInputRefusals(item, build: build) + Self.networkInputRefusals(item, build: build)

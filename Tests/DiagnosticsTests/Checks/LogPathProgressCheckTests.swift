@@ -136,6 +136,17 @@ struct LogPathProgressCheckTests {
         s.registry = ProgressFixture.registry([ProgressFixture.state("/data/logs/app/a.log", inode: 11, offset: 1000, age: 41)])
         let burst = run(input(s))
         #expect(burst.verdict == .fail && burst.message.contains("not acknowledged for more than 3 flushes"), "\(burst.message)")
+        // An item that filters its lines (bk-log's 过滤内容): the collector drops a line that does not match
+        // with its state update, so the registry stays at the last line sent until the harvester closes.
+        var filtered = s
+        filtered.files[0].target.filtered = true
+        let dropped = run(input(filtered))
+        #expect(dropped.verdict == .pass, "\(dropped.message)")
+        // ... but bytes it has not read yet are still waiting.
+        filtered.collectors = [
+            ProgressFixture.collector(open: [ProgressFixture.held("/data/logs/app/a.log", inode: 11, position: 2000, size: 1_049_576)])
+        ]
+        #expect(run(input(filtered)).verdict == .fail, "\(run(input(filtered)).message)")
         // The same wait, but the acknowledged offset moved between the samples: a slow output draining its
         // queue (a state's time is when its event was read), not a stuck one.
         var before = s

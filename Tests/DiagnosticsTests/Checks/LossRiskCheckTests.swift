@@ -77,13 +77,17 @@ struct LossRiskCheckTests {
         #expect(run(i).verdict == .pass)
         // A file created after the old state was recorded reuses its inode: not the rotated file.
         let recorded = Int64(ProgressFixture.now) - 600
-        for (birth, verdict) in [(recorded + 300, Verdict.pass), (recorded - 300, .warn), (nil, .warn)] {
+        for (name, birth, verdict) in [
+            ("a.log.1", recorded + 300, Verdict.pass), ("a.log.1", recorded - 300, .warn), ("a.log-20261201", nil, .warn),
+            // Not named as a rotation of a.log: an unrelated file that took the inode, birth time known or not.
+            ("cache_00000.dat", nil, .pass), ("cache_00000.dat", recorded - 300, .pass),
+        ] {
             s.rotatedAway = [
-                ProgressSample.FileKey(inode: 7, device: 2049): .init(path: "/data/logs/app/other.bin", size: 10_000, birth: birth)
+                ProgressSample.FileKey(inode: 7, device: 2049): .init(path: "/data/logs/app/" + name, size: 10_000, birth: birth)
             ]
             i = input(s)
             i.scope = ["/data/logs/app/*.log"]
-            #expect(run(i).verdict == verdict, "\(String(describing: birth)): \(run(i).message)")
+            #expect(run(i).verdict == verdict, "\(name) \(String(describing: birth)): \(run(i).message)")
         }
     }
 
