@@ -56,6 +56,11 @@ struct LogPathHeldCheckTests {
         let f = LogPathHeldCheck().run(facts(held: [Self.file], configs: []))
         #expect(f.verdict == .warn && f.message.hasPrefix("文件被没有任何配置的采集任务占用: \(Self.file) (pid 100)"), "\(f.message)")
         #expect(f.hint.contains("重载") && !f.hint.contains("删除重复"), "\(f.hint)")
+        // A config bkdiag could not read (too big for its reader) may be the one naming the file: not known.
+        let unread = facts(held: [Self.file], configs: [])
+        Fixture.subscriptionConfigs(unread, [("bkunifylogbeat_sub_9_host_1.conf", SubscriptionConfigRead(content: .tooLarge))])
+        let unsure = LogPathHeldCheck().run(unread)
+        #expect(unsure.verdict == .unknown && unsure.message.hasPrefix("文件被采集任务占用，但部分订阅配置无法读取"), "\(unsure.message)")
         // Beside a real conflict, the conflict fails.
         let both = facts(held: [Self.file, "/var/log/app/b.log"])
         both.logExpansions = [Fixture.expansion(Self.pattern, [Self.file, "/var/log/app/b.log"])]

@@ -106,6 +106,20 @@ struct LogPathHeldCheck: Check {
             }
         }
         evidence.append(("held", .array(detail)))
+        // A config bkdiag could not read (too big, nested too deep, not permitted) may be the one naming them.
+        let unread = facts.subscriptionConfigs.files.filter { f in
+            switch facts.subscriptionConfig(f).content {
+            case .parsed: false
+            case .invalid(let e): e.isReaderLimit
+            case .tooLarge, .unreadable: true
+            }
+        }.map(\.shown)
+        if conflicts.isEmpty, !stale.isEmpty, !unread.isEmpty {
+            evidence.append(("configs_not_read", JSONValue(unread)))
+            return .unknown(
+                "文件被采集任务占用，但部分订阅配置无法读取，无法判断归属: \(Fmt.list(stale, max: 5))（未读取: \(Fmt.list(unread, max: 3))）",
+                hint: "以 root 运行 bkdiag，或人工核对这些订阅配置（超出 bkdiag 读取上限的配置见 bkunifylogbeat/config 检查）", evidence: evidence)
+        }
         if conflicts.isEmpty, !stale.isEmpty {
             return .warn(
                 "文件被没有任何配置的采集任务占用: \(Fmt.list(stale, max: 5))（配置已删除或修改，采集器尚未重载）",
