@@ -614,6 +614,19 @@ public struct EscapedOutputDecoder {
         return try value(depth: depth)
     }
 
+    /// The name of an entry's next member, positioned at its value: matched first against the one bkdiag
+    /// writes at position `expected` of `entryOrder`, and after a surprise read (`expected` then past the end).
+    @inline(__always) mutating func entryMemberName(expected: inout Int) throws(GiveUp) -> MemberName {
+        skipSpace()
+        let order = Self.entryOrder
+        if expected < order.count, let m = member(order[expected]) {
+            expected += 1
+            return m
+        }
+        expected = order.count
+        return try memberName()
+    }
+
     /// The entries (after the `[`, the list not empty) as lean entries (see `fullEntries`), without
     /// making a `CheckResult` or a string per entry: each entry's verdict and kept texts are written to
     /// the interner's key, and the list is the one remembered for that key, made from the key the first
@@ -643,19 +656,9 @@ public struct EscapedOutputDecoder {
         var hintSeen = false
         var evidenceSeen = false
         var durationSeen = false
-        let order = Self.entryOrder
         var expected = 0
         repeat {
-            skipSpace()
-            let name: MemberName
-            if expected < order.count, let m = member(order[expected]) {
-                name = m
-                expected += 1
-            } else {
-                name = try memberName()
-                expected = order.count
-            }
-            switch name {
+            switch try entryMemberName(expected: &expected) {
             case .module:
                 guard module == nil else { throw GiveUp() }
                 module = try checkedString()
@@ -749,24 +752,13 @@ public struct EscapedOutputDecoder {
         var f = EntryFields()
         skipSpace()
         guard i < b.count, b[i] != UInt8(ascii: "}") else { throw GiveUp() }
-        // Members are first matched against the next one in the usual order; after a surprise, read.
-        let order = Self.entryOrder
         var expected = 0
         // Without `fullEntries`: the message and hint, made into strings only for a failing entry.
         var message: PlainString?
         var hint: PlainString?
         var durationSeen = false
         repeat {
-            skipSpace()
-            let name: MemberName
-            if expected < order.count, let m = member(order[expected]) {
-                name = m
-                expected += 1
-            } else {
-                name = try memberName()
-                expected = order.count
-            }
-            switch name {
+            switch try entryMemberName(expected: &expected) {
             case .module:
                 guard f.module == nil else { throw GiveUp() }
                 f.module = try text()
