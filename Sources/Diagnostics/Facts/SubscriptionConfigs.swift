@@ -110,6 +110,17 @@ public struct SubscriptionConfigRead: Sendable {
         self.content = content
     }
 
+    /// Why bkdiag does not know what the config says: larger than it reads, past a bound of its YAML
+    /// reader, or not readable. Nil when parsed, or refused as YAML (the collector does not load it either).
+    public var unreadReason: String? {
+        switch content {
+        case .parsed: nil
+        case .tooLarge: "larger than the \(Self.sizeLimit) bytes bkdiag reads"
+        case .unreadable(let e): e.description
+        case .invalid(let e): e.isReaderLimit ? e.problem : nil
+        }
+    }
+
     /// The parsed document, nil for a file that could not be read whole or parsed.
     public var yaml: YAMLNode? {
         if case .parsed(let y) = content { return y }

@@ -161,12 +161,11 @@ extension ProgressTargets {
         var refusedConfigs: [String] = []
         for f in facts.subscriptionConfigs.files
         where f.dir.loads(f.name) && SubscriptionConfigName.parse(f.name)?.subscriptionID == options.subscriptionID {
-            switch facts.subscriptionConfig(f).content {
-            case .parsed: break
-            case .tooLarge: unreadConfigs.append("\(f.shown): larger than the \(SubscriptionConfigRead.sizeLimit) bytes bkdiag reads")
-            case .unreadable(let e): unreadConfigs.append("\(f.shown): \(e.description)")
-            case .invalid(let e) where e.isReaderLimit: unreadConfigs.append("\(f.shown): \(e.problem)")
-            case .invalid(let e): refusedConfigs.append("\(f.shown): \(e.description)")
+            let read = facts.subscriptionConfig(f)
+            if let why = read.unreadReason {
+                unreadConfigs.append("\(f.shown): \(why)")
+            } else if case .invalid(let e) = read.content {
+                refusedConfigs.append("\(f.shown): \(e.description)")
             }
         }
 

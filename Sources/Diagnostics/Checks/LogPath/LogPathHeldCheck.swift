@@ -107,13 +107,7 @@ struct LogPathHeldCheck: Check {
         }
         evidence.append(("held", .array(detail)))
         // A config bkdiag could not read (too big, nested too deep, not permitted) may be the one naming them.
-        let unread = facts.subscriptionConfigs.files.filter { f in
-            switch facts.subscriptionConfig(f).content {
-            case .parsed: false
-            case .invalid(let e): e.isReaderLimit
-            case .tooLarge, .unreadable: true
-            }
-        }.map(\.shown)
+        let unread = facts.subscriptionConfigs.files.filter { facts.subscriptionConfig($0).unreadReason != nil }.map(\.shown)
         if conflicts.isEmpty, !stale.isEmpty, !unread.isEmpty {
             evidence.append(("configs_not_read", JSONValue(unread)))
             return .unknown(
