@@ -387,7 +387,9 @@ public enum ProgressProbe {
         return found
     }
 
-    public static func sample(_ t: ProgressTargets) -> ProgressSample {
+    /// One look at every hop. `findRotated` false leaves `rotatedAway` empty (the rules read it from the
+    /// last sample only: a first sample need not walk the directories again).
+    public static func sample(_ t: ProgressTargets, findRotated: Bool = true) -> ProgressSample {
         var s = ProgressSample(wallSeconds: Double(Timestamp.nowMilliseconds()) / 1000, monotonicSeconds: MonotonicClock.seconds())
         s.files = t.files.map { f in
             ProgressSample.File(target: f, stat: Result { () throws(ProbeError) in try Sys.stat(f.path) }, birth: Sys.birthTime(f.path))
@@ -449,7 +451,7 @@ public enum ProgressProbe {
                 space: Result { () throws(ProbeError) in try FileSystemSpace.of(Sys.dirname(path)) })
             // What waits after each file's acknowledged offset: without a newline it is a line being written.
             let states = s.stateIndex(t.fileIdentifier)
-            if t.fileIdentifier != .path { s.rotatedAway = Self.rotatedAway(s.files, states) }
+            if findRotated, t.fileIdentifier != .path { s.rotatedAway = Self.rotatedAway(s.files, states) }
             // Sizes were taken before the registry was read: a busy file the registry acknowledged past the
             // size seen (a flush in between, over a sample of thousands of files) is looked at again, so that
             // growth is not taken for a truncation.
