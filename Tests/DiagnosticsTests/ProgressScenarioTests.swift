@@ -346,8 +346,14 @@ struct ProgressScenarioTests {
         defer { host.shutdown() }
         try host.startProgressCollector(follow: [log])
         try waitAcknowledged(host, log, 1000)
-        // copytruncate: the file shrinks under the collector's acknowledged offset.
+        // copytruncate: the file shrinks under the collector's acknowledged offset. Just cut, it is pending (the
+        // harvester notices within its backoff); the fake collector never notices, so once the cut is older
+        // than the backoff and a flush (its mtime set back a minute) it is a truncation.
         try "fresh\n".write(toFile: log, atomically: false, encoding: .utf8)
+        let justCut = try #require(await run(host, port).result(module: "log_progress", item: "logpath_progress"))
+        #expect(!justCut.message.contains("truncated"), "\(justCut.message)")
+        var times = [timespec(tv_sec: time(nil) - 60, tv_nsec: 0), timespec(tv_sec: time(nil) - 60, tv_nsec: 0)]
+        #expect(utimensat(AT_FDCWD, log, &times, 0) == 0)
         let truncated = await run(host, port)
         let p = try #require(truncated.result(module: "log_progress", item: "logpath_progress"))
         #expect(p.verdict == .warn && p.message.contains("truncated below the acknowledged offset: \(log)"), "\(p.message)")

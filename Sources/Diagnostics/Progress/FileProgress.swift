@@ -144,7 +144,8 @@ struct FileProgress: Sendable {
         guard error == nil, skipped == nil else { return 0 }
         // Another file's state, past this file's end: the collector reads it from the start.
         if let a = acked {
-            if stateOfOtherFile && size < a { return size }
+            // Past the end of a truncated file (see `judge`): all of it waits, less what a harvester that noticed read.
+            if size < a { return stateOfOtherFile ? size : read.map { $0 <= size ? size - $0 : size } ?? size }
             // Filtered lines read and dropped are done with, though not acknowledged.
             return max(0, size - (filtered ? max(a, read ?? a) : a))
         }
@@ -255,7 +256,22 @@ struct FileProgress: Sendable {
         // collector resumes it at the state's offset (what is before it is `inodeReused`), or reads it from
         // the start when it is shorter. Nothing of it has been read yet, and nothing is stuck.
         if p.stateOfOtherFile { return p.size == 0 ? .upToDate : .pending }
-        if let a = p.acked, p.size < a { return .truncated }
+        // Shorter than the acknowledged offset: cut since (copytruncate). A harvester that holds it notices at
+        // its next read, within its longest backoff (its position then goes back inside the file, and a flush
+        // later the registry says so); one that had closed it, at the next scan. Until then the registry's
+        // offset is stale, not a loss: only a truncation older than that (by mtime, which the cut set) is one.
+        var p = p
+        if let a = p.acked, p.size < a {
+            if let r = p.read, r <= p.size {
+                // Noticed: the harvester reads it from the start; the registry's offset is judged no more.
+                p.acked = nil
+                p.ackedAt = nil
+            } else {
+                let notice =
+                    p.read != nil ? settings.readBackoffSeconds + settings.flushSeconds : settings.scanSeconds + 2 * settings.flushSeconds
+                return now - Double(p.mtime + 1) > notice ? .truncated : .pending
+            }
+        }
         if p.acked == nil && p.read == nil {
             if p.size == 0 { return .upToDate }
             // A file the collector has not found yet is new until a scan and two flushes have passed: since its

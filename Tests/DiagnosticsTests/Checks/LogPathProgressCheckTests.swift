@@ -184,7 +184,7 @@ struct LogPathProgressCheckTests {
     func warnings() {
         var s = ProgressFixture.healthy()
         s.files = [
-            ProgressFixture.file("/data/logs/app/a.log", size: 100, inode: 11),
+            ProgressFixture.file("/data/logs/app/a.log", size: 100, inode: 11, age: 30),
             ProgressFixture.file("/data/logs/app/old.log", size: 10, inode: 12, age: 100),
         ]
         let f = run(input(s))
@@ -202,6 +202,39 @@ struct LogPathProgressCheckTests {
         s.registry = ProgressFixture.registry([ProgressFixture.state("/data/logs/app/a.log", inode: 11, offset: 1000, age: 3)])
         let lag = run(input(s))
         #expect(lag.verdict == .warn && lag.message.contains("more than 64.0 MiB behind"), "\(lag.message)")
+    }
+
+    @Test("copytruncate: a cut the collector has not had time to notice is pending, one it noticed is judged by its read position")
+    func copytruncate() {
+        // The registry acknowledged 1,000 bytes; the file was cut and holds 100 new ones.
+        func judged(age: Double, position: Int64?) -> (Finding, FileProgress) {
+            var s = ProgressFixture.healthy()
+            s.files = [ProgressFixture.file("/data/logs/app/a.log", size: 100, inode: 11, age: age)]
+            s.collectors = [
+                ProgressFixture.collector(
+                    open: position.map { [ProgressFixture.held("/data/logs/app/a.log", inode: 11, position: $0, size: 100)] } ?? [])
+            ]
+            let i = input(s)
+            return (run(i), FileProgress.analyse(i.first, i.last, i.settings)[0])
+        }
+        // Cut 5 s ago, the harvester still past the end: it notices within its 10 s backoff, the registry a flush later.
+        let fresh = judged(age: 5, position: 1000)
+        #expect(fresh.0.verdict == .pass && !fresh.0.message.contains("truncated"), "\(fresh.0.message)")
+        #expect(fresh.1.status == .pending && fresh.1.lagBytes == 100)
+        // Noticed: the harvester is back inside the file (read 40 of the 100), the registry not written yet.
+        let noticed = judged(age: 5, position: 40)
+        #expect(noticed.0.verdict == .pass, "\(noticed.0.message)")
+        #expect(noticed.1.status == .pending && noticed.1.lagBytes == 60)
+        // Back inside it and then not reading for longer than its backoff: judged by the read position, stuck.
+        let stuck = judged(age: 30, position: 40)
+        #expect(stuck.0.verdict == .fail && stuck.1.status == .readStalled, "\(stuck.0.message)")
+        // Not noticed 30 s after the cut (more than the backoff and a flush): a truncation, warned.
+        let missed = judged(age: 30, position: 1000)
+        #expect(missed.0.verdict == .warn && missed.0.message.contains("truncated below the acknowledged offset"), "\(missed.0.message)")
+        #expect(missed.1.status == .truncated)
+        // No harvester holds it: the next scan finds it, within a scan and two flushes (10 + 20 s here).
+        #expect(judged(age: 25, position: nil).1.status == .pending)
+        #expect(judged(age: 35, position: nil).1.status == .truncated)
     }
 
     @Test("a busy log the collector never opened is never-collected by its creation time, though its mtime is fresh")

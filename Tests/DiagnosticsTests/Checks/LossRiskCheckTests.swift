@@ -188,8 +188,9 @@ struct LossRiskCheckTests {
     @Test("a truncated file warns without a byte count it cannot know; beside counted risks the count is a floor")
     func truncatedUncounted() {
         var s = ProgressFixture.healthy()
-        // Cut to 400 bytes below the 1,000 the registry acknowledged: what was cut is not known.
-        s.files = [ProgressFixture.file("/data/logs/app/a.log", size: 400, inode: 11)]
+        // Cut to 400 bytes below the 1,000 the registry acknowledged, 30 s ago, and the harvester holding it not
+        // back inside it (past its 10 s backoff and a flush): what was cut is not known.
+        s.files = [ProgressFixture.file("/data/logs/app/a.log", size: 400, inode: 11, age: 30)]
         let f = run(input(s))
         #expect(f.verdict == .warn && f.message == "log data may not be collected: truncated", "\(f.message)")
         s.files.append(
