@@ -23,6 +23,8 @@ public struct EscapedOutputDecoder {
     /// looked up through it would otherwise retain and release it.
     unowned(unsafe) let interner: StringInterner
     let interning: Bool
+    /// Given entries read lean (see `decode`), the writer of their lines.
+    let entryLines: (any EntryLineWriter)?
     /// `ReportLineDecoder`'s nesting limit, which nested values are read with.
     static let maxDepth = 256
 
@@ -34,19 +36,24 @@ public struct EscapedOutputDecoder {
 
     /// The reports of the output whose string starts after the opening quote at `quote`, and the index of
     /// its closing quote; nil to leave the output to the usual reader. With `fullEntries` false, entries
-    /// are read without what only the full formats show (see `fullEntries`).
+    /// are read without what only the full formats show (see `fullEntries`). `entryLines`, taken only with
+    /// `fullEntries` and `keepEvidence` false and an interner (the entries then read lean), is given a line
+    /// for every entry of the reports returned, and nothing of an output left to the usual reader.
     public static func decode(
         _ b: UnsafeBufferPointer<UInt8>, openingQuote quote: Int, keepEvidence: Bool, fullEntries: Bool = true,
-        interner: StringInterner?
+        interner: StringInterner?, entryLines: (any EntryLineWriter)? = nil
     ) -> (reports: [DiagnosticReport], closingQuote: Int)? {
+        precondition(entryLines == nil || (!fullEntries && !keepEvidence && interner != nil), "entry lines need lean entries")
         let strings = interner ?? Self.noInterner
         return withExtendedLifetime(strings) { () -> (reports: [DiagnosticReport], closingQuote: Int)? in
             var d = EscapedOutputDecoder(
                 b: b, i: quote + 1, keepEvidence: keepEvidence, fullEntries: fullEntries, interner: strings,
-                interning: interner != nil)
+                interning: interner != nil, entryLines: entryLines)
+            let before = entryLines?.reportCount
             do throws(GiveUp) {
                 return (try d.lines(), d.i)
             } catch {
+                if let before { entryLines?.rollback(toReports: before) }
                 return nil
             }
         }
@@ -66,6 +73,7 @@ public struct EscapedOutputDecoder {
                 continue
             }
             reports.append(try report())
+            entryLines?.endReport()
             skipSpace()
             guard i < b.count else { throw GiveUp() }
             if b[i] == 0x22 { return reports }
@@ -691,6 +699,12 @@ public struct EscapedOutputDecoder {
         } while try next(close: UInt8(ascii: "}"))
         guard let module, let item, let status, let message else { throw GiveUp() }
         let verdict = Verdict.read(status: status, result: result)
+        if let entryLines {
+            entryLines.entry(
+                module: ReportText(bytes: module.bytes, escapedSlashes: module.slashes),
+                item: ReportText(bytes: item.bytes, escapedSlashes: item.slashes), ok: verdict.compatStatus,
+                message: ReportText(bytes: message.bytes, escapedSlashes: message.slashes))
+        }
         let strings = self.interner
         strings.appendKey(Self.keyCode(verdict))
         strings.appendKey(text: module.bytes, slashes: module.slashes)

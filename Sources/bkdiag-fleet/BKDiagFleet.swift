@@ -83,6 +83,10 @@ struct OutputOptions: ParsableArguments {
     /// (and the history) show entries' texts only in failure groups.
     var showsFullEntries: Bool { format == .json || format == .agent || json != nil }
 
+    /// Whether every entry shown is shown only as the platform's line (`--format agent` alone): then the
+    /// lines are written while the answers are read, and entries are read lean.
+    var showsEntriesOnlyAsAgentLines: Bool { format == .agent && json == nil }
+
     func render(_ report: FleetReport, format: Format) -> String {
         switch format {
         case .table: report.textTable(colour: colour || (output == nil && isatty(1) == 1))

@@ -23,7 +23,8 @@ struct ParseCommand: AsyncParsableCommand {
     func run() async throws {
         try await exitOnFleetError {
             var answers = try AnswerReader.read(
-                paths: files.isEmpty ? ["-"] : files, evidence: out.evidence, fullEntries: out.showsFullEntries)
+                paths: files.isEmpty ? ["-"] : files, evidence: out.evidence, fullEntries: out.showsFullEntries,
+                agentLines: out.showsEntriesOnlyAsAgentLines)
             var t = Timing.now()
             var asm = FleetAssembler(stepInstanceID: step)
             asm.reserveLogs(answers.reduce(0) { n, a in if case .logs(let p) = a { n + p.logs.count } else { n } })

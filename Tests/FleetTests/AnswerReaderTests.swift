@@ -124,7 +124,7 @@ import Testing
                 ("gse_agent", "socket", .unknown, "cannot read /proc/net/unix", "run as root"),
                 ("gse_agent", "dataserver_port", .fail, "dataserver 10.0.0.9:58625 not connected", "check the network"),
             ]) + "\n",
-            Fixtures.healthyRich + "\nnoise\n", "",
+            Fixtures.healthyRich + "\nnoise\n", "", Fixtures.brokenRich(pid: 4) + "\n\n" + Fixtures.healthyRich + "\n",
         ]
         var hosts: [JSONValue] = []
         var pages: [[JSONValue]] = [[], []]
@@ -140,9 +140,9 @@ import Testing
             #expect(FileManager.default.createFile(atPath: p, contents: Data(d.serialized().utf8)))
             paths.append(p)
         }
-        func report(fullEntries: Bool) throws -> FleetReport {
+        func report(fullEntries: Bool, agentLines: Bool = false, evidence: AnswerReader.EvidencePolicy = .auto) throws -> FleetReport {
             var asm = FleetAssembler()
-            for a in try AnswerReader.read(paths: paths, fullEntries: fullEntries) {
+            for a in try AnswerReader.read(paths: paths, evidence: evidence, fullEntries: fullEntries, agentLines: agentLines) {
                 switch a {
                 case .answer(let x): asm.add(x, source: "input")
                 case .logs(let p): asm.add(p)
@@ -163,5 +163,19 @@ import Testing
         #expect(lean.markdown() == full.markdown())
         #expect(lean.html() == full.html())
         #expect(lean.textTable(colour: false).contains("dataserver N.N.N.N:N not connected"))
+
+        // The platform's lines written while reading (`--format agent`): lean entries, the same text. With
+        // evidence kept (a small input, `--evidence auto`) entries cannot be read lean and are read whole.
+        let rendered = try report(fullEntries: true, agentLines: true, evidence: .never)
+        let renderedLines = rendered.hosts.flatMap(\.lines).filter { if case .reportRendered = $0 { true } else { false } }
+        #expect(renderedLines.count >= 20)
+        #expect(blank(rendered) >= blank(full) + 20)
+        #expect(rendered.agentCheckerText() == full.agentCheckerText())
+        var streamed: [UInt8] = []
+        rendered.writeAgentCheckerText { streamed += $0 }
+        #expect(String(decoding: streamed, as: UTF8.self) == full.agentCheckerText())
+        let kept = try report(fullEntries: true, agentLines: true)
+        #expect(!kept.hosts.flatMap(\.lines).contains { if case .reportRendered = $0 { true } else { false } })
+        #expect(blank(kept) == blank(full) && kept.agentCheckerText() == full.agentCheckerText())
     }
 }

@@ -53,10 +53,12 @@ import Testing
     /// reader of `output`; true when the decoder answered.
     @discardableResult
     /// `lean` reads the lean entries (`fullEntries` false); one interner may serve many calls, so that
-    /// entry lists are shared between outputs as between the hosts of a page.
+    /// entry lists are shared between outputs as between the hosts of a page. Without evidence the lean
+    /// entries are also read with `lines` writing the platform's entry lines (one writer may serve many
+    /// calls too, as the hosts of a page share one).
     static func check(
         _ output: String, _ page: [UInt8], keepEvidence: Bool, lean: StringInterner = StringInterner(),
-        sourceLocation: SourceLocation = #_sourceLocation
+        lines: AgentEntryLines = AgentEntryLines(), sourceLocation: SourceLocation = #_sourceLocation
     ) -> Bool {
         let fast = page.withUnsafeBufferPointer {
             EscapedOutputDecoder.decode($0, openingQuote: 0, keepEvidence: keepEvidence, interner: StringInterner())
@@ -68,9 +70,39 @@ import Testing
             EscapedOutputDecoder.decode($0, openingQuote: 0, keepEvidence: keepEvidence, fullEntries: false, interner: lean)
         }
         if fast != nil { #expect(lean != nil, "\(output)", sourceLocation: sourceLocation) }
+        // Lean with the entry lines written: the same reports, and the lines the platform prints of the
+        // usual reader's whole entries; nothing written for an output left to the usual reader.
+        let before = (reports: lines.reportCount, bytes: lines.bytes)
+        let rendered =
+            keepEvidence
+            ? nil
+            : page.withUnsafeBufferPointer {
+                EscapedOutputDecoder.decode(
+                    $0, openingQuote: 0, keepEvidence: false, fullEntries: false, interner: StringInterner(), entryLines: lines)
+            }
+        if rendered == nil {
+            #expect(lines.reportCount == before.reports && lines.bytes == before.bytes, "\(output)", sourceLocation: sourceLocation)
+        }
         guard fast != nil || lean != nil else { return false }
         var text = output
         let slow = text.withUTF8 { HostOutputReader.read(bytes: $0, keepEvidence: keepEvidence) }
+        if !keepEvidence {
+            #expect((rendered != nil) == (lean != nil), "\(output)", sourceLocation: sourceLocation)
+        }
+        if let rendered {
+            #expect(rendered.reports == lean?.reports, "\(output)", sourceLocation: sourceLocation)
+            #expect(lines.reportCount == before.reports + slow.reports.count, sourceLocation: sourceLocation)
+            for (k, r) in slow.reports.enumerated() {
+                let expected = r.results.map {
+                    AgentInfo($0.status ? .info : .error, "[\($0.module)] [\($0.label)] [\($0.status ? "成功" : "失败")] \($0.message)")
+                }
+                let written = lines.report(before.reports + k)
+                #expect(written.infos == expected, "\(output)", sourceLocation: sourceLocation)
+                var bytes: [UInt8] = []
+                for e in expected { e.write(to: &bytes) }
+                #expect(written.withBytes { Array($0) } == bytes, "\(output)", sourceLocation: sourceLocation)
+            }
+        }
         #expect(slow.lines == slow.reports.indices.map { HostLine.report($0) }, "\(output)", sourceLocation: sourceLocation)
         if let lean {
             let blanked = slow.reports.map { r in
@@ -231,11 +263,14 @@ import Testing
         }
         var answered = 0
         let lean = StringInterner()
+        let lines = AgentEntryLines()
         for _ in 0..<3000 {
             let output = (0..<Int.random(in: 0...3, using: &rng)).map { _ in Int.random(in: 0..<6, using: &rng) == 0 ? "" : line() }
                 .joined(separator: "\n")
             let style = Style.allCases.randomElement(using: &rng)!
-            if Self.check(output, Self.escaped(output, style), keepEvidence: Bool.random(using: &rng), lean: lean) { answered += 1 }
+            if Self.check(output, Self.escaped(output, style), keepEvidence: Bool.random(using: &rng), lean: lean, lines: lines) {
+                answered += 1
+            }
         }
         // Both sides of the comparison were exercised.
         #expect(answered > 300)

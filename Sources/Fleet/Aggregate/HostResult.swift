@@ -71,6 +71,9 @@ public enum HostLine: Sendable, Equatable {
     /// A report whose entries AgentChecker prints otherwise than the model holds them (a message that is
     /// not a string is printed with Python's `str()`: `None`, `1.0`, `{'a': 1}`): index and those entry lines.
     case reportPrinted(Int, [AgentInfo])
+    /// A report read lean for `--format agent` (its passing entries' messages not kept): index and the
+    /// entry lines written while it was read.
+    case reportRendered(Int, RenderedReportLines)
     case failed(HostLineFailure)
 }
 

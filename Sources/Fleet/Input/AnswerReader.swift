@@ -38,9 +38,11 @@ public enum AnswerReader {
     /// Reads and recognises the answer files. With `fullEntries` false, reports read on the fast path
     /// (`EscapedOutputDecoder`) leave out the message and hint of entries whose `status` is true and the
     /// entries' durations, for outputs that show entries' texts only for failing ones (table, markdown,
-    /// HTML, the history).
+    /// HTML, the history). With `agentLines`, for an output that shows every entry only as the platform's
+    /// line (`--format agent`), the reports read on the fast path without evidence are read lean and their
+    /// entry lines written as they are read (`HostLine.reportRendered`).
     public static func read(
-        paths: [String], evidence: EvidencePolicy = .auto, fullEntries: Bool = true
+        paths: [String], evidence: EvidencePolicy = .auto, fullEntries: Bool = true, agentLines: Bool = false
     ) throws(FleetError) -> [ReadAnswer] {
         var keep = evidence != .never
         if evidence == .auto {
@@ -65,7 +67,7 @@ public enum AnswerReader {
                 r = .success(
                     try recognise(
                         bytes: try load(paths[i]), source: paths[i], parallel: false, keepEvidence: keepEvidence,
-                        fullEntries: fullEntries))
+                        fullEntries: fullEntries, agentLines: agentLines))
             } catch {
                 r = .failure(error)
             }
@@ -117,16 +119,22 @@ public enum AnswerReader {
 
     /// Recognises the documents in `bytes`.
     public static func recognise(
-        bytes: [UInt8], source: String, parallel: Bool, keepEvidence: Bool = true, fullEntries: Bool = true
+        bytes: [UInt8], source: String, parallel: Bool, keepEvidence: Bool = true, fullEntries: Bool = true,
+        agentLines: Bool = false
     ) throws(FleetError) -> [ReadAnswer] {
         let t0 = Timing.now()
         defer { Timing.add("read files (cpu, all threads)", since: t0) }
         // One document (the usual case): read in one pass, log outputs kept as bytes. Outputs are read
         // where they lie while scanning, unless the hosts of this one file are to be spread over the cores.
+        // The platform's entry lines are written while reading only where entries can be read lean.
+        let lines = agentLines && !keepEvidence
         let inline =
             parallel
             ? nil
-            : ScannedDocument.InlineReading(keepEvidence: keepEvidence, fullEntries: fullEntries, interner: StringInterner())
+            : ScannedDocument.InlineReading(
+                keepEvidence: keepEvidence, fullEntries: fullEntries && !lines, interner: StringInterner(),
+                // A page's lines are about 40 % of its bytes (a report's evidence and JSON syntax are not printed).
+                entryLines: lines ? AgentEntryLines(capacity: bytes.count / 2) : nil)
         guard let doc = bytes.withUnsafeBufferPointer({ ScannedDocument.scan($0, inline: inline) }) else {
             return try recogniseTrees(bytes: bytes, source: source, parallel: parallel, keepEvidence: keepEvidence)
         }

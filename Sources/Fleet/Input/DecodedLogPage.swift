@@ -49,6 +49,8 @@ public struct DecodedLogPage: Sendable {
                         bytes: UnsafeBufferPointer(rebasing: buf[r]), keepEvidence: keepEvidence, interner: interner)
                 case .value(let v): read = HostOutputReader.read(JobAnswer.logText(v), keepEvidence: keepEvidence)
                 case .reports(let reports): read = (reports, HostLine.reports(reports.count))
+                case .rendered(let reports, let lines, let first):
+                    read = (reports, reports.indices.map { .reportRendered($0, lines.report(first + $0)) })
                 }
                 return DecodedLog(
                     hostID: hostID, cloudID: cloudID, ip: ip, key: JobHostKey.make(cloudID: cloudID, ip: ip, hostID: hostID),

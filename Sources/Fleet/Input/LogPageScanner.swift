@@ -17,6 +17,9 @@ struct RawHostLog {
         /// A string `log_content` already read into reports from its escaped bytes (`EscapedOutputDecoder`):
         /// every line of it one report.
         case reports([DiagnosticReport])
+        /// The same, with the reports' entry lines written to the page's `AgentEntryLines` (its reports
+        /// `first` and on).
+        case rendered([DiagnosticReport], AgentEntryLines, first: Int)
     }
 }
 
@@ -45,6 +48,8 @@ struct ScannedDocument {
         /// See `EscapedOutputDecoder.fullEntries`.
         var fullEntries = true
         var interner: StringInterner
+        /// Given (with `fullEntries` and `keepEvidence` false), the entries' lines are written to it.
+        var entryLines: AgentEntryLines? = nil
     }
 
     /// Scans one document (surrounding whitespace allowed); nil when the bytes are not exactly one JSON
@@ -274,13 +279,16 @@ struct LogPageScanner {
     /// is kept as a tree.
     mutating func logContent(depth: Int) throws(JSONParseError) -> RawHostLog.Content {
         guard b[p.i] == UInt8(ascii: "\"") else { return .value(try p.value(depth: depth)) }
-        if let inline,
-            let read = EscapedOutputDecoder.decode(
+        if let inline {
+            let first = inline.entryLines?.reportCount
+            if let read = EscapedOutputDecoder.decode(
                 b, openingQuote: p.i, keepEvidence: inline.keepEvidence, fullEntries: inline.fullEntries,
-                interner: inline.interner)
-        {
-            p.i = read.closingQuote + 1
-            return .reports(read.reports)
+                interner: inline.interner, entryLines: inline.entryLines)
+            {
+                p.i = read.closingQuote + 1
+                if let lines = inline.entryLines, let first { return .rendered(read.reports, lines, first: first) }
+                return .reports(read.reports)
+            }
         }
         let n = try p.string(into: out + used, capacity: capacity - used)
         defer { used += n }

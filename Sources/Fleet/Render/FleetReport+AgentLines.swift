@@ -46,6 +46,9 @@ extension FleetReport {
                 case .reportPrinted(let i, let entries):
                     body(Self.hostLine(h.key, h.reports[i].hostStatus))
                     for e in entries { body(e) }
+                case .reportRendered(let i, let lines):
+                    body(Self.hostLine(h.key, h.reports[i].hostStatus))
+                    for e in lines.infos { body(e) }
                 case .failed(let f):
                     if let s = f.hostStatus { body(Self.hostLine(h.key, s)) }
                     for e in f.emitted { body(e) }
@@ -103,6 +106,9 @@ extension FleetReport {
             case .reportPrinted(let i, let entries):
                 out.hostLine(h.key, h.reports[i].hostStatus)
                 for e in entries { out.line(e) }
+            case .reportRendered(let i, let lines):
+                out.hostLine(h.key, h.reports[i].hostStatus)
+                lines.withBytes { out.lines($0) }
             case .failed(let f):
                 if let s = f.hostStatus { out.hostLine(h.key, s) }
                 for e in f.emitted { out.line(e) }
@@ -208,6 +214,12 @@ struct AgentTextBuffer {
         info.write(to: &buf)
         buf.removeLast()
         endLine()
+    }
+
+    /// Whole lines, each ended by a newline.
+    mutating func lines(_ bytes: UnsafeBufferPointer<UInt8>) {
+        buf.append(contentsOf: bytes)
+        if buf.count >= flushAt { flush() }
     }
 
     /// `FleetReport.hostLine`: `[<host>] 成功` or `[<host>] 失败, 查看详情`.
