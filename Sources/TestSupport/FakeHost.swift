@@ -33,14 +33,14 @@ public final class FakeProcess: @unchecked Sendable {
     /// runner's; stdin /dev/null) and waits until it is ready. It leads a process group of its own, as
     /// Foundation's children did: in the runner's group, a fake a test stops (SIGSTOP) would be killed
     /// by the SIGHUP the kernel sends to the stopped members of a group that becomes orphaned (seen when
-    /// the runner was started from a detached script).
-    public static func launch(_ binary: String, _ arguments: [String], cwd: String) throws -> FakeProcess {
+    /// the runner was started from a detached script). `argv0` is what it is called (default: `binary`).
+    public static func launch(_ binary: String, _ arguments: [String], cwd: String, argv0: String? = nil) throws -> FakeProcess {
         var fds: [Int32] = [0, 0]
         guard pipe2(&fds, O_CLOEXEC) == 0 else { throw FakeHostError("pipe: errno \(errno)") }
         let pid: Int32
         do {
             pid = try TestSpawn.spawn(
-                binary, ([binary] + arguments).map { Array($0.utf8) },
+                binary, ([argv0 ?? binary] + arguments).map { Array($0.utf8) },
                 environment: ProcessInfo.processInfo.environment.map { "\($0.key)=\($0.value)" }, stdin: .file("/dev/null"),
                 stdout: .descriptor(fds[1]), stderr: .inherit, directory: cwd, ownGroup: true)
         } catch {
@@ -332,8 +332,8 @@ public final class FakeHost: @unchecked Sendable {
     // MARK: Processes
 
     /// Spawns `binary` with `arguments`, from `cwd`, and waits for it to be ready.
-    public func spawn(_ binary: String, _ arguments: [String], cwd: String) throws -> FakeProcess {
-        let fp = try FakeProcess.launch(binary, arguments, cwd: cwd)
+    public func spawn(_ binary: String, _ arguments: [String], cwd: String, argv0: String? = nil) throws -> FakeProcess {
+        let fp = try FakeProcess.launch(binary, arguments, cwd: cwd, argv0: argv0)
         processes.append(fp)
         return fp
     }
@@ -363,11 +363,12 @@ public final class FakeHost: @unchecked Sendable {
         return master
     }
 
-    /// The collector, run from plugins/bin like NodeMan does, connected to the IPC socket.
+    /// The collector, run from plugins/bin like NodeMan does, connected to the IPC socket. `argv0` is what
+    /// it is called: NodeMan's start.sh runs `./bkunifylogbeat` (default: its path).
     @discardableResult
-    public func startCollector(connect: Bool = true, hold: [String] = [], writeBytes: Int = 0, syslogUDP: UInt16? = nil) throws
-        -> FakeProcess
-    {
+    public func startCollector(
+        connect: Bool = true, hold: [String] = [], writeBytes: Int = 0, syslogUDP: UInt16? = nil, argv0: String? = nil
+    ) throws -> FakeProcess {
         var args = ["collector"]
         if connect { args += ["--ipc", ipcPath] }
         if let syslogUDP { args += ["--syslog-udp", String(syslogUDP)] }
@@ -381,7 +382,7 @@ public final class FakeHost: @unchecked Sendable {
         }
         if writeBytes > 0 { args += ["--write-bytes", String(writeBytes)] }
         let before = acceptedIPCConnections()
-        let collector = try spawn(collectorBinary, args, cwd: gseRoot + "/plugins/bin")
+        let collector = try spawn(collectorBinary, args, cwd: gseRoot + "/plugins/bin", argv0: argv0)
         // The collector is ready once connect() returns; the agent accepts in its own time. A test
         // that reads the queues right away must see the accepted connection, so wait for it.
         if connect, let before {

@@ -169,6 +169,43 @@ struct HostScenarioTests {
         #expect(report.verdict("bkunifylogbeat", "main_config") == .fail)
     }
 
+    @Test("a config changed after the collector started counts as loaded only by a reload NodeMan's reload.sh could signal")
+    func reloadReachesOnlyAStartShCollector() async throws {
+        let host = try FakeHost()
+        defer { host.shutdown() }
+        let (_, port) = try host.startDataserver()
+        try host.startAgent(dataPort: port)
+        let config = try host.writeSubConfig(subscription: 33561, paths: [host.logDir + "/app/*.log"])
+        try host.makeLogFile("app/a.log")
+        // Changed 5 minutes from now (after the collectors below start, however loaded the machine), and
+        // reloaded 10 minutes from now.
+        let now = time(nil)
+        var times = [timespec(tv_sec: now + 300, tv_nsec: 0), timespec(tv_sec: now + 300, tv_nsec: 0)]
+        #expect(utimensat(AT_FDCWD, config, &times, 0) == 0)
+        var t = time_t(now + 600)
+        var parts = tm()
+        localtime_r(&t, &parts)
+        let stamp = String(
+            format: "%04d%02d%02d-%02d%02d%02d", parts.tm_year + 1900, parts.tm_mon + 1, parts.tm_mday, parts.tm_hour, parts.tm_min,
+            parts.tm_sec)
+        try (stamp + " INFO|98|log-main reload bkunifylogbeat ...\n").write(toFile: host.restartLog, atomically: true, encoding: .utf8)
+
+        // Started as start.sh starts it: the reload reached it.
+        let started = try host.startCollector(argv0: "./bkunifylogbeat")
+        var report = await runChecks(host, dataPort: port)
+        #expect(report.verdict("bkunifylogbeat", "config") == .pass, "\(report.digest)")
+        started.stop()
+
+        // Started by hand by its full path: reload.sh finds no process, though it logged the reload.
+        let byHand = try host.startCollector()
+        report = await runChecks(host, dataPort: port)
+        let config33561 = try #require(report.result(module: "bkunifylogbeat", item: "config"))
+        #expect(config33561.verdict == .warn, "\(report.digest)")
+        #expect(config33561.message.contains("not reloaded (pid \(byHand.pid)): NodeMan's reload at "), "\(config33561.message)")
+        #expect(config33561.message.contains("reload.sh signals only a collector started as ./bkunifylogbeat"))
+        #expect(config33561.evidence("argv0") == .string(host.collectorBinary))
+    }
+
     @Test("subscription 12 does not match a sub_123 file")
     func subscriptionPrefix() async throws {
         let host = try FakeHost()

@@ -36,13 +36,21 @@ struct DiagnosticsParserTests {
         #expect(c.starts == 1 && c.stops == 1 && c.reloads == 1)
         #expect(c.entries == 3)
         let none = RestartLog.count(text: "", plugin: "bkunifylogbeat", today: "20261123")
-        #expect(none.entries == 0 && none.stops == 0 && none.lastLoadAt == nil)
+        #expect(none.entries == 0 && none.stops == 0 && none.lastReloadAt == nil)
         #expect(RestartLog.count(text: String(repeating: "9", count: 100), plugin: "x", today: "20261123").entries == 0)
         // A `restart` entry is one entry (one line to check.py), counted as a stop and a start.
         let one = RestartLog.count(
             text: "20261123-101010 INFO|1|log-main restart bkunifylogbeat\n", plugin: "bkunifylogbeat", today: "20261123")
         #expect(one.entries == 1 && one.starts == 1 && one.stops == 1)
-        #expect(RestartLog.count(text: glued, plugin: "bkunifylogbeat", today: "").lastLoadAt != nil)
+        // Only a reload loads configs into a running collector: the newest reload, not the newest start, counts.
+        #expect(
+            c.lastReloadAt
+                == RestartLog.count(text: "20261123-111111 INFO|2|log-main reload bkunifylogbeat\n", plugin: "bkunifylogbeat", today: "")
+                .lastReloadAt)
+        #expect(c.lastReloadAt != nil)
+        #expect(
+            RestartLog.count(text: "20261123-111111 INFO|2|log-main start bkunifylogbeat\n", plugin: "bkunifylogbeat", today: "")
+                .lastReloadAt == nil)
     }
 
     @Test("lexical paths")

@@ -284,13 +284,33 @@ struct SubscriptionConfigCheckTests {
 
         // The collector started 50,000 s before now (uptime 100,000 s, started at 50,000 s); the config is 100 s old.
         let h = facts([(Self.mine, Self.yaml("local:\n  - dataid: 1001\n    paths: [/a.log]\n", mtime: 1_795_435_100))])
-        h.processes = .success([Fixture.collector()])
+        // Started by NodeMan's start.sh: `./bkunifylogbeat -c ../etc/bkunifylogbeat.conf` in plugins/bin.
+        let started = Fixture.process(100, exe: Fixture.collectorExe, arguments: ["./bkunifylogbeat", "-c", "../etc/bkunifylogbeat.conf"])
+        h.processes = .success([started])
         let newer = SubscriptionConfigCheck().run(h)
         #expect(newer.verdict == .warn)
         #expect(newer.message == "real_config_name: \(Self.mine); changed after the collector started and not reloaded (pid 100)")
+        // A start entry after the change did not start this collector (it is older): nothing was loaded.
+        h.restartLogText = .success(Self.entry(at: 1_795_435_150) + " INFO|1|log-main start bkunifylogbeat\n")
+        #expect(SubscriptionConfigCheck().run(h).message.hasSuffix("not reloaded (pid 100)"))
         // A reload after the change is the collector having loaded it.
         h.restartLogText = .success(Self.entry(at: 1_795_435_150) + " INFO|1|log-main reload bkunifylogbeat\n")
         #expect(SubscriptionConfigCheck().run(h).verdict == .pass)
+        // ... unless reload.sh could not find it: started by hand with another argv[0], or run from elsewhere.
+        for other in [
+            Fixture.process(100, exe: Fixture.collectorExe, arguments: [Fixture.collectorExe, "-c", "../etc/bkunifylogbeat.conf"]),
+            Fixture.process(100, exe: "/opt/manual/bkunifylogbeat", arguments: ["./bkunifylogbeat"], cwd: "/usr/local/gse/plugins/bin"),
+        ] {
+            h.processes = .success([other])
+            let missed = SubscriptionConfigCheck().run(h)
+            #expect(missed.verdict == .warn, "\(missed.message)")
+            #expect(missed.message.contains("not reloaded (pid 100): NodeMan's reload at "), "\(missed.message)")
+            #expect(
+                missed.message.contains("reload.sh signals only a collector started as ./bkunifylogbeat from /usr/local/gse/plugins/bin"))
+        }
+        // A config changed after that reload is "not reloaded", whoever the collector is.
+        h.restartLogText = .success(Self.entry(at: 1_795_435_050) + " INFO|1|log-main reload bkunifylogbeat\n")
+        #expect(SubscriptionConfigCheck().run(h).message.hasSuffix("not reloaded (pid 100)"))
     }
 
     /// `YYYYMMDD-HHMMSS` of a Unix time, in local time as NodeMan writes it.

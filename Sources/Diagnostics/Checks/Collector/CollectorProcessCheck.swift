@@ -177,8 +177,11 @@ public enum RestartLog {
         /// lines, and what its threshold was set against. NodeMan's restart.sh runs stop.sh then start.sh,
         /// two entries; gse_agent restarting a crashed collector runs start.sh, one.
         public var entries = 0
-        /// Unix time of the newest start or reload entry for the plugin (any day), if any.
-        public var lastLoadAt: Int64?
+        /// Unix time of the newest reload entry for the plugin (any day), if any: reload.sh's SIGUSR1 makes a
+        /// running collector load its configs again (a start entry newer than the running collector's own
+        /// start did not start it, so it loaded nothing into it). reload.sh writes the entry before it looks
+        /// for the process, so the entry alone does not say the collector was reached.
+        public var lastReloadAt: Int64?
     }
 
     /// Counts today's entries for `plugin` by pattern, not by line: an old script wrote entries
@@ -202,7 +205,7 @@ public enum RestartLog {
             guard let idx = words.firstIndex(where: { $0 == "start" || $0 == "stop" || $0 == "reload" || $0 == "restart" }),
                 idx + 1 < words.count, words[idx + 1] == plugin
             else { continue }
-            if words[idx] != "stop", let t = epoch(bytes, s) { c.lastLoadAt = max(c.lastLoadAt ?? 0, t) }
+            if words[idx] == "reload", let t = epoch(bytes, s) { c.lastReloadAt = max(c.lastReloadAt ?? 0, t) }
             guard isToday else { continue }
             c.entries += 1
             switch words[idx] {

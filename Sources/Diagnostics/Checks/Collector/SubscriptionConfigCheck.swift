@@ -203,21 +203,41 @@ struct SubscriptionConfigCheck: Check {
         }
         // Sub-configs are not watched: a config newer than the running collector is not loaded yet.
         if case .success(let found) = facts.collectors(), let p = found.under.first, var startedAt = facts.startedAt(p) {
-            if case .success(let log) = facts.collectorRestarts(),
-                let last = log.lastLoadAt
-            {
-                startedAt = max(startedAt, Double(last))
+            // A reload since it started, by NodeMan's reload.sh: only a collector the script finds is signalled.
+            var unreached: Double?
+            if case .success(let log) = facts.collectorRestarts(), let last = log.lastReloadAt, Double(last) > startedAt {
+                if Self.reloadReaches(p, facts.layout) { startedAt = Double(last) } else { unreached = Double(last) }
             }
             if Double(newestMtime) > startedAt + 2 {
                 // tmpfs keeps any 64-bit mtime; one past Int64 milliseconds is shown as the latest time there is.
                 let mtimeMs = newestMtime.multipliedReportingOverflow(by: 1000)
                 evidence.append(("config_mtime", .string(Timestamp.iso8601(milliseconds: mtimeMs.overflow ? .max : mtimeMs.partialValue))))
                 evidence.append(("collector_started", .string(Timestamp.iso8601(milliseconds: Int64(startedAt * 1000)))))
+                if let unreached, Double(newestMtime) <= unreached + 2 {
+                    evidence.append(("reload_logged", .string(Timestamp.iso8601(milliseconds: Int64(unreached * 1000)))))
+                    evidence.append(("argv0", .string(p.arguments.first ?? "")))
+                    if let exe = p.exe { evidence.append(("exe", .string(exe))) }
+                    return .warn(
+                        "\(realNames); changed after the collector started and not reloaded (pid \(p.pid)): NodeMan's reload at \(Timestamp.iso8601(milliseconds: Int64(unreached * 1000))) cannot reach it, reload.sh signals only a collector started as ./bkunifylogbeat from \(facts.layout.pluginBin) (this one: \(p.arguments.first ?? "?"), \(p.exe ?? "exe unknown"))",
+                        hint: "该采集器不是由节点管理的 start.sh 启动（手工启动或从其他目录启动），节点管理的 reload 找不到它：在节点管理中重启 bkunifylogbeat，使其由插件脚本启动",
+                        evidence: evidence)
+                }
                 return .warn(
                     "\(realNames); changed after the collector started and not reloaded (pid \(p.pid))",
                     hint: "订阅配置不会被自动加载：在节点管理中 reload 或重启 bkunifylogbeat", evidence: evidence)
             }
         }
         return .pass(realNames, evidence: evidence)
+    }
+
+    /// Whether NodeMan's reload.sh (run in `<root>/plugins/bin`) signals `p`: it takes the processes whose
+    /// command's first word is `./bkunifylogbeat` (as start.sh starts it) and whose resolved exe lies in
+    /// the directory it runs in (bk-nodeman `script_tools/plugin_scripts/reload.sh`, `_status_linux_proc`).
+    static func reloadReaches(_ p: ProcessRecord, _ layout: GSELayout) -> Bool {
+        guard p.arguments.first == "./" + ProcessNames.collector, let exe = p.exe, let slash = exe.lastIndex(of: "/") else {
+            return false
+        }
+        let dir = PathText.normalize(String(exe[..<slash]))
+        return dir == PathText.normalize(layout.pluginBin) || dir == PathText.normalize(layout.resolvedRoot + "/plugins/bin")
     }
 }
