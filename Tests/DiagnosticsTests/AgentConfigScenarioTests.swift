@@ -91,6 +91,42 @@ struct AgentConfigScenarioTests {
         #expect(fixed.verdict("gse_agent", "socket") == .pass)
     }
 
+    /// A leftover listener (an old generation's agent, any program) on the endpoint NodeMan rendered, while
+    /// gse_agent listens on its own `data.ipc`: the collector connects and sends, and nothing reaches the agent.
+    @Test("an endpoint where another process listens, gse_agent listening on its own path: main_config and healthz fail")
+    func endpointHeldByAnotherProcess() async throws {
+        let (host, port) = try FakeHost.healthy(.gse2)
+        defer { host.shutdown() }
+        try #"{"data": {"ipc": "\#(host.ipcPath)"}, "access": {"data_endpoints": "127.0.0.1:\#(port)"}}"#
+            .write(toFile: host.gseRoot + "/agent/etc/gse_agent.conf", atomically: true, encoding: .utf8)
+        let wrong = host.dir + "/run/ipc.state.report"
+        try FileManager.default.createDirectory(atPath: host.dir + "/run", withIntermediateDirectories: true)
+        try host.writeMainConfig(endpoint: wrong)
+        // Not an agent under the root: the fake under its own name, from outside the root.
+        let squatter = try host.spawn(FakeHost.fakeBinary, ["agent", "--listen", wrong], cwd: host.dir)
+        let sender = try host.spawn(host.collectorBinary, ["collector", "--ipc", wrong], cwd: host.gseRoot + "/plugins/bin")
+        // As bk-log calls it, with the endpoint as -i.
+        let r = await runChecks(host, ipc: wrong)
+        let main = try #require(r.result(module: "bkunifylogbeat", item: "main_config"))
+        #expect(
+            main.verdict == .fail
+                && main.message
+                    == "collector sends to \(wrong), where a process other than gse_agent listens; gse_agent listens on \(host.ipcPath) (its own config)",
+            "\(main.message)")
+        let health = try #require(r.result(module: "bkunifylogbeat", item: "healthz"))
+        #expect(
+            health.verdict == .fail && health.message.contains("connected to \(wrong), but what listens there is not gse_agent"),
+            "\(health.message)")
+        #expect(r.message("gse_agent", "socket").contains("pid \(squatter.pid)"), "\(r.message("gse_agent", "socket"))")
+        // The listener gone and the endpoint put right: main_config passes again.
+        sender.stop()
+        squatter.stop()
+        try host.writeMainConfig()
+        let fixed = await runChecks(host, ipc: host.ipcPath)
+        #expect(fixed.verdict("bkunifylogbeat", "main_config") == .pass, "\(fixed.message("bkunifylogbeat", "main_config"))")
+        #expect(fixed.verdict("bkunifylogbeat", "healthz") == .pass, "\(fixed.message("bkunifylogbeat", "healthz"))")
+    }
+
     @Test("-i naming the collector's endpoint by another path to the same socket (/var/run → /run) is no finding")
     func endpointSameSocket() async throws {
         let (host, _) = try FakeHost.healthy(.gse1)

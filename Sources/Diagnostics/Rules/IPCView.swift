@@ -62,6 +62,20 @@ extension HostFacts {
         return listensElsewhere(than: path, at: [agentIPC])
     }
 
+    /// The agent's own IPC path when it is not `path`, an agent under the root listens there, and what
+    /// listens on `path` is another process's (no agent under the root holds it: a leftover agent of another
+    /// root, any program bound to the name): what a collector sends to `path` reaches that process, not
+    /// gse_agent. Nil otherwise, or when the socket tables or the agents' fds cannot be read.
+    func agentListensElsewhereThanForeign(_ path: String) -> String? {
+        guard let agentIPC = layout.agentIPCPath, !sameFile(agentIPC, path), case .success(let entries) = unixDiag else { return nil }
+        let here = IPCView.build(path: path, stat: stat(path), entries: entries)
+        guard here.listener != nil, listenerIsForeign(here) else { return nil }
+        guard let agents = IPCView.build(path: agentIPC, stat: stat(agentIPC), entries: entries).listener,
+            listenerOwner(inode: agents.inode).agentPID != nil
+        else { return nil }
+        return agentIPC
+    }
+
     /// Two names of one file: the same text, the same real path (`/var/run` → `/run`), or the same inode.
     func sameFile(_ a: String, _ b: String) -> Bool {
         if PathText.normalize(a) == PathText.normalize(b) { return true }

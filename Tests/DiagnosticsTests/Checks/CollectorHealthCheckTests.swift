@@ -11,15 +11,30 @@ import Testing
 
 @Suite("bkunifylogbeat/healthz on in-memory facts")
 struct CollectorHealthCheckTests {
-    /// A GSE 2 host whose collector (pid 100, socket 501) is connected to the agent's IPC listener (900, accepted 901).
+    /// A GSE 2 host whose collector (pid 100, socket 501) is connected to the agent's (pid 200) IPC listener
+    /// (900, accepted 901).
     func healthy() -> InMemoryHostFacts {
         let h = Fixture.facts(subscription: 7)
         h.collectorBinaryOverride = BinaryFile(
             path: Fixture.collectorExe, stat: .success(Fixture.executable), elf: .success(Fixture.elfX86))
         h.processes = .success([Fixture.collector(), Fixture.agent()])
         h.fdsByPid[100] = .success([Fixture.socketLink(501)])
+        h.fdsByPid[200] = .success([Fixture.socketLink(900), Fixture.socketLink(901, fd: 4)])
         h.unixDiag = .success([Fixture.unix(900, state: 10), Fixture.unix(901, peer: 501), Fixture.unix(501, name: "", peer: 901)])
         return h
+    }
+
+    @Test("connected to a listener no agent of the root holds: fail, pointing at gse_agent/socket; agent fds unreadable: not judged so")
+    func foreignListener() {
+        let h = healthy()
+        h.fdsByPid[200] = .success([Fixture.socketLink(777)])
+        let f = CollectorHealthCheck().run(h)
+        #expect(f.verdict == .fail, "\(f.message)")
+        #expect(
+            f.message == "bkunifylogbeat is connected to \(Fixture.ipc), but what listens there is not gse_agent (see gse_agent/socket)")
+        #expect(f.hint.contains("IPC 路径上的监听不是 gse_agent 的"), "\(f.hint)")
+        h.fdsByPid[200] = .failure(Fixture.error(EACCES, "readlink", "/proc/200/fd"))
+        #expect(CollectorHealthCheck().run(h).verdict == .pass)
     }
 
     @Test("binary ok, connected to the IPC socket, the agent's probe passes: pass")

@@ -51,7 +51,15 @@ struct CollectorHealthCheck: Check {
                     let conns = view.connections(from: inodes.keys)
                     evidence.append(("ipc_path", .string(layout.ipcPath)))
                     evidence.append(("ipc_connections", .int(Int64(conns.count))))
-                    if conns.isEmpty {
+                    if !conns.isEmpty, facts.listenerIsForeign(view) {
+                        // Connected, but to a listener no agent under the root holds: what it sends goes elsewhere.
+                        failures.append(
+                            "bkunifylogbeat is connected to \(layout.ipcPath), but what listens there is not gse_agent (see gse_agent/socket)"
+                        )
+                        if hint.isEmpty {
+                            hint = "IPC 路径上的监听不是 gse_agent 的，采集器的数据没有交给 Agent：停止占用该路径的进程并重启 gse_agent，再重启采集器"
+                        }
+                    } else if conns.isEmpty {
                         if !unreadable.isEmpty {
                             unknowns.append("cannot read the collector's fds: \(unreadable.values.first!.description)")
                         } else if let guess = layout.ipcGuess {

@@ -79,6 +79,15 @@ struct MainConfigCheck: Check {
                 hint: "采集器主配置的 endpoint 与 gse_agent 配置的 IPC 路径不一致，数据无法上报：在节点管理中重新下发插件配置（或核对 gse_agent 的 ipc 配置）",
                 evidence: evidence)
         }
+        // Something listens where the collector sends, but not gse_agent, which listens on its own path.
+        if let agentIPC = facts.agentListensElsewhereThanForeign(endpoint.path) {
+            evidence.append(("agent_ipc", .string(agentIPC)))
+            return .fail(
+                "collector sends to \(endpoint.path), where a process other than gse_agent listens; gse_agent listens on \(agentIPC) (its own config)",
+                hint:
+                    "采集器主配置的 endpoint 与 gse_agent 配置的 IPC 路径不一致，数据被发往其他进程（如旧版本残留的 Agent）：在节点管理中重新下发插件配置，并停止占用该路径的进程",
+                evidence: evidence)
+        }
         if layout.ipcSource == "flag", !facts.sameFile(layout.ipcPath, endpoint.path) {
             // Nothing listens where the collector sends, and the socket the check was asked about listens.
             if let asked = facts.listensElsewhere(than: endpoint.path, at: [layout.ipcPath]) {
