@@ -520,7 +520,9 @@ struct HostScenarioTests {
         let r1 = await runChecks(host, subscription: 90001, logPaths: [rotated], dataPort: port)
         let m1 = try #require(r1.result(module: "log_path", item: "logpath_match"))
         #expect(m1.verdict == .fail)
-        #expect(m1.message == "以下路径无匹配文件: \(rotated)")
+        #expect(
+            m1.message == "\(rotated) 匹配到的 2 个文件全部被采集器默认的 exclude_files 排除，不会采集（.gz$, .bz2$, .tgz$ ... (+6)）",
+            "\(m1.message)")
         #expect(m1.hint.contains("exclude_files"), "\(m1.hint)")
         #expect(m1.evidence("excluded") == .int(2))
         #expect(m1.evidence("rules") == .object([(rotated, .string("collector defaults"))]))

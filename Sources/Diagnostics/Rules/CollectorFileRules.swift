@@ -19,6 +19,8 @@ struct CollectorFileRules {
     var ignoreOlder: Int64?
     /// Where the rules come from, for the evidence.
     var source: String
+    /// Whether `excludes` are the collector's defaults (the item sets no `exclude_files` of its own).
+    var defaultExcludesApply = false
     /// Settings not judged here (an expression or a duration), with the reason, for the evidence.
     var unusable: [String] = []
     /// Exclude expressions Go's `regexp` refuses, with its reason: the collector cannot use the item.
@@ -46,7 +48,9 @@ struct CollectorFileRules {
     }
 
     static var defaults: CollectorFileRules {
-        CollectorFileRules(excludes: defaultExcludes, ignoreOlder: defaultIgnoreOlder, source: "collector defaults")
+        var rules = CollectorFileRules(excludes: defaultExcludes, ignoreOlder: defaultIgnoreOlder, source: "collector defaults")
+        rules.defaultExcludesApply = true
+        return rules
     }
 
     init(excludes: [String], ignoreOlder: Int64?, source: String, unusable: [String] = [], build: CollectorBuild = .unknown) {
@@ -74,11 +78,14 @@ struct CollectorFileRules {
     init(item: YAMLNode, source: String, build: CollectorBuild) {
         var unusable: [String] = []
         var excludes = Self.defaultExcludes
+        var own = false
         if let node = item["exclude_files"], !node.isNull {
             if let list = node.array {
                 excludes = list.compactMap(\.string)
+                own = true
             } else if let one = node.string {
                 excludes = [one]
+                own = true
             }
         }
         var ignoreOlder: Int64? = Self.defaultIgnoreOlder
@@ -93,6 +100,7 @@ struct CollectorFileRules {
             }
         }
         self.init(excludes: excludes, ignoreOlder: ignoreOlder, source: source, unusable: unusable, build: build)
+        defaultExcludesApply = !own
         if let delimiter = item["delimiter"]?.string, !delimiter.isEmpty,
             (item["filters"]?.array ?? []).contains(where: { !($0["conditions"]?.array ?? []).isEmpty })
         {

@@ -199,6 +199,12 @@ struct LogPathMatchCheckTests {
         // (?i) is judged: A.LOG is excluded, so nothing is collected.
         let icase = LogPathMatchCheck().run(withItem(["/var/log/app/A.LOG"], item: "    exclude_files: ['(?i)\\.log$']\n"))
         #expect(icase.verdict == .fail && icase.hint.contains("exclude_files"), "\(icase.message)")
+        // The message (all the platform shows) says the files match and whose exclude_files skip them.
+        #expect(
+            icase.message
+                == "\(Self.pattern) 匹配到的 1 个文件全部被 bkunifylogbeat_sub_7_host_1.conf item 0 的 exclude_files 排除，不会采集（(?i)\\.log$）",
+            "\(icase.message)")
+        #expect(icase.hint.hasPrefix("采集项自己的 exclude_files"), "\(icase.hint)")
         // One file surely collected is enough, whatever the others are.
         let mixed = LogPathMatchCheck().run(
             withItem(["/var/log/app/a.log", "/var/log/app/b.log"], item: "    exclude_files: ['^/var/log/app/a', '\\.log\\.\\d$']\n"))

@@ -34,6 +34,8 @@ struct LogPathMatchCheck: Check {
         let now = facts.nowMilliseconds / 1000
         var unmatched: [String] = []
         var onlyExcluded: [String] = []
+        /// Per pattern whose every file the rules exclude: how many, and by whose rules.
+        var excludedAll: [(pattern: String, files: Int, rules: CollectorFileRules)] = []
         var excludedFiles: [String] = []
         var undecidedFiles: [String] = []
         var undecided: [String] = []
@@ -131,7 +133,10 @@ struct LogPathMatchCheck: Check {
                     reasons += failures.map { "\(pattern): \($0.reason) (\($0.call) \($0.path))" }
                 }
                 if files == 0 && !e.matches.isEmpty { noFiles.append(pattern) }
-                if collected.isEmpty && files > 0 { onlyExcluded.append(pattern) }
+                if collected.isEmpty && files > 0 {
+                    onlyExcluded.append(pattern)
+                    if !e.truncated && undecidedFiles.count == undecidedBefore { excludedAll.append((pattern, files, rules)) }
+                }
                 if !collected.isEmpty && fresh == 0 { stale.append(pattern) }
                 matches += collected
                 truncated = truncated || e.truncated
@@ -191,16 +196,34 @@ struct LogPathMatchCheck: Check {
                     "无法确认以下路径是否有匹配文件（部分目录无权限读取: \(Fmt.list(Array(Set(unreadable)).sorted(), max: 3))）: \(Fmt.list(unmatched))",
                     hint: "以 root 运行 bkdiag，或检查目录权限", evidence: evidence)
             }
-            // The reason, where one is known: what the paths matched is no file the collector reads.
-            let onlyOthers = noFiles.filter(unmatched.contains)
+            // The reason, where one is known: what the paths matched is no file the collector reads. Paths
+            // whose files are all excluded do match: said so, with whose exclude_files skip them (the
+            // platform shows the message, not the hint).
+            let excluded = excludedAll.filter { unmatched.contains($0.pattern) }
+            let none = unmatched.filter { p in !excluded.contains { $0.pattern == p } }
+            let onlyOthers = noFiles.filter(none.contains)
+            var parts: [String] = []
+            if !none.isEmpty {
+                parts.append(
+                    "以下路径无匹配文件: \(Fmt.list(none))"
+                        + (onlyOthers.isEmpty ? "" : "（\(Fmt.list(onlyOthers, max: 3)) 只匹配到目录、失效的软链接或非普通文件）"))
+            }
+            for x in excluded.prefix(3) {
+                let whose = x.rules.defaultExcludesApply ? "采集器默认的 exclude_files" : " \(x.rules.source) 的 exclude_files"
+                parts.append(
+                    "\(x.pattern) 匹配到的 \(x.files) 个文件全部被\(whose) 排除，不会采集（\(Fmt.list(x.rules.excludes, max: 3))）")
+            }
+            if excluded.count > 3 { parts.append("另有 \(excluded.count - 3) 个路径同样全部被排除") }
+            let ownExcludes = excluded.contains { !$0.rules.defaultExcludesApply }
             return .fail(
-                "以下路径无匹配文件: \(Fmt.list(unmatched))"
-                    + (onlyOthers.isEmpty ? "" : "（\(Fmt.list(onlyOthers, max: 3)) 只匹配到目录、失效的软链接或非普通文件）"),
-                hint: !noFiles.isEmpty
-                    ? "路径只匹配到目录、失效的软链接或非普通文件（FIFO、socket、设备）（\(Fmt.list(noFiles, max: 3))），采集器只读普通文件、不会递归目录：请写到文件，如 <目录>/*.log"
-                    : !onlyExcluded.isEmpty
-                        ? "路径只匹配到被 exclude_files 排除的文件（\(Fmt.list(onlyExcluded, max: 3))；默认排除以 gz/bz2/tgz/tbz/zip/7z/bak/backup/swp 结尾的文件，如 a.log.gz、mysql_backup），采集器不会读取：请指向未压缩的日志文件"
-                        : "确认日志文件确实存在于该路径下；路径区分大小写，* 只匹配单层目录，** 最多匹配 \(Glob.recursiveDepth) 层",
+                parts.joined(separator: "；"),
+                hint: ownExcludes
+                    ? "采集项自己的 exclude_files 排除了路径匹配到的全部文件：在日志平台检查该采集项的排除规则是否写得过宽（exclude_files 是对完整路径的正则匹配）"
+                    : !noFiles.isEmpty
+                        ? "路径只匹配到目录、失效的软链接或非普通文件（FIFO、socket、设备）（\(Fmt.list(noFiles, max: 3))），采集器只读普通文件、不会递归目录：请写到文件，如 <目录>/*.log"
+                        : !onlyExcluded.isEmpty
+                            ? "路径只匹配到被 exclude_files 排除的文件（\(Fmt.list(onlyExcluded, max: 3))；默认排除以 gz/bz2/tgz/tbz/zip/7z/bak/backup/swp 结尾的文件，如 a.log.gz、mysql_backup），采集器不会读取：请指向未压缩的日志文件"
+                            : "确认日志文件确实存在于该路径下；路径区分大小写，* 只匹配单层目录，** 最多匹配 \(Glob.recursiveDepth) 层",
                 evidence: evidence)
         }
         if !unjudged.isEmpty, let why = rulesUnreadable {
