@@ -3,10 +3,12 @@
 // ENOSYS, and file systems that do not keep a birth time (NFS, tmpfs before 5.x) leave STATX_BTIME out
 // of the mask: both give -1, "not known". struct statx is read by its fixed layout (the kernel's ABI):
 // stx_mask at 0, stx_btime (tv_sec int64, tv_nsec uint32) at 80, 256 bytes in all.
+#include <errno.h>
 #include <fcntl.h>
 #include <stdint.h>
 #include <string.h>
 #include <sys/syscall.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #ifndef SYS_statx
@@ -36,4 +38,13 @@ static inline int bkdiag_birth_time(const char *path, int64_t *seconds) {
     (void)seconds;
     return -1;
 #endif
+}
+
+// Whether `path` carries a POSIX access ACL (the xattr system.posix_acl_access): 1 yes; 0 no (none, or a
+// file system that keeps none); -1 not known (errno from the call). getxattr() is in every glibc.
+static inline int bkdiag_has_access_acl(const char *path) {
+    ssize_t n = getxattr(path, "system.posix_acl_access", NULL, 0);
+    if (n > 0) return 1;
+    if (n == 0 || errno == ENODATA || errno == ENOTSUP) return 0;
+    return -1;
 }

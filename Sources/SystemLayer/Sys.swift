@@ -142,6 +142,16 @@ public enum Sys {
         return rc == 0 ? seconds : nil
     }
 
+    /// Whether `path` carries a POSIX access ACL (its mode's group bits are then the ACL's mask, and named
+    /// users and groups have entries of their own); nil when that cannot be told.
+    public static func hasAccessACL(_ path: String) -> Bool? {
+        switch PathBytes.withCString(path, { bkdiag_has_access_acl($0) }) {
+        case 1: true
+        case 0: false
+        default: nil
+        }
+    }
+
     /// Names in a directory (without "." and ".."), in the order the kernel gives them; names that
     /// are not UTF-8 keep their bytes (`PathBytes`).
     public static func listDirectory(_ path: String, limit: Int = 1_000_000) throws(ProbeError) -> [String] {

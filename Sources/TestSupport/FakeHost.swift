@@ -407,15 +407,26 @@ public final class FakeHost: @unchecked Sendable {
 
     /// A collector that makes progress: follows `files` through fds it keeps open, sends what it reads
     /// over the IPC socket, and rewrites the bolt registry every `flushMs` (see fake-bluek's header).
-    /// Returns once the registry has been written.
+    /// Returns once the registry has been written. `asNobody` (the test running as root) runs it as uid and
+    /// gid 65534 without groups or capabilities, through setpriv, the registry's directory and the IPC
+    /// socket opened to it.
     @discardableResult
-    public func startProgressCollector(follow files: [String], stall: Stall? = nil, flushMs: Int = 100, dataid: Int64 = 1_500_123) throws
-        -> FakeProcess
-    {
+    public func startProgressCollector(
+        follow files: [String], stall: Stall? = nil, flushMs: Int = 100, dataid: Int64 = 1_500_123, asNobody: Bool = false
+    ) throws -> FakeProcess {
         var args = ["collector", "--ipc", ipcPath, "--registry", registryPath, "--flush-ms", String(flushMs), "--dataid", String(dataid)]
         for f in files { args += ["--follow", f] }
         if let stall { args += ["--stall", stall.rawValue] }
-        let collector = try spawn(collectorBinary, args, cwd: gseRoot + "/plugins/bin")
+        var binary = collectorBinary
+        if asNobody {
+            try FileManager.default.createDirectory(atPath: Sys.dirname(registryPath), withIntermediateDirectories: true)
+            guard chmod(Sys.dirname(registryPath), 0o777) == 0, chmod(ipcPath, 0o777) == 0 else {
+                throw FakeHostError("cannot open the registry directory or \(ipcPath) to uid 65534: errno \(errno)")
+            }
+            args = ["--reuid=65534", "--regid=65534", "--clear-groups", collectorBinary] + args
+            binary = "/usr/bin/setpriv"
+        }
+        let collector = try spawn(binary, args, cwd: gseRoot + "/plugins/bin")
         let deadline = Date().addingTimeInterval(5)
         while (try? CollectorRegistry.read(path: registryPath)) == nil {
             guard Date() < deadline else { throw FakeHostError("the progress collector wrote no registry at \(registryPath)") }

@@ -340,6 +340,35 @@ struct ProgressScenarioTests {
         #expect(r.evidence("configured")?["cpu"] == .double(0.4))
     }
 
+    @Test(
+        "a log the collector's user may not read fails logpath_progress and loss_risk, naming why; the collector as root reads it",
+        .enabled(if: geteuid() == 0 && FileManager.default.isExecutableFile(atPath: "/usr/bin/setpriv")))
+    func notReadableByTheCollector() async throws {
+        let (host, port, log) = try host()
+        defer { host.shutdown() }
+        // Written by an application as root, 0600: the collector, running as nobody, cannot open it.
+        let secret = try host.makeLogFile("app/secret.log", content: "a line\n")
+        #expect(chmod(secret, 0o600) == 0)
+        try host.startProgressCollector(follow: [log], asNobody: true)
+        try waitAcknowledged(host, log, 1000)
+        let report = await run(host, port)
+        let p = try #require(report.result(module: "log_progress", item: "logpath_progress"))
+        #expect(
+            p.verdict == .fail
+                && p.message
+                    == "1 file(s) the collector may not open, never collected: uid 65534 may not read file \(secret) (mode 0600, owner 0:0)",
+            "\(p.message)")
+        let risk = try #require(report.result(module: "log_progress", item: "loss_risk"))
+        #expect(risk.verdict == .fail && risk.message.contains("permission_denied"), "\(risk.message)")
+        // The hop that stops it is the read: the collector cannot open the file.
+        let stall = try #require(report.result(module: "log_progress", item: "pipeline_stall"))
+        #expect(stall.verdict == .fail && stall.message.contains("\(secret) (7 B) cannot be opened by the collector"), "\(stall.message)")
+        // Readable to it: judged as any other file (here one it has not found yet).
+        #expect(chmod(secret, 0o644) == 0)
+        let readable = try #require(await run(host, port).result(module: "log_progress", item: "logpath_progress"))
+        #expect(!readable.message.contains("may not open"), "\(readable.message)")
+    }
+
     @Test("a log truncated below what the collector acknowledged is named, and rotation (rename, new file) names the old inode")
     func truncatedAndRotated() async throws {
         let (host, port, log) = try host()

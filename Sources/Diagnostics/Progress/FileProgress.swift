@@ -73,6 +73,8 @@ struct FileProgress: Sendable {
         case readStalled = "read_stalled"
         case truncated
         case neverCollected = "never_collected"
+        /// No state and not open, and the collector may not open it (`denied` says why): never collected.
+        case denied = "permission_denied"
         case skipped
         case missing
     }
@@ -123,6 +125,8 @@ struct FileProgress: Sendable {
     /// sample, did not move across the samples: its position.
     var stuckHarvester: Int64?
     var ackMoved: Bool?
+    /// Why the collector may not open the file, when it may not (`ProgressSample.collectorDenied`).
+    var denied: String?
 
     /// Bytes of a skipped file the collector will not collect: all of them, less what it acknowledged
     /// before the file was skipped (a daily log aged past ignore_older after being read to its end: none).
@@ -136,8 +140,9 @@ struct FileProgress: Sendable {
     /// over (`tail_files`): not in flight, and not collected unless a running input finds the file first.
     var tailSkippedBytes: Int64 { status == .neverCollected && tailFiles && error == nil ? size : 0 }
 
-    /// What is on its way: written and not acknowledged, less what `tail_files` would pass over.
-    var inFlightBytes: Int64 { lagBytes - tailSkippedBytes }
+    /// What is on its way: written and not acknowledged, less what `tail_files` would pass over (and nothing
+    /// of a file the collector may not open).
+    var inFlightBytes: Int64 { status == .denied ? 0 : lagBytes - tailSkippedBytes }
 
     /// Bytes written and not acknowledged (or not read, when the registry has no state for it yet).
     var lagBytes: Int64 {
@@ -174,6 +179,7 @@ struct FileProgress: Sendable {
         o.append(("lag_bytes", .int(lagBytes)))
         if skipped != nil { o.append(("not_collected_bytes", .int(skippedBytes))) }
         if let skipped { o.append(("skipped", .string(skipped))) }
+        if let denied { o.append(("denied", .string(denied))) }
         if !rotatedFrom.isEmpty {
             o.append(
                 (
@@ -220,6 +226,7 @@ struct FileProgress: Sendable {
             p.mtime = st.mtime
             p.birth = f.birth
             p.unterminatedTail = f.unterminatedTail
+            p.denied = last.collectorDenied[p.path]
             let key = ProgressSample.FileKey(inode: st.inode, device: st.device)
             p.read = reads[key]
             if let state = states.state(path: p.path, key: key) {
@@ -273,6 +280,7 @@ struct FileProgress: Sendable {
             }
         }
         if p.acked == nil && p.read == nil {
+            if p.denied != nil { return .denied }
             if p.size == 0 { return .upToDate }
             // A file the collector has not found yet is new until a scan and two flushes have passed: since its
             // last write, or, where its creation time is known, since it was created (a busy log's mtime is

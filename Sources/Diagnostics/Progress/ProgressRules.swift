@@ -208,6 +208,14 @@ enum ProgressRules {
                     + (others > 0 ? ", \(others) skipped by exclude_files/ignore_older or unreadable" : ""),
                 hint: "采集器不启动该采集项（见 bkunifylogbeat/config 检查）：在日志平台修正采集项并重新下发", evidence: evidence)
         }
+        // Files the collector may not open: it never collects them, however long it runs.
+        let denied = files.filter { $0.status == .denied }
+        if !denied.isEmpty {
+            return .fail(
+                "\(denied.count) file(s) the collector may not open, never collected: \(Fmt.list(denied.map { $0.denied ?? $0.path }, max: 3))",
+                hint: "采集器进程的用户没有读取这些日志文件（或进入其所在目录）的权限，采集器打不开它们：放开文件与目录的权限（如 chmod o+r、目录 o+x，或把采集器用户加入文件属组），或以 root 运行采集器",
+                evidence: evidence)
+        }
         if let h = heartbeat, h > settings.staleSeconds {
             return .fail(
                 "the collector's registry has not been written for \(seconds(h)) (more than 3 flushes of \(seconds(settings.flushSeconds))): its registrar or storage has stopped",
@@ -387,6 +395,12 @@ enum ProgressRules {
         if !renamedStuck.isEmpty {
             readStuck.append(
                 "\(Fmt.list(renamedStuck.map { "\($0.path) (\(bytes($0.unread)) unread)" })), renamed by a rotation and still held, is not being read"
+            )
+        }
+        let denied = files.filter { $0.status == .denied }
+        if !denied.isEmpty {
+            readStuck.append(
+                "\(Fmt.list(denied.map(\.path))) (\(bytes(denied.reduce(0) { $0 + $1.size }))) cannot be opened by the collector: \(denied[0].denied ?? "")"
             )
         }
         var readNumbers: [(String, JSONValue)] = [("files_open", .int(Int64(open.count))), ("unread_bytes", .int(unread))]
@@ -833,6 +847,11 @@ enum ProgressRules {
                 add(
                     f.stateOfOtherFile ? "path_reused" : "inode_reused", f.reuseSkippedBytes, false,
                     [("path", .string(f.path)), ("inode", .int(Int64(clamping: f.inode))), ("acknowledged", .int(f.acked ?? 0))])
+            case .denied:
+                // The collector cannot open it: none of it is collected.
+                add(
+                    "permission_denied", f.size, true,
+                    [("path", .string(f.path)), ("size", .int(f.size)), ("why", .string(f.denied ?? ""))])
             case .neverCollected where f.tailSkippedBytes > 0:
                 // tail_files: the first scan of an input that starts (or is reloaded) begins a file it has no
                 // state for at its end; only a running input's later scan reads it from the start.

@@ -198,6 +198,9 @@ public struct ProgressSample: Sendable {
     public var agentOtherDataFlows: [TCPFlow] = []
     /// For each deleted file a collector holds: the bytes still available on the file system of its directory.
     public var deletedFileSpace: [String: Int64] = [:]
+    /// Files no collector holds and the registry has no state for that the collector may not open, by the
+    /// mode bits of the file and the directories above it against its credentials: path → why.
+    public var collectorDenied: [String: String] = [:]
     /// Registry states recorded under a sampled file's path for another file (a rotation renamed it): where
     /// that file is now, in the same directory, its size and creation time (found by inode; absent when
     /// removed).
@@ -387,6 +390,31 @@ public enum ProgressProbe {
         return found
     }
 
+    /// The sampled files a collector running as `collector` may not open (see `collectorDenied`). Only files
+    /// no collector holds and the registry has no state for are looked at (one it read or holds it could
+    /// open); nothing when the collector may read anything (root, `CAP_DAC_OVERRIDE`) or its credentials
+    /// cannot be read.
+    static func denied(_ s: ProgressSample, _ t: ProgressTargets, collector pid: Int32?) -> [String: String] {
+        guard let pid, let who = ProcessCredentials.of(pid: pid, proc: t.proc), !who.readsAnything else { return [:] }
+        var held = Set<ProgressSample.FileKey>()
+        for c in s.collectors {
+            for f in (try? c.open.get()) ?? [] { held.insert(ProgressSample.FileKey(inode: f.inode, device: f.device)) }
+        }
+        let states: ProgressSample.StateIndex? = {
+            if case .success? = s.registry?.read { return s.stateIndex(t.fileIdentifier) }
+            return nil
+        }()
+        var directories: [String: FileAccess.Verdict] = [:]
+        var out: [String: String] = [:]
+        for f in s.files where f.target.skipped == nil {
+            guard case .success(let st) = f.stat else { continue }
+            let key = ProgressSample.FileKey(inode: st.inode, device: st.device)
+            if held.contains(key) || states?.state(path: f.target.path, key: key) != nil { continue }
+            if case .denied(let why) = FileAccess.check(f.target.path, as: who, directories: &directories) { out[f.target.path] = why }
+        }
+        return out
+    }
+
     /// One look at every hop. `findRotated` false leaves `rotatedAway` empty (the rules read it from the
     /// last sample only: a first sample need not walk the directories again).
     public static func sample(_ t: ProgressTargets, findRotated: Bool = true) -> ProgressSample {
@@ -473,6 +501,7 @@ public enum ProgressProbe {
                 s.files[i].unterminatedTail = Self.unterminated(s.files[i].target.path, from: offset, to: st.size, budget: &budget)
             }
         }
+        s.collectorDenied = Self.denied(s, t, collector: live.first?.pid)
         if fdsReadable, !t.collectorPIDs.isEmpty, let entries = try? UnixSockDiag.dump() {
             let view = IPCView.build(path: t.ipcPath, stat: Result { () throws(ProbeError) in try Sys.stat(t.ipcPath) }, entries: entries)
             // The agent's end of each connection holds what the collector sent and the agent has not read.

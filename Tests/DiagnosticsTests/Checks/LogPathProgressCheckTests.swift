@@ -237,6 +237,27 @@ struct LogPathProgressCheckTests {
         #expect(judged(age: 35, position: nil).1.status == .truncated)
     }
 
+    @Test("a file the collector may not open fails, naming why, however new; loss_risk counts all of it")
+    func denied() {
+        var s = ProgressFixture.healthy()
+        s.files.append(ProgressFixture.file("/data/logs/app/secret.log", size: 4096, inode: 12, age: 2))
+        let why = "uid 65534 may not read file /data/logs/app/secret.log (mode 0600, owner 0:0)"
+        s.collectorDenied = ["/data/logs/app/secret.log": why]
+        let f = run(input(s))
+        #expect(f.verdict == .fail, "\(f.message)")
+        #expect(f.message == "1 file(s) the collector may not open, never collected: \(why)", "\(f.message)")
+        #expect(f.hint.contains("权限"), "\(f.hint)")
+        let risk = ProgressFixture.run(LossRiskCheck(), input(s))
+        #expect(risk.verdict == .fail && risk.message.contains("permission_denied"), "\(risk.message)")
+        #expect(risk.message.hasPrefix("4.0 KiB"), "\(risk.message)")
+        // Once it holds it or the registry has its state (the mode changed since), the file is judged as any other.
+        s.registry = ProgressFixture.registry([
+            ProgressFixture.state("/data/logs/app/a.log", inode: 11, offset: 1000, age: 3),
+            ProgressFixture.state("/data/logs/app/secret.log", inode: 12, offset: 4096, age: 3),
+        ])
+        #expect(run(input(s)).verdict == .pass, "\(run(input(s)).message)")
+    }
+
     @Test("a busy log the collector never opened is never-collected by its creation time, though its mtime is fresh")
     func neverCollectedBusy() {
         var s = ProgressFixture.healthy()

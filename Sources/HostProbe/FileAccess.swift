@@ -1,0 +1,110 @@
+import SystemLayer
+
+/// What a process opens files as: its file-system user and group, its supplementary groups and its
+/// effective capabilities (`/proc/<pid>/status`: the fourth `Uid:` and `Gid:` values, `Groups:`, `CapEff:`).
+public struct ProcessCredentials: Sendable, Equatable {
+    public var uid: UInt32
+    public var gid: UInt32
+    public var groups: [UInt32]
+    public var capabilities: UInt64
+
+    public init(uid: UInt32, gid: UInt32, groups: [UInt32] = [], capabilities: UInt64 = 0) {
+        self.uid = uid
+        self.gid = gid
+        self.groups = groups
+        self.capabilities = capabilities
+    }
+
+    /// `CAP_DAC_OVERRIDE`: any file read, any directory searched.
+    static let dacOverride: UInt64 = 1 << 1
+    /// `CAP_DAC_READ_SEARCH`: the same for reading and searching.
+    static let dacReadSearch: UInt64 = 1 << 2
+
+    /// Whether any file may be read and any directory searched (`CAP_DAC_OVERRIDE` or `CAP_DAC_READ_SEARCH`:
+    /// root as usual).
+    public var readsAnything: Bool { capabilities & (Self.dacOverride | Self.dacReadSearch) != 0 }
+
+    /// Parses `/proc/<pid>/status`; nil when a field is missing or malformed.
+    public static func parse(status text: String) -> ProcessCredentials? {
+        // Every value of a `Key:` line (`ProcFS.statusField` gives the first only).
+        func values(_ key: String) -> [Substring]? {
+            for line in text.split(separator: "\n") where line.hasPrefix(key) && line.dropFirst(key.count).first == ":" {
+                return line.dropFirst(key.count + 1).split(whereSeparator: { $0 == " " || $0 == "\t" })
+            }
+            return nil
+        }
+        guard let uids = values("Uid"), uids.count == 4, let uid = UInt32(uids[3]),
+            let gids = values("Gid"), gids.count == 4, let gid = UInt32(gids[3]),
+            let caps = values("CapEff"), caps.count == 1, let cap = UInt64(caps[0], radix: 16)
+        else { return nil }
+        var groups: [UInt32] = []
+        for g in values("Groups") ?? [] {
+            guard let id = UInt32(g) else { return nil }
+            groups.append(id)
+        }
+        return ProcessCredentials(uid: uid, gid: gid, groups: groups, capabilities: cap)
+    }
+
+    /// The credentials of process `pid`; nil when its status cannot be read (gone, not permitted).
+    public static func of(pid: Int32, proc: String = "/proc") -> ProcessCredentials? {
+        FileReader.procText("\(proc)/\(pid)/status").flatMap { parse(status: $0) }
+    }
+
+    /// Whether these credentials may do `want` (4: read, 1: search) on an object of `st`, by its mode bits
+    /// as the kernel's `generic_permission` checks them: the owner's bits when the user owns it, else the
+    /// group's when one of the groups owns it, else the others'; the DAC capabilities pass any read or search.
+    func permits(_ want: UInt32, _ st: FileStat) -> Bool {
+        if readsAnything { return true }
+        let bits: UInt32
+        if uid == st.uid {
+            bits = (st.mode >> 6) & 7
+        } else if gid == st.gid || groups.contains(st.gid) {
+            bits = (st.mode >> 3) & 7
+        } else {
+            bits = st.mode & 7
+        }
+        return bits & want != 0
+    }
+}
+
+/// Whether a process could open a file for reading: every directory on the file's real path searchable,
+/// the file readable, by mode bits.
+public enum FileAccess {
+    public enum Verdict: Sendable, Equatable {
+        case readable
+        /// Refused: the directory or file that refuses it, and why, for people.
+        case denied(String)
+        /// Not judged: something on the way could not be looked at, or carries an ACL (its mode bits are
+        /// then not the whole answer).
+        case unknown
+    }
+
+    /// Judges `path` for `who`. `directories` caches the verdicts of directories already walked (many files
+    /// share them).
+    public static func check(_ path: String, as who: ProcessCredentials, directories: inout [String: Verdict]) -> Verdict {
+        guard let real = Sys.realPath(path) else { return .unknown }
+        var parents = real.split(separator: "/").map(String.init)
+        guard parents.popLast() != nil else { return .unknown }
+        // "/" itself, then each directory below it, must be searchable.
+        var dir = "/"
+        for k in 0...parents.count {
+            if k > 0 { dir = (dir == "/" ? "" : dir) + "/" + parents[k - 1] }
+            let verdict = directories[dir] ?? judge(dir, want: 1, who, what: "directory")
+            directories[dir] = verdict
+            if verdict != .readable { return verdict }
+        }
+        return judge(real, want: 4, who, what: "file")
+    }
+
+    /// One object's verdict for `want`.
+    static func judge(_ path: String, want: UInt32, _ who: ProcessCredentials, what: String) -> Verdict {
+        guard let st = try? Sys.stat(path) else { return .unknown }
+        if who.permits(want, st) { return .readable }
+        // With a POSIX ACL the group bits are its mask and named entries may grant it: not judged here.
+        if Sys.hasAccessACL(path) != false { return .unknown }
+        let mode = String(st.mode & 0o7777, radix: 8)
+        let needs = want == 4 ? "read" : "search"
+        return .denied("uid \(who.uid) may not \(needs) \(what) \(path) (mode 0\(mode), owner \(st.uid):\(st.gid))")
+    }
+
+}
