@@ -34,6 +34,30 @@ if [ "$#" -eq 1 ]; then
     esac
 fi
 
+# JOB appends the platform's argument string to the command unquoted, so a log path with a space arrives as
+# several words: words that are no option, after --log_paths' (-l's) value, are joined back onto it, as
+# check.py does. The list is rebuilt in place (`for` took its words before the first `set --`); a value
+# being joined waits in $pending until an option or the end.
+state=0   # 1: --log_paths / -l seen, its value next; 2: inside its value
+pending=""
+first=1
+for word in "$@"; do
+    if [ -n "$first" ]; then set --; first=""; fi
+    if [ "$state" = 2 ]; then
+        case "$word" in
+            -*) set -- "$@" "$pending"; state=0 ;;
+            *) pending="$pending $word"; continue ;;
+        esac
+    fi
+    if [ "$state" = 1 ]; then pending=$word; state=2; continue; fi
+    case "$word" in
+        --log_paths|-l) set -- "$@" "$word"; state=1 ;;
+        --log_paths=*|-l?*) pending=$word; state=2 ;;
+        *) set -- "$@" "$word" ;;
+    esac
+done
+if [ "$state" = 2 ]; then set -- "$@" "$pending"; fi
+
 # Keep only printable ASCII, escape for a JSON string, at most 400 characters.
 json_text() {
     printf '%s' "$1" | tr '\n\r' '  ' | tr -cd '\11\40-\176' | cut -c1-400 | sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' -e 's/	/\\t/g'

@@ -71,9 +71,8 @@ import Testing
         try write(fakeBkdiag, to: tmp.path("bkdiag"), executable: true)
         let fine = try jobCheck(["-s 12 -l /var/log/*.log $(touch MARK)"], bin: tmp.path("bkdiag"), entry: entry, in: tmp.url)
         #expect(fine.status == 0 && fine.lines.count == 1 && fine.stderr.isEmpty)
-        // check.py joins words that are no option back onto --log_paths' value (JOB splits a path at its spaces).
-        let words = entry.source == "check.py" ? ["/var/log/*.log $(touch MARK)"] : ["/var/log/*.log", "$(touch", "MARK)"]
-        #expect(jsonObject(fine.lines.first ?? "")?["args"] as? [String] == ["-s", "12", "-l"] + words)
+        // Words that are no option are joined back onto --log_paths' value (JOB splits a path at its spaces).
+        #expect(jsonObject(fine.lines.first ?? "")?["args"] as? [String] == ["-s", "12", "-l", "/var/log/*.log $(touch MARK)"])
         #expect(!exists(tmp.path("MARK")), "an argument was run by a shell")
 
         // Garbage around the report, a broken JSON line after it: only the report is passed on.
@@ -135,11 +134,13 @@ import Testing
     }
 
     @Test(arguments: [
-        // JOB's one-string form, split on blanks; globs and shell syntax stay literal.
+        // JOB's one-string form, split on blanks; globs and shell syntax stay literal (the words after -l's
+        // value that are no option are joined back onto it, as check.py joins them).
         (
             ["--gse_path=/x;touch MARK -l /var/log/*.log $(touch MARK) `touch MARK`"],
-            ["--gse_path=/x;touch", "MARK", "-l", "/var/log/*.log", "$(touch", "MARK)", "`touch", "MARK`"]
+            ["--gse_path=/x;touch", "MARK", "-l", "/var/log/*.log $(touch MARK) `touch MARK`"]
         ),
+        (["-l"], ["-l"]), (["-l", "-s", "1"], ["-l", "-s 1"]), (["-l/a", "b", "-s", "1", "x"], ["-l/a b", "-s", "1", "x"]),
         // Separate parameters pass through unchanged, blanks inside included.
         (
             ["-s", "12", "-l", "/data/my logs/*.log", "--gse_path=/usr/local/gse/--collector_config_id=45"],
@@ -163,9 +164,9 @@ import Testing
     }
 
     /// JOB appends the platform's argument string to the command unquoted: a log path with a space
-    /// reaches check.py as several words, which it joins back onto --log_paths' value.
-    @Test(arguments: Entry.all.filter { $0.source == "check.py" })
-    func checkPyJoinsALogPathSplitAtItsSpace(entry: Entry) throws {
+    /// reaches the entry point as several words, which both join back onto --log_paths' value.
+    @Test(arguments: Entry.all)
+    func aLogPathSplitAtItsSpaceIsJoinedBack(entry: Entry) throws {
         let tmp = try TempDir()
         try write(fakeBkdiag, to: tmp.path("bkdiag"), executable: true)
         let split = try jobCheck(
