@@ -765,6 +765,8 @@ enum ProgressRules {
     static func lossRisk(_ input: ProgressInput) -> Finding {
         let last = input.last
         var risks: [(severe: Bool, bytes: Int64, reason: String, value: JSONValue)] = []
+        /// What a severe risk is, for people (the message names the reasons; the platform shows no evidence).
+        var details: [String] = []
         var failAt = 0
         var warnAt = 0
         var total: Int64 = 0
@@ -852,6 +854,7 @@ enum ProgressRules {
                 add(
                     "permission_denied", f.size, true,
                     [("path", .string(f.path)), ("size", .int(f.size)), ("why", .string(f.denied ?? ""))])
+                details.append(f.denied ?? "\(f.path) cannot be opened by the collector")
             case .neverCollected where f.tailSkippedBytes > 0:
                 // tail_files: the first scan of an input that starts (or is reloaded) begins a file it has no
                 // state for at its end; only a running input's later scan reads it from the start.
@@ -899,6 +902,9 @@ enum ProgressRules {
                 add(
                     "registry_fs_full", nil, true,
                     [("path", .string(reg.path)), ("fs_available", .int(space.availableBytes)), ("fs_total", .int(space.totalBytes))])
+                details.append(
+                    "the file system of the registry \(reg.path) has \(bytes(space.availableBytes)) free of \(bytes(space.totalBytes)): progress cannot be saved"
+                )
             }
         }
         // The report is one line the central side reads whole: a directory of 10,000 skipped files
@@ -923,9 +929,13 @@ enum ProgressRules {
         let atLeast = uncounted > 0 || input.sampledOf != nil
         let amount = total == 0 ? "log data" : (atLeast ? "at least " : "") + "\(bytes(total)) of log data"
         if failAt > 0 {
+            var hints: [String] = []
+            if reasons.contains("deleted_held") { hints.append("被删除但仍被采集器持有的文件未读完即关闭会丢失：确认采集器读完") }
+            if reasons.contains("registry_fs_full") { hints.append("进度库所在磁盘满会使进度无法保存：清理该磁盘") }
+            if reasons.contains("permission_denied") { hints.append("采集器进程的用户打不开这些日志文件：放开文件与目录的读取权限，或以 root 运行采集器") }
             return .fail(
-                "\(amount) at risk: " + Fmt.list(reasons),
-                hint: "被删除但仍被采集器持有的文件未读完即关闭会丢失；进度库所在磁盘满会使进度无法保存：清理磁盘并确认采集器读完", evidence: evidence)
+                "\(amount) at risk: " + Fmt.list(reasons) + (details.isEmpty ? "" : " (" + Fmt.list(details, max: 2) + ")"),
+                hint: hints.isEmpty ? "清理磁盘并确认采集器读完" : hints.joined(separator: "；"), evidence: evidence)
         }
         let registry = registryProblem(last)
         if let registry { evidence.append(("registry_error", .string(registry.message))) }

@@ -344,6 +344,11 @@ struct LossRiskCheckTests {
             [ProgressFixture.state("/data/logs/app/a.log", inode: 11, offset: 1000, age: 3)], available: 4096)
         let full = run(input(s))
         #expect(full.verdict == .fail && full.message.contains("registry_fs_full"), "\(full.message)")
+        // The message says where and how full (the platform shows the message only), the hint what to do.
+        #expect(
+            full.message.contains("the file system of the registry \(ProgressFixture.registryPath) has 4.0 KiB free of "), "\(full.message)"
+        )
+        #expect(full.hint == "进度库所在磁盘满会使进度无法保存：清理该磁盘", "\(full.hint)")
     }
 
     @Test("10,000 skipped files list the worst 20 risks and count all of them by reason, keeping the line short")
