@@ -65,6 +65,8 @@ public final class InMemoryHostFacts: HostFacts, @unchecked Sendable {
     public var files: [String: [UInt8]] = [:]
     /// Real paths by path (else the path itself, when it exists).
     public var realPaths: [String: String] = [:]
+    /// Paths the running collector may not open, with why (`collectorDenied`).
+    public var deniedToCollector: [String: String] = [:]
 
     public init(options: CheckOptions = CheckOptions(), layout: GSELayout = GSELayout(root: "/usr/local/gse", generation: .gse2)) {
         self.options = options
@@ -113,6 +115,8 @@ public final class InMemoryHostFacts: HostFacts, @unchecked Sendable {
         if let b = files[path] { return .success(FileStat(mode: 0o100644, size: Int64(b.count))) }
         return .failure(Self.missing("stat", path))
     }
+
+    public func collectorDenied(_ paths: [String]) -> [String: String] { deniedToCollector.filter { paths.contains($0.key) } }
 
     public func realPath(_ path: String) -> String? {
         if let r = realPaths[path] { return r }

@@ -363,6 +363,13 @@ struct ProgressScenarioTests {
         // The hop that stops it is the read: the collector cannot open the file.
         let stall = try #require(report.result(module: "log_progress", item: "pipeline_stall"))
         #expect(stall.verdict == .fail && stall.message.contains("\(secret) (7 B) cannot be opened by the collector"), "\(stall.message)")
+        // With the path asked about (-l) as check.py's logpath_match: not collected, and why.
+        let asked = await runChecks(host, logPaths: [secret], dataPort: port, sampleGap: 0.2)
+        let match = try #require(asked.result(module: "log_path", item: "logpath_match"))
+        #expect(
+            match.verdict == .fail
+                && match.message == "以下路径的文件采集器无权打开，不会采集: \(secret)（uid 65534 may not read file \(secret) (mode 0600, owner 0:0)）",
+            "\(match.message)")
         // Readable to it: judged as any other file (here one it has not found yet).
         #expect(chmod(secret, 0o644) == 0)
         let readable = try #require(await run(host, port).result(module: "log_progress", item: "logpath_progress"))

@@ -172,6 +172,18 @@ public final class LiveHostFacts: HostFacts {
 
     public func realPath(_ path: String) -> String? { Sys.realPath(path) }
 
+    public func collectorDenied(_ paths: [String]) -> [String: String] {
+        guard !paths.isEmpty, case .success(let found) = collectors(), let pid = ProcessStates(found.under).running.first?.pid,
+            let who = ProcessCredentials.of(pid: pid, proc: proc), !who.readsAnything
+        else { return [:] }
+        var directories: [String: FileAccess.Verdict] = [:]
+        var denied: [String: String] = [:]
+        for p in paths {
+            if case .denied(let why) = FileAccess.check(p, as: who, directories: &directories) { denied[p] = why }
+        }
+        return denied
+    }
+
     public func readFile(_ path: String, limit: Int) -> Result<FileBytes, ProbeError> {
         Result { () throws(ProbeError) in
             let c = try FileReader.read(path, limit: limit)

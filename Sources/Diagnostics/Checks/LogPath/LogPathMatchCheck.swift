@@ -34,6 +34,8 @@ struct LogPathMatchCheck: Check {
         let now = facts.nowMilliseconds / 1000
         var unmatched: [String] = []
         var onlyExcluded: [String] = []
+        /// Per pattern whose every file the collector would read it may not open: why, for the first.
+        var deniedAll: [(pattern: String, why: String)] = []
         /// Per pattern whose every file the rules exclude: how many, and by whose rules.
         var excludedAll: [(pattern: String, files: Int, rules: CollectorFileRules)] = []
         var excludedFiles: [String] = []
@@ -113,6 +115,16 @@ struct LogPathMatchCheck: Check {
                     collected.append(m)
                     if let t = mtime, rules.isIgnored(mtime: t, now: now) { continue }
                     fresh += 1
+                }
+                // Files the running collector may not open (not root, the mode bits refuse it) are not read either.
+                let denied = facts.collectorDenied(collected)
+                if !denied.isEmpty {
+                    if denied.count == collected.count, let first = collected.first, let why = denied[first] {
+                        deniedAll.append((pattern, why))
+                        perPattern.append((pattern, .string("not collected: \(why)")))
+                        continue
+                    }
+                    collected.removeAll { denied[$0] != nil }
                 }
                 if rulesUnknown && files > 0 {
                     // Which of them the collector reads is the unreadable item's to say.
@@ -224,6 +236,13 @@ struct LogPathMatchCheck: Check {
                         : !onlyExcluded.isEmpty
                             ? "路径只匹配到被 exclude_files 排除的文件（\(Fmt.list(onlyExcluded, max: 3))；默认排除以 gz/bz2/tgz/tbz/zip/7z/bak/backup/swp 结尾的文件，如 a.log.gz、mysql_backup），采集器不会读取：请指向未压缩的日志文件"
                             : "确认日志文件确实存在于该路径下；路径区分大小写，* 只匹配单层目录，** 最多匹配 \(Glob.recursiveDepth) 层",
+                evidence: evidence)
+        }
+        if !deniedAll.isEmpty {
+            evidence.append(("collector_may_not_open", .object(deniedAll.map { ($0.pattern, .string($0.why)) })))
+            return .fail(
+                "以下路径的文件采集器无权打开，不会采集: \(Fmt.list(deniedAll.map(\.pattern)))（\(deniedAll[0].why)）",
+                hint: "采集器进程的用户没有读取这些日志文件（或进入其所在目录）的权限：放开文件与目录的权限（如 chmod o+r、目录 o+x，或把采集器用户加入文件属组），或以 root 运行采集器",
                 evidence: evidence)
         }
         if !unjudged.isEmpty, let why = rulesUnreadable {
