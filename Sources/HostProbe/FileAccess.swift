@@ -79,9 +79,13 @@ public enum FileAccess {
         case unknown
     }
 
-    /// Judges `path` for `who`. `directories` caches the verdicts of directories already walked (many files
-    /// share them).
-    public static func check(_ path: String, as who: ProcessCredentials, directories: inout [String: Verdict]) -> Verdict {
+    /// Judges `path` for `who`: every directory of its real path searchable, each of `listed` (the
+    /// directories the collector's glob reads to find it, `listedDirectories`) readable, the file readable.
+    /// `directories` caches the verdicts of directories already judged (many files share them); it serves
+    /// one set of credentials.
+    public static func check(
+        _ path: String, as who: ProcessCredentials, listed: [String] = [], directories: inout [String: Verdict]
+    ) -> Verdict {
         guard let real = Sys.realPath(path) else { return .unknown }
         var parents = real.split(separator: "/").map(String.init)
         guard parents.popLast() != nil else { return .unknown }
@@ -93,7 +97,41 @@ public enum FileAccess {
             directories[dir] = verdict
             if verdict != .readable { return verdict }
         }
+        // A glob lists a directory (opens and reads it) where a pattern element holds a wildcard.
+        for l in listed {
+            guard let realDir = Sys.realPath(l) else { return .unknown }
+            let key = "list " + realDir
+            let verdict = directories[key] ?? judge(realDir, want: 4, who, what: "directory")
+            directories[key] = verdict
+            if verdict != .readable { return verdict }
+        }
         return judge(real, want: 4, who, what: "file")
+    }
+
+    /// The directories a glob reads to find `match` by `pattern` (both absolute, as the collector expands
+    /// them: Go's `filepath.Glob` lists a directory for each element with a wildcard, `*?[\`, and the
+    /// fork's `**` stands for any number of directory levels, each of them listed). Empty for a relative
+    /// pattern, or one whose elements do not line up with the match's.
+    public static func listedDirectories(pattern: String, match: String) -> [String] {
+        guard pattern.hasPrefix("/"), match.hasPrefix("/") else { return [] }
+        let p = pattern.split(separator: "/").map(String.init)
+        let m = match.split(separator: "/").map(String.init)
+        func prefix(_ n: Int) -> String { "/" + m.prefix(n).joined(separator: "/") }
+        func wild(_ s: String) -> Bool { s.contains { "*?[\\".contains($0) } }
+        var out: [String] = []
+        if let star = p.firstIndex(of: "**") {
+            // Before `**` the elements line up; `**` stands for as many `*` levels as the match has between
+            // them and the elements after it, which line up with the match's last ones.
+            let tail = Array(p[(star + 1)...])
+            guard m.count >= star + tail.count else { return [] }
+            for k in 0..<star where wild(p[k]) { out.append(prefix(k)) }
+            for k in star..<(m.count - tail.count) { out.append(prefix(k)) }
+            for (j, t) in tail.enumerated() where wild(t) { out.append(prefix(m.count - tail.count + j)) }
+            return out
+        }
+        guard p.count == m.count else { return [] }
+        for k in p.indices where wild(p[k]) { out.append(prefix(k)) }
+        return out
     }
 
     /// One object's verdict for `want`.
@@ -102,9 +140,10 @@ public enum FileAccess {
         if who.permits(want, st) { return .readable }
         // With a POSIX ACL the group bits are its mask and named entries may grant it: not judged here.
         if Sys.hasAccessACL(path) != false { return .unknown }
-        let mode = String(st.mode & 0o7777, radix: 8)
-        let needs = want == 4 ? "read" : "search"
-        return .denied("uid \(who.uid) may not \(needs) \(what) \(path) (mode 0\(mode), owner \(st.uid):\(st.gid))")
+        let digits = String(st.mode & 0o7777, radix: 8)
+        let mode = String(repeating: "0", count: max(0, 4 - digits.count)) + digits
+        let needs = want == 1 ? "search" : what == "directory" ? "list" : "read"
+        return .denied("uid \(who.uid) may not \(needs) \(what) \(path) (mode \(mode), owner \(st.uid):\(st.gid))")
     }
 
 }

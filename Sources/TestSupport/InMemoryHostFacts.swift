@@ -116,7 +116,9 @@ public final class InMemoryHostFacts: HostFacts, @unchecked Sendable {
         return .failure(Self.missing("stat", path))
     }
 
-    public func collectorDenied(_ paths: [String]) -> [String: String] { deniedToCollector.filter { paths.contains($0.key) } }
+    public func collectorDenied(_ paths: [String], pattern: String) -> [String: String] {
+        deniedToCollector.filter { paths.contains($0.key) }
+    }
 
     public func realPath(_ path: String) -> String? {
         if let r = realPaths[path] { return r }

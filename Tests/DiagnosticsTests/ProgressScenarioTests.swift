@@ -356,7 +356,7 @@ struct ProgressScenarioTests {
         #expect(
             p.verdict == .fail
                 && p.message
-                    == "1 file(s) the collector may not open, never collected: uid 65534 may not read file \(secret) (mode 0600, owner 0:0)",
+                    == "1 file(s) the collector may not open, 7 B not collected: uid 65534 may not read file \(secret) (mode 0600, owner 0:0)",
             "\(p.message)")
         let risk = try #require(report.result(module: "log_progress", item: "loss_risk"))
         #expect(risk.verdict == .fail && risk.message.contains("permission_denied"), "\(risk.message)")
@@ -374,6 +374,14 @@ struct ProgressScenarioTests {
         #expect(chmod(secret, 0o644) == 0)
         let readable = try #require(await run(host, port).result(module: "log_progress", item: "logpath_progress"))
         #expect(!readable.message.contains("may not open"), "\(readable.message)")
+        // Readable, in a directory it may enter but not read (0711): its glob (app/*.log) never finds it.
+        let dir = (secret as NSString).deletingLastPathComponent
+        #expect(chmod(dir, 0o711) == 0)
+        defer { chmod(dir, 0o755) }
+        let unlisted = try #require(await run(host, port).result(module: "log_progress", item: "logpath_progress"))
+        #expect(
+            unlisted.verdict == .fail && unlisted.message.hasSuffix("uid 65534 may not list directory \(dir) (mode 0711, owner 0:0)"),
+            "\(unlisted.message)")
     }
 
     @Test("a log truncated below what the collector acknowledged is named, and rotation (rename, new file) names the old inode")

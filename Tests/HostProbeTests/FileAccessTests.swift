@@ -45,6 +45,19 @@ import Testing
         #expect(ProcessCredentials(uid: 0, gid: 0, capabilities: 1 << 1).permits(1, st(0o000, 1, 1)))
     }
 
+    @Test func theDirectoriesAGlobListsAreThoseOfItsWildcardElements() {
+        #expect(FileAccess.listedDirectories(pattern: "/a/*/c/*.log", match: "/a/b/c/d.log") == ["/a", "/a/b/c"])
+        #expect(FileAccess.listedDirectories(pattern: "/a/b/c.log", match: "/a/b/c.log") == [])
+        #expect(FileAccess.listedDirectories(pattern: "/a/b/[cd].log", match: "/a/b/c.log") == ["/a/b"])
+        // `**` is as many `*` levels as the match has there (none, too); the elements after it line up at the end.
+        #expect(FileAccess.listedDirectories(pattern: "/a/**/x.log", match: "/a/b/c/x.log") == ["/a", "/a/b"])
+        #expect(FileAccess.listedDirectories(pattern: "/a/**/*.log", match: "/a/x.log") == ["/a"])
+        #expect(FileAccess.listedDirectories(pattern: "/*/**/*.log", match: "/a/b/x.log") == ["/", "/a", "/a/b"])
+        // Relative, or not lining up: nothing claimed.
+        #expect(FileAccess.listedDirectories(pattern: "logs/*.log", match: "logs/a.log") == [])
+        #expect(FileAccess.listedDirectories(pattern: "/a/*.log", match: "/a/b/c.log") == [])
+    }
+
     @Test(.enabled(if: geteuid() == 0)) func filesAndDirectoriesOnTheRealPathAreWalked() throws {
         let base = FileManager.default.temporaryDirectory.appendingPathComponent("access-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: base + "/open/closed", withIntermediateDirectories: true)
@@ -79,5 +92,19 @@ import Testing
         var fresh: [String: FileAccess.Verdict] = [:]
         #expect(FileAccess.check(base + "/open/closed/app.log", as: ProcessCredentials(uid: 0, gid: 0), directories: &fresh) == .readable)
         #expect(FileAccess.check(base + "/open/none.log", as: nobody, directories: &fresh) == .unknown)
+        // A directory that may be entered but not read (0711): the file opens, but a glob cannot list it.
+        chmod(base + "/open", 0o711)
+        var again: [String: FileAccess.Verdict] = [:]
+        #expect(FileAccess.check(base + "/open/public.log", as: nobody, directories: &again) == .readable)
+        let listed = FileAccess.listedDirectories(pattern: base + "/open/*.log", match: base + "/open/public.log")
+        #expect(
+            FileAccess.check(base + "/open/public.log", as: nobody, listed: listed, directories: &again)
+                == .denied("uid 65534 may not list directory \(base)/open (mode 0711, owner 0:0)"))
+        // Modes print with four digits.
+        chmod(base + "/open", 0o755)
+        chmod(base + "/open/public.log", 0o044)
+        #expect(
+            FileAccess.check(base + "/open/public.log", as: ProcessCredentials(uid: 0, gid: 1), directories: &fresh)
+                == .denied("uid 0 may not read file \(base)/open/public.log (mode 0044, owner 0:0)"))
     }
 }

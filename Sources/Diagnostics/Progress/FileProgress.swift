@@ -140,6 +140,13 @@ struct FileProgress: Sendable {
     /// over (`tail_files`): not in flight, and not collected unless a running input finds the file first.
     var tailSkippedBytes: Int64 { status == .neverCollected && tailFiles && error == nil ? size : 0 }
 
+    /// Bytes of a file the collector may not open that it has not acknowledged (all of them without a state,
+    /// or when it was cut below the acknowledged offset).
+    var deniedBytes: Int64 {
+        guard status == .denied else { return 0 }
+        return acked.map { $0 <= size ? size - $0 : size } ?? size
+    }
+
     /// What is on its way: written and not acknowledged, less what `tail_files` would pass over (and nothing
     /// of a file the collector may not open).
     var inFlightBytes: Int64 { status == .denied ? 0 : lagBytes - tailSkippedBytes }
@@ -263,6 +270,9 @@ struct FileProgress: Sendable {
         // collector resumes it at the state's offset (what is before it is `inodeReused`), or reads it from
         // the start when it is shorter. Nothing of it has been read yet, and nothing is stuck.
         if p.stateOfOtherFile { return p.size == 0 ? .upToDate : .pending }
+        // Not held, and the collector may not open it (or find it): what it has not acknowledged, all of it
+        // without a state, it cannot read. (Acknowledged up to its size, nothing waits yet.)
+        if p.denied != nil, p.read == nil, p.acked.map({ $0 != p.size }) ?? true { return .denied }
         // Shorter than the acknowledged offset: cut since (copytruncate). A harvester that holds it notices at
         // its next read, within its longest backoff (its position then goes back inside the file, and a flush
         // later the registry says so); one that had closed it, at the next scan. Until then the registry's
@@ -280,7 +290,6 @@ struct FileProgress: Sendable {
             }
         }
         if p.acked == nil && p.read == nil {
-            if p.denied != nil { return .denied }
             if p.size == 0 { return .upToDate }
             // A file the collector has not found yet is new until a scan and two flushes have passed: since its
             // last write, or, where its creation time is known, since it was created (a busy log's mtime is

@@ -82,7 +82,7 @@ extension ProgressTargets {
         var mtimes: [Int64] = []
         var seen = Set<String>()
         var listingCut = false
-        func add(_ matches: [String], dataid: Int64?, rules: CollectorFileRules, limit: Int, tailFiles: Bool) {
+        func add(_ matches: [String], pattern: String, dataid: Int64?, rules: CollectorFileRules, limit: Int, tailFiles: Bool) {
             for m in matches where files.count < maxCandidates && seen.insert(m).inserted {
                 guard case .success(let st) = facts.stat(m), st.isRegular else { continue }
                 var skipped: String?
@@ -97,10 +97,11 @@ extension ProgressTargets {
                     skipped = "item refused by the collector (\(rules.source): \(why))"
                     refused = true
                 }
-                files.append(
-                    File(
-                        path: m, dataid: dataid, skipped: skipped, harvesterLimit: limit, refused: refused, tailFiles: tailFiles,
-                        filtered: rules.filtersLines))
+                var file = File(
+                    path: m, dataid: dataid, skipped: skipped, harvesterLimit: limit, refused: refused, tailFiles: tailFiles,
+                    filtered: rules.filtersLines)
+                file.listed = FileAccess.listedDirectories(pattern: pattern, match: m)
+                files.append(file)
                 mtimes.append(st.mtime)
             }
         }
@@ -125,7 +126,7 @@ extension ProgressTargets {
                 }
                 noteUnreadable(e)
                 add(
-                    e.matches, dataid: item?.dataid, rules: item?.rules ?? .defaults,
+                    e.matches, pattern: facts.askedPattern(e.pattern), dataid: item?.dataid, rules: item?.rules ?? .defaults,
                     limit: item?.harvesterLimit ?? CollectorFileRules.defaultHarvesterLimit, tailFiles: item?.tailFiles ?? true)
             }
         } else {
@@ -140,7 +141,10 @@ extension ProgressTargets {
                         continue
                     }
                     noteUnreadable(e)
-                    add(e.matches, dataid: item.dataid, rules: item.rules, limit: item.harvesterLimit, tailFiles: item.tailFiles)
+                    add(
+                        e.matches, pattern: facts.collectorPattern(pattern), dataid: item.dataid, rules: item.rules,
+                        limit: item.harvesterLimit,
+                        tailFiles: item.tailFiles)
                 }
             }
         }

@@ -212,7 +212,7 @@ enum ProgressRules {
         let denied = files.filter { $0.status == .denied }
         if !denied.isEmpty {
             return .fail(
-                "\(denied.count) file(s) the collector may not open, never collected: \(Fmt.list(denied.map { $0.denied ?? $0.path }, max: 3))",
+                "\(denied.count) file(s) the collector may not open, \(bytes(denied.reduce(0) { $0 + $1.deniedBytes })) not collected: \(Fmt.list(denied.map { $0.denied ?? $0.path }, max: 3))",
                 hint: "采集器进程的用户没有读取这些日志文件（或进入其所在目录）的权限，采集器打不开它们：放开文件与目录的权限（如 chmod o+r、目录 o+x，或把采集器用户加入文件属组），或以 root 运行采集器",
                 evidence: evidence)
         }
@@ -400,7 +400,7 @@ enum ProgressRules {
         let denied = files.filter { $0.status == .denied }
         if !denied.isEmpty {
             readStuck.append(
-                "\(Fmt.list(denied.map(\.path))) (\(bytes(denied.reduce(0) { $0 + $1.size }))) cannot be opened by the collector: \(denied[0].denied ?? "")"
+                "\(Fmt.list(denied.map(\.path))) (\(bytes(denied.reduce(0) { $0 + $1.deniedBytes }))) cannot be opened by the collector: \(denied[0].denied ?? "")"
             )
         }
         var readNumbers: [(String, JSONValue)] = [("files_open", .int(Int64(open.count))), ("unread_bytes", .int(unread))]
@@ -852,7 +852,7 @@ enum ProgressRules {
             case .denied:
                 // The collector cannot open it: none of it is collected.
                 add(
-                    "permission_denied", f.size, true,
+                    "permission_denied", f.deniedBytes, true,
                     [("path", .string(f.path)), ("size", .int(f.size)), ("why", .string(f.denied ?? ""))])
                 details.append(f.denied ?? "\(f.path) cannot be opened by the collector")
             case .neverCollected where f.tailSkippedBytes > 0:

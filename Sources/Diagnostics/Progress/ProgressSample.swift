@@ -53,6 +53,8 @@ public struct ProgressTargets: Sendable {
         /// The item filters its lines (`CollectorFileRules.filtersLines`): what was read is done with, sent
         /// or dropped, though the registry may not say so until the harvester closes.
         public var filtered = false
+        /// The directories the collector's glob reads to find the file (`FileAccess.listedDirectories`).
+        public var listed: [String] = []
 
         public init(
             path: String, dataid: Int64? = nil, skipped: String? = nil, harvesterLimit: Int? = nil, refused: Bool = false,
@@ -198,8 +200,8 @@ public struct ProgressSample: Sendable {
     public var agentOtherDataFlows: [TCPFlow] = []
     /// For each deleted file a collector holds: the bytes still available on the file system of its directory.
     public var deletedFileSpace: [String: Int64] = [:]
-    /// Files no collector holds and the registry has no state for that the collector may not open, by the
-    /// mode bits of the file and the directories above it against its credentials: path → why.
+    /// Files no collector holds that the collector may not open (or find: a directory its glob lists), by
+    /// the mode bits of the file and the directories above it against its credentials: path → why.
     public var collectorDenied: [String: String] = [:]
     /// Registry states recorded under a sampled file's path for another file (a rotation renamed it): where
     /// that file is now, in the same directory, its size and creation time (found by inode; absent when
@@ -391,26 +393,24 @@ public enum ProgressProbe {
     }
 
     /// The sampled files a collector running as `collector` may not open (see `collectorDenied`). Only files
-    /// no collector holds and the registry has no state for are looked at (one it read or holds it could
-    /// open); nothing when the collector may read anything (root, `CAP_DAC_OVERRIDE`) or its credentials
-    /// cannot be read.
+    /// no collector holds are looked at (one it holds it has opened; one it read and closed it must open
+    /// again for what is written since); nothing when the collector may read anything (root,
+    /// `CAP_DAC_OVERRIDE`) or its credentials cannot be read.
     static func denied(_ s: ProgressSample, _ t: ProgressTargets, collector pid: Int32?) -> [String: String] {
         guard let pid, let who = ProcessCredentials.of(pid: pid, proc: t.proc), !who.readsAnything else { return [:] }
         var held = Set<ProgressSample.FileKey>()
         for c in s.collectors {
             for f in (try? c.open.get()) ?? [] { held.insert(ProgressSample.FileKey(inode: f.inode, device: f.device)) }
         }
-        let states: ProgressSample.StateIndex? = {
-            if case .success? = s.registry?.read { return s.stateIndex(t.fileIdentifier) }
-            return nil
-        }()
         var directories: [String: FileAccess.Verdict] = [:]
         var out: [String: String] = [:]
         for f in s.files where f.target.skipped == nil {
-            guard case .success(let st) = f.stat else { continue }
-            let key = ProgressSample.FileKey(inode: st.inode, device: st.device)
-            if held.contains(key) || states?.state(path: f.target.path, key: key) != nil { continue }
-            if case .denied(let why) = FileAccess.check(f.target.path, as: who, directories: &directories) { out[f.target.path] = why }
+            guard case .success(let st) = f.stat, !held.contains(ProgressSample.FileKey(inode: st.inode, device: st.device)) else {
+                continue
+            }
+            if case .denied(let why) = FileAccess.check(f.target.path, as: who, listed: f.target.listed, directories: &directories) {
+                out[f.target.path] = why
+            }
         }
         return out
     }

@@ -245,17 +245,36 @@ struct LogPathProgressCheckTests {
         s.collectorDenied = ["/data/logs/app/secret.log": why]
         let f = run(input(s))
         #expect(f.verdict == .fail, "\(f.message)")
-        #expect(f.message == "1 file(s) the collector may not open, never collected: \(why)", "\(f.message)")
+        #expect(f.message == "1 file(s) the collector may not open, 4.0 KiB not collected: \(why)", "\(f.message)")
         #expect(f.hint.contains("权限"), "\(f.hint)")
         let risk = ProgressFixture.run(LossRiskCheck(), input(s))
         #expect(risk.verdict == .fail && risk.message.contains("permission_denied"), "\(risk.message)")
         #expect(risk.message.hasPrefix("4.0 KiB"), "\(risk.message)")
-        // Once it holds it or the registry has its state (the mode changed since), the file is judged as any other.
+        // Read before and closed (the mode changed since): what was written after the acknowledged offset
+        // waits for an open that fails; acknowledged to its end, nothing waits yet.
+        s.registry = ProgressFixture.registry([
+            ProgressFixture.state("/data/logs/app/a.log", inode: 11, offset: 1000, age: 3),
+            ProgressFixture.state("/data/logs/app/secret.log", inode: 12, offset: 1024, age: 3),
+        ])
+        let closed = run(input(s))
+        #expect(closed.message == "1 file(s) the collector may not open, 3.0 KiB not collected: \(why)", "\(closed.message)")
         s.registry = ProgressFixture.registry([
             ProgressFixture.state("/data/logs/app/a.log", inode: 11, offset: 1000, age: 3),
             ProgressFixture.state("/data/logs/app/secret.log", inode: 12, offset: 4096, age: 3),
         ])
         #expect(run(input(s)).verdict == .pass, "\(run(input(s)).message)")
+        // Held open, it is read whatever its mode is now.
+        s.registry = ProgressFixture.registry([
+            ProgressFixture.state("/data/logs/app/a.log", inode: 11, offset: 1000, age: 3),
+            ProgressFixture.state("/data/logs/app/secret.log", inode: 12, offset: 1024, age: 3),
+        ])
+        s.collectors = [
+            ProgressFixture.collector(open: [
+                ProgressFixture.held("/data/logs/app/a.log", inode: 11, position: 1000, size: 1000),
+                ProgressFixture.held("/data/logs/app/secret.log", inode: 12, position: 4096, size: 4096),
+            ])
+        ]
+        #expect(!run(input(s)).message.contains("may not open"), "\(run(input(s)).message)")
     }
 
     @Test("a busy log the collector never opened is never-collected by its creation time, though its mtime is fresh")

@@ -117,7 +117,7 @@ struct LogPathMatchCheck: Check {
                     fresh += 1
                 }
                 // Files the running collector may not open (not root, the mode bits refuse it) are not read either.
-                let denied = facts.collectorDenied(collected)
+                let denied = facts.collectorDenied(collected, pattern: facts.askedPattern(pattern))
                 if !denied.isEmpty {
                     if denied.count == collected.count, let first = collected.first, let why = denied[first] {
                         deniedAll.append((pattern, why))
