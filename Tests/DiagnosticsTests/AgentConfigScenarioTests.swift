@@ -105,6 +105,11 @@ struct AgentConfigScenarioTests {
         // Not an agent under the root: the fake under its own name, from outside the root.
         let squatter = try host.spawn(FakeHost.fakeBinary, ["agent", "--listen", wrong], cwd: host.dir)
         let sender = try host.spawn(host.collectorBinary, ["collector", "--ipc", wrong], cwd: host.gseRoot + "/plugins/bin")
+        // The squatter accepts in its own time: wait until it has (a loaded machine may take a while).
+        let deadline = Date().addingTimeInterval(5)
+        while Date() < deadline, !((try? UnixSockDiag.dump()) ?? []).contains(where: { $0.name == wrong && $0.isEstablished }) {
+            usleep(10_000)
+        }
         // As bk-log calls it, with the endpoint as -i.
         let r = await runChecks(host, ipc: wrong)
         let main = try #require(r.result(module: "bkunifylogbeat", item: "main_config"))

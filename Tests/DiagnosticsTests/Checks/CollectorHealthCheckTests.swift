@@ -64,6 +64,13 @@ struct CollectorHealthCheckTests {
         ]
         let accepted = CollectorHealthCheck().run(h)
         #expect(accepted.verdict == .pass, "\(accepted.message)")
+        // Accepted by then, but by a listener no agent holds: not gse_agent's, a fail.
+        h.fdsByPid[200] = .success([Fixture.socketLink(777)])
+        h.unixDiagResamples = [
+            .success([Fixture.unix(900, state: 10), Fixture.unix(901, peer: 501), Fixture.unix(501, name: "", peer: 901)])
+        ]
+        let foreign = CollectorHealthCheck().run(h)
+        #expect(foreign.verdict == .fail && foreign.message.contains("but what listens there is not gse_agent"), "\(foreign.message)")
     }
 
     @Test("a stopped collector still holding its IPC connection is not healthy: it sends nothing on it")

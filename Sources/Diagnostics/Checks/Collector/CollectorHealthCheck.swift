@@ -26,6 +26,12 @@ struct CollectorHealthCheck: Check {
         }
 
         // 2. The running collector is connected to the IPC socket.
+        // Connected, but to a listener no agent under the root holds: what it sends goes elsewhere.
+        func foreignListener() {
+            failures.append(
+                "bkunifylogbeat is connected to \(layout.ipcPath), but what listens there is not gse_agent (see gse_agent/socket)")
+            if hint.isEmpty { hint = "IPC 路径上的监听不是 gse_agent 的，采集器的数据没有交给 Agent：停止占用该路径的进程并重启 gse_agent，再重启采集器" }
+        }
         switch facts.collectors() {
         case .failure(let e):
             unknowns.append("cannot scan /proc: \(e.description)")
@@ -52,13 +58,7 @@ struct CollectorHealthCheck: Check {
                     evidence.append(("ipc_path", .string(layout.ipcPath)))
                     evidence.append(("ipc_connections", .int(Int64(conns.count))))
                     if !conns.isEmpty, facts.listenerIsForeign(view) {
-                        // Connected, but to a listener no agent under the root holds: what it sends goes elsewhere.
-                        failures.append(
-                            "bkunifylogbeat is connected to \(layout.ipcPath), but what listens there is not gse_agent (see gse_agent/socket)"
-                        )
-                        if hint.isEmpty {
-                            hint = "IPC 路径上的监听不是 gse_agent 的，采集器的数据没有交给 Agent：停止占用该路径的进程并重启 gse_agent，再重启采集器"
-                        }
+                        foreignListener()
                     } else if conns.isEmpty {
                         if !unreadable.isEmpty {
                             unknowns.append("cannot read the collector's fds: \(unreadable.values.first!.description)")
@@ -69,8 +69,9 @@ struct CollectorHealthCheck: Check {
                             let second = facts.ipcSecondLook(after: view)
                             let accepted = second?.connections(from: inodes.keys).count ?? 0
                             if accepted > 0 {
-                                // Accepted in the meantime: it was on its way in.
+                                // Accepted in the meantime: it was on its way in (to gse_agent, or not).
                                 evidence.append(("ipc_connections_second_look", .int(Int64(accepted))))
+                                if facts.listenerIsForeign(view) { foreignListener() }
                             } else if let pending = second?.listener?.receiveQueue, pending > 0 {
                                 // Connected, but held in the listener's backlog on two looks: nothing accepts it.
                                 failures.append(
