@@ -66,7 +66,7 @@ extension HostFacts {
     /// listens on `path` is another process's (no agent under the root holds it: a leftover agent of another
     /// root, any program bound to the name): what a collector sends to `path` reaches that process, not
     /// gse_agent. Nil otherwise, or when the socket tables or the agents' fds cannot be read.
-    func agentListensElsewhereThanForeign(_ path: String) -> String? {
+    func agentIPCWhereAForeignProcessListens(on path: String) -> String? {
         guard let agentIPC = layout.agentIPCPath, !sameFile(agentIPC, path), case .success(let entries) = unixDiag else { return nil }
         let here = IPCView.build(path: path, stat: stat(path), entries: entries)
         guard here.listener != nil, listenerIsForeign(here) else { return nil }

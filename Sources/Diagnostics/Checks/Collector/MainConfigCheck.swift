@@ -80,7 +80,7 @@ struct MainConfigCheck: Check {
                 evidence: evidence)
         }
         // Something listens where the collector sends, but not gse_agent, which listens on its own path.
-        if let agentIPC = facts.agentListensElsewhereThanForeign(endpoint.path) {
+        if let agentIPC = facts.agentIPCWhereAForeignProcessListens(on: endpoint.path) {
             evidence.append(("agent_ipc", .string(agentIPC)))
             return .fail(
                 "collector sends to \(endpoint.path), where a process other than gse_agent listens; gse_agent listens on \(agentIPC) (its own config)",

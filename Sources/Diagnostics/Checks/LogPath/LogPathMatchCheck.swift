@@ -81,7 +81,7 @@ struct LogPathMatchCheck: Check {
                 let undecidedBefore = undecidedFiles.count
                 let rulesUnknown = item == nil && rulesUnreadable != nil
                 var collected: [String] = []
-                var fresh = 0
+                var fresh: [String] = []
                 var failures = e.failures
                 for m in e.matches {
                     var mtime: Int64?
@@ -114,7 +114,7 @@ struct LogPathMatchCheck: Check {
                     }
                     collected.append(m)
                     if let t = mtime, rules.isIgnored(mtime: t, now: now) { continue }
-                    fresh += 1
+                    fresh.append(m)
                 }
                 // Files the running collector may not open (not root, the mode bits refuse it) are not read either.
                 let denied = facts.collectorDenied(collected, pattern: facts.askedPattern(pattern))
@@ -125,6 +125,7 @@ struct LogPathMatchCheck: Check {
                         continue
                     }
                     collected.removeAll { denied[$0] != nil }
+                    fresh.removeAll { denied[$0] != nil }
                 }
                 if rulesUnknown && files > 0 {
                     // Which of them the collector reads is the unreadable item's to say.
@@ -149,7 +150,7 @@ struct LogPathMatchCheck: Check {
                     onlyExcluded.append(pattern)
                     if !e.truncated && undecidedFiles.count == undecidedBefore { excludedAll.append((pattern, files, rules)) }
                 }
-                if !collected.isEmpty && fresh == 0 { stale.append(pattern) }
+                if !collected.isEmpty && fresh.isEmpty { stale.append(pattern) }
                 matches += collected
                 truncated = truncated || e.truncated
                 unreadable += e.unreadable
