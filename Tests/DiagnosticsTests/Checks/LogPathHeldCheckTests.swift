@@ -61,6 +61,11 @@ struct LogPathHeldCheckTests {
         Fixture.subscriptionConfigs(unread, [("bkunifylogbeat_sub_9_host_1.conf", SubscriptionConfigRead(content: .tooLarge))])
         let unsure = LogPathHeldCheck().run(unread)
         #expect(unsure.verdict == .unknown && unsure.message.hasPrefix("文件被采集任务占用，但部分订阅配置无法读取"), "\(unsure.message)")
+        // NodeMan's `bcs` directory beside the configs is no config the collector loads: still a warn to reload.
+        let bcs = facts(held: [Self.file], configs: [])
+        Fixture.subscriptionConfigs(bcs, [("bcs", SubscriptionConfigRead(content: .unreadable(Fixture.error(EISDIR, "read", "bcs"))))])
+        let reload = LogPathHeldCheck().run(bcs)
+        #expect(reload.verdict == .warn && reload.message.hasPrefix("文件被没有任何配置的采集任务占用"), "\(reload.message)")
         // Beside a real conflict, the conflict fails.
         let both = facts(held: [Self.file, "/var/log/app/b.log"])
         both.logExpansions = [Fixture.expansion(Self.pattern, [Self.file, "/var/log/app/b.log"])]

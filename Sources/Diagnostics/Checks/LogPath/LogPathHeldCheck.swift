@@ -106,8 +106,10 @@ struct LogPathHeldCheck: Check {
             }
         }
         evidence.append(("held", .array(detail)))
-        // A config bkdiag could not read (too big, nested too deep, not permitted) may be the one naming them.
-        let unread = facts.subscriptionConfigs.files.filter { facts.subscriptionConfig($0).unreadReason != nil }.map(\.shown)
+        // A config bkdiag could not read (too big, nested too deep, not permitted) may be the one naming them;
+        // only a name the collector loads (`<path>/*.conf`) is a config (not NodeMan's `bcs` directory).
+        let unread = facts.subscriptionConfigs.files.filter { $0.dir.loads($0.name) && facts.subscriptionConfig($0).unreadReason != nil }
+            .map(\.shown)
         if conflicts.isEmpty, !stale.isEmpty, !unread.isEmpty {
             evidence.append(("configs_not_read", JSONValue(unread)))
             return .unknown(
