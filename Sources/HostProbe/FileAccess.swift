@@ -79,23 +79,26 @@ public enum FileAccess {
         case unknown
     }
 
-    /// Judges `path` for `who`: every directory of its real path searchable, each of `listed` (the
-    /// directories the collector's glob reads to find it, `listedDirectories`) readable, the file readable.
+    /// Judges `path` for `who`: every directory of the path as written (through a symlink's own directory)
+    /// and of its real path searchable, each of `listed` (the directories the collector's glob reads to find
+    /// it, `listedDirectories`) readable, the file readable.
     /// `directories` caches the verdicts of directories already judged (many files share them); it serves
     /// one set of credentials.
     public static func check(
         _ path: String, as who: ProcessCredentials, listed: [String] = [], directories: inout [String: Verdict]
     ) -> Verdict {
         guard let real = Sys.realPath(path) else { return .unknown }
-        var parents = real.split(separator: "/").map(String.init)
-        guard parents.popLast() != nil else { return .unknown }
-        // "/" itself, then each directory below it, must be searchable.
-        var dir = "/"
-        for k in 0...parents.count {
-            if k > 0 { dir = (dir == "/" ? "" : dir) + "/" + parents[k - 1] }
-            let verdict = directories[dir] ?? judge(dir, want: 1, who, what: "directory")
-            directories[dir] = verdict
-            if verdict != .readable { return verdict }
+        for walked in path.hasPrefix("/") && path != real ? [path, real] : [real] {
+            var parents = walked.split(separator: "/").map(String.init)
+            guard parents.popLast() != nil else { return .unknown }
+            // "/" itself, then each directory below it (a symlink's by its target), must be searchable.
+            var dir = "/"
+            for k in 0...parents.count {
+                if k > 0 { dir = (dir == "/" ? "" : dir) + "/" + parents[k - 1] }
+                let verdict = directories[dir] ?? judge(dir, want: 1, who, what: "directory")
+                directories[dir] = verdict
+                if verdict != .readable { return verdict }
+            }
         }
         // A glob lists a directory (opens and reads it) where a pattern element holds a wildcard.
         for l in listed {
@@ -109,29 +112,32 @@ public enum FileAccess {
     }
 
     /// The directories a glob reads to find `match` by `pattern` (both absolute, as the collector expands
-    /// them: Go's `filepath.Glob` lists a directory for each element with a wildcard, `*?[\`, and the
-    /// fork's `**` stands for any number of directory levels, each of them listed). Empty for a relative
-    /// pattern, or one whose elements do not line up with the match's.
+    /// them): Go's `filepath.Glob` lists every directory from the parent of the first element with a
+    /// wildcard (`*?[\\`) down to the file's (a literal element after a wildcard is matched by listing
+    /// too), and the fork's `**` stands for as many `*` levels as the match has there. A fully literal
+    /// pattern is looked up, not listed. (The beats fork's newer matcher, 2025 on, lists every level from
+    /// `/`; those above the first wildcard are not claimed here.) Empty for a relative pattern, or one whose
+    /// elements do not line up with the match's.
     public static func listedDirectories(pattern: String, match: String) -> [String] {
         guard pattern.hasPrefix("/"), match.hasPrefix("/") else { return [] }
-        let p = pattern.split(separator: "/").map(String.init)
+        var elements = pattern.split(separator: "/").map(String.init)
         let m = match.split(separator: "/").map(String.init)
-        func prefix(_ n: Int) -> String { "/" + m.prefix(n).joined(separator: "/") }
-        func wild(_ s: String) -> Bool { s.contains { "*?[\\".contains($0) } }
-        var out: [String] = []
-        if let star = p.firstIndex(of: "**") {
-            // Before `**` the elements line up; `**` stands for as many `*` levels as the match has between
-            // them and the elements after it, which line up with the match's last ones.
-            let tail = Array(p[(star + 1)...])
+        if let star = elements.firstIndex(of: "**") {
+            let tail = Array(elements[(star + 1)...])
             guard m.count >= star + tail.count else { return [] }
-            for k in 0..<star where wild(p[k]) { out.append(prefix(k)) }
-            for k in star..<(m.count - tail.count) { out.append(prefix(k)) }
-            for (j, t) in tail.enumerated() where wild(t) { out.append(prefix(m.count - tail.count + j)) }
-            return out
+            elements = Array(elements[..<star]) + Array(repeating: "*", count: m.count - star - tail.count) + tail
         }
-        guard p.count == m.count else { return [] }
-        for k in p.indices where wild(p[k]) { out.append(prefix(k)) }
-        return out
+        guard elements.count == m.count, let first = elements.firstIndex(where: { $0.contains { "*?[\\".contains($0) } }) else {
+            return []
+        }
+        return (first..<m.count).map { "/" + m.prefix($0).joined(separator: "/") }
+    }
+
+    /// `listedDirectories` by the first of `patterns` (the collector's, absolute) that matches `match` as the
+    /// collector's glob does; empty when none does.
+    public static func listedDirectories(patterns: [(pattern: String, matcher: Glob.CollectorMatcher)], match: String) -> [String] {
+        guard let p = patterns.first(where: { $0.matcher.matches(match) }) else { return [] }
+        return listedDirectories(pattern: p.pattern, match: match)
     }
 
     /// One object's verdict for `want`.

@@ -116,7 +116,7 @@ public final class InMemoryHostFacts: HostFacts, @unchecked Sendable {
         return .failure(Self.missing("stat", path))
     }
 
-    public func collectorDenied(_ paths: [String], pattern: String) -> [String: String] {
+    public func collectorDenied(_ paths: [String], patterns: [String]) -> [String: String] {
         deniedToCollector.filter { paths.contains($0.key) }
     }
 

@@ -382,6 +382,19 @@ struct ProgressScenarioTests {
         #expect(
             unlisted.verdict == .fail && unlisted.message.hasSuffix("uid 65534 may not list directory \(dir) (mode 0711, owner 0:0)"),
             "\(unlisted.message)")
+        // Asked about (-l) by another way in, through a directory it may not list (0711): the collector finds
+        // the file by its config's pattern, which lists only app/ (open again), so -l's way is not judged.
+        #expect(chmod(dir, 0o755) == 0)
+        let side = host.dir + "/side"
+        try FileManager.default.createDirectory(atPath: side, withIntermediateDirectories: true)
+        try FileManager.default.createSymbolicLink(atPath: side + "/lnk", withDestinationPath: dir)
+        #expect(chmod(side, 0o711) == 0)
+        let other = await runChecks(host, logPaths: [side + "/*/secret.log"], dataPort: port, sampleGap: 0.2)
+        for item in ["logpath_progress", "pipeline_stall", "loss_risk"] {
+            let message = other.message("log_progress", item)
+            #expect(!message.contains("uid 65534 may not") && !message.contains("permission_denied"), "\(item): \(message)")
+        }
+        #expect(!other.message("log_path", "logpath_match").contains("无权"), "\(other.message("log_path", "logpath_match"))")
     }
 
     @Test("a log truncated below what the collector acknowledged is named, and rotation (rename, new file) names the old inode")

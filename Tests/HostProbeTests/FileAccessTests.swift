@@ -45,12 +45,14 @@ import Testing
         #expect(ProcessCredentials(uid: 0, gid: 0, capabilities: 1 << 1).permits(1, st(0o000, 1, 1)))
     }
 
-    @Test func theDirectoriesAGlobListsAreThoseOfItsWildcardElements() {
-        #expect(FileAccess.listedDirectories(pattern: "/a/*/c/*.log", match: "/a/b/c/d.log") == ["/a", "/a/b/c"])
+    @Test func theDirectoriesAGlobListsAreThoseFromItsFirstWildcardDown() {
+        // Go's Glob lists the first wildcard's directory and every one below it, a literal element's too.
+        #expect(FileAccess.listedDirectories(pattern: "/a/*/c/*.log", match: "/a/b/c/d.log") == ["/a", "/a/b", "/a/b/c"])
         #expect(FileAccess.listedDirectories(pattern: "/a/b/c.log", match: "/a/b/c.log") == [])
         #expect(FileAccess.listedDirectories(pattern: "/a/b/[cd].log", match: "/a/b/c.log") == ["/a/b"])
         // `**` is as many `*` levels as the match has there (none, too); the elements after it line up at the end.
-        #expect(FileAccess.listedDirectories(pattern: "/a/**/x.log", match: "/a/b/c/x.log") == ["/a", "/a/b"])
+        #expect(FileAccess.listedDirectories(pattern: "/a/**/x.log", match: "/a/b/c/x.log") == ["/a", "/a/b", "/a/b/c"])
+        #expect(FileAccess.listedDirectories(pattern: "/a/**/x.log", match: "/a/x.log") == [])
         #expect(FileAccess.listedDirectories(pattern: "/a/**/*.log", match: "/a/x.log") == ["/a"])
         #expect(FileAccess.listedDirectories(pattern: "/*/**/*.log", match: "/a/b/x.log") == ["/", "/a", "/a/b"])
         // Relative, or not lining up: nothing claimed.
@@ -88,6 +90,13 @@ import Testing
         }
         #expect(dir == "uid 65534 may not search directory \(base)/open/closed (mode 0700, owner 0:0)", "\(dir)")
         #expect(dirs[base + "/open/closed"] == .denied(dir) && dirs[base + "/open"] == .readable)
+        // A link whose own directory may not be searched (0700), to a file in an open one: the way in is shut.
+        try FileManager.default.createDirectory(atPath: base + "/shut", withIntermediateDirectories: true)
+        chmod(base + "/shut", 0o700)
+        try FileManager.default.createSymbolicLink(atPath: base + "/shut/link", withDestinationPath: base + "/open")
+        #expect(
+            FileAccess.check(base + "/shut/link/public.log", as: nobody, directories: &dirs)
+                == .denied("uid 65534 may not search directory \(base)/shut (mode 0700, owner 0:0)"))
         // Its owner (a cache of directories serves one set of credentials), or a file that is not there.
         var fresh: [String: FileAccess.Verdict] = [:]
         #expect(FileAccess.check(base + "/open/closed/app.log", as: ProcessCredentials(uid: 0, gid: 0), directories: &fresh) == .readable)

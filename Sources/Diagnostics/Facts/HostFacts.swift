@@ -75,11 +75,11 @@ public protocol HostFacts: AnyObject, Sendable {
     func realPath(_ path: String) -> String?
     /// At most `limit` bytes from the start of a file.
     func readFile(_ path: String, limit: Int) -> Result<FileBytes, ProbeError>
-    /// Of `paths` (matches of the absolute `pattern`), those the running collector may not open or find, with
-    /// why (`FileAccess`, by the mode bits of the file and its directories, and of the directories its glob
-    /// lists, against its credentials): none when it may read anything (root), when no collector runs, or
-    /// when its credentials cannot be read.
-    func collectorDenied(_ paths: [String], pattern: String) -> [String: String]
+    /// Of `paths`, those the running collector may not open or find, with why (`FileAccess`, by the mode bits
+    /// of the file and its directories, and of the directories its glob lists by the first of `patterns` —
+    /// its own, absolute — that matches, against its credentials): none when it may read anything (root),
+    /// when no collector runs, or when its credentials cannot be read.
+    func collectorDenied(_ paths: [String], patterns: [String]) -> [String: String]
 }
 
 /// The collector's and the agent's process names.

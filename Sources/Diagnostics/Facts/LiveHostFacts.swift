@@ -172,14 +172,15 @@ public final class LiveHostFacts: HostFacts {
 
     public func realPath(_ path: String) -> String? { Sys.realPath(path) }
 
-    public func collectorDenied(_ paths: [String], pattern: String) -> [String: String] {
+    public func collectorDenied(_ paths: [String], patterns: [String]) -> [String: String] {
         guard !paths.isEmpty, case .success(let found) = collectors(), let pid = ProcessStates(found.under).running.first?.pid,
             let who = ProcessCredentials.of(pid: pid, proc: proc), !who.readsAnything
         else { return [:] }
         var directories: [String: FileAccess.Verdict] = [:]
         var denied: [String: String] = [:]
+        let globs = patterns.map { ($0, Glob.CollectorMatcher($0)) }
         for p in paths {
-            let listed = FileAccess.listedDirectories(pattern: pattern, match: p)
+            let listed = FileAccess.listedDirectories(patterns: globs, match: p)
             if case .denied(let why) = FileAccess.check(p, as: who, listed: listed, directories: &directories) { denied[p] = why }
         }
         return denied

@@ -82,7 +82,9 @@ extension ProgressTargets {
         var mtimes: [Int64] = []
         var seen = Set<String>()
         var listingCut = false
-        func add(_ matches: [String], pattern: String, dataid: Int64?, rules: CollectorFileRules, limit: Int, tailFiles: Bool) {
+        /// `patterns`: the collector's own patterns that find these files (for the directories its glob lists).
+        func add(_ matches: [String], patterns: [String], dataid: Int64?, rules: CollectorFileRules, limit: Int, tailFiles: Bool) {
+            let globs = patterns.map { ($0, Glob.CollectorMatcher($0)) }
             for m in matches where files.count < maxCandidates && seen.insert(m).inserted {
                 guard case .success(let st) = facts.stat(m), st.isRegular else { continue }
                 var skipped: String?
@@ -100,7 +102,7 @@ extension ProgressTargets {
                 var file = File(
                     path: m, dataid: dataid, skipped: skipped, harvesterLimit: limit, refused: refused, tailFiles: tailFiles,
                     filtered: rules.filtersLines)
-                file.listed = FileAccess.listedDirectories(pattern: pattern, match: m)
+                file.listed = FileAccess.listedDirectories(patterns: globs, match: m)
                 files.append(file)
                 mtimes.append(st.mtime)
             }
@@ -126,7 +128,9 @@ extension ProgressTargets {
                 }
                 noteUnreadable(e)
                 add(
-                    e.matches, pattern: facts.askedPattern(e.pattern), dataid: item?.dataid, rules: item?.rules ?? .defaults,
+                    // The collector finds them by its config's patterns, not by -l's.
+                    e.matches, patterns: (item?.paths ?? []).map(facts.collectorPattern), dataid: item?.dataid,
+                    rules: item?.rules ?? .defaults,
                     limit: item?.harvesterLimit ?? CollectorFileRules.defaultHarvesterLimit, tailFiles: item?.tailFiles ?? true)
             }
         } else {
@@ -142,7 +146,7 @@ extension ProgressTargets {
                     }
                     noteUnreadable(e)
                     add(
-                        e.matches, pattern: facts.collectorPattern(pattern), dataid: item.dataid, rules: item.rules,
+                        e.matches, patterns: [facts.collectorPattern(pattern)], dataid: item.dataid, rules: item.rules,
                         limit: item.harvesterLimit,
                         tailFiles: item.tailFiles)
                 }

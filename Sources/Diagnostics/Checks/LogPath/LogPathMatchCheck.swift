@@ -117,7 +117,8 @@ struct LogPathMatchCheck: Check {
                     fresh.append(m)
                 }
                 // Files the running collector may not open (not root, the mode bits refuse it) are not read either.
-                let denied = facts.collectorDenied(collected, pattern: facts.askedPattern(pattern))
+                // (Found by the config's patterns, which the collector globs, not by -l's.)
+                let denied = facts.collectorDenied(collected, patterns: (item?.paths ?? []).map(facts.collectorPattern))
                 if !denied.isEmpty {
                     if denied.count == collected.count, let first = collected.first, let why = denied[first] {
                         deniedAll.append((pattern, why))
