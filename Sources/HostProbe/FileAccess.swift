@@ -87,6 +87,19 @@ public enum FileAccess {
     public static func check(
         _ path: String, as who: ProcessCredentials, listed: [String] = [], directories: inout [String: Verdict]
     ) -> Verdict {
+        check(path, as: who, listed: listed, want: 4, what: "file", directories: &directories)
+    }
+
+    /// Whether `who` may connect to the unix socket at `path`: the directories searchable and the socket
+    /// writable (unix(7): connecting needs write permission on the socket file).
+    public static func checkConnect(_ path: String, as who: ProcessCredentials) -> Verdict {
+        var directories: [String: Verdict] = [:]
+        return check(path, as: who, listed: [], want: 2, what: "socket", directories: &directories)
+    }
+
+    static func check(
+        _ path: String, as who: ProcessCredentials, listed: [String], want: UInt32, what: String, directories: inout [String: Verdict]
+    ) -> Verdict {
         guard let real = Sys.realPath(path) else { return .unknown }
         for walked in path.hasPrefix("/") && path != real ? [path, real] : [real] {
             var parents = walked.split(separator: "/").map(String.init)
@@ -108,7 +121,7 @@ public enum FileAccess {
             directories[key] = verdict
             if verdict != .readable { return verdict }
         }
-        return judge(real, want: 4, who, what: "file")
+        return judge(real, want: want, who, what: what)
     }
 
     /// The directories a glob reads to find `match` by `pattern` (both absolute, as the collector expands
@@ -148,7 +161,7 @@ public enum FileAccess {
         if Sys.hasAccessACL(path) != false { return .unknown }
         let digits = String(st.mode & 0o7777, radix: 8)
         let mode = String(repeating: "0", count: max(0, 4 - digits.count)) + digits
-        let needs = want == 1 ? "search" : what == "directory" ? "list" : "read"
+        let needs = want == 1 ? "search" : want == 2 ? "write" : what == "directory" ? "list" : "read"
         return .denied("uid \(who.uid) may not \(needs) \(what) \(path) (mode \(mode), owner \(st.uid):\(st.gid))")
     }
 

@@ -116,6 +116,8 @@ public final class InMemoryHostFacts: HostFacts, @unchecked Sendable {
         return .failure(Self.missing("stat", path))
     }
 
+    public func collectorDeniedConnect(_ path: String) -> String? { deniedToCollector[path] }
+
     public func collectorDenied(_ paths: [String], patterns: [String]) -> [String: String] {
         deniedToCollector.filter { paths.contains($0.key) }
     }

@@ -97,6 +97,11 @@ import Testing
         #expect(
             FileAccess.check(base + "/shut/link/public.log", as: nobody, directories: &dirs)
                 == .denied("uid 65534 may not search directory \(base)/shut (mode 0700, owner 0:0)"))
+        // Connecting to a socket needs write permission on its file.
+        #expect(
+            FileAccess.checkConnect(base + "/open/public.log", as: nobody)
+                == .denied("uid 65534 may not write socket \(base)/open/public.log (mode 0644, owner 0:0)"))
+        #expect(FileAccess.checkConnect(base + "/open/public.log", as: ProcessCredentials(uid: 0, gid: 0)) == .readable)
         // Its owner (a cache of directories serves one set of credentials), or a file that is not there.
         var fresh: [String: FileAccess.Verdict] = [:]
         #expect(FileAccess.check(base + "/open/closed/app.log", as: ProcessCredentials(uid: 0, gid: 0), directories: &fresh) == .readable)

@@ -80,6 +80,9 @@ public protocol HostFacts: AnyObject, Sendable {
     /// its own, absolute — that matches, against its credentials): none when it may read anything (root),
     /// when no collector runs, or when its credentials cannot be read.
     func collectorDenied(_ paths: [String], patterns: [String]) -> [String: String]
+    /// Why the running collector may not connect to the unix socket at `path` (`FileAccess.checkConnect`);
+    /// nil when it may, or when that cannot be told (root, no collector, credentials unreadable).
+    func collectorDeniedConnect(_ path: String) -> String?
 }
 
 /// The collector's and the agent's process names.

@@ -172,10 +172,22 @@ public final class LiveHostFacts: HostFacts {
 
     public func realPath(_ path: String) -> String? { Sys.realPath(path) }
 
-    public func collectorDenied(_ paths: [String], patterns: [String]) -> [String: String] {
-        guard !paths.isEmpty, case .success(let found) = collectors(), let pid = ProcessStates(found.under).running.first?.pid,
+    /// The running collector's credentials when they limit what it may open (not root, no DAC capability).
+    func limitedCollectorCredentials() -> ProcessCredentials? {
+        guard case .success(let found) = collectors(), let pid = ProcessStates(found.under).running.first?.pid,
             let who = ProcessCredentials.of(pid: pid, proc: proc), !who.readsAnything
-        else { return [:] }
+        else { return nil }
+        return who
+    }
+
+    public func collectorDeniedConnect(_ path: String) -> String? {
+        guard path.hasPrefix("/"), let who = limitedCollectorCredentials(), case .denied(let why) = FileAccess.checkConnect(path, as: who)
+        else { return nil }
+        return why
+    }
+
+    public func collectorDenied(_ paths: [String], patterns: [String]) -> [String: String] {
+        guard !paths.isEmpty, let who = limitedCollectorCredentials() else { return [:] }
         var directories: [String: FileAccess.Verdict] = [:]
         var denied: [String: String] = [:]
         let globs = patterns.map { ($0, Glob.CollectorMatcher($0)) }

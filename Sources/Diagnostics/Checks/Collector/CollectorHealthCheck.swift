@@ -83,12 +83,16 @@ struct CollectorHealthCheck: Check {
                                         agentHint: "gse_agent 在监听但不 accept 采集器的连接（进程卡住或线程耗尽）：查看 gse_agent 日志，必要时在节点管理中重启 Agent")
                                 }
                             } else {
+                                // A collector that is not root may be refused the socket by its mode: said so.
+                                let refused = facts.collectorDeniedConnect(layout.ipcPath)
                                 failures.append(
                                     "bkunifylogbeat (pid \(found.under.map { String($0.pid) }.joined(separator: ","))) is not connected to \(layout.ipcPath)"
-                                )
+                                        + (refused.map { ": \($0), connecting needs it" } ?? ""))
                                 if hint.isEmpty {
                                     hint =
-                                        "采集器没有连上 gse_agent 的 IPC socket（日志常见 get agent info timeout / connection refused）：确认 gse_agent 正常运行且 endpoint 与 IPC 路径一致，然后重启采集器"
+                                        refused != nil
+                                        ? "采集器进程的用户没有写 IPC socket 文件的权限，连不上 gse_agent：放开 socket 文件（及其目录）的权限，或以 root 运行采集器"
+                                        : "采集器没有连上 gse_agent 的 IPC socket（日志常见 get agent info timeout / connection refused）：确认 gse_agent 正常运行且 endpoint 与 IPC 路径一致，然后重启采集器"
                                 }
                             }
                         }
