@@ -762,6 +762,11 @@ enum ProgressRules {
     /// The risks loss_risk lists one by one; past this many they are counted by reason.
     static let maxRisksListed = 20
 
+    /// Less than 1 MiB or 1 % left for an unprivileged writer.
+    static func isFull(_ space: FileSystemSpace) -> Bool {
+        space.availableBytes < 1 << 20 || (space.totalBytes > 0 && Double(space.availableBytes) / Double(space.totalBytes) < 0.01)
+    }
+
     static func lossRisk(_ input: ProgressInput) -> Finding {
         let last = input.last
         var risks: [(severe: Bool, bytes: Int64, reason: String, value: JSONValue)] = []
@@ -894,11 +899,18 @@ enum ProgressRules {
                     ])
             }
         }
+        // A log's file system full: the application cannot write its log, so nothing new reaches the collector.
+        for (dir, space) in last.logFileSystems where Self.isFull(space) {
+            add(
+                "log_fs_full", nil, false,
+                [("directory", .string(dir)), ("fs_available", .int(space.availableBytes)), ("fs_total", .int(space.totalBytes))])
+            details.append(
+                "the file system of \(dir) has \(bytes(space.availableBytes)) free of \(bytes(space.totalBytes)): the application cannot write its log"
+            )
+        }
         // A registry that cannot be written loses the progress: a restart re-reads or skips.
         if let reg = last.registry, case .success(let space) = reg.space {
-            let low =
-                space.availableBytes < 1 << 20 || (space.totalBytes > 0 && Double(space.availableBytes) / Double(space.totalBytes) < 0.01)
-            if low {
+            if Self.isFull(space) {
                 add(
                     "registry_fs_full", nil, true,
                     [("path", .string(reg.path)), ("fs_available", .int(space.availableBytes)), ("fs_total", .int(space.totalBytes))])
@@ -943,8 +955,10 @@ enum ProgressRules {
             let general =
                 "被 ignore_older 跳过、被截断或超过 harvester_limit 的文件不会完整采集；从未被采集的文件在采集器启动或重载时因 tail_files 从末尾开始采集：按需调整采集项配置"
             return .warn(
-                "\(amount) may not be collected: " + Fmt.list(reasons),
-                hint: reasons.contains("item_refused") ? "采集器拒绝了该订阅的采集项，其文件不会被采集：先处理 bkunifylogbeat/config 检查的结论" : general,
+                "\(amount) may not be collected: " + Fmt.list(reasons) + (details.isEmpty ? "" : " (" + Fmt.list(details, max: 2) + ")"),
+                hint: reasons.contains("item_refused")
+                    ? "采集器拒绝了该订阅的采集项，其文件不会被采集：先处理 bkunifylogbeat/config 检查的结论"
+                    : reasons.contains("log_fs_full") ? "日志所在磁盘已满，应用写不进日志，新日志无从采集：清理该磁盘" : general,
                 evidence: evidence)
         }
         if last.collectors.isEmpty {

@@ -200,6 +200,9 @@ public struct ProgressSample: Sendable {
     public var agentOtherDataFlows: [TCPFlow] = []
     /// For each deleted file a collector holds: the bytes still available on the file system of its directory.
     public var deletedFileSpace: [String: Int64] = [:]
+    /// The file systems of the sampled files' directories (one directory named per file system), looked at
+    /// in the last sample: a full one stops the application writing its log before anything is collected.
+    public var logFileSystems: [(directory: String, space: FileSystemSpace)] = []
     /// Files no collector holds that the collector may not open (or find: a directory its glob lists), by
     /// the mode bits of the file and the directories above it against its credentials: path → why.
     public var collectorDenied: [String: String] = [:]
@@ -415,6 +418,18 @@ public enum ProgressProbe {
         return out
     }
 
+    /// The file system of each sampled file's directory, once per device (at most 64).
+    static func fileSystems(_ files: [ProgressSample.File]) -> [(directory: String, space: FileSystemSpace)] {
+        var seen = Set<UInt64>()
+        var out: [(directory: String, space: FileSystemSpace)] = []
+        for f in files {
+            guard case .success(let st) = f.stat, seen.count < 64, seen.insert(st.device).inserted else { continue }
+            let dir = Sys.dirname(f.target.path)
+            if let space = try? FileSystemSpace.of(dir) { out.append((dir, space)) }
+        }
+        return out
+    }
+
     /// One look at every hop. `findRotated` false leaves `rotatedAway` empty (the rules read it from the
     /// last sample only: a first sample need not walk the directories again).
     public static func sample(_ t: ProgressTargets, findRotated: Bool = true) -> ProgressSample {
@@ -502,6 +517,7 @@ public enum ProgressProbe {
             }
         }
         s.collectorDenied = Self.denied(s, t, collector: live.first?.pid)
+        if findRotated { s.logFileSystems = Self.fileSystems(s.files) }
         if fdsReadable, !t.collectorPIDs.isEmpty, let entries = try? UnixSockDiag.dump() {
             let view = IPCView.build(path: t.ipcPath, stat: Result { () throws(ProbeError) in try Sys.stat(t.ipcPath) }, entries: entries)
             // The agent's end of each connection holds what the collector sent and the agent has not read.

@@ -349,6 +349,19 @@ struct LossRiskCheckTests {
             full.message.contains("the file system of the registry \(ProgressFixture.registryPath) has 4.0 KiB free of "), "\(full.message)"
         )
         #expect(full.hint == "进度库所在磁盘满会使进度无法保存：清理该磁盘", "\(full.hint)")
+
+        // The log's own file system full: the application cannot write, a warn naming where.
+        s = ProgressFixture.healthy()
+        s.logFileSystems = [("/data/logs/app", FileSystemSpace(totalBytes: 4 << 30, availableBytes: 512 << 10, availableInodes: 100))]
+        let logFull = run(input(s))
+        #expect(
+            logFull.verdict == .warn
+                && logFull.message
+                    == "log data may not be collected: log_fs_full (the file system of /data/logs/app has 512.0 KiB free of 4.0 GiB: the application cannot write its log)",
+            "\(logFull.message)")
+        #expect(logFull.hint.hasPrefix("日志所在磁盘已满"), "\(logFull.hint)")
+        s.logFileSystems = [("/data/logs/app", FileSystemSpace(totalBytes: 4 << 30, availableBytes: 1 << 30, availableInodes: 100))]
+        #expect(run(input(s)).verdict == .pass)
     }
 
     @Test("10,000 skipped files list the worst 20 risks and count all of them by reason, keeping the line short")
