@@ -900,7 +900,8 @@ enum ProgressRules {
             }
         }
         // A log's file system full: the application cannot write its log, so nothing new reaches the collector.
-        for (dir, space) in last.logFileSystems where Self.isFull(space) {
+        // (A file system that reports no size at all — some FUSE and network ones — says nothing.)
+        for (dir, space) in last.logFileSystems where space.totalBytes > 0 && Self.isFull(space) {
             add(
                 "log_fs_full", nil, false,
                 [("directory", .string(dir)), ("fs_available", .int(space.availableBytes)), ("fs_total", .int(space.totalBytes))])

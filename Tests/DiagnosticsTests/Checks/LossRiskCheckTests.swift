@@ -362,6 +362,8 @@ struct LossRiskCheckTests {
         #expect(logFull.hint.hasPrefix("日志所在磁盘已满"), "\(logFull.hint)")
         s.logFileSystems = [("/data/logs/app", FileSystemSpace(totalBytes: 4 << 30, availableBytes: 1 << 30, availableInodes: 100))]
         #expect(run(input(s)).verdict == .pass)
+        s.logFileSystems = [("/data/logs/app", FileSystemSpace(totalBytes: 0, availableBytes: 0, availableInodes: 0))]
+        #expect(run(input(s)).verdict == .pass)
     }
 
     @Test("10,000 skipped files list the worst 20 risks and count all of them by reason, keeping the line short")
