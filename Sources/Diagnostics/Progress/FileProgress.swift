@@ -73,7 +73,8 @@ struct FileProgress: Sendable {
         case readStalled = "read_stalled"
         case truncated
         case neverCollected = "never_collected"
-        /// No state and not open, and the collector may not open it (`denied` says why): never collected.
+        /// Not open, with bytes not acknowledged (all of them without a state), and the collector may not open
+        /// or find it (`denied` says why): those bytes are not collected.
         case denied = "permission_denied"
         case skipped
         case missing

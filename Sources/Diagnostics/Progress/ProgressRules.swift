@@ -770,7 +770,7 @@ enum ProgressRules {
     static func lossRisk(_ input: ProgressInput) -> Finding {
         let last = input.last
         var risks: [(severe: Bool, bytes: Int64, reason: String, value: JSONValue)] = []
-        /// What a severe risk is, for people (the message names the reasons; the platform shows no evidence).
+        /// What some risks are, for people (the message names the reasons; the platform shows no evidence).
         var details: [String] = []
         var failAt = 0
         var warnAt = 0
@@ -855,7 +855,7 @@ enum ProgressRules {
                     f.stateOfOtherFile ? "path_reused" : "inode_reused", f.reuseSkippedBytes, false,
                     [("path", .string(f.path)), ("inode", .int(Int64(clamping: f.inode))), ("acknowledged", .int(f.acked ?? 0))])
             case .denied:
-                // The collector cannot open it: none of it is collected.
+                // The collector cannot open it: what it has not acknowledged is not collected.
                 add(
                     "permission_denied", f.deniedBytes, true,
                     [("path", .string(f.path)), ("size", .int(f.size)), ("why", .string(f.denied ?? ""))])
