@@ -899,14 +899,17 @@ enum ProgressRules {
                     ])
             }
         }
-        // A log's file system full: the application cannot write its log, so nothing new reaches the collector.
-        // (A file system that reports no size at all — some FUSE and network ones — says nothing.)
-        for (dir, space) in last.logFileSystems where space.totalBytes > 0 && Self.isFull(space) {
+        // A log's file system (nearly) full for writers that are not root: such an application cannot write its
+        // log, and nothing new reaches the collector (root may still use the reserved blocks). A large volume
+        // with more than 100 MiB left is not called full by its 1 %; one that reports no size at all (some FUSE
+        // and network file systems) says nothing.
+        for (dir, space) in last.logFileSystems
+        where space.totalBytes > 0 && Self.isFull(space) && space.availableBytes < 100 << 20 {
             add(
                 "log_fs_full", nil, false,
                 [("directory", .string(dir)), ("fs_available", .int(space.availableBytes)), ("fs_total", .int(space.totalBytes))])
             details.append(
-                "the file system of \(dir) has \(bytes(space.availableBytes)) free of \(bytes(space.totalBytes)): the application cannot write its log"
+                "the file system of \(dir) is nearly full, \(bytes(space.availableBytes)) of \(bytes(space.totalBytes)) left to processes that are not root: an application not running as root cannot write its log"
             )
         }
         // A registry that cannot be written loses the progress: a restart re-reads or skips.
@@ -959,7 +962,7 @@ enum ProgressRules {
                 "\(amount) may not be collected: " + Fmt.list(reasons) + (details.isEmpty ? "" : " (" + Fmt.list(details, max: 2) + ")"),
                 hint: reasons.contains("item_refused")
                     ? "采集器拒绝了该订阅的采集项，其文件不会被采集：先处理 bkunifylogbeat/config 检查的结论"
-                    : reasons.contains("log_fs_full") ? "日志所在磁盘已满，应用写不进日志，新日志无从采集：清理该磁盘" : general,
+                    : reasons.contains("log_fs_full") ? "日志所在磁盘将满（非 root 进程可用空间耗尽），应用可能写不进日志，新日志无从采集：清理该磁盘" : general,
                 evidence: evidence)
         }
         if last.collectors.isEmpty {

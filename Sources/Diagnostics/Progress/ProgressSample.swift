@@ -418,14 +418,16 @@ public enum ProgressProbe {
         return out
     }
 
-    /// The file system of each sampled file's directory, once per device (at most 64).
+    /// The file system each sampled file is on (`statvfs` of the file itself, through any symlink), once per
+    /// device (at most 64), named by the directory of its real path.
     static func fileSystems(_ files: [ProgressSample.File]) -> [(directory: String, space: FileSystemSpace)] {
         var seen = Set<UInt64>()
         var out: [(directory: String, space: FileSystemSpace)] = []
         for f in files {
-            guard case .success(let st) = f.stat, seen.count < 64, seen.insert(st.device).inserted else { continue }
-            let dir = Sys.dirname(f.target.path)
-            if let space = try? FileSystemSpace.of(dir) { out.append((dir, space)) }
+            guard case .success(let st) = f.stat, seen.count < 64, seen.insert(st.device).inserted,
+                let space = try? FileSystemSpace.of(f.target.path)
+            else { continue }
+            out.append((Sys.dirname(Sys.realPath(f.target.path) ?? f.target.path), space))
         }
         return out
     }

@@ -357,13 +357,33 @@ struct LossRiskCheckTests {
         #expect(
             logFull.verdict == .warn
                 && logFull.message
-                    == "log data may not be collected: log_fs_full (the file system of /data/logs/app has 512.0 KiB free of 4.0 GiB: the application cannot write its log)",
+                    == "log data may not be collected: log_fs_full (the file system of /data/logs/app is nearly full, 512.0 KiB of 4.0 GiB left to processes that are not root: an application not running as root cannot write its log)",
             "\(logFull.message)")
-        #expect(logFull.hint.hasPrefix("日志所在磁盘已满"), "\(logFull.hint)")
+        #expect(logFull.hint.hasPrefix("日志所在磁盘将满"), "\(logFull.hint)")
         s.logFileSystems = [("/data/logs/app", FileSystemSpace(totalBytes: 4 << 30, availableBytes: 1 << 30, availableInodes: 100))]
         #expect(run(input(s)).verdict == .pass)
         s.logFileSystems = [("/data/logs/app", FileSystemSpace(totalBytes: 0, availableBytes: 0, availableInodes: 0))]
         #expect(run(input(s)).verdict == .pass)
+        // 10 TiB with 90 GiB left is under 1 %, but not full.
+        s.logFileSystems = [("/data/logs/app", FileSystemSpace(totalBytes: 10 << 40, availableBytes: 90 << 30, availableInodes: 100))]
+        #expect(run(input(s)).verdict == .pass)
+    }
+
+    @Test("a log reached through a symlink is measured on the file system it is on, named by its real directory")
+    func logFileSystemThroughALink() throws {
+        let base = FileManager.default.temporaryDirectory.appendingPathComponent("logfs-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: base + "/real", withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(atPath: base + "/conf", withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: base) }
+        #expect(FileManager.default.createFile(atPath: base + "/real/app.log", contents: Data("x\n".utf8)))
+        try FileManager.default.createSymbolicLink(atPath: base + "/conf/app.log", withDestinationPath: base + "/real/app.log")
+        let link = base + "/conf/app.log"
+        let file = ProgressSample.File(
+            target: ProgressTargets.File(path: link), stat: Result { () throws(ProbeError) in try Sys.stat(link) })
+        let found = ProgressProbe.fileSystems([file, file])
+        #expect(found.count == 1)
+        #expect(found.first?.directory == Sys.realPath(base + "/real"))
+        #expect((found.first?.space.totalBytes ?? 0) > 0)
     }
 
     @Test("10,000 skipped files list the worst 20 risks and count all of them by reason, keeping the line short")
