@@ -46,6 +46,7 @@ extension ProgressInput {
         input.deliveredMatchNothing = targets.deliveredMatchNothing
         input.unreadConfigs = targets.unreadConfigs
         input.refusedConfigs = targets.refusedConfigs
+        input.loadedConfigs = targets.loadedConfigs
         input.sampledOf = targets.sampledOf
         input.otherPatterns = targets.otherPatterns
         if !targets.collectorPIDs.isEmpty {
@@ -167,6 +168,7 @@ extension ProgressTargets {
         // The subscription's configs that give no paths: unknown paths, or none the collector loads.
         var unreadConfigs: [String] = []
         var refusedConfigs: [String] = []
+        var loadedConfigs = false
         for f in facts.subscriptionConfigs.files
         where f.dir.loads(f.name) && SubscriptionConfigName.parse(f.name)?.subscriptionID == options.subscriptionID {
             let read = facts.subscriptionConfig(f)
@@ -174,6 +176,8 @@ extension ProgressTargets {
                 unreadConfigs.append("\(f.shown): \(why)")
             } else if case .invalid(let e) = read.content {
                 refusedConfigs.append("\(f.shown): \(e.description)")
+            } else {
+                loadedConfigs = true
             }
         }
 
@@ -205,6 +209,7 @@ extension ProgressTargets {
         targets.sampledOf = sampledOf
         targets.unreadConfigs = unreadConfigs
         targets.refusedConfigs = refusedConfigs
+        targets.loadedConfigs = loadedConfigs
         targets.listens = items.filter(\.accepted).compactMap(\.listen)
         targets.agentDown = facts.agentDown ?? false
         let asked = options.logPaths.map(facts.askedPattern)

@@ -28,6 +28,8 @@ public struct ProgressInput: Sendable {
     /// See `ProgressTargets.unreadConfigs`, `refusedConfigs` and `sampledOf`.
     public var unreadConfigs: [String] = []
     public var refusedConfigs: [String] = []
+    /// See `ProgressTargets.loadedConfigs`.
+    public var loadedConfigs = false
     public var sampledOf: (sampled: Int, matched: Int, listingCut: Bool)?
 
     /// The note a message carries when not every matching file was sampled.
@@ -152,6 +154,11 @@ enum ProgressRules {
                 "the subscription's config on this host names \(Fmt.list(input.deliveredMatchNothing, max: 5)), which match no file: nothing of it is collected, whatever the paths asked about (-l) match",
                 hint: "本机的订阅配置（已下发的版本）里的采集路径没有匹配的文件：平台上修改后的路径未下发，或路径写错：在日志平台/节点管理重新下发采集配置",
                 evidence: [("delivered_paths", JSONValue(input.deliveredMatchNothing))])
+        }
+        // Paths asked about (-l) for a subscription whose every config the collector refuses: nothing is
+        // collected for it, whatever the paths match (as without -l, `unknownPaths`).
+        if input.scope?.isEmpty == false, !input.loadedConfigs, input.unreadConfigs.isEmpty, let why = input.refusedConfigs.first {
+            return notLoaded(why)
         }
         if let problem = registryProblem(last), servers.up.isEmpty || input.scope?.isEmpty != true { return problem }
         let files = input.files
@@ -322,12 +329,15 @@ enum ProgressRules {
                 "the log paths are not known: the subscription's config could not be read (\(why))",
                 hint: "见 bkunifylogbeat/config 检查：以 root 运行 bkdiag，或人工核对该订阅配置")
         }
-        if let why = input.refusedConfigs.first {
-            return .fail(
-                "no file is collected: the collector does not load the subscription's config (\(why))",
-                hint: "采集器不加载该订阅配置（见 bkunifylogbeat/config 检查）：在日志平台修正采集项并重新下发")
-        }
+        if let why = input.refusedConfigs.first { return notLoaded(why) }
         return nil
+    }
+
+    /// The subscription's config the collector does not load (`why`): nothing of it is collected.
+    static func notLoaded(_ why: String) -> Finding {
+        .fail(
+            "no file is collected: the collector does not load the subscription's config (\(why))",
+            hint: "采集器不加载该订阅配置（见 bkunifylogbeat/config 检查）：在日志平台修正采集项并重新下发")
     }
 
     static func rollUp(_ files: [FileProgress], now: Double) -> JSONValue {

@@ -86,6 +86,8 @@ public struct ProgressTargets: Sendable {
     public var unreadConfigs: [String] = []
     /// The subscription's configs the collector does not load (not YAML it accepts), with why.
     public var refusedConfigs: [String] = []
+    /// Whether some config of the subscription was read and is one the collector loads.
+    public var loadedConfigs = false
     /// When more files matched than are sampled (`maxFiles`), or a pattern matched more than a listing
     /// keeps: how many matched at least, and how many (the most recently modified) were sampled.
     public var sampledOf: (sampled: Int, matched: Int, listingCut: Bool)?

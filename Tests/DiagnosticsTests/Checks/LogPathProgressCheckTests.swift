@@ -53,7 +53,12 @@ struct LogPathProgressCheckTests {
         let refusedRisk = ProgressFixture.run(LossRiskCheck(), i)
         #expect(
             refusedRisk.verdict == .unknown && refusedRisk.message.hasPrefix("cannot count the log data at risk"), "\(refusedRisk.message)")
-        // With paths known from another config, the unreadable one does not make the judged files unknown.
+        // Paths asked about (-l) while every config of the subscription is refused: nothing of it is collected.
+        i.scope = ["/data/logs/app/*.log"]
+        let asked = run(i)
+        #expect(asked.verdict == .fail && asked.message.contains("does not load the subscription's config"), "\(asked.message)")
+        // With paths known from another config (one the collector loads), the refused one does not decide.
+        i.loadedConfigs = true
         i.scope = ["/data/logs/nomatch/*.log"]
         #expect(run(i).verdict == .fail && run(i).message.hasPrefix("no file matches"))
     }
