@@ -26,19 +26,12 @@ public struct ProcessCredentials: Sendable, Equatable {
 
     /// Parses `/proc/<pid>/status`; nil when a field is missing or malformed.
     public static func parse(status text: String) -> ProcessCredentials? {
-        // Every value of a `Key:` line (`ProcFS.statusField` gives the first only).
-        func values(_ key: String) -> [Substring]? {
-            for line in text.split(separator: "\n") where line.hasPrefix(key) && line.dropFirst(key.count).first == ":" {
-                return line.dropFirst(key.count + 1).split(whereSeparator: { $0 == " " || $0 == "\t" })
-            }
-            return nil
-        }
-        guard let uids = values("Uid"), uids.count == 4, let uid = UInt32(uids[3]),
-            let gids = values("Gid"), gids.count == 4, let gid = UInt32(gids[3]),
-            let caps = values("CapEff"), caps.count == 1, let cap = UInt64(caps[0], radix: 16)
+        guard let uids = ProcFS.statusValues(text, "Uid"), uids.count == 4, let uid = UInt32(uids[3]),
+            let gids = ProcFS.statusValues(text, "Gid"), gids.count == 4, let gid = UInt32(gids[3]),
+            let caps = ProcFS.statusValues(text, "CapEff"), caps.count == 1, let cap = UInt64(caps[0], radix: 16)
         else { return nil }
         var groups: [UInt32] = []
-        for g in values("Groups") ?? [] {
+        for g in ProcFS.statusValues(text, "Groups") ?? [] {
             guard let id = UInt32(g) else { return nil }
             groups.append(id)
         }
@@ -67,8 +60,8 @@ public struct ProcessCredentials: Sendable, Equatable {
     }
 }
 
-/// Whether a process could open a file for reading: every directory on the file's real path searchable,
-/// the file readable, by mode bits.
+/// Whether a process could open a file (or connect to a socket), by mode bits: the directories on the way
+/// searchable, those its glob lists readable, the file readable (a socket writable).
 public enum FileAccess {
     public enum Verdict: Sendable, Equatable {
         case readable
@@ -88,6 +81,17 @@ public enum FileAccess {
         _ path: String, as who: ProcessCredentials, listed: [String] = [], directories: inout [String: Verdict]
     ) -> Verdict {
         check(path, as: who, listed: listed, want: 4, what: "file", directories: &directories)
+    }
+
+    /// Of `files`, those `who` may not open or find (`check`, each with the directories its glob lists), with
+    /// why; one cache of directories serves them all.
+    public static func denied(_ files: [(path: String, listed: [String])], as who: ProcessCredentials) -> [String: String] {
+        var directories: [String: Verdict] = [:]
+        var out: [String: String] = [:]
+        for f in files {
+            if case .denied(let why) = check(f.path, as: who, listed: f.listed, directories: &directories) { out[f.path] = why }
+        }
+        return out
     }
 
     /// Whether `who` may connect to the unix socket at `path`: the directories searchable and the socket
@@ -133,16 +137,14 @@ public enum FileAccess {
     /// elements do not line up with the match's.
     public static func listedDirectories(pattern: String, match: String) -> [String] {
         guard pattern.hasPrefix("/"), match.hasPrefix("/") else { return [] }
-        var elements = pattern.split(separator: "/").map(String.init)
-        let m = match.split(separator: "/").map(String.init)
+        var elements = pattern.split(separator: "/")
+        let m = match.split(separator: "/")
         if let star = elements.firstIndex(of: "**") {
             let tail = Array(elements[(star + 1)...])
             guard m.count >= star + tail.count else { return [] }
             elements = Array(elements[..<star]) + Array(repeating: "*", count: m.count - star - tail.count) + tail
         }
-        guard elements.count == m.count, let first = elements.firstIndex(where: { $0.contains { "*?[\\".contains($0) } }) else {
-            return []
-        }
+        guard elements.count == m.count, let first = elements.firstIndex(where: Glob.hasMeta) else { return [] }
         return (first..<m.count).map { "/" + m.prefix($0).joined(separator: "/") }
     }
 
@@ -164,5 +166,4 @@ public enum FileAccess {
         let needs = want == 1 ? "search" : want == 2 ? "write" : what == "directory" ? "list" : "read"
         return .denied("uid \(who.uid) may not \(needs) \(what) \(path) (mode \(mode), owner \(st.uid):\(st.gid))")
     }
-
 }

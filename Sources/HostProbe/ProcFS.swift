@@ -51,9 +51,13 @@ public enum ProcFS {
 
     /// A `Key:\tvalue` field of `/proc/<pid>/status` or `/proc/meminfo`, first word only.
     public static func statusField(_ text: String, _ key: String) -> String? {
-        for line in text.split(separator: "\n") {
-            guard line.hasPrefix(key), line.dropFirst(key.count).first == ":" else { continue }
-            return line.dropFirst(key.count + 1).split(whereSeparator: { $0 == " " || $0 == "\t" }).first.map(String.init)
+        statusValues(text, key)?.first.map(String.init)
+    }
+
+    /// Every word of a `Key:\tvalue …` field (`Uid:` has four); nil when there is no such line.
+    public static func statusValues(_ text: String, _ key: String) -> [Substring]? {
+        for line in text.split(separator: "\n") where line.hasPrefix(key) && line.dropFirst(key.count).first == ":" {
+            return line.dropFirst(key.count + 1).split(whereSeparator: { $0 == " " || $0 == "\t" })
         }
         return nil
     }

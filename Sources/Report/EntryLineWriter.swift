@@ -36,11 +36,4 @@ public struct ReportText {
             k += 1
         }
     }
-
-    /// The string's text as `String`.
-    public var text: String {
-        var out: [UInt8] = []
-        append(to: &out)
-        return String(decoding: out, as: UTF8.self)
-    }
 }

@@ -188,14 +188,8 @@ public final class LiveHostFacts: HostFacts {
 
     public func collectorDenied(_ paths: [String], patterns: [String]) -> [String: String] {
         guard !paths.isEmpty, let who = limitedCollectorCredentials() else { return [:] }
-        var directories: [String: FileAccess.Verdict] = [:]
-        var denied: [String: String] = [:]
         let globs = patterns.map { ($0, Glob.CollectorMatcher($0)) }
-        for p in paths {
-            let listed = FileAccess.listedDirectories(patterns: globs, match: p)
-            if case .denied(let why) = FileAccess.check(p, as: who, listed: listed, directories: &directories) { denied[p] = why }
-        }
-        return denied
+        return FileAccess.denied(paths.map { (path: $0, listed: FileAccess.listedDirectories(patterns: globs, match: $0)) }, as: who)
     }
 
     public func readFile(_ path: String, limit: Int) -> Result<FileBytes, ProbeError> {

@@ -35,7 +35,7 @@ extension ProgressInput {
             if age < gap { Sys.sleep(seconds: gap - age) }
         } else if first == nil && !targets.collectorPIDs.isEmpty && gap > 0 {
             // Nothing runs that could make progress: one sample says all there is, without waiting.
-            first = ProgressProbe.sample(targets, findRotated: false)
+            first = ProgressProbe.sample(targets, isLast: false)
             Sys.sleep(seconds: gap)
         }
         let last = ProgressProbe.sample(targets)

@@ -407,17 +407,11 @@ public enum ProgressProbe {
         for c in s.collectors {
             for f in (try? c.open.get()) ?? [] { held.insert(ProgressSample.FileKey(inode: f.inode, device: f.device)) }
         }
-        var directories: [String: FileAccess.Verdict] = [:]
-        var out: [String: String] = [:]
-        for f in s.files where f.target.skipped == nil {
-            guard case .success(let st) = f.stat, !held.contains(ProgressSample.FileKey(inode: st.inode, device: st.device)) else {
-                continue
-            }
-            if case .denied(let why) = FileAccess.check(f.target.path, as: who, listed: f.target.listed, directories: &directories) {
-                out[f.target.path] = why
-            }
+        let notHeld = s.files.filter { f in
+            guard f.target.skipped == nil, case .success(let st) = f.stat else { return false }
+            return !held.contains(ProgressSample.FileKey(inode: st.inode, device: st.device))
         }
-        return out
+        return FileAccess.denied(notHeld.map { (path: $0.target.path, listed: $0.target.listed) }, as: who)
     }
 
     /// The file system each sampled file is on (`statvfs` of the file itself, through any symlink), once per
@@ -434,9 +428,9 @@ public enum ProgressProbe {
         return out
     }
 
-    /// One look at every hop. `findRotated` false leaves `rotatedAway` empty (the rules read it from the
-    /// last sample only: a first sample need not walk the directories again).
-    public static func sample(_ t: ProgressTargets, findRotated: Bool = true) -> ProgressSample {
+    /// One look at every hop. `isLast` false (a first sample) leaves out what the rules read from the last
+    /// sample only: `rotatedAway` (a walk of the directories), `collectorDenied` and `logFileSystems`.
+    public static func sample(_ t: ProgressTargets, isLast: Bool = true) -> ProgressSample {
         var s = ProgressSample(wallSeconds: Double(Timestamp.nowMilliseconds()) / 1000, monotonicSeconds: MonotonicClock.seconds())
         s.files = t.files.map { f in
             ProgressSample.File(target: f, stat: Result { () throws(ProbeError) in try Sys.stat(f.path) }, birth: Sys.birthTime(f.path))
@@ -498,7 +492,7 @@ public enum ProgressProbe {
                 space: Result { () throws(ProbeError) in try FileSystemSpace.of(Sys.dirname(path)) })
             // What waits after each file's acknowledged offset: without a newline it is a line being written.
             let states = s.stateIndex(t.fileIdentifier)
-            if findRotated, t.fileIdentifier != .path { s.rotatedAway = Self.rotatedAway(s.files, states) }
+            if isLast, t.fileIdentifier != .path { s.rotatedAway = Self.rotatedAway(s.files, states) }
             // Sizes were taken before the registry was read: a busy file the registry acknowledged past the
             // size seen (a flush in between, over a sample of thousands of files) is looked at again, so that
             // growth is not taken for a truncation.
@@ -520,8 +514,10 @@ public enum ProgressProbe {
                 s.files[i].unterminatedTail = Self.unterminated(s.files[i].target.path, from: offset, to: st.size, budget: &budget)
             }
         }
-        s.collectorDenied = Self.denied(s, t, collector: live.first?.pid)
-        if findRotated { s.logFileSystems = Self.fileSystems(s.files) }
+        if isLast {
+            s.collectorDenied = Self.denied(s, t, collector: live.first?.pid)
+            s.logFileSystems = Self.fileSystems(s.files)
+        }
         if fdsReadable, !t.collectorPIDs.isEmpty, let entries = try? UnixSockDiag.dump() {
             let view = IPCView.build(path: t.ipcPath, stat: Result { () throws(ProbeError) in try Sys.stat(t.ipcPath) }, entries: entries)
             // The agent's end of each connection holds what the collector sent and the agent has not read.
