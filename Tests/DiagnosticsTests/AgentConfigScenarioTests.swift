@@ -43,17 +43,25 @@ struct AgentConfigScenarioTests {
         #expect(flagged.result(module: "gse_agent", item: "dataserver_port")?.evidence("port_source") == .string("flag"))
     }
 
+    /// A healthy GSE 2 host whose agent's own config names its `data.ipc`, and whose collector's main config
+    /// sends to `<host>/run/ipc.state.report` instead (returned as `wrong`).
+    func endpointElsewhereHost() throws -> (host: FakeHost, port: UInt16, wrong: String) {
+        let (host, port) = try FakeHost.healthy(.gse2)
+        try #"{"data": {"ipc": "\#(host.ipcPath)"}, "access": {"data_endpoints": "127.0.0.1:\#(port)"}}"#
+            .write(toFile: host.gseRoot + "/agent/etc/gse_agent.conf", atomically: true, encoding: .utf8)
+        let wrong = host.dir + "/run/ipc.state.report"
+        try FileManager.default.createDirectory(atPath: host.dir + "/run", withIntermediateDirectories: true)
+        try host.writeMainConfig(endpoint: wrong)
+        return (host, port, wrong)
+    }
+
     /// NodeMan renders the collector's endpoint as /var/run/ipc.state.report when it cannot tell the agent's
     /// path; a GSE 2 agent listens on its own `data.ipc`. The collector's data then goes nowhere, and the
     /// fault is the main config's, not the agent's.
     @Test("an endpoint other than where the agent listens (its own data.ipc) fails main_config; the socket item names both paths")
     func endpointElsewhere() async throws {
-        let (host, port) = try FakeHost.healthy(.gse2)
+        let (host, port, wrong) = try endpointElsewhereHost()
         defer { host.shutdown() }
-        try #"{"data": {"ipc": "\#(host.ipcPath)"}, "access": {"data_endpoints": "127.0.0.1:\#(port)"}}"#
-            .write(toFile: host.gseRoot + "/agent/etc/gse_agent.conf", atomically: true, encoding: .utf8)
-        let wrong = host.dir + "/run/ipc.state.report"
-        try host.writeMainConfig(endpoint: wrong)
         // As bk-log calls it: check.py's default -i, which yields to the collector's endpoint.
         let r = await runChecks(host, ipc: "/var/run/ipc.state.report")
         let main = try #require(r.result(module: "bkunifylogbeat", item: "main_config"))
@@ -95,13 +103,8 @@ struct AgentConfigScenarioTests {
     /// gse_agent listens on its own `data.ipc`: the collector connects and sends, and nothing reaches the agent.
     @Test("an endpoint where another process listens, gse_agent listening on its own path: main_config and healthz fail")
     func endpointHeldByAnotherProcess() async throws {
-        let (host, port) = try FakeHost.healthy(.gse2)
+        let (host, _, wrong) = try endpointElsewhereHost()
         defer { host.shutdown() }
-        try #"{"data": {"ipc": "\#(host.ipcPath)"}, "access": {"data_endpoints": "127.0.0.1:\#(port)"}}"#
-            .write(toFile: host.gseRoot + "/agent/etc/gse_agent.conf", atomically: true, encoding: .utf8)
-        let wrong = host.dir + "/run/ipc.state.report"
-        try FileManager.default.createDirectory(atPath: host.dir + "/run", withIntermediateDirectories: true)
-        try host.writeMainConfig(endpoint: wrong)
         // Not an agent under the root: the fake under its own name, from outside the root.
         let squatter = try host.spawn(FakeHost.fakeBinary, ["agent", "--listen", wrong], cwd: host.dir)
         let sender = try host.spawn(host.collectorBinary, ["collector", "--ipc", wrong], cwd: host.gseRoot + "/plugins/bin")

@@ -37,19 +37,6 @@ struct CollectorHealthCheckTests {
         #expect(CollectorHealthCheck().run(h).verdict == .pass)
     }
 
-    @Test("not connected, and the socket's mode refuses the collector's user: the fail says so")
-    func socketRefused() {
-        let h = healthy()
-        h.unixDiag = .success([Fixture.unix(900, state: 10)])
-        let plain = CollectorHealthCheck().run(h)
-        #expect(plain.verdict == .fail && plain.message.hasSuffix("is not connected to \(Fixture.ipc)"), "\(plain.message)")
-        let why = "uid 65534 may not write socket \(Fixture.ipc) (mode 0600, owner 0:0)"
-        h.deniedToCollector[Fixture.ipc] = why
-        let refused = CollectorHealthCheck().run(h)
-        #expect(refused.message.hasSuffix("is not connected to \(Fixture.ipc): \(why), connecting needs it"), "\(refused.message)")
-        #expect(refused.hint.contains("写 IPC socket 文件的权限"), "\(refused.hint)")
-    }
-
     @Test("binary ok, connected to the IPC socket, the agent's probe passes: pass")
     func pass() {
         let f = CollectorHealthCheck().run(healthy())
@@ -105,6 +92,13 @@ struct CollectorHealthCheckTests {
         let notConnected = CollectorHealthCheck().run(h)
         #expect(notConnected.verdict == .fail)
         #expect(notConnected.message == "bkunifylogbeat (pid 100) is not connected to \(Fixture.ipc)")
+        // Not connected, and the socket's mode refuses the collector's user: the fail says so.
+        let why = "uid 65534 may not write socket \(Fixture.ipc) (mode 0600, owner 0:0)"
+        h.deniedToCollector[Fixture.ipc] = why
+        let refused = CollectorHealthCheck().run(h)
+        #expect(refused.message.hasSuffix("is not connected to \(Fixture.ipc): \(why), connecting needs it"), "\(refused.message)")
+        #expect(refused.hint.contains("写 IPC socket 文件的权限"), "\(refused.hint)")
+        h.deniedToCollector = [:]
 
         h.processes = .success([Fixture.agent()])
         h.collectorBinaryOverride = nil
