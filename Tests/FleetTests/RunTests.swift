@@ -6,7 +6,7 @@ import Testing
 @testable import Fleet
 
 /// `run` against a real local HTTP server speaking JOB's three endpoints: slow, failing and partial answers.
-@Suite(.timeLimit(.minutes(1))) struct RunTests {
+@Suite(.timeLimit(.minutes(1)), .ownThreads) struct RunTests {
     static let secret = "s3cr3t-never-printed"
 
     static func hosts(_ n: Int) -> [JSONValue] {
