@@ -172,7 +172,9 @@ struct LogPathMatchCheckTests {
         }
     }
 
-    @Test("an expansion cut short with nothing collected among the paths seen is unknown, not a fail")
+    @Test(
+        "an expansion cut short with nothing collected among the paths seen is unknown, not a fail or a warn: excluded, stale or not to be opened"
+    )
     func cutShort() {
         let gz = (0..<3).map { "/var/log/app/app-\($0).log.gz" }
         let h = facts(gz)
@@ -180,13 +182,35 @@ struct LogPathMatchCheckTests {
         let f = LogPathMatchCheck().run(h)
         #expect(f.verdict == .unknown, "\(f.message)")
         #expect(f.message.contains("超过 \(Glob.defaultLimit) 个路径") && f.message.contains("exclude_files"), "\(f.message)")
-        // One collected file among them is a pass, cut short or not.
+        // One collected file among them is a pass, cut short or not; the message says the list was cut.
         let withLog = gz + ["/var/log/app/app.log"]
         let g = facts(withLog)
         g.logExpansions = [Fixture.expansion(Self.pattern, withLog, truncated: true)]
-        #expect(LogPathMatchCheck().run(g).verdict == .pass)
+        let cut = LogPathMatchCheck().run(g)
+        #expect(cut.verdict == .pass && cut.message.contains("只检查了前 \(Glob.defaultLimit) 个"), "\(cut.message)")
+        #expect(!LogPathMatchCheck().run(facts(withLog)).message.contains("只检查了"))
         // Not cut short, the same files fail: all of them are excluded.
         #expect(LogPathMatchCheck().run(facts(gz)).verdict == .fail)
+
+        // Every file seen is past ignore_older, or may not be opened by the collector: a file past the limit
+        // may be fresh, or open to it. Not cut short, the same files warn and fail.
+        let logs = (0..<3).map { "/var/log/app/a\($0).log" }
+        let old = Dictionary(uniqueKeysWithValues: logs.map { ($0, FileStat(mode: 0o100644, mtime: 1_700_000_000)) })
+        let stale = facts(logs, stats: old)
+        stale.logExpansions = [Fixture.expansion(Self.pattern, logs, truncated: true)]
+        let s = LogPathMatchCheck().run(stale)
+        #expect(s.verdict == .unknown && s.message.contains("超过 ignore_older") && s.message.contains("其余未检查"), "\(s.message)")
+        #expect(Fixture.evidence(s, "all_older_than_ignore_older") == nil)
+        #expect(LogPathMatchCheck().run(facts(logs, stats: old)).verdict == .warn)
+        let denied = facts(logs)
+        denied.logExpansions = [Fixture.expansion(Self.pattern, logs, truncated: true)]
+        denied.deniedToCollector = Dictionary(
+            uniqueKeysWithValues: logs.map { ($0, "uid 65534 may not read file \($0) (mode 0600, owner 0:0)") })
+        let d = LogPathMatchCheck().run(denied)
+        #expect(d.verdict == .unknown && d.message.contains("采集器无权打开") && d.message.contains("其余未检查"), "\(d.message)")
+        #expect(Fixture.evidence(d, "truncated") == .bool(true))
+        denied.logExpansions = [Fixture.expansion(Self.pattern, logs)]
+        #expect(LogPathMatchCheck().run(denied).verdict == .fail)
     }
 
     @Test("the default exclude `.backup$` is Go's regexp: a file named mysql_backup is not collected")

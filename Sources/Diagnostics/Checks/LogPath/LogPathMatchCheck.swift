@@ -41,7 +41,8 @@ struct LogPathMatchCheck: Check {
         var excludedFiles: [String] = []
         var undecidedFiles: [String] = []
         var undecided: [String] = []
-        var truncatedUnmatched: [String] = []
+        /// Per pattern cut short at the expansion's limit whose files seen are none the collector reads: why.
+        var truncatedUnmatched: [(pattern: String, why: String)] = []
         var stale: [String] = []
         var rulesUsed: [(String, JSONValue)] = []
         var unusable: [String] = []
@@ -120,6 +121,15 @@ struct LogPathMatchCheck: Check {
                 // (Found by the config's patterns, which the collector globs, not by -l's.)
                 let denied = facts.collectorDenied(collected, patterns: (item?.paths ?? []).map(facts.collectorPattern))
                 if !denied.isEmpty {
+                    // Cut short at the expansion's limit, the paths past it were never looked at: one of them may
+                    // be a file the collector opens.
+                    if denied.count == collected.count && e.truncated {
+                        truncatedUnmatched.append((pattern, "采集器无权打开"))
+                        perPattern.append(
+                            (pattern, .string("not judged: every file looked at may not be opened, the rest were not looked at")))
+                        truncated = true
+                        continue
+                    }
                     if denied.count == collected.count, let first = collected.first, let why = denied[first] {
                         deniedAll.append((pattern, why))
                         perPattern.append((pattern, .string("not collected: \(why)")))
@@ -139,7 +149,10 @@ struct LogPathMatchCheck: Check {
                     undecided.append(pattern)
                 } else if collected.isEmpty && e.truncated {
                     // Cut short at the expansion's limit: the paths past it were never looked at.
-                    truncatedUnmatched.append(pattern)
+                    truncatedUnmatched.append((pattern, excludedFiles.isEmpty ? "目录或非普通文件" : "被 exclude_files 排除"))
+                } else if fresh.isEmpty && e.truncated {
+                    // Every file looked at is past ignore_older; one past the limit may not be.
+                    truncatedUnmatched.append((pattern, "超过 ignore_older 未更新"))
                 } else if collected.isEmpty {
                     unmatched.append(pattern)
                     // Only "could not look" makes a missing match unknown; a real error is the answer.
@@ -151,7 +164,7 @@ struct LogPathMatchCheck: Check {
                     onlyExcluded.append(pattern)
                     if !e.truncated && undecidedFiles.count == undecidedBefore { excludedAll.append((pattern, files, rules)) }
                 }
-                if !collected.isEmpty && fresh.isEmpty { stale.append(pattern) }
+                if !collected.isEmpty && fresh.isEmpty && !e.truncated { stale.append(pattern) }
                 matches += collected
                 truncated = truncated || e.truncated
                 unreadable += e.unreadable
@@ -254,8 +267,9 @@ struct LogPathMatchCheck: Check {
                 hint: "以 root 运行 bkdiag，才能读取订阅配置并判断采集路径", evidence: evidence)
         }
         if !truncatedUnmatched.isEmpty {
+            let whys = truncatedUnmatched.reduce(into: [String]()) { if !$0.contains($1.why) { $0.append($1.why) } }
             return .unknown(
-                "以下路径匹配超过 \(Glob.defaultLimit) 个路径，已检查的都不会被采集（\(excludedFiles.isEmpty ? "目录或非普通文件" : "被 exclude_files 排除")），其余未检查: \(Fmt.list(truncatedUnmatched))",
+                "以下路径匹配超过 \(Glob.defaultLimit) 个路径，已检查的都不会被采集（\(whys.joined(separator: "、"))），其余未检查: \(Fmt.list(truncatedUnmatched.map(\.pattern)))",
                 hint: "路径匹配的文件过多（多为轮转后的压缩文件）：把采集路径写得更具体（如 app.log 而不是 *），并清理旧的轮转文件",
                 evidence: evidence)
         }
@@ -272,6 +286,8 @@ struct LogPathMatchCheck: Check {
                 hint: "采集器忽略长时间未修改的文件（默认 168h）：确认应用仍在写这些文件，或在采集配置中调大 ignore_older",
                 evidence: evidence)
         }
-        return .pass("所有路径检查通过: \(Fmt.list(matches))", evidence: evidence)
+        // A pattern cut short at the expansion's limit matched more than the list counts.
+        let cut = truncated ? "（匹配超过 \(Glob.defaultLimit) 个路径，只检查了前 \(Glob.defaultLimit) 个）" : ""
+        return .pass("所有路径检查通过: \(Fmt.list(matches))\(cut)", evidence: evidence)
     }
 }
