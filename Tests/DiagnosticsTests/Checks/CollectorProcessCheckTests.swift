@@ -101,6 +101,25 @@ struct CollectorProcessCheckTests {
         #expect(CollectorProcessCheck().run(h).hint.contains("reload（11 次）"))
     }
 
+    @Test("a restart log that cannot be read leaves the count unjudged, and says so: a warn, or with bkdiag not root a pass naming it")
+    func restartLogUnreadable() {
+        let h = facts([Fixture.collector()])
+        // Missing: NodeMan never wrote it, nothing to count.
+        let missing = CollectorProcessCheck().run(h)
+        #expect(missing.verdict == .pass && !missing.message.contains("not judged"), "\(missing.message)")
+        h.restartLogText = .failure(ProbeError(call: "read", path: "/tmp/bkc.log", errno: EISDIR))
+        let dir = CollectorProcessCheck().run(h)
+        #expect(dir.verdict == .warn, "\(dir.message)")
+        #expect(
+            dir.message.hasPrefix("restarts today not judged: /tmp/bkc.log cannot be read (Is a directory); cpu_usage: "), "\(dir.message)")
+        #expect(dir.hint.contains("/tmp/bkc.log"))
+        #expect(Fixture.evidence(dir, "restart_log_error") != nil)
+        h.restartLogText = .failure(ProbeError(call: "open", path: "/tmp/bkc.log", errno: EACCES))
+        let denied = CollectorProcessCheck().run(h)
+        #expect(denied.verdict == .pass && denied.message.hasPrefix("restarts today not judged: "), "\(denied.message)")
+        #expect(denied.hint.contains("root"))
+    }
+
     @Test("two collectors under one root, a deleted binary, a near-full fd table warn")
     func warnings() {
         let two = CollectorProcessCheck().run(facts([Fixture.collector(100), Fixture.collector(101)]))

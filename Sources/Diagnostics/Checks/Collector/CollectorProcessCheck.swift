@@ -114,6 +114,19 @@ struct CollectorProcessCheck: Check {
                 "bkunifylogbeat is near its open-file limit (\(fds)/\(limit)); " + message,
                 hint: "采集文件过多：调大 LimitNOFILE/ulimit -n，或收窄采集路径、设置 close_inactive", evidence: evidence)
         }
+        // The restart count (check.py's rule for this item) was not judged: said so, never a plain pass. A log
+        // that exists but cannot be read (a directory, an I/O error) is one NodeMan's scripts cannot append to
+        // either: a warn. One bkdiag may not read is its own limit: the pass says what it left out.
+        if case .failure(let e) = restarts, !e.isMissing {
+            let notJudged = "restarts today not judged: \(facts.options.restartLog) cannot be read (\(e.reason)); "
+            if e.isPermission {
+                return Finding(.pass, notJudged + message, hint: "以 root 运行 bkdiag 才能读取重启记录并统计今天的重启次数", evidence: evidence)
+            }
+            return .warn(
+                notJudged + message,
+                hint: "节点管理的启停脚本把重启记录追加到 \(facts.options.restartLog)：该路径无法读取（如被建成了目录），脚本同样写不进去，今天的重启次数无从统计：检查并修复该文件",
+                evidence: evidence)
+        }
         return .pass(message, evidence: evidence)
     }
 }
