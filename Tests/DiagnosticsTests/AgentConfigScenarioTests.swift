@@ -6,6 +6,10 @@ import Testing
 
 @testable import Diagnostics
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// What the agent's own config and its own health probe say: the data port it is configured with,
 /// a probe that leaves nothing behind, and a probe bkdiag may not be allowed to run.
 @Suite("Agent config and probe")
@@ -41,6 +45,45 @@ struct AgentConfigScenarioTests {
         let flagged = await runChecks(host, dataPort: port)
         #expect(flagged.verdict("gse_agent", "dataserver_port") == .pass)
         #expect(flagged.result(module: "gse_agent", item: "dataserver_port")?.evidence("port_source") == .string("flag"))
+    }
+
+    @Test(
+        "an agent config that is there but cannot be read (garbage, too large, a directory, a FIFO) leaves the data port unknown: dataserver_port unknown, the dataserver hop not judged"
+    )
+    func unreadableAgentConfig() async throws {
+        let (host, port) = try FakeHost.healthy(.gse1)
+        defer { host.shutdown() }
+        let conf = host.gseRoot + "/agent/etc/agent.conf"
+        let fm = FileManager.default
+        func clear() { try? fm.removeItem(atPath: conf) }
+        let cases: [(String, () throws -> Void)] = [
+            ("is not valid JSON", { try Data([0x7B, 0xFF, 0x00, 0x13]).write(to: URL(fileURLWithPath: conf)) }),
+            ("is larger than", { try Data(repeating: 0x20, count: (1 << 20) + 1).write(to: URL(fileURLWithPath: conf)) }),
+            ("is not a regular file (directory)", { try fm.createDirectory(atPath: conf, withIntermediateDirectories: false) }),
+            ("is not a regular file (FIFO)", { #expect(mkfifo(conf, 0o644) == 0) }),
+        ]
+        for (why, make) in cases {
+            clear()
+            try make()
+            let report = await runChecks(host)
+            let r = try #require(report.result(module: "gse_agent", item: "dataserver_port"))
+            #expect(r.verdict == .unknown, "\(why): \(r.message)")
+            #expect(r.message.hasPrefix("dataserver port not known: \(conf) \(why)"), "\(r.message)")
+            // The agent's real connection is named.
+            #expect(r.message.contains("gse_agent is connected to 127.0.0.1:\(port)"), "\(r.message)")
+            let stall = try #require(report.result(module: "log_progress", item: "pipeline_stall"))
+            #expect(stall.verdict != .fail, "\(why): \(stall.message)")
+            #expect(
+                stall.evidence("dataserver")?["state"] == .string("not_judged"),
+                "\(why): \(String(describing: stall.evidence("dataserver")))")
+        }
+        // Missing, the generation's default is the agent's too: no connection to it fails as before. Naming the
+        // port, it passes.
+        clear()
+        let missing = try #require(await runChecks(host).result(module: "gse_agent", item: "dataserver_port"))
+        #expect(missing.verdict == .fail && missing.evidence("port_unknown") == nil, "\(missing.message)")
+        try #"{"dataserver": [{"ip": "127.0.0.1", "port": \#(port)}]}"#.write(toFile: conf, atomically: true, encoding: .utf8)
+        #expect(await runChecks(host).verdict("gse_agent", "dataserver_port") == .pass)
     }
 
     /// A healthy GSE 2 host whose agent's own config names its `data.ipc`, and whose collector's main config

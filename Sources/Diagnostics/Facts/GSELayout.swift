@@ -147,6 +147,9 @@ public struct GSELayout: Sendable {
     public var dataPorts: [UInt16]
     /// Where `dataPorts` came from: `flag`, the agent config's path, or `default (<why>)`.
     public var dataPortSource: String
+    /// Set when `dataPorts` are the default only because the agent's config is there but could not be read or
+    /// parsed (why): the port the agent uses is then not known.
+    public var dataPortUnknown: String?
     /// The root with symlinks resolved: /proc shows a process's exe and cwd by their real paths.
     public var resolvedRoot: String
     /// The main config's `multi_config` entry that loads `subConfigDir` (lexically or once symlinks
@@ -370,6 +373,7 @@ public struct GSELayout: Sendable {
             subscriptionEntry: .some(main.subscriptionEntry(for: root + "/plugins/etc/bkunifylogbeat")))
         layout.agentDir = agentDir
         layout.agentIPCPath = agentConfig.json.flatMap { AgentDataPorts.ipc(in: $0, generation: generation) }
+        if options.dataPort == nil && agentConfig.unreadable { layout.dataPortUnknown = agentConfig.why }
         return layout
     }
 
@@ -464,17 +468,28 @@ enum AgentDataPorts {
         var path: String
         var json: JSONValue?
         var why: String
+        /// The file is there but bkdiag could not read it as a config (too large, not JSON, not a regular file,
+        /// a read error): what it names is not known, which a missing file's defaults do not say.
+        var unreadable = false
     }
 
     static func config(root: String, generation: GSEGeneration, agentDir: String = "/agent") -> Config {
         let path = root + configFile(generation, agentDir: agentDir)
+        if let st = Sys.statIfPresent(path), !st.isRegular {
+            return Config(path: path, json: nil, why: "\(path) is not a regular file (\(st.kind))", unreadable: true)
+        }
         do {
             let c = try FileReader.read(path, limit: sizeLimit)
-            if c.truncated { return Config(path: path, json: nil, why: "\(path) is larger than \(sizeLimit) bytes") }
-            guard let json = try? JSONValue.parse(c.text) else { return Config(path: path, json: nil, why: "\(path) is not valid JSON") }
+            if c.truncated {
+                return Config(path: path, json: nil, why: "\(path) is larger than \(sizeLimit) bytes", unreadable: true)
+            }
+            guard let json = try? JSONValue.parse(c.text) else {
+                return Config(path: path, json: nil, why: "\(path) is not valid JSON", unreadable: true)
+            }
             return Config(path: path, json: json, why: "")
         } catch {
-            return Config(path: path, json: nil, why: error.isMissing ? "no \(path)" : "\(path): \(error.description)")
+            if error.isMissing { return Config(path: path, json: nil, why: "no \(path)") }
+            return Config(path: path, json: nil, why: "\(path): \(error.description)", unreadable: true)
         }
     }
 

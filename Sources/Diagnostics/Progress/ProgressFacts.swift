@@ -52,6 +52,7 @@ extension ProgressInput {
         if !targets.collectorPIDs.isEmpty {
             input.oomKills = Result { () throws(ProbeError) in try KernelLog.oomKills(comm: ProcessNames.collector) }
         }
+        input.dataPortUnknown = facts.layout.dataPortUnknown
         if facts.layout.generation == .gse2, facts.options.runAgentHealthz {
             input.healthzData = healthzData(facts.agentHealthz)
         }

@@ -14,6 +14,9 @@ public struct ProgressInput: Sendable {
     /// GSE 2: the `data` entry of the agent's own `--healthz` answer (`ok` when its data channel is
     /// healthy, as bk-nodeman's setup scripts judge every entry); nil where the probe did not run.
     public var healthzData: String?
+    /// Why the agent's data port is not known (its config is there but cannot be read): the dataserver hop
+    /// is then not judged by the default port's connections.
+    public var dataPortUnknown: String?
     /// The log path patterns the checked subscription (or `-l`) names. A deleted or renamed file the
     /// collector holds counts for this subscription only where they match it, or where it is a rotation of
     /// one of its files that no other subscription's pattern (`otherPatterns`) matches; nil: every held
@@ -557,7 +560,16 @@ enum ProgressRules {
                 flowStuck = "nothing the agent sent was acknowledged across the samples, with data queued"
             }
         }
-        hops.append(Hop(name: "dataserver", stuck: agentDown == nil ? flowStuck : nil, numbers: flowNumbers, unjudged: agentDown))
+        // A port taken as the default because the agent's config cannot be read may not be the agent's: no
+        // connection to it says nothing; one that is stuck is still judged.
+        let portUnknown = input.dataPortUnknown.flatMap { why in
+            (try? last.agentFlows.get())?.contains { $0.socket.state == .established } == true
+                ? nil : "not judged: the agent's data port is not known (\(why))"
+        }
+        hops.append(
+            Hop(
+                name: "dataserver", stuck: agentDown == nil && portUnknown == nil ? flowStuck : nil, numbers: flowNumbers,
+                unjudged: agentDown ?? portUnknown))
 
         // 7. GSE 2: the agent's own view of its data channel.
         if let data = input.healthzData {

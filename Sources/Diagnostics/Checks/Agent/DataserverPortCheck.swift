@@ -68,6 +68,16 @@ struct DataserverPortCheck: Check {
             }
             onDataPort = mineAll.contains { [GSEGeneration.gse1.dataPort, GSEGeneration.gse2.dataPort].contains($0.remotePort) }
         }
+        if let why = layout.dataPortUnknown {
+            // The port is the generation's default only because the agent's config cannot be read: the agent
+            // may well be connected to the port its config names.
+            evidence.append(("port_unknown", .string(why)))
+            return .unknown(
+                "dataserver port not known: \(why); no ESTABLISHED connection from gse_agent to the default port \(port)"
+                    + (notes.isEmpty ? "" : "; " + notes.joined(separator: "; ")),
+                hint: "Agent 配置文件无法读取或解析，不知道它连接的 dataserver 端口：修复该配置文件（Agent 只在启动时读取它），或用 --data-port 指定端口再检查",
+                evidence: evidence)
+        }
         if let changed = Self.configChangedAfterStart(layout.dataPortSource, agents: agents, facts: facts) {
             evidence.append(("config_changed_after_start", .string(changed)))
             notes.append("\(layout.dataPortSource) changed after gse_agent started (it reads it only at start)")
