@@ -48,6 +48,15 @@ struct MainConfigCheckTests {
         let invalid = MainConfigCheck().run(facts)
         #expect(invalid.verdict == .fail && invalid.message == "main config is not valid YAML: \(error.description)")
         #expect(Fixture.evidence(invalid, "yaml_error") == .string(error.description))
+
+        // Nested past bkdiag's reader limit (go-yaml, the collector's parser, reads 10,000 levels): not judged.
+        let deep = String(repeating: "{a: ", count: 70) + "1" + String(repeating: "}", count: 70) + "\n"
+        let limit = try #require(Self.yamlError("x: " + deep))
+        #expect(limit.isReaderLimit)
+        facts.layout = GSELayout(root: Fixture.root, generation: .gse2, mainConfig: MainConfig(path: Self.mainPath, state: .invalid(limit)))
+        let tooDeep = MainConfigCheck().run(facts)
+        #expect(tooDeep.verdict == .unknown, "\(tooDeep.message)")
+        #expect(tooDeep.message.hasPrefix("main config \(Self.mainPath) not judged: ") && tooDeep.message.contains("nesting deeper than"))
     }
 
     static func yamlError(_ text: String) -> YAMLError? {

@@ -15,6 +15,13 @@ struct MainConfigCheck: Check {
             return .fail("main config file is not exists: \(main.path)", hint: "在节点管理中重新下发 bkunifylogbeat 插件配置", evidence: evidence)
         case .unreadable(let why):
             return .unknown("cannot read \(main.path): \(why)", hint: "检查文件权限与大小", evidence: evidence)
+        case .invalid(let e) where e.isReaderLimit:
+            // Valid for the collector's YAML parser, perhaps (go-yaml reads far deeper): not a broken config.
+            evidence.append(("yaml_error", .string(e.description)))
+            return .unknown(
+                "main config \(main.path) not judged: \(e.description) (bkdiag's reader stops there; the collector's may not)",
+                hint: "主配置的嵌套层级或节点数超出 bkdiag 的读取上限：NodeMan 渲染的主配置不会这样，检查是否被手工改动，必要时在节点管理中重新下发插件配置",
+                evidence: evidence)
         case .invalid(let e):
             evidence.append(("yaml_error", .string(e.description)))
             if let defect = main.templateDefect {
