@@ -184,6 +184,9 @@ public enum Glob {
 
     public static func expand(_ pattern: String, limit: Int = defaultLimit) throws(GlobPatternError) -> Expansion {
         var result = Expansion(pattern: pattern, matches: [], truncated: false, unreadable: [])
+        // No file name holds a NUL, and Go's glob (the collector's) finds nothing for such a pattern: the
+        // system calls refuse it (EINVAL) and the glob passes over their errors.
+        if PathBytes.hasNUL(pattern) { return result }
         let absolute = pattern.hasPrefix("/")
         let components = pattern.split(separator: "/", omittingEmptySubsequences: true)
         if components.isEmpty {

@@ -18,6 +18,7 @@ public struct FileSystemSpace: Sendable, Equatable {
 
     /// statvfs(2) of `path`, retried on EINTR.
     public static func of(_ path: String) throws(ProbeError) -> FileSystemSpace {
+        if PathBytes.hasNUL(path) { throw ProbeError(call: "statvfs", path: path, errno: EINVAL) }
         var s = statvfs()
         while true {
             let rc = PathBytes.withCString(path) { statvfs($0, &s) }

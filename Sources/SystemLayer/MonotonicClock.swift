@@ -50,6 +50,7 @@ extension Sys {
 
     /// Whether this process may read `path` (access(2) with R_OK, by the real uid), and the errno when not.
     public static func readable(_ path: String) -> (Bool, Int32) {
+        if PathBytes.hasNUL(path) { return (false, EINVAL) }
         let rc = PathBytes.withCString(path) { access($0, R_OK) }
         return rc == 0 ? (true, 0) : (false, errno)
     }

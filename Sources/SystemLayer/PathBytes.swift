@@ -60,14 +60,14 @@ public enum PathBytes {
     /// Whether `scalar` stands for a raw byte.
     public static func isRawByte(_ scalar: Unicode.Scalar) -> Bool { scalar.value >= first }
 
-    /// `text` for people: each raw byte shown as `\xNN`; everything else as is.
+    /// `text` for people: each raw byte, and a NUL, shown as `\xNN`; everything else as is.
     public static func display(_ text: String) -> String {
-        guard carriesRawBytes(text) else { return text }
+        guard carriesRawBytes(text) || hasNUL(text) else { return text }
         let hex = Array("0123456789abcdef".unicodeScalars)
         var out = String.UnicodeScalarView()
         for s in text.unicodeScalars {
-            if s.value >= first {
-                let b = s.value - base
+            if s.value >= first || s.value == 0 {
+                let b = s.value == 0 ? 0 : s.value - base
                 out.append(contentsOf: ["\\", "x", hex[Int(b >> 4)], hex[Int(b & 0xF)]])
             } else {
                 out.append(s)
@@ -75,6 +75,11 @@ public enum PathBytes {
         }
         return String(out)
     }
+
+    /// Whether `text` holds a NUL byte. A C string would end there, so the kernel would be given a shorter
+    /// path than the one meant (a config's `"a.log\0b"` would name `a.log`): the callers in `Sys` refuse such a
+    /// path with EINVAL, as Go's syscall package does for the collector.
+    public static func hasNUL(_ text: String) -> Bool { text.utf8.contains(0) }
 
     /// Calls `body` with `text` as the NUL-terminated C string of its bytes.
     public static func withCString<R>(_ text: String, _ body: (UnsafePointer<CChar>) throws -> R) rethrows -> R {

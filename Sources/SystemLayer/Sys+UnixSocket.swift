@@ -11,7 +11,9 @@ extension Sys {
     public static func unixAddress(_ path: String) throws(ProbeError) -> sockaddr_un {
         var addr = sockaddr_un()
         addr.sun_family = sa_family_t(AF_UNIX)
-        let bytes = Array(path.utf8)
+        // The path's own bytes (a name that is not UTF-8 keeps them); a NUL would end it early.
+        let bytes = PathBytes.bytes(of: path)
+        if bytes.contains(0) { throw ProbeError("connect", path: path, errno: EINVAL) }
         let capacity = MemoryLayout.size(ofValue: addr.sun_path)
         guard bytes.count < capacity else { throw ProbeError("bind", path: path, errno: ENAMETOOLONG) }
         withUnsafeMutableBytes(of: &addr.sun_path) { raw in

@@ -49,6 +49,7 @@ public enum Sys {
     }
 
     private static func openRetrying(_ path: String, _ flags: Int32, _ mode: mode_t = 0) throws(ProbeError) -> Int32 {
+        if PathBytes.hasNUL(path) { throw ProbeError(call: "open", path: path, errno: EINVAL) }
         while true {
             let fd = PathBytes.withCString(path) { Glibc.open($0, flags | O_CLOEXEC, mode) }
             if fd >= 0 { return fd }
@@ -102,6 +103,7 @@ public enum Sys {
 
     /// The target of a symbolic link (or a /proc magic link), up to PATH_MAX bytes.
     public static func readlink(_ path: String) throws(ProbeError) -> String {
+        if PathBytes.hasNUL(path) { throw ProbeError(call: "readlink", path: path, errno: EINVAL) }
         var buf = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
         let n = buf.withUnsafeMutableBufferPointer { b in PathBytes.withCString(path) { Glibc.readlink($0, b.baseAddress!, Int(PATH_MAX)) }
         }
@@ -120,7 +122,7 @@ public enum Sys {
 
     /// The canonical absolute path (symlinks, `.` and `..` resolved), or nil when it cannot be resolved.
     public static func realPath(_ path: String) -> String? {
-        guard let resolved = PathBytes.withCString(path, { Glibc.realpath($0, nil) }) else { return nil }
+        guard !PathBytes.hasNUL(path), let resolved = PathBytes.withCString(path, { Glibc.realpath($0, nil) }) else { return nil }
         defer { free(resolved) }
         return PathBytes.string(
             UnsafeBufferPointer(start: UnsafeRawPointer(resolved).assumingMemoryBound(to: UInt8.self), count: strlen(resolved)))
@@ -128,6 +130,7 @@ public enum Sys {
 
     /// stat(2) or lstat(2).
     public static func stat(_ path: String, follow: Bool = true) throws(ProbeError) -> FileStat {
+        if PathBytes.hasNUL(path) { throw ProbeError(call: follow ? "stat" : "lstat", path: path, errno: EINVAL) }
         var st = Glibc.stat()
         let rc = PathBytes.withCString(path) { follow ? statFollowing($0, &st) : lstat($0, &st) }
         if rc != 0 { throw ProbeError(call: follow ? "stat" : "lstat", path: path, errno: errno) }
@@ -137,6 +140,7 @@ public enum Sys {
     /// When the file at `path` was created (statx's birth time, following symlinks), in Unix seconds; nil
     /// where the kernel (before 4.11) or the file system (NFS, older tmpfs) does not say.
     public static func birthTime(_ path: String) -> Int64? {
+        if PathBytes.hasNUL(path) { return nil }
         var seconds: Int64 = 0
         let rc = PathBytes.withCString(path) { bkdiag_birth_time($0, &seconds) }
         return rc == 0 ? seconds : nil
@@ -145,7 +149,8 @@ public enum Sys {
     /// Whether `path` carries a POSIX access ACL (its mode's group bits are then the ACL's mask, and named
     /// users and groups have entries of their own); nil when that cannot be told.
     public static func hasAccessACL(_ path: String) -> Bool? {
-        switch PathBytes.withCString(path, { bkdiag_has_access_acl($0) }) {
+        if PathBytes.hasNUL(path) { return nil }
+        return switch PathBytes.withCString(path, { bkdiag_has_access_acl($0) }) {
         case 1: true
         case 0: false
         default: nil
@@ -155,6 +160,7 @@ public enum Sys {
     /// Names in a directory (without "." and ".."), in the order the kernel gives them; names that
     /// are not UTF-8 keep their bytes (`PathBytes`).
     public static func listDirectory(_ path: String, limit: Int = 1_000_000) throws(ProbeError) -> [String] {
+        if PathBytes.hasNUL(path) { throw ProbeError(call: "opendir", path: path, errno: EINVAL) }
         guard let dir = PathBytes.withCString(path, { opendir($0) }) else { throw ProbeError(call: "opendir", path: path, errno: errno) }
         defer { closedir(dir) }
         var names: [String] = []

@@ -34,12 +34,39 @@ struct PathBytesTests {
             ([0xED, 0xA0, 0x80], #"\xed\xa0\x80"#),  // an encoded surrogate
             ([0xF4, 0x8F, 0xBE, 0x80], #"\xf4\x8f\xbe\x80"#),  // valid UTF-8 of the reserved range
             ([0xFF, 0x2F, 0x80], #"\xff/\x80"#),
+            ([0x61, 0x00, 0x62], #"a\x00b"#),  // a NUL (a config's "\0"), shown, never cut off
         ])
     func roundTrip(bytes: [UInt8], shown: String) {
         let s = PathBytes.string(bytes)
         #expect(PathBytes.bytes(of: s) == bytes)
         #expect(PathBytes.display(s) == shown)
         #expect(PathBytes.carriesRawBytes(s) == (String(validating: bytes, as: UTF8.self) == nil || bytes.first == 0xF4))
+    }
+
+    @Test(
+        "a path holding a NUL names no file: the system calls are refused it (EINVAL), never given the part before the NUL, and glob finds nothing"
+    )
+    func nul() throws {
+        let dir = NSTemporaryDirectory() + "bkdiag-nul-\(UUID().uuidString.prefix(6))"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try "x\n".write(toFile: dir + "/a.log", atomically: true, encoding: .utf8)
+        let cut = dir + "/a.log\u{0}tail"
+        #expect(PathBytes.hasNUL(cut) && !PathBytes.hasNUL(dir + "/a.log"))
+        #expect(throws: ProbeError(call: "stat", path: cut, errno: EINVAL)) { try Sys.stat(cut) }
+        #expect(throws: ProbeError(call: "lstat", path: cut, errno: EINVAL)) { try Sys.stat(cut, follow: false) }
+        #expect(throws: ProbeError(call: "open", path: cut, errno: EINVAL)) { try Sys.openRead(cut) }
+        #expect(throws: ProbeError(call: "opendir", path: dir + "\u{0}x", errno: EINVAL)) { try Sys.listDirectory(dir + "\u{0}x") }
+        #expect(throws: ProbeError(call: "readlink", path: cut, errno: EINVAL)) { try Sys.readlink(cut) }
+        #expect((try? FileSystemSpace.of(cut)) == nil)
+        #expect(Sys.realPath(cut) == nil && Sys.birthTime(cut) == nil && Sys.hasAccessACL(cut) == nil)
+        #expect(throws: ProbeError.self) { try Sys.unixAddress(dir + "/s\u{0}ock") }
+        // The part before the NUL is there; the pattern still matches nothing, and says no error (Go's glob).
+        for pattern in [cut, dir + "/*.log\u{0}", dir + "\u{0}/a.log"] {
+            let e = try Glob.expand(pattern)
+            #expect(e.matches.isEmpty && e.failures.isEmpty && e.unreadable.isEmpty && !e.truncated, "\(PathBytes.display(pattern))")
+        }
+        #expect(try Glob.expand(dir + "/a.log").matches == [dir + "/a.log"])
     }
 
     @Test("glob lists, matches and stats names that are not UTF-8, with patterns in either encoding")
