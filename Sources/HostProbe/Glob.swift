@@ -155,6 +155,17 @@ public enum Glob {
 
     static func hasMeta(_ s: Substring) -> Bool { s.contains { $0 == "*" || $0 == "?" || $0 == "[" || $0 == "\\" } }
 
+    /// An absolute pattern cut before its first element with a wildcard (before its last element when it has
+    /// none): the directory every match lies under, and the rest. Nil for a relative pattern or one whose
+    /// first element is a wildcard.
+    public static func literalDirectory(of pattern: String) -> (directory: String, rest: String)? {
+        guard pattern.hasPrefix("/") else { return nil }
+        let parts = pattern.split(separator: "/", omittingEmptySubsequences: true)
+        let cut = parts.firstIndex(where: hasMeta) ?? parts.count - 1
+        guard cut > 0 else { return nil }
+        return ("/" + parts[..<cut].joined(separator: "/"), parts[cut...].joined(separator: "/"))
+    }
+
     /// Whether `pattern` names one path (no glob metacharacter).
     public static func isLiteral(_ pattern: String) -> Bool { !hasMeta(pattern[...]) }
 

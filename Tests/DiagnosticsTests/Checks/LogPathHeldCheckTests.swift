@@ -167,6 +167,39 @@ struct LogPathHeldCheckTests {
         #expect(f.verdict == .fail && f.message == "文件被占用: /data/logs/a.log (pid 100, subscription 8)")
     }
 
+    /// /data/logs is a symlink to /data1/logs: the configs name the symlinked path, the collector's fd and `-l`
+    /// the real one.
+    @Test(
+        "a config naming a file under a symlinked directory owns the file its fd shows by the real path; exclude_files sees the path it globbed"
+    )
+    func configThroughSymlinkedDirectory() {
+        let real = "/data1/logs/app/a.log"
+        let h = Fixture.facts(subscription: 7, logPaths: ["/data1/logs/app/*.log"])
+        h.logExpansions = [Fixture.expansion("/data1/logs/app/*.log", [real])]
+        h.stats[real] = Fixture.regular
+        h.processes = .success([Fixture.collector()])
+        h.fdsByPid[100] = .success([FDLink(fd: 3, target: real)])
+        h.realPaths["/data/logs/app"] = "/data1/logs/app"
+        Fixture.subscriptionConfigs(
+            h,
+            yaml: [
+                ("bkunifylogbeat_sub_8_host_1.conf", "local:\n  - dataid: 1\n    paths: ['/data/logs/app/*.log']\n"),
+                // Its exclude_files skips the path as globbed (under the symlink): it cannot hold the file.
+                (
+                    "bkunifylogbeat_sub_9_host_1.conf",
+                    "local:\n  - dataid: 2\n    paths: ['/data/logs/app/*.log']\n    exclude_files: ['^/data/logs/']\n"
+                ),
+            ])
+        let other = LogPathHeldCheck().run(h)
+        #expect(other.verdict == .fail && other.message == "文件被占用: \(real) (pid 100, subscription 8)", "\(other.message)")
+        h.options.subscriptionID = 8
+        let own = LogPathHeldCheck().run(h)
+        #expect(own.verdict == .pass && own.message.contains("本订阅 8"), "\(own.message)")
+        // Without the symlink the configs name another directory: a task no config names.
+        h.realPaths = [:]
+        #expect(LogPathHeldCheck().run(h).verdict == .warn)
+    }
+
     @Test("no log paths fail; no matched files pass")
     func edges() {
         let h = Fixture.facts(logPaths: [])

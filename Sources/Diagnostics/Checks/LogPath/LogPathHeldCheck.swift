@@ -152,12 +152,36 @@ enum SubscriptionFiles {
             if !(map[f]?.contains(id) ?? false) { map[f, default: []].append(id) }
         }
         for (id, item) in CollectorFileRules.items(facts: facts, where: { _ in true }) {
-            let matchers = item.paths.map(Glob.CollectorMatcher.init)
-            for f in files where matchers.contains(where: { $0.matches(f) }) {
+            let matchers = item.paths.map { p in (Glob.CollectorMatcher(p), resolvedThroughSymlinks(p, facts: facts)) }
+            for f in files {
+                // The name the collector opened it by: the file itself, or, when only the pattern resolved through
+                // a symlinked directory matches it (the fd link names the real path), its name under the symlink.
+                var opened: String?
+                for (matcher, resolved) in matchers {
+                    if matcher.matches(f) {
+                        opened = f
+                        break
+                    }
+                    if let r = resolved, r.matcher.matches(f) { opened = r.directory + f.dropFirst(r.real.count) }
+                }
+                guard let name = opened else { continue }
                 add(f, id, to: &named)
-                if item.accepted && item.rules.isExcluded(f) != true { add(f, id, to: &out) }
+                // exclude_files is matched against the path the collector globbed.
+                if item.accepted && item.rules.isExcluded(name) != true { add(f, id, to: &out) }
             }
         }
         return (out.mapValues { $0.sorted() }, named.mapValues { $0.sorted() })
+    }
+
+    /// `pattern` (as the collector reads it) with the directory before its first wildcard resolved through
+    /// symlinks (/data/logs → /data1/logs), where that changes it, with both forms of that directory; nil
+    /// otherwise.
+    static func resolvedThroughSymlinks(_ pattern: String, facts: any HostFacts) -> (
+        matcher: Glob.CollectorMatcher, directory: String, real: String
+    )? {
+        guard let (dir, rest) = Glob.literalDirectory(of: facts.collectorPattern(pattern)),
+            let real = facts.realPath(dir), real != dir, real != "/"
+        else { return nil }
+        return (Glob.CollectorMatcher(real + "/" + rest), dir, real)
     }
 }
