@@ -13,6 +13,10 @@ struct DiagnosticsParserTests {
             ("bkunifylogbeat_syslog_sub_5_service_1.conf", 5),
             ("bkunifylogbeat_redis_slowlog_sub_7_host_0.conf", 7),
             ("bkunifylogbeat_sub_123_host_1.conf", 123),
+            // An instance id past Int64 is still a name NodeMan's pattern makes: the subscription is read.
+            ("bkunifylogbeat_sub_33561_host_99999999999999999999999.conf", 33561),
+            ("bkunifylogbeat_sub_12_host_+1.conf", nil),
+            ("bkunifylogbeat_sub_12_host_1٢.conf", nil),
             ("bkunifylogbeat_sub_12_host_1.conf.bak", nil),
             ("bkunifylogbeat_sub_12_host_.conf", nil),
             ("bkunifylogbeat_sub_12_pod_1.conf", nil),

@@ -447,28 +447,29 @@ struct CollectorFileRules {
 
     /// The same for the subscriptions `keep` accepts, each item with its subscription id.
     static func items(facts: any HostFacts, where keep: (Int64) -> Bool) -> [(subscription: Int64, item: Item)] {
-        var out: [(subscription: Int64, item: Item)] = []
         let build = CollectorBuild(facts.collectorBuild)
         // The collector makes a relative pattern absolute against its working directory.
         let cwd = facts.collectorWorkingDirectory
-        for (name, parsed, yaml) in SubscriptionConfigCheck.parsedConfigs(facts, where: { keep($0.subscriptionID) }) {
-            for (i, item) in SubscriptionConfigCheck.items(yaml).enumerated() {
-                out.append(
-                    (
-                        parsed.subscriptionID,
-                        Item(
-                            dataid: item.dataid, paths: item.paths.map { PathText.resolve($0, from: cwd) },
-                            rules: CollectorFileRules(item: item.node, source: "\(name) item \(i)", build: build),
-                            harvesterLimit: item.node.lookup("harvester_limit").flatMap { GoConfigValue($0).asUInt }.map {
-                                Int(clamping: $0)
-                            }
-                                ?? defaultHarvesterLimit,
-                            tailFiles: item.node.lookup("tail_files").map { GoConfigValue($0).asBool ?? true } ?? true,
-                            listen: listen(item.node, dataid: item.dataid))
-                    ))
+        return SubscriptionConfigCheck.parsedConfigs(facts, where: { keep($0.subscriptionID) }).flatMap { name, parsed, yaml in
+            SubscriptionConfigCheck.items(yaml).enumerated().map { i, item in
+                (parsed.subscriptionID, Item(item, source: "\(name) item \(i)", build: build, cwd: cwd))
             }
         }
-        return out
+    }
+
+    /// The items of configs the collector loads (their names match `multi_config`'s file_pattern) whose names
+    /// are not NodeMan's `<stem>_sub_<id>_<scope>_<n>.conf` (a config written by hand, `custom.conf`): the
+    /// collector runs their tasks as any other, for no subscription. Each with its config's name.
+    static func unnamedItems(facts: any HostFacts) -> [(config: String, item: Item)] {
+        let build = CollectorBuild(facts.collectorBuild)
+        let cwd = facts.collectorWorkingDirectory
+        return facts.subscriptionConfigs.files.flatMap { f -> [(config: String, item: Item)] in
+            guard f.dir.loads(f.name), SubscriptionConfigName.parse(f.name) == nil, let yaml = facts.subscriptionConfig(f).yaml
+            else { return [] }
+            return SubscriptionConfigCheck.items(yaml).enumerated().map { i, item in
+                (f.shown, Item(item, source: "\(f.shown) item \(i)", build: build, cwd: cwd))
+            }
+        }
     }
 
     /// Whether the collector skips `path`: nil when that cannot be told (an expression not judged
@@ -558,5 +559,19 @@ extension String {
         let a = utf8, b = suffix.utf8
         guard a.count >= b.count else { return false }
         return a.suffix(b.count).elementsEqual(b)
+    }
+}
+
+extension CollectorFileRules.Item {
+    /// A config item as the collector runs it: relative paths made absolute against its working directory
+    /// `cwd`, its rules read for `build`.
+    init(_ item: SubscriptionConfigCheck.Item, source: String, build: CollectorBuild, cwd: String) {
+        self.init(
+            dataid: item.dataid, paths: item.paths.map { PathText.resolve($0, from: cwd) },
+            rules: CollectorFileRules(item: item.node, source: source, build: build),
+            harvesterLimit: item.node.lookup("harvester_limit").flatMap { GoConfigValue($0).asUInt }.map { Int(clamping: $0) }
+                ?? CollectorFileRules.defaultHarvesterLimit,
+            tailFiles: item.node.lookup("tail_files").map { GoConfigValue($0).asBool ?? true } ?? true,
+            listen: CollectorFileRules.listen(item.node, dataid: item.dataid))
     }
 }

@@ -200,6 +200,37 @@ struct LogPathHeldCheckTests {
         #expect(LogPathHeldCheck().run(h).verdict == .warn)
     }
 
+    /// The collector loads every `*.conf` of its `multi_config` directories, NodeMan's names or not.
+    @Test(
+        "a config the collector loads that NodeMan did not write (custom.conf) owns what it reads: a conflict, or shared with the checked subscription"
+    )
+    func configNotFromNodeMan() {
+        let custom = ("custom.conf", "local:\n  - dataid: 9\n    paths: ['\(Self.pattern)']\n")
+        let h = facts(held: [Self.file], configs: [custom])
+        let f = LogPathHeldCheck().run(h)
+        #expect(f.verdict == .fail && f.message == "文件被占用: \(Self.file) (pid 100, config custom.conf, not from NodeMan)", "\(f.message)")
+        #expect(
+            Fixture.evidence(f, "held")
+                == .array([
+                    .object([
+                        ("file", .string(Self.file)), ("pid", .int(100)), ("subscriptions", .array([])),
+                        ("configs_not_from_nodeman", .array([.string("custom.conf")])),
+                    ])
+                ]))
+        // Beside the checked subscription's own item: read by both, a warn, not its own file alone.
+        let both = facts(held: [Self.file], subscription: 8, configs: [Self.eight, custom])
+        let g = LogPathHeldCheck().run(both)
+        #expect(
+            g.verdict == .warn && g.message.hasSuffix("(pid 100, subscription 8, config custom.conf, not from NodeMan)"), "\(g.message)")
+        // One whose exclude_files skips the file, or that the collector refuses, reads nothing.
+        for item in ["    exclude_files: ['a\\.log$']\n", "    max_bytes: 0\n"] {
+            let skipped = facts(held: [Self.file], configs: [("custom.conf", custom.1 + item)])
+            #expect(LogPathHeldCheck().run(skipped).verdict == .warn, "\(item)")
+        }
+        // A name the collector does not load (not *.conf) is no config.
+        #expect(LogPathHeldCheck().run(facts(held: [Self.file], configs: [("custom.conf.bak", custom.1)])).verdict == .warn)
+    }
+
     @Test("no log paths fail; no matched files pass")
     func edges() {
         let h = Fixture.facts(logPaths: [])

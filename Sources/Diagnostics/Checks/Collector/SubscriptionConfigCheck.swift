@@ -10,7 +10,8 @@ public struct SubscriptionConfigName: Sendable, Equatable {
     public var stem: String
     public var subscriptionID: Int64
     public var scope: String
-    public var instanceID: Int64
+    /// The instance id as written (digits; NodeMan's ids are database ids, but any length is a valid name).
+    public var instance: String
 
     /// Exact parse; `bkunifylogbeat_sub_123_host_1.conf` is subscription 123, never 12.
     public static func parse(_ name: String) -> SubscriptionConfigName? {
@@ -21,9 +22,9 @@ public struct SubscriptionConfigName: Sendable, Equatable {
         guard stems.contains(stem) else { return nil }
         let parts = body[subRange.upperBound...].split(separator: "_", omittingEmptySubsequences: false)
         guard parts.count == 3, let sub = Int64(parts[0]), parts[0].allSatisfy(\.isASCII), parts[1] == "host" || parts[1] == "service",
-            let inst = Int64(parts[2]), parts[2].allSatisfy(\.isASCII), !parts[0].hasPrefix("+"), !parts[2].hasPrefix("+")
+            !parts[2].isEmpty, parts[2].allSatisfy({ $0.isASCII && $0.isNumber }), !parts[0].hasPrefix("+")
         else { return nil }
-        return SubscriptionConfigName(stem: stem, subscriptionID: sub, scope: String(parts[1]), instanceID: inst)
+        return SubscriptionConfigName(stem: stem, subscriptionID: sub, scope: String(parts[1]), instance: String(parts[2]))
     }
 }
 

@@ -83,19 +83,23 @@ struct LogPathHeldCheck: Check {
             let accepted = Set(names.flatMap { owners.accepted[$0] ?? [] })
             let named = Set(names.flatMap { owners.named[$0] ?? [] })
             let subs = (accepted.isEmpty ? named : accepted).union(named.contains(me) && me != 0 ? [me] : []).sorted()
-            detail.append(
-                .object([
-                    ("file", .string(h.file)), ("pid", .int(Int64(h.pid))),
-                    ("subscriptions", .array(subs.map { .int($0) })),
-                ]))
+            // Configs the collector loads that NodeMan did not write (no subscription in their names).
+            let byHand = Array(Set(names.flatMap { owners.unnamed[$0] ?? [] })).sorted()
+            var entry: [(String, JSONValue)] = [
+                ("file", .string(h.file)), ("pid", .int(Int64(h.pid))), ("subscriptions", .array(subs.map { .int($0) })),
+            ]
+            if !byHand.isEmpty { entry.append(("configs_not_from_nodeman", JSONValue(byHand))) }
+            detail.append(.object(entry))
             if foreign.contains(h.pid) {
                 conflicts.append("\(h.file) (pid \(h.pid), a collector of another GSE root)")
                 continue
             }
-            let by = subs.isEmpty ? "pid \(h.pid)" : "pid \(h.pid), subscription \(subs.map(String.init).joined(separator: "/"))"
-            if subs.isEmpty {
+            var whose = subs.isEmpty ? [] : ["subscription \(subs.map(String.init).joined(separator: "/"))"]
+            if !byHand.isEmpty { whose.append("config \(Fmt.list(byHand, max: 2)), not from NodeMan") }
+            let by = (["pid \(h.pid)"] + whose).joined(separator: ", ")
+            if subs.isEmpty && byHand.isEmpty {
                 stale.append("\(h.file) (\(by))")
-            } else if me != 0 && subs == [me] {
+            } else if me != 0 && subs == [me] && byHand.isEmpty {
                 own.append("\(h.file) (\(by))")
             } else if me != 0 && subs.contains(me) {
                 // This subscription names it too: not a new config colliding with an old one. The collector
@@ -145,32 +149,46 @@ enum SubscriptionFiles {
     /// opens it.
     /// `named` gives every subscription whose paths match each file, for a file no accepted item names
     /// (a config changed and not reloaded yet: the collector still runs the old task).
-    static func owners(of files: [String], facts: any HostFacts) -> (accepted: [String: [Int64]], named: [String: [Int64]]) {
+    /// `unnamed` gives, for each file, the configs the collector loads that are not NodeMan's (their names are
+    /// not `<stem>_sub_<id>_<scope>_<n>.conf`) and whose accepted items read it.
+    static func owners(of files: [String], facts: any HostFacts) -> (
+        accepted: [String: [Int64]], named: [String: [Int64]], unnamed: [String: [String]]
+    ) {
         var out: [String: [Int64]] = [:]
         var named: [String: [Int64]] = [:]
-        func add(_ f: String, _ id: Int64, to map: inout [String: [Int64]]) {
+        var unnamed: [String: [String]] = [:]
+        func add<T: Equatable>(_ f: String, _ id: T, to map: inout [String: [T]]) {
             if !(map[f]?.contains(id) ?? false) { map[f, default: []].append(id) }
         }
         for (id, item) in CollectorFileRules.items(facts: facts, where: { _ in true }) {
-            let matchers = item.paths.map { p in (Glob.CollectorMatcher(p), resolvedThroughSymlinks(p, facts: facts)) }
             for f in files {
-                // The name the collector opened it by: the file itself, or, when only the pattern resolved through
-                // a symlinked directory matches it (the fd link names the real path), its name under the symlink.
-                var opened: String?
-                for (matcher, resolved) in matchers {
-                    if matcher.matches(f) {
-                        opened = f
-                        break
-                    }
-                    if let r = resolved, r.matcher.matches(f) { opened = r.directory + f.dropFirst(r.real.count) }
-                }
-                guard let name = opened else { continue }
+                guard let name = openedName(f, by: item, facts: facts) else { continue }
                 add(f, id, to: &named)
                 // exclude_files is matched against the path the collector globbed.
                 if item.accepted && item.rules.isExcluded(name) != true { add(f, id, to: &out) }
             }
         }
-        return (out.mapValues { $0.sorted() }, named.mapValues { $0.sorted() })
+        for (config, item) in CollectorFileRules.unnamedItems(facts: facts) where item.accepted {
+            for f in files {
+                guard let name = openedName(f, by: item, facts: facts), item.rules.isExcluded(name) != true else { continue }
+                add(f, config, to: &unnamed)
+            }
+        }
+        return (out.mapValues { $0.sorted() }, named.mapValues { $0.sorted() }, unnamed)
+    }
+
+    /// The name `item`'s paths reach the held file `f` by: `f` itself, or, when only a pattern resolved
+    /// through a symlinked directory matches it (the fd link names the real path), its name under the
+    /// symlink; nil when no path of the item names it.
+    static func openedName(_ f: String, by item: CollectorFileRules.Item, facts: any HostFacts) -> String? {
+        var opened: String?
+        for p in item.paths {
+            if Glob.CollectorMatcher(p).matches(f) { return f }
+            if opened == nil, let r = resolvedThroughSymlinks(p, facts: facts), r.matcher.matches(f) {
+                opened = r.directory + f.dropFirst(r.real.count)
+            }
+        }
+        return opened
     }
 
     /// `pattern` (as the collector reads it) with the directory before its first wildcard resolved through
