@@ -45,9 +45,12 @@ struct ProcessStates {
         return .fail(message, hint: hint, evidence: evidence)
     }
 
-    /// The running processes in state D now and still `stuckSampleMs` later (same process, same start).
+    /// The running processes in state D now and still `stuckSampleMs` later (same process, same start). One
+    /// started a second ago or less is not judged: a copy caught between fork and exec, or loading its binary on
+    /// a busy host, sleeps in D briefly.
     func stuck(_ facts: any HostFacts) -> [ProcessRecord] {
-        let inD = running.filter { $0.stat?.state == "D" }
+        let now = Double(facts.nowMilliseconds) / 1000
+        let inD = running.filter { p in p.stat?.state == "D" && (facts.startedAt(p).map { now - $0 > 1 } ?? true) }
         guard !inD.isEmpty else { return [] }
         Sys.sleep(seconds: Double(Self.stuckSampleMs) / 1000)
         return inD.filter { p in

@@ -153,6 +153,14 @@ struct CollectorProcessCheckTests {
         let f = CollectorProcessCheck().run(h)
         #expect(f.verdict == .warn)
         #expect(f.message.hasPrefix("bkunifylogbeat pid 100 is in uninterruptible sleep (state D) on two samples 100ms apart; "))
+        h.currentStats[100] = Fixture.stat(pid: 100, state: "D")
+        // Started half a second ago (a copy between fork and exec, on a busy host): not judged.
+        var young = Fixture.collector(state: "D")
+        young.stat = Fixture.stat(pid: 100, state: "D", startTicks: 9_999_950)
+        h.processes = .success([young])
+        h.currentStats[100] = Fixture.stat(pid: 100, state: "D", startTicks: 9_999_950)
+        #expect(CollectorProcessCheck().run(h).verdict == .pass)
+        h.processes = .success([Fixture.collector(state: "D")])
         h.currentStats[100] = Fixture.stat(pid: 100, state: "S")
         #expect(CollectorProcessCheck().run(h).verdict == .pass)
     }
