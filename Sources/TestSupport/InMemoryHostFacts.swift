@@ -46,6 +46,7 @@ public final class InMemoryHostFacts: HostFacts, @unchecked Sendable {
     public var ipcSocketStatOverride: Result<FileStat, ProbeError>?
 
     public var restartLogText: Result<String, ProbeError>
+    public var restartLogCut = false
     public var logExpansions: [Result<Glob.Expansion, GlobPatternError>] = []
     /// nil: the collector binary does not exist.
     public var collectorBinaryOverride: BinaryFile?

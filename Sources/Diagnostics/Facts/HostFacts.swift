@@ -53,6 +53,8 @@ public protocol HostFacts: AnyObject, Sendable {
 
     /// The tail of NodeMan's restart log.
     var restartLogText: Result<String, ProbeError> { get }
+    /// Whether the log was longer than the tail read (`RestartLog.readLimit`).
+    var restartLogCut: Bool { get }
     /// The `-l` patterns expanded as the collector's glob does, one result per pattern.
     var logExpansions: [Result<Glob.Expansion, GlobPatternError>] { get }
     /// The collector binary: stat and ELF header (never run).
@@ -121,7 +123,12 @@ extension HostFacts {
     /// Restart-log counts for the collector; `today` is the local `YYYYMMDD` (default: today at `nowMilliseconds`).
     public func collectorRestarts(today: String? = nil) -> Result<RestartLog.Counts, ProbeError> {
         let day = today ?? Timestamp.localYYYYMMDD(seconds: nowMilliseconds / 1000)
-        return restartLogText.map { RestartLog.count(text: $0, plugin: ProcessNames.collector, today: day) }
+        return restartLogText.map { text in
+            var c = RestartLog.count(text: text, plugin: ProcessNames.collector, today: day)
+            // The log's earlier part was not read: when the tail starts on today, today's entries go on before it.
+            c.atLeast = restartLogCut && c.firstEntryIsToday
+            return c
+        }
     }
 
     /// Where the collector makes relative log patterns absolute (filebeat's `normalizeGlobPatterns`,

@@ -55,7 +55,7 @@ public final class LiveHostFacts: HostFacts {
         _ipcSocketStat = LazyFact { Result { () throws(ProbeError) in try Sys.stat(layout.value.ipcPath) } }
         let opts = options
         _restartLog = LazyFact {
-            Result { () throws(ProbeError) in try FileReader.tail(opts.restartLog, limit: RestartLog.readLimit).text }
+            Result { () throws(ProbeError) in try FileReader.tail(opts.restartLog, limit: RestartLog.readLimit) }
         }
         _logExpansions = LazyFact {
             // A relative -l pattern written as in the config is the collector's, from its working directory.
@@ -90,7 +90,7 @@ public final class LiveHostFacts: HostFacts {
     private let _hostMachine: LazyFact<String>
     private let _layout: LazyFact<GSELayout>
     private let _logExpansions: LazyFact<[Result<Glob.Expansion, GlobPatternError>]>
-    private let _restartLog: LazyFact<Result<String, ProbeError>>
+    private let _restartLog: LazyFact<Result<FileReader.Contents, ProbeError>>
     private let _collectorBinary: LazyFact<BinaryFile>
     private let _subscriptionConfigs: LazyFact<SubscriptionConfigListing>
     private let _agentHealthz: LazyFact<AgentHealthz.Result>
@@ -113,7 +113,8 @@ public final class LiveHostFacts: HostFacts {
     public var nowMilliseconds: Int64 { Timestamp.nowMilliseconds() }
     public var layout: GSELayout { _layout.value }
     public var logExpansions: [Result<Glob.Expansion, GlobPatternError>] { _logExpansions.value }
-    public var restartLogText: Result<String, ProbeError> { _restartLog.value }
+    public var restartLogText: Result<String, ProbeError> { _restartLog.value.map(\.text) }
+    public var restartLogCut: Bool { (try? _restartLog.value.get())?.truncated ?? false }
     public var collectorBinary: BinaryFile { _collectorBinary.value }
     public var subscriptionConfigs: SubscriptionConfigListing { _subscriptionConfigs.value }
     public var agentHealthz: AgentHealthz.Result { _agentHealthz.value }

@@ -85,6 +85,20 @@ struct CollectorProcessCheckTests {
         #expect(f.message.hasPrefix("restart/reload times is over 10: 11 today (11 start, 0 stop, 0 reload); cpu_usage: 2.0%"))
         #expect(Fixture.evidence(f, "restarts_today") == .object([("start", .int(11)), ("stop", .int(0)), ("reload", .int(0))]))
         #expect(f.hint.contains("反复重启"))
+        // The log longer than its tail read: entries of today before it were not counted, a floor.
+        h.restartLogCut = true
+        let cut = CollectorProcessCheck().run(h)
+        #expect(
+            cut.message.hasPrefix(
+                "restart/reload times is over 10: at least 11 today (11 start, 0 stop, 0 reload in the last 4 MiB of the log read); "),
+            "\(cut.message)")
+        // The tail starts before today: every entry of today was read.
+        h.restartLogText = .success(
+            "20200101-000000 INFO|1|log-main start bkunifylogbeat\n"
+                + (0..<11).map { "\(today)-0\($0 % 10)0000 INFO|1|log-main start bkunifylogbeat\n" }.joined())
+        #expect(CollectorProcessCheck().run(h).message.hasPrefix("restart/reload times is over 10: 11 today ("))
+        h.restartLogCut = false
+        h.restartLogText = .success((0..<11).map { "\(today)-0\($0 % 10)0000 INFO|1|log-main start bkunifylogbeat\n" }.joined())
         // One start and eleven config pushes: over check.py's count too, but the hint says what they are.
         h.restartLogText = .success(
             "\(today)-010000 INFO|1|log-main start bkunifylogbeat\n"

@@ -76,7 +76,8 @@ struct CollectorProcessCheck: Check {
         message += " (pid \(main.pid), up \(stats.uptimeText))"
         if case .success(let r) = restarts, r.entries > facts.options.restartThreshold {
             return .fail(
-                "restart/reload times is over \(facts.options.restartThreshold): \(r.entries) today (\(r.starts) start, \(r.stops) stop, \(r.reloads) reload); "
+                "restart/reload times is over \(facts.options.restartThreshold): \(r.atLeast ? "at least " : "")\(r.entries) today (\(r.starts) start, \(r.stops) stop, \(r.reloads) reload"
+                    + (r.atLeast ? " in the last \(RestartLog.readLimit >> 20) MiB of the log read" : "") + "); "
                     + message,
                 hint: r.reloads * 2 > r.entries
                     ? "今天的条目主要是配置下发触发的 reload（\(r.reloads) 次），采集器没有反复重启：确认日志平台/节点管理是否在频繁下发采集配置（check.py 同样按条目计数）"
@@ -195,6 +196,10 @@ public enum RestartLog {
         /// start did not start it, so it loaded nothing into it). reload.sh writes the entry before it looks
         /// for the process, so the entry alone does not say the collector was reached.
         public var lastReloadAt: Int64?
+        /// Whether the first entry read is today's: with the log's start not read, today's count is then a floor.
+        public var firstEntryIsToday = false
+        /// Today's count is a floor (see `HostFacts.collectorRestarts`).
+        public var atLeast = false
     }
 
     /// Counts today's entries for `plugin` by pattern, not by line: an old script wrote entries
@@ -209,6 +214,7 @@ public enum RestartLog {
         while i + 16 <= bytes.count {
             if isEntryStart(bytes, i) { starts.append(i); i += 16 } else { i += 1 }
         }
+        c.firstEntryIsToday = starts.first.map { Array(bytes[$0..<($0 + 8)]) == day } ?? false
         for (k, s) in starts.enumerated() {
             let isToday = Array(bytes[s..<(s + 8)]) == day
             var end = k + 1 < starts.count ? starts[k + 1] : bytes.count
