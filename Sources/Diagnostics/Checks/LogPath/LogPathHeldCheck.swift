@@ -161,34 +161,44 @@ enum SubscriptionFiles {
             if !(map[f]?.contains(id) ?? false) { map[f, default: []].append(id) }
         }
         for (id, item) in CollectorFileRules.items(facts: facts, where: { _ in true }) {
+            let paths = ItemPaths(item, facts: facts)
             for f in files {
-                guard let name = openedName(f, by: item, facts: facts) else { continue }
+                guard let name = paths.openedName(f) else { continue }
                 add(f, id, to: &named)
                 // exclude_files is matched against the path the collector globbed.
                 if item.accepted && item.rules.isExcluded(name) != true { add(f, id, to: &out) }
             }
         }
         for (config, item) in CollectorFileRules.unnamedItems(facts: facts) where item.accepted {
+            let paths = ItemPaths(item, facts: facts)
             for f in files {
-                guard let name = openedName(f, by: item, facts: facts), item.rules.isExcluded(name) != true else { continue }
+                guard let name = paths.openedName(f), item.rules.isExcluded(name) != true else { continue }
                 add(f, config, to: &unnamed)
             }
         }
         return (out.mapValues { $0.sorted() }, named.mapValues { $0.sorted() }, unnamed)
     }
 
-    /// The name `item`'s paths reach the held file `f` by: `f` itself, or, when only a pattern resolved
-    /// through a symlinked directory matches it (the fd link names the real path), its name under the
-    /// symlink; nil when no path of the item names it.
-    static func openedName(_ f: String, by item: CollectorFileRules.Item, facts: any HostFacts) -> String? {
-        var opened: String?
-        for p in item.paths {
-            if Glob.CollectorMatcher(p).matches(f) { return f }
-            if opened == nil, let r = resolvedThroughSymlinks(p, facts: facts), r.matcher.matches(f) {
-                opened = r.directory + f.dropFirst(r.real.count)
-            }
+    /// An item's paths as matchers, each with its form resolved through a symlinked directory (made once per
+    /// item: resolving is a system call per path component).
+    struct ItemPaths {
+        let paths: [(matcher: Glob.CollectorMatcher, resolved: (matcher: Glob.CollectorMatcher, directory: String, real: String)?)]
+
+        init(_ item: CollectorFileRules.Item, facts: any HostFacts) {
+            paths = item.paths.map { (Glob.CollectorMatcher($0), SubscriptionFiles.resolvedThroughSymlinks($0, facts: facts)) }
         }
-        return opened
+
+        /// The name the item's paths reach the held file `f` by: `f` itself, or, when only a pattern resolved
+        /// through a symlinked directory matches it (the fd link names the real path), its name under the
+        /// symlink; nil when no path of the item names it.
+        func openedName(_ f: String) -> String? {
+            var opened: String?
+            for p in paths {
+                if p.matcher.matches(f) { return f }
+                if opened == nil, let r = p.resolved, r.matcher.matches(f) { opened = r.directory + f.dropFirst(r.real.count) }
+            }
+            return opened
+        }
     }
 
     /// `pattern` (as the collector reads it) with the directory before its first wildcard resolved through
