@@ -72,7 +72,8 @@ struct AgentConfigScenarioTests {
             // The agent's real connection is named.
             #expect(r.message.contains("gse_agent is connected to 127.0.0.1:\(port)"), "\(r.message)")
             let stall = try #require(report.result(module: "log_progress", item: "pipeline_stall"))
-            #expect(stall.verdict != .fail, "\(why): \(stall.message)")
+            // Data past the IPC socket is not seen without the agent's flow: not a pass either.
+            #expect(stall.verdict == .unknown && stall.message.contains("dataserver hop is not judged"), "\(why): \(stall.message)")
             #expect(
                 stall.evidence("dataserver")?["state"] == .string("not_judged"),
                 "\(why): \(String(describing: stall.evidence("dataserver")))")

@@ -610,6 +610,14 @@ enum ProgressRules {
                     "no hop found stuck past the registry, but the read and registry hops are not judged: \(registryUnread.message)",
                     hint: registryUnread.hint, evidence: evidence)
             }
+            // The agent's flow to the dataserver not found for want of its port: data past the IPC socket (in
+            // the agent, on its way to the dataserver) is not seen, so nothing here says it moves.
+            if let portUnknown {
+                return .unknown(
+                    "no hop found stuck up to gse_agent, but the dataserver hop is \(portUnknown)",
+                    hint: "Agent 配置无法读取，不知道它的 dataserver 端口，无法判断数据是否从 Agent 发出：修复 Agent 配置，或用 --data-port 指定端口再检查",
+                    evidence: evidence)
+            }
             let flowing: String
             if pending == 0 {
                 flowing = "nothing pending"

@@ -51,6 +51,31 @@ struct PipelineStallCheckTests {
         #expect(run(input(s)).message.hasPrefix("data stops at dataserver"), "\(run(input(s)).message)")
     }
 
+    @Test(
+        "the agent's data port not known (its config unreadable): no flow to the default port is not judged, and with no other hop stuck the item is unknown, not a pass"
+    )
+    func dataPortUnknown() {
+        var s = ProgressFixture.healthy()
+        s.agentFlows = .success([])
+        var i = input(s)
+        i.dataPortUnknown = "/usr/local/gse/agent/etc/agent.conf is not valid JSON"
+        let f = run(i)
+        #expect(f.verdict == .unknown && f.message.contains("dataserver hop is not judged"), "\(f.message)")
+        #expect(f.evidence.first { $0.0 == "dataserver" }?.1["state"] == .string("not_judged"))
+        // A hop before it stuck is still the answer.
+        var p = Self.pending()
+        p.agentFlows = .success([])
+        p.ipcConnections = 0
+        p.ipcBacklog = 0
+        var j = input(p)
+        j.dataPortUnknown = i.dataPortUnknown
+        #expect(run(j).message.hasPrefix("data stops at ipc"), "\(run(j).message)")
+        // Connected to the default port after all: judged as usual.
+        var k = input(ProgressFixture.healthy())
+        k.dataPortUnknown = i.dataPortUnknown
+        #expect(run(k).verdict == .pass, "\(run(k).message)")
+    }
+
     @Test("no accepted IPC connection from the collector with data waiting: the ipc hop, naming a listener that does not accept")
     func ipcUnconnected() {
         var s = Self.pending()
