@@ -34,11 +34,14 @@ public enum FileReader {
         return Contents(bytes: out, truncated: false)
     }
 
-    /// Reads the last `limit` bytes of a regular file (for logs that grow without bound).
+    /// Reads the last `limit` bytes of a regular file (for logs that grow without bound). Anything else (a
+    /// FIFO, a device, a directory) is refused with EINVAL: it has no end to read back from.
     public static func tail(_ path: String, limit: Int) throws(ProbeError) -> Contents {
         let fd = try Sys.openRead(path)
         defer { Sys.closeQuietly(fd) }
-        let size = try Sys.fstat(fd, path: path).size
+        let st = try Sys.fstat(fd, path: path)
+        guard st.isRegular else { throw ProbeError(call: "read", path: path, errno: st.isDirectory ? EISDIR : EINVAL) }
+        let size = st.size
         var truncated = false
         if size > Int64(limit) {
             try Sys.seek(fd, to: size - Int64(limit), path: path)

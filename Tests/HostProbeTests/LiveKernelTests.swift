@@ -326,6 +326,8 @@ struct LiveKernelTests {
         mkfifo(fifo, 0o600)
         defer { unlink(fifo) }
         #expect(try FileReader.read(fifo, limit: 10).bytes.isEmpty)
+        // It has no end to read back from: a tail read refuses it, not read as empty.
+        #expect(throws: ProbeError(call: "read", path: fifo, errno: EINVAL)) { try FileReader.tail(fifo, limit: 15) }
     }
 
     @Test("a file's birth time comes from statx where the file system keeps one, and is not its mtime")

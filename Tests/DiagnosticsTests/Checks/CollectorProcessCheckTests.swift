@@ -97,7 +97,17 @@ struct CollectorProcessCheckTests {
             "20200101-000000 INFO|1|log-main start bkunifylogbeat\n"
                 + (0..<11).map { "\(today)-0\($0 % 10)0000 INFO|1|log-main start bkunifylogbeat\n" }.joined())
         #expect(CollectorProcessCheck().run(h).message.hasPrefix("restart/reload times is over 10: 11 today ("))
+        // Fewer than the threshold in a tail that starts on today: a floor below it is no pass.
+        h.restartLogText = .success((0..<3).map { "\(today)-0\($0)0000 INFO|1|log-main start bkunifylogbeat\n" }.joined())
+        let floor = CollectorProcessCheck().run(h)
+        #expect(floor.verdict == .warn, "\(floor.message)")
+        #expect(
+            floor.message.hasPrefix(
+                "restarts today not fully counted: 3 in the last 4 MiB of /tmp/bkc.log read, which starts on today (today's earlier entries were not read); "
+            ),
+            "\(floor.message)")
         h.restartLogCut = false
+        #expect(CollectorProcessCheck().run(h).verdict == .pass)
         h.restartLogText = .success((0..<11).map { "\(today)-0\($0 % 10)0000 INFO|1|log-main start bkunifylogbeat\n" }.joined())
         // One start and eleven config pushes: over check.py's count too, but the hint says what they are.
         h.restartLogText = .success(
@@ -128,6 +138,15 @@ struct CollectorProcessCheckTests {
             dir.message.hasPrefix("restarts today not judged: /tmp/bkc.log cannot be read (Is a directory); cpu_usage: "), "\(dir.message)")
         #expect(dir.hint.contains("/tmp/bkc.log"))
         #expect(Fixture.evidence(dir, "restart_log_error") != nil)
+        // A FIFO (or any file that is not regular) has no end to read back from: named as what it is.
+        h.restartLogText = .failure(ProbeError(call: "read", path: "/tmp/bkc.log", errno: EINVAL))
+        h.stats["/tmp/bkc.log"] = FileStat(mode: 0o010644)
+        let fifo = CollectorProcessCheck().run(h)
+        #expect(
+            fifo.verdict == .warn
+                && fifo.message.hasPrefix("restarts today not judged: /tmp/bkc.log cannot be read (a FIFO, not a regular file); "),
+            "\(fifo.message)")
+        h.stats["/tmp/bkc.log"] = nil
         h.restartLogText = .failure(ProbeError(call: "open", path: "/tmp/bkc.log", errno: EACCES))
         let denied = CollectorProcessCheck().run(h)
         #expect(denied.verdict == .pass && denied.message.hasPrefix("restarts today not judged: "), "\(denied.message)")

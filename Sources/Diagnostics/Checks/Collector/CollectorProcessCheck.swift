@@ -119,13 +119,26 @@ struct CollectorProcessCheck: Check {
         // that exists but cannot be read (a directory, an I/O error) is one NodeMan's scripts cannot append to
         // either: a warn. One bkdiag may not read is its own limit: the pass says what it left out.
         if case .failure(let e) = restarts, !e.isMissing {
-            let notJudged = "restarts today not judged: \(facts.options.restartLog) cannot be read (\(e.reason)); "
+            let log = facts.options.restartLog
+            let why: String
+            if case .success(let st) = facts.stat(log), !st.isRegular { why = "a \(st.kind), not a regular file" } else { why = e.reason }
+            let notJudged = "restarts today not judged: \(log) cannot be read (\(why)); "
             if e.isPermission {
                 return Finding(.pass, notJudged + message, hint: "以 root 运行 bkdiag 才能读取重启记录并统计今天的重启次数", evidence: evidence)
             }
             return .warn(
                 notJudged + message,
                 hint: "节点管理的启停脚本把重启记录追加到 \(facts.options.restartLog)：该路径无法读取（如被建成了目录），脚本同样写不进去，今天的重启次数无从统计：检查并修复该文件",
+                evidence: evidence)
+        }
+        // Only the log's last part was read, and today's entries go on before it: the count below the threshold
+        // is a floor, not a pass.
+        if case .success(let r) = restarts, r.atLeast {
+            return .warn(
+                "restarts today not fully counted: \(r.entries) in the last \(RestartLog.readLimit >> 20) MiB of \(facts.options.restartLog) read, which starts on today (today's earlier entries were not read); "
+                    + message,
+                hint:
+                    "重启记录今天已写了 \(RestartLog.readLimit >> 20) MiB 以上（大量插件启停或配置下发）：查看 \(facts.options.restartLog) 中今天的 bkunifylogbeat 条目，确认采集器是否反复重启",
                 evidence: evidence)
         }
         return .pass(message, evidence: evidence)
