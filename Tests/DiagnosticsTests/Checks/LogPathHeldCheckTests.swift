@@ -94,6 +94,16 @@ struct LogPathHeldCheckTests {
         // Not cut short: only the matches listed count (the expansion saw every file).
         h.logExpansions = [Fixture.expansion(Self.pattern, [Self.file])]
         #expect(LogPathHeldCheck().run(h).verdict == .pass)
+        // /var/log/app a symlink to /data1/app: the fd names the file by its real path, which the pattern reaches
+        // through the symlinked directory.
+        let g = facts(held: ["/data1/app/zz-10001.log"])
+        g.logExpansions = [Fixture.expansion(Self.pattern, [Self.file], truncated: true)]
+        g.realPaths["/var/log/app"] = "/data1/app"
+        let viaLink = LogPathHeldCheck().run(g)
+        #expect(
+            viaLink.verdict == .fail && viaLink.message == "文件被占用: /data1/app/zz-10001.log (pid 100, subscription 8)", "\(viaLink.message)")
+        g.realPaths = [:]
+        #expect(LogPathHeldCheck().run(g).verdict == .pass)
     }
 
     @Test("the subscription being checked holding its own file is no conflict")

@@ -20,10 +20,12 @@ struct LogPathHeldCheck: Check {
             }
             if e.truncated { cutShort.append(facts.askedPattern(e.pattern)) }
         }
+        // Past the cut, the fd's real path is matched by the pattern, and through a symlinked directory of it.
+        let cutPaths = SubscriptionFiles.CollectorPaths(cutShort, facts: facts)
         func matched(_ target: String) -> Bool {
             if files[target] != nil { return true }
-            guard cutShort.contains(where: { Glob.matchesLikeCollector($0, path: target) }) else { return false }
-            files[target] = target
+            guard let name = cutPaths.openedName(target) else { return false }
+            files[target] = name
             return true
         }
         if facts.options.logPaths.isEmpty {
@@ -161,7 +163,7 @@ enum SubscriptionFiles {
             if !(map[f]?.contains(id) ?? false) { map[f, default: []].append(id) }
         }
         for (id, item) in CollectorFileRules.items(facts: facts, where: { _ in true }) {
-            let paths = ItemPaths(item, facts: facts)
+            let paths = CollectorPaths(item.paths, facts: facts)
             for f in files {
                 guard let name = paths.openedName(f) else { continue }
                 add(f, id, to: &named)
@@ -170,7 +172,7 @@ enum SubscriptionFiles {
             }
         }
         for (config, item) in CollectorFileRules.unnamedItems(facts: facts) where item.accepted {
-            let paths = ItemPaths(item, facts: facts)
+            let paths = CollectorPaths(item.paths, facts: facts)
             for f in files {
                 guard let name = paths.openedName(f), item.rules.isExcluded(name) != true else { continue }
                 add(f, config, to: &unnamed)
@@ -179,18 +181,18 @@ enum SubscriptionFiles {
         return (out.mapValues { $0.sorted() }, named.mapValues { $0.sorted() }, unnamed)
     }
 
-    /// An item's paths as matchers, each with its form resolved through a symlinked directory (made once per
-    /// item: resolving is a system call per path component).
-    struct ItemPaths {
+    /// Patterns as matchers, each with its form resolved through a symlinked directory (made once: resolving is
+    /// a system call per path component).
+    struct CollectorPaths {
         let paths: [(matcher: Glob.CollectorMatcher, resolved: (matcher: Glob.CollectorMatcher, directory: String, real: String)?)]
 
-        init(_ item: CollectorFileRules.Item, facts: any HostFacts) {
-            paths = item.paths.map { (Glob.CollectorMatcher($0), SubscriptionFiles.resolvedThroughSymlinks($0, facts: facts)) }
+        init(_ patterns: [String], facts: any HostFacts) {
+            paths = patterns.map { (Glob.CollectorMatcher($0), SubscriptionFiles.resolvedThroughSymlinks($0, facts: facts)) }
         }
 
-        /// The name the item's paths reach the held file `f` by: `f` itself, or, when only a pattern resolved
+        /// The name the patterns reach the held file `f` by: `f` itself, or, when only a pattern resolved
         /// through a symlinked directory matches it (the fd link names the real path), its name under the
-        /// symlink; nil when no path of the item names it.
+        /// symlink; nil when no pattern names it.
         func openedName(_ f: String) -> String? {
             var opened: String?
             for p in paths {
