@@ -181,6 +181,14 @@ public enum Glob {
         /// Other errors met on the way (a symlink loop, a name over 255 bytes, an I/O error): the
         /// pattern's files cannot be reached, for the collector either.
         public var failures: [ProbeError] = []
+
+        public init(pattern: String, matches: [String], truncated: Bool = false, unreadable: [String] = [], failures: [ProbeError] = []) {
+            self.pattern = pattern
+            self.matches = matches
+            self.truncated = truncated
+            self.unreadable = unreadable
+            self.failures = failures
+        }
     }
 
     /// Expands an absolute or relative pattern against the file system. Paths without metacharacters

@@ -48,6 +48,8 @@ public final class InMemoryHostFacts: HostFacts, @unchecked Sendable {
     public var restartLogText: Result<String, ProbeError>
     public var restartLogCut = false
     public var logExpansions: [Result<Glob.Expansion, GlobPatternError>] = []
+    /// What `collectorGlob` finds per pattern (nothing for any other).
+    public var collectorGlobs: [String: [String]] = [:]
     /// nil: the collector binary does not exist.
     public var collectorBinaryOverride: BinaryFile?
     /// The collector's build as its binary records it (nil: not told).
@@ -121,6 +123,10 @@ public final class InMemoryHostFacts: HostFacts, @unchecked Sendable {
 
     public func collectorDenied(_ paths: [String], patterns: [String]) -> [String: String] {
         deniedToCollector.filter { paths.contains($0.key) }
+    }
+
+    public func collectorGlob(_ pattern: String) -> Result<Glob.Expansion, GlobPatternError> {
+        .success(Glob.Expansion(pattern: pattern, matches: collectorGlobs[pattern] ?? [], truncated: false, unreadable: []))
     }
 
     public func realPath(_ path: String) -> String? {

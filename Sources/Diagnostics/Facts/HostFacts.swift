@@ -75,6 +75,8 @@ public protocol HostFacts: AnyObject, Sendable {
     func stat(_ path: String) -> Result<FileStat, ProbeError>
     /// The real path (symlinks resolved), nil when it cannot be resolved.
     func realPath(_ path: String) -> String?
+    /// What the collector's glob finds for a pattern of its config (`Glob.expandLikeCollector`).
+    func collectorGlob(_ pattern: String) -> Result<Glob.Expansion, GlobPatternError>
     /// At most `limit` bytes from the start of a file.
     func readFile(_ path: String, limit: Int) -> Result<FileBytes, ProbeError>
     /// Of `paths`, those the running collector may not open or find, with why (`FileAccess`, by the mode bits

@@ -173,6 +173,10 @@ public final class LiveHostFacts: HostFacts {
 
     public func realPath(_ path: String) -> String? { Sys.realPath(path) }
 
+    public func collectorGlob(_ pattern: String) -> Result<Glob.Expansion, GlobPatternError> {
+        Result { () throws(GlobPatternError) in try Glob.expandLikeCollector(pattern) }
+    }
+
     /// The running collector's credentials when they limit what it may open (not root, no DAC capability).
     func limitedCollectorCredentials() -> ProcessCredentials? {
         guard case .success(let found) = collectors(), let pid = ProcessStates(found.under).running.first?.pid,

@@ -210,6 +210,34 @@ struct LogPathHeldCheckTests {
         #expect(LogPathHeldCheck().run(h).verdict == .warn)
     }
 
+    /// The config names /data/logs/*/app.log, and /data/logs/app is a symlink to /data3/app: below the wildcard,
+    /// so only the collector's own glob (and the real path of what it finds) leads to the held file.
+    @Test("a config reaching the held file through a symlink below a wildcard owns it, found by globbing its pattern")
+    func symlinkBelowWildcard() {
+        let real = "/data3/app/app.log"
+        let pattern = "/data/logs/*/app.log"
+        let h = Fixture.facts(subscription: 8, logPaths: [real])
+        h.logExpansions = [Fixture.expansion(real, [real])]
+        h.stats[real] = Fixture.regular
+        h.processes = .success([Fixture.collector()])
+        h.fdsByPid[100] = .success([FDLink(fd: 3, target: real)])
+        Fixture.subscriptionConfigs(h, yaml: [("bkunifylogbeat_sub_8_host_1.conf", "local:\n  - dataid: 1\n    paths: ['\(pattern)']\n")])
+        h.collectorGlobs[pattern] = ["/data/logs/app/app.log", "/data/logs/web/app.log"]
+        h.realPaths["/data/logs/app/app.log"] = real
+        let own = LogPathHeldCheck().run(h)
+        #expect(own.verdict == .pass && own.message.contains("本订阅 8"), "\(own.message)")
+        h.options.subscriptionID = 0
+        let fresh = LogPathHeldCheck().run(h)
+        #expect(fresh.verdict == .fail && fresh.message == "文件被占用: \(real) (pid 100, subscription 8)", "\(fresh.message)")
+        // The glob does not lead there: a task no config names, as before.
+        h.collectorGlobs = [:]
+        #expect(LogPathHeldCheck().run(h).verdict == .warn)
+        // More matches than the budget, none leading there: not looked at to the end, so not known.
+        h.collectorGlobs[pattern] = (0...SubscriptionFiles.globResolveBudget).map { "/data/logs/d\($0)/app.log" }
+        let cut = LogPathHeldCheck().run(h)
+        #expect(cut.verdict == .unknown, "\(cut.message)")
+    }
+
     /// The collector loads every `*.conf` of its `multi_config` directories, NodeMan's names or not.
     @Test(
         "a config the collector loads that NodeMan did not write (custom.conf) owns what it reads: a conflict, or shared with the checked subscription"

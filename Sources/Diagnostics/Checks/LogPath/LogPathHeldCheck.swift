@@ -122,6 +122,11 @@ struct LogPathHeldCheck: Check {
                 "文件被采集任务占用，但部分订阅配置无法读取，无法判断归属: \(Fmt.list(stale, max: 5))（未读取: \(Fmt.list(unread, max: 3))）",
                 hint: "以 root 运行 bkdiag，或人工核对这些订阅配置（超出 bkdiag 读取上限的配置见 bkunifylogbeat/config 检查）", evidence: evidence)
         }
+        if conflicts.isEmpty, !stale.isEmpty, owners.cutShort {
+            return .unknown(
+                "文件被采集任务占用，但配置的路径匹配过多，未能逐一确认是否经软链接指向它: \(Fmt.list(stale, max: 5))",
+                hint: "订阅配置的路径匹配了超过 \(SubscriptionFiles.globResolveBudget) 个文件：人工核对哪个采集项经软链接采集这些文件", evidence: evidence)
+        }
         if conflicts.isEmpty, !stale.isEmpty {
             return .warn(
                 "文件被没有任何配置的采集任务占用: \(Fmt.list(stale, max: 5))（配置已删除或修改，采集器尚未重载）",
@@ -153,8 +158,10 @@ enum SubscriptionFiles {
     /// (a config changed and not reloaded yet: the collector still runs the old task).
     /// `unnamed` gives, for each file, the configs the collector loads that are not NodeMan's (their names are
     /// not `<stem>_sub_<id>_<scope>_<n>.conf`) and whose accepted items read it.
+    /// `cutShort` is true when some file stays without an owner after the budget of resolving globbed paths ran
+    /// out: which config reaches it was not fully looked for.
     static func owners(of files: [String], facts: any HostFacts) -> (
-        accepted: [String: [Int64]], named: [String: [Int64]], unnamed: [String: [String]]
+        accepted: [String: [Int64]], named: [String: [Int64]], unnamed: [String: [String]], cutShort: Bool
     ) {
         var out: [String: [Int64]] = [:]
         var named: [String: [Int64]] = [:]
@@ -171,15 +178,57 @@ enum SubscriptionFiles {
                 if item.accepted && item.rules.isExcluded(name) != true { add(f, id, to: &out) }
             }
         }
-        for (config, item) in CollectorFileRules.unnamedItems(facts: facts) where item.accepted {
+        let byHand = CollectorFileRules.unnamedItems(facts: facts).filter(\.item.accepted)
+        for (config, item) in byHand {
             let paths = CollectorPaths(item.paths, facts: facts)
             for f in files {
                 guard let name = paths.openedName(f), item.rules.isExcluded(name) != true else { continue }
                 add(f, config, to: &unnamed)
             }
         }
-        return (out.mapValues { $0.sorted() }, named.mapValues { $0.sorted() }, unnamed)
+        // A file no pattern names by its real path or through its literal directory may still be reached through
+        // a symlink further down (a directory a wildcard matched, or the matched file itself): the collector opens
+        // what its glob finds. The patterns are globbed and their matches resolved, within a budget.
+        var unowned = Set(files.filter { named[$0] == nil && unnamed[$0] == nil })
+        var budget = globResolveBudget
+        var globbed: [String: [String]] = [:]
+        func reached(_ patterns: [String]) -> [(real: String, name: String)] {
+            var out: [(real: String, name: String)] = []
+            for p in patterns {
+                let matches =
+                    globbed[p]
+                    ?? {
+                        let m = (try? facts.collectorGlob(facts.collectorPattern(p)).get())?.matches ?? []
+                        globbed[p] = m
+                        return m
+                    }()
+                for m in matches where budget > 0 {
+                    budget -= 1
+                    if let r = facts.realPath(m), r != m, unowned.contains(r) { out.append((r, m)) }
+                }
+            }
+            return out
+        }
+        if !unowned.isEmpty {
+            for (id, item) in CollectorFileRules.items(facts: facts, where: { _ in true }) {
+                for (f, name) in reached(item.paths) {
+                    add(f, id, to: &named)
+                    if item.accepted && item.rules.isExcluded(name) != true { add(f, id, to: &out) }
+                }
+            }
+            for (config, item) in byHand {
+                for (f, name) in reached(item.paths) where item.rules.isExcluded(name) != true { add(f, config, to: &unnamed) }
+            }
+            unowned.subtract(named.keys)
+            unowned.subtract(unnamed.keys)
+        }
+        return (
+            out.mapValues { $0.sorted() }, named.mapValues { $0.sorted() }, unnamed, budget <= 0 && !unowned.isEmpty
+        )
     }
+
+    /// How many matched paths `owners` resolves when looking for a symlink that leads to a held file.
+    static let globResolveBudget = 20_000
 
     /// Patterns as matchers, each with its form resolved through a symlinked directory (made once: resolving is
     /// a system call per path component).
