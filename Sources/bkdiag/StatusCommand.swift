@@ -33,7 +33,8 @@ enum StatusCommand {
         }
         do {
             let r = try UnixHTTPClient.request(
-                socket: s.socket, method: s.freshRun ? "POST" : "GET", target: "/report?format=json", timeoutMs: s.freshRun ? 60_000 : 5000)
+                socket: s.socket, method: s.freshRun ? "POST" : "GET", target: s.freshRun ? "/run?format=json" : "/report?format=json",
+                timeoutMs: s.freshRun ? 60_000 : 5000)
             guard r.status == 200 else {
                 printError("bkdiag status: the daemon at \(s.socket) answered \(r.status): \(r.body)")
                 return 1

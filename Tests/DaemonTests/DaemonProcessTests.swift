@@ -129,6 +129,10 @@ struct DaemonProcess {
         let (code, out, _) = await d.run(["status", "--socket", d.socket, "--format", "compat"], name: "status")
         #expect(code == 0)
         #expect(out.hasPrefix("{\"status\":"))
+        // --run asks for a fresh run (POST /run), and prints its report.
+        let (codeRun, outRun, errRun) = await d.run(["status", "--socket", d.socket, "--run", "--format", "compat"], name: "status-run")
+        #expect(codeRun == 0, "\(errRun)")
+        #expect(outRun.hasPrefix("{\"status\":"), "\(outRun)")
         let (code2, out2, err2) = await d.run(
             ["status", "--socket", dir.sub("absent.sock"), "--format", "json", "--gse_path", dir.sub("gse")], name: "status2")
         #expect(code2 == 0)
