@@ -96,6 +96,52 @@ import Testing
         #expect(store.latest()?.line == line(2))
     }
 
+    /// Damage that is not a torn tail (a whole record that fails its check, early in the newest segment) is
+    /// not cut off with every good record after it: the file is kept, and appends go to a new segment.
+    @Test func damageInsideTheNewestSegmentIsKeptNotCutAndAppendsGoOnInANewSegment() throws {
+        let dir = TempDir()
+        defer { dir.remove() }
+        let h = dir.sub("h")
+        do {
+            let store = try ReportHistory(directory: h, limits: HistoryLimits())
+            for i in 0..<5 { try store.append(line: line(i), generatedAtMs: Int64(i)) }
+        }
+        let file = h + "/history-00000001.log"
+        var bytes = try Sys.readFile(file)
+        let second = 8 + 24 + Zlib.compress(Array(line(0).utf8)).count
+        bytes[second + 30] ^= 0xff  // inside the second record's payload
+        let fd = open(file, O_WRONLY | O_TRUNC)
+        _ = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
+        close(fd)
+        let store = try ReportHistory(directory: h, limits: HistoryLimits())
+        #expect(store.count == 1)
+        #expect(store.recovery.truncatedBytes == 0 && store.recovery.skippedBytes == bytes.count - second)
+        #expect(try Sys.readFile(file) == bytes, "the damaged segment was rewritten")
+        try store.append(line: line(9), generatedAtMs: 9)
+        #expect(try Sys.listDirectory(h).filter { $0.hasPrefix("history-") }.count == 2)
+        let again = try ReportHistory(directory: h, limits: HistoryLimits())
+        #expect(again.count == 2 && again.latest()?.line == line(9))
+        #expect(try Sys.readFile(file) == bytes)
+    }
+
+    /// Bytes appended to the live segment behind the store's back: the next record goes to a new segment, where
+    /// it can be read back and survives a reopen (written after them, it would be unreachable and cut).
+    @Test func bytesAppendedBehindTheStoresBackDoNotHideTheNextRecord() throws {
+        let dir = TempDir()
+        defer { dir.remove() }
+        let h = dir.sub("h")
+        let store = try ReportHistory(directory: h, limits: HistoryLimits())
+        for i in 0..<3 { try store.append(line: line(i), generatedAtMs: Int64(i)) }
+        let fd = open(h + "/history-00000001.log", O_WRONLY | O_APPEND)
+        _ = [UInt8]([1, 2, 3, 4]).withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
+        close(fd)
+        try store.append(line: line(3), generatedAtMs: 3)
+        try store.append(line: line(4), generatedAtMs: 4)
+        #expect(store.entries(sinceMs: 0, limit: 10).map(\.line) == (0..<5).map(line))
+        let again = try ReportHistory(directory: h, limits: HistoryLimits())
+        #expect(again.count == 5 && again.latest()?.line == line(4))
+    }
+
     @Test func zlibAndCRCRoundTrip() {
         let data = Array("hello hello hello hello".utf8)
         let z = Zlib.compress(data)

@@ -81,6 +81,9 @@ public final class ReportHistory: Sendable {
         var path: String
         var bytes: Int
         var records: [Record]
+        /// False for a last segment whose end is not the end of its last good record (damage that is not a torn
+        /// tail, a cut that failed): appends go to a new segment, so every acknowledged record stays readable.
+        var appendable = true
     }
 
     /// The index: what readers see. Its lock is held only to look and to publish, never across a
@@ -142,25 +145,24 @@ public final class ReportHistory: Sendable {
             let scan = Self.scan(fd: file.fd, size: file.size)
             recovery.records += scan.records.count
             let isLast = i == files.count - 1
+            var appendable = true
             if scan.validBytes < file.size {
-                if isLast {
+                // Only a torn tail — one record (or the file's magic) cut short by a crash mid-write — is cut off.
+                // Anything else (a record that is whole but fails its check, bytes that are no record) may have
+                // good records after it: the file is kept as it is, its records after the damage hidden, as in an
+                // older segment, and appends go to a new segment.
+                if isLast && scan.torn {
                     recovery.truncatedBytes += file.size - scan.validBytes
-                    if let fd = try? Sys.open(file.path, O_WRONLY | Self.safeFlags) {
-                        if scan.validBytes < Self.fileMagic.count {
-                            _ = try? Sys.ftruncate(fd, 0, path: file.path)
-                            _ = try? Sys.writeAll(fd, Self.fileMagic, path: file.path)
-                        } else {
-                            _ = try? Sys.ftruncate(fd, scan.validBytes, path: file.path)
-                        }
-                        _ = try? Sys.fsync(fd, path: file.path)
-                        Sys.close(fd)
-                    }
+                    appendable = Self.cutTornTail(file.path, to: scan.validBytes)
                 } else {
                     recovery.skippedBytes += file.size - scan.validBytes
+                    appendable = false
                 }
             }
             segments.append(
-                Segment(sequence: file.sequence, path: file.path, bytes: max(scan.validBytes, Self.fileMagic.count), records: scan.records))
+                Segment(
+                    sequence: file.sequence, path: file.path, bytes: max(scan.validBytes, Self.fileMagic.count), records: scan.records,
+                    appendable: appendable))
         }
         if !recovery.movedAside.isEmpty { Sys.fsyncDirectory(directory) }
         self.recovery = recovery
@@ -203,7 +205,7 @@ public final class ReportHistory: Sendable {
                 let needsNewSegment: Bool
                 if let last = tail {
                     needsNewSegment =
-                        last.records.count >= limits.segmentReports
+                        !last.appendable || last.records.count >= limits.segmentReports
                         || (!last.records.isEmpty && last.bytes + record.count > limits.segmentBytes)
                 } else {
                     needsNewSegment = true
@@ -215,6 +217,13 @@ public final class ReportHistory: Sendable {
                 } else {
                     segment = tail!
                     if w.fd < 0 { w.fd = try Sys.open(segment.path, O_WRONLY | O_APPEND | Self.safeFlags) }
+                    // Written with O_APPEND, the record lands at the file's end: if that is not where the index
+                    // expects it (something else appended, or removed the file), it goes to a new segment instead.
+                    if (try? Sys.fstat(w.fd, path: segment.path))?.size != Int64(segment.bytes) {
+                        state.withLock { s in s.segments[s.segments.count - 1].appendable = false }
+                        segment = try Self.startSegment(&w, directory: dir)
+                        state.withLock { $0.segments.append(segment) }
+                    }
                 }
                 let offset = segment.bytes
                 do {
@@ -384,23 +393,60 @@ public final class ReportHistory: Sendable {
 
     /// The verified prefix of an open segment of `size` bytes, read one record at a time (two preads
     /// each): record offsets and where verification stopped.
-    static func scan(fd: Int32, size: Int) -> (records: [Record], validBytes: Int) {
-        guard let magic = try? Sys.pread(fd, count: fileMagic.count, at: 0), magic == fileMagic else { return ([], 0) }
+    /// The records that verify, from the start; where they end; and whether what follows is a torn tail: the
+    /// file's magic or one record's header or payload cut short by the end of the file (a write cut by a crash),
+    /// not bytes that are there and wrong.
+    static func scan(fd: Int32, size: Int) -> (records: [Record], validBytes: Int, torn: Bool) {
+        guard let magic = try? Sys.pread(fd, count: fileMagic.count, at: 0), magic == fileMagic else {
+            let prefix = (try? Sys.pread(fd, count: min(size, fileMagic.count), at: 0)) ?? []
+            return ([], 0, size < fileMagic.count && prefix == Array(fileMagic.prefix(prefix.count)))
+        }
         var records: [Record] = []
         var at = fileMagic.count
-        while at + headerSize <= size {
+        while at < size {
+            guard at + headerSize <= size else {
+                // A header cut short: torn if what is there is the start of a record.
+                let rest = (try? Sys.pread(fd, count: size - at, at: at)) ?? []
+                let magicBytes: [UInt8] = [0x42, 0x4B, 0x52, 0x31]
+                return (records, at, Array(rest.prefix(4)) == Array(magicBytes.prefix(min(4, rest.count))))
+            }
             guard let header = try? Sys.pread(fd, count: headerSize, at: at), header.count == headerSize,
                 get32(header, 0) == recordMagic
-            else { break }
+            else { return (records, at, false) }
             let length = Int(get32(header, 4))
-            guard length <= maxRecordBytes, at + headerSize + length <= size,
-                let payload = try? Sys.pread(fd, count: length, at: at + headerSize), payload.count == length,
+            guard length <= maxRecordBytes, get32(header, 8) <= UInt32(maxInflatedBytes) else { return (records, at, false) }
+            // The payload cut short by the end of the file: the record being written when the process died.
+            guard at + headerSize + length <= size else { return (records, at, true) }
+            guard let payload = try? Sys.pread(fd, count: length, at: at + headerSize), payload.count == length,
                 Zlib.crc32(payload[...], crc: Zlib.crc32(header[8..<20])) == get32(header, 20)
-            else { break }
+            else { return (records, at, false) }
             records.append(Record(offset: at, generatedAtMs: Int64(bitPattern: get64(header, 12)), inflated: Int(get32(header, 8))))
             at += headerSize + length
         }
-        return (records, at)
+        return (records, at, false)
+    }
+
+    /// Largest report line a record may claim to inflate to: a report is tens of kilobytes; a header claiming
+    /// more is not one the store wrote, and reading it back would allocate what it claims.
+    static let maxInflatedBytes = 64 << 20
+
+    /// Cuts the torn tail of the last segment off at `validBytes` (rewriting the magic of a file cut inside it);
+    /// false when the cut did not take (the file then keeps its tail, and appends go to a new segment).
+    static func cutTornTail(_ path: String, to validBytes: Int) -> Bool {
+        guard let fd = try? Sys.open(path, O_WRONLY | safeFlags) else { return false }
+        defer { Sys.close(fd) }
+        do {
+            if validBytes < fileMagic.count {
+                try Sys.ftruncate(fd, 0, path: path)
+                try Sys.writeAll(fd, fileMagic, path: path)
+            } else {
+                try Sys.ftruncate(fd, validBytes, path: path)
+            }
+            try Sys.fsync(fd, path: path)
+            return (try? Sys.fstat(fd, path: path))?.size == Int64(max(validBytes, fileMagic.count))
+        } catch {
+            return false
+        }
     }
 
     static func put32(_ out: inout [UInt8], _ v: UInt32) {
