@@ -115,6 +115,12 @@ public struct FileBytes: Sendable, Equatable {
 
 /// The helpers every check shares, computed from the facts.
 extension HostFacts {
+    /// Whether `process` has run for more than a second (or its start is not known): a run of a second or less
+    /// is a version query, or a copy caught between fork and exec, not a collector or agent that stays.
+    public func hasLasted(_ process: ProcessRecord) -> Bool {
+        startedAt(process).map { Double(nowMilliseconds) / 1000 - $0 > 1 } ?? true
+    }
+
     /// When `process` started, in wall-clock Unix seconds (its start in ticks after boot, placed by the
     /// uptime); nil when its stat or the uptime is not known.
     public func startedAt(_ process: ProcessRecord) -> Double? {

@@ -49,8 +49,7 @@ struct ProcessStates {
     /// started a second ago or less is not judged: a copy caught between fork and exec, or loading its binary on
     /// a busy host, sleeps in D briefly.
     func stuck(_ facts: any HostFacts) -> [ProcessRecord] {
-        let now = Double(facts.nowMilliseconds) / 1000
-        let inD = running.filter { p in p.stat?.state == "D" && (facts.startedAt(p).map { now - $0 > 1 } ?? true) }
+        let inD = running.filter { p in p.stat?.state == "D" && facts.hasLasted(p) }
         guard !inD.isEmpty else { return [] }
         Sys.sleep(seconds: Double(Self.stuckSampleMs) / 1000)
         return inD.filter { p in

@@ -89,8 +89,7 @@ struct CollectorProcessCheck: Check {
         }
         // A duplicate is one that stays: a run of a second or less (a version query, a process caught
         // between fork and exec) is not one.
-        let now = Double(facts.nowMilliseconds) / 1000
-        let lasting = states.running.filter { p in p.pid == main.pid || facts.startedAt(p).map { now - $0 > 1 } ?? true }
+        let lasting = states.running.filter { p in p.pid == main.pid || facts.hasLasted(p) }
         if lasting.count > 1 {
             return .warn(
                 "\(lasting.count) bkunifylogbeat processes under one root (pids \(lasting.map { String($0.pid) }.joined(separator: ", "))); "
