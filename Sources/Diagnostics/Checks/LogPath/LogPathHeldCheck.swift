@@ -173,21 +173,25 @@ enum SubscriptionFiles {
         func add<T: Equatable>(_ f: String, _ id: T, to map: inout [String: [T]]) {
             if !(map[f]?.contains(id) ?? false) { map[f, default: []].append(id) }
         }
-        for (id, item) in CollectorFileRules.items(facts: facts, where: { _ in true }) {
-            let paths = CollectorPaths(item.paths, facts: facts)
-            for f in files {
-                guard let name = paths.openedName(f) else { continue }
+        /// A subscription's items, then the configs not from NodeMan (by their names).
+        let items: [(subscription: Int64?, config: String, item: CollectorFileRules.Item)] =
+            CollectorFileRules.items(facts: facts, where: { _ in true }).map { ($0.subscription, "", $0.item) }
+            + CollectorFileRules.unnamedItems(facts: facts).map { (nil, $0.config, $0.item) }
+        /// `item` reaches `f` by `name`: every subscription naming it is named; one that reads it (accepted, and
+        /// its exclude_files, matched against the path the collector globbed, keeps it) owns it.
+        func record(_ f: String, name: String, _ owner: (subscription: Int64?, config: String, item: CollectorFileRules.Item)) {
+            let reads = owner.item.accepted && owner.item.rules.isExcluded(name) != true
+            if let id = owner.subscription {
                 add(f, id, to: &named)
-                // exclude_files is matched against the path the collector globbed.
-                if item.accepted && item.rules.isExcluded(name) != true { add(f, id, to: &out) }
+                if reads { add(f, id, to: &out) }
+            } else if reads {
+                add(f, owner.config, to: &unnamed)
             }
         }
-        let byHand = CollectorFileRules.unnamedItems(facts: facts).filter(\.item.accepted)
-        for (config, item) in byHand {
-            let paths = CollectorPaths(item.paths, facts: facts)
+        for owner in items {
+            let paths = CollectorPaths(owner.item.paths, facts: facts)
             for f in files {
-                guard let name = paths.openedName(f), item.rules.isExcluded(name) != true else { continue }
-                add(f, config, to: &unnamed)
+                if let name = paths.openedName(f) { record(f, name: name, owner) }
             }
         }
         // A file no pattern names by its real path or through its literal directory may still be reached through
@@ -196,32 +200,15 @@ enum SubscriptionFiles {
         var unowned = Set(files.filter { named[$0] == nil && unnamed[$0] == nil })
         var budget = globResolveBudget
         var globbed: [String: [String]] = [:]
-        func reached(_ patterns: [String]) -> [(real: String, name: String)] {
-            var out: [(real: String, name: String)] = []
-            for p in patterns {
-                let matches =
-                    globbed[p]
-                    ?? {
-                        let m = (try? facts.collectorGlob(facts.collectorPattern(p)).get())?.matches ?? []
-                        globbed[p] = m
-                        return m
-                    }()
-                for m in matches where budget > 0 {
-                    budget -= 1
-                    if let r = facts.realPath(m), r != m, unowned.contains(r) { out.append((r, m)) }
-                }
-            }
-            return out
-        }
         if !unowned.isEmpty {
-            for (id, item) in CollectorFileRules.items(facts: facts, where: { _ in true }) {
-                for (f, name) in reached(item.paths) {
-                    add(f, id, to: &named)
-                    if item.accepted && item.rules.isExcluded(name) != true { add(f, id, to: &out) }
+            for owner in items {
+                for p in owner.item.paths {
+                    if globbed[p] == nil { globbed[p] = (try? facts.collectorGlob(facts.collectorPattern(p)).get())?.matches ?? [] }
+                    for m in globbed[p]! where budget > 0 {
+                        budget -= 1
+                        if let r = facts.realPath(m), r != m, unowned.contains(r) { record(r, name: m, owner) }
+                    }
                 }
-            }
-            for (config, item) in byHand {
-                for (f, name) in reached(item.paths) where item.rules.isExcluded(name) != true { add(f, config, to: &unnamed) }
             }
             unowned.subtract(named.keys)
             unowned.subtract(unnamed.keys)

@@ -267,9 +267,8 @@ struct LogPathMatchCheck: Check {
                 hint: "以 root 运行 bkdiag，才能读取订阅配置并判断采集路径", evidence: evidence)
         }
         if !truncatedUnmatched.isEmpty {
-            let whys = truncatedUnmatched.reduce(into: [String]()) { if !$0.contains($1.why) { $0.append($1.why) } }
             return .unknown(
-                "以下路径匹配超过 \(Glob.defaultLimit) 个路径，已检查的都不会被采集（\(whys.joined(separator: "、"))），其余未检查: \(Fmt.list(truncatedUnmatched.map(\.pattern)))",
+                "以下路径匹配超过 \(Glob.defaultLimit) 个路径，已检查的都不会被采集（\(Fmt.unique(truncatedUnmatched.map(\.why)).joined(separator: "、"))），其余未检查: \(Fmt.list(truncatedUnmatched.map(\.pattern)))",
                 hint: "路径匹配的文件过多（多为轮转后的压缩文件）：把采集路径写得更具体（如 app.log 而不是 *），并清理旧的轮转文件",
                 evidence: evidence)
         }
