@@ -12,6 +12,20 @@ import Testing
         Reports.make([("gse_agent", "socket", i % 2 == 0 ? .pass : .fail)], at: 1_700_000_000_000 + Int64(i) * 1000).richLine()
     }
 
+    /// A store in `h` holding reports 0..<n, closed again; the path of its one segment.
+    func stored(_ n: Int, in h: String) throws -> String {
+        let store = try ReportHistory(directory: h, limits: HistoryLimits())
+        for i in 0..<n { try store.append(line: line(i), generatedAtMs: Int64(i)) }
+        return h + "/history-00000001.log"
+    }
+
+    /// Replaces the content of `file` with `bytes`, in place.
+    func overwrite(_ file: String, with bytes: some Collection<UInt8>) {
+        let fd = open(file, O_WRONLY | O_TRUNC)
+        _ = Array(bytes).withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
+        close(fd)
+    }
+
     @Test func appendsAndReopensEveryReport() throws {
         let dir = TempDir()
         defer { dir.remove() }
@@ -51,20 +65,14 @@ import Testing
         let dir = TempDir()
         defer { dir.remove() }
         let h = dir.sub("h")
-        do {
-            let store = try ReportHistory(directory: h, limits: HistoryLimits())
-            for i in 0..<3 { try store.append(line: line(i), generatedAtMs: Int64(i)) }
-        }
-        let file = h + "/history-00000001.log"
+        let file = try stored(3, in: h)
         let full = try Sys.readFile(file)
         // Every truncation inside the last record must leave exactly the first two.
         let third = line(2)
         let thirdRecord = 24 + Zlib.compress(Array(third.utf8)).count
         let start = full.count - thirdRecord
         for cut in stride(from: start, to: full.count, by: max(1, thirdRecord / 25)) {
-            let fd = open(file, O_WRONLY | O_TRUNC)
-            _ = full[0..<cut].withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
-            close(fd)
+            overwrite(file, with: full[0..<cut])
             let store = try ReportHistory(directory: h, limits: HistoryLimits())
             #expect(store.count == 2, "cut at \(cut)")
             #expect(store.recovery.truncatedBytes == cut - start)
@@ -81,16 +89,10 @@ import Testing
         let dir = TempDir()
         defer { dir.remove() }
         let h = dir.sub("h")
-        do {
-            let store = try ReportHistory(directory: h, limits: HistoryLimits())
-            for i in 0..<4 { try store.append(line: line(i), generatedAtMs: Int64(i)) }
-        }
-        let file = h + "/history-00000001.log"
+        let file = try stored(4, in: h)
         var bytes = try Sys.readFile(file)
         bytes[bytes.count - 5] ^= 0xff
-        let fd = open(file, O_WRONLY | O_TRUNC)
-        _ = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
-        close(fd)
+        overwrite(file, with: bytes)
         let store = try ReportHistory(directory: h, limits: HistoryLimits())
         #expect(store.count == 3)
         #expect(store.latest()?.line == line(2))
@@ -102,17 +104,11 @@ import Testing
         let dir = TempDir()
         defer { dir.remove() }
         let h = dir.sub("h")
-        do {
-            let store = try ReportHistory(directory: h, limits: HistoryLimits())
-            for i in 0..<5 { try store.append(line: line(i), generatedAtMs: Int64(i)) }
-        }
-        let file = h + "/history-00000001.log"
+        let file = try stored(5, in: h)
         var bytes = try Sys.readFile(file)
         let second = 8 + 24 + Zlib.compress(Array(line(0).utf8)).count
         bytes[second + 30] ^= 0xff  // inside the second record's payload
-        let fd = open(file, O_WRONLY | O_TRUNC)
-        _ = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
-        close(fd)
+        overwrite(file, with: bytes)
         let store = try ReportHistory(directory: h, limits: HistoryLimits())
         #expect(store.count == 1)
         #expect(store.recovery.truncatedBytes == 0 && store.recovery.skippedBytes == bytes.count - second)
