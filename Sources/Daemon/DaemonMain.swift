@@ -70,18 +70,6 @@ public struct DaemonMain: Sendable {
         // Nothing in the state directory is read or written before it is ours.
         let lock = try StateDirectoryLock.acquire(directory: config.stateDir)
         defer { withExtendedLifetime(lock) {} }
-        let history = try ReportHistory(directory: config.stateDir, limits: config.historyLimits)
-        let r = history.recovery
-        for sentence in r.movedAside {
-            logger.warning("history file moved aside", metadata: ["detail": "\(sentence)"])
-        }
-        if r.truncatedBytes > 0 || r.skippedBytes > 0 {
-            logger.warning(
-                "history repaired on open",
-                metadata: ["records": "\(r.records)", "truncated_bytes": "\(r.truncatedBytes)", "skipped_bytes": "\(r.skippedBytes)"])
-        }
-        let previous = history.latest().flatMap { try? DiagnosticReport(line: $0.line) }
-
         // The socket: systemd's (socket activation) or our own.
         var fd: Int32
         // The socket file this daemon bound, removed at the end only while it is still that file.
@@ -104,6 +92,27 @@ public struct DaemonMain: Sendable {
             }
             socketToRemove = Sys.lstatIfPresent(config.socketPath).map { (config.socketPath, $0) }
         }
+        // The history is opened (and repaired) only once the socket is ours: a start that fails for want
+        // of the socket (another daemon serves it) leaves the state directory as it found it.
+        let history: ReportHistory
+        do {
+            history = try ReportHistory(directory: config.stateDir, limits: config.historyLimits)
+        } catch {
+            if let s = socketToRemove { try? Sys.unlinkIfSame(s.path, as: s.file) }
+            Sys.close(fd)
+            throw error
+        }
+        let r = history.recovery
+        for sentence in r.movedAside {
+            logger.warning("history file moved aside", metadata: ["detail": "\(sentence)"])
+        }
+        if r.truncatedBytes > 0 || r.skippedBytes > 0 {
+            logger.warning(
+                "history repaired on open",
+                metadata: ["records": "\(r.records)", "truncated_bytes": "\(r.truncatedBytes)", "skipped_bytes": "\(r.skippedBytes)"])
+        }
+        let previous = history.latest().flatMap { try? DiagnosticReport(line: $0.line) }
+
         let socketGID = Sys.statIfPresent(config.socketPath).map { $0.gid } ?? config.socketGroup.flatMap { Sys.groupID(named: $0) }
 
         let sink: any StateChangeSink = Systemd.journalAvailable ? JournalSink() : LoggerSink(logger: logger)

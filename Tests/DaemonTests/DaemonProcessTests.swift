@@ -189,7 +189,7 @@ struct DaemonProcess {
             lastStderr = d.process.stderr
             let store = try ReportHistory(directory: dir.sub("state"), limits: HistoryLimits())
             #expect(store.recovery.skippedBytes == 0)
-            let lines = store.entries(sinceMs: 0, limit: 1_000_000).map(\.line)
+            let lines = try store.entries(sinceMs: 0, limit: 1_000_000).map(\.line)
             #expect(lines.count >= kept.count, "round \(round)")
             #expect(Array(lines.prefix(kept.count)) == kept, "round \(round): earlier reports changed")
             for l in lines.suffix(lines.count - kept.count) { #expect((try? DiagnosticReport(line: l)) != nil) }

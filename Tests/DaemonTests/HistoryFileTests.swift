@@ -27,7 +27,7 @@ import Testing
         #expect(store.recovery.movedAside.first?.contains("symbolic link") == true, "\(store.recovery.movedAside)")
         #expect(store.count == 3)
         try store.append(line: line(3), generatedAtMs: 3)
-        #expect(store.entries(sinceMs: 0, limit: 10).map(\.line) == (0..<4).map(line))
+        #expect(try store.entries(sinceMs: 0, limit: 10).map(\.line) == (0..<4).map(line))
         #expect(String(decoding: try Sys.readFile(dir.sub("victim")), as: UTF8.self) == "not a history file\n")
         // The link itself was renamed aside; nothing took its name.
         let names = try Sys.listDirectory(dir.sub("h"))
@@ -54,7 +54,7 @@ import Testing
         defer { dir.remove() }
         let store = try ReportHistory(directory: dir.sub("h"), limits: HistoryLimits(maxReports: 16, maxBytes: 1 << 20))
         for i in 0..<16 { try store.append(line: line(i), generatedAtMs: Int64(i)) }
-        let selection = store.select(sinceMs: 0, limit: 10)
+        let selection = try store.select(sinceMs: 0, limit: 10)
         #expect(selection.count == 10)
         // Rotation drops the oldest segments while the answer is being written.
         for i in 16..<40 { try store.append(line: line(i), generatedAtMs: Int64(i)) }
@@ -84,7 +84,7 @@ import Testing
         byte ^= 0xFF
         #expect(pwrite(fd, &byte, 1, size - 1) == 1)
         close(fd)
-        let selection = store.select(sinceMs: 0, limit: 10)
+        let selection = try store.select(sinceMs: 0, limit: 10)
         var body: [UInt8] = []
         let unreadable = try await selection.body(chunkBytes: 100) { body += $0 }
         #expect(unreadable == 1)

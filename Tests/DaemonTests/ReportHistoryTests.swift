@@ -37,9 +37,9 @@ import Testing
         let store = try ReportHistory(directory: dir.sub("h"), limits: HistoryLimits())
         #expect(store.recovery == HistoryRecovery(records: 50, truncatedBytes: 0, skippedBytes: 0))
         #expect(store.latest()?.line == line(49))
-        let since = store.entries(sinceMs: 1_700_000_000_000 + 45_000, limit: 100)
+        let since = try store.entries(sinceMs: 1_700_000_000_000 + 45_000, limit: 100)
         #expect(since.map(\.line) == (45..<50).map(line))
-        #expect(store.entries(sinceMs: 0, limit: 3).map(\.line) == (47..<50).map(line))
+        #expect(try store.entries(sinceMs: 0, limit: 3).map(\.line) == (47..<50).map(line))
         #expect(try DiagnosticReport(line: store.latest()!.line) == DiagnosticReport(line: line(49)))
     }
 
@@ -58,7 +58,7 @@ import Testing
         let small = try ReportHistory(directory: dir.sub("b"), limits: HistoryLimits(maxReports: 100_000, maxBytes: 8192))
         for i in 0..<1000 { try small.append(line: line(i), generatedAtMs: Int64(i)) }
         #expect(small.totalBytes <= 8192)
-        #expect(small.entries(sinceMs: 0, limit: 10_000).last?.line == line(999))
+        #expect(try small.entries(sinceMs: 0, limit: 10_000).last?.line == line(999))
     }
 
     @Test func cutsATornTailAtEveryOffsetAndKeepsEarlierReports() throws {
@@ -133,7 +133,7 @@ import Testing
         close(fd)
         try store.append(line: line(3), generatedAtMs: 3)
         try store.append(line: line(4), generatedAtMs: 4)
-        #expect(store.entries(sinceMs: 0, limit: 10).map(\.line) == (0..<5).map(line))
+        #expect(try store.entries(sinceMs: 0, limit: 10).map(\.line) == (0..<5).map(line))
         let again = try ReportHistory(directory: h, limits: HistoryLimits())
         #expect(again.count == 5 && again.latest()?.line == line(4))
     }

@@ -136,8 +136,20 @@ public final class ReportHistory: Sendable {
             do {
                 let (fd, size) = try Sys.openRegular(path, limit: Self.maxSegmentFileBytes(limits), followLinks: false)
                 files.append((seq, path, fd, size))
+            } catch let refusal as FileRefusal {
+                // Not a file the store wrote (a link, a directory, a FIFO, an impossible size).
+                recovery.movedAside.append(Self.moveAside(path, because: refusal.reason))
+            } catch let e as ProbeError where e.errno == ENOENT {
+                // Removed since the listing: nothing to read.
             } catch {
-                recovery.movedAside.append(Self.moveAside(path, because: "\(ProbeError.brief(error))"))
+                // A segment this process may not read (another user's), or no descriptor left: the file may
+                // be a good segment, so it is neither moved aside nor skipped, and the daemon does not start.
+                for f in files { Sys.close(f.fd) }
+                let who = getuid() == 0 ? "" : " (the daemon runs as uid \(getuid()))"
+                throw DaemonError(
+                    .history,
+                    "cannot open the history file \(path) (\(ProbeError.brief(error)))\(who): run the daemon as the state directory's owner or fix the file's permissions"
+                )
             }
         }
         for (i, file) in files.enumerated() {
@@ -275,8 +287,8 @@ public final class ReportHistory: Sendable {
     }
 
     /// Reports generated at or after `sinceMs`, oldest first, at most `limit` (the newest ones when more match).
-    public func entries(sinceMs: Int64, limit: Int) -> [HistoryEntry] {
-        let selection = select(sinceMs: sinceMs, limit: limit)
+    public func entries(sinceMs: Int64, limit: Int) throws(DaemonError) -> [HistoryEntry] {
+        let selection = try select(sinceMs: sinceMs, limit: limit)
         return (0..<selection.count).compactMap { i in
             selection.line(i).map { HistoryEntry(generatedAtMs: selection.generatedAtMs(i), line: String(decoding: $0, as: UTF8.self)) }
         }
@@ -284,8 +296,11 @@ public final class ReportHistory: Sendable {
 
     /// The records `entries` would return, not read yet: their segments are opened under the store's lock
     /// (a segment rotated away later stays readable through its descriptor), their bytes read on demand.
-    public func select(sinceMs: Int64, limit: Int) -> HistorySelection {
-        state.withLock { s in
+    /// A segment that cannot be opened (no descriptor left, its permissions changed) fails the selection
+    /// rather than leaving its records out of an answer that would look whole; one removed since it was
+    /// listed (rotated away) holds nothing to answer.
+    public func select(sinceMs: Int64, limit: Int) throws(DaemonError) -> HistorySelection {
+        let picked: Result<HistorySelection, DaemonError> = state.withLock { s in
             var picked: [(segment: Int, record: Record)] = []
             for (i, seg) in s.segments.enumerated() {
                 for r in seg.records where r.generatedAtMs >= sinceMs { picked.append((i, r)) }
@@ -294,17 +309,31 @@ public final class ReportHistory: Sendable {
             var fds: [Int32] = []
             var fileOf: [Int: Int] = [:]
             var picks: [HistorySelection.Pick] = []
-            for (segment, r) in picked {
+            var gone: Set<Int> = []
+            for (segment, r) in picked where !gone.contains(segment) {
                 if fileOf[segment] == nil {
-                    guard let fd = try? Sys.open(s.segments[segment].path, O_RDONLY | Self.safeFlags) else { continue }
+                    let path = s.segments[segment].path
+                    let fd: Int32
+                    do throws(ProbeError) {
+                        fd = try Sys.open(path, O_RDONLY | Self.safeFlags)
+                    } catch {
+                        if error.errno == ENOENT {
+                            gone.insert(segment)
+                            continue
+                        }
+                        for fd in fds { Sys.close(fd) }
+                        return .failure(
+                            DaemonError(.history, "cannot open the history file \(path) (\(ProbeError.brief(error)))"))
+                    }
                     fileOf[segment] = fds.count
                     fds.append(fd)
                 }
                 guard let file = fileOf[segment] else { continue }
                 picks.append(HistorySelection.Pick(file: file, offset: r.offset, inflated: r.inflated, generatedAtMs: r.generatedAtMs))
             }
-            return HistorySelection(fds: fds, picks: picks)
+            return .success(HistorySelection(fds: fds, picks: picks))
         }
+        return try picked.get()
     }
 
     /// The JSON line of the record at `offset` of an open segment, nil when it does not inflate to its recorded length.

@@ -1,3 +1,4 @@
+import Logging
 import Report
 import SystemLayer
 
@@ -135,7 +136,12 @@ public struct DaemonRouter: Sendable {
         let format = request.query?["format"] ?? "json"
         if let (since, limit) = historyQuery(request) {
             var body: [UInt8] = []
-            let selection = core.history.select(sinceMs: since, limit: limit)
+            let selection: HistorySelection
+            do {
+                selection = try core.history.select(sinceMs: since, limit: limit)
+            } catch {
+                return Self.historyUnavailable(error, logger: core.logger)
+            }
             guard let unreadable = try? await selection.body(chunkBytes: 1 << 16, emit: { body += $0 }) else {
                 return .error(500, "the stored reports cannot be read: see the daemon's log")
             }
@@ -210,6 +216,13 @@ public struct DaemonRouter: Sendable {
         default:
             return .error(404, "no such endpoint \(path)")
         }
+    }
+
+    /// The answer when the stored reports cannot be opened: 503, since it is mostly passing (descriptors
+    /// run out under load); the reason goes to the daemon's log, not to the peer.
+    static func historyUnavailable(_ error: DaemonError, logger: Logger) -> DaemonResponse {
+        logger.error("history answer refused", metadata: ["error": "\(error.message)"])
+        return .error(503, "the stored reports cannot be opened right now: try again, or see the daemon's log")
     }
 
     static func render(_ report: DiagnosticReport, format: String) -> DaemonResponse {

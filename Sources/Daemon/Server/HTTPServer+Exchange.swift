@@ -106,7 +106,13 @@ extension HTTPServer {
         await gate.acquire()
         var held = true
         defer { if held { gate.release() } }
-        let selection = history.select(sinceMs: sinceMs, limit: limit)
+        let selection: HistorySelection
+        do {
+            selection = try history.select(sinceMs: sinceMs, limit: limit)
+        } catch {
+            await respond(channel, DaemonRouter.historyUnavailable(error, logger: logger), isHead: isHead)
+            return
+        }
         let head = Self.head(status: 200, contentType: "application/json", length: selection.bodyLength)
         do {
             if !isHead {
