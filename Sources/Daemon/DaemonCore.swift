@@ -9,7 +9,11 @@ public typealias ReportProducer = @Sendable (CheckOptions) async -> DiagnosticRe
 
 /// The daemon's state shared by the scheduler, the HTTP server and the signal handlers.
 ///
-/// Cycles are serialised: a `POST /run` during a scheduled cycle waits for it, then runs its own.
+/// Cycles are serialised, and at most one waits behind the one running: a `POST /run` (or the scheduler)
+/// asking while a cycle runs gets the next cycle, which starts after it and is shared by everyone who
+/// asked before it started. However many clients ask, the daemon runs at most one cycle more, and every
+/// answer comes from a cycle that started after its question. A waiter whose task is cancelled (its
+/// client hung up, the daemon is stopping) stops waiting at once and costs nothing more.
 public final class DaemonCore: Sendable {
     /// Counters for `/metrics` and the tests.
     public struct Counters: Sendable, Equatable {
@@ -26,9 +30,24 @@ public final class DaemonCore: Sendable {
         /// The report from before a restart: what the first cycle's changes are computed against.
         var baseline: DiagnosticReport?
         var counters = Counters()
-        var tail: Task<DiagnosticReport, Never>?
-        /// Requests waiting for the first report (socket activation: the first client starts the daemon).
-        var waitingForFirst: [CheckedContinuation<DiagnosticReport, Never>] = []
+        /// The last cycle asked for: the next one starts once it has ended.
+        var tail: Task<Void, Never>?
+        /// Cycles started, and whether one more has been asked for and not started yet.
+        var started = 0
+        var queued = false
+        /// The cycle whose report is `latest`.
+        var finished = 0
+        /// Requests waiting for a cycle to finish (`/report` before the first one, `POST /run`, the
+        /// scheduler), by id: each is resumed once the cycle it waits for has finished, or cancelled.
+        var waiters: [Int: Waiter] = [:]
+        var nextWaiter = 0
+        /// Set by `stop()`: nobody waits any more, and finished cycles are not recorded.
+        var stopping = false
+    }
+
+    struct Waiter {
+        var cycle: Int
+        var continuation: CheckedContinuation<DiagnosticReport?, Never>
     }
 
     public let history: ReportHistory
@@ -37,6 +56,8 @@ public final class DaemonCore: Sendable {
     let sink: any StateChangeSink
     let notify: @Sendable (String) -> Void
     private let state: Mutex<State>
+    /// Whether finished cycles are recorded (history, journal, STATUS); false once stopped.
+    private let recording = Mutex(true)
 
     /// - Parameters:
     ///   - previous: the last report from before a restart (from the history), so a restart does not repeat events.
@@ -59,16 +80,47 @@ public final class DaemonCore: Sendable {
     /// The latest report of this process; nil until the first cycle completes.
     public var latest: DiagnosticReport? { state.withLock { $0.latest } }
 
-    /// The latest report, or the first one once its run finishes.
-    public func firstReport() async -> DiagnosticReport {
-        await withCheckedContinuation { (c: CheckedContinuation<DiagnosticReport, Never>) in
-            let ready: DiagnosticReport? = state.withLock { s in
-                if let latest = s.latest { return latest }
-                s.waitingForFirst.append(c)
-                return nil
-            }
-            if let ready { c.resume(returning: ready) }
+    /// The latest report, or the first one once its run finishes; nil when the wait is cancelled or the
+    /// daemon is stopping.
+    public func firstReport() async -> DiagnosticReport? {
+        await report(ofCycle: 1)
+    }
+
+    /// Requests waiting for a cycle right now (`/metrics`); a client that hung up no longer counts.
+    public var waiting: Int { state.withLock { $0.waiters.count } }
+
+    /// The report of cycle `n` (or of a later one, once finished); nil when cancelled or stopping.
+    private func report(ofCycle n: Int) async -> DiagnosticReport? {
+        let id = state.withLock { s in
+            s.nextWaiter += 1
+            return s.nextWaiter
         }
+        return await withTaskCancellationHandler {
+            await withCheckedContinuation { (c: CheckedContinuation<DiagnosticReport?, Never>) in
+                let now: DiagnosticReport?? = state.withLock { s in
+                    if s.finished >= n, let latest = s.latest { return .some(latest) }
+                    // Cancelled before the handler could find the waiter: the flag is already set.
+                    if s.stopping || Task.isCancelled { return .some(nil) }
+                    s.waiters[id] = Waiter(cycle: n, continuation: c)
+                    return nil
+                }
+                if let now { c.resume(returning: now) }
+            }
+        } onCancel: {
+            state.withLock { $0.waiters.removeValue(forKey: id) }?.continuation.resume(returning: nil)
+        }
+    }
+
+    /// Ends every wait (with nil) and, once a cycle recording its report has finished doing so, keeps
+    /// later cycles from recording theirs: called when the daemon stops, which never waits for a run.
+    public func stop() {
+        let waiters = state.withLock { s in
+            s.stopping = true
+            defer { s.waiters = [:] }
+            return s.waiters
+        }
+        for w in waiters.values { w.continuation.resume(returning: nil) }
+        recording.withLock { $0 = false }
     }
 
     /// Replaces the configuration (SIGHUP); the socket settings keep their running values.
@@ -87,22 +139,32 @@ public final class DaemonCore: Sendable {
 
     func countReloadError() { state.withLock { $0.counters.reloadErrors += 1 } }
 
-    /// Runs one cycle after any cycle in flight, and returns its report.
+    /// The report of a cycle that starts after this call (the one queued, or one queued now); nil when
+    /// the wait is cancelled or the daemon is stopping.
     @discardableResult
-    public func runCycle() async -> DiagnosticReport {
-        let task: Task<DiagnosticReport, Never> = state.withLock { s in
-            let previous = s.tail
-            let next = Task { [self] in
-                _ = await previous?.value
-                return await self.performCycle()
+    public func runCycle() async -> DiagnosticReport? {
+        let cycle: Int = state.withLock { s in
+            if !s.stopping && !s.queued {
+                s.queued = true
+                let previous = s.tail
+                s.tail = Task { [self] in
+                    await previous?.value
+                    await self.performCycle()
+                }
             }
-            s.tail = next
-            return next
+            return s.started + 1
         }
-        return await task.value
+        return await report(ofCycle: cycle)
     }
 
-    private func performCycle() async -> DiagnosticReport {
+    private func performCycle() async {
+        let go = state.withLock { s in
+            s.queued = false
+            guard !s.stopping else { return false }
+            s.started += 1
+            return true
+        }
+        guard go else { return }
         let options = config.checkOptions
         let started = Timestamp.monotonicSeconds()
         let startedMs = Timestamp.nowMilliseconds()
@@ -110,31 +172,39 @@ public final class DaemonCore: Sendable {
         if report.generatedAtMs == 0 { report.generatedAtMs = startedMs }
         if report.durationMs == nil { report.durationMs = (Timestamp.monotonicSeconds() - started) * 1000 }
 
-        let (changes, waiting): ([StateChange], [CheckedContinuation<DiagnosticReport, Never>]) = state.withLock { s in
-            let c = StateChange.changes(from: s.latest ?? s.baseline, to: report)
-            s.latest = report
-            s.counters.stateChanges += c.count
-            defer { s.waitingForFirst = [] }
-            return (c, s.waitingForFirst)
-        }
-        for w in waiting { w.resume(returning: report) }
-        for change in changes { sink.record(change) }
+        // Recorded under `recording`, which `stop()` takes: a stop waits for a report being written to
+        // the history, and a cycle that ends after the stop records nothing (the process is ending).
+        recording.withLock { open in
+            guard open else { return }
+            let changes: [StateChange] = state.withLock { s in
+                let c = StateChange.changes(from: s.latest ?? s.baseline, to: report)
+                s.latest = report
+                s.counters.stateChanges += c.count
+                return c
+            }
+            for change in changes { sink.record(change) }
 
-        var historyFailed = false
-        do {
-            try history.append(line: report.richLine(), generatedAtMs: report.generatedAtMs)
-        } catch {
-            historyFailed = true
-            logger.error("history append failed", metadata: ["error": "\(ProbeError.brief(error))"])
-        }
-        notify("STATUS=" + report.summary.sentence)
-        // Counted last: the watchdog pings only for cycles whose STATUS has gone out.
-        state.withLock { s in
-            s.counters.cycles += 1
-            if historyFailed { s.counters.historyErrors += 1 }
+            var historyFailed = false
+            do {
+                try history.append(line: report.richLine(), generatedAtMs: report.generatedAtMs)
+            } catch {
+                historyFailed = true
+                logger.error("history append failed", metadata: ["error": "\(ProbeError.brief(error))"])
+            }
+            notify("STATUS=" + report.summary.sentence)
+            // Counted last: the watchdog pings only for cycles whose STATUS has gone out; and the waiters are
+            // answered once the report is in the history (a `POST /run` then `/history` finds it there).
+            let waiting: [Waiter] = state.withLock { s in
+                s.counters.cycles += 1
+                if historyFailed { s.counters.historyErrors += 1 }
+                s.finished = s.started
+                let done = s.waiters.filter { $0.value.cycle <= s.started }
+                for id in done.keys { s.waiters[id] = nil }
+                return Array(done.values)
+            }
+            for w in waiting { w.continuation.resume(returning: report) }
         }
         logger.debug("cycle done", metadata: ["summary": "\(report.summary.sentence)"])
-        return report
     }
 
     /// Daemon metrics appended to the report's Prometheus text.
@@ -152,6 +222,9 @@ public final class DaemonCore: Sendable {
             "bkdiag_daemon_history_errors_total", "counter", "Reports that could not be appended to the history.", String(c.historyErrors))
         metric("bkdiag_daemon_reloads_total", "counter", "Configuration reloads (SIGHUP) applied.", String(c.reloads))
         metric("bkdiag_daemon_reload_errors_total", "counter", "Configuration reloads rejected.", String(c.reloadErrors))
+        metric(
+            "bkdiag_daemon_waiting_requests", "gauge", "Requests waiting for a run to finish (the first report, POST /run).",
+            String(waiting))
         metric("bkdiag_daemon_interval_seconds", "gauge", "Seconds between runs.", String(interval))
         metric("bkdiag_daemon_history_reports", "gauge", "Reports kept in the history.", String(history.count))
         metric("bkdiag_daemon_history_bytes", "gauge", "Bytes the history takes on disk.", String(history.totalBytes))

@@ -39,12 +39,15 @@ public struct DaemonMain: Sendable {
     }
 
     /// A producer that reads each report from a file holding one JSON line (tests drive state changes
-    /// through it); an unreadable file gives an empty report.
+    /// through it); an unreadable file gives an empty report. The read runs on a thread of its own, off
+    /// the task pool: a FIFO nobody writes stands in for a run that takes long (a hung NFS mount).
     public static func fileProducer(path: String) -> ReportProducer {
         { _ in
+            let bytes = await withCheckedContinuation { (c: CheckedContinuation<[UInt8]?, Never>) in
+                DispatchQueue.global().async { c.resume(returning: try? Sys.readFile(path, limit: 1 << 20)) }
+            }
             let now = Timestamp.nowMilliseconds()
-            guard let bytes = try? Sys.readFile(path, limit: 1 << 20),
-                var report = try? DiagnosticReport(line: String(decoding: bytes, as: UTF8.self).trimmingNewlines())
+            guard let bytes, var report = try? DiagnosticReport(line: String(decoding: bytes, as: UTF8.self).trimmingNewlines())
             else { return DiagnosticReport(results: [], generatedAtMs: now) }
             report.generatedAtMs = now
             return report
@@ -179,6 +182,8 @@ public struct DaemonMain: Sendable {
             tasks.addTask {
                 for await signal in stopSignals {
                     logger.info("stopping", metadata: ["signal": "\(signal.rawValue)"])
+                    // A run in progress is not waited for: its waiters are answered 503 now, and it records nothing.
+                    core.stop()
                     await group.triggerGracefulShutdown()
                 }
             }

@@ -17,7 +17,12 @@ public struct Scheduler: Service {
         await cancelWhenGracefulShutdown {
             while !Task.isCancelled {
                 let started = ContinuousClock.now
-                await core.runCycle()
+                // Nil once the daemon is stopping: no more runs, and the service ends when the group
+                // ends it (a service that returns first is one that failed, to ServiceGroup).
+                guard await core.runCycle() != nil else {
+                    while !Task.isCancelled { try? await Task.sleep(for: .seconds(3600)) }
+                    break
+                }
                 let interval = Duration.milliseconds(Int64(core.config.interval * 1000))
                 let deadline = started + interval
                 if deadline <= .now { await Task.yield(); continue }

@@ -83,11 +83,13 @@ func makeCore(_ dir: TempDir, producer: ScriptedProducer, sink: RecordingSink, n
         #expect(core.latest != nil)
     }
 
-    @Test func concurrentRunsAreSerialised() async throws {
+    @Test func runsAskedForDuringARunShareTheNextOneAndNoneOverlap() async throws {
         let dir = TempDir()
         defer { dir.remove() }
         let inFlight = Atomic<Int>(0)
         let maxInFlight = Atomic<Int>(0)
+        let starts = Atomic<Int>(0)
+        let open = Atomic<Bool>(false)
         var config = DaemonConfig()
         config.stateDir = dir.sub("state")
         let core = DaemonCore(
@@ -95,15 +97,67 @@ func makeCore(_ dir: TempDir, producer: ScriptedProducer, sink: RecordingSink, n
             producer: { _ in
                 let n = inFlight.wrappingAdd(1, ordering: .relaxed).newValue
                 maxInFlight.max(n, ordering: .relaxed)
-                try? await Task.sleep(for: .milliseconds(5))
+                let cycle = starts.wrappingAdd(1, ordering: .relaxed).newValue
+                // The first run lasts until the test opens the gate.
+                while !open.load(ordering: .relaxed) { try? await Task.sleep(for: .milliseconds(2)) }
                 inFlight.wrappingSubtract(1, ordering: .relaxed)
+                var r = Reports.make([("gse_agent", "socket", .pass)])
+                r.generatedAtMs = Int64(cycle)
+                return r
+            }, sink: RecordingSink(), logger: Logger(label: "test"), notify: { _ in })
+        // The waits are long: in the full suite every hop of these tasks queues behind the other tests' jobs
+        // on the task pool (two threads on CI), and the cycle's own task cannot be moved off it; a wait
+        // that holds returns as soon as it holds.
+        let first = Task { await core.runCycle()?.generatedAtMs }
+        #expect(await eventually(timeoutMs: 300_000) { starts.load(ordering: .relaxed) == 1 })
+        // Twenty clients ask while the first run is under way: they wait for one run after it.
+        let later = (0..<20).map { _ in Task { await core.runCycle()?.generatedAtMs } }
+        #expect(await eventually(timeoutMs: 300_000) { core.waiting == 21 })
+        open.store(true, ordering: .relaxed)
+        #expect(await first.value == 1)
+        for t in later { #expect(await t.value == 2) }
+        #expect(maxInFlight.load(ordering: .relaxed) == 1)
+        #expect(core.counters.cycles == 2)
+        #expect(core.waiting == 0)
+    }
+
+    @Test func aCancelledWaitEndsAtOnceAndAStopEndsEveryWait() async throws {
+        let dir = TempDir()
+        defer { dir.remove() }
+        let open = Atomic<Bool>(false)
+        let entered = Atomic<Bool>(false)
+        let returned = Atomic<Bool>(false)
+        var config = DaemonConfig()
+        config.stateDir = dir.sub("state")
+        let core = DaemonCore(
+            config: config, history: try ReportHistory(directory: config.stateDir, limits: config.historyLimits), previous: nil,
+            producer: { _ in
+                entered.store(true, ordering: .relaxed)
+                while !open.load(ordering: .relaxed) { try? await Task.sleep(for: .milliseconds(2)) }
+                returned.store(true, ordering: .relaxed)
                 return Reports.make([("gse_agent", "socket", .pass)])
             }, sink: RecordingSink(), logger: Logger(label: "test"), notify: { _ in })
-        await withTaskGroup(of: Void.self) { g in
-            for _ in 0..<20 { g.addTask { await core.runCycle() } }
-        }
-        #expect(maxInFlight.load(ordering: .relaxed) == 1)
-        #expect(core.counters.cycles == 20)
+        // Clients waiting for the first report (a socket-activated start) that go away stop waiting.
+        let gone = (0..<50).map { _ in Task { await core.firstReport() } }
+        #expect(await eventually(timeoutMs: 300_000) { core.waiting == 50 })
+        for t in gone { t.cancel() }
+        for t in gone { #expect(await t.value == nil) }
+        #expect(core.waiting == 0)
+        // A stop answers every waiter (nil: the daemon is stopping), runs nothing more and records nothing.
+        let run = Task { await core.runCycle() }
+        let report = Task { await core.firstReport() }
+        #expect(await eventually(timeoutMs: 300_000) { core.waiting == 2 && entered.load(ordering: .relaxed) })
+        core.stop()
+        #expect(await run.value == nil)
+        #expect(await report.value == nil)
+        open.store(true, ordering: .relaxed)
+        #expect(await core.runCycle() == nil)
+        // The run under way at the stop ends, and records nothing.
+        #expect(await eventually(timeoutMs: 300_000) { returned.load(ordering: .relaxed) })
+        try? await Task.sleep(for: .milliseconds(50))
+        #expect(core.counters.cycles == 0)
+        #expect(core.latest == nil)
+        #expect(core.history.count == 0)
     }
 
     @Test func reloadKeepsSocketSettingsAndAppliesTheRest() throws {

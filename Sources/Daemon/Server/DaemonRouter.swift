@@ -150,8 +150,10 @@ public struct DaemonRouter: Sendable {
             }
             return DaemonResponse(status: 200, body: String(decoding: body, as: UTF8.self))
         }
-        if request.path == "/report" { return Self.render(await core.firstReport(), format: format) }
-        return Self.render(await core.runCycle(), format: format)
+        let report = request.path == "/report" ? await core.firstReport() : await core.runCycle()
+        // Nil when the wait was cancelled (the client hung up: nobody reads this) or the daemon is stopping.
+        guard let report else { return .error(503, "the daemon is stopping; ask again once it is back") }
+        return Self.render(report, format: format)
     }
 
     /// `since` and `limit` of a valid `/history` request, nil for any other request.

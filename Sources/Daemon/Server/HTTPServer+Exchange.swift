@@ -63,8 +63,17 @@ extension HTTPServer {
                             channel: channel, history: router.core.history, sinceMs: since, limit: limit, isHead: isHead,
                             chunk: limits.historyChunkBytes, gate: historyGate, logger: router.core.logger)
                     } else {
-                        // A fresh run (POST /run): awaited here, in the connection's task.
-                        let response = await router.handle(request)
+                        // The first report or a fresh run, awaited here in the connection's task. The wait
+                        // ends when the client hangs up (or the response timeout closes the connection):
+                        // a waiting client that went away holds nothing, and its slot is free again.
+                        let router = self.router
+                        let answer = Task { await router.handle(request) }
+                        channel.closeFuture.whenComplete { _ in answer.cancel() }
+                        let response = await withTaskCancellationHandler {
+                            await answer.value
+                        } onCancel: {
+                            answer.cancel()
+                        }
                         await Self.respond(channel, response, isHead: isHead)
                     }
                     return

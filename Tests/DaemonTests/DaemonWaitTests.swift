@@ -1,0 +1,171 @@
+import Daemon
+import Report
+import SystemLayer
+import Testing
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// The daemon while a run lasts (its report comes from a FIFO nobody writes: a run that never ends, as on a
+/// hung NFS mount): clients that wait for it and hang up, and a stop that does not wait for it. Also starts
+/// that fail, which must leave the state directory as they found it.
+@Suite(.serialized) struct DaemonWaitTests {
+    /// Kibibytes of the process's resident memory.
+    static func rssKB(_ pid: pid_t) -> Int? {
+        guard let text = try? Sys.readFile("/proc/\(pid)/status", limit: 1 << 16) else { return nil }
+        for line in String(decoding: text, as: UTF8.self).split(separator: "\n") where line.hasPrefix("VmRSS:") {
+            return Int(line.split(separator: " ").dropFirst().first ?? "")
+        }
+        return nil
+    }
+
+    /// Connects, asks, and hangs up without reading.
+    static func askAndHangUp(_ socket: String, _ request: String) {
+        guard let fd = try? Sys.connectUnix(path: socket, timeoutMs: 5000) else { return }
+        try? Sys.writeAll(fd, Array(request.utf8))
+        Sys.close(fd)
+    }
+
+    @Test func clientsThatHangUpOnARunThatNeverEndsCostNothingAndTheStopDoesNotWaitForIt() async throws {
+        let dir = TempDir()
+        defer { dir.remove() }
+        #expect(mkfifo(dir.sub("report.fifo"), 0o644) == 0)
+        let d = try await DaemonProcess.start(dir, args: ["--test-report-file", dir.sub("report.fifo")], interval: "0.1")
+        defer { d.process.signal(SIGKILL) }
+        // Up (metrics are answered at once), its first run under way and never ending.
+        #expect(await eventually(timeoutMs: 30_000) { await d.metric("bkdiag_daemon_waiting_requests") == 1 }, "\(d.process.stderr)")
+        let socket = d.socket
+        // 3000 clients ask for the first report, 300 for a fresh run, and each hangs up at once.
+        try await blocking {
+            for i in 0..<3300 {
+                Self.askAndHangUp(socket, i < 3000 ? "GET /report HTTP/1.1\r\nHost: b\r\n\r\n" : "POST /run HTTP/1.1\r\nHost: b\r\n\r\n")
+            }
+        }
+        // Only the scheduler still waits; the daemon stays within the unit's 64 MB.
+        #expect(await eventually(timeoutMs: 30_000) { await d.metric("bkdiag_daemon_waiting_requests") == 1 })
+        let rss = try #require(Self.rssKB(d.process.pid))
+        #expect(rss < 48 * 1024, "VmRSS \(rss) kB")
+        #expect(await d.metric("bkdiag_daemon_cycles_total") == 0)
+        // A client that stays is told the daemon is stopping, and the stop is prompt (TimeoutStopSec is 15 s).
+        let stays = try DaemonBoundsTests.send(socket, "/report")
+        defer { Sys.close(stays) }
+        #expect(await eventually(timeoutMs: 30_000) { await d.metric("bkdiag_daemon_waiting_requests") == 2 })
+        let t0 = Timestamp.monotonicSeconds()
+        d.process.signal(SIGTERM)
+        let exit = await d.process.wait(timeoutMs: 15_000)
+        let took = Timestamp.monotonicSeconds() - t0
+        #expect(exit.flatMap(ChildProcess.exitCode) == 0, "\(d.process.stderr)")
+        // Before, the stop waited for the run, here for ever (until SIGKILL); the margin is for a loaded machine.
+        #expect(took < 10, "stopped after \(took) s")
+        let answer = RawAnswer(try await blocking { try Sys.readToEnd(stays, limit: 1 << 16) })
+        #expect(answer.status == 503, "\(answer.body)")
+        #expect(answer.body.contains("stopping"))
+    }
+
+    @Test func freshRunsAskedForDuringARunAreOneMoreRunNotOnePerClient() async throws {
+        let dir = TempDir()
+        defer { dir.remove() }
+        dir.write("report.json", Reports.make([("gse_agent", "socket", .pass)]).richLine() + "\n")
+        // Each run lasts until the test writes its report into the FIFO.
+        #expect(mkfifo(dir.sub("report.fifo"), 0o644) == 0)
+        let d = try await DaemonProcess.start(dir, args: ["--test-report-file", dir.sub("report.fifo")], interval: "3600")
+        defer { d.process.signal(SIGKILL) }
+        #expect(await eventually(timeoutMs: 30_000) { await d.metric("bkdiag_daemon_waiting_requests") == 1 }, "\(d.process.stderr)")
+        let socket = d.socket
+        // Ten clients (the per-process share is 16) ask for a fresh run while the first is under way.
+        var clients: [Int32] = []
+        defer { for fd in clients { Sys.close(fd) } }
+        for _ in 0..<10 {
+            let fd = try Sys.connectUnix(path: socket, timeoutMs: 5000)
+            try Sys.writeAll(fd, Array("POST /run HTTP/1.1\r\nHost: b\r\n\r\n".utf8))
+            clients.append(fd)
+        }
+        #expect(await eventually(timeoutMs: 30_000) { await d.metric("bkdiag_daemon_waiting_requests") == 11 })
+        let line = try Sys.readFile(dir.sub("report.json"))
+        func finishRun() async throws {
+            try await blocking {
+                let w = try Sys.open(dir.sub("report.fifo"), O_WRONLY)
+                defer { Sys.close(w) }
+                try Sys.writeAll(w, line)
+            }
+        }
+        try await finishRun()
+        #expect(await eventually(timeoutMs: 30_000) { await d.metric("bkdiag_daemon_cycles_total") == 1 })
+        // The first run answered the scheduler; the ten share the second.
+        #expect(await d.metric("bkdiag_daemon_waiting_requests") == 10)
+        try await finishRun()
+        for fd in clients {
+            let answer = RawAnswer(try await blocking { try Sys.readToEnd(fd, limit: 1 << 20) })
+            #expect(answer.status == 200, "\(answer.body)")
+        }
+        #expect(await d.metric("bkdiag_daemon_cycles_total") == 2)
+        #expect(await d.metric("bkdiag_daemon_waiting_requests") == 0)
+    }
+
+    @Test func aStartRefusedItsSocketLeavesADamagedHistoryAsItWas() async throws {
+        let dir = TempDir()
+        defer { dir.remove() }
+        dir.write("report.json", Reports.make([("gse_agent", "socket", .pass)]).richLine() + "\n")
+        let first = try await DaemonProcess.start(dir, args: ["--test-report-file", dir.sub("report.json")], interval: "3600")
+        defer { first.process.signal(SIGKILL) }
+        #expect(await first.waitReady())
+        // Another state directory holding what an open repairs: a torn tail and a FIFO among the segments.
+        do {
+            let store = try ReportHistory(directory: dir.sub("state2"), limits: HistoryLimits())
+            try store.append(line: Reports.make([("gse_agent", "socket", .pass)]).richLine(), generatedAtMs: 1)
+        }
+        let segment = try #require(try Sys.listDirectory(dir.sub("state2")).first { $0.hasPrefix("history-") })
+        let fd = try Sys.open(dir.sub("state2/" + segment), O_WRONLY | O_APPEND)
+        try Sys.writeAll(fd, [0x42, 0x4B, 0x44])
+        Sys.close(fd)
+        #expect(mkfifo(dir.sub("state2/history-00000009.log"), 0o644) == 0)
+        let before = snapshot(dir.sub("state2"))
+        let second = try await DaemonProcess.start(
+            dir, name: "second", args: ["--test-report-file", dir.sub("report.json")], interval: "3600", socket: first.socket,
+            stateDir: "state2"
+        ).process
+        let exit = await second.wait(timeoutMs: 15_000)
+        if exit == nil { second.signal(SIGKILL) }
+        #expect(exit.flatMap(ChildProcess.exitCode) == 1, "\(second.stderr)")
+        #expect(second.stderr.contains("cannot listen on"), "\(second.stderr)")
+        // Its lock file aside (taken before the socket), the directory is as it was: nothing cut, nothing renamed.
+        #expect(snapshot(dir.sub("state2")).filter { !$0.hasPrefix("lock ") } == before)
+        #expect(try await httpRequest(socket: first.socket, target: "/report").status == 200)
+    }
+
+    /// Run as root, the test starts the daemon as nobody (setpriv) on a state directory where one segment
+    /// is root's and unreadable to nobody: a good file the daemon may not read is neither renamed nor
+    /// skipped; the start fails and says why.
+    @Test(.enabled(if: geteuid() == 0 && access("/usr/bin/setpriv", X_OK) == 0))
+    func aHistoryFileTheDaemonMayNotReadStopsTheStartAndIsKept() async throws {
+        let dir = TempDir()
+        defer { dir.remove() }
+        try #require(BuiltBinary.exists)
+        do {
+            let store = try ReportHistory(directory: dir.sub("state"), limits: HistoryLimits())
+            try store.append(line: Reports.make([("gse_agent", "socket", .pass)]).richLine(), generatedAtMs: 1)
+        }
+        _ = try? Sys.mkdirs(dir.sub("gse"))
+        dir.write("none.yaml", "# empty\n")
+        #expect(chmod(dir.path, 0o755) == 0)
+        #expect(chown(dir.sub("state"), 65534, 65534) == 0)
+        let segment = try #require(try Sys.listDirectory(dir.sub("state")).first { $0.hasPrefix("history-") })
+        #expect(chmod(dir.sub("state/" + segment), 0o600) == 0)
+        let before = snapshot(dir.sub("state"))
+        let p = ChildProcess(
+            "/usr/bin/setpriv",
+            [
+                "--reuid=65534", "--regid=65534", "--clear-groups", BuiltBinary.path, "daemon", "--socket", dir.sub("state/d.sock"),
+                "--gse_path", dir.sub("gse"), "--state-dir", dir.sub("state"), "--config", dir.sub("none.yaml"), "--interval", "3600",
+            ],
+            outputDir: dir.path, name: "nobody")
+        let exit = await p.wait(timeoutMs: 15_000)
+        if exit == nil { p.signal(SIGKILL) }
+        #expect(exit.flatMap(ChildProcess.exitCode) == 1, "\(p.stderr)")
+        #expect(p.stderr.contains("cannot open the history file"), "\(p.stderr)")
+        #expect(p.stderr.contains("uid 65534"), "\(p.stderr)")
+        #expect(snapshot(dir.sub("state")).filter { $0.hasPrefix("history-") } == before.filter { $0.hasPrefix("history-") })
+        #expect(access(dir.sub("state/d.sock"), F_OK) != 0, "the socket it bound is removed")
+    }
+}
