@@ -62,10 +62,14 @@ struct ProgressScenarioTests {
         #expect(stall.evidence("dataserver")?["connections"] == .int(1))
         #expect(report.verdict("log_progress", "loss_risk") == .pass)
         // bkdiag never took a lock on the registry: the collector's is the only one on it.
+        // /proc/locks names a file as major:minor:inode (device numbers in hex, at least two digits): the
+        // inode alone also matches locks on other filesystems (another test's collector holds one elsewhere).
         let st = try Sys.stat(host.registryPath)
-        let locks = try String(contentsOfFile: "/proc/locks", encoding: .utf8).split(separator: "\n").filter {
-            $0.contains(":\(st.inode) ")
-        }
+        let major = ((st.device >> 8) & 0xfff) | ((st.device >> 32) & ~UInt64(0xfff))
+        let minor = (st.device & 0xff) | ((st.device >> 12) & ~UInt64(0xff))
+        func hex(_ v: UInt64) -> String { v < 16 ? "0" + String(v, radix: 16) : String(v, radix: 16) }
+        let file = " \(hex(major)):\(hex(minor)):\(st.inode) "
+        let locks = try String(contentsOfFile: "/proc/locks", encoding: .utf8).split(separator: "\n").filter { $0.contains(file) }
         #expect(locks.count == 1 && locks[0].contains(" \(collector.pid) "), "\(locks)")
     }
 
