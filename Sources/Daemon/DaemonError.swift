@@ -8,6 +8,8 @@ public struct DaemonError: Error, Sendable, Equatable, CustomStringConvertible {
         case stateDirectory = "state_directory"
         case history
         case noDaemon = "no_daemon"
+        /// The daemon's socket exists but this user may not connect to it.
+        case permission
         case protocolError = "protocol"
     }
 

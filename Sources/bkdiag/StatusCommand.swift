@@ -42,7 +42,7 @@ enum StatusCommand {
             let report = try DiagnosticReport(line: r.body.trimmingNewlines())
             Output.write(report.rendered(s.format))
             return 0
-        } catch let error as DaemonError where error.code == .noDaemon && s.fallback {
+        } catch let error as DaemonError where (error.code == .noDaemon || error.code == .permission) && s.fallback {
             printError("bkdiag status: \(error.message)")
             printError("bkdiag status: ran the checks locally instead")
             let report = DiagnosticRunner(options: s.checkOptions).runBlocking()

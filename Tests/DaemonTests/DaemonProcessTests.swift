@@ -173,6 +173,27 @@ struct DaemonProcess {
         await d.process.stop()
     }
 
+    /// Needs root: the client drops to uid 65534, which the default socket mode (0660, the daemon's group) keeps out.
+    @Test(.enabled(if: geteuid() == 0)) func aUserTheSocketKeepsOutIsToldSoNotThatNoDaemonRuns() async throws {
+        let dir = TempDir()
+        defer { dir.remove() }
+        chmod(dir.path, 0o755)
+        let d = try await DaemonProcess.start(dir, interval: "3600")
+        #expect(await d.waitReady())
+        let nobody = ["--as-uid", "65534", "--as-gid", "65534"]
+        let (code, _, err) = await d.run(["status", "--socket", d.socket, "--no-fallback"] + nobody, name: "nobody")
+        #expect(code == 1)
+        #expect(err.contains("uid 65534 may not connect to the daemon's socket"), "\(err)")
+        #expect(!err.contains("systemctl start"), "\(err)")
+        // With the fallback, the reason is still said before the local run.
+        let (code2, out2, err2) = await d.run(
+            ["status", "--socket", d.socket, "--format", "compat", "--gse_path", dir.sub("gse")] + nobody, name: "nobody-fallback")
+        #expect(code2 == 0)
+        #expect(err2.contains("may not connect") && err2.contains("ran the checks locally"), "\(err2)")
+        #expect(out2.hasPrefix("{\"status\":"))
+        await d.process.stop()
+    }
+
     @Test func killDashNineDuringWritesLosesNoCompletedReport() async throws {
         let dir = TempDir()
         defer { dir.remove() }

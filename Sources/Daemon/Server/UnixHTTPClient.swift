@@ -1,5 +1,11 @@
 import SystemLayer
 
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Musl)
+    import Musl
+#endif
+
 /// A minimal blocking HTTP/1.1 client over a unix socket, for `bkdiag status` and the tests.
 public enum UnixHTTPClient {
     /// A response: status code, headers (lower-cased names) and body.
@@ -16,6 +22,12 @@ public enum UnixHTTPClient {
         let fd: Int32
         do {
             fd = try Sys.connectUnix(path: path, timeoutMs: timeoutMs)
+        } catch  where error.errno == EACCES || error.errno == EPERM {
+            // The daemon may well be running: it is the socket's mode (or its directory's) that keeps this user out.
+            throw DaemonError(
+                .permission,
+                "uid \(getuid()) may not connect to the daemon's socket \(path) (\(ProbeError.brief(error))): run as root, or as a member of the socket's group (socket_group in bkdiag.yaml)"
+            )
         } catch {
             throw DaemonError(
                 .noDaemon,
