@@ -34,6 +34,28 @@ import Testing
         #expect(!names.contains("history-00000002.log") && names.contains { $0.hasPrefix("history-00000002.log.bad-") }, "\(names)")
     }
 
+    @Test func reportsAfterTheLiveSegmentIsRemovedOrReplacedGoToANewSegmentAndSurviveARestart() throws {
+        let dir = TempDir()
+        defer { dir.remove() }
+        let store = try ReportHistory(directory: dir.sub("h"), limits: HistoryLimits())
+        for i in 0..<2 { try store.append(line: line(i), generatedAtMs: Int64(i)) }
+        let first = try #require(try Sys.listDirectory(dir.sub("h")).first { $0.hasPrefix("history-") })
+        // Removed under the running daemon (a careless cleanup): the next reports must not go to the unlinked file.
+        try Sys.unlink(dir.sub("h/" + first))
+        try store.append(line: line(2), generatedAtMs: 2)
+        // Replaced by a copy of itself (an editor, a restore): the copy is left as it is.
+        let second = try #require(try Sys.listDirectory(dir.sub("h")).first { $0.hasPrefix("history-") })
+        let copy = try Sys.readFile(dir.sub("h/" + second))
+        let fd = try Sys.open(dir.sub("h/" + second + ".new"), O_WRONLY | O_CREAT | O_EXCL, 0o640)
+        try Sys.writeAll(fd, copy)
+        Sys.close(fd)
+        try Sys.rename(dir.sub("h/" + second + ".new"), dir.sub("h/" + second))
+        try store.append(line: line(3), generatedAtMs: 3)
+        #expect(try Sys.readFile(dir.sub("h/" + second)) == copy)
+        let reopened = try ReportHistory(directory: dir.sub("h"), limits: HistoryLimits())
+        #expect(try reopened.entries(sinceMs: 0, limit: 10).map(\.line) == [line(2), line(3)])
+    }
+
     @Test func aFileLargerThanAnySegmentIsMovedAsideUnread() throws {
         let dir = TempDir()
         defer { dir.remove() }

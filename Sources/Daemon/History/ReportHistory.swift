@@ -230,8 +230,12 @@ public final class ReportHistory: Sendable {
                     segment = tail!
                     if w.fd < 0 { w.fd = try Sys.open(segment.path, O_WRONLY | O_APPEND | Self.safeFlags) }
                     // Written with O_APPEND, the record lands at the file's end: if that is not where the index
-                    // expects it (something else appended, or removed the file), it goes to a new segment instead.
-                    if (try? Sys.fstat(w.fd, path: segment.path))?.size != Int64(segment.bytes) {
+                    // expects it (something else appended or truncated), or the segment's name no longer leads
+                    // to this file (removed, or replaced: records written to it would be lost to the next
+                    // start), it goes to a new segment instead.
+                    let open = try? Sys.fstat(w.fd, path: segment.path)
+                    let named = Sys.lstatIfPresent(segment.path)
+                    if open?.size != Int64(segment.bytes) || named?.inode != open?.inode || named?.device != open?.device {
                         state.withLock { s in s.segments[s.segments.count - 1].appendable = false }
                         segment = try Self.startSegment(&w, directory: dir)
                         state.withLock { $0.segments.append(segment) }
