@@ -383,6 +383,25 @@ struct HostScenarioTests {
             "\(report.message("gse_agent", "socket"))")
     }
 
+    @Test(
+        "bkdiag not run as root cannot see who holds the IPC listener: unknown, never a pass (a squatter would pass)",
+        .enabled(if: geteuid() == 0 && FileManager.default.isExecutableFile(atPath: "/usr/bin/setpriv")))
+    func ipcListenerOwnerUnseenWithoutRoot() async throws {
+        let host = try FakeHost(generation: .gse2)
+        defer { host.shutdown() }
+        try host.startAgent()
+        let args = ["-s", "0", "-p", host.gseRoot, "-i", host.ipcPath, "--host-root", host.dir, "--sample-gap", "0"]
+        // Root sees gse_agent's fds: pass.
+        #expect(await runChecks(host, subscription: 0).verdict("gse_agent", "socket") == .pass)
+        for round in ["agent", "squatter"] {
+            if round == "squatter" { _ = try host.spawn(FakeHost.fakeBinary, ["agent", "--listen", host.ipcPath], cwd: host.dir) }
+            let r = try #require(try bkdiagAsNobody(args).result(module: "gse_agent", item: "socket"))
+            #expect(r.verdict == .unknown, "\(round): \(r.message) \(r.evidence)")
+            #expect(r.message.contains("whether gse_agent holds the listener cannot be checked"), "\(round): \(r.message)")
+            #expect(r.hint.hasPrefix("以 root 运行 bkdiag"), "\(round)")
+        }
+    }
+
     @Test("IPC queue filled: the agent does not read what the collector writes")
     func queueBlocked() async throws {
         let host = try FakeHost()

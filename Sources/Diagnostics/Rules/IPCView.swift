@@ -88,13 +88,17 @@ extension HostFacts {
 
     /// Which running agent under the root holds the listening socket `inode` (`agentPID`), or whether none does
     /// though every agent's fds were read (`foreign`: the path was unlinked and bound again by another
-    /// process, which takes what collectors send). Neither when no agent runs or an agent's fds cannot be read.
-    func listenerOwner(inode: UInt64) -> (agentPID: Int32?, foreign: Bool) {
-        guard case .success(let found) = agents() else { return (nil, false) }
+    /// process, which takes what collectors send). Neither when no agent runs or an agent's fds cannot be read;
+    /// `unreadable` then holds why (not root: another user's `/proc/<pid>/fd`), and who holds the listener is unknown.
+    /// Agents whose exe and cwd cannot be read (not root) are not placed under the root, but may be the one:
+    /// their fds are asked too, and cannot be read either.
+    func listenerOwner(inode: UInt64) -> (agentPID: Int32?, foreign: Bool, unreadable: ProbeError?) {
+        guard case .success(let found) = agents() else { return (nil, false, nil) }
         let agents = found.under.filter(\.isAgent)
-        let (inodes, unreadable) = socketInodes(of: agents.map(\.pid))
-        if let pid = inodes[inode] { return (pid, false) }
-        return (nil, !agents.isEmpty && unreadable.isEmpty)
+        let unplaced = found.elsewhere.filter { $0.isAgent && $0.exe == nil && $0.cwd == nil }
+        let (inodes, unreadable) = socketInodes(of: (agents + unplaced).map(\.pid))
+        if let pid = inodes[inode] { return (pid, false, nil) }
+        return (nil, !agents.isEmpty && unreadable.isEmpty, unreadable.sorted { $0.key < $1.key }.first?.value)
     }
 
     /// Whether the IPC listener of `view` belongs to none of the running agents (see `listenerOwner`).

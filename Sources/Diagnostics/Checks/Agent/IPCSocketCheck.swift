@@ -60,11 +60,14 @@ struct IPCSocketCheck: Check {
         }
         /// A listener none of the running agents holds (all their fds read): whatever holds it takes the data.
         var foreignListener = false
+        /// Why the running agents' fds could not be read, when none of those read holds the listener.
+        var ownerUnread: ProbeError?
         if let ino = listenerInode {
             evidence.append(("listener_inode", .int(Int64(ino))))
             let owner = facts.listenerOwner(inode: ino)
             if let pid = owner.agentPID { evidence.append(("listener_pid", .int(Int64(pid)))) }
             foreignListener = fromDiag && owner.foreign
+            if fromDiag { ownerUnread = owner.unreadable }
         }
         guard listening else {
             return .fail(
@@ -79,6 +82,12 @@ struct IPCSocketCheck: Check {
             return .fail(
                 "socket is listening, but not by gse_agent: \(who) holds the listener on \(path); a collector that connects now reaches it, not gse_agent",
                 hint: "IPC 路径被其他进程占用（gse_agent 的监听已被替换）：停止该进程并重启 gse_agent，再重启采集器", evidence: evidence)
+        }
+        if let e = ownerUnread {
+            // Not root: whether gse_agent holds the listener (or a process that took the path does) is not known.
+            return .unknown(
+                "socket file exists and is listening: \(path), but whether gse_agent holds the listener cannot be checked (\(ProbeError.brief(e)))",
+                hint: "以 root 运行 bkdiag（读取 gse_agent 的 /proc/<pid>/fd 需要权限）", evidence: evidence)
         }
         return .pass("socket file exists and is listening: \(path)", evidence: evidence)
     }
