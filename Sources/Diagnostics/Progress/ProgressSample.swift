@@ -278,17 +278,29 @@ public struct ProgressSample: Sendable {
         var fd: Int32
     }
 
-    /// The registry's states by file (file_identifier inode, the NodeMan template's; the furthest offset
-    /// when several states name one file).
+    /// The registry's states by file (file_identifier inode, the NodeMan template's; see `resumed` for
+    /// several states naming one file).
     public func statesByFile() -> [FileKey: CollectorFileState] {
         guard case .success(let r)? = registry?.read else { return [:] }
-        var out: [FileKey: CollectorFileState] = [:]
-        for s in r.fileStates {
-            let k = FileKey(inode: s.inode, device: s.device)
-            if let have = out[k], have.offset >= s.offset { continue }
-            out[k] = s
+        return Dictionary(grouping: r.fileStates) { FileKey(inode: $0.inode, device: $0.device) }.compactMapValues(Self.resumed)
+    }
+
+    /// The state the collector resumes from among several for one file. States of one input (the same
+    /// `meta`) under keys of different forms are what a change of `file_identifier` leaves: the registrar
+    /// keeps the newest by timestamp (`deduplicateStates`) and never writes the older key again, so an old
+    /// key's further offset is no acknowledgement. Between inputs (different `meta`), the furthest offset.
+    static func resumed(_ states: [CollectorFileState]) -> CollectorFileState? {
+        guard states.count > 1 else { return states.first }
+        func newer(_ a: CollectorFileState, than b: CollectorFileState) -> Bool {
+            guard let sa = a.timestampSeconds, let sb = b.timestampSeconds else { return a.offset > b.offset }
+            return (sa, a.timestampNanoseconds ?? 0) > (sb, b.timestampNanoseconds ?? 0)
         }
-        return out
+        var byInput: [[String: String]?: CollectorFileState] = [:]
+        for s in states {
+            if let have = byInput[s.meta], !newer(s, than: have) { continue }
+            byInput[s.meta] = s
+        }
+        return byInput.values.max { $0.offset < $1.offset }
     }
 
     /// The registry's states by the path they were recorded under.
@@ -310,13 +322,13 @@ public struct ProgressSample: Sendable {
 
         /// The state the collector resumes the file at `path` (inode and device `key`) from: the one with its
         /// inode and device; with them and its path (`inode_path`); or with its path, whatever file it was
-        /// recorded for (`path`). The furthest offset when several inputs' states qualify.
+        /// recorded for (`path`). Several qualifying states: see `ProgressSample.resumed`.
         func state(path: String, key: FileKey) -> CollectorFileState? {
             switch identifier {
             case .inode: return byFile[key]
             case .inodePath:
-                return bySource[path]?.filter { $0.inode == key.inode && $0.device == key.device }.max { $0.offset < $1.offset }
-            case .path: return bySource[path]?.max { $0.offset < $1.offset }
+                return bySource[path].flatMap { ProgressSample.resumed($0.filter { $0.inode == key.inode && $0.device == key.device }) }
+            case .path: return bySource[path].flatMap(ProgressSample.resumed)
             }
         }
     }

@@ -169,6 +169,35 @@ struct LogPathProgressCheckTests {
         #expect(unread == .string("read_stalled"))
     }
 
+    @Test("a key left by an earlier file_identifier (same input, older timestamp) does not hide a stall; another input's state counts")
+    func leftoverKeyOfAnotherIdentifier() throws {
+        var s = ProgressFixture.healthy()
+        s.files = [ProgressFixture.file("/data/logs/app/a.log", size: 3000, inode: 11, age: 60)]
+        s.collectors = [
+            ProgressFixture.collector(open: [ProgressFixture.held("/data/logs/app/a.log", inode: 11, position: 3000, size: 3000)])
+        ]
+        // The registrar writes `<inode>-<device>` now; `<inode>-<device>:<path>` is from before the switch.
+        var current = ProgressFixture.state("/data/logs/app/a.log", inode: 11, offset: 1000, age: 120)
+        current.key = "11-2049"
+        var leftover = ProgressFixture.state("/data/logs/app/a.log", inode: 11, offset: 3000, age: 900)
+        leftover.key = "11-2049:/data/logs/app/a.log"
+        for identifier in [FileIdentifier.inode, .inodePath, .path] {
+            var settings = ProgressFixture.settings
+            settings.fileIdentifier = identifier
+            s.registry = ProgressFixture.registry([leftover, current])
+            let f = run(input(s, settings: settings))
+            #expect(f.verdict == .fail, "\(identifier): \(f.message)")
+            let files = try #require(f.evidence.first { $0.0 == "files" }?.1)
+            #expect(files.arrayValue?.first?["acknowledged"] == .int(1000), "\(identifier)")
+        }
+        // A second input on the same file (its own meta) that acknowledged all of it: the collector resumes each
+        // input from its own state, and the file is sent.
+        var other = ProgressFixture.state("/data/logs/app/a.log", inode: 11, offset: 3000, age: 900)
+        other.meta = ["input": "second"]
+        s.registry = ProgressFixture.registry([current, other])
+        #expect(run(input(s)).verdict == .pass, "\(run(input(s)).message)")
+    }
+
     @Test("across two samples the daemon's gap apart: the file grew and its offset did not move")
     func ackStalledAcrossSamples() {
         var first = ProgressFixture.healthy(at: ProgressFixture.now - 60)
