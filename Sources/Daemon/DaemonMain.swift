@@ -47,8 +47,15 @@ public struct DaemonMain: Sendable {
                 DispatchQueue.global().async { c.resume(returning: try? Sys.readFile(path, limit: 1 << 20)) }
             }
             let now = Timestamp.nowMilliseconds()
-            guard let bytes, var report = try? DiagnosticReport(line: String(decoding: bytes, as: UTF8.self).trimmingNewlines())
-            else { return DiagnosticReport(results: [], generatedAtMs: now) }
+            guard let bytes, var report = try? DiagnosticReport(line: String(decoding: bytes, as: UTF8.self).trimmingNewlines()),
+                !report.results.isEmpty
+            else {
+                // Never an empty report, which would read as a pass.
+                let unread = CheckResult(
+                    module: "bkdiag", item: "test_report_file", verdict: .unknown,
+                    message: "the test report file \(path) holds no report with results")
+                return DiagnosticReport(results: [unread], generatedAtMs: now)
+            }
             report.generatedAtMs = now
             return report
         }

@@ -103,6 +103,44 @@ import Testing
         #expect(await d.metric("bkdiag_daemon_waiting_requests") == 0)
     }
 
+    /// `nc -N` and socat shut their side down once the request is sent: that is no hang-up, and such a client
+    /// still gets the report of the run it waits for; one that closes its socket stops waiting.
+    @Test func aClientThatShutsItsSideDownAfterTheRequestStillGetsTheAnswer() async throws {
+        let dir = TempDir()
+        defer { dir.remove() }
+        dir.write("report.json", Reports.make([("gse_agent", "socket", .pass)]).richLine() + "\n")
+        #expect(mkfifo(dir.sub("report.fifo"), 0o644) == 0)
+        let d = try await DaemonProcess.start(dir, args: ["--test-report-file", dir.sub("report.fifo")], interval: "3600")
+        defer { d.process.signal(SIGKILL) }
+        #expect(await eventually(timeoutMs: 30_000) { await d.metric("bkdiag_daemon_waiting_requests") == 1 }, "\(d.process.stderr)")
+        var halfClosed: [Int32] = []
+        defer { for fd in halfClosed { Sys.close(fd) } }
+        for request in ["GET /report HTTP/1.1\r\nHost: b\r\n\r\n", "POST /run HTTP/1.1\r\nHost: b\r\n\r\n"] {
+            let fd = try Sys.connectUnix(path: d.socket, timeoutMs: 30_000)
+            try Sys.writeAll(fd, Array(request.utf8))
+            #expect(shutdown(fd, Int32(SHUT_WR)) == 0)
+            halfClosed.append(fd)
+        }
+        Self.askAndHangUp(d.socket, "GET /report HTTP/1.1\r\nHost: b\r\n\r\n")
+        // The two half-closed ones wait on; the one that hung up does not.
+        #expect(await eventually(timeoutMs: 30_000) { await d.metric("bkdiag_daemon_waiting_requests") == 3 })
+        await sleepMs(300)
+        #expect(await d.metric("bkdiag_daemon_waiting_requests") == 3)
+        let line = try Sys.readFile(dir.sub("report.json"))
+        for _ in 0..<2 {
+            try await blocking {
+                let w = try Sys.open(dir.sub("report.fifo"), O_WRONLY)
+                defer { Sys.close(w) }
+                try Sys.writeAll(w, line)
+            }
+            await sleepMs(100)
+        }
+        for fd in halfClosed {
+            let answer = RawAnswer(try await blocking { try Sys.readToEnd(fd, limit: 1 << 20) })
+            #expect(answer.status == 200, "\(answer.body)")
+        }
+    }
+
     @Test func aStartRefusedItsSocketLeavesADamagedHistoryAsItWas() async throws {
         let dir = TempDir()
         defer { dir.remove() }
@@ -132,6 +170,51 @@ import Testing
         // Its lock file aside (taken before the socket), the directory is as it was: nothing cut, nothing renamed.
         #expect(snapshot(dir.sub("state2")).filter { !$0.hasPrefix("lock ") } == before)
         #expect(try await httpRequest(socket: first.socket, target: "/report").status == 200)
+    }
+
+    /// A segment the daemon may read but not write (root's 0644, the daemon run as nobody) is kept as it is, and
+    /// the reports go to a new segment: they were all lost, one `history append failed` per run.
+    @Test(.enabled(if: geteuid() == 0 && access("/usr/bin/setpriv", X_OK) == 0))
+    func aHistoryFileTheDaemonMayReadButNotWriteIsKeptAndReportsGoToANewOne() async throws {
+        let dir = TempDir()
+        defer { dir.remove() }
+        try #require(BuiltBinary.exists)
+        do {
+            let store = try ReportHistory(directory: dir.sub("state"), limits: HistoryLimits())
+            try store.append(line: Reports.make([("gse_agent", "socket", .pass)]).richLine(), generatedAtMs: 1)
+        }
+        _ = try? Sys.mkdirs(dir.sub("gse"))
+        dir.write("none.yaml", "# empty\n")
+        #expect(chmod(dir.path, 0o755) == 0)
+        #expect(chown(dir.sub("state"), 65534, 65534) == 0)
+        let segment = try #require(try Sys.listDirectory(dir.sub("state")).first { $0.hasPrefix("history-") })
+        #expect(chmod(dir.sub("state/" + segment), 0o644) == 0)
+        let before = snapshot(dir.sub("state")).filter { $0.hasPrefix(segment + " ") }
+        let socket = dir.sub("state/d.sock")
+        let p = ChildProcess(
+            "/usr/bin/setpriv",
+            [
+                "--reuid=65534", "--regid=65534", "--clear-groups", BuiltBinary.path, "daemon", "--socket", socket,
+                "--gse_path", dir.sub("gse"), "--state-dir", dir.sub("state"), "--config", dir.sub("none.yaml"), "--interval", "0.2",
+            ],
+            outputDir: dir.path, name: "nobody")
+        defer { p.signal(SIGKILL) }
+        let d = DaemonProcess(dir: dir, process: p, socket: socket)
+        #expect(await eventually(timeoutMs: 30_000) { (await d.metric("bkdiag_daemon_history_reports") ?? 0) >= 4 }, "\(p.stderr)")
+        #expect(await d.metric("bkdiag_daemon_history_errors_total") == 0, "\(p.stderr)")
+        #expect(snapshot(dir.sub("state")).filter { $0.hasPrefix(segment + " ") } == before)
+    }
+
+    @Test func aTestReportFileWithoutAReportIsUnknownNeverAPass() async throws {
+        let dir = TempDir()
+        defer { dir.remove() }
+        dir.write("report.json", "not a report\n")
+        let d = try await DaemonProcess.start(dir, args: ["--test-report-file", dir.sub("report.json")], interval: "3600")
+        defer { d.process.signal(SIGKILL) }
+        #expect(await d.waitReady())
+        let compat = try await httpRequest(socket: d.socket, target: "/report?format=compat")
+        #expect(compat.body.hasPrefix("{\"status\":false"), "\(compat.body)")
+        #expect(compat.body.contains("holds no report with results"), "\(compat.body)")
     }
 
     /// Run as root, the test starts the daemon as nobody (setpriv) on a state directory where one segment

@@ -145,6 +145,35 @@ struct ServerFixture {
         await f.stop()
     }
 
+    @Test func aRunThatOutlastsTheExchangeLimitIsAnswered503NotCutOff() async throws {
+        let dir = TempDir()
+        defer { dir.remove() }
+        var config = DaemonConfig()
+        config.stateDir = dir.sub("state")
+        // A run that never ends (checks stuck on a hung mount).
+        let core = DaemonCore(
+            config: config, history: try ReportHistory(directory: config.stateDir, limits: config.historyLimits), previous: nil,
+            producer: { _ in
+                while !Task.isCancelled { try? await Task.sleep(for: .seconds(3600)) }
+                return Reports.make([("gse_agent", "socket", .pass)])
+            }, sink: RecordingSink(), logger: Logger(label: "test"), notify: { _ in })
+        var limits = HTTPLimits()
+        limits.responseTimeout = .seconds(2)
+        let socket = dir.sub("d.sock")
+        let server = HTTPServer(
+            router: DaemonRouter(core: core, policy: PeerPolicy(socketGroup: nil)), limits: limits, logger: Logger(label: "test"))
+        try await server.start(listeningSocket: try Sys.listenUnix(path: socket, mode: 0o660, gid: nil))
+        let serving = Task { _ = try? await server.serve() }
+        let r = try await httpRequest(socket: socket, method: "POST", target: "/run", timeoutMs: 60_000)
+        #expect(r.status == 503, "\(r.body)")
+        #expect(r.body.contains("no run finished within the 2 s"), "\(r.body)")
+        #expect(r.headers["retry-after"] == "10")
+        #expect(await eventually { core.waiting == 0 })
+        serving.cancel()
+        await serving.value
+        await server.stop()
+    }
+
     @Test func stoppingEndsOpenConnectionsAtOnce() async throws {
         // The default 10 s request timeout: the stop, not the timeout, must end these connections.
         let f = try await ServerFixture.start()

@@ -228,14 +228,24 @@ public final class ReportHistory: Sendable {
                     state.withLock { $0.segments.append(segment) }
                 } else {
                     segment = tail!
-                    if w.fd < 0 { w.fd = try Sys.open(segment.path, O_WRONLY | O_APPEND | Self.safeFlags) }
+                    if w.fd < 0 {
+                        let path = segment.path
+                        switch Result(catching: { () throws(ProbeError) in try Sys.open(path, O_WRONLY | O_APPEND | Self.safeFlags) }) {
+                        case .success(let fd): w.fd = fd
+                        case .failure(let e) where e.errno == EACCES || e.errno == EPERM:
+                            // A segment this process may read but not write (left by a root daemon for one that
+                            // is not root): kept as it is, and the reports go to a new segment of its own.
+                            break
+                        case .failure(let e): throw e
+                        }
+                    }
                     // Written with O_APPEND, the record lands at the file's end: if that is not where the index
                     // expects it (something else appended or truncated), or the segment's name no longer leads
                     // to this file (removed, or replaced: records written to it would be lost to the next
                     // start), it goes to a new segment instead.
-                    let open = try? Sys.fstat(w.fd, path: segment.path)
+                    let open = w.fd < 0 ? nil : try? Sys.fstat(w.fd, path: segment.path)
                     let named = Sys.lstatIfPresent(segment.path)
-                    if open?.size != Int64(segment.bytes) || named?.inode != open?.inode || named?.device != open?.device {
+                    if open == nil || open?.size != Int64(segment.bytes) || named?.inode != open?.inode || named?.device != open?.device {
                         state.withLock { s in s.segments[s.segments.count - 1].appendable = false }
                         segment = try Self.startSegment(&w, directory: dir)
                         state.withLock { $0.segments.append(segment) }

@@ -1,6 +1,14 @@
 import Logging
 import NIOCore
 import NIOHTTP1
+import Synchronization
+
+/// A flag set once, read from any thread.
+final class Flag: Sendable {
+    private let value = Atomic<Bool>(false)
+    func set() { value.store(true, ordering: .releasing) }
+    var isSet: Bool { value.load(ordering: .acquiring) }
+}
 
 /// One exchange per connection: collect the request, ask the router, write the answer, close.
 extension HTTPServer {
@@ -66,13 +74,29 @@ extension HTTPServer {
                         // The first report or a fresh run, awaited here in the connection's task. The wait
                         // ends when the client hangs up (or the response timeout closes the connection):
                         // a waiting client that went away holds nothing, and its slot is free again.
+                        // A run that outlasts the exchange's limit is answered 503 just before the limit, rather
+                        // than the connection closed with no answer.
                         let router = self.router
                         let answer = Task { await router.handle(request) }
                         channel.closeFuture.whenComplete { _ in answer.cancel() }
-                        let response = await withTaskCancellationHandler {
+                        let total = limits.responseTimeout.nanoseconds
+                        let expired = Flag()
+                        let timer = channel.eventLoop.scheduleTask(in: .nanoseconds(total - min(1_000_000_000, total / 10))) {
+                            expired.set()
+                            answer.cancel()
+                        }
+                        var response = await withTaskCancellationHandler {
                             await answer.value
                         } onCancel: {
                             answer.cancel()
+                        }
+                        timer.cancel()
+                        if expired.isSet {
+                            let seconds = total % 1_000_000_000 == 0 ? String(total / 1_000_000_000) : String(Double(total) / 1e9)
+                            response = .error(
+                                503,
+                                "no run finished within the \(seconds) s this exchange may take; its report will be at /report once it does",
+                                headers: [("Retry-After", "10")])
                         }
                         await Self.respond(channel, response, isHead: isHead)
                     }

@@ -80,7 +80,9 @@ public final class HTTPServer: Sendable {
         let server = self
         let channel = try await ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 128)
-            .childChannelOption(.allowRemoteHalfClosure, value: false)
+            // A client may shut its side down once its request is sent (nc -N, socat): it still gets the answer.
+            // One that closes its socket altogether is a hang-up (EPOLLHUP): the channel closes, and a wait ends.
+            .childChannelOption(.allowRemoteHalfClosure, value: true)
             .bind(fd) { channel in
                 let peerFuture: EventLoopFuture<PeerCredentials?>
                 if let provider = channel as? SocketOptionProvider {
@@ -126,6 +128,11 @@ public final class HTTPServer: Sendable {
         }
     }
 
+    /// Stops accepting: `serve()` then returns once the connections it serves have ended.
+    public func stopAccepting() {
+        listener.withLock { $0 }?.channel.close(promise: nil)
+    }
+
     /// Shuts the event loop down; call once `serve()` has returned (or was never run).
     public func stop() async {
         if let channel = listener.withLock({ c -> NIOAsyncChannel<AcceptedConnection, Never>? in
@@ -165,7 +172,13 @@ public struct HTTPServerService: Service {
             }
             try? await gracefulShutdown()
             Notifier.shared.notify("STOPPING=1")
-            // Stop accepting and end the open connections (a run in progress finishes first).
+            // Stop accepting, give the answers being written (the 503s of clients that waited for a run) up to a
+            // second to go out, then end the connections still open.
+            server.stopAccepting()
+            let deadline = ContinuousClock.now + .seconds(1)
+            while server.openConnections > 0 && ContinuousClock.now < deadline && !Task.isCancelled {
+                try? await Task.sleep(for: .milliseconds(10))
+            }
             tasks.cancelAll()
         }
         await server.stop()
