@@ -88,7 +88,7 @@ public struct MainConfig: Sendable {
     }
 
     static func read(_ path: String) -> MainConfig {
-        if let st = try? Sys.stat(path), !st.isRegular, !st.isDirectory {
+        if let st = try? Sys.stat(path), !st.isRegular {
             return MainConfig(path: path, state: .invalid(.notRegular(st.kind)))
         }
         do {
