@@ -273,7 +273,8 @@ struct HostScenarioTests {
         #expect(report.message("bkunifylogbeat", "main_config").contains("is a FIFO, not a regular file"), "\(report.digest)")
         // A directory there: the collector cannot start either, and nothing kept bkdiag from looking.
         try FileManager.default.removeItem(atPath: host.gseRoot + "/plugins/etc/bkunifylogbeat.conf")
-        try FileManager.default.createDirectory(atPath: host.gseRoot + "/plugins/etc/bkunifylogbeat.conf", withIntermediateDirectories: false)
+        try FileManager.default.createDirectory(
+            atPath: host.gseRoot + "/plugins/etc/bkunifylogbeat.conf", withIntermediateDirectories: false)
         report = await runChecks(host, subscription: 59)
         #expect(report.verdict("bkunifylogbeat", "main_config") == .fail, "\(report.digest)")
         #expect(report.message("bkunifylogbeat", "main_config").contains("is a directory, not a regular file"), "\(report.digest)")

@@ -73,6 +73,24 @@ public struct MainConfig: Sendable {
         return nil
     }
 
+    /// Whether the config names an output (`output.<type>`, not `enabled: false`): without one libbeat
+    /// refuses to start the collector ("No outputs are defined", `libbeat/cmd/instance/beat.go`).
+    /// Keys may be nested (`output:` / `bkpipe:`) or dotted (`output.bkpipe:`, `output.bkpipe.endpoint:`).
+    public var hasOutput: Bool {
+        guard case .parsed(let y) = state, case .mapping(let root) = y else { return false }
+        var name: Substring?
+        for (key, value) in root {
+            if key == "output", case .mapping(let outputs) = value, let first = outputs.first {
+                name = first.0.split(separator: ".").first
+            } else if key.hasPrefix("output.") {
+                name = key.dropFirst("output.".count).split(separator: ".").first
+            }
+            if name != nil { break }
+        }
+        guard let name else { return false }
+        return y.lookup("output.\(name).enabled")?.string != "false"
+    }
+
     /// The multi_config entry that loads `dir`: the same directory lexically or once symlinks are
     /// resolved (a root given through a link).
     public func subscriptionEntry(for dir: String) -> (path: String, filePattern: String?)? {

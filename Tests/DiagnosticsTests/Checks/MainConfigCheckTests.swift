@@ -82,9 +82,20 @@ struct MainConfigCheckTests {
         #expect(bad.verdict == .fail && bad.message.hasPrefix("multi_config file_pattern [*.conf is not a valid pattern"))
     }
 
-    @Test("no output endpoint, or one other than the IPC path asked about, warns")
-    func endpoint() {
+    @Test("no output at all (or only a disabled one) fails: libbeat does not start the collector without one")
+    func noOutput() {
         let none = run(Self.main(endpoint: nil))
+        #expect(none.verdict == .fail, "\(none.message)")
+        #expect(none.message.hasPrefix("main config has no output: the collector does not start"))
+        let disabled = run(Self.main(endpoint: nil) + "output.bkpipe:\n  enabled: false\n  endpoint: \(Fixture.ipc)\n")
+        #expect(disabled.verdict == .fail, "\(disabled.message)")
+        let console = run(Self.main(endpoint: nil) + "output.console:\n  pretty: true\n")
+        #expect(console.verdict == .warn, "\(console.message)")
+    }
+
+    @Test("an output without an endpoint bkdiag knows, or one other than the IPC path asked about, warns")
+    func endpoint() {
+        let none = run(Self.main(endpoint: nil) + "output.bkpipe:\n  bulk_max_size: 10\n")
         #expect(none.verdict == .warn && none.message == "main config has no output endpoint (output.bkpipe_multi/bkpipe/gse.endpoint)")
 
         let other = run(Self.main(endpoint: "/run/other.sock"), ipcSource: "flag")

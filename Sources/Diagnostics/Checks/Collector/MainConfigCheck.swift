@@ -69,6 +69,12 @@ struct MainConfigCheck: Check {
                 "multi_config file_pattern \(pattern) is not a valid pattern: \(error.description)",
                 hint: "主配置 multi_config 的 file_pattern 无效（应为 \"*.conf\"）：在节点管理中重新下发插件配置", evidence: evidence)
         }
+        guard main.hasOutput else {
+            return .fail(
+                "main config has no output: the collector does not start without one (libbeat: No outputs are defined)",
+                hint: "主配置缺少 output 段（NodeMan 的模板总会渲染 output.bkpipe/bkpipe_multi）：在节点管理中重新下发插件配置",
+                evidence: evidence)
+        }
         guard let endpoint = main.endpoint else {
             return .warn(
                 "main config has no output endpoint (output.bkpipe_multi/bkpipe/gse.endpoint)",
