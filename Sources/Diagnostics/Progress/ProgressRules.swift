@@ -410,6 +410,12 @@ enum ProgressRules {
                 "\(Fmt.list(renamedStuck.map { "\($0.path) (\(bytes($0.unread)) unread)" })), renamed by a rotation and still held, is not being read"
             )
         }
+        let deletedStuck = deletedHeldStuck(input)
+        if !deletedStuck.isEmpty {
+            readStuck.append(
+                "\(Fmt.list(deletedStuck.map { "\($0.path) (\(bytes($0.unread)) unread)" })), deleted and still held, is not being read (what is unread is lost when the collector closes it)"
+            )
+        }
         let denied = files.filter { $0.status == .denied }
         if !denied.isEmpty {
             readStuck.append(
@@ -423,6 +429,10 @@ enum ProgressRules {
                     "renamed_held",
                     .array(renamed.map { .object([("path", .string($0.path)), ("unread", .int($0.unread)), ("stuck", .bool($0.stuck))]) })
                 ))
+        }
+        if !deletedStuck.isEmpty {
+            readNumbers.append(
+                ("deleted_held_stuck", .array(deletedStuck.map { .object([("path", .string($0.path)), ("unread", .int($0.unread))]) })))
         }
         hops.append(Hop(name: "read", stuck: readStuck.isEmpty ? nil : readStuck.joined(separator: "; "), numbers: readNumbers))
 
@@ -694,6 +704,30 @@ enum ProgressRules {
                 }
                 let stuck = longEnough && before.map { $0.position == f.position && $0.size > f.position } == true
                 out.append(RenamedHeld(path: f.path, unread: f.size - f.position, stuck: stuck))
+            }
+        }
+        return out
+    }
+
+    /// Deleted files of the subscription (all, without a scope, as loss_risk counts them) a collector still holds with bytes after its position that it is
+    /// not reading: the position did not move across the samples, and either the samples are further apart
+    /// than the harvester's longest backoff and a flush, or the file's last write is older than that (a
+    /// harvester with unread data does not back off). What it has not read goes when it closes them (loss_risk
+    /// counts it); the read hop is where data stops.
+    static func deletedHeldStuck(_ input: ProgressInput) -> [RenamedHeld] {
+        let owns = Ownership(input)
+        let settings = input.settings
+        let wait = settings.readBackoffSeconds + settings.flushSeconds
+        let longEnough = (input.gap ?? 0) >= wait
+        var out: [RenamedHeld] = []
+        for c in input.last.collectors {
+            for f in (try? c.open.get()) ?? [] where f.deleted && f.size > f.position && (owns.map { $0.owns(f.path) } ?? true) {
+                let before = (try? input.first?.collectors.first { $0.pid == c.pid }?.open.get())??.first {
+                    $0.fd == f.fd && $0.inode == f.inode
+                }
+                guard let before, before.position == f.position else { continue }
+                let old = f.mtime > 0 && input.last.wallSeconds - Double(f.mtime + 1) > wait
+                if longEnough || old { out.append(RenamedHeld(path: f.path, unread: f.size - f.position, stuck: true)) }
             }
         }
         return out

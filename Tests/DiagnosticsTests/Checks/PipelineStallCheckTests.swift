@@ -14,6 +14,28 @@ struct PipelineStallCheckTests {
 
     func run(_ input: ProgressInput) -> Finding { ProgressFixture.run(PipelineStallCheck(), input) }
 
+    @Test("a deleted file still held whose unread data the collector does not read stops the data at the read hop")
+    func deletedHeldNotRead() throws {
+        func sample(at t: Double, position: Int64) -> ProgressSample {
+            var s = ProgressFixture.healthy(at: t)
+            var gone = ProgressFixture.held("/data/logs/app/gone.log", inode: 15, position: position, size: 5100, deleted: true)
+            gone.mtime = Int64(ProgressFixture.now - 60)
+            s.collectors = [
+                ProgressFixture.collector(open: [ProgressFixture.held("/data/logs/app/a.log", inode: 11, position: 1000, size: 1000), gone])
+            ]
+            return s
+        }
+        let stuck = run(input(sample(at: ProgressFixture.now, position: 100), first: sample(at: ProgressFixture.now - 1, position: 100)))
+        #expect(stuck.verdict == .fail, "\(stuck.message)")
+        #expect(
+            stuck.message.contains("/data/logs/app/gone.log (4.9 KiB unread), deleted and still held, is not being read"),
+            "\(stuck.message)")
+        // Still being read: the harvester reads a removed file to its end; nothing is stuck.
+        let moving = run(input(sample(at: ProgressFixture.now, position: 2000), first: sample(at: ProgressFixture.now - 1, position: 100)))
+        #expect(!moving.message.contains("deleted and still held"), "\(moving.message)")
+        #expect(moving.verdict != .fail, "\(moving.message)")
+    }
+
     @Test("every hop moving passes and gives each hop's numbers")
     func pipelineFlowing() throws {
         let f = run(input(ProgressFixture.healthy()))
