@@ -100,7 +100,25 @@ enum ProgressRules {
         return u == 0 ? "\(n) B" : "\((v * 10).rounded() / 10) \(units[u])"
     }
 
-    static func seconds(_ s: Double) -> String { "\(Int64(s.rounded())) s" }
+    /// Whole seconds, or tenths below ten seconds when that is not whole (a flush of 200ms is not "0 s").
+    static func seconds(_ s: Double) -> String {
+        let tenths = (s * 10).rounded()
+        if s < 10, tenths.truncatingRemainder(dividingBy: 10) != 0 { return "\(tenths / 10) s" }
+        return "\(Int64(s.rounded())) s"
+    }
+
+    static let clockHint = "主机时钟比文件时间早（时钟被回拨，或文件时间被改动）：校正时钟（NTP）后重试；在此之前无法判断数据等待了多久"
+
+    /// Seconds a file's mtime is ahead of the sample's clock, beyond two seconds of slack; nil when it is not.
+    static func clockAhead(_ mtime: Int64, _ last: ProgressSample) -> Double? {
+        let ahead = Double(mtime) - last.wallSeconds
+        return ahead > 2 ? ahead : nil
+    }
+
+    /// Files with data on its way whose last write is ahead of the clock: how long that data has waited cannot be told.
+    static func writtenAhead(_ files: [FileProgress], _ last: ProgressSample) -> [FileProgress] {
+        files.filter { $0.inFlightBytes > 0 && clockAhead($0.mtime, last) != nil }
+    }
 
     /// The registry's read error as a finding, or nil when it was read.
     static func registryProblem(_ last: ProgressSample) -> Finding? {
@@ -109,7 +127,16 @@ enum ProgressRules {
                 "the collector's main config could not be read, so where its registry is (path.data) is unknown",
                 hint: "先处理 bkunifylogbeat/main_config 检查的结论")
         }
-        guard case .failure(let e) = reg.read else { return nil }
+        guard case .failure(let e) = reg.read else {
+            // Written "in the future": the clock was set back since (or the file's time changed), and the age of
+            // the last flush, which is all that tells a live registrar from a stopped one, cannot be told.
+            if case .success(let st) = reg.stat, let ahead = clockAhead(st.mtime, last) {
+                return .unknown(
+                    "the registry \(reg.path) was last written \(seconds(ahead)) ahead of this host's clock: how long ago the collector last flushed it cannot be told",
+                    hint: clockHint, evidence: [("registry", .string(reg.path)), ("mtime_ahead_s", .double(ahead.rounded()))])
+            }
+            return nil
+        }
         if e.isPermission { return .unknown("cannot read the registry \(reg.path): \(e.description)", hint: rootHint) }
         if e.isMissing,
             let holder = last.collectors.first(where: { c in
@@ -308,6 +335,12 @@ enum ProgressRules {
                 "no file is collected: the \(skippedAll.count) file(s) the paths match are all skipped (\(skippedAll[0].skipped ?? ""))"
                     + (input.sampledNote.map { " (\($0))" } ?? ""),
                 hint: "采集路径匹配到的文件全部被 exclude_files 或 ignore_older 跳过：检查采集路径与采集项的过滤设置", evidence: evidence)
+        }
+        let ahead = writtenAhead(files, last)
+        if !ahead.isEmpty {
+            return .unknown(
+                "\(Fmt.list(ahead.map(\.path))) was last written ahead of this host's clock, with \(bytes(pending)) not acknowledged: how long that has waited cannot be told",
+                hint: clockHint, evidence: evidence)
         }
         var message =
             pending == 0
@@ -627,6 +660,12 @@ enum ProgressRules {
                     "no hop found stuck up to gse_agent, but the dataserver hop is \(portUnknown)",
                     hint: "Agent 配置无法读取，不知道它的 dataserver 端口，无法判断数据是否从 Agent 发出：修复 Agent 配置，或用 --data-port 指定端口再检查",
                     evidence: evidence)
+            }
+            let ahead = writtenAhead(files, last)
+            if !ahead.isEmpty {
+                return .unknown(
+                    "no hop found stuck, but \(Fmt.list(ahead.map(\.path))) was last written ahead of this host's clock: how long its data has waited, and so whether a hop is stuck, cannot be told",
+                    hint: clockHint, evidence: evidence)
             }
             let flowing: String
             if pending == 0 {

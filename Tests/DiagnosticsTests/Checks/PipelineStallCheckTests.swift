@@ -36,6 +36,31 @@ struct PipelineStallCheckTests {
         #expect(moving.verdict != .fail, "\(moving.message)")
     }
 
+    @Test("a registry or a log written ahead of the clock is unknown, not a pass: how long data waited cannot be told")
+    func clockSetBack() throws {
+        // The registry's mtime an hour ahead (the clock set back): its heartbeat cannot be aged.
+        var s = ProgressFixture.healthy()
+        s.registry = ProgressFixture.registry(
+            [ProgressFixture.state("/data/logs/app/a.log", inode: 11, offset: 1000, age: 3)], writtenAgo: -3600)
+        for f in [run(input(s)), ProgressFixture.run(LogPathProgressCheck(), input(s))] {
+            #expect(f.verdict == .unknown, "\(f.message)")
+            #expect(f.message.contains("ahead of this host's clock"), "\(f.message)")
+        }
+        // A log written ten minutes ahead, read and not acknowledged: no age, so no stall can be seen.
+        s = ProgressFixture.healthy()
+        s.files = [ProgressFixture.file("/data/logs/app/a.log", size: 3000, inode: 11, age: -600)]
+        s.collectors = [
+            ProgressFixture.collector(open: [ProgressFixture.held("/data/logs/app/a.log", inode: 11, position: 3000, size: 3000)])
+        ]
+        for f in [run(input(s)), ProgressFixture.run(LogPathProgressCheck(), input(s))] {
+            #expect(f.verdict == .unknown, "\(f.message)")
+            #expect(f.message.contains("ahead of this host's clock"), "\(f.message)")
+        }
+        // Acknowledged to its end, a file ahead of the clock has nothing waiting: nothing to tell.
+        s.registry = ProgressFixture.registry([ProgressFixture.state("/data/logs/app/a.log", inode: 11, offset: 3000, age: 3)])
+        #expect(run(input(s)).verdict == .pass, "\(run(input(s)).message)")
+    }
+
     @Test("every hop moving passes and gives each hop's numbers")
     func pipelineFlowing() throws {
         let f = run(input(ProgressFixture.healthy()))
