@@ -120,6 +120,44 @@ enum ProgressRules {
         files.filter { $0.inFlightBytes > 0 && clockAhead($0.mtime, last) != nil }
     }
 
+    /// Values in a registry that was read which the collector's registrar cannot load at its next start
+    /// (bkunifylogbeat `registrar/registrar.go` `Init`): a `localtime` that is not Go's `time.UnixDate` or a
+    /// legacy `registrar` value that is not a state list stop it from starting at all ("parse time error",
+    /// "error decoding states"); a `state:` value it cannot decode is skipped, and that file's progress lost.
+    static func registryUnloadable(_ last: ProgressSample) -> (message: String, hint: String, problems: [String])? {
+        guard case .success(let r)? = last.registry?.read else { return nil }
+        var blockers: [String] = []
+        if let t = r.localtime, !looksLikeUnixDate(t) {
+            blockers.append("localtime \"\(t.prefix(40))\" is not a date the registrar parses")
+        }
+        blockers += r.problems.filter { $0.hasPrefix("registrar states:") }
+        let skipped = r.problems.filter { $0.hasPrefix("state:") }
+        guard !blockers.isEmpty || !skipped.isEmpty else { return nil }
+        if !blockers.isEmpty {
+            return (
+                "the registry holds what the collector cannot load at its next start, which then fails: \(Fmt.list(blockers, max: 3)); it runs now, but will not start again",
+                "进度库的 localtime 或旧版 registrar 值无法解析，采集器下次启动会失败（registrar Init 报错）：备份后删除进度库文件（会丢失采集进度），或修复该键值",
+                blockers + skipped
+            )
+        }
+        return (
+            "the registry holds \(skipped.count) state(s) the collector cannot decode and skips at its next start (those files' progress is lost: read again, or from their end with tail_files): \(Fmt.list(skipped, max: 3))",
+            "进度库中有无法解析的文件进度（被改动或损坏）：采集器重启时跳过它们，相应文件会重新采集或从末尾开始；确认进度库未被其他程序改写",
+            skipped
+        )
+    }
+
+    /// Whether `t` has the shape of Go's `time.UnixDate` ("Mon Jan _2 15:04:05 MST 2006"), leniently: only
+    /// text that cannot be one is refused.
+    static func looksLikeUnixDate(_ t: String) -> Bool {
+        let parts = t.split(separator: " ", omittingEmptySubsequences: true)
+        guard parts.count == 6, parts[0].count == 3, parts[1].count == 3, let day = Int(parts[2]), (1...31).contains(day),
+            parts[5].count == 4, Int(parts[5]) != nil
+        else { return false }
+        let clock = parts[3].split(separator: ":")
+        return clock.count == 3 && clock.allSatisfy { $0.count == 2 && Int($0) != nil }
+    }
+
     /// The registry's read error as a finding, or nil when it was read.
     static func registryProblem(_ last: ProgressSample) -> Finding? {
         guard let reg = last.registry else {
@@ -341,6 +379,10 @@ enum ProgressRules {
             return .unknown(
                 "\(Fmt.list(ahead.map(\.path))) was last written ahead of this host's clock, with \(bytes(pending)) not acknowledged: how long that has waited cannot be told",
                 hint: clockHint, evidence: evidence)
+        }
+        if let unloadable = registryUnloadable(last) {
+            evidence.append(("registry_problems", JSONValue(unloadable.problems)))
+            return .warn(unloadable.message, hint: unloadable.hint, evidence: evidence)
         }
         var message =
             pending == 0

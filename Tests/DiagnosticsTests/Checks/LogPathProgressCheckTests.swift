@@ -198,6 +198,34 @@ struct LogPathProgressCheckTests {
         #expect(run(input(s)).verdict == .pass, "\(run(input(s)).message)")
     }
 
+    @Test(
+        "registry values the collector cannot load at its next start warn: a bad localtime or legacy value (it will not start), a bad state (skipped)"
+    )
+    func registryValuesTheCollectorCannotLoad() throws {
+        func registry(localtime: String, problems: [String]) -> ProgressSample.Registry {
+            var reg = ProgressFixture.registry([ProgressFixture.state("/data/logs/app/a.log", inode: 11, offset: 1000, age: 3)])
+            reg.read = .success(
+                CollectorRegistry(
+                    path: ProgressFixture.registryPath, txid: 9, localtime: localtime,
+                    states: [ProgressFixture.state("/data/logs/app/a.log", inode: 11, offset: 1000, age: 3)],
+                    gseIndexes: [("1500123", 10)], problems: problems))
+            return reg
+        }
+        var s = ProgressFixture.healthy()
+        for localtime in ["Tue Dec  1 10:00:00 CST 2026", "Mon Jan 12 03:04:05 UTC 2026", "Wed Dec 2 11:00:00 +08 2026"] {
+            s.registry = registry(localtime: localtime, problems: [])
+            #expect(run(input(s)).verdict == .pass, "\(localtime): \(run(input(s)).message)")
+        }
+        s.registry = registry(localtime: "2026-12-01 10:00:00", problems: [])
+        let time = run(input(s))
+        #expect(time.verdict == .warn && time.message.contains("will not start again"), "\(time.message)")
+        s.registry = registry(localtime: "Tue Dec  1 10:00:00 CST 2026", problems: ["registrar states: expected a JSON array"])
+        #expect(run(input(s)).message.contains("registrar states: expected a JSON array"), "\(run(input(s)).message)")
+        s.registry = registry(localtime: "Tue Dec  1 10:00:00 CST 2026", problems: ["state:12-2049: offset is not an integer"])
+        let state = run(input(s))
+        #expect(state.verdict == .warn && state.message.contains("1 state(s) the collector cannot decode"), "\(state.message)")
+    }
+
     @Test("across two samples the daemon's gap apart: the file grew and its offset did not move")
     func ackStalledAcrossSamples() {
         var first = ProgressFixture.healthy(at: ProgressFixture.now - 60)
