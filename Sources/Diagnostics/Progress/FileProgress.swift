@@ -93,6 +93,8 @@ struct FileProgress: Sendable {
     var read: Int64?
     var acked: Int64?
     var ackedAt: Double?
+    /// Held and read at the first sample too, with no registry state for it then either.
+    var unacknowledgedSinceFirst = false
     var status: Status = .upToDate
     var skipped: String?
     /// Skipped because the collector refuses the item: none of it is this subscription's progress.
@@ -152,7 +154,7 @@ struct FileProgress: Sendable {
     /// of a file the collector may not open).
     var inFlightBytes: Int64 { status == .denied ? 0 : lagBytes - tailSkippedBytes }
 
-    /// Bytes written and not acknowledged (or not read, when the registry has no state for it yet).
+    /// Bytes written and not acknowledged (all of them while the registry has no state for the file).
     var lagBytes: Int64 {
         guard error == nil, skipped == nil else { return 0 }
         // Another file's state, past this file's end: the collector reads it from the start.
@@ -162,7 +164,8 @@ struct FileProgress: Sendable {
             // Filtered lines read and dropped are done with, though not acknowledged.
             return max(0, size - (filtered ? max(a, read ?? a) : a))
         }
-        if let r = read { return max(0, size - r) }
+        // Held with no state: the harvester sends the file's state through the output before it reads
+        // (filebeat's `SendStateUpdate`), so nothing of it is acknowledged yet, read or not.
         return size
     }
 
@@ -260,6 +263,9 @@ struct FileProgress: Sendable {
                     p.stuckHarvester = min(p.stuckHarvester ?? position, position)
                 }
                 if let a = p.acked, let a0 = states0?.state(path: p.path, key: key)?.offset { p.ackMoved = a != a0 }
+                if p.acked == nil, let r0 = reads0[key], r0 > 0, states0?.state(path: p.path, key: key) == nil {
+                    p.unacknowledgedSinceFirst = true
+                }
             }
             p.status = judge(p, now: now, gap: gap, settings, registryRead: registryRead)
             return p
@@ -320,6 +326,11 @@ struct FileProgress: Sendable {
         if !p.filtered, p.lagBytes > 0, let at = p.ackedAt, now - at > settings.staleSeconds, p.ackMoved != true,
             now - Double(p.mtime + 1) > settings.staleSeconds, p.read.map({ r in r > (p.acked ?? 0) }) ?? true
         {
+            return .ackStalled
+        }
+        // Held and read with no registry state across samples more than three flushes apart: the state the
+        // harvester sent through the output before reading was never acknowledged, so the output is stuck.
+        if let gap, gap >= settings.staleSeconds, !p.filtered, p.acked == nil, (p.read ?? 0) > 0, p.unacknowledgedSinceFirst {
             return .ackStalled
         }
         if let gap, gap >= settings.staleSeconds, p.grew == true {

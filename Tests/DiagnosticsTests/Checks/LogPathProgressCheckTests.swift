@@ -226,6 +226,31 @@ struct LogPathProgressCheckTests {
         #expect(state.verdict == .warn && state.message.contains("1 state(s) the collector cannot decode"), "\(state.message)")
     }
 
+    @Test("a held file the registry has no state for is not acknowledged: in flight at first, stuck once samples 3 flushes apart show none")
+    func heldWithoutState() throws {
+        func sample(at t: Double) -> ProgressSample {
+            var s = ProgressFixture.healthy(at: t)
+            s.files = [ProgressFixture.file("/data/logs/app/a.log", size: 5000, inode: 11, age: 6)]
+            s.collectors = [
+                ProgressFixture.collector(open: [ProgressFixture.held("/data/logs/app/a.log", inode: 11, position: 5000, size: 5000)])
+            ]
+            s.registry = ProgressFixture.registry([])
+            return s
+        }
+        // One sample (or two a second apart): nothing says how long it has been unacknowledged, but it is not acknowledged.
+        let once = run(input(sample(at: ProgressFixture.now), first: sample(at: ProgressFixture.now - 1)))
+        #expect(once.verdict == .pass && once.message.contains("4.9 KiB in flight"), "\(once.message)")
+        #expect(!once.message.contains("acknowledged up to their size"))
+        // Samples 40 s apart (more than 3 flushes of 10 s), read both times and never a state: the output does not confirm.
+        let apart = run(input(sample(at: ProgressFixture.now), first: sample(at: ProgressFixture.now - 40)))
+        #expect(apart.verdict == .fail, "\(apart.message)")
+        let files = try #require(apart.evidence.first { $0.0 == "files" }?.1)
+        #expect(files.arrayValue?.first?["status"] == .string("ack_stalled"))
+        #expect(
+            ProgressFixture.run(PipelineStallCheck(), input(sample(at: ProgressFixture.now), first: sample(at: ProgressFixture.now - 40)))
+                .message.hasPrefix("data stops at registry"))
+    }
+
     @Test("across two samples the daemon's gap apart: the file grew and its offset did not move")
     func ackStalledAcrossSamples() {
         var first = ProgressFixture.healthy(at: ProgressFixture.now - 60)
