@@ -86,6 +86,28 @@ public struct ELFHeader: Sendable, Equatable {
         }
     }
 
+    /// Why the kernel would refuse to run this file whatever the host ("Exec format error"), nil when it
+    /// would not: not a program (a relocatable object, a core dump: `e_type` other than 2 or 3), or a class
+    /// its machine does not have (x86-64 and aarch64 are 64-bit only, i386 and arm 32-bit only).
+    public var notAProgram: String? {
+        switch type {
+        case 2, 3: break
+        case 1: return "a relocatable object (ELF type 1), not a program"
+        case 4: return "a core dump (ELF type 4), not a program"
+        default: return "ELF type \(type), not a program"
+        }
+        let bits: Bool?
+        switch machine {
+        case 62, 183: bits = true
+        case 3, 40: bits = false
+        default: bits = nil
+        }
+        if let bits, bits != is64Bit {
+            return "a \(is64Bit ? 64 : 32)-bit ELF file for \(machineName), which has no such binaries (a damaged header)"
+        }
+        return nil
+    }
+
     /// Whether this binary can run on a host whose `uname -m` is `hostMachine`.
     public func runs(on hostMachine: String) -> Bool {
         switch hostMachine {

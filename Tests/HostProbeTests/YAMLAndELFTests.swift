@@ -101,4 +101,54 @@ struct YAMLAndELFTests {
         let half = try #require(try header(of: Array(source.prefix(source.count / 4))))
         #expect(half.truncation?.contains("loadable segments end at byte") == true, "\(half.truncation ?? "whole")")
     }
+
+    @Test(
+        "ELF: a file the kernel will not run (not a program, or a class its machine has no binaries of) is named so, and the kernel agrees")
+    func notAProgram() throws {
+        let source = try Sys.readFile("/bin/true", limit: 64 << 20)
+        let dir = "/tmp/bkdiag-elfx-\(getpid())"
+        try Sys.mkdirs(dir)
+        defer {
+            _ = try? Sys.unlink(dir + "/x")
+            _ = rmdir(dir)
+        }
+        /// The header bkdiag reads, and the errno posix_spawn reports for the file (0: it ran).
+        func probe(_ patch: (inout [UInt8]) -> Void) throws -> (ELFHeader, Int32) {
+            var bytes = source
+            patch(&bytes)
+            let path = dir + "/x"
+            _ = try? Sys.unlink(path)
+            let fd = try Sys.open(path, O_WRONLY | O_CREAT | O_TRUNC, 0o755)
+            try Sys.writeAll(fd, bytes, path: path)
+            Sys.close(fd)
+            var pid: pid_t = 0
+            let argv: [UnsafeMutablePointer<CChar>?] = [strdup(path), nil]
+            defer { for a in argv { free(a) } }
+            let rc = posix_spawn(&pid, path, nil, nil, argv, nil)
+            if rc == 0 {
+                var status: Int32 = 0
+                waitpid(pid, &status, 0)
+            }
+            return (try #require(try ELFHeader.read(path)), rc)
+        }
+        let (whole, ran) = try probe { _ in }
+        #expect(whole.notAProgram == nil && ran == 0)
+        // e_type (bytes 16-17, little-endian here) set to relocatable and to core: the kernel refuses both.
+        for (type, word) in [(1, "relocatable"), (4, "core dump")] {
+            let (h, rc) = try probe {
+                $0[16] = UInt8(type); $0[17] = 0
+            }
+            #expect(h.notAProgram?.contains(word) == true, "\(type): \(h.notAProgram ?? "nil")")
+            #expect(rc == ENOEXEC, "type \(type): posix_spawn \(rc)")
+        }
+        // This host's 64-bit class with the other width's machine (x86-64 → i386, aarch64 → arm).
+        let other: UInt16 = whole.machine == 62 ? 3 : whole.machine == 183 ? 40 : 0
+        if other != 0 {
+            let (h, rc) = try probe {
+                $0[18] = UInt8(other); $0[19] = 0
+            }
+            #expect(h.notAProgram?.contains("has no such binaries") == true, "\(h.notAProgram ?? "nil")")
+            #expect(rc == ENOEXEC, "posix_spawn \(rc)")
+        }
+    }
 }

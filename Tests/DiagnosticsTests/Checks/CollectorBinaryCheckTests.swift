@@ -48,6 +48,16 @@ struct CollectorBinaryCheckTests {
         let arch = run(.success(Fixture.executable), elf: .success(Fixture.elfX86), machine: "aarch64")
         #expect(arch.verdict == .fail && arch.message == "\(path) is built for x86_64, host is aarch64")
         #expect(Fixture.evidence(arch, "host_machine") == .string("aarch64"))
+        // An ELF file the kernel will not run on any host: a relocatable object, or i386 in a 64-bit header.
+        let object = run(.success(Fixture.executable), elf: .success(ELFHeader(is64Bit: true, littleEndian: true, machine: 62, type: 1)))
+        #expect(
+            object.verdict == .fail
+                && object.message == "\(path) is a relocatable object (ELF type 1), not a program: the kernel does not run it")
+        let mixed = run(.success(Fixture.executable), elf: .success(ELFHeader(is64Bit: true, littleEndian: true, machine: 3, type: 2)))
+        #expect(mixed.verdict == .fail && mixed.message.contains("64-bit ELF file for i386"), "\(mixed.message)")
+        #expect(
+            run(.success(Fixture.executable), elf: .success(ELFHeader(is64Bit: false, littleEndian: true, machine: 3, type: 2))).verdict
+                == .pass)
     }
 
     @Test("a file that is not ELF warns")

@@ -57,6 +57,11 @@ enum BinaryFacts {
                 "\(path) is truncated: \(cut)", hint: "文件在下发时被截断（磁盘满或传输中断），无法运行：清理磁盘后在节点管理中重新安装插件",
                 evidence: evidence)
         }
+        if let why = header.notAProgram {
+            evidence.append(("elf_type", .int(Int64(header.type))))
+            return .fail(
+                "\(path) is \(why): the kernel does not run it", hint: "插件文件已损坏或被替换为非可执行文件：在节点管理中重新安装插件", evidence: evidence)
+        }
         guard header.runs(on: hostMachine) else {
             return .fail(
                 "\(path) is built for \(header.machineName), host is \(hostMachine)",
