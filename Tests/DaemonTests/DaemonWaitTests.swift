@@ -20,6 +20,36 @@ import Testing
         return nil
     }
 
+    /// Whether a thread of `pid` waits in the kernel for a FIFO's other end (`wait_for_partner`): a run of the
+    /// daemon has started and is opening its report FIFO. (Until a run has started, a request joins the run
+    /// still queued.)
+    static func waitsOnFIFO(_ pid: pid_t) -> Bool {
+        guard let tasks = try? Sys.listDirectory("/proc/\(pid)/task") else { return false }
+        return tasks.contains { t in
+            (try? Sys.readFile("/proc/\(pid)/task/\(t)/wchan", limit: 256)).map { String(decoding: $0, as: UTF8.self) }
+                == "wait_for_partner"
+        }
+    }
+
+    /// Writes one report into the FIFO once a run has it open for reading: a run ends. Fails after
+    /// `timeoutMs` rather than blocking for ever when no run reads it.
+    static func feed(_ fifo: String, _ line: [UInt8], timeoutMs: Int = 30_000) async throws {
+        let end = Timestamp.monotonicSeconds() + Double(timeoutMs) / 1000
+        while true {
+            let fd = open(fifo, O_WRONLY | O_NONBLOCK)
+            if fd >= 0 {
+                defer { close(fd) }
+                _ = fcntl(fd, F_SETFL, 0)
+                try Sys.writeAll(fd, line)
+                return
+            }
+            guard errno == ENXIO, Timestamp.monotonicSeconds() < end else {
+                throw ProbeError("open", path: fifo, errno: errno == ENXIO ? ETIMEDOUT : errno)
+            }
+            await sleepMs(10)
+        }
+    }
+
     /// Connects, asks, and hangs up without reading.
     static func askAndHangUp(_ socket: String, _ request: String) {
         guard let fd = try? Sys.connectUnix(path: socket, timeoutMs: 5000) else { return }
@@ -71,7 +101,9 @@ import Testing
         #expect(mkfifo(dir.sub("report.fifo"), 0o644) == 0)
         let d = try await DaemonProcess.start(dir, args: ["--test-report-file", dir.sub("report.fifo")], interval: "3600")
         defer { d.process.signal(SIGKILL) }
-        #expect(await eventually(timeoutMs: 30_000) { await d.metric("bkdiag_daemon_waiting_requests") == 1 }, "\(d.process.stderr)")
+        let fifo = dir.sub("report.fifo")
+        #expect(await eventually(timeoutMs: 30_000) { Self.waitsOnFIFO(d.process.pid) }, "\(d.process.stderr)")
+        #expect(await d.metric("bkdiag_daemon_waiting_requests") == 1)
         let socket = d.socket
         // Ten clients (the per-process share is 16) ask for a fresh run while the first is under way.
         var clients: [Int32] = []
@@ -83,18 +115,11 @@ import Testing
         }
         #expect(await eventually(timeoutMs: 30_000) { await d.metric("bkdiag_daemon_waiting_requests") == 11 })
         let line = try Sys.readFile(dir.sub("report.json"))
-        func finishRun() async throws {
-            try await blocking {
-                let w = try Sys.open(dir.sub("report.fifo"), O_WRONLY)
-                defer { Sys.close(w) }
-                try Sys.writeAll(w, line)
-            }
-        }
-        try await finishRun()
+        try await Self.feed(fifo, line)
         #expect(await eventually(timeoutMs: 30_000) { await d.metric("bkdiag_daemon_cycles_total") == 1 })
         // The first run answered the scheduler; the ten share the second.
         #expect(await d.metric("bkdiag_daemon_waiting_requests") == 10)
-        try await finishRun()
+        try await Self.feed(fifo, line)
         for fd in clients {
             let answer = RawAnswer(try await blocking { try Sys.readToEnd(fd, limit: 1 << 20) })
             #expect(answer.status == 200, "\(answer.body)")
@@ -112,29 +137,32 @@ import Testing
         #expect(mkfifo(dir.sub("report.fifo"), 0o644) == 0)
         let d = try await DaemonProcess.start(dir, args: ["--test-report-file", dir.sub("report.fifo")], interval: "3600")
         defer { d.process.signal(SIGKILL) }
-        #expect(await eventually(timeoutMs: 30_000) { await d.metric("bkdiag_daemon_waiting_requests") == 1 }, "\(d.process.stderr)")
+        let fifo = dir.sub("report.fifo")
+        #expect(await eventually(timeoutMs: 30_000) { Self.waitsOnFIFO(d.process.pid) }, "\(d.process.stderr)")
         var halfClosed: [Int32] = []
         defer { for fd in halfClosed { Sys.close(fd) } }
-        for request in ["GET /report HTTP/1.1\r\nHost: b\r\n\r\n", "POST /run HTTP/1.1\r\nHost: b\r\n\r\n"] {
+        // Sent while the daemon is stopped, so that each request and its end of input are there at once when
+        // it accepts: NIO reads them before the connections' tasks start (as on a loaded host), and eleven of
+        // twelve such requests used to be lost (the clients waited for an answer that never came).
+        d.process.signal(SIGSTOP)
+        let requests = Array(repeating: "GET /report HTTP/1.1\r\nHost: b\r\n\r\n", count: 12) + ["POST /run HTTP/1.1\r\nHost: b\r\n\r\n"]
+        for request in requests {
             let fd = try Sys.connectUnix(path: d.socket, timeoutMs: 30_000)
             try Sys.writeAll(fd, Array(request.utf8))
             #expect(shutdown(fd, Int32(SHUT_WR)) == 0)
             halfClosed.append(fd)
         }
         Self.askAndHangUp(d.socket, "GET /report HTTP/1.1\r\nHost: b\r\n\r\n")
-        // The two half-closed ones wait on; the one that hung up does not.
-        #expect(await eventually(timeoutMs: 30_000) { await d.metric("bkdiag_daemon_waiting_requests") == 3 })
+        d.process.signal(SIGCONT)
+        // The half-closed ones wait on (with the scheduler's own wait); the one that hung up does not.
+        #expect(await eventually(timeoutMs: 30_000) { await d.metric("bkdiag_daemon_waiting_requests") == 14 })
         await sleepMs(300)
-        #expect(await d.metric("bkdiag_daemon_waiting_requests") == 3)
+        #expect(await d.metric("bkdiag_daemon_waiting_requests") == 14)
+        // The first run answers the half-closed /report requests, the second (asked for during the first) the POST.
         let line = try Sys.readFile(dir.sub("report.json"))
-        for _ in 0..<2 {
-            try await blocking {
-                let w = try Sys.open(dir.sub("report.fifo"), O_WRONLY)
-                defer { Sys.close(w) }
-                try Sys.writeAll(w, line)
-            }
-            await sleepMs(100)
-        }
+        try await Self.feed(fifo, line)
+        #expect(await eventually(timeoutMs: 30_000) { await d.metric("bkdiag_daemon_cycles_total") == 1 })
+        try await Self.feed(fifo, line)
         for fd in halfClosed {
             let answer = RawAnswer(try await blocking { try Sys.readToEnd(fd, limit: 1 << 20) })
             #expect(answer.status == 200, "\(answer.body)")

@@ -137,3 +137,41 @@ final class ConnectionGuard: ChannelDuplexHandler {
         }
     }
 }
+
+/// Last in an admitted connection's pipeline until its task wraps it in an `NIOAsyncChannel`: keeps what
+/// reaches the end of the pipeline before then — request parts and the end of input, which NIO reads at once
+/// when a client sends its request and shuts its side down (`nc -N`) however reading is set — and hands it
+/// on, in order, when it is removed (behind the async channel's handler, which then receives it).
+final class EarlyInbound: ChannelInboundHandler, RemovableChannelHandler {
+    typealias InboundIn = HTTPServerRequestPart
+    typealias InboundOut = HTTPServerRequestPart
+
+    static let name = "bkdiag.early-inbound"
+
+    private enum Held {
+        case read(NIOAny)
+        case readComplete
+        case event(Any)
+    }
+
+    private var held: [Held] = []
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) { held.append(.read(data)) }
+
+    func channelReadComplete(context: ChannelHandlerContext) { held.append(.readComplete) }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) { held.append(.event(event)) }
+
+    func removeHandler(context: ChannelHandlerContext, removalToken: ChannelHandlerContext.RemovalToken) {
+        let pending = held
+        held = []
+        for h in pending {
+            switch h {
+            case .read(let data): context.fireChannelRead(data)
+            case .readComplete: context.fireChannelReadComplete()
+            case .event(let e): context.fireUserInboundEventTriggered(e)
+            }
+        }
+        context.leavePipeline(removalToken: removalToken)
+    }
+}

@@ -23,6 +23,9 @@ extension HTTPServer {
                 connection = try await channel.eventLoop.submit {
                     let connection = try NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>(
                         wrappingChannelSynchronously: channel)
+                    // What arrived before the wrapping goes to it now, then reading starts.
+                    let sync = channel.pipeline.syncOperations
+                    _ = sync.removeHandler(try sync.handler(type: EarlyInbound.self))
                     try channel.syncOptions?.setOption(ChannelOptions.autoRead, value: true)
                     return connection
                 }.get()
