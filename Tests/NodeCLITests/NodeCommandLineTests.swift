@@ -60,6 +60,11 @@ struct NodeCommandLineTests {
             // Empty values are values.
             Case(argv: ["--gse_path="], gsePath: ""),
             Case(argv: ["--log_paths", "/日志/空 格/*.log,/tmp/$(reboot)/*"], logPaths: ["/日志/空 格/*.log", "/tmp/$(reboot)/*"]),
+            // An empty or blank log path list is none, as in check.py: the log_path checks do not run. Only
+            // commas is a list given that names no path ("日志采集路径为空").
+            Case(argv: ["--log_paths="]),
+            Case(argv: ["-l", "  "]),
+            Case(argv: ["--log_paths=,,"], logPaths: []),
             Case(argv: ["check", "-s", "3", "--"], subscription: 3),
             // An option where the value should be: the glued-value recovery reads it as an empty value.
             Case(argv: ["--gse_path", "--subscription_id=1"], gsePath: "", subscription: 1),

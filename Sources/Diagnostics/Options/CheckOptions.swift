@@ -10,8 +10,8 @@ public struct CheckOptions: Sendable, Equatable {
     public var collectorConfigID: Int64?
     /// `--log_paths`, split on commas.
     public var logPaths: [String]
-    /// Whether `--log_paths` was given at all; the log_path checks run only then (an empty value
-    /// gives check.py's "日志采集路径为空").
+    /// Whether `--log_paths` was given a value that is not blank; the log_path checks run only then (a
+    /// value naming no path, such as `,,`, gives check.py's "日志采集路径为空").
     public var logPathsGiven: Bool
     /// Where the host's file system is: `/` in production, a temp dir in tests. `/proc` is always the live one.
     public var hostRoot: String

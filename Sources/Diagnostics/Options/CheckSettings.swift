@@ -85,9 +85,11 @@ public enum CheckSettings {
         CheckSetting(
             key: "log_paths", flag: "log_paths", short: "l", form: .value(placeholder: "log_paths"),
             help: "Comma-separated log path globs; the log_path checks run when given.", example: "/data/logs/*.log,/var/log/app.log",
+            // An empty or blank value is none, as in check.py (`if options.log_paths and options.log_paths.strip()`):
+            // the log_path checks do not run. A value of only commas is given, and names no path.
             write: { o, v in
                 o.logPaths = CheckPyArguments.splitLogPaths(v)
-                o.logPathsGiven = true
+                o.logPathsGiven = !v.trimmingASCIIWhitespace().isEmpty
             },
             restore: { o in
                 o.logPaths = []
