@@ -15,7 +15,11 @@ enum CheckCommand {
         let tty = isatty(1) == 1
         let report = DiagnosticRunner(options: c.options, logger: Logger(label: "bkdiag")).runBlocking()
         let chosen = c.format ?? (tty ? .text : .json)
-        Output.write(report.rendered(chosen, colour: c.colour ?? (tty && getenv("NO_COLOR") == nil)))
+        if let why = Output.writeReport(report.rendered(chosen, colour: c.colour ?? (tty && getenv("NO_COLOR") == nil))) {
+            // 0 promises a printed report (the JOB contract): here none reached the caller.
+            Output.write("bkdiag: the report could not be written to stdout: \(why)\n", fd: 2)
+            return Output.ioErrorStatus
+        }
         return c.exitCode ? report.overall.nagiosCode : 0
     }
 }

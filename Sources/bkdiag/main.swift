@@ -13,6 +13,11 @@ import NodeCLI
 // little and rarely at the same time, so sharing the main arena costs little and saves that work.
 _ = mallopt(M_ARENA_MAX, 1)
 
+// Started with stdin, stdout or stderr closed (`bkdiag >&-`): /dev/null takes the number, so no file bkdiag
+// opens later gets it (the report would be written into it). A closed stdout is remembered: no report can
+// reach the caller, and the exit status says so.
+Output.stdoutWasClosed = Output.reopenClosedStandardDescriptors()
+
 LoggingSystem.bootstrap { label in
     var h = StreamLogHandler.standardError(label: label)
     h.logLevel = .warning

@@ -56,6 +56,22 @@ struct EndToEndTests {
         #expect(compat.objectValue?.map(\.0) == ["status", "data"])
     }
 
+    @Test("a report that cannot be written (stdout closed, a full disk) exits 74 saying so, never 0")
+    func reportNotWritten() async throws {
+        let host = try FakeHost()
+        defer { host.shutdown() }
+        let bin = BuildProducts.path("bkdiag")
+        for (redirect, why) in [(">/dev/full", "No space left on device"), (">&-", "stdout is closed")] {
+            let r = try await ProgramRun.run("/bin/sh", ["-c", "exec \"$0\" -s 9 -p \"$1\" \(redirect)", bin, host.gseRoot])
+            #expect(r.status == 74, "\(redirect): \(r.stderr)")
+            #expect(r.stderr.contains("the report could not be written to stdout: \(why)"), "\(redirect): \(r.stderr)")
+        }
+        // A reader that stops early (| head) is no failure.
+        let piped = try await ProgramRun.run(
+            "/bin/sh", ["-c", "\"$0\" -s 9 -p \"$1\" --format text | head -c 1 >/dev/null", bin, host.gseRoot])
+        #expect(piped.stderr.isEmpty, "\(piped.stderr)")
+    }
+
     @Test(
         "bad flags exit 2 with a clear message and print no report",
         arguments: [["--bogus"], ["-s", "abc"], ["--format", "xml"], ["--timeout", "-1"]])
