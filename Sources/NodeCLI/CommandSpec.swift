@@ -76,6 +76,11 @@ public struct ParsedOptions: Sendable, Equatable {
     public var helpRequested = false
     public var versionRequested = false
 
+    /// Words a tolerant parse skipped (see `CommandSpec.parse(_:tolerant:)`), for a note on stderr.
+    public var ignored: [String] = []
+    /// Values a tolerant parse rebuilt from words split at a space, as `option: value`, for a note on stderr.
+    public var joined: [String] = []
+
     public func value(_ long: String) -> String? { values[long] }
     public func flag(_ long: String) -> Bool? { flags[long] }
     public func isSet(_ long: String) -> Bool { flags[long] ?? false }
@@ -84,12 +89,28 @@ public struct ParsedOptions: Sendable, Equatable {
 extension CommandSpec {
     /// Reads `args` against the options table. Unknown options, missing values, values given to
     /// flags and stray words are usage errors that name the word.
-    public func parse(_ args: some Collection<String>) throws(UsageError) -> ParsedOptions {
+    ///
+    /// `tolerant` reads the words as check.py's optparse does, for the command JOB runs with check.py's
+    /// arguments: a long option may be shortened to any prefix no other option shares (`--sub=1`); a word
+    /// that is no option continues the value just before it when that is a `joinable` option's (a path JOB
+    /// split at a space: `--gse_path=/opt/my gse`, of which optparse would keep `/opt/my` and drop `gse`),
+    /// and is otherwise skipped, as are the words after `--`. What was joined or skipped is returned for a
+    /// note on stderr.
+    public func parse(_ args: some Collection<String>, tolerant: Bool = false, joinable: Set<String> = []) throws(UsageError)
+        -> ParsedOptions
+    {
         var out = ParsedOptions()
         var words = Array(args)[...]
+        /// The value option whose value was the last word read.
+        var lastValue: String?
         while let word = words.popFirst() {
+            let continues = lastValue
+            lastValue = nil
             if word == "--" {
-                if let stray = words.first { throw UsageError("unexpected argument '\(stray)'") }
+                if let stray = words.first {
+                    guard tolerant else { throw UsageError("unexpected argument '\(stray)'") }
+                    out.ignored += words
+                }
                 break
             }
             if word == "-h" || word == "--help" {
@@ -104,8 +125,11 @@ extension CommandSpec {
                 let body = word.dropFirst(2)
                 let name = body.firstIndex(of: "=").map { String(body[..<$0]) } ?? String(body)
                 let inline = body.firstIndex(of: "=").map { String(body[body.index(after: $0)...]) }
-                if let spec = options.first(where: { $0.long == name }) {
+                var exact = options.first(where: { $0.long == name })
+                if exact == nil && tolerant && !name.hasPrefix("no-") { exact = try uniquePrefix(name) }
+                if let spec = exact {
                     try take(spec, written: "--\(name)", inline: inline, words: &words, into: &out)
+                    if case .value = spec.kind { lastValue = spec.long }
                 } else if name.hasPrefix("no-"), let spec = options.first(where: { $0.long == name.dropFirst(3) && $0.kind == .invertible })
                 {
                     if inline != nil { throw UsageError("--\(name) takes no value") }
@@ -123,11 +147,31 @@ extension CommandSpec {
                 var rest = String(word.dropFirst(2))
                 if rest.hasPrefix("=") { rest.removeFirst() }
                 try take(spec, written: "-\(letter)", inline: word.count > 2 ? rest : nil, words: &words, into: &out)
+                if case .value = spec.kind { lastValue = spec.long }
                 continue
             }
-            throw UsageError("unexpected argument '\(word)'")
+            guard tolerant else { throw UsageError("unexpected argument '\(word)'") }
+            if let long = continues, joinable.contains(long), let value = out.values[long] {
+                out.values[long] = value + " " + word
+                out.joined.removeAll { $0.hasPrefix(long + ": ") }
+                out.joined.append("\(long): \(value) \(word)")
+                lastValue = long
+            } else {
+                out.ignored.append(word)
+            }
         }
         return out
+    }
+
+    /// The one option whose long name starts with `prefix` (optparse's abbreviations); nil when none does,
+    /// a usage error when several do.
+    private func uniquePrefix(_ prefix: String) throws(UsageError) -> OptionSpec? {
+        guard !prefix.isEmpty else { return nil }
+        let matches = options.filter { !$0.hidden && $0.long.hasPrefix(prefix) }
+        if matches.count > 1 {
+            throw UsageError("ambiguous option '--\(prefix)' (could be \(matches.map { "--" + $0.long }.joined(separator: ", ")))")
+        }
+        return matches.first
     }
 
     private func take(

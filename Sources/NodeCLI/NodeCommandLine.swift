@@ -84,13 +84,15 @@ public enum NodeCommandLine {
     static var checkHelp: String { checkSpec.help(usage: "bkdiag [check] [options]") }
 
     static func check(_ args: ArraySlice<String>) throws(UsageError) -> Invocation {
-        let p = try checkSpec.parse(args)
+        // Read as check.py's optparse reads its arguments: JOB sends the same words to both.
+        let p = try checkSpec.parse(args, tolerant: true, joinable: ["gse_path", "ipc_socket_file", "log_paths", "restart-log"])
         if p.helpRequested { return .help(checkHelp) }
         if p.versionRequested { return .version(version) }
         return .check(
             CheckInvocation(
                 options: try checkOptions(p), format: try format(p.value("format")), exitCode: p.isSet("exit-code"),
-                colour: p.flag("color")))
+                colour: p.flag("color"),
+                notes: p.joined.map { "joined words split at a space: \($0)" } + p.ignored.map { "ignored argument '\($0)'" }))
     }
 
     /// The run's flags of `p` as the engine's options.
@@ -231,6 +233,8 @@ public struct CheckInvocation: Sendable {
     public var exitCode: Bool
     /// nil: colour when stdout is a terminal and NO_COLOR is unset.
     public var colour: Bool?
+    /// What reading the words as check.py's optparse does changed or skipped, for stderr.
+    public var notes: [String] = []
 }
 
 /// `bkdiag daemon`.

@@ -12,6 +12,7 @@ enum CheckCommand {
     /// Runs the checks and prints the report. The exit status is 0 under the JOB contract, the
     /// Nagios code with `--exit-code`.
     static func run(_ c: CheckInvocation) -> Int32 {
+        for note in c.notes { Output.write("bkdiag: \(note)\n", fd: 2) }
         let tty = isatty(1) == 1
         let report = DiagnosticRunner(options: c.options, logger: Logger(label: "bkdiag")).runBlocking()
         let chosen = c.format ?? (tty ? .text : .json)

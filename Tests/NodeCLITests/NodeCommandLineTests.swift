@@ -66,6 +66,13 @@ struct NodeCommandLineTests {
             Case(argv: ["-l", "  "]),
             Case(argv: ["--log_paths=,,"], logPaths: []),
             Case(argv: ["check", "-s", "3", "--"], subscription: 3),
+            // Read as check.py's optparse reads them: unique prefixes of long options, words after `--` and
+            // stray words skipped, and a word after a value continuing it (JOB split it at a space).
+            Case(argv: ["--sub=123", "--gse=/opt/gse"], gsePath: "/opt/gse", subscription: 123),
+            Case(argv: ["-s", "1", "--", "more"], subscription: 1),
+            Case(argv: ["stray", "-"]),
+            Case(argv: ["--gse_path=/usr/local/my", "gse", "-s", "3"], gsePath: "/usr/local/my gse", subscription: 3),
+            Case(argv: ["-p", "/opt/a", "b", "c", "--log_paths=/data/x y/*.log"], gsePath: "/opt/a b c", logPaths: ["/data/x y/*.log"]),
             // An option where the value should be: the glued-value recovery reads it as an empty value.
             Case(argv: ["--gse_path", "--subscription_id=1"], gsePath: "", subscription: 1),
         ])
@@ -77,6 +84,14 @@ struct NodeCommandLineTests {
         #expect(run.options.collectorConfigID == c.configID)
         #expect(run.options.logPaths == (c.logPaths ?? []))
         #expect(run.options.logPathsGiven == (c.logPaths != nil))
+    }
+
+    @Test("what reading the words as optparse does joins or skips is said, for stderr")
+    func optparseNotes() throws {
+        #expect(try check(["-s", "1"]).notes.isEmpty)
+        let c = try check(["--gse_path=/usr/local/my", "gse", "-s", "3", "stray", "--", "x"])
+        #expect(
+            c.notes == ["joined words split at a space: gse_path: /usr/local/my gse", "ignored argument 'stray'", "ignored argument 'x'"])
     }
 
     @Test("bkdiag's own flags for a run")
@@ -117,10 +132,10 @@ struct NodeCommandLineTests {
             (["--timeout", "nan"], "invalid value 'nan' for --timeout"),
             (["--data-port", "70000"], "invalid value '70000' for --data-port"),
             (["--data-port", "0"], "invalid value '0' for --data-port"),
-            (["stray"], "unexpected argument 'stray'"),
-            (["-s", "1", "--", "more"], "unexpected argument 'more'"),
-            (["-"], "unexpected argument '-'"),
             (["help", "bogus"], "unknown subcommand 'bogus'"),
+            (["--s", "1"], "ambiguous option '--s'"),
+            (["status", "stray"], "unexpected argument 'stray'"),
+            (["daemon", "--", "more"], "unexpected argument 'more'"),
             (["daemon", "--format", "json"], "unknown option '--format'"),
             (["daemon", "--request-timeout", "-3"], "--request-timeout must be between"),
             (["status", "--raw-request", "GET"], "--raw-request takes"),
