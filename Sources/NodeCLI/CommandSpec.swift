@@ -76,7 +76,7 @@ public struct ParsedOptions: Sendable, Equatable {
     public var helpRequested = false
     public var versionRequested = false
 
-    /// Words a tolerant parse skipped (see `CommandSpec.parse(_:tolerant:)`), for a note on stderr.
+    /// Words a tolerant parse skipped (see `CommandSpec.parse(_:tolerant:joinable:)`), for a note on stderr.
     public var ignored: [String] = []
     /// Values a tolerant parse rebuilt from words split at a space, as `option: value`, for a note on stderr.
     public var joined: [String] = []
