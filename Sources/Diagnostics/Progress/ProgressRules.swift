@@ -624,7 +624,7 @@ enum ProgressRules {
                 let backedOff = { (f: TCPFlow) in (f.info?.backoff ?? 0) > 0 && f.sendQueue > 0 }
                 if old.allSatisfy(backedOff), first.map({ $0.agentOtherDataFlows.contains(where: backedOff) }) ?? true {
                     flowStuck =
-                        "the dataserver is not acknowledging on \(old[0].socket.remoteAddress):\(old[0].socket.remotePort) (a data port the agent's config no longer names): retransmission backoff with \(bytes(Int64(old.reduce(0) { $0 + Int64($1.sendQueue) }))) unacknowledged"
+                        "the dataserver is not acknowledging on \(old[0].socket.remoteAddress):\(old[0].socket.remotePort) (a data port the agent's config no longer names): retransmission backoff with \(queued(old))"
                 }
             } else if established.isEmpty {
                 flowStuck =
@@ -638,7 +638,7 @@ enum ProgressRules {
                 first.map({ f in (try? f.agentFlows.get())?.contains { ($0.info?.backoff ?? 0) > 0 && $0.sendQueue > 0 } ?? false }) ?? true
             {
                 flowStuck =
-                    "the dataserver is not acknowledging: retransmission backoff with \(bytes(Int64(established.reduce(0) { $0 + Int64($1.sendQueue) }))) unacknowledged"
+                    "the dataserver is not acknowledging: retransmission backoff with \(queued(established))"
             } else if let a = last.bytesAcked, let a0 = first?.bytesAcked, a == a0, established.allSatisfy({ $0.sendQueue > 0 }),
                 let f0 = first, case .success(let before) = f0.agentFlows, before.contains(where: { $0.sendQueue > 0 })
             {
@@ -754,6 +754,20 @@ enum ProgressRules {
             "data stops at \(stop.name): \(stop.stuck!)"
                 + (pending > 0 ? "; \(bytes(pending)) written and not acknowledged behind it" : ""),
             hint: hint, evidence: evidence)
+    }
+
+    /// What the flows hold in their send queues, in words: sent and not acknowledged, or not sent at all
+    /// (`tcpi_notsent_bytes`; with no segment in flight, the dataserver's receive window is closed: it takes
+    /// the connection's acknowledgements but reads nothing).
+    static func queued(_ flows: [TCPFlow]) -> String {
+        let total = flows.reduce(Int64(0)) { $0 + Int64($1.sendQueue) }
+        let notSent = flows.reduce(Int64(0)) { $0 + Int64($1.info?.notSentBytes ?? 0) }
+        let inFlight = flows.reduce(Int64(0)) { $0 + Int64($1.info?.unackedSegments ?? 0) }
+        if notSent > 0 && inFlight == 0 {
+            return "\(bytes(total)) queued and not sent: the dataserver's receive window is closed (it does not read)"
+        }
+        if notSent > 0 { return "\(bytes(total)) queued, \(bytes(max(0, total - notSent))) of it sent and unacknowledged" }
+        return "\(bytes(total)) unacknowledged"
     }
 
     // MARK: renamed files still held

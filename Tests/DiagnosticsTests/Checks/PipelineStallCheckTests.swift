@@ -224,7 +224,15 @@ struct PipelineStallCheckTests {
         // A backoff seen in one of two samples is a lost segment, not a stall.
         #expect(run(input(s, first: first)).verdict == .pass)
         first.agentFlows = .success([ProgressFixture.flow(sendQueue: 7000, backoff: 3)])
-        #expect(run(input(s, first: first)).message.contains("retransmission backoff"))
+        #expect(run(input(s, first: first)).message.contains("retransmission backoff with 8.8 KiB unacknowledged"))
+        // A zero window: nothing in flight, everything queued unsent (the dataserver does not read).
+        var zero = ProgressFixture.flow(sendQueue: 9000, backoff: 4)
+        zero.info?.notSentBytes = 9000
+        s.agentFlows = .success([zero])
+        first.agentFlows = .success([zero])
+        let closed = run(input(s, first: first)).message
+        #expect(closed.contains("8.8 KiB queued and not sent: the dataserver's receive window is closed"), "\(closed)")
+        s.agentFlows = .success([ProgressFixture.flow(sendQueue: 9000, backoff: 4)])
         first.agentFlows = .success([ProgressFixture.flow(sendQueue: 9000, acked: 5000)])
         s.agentFlows = .success([ProgressFixture.flow(sendQueue: 9000, acked: 5000)])
         #expect(run(input(s, first: first)).evidence.first?.1 == .string("dataserver"))
