@@ -22,17 +22,20 @@ extension Sys {
     }
 
     /// Writes all of `bytes` for stdout and stderr: short writes, EINTR and EAGAIN (a non-blocking
-    /// descriptor) are retried; any other error (a closed pipe) ends the write silently.
-    public static func writeAllIgnoringErrors(_ fd: Int32, _ bytes: UnsafeRawBufferPointer) {
+    /// descriptor) are retried; any other error (a closed pipe, a full disk) ends the write. Returns that
+    /// error's errno, 0 when everything was written.
+    @discardableResult
+    public static func writeStandardStream(_ fd: Int32, _ bytes: UnsafeRawBufferPointer) -> Int32 {
         var off = 0
         while off < bytes.count {
             let n = Glibc.write(fd, bytes.baseAddress! + off, bytes.count - off)
             if n < 0 {
                 if errno == EINTR || errno == EAGAIN { continue }
-                return
+                return errno
             }
             off += n
         }
+        return 0
     }
 
     /// Reads the whole file, at most `limit` bytes.

@@ -15,7 +15,7 @@ enum Output {
     /// Writes all of `text` to `fd`, retrying on EINTR and short writes. A closed pipe is ignored.
     static func write(_ text: String, fd: Int32 = 1) {
         var text = text
-        text.withUTF8 { Sys.writeAllIgnoringErrors(fd, UnsafeRawBufferPointer($0)) }
+        text.withUTF8 { Sys.writeStandardStream(fd, UnsafeRawBufferPointer($0)) }
     }
 
     /// Writes a report to stdout; nil when it went out (or the reader closed the pipe, as `| head` does),
@@ -23,20 +23,8 @@ enum Output {
     static func writeReport(_ text: String) -> String? {
         if stdoutWasClosed { return "stdout is closed" }
         var text = text
-        var failure: Int32 = 0
-        text.withUTF8 { b in
-            var off = 0
-            while off < b.count {
-                let n = Glibc.write(1, b.baseAddress! + off, b.count - off)
-                if n < 0 {
-                    if errno == EINTR || errno == EAGAIN { continue }
-                    if errno != EPIPE { failure = errno }
-                    return
-                }
-                off += n
-            }
-        }
-        return failure == 0 ? nil : String(cString: strerror(failure)) + " (errno \(failure))"
+        let failure = text.withUTF8 { Sys.writeStandardStream(1, UnsafeRawBufferPointer($0)) }
+        return failure == 0 || failure == EPIPE ? nil : String(cString: strerror(failure)) + " (errno \(failure))"
     }
 
     /// Opens /dev/null on each of fds 0–2 that is closed; returns whether fd 1 was.
