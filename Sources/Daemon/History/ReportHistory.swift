@@ -63,6 +63,12 @@ public struct HistoryEntry: Sendable, Equatable {
 public final class ReportHistory: Sendable {
     static let fileMagic: [UInt8] = Array("BKDHIST1".utf8)
     static let recordMagic: UInt32 = 0x3152_4B42  // "BKR1" little-endian
+    /// `recordMagic` as it lies in a file.
+    static let recordMagicBytes: [UInt8] = {
+        var b: [UInt8] = []
+        put32(&b, recordMagic)
+        return b
+    }()
     static let headerSize = 24
     /// Largest compressed record read back; a report is a few kilobytes.
     static let maxRecordBytes = 16 << 20
@@ -450,8 +456,7 @@ public final class ReportHistory: Sendable {
             guard at + headerSize <= size else {
                 // A header cut short: torn if what is there is the start of a record.
                 let rest = (try? Sys.pread(fd, count: size - at, at: at)) ?? []
-                let magicBytes: [UInt8] = [0x42, 0x4B, 0x52, 0x31]
-                return (records, at, Array(rest.prefix(4)) == Array(magicBytes.prefix(min(4, rest.count))))
+                return (records, at, Array(rest.prefix(4)) == Array(recordMagicBytes.prefix(min(4, rest.count))))
             }
             guard let header = try? Sys.pread(fd, count: headerSize, at: at), header.count == headerSize,
                 get32(header, 0) == recordMagic
