@@ -54,6 +54,12 @@ public struct ProgressInput: Sendable {
     }
 
     var gap: Double? { first.map { last.monotonicSeconds - $0.monotonicSeconds } }
+
+    /// The file collector `pid` held on descriptor `f.fd` at the first sample, when it was the same file.
+    func atFirstSample(_ f: OpenFilePosition, pid: Int32) -> OpenFilePosition? {
+        (try? first?.collectors.first { $0.pid == pid }?.open.get())??.first { $0.fd == f.fd && $0.inode == f.inode }
+    }
+
     /// Every target file judged, once for the four items (the samples and settings are fixed at init).
     let files: [FileProgress]
 }
@@ -794,9 +800,7 @@ enum ProgressRules {
                 guard !targetKeys.contains(.init(inode: f.inode, device: f.device)), !owns.matches(f.path), owns.isRotation(f.path) else {
                     continue
                 }
-                let before = (try? input.first?.collectors.first { $0.pid == c.pid }?.open.get())??.first {
-                    $0.fd == f.fd && $0.inode == f.inode
-                }
+                let before = input.atFirstSample(f, pid: c.pid)
                 let stuck = longEnough && before.map { $0.position == f.position && $0.size > f.position } == true
                 out.append(RenamedHeld(path: f.path, unread: f.size - f.position, stuck: stuck))
             }
@@ -817,9 +821,7 @@ enum ProgressRules {
         var out: [RenamedHeld] = []
         for c in input.last.collectors {
             for f in (try? c.open.get()) ?? [] where f.deleted && f.size > f.position && (owns.map { $0.owns(f.path) } ?? true) {
-                let before = (try? input.first?.collectors.first { $0.pid == c.pid }?.open.get())??.first {
-                    $0.fd == f.fd && $0.inode == f.inode
-                }
+                let before = input.atFirstSample(f, pid: c.pid)
                 guard let before, before.position == f.position else { continue }
                 let old = f.mtime > 0 && input.last.wallSeconds - Double(f.mtime + 1) > wait
                 if longEnough || old { out.append(RenamedHeld(path: f.path, unread: f.size - f.position, stuck: true)) }
@@ -966,9 +968,7 @@ enum ProgressRules {
                     if let available = last.deletedFileSpace[f.path] { extra.append(("fs_available", .int(available))) }
                     // The harvester reads a removed file to its end before closing it: the bytes are lost only if it
                     // is stuck. So fail when its position did not move across the samples, warn otherwise.
-                    let before = (try? input.first?.collectors.first { $0.pid == c.pid }?.open.get())??.first {
-                        $0.fd == f.fd && $0.inode == f.inode
-                    }
+                    let before = input.atFirstSample(f, pid: c.pid)
                     let stuck = before.map { $0.position == f.position } ?? false
                     extra.append(("position_moving", before.map { .bool($0.position != f.position) } ?? .null))
                     // Read to its end, a removed file loses nothing: the collector closes it (close_removed).
