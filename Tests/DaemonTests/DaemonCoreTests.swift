@@ -39,13 +39,21 @@ final class Notes: Sendable {
 func makeCore(_ dir: TempDir, producer: ScriptedProducer, sink: RecordingSink, notes: Notes? = nil, previous: DiagnosticReport? = nil)
     throws -> DaemonCore
 {
+    try makeCore(dir, run: producer.producer, sink: sink, notes: notes, previous: previous)
+}
+
+/// A core whose runs are `producer`'s (a closure of the test's own: gated, counting).
+func makeCore(
+    _ dir: TempDir, run producer: @escaping ReportProducer, sink: RecordingSink = RecordingSink(), notes: Notes? = nil,
+    previous: DiagnosticReport? = nil
+) throws -> DaemonCore {
     var config = DaemonConfig()
     config.stateDir = dir.sub("state")
     config.interval = 0.05
     let history = try ReportHistory(directory: config.stateDir, limits: config.historyLimits)
     return DaemonCore(
-        config: config, history: history, previous: previous, producer: producer.producer, sink: sink,
-        logger: Logger(label: "test"), notify: { s in notes?.add(s) })
+        config: config, history: history, previous: previous, producer: producer, sink: sink, logger: Logger(label: "test"),
+        notify: { s in notes?.add(s) })
 }
 
 @Suite struct DaemonCoreTests {
@@ -90,21 +98,17 @@ func makeCore(_ dir: TempDir, producer: ScriptedProducer, sink: RecordingSink, n
         let maxInFlight = Atomic<Int>(0)
         let starts = Atomic<Int>(0)
         let open = Atomic<Bool>(false)
-        var config = DaemonConfig()
-        config.stateDir = dir.sub("state")
-        let core = DaemonCore(
-            config: config, history: try ReportHistory(directory: config.stateDir, limits: config.historyLimits), previous: nil,
-            producer: { _ in
-                let n = inFlight.wrappingAdd(1, ordering: .relaxed).newValue
-                maxInFlight.max(n, ordering: .relaxed)
-                let cycle = starts.wrappingAdd(1, ordering: .relaxed).newValue
-                // The first run lasts until the test opens the gate.
-                while !open.load(ordering: .relaxed) { try? await Task.sleep(for: .milliseconds(2)) }
-                inFlight.wrappingSubtract(1, ordering: .relaxed)
-                var r = Reports.make([("gse_agent", "socket", .pass)])
-                r.generatedAtMs = Int64(cycle)
-                return r
-            }, sink: RecordingSink(), logger: Logger(label: "test"), notify: { _ in })
+        let core = try makeCore(dir) { _ in
+            let n = inFlight.wrappingAdd(1, ordering: .relaxed).newValue
+            maxInFlight.max(n, ordering: .relaxed)
+            let cycle = starts.wrappingAdd(1, ordering: .relaxed).newValue
+            // The first run lasts until the test opens the gate.
+            while !open.load(ordering: .relaxed) { try? await Task.sleep(for: .milliseconds(2)) }
+            inFlight.wrappingSubtract(1, ordering: .relaxed)
+            var r = Reports.make([("gse_agent", "socket", .pass)])
+            r.generatedAtMs = Int64(cycle)
+            return r
+        }
         // The waits are long: in the full suite every hop of these tasks queues behind the other tests' jobs
         // on the task pool (two threads on CI), and the cycle's own task cannot be moved off it; a wait
         // that holds returns as soon as it holds.
@@ -127,16 +131,12 @@ func makeCore(_ dir: TempDir, producer: ScriptedProducer, sink: RecordingSink, n
         let open = Atomic<Bool>(false)
         let entered = Atomic<Bool>(false)
         let returned = Atomic<Bool>(false)
-        var config = DaemonConfig()
-        config.stateDir = dir.sub("state")
-        let core = DaemonCore(
-            config: config, history: try ReportHistory(directory: config.stateDir, limits: config.historyLimits), previous: nil,
-            producer: { _ in
-                entered.store(true, ordering: .relaxed)
-                while !open.load(ordering: .relaxed) { try? await Task.sleep(for: .milliseconds(2)) }
-                returned.store(true, ordering: .relaxed)
-                return Reports.make([("gse_agent", "socket", .pass)])
-            }, sink: RecordingSink(), logger: Logger(label: "test"), notify: { _ in })
+        let core = try makeCore(dir) { _ in
+            entered.store(true, ordering: .relaxed)
+            while !open.load(ordering: .relaxed) { try? await Task.sleep(for: .milliseconds(2)) }
+            returned.store(true, ordering: .relaxed)
+            return Reports.make([("gse_agent", "socket", .pass)])
+        }
         // Clients waiting for the first report (a socket-activated start) that go away stop waiting.
         let gone = (0..<50).map { _ in Task { await core.firstReport() } }
         #expect(await eventually(timeoutMs: 300_000) { core.waiting == 50 })

@@ -50,6 +50,47 @@ import Testing
         }
     }
 
+    /// One passing report as the line a run reads from its report file.
+    static let reportLine = Array((Reports.make([("gse_agent", "socket", .pass)]).richLine() + "\n").utf8)
+
+    /// The daemon with each run's report read from a FIFO nobody writes yet (a run lasts until `feed` writes
+    /// into it), started with `interval`; and the FIFO's path.
+    static func startOnFIFO(_ dir: TempDir, interval: String) async throws -> (daemon: DaemonProcess, fifo: String) {
+        let fifo = dir.sub("report.fifo")
+        #expect(mkfifo(fifo, 0o644) == 0)
+        return (try await DaemonProcess.start(dir, args: ["--test-report-file", fifo], interval: interval), fifo)
+    }
+
+    /// A history store in `dir/name` holding one report; the name of its segment.
+    static func storeWithOneReport(_ dir: TempDir, _ name: String) throws -> String {
+        let store = try ReportHistory(directory: dir.sub(name), limits: HistoryLimits())
+        try store.append(line: Reports.make([("gse_agent", "socket", .pass)]).richLine(), generatedAtMs: 1)
+        return try #require(try Sys.listDirectory(dir.sub(name)).first { $0.hasPrefix("history-") })
+    }
+
+    /// As root, a state directory `dir/state` of nobody's holding one segment of root's with `mode`, and a gse
+    /// root and an empty config beside it; the segment's name.
+    static func stateForNobody(_ dir: TempDir, segmentMode mode: mode_t) throws -> String {
+        let segment = try storeWithOneReport(dir, "state")
+        _ = try? Sys.mkdirs(dir.sub("gse"))
+        dir.write("none.yaml", "# empty\n")
+        #expect(chmod(dir.path, 0o755) == 0)
+        #expect(chown(dir.sub("state"), 65534, 65534) == 0)
+        #expect(chmod(dir.sub("state/" + segment), mode) == 0)
+        return segment
+    }
+
+    /// The daemon started as nobody (setpriv) on `stateForNobody`'s directory, its socket in it.
+    static func startAsNobody(_ dir: TempDir, interval: String) -> ChildProcess {
+        ChildProcess(
+            "/usr/bin/setpriv",
+            [
+                "--reuid=65534", "--regid=65534", "--clear-groups", BuiltBinary.path, "daemon", "--socket", dir.sub("state/d.sock"),
+                "--gse_path", dir.sub("gse"), "--state-dir", dir.sub("state"), "--config", dir.sub("none.yaml"), "--interval", interval,
+            ],
+            outputDir: dir.path, name: "nobody")
+    }
+
     /// Connects, asks, and hangs up without reading.
     static func askAndHangUp(_ socket: String, _ request: String) {
         guard let fd = try? Sys.connectUnix(path: socket, timeoutMs: 5000) else { return }
@@ -60,8 +101,7 @@ import Testing
     @Test func clientsThatHangUpOnARunThatNeverEndsCostNothingAndTheStopDoesNotWaitForIt() async throws {
         let dir = TempDir()
         defer { dir.remove() }
-        #expect(mkfifo(dir.sub("report.fifo"), 0o644) == 0)
-        let d = try await DaemonProcess.start(dir, args: ["--test-report-file", dir.sub("report.fifo")], interval: "0.1")
+        let (d, _) = try await Self.startOnFIFO(dir, interval: "0.1")
         defer { d.process.signal(SIGKILL) }
         // Up (metrics are answered at once), its first run under way and never ending.
         #expect(await eventually(timeoutMs: 30_000) { await d.metric("bkdiag_daemon_waiting_requests") == 1 }, "\(d.process.stderr)")
@@ -96,12 +136,9 @@ import Testing
     @Test func freshRunsAskedForDuringARunAreOneMoreRunNotOnePerClient() async throws {
         let dir = TempDir()
         defer { dir.remove() }
-        dir.write("report.json", Reports.make([("gse_agent", "socket", .pass)]).richLine() + "\n")
         // Each run lasts until the test writes its report into the FIFO.
-        #expect(mkfifo(dir.sub("report.fifo"), 0o644) == 0)
-        let d = try await DaemonProcess.start(dir, args: ["--test-report-file", dir.sub("report.fifo")], interval: "3600")
+        let (d, fifo) = try await Self.startOnFIFO(dir, interval: "3600")
         defer { d.process.signal(SIGKILL) }
-        let fifo = dir.sub("report.fifo")
         #expect(await eventually(timeoutMs: 30_000) { Self.waitsOnFIFO(d.process.pid) }, "\(d.process.stderr)")
         #expect(await d.metric("bkdiag_daemon_waiting_requests") == 1)
         let socket = d.socket
@@ -114,12 +151,11 @@ import Testing
             clients.append(fd)
         }
         #expect(await eventually(timeoutMs: 30_000) { await d.metric("bkdiag_daemon_waiting_requests") == 11 })
-        let line = try Sys.readFile(dir.sub("report.json"))
-        try await Self.feed(fifo, line)
+        try await Self.feed(fifo, Self.reportLine)
         #expect(await eventually(timeoutMs: 30_000) { await d.metric("bkdiag_daemon_cycles_total") == 1 })
         // The first run answered the scheduler; the ten share the second.
         #expect(await d.metric("bkdiag_daemon_waiting_requests") == 10)
-        try await Self.feed(fifo, line)
+        try await Self.feed(fifo, Self.reportLine)
         for fd in clients {
             let answer = RawAnswer(try await blocking { try Sys.readToEnd(fd, limit: 1 << 20) })
             #expect(answer.status == 200, "\(answer.body)")
@@ -133,11 +169,8 @@ import Testing
     @Test func aClientThatShutsItsSideDownAfterTheRequestStillGetsTheAnswer() async throws {
         let dir = TempDir()
         defer { dir.remove() }
-        dir.write("report.json", Reports.make([("gse_agent", "socket", .pass)]).richLine() + "\n")
-        #expect(mkfifo(dir.sub("report.fifo"), 0o644) == 0)
-        let d = try await DaemonProcess.start(dir, args: ["--test-report-file", dir.sub("report.fifo")], interval: "3600")
+        let (d, fifo) = try await Self.startOnFIFO(dir, interval: "3600")
         defer { d.process.signal(SIGKILL) }
-        let fifo = dir.sub("report.fifo")
         #expect(await eventually(timeoutMs: 30_000) { Self.waitsOnFIFO(d.process.pid) }, "\(d.process.stderr)")
         var halfClosed: [Int32] = []
         defer { for fd in halfClosed { Sys.close(fd) } }
@@ -159,10 +192,9 @@ import Testing
         await sleepMs(300)
         #expect(await d.metric("bkdiag_daemon_waiting_requests") == 14)
         // The first run answers the half-closed /report requests, the second (asked for during the first) the POST.
-        let line = try Sys.readFile(dir.sub("report.json"))
-        try await Self.feed(fifo, line)
+        try await Self.feed(fifo, Self.reportLine)
         #expect(await eventually(timeoutMs: 30_000) { await d.metric("bkdiag_daemon_cycles_total") == 1 })
-        try await Self.feed(fifo, line)
+        try await Self.feed(fifo, Self.reportLine)
         for fd in halfClosed {
             let answer = RawAnswer(try await blocking { try Sys.readToEnd(fd, limit: 1 << 20) })
             #expect(answer.status == 200, "\(answer.body)")
@@ -177,11 +209,7 @@ import Testing
         defer { first.process.signal(SIGKILL) }
         #expect(await first.waitReady())
         // Another state directory holding what an open repairs: a torn tail and a FIFO among the segments.
-        do {
-            let store = try ReportHistory(directory: dir.sub("state2"), limits: HistoryLimits())
-            try store.append(line: Reports.make([("gse_agent", "socket", .pass)]).richLine(), generatedAtMs: 1)
-        }
-        let segment = try #require(try Sys.listDirectory(dir.sub("state2")).first { $0.hasPrefix("history-") })
+        let segment = try Self.storeWithOneReport(dir, "state2")
         let fd = try Sys.open(dir.sub("state2/" + segment), O_WRONLY | O_APPEND)
         try Sys.writeAll(fd, [0x42, 0x4B, 0x44])
         Sys.close(fd)
@@ -207,27 +235,11 @@ import Testing
         let dir = TempDir()
         defer { dir.remove() }
         try #require(BuiltBinary.exists)
-        do {
-            let store = try ReportHistory(directory: dir.sub("state"), limits: HistoryLimits())
-            try store.append(line: Reports.make([("gse_agent", "socket", .pass)]).richLine(), generatedAtMs: 1)
-        }
-        _ = try? Sys.mkdirs(dir.sub("gse"))
-        dir.write("none.yaml", "# empty\n")
-        #expect(chmod(dir.path, 0o755) == 0)
-        #expect(chown(dir.sub("state"), 65534, 65534) == 0)
-        let segment = try #require(try Sys.listDirectory(dir.sub("state")).first { $0.hasPrefix("history-") })
-        #expect(chmod(dir.sub("state/" + segment), 0o644) == 0)
+        let segment = try Self.stateForNobody(dir, segmentMode: 0o644)
         let before = snapshot(dir.sub("state")).filter { $0.hasPrefix(segment + " ") }
-        let socket = dir.sub("state/d.sock")
-        let p = ChildProcess(
-            "/usr/bin/setpriv",
-            [
-                "--reuid=65534", "--regid=65534", "--clear-groups", BuiltBinary.path, "daemon", "--socket", socket,
-                "--gse_path", dir.sub("gse"), "--state-dir", dir.sub("state"), "--config", dir.sub("none.yaml"), "--interval", "0.2",
-            ],
-            outputDir: dir.path, name: "nobody")
+        let p = Self.startAsNobody(dir, interval: "0.2")
         defer { p.signal(SIGKILL) }
-        let d = DaemonProcess(dir: dir, process: p, socket: socket)
+        let d = DaemonProcess(dir: dir, process: p, socket: dir.sub("state/d.sock"))
         #expect(await eventually(timeoutMs: 30_000) { (await d.metric("bkdiag_daemon_history_reports") ?? 0) >= 4 }, "\(p.stderr)")
         #expect(await d.metric("bkdiag_daemon_history_errors_total") == 0, "\(p.stderr)")
         #expect(snapshot(dir.sub("state")).filter { $0.hasPrefix(segment + " ") } == before)
@@ -253,24 +265,9 @@ import Testing
         let dir = TempDir()
         defer { dir.remove() }
         try #require(BuiltBinary.exists)
-        do {
-            let store = try ReportHistory(directory: dir.sub("state"), limits: HistoryLimits())
-            try store.append(line: Reports.make([("gse_agent", "socket", .pass)]).richLine(), generatedAtMs: 1)
-        }
-        _ = try? Sys.mkdirs(dir.sub("gse"))
-        dir.write("none.yaml", "# empty\n")
-        #expect(chmod(dir.path, 0o755) == 0)
-        #expect(chown(dir.sub("state"), 65534, 65534) == 0)
-        let segment = try #require(try Sys.listDirectory(dir.sub("state")).first { $0.hasPrefix("history-") })
-        #expect(chmod(dir.sub("state/" + segment), 0o600) == 0)
+        _ = try Self.stateForNobody(dir, segmentMode: 0o600)
         let before = snapshot(dir.sub("state"))
-        let p = ChildProcess(
-            "/usr/bin/setpriv",
-            [
-                "--reuid=65534", "--regid=65534", "--clear-groups", BuiltBinary.path, "daemon", "--socket", dir.sub("state/d.sock"),
-                "--gse_path", dir.sub("gse"), "--state-dir", dir.sub("state"), "--config", dir.sub("none.yaml"), "--interval", "3600",
-            ],
-            outputDir: dir.path, name: "nobody")
+        let p = Self.startAsNobody(dir, interval: "3600")
         let exit = await p.wait(timeoutMs: 15_000)
         if exit == nil { p.signal(SIGKILL) }
         #expect(exit.flatMap(ChildProcess.exitCode) == 1, "\(p.stderr)")

@@ -148,15 +148,11 @@ struct ServerFixture {
     @Test func aRunThatOutlastsTheExchangeLimitIsAnswered503NotCutOff() async throws {
         let dir = TempDir()
         defer { dir.remove() }
-        var config = DaemonConfig()
-        config.stateDir = dir.sub("state")
         // A run that never ends (checks stuck on a hung mount).
-        let core = DaemonCore(
-            config: config, history: try ReportHistory(directory: config.stateDir, limits: config.historyLimits), previous: nil,
-            producer: { _ in
-                while !Task.isCancelled { try? await Task.sleep(for: .seconds(3600)) }
-                return Reports.make([("gse_agent", "socket", .pass)])
-            }, sink: RecordingSink(), logger: Logger(label: "test"), notify: { _ in })
+        let core = try makeCore(dir) { _ in
+            while !Task.isCancelled { try? await Task.sleep(for: .seconds(3600)) }
+            return Reports.make([("gse_agent", "socket", .pass)])
+        }
         var limits = HTTPLimits()
         limits.responseTimeout = .seconds(2)
         let socket = dir.sub("d.sock")

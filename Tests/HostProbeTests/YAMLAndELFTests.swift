@@ -78,19 +78,11 @@ struct YAMLAndELFTests {
     @Test("ELF: a binary cut short (an interrupted or disk-full delivery) is named truncated; whole, it is not")
     func truncatedELF() throws {
         let source = try Sys.readFile("/bin/true", limit: 64 << 20)
-        let dir = "/tmp/bkdiag-elf-\(getpid())"
-        try Sys.mkdirs(dir)
-        defer {
-            _ = try? Sys.unlink(dir + "/cut")
-            _ = rmdir(dir)
-        }
+        let file = try ScratchExecutable("elf")
+        defer { file.remove() }
         func header(of bytes: [UInt8]) throws -> ELFHeader? {
-            let path = dir + "/cut"
-            _ = try? Sys.unlink(path)
-            let fd = try Sys.open(path, O_WRONLY | O_CREAT | O_TRUNC, 0o755)
-            try Sys.writeAll(fd, bytes, path: path)
-            Sys.close(fd)
-            return try ELFHeader.read(path)
+            try file.write(bytes)
+            return try ELFHeader.read(file.path)
         }
         #expect(try header(of: source)?.truncation == nil)
         for length in [30, 63] {
@@ -106,21 +98,14 @@ struct YAMLAndELFTests {
         "ELF: a file the kernel will not run (not a program, or a class its machine has no binaries of) is named so, and the kernel agrees")
     func notAProgram() throws {
         let source = try Sys.readFile("/bin/true", limit: 64 << 20)
-        let dir = "/tmp/bkdiag-elfx-\(getpid())"
-        try Sys.mkdirs(dir)
-        defer {
-            _ = try? Sys.unlink(dir + "/x")
-            _ = rmdir(dir)
-        }
+        let file = try ScratchExecutable("elfx")
+        defer { file.remove() }
         /// The header bkdiag reads, and the errno posix_spawn reports for the file (0: it ran).
         func probe(_ patch: (inout [UInt8]) -> Void) throws -> (ELFHeader, Int32) {
             var bytes = source
             patch(&bytes)
-            let path = dir + "/x"
-            _ = try? Sys.unlink(path)
-            let fd = try Sys.open(path, O_WRONLY | O_CREAT | O_TRUNC, 0o755)
-            try Sys.writeAll(fd, bytes, path: path)
-            Sys.close(fd)
+            try file.write(bytes)
+            let path = file.path
             var pid: pid_t = 0
             let argv: [UnsafeMutablePointer<CChar>?] = [strdup(path), nil]
             defer { for a in argv { free(a) } }
@@ -150,5 +135,30 @@ struct YAMLAndELFTests {
             #expect(h.notAProgram?.contains("has no such binaries") == true, "\(h.notAProgram ?? "nil")")
             #expect(rc == ENOEXEC, "posix_spawn \(rc)")
         }
+    }
+}
+
+/// An executable file of the test's in a directory of its own under /tmp: `write` replaces its bytes,
+/// `remove` takes both away.
+struct ScratchExecutable {
+    let dir: String
+    let path: String
+
+    init(_ tag: String) throws {
+        dir = "/tmp/bkdiag-\(tag)-\(getpid())"
+        path = dir + "/x"
+        try Sys.mkdirs(dir)
+    }
+
+    func write(_ bytes: [UInt8]) throws {
+        _ = try? Sys.unlink(path)
+        let fd = try Sys.open(path, O_WRONLY | O_CREAT | O_TRUNC, 0o755)
+        defer { Sys.close(fd) }
+        try Sys.writeAll(fd, bytes, path: path)
+    }
+
+    func remove() {
+        _ = try? Sys.unlink(path)
+        _ = rmdir(dir)
     }
 }
