@@ -124,6 +124,27 @@ struct ServerFixture {
         await f.stop()
     }
 
+    /// One request per connection: bytes after a whole request (junk, a second request, sent in the same
+    /// write) are dropped, and the client gets the answer to its request alone; before, the decoder's error
+    /// about the junk went out first as a 400, and the 200 followed it on the wire.
+    @Test func bytesAfterTheRequestAreDroppedNotAnswered400() async throws {
+        let f = try await ServerFixture.start()
+        do {
+            let report = f.core.latest!.richLine() + "\n"
+            for tail in ["JUNK JUNK\r\n\r\n", "\u{01}\u{02}\r\n", "GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n"] {
+                let text = try await f.raw("GET /report HTTP/1.1\r\nHost: x\r\n\r\n" + tail)
+                #expect(text.hasPrefix("HTTP/1.1 200"), "tail \(tail.debugDescription): \(text.prefix(80).debugDescription)")
+                #expect(text.components(separatedBy: "HTTP/1.1 ").count == 2, "one answer only, tail \(tail.debugDescription)")
+                #expect(text.hasSuffix(report))
+            }
+            // Junk before any request is still a 400, and the only answer.
+            let bad = try await f.raw("NOT HTTP AT ALL\r\n\r\nGET /report HTTP/1.1\r\nHost: x\r\n\r\n")
+            #expect(bad.hasPrefix("HTTP/1.1 400"))
+            #expect(bad.components(separatedBy: "HTTP/1.1 ").count == 2, "\(bad.debugDescription)")
+        }
+        await f.stop()
+    }
+
     @Test func slowClientsTimeOut() async throws {
         var limits = HTTPLimits()
         limits.requestTimeout = .milliseconds(300)

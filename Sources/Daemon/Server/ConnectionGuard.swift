@@ -138,6 +138,53 @@ final class ConnectionGuard: ChannelDuplexHandler {
     }
 }
 
+/// After the HTTP decoder: a connection serves one request. A request that cannot be parsed is answered
+/// 400 and the connection closed; once a whole request is in, what follows it (a second request, junk) is
+/// dropped, and the decoder's errors about it with it, so the client gets the answer to its request, not a
+/// 400 for bytes it sent after it.
+final class OneRequest: ChannelDuplexHandler {
+    typealias InboundIn = HTTPServerRequestPart
+    typealias InboundOut = HTTPServerRequestPart
+    typealias OutboundIn = HTTPServerResponsePart
+    typealias OutboundOut = HTTPServerResponsePart
+
+    private var requestEnded = false
+    /// The exchange's answer has begun: no 400 after it.
+    private var answered = false
+    /// The 400 went out.
+    private var refused = false
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        guard !requestEnded else { return }
+        if case .end = unwrapInboundIn(data) { requestEnded = true }
+        context.fireChannelRead(data)
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: Error) {
+        guard error is HTTPParserError || error is ByteToMessageDecoderError else {
+            context.fireErrorCaught(error)
+            return
+        }
+        // After the request, or once answered: the error is about bytes this connection does not serve.
+        guard !requestEnded && !answered && !refused else { return }
+        refused = true
+        let head = HTTPResponseHead(
+            version: .http1_1, status: .badRequest, headers: HTTPHeaders([("Connection", "close"), ("Content-Length", "0")]))
+        context.write(wrapOutboundOut(.head(head)), promise: nil)
+        context.writeAndFlush(wrapOutboundOut(.end(nil))).assumeIsolated().whenComplete { _ in context.close(promise: nil) }
+    }
+
+    func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+        // After the 400 nothing else goes out: it would follow it on the wire.
+        guard !refused else {
+            promise?.fail(ChannelError.ioOnClosedChannel)
+            return
+        }
+        if case .head = unwrapOutboundIn(data) { answered = true }
+        context.write(data, promise: promise)
+    }
+}
+
 /// Last in an admitted connection's pipeline until its task wraps it in an `NIOAsyncChannel`: keeps what
 /// reaches the end of the pipeline before then — request parts and the end of input, which NIO reads at once
 /// when a client sends its request and shuts its side down (`nc -N`) however reading is set — and hands it

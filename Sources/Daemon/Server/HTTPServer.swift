@@ -102,7 +102,8 @@ public final class HTTPServer: Sendable {
                     }
                     channel.closeFuture.whenComplete { _ in server.admission.release(key) }
                     try sync.addHandler(ConnectionGuard(limits: limits))
-                    try sync.configureHTTPServerPipeline(withPipeliningAssistance: false, withErrorHandling: true)
+                    try sync.configureHTTPServerPipeline(withPipeliningAssistance: false, withErrorHandling: false)
+                    try sync.addHandler(OneRequest())
                     // Nothing is read until the connection's task has wrapped it (the request timeout runs) —
                     // except at end of input, which NIO drains at once: what arrives before the wrapping is
                     // kept here and handed on once it is in place.
