@@ -16,6 +16,9 @@ extern int posix_spawn_file_actions_addclosefrom_np(posix_spawn_file_actions_t *
 // (the node binary never changes directory in a child) and pipe2 (a pipe no concurrently spawned child inherits).
 extern int posix_spawn_file_actions_addchdir_np(posix_spawn_file_actions_t *actions, const char *path);
 extern int pipe2(int pipefd[2], int flags);
+// For the tests only: another process's descriptor limit (a daemon under test run out of descriptors).
+#include <sys/resource.h>
+extern int prlimit(int pid, int resource, const struct rlimit *new_limit, struct rlimit *old_limit);
 
 // The fallback: a close action for each descriptor >= from open now.
 static inline int bkdiag_spawn_addclose_open(posix_spawn_file_actions_t *actions, int from) {

@@ -1,3 +1,4 @@
+import CSpawn
 import Daemon
 import Diagnostics
 import Report
@@ -611,6 +612,49 @@ struct DaemonProcess {
         // bkdiag.service's TimeoutStopSec is 15 s.
         let exit = await d.process.wait(timeoutMs: 15_000)
         #expect(exit.flatMap(ChildProcess.exitCode) == 0, "status \(String(describing: exit)): \(d.process.stderr)")
+    }
+
+    /// Out of file descriptors with connections waiting in the backlog, the daemon waits instead of spinning:
+    /// a failed accept used to leave the listening socket armed, and the event loop took a whole core until
+    /// descriptors were free again. Once they are, the waiting clients are served.
+    @Test func outOfDescriptorsTheDaemonWaitsAndServesOnceFree() async throws {
+        let dir = TempDir()
+        defer { dir.remove() }
+        let d = try await DaemonProcess.start(dir, interval: "3600")
+        defer { d.process.signal(SIGKILL) }
+        #expect(await d.waitReady())
+        let pid = d.process.pid
+        // A limit of a few descriptors more than it holds now.
+        let open = try Sys.listDirectory("/proc/\(pid)/fd").count
+        // Only the soft limit: raising a hard limit again needs privilege.
+        var original = rlimit()
+        try #require(prlimit(pid, Int32(RLIMIT_NOFILE.rawValue), nil, &original) == 0, "prlimit: errno \(errno)")
+        var limit = rlimit(rlim_cur: rlim_t(open + 3), rlim_max: original.rlim_max)
+        try #require(prlimit(pid, Int32(RLIMIT_NOFILE.rawValue), &limit, nil) == 0, "prlimit: errno \(errno)")
+        var clients: [Int32] = []
+        defer { for fd in clients { Sys.close(fd) } }
+        // Fewer than one process's share of connections (16), so none is refused once accepted.
+        for _ in 0..<12 { clients.append(try Sys.connectUnix(path: d.socket, timeoutMs: 5000)) }
+        // Requests sent by the waiting clients: they are answered once the daemon can accept them.
+        for fd in clients.suffix(3) { try Sys.writeAll(fd, Array("GET /report HTTP/1.1\r\nHost: x\r\n\r\n".utf8)) }
+        try await Task.sleep(for: .milliseconds(300))
+        #expect(try Sys.listDirectory("/proc/\(pid)/fd").count >= open + 3, "the daemon is at its limit")
+        func cpuTicks() throws -> Int {
+            let stat = String(decoding: try Sys.readFile("/proc/\(pid)/stat", limit: 4096), as: UTF8.self)
+            let fields = stat[stat.index(after: stat.lastIndex(of: ")")!)...].split(separator: " ")
+            return Int(fields[11])! + Int(fields[12])!
+        }
+        let before = try cpuTicks()
+        try await Task.sleep(for: .seconds(2))
+        let used = Double(try cpuTicks() - before) / Double(sysconf(Int32(_SC_CLK_TCK)))
+        #expect(used < 0.5, "the daemon used \(used) s of CPU in 2 s at its descriptor limit")
+        // Descriptors free again (the limit raised): the clients that sent requests get their answers.
+        try #require(prlimit(pid, Int32(RLIMIT_NOFILE.rawValue), &original, nil) == 0, "prlimit: errno \(errno)")
+        let asking = Array(clients.suffix(3))
+        let answers = try await blocking {
+            asking.map { String(decoding: (try? Sys.readToEnd($0, limit: 1 << 20)) ?? [], as: UTF8.self) }
+        }
+        for a in answers { #expect(a.hasPrefix("HTTP/1.1 200"), "\(a.prefix(60))") }
     }
 
     @Test func oneClientHoldingTwoHundredConnectionsDoesNotLockOutAnother() async throws {

@@ -80,6 +80,11 @@ public final class HTTPServer: Sendable {
         let server = self
         let channel = try await ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 128)
+            .serverChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(AcceptPause(logger: server.logger))
+                }
+            }
             // A client may shut its side down once its request is sent (nc -N, socat): it still gets the answer.
             // One that closes its socket altogether is a hang-up (EPOLLHUP): the channel closes, and a wait ends.
             .childChannelOption(.allowRemoteHalfClosure, value: true)
