@@ -54,12 +54,21 @@ public struct MainConfig: Sendable {
     /// Sizes above this are not read.
     public static let sizeLimit = 4 << 20
 
-    /// `bkunifylogbeat.multi_config[].path` values.
-    public var multiConfigPaths: [String] { multiConfigEntries.map(\.path) }
+    /// Where the collector reads a relative `multi_config` path from: it globs `<path>/<file_pattern>` as
+    /// written, so from its working directory, plugins/bin where NodeMan starts it (set by `GSELayout`).
+    /// Nil: relative paths are taken as written.
+    public var workingDirectory: String?
+
+    /// `bkunifylogbeat.multi_config[].path` values, as written.
+    public var multiConfigPaths: [String] { writtenMultiConfigEntries.map(\.path) }
 
     /// `bkunifylogbeat.multi_config` entries: the collector loads `<path>/<file_pattern>` (Go glob);
-    /// an entry without `file_pattern` loads nothing.
+    /// an entry without `file_pattern` loads nothing. A relative path is read from `workingDirectory`.
     public var multiConfigEntries: [(path: String, filePattern: String?)] {
+        writtenMultiConfigEntries.map { e in (workingDirectory.map { PathText.resolve(e.path, from: $0) } ?? e.path, e.filePattern) }
+    }
+
+    private var writtenMultiConfigEntries: [(path: String, filePattern: String?)] {
         guard case .parsed(let y) = state, let list = y.lookup("bkunifylogbeat.multi_config")?.array else { return [] }
         return list.compactMap { e in e["path"]?.string.map { ($0, e["file_pattern"]?.string) } }
     }
@@ -190,7 +199,8 @@ public struct GSELayout: Sendable {
         self.ipcPath = ipcPath ?? (generation == .gse1 ? "/var/run/ipc.state.report" : root + "/agent/data/ipc.state.report")
         self.ipcSource = ipcSource
         self.otherRoots = otherRoots
-        let main = mainConfig ?? MainConfig(path: root + "/plugins/etc/bkunifylogbeat.conf", state: .missing)
+        var main = mainConfig ?? MainConfig(path: root + "/plugins/etc/bkunifylogbeat.conf", state: .missing)
+        if main.workingDirectory == nil { main.workingDirectory = root + "/plugins/bin" }
         self.mainConfig = main
         self.dataPorts = dataPorts ?? [generation.dataPort]
         self.dataPortSource = dataPortSource
@@ -359,7 +369,8 @@ public struct GSELayout: Sendable {
             }
         }
         let agentConfig = AgentDataPorts.config(root: root, generation: generation, agentDir: agentDir)
-        let main = MainConfig.read(root + "/plugins/etc/bkunifylogbeat.conf")
+        var main = MainConfig.read(root + "/plugins/etc/bkunifylogbeat.conf")
+        main.workingDirectory = root + "/plugins/bin"
         var ipc: String
         var ipcSource: String
         // The default IPC path yields to the collector's own endpoint, then to the agent's own IPC path

@@ -82,6 +82,17 @@ struct MainConfigCheckTests {
         #expect(bad.verdict == .fail && bad.message.hasPrefix("multi_config file_pattern [*.conf is not a valid pattern"))
     }
 
+    /// The collector globs a relative `multi_config` path from its working directory (plugins/bin, where
+    /// NodeMan starts it), never from wherever JOB runs bkdiag: the verdict is the same from any directory.
+    @Test("a relative multi_config path is read from plugins/bin")
+    func relativeMultiConfigPath() {
+        let up = run(Self.main(multiConfig: "  - path: ../etc/bkunifylogbeat\n    file_pattern: \"*.conf\"\n"))
+        #expect(up.verdict == .pass, "\(up.message)")
+        #expect(Fixture.evidence(up, "multi_config") == .array([.string("../etc/bkunifylogbeat")]))
+        let here = run(Self.main(multiConfig: "  - path: etc/bkunifylogbeat\n    file_pattern: \"*.conf\"\n"))
+        #expect(here.verdict == .fail && here.message == "multi_config not have path [\(Self.dir)]")
+    }
+
     @Test("no output at all (or only a disabled one) fails: libbeat does not start the collector without one")
     func noOutput() {
         let none = run(Self.main(endpoint: nil))
