@@ -536,6 +536,39 @@ struct HostScenarioTests {
         #expect(gb.result(module: "log_path", item: "logpath_match")?.verdict == .pass)
     }
 
+    /// The collector skips a subscription config go-yaml refuses (`GetTasks` logs the error and goes on), so
+    /// no task of it runs: its paths are not collected however many files they match, and what they hold is at
+    /// risk as a refused item's. A subscription with no config here at all has no pipeline either: the other
+    /// subscription's files that -l matches are not its data, so no progress item may pass on them.
+    @Test("a subscription config the collector cannot load, or none at all, collects nothing on a live host")
+    func unloadableOrMissingConfigOnALiveHost() async throws {
+        let (host, port) = try FakeHost.healthy()
+        defer { host.shutdown() }
+        _ = try host.makeLogFile("broken/app.log")
+        let pattern = host.logDir + "/broken/*.log"
+        let path = try host.writeSubConfig(subscription: 90003, paths: [pattern])
+        // One indent made a tab, as a hand edit does: not YAML.
+        let text = try String(contentsOfFile: path, encoding: .utf8)
+        try text.replacingOccurrences(of: "      tail_files", with: "\ttail_files").write(toFile: path, atomically: true, encoding: .utf8)
+        let r = await runChecks(host, subscription: 90003, logPaths: [pattern], dataPort: port)
+        #expect(r.result(module: "bkunifylogbeat", item: "config")?.verdict == .fail)
+        let match = try #require(r.result(module: "log_path", item: "logpath_match"))
+        #expect(match.verdict == .fail && match.message.contains("被采集器拒绝") && match.message.contains("not YAML"), "\(match.message)")
+        let risk = try #require(r.result(module: "log_progress", item: "loss_risk"))
+        #expect(risk.verdict != .pass && risk.message.contains("item_refused"), "\(risk.message)")
+        #expect(r.result(module: "log_progress", item: "logpath_progress")?.verdict == .fail)
+        #expect(r.result(module: "log_progress", item: "pipeline_stall")?.verdict == .unknown)
+
+        // A subscription with no config on the host, asked about with -l and without.
+        for paths in [[pattern], []] {
+            let none = await runChecks(host, subscription: 90004, logPaths: paths, dataPort: port)
+            let progress = try #require(none.result(module: "log_progress", item: "logpath_progress"))
+            #expect(progress.verdict == .fail && progress.message.contains("no config on this host"), "\(paths): \(progress.message)")
+            #expect(none.result(module: "log_progress", item: "pipeline_stall")?.verdict == .unknown, "\(paths)")
+            #expect(none.result(module: "log_progress", item: "loss_risk")?.verdict == .unknown, "\(paths)")
+        }
+    }
+
     @Test("only files the collector reads count: exclude_files and ignore_older, from the defaults or the subscription's item")
     func collectorFileRules() async throws {
         let (host, port) = try FakeHost.healthy()

@@ -47,6 +47,7 @@ extension ProgressInput {
         input.unreadConfigs = targets.unreadConfigs
         input.refusedConfigs = targets.refusedConfigs
         input.loadedConfigs = targets.loadedConfigs
+        input.missingConfig = targets.missingConfig
         input.sampledOf = targets.sampledOf
         input.otherPatterns = targets.otherPatterns
         if !targets.collectorPIDs.isEmpty {
@@ -118,6 +119,8 @@ extension ProgressTargets {
             if let f = e.failures.first { unexpanded.append("\(e.pattern): \(f.description)") }
         }
         if options.logPathsGiven {
+            // A path no item names, for a subscription none of whose configs the collector loads: not collected.
+            let unloaded = CollectorFileRules.unloadedConfigs(subscription: options.subscriptionID, facts: facts)
             // One the collector takes, when several items name the pattern; and the patterns whose item it
             // takes claim their files first, so a file another -l pattern names is not lost to a refused item.
             let chosen = zip(options.logPaths, facts.logExpansions).map {
@@ -132,7 +135,7 @@ extension ProgressTargets {
                 add(
                     // The collector finds them by its config's patterns, not by -l's.
                     e.matches, patterns: (item?.paths ?? []).map(facts.collectorPattern), dataid: item?.dataid,
-                    rules: item?.rules ?? .defaults,
+                    rules: item?.rules ?? unloaded ?? .defaults,
                     limit: item?.harvesterLimit ?? CollectorFileRules.defaultHarvesterLimit, tailFiles: item?.tailFiles ?? true)
             }
         } else {
@@ -211,6 +214,11 @@ extension ProgressTargets {
         targets.unreadConfigs = unreadConfigs
         targets.refusedConfigs = refusedConfigs
         targets.loadedConfigs = loadedConfigs
+        let listing = facts.subscriptionConfigs
+        if options.subscriptionID != 0, !loadedConfigs, unreadConfigs.isEmpty, refusedConfigs.isEmpty, listing.errors.isEmpty {
+            targets.missingConfig =
+                "no *_sub_\(options.subscriptionID)_*.conf in \(Fmt.list(listing.dirs.map(\.path), max: 3))"
+        }
         targets.listens = items.filter(\.accepted).compactMap(\.listen)
         targets.agentDown = facts.agentDown ?? false
         let asked = options.logPaths.map(facts.askedPattern)

@@ -31,8 +31,9 @@ public struct ProgressInput: Sendable {
     /// See `ProgressTargets.unreadConfigs`, `refusedConfigs` and `sampledOf`.
     public var unreadConfigs: [String] = []
     public var refusedConfigs: [String] = []
-    /// See `ProgressTargets.loadedConfigs`.
+    /// See `ProgressTargets.loadedConfigs` and `missingConfig`.
     public var loadedConfigs = false
+    public var missingConfig: String?
     public var sampledOf: (sampled: Int, matched: Int, listingCut: Bool)?
 
     /// The note a message carries when not every matching file was sampled.
@@ -234,6 +235,7 @@ enum ProgressRules {
         if input.scope?.isEmpty == false, !input.loadedConfigs, input.unreadConfigs.isEmpty, let why = input.refusedConfigs.first {
             return notLoaded(why)
         }
+        if input.scope?.isEmpty == false, let why = input.missingConfig { return noConfig(why) }
         if let problem = registryProblem(last), servers.up.isEmpty || input.scope?.isEmpty != true { return problem }
         let files = input.files
         var evidence: [(String, JSONValue)] = [("registry", .string(last.registry?.path ?? ""))]
@@ -414,7 +416,16 @@ enum ProgressRules {
                 hint: "见 bkunifylogbeat/config 检查：以 root 运行 bkdiag，或人工核对该订阅配置")
         }
         if let why = input.refusedConfigs.first { return notLoaded(why) }
+        if let why = input.missingConfig { return noConfig(why) }
         return nil
+    }
+
+    /// The subscription has no config on the host (`why`): nothing of it is collected, whatever the paths asked
+    /// about match (another subscription may collect them).
+    static func noConfig(_ why: String) -> Finding {
+        .fail(
+            "no file is collected for the subscription: it has no config on this host (\(why))",
+            hint: "本机没有该订阅的采集配置（见 bkunifylogbeat/config 检查）：确认订阅 ID，在日志平台/节点管理重新下发采集配置")
     }
 
     /// The subscription's config the collector does not load (`why`): nothing of it is collected.
@@ -463,6 +474,15 @@ enum ProgressRules {
             return noCollector(last, "no pipeline to follow")
         }
         if let stopped = stoppedCollector(last, "no pipeline to follow") { return stopped }
+        // No config of the subscription the collector loads: no data of it enters the pipeline at all.
+        if input.unreadConfigs.isEmpty, !input.loadedConfigs,
+            let why = input.missingConfig.map({ "it has no config on this host (\($0))" })
+                ?? input.refusedConfigs.first.map({ "the collector does not load its config (\($0))" })
+        {
+            return .unknown(
+                "no pipeline to follow for the subscription: \(why)",
+                hint: "见 bkunifylogbeat/config 检查：在日志平台/节点管理重新下发采集配置")
+        }
         let files = input.files
         var hops: [Hop] = []
 
@@ -930,6 +950,13 @@ enum ProgressRules {
 
     static func lossRisk(_ input: ProgressInput) -> Finding {
         let last = input.last
+        // No config of the subscription here: the files asked about (-l) are not its, so what they hold is not
+        // its data at risk (another subscription may collect them).
+        if let why = input.missingConfig {
+            return .unknown(
+                "cannot count the log data at risk: the subscription has no config on this host (\(why))",
+                hint: "见 bkunifylogbeat/config 检查：确认订阅 ID，在日志平台/节点管理重新下发采集配置")
+        }
         var risks: [(severe: Bool, bytes: Int64, reason: String, value: JSONValue)] = []
         /// What some risks are, for people (the message names the reasons; the platform shows no evidence).
         var details: [String] = []

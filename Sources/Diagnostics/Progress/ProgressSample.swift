@@ -88,6 +88,9 @@ public struct ProgressTargets: Sendable {
     public var refusedConfigs: [String] = []
     /// Whether some config of the subscription was read and is one the collector loads.
     public var loadedConfigs = false
+    /// Why the subscription has no config here at all, when its directories were all listed: nothing of it
+    /// is collected. Nil when it has one, or a directory could not be listed.
+    public var missingConfig: String?
     /// When more files matched than are sampled (`maxFiles`), or a pattern matched more than a listing
     /// keeps: how many matched at least, and how many (the most recently modified) were sampled.
     public var sampledOf: (sampled: Int, matched: Int, listingCut: Bool)?

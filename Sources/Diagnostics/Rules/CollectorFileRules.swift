@@ -457,6 +457,26 @@ struct CollectorFileRules {
         }
     }
 
+    /// Rules for a path no item names when the collector loads none of the subscription's configs because
+    /// none is YAML it accepts (go-yaml's error: `GetTasks` logs it and skips the file): they refuse what they
+    /// are asked about, as no task runs for the subscription. Nil when one config loads, one is unread (its
+    /// items are not known), or the subscription has none here (bkunifylogbeat/config says so).
+    static func unloadedConfigs(subscription: Int64, facts: any HostFacts) -> CollectorFileRules? {
+        guard subscription != 0 else { return nil }
+        var first: (name: String, why: String)?
+        for f in facts.subscriptionConfigs.files
+        where f.dir.loads(f.name) && SubscriptionConfigName.parse(f.name)?.subscriptionID == subscription {
+            let read = facts.subscriptionConfig(f)
+            guard read.unreadReason == nil, case .invalid(let e) = read.content else { return nil }
+            if first == nil { first = (f.shown, e.description) }
+        }
+        guard let first else { return nil }
+        var rules = CollectorFileRules.defaults
+        rules.source = first.name
+        rules.refusals = ["not YAML the collector loads (\(first.why)): no item of it is collected"]
+        return rules
+    }
+
     /// The items of configs the collector loads (their names match `multi_config`'s file_pattern) whose names
     /// are not NodeMan's `<stem>_sub_<id>_<scope>_<n>.conf` (a config written by hand, `custom.conf`): the
     /// collector runs their tasks as any other, for no subscription. Each with its config's name.

@@ -28,6 +28,8 @@ struct LogPathMatchCheck: Check {
             return .fail("日志采集路径为空", hint: "采集项未配置日志路径：在日志平台的采集配置中填写至少一个路径")
         }
         let items = CollectorFileRules.items(subscription: facts.options.subscriptionID, facts: facts)
+        // The subscription's configs all refused by the collector (not YAML it loads): no path is collected for it.
+        let unloaded = CollectorFileRules.unloadedConfigs(subscription: facts.options.subscriptionID, facts: facts)
         // A subscription config bkdiag may not read could set the rules of any path: its files are not judged.
         let rulesUnreadable = Self.unreadableRules(facts)
         var unjudged: [String] = []
@@ -64,7 +66,7 @@ struct LogPathMatchCheck: Check {
                 // The rules of the subscription item that names this path (one the collector takes, when
                 // several do), else the collector's defaults.
                 let item = CollectorFileRules.item(naming: facts.askedPattern(pattern), in: items)
-                let rules = item?.rules ?? .defaults
+                let rules = item?.rules ?? unloaded ?? .defaults
                 rulesUsed.append((pattern, .string(rules.source)))
                 if !rules.refusals.isEmpty {
                     // The collector starts no task for the item: nothing under the path is read.
