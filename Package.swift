@@ -95,7 +95,7 @@ let package = Package(
         .executableTarget(
             name: "bkdiag-fleet",
             dependencies: [
-                "Fleet", "Report",
+                "Fleet", "Report", "SystemLayer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]

@@ -3,6 +3,7 @@ import Fleet
 import Foundation
 import Logging
 import Report
+import SystemLayer
 
 /// `bkdiag-fleet`: the central side. Reads JOB answers or drives JOB, aggregates, renders, keeps history.
 @main
@@ -106,7 +107,7 @@ struct OutputOptions: ParsableArguments {
             try stream(to: output) { sink in report.writeAgentCheckerText(extended: !strictAgent, sink) }
         } else {
             let main = render(report, format: format)
-            if let output { try write(main, to: output) } else { FileHandle.standardOutput.write(Data(main.utf8)) }
+            try write(main, to: output)
         }
         if let html { try write(report.html(), to: html) }
         if let json { try writeJSON(report, to: json) }
@@ -124,26 +125,15 @@ struct OutputOptions: ParsableArguments {
         try stream(to: path) { sink in report.writeJSON(sink) }
     }
 
-    /// Hands `body` a sink that writes to the file at `path` (or stdout).
+    /// Hands `body` a sink that writes to the file at `path` (or stdout); see `OutputSink`.
     func stream(to path: String?, _ body: (([UInt8]) -> Void) -> Void) throws {
-        let handle: FileHandle
-        if let path {
-            guard FileManager.default.createFile(atPath: path, contents: nil), let h = FileHandle(forWritingAtPath: path) else {
-                throw FleetError("output.write", "cannot write \(path); check that its directory exists and is writable")
-            }
-            handle = h
-        } else {
-            handle = FileHandle.standardOutput
-        }
-        // An array is one contiguous region: written as it is, not copied into a Data first.
-        body { try? handle.write(contentsOf: $0) }
-        if path != nil { try? handle.close() }
+        var out = try OutputSink.open(path)
+        body { out.write($0) }
+        try out.finish()
     }
 
-    func write(_ text: String, to path: String) throws {
-        guard FileManager.default.createFile(atPath: path, contents: Data(text.utf8)) else {
-            throw FleetError("output.write", "cannot write \(path); check that its directory exists and is writable")
-        }
+    func write(_ text: String, to path: String?) throws {
+        try stream(to: path) { sink in sink(Array(text.utf8)) }
     }
 
     /// Reads the GSE answers named by `--gse`.
@@ -162,6 +152,55 @@ struct OutputOptions: ParsableArguments {
             }
         }
         return out
+    }
+}
+
+/// Where an output goes: stdout, or the file at a path opened as the shell's `>` opens it: created (0644) or
+/// truncated, a symlink followed, a device or FIFO written into. Never a file renamed over the path, which
+/// would replace `/dev/null` or a link's target's name. Every write is checked: the first that fails (a full
+/// disk, a closed pipe) is kept, nothing more is written, and `finish` throws `output.write` (exit 2).
+struct OutputSink {
+    let fd: Int32
+    let name: String
+    private let owned: Bool
+    private var failure: Int32 = 0
+
+    static func open(_ path: String?) throws(FleetError) -> OutputSink {
+        guard let path else { return OutputSink(fd: 1, name: "stdout", owned: false) }
+        var fd: Int32
+        repeat { fd = Glibc.open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644) } while fd < 0 && errno == EINTR
+        guard fd >= 0 else {
+            throw FleetError(
+                "output.write", "cannot write \(path): \(String(cString: strerror(errno))); check that its directory exists and is writable"
+            )
+        }
+        return OutputSink(fd: fd, name: path, owned: true)
+    }
+
+    private init(fd: Int32, name: String, owned: Bool) {
+        self.fd = fd
+        self.name = name
+        self.owned = owned
+    }
+
+    /// Writes `text` to stdout, checked.
+    static func print(_ text: String) throws(FleetError) {
+        var out = try open(nil)
+        out.write(Array(text.utf8))
+        try out.finish()
+    }
+
+    mutating func write(_ bytes: [UInt8]) {
+        guard failure == 0, !bytes.isEmpty else { return }
+        failure = bytes.withUnsafeBytes { Sys.writeStandardStream(fd, $0) }
+    }
+
+    /// Closes a file it opened; throws when a write (or the close, which reports a deferred write error) failed.
+    mutating func finish() throws(FleetError) {
+        if owned && Glibc.close(fd) != 0 && failure == 0 && errno != EINTR { failure = errno }
+        guard failure == 0 else {
+            throw FleetError("output.write", "cannot write \(name): \(String(cString: strerror(failure))); the output is incomplete")
+        }
     }
 }
 

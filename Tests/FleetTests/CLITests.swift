@@ -19,6 +19,13 @@ import Testing
         return nil
     }
 
+    /// A new directory under the temporary directory.
+    static func scratch() throws -> String {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("fleet-cli-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        return dir
+    }
+
     func run(_ args: [String], env: [String: String] = [:]) async throws -> (Int32, String, String) {
         let bin = try #require(Self.binary(), "bkdiag-fleet is built by swift test")
         let r = try await ProgramRun.run(bin, args, environment: env, timeout: 50)
@@ -61,6 +68,56 @@ import Testing
         #expect(dcode == 0)
         // Page 2's hosts were missing from the first run.
         #expect(diff.contains("0:10.0.0.7") && diff.contains("missing_log -> fail"))
+    }
+
+    /// An output that cannot be written (a full disk: /dev/full) ends the command with `output.write` and
+    /// exit 2 in every format: before, three formats crashed (FileHandle's `try!`) and two exited 0 having
+    /// written nothing.
+    @Test(arguments: ["table", "json", "agent", "markdown", "html"])
+    func aFailedWriteExitsTwo(format: String) async throws {
+        let dir = try Self.scratch()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try Fixtures.wrap(Fixtures.mixedStatus).serialized().write(toFile: "\(dir)/s.json", atomically: true, encoding: .utf8)
+        try Fixtures.wrap(Fixtures.mixedLogsPage1).serialized().write(toFile: "\(dir)/l.json", atomically: true, encoding: .utf8)
+        let bin = try #require(Self.binary())
+        let files = ["\(dir)/s.json", "\(dir)/l.json"]
+        let toStdout = try await ProgramRun.run(
+            "/bin/sh", ["-c", "exec \"$0\" \"$@\" > /dev/full", bin, "parse"] + files + ["-f", format], timeout: 50)
+        #expect(toStdout.status == 2 && toStdout.stderr.contains("[output.write]"), "\(format): \(toStdout.status) \(toStdout.stderr)")
+        let (status, _, err) = try await run(["parse"] + files + ["-f", format, "-o", "/dev/full"])
+        #expect(status == 2 && err.contains("cannot write /dev/full") && err.contains("[output.write]"), "\(format): \(err)")
+    }
+
+    /// `-o`, `--json` and `--html` open the path as the shell's `>` does: a symlink's target is written, a FIFO
+    /// is written into, and neither is replaced by a new file (which, as root, turned `-o /dev/null` into a file).
+    @Test func outputPathsAreWrittenIntoNotReplaced() async throws {
+        let dir = try Self.scratch()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let input = "\(dir)/s.json"
+        try Fixtures.wrap(Fixtures.mixedStatus).serialized().write(toFile: input, atomically: true, encoding: .utf8)
+        try "old".write(toFile: "\(dir)/target.txt", atomically: true, encoding: .utf8)
+        try #require(symlink("target.txt", "\(dir)/link.txt") == 0)
+        #expect(try await run(["parse", input, "-o", "\(dir)/link.txt", "--json", "\(dir)/link.txt"]).0 == 0)
+        #expect((try? FileManager.default.destinationOfSymbolicLink(atPath: "\(dir)/link.txt")) == "target.txt")
+        let written = try String(contentsOfFile: "\(dir)/target.txt", encoding: .utf8)
+        #expect(written.hasPrefix("{") && written.contains("\"schema\": \"bkdiag.fleet/1\""), "\(written.prefix(80))")
+        // A FIFO with a reader already waiting: the HTML page arrives through it, and it is still a FIFO.
+        try #require(mkfifo("\(dir)/pipe", 0o600) == 0)
+        let reader = open("\(dir)/pipe", O_RDONLY | O_NONBLOCK)
+        try #require(reader >= 0)
+        defer { close(reader) }
+        let (status, _, err) = try await run(["parse", input, "--html", "\(dir)/pipe"])
+        #expect(status == 0, "\(err)")
+        var page: [UInt8] = []
+        var buf = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let n = read(reader, &buf, buf.count)
+            if n <= 0 { break }
+            page += buf[0..<n]
+        }
+        #expect(String(decoding: page, as: UTF8.self).hasPrefix("<!DOCTYPE html>"))
+        var st = stat()
+        #expect(lstat("\(dir)/pipe", &st) == 0 && (st.st_mode & S_IFMT) == S_IFIFO)
     }
 
     @Test(arguments: [
