@@ -283,7 +283,10 @@ struct DaemonProcess {
 
     func writeReport(_ dir: TempDir, socket: Verdict) {
         let r = Reports.make([("gse_agent", "process", .pass), ("gse_agent", "socket", socket)])
-        dir.write("report.json", r.richLine() + "\n")
+        // Replaced whole (written aside, then renamed): the daemon reads the file every 50 ms, and one read
+        // between a truncation and the write saw no report (an unknown, and a state change the test did not make).
+        dir.write("report.json.new", r.richLine() + "\n")
+        precondition(rename(dir.sub("report.json.new"), dir.sub("report.json")) == 0)
     }
 
     /// Journal entries parsed from the native protocol: `KEY=value` lines.
