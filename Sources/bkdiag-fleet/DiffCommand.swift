@@ -22,7 +22,7 @@ struct DiffCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await exitOnFleetError {
-            let store = try FleetRunStore(path: db ?? FleetRunStore.defaultPath())
+            let store = try FleetRunStore(path: db ?? FleetRunStore.defaultPath(), create: false)
             let d = try store.diff(newer: run, older: against)
             let text = json ? d.json().serialized() + "\n" : d.text()
             try OutputSink.print(text)
@@ -43,7 +43,7 @@ struct HistoryCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await exitOnFleetError {
-            let store = try FleetRunStore(path: db ?? FleetRunStore.defaultPath())
+            let store = try FleetRunStore(path: db ?? FleetRunStore.defaultPath(), create: false)
             var text = ""
             for r in try store.runs(limit: limit) {
                 text +=

@@ -79,6 +79,30 @@ import Testing
         }
     }
 
+    /// `history` and `diff` read: a mistyped `--db` is an error, not a new empty database; a file that is not
+    /// a database says so instead of asking for a writable path.
+    @Test func readingAMissingOrDamagedHistoryIsAClearError() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("fleet-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        do {
+            _ = try FleetRunStore(path: dir + "/typo.sqlite", create: false)
+            Issue.record("opened a history that does not exist")
+        } catch {
+            #expect(error.code == "history.missing" && error.message.contains(dir + "/typo.sqlite"), "\(error)")
+        }
+        #expect(!FileManager.default.fileExists(atPath: dir + "/typo.sqlite"))
+        try Data((0..<4096).map { UInt8(truncatingIfNeeded: $0 &* 131 &+ 7) }).write(to: URL(fileURLWithPath: dir + "/junk.sqlite"))
+        for create in [true, false] {
+            do {
+                _ = try FleetRunStore(path: dir + "/junk.sqlite", create: create)
+                Issue.record("opened random bytes as a history")
+            } catch {
+                #expect(error.code == "history.damaged" && error.message.contains("is not a history database"), "\(error)")
+            }
+        }
+    }
+
     @Test func anEmptyPathIsRefusedNotATemporaryDatabase() {
         for path in ["", "  "] {
             do {

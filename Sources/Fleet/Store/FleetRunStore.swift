@@ -88,12 +88,19 @@ public struct FleetRunStore: Sendable {
     }
 
     /// Opens (and creates or migrates) the database at `path`.
-    public init(path: String) throws(FleetError) {
+    /// `create`: make the database (and its directory) when it does not exist; reading commands (`history`,
+    /// `diff`) pass false, so a mistyped `--db` is an error rather than a new, empty history.
+    public init(path: String, create: Bool = true) throws(FleetError) {
         self.path = path
         // SQLite takes an empty path as a temporary database that vanishes: nothing would be kept.
         guard !path.trimmingCharacters(in: .whitespaces).isEmpty else {
             throw FleetError(
                 "history.path", "the history database path is empty: pass --db with a file path, or leave it out for the default")
+        }
+        if !create && !FileManager.default.fileExists(atPath: path) {
+            throw FleetError(
+                "history.missing",
+                "there is no history database at \(path): store a run first (run stores by default), or pass --db with its path")
         }
         let dir = (path as NSString).deletingLastPathComponent
         if !dir.isEmpty {
@@ -128,6 +135,11 @@ public struct FleetRunStore: Sendable {
                         """)
             }
             try migrator.migrate(db)
+        } catch let e as DatabaseError where e.resultCode == .SQLITE_NOTADB || e.resultCode == .SQLITE_CORRUPT {
+            throw FleetError(
+                "history.damaged",
+                "\(path) is not a history database (damaged, or another file): move it aside to start a new history, or pass --db with another path"
+            )
         } catch {
             throw FleetError(
                 "history.open", "cannot open the history database \(path) (\(error)); pass --db with a writable path or set BKDIAG_FLEET_DB"
