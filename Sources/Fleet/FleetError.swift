@@ -5,9 +5,14 @@ public struct FleetError: Error, Sendable, Equatable, CustomStringConvertible {
     /// One sentence naming the path or endpoint and the fix.
     public var message: String
 
-    public init(_ code: String, _ message: String) {
+    /// JOB's own refusal behind the error (a `result: false` answer, or a gateway's error code), as the
+    /// platform's API error names it: JOB's code and message.
+    public var refusal: JobRefusal?
+
+    public init(_ code: String, _ message: String, refusal: JobRefusal? = nil) {
         self.code = code
         self.message = message
+        self.refusal = refusal
     }
 
     public var description: String { "\(code): \(message)" }
@@ -34,5 +39,16 @@ public struct FleetIssue: Sendable, Equatable {
         self.step = step
         self.message = message
         self.hosts = hosts
+    }
+}
+
+/// JOB's code and message of an answer that refused a request.
+public struct JobRefusal: Sendable, Equatable {
+    public var code: Int64?
+    public var message: String
+
+    public init(code: Int64?, message: String) {
+        self.code = code
+        self.message = message
     }
 }

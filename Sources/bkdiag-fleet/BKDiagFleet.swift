@@ -111,7 +111,10 @@ struct OutputOptions: ParsableArguments {
         }
         if let html { try write(report.html(), to: html) }
         if let json { try writeJSON(report, to: json) }
-        if (storeByDefault || store) && !noStore {
+        if (storeByDefault || store) && !noStore, report.jobFailure != nil && report.hosts.isEmpty {
+            // A run that knows no host would read, in `diff`, as every host gone and then back as new.
+            FileHandle.standardError.write(Data("bkdiag-fleet: not stored: JOB failed before any host was known\n".utf8))
+        } else if (storeByDefault || store) && !noStore {
             let path = db ?? FleetRunStore.defaultPath()
             let store = try FleetRunStore(path: path)
             let id = try store.store(report)

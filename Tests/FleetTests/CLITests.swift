@@ -88,6 +88,21 @@ import Testing
         #expect(status == 2 && err.contains("cannot write /dev/full") && err.contains("[output.write]"), "\(format): \(err)")
     }
 
+    /// A run where JOB failed before any host was known is not stored: in `diff` it would read as every host
+    /// gone, and the next run's as all new. `history` of a database never made is an error, not an empty list.
+    @Test func aJobFailureWithNoHostIsNotStored() async throws {
+        let dir = try Self.scratch()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let answer = "{\"result\": false, \"code\": 1240002, \"message\": \"job instance not found\", \"data\": null}"
+        try answer.write(toFile: "\(dir)/s.json", atomically: true, encoding: .utf8)
+        let (status, out, err) = try await run(["parse", "\(dir)/s.json", "--store", "--db", "\(dir)/h.sqlite"])
+        #expect(status == 0 && out.contains("JOB failed before any host verdict"), "\(out)")
+        #expect(err.contains("not stored: JOB failed before any host was known"), "\(err)")
+        #expect(!FileManager.default.fileExists(atPath: "\(dir)/h.sqlite"))
+        let (hstatus, _, herr) = try await run(["history", "--db", "\(dir)/h.sqlite"])
+        #expect(hstatus == 2 && herr.contains("[history.missing]"), "\(herr)")
+    }
+
     /// `-o`, `--json` and `--html` open the path as the shell's `>` does: a symlink's target is written, a FIFO
     /// is written into, and neither is replaced by a new file (which, as root, turned `-o /dev/null` into a file).
     @Test func outputPathsAreWrittenIntoNotReplaced() async throws {

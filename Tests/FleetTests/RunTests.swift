@@ -156,6 +156,42 @@ import Testing
         #expect(batch.json["host_id_list"] == JSONValue.array([1]))
     }
 
+    /// Polling goes on to the deadline (its last request a second before it), not one backoff step short of
+    /// it, and the last status answer of a job that never finishes is kept under `--save-answers`, so `parse`
+    /// replays the run. A `--save-answers` that is not a directory is an issue, not silence.
+    @Test func pollingReachesTheDeadlineAndTheLastStatusIsKept() async throws {
+        let server = try await FakeJobServer { req, _ in
+            switch req.endpoint {
+            case "fast_execute_script": return .ok(.object([("job_instance_id", 9), ("step_instance_id", 10)]))
+            case "get_job_instance_status":
+                return .ok(Fixtures.status([Fixtures.host(0, "10.0.2.1", status: 7, id: 1)], finished: false, job: 9, step: 10))
+            default: return .ok(Fixtures.logs([], job: 9, step: 10))
+            }
+        }
+        defer { Task { try? await server.stop() } }
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("fleet-run-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        var o = options(deadline: 4)
+        o.initialPoll = 0.5
+        o.maxPoll = 2.5
+        o.saveAnswers = dir
+        let started = Date()
+        _ = await FleetRunner(client: client(server, timeout: 2), options: o, logger: Logger(label: "test")).run()
+        // Polls at about 0.5, 1.25 and 2.4 s, then one more at the deadline less the last request's second (3 s):
+        // polling ends only within that second of the deadline (before, at 2.4 s, since the next step, 3.4 s,
+        // passed the deadline). A loaded machine only makes it later.
+        let polls = server.requests.filter { $0.endpoint == "get_job_instance_status" }.count
+        #expect(Date().timeIntervalSince(started) >= 3, "\(polls) polls in \(Date().timeIntervalSince(started)) s")
+        let saved = try JSONValue.parse(String(contentsOfFile: dir + "/status.json", encoding: .utf8))
+        #expect(saved["data"]?["finished"] == .bool(false))
+
+        try "a file".write(toFile: dir + "/file", atomically: true, encoding: .utf8)
+        o.saveAnswers = dir + "/file"
+        o.deadline = 1.5
+        let report = await FleetRunner(client: client(server, timeout: 1), options: o, logger: Logger(label: "test")).run()
+        #expect(report.issues.contains { $0.step == "save-answers" && $0.message.contains(dir + "/file/") }, "\(report.issues)")
+    }
+
     /// A status call that hangs is cut at the deadline, not at the (longer) request timeout.
     @Test func deadlineBoundsTheStatusCallInFlight() async throws {
         let server = try await FakeJobServer { req, _ in
@@ -267,8 +303,46 @@ import Testing
         #expect(report.hosts.isEmpty)
         #expect(report.issues.first?.step == "fast_execute_script")
         #expect(report.issues.first?.message.contains("User has no permission") == true)
-        #expect(report.agentCheckerText().hasPrefix("[error] [agent checker] [快速执行脚本], 报错为:"))
+        #expect(
+            report.agentCheckerText(extended: false)
+                == "[error] [agent checker] [快速执行脚本], 报错为: [1244006] [JOB作业平台-API]User has no permission path => /api/c/compapi/v2/jobv3/fast_execute_script/\n"
+        )
+        #expect(report.jobFailure?.summary.hasPrefix("JOB failed before any host verdict: fast_execute_script failed") == true)
+        #expect(!report.issues.contains { $0.message.contains("no get_job_instance_status answer") })
+        #expect(report.textTable(colour: false).contains("JOB failed before any host verdict"))
         #expect(server.requests.count == 1)
+    }
+
+    /// JOB failing before any host is known gives `run` the same job-level verdict `parse` gives the same
+    /// answers: the platform's one error line after its polls, and `job_failure` in the other outputs. An API
+    /// gateway's refusal without `result` (`{code, message, data: null}`) is a refusal too, not a job that
+    /// has not finished.
+    @Test(arguments: [
+        (
+            "{\"result\": false, \"code\": 1240002, \"message\": \"job instance not found\", \"data\": null}",
+            "[1240002] [JOB作业平台-API]job instance not found"
+        ),
+        ("{\"code\": 1306000, \"message\": \"app auth failed\", \"data\": null}", "[1306000] [JOB作业平台-API]app auth failed"),
+    ])
+    func statusRefusedIsTheJobLevelFailure(answer: String, platform: String) async throws {
+        let server = try await FakeJobServer { r, _ in
+            switch r.endpoint {
+            case "fast_execute_script": return .ok(.object([("job_instance_id", 9), ("step_instance_id", 10)]))
+            default: return FakeReply(body: answer)
+            }
+        }
+        defer { Task { try? await server.stop() } }
+        let report = await FleetRunner(client: client(server), options: options(deadline: 1.5), logger: Logger(label: "test")).run()
+        let lines = report.agentCheckerText(extended: false).split(separator: "\n")
+        #expect(lines.dropLast().allSatisfy { $0.hasPrefix("[info] [agent checker] [获取作业执行状态] 作业: 9, 执行次数: ") }, "\(lines)")
+        #expect(
+            lines.last
+                == "[error] [agent checker] [获取作业执行状态] 作业: 9] 报错为: \(platform) path => /api/c/compapi/v2/jobv3/get_job_instance_status/"[
+                    ...])
+        #expect(report.jobFailure != nil)
+        #expect(report.jsonText().contains("\"job_failure\": {\"message\":\"JOB failed before any host verdict"))
+        #expect(
+            !report.issues.contains { $0.message.contains("no get_job_instance_status answer") || $0.message.contains("had not finished") })
     }
 
     @Test func connectionRefusedIsATransportError() async throws {

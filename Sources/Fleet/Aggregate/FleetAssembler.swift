@@ -31,8 +31,11 @@ public struct FleetAssembler: Sendable {
     var fetchFailed: [String: String] = [:]
     /// `result: false` answers, in order (JOB's code and message).
     var failures: [(code: Int64?, message: String)] = []
+    /// `fast_execute_script` failed (`run`): no job ran. JOB's refusal when it refused, else the error.
+    public var executeFailure: (refusal: JobRefusal?, message: String)?
     /// The URL path of `get_job_instance_status` that the platform's API error names (its ESB default).
     public var statusAPIPath = "/api/c/compapi/v2/jobv3/get_job_instance_status/"
+    public var executeAPIPath = "/api/c/compapi/v2/jobv3/fast_execute_script/"
     /// AgentChecker polls the status 5 times, 20 s apart, then gives up.
     static let platformPolls = 5
     static let platformPollSeconds = platformPolls * 20
@@ -67,6 +70,15 @@ public struct FleetAssembler: Sendable {
                 FleetIssue(.error, step: source, "JOB answered result=false (code \(code.map(String.init) ?? "none")): \(message)"))
         }
     }
+
+    /// A status request that failed (`run`, which reports the failures itself): with no status read, the
+    /// last one is the job-level failure, as a `result: false` answer's is.
+    public mutating func addStatusFailure(_ refusal: JobRefusal) {
+        failures.append((refusal.code, refusal.message))
+    }
+
+    /// Whether a status failure was recorded.
+    public var hasStatusFailure: Bool { !failures.isEmpty }
 
     /// Makes room for this many host logs in all (a hint: adding more still works).
     public mutating func reserveLogs(_ count: Int) {
@@ -134,7 +146,8 @@ public struct FleetAssembler: Sendable {
                 contentsOf: (1...polls).map { AgentInfo(.info, "[获取作业执行状态] 作业: \(jobID), 执行次数: \($0)") }, at: 0)
         }
         if let failure {
-            issues.append(FleetIssue(.error, step: "get_job_instance_status", failure.summary))
+            issues.append(
+                FleetIssue(.error, step: executeFailure != nil ? "fast_execute_script" : "get_job_instance_status", failure.summary))
         } else if status == nil {
             issues.append(
                 FleetIssue(
@@ -253,14 +266,24 @@ public struct FleetAssembler: Sendable {
     /// `result: false` answer, an empty step list, or (no host under the step that ran, or not finished)
     /// its timeout line. Nil when it gets hosts, or when no status answer was given at all.
     func jobFailure(jobID: Int64) -> JobFailure? {
+        if let (refusal, message) = executeFailure {
+            // AgentChecker's `[快速执行脚本], 报错为: {e}`, e being bk-log's API error for a refusal.
+            let text = refusal.map { r in
+                "[\(r.code.flatMap { $0 == 0 ? nil : String($0) } ?? "3600002")] [JOB作业平台-API]\(r.message) path => \(executeAPIPath)"
+            }
+            return JobFailure(
+                line: AgentInfo(.error, "[快速执行脚本], 报错为: \(text ?? message)"),
+                summary: "JOB failed before any host verdict: fast_execute_script failed, no job ran: \(message)")
+        }
         guard let status else {
             guard let f = failures.last else { return nil }
             // bk-log's ApiResultError: "[<JOB's code, else its own 3600002>] [<module>-API]<message> path => <path>".
             let code = f.code.flatMap { $0 == 0 ? nil : String($0) } ?? "3600002"
             return JobFailure(
                 line: AgentInfo(.error, "[获取作业执行状态] 作业: \(jobID)] 报错为: [\(code)] [JOB作业平台-API]\(f.message) path => \(statusAPIPath)"),
-                summary:
-                    "JOB failed before any host verdict: get_job_instance_status answered result=false (code \(f.code.map(String.init) ?? "none")): \(f.message)"
+                summary: "JOB failed before any host verdict: "
+                    + (f.code.map { "get_job_instance_status answered result=false (code \($0)): " } ?? "get_job_instance_status failed: ")
+                    + f.message
             )
         }
         let timeout = AgentInfo(.error, "[获取作业执行状态] 作业: \(jobID), 超时: \(Self.platformPollSeconds)s")

@@ -37,12 +37,20 @@ public struct RunOptions: Sendable {
     }
 }
 
+/// The first value set, shared by the tasks of a run.
+final class SharedFirst: Sendable {
+    private let value = Mutex<String?>(nil)
+    func withLock<R>(_ body: (inout String?) -> R) -> R { value.withLock { body(&$0) } }
+}
+
 /// Drives one check through JOB: execute, poll with backoff to a deadline, fetch logs in bounded batches.
 /// Whatever fails is reported per step and host; what was fetched is kept.
 public struct FleetRunner: Sendable {
     public let client: JobClient
     public let options: RunOptions
     let logger: Logger
+    /// The first answer `--save-answers` could not keep.
+    let saveFailure = SharedFirst()
 
     public init(client: JobClient, options: RunOptions, logger: Logger) {
         self.client = client
@@ -78,9 +86,8 @@ public struct FleetRunner: Sendable {
             asm.stepInstanceID = answer.data["step_instance_id"]?.intValue
             logger.info("job started", metadata: ["job.instance": "\(id)"])
         } catch {
-            asm.addIssue(FleetIssue(.error, step: "fast_execute_script", error.message))
-            asm.preamble.append(AgentInfo(.error, "[快速执行脚本], 报错为: \(error.message)"))
-            return asm.finish(source: "run")
+            asm.executeFailure = (error.refusal, error.message)
+            return finish(&asm)
         }
 
         // 2. Poll with backoff until finished or the deadline.
@@ -89,27 +96,34 @@ public struct FleetRunner: Sendable {
         var attempt = 0
         var errors: [String: Int] = [:]
         var errorOrder: [String] = []
+        // The last poll leaves a request this long before the deadline (less when the timeout is shorter), so
+        // that polling goes on to the deadline and its last answer still has time to come.
+        let window = min(1, client.requestTimeout)
         while true {
-            let elapsed = Date().timeIntervalSince(started)
-            if elapsed + delay > options.deadline && attempt > 0 { break }
-            try? await Task.sleep(for: .milliseconds(Int64(max(0, min(delay, options.deadline - elapsed)) * 1000)))
+            let remaining = options.deadline - Date().timeIntervalSince(started)
+            if attempt > 0 && remaining <= window { break }
+            try? await Task.sleep(for: .milliseconds(Int64(max(0, min(delay, remaining - window)) * 1000)))
             attempt += 1
             asm.preamble.append(AgentInfo(.info, "[获取作业执行状态] 作业: \(jobID), 执行次数: \(attempt)"))
             asm.pollsRecorded = true
+            // The deadline bounds the request in flight too, not only the waits between requests.
+            let left = options.deadline - Date().timeIntervalSince(started)
             do throws(FleetError) {
-                // The deadline bounds the request in flight too, not only the waits between requests.
-                let left = options.deadline - Date().timeIntervalSince(started)
                 let answer = try await client.jobInstanceStatus(jobInstanceID: jobID, timeout: max(0.001, left))
                 let parsed = try JobAnswer.parseStatus(answer.data, source: "get_job_instance_status")
                 status = parsed
-                if parsed.finished {
-                    save("status.json", answer.text)
-                    break
-                }
-                if Date().timeIntervalSince(started) >= options.deadline { save("status.json", answer.text) }
+                // The latest answer is kept, finished or not: `parse` then sees what the run saw last.
+                save("status.json", answer.text)
+                if parsed.finished { break }
             } catch {
                 if errors[error.message] == nil { errorOrder.append(error.message) }
                 errors[error.message, default: 0] += 1
+                // As a `result: false` answer given to `parse`: with no status read, it is the job-level failure.
+                // A last request cut short by the run's own deadline does not hide what JOB answered before it.
+                let cut = error.code == "job.timeout" && left < client.requestTimeout
+                if !(cut && asm.hasStatusFailure) {
+                    asm.addStatusFailure(error.refusal ?? JobRefusal(code: nil, message: error.message))
+                }
             }
             delay = min(delay * 1.5, options.maxPoll)
             if Date().timeIntervalSince(started) >= options.deadline { break }
@@ -118,10 +132,11 @@ public struct FleetRunner: Sendable {
             asm.addIssue(FleetIssue(.warning, step: "get_job_instance_status", e + (errors[e]! > 1 ? " (\(errors[e]!) times)" : "")))
         }
         guard let status else {
-            asm.addIssue(
-                FleetIssue(
-                    .error, step: "get_job_instance_status", "no status of job \(jobID) could be read within \(Int(options.deadline)) s"))
-            return asm.finish(source: "run")
+            if errorOrder.isEmpty {
+                asm.addStatusFailure(
+                    JobRefusal(code: nil, message: "no status of job \(jobID) could be read within \(Int(options.deadline)) s"))
+            }
+            return finish(&asm)
         }
         if !status.finished {
             asm.addIssue(
@@ -172,6 +187,12 @@ public struct FleetRunner: Sendable {
                         "batch \(i + 1) of \(batches.count) (\(keys.count) hosts) failed: \(e.message)", hosts: keys))
             }
         }
+        return finish(&asm)
+    }
+
+    /// The report, with an issue when an answer could not be kept.
+    func finish(_ asm: inout FleetAssembler) -> FleetReport {
+        if let why = saveFailure.withLock({ $0 }) { asm.addIssue(FleetIssue(.warning, step: "save-answers", why)) }
         return asm.finish(source: "run")
     }
 
@@ -213,9 +234,19 @@ public struct FleetRunner: Sendable {
         return .failure(lastError)
     }
 
+    /// Keeps a raw answer under `--save-answers`; the first that cannot be kept is remembered for an issue.
     func save(_ name: String, _ text: String) {
         guard let dir = options.saveAnswers else { return }
-        try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        _ = FileManager.default.createFile(atPath: dir + "/" + name, contents: Data(text.utf8))
+        let path = dir + "/" + name
+        do {
+            try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+            try Data(text.utf8).write(to: URL(fileURLWithPath: path))
+        } catch {
+            saveFailure.withLock { first in
+                if first == nil {
+                    first = "cannot keep \(path) (\(error.localizedDescription)): `parse` cannot replay this run; check --save-answers"
+                }
+            }
+        }
     }
 }

@@ -97,11 +97,13 @@ public struct JobClient: Sendable {
         } catch is ExchangeTimedOut {
             throw FleetError(
                 "job.timeout",
-                "\(what) did not answer within \(seconds) s; JOB may be overloaded: raise --request-timeout (or --deadline) or run again")
+                "\(what) did not answer within \(Self.shown(seconds)) s; JOB may be overloaded: raise --request-timeout (or --deadline) or run again"
+            )
         } catch let e as HTTPClientError where e == .deadlineExceeded || e == .readTimeout || e == .connectTimeout {
             throw FleetError(
                 "job.timeout",
-                "\(what) did not answer within \(seconds) s; JOB may be overloaded: raise --request-timeout (or --deadline) or run again")
+                "\(what) did not answer within \(Self.shown(seconds)) s; JOB may be overloaded: raise --request-timeout (or --deadline) or run again"
+            )
         } catch {
             throw FleetError("job.transport", "\(what) failed (\(error)); check the base URL and that the gateway is reachable")
         }
@@ -111,7 +113,9 @@ public struct JobClient: Sendable {
                 (300..<500).contains(status) && status != 408 && status != 429 ? "job.http-client" : "job.http",
                 (300..<400).contains(status)
                     ? "\(what) answered HTTP \(status), a redirect, which is not followed (it would carry the app secret along): set the base URL to the gateway's own address"
-                    : "\(what) answered HTTP \(status): \(Self.snippet(text)); check the app code/secret, the user's JOB permissions and the base URL"
+                    : status >= 500
+                        ? "\(what) answered HTTP \(status): \(Self.snippet(text)); JOB or its API gateway failed: run again later, or ask the JOB administrators"
+                        : "\(what) answered HTTP \(status): \(Self.snippet(text)); check the app code/secret, the user's JOB permissions and the base URL"
             )
         }
         let json: JSONValue
@@ -121,11 +125,25 @@ public struct JobClient: Sendable {
             throw FleetError(
                 "job.not-json", "\(what) answered with something that is not JSON (\(error.description)): \(Self.snippet(text))")
         }
+        // JOB's wrapper, `{result, code, message, data}`; an API gateway that refuses the call itself (app
+        // auth, rate limits) answers `{code, message, data: null}` without `result`: a non-zero code is a refusal.
+        let gatewayRefusal =
+            json["result"] == nil && json["message"]?.stringValue != nil && (json["code"]?.intValue).map { $0 != 0 } == true
         if let ok = json["result"], ok.boolValue != true {
-            let code = json["code"].map { $0.serialized() } ?? "none"
-            throw FleetError("job.result", "\(what) answered result=false, code \(code): \(json["message"]?.stringValue ?? "(no message)")")
+            throw Self.refused(what, json, "result=false")
         }
-        return Answer(text: text, data: json["result"] == nil ? json : (json["data"] ?? .null))
+        if gatewayRefusal { throw Self.refused(what, json, "an error") }
+        let wrapped = json["result"] != nil || (json["code"]?.intValue == 0 && json["message"] != nil && json["data"] != nil)
+        return Answer(text: text, data: wrapped ? (json["data"] ?? .null) : json)
+    }
+
+    /// The error of an answer that refuses the request, with JOB's code and message.
+    static func refused(_ what: String, _ json: JSONValue, _ how: String) -> FleetError {
+        let code = json["code"].map { $0.serialized() } ?? "none"
+        let message = json["message"]?.stringValue ?? "(no message)"
+        return FleetError(
+            "job.result", "\(what) answered \(how), code \(code): \(message)",
+            refusal: JobRefusal(code: json["code"]?.intValue, message: json["message"]?.stringValue ?? ""))
     }
 
     struct ExchangeTimedOut: Error {}
@@ -148,6 +166,14 @@ public struct JobClient: Sendable {
     /// permissions) or an HTTP client error, which the same request meets every time.
     public static func retryable(_ error: FleetError) -> Bool {
         error.code != "job.result" && error.code != "job.http-client" && error.code != "job.cancelled"
+    }
+
+    /// Seconds for a message, to hundredths: `30`, `2.5`, `0.03`.
+    static func shown(_ seconds: Double) -> String {
+        var text = String(format: "%.2f", seconds)
+        while text.hasSuffix("0") { text.removeLast() }
+        if text.hasSuffix(".") { text.removeLast() }
+        return text
     }
 
     static func snippet(_ s: String) -> String {
