@@ -58,6 +58,24 @@ import Testing
         #expect(asm.finish(source: "parse").issues.contains { $0.level == .error && $0.message.contains("Job instance not exist") })
     }
 
+    /// An API gateway that refuses the call itself answers without `result`: a non-zero code with a message is
+    /// a refusal, as the platform reads it, not an answer of unknown shape (exit 2); a zero code is not.
+    @Test func aGatewayRefusalWithoutResultIsAFailure() throws {
+        let text = "{\"code\": 1306000, \"message\": \"app auth failed\", \"data\": null}"
+        let answers = try AnswerReader.recognise(bytes: Array(text.utf8), source: "f", parallel: false)
+        guard case .answer(.failure(let code, let message)) = try #require(answers.first) else {
+            Issue.record("not a failure: \(answers)")
+            return
+        }
+        #expect(code == 1_306_000 && message == "app auth failed")
+        let ok = "{\"code\": 0, \"message\": \"success\", \"data\": {\"finished\": true, \"step_instance_list\": []}}"
+        guard case .answer(.status) = try #require(try AnswerReader.recognise(bytes: Array(ok.utf8), source: "f", parallel: false).first)
+        else {
+            Issue.record("a code-0 answer without result is not read as its data")
+            return
+        }
+    }
+
     @Test func severalDocumentsOnePerLine() throws {
         let text = Fixtures.wrap(Fixtures.mixedStatus).serialized() + "\n" + Fixtures.mixedLogsPage1.serialized() + "\n\n"
         let answers = try AnswerReader.recognise(bytes: Array(text.utf8), source: "f", parallel: false)

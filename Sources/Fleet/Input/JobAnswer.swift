@@ -129,7 +129,12 @@ public enum JobAnswer: Sendable, Equatable {
         }
         var data = json
         if isWrapped(json) {
-            if let ok = json["result"], ok.boolValue == false || ok == .null {
+            // A refusal: `result: false`, or an API gateway's own error, which has no `result` and a non-zero code
+            // (`{"code": 1306000, "message": "app auth failed", "data": null}`).
+            let refused =
+                json["result"].map { $0.boolValue == false || $0 == .null }
+                ?? ((json["code"]?.intValue).map { $0 != 0 } == true && json["message"] != nil)
+            if refused {
                 // The message as the platform prints it (Python's str(): an absent one is None).
                 return .failure(code: json["code"]?.intValue, message: json["message"].map { PythonText.str($0) } ?? "None")
             }
