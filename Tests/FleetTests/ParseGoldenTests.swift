@@ -183,7 +183,13 @@ import Testing
         let r = try Fixtures.assemble([Fixtures.logs([Fixtures.log(0, "10.0.0.1", Fixtures.checkPyLine(processOK: false))])])
         #expect(r.hosts.map(\.state) == [.fail])
         #expect(r.issues.contains { $0.step == "get_job_instance_status" })
-        #expect(r.agentCheckerText(extended: false).contains("[0:10.0.0.1] 失败, 查看详情"))
+        // AgentChecker has no host list without a status answer and prints nothing of the logs (as
+        // Scripts/agentchecker.py); bkdiag-fleet's own lines say so and judge the hosts by their output.
+        #expect(r.agentCheckerText(extended: false) == "")
+        let extended = r.agentCheckerText()
+        #expect(extended.hasPrefix("[warning] [agent checker] [bkdiag-fleet] no get_job_instance_status answer"), "\(extended)")
+        #expect(extended.contains("[0:10.0.0.1] 失败, 查看详情"))
+        #expect(!extended.contains("执行状态为空"))
     }
 
     @Test func unfinishedJobMarksRunningHosts() throws {

@@ -152,7 +152,7 @@ public struct FleetAssembler: Sendable {
             issues.append(
                 FleetIssue(
                     .warning, step: "get_job_instance_status", "no get_job_instance_status answer: hosts are judged by their output alone"))
-            preamble.append(AgentInfo(.error, "[获取作业执行状态] 作业: \(jobID), 执行状态为空"))
+            preamble.append(AgentInfo(.warning, "[bkdiag-fleet] no get_job_instance_status answer: hosts are judged by their output alone"))
         }
         if duplicateLogs > 0 {
             issues.append(
@@ -257,9 +257,11 @@ public struct FleetAssembler: Sendable {
                     "\(extra.count) hosts have logs but are not in the status answer (AgentChecker ignores them)", hosts: extra))
         }
         Timing.add("finish: collect", since: t)
-        return FleetReport(
+        var report = FleetReport(
             generatedAtMs: generatedAtMs, source: source, jobInstanceID: jobInstanceID, stepInstanceID: stepInstanceID,
             finished: finished, hosts: hosts, issues: issues, preamble: preamble, gseGiven: !gse.isEmpty, jobFailure: failure)
+        report.statusMissing = status == nil && failure == nil
+        return report
     }
 
     /// What AgentChecker's status step ends with when it yields no host list: the API error of a

@@ -20,6 +20,9 @@ public struct FleetReport: Sendable {
     public var gseGiven: Bool
     /// Set when JOB itself failed before any host verdict (AgentChecker then prints one line, no host).
     public var jobFailure: JobFailure?
+    /// No status answer at all (`parse` of log pages alone): hosts are judged by their output, and AgentChecker,
+    /// which has no host list then, would print nothing of them (`--strict-agent` prints nothing).
+    public var statusMissing = false
     /// The aggregation of `hosts` as they were at `init`, made on first use: the platform's lines
     /// (`--format agent`) never need it, and for 100,000 hosts it is a tenth of a second of work.
     public var summary: FleetSummary { aggregation.value }

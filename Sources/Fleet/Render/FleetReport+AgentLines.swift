@@ -13,6 +13,8 @@ extension FleetReport {
 
     /// Calls `body` with each record line in order, without collecting them (100,000 hosts make millions).
     public func forEachAgentCheckerInfo(extended: Bool = true, _ body: (AgentInfo) -> Void) {
+        // Without a status answer AgentChecker has no host list, and prints nothing of the logs.
+        if statusMissing && !extended { return }
         for p in preamble { body(p) }
         if let jobFailure {
             // AgentChecker has no host list then: one line, and nothing per host.
@@ -145,7 +147,7 @@ extension FleetReport {
     }
 
     func writeAgentCheckerText(extended: Bool, to out: inout AgentTextBuffer) {
-        guard jobFailure == nil else {
+        guard jobFailure == nil && !statusMissing else {
             forEachAgentCheckerInfo(extended: extended) { out.line($0) }
             return
         }
