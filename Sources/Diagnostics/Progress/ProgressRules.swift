@@ -952,6 +952,15 @@ enum ProgressRules {
         let last = input.last
         // No config of the subscription here: the files asked about (-l) are not its, so what they hold is not
         // its data at risk (another subscription may collect them).
+        // A collector bkdiag may not look into (not root): which files it holds, and so which it never found,
+        // cannot be told; counting them "never found" would claim a risk that was never seen.
+        if last.collectors.isEmpty, !last.unplacedCollectorPIDs.isEmpty {
+            return noCollector(last, "the log data at risk cannot be counted")
+        }
+        if let pid = last.collectors.first(where: { (try? $0.open.get()) == nil })?.pid {
+            return .unknown(
+                "cannot count the log data at risk: the open files of bkunifylogbeat (pid \(pid)) cannot be read", hint: rootHint)
+        }
         if let why = input.missingConfig {
             return .unknown(
                 "cannot count the log data at risk: the subscription has no config on this host (\(why))",

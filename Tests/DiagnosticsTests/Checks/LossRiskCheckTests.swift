@@ -218,6 +218,24 @@ struct LossRiskCheckTests {
         #expect(ProgressFixture.run(PipelineStallCheck(), input(s)).message.contains("50.0 KiB in flight"))
     }
 
+    /// Not root: a collector whose exe and cwd cannot be read (not placed under the root), or whose open files
+    /// cannot be listed, may hold every file: none is known to be "never found", so no tail_files risk is claimed.
+    @Test("a collector bkdiag may not look into: the data at risk is unknown, not a tail_files risk")
+    func collectorNotReadable() throws {
+        var s = ProgressFixture.healthy()
+        s.files.append(ProgressFixture.file("/data/logs/app/b.log", size: 51_200, inode: 12, age: 60))
+        #expect(run(input(s)).message.contains("tail_files"))
+        var unplaced = s
+        unplaced.collectors = []
+        unplaced.unplacedCollectorPIDs = [4242]
+        let u = run(input(unplaced))
+        #expect(u.verdict == .unknown && u.message.contains("cannot be read"), "\(u.message)")
+        var opaque = s
+        opaque.collectors[0].open = .failure(ProbeError(call: "opendir", path: "/proc/4242/fd", errno: EACCES))
+        let o = run(input(opaque))
+        #expect(o.verdict == .unknown && o.message.contains("open files of bkunifylogbeat (pid 4242) cannot be read"), "\(o.message)")
+    }
+
     @Test("a reused inode: a registry state acknowledged before the file was created skips the file's first bytes")
     func inodeReused() {
         var s = ProgressFixture.healthy()
