@@ -434,7 +434,9 @@ struct CollectorFileRules {
     /// The item whose rules apply to a log path: of the items naming `pattern`, one the collector takes,
     /// else the first; nil when none names it (the collector's defaults then).
     static func item(naming pattern: String, in items: [Item]) -> Item? {
-        let naming = items.filter { $0.paths.contains(pattern) }
+        // As written, or the same path spelt another way (`//`, `/./`): Go's glob finds the same files.
+        let normal = PathText.normalize(pattern)
+        let naming = items.filter { $0.paths.contains(pattern) || $0.paths.contains { PathText.normalize($0) == normal } }
         return naming.first(where: \.accepted) ?? naming.first
     }
 

@@ -157,6 +157,13 @@ struct LogPathMatchCheckTests {
             #expect(f.verdict == .fail && f.message.contains("被采集器拒绝"), "\(item): \(f.message)")
             #expect(Fixture.evidence(f, "refused_items") != nil, "\(item)")
         }
+        // The item's path spelt another way (`//`, `/./`) is the item's: its rules apply.
+        for spelt in ["/var/log//app/*.log", "/var/log/./app/*.log"] {
+            let h = withItem(["/var/log/app/a.log"], item: cases[0])
+            h.options.logPaths = [spelt]
+            let f = LogPathMatchCheck().run(h)
+            #expect(f.verdict == .fail && f.message.contains("被采集器拒绝"), "\(spelt): \(f.message)")
+        }
         // What the collector takes: the template's multiline, clean_inactive above the sum (or below it:
         // bkunifylogbeat raises it), ignore_older unset.
         let taken = [

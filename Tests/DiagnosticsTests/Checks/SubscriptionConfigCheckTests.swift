@@ -281,6 +281,11 @@ struct SubscriptionConfigCheckTests {
         #expect(undelivered.verdict == .warn)
         #expect(undelivered.message == "real_config_name: \(Self.mine); does not list /var/log/new/*.log")
         #expect(Fixture.evidence(undelivered, "not_in_config") == .array([.string("/var/log/new/*.log")]))
+        // The config's own path spelt another way is the same path (Go's glob finds the same files).
+        for same in ["/var/log//app/*.log", "/var/log/./app/*.log", "/var/log/app/../app/*.log"] {
+            let f = SubscriptionConfigCheck().run(facts([(Self.mine, Self.good)], logPaths: [same]))
+            #expect(f.verdict == .pass, "\(same): \(f.message)")
+        }
 
         // The collector started 50,000 s before now (uptime 100,000 s, started at 50,000 s); the config is 100 s old.
         let h = facts([(Self.mine, Self.yaml("local:\n  - dataid: 1001\n    paths: [/a.log]\n", mtime: 1_795_435_100))])

@@ -188,12 +188,13 @@ struct SubscriptionConfigCheck: Check {
         let written = paths.map { $0.trimmingASCIIWhitespace() }
         let cwd = facts.collectorWorkingDirectory
         let read = written.map { PathText.resolve($0, from: cwd) }
-        let delivered = Set(written).union(read)
+        // Spelt another way (`//`, `/./`), a path is the same path: compared normalised too.
+        let delivered = Set(written).union(read).union(read.map(PathText.normalize))
         // A file -l names that one of the config's patterns matches is collected by it: delivered too.
         let matchers = read.map(Glob.CollectorMatcher.init)
         let undelivered = facts.options.logPaths.filter { l in
             let resolved = facts.askedPattern(l)
-            if delivered.contains(l) || delivered.contains(resolved) { return false }
+            if delivered.contains(l) || delivered.contains(resolved) || delivered.contains(PathText.normalize(resolved)) { return false }
             return !(Glob.isLiteral(l) && matchers.contains { $0.matches(resolved) })
         }
         if !paths.isEmpty && !undelivered.isEmpty {
