@@ -1,5 +1,11 @@
 import Report
 
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Musl)
+    import Musl
+#endif
+
 /// Which hosts `fast_execute_script` runs on.
 public enum JobTarget: Sendable, Equatable {
     /// `ip_list`: cloud id and IPv4 or IPv6 address.
@@ -59,16 +65,33 @@ public enum JobTarget: Sendable, Equatable {
         if let open = t.firstIndex(of: "["), t.hasSuffix("]") {
             let cloud = t[..<open].hasSuffix(":") ? Int64(t[..<open].dropLast()) : (open == t.startIndex ? 0 : nil)
             guard let c = cloud else { throw FleetError("target.host", "\(t): cloud id is not a number; write 0:[fe80::1]") }
-            return HostAddress(cloudID: c, ip: String(t[t.index(after: open)..<t.index(before: t.endIndex)]))
+            let ip = String(t[t.index(after: open)..<t.index(before: t.endIndex)])
+            guard isAddress(ip, family: AF_INET6) else { throw notAnAddress(t, ip) }
+            return HostAddress(cloudID: c, ip: ip)
         }
         let parts = t.split(separator: ":", omittingEmptySubsequences: false)
         if parts.count == 2 {
             guard let c = Int64(parts[0]), !parts[1].isEmpty else {
                 throw FleetError("target.host", "\(t): write cloud:ip with a numeric cloud id, e.g. 0:10.0.0.1")
             }
+            guard isAddress(String(parts[1]), family: AF_INET) else { throw notAnAddress(t, String(parts[1])) }
             return HostAddress(cloudID: c, ip: String(parts[1]))
         }
+        // An IPv6 address alone (cloud 0); with a cloud id it is written in brackets, 2:[fe80::1].
+        guard isAddress(t, family: AF_INET) || isAddress(t, family: AF_INET6) else { throw notAnAddress(t, t) }
         return HostAddress(cloudID: 0, ip: t)
+    }
+
+    /// Whether `text` is an address of `family` as the kernel reads one (inet_pton).
+    static func isAddress(_ text: String, family: Int32) -> Bool {
+        var buffer = [UInt8](repeating: 0, count: 16)
+        return inet_pton(family, text, &buffer) == 1
+    }
+
+    static func notAnAddress(_ entry: String, _ ip: String) -> FleetError {
+        FleetError(
+            "target.host",
+            "\(entry): \(ip) is not an IPv4 or IPv6 address; write cloud:ip (0:10.0.0.1), an ip, or cloud:[ipv6] (0:[fe80::1])")
     }
 
     /// Parses `module:12` / `set:3` (type:id) or a bare id (a module).
