@@ -6,7 +6,9 @@ import Testing
 @testable import Fleet
 
 /// `run` against a real local HTTP server speaking JOB's three endpoints: slow, failing and partial answers.
-@Suite(.timeLimit(.minutes(1)), .ownThreads) struct RunTests {
+/// One test at a time: their timers (request timeouts of a few tenths of a second, deadlines of seconds) do not
+/// hold on a 2-core machine running the rest of the suite when they also run against each other.
+@Suite(.serialized, .timeLimit(.minutes(1)), .ownThreads) struct RunTests {
     static let secret = "s3cr3t-never-printed"
 
     static func hosts(_ n: Int) -> [JSONValue] {
@@ -376,6 +378,17 @@ import Testing
     func hostTargets(text: String, cloud: Int64, ip: String) throws {
         let h = try JobTarget.parseHost(text)
         #expect(h.cloudID == cloud && h.ip == ip)
+    }
+
+    /// An entry that is no address is refused before JOB is called, naming it, instead of being sent as is.
+    @Test(arguments: ["300.1.1.1", "hello world", "0:fe80::zz", "1:[10.0.0.1]", "2:fe80::1x", "0:", "10.0.0"])
+    func badHostTargetsAreRefused(text: String) {
+        do {
+            let h = try JobTarget.parseHost(text)
+            Issue.record("\(text) taken as cloud \(h.cloudID), \(h.ip)")
+        } catch {
+            #expect(error.code == "target.host" && error.message.hasPrefix(text), "\(error)")
+        }
     }
 
     @Test func targetShapes() throws {
