@@ -69,6 +69,29 @@ import Testing
         #expect(reset.checkOptions == CheckOptions())
     }
 
+    /// check.py reads `--subscription_id` and `--collector_config_id` with optparse's `type="int"`; JOB sends
+    /// bkdiag the same words, so both must check the same subscription. Values recorded from CPython 3.11's
+    /// optparse (nil: "invalid integer value", exit 2). Past Int64 (Python has no bound) and underscores (Python
+    /// 3 only; CentOS 7's Python 2 refuses them) bkdiag refuses.
+    @Test(
+        "integers are read as optparse reads them",
+        arguments: [
+            ("123", 123), ("0123", 83), ("08", nil), ("0", 0), ("00", 0), ("0x1F", 31), ("0X1f", 31), (" 12 ", 12), ("+7", 7),
+            ("-5", -5), ("-0x10", nil), ("0b101", 5), ("0B11", 3), ("0b", 0), ("0o17", 15), ("0x", nil), ("12a", nil), ("", nil),
+            (" 0x10", nil), ("9223372036854775807", Int64.max), ("-9223372036854775808", Int64.min), ("0x+1", nil), ("0b-1", -1),
+            ("--5", nil), ("1e3", nil),
+        ] as [(String, Int64?)])
+    func optparseIntegers(text: String, value: Int64?) throws {
+        #expect(CheckSettings.optparseInteger(text) == value, "\(text.debugDescription)")
+        if let value {
+            guard case .check(let check) = try NodeCommandLine.parse(["--subscription_id=\(text)"]) else {
+                Issue.record("not a one-shot run")
+                return
+            }
+            #expect(check.options.subscriptionID == value)
+        }
+    }
+
     @Test("a bad value is refused on both sides with the same expectation")
     func badValues() throws {
         for (key, bad) in [("data_port", "0"), ("deadline", "601"), ("agent_healthz", "maybe"), ("subscription_id", "x")] {

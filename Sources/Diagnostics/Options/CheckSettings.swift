@@ -170,8 +170,37 @@ public enum CheckSettings {
     }
 
     private static func integer(_ v: String) throws(CheckSettingError) -> Int64 {
-        guard let n = Int64(v.trimmingASCIIWhitespace()) else { throw CheckSettingError(expected: "an integer") }
+        guard let n = optparseInteger(v) else { throw CheckSettingError(expected: "an integer") }
         return n
+    }
+
+    /// An integer as check.py's optparse reads a `type="int"` value (`_parse_num`): `0x…` hexadecimal, `0b…`
+    /// binary, any other leading `0` octal (`0123` is 83, `08` no number), else decimal; then Python's
+    /// `int(text, radix)`: surrounding whitespace and a sign allowed, `0x`/`0o` again after the sign in base 16/8.
+    /// JOB sends check.py and bkdiag the same words, so both must read the same subscription. Underscores
+    /// (Python 3 only) are refused: CentOS 7's Python 2 refuses them too.
+    public static func optparseInteger(_ raw: String) -> Int64? {
+        let head = raw.prefix(2).lowercased()
+        let radix = head == "0x" ? 16 : head == "0b" ? 2 : raw.hasPrefix("0") ? 8 : 10
+        var text = Substring(raw)
+        if radix == 2 {
+            text = text.dropFirst(2)
+            if text.isEmpty { text = "0" }
+        }
+        text = Substring(String(text).trimmingASCIIWhitespace())
+        var negative = false
+        if let sign = text.first, sign == "+" || sign == "-" {
+            negative = sign == "-"
+            text = text.dropFirst()
+        }
+        let prefix = text.prefix(2).lowercased()
+        if (radix == 16 && prefix == "0x") || (radix == 8 && prefix == "0o") || (radix == 2 && prefix == "0b") {
+            text = text.dropFirst(2)
+        }
+        // Digits only from here: Int64(_:radix:) would take a second sign.
+        guard let first = text.first, first != "+", first != "-", let magnitude = UInt64(text, radix: radix) else { return nil }
+        if negative { return magnitude <= UInt64(Int64.max) + 1 ? Int64(truncatingIfNeeded: 0 &- magnitude) : nil }
+        return magnitude <= UInt64(Int64.max) ? Int64(magnitude) : nil
     }
 
     /// `60`, `1.5`, `90s`, `250ms`, `5m`, `1h` in seconds; nil for anything else (and for NaN or infinity).
