@@ -736,7 +736,11 @@ enum ProgressRules {
                     hint: clockHint, evidence: evidence)
             }
             let flowing: String
-            if pending == 0 {
+            if pending == 0 && files.isEmpty && input.scope?.isEmpty == true {
+                // syslog, kafka and redis inputs: no file, read position or registry state to follow.
+                flowing =
+                    "nothing pending at the IPC socket or the dataserver link (the subscription's inputs read no files: no file, read or acknowledgement hop to follow)"
+            } else if pending == 0 {
                 flowing = "nothing pending"
             } else if let gap = input.gap, !notMoving.isEmpty || !ackNotMoving.isEmpty {
                 var parts: [String] = []

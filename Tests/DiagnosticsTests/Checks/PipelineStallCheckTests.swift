@@ -69,6 +69,14 @@ struct PipelineStallCheckTests {
             #expect(f.evidence.first { $0.0 == hop }?.1["state"] == .string("ok"), "\(hop)")
         }
         #expect(f.evidence.first { $0.0 == "dataserver" }?.1["connections"] == .int(1))
+        // A kafka, redis or syslog subscription: no file to follow, and the message says which hops were seen.
+        var noFiles = ProgressFixture.healthy()
+        noFiles.files = []
+        var i = input(noFiles)
+        i.scope = []
+        let network = run(i)
+        #expect(network.verdict == .pass && network.message.contains("inputs read no files"), "\(network.message)")
+        #expect(network.message.hasPrefix("no hop is stuck: nothing pending at the IPC socket or the dataserver link"))
     }
 
     /// A host with 4,000 bytes written and not acknowledged (a.log written a second ago).
