@@ -76,6 +76,24 @@ import Testing
         }
     }
 
+    /// A whole document, then a damaged one: the error names the second and where it breaks, not the first's
+    /// "trailing data" at the byte where the second begins.
+    @Test func aDamagedDocumentAfterAWholeOneIsNamed() throws {
+        let first = Fixtures.mixedLogsPage1.serialized() + "\n"
+        for (second, why) in [
+            ("{\"data\": {\"script_task_logs\": [{\"ip\": \"10.0.0", "inside a string"), ("{\"a\": 1,}", "invalid JSON at byte"),
+        ] {
+            do {
+                _ = try AnswerReader.recognise(bytes: Array((first + second).utf8), source: "f", parallel: false)
+                Issue.record("read \(second)")
+            } catch {
+                #expect(error.code == "input.not-json")
+                #expect(error.message.hasPrefix("f: document 2 (from byte \(first.utf8.count)) is not JSON ("), "\(error.message)")
+                #expect(error.message.contains(why), "\(error.message)")
+            }
+        }
+    }
+
     @Test func severalDocumentsOnePerLine() throws {
         let text = Fixtures.wrap(Fixtures.mixedStatus).serialized() + "\n" + Fixtures.mixedLogsPage1.serialized() + "\n\n"
         let answers = try AnswerReader.recognise(bytes: Array(text.utf8), source: "f", parallel: false)

@@ -162,6 +162,14 @@ public enum AnswerReader {
                 if bytes.allSatisfy({ $0 == 0x20 || $0 == 0x0A || $0 == 0x0D || $0 == 0x09 }) {
                     throw FleetError("input.empty", "\(source) is empty; pass a saved JOB answer")
                 }
+                // Whole documents in a row, then one that is not: that one is named, not the first's "trailing data".
+                let (docs, failure) = splitDocuments(bytes)
+                if let failure, !docs.isEmpty {
+                    throw FleetError(
+                        "input.not-json",
+                        "\(source): document \(failure.index) (from byte \(failure.start)) is not JSON (\(failure.why)); the file is truncated or not a JOB answer"
+                    )
+                }
                 throw FleetError(
                     "input.not-json", "\(source) is not JSON (\(error.description)); the file is truncated or not a JOB answer")
             }
@@ -185,16 +193,26 @@ public enum AnswerReader {
     /// Splits concatenated JSON documents (`{...}{...}`, `{...}\n{...}`, pretty-printed or not) at the points
     /// where the nesting depth returns to zero outside strings; nil if any piece is not JSON.
     static func parseLines(_ bytes: [UInt8]) -> [JSONValue]? {
+        let (docs, failure) = splitDocuments(bytes)
+        return failure == nil && docs.count > 1 ? docs : nil
+    }
+
+    /// The documents in a row in `bytes`, up to the first that is not whole JSON: then which one it is
+    /// (counted from 1), where it starts, and why (a parse error's offset counted in the whole file).
+    static func splitDocuments(_ bytes: [UInt8]) -> (docs: [JSONValue], failure: (index: Int, start: Int, why: String)?) {
         var docs: [JSONValue] = []
-        var ok = true
+        var failure: (index: Int, start: Int, why: String)?
         bytes.withUnsafeBufferPointer { buf in
             var i = 0
             let n = buf.count
-            while i < n && ok {
+            while i < n && failure == nil {
                 while i < n, buf[i] == 0x20 || buf[i] == 0x0A || buf[i] == 0x0D || buf[i] == 0x09 { i += 1 }
                 if i >= n { break }
-                guard buf[i] == UInt8(ascii: "{") || buf[i] == UInt8(ascii: "[") else { ok = false; break }
                 let start = i
+                guard buf[i] == UInt8(ascii: "{") || buf[i] == UInt8(ascii: "[") else {
+                    failure = (docs.count + 1, start, "invalid JSON at byte \(start): a document starts with { or [")
+                    break
+                }
                 var depth = 0
                 var inString = false
                 while i < n {
@@ -211,11 +229,20 @@ public enum AnswerReader {
                     }
                     i += 1
                 }
-                if depth != 0 { ok = false; break }
-                if let v = try? JSONValue.parse(bytes: UnsafeBufferPointer(rebasing: buf[start..<i])) { docs.append(v) } else { ok = false }
+                if depth != 0 {
+                    failure = (
+                        docs.count + 1, start, "it ends at byte \(n) \(inString ? "inside a string" : "before its last bracket closes")"
+                    )
+                    break
+                }
+                do throws(JSONParseError) {
+                    docs.append(try JSONValue.parse(bytes: UnsafeBufferPointer(rebasing: buf[start..<i])))
+                } catch {
+                    failure = (docs.count + 1, start, "invalid JSON at byte \(start + error.offset): \(error.reason)")
+                }
             }
         }
-        return ok && docs.count > 1 ? docs : nil
+        return (docs, failure)
     }
 }
 
