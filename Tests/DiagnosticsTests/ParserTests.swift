@@ -46,6 +46,11 @@ struct DiagnosticsParserTests {
         let one = RestartLog.count(
             text: "20261123-101010 INFO|1|log-main restart bkunifylogbeat\n", plugin: "bkunifylogbeat", today: "20261123")
         #expect(one.entries == 1 && one.starts == 1 && one.stops == 1)
+        // CRLF lines whose last word is the plugin's name (check.py's grep counts them).
+        let crlf = RestartLog.count(
+            text: "20261123-101010 INFO|1|log-main start bkunifylogbeat\r\n20261123-101011 INFO|1|log-main stop bkunifylogbeat\r\n",
+            plugin: "bkunifylogbeat", today: "20261123")
+        #expect(crlf.entries == 2 && crlf.starts == 1 && crlf.stops == 1)
         // Only a reload loads configs into a running collector: the newest reload, not the newest start, counts.
         #expect(
             c.lastReloadAt

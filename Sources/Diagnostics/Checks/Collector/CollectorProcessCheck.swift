@@ -232,7 +232,8 @@ public enum RestartLog {
             var end = k + 1 < starts.count ? starts[k + 1] : bytes.count
             if let nl = bytes[s..<end].firstIndex(of: 0x0a) { end = nl }
             let entry = String(decoding: bytes[s..<end], as: UTF8.self)
-            let words = entry.split(whereSeparator: { $0 == " " || $0 == "|" || $0 == "\t" })
+            // A CRLF line's carriage return is not part of its last word (the plugin's name).
+            let words = entry.split(whereSeparator: { $0 == " " || $0 == "|" || $0 == "\t" || $0 == "\r" })
             guard let idx = words.firstIndex(where: { $0 == "start" || $0 == "stop" || $0 == "reload" || $0 == "restart" }),
                 idx + 1 < words.count, words[idx + 1] == plugin
             else { continue }
