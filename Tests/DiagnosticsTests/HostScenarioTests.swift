@@ -559,6 +559,21 @@ struct HostScenarioTests {
         #expect(r.result(module: "log_progress", item: "logpath_progress")?.verdict == .fail)
         #expect(r.result(module: "log_progress", item: "pipeline_stall")?.verdict == .unknown)
 
+        // Valid YAML without a `local` list is skipped whole as well (GetTasks: "Error reading config file").
+        try "locals:\n  - dataid: 1500123\n    paths: ['\(pattern)']\n".write(toFile: path, atomically: true, encoding: .utf8)
+        let noLocal = await runChecks(host, subscription: 90003, logPaths: [pattern], dataPort: port)
+        #expect(
+            noLocal.result(module: "log_path", item: "logpath_match")?.verdict == .fail, "\(noLocal.message("log_path", "logpath_match"))")
+        #expect(noLocal.result(module: "log_progress", item: "logpath_progress")?.verdict == .fail)
+        // One config of two broken: a path only the broken one can have named is not collected; the other's is.
+        _ = try host.makeLogFile("fine/b.log")
+        let fine = host.logDir + "/fine/*.log"
+        _ = try host.writeSubConfig(subscription: 90003, instance: 2, paths: [fine])
+        let partial = await runChecks(host, subscription: 90003, logPaths: [pattern, fine], dataPort: port)
+        let m = try #require(partial.result(module: "log_path", item: "logpath_match"))
+        #expect(m.verdict == .fail && m.message.contains(pattern) && !m.message.contains(fine + "（"), "\(m.message)")
+        #expect(partial.message("log_progress", "loss_risk").contains("item_refused"), "\(partial.message("log_progress", "loss_risk"))")
+
         // A subscription with no config on the host, asked about with -l and without.
         for paths in [[pattern], []] {
             let none = await runChecks(host, subscription: 90004, logPaths: paths, dataPort: port)

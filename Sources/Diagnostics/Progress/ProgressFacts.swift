@@ -170,20 +170,10 @@ extension ProgressTargets {
             sampledOf = (files.count, matched, listingCut || matched >= maxCandidates)
         }
         // The subscription's configs that give no paths: unknown paths, or none the collector loads.
-        var unreadConfigs: [String] = []
-        var refusedConfigs: [String] = []
-        var loadedConfigs = false
-        for f in facts.subscriptionConfigs.files
-        where f.dir.loads(f.name) && SubscriptionConfigName.parse(f.name)?.subscriptionID == options.subscriptionID {
-            let read = facts.subscriptionConfig(f)
-            if let why = read.unreadReason {
-                unreadConfigs.append("\(f.shown): \(why)")
-            } else if case .invalid(let e) = read.content {
-                refusedConfigs.append("\(f.shown): \(e.description)")
-            } else {
-                loadedConfigs = true
-            }
-        }
+        let configs = CollectorFileRules.configStates(subscription: options.subscriptionID, facts: facts)
+        let unreadConfigs = configs.unread
+        let refusedConfigs = configs.refused.map { "\($0.config): \($0.why)" }
+        let loadedConfigs = configs.loaded
 
         var settings = ProgressSettings()
         var registryPath: String?
@@ -215,7 +205,7 @@ extension ProgressTargets {
         targets.refusedConfigs = refusedConfigs
         targets.loadedConfigs = loadedConfigs
         let listing = facts.subscriptionConfigs
-        if options.subscriptionID != 0, !loadedConfigs, unreadConfigs.isEmpty, refusedConfigs.isEmpty, listing.errors.isEmpty {
+        if options.subscriptionID != 0, !configs.any, listing.errors.isEmpty {
             targets.missingConfig =
                 "no *_sub_\(options.subscriptionID)_*.conf in \(Fmt.list(listing.dirs.map(\.path), max: 3))"
         }

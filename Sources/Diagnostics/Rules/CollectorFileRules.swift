@@ -459,23 +459,48 @@ struct CollectorFileRules {
         }
     }
 
-    /// Rules for a path no item names when the collector loads none of the subscription's configs because
-    /// none is YAML it accepts (go-yaml's error: `GetTasks` logs it and skips the file): they refuse what they
-    /// are asked about, as no task runs for the subscription. Nil when one config loads, one is unread (its
-    /// items are not known), or the subscription has none here (bkunifylogbeat/config says so).
-    static func unloadedConfigs(subscription: Int64, facts: any HostFacts) -> CollectorFileRules? {
-        guard subscription != 0 else { return nil }
-        var first: (name: String, why: String)?
-        for f in facts.subscriptionConfigs.files
-        where f.dir.loads(f.name) && SubscriptionConfigName.parse(f.name)?.subscriptionID == subscription {
+    /// How the collector takes `subscription`'s config files: whether one gives it tasks, the ones whose items
+    /// bkdiag cannot read (unreadable, or past its reader's bounds), and the ones the collector skips whole, with
+    /// why: a name `multi_config`'s file_pattern does not load, YAML go-yaml refuses, or no `local` list (`GetTasks`
+    /// logs "Error reading config file" and goes on). `any` says whether the subscription has a config file at all.
+    static func configStates(subscription: Int64, facts: any HostFacts) -> (
+        any: Bool, loaded: Bool, unread: [String], refused: [(config: String, why: String)]
+    ) {
+        var any = false
+        var loaded = false
+        var unread: [String] = []
+        var refused: [(config: String, why: String)] = []
+        guard subscription != 0 else { return (false, false, [], []) }
+        for f in facts.subscriptionConfigs.files where SubscriptionConfigName.parse(f.name)?.subscriptionID == subscription {
+            any = true
+            guard f.dir.loads(f.name) else {
+                refused.append((f.shown, "its name does not match multi_config's file_pattern \(f.dir.filePattern ?? "")"))
+                continue
+            }
             let read = facts.subscriptionConfig(f)
-            guard read.unreadReason == nil, case .invalid(let e) = read.content else { return nil }
-            if first == nil { first = (f.shown, e.description) }
+            if let why = read.unreadReason {
+                unread.append("\(f.shown): \(why)")
+            } else if case .invalid(let e) = read.content {
+                refused.append((f.shown, "not YAML the collector loads (\(e.description))"))
+            } else if let yaml = read.yaml, SubscriptionConfigCheck.items(yaml).isEmpty {
+                refused.append((f.shown, "no `local` items"))
+            } else {
+                loaded = true
+            }
         }
-        guard let first else { return nil }
+        return (any, loaded, unread, refused)
+    }
+
+    /// Rules for a path no item the collector takes names, while a config of the subscription is one the
+    /// collector skips whole (`configStates`): the path is not collected for the subscription (it was most
+    /// likely that config's), so the rules refuse it. Nil when no config is skipped, or one cannot be read (its
+    /// items, which may name the path, are not known).
+    static func unloadedConfigs(subscription: Int64, facts: any HostFacts) -> CollectorFileRules? {
+        let states = configStates(subscription: subscription, facts: facts)
+        guard states.unread.isEmpty, let first = states.refused.first else { return nil }
         var rules = CollectorFileRules.defaults
-        rules.source = first.name
-        rules.refusals = ["not YAML the collector loads (\(first.why)): no item of it is collected"]
+        rules.source = first.config
+        rules.refusals = ["\(first.why): the collector skips it, and no config it loads names the path"]
         return rules
     }
 
