@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import TestSupport
 import Testing
 
@@ -194,10 +195,53 @@ struct NodeManPackageTests {
         let kept = version.stdout.replacingOccurrences(of: " ", with: "").trimmingCharacters(in: .whitespacesAndNewlines)
         #expect(!kept.isEmpty && kept.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "." || $0 == "-") }, "\(kept)")
 
+        // The plugin's binary running something other than `daemon` (JOB's one-shot check, someone's status; here
+        // a copy of sleep in its place) is no daemon: status does not report it, and stop leaves it alone.
+        try FileManager.default.removeItem(atPath: bin + "/bkdiag")
+        try FileManager.default.copyItem(atPath: "/bin/sleep", toPath: bin + "/bkdiag")
+        let oneShot = Process()
+        oneShot.executableURL = URL(fileURLWithPath: bin + "/bkdiag")
+        oneShot.arguments = ["30"]
+        try oneShot.run()
+        defer { if oneShot.isRunning { oneShot.terminate() } }
+        let notDaemon = try ctl("status")
+        #expect(notDaemon.status == 1 && notDaemon.stdout.contains("not running"), "\(notDaemon.stdout)")
+        #expect(try ctl("stop").status == 0)
+        #expect(oneShot.isRunning, "stop killed a run of the binary that is not the daemon")
+        oneShot.terminate()
+
         // From here on the daemon is a fake that handles SIGHUP and SIGTERM.
         try FileManager.default.removeItem(atPath: bin + "/bkdiag")
         try write(fakeBkdiag, to: bin + "/bkdiag", executable: true)
         defer { _ = try? ctl("stop") }
+
+        // Two starts at once take turns: one daemon, and the pid file names it.
+        let results = Mutex<[RunResult]>([])
+        DispatchQueue.concurrentPerform(iterations: 2) { _ in
+            if let r = try? run(bin + "/bkdiag_ctl.sh", ["start"], environment: env, in: URL(fileURLWithPath: bin)) {
+                results.withLock { $0.append(r) }
+            }
+        }
+        #expect(results.withLock { $0.map(\.status) } == [0, 0])
+        let racer = try #require(pid())
+        let status = try ctl("status")
+        #expect(isAlive(racer) && status.stdout.trimmingCharacters(in: .newlines) == "bkdiag running (pid \(racer))", "\(status.stdout)")
+        // The pid file lost (removed by hand): a start of the running daemon writes it again.
+        try FileManager.default.removeItem(atPath: host.run + "/bkdiag.pid")
+        #expect(try ctl("start").stdout.contains("already running"))
+        #expect(pid() == racer)
+        #expect(try ctl("stop").status == 0)
+        // Run from a unit's context, the daemon does not inherit it (its READY=1 would go to that unit).
+        let inUnit = try run(
+            bin + "/bkdiag_ctl.sh", ["start"],
+            environment: env.merging(["NOTIFY_SOCKET": "/run/x.sock", "WATCHDOG_USEC": "1"]) { a, _ in a },
+            in: URL(fileURLWithPath: bin))
+        #expect(inUnit.status == 0)
+        let unitPid = try #require(pid())
+        let environ =
+            (try? Data(contentsOf: URL(fileURLWithPath: "/proc/\(unitPid)/environ"))).map { String(decoding: $0, as: UTF8.self) } ?? ""
+        #expect(!environ.isEmpty && !environ.contains("NOTIFY_SOCKET") && !environ.contains("WATCHDOG_USEC"), "\(environ)")
+        #expect(try ctl("stop").status == 0)
 
         #expect(try ctl("start").status == 0)
         let first = try #require(pid())
@@ -237,6 +281,9 @@ struct NodeManPackageTests {
         let pattern = try Regex(#"^\d{8}-\d{6} INFO\|\d+\|log-main (start|stop|reload) bkdiag \.\.\.$"#)
         for entry in entries { #expect(entry.wholeMatch(of: pattern) != nil, "bad bkc.log entry: \(entry)") }
         let actions = entries.compactMap { $0.split(separator: " ").dropFirst(2).first.map(String.init) }
-        #expect(actions == ["start", "start", "reload", "stop", "start", "stop", "reload"])
+        #expect(
+            actions == ["stop", "start", "start", "start", "stop", "start", "stop"] + [
+                "start", "start", "reload", "stop", "start", "stop", "reload",
+            ])
     }
 }

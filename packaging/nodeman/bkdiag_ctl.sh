@@ -56,15 +56,21 @@ log() {
     echo "$action $name ..."
 }
 
-# Pids of this plugin's daemon: the binary beside this script, or `bkdiag daemon` started with this bin dir as
-# cwd (also when bkdiag is a script, argv[1]). Only shell builtins per process: hosts run many processes.
+# Pids of this plugin's daemon: the binary beside this script running `daemon`, or `bkdiag daemon` started with
+# this bin dir as cwd (also when bkdiag is a script, argv[1]). Not a one-shot run of the same binary (JOB's
+# `bkdiag check`, someone's `bkdiag status`): it is no daemon, and stop must not kill it. Only shell builtins
+# per process: hosts run many processes.
 daemon_pids() {
     local dir a0 a1 a2
     for dir in /proc/[0-9]*; do
         [ "${dir#/proc/}" = "$$" ] && continue
-        if [ "$dir/exe" -ef "$bin_dir/$name" ]; then echo "${dir#/proc/}"; continue; fi
-        [ "$dir/cwd" -ef "$bin_dir" ] || continue
         a0="" a1="" a2=""
+        if [ "$dir/exe" -ef "$bin_dir/$name" ]; then
+            { IFS= read -r -d '' a0; IFS= read -r -d '' a1; } 2>/dev/null <"$dir/cmdline"
+            [ "$a1" = daemon ] && echo "${dir#/proc/}"
+            continue
+        fi
+        [ "$dir/cwd" -ef "$bin_dir" ] || continue
         { IFS= read -r -d '' a0; IFS= read -r -d '' a1; IFS= read -r -d '' a2; } 2>/dev/null <"$dir/cmdline"
         case "$a0 $a1" in "./$name daemon"|"$bin_dir/$name daemon") echo "${dir#/proc/}"; continue ;; esac
         case "$a1 $a2" in "./$name daemon"|"$bin_dir/$name daemon") echo "${dir#/proc/}" ;; esac
@@ -76,16 +82,30 @@ running() { [ -n "$(daemon_pids)" ]; }
 # Fills the array `pids` with the daemon's pids.
 find_pids() { mapfile -t pids < <(daemon_pids); }
 
+# start, stop, restart, reload and uninstall take turns (flock on <pid_path>/bkdiag.lock, where flock exists):
+# two starts at once would each find no daemon, and the one whose daemon then failed removed the other's pid file.
+take_turn() {
+    command -v flock >/dev/null 2>&1 || return 0
+    mkdir -p "$run_dir" 2>/dev/null
+    exec 9>>"$run_dir/$name.lock" 2>/dev/null || return 0
+    flock -w 60 9 || { echo "$name: another control action holds $run_dir/$name.lock. Fail"; exit 1; }
+}
+
 do_start() {
     log start
     if [ ! -x "./$name" ]; then echo "$name: not found in $bin_dir. Fail"; return 1; fi
     local pids
     find_pids
-    if [ "${#pids[@]}" -gt 0 ]; then echo "$name already running (pid ${pids[*]}). Done"; return 0; fi
+    if [ "${#pids[@]}" -gt 0 ]; then
+        # The pid file is what NodeMan registered with the GSE agent: it names the running daemon again.
+        echo "${pids[0]}" >"$pid_file" 2>/dev/null
+        echo "$name already running (pid ${pids[*]}). Done"
+        return 0
+    fi
     mkdir -p "$run_dir" "$log_dir" "$data_dir" || { echo "$name: cannot create $run_dir, $log_dir or $data_dir. Fail"; return 1; }
     # The log is appended to, so a crash's last words outlive the restart; past 10 MiB it becomes .1.
     local size
-    size=$(wc -c <"$log_file" 2>/dev/null || echo 0)
+    size=$( (wc -c <"$log_file") 2>/dev/null || echo 0)
     if [ "${size:-0}" -gt 10485760 ]; then mv -f "$log_file" "$log_file.1" 2>/dev/null; fi
     echo "$(date '+%Y-%m-%d %H:%M:%S') $name start" >>"$log_file" 2>/dev/null
     # setsid, not nohup: the daemon leaves the caller's session, and SIGHUP (reload) must not start out ignored.
@@ -99,6 +119,9 @@ do_start() {
             case "$fd" in *[!0-9]*|0|1|2) continue ;; esac
             eval "exec $fd>&-"
         done 2>/dev/null
+        # Not the caller's systemd context: under a unit with NotifyAccess=all, the daemon's READY=1 and MAINPID
+        # would make it that unit's main process.
+        unset NOTIFY_SOCKET WATCHDOG_USEC WATCHDOG_PID LISTEN_FDS LISTEN_PID LISTEN_FDNAMES
         # shellcheck disable=SC2086  # BKDIAG_DAEMON_ARGS is a word list on purpose
         exec $detach "./$name" daemon --config "$config" --gse_path "$gse_root" \
             --state-dir "$data_dir" --socket "$socket" ${BKDIAG_DAEMON_ARGS-} \
@@ -128,8 +151,9 @@ do_stop() {
     done
     find_pids
     [ "${#pids[@]}" -gt 0 ] && kill -KILL "${pids[@]}" 2>/dev/null && sleep 0.2
-    rm -f "$pid_file"
+    # A daemon that outlived SIGKILL keeps its pid file: it still runs.
     if running; then echo "$name still running. Fail"; return 1; fi
+    rm -f "$pid_file"
     echo "$name stopped. Done"
 }
 
@@ -153,12 +177,15 @@ do_status() {
 do_health_check() {
     local pids
     find_pids
+    # The socket path in a JSON string: backslashes and quotes escaped.
+    local shown=${socket//\\/\\\\}
+    shown=${shown//\"/\\\"}
     if [ "${#pids[@]}" -gt 0 ] && [ -S "$socket" ]; then
-        echo "{\"ok\": true, \"pid\": ${pids[0]}, \"socket\": \"$socket\"}"
+        echo "{\"ok\": true, \"pid\": ${pids[0]}, \"socket\": \"$shown\"}"
         return 0
     fi
     local why="not running"
-    [ "${#pids[@]}" -gt 0 ] && why="no socket at $socket"
+    [ "${#pids[@]}" -gt 0 ] && why="no socket at $shown"
     echo "{\"ok\": false, \"message\": \"$name $why\"}"
     return 1
 }
@@ -167,7 +194,7 @@ do_health_check() {
 # package installed into <gse root>/plugins; other plugins' files are left alone.
 do_uninstall() {
     do_stop || return 1
-    rm -f "$pid_file" "$socket" "$log_file" "$log_file.1"
+    rm -f "$pid_file" "$socket" "$log_file" "$log_file.1" "$run_dir/$name.lock"
     case "$data_dir" in */"$name") rm -rf "$data_dir" ;; *) echo "$name: not removing $data_dir (not a $name directory)" ;; esac
     rm -f ../etc/$name.yaml ../etc/$name.yaml.tpl "./$name"
     echo "$name uninstalled. Done"
@@ -175,6 +202,7 @@ do_uninstall() {
 }
 
 main() {
+    case "$1" in start|stop|restart|reload|uninstall) take_turn ;; esac
     case "$1" in
         start) do_start ;;
         stop) do_stop ;;
