@@ -1,4 +1,5 @@
 import Diagnostics
+import HostProbe
 import SystemLayer
 
 #if canImport(Glibc)
@@ -103,17 +104,42 @@ public struct DaemonConfig: Sendable, Equatable {
             }
             value = value.drop(while: { $0 == " " || $0 == "\t" })
             let parsedValue: String
-            if value.first == "\"" || value.first == "'" {
-                let quote = value.first!
-                let rest = value.dropFirst()
-                guard let end = rest.firstIndex(of: quote) else {
+            if let quote = value.first, quote == "\"" || quote == "'" {
+                // The closing quote: in double quotes a backslash escapes the next character, in single quotes
+                // `''` is a quote.
+                var i = value.index(after: value.startIndex)
+                var end: Substring.Index?
+                while i < value.endIndex {
+                    if quote == "\"" && value[i] == "\\" {
+                        i = value.index(after: i)
+                        if i < value.endIndex { i = value.index(after: i) }
+                        continue
+                    }
+                    if value[i] == quote {
+                        let next = value.index(after: i)
+                        if quote == "'" && next < value.endIndex && value[next] == "'" {
+                            i = value.index(after: next)
+                            continue
+                        }
+                        end = i
+                        break
+                    }
+                    i = value.index(after: i)
+                }
+                guard let end else {
                     throw DaemonError(.configFile, "\(origin): unterminated quoted value for \(key)")
                 }
-                let after = rest[rest.index(after: end)...].trimmingSpacesSub()
+                let after = value[value.index(after: end)...].trimmingSpacesSub()
                 guard after.isEmpty || after.hasPrefix("#") else {
                     throw DaemonError(.configFile, "\(origin): text after the quoted value of \(key)")
                 }
-                parsedValue = String(rest[..<end])
+                // Decoded as YAML decodes it (`\u65e5`, `\"`, `''`): NodeMan's template writes log_paths with
+                // Jinja2's tojson, which escapes every non-ASCII character and ' & < >.
+                do {
+                    parsedValue = try YAMLNode.parse("v: " + value[...end])["v"]?.string ?? ""
+                } catch {
+                    throw DaemonError(.configFile, "\(origin): bad quoted value for \(key): \(error.problem)")
+                }
             } else {
                 // YAML: a comment starts at a `#` that follows whitespace.
                 var v = value

@@ -78,6 +78,20 @@ import Testing
         #expect(message.contains(reason), "\(message)")
     }
 
+    /// Quoted values are decoded as YAML decodes them. NodeMan's template renders log_paths with Jinja2's
+    /// tojson, which writes every non-ASCII character and ' & < > as \u escapes: a Chinese path stayed
+    /// escaped, and matched nothing.
+    @Test func quotedValuesAreDecodedAsYAML() throws {
+        let text = #"""
+            log_paths: "/data/\u65e5\u5fd7/*.log,/data/a\u0027b c/\u0026x.log"  # rendered by tojson
+            gse_path: 'it''s here'
+            restart_log: "/tmp/a\"b\\c.log"
+            """#
+        let settings = try DaemonConfig.parse(text, file: "f")
+        #expect(settings.map(\.value) == ["/data/日志/*.log,/data/a'b c/&x.log", "it's here", "/tmp/a\"b\\c.log"])
+        #expect(throws: DaemonError.self) { _ = try DaemonConfig.parse("log_paths: \"\\q\"\n", file: "f") }
+    }
+
     @Test func flagsOverrideTheFileAndMissingDefaultFileIsFine() throws {
         let dir = TempDir()
         defer { dir.remove() }
