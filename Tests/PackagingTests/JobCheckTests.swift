@@ -201,6 +201,16 @@ import Testing
         #expect(jsonObject(result.lines.first ?? "")?["args"] as? [String] == ["-s", "1"])
         // ASCII only: Python 2 refuses a source file with other bytes and no coding line.
         #expect(try Data(contentsOf: URL(fileURLWithPath: checkPy)).allSatisfy { $0 < 0x80 })
+        // Pythons that start but cannot run the script (here: a PYTHONHOME with no standard library) print no
+        // report: still one line, saying so, where before the header ended with nothing printed at all.
+        let broken = try run(
+            checkPy, ["-s", "1"],
+            environment: ["BKDIAG_BIN": tmp.path("bkdiag"), "PYTHONHOME": tmp.path("no-python-home")], in: tmp.url)
+        #expect(broken.status == 0 && broken.lines.count == 1, "\(broken.stdout) \(broken.stderr)")
+        let report = jsonObject(broken.lines.first ?? "")
+        #expect(report?["status"] as? Bool == false)
+        let message = (report?["data"] as? [[String: Any]])?.first?["message"] as? String ?? ""
+        #expect(message.hasPrefix("check.py ran no Python that printed a report"), "\(message)")
     }
 
     @Test(arguments: Entry.all)

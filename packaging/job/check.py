@@ -2,15 +2,18 @@
 """":
 # JOB runs the script file itself: this header finds a Python (CentOS 8 has no `python`, CentOS 7 no
 # `python3` unless installed), and to Python it is a string. The file stays ASCII, as Python 2 needs.
+# Its output is kept: an interpreter that starts but cannot run the script (a broken install, a bad
+# PYTHONHOME, a Python too old for it) prints no report, and the next one is tried.
+why="found no Python interpreter on this host"
 for py in python3 python /usr/libexec/platform-python python2; do
     if command -v "$py" >/dev/null 2>&1; then
-        # Not exec: an interpreter that cannot start (a broken link, 126/127) falls through to the next.
-        "$py" "$0" "$@"
+        out=$("$py" "$0" "$@" 2>/dev/null)
         rc=$?
-        if [ "$rc" -ne 126 ] && [ "$rc" -ne 127 ]; then exit 0; fi
+        if [ -n "$out" ]; then printf '%s\n' "$out"; exit 0; fi
+        why="ran no Python that printed a report (the last, $py, exited $rc)"
     fi
 done
-printf '%s\n' '{"status": false, "data": [{"module": "gse_agent", "item": "bkdiag", "status": false, "message": "check.py found no Python interpreter on this host", "result": "unknown", "hint": "install python3, or run bkdiag through Scripts/job-check.sh as a shell script", "source": "check.py"}]}'
+printf '%s\n' '{"status": false, "data": [{"module": "gse_agent", "item": "bkdiag", "status": false, "message": "check.py '"$why"'", "result": "unknown", "hint": "install python3, or run bkdiag through Scripts/job-check.sh as a shell script", "source": "check.py"}]}'
 exit 0
 """
 """bkdiag drop-in for the log platform's check.py.
