@@ -152,7 +152,8 @@ public struct DaemonMain: Sendable {
         let main = self
         // SIGTERM/SIGINT stop, SIGHUP reloads. The signals are ours, not the group's: their handlers must
         // be in place before READY=1, and `UnixSignalsSequence` returns only once Dispatch has registered
-        // them. An early SIGHUP (before its source is registered) is dropped rather than fatal.
+        // them. An early SIGHUP (before its source is registered) is dropped rather than fatal (`bkdiag daemon`
+        // ignores it from the start; this covers a DaemonMain run in another process).
         signal(SIGHUP, SIG_IGN)
         let stopSignals = await UnixSignalsSequence(trapping: .sigterm, .sigint)
         let reloadSignals = await UnixSignalsSequence(trapping: .sighup)

@@ -45,6 +45,9 @@ case .check(let c):
 case .status(let s):
     exit(StatusCommand.run(s))
 case .daemon(let d):
+    // A reload asked for while the daemon starts (a control script's `reload` right after `start`) must not
+    // kill it: SIGHUP is ignored from here until the daemon's own handler takes it.
+    signal(SIGHUP, SIG_IGN)
     // Only the daemon is async. Nothing at the top level awaits, so a one-shot check never starts
     // the Swift concurrency runtime (an async main would park this thread and run on a pool thread).
     Task { exit(await DaemonCommand.run(d)) }
