@@ -157,6 +157,19 @@ struct LogPathMatchCheckTests {
             #expect(f.verdict == .fail && f.message.contains("被采集器拒绝"), "\(item): \(f.message)")
             #expect(Fixture.evidence(f, "refused_items") != nil, "\(item)")
         }
+        // A config whose name multi_config's file_pattern does not load is skipped whole: its paths are refused.
+        let unloaded = facts(["/var/log/app/a.log"], subscription: 7)
+        Fixture.subscriptionConfigs(
+            unloaded,
+            [
+                (
+                    "bkunifylogbeat_sub_7_host_1.conf",
+                    SubscriptionConfigRead(
+                        content: .parsed(try! YAMLNode.parse("local:\n  - dataid: 1\n    paths: [\"\(Self.pattern)\"]\n")))
+                )
+            ], dir: SubscriptionConfigDir(path: Fixture.subConfigDir.path, filePattern: "*.yaml"))
+        let skipped = LogPathMatchCheck().run(unloaded)
+        #expect(skipped.verdict == .fail && skipped.message.contains("file_pattern *.yaml"), "\(skipped.message)")
         // The item's path spelt another way (`//`, `/./`) is the item's: its rules apply.
         for spelt in ["/var/log//app/*.log", "/var/log/./app/*.log"] {
             let h = withItem(["/var/log/app/a.log"], item: cases[0])
