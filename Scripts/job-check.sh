@@ -132,6 +132,7 @@ trap 'rm -rf "$work"; exit 0' HUP INT TERM
 # written despite the limit, by a core_pattern relative to the cwd, goes away with it).
 ulimit -c 0
 cd "$work" || fallback "bkdiag could not run: cannot enter $work" "check /tmp on this host"
+started=$(date +%s 2>/dev/null || echo 0)
 if command -v timeout >/dev/null 2>&1; then
     # timeout runs bkdiag in its own process group and signals the whole group.
     timeout -k 3 "$limit" "$bin" "$@" >"$work/out" 2>"$work/err" </dev/null
@@ -169,9 +170,13 @@ fi
 
 # bkdiag's first stderr line is the reason (a usage hint may follow it).
 why=$(grep -v '^[[:space:]]*$' "$work/err" | head -n 1)
+# 137 is SIGKILL: timeout's own kill 3 s after the limit, or another's (the OOM killer) before it.
+elapsed=$(( $(date +%s 2>/dev/null || echo 0) - started ))
+[ "$rc" -eq 137 ] && [ "$elapsed" -lt "$limit" ] && rc=1137
 case "$rc" in
     0) what="bkdiag ($bin) printed no one-line JSON report" ;;
     124|137) what="bkdiag ($bin) did not finish within ${limit}s" ;;
+    1137) what="bkdiag ($bin) was killed by signal 9 (SIGKILL: the OOM killer?) after ${elapsed}s without a report" ;;
     129|13[0-9]|14[0-9]|15[0-9]) what="bkdiag ($bin) was killed by signal $((rc - 128)) without a report" ;;
     *) what="bkdiag ($bin) exited with status $rc without a report" ;;
 esac

@@ -118,6 +118,19 @@ import Testing
         #expect(try FileManager.default.contentsOfDirectory(atPath: tmp.path("cwd")).isEmpty)
     }
 
+    /// Killed by SIGKILL long before the limit (the OOM killer): said so, not "did not finish within 20s".
+    @Test func anEarlySIGKILLIsNotCalledATimeout() throws {
+        let tmp = try TempDir()
+        try write("#!/bin/sh\nkill -KILL $$\n", to: tmp.path("oom"), executable: true)
+        let result = try run(
+            "/bin/sh", [Paths.script("job-check.sh")],
+            environment: ["BKDIAG_BIN": tmp.path("oom"), "BKDIAG_SEARCH_PATHS": "", "BKDIAG_GSE_GLOB": ""],
+            in: tmp.url)
+        let fallback = try fallbackEntry(result, source: "job-check.sh")
+        let message = fallback["message"] as? String ?? ""
+        #expect(message.contains("killed by signal 9") && !message.contains("did not finish"), "\(message)")
+    }
+
     /// A bkdiag that ignores SIGTERM is killed: the entry point ends within the 30 s bound.
     @Test(arguments: Entry.all)
     func hangingBkdiagIsStoppedWithinTheBound(entry: Entry) throws {
