@@ -214,8 +214,8 @@ import Testing
         #expect(jsonObject(result.lines.first ?? "")?["args"] as? [String] == ["-s", "1"])
         // ASCII only: Python 2 refuses a source file with other bytes and no coding line.
         #expect(try Data(contentsOf: URL(fileURLWithPath: checkPy)).allSatisfy { $0 < 0x80 })
-        // Pythons that start but cannot run the script (here: a PYTHONHOME with no standard library) print no
-        // report: still one line, saying so, where before the header ended with nothing printed at all.
+        // Pythons that start but cannot run the script (here: a PYTHONHOME with no standard library) exit 1: the
+        // next is tried, and with none left one line says so, where before the header ended with nothing printed.
         let broken = try run(
             checkPy, ["-s", "1"],
             environment: ["BKDIAG_BIN": tmp.path("bkdiag"), "PYTHONHOME": tmp.path("no-python-home")], in: tmp.url)
@@ -223,7 +223,7 @@ import Testing
         let report = jsonObject(broken.lines.first ?? "")
         #expect(report?["status"] as? Bool == false)
         let message = (report?["data"] as? [[String: Any]])?.first?["message"] as? String ?? ""
-        #expect(message.hasPrefix("check.py ran no Python that printed a report"), "\(message)")
+        #expect(message.hasPrefix("check.py ran no Python that could run it"), "\(message)")
     }
 
     @Test(arguments: Entry.all)
@@ -236,6 +236,29 @@ import Testing
         #expect(jsonObject(glued.lines.first ?? "")?["args"] as? [String] == ["--gse_path=\(tmp.path("gse"))/--collector_config_id=45"])
         let viaGlob = try jobCheck(["-s", "1"], extra: ["BKDIAG_GSE_GLOB": tmp.path("gs*")], entry: entry)
         #expect(jsonObject(viaGlob.lines.first ?? "")?["args"] as? [String] == ["-s", "1"])
+    }
+
+    /// JOB stopping the script (SIGTERM to its process group) while bkdiag runs still gets check.py's one line
+    /// through its sh header: the header does not capture Python's output (the shell dies with the group).
+    @Test func checkPyStoppedByJOBStillPrintsItsLine() throws {
+        let tmp = try TempDir()
+        try write("#!/bin/sh\necho $$ > \(tmp.path("pid"))\nwhile :; do sleep 1; done\n", to: tmp.path("slow"), executable: true)
+        let checkPy = Paths.repoTop.appendingPathComponent("packaging/job/check.py").path
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/setsid")
+        p.arguments = [checkPy, "-s", "1"]
+        p.environment = ["PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin", "BKDIAG_BIN": tmp.path("slow")]
+        p.currentDirectoryURL = tmp.url
+        let out = Pipe()
+        p.standardOutput = out
+        try p.run()
+        #expect(eventually { exists(tmp.path("pid")) }, "bkdiag never started")
+        kill(-p.processIdentifier, SIGTERM)
+        let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        p.waitUntilExit()
+        let lines = text.split(separator: "\n")
+        #expect(lines.count == 1, "\(text)")
+        #expect(jsonObject(String(lines.first ?? ""))?["status"] as? Bool == false, "\(text)")
     }
 
     /// Without coreutils' timeout (busybox hosts) job-check.sh bounds bkdiag with its own watchdog.

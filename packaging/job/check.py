@@ -2,15 +2,16 @@
 """":
 # JOB runs the script file itself: this header finds a Python (CentOS 8 has no `python`, CentOS 7 no
 # `python3` unless installed), and to Python it is a string. The file stays ASCII, as Python 2 needs.
-# Its output is kept: an interpreter that starts but cannot run the script (a broken install, a bad
-# PYTHONHOME, a Python too old for it) prints no report, and the next one is tried.
+# The script, once it runs, always exits 0 (with its one line, a SIGTERM from JOB included): any other status
+# is an interpreter that could not run it (a broken link 126/127, a broken install or PYTHONHOME, a Python too
+# old for it: 1), and the next one is tried. Its output is not captured, so a stopped run's line still reaches JOB.
 why="found no Python interpreter on this host"
 for py in python3 python /usr/libexec/platform-python python2; do
     if command -v "$py" >/dev/null 2>&1; then
-        out=$("$py" "$0" "$@" 2>/dev/null)
+        "$py" "$0" "$@" 2>/dev/null
         rc=$?
-        if [ -n "$out" ]; then printf '%s\n' "$out"; exit 0; fi
-        why="ran no Python that printed a report (the last, $py, exited $rc)"
+        if [ "$rc" -eq 0 ]; then exit 0; fi
+        why="ran no Python that could run it (the last, $py, exited $rc)"
     fi
 done
 printf '%s\n' '{"status": false, "data": [{"module": "gse_agent", "item": "bkdiag", "status": false, "message": "check.py '"$why"'", "result": "unknown", "hint": "install python3, or run bkdiag through Scripts/job-check.sh as a shell script", "source": "check.py"}]}'
