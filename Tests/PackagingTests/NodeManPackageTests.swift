@@ -160,6 +160,7 @@ struct NodeManPackageTests {
         for path in [
             bin + "/bkdiag", bin + "/bkdiag_ctl.sh", host.gse + "/plugins/etc/bkdiag.yaml", host.gse + "/plugins/etc/bkdiag.yaml.tpl",
             host.data + "/bkdiag", host.log + "/bkdiag.log", host.run + "/bkdiag.sock", host.run + "/bkdiag.pid",
+            host.run + "/bkdiag.lock",
         ] {
             #expect(!exists(path), "\(path) left after uninstall")
         }
@@ -231,6 +232,12 @@ struct NodeManPackageTests {
         #expect(try ctl("start").stdout.contains("already running"))
         #expect(pid() == racer)
         #expect(try ctl("stop").status == 0)
+        // The lock leaves the script's own errors on stderr (a pid file it cannot write: a directory there).
+        try FileManager.default.createDirectory(atPath: host.run + "/bkdiag.pid", withIntermediateDirectories: true)
+        let unwritable = try ctl("start")
+        #expect(unwritable.stderr.contains("bkdiag.pid"), "stderr: \(unwritable.stderr)")
+        #expect(try ctl("stop").status == 0)
+        try? FileManager.default.removeItem(atPath: host.run + "/bkdiag.pid")
         // Run from a unit's context, the daemon does not inherit it (its READY=1 would go to that unit).
         let inUnit = try run(
             bin + "/bkdiag_ctl.sh", ["start"],
@@ -282,7 +289,7 @@ struct NodeManPackageTests {
         for entry in entries { #expect(entry.wholeMatch(of: pattern) != nil, "bad bkc.log entry: \(entry)") }
         let actions = entries.compactMap { $0.split(separator: " ").dropFirst(2).first.map(String.init) }
         #expect(
-            actions == ["stop", "start", "start", "start", "stop", "start", "stop"] + [
+            actions == ["stop", "start", "start", "start", "stop", "start", "stop", "start", "stop"] + [
                 "start", "start", "reload", "stop", "start", "stop", "reload",
             ])
     }

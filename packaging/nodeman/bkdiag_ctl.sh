@@ -87,7 +87,8 @@ find_pids() { mapfile -t pids < <(daemon_pids); }
 take_turn() {
     command -v flock >/dev/null 2>&1 || return 0
     mkdir -p "$run_dir" 2>/dev/null
-    exec 9>>"$run_dir/$name.lock" 2>/dev/null || return 0
+    # Braced: `exec` with redirections and no command would keep the 2>/dev/null for the rest of the script.
+    { exec 9>>"$run_dir/$name.lock"; } 2>/dev/null || return 0
     flock -w 60 9 || { echo "$name: another control action holds $run_dir/$name.lock. Fail"; exit 1; }
 }
 
@@ -194,11 +195,13 @@ do_health_check() {
 # package installed into <gse root>/plugins; other plugins' files are left alone.
 do_uninstall() {
     do_stop || return 1
-    rm -f "$pid_file" "$socket" "$log_file" "$log_file.1" "$run_dir/$name.lock"
+    rm -f "$pid_file" "$socket" "$log_file" "$log_file.1"
     case "$data_dir" in */"$name") rm -rf "$data_dir" ;; *) echo "$name: not removing $data_dir (not a $name directory)" ;; esac
     rm -f ../etc/$name.yaml ../etc/$name.yaml.tpl "./$name"
     echo "$name uninstalled. Done"
-    rm -f "$bin_dir/${name}_ctl.sh"
+    # The lock last, once this script no longer holds it.
+    exec 9>&-
+    rm -f "$bin_dir/${name}_ctl.sh" "$run_dir/$name.lock"
 }
 
 main() {
