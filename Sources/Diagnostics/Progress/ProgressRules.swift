@@ -736,7 +736,7 @@ enum ProgressRules {
                     hint: clockHint, evidence: evidence)
             }
             let flowing: String
-            if pending == 0 && files.isEmpty && input.scope?.isEmpty == true {
+            if pending == 0 && files.isEmpty && input.scope?.isEmpty == true && input.loadedConfigs && input.unreadConfigs.isEmpty {
                 // syslog, kafka and redis inputs: no file, read position or registry state to follow.
                 flowing =
                     "nothing pending at the IPC socket or the dataserver link (the subscription's inputs read no files: no file, read or acknowledgement hop to follow)"
@@ -956,15 +956,6 @@ enum ProgressRules {
         let last = input.last
         // No config of the subscription here: the files asked about (-l) are not its, so what they hold is not
         // its data at risk (another subscription may collect them).
-        // A collector bkdiag may not look into (not root): which files it holds, and so which it never found,
-        // cannot be told; counting them "never found" would claim a risk that was never seen.
-        if last.collectors.isEmpty, !last.unplacedCollectorPIDs.isEmpty {
-            return noCollector(last, "the log data at risk cannot be counted")
-        }
-        if let pid = last.collectors.first(where: { (try? $0.open.get()) == nil })?.pid {
-            return .unknown(
-                "cannot count the log data at risk: the open files of bkunifylogbeat (pid \(pid)) cannot be read", hint: rootHint)
-        }
         if let why = input.missingConfig {
             return .unknown(
                 "cannot count the log data at risk: the subscription has no config on this host (\(why))",
@@ -981,7 +972,16 @@ enum ProgressRules {
         var excluded = 0
         var excludedBytes: Int64 = 0
         var unreadable: [String] = []
+        // A collector bkdiag may not look into (not root: not placed, or its open files unreadable): which files
+        // it holds, and so which it never found or stopped reading, cannot be told. Those risks are not claimed
+        // (they were never seen); the others (permissions, truncations, refused items, full file systems) are.
+        let opaque = !last.unplacedCollectorPIDs.isEmpty || last.collectors.contains { (try? $0.open.get()) == nil }
+        var unjudged = 0
         func add(_ reason: String, _ bytes: Int64?, _ severe: Bool, _ extra: [(String, JSONValue)]) {
+            if opaque && (reason == "tail_files" || reason == "rotated_unread" || reason == "harvester_limit") {
+                unjudged += 1
+                return
+            }
             var o: [(String, JSONValue)] = [("reason", .string(reason))]
             if let bytes {
                 o.append(("bytes", .int(bytes)))
@@ -1167,8 +1167,11 @@ enum ProgressRules {
         if last.collectors.isEmpty {
             return noCollector(last, "nothing it holds or reads to measure", evidence: evidence)
         }
-        if !unreadable.isEmpty, unreadable.count == last.collectors.count {
-            return .unknown("cannot read the collector's open files: \(unreadable[0])", hint: rootHint, evidence: evidence)
+        if !unreadable.isEmpty, unreadable.count == last.collectors.count || unjudged > 0 {
+            return .unknown(
+                "cannot read the collector's open files: \(unreadable[0])"
+                    + (unjudged > 0 ? "; \(unjudged) file(s) may never have been found or read, which cannot be told" : ""),
+                hint: rootHint, evidence: evidence)
         }
         // A stopped collector reads nothing: no risk seen now says nothing about what it will not read.
         if let stopped = stoppedCollector(last, "no risk seen in what it holds, but nothing is read while it is stopped") {

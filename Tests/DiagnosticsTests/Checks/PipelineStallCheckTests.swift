@@ -74,9 +74,13 @@ struct PipelineStallCheckTests {
         noFiles.files = []
         var i = input(noFiles)
         i.scope = []
+        i.loadedConfigs = true
         let network = run(i)
         #expect(network.verdict == .pass && network.message.contains("inputs read no files"), "\(network.message)")
         #expect(network.message.hasPrefix("no hop is stuck: nothing pending at the IPC socket or the dataserver link"))
+        // Configs bkdiag could not read may name files: then it does not say the inputs read none.
+        i.unreadConfigs = ["bkunifylogbeat_sub_1_host_1.conf: permission denied"]
+        #expect(!run(i).message.contains("inputs read no files"), "\(run(i).message)")
     }
 
     /// A host with 4,000 bytes written and not acknowledged (a.log written a second ago).
