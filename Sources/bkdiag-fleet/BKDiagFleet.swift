@@ -161,7 +161,9 @@ struct OutputOptions: ParsableArguments {
 /// Where an output goes: stdout, or the file at a path opened as the shell's `>` opens it: created (0644) or
 /// truncated, a symlink followed, a device or FIFO written into. Never a file renamed over the path, which
 /// would replace `/dev/null` or a link's target's name. Every write is checked: the first that fails (a full
-/// disk, a closed pipe) is kept, nothing more is written, and `finish` throws `output.write` (exit 2).
+/// disk; a closed pipe where SIGPIPE is ignored, as in `run`, whose HTTP client ignores it — elsewhere SIGPIPE
+/// ends the process as it ends other tools in a pipe) is kept, nothing more is written, and `finish` throws
+/// `output.write` (exit 2).
 struct OutputSink {
     let fd: Int32
     let name: String

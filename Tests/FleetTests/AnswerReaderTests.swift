@@ -68,6 +68,12 @@ import Testing
             return
         }
         #expect(code == 1_306_000 && message == "app auth failed")
+        // The same rules as `run` applies to an answer it receives (JobAnswer.envelope): without `data` too, and a
+        // `result` Python finds false (0, "") is a refusal, one it finds true is not.
+        for text in ["{\"code\": 1306000, \"message\": \"x\"}", "{\"result\": 0, \"code\": 5, \"message\": \"m\", \"data\": null}"] {
+            #expect(JobAnswer.envelope(try JSONValue.parse(text)).refused, "\(text)")
+        }
+        #expect(!JobAnswer.envelope(try JSONValue.parse("{\"result\": 1, \"code\": 0, \"data\": {}}")).refused)
         let ok = "{\"code\": 0, \"message\": \"success\", \"data\": {\"finished\": true, \"step_instance_list\": []}}"
         guard case .answer(.status) = try #require(try AnswerReader.recognise(bytes: Array(ok.utf8), source: "f", parallel: false).first)
         else {

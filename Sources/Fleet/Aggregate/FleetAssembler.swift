@@ -264,25 +264,27 @@ public struct FleetAssembler: Sendable {
         return report
     }
 
+    /// bk-log's ApiResultError text: "[<JOB's code, else its own 3600002>] [<module>-API]<message> path => <path>".
+    static func apiError(code: Int64?, message: String, path: String) -> String {
+        "[\(code.flatMap { $0 == 0 ? nil : String($0) } ?? "3600002")] [JOB作业平台-API]\(message) path => \(path)"
+    }
+
     /// What AgentChecker's status step ends with when it yields no host list: the API error of a
     /// `result: false` answer, an empty step list, or (no host under the step that ran, or not finished)
     /// its timeout line. Nil when it gets hosts, or when no status answer was given at all.
     func jobFailure(jobID: Int64) -> JobFailure? {
         if let (refusal, message) = executeFailure {
             // AgentChecker's `[快速执行脚本], 报错为: {e}`, e being bk-log's API error for a refusal.
-            let text = refusal.map { r in
-                "[\(r.code.flatMap { $0 == 0 ? nil : String($0) } ?? "3600002")] [JOB作业平台-API]\(r.message) path => \(executeAPIPath)"
-            }
+            let text = refusal.map { Self.apiError(code: $0.code, message: $0.message, path: executeAPIPath) }
             return JobFailure(
                 line: AgentInfo(.error, "[快速执行脚本], 报错为: \(text ?? message)"),
                 summary: "JOB failed before any host verdict: fast_execute_script failed, no job ran: \(message)")
         }
         guard let status else {
             guard let f = failures.last else { return nil }
-            // bk-log's ApiResultError: "[<JOB's code, else its own 3600002>] [<module>-API]<message> path => <path>".
-            let code = f.code.flatMap { $0 == 0 ? nil : String($0) } ?? "3600002"
             return JobFailure(
-                line: AgentInfo(.error, "[获取作业执行状态] 作业: \(jobID)] 报错为: [\(code)] [JOB作业平台-API]\(f.message) path => \(statusAPIPath)"),
+                line: AgentInfo(
+                    .error, "[获取作业执行状态] 作业: \(jobID)] 报错为: " + Self.apiError(code: f.code, message: f.message, path: statusAPIPath)),
                 summary: "JOB failed before any host verdict: "
                     + (f.code.map { "get_job_instance_status answered result=false (code \($0)): " } ?? "get_job_instance_status failed: ")
                     + f.message

@@ -127,18 +127,10 @@ public enum JobAnswer: Sendable, Equatable {
                 "\(source): the document is not a JSON object; pass a JOB answer (get_job_instance_status, batch_get_job_instance_ip_log) or its data"
             )
         }
-        var data = json
-        if isWrapped(json) {
-            // A refusal: `result: false`, or an API gateway's own error, which has no `result` and a non-zero code
-            // (`{"code": 1306000, "message": "app auth failed", "data": null}`).
-            let refused =
-                json["result"].map { $0.boolValue == false || $0 == .null }
-                ?? ((json["code"]?.intValue).map { $0 != 0 } == true && json["message"] != nil)
-            if refused {
-                // The message as the platform prints it (Python's str(): an absent one is None).
-                return .failure(code: json["code"]?.intValue, message: json["message"].map { PythonText.str($0) } ?? "None")
-            }
-            data = json["data"] ?? .null
+        let (refused, data) = envelope(json)
+        if refused {
+            // The message as the platform prints it (Python's str(): an absent one is None).
+            return .failure(code: json["code"]?.intValue, message: json["message"].map { PythonText.str($0) } ?? "None")
         }
         if data["step_instance_list"] != nil || data["finished"] != nil {
             return .status(try parseStatus(data, source: source, captured: captured))
@@ -162,6 +154,18 @@ public enum JobAnswer: Sendable, Equatable {
     /// Whether `json` is read as the `{"result","code","message","data"}` wrapper (else it is the data itself).
     static func isWrapped(_ json: JSONValue) -> Bool {
         json["result"] != nil || (json["data"] != nil && json["code"] != nil)
+    }
+
+    /// JOB's envelope `{result, code, message, data}`, read the same way for answers `run` receives and files
+    /// `parse` reads: whether it refuses (a `result` Python finds false, as the platform's `if not result`; or,
+    /// without `result`, an API gateway's own error: a non-zero `code` with a `message`, as in
+    /// `{"code": 1306000, "message": "app auth failed", "data": null}`), and the answer's data (the document
+    /// itself when it has no envelope).
+    public static func envelope(_ json: JSONValue) -> (refused: Bool, data: JSONValue) {
+        let refused =
+            json["result"].map { !JSONValue.isTruthy($0) }
+            ?? ((json["code"]?.intValue).map { $0 != 0 } == true && json["message"] != nil)
+        return (refused, isWrapped(json) ? (json["data"] ?? .null) : json)
     }
 
     /// One row of `step_ip_result_list`.

@@ -59,6 +59,7 @@ public struct FleetRunner: Sendable {
     }
 
     public func run() async -> FleetReport {
+        saveFailure.withLock { $0 = nil }
         var asm = FleetAssembler()
         let started = Date()
 

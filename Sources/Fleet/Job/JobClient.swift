@@ -125,16 +125,10 @@ public struct JobClient: Sendable {
             throw FleetError(
                 "job.not-json", "\(what) answered with something that is not JSON (\(error.description)): \(Self.snippet(text))")
         }
-        // JOB's wrapper, `{result, code, message, data}`; an API gateway that refuses the call itself (app
-        // auth, rate limits) answers `{code, message, data: null}` without `result`: a non-zero code is a refusal.
-        let gatewayRefusal =
-            json["result"] == nil && json["message"]?.stringValue != nil && (json["code"]?.intValue).map { $0 != 0 } == true
-        if let ok = json["result"], ok.boolValue != true {
-            throw Self.refused(what, json, "result=false")
-        }
-        if gatewayRefusal { throw Self.refused(what, json, "an error") }
-        let wrapped = json["result"] != nil || (json["code"]?.intValue == 0 && json["message"] != nil && json["data"] != nil)
-        return Answer(text: text, data: wrapped ? (json["data"] ?? .null) : json)
+        // JOB's envelope, read as `parse` reads a saved answer (an API gateway's own refusal has no `result`).
+        let (refused, data) = JobAnswer.envelope(json)
+        if refused { throw Self.refused(what, json, json["result"] != nil ? "result=false" : "an error") }
+        return Answer(text: text, data: data)
     }
 
     /// The error of an answer that refuses the request, with JOB's code and message.
