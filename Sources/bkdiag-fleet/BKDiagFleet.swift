@@ -104,39 +104,30 @@ struct OutputOptions: ParsableArguments {
             try writeJSON(report, to: output)
         } else if format == .agent {
             // Millions of lines for a large fleet: streamed in pieces, never held whole.
-            try stream(to: output) { sink in report.writeAgentCheckerText(extended: !strictAgent, sink) }
+            try OutputSink.stream(to: output) { sink in report.writeAgentCheckerText(extended: !strictAgent, sink) }
         } else {
             let main = render(report, format: format)
-            try write(main, to: output)
+            try OutputSink.write(main, to: output)
         }
-        if let html { try write(report.html(), to: html) }
+        if let html { try OutputSink.write(report.html(), to: html) }
         if let json { try writeJSON(report, to: json) }
-        if (storeByDefault || store) && !noStore, report.jobFailure != nil && report.hosts.isEmpty {
-            // A run that knows no host would read, in `diff`, as every host gone and then back as new.
-            FileHandle.standardError.write(Data("bkdiag-fleet: not stored: JOB failed before any host was known\n".utf8))
-        } else if (storeByDefault || store) && !noStore {
-            let path = db ?? FleetRunStore.defaultPath()
-            let store = try FleetRunStore(path: path)
-            let id = try store.store(report)
-            FileHandle.standardError.write(Data("bkdiag-fleet: stored as run \(id) in \(path)\n".utf8))
+        if (storeByDefault || store) && !noStore {
+            if report.jobFailure != nil && report.hosts.isEmpty {
+                // A run that knows no host would read, in `diff`, as every host gone and then back as new.
+                FileHandle.standardError.write(Data("bkdiag-fleet: not stored: JOB failed before any host was known\n".utf8))
+            } else {
+                let path = db ?? FleetRunStore.defaultPath()
+                let store = try FleetRunStore(path: path)
+                let id = try store.store(report)
+                FileHandle.standardError.write(Data("bkdiag-fleet: stored as run \(id) in \(path)\n".utf8))
+            }
         }
         return strict ? report.exitCode == 0 ? 0 : 1 : 0
     }
 
     /// Streams the JSON report to a file (or stdout) in pieces.
     func writeJSON(_ report: FleetReport, to path: String?) throws {
-        try stream(to: path) { sink in report.writeJSON(sink) }
-    }
-
-    /// Hands `body` a sink that writes to the file at `path` (or stdout); see `OutputSink`.
-    func stream(to path: String?, _ body: (([UInt8]) -> Void) -> Void) throws {
-        var out = try OutputSink.open(path)
-        body { out.write($0) }
-        try out.finish()
-    }
-
-    func write(_ text: String, to path: String?) throws {
-        try stream(to: path) { sink in sink(Array(text.utf8)) }
+        try OutputSink.stream(to: path) { sink in report.writeJSON(sink) }
     }
 
     /// Reads the GSE answers named by `--gse`.
@@ -172,14 +163,13 @@ struct OutputSink {
 
     static func open(_ path: String?) throws(FleetError) -> OutputSink {
         guard let path else { return OutputSink(fd: 1, name: "stdout", owned: false) }
-        var fd: Int32
-        repeat { fd = Glibc.open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644) } while fd < 0 && errno == EINTR
-        guard fd >= 0 else {
+        do {
+            return OutputSink(fd: try Sys.open(path, O_WRONLY | O_CREAT | O_TRUNC, 0o644), name: path, owned: true)
+        } catch {
             throw FleetError(
-                "output.write", "cannot write \(path): \(String(cString: strerror(errno))); check that its directory exists and is writable"
-            )
+                "output.write",
+                "cannot write \(path): \(String(cString: strerror(error.errno))); check that its directory exists and is writable")
         }
-        return OutputSink(fd: fd, name: path, owned: true)
     }
 
     private init(fd: Int32, name: String, owned: Bool) {
@@ -188,11 +178,16 @@ struct OutputSink {
         self.owned = owned
     }
 
-    /// Writes `text` to stdout, checked.
-    static func print(_ text: String) throws(FleetError) {
-        var out = try open(nil)
-        out.write(Array(text.utf8))
+    /// Hands `body` a sink into the output at `path` (stdout when nil), then closes it, checked.
+    static func stream(to path: String?, _ body: (([UInt8]) -> Void) -> Void) throws(FleetError) {
+        var out = try open(path)
+        body { out.write($0) }
         try out.finish()
+    }
+
+    /// Writes `text` to the output at `path` (stdout when nil), checked.
+    static func write(_ text: String, to path: String?) throws(FleetError) {
+        try stream(to: path) { sink in sink(Array(text.utf8)) }
     }
 
     mutating func write(_ bytes: [UInt8]) {

@@ -25,7 +25,7 @@ struct DiffCommand: AsyncParsableCommand {
             let store = try FleetRunStore(path: db ?? FleetRunStore.defaultPath(), create: false)
             let d = try store.diff(newer: run, older: against)
             let text = json ? d.json().serialized() + "\n" : d.text()
-            try OutputSink.print(text)
+            try OutputSink.write(text, to: nil)
             return 0
         }
     }
@@ -49,7 +49,7 @@ struct HistoryCommand: AsyncParsableCommand {
                 text +=
                     "\(r.id)  \(Timestamp.iso8601(milliseconds: r.createdAtMs))  \(r.source)  job \(r.jobInstanceID.map(String.init) ?? "-")  \(r.healthy)/\(r.hostCount) healthy\n"
             }
-            try OutputSink.print(text)
+            try OutputSink.write(text, to: nil)
             return 0
         }
     }
