@@ -118,9 +118,11 @@ extension ProgressTargets {
             if let dir = e.unreadable.first { unexpanded.append("\(e.pattern): \(dir) is not readable") }
             if let f = e.failures.first { unexpanded.append("\(e.pattern): \(f.description)") }
         }
+        // How the collector takes the subscription's configs: which give it tasks, which it skips whole.
+        let configs = CollectorFileRules.configStates(subscription: options.subscriptionID, facts: facts)
         if options.logPathsGiven {
-            // A path no item names, for a subscription none of whose configs the collector loads: not collected.
-            let unloaded = CollectorFileRules.unloadedConfigs(subscription: options.subscriptionID, facts: facts)
+            // A path no item names, while a config of the subscription is skipped whole: not collected.
+            let unloaded = configs.unloadedRules
             // One the collector takes, when several items name the pattern; and the patterns whose item it
             // takes claim their files first, so a file another -l pattern names is not lost to a refused item.
             let chosen = zip(options.logPaths, facts.logExpansions).map {
@@ -170,7 +172,6 @@ extension ProgressTargets {
             sampledOf = (files.count, matched, listingCut || matched >= maxCandidates)
         }
         // The subscription's configs that give no paths: unknown paths, or none the collector loads.
-        let configs = CollectorFileRules.configStates(subscription: options.subscriptionID, facts: facts)
         let unreadConfigs = configs.unread
         let refusedConfigs = configs.refused.map { "\($0.config): \($0.why)" }
         let loadedConfigs = configs.loaded

@@ -459,49 +459,54 @@ struct CollectorFileRules {
         }
     }
 
-    /// How the collector takes `subscription`'s config files: whether one gives it tasks, the ones whose items
-    /// bkdiag cannot read (unreadable, or past its reader's bounds), and the ones the collector skips whole, with
-    /// why: a name `multi_config`'s file_pattern does not load, YAML go-yaml refuses, or no `local` list (`GetTasks`
-    /// logs "Error reading config file" and goes on). `any` says whether the subscription has a config file at all.
-    static func configStates(subscription: Int64, facts: any HostFacts) -> (
-        any: Bool, loaded: Bool, unread: [String], refused: [(config: String, why: String)]
-    ) {
+    /// How the collector takes a subscription's config files (`configStates`).
+    struct ConfigStates {
+        /// Whether the subscription has a config file at all.
         var any = false
+        /// Whether one gives the collector tasks.
         var loaded = false
+        /// The ones whose items bkdiag cannot read (unreadable, or past its reader's bounds), with why.
         var unread: [String] = []
+        /// The ones the collector skips whole, with why.
         var refused: [(config: String, why: String)] = []
-        guard subscription != 0 else { return (false, false, [], []) }
+
+        /// Rules for a path no item the collector takes names, while a config of the subscription is one the
+        /// collector skips whole: the path is not collected for the subscription (it was most likely that
+        /// config's), so the rules refuse it. Nil when no config is skipped, or one cannot be read (its items,
+        /// which may name the path, are not known).
+        var unloadedRules: CollectorFileRules? {
+            guard unread.isEmpty, let first = refused.first else { return nil }
+            var rules = CollectorFileRules.defaults
+            rules.source = first.config
+            rules.refusals = ["\(first.why): the collector skips it, and no config it loads names the path"]
+            return rules
+        }
+    }
+
+    /// How the collector takes `subscription`'s config files; one is skipped whole for a name `multi_config`'s
+    /// file_pattern does not load, YAML go-yaml refuses, or no `local` list (`GetTasks` logs "Error reading
+    /// config file" and goes on).
+    static func configStates(subscription: Int64, facts: any HostFacts) -> ConfigStates {
+        var states = ConfigStates()
+        guard subscription != 0 else { return states }
         for f in facts.subscriptionConfigs.files where SubscriptionConfigName.parse(f.name)?.subscriptionID == subscription {
-            any = true
+            states.any = true
             guard f.dir.loads(f.name) else {
-                refused.append((f.shown, "its name does not match multi_config's file_pattern \(f.dir.filePattern ?? "")"))
+                states.refused.append((f.shown, "its name does not match multi_config's file_pattern \(f.dir.filePattern ?? "")"))
                 continue
             }
             let read = facts.subscriptionConfig(f)
             if let why = read.unreadReason {
-                unread.append("\(f.shown): \(why)")
+                states.unread.append("\(f.shown): \(why)")
             } else if case .invalid(let e) = read.content {
-                refused.append((f.shown, "not YAML the collector loads (\(e.description))"))
+                states.refused.append((f.shown, "not YAML the collector loads (\(e.description))"))
             } else if let yaml = read.yaml, SubscriptionConfigCheck.items(yaml).isEmpty {
-                refused.append((f.shown, "no `local` items"))
+                states.refused.append((f.shown, "no `local` items"))
             } else {
-                loaded = true
+                states.loaded = true
             }
         }
-        return (any, loaded, unread, refused)
-    }
-
-    /// Rules for a path no item the collector takes names, while a config of the subscription is one the
-    /// collector skips whole (`configStates`): the path is not collected for the subscription (it was most
-    /// likely that config's), so the rules refuse it. Nil when no config is skipped, or one cannot be read (its
-    /// items, which may name the path, are not known).
-    static func unloadedConfigs(subscription: Int64, facts: any HostFacts) -> CollectorFileRules? {
-        let states = configStates(subscription: subscription, facts: facts)
-        guard states.unread.isEmpty, let first = states.refused.first else { return nil }
-        var rules = CollectorFileRules.defaults
-        rules.source = first.config
-        rules.refusals = ["\(first.why): the collector skips it, and no config it loads names the path"]
-        return rules
+        return states
     }
 
     /// The items of configs the collector loads (their names match `multi_config`'s file_pattern) whose names

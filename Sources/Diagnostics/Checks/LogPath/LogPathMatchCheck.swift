@@ -29,7 +29,7 @@ struct LogPathMatchCheck: Check {
         }
         let items = CollectorFileRules.items(subscription: facts.options.subscriptionID, facts: facts)
         // The subscription's configs all refused by the collector (not YAML it loads): no path is collected for it.
-        let unloaded = CollectorFileRules.unloadedConfigs(subscription: facts.options.subscriptionID, facts: facts)
+        let unloaded = CollectorFileRules.configStates(subscription: facts.options.subscriptionID, facts: facts).unloadedRules
         // A subscription config bkdiag may not read could set the rules of any path: its files are not judged.
         let rulesUnreadable = Self.unreadableRules(facts)
         var unjudged: [String] = []
