@@ -30,7 +30,7 @@ public struct FleetAssembler: Sendable {
     var gse: [String: AgentState] = [:]
     var fetchFailed: [String: String] = [:]
     /// `result: false` answers, in order (JOB's code and message).
-    var failures: [(code: Int64?, message: String)] = []
+    var failures: [JobRefusal] = []
     /// `fast_execute_script` failed (`run`): no job ran. JOB's refusal when it refused, else the error.
     public var executeFailure: (refusal: JobRefusal?, message: String)?
     /// The URL path of `get_job_instance_status` that the platform's API error names (its ESB default).
@@ -65,7 +65,7 @@ public struct FleetAssembler: Sendable {
                 if let k = r.hostKey { gse[k] = r.state } else if let id = r.agentID { gse["agent:" + id] = r.state }
             }
         case .failure(let code, let message):
-            failures.append((code, message))
+            failures.append(JobRefusal(code: code, message: message))
             issues.append(
                 FleetIssue(.error, step: source, "JOB answered result=false (code \(code.map(String.init) ?? "none")): \(message)"))
         }
@@ -74,7 +74,7 @@ public struct FleetAssembler: Sendable {
     /// A status request that failed (`run`, which reports the failures itself): with no status read, the
     /// last one is the job-level failure, as a `result: false` answer's is.
     public mutating func addStatusFailure(_ refusal: JobRefusal) {
-        failures.append((refusal.code, refusal.message))
+        failures.append(refusal)
     }
 
     /// Whether a status failure was recorded.
