@@ -94,18 +94,18 @@ public struct JobClient: Sendable {
         } catch is CancellationError {
             // The run itself is being stopped: not a transport failure to retry.
             throw FleetError("job.cancelled", "\(what) was cancelled: the run is stopping")
-        } catch is ExchangeTimedOut {
-            throw FleetError(
-                "job.timeout",
-                "\(what) did not answer within \(Self.shown(seconds)) s; JOB may be overloaded: raise --request-timeout (or --deadline) or run again"
-            )
-        } catch let e as HTTPClientError where e == .deadlineExceeded || e == .readTimeout || e == .connectTimeout {
-            throw FleetError(
-                "job.timeout",
-                "\(what) did not answer within \(Self.shown(seconds)) s; JOB may be overloaded: raise --request-timeout (or --deadline) or run again"
-            )
         } catch {
-            throw FleetError("job.transport", "\(what) failed (\(error)); check the base URL and that the gateway is reachable")
+            // The exchange's own bound, or the HTTP client's timeouts: the same answer that did not come in time.
+            let timedOut =
+                error is ExchangeTimedOut
+                || (error as? HTTPClientError).map { $0 == .deadlineExceeded || $0 == .readTimeout || $0 == .connectTimeout } == true
+            guard timedOut else {
+                throw FleetError("job.transport", "\(what) failed (\(error)); check the base URL and that the gateway is reachable")
+            }
+            throw FleetError(
+                "job.timeout",
+                "\(what) did not answer within \(Self.shown(seconds)) s; JOB may be overloaded: raise --request-timeout (or --deadline) or run again"
+            )
         }
         guard status == 200 else {
             // A client error (bad parameters, permissions, a redirect not followed) is the same on every try.
