@@ -45,13 +45,18 @@ import Testing
         }
     }
 
-    @Test func resultFalseIsAnIssueNotAnError() throws {
-        let text = "{\"result\": false, \"code\": 1244013, \"message\": \"Job instance not exist\", \"data\": null}"
+    /// The code and message of the one answer `text` holds, which must be JOB's refusal.
+    func refusal(_ text: String) throws -> (code: Int64?, message: String) {
         let answers = try AnswerReader.recognise(bytes: Array(text.utf8), source: "f", parallel: false)
         guard case .answer(.failure(let code, let message)) = try #require(answers.first) else {
-            Issue.record("not a failure")
-            return
+            Issue.record("not a failure: \(answers)")
+            return (nil, "")
         }
+        return (code, message)
+    }
+
+    @Test func resultFalseIsAnIssueNotAnError() throws {
+        let (code, message) = try refusal("{\"result\": false, \"code\": 1244013, \"message\": \"Job instance not exist\", \"data\": null}")
         #expect(code == 1_244_013 && message == "Job instance not exist")
         var asm = FleetAssembler()
         asm.add(.failure(code: code, message: message), source: "f")
@@ -61,12 +66,7 @@ import Testing
     /// An API gateway that refuses the call itself answers without `result`: a non-zero code with a message is
     /// a refusal, as the platform reads it, not an answer of unknown shape (exit 2); a zero code is not.
     @Test func aGatewayRefusalWithoutResultIsAFailure() throws {
-        let text = "{\"code\": 1306000, \"message\": \"app auth failed\", \"data\": null}"
-        let answers = try AnswerReader.recognise(bytes: Array(text.utf8), source: "f", parallel: false)
-        guard case .answer(.failure(let code, let message)) = try #require(answers.first) else {
-            Issue.record("not a failure: \(answers)")
-            return
-        }
+        let (code, message) = try refusal("{\"code\": 1306000, \"message\": \"app auth failed\", \"data\": null}")
         #expect(code == 1_306_000 && message == "app auth failed")
         // The same rules as `run` applies to an answer it receives (JobAnswer.envelope): without `data` too, and a
         // `result` Python finds false (0, "") is a refusal, one it finds true is not.
