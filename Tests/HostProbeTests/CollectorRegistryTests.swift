@@ -1,5 +1,6 @@
 import Foundation
 import HostProbe
+import SystemLayer
 import TestSupport
 import Testing
 
@@ -224,7 +225,8 @@ struct CollectorRegistryTests {
 
     /// Lines of /proc/locks for the file with `inode` (`N: FLOCK ADVISORY WRITE <pid> <maj:min:inode> 0 EOF`).
     func locks(onInode inode: UInt64) throws -> [[Substring]] {
-        let text = try String(contentsOfFile: "/proc/locks", encoding: .utf8)
+        // Read to its end: Foundation's String(contentsOfFile:) stops at 4 KiB of a /proc file.
+        let text = String(decoding: try Sys.readFile("/proc/locks"), as: UTF8.self)
         return text.split(separator: "\n").map { $0.split(separator: " ") }.filter { $0.count > 5 && $0[5].hasSuffix(":\(inode)") }
     }
 
