@@ -22,4 +22,15 @@ public struct DaemonError: Error, Sendable, Equatable, CustomStringConvertible {
     }
 
     public var description: String { message }
+
+    /// The exit status of a daemon that cannot start for this error: 78 (`EX_CONFIG`, sysexits.h) for a
+    /// config file or value it refuses, which no restart can mend (the unit says
+    /// `RestartPreventExitStatus=78`, so systemd does not restart it every few seconds for ever); 1 for the
+    /// rest (a socket in use, another daemon on the state directory), which a later restart may find gone.
+    public var exitStatus: Int32 {
+        switch code {
+        case .configFile, .configValue: 78
+        default: 1
+        }
+    }
 }

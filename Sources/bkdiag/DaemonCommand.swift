@@ -23,7 +23,7 @@ enum DaemonCommand {
             logger.critical("cannot start", metadata: ["code": "\(error.code.rawValue)", "error": "\(error.message)"])
             Notifier.shared.notify("STATUS=cannot start: \(error.message)")
             Notifier.shared.flush(timeoutMs: 1000)
-            return 1
+            return error.exitStatus
         } catch {
             logger.critical("stopped", metadata: ["error": "\(ProbeError.brief(error))"])
             return 1

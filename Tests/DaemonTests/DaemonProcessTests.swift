@@ -149,6 +149,26 @@ struct DaemonProcess {
         await d.process.stop()
     }
 
+    /// A config the daemon refuses (a file, or a value given as a flag) exits 78, which the unit names in
+    /// `RestartPreventExitStatus=` so that systemd does not restart it every 5 s for ever; nothing is bound.
+    @Test func refusedConfigExits78WhichTheUnitDoesNotRestart() async throws {
+        let dir = TempDir()
+        defer { dir.remove() }
+        dir.write("bad.yaml", "interval: 60\nintreval: 5\n")
+        let bad = try await DaemonProcess.start(dir, name: "bad-file", args: ["--config", dir.sub("bad.yaml")], interval: "")
+        let badExit = await bad.process.wait(timeoutMs: 20_000)
+        #expect(badExit.flatMap(ChildProcess.exitCode) == 78, "\(String(describing: badExit)): \(bad.process.stderr)")
+        #expect(bad.process.stderr.contains("unknown key \"intreval\""), "\(bad.process.stderr)")
+        #expect(access(bad.socket, F_OK) != 0, "a refused start binds no socket")
+        let value = try await DaemonProcess.start(dir, name: "bad-value", interval: "banana")
+        let valueExit = await value.process.wait(timeoutMs: 20_000)
+        #expect(valueExit.flatMap(ChildProcess.exitCode) == 78, "\(String(describing: valueExit)): \(value.process.stderr)")
+        let unit = String(decoding: try Sys.readFile(SystemdUnitTests.packageRoot + "/systemd/bkdiag.service"), as: UTF8.self)
+        let lines = unit.split(separator: "\n")
+        #expect(lines.contains("RestartPreventExitStatus=78"), "the unit must not restart a refused config")
+        #expect(lines.contains("Restart=on-failure"))
+    }
+
     /// Needs root: the child drops to uid 65534 itself.
     @Test(.enabled(if: geteuid() == 0)) func foreignUIDGets403AndTheSocketGroupMayRun() async throws {
         let dir = TempDir()
