@@ -79,6 +79,30 @@ import Testing
         }
     }
 
+    /// Integers are written digit by digit into the writer's buffer, as `String(v)` spells them; a
+    /// writer that grows from its smallest buffer keeps every byte written before.
+    @Test func integersAndGrowthAreWrittenAsSerialized() {
+        let values: [Int64] = [0, 1, -1, 9, 10, -10, 99, 100, 1_000_000, Int64(Int32.max) + 1, .max, .min, .min + 1, -9_999_999_999]
+        var w = JSONByteWriter(capacity: 1)
+        var expected = ""
+        for _ in 0..<50 {
+            for v in values {
+                w.write(.int(v))
+                w.append(UInt8(ascii: ","))
+                expected += String(v) + ","
+            }
+            w.string("x\u{2028}\"")
+            expected += JSONValue.string("x\u{2028}\"").serialized()
+        }
+        #expect(w.count == expected.utf8.count)
+        #expect(String(decoding: w.bytes, as: UTF8.self) == expected)
+        w.removeAll()
+        w.write(.array([.int(.min), .bigInt("123456789012345678901234567890"), .double(1.5), .null, .bool(false)]))
+        #expect(
+            String(decoding: w.bytes, as: UTF8.self)
+                == JSONValue.array([.int(.min), .bigInt("123456789012345678901234567890"), .double(1.5), .null, .bool(false)]).serialized())
+    }
+
     /// The heatmap rows as they were built before the per-position column cache: one dictionary lookup per entry.
     static func referenceRows(_ r: FleetReport) -> [JSONValue] {
         let s = r.summary

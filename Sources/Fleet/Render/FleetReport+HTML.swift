@@ -180,20 +180,20 @@ extension FleetReport {
         var head = JSONByteWriter(capacity: 4096)
         head.write(.object(heatmapHead(s) + [("hosts", .array([]))]))
         // The head's text up to the empty host list's `]}`; the rows go in between.
-        w.bytes.append(contentsOf: head.bytes.dropLast(2))
+        w.append(Array(head.bytes.dropLast(2)))
         var first = true
         hosts.withUnsafeBufferPointer { hosts in
             forEachHeatmapRow(s) { i, cells in
                 w.raw(first ? "[" : ",[")
                 first = false
                 w.string(hosts[i].key)
-                w.bytes.append(UInt8(ascii: ","))
+                w.append(UInt8(ascii: ","))
                 w.string(hosts[i].state.rawValue)
-                w.bytes.append(UInt8(ascii: ","))
-                w.raw(String(s.groupOfHost[i]))
-                w.bytes.append(UInt8(ascii: ","))
+                w.append(UInt8(ascii: ","))
+                w.int(Int64(s.groupOfHost[i]))
+                w.append(UInt8(ascii: ","))
                 w.string(String(decoding: cells, as: UTF8.self))
-                w.bytes.append(UInt8(ascii: "]"))
+                w.append(UInt8(ascii: "]"))
             }
         }
         w.raw("]}")

@@ -117,9 +117,9 @@ extension FleetReport {
         guard case .object(let members) = json(includeHosts: false) else { return }
         var w = JSONByteWriter(capacity: 1 << 20)
         func spill() {
-            if w.bytes.count >= 1 << 20 {
+            if w.count >= 1 << 20 {
                 sink(w.bytes)
-                w.bytes.removeAll(keepingCapacity: true)
+                w.removeAll()
             }
         }
         func array(_ count: Int, _ item: (Int) -> JSONValue) {
@@ -149,7 +149,7 @@ extension FleetReport {
         // in chunks over the cores, in order.
         w.raw("[\n")
         sink(w.bytes)
-        w.bytes.removeAll(keepingCapacity: true)
+        w.removeAll()
         let count = hosts.count
         // The summary once: each use of the property copies it.
         let summary = self.summary
@@ -182,7 +182,7 @@ extension FleetReport {
     /// One host's members, read in place (a copy of the host would retain every string and list it holds).
     static func writeHost(_ h: borrowing HostResult, group: String?, to w: inout JSONByteWriter, cache: inout HostJSONCache) {
         func int(_ v: Int64?) {
-            if let v { w.raw(String(v)) } else { w.raw("null") }
+            if let v { w.int(v) } else { w.raw("null") }
         }
         func string(_ v: String?) {
             if let v { w.string(v) } else { w.raw("null") }
@@ -208,7 +208,20 @@ extension FleetReport {
         w.raw(",\"agent\":")
         w.string(h.agent.rawValue)
         w.raw(",\"producer\":")
-        w.string(h.producer)
+        // `HostResult.producer`, written without making its string.
+        if let r = h.reports.last {
+            if !r.isRich {
+                w.raw("\"check.py\"")
+            } else if r.version.isEmpty {
+                w.raw("\"bkdiag\"")
+            } else {
+                w.raw("\"bkdiag ")
+                w.escaped(r.version)
+                w.append(0x22)
+            }
+        } else {
+            w.raw("\"\"")
+        }
         w.raw(",\"declared_status\":")
         switch h.declaredStatus {
         case true?: w.raw("true")
@@ -220,15 +233,19 @@ extension FleetReport {
         w.raw(",\"fetch_error\":")
         string(h.fetchError)
         w.raw(",\"line_errors\":[")
-        for (k, e) in h.lineErrors.enumerated() {
-            if k > 0 { w.bytes.append(UInt8(ascii: ",")) }
-            w.string(e)
+        // `HostResult.lineErrors`, read in place.
+        var firstError = true
+        for line in h.lines {
+            guard case .failed(let f) = line else { continue }
+            if !firstError { w.append(UInt8(ascii: ",")) }
+            firstError = false
+            w.string(f.error)
         }
         w.raw("],\"results\":[")
         let results = h.results
         results.withUnsafeBufferPointer { results in
             for k in results.indices {
-                if k > 0 { w.bytes.append(UInt8(ascii: ",")) }
+                if k > 0 { w.append(UInt8(ascii: ",")) }
                 writeResult(results[k], at: k, to: &w, cache: &cache)
             }
         }
@@ -246,16 +263,16 @@ extension FleetReport {
         w.raw(",\"result\":")
         w.string(c.verdict.rawValue)
         w.raw(",\"label\":")
-        cache.label(c.item, at: k) { w.bytes.append(contentsOf: $0) }
+        cache.label(c.item, at: k) { w.append($0) }
         w.raw(",\"hint\":")
         w.string(c.hint)
         w.raw(",\"evidence\":")
         w.write(.object(c.evidence))
         if let d = c.durationMs {
             w.raw(",\"duration_ms\":")
-            cache.duration(d) { w.bytes.append(contentsOf: $0) }
+            cache.duration(d) { w.append($0) }
         }
-        w.bytes.append(UInt8(ascii: "}"))
+        w.append(UInt8(ascii: "}"))
     }
 }
 

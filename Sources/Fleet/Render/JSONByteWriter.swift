@@ -2,44 +2,119 @@ import Report
 
 /// Serialises `JSONValue` into UTF-8 bytes with the same text as `JSONValue.serialized()`, but copying
 /// plain runs of strings at once: the fleet's JSON for 100,000 hosts is hundreds of MiB.
-struct JSONByteWriter {
-    var bytes: [UInt8] = []
+///
+/// The bytes live in a buffer of its own, written through a pointer: appending to an `Array` checks its
+/// uniqueness and capacity at every one of the tens of millions of small appends a big report makes.
+struct JSONByteWriter: ~Copyable {
+    private var base: UnsafeMutablePointer<UInt8>
+    /// Bytes written so far.
+    private(set) var count = 0
+    private var capacity: Int
 
-    init(capacity: Int = 1 << 16) { bytes.reserveCapacity(capacity) }
-
-    mutating func raw(_ s: StaticString) {
-        s.withUTF8Buffer { bytes.append(contentsOf: $0) }
+    init(capacity: Int = 1 << 16) {
+        self.capacity = max(64, capacity)
+        base = .allocate(capacity: self.capacity)
     }
 
-    mutating func raw(_ s: String) {
-        var s = s
-        s.withUTF8 { bytes.append(contentsOf: $0) }
+    deinit { base.deallocate() }
+
+    /// The bytes written, copied out.
+    var bytes: [UInt8] { Array(UnsafeBufferPointer(start: base, count: count)) }
+
+    /// Forgets what was written, keeping the buffer.
+    mutating func removeAll() { count = 0 }
+
+    /// Room for `n` more bytes.
+    @inline(__always) mutating func reserve(_ n: Int) {
+        if count &+ n > capacity { grow(count + n) }
+    }
+
+    private mutating func grow(_ needed: Int) {
+        let bigger = max(needed, capacity * 2)
+        let fresh = UnsafeMutablePointer<UInt8>.allocate(capacity: bigger)
+        fresh.update(from: base, count: count)
+        base.deallocate()
+        base = fresh
+        capacity = bigger
+    }
+
+    @inline(__always) mutating func append(_ c: UInt8) {
+        reserve(1)
+        base[count] = c
+        count &+= 1
+    }
+
+    @inline(__always) mutating func append(_ u: UnsafeBufferPointer<UInt8>) {
+        guard let from = u.baseAddress, u.count > 0 else { return }
+        reserve(u.count)
+        (base + count).update(from: from, count: u.count)
+        count &+= u.count
+    }
+
+    mutating func append(_ a: [UInt8]) {
+        a.withUnsafeBufferPointer { append($0) }
+    }
+
+    mutating func raw(_ s: StaticString) {
+        append(UnsafeBufferPointer(start: s.utf8Start, count: s.utf8CodeUnitCount))
+    }
+
+    /// Text written as it is (a number's digits, already serialised JSON). Named apart from
+    /// `raw(StaticString)`: a literal would otherwise be taken as a `String`, its preferred type.
+    mutating func rawText(_ s: String) {
+        if s.utf8.withContiguousStorageIfAvailable({ append($0) }) == nil {
+            var copy = s
+            copy.withUTF8 { append($0) }
+        }
+    }
+
+    /// An integer in decimal (as `String(v)` writes it), without making a `String`.
+    mutating func int(_ v: Int64) {
+        reserve(20)
+        if v < 0 {
+            base[count] = UInt8(ascii: "-")
+            count &+= 1
+        }
+        var m = v.magnitude
+        var length = 1
+        var t = m
+        while t >= 10 {
+            t /= 10
+            length &+= 1
+        }
+        var k = count &+ length
+        repeat {
+            k &-= 1
+            base[k] = UInt8(truncatingIfNeeded: m % 10) &+ 0x30
+            m /= 10
+        } while m > 0
+        count &+= length
     }
 
     mutating func write(_ v: JSONValue) {
         switch v {
         case .null: raw("null")
         case .bool(let b): b ? raw("true") : raw("false")
-        case .int(let i): raw(String(i))
-        case .bigInt(let t): raw(t)
-        case .double: raw(v.serialized())
+        case .int(let i): int(i)
+        case .bigInt(let t): rawText(t)
+        case .double: rawText(v.serialized())
         case .string(let s): string(s)
         case .array(let a):
-            bytes.append(UInt8(ascii: "["))
+            append(UInt8(ascii: "["))
             for (i, x) in a.enumerated() {
-                if i > 0 { bytes.append(UInt8(ascii: ",")) }
+                if i > 0 { append(UInt8(ascii: ",")) }
                 write(x)
             }
-            bytes.append(UInt8(ascii: "]"))
+            append(UInt8(ascii: "]"))
         case .object(let o):
-            bytes.append(UInt8(ascii: "{"))
+            append(UInt8(ascii: "{"))
             for (i, (k, x)) in o.enumerated() {
-                if i > 0 { bytes.append(UInt8(ascii: ",")) }
+                if i > 0 { append(UInt8(ascii: ",")) }
                 string(k)
-                bytes.append(UInt8(ascii: ":"))
+                append(UInt8(ascii: ":"))
                 write(x)
             }
-            bytes.append(UInt8(ascii: "}"))
+            append(UInt8(ascii: "}"))
         }
     }
 
@@ -57,70 +132,90 @@ struct JSONByteWriter {
         return (hasByte(0x22) | hasByte(0x5C) | hasByte(0x7F) | hasByte(0xE2) | low) & 0x8080_8080_8080_8080 != 0
     }
 
+    /// `s` as a JSON string. Native strings are read in place (a copy to call `withUTF8` on would retain
+    /// and release each one).
     mutating func string(_ s: String) {
-        bytes.append(0x22)
-        var s = s
-        s.withUTF8 { u in
-            // Most strings need no escape at all: checked eight bytes at a time, then copied at once.
-            var clean = 0
-            if let base = u.baseAddress {
-                let raw = UnsafeRawPointer(base)
-                while clean &+ 8 <= u.count && !Self.mayNeedEscape(raw.loadUnaligned(fromByteOffset: clean, as: UInt64.self)) {
-                    clean &+= 8
-                }
-                while clean < u.count {
-                    let c = u[clean]
-                    if c < 0x20 || c == 0x22 || c == 0x5C || c == 0x7F || c == 0xE2 { break }
-                    clean &+= 1
-                }
-            }
-            if clean == u.count {
-                bytes.append(contentsOf: u)
-                return
-            }
-            var run = 0
-            var i = 0
-            let n = u.count
-            func flush(_ upTo: Int) {
-                if upTo > run { bytes.append(contentsOf: UnsafeBufferPointer(rebasing: u[run..<upTo])) }
-            }
-            while i < n {
-                let c = u[i]
-                var esc: UInt8 = 0
-                var width = 1
-                switch c {
-                case 0x22: esc = 0x22
-                case 0x5C: esc = 0x5C
-                case 0x0A: esc = UInt8(ascii: "n")
-                case 0x0D: esc = UInt8(ascii: "r")
-                case 0x09: esc = UInt8(ascii: "t")
-                case 0xE2 where i + 2 < n && u[i + 1] == 0x80 && (u[i + 2] == 0xA8 || u[i + 2] == 0xA9):
-                    // U+2028 / U+2029 are written escaped, as `serialized()` does.
-                    flush(i)
-                    bytes.append(contentsOf: [0x5C, UInt8(ascii: "u"), 0x32, 0x30, 0x32, u[i + 2] == 0xA8 ? 0x38 : 0x39])
-                    i += 3
-                    run = i
-                    continue
-                default:
-                    if c < 0x20 || c == 0x7F { width = 6 }
-                }
-                if esc != 0 {
-                    flush(i)
-                    bytes.append(0x5C)
-                    bytes.append(esc)
-                    i += 1
-                    run = i
-                } else if width == 6 {
-                    flush(i)
-                    bytes.append(contentsOf: [0x5C, UInt8(ascii: "u"), 0x30, 0x30, Self.hex[Int(c >> 4)], Self.hex[Int(c & 0xF)]])
-                    i += 1
-                    run = i
-                } else {
-                    i += 1
-                }
-            }
-            flush(n)
+        if s.utf8.withContiguousStorageIfAvailable({ string(utf8: $0) }) == nil {
+            var copy = s
+            copy.withUTF8 { string(utf8: $0) }
         }
-        bytes.append(0x22)
+    }
+
+    /// UTF-8 text as a JSON string.
+    @inline(__always) mutating func string(utf8 u: UnsafeBufferPointer<UInt8>) {
+        append(0x22)
+        escaped(utf8: u)
+        append(0x22)
+    }
+
+    /// The inside of `s` as a JSON string, without the quotes.
+    mutating func escaped(_ s: String) {
+        if s.utf8.withContiguousStorageIfAvailable({ escaped(utf8: $0) }) == nil {
+            var copy = s
+            copy.withUTF8 { escaped(utf8: $0) }
+        }
+    }
+
+    /// The inside of UTF-8 text as a JSON string, without the quotes.
+    mutating func escaped(utf8 u: UnsafeBufferPointer<UInt8>) {
+        // Most strings need no escape at all: checked eight bytes at a time, then copied at once.
+        var clean = 0
+        if let base = u.baseAddress {
+            let raw = UnsafeRawPointer(base)
+            while clean &+ 8 <= u.count && !Self.mayNeedEscape(raw.loadUnaligned(fromByteOffset: clean, as: UInt64.self)) {
+                clean &+= 8
+            }
+            while clean < u.count {
+                let c = u[clean]
+                if c < 0x20 || c == 0x22 || c == 0x5C || c == 0x7F || c == 0xE2 { break }
+                clean &+= 1
+            }
+        }
+        if clean == u.count {
+            append(u)
+            return
+        }
+        var run = 0
+        var i = 0
+        let n = u.count
+        func flush(_ upTo: Int) {
+            if upTo > run { append(UnsafeBufferPointer(rebasing: u[run..<upTo])) }
+        }
+        while i < n {
+            let c = u[i]
+            var esc: UInt8 = 0
+            var width = 1
+            switch c {
+            case 0x22: esc = 0x22
+            case 0x5C: esc = 0x5C
+            case 0x0A: esc = UInt8(ascii: "n")
+            case 0x0D: esc = UInt8(ascii: "r")
+            case 0x09: esc = UInt8(ascii: "t")
+            case 0xE2 where i + 2 < n && u[i + 1] == 0x80 && (u[i + 2] == 0xA8 || u[i + 2] == 0xA9):
+                // U+2028 / U+2029 are written escaped, as `serialized()` does.
+                flush(i)
+                append([0x5C, UInt8(ascii: "u"), 0x32, 0x30, 0x32, u[i + 2] == 0xA8 ? 0x38 : 0x39])
+                i += 3
+                run = i
+                continue
+            default:
+                if c < 0x20 || c == 0x7F { width = 6 }
+            }
+            if esc != 0 {
+                flush(i)
+                append(0x5C)
+                append(esc)
+                i += 1
+                run = i
+            } else if width == 6 {
+                flush(i)
+                append([0x5C, UInt8(ascii: "u"), 0x30, 0x30, Self.hex[Int(c >> 4)], Self.hex[Int(c & 0xF)]])
+                i += 1
+                run = i
+            } else {
+                i += 1
+            }
+        }
+        flush(n)
     }
 }
