@@ -44,6 +44,9 @@ import Testing
         ] {
             #expect(service.contains(line), "\(line)")
         }
+        // The timer's one-shot never stops the daemon: a Conflicts= on it would, at every tick.
+        let selfcheck = String(decoding: try Sys.readFile(Self.packageRoot + "/systemd/bkdiag-selfcheck.service"), as: UTF8.self)
+        #expect(!selfcheck.split(separator: "\n").contains { $0.hasPrefix("Conflicts=") }, "bkdiag-selfcheck.service")
         // Syscall filters are deny-lists: an allow-list of @groups is near empty on systemd < 231, which drops
         // names it does not know, and the service could not start there.
         for unit in ["bkdiag.service", "bkdiag-selfcheck.service"] {
