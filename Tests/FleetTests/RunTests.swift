@@ -325,6 +325,10 @@ import Testing
             "[1240002] [JOB作业平台-API]job instance not found"
         ),
         ("{\"code\": 1306000, \"message\": \"app auth failed\", \"data\": null}", "[1306000] [JOB作业平台-API]app auth failed"),
+        // A message that is not a string is printed with Python's str(), an absent one as None: as `parse` prints them.
+        ("{\"result\": false, \"code\": 1240002, \"message\": 1.0, \"data\": null}", "[1240002] [JOB作业平台-API]1.0"),
+        ("{\"result\": false, \"code\": 1240002, \"message\": {\"a\": [true]}}", "[1240002] [JOB作业平台-API]{'a': [True]}"),
+        ("{\"result\": false, \"code\": 1240002, \"data\": null}", "[1240002] [JOB作业平台-API]None"),
     ])
     func statusRefusedIsTheJobLevelFailure(answer: String, platform: String) async throws {
         let server = try await FakeJobServer { r, _ in
@@ -341,6 +345,14 @@ import Testing
             lines.last
                 == "[error] [agent checker] [获取作业执行状态] 作业: 9] 报错为: \(platform) path => /api/c/compapi/v2/jobv3/get_job_instance_status/"[
                     ...])
+        // `parse` of the same answer ends its line the same way.
+        var asm = FleetAssembler()
+        for case .answer(let a) in try AnswerReader.recognise(bytes: Array(answer.utf8), source: "status.json", parallel: false) {
+            asm.add(a, source: "status.json")
+        }
+        let parsed = asm.finish(source: "parse").agentCheckerText(extended: false).split(separator: "\n").last
+        #expect(
+            parsed.flatMap { $0.components(separatedBy: "报错为: ").last } == lines.last.flatMap { $0.components(separatedBy: "报错为: ").last })
         #expect(report.jobFailure != nil)
         #expect(report.jsonText().contains("\"job_failure\": {\"message\":\"JOB failed before any host verdict"))
         #expect(

@@ -137,7 +137,9 @@ public struct JobClient: Sendable {
         let message = json["message"]?.stringValue ?? "(no message)"
         return FleetError(
             "job.result", "\(what) answered \(how), code \(code): \(message)",
-            refusal: JobRefusal(code: json["code"]?.intValue, message: json["message"]?.stringValue ?? ""))
+            // The message as `parse` reads it from a saved answer and the platform prints it: Python's str() of
+            // any value, None when absent.
+            refusal: JobRefusal(code: json["code"]?.intValue, message: json["message"].map { PythonText.str($0) } ?? "None"))
     }
 
     struct ExchangeTimedOut: Error {}
