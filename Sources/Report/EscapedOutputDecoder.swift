@@ -410,6 +410,7 @@ public struct EscapedOutputDecoder {
         case 0x22:
             throw GiveUp()
         default:
+            if skipPlainNumber() { return }
             var p = JSONByteParser(b: b, maxDepth: Self.maxDepth)
             p.i = i
             do throws(JSONParseError) {
@@ -419,6 +420,40 @@ public struct EscapedOutputDecoder {
                 throw GiveUp()
             }
         }
+    }
+
+    /// Moves past a number at `i` spelt as `JSONByteParser.numberForm` reads one (`-?(0|[1-9][0-9]*)`, then
+    /// `.` and digits, then `e`/`E`, a sign and digits, each part only when whole), ending where it ends;
+    /// false, `i` unmoved, for anything else (literals, `-Infinity`, a lone `-`, an integer part of more than
+    /// 64 digits), which the parser reads.
+    @inline(__always) mutating func skipPlainNumber() -> Bool {
+        let n = b.count
+        @inline(__always) func isDigit(_ k: Int) -> Bool { k < n && b[k] &- 0x30 < 10 }
+        var k = i
+        if k < n && b[k] == UInt8(ascii: "-") { k &+= 1 }
+        guard isDigit(k) else { return false }
+        if b[k] == UInt8(ascii: "0") {
+            k &+= 1
+        } else {
+            let first = k
+            while isDigit(k) { k &+= 1 }
+            // A long integer part goes to the parser, which refuses an integer past CPython's 4,300 digits.
+            if k &- first > 64 { return false }
+        }
+        if k < n, b[k] == UInt8(ascii: "."), isDigit(k &+ 1) {
+            k &+= 2
+            while isDigit(k) { k &+= 1 }
+        }
+        if k < n, b[k] | 0x20 == UInt8(ascii: "e") {
+            var m = k &+ 1
+            if m < n, b[m] == UInt8(ascii: "+") || b[m] == UInt8(ascii: "-") { m &+= 1 }
+            if isDigit(m) {
+                k = m
+                while isDigit(k) { k &+= 1 }
+            }
+        }
+        i = k
+        return true
     }
 
     /// Moves past a string of the report (escaped opening quote at `i`), checking its escapes as
