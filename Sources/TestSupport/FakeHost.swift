@@ -237,7 +237,21 @@ public final class FakeHost: @unchecked Sendable {
         try text.write(toFile: mainConfigPath, atomically: true, encoding: .utf8)
     }
 
-    /// A subscription config with one `local` item, as NodeMan renders the log templates of every stem
+    /// One more `local` item of a sub config (`writeSubConfig(moreItems:)`), with the first item's data id,
+    /// as NodeMan's template renders every item of a subscription's config.
+    public struct SubItem {
+        public var paths: [String]
+        public var excludeFiles: [String]?
+        public var extra: [String]
+
+        public init(paths: [String], excludeFiles: [String]? = nil, extra: [String] = []) {
+            self.paths = paths
+            self.excludeFiles = excludeFiles
+            self.extra = extra
+        }
+    }
+
+    /// A subscription config with one `local` item (and `moreItems` after it), as NodeMan renders the log templates of every stem
     /// (`bkunifylogbeat.conf.tpl` and its siblings): the item's keys with the template's defaults, paths
     /// and exclude_files as quoted block lists. `excludeFiles` nil or empty leaves the key out, as the
     /// template does (the collector's defaults apply); `excludeFilesEmpty` writes `exclude_files: []`
@@ -248,22 +262,28 @@ public final class FakeHost: @unchecked Sendable {
     public func writeSubConfig(
         subscription: Int64, instance: Int64 = 2000058532, stem: String = "bkunifylogbeat",
         dataid: Int64 = 1_500_123, paths: [String], excludeFiles: [String]? = nil,
-        excludeFilesEmpty: Bool = false, encoding: String = "utf-8", extra: [String] = [], subdir: String? = nil
+        excludeFilesEmpty: Bool = false, encoding: String = "utf-8", extra: [String] = [], subdir: String? = nil,
+        moreItems: [SubItem] = []
     ) throws -> String {
         let name = "\(stem)_sub_\(subscription)_host_\(instance).conf"
         func quoted(_ s: String) -> String { "'\(s.replacingOccurrences(of: "'", with: "''"))'" }
-        var lines = ["local:", "    - dataid: \(dataid)", "      paths:"] + paths.map { "        - " + quoted($0) }
-        if let excludeFiles, !excludeFiles.isEmpty {
-            lines += ["      exclude_files:"] + excludeFiles.map { "        - " + quoted($0) }
-        } else if excludeFilesEmpty {
-            lines.append("      exclude_files: []")
+        func item(_ paths: [String], _ excludeFiles: [String]?, _ extra: [String]) -> [String] {
+            var lines = ["    - dataid: \(dataid)", "      paths:"] + paths.map { "        - " + quoted($0) }
+            if let excludeFiles, !excludeFiles.isEmpty {
+                lines += ["      exclude_files:"] + excludeFiles.map { "        - " + quoted($0) }
+            } else if excludeFilesEmpty {
+                lines.append("      exclude_files: []")
+            }
+            return lines
+                + [
+                    "      tail_files: true", "      encoding: \(quoted(encoding.lowercased()))", "      delimiter: ''",
+                    "      package: true",
+                    "      package_count: 10", "      output_format: 'v2'", "      scan_frequency: '10s'",
+                    "      close_inactive: '86400s'", "      clean_removed: 'true'",
+                ] + extra.map { "      " + $0 }
         }
-        lines +=
-            [
-                "      tail_files: true", "      encoding: \(quoted(encoding.lowercased()))", "      delimiter: ''", "      package: true",
-                "      package_count: 10", "      output_format: 'v2'", "      scan_frequency: '10s'",
-                "      close_inactive: '86400s'", "      clean_removed: 'true'",
-            ] + extra.map { "      " + $0 }
+        var lines = ["local:"] + item(paths, excludeFiles, extra)
+        for more in moreItems { lines += item(more.paths, more.excludeFiles, more.extra) }
         let text = lines.joined(separator: "\n") + "\n\n"
         let dir = subdir.map { subConfigDir + "/" + $0 } ?? subConfigDir
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)

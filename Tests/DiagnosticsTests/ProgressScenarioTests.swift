@@ -311,6 +311,79 @@ struct ProgressScenarioTests {
         #expect(risk.evidence("excluded_files") == .object([("files", .int(1)), ("bytes", .int(300))]), "\(gz)")
     }
 
+    /// NodeMan's template writes each `local` item with its own `exclude_files` (and `ignore_older`): one
+    /// item's rules skip a file for that item alone. A file the first item excludes and a later item names is
+    /// read by the later one: it is progress, stuck or not, never "skipped".
+    @Test(
+        "a file one item's exclude_files skips and another item reads is that item's progress: passing when acknowledged, failing when stuck"
+    )
+    func fileSkippedByOneItemIsReadByAnother() async throws {
+        for stalled in [false, true] {
+            let (host, port, log) = try host(registryFlush: "200ms")
+            defer { host.shutdown() }
+            try host.writeSubConfig(
+                subscription: 33561, paths: [host.logDir + "/app/*.log"], excludeFiles: ["debug"],
+                moreItems: [FakeHost.SubItem(paths: [host.logDir + "/app/debug*.log"])])
+            let debug = try host.makeLogFile("app/debug.log", content: String(repeating: "d", count: 499) + "\n")
+            try host.startProgressCollector(follow: [log, debug], stall: stalled ? .ack : nil)
+            try waitAcknowledged(host, debug, 500)
+            if stalled {
+                // As in ackStall: past 3 flushes, then the appended bytes older than 3 flushes themselves.
+                usleep(2_000_000)
+                try host.append(debug, bytes: 3000)
+                usleep(2_000_000)
+            }
+            let report = await run(host, port)
+            let p = try #require(report.result(module: "log_progress", item: "logpath_progress"))
+            let files = p.evidence("files")?.arrayValue ?? []
+            let entry = try #require(files.first { $0["path"] == .string(debug) }, "\(p.message)")
+            #expect(entry["status"] != .string("skipped"), "\(entry)")
+            if stalled {
+                #expect(p.verdict == .fail && p.message.contains("not acknowledged for more than 3 flushes"), "\(p.message)")
+                #expect(entry["status"] == .string("ack_stalled"), "\(entry)")
+                let stall = try #require(report.result(module: "log_progress", item: "pipeline_stall"))
+                #expect(stall.verdict == .fail && stall.evidence("stuck_at") == .string("registry"), "\(stall.message)")
+            } else {
+                #expect(p.verdict == .pass, "\(p.message)")
+                #expect(report.verdict("log_progress", "loss_risk") == .pass)
+            }
+        }
+    }
+
+    /// `harvester_limit` is each item's (each is an input of its own), though the template gives every item
+    /// of the config one data id: a file waiting under an item with harvesters to spare is not at risk, and
+    /// one waiting under an item whose harvesters are all taken is, whichever item comes first.
+    @Test("harvester_limit counts the files of its own item, not of every item sharing the data id")
+    func harvesterLimitIsPerItem() async throws {
+        for limitedItem in [0, 1] {
+            let (host, port, _) = try host()
+            defer { host.shutdown() }
+            let limit = ["harvester_limit: 1"]
+            try host.writeSubConfig(
+                subscription: 33561, paths: [host.logDir + "/h/a*.log"], extra: limitedItem == 0 ? limit : [],
+                moreItems: [FakeHost.SubItem(paths: [host.logDir + "/h/b*.log"], extra: limitedItem == 1 ? limit : [])])
+            let a1 = try host.makeLogFile("h/a1.log", content: String(repeating: "a", count: 99) + "\n")
+            let b1 = try host.makeLogFile("h/b1.log", content: String(repeating: "b", count: 99) + "\n")
+            try host.startProgressCollector(follow: [a1, b1])
+            try waitAcknowledged(host, a1, 100)
+            try waitAcknowledged(host, b1, 100)
+            // A new file of item 1 that no harvester holds yet.
+            let b2 = try host.makeLogFile("h/b2.log", content: String(repeating: "n", count: 210) + "\n")
+            let report = await run(host, port)
+            let risk = try #require(report.result(module: "log_progress", item: "loss_risk"))
+            let limited = (risk.evidence("risks")?.arrayValue ?? []).filter { $0["reason"] == .string("harvester_limit") }
+            if limitedItem == 0 {
+                // Item 0's one harvester holds a1.log; item 1 has 1,000: b2.log waits only for the next scan.
+                #expect(limited.isEmpty, "\(risk.message) \(b2)")
+            } else {
+                #expect(risk.verdict == .warn && limited.count == 1, "\(risk.message)")
+                #expect(limited.first?["files_open"] == .int(1) && limited.first?["harvester_limit"] == .int(1), "\(limited)")
+                #expect(limited.first?["item"]?.stringValue?.hasSuffix("item 1") == true, "\(limited)")
+                #expect(limited.first?["bytes"] == .int(211), "\(limited)")
+            }
+        }
+    }
+
     /// Another subscription's task reads the same file (the collector acknowledges it there): that is not
     /// this subscription's progress, whose only item the collector refuses.
     @Test("the files of an item the collector refuses are skipped for that reason, all their bytes at risk, and nothing is progress")

@@ -83,12 +83,18 @@ extension ProgressTargets {
         var files: [File] = []
         /// Each file's mtime, for keeping the most recently modified when more than `maxFiles` match.
         var mtimes: [Int64] = []
-        var seen = Set<String>()
+        /// Where each file found is in `files`.
+        var claimed: [String: Int] = [:]
         var listingCut = false
         /// `patterns`: the collector's own patterns that find these files (for the directories its glob lists).
         func add(_ matches: [String], patterns: [String], dataid: Int64?, rules: CollectorFileRules, limit: Int, tailFiles: Bool) {
             let globs = patterns.map { ($0, Glob.CollectorMatcher($0)) }
-            for m in matches where files.count < maxCandidates && seen.insert(m).inserted {
+            for m in matches {
+                // Each item is an input of its own: its exclude_files, ignore_older and refusal skip a file for
+                // that item alone. A file one item skips and another reads is read, by the other.
+                let earlier = claimed[m]
+                if let k = earlier, files[k].skipped == nil { continue }
+                guard earlier != nil || files.count < maxCandidates else { continue }
                 guard case .success(let st) = facts.stat(m), st.isRegular else { continue }
                 var skipped: String?
                 var refused = false
@@ -106,6 +112,13 @@ extension ProgressTargets {
                     path: m, dataid: dataid, skipped: skipped, harvesterLimit: limit, refused: refused, tailFiles: tailFiles,
                     filtered: rules.filtersLines)
                 file.listed = FileAccess.listedDirectories(patterns: globs, match: m)
+                file.item = rules.source
+                if let k = earlier {
+                    // Skipped by the items before: this one's claim counts only when it reads the file.
+                    if skipped == nil { files[k] = file }
+                    continue
+                }
+                claimed[m] = files.count
                 files.append(file)
                 mtimes.append(st.mtime)
             }

@@ -1078,10 +1078,14 @@ enum ProgressRules {
             default: break
             }
         }
-        // More files with data waiting than the item lets harvesters run.
-        let limits = Dictionary(grouping: last.files.filter { ($0.target.harvesterLimit ?? 0) > 0 }, by: { $0.target.dataid ?? -1 })
-        for (dataid, targets) in limits.sorted(by: { $0.key < $1.key }) {
+        // More files with data waiting than the item lets harvesters run. The limit is each item's (each is an
+        // input of its own), not the data id's: NodeMan's template gives every item of a config one data id.
+        let limits = Dictionary(
+            grouping: last.files.filter { ($0.target.harvesterLimit ?? 0) > 0 },
+            by: { $0.target.item ?? "dataid \($0.target.dataid ?? -1)" })
+        for (item, targets) in limits.sorted(by: { $0.key < $1.key }) {
             let limit = targets[0].target.harvesterLimit ?? 0
+            let dataid = targets[0].target.dataid ?? -1
             let paths = Set(targets.map(\.target.path))
             let mine = input.files.filter { paths.contains($0.path) }
             // A harvester is taken by every file the collector holds open, new data or not (a quiet file
@@ -1093,7 +1097,8 @@ enum ProgressRules {
                 add(
                     "harvester_limit", notOpen.reduce(0) { $0 + $1.lagBytes }, false,
                     [
-                        ("dataid", .int(dataid)), ("harvester_limit", .int(Int64(limit))), ("files_open", .int(Int64(open))),
+                        ("dataid", .int(dataid)), ("item", .string(item)), ("harvester_limit", .int(Int64(limit))),
+                        ("files_open", .int(Int64(open))),
                         ("files_waiting", .int(Int64(waiting.count))), ("files_waiting_not_open", .int(Int64(notOpen.count))),
                     ])
             }

@@ -55,6 +55,10 @@ public struct ProgressTargets: Sendable {
         public var filtered = false
         /// The directories the collector's glob reads to find the file (`FileAccess.listedDirectories`).
         public var listed: [String] = []
+        /// The item (input) whose task reads the file, as its rules name it (`<config> item <n>`): the
+        /// first of the items naming the file that reads it, else the first naming it. `harvester_limit`
+        /// counts per item.
+        public var item: String?
 
         public init(
             path: String, dataid: Int64? = nil, skipped: String? = nil, harvesterLimit: Int? = nil, refused: Bool = false,
