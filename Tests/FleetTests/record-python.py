@@ -45,6 +45,10 @@ LINES = [
     # a report line cut short after a value: Python names the delimiter it expected; a minus that starts no number
     '[1', '{"a":1', '[true', '["x"', '{"status": false', '{"status": true, "data": [{"module": "m", "item": "p", "status": true}',
     '{"a": [1, 2] ', '[1,', '{"a":', '{"a"', '{', '-Infinit', '-I', '[-Inf]', '[-', '{"a": -Infinity, "b": -Inf}',
+    # a string cut short: CPython reads its escapes first (a \u escape must have a character after its digits)
+    '{"a": "\\u0041', '{"a": "\\u0041x', '{"a": "\\u00', '{"a": "\\ud800', '{"a": "\\ud800\\udc00', '{"a": "\\ud800\\udc00x',
+    '{"a": "\\ud800\\udc0G!', '{"a": "\\ud800\\u0041', '{"a": "\\ud800\\u0041x', '{"a": "x\\qy', '{"a": "\\', '{"a": "é\\u00é1',
+    '{"a": "中\\u0041', '{"a": "tab\there', '{"a": "ok\\n\\t\\/ more',
     # nesting: CPython 3.11's default recursion limit, from a script's top level
     "[" * 995 + "]" * 995, "[" * 996 + "]" * 996, '{"a":' * 995 + "1" + "}" * 995, '{"a":' * 996 + "1" + "}" * 996,
     "[" * 995 + "1" + "]" * 995, "[" * 996 + "{}" + "]" * 996,

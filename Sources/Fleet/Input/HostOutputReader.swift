@@ -162,7 +162,11 @@ public enum HostOutputReader {
         case "expected a string key": return "Expecting property name enclosed in double quotes: \(at(e.offset))"
         case "expected ':'": return "Expecting ':' delimiter: \(at(e.offset))"
         case "control character in string": return "Invalid control character at: \(at(e.offset))"
-        case "unterminated string": return "Unterminated string starting at: \(at(stringStart(before: e.offset, bytes)))"
+        case "unterminated string":
+            // CPython reads the string's escapes before it finds no closing quote: the first bad one is its error.
+            let start = stringStart(before: e.offset, bytes)
+            let (reason, offset) = scanUnterminated(from: start, bytes)
+            return "\(reason): \(at(offset))"
         case "invalid escape": return "Invalid \\escape: \(at(max(0, e.offset - 2)))"
         case "invalid \\u escape", "truncated \\u escape": return "Invalid \\uXXXX escape: \(at(escapeStart(before: e.offset, bytes)))"
         default:
@@ -174,6 +178,63 @@ public enum HostOutputReader {
             }
             return "\(e.reason): \(at(e.offset))"
         }
+    }
+
+    /// What CPython 3.11's `scanstring` reports for a string that opens at `quote` and has no closing quote,
+    /// and where (a byte offset): walking it as CPython does, a control character, an unknown escape, or a
+    /// `\u` escape whose four digits are not hex or reach the end of the line (CPython wants a character
+    /// after them) comes first; a high surrogate takes a following `\u` escape with it only when a
+    /// character follows that one too. Else the string is unterminated, at its quote. Lengths and positions
+    /// are in characters, as CPython counts them.
+    static func scanUnterminated(from quote: Int, _ b: UnsafeBufferPointer<UInt8>) -> (String, Int) {
+        // Character starts after the quote (a continuation byte is part of the character before it).
+        var starts: [Int] = []
+        for k in (quote + 1)..<b.count where b[k] & 0xC0 != 0x80 { starts.append(k) }
+        let len = starts.count
+        func c(_ k: Int) -> UInt8 { b[starts[k]] }
+        func isHex(_ d: UInt8) -> Bool { (d >= 0x30 && d <= 0x39) || (d | 0x20 >= 0x61 && d | 0x20 <= 0x66) }
+        func hex4(_ from: Int) -> UInt32? {
+            var v: UInt32 = 0
+            for k in from..<(from + 4) {
+                guard k < len, isHex(c(k)), starts[k] + 1 == (k + 1 < len ? starts[k + 1] : b.count) else {
+                    return nil
+                }
+                let d = c(k)
+                v = v << 4 | UInt32(d <= 0x39 ? d - 0x30 : (d | 0x20) - 0x61 + 10)
+            }
+            return v
+        }
+        let unterminated = ("Unterminated string starting at", quote)
+        var k = 0
+        while k < len {
+            let ch = c(k)
+            if ch < 0x20 { return ("Invalid control character at", starts[k]) }
+            guard ch == UInt8(ascii: "\\") else {
+                k += 1
+                continue
+            }
+            guard k + 1 < len else { return unterminated }
+            let e = c(k + 1)
+            if e != UInt8(ascii: "u") {
+                guard
+                    [
+                        UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"), UInt8(ascii: "b"), UInt8(ascii: "f"), UInt8(ascii: "n"),
+                        UInt8(ascii: "r"), UInt8(ascii: "t"),
+                    ].contains(e), starts[k + 1] + 1 == (k + 2 < len ? starts[k + 2] : b.count)
+                else { return ("Invalid \\escape", starts[k]) }
+                k += 2
+                continue
+            }
+            let digits = k + 2
+            guard digits + 4 < len, let v = hex4(digits) else { return ("Invalid \\uXXXX escape", starts[k + 1]) }
+            var end = digits + 4
+            if v >= 0xD800 && v <= 0xDBFF && end + 6 < len && c(end) == UInt8(ascii: "\\") && c(end + 1) == UInt8(ascii: "u") {
+                guard let low = hex4(end + 2) else { return ("Invalid \\uXXXX escape", starts[end + 1]) }
+                if low >= 0xDC00 && low <= 0xDFFF { end += 6 }
+            }
+            k = end
+        }
+        return unterminated
     }
 
     /// The opening quote of the string that runs to `offset` (the last quote before it that is not escaped
