@@ -345,6 +345,7 @@ public struct FleetAssembler: Sendable {
             key: key, hostID: h.hostID, cloudID: h.cloudID, ip: h.ip, jobStatus: h.status, errorCode: h.errorCode,
             exitCode: h.exitCode, reports: reports, lines: lines, state: state, fetchError: fetchError, agent: agentState(key: key))
         result.logByHostID = byHostID
+        result.jobStatusText = h.statusText
         return (result, slot)
     }
 }

@@ -97,6 +97,8 @@ public struct HostResult: Sendable {
     public var ip: String
     /// JOB's host state; nil for a host that appears only in the logs.
     public var jobStatus: Int64?
+    /// What AgentChecker prints for a state that is not a plain integer (`JobHostStatus.statusText`).
+    public var jobStatusText: String?
     public var errorCode: Int64?
     public var exitCode: Int64?
     /// Reports read from the output, one per readable line.

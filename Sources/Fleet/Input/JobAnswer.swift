@@ -7,6 +7,11 @@ public struct JobHostStatus: Sendable, Equatable {
     /// IPv4 address, or the IPv6 one for hosts that carry only `ipv6`.
     public var ip: String
     public var status: Int64
+    /// What AgentChecker prints for a `status` that is not a plain integer (Python's `str()` of it, unless it
+    /// equals one of the codes AgentChecker names: `9.0` is `9`, `True` is `1`); nil for an integer. A status
+    /// Python finds unequal to every integer (`"9"`, `null`, `11.5`) is kept as 0: no success, a host JOB did
+    /// not describe.
+    public var statusText: String?
     public var errorCode: Int64?
     public var exitCode: Int64?
     public var totalTimeMs: Int64?
@@ -81,9 +86,10 @@ public struct JobStatusAnswer: Sendable, Equatable {
         self.steps = steps
     }
 
-    /// The step with the given id, else the first step that lists hosts.
+    /// The step with the given id (the last such, as AgentChecker's loop, which does not stop at a match,
+    /// keeps), else the first step that lists hosts.
     public func step(_ id: Int64?) -> Step? {
-        if let id, let s = steps.first(where: { $0.stepInstanceID == id }) { return s }
+        if let id, let s = steps.last(where: { $0.stepInstanceID == id }) { return s }
         return steps.first(where: { !$0.hosts.isEmpty }) ?? steps.first
     }
 }
@@ -173,9 +179,34 @@ public enum JobAnswer: Sendable, Equatable {
         // A host row without any address or id, or without a status, cannot be judged; it is kept
         // with status 0 so it shows up as a host JOB did not describe.
         let host = hostFields(h)
-        return JobHostStatus(
-            hostID: host.hostID, cloudID: host.cloudID, ip: host.ip, status: h.status?.intValue ?? 0,
-            errorCode: h.errorCode?.intValue, exitCode: h.exitCode?.intValue, totalTimeMs: h.totalTime?.intValue)
+        var row = JobHostStatus(
+            hostID: host.hostID, cloudID: host.cloudID, ip: host.ip, status: 0, errorCode: h.errorCode?.intValue,
+            exitCode: h.exitCode?.intValue, totalTimeMs: h.totalTime?.intValue)
+        // AgentChecker compares the value itself with 9 and looks it up in its labels: a string of digits is
+        // no code there.
+        switch h.status {
+        case .int(let i)?: row.status = i
+        case let v?:
+            if let i = pythonInteger(v) {
+                row.status = i
+                if JobStatusLabels.agentChecker[i] == nil { row.statusText = PythonText.str(v) }
+            } else {
+                row.statusText = PythonText.str(v)
+            }
+        case nil: break
+        }
+        return row
+    }
+
+    /// The integer Python finds `v` equal to: an integer, a float without a fraction (`9.0 == 9`), a boolean
+    /// (`True == 1`); nil for anything else (a string of digits equals no integer).
+    static func pythonInteger(_ v: JSONValue) -> Int64? {
+        switch v {
+        case .int(let i): i
+        case .bool(let b): b ? 1 : 0
+        case .double(let d): d.rounded(.towardZero) == d && abs(d) < 9.2e18 ? Int64(d) : nil
+        default: nil
+        }
     }
 
     /// The value a scan leaves where it read a `step_ip_result_list` into rows itself (`captured[k]`). A
@@ -211,15 +242,11 @@ public enum JobAnswer: Sendable, Equatable {
                 hosts.reserveCapacity(hostValues.count)
                 for h in hostValues { hosts.append(hostStatus(HostMembers(h))) }
             }
-            steps.append(.init(stepInstanceID: s["step_instance_id"]?.intValue, status: s["status"]?.intValue, hosts: hosts))
+            // Compared with the step that ran as AgentChecker compares them (`==`): "75" is not step 75.
+            steps.append(.init(stepInstanceID: s["step_instance_id"].flatMap(pythonInteger), status: s["status"]?.intValue, hosts: hosts))
         }
-        let finished: Bool
-        switch data["finished"] {
-        case .bool(let b)?: finished = b
-        case .int(let i)?: finished = i != 0
-        case .bigInt?: finished = true
-        default: finished = data["is_finished"]?.boolValue ?? false
-        }
+        // AgentChecker's `if not result.get("finished")`: Python's truth of the value; absent is not finished.
+        let finished = data["finished"].map(JSONValue.isTruthy) ?? false
         return JobStatusAnswer(
             finished: finished, jobInstanceID: job?["job_instance_id"]?.intValue,
             jobStatus: job?["status"]?.intValue, steps: steps)

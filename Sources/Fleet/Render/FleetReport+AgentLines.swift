@@ -28,7 +28,7 @@ extension FleetReport {
         for h in hosts {
             guard let status = h.jobStatus ?? (haveStatus ? nil : JobStatusLabels.hostSuccess) else { continue }
             if status != JobStatusLabels.hostSuccess {
-                let label = JobStatusLabels.agentChecker[status] ?? String(status)
+                let label = h.jobStatusText ?? JobStatusLabels.agentChecker[status] ?? String(status)
                 body(AgentInfo(.error, "[获取作业执行结果] [\(h.key)] 脚本执行结果, 执行状态为: \(label)"))
                 continue
             }
@@ -91,7 +91,7 @@ extension FleetReport {
     static func writeHostLines(_ h: borrowing HostResult, haveStatus: Bool, to out: inout AgentTextBuffer) {
         guard let status = h.jobStatus ?? (haveStatus ? nil : JobStatusLabels.hostSuccess) else { return }
         if status != JobStatusLabels.hostSuccess {
-            let label = JobStatusLabels.agentChecker[status] ?? String(status)
+            let label = h.jobStatusText ?? JobStatusLabels.agentChecker[status] ?? String(status)
             out.line(AgentInfo(.error, "[获取作业执行结果] [\(h.key)] 脚本执行结果, 执行状态为: \(label)"))
             return
         }
