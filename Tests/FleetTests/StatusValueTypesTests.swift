@@ -81,6 +81,31 @@ import Testing
         #expect(lines == (1...5).map { Self.poll + "\($0)" } + [Self.timeout])
     }
 
+    /// A `log_content` that is not a string: one Python finds false is no output (AgentChecker is silent);
+    /// any other is no report (AgentChecker's `.split` fails on it), never read as JSON that could pass.
+    @Test(arguments: [
+        ("0", nil), ("[]", nil), ("{}", nil), ("false", nil), ("null", nil),
+        (#"{"status": true, "data": []}"#, "'dict' object has no attribute 'split'"), ("1", "'int' object has no attribute 'split'"),
+        (#"["x"]"#, "'list' object has no attribute 'split'"), ("true", "'bool' object has no attribute 'split'"),
+    ])
+    func logContentThatIsNotText(content: String, error: String?) throws {
+        let status = #"{"finished": true, "job_instance": {"job_instance_id": 100}, "step_instance_list": \#(Self.step("9"))}"#
+        let logs =
+            #"{"job_instance_id": 100, "step_instance_id": 75, "script_task_logs": [{"bk_cloud_id": 0, "ip": "10.0.0.1", "log_content": \#(content)}]}"#
+        // Read on both paths: the page scanner (a page alone in its file) and the tree (documents in a row).
+        for r in [try Self.assemble([status, logs]), try Self.assemble([status + "\n" + logs])] {
+            let h = try #require(r.hosts.first)
+            let lines = r.agentCheckerText(extended: false).split(separator: "\n").map(String.init)
+            if let error {
+                #expect(h.state == .unparseable && h.lineErrors == [error], "\(content): \(h.state)")
+                #expect(lines.last == "[error] [agent checker] [获取作业执行结果] [0:10.0.0.1] 获取脚本执行结果失败, 报错为: \(error)", "\(lines)")
+            } else {
+                #expect(h.state == .noOutput, "\(content): \(h.state)")
+                #expect(lines == [Self.poll + "1"], "\(lines)")
+            }
+        }
+    }
+
     @Test func stepIdsCompareAsPythonValues() throws {
         let row = Self.row
         #expect(

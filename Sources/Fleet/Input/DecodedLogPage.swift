@@ -25,7 +25,9 @@ public struct DecodedLogPage: Sendable {
         let logs = page.logs
         let decoded = map(logs.count, parallel: parallel) { i, _ in
             let l = logs[i]
-            let (reports, lines) = HostOutputReader.read(l.content, keepEvidence: keepEvidence)
+            let (reports, lines) =
+                l.nonText.map { HostOutputReader.read(logContent: $0, keepEvidence: keepEvidence) }
+                ?? HostOutputReader.read(l.content, keepEvidence: keepEvidence)
             return DecodedLog(hostID: l.hostID, cloudID: l.cloudID, ip: l.ip, key: l.key, reports: reports, lines: lines)
         }
         return DecodedLogPage(jobInstanceID: page.jobInstanceID, stepInstanceID: page.stepInstanceID, logs: decoded)
@@ -47,7 +49,7 @@ public struct DecodedLogPage: Sendable {
                 case .text(let r):
                     read = HostOutputReader.read(
                         bytes: UnsafeBufferPointer(rebasing: buf[r]), keepEvidence: keepEvidence, interner: interner)
-                case .value(let v): read = HostOutputReader.read(JobAnswer.logText(v), keepEvidence: keepEvidence)
+                case .value(let v): read = HostOutputReader.read(logContent: v, keepEvidence: keepEvidence)
                 case .reports(let reports): read = (reports, HostLine.reports(reports.count))
                 case .rendered(let reports, let lines, let first):
                     read = (reports, reports.indices.map { .reportRendered($0, lines.report(first + $0)) })

@@ -19,6 +19,21 @@ public enum HostOutputReader {
         return text.withUTF8 { readLines($0, keepEvidence: keepEvidence) }
     }
 
+    /// A `log_content` that is not a string, as AgentChecker takes it: one Python finds false (`0`, `[]`,
+    /// `{}`, `false`, `null`) is no output (`if not format_ip_log.get(host, "")`); any other fails at
+    /// `.split("\n")` with Python's AttributeError, a line error here rather than a report read from JSON.
+    public static func read(logContent v: JSONValue?, keepEvidence: Bool = true) -> (reports: [DiagnosticReport], lines: [HostLine]) {
+        switch v {
+        case .string(let s)?: return read(s, keepEvidence: keepEvidence)
+        case let v? where JSONValue.isTruthy(v):
+            return (
+                [],
+                [.failed(HostLineFailure(emitted: [], error: "'\(AgentCheckerEmulation.pythonType(v))' object has no attribute 'split'"))]
+            )
+        default: return ([], [])
+        }
+    }
+
     /// Reads output given as bytes. Invalid UTF-8 is first repaired as `String` repairs it (U+FFFD), so
     /// the result is the same as reading the text a JSON parser would have made of the bytes.
     /// With an `interner`, reports share their repeated strings with other hosts read through it.

@@ -39,12 +39,15 @@ public struct JobHostLog: Sendable, Equatable {
     public var cloudID: Int64
     public var ip: String
     public var content: String
+    /// A `log_content` that is not a string (nor null): read as `HostOutputReader.read(logContent:)` reads it.
+    public var nonText: JSONValue?
 
-    public init(hostID: Int64? = nil, cloudID: Int64 = 0, ip: String, content: String) {
+    public init(hostID: Int64? = nil, cloudID: Int64 = 0, ip: String, content: String, nonText: JSONValue? = nil) {
         self.hostID = hostID
         self.cloudID = cloudID
         self.ip = ip
         self.content = content
+        self.nonText = nonText
     }
 
     public var key: String { JobHostKey.make(cloudID: cloudID, ip: ip, hostID: hostID) }
@@ -263,7 +266,13 @@ public enum JobAnswer: Sendable, Equatable {
         logs.reserveCapacity(list.count)
         for l in list {
             let (hostID, cloudID, ip) = hostFields(HostMembers(l))
-            logs.append(JobHostLog(hostID: hostID, cloudID: cloudID, ip: ip, content: logText(l["log_content"])))
+            var log = JobHostLog(hostID: hostID, cloudID: cloudID, ip: ip, content: "")
+            switch l["log_content"] {
+            case .string(let s)?: log.content = s
+            case nil, .null?: break
+            case let other?: log.nonText = other
+            }
+            logs.append(log)
         }
         return JobLogPage(
             jobInstanceID: data["job_instance_id"]?.intValue, stepInstanceID: data["step_instance_id"]?.intValue,
@@ -282,14 +291,6 @@ public enum JobAnswer: Sendable, Equatable {
         return (h.bkHostID?.intValue ?? h.hostID?.intValue, h.cloudID?.intValue ?? 0, ip)
     }
 
-    /// A `log_content` as text: strings as they are, absent or null as nothing, anything else as JSON.
-    static func logText(_ v: JSONValue?) -> String {
-        switch v {
-        case .string(let s)?: s
-        case nil, .null?: ""
-        case let other?: other.serialized()
-        }
-    }
 }
 
 /// The members of a status row or a log element that JOB's host is read from (`JobAnswer.hostStatus`,
