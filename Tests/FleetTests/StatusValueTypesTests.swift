@@ -1,3 +1,4 @@
+import Foundation
 import Report
 import Testing
 
@@ -103,6 +104,42 @@ import Testing
                 #expect(h.state == .noOutput, "\(content): \(h.state)")
                 #expect(lines == [Self.poll + "1"], "\(lines)")
             }
+        }
+    }
+
+    /// An answer nested as deeply as the platform's json.loads reads (an ignored member 990 deep, inside a
+    /// host row too) is read, on the page scanner and the tree reader, files in parallel; deeper is named
+    /// as too deep, not as a truncated file.
+    @Test func answersNestedAsDeeplyAsPythonReadsThem() throws {
+        func deep(_ n: Int) -> String { String(repeating: "[", count: n) + String(repeating: "]", count: n) }
+        let status =
+            #"{"result": true, "code": 0, "message": "", "data": {"x": \#(deep(985)), "finished": true, "job_instance": {"job_instance_id": 100}, "step_instance_list": [{"step_instance_id": 75, "step_ip_result_list": [{"ip": "10.0.0.1", "bk_cloud_id": 0, "status": 9, "y": \#(deep(980))}]}]}}"#
+        let logs =
+            #"{"result": true, "code": 0, "message": "", "data": {"w": \#(deep(985)), "job_instance_id": 100, "step_instance_id": 75, "script_task_logs": [{"bk_cloud_id": 0, "ip": "10.0.0.1", "z": \#(deep(980)), "log_content": "{\"status\": true, \"data\": []}"}]}}"#
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("fleet-deep-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        func write(_ name: String, _ text: String) throws { try text.write(toFile: dir + "/" + name, atomically: true, encoding: .utf8) }
+        try write("status.json", status)
+        try write("logs.json", logs)
+        try write("both.json", status + "\n" + logs)
+        for paths in [[dir + "/status.json", dir + "/logs.json"], [dir + "/both.json"]] {
+            var asm = FleetAssembler()
+            for a in try AnswerReader.read(paths: paths) {
+                switch a {
+                case .answer(let x): asm.add(x, source: "input")
+                case .logs(let p): asm.add(p)
+                }
+            }
+            let lines = asm.finish(source: "parse").agentCheckerText(extended: false).split(separator: "\n").map(String.init)
+            #expect(lines == [Self.poll + "1", Self.ok], "\(paths)")
+        }
+        try write("deeper.json", status.replacingOccurrences(of: deep(985), with: deep(AnswerReader.answerMaxDepth + 5)))
+        do throws(FleetError) {
+            _ = try AnswerReader.read(paths: [dir + "/deeper.json"])
+            Issue.record("an answer deeper than json.loads reads was read")
+        } catch {
+            #expect(error.code == "input.too-deep" && !error.message.contains("truncated"), "\(error.message)")
         }
     }
 

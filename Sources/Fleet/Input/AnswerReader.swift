@@ -20,6 +20,10 @@ public enum ReadAnswer: Sendable {
 
 /// Reads JOB answers from files or stdin: one JSON document per file, or several, one per line.
 public enum AnswerReader {
+    /// How deeply a JOB answer may nest: as deeply as the platform's `json.loads` reads it (CPython's
+    /// recursion limit), not an arbitrary bound of ours; a member nested that deep is ignored, not an error.
+    public static let answerMaxDepth = HostOutputReader.pythonMaxDepth
+
     /// Largest input file read (a 500-host log page of rich reports is a few MiB).
     public static let maxFileBytes = 2 << 30
 
@@ -155,7 +159,7 @@ public enum AnswerReader {
     ) throws(FleetError) -> [ReadAnswer] {
         let docs: [JSONValue]
         do {
-            docs = [try JSONValue.parse(bytes: bytes)]
+            docs = [try JSONValue.parse(bytes: bytes, maxDepth: answerMaxDepth)]
         } catch {
             // Several documents, one per line (answers appended to one file, or piped in a row)?
             guard let many = parseLines(bytes), !many.isEmpty else {
@@ -168,6 +172,13 @@ public enum AnswerReader {
                     throw FleetError(
                         "input.not-json",
                         "\(source): document \(failure.index) (from byte \(failure.start)) is not JSON (\(failure.why)); the file is truncated or not a JOB answer"
+                    )
+                }
+                if error.reason.hasPrefix("nesting deeper") {
+                    // Well-formed, maybe, but deeper than the platform's json.loads reads: not "truncated".
+                    throw FleetError(
+                        "input.too-deep",
+                        "\(source) nests lists and objects deeper than \(answerMaxDepth) levels (at byte \(error.offset)), deeper than the platform's json.loads reads; it is not a JOB answer"
                     )
                 }
                 throw FleetError(
@@ -236,7 +247,7 @@ public enum AnswerReader {
                     break
                 }
                 do throws(JSONParseError) {
-                    docs.append(try JSONValue.parse(bytes: UnsafeBufferPointer(rebasing: buf[start..<i])))
+                    docs.append(try JSONValue.parse(bytes: UnsafeBufferPointer(rebasing: buf[start..<i]), maxDepth: answerMaxDepth))
                 } catch {
                     failure = (docs.count + 1, start, "invalid JSON at byte \(start + error.offset): \(error.reason)")
                 }

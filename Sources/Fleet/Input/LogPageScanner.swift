@@ -58,7 +58,8 @@ struct ScannedDocument {
         var result: (skeleton: JSONValue, top: [RawHostLog]?, data: [RawHostLog]?, rows: [[JobHostStatus]])?
         // Unescaped text is never longer than its escaped form, so the input's size always suffices.
         let text = [UInt8](unsafeUninitializedCapacity: max(1, bytes.count)) { out, used in
-            var s = LogPageScanner(p: JSONByteParser(b: bytes), out: out.baseAddress!, capacity: out.count)
+            var s = LogPageScanner(
+                p: JSONByteParser(b: bytes, maxDepth: AnswerReader.answerMaxDepth), out: out.baseAddress!, capacity: out.count)
             s.inline = inline
             do throws(JSONParseError) {
                 let skeleton = try s.document()

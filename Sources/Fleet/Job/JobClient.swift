@@ -120,7 +120,7 @@ public struct JobClient: Sendable {
         }
         let json: JSONValue
         do {
-            json = try JSONValue.parse(text)
+            json = try JSONValue.parse(text, maxDepth: AnswerReader.answerMaxDepth)
         } catch {
             throw FleetError(
                 "job.not-json", "\(what) answered with something that is not JSON (\(error.description)): \(Self.snippet(text))")
