@@ -14,7 +14,8 @@
 /// makes of those bytes, ill-formed UTF-8 repaired the same way; only the storage is shared. Texts of at
 /// most 15 bytes (Swift stores them inline, without allocating) and over `maxLength` bytes are made fresh;
 /// after `maxEntries` distinct texts nothing new is remembered. Not thread-safe: one interner per thread
-/// (the strings it returns may be shared freely).
+/// (the strings it returns may be shared freely). Being used by one thread at a time, its state skips the
+/// runtime's exclusivity checks on class properties, which cost more than a lookup here.
 public final class StringInterner {
     public static let maxLength = 256
     public static let maxEntries = 4096
@@ -24,15 +25,15 @@ public final class StringInterner {
     /// The remembered texts (`count` of them). Raw storage rather than arrays, so that a lookup retains
     /// and releases no array buffer.
     private let entries: UnsafeMutablePointer<Entry>
-    private var count = 0
+    @exclusivity(unchecked) private var count = 0
     /// The bytes of every remembered text, back to back, to compare candidates against; grown as texts
     /// are remembered (most interners see a few dozen).
-    private var arena: UnsafeMutablePointer<UInt8>
-    private var arenaCapacity = 4096
-    private var arenaUsed = 0
+    @exclusivity(unchecked) private var arena: UnsafeMutablePointer<UInt8>
+    @exclusivity(unchecked) private var arenaCapacity = 4096
+    @exclusivity(unchecked) private var arenaUsed = 0
     /// Where escaped strings are unescaped before they are looked up.
-    private var scratch: UnsafeMutablePointer<UInt8>
-    private var scratchCapacity: Int
+    @exclusivity(unchecked) private var scratch: UnsafeMutablePointer<UInt8>
+    @exclusivity(unchecked) private var scratchCapacity: Int
 
     private struct Entry {
         var hash: UInt64
@@ -110,15 +111,15 @@ public final class StringInterner {
 
     /// The key of the entry list a decoder is reading (`EscapedOutputDecoder.leanEntries`): each entry's
     /// verdict and texts, back to back. Reused from list to list.
-    private var key: UnsafeMutablePointer<UInt8>
-    private var keyCapacity = 1024
-    public private(set) var keyCount = 0
+    @exclusivity(unchecked) private var key: UnsafeMutablePointer<UInt8>
+    @exclusivity(unchecked) private var keyCapacity = 1024
+    @exclusivity(unchecked) public private(set) var keyCount = 0
     /// Lists remembered by their keys (open addressing over `lists`, at most half full; made on first use).
-    private var listSlots: UnsafeMutablePointer<Int32>?
-    private var lists: [(hash: UInt64, start: Int, count: Int, list: [CheckResult])] = []
-    private var listArena: UnsafeMutablePointer<UInt8>?
-    private var listArenaCapacity = 0
-    private var listArenaUsed = 0
+    @exclusivity(unchecked) private var listSlots: UnsafeMutablePointer<Int32>?
+    @exclusivity(unchecked) private var lists: [(hash: UInt64, start: Int, count: Int, list: [CheckResult])] = []
+    @exclusivity(unchecked) private var listArena: UnsafeMutablePointer<UInt8>?
+    @exclusivity(unchecked) private var listArenaCapacity = 0
+    @exclusivity(unchecked) private var listArenaUsed = 0
     public static let maxLists = 4096
     /// The keys of the remembered lists take at most this many bytes in all.
     public static let maxListKeyBytes = 4 << 20
