@@ -426,6 +426,37 @@ struct HostScenarioTests {
         #expect(report.result(module: "bkunifylogbeat", item: "healthz")?.evidence("ipc_connections") == .int(1))
     }
 
+    /// NodeMan renders one IPC path for GSE 1's `dataipc` and GSE 2's `data.ipc`: a second install's agent
+    /// unlinks the path and binds it again, and the first one's listener and the connections it accepted keep
+    /// the name. Only this root's agent's connections are this root's queue.
+    @Test("two installs on one IPC path: socket_queue_status judges this root's agent's connections, not the other's")
+    func ipcPathSharedWithAnotherInstall() async throws {
+        for thisCollector in [true, false] {
+            let host = try FakeHost()
+            defer { host.shutdown() }
+            let other = try FakeHost(generation: .gse2)
+            defer { other.shutdown() }
+            try host.writeSubConfig(subscription: 33561, paths: ["/var/log/x.log"])
+            // The other install first: its agent reads nothing, its collector's 3,000 bytes stay unread.
+            _ = try other.spawn(other.agentBinary, ["agent", "--listen", host.ipcPath, "--no-read"], cwd: other.gseRoot + "/agent/bin")
+            usleep(200_000)
+            _ = try other.spawn(
+                other.collectorBinary, ["collector", "--ipc", host.ipcPath, "--write-bytes", "3000"], cwd: other.gseRoot + "/plugins/bin")
+            usleep(200_000)
+            // This root's agent binds the path again; its collector (when there is one) connects to it.
+            try host.startAgent()
+            usleep(200_000)
+            if thisCollector { try host.startCollector(writeBytes: 100) }
+            let report = await runChecks(host)
+            let r = try #require(report.result(module: "gse_agent", item: "socket_queue_status"))
+            if thisCollector {
+                #expect(r.verdict == .pass && r.evidence("connections") == .int(1), "\(r.message) \(r.evidence)")
+            } else {
+                #expect(r.verdict == .fail && r.message.hasPrefix("socket not used"), "\(r.message) \(r.evidence)")
+            }
+        }
+    }
+
     @Test("dataserver absent: the agent runs but has no connection to the data port")
     func dataserverAbsent() async throws {
         let host = try FakeHost()

@@ -8,6 +8,10 @@ struct IPCView {
     /// what the agent has not read yet.
     var accepted: [UnixDiagEntry]
     var byInode: [UInt64: UnixDiagEntry]
+    /// Listening sockets bound to the name. More than one when the path was unlinked and bound again (two
+    /// installs naming one IPC path: NodeMan renders `/var/run/ipc.state.report` for GSE 1's `dataipc` and
+    /// GSE 2's `data.ipc` alike): a connection any of them accepted carries the name (`HostFacts.ipcView`).
+    var namedListeners = 0
 
     /// Builds the view from a sock_diag dump, matching by the socket file's inode (`stat`: robust to
     /// `/var/run` → `/run` symlinks) or by the bound name.
@@ -22,10 +26,12 @@ struct IPCView {
         var listener: UnixDiagEntry?
         var accepted: [UnixDiagEntry] = []
         var byInode: [UInt64: UnixDiagEntry] = [:]
+        var named = 0
         for e in entries {
             byInode[e.inode] = e
             guard isIPC(e) else { continue }
             if e.isListening {
+                named += 1
                 // Two listeners bound to the name (one whose file was unlinked and bound again by another
                 // socket): the one the file on disk leads to is where a connect() lands.
                 if listener.map({ !isFile($0) }) ?? true { listener = e }
@@ -33,7 +39,7 @@ struct IPCView {
                 accepted.append(e)
             }
         }
-        return IPCView(path: path, listener: listener, accepted: accepted, byInode: byInode)
+        return IPCView(path: path, listener: listener, accepted: accepted, byInode: byInode, namedListeners: named)
     }
 
     /// Accepted connections whose peer is one of `inodes` (e.g. the collector's sockets).
@@ -44,6 +50,22 @@ struct IPCView {
 }
 
 extension HostFacts {
+    /// The IPC socket at `path` from a sock_diag dump, its connections those of this root's agents: where more
+    /// than one listener is bound to the name, a connection another listener accepted (another install's agent,
+    /// its file unlinked by this one's) carries the name too, and is left out when the fds of this root's
+    /// agents tell which connections they hold. Unchanged when the name is not shared, no agent runs under the
+    /// root, or an agent's fds cannot be read (not root).
+    func ipcView(path: String, stat: Result<FileStat, ProbeError>, entries: [UnixDiagEntry]) -> IPCView {
+        var view = IPCView.build(path: path, stat: stat, entries: entries)
+        guard view.namedListeners > 1, case .success(let found) = agents() else { return view }
+        let pids = found.under.filter(\.isAgent).map(\.pid)
+        guard !pids.isEmpty else { return view }
+        let (held, unreadable) = socketInodes(of: pids)
+        guard unreadable.isEmpty else { return view }
+        view.accepted = view.accepted.filter { held[$0.inode] != nil }
+        return view
+    }
+
     /// The IPC socket seen again after the queue sampling interval, when `view` showed connections waiting
     /// in the listener's backlog (one may be on its way in); nil when none waited, or the socket tables
     /// cannot be read again.
@@ -51,7 +73,7 @@ extension HostFacts {
         guard let pending = view.listener?.receiveQueue, pending > 0 else { return nil }
         Sys.sleep(seconds: Double(max(0, options.queueSampleIntervalMs)) / 1000)
         guard case .success(let again) = unixDiagResample() else { return nil }
-        return IPCView.build(path: view.path, stat: ipcSocketStat, entries: again)
+        return ipcView(path: view.path, stat: ipcSocketStat, entries: again)
     }
 
     /// The agent's own IPC path (its config's `dataipc`/`data.ipc`) when it is not `path`, nothing listens

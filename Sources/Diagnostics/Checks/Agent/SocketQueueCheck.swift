@@ -26,7 +26,7 @@ struct SocketQueueCheck: Check {
                         evidence: [("path", .string(path))])
                 }
             }
-            let view = IPCView.build(path: path, stat: facts.ipcSocketStat, entries: entries)
+            let view = facts.ipcView(path: path, stat: facts.ipcSocketStat, entries: entries)
             views.append(view)
             var q: [UInt64: UInt32] = [:]
             for c in view.accepted where c.hasQueues { q[c.inode] = c.receiveQueue }

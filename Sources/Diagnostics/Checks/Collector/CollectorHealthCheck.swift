@@ -53,7 +53,7 @@ struct CollectorHealthCheck: Check {
                 case .failure(let e):
                     unknowns.append("sock_diag unavailable: \(e.description)")
                 case .success(let entries):
-                    let view = IPCView.build(path: layout.ipcPath, stat: facts.ipcSocketStat, entries: entries)
+                    let view = facts.ipcView(path: layout.ipcPath, stat: facts.ipcSocketStat, entries: entries)
                     let conns = view.connections(from: inodes.keys)
                     evidence.append(("ipc_path", .string(layout.ipcPath)))
                     evidence.append(("ipc_connections", .int(Int64(conns.count))))
