@@ -129,6 +129,8 @@ let package = Package(
             name: "FleetTests",
             dependencies: [
                 "Fleet", "Report", "TestSupport",
+                // Writes history files by hand (damaged rows, other programs' databases).
+                .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

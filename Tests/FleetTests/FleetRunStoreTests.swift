@@ -1,4 +1,5 @@
 import Foundation
+import GRDB
 import Report
 import Testing
 
@@ -100,6 +101,58 @@ import Testing
             } catch {
                 #expect(error.code == "history.damaged" && error.message.contains("is not a history database"), "\(error)")
             }
+        }
+    }
+
+    /// A file that is a database but not a history (empty, another program's tables) is named as such by the
+    /// reading commands and left byte for byte as it was; a history whose rows were edited to values of the
+    /// wrong type is named damaged, not a crash.
+    @Test func readingNeverWritesAndBadRowsAreDamageNotACrash() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("fleet-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        FileManager.default.createFile(atPath: dir + "/empty.sqlite", contents: Data())
+        let foreign = try DatabaseQueue(path: dir + "/foreign.sqlite")
+        try foreign.write { try $0.execute(sql: "CREATE TABLE users (id INTEGER, name TEXT); INSERT INTO users VALUES (1, 'a')") }
+        try foreign.close()
+        for name in ["empty.sqlite", "foreign.sqlite"] {
+            let before = try Data(contentsOf: URL(fileURLWithPath: dir + "/" + name))
+            do {
+                _ = try FleetRunStore(path: dir + "/" + name, create: false)
+                Issue.record("\(name) opened as a history")
+            } catch {
+                #expect(error.code == "history.damaged", "\(name): \(error)")
+            }
+            #expect(try Data(contentsOf: URL(fileURLWithPath: dir + "/" + name)) == before, "\(name) was written")
+        }
+        // A real history with rows edited by hand.
+        let path = dir + "/h.sqlite"
+        let store = try FleetRunStore(path: path)
+        let report = try Fixtures.assemble([Fixtures.status([Fixtures.host(0, "10.0.0.1", status: 9)])])
+        try store.store(report)
+        try store.store(report)
+        for edit in [
+            "UPDATE run SET created_at_ms = 'x' WHERE id = 2", "UPDATE run SET created_at_ms = 1e300 WHERE id = 2",
+            "UPDATE run SET job_instance_id = 'abc' WHERE id = 2", "UPDATE host_result SET state = X'ff00' WHERE run_id = 2",
+        ] {
+            let q = try DatabaseQueue(path: path)
+            try q.write { try $0.execute(sql: edit) }
+            try q.close()
+            let reader = try FleetRunStore(path: path, create: false)
+            do {
+                _ = try reader.runs()
+                _ = try reader.diff()
+                Issue.record("\(edit): read as a history")
+            } catch {
+                #expect(error.code == "history.damaged", "\(edit): \(error)")
+            }
+            // Put the row back for the next edit.
+            let fix = try DatabaseQueue(path: path)
+            try fix.write {
+                try $0.execute(
+                    sql: "UPDATE run SET created_at_ms = 1, job_instance_id = NULL WHERE id = 2; UPDATE host_result SET state = 'pass'")
+            }
+            try fix.close()
         }
     }
 

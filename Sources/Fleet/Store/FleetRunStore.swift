@@ -41,7 +41,7 @@ public struct HistoryDiff: Sendable {
         let w = min(64, max(16, keys.map(\.count).max() ?? 0))
         for (c, key) in zip(changes, keys) {
             let pad = String(repeating: " ", count: max(0, w - key.count))
-            out += "\(key)\(pad)  \(c.before ?? "(new)") -> \(c.after ?? "(gone)")"
+            out += "\(key)\(pad)  \(TerminalText.visible(c.before ?? "(new)")) -> \(TerminalText.visible(c.after ?? "(gone)"))"
             if let a = c.after, a != "pass", a != "warn", !c.afterSignature.isEmpty { out += "  \(TerminalText.visible(c.afterSignature))" }
             out += "\n"
         }
@@ -111,7 +111,18 @@ public struct FleetRunStore: Sendable {
             // failing with "database is locked".
             var configuration = Configuration()
             configuration.busyMode = .timeout(30)
+            // Reading commands open it read-only and migrate nothing: a file that is not a history (another
+            // program's database, an empty file) is named, never given tables of ours.
+            configuration.readonly = !create
             db = try DatabaseQueue(path: path, configuration: configuration)
+            if !create {
+                let isHistory = try db.read { db in
+                    try db.tableExists("run") && db.tableExists("host_result") && db.tableExists("grdb_migrations")
+                        && (try String.fetchAll(db, sql: "SELECT identifier FROM grdb_migrations")).contains("v1")
+                }
+                guard isHistory else { throw Self.damaged(path) }
+                return
+            }
             var migrator = DatabaseMigrator()
             migrator.registerMigration("v1") { db in
                 try db.execute(
@@ -135,16 +146,38 @@ public struct FleetRunStore: Sendable {
                         """)
             }
             try migrator.migrate(db)
+        } catch let e as FleetError {
+            throw e
         } catch let e as DatabaseError where e.resultCode == .SQLITE_NOTADB || e.resultCode == .SQLITE_CORRUPT {
-            throw FleetError(
-                "history.damaged",
-                "\(path) is not a history database (damaged, or another file): move it aside to start a new history, or pass --db with another path"
-            )
+            throw Self.damaged(path)
         } catch {
             throw FleetError(
                 "history.open", "cannot open the history database \(path) (\(error)); pass --db with a writable path or set BKDIAG_FLEET_DB"
             )
         }
+    }
+
+    static func damaged(_ path: String) -> FleetError {
+        FleetError(
+            "history.damaged",
+            "\(path) is not a history database (damaged, or another file): move it aside to start a new history, or pass --db with another path"
+        )
+    }
+
+    /// A stored value of the type its column should hold, or `history.damaged`: a value of another type (a
+    /// row edited by hand, a damaged file) is named, not a crash.
+    static func column<T: DatabaseValueConvertible>(_ r: Row, _ name: String, path: String) throws(FleetError) -> T {
+        let v: DatabaseValue = r[name]
+        guard let x = T.fromDatabaseValue(v) else { throw damaged(path) }
+        return x
+    }
+
+    /// The same for a column that may be NULL.
+    static func optionalColumn<T: DatabaseValueConvertible>(_ r: Row, _ name: String, path: String) throws(FleetError) -> T? {
+        let v: DatabaseValue = r[name]
+        if v.isNull { return nil }
+        guard let x = T.fromDatabaseValue(v) else { throw damaged(path) }
+        return x
     }
 
     /// Stores a report; returns the new run's id.
@@ -176,20 +209,22 @@ public struct FleetRunStore: Sendable {
 
     /// Stored runs, newest first.
     public func runs(limit: Int = 50) throws(FleetError) -> [HistoryRun] {
+        let rows: [Row]
         do {
-            return try db.read { db in
+            rows = try db.read { db in
                 try Row.fetchAll(
                     db, sql: "SELECT id, created_at_ms, source, job_instance_id, host_count, healthy FROM run ORDER BY id DESC LIMIT ?",
-                    arguments: [limit]
-                )
-                .map { r in
-                    HistoryRun(
-                        id: r["id"], createdAtMs: r["created_at_ms"], source: r["source"], jobInstanceID: r["job_instance_id"],
-                        hostCount: r["host_count"], healthy: r["healthy"])
-                }
+                    arguments: [limit])
             }
         } catch {
             throw FleetError("history.read", "cannot read runs from \(path) (\(error))")
+        }
+        let p = path
+        return try rows.map { r throws(FleetError) in
+            HistoryRun(
+                id: try Self.column(r, "id", path: p), createdAtMs: try Self.column(r, "created_at_ms", path: p),
+                source: try Self.column(r, "source", path: p), jobInstanceID: try Self.optionalColumn(r, "job_instance_id", path: p),
+                hostCount: try Self.column(r, "host_count", path: p), healthy: try Self.column(r, "healthy", path: p))
         }
     }
 
@@ -212,13 +247,17 @@ public struct FleetRunStore: Sendable {
             }
             throw FleetError("history.no-previous", "there is no run before run \(newer.id) in \(path); store another run first")
         }
+        let p = path
         do {
             let changes = try db.read { db -> [HostChange] in
                 func load(_ id: Int64) throws -> [String: (String, String)] {
                     var m: [String: (String, String)] = [:]
                     let rows = try Row.fetchCursor(
                         db, sql: "SELECT host_key, state, signature FROM host_result WHERE run_id = ?", arguments: [id])
-                    while let r = try rows.next() { m[r["host_key"]] = (r["state"], r["signature"]) }
+                    while let r = try rows.next() {
+                        let key: String = try Self.column(r, "host_key", path: p)
+                        m[key] = (try Self.column(r, "state", path: p), try Self.column(r, "signature", path: p))
+                    }
                     return m
                 }
                 let a = try load(older.id)
@@ -233,6 +272,8 @@ public struct FleetRunStore: Sendable {
                 return out
             }
             return HistoryDiff(older: older, newer: newer, changes: changes)
+        } catch let e as FleetError {
+            throw e
         } catch {
             throw FleetError("history.read", "cannot read host results from \(path) (\(error))")
         }
