@@ -108,6 +108,11 @@ struct RunCommand: AsyncParsableCommand {
                 report = try rejoin(report, gse: try out.gseAnswers())
             }
             let code = try out.emit(report, storeByDefault: true)
+            // The platform's lines (`--format agent`) have no place for it: an answer --save-answers could not
+            // keep is said on stderr too, whatever the format.
+            for issue in report.issues where issue.step == "save-answers" {
+                FileHandle.standardError.write(Data("bkdiag-fleet: warning: \(issue.message)\n".utf8))
+            }
             if report.hosts.isEmpty && report.issues.contains(where: { $0.level == .error }) { return 1 }
             return code
         }

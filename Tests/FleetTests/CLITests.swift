@@ -202,8 +202,12 @@ import Testing
             [
                 "run", "--hosts", "10.0.9.1,0:10.0.9.2", "--script", "\(dir)/job-check.sh", "--poll", "0.05", "--format", "agent",
                 "--params", "--subscription_id=123 --gse_path=/usr/local/gse/", "--db", "\(dir)/h.sqlite", "--verbose",
+                // A file where the answers' directory should be: nothing can be kept, and the agent lines have no
+                // place to say so, so stderr does.
+                "--save-answers", "\(dir)/job-check.sh",
             ], env: env)
         #expect(code == 0)
+        #expect(err.contains("bkdiag-fleet: warning: cannot keep \(dir)/job-check.sh/"), "\(err)")
         #expect(out.contains("[info] [agent checker] [获取作业执行状态] 作业: 31, 执行次数: 1"))
         #expect(out.contains("[error] [agent checker] [0:10.0.9.2] 失败, 查看详情"))
         #expect(err.contains("stored as run 1"))

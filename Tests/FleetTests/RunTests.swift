@@ -359,6 +359,39 @@ import Testing
             !report.issues.contains { $0.message.contains("no get_job_instance_status answer") || $0.message.contains("had not finished") })
     }
 
+    /// The deadline is the polling's: a fast_execute_script answer that takes longer than it leaves the
+    /// status requests their time. Requests ask for no content coding. A gateway quoting the credentials
+    /// header back has the secret masked in everything kept.
+    @Test func slowExecuteEchoedSecretAndNoContentCoding() async throws {
+        let server = try await FakeJobServer { r, _ in
+            switch r.endpoint {
+            case "fast_execute_script":
+                return FakeReply(body: FakeReply.ok(.object([("job_instance_id", 9), ("step_instance_id", 10)])).body, delayMs: 1500)
+            case "get_job_instance_status":
+                return .ok(Fixtures.status([Fixtures.host(0, "10.0.1.1", status: 9, id: 1)], job: 9, step: 10))
+            default:
+                let echoed = "app auth failed for " + (r.header("X-Bkapi-Authorization") ?? "")
+                return FakeReply(status: 401, body: JSONValue.object([("code", 16), ("message", .string(echoed))]).serialized())
+            }
+        }
+        defer { Task { try? await server.stop() } }
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("fleet-run-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        var o = options(deadline: 1)
+        o.saveAnswers = dir
+        let report = await FleetRunner(client: client(server, timeout: 5), options: o, logger: Logger(label: "test")).run()
+        #expect(report.jobFailure == nil, "\(report.jobFailure?.summary ?? "")")
+        #expect(report.hosts.first?.state == .fetchFailed, "\(report.hosts.map(\.state))")
+        #expect(server.seen.withLock { $0 }.allSatisfy { $0.header("Accept-Encoding") == "identity" })
+        // The echoed header reached the answer; nothing kept or shown holds the secret.
+        #expect(report.issues.contains { $0.message.contains("app auth failed for") && $0.message.contains("***") }, "\(report.issues)")
+        var shown = [report.jsonText(), report.agentCheckerText(), report.textTable(colour: false)]
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? [] {
+            shown.append((try? String(contentsOfFile: dir + "/" + name, encoding: .utf8)) ?? "")
+        }
+        for text in shown { #expect(!text.contains(Self.secret)) }
+    }
+
     @Test func connectionRefusedIsATransportError() async throws {
         let cfg = JobConfig(baseURL: "http://127.0.0.1:1/", appCode: "a", appSecret: Self.secret, username: "u", bizID: 1)
         let c = JobClient(config: cfg, requestTimeout: 2, logger: Logger(label: "test"))

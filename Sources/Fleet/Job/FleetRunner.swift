@@ -61,7 +61,6 @@ public struct FleetRunner: Sendable {
     public func run() async -> FleetReport {
         saveFailure.withLock { $0 = nil }
         var asm = FleetAssembler()
-        let started = Date()
 
         // 1. Execute.
         let body = JSONValue.object(
@@ -91,7 +90,9 @@ public struct FleetRunner: Sendable {
             return finish(&asm)
         }
 
-        // 2. Poll with backoff until finished or the deadline.
+        // 2. Poll with backoff until finished or the deadline, which counts from the job's start: a slow
+        // fast_execute_script answer (bounded by --request-timeout) leaves the polling its whole time.
+        let started = Date()
         var status: JobStatusAnswer?
         var delay = options.initialPoll
         var attempt = 0

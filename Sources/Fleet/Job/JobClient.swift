@@ -73,6 +73,8 @@ public struct JobClient: Sendable {
         var request = HTTPClientRequest(url: url)
         request.method = method
         request.headers.add(name: "Accept", value: "application/json")
+        // No content coding is decoded here: say so, or a gateway may gzip the answer (RFC 9110 12.5.3).
+        request.headers.add(name: "Accept-Encoding", value: "identity")
         request.headers.add(name: "X-Bkapi-Authorization", value: config.authorization)
         if let body {
             request.headers.add(name: "Content-Type", value: "application/json")
@@ -80,7 +82,7 @@ public struct JobClient: Sendable {
         }
         logger.debug("job request", metadata: ["job.endpoint": "\(endpoint)"])
         let status: UInt
-        let text: String
+        var text: String
         do {
             // The whole exchange is bounded, the body too: a gateway that sends its headers and then drips
             // the body would otherwise hold the run past every timeout (the client's covers the head only).
@@ -107,6 +109,10 @@ public struct JobClient: Sendable {
                 "\(what) did not answer within \(Self.shown(seconds)) s; JOB may be overloaded: raise --request-timeout (or --deadline) or run again"
             )
         }
+        // A gateway may quote the request's credentials back (`app auth failed for <header>`): the secret is
+        // never shown, kept in saved answers or stored, whatever the answer holds.
+        let secret = config.appSecret
+        if secret.count >= 4, text.contains(secret) { text = text.replacingAll(secret, with: "***") }
         guard status == 200 else {
             // A client error (bad parameters, permissions, a redirect not followed) is the same on every try.
             throw FleetError(
