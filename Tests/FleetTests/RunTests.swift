@@ -392,6 +392,28 @@ import Testing
         for text in shown { #expect(!text.contains(Self.secret)) }
     }
 
+    /// A log answer past the size the client reads is not asked for again (it would be as large each
+    /// time): its hosts are fetch_failed with a message that says to ask for fewer hosts per page.
+    @Test func anAnswerTooLargeIsNotAskedAgain() async throws {
+        let server = try await FakeJobServer { r, _ in
+            switch r.endpoint {
+            case "fast_execute_script": return .ok(.object([("job_instance_id", 9), ("step_instance_id", 10)]))
+            case "get_job_instance_status":
+                return .ok(Fixtures.status([Fixtures.host(0, "10.0.1.1", status: 9, id: 1)], job: 9, step: 10))
+            default:
+                let big = String(repeating: "x", count: 64 * 1024)
+                return .ok(Fixtures.logs([Fixtures.log(0, "10.0.1.1", big, id: 1)], job: 9, step: 10))
+            }
+        }
+        defer { Task { try? await server.stop() } }
+        var c = client(server)
+        c.maxAnswerBytes = 16 * 1024
+        let report = await FleetRunner(client: c, options: options(), logger: Logger(label: "test")).run()
+        #expect(report.hosts.first?.state == .fetchFailed, "\(report.hosts.map(\.state))")
+        #expect(report.hosts.first?.fetchError?.contains("--batch-size") == true, "\(report.hosts.first?.fetchError ?? "")")
+        #expect(server.requests.filter { $0.endpoint == "batch_get_job_instance_ip_log" }.count == 1)
+    }
+
     @Test func connectionRefusedIsATransportError() async throws {
         let cfg = JobConfig(baseURL: "http://127.0.0.1:1/", appCode: "a", appSecret: Self.secret, username: "u", bizID: 1)
         let c = JobClient(config: cfg, requestTimeout: 2, logger: Logger(label: "test"))

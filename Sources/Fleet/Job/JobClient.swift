@@ -101,6 +101,12 @@ public struct JobClient: Sendable {
             let timedOut =
                 error is ExchangeTimedOut
                 || (error as? HTTPClientError).map { $0 == .deadlineExceeded || $0 == .readTimeout || $0 == .connectTimeout } == true
+            if error is NIOTooManyBytesError {
+                // The same request brings the same answer: not retried, and the way out is smaller pages.
+                throw FleetError(
+                    "job.too-large",
+                    "\(what) answered more than \(maxAnswerBytes >> 20) MiB: ask for fewer hosts per log page (--batch-size)")
+            }
             guard timedOut else {
                 throw FleetError("job.transport", "\(what) failed (\(error)); check the base URL and that the gateway is reachable")
             }
@@ -167,7 +173,7 @@ public struct JobClient: Sendable {
     /// Whether asking again may help: not for JOB's own refusals (`result: false`: parameters,
     /// permissions) or an HTTP client error, which the same request meets every time.
     public static func retryable(_ error: FleetError) -> Bool {
-        error.code != "job.result" && error.code != "job.http-client" && error.code != "job.cancelled"
+        error.code != "job.result" && error.code != "job.http-client" && error.code != "job.cancelled" && error.code != "job.too-large"
     }
 
     /// Seconds for a message, to hundredths: `30`, `2.5`, `0.03`.
