@@ -61,6 +61,8 @@ import Testing
         let r = try Self.assemble([status, logs.serialized()])
         #expect(r.hosts.first?.state == .jobFailed)
         #expect(r.summary.healthy == 0)
+        // Its failure group shows the state as JOB gave it, not the 0 it is kept as.
+        #expect(r.summary.groups.first?.entries.first?.message == "host status 9", "\(r.summary.groups.map(\.entries))")
     }
 
     @Test(arguments: [

@@ -14,7 +14,9 @@ public enum Signature {
         var out: [SignatureEntry] = []
         switch h.state {
         case .jobFailed:
-            var m = "host status " + (h.jobStatus.map(JobStatusLabels.describeHost) ?? "?")
+            // A state that equals no number (`"9"`, `null`) is kept as 0: shown as JOB gave it.
+            let shown = h.jobStatus == 0 ? h.jobStatusText : nil
+            var m = "host status " + (shown ?? h.jobStatus.map(JobStatusLabels.describeHost) ?? "?")
             if let e = h.errorCode, e != 0 { m += ", error_code " + JobStatusLabels.describeError(e) }
             return [SignatureEntry(item: "job", message: m)]
         case .notFinished:
