@@ -10,12 +10,8 @@ import Report
 /// on a class's stored properties (a thread-local access set, entered and left around each of the dozen
 /// accesses per line) are turned off for it, as they cost more than the writing itself.
 final class AgentEntryLines: EntryLineWriter, @unchecked Sendable {
-    /// The lines, back to back, in a buffer of its own written through a pointer (an `Array` checks its
-    /// uniqueness and capacity at each of the half-dozen appends of every line). Memory is taken as it is
-    /// written: `capacity` only reserves address space.
-    @exclusivity(unchecked) private var base: UnsafeMutablePointer<UInt8>
-    @exclusivity(unchecked) private var count = 0
-    @exclusivity(unchecked) private var capacity: Int
+    /// The lines, back to back.
+    @exclusivity(unchecked) private var out: OwnedBytes
     /// The end in the lines of each report's lines.
     @exclusivity(unchecked) private var ends: [Int] = []
     /// The item seen at each entry position and its label's bytes (hosts list the same items in the same
@@ -32,84 +28,56 @@ final class AgentEntryLines: EntryLineWriter, @unchecked Sendable {
     var reportCount: Int { ends.count }
 
     /// The lines written so far (a copy).
-    var bytes: [UInt8] { Array(UnsafeBufferPointer(start: base, count: count)) }
+    var bytes: [UInt8] { out.copied }
 
     /// `capacity`: the bytes expected (a hint; growing past it is only slower).
     init(capacity: Int = 0) {
-        self.capacity = max(256, capacity)
-        base = .allocate(capacity: self.capacity)
-    }
-
-    deinit { base.deallocate() }
-
-    private func grow(_ needed: Int) {
-        let bigger = max(needed, capacity * 2)
-        let fresh = UnsafeMutablePointer<UInt8>.allocate(capacity: bigger)
-        fresh.update(from: base, count: count)
-        base.deallocate()
-        base = fresh
-        capacity = bigger
-    }
-
-    @inline(__always) private func append(_ u: UnsafeBufferPointer<UInt8>) {
-        let n = u.count
-        guard n > 0, let from = u.baseAddress else { return }
-        if count &+ n > capacity { grow(count + n) }
-        let to = base + count
-        if n <= 16 {
-            for k in 0..<n { to[k] = from[k] }
-        } else {
-            to.update(from: from, count: n)
-        }
-        count &+= n
-    }
-
-    @inline(__always) private func append(_ s: StaticString) {
-        append(UnsafeBufferPointer(start: s.utf8Start, count: s.utf8CodeUnitCount))
+        out = OwnedBytes(capacity: max(256, capacity))
     }
 
     /// A report's string as it lies in the output (`ReportText`): a page-escaped slash written as a slash.
     @inline(__always) private func append(_ t: ReportText) {
-        guard t.escapedSlashes else { return append(t.bytes) }
-        var k = 0
         let b = t.bytes
-        if count &+ b.count > capacity { grow(count + b.count) }
-        while k < b.count {
-            if b[k] == 0x5C { k += 1 }
-            base[count] = b[k]
-            count &+= 1
-            k += 1
+        guard t.escapedSlashes else { return out.append(b) }
+        out.write(upTo: b.count) { p in
+            var k = 0
+            var n = 0
+            while k < b.count {
+                if b[k] == 0x5C { k += 1 }
+                p[n] = b[k]
+                n += 1
+                k += 1
+            }
+            return n
         }
     }
 
     func entry(module: ReportText, item: ReportText, ok: Bool, message: ReportText) {
-        append(ok ? Self.infoHead : Self.errorHead)
+        out.append(ok ? Self.infoHead : Self.errorHead)
         append(module)
-        append(Self.between)
+        out.append(Self.between)
         appendLabel(item)
-        append(ok ? Self.passed : Self.failed)
+        out.append(ok ? Self.passed : Self.failed)
         append(message)
-        if count == capacity { grow(count + 1) }
-        base[count] = 0x0A
-        count &+= 1
+        out.append(0x0A)
         position += 1
     }
 
     func endReport() {
-        ends.append(count)
+        ends.append(out.count)
         position = 0
     }
 
     func rollback(toReports reports: Int) {
         ends.removeLast(ends.count - reports)
-        count = ends.last ?? 0
+        out.truncate(to: ends.last ?? 0)
         position = 0
     }
 
     /// Appends the label of the item (`CheckResult.label`).
     private func appendLabel(_ item: ReportText) {
         if position < labels.count, !item.escapedSlashes, Self.equal(labels[position].item, item.bytes) {
-            labels[position].label.withUnsafeBufferPointer { append($0) }
+            labels[position].label.withUnsafeBufferPointer { out.append($0) }
             return
         }
         var name: [UInt8] = []
@@ -120,7 +88,7 @@ final class AgentEntryLines: EntryLineWriter, @unchecked Sendable {
         }
         // An item with an escaped slash is looked up every time (its bytes are not its name).
         labels[position] = (item.escapedSlashes ? [] : name, label)
-        label.withUnsafeBufferPointer { append($0) }
+        label.withUnsafeBufferPointer { out.append($0) }
     }
 
     private static func equal(_ a: [UInt8], _ b: UnsafeBufferPointer<UInt8>) -> Bool {
@@ -134,8 +102,7 @@ final class AgentEntryLines: EntryLineWriter, @unchecked Sendable {
 
     /// The bytes at `range` of the lines, in place.
     func withBytes<R>(_ range: Range<Int>, _ body: (UnsafeBufferPointer<UInt8>) -> R) -> R {
-        precondition(range.upperBound <= count, "lines past what was written")
-        return body(UnsafeBufferPointer(start: base + range.lowerBound, count: range.count))
+        out.withBytes(range, body)
     }
 }
 

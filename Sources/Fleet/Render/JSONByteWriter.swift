@@ -3,61 +3,30 @@ import Report
 /// Serialises `JSONValue` into UTF-8 bytes with the same text as `JSONValue.serialized()`, but copying
 /// plain runs of strings at once: the fleet's JSON for 100,000 hosts is hundreds of MiB.
 ///
-/// The bytes live in a buffer of its own, written through a pointer: appending to an `Array` checks its
-/// uniqueness and capacity at every one of the tens of millions of small appends a big report makes.
+/// The bytes live in an `OwnedBytes`, written through a pointer, not in an `Array`.
 struct JSONByteWriter: ~Copyable {
-    private var base: UnsafeMutablePointer<UInt8>
+    private var out: OwnedBytes
+
+    init(capacity: Int = 1 << 16) { out = OwnedBytes(capacity: capacity) }
+
     /// Bytes written so far.
-    private(set) var count = 0
-    private var capacity: Int
-
-    init(capacity: Int = 1 << 16) {
-        self.capacity = max(64, capacity)
-        base = .allocate(capacity: self.capacity)
-    }
-
-    deinit { base.deallocate() }
+    var count: Int { out.count }
 
     /// The bytes written, copied out.
-    var bytes: [UInt8] { Array(UnsafeBufferPointer(start: base, count: count)) }
+    var bytes: [UInt8] { out.copied }
 
     /// Forgets what was written, keeping the buffer.
-    mutating func removeAll() { count = 0 }
+    mutating func removeAll() { out.truncate(to: 0) }
 
-    /// Room for `n` more bytes.
-    @inline(__always) mutating func reserve(_ n: Int) {
-        if count &+ n > capacity { grow(count + n) }
-    }
+    @inline(__always) mutating func append(_ c: UInt8) { out.append(c) }
 
-    private mutating func grow(_ needed: Int) {
-        let bigger = max(needed, capacity * 2)
-        let fresh = UnsafeMutablePointer<UInt8>.allocate(capacity: bigger)
-        fresh.update(from: base, count: count)
-        base.deallocate()
-        base = fresh
-        capacity = bigger
-    }
-
-    @inline(__always) mutating func append(_ c: UInt8) {
-        reserve(1)
-        base[count] = c
-        count &+= 1
-    }
-
-    @inline(__always) mutating func append(_ u: UnsafeBufferPointer<UInt8>) {
-        guard let from = u.baseAddress, u.count > 0 else { return }
-        reserve(u.count)
-        (base + count).update(from: from, count: u.count)
-        count &+= u.count
-    }
+    @inline(__always) mutating func append(_ u: UnsafeBufferPointer<UInt8>) { out.append(u) }
 
     mutating func append(_ a: [UInt8]) {
         a.withUnsafeBufferPointer { append($0) }
     }
 
-    mutating func raw(_ s: StaticString) {
-        append(UnsafeBufferPointer(start: s.utf8Start, count: s.utf8CodeUnitCount))
-    }
+    mutating func raw(_ s: StaticString) { out.append(s) }
 
     /// Text written as it is (a number's digits, already serialised JSON). Named apart from
     /// `raw(StaticString)`: a literal would otherwise be taken as a `String`, its preferred type.
@@ -70,25 +39,27 @@ struct JSONByteWriter: ~Copyable {
 
     /// An integer in decimal (as `String(v)` writes it), without making a `String`.
     mutating func int(_ v: Int64) {
-        reserve(20)
-        if v < 0 {
-            base[count] = UInt8(ascii: "-")
-            count &+= 1
+        out.write(upTo: 20) { p in
+            var at = 0
+            if v < 0 {
+                p[0] = UInt8(ascii: "-")
+                at = 1
+            }
+            var m = v.magnitude
+            var length = 1
+            var t = m
+            while t >= 10 {
+                t /= 10
+                length &+= 1
+            }
+            var k = at &+ length
+            repeat {
+                k &-= 1
+                p[k] = UInt8(truncatingIfNeeded: m % 10) &+ 0x30
+                m /= 10
+            } while m > 0
+            return at &+ length
         }
-        var m = v.magnitude
-        var length = 1
-        var t = m
-        while t >= 10 {
-            t /= 10
-            length &+= 1
-        }
-        var k = count &+ length
-        repeat {
-            k &-= 1
-            base[k] = UInt8(truncatingIfNeeded: m % 10) &+ 0x30
-            m /= 10
-        } while m > 0
-        count &+= length
     }
 
     mutating func write(_ v: JSONValue) {

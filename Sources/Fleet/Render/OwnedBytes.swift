@@ -1,0 +1,79 @@
+/// A growable run of bytes in a buffer of its own, written through a pointer: appending to an `Array` checks
+/// its uniqueness and capacity at every append, and the fleet's renderers (`JSONByteWriter`, the agent
+/// format's `AgentEntryLines`) make tens of millions of small ones. Memory is taken as it is written: the
+/// capacity only reserves address space.
+struct OwnedBytes: ~Copyable {
+    private var base: UnsafeMutablePointer<UInt8>
+    /// Bytes written so far.
+    private(set) var count = 0
+    private var capacity: Int
+
+    init(capacity: Int) {
+        self.capacity = max(64, capacity)
+        base = .allocate(capacity: self.capacity)
+    }
+
+    deinit { base.deallocate() }
+
+    /// The bytes written, copied out.
+    var copied: [UInt8] { Array(UnsafeBufferPointer(start: base, count: count)) }
+
+    /// The bytes at `range`, in place.
+    func withBytes<R>(_ range: Range<Int>, _ body: (UnsafeBufferPointer<UInt8>) -> R) -> R {
+        precondition(range.lowerBound >= 0 && range.upperBound <= count, "bytes past what was written")
+        return body(UnsafeBufferPointer(start: base + range.lowerBound, count: range.count))
+    }
+
+    /// Forgets the bytes after the first `n`, keeping the buffer.
+    mutating func truncate(to n: Int) {
+        precondition(n >= 0 && n <= count, "truncating past what was written")
+        count = n
+    }
+
+    /// Room for `n` more bytes.
+    @inline(__always) mutating func reserve(_ n: Int) {
+        if count &+ n > capacity { grow(count + n) }
+    }
+
+    private mutating func grow(_ needed: Int) {
+        let bigger = max(needed, capacity * 2)
+        let fresh = UnsafeMutablePointer<UInt8>.allocate(capacity: bigger)
+        fresh.update(from: base, count: count)
+        base.deallocate()
+        base = fresh
+        capacity = bigger
+    }
+
+    @inline(__always) mutating func append(_ c: UInt8) {
+        reserve(1)
+        base[count] = c
+        count &+= 1
+    }
+
+    /// Short runs (most of what the renderers write: names, separators) are copied byte by byte, longer
+    /// ones with `memmove`.
+    @inline(__always) mutating func append(_ u: UnsafeBufferPointer<UInt8>) {
+        let n = u.count
+        guard n > 0, let from = u.baseAddress else { return }
+        reserve(n)
+        let to = base + count
+        if n <= 16 {
+            for k in 0..<n { to[k] = from[k] }
+        } else {
+            to.update(from: from, count: n)
+        }
+        count &+= n
+    }
+
+    @inline(__always) mutating func append(_ s: StaticString) {
+        append(UnsafeBufferPointer(start: s.utf8Start, count: s.utf8CodeUnitCount))
+    }
+
+    /// Lets `body` write at most `n` bytes at the end; it returns how many it wrote.
+    @inline(__always) mutating func write(upTo n: Int, _ body: (UnsafeMutablePointer<UInt8>) -> Int) {
+        reserve(n)
+        let written = body(base + count)
+        precondition(written >= 0 && written <= n, "wrote past the room asked for")
+        count &+= written
+    }
+}
