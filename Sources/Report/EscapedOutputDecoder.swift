@@ -514,9 +514,7 @@ public struct EscapedOutputDecoder {
         }
     }
 
-    @inline(__always) static func isHex(_ c: UInt8) -> Bool {
-        (c >= 0x30 && c <= 0x39) || (c | 0x20 >= 0x61 && c | 0x20 <= 0x66)
-    }
+    @inline(__always) static func isHex(_ c: UInt8) -> Bool { JSONByteParser.hexDigit(c) != nil }
 
     // MARK: - Reports
 

@@ -232,18 +232,21 @@ public struct JSONByteParser {
         }
     }
 
+    /// The value of one hex digit of a `\\u` escape, nil for any other byte.
+    @inline(__always) public static func hexDigit(_ c: UInt8) -> UInt32? {
+        switch c {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): UInt32(c &- UInt8(ascii: "0"))
+        case UInt8(ascii: "a")...UInt8(ascii: "f"): UInt32(c &- UInt8(ascii: "a") &+ 10)
+        case UInt8(ascii: "A")...UInt8(ascii: "F"): UInt32(c &- UInt8(ascii: "A") &+ 10)
+        default: nil
+        }
+    }
+
     mutating func hex4() throws(JSONParseError) -> UInt32 {
         guard i + 4 <= b.count else { throw error("truncated \\u escape") }
         var v: UInt32 = 0
         for _ in 0..<4 {
-            let c = b[i]
-            let d: UInt32
-            switch c {
-            case UInt8(ascii: "0")...UInt8(ascii: "9"): d = UInt32(c &- UInt8(ascii: "0"))
-            case UInt8(ascii: "a")...UInt8(ascii: "f"): d = UInt32(c &- UInt8(ascii: "a") &+ 10)
-            case UInt8(ascii: "A")...UInt8(ascii: "F"): d = UInt32(c &- UInt8(ascii: "A") &+ 10)
-            default: throw error("invalid \\u escape")
-            }
+            guard let d = Self.hexDigit(b[i]) else { throw error("invalid \\u escape") }
             v = v &* 16 &+ d
             i += 1
         }

@@ -207,15 +207,13 @@ public enum HostOutputReader {
         for k in (quote + 1)..<b.count where b[k] & 0xC0 != 0x80 { starts.append(k) }
         let len = starts.count
         func c(_ k: Int) -> UInt8 { b[starts[k]] }
-        func isHex(_ d: UInt8) -> Bool { (d >= 0x30 && d <= 0x39) || (d | 0x20 >= 0x61 && d | 0x20 <= 0x66) }
         func hex4(_ from: Int) -> UInt32? {
             var v: UInt32 = 0
             for k in from..<(from + 4) {
-                guard k < len, isHex(c(k)), starts[k] + 1 == (k + 1 < len ? starts[k + 1] : b.count) else {
+                guard k < len, let d = JSONByteParser.hexDigit(c(k)), starts[k] + 1 == (k + 1 < len ? starts[k + 1] : b.count) else {
                     return nil
                 }
-                let d = c(k)
-                v = v << 4 | UInt32(d <= 0x39 ? d - 0x30 : (d | 0x20) - 0x61 + 10)
+                v = v << 4 | d
             }
             return v
         }
