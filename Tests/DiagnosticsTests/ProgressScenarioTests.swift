@@ -485,7 +485,8 @@ struct ProgressScenarioTests {
         try waitAcknowledged(host, log, 1000)
         // copytruncate: the file shrinks under the collector's acknowledged offset. Just cut, it is pending (the
         // harvester notices within its backoff); the fake collector never notices, so once the cut is older
-        // than the backoff and a flush (its mtime set back a minute) it is a truncation.
+        // than the backoff and a flush (its mtime set back a minute) its harvester is stuck past the new end: the
+        // read hop fails, naming the cut, and loss_risk counts the truncation.
         try "fresh\n".write(toFile: log, atomically: false, encoding: .utf8)
         let justCut = try #require(await run(host, port).result(module: "log_progress", item: "logpath_progress"))
         #expect(!justCut.message.contains("truncated"), "\(justCut.message)")
@@ -493,7 +494,8 @@ struct ProgressScenarioTests {
         #expect(utimensat(AT_FDCWD, log, &times, 0) == 0)
         let truncated = await run(host, port)
         let p = try #require(truncated.result(module: "log_progress", item: "logpath_progress"))
-        #expect(p.verdict == .warn && p.message.contains("truncated below the acknowledged offset: \(log)"), "\(p.message)")
+        #expect(
+            p.verdict == .fail && p.message.contains("\(log) (cut below its acknowledged offset, the cut not noticed)"), "\(p.message)")
         let risk = try #require(truncated.result(module: "log_progress", item: "loss_risk"))
         #expect(risk.evidence("risks")?.arrayValue?.contains { $0["reason"] == .string("truncated") } == true, "\(risk.message)")
 

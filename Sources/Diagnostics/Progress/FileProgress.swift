@@ -7,8 +7,11 @@ public struct ProgressSettings: Sendable, Equatable {
     public var flushSeconds: Double
     /// filebeat's `max_backoff` (10 s): the longest a harvester at the end of a file waits before reading again.
     public var readBackoffSeconds: Double
-    /// `scan_frequency` (10 s): how often new files are looked for.
+    /// `scan_frequency` (10 s): how often new files are looked for (an item's own, where it sets one, wins).
     public var scanSeconds: Double
+    /// `close_inactive` (bkunifylogbeat's 2 min): how long a harvester with nothing new to read keeps its file
+    /// (an item's own, where it sets one, wins).
+    public var closeInactiveSeconds: Double = 120
     /// A file behind by more than this many bytes is lagging.
     public var lagWarnBytes: Int64
     /// `resource_limit` in the main config: enabled, cpu cores, memory MB.
@@ -78,6 +81,9 @@ struct FileProgress: Sendable {
         case denied = "permission_denied"
         case skipped
         case missing
+        /// Not held, and the registry could not be read: whether it was ever collected, and how far, cannot
+        /// be told (nothing is counted for it).
+        case unjudged = "not_judged"
     }
 
     var path: String
@@ -100,6 +106,9 @@ struct FileProgress: Sendable {
     /// Skipped because the collector refuses the item: none of it is this subscription's progress.
     var refused = false
     var tailFiles = true
+    /// The item's `scan_frequency` and `close_inactive`, when it sets them.
+    var scanSeconds: Double?
+    var closeInactiveSeconds: Double?
     /// See `ProgressTargets.File.filtered`.
     var filtered = false
     var error: ProbeError?
@@ -116,6 +125,9 @@ struct FileProgress: Sendable {
         guard let b = birth, let at = ackedAt else { return false }
         return at + 1 < Double(b)
     }
+    /// Cut below its acknowledged offset while a harvester holds it past the new end: the harvester has not
+    /// noticed the cut (what was cut before it was read is gone).
+    var cutUnnoticed: Bool { !stateOfOtherFile && (acked ?? 0) > size && (read ?? 0) > size }
     /// Bytes of a reused inode's (or path's) file before the old offset: never read.
     var reuseSkippedBytes: Int64 { inodeReused ? (acked ?? 0) : 0 }
     /// Registry states that still name this path under another inode: the file was rotated.
@@ -156,7 +168,7 @@ struct FileProgress: Sendable {
 
     /// Bytes written and not acknowledged (all of them while the registry has no state for the file).
     var lagBytes: Int64 {
-        guard error == nil, skipped == nil else { return 0 }
+        guard error == nil, skipped == nil, status != .unjudged else { return 0 }
         // Another file's state, past this file's end: the collector reads it from the start.
         if let a = acked {
             // Past the end of a truncated file (see `judge`): all of it waits, less what a harvester that noticed read.
@@ -218,10 +230,14 @@ struct FileProgress: Sendable {
         // keeps its progress): fd positions alone then judge nothing.
         let registryRead: Bool
         if case .success? = last.registry?.read { registryRead = true } else { registryRead = false }
+        // Every collector's open files read: a file none holds is then surely not held.
+        let heldKnown = last.unplacedCollectorPIDs.isEmpty && last.collectors.allSatisfy { (try? $0.open.get()) != nil }
         return last.files.map { f in
             var p = FileProgress(path: f.target.path, dataid: f.target.dataid, skipped: f.target.skipped)
             p.refused = f.target.refused
             p.tailFiles = f.target.tailFiles
+            p.scanSeconds = f.target.scanSeconds
+            p.closeInactiveSeconds = f.target.closeInactiveSeconds
             p.filtered = f.target.filtered
             let st: FileStat
             switch f.stat {
@@ -245,6 +261,9 @@ struct FileProgress: Sendable {
                 if let s = state.timestampSeconds { p.ackedAt = Double(s) + Double(state.timestampNanoseconds ?? 0) / 1e9 }
                 p.stateOfOtherFile = state.inode != st.inode || state.device != st.device
             }
+            // Past ignore_older, but a harvester still holds it: filebeat ages out only files no harvester holds,
+            // and this one is read on (or is stuck), so it is judged as any collected file.
+            if f.target.agedOut, p.read != nil { p.skipped = nil }
             // Skipped now (aged past ignore_older, say) after being collected: what was acknowledged is safe.
             if p.skipped != nil {
                 p.status = .skipped
@@ -267,12 +286,14 @@ struct FileProgress: Sendable {
                     p.unacknowledgedSinceFirst = true
                 }
             }
-            p.status = judge(p, now: now, gap: gap, settings, registryRead: registryRead)
+            p.status = judge(p, now: now, gap: gap, settings, registryRead: registryRead, heldKnown: heldKnown)
             return p
         }
     }
 
-    static func judge(_ p: FileProgress, now: Double, gap: Double?, _ settings: ProgressSettings, registryRead: Bool = true) -> Status {
+    static func judge(
+        _ p: FileProgress, now: Double, gap: Double?, _ settings: ProgressSettings, registryRead: Bool = true, heldKnown: Bool = true
+    ) -> Status {
         // Matched by path to another file's state, the file waits for that file's harvester to end; then the
         // collector resumes it at the state's offset (what is before it is `inodeReused`), or reads it from
         // the start when it is shorter. Nothing of it has been read yet, and nothing is stuck.
@@ -280,6 +301,11 @@ struct FileProgress: Sendable {
         // Not held, and the collector may not open it (or find it): what it has not acknowledged, all of it
         // without a state, it cannot read. (Acknowledged up to its size, nothing waits yet.)
         if p.denied != nil, p.read == nil, p.acked.map({ $0 != p.size }) ?? true { return .denied }
+        // Not held, and the registry not read: whether and how far it was collected is not known (a file with no
+        // state there would be one never found; without the registry that cannot be told).
+        if !registryRead, p.read == nil { return p.size == 0 ? .upToDate : .unjudged }
+        let scan = p.scanSeconds ?? settings.scanSeconds
+        let closeInactive = p.closeInactiveSeconds ?? settings.closeInactiveSeconds
         // Shorter than the acknowledged offset: cut since (copytruncate). A harvester that holds it notices at
         // its next read, within its longest backoff (its position then goes back inside the file, and a flush
         // later the registry says so); one that had closed it, at the next scan. Until then the registry's
@@ -290,10 +316,12 @@ struct FileProgress: Sendable {
                 // Noticed: the harvester reads it from the start; the registry's offset is judged no more.
                 p.acked = nil
                 p.ackedAt = nil
+            } else if p.read != nil {
+                // Held with its position still past the end: the harvester checks for a truncation at every read,
+                // within its longest backoff; past that (and a flush) it is not reading.
+                return now - Double(p.mtime + 1) > settings.readBackoffSeconds + settings.flushSeconds ? .readStalled : .pending
             } else {
-                let notice =
-                    p.read != nil ? settings.readBackoffSeconds + settings.flushSeconds : settings.scanSeconds + 2 * settings.flushSeconds
-                return now - Double(p.mtime + 1) > notice ? .truncated : .pending
+                return now - Double(p.mtime + 1) > scan + 2 * settings.flushSeconds ? .truncated : .pending
             }
         }
         if p.acked == nil && p.read == nil {
@@ -301,9 +329,17 @@ struct FileProgress: Sendable {
             // A file the collector has not found yet is new until a scan and two flushes have passed: since its
             // last write, or, where its creation time is known, since it was created (a busy log's mtime is
             // always fresh, however long it has waited).
-            let window = settings.scanSeconds + 2 * settings.flushSeconds
+            let window = scan + 2 * settings.flushSeconds
             if let b = p.birth, b <= p.mtime, now - Double(b + 1) > window { return .neverCollected }
             return now - Double(p.mtime + 1) > window ? .neverCollected : .pending
+        }
+        // Not held, with bytes past the acknowledged offset written more recently than close_inactive: a
+        // harvester that had read them would still hold the file (it closes that long after its last read),
+        // so they were written after it closed, and the next scan starts one. Unread past a scan, the longest
+        // backoff and a flush, the collector is not picking the file up: the read hop, not the output.
+        if heldKnown, p.read == nil, let a = p.acked, p.size > a, now - Double(p.mtime + 1) < closeInactive {
+            if now - Double(p.mtime + 1) > scan + settings.readBackoffSeconds + settings.flushSeconds { return .readStalled }
+            return p.lagBytes > settings.lagWarnBytes ? .lagging : .pending
         }
         // mtime is in whole seconds: the last write happened before mtime + 1, so that is the age's lower bound.
         if registryRead, let r = p.read, p.size > r, now - Double(p.mtime + 1) > settings.readBackoffSeconds + settings.flushSeconds,
@@ -330,7 +366,9 @@ struct FileProgress: Sendable {
         }
         // Held and read with no registry state across samples more than three flushes apart: the state the
         // harvester sent through the output before reading was never acknowledged, so the output is stuck.
-        if let gap, gap >= settings.staleSeconds, !p.filtered, p.acked == nil, (p.read ?? 0) > 0, p.unacknowledgedSinceFirst {
+        if registryRead, let gap, gap >= settings.staleSeconds, !p.filtered, p.acked == nil, (p.read ?? 0) > 0,
+            p.unacknowledgedSinceFirst
+        {
             return .ackStalled
         }
         if let gap, gap >= settings.staleSeconds, p.grew == true {

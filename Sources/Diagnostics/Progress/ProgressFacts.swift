@@ -87,22 +87,36 @@ extension ProgressTargets {
         var claimed: [String: Int] = [:]
         var listingCut = false
         /// `patterns`: the collector's own patterns that find these files (for the directories its glob lists).
-        func add(_ matches: [String], patterns: [String], dataid: Int64?, rules: CollectorFileRules, limit: Int, tailFiles: Bool) {
+        /// Where each file found is in `files`, by inode and device: a path to a file already found (through a
+        /// symlink, or a hard link) is the same file, which the collector reads once.
+        var claimedFile: [ProgressSample.FileKey: Int] = [:]
+        func add(
+            _ matches: [String], patterns: [String], dataid: Int64?, rules: CollectorFileRules, limit: Int, tailFiles: Bool,
+            item: CollectorFileRules.Item? = nil
+        ) {
             let globs = patterns.map { ($0, Glob.CollectorMatcher($0)) }
             for m in matches {
                 // Each item is an input of its own: its exclude_files, ignore_older and refusal skip a file for
                 // that item alone. A file one item skips and another reads is read, by the other.
-                let earlier = claimed[m]
-                if let k = earlier, files[k].skipped == nil { continue }
-                guard earlier != nil || files.count < maxCandidates else { continue }
+                let earlierPath = claimed[m]
+                if let k = earlierPath, files[k].skipped == nil { continue }
+                guard earlierPath != nil || files.count < maxCandidates else { continue }
                 guard case .success(let st) = facts.stat(m), st.isRegular else { continue }
+                // The same file under another name (filebeat's `getFiles` skips a path `os.SameFile` as one found
+                // before: "Same file found as symlink and original"): counted once, under the name found first.
+                let fileKey = ProgressSample.FileKey(inode: st.inode, device: st.device)
+                // (An inode of 0 is no file's: a file system that gives none is not deduplicated.)
+                let earlier = earlierPath ?? (st.inode == 0 ? nil : claimedFile[fileKey])
+                if earlierPath == nil, let k = earlier, files[k].skipped == nil { continue }
                 var skipped: String?
                 var refused = false
+                var agedOut = false
                 // Skipped only when surely excluded: a path the rules cannot judge is not claimed.
                 if rules.isExcluded(m) == true {
                     skipped = "exclude_files (\(rules.source))"
                 } else if rules.isIgnored(mtime: st.mtime, now: now) {
                     skipped = "ignore_older \(rules.ignoreOlder ?? 0)s (\(rules.source))"
+                    agedOut = true
                 } else if let why = rules.refusals.first {
                     // A file the item would read, but no task runs for the item: nothing of it is read.
                     skipped = "item refused by the collector (\(rules.source): \(why))"
@@ -113,12 +127,19 @@ extension ProgressTargets {
                     filtered: rules.filtersLines)
                 file.listed = FileAccess.listedDirectories(patterns: globs, match: m)
                 file.item = rules.source
+                file.agedOut = agedOut
+                file.scanSeconds = item?.scanSeconds
+                file.closeInactiveSeconds = item?.closeInactiveSeconds
                 if let k = earlier {
                     // Skipped by the items before: this one's claim counts only when it reads the file.
-                    if skipped == nil { files[k] = file }
+                    if skipped == nil {
+                        files[k] = file
+                        claimed[m] = k
+                    }
                     continue
                 }
                 claimed[m] = files.count
+                if st.inode != 0 { claimedFile[fileKey] = files.count }
                 files.append(file)
                 mtimes.append(st.mtime)
             }
@@ -151,7 +172,7 @@ extension ProgressTargets {
                     // The collector finds them by its config's patterns, not by -l's.
                     e.matches, patterns: (item?.paths ?? []).map(facts.collectorPattern), dataid: item?.dataid,
                     rules: item?.rules ?? unloaded ?? .defaults,
-                    limit: item?.harvesterLimit ?? CollectorFileRules.defaultHarvesterLimit, tailFiles: item?.tailFiles ?? true)
+                    limit: item?.harvesterLimit ?? CollectorFileRules.defaultHarvesterLimit, tailFiles: item?.tailFiles ?? true, item: item)
             }
         } else {
             // The items the collector takes first: a file one of them reads is not claimed by a refused one.
@@ -168,7 +189,7 @@ extension ProgressTargets {
                     add(
                         e.matches, patterns: [facts.collectorPattern(pattern)], dataid: item.dataid, rules: item.rules,
                         limit: item.harvesterLimit,
-                        tailFiles: item.tailFiles)
+                        tailFiles: item.tailFiles, item: item)
                 }
             }
         }

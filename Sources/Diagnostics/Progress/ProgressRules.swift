@@ -275,6 +275,15 @@ enum ProgressRules {
                         "no file found for the log paths, but they could not all be listed: \(Fmt.list(input.unexpanded, max: 3))",
                         hint: "以 root 运行 bkdiag，或检查日志目录的权限", evidence: evidence)
                 }
+                // Nothing matches because the files were removed under the collector, which still holds them with
+                // data it has not read: that data, not the paths, is what to act on.
+                let removed = deletedHeld(input)
+                if !removed.isEmpty {
+                    return .fail(
+                        "no file matches the log paths \(Fmt.list(scope, max: 5)) now, but the collector still holds \(removed.count) deleted file(s) of them with data it has not read: \(Fmt.list(removed.map { "\($0.path) (\(bytes($0.unread)) unread)" }, max: 3)); what it has not read is lost when it closes them",
+                        hint: "日志文件已被删除，采集器仍持有且未读完：确认删除原因（清理脚本、轮转配置），见 pipeline_stall 与 loss_risk；之后核对采集路径",
+                        evidence: evidence)
+                }
                 return .fail(
                     "no file matches the log paths \(Fmt.list(scope, max: 5)): nothing is collected",
                     hint: "采集路径在本机没有匹配的文件：核对采集项的日志路径（目录、通配符、大小写）与应用实际写日志的位置", evidence: evidence)
@@ -322,7 +331,10 @@ enum ProgressRules {
         if !stalled.isEmpty {
             let lag = stalled.reduce(Int64(0)) { $0 + $1.lagBytes }
             let ackStalled = stalled.filter { $0.status == .ackStalled }.map(\.path)
-            let readStalled = stalled.filter { $0.status == .readStalled }.map(\.path)
+            // A harvester still past the end of a file cut below its acknowledged offset has not noticed the cut.
+            let readStalled = stalled.filter { $0.status == .readStalled }.map {
+                $0.path + ($0.cutUnnoticed ? " (cut below its acknowledged offset, the cut not noticed)" : "")
+            }
             var parts: [String] = []
             if !ackStalled.isEmpty { parts.append("not acknowledged for more than 3 flushes: \(Fmt.list(ackStalled))") }
             if !readStalled.isEmpty {
@@ -805,9 +817,11 @@ enum ProgressRules {
     /// A file a rotation renamed away from a target (same directory; the target's name followed by `.`, `-`
     /// or `_`: `a.log.1`, `a.log-20261201`; or its stem followed by `.` and a digit: `a.2026-12-01.log`) that
     /// a collector still holds with bytes after its position: `close_renamed` is off by default, so its
-    /// harvester reads on. Stuck when bytes already there at the first sample are still unread and the
-    /// position did not move across samples longer than the harvester's longest backoff and a flush (one
-    /// line appended since is the backoff's, not a stall). Only with a scope (the live run's).
+    /// harvester reads on. Stuck when the position did not move across the samples and either bytes already
+    /// there at the first sample are still unread across samples longer than the harvester's longest backoff
+    /// and a flush (one line appended since is the backoff's, not a stall), or the file's last write is older
+    /// than that (a harvester with unread data does not back off; the one-shot run's samples are a second
+    /// apart). Only with a scope (the live run's).
     struct RenamedHeld {
         var path: String
         var unread: Int64
@@ -817,7 +831,8 @@ enum ProgressRules {
     static func renamedHeld(_ input: ProgressInput) -> [RenamedHeld] {
         guard let owns = Ownership(input) else { return [] }
         let targetKeys = Set(input.files.map { ProgressSample.FileKey(inode: $0.inode, device: $0.device) })
-        let longEnough = (input.gap ?? 0) >= input.settings.readBackoffSeconds + input.settings.flushSeconds
+        let wait = input.settings.readBackoffSeconds + input.settings.flushSeconds
+        let longEnough = (input.gap ?? 0) >= wait
         var out: [RenamedHeld] = []
         for c in input.last.collectors {
             for f in (try? c.open.get()) ?? [] where !f.deleted && f.size > f.position {
@@ -825,7 +840,9 @@ enum ProgressRules {
                     continue
                 }
                 let before = input.atFirstSample(f, pid: c.pid)
-                let stuck = longEnough && before.map { $0.position == f.position && $0.size > f.position } == true
+                let still = before.map { $0.position == f.position } ?? (input.first == nil)
+                let old = f.mtime > 0 && input.last.wallSeconds - Double(f.mtime + 1) > wait
+                let stuck = still && (old || (longEnough && before.map { $0.size > f.position } == true))
                 out.append(RenamedHeld(path: f.path, unread: f.size - f.position, stuck: stuck))
             }
         }
@@ -837,6 +854,18 @@ enum ProgressRules {
     /// than the harvester's longest backoff and a flush, or the file's last write is older than that (a
     /// harvester with unread data does not back off). What it has not read goes when it closes them (loss_risk
     /// counts it); the read hop is where data stops.
+    /// Deleted files of the subscription a collector still holds with bytes after its position, moving or not.
+    static func deletedHeld(_ input: ProgressInput) -> [RenamedHeld] {
+        let owns = Ownership(input)
+        var out: [RenamedHeld] = []
+        for c in input.last.collectors {
+            for f in (try? c.open.get()) ?? [] where f.deleted && f.size > f.position && (owns.map { $0.owns(f.path) } ?? true) {
+                out.append(RenamedHeld(path: f.path, unread: f.size - f.position, stuck: false))
+            }
+        }
+        return out
+    }
+
     static func deletedHeldStuck(_ input: ProgressInput) -> [RenamedHeld] {
         let owns = Ownership(input)
         let settings = input.settings
@@ -1048,6 +1077,10 @@ enum ProgressRules {
         for f in input.files {
             switch f.status {
             case .truncated:
+                add("truncated", nil, false, [("path", .string(f.path)), ("size", .int(f.size)), ("acknowledged", .int(f.acked ?? 0))])
+            case .readStalled where f.cutUnnoticed:
+                // Cut below what was acknowledged, and the harvester holding it has not noticed: what was cut
+                // before it was read is gone, how much cannot be told.
                 add("truncated", nil, false, [("path", .string(f.path)), ("size", .int(f.size)), ("acknowledged", .int(f.acked ?? 0))])
             case _ where f.reuseSkippedBytes > 0:
                 add(

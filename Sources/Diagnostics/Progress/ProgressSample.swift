@@ -59,6 +59,14 @@ public struct ProgressTargets: Sendable {
         /// first of the items naming the file that reads it, else the first naming it. `harvester_limit`
         /// counts per item.
         public var item: String?
+        /// Skipped only because it is older than the item's `ignore_older`. filebeat applies that at a scan, to a
+        /// file no harvester holds: one a harvester still holds is read on (`handleIgnoreOlder` returns early
+        /// while the file's state is not finished), so a held one is judged as collected.
+        public var agedOut = false
+        /// The item's `scan_frequency` in seconds, when it sets one (else `ProgressSettings.scanSeconds`).
+        public var scanSeconds: Double?
+        /// The item's `close_inactive` in seconds, when it sets one (else `ProgressSettings.closeInactiveSeconds`).
+        public var closeInactiveSeconds: Double?
 
         public init(
             path: String, dataid: Int64? = nil, skipped: String? = nil, harvesterLimit: Int? = nil, refused: Bool = false,

@@ -416,6 +416,10 @@ struct CollectorFileRules {
         var tailFiles: Bool = true
         /// A syslog item's server: the protocol and address its input binds.
         var listen: NetworkListen?
+        /// `scan_frequency` and `close_inactive` in seconds, when the item sets them above zero (NodeMan's
+        /// template writes both: 10 s and 120 s unless the platform gives others).
+        var scanSeconds: Double? = nil
+        var closeInactiveSeconds: Double? = nil
 
         /// Whether the collector runs a task for it that reads its files.
         var accepted: Bool { rules.refusals.isEmpty }
@@ -624,6 +628,14 @@ extension CollectorFileRules.Item {
             harvesterLimit: item.node.lookup("harvester_limit").flatMap { GoConfigValue($0).asUInt }.map { Int(clamping: $0) }
                 ?? CollectorFileRules.defaultHarvesterLimit,
             tailFiles: item.node.lookup("tail_files").map { GoConfigValue($0).asBool ?? true } ?? true,
-            listen: CollectorFileRules.listen(item.node, dataid: item.dataid))
+            listen: CollectorFileRules.listen(item.node, dataid: item.dataid),
+            scanSeconds: Self.positiveDuration(item.node, "scan_frequency"),
+            closeInactiveSeconds: Self.positiveDuration(item.node, "close_inactive"))
+    }
+
+    /// An item's duration setting as the collector holds it, when it is above zero.
+    static func positiveDuration(_ node: YAMLNode, _ key: String) -> Double? {
+        guard let n = node.lookup(key), let v = GoConfigValue(n).asHeldDuration, v > 0 else { return nil }
+        return v
     }
 }

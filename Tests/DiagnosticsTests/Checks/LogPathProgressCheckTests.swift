@@ -1,3 +1,4 @@
+import Glibc
 import HostProbe
 import Report
 import TestSupport
@@ -270,10 +271,13 @@ struct LogPathProgressCheckTests {
     @Test("truncated, never collected and lagging files warn and are named; a new file is not yet never-collected")
     func warnings() {
         var s = ProgressFixture.healthy()
+        // a.log cut below its acknowledged offset 40 s ago, no harvester holding it: the next scan (10 s) and
+        // two flushes have passed.
         s.files = [
-            ProgressFixture.file("/data/logs/app/a.log", size: 100, inode: 11, age: 30),
+            ProgressFixture.file("/data/logs/app/a.log", size: 100, inode: 11, age: 40),
             ProgressFixture.file("/data/logs/app/old.log", size: 10, inode: 12, age: 100),
         ]
+        s.collectors = [ProgressFixture.collector(open: [])]
         let f = run(input(s))
         #expect(f.verdict == .warn)
         #expect(f.message.contains("truncated below the acknowledged offset: /data/logs/app/a.log"), "\(f.message)")
@@ -283,6 +287,7 @@ struct LogPathProgressCheckTests {
             ProgressFixture.file("/data/logs/app/a.log", size: 1000, inode: 11),
             ProgressFixture.file("/data/logs/app/new.log", size: 10, inode: 12, age: 5),
         ]
+        s.collectors = ProgressFixture.healthy().collectors
         #expect(run(input(s)).verdict == .pass)
 
         s.files = [ProgressFixture.file("/data/logs/app/a.log", size: 1000 + (65 << 20), inode: 11)]
@@ -315,13 +320,124 @@ struct LogPathProgressCheckTests {
         // Back inside it and then not reading for longer than its backoff: judged by the read position, stuck.
         let stuck = judged(age: 30, position: 40)
         #expect(stuck.0.verdict == .fail && stuck.1.status == .readStalled, "\(stuck.0.message)")
-        // Not noticed 30 s after the cut (more than the backoff and a flush): a truncation, warned.
+        // Not noticed 30 s after the cut (more than the backoff and a flush): the harvester checks for a cut at
+        // every read, so one still past the end is not reading. The read hop fails and names the cut; loss_risk
+        // counts the truncation.
         let missed = judged(age: 30, position: 1000)
-        #expect(missed.0.verdict == .warn && missed.0.message.contains("truncated below the acknowledged offset"), "\(missed.0.message)")
-        #expect(missed.1.status == .truncated)
+        #expect(
+            missed.0.verdict == .fail && missed.0.message.contains("a.log (cut below its acknowledged offset, the cut not noticed)"),
+            "\(missed.0.message)")
+        #expect(missed.1.status == .readStalled && missed.1.cutUnnoticed && missed.1.lagBytes == 100)
+        var cut = ProgressFixture.healthy()
+        cut.files = [ProgressFixture.file("/data/logs/app/a.log", size: 100, inode: 11, age: 30)]
+        let risk = ProgressFixture.run(LossRiskCheck(), input(cut))
+        let risks = risk.evidence.first { $0.0 == "risks" }?.1.arrayValue ?? []
+        #expect(risks.contains { $0["reason"] == .string("truncated") }, "\(risk.message)")
+        #expect(ProgressFixture.run(PipelineStallCheck(), input(cut)).message.hasPrefix("data stops at read"))
         // No harvester holds it: the next scan finds it, within a scan and two flushes (10 + 20 s here).
         #expect(judged(age: 25, position: nil).1.status == .pending)
         #expect(judged(age: 35, position: nil).1.status == .truncated)
+    }
+
+    @Test("past ignore_older but still held by a harvester: judged as collected (filebeat ages out only files none holds)")
+    func agedOutButHeld() {
+        var s = ProgressFixture.healthy()
+        var file = ProgressFixture.file("/data/logs/app/a.log", size: 10101, inode: 11, age: 35, skipped: "ignore_older 20s (item 1)")
+        file.target.agedOut = true
+        s.files = [file]
+        s.collectors = [
+            ProgressFixture.collector(open: [ProgressFixture.held("/data/logs/app/a.log", inode: 11, position: 1000, size: 10101)])
+        ]
+        s.registry = ProgressFixture.registry([ProgressFixture.state("/data/logs/app/a.log", inode: 11, offset: 1000, age: 35)])
+        let p = FileProgress.analyse(nil, s, ProgressFixture.settings)[0]
+        #expect(p.skipped == nil && p.status == .readStalled && p.lagBytes == 9101)
+        #expect(run(input(s)).verdict == .fail)
+        #expect(ProgressFixture.run(PipelineStallCheck(), input(s)).message.hasPrefix("data stops at read"))
+        // No harvester holds it: skipped, as before (what was not acknowledged is not collected).
+        s.collectors = [ProgressFixture.collector(open: [])]
+        let skipped = FileProgress.analyse(nil, s, ProgressFixture.settings)[0]
+        #expect(skipped.status == .skipped && skipped.skippedBytes == 9101)
+        // Skipped by exclude_files, held or not, it stays skipped.
+        file.target.agedOut = false
+        file.target.skipped = "exclude_files (item 1)"
+        s.files = [file]
+        s.collectors = ProgressFixture.healthy().collectors
+        #expect(FileProgress.analyse(nil, s, ProgressFixture.settings)[0].status == .skipped)
+    }
+
+    @Test(
+        "bytes written after the harvester closed wait for the item's own scan_frequency; unpicked past it, the read hop is stuck, not the output"
+    )
+    func unheldFileWaitsForTheScan() {
+        func judged(writtenAgo: Double, scan: Double?) -> FileProgress {
+            var s = ProgressFixture.healthy()
+            var file = ProgressFixture.file("/data/logs/app/a.log", size: 10101, inode: 11, age: writtenAgo)
+            file.target.scanSeconds = scan
+            s.files = [file]
+            s.collectors = [ProgressFixture.collector(open: [])]
+            s.registry = ProgressFixture.registry([ProgressFixture.state("/data/logs/app/a.log", inode: 11, offset: 10000, age: 38)])
+            return FileProgress.analyse(nil, s, ProgressFixture.settings)[0]
+        }
+        // scan_frequency 60s (NodeMan's template writes the platform's value): 33 s after the write, not yet scanned.
+        #expect(judged(writtenAgo: 33, scan: 60).status == .pending)
+        // The default 10 s scan, a backoff and a flush have passed and no harvester holds it: not picked up.
+        #expect(judged(writtenAgo: 33, scan: nil).status == .readStalled)
+        #expect(judged(writtenAgo: 15, scan: nil).status == .pending)
+        // Written longer ago than close_inactive: a harvester may have read it and closed, the output not confirming.
+        #expect(judged(writtenAgo: 200, scan: nil).status == .ackStalled)
+        // Where the collector's open files cannot be read, not being held is not known: not the read hop.
+        var s = ProgressFixture.healthy()
+        s.files = [ProgressFixture.file("/data/logs/app/a.log", size: 10101, inode: 11, age: 33)]
+        s.collectors = [
+            ProgressSample.Collector(
+                pid: 4242, io: .success(ProcIO(writtenChars: 1)),
+                open: .failure(ProbeError(call: "open", path: "/proc/4242/fd", errno: 13)),
+                fdCount: nil, fdLimit: nil, cgroup: .success(CgroupState(version: 1)))
+        ]
+        s.registry = ProgressFixture.registry([ProgressFixture.state("/data/logs/app/a.log", inode: 11, offset: 10000, age: 38)])
+        #expect(FileProgress.analyse(nil, s, ProgressFixture.settings)[0].status != .readStalled)
+    }
+
+    @Test("without a readable registry a file no harvester holds is not judged: no tail_files bytes invented")
+    func registryUnreadJudgesNoUnheldFile() {
+        var s = ProgressFixture.healthy()
+        s.files = [ProgressFixture.file("/data/logs/app/b.log", size: 5050, inode: 12, age: 300)]
+        s.collectors = [ProgressFixture.collector(open: [])]
+        s.registry = ProgressSample.Registry(
+            path: ProgressFixture.registryPath, read: .failure(RegistryReadError("open: no such file", isMissing: true)),
+            stat: .failure(ProbeError(call: "stat", path: ProgressFixture.registryPath, errno: ENOENT)),
+            space: .failure(ProbeError(call: "statvfs", path: ProgressFixture.registryPath, errno: ENOENT)))
+        let p = FileProgress.analyse(nil, s, ProgressFixture.settings)[0]
+        #expect(p.status == .unjudged && p.lagBytes == 0 && p.tailSkippedBytes == 0)
+        let risk = ProgressFixture.run(LossRiskCheck(), input(s))
+        let risks = risk.evidence.first { $0.0 == "risks" }?.1.arrayValue ?? []
+        #expect(!risks.contains { $0["reason"] == .string("tail_files") }, "\(risk.message)")
+        #expect(risk.verdict != .fail && !risk.message.contains("may not be collected"), "\(risk.message)")
+    }
+
+    @Test("paths that match nothing because the files were deleted under the collector: the held deleted files are named")
+    func deletedHeldIsNamed() {
+        var s = ProgressFixture.healthy()
+        s.files = []
+        s.collectors = [
+            ProgressFixture.collector(open: [
+                ProgressFixture.held("/data/logs/app/a.log", inode: 11, position: 1000, size: 10101, deleted: true)
+            ])
+        ]
+        var i = input(s)
+        i.scope = ["/data/logs/app/*.log"]
+        let f = run(i)
+        #expect(f.verdict == .fail && f.message.contains("still holds 1 deleted file(s)"), "\(f.message)")
+        #expect(f.message.contains("/data/logs/app/a.log (8.9 KiB unread)"), "\(f.message)")
+        // Read to its end: nothing of it waits; the paths simply match nothing.
+        s.collectors = [
+            ProgressFixture.collector(open: [
+                ProgressFixture.held("/data/logs/app/a.log", inode: 11, position: 10101, size: 10101, deleted: true)
+            ])
+        ]
+        i = input(s)
+        i.scope = ["/data/logs/app/*.log"]
+        #expect(run(i).message.hasPrefix("no file matches the log paths /data/logs/app/*.log: nothing is collected"))
     }
 
     @Test("a file the collector may not open fails, naming why, however new; loss_risk counts all of it")

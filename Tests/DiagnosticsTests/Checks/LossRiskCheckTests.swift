@@ -493,6 +493,30 @@ struct RefusedItemTargetsTests {
         #expect(byPath["/var/log/app/c.log.gz"]?.skipped?.hasPrefix("exclude_files") == true)
     }
 
+    @Test("one file reached by two paths (a symlinked directory, a hard link) is one target, under the name found first")
+    func sameFileUnderTwoNames() {
+        let real = "/var/log/app/a/app.log", link = "/data/lnk/app.log", other = "/var/log/app/a/b.log"
+        let h = Fixture.facts(subscription: 8, logPaths: ["/var/log/app/a/*.log", link])
+        let now = h.nowMilliseconds / 1000
+        h.stats[real] = FileStat(mode: 0o100644, size: 5050, mtime: now, inode: 77, device: 2049)
+        h.stats[link] = FileStat(mode: 0o100644, size: 5050, mtime: now, inode: 77, device: 2049)
+        // Another file with the same inode number on another device is another file.
+        h.stats[other] = FileStat(mode: 0o100644, size: 10, mtime: now, inode: 77, device: 2050)
+        h.logExpansions = [Fixture.expansion("/var/log/app/a/*.log", [real, other]), Fixture.expansion(link, [link])]
+        Fixture.subscriptionConfigs(
+            h,
+            yaml: [
+                (
+                    "bkunifylogbeat_sub_8_host_1.conf",
+                    "local:\n  - dataid: 1\n    paths: ['/var/log/app/a/*.log', '\(link)']\n    scan_frequency: '60s'\n    close_inactive: '300s'\n"
+                )
+            ])
+        let (targets, _) = ProgressTargets.from(h)
+        #expect(targets.files.map(\.path).sorted() == [other, real].sorted(), "\(targets.files.map(\.path))")
+        // The item's own scan_frequency and close_inactive (NodeMan's template writes both) go with its files.
+        #expect(targets.files.allSatisfy { $0.scanSeconds == 60 && $0.closeInactiveSeconds == 300 })
+    }
+
     @Test("more matching files than are sampled: the most recently modified are, whichever path matched them, and it is said")
     func newestFilesAreSampled() {
         let archive = "/data/archive/*.log", live = "/data/live/app.log"

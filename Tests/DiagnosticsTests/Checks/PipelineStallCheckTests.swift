@@ -396,6 +396,43 @@ struct PipelineStallCheckTests {
         }
     }
 
+    @Test(
+        "a rotated file still held, last written longer ago than the backoff and a flush, its position still over the one-shot run's 1 s: stuck"
+    )
+    func renamedStuckByItsAge() {
+        func input(writtenAgo: Double, moved: Bool) -> ProgressInput {
+            var i = Self.renamed(gap: 1, moved: moved)
+            let mtime = Int64(ProgressFixture.now - writtenAgo)
+            func aged(_ s: ProgressSample) -> ProgressSample {
+                var s = s
+                s.collectors = s.collectors.map { c in
+                    var c = c
+                    c.open = c.open.map { list in
+                        list.map { f in
+                            var f = f
+                            if f.path.hasSuffix("app/a.log.1") { f.mtime = mtime }
+                            return f
+                        }
+                    }
+                    return c
+                }
+                return s
+            }
+            let scope = i.scope
+            i = ProgressInput(first: i.first.map(aged), last: aged(i.last), settings: i.settings)
+            i.scope = scope
+            return i
+        }
+        // Written a minute ago, 2.9 KiB unread, the position still: a harvester with unread data does not back off.
+        let stuck = run(input(writtenAgo: 60, moved: false))
+        #expect(stuck.verdict == .fail && stuck.message.contains("a.log.1 (2.9 KiB unread), renamed by a rotation"), "\(stuck.message)")
+        let progress = ProgressFixture.run(LogPathProgressCheck(), input(writtenAgo: 60, moved: false))
+        #expect(progress.verdict == .fail && progress.message.contains("rotated file(s) still held"), "\(progress.message)")
+        // Written 5 s ago (within the backoff), or its position moving: being read.
+        #expect(run(input(writtenAgo: 5, moved: false)).verdict == .pass)
+        #expect(run(input(writtenAgo: 60, moved: true)).verdict == .pass)
+    }
+
     @Test("two harvesters on one file (two items whose configs differ): the stuck one is the read hop though the other moves")
     func twoHarvesters() {
         let path = "/data/logs/app/a.log"
