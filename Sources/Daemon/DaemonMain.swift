@@ -106,7 +106,17 @@ public struct DaemonMain: Sendable {
         // of the socket (another daemon serves it) leaves the state directory as it found it.
         let history: ReportHistory
         do {
-            history = try ReportHistory(directory: config.stateDir, limits: config.historyLimits)
+            history = try ReportHistory(
+                directory: config.stateDir, limits: config.historyLimits,
+                ownership: { () throws(DaemonError) -> Bool in
+                    let retaken = try lock.reassert()
+                    if retaken {
+                        logger.warning(
+                            "the state directory was removed or its lock replaced under the daemon: taken again, the history restarts there",
+                            metadata: ["state_dir": "\(config.stateDir)"])
+                    }
+                    return retaken
+                })
         } catch {
             if let s = socketToRemove { try? Sys.unlinkIfSame(s.path, as: s.file) }
             Sys.close(fd)

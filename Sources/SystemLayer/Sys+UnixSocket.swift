@@ -131,11 +131,19 @@ extension Sys {
         return fd
     }
 
-    /// Reads until end of file or `limit` bytes; a receive timeout throws ETIMEDOUT.
-    public static func readToEnd(_ fd: Int32, limit: Int, path: String = "") throws(ProbeError) -> [UInt8] {
+    /// Reads until end of file or `limit` bytes; a receive timeout throws ETIMEDOUT. With `deadlineMs` (a
+    /// `MonotonicClock.milliseconds()` value) the whole read ends there too: a peer that trickles a byte now
+    /// and then within each receive timeout does not hold the reader past it.
+    public static func readToEnd(_ fd: Int32, limit: Int, path: String = "", deadlineMs: Int64? = nil) throws(ProbeError) -> [UInt8] {
         var out: [UInt8] = []
         var chunk = [UInt8](repeating: 0, count: 16 * 1024)
         while out.count < limit {
+            if let deadlineMs {
+                let left = deadlineMs - MonotonicClock.milliseconds()
+                guard left > 0 else { throw ProbeError("read", path: path, errno: ETIMEDOUT) }
+                // Interrupted or not yet readable: the loop looks at the deadline again.
+                guard try pollReadable(fd, timeoutMs: Int32(clamping: left), path: path) else { continue }
+            }
             let n = chunk.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress!, $0.count) }
             if n < 0 {
                 let e = Glibc.errno

@@ -697,6 +697,7 @@ struct DaemonProcess {
         let last = try #require(idle.last)
         let answer = String(decoding: try await blocking { try Sys.readToEnd(last, limit: 1 << 16) }, as: UTF8.self)
         #expect(answer.hasPrefix("HTTP/1.1 503"), "\(answer)")
+        #expect(answer.contains("too many connections: at most 16 per process (pid \(getpid()) holds them)"), "\(answer)")
     }
 
     @Test func theConnectionThatStartsASocketActivatedDaemonGetsTheReport() async throws {

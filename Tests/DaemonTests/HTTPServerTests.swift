@@ -249,6 +249,32 @@ struct ServerFixture {
         await f.stop()
     }
 
+    @Test func theClientGivesUpOnAPeerThatTricklesItsAnswerAtItsDeadline() async throws {
+        // A peer that sends one byte every 300 ms never trips a per-read timeout of 1 s; the request's deadline ends it.
+        let dir = TempDir()
+        defer { dir.remove() }
+        let path = dir.sub("trickle.sock")
+        let listener = try Sys.listenUnix(path: path, mode: 0o600, gid: nil)
+        defer { Sys.close(listener) }
+        let server = Task.detached {
+            let fd = accept(listener, nil, nil)
+            guard fd >= 0 else { return }
+            defer { Sys.close(fd) }
+            for _ in 0..<40 {
+                guard (try? Sys.writeAll(fd, Array("H".utf8))) != nil else { return }
+                try? await Task.sleep(for: .milliseconds(300))
+            }
+        }
+        let started = MonotonicClock.seconds()
+        await #expect(throws: DaemonError.self) {
+            try await blocking { try UnixHTTPClient.request(socket: path, target: "/report", timeoutMs: 1000) }
+        }
+        let took = MonotonicClock.seconds() - started
+        #expect(took < 4, "took \(took) s")
+        server.cancel()
+        _ = await server.result
+    }
+
     @Test func connectionsBeyondTheLimitGet503() async throws {
         var limits = HTTPLimits()
         limits.maxConnections = 3
@@ -257,7 +283,10 @@ struct ServerFixture {
             var held: [Int32] = []
             for _ in 0..<3 { held.append(try Sys.connectUnix(path: f.socket, timeoutMs: 5000)) }
             #expect(await eventually { f.server.openConnections == 3 })
-            #expect(try await f.raw("GET /report HTTP/1.1\r\nHost: x\r\n\r\n").hasPrefix("HTTP/1.1 503"))
+            let busy = try await f.raw("GET /report HTTP/1.1\r\nHost: x\r\n\r\n")
+            #expect(busy.hasPrefix("HTTP/1.1 503"))
+            // The answer names the limit that was hit, not another one.
+            #expect(busy.contains("too many connections: at most 3 connections at once"), "\(busy)")
             for fd in held { Sys.close(fd) }
             #expect(await eventually { f.server.openConnections == 0 })
             #expect(try await f.raw("GET /report HTTP/1.1\r\nHost: x\r\n\r\n").hasPrefix("HTTP/1.1 200"))

@@ -138,6 +138,50 @@ import Testing
         #expect(again.count == 5 && again.latest()?.line == line(4))
     }
 
+    @Test func aStateDirectoryRemovedUnderTheDaemonIsTakenAgainAndASecondDaemonStillStopsAtItsLock() throws {
+        let dir = TempDir()
+        defer { dir.remove() }
+        let h = dir.sub("state")
+        let lock = try StateDirectoryLock.acquire(directory: h)
+        let store = try ReportHistory(
+            directory: h, limits: HistoryLimits(), ownership: { () throws(DaemonError) -> Bool in try lock.reassert() })
+        for i in 0..<3 { try store.append(line: line(i), generatedAtMs: Int64(i)) }
+        #expect(store.count == 3)
+        // `rm -rf state_dir` while the daemon runs.
+        for name in try Sys.listDirectory(h) { try Sys.unlink(h + "/" + name) }
+        #expect(rmdir(h) == 0)
+        try store.append(line: line(3), generatedAtMs: 3)
+        // The directory and its lock are back; the index says what is on disk (the removed reports are gone).
+        #expect(store.count == 1)
+        #expect(try store.entries(sinceMs: 0, limit: 10).map(\.line) == [line(3)])
+        #expect(Sys.lstatIfPresent(h + "/lock") != nil)
+        #expect(try lock.reassert() == false)
+        // A second daemon pointed at the directory stops at the lock, as at any other time.
+        #expect(throws: DaemonError.self) { try StateDirectoryLock.acquire(directory: h) }
+        // Reopened, the store finds what was appended after the removal.
+        let again = try ReportHistory(directory: h, limits: HistoryLimits())
+        #expect(again.count == 1)
+    }
+
+    @Test func aNewSegmentNeverReplacesAFileAlreadyUnderItsName() throws {
+        let dir = TempDir()
+        defer { dir.remove() }
+        let h = dir.sub("h")
+        // One report per segment: every append starts a segment.
+        let store = try ReportHistory(directory: h, limits: HistoryLimits(maxReports: 8, maxBytes: 1 << 20))
+        try store.append(line: line(0), generatedAtMs: 0)
+        // Another writer puts a file under the next segment's name meanwhile.
+        let planted = h + "/history-00000002.log"
+        let bytes = Array("BKDHIST1 another writer's".utf8)
+        let fd = open(planted, O_WRONLY | O_CREAT | O_EXCL, 0o640)
+        _ = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
+        close(fd)
+        try store.append(line: line(1), generatedAtMs: 1)
+        #expect(try Sys.readFile(planted) == bytes)
+        #expect(Sys.lstatIfPresent(h + "/history-00000003.log") != nil)
+        #expect(try store.entries(sinceMs: 0, limit: 10).map(\.line) == [line(0), line(1)])
+    }
+
     @Test func zlibAndCRCRoundTrip() {
         let data = Array("hello hello hello hello".utf8)
         let z = Zlib.compress(data)

@@ -114,10 +114,17 @@ public final class ReportHistory: Sendable {
     public let recovery: HistoryRecovery
     private let state: Mutex<State>
     private let writer: Mutex<Writer>
+    /// Asked before every append whether the directory is still the daemon's (`StateDirectoryLock.reassert`):
+    /// throws when another daemon took it, returns true when it had to be taken again (the directory was
+    /// removed or its lock replaced), and the segments gone with it are then dropped from the index.
+    private let ownership: (@Sendable () throws(DaemonError) -> Bool)?
 
     /// Opens (creating) the store in `directory`, verifying every record and cutting a torn tail.
-    public init(directory: String, limits: HistoryLimits) throws(DaemonError) {
+    public init(
+        directory: String, limits: HistoryLimits, ownership: (@Sendable () throws(DaemonError) -> Bool)? = nil
+    ) throws(DaemonError) {
         self.directory = directory
+        self.ownership = ownership
         do {
             try Sys.mkdirs(directory, mode: 0o750)
         } catch {
@@ -199,6 +206,7 @@ public final class ReportHistory: Sendable {
 
     /// Appends one report line; returns once it is written and fsynced.
     public func append(line: String, generatedAtMs: Int64) throws(DaemonError) {
+        if let ownership, try ownership() { forgetRemovedSegments() }
         let payload = Zlib.compress(Array(line.utf8))
         let raw = Array(line.utf8).count
         var record = [UInt8]()
@@ -285,6 +293,18 @@ public final class ReportHistory: Sendable {
             }
         }
         try result.get()
+    }
+
+    /// Drops from the index the segments whose files are gone (the directory removed under the daemon), and
+    /// the write descriptor with them: readers and the counts then say what is on disk.
+    private func forgetRemovedSegments() {
+        writer.withLock { w in
+            if w.fd >= 0 {
+                Sys.close(w.fd)
+                w.fd = -1
+            }
+            state.withLock { s in s.segments.removeAll { Sys.lstatIfPresent($0.path) == nil } }
+        }
     }
 
     /// Number of stored reports.
@@ -389,11 +409,30 @@ public final class ReportHistory: Sendable {
             throw error
         }
         Sys.close(fd)
-        try Sys.rename(tmp, path)
+        // Linked, not renamed, into place: a name already taken (a segment written by another process since the
+        // listing) is never replaced, the next free sequence is taken instead.
+        var (sequence, target) = (seq, path)
+        while true {
+            if Glibc.link(tmp, target) == 0 { break }
+            let e = errno
+            if e == EEXIST && sequence < seq + 1000 {
+                sequence += 1
+                target = Self.path(directory, sequence)
+                continue
+            }
+            // A file system without hard links: renamed, once nothing holds the name.
+            if (e == EPERM || e == EOPNOTSUPP) && Sys.lstatIfPresent(target) == nil {
+                try Sys.rename(tmp, target)
+                break
+            }
+            _ = try? Sys.unlink(tmp)
+            throw ProbeError("link", path: target, errno: e)
+        }
+        _ = try? Sys.unlink(tmp)
         Sys.fsyncDirectory(directory)
-        w.fd = try Sys.open(path, O_WRONLY | O_APPEND | Self.safeFlags)
-        w.nextSequence = seq + 1
-        return Segment(sequence: seq, path: path, bytes: fileMagic.count, records: [])
+        w.fd = try Sys.open(target, O_WRONLY | O_APPEND | Self.safeFlags)
+        w.nextSequence = sequence + 1
+        return Segment(sequence: sequence, path: target, bytes: fileMagic.count, records: [])
     }
 
     /// Drops the oldest segments from the index while the limits are exceeded; returns their paths,

@@ -1,3 +1,4 @@
+import Synchronization
 import SystemLayer
 
 #if canImport(Glibc)
@@ -12,17 +13,42 @@ import SystemLayer
 /// and changes nothing.
 public final class StateDirectoryLock: Sendable {
     public let path: String
-    private let fd: Int32
+    public let directory: String
+    private let fd: Mutex<Int32>
 
-    private init(path: String, fd: Int32) {
+    private init(directory: String, path: String, fd: Int32) {
+        self.directory = directory
         self.path = path
-        self.fd = fd
+        self.fd = Mutex(fd)
     }
 
-    deinit { Sys.close(fd) }
+    deinit { fd.withLock { Sys.close($0) } }
 
     /// Creates the directory when missing, then takes the lock or throws naming the daemon that holds it.
     public static func acquire(directory: String) throws(DaemonError) -> StateDirectoryLock {
+        let (path, fd) = try take(directory: directory)
+        return StateDirectoryLock(directory: directory, path: path, fd: fd)
+    }
+
+    /// Whether the lock file the daemon holds is still the one at `path`; when it is not (the state directory
+    /// was removed, or the file replaced: a second daemon would find the name unlocked and share the
+    /// directory), the directory and the lock are taken again and true is returned. Throws when another
+    /// daemon has taken them meanwhile.
+    public func reassert() throws(DaemonError) -> Bool {
+        try fd.withLock { (held: inout Int32) throws(DaemonError) -> Bool in
+            if let named = Sys.lstatIfPresent(path), let open = try? Sys.fstat(held, path: path),
+                named.inode == open.inode && named.device == open.device
+            {
+                return false
+            }
+            let (_, fresh) = try Self.take(directory: directory)
+            Sys.close(held)
+            held = fresh
+            return true
+        }
+    }
+
+    private static func take(directory: String) throws(DaemonError) -> (String, Int32) {
         do {
             try Sys.mkdirs(directory, mode: 0o750)
         } catch {
@@ -59,6 +85,6 @@ public final class StateDirectoryLock: Sendable {
         // Ours now: say who holds it, for the message of the next one.
         _ = try? Sys.ftruncate(fd, 0, path: path)
         _ = try? Sys.pwriteAll(fd, Array("\(getpid())\n".utf8), at: 0, path: path)
-        return StateDirectoryLock(path: path, fd: fd)
+        return (path, fd)
     }
 }

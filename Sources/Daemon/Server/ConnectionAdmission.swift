@@ -25,15 +25,22 @@ final class ConnectionAdmission: Sendable {
     }
 
     /// Counts the connection in and returns true, or returns false (and counts nothing) when it is over a limit.
-    func admit(_ key: Key) -> Bool {
+    func admit(_ key: Key) -> Bool { refusal(key) == nil }
+
+    /// Counts the connection in and returns nil, or, counting nothing, the limit it is over, as the 503 says it.
+    func refusal(_ key: Key) -> String? {
         state.withLock { s in
-            guard s.total < limits.maxConnections, s.byProcess[key.pid, default: 0] < limits.maxConnectionsPerProcess,
-                s.byUser[key.uid, default: 0] < limits.maxConnectionsPerUser
-            else { return false }
+            if s.total >= limits.maxConnections { return "at most \(limits.maxConnections) connections at once" }
+            if s.byProcess[key.pid, default: 0] >= limits.maxConnectionsPerProcess {
+                return "at most \(limits.maxConnectionsPerProcess) per process (pid \(key.pid) holds them)"
+            }
+            if s.byUser[key.uid, default: 0] >= limits.maxConnectionsPerUser {
+                return "at most \(limits.maxConnectionsPerUser) per user (uid \(key.uid) holds them)"
+            }
             s.total += 1
             s.byProcess[key.pid, default: 0] += 1
             s.byUser[key.uid, default: 0] += 1
-            return true
+            return nil
         }
     }
 

@@ -9,11 +9,16 @@ final class BusyHandler: ChannelInboundHandler {
     typealias OutboundOut = ByteBuffer
 
     let server: HTTPServer
+    /// The limit the connection is over, as `ConnectionAdmission.refusal` names it.
+    let limit: String
     var answered = false
     var lingers = false
     var timer: Scheduled<Void>?
 
-    init(server: HTTPServer) { self.server = server }
+    init(server: HTTPServer, limit: String) {
+        self.server = server
+        self.limit = limit
+    }
 
     func handlerAdded(context: ChannelHandlerContext) {
         if context.channel.isActive { answer(context: context) }
@@ -28,7 +33,7 @@ final class BusyHandler: ChannelInboundHandler {
         guard !answered else { return }
         answered = true
         let body =
-            "{\"error\":\"too many connections: at most \(server.limits.maxConnections), \(server.limits.maxConnectionsPerProcess) per process\"}\n"
+            "{\"error\":\"too many connections: \(limit)\"}\n"
         let text =
             "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\nContent-Length: \(body.utf8.count)\r\n"
             + "Retry-After: 1\r\nConnection: close\r\n\r\n" + body

@@ -101,8 +101,8 @@ public final class HTTPServer: Sendable {
                     let sync = channel.pipeline.syncOperations
                     // Admitted only within the total and the peer's share; the others are told 503.
                     let key = ConnectionAdmission.key(peer)
-                    guard server.admission.admit(key) else {
-                        try sync.addHandler(BusyHandler(server: server))
+                    if let limit = server.admission.refusal(key) {
+                        try sync.addHandler(BusyHandler(server: server, limit: limit))
                         return .refused
                     }
                     channel.closeFuture.whenComplete { _ in server.admission.release(key) }

@@ -15,10 +15,11 @@ public enum UnixHTTPClient {
         public var body: String
     }
 
-    /// Sends one request with `Connection: close` and reads the whole answer.
+    /// Sends one request with `Connection: close` and reads the whole answer, all within `timeoutMs`.
     public static func request(socket path: String, method: String = "GET", target: String, timeoutMs: Int = 5000) throws(DaemonError)
         -> Response
     {
+        let deadline = MonotonicClock.milliseconds() + Int64(timeoutMs)
         let fd: Int32
         do {
             fd = try Sys.connectUnix(path: path, timeoutMs: timeoutMs)
@@ -38,7 +39,7 @@ public enum UnixHTTPClient {
         let raw: [UInt8]
         do {
             try Sys.writeAll(fd, Array(text.utf8), path: path)
-            raw = try Sys.readToEnd(fd, limit: 64 << 20, path: path)
+            raw = try Sys.readToEnd(fd, limit: 64 << 20, path: path, deadlineMs: deadline)
         } catch {
             throw DaemonError(
                 .noDaemon, "the daemon at \(path) did not answer (\(ProbeError.brief(error))): check `systemctl status bkdiag`")

@@ -508,14 +508,15 @@ enum ProgressRules {
 
         // 2. read positions.
         let open = files.filter { $0.read != nil }
-        let unread = open.reduce(Int64(0)) { $0 + max(0, $1.size - ($1.read ?? 0)) }
+        // A cut file whose harvester is still past its new end has all of it unread.
+        let unread = open.reduce(Int64(0)) { $0 + ($1.cutUnnoticed ? $1.size : max(0, $1.size - ($1.read ?? 0))) }
         let readStalled = files.filter { $0.status == .readStalled }
         let renamed = renamedHeld(input)
         let renamedStuck = renamed.filter(\.stuck)
         var readStuck: [String] = []
         if !readStalled.isEmpty {
             readStuck.append(
-                "\(Fmt.list(readStalled.map(\.path))) has data older than the harvester's \(seconds(settings.readBackoffSeconds)) backoff that the collector has not read"
+                "\(Fmt.list(readStalled.map { $0.path + ($0.cutUnnoticed ? " (cut below its acknowledged offset, the cut not noticed)" : "") })) has data older than the harvester's \(seconds(settings.readBackoffSeconds)) backoff that the collector has not read"
             )
         }
         if !renamedStuck.isEmpty {
