@@ -117,6 +117,82 @@ import Testing
 }
 
 extension HTMLBrowserTests {
+    /// 20,000 hosts, each failing in a way of its own (20,000 failure groups): runs of hosts across groups make
+    /// the columns, so the heatmap stays a few bands high.
+    @Test func chromiumKeepsTwentyThousandFailureGroupsToAFewBands() async throws {
+        guard let browser = Self.browserOrSkip() else { return }
+        func word(_ i: Int) -> String {
+            var t = "", n = i
+            for _ in 0..<4 {
+                t.unicodeScalars.append(UnicodeScalar(UInt8(97 + n % 26)))
+                n /= 26
+            }
+            return t
+        }
+        var hosts: [HostResult] = []
+        for i in 0..<20_000 {
+            let ip = "10.\(i / 65536).\((i / 256) % 256).\(i % 256)"
+            let out = HostOutputReader.read(
+                Fixtures.richLine([("bkunifylogbeat", "process", .fail, "broken " + word(i), ""), ("gse_agent", "socket", .pass, "ok", "")])
+            )
+            let state = HostResult.judge(jobStatus: 9, hadLog: true, fetchFailed: false, reports: out.reports, lines: out.lines)
+            hosts.append(HostResult(key: "0:" + ip, cloudID: 0, ip: ip, jobStatus: 9, reports: out.reports, lines: out.lines, state: state))
+        }
+        let report = FleetReport(
+            generatedAtMs: 1_700_000_000_000, source: "parse", jobInstanceID: 1, stepInstanceID: 2, finished: true, hosts: hosts,
+            issues: [], preamble: [], gseGiven: false)
+        #expect(report.summary.groups.count == 20_000)
+        let dir = try Self.scratchDir()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let page = "\(dir)/fleet.html"
+        let html = report.html()
+        // 200 groups listed, the rest counted: the page stays small.
+        #expect(html.utf8.count < 3_000_000, "\(html.utf8.count) bytes")
+        try html.write(toFile: page, atomically: true, encoding: .utf8)
+        let common = Self.headless(dir, budgetMs: 20_000) + ["--window-size=1280,1400"]
+        let (code, dom) = try await run(browser, common + ["--dump-dom", "file://\(page)"], timeout: 110)
+        #expect(code == 0)
+        #expect(dom.contains("data-drawn=\"20000\""))
+        let columns = dom.firstMatch(of: /data-columns="(\d+)"/).flatMap { Int($0.1) } ?? 0
+        #expect(columns > 100 && columns < 2_000, "\(columns) columns")
+        let height = dom.firstMatch(of: /<canvas id="hm" width="\d+" height="(\d+)"/).flatMap { Int($0.1) } ?? 0
+        #expect(height > 0 && height < 1_000, "canvas \(height) px high")
+    }
+
+    /// 3,000 healthy hosts, every other one reporting an item the others do not: each column (a run of a few
+    /// hosts) shows the worst cell its hosts reported, so none is "not reported" — a host that does not report
+    /// an item does not hide the others' pass.
+    @Test func chromiumShowsTheWorstReportedCellNotAGap() async throws {
+        guard let browser = Self.browserOrSkip() else { return }
+        let two = HostOutputReader.read(
+            Fixtures.richLine([("bkunifylogbeat", "process", .pass, "ok", ""), ("gse_agent", "socket", .pass, "ok", "")]))
+        let three = HostOutputReader.read(
+            Fixtures.richLine([
+                ("bkunifylogbeat", "bin_file", .pass, "ok", ""), ("bkunifylogbeat", "process", .pass, "ok", ""),
+                ("gse_agent", "socket", .pass, "ok", ""),
+            ]))
+        var hosts: [HostResult] = []
+        for i in 0..<3_000 {
+            let ip = "10.0.\(i / 256).\(i % 256)"
+            let out = i % 2 == 0 ? two : three
+            let state = HostResult.judge(jobStatus: 9, hadLog: true, fetchFailed: false, reports: out.reports, lines: out.lines)
+            hosts.append(HostResult(key: "0:" + ip, cloudID: 0, ip: ip, jobStatus: 9, reports: out.reports, lines: out.lines, state: state))
+        }
+        let report = FleetReport(
+            generatedAtMs: 1_700_000_000_000, source: "parse", jobInstanceID: 1, stepInstanceID: 2, finished: true, hosts: hosts,
+            issues: [], preamble: [], gseGiven: false)
+        let dir = try Self.scratchDir()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let page = "\(dir)/fleet.html"
+        try report.html().write(toFile: page, atomically: true, encoding: .utf8)
+        let common = Self.headless(dir, budgetMs: 10_000) + ["--window-size=1280,1400"]
+        let (code, dom) = try await run(browser, common + ["--dump-dom", "file://\(page)"], timeout: 110)
+        #expect(code == 0)
+        let columns = dom.firstMatch(of: /data-columns="(\d+)"/).flatMap { Int($0.1) } ?? 0
+        #expect(columns > 0 && columns < 3_000, "\(columns) columns: runs of hosts")
+        #expect(dom.contains("data-unreported=\"0\""), "\(dom.firstMatch(of: /data-unreported="\d+"/).map { String($0.0) } ?? "")")
+    }
+
     /// `n` hosts made from a few decoded outputs (no JSON round trip), in the states of `fleet(_:)`.
     static func bigFleet(_ n: Int) throws -> FleetReport {
         let broken = HostOutputReader.read(Fixtures.brokenRich(pid: 1))
@@ -162,6 +238,7 @@ extension HTMLBrowserTests {
         #expect(columns > 100 && columns < 2_000, "\(columns) columns")
         let height = dom.firstMatch(of: /<canvas id="hm" width="\d+" height="(\d+)"/).flatMap { Int($0.1) } ?? 0
         #expect(height > 0 && height < 1_000, "canvas \(height) px high")
+
         let (shot, _) = try await run(browser, common + ["--screenshot=\(dir)/big.png", "file://\(page)"], timeout: 110)
         #expect(shot == 0)
         if let keep = ProcessInfo.processInfo.environment["BKDIAG_KEEP_SCREENSHOT"] {

@@ -84,7 +84,9 @@ extension HTTPServer {
                         channel.closeFuture.whenComplete { _ in answer.cancel() }
                         let total = limits.responseTimeout.nanoseconds
                         let expired = Flag()
-                        let timer = channel.eventLoop.scheduleTask(in: .nanoseconds(total - min(1_000_000_000, total / 10))) {
+                        // (A quarter of a short limit, at most a second, before it: on a loaded machine the answer
+                        // must still be written before the guard closes the connection at the limit.)
+                        let timer = channel.eventLoop.scheduleTask(in: .nanoseconds(total - min(1_000_000_000, total / 4))) {
                             expired.set()
                             answer.cancel()
                         }

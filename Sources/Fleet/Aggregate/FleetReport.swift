@@ -191,7 +191,20 @@ public struct FleetSummary: Sendable {
         for (newIndex, old) in order.enumerated() {
             for hi in total.groups[old].hosts { groupOfHost[hi] = newIndex }
         }
-        self.groups = order.map { groups[$0] }
+        // Ids are 32 bits of a hash: two groups may share one (at 100,000 groups, likely). The later (smaller)
+        // group then takes a suffix, so that an id names one group in every output and filter.
+        var usedIDs = Set<String>()
+        self.groups = order.map { k in
+            var g = groups[k]
+            var id = g.id
+            var n = 2
+            while !usedIDs.insert(id).inserted {
+                id = "\(g.id)-\(n)"
+                n += 1
+            }
+            g.id = id
+            return g
+        }
         self.groupOfHost = groupOfHost
         Timing.add("aggregate: groups", since: t)
         let columns = total.keys.indices.sorted { total.keys[$0] < total.keys[$1] }

@@ -84,7 +84,7 @@ extension FleetReport {
         // Failure groups lead: largest first, each with its hosts and hints.
         out += "<section id=\"groups\"><h2>Failure groups (\(s.groups.count))</h2>"
         if s.groups.isEmpty { out += "<p>No failing host.</p>" }
-        for (n, g) in s.groups.enumerated() {
+        for (n, g) in s.groups.prefix(Self.groupsListed).enumerated() {
             out +=
                 "<details class=\"group\" id=\"g-\(g.id)\"\(n < 3 ? " open" : "")><summary><b>\(g.hosts.count)</b> host\(g.hosts.count == 1 ? "" : "s") · <code>\(g.id)</code> · \(Self.esc(g.title))</summary>"
             out += "<ul class=\"entries\">"
@@ -92,7 +92,7 @@ extension FleetReport {
             out += "</ul>"
             if !g.topHints.isEmpty {
                 out += "<p class=\"hints\">Hints:</p><ul>"
-                for h in g.topHints { out += "<li>\(Self.esc(h.hint)) <small>(\(h.hosts) hosts)</small></li>" }
+                for h in g.topHints { out += "<li>\(Self.esc(h.hint)) <small>(\(h.hosts) host\(h.hosts == 1 ? "" : "s"))</small></li>" }
                 out += "</ul>"
             }
             if g.diagnoses.count > 1 || gseGiven {
@@ -104,6 +104,7 @@ extension FleetReport {
             }
             out += "</p></details>"
         }
+        if let more = groupsNotListed(s) { out += "<p class=\"meta\">\(Self.esc(more))</p>" }
         out += "</section>\n"
 
         // Issues.
@@ -201,20 +202,76 @@ extension FleetReport {
 
     /// The members of the heatmap data before its hosts.
     func heatmapHead(_ s: FleetSummary) -> [(String, JSONValue)] {
-        [
-            ("items", .array(s.items.map { .string($0.description) })),
-            ("labels", .array(s.items.map { .string($0.label) })),
-            ("groups", .array(s.groups.map { .array([.string($0.id), .string($0.title)]) })),
+        let rows = heatmapRows(s)
+        func shown(_ t: String) -> JSONValue { .string(Self.clipped(TerminalText.visible(t))) }
+        return [
+            ("items", .array(rows.names.map(shown))),
+            ("labels", .array(rows.labels.map(shown))),
+            ("groups", .array(s.groups.map { .array([.string($0.id), shown($0.title)]) })),
             ("colours", .object(Self.cellCode.map { (String($0.code), .string($0.colour)) })),
             ("names", .object(Self.cellCode.map { (String($0.code), .string($0.name)) })),
         ]
     }
 
-    /// Calls `body` with each host's index, in heatmap order, and its cells (one ASCII code per item).
+    /// At most this many rows in the heatmap: the items most hosts report, the others folded into one last row.
+    static let heatmapMaxRows = 40
+
+    /// The heatmap's rows: every item when they are few; else the `heatmapMaxRows - 1` items most hosts reported
+    /// (in the usual order) and an `other` row showing, per host, the worst of the rest. A fleet whose hosts
+    /// name items of their own (a path in the item) would otherwise give a row per host and a page that grows
+    /// with hosts × items.
+    struct HeatmapRows {
+        var names: [String]
+        var labels: [String]
+        var column: [ItemKey: Int]
+        /// The row of the folded items, when there is one.
+        var other: Int?
+        var count: Int { names.count }
+    }
+
+    func heatmapRows(_ s: FleetSummary) -> HeatmapRows {
+        var column: [ItemKey: Int] = [:]
+        guard s.items.count > Self.heatmapMaxRows else {
+            for (i, k) in s.items.enumerated() { column[k] = i }
+            return HeatmapRows(names: s.items.map(\.description), labels: s.items.map(\.label), column: column, other: nil)
+        }
+        let kept = Set(
+            s.itemCounts.indices.sorted { (s.itemCounts[$0].counts.total, $1) > (s.itemCounts[$1].counts.total, $0) }
+                .prefix(Self.heatmapMaxRows - 1))
+        var names: [String] = []
+        var labels: [String] = []
+        for (i, k) in s.items.enumerated() where kept.contains(i) {
+            column[k] = names.count
+            names.append(k.description)
+            labels.append(k.label)
+        }
+        let folded = s.items.count - names.count
+        let other = names.count
+        names.append("other (\(folded) items)")
+        labels.append("the worst of \(folded) items fewer hosts report")
+        return HeatmapRows(names: names, labels: labels, column: column, other: other)
+    }
+
+    /// Which of two cell codes of the folded row is worse (fail, unknown, warn, pass, not reported).
+    static func worse(_ a: UInt8, than b: UInt8) -> Bool {
+        func rank(_ c: UInt8) -> Int {
+            switch c {
+            case UInt8(ascii: "f"): 4
+            case UInt8(ascii: "u"): 3
+            case UInt8(ascii: "w"): 2
+            case UInt8(ascii: "p"): 1
+            default: 0
+            }
+        }
+        return rank(a) > rank(b)
+    }
+
+    /// Calls `body` with each host's index, in heatmap order, and its cells (one ASCII code per row of
+    /// `heatmapRows`; without any item, one cell: the host's state).
     func forEachHeatmapRow(_ s: FleetSummary, _ body: (Int, [UInt8]) -> Void) {
-        let items = s.items
-        var col: [ItemKey: Int] = [:]
-        for (i, k) in items.enumerated() { col[k] = i }
+        let rows = heatmapRows(s)
+        let col = rows.column
+        let other = rows.other ?? -1
         // Failing groups first, ungrouped last, then report order: a counting sort by group.
         var byGroup = [[Int]](repeating: [], count: s.groups.count + 1)
         for i in hosts.indices {
@@ -232,7 +289,12 @@ extension FleetReport {
             for members in byGroup {
                 for i in members {
                     let state = hosts[i].state
-                    var cells = [UInt8](repeating: code(state.hasReport ? "-" : Self.stateChar(state)), count: items.count)
+                    guard rows.count > 0 else {
+                        // No item in the whole fleet: the one cell says the host's state.
+                        body(i, [code(Self.stateChar(state))])
+                        continue
+                    }
+                    var cells = [UInt8](repeating: code(state.hasReport ? "-" : Self.stateChar(state)), count: rows.count)
                     if state.hasReport {
                         let results = hosts[i].results
                         results.withUnsafeBufferPointer { results in
@@ -245,9 +307,12 @@ extension FleetReport {
                                 if seenColumn[k] == -2 || seenItem[k] != results[k].item || seenModule[k] != results[k].module {
                                     seenModule[k] = results[k].module
                                     seenItem[k] = results[k].item
-                                    seenColumn[k] = col[ItemKey(module: results[k].module, item: results[k].item)] ?? -1
+                                    seenColumn[k] = col[ItemKey(module: results[k].module, item: results[k].item)] ?? other
                                 }
-                                if seenColumn[k] >= 0 { cells[seenColumn[k]] = code(Self.cellChar(results[k].verdict)) }
+                                let c = seenColumn[k]
+                                guard c >= 0 else { continue }
+                                let v = code(Self.cellChar(results[k].verdict))
+                                if c != other || Self.worse(v, than: cells[c]) { cells[c] = v }
                             }
                         }
                     }
@@ -264,8 +329,11 @@ extension FleetReport {
         return String(r)
     }
 
-    /// HTML text escaping.
+    /// HTML text escaping, of host-given text as the other formats show it: controls and the format characters
+    /// that reorder or hide text (bidi overrides and isolates) as escapes (`TerminalText.visible`), so that a
+    /// host's text cannot make what follows it read differently; and cut to `FleetReport.shownLimit` characters.
     static func esc(_ s: String) -> String {
+        let s = FleetReport.clipped(TerminalText.visible(s))
         var out = ""
         out.reserveCapacity(s.utf8.count)
         for ch in s.unicodeScalars {
@@ -330,22 +398,27 @@ extension FleetReport {
         var box=document.getElementById('filter'),shown=document.getElementById('shown');
         var L={};var vis=D.hosts,pinned=false;
         var FONT='"Noto Sans","Noto Sans CJK SC","Source Han Sans SC","PingFang SC","Microsoft YaHei","WenQuanYi Micro Hei",sans-serif';
-        var RANK={f:10,x:9,j:8,e:7,u:6,n:5,m:4,r:3,w:2,'-':1,p:0};
+        var RANK={f:10,x:9,j:8,e:7,u:6,n:5,m:4,r:3,w:2,p:1,'-':0};
         var cols=[];
         // One column per host; when hosts outnumber the pixels of three bands, one column per run of hosts
-        // of the same failure group, showing the worst cell of the run.
-        function columns(per){
-          var n=vis.length,k=n>per*3?Math.ceil(n/(per*2)):1,out=[];
+        // of the same failure group, showing the worst cell the run reported ('not reported' only where none
+        // did); when groups are so many that this is still too many, runs that span groups (g -2).
+        function runs(per,k,across){
+          var n=vis.length,out=[];
           for(var i=0;i<n;){
             var g=vis[i][2],cells=vis[i][3].split(''),j=i+1;
-            while(j<n&&j-i<k&&vis[j][2]===g){
-              var c=vis[j][3];
+            while(j<n&&j-i<k&&(across||vis[j][2]===g)){
+              var c=vis[j][3];if(vis[j][2]!==g)g=-2;
               for(var r=0;r<cells.length;r++){var a=c.charAt(r)||'-';if(RANK[a]>RANK[cells[r]])cells[r]=a;}
               j++;
             }
             out.push({lo:i,hi:j,g:g,cells:cells.join('')});i=j;
           }
           return out;
+        }
+        function columns(per){
+          var n=vis.length,k=n>per*3?Math.ceil(n/(per*2)):1,out=runs(per,k,false);
+          return out.length>per*3?runs(per,k,true):out;
         }
         function layout(){
           var rows=Math.max(1,D.items.length),W=Math.max(600,(cv.parentNode.clientWidth||1200)-4);
@@ -371,10 +444,12 @@ extension FleetReport {
                 ctx.fillRect(x,y0+r2*L.ch,Math.max(1,L.cw-(L.cw>4?1:0)),L.ch-1);
               }
               // A dark rule where a failure group starts.
-              if(i>lo&&cols[i-1].g!==col.g){ctx.fillStyle='#111';ctx.fillRect(x-1,y0-2,1,L.rows*L.ch+3);}
+              if(i>lo&&cols[i-1].g!==col.g&&col.g!==-2&&cols[i-1].g!==-2){ctx.fillStyle='#111';ctx.fillRect(x-1,y0-2,1,L.rows*L.ch+3);}
             }
           }
-          shown.textContent=vis.length+' of '+D.hosts.length+' hosts shown'+(L.n<vis.length?' ('+L.n+' columns: a column is a run of hosts of one group, coloured by its worst cell)':'');
+          shown.textContent=vis.length+' of '+D.hosts.length+' hosts shown'+(L.n<vis.length?' ('+L.n+' columns: a column is a run of hosts'+(cols.some(function(c){return c.g===-2;})?'':' of one group')+', coloured by the worst cell they reported)':'');
+          var dash=0;if(D.items.length){for(var q=0;q<L.n;q++){var cs=cols[q].cells;for(var r3=0;r3<L.rows;r3++){if((cs.charAt(r3)||'-')==='-')dash++;}}}
+          cv.setAttribute('data-unreported',String(dash));
           cv.setAttribute('data-drawn',String(vis.length));
           cv.setAttribute('data-columns',String(L.n));
         }
@@ -386,6 +461,7 @@ extension FleetReport {
         }
         function show(p){
           if(!p){return;}var col=p.c,h=vis[col.lo],g=col.g>=0?D.groups[col.g]:null,c=col.cells.charAt(p.r)||'-';
+          if(col.g===-2){g=['several','hosts of several failure groups'];}
           var who=col.hi-col.lo>1?(col.hi-col.lo)+' hosts: '+h[0]+' … '+vis[col.hi-1][0]+'  worst':h[0]+'  state: '+h[1];
           tip.textContent=who+(D.items.length?'\\n'+D.items[p.r]+' ('+D.labels[p.r]+'): '+(D.names[c]||c):'')+
             (g?'\\ngroup '+g[0]+': '+g[1]:'');
@@ -394,8 +470,8 @@ extension FleetReport {
         cv.addEventListener('click',function(ev){var p=at(ev);pinned=!!p;show(p);});
         function filter(){
           var q=box.value.trim().toLowerCase();
-          if(!q){vis=D.hosts;}else if(q.indexOf('g:')===0){var id=q.slice(2);
-            vis=D.hosts.filter(function(h){return h[2]>=0&&D.groups[h[2]][0].indexOf(id)===0;});
+          if(!q){vis=D.hosts;}else if(q.indexOf('g:')===0){var id=q.slice(2),exact=D.groups.some(function(g){return g[0]===id;});
+            vis=D.hosts.filter(function(h){return h[2]>=0&&(exact?D.groups[h[2]][0]===id:D.groups[h[2]][0].indexOf(id)===0);});
           }else{vis=D.hosts.filter(function(h){return h[0].toLowerCase().indexOf(q)>=0||h[1]===q||(h[2]>=0&&D.groups[h[2]][1].toLowerCase().indexOf(q)>=0);});}
           draw();
         }
