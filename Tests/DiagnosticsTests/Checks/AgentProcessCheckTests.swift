@@ -38,6 +38,10 @@ struct AgentProcessCheckTests {
         #expect(Fixture.evidence(f, "healthz_probes_ignored") == .array([.int(300)]))
         let elsewhere = run([Fixture.process(5, exe: "/opt/gse/agent/bin/gse_agent")])
         #expect(elsewhere.verdict == .fail && elsewhere.hint.contains("/opt/gse/agent/bin/gse_agent"))
+        // The platform shows only the message: it says where the agent runs, after check.py's words.
+        #expect(
+            elsewhere.message.hasPrefix("gse_agent is not running under ")
+                && elsewhere.message.hasSuffix("(one runs from /opt/gse/agent/bin/gse_agent: check --gse_path)"), "\(elsewhere.message)")
     }
 
     @Test("GSE 1: gseMaster without agentWorker fails; both pass")

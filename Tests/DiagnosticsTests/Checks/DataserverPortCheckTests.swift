@@ -70,6 +70,12 @@ struct DataserverPortCheckTests {
         let down = DataserverPortCheck().run(h)
         #expect(down.verdict == .fail && down.message == "dataserver not exist: gse_agent is not running")
         #expect(Fixture.evidence(down, "connections_to_port") == .int(1))
+        // An agent of another root runs: the message (all the platform shows) says so.
+        h.processes = .success([Fixture.process(5, exe: "/opt/gse/agent/bin/gse_agent")])
+        let other = DataserverPortCheck().run(h)
+        #expect(
+            other.verdict == .fail && other.message.hasPrefix("dataserver not exist: gse_agent is not running under ")
+                && other.message.contains("/opt/gse/agent/bin/gse_agent"), "\(other.message)")
     }
 
     @Test("several data ports are all tried and listed")

@@ -22,18 +22,24 @@ struct DataserverPortCheck: Check {
         }
         let agents: [ProcessRecord]
         var unplaced: ProcessRecord?
+        var elsewhere: [String] = []
         switch facts.agents() {
         case .failure(let e): return .unreadable("/proc", e)
         case .success(let f):
             agents = f.under
             unplaced = f.elsewhere.first(where: \.unplaced)
+            elsewhere = Fmt.unique(f.elsewhere.compactMap(\.exe))
         }
         guard !agents.isEmpty else {
             if let p = unplaced {
                 return .unplaced(p, hint: "以 root 运行 bkdiag（读取 gse_agent 的 /proc 信息需要 root）", evidence: evidence)
             }
             evidence.append(("connections_to_port", .int(Int64(toPort.filter { $0.state == .established }.count))))
-            return .fail("dataserver not exist: gse_agent is not running", hint: "先恢复 gse_agent 进程", evidence: evidence)
+            return .fail(
+                "dataserver not exist: gse_agent is not running"
+                    + (elsewhere.isEmpty
+                        ? "" : " under \(facts.layout.root) (one runs from \(Fmt.list(elsewhere, max: 3)): check --gse_path)"),
+                hint: elsewhere.isEmpty ? "先恢复 gse_agent 进程" : "gse_agent 在其他 GSE 目录运行：确认 --gse_path 是否正确", evidence: evidence)
         }
         let (inodes, unreadable) = facts.socketInodes(of: agents.map(\.pid))
         let mine = toPort.filter { inodes[$0.inode] != nil }
