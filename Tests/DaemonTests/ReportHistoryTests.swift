@@ -85,7 +85,7 @@ import Testing
         }
     }
 
-    @Test func aFlippedByteStopsTheScanThere() throws {
+    @Test func aFlippedByteInTheLastRecordCostsThatRecord() throws {
         let dir = TempDir()
         defer { dir.remove() }
         let h = dir.sub("h")
@@ -96,6 +96,30 @@ import Testing
         let store = try ReportHistory(directory: h, limits: HistoryLimits())
         #expect(store.count == 3)
         #expect(store.latest()?.line == line(2))
+    }
+
+    /// A few damaged bytes early in a segment hide that record only: the scan finds the next record that
+    /// verifies and reads on, so the reports after it stay readable (and their baseline is not lost).
+    @Test func damageEarlyInASegmentCostsOnlyTheRecordsItCovers() throws {
+        let dir = TempDir()
+        defer { dir.remove() }
+        let h = dir.sub("h")
+        let file = try stored(40, in: h)
+        var bytes = try Sys.readFile(file)
+        let second = 8 + 24 + Zlib.compress(Array(line(0).utf8)).count
+        for k in 0..<4 { bytes[second + 4 + k] = 0 }  // the second record's length zeroed
+        overwrite(file, with: bytes)
+        let store = try ReportHistory(directory: h, limits: HistoryLimits())
+        #expect(store.count == 39)
+        #expect(try store.entries(sinceMs: 0, limit: 100).map(\.line) == ([0] + Array(2..<40)).map(line))
+        let recordBytes = 24 + Zlib.compress(Array(line(1).utf8)).count
+        #expect(store.recovery.skippedBytes == recordBytes && store.recovery.truncatedBytes == 0)
+        #expect(try Sys.readFile(file) == bytes, "the damaged segment was rewritten")
+        // Garbage that happens to hold the record magic but no record that verifies is skipped as well.
+        var planted = bytes
+        planted.replaceSubrange((second + 8)..<(second + 12), with: Array("BKR1".utf8))
+        overwrite(file, with: planted)
+        #expect(try ReportHistory(directory: h, limits: HistoryLimits()).count == 39)
     }
 
     /// Damage that is not a torn tail (a whole record that fails its check, early in the newest segment) is
@@ -110,13 +134,15 @@ import Testing
         bytes[second + 30] ^= 0xff  // inside the second record's payload
         overwrite(file, with: bytes)
         let store = try ReportHistory(directory: h, limits: HistoryLimits())
-        #expect(store.count == 1)
-        #expect(store.recovery.truncatedBytes == 0 && store.recovery.skippedBytes == bytes.count - second)
+        // The damaged record is skipped; the three after it are read.
+        #expect(store.count == 4)
+        let recordBytes = 24 + Zlib.compress(Array(line(1).utf8)).count
+        #expect(store.recovery.truncatedBytes == 0 && store.recovery.skippedBytes == recordBytes)
         #expect(try Sys.readFile(file) == bytes, "the damaged segment was rewritten")
         try store.append(line: line(9), generatedAtMs: 9)
         #expect(try Sys.listDirectory(h).filter { $0.hasPrefix("history-") }.count == 2)
         let again = try ReportHistory(directory: h, limits: HistoryLimits())
-        #expect(again.count == 2 && again.latest()?.line == line(9))
+        #expect(again.count == 5 && again.latest()?.line == line(9))
         #expect(try Sys.readFile(file) == bytes)
     }
 

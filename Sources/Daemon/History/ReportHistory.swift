@@ -171,14 +171,19 @@ public final class ReportHistory: Sendable {
             recovery.records += scan.records.count
             let isLast = i == files.count - 1
             var appendable = true
+            if scan.damaged > 0 {
+                // Damage between records: skipped, the records after it read; the file is kept as it is and
+                // appends go to a new segment.
+                recovery.skippedBytes += scan.damaged
+                appendable = false
+            }
             if scan.validBytes < file.size {
                 // Only a torn tail — one record (or the file's magic) cut short by a crash mid-write — is cut off.
-                // Anything else (a record that is whole but fails its check, bytes that are no record) may have
-                // good records after it: the file is kept as it is, its records after the damage hidden, as in an
-                // older segment, and appends go to a new segment.
+                // Anything else after the last record that verifies (bytes that are no record) is kept as it is,
+                // and appends go to a new segment.
                 if isLast && scan.torn {
                     recovery.truncatedBytes += file.size - scan.validBytes
-                    appendable = Self.cutTornTail(file.path, to: scan.validBytes)
+                    appendable = Self.cutTornTail(file.path, to: scan.validBytes) && appendable
                 } else {
                     recovery.skippedBytes += file.size - scan.validBytes
                     appendable = false
@@ -479,38 +484,74 @@ public final class ReportHistory: Sendable {
         }
     }
 
-    /// The verified prefix of an open segment of `size` bytes, read one record at a time (two preads
-    /// each): record offsets and where verification stopped.
-    /// The records that verify, from the start; where they end; and whether what follows is a torn tail: the
-    /// file's magic or one record's header or payload cut short by the end of the file (a write cut by a crash),
-    /// not bytes that are there and wrong.
-    static func scan(fd: Int32, size: Int) -> (records: [Record], validBytes: Int, torn: Bool) {
+    /// Reads a segment's records. Damage that is not a torn tail (a record that fails its check, bytes that are
+    /// no record) costs only what it covers: the scan looks past it for the next record that verifies (its magic,
+    /// sane lengths, its CRC) and goes on from there. `validBytes` is the end of the last record found, `torn`
+    /// whether what follows it is the start of a record cut short (a crash mid-write), `damaged` the bytes
+    /// skipped between records.
+    static func scan(fd: Int32, size: Int) -> (records: [Record], validBytes: Int, torn: Bool, damaged: Int) {
         guard let magic = try? Sys.pread(fd, count: fileMagic.count, at: 0), magic == fileMagic else {
             let prefix = (try? Sys.pread(fd, count: min(size, fileMagic.count), at: 0)) ?? []
-            return ([], 0, size < fileMagic.count && prefix == Array(fileMagic.prefix(prefix.count)))
+            return ([], 0, size < fileMagic.count && prefix == Array(fileMagic.prefix(prefix.count)), 0)
         }
         var records: [Record] = []
         var at = fileMagic.count
-        while at < size {
-            guard at + headerSize <= size else {
-                // A header cut short: torn if what is there is the start of a record.
-                let rest = (try? Sys.pread(fd, count: size - at, at: at)) ?? []
-                return (records, at, Array(rest.prefix(4)) == Array(recordMagicBytes.prefix(min(4, rest.count))))
-            }
-            guard let header = try? Sys.pread(fd, count: headerSize, at: at), header.count == headerSize,
-                get32(header, 0) == recordMagic
-            else { return (records, at, false) }
-            let length = Int(get32(header, 4))
-            guard length <= maxRecordBytes, get32(header, 8) <= UInt32(maxInflatedBytes) else { return (records, at, false) }
-            // The payload cut short by the end of the file: the record being written when the process died.
-            guard at + headerSize + length <= size else { return (records, at, true) }
-            guard let payload = try? Sys.pread(fd, count: length, at: at + headerSize), payload.count == length,
-                Zlib.crc32(payload[...], crc: Zlib.crc32(header[8..<20])) == get32(header, 20)
-            else { return (records, at, false) }
-            records.append(Record(offset: at, generatedAtMs: Int64(bitPattern: get64(header, 12)), inflated: Int(get32(header, 8))))
-            at += headerSize + length
+        var damaged = 0
+        /// The record at `offset`, verified, or why not: `.torn` when the file ends inside it.
+        enum Read {
+            case record(Record, next: Int)
+            case torn
+            case bad
         }
-        return (records, at, false)
+        func read(_ offset: Int) -> Read {
+            guard offset + headerSize <= size else {
+                // A header cut short: torn if what is there is the start of a record.
+                let rest = (try? Sys.pread(fd, count: size - offset, at: offset)) ?? []
+                return Array(rest.prefix(4)) == Array(recordMagicBytes.prefix(min(4, rest.count))) ? .torn : .bad
+            }
+            guard let header = try? Sys.pread(fd, count: headerSize, at: offset), header.count == headerSize,
+                get32(header, 0) == recordMagic
+            else { return .bad }
+            let length = Int(get32(header, 4))
+            guard length <= maxRecordBytes, get32(header, 8) <= UInt32(maxInflatedBytes) else { return .bad }
+            // The payload cut short by the end of the file: the record being written when the process died.
+            guard offset + headerSize + length <= size else { return .torn }
+            guard let payload = try? Sys.pread(fd, count: length, at: offset + headerSize), payload.count == length,
+                Zlib.crc32(payload[...], crc: Zlib.crc32(header[8..<20])) == get32(header, 20)
+            else { return .bad }
+            return .record(
+                Record(offset: offset, generatedAtMs: Int64(bitPattern: get64(header, 12)), inflated: Int(get32(header, 8))),
+                next: offset + headerSize + length)
+        }
+        /// The next offset after `from` where a record verifies, looked for in the bytes that follow.
+        func resync(after from: Int) -> Int? {
+            guard from + 1 < size, let rest = try? Sys.pread(fd, count: size - from - 1, at: from + 1) else { return nil }
+            let m = recordMagicBytes
+            var k = 0
+            while k + m.count <= rest.count {
+                if rest[k] == m[0] && rest[k + 1] == m[1] && rest[k + 2] == m[2] && rest[k + 3] == m[3] {
+                    if case .record = read(from + 1 + k) { return from + 1 + k }
+                }
+                k += 1
+            }
+            return nil
+        }
+        var end = at
+        while at < size {
+            switch read(at) {
+            case .record(let r, let next):
+                records.append(r)
+                at = next
+                end = next
+            case .torn:
+                return (records, end, true, damaged)
+            case .bad:
+                guard let next = resync(after: at) else { return (records, end, false, damaged) }
+                damaged += next - at
+                at = next
+            }
+        }
+        return (records, end, false, damaged)
     }
 
     /// Largest report line a record may claim to inflate to: a report is tens of kilobytes; a header claiming
