@@ -472,7 +472,9 @@ extension FleetReport {
           var q=box.value.trim().toLowerCase();
           if(!q){vis=D.hosts;}else if(q.indexOf('g:')===0){var id=q.slice(2),exact=D.groups.some(function(g){return g[0]===id;});
             vis=D.hosts.filter(function(h){return h[2]>=0&&(exact?D.groups[h[2]][0]===id:D.groups[h[2]][0].indexOf(id)===0);});
-          }else{vis=D.hosts.filter(function(h){return h[0].toLowerCase().indexOf(q)>=0||h[1]===q||(h[2]>=0&&D.groups[h[2]][1].toLowerCase().indexOf(q)>=0);});}
+          }else{var lead=q.indexOf(':')>=0;
+            // A query with a ':' names a key from its cloud id on ('0:' is not cloud 10's); else any part of the key.
+            vis=D.hosts.filter(function(h){var k=h[0].toLowerCase();return (lead?k.indexOf(q)===0:k.indexOf(q)>=0)||h[1]===q||(h[2]>=0&&D.groups[h[2]][1].toLowerCase().indexOf(q)>=0);});}
           draw();
         }
         var t=null;box.addEventListener('input',function(){clearTimeout(t);t=setTimeout(filter,120);});
