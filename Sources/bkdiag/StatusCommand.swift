@@ -32,9 +32,27 @@ enum StatusCommand {
             }
         }
         do {
-            let r = try UnixHTTPClient.request(
+            let budgetMs = s.freshRun ? 60_000 : 5000
+            let started = MonotonicClock.milliseconds()
+            var r = try UnixHTTPClient.request(
                 socket: s.socket, method: s.freshRun ? "POST" : "GET", target: s.freshRun ? "/run?format=json" : "/report?format=json",
-                timeoutMs: s.freshRun ? 60_000 : 5000)
+                timeoutMs: budgetMs)
+            // Busy (every connection slot taken): asked again after the Retry-After it gives, while the budget lasts.
+            while r.status == 503, let wait = r.headers["retry-after"].flatMap({ Int($0) }), wait <= 2 {
+                let left = budgetMs - Int(MonotonicClock.milliseconds() - started) - wait * 1000
+                guard left > 500 else { break }
+                usleep(UInt32(wait) * 1_000_000)
+                r = try UnixHTTPClient.request(
+                    socket: s.socket, method: s.freshRun ? "POST" : "GET", target: s.freshRun ? "/run?format=json" : "/report?format=json",
+                    timeoutMs: left)
+            }
+            if r.status == 503 && s.fallback && r.body.contains("too many connections") {
+                printError(
+                    "bkdiag status: the daemon at \(s.socket) is busy (\(r.body.trimmingNewlines())): ran the checks locally instead")
+                let report = DiagnosticRunner(options: s.checkOptions).runBlocking()
+                Output.write(report.rendered(s.format))
+                return 0
+            }
             guard r.status == 200 else {
                 printError("bkdiag status: the daemon at \(s.socket) answered \(r.status): \(r.body)")
                 return 1

@@ -680,6 +680,42 @@ struct DaemonProcess {
         for a in answers { #expect(a.hasPrefix("HTTP/1.1 200"), "\(a.prefix(60))") }
     }
 
+    /// A daemon whose connection slots are all taken answers 503 with `Retry-After: 1`: `bkdiag status` asks again
+    /// after it while its budget lasts, then runs the checks itself (or, with --no-fallback, fails saying why).
+    @Test func statusAsksABusyDaemonAgainThenRunsTheChecksItself() async throws {
+        let dir = TempDir()
+        defer { dir.remove() }
+        _ = try? Sys.mkdirs(dir.sub("gse"))
+        let path = dir.sub("busy.sock")
+        let listener = try Sys.listenUnix(path: path, mode: 0o600, gid: nil)
+        defer { Sys.close(listener) }
+        let answered = Counter()
+        let server = Task {
+            try await blocking {
+                serve503(listener, answered)
+            }
+        }
+        let p = ChildProcess(
+            BuiltBinary.path, ["status", "--socket", path, "--format", "json", "--gse_path", dir.sub("gse")], outputDir: dir.path,
+            name: "busy")
+        let started = MonotonicClock.seconds()
+        let status = await p.wait(timeoutMs: 30_000)
+        #expect(status.flatMap(ChildProcess.exitCode) == 0, "\(p.stderr)")
+        #expect(p.stderr.contains("is busy") && p.stderr.contains("ran the checks locally instead"), "\(p.stderr)")
+        #expect(p.stdout.hasPrefix("{"), "\(p.stdout)")
+        // Asked more than once, a second apart, within the 5 s budget.
+        #expect(answered.value >= 2 && answered.value <= 5, "\(answered.value) requests")
+        #expect(MonotonicClock.seconds() - started < 15)
+        let strict = ChildProcess(
+            BuiltBinary.path, ["status", "--socket", path, "--no-fallback", "--gse_path", dir.sub("gse")], outputDir: dir.path,
+            name: "strict")
+        let strictStatus = await strict.wait(timeoutMs: 30_000)
+        #expect(strictStatus.flatMap(ChildProcess.exitCode) == 1)
+        #expect(strict.stderr.contains("answered 503") && strict.stderr.contains("too many connections"), "\(strict.stderr)")
+        shutdown(listener, Int32(SHUT_RDWR))
+        _ = await server.result
+    }
+
     @Test func oneClientHoldingTwoHundredConnectionsDoesNotLockOutAnother() async throws {
         let dir = TempDir()
         defer { dir.remove() }
@@ -764,4 +800,35 @@ final class Flag: Sendable {
     init(_ v: Bool) { value = Atomic(v) }
     var isSet: Bool { value.load(ordering: .relaxed) }
     func set(_ v: Bool) { value.store(v, ordering: .relaxed) }
+}
+
+/// A count shared with a server thread.
+final class Counter: Sendable {
+    private let n = Mutex(0)
+    func add() { n.withLock { $0 += 1 } }
+    var value: Int { n.withLock { $0 } }
+}
+
+/// Answers every connection on `listener` with a busy daemon's 503 until the listener is shut down.
+func serve503(_ listener: Int32, _ answered: Counter) {
+    while true {
+        let fd = accept(listener, nil, nil)
+        guard fd >= 0 else { return }
+        // The request is read first (as the daemon's busy handler drains it): closing with it unread would reset
+        // the client's write.
+        var request: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 4096)
+        while !request.suffix(4).elementsEqual([13, 10, 13, 10]) {
+            let n = chunk.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress!, $0.count) }
+            if n <= 0 { break }
+            request += chunk[0..<n]
+        }
+        let body = "{\"error\":\"too many connections: at most 16 per process (pid 1 holds them)\"}\n"
+        let text =
+            "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\nContent-Length: \(body.utf8.count)\r\nRetry-After: 1\r\nConnection: close\r\n\r\n"
+            + body
+        try? Sys.writeAll(fd, Array(text.utf8))
+        Sys.close(fd)
+        answered.add()
+    }
 }
