@@ -48,6 +48,8 @@ extension ProgressInput {
         input.refusedConfigs = targets.refusedConfigs
         input.loadedConfigs = targets.loadedConfigs
         input.missingConfig = targets.missingConfig
+        input.acceptedItems = targets.acceptedItems
+        input.refusedPathlessItems = targets.refusedPathlessItems
         input.sampledOf = targets.sampledOf
         input.otherPatterns = targets.otherPatterns
         if !targets.collectorPIDs.isEmpty {
@@ -245,6 +247,10 @@ extension ProgressTargets {
                 "no *_sub_\(options.subscriptionID)_*.conf in \(Fmt.list(listing.dirs.map(\.path), max: 3))"
         }
         targets.listens = items.filter(\.accepted).compactMap(\.listen)
+        targets.acceptedItems = items.filter(\.accepted).count
+        targets.refusedPathlessItems = items.filter { !$0.accepted && $0.paths.isEmpty }.map {
+            "\($0.rules.source): \($0.rules.refusals.first ?? "refused")"
+        }
         targets.agentDown = facts.agentDown ?? false
         let asked = options.logPaths.map(facts.askedPattern)
         // With -l the files judged are -l's; the collector reads the delivered config's. When none of its paths

@@ -35,6 +35,16 @@ public struct ProgressInput: Sendable {
     public var loadedConfigs = false
     public var missingConfig: String?
     public var sampledOf: (sampled: Int, matched: Int, listingCut: Bool)?
+    /// See `ProgressTargets.acceptedItems` and `refusedPathlessItems`.
+    public var acceptedItems = 0
+    public var refusedPathlessItems: [String] = []
+
+    /// The subscription's items are all refused, some of them items with no log path (syslog, kafka, redis):
+    /// no task runs for it, so nothing of it is collected. Nil otherwise.
+    var everyItemRefused: String? {
+        guard acceptedItems == 0, loadedConfigs, let why = refusedPathlessItems.first else { return nil }
+        return refusedPathlessItems.count == 1 ? why : "\(why), and \(refusedPathlessItems.count - 1) more"
+    }
 
     /// The note a message carries when not every matching file was sampled.
     var sampledNote: String? {
@@ -264,6 +274,11 @@ enum ProgressRules {
                 if scope.isEmpty, let unknown = unknownPaths(input) {
                     return Finding(unknown.verdict, unknown.message, hint: unknown.hint, evidence: evidence)
                 }
+                if scope.isEmpty, let why = input.everyItemRefused {
+                    return .fail(
+                        "nothing is collected for the subscription: the collector refuses its item(s), so no task runs (\(why))",
+                        hint: "采集器不启动该订阅的采集项（见 bkunifylogbeat/config 检查）：在日志平台修正采集项并重新下发", evidence: evidence)
+                }
                 if scope.isEmpty {
                     return .pass(
                         "no log path to measure: no config of the subscription here names one (syslog, kafka and redis inputs have none; a missing config is bkunifylogbeat/config's)",
@@ -487,9 +502,10 @@ enum ProgressRules {
         }
         if let stopped = stoppedCollector(last, "no pipeline to follow") { return stopped }
         // No config of the subscription the collector loads: no data of it enters the pipeline at all.
-        if input.unreadConfigs.isEmpty, !input.loadedConfigs,
+        if input.unreadConfigs.isEmpty, !input.loadedConfigs || input.everyItemRefused != nil,
             let why = input.missingConfig.map({ "it has no config on this host (\($0))" })
                 ?? input.refusedConfigs.first.map({ "the collector does not load its config (\($0))" })
+                ?? input.everyItemRefused.map({ "the collector refuses its item(s), so no task runs (\($0))" })
         {
             return .unknown(
                 "no pipeline to follow for the subscription: \(why)",
@@ -990,6 +1006,14 @@ enum ProgressRules {
             return .unknown(
                 "cannot count the log data at risk: the subscription has no config on this host (\(why))",
                 hint: "见 bkunifylogbeat/config 检查：确认订阅 ID，在日志平台/节点管理重新下发采集配置")
+        }
+        // Every item refused, some with no log path (syslog, kafka, redis): what their sources send is not
+        // collected at all, how much cannot be counted here.
+        if input.scope?.isEmpty == true, let why = input.everyItemRefused {
+            return .warn(
+                "log data may not be collected: the collector refuses the subscription's item(s), so no task runs (\(why)); how much cannot be counted",
+                hint: "采集器拒绝了该订阅的采集项，其数据不会被采集：先处理 bkunifylogbeat/config 检查的结论",
+                evidence: [("risks", .array([.object([("reason", .string("item_refused")), ("rule", .string(why))])]))])
         }
         var risks: [(severe: Bool, bytes: Int64, reason: String, value: JSONValue)] = []
         /// What some risks are, for people (the message names the reasons; the platform shows no evidence).

@@ -91,6 +91,10 @@ public struct ProgressTargets: Sendable {
     public var unexpanded: [String] = []
     /// The servers of the subscription's syslog items the collector takes.
     public var listens: [NetworkListen] = []
+    /// How many of the subscription's items the collector takes (log and network items alike), and why it
+    /// refuses those that name no log path (syslog, kafka, redis: `<config> item <n>: <why>`).
+    public var acceptedItems = 0
+    public var refusedPathlessItems: [String] = []
     /// With -l: the paths of the subscription's delivered config when none of them matches a file.
     public var deliveredMatchNothing: [String] = []
     /// The subscription's configs whose log paths are not known here (unreadable, or past a bound of

@@ -281,6 +281,10 @@ struct CollectorFileRules {
                 out.append(
                     "syslog: protocol \(unique.isEmpty ? "missing" : unique.joined(separator: ", ")): the input takes one of tcp or udp (\"you must choose between TCP or UDP\")"
                 )
+            } else if unique == ["tcp"], (text("protocol.tcp.host") ?? "").isEmpty {
+                // filebeat's TCP server config refuses an empty host (NodeMan's template writes `host: ""` when the
+                // platform gives none); a UDP one binds whatever it is given.
+                out.append("syslog: protocol.tcp.host empty (\"need to specify the host using the `host:port` syntax\")")
             }
             guard build.extendedFilterOperators != false else { break }
             for filter in item["syslog_filters"]?.array ?? [] {

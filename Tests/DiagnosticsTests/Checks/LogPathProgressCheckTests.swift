@@ -340,6 +340,29 @@ struct LogPathProgressCheckTests {
         #expect(judged(age: 35, position: nil).1.status == .truncated)
     }
 
+    @Test("a subscription whose every item the collector refuses, some naming no log path (kafka, syslog, redis): nothing is collected")
+    func everyNetworkItemRefused() {
+        var s = ProgressFixture.healthy()
+        s.files = []
+        var i = input(s)
+        i.scope = []
+        i.loadedConfigs = true
+        i.acceptedItems = 0
+        i.refusedPathlessItems = ["bkunifylogbeat_kafka_sub_8_host_1.conf item 1: kafka: hosts missing (required)"]
+        let progress = run(i)
+        #expect(
+            progress.verdict == .fail && progress.message.contains("the collector refuses its item(s)")
+                && progress.message.contains("kafka: hosts missing"), "\(progress.message)")
+        let risk = ProgressFixture.run(LossRiskCheck(), i)
+        #expect(risk.verdict == .warn && risk.message.contains("kafka: hosts missing"), "\(risk.message)")
+        let stall = ProgressFixture.run(PipelineStallCheck(), i)
+        #expect(stall.verdict == .unknown && stall.message.contains("the collector refuses its item(s)"), "\(stall.message)")
+        // One item taken (a syslog input listening elsewhere, say): no longer "nothing is collected".
+        i.acceptedItems = 1
+        #expect(run(i).verdict == .pass, "\(run(i).message)")
+        #expect(ProgressFixture.run(LossRiskCheck(), i).verdict == .pass)
+    }
+
     @Test("past ignore_older but still held by a harvester: judged as collected (filebeat ages out only files none holds)")
     func agedOutButHeld() {
         var s = ProgressFixture.healthy()

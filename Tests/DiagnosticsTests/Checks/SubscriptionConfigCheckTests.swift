@@ -188,6 +188,22 @@ struct SubscriptionConfigCheckTests {
             let f = SubscriptionConfigCheck().run(facts([(Self.mine, Self.yaml(text))]))
             #expect(f.verdict == .pass, "\(text): \(f.message)")
         }
+        // NodeMan's syslog template writes `host: ""` when the platform gives none: a TCP server refuses it, a UDP
+        // one binds what it is given.
+        let tcpNoHost = SubscriptionConfigCheck().run(
+            facts([(Self.mine, Self.yaml("local:\n    - dataid: 1500400\n      type: syslog\n      protocol.tcp:\n        host: \"\"\n"))]))
+        #expect(tcpNoHost.verdict == .fail && tcpNoHost.message.contains("protocol.tcp.host empty"), "\(tcpNoHost.message)")
+        let tcpHost = SubscriptionConfigCheck().run(
+            facts([
+                (
+                    Self.mine,
+                    Self.yaml("local:\n    - dataid: 1500400\n      type: syslog\n      protocol.tcp:\n        host: \"0.0.0.0:5140\"\n")
+                )
+            ]))
+        #expect(tcpHost.verdict == .pass, "\(tcpHost.message)")
+        let udpNoHost = SubscriptionConfigCheck().run(
+            facts([(Self.mine, Self.yaml("local:\n    - dataid: 1500400\n      type: syslog\n      protocol.udp:\n        host: \"\"\n"))]))
+        #expect(udpNoHost.verdict == .pass, "\(udpNoHost.message)")
     }
 
     /// bk-log's encoding choices (`ENCODINGS` in apps/log_search/constants.py), upper-cased as its UI sends them.
