@@ -162,6 +162,12 @@ struct CollectorProcessCheckTests {
         brief.stat = Fixture.stat(pid: 101, startTicks: 9_999_950)
         let query = CollectorProcessCheck().run(facts([Fixture.collector(100), brief]))
         #expect(query.verdict == .pass, "\(query.message)")
+        // After the pid counter wrapped, the one caught starting has the lower pid: the long-running collector is
+        // the one reported, and the brief one is no duplicate.
+        var wrapped = Fixture.collector(7)
+        wrapped.stat = Fixture.stat(pid: 7, startTicks: 9_999_950)
+        let afterWrap = CollectorProcessCheck().run(facts([wrapped, Fixture.collector(19828)]))
+        #expect(afterWrap.verdict == .pass && afterWrap.message.contains("(pid 19828,"), "\(afterWrap.message)")
 
         // Replaced by an upgrade (a binary installed): restart it. Removed (none installed): it cannot start again.
         let replaced = facts([Fixture.process(100, exe: Fixture.collectorExe, deleted: true)])

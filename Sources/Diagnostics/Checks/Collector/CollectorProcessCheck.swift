@@ -37,7 +37,12 @@ struct CollectorProcessCheck: Check {
         }
         let states = ProcessStates(found.under)
         if let halted = states.notRunning("bkunifylogbeat", evidence: evidence) { return halted }
-        guard let main = states.running.first else {
+        // The collector reported is the oldest one (by start time): after the pid counter wraps, a process caught
+        // starting may have the lowest pid, and the long-running one must not pass for its duplicate.
+        let oldestFirst = states.running.enumerated().sorted {
+            ($0.element.stat?.startTimeTicks ?? .max, $0.offset) < ($1.element.stat?.startTimeTicks ?? .max, $1.offset)
+        }.map(\.element)
+        guard let main = oldestFirst.first else {
             if let p = found.elsewhere.first(where: \.unplaced) {
                 return .unplaced(p, evidence: evidence)
             }
@@ -89,7 +94,7 @@ struct CollectorProcessCheck: Check {
         }
         // A duplicate is one that stays: a run of a second or less (a version query, a process caught
         // between fork and exec) is not one.
-        let lasting = states.running.filter { p in p.pid == main.pid || facts.hasLasted(p) }
+        let lasting = oldestFirst.filter { p in p.pid == main.pid || facts.hasLasted(p) }
         if lasting.count > 1 {
             return .warn(
                 "\(lasting.count) bkunifylogbeat processes under one root (pids \(lasting.map { String($0.pid) }.joined(separator: ", "))); "
