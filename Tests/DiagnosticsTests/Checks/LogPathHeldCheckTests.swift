@@ -36,6 +36,23 @@ struct LogPathHeldCheckTests {
         #expect(Fixture.evidence(f, "files_checked") == .int(1))
     }
 
+    @Test("a file held by many fds of one collector is named once; thousands of held files keep the report short")
+    func manyHeld() {
+        let once = LogPathHeldCheck().run(facts(held: [Self.file, Self.file, Self.file]))
+        #expect(once.message == "文件被占用: \(Self.file) (pid 100, subscription 8)", "\(once.message)")
+        #expect(Fixture.evidence(once, "held")?.arrayValue?.count == 1)
+        // 2,000 matching files held: 50 listed in the evidence, all counted.
+        let names = (0..<2000).map { "/var/log/app/f\($0).log" }
+        let h = facts(held: names)
+        h.logExpansions = [Fixture.expansion(Self.pattern, names)]
+        for n in names { h.stats[n] = Fixture.regular }
+        let many = LogPathHeldCheck().run(h)
+        #expect(many.verdict == .fail)
+        #expect(Fixture.evidence(many, "held")?.arrayValue?.count == LogPathHeldCheck.heldListed)
+        #expect(Fixture.evidence(many, "held_total") == .int(2000))
+        #expect(many.message.utf8.count < 2000, "\(many.message.utf8.count) bytes")
+    }
+
     @Test("a file another subscription collects fails, naming the pid and the subscription")
     func conflict() {
         let f = LogPathHeldCheck().run(facts(held: [Self.file]))

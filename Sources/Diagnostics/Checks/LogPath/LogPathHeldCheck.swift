@@ -6,6 +6,8 @@ import Report
 /// subscription whose config lists it.
 struct LogPathHeldCheck: Check {
     let id = CheckID.logpathHeld
+    /// Held files listed in the evidence, at most.
+    static let heldListed = 50
 
     func run(_ facts: any HostFacts) -> Finding {
         // An fd link names its file by the real path; a match may reach it through a symlink or `.`/`..`.
@@ -52,7 +54,9 @@ struct LogPathHeldCheck: Check {
         for p in collectors {
             switch facts.fds(of: p.pid) {
             case .success(let links):
-                for l in links where matched(l.target) { held.append((l.target, p.pid)) }
+                // A file once per process, however many of its fds hold it (several harvesters of one file).
+                var seen = Set<String>()
+                for l in links where matched(l.target) && seen.insert(l.target).inserted { held.append((l.target, p.pid)) }
             case .failure(let e):
                 if !e.isMissing { unreadable.append((p.pid, e)) }
             }
@@ -115,7 +119,10 @@ struct LogPathHeldCheck: Check {
                 conflicts.append("\(h.file) (\(by))")
             }
         }
-        evidence.append(("held", .array(detail)))
+        // The report is one line the platform reads whole: a collector holding thousands of matching files
+        // lists the first 50 here, and counts them all.
+        evidence.append(("held", .array(Array(detail.prefix(Self.heldListed)))))
+        if detail.count > Self.heldListed { evidence.append(("held_total", .int(Int64(detail.count)))) }
         // A config bkdiag could not read (too big, nested too deep, not permitted) may be the one naming them;
         // only a name the collector loads (`<path>/*.conf`) is a config (not NodeMan's `bcs` directory).
         let unread = facts.subscriptionConfigs.files.filter { $0.dir.loads($0.name) && facts.subscriptionConfig($0).unreadReason != nil }
