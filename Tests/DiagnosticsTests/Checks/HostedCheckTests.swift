@@ -70,6 +70,9 @@ struct HostedCheckTests {
     func shapes() {
         let broken = run([Self.proc2: "{\"proc\": ["])
         #expect(broken.verdict == .fail && broken.message.hasPrefix("plugin registry \(Self.proc2) is not valid JSON: "))
+        // A FIFO in its place is said as what it is, not as bad JSON.
+        let fifo = run([Self.proc2: ""], stats: [Self.proc2: FileStat(mode: 0o010644)])
+        #expect(fifo.verdict == .fail && fifo.message == "plugin registry \(Self.proc2) is a FIFO, not a regular file", "\(fifo.message)")
 
         let odd = run([Self.proc2: #"{"plugins": 1, "x": 2}"#])
         #expect(odd.verdict == .unknown)

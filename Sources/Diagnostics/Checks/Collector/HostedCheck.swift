@@ -58,6 +58,14 @@ struct HostedCheck: Check {
     }
 
     private func read(_ path: String, _ facts: any HostFacts) -> Read {
+        // A FIFO, a directory or a device in the registry's place is no registry the agent can read: said as what
+        // it is (reading a FIFO would give nothing, which would look like bad JSON).
+        if case .success(let st) = facts.stat(path), !st.isRegular {
+            return .problem(
+                .fail(
+                    "plugin registry \(path) is a \(st.kind), not a regular file",
+                    hint: "gse_agent 的插件注册文件不是普通文件：删除它后在节点管理中重装 Agent 或重新托管插件", evidence: [("path", .string(path))]))
+        }
         let text: String
         switch facts.readFile(path, limit: Self.sizeLimit) {
         case .success(let c):
