@@ -175,7 +175,8 @@ struct ServerFixture {
             return Reports.make([("gse_agent", "socket", .pass)])
         }
         var limits = HTTPLimits()
-        limits.responseTimeout = .seconds(2)
+        // 4 s: the 503 goes out a second before the limit, which a loaded 2-core machine still meets.
+        limits.responseTimeout = .seconds(4)
         let socket = dir.sub("d.sock")
         let server = HTTPServer(
             router: DaemonRouter(core: core, policy: PeerPolicy(socketGroup: nil)), limits: limits, logger: Logger(label: "test"))
@@ -183,7 +184,11 @@ struct ServerFixture {
         let serving = Task { _ = try? await server.serve() }
         let r = try await httpRequest(socket: socket, method: "POST", target: "/run", timeoutMs: 60_000)
         #expect(r.status == 503, "\(r.body)")
-        #expect(r.body.contains("no run finished within the 2 s"), "\(r.body)")
+        // From the exchange a second before the limit, or, where the answering task did not run in time (a
+        // loaded machine), from the connection guard at the limit: a 503 either way, never a bare close.
+        #expect(
+            r.body.contains("no run finished within the 4 s") || r.body.contains("no answer within the 4 s this exchange may take"),
+            "\(r.body)")
         #expect(r.headers["retry-after"] == "10")
         #expect(await eventually { core.waiting == 0 })
         serving.cancel()

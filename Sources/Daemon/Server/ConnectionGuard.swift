@@ -77,6 +77,8 @@ final class ConnectionGuard: ChannelDuplexHandler {
     let limits: HTTPLimits
     var received = 0
     var complete = false
+    /// Bytes of the answer have gone out: at the response timeout the connection is then only closed.
+    var responded = false
     var timer: Scheduled<Void>?
 
     init(limits: HTTPLimits) { self.limits = limits }
@@ -101,10 +103,23 @@ final class ConnectionGuard: ChannelDuplexHandler {
             let (handler, context) = bound.value
             if let status, !handler.complete {
                 handler.rejectRaw(context: context, status: status)
+            } else if handler.complete && !handler.responded {
+                // The request is in, and nothing of its answer went out by the exchange's limit (the answering
+                // task did not get to run in time: a loaded machine): a 503 from here, on the event loop, rather
+                // than a connection closed with no answer.
+                handler.rejectRaw(
+                    context: context, status: 503,
+                    message: "no answer within the \(handler.limits.responseTimeout.nanoseconds / 1_000_000_000) s this exchange may take",
+                    retryAfter: 10)
             } else {
                 context.close(promise: nil)
             }
         }
+    }
+
+    func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+        if unwrapOutboundIn(data).readableBytes > 0 { responded = true }
+        context.write(data, promise: promise)
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -129,13 +144,15 @@ final class ConnectionGuard: ChannelDuplexHandler {
     }
 
     /// Writes a minimal response below the HTTP encoder and closes.
-    func rejectRaw(context: ChannelHandlerContext, status: Int) {
+    func rejectRaw(context: ChannelHandlerContext, status: Int, message: String? = nil, retryAfter: Int? = nil) {
         complete = true
+        responded = true
         timer?.cancel()
-        let body = "{\"error\":\"\(status == 408 ? "request not received in time" : "request too large")\"}\n"
+        let body = "{\"error\":\"\(message ?? (status == 408 ? "request not received in time" : "request too large"))\"}\n"
         let text =
             "HTTP/1.1 \(status) \(DaemonResponse.reason(status))\r\nContent-Type: application/json\r\n"
-            + "Content-Length: \(body.utf8.count)\r\nConnection: close\r\n\r\n" + body
+            + "Content-Length: \(body.utf8.count)\r\n" + (retryAfter.map { "Retry-After: \($0)\r\n" } ?? "")
+            + "Connection: close\r\n\r\n" + body
         let buffer = context.channel.allocator.buffer(string: text)
         context.writeAndFlush(wrapOutboundOut(buffer)).assumeIsolated().whenComplete { _ in
             context.close(promise: nil)

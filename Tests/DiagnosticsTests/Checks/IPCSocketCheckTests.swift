@@ -30,6 +30,27 @@ struct IPCSocketCheckTests {
         #expect(Fixture.evidence(f, "source") == .string("default"))
     }
 
+    @Test(
+        "a listener no agent holds, and no process either because it was replaced meanwhile (an agent restarting): unknown, not a squatter")
+    func listenerReplacedWhileChecked() {
+        let h = facts()
+        h.unixDiag = .success([Fixture.unix(900, state: 10)])
+        h.processes = .success([Fixture.agent()])
+        // The running agent holds another socket, and no process holds listener 900.
+        h.fdsByPid[200] = .success([Fixture.socketLink(901)])
+        let stale = facts()
+        stale.unixDiag = h.unixDiag
+        stale.processes = h.processes
+        stale.fdsByPid = h.fdsByPid
+        // Looked at again: still the same listener, held by no process bkdiag can name: a fail, as before.
+        let same = IPCSocketCheck().run(stale)
+        #expect(same.verdict == .fail && same.message.contains("a process bkdiag cannot name"), "\(same.message)")
+        // Looked at again: a new listener took the path (the agent bound it again): unknown.
+        h.unixDiagResamples = [.success([Fixture.unix(902, state: 10)])]
+        let replaced = IPCSocketCheck().run(h)
+        #expect(replaced.verdict == .unknown && replaced.message.contains("changed while it was checked"), "\(replaced.message)")
+    }
+
     @Test("the listener is found by the socket file's inode even under another name")
     func byInode() {
         let h = facts()

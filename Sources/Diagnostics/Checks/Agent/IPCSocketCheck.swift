@@ -77,6 +77,16 @@ struct IPCSocketCheck: Check {
         if foreignListener, let ino = listenerInode {
             // Who holds it: every process's fds, read only on this rare path.
             let holder = facts.socketHolder(inode: ino)
+            // No process holds it any more: the listener was replaced while it was checked (an agent restarting
+            // binds a new one), so who listens now is not what was looked at.
+            if holder == nil, case .success(let again) = facts.unixDiagResample(),
+                IPCView.build(path: path, stat: facts.stat(path), entries: again).listener?.inode != ino
+            {
+                return .unknown(
+                    "the listener on \(path) changed while it was checked (gse_agent restarting?): who holds it now is not known",
+                    hint: "稍后重试；若反复出现，查看 gse_agent 是否在反复重启（\(facts.layout.root)\(facts.layout.agentDir)/logs）",
+                    evidence: evidence)
+            }
             let who = holder.map { "pid \($0.pid) (\($0.comm))" } ?? "a process bkdiag cannot name"
             if let holder { evidence.append(("listener_pid", .int(Int64(holder.pid)))) }
             return .fail(
