@@ -128,6 +128,8 @@ struct FileProgress: Sendable {
     /// Cut below its acknowledged offset while a harvester holds it past the new end: the harvester has not
     /// noticed the cut (what was cut before it was read is gone).
     var cutUnnoticed: Bool { !stateOfOtherFile && (acked ?? 0) > size && (read ?? 0) > size }
+    /// The path as a stuck read names it: with the unnoticed cut said.
+    var stalledName: String { path + (cutUnnoticed ? " (cut below its acknowledged offset, the cut not noticed)" : "") }
     /// Bytes of a reused inode's (or path's) file before the old offset: never read.
     var reuseSkippedBytes: Int64 { inodeReused ? (acked ?? 0) : 0 }
     /// Registry states that still name this path under another inode: the file was rotated.
@@ -230,8 +232,10 @@ struct FileProgress: Sendable {
         // keeps its progress): fd positions alone then judge nothing.
         let registryRead: Bool
         if case .success? = last.registry?.read { registryRead = true } else { registryRead = false }
-        // Every collector's open files read: a file none holds is then surely not held.
-        let heldKnown = last.unplacedCollectorPIDs.isEmpty && last.collectors.allSatisfy { (try? $0.open.get()) != nil }
+        // Every collector's open files read: a file none holds is then surely not held. (With no collector running,
+        // that is what the process check says; the files are judged as before.)
+        let heldKnown =
+            !last.collectors.isEmpty && last.unplacedCollectorPIDs.isEmpty && last.collectors.allSatisfy { (try? $0.open.get()) != nil }
         return last.files.map { f in
             var p = FileProgress(path: f.target.path, dataid: f.target.dataid, skipped: f.target.skipped)
             p.refused = f.target.refused

@@ -88,10 +88,10 @@ extension ProgressTargets {
         /// Where each file found is in `files`.
         var claimed: [String: Int] = [:]
         var listingCut = false
-        /// `patterns`: the collector's own patterns that find these files (for the directories its glob lists).
         /// Where each file found is in `files`, by inode and device: a path to a file already found (through a
         /// symlink, or a hard link) is the same file, which the collector reads once.
         var claimedFile: [ProgressSample.FileKey: Int] = [:]
+        /// `patterns`: the collector's own patterns that find these files (for the directories its glob lists).
         func add(
             _ matches: [String], patterns: [String], dataid: Int64?, rules: CollectorFileRules, limit: Int, tailFiles: Bool,
             item: CollectorFileRules.Item? = nil

@@ -347,9 +347,7 @@ enum ProgressRules {
             let lag = stalled.reduce(Int64(0)) { $0 + $1.lagBytes }
             let ackStalled = stalled.filter { $0.status == .ackStalled }.map(\.path)
             // A harvester still past the end of a file cut below its acknowledged offset has not noticed the cut.
-            let readStalled = stalled.filter { $0.status == .readStalled }.map {
-                $0.path + ($0.cutUnnoticed ? " (cut below its acknowledged offset, the cut not noticed)" : "")
-            }
+            let readStalled = stalled.filter { $0.status == .readStalled }.map(\.stalledName)
             var parts: [String] = []
             if !ackStalled.isEmpty { parts.append("not acknowledged for more than 3 flushes: \(Fmt.list(ackStalled))") }
             if !readStalled.isEmpty {
@@ -532,7 +530,7 @@ enum ProgressRules {
         var readStuck: [String] = []
         if !readStalled.isEmpty {
             readStuck.append(
-                "\(Fmt.list(readStalled.map { $0.path + ($0.cutUnnoticed ? " (cut below its acknowledged offset, the cut not noticed)" : "") })) has data older than the harvester's \(seconds(settings.readBackoffSeconds)) backoff that the collector has not read"
+                "\(Fmt.list(readStalled.map(\.stalledName))) has data older than the harvester's \(seconds(settings.readBackoffSeconds)) backoff that the collector has not read"
             )
         }
         if !renamedStuck.isEmpty {
