@@ -111,6 +111,12 @@ extension CheckOptions {
 
 /// Formatting helpers shared by checks.
 enum Fmt {
+    /// What a message about an agent not running under `root` adds when agents run from other places
+    /// (`elsewhere`, their executables): where, and to check --gse_path. The platform shows only the message.
+    static func runsElsewhere(root: String, _ elsewhere: [String]) -> String {
+        elsewhere.isEmpty ? "" : " under \(root) (one runs from \(list(elsewhere, max: 3)): check --gse_path)"
+    }
+
     static func percent(_ v: Double) -> String {
         guard v.isFinite, abs(v) < 1e15 else { return "\(v)%" }
         let r = (v * 10).rounded() / 10

@@ -34,24 +34,22 @@ enum StatusCommand {
         do {
             let budgetMs = s.freshRun ? 60_000 : 5000
             let started = MonotonicClock.milliseconds()
-            var r = try UnixHTTPClient.request(
-                socket: s.socket, method: s.freshRun ? "POST" : "GET", target: s.freshRun ? "/run?format=json" : "/report?format=json",
-                timeoutMs: budgetMs)
+            func ask(timeoutMs: Int) throws(DaemonError) -> UnixHTTPClient.Response {
+                try UnixHTTPClient.request(
+                    socket: s.socket, method: s.freshRun ? "POST" : "GET", target: s.freshRun ? "/run?format=json" : "/report?format=json",
+                    timeoutMs: timeoutMs)
+            }
+            var r = try ask(timeoutMs: budgetMs)
             // Busy (every connection slot taken): asked again after the Retry-After it gives, while the budget lasts.
             while r.status == 503, let wait = r.headers["retry-after"].flatMap({ Int($0) }), wait <= 2 {
                 let left = budgetMs - Int(MonotonicClock.milliseconds() - started) - wait * 1000
                 guard left > 500 else { break }
                 usleep(UInt32(wait) * 1_000_000)
-                r = try UnixHTTPClient.request(
-                    socket: s.socket, method: s.freshRun ? "POST" : "GET", target: s.freshRun ? "/run?format=json" : "/report?format=json",
-                    timeoutMs: left)
+                r = try ask(timeoutMs: left)
             }
             if r.status == 503 && s.fallback && r.body.contains("too many connections") {
-                printError(
-                    "bkdiag status: the daemon at \(s.socket) is busy (\(r.body.trimmingNewlines())): ran the checks locally instead")
-                let report = DiagnosticRunner(options: s.checkOptions).runBlocking()
-                Output.write(report.rendered(s.format))
-                return 0
+                return runLocally(
+                    s, because: "the daemon at \(s.socket) is busy (\(r.body.trimmingNewlines())): ran the checks locally instead")
             }
             guard r.status == 200 else {
                 printError("bkdiag status: the daemon at \(s.socket) answered \(r.status): \(r.body)")
@@ -62,10 +60,7 @@ enum StatusCommand {
             return 0
         } catch let error as DaemonError where (error.code == .noDaemon || error.code == .permission) && s.fallback {
             printError("bkdiag status: \(error.message)")
-            printError("bkdiag status: ran the checks locally instead")
-            let report = DiagnosticRunner(options: s.checkOptions).runBlocking()
-            Output.write(report.rendered(s.format))
-            return 0
+            return runLocally(s, because: "ran the checks locally instead")
         } catch let error as DaemonError {
             printError("bkdiag status: \(error.message)")
             return 1
@@ -73,6 +68,14 @@ enum StatusCommand {
             printError("bkdiag status: \(ProbeError.brief(error))")
             return 1
         }
+    }
+
+    /// The fallback: says `why` on stderr, runs the checks here with the flags given, prints that report.
+    private static func runLocally(_ s: StatusInvocation, because why: String) -> Int32 {
+        printError("bkdiag status: " + why)
+        let report = DiagnosticRunner(options: s.checkOptions).runBlocking()
+        Output.write(report.rendered(s.format))
+        return 0
     }
 
     private static func printError(_ s: String) { Output.write(s + "\n", fd: 2) }

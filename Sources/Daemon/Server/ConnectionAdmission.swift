@@ -24,9 +24,6 @@ final class ConnectionAdmission: Sendable {
         peer.map { Key(pid: $0.pid, uid: $0.uid) } ?? Key(pid: -1, uid: .max)
     }
 
-    /// Counts the connection in and returns true, or returns false (and counts nothing) when it is over a limit.
-    func admit(_ key: Key) -> Bool { refusal(key) == nil }
-
     /// Counts the connection in and returns nil, or, counting nothing, the limit it is over, as the 503 says it.
     func refusal(_ key: Key) -> String? {
         state.withLock { s in

@@ -864,24 +864,12 @@ enum ProgressRules {
         return out
     }
 
-    /// Deleted files of the subscription (all, without a scope, as loss_risk counts them) a collector still holds with bytes after its position that it is
-    /// not reading: the position did not move across the samples, and either the samples are further apart
-    /// than the harvester's longest backoff and a flush, or the file's last write is older than that (a
-    /// harvester with unread data does not back off). What it has not read goes when it closes them (loss_risk
-    /// counts it); the read hop is where data stops.
-    /// Deleted files of the subscription a collector still holds with bytes after its position, moving or not.
+    /// Deleted files of the subscription (all, without a scope, as loss_risk counts them) a collector still holds
+    /// with bytes after its position, each `stuck` when it is not being read: the position did not move across
+    /// the samples, and either the samples are further apart than the harvester's longest backoff and a flush,
+    /// or the file's last write is older than that (a harvester with unread data does not back off). What it
+    /// has not read goes when it closes them (loss_risk counts it); for a stuck one the read hop is where data stops.
     static func deletedHeld(_ input: ProgressInput) -> [RenamedHeld] {
-        let owns = Ownership(input)
-        var out: [RenamedHeld] = []
-        for c in input.last.collectors {
-            for f in (try? c.open.get()) ?? [] where f.deleted && f.size > f.position && (owns.map { $0.owns(f.path) } ?? true) {
-                out.append(RenamedHeld(path: f.path, unread: f.size - f.position, stuck: false))
-            }
-        }
-        return out
-    }
-
-    static func deletedHeldStuck(_ input: ProgressInput) -> [RenamedHeld] {
         let owns = Ownership(input)
         let settings = input.settings
         let wait = settings.readBackoffSeconds + settings.flushSeconds
@@ -889,14 +877,16 @@ enum ProgressRules {
         var out: [RenamedHeld] = []
         for c in input.last.collectors {
             for f in (try? c.open.get()) ?? [] where f.deleted && f.size > f.position && (owns.map { $0.owns(f.path) } ?? true) {
-                let before = input.atFirstSample(f, pid: c.pid)
-                guard let before, before.position == f.position else { continue }
+                let still = input.atFirstSample(f, pid: c.pid).map { $0.position == f.position } ?? false
                 let old = f.mtime > 0 && input.last.wallSeconds - Double(f.mtime + 1) > wait
-                if longEnough || old { out.append(RenamedHeld(path: f.path, unread: f.size - f.position, stuck: true)) }
+                out.append(RenamedHeld(path: f.path, unread: f.size - f.position, stuck: still && (longEnough || old)))
             }
         }
         return out
     }
+
+    /// The deleted files of `deletedHeld` that are not being read.
+    static func deletedHeldStuck(_ input: ProgressInput) -> [RenamedHeld] { deletedHeld(input).filter(\.stuck) }
 
     /// Which files a collector holds are the checked subscription's: those its (or `-l`'s) patterns match,
     /// and those a rotation renamed away from one of its files (same directory; the file's name followed by

@@ -163,28 +163,30 @@ extension FleetReport {
     /// hosts sorted by group (failing groups first, ungrouped last), then by their report order.
     func heatmapData() -> JSONValue {
         let s = summary
+        let heatmap = heatmapRows(s)
         var rows: [JSONValue] = []
         rows.reserveCapacity(hosts.count)
-        forEachHeatmapRow(s) { i, cells in
+        forEachHeatmapRow(s, heatmap) { i, cells in
             rows.append(
                 .array([
                     .string(hosts[i].key), .string(hosts[i].state.rawValue), .int(Int64(s.groupOfHost[i])),
                     .string(String(decoding: cells, as: UTF8.self)),
                 ]))
         }
-        return .object(heatmapHead(s) + [("hosts", .array(rows))])
+        return .object(heatmapHead(s, heatmap) + [("hosts", .array(rows))])
     }
 
     /// The text of `JSONByteWriter.write(heatmapData())`, written row by row without the tree.
     func writeHeatmapData(to w: inout JSONByteWriter) {
         let s = summary
+        let heatmap = heatmapRows(s)
         var head = JSONByteWriter(capacity: 4096)
-        head.write(.object(heatmapHead(s) + [("hosts", .array([]))]))
+        head.write(.object(heatmapHead(s, heatmap) + [("hosts", .array([]))]))
         // The head's text up to the empty host list's `]}`; the rows go in between.
         w.append(Array(head.bytes.dropLast(2)))
         var first = true
         hosts.withUnsafeBufferPointer { hosts in
-            forEachHeatmapRow(s) { i, cells in
+            forEachHeatmapRow(s, heatmap) { i, cells in
                 w.raw(first ? "[" : ",[")
                 first = false
                 w.string(hosts[i].key)
@@ -201,9 +203,8 @@ extension FleetReport {
     }
 
     /// The members of the heatmap data before its hosts.
-    func heatmapHead(_ s: FleetSummary) -> [(String, JSONValue)] {
-        let rows = heatmapRows(s)
-        func shown(_ t: String) -> JSONValue { .string(Self.clipped(TerminalText.visible(t))) }
+    func heatmapHead(_ s: FleetSummary, _ rows: HeatmapRows) -> [(String, JSONValue)] {
+        func shown(_ t: String) -> JSONValue { .string(Self.shown(t)) }
         return [
             ("items", .array(rows.names.map(shown))),
             ("labels", .array(rows.labels.map(shown))),
@@ -268,8 +269,7 @@ extension FleetReport {
 
     /// Calls `body` with each host's index, in heatmap order, and its cells (one ASCII code per row of
     /// `heatmapRows`; without any item, one cell: the host's state).
-    func forEachHeatmapRow(_ s: FleetSummary, _ body: (Int, [UInt8]) -> Void) {
-        let rows = heatmapRows(s)
+    func forEachHeatmapRow(_ s: FleetSummary, _ rows: HeatmapRows, _ body: (Int, [UInt8]) -> Void) {
         let col = rows.column
         let other = rows.other ?? -1
         // Failing groups first, ungrouped last, then report order: a counting sort by group.
@@ -333,7 +333,7 @@ extension FleetReport {
     /// that reorder or hide text (bidi overrides and isolates) as escapes (`TerminalText.visible`), so that a
     /// host's text cannot make what follows it read differently; and cut to `FleetReport.shownLimit` characters.
     static func esc(_ s: String) -> String {
-        let s = FleetReport.clipped(TerminalText.visible(s))
+        let s = FleetReport.shown(s)
         var out = ""
         out.reserveCapacity(s.utf8.count)
         for ch in s.unicodeScalars {

@@ -21,7 +21,7 @@ extension FleetReport {
         func paint(_ t: String, _ code: String) -> String { colour ? "\u{1B}[\(code)m\(t)\u{1B}[0m" : t }
         // Host-given text (messages, hints, names, keys, JOB's own messages) is shown, never acted on by the terminal.
         // Cut to `shownLimit` characters, and the columns no wider than 64: one long name does not widen every row.
-        let v = { (t: String) in Self.clipped(TerminalText.visible(t)) }
+        let v = Self.shown
         var out = "bkdiag-fleet " + v(headline) + "\n"
         out += "states: " + s.states.map { "\($0.0.rawValue) \($0.1)" }.joined(separator: ", ") + "\n"
         out += "producers: " + s.producers.map { "\(v($0.0)) \($0.1)" }.joined(separator: ", ") + "\n"
@@ -84,6 +84,10 @@ extension FleetReport {
         return String(text.prefix(shownLimit)) + "… (\(text.count - shownLimit) more characters)"
     }
 
+    /// Host-given text as the table, Markdown and HTML outputs show it: controls and the format characters that
+    /// reorder or hide text as escapes (`TerminalText.visible`), cut to `shownLimit` characters.
+    static func shown(_ text: String) -> String { clipped(TerminalText.visible(text)) }
+
     /// At most this many failure groups are listed in the table, Markdown and HTML outputs (largest first);
     /// the JSON output lists them all.
     static let groupsListed = 200
@@ -113,8 +117,7 @@ extension FleetReport {
             var o = ""
             // Leading spaces would make an indented code block of a list item's text; digits and a `.` at its
             // start, an ordered list ("1. restart…" keeps its "1.").
-            let shown = Self.clipped(TerminalText.visible(t))
-            let text = shown.drop { $0 == " " || $0 == "\t" }
+            let text = Self.shown(t).drop { $0 == " " || $0 == "\t" }
             var leadingDigits = true
             for u in text.unicodeScalars {
                 if "\\`*_{}[]<>()#+-!|~&".unicodeScalars.contains(u) || (leadingDigits && u == ".") { o += "\\" }
@@ -126,7 +129,7 @@ extension FleetReport {
         // A code span holding `t`: fenced with more backticks than any run inside it. In a table cell a `|`
         // is escaped (it still splits the cell inside a code span); elsewhere the backslash would show.
         func code(_ t: String, inTable: Bool) -> String {
-            let v = Self.clipped(TerminalText.visible(t))
+            let v = Self.shown(t)
             var longest = 0, run = 0
             for c in v {
                 run = c == "`" ? run + 1 : 0

@@ -36,9 +36,7 @@ struct DataserverPortCheck: Check {
             }
             evidence.append(("connections_to_port", .int(Int64(toPort.filter { $0.state == .established }.count))))
             return .fail(
-                "dataserver not exist: gse_agent is not running"
-                    + (elsewhere.isEmpty
-                        ? "" : " under \(facts.layout.root) (one runs from \(Fmt.list(elsewhere, max: 3)): check --gse_path)"),
+                "dataserver not exist: gse_agent is not running" + Fmt.runsElsewhere(root: facts.layout.root, elsewhere),
                 hint: elsewhere.isEmpty ? "先恢复 gse_agent 进程" : "gse_agent 在其他 GSE 目录运行：确认 --gse_path 是否正确", evidence: evidence)
         }
         let (inodes, unreadable) = facts.socketInodes(of: agents.map(\.pid))
