@@ -19,6 +19,10 @@ import Testing
         return h + "/history-00000001.log"
     }
 
+    /// Bytes report `i` takes in a segment: its 24-byte header and compressed line. The second record of a
+    /// segment starts at `8 + recordBytes(0)` (after the file's magic and the first).
+    func recordBytes(_ i: Int) -> Int { 24 + Zlib.compress(Array(line(i).utf8)).count }
+
     /// Replaces the content of `file` with `bytes`, in place.
     func overwrite(_ file: String, with bytes: some Collection<UInt8>) {
         let fd = open(file, O_WRONLY | O_TRUNC)
@@ -106,14 +110,13 @@ import Testing
         let h = dir.sub("h")
         let file = try stored(40, in: h)
         var bytes = try Sys.readFile(file)
-        let second = 8 + 24 + Zlib.compress(Array(line(0).utf8)).count
+        let second = 8 + recordBytes(0)
         for k in 0..<4 { bytes[second + 4 + k] = 0 }  // the second record's length zeroed
         overwrite(file, with: bytes)
         let store = try ReportHistory(directory: h, limits: HistoryLimits())
         #expect(store.count == 39)
         #expect(try store.entries(sinceMs: 0, limit: 100).map(\.line) == ([0] + Array(2..<40)).map(line))
-        let recordBytes = 24 + Zlib.compress(Array(line(1).utf8)).count
-        #expect(store.recovery.skippedBytes == recordBytes && store.recovery.truncatedBytes == 0)
+        #expect(store.recovery.skippedBytes == recordBytes(1) && store.recovery.truncatedBytes == 0)
         #expect(try Sys.readFile(file) == bytes, "the damaged segment was rewritten")
         // Garbage that happens to hold the record magic but no record that verifies is skipped as well.
         var planted = bytes
@@ -130,14 +133,13 @@ import Testing
         let h = dir.sub("h")
         let file = try stored(5, in: h)
         var bytes = try Sys.readFile(file)
-        let second = 8 + 24 + Zlib.compress(Array(line(0).utf8)).count
+        let second = 8 + recordBytes(0)
         bytes[second + 30] ^= 0xff  // inside the second record's payload
         overwrite(file, with: bytes)
         let store = try ReportHistory(directory: h, limits: HistoryLimits())
         // The damaged record is skipped; the three after it are read.
         #expect(store.count == 4)
-        let recordBytes = 24 + Zlib.compress(Array(line(1).utf8)).count
-        #expect(store.recovery.truncatedBytes == 0 && store.recovery.skippedBytes == recordBytes)
+        #expect(store.recovery.truncatedBytes == 0 && store.recovery.skippedBytes == recordBytes(1))
         #expect(try Sys.readFile(file) == bytes, "the damaged segment was rewritten")
         try store.append(line: line(9), generatedAtMs: 9)
         #expect(try Sys.listDirectory(h).filter { $0.hasPrefix("history-") }.count == 2)

@@ -133,18 +133,15 @@ extension HTMLBrowserTests {
             }
             return t
         }
-        var hosts: [HostResult] = []
-        for i in 0..<20_000 {
-            let ip = "10.\(i / 65536).\((i / 256) % 256).\(i % 256)"
-            let out = HostOutputReader.read(
-                Fixtures.richLine([("bkunifylogbeat", "process", .fail, "broken " + word(i), ""), ("gse_agent", "socket", .pass, "ok", "")])
+        let report = Self.report(20_000) { i in
+            (
+                9,
+                HostOutputReader.read(
+                    Fixtures.richLine([
+                        ("bkunifylogbeat", "process", .fail, "broken " + word(i), ""), ("gse_agent", "socket", .pass, "ok", ""),
+                    ]))
             )
-            let state = HostResult.judge(jobStatus: 9, hadLog: true, fetchFailed: false, reports: out.reports, lines: out.lines)
-            hosts.append(HostResult(key: "0:" + ip, cloudID: 0, ip: ip, jobStatus: 9, reports: out.reports, lines: out.lines, state: state))
         }
-        let report = FleetReport(
-            generatedAtMs: 1_700_000_000_000, source: "parse", jobInstanceID: 1, stepInstanceID: 2, finished: true, hosts: hosts,
-            issues: [], preamble: [], gseGiven: false)
         #expect(report.summary.groups.count == 20_000)
         let dir = try Self.scratchDir()
         defer { try? FileManager.default.removeItem(atPath: dir) }
@@ -157,9 +154,8 @@ extension HTMLBrowserTests {
         let (code, dom) = try await run(browser, common + ["--dump-dom", "file://\(page)"], timeout: 110)
         #expect(code == 0)
         #expect(dom.contains("data-drawn=\"20000\""))
-        let columns = dom.firstMatch(of: /data-columns="(\d+)"/).flatMap { Int($0.1) } ?? 0
+        let (columns, height) = Self.heatmapSize(dom)
         #expect(columns > 100 && columns < 2_000, "\(columns) columns")
-        let height = dom.firstMatch(of: /<canvas id="hm" width="\d+" height="(\d+)"/).flatMap { Int($0.1) } ?? 0
         #expect(height > 0 && height < 1_000, "canvas \(height) px high")
     }
 
@@ -175,16 +171,7 @@ extension HTMLBrowserTests {
                 ("bkunifylogbeat", "bin_file", .pass, "ok", ""), ("bkunifylogbeat", "process", .pass, "ok", ""),
                 ("gse_agent", "socket", .pass, "ok", ""),
             ]))
-        var hosts: [HostResult] = []
-        for i in 0..<3_000 {
-            let ip = "10.0.\(i / 256).\(i % 256)"
-            let out = i % 2 == 0 ? two : three
-            let state = HostResult.judge(jobStatus: 9, hadLog: true, fetchFailed: false, reports: out.reports, lines: out.lines)
-            hosts.append(HostResult(key: "0:" + ip, cloudID: 0, ip: ip, jobStatus: 9, reports: out.reports, lines: out.lines, state: state))
-        }
-        let report = FleetReport(
-            generatedAtMs: 1_700_000_000_000, source: "parse", jobInstanceID: 1, stepInstanceID: 2, finished: true, hosts: hosts,
-            issues: [], preamble: [], gseGiven: false)
+        let report = Self.report(3_000) { i in (9, i % 2 == 0 ? two : three) }
         let dir = try Self.scratchDir()
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let page = "\(dir)/fleet.html"
@@ -192,27 +179,21 @@ extension HTMLBrowserTests {
         let common = Self.headless(dir, budgetMs: 10_000) + ["--window-size=1280,1400"]
         let (code, dom) = try await run(browser, common + ["--dump-dom", "file://\(page)"], timeout: 110)
         #expect(code == 0)
-        let columns = dom.firstMatch(of: /data-columns="(\d+)"/).flatMap { Int($0.1) } ?? 0
+        let columns = Self.heatmapSize(dom).columns
         #expect(columns > 0 && columns < 3_000, "\(columns) columns: runs of hosts")
         #expect(dom.contains("data-unreported=\"0\""), "\(dom.firstMatch(of: /data-unreported="\d+"/).map { String($0.0) } ?? "")")
     }
 
-    /// `n` hosts made from a few decoded outputs (no JSON round trip), in the states of `fleet(_:)`.
-    static func bigFleet(_ n: Int) throws -> FleetReport {
-        let broken = HostOutputReader.read(Fixtures.brokenRich(pid: 1))
-        let healthy = HostOutputReader.read(Fixtures.healthyRich)
-        let checkPy = HostOutputReader.read(Fixtures.checkPyLine(processOK: false))
+    /// A host's JOB status and its decoded output.
+    typealias Output = (status: Int64, out: (reports: [DiagnosticReport], lines: [HostLine]))
+
+    /// `n` hosts (10.x.y.z of cloud 0) made from decoded outputs (no JSON round trip): host `i` gives `output(i)`.
+    static func report(_ n: Int, _ output: (Int) -> Output) -> FleetReport {
         var hosts: [HostResult] = []
         hosts.reserveCapacity(n)
         for i in 0..<n {
             let ip = "10.\(i / 65536).\((i / 256) % 256).\(i % 256)"
-            let (status, out): (Int64, (reports: [DiagnosticReport], lines: [HostLine])) =
-                switch i % 20 {
-                case 0, 1: (9, broken)
-                case 2: (9, checkPy)
-                case 7: (11, ([], []))
-                default: (9, healthy)
-                }
+            let (status, out) = output(i)
             let state = HostResult.judge(jobStatus: status, hadLog: true, fetchFailed: false, reports: out.reports, lines: out.lines)
             hosts.append(
                 HostResult(key: "0:" + ip, cloudID: 0, ip: ip, jobStatus: status, reports: out.reports, lines: out.lines, state: state))
@@ -220,6 +201,29 @@ extension HTMLBrowserTests {
         return FleetReport(
             generatedAtMs: 1_700_000_000_000, source: "parse", jobInstanceID: 1, stepInstanceID: 2, finished: true, hosts: hosts,
             issues: [], preamble: [], gseGiven: false)
+    }
+
+    /// `n` hosts made from a few decoded outputs, in the states of `fleet(_:)`.
+    static func bigFleet(_ n: Int) throws -> FleetReport {
+        let broken = HostOutputReader.read(Fixtures.brokenRich(pid: 1))
+        let healthy = HostOutputReader.read(Fixtures.healthyRich)
+        let checkPy = HostOutputReader.read(Fixtures.checkPyLine(processOK: false))
+        return report(n) { i in
+            switch i % 20 {
+            case 0, 1: (9, broken)
+            case 2: (9, checkPy)
+            case 7: (11, ([], []))
+            default: (9, healthy)
+            }
+        }
+    }
+
+    /// The heatmap's column count and canvas height, as the page's script left them in the DOM.
+    static func heatmapSize(_ dom: String) -> (columns: Int, height: Int) {
+        (
+            dom.firstMatch(of: /data-columns="(\d+)"/).flatMap { Int($0.1) } ?? 0,
+            dom.firstMatch(of: /<canvas id="hm" width="\d+" height="(\d+)"/).flatMap { Int($0.1) } ?? 0
+        )
     }
 
     /// Past about 1,000 hosts (three bands of 3 px columns) the heatmap aggregates runs of hosts of one group into
@@ -238,9 +242,8 @@ extension HTMLBrowserTests {
         #expect(dom.contains("data-drawn=\"30000\""))
         #expect(dom.contains("30000 of 30000 hosts shown ("))
         // A column per run of hosts: about two bands' worth of 3 px columns, not 30,000 of them.
-        let columns = dom.firstMatch(of: /data-columns="(\d+)"/).flatMap { Int($0.1) } ?? 0
+        let (columns, height) = Self.heatmapSize(dom)
         #expect(columns > 100 && columns < 2_000, "\(columns) columns")
-        let height = dom.firstMatch(of: /<canvas id="hm" width="\d+" height="(\d+)"/).flatMap { Int($0.1) } ?? 0
         #expect(height > 0 && height < 1_000, "canvas \(height) px high")
 
         let (shot, _) = try await run(browser, common + ["--screenshot=\(dir)/big.png", "file://\(page)"], timeout: 110)
