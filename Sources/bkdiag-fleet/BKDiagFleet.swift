@@ -179,7 +179,7 @@ struct OutputSink {
     }
 
     /// Hands `body` a sink into the output at `path` (stdout when nil), then closes it, checked.
-    static func stream(to path: String?, _ body: (([UInt8]) -> Void) -> Void) throws(FleetError) {
+    static func stream(to path: String?, _ body: ((UnsafeBufferPointer<UInt8>) -> Void) -> Void) throws(FleetError) {
         var out = try open(path)
         body { out.write($0) }
         try out.finish()
@@ -187,12 +187,12 @@ struct OutputSink {
 
     /// Writes `text` to the output at `path` (stdout when nil), checked.
     static func write(_ text: String, to path: String?) throws(FleetError) {
-        try stream(to: path) { sink in sink(Array(text.utf8)) }
+        try stream(to: path) { sink in Array(text.utf8).withUnsafeBufferPointer(sink) }
     }
 
-    mutating func write(_ bytes: [UInt8]) {
+    mutating func write(_ bytes: UnsafeBufferPointer<UInt8>) {
         guard failure == 0, !bytes.isEmpty else { return }
-        failure = bytes.withUnsafeBytes { Sys.writeStandardStream(fd, $0) }
+        failure = Sys.writeStandardStream(fd, UnsafeRawBufferPointer(bytes))
     }
 
     /// Closes a file it opened; throws when a write (or the close, which reports a deferred write error) failed.

@@ -92,14 +92,25 @@ import Testing
     }
 
     @Test func chunkedRenderKeepsTheOrder() {
-        for (count, chunk) in [(0, 4), (1, 4), (4, 4), (5, 4), (1000, 7), (1000, 2048)] {
-            var out: [UInt8] = []
-            ChunkedRender.run(
-                count: count, chunk: chunk,
-                { range, bytes in
-                    for i in range { bytes += Array("\(i),".utf8) }
-                }, sink: { out += $0 })
-            #expect(String(decoding: out, as: UTF8.self) == (0..<count).map { "\($0)," }.joined(), "\(count) \(chunk)")
+        for lanes in [1, 2, 3] {
+            for (count, chunk) in [(0, 4), (1, 4), (4, 4), (5, 4), (1000, 7), (1000, 2048)] {
+                // Each lane's buffer is kept from wave to wave: what a lane emitted must not come out again.
+                var buffers = [[UInt8]](repeating: [], count: lanes)
+                var out: [UInt8] = []
+                buffers.withUnsafeMutableBufferPointer { buffers in
+                    nonisolated(unsafe) let buffers = buffers
+                    ChunkedRender.run(
+                        count: count, chunk: chunk, lanes: lanes,
+                        { range, lane in
+                            for i in range { buffers[lane] += Array("\(i),".utf8) }
+                        },
+                        emit: { lane in
+                            out += buffers[lane]
+                            buffers[lane].removeAll(keepingCapacity: true)
+                        })
+                }
+                #expect(String(decoding: out, as: UTF8.self) == (0..<count).map { "\($0)," }.joined(), "\(lanes) \(count) \(chunk)")
+            }
         }
     }
 }

@@ -138,7 +138,7 @@ extension FleetReport {
     /// The same lines as `forEachAgentCheckerInfo`, but the common ones (a report's host line and its
     /// entries) are written straight into the buffer as bytes, with each item's label encoded once,
     /// instead of being built as `String`s first (100,000 hosts make over a million such lines).
-    public func writeAgentCheckerText(extended: Bool = true, _ sink: ([UInt8]) -> Void) {
+    public func writeAgentCheckerText(extended: Bool = true, _ sink: (UnsafeBufferPointer<UInt8>) -> Void) {
         withoutActuallyEscaping(sink) { sink in
             var out = AgentTextBuffer(sink: sink)
             writeAgentCheckerText(extended: extended, to: &out)
@@ -156,13 +156,24 @@ extension FleetReport {
         let haveStatus = hosts.contains { $0.jobStatus != nil }
         out.flush()
         let sink = out.sink
-        ChunkedRender.run(
-            count: hosts.count,
-            { range, bytes in
-                var chunk = AgentTextBuffer(sink: { _ in }, flushAt: Int.max)
-                writeHostLines(range, haveStatus: haveStatus, to: &chunk)
-                bytes = chunk.buf
-            }, sink: sink)
+        // One buffer per lane, kept from chunk to chunk (see `ChunkedRender`).
+        let lanes = ChunkedRender.lanes
+        var buffers = [[UInt8]](repeating: [], count: lanes)
+        buffers.withUnsafeMutableBufferPointer { buffers in
+            nonisolated(unsafe) let buffers = buffers
+            ChunkedRender.run(
+                count: hosts.count, lanes: lanes,
+                { range, lane in
+                    var chunk = AgentTextBuffer(sink: { _ in }, flushAt: Int.max, buffer: [])
+                    swap(&chunk.buf, &buffers[lane])
+                    writeHostLines(range, haveStatus: haveStatus, to: &chunk)
+                    swap(&chunk.buf, &buffers[lane])
+                },
+                emit: { lane in
+                    buffers[lane].withUnsafeBufferPointer(sink)
+                    buffers[lane].removeAll(keepingCapacity: true)
+                })
+        }
         if extended {
             hosts.withUnsafeBufferPointer { hosts in
                 for j in hosts.indices { if let line = Self.extendedLine(hosts[j]) { out.line(line) } }
@@ -174,7 +185,7 @@ extension FleetReport {
 /// The agent format's output buffer: whole lines are appended as bytes and handed to the sink once the
 /// buffer holds `flushAt` bytes (1 MiB unless told).
 struct AgentTextBuffer {
-    let sink: ([UInt8]) -> Void
+    let sink: (UnsafeBufferPointer<UInt8>) -> Void
     var buf: [UInt8] = []
     /// The label bytes of the item last seen at each entry position (hosts mostly list the same items in
     /// the same order), so that a label is looked up and encoded once, not once per line.
@@ -184,15 +195,20 @@ struct AgentTextBuffer {
     /// The buffer is handed to the sink at the end of the line that fills it to this size.
     let flushAt: Int
 
-    init(sink: @escaping ([UInt8]) -> Void, flushAt: Int = 1 << 20) {
+    /// `buffer`: the buffer to write into, given by a caller that reuses one (reserved here when nil).
+    init(sink: @escaping (UnsafeBufferPointer<UInt8>) -> Void, flushAt: Int = 1 << 20, buffer: [UInt8]? = nil) {
         self.sink = sink
         self.flushAt = flushAt
-        buf.reserveCapacity(flushAt == Int.max ? 1 << 16 : flushAt + 4096)
+        if let buffer {
+            buf = buffer
+        } else {
+            buf.reserveCapacity(flushAt == Int.max ? 1 << 16 : flushAt + 4096)
+        }
     }
 
     /// Hands what is buffered to the sink.
     mutating func flush() {
-        if !buf.isEmpty { sink(buf) }
+        if !buf.isEmpty { buf.withUnsafeBufferPointer(sink) }
         buf.removeAll(keepingCapacity: true)
     }
 
@@ -253,7 +269,7 @@ struct AgentTextBuffer {
     }
 
     mutating func finish() {
-        if !buf.isEmpty { sink(buf) }
+        if !buf.isEmpty { buf.withUnsafeBufferPointer(sink) }
         buf.removeAll()
     }
 }

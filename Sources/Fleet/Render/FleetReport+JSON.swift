@@ -113,12 +113,12 @@ extension FleetReport {
 
     /// The same JSON handed to `sink` in pieces (about 1 MiB, or one chunk of 2,048 hosts), so a 100,000-host report is never held
     /// whole in memory; hosts are written in chunks over the cores, in order.
-    public func writeJSON(_ sink: ([UInt8]) -> Void) {
+    public func writeJSON(_ sink: (UnsafeBufferPointer<UInt8>) -> Void) {
         guard case .object(let members) = json(includeHosts: false) else { return }
         var w = JSONByteWriter(capacity: 1 << 20)
         func spill() {
             if w.count >= 1 << 20 {
-                sink(w.bytes)
+                w.withBytes(sink)
                 w.removeAll()
             }
         }
@@ -146,28 +146,40 @@ extension FleetReport {
         }
         w.raw("  \"hosts\": ")
         // Hosts are written straight as bytes (the same text as `hostJSON`, without building its tree),
-        // in chunks over the cores, in order.
+        // in chunks over the cores, in order, each lane into a writer it keeps from chunk to chunk.
         w.raw("[\n")
-        sink(w.bytes)
+        w.withBytes(sink)
         w.removeAll()
         let count = hosts.count
         // The summary once: each use of the property copies it.
         let summary = self.summary
+        let lanes = ChunkedRender.lanes
+        let writers = UnsafeMutablePointer<JSONByteWriter>.allocate(capacity: lanes)
+        for l in 0..<lanes { (writers + l).initialize(to: JSONByteWriter(capacity: 3072 * 2048)) }
+        defer {
+            writers.deinitialize(count: lanes)
+            writers.deallocate()
+        }
         ChunkedRender.run(
-            count: count,
-            { range, out in
-                var cw = JSONByteWriter(capacity: 3072 * range.count)
+            count: count, lanes: lanes,
+            { range, lane in
+                // Held in a local while it writes (through the pointer, every append would go to memory).
+                var w = (writers + lane).move()
                 var cache = HostJSONCache()
                 for j in range {
-                    cw.raw("    ")
-                    writeHostJSON(j, summary: summary, to: &cw, cache: &cache)
-                    cw.raw(j + 1 < count ? ",\n" : "\n")
+                    w.raw("    ")
+                    writeHostJSON(j, summary: summary, to: &w, cache: &cache)
+                    w.raw(j + 1 < count ? ",\n" : "\n")
                 }
-                out = cw.bytes
-            }, sink: sink)
+                (writers + lane).initialize(to: w)
+            },
+            emit: { lane in
+                writers[lane].withBytes(sink)
+                writers[lane].removeAll()
+            })
         w.raw("  ]")
         w.raw("\n}\n")
-        sink(w.bytes)
+        w.withBytes(sink)
     }
 
     /// Writes `hostJSON(index)` as `JSONByteWriter.write` would, member by member.

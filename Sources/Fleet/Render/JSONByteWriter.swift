@@ -18,6 +18,9 @@ struct JSONByteWriter: ~Copyable {
     /// Forgets what was written, keeping the buffer.
     mutating func removeAll() { out.truncate(to: 0) }
 
+    /// The bytes written, in place.
+    func withBytes<R>(_ body: (UnsafeBufferPointer<UInt8>) -> R) -> R { out.withBytes(0..<out.count, body) }
+
     @inline(__always) mutating func append(_ c: UInt8) { out.append(c) }
 
     @inline(__always) mutating func append(_ u: UnsafeBufferPointer<UInt8>) { out.append(u) }
