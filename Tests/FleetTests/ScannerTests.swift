@@ -182,6 +182,11 @@ import Testing
             "{\"i\\u0070\": \"10.0.0.4\", \"st\\u0061tus\": 9, \"bk_host_id\": null, \"host_id\": 44, \"exit_code\": 1e2, \"total_time\": -5}",
             "{}", "7", "null", "[1, 2]", "\"10.0.0.5\"",
             "{\"ip\": 5, \"ipv6\": [\"x\"], \"bk_cloud_id\": 1.5, \"status\": 123456789012345678901234567890}",
+            // Names one byte off the kept ones, after them: each would overwrite a kept value if taken for it.
+            "{\"ip\": \"10.0.0.6\", \"ipv6\": \"fd00::6\", \"status\": 9, \"host_id\": 6, \"exit_code\": 0, \"bk_host_id\": 60, "
+                + "\"error_code\": 0, \"total_time\": 6, \"bk_cloud_id\": 0, \"iq\": \"10.0.0.9\", \"ipv7\": \"x\", \"statuz\": 1, "
+                + "\"host_ix\": 5, \"exit_codf\": 3, \"bk_host_ie\": 7, \"tk_host_id\": 8, \"error_codx\": 2, \"errorxcode\": 2, "
+                + "\"total_timf\": 9, \"bk_cloud_ix\": 4, \"IP\": \"10.0.0.10\"}",
         ]
         let list = "[" + rows.joined(separator: ", ") + "]"
         let step = "{\"step_instance_id\": 2, \"status\": 3, \"step_ip_result_list\": " + list + "}"

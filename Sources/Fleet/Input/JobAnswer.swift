@@ -315,6 +315,28 @@ struct HostMembers {
 
     /// Keeps the value `read` gives when `name` is one of these members; false, nothing read, otherwise.
     @inline(__always) mutating func keep<E: Error>(_ name: JSONKey, _ read: () throws(E) -> JSONValue) throws(E) -> Bool {
+        // A plain name (every name of JOB's rows) is told by its length first, then compared with the one
+        // or three names of that length: 100,000 rows of nine members each went through every name in turn.
+        if case .bytes(let k) = name {
+            @inline(__always) func equal(_ s: StaticString) -> Bool {
+                let p = s.utf8Start
+                for j in 0..<k.count where k[j] != p[j] { return false }
+                return true
+            }
+            switch k.count {
+            case 2 where equal("ip"): ip = try read()
+            case 4 where equal("ipv6"): ipv6 = try read()
+            case 6 where equal("status"): status = try read()
+            case 7 where equal("host_id"): hostID = try read()
+            case 9 where equal("exit_code"): exitCode = try read()
+            case 10 where k[0] == UInt8(ascii: "b") && equal("bk_host_id"): bkHostID = try read()
+            case 10 where k[0] == UInt8(ascii: "e") && equal("error_code"): errorCode = try read()
+            case 10 where k[0] == UInt8(ascii: "t") && equal("total_time"): totalTime = try read()
+            case 11 where equal("bk_cloud_id"): cloudID = try read()
+            default: return false
+            }
+            return true
+        }
         switch name {
         case "ip": ip = try read()
         case "ipv6": ipv6 = try read()
