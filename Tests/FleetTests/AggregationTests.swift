@@ -18,6 +18,61 @@ import Testing
         #expect(Signature.normalise(message) == expected)
     }
 
+    /// The rule as first written, a run of letters and digits gathered byte by byte: the one-pass scan
+    /// must say the same of every message.
+    static func normaliseReference(_ message: String) -> String {
+        var out: [UInt8] = []
+        var word: [UInt8] = []
+        func isDigit(_ c: UInt8) -> Bool { c >= 0x30 && c <= 0x39 }
+        func isAlnum(_ c: UInt8) -> Bool { isDigit(c) || (c | 0x20 >= 0x61 && c | 0x20 <= 0x7A) }
+        func flush() {
+            if word.isEmpty { return }
+            if word.allSatisfy(isDigit) {
+                out.append(UInt8(ascii: "N"))
+            } else if word.count >= 8, word.contains(where: isDigit),
+                word.allSatisfy({ isDigit($0) || ($0 | 0x20 >= 0x61 && $0 | 0x20 <= 0x66) })
+            {
+                out.append(UInt8(ascii: "#"))
+            } else {
+                out.append(contentsOf: word)
+            }
+            word.removeAll()
+        }
+        for c in message.utf8 {
+            if isAlnum(c) {
+                word.append(c)
+            } else {
+                flush()
+                out.append(c)
+            }
+        }
+        flush()
+        let text = String(decoding: out, as: UTF8.self)
+        return text.count > 160 ? String(text.prefix(157)) + "..." : text
+    }
+
+    @Test func normaliseSaysWhatTheReferenceSays() {
+        // Letters around the hex range and the ASCII letters' edges (`@`, `[`, `` ` ``, `{`), digits, runs
+        // of every length around 8, multi-byte text, and long messages cut.
+        let pieces = [
+            "a", "f", "g", "A", "F", "G", "z", "Z", "@", "[", "`", "{", "0", "9", "/", ":", " ", ".", "-", "_", "é", "路径", "\u{1F600}",
+            "\0",
+        ]
+        var rng = SystemRandomNumberGenerator()
+        var messages = [
+            "", "1", "a1", "abcdef12", "abcdef1", "ABCDEF123", "abcdefg1", "12345678", "0x1f2e3d4c", "pid 42 gone",
+            "x" + String(repeating: "9", count: 300),
+            String(repeating: "日志 ", count: 100), String(repeating: "ab12 ", count: 40),
+        ]
+        for _ in 0..<3000 {
+            let n = Int.random(in: 0..<40, using: &rng)
+            messages.append((0..<n).map { _ in pieces.randomElement(using: &rng)! }.joined())
+        }
+        for m in messages {
+            #expect(Signature.normalise(m) == Self.normaliseReference(m), "\(m)")
+        }
+    }
+
     @Test func longMessagesAreCut() {
         #expect(Signature.normalise(String(repeating: "a ", count: 200)).count == 160)
     }

@@ -45,37 +45,58 @@ public enum Signature {
 
     /// Removes what differs from host to host: digit runs become `N`, hex ids of 8+ characters `#`,
     /// so `pid 1234 on 10.0.0.1` and `pid 77 on 10.0.0.2` share one signature. Long messages are cut.
+    ///
+    /// A run of ASCII letters and digits is judged as a whole and written once, into one scratch buffer
+    /// (every failing entry of every failing host is normalised: tens of thousands per large fleet).
     public static func normalise(_ message: String) -> String {
-        var out: [UInt8] = []
-        out.reserveCapacity(message.utf8.count)
-        var word: [UInt8] = []
-        func isAlnum(_ c: UInt8) -> Bool { (c >= 0x30 && c <= 0x39) || (c | 0x20 >= 0x61 && c | 0x20 <= 0x7A) }
-        func flush() {
-            if word.isEmpty { return }
-            let digits = word.allSatisfy { $0 >= 0x30 && $0 <= 0x39 }
-            if digits {
-                out.append(UInt8(ascii: "N"))
-            } else if word.count >= 8, word.contains(where: { $0 >= 0x30 && $0 <= 0x39 }),
-                word.allSatisfy({ ($0 >= 0x30 && $0 <= 0x39) || ($0 | 0x20 >= 0x61 && $0 | 0x20 <= 0x66) })
-            {
-                out.append(UInt8(ascii: "#"))
-            } else {
-                out.append(contentsOf: word)
+        var message = message
+        let text = message.withUTF8 { u in
+            withUnsafeTemporaryAllocation(of: UInt8.self, capacity: max(1, u.count)) { out -> String in
+                let n = u.count
+                var o = 0
+                var k = 0
+                while k < n {
+                    let c = u[k]
+                    guard isAlnum(c) else {
+                        out[o] = c
+                        o &+= 1
+                        k &+= 1
+                        continue
+                    }
+                    var e = k
+                    var digits = 0
+                    var hex = true
+                    while e < n, isAlnum(u[e]) {
+                        let d = u[e]
+                        if d &- 0x30 < 10 {
+                            digits &+= 1
+                        } else if (d | 0x20) &- 0x61 >= 6 {
+                            hex = false
+                        }
+                        e &+= 1
+                    }
+                    let length = e &- k
+                    if digits == length {
+                        out[o] = UInt8(ascii: "N")
+                        o &+= 1
+                    } else if length >= 8, digits > 0, hex {
+                        out[o] = UInt8(ascii: "#")
+                        o &+= 1
+                    } else {
+                        for j in k..<e {
+                            out[o] = u[j]
+                            o &+= 1
+                        }
+                    }
+                    k = e
+                }
+                return String(decoding: UnsafeBufferPointer(rebasing: out[0..<o]), as: UTF8.self)
             }
-            word.removeAll(keepingCapacity: true)
         }
-        for c in message.utf8 {
-            if isAlnum(c) {
-                word.append(c)
-            } else {
-                flush()
-                out.append(c)
-            }
-        }
-        flush()
-        let text = String(decoding: out, as: UTF8.self)
         return text.count > 160 ? String(text.prefix(157)) + "..." : text
     }
+
+    @inline(__always) static func isAlnum(_ c: UInt8) -> Bool { c &- 0x30 < 10 || (c | 0x20) &- 0x61 < 26 }
 
     /// A hint for the states that carry none from the host.
     static func fallbackHint(for h: HostResult) -> String? {
