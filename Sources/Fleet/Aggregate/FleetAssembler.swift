@@ -170,8 +170,9 @@ public struct FleetAssembler: Sendable {
         order.reserveCapacity(stepHosts.count)
         stateOf.reserveCapacity(stepHosts.count)
         place.reserveCapacity(stepHosts.count)
+        // Rows are read in place: a copy of each row (`stepHosts[i]`) retained and released its strings.
         for i in stepHosts.indices {
-            let key = stepHosts[i].key
+            let key = stepHosts.withUnsafeBufferPointer { $0[i].key }
             if let p = place.updateValue(order.count, forKey: key) {
                 place[key] = p
                 stateOf[p] = i
@@ -203,12 +204,15 @@ public struct FleetAssembler: Sendable {
                 // Each iteration writes a disjoint range of slots; everything else is only read.
                 nonisolated(unsafe) let slots = buf
                 nonisolated(unsafe) let misses = missedBuf
-                DispatchQueue.concurrentPerform(iterations: (keys.count + chunk - 1) / chunk) { c in
-                    for n in (c * chunk)..<min(keys.count, (c + 1) * chunk) {
-                        let h = stepHosts[rows[n]]
-                        let one = join(keys[n], h, byID: nil)
-                        misses[n] = one.1 == nil && h.hostID != nil
-                        slots[n] = one
+                stepHosts.withUnsafeBufferPointer { rowsBuf in
+                    // Only read.
+                    nonisolated(unsafe) let stepHosts = rowsBuf
+                    DispatchQueue.concurrentPerform(iterations: (keys.count + chunk - 1) / chunk) { c in
+                        for n in (c * chunk)..<min(keys.count, (c + 1) * chunk) {
+                            let one = join(keys[n], stepHosts[rows[n]], byID: nil)
+                            misses[n] = one.1 == nil && stepHosts[rows[n]].hostID != nil
+                            slots[n] = one
+                        }
                     }
                 }
             }
