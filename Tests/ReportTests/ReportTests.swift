@@ -56,6 +56,21 @@ struct ReportTests {
         #expect(CheckLabels.label(forItem: "whatever") == "gse agent检查")
     }
 
+    @Test("an entry's result is read as a verdict's name exactly as the enum's raw value reads it")
+    func resultNames() throws {
+        let names =
+            Verdict.allCases.map(\.rawValue) + ["Pass", "PASS", "pass ", " pass", "", "unknow", "unknownn", "fai", "warning", "p\u{0}ss"]
+        for name in names {
+            for ok in [true, false] {
+                let line =
+                    #"{"status": true, "data": [{"module": "m", "item": "i", "status": "# + (ok ? "true" : "false")
+                    + #", "message": "", "result": "# + JSONValue.string(name).serialized() + "}]}"
+                let expected = Verdict(rawValue: name).flatMap { $0.compatStatus == ok ? $0 : nil } ?? (ok ? .pass : .fail)
+                #expect(try DiagnosticReport(line: line).results[0].verdict == expected, "\(name) \(ok)")
+            }
+        }
+    }
+
     @Test(
         "lines that are not reports are errors, never crashes",
         arguments: [
