@@ -367,12 +367,13 @@ public final class FakeHost: @unchecked Sendable {
         return (p, port)
     }
 
-    /// The agent: listens on the IPC socket (unless `listen` is false), reads what collectors send
-    /// (unless `read` is false), connected to `dataPort` when given.
+    /// The agent: listens on the IPC socket (unless `listen` is false), accepts (unless `accept` is false: its
+    /// accept loop hung) and reads what collectors send (unless `read` is false), connected to `dataPort` when given.
     @discardableResult
-    public func startAgent(listen: Bool = true, read: Bool = true, dataPort: UInt16? = nil) throws -> FakeProcess {
+    public func startAgent(listen: Bool = true, accept: Bool = true, read: Bool = true, dataPort: UInt16? = nil) throws -> FakeProcess {
         var args = ["agent"]
         if listen { args += ["--listen", ipcPath] }
+        if !accept { args.append("--no-accept") }
         if !read { args.append("--no-read") }
         if let dataPort { args += ["--connect", String(dataPort)] }
         let master = try spawn(agentBinary, args, cwd: gseRoot + "/agent/bin")

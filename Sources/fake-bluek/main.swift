@@ -10,7 +10,8 @@ import BoltWriter
 //                                      --lock: flock(LOCK_EX) on FILE, as bolt.Open does to the registry;
 //                                      --syslog-udp: a UDP socket bound to 127.0.0.1:PORT, as a syslog input's
 //                                      server binds its address)
-//   agent --listen PATH [--no-read] [--connect PORT]
+//   agent --listen PATH [--no-read] [--no-accept] [--connect PORT]
+//                                     (--no-accept: listens, and never accepts: an agent whose accept loop hung)
 //   dataserver --port PORT            (0: pick one; prints "port N")
 //   <any> -f CONF --healthz 1         (GSE 2 agent probe: healthy unless CONF contains "unhealthy";
 //                                      "noisy" in CONF prints ~1 KB of log lines before the result;
@@ -431,7 +432,7 @@ case "agent":
     }
     _ = data
     say("ready")
-    if listener >= 0 { serve(listener, read: !args.contains("--no-read")) }
+    if listener >= 0 && !args.contains("--no-accept") { serve(listener, read: !args.contains("--no-read")) }
     while true { pause() }
 case "dataserver":
     let (fd, port) = tcpSocket(port: UInt16(value("--port") ?? "0") ?? 0, listen: true)

@@ -4,6 +4,7 @@ import Diagnostics
 import Report
 import Synchronization
 import SystemLayer
+import TestSupport
 import Testing
 
 #if canImport(Glibc)
@@ -262,7 +263,8 @@ struct DaemonProcess {
         await d.process.stop()
     }
 
-    /// Real semantics: gse_agent/socket turns from fail to pass when something listens at the IPC path.
+    /// Real semantics: gse_agent/socket turns from fail to pass when the root's gse_agent listens at the IPC path
+    /// (a real process run from the root's agent/bin: a listener no agent of the root holds is not a pass).
     /// Needs the real check engine; with the stub runner (no checks at all) there is nothing to change.
     @Test func aStateChangeOfTheIPCSocketLogsExactlyOneEvent() async throws {
         let dir = TempDir()
@@ -280,8 +282,12 @@ struct DaemonProcess {
             return (try? DiagnosticReport(line: body))?.result(module: "gse_agent", item: "socket")?.verdict
         }
         #expect(await socketVerdict() == .fail)
-        let fd = listenAt(dir.sub("ipc.sock"))
-        defer { Sys.close(fd) }
+        // The root's agent: the fake copied to gse/agent/bin/gse_agent, run from there, listening on the path.
+        try Sys.mkdirs(dir.sub("gse/agent/bin"))
+        try ExecutableFiles.copy(FakeHost.fakeBinary, to: dir.sub("gse/agent/bin/gse_agent"))
+        let agent = try FakeProcess.launch(
+            dir.sub("gse/agent/bin/gse_agent"), ["agent", "--listen", dir.sub("ipc.sock")], cwd: dir.sub("gse/agent/bin"))
+        defer { agent.stop() }
         #expect(await eventually { await socketVerdict() == .pass })
         let cycles = await d.metric("bkdiag_daemon_cycles_total") ?? 0
         #expect(await eventually { (await d.metric("bkdiag_daemon_cycles_total") ?? 0) >= cycles + 5 })

@@ -197,11 +197,6 @@ final class NotifyListener: Sendable {
     deinit { close(fd) }
 }
 
-/// A listening unix socket at a path, as a stand-in for gse_agent's IPC socket.
-func listenAt(_ path: String) -> Int32 {
-    (try? Sys.listenUnix(path: path, mode: 0o666, gid: nil)) ?? -1
-}
-
 /// Reports made by hand for the tests that inject a producer.
 enum Reports {
     static func make(_ verdicts: [(String, String, Verdict)], at ms: Int64 = Timestamp.nowMilliseconds()) -> DiagnosticReport {

@@ -391,6 +391,46 @@ struct HostScenarioTests {
             "\(report.message("gse_agent", "socket"))")
     }
 
+    @Test("the IPC path listened on while no gse_agent of the root runs: socket fails naming the listener, never a pass")
+    func ipcListenedWithoutAgent() async throws {
+        let host = try FakeHost(generation: .gse2)
+        defer { host.shutdown() }
+        // Not gse_agent: the fake under its own name listens on the path, and no agent of the root runs.
+        let squatter = try host.spawn(FakeHost.fakeBinary, ["agent", "--listen", host.ipcPath], cwd: host.dir)
+        var report = await runChecks(host, subscription: 0)
+        let held = try #require(report.result(module: "gse_agent", item: "socket"))
+        #expect(held.verdict == .fail, "\(held.message)")
+        // Other tests' fake agents may run elsewhere meanwhile: the message may add where, after "running".
+        #expect(held.message.hasPrefix("socket is listening, but not by gse_agent: gse_agent is not running"), "\(held.message)")
+        #expect(held.message.hasSuffix("; pid \(squatter.pid) (fake-bluek) holds the listener on \(host.ipcPath)"), "\(held.message)")
+        #expect(held.evidence("listener_pid") == .int(Int64(squatter.pid)))
+        #expect(report.verdict("gse_agent", "process") == .fail, "\(report.digest)")
+        squatter.stop()
+
+        // Another install's agent on this root's path (NodeMan renders one path for GSE 1 and GSE 2): an agent, but
+        // not this root's; said as gse_agent/process says it, with --gse_path to check.
+        let other = try FakeHost(generation: .gse1)
+        defer { other.shutdown() }
+        let otherAgent = try other.spawn(other.agentBinary, ["agent", "--listen", host.ipcPath], cwd: other.gseRoot + "/agent/bin")
+        report = await runChecks(host, subscription: 0)
+        let elsewhere = try #require(report.result(module: "gse_agent", item: "socket"))
+        #expect(elsewhere.verdict == .fail, "\(elsewhere.message)")
+        #expect(elsewhere.message.contains("gse_agent is not running under "), "\(elsewhere.message)")
+        #expect(
+            elsewhere.message.contains("check --gse_path); pid \(otherAgent.pid) (gseMaster) holds the listener"), "\(elsewhere.message)")
+        guard case .array(let agents)? = elsewhere.evidence("agents_elsewhere") else {
+            Issue.record("no agents_elsewhere: \(elsewhere.evidence)")
+            return
+        }
+        #expect(agents.contains(.string(other.agentBinary)), "\(agents)")
+        #expect(elsewhere.hint.contains("--gse_path"), "\(elsewhere.hint)")
+
+        // This root's agent binds the path again: its own listener passes.
+        try host.startAgent()
+        report = await runChecks(host, subscription: 0)
+        #expect(report.verdict("gse_agent", "socket") == .pass, "\(report.message("gse_agent", "socket"))")
+    }
+
     @Test(
         "bkdiag not run as root cannot see who holds the IPC listener: unknown, never a pass (a squatter would pass)",
         .enabled(if: geteuid() == 0 && FileManager.default.isExecutableFile(atPath: "/usr/bin/setpriv")))
@@ -803,6 +843,26 @@ struct VerdictAuditTests {
     func listenerNotAccepting() async throws {
         let host = try FakeHost(generation: .gse1)
         defer { host.shutdown() }
+        // This root's agent listens, and its accept loop hung.
+        try host.startAgent(accept: false)
+        try host.startCollector()
+        let r = await runChecks(host, samples: 2)
+        let queue = try #require(r.result(module: "gse_agent", item: "socket_queue_status"))
+        #expect(
+            queue.verdict == .fail
+                && queue.message == "socket not accepting: 1 connection(s) wait in the listen backlog of \(host.ipcPath), none accepted",
+            "\(queue.message)")
+        let health = try #require(r.result(module: "bkunifylogbeat", item: "healthz"))
+        #expect(health.verdict == .fail && health.message.contains("wait in the listen backlog, none accepted"), "\(health.message)")
+        // The listener is the agent's own: the socket is there and listened on.
+        #expect(r.verdict("gse_agent", "socket") == .pass, "\(r.message("gse_agent", "socket"))")
+        #expect(queue.hint.contains("gse_agent 在监听但不再 accept"), "\(queue.hint)")
+        host.stopProcesses()
+        unlink(host.ipcPath)
+
+        // The same backlog behind a listener of another process (this test's), an agent running beside it that
+        // does not hold the listener: the listener is another process's, and the hints point at gse_agent/socket
+        // instead of at the agent.
         let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
         defer { close(fd) }
         var addr = sockaddr_un()
@@ -816,22 +876,14 @@ struct VerdictAuditTests {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
         }
         try #require(bound == 0 && listen(fd, 4) == 0)
-        try host.startCollector()
-        let r = await runChecks(host, samples: 2)
-        let queue = try #require(r.result(module: "gse_agent", item: "socket_queue_status"))
-        #expect(
-            queue.verdict == .fail
-                && queue.message == "socket not accepting: 1 connection(s) wait in the listen backlog of \(host.ipcPath), none accepted",
-            "\(queue.message)")
-        let health = try #require(r.result(module: "bkunifylogbeat", item: "healthz"))
-        #expect(health.verdict == .fail && health.message.contains("wait in the listen backlog, none accepted"), "\(health.message)")
-        #expect(r.verdict("gse_agent", "socket") == .pass)
-        #expect(queue.hint.contains("gse_agent 在监听但不再 accept"), "\(queue.hint)")
-
-        // An agent running beside it that does not hold the listener: the listener is another process's, and
-        // the hints point at gse_agent/socket instead of at the agent.
         try host.startAgent(listen: false)
+        try host.startCollector()
         let foreign = await runChecks(host, samples: 2)
+        let foreignQueue = try #require(foreign.result(module: "gse_agent", item: "socket_queue_status"))
+        #expect(
+            foreignQueue.verdict == .fail
+                && foreignQueue.message.hasPrefix("socket not accepting: 1 connection(s) wait in the listen backlog"),
+            "\(foreignQueue.message)")
         #expect(foreign.verdict("gse_agent", "socket") == .fail, "\(foreign.message("gse_agent", "socket"))")
         #expect(foreign.message("gse_agent", "socket").contains("pid \(getpid())"), "\(foreign.message("gse_agent", "socket"))")
         for (module, item) in [("gse_agent", "socket_queue_status"), ("bkunifylogbeat", "healthz")] {

@@ -57,18 +57,76 @@ struct IPCSocketCheckTests {
         var listener = Fixture.unix(900, name: "/run/elsewhere", state: 10)
         listener.vfsInode = Fixture.socket.inode
         h.unixDiag = .success([listener])
-        #expect(IPCSocketCheck().run(h).verdict == .pass)
+        h.processes = .success([Fixture.agent()])
+        h.fdsByPid[200] = .success([Fixture.socketLink(900)])
+        let f = IPCSocketCheck().run(h)
+        #expect(f.verdict == .pass && Fixture.evidence(f, "listener_pid") == .int(200), "\(f.message)")
     }
 
     @Test("without sock_diag, /proc/net/unix is read")
     func fallback() {
         let h = facts()
+        h.processes = .success([Fixture.agent()])
+        h.fdsByPid[200] = .success([Fixture.socketLink(900)])
         h.unixDiag = .failure(Fixture.error(EPERM, "socket", "NETLINK_SOCK_DIAG"))
         h.unixTable = .success([UnixSocketEntry(inode: 900, path: Fixture.ipc, isListening: true, type: 1, state: 1)])
         let f = IPCSocketCheck().run(h)
         #expect(f.verdict == .pass && Fixture.evidence(f, "listener_inode") == .int(900))
         h.unixTable = .success([])
         #expect(IPCSocketCheck().run(h).verdict == .fail)
+    }
+
+    @Test("a listener while no gse_agent of the root runs: fail naming who holds it, as gse_agent/process words a missing agent")
+    func listenedWithoutAgent() {
+        let h = facts()
+        h.unixDiag = .success([Fixture.unix(900, state: 10)])
+        // Nothing runs at all but the process holding the listener.
+        h.processes = .success([Fixture.process(300, exe: "/opt/tool/bin/relay")])
+        h.fdsByPid[300] = .success([Fixture.socketLink(900)])
+        let alone = IPCSocketCheck().run(h)
+        #expect(alone.verdict == .fail, "\(alone.message)")
+        #expect(
+            alone.message
+                == "socket is listening, but not by gse_agent: gse_agent is not running; pid 300 (relay) holds the listener on \(Fixture.ipc)"
+        )
+        #expect(Fixture.evidence(alone, "listener_pid") == .int(300))
+        #expect(alone.hint.contains("gsectl start"), "\(alone.hint)")
+        // The same through /proc/net/unix (no sock_diag): no agent, so whoever listens is not it.
+        h.unixDiag = .failure(Fixture.error(EPERM, "socket", "NETLINK_SOCK_DIAG"))
+        h.unixTable = .success([UnixSocketEntry(inode: 900, path: Fixture.ipc, isListening: true, type: 1, state: 1)])
+        #expect(IPCSocketCheck().run(h).verdict == .fail)
+        h.unixDiag = .success([Fixture.unix(900, state: 10)])
+
+        // An agent of another root holds it: said as gse_agent/process says it, with the root to check.
+        let other = Fixture.process(400, exe: "/usr/local/gse_bkte/agent/bin/gse_agent")
+        h.processes = .success([other])
+        h.fdsByPid = [400: .success([Fixture.socketLink(900)])]
+        let elsewhere = IPCSocketCheck().run(h)
+        #expect(elsewhere.verdict == .fail, "\(elsewhere.message)")
+        #expect(
+            elsewhere.message
+                == "socket is listening, but not by gse_agent: gse_agent is not running under \(Fixture.root) (one runs from /usr/local/gse_bkte/agent/bin/gse_agent: check --gse_path); pid 400 (gse_agent) holds the listener on \(Fixture.ipc)"
+        )
+        #expect(Fixture.evidence(elsewhere, "agents_elsewhere") == JSONValue(["/usr/local/gse_bkte/agent/bin/gse_agent"]))
+        #expect(elsewhere.hint.contains("--gse_path"), "\(elsewhere.hint)")
+
+        // A zombie agent under the root holds nothing and runs nothing: the same fail.
+        var zombie = Fixture.agent(state: "Z")
+        zombie.exe = nil
+        zombie.cwd = nil
+        h.processes = .success([zombie, other])
+        #expect(IPCSocketCheck().run(h).verdict == .fail)
+
+        // An agent bkdiag cannot place (not root: exe and cwd unreadable) may be the one: unknown, not fail.
+        h.processes = .success([Fixture.process(500, exe: nil, comm: "gse_agent")])
+        h.fdsByPid = [500: .failure(Fixture.error(EACCES, "open", "/proc/500/fd"))]
+        let unplaced = IPCSocketCheck().run(h)
+        #expect(unplaced.verdict == .unknown && unplaced.message.contains("cannot be checked"), "\(unplaced.message)")
+
+        // The processes cannot be listed at all: whether an agent holds the listener is not known.
+        h.processes = .failure(Fixture.error(EACCES, "open", "/proc"))
+        let unlisted = IPCSocketCheck().run(h)
+        #expect(unlisted.verdict == .unknown && unlisted.message.contains("cannot be checked"), "\(unlisted.message)")
     }
 
     @Test("judged against the default path because the main config cannot be read or parsed: unknown, not fail")

@@ -1,7 +1,8 @@
 import HostProbe
 import Report
 
-/// gse_agent/socket: the IPC path exists, is a socket, and something listens on it.
+/// gse_agent/socket: the IPC path exists, is a socket, and an agent of the root listens on it (another process's
+/// listener, or any listener while no agent of the root runs, fails naming who holds it).
 struct IPCSocketCheck: Check {
     let id = CheckID.agentSocket
 
@@ -74,7 +75,10 @@ struct IPCSocketCheck: Check {
                 "socket file exists but nothing listens on it: \(path)",
                 hint: "残留的 socket 文件（gse_agent 退出或换了路径）：重启 gse_agent", evidence: evidence)
         }
-        if foreignListener, let ino = listenerInode {
+        // No agent of the root runs (and none runs where bkdiag cannot look): whatever listens is not this
+        // root's agent, whoever it is — another install's agent, a leftover, any program bound to the name.
+        let noAgent = listenerInode != nil && facts.agentDown == true
+        if foreignListener || noAgent, let ino = listenerInode {
             // Who holds it: every process's fds, read only on this rare path.
             let holder = facts.socketHolder(inode: ino)
             // No process holds it any more: the listener was replaced while it was checked (an agent restarting
@@ -89,9 +93,16 @@ struct IPCSocketCheck: Check {
             }
             let who = holder.map { "pid \($0.pid) (\($0.comm))" } ?? "a process bkdiag cannot name"
             if let holder { evidence.append(("listener_pid", .int(Int64(holder.pid)))) }
+            if noAgent { return Self.heldWithoutAgent(facts, who: who, path: path, evidence: evidence) }
             return .fail(
                 "socket is listening, but not by gse_agent: \(who) holds the listener on \(path); a collector that connects now reaches it, not gse_agent",
                 hint: "IPC 路径被其他进程占用（gse_agent 的监听已被替换）：停止该进程并重启 gse_agent，再重启采集器", evidence: evidence)
+        }
+        if listenerInode != nil, case .failure(let e) = facts.agents() {
+            // Which processes run is not known: neither is whether an agent holds the listener.
+            return .unknown(
+                "socket file exists and is listening: \(path), but whether gse_agent holds the listener cannot be checked (\(ProbeError.brief(e)))",
+                hint: "以 root 运行 bkdiag（读取 /proc 需要权限）", evidence: evidence)
         }
         if let e = ownerUnread {
             // Not root: whether gse_agent holds the listener (or a process that took the path does) is not known.
@@ -100,5 +111,24 @@ struct IPCSocketCheck: Check {
                 hint: "以 root 运行 bkdiag（读取 gse_agent 的 /proc/<pid>/fd 需要权限）", evidence: evidence)
         }
         return .pass("socket file exists and is listening: \(path)", evidence: evidence)
+    }
+
+    /// The IPC path listened on while no gse_agent of the root runs: the listener is not this root's agent's.
+    /// Worded as gse_agent/process words a missing agent (`Fmt.runsElsewhere`), naming who listens.
+    private static func heldWithoutAgent(_ facts: any HostFacts, who: String, path: String, evidence: [(String, JSONValue)])
+        -> Finding
+    {
+        let layout = facts.layout
+        let others = Fmt.unique(((try? facts.agents().get())?.elsewhere ?? []).filter(\.isAgent).compactMap(\.exe))
+        var evidence = evidence
+        if !others.isEmpty { evidence.append(("agents_elsewhere", JSONValue(others))) }
+        let hint =
+            others.isEmpty
+            ? "gse_agent 未运行，IPC 路径上的监听属于其他进程：停止该进程，重启 Agent（节点管理或 \(layout.root)\(layout.agentDir)/bin/gsectl start），再重启采集器"
+            : "gse_agent 在其他 GSE 目录运行（\(Fmt.list(others, max: 5))）：确认 --gse_path 是否正确"
+        return .fail(
+            "socket is listening, but not by gse_agent: gse_agent is not running" + Fmt.runsElsewhere(root: layout.root, others)
+                + "; \(who) holds the listener on \(path)",
+            hint: hint, evidence: evidence)
     }
 }
