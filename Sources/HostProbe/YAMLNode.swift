@@ -89,6 +89,11 @@ public struct YAMLError: Error, Sendable, Equatable, CustomStringConvertible {
     public static func notRegular(_ kind: String) -> YAMLError {
         YAMLError(problem: "is a \(kind), not a regular file (the collector cannot load a config from it)", line: 0, column: 0)
     }
+
+    /// A config whose path is a symlink loop (ELOOP: a link to itself, links to each other): no process can
+    /// open it, the collector neither; a broken config, not one bkdiag was kept from reading.
+    public static let symlinkLoop = YAMLError(
+        problem: "is a symlink loop (Too many levels of symbolic links): the collector cannot load a config from it", line: 0, column: 0)
 }
 
 extension YAMLNode {

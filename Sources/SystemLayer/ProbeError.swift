@@ -27,6 +27,8 @@ public struct ProbeError: Error, Sendable, Equatable, CustomStringConvertible {
     public var isMissing: Bool { errno == ENOENT || errno == ENOTDIR || errno == ESRCH }
     /// True for permission errors (EACCES, EPERM): we could not look.
     public var isPermission: Bool { errno == EACCES || errno == EPERM }
+    /// True for a symlink loop (ELOOP): the path is broken, not hidden; looking again will not help.
+    public var isSymlinkLoop: Bool { errno == ELOOP }
 
     /// The system's sentence for the errno, e.g. `Too many levels of symbolic links`.
     public var reason: String { String(cString: strerror(errno)) }

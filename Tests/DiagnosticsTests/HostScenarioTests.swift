@@ -156,11 +156,26 @@ struct HostScenarioTests {
         #expect(report.verdict("bkunifylogbeat", "main_config") == .unknown)
         #expect(report.message("bkunifylogbeat", "main_config").contains("larger than"))
 
-        // A symlink loop in place of the config.
+        // A symlink loop in place of the config (a link to itself, then two links to each other): no process can
+        // open it, the collector neither: a broken config (fail), as a sub config loop is, not "cannot look".
         try FileManager.default.removeItem(atPath: host.mainConfigPath)
         try FileManager.default.createSymbolicLink(atPath: host.mainConfigPath, withDestinationPath: host.mainConfigPath)
         report = await runChecks(host, dataPort: port)
-        #expect(report.verdict("bkunifylogbeat", "main_config") == .unknown)
+        var loop = try #require(report.result(module: "bkunifylogbeat", item: "main_config"))
+        #expect(loop.verdict == .fail, "\(loop.message)")
+        #expect(
+            loop.message
+                == "main config \(host.mainConfigPath) is a symlink loop (Too many levels of symbolic links): the collector cannot load a config from it",
+            "\(loop.message)")
+        #expect(loop.hint.contains("循环的符号链接"), "\(loop.hint)")
+        try FileManager.default.removeItem(atPath: host.mainConfigPath)
+        let partner = host.gseRoot + "/plugins/etc/partner.conf"
+        try FileManager.default.createSymbolicLink(atPath: host.mainConfigPath, withDestinationPath: partner)
+        try FileManager.default.createSymbolicLink(atPath: partner, withDestinationPath: host.mainConfigPath)
+        report = await runChecks(host, dataPort: port)
+        loop = try #require(report.result(module: "bkunifylogbeat", item: "main_config"))
+        #expect(loop.verdict == .fail && loop.message.contains("is a symlink loop"), "\(loop.message)")
+        try FileManager.default.removeItem(atPath: partner)
         try FileManager.default.removeItem(atPath: host.mainConfigPath)
 
         // Binary junk must not crash or hang.
@@ -266,6 +281,15 @@ struct HostScenarioTests {
         #expect(
             report.message("bkunifylogbeat", "config").hasSuffix(
                 "is a FIFO, not a regular file (the collector cannot load a config from it)"), "\(report.digest)")
+        // A symlink loop where the config belongs: broken, said as the main config's loop is.
+        let looped = try host.writeSubConfig(subscription: 58, paths: ["/var/log/e.log"])
+        try FileManager.default.removeItem(atPath: looped)
+        try FileManager.default.createSymbolicLink(atPath: looped, withDestinationPath: looped)
+        report = await runChecks(host, subscription: 58)
+        #expect(report.verdict("bkunifylogbeat", "config") == .fail, "\(report.digest)")
+        #expect(
+            report.message("bkunifylogbeat", "config").hasSuffix(
+                "is a symlink loop (Too many levels of symbolic links): the collector cannot load a config from it"), "\(report.digest)")
         try FileManager.default.removeItem(atPath: host.gseRoot + "/plugins/etc/bkunifylogbeat.conf")
         #expect(mkfifo(host.gseRoot + "/plugins/etc/bkunifylogbeat.conf", 0o644) == 0)
         report = await runChecks(host, subscription: 59)

@@ -130,6 +130,7 @@ public struct MainConfig: Sendable {
             }
         } catch {
             if error.isMissing { return MainConfig(path: path, state: .missing) }
+            if error.isSymlinkLoop { return MainConfig(path: path, state: .invalid(.symlinkLoop)) }
             return MainConfig(path: path, state: .unreadable(error.description))
         }
     }

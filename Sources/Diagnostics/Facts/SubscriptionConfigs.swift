@@ -142,6 +142,8 @@ public struct SubscriptionConfigRead: Sendable {
                 return SubscriptionConfigRead(mtime: mtime, content: .invalid(error))
             }
         } catch {
+            // A symlink loop is a config the collector cannot load either: refused, not unread.
+            if error.isSymlinkLoop { return SubscriptionConfigRead(mtime: mtime, content: .invalid(.symlinkLoop)) }
             return SubscriptionConfigRead(mtime: mtime, content: .unreadable(error))
         }
     }

@@ -33,7 +33,9 @@ struct MainConfigCheck: Check {
             }
             return .fail(
                 e.line == 0 ? "main config \(main.path) \(e.problem)" : "main config is not valid YAML: \(e.description)",
-                hint: "主配置被手工改坏：在节点管理中重新下发插件配置", evidence: evidence)
+                hint: e == .symlinkLoop
+                    ? "主配置路径是循环的符号链接（指向自身或互相指向），采集器无法读取、无法启动：删除该链接后在节点管理中重新下发插件配置"
+                    : "主配置被手工改坏：在节点管理中重新下发插件配置", evidence: evidence)
         case .parsed:
             break
         }
