@@ -150,4 +150,84 @@ struct CollectorConfigScenarioTests {
         #expect(y.lookup("bkunifylogbeat.registry.flush")?.string == "10s")
         #expect(y.lookup("output.bkpipe_multi.endpoint")?.string == host.ipcPath)
     }
+
+    /// A kafka item as NodeMan's `bkunifylogbeat_kafka.conf.tpl` renders it, its `ssl` the platform's dict as
+    /// Jinja2 prints it.
+    static func kafkaConfig(ssl: String) -> String {
+        """
+        local: 
+            - dataid: 1500200
+              type: kafka
+              hosts: 
+                - 10.0.0.1:9092
+              topics: ['app']
+              ssl: \(ssl)
+              username: ''
+              password: ''
+              group_id: 'bkunifylogbeat_1500200'
+              initial_offset: 'newest'
+              delimiter: ''
+
+        """
+    }
+
+    @Test(
+        "a kafka item's ssl files the input cannot load (missing, a directory, empty, a certificate without its key) fail config, naming the file"
+    )
+    func kafkaTLSFiles() async throws {
+        let (host, port) = try FakeHost.healthy()
+        defer { host.shutdown() }
+        let tls = host.gseRoot + "/plugins/etc/tls"
+        try FileManager.default.createDirectory(atPath: tls, withIntermediateDirectories: true)
+        let pem = "-----BEGIN CERTIFICATE-----\nMIIBfake\n-----END CERTIFICATE-----\n"
+        for name in ["ca.pem", "client.pem", "client.key"] { try pem.write(toFile: tls + "/" + name, atomically: true, encoding: .utf8) }
+        let config = host.subConfigDir + "/bkunifylogbeat_kafka_sub_701_host_1.conf"
+        func judge(_ ssl: String) async throws -> (verdict: Verdict, message: String) {
+            try Self.kafkaConfig(ssl: ssl).write(toFile: config, atomically: true, encoding: .utf8)
+            try Self.backdate(config)
+            let r = try #require(await runChecks(host, subscription: 701, dataPort: port).result(module: "bkunifylogbeat", item: "config"))
+            return (r.verdict, r.message)
+        }
+        let all = "{'certificate_authorities': ['\(tls)/ca.pem'], 'certificate': '\(tls)/client.pem', 'key': '\(tls)/client.key'}"
+        var r = try await judge(all)
+        #expect(r.verdict == .pass, "\(r.message)")
+        // A relative path is read from the collector's working directory, plugins/bin.
+        r = try await judge("{'certificate_authorities': ['../etc/tls/ca.pem']}")
+        #expect(r.verdict == .pass, "\(r.message)")
+        r = try await judge("{'certificate_authorities': ['etc/tls/ca.pem']}")
+        #expect(
+            r.verdict == .fail && r.message.contains("kafka: ssl.certificate_authorities etc/tls/ca.pem does not exist"), "\(r.message)")
+
+        // The key removed: the input cannot build its TLS config, and no task runs.
+        try FileManager.default.removeItem(atPath: tls + "/client.key")
+        r = try await judge(all)
+        #expect(r.verdict == .fail, "\(r.message)")
+        #expect(r.message.contains("kafka: ssl.key \(tls)/client.key does not exist (the input cannot load it)"), "\(r.message)")
+        // ssl.enabled: false loads nothing; a base64:// value is the PEM itself, not a file.
+        r = try await judge(
+            "{'enabled': false, 'certificate_authorities': ['\(tls)/ca.pem'], 'certificate': '\(tls)/client.pem', 'key': '\(tls)/client.key'}"
+        )
+        #expect(r.verdict == .pass, "\(r.message)")
+        r = try await judge("{'certificate_authorities': ['base64://LS0tLS1CRUdJTg==']}")
+        #expect(r.verdict == .pass, "\(r.message)")
+        // A certificate without its key.
+        r = try await judge("{'certificate': '\(tls)/client.pem'}")
+        #expect(r.verdict == .fail && r.message.contains("kafka: ssl.certificate \(tls)/client.pem without ssl.key"), "\(r.message)")
+
+        // A directory, and an empty file, where a CA file belongs.
+        try FileManager.default.createDirectory(atPath: tls + "/ca.d", withIntermediateDirectories: false)
+        r = try await judge("{'certificate_authorities': ['\(tls)/ca.pem', '\(tls)/ca.d']}")
+        #expect(
+            r.verdict == .fail && r.message.contains("ssl.certificate_authorities \(tls)/ca.d is a directory, not a regular file"),
+            "\(r.message)")
+        try "".write(toFile: tls + "/empty.pem", atomically: true, encoding: .utf8)
+        r = try await judge("{'certificate_authorities': '\(tls)/empty.pem'}")
+        #expect(
+            r.verdict == .fail && r.message.contains("ssl.certificate_authorities \(tls)/empty.pem is empty (no PEM block)"), "\(r.message)"
+        )
+        // The subscription's only item refused: nothing is collected for it.
+        let progress = try #require(
+            await runChecks(host, subscription: 701, dataPort: port).result(module: "log_progress", item: "logpath_progress"))
+        #expect(progress.verdict == .fail, "\(progress.message)")
+    }
 }

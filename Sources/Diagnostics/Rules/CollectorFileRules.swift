@@ -307,6 +307,60 @@ struct CollectorFileRules {
         return out
     }
 
+    /// What a kafka item's `ssl` files make its input refuse. The input loads them when it is built (libbeat's
+    /// tlscommon, with `ioutil.ReadFile`: a relative path from the collector's working directory `cwd`), and an
+    /// error fails the input, so no task runs: a `certificate_authorities` entry, or the `certificate` and `key`
+    /// (read only as a pair), that does not exist, is a symlink loop or no regular file, holds no PEM block, or
+    /// that the running collector may not read; and a certificate without its key or a key without its
+    /// certificate. A `base64://` value is the PEM itself, `ssl.enabled: false` loads nothing, and a file bkdiag
+    /// may not look at is not judged. Each refusal names the setting and the file.
+    static func tlsFileRefusals(_ item: YAMLNode, facts: any HostFacts, cwd: String) -> [String] {
+        guard item["type"]?.string == "kafka" else { return [] }
+        func text(_ node: YAMLNode?) -> String? { node.flatMap { $0.isNull ? nil : GoConfigValue($0).asText } }
+        if let enabled = item.lookup("ssl.enabled").flatMap({ GoConfigValue($0).asBool }), !enabled { return [] }
+        var out: [String] = []
+        let certificate = text(item.lookup("ssl.certificate")) ?? ""
+        let key = text(item.lookup("ssl.key")) ?? ""
+        if certificate.isEmpty != key.isEmpty {
+            out.append(
+                certificate.isEmpty
+                    ? "kafka: ssl.key \(key) without ssl.certificate (the input loads no key without its certificate)"
+                    : "kafka: ssl.certificate \(certificate) without ssl.key (the input loads no certificate without its key)")
+        }
+        // A list, or one value (go-ucfg unpacks a scalar as a list of one).
+        let authorities =
+            item.lookup("ssl.certificate_authorities").map { node in node.array?.compactMap(text) ?? text(node).map { [$0] } ?? [] } ?? []
+        var files = authorities.filter { !$0.isEmpty }.map { ("ssl.certificate_authorities", $0) }
+        if !certificate.isEmpty && !key.isEmpty { files += [("ssl.certificate", certificate), ("ssl.key", key)] }
+        for (setting, path) in files where !path.hasPrefix("base64://") {
+            if let why = tlsFileProblem(PathText.resolve(path, from: cwd), facts: facts) {
+                out.append("kafka: \(setting) \(path) \(why) (the input cannot load it)")
+            }
+        }
+        return out
+    }
+
+    /// Why the kafka input cannot load the PEM file at `path`; nil when it can, or bkdiag cannot tell.
+    private static func tlsFileProblem(_ path: String, facts: any HostFacts) -> String? {
+        let st: FileStat
+        switch facts.stat(path) {
+        case .success(let s): st = s
+        case .failure(let e):
+            if e.isMissing { return "does not exist" }
+            if e.isSymlinkLoop { return "is a symlink loop" }
+            return nil
+        }
+        guard st.isRegular else { return "is a \(st.kind), not a regular file" }
+        if let why = facts.collectorDenied([path], patterns: [])[path] { return "may not be read by the collector (\(why))" }
+        // ReadPEMFile takes PEM blocks only: a file without one ("no pem file", "no PEM blocks") loads nothing.
+        if case .success(let f) = facts.readFile(path, limit: 1 << 20), !f.truncated,
+            f.bytes.firstRange(of: Array("-----BEGIN ".utf8)) == nil
+        {
+            return f.bytes.isEmpty ? "is empty (no PEM block)" : "holds no PEM block"
+        }
+        return nil
+    }
+
     /// What bkunifylogbeat's `log` input refuses in an item, beyond `exclude_files`: its own check of the
     /// durations (`config/input/log.go`, which always sets `clean_inactive`), then the fork of filebeat's
     /// log input config (`filebeat/input/log/config.go`: `Validate` and the fields' `validate` tags) and
@@ -462,7 +516,7 @@ struct CollectorFileRules {
         let cwd = facts.collectorWorkingDirectory
         return SubscriptionConfigCheck.parsedConfigs(facts, where: { keep($0.subscriptionID) }).flatMap { name, parsed, yaml in
             SubscriptionConfigCheck.items(yaml).enumerated().map { i, item in
-                (parsed.subscriptionID, Item(item, source: "\(name) item \(i)", build: build, cwd: cwd))
+                (parsed.subscriptionID, Item(item, source: "\(name) item \(i)", build: build, cwd: cwd, facts: facts))
             }
         }
     }
@@ -527,7 +581,7 @@ struct CollectorFileRules {
             guard f.dir.loads(f.name), SubscriptionConfigName.parse(f.name) == nil, let yaml = facts.subscriptionConfig(f).yaml
             else { return [] }
             return SubscriptionConfigCheck.items(yaml).enumerated().map { i, item in
-                (f.shown, Item(item, source: "\(f.shown) item \(i)", build: build, cwd: cwd))
+                (f.shown, Item(item, source: "\(f.shown) item \(i)", build: build, cwd: cwd, facts: facts))
             }
         }
     }
@@ -624,11 +678,13 @@ extension String {
 
 extension CollectorFileRules.Item {
     /// A config item as the collector runs it: relative paths made absolute against its working directory
-    /// `cwd`, its rules read for `build`.
-    init(_ item: SubscriptionConfigCheck.Item, source: String, build: CollectorBuild, cwd: String) {
+    /// `cwd`, its rules read for `build`, with what the files it loads (a kafka item's `ssl`) on `facts`' host refuse.
+    init(_ item: SubscriptionConfigCheck.Item, source: String, build: CollectorBuild, cwd: String, facts: any HostFacts) {
+        var rules = CollectorFileRules(item: item.node, source: source, build: build)
+        rules.refusals += CollectorFileRules.tlsFileRefusals(item.node, facts: facts, cwd: cwd)
         self.init(
             dataid: item.dataid, paths: item.paths.map { PathText.resolve($0, from: cwd) },
-            rules: CollectorFileRules(item: item.node, source: source, build: build),
+            rules: rules,
             harvesterLimit: item.node.lookup("harvester_limit").flatMap { GoConfigValue($0).asUInt }.map { Int(clamping: $0) }
                 ?? CollectorFileRules.defaultHarvesterLimit,
             tailFiles: item.node.lookup("tail_files").map { GoConfigValue($0).asBool ?? true } ?? true,

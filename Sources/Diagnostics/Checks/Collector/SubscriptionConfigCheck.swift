@@ -146,7 +146,8 @@ struct SubscriptionConfigCheck: Check {
                 }
                 // What the collector's log input refuses (an exclude or multiline expression Go's regexp
                 // refuses, no paths, ignore_older 0 ...): the item's task is never started.
-                for why in CollectorFileRules(item: it.node, source: name, build: CollectorBuild(facts.collectorBuild)).refusals {
+                let tls = CollectorFileRules.tlsFileRefusals(it.node, facts: facts, cwd: facts.collectorWorkingDirectory)
+                for why in CollectorFileRules(item: it.node, source: name, build: CollectorBuild(facts.collectorBuild)).refusals + tls {
                     problems.append("\(name): item \(i): \(why)")
                 }
             }
@@ -161,7 +162,7 @@ struct SubscriptionConfigCheck: Check {
                 return .fail(
                     "\(realNames); \(Fmt.list(problems, max: 3))",
                     hint:
-                        "采集器不会启动该采集项（\(network.map { String($0.dropLast()) }.joined(separator: "/")) 输入在解析配置时拒绝）：在日志平台核对该采集项的必填字段（kafka 的 hosts、topics、用户名与密码、initial_offset；redis 的 hosts、maxconn；syslog 的 protocol 与过滤条件）并重新下发",
+                        "采集器不会启动该采集项（\(network.map { String($0.dropLast()) }.joined(separator: "/")) 输入在解析配置时拒绝）：在日志平台核对该采集项的必填字段（kafka 的 hosts、topics、用户名与密码、initial_offset、ssl 证书与私钥文件（须在本机存在且可读）；redis 的 hosts、maxconn；syslog 的 protocol 与过滤条件）并重新下发",
                     evidence: evidence)
             }
             return .fail(
