@@ -4,9 +4,8 @@ import Foundation
 /// Renders a long run of hosts on every core: hosts are cut into chunks, each wave of chunks (one per core)
 /// is rendered in parallel, each chunk into its lane's buffer, and the lanes are handed on in host order,
 /// so the output is the same as rendering the hosts one after another. The caller owns one buffer per lane
-/// and keeps it from wave to wave: memory stays at one wave of chunks, and after the first wave no byte of
-/// the output is written into fresh memory (a fresh buffer per chunk, then a copy of it, had cost one page
-/// fault per 4 KiB written, twice).
+/// and keeps it from wave to wave (each chunk had been written into a buffer of its own and then copied into
+/// another before it was written out): memory stays at one wave of chunks.
 enum ChunkedRender {
     /// The lanes `run` renders on: one per core.
     static var lanes: Int { max(1, ProcessInfo.processInfo.activeProcessorCount) }

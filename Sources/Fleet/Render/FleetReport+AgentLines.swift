@@ -170,7 +170,7 @@ extension FleetReport {
                     swap(&chunk.buf, &buffers[lane])
                 },
                 emit: { lane in
-                    buffers[lane].withUnsafeBufferPointer(sink)
+                    if !buffers[lane].isEmpty { buffers[lane].withUnsafeBufferPointer(sink) }
                     buffers[lane].removeAll(keepingCapacity: true)
                 })
         }

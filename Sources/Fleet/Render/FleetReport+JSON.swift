@@ -174,7 +174,7 @@ extension FleetReport {
                 (writers + lane).initialize(to: w)
             },
             emit: { lane in
-                writers[lane].withBytes(sink)
+                if writers[lane].count > 0 { writers[lane].withBytes(sink) }
                 writers[lane].removeAll()
             })
         w.raw("  ]")
