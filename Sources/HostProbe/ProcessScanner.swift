@@ -53,8 +53,9 @@ public struct ProcessScanner: Sendable {
         return out
     }
 
-    /// Processes whose exe base name is one of `names`; when exe cannot be read (no permission),
-    /// the comm decides, compared on its first 15 bytes as the kernel truncates it. One readlinkat
+    /// Processes whose exe base name is one of `names`; when exe cannot be read (no permission), or its
+    /// base name only begins with one of `names` (`gse_agent.bak`, `gse_agent-2.1.5`), the comm decides,
+    /// compared on its first 15 bytes as the kernel truncates it. One readlinkat
     /// per pid, relative to an open `/proc` and into one reused buffer, with the base name compared
     /// as bytes: on a host with thousands of processes nothing is allocated for the ones that don't
     /// match. Only matches are read further. A process that vanishes mid-scan is skipped.
@@ -114,6 +115,8 @@ public struct ProcessScanner: Sendable {
             var exe: String?
             var deleted = false
             var exeError: String?
+            /// The exe's name only begins with a wanted one: the comm decides.
+            var commMustMatch = false
             if n >= 0 {
                 let bytes = UnsafeRawBufferPointer(start: target.baseAddress!, count: n)
                 var end = n
@@ -124,7 +127,13 @@ public struct ProcessScanner: Sendable {
                 var slash = end
                 while slash > 0 && bytes[slash - 1] != UInt8(ascii: "/") { slash -= 1 }
                 let base = bytes[slash..<end]
-                guard matcher.wanted.contains(where: { $0.elementsEqual(base) }) else { continue }
+                if !matcher.wanted.contains(where: { $0.elementsEqual(base) }) {
+                    // A name that only begins with a wanted one (`gse_agent.bak`: the binary renamed by an
+                    // upgrade while it ran; `gse_agent-2.1.5`: a versioned file the wanted name links to) is
+                    // the program when its comm, which keeps the name it was started by, says so.
+                    guard matcher.wanted.contains(where: { base.count > $0.count && base.starts(with: $0) }) else { continue }
+                    commMustMatch = true
+                }
                 exe = String(decoding: bytes[0..<end], as: UTF8.self)
             } else {
                 let error = ProbeError(call: "readlink", path: "\(proc)/\(pid)/exe", errno: linkErrno)
@@ -137,7 +146,7 @@ public struct ProcessScanner: Sendable {
             }
             guard let commRaw = FileReader.procText("\(proc)/\(pid)/comm", limit: 64) else { continue }
             let comm = commRaw.hasSuffix("\n") ? String(commRaw.dropLast()) : commRaw
-            if exe == nil && !matcher.shortNames.contains(comm) { continue }
+            if (exe == nil || commMustMatch) && !matcher.shortNames.contains(comm) { continue }
             let st = ProcFS.stat(pid: pid, proc: proc)
             if st == nil { continue }  // gone mid-scan
             if st?.state == "Z" { continue }  // a zombie is not running

@@ -456,6 +456,51 @@ struct HostScenarioTests {
     }
 
     @Test(
+        "the root's own agent holds the IPC socket under another file name or through a symlinked agent/bin: socket and process pass"
+    )
+    func ownAgentRenamedOrLinked() async throws {
+        let host = try FakeHost(generation: .gse2)
+        defer { host.shutdown() }
+        let fm = FileManager.default
+        func expectOwnAgent(_ what: String) async {
+            let report = await runChecks(host, subscription: 0)
+            #expect(report.verdict("gse_agent", "socket") == .pass, "\(what): \(report.message("gse_agent", "socket"))")
+            #expect(report.verdict("gse_agent", "process") == .pass, "\(what): \(report.message("gse_agent", "process"))")
+            host.stopProcesses()
+            unlink(host.ipcPath)
+        }
+        // An upgrade renamed the running binary aside and installed a new one: /proc shows gse_agent.bak, the comm
+        // still says gse_agent.
+        try host.startAgent()
+        try fm.moveItem(atPath: host.agentBinary, toPath: host.agentBinary + ".bak")
+        try ExecutableFiles.copy(FakeHost.fakeBinary, to: host.agentBinary)
+        await expectOwnAgent("binary renamed by an upgrade")
+
+        // gse_agent a symlink to a versioned file: /proc shows gse_agent-2.1.5, started (and its comm) as gse_agent.
+        try fm.removeItem(atPath: host.agentBinary + ".bak")
+        try fm.moveItem(atPath: host.agentBinary, toPath: host.agentBinary + "-2.1.5")
+        try fm.createSymbolicLink(atPath: host.agentBinary, withDestinationPath: "gse_agent-2.1.5")
+        try host.startAgent()
+        await expectOwnAgent("versioned binary behind a symlink")
+
+        // agent/bin a symlink to a directory outside the root: /proc shows the exe and cwd by their real paths.
+        try fm.createDirectory(atPath: host.dir + "/opt", withIntermediateDirectories: true)
+        try fm.moveItem(atPath: host.gseRoot + "/agent/bin", toPath: host.dir + "/opt/agentbin")
+        try fm.createSymbolicLink(atPath: host.gseRoot + "/agent/bin", withDestinationPath: host.dir + "/opt/agentbin")
+        try host.startAgent()
+        await expectOwnAgent("symlinked agent/bin")
+
+        // A program whose name only begins with gse_agent, and whose comm says so too, is no agent: it still fails.
+        try ExecutableFiles.copy(FakeHost.fakeBinary, to: host.gseRoot + "/agent/bin/gse_agentd")
+        let other = try host.spawn(
+            host.gseRoot + "/agent/bin/gse_agentd", ["agent", "--listen", host.ipcPath], cwd: host.gseRoot + "/agent/bin")
+        let report = await runChecks(host, subscription: 0)
+        let socket = try #require(report.result(module: "gse_agent", item: "socket"))
+        #expect(socket.verdict == .fail, "\(socket.message)")
+        #expect(socket.message.hasSuffix("; pid \(other.pid) (gse_agentd) holds the listener on \(host.ipcPath)"), "\(socket.message)")
+    }
+
+    @Test(
         "bkdiag not run as root cannot see who holds the IPC listener: unknown, never a pass (a squatter would pass)",
         .enabled(if: geteuid() == 0 && FileManager.default.isExecutableFile(atPath: "/usr/bin/setpriv")))
     func ipcListenerOwnerUnseenWithoutRoot() async throws {

@@ -180,6 +180,9 @@ public struct GSELayout: Sendable {
     public var dataPortUnknown: String?
     /// The root with symlinks resolved: /proc shows a process's exe and cwd by their real paths.
     public var resolvedRoot: String
+    /// The root's agent and plugin directories (`agent`, `agent/bin`, `plugins`, `plugins/bin`) whose real paths
+    /// lie outside `resolvedRoot`: a symlink in the root that puts them elsewhere.
+    public var resolvedProgramDirs: [String] = []
     /// The main config's `multi_config` entry that loads `subConfigDir` (lexically or once symlinks
     /// are resolved), nil when none does.
     public var subscriptionEntry: (path: String, filePattern: String?)?
@@ -210,8 +213,12 @@ public struct GSELayout: Sendable {
         self.subscriptionEntry = subscriptionEntry ?? main.multiConfigEntries.first { PathText.normalize($0.path) == dir }
     }
 
-    /// Whether `path` is under the root, named either way (`/usr/local/gse` → `/data/gse`).
-    public func holds(_ path: String) -> Bool { Self.path(path, isUnder: root, resolved: resolvedRoot) }
+    /// Whether `path` is under the root, named either way (`/usr/local/gse` → `/data/gse`), or under one of its
+    /// program directories that a symlink puts elsewhere (`agent/bin` → `/opt/gse_agent/bin`: /proc names the
+    /// agent's exe and cwd by the real path).
+    public func holds(_ path: String) -> Bool {
+        Self.path(path, isUnder: root, resolved: resolvedRoot) || resolvedProgramDirs.contains { PathText.isUnder(path, $0) }
+    }
 
     /// Whether `path` is under `root` named as given or with its symlinks resolved.
     static func path(_ path: String, isUnder root: String, resolved: String) -> Bool {
@@ -402,6 +409,9 @@ public struct GSELayout: Sendable {
             dataPorts: data.0, dataPortSource: data.1, resolvedRoot: Sys.realPath(root) ?? root,
             subscriptionEntry: .some(main.subscriptionEntry(for: root + "/plugins/etc/bkunifylogbeat")))
         layout.agentDir = agentDir
+        layout.resolvedProgramDirs = [root + agentDir, root + agentDir + "/bin", root + "/plugins", root + "/plugins/bin"].compactMap {
+            Sys.realPath($0)
+        }.filter { $0 != "/" && !PathText.isUnder($0, layout.resolvedRoot) }
         layout.agentIPCPath = agentConfig.json.flatMap { AgentDataPorts.ipc(in: $0, generation: generation) }
         if options.dataPort == nil && agentConfig.unreadable { layout.dataPortUnknown = agentConfig.why }
         return layout
