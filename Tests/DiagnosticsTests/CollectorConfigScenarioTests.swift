@@ -225,6 +225,23 @@ struct CollectorConfigScenarioTests {
         #expect(
             r.verdict == .fail && r.message.contains("ssl.certificate_authorities \(tls)/empty.pem is empty (no PEM block)"), "\(r.message)"
         )
+        // pem.Decode finds a block only at the start of a line: CRLF lines and blank lines before it load; a
+        // BEGIN line indented by spaces, or a CA file holding only a key, loads no certificate.
+        try pem.replacingOccurrences(of: "\n", with: "\r\n").write(toFile: tls + "/crlf.pem", atomically: true, encoding: .utf8)
+        try ("\n  \n" + pem).write(toFile: tls + "/blank.pem", atomically: true, encoding: .utf8)
+        r = try await judge("{'certificate_authorities': ['\(tls)/crlf.pem', '\(tls)/blank.pem']}")
+        #expect(r.verdict == .pass, "\(r.message)")
+        try ("   " + pem).write(toFile: tls + "/indented.pem", atomically: true, encoding: .utf8)
+        r = try await judge("{'certificate_authorities': ['\(tls)/indented.pem']}")
+        #expect(
+            r.verdict == .fail && r.message.contains("ssl.certificate_authorities \(tls)/indented.pem holds no PEM block"), "\(r.message)")
+        let key = "-----BEGIN PRIVATE KEY-----\nMIIBfake\n-----END PRIVATE KEY-----\n"
+        try key.write(toFile: tls + "/only.key", atomically: true, encoding: .utf8)
+        r = try await judge("{'certificate_authorities': ['\(tls)/only.key']}")
+        #expect(
+            r.verdict == .fail && r.message.contains("ssl.certificate_authorities \(tls)/only.key holds no CERTIFICATE PEM block"),
+            "\(r.message)")
+
         // The subscription's only item refused: nothing is collected for it.
         let progress = try #require(
             await runChecks(host, subscription: 701, dataPort: port).result(module: "log_progress", item: "logpath_progress"))

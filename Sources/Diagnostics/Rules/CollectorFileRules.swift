@@ -333,15 +333,17 @@ struct CollectorFileRules {
         var files = authorities.filter { !$0.isEmpty }.map { ("ssl.certificate_authorities", $0) }
         if !certificate.isEmpty && !key.isEmpty { files += [("ssl.certificate", certificate), ("ssl.key", key)] }
         for (setting, path) in files where !path.hasPrefix("base64://") {
-            if let why = tlsFileProblem(PathText.resolve(path, from: cwd), facts: facts) {
+            let certificates = setting == "ssl.certificate_authorities"
+            if let why = tlsFileProblem(PathText.resolve(path, from: cwd), certificates: certificates, facts: facts) {
                 out.append("kafka: \(setting) \(path) \(why) (the input cannot load it)")
             }
         }
         return out
     }
 
-    /// Why the kafka input cannot load the PEM file at `path`; nil when it can, or bkdiag cannot tell.
-    private static func tlsFileProblem(_ path: String, facts: any HostFacts) -> String? {
+    /// Why the kafka input cannot load the PEM file at `path`; nil when it can, or bkdiag cannot tell. A CA file
+    /// (`certificates`) must hold a CERTIFICATE block: `x509.CertPool.AppendCertsFromPEM` takes no other.
+    private static func tlsFileProblem(_ path: String, certificates: Bool, facts: any HostFacts) -> String? {
         let st: FileStat
         switch facts.stat(path) {
         case .success(let s): st = s
@@ -353,11 +355,13 @@ struct CollectorFileRules {
         guard st.isRegular else { return "is a \(st.kind), not a regular file" }
         if let why = facts.collectorDenied([path], patterns: [])[path] { return "may not be read by the collector (\(why))" }
         // ReadPEMFile takes PEM blocks only: a file without one ("no pem file", "no PEM blocks") loads nothing.
-        if case .success(let f) = facts.readFile(path, limit: 1 << 20), !f.truncated,
-            f.bytes.firstRange(of: Array("-----BEGIN ".utf8)) == nil
-        {
-            return f.bytes.isEmpty ? "is empty (no PEM block)" : "holds no PEM block"
+        // Go's pem.Decode finds a block only where `-----BEGIN ` starts the file or a line (after spaces it is none).
+        guard case .success(let f) = facts.readFile(path, limit: 1 << 20), !f.truncated else { return nil }
+        func startsLine(_ text: String) -> Bool {
+            f.bytes.starts(with: Array(text.utf8)) || f.bytes.firstRange(of: Array(("\n" + text).utf8)) != nil
         }
+        if !startsLine("-----BEGIN ") { return f.bytes.isEmpty ? "is empty (no PEM block)" : "holds no PEM block" }
+        if certificates && !startsLine("-----BEGIN CERTIFICATE-----") { return "holds no CERTIFICATE PEM block (not a CA certificate)" }
         return nil
     }
 
