@@ -263,6 +263,50 @@ struct ProgressScenarioTests {
             "\(down.message)")
     }
 
+    /// A syslog server's port as Go reads it: a service name from the host's /etc/services, port 0.
+    @Test(
+        "syslog servers: a port named in /etc/services and port 0 are judged as Go binds them"
+    )
+    func syslogServerAddresses() async throws {
+        let host = try FakeHost(generation: .gse1)
+        defer { host.shutdown() }
+        try host.writeMainConfig()
+        // A free port: bound, read back, let go.
+        let probe = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
+        var a = sockaddr_in()
+        a.sin_family = sa_family_t(AF_INET)
+        a.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var len = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafePointer(to: &a) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(probe, $0, len) } }
+        _ = withUnsafeMutablePointer(to: &a) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(probe, $0, &len) } }
+        close(probe)
+        let udp = UInt16(bigEndian: a.sin_port)
+        // The host's /etc/services (under the host root bkdiag is given) names the port.
+        try FileManager.default.createDirectory(atPath: host.dir + "/etc", withIntermediateDirectories: true)
+        try "# local\nbk-syslog\t\(udp)/udp\t\tbksyslog\n".write(toFile: host.dir + "/etc/services", atomically: true, encoding: .utf8)
+        func item(_ dataid: Int, _ address: String) -> String {
+            "local: \n    - dataid: \(dataid)\n      type: syslog\n      protocol.udp:\n        host: \"\(address)\"\n\n"
+        }
+        let mine = host.subConfigDir + "/bkunifylogbeat_syslog_sub_33561_host_1.conf"
+        try item(1_500_124, "127.0.0.1:BKSYSLOG").write(toFile: mine, atomically: true, encoding: .utf8)
+        let (_, port) = try host.startDataserver()
+        try host.startAgent(read: true, dataPort: port)
+        let collector = try host.startCollector(syslogUDP: udp)
+        func progress() async throws -> CheckResult {
+            try #require(await run(host, port).result(module: "log_progress", item: "logpath_progress"))
+        }
+        let named = try await progress()
+        #expect(named.verdict == .pass && named.message.hasPrefix("syslog input listening on udp 127.0.0.1:BKSYSLOG"), "\(named.message)")
+        // Port 0 (written empty): the kernel picks the port; the collector's socket on that address is found.
+        collector.stop()
+        try item(1_500_124, "127.0.0.1:").write(toFile: mine, atomically: true, encoding: .utf8)
+        try host.startCollector(syslogUDP: 0)
+        let ephemeral = try await progress()
+        #expect(
+            ephemeral.verdict == .pass && ephemeral.message.contains("udp 127.0.0.1: (port 0: the kernel picked "),
+            "\(ephemeral.message)")
+    }
+
     @Test("a collector stopped with SIGSTOP: the progress items say it is stopped, not that its files are being collected")
     func collectorStopped() async throws {
         let (host, port, log) = try host()

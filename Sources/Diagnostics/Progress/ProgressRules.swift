@@ -949,20 +949,43 @@ enum ProgressRules {
     }
 
     /// The subscription's syslog servers: bound by a collector (`up`), or not (`down`, saying what holds the
-    /// port); `unknown` when the sockets could not be listed.
+    /// port); `unknown` when the sockets could not be listed. A server on port 0 binds a port the kernel picks:
+    /// it is looked for among the collector's sockets on that protocol and address, at ports no other server of
+    /// the subscription names.
     static func syslogServers(_ last: ProgressSample) -> (up: [String], down: [String], unknown: String?) {
         var up: [String] = [], down: [String] = []
         guard !last.listens.isEmpty else { return ([], [], nil) }
+        let all = last.listens
         guard case .success(let sockets)? = last.servers else {
             if case .failure(let e)? = last.servers { return ([], [], e.description) }
             return ([], [], "the collector's sockets could not be read")
         }
         for l in last.listens {
-            guard let port = l.port else {
-                down.append("\(l.label) (no port: the input cannot bind it)")
+            guard let port = l.port, let address = l.address else {
+                if case .refused(let why) = l.resolution { down.append("\(l.label) (Go refuses the address: \(why))") }
                 continue
             }
             let bound = l.proto == "tcp" ? sockets.tcpListening : sockets.udp
+            if port == 0 {
+                // Sockets of the collector on that protocol and address, at a port no other server names.
+                let claimed = Set(all.filter { $0.proto == l.proto }.compactMap(\.port))
+                let wildcard = address.isEmpty || GoListenAddress.IPAddress(address)?.isWildcard == true
+                let picked = bound.filter { e in
+                    guard sockets.collectorInodes.contains(e.inode), !claimed.contains(e.localPort) else { return false }
+                    let socketWildcard = GoListenAddress.IPAddress(e.localAddress)?.isWildcard == true
+                    return wildcard ? socketWildcard : !socketWildcard && GoListenAddress.sameAddresses(address, e.localAddress) != false
+                }.map(\.localPort)
+                if picked.isEmpty {
+                    down.append(
+                        "\(l.label) (port 0: Go binds a port the kernel picks, and no socket of the collector is bound on \(l.proto) \(wildcard ? "every address" : address) at a port no other server names)"
+                    )
+                } else {
+                    up.append(
+                        "\(l.label) (port 0: the kernel picked \(Set(picked).sorted().map(String.init).joined(separator: ", ")), another at each start, so no sender can be pointed at it)"
+                    )
+                }
+                continue
+            }
             let onPort = bound.filter { $0.localPort == port }
             if onPort.contains(where: { sockets.collectorInodes.contains($0.inode) }) {
                 up.append(l.label)

@@ -1,20 +1,38 @@
 import HostProbe
 import Report
 
-/// The server of a syslog item: what its input binds (`host` as written, `ip:port`).
+/// The server of a syslog item: what its input binds (`host` as written, `ip:port`), as Go's net package reads
+/// the address (`GoListenAddress`).
 public struct NetworkListen: Sendable, Equatable {
     public var proto: String
     public var host: String
     public var dataid: Int64?
+    /// Where the item is written (`<config> item <n>`), to name it beside another item on the same port.
+    public var source: String?
+    /// The address and port Go binds for `host` (port 0: one the kernel picks), or why it refuses it.
+    public var resolution: GoListenAddress.Resolution
 
-    public init(proto: String, host: String, dataid: Int64? = nil) {
+    /// `services`: the port names Go looks a non-numeric port up in (the host's /etc/services over Go's own).
+    public init(
+        proto: String, host: String, dataid: Int64? = nil, source: String? = nil, services: GoListenAddress.Services = .builtin
+    ) {
         self.proto = proto
         self.host = host
         self.dataid = dataid
+        self.source = source
+        self.resolution = GoListenAddress.resolve(host, network: proto, services: services)
     }
 
-    /// The port after the last colon; nil when there is none.
-    public var port: UInt16? { host.split(separator: ":", omittingEmptySubsequences: false).last.flatMap { UInt16($0) } }
+    /// The port Go binds (0: the kernel picks one); nil when Go refuses the address.
+    public var port: UInt16? {
+        if case .bound(_, let port) = resolution { return port }
+        return nil
+    }
+    /// The host part Go binds (`""`: every address); nil when Go refuses the address.
+    public var address: String? {
+        if case .bound(let host, _) = resolution { return host }
+        return nil
+    }
     public var label: String { "\(proto) \(host)" }
 }
 
@@ -562,10 +580,14 @@ public enum ProgressProbe {
         s.listens = t.listens
         if !t.listens.isEmpty, fdsReadable, !s.collectors.isEmpty {
             let ports = Set(t.listens.compactMap(\.port))
+            // Port 0: the kernel picks the port, so every socket of the collector is looked at.
+            func keep(_ e: TCPSocketEntry) -> Bool {
+                ports.contains(e.localPort) || (ports.contains(0) && socketInodes.contains(e.inode))
+            }
             s.servers = Result { () throws(ProbeError) in
                 ProgressSample.ServerSockets(
-                    tcpListening: try InetSockDiag.dumpTCP(states: [.listen]).filter { ports.contains($0.localPort) },
-                    udp: try InetSockDiag.dumpUDP().filter { ports.contains($0.localPort) }, collectorInodes: socketInodes)
+                    tcpListening: try InetSockDiag.dumpTCP(states: [.listen]).filter(keep),
+                    udp: try InetSockDiag.dumpUDP().filter(keep), collectorInodes: socketInodes)
             }
         }
         s.dataPorts = t.dataPorts

@@ -487,14 +487,37 @@ struct CollectorFileRules {
         var accepted: Bool { rules.refusals.isEmpty }
     }
 
-    /// The server a syslog item's input runs: `protocol.<tcp|udp>.host` (one namespace, or none known).
-    static func listen(_ item: YAMLNode, dataid: Int64?) -> NetworkListen? {
+    /// The server a syslog item's input runs: `protocol.<tcp|udp>.host` (one namespace, or none known), its port
+    /// names looked up in `services`.
+    static func listen(
+        _ item: YAMLNode, dataid: Int64?, source: String? = nil, services: GoListenAddress.Services = .builtin
+    ) -> NetworkListen? {
         guard item["type"]?.string == "syslog" else { return nil }
         for proto in ["udp", "tcp"] {
             guard let host = item.lookup("protocol.\(proto).host").flatMap({ GoConfigValue($0).asText }) else { continue }
-            return NetworkListen(proto: proto, host: host, dataid: dataid)
+            return NetworkListen(proto: proto, host: host, dataid: dataid, source: source, services: services)
         }
         return nil
+    }
+
+    /// Go's port names on the host: its `/etc/services` (under the host root) over Go's built-in table.
+    static func goServices(_ facts: any HostFacts) -> GoListenAddress.Services {
+        let read = facts.readFile(PathText.onHost(facts.options.hostRoot, "/etc/services"), limit: 4 << 20)
+        return GoListenAddress.Services(servicesFile: (try? read.get()).map(\.bytes))
+    }
+
+    /// What Go refuses in a syslog item's server address (`GoListenAddress`): its server's `Start` fails at every
+    /// run of the input (filebeat's runner calls it again each `scan_frequency`, logging "Error starting the
+    /// server"), so nothing is ever received. Port names are looked up in `services`.
+    static func listenRefusals(_ item: YAMLNode, services: GoListenAddress.Services) -> [String] {
+        guard let l = listen(item, dataid: nil, services: services), case .refused(let why) = l.resolution else { return [] }
+        let cause =
+            why.hasSuffix("unknown port")
+            ? "no such service for \(l.proto) in /etc/services or Go's own table"
+            : why.hasSuffix("invalid port") ? "a port is 0 to 65535" : "Go takes `host:port`, an IPv6 host in brackets"
+        return [
+            "syslog: protocol.\(l.proto).host '\(l.host)' is refused by Go's net package (\"\(why)\": \(cause)): the input never listens"
+        ]
     }
 
     /// The item whose rules apply to a log path: of the items naming `pattern`, one the collector takes,
@@ -686,13 +709,15 @@ extension CollectorFileRules.Item {
     init(_ item: SubscriptionConfigCheck.Item, source: String, build: CollectorBuild, cwd: String, facts: any HostFacts) {
         var rules = CollectorFileRules(item: item.node, source: source, build: build)
         rules.refusals += CollectorFileRules.tlsFileRefusals(item.node, facts: facts, cwd: cwd)
+        let services = item.node["type"]?.string == "syslog" ? CollectorFileRules.goServices(facts) : .builtin
+        rules.refusals += CollectorFileRules.listenRefusals(item.node, services: services)
         self.init(
             dataid: item.dataid, paths: item.paths.map { PathText.resolve($0, from: cwd) },
             rules: rules,
             harvesterLimit: item.node.lookup("harvester_limit").flatMap { GoConfigValue($0).asUInt }.map { Int(clamping: $0) }
                 ?? CollectorFileRules.defaultHarvesterLimit,
             tailFiles: item.node.lookup("tail_files").map { GoConfigValue($0).asBool ?? true } ?? true,
-            listen: CollectorFileRules.listen(item.node, dataid: item.dataid),
+            listen: CollectorFileRules.listen(item.node, dataid: item.dataid, source: source, services: services),
             scanSeconds: Self.positiveDuration(item.node, "scan_frequency"),
             closeInactiveSeconds: Self.positiveDuration(item.node, "close_inactive"))
     }
