@@ -263,9 +263,10 @@ struct ProgressScenarioTests {
             "\(down.message)")
     }
 
-    /// A syslog server's port as Go reads it: a service name from the host's /etc/services, port 0.
+    /// A syslog server's port as Go reads it (a service name from the host's /etc/services, port 0), and two
+    /// items' servers on one UDP port: the first input binds it, the other's bind fails "address already in use".
     @Test(
-        "syslog servers: a port named in /etc/services and port 0 are judged as Go binds them"
+        "syslog servers: a port named in /etc/services and port 0 are judged as Go binds them; an item sharing another's udp port fails, distinct addresses do not"
     )
     func syslogServerAddresses() async throws {
         let host = try FakeHost(generation: .gse1)
@@ -288,6 +289,7 @@ struct ProgressScenarioTests {
             "local: \n    - dataid: \(dataid)\n      type: syslog\n      protocol.udp:\n        host: \"\(address)\"\n\n"
         }
         let mine = host.subConfigDir + "/bkunifylogbeat_syslog_sub_33561_host_1.conf"
+        let other = host.subConfigDir + "/bkunifylogbeat_syslog_sub_33562_host_1.conf"
         try item(1_500_124, "127.0.0.1:BKSYSLOG").write(toFile: mine, atomically: true, encoding: .utf8)
         let (_, port) = try host.startDataserver()
         try host.startAgent(read: true, dataPort: port)
@@ -297,8 +299,21 @@ struct ProgressScenarioTests {
         }
         let named = try await progress()
         #expect(named.verdict == .pass && named.message.hasPrefix("syslog input listening on udp 127.0.0.1:BKSYSLOG"), "\(named.message)")
+        // Another subscription's item on every address of the same port: one of the two never binds.
+        try item(1_500_125, "0.0.0.0:\(udp)").write(toFile: other, atomically: true, encoding: .utf8)
+        let shared = try await progress()
+        #expect(
+            shared.verdict == .fail
+                && shared.message.contains(
+                    "udp 127.0.0.1:BKSYSLOG (bkunifylogbeat_syslog_sub_33561_host_1.conf item 0, dataid 1500124) shares udp port \(udp) with udp 0.0.0.0:\(udp) (bkunifylogbeat_syslog_sub_33562_host_1.conf item 0, dataid 1500125): only one input binds it"
+                ), "\(shared.message)")
+        // On another address of that port: both bind.
+        try item(1_500_125, "127.0.0.2:\(udp)").write(toFile: other, atomically: true, encoding: .utf8)
+        let distinct = try await progress()
+        #expect(distinct.verdict == .pass, "\(distinct.message)")
         // Port 0 (written empty): the kernel picks the port; the collector's socket on that address is found.
         collector.stop()
+        try FileManager.default.removeItem(atPath: other)
         try item(1_500_124, "127.0.0.1:").write(toFile: mine, atomically: true, encoding: .utf8)
         try host.startCollector(syslogUDP: 0)
         let ephemeral = try await progress()

@@ -280,6 +280,7 @@ extension ProgressTargets {
             }
         }
         let others = CollectorFileRules.items(facts: facts, where: { $0 != options.subscriptionID }).map(\.item)
+        targets.otherListens = others.filter(\.accepted).compactMap(\.listen)
         let ownUnnamed = options.logPathsGiven ? claiming(items) { !asked.contains($0) } : []
         targets.otherPatterns = claiming(others) + ownUnnamed
         if collectors.isEmpty {

@@ -109,6 +109,9 @@ public struct ProgressTargets: Sendable {
     public var unexpanded: [String] = []
     /// The servers of the subscription's syslog items the collector takes.
     public var listens: [NetworkListen] = []
+    /// The servers of the other subscriptions' syslog items the collector takes (one on the same protocol and
+    /// port as one of `listens` keeps it from binding, or the reverse).
+    public var otherListens: [NetworkListen] = []
     /// How many of the subscription's items the collector takes (log and network items alike), and why it
     /// refuses those that name no log path (syslog, kafka, redis: `<config> item <n>: <why>`).
     public var acceptedItems = 0
@@ -217,6 +220,7 @@ public struct ProgressSample: Sendable {
     /// collectors hold; nil when not looked at.
     public var servers: Result<ServerSockets, ProbeError>?
     public var listens: [NetworkListen] = []
+    public var otherListens: [NetworkListen] = []
 
     public struct ServerSockets: Sendable {
         public var tcpListening: [TCPSocketEntry]
@@ -578,6 +582,7 @@ public enum ProgressProbe {
         }
         s.agentDown = t.agentDown
         s.listens = t.listens
+        s.otherListens = t.otherListens
         if !t.listens.isEmpty, fdsReadable, !s.collectors.isEmpty {
             let ports = Set(t.listens.compactMap(\.port))
             // Port 0: the kernel picks the port, so every socket of the collector is looked at.
