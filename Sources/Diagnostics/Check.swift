@@ -117,6 +117,14 @@ enum Fmt {
         elsewhere.isEmpty ? "" : " under \(root) (one runs from \(list(elsewhere, max: 3)): check --gse_path)"
     }
 
+    /// The executables of agents found running from other places (`HostFacts.agents().elsewhere`), each once.
+    static func executables(_ elsewhere: [ProcessRecord]) -> [String] { unique(elsewhere.compactMap(\.exe)) }
+
+    /// The hint when no agent runs under the root but agents run from `elsewhere` (their executables).
+    static func runsElsewhereHint(_ elsewhere: [String]) -> String {
+        "gse_agent 在其他 GSE 目录运行（\(list(elsewhere, max: 5))）：确认 --gse_path 是否正确"
+    }
+
     static func percent(_ v: Double) -> String {
         guard v.isFinite, abs(v) < 1e15 else { return "\(v)%" }
         let r = (v * 10).rounded() / 10

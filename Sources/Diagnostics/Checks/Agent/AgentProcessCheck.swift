@@ -30,11 +30,11 @@ struct AgentProcessCheck: Check {
             if let p = found.elsewhere.first(where: \.unplaced) {
                 return .unplaced(p, evidence: evidence)
             }
-            let others = Fmt.unique(found.elsewhere.compactMap(\.exe))
+            let others = Fmt.executables(found.elsewhere)
             let hint =
                 found.elsewhere.isEmpty
                 ? "gse_agent 未运行：在节点管理中重启 Agent，或执行 \(layout.root)\(layout.agentDir)/bin/gsectl start"
-                : "gse_agent 在其他 GSE 目录运行（\(Fmt.list(others, max: 5))）：确认 --gse_path 是否正确"
+                : Fmt.runsElsewhereHint(others)
             return .fail("gse_agent is not running" + Fmt.runsElsewhere(root: layout.root, others), hint: hint, evidence: evidence)
         }
         let running = states.running

@@ -28,7 +28,7 @@ struct DataserverPortCheck: Check {
         case .success(let f):
             agents = f.under
             unplaced = f.elsewhere.first(where: \.unplaced)
-            elsewhere = Fmt.unique(f.elsewhere.compactMap(\.exe))
+            elsewhere = Fmt.executables(f.elsewhere)
         }
         guard !agents.isEmpty else {
             if let p = unplaced {

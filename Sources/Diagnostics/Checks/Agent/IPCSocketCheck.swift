@@ -119,13 +119,13 @@ struct IPCSocketCheck: Check {
         -> Finding
     {
         let layout = facts.layout
-        let others = Fmt.unique(((try? facts.agents().get())?.elsewhere ?? []).filter(\.isAgent).compactMap(\.exe))
+        let others = Fmt.executables((try? facts.agents().get())?.elsewhere ?? [])
         var evidence = evidence
         if !others.isEmpty { evidence.append(("agents_elsewhere", JSONValue(others))) }
         let hint =
             others.isEmpty
             ? "gse_agent 未运行，IPC 路径上的监听属于其他进程：停止该进程，重启 Agent（节点管理或 \(layout.root)\(layout.agentDir)/bin/gsectl start），再重启采集器"
-            : "gse_agent 在其他 GSE 目录运行（\(Fmt.list(others, max: 5))）：确认 --gse_path 是否正确"
+            : Fmt.runsElsewhereHint(others)
         return .fail(
             "socket is listening, but not by gse_agent: gse_agent is not running" + Fmt.runsElsewhere(root: layout.root, others)
                 + "; \(who) holds the listener on \(path)",
