@@ -506,6 +506,19 @@ struct CollectorFileRules {
         return GoListenAddress.Services(servicesFile: (try? read.get()).map(\.bytes))
     }
 
+    /// The port names a server of `item` is resolved with: the host's (`goServices`) for a syslog item, which
+    /// alone has a server; Go's built-in table, nothing read, for any other.
+    static func services(for item: YAMLNode, _ facts: any HostFacts) -> GoListenAddress.Services {
+        item["type"]?.string == "syslog" ? goServices(facts) : .builtin
+    }
+
+    /// What `item`'s input refuses once the host is looked at, beyond what its text alone says: a kafka item's
+    /// `ssl` files (`tlsFileRefusals`, relative to `cwd`) and a syslog item's server address (`listenRefusals`,
+    /// its port names from `services`).
+    static func hostRefusals(_ item: YAMLNode, facts: any HostFacts, cwd: String, services: GoListenAddress.Services) -> [String] {
+        tlsFileRefusals(item, facts: facts, cwd: cwd) + listenRefusals(item, services: services)
+    }
+
     /// What Go refuses in a syslog item's server address (`GoListenAddress`): its server's `Start` fails at every
     /// run of the input (filebeat's runner calls it again each `scan_frequency`, logging "Error starting the
     /// server"), so nothing is ever received. Port names are looked up in `services`.
@@ -708,9 +721,8 @@ extension CollectorFileRules.Item {
     /// `cwd`, its rules read for `build`, with what the files it loads (a kafka item's `ssl`) on `facts`' host refuse.
     init(_ item: SubscriptionConfigCheck.Item, source: String, build: CollectorBuild, cwd: String, facts: any HostFacts) {
         var rules = CollectorFileRules(item: item.node, source: source, build: build)
-        rules.refusals += CollectorFileRules.tlsFileRefusals(item.node, facts: facts, cwd: cwd)
-        let services = item.node["type"]?.string == "syslog" ? CollectorFileRules.goServices(facts) : .builtin
-        rules.refusals += CollectorFileRules.listenRefusals(item.node, services: services)
+        let services = CollectorFileRules.services(for: item.node, facts)
+        rules.refusals += CollectorFileRules.hostRefusals(item.node, facts: facts, cwd: cwd, services: services)
         self.init(
             dataid: item.dataid, paths: item.paths.map { PathText.resolve($0, from: cwd) },
             rules: rules,

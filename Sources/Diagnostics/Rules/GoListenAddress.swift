@@ -152,7 +152,9 @@ public enum GoListenAddress {
         if pa?.isMulticast == true || pb?.isMulticast == true { return nil }
         if pa?.isWildcard == true || pb?.isWildcard == true || a.isEmpty || b.isEmpty { return true }
         guard let pa, let pb else { return a.lowercased() == b.lowercased() ? true : nil }
-        return pa.v4Mapped == pb.v4Mapped
+        // An IPv4 address and its IPv4-mapped IPv6 form are one address (a dual-stack socket takes both): both
+        // are held in the mapped form.
+        return pa == pb
     }
 
     /// An IP literal as Go's `ParseIP` takes one (IPv4 dotted, IPv6 with an optional zone), in 16 bytes.
@@ -176,8 +178,6 @@ public enum GoListenAddress {
         var isV4: Bool { bytes.prefix(12) == [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xFF, 0xFF] }
         var isWildcard: Bool { bytes.allSatisfy { $0 == 0 } || (isV4 && bytes.suffix(4).allSatisfy { $0 == 0 }) }
         var isMulticast: Bool { isV4 ? bytes[12] & 0xF0 == 0xE0 : bytes[0] == 0xFF }
-        /// An IPv4 address and its IPv4-mapped IPv6 form are one address (a dual-stack socket takes both).
-        var v4Mapped: [UInt8] { bytes }
     }
 }
 

@@ -146,11 +146,9 @@ struct SubscriptionConfigCheck: Check {
                 }
                 // What the collector's log input refuses (an exclude or multiline expression Go's regexp
                 // refuses, no paths, ignore_older 0 ...): the item's task is never started.
-                var tls = CollectorFileRules.tlsFileRefusals(it.node, facts: facts, cwd: facts.collectorWorkingDirectory)
-                if it.node["type"]?.string == "syslog" {
-                    tls += CollectorFileRules.listenRefusals(it.node, services: CollectorFileRules.goServices(facts))
-                }
-                for why in CollectorFileRules(item: it.node, source: name, build: CollectorBuild(facts.collectorBuild)).refusals + tls {
+                let onHost = CollectorFileRules.hostRefusals(
+                    it.node, facts: facts, cwd: facts.collectorWorkingDirectory, services: CollectorFileRules.services(for: it.node, facts))
+                for why in CollectorFileRules(item: it.node, source: name, build: CollectorBuild(facts.collectorBuild)).refusals + onHost {
                     problems.append("\(name): item \(i): \(why)")
                 }
             }
