@@ -30,9 +30,13 @@ extension JSONValue {
         return try copy.withUTF8 { buf in outcome { () throws(JSONParseError) in try parse(bytes: buf, maxDepth: maxDepth) } }.get()
     }
 
-    /// Parses one JSON text from UTF-8 bytes.
-    public static func parse(bytes: UnsafeBufferPointer<UInt8>, maxDepth: Int = 256) throws(JSONParseError) -> JSONValue {
+    /// Parses one JSON text from UTF-8 bytes. With `loneSurrogateMarkers`, a `\u` escape of a surrogate
+    /// without its pair reads as its `LoneSurrogate` marker past that base (otherwise as U+FFFD).
+    public static func parse(
+        bytes: UnsafeBufferPointer<UInt8>, maxDepth: Int = 256, loneSurrogateMarkers: UInt32? = nil
+    ) throws(JSONParseError) -> JSONValue {
         var p = JSONByteParser(b: bytes, maxDepth: maxDepth)
+        p.loneSurrogateMarkers = loneSurrogateMarkers
         p.skipSpace()
         let v = try p.value(depth: 0)
         p.skipSpace()
@@ -64,6 +68,9 @@ public struct JSONByteParser {
     public let maxDepth: Int
     /// The offset of the next byte to read.
     public var i = 0
+    /// Given, a `\u` escape of a surrogate without its pair reads as its `LoneSurrogate` marker past this
+    /// base instead of U+FFFD.
+    public var loneSurrogateMarkers: UInt32?
 
     public init(b: UnsafeBufferPointer<UInt8>, maxDepth: Int = 256) {
         self.b = b
@@ -405,16 +412,16 @@ public struct JSONByteParser {
                         if (0xDC00...0xDFFF).contains(lo) {
                             cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00)
                         } else {
-                            // A lone high surrogate: U+FFFD for it, and the next escape is read on its own
+                            // A lone high surrogate: U+FFFD (or its marker) for it, and the next escape is read on its own
                             // ("\ud800\u0041" is "\u{FFFD}A", as Python keeps the A).
-                            cp = 0xFFFD
+                            cp = loneSurrogate(cp)
                             i -= 6
                         }
                     } else {
-                        cp = 0xFFFD
+                        cp = loneSurrogate(cp)
                     }
                 } else if (0xDC00...0xDFFF).contains(cp) {
-                    cp = 0xFFFD
+                    cp = loneSurrogate(cp)
                 }
                 // Escaped text is at least as long as its UTF-8 (\uXXXX is 6 bytes, the scalar at most 4).
                 guard o + 4 <= capacity else { throw error("string longer than sized") }
@@ -427,6 +434,11 @@ public struct JSONByteParser {
             out[o] = byte
             o += 1
         }
+    }
+
+    /// What a `\u` escape of a surrogate without its pair reads as: U+FFFD, or its marker when asked to.
+    @inline(__always) func loneSurrogate(_ cp: UInt32) -> UInt32 {
+        loneSurrogateMarkers.map { LoneSurrogate.marker(of: cp, base: $0) } ?? 0xFFFD
     }
 
     /// Writes the UTF-8 of `cp` at `p`; returns its length.

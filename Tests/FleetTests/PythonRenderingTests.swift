@@ -36,6 +36,37 @@ import Testing
         #expect(PythonText.str(.string("{host}")) == "{host}")
     }
 
+    /// Markers for lone surrogates start at the first block of planes 15 and 16 that the text does not
+    /// touch, raw or as an escaped pair; a text without a surrogate escape is not marked at all.
+    @Test func loneSurrogateMarkersAvoidTheTextsOwnScalars() throws {
+        func base(_ text: String) -> UInt32? {
+            var t = text
+            return t.withUTF8 { LoneSurrogate.markerBase(for: $0) }
+        }
+        #expect(base(#"["a", "\\ud800x", "\U000f0000"]"#) == nil)
+        #expect(base(#"["\\\\ud800"]"#) == nil)
+        #expect(base(#"["\ud83d\ude00"]"#) == 0xF0000)
+        #expect(base(#"["\uD800"]"#) == 0xF0000)
+        #expect(base("[\"\\ud800\", \"\u{F0000}\"]") == 0xF0800)
+        #expect(base(#"["\ud800", "\udb80\udc00", "\uDB82\uDC00"]"#) == 0xF1000)
+        #expect(base(#"["\ud800", "\udb80\udc00", "\udb81\udc00"]"#) == 0xF0800)
+        #expect(base("[\"\\ud800\", \"\u{F0000}\u{F0801}\u{10FFFF}\"]") == 0xF1000)
+        // Every block touched: not marked (the surrogate reads as U+FFFD).
+        let all = (0..<64).map { String(Unicode.Scalar(0xF0000 + UInt32($0) * 0x800)!) }.joined()
+        #expect(base("[\"\\ud800\", \"\(all)\"]") == nil)
+
+        // Read with markers, the surrogate's repr is its escape; the text's own scalars keep theirs.
+        let line = "[\"\\ud800\", \"\u{F0000}\", \"\\udfff\"]"
+        let bytes = Array(line.utf8)
+        let marked = try bytes.withUnsafeBufferPointer { b in
+            try JSONValue.parse(bytes: b, loneSurrogateMarkers: LoneSurrogate.markerBase(for: b))
+        }
+        #expect(PythonText.repr(marked, surrogateMarkers: 0xF0800) == #"['\ud800', '\U000f0000', '\udfff']"#)
+        #expect(PythonText.repr(marked) == #"['\U000f0800', '\U000f0000', '\U000f0fff']"#)
+        #expect(PythonText.str(.string("a\u{F0800}b"), surrogateMarkers: 0xF0800) == "a\u{FFFD}b")
+        #expect(try JSONValue.parse(line) == .array([.string("\u{FFFD}"), .string("\u{F0000}"), .string("\u{FFFD}")]))
+    }
+
     /// A message with a literal `{host}` stays as it is, in the report path and in the emulated path.
     @Test func literalHostPlaceholderIsNotReplaced() throws {
         let status = Fixtures.status([Fixtures.host(0, "10.0.0.1", status: 9)])

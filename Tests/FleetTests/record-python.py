@@ -49,6 +49,12 @@ LINES = [
     '{"a": "\\u0041', '{"a": "\\u0041x', '{"a": "\\u00', '{"a": "\\ud800', '{"a": "\\ud800\\udc00', '{"a": "\\ud800\\udc00x',
     '{"a": "\\ud800\\udc0G!', '{"a": "\\ud800\\u0041', '{"a": "\\ud800\\u0041x', '{"a": "x\\qy', '{"a": "\\', '{"a": "é\\u00é1',
     '{"a": "中\\u0041', '{"a": "tab\there', '{"a": "ok\\n\\t\\/ more',
+    # lone surrogates: Python keeps them, and repr() prints them as escapes; keys differing in one stay two;
+    # beside scalars of the private-use planes 15 and 16 (raw or as an escaped pair); an escaped backslash
+    entry('{"x": "\\ud800", "y": "\\udc00\\ud800", "\\ud801": ["\\uDFFF", "\\ud800\\u0041", "\\ud83d\\ude00"]}'),
+    entry('{"\\ud800": 1, "\\ud801": 2, "\\ud800": 3}'), entry('["\\ud800", "\\udb80\\udc00", "\U000f0000", "\\udbff\\udfff"]'),
+    entry('["\\\\ud800", "\\ud800"]'), entry('["\\\\ud800"]'), entry('"top \\ud800 level"', module='"m\\udfff"'),
+    entry('"x"', module='["\\ud800"]'), entry('{"a": "\\ud800"}', status="false"),
     # nesting: CPython 3.11's default recursion limit, from a script's top level
     "[" * 995 + "]" * 995, "[" * 996 + "]" * 996, '{"a":' * 995 + "1" + "}" * 995, '{"a":' * 996 + "1" + "}" * 996,
     "[" * 995 + "1" + "]" * 995, "[" * 996 + "{}" + "]" * 996,
@@ -64,7 +70,11 @@ def swift(s):
             out.append("\\\\")
         elif ch == '"':
             out.append('\\"')
-        elif o < 0x20 or o == 0x7F or 0xD800 <= o <= 0xDFFF or (0x80 <= o < 0xA0) or ch in "\u200b\u00a0\ufeff":
+        elif 0xD800 <= o <= 0xDFFF:
+            # A lone surrogate Python printed as itself (a str at the top) has no UTF-8 form: no byte stream,
+            # the platform's or bkdiag-fleet's, can carry it; recorded as the U+FFFD that bkdiag-fleet prints.
+            out.append("\\u{fffd}")
+        elif o < 0x20 or o == 0x7F or (0x80 <= o < 0xA0) or ch in "\u200b\u00a0\ufeff":
             out.append("\\u{%x}" % o)
         else:
             out.append(ch)

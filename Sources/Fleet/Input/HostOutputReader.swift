@@ -132,20 +132,32 @@ public enum HostOutputReader {
                 for k in report.results.indices where !report.results[k].evidence.isEmpty { report.results[k].evidence = [] }
             }
             // A message that is not a string: the model holds its JSON, the platform prints Python's str().
-            let walked = AgentCheckerEmulation.walk(json)
+            let walked = walk(json, bytes)
             let printed =
                 walked.error.isEmpty && walked.emitted.count == report.results.count
                 && !zip(walked.emitted, report.results).allSatisfy { $0.text.hasSuffix("] " + $1.message) }
             lines.append(printed ? .reportPrinted(reports.count, walked.emitted) : .report(reports.count))
             reports.append(report)
         } catch {
-            var failure = AgentCheckerEmulation.walk(json)
+            var failure = walk(json, bytes)
             if failure.error.isEmpty {
                 failure.error = error.description
                 failure.checkerFails = false
             }
             lines.append(.failed(failure))
         }
+    }
+
+    /// AgentChecker's walk over line `bytes`, read as `json`: read again with `LoneSurrogate` markers when it
+    /// holds a surrogate escape, so that Python's `repr` of a value keeps a lone surrogate (`{'x': '\ud800'}`)
+    /// and two keys differing only in one stay two.
+    static func walk(_ json: JSONValue, _ bytes: UnsafeBufferPointer<UInt8>) -> HostLineFailure {
+        if let base = LoneSurrogate.markerBase(for: bytes),
+            let marked = try? JSONValue.parse(bytes: bytes, maxDepth: pythonMaxDepth, loneSurrogateMarkers: base)
+        {
+            return AgentCheckerEmulation.walk(marked, surrogateMarkers: base)
+        }
+        return AgentCheckerEmulation.walk(json)
     }
 
     /// How deeply `json.loads` nests arrays and objects before CPython 3.11 stops with a RecursionError:
@@ -280,7 +292,8 @@ public enum HostOutputReader {
 /// AgentChecker's walk over one parsed line, with Python's errors, for lines the report model rejects.
 enum AgentCheckerEmulation {
     /// The host line and entry lines AgentChecker prints for `json`, and the error it hits ("" when none).
-    static func walk(_ json: JSONValue) -> HostLineFailure {
+    /// `surrogateMarkers`: `json` was read with `LoneSurrogate` markers past this base (see `PythonText.str`).
+    static func walk(_ json: JSONValue, surrogateMarkers: UInt32? = nil) -> HostLineFailure {
         var emitted: [AgentInfo] = []
         guard case .object = json else {
             return HostLineFailure(emitted: emitted, error: subscriptError(json))
@@ -309,7 +322,9 @@ enum AgentCheckerEmulation {
             guard let message = step["message"] else { return stop("'message'") }
             guard let st = step["status"] else { return stop("'status'") }
             let ok = JSONValue.isTruthy(st)
-            let text = "[\(PythonText.str(module))] [\(label)] [\(ok ? "成功" : "失败")] \(PythonText.str(message))"
+            let text =
+                "[\(PythonText.str(module, surrogateMarkers: surrogateMarkers))] [\(label)] [\(ok ? "成功" : "失败")] "
+                + PythonText.str(message, surrogateMarkers: surrogateMarkers)
             emitted.append(AgentInfo(ok ? .info : .error, text))
         }
         return stop("")

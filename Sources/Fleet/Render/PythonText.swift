@@ -5,43 +5,51 @@ import Report
 /// Strings print as themselves at the top and quoted inside containers (`{'a': 1}`, `['x', None]`);
 /// `true`/`null` are `True`/`None`; integers print in full at any size; floats use Python's shortest repr (`1.0`, `-0.0`, `1e+16`, `inf`, `nan`).
 public enum PythonText {
-    /// `str(value)`.
-    public static func str(_ v: JSONValue) -> String {
-        if case .string(let s) = v { return s }
+    /// `str(value)`. `surrogateMarkers`: the value was read with `LoneSurrogate` markers past this base, which stand for the
+    /// surrogates Python keeps (`repr` prints them as escapes; a string printed as itself shows U+FFFD, as no
+    /// UTF-8 output can carry a lone surrogate).
+    public static func str(_ v: JSONValue, surrogateMarkers: UInt32? = nil) -> String {
+        if case .string(let s) = v {
+            guard let base = surrogateMarkers else { return s }
+            var out = ""
+            out.unicodeScalars.append(
+                contentsOf: s.unicodeScalars.map { LoneSurrogate.surrogate(of: $0, base: base) == nil ? $0 : "\u{FFFD}" })
+            return out
+        }
         var out = ""
-        repr(v, to: &out)
+        repr(v, to: &out, surrogateMarkers: surrogateMarkers)
         return out
     }
 
     /// `repr(value)`.
-    public static func repr(_ v: JSONValue) -> String {
+    public static func repr(_ v: JSONValue, surrogateMarkers: UInt32? = nil) -> String {
         var out = ""
-        repr(v, to: &out)
+        repr(v, to: &out, surrogateMarkers: surrogateMarkers)
         return out
     }
 
-    static func repr(_ v: JSONValue, to out: inout String) {
+    static func repr(_ v: JSONValue, to out: inout String, surrogateMarkers: UInt32?) {
         switch v {
         case .null: out += "None"
         case .bool(let b): out += b ? "True" : "False"
         case .int(let i): out += String(i)
         case .bigInt(let t): out += t
         case .double(let d): out += float(d)
-        case .string(let s): stringRepr(s, to: &out)
+        case .string(let s): stringRepr(s, to: &out, surrogateMarkers: surrogateMarkers)
         case .array(let a):
             out += "["
             for (i, x) in a.enumerated() {
                 if i > 0 { out += ", " }
-                repr(x, to: &out)
+                repr(x, to: &out, surrogateMarkers: surrogateMarkers)
             }
             out += "]"
         case .object(let o):
             out += "{"
             for (i, (k, x)) in o.enumerated() {
                 if i > 0 { out += ", " }
-                stringRepr(k, to: &out)
+                stringRepr(k, to: &out, surrogateMarkers: surrogateMarkers)
                 out += ": "
-                repr(x, to: &out)
+                repr(x, to: &out, surrogateMarkers: surrogateMarkers)
             }
             out += "}"
         }
@@ -90,8 +98,9 @@ public enum PythonText {
     }
 
     /// `repr(str)`: single quotes unless the text holds `'` and no `"`; backslash escapes for the quote,
-    /// `\\`, `\t`, `\n`, `\r`, other control characters and characters Python does not print.
-    public static func stringRepr(_ s: String, to out: inout String) {
+    /// `\\`, `\t`, `\n`, `\r`, other control characters and characters Python does not print (a surrogate,
+    /// given as its `LoneSurrogate` marker past `surrogateMarkers`, among them).
+    public static func stringRepr(_ s: String, to out: inout String, surrogateMarkers: UInt32? = nil) {
         var hasSingle = false
         var hasDouble = false
         for u in s.utf8 {
@@ -110,6 +119,8 @@ public enum PythonText {
             default:
                 if c.value < 0x20 || c.value == 0x7F {
                     out += "\\x" + hex(c.value, width: 2)
+                } else if let base = surrogateMarkers, let surrogate = LoneSurrogate.surrogate(of: c, base: base) {
+                    out += "\\u" + hex(surrogate, width: 4)
                 } else if c.value < 0x7F || isPrintable(c) {
                     out.unicodeScalars.append(c)
                 } else if c.value <= 0xFF {
