@@ -208,6 +208,12 @@ struct CollectorConfigScenarioTests {
             "{'enabled': false, 'certificate_authorities': ['\(tls)/ca.pem'], 'certificate': '\(tls)/client.pem', 'key': '\(tls)/client.key'}"
         )
         #expect(r.verdict == .pass, "\(r.message)")
+        // An empty ssl.enabled (null, `~` or nothing after the colon) leaves the input's *bool nil: TLS stays on
+        // and the missing key still refuses the item.
+        r = try await judge("{'enabled': ~, 'certificate': '\(tls)/client.pem', 'key': '\(tls)/client.key'}")
+        #expect(r.verdict == .fail && r.message.contains("kafka: ssl.key \(tls)/client.key does not exist"), "\(r.message)")
+        r = try await judge("\n        enabled:\n        certificate: '\(tls)/client.pem'\n        key: '\(tls)/client.key'")
+        #expect(r.verdict == .fail && r.message.contains("kafka: ssl.key \(tls)/client.key does not exist"), "\(r.message)")
         r = try await judge("{'certificate_authorities': ['base64://LS0tLS1CRUdJTg==']}")
         #expect(r.verdict == .pass, "\(r.message)")
         // A certificate without its key.

@@ -314,10 +314,18 @@ struct CollectorFileRules {
     /// that the running collector may not read; and a certificate without its key or a key without its
     /// certificate. A `base64://` value is the PEM itself, `ssl.enabled: false` loads nothing, and a file bkdiag
     /// may not look at is not judged. Each refusal names the setting and the file.
+    ///
+    /// An empty `ssl.enabled:` (a YAML null) leaves TLS on. tlscommon's `Config.Enabled` is a `*bool` and
+    /// `IsEnabled()` holds while it is nil (TencentBlueKing/beats `libbeat/common/transport/tlscommon/config.go`).
+    /// The sub config is read by libbeat's `common.LoadFile` through go-ucfg's `yaml.NewConfig` (go-yaml v2 gives a
+    /// nil value), and go-ucfg v0.7.0, the version bkunifylogbeat's go.mod pins, normalizes a nil to a `cfgNil`
+    /// (`merge.go`, `normalizeValue`); unpacking, `reifyGetField` (`reify.go`) returns before touching a field whose
+    /// value `isNil`, with no error when the field has no `required` validator. So the kafka input's
+    /// `LoadTLSConfig` (its `filebeat/input/kafka/config.go` through `outputs.LoadTLSConfig`) loads the files.
     static func tlsFileRefusals(_ item: YAMLNode, facts: any HostFacts, cwd: String) -> [String] {
         guard item["type"]?.string == "kafka" else { return [] }
         func text(_ node: YAMLNode?) -> String? { node.flatMap { $0.isNull ? nil : GoConfigValue($0).asText } }
-        if let enabled = item.lookup("ssl.enabled").flatMap({ GoConfigValue($0).asBool }), !enabled { return [] }
+        if let node = item.lookup("ssl.enabled"), !node.isNull, GoConfigValue(node).asBool == false { return [] }
         var out: [String] = []
         let certificate = text(item.lookup("ssl.certificate")) ?? ""
         let key = text(item.lookup("ssl.key")) ?? ""
