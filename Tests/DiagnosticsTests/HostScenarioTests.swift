@@ -184,16 +184,13 @@ struct HostScenarioTests {
         #expect(report.verdict("bkunifylogbeat", "main_config") == .fail)
     }
 
-    @Test("a config changed after the collector started counts as loaded only by a reload NodeMan's reload.sh could signal")
-    func reloadReachesOnlyAStartShCollector() async throws {
-        let host = try FakeHost()
-        defer { host.shutdown() }
+    /// Subscription 33561's config changed 5 minutes from now (after any collector a test starts, however loaded
+    /// the machine), and a reload logged in /tmp/bkc.log 10 minutes from now. Returns the data port.
+    static func configReloadedLater(_ host: FakeHost) throws -> UInt16 {
         let (_, port) = try host.startDataserver()
         try host.startAgent(dataPort: port)
         let config = try host.writeSubConfig(subscription: 33561, paths: [host.logDir + "/app/*.log"])
         try host.makeLogFile("app/a.log")
-        // Changed 5 minutes from now (after the collectors below start, however loaded the machine), and
-        // reloaded 10 minutes from now.
         let now = time(nil)
         var times = [timespec(tv_sec: now + 300, tv_nsec: 0), timespec(tv_sec: now + 300, tv_nsec: 0)]
         #expect(utimensat(AT_FDCWD, config, &times, 0) == 0)
@@ -204,6 +201,14 @@ struct HostScenarioTests {
             format: "%04d%02d%02d-%02d%02d%02d", parts.tm_year + 1900, parts.tm_mon + 1, parts.tm_mday, parts.tm_hour, parts.tm_min,
             parts.tm_sec)
         try (stamp + " INFO|98|log-main reload bkunifylogbeat ...\n").write(toFile: host.restartLog, atomically: true, encoding: .utf8)
+        return port
+    }
+
+    @Test("a config changed after the collector started counts as loaded only by a reload NodeMan's reload.sh could signal")
+    func reloadReachesOnlyAStartShCollector() async throws {
+        let host = try FakeHost()
+        defer { host.shutdown() }
+        let port = try Self.configReloadedLater(host)
 
         // Started as start.sh starts it: the reload reached it.
         let started = try host.startCollector(argv0: "./bkunifylogbeat")
@@ -219,6 +224,33 @@ struct HostScenarioTests {
         #expect(config33561.message.contains("not reloaded (pid \(byHand.pid)): NodeMan's reload at "), "\(config33561.message)")
         #expect(config33561.message.contains("reload.sh signals only a collector started as ./bkunifylogbeat"))
         #expect(config33561.evidence("argv0") == .string(host.collectorBinary))
+    }
+
+    /// reload.sh compares the exe's real directory with the `$PWD` it runs in, which a shell started by a program
+    /// in `plugins/bin` takes from getcwd(): the real directory behind a symlink.
+    @Test(
+        "plugins/bin or plugins a symlink out of the root: a collector started there as ./bkunifylogbeat is reached by NodeMan's reload",
+        arguments: ["/plugins/bin", "/plugins"])
+    func reloadReachesThroughSymlinkedPluginBin(_ linked: String) async throws {
+        let host = try FakeHost()
+        defer { host.shutdown() }
+        let fm = FileManager.default
+        let real = host.dir + "/opt/linked"
+        try fm.createDirectory(atPath: host.dir + "/opt", withIntermediateDirectories: true)
+        try fm.moveItem(atPath: host.gseRoot + linked, toPath: real)
+        try fm.createSymbolicLink(atPath: host.gseRoot + linked, withDestinationPath: real)
+        let port = try Self.configReloadedLater(host)
+
+        let started = try host.startCollector(argv0: "./bkunifylogbeat")
+        var report = await runChecks(host, dataPort: port)
+        #expect(report.verdict("bkunifylogbeat", "config") == .pass, "\(report.digest)")
+        started.stop()
+
+        // Started by hand by its full path: still not one reload.sh finds.
+        let byHand = try host.startCollector()
+        report = await runChecks(host, dataPort: port)
+        let config = try #require(report.result(module: "bkunifylogbeat", item: "config"))
+        #expect(config.verdict == .warn && config.message.contains("not reloaded (pid \(byHand.pid))"), "\(config.message)")
     }
 
     @Test("subscription 12 does not match a sub_123 file")

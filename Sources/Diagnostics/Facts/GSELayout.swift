@@ -183,6 +183,9 @@ public struct GSELayout: Sendable {
     /// The root's agent and plugin directories (`agent`, `agent/bin`, `plugins`, `plugins/bin`) whose real paths
     /// lie outside `resolvedRoot`: a symlink in the root that puts them elsewhere.
     public var resolvedProgramDirs: [String] = []
+    /// The real path of `plugins/bin` (nil when it does not resolve): what /proc names the directory of a collector
+    /// started there, also when a symlink (`plugins/bin`, `plugins`) leads elsewhere, in the root or out of it.
+    public var resolvedPluginBin: String?
     /// The main config's `multi_config` entry that loads `subConfigDir` (lexically or once symlinks
     /// are resolved), nil when none does.
     public var subscriptionEntry: (path: String, filePattern: String?)?
@@ -412,6 +415,7 @@ public struct GSELayout: Sendable {
         layout.resolvedProgramDirs = [root + agentDir, root + agentDir + "/bin", root + "/plugins", root + "/plugins/bin"].compactMap {
             Sys.realPath($0)
         }.filter { $0 != "/" && !PathText.isUnder($0, layout.resolvedRoot) }
+        layout.resolvedPluginBin = Sys.realPath(root + "/plugins/bin")
         layout.agentIPCPath = agentConfig.json.flatMap { AgentDataPorts.ipc(in: $0, generation: generation) }
         if options.dataPort == nil && agentConfig.unreadable { layout.dataPortUnknown = agentConfig.why }
         return layout

@@ -234,14 +234,22 @@ struct SubscriptionConfigCheck: Check {
         return .pass(realNames, evidence: evidence)
     }
 
-    /// Whether NodeMan's reload.sh (run in `<root>/plugins/bin`) signals `p`: it takes the processes whose
-    /// command's first word is `./bkunifylogbeat` (as start.sh starts it) and whose resolved exe lies in
-    /// the directory it runs in (bk-nodeman `script_tools/plugin_scripts/reload.sh`, `_status_linux_proc`).
+    /// Whether NodeMan's reload.sh (run in `<root>/plugins/bin`) signals `p`. bk-nodeman's
+    /// `script_tools/plugin_scripts/reload.sh` (`_status_linux_proc`) does `cd ${BASH_SOURCE%/*}`, takes the
+    /// processes whose command's first word is `./bkunifylogbeat` (as start.sh starts it), and keeps those whose
+    /// `readlink -f /proc/<pid>/exe`, cut before `/bkunifylogbeat`, equals `$PWD`. Only the exe is resolved, not
+    /// `$PWD`. GSE's agent runs the plugin's `reload_cmd` (`./reload.sh bkunifylogbeat`) in its setup path, so the
+    /// `cd` goes to `.`; a shell started in a directory takes `$PWD` from getcwd(), the real path, unless the
+    /// environment it inherits already names that directory. So the exe's directory is `<root>/plugins/bin` named
+    /// by its real path: with the root's symlinks resolved, and the real directory a symlinked `plugins/bin` or
+    /// `plugins` leads to, out of the root too (`GSELayout.resolvedPluginBin`). The script run by hand from a shell
+    /// that went through such a link keeps the link's name in `$PWD` and finds no collector: not judged here.
     static func reloadReaches(_ p: ProcessRecord, _ layout: GSELayout) -> Bool {
         guard p.arguments.first == "./" + ProcessNames.collector, let exe = p.exe, let slash = exe.lastIndex(of: "/") else {
             return false
         }
         let dir = PathText.normalize(String(exe[..<slash]))
-        return dir == PathText.normalize(layout.pluginBin) || dir == PathText.normalize(layout.resolvedRoot + "/plugins/bin")
+        let bins = [layout.pluginBin, layout.resolvedRoot + "/plugins/bin"] + (layout.resolvedPluginBin.map { [$0] } ?? [])
+        return bins.contains { PathText.normalize($0) == dir }
     }
 }
