@@ -253,4 +253,54 @@ struct CollectorConfigScenarioTests {
             await runChecks(host, subscription: 701, dataPort: port).result(module: "log_progress", item: "logpath_progress"))
         #expect(progress.verdict == .fail, "\(progress.message)")
     }
+
+    /// Syslog items as NodeMan's `bkunifylogbeat_syslog.conf.tpl` renders their server: `(dataid, host)` each.
+    static func syslogConfig(_ items: [(Int, String)]) -> String {
+        "local: \n" + items.map { "    - dataid: \($0.0)\n      type: syslog\n      protocol.udp:\n        host: \"\($0.1)\"\n" }.joined()
+            + "\n"
+    }
+
+    @Test(
+        "syslog items on one udp port with overlapping addresses fail config, naming both items and the address, in one config or two subscriptions'; distinct addresses pass"
+    )
+    func syslogSharedPort() async throws {
+        let (host, port) = try FakeHost.healthy()
+        defer { host.shutdown() }
+        let mine = host.subConfigDir + "/bkunifylogbeat_syslog_sub_801_host_1.conf"
+        let other = host.subConfigDir + "/bkunifylogbeat_syslog_sub_802_host_1.conf"
+        func write(_ path: String, _ items: [(Int, String)]) throws {
+            try Self.syslogConfig(items).write(toFile: path, atomically: true, encoding: .utf8)
+            try Self.backdate(path)
+        }
+        func judge() async throws -> CheckResult {
+            try #require(await runChecks(host, subscription: 801, dataPort: port).result(module: "bkunifylogbeat", item: "config"))
+        }
+        // Two items of one config, one on every address of the port the other names an address of.
+        try write(mine, [(1_500_301, "127.0.0.1:5140"), (1_500_302, "0.0.0.0:5140")])
+        var r = try await judge()
+        #expect(r.verdict == .fail, "\(r.message)")
+        #expect(
+            r.message.contains(
+                "udp 127.0.0.1:5140 (bkunifylogbeat_syslog_sub_801_host_1.conf item 0, dataid 1500301) shares udp port 5140 with udp 0.0.0.0:5140 (bkunifylogbeat_syslog_sub_801_host_1.conf item 1, dataid 1500302): only one input binds it"
+            ), "\(r.message)")
+        #expect(r.hint.contains("同一端口"), "\(r.hint)")
+        // On two addresses of the port: both bind.
+        try write(mine, [(1_500_301, "127.0.0.1:5140"), (1_500_302, "127.0.0.2:5140")])
+        r = try await judge()
+        #expect(r.verdict == .pass, "\(r.message)")
+        // Another subscription's item on every address of it (`:5140`, an empty host): one of the two never binds.
+        try write(other, [(1_500_401, ":5140")])
+        r = try await judge()
+        #expect(r.verdict == .fail, "\(r.message)")
+        #expect(
+            r.message.contains(
+                "udp 127.0.0.2:5140 (bkunifylogbeat_syslog_sub_801_host_1.conf item 1, dataid 1500302) shares udp port 5140 with udp :5140 (bkunifylogbeat_syslog_sub_802_host_1.conf item 0, dataid 1500401)"
+            ), "\(r.message)")
+        // The other item on tcp: another protocol's port.
+        try Self.syslogConfig([(1_500_401, ":5140")]).replacingOccurrences(of: "protocol.udp", with: "protocol.tcp").write(
+            toFile: other, atomically: true, encoding: .utf8)
+        try Self.backdate(other)
+        r = try await judge()
+        #expect(r.verdict == .pass, "\(r.message)")
+    }
 }

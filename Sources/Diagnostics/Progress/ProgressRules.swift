@@ -950,32 +950,17 @@ enum ProgressRules {
 
     /// The subscription's syslog servers: bound by a collector (`up`), or not (`down`, saying what holds the
     /// port); `unknown` when the sockets could not be listed. A server whose protocol and port another item's
-    /// server takes on the same addresses (this subscription's or another's) is `down` whatever the sockets say:
-    /// the first input to start binds it, the other's bind fails "address already in use" (filebeat's syslog
-    /// input logs "Error starting the server" and tries again at each `scan_frequency`, failing while the first
-    /// holds it), so one of the two receives nothing, and what is sent there is collected under the other's data
-    /// id. A server on port 0 binds a port the kernel picks: it is looked for among the collector's sockets on
-    /// that protocol and address, at ports no other server of the collector names.
+    /// server takes on the same addresses (this subscription's or another's: `NetworkListen.sharedServers`) is
+    /// `down` whatever the sockets say: one of the two receives nothing, and what is sent there is collected
+    /// under the other's data id. A server on port 0 binds a port the kernel picks: it is looked for among the
+    /// collector's sockets on that protocol and address, at ports no other server of the collector names.
     static func syslogServers(_ last: ProgressSample) -> (up: [String], down: [String], unknown: String?) {
         var up: [String] = [], down: [String] = []
         guard !last.listens.isEmpty else { return ([], [], nil) }
         let all = last.listens + last.otherListens
-        func named(_ l: NetworkListen) -> String {
-            ([l.source, l.dataid.map { "dataid \($0)" }].compactMap { $0 }).joined(separator: ", ")
-        }
-        var shared = Set<Int>()
-        for (i, l) in last.listens.enumerated() {
-            guard let port = l.port, port != 0, let address = l.address else { continue }
-            let rivals = all.enumerated().filter { j, o in
-                j != i && o.proto == l.proto && o.port == port && o.address.flatMap { GoListenAddress.sameAddresses(address, $0) } == true
-            }.map(\.element)
-            guard !rivals.isEmpty else { continue }
-            shared.insert(i)
-            let others = rivals.map { "\($0.label) (\(named($0)))" }.joined(separator: ", ")
-            down.append(
-                "\(l.label) (\(named(l))) shares \(l.proto) port \(port) with \(others): only one input binds it, the other fails \"address already in use\" at every start and receives nothing"
-            )
-        }
+        let sharing = NetworkListen.sharedServers(last.listens, others: last.otherListens)
+        let shared = Set(sharing.map(\.index))
+        down += sharing.map(\.why)
         guard case .success(let sockets)? = last.servers else {
             if !down.isEmpty { return ([], down, nil) }
             if case .failure(let e)? = last.servers { return ([], [], e.description) }

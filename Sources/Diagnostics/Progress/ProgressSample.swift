@@ -34,6 +34,31 @@ public struct NetworkListen: Sendable, Equatable {
         return nil
     }
     public var label: String { "\(proto) \(host)" }
+
+    /// The servers of `mine` whose protocol and (non-zero) port another server of `mine` or of `others` takes on
+    /// the same addresses (`GoListenAddress.sameAddresses`), each by its index in `mine` with a sentence naming
+    /// both items and the address. The first input to start binds it; the other's bind fails "address already in
+    /// use" (filebeat's syslog input logs "Error starting the server" and tries again at each `scan_frequency`,
+    /// failing while the first holds it), so one of the two receives nothing. Used by bkunifylogbeat/config and
+    /// log_progress alike.
+    public static func sharedServers(_ mine: [NetworkListen], others: [NetworkListen]) -> [(index: Int, why: String)] {
+        let all = mine + others
+        func named(_ l: NetworkListen) -> String {
+            ([l.source, l.dataid.map { "dataid \($0)" }].compactMap { $0 }).joined(separator: ", ")
+        }
+        return mine.enumerated().compactMap { i, l in
+            guard let port = l.port, port != 0, let address = l.address else { return nil }
+            let rivals = all.enumerated().filter { j, o in
+                j != i && o.proto == l.proto && o.port == port && o.address.flatMap { GoListenAddress.sameAddresses(address, $0) } == true
+            }.map(\.element)
+            guard !rivals.isEmpty else { return nil }
+            let names = rivals.map { "\($0.label) (\(named($0)))" }.joined(separator: ", ")
+            return (
+                i,
+                "\(l.label) (\(named(l))) shares \(l.proto) port \(port) with \(names): only one input binds it, the other fails \"address already in use\" at every start and receives nothing"
+            )
+        }
+    }
 }
 
 /// A pattern of another item that can hold a file, with that item's `exclude_files` (the files of the pattern it

@@ -153,11 +153,21 @@ struct SubscriptionConfigCheck: Check {
                 }
             }
         }
+        // Syslog items the collector takes on one protocol and port with overlapping addresses: only one binds.
+        let shared = Self.sharedSyslogServers(facts, subscription: sub)
+        problems += shared
         evidence.append(("dataids", .array(dataids)))
         evidence.append(("paths", JSONValue(Array(paths.prefix(50)))))
         let realNames = "real_config_name: \(mine.joined(separator: ", "))"
         if !problems.isEmpty {
             evidence.append(("problems", JSONValue(problems)))
+            if problems.count == shared.count {
+                return .fail(
+                    "\(realNames); \(Fmt.list(problems, max: 3))",
+                    hint:
+                        "多个 syslog 采集项使用同一协议、同一端口且监听地址重叠：只有先启动的输入能绑定端口，另一个启动失败（Error starting the server）收不到任何数据：在日志平台为其中一个采集项改用其他端口（或不重叠的地址）并重新下发",
+                    evidence: evidence)
+            }
             let network = ["kafka:", "redis:", "syslog:"].filter { p in problems.contains { $0.contains(p) } }
             if !network.isEmpty {
                 return .fail(
@@ -232,6 +242,17 @@ struct SubscriptionConfigCheck: Check {
             }
         }
         return .pass(realNames, evidence: evidence)
+    }
+
+    /// The syslog servers of `subscription`'s items the collector takes whose protocol and port another item the
+    /// collector takes (of this subscription or another) binds on the same addresses, one sentence each naming
+    /// both items and the address (`NetworkListen.sharedServers`, which log_progress reads too).
+    static func sharedSyslogServers(_ facts: any HostFacts, subscription: Int64) -> [String] {
+        let mine = CollectorFileRules.items(subscription: subscription, facts: facts).filter(\.accepted).compactMap(\.listen)
+        guard !mine.isEmpty else { return [] }
+        let others = CollectorFileRules.items(facts: facts, where: { $0 != subscription }).map(\.item).filter(\.accepted)
+            .compactMap(\.listen)
+        return NetworkListen.sharedServers(mine, others: others).map(\.why)
     }
 
     /// Whether NodeMan's reload.sh (run in `<root>/plugins/bin`) signals `p`. bk-nodeman's
