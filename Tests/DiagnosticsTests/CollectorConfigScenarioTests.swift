@@ -216,6 +216,24 @@ struct CollectorConfigScenarioTests {
         #expect(r.verdict == .fail && r.message.contains("kafka: ssl.key \(tls)/client.key does not exist"), "\(r.message)")
         r = try await judge("{'certificate_authorities': ['base64://LS0tLS1CRUdJTg==']}")
         #expect(r.verdict == .pass, "\(r.message)")
+        // Settings tlscommon refuses when the item is unpacked. The template prints the platform's dict as Python
+        // does: True and False read as booleans, None as the text 'None'.
+        r = try await judge(
+            "{'enabled': True, 'verification_mode': 'none', 'supported_protocols': ['TLSv1.2', 'TLSv1.1'], 'certificate_authorities': ['\(tls)/ca.pem']}"
+        )
+        #expect(r.verdict == .pass, "\(r.message)")
+        r = try await judge("{'enabled': None, 'certificate_authorities': ['\(tls)/ca.pem']}")
+        #expect(
+            r.verdict == .fail && r.message.contains("kafka: ssl.enabled 'None' is not a boolean the collector can read"), "\(r.message)")
+        r = try await judge("{'verification_mode': 'certificate'}")
+        #expect(r.verdict == .fail && r.message.contains("kafka: ssl.verification_mode 'certificate' is not full or none"), "\(r.message)")
+        r = try await judge("{'verification_mode': False}")
+        #expect(r.verdict == .fail && r.message.contains("kafka: ssl.verification_mode false is not text"), "\(r.message)")
+        r = try await judge("{'supported_protocols': ['TLSv1.3']}")
+        #expect(
+            r.verdict == .fail && r.message.contains("kafka: ssl.supported_protocols entry 'TLSv1.3' is not one of SSLv3"), "\(r.message)")
+        r = try await judge("{'verification_mode': ~, 'supported_protocols': 'TLSv1.2'}")
+        #expect(r.verdict == .pass, "\(r.message)")
         // A certificate without its key.
         r = try await judge("{'certificate': '\(tls)/client.pem'}")
         #expect(r.verdict == .fail && r.message.contains("kafka: ssl.certificate \(tls)/client.pem without ssl.key"), "\(r.message)")

@@ -262,6 +262,7 @@ struct CollectorFileRules {
             atLeast("fetch.min", 1)
             atLeast("fetch.default", 1)
             atLeast("fetch.max", 0)
+            out += Self.tlsSettingRefusals(item)
         case "redis":
             required("hosts")
             atLeast("maxconn", 1)
@@ -322,6 +323,40 @@ struct CollectorFileRules {
     /// (`merge.go`, `normalizeValue`); unpacking, `reifyGetField` (`reify.go`) returns before touching a field whose
     /// value `isNil`, with no error when the field has no `required` validator. So the kafka input's
     /// `LoadTLSConfig` (its `filebeat/input/kafka/config.go` through `outputs.LoadTLSConfig`) loads the files.
+    /// The kafka input's `ssl` settings that tlscommon refuses when the item is unpacked (TencentBlueKing/beats
+    /// `libbeat/common/transport/tlscommon`: `Config` in `config.go`, the `Unpack` methods in `types.go`), so no
+    /// task runs for it: an `enabled` go-ucfg cannot read as a boolean (NodeMan's kafka template writes the
+    /// platform's `ssl` dict as Python prints it, so a `None` there is the text `None`); a `verification_mode`
+    /// other than `full` or `none` (that fork knows no other; empty or null is `full`), or not text; a
+    /// `supported_protocols` entry it does not name.
+    static func tlsSettingRefusals(_ item: YAMLNode) -> [String] {
+        var out: [String] = []
+        if let node = item.lookup("ssl.enabled"), GoConfigValue(node).asBool == nil {
+            out.append("kafka: ssl.enabled \(GoConfigValue(node).shown) is not a boolean the collector can read")
+        }
+        if let node = item.lookup("ssl.verification_mode"), !node.isNull {
+            switch GoConfigValue(node) {
+            case .string(let mode) where ["", "full", "none"].contains(mode): break
+            case .string(let mode): out.append("kafka: ssl.verification_mode '\(mode)' is not full or none (\"unknown verification mode\")")
+            case let v: out.append("kafka: ssl.verification_mode \(v.shown) is not text (\"verification mode must be an identifier\")")
+            }
+        }
+        if let node = item.lookup("ssl.supported_protocols"), !node.isNull {
+            let known = ["SSLv3", "SSLv3.0", "TLSv1", "TLSv1.0", "TLSv1.1", "TLSv1.2"]
+            for entry in node.array ?? [node] {
+                let v = GoConfigValue(entry)
+                if entry.isNull { continue }
+                guard let name = v.asText, known.contains(name) else {
+                    out.append(
+                        "kafka: ssl.supported_protocols entry \(v.shown) is not one of \(known.joined(separator: ", ")) (\"invalid tls version\")"
+                    )
+                    continue
+                }
+            }
+        }
+        return out
+    }
+
     static func tlsFileRefusals(_ item: YAMLNode, facts: any HostFacts, cwd: String) -> [String] {
         guard item["type"]?.string == "kafka" else { return [] }
         func text(_ node: YAMLNode?) -> String? { node.flatMap { $0.isNull ? nil : GoConfigValue($0).asText } }
