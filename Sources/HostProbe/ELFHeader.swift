@@ -9,6 +9,11 @@ public struct ELFHeader: Sendable, Equatable {
     /// Why the file cannot be the whole executable its header describes (a delivery cut short): its
     /// header, program headers or a loadable segment reach past its end. Nil when it is whole.
     public var truncation: String? = nil
+    /// The program interpreter (`PT_INTERP`, the dynamic loader such as `/lib64/ld-linux-x86-64.so.2`) the
+    /// kernel opens to start a dynamically linked program; nil for a static one (the collector is built with
+    /// `CGO_ENABLED=0`) or when the file is truncated. Empty when the header names one the kernel refuses
+    /// (not NUL-terminated, or longer than PATH_MAX).
+    public var interpreter: String? = nil
 
     /// Parses the first bytes of a file; nil when it is not ELF or is truncated.
     public static func parse(_ b: [UInt8]) -> ELFHeader? {
@@ -27,9 +32,9 @@ public struct ELFHeader: Sendable, Equatable {
         let head = try Sys.pread(fd, count: 64, at: 0)
         guard var header = parse(head) else { return nil }
         let size = try Sys.fstat(fd, path: path).size
-        header.truncation = try completeness(head, size: size) { offset, count throws(ProbeError) in
-            try Sys.pread(fd, count: count, at: offset)
-        }
+        let read = { (offset: Int, count: Int) throws(ProbeError) -> [UInt8] in try Sys.pread(fd, count: count, at: offset) }
+        header.truncation = try completeness(head, size: size, read: read)
+        if header.truncation == nil { header.interpreter = try interpreter(head, read: read) }
         return header
     }
 
@@ -68,6 +73,32 @@ public struct ELFHeader: Sendable, Equatable {
             end = max(end, segmentEnd)
         }
         if end > UInt64(size) { return "its loadable segments end at byte \(end), past its \(size) bytes" }
+        return nil
+    }
+
+    /// The `PT_INTERP` path of a whole file starting with `head` (its program headers lie within it): the
+    /// bytes up to the first NUL, as the kernel's ELF loader opens it; "" when the kernel refuses the entry
+    /// (`p_filesz` below 2 or over PATH_MAX, or its last byte not NUL: ENOEXEC); nil when there is none.
+    static func interpreter(_ head: [UInt8], read: (Int, Int) throws(ProbeError) -> [UInt8]) throws(ProbeError) -> String? {
+        let is64 = head[4] == 2
+        let uint = ELFReader(is64: is64, littleEndian: head[5] == 1, size: 0).uint
+        let phoff = uint(head, is64 ? 32 : 28, is64 ? 8 : 4)
+        let phentsize = uint(head, is64 ? 54 : 42, 2)
+        let phnum = uint(head, is64 ? 56 : 44, 2)
+        guard phnum > 0, phentsize >= (is64 ? 56 : 32), phoff < UInt64(Int32.max), phnum * phentsize < 1 << 20 else { return nil }
+        let table = try read(Int(phoff), Int(phnum * phentsize))
+        guard UInt64(table.count) == phnum * phentsize else { return nil }
+        for i in 0..<Int(phnum) {
+            let at = i * Int(phentsize)
+            // PT_INTERP: the first one is the one the kernel reads.
+            guard uint(table, at, 4) == 3 else { continue }
+            let offset = uint(table, at + (is64 ? 8 : 4), is64 ? 8 : 4)
+            let fileSize = uint(table, at + (is64 ? 32 : 16), is64 ? 8 : 4)
+            guard fileSize >= 2, fileSize <= 4096, offset < UInt64(Int64.max) else { return "" }
+            let bytes = try read(Int(offset), Int(fileSize))
+            guard bytes.count == Int(fileSize), bytes.last == 0 else { return "" }
+            return String(decoding: bytes.prefix { $0 != 0 }, as: UTF8.self)
+        }
         return nil
     }
 

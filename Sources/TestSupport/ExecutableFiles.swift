@@ -52,4 +52,29 @@ public enum ExecutableFiles {
             }
         }
     }
+
+    /// What the kernel answers when `path` is executed: 0 when the exec succeeded (the child, given no
+    /// arguments and all streams on /dev/null, is waited for, and killed after 5 s), else the exec's errno
+    /// (ENOENT for a missing loader or interpreter, ENOEXEC for a file the kernel does not know how to run).
+    public static func execErrno(_ path: String) throws -> Int32 {
+        do {
+            let pid = try TestSpawn.spawn(
+                path, [Array(path.utf8)], environment: [], stdin: .file("/dev/null"), stdout: .file("/dev/null"),
+                stderr: .file("/dev/null"), directory: nil, ownGroup: false)
+            let end = Date().addingTimeInterval(5)
+            var status: Int32 = 0
+            while waitpid(pid, &status, WNOHANG) == 0 {
+                if Date() > end {
+                    kill(pid, SIGKILL)
+                    _ = waitpid(pid, &status, 0)
+                    break
+                }
+                usleep(5_000)
+            }
+            return 0
+        } catch let failure as TestSpawn.Failure {
+            guard let code = failure.errno else { throw failure }
+            return code
+        }
+    }
 }

@@ -25,6 +25,8 @@ enum TestSpawn {
 
     struct Failure: Error, CustomStringConvertible {
         var description: String
+        /// posix_spawn's error: the exec's errno when the kernel refused the program.
+        var errno: Int32? = nil
     }
 
     /// Starts `executable` with `argv` (argv[0] included) and exactly `environment`, from `directory`,
@@ -86,7 +88,7 @@ enum TestSpawn {
             var pid: pid_t = 0
             let rc = posix_spawn(&pid, executable, &actions, &attr, cArgv, cEnv)
             if rc == 0 { return pid }
-            guard rc == ETXTBSY && Date() < end else { throw Failure(description: "posix_spawn \(executable): errno \(rc)") }
+            guard rc == ETXTBSY && Date() < end else { throw Failure(description: "posix_spawn \(executable): errno \(rc)", errno: rc) }
             usleep(10_000)
         }
     }

@@ -69,7 +69,7 @@ public final class LiveHostFacts: HostFacts {
                 }
             }
         }
-        _collectorBinary = LazyFact { BinaryFile.read(layout.value.collectorBinary) }
+        _collectorBinary = LazyFact { BinaryFile.read(layout.value.collectorBinary, hostRoot: opts.hostRoot) }
         _subscriptionConfigs = LazyFact { SubscriptionConfigListing.read(layout.value) }
         _agentHealthz = LazyFact { AgentHealthz.run(layout.value, deadlineSeconds: opts.deadlineSeconds) }
         holder.set(self)

@@ -1,3 +1,4 @@
+import Foundation
 import Report
 import TestSupport
 import Testing
@@ -60,11 +61,19 @@ struct CollectorBinaryCheckTests {
                 == .pass)
     }
 
-    @Test("a file that is not ELF warns")
+    @Test("a file that is not ELF fails unless it is a #! script whose interpreter is there, which warns")
     func notELF() {
         let f = run(.success(Fixture.executable), elf: .success(nil))
-        #expect(f.verdict == .warn)
-        #expect(f.message == "\(path) is not an ELF binary")
+        #expect(f.verdict == .fail)
+        #expect(
+            f.message == "\(path) is not a program: neither an ELF binary nor a #! script, the kernel refuses to run it (Exec format error)"
+        )
+        let facts = Fixture.facts(subscription: 7)
+        facts.collectorBinaryOverride = BinaryFile(
+            path: path, stat: .success(Fixture.executable), elf: .success(nil), script: .init(interpreter: "/bin/sh"),
+            interpreter: .init(path: "/bin/sh", stat: .success(Fixture.executable)))
+        let script = CollectorBinaryCheck().run(facts)
+        #expect(script.verdict == .warn && script.message == "\(path) is a #! script (/bin/sh), not the collector's ELF binary")
     }
 
     @Test("a stat or header read refused is unknown, with the hint to run as root")
@@ -75,5 +84,131 @@ struct CollectorBinaryCheckTests {
         #expect(f.hint.contains("root"))
         let header = run(.success(Fixture.executable), elf: .failure(Fixture.error(EIO, "read", path)))
         #expect(header.verdict == .unknown)
+    }
+}
+
+/// bin_file on files written in a temp dir, each also executed: the verdict follows what the kernel answers.
+@Suite("bkunifylogbeat/bin_file on real files, against what execve answers")
+final class CollectorBinaryFileTests {
+    let dir: String
+
+    init() throws {
+        dir = NSTemporaryDirectory() + "bkdiag-binfile-\(UUID().uuidString.prefix(8))"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+    }
+
+    deinit { try? FileManager.default.removeItem(atPath: dir) }
+
+    func write(_ bytes: [UInt8], _ name: String = "bkunifylogbeat") throws -> String {
+        let path = dir + "/" + name
+        try ExecutableFiles.write(Data(bytes), to: path, mode: 0o755)
+        return path
+    }
+
+    func judge(_ path: String) -> Finding {
+        BinaryFacts.judge(BinaryFile.read(path), hostMachine: Sys.machine())
+    }
+
+    @Test("a dynamically linked program whose loader is missing fails; with its loader it passes")
+    func missingLoader() throws {
+        // /bin/true is dynamically linked: its PT_INTERP names the host's loader.
+        let original = try #require(FileManager.default.contents(atPath: "/bin/true"))
+        let loader = try #require(try ELFHeader.read("/bin/true")?.interpreter)
+        let present = try write(Array(original), "present")
+        #expect(try ExecutableFiles.execErrno(present) == 0)
+        let ok = judge(present)
+        #expect(ok.verdict == .pass, "\(ok.message)")
+        #expect(Fixture.evidence(ok, "interpreter") == .string(loader))
+
+        // The same program, its loader renamed to one no host has (NUL-padded to the entry's size).
+        let gone = "/lib/ld-bkdiag-gone.so"
+        #expect(gone.utf8.count <= loader.utf8.count)
+        var bytes = Array(original)
+        let needle = Array(loader.utf8) + [0]
+        let at = try #require((0...(bytes.count - needle.count)).first { bytes[$0..<($0 + needle.count)].elementsEqual(needle) })
+        bytes.replaceSubrange(
+            at..<(at + needle.count), with: Array(gone.utf8) + [UInt8](repeating: 0, count: needle.count - gone.utf8.count))
+        let path = try write(bytes)
+        #expect(try ExecutableFiles.execErrno(path) == ENOENT)
+        guard case .success(let header?)? = BinaryFile.read(path).elf else {
+            Issue.record("no ELF header read from \(path)")
+            return
+        }
+        #expect(header.interpreter == gone)
+        let f = judge(path)
+        #expect(f.verdict == .fail, "\(f.message)")
+        #expect(
+            f.message
+                == "\(path) is dynamically linked and its loader \(gone) does not exist (No such file or directory): the kernel cannot start it"
+        )
+        #expect(f.hint.contains("CGO_ENABLED=0"), "\(f.hint)")
+    }
+
+    @Test(
+        "a file that is neither ELF nor a #! script fails: the kernel refuses it",
+        arguments: [
+            ("html", Array("<html><body>404 Not Found</body></html>\n".utf8)),
+            ("gzip", [0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x03] + [UInt8](repeating: 0x41, count: 100)),
+            ("text", Array("exec ./bkunifylogbeat.real \"$@\"\n".utf8)),
+        ])
+    func notAProgram(_ kind: String, _ bytes: [UInt8]) throws {
+        let path = try write(bytes, kind)
+        #expect(try ExecutableFiles.execErrno(path) == ENOEXEC)
+        let f = judge(path)
+        #expect(f.verdict == .fail, "\(kind): \(f.message)")
+        #expect(
+            f.message == "\(path) is not a program: neither an ELF binary nor a #! script, the kernel refuses to run it (Exec format error)"
+        )
+    }
+
+    @Test("a #! script runs when its interpreter is there (a warn: not the collector); a missing or CRLF interpreter fails")
+    func scripts() throws {
+        let wrapper = try write(Array("#!/bin/sh\nexit 0\n".utf8), "wrapper")
+        #expect(try ExecutableFiles.execErrno(wrapper) == 0)
+        let w = judge(wrapper)
+        #expect(w.verdict == .warn && w.message == "\(wrapper) is a #! script (/bin/sh), not the collector's ELF binary", "\(w.message)")
+
+        let crlf = try write(Array("#!/bin/sh\r\nexit 0\r\n".utf8), "crlf")
+        #expect(try ExecutableFiles.execErrno(crlf) == ENOENT)
+        let c = judge(crlf)
+        #expect(c.verdict == .fail, "\(c.message)")
+        #expect(
+            c.message
+                == "\(crlf) is a #! script and its interpreter /bin/sh\\r does not exist (No such file or directory): the kernel cannot start it"
+        )
+
+        let missing = try write(Array("#! /opt/bkdiag-gone/python -u\n".utf8), "missing")
+        #expect(try ExecutableFiles.execErrno(missing) == ENOENT)
+        #expect(judge(missing).verdict == .fail)
+
+        let empty = try write(Array("#!   \nexit 0\n".utf8), "empty")
+        #expect(try ExecutableFiles.execErrno(empty) == ENOEXEC)
+        let e = judge(empty)
+        #expect(e.verdict == .fail && e.message.contains("naming no interpreter"), "\(e.message)")
+
+        let directory = try write(Array("#!\(dir)\n".utf8), "directory")
+        #expect(try ExecutableFiles.execErrno(directory) == EACCES)
+        #expect(judge(directory).verdict == .fail)
+    }
+
+    @Test("a binary without an execute bit: NodeMan's start.sh beside it makes it executable (a warn); without it, a fail")
+    func notExecutable() throws {
+        let path = try write(Array(try #require(FileManager.default.contents(atPath: "/bin/true"))))
+        #expect(chmod(path, 0o644) == 0)
+        #expect(try ExecutableFiles.execErrno(path) == EACCES)
+        let alone = judge(path)
+        #expect(alone.verdict == .fail && alone.message == "\(path) is not executable (mode 644)", "\(alone.message)")
+        try ExecutableFiles.write(Data("#!/bin/bash\n".utf8), to: dir + "/start.sh")
+        let started = judge(path)
+        #expect(started.verdict == .warn, "\(started.message)")
+        #expect(started.message.hasPrefix("bin file exists: \(path) ("), "\(started.message)")
+        #expect(
+            started.message.hasSuffix(
+                "but is not executable (mode 644): NodeMan's start.sh makes it executable before it starts it; started any other way the kernel refuses it (Permission denied)"
+            ))
+        // What start.sh leaves is still judged: not a program fails whatever its mode.
+        let html = try write(Array("<html></html>\n".utf8), "html")
+        #expect(chmod(html, 0o644) == 0)
+        #expect(judge(html).verdict == .fail)
     }
 }

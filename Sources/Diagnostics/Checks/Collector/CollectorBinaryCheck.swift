@@ -32,7 +32,9 @@ enum BinaryFacts {
         guard st.isRegular else {
             return .fail("\(path) is not a regular file", hint: "在节点管理中重新安装 bkunifylogbeat 插件", evidence: evidence)
         }
-        guard st.isExecutable else {
+        // NodeMan's start.sh, which every start through the plugin's control commands runs, makes the binary
+        // executable before it starts it: without an execute bit it is judged as start.sh leaves it.
+        guard st.isExecutable || binary.startScript else {
             return .fail(
                 "\(path) is not executable (mode \(String(st.permissions, radix: 8)))", hint: "chmod +x \(path)，或重新安装插件", evidence: evidence
             )
@@ -46,9 +48,7 @@ enum BinaryFacts {
         case .failure(let error)?: return .unreadable(path, error)
         case nil: return .unknown("\(path): ELF header not read", hint: "检查该文件是否可读后重试", evidence: evidence)
         }
-        guard let header else {
-            return .warn("\(path) is not an ELF binary", hint: "插件包可能不完整或不是本平台的包，请重新安装", evidence: evidence)
-        }
+        guard let header else { return notELF(binary, evidence: evidence) }
         evidence.append(("elf_machine", .string(header.machineName)))
         evidence.append(("host_machine", .string(hostMachine)))
         if let cut = header.truncation {
@@ -67,6 +67,19 @@ enum BinaryFacts {
                 "\(path) is built for \(header.machineName), host is \(hostMachine)",
                 hint: "下发了错误架构的插件包：在节点管理中按主机架构重新安装", evidence: evidence)
         }
+        if header.interpreter == "" {
+            return .fail(
+                "\(path) names a program interpreter (PT_INTERP) the kernel refuses: it does not run it (Exec format error)",
+                hint: "插件文件已损坏或被替换：在节点管理中重新安装插件", evidence: evidence)
+        }
+        if let name = header.interpreter, let loader = binary.interpreter {
+            evidence.append(("interpreter", .string(name)))
+            if let finding = interpreterProblem(
+                loader, named: name, of: path, what: "is dynamically linked and its loader", evidence: evidence)
+            {
+                return finding
+            }
+        }
         // The build it records, for the operator and for the rules that differ between collector versions.
         var build: [String] = []
         if let v = binary.go?.mainVersion {
@@ -77,8 +90,62 @@ enum BinaryFacts {
             evidence.append(("go_version", .string(v)))
             build.append(v)
         }
-        return .pass(
-            "bin file exists: \(path) (\(([String(st.size) + " bytes", header.machineName] + build).joined(separator: ", ")))",
+        let described = "\(path) (\(([String(st.size) + " bytes", header.machineName] + build).joined(separator: ", ")))"
+        guard st.isExecutable else {
+            return .warn(
+                "bin file exists: \(described), but is not executable (mode \(String(st.permissions, radix: 8))): NodeMan's start.sh makes it executable before it starts it; started any other way the kernel refuses it (Permission denied)",
+                hint: "chmod +x \(path)（节点管理的 start.sh 启动前会执行 chmod +x；手工直接启动会失败）", evidence: evidence)
+        }
+        return .pass("bin file exists: \(described)", evidence: evidence)
+    }
+
+    /// A file that is not ELF: the kernel runs it only as a `#!` script (binfmt_script), whose interpreter
+    /// must exist; anything else it refuses with ENOEXEC (a download error page, an archive in the
+    /// binary's place), and NodeMan's start.sh, a bash script, gets no collector from it either.
+    static func notELF(_ binary: BinaryFile, evidence: [(String, JSONValue)]) -> Finding {
+        let path = binary.path
+        var evidence = evidence
+        let reinstall = "插件包可能不完整或被替换（下载失败的页面、压缩包等）：在节点管理中重新安装插件"
+        guard let script = binary.script else {
+            return .fail(
+                "\(path) is not a program: neither an ELF binary nor a #! script, the kernel refuses to run it (Exec format error)",
+                hint: reinstall, evidence: evidence)
+        }
+        evidence.append(("script_interpreter", .string(script.interpreter)))
+        guard !script.interpreter.isEmpty, let interpreter = binary.interpreter else {
+            return .fail(
+                "\(path) is a #! script naming no interpreter the kernel can use: it refuses to run it (Exec format error)",
+                hint: reinstall, evidence: evidence)
+        }
+        if let finding = interpreterProblem(
+            interpreter, named: script.interpreter, of: path, what: "is a #! script and its interpreter", evidence: evidence)
+        {
+            return finding
+        }
+        return .warn(
+            "\(path) is a #! script (\(script.interpreter)), not the collector's ELF binary",
+            hint: "插件包可能不完整或不是本平台的包，请重新安装", evidence: evidence)
+    }
+
+    /// Why the kernel cannot open the loader or interpreter `name` it must start `path` with (`open_exec`: a
+    /// regular file with an execute bit); nil when it can. A stat refused for another reason is `unknown`.
+    static func interpreterProblem(
+        _ interpreter: BinaryFile.Interpreter, named name: String, of path: String, what: String, evidence: [(String, JSONValue)]
+    ) -> Finding? {
+        let shown = name.unicodeScalars.map { $0.value < 0x20 || $0.value == 0x7f ? $0.escaped(asASCII: true) : String($0) }.joined()
+        let why: String
+        switch interpreter.stat {
+        case .failure(let e) where e.isMissing: why = "does not exist (No such file or directory)"
+        case .failure(let e): return .unreadable(interpreter.path, e)
+        case .success(let st) where st.isDirectory: why = "is a directory (Permission denied)"
+        case .success(let st) where !st.isRegular || !st.isExecutable: why = "is not an executable file (Permission denied)"
+        case .success: return nil
+        }
+        return .fail(
+            "\(path) \(what) \(shown) \(why): the kernel cannot start it",
+            hint: what.contains("loader")
+                ? "bkunifylogbeat 应是静态链接的程序（官方以 CGO_ENABLED=0 构建），这不是插件包里的二进制：在节点管理中重新安装插件"
+                : "插件目录里的文件被替换成了脚本，且解释器不可用：在节点管理中重新安装插件",
             evidence: evidence)
     }
 }
