@@ -368,12 +368,17 @@ public final class FakeHost: @unchecked Sendable {
     }
 
     /// The agent: listens on the IPC socket (unless `listen` is false), accepts (unless `accept` is false: its
-    /// accept loop hung) and reads what collectors send (unless `read` is false), connected to `dataPort` when given.
+    /// accept loop hung; only the first `acceptMax` connections when given: out of file descriptors, it accepts
+    /// no more and still reads those) and reads what collectors send (unless `read` is false), connected to
+    /// `dataPort` when given.
     @discardableResult
-    public func startAgent(listen: Bool = true, accept: Bool = true, read: Bool = true, dataPort: UInt16? = nil) throws -> FakeProcess {
+    public func startAgent(
+        listen: Bool = true, accept: Bool = true, acceptMax: Int? = nil, read: Bool = true, dataPort: UInt16? = nil
+    ) throws -> FakeProcess {
         var args = ["agent"]
         if listen { args += ["--listen", ipcPath] }
         if !accept { args.append("--no-accept") }
+        if let acceptMax { args += ["--accept-max", String(acceptMax)] }
         if !read { args.append("--no-read") }
         if let dataPort { args += ["--connect", String(dataPort)] }
         let master = try spawn(agentBinary, args, cwd: gseRoot + "/agent/bin")
@@ -475,7 +480,7 @@ public final class FakeHost: @unchecked Sendable {
 
     /// Established connections on the IPC path that the agent has accepted; nil when nothing
     /// listens there (then there is nothing to wait for).
-    func acceptedIPCConnections() -> Int? {
+    public func acceptedIPCConnections() -> Int? {
         guard let entries = try? UnixSockDiag.dump(),
             entries.contains(where: { $0.name == ipcPath && $0.isListening })
         else { return nil }

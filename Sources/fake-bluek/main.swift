@@ -124,20 +124,32 @@ func tcpSocket(port: UInt16, listen doListen: Bool) -> (Int32, UInt16) {
 }
 
 /// Accepts on `listener` and either drains clients or leaves their data unread, forever.
-func serve(_ listener: Int32, read: Bool) -> Never {
+/// Accepts on `listener` (at most `acceptMax` connections, then no more: an agent whose accept fails, out of
+/// file descriptors, while it still reads what it has) and reads the clients unless `read` is false.
+func serve(_ listener: Int32, read: Bool, acceptMax: Int = .max) -> Never {
     var clients: [Int32] = []
+    var accepted = 0
     var buf = [UInt8](repeating: 0, count: 65536)
     while true {
-        var pfds = [pollfd(fd: listener, events: Int16(POLLIN), revents: 0)]
+        // The listener is polled first, while it still accepts; the readable clients follow.
+        let accepting = accepted < acceptMax
+        var pfds = accepting ? [pollfd(fd: listener, events: Int16(POLLIN), revents: 0)] : []
         if read { pfds += clients.map { pollfd(fd: $0, events: Int16(POLLIN), revents: 0) } }
+        if pfds.isEmpty {
+            pause()
+            continue
+        }
         let n = poll(&pfds, nfds_t(pfds.count), 1000)
         if n <= 0 { continue }
-        if pfds[0].revents & Int16(POLLIN) != 0 {
+        if accepting && pfds[0].revents & Int16(POLLIN) != 0 {
             let c = accept(listener, nil, nil)
-            if c >= 0 { clients.append(c) }
+            if c >= 0 {
+                clients.append(c)
+                accepted += 1
+            }
         }
         if read {
-            for p in pfds.dropFirst() where p.revents != 0 {
+            for p in pfds.dropFirst(accepting ? 1 : 0) where p.revents != 0 {
                 let r = buf.withUnsafeMutableBytes { Glibc.read(p.fd, $0.baseAddress, $0.count) }
                 if r <= 0 {
                     close(p.fd)
@@ -432,7 +444,9 @@ case "agent":
     }
     _ = data
     say("ready")
-    if listener >= 0 && !args.contains("--no-accept") { serve(listener, read: !args.contains("--no-read")) }
+    if listener >= 0 && !args.contains("--no-accept") {
+        serve(listener, read: !args.contains("--no-read"), acceptMax: value("--accept-max").flatMap { Int($0) } ?? .max)
+    }
     while true { pause() }
 case "dataserver":
     let (fd, port) = tcpSocket(port: UInt16(value("--port") ?? "0") ?? 0, listen: true)

@@ -938,6 +938,43 @@ struct HostScenarioTests {
 /// Findings of the verdict audit: host states that used to get the wrong verdict.
 @Suite("Verdict audit scenarios")
 struct VerdictAuditTests {
+    /// An agent out of file descriptors: accept() fails EMFILE, so a collector that connects (or reconnects
+    /// after a restart) waits in the listen backlog, while the connections it accepted before (another
+    /// plugin's, bkmonitorbeat's) are still read. socket_queue_status passed on those ("socket queue ok").
+    @Test("an agent that accepts no more while it reads the connections it has: socket_queue_status names the waiting connection")
+    func acceptStoppedWithConnections() async throws {
+        let host = try FakeHost(generation: .gse2)
+        defer { host.shutdown() }
+        try host.startAgent(acceptMax: 1)
+        // Another plugin, connected first and accepted: the agent's one accepted connection.
+        let other = host.gseRoot + "/plugins/bin/bkmonitorbeat"
+        try ExecutableFiles.copy(FakeHost.fakeBinary, to: other)
+        _ = try host.spawn(other, ["collector", "--ipc", host.ipcPath], cwd: host.gseRoot + "/plugins/bin")
+        let deadline = Date().addingTimeInterval(3)
+        while (host.acceptedIPCConnections() ?? 0) < 1 && Date() < deadline { usleep(5000) }
+        try #require(host.acceptedIPCConnections() == 1)
+        // The collector connects after the agent stopped accepting: it waits in the backlog.
+        try host.startCollector()
+        let r = await runChecks(host, samples: 2)
+        let queue = try #require(r.result(module: "gse_agent", item: "socket_queue_status"))
+        #expect(queue.verdict == .fail, "\(queue.message)")
+        #expect(
+            queue.message
+                == "socket not accepting: 1 connection(s) wait in the listen backlog of \(host.ipcPath) on a second look, while 1 accepted earlier are read",
+            "\(queue.message)")
+        #expect(queue.hint.contains("EMFILE"), "\(queue.hint)")
+        // healthz says the same from the collector's side.
+        #expect(r.message("bkunifylogbeat", "healthz").contains("wait in the listen backlog"), "\(r.message("bkunifylogbeat", "healthz"))")
+
+        // The same host whose agent accepts everything: both connections accepted, nothing waits.
+        host.stopProcesses()
+        try host.startAgent()
+        _ = try host.spawn(other, ["collector", "--ipc", host.ipcPath], cwd: host.gseRoot + "/plugins/bin")
+        try host.startCollector()
+        let healthy = await runChecks(host, samples: 2)
+        #expect(healthy.verdict("gse_agent", "socket_queue_status") == .pass, "\(healthy.message("gse_agent", "socket_queue_status"))")
+    }
+
     /// A listener on the IPC path that never accepts (an agent whose accept loop hung): the collector's
     /// connect() lands in the backlog, and nothing ever reads it.
     @Test("an IPC listener that never accepts is named: socket_queue_status and healthz say the connection waits in its backlog")

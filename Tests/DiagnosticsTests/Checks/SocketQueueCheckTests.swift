@@ -11,9 +11,10 @@ import Testing
 
 @Suite("gse_agent/socket_queue_status on in-memory facts")
 struct SocketQueueCheckTests {
-    static func sample(_ queues: UInt32...) -> Result<[UnixDiagEntry], ProbeError> {
+    /// A dump: the listener with `backlog` connections waiting, and one accepted connection per queue size.
+    static func sample(_ queues: UInt32..., backlog: UInt32 = 0) -> Result<[UnixDiagEntry], ProbeError> {
         .success(
-            [Fixture.unix(900, state: 10, rq: 4)]
+            [Fixture.unix(900, state: 10, rq: backlog)]
                 + queues.enumerated().map { Fixture.unix(901 + UInt64($0.offset), peer: 500, rq: $0.element) })
     }
 
@@ -24,13 +25,25 @@ struct SocketQueueCheckTests {
         return SocketQueueCheck().run(h)
     }
 
-    @Test("empty queues pass on one sample; the listener's backlog is not judged")
+    @Test("empty queues pass on one sample; a listener's backlog gone on a second look is not judged")
     func pass() {
-        let f = run(Self.sample(0, 0))
+        let f = run(Self.sample(0, 0, backlog: 4), then: [Self.sample(0, 0)])
         #expect(f.verdict == .pass && f.message == "socket queue ok: 2 connections, no persistent backlog")
         #expect(Fixture.evidence(f, "samples") == .int(1))
         #expect(Fixture.evidence(f, "listen_backlog") == .int(4))
         #expect(Fixture.evidence(f, "max_unread_bytes") == .int(0))
+    }
+
+    @Test("connections left in the listener's backlog on a second look fail though others were accepted and are read")
+    func acceptStopped() {
+        let f = run(Self.sample(0, backlog: 2), then: [Self.sample(0, backlog: 2)])
+        #expect(f.verdict == .fail)
+        #expect(
+            f.message
+                == "socket not accepting: 2 connection(s) wait in the listen backlog of \(Fixture.ipc) on a second look, while 1 accepted earlier are read",
+            "\(f.message)")
+        #expect(Fixture.evidence(f, "listen_backlog_second_look") == .int(2))
+        #expect(f.hint.contains("EMFILE"), "\(f.hint)")
     }
 
     @Test("a backlog that drains on the next sample passes")
@@ -60,13 +73,13 @@ struct SocketQueueCheckTests {
         let none = run(.success([]))
         #expect(none.verdict == .fail && none.hint.contains("gse_agent/process"), "\(none.hint)")
         // 4 connections queued and never accepted, still there on the second look.
-        let waiting = run(Self.sample(), then: [Self.sample()])
+        let waiting = run(Self.sample(backlog: 4), then: [Self.sample(backlog: 4)])
         #expect(
             waiting.verdict == .fail
                 && waiting.message == "socket not accepting: 4 connection(s) wait in the listen backlog of \(Fixture.ipc), none accepted",
             "\(waiting.message)")
         // Accepted by the second look: not a hung agent.
-        let drained = run(Self.sample(), then: [idle])
+        let drained = run(Self.sample(backlog: 4), then: [idle])
         #expect(drained.message == "socket not used: no connection on \(Fixture.ipc)", "\(drained.message)")
     }
 

@@ -3,7 +3,7 @@ import Report
 
 /// gse_agent/socket_queue_status: bytes the agent has not read on its IPC connections, from
 /// netlink sock_diag, sampled a few times (brief non-zero values are normal). A listener's queue is
-/// its backlog, not data, and is not judged.
+/// its backlog, not data: connections still in it on a second look are ones the agent does not accept.
 struct SocketQueueCheck: Check {
     let id = CheckID.agentSocketQueue
 
@@ -73,6 +73,20 @@ struct SocketQueueCheck: Check {
             return .fail(
                 "socket queue blocking: \(blocked.count) of \(last.accepted.count) connections have unread data (up to \(blocked.map(\.1).max()!) bytes)",
                 hint: "gse_agent 没有及时读取采集器发来的数据：检查 gse_agent 与 dataserver 的连接和 Agent 负载，必要时重启 Agent",
+                evidence: evidence)
+        }
+        // Connections waiting in the listener's backlog on a second look while others were accepted before: the
+        // agent reads what it has and accepts nothing new (accept failing EMFILE once it is out of descriptors, a
+        // hung accept thread). A collector that connects, or reconnects after a restart, is never read.
+        if let again = facts.ipcSecondLook(after: last), let still = again.listener?.receiveQueue, still > 0 {
+            evidence.append(("listen_backlog_second_look", .int(Int64(still))))
+            return .fail(
+                "socket not accepting: \(still) connection(s) wait in the listen backlog of \(path) on a second look, while \(last.accepted.count) accepted earlier are read",
+                hint: facts.notAcceptingHint(
+                    last,
+                    agentHint:
+                        "gse_agent 不再 accept 新连接（常见为打开文件数耗尽，accept 报 EMFILE，或线程卡住），已有的连接仍在读取，新连上或重启后的采集器排在 backlog 里无人读取：检查 gse_agent 的 fd 数与 RLIMIT_NOFILE 及日志，必要时在节点管理中重启 Agent"
+                ),
                 evidence: evidence)
         }
         return .pass("socket queue ok: \(last.accepted.count) connections, no persistent backlog", evidence: evidence)
