@@ -12,10 +12,15 @@ public struct GoBinaryInfo: Sendable, Equatable {
     public var goVersion: String?
     /// The `main.version` variable; nil when absent or stripped.
     public var mainVersion: String?
+    /// The main package's import path, the `path` line of the module information a module-mode build of
+    /// Go 1.18 or later records in `.go.buildinfo` (`github.com/TencentBlueKing/bkunifylogbeat` for the
+    /// collector; `command-line-arguments` for a build of named files); nil when not recorded.
+    public var mainPath: String?
 
-    public init(goVersion: String?, mainVersion: String?) {
+    public init(goVersion: String?, mainVersion: String?, mainPath: String? = nil) {
         self.goVersion = goVersion
         self.mainVersion = mainVersion
+        self.mainPath = mainPath
     }
 
     /// The Go release as numbers (`go1.21.13` → [1, 21, 13], `go1.22rc1` → [1, 22]); nil when unknown.
@@ -58,7 +63,7 @@ public struct GoBinaryInfo: Sendable, Equatable {
         }
         var info = GoBinaryInfo(goVersion: nil, mainVersion: nil)
         if let s = sections.first(where: { $0.name == ".go.buildinfo" }) {
-            info.goVersion = try elf.buildInfoVersion(s, sections: sections, read: read)
+            (info.goVersion, info.mainPath) = try elf.buildInfo(s, sections: sections, read: read)
         }
         // String variables through the symbol table (absent when linked with -s).
         if let symtab = sections.first(where: { $0.type == 2 }), Int(symtab.link) < sections.count,
@@ -76,7 +81,7 @@ public struct GoBinaryInfo: Sendable, Equatable {
                 if info.goVersion == nil, let v = found[1] { info.goVersion = try elf.goString(at: v, sections: sections, read: read) }
             }
         }
-        return info.goVersion == nil && info.mainVersion == nil ? nil : info
+        return info.goVersion == nil && info.mainVersion == nil && info.mainPath == nil ? nil : info
     }
 }
 
@@ -161,32 +166,45 @@ struct ELFReader {
 
     /// The Go version in `.go.buildinfo`: a 16-byte magic-led header, then either the version inline
     /// (Go 1.18 on: flag bit 2, a varint length at byte 32) or a pointer to its string header (byte 16).
-    func buildInfoVersion(
+    /// The main package's path from the module information after it (Go 1.18 on: a second varint-led string,
+    /// 16 sentinel bytes, then `path\t<import path>\n`), read within the section's first 4 KiB.
+    func buildInfo(
         _ s: Section, sections: [Section], read: (Int, Int) throws(ProbeError) -> [UInt8]
-    ) throws(ProbeError) -> String? {
-        guard s.type != 8, s.offset < UInt64(max(size, 0)) else { return nil }
+    ) throws(ProbeError) -> (version: String?, mainPath: String?) {
+        guard s.type != 8, s.offset < UInt64(max(size, 0)) else { return (nil, nil) }
         let b = try read(Int(s.offset), Int(min(UInt64(4096), s.size, UInt64(max(size, 0)) - s.offset)))
         let magic: [UInt8] = [0xff] + Array(" Go buildinf:".utf8)
-        guard b.count >= 32, Array(b[0..<14]) == magic else { return nil }
+        guard b.count >= 32, Array(b[0..<14]) == magic else { return (nil, nil) }
         let pointerSize = Int(b[14])
         let flags = b[15]
         if flags & 2 != 0 {
-            var at = 32
-            var length = 0
-            var shift = 0
-            while at < b.count, shift < 35 {
-                let c = b[at]
-                at += 1
-                length |= Int(c & 0x7f) << shift
-                shift += 7
-                if c & 0x80 == 0 { break }
+            func varint(_ at: inout Int) -> Int? {
+                var value = 0
+                var shift = 0
+                while at < b.count, shift < 35 {
+                    let c = b[at]
+                    at += 1
+                    value |= Int(c & 0x7f) << shift
+                    shift += 7
+                    if c & 0x80 == 0 { return value }
+                }
+                return nil
             }
-            guard length > 0, length <= 256, at + length <= b.count else { return nil }
-            return Self.printable(Array(b[at..<(at + length)]))
+            var at = 32
+            guard let length = varint(&at), length > 0, length <= 256, at + length <= b.count else { return (nil, nil) }
+            let version = Self.printable(Array(b[at..<(at + length)]))
+            at += length
+            // The module information: its first line, when it is `path`.
+            guard let infoLength = varint(&at), infoLength > 16 + 5, at + 16 < b.count else { return (version, nil) }
+            let info = b[(at + 16)..<min(b.count, at + infoLength)]
+            let line = info.prefix { $0 != UInt8(ascii: "\n") }
+            let prefix = Array("path\t".utf8)
+            guard line.count > prefix.count, line.count < info.count, line.starts(with: prefix) else { return (version, nil) }
+            return (version, Self.printable(Array(line.dropFirst(prefix.count))))
         }
-        guard pointerSize == 4 || pointerSize == 8, b.count >= 16 + pointerSize else { return nil }
+        guard pointerSize == 4 || pointerSize == 8, b.count >= 16 + pointerSize else { return (nil, nil) }
         let reader = ELFReader(is64: pointerSize == 8, littleEndian: flags & 1 == 0, size: size)
-        return try reader.goString(at: reader.uint(b, 16, pointerSize), sections: sections, read: read)
+        return (try reader.goString(at: reader.uint(b, 16, pointerSize), sections: sections, read: read), nil)
     }
 
     /// The values of the symbols whose name offsets are `offsets` (in order; nil where not found).

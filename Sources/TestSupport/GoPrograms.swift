@@ -40,16 +40,26 @@ public enum GoPrograms {
 
         """
 
-    /// Builds `source` into `output` with `ldflags` (e.g. `-X main.version=7.7.1148c4a`, `-s -w`).
-    public static func build(_ source: String, into output: String, ldflags: String) async throws {
+    /// Builds `source` into `output` with `ldflags` (e.g. `-X main.version=7.7.1148c4a`, `-s -w`): as a named
+    /// file (its main package path `command-line-arguments`), or as the main package of a module named
+    /// `module` (its path the module's, as the collector's Makefile builds it).
+    public static func build(_ source: String, into output: String, ldflags: String, module: String? = nil) async throws {
         guard let go else { throw FakeHostError("go is not installed") }
         let dir = NSTemporaryDirectory() + "bkdiag-gobuild-\(UUID().uuidString.prefix(8))"
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: dir) }
         try source.write(toFile: dir + "/main.go", atomically: true, encoding: .utf8)
+        var env = environment(home: dir)
+        var target = dir + "/main.go"
+        if let module {
+            try "module \(module)\n\ngo 1.18\n".write(toFile: dir + "/go.mod", atomically: true, encoding: .utf8)
+            env["GO111MODULE"] = "on"
+            env["GOPROXY"] = "off"
+            env["GOFLAGS"] = "-buildvcs=false"
+            target = "."
+        }
         let r = try await ProgramRun.run(
-            go, ["build", "-ldflags", ldflags, "-o", output, dir + "/main.go"], environment: environment(home: dir), directory: dir,
-            timeout: 300)
+            go, ["build", "-ldflags", ldflags, "-o", output, target], environment: env, directory: dir, timeout: 300)
         guard r.status == 0 else { throw FakeHostError("go build: \(r.stdout)\(r.stderr)") }
     }
 

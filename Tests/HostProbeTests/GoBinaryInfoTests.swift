@@ -16,8 +16,17 @@ struct GoBinaryInfoTests {
         try await GoPrograms.build(GoPrograms.sleeper, into: dir + "/plain", ldflags: "-X main.version=7.6.1a2b3c4")
         try await GoPrograms.build(GoPrograms.sleeper, into: dir + "/stripped", ldflags: "-s -w -X main.version=7.6.1a2b3c4")
         try await GoPrograms.build(GoPrograms.sleeper, into: dir + "/default", ldflags: "")
-        #expect(try GoBinaryInfo.read(dir + "/plain") == GoBinaryInfo(goVersion: release, mainVersion: "7.6.1a2b3c4"))
-        #expect(try GoBinaryInfo.read(dir + "/stripped") == GoBinaryInfo(goVersion: release, mainVersion: nil))
+        #expect(try GoBinaryInfo.read(dir + "/plain")?.goVersion == release)
+        #expect(try GoBinaryInfo.read(dir + "/plain")?.mainVersion == "7.6.1a2b3c4")
+        #expect(try GoBinaryInfo.read(dir + "/stripped")?.goVersion == release)
+        #expect(try GoBinaryInfo.read(dir + "/stripped")?.mainVersion == nil)
+        // Built as a named file: its main package is `command-line-arguments`; as a module's main package, the
+        // module's path (as the collector's Makefile builds github.com/TencentBlueKing/bkunifylogbeat).
+        #expect(try GoBinaryInfo.read(dir + "/plain")?.mainPath == "command-line-arguments")
+        try await GoPrograms.build(GoPrograms.sleeper, into: dir + "/module", ldflags: "-s -w", module: "example.com/tools/sleeper/v2")
+        #expect(
+            try GoBinaryInfo.read(dir + "/module")
+                == GoBinaryInfo(goVersion: release, mainVersion: nil, mainPath: "example.com/tools/sleeper/v2"))
         #expect(try GoBinaryInfo.read(dir + "/default")?.mainVersion == "0.0.0")
         #expect(try GoBinaryInfo.read(dir + "/plain")?.goRelease?.first == 1)
 
@@ -32,6 +41,7 @@ struct GoBinaryInfoTests {
             let info = try GoBinaryInfo.read(path)
             #expect(info?.mainVersion == nil || info?.mainVersion == "7.6.1a2b3c4", "cut at \(cut)")
             #expect(info?.goVersion == nil || info?.goVersion == release, "cut at \(cut)")
+            #expect(info?.mainPath == nil || info?.mainPath == "command-line-arguments", "cut at \(cut)")
         }
         var rng = SystemRandomNumberGenerator()
         for _ in 0..<40 {

@@ -211,4 +211,31 @@ final class CollectorBinaryFileTests {
         #expect(chmod(html, 0o644) == 0)
         #expect(judge(html).verdict == .fail)
     }
+
+    @Test(
+        "another Go program in the collector's place (another plugin's binary) fails; the collector's module and a build of named files pass",
+        .enabled(if: GoPrograms.go != nil, "go is not installed (Scripts/deps.sh test installs it)"))
+    func anotherProgram() async throws {
+        let collector = dir + "/collector"
+        try await GoPrograms.build(
+            GoPrograms.sleeper, into: collector, ldflags: "-X main.version=7.7.11148c4", module: "github.com/TencentBlueKing/bkunifylogbeat"
+        )
+        let ok = judge(collector)
+        #expect(ok.verdict == .pass, "\(ok.message)")
+        #expect(Fixture.evidence(ok, "main_path") == .string("github.com/TencentBlueKing/bkunifylogbeat"))
+        let files = dir + "/files"
+        try await GoPrograms.build(GoPrograms.sleeper, into: files, ldflags: "")
+        #expect(judge(files).verdict == .pass, "\(judge(files).message)")
+
+        let other = dir + "/bkunifylogbeat"
+        try await GoPrograms.build(GoPrograms.sleeper, into: other, ldflags: "-s -w", module: "github.com/TencentBlueKing/bkmonitorbeat")
+        let f = judge(other)
+        #expect(f.verdict == .fail, "\(f.message)")
+        #expect(
+            f.message
+                == "\(other) is another Go program (github.com/TencentBlueKing/bkmonitorbeat), not bkunifylogbeat: started in its place it collects nothing"
+        )
+        #expect(BinaryFacts.isAnotherProgram("git.example.com/bk/bkunifylogbeat/v2") == false)
+        #expect(BinaryFacts.isAnotherProgram("github.com/TencentBlueKing/bkmonitor-datalink/pkg/bkmonitorbeat/v3") == true)
+    }
 }

@@ -80,6 +80,17 @@ enum BinaryFacts {
                 return finding
             }
         }
+        // Another Go program in the collector's place (another plugin's binary copied there): started as the
+        // collector, it does not collect.
+        if let mainPath = binary.go?.mainPath {
+            evidence.append(("main_path", .string(mainPath)))
+            if Self.isAnotherProgram(mainPath) {
+                return .fail(
+                    "\(path) is another Go program (\(mainPath)), not bkunifylogbeat: started in its place it collects nothing",
+                    hint: "插件目录里的 bkunifylogbeat 被换成了其他程序（如其他插件的二进制被复制到此处）：在节点管理中重新安装 bkunifylogbeat 插件",
+                    evidence: evidence)
+            }
+        }
         // The build it records, for the operator and for the rules that differ between collector versions.
         var build: [String] = []
         if let v = binary.go?.mainVersion {
@@ -147,5 +158,19 @@ enum BinaryFacts {
                 ? "bkunifylogbeat 应是静态链接的程序（官方以 CGO_ENABLED=0 构建），这不是插件包里的二进制：在节点管理中重新安装插件"
                 : "插件目录里的文件被替换成了脚本，且解释器不可用：在节点管理中重新安装插件",
             evidence: evidence)
+    }
+
+    /// Whether a Go binary's main package path names another program than the collector: its last element
+    /// (a major version suffix such as `/v2` aside) does not contain `unifylogbeat` (the collector's is
+    /// `github.com/TencentBlueKing/bkunifylogbeat`; a fork under another host keeps the name). A build of
+    /// named files (`command-line-arguments`) says nothing.
+    static func isAnotherProgram(_ mainPath: String) -> Bool {
+        guard mainPath != "command-line-arguments" else { return false }
+        var parts = mainPath.split(separator: "/")
+        if parts.count > 1, let last = parts.last, last.count >= 2, last.first == "v", last.dropFirst().allSatisfy(\.isNumber) {
+            parts.removeLast()
+        }
+        guard let name = parts.last else { return false }
+        return !name.lowercased().contains("unifylogbeat")
     }
 }
