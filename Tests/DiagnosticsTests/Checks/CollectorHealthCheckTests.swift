@@ -47,6 +47,21 @@ struct CollectorHealthCheckTests {
         #expect(Fixture.evidence(f, "agent_healthz") == .string("skipped: not set"))
     }
 
+    @Test("a binary without an execute bit that start.sh makes executable is an ELF program for this host: healthy; a script is not")
+    func notExecutableButStarted() {
+        let h = healthy()
+        h.collectorBinaryOverride = BinaryFile(
+            path: Fixture.collectorExe, stat: .success(FileStat(mode: 0o100644, size: 4096)), elf: .success(Fixture.elfX86))
+        h.collectorBinaryOverride?.startScript = true
+        let f = CollectorHealthCheck().run(h)
+        #expect(f.verdict == .pass, "\(f.message)")
+        #expect(Fixture.evidence(f, "binary") == .string("warn"))
+        h.collectorBinaryOverride = BinaryFile(
+            path: Fixture.collectorExe, stat: .success(Fixture.executable), elf: .success(nil), script: .init(interpreter: "/bin/sh"),
+            interpreter: .init(path: "/bin/sh", stat: .success(Fixture.executable)))
+        #expect(CollectorHealthCheck().run(h).verdict == .fail)
+    }
+
     @Test("a collector waiting in the listen backlog fails only when it is still there on a second look")
     func backlog() {
         let h = healthy()
