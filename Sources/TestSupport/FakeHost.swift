@@ -358,9 +358,10 @@ public final class FakeHost: @unchecked Sendable {
         return fp
     }
 
-    /// A local "dataserver" on 127.0.0.1 with an ephemeral port.
-    public func startDataserver() throws -> (FakeProcess, UInt16) {
-        let p = try spawn(Self.fakeBinary, ["dataserver", "--port", "0"], cwd: dir)
+    /// A local "dataserver" on 127.0.0.1 with an ephemeral port; with `closeAccepted`, one that closes every
+    /// connection as soon as it accepts it.
+    public func startDataserver(closeAccepted: Bool = false) throws -> (FakeProcess, UInt16) {
+        let p = try spawn(Self.fakeBinary, ["dataserver", "--port", "0"] + (closeAccepted ? ["--close-accepted"] : []), cwd: dir)
         guard let line = p.banner.first(where: { $0.hasPrefix("port ") }), let port = UInt16(line.dropFirst(5)) else {
             throw FakeHostError("dataserver printed no port: \(p.banner)")
         }

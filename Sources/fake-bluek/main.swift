@@ -452,6 +452,13 @@ case "dataserver":
     let (fd, port) = tcpSocket(port: UInt16(value("--port") ?? "0") ?? 0, listen: true)
     say("port \(port)")
     say("ready")
+    if args.contains("--close-accepted") {
+        // A dataserver that ends every connection at once (restarting, or an idle timeout on the way).
+        while true {
+            let c = accept(fd, nil, nil)
+            if c >= 0 { close(c) }
+        }
+    }
     serve(fd, read: true)
 case "clients":
     guard let path = value("--socket") else { die("clients needs --socket PATH") }

@@ -1,5 +1,6 @@
 import Diagnostics
 import Foundation
+import HostProbe
 import Report
 import TestSupport
 import Testing
@@ -938,6 +939,31 @@ struct HostScenarioTests {
 /// Findings of the verdict audit: host states that used to get the wrong verdict.
 @Suite("Verdict audit scenarios")
 struct VerdictAuditTests {
+    /// A dataserver that closed the agent's connection, and an agent that never noticed (its socket in
+    /// CLOSE_WAIT): dataserver_port failed pointing at the network and the agent's config; the agent is what is stuck.
+    @Test("a data connection the dataserver closed and the agent still holds: dataserver_port names CLOSE_WAIT and the agent")
+    func dataConnectionClosedByDataserver() async throws {
+        let host = try FakeHost(generation: .gse2)
+        defer { host.shutdown() }
+        let (_, port) = try host.startDataserver(closeAccepted: true)
+        try host.startAgent(dataPort: port)
+        // The fake agent never reads its data socket: once the dataserver's FIN is in, it stays in CLOSE_WAIT.
+        let deadline = Date().addingTimeInterval(5)
+        func closeWait() -> Bool {
+            ((try? SocketTables.readTCP()) ?? []).contains { $0.remotePort == port && $0.state == .closeWait }
+        }
+        while !closeWait() && Date() < deadline { usleep(10_000) }
+        try #require(closeWait())
+        let r = await runChecks(host, dataPort: port)
+        let data = try #require(r.result(module: "gse_agent", item: "dataserver_port"))
+        #expect(data.verdict == .fail)
+        #expect(
+            data.message
+                == "dataserver not exist: 127.0.0.1:\(port) closed the connection (CLOSE_WAIT) and gse_agent has neither closed it nor connected again",
+            "\(data.message)")
+        #expect(data.hint.contains("重启 Agent"), "\(data.hint)")
+    }
+
     /// An agent out of file descriptors: accept() fails EMFILE, so a collector that connects (or reconnects
     /// after a restart) waits in the listen backlog, while the connections it accepted before (another
     /// plugin's, bkmonitorbeat's) are still read. socket_queue_status passed on those ("socket queue ok").

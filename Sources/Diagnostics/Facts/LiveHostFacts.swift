@@ -45,7 +45,7 @@ public final class LiveHostFacts: HostFacts {
             Result { () throws(ProbeError) in
                 var sockets: [TCPSocketEntry] = []
                 for port in layout.value.dataPorts {
-                    sockets += try SocketTables.tcpSockets(states: [.established, .synSent], remotePort: port, proc: p)
+                    sockets += try SocketTables.tcpSockets(states: [.established, .synSent, .closeWait], remotePort: port, proc: p)
                 }
                 return sockets
             }

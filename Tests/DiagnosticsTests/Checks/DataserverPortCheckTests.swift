@@ -56,6 +56,24 @@ struct DataserverPortCheckTests {
         #expect(!run([cluster, data], changed: false).message.contains("changed after"))
     }
 
+    @Test("a connection the dataserver closed and the agent still holds (CLOSE_WAIT) is named, with the agent to restart")
+    func closedByDataserver() {
+        let f = DataserverPortCheck().run(facts([Fixture.tcp(inode: 700, state: .closeWait)]))
+        #expect(f.verdict == .fail)
+        #expect(
+            f.message
+                == "dataserver not exist: 10.0.0.9:28625 closed the connection (CLOSE_WAIT) and gse_agent has neither closed it nor connected again",
+            "\(f.message)")
+        #expect(f.hint.contains("重启 Agent"), "\(f.hint)")
+        #expect(Fixture.evidence(f, "closed_by_dataserver") == .array([.string("10.0.0.9:28625")]))
+        // Beside an ESTABLISHED one (it reconnected, the old socket not yet closed): connected.
+        let both = DataserverPortCheck().run(
+            facts([Fixture.tcp(inode: 700, state: .closeWait), Fixture.tcp(inode: 701)], agentSockets: [700, 701]))
+        #expect(both.verdict == .pass, "\(both.message)")
+        // Another process's: not the agent's.
+        #expect(!DataserverPortCheck().run(facts([Fixture.tcp(inode: 999, state: .closeWait)])).message.contains("CLOSE_WAIT"))
+    }
+
     @Test("SYN_SENT is named; another process's connection does not count; no agent fails")
     func failures() {
         let pending = DataserverPortCheck().run(facts([Fixture.tcp(inode: 700, state: .synSent)]))

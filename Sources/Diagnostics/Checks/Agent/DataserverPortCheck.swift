@@ -3,7 +3,8 @@ import Report
 
 /// gse_agent/dataserver_port: an ESTABLISHED TCP (v4 or v6) connection from the agent to a data
 /// port its config names (else 58625 GSE 1, 28625 GSE 2), matched on the remote port of the agent's
-/// own sockets.
+/// own sockets; without one, a connection it is still opening (SYN_SENT) or one the dataserver closed
+/// and the agent still holds (CLOSE_WAIT) is named.
 struct DataserverPortCheck: Check {
     let id = CheckID.agentDataserverPort
 
@@ -56,6 +57,18 @@ struct DataserverPortCheck: Check {
             return .fail(
                 "dataserver not exist: connecting to \(pending[0].remoteEndpoint) (SYN_SENT)",
                 hint: "到 dataserver \(port) 端口的连接建立不了：检查防火墙/安全组与 dataserver 状态", evidence: evidence)
+        }
+        // Closed by the dataserver (a restart, an idle timeout on the way) and still held: a working agent reads the
+        // end of the stream at once, closes and connects again. One that holds it is not sending: its network
+        // thread is stuck, whatever the network and the dataserver do now.
+        let closed = mine.filter { $0.state == .closeWait }
+        if !closed.isEmpty {
+            let endpoints = Array(Set(closed.map(\.remoteEndpoint))).sorted()
+            evidence.append(("closed_by_dataserver", JSONValue(endpoints)))
+            return .fail(
+                "dataserver not exist: \(Fmt.list(endpoints, max: 3)) closed the connection (CLOSE_WAIT) and gse_agent has neither closed it nor connected again",
+                hint: "dataserver 已关闭连接，gse_agent 却没有关闭并重连（其发送线程可能卡住），不是网络或地址配置的问题：查看 gse_agent 日志，在节点管理中重启 Agent",
+                evidence: evidence)
         }
         // What else the agent is connected to, and whether the port's config changed after the agent read it:
         // an agent still connected to the port of its old config is not "without a dataserver".
