@@ -21,6 +21,8 @@ public struct BinaryFile: Sendable {
     /// plugin's control commands (NodeMan's, and gse_agent's restart of its plugins) runs it, and it runs
     /// `chmod +x` on the binary before it starts it.
     public var startScript = false
+    /// Where the path leads when it is a symlink whose target cannot be stat'ed (dangling, a loop).
+    public var linkTarget: String?
 
     /// A `#!` line: the interpreter it names ("" when the kernel finds none: ENOEXEC).
     public struct Script: Sendable, Equatable {
@@ -55,6 +57,7 @@ public struct BinaryFile: Sendable {
     /// loader or interpreter it names under `hostRoot`.
     static func read(_ path: String, hostRoot: String = "/") -> BinaryFile {
         var file = readContents(path, hostRoot: hostRoot)
+        if case .failure = file.stat, Sys.lstatIfPresent(path)?.isSymlink == true { file.linkTarget = try? Sys.readlink(path) }
         let dir = path.lastIndex(of: "/").map { String(path[..<$0]) } ?? "."
         file.startScript = Sys.statIfPresent((dir.isEmpty ? "" : dir) + "/start.sh")?.isRegular ?? false
         return file

@@ -238,4 +238,24 @@ final class CollectorBinaryFileTests {
         #expect(BinaryFacts.isAnotherProgram("git.example.com/bk/bkunifylogbeat/v2") == false)
         #expect(BinaryFacts.isAnotherProgram("github.com/TencentBlueKing/bkmonitor-datalink/pkg/bkmonitorbeat/v3") == true)
     }
+
+    @Test("a dangling symlink is named as one; a symlink loop fails as missing (the kernel cannot open it), not unknown")
+    func brokenLinks() throws {
+        let dangling = dir + "/dangling"
+        #expect(symlink(dir + "/nowhere", dangling) == 0)
+        #expect(try ExecutableFiles.execErrno(dangling) == ENOENT)
+        let d = judge(dangling)
+        #expect(d.verdict == .fail)
+        #expect(d.message == "bin file is not exists: \(dangling) (a symlink to \(dir)/nowhere, which does not exist)", "\(d.message)")
+
+        let loop = dir + "/bkunifylogbeat"
+        #expect(symlink(dir + "/other", loop) == 0 && symlink(loop, dir + "/other") == 0)
+        #expect(try ExecutableFiles.execErrno(loop) == ELOOP)
+        let l = judge(loop)
+        #expect(l.verdict == .fail, "\(l.message)")
+        #expect(
+            l.message == "bin file is not exists: \(loop) cannot be opened (Too many levels of symbolic links): a symlink to \(dir)/other",
+            "\(l.message)")
+        #expect(Fixture.evidence(l, "link_target") == .string(dir + "/other"))
+    }
 }

@@ -1,6 +1,10 @@
 import HostProbe
 import Report
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// bkunifylogbeat/bin_file: the collector binary exists, is a regular executable file, and is an
 /// ELF binary for this host's machine (read from its header, never run).
 struct CollectorBinaryCheck: Check {
@@ -18,10 +22,20 @@ enum BinaryFacts {
         switch binary.stat {
         case .success(let s): st = s
         case .failure(let error):
+            var evidence: [(String, JSONValue)] = [("path", .string(path))]
+            if let target = binary.linkTarget { evidence.append(("link_target", .string(target))) }
             if error.isMissing {
                 return .fail(
-                    "bin file is not exists: \(path)", hint: "在节点管理中重新安装 bkunifylogbeat 插件",
-                    evidence: [("path", .string(path))])
+                    "bin file is not exists: \(path)" + (binary.linkTarget.map { " (a symlink to \($0), which does not exist)" } ?? ""),
+                    hint: "在节点管理中重新安装 bkunifylogbeat 插件", evidence: evidence)
+            }
+            // A symlink loop or a name too long is no file at all: the kernel cannot exec it (ELOOP,
+            // ENAMETOOLONG) and NodeMan's start.sh, whose `[ -f ]` is false, says it does not exist.
+            if error.isSymlinkLoop || error.errno == ENAMETOOLONG {
+                return .fail(
+                    "bin file is not exists: \(path) cannot be opened (\(error.reason))"
+                        + (binary.linkTarget.map { ": a symlink to \($0)" } ?? ""),
+                    hint: "插件二进制是坏的符号链接：删除它后在节点管理中重新安装 bkunifylogbeat 插件", evidence: evidence)
             }
             return .unreadable(path, error)
         }
