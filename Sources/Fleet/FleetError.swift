@@ -1,3 +1,5 @@
+import Report
+
 /// An error of the fleet side: a stable code and one sentence that names what failed and how to fix it.
 public struct FleetError: Error, Sendable, Equatable, CustomStringConvertible {
     /// Stable identifier, e.g. `input.not-json`, `job.http`, `config.missing`.
@@ -46,9 +48,21 @@ public struct FleetIssue: Sendable, Equatable {
 public struct JobRefusal: Sendable, Equatable {
     public var code: Int64?
     public var message: String
+    /// The code as bk-log's ApiResultError prints it: Python's `str()` of a code it finds true (`1306000`,
+    /// `"1234"`, `True`, `1.5`); nil for none or a false one (`0`, `""`, `null`), where it prints its own.
+    public var codeText: String?
 
-    public init(code: Int64?, message: String) {
+    public init(code: Int64?, message: String, codeText: String? = nil) {
         self.code = code
         self.message = message
+        self.codeText = codeText ?? code.flatMap { $0 == 0 ? nil : String($0) }
+    }
+
+    /// The refusal of a JOB answer: its `code` and its `message` as the platform prints them.
+    public init(answer json: JSONValue) {
+        let code = json["code"]
+        self.init(
+            code: code?.intValue, message: json["message"].map { PythonText.str($0) } ?? "None",
+            codeText: code.flatMap { JSONValue.isTruthy($0) ? PythonText.str($0) : nil })
     }
 }

@@ -30,8 +30,11 @@ public struct CheckResult: Sendable, Equatable {
     /// The boolean `status` of the check.py contract.
     public var status: Bool { verdict.compatStatus }
 
-    /// The label BlueKing's log platform shows for this item.
+    /// The item's central label, for people (bkdiag's own items included).
     public var label: String { CheckLabels.label(forItem: item) }
+
+    /// The label BlueKing's AgentChecker prints for this item in its record lines.
+    public var platformLabel: String { CheckLabels.platformLabel(forItem: item) }
 
     /// Evidence member lookup.
     public func evidence(_ key: String) -> JSONValue? { evidence.first(where: { $0.0 == key })?.1 }
@@ -55,6 +58,18 @@ public enum CheckLabels {
     /// The label AgentChecker shows when it does not know the item (another version's item).
     public static let fallback = "gse agent检查"
 
-    /// The central label, or `gse agent检查` for an unknown item, as AgentChecker does.
+    /// The central label, or `gse agent检查` for an item the catalogue does not have.
     public static func label(forItem item: String) -> String { CheckID.label(forItem: item) ?? fallback }
+
+    /// The items AgentChecker's own table labels (bk-log's `CHECK_AGENT_STEP`: check.py's nine items). It has
+    /// no label for log_path's and log_progress's items, so its record lines show `gse agent检查` for them.
+    public static let platformItems: Set<String> = [
+        "bin_file", "process", "main_config", "config", "hosted", "socket", "healthz", "socket_queue_status",
+        "dataserver_port",
+    ]
+
+    /// The label AgentChecker prints for the item: its table's, else `gse agent检查`.
+    public static func platformLabel(forItem item: String) -> String {
+        platformItems.contains(item) ? label(forItem: item) : fallback
+    }
 }

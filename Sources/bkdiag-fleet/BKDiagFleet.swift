@@ -137,7 +137,7 @@ struct OutputOptions: ParsableArguments {
             let answers = try AnswerReader.recognise(bytes: try AnswerReader.load(p), source: p, parallel: false)
             for a in answers {
                 guard case .answer(.gse) = a else {
-                    if case .answer(.failure(_, let m)) = a {
+                    if case .answer(.failure(_, let m, _)) = a {
                         throw FleetError("gse.failure", "\(p): GSE answered result=false: \(m); query GSE again")
                     }
                     throw FleetError("gse.shape", "\(p) is not a GSE get_agent_status or list_agent_state answer")

@@ -48,7 +48,7 @@ import Testing
     /// The code and message of the one answer `text` holds, which must be JOB's refusal.
     func refusal(_ text: String) throws -> (code: Int64?, message: String) {
         let answers = try AnswerReader.recognise(bytes: Array(text.utf8), source: "f", parallel: false)
-        guard case .answer(.failure(let code, let message)) = try #require(answers.first) else {
+        guard case .answer(.failure(let code, let message, _)) = try #require(answers.first) else {
             Issue.record("not a failure: \(answers)")
             return (nil, "")
         }

@@ -94,7 +94,7 @@ import Testing
             #expect(lines.reportCount == before.reports + slow.reports.count, sourceLocation: sourceLocation)
             for (k, r) in slow.reports.enumerated() {
                 let expected = r.results.map {
-                    AgentInfo($0.status ? .info : .error, "[\($0.module)] [\($0.label)] [\($0.status ? "成功" : "失败")] \($0.message)")
+                    AgentInfo($0.status ? .info : .error, "[\($0.module)] [\($0.platformLabel)] [\($0.status ? "成功" : "失败")] \($0.message)")
                 }
                 let written = lines.report(before.reports + k)
                 #expect(written.infos == expected, "\(output)", sourceLocation: sourceLocation)

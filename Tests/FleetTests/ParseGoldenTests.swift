@@ -212,6 +212,23 @@ import Testing
             "failure-no-code",
             "[error] [agent checker] [获取作业执行状态] 作业: 10000] 报错为: [3600002] [JOB作业平台-API]denied path => /api/c/compapi/v2/jobv3/get_job_instance_status/\n"
         ),
+        // bk-log's ApiResultError keeps JOB's code when Python finds it true, printed with str().
+        (
+            "failure-code-true",
+            "[error] [agent checker] [获取作业执行状态] 作业: 10000] 报错为: [True] [JOB作业平台-API]None path => /api/c/compapi/v2/jobv3/get_job_instance_status/\n"
+        ),
+        (
+            "failure-code-text",
+            "[error] [agent checker] [获取作业执行状态] 作业: 10000] 报错为: [E1.5] [JOB作业平台-API][1, 'x'] path => /api/c/compapi/v2/jobv3/get_job_instance_status/\n"
+        ),
+        (
+            "failure-code-float",
+            "[error] [agent checker] [获取作业执行状态] 作业: 10000] 报错为: [1.5] [JOB作业平台-API]1e+16 path => /api/c/compapi/v2/jobv3/get_job_instance_status/\n"
+        ),
+        (
+            "failure-code-empty",
+            "[error] [agent checker] [获取作业执行状态] 作业: 10000] 报错为: [3600002] [JOB作业平台-API]x path => /api/c/compapi/v2/jobv3/get_job_instance_status/\n"
+        ),
         ("no-steps", "[error] [agent checker] [获取作业执行状态] 作业: 10000, 执行状态为空\n"),
         ("no-hosts", "[error] [agent checker] [获取作业执行状态] 作业: 10000, 超时: 100s\n"),
         ("other-step", "[error] [agent checker] [获取作业执行状态] 作业: 10000, 超时: 100s\n"),
@@ -222,6 +239,11 @@ import Testing
         switch kind {
         case "failure": status = .object([("result", false), ("code", 1_240_002), ("message", "job busy"), ("data", .null)])
         case "failure-no-code": status = .object([("result", false), ("code", 0), ("message", "denied"), ("data", .null)])
+        case "failure-code-true": status = .object([("result", false), ("code", true), ("data", .null)])
+        case "failure-code-text":
+            status = .object([("result", false), ("code", "E1.5"), ("message", .array([1, "x"])), ("data", .null)])
+        case "failure-code-float": status = .object([("result", false), ("code", 1.5), ("message", .double(1e16)), ("data", .null)])
+        case "failure-code-empty": status = .object([("result", false), ("code", ""), ("message", "x"), ("data", .null)])
         case "no-steps": status = .object([("finished", true), ("step_instance_list", .array([]))])
         case "no-hosts": status = Fixtures.status([])
         default: status = Fixtures.status([Fixtures.host(0, "10.0.0.1", status: 9)], step: 555)
@@ -295,5 +317,51 @@ import Testing
         let r = try Fixtures.assemble([status, Fixtures.logs([Fixtures.log(0, "10.0.0.1", "{\"status\": false, \"data\": []}")])])
         #expect(r.hosts[0].state == .fail)
         #expect(r.summary.groups.first?.title == "status: declared false")
+    }
+
+    /// AgentChecker labels only the items of its own table (bk-log's `CHECK_AGENT_STEP`, check.py's nine):
+    /// log_path's and log_progress's items print its fallback `gse agent检查`, in the report model's lines,
+    /// the lines written while reading, and a line the model refuses.
+    @Test func itemsTheTableDoesNotLabelPrintTheFallback() throws {
+        let rich = Fixtures.richLine([
+            ("log_path", "logpath_match", .pass, "ok", ""), ("log_path", "logpath_held", .fail, "held", "h"),
+            ("log_progress", "logpath_progress", .pass, "p", ""), ("log_progress", "loss_risk", .warn, "r", ""),
+            ("bkunifylogbeat", "main_config", .pass, "m", ""), ("gse_agent", "dataserver_port", .pass, "d", ""),
+        ])
+        let odd = "{\"status\": true, \"data\": [{\"module\": 7, \"item\": \"logpath_match\", \"status\": 1, \"message\": 1}]}"
+        let expected =
+            Self.polls(1) + """
+                [error] [agent checker] [0:10.0.0.1] 失败, 查看详情
+                [info] [agent checker] [log_path] [gse agent检查] [成功] ok
+                [error] [agent checker] [log_path] [gse agent检查] [失败] held
+                [info] [agent checker] [log_progress] [gse agent检查] [成功] p
+                [info] [agent checker] [log_progress] [gse agent检查] [成功] r
+                [info] [agent checker] [bkunifylogbeat] [检查主配置是否存在及正确] [成功] m
+                [info] [agent checker] [gse_agent] [检查data server端口是否存在] [成功] d
+                [info] [agent checker] [0:10.0.0.2] 成功
+                [info] [agent checker] [7] [gse agent检查] [成功] 1
+
+                """
+        let docs = [
+            Fixtures.status([Fixtures.host(0, "10.0.0.1", status: 9), Fixtures.host(0, "10.0.0.2", status: 9)]),
+            Fixtures.logs([Fixtures.log(0, "10.0.0.1", rich + "\n"), Fixtures.log(0, "10.0.0.2", odd + "\n")]),
+        ]
+        #expect(try Fixtures.assemble(docs).agentCheckerText(extended: false) == expected)
+        var asm = FleetAssembler()
+        for d in docs {
+            let read = try AnswerReader.recognise(
+                bytes: Array(d.serialized().utf8), source: "doc", parallel: false, keepEvidence: false, fullEntries: false,
+                agentLines: true)
+            for a in read {
+                switch a {
+                case .answer(let x): asm.add(x, source: "input")
+                case .logs(let p): asm.add(p)
+                }
+            }
+        }
+        let streamed = asm.finish(source: "parse", generatedAtMs: 1)
+        #expect(streamed.hosts.flatMap(\.lines).contains { if case .reportRendered = $0 { true } else { false } })
+        #expect(streamed.agentCheckerText(extended: false) == expected)
+        #expect(CheckResult(module: "log_path", item: "logpath_match", verdict: .pass, message: "").label == "检查日志采集路径是否存在")
     }
 }

@@ -30,6 +30,14 @@ LINES = [
     entry("123456789012345678901234567890"), entry("-99999999999999999999"), entry("9223372036854775808"),
     entry('{"a": 100000000000000000000000, "b": [-18446744073709551616, 1.5]}'), entry('"fine"', status="100000000000000000000"),
     entry("7" * 4300), entry("7" * 4301), entry("-" + "9" * 4400), '{"status": true, "data": [], "n": ' + "1" * 5000 + "}",
+    # repr() escapes what the platform's Python (3.11, Unicode 14.0) does not print, whatever the toolchain's
+    # Unicode knows: characters assigned in Unicode 15 (U+1F6DC, U+0CF3, U+31350, U+11F00) are unassigned there
+    entry('{"new": "\\ud83d\\udedc \\u0cf3 \\ud884\\udf50 \\ud807\\udf00", "old": "\\u4e2d \\ud83d\\ude00 \\u00e9 \\u0891"}'),
+    entry('["\U0001f6dc", "\u0cf3x", "\U0001fa75", "\U0002ebf0", "\U0001f7d9", "\u2ffc", "\U0001e4d0", "\u1680"]'),
+    # the platform's own item labels (CHECK_AGENT_STEP): none for log_path's and log_progress's items
+    entry('"ok"', item='"logpath_match"'), entry('"ok"', item='"logpath_held"'), entry('"ok"', item='"logpath_progress"'),
+    entry('"ok"', item='"pipeline_stall"', module='"log_progress"'), entry('"ok"', item='"main_config"'),
+    entry('"ok"', item='"socket_queue_status"'), entry('"ok"', item='"dataserver_port"'),
     # a literal {host} is text, not a placeholder
     entry('"a {host} b"'), entry("null", module='"{host}"'), entry('"x {host}"', module="7"),
     # values AgentChecker formats where the report model wants strings

@@ -64,8 +64,8 @@ public struct FleetAssembler: Sendable {
             for r in records {
                 if let k = r.hostKey { gse[k] = r.state } else if let id = r.agentID { gse["agent:" + id] = r.state }
             }
-        case .failure(let code, let message):
-            failures.append(JobRefusal(code: code, message: message))
+        case .failure(let code, let message, let codeText):
+            failures.append(JobRefusal(code: code, message: message, codeText: codeText))
             issues.append(
                 FleetIssue(.error, step: source, "JOB answered result=false (code \(code.map(String.init) ?? "none")): \(message)"))
         }
@@ -269,8 +269,8 @@ public struct FleetAssembler: Sendable {
     }
 
     /// bk-log's ApiResultError text: "[<JOB's code, else its own 3600002>] [<module>-API]<message> path => <path>".
-    static func apiError(code: Int64?, message: String, path: String) -> String {
-        "[\(code.flatMap { $0 == 0 ? nil : String($0) } ?? "3600002")] [JOB作业平台-API]\(message) path => \(path)"
+    static func apiError(code: String?, message: String, path: String) -> String {
+        "[\(code ?? "3600002")] [JOB作业平台-API]\(message) path => \(path)"
     }
 
     /// What AgentChecker's status step ends with when it yields no host list: the API error of a
@@ -279,7 +279,7 @@ public struct FleetAssembler: Sendable {
     func jobFailure(jobID: Int64) -> JobFailure? {
         if let (refusal, message) = executeFailure {
             // AgentChecker's `[快速执行脚本], 报错为: {e}`, e being bk-log's API error for a refusal.
-            let text = refusal.map { Self.apiError(code: $0.code, message: $0.message, path: executeAPIPath) }
+            let text = refusal.map { Self.apiError(code: $0.codeText, message: $0.message, path: executeAPIPath) }
             return JobFailure(
                 line: AgentInfo(.error, "[快速执行脚本], 报错为: \(text ?? message)"),
                 summary: "JOB failed before any host verdict: fast_execute_script failed, no job ran: \(message)")
@@ -288,7 +288,7 @@ public struct FleetAssembler: Sendable {
             guard let f = failures.last else { return nil }
             return JobFailure(
                 line: AgentInfo(
-                    .error, "[获取作业执行状态] 作业: \(jobID)] 报错为: " + Self.apiError(code: f.code, message: f.message, path: statusAPIPath)),
+                    .error, "[获取作业执行状态] 作业: \(jobID)] 报错为: " + Self.apiError(code: f.codeText, message: f.message, path: statusAPIPath)),
                 summary: "JOB failed before any host verdict: "
                     + (f.code.map { "get_job_instance_status answered result=false (code \($0)): " } ?? "get_job_instance_status failed: ")
                     + f.message

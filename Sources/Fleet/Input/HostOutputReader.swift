@@ -315,7 +315,7 @@ enum AgentCheckerEmulation {
             guard let item = step["item"] else { return stop("'item'") }
             let label: String
             switch item {
-            case .string(let s): label = CheckLabels.label(forItem: s)
+            case .string(let s): label = CheckLabels.platformLabel(forItem: s)
             case .array, .object: return stop("unhashable type: '\(pythonType(item))'")
             default: label = "gse agent检查"
             }

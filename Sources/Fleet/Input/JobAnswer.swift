@@ -123,8 +123,8 @@ public enum JobAnswer: Sendable, Equatable {
     case logs(JobLogPage)
     case execute(JobExecuteAnswer)
     case gse([GSEAgentRecord])
-    /// A wrapped answer with `result: false`: JOB's `code` and `message`.
-    case failure(code: Int64?, message: String)
+    /// A wrapped answer with `result: false`: JOB's `code` and `message`, and the code as the platform prints it.
+    case failure(code: Int64?, message: String, codeText: String? = nil)
 
     /// Recognises a JOB answer with or without the `{"result","code","message","data"}` wrapper.
     /// Wrong types inside are reported with the JSON path of the offending member.
@@ -139,7 +139,8 @@ public enum JobAnswer: Sendable, Equatable {
         let (refused, data) = envelope(json)
         if refused {
             // The message as the platform prints it (Python's str(): an absent one is None).
-            return .failure(code: json["code"]?.intValue, message: json["message"].map { PythonText.str($0) } ?? "None")
+            let refusal = JobRefusal(answer: json)
+            return .failure(code: refusal.code, message: refusal.message, codeText: refusal.codeText)
         }
         if data["step_instance_list"] != nil || data["finished"] != nil {
             return .status(try parseStatus(data, source: source, captured: captured))

@@ -151,7 +151,7 @@ public struct JobClient: Sendable {
             "job.result", "\(what) answered \(how), code \(code): \(message)",
             // The message as `parse` reads it from a saved answer and the platform prints it: Python's str() of
             // any value, None when absent.
-            refusal: JobRefusal(code: json["code"]?.intValue, message: json["message"].map { PythonText.str($0) } ?? "None"))
+            refusal: JobRefusal(answer: json))
     }
 
     struct ExchangeTimedOut: Error {}

@@ -74,7 +74,7 @@ final class AgentEntryLines: EntryLineWriter, @unchecked Sendable {
         position = 0
     }
 
-    /// Appends the label of the item (`CheckResult.label`).
+    /// Appends the label AgentChecker prints for the item (`CheckResult.platformLabel`).
     private func appendLabel(_ item: ReportText) {
         if position < labels.count, !item.escapedSlashes, Self.equal(labels[position].item, item.bytes) {
             labels[position].label.withUnsafeBufferPointer { out.append($0) }
@@ -82,7 +82,7 @@ final class AgentEntryLines: EntryLineWriter, @unchecked Sendable {
         }
         var name: [UInt8] = []
         item.append(to: &name)
-        let label = Array(CheckLabels.label(forItem: String(decoding: name, as: UTF8.self)).utf8)
+        let label = Array(CheckLabels.platformLabel(forItem: String(decoding: name, as: UTF8.self)).utf8)
         if position >= labels.count {
             labels.append(contentsOf: repeatElement((item: [UInt8](), label: [UInt8]()), count: position + 1 - labels.count))
         }

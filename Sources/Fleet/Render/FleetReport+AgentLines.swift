@@ -43,7 +43,7 @@ extension FleetReport {
                         body(
                             AgentInfo(
                                 c.status ? .info : .error,
-                                "[\(c.module)] [\(c.label)] [\(c.status ? "成功" : "失败")] \(c.message)"))
+                                "[\(c.module)] [\(c.platformLabel)] [\(c.status ? "成功" : "失败")] \(c.message)"))
                     }
                 case .reportPrinted(let i, let entries):
                     body(Self.hostLine(h.key, h.reports[i].hostStatus))
@@ -260,7 +260,7 @@ struct AgentTextBuffer {
         }
         if labelItems[k] != c.item || labelBytes[k].isEmpty {
             labelItems[k] = c.item
-            labelBytes[k] = Array(c.label.utf8)
+            labelBytes[k] = Array(c.platformLabel.utf8)
         }
         labelBytes[k].withUnsafeBufferPointer { buf.append(contentsOf: $0) }
         put(ok ? "] [成功] " : "] [失败] ")

@@ -136,14 +136,20 @@ public enum PythonText {
     }
 
     /// Python's `str.isprintable()` for one non-ASCII character: not a control, format, surrogate,
-    /// private-use, unassigned or separator character (the ASCII space is printable).
+    /// private-use, unassigned or separator character (the ASCII space is printable) in the Unicode database
+    /// of the platform's Python (3.11: Unicode 14.0), not the toolchain's: a character assigned since (`🛜`,
+    /// U+1F6DC, Unicode 15) is unassigned there, and `repr()` escapes it (`PythonPrintable.swift`).
     static func isPrintable(_ c: Unicode.Scalar) -> Bool {
-        switch c.properties.generalCategory {
-        case .control, .format, .surrogate, .privateUse, .unassigned, .lineSeparator, .paragraphSeparator, .spaceSeparator:
-            return false
-        default:
-            return true
+        let v = c.value
+        let ranges = unprintableRanges
+        // The last range starting at or below v.
+        var lo = 0
+        var hi = ranges.count / 2
+        while lo < hi {
+            let mid = (lo + hi) / 2
+            if ranges[2 * mid] <= v { lo = mid + 1 } else { hi = mid }
         }
+        return lo == 0 || v > ranges[2 * (lo - 1) + 1]
     }
 
     static func hex(_ v: UInt32, width: Int) -> String {
