@@ -364,4 +364,45 @@ import Testing
         #expect(streamed.agentCheckerText(extended: false) == expected)
         #expect(CheckResult(module: "log_path", item: "logpath_match", verdict: .pass, message: "").label == "检查日志采集路径是否存在")
     }
+
+    /// AgentChecker's key is `"{}:{}".format(bk_cloud_id, ip)`: a cloud id that is not a 64-bit integer prints
+    /// as Python's `str()` of it (`0.0`, a 20-digit integer, `True`), and a log under cloud `0` is not the log
+    /// of a host listed under cloud `0.0`; through the tree and through the scanner that writes lines as it reads.
+    @Test func cloudIDsKeyHostsAsPythonPrintsThem() throws {
+        let status =
+            #"{"finished": true, "job_instance": {"job_instance_id": 10000}, "step_instance_list": [{"step_instance_id": 75, "step_ip_result_list": [{"ip": "10.0.0.1", "bk_cloud_id": 0.0, "status": 9}, {"ip": "10.0.0.2", "bk_cloud_id": 99999999999999999999, "status": 11}, {"ip": "10.0.0.3", "bk_cloud_id": true, "status": 9}, {"ip": "10.0.0.4", "bk_cloud_id": "2", "status": 310}, {"ip": "10.0.0.5", "bk_cloud_id": 0.0, "status": 9}]}]}"#
+        let logs =
+            #"{"job_instance_id": 10000, "step_instance_id": 75, "script_task_logs": [{"bk_cloud_id": 0.0, "ip": "10.0.0.1", "log_content": "{\"status\": true, \"data\": [{\"module\": \"m\", \"item\": \"process\", \"status\": true, \"message\": \"up\"}]}\n"}, {"bk_cloud_id": 1, "ip": "10.0.0.3", "log_content": "{\"status\": true, \"data\": []}"}, {"bk_cloud_id": 0, "ip": "10.0.0.5", "log_content": "{\"status\": false, \"data\": []}"}]}"#
+        let expected =
+            Self.polls(1) + """
+                [warning] [agent checker] [获取作业执行结果] 作业: 10000, 数据不完整
+                [info] [agent checker] [0.0:10.0.0.1] 成功
+                [info] [agent checker] [m] [检查进程是否存在] [成功] up
+                [error] [agent checker] [获取作业执行结果] [99999999999999999999:10.0.0.2] 脚本执行结果, 执行状态为: 11
+                [error] [agent checker] [获取作业执行结果] [2:10.0.0.4] 脚本执行结果, 执行状态为: Agent异常
+
+                """
+        for streamed in [false, true] {
+            var asm = FleetAssembler()
+            for text in [status, logs] {
+                let read = try AnswerReader.recognise(
+                    bytes: Array(text.utf8), source: "doc", parallel: false, keepEvidence: !streamed, fullEntries: !streamed,
+                    agentLines: streamed)
+                for a in read {
+                    switch a {
+                    case .answer(let x): asm.add(x, source: "input")
+                    case .logs(let p): asm.add(p)
+                    }
+                }
+            }
+            let r = asm.finish(source: "parse", generatedAtMs: 1)
+            #expect(r.agentCheckerText(extended: false) == expected, "streamed: \(streamed)")
+        }
+        let tree = try JobAnswer.recognise(try JSONValue.parse(status), source: "s")
+        guard case .status(let answer) = tree else { return }
+        #expect(
+            answer.steps[0].hosts.map(\.key) == [
+                "0.0:10.0.0.1", "99999999999999999999:10.0.0.2", "True:10.0.0.3", "2:10.0.0.4", "0.0:10.0.0.5",
+            ])
+    }
 }

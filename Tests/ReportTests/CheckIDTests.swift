@@ -57,8 +57,8 @@ struct CheckIDTests {
         #expect(pairs == CheckID.allCases.map(\.key))
     }
 
-    /// The platform's table may lack items newer than it (they show its generic label), but every label
-    /// it has is CheckID's.
+    /// The platform's table (bk-log's `CHECK_AGENT_STEP`) lacks log_path's and log_progress's items (they show
+    /// its generic label): its items are `CheckLabels.platformItems`, and every label it has is CheckID's.
     @Test("Scripts/agentchecker.py's LABELS are CheckID's labels")
     func agentcheckerLabels() throws {
         let text = try String(contentsOf: Self.repoRoot.appendingPathComponent("Scripts/agentchecker.py"), encoding: .utf8)
@@ -70,7 +70,8 @@ struct CheckIDTests {
             try #require(parts.count >= 4, "unexpected line: \(line)")
             labels[parts[1]] = parts[3]
         }
-        #expect(labels.count >= 11)
+        #expect(Set(labels.keys) == CheckLabels.platformItems)
+        #expect(CheckLabels.platformLabel(forItem: "logpath_match") == CheckLabels.fallback)
         for (item, label) in labels { #expect(CheckID.label(forItem: item) == label, "\(item)") }
     }
 }

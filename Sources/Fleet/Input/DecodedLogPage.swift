@@ -55,7 +55,8 @@ public struct DecodedLogPage: Sendable {
                     read = (reports, reports.indices.map { .reportRendered($0, lines.report(first + $0)) })
                 }
                 return DecodedLog(
-                    hostID: hostID, cloudID: cloudID, ip: ip, key: JobHostKey.make(cloudID: cloudID, ip: ip, hostID: hostID),
+                    hostID: hostID, cloudID: cloudID, ip: ip,
+                    key: JobHostKey.make(cloudID: cloudID, ip: ip, hostID: hostID, cloudText: l.cloudText),
                     reports: read.reports, lines: read.lines)
             }
         }

@@ -4,6 +4,9 @@ import Report
 public struct JobHostStatus: Sendable, Equatable {
     public var hostID: Int64?
     public var cloudID: Int64
+    /// The cloud id as AgentChecker's key prints it (Python's `str()`) when it is not a 64-bit integer
+    /// (`0.0`, `True`, `"1"`, `99999999999999999999`); nil for an integer or none.
+    public var cloudText: String?
     /// IPv4 address, or the IPv6 one for hosts that carry only `ipv6`.
     public var ip: String
     public var status: Int64
@@ -30,13 +33,15 @@ public struct JobHostStatus: Sendable, Equatable {
     }
 
     /// AgentChecker's host key `"{bk_cloud_id}:{ip}"`.
-    public var key: String { JobHostKey.make(cloudID: cloudID, ip: ip, hostID: hostID) }
+    public var key: String { JobHostKey.make(cloudID: cloudID, ip: ip, hostID: hostID, cloudText: cloudText) }
 }
 
 /// One host's output from `batch_get_job_instance_ip_log`.
 public struct JobHostLog: Sendable, Equatable {
     public var hostID: Int64?
     public var cloudID: Int64
+    /// As `JobHostStatus.cloudText`.
+    public var cloudText: String?
     public var ip: String
     public var content: String
     /// A `log_content` that is not a string (nor null): read as `HostOutputReader.read(logContent:)` reads it.
@@ -50,16 +55,19 @@ public struct JobHostLog: Sendable, Equatable {
         self.nonText = nonText
     }
 
-    public var key: String { JobHostKey.make(cloudID: cloudID, ip: ip, hostID: hostID) }
+    public var key: String { JobHostKey.make(cloudID: cloudID, ip: ip, hostID: hostID, cloudText: cloudText) }
 }
 
 /// Builds host keys the way AgentChecker does.
 public enum JobHostKey {
-    /// `0:10.0.0.1`; IPv6 hosts use their IPv6 address; hosts known only by id become `0:host-101`.
-    public static func make(cloudID: Int64, ip: String, hostID: Int64?) -> String {
-        if !ip.isEmpty { return "\(cloudID):\(ip)" }
-        if let id = hostID { return "\(cloudID):host-\(id)" }
-        return "\(cloudID):?"
+    /// `0:10.0.0.1`; IPv6 hosts use their IPv6 address; hosts known only by id become `0:host-101`. The cloud
+    /// id prints as `cloudText` when there is one (`0.0:10.0.0.1`: Python's `str()` of a float, as the platform's
+    /// `format` prints it; such a key is another host than `0:10.0.0.1` there too).
+    public static func make(cloudID: Int64, ip: String, hostID: Int64?, cloudText: String? = nil) -> String {
+        let cloud = cloudText ?? String(cloudID)
+        if !ip.isEmpty { return cloud + ":" + ip }
+        if let id = hostID { return "\(cloud):host-\(id)" }
+        return cloud + ":?"
     }
 }
 
@@ -186,6 +194,7 @@ public enum JobAnswer: Sendable, Equatable {
         var row = JobHostStatus(
             hostID: host.hostID, cloudID: host.cloudID, ip: host.ip, status: 0, errorCode: h.errorCode?.intValue,
             exitCode: h.exitCode?.intValue, totalTimeMs: h.totalTime?.intValue)
+        row.cloudText = host.cloudText
         // AgentChecker compares the value itself with 9 and looks it up in its labels: a string of digits is
         // no code there.
         switch h.status {
@@ -266,8 +275,9 @@ public enum JobAnswer: Sendable, Equatable {
         var logs: [JobHostLog] = []
         logs.reserveCapacity(list.count)
         for l in list {
-            let (hostID, cloudID, ip) = hostFields(HostMembers(l))
+            let (hostID, cloudID, ip, cloudText) = hostFields(HostMembers(l))
             var log = JobHostLog(hostID: hostID, cloudID: cloudID, ip: ip, content: "")
+            log.cloudText = cloudText
             switch l["log_content"] {
             case .string(let s)?: log.content = s
             case nil, .null?: break
@@ -281,15 +291,20 @@ public enum JobAnswer: Sendable, Equatable {
     }
 
     /// The host id, cloud id and address of a `script_task_logs` entry or a status row: the address is
-    /// `ip`, else `ipv6`, the id `bk_host_id`, else `host_id`.
-    static func hostFields(_ h: HostMembers) -> (hostID: Int64?, cloudID: Int64, ip: String) {
+    /// `ip`, else `ipv6`, the id `bk_host_id`, else `host_id`; the cloud id's `str()` when it is not an integer.
+    static func hostFields(_ h: HostMembers) -> (hostID: Int64?, cloudID: Int64, ip: String, cloudText: String?) {
         var ip = ""
         if let v = h.ip?.stringValue, !v.isEmpty {
             ip = v
         } else if let v = h.ipv6?.stringValue, !v.isEmpty {
             ip = v
         }
-        return (h.bkHostID?.intValue ?? h.hostID?.intValue, h.cloudID?.intValue ?? 0, ip)
+        var cloudText: String?
+        switch h.cloudID {
+        case nil, .int?: break
+        case let v?: cloudText = PythonText.str(v)
+        }
+        return (h.bkHostID?.intValue ?? h.hostID?.intValue, h.cloudID?.intValue ?? 0, ip, cloudText)
     }
 
 }

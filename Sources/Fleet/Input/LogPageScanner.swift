@@ -8,6 +8,8 @@ struct RawHostLog {
     var cloudID: Int64
     var ip: String
     var content: Content
+    /// As `JobHostLog.cloudText`.
+    var cloudText: String? = nil
 
     enum Content {
         /// A string `log_content`, unescaped into the scan's text buffer at this range.
@@ -312,6 +314,7 @@ struct LogPageScanner {
             }
         }
         let host = JobAnswer.hostFields(members)
-        return RawHostLog(hostID: host.hostID, cloudID: host.cloudID, ip: host.ip, content: content ?? .value(nil))
+        return RawHostLog(
+            hostID: host.hostID, cloudID: host.cloudID, ip: host.ip, content: content ?? .value(nil), cloudText: host.cloudText)
     }
 }
