@@ -57,6 +57,30 @@ def unwrap(doc):
     return doc, None
 
 
+def int_value(v):
+    """The integer a JSON value reads as where an integer is expected (digits in a string too)."""
+    if isinstance(v, bool):
+        return None
+    if isinstance(v, int):
+        return v
+    if isinstance(v, float):
+        return int(v) if v.is_integer() and abs(v) < 9e18 else None
+    if isinstance(v, str):
+        t = v.strip(" \t\r\n")
+        return int(t) if t.lstrip("+-").isdigit() and t.lstrip("+-").isascii() and len(t) - len(t.lstrip("+-")) <= 1 else None
+    return None
+
+
+def refused(wrapper):
+    """Whether an answer refuses: its `result` false to Python. bk-log's DataAPI takes an answer without
+    `result` as a success (it sets `result` to True); only an API gateway's own refusal, a non-zero code with a
+    message and no result (which reaches the platform as an HTTP error), is a refusal there."""
+    if "result" in wrapper:
+        return not wrapper["result"]
+    code = int_value(wrapper.get("code"))
+    return code is not None and code != 0 and "message" in wrapper
+
+
 def main(argv):
     step_id = None
     files = []
@@ -82,7 +106,7 @@ def main(argv):
                 break
             doc, pos = dec.raw_decode(raw, pos)
             data, wrapper = unwrap(doc)
-            if wrapper is not None and not wrapper.get("result"):
+            if wrapper is not None and refused(wrapper):
                 failure = wrapper
                 continue
             if not isinstance(data, dict):

@@ -405,4 +405,35 @@ import Testing
                 "0.0:10.0.0.1", "99999999999999999999:10.0.0.2", "True:10.0.0.3", "2:10.0.0.4", "0.0:10.0.0.5",
             ])
     }
+
+    /// The step a log page names is compared with the status answer's steps as a Python value: `"75"` is no
+    /// step (the timeout), `75.0` is step 75, `true` is step 1, and a null id leaves the next page to name it.
+    @Test(arguments: [
+        ("\"75\"", "[error] [agent checker] [获取作业执行状态] 作业: 10000, 超时: 100s\n"),
+        ("75.0", "[error] [agent checker] [获取作业执行结果] [0:10.0.0.1] 脚本执行结果, 执行状态为: 11\n"),
+        ("true", "[error] [agent checker] [获取作业执行结果] [0:10.0.0.2] 脚本执行结果, 执行状态为: Agent异常\n"),
+        ("null", "[error] [agent checker] [获取作业执行结果] [0:10.0.0.2] 脚本执行结果, 执行状态为: Agent异常\n"),
+    ])
+    func logPageStepIDIsComparedAsPythonCompares(stepID: String, last: String) throws {
+        let status = #"""
+            {"finished": true, "job_instance": {"job_instance_id": 10000}, "step_instance_list": [{"step_instance_id": 75, "step_ip_result_list": [{"ip": "10.0.0.1", "bk_cloud_id": 0, "status": 11}]}, {"step_instance_id": 1, "step_ip_result_list": [{"ip": "10.0.0.2", "bk_cloud_id": 0, "status": 310}]}]}
+            """#
+        let pages = [
+            #"{"job_instance_id": 10000, "step_instance_id": "# + stepID + #", "script_task_logs": []}"#,
+            #"{"job_instance_id": 10000, "step_instance_id": 1, "script_task_logs": []}"#,
+        ]
+        var asm = FleetAssembler()
+        for text in [status] + pages {
+            for a in try AnswerReader.recognise(bytes: Array(text.utf8), source: "doc", parallel: false) {
+                switch a {
+                case .answer(let x): asm.add(x, source: "input")
+                case .logs(let p): asm.add(p)
+                }
+            }
+        }
+        let gaps =
+            last.contains("超时")
+            ? "" : "[warning] [agent checker] [获取作业执行结果] 作业: 10000, 数据不完整\n[error] [agent checker] [获取作业执行结果] 作业: 10000, 数据为空\n"
+        #expect(asm.finish(source: "parse", generatedAtMs: 1).agentCheckerText(extended: false) == Self.polls(1) + gaps + last)
+    }
 }

@@ -7,8 +7,11 @@ import Report
 /// first place and its last state), logs are matched by `"{bk_cloud_id}:{ip}"` (then by host id), the last
 /// log of a host wins.
 public struct FleetAssembler: Sendable {
-    /// The step to read from the status answer; the first step listing hosts when nil.
+    /// The step to read from the status answer; the first step listing hosts when nil (and no answer named
+    /// a step that none can be, `stepMatchesNone`).
     public var stepInstanceID: Int64?
+    /// The step that ran was named by a value equal to no integer (`"75"`): no step of the status answer is it.
+    public var stepMatchesNone = false
     public var jobInstanceID: Int64?
     public private(set) var issues: [FleetIssue] = []
     /// Lines the run itself adds to the platform's record (`run` adds its polling lines).
@@ -59,7 +62,10 @@ public struct FleetAssembler: Sendable {
             add(DecodedLogPage.decode(page, parallel: false))
         case .execute(let e):
             jobInstanceID = jobInstanceID ?? e.jobInstanceID
-            stepInstanceID = stepInstanceID ?? e.stepInstanceID
+            if stepInstanceID == nil && !stepMatchesNone {
+                stepInstanceID = e.stepInstanceID
+                stepMatchesNone = e.stepIDMatchesNoStep
+            }
         case .gse(let records):
             for r in records {
                 if let k = r.hostKey { gse[k] = r.state } else if let id = r.agentID { gse["agent:" + id] = r.state }
@@ -91,7 +97,10 @@ public struct FleetAssembler: Sendable {
     /// reference to the page (copying 100,000 logs touches every one of their strings and arrays).
     public mutating func add(_ page: consuming DecodedLogPage) {
         if jobInstanceID == nil { jobInstanceID = page.jobInstanceID }
-        if stepInstanceID == nil { stepInstanceID = page.stepInstanceID }
+        if stepInstanceID == nil && !stepMatchesNone {
+            stepInstanceID = page.stepInstanceID
+            stepMatchesNone = page.stepIDMatchesNoStep
+        }
         var pageLogs: [DecodedLog] = []
         swap(&pageLogs, &page.logs)
         // Each log is moved out and an empty one left in its place (a shared array is copied first).
@@ -311,6 +320,8 @@ public struct FleetAssembler: Sendable {
         let hosts: [JobHostStatus]
         if let id = stepInstanceID {
             hosts = status.steps.last(where: { $0.stepInstanceID == id })?.hosts ?? []
+        } else if stepMatchesNone {
+            hosts = []
         } else {
             hosts = status.step(nil)?.hosts ?? []
         }
@@ -318,7 +329,7 @@ public struct FleetAssembler: Sendable {
             let which =
                 stepInstanceID.map { id in
                     status.steps.contains { $0.stepInstanceID == id } ? "step \(id) lists no host" : "no step has id \(id)"
-                } ?? "no step lists a host"
+                } ?? (stepMatchesNone ? "no step has the id the answers name" : "no step lists a host")
             return JobFailure(
                 line: timeout,
                 summary:

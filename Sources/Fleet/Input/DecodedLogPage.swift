@@ -19,6 +19,8 @@ public struct DecodedLogPage: Sendable {
     public var jobInstanceID: Int64?
     public var stepInstanceID: Int64?
     public var logs: [DecodedLog]
+    /// As `JobLogPage.stepIDMatchesNoStep`.
+    public var stepIDMatchesNoStep = false
 
     /// Reads every host's output; with `parallel`, spreads the hosts over the machine's cores.
     public static func decode(_ page: JobLogPage, parallel: Bool, keepEvidence: Bool = true) -> DecodedLogPage {
@@ -30,7 +32,9 @@ public struct DecodedLogPage: Sendable {
                 ?? HostOutputReader.read(l.content, keepEvidence: keepEvidence)
             return DecodedLog(hostID: l.hostID, cloudID: l.cloudID, ip: l.ip, key: l.key, reports: reports, lines: lines)
         }
-        return DecodedLogPage(jobInstanceID: page.jobInstanceID, stepInstanceID: page.stepInstanceID, logs: decoded)
+        return DecodedLogPage(
+            jobInstanceID: page.jobInstanceID, stepInstanceID: page.stepInstanceID, logs: decoded,
+            stepIDMatchesNoStep: page.stepIDMatchesNoStep)
     }
 
     /// Reads the hosts of a scanned page (`page` is what `JobAnswer.recognise` made of the document, its
@@ -60,7 +64,9 @@ public struct DecodedLogPage: Sendable {
                     reports: read.reports, lines: read.lines)
             }
         }
-        return DecodedLogPage(jobInstanceID: page.jobInstanceID, stepInstanceID: page.stepInstanceID, logs: decoded)
+        return DecodedLogPage(
+            jobInstanceID: page.jobInstanceID, stepInstanceID: page.stepInstanceID, logs: decoded,
+            stepIDMatchesNoStep: page.stepIDMatchesNoStep)
     }
 
     /// `(0..<count).map(one)`, in chunks over the machine's cores when `parallel`. Each run of hosts

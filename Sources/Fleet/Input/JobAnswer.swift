@@ -109,6 +109,8 @@ public struct JobStatusAnswer: Sendable, Equatable {
 public struct JobLogPage: Sendable, Equatable {
     public var jobInstanceID: Int64?
     public var stepInstanceID: Int64?
+    /// A `step_instance_id` Python finds equal to no integer (`"75"`, `7.5`): no step of a status answer has it.
+    public var stepIDMatchesNoStep = false
     public var logs: [JobHostLog]
 
     public init(jobInstanceID: Int64? = nil, stepInstanceID: Int64? = nil, logs: [JobHostLog]) {
@@ -123,6 +125,8 @@ public struct JobExecuteAnswer: Sendable, Equatable {
     public var jobInstanceID: Int64
     public var stepInstanceID: Int64?
     public var name: String
+    /// As `JobLogPage.stepIDMatchesNoStep`.
+    public var stepIDMatchesNoStep = false
 }
 
 /// One JSON document read from a file or from JOB, recognised by shape.
@@ -157,10 +161,11 @@ public enum JobAnswer: Sendable, Equatable {
             return .logs(try parseLogs(data, source: source))
         }
         if let id = data["job_instance_id"]?.intValue, data["job_instance_name"] != nil || data["step_instance_id"] != nil {
+            let step = stepID(data["step_instance_id"])
             return .execute(
                 JobExecuteAnswer(
-                    jobInstanceID: id, stepInstanceID: data["step_instance_id"]?.intValue,
-                    name: data["job_instance_name"]?.stringValue ?? ""))
+                    jobInstanceID: id, stepInstanceID: step.id, name: data["job_instance_name"]?.stringValue ?? "",
+                    stepIDMatchesNoStep: step.matchesNone))
         }
         if let gse = GSEAgentRecord.parse(data) { return .gse(gse) }
         throw FleetError(
@@ -285,9 +290,19 @@ public enum JobAnswer: Sendable, Equatable {
             }
             logs.append(log)
         }
-        return JobLogPage(
-            jobInstanceID: data["job_instance_id"]?.intValue, stepInstanceID: data["step_instance_id"]?.intValue,
-            logs: logs)
+        let step = stepID(data["step_instance_id"])
+        var page = JobLogPage(jobInstanceID: data["job_instance_id"]?.intValue, stepInstanceID: step.id, logs: logs)
+        page.stepIDMatchesNoStep = step.matchesNone
+        return page
+    }
+
+    /// The step that ran, as a log page or an execute answer names it, compared with the status answer's steps
+    /// as AgentChecker compares them (`==`): the integer Python finds it equal to (`75`, `75.0`, `true` is 1);
+    /// a value equal to no integer (`"75"`, `7.5`) matches no step; none or null names no step.
+    static func stepID(_ v: JSONValue?) -> (id: Int64?, matchesNone: Bool) {
+        guard let v, v != .null else { return (nil, false) }
+        if let i = pythonInteger(v) { return (i, false) }
+        return (nil, true)
     }
 
     /// The host id, cloud id and address of a `script_task_logs` entry or a status row: the address is
