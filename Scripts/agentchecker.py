@@ -13,8 +13,9 @@ from the platform; `Scripts/bench-fleet.sh` times it beside `bkdiag-fleet parse`
 import json
 import sys
 
-# The platform's own item labels (bk-log's CHECK_AGENT_STEP): check.py's nine items only. It has none for
-# log_path's items (logpath_match, logpath_held) or log_progress's, which print its fallback "gse agent检查".
+# The platform's own item labels (CHECK_AGENT_STEP, bklog/apps/log_databus/constants.py, on bk-monitor's
+# feat/collector_check branch, whose check.py reports the log_path items; master lists only the first nine and
+# its check.py reports no log_path item). Other items (bkdiag's log_progress ones) print "gse agent检查".
 LABELS = {
     "bin_file": "检查二进制文件是否存在",
     "process": "检查进程是否存在",
@@ -25,6 +26,8 @@ LABELS = {
     "healthz": "执行healthz自检查查看结果",
     "socket_queue_status": "检查socket队列状态",
     "dataserver_port": "检查data server端口是否存在",
+    "logpath_match": "检查日志采集路径是否存在",
+    "logpath_held": "检查日志采集路径是否持有句柄",
 }
 HOST_STATES = {9: "成功", 310: "Agent异常"}
 POLL_SECONDS = 5 * 20

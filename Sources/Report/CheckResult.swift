@@ -61,11 +61,14 @@ public enum CheckLabels {
     /// The central label, or `gse agent检查` for an item the catalogue does not have.
     public static func label(forItem item: String) -> String { CheckID.label(forItem: item) ?? fallback }
 
-    /// The items AgentChecker's own table labels (bk-log's `CHECK_AGENT_STEP`: check.py's nine items). It has
-    /// no label for log_path's and log_progress's items, so its record lines show `gse agent检查` for them.
+    /// The items AgentChecker's own table labels (`CHECK_AGENT_STEP` in `bklog/apps/log_databus/constants.py`):
+    /// on bk-monitor's feat/collector_check branch, whose check.py reports log_path's items, check.py's nine and
+    /// `logpath_match`/`logpath_held` (the labels `shared/spec/checks.md` lists); master's table has only the
+    /// nine, and master's check.py no log_path items. No table labels log_progress's items (bkdiag's own), so
+    /// the record lines show `gse agent检查` for them.
     public static let platformItems: Set<String> = [
         "bin_file", "process", "main_config", "config", "hosted", "socket", "healthz", "socket_queue_status",
-        "dataserver_port",
+        "dataserver_port", "logpath_match", "logpath_held",
     ]
 
     /// The label AgentChecker prints for the item: its table's, else `gse agent检查`.

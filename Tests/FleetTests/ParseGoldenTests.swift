@@ -319,27 +319,29 @@ import Testing
         #expect(r.summary.groups.first?.title == "status: declared false")
     }
 
-    /// AgentChecker labels only the items of its own table (bk-log's `CHECK_AGENT_STEP`, check.py's nine):
-    /// log_path's and log_progress's items print its fallback `gse agent检查`, in the report model's lines,
-    /// the lines written while reading, and a line the model refuses.
+    /// AgentChecker labels only the items of its own table (`CHECK_AGENT_STEP`, feat/collector_check's: check.py's
+    /// nine and log_path's two): log_progress's items print its fallback `gse agent检查`, in the report model's
+    /// lines, the lines written while reading, and a line the model refuses.
     @Test func itemsTheTableDoesNotLabelPrintTheFallback() throws {
         let rich = Fixtures.richLine([
             ("log_path", "logpath_match", .pass, "ok", ""), ("log_path", "logpath_held", .fail, "held", "h"),
             ("log_progress", "logpath_progress", .pass, "p", ""), ("log_progress", "loss_risk", .warn, "r", ""),
             ("bkunifylogbeat", "main_config", .pass, "m", ""), ("gse_agent", "dataserver_port", .pass, "d", ""),
         ])
-        let odd = "{\"status\": true, \"data\": [{\"module\": 7, \"item\": \"logpath_match\", \"status\": 1, \"message\": 1}]}"
+        let odd =
+            "{\"status\": true, \"data\": [{\"module\": 7, \"item\": \"logpath_match\", \"status\": 1, \"message\": 1}, {\"module\": 7, \"item\": \"pipeline_stall\", \"status\": 1, \"message\": 2}]}"
         let expected =
             Self.polls(1) + """
                 [error] [agent checker] [0:10.0.0.1] 失败, 查看详情
-                [info] [agent checker] [log_path] [gse agent检查] [成功] ok
-                [error] [agent checker] [log_path] [gse agent检查] [失败] held
+                [info] [agent checker] [log_path] [检查日志采集路径是否存在] [成功] ok
+                [error] [agent checker] [log_path] [检查日志采集路径是否持有句柄] [失败] held
                 [info] [agent checker] [log_progress] [gse agent检查] [成功] p
                 [info] [agent checker] [log_progress] [gse agent检查] [成功] r
                 [info] [agent checker] [bkunifylogbeat] [检查主配置是否存在及正确] [成功] m
                 [info] [agent checker] [gse_agent] [检查data server端口是否存在] [成功] d
                 [info] [agent checker] [0:10.0.0.2] 成功
-                [info] [agent checker] [7] [gse agent检查] [成功] 1
+                [info] [agent checker] [7] [检查日志采集路径是否存在] [成功] 1
+                [info] [agent checker] [7] [gse agent检查] [成功] 2
 
                 """
         let docs = [

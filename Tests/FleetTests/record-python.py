@@ -34,7 +34,7 @@ LINES = [
     # Unicode knows: characters assigned in Unicode 15 (U+1F6DC, U+0CF3, U+31350, U+11F00) are unassigned there
     entry('{"new": "\\ud83d\\udedc \\u0cf3 \\ud884\\udf50 \\ud807\\udf00", "old": "\\u4e2d \\ud83d\\ude00 \\u00e9 \\u0891"}'),
     entry('["\U0001f6dc", "\u0cf3x", "\U0001fa75", "\U0002ebf0", "\U0001f7d9", "\u2ffc", "\U0001e4d0", "\u1680"]'),
-    # the platform's own item labels (CHECK_AGENT_STEP): none for log_path's and log_progress's items
+    # the platform's own item labels (CHECK_AGENT_STEP): log_path's items have theirs, log_progress's none
     entry('"ok"', item='"logpath_match"'), entry('"ok"', item='"logpath_held"'), entry('"ok"', item='"logpath_progress"'),
     entry('"ok"', item='"pipeline_stall"', module='"log_progress"'), entry('"ok"', item='"main_config"'),
     entry('"ok"', item='"socket_queue_status"'), entry('"ok"', item='"dataserver_port"'),

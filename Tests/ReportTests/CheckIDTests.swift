@@ -57,8 +57,8 @@ struct CheckIDTests {
         #expect(pairs == CheckID.allCases.map(\.key))
     }
 
-    /// The platform's table (bk-log's `CHECK_AGENT_STEP`) lacks log_path's and log_progress's items (they show
-    /// its generic label): its items are `CheckLabels.platformItems`, and every label it has is CheckID's.
+    /// The platform's table (`CHECK_AGENT_STEP`, feat/collector_check's) lacks log_progress's items (they show its
+    /// generic label): its items are `CheckLabels.platformItems`, and every label it has is CheckID's.
     @Test("Scripts/agentchecker.py's LABELS are CheckID's labels")
     func agentcheckerLabels() throws {
         let text = try String(contentsOf: Self.repoRoot.appendingPathComponent("Scripts/agentchecker.py"), encoding: .utf8)
@@ -71,7 +71,8 @@ struct CheckIDTests {
             labels[parts[1]] = parts[3]
         }
         #expect(Set(labels.keys) == CheckLabels.platformItems)
-        #expect(CheckLabels.platformLabel(forItem: "logpath_match") == CheckLabels.fallback)
+        #expect(CheckLabels.platformLabel(forItem: "logpath_match") == "检查日志采集路径是否存在")
+        #expect(CheckLabels.platformLabel(forItem: "pipeline_stall") == CheckLabels.fallback)
         for (item, label) in labels { #expect(CheckID.label(forItem: item) == label, "\(item)") }
     }
 }
