@@ -128,4 +128,22 @@ enum Fixtures {
         }
         return asm.finish(source: "parse", generatedAtMs: 1_700_000_000_000)
     }
+
+    /// Answers read from their text as written, in order on one thread. `streamed`: read as `--format agent`
+    /// reads them (no evidence, lean entries, the platform's lines written while reading).
+    static func assemble(texts: [String], streamed: Bool = false) throws -> FleetReport {
+        var asm = FleetAssembler()
+        for (i, text) in texts.enumerated() {
+            let read = try AnswerReader.recognise(
+                bytes: Array(text.utf8), source: "doc\(i)", parallel: false, keepEvidence: !streamed, fullEntries: !streamed,
+                agentLines: streamed)
+            for a in read {
+                switch a {
+                case .answer(let x): asm.add(x, source: "input")
+                case .logs(let p): asm.add(p)
+                }
+            }
+        }
+        return asm.finish(source: "parse", generatedAtMs: 1)
+    }
 }

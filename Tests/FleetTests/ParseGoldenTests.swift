@@ -349,19 +349,7 @@ import Testing
             Fixtures.logs([Fixtures.log(0, "10.0.0.1", rich + "\n"), Fixtures.log(0, "10.0.0.2", odd + "\n")]),
         ]
         #expect(try Fixtures.assemble(docs).agentCheckerText(extended: false) == expected)
-        var asm = FleetAssembler()
-        for d in docs {
-            let read = try AnswerReader.recognise(
-                bytes: Array(d.serialized().utf8), source: "doc", parallel: false, keepEvidence: false, fullEntries: false,
-                agentLines: true)
-            for a in read {
-                switch a {
-                case .answer(let x): asm.add(x, source: "input")
-                case .logs(let p): asm.add(p)
-                }
-            }
-        }
-        let streamed = asm.finish(source: "parse", generatedAtMs: 1)
+        let streamed = try Fixtures.assemble(texts: docs.map { $0.serialized() }, streamed: true)
         #expect(streamed.hosts.flatMap(\.lines).contains { if case .reportRendered = $0 { true } else { false } })
         #expect(streamed.agentCheckerText(extended: false) == expected)
         #expect(CheckResult(module: "log_path", item: "logpath_match", verdict: .pass, message: "").label == "检查日志采集路径是否存在")
@@ -385,19 +373,7 @@ import Testing
 
                 """
         for streamed in [false, true] {
-            var asm = FleetAssembler()
-            for text in [status, logs] {
-                let read = try AnswerReader.recognise(
-                    bytes: Array(text.utf8), source: "doc", parallel: false, keepEvidence: !streamed, fullEntries: !streamed,
-                    agentLines: streamed)
-                for a in read {
-                    switch a {
-                    case .answer(let x): asm.add(x, source: "input")
-                    case .logs(let p): asm.add(p)
-                    }
-                }
-            }
-            let r = asm.finish(source: "parse", generatedAtMs: 1)
+            let r = try Fixtures.assemble(texts: [status, logs], streamed: streamed)
             #expect(r.agentCheckerText(extended: false) == expected, "streamed: \(streamed)")
         }
         let tree = try JobAnswer.recognise(try JSONValue.parse(status), source: "s")
@@ -424,18 +400,10 @@ import Testing
             #"{"job_instance_id": 10000, "step_instance_id": "# + stepID + #", "script_task_logs": []}"#,
             #"{"job_instance_id": 10000, "step_instance_id": 1, "script_task_logs": []}"#,
         ]
-        var asm = FleetAssembler()
-        for text in [status] + pages {
-            for a in try AnswerReader.recognise(bytes: Array(text.utf8), source: "doc", parallel: false) {
-                switch a {
-                case .answer(let x): asm.add(x, source: "input")
-                case .logs(let p): asm.add(p)
-                }
-            }
-        }
+        let r = try Fixtures.assemble(texts: [status] + pages)
         let gaps =
             last.contains("超时")
             ? "" : "[warning] [agent checker] [获取作业执行结果] 作业: 10000, 数据不完整\n[error] [agent checker] [获取作业执行结果] 作业: 10000, 数据为空\n"
-        #expect(asm.finish(source: "parse", generatedAtMs: 1).agentCheckerText(extended: false) == Self.polls(1) + gaps + last)
+        #expect(r.agentCheckerText(extended: false) == Self.polls(1) + gaps + last)
     }
 }
