@@ -343,15 +343,12 @@ struct CollectorFileRules {
         }
         if let node = item.lookup("ssl.supported_protocols"), !node.isNull {
             let known = ["SSLv3", "SSLv3.0", "TLSv1", "TLSv1.0", "TLSv1.1", "TLSv1.2"]
-            for entry in node.array ?? [node] {
+            for entry in node.array ?? [node] where !entry.isNull {
                 let v = GoConfigValue(entry)
-                if entry.isNull { continue }
-                guard let name = v.asText, known.contains(name) else {
-                    out.append(
-                        "kafka: ssl.supported_protocols entry \(v.shown) is not one of \(known.joined(separator: ", ")) (\"invalid tls version\")"
-                    )
-                    continue
-                }
+                if let name = v.asText, known.contains(name) { continue }
+                out.append(
+                    "kafka: ssl.supported_protocols entry \(v.shown) is not one of \(known.joined(separator: ", ")) (\"invalid tls version\")"
+                )
             }
         }
         return out
