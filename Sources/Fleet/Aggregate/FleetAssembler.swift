@@ -121,12 +121,12 @@ public struct FleetAssembler: Sendable {
         let hostID = log.hostID
         if let old = logSlot.updateValue(logs.count, forKey: key) {
             logSlot[key] = old
-            logs[old] = log
+            logs[old] = consume log
             slot = old
             duplicateLogs += 1
         } else {
             slot = logs.count
-            logs.append(log)
+            logs.append(consume log)
         }
         if let id = hostID { hostIDSlots.append((id, slot)) }
     }
@@ -170,26 +170,53 @@ public struct FleetAssembler: Sendable {
                 ))
         }
 
-        // Hosts in AgentChecker's order: first place, last state. `order[n]` is the key of place n,
-        // `stateOf[n]` the index in the step's list of the row whose state it takes.
+        // Each status row's key and the slot of its log by that key, found in parallel (the log index is
+        // only read here). Rows are read in place: a copy of each row retained and released its strings.
         let stepHosts = step?.hosts ?? []
-        var order: [String] = []
-        var stateOf: [Int] = []
-        var place: [String: Int] = [:]
-        order.reserveCapacity(stepHosts.count)
-        stateOf.reserveCapacity(stepHosts.count)
-        place.reserveCapacity(stepHosts.count)
-        // Rows are read in place: a copy of each row (`stepHosts[i]`) retained and released its strings.
-        for i in stepHosts.indices {
-            let key = stepHosts.withUnsafeBufferPointer { $0[i].key }
-            if let p = place.updateValue(order.count, forKey: key) {
-                place[key] = p
-                stateOf[p] = i
-            } else {
-                order.append(key)
-                stateOf.append(i)
+        let rowCount = stepHosts.count
+        var t = Timing.now()
+        let chunk = 2048
+        var rowKeys = [String](repeating: "", count: rowCount)
+        var rowSlots = [Int](repeating: -1, count: rowCount)
+        rowKeys.withUnsafeMutableBufferPointer { keysBuf in
+            rowSlots.withUnsafeMutableBufferPointer { slotsBuf in
+                // Each iteration writes a disjoint range of both; everything else is only read.
+                nonisolated(unsafe) let keys = keysBuf
+                nonisolated(unsafe) let slots = slotsBuf
+                stepHosts.withUnsafeBufferPointer { rowsBuf in
+                    nonisolated(unsafe) let rows = rowsBuf
+                    DispatchQueue.concurrentPerform(iterations: (rowCount + chunk - 1) / chunk) { c in
+                        for i in (c * chunk)..<min(rowCount, (c + 1) * chunk) {
+                            let key = rows[i].key
+                            slots[i] = logSlot[key] ?? -1
+                            keys[i] = key
+                        }
+                    }
+                }
             }
         }
+        // Hosts in AgentChecker's order: first place, last state. `firstRow[n]` is the row that gave place n
+        // its key, `stateOf[n]` the row whose state it takes. A key with a log is told by its log's slot (one
+        // slot per key), so only keys without a log are hashed again.
+        var firstRow: [Int] = []
+        var stateOf: [Int] = []
+        firstRow.reserveCapacity(rowCount)
+        stateOf.reserveCapacity(rowCount)
+        var placeOfSlot = [Int](repeating: -1, count: logs.count)
+        var placeOfKey: [String: Int] = [:]
+        for i in 0..<rowCount {
+            let s = rowSlots[i]
+            let known = s >= 0 ? placeOfSlot[s] : placeOfKey[rowKeys[i]] ?? -1
+            if known >= 0 {
+                stateOf[known] = i
+                continue
+            }
+            if s >= 0 { placeOfSlot[s] = firstRow.count } else { placeOfKey[rowKeys[i]] = firstRow.count }
+            firstRow.append(i)
+            stateOf.append(i)
+        }
+        placeOfSlot = []
+        placeOfKey = [:]
         let statusCount = stepHosts.count
         if failure == nil && status != nil && statusCount > 0 {
             if logEntries == 0 {
@@ -199,56 +226,54 @@ public struct FleetAssembler: Sendable {
                 preamble.append(AgentInfo(.warning, "[获取作业执行结果] 作业: \(jobID), 数据不完整"))
             }
         }
+        Timing.add("finish: order", since: t)
 
-        var t = Timing.now()
-        // Joining is per host and independent: done in parallel chunks, kept in order.
-        var joined = [(HostResult, Int?)?](repeating: nil, count: order.count)
-        // Status hosts whose key matched no log but that have a host id.
-        var missed = [Bool](repeating: false, count: order.count)
-        let chunk = 2048
-        let keys = order
+        t = Timing.now()
+        // Joining is per host and independent: done in parallel chunks, written in place, in order.
+        let places = firstRow.count
+        let keys = rowKeys
+        let slotOf = rowSlots
         let rows = stateOf
-        joined.withUnsafeMutableBufferPointer { buf in
-            missed.withUnsafeMutableBufferPointer { missedBuf in
-                // Each iteration writes a disjoint range of slots; everything else is only read.
-                nonisolated(unsafe) let slots = buf
-                nonisolated(unsafe) let misses = missedBuf
-                stepHosts.withUnsafeBufferPointer { rowsBuf in
-                    // Only read.
-                    nonisolated(unsafe) let stepHosts = rowsBuf
-                    DispatchQueue.concurrentPerform(iterations: (keys.count + chunk - 1) / chunk) { c in
-                        for n in (c * chunk)..<min(keys.count, (c + 1) * chunk) {
-                            let one = join(keys[n], stepHosts[rows[n]], byID: nil)
-                            misses[n] = one.1 == nil && stepHosts[rows[n]].hostID != nil
-                            slots[n] = one
-                        }
+        let first = firstRow
+        var hosts = [HostResult](unsafeUninitializedCapacity: places) { buf, count in
+            // Each iteration initialises a disjoint range of slots; everything else is only read.
+            nonisolated(unsafe) let out = buf
+            stepHosts.withUnsafeBufferPointer { rowsBuf in
+                nonisolated(unsafe) let stepHosts = rowsBuf
+                DispatchQueue.concurrentPerform(iterations: (places + chunk - 1) / chunk) { c in
+                    for n in (c * chunk)..<min(places, (c + 1) * chunk) {
+                        let r = rows[n]
+                        let s = slotOf[r]
+                        out.initializeElement(at: n, to: join(keys[first[n]], stepHosts[r], slot: s >= 0 ? s : nil, byID: nil).0)
                     }
                 }
             }
+            count = places
         }
-        // Those are matched by host id (the last log added with that id).
-        if !hostIDSlots.isEmpty, missed.contains(true) {
-            var byID: [Int64: Int] = [:]
-            for (id, slot) in hostIDSlots { byID[id] = slot }
-            for n in missed.indices where missed[n] { joined[n] = join(keys[n], stepHosts[rows[n]], byID: byID) }
+        // Status hosts whose key matched no log are matched by host id (the last log added with that id).
+        var used = [Bool](repeating: false, count: logs.count)
+        if !hostIDSlots.isEmpty, slotOf.contains(where: { $0 < 0 }) {
+            var byID: [Int64: Int]?
+            for n in 0..<places where slotOf[rows[n]] < 0 && stepHosts[rows[n]].hostID != nil {
+                if byID == nil { byID = Dictionary(hostIDSlots.map { ($0.id, $0.slot) }, uniquingKeysWith: { $1 }) }
+                let (h, matched) = join(keys[first[n]], stepHosts[rows[n]], slot: nil, byID: byID)
+                if let m = matched { used[m] = true }
+                hosts[n] = h
+            }
         }
         Timing.add("finish: join (parallel)", since: t)
         t = Timing.now()
-        var hosts: [HostResult] = []
-        hosts.reserveCapacity(order.count + logs.count)
-        var used = [Bool](repeating: false, count: logs.count)
         var missing: [String] = []
-        for n in joined.indices {
-            guard let (h, matched) = joined[n].take() else { continue }
-            if let m = matched { used[m] = true }
-            if h.state == .missingLog { missing.append(h.key) }
-            hosts.append(h)
+        hosts.withUnsafeBufferPointer { hosts in
+            for n in 0..<places {
+                if slotOf[rows[n]] >= 0 { used[slotOf[rows[n]]] = true }
+                if hosts[n].state == .missingLog { missing.append(hosts[n].key) }
+            }
         }
-        joined = []
         if !missing.isEmpty && logEntries > 0 {
             issues.append(
                 FleetIssue(
-                    .warning, step: "batch_get_job_instance_ip_log", "\(missing.count) of \(order.count) hosts are missing from the logs",
+                    .warning, step: "batch_get_job_instance_ip_log", "\(missing.count) of \(places) hosts are missing from the logs",
                     hosts: missing))
         }
         var extra: [String] = []
@@ -343,8 +368,8 @@ public struct FleetAssembler: Sendable {
 
     /// One status host joined with its log (by key, then by host id when `byID` is given); also the slot
     /// of the log used.
-    func join(_ key: String, _ h: JobHostStatus, byID: [Int64: Int]?) -> (HostResult, Int?) {
-        var slot = logSlot[key]
+    func join(_ key: String, _ h: borrowing JobHostStatus, slot: Int?, byID: [Int64: Int]?) -> (HostResult, Int?) {
+        var slot = slot
         var byHostID = false
         if slot == nil, let id = h.hostID {
             slot = byID?[id]
