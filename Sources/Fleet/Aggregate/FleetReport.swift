@@ -263,8 +263,12 @@ public struct FleetSummary: Sendable {
                 var counters = Counters()
                 var groupOf: [String: Int] = [:]
                 var prevColumns: [Int] = []
+                // The columns of each list seen that hosts share (known by its storage).
+                var sharedColumns: [UnsafeRawPointer: [Int]] = [:]
                 for hi in (c * chunk)..<min(hosts.count, (c + 1) * chunk) {
-                    tally.add(hosts[hi], index: hi, counters: &counters, groupOf: &groupOf, prevColumns: &prevColumns)
+                    tally.add(
+                        hosts[hi], index: hi, counters: &counters, groupOf: &groupOf, prevColumns: &prevColumns,
+                        sharedColumns: &sharedColumns)
                 }
                 counters.flush(into: &tally)
                 slots[c] = tally
@@ -345,7 +349,7 @@ extension FleetSummary.Tally {
     /// Counts one host: its state, diagnosis, producer and item verdicts, and its signature group.
     mutating func add(
         _ h: borrowing HostResult, index hi: Int, counters: inout FleetSummary.Counters, groupOf: inout [String: Int],
-        prevColumns: inout [Int]
+        prevColumns: inout [Int], sharedColumns: inout [UnsafeRawPointer: [Int]]
     ) {
         let results = h.results
         let diagnosis = h.diagnosis
@@ -354,16 +358,24 @@ extension FleetSummary.Tally {
         counters.countProducer(h)
         if !h.state.hasReport { noOutput.append(h.key) }
         results.withUnsafeBufferPointer { results in
-            // Most hosts list the same items in the same order: reuse the previous host's columns.
-            var same = results.count == prevColumns.count
-            if same {
-                for k in results.indices
-                where keys[prevColumns[k]].item != results[k].item || keys[prevColumns[k]].module != results[k].module {
-                    same = false
-                    break
+            // Most hosts list the same items in the same order: reuse the previous host's columns. A list
+            // that hosts share (read lean: `StringInterner.sharedList`) is known by its storage, which the
+            // hosts keep alive for the whole count: its columns are found once, without comparing names.
+            let shared = h.reports.count == 1 && !results.isEmpty ? results.baseAddress.map(UnsafeRawPointer.init) : nil
+            if let shared, let known = sharedColumns[shared] {
+                prevColumns = known
+            } else {
+                var same = results.count == prevColumns.count
+                if same {
+                    for k in results.indices
+                    where keys[prevColumns[k]].item != results[k].item || keys[prevColumns[k]].module != results[k].module {
+                        same = false
+                        break
+                    }
                 }
+                if !same { prevColumns = results.map { column(ItemKey(module: $0.module, item: $0.item)) } }
+                if let shared { sharedColumns[shared] = prevColumns }
             }
-            if !same { prevColumns = results.map { column(ItemKey(module: $0.module, item: $0.item)) } }
             for k in results.indices { counts[prevColumns[k]][results[k].verdict] += 1 }
         }
         let clean =
