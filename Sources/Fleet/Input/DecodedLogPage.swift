@@ -9,9 +9,6 @@ public struct DecodedLog: Sendable {
     public var key: String
     public var reports: [DiagnosticReport]
     public var lines: [HostLine]
-
-    /// An empty log, left behind where one is moved out of a page.
-    static let placeholder = DecodedLog(hostID: nil, cloudID: 0, ip: "", key: "", reports: [], lines: [])
 }
 
 /// A `batch_get_job_instance_ip_log` page whose outputs have been read.
