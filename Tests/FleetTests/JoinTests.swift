@@ -100,25 +100,44 @@ import Testing
 
     /// Thousands of hosts (more than one parallel chunk), drawn with repeats from a pool: repeated rows,
     /// repeated logs, rows without a log, logs without a row, and logs that only a host id finds.
-    @Test(arguments: [1, 2, 3])
-    func parallelJoinMatchesThePlainOne(seed: UInt64) throws {
+    /// `ordered`: the logs mostly follow the rows (as JOB pages them), with hosts left out, repeated and added,
+    /// so that the join's guess of the next slot is right most of the time and wrong some of it.
+    @Test(arguments: [1, 2, 3], [false, true])
+    func parallelJoinMatchesThePlainOne(seed: UInt64, ordered: Bool) throws {
         var g = Seeded(state: seed)
         let pool = 2600
         let ip = { (n: Int) in "10.\(n / 65536).\(n / 256 % 256).\(n % 256)" }
         var rows: [Row] = []
         for k in 0..<5000 {
-            let n = g.next(pool)
+            // Ordered: mostly one row per host, as JOB lists them.
+            let n = ordered && g.next(25) != 0 ? k : g.next(pool)
             // Host ids follow the address, except that a few rows carry one no log has, or none.
             let id: Int? = g.next(10) == 0 ? nil : (g.next(20) == 0 ? 900_000 + n : n + 1)
             rows.append(Row(cloud: g.next(40) == 0 ? 1 : 0, ip: ip(n), id: id, error: k + 1))
         }
         var logs: [Log] = []
-        for k in 0..<4000 {
+        for (k, r) in rows.enumerated() where ordered {
+            switch g.next(20) {
+            case 0:
+                // Its log under another address: found by host id only, if at all.
+                logs.append(Log(cloud: 0, ip: "192.168.\(k / 256 % 256).\(k % 256)", id: r.id, pid: 400_000 + k))
+                continue
+            case 1: logs.append(Log(cloud: 0, ip: ip(pool + g.next(200)), id: nil, pid: 100_000 + k))
+            case 2: logs.append(Log(cloud: r.cloud, ip: r.ip, id: r.id, pid: 200_000 + k))
+            // The same address in another cloud area: another host.
+            case 3: logs.append(Log(cloud: 1 - r.cloud, ip: r.ip, id: nil, pid: 500_000 + k))
+            default: break
+            }
+            logs.append(Log(cloud: r.cloud, ip: r.ip, id: r.id, pid: k + 1))
+        }
+        for k in 0..<(ordered ? 300 : 4000) {
             let n = g.next(pool + 200)
             // Some logs name the host by id under another address (the platform finds them by key only).
             let moved = g.next(15) == 0
             logs.append(
-                Log(cloud: 0, ip: moved ? "192.168.\(n / 256 % 256).\(n % 256)" : ip(n), id: g.next(8) == 0 ? nil : n + 1, pid: k + 1))
+                Log(
+                    cloud: 0, ip: moved ? "192.168.\(n / 256 % 256).\(n % 256)" : ip(n), id: g.next(8) == 0 ? nil : n + 1,
+                    pid: 300_000 + k))
         }
         let expected = Self.reference(rows: rows, logs: logs)
         let got = try Self.joined(rows: rows, logs: logs, pageSize: 500)

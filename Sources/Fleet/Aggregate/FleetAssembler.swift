@@ -165,8 +165,8 @@ public struct FleetAssembler: Sendable {
                 ))
         }
 
-        // Each status row's key and the slot of its log by that key, found in parallel (the log index is
-        // only read here). Rows are read in place: a copy of each row retained and released its strings.
+        // Each status row's key and the slot of its log by that key, found in parallel (the logs and their
+        // index are only read here). Rows are read in place: a copy of each row retained and released its strings.
         let stepHosts = step?.hosts ?? []
         let rowCount = stepHosts.count
         var t = Timing.now()
@@ -180,11 +180,19 @@ public struct FleetAssembler: Sendable {
                 nonisolated(unsafe) let slots = slotsBuf
                 stepHosts.withUnsafeBufferPointer { rowsBuf in
                     nonisolated(unsafe) let rows = rowsBuf
-                    DispatchQueue.concurrentPerform(iterations: (rowCount + chunk - 1) / chunk) { c in
-                        for i in (c * chunk)..<min(rowCount, (c + 1) * chunk) {
-                            let key = rows[i].key
-                            slots[i] = logSlot[key] ?? -1
-                            keys[i] = key
+                    logs.withUnsafeBufferPointer { logsBuf in
+                        nonisolated(unsafe) let logs = logsBuf
+                        DispatchQueue.concurrentPerform(iterations: (rowCount + chunk - 1) / chunk) { c in
+                            // Logs mostly come in the rows' order: the slot after the previous row's is tried
+                            // first. A slot holds the one log of its key, so a key equal to its log's is found.
+                            var next = c * chunk
+                            for i in (c * chunk)..<min(rowCount, (c + 1) * chunk) {
+                                let key = rows[i].key
+                                let slot = next < logs.count && logs[next].key == key ? next : logSlot[key] ?? -1
+                                slots[i] = slot
+                                keys[i] = key
+                                next = slot + 1
+                            }
                         }
                     }
                 }
