@@ -103,10 +103,16 @@ public struct FleetAssembler: Sendable {
         }
         var pageLogs: [DecodedLog] = []
         swap(&pageLogs, &page.logs)
-        // Each log is moved out of the list from its end, in the page's order once the list is reversed
-        // (a shared array is copied first); nothing is left behind to copy in or release.
-        pageLogs.reverse()
-        while let log = pageLogs.popLast() { add(log) }
+        // Each log is moved out and an empty one made in its place (a shared array is copied first). An empty
+        // log holds only empty strings and lists, which count no references: nothing is copied or released.
+        pageLogs.withUnsafeMutableBufferPointer { buf in
+            guard let base = buf.baseAddress else { return }
+            for i in buf.indices {
+                let log = (base + i).move()
+                (base + i).initialize(to: DecodedLog(hostID: nil, cloudID: 0, ip: "", key: "", reports: [], lines: []))
+                add(log)
+            }
+        }
     }
 
     mutating func add(_ log: consuming DecodedLog) {
