@@ -24,7 +24,7 @@ public struct FleetAssembler: Sendable {
     var statusAnswers = 0
     /// One slot per host key in first-seen order; a repeated key's slot holds its last log.
     var logs: [DecodedLog] = []
-    var logSlot: [String: Int] = [:]
+    var logSlot = HostKeyIndex()
     /// `(host id, slot)` of every log added that has a host id, in the order added: the host-id index
     /// is made from it only when some status host's key matches no log (rarely: normally every key does).
     var hostIDSlots: [(id: Int64, slot: Int)] = []
@@ -89,7 +89,7 @@ public struct FleetAssembler: Sendable {
     /// Makes room for this many host logs in all (a hint: adding more still works).
     public mutating func reserveLogs(_ count: Int) {
         logs.reserveCapacity(count)
-        logSlot.reserveCapacity(count)
+        logSlot.reserve(count)
         hostIDSlots.reserveCapacity(count)
     }
 
@@ -120,13 +120,14 @@ public struct FleetAssembler: Sendable {
         let slot: Int
         let key = log.key
         let hostID = log.hostID
-        if let old = logSlot.updateValue(logs.count, forKey: key) {
-            logSlot[key] = old
+        let hash = key.hashValue
+        if let old = logSlot.find(key, hash: hash, keyOf: { logs[$0].key }) {
             logs[old] = consume log
             slot = old
             duplicateLogs += 1
         } else {
             slot = logs.count
+            logSlot.insert(hash: hash, slot: slot)
             logs.append(consume log)
         }
         if let id = hostID { hostIDSlots.append((id, slot)) }
@@ -194,7 +195,9 @@ public struct FleetAssembler: Sendable {
                             var next = c * chunk
                             for i in (c * chunk)..<min(rowCount, (c + 1) * chunk) {
                                 let key = rows[i].key
-                                let slot = next < logs.count && logs[next].key == key ? next : logSlot[key] ?? -1
+                                let slot =
+                                    next < logs.count && logs[next].key == key
+                                    ? next : logSlot.find(key, hash: key.hashValue, keyOf: { logs[$0].key }) ?? -1
                                 slots[i] = slot
                                 keys[i] = key
                                 next = slot + 1
