@@ -34,6 +34,7 @@ import Testing
                     ("log_path", "logpath_match", .warn, "no file yet", "wait"),
                 ])
             case _ where i % 13 == 0: output = Fixtures.checkPyLine(processOK: true) + "\nnoise"
+            case _ where i % 23 == 0: output = Self.declaredFalse
             case _ where i % 19 == 0:
                 output = Fixtures.richLine([("gse_agent", "socket", .pass, "ok", "")], version: i % 38 == 0 ? "" : "0.2.0")
             default: output = i % 2 == 0 ? Fixtures.healthyRich : Fixtures.checkPyLine()
@@ -44,6 +45,16 @@ import Testing
         guard lean else { return try Fixtures.assemble([Fixtures.status(hosts), Fixtures.logs(logs)]) }
         return try Fixtures.assemble(texts: [Fixtures.status(hosts).serialized(), Fixtures.logs(logs).serialized()], streamed: true)
     }
+
+    /// A healthy report whose line declares `status: false`: the same entries as its healthy twins, but a
+    /// group of its own.
+    static let declaredFalse: String = {
+        guard case .object(var members)? = try? JSONValue.parse(Fixtures.healthyRich), members.first?.0 == "status" else {
+            return "not a report"
+        }
+        members[0].1 = .bool(false)
+        return JSONValue.object(members).serialized()
+    }()
 
     /// Read whole, and read lean, where the count knows a list that hosts share by its storage.
     @Test(arguments: [false, true])
@@ -100,6 +111,7 @@ import Testing
         #expect(s.noUsableOutput == noOutput)
         // Several groups and several chunks, or the test proves nothing.
         #expect(signatures.count >= 5)
+        #expect(signatures.contains { $0.contains("declared false") })
         #expect(Set(members.values.map { Set($0.map { $0 / 2048 }) }.flatMap { $0 }).count == 4)
 
         let expectedOrder = signatures.sorted {

@@ -261,20 +261,35 @@ public struct FleetSummary: Sendable {
             DispatchQueue.concurrentPerform(iterations: chunks) { c in
                 var tally = Tally()
                 var counters = Counters()
-                var groupOf: [String: Int] = [:]
-                var prevColumns: [Int] = []
-                // The columns of each list seen that hosts share (known by its storage).
-                var sharedColumns: [UnsafeRawPointer: [Int]] = [:]
+                var memo = ChunkMemo()
                 for hi in (c * chunk)..<min(hosts.count, (c + 1) * chunk) {
-                    tally.add(
-                        hosts[hi], index: hi, counters: &counters, groupOf: &groupOf, prevColumns: &prevColumns,
-                        sharedColumns: &sharedColumns)
+                    tally.add(hosts[hi], index: hi, counters: &counters, memo: &memo)
                 }
                 counters.flush(into: &tally)
                 slots[c] = tally
             }
         }
         return takeAll(&out)
+    }
+
+    /// What a chunk's count has learnt of the lists it has seen.
+    struct ChunkMemo {
+        /// Signature text to its group in the chunk's tally.
+        var groupOf: [String: Int] = [:]
+        /// The previous host's item columns.
+        var prevColumns: [Int] = []
+        /// The columns of each list that hosts share (read lean: `StringInterner.sharedList`), known by its
+        /// storage, which the hosts keep alive for the whole count.
+        var sharedColumns: [UnsafeRawPointer: [Int]] = [:]
+        /// For a host whose one report line holds a shared list: the group of that list and declared status
+        /// (-1: none) and the distinct hints of its failing entries. Nothing else of such a host goes into
+        /// its signature (`Signature.entries`), and it has no fallback hint.
+        var sharedGroup: [SharedList: (group: Int, hints: [String])] = [:]
+
+        struct SharedList: Hashable {
+            var list: UnsafeRawPointer
+            var declared: Bool
+        }
     }
 
     /// A chunk's per-host counts before they become the tally's: states and diagnoses by position in
@@ -347,64 +362,81 @@ extension HostDiagnosis {
 
 extension FleetSummary.Tally {
     /// Counts one host: its state, diagnosis, producer and item verdicts, and its signature group.
-    mutating func add(
-        _ h: borrowing HostResult, index hi: Int, counters: inout FleetSummary.Counters, groupOf: inout [String: Int],
-        prevColumns: inout [Int], sharedColumns: inout [UnsafeRawPointer: [Int]]
-    ) {
+    mutating func add(_ h: borrowing HostResult, index hi: Int, counters: inout FleetSummary.Counters, memo: inout FleetSummary.ChunkMemo) {
         let results = h.results
         let diagnosis = h.diagnosis
         counters.states[h.state.ordinal] += 1
         counters.diagnoses[diagnosis.ordinal] += 1
         counters.countProducer(h)
         if !h.state.hasReport { noOutput.append(h.key) }
+        // The storage of a list hosts may share: the host's one report's, kept alive by the host.
+        let shared =
+            h.reports.count == 1 && !results.isEmpty ? results.withUnsafeBufferPointer { $0.baseAddress.map(UnsafeRawPointer.init) } : nil
         results.withUnsafeBufferPointer { results in
-            // Most hosts list the same items in the same order: reuse the previous host's columns. A list
-            // that hosts share (read lean: `StringInterner.sharedList`) is known by its storage, which the
-            // hosts keep alive for the whole count: its columns are found once, without comparing names.
-            let shared = h.reports.count == 1 && !results.isEmpty ? results.baseAddress.map(UnsafeRawPointer.init) : nil
-            if let shared, let known = sharedColumns[shared] {
-                prevColumns = known
+            // Most hosts list the same items in the same order: reuse the previous host's columns, or those
+            // found once for a shared list, without comparing names.
+            if let shared, let known = memo.sharedColumns[shared] {
+                memo.prevColumns = known
             } else {
-                var same = results.count == prevColumns.count
+                var same = results.count == memo.prevColumns.count
                 if same {
                     for k in results.indices
-                    where keys[prevColumns[k]].item != results[k].item || keys[prevColumns[k]].module != results[k].module {
+                    where keys[memo.prevColumns[k]].item != results[k].item || keys[memo.prevColumns[k]].module != results[k].module {
                         same = false
                         break
                     }
                 }
-                if !same { prevColumns = results.map { column(ItemKey(module: $0.module, item: $0.item)) } }
-                if let shared { sharedColumns[shared] = prevColumns }
+                if !same { memo.prevColumns = results.map { column(ItemKey(module: $0.module, item: $0.item)) } }
+                if let shared { memo.sharedColumns[shared] = memo.prevColumns }
             }
-            for k in results.indices { counts[prevColumns[k]][results[k].verdict] += 1 }
+            for k in results.indices { counts[memo.prevColumns[k]][results[k].verdict] += 1 }
         }
         let clean =
             h.state.isHealthy && h.lines.allSatisfy({ if case .report = $0 { true } else { false } })
             && h.declaredStatus != false && results.allSatisfy { $0.verdict.compatStatus }
         if clean { return }
+        // A host whose only line is its report, of a shared list: its group is that of the list.
+        var sharedKey: FleetSummary.ChunkMemo.SharedList?
+        if let shared, h.state.hasReport, h.lines.count == 1, h.lineErrors.isEmpty {
+            let key = FleetSummary.ChunkMemo.SharedList(list: shared, declared: h.declaredStatus == true)
+            if let known = memo.sharedGroup[key] {
+                if known.group >= 0 { join(hi, diagnosis, group: known.group, hints: known.hints) }
+                return
+            }
+            sharedKey = key
+        }
         let entries = Signature.entries(for: h, results: results)
-        if entries.isEmpty { return }
+        if entries.isEmpty {
+            if let sharedKey { memo.sharedGroup[sharedKey] = (-1, []) }
+            return
+        }
         let signature = entries.map(\.description).joined(separator: "\n")
         let gi: Int
-        if let x = groupOf[signature] {
+        if let x = memo.groupOf[signature] {
             gi = x
         } else {
             gi = groups.count
-            groupOf[signature] = gi
+            memo.groupOf[signature] = gi
             groups.append(Group(signature: signature, entries: entries, hosts: [], hints: [:], diagnoses: [:]))
         }
-        groups[gi].hosts.append(hi)
-        groups[gi].diagnoses[diagnosis, default: 0] += 1
+        var hints: [String] = []
         var seen = Set<String>()
         // In place: copying each result would retain all of its strings.
         results.withUnsafeBufferPointer { rs in
             for k in rs.indices where !rs[k].verdict.compatStatus && !rs[k].hint.isEmpty && seen.insert(rs[k].hint).inserted {
-                groups[gi].hints[rs[k].hint, default: 0] += 1
+                hints.append(rs[k].hint)
             }
         }
-        if let fallback = Signature.fallbackHint(for: h), seen.insert(fallback).inserted {
-            groups[gi].hints[fallback, default: 0] += 1
-        }
+        if let fallback = Signature.fallbackHint(for: h), seen.insert(fallback).inserted { hints.append(fallback) }
+        if let sharedKey { memo.sharedGroup[sharedKey] = (gi, hints) }
+        join(hi, diagnosis, group: gi, hints: hints)
+    }
+
+    /// Adds host `hi` to group `gi`, with its diagnosis and its distinct hints.
+    private mutating func join(_ hi: Int, _ diagnosis: HostDiagnosis, group gi: Int, hints: [String]) {
+        groups[gi].hosts.append(hi)
+        groups[gi].diagnoses[diagnosis, default: 0] += 1
+        for hint in hints { groups[gi].hints[hint, default: 0] += 1 }
     }
 }
 
