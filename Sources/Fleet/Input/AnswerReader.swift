@@ -1,5 +1,4 @@
 import Dispatch
-import Foundation
 import Report
 import Synchronization
 import SystemLayer
@@ -53,7 +52,8 @@ public enum AnswerReader {
             var total: Int64 = 0
             // Stops once over the limit, so sizes up to Int64.max (sparse files) cannot overflow the sum.
             for p in paths where p != "-" && total <= evidenceLimitBytes {
-                total += ((try? FileManager.default.attributesOfItem(atPath: p)[.size]) as? NSNumber)?.int64Value ?? 0
+                // stat(2) alone: Foundation's attributes also look the owner and group up in /etc/passwd and /etc/group.
+                total += Sys.statIfPresent(p)?.size ?? 0
             }
             keep = total <= evidenceLimitBytes
         }
