@@ -436,13 +436,16 @@ public final class FakeHost: @unchecked Sendable {
     /// over the IPC socket, and rewrites the bolt registry every `flushMs` (see fake-bluek's header).
     /// Returns once the registry has been written. `asNobody` (the test running as root) runs it as uid and
     /// gid 65534 without groups or capabilities, through setpriv, the registry's directory and the IPC
-    /// socket opened to it.
+    /// socket opened to it. `closeAfterMs`: that long after its start it closes its files (a harvester at
+    /// close_inactive) and keeps writing their states.
     @discardableResult
     public func startProgressCollector(
-        follow files: [String], stall: Stall? = nil, flushMs: Int = 100, dataid: Int64 = 1_500_123, asNobody: Bool = false
+        follow files: [String], stall: Stall? = nil, flushMs: Int = 100, dataid: Int64 = 1_500_123, asNobody: Bool = false,
+        closeAfterMs: Int? = nil
     ) throws -> FakeProcess {
         var args = ["collector", "--ipc", ipcPath, "--registry", registryPath, "--flush-ms", String(flushMs), "--dataid", String(dataid)]
         for f in files { args += ["--follow", f] }
+        if let closeAfterMs { args += ["--close-after-ms", String(closeAfterMs)] }
         if let stall { args += ["--stall", stall.rawValue] }
         var binary = collectorBinary
         if asNobody {

@@ -30,7 +30,9 @@ import BoltWriter
 //                                      as libgse does: localtime, state:<inode>-<device> with the offset
 //                                      read, gseindex_<dataid> counting lines. --stall read: reads once,
 //                                      then never again; ack: reads, but the registry offsets stay where
-//                                      they were at start; registry: writes DB once, then never again)
+//                                      they were at start; registry: writes DB once, then never again.
+//                                      --close-after-ms N: N ms after start it closes every FILE, as a
+//                                      harvester does at close_inactive, and keeps writing their states)
 //   collector --vfork-hang ...        (once ready, the collector waits in a vfork, state D, behind a
 //                                      child that never execs, until it is killed)
 //   scan-floor                        (benchmark floor: list /proc and readlinkat every <pid>/exe, nothing
@@ -280,6 +282,7 @@ func progressLoop(registry: String, follow: [String], ipc: Int32) -> Never {
     let stall = value("--stall") ?? ""
     let dataid = value("--dataid") ?? "1500123"
     let flushMs = UInt32(value("--flush-ms") ?? "200") ?? 200
+    let closeAfterMs = value("--close-after-ms").flatMap { Int64($0) }
     // Held like libgse's bolt.Open: an exclusive lock for the collector's whole life.
     let db = open(registry, O_RDWR | O_CREAT | O_CLOEXEC, 0o640)
     guard db >= 0 else { die("cannot open \(registry): errno \(errno)") }
@@ -295,6 +298,7 @@ func progressLoop(registry: String, follow: [String], ipc: Int32) -> Never {
     }
     var now = timespec()
     clock_gettime(CLOCK_REALTIME, &now)
+    let started = now
     var files: [Followed] = follow.map { path in
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { die("cannot open \(path): errno \(errno)") }
@@ -308,8 +312,16 @@ func progressLoop(registry: String, follow: [String], ipc: Int32) -> Never {
     var round = 0
     while true {
         clock_gettime(CLOCK_REALTIME, &now)
+        let seconds: Int64 = Int64(now.tv_sec) - Int64(started.tv_sec)
+        let nanoseconds: Int64 = Int64(now.tv_nsec) - Int64(started.tv_nsec)
+        if let ms = closeAfterMs, seconds * 1000 + nanoseconds / 1_000_000 >= ms {
+            for i in files.indices where files[i].fd >= 0 {
+                close(files[i].fd)
+                files[i].fd = -1
+            }
+        }
         if !(stall == "read" && round > 0) {
-            for i in files.indices {
+            for i in files.indices where files[i].fd >= 0 {
                 while true {
                     let n = buffer.withUnsafeMutableBytes { Glibc.read(files[i].fd, $0.baseAddress, $0.count) }
                     if n <= 0 { break }

@@ -652,6 +652,48 @@ struct ProgressScenarioTests {
         #expect(waited >= 0.6, "\(waited)")
     }
 
+    @Test(
+        "close_inactive '86400s' (bk-log takes any value, NodeMan renders it as given) is held as 5 minutes: bytes read by a harvester that closed since, never acknowledged, are the output's, not the read hop's"
+    )
+    func closeInactiveCappedAtFiveMinutes() async throws {
+        let (host, port, log) = try host(registryFlush: "200ms")
+        defer { host.shutdown() }
+        // The sub config says close_inactive '86400s'; bkunifylogbeat's config/input/log.go sets it back to 5m.
+        let conf = try String(contentsOfFile: host.subConfigDir + "/bkunifylogbeat_sub_33561_host_2000058532.conf", encoding: .utf8)
+        #expect(conf.contains("close_inactive: '86400s'"))
+        // It reads and acknowledges the first 1000 bytes, reads the next 3000 without an acknowledgement (its
+        // output stuck), then closes the file as a harvester does at close_inactive.
+        try host.startProgressCollector(follow: [log], stall: .ack, closeAfterMs: 700)
+        try host.append(log, bytes: 3000)
+        usleep(1_500_000)
+        // The last write 400 s ago: past the 5 minutes a harvester that read it keeps the file, so its closing
+        // says nothing about the read hop.
+        try host.backdate(log, seconds: 400)
+        let report = await run(host, port)
+        let p = try #require(report.result(module: "log_progress", item: "logpath_progress"))
+        let file = try #require(p.evidence("files")?.arrayValue?.first)
+        #expect(file["read"] == nil && file["acknowledged"] == .int(1000) && file["size"] == .int(4000), "\(file)")
+        #expect(file["status"] == .string("ack_stalled"), "\(p.message)")
+        let stall = try #require(report.result(module: "log_progress", item: "pipeline_stall"))
+        #expect(stall.evidence("stuck_at") == .string("registry"), "\(stall.message)")
+    }
+
+    @Test("close_inactive as the collector holds it: above 5 minutes set back to 5, null the fork's 5 minutes, below zero 0")
+    func heldCloseInactive() throws {
+        func held(_ value: String) throws -> Double? {
+            let yaml = try YAMLNode.parse("close_inactive: \(value)\n")
+            return CollectorFileRules.Item.heldCloseInactive(yaml)
+        }
+        #expect(try held("'86400s'") == 300)
+        #expect(try held("'301s'") == 300)
+        #expect(try held("'120s'") == 120)
+        #expect(try held("60") == 60)
+        #expect(try held("null") == 300)
+        #expect(try held("'-5s'") == 0)
+        #expect(try held("'soon'") == nil)
+        #expect(CollectorFileRules.Item.heldCloseInactive(try YAMLNode.parse("scan_frequency: 10s\n")) == nil)
+    }
+
     @Test("the bytes after an offset are read to tell a line still being written from complete ones")
     func unterminatedTail() throws {
         let path = NSTemporaryDirectory() + "bkdiag-tail-\(UUID().uuidString.prefix(6)).log"

@@ -518,8 +518,9 @@ struct CollectorFileRules {
         var tailFiles: Bool = true
         /// A syslog item's server: the protocol and address its input binds.
         var listen: NetworkListen?
-        /// `scan_frequency` and `close_inactive` in seconds, when the item sets them above zero (NodeMan's
-        /// template writes both: 10 s and 120 s unless the platform gives others).
+        /// `scan_frequency` in seconds when the item sets it above zero, and `close_inactive` as the collector
+        /// holds it when the item sets it (`heldCloseInactive`: never above 5 minutes). NodeMan's template
+        /// writes both: 10 s and 120 s unless the platform gives others.
         var scanSeconds: Double? = nil
         var closeInactiveSeconds: Double? = nil
 
@@ -771,7 +772,25 @@ extension CollectorFileRules.Item {
             tailFiles: item.node.lookup("tail_files").map { GoConfigValue($0).asBool ?? true } ?? true,
             listen: CollectorFileRules.listen(item.node, dataid: item.dataid, source: source, services: services),
             scanSeconds: Self.positiveDuration(item.node, "scan_frequency"),
-            closeInactiveSeconds: Self.positiveDuration(item.node, "close_inactive"))
+            closeInactiveSeconds: Self.heldCloseInactive(item.node))
+    }
+
+    /// The longest `close_inactive` bkunifylogbeat lets a log item keep (`config/input/log.go`: a longer one
+    /// is set back to 5 minutes before filebeat sees it; bk-log's field has no maximum and NodeMan's template
+    /// renders it as given).
+    static let closeInactiveCap: Double = 300
+
+    /// The `close_inactive` a log item's harvesters close by, when the item writes one: what it writes, set
+    /// back to `closeInactiveCap` above it (bkunifylogbeat's `config/input/log.go`), and 0 at most below zero
+    /// (the harvester then closes at its first end of file: filebeat's `age > CloseInactive`). A null keeps
+    /// the filebeat fork's default, 5 minutes. Nil when not written (bkunifylogbeat's default applies) or not
+    /// a duration the collector holds.
+    static func heldCloseInactive(_ node: YAMLNode) -> Double? {
+        guard let n = node.lookup("close_inactive") else { return nil }
+        let v = GoConfigValue(n)
+        if v == .null { return closeInactiveCap }
+        guard let seconds = v.asHeldDuration else { return nil }
+        return max(0, min(seconds, closeInactiveCap))
     }
 
     /// An item's duration setting as the collector holds it, when it is above zero.
