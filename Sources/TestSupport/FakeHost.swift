@@ -430,6 +430,9 @@ public final class FakeHost: @unchecked Sendable {
         case ack
         /// Writes its registry once, then never again.
         case registry
+        /// After the first round reads one 16 KiB buffer past the acknowledged offset, then nothing more: a
+        /// harvester blocked on its output (it sends each line before reading on).
+        case output
     }
 
     /// A collector that makes progress: follows `files` through fds it keeps open, sends what it reads

@@ -30,7 +30,9 @@ import BoltWriter
 //                                      as libgse does: localtime, state:<inode>-<device> with the offset
 //                                      read, gseindex_<dataid> counting lines. --stall read: reads once,
 //                                      then never again; ack: reads, but the registry offsets stay where
-//                                      they were at start; registry: writes DB once, then never again.
+//                                      they were at start; registry: writes DB once, then never again;
+//                                      output: after the first round reads one 16 KiB buffer and never
+//                                      reads, sends or acknowledges again (a harvester behind a blocked output).
 //                                      --close-after-ms N: N ms after start it closes every FILE, as a
 //                                      harvester does at close_inactive, and keeps writing their states)
 //   collector --vfork-hang ...        (once ready, the collector waits in a vfork, state D, behind a
@@ -295,6 +297,8 @@ func progressLoop(registry: String, follow: [String], ipc: Int32) -> Never {
         var source: String
         var acked: Int64
         var ackedAt: timespec
+        /// `--stall output`: read one buffer past the acknowledged offset and now waits on the output.
+        var blocked = false
     }
     var now = timespec()
     clock_gettime(CLOCK_REALTIME, &now)
@@ -320,7 +324,14 @@ func progressLoop(registry: String, follow: [String], ipc: Int32) -> Never {
                 files[i].fd = -1
             }
         }
-        if !(stall == "read" && round > 0) {
+        if stall == "output" && round > 0 {
+            // A harvester behind a blocked output: it reads one buffer (the fork's 16 KiB), hands its first line to
+            // the output and waits there; nothing more is read, sent or acknowledged.
+            for i in files.indices where files[i].fd >= 0 && !files[i].blocked {
+                let n = buffer.withUnsafeMutableBytes { Glibc.read(files[i].fd, $0.baseAddress, 16384) }
+                if n > 0 { files[i].blocked = true }
+            }
+        } else if !(stall == "read" && round > 0) {
             for i in files.indices where files[i].fd >= 0 {
                 while true {
                     let n = buffer.withUnsafeMutableBytes { Glibc.read(files[i].fd, $0.baseAddress, $0.count) }

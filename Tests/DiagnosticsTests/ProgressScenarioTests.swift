@@ -678,6 +678,30 @@ struct ProgressScenarioTests {
         #expect(stall.evidence("stuck_at") == .string("registry"), "\(stall.message)")
     }
 
+    @Test(
+        "a harvester blocked on its output stops reading with a line read and never acknowledged: the output's hop is named, not the read's"
+    )
+    func harvesterBlockedOnOutput() async throws {
+        let (host, port, log) = try host(registryFlush: "200ms")
+        defer { host.shutdown() }
+        // Reads and acknowledges the first 1000 bytes; then reads one 16 KiB buffer of what follows, hands its
+        // first line to an output that never takes it, and reads nothing more.
+        try host.startProgressCollector(follow: [log], stall: .output)
+        try host.append(log, bytes: 100_000)
+        usleep(1_500_000)
+        // Written a minute ago: past the harvester's longest backoff, so its position behind the end is not a wait.
+        try host.backdate(log, seconds: 60)
+        let report = await run(host, port)
+        let p = try #require(report.result(module: "log_progress", item: "logpath_progress"))
+        let file = try #require(p.evidence("files")?.arrayValue?.first)
+        #expect(
+            file["read"] == .int(1000 + 16384) && file["acknowledged"] == .int(1000) && file["size"] == .int(101_000), "\(file)")
+        #expect(file["status"] == .string("ack_stalled"), "\(p.message)")
+        #expect(p.verdict == .fail && p.message.contains("not acknowledged for more than 3 flushes"), "\(p.message)")
+        let stall = try #require(report.result(module: "log_progress", item: "pipeline_stall"))
+        #expect(stall.evidence("stuck_at") == .string("registry"), "\(stall.message)")
+    }
+
     @Test("close_inactive as the collector holds it: above 5 minutes set back to 5, null the fork's 5 minutes, below zero 0")
     func heldCloseInactive() throws {
         func held(_ value: String) throws -> Double? {

@@ -96,6 +96,8 @@ struct FileProgress: Sendable {
     var birth: Int64?
     /// The bytes after the acknowledged offset hold no newline (a last line still being written).
     var unterminatedTail: Bool?
+    /// A complete line lies between the acknowledged offset and the read position (`ProgressSample.File`).
+    var readLineUnacked: Bool?
     var read: Int64?
     var acked: Int64?
     var ackedAt: Double?
@@ -257,6 +259,7 @@ struct FileProgress: Sendable {
             p.mtime = st.mtime
             p.birth = f.birth
             p.unterminatedTail = f.unterminatedTail
+            p.readLineUnacked = f.readLineUnacked
             p.denied = last.collectorDenied[p.path]
             let key = ProgressSample.FileKey(inode: st.inode, device: st.device)
             p.read = reads[key]
@@ -349,6 +352,15 @@ struct FileProgress: Sendable {
         if registryRead, let r = p.read, p.size > r, now - Double(p.mtime + 1) > settings.readBackoffSeconds + settings.flushSeconds,
             p.readMoved != true
         {
+            // A complete line read and not acknowledged for more than three flushes: the harvester hands each line
+            // to the output and blocks there while the output is blocked (the beats fork's `sendEvent`, "in case
+            // the output is blocked the harvester will stay open"), so its read position stops behind the file's
+            // end because the output stopped. Back-pressure runs upstream: the output's hop is the stuck one.
+            if p.readLineUnacked == true, !p.filtered, let at = p.ackedAt, now - at > settings.staleSeconds, p.ackMoved != true,
+                now - Double(p.mtime + 1) > settings.staleSeconds
+            {
+                return .ackStalled
+            }
             return .readStalled
         }
         // Not acknowledged for more than three flushes. The newest byte was written before mtime + 1, so

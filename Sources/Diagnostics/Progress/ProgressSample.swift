@@ -199,6 +199,10 @@ public struct ProgressSample: Sendable {
         /// written, which the harvester reads into its buffer but does not send (or acknowledge) until its
         /// newline comes. Nil when not looked at (nothing pending, no state, unreadable, or over 1 MiB).
         public var unterminatedTail: Bool? = nil
+        /// Whether the bytes a collector read past the registry's offset for the file (up to its furthest fd
+        /// position) hold a newline: a complete line read and not acknowledged. Nil when not looked at (not
+        /// held past the offset, no state, unreadable, or over the sample's budget).
+        public var readLineUnacked: Bool? = nil
     }
 
     public struct Collector: Sendable {
@@ -590,6 +594,20 @@ public enum ProgressProbe {
                     offset >= 0, offset < st.size, st.size - offset <= 1 << 20
                 else { continue }
                 s.files[i].unterminatedTail = Self.unterminated(s.files[i].target.path, from: offset, to: st.size, budget: &budget)
+            }
+            // What a harvester read past the acknowledged offset: a complete line among it was handed to the
+            // output and not confirmed (the harvester sends each line before it reads the next, and its state
+            // offset is at a line's end). Only where the read position is behind the file's end: one at the end
+            // is judged by `unterminatedTail`.
+            let reads = s.readPositions()
+            for i in s.files.indices {
+                guard case .success(let st) = s.files[i].stat,
+                    let read = reads[ProgressSample.FileKey(inode: st.inode, device: st.device)], read < st.size,
+                    let state = states.state(path: s.files[i].target.path, key: ProgressSample.FileKey(inode: st.inode, device: st.device)),
+                    state.inode == st.inode, state.device == st.device, state.offset >= 0, state.offset < read
+                else { continue }
+                s.files[i].readLineUnacked = Self.unterminated(s.files[i].target.path, from: state.offset, to: read, budget: &budget)
+                    .map { !$0 }
             }
         }
         if isLast {

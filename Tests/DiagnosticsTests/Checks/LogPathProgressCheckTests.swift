@@ -422,6 +422,43 @@ struct LogPathProgressCheckTests {
         #expect(FileProgress.analyse(nil, s, ProgressFixture.settings)[0].status != .readStalled)
     }
 
+    @Test(
+        "a held file behind its end with a complete line read and not acknowledged for 3 flushes is the output's stall; a partial line or a filtered item stays the read hop's"
+    )
+    func readBehindWithLineUnacknowledged() {
+        func judged(lineUnacked: Bool?, ackAge: Double = 120, filtered: Bool = false) -> FileProgress {
+            var s = ProgressFixture.healthy()
+            var file = ProgressFixture.file("/data/logs/app/a.log", size: 100_000, inode: 11, age: 60)
+            file.readLineUnacked = lineUnacked
+            file.target.filtered = filtered
+            s.files = [file]
+            s.collectors = [
+                ProgressFixture.collector(open: [ProgressFixture.held("/data/logs/app/a.log", inode: 11, position: 20_000, size: 100_000)])
+            ]
+            s.registry = ProgressFixture.registry([ProgressFixture.state("/data/logs/app/a.log", inode: 11, offset: 4000, age: ackAge)])
+            return FileProgress.analyse(nil, s, ProgressFixture.settings)[0]
+        }
+        // The harvester sent a line and waits on the output to take it: the output is the stuck hop.
+        #expect(judged(lineUnacked: true).status == .ackStalled)
+        // Only part of a line past the offset (read from the kernel, not yet a line to send), or not looked at:
+        // the harvester itself is not reading.
+        #expect(judged(lineUnacked: false).status == .readStalled)
+        #expect(judged(lineUnacked: nil).status == .readStalled)
+        // Acknowledged within 3 flushes: the output confirms; the read position behind the end is the reader's.
+        #expect(judged(lineUnacked: true, ackAge: 20).status == .readStalled)
+        // A filtered item drops lines without a state update: lines read past the offset are no sign of the output.
+        #expect(judged(lineUnacked: true, filtered: true).status == .readStalled)
+        var s = ProgressFixture.healthy()
+        var file = ProgressFixture.file("/data/logs/app/a.log", size: 100_000, inode: 11, age: 60)
+        file.readLineUnacked = true
+        s.files = [file]
+        s.collectors = [
+            ProgressFixture.collector(open: [ProgressFixture.held("/data/logs/app/a.log", inode: 11, position: 20_000, size: 100_000)])
+        ]
+        s.registry = ProgressFixture.registry([ProgressFixture.state("/data/logs/app/a.log", inode: 11, offset: 4000, age: 120)])
+        #expect(ProgressFixture.run(PipelineStallCheck(), input(s)).evidence.first { $0.0 == "stuck_at" }?.1 == .string("registry"))
+    }
+
     @Test("without a readable registry a file no harvester holds is not judged: no tail_files bytes invented")
     func registryUnreadJudgesNoUnheldFile() {
         var s = ProgressFixture.healthy()
