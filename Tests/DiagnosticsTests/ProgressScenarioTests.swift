@@ -702,6 +702,44 @@ struct ProgressScenarioTests {
         #expect(stall.evidence("stuck_at") == .string("registry"), "\(stall.message)")
     }
 
+    @Test(
+        "a file aged past ignore_older with no registry state, last written before the collector's clean_inactive: its state was dropped, its bytes are not at risk"
+    )
+    func agedOutStateDropped() async throws {
+        let (host, port, log) = try host()
+        defer { host.shutdown() }
+        // Written 300 days ago: the template's item sets no ignore_older (168h) and no clean_inactive, so
+        // bkunifylogbeat keeps a state 24h + 10s + 180 days after its last update, and this one's went long ago.
+        let old = try host.makeLogFile("app/old.log", content: String(repeating: "o", count: 4999) + "\n")
+        try host.backdate(old, seconds: 300 * 86400)
+        try host.startProgressCollector(follow: [log])
+        try waitAcknowledged(host, log, 1000)
+        let report = await run(host, port)
+        let risk = try #require(report.result(module: "log_progress", item: "loss_risk"))
+        #expect(risk.verdict == .pass, "\(risk.message)")
+        #expect(risk.evidence("bytes_at_risk") == .int(0))
+        #expect(risk.evidence("aged_out_state_dropped") == .object([("files", .int(1)), ("bytes", .int(5000))]))
+        // Aged out 30 days ago, within the time a state is kept: no state means it was never collected.
+        let mid = try host.makeLogFile("app/mid.log", content: String(repeating: "m", count: 699) + "\n")
+        try host.backdate(mid, seconds: 30 * 86400)
+        let again = await run(host, port)
+        let risk2 = try #require(again.result(module: "log_progress", item: "loss_risk"))
+        #expect(risk2.verdict == .warn && risk2.evidence("bytes_at_risk") == .int(700), "\(risk2.message)")
+    }
+
+    @Test("clean_inactive as bkunifylogbeat sets it: below ignore_older + scan_frequency raised by an hour, none their sum + 180 days")
+    func heldCleanInactive() throws {
+        func held(_ yaml: String) throws -> Double? { CollectorFileRules.Item.heldCleanInactive(try YAMLNode.parse(yaml)) }
+        let month = 2_678_400.0
+        // bk-log's default ignore_older (31 days), NodeMan's template's scan_frequency, no clean_inactive.
+        #expect(try held("ignore_older: '2678400s'\nscan_frequency: '10s'\n") == month + 10 + 180 * 86400)
+        #expect(try held("ignore_older: '2678400s'\nscan_frequency: '10s'\nclean_inactive: '86400s'\n") == month + 10 + 3600)
+        #expect(try held("ignore_older: '2678400s'\nscan_frequency: '10s'\nclean_inactive: '31536000s'\n") == 31_536_000)
+        // No ignore_older: that function's own default, 24h.
+        #expect(try held("scan_frequency: '10s'\n") == 86400 + 10 + 180 * 86400)
+        #expect(try held("ignore_older: 'soon'\n") == nil)
+    }
+
     @Test("close_inactive as the collector holds it: above 5 minutes set back to 5, null the fork's 5 minutes, below zero 0")
     func heldCloseInactive() throws {
         func held(_ value: String) throws -> Double? {

@@ -107,6 +107,10 @@ struct FileProgress: Sendable {
     var skipped: String?
     /// Skipped because the collector refuses the item: none of it is this subscription's progress.
     var refused = false
+    /// Aged past ignore_older with no registry state, last written longer ago than the item's clean_inactive:
+    /// a state it had was dropped by then (its TTL, set from clean_inactive, counts from its last update, at
+    /// or after the last write), so whether it was collected cannot be told. Nothing of it is counted.
+    var stateDropped = false
     var tailFiles = true
     /// The item's `scan_frequency` and `close_inactive`, when it sets them.
     var scanSeconds: Double?
@@ -150,7 +154,7 @@ struct FileProgress: Sendable {
     /// Bytes of a skipped file the collector will not collect: all of them, less what it acknowledged
     /// before the file was skipped (a daily log aged past ignore_older after being read to its end: none).
     var skippedBytes: Int64 {
-        guard error == nil, skipped != nil else { return 0 }
+        guard error == nil, skipped != nil, !stateDropped else { return 0 }
         // A refused item's file: any acknowledgement is another subscription's, under its data id.
         return refused ? size : max(0, size - (acked ?? 0))
     }
@@ -205,6 +209,7 @@ struct FileProgress: Sendable {
         if let acked { o.append(("acknowledged", .int(acked))) }
         o.append(("lag_bytes", .int(lagBytes)))
         if skipped != nil { o.append(("not_collected_bytes", .int(skippedBytes))) }
+        if stateDropped { o.append(("state_dropped", .bool(true))) }
         if let skipped { o.append(("skipped", .string(skipped))) }
         if let denied { o.append(("denied", .string(denied))) }
         if !rotatedFrom.isEmpty {
@@ -271,6 +276,11 @@ struct FileProgress: Sendable {
             // Past ignore_older, but a harvester still holds it: filebeat ages out only files no harvester holds,
             // and this one is read on (or is stuck), so it is judged as any collected file.
             if f.target.agedOut, p.read != nil { p.skipped = nil }
+            // Without a state, and past the time the collector keeps one after the file's last write: the
+            // missing state says nothing of whether it was collected.
+            if f.target.agedOut, p.skipped != nil, p.acked == nil, let keep = f.target.cleanInactiveSeconds, now - Double(p.mtime) > keep {
+                p.stateDropped = true
+            }
             // Skipped now (aged past ignore_older, say) after being collected: what was acknowledged is safe.
             if p.skipped != nil {
                 p.status = .skipped

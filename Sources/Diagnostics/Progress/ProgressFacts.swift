@@ -132,6 +132,7 @@ extension ProgressTargets {
                 file.agedOut = agedOut
                 file.scanSeconds = item?.scanSeconds
                 file.closeInactiveSeconds = item?.closeInactiveSeconds
+                file.cleanInactiveSeconds = item?.cleanInactiveSeconds
                 if let k = earlier {
                     // Skipped by the items before: this one's claim counts only when it reads the file.
                     if skipped == nil {

@@ -1054,6 +1054,10 @@ enum ProgressRules {
         var uncounted = 0
         var excluded = 0
         var excludedBytes: Int64 = 0
+        /// Files aged past ignore_older whose state the collector would have dropped by now (`stateDropped`):
+        /// whether they were collected is not known, so their bytes are not called at risk.
+        var dropped = 0
+        var droppedBytes: Int64 = 0
         var unreadable: [String] = []
         // A collector bkdiag may not look into (not root: not placed, or its open files unreadable): which files
         // it holds, and so which it never found or stopped reading, cannot be told. Those risks are not claimed
@@ -1155,6 +1159,9 @@ enum ProgressRules {
                 // output of a log already collected): not data at risk. logpath_match counts them.
                 excluded += 1
                 excludedBytes += f.skippedBytes
+            case .skipped where f.stateDropped:
+                dropped += 1
+                droppedBytes += f.size
             case .skipped where f.skippedBytes > 0 && f.refused:
                 // No task runs for the item: bkunifylogbeat/config names why.
                 add("item_refused", f.skippedBytes, false, [("path", .string(f.path)), ("rule", .string(f.skipped ?? ""))])
@@ -1224,6 +1231,9 @@ enum ProgressRules {
         var evidence: [(String, JSONValue)] = [("bytes_at_risk", .int(total)), ("risks", .array(Array(worst)))]
         if excluded > 0 {
             evidence.append(("excluded_files", .object([("files", .int(Int64(excluded))), ("bytes", .int(excludedBytes))])))
+        }
+        if dropped > 0 {
+            evidence.append(("aged_out_state_dropped", .object([("files", .int(Int64(dropped))), ("bytes", .int(droppedBytes))])))
         }
         if risks.count > worst.count {
             evidence.append(("risks_total", .int(Int64(risks.count))))

@@ -110,6 +110,10 @@ public struct ProgressTargets: Sendable {
         public var scanSeconds: Double?
         /// The item's `close_inactive` in seconds, when it sets one (else `ProgressSettings.closeInactiveSeconds`).
         public var closeInactiveSeconds: Double?
+        /// How long the collector keeps a finished file's registry state after its last update (the item's
+        /// `clean_inactive` as bkunifylogbeat sets it); nil when not known. A file last written longer ago than
+        /// that has no state to show whether it was collected: one it had was dropped.
+        public var cleanInactiveSeconds: Double?
 
         public init(
             path: String, dataid: Int64? = nil, skipped: String? = nil, harvesterLimit: Int? = nil, refused: Bool = false,

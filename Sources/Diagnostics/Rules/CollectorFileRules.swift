@@ -523,6 +523,9 @@ struct CollectorFileRules {
         /// writes both: 10 s and 120 s unless the platform gives others.
         var scanSeconds: Double? = nil
         var closeInactiveSeconds: Double? = nil
+        /// How long after its last update the collector keeps a file's registry state (`heldCleanInactive`);
+        /// nil for an item of another type.
+        var cleanInactiveSeconds: Double? = nil
 
         /// Whether the collector runs a task for it that reads its files.
         var accepted: Bool { rules.refusals.isEmpty }
@@ -773,6 +776,29 @@ extension CollectorFileRules.Item {
             listen: CollectorFileRules.listen(item.node, dataid: item.dataid, source: source, services: services),
             scanSeconds: Self.positiveDuration(item.node, "scan_frequency"),
             closeInactiveSeconds: Self.heldCloseInactive(item.node))
+        if (item.node["type"]?.string ?? "log") == "log" { cleanInactiveSeconds = Self.heldCleanInactive(item.node) }
+    }
+
+    /// The `clean_inactive` bkunifylogbeat gives a log item (`config/input/log.go`), from which the fork's
+    /// harvester sets its file's state's TTL (`reader.go` `AddForwarder`); the registrar drops a finished state
+    /// that long after its last update (`States.Cleanup`, bkunifylogbeat `registrar.go` `gcStates`). Computed
+    /// with the item's `ignore_older` (24h when it writes none: that function's own default) and
+    /// `scan_frequency` (0 when none): a written value above 0 but below their sum is raised to it plus an hour;
+    /// none (or 0) is their sum plus 180 days. Nil when a value it needs is not a duration the collector holds.
+    static func heldCleanInactive(_ node: YAMLNode) -> Double? {
+        func written(_ key: String) -> Double?? {
+            guard let n = node.lookup(key) else { return .some(nil) }
+            let v = GoConfigValue(n)
+            if v == .null { return .some(nil) }
+            guard let d = v.asHeldDuration else { return nil }
+            return .some(d)
+        }
+        guard case .some(let ignore) = written("ignore_older"), case .some(let scan) = written("scan_frequency"),
+            case .some(let clean) = written("clean_inactive")
+        else { return nil }
+        let floor = (ignore ?? 24 * 3600) + (scan ?? 0)
+        if let clean, clean > 0 { return clean < floor ? floor + 3600 : clean }
+        return floor + 180 * 86400
     }
 
     /// The longest `close_inactive` bkunifylogbeat lets a log item keep (`config/input/log.go`: a longer one
