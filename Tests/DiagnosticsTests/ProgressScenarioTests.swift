@@ -719,6 +719,7 @@ struct ProgressScenarioTests {
         #expect(risk.verdict == .pass, "\(risk.message)")
         #expect(risk.evidence("bytes_at_risk") == .int(0))
         #expect(risk.evidence("aged_out_state_dropped") == .object([("files", .int(1)), ("bytes", .int(5000))]))
+        #expect(risk.message.contains("1 file(s) aged past ignore_older"), "\(risk.message)")
         // Aged out 30 days ago, within the time a state is kept: no state means it was never collected.
         let mid = try host.makeLogFile("app/mid.log", content: String(repeating: "m", count: 699) + "\n")
         try host.backdate(mid, seconds: 30 * 86400)

@@ -1293,7 +1293,12 @@ enum ProgressRules {
         if let unknown = unknownPaths(input) {
             return .unknown("cannot count the log data at risk: " + unknown.message, hint: unknown.hint, evidence: evidence)
         }
-        return .pass("no log data at risk" + (input.sampledNote.map { " (\($0))" } ?? ""), evidence: evidence)
+        // Said, not silently passed over: old files whose collection can no longer be told.
+        let droppedNote =
+            dropped > 0
+            ? "; \(dropped) file(s) aged past ignore_older (\(bytes(droppedBytes))) have no registry state left: whether they were collected before clean_inactive dropped it cannot be told"
+            : ""
+        return .pass("no log data at risk" + (input.sampledNote.map { " (\($0))" } ?? "") + droppedNote, evidence: evidence)
     }
 
     // MARK: collector_resources
