@@ -50,6 +50,18 @@ struct MainConfigCheck: Check {
         for key in ["path.data", "path.logs", "path.pid"] {
             if let v = main.value(key) { evidence.append((key, .string(v))) }
         }
+        // libgse takes the pid lock and opens the registry before anything else: a path it cannot use there
+        // ends the start, whatever multi_config and the output say.
+        let refusals = CollectorStartPaths.refusals(main, facts: facts)
+        if !refusals.isEmpty {
+            evidence.append(("start_refused", .array(refusals.map { .object([("key", .string($0.key)), ("why", .string($0.why))]) })))
+            return .fail(
+                "the collector cannot start with this main config: " + refusals.map(\.why).joined(separator: "; ")
+                    + " (libgse exits at start: Init filed with error)" + Self.startedBefore(facts),
+                hint:
+                    "采集器启动时先在 path.pid 下建立 pid 锁文件、在 path.data 下打开 bkunifylogbeat.bkpipe.db，路径不可用时直接退出：删除占住该路径的文件或目录（或改正主配置中的 path.pid/path.data 为可创建的绝对目录，可在节点管理中重新下发插件配置），然后在节点管理中重启 bkunifylogbeat",
+                evidence: evidence)
+        }
         guard let entry = layout.subscriptionEntry else {
             return .fail(
                 "multi_config not have path [\(expected)]",
@@ -119,6 +131,15 @@ struct MainConfigCheck: Check {
                 evidence: evidence)
         }
         return .pass("main config ok: multi_config has \(expected), endpoint \(endpoint.path)", evidence: evidence)
+    }
+
+    /// When a collector runs under the root: it started before the config or the paths changed, and the fault
+    /// stops it at its next start. Empty otherwise.
+    static func startedBefore(_ facts: any HostFacts) -> String {
+        guard case .success(let found) = facts.collectors() else { return "" }
+        let pids = ProcessStates(found.under).running.map { String($0.pid) }
+        guard !pids.isEmpty else { return "" }
+        return "; the running collector (pid \(pids.joined(separator: ","))) started before this: it cannot start again once it stops"
     }
 
     /// When the running collector still holds a connection to `path` (made before its config changed): the

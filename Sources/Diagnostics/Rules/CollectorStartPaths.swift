@@ -1,0 +1,106 @@
+import HostProbe
+import Report
+
+/// What the collector's start does with the main config's `path` section before it reads anything else
+/// (bkmonitor-datalink `pkg/libgse/beat/init.go`, `baseInit`, called from bkunifylogbeat's `main.go`):
+///
+/// 1. `path` is unpacked as `{pid: string, data: string}` (data defaults to `./data`): a `path` that is not a
+///    mapping, or a `pid`/`data` that is a list or a mapping, fails the unpack.
+/// 2. The pid lock: `<path.pid>/bkunifylogbeat.pid` (`pid.file` beside the binary when `path.pid` is empty),
+///    taken by `pidfile.TryLock`: `os.MkdirAll` of its directory, then nightlyone/lockfile, which takes only
+///    absolute paths (`ErrNeedAbsPath`), writes a temporary file in that directory and links it to the lock
+///    name. A lock file naming a live process makes it refuse (`ErrBusy`); one naming a dead process or no
+///    number is removed and taken over.
+/// 3. The registry: `<path.data>/bkunifylogbeat.bkpipe.db`, opened read-write by bolt (`storage/skv.go`)
+///    after a `MkdirAll` of `path.data` whose error is ignored.
+///
+/// Any of these failing ends the start: `main.go` prints `Init filed with error` and exits 1, before the
+/// collector loads a subscription or connects to the agent.
+enum CollectorStartPaths {
+    static let pidFileName = ProcessNames.collector + ".pid"
+    static let registryFileName = ProcessNames.collector + ".bkpipe.db"
+
+    /// Why the collector cannot start with `main`'s path section on this host: the key (`path`, `path.pid`,
+    /// `path.data`) and the reason. Empty when bkdiag finds nothing in the way (which does not say the start
+    /// succeeds: permissions and read-only mounts are not judged, they depend on who starts it).
+    static func refusals(_ main: MainConfig, facts: any HostFacts) -> [(key: String, why: String)] {
+        guard case .parsed(let y) = main.state else { return [] }
+        if let path = y["path"], !path.isNull, !path.isMapping {
+            return [("path", "path is \(path.kindText), not a mapping: libgse cannot read path.pid and path.data from it")]
+        }
+        var out: [(key: String, why: String)] = []
+        for key in ["path.pid", "path.data"] {
+            if let v = y.lookup(key), v.isMapping || v.array != nil {
+                out.append((key, "\(key) is \(v.kindText), not a path: libgse's unpack of the path section fails"))
+            }
+        }
+        guard out.isEmpty else { return out }
+        let pid = y.lookup("path.pid")?.string ?? ""
+        if !pid.isEmpty {
+            if !pid.hasPrefix("/") {
+                out.append(
+                    (
+                        "path.pid",
+                        "path.pid \(pid) is relative: the pid lock (nightlyone/lockfile) takes only an absolute path (Lockfiles must be given as absolute path names)"
+                    ))
+            } else if let why = blocked(dir: pid, file: pid + "/" + pidFileName, what: "pid lock", facts: facts) {
+                out.append(("path.pid", why))
+            }
+        }
+        let data = y.lookup("path.data")?.string ?? "./data"
+        let dataDir = PathText.resolve(data.isEmpty ? "." : data, from: facts.collectorWorkingDirectory)
+        if let why = blocked(dir: dataDir, file: PathText.join(dataDir, registryFileName), what: "registry", facts: facts) {
+            out.append(("path.data", data == dataDir ? why : "path.data \(data) (\(dataDir) from the collector's directory): " + why))
+        }
+        return out
+    }
+
+    /// A config path as bkdiag finds it: under `--host-root` unless it already names a path there.
+    static func onHost(_ path: String, _ facts: any HostFacts) -> String {
+        let root = facts.options.hostRoot
+        guard path.hasPrefix("/"), PathText.normalize(root) != "/", !PathText.isUnder(path, root) else { return path }
+        return PathText.onHost(root, path)
+    }
+
+    /// Why `dir` cannot be made (a component exists and is not a directory) or `file` in it cannot be opened
+    /// as a file (it is a directory); nil when neither is found.
+    private static func blocked(dir: String, file: String, what: String, facts: any HostFacts) -> String? {
+        let dir = PathText.normalize(dir)
+        guard dir.hasPrefix("/") else { return nil }
+        var prefix = ""
+        for part in dir.split(separator: "/") {
+            prefix += "/" + part
+            switch facts.stat(onHost(prefix, facts)) {
+            case .success(let st) where st.isDirectory:
+                continue
+            case .success(let st):
+                let tail = prefix == dir ? "" : " (on the way to \(dir))"
+                return "\(prefix)\(tail) is a \(st.kind), not a directory: the collector cannot make its \(what) \(file) there"
+            case .failure:
+                // Missing: MkdirAll makes it. Unreadable: not judged.
+                return nil
+            }
+        }
+        if case .success(let st) = facts.stat(onHost(file, facts)), st.isDirectory {
+            return "its \(what) \(file) is a directory: the collector cannot open it as a file"
+        }
+        return nil
+    }
+}
+
+extension YAMLNode {
+    var isMapping: Bool {
+        if case .mapping = self { return true }
+        return false
+    }
+
+    /// `a list`, `a mapping`, `the scalar x`, `null`, for messages.
+    var kindText: String {
+        switch self {
+        case .sequence: "a list"
+        case .mapping: "a mapping"
+        case .scalar(let s, _): "the scalar \(s)"
+        case .null: "null"
+        }
+    }
+}

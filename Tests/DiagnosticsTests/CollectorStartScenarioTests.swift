@@ -1,0 +1,116 @@
+import Diagnostics
+import Foundation
+import HostProbe
+import Report
+import TestSupport
+import Testing
+
+@testable import Diagnostics
+
+/// What libgse's start does with the main config's `path` section (bkmonitor-datalink
+/// `pkg/libgse/beat/init.go` `baseInit`): the pid lock under `path.pid` (nightlyone/lockfile) and the
+/// registry under `path.data` (bolt, `storage/skv.go`) come before everything else, and the collector exits
+/// when either cannot be had. Hosts are NodeMan-rendered (`FakeHost.writeMainConfig`), broken one way at a time.
+@Suite("Collector start: path.pid and path.data")
+struct CollectorStartScenarioTests {
+    /// A host with the agent and the dataserver up, one subscription config, and no collector running.
+    static func host() throws -> (FakeHost, UInt16) {
+        let host = try FakeHost()
+        try host.writeSubConfig(subscription: 33561, paths: [host.logDir + "/app/*.log"])
+        try host.makeLogFile("app/a.log")
+        let (_, port) = try host.startDataserver()
+        try host.startAgent(dataPort: port)
+        return (host, port)
+    }
+
+    /// NodeMan's main config with the line for `key` (`path.data`, `path.pid`) replaced by `line`.
+    static func mainConfig(_ host: FakeHost, replacing key: String, with line: String) throws {
+        try host.writeMainConfig()
+        let text = try String(contentsOfFile: host.mainConfigPath, encoding: .utf8)
+        let lines = text.split(separator: "\n", omittingEmptySubsequences: false).map { $0.hasPrefix(key + ":") ? Substring(line) : $0 }
+        #expect(lines.contains(Substring(line)))
+        try host.writeRawMainConfig(lines.joined(separator: "\n"))
+    }
+
+    @Test("a path.data or path.pid the collector cannot make fails main_config: the collector exits at start")
+    func blockedPaths() async throws {
+        let (host, port) = try Self.host()
+        defer { host.shutdown() }
+        let fm = FileManager.default
+
+        // NodeMan's config as rendered: path.data exists, path.pid does not yet (MkdirAll makes it).
+        var report = await runChecks(host, dataPort: port)
+        #expect(report.verdict("bkunifylogbeat", "main_config") == .pass, "\(report.digest)")
+
+        // path.data is a regular file: bolt cannot create the registry in it.
+        let file = host.gseRoot + "/plugins/datafile"
+        try "x".write(toFile: file, atomically: true, encoding: .utf8)
+        try Self.mainConfig(host, replacing: "path.data", with: "path.data: \(file)")
+        report = await runChecks(host, dataPort: port)
+        var r = try #require(report.result(module: "bkunifylogbeat", item: "main_config"))
+        #expect(r.verdict == .fail, "\(r.message)")
+        #expect(
+            r.message.hasPrefix(
+                "the collector cannot start with this main config: \(file) is a regular file, not a directory: the collector cannot make its registry \(file)/bkunifylogbeat.bkpipe.db there"
+            ), "\(r.message)")
+        #expect(!r.message.contains("the running collector"), "\(r.message)")
+        #expect(r.evidence("start_refused")?.arrayValue?.first?["key"] == .string("path.data"))
+
+        // Under a regular file (a component on the way), relative from plugins/bin.
+        try Self.mainConfig(host, replacing: "path.data", with: "path.data: ../datafile/sub")
+        report = await runChecks(host, dataPort: port)
+        r = try #require(report.result(module: "bkunifylogbeat", item: "main_config"))
+        #expect(r.verdict == .fail, "\(r.message)")
+        #expect(
+            r.message.contains(
+                "path.data ../datafile/sub (\(file)/sub from the collector's directory): \(file) (on the way to \(file)/sub) is a regular file"
+            ),
+            "\(r.message)")
+
+        // The registry's name is taken by a directory.
+        try Self.mainConfig(host, replacing: "path.data", with: "path.data: \(host.gseRoot)/plugins/data")
+        try fm.createDirectory(atPath: host.registryPath, withIntermediateDirectories: true)
+        report = await runChecks(host, dataPort: port)
+        r = try #require(report.result(module: "bkunifylogbeat", item: "main_config"))
+        #expect(r.verdict == .fail && r.message.contains("its registry \(host.registryPath) is a directory"), "\(r.message)")
+        try fm.removeItem(atPath: host.registryPath)
+
+        // A missing path.data is made by the collector: no finding.
+        try Self.mainConfig(host, replacing: "path.data", with: "path.data: \(host.gseRoot)/plugins/newdata/x")
+        report = await runChecks(host, dataPort: port)
+        #expect(report.verdict("bkunifylogbeat", "main_config") == .pass, "\(report.digest)")
+
+        // path.pid relative: the lock takes only absolute paths.
+        try Self.mainConfig(host, replacing: "path.pid", with: "path.pid: ../run")
+        report = await runChecks(host, dataPort: port)
+        r = try #require(report.result(module: "bkunifylogbeat", item: "main_config"))
+        #expect(r.verdict == .fail, "\(r.message)")
+        #expect(r.message.contains("path.pid ../run is relative"), "\(r.message)")
+        #expect(r.evidence("start_refused")?.arrayValue?.first?["key"] == .string("path.pid"))
+
+        // path.pid's directory is a regular file.
+        try Self.mainConfig(host, replacing: "path.pid", with: "path.pid: \(file)")
+        report = await runChecks(host, dataPort: port)
+        r = try #require(report.result(module: "bkunifylogbeat", item: "main_config"))
+        #expect(r.verdict == .fail && r.message.contains("cannot make its pid lock \(file)/bkunifylogbeat.pid"), "\(r.message)")
+
+        // A path section that is not a mapping, and a path.data that is a list: libgse's unpack fails.
+        try Self.mainConfig(host, replacing: "path.pid", with: "path.pid: [\(host.gseRoot)/plugins/run]")
+        report = await runChecks(host, dataPort: port)
+        r = try #require(report.result(module: "bkunifylogbeat", item: "main_config"))
+        #expect(r.verdict == .fail && r.message.contains("path.pid is a list, not a path"), "\(r.message)")
+    }
+
+    @Test("a collector still running from before the paths broke: the fail says it cannot start again")
+    func runningBefore() async throws {
+        let (host, port) = try FakeHost.healthy()
+        defer { host.shutdown() }
+        try Self.mainConfig(host, replacing: "path.pid", with: "path.pid: run")
+        let report = await runChecks(host, dataPort: port)
+        let r = try #require(report.result(module: "bkunifylogbeat", item: "main_config"))
+        #expect(r.verdict == .fail, "\(r.message)")
+        #expect(r.message.contains("; the running collector (pid "), "\(r.message)")
+        #expect(r.message.hasSuffix("started before this: it cannot start again once it stops"), "\(r.message)")
+        #expect(report.verdict("bkunifylogbeat", "process") == .pass, "\(report.digest)")
+    }
+}
