@@ -113,4 +113,61 @@ struct CollectorStartScenarioTests {
         #expect(r.message.hasSuffix("started before this: it cannot start again once it stops"), "\(r.message)")
         #expect(report.verdict("bkunifylogbeat", "process") == .pass, "\(report.digest)")
     }
+
+    @Test("a pid lock naming a live process that is not the collector: process says it cannot start")
+    func heldPidLock() async throws {
+        let (host, port) = try Self.host()
+        defer { host.shutdown() }
+        let runDir = host.gseRoot + "/plugins/run"
+        try FileManager.default.createDirectory(atPath: runDir, withIntermediateDirectories: true)
+        let lock = runDir + "/bkunifylogbeat.pid"
+
+        // The pid left in the lock now belongs to another live process (reused after a reboot).
+        let other = try host.spawn(FakeHost.fakeBinary, ["dataserver", "--port", "0"], cwd: host.dir)
+        try "\(other.pid)\n".write(toFile: lock, atomically: true, encoding: .utf8)
+        var report = await runChecks(host, dataPort: port)
+        let r = try #require(report.result(module: "bkunifylogbeat", item: "process"))
+        #expect(r.verdict == .fail)
+        #expect(
+            r.message
+                == "bkunifylogbeat is not running, and cannot start: its pid lock \(lock) names pid \(other.pid), a live process (fake-bluek), and libgse's lock refuses every start while it lives (Locked by other process)",
+            "\(r.message)")
+        #expect(r.hint.contains("删除 \(lock)"), "\(r.hint)")
+        #expect(r.evidence("pid_file_holder")?["pid"] == .int(Int64(other.pid)))
+
+        // The lock is shared with another root's collector (GSE 1 and GSE 2 side by side, both rendered with
+        // NodeMan's default run path): that one holds it, this one cannot start.
+        let (side, _) = try FakeHost.healthy(.gse2)
+        defer { side.shutdown() }
+        let theirs = try side.startCollector(connect: false, argv0: "./bkunifylogbeat")
+        try "\(theirs.pid)\n".write(toFile: lock, atomically: true, encoding: .utf8)
+        report = await runChecks(host, dataPort: port)
+        let shared = try #require(report.result(module: "bkunifylogbeat", item: "process"))
+        #expect(
+            shared.verdict == .fail
+                && shared.message.contains(
+                    "names pid \(theirs.pid), a live process (bkunifylogbeat of another root at \(side.collectorBinary))"),
+            "\(shared.message)")
+        #expect(shared.hint.contains("path.pid 相同"), "\(shared.hint)")
+
+        // A lock naming a pid no process has, or no number at all, is removed and taken over at start.
+        let pidMax = try String(contentsOfFile: "/proc/sys/kernel/pid_max", encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+        for stale in ["\(pidMax)\n", "garbage\n", "\(other.pid) \(other.pid)\n", ""] {
+            try stale.write(toFile: lock, atomically: true, encoding: .utf8)
+            report = await runChecks(host, dataPort: port)
+            #expect(report.message("bkunifylogbeat", "process") == "bkunifylogbeat is not running", "\(stale): \(report.digest)")
+        }
+    }
+
+    @Test("the lock's pid is read as fmt.Sscanln reads one integer")
+    func lockedPID() {
+        #expect(CollectorStartPaths.lockedPID("123\n") == 123)
+        #expect(CollectorStartPaths.lockedPID("  123  \r\n") == 123)
+        #expect(CollectorStartPaths.lockedPID("123") == 123)
+        #expect(CollectorStartPaths.lockedPID("123 456\n") == nil)
+        #expect(CollectorStartPaths.lockedPID("0\n") == nil)
+        #expect(CollectorStartPaths.lockedPID("-5\n") == nil)
+        #expect(CollectorStartPaths.lockedPID("\n123\n") == nil)
+        #expect(CollectorStartPaths.lockedPID("") == nil)
+    }
 }

@@ -55,6 +55,32 @@ enum CollectorStartPaths {
         return out
     }
 
+    /// The pid lock file the collector takes at start, as a host path: `<path.pid>/bkunifylogbeat.pid`, or
+    /// `pid.file` in plugins/bin (the directory of `./bkunifylogbeat`, which NodeMan starts from there) when
+    /// `path.pid` is empty. Nil when the main config is not parsed, or `path.pid` is not a usable absolute path.
+    static func pidFile(_ main: MainConfig, facts: any HostFacts) -> String? {
+        guard case .parsed(let y) = main.state else { return nil }
+        let node = y.lookup("path.pid")
+        if let node, !node.isNull, node.string == nil { return nil }
+        let pid = node?.string ?? ""
+        if pid.isEmpty { return facts.layout.pluginBin + "/pid.file" }
+        guard pid.hasPrefix("/") else { return nil }
+        return onHost(PathText.normalize(pid + "/" + pidFileName), facts)
+    }
+
+    /// The pid a lock file names, read as the lock reads it (`fmt.Sscanln` of one integer): nil for no number,
+    /// which the lock removes and takes over.
+    static func lockedPID(_ text: String) -> Int32? {
+        var bytes = Array(text.utf8)[...]
+        func isBlank(_ b: UInt8) -> Bool { b == UInt8(ascii: " ") || b == UInt8(ascii: "\t") }
+        bytes = bytes.drop(while: isBlank)
+        let digits = bytes.prefix(while: { $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") })
+        guard !digits.isEmpty, digits.count <= 10, let pid = Int32(String(decoding: digits, as: UTF8.self)), pid > 0 else { return nil }
+        let rest = bytes.dropFirst(digits.count).drop(while: { isBlank($0) || $0 == UInt8(ascii: "\r") })
+        guard rest.isEmpty || rest.first == UInt8(ascii: "\n") else { return nil }
+        return pid
+    }
+
     /// A config path as bkdiag finds it: under `--host-root` unless it already names a path there.
     static func onHost(_ path: String, _ facts: any HostFacts) -> String {
         let root = facts.options.hostRoot

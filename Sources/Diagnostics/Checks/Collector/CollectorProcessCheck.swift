@@ -72,6 +72,18 @@ struct CollectorProcessCheck: Check {
                     : agentDown == true
                         ? "gse_agent 也未运行：采集器由 gse_agent 托管拉起，先恢复 gse_agent 进程，再确认 bkunifylogbeat 被拉起"
                         : "在节点管理中启动 bkunifylogbeat 插件，并查看 \(facts.layout.root)/plugins/logs 下的日志找出退出原因（常见: get agent info timeout、connection refused）"
+            // Its pid lock names a live process: every start (gse_agent's, NodeMan's) exits at once, whatever
+            // else is fixed, until that process ends or the file goes.
+            if let held = Self.heldLock(facts, found.under) {
+                evidence.append(("pid_file", .string(held.lock)))
+                evidence.append(("pid_file_holder", .object([("pid", .int(Int64(held.pid))), ("name", .string(held.name))])))
+                return .fail(
+                    "bkunifylogbeat is not running, and cannot start: its pid lock \(held.lock) names pid \(held.pid), a live process (\(held.name)), and libgse's lock refuses every start while it lives (Locked by other process)",
+                    hint: held.collector
+                        ? "另一套 GSE 的采集器与本目录的采集器主配置 path.pid 相同，共用一个 pid 锁文件，只能有一个启动：为本目录的插件配置不同的 run 路径后重新下发插件配置，再在节点管理中启动 bkunifylogbeat"
+                        : "pid 锁文件是采集器上次运行留下的，其中的 pid 已被其他进程复用（如重启后），采集器每次启动都会因锁被占用而退出：删除 \(held.lock) 后在节点管理中启动 bkunifylogbeat",
+                    evidence: evidence)
+            }
             return .fail("bkunifylogbeat is not running", hint: hint, evidence: evidence)
         }
         let stats = ProcessStats.read(main, facts: facts)
@@ -146,6 +158,23 @@ struct CollectorProcessCheck: Check {
                 evidence: evidence)
         }
         return .pass(message, evidence: evidence)
+    }
+
+    /// The collector's pid lock (`CollectorStartPaths.pidFile`) and the live process it names, when that is not
+    /// a collector of this root: nightlyone/lockfile signals the pid (kill 0) and refuses the lock while it
+    /// answers (a zombie answers too). Nil when the file is missing, unreadable, names no number or no process.
+    static func heldLock(_ facts: any HostFacts, _ ours: [ProcessRecord]) -> (lock: String, pid: Int32, name: String, collector: Bool)? {
+        guard let lock = CollectorStartPaths.pidFile(facts.layout.mainConfig, facts: facts),
+            case .success(let c) = facts.readFile(lock, limit: 256), let pid = CollectorStartPaths.lockedPID(c.text),
+            !ours.contains(where: { $0.pid == pid }), let stat = facts.currentStat(of: pid)
+        else { return nil }
+        // A collector or an agent is in the scan, with where it runs from; any other process is named by its comm.
+        if let known = (try? facts.processes.get())?.first(where: { $0.pid == pid }) {
+            let place = known.exe ?? known.cwd
+            let name = known.hasCollectorName ? "bkunifylogbeat of another root" : known.name
+            return (lock, pid, name + (place.map { " at \($0)" } ?? ""), known.hasCollectorName)
+        }
+        return (lock, pid, stat.comm, false)
     }
 }
 
