@@ -159,6 +159,39 @@ struct CollectorStartScenarioTests {
         }
     }
 
+    @Test("a collector of this root started with another -c: main_config warns that it judged a file the collector does not read")
+    func otherConfig() async throws {
+        let (host, port) = try Self.host()
+        defer { host.shutdown() }
+        let bin = host.gseRoot + "/plugins/bin"
+        let copy = host.gseRoot + "/plugins/etc/bkunifylogbeat.conf.bak"
+        try FileManager.default.copyItem(atPath: host.mainConfigPath, toPath: copy)
+        // (argv after the fake's mode word; the libbeat flags as NodeMan's start.sh or a hand start gives them)
+        let cases: [([String], String?)] = [
+            (["-c", "../etc/bkunifylogbeat.conf"], nil),
+            (["-c", "bkunifylogbeat.conf", "-path.config", "../etc"], nil),
+            (["-c=\(host.mainConfigPath)"], nil),
+            (["-c", "../etc/bkunifylogbeat.conf.bak"], copy),
+            (["-path.home", host.gseRoot + "/plugins/etc", "--c=bkunifylogbeat.conf.bak"], copy),
+        ]
+        for (flags, other) in cases {
+            let p = try host.spawn(
+                host.collectorBinary, ["collector", "--ipc", host.ipcPath] + flags, cwd: bin, argv0: "./bkunifylogbeat")
+            let report = await runChecks(host, dataPort: port)
+            let r = try #require(report.result(module: "bkunifylogbeat", item: "main_config"))
+            if let other {
+                #expect(r.verdict == .warn, "\(flags): \(r.message)")
+                #expect(
+                    r.message == "main config ok, but the running collector does not read it: pid \(p.pid) was started with -c \(other)",
+                    "\(r.message)")
+                #expect(r.evidence("started_with")?.arrayValue?.first?["pid"] == .int(Int64(p.pid)))
+            } else {
+                #expect(r.verdict == .pass, "\(flags): \(r.message)")
+            }
+            p.stop()
+        }
+    }
+
     @Test("the lock's pid is read as fmt.Sscanln reads one integer")
     func lockedPID() {
         #expect(CollectorStartPaths.lockedPID("123\n") == 123)

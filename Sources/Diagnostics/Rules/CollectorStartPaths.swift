@@ -81,6 +81,40 @@ enum CollectorStartPaths {
         return pid
     }
 
+    /// The config files a collector was started with, as libbeat's `cfgfile.Load` finds them: every `-c`
+    /// (`-c x`, `-c=x`, `--c …`; given ones replace the default), relative ones joined to `-path.config`, else
+    /// `-path.home`, else taken from its working directory. Nil when its argv names no `-c` (the default
+    /// `bkunifylogbeat.yml` is not judged) or its working directory is not known.
+    static func startedWith(_ p: ProcessRecord) -> [String]? {
+        guard let cwd = p.cwd else { return nil }
+        var configs: [String] = []
+        var flags: [String: String] = [:]
+        let args = Array(p.arguments.dropFirst())
+        var i = 0
+        while i < args.count {
+            let a = args[i]
+            i += 1
+            if a == "--" { break }
+            guard a.hasPrefix("-") else { continue }
+            var name = String(a.drop(while: { $0 == "-" }))
+            var value: String?
+            if let eq = name.firstIndex(of: "=") {
+                value = String(name[name.index(after: eq)...])
+                name = String(name[..<eq])
+            }
+            guard ["c", "path.config", "path.home"].contains(name) else { continue }
+            if value == nil, i < args.count {
+                value = args[i]
+                i += 1
+            }
+            guard let value, !value.isEmpty else { continue }
+            if name == "c" { configs.append(value) } else { flags[name] = value }
+        }
+        guard !configs.isEmpty else { return nil }
+        let base = PathText.resolve(flags["path.config"] ?? flags["path.home"] ?? ".", from: cwd)
+        return configs.map { PathText.resolve($0, from: base) }
+    }
+
     /// A config path as bkdiag finds it: under `--host-root` unless it already names a path there.
     static func onHost(_ path: String, _ facts: any HostFacts) -> String {
         let root = facts.options.hostRoot

@@ -130,7 +130,31 @@ struct MainConfigCheck: Check {
                 hint: "采集器配置的 endpoint 与 gse_agent 的 IPC socket 不一致时数据无法上报：核对 gse_agent 配置的 ipc 路径",
                 evidence: evidence)
         }
+        // A collector of this root started by hand with another -c runs by that file, not by this one: what this
+        // check found in the file on disk says nothing about it.
+        let others = Self.startedWithOtherConfig(main, facts)
+        if !others.isEmpty {
+            evidence.append(
+                ("started_with", .array(others.map { .object([("pid", .int(Int64($0.pid))), ("config", JSONValue($0.configs))]) })))
+            return .warn(
+                "main config ok, but the running collector does not read it: "
+                    + others.map { "pid \($0.pid) was started with -c \($0.configs.joined(separator: ", "))" }.joined(separator: "; "),
+                hint:
+                    "采集器不是按 NodeMan 的方式（在 plugins/bin 下执行 ./bkunifylogbeat -c ../etc/bkunifylogbeat.conf）启动的，运行中的采集器使用的是另一份主配置，下发的配置对它不生效：停止该进程，在节点管理中启动 bkunifylogbeat",
+                evidence: evidence)
+        }
         return .pass("main config ok: multi_config has \(expected), endpoint \(endpoint.path)", evidence: evidence)
+    }
+
+    /// Running collectors of the root whose `-c` names files none of which is the main config judged.
+    static func startedWithOtherConfig(_ main: MainConfig, _ facts: any HostFacts) -> [(pid: Int32, configs: [String])] {
+        guard case .success(let found) = facts.collectors() else { return [] }
+        return ProcessStates(found.under).running.compactMap { p in
+            guard let configs = CollectorStartPaths.startedWith(p),
+                !configs.contains(where: { facts.sameFile(CollectorStartPaths.onHost($0, facts), main.path) })
+            else { return nil }
+            return (p.pid, configs)
+        }
     }
 
     /// When a collector runs under the root: it started before the config or the paths changed, and the fault
