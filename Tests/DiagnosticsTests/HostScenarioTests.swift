@@ -185,6 +185,47 @@ struct HostScenarioTests {
         #expect(report.verdict("bkunifylogbeat", "main_config") == .fail)
     }
 
+    /// NodeMan deploys a config template as it is when rendering it raises (bk-nodeman `nested_render_data`
+    /// returns the template text on any exception; `render_config_files_by_config_templates` logs "render config
+    /// equal to template" and deploys it). The collector cannot parse it; re-pushing gives the same file.
+    @Test("main config deployed as the unrendered template: fail naming the Jinja markers, not a hand edit")
+    func unrenderedMainConfig() async throws {
+        let (host, port) = try FakeHost.healthy()
+        defer { host.shutdown() }
+        try host.writeMainConfig(resourceLimit: true)
+        var text = try String(contentsOfFile: host.mainConfigPath, encoding: .utf8)
+        // Values back to the context names NodeMan fills them from; the CMDB-dependent block under its condition.
+        for (value, variable) in [
+            (host.ipcPath, "plugin_path.endpoint"), (host.gseRoot + "/plugins/logs", "plugin_path.log_path"),
+            (host.gseRoot + "/plugins/data", "plugin_path.data_path"), (host.gseRoot + "/plugins/run", "plugin_path.pid_path"),
+            (host.subConfigDir, "plugin_path.subconfig_path"),
+        ] {
+            text = text.replacingOccurrences(of: value, with: "{{ \(variable) }}")
+        }
+        text = text.replacingOccurrences(of: "\nresource_limit:", with: "\n{% if cmdb_instance.host.bk_cpu %}\nresource_limit:")
+            .replacingOccurrences(of: "  mem: 819\n", with: "  mem: 819\n{% endif %}\n")
+        #expect(text.contains("{% endif %}") && text.contains("endpoint: {{ plugin_path.endpoint }}"))
+        try host.writeRawMainConfig(text)
+        let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+        let first = try #require(lines.firstIndex { $0.contains("{{") || $0.contains("{%") })
+
+        let report = await runChecks(host, dataPort: port)
+        let r = try #require(report.result(module: "bkunifylogbeat", item: "main_config"))
+        #expect(r.verdict == .fail)
+        #expect(
+            r.message.hasPrefix(
+                "main config is the plugin's config template, not rendered: Jinja markers left at line \(first + 1): \(lines[first].trimmingCharacters(in: .whitespaces))"
+            ), "\(r.message)")
+        #expect(r.hint.hasPrefix("不是手工改坏") && r.hint.contains("render config equal to template"), "\(r.hint)")
+        #expect(r.evidence("unrendered") == .string("line \(first + 1): \(lines[first].trimmingCharacters(in: .whitespaces))"))
+
+        // Broken YAML without Jinja markers keeps the hand-edit hint.
+        try host.writeRawMainConfig("bkunifylogbeat.multi_config:\n  - path: \"unterminated\n")
+        let edited = try #require(await runChecks(host, dataPort: port).result(module: "bkunifylogbeat", item: "main_config"))
+        #expect(edited.verdict == .fail && edited.hint.hasPrefix("主配置被手工改坏"), "\(edited.hint)")
+        #expect(edited.evidence("unrendered") == nil)
+    }
+
     /// Subscription 33561's config changed 5 minutes from now (after any collector a test starts, however loaded
     /// the machine), and a reload logged in /tmp/bkc.log 10 minutes from now. Returns the data port.
     static func configReloadedLater(_ host: FakeHost) throws -> UInt16 {

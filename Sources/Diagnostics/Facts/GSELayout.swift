@@ -35,6 +35,9 @@ public struct MainConfig: Sendable {
     public var state: State
     /// Where an invalid file has the shape a known template defect renders, what it is.
     public var templateDefect: String?
+    /// Where an invalid file still holds the template's Jinja markers, the first line with one
+    /// (`unrenderedTemplate`).
+    public var unrendered: String?
 
     public init(path: String, state: State, templateDefect: String? = nil) {
         self.path = path
@@ -49,6 +52,21 @@ public struct MainConfig: Sendable {
         guard bytes.firstRange(of: Array("\"resource_limit:".utf8)) != nil else { return nil }
         return
             "resource_limit glued to the line before it, as the plugin package's main config template renders it between 15236ad and 0feb7c4 when CMDB has the host's cpu and memory"
+    }
+
+    /// Where the file still holds Jinja markers (`{{ … }}`, `{% … %}`) outside comments: the first such line, as
+    /// `line N: <text>`. NodeMan renders a plugin's config templates with `nested_render_data` (bk-nodeman
+    /// `apps/backend/utils/data_renderer.py`), which returns the template text as it is when rendering raises,
+    /// and deploys that (`render_config_files_by_config_templates` only logs "render config equal to template").
+    static func unrenderedTemplate(_ bytes: [UInt8]) -> String? {
+        let text = String(decoding: bytes.prefix(1 << 20), as: UTF8.self)
+        let lines = text.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" })
+        for (n, raw) in lines.enumerated() {
+            let line = String(raw).trimmingASCIIWhitespace()
+            guard !line.hasPrefix("#"), line.contains("{{") || line.contains("{%") else { continue }
+            return "line \(n + 1): \(line.count > 80 ? String(line.prefix(80)) + "…" : line)"
+        }
+        return nil
     }
 
     /// Sizes above this are not read.
@@ -126,7 +144,9 @@ public struct MainConfig: Sendable {
             do {
                 return MainConfig(path: path, state: .parsed(try YAMLNode.parse(bytes: c.bytes, textKeysOnly: true)))
             } catch {
-                return MainConfig(path: path, state: .invalid(error), templateDefect: templateDefect(c.bytes))
+                var main = MainConfig(path: path, state: .invalid(error), templateDefect: templateDefect(c.bytes))
+                main.unrendered = unrenderedTemplate(c.bytes)
+                return main
             }
         } catch {
             if error.isMissing { return MainConfig(path: path, state: .missing) }

@@ -24,6 +24,14 @@ struct MainConfigCheck: Check {
                 evidence: evidence)
         case .invalid(let e):
             evidence.append(("yaml_error", .string(e.description)))
+            if let marker = main.unrendered {
+                evidence.append(("unrendered", .string(marker)))
+                return .fail(
+                    "main config is the plugin's config template, not rendered: Jinja markers left at \(marker); the collector cannot parse it (\(e.description))",
+                    hint:
+                        "不是手工改坏：节点管理渲染主配置模板出错时会把模板原样下发（节点管理日志 render config equal to template），重新下发仍是同样的文件：检查该主机在 CMDB 中的信息（内网 IP、云区域、bk_cpu/bk_mem）及插件的 extra_vars 等下发参数，修正后在节点管理中重新下发插件配置",
+                    evidence: evidence)
+            }
             if let defect = main.templateDefect {
                 evidence.append(("template_defect", .string(defect)))
                 return .fail(
