@@ -226,6 +226,29 @@ struct HostScenarioTests {
         #expect(edited.evidence("unrendered") == nil)
     }
 
+    @Test("a subscription config deployed as the unrendered template: config fails naming the markers, with its own hint")
+    func unrenderedSubConfig() async throws {
+        let (host, port) = try FakeHost.healthy()
+        defer { host.shutdown() }
+        let path = try host.writeSubConfig(subscription: 33561, paths: [host.logDir + "/app/*.log"])
+        let rendered = try String(contentsOfFile: path, encoding: .utf8)
+        // The item back under its loop, its values back to the loop's variables.
+        let body = rendered.replacingOccurrences(of: "local:\n", with: "").replacingOccurrences(of: "1500123", with: "{{ dataid | int }}")
+            .replacingOccurrences(of: "'\(host.logDir)/app/*.log'", with: "'{{ path }}'")
+        try ("local:\n{% for item in local %}\n" + body + "{% endfor %}\n").write(toFile: path, atomically: true, encoding: .utf8)
+
+        let report = await runChecks(host, dataPort: port)
+        let r = try #require(report.result(module: "bkunifylogbeat", item: "config"))
+        #expect(r.verdict == .fail)
+        #expect(
+            r.message.contains(
+                "\(PathText.basename(path)): the plugin's config template, not rendered: Jinja markers left at line 2: {% for item in local %} ("
+            ),
+            "\(r.message)")
+        #expect(r.hint.contains("render config equal to template"), "\(r.hint)")
+        #expect(r.evidence("unrendered") == .array([.string(PathText.basename(path))]))
+    }
+
     /// Subscription 33561's config changed 5 minutes from now (after any collector a test starts, however loaded
     /// the machine), and a reload logged in /tmp/bkc.log 10 minutes from now. Returns the data port.
     static func configReloadedLater(_ host: FakeHost) throws -> UInt16 {

@@ -104,6 +104,9 @@ public struct SubscriptionConfigRead: Sendable {
     /// Modification time in Unix seconds; nil when it could not be stat'ed.
     public var mtime: Int64?
     public var content: Content
+    /// For a file that is not YAML and still holds the template's Jinja markers, the first line with one
+    /// (`MainConfig.unrenderedTemplate`: NodeMan deploys a template as it is when rendering it raises).
+    public var unrendered: String?
 
     public init(mtime: Int64? = nil, content: Content) {
         self.mtime = mtime
@@ -139,7 +142,9 @@ public struct SubscriptionConfigRead: Sendable {
             do {
                 return SubscriptionConfigRead(mtime: mtime, content: .parsed(try YAMLNode.parse(bytes: c.bytes, textKeysOnly: true)))
             } catch {
-                return SubscriptionConfigRead(mtime: mtime, content: .invalid(error))
+                var read = SubscriptionConfigRead(mtime: mtime, content: .invalid(error))
+                read.unrendered = MainConfig.unrenderedTemplate(c.bytes)
+                return read
             }
         } catch {
             // A symlink loop is a config the collector cannot load either: refused, not unread.

@@ -104,6 +104,8 @@ struct SubscriptionConfigCheck: Check {
         var dataids: [JSONValue] = []
         var paths: [String] = []
         var newestMtime: Int64 = 0
+        // Configs deployed as the unrendered template: a re-push renders the same failure again.
+        var unrendered: [String] = []
         // The collector loads only names that match the main config's file_pattern for their directory.
         for file in mineFiles {
             let name = file.shown
@@ -125,7 +127,13 @@ struct SubscriptionConfigCheck: Check {
                 if error.isPermission { unreadable.append((name, error)) } else { problems.append("\(name): \(error.description)") }
                 continue
             case .invalid(let error):
-                problems.append("\(name): \(error.description)")
+                if let marker = read.unrendered {
+                    unrendered.append(name)
+                    problems.append(
+                        "\(name): the plugin's config template, not rendered: Jinja markers left at \(marker) (\(error.description))")
+                } else {
+                    problems.append("\(name): \(error.description)")
+                }
                 continue
             case .parsed(let y):
                 yaml = y
@@ -174,6 +182,14 @@ struct SubscriptionConfigCheck: Check {
                     "\(realNames); \(Fmt.list(problems, max: 3))",
                     hint:
                         "采集器不会启动该采集项（\(network.map { String($0.dropLast()) }.joined(separator: "/")) 输入在解析配置时拒绝）：在日志平台核对该采集项的必填字段（kafka 的 hosts、topics、用户名与密码、initial_offset、ssl 证书与私钥文件（须在本机存在且可读）；redis 的 hosts、maxconn；syslog 的 protocol 与过滤条件）并重新下发",
+                    evidence: evidence)
+            }
+            if !unrendered.isEmpty {
+                evidence.append(("unrendered", JSONValue(unrendered)))
+                return .fail(
+                    "\(realNames); \(Fmt.list(problems, max: 3))",
+                    hint:
+                        "采集器跳过该配置：节点管理渲染插件的配置模板出错时会把模板原样下发（节点管理日志 render config equal to template），重新下发仍是同样的文件：检查日志平台下发的采集项参数（路径、ext_meta/labels 等含特殊字符的值）及该主机的 CMDB 信息，修正后重新下发",
                     evidence: evidence)
             }
             return .fail(
