@@ -216,6 +216,8 @@ public struct FleetAssembler: Sendable {
         stateOf.reserveCapacity(rowCount)
         var placeOfSlot = [Int](repeating: -1, count: logs.count)
         var placeOfKey: [String: Int] = [:]
+        // Sized once: when JOB returned no log for most hosts, every row is hashed here.
+        placeOfKey.reserveCapacity(rowSlots.reduce(0) { $1 < 0 ? $0 + 1 : $0 })
         for i in 0..<rowCount {
             let s = rowSlots[i]
             let known = s >= 0 ? placeOfSlot[s] : placeOfKey[rowKeys[i]] ?? -1
