@@ -48,7 +48,8 @@ public struct FleetReport: Sendable {
     /// Exit status for scripts: 0 all healthy, 1 some host not healthy, 3 no host at all.
     public var exitCode: Int32 {
         if hosts.isEmpty { return 3 }
-        return hosts.allSatisfy { $0.state.isHealthy } ? 0 : 1
+        // Read in place: a copy of each host would retain and release every string and list it holds.
+        return hosts.withUnsafeBufferPointer { hosts in hosts.indices.allSatisfy { hosts[$0].state.isHealthy } } ? 0 : 1
     }
 }
 
