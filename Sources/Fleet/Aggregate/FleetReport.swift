@@ -257,17 +257,21 @@ public struct FleetSummary: Sendable {
         let chunks = (hosts.count + chunk - 1) / chunk
         var out = [Tally?](repeating: nil, count: chunks)
         out.withUnsafeMutableBufferPointer { buf in
-            // Each iteration writes its own slot; the hosts are only read.
+            // Each iteration writes its own slot; the hosts are only read, in place (through the array, each
+            // host was copied for the count: every string and list it holds retained and released).
             nonisolated(unsafe) let slots = buf
-            DispatchQueue.concurrentPerform(iterations: chunks) { c in
-                var tally = Tally()
-                var counters = Counters()
-                var memo = ChunkMemo()
-                for hi in (c * chunk)..<min(hosts.count, (c + 1) * chunk) {
-                    tally.add(hosts[hi], index: hi, counters: &counters, memo: &memo)
+            hosts.withUnsafeBufferPointer { hostsBuf in
+                nonisolated(unsafe) let hosts = hostsBuf
+                DispatchQueue.concurrentPerform(iterations: chunks) { c in
+                    var tally = Tally()
+                    var counters = Counters()
+                    var memo = ChunkMemo()
+                    for hi in (c * chunk)..<min(hosts.count, (c + 1) * chunk) {
+                        tally.add(hosts[hi], index: hi, counters: &counters, memo: &memo)
+                    }
+                    counters.flush(into: &tally)
+                    slots[c] = tally
                 }
-                counters.flush(into: &tally)
-                slots[c] = tally
             }
         }
         return takeAll(&out)
