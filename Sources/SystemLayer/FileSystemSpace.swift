@@ -9,12 +9,19 @@ public struct FileSystemSpace: Sendable, Equatable {
     public var availableBytes: Int64
     /// Inodes still free for an unprivileged process (`f_favail`).
     public var availableInodes: Int64
+    /// Mounted `noexec` (`ST_NOEXEC`): the kernel runs no program from it (execve fails with EACCES).
+    public var noExec: Bool
 
-    public init(totalBytes: Int64, availableBytes: Int64, availableInodes: Int64) {
+    public init(totalBytes: Int64, availableBytes: Int64, availableInodes: Int64, noExec: Bool = false) {
         self.totalBytes = totalBytes
         self.availableBytes = availableBytes
         self.availableInodes = availableInodes
+        self.noExec = noExec
     }
+
+    /// `ST_NOEXEC` of `f_flag` (glibc's bits/statvfs.h, Linux's MS_NOEXEC), which Swift's Glibc module does not
+    /// export (it is defined only under _GNU_SOURCE).
+    static let stNoExec: UInt = 8
 
     /// statvfs(2) of `path`, retried on EINTR.
     public static func of(_ path: String) throws(ProbeError) -> FileSystemSpace {
@@ -33,6 +40,7 @@ public struct FileSystemSpace: Sendable, Equatable {
             return overflow ? .max : v
         }
         return FileSystemSpace(
-            totalBytes: bytes(s.f_blocks), availableBytes: bytes(s.f_bavail), availableInodes: Int64(clamping: s.f_favail))
+            totalBytes: bytes(s.f_blocks), availableBytes: bytes(s.f_bavail), availableInodes: Int64(clamping: s.f_favail),
+            noExec: s.f_flag & Self.stNoExec != 0)
     }
 }

@@ -23,6 +23,8 @@ public struct BinaryFile: Sendable {
     public var startScript = false
     /// Where the path leads when it is a symlink whose target cannot be stat'ed (dangling, a loop).
     public var linkTarget: String?
+    /// The file system holding it is mounted `noexec`: execve refuses it (EACCES) whatever its mode.
+    public var noExec = false
 
     /// A `#!` line: the interpreter it names ("" when the kernel finds none: ENOEXEC).
     public struct Script: Sendable, Equatable {
@@ -60,6 +62,7 @@ public struct BinaryFile: Sendable {
         if case .failure = file.stat, Sys.lstatIfPresent(path)?.isSymlink == true { file.linkTarget = try? Sys.readlink(path) }
         let dir = path.lastIndex(of: "/").map { String(path[..<$0]) } ?? "."
         file.startScript = Sys.statIfPresent((dir.isEmpty ? "" : dir) + "/start.sh")?.isRegular ?? false
+        if case .success(let st) = file.stat, st.isRegular { file.noExec = (try? FileSystemSpace.of(path))?.noExec ?? false }
         return file
     }
 

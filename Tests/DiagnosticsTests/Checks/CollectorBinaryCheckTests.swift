@@ -239,6 +239,43 @@ final class CollectorBinaryFileTests {
         #expect(BinaryFacts.isAnotherProgram("github.com/TencentBlueKing/bkmonitor-datalink/pkg/bkmonitorbeat/v3") == true)
     }
 
+    /// Whether this process may mount a tmpfs (root with CAP_SYS_ADMIN, as on the machines the suite runs on).
+    static let canMount: Bool = {
+        let point = NSTemporaryDirectory() + "bkdiag-mount-probe-\(getpid())"
+        guard mkdir(point, 0o700) == 0 else { return false }
+        defer { rmdir(point) }
+        guard mount("tmpfs", point, "tmpfs", UInt(MS_NOEXEC), "size=64k") == 0 else { return false }
+        umount(point)
+        return true
+    }()
+
+    @Test(
+        "a binary on a file system mounted noexec fails whatever its mode, as execve refuses it; the same file elsewhere passes",
+        .enabled(if: canMount, "this process may not mount a tmpfs"))
+    func noexecMount() throws {
+        let program = Array(try #require(FileManager.default.contents(atPath: "/bin/true")))
+        let elsewhere = try write(program)
+        #expect(judge(elsewhere).verdict == .pass, "\(judge(elsewhere).message)")
+
+        let point = dir + "/noexec"
+        #expect(mkdir(point, 0o755) == 0)
+        #expect(mount("tmpfs", point, "tmpfs", UInt(MS_NOEXEC), "size=4m") == 0)
+        defer { umount(point) }
+        let path = point + "/bkunifylogbeat"
+        try ExecutableFiles.write(Data(program), to: path, mode: 0o755)
+        // The kernel's own answer first: the mode allows it, the mount does not.
+        #expect(try ExecutableFiles.execErrno(path) == EACCES)
+        let f = judge(path)
+        #expect(f.verdict == .fail)
+        #expect(
+            f.message == "\(path) is on a file system mounted noexec: the kernel refuses to run it (Permission denied), whatever its mode",
+            "\(f.message)")
+        #expect(Fixture.evidence(f, "noexec") == .bool(true))
+        // NodeMan's start.sh beside it does not help: its chmod leaves the mount as it is.
+        try ExecutableFiles.write(Data("#!/bin/bash\n".utf8), to: point + "/start.sh")
+        #expect(judge(path).verdict == .fail)
+    }
+
     @Test("a dangling symlink is named as one; a symlink loop fails as missing (the kernel cannot open it), not unknown")
     func brokenLinks() throws {
         let dangling = dir + "/dangling"

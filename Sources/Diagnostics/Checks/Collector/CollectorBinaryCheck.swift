@@ -46,6 +46,14 @@ enum BinaryFacts {
         guard st.isRegular else {
             return .fail("\(path) is not a regular file", hint: "在节点管理中重新安装 bkunifylogbeat 插件", evidence: evidence)
         }
+        // A file system mounted noexec: execve fails with EACCES whatever the mode, and start.sh's chmod does
+        // not help. A collector running from it was started before the mount changed.
+        if binary.noExec {
+            return .fail(
+                "\(path) is on a file system mounted noexec: the kernel refuses to run it (Permission denied), whatever its mode",
+                hint: "插件目录所在的文件系统以 noexec 挂载，采集器无法启动：去掉该挂载点的 noexec 选项（mount -o remount,exec <挂载点>，并修改 /etc/fstab），或将 GSE 安装到允许执行的文件系统",
+                evidence: evidence + [("noexec", .bool(true))])
+        }
         // NodeMan's start.sh, which every start through the plugin's control commands runs, makes the binary
         // executable before it starts it: without an execute bit it is judged as start.sh leaves it.
         guard st.isExecutable || binary.startScript else {
