@@ -44,7 +44,7 @@ struct AgentProcessCheckTests {
                 && elsewhere.message.hasSuffix("(one runs from /opt/gse/agent/bin/gse_agent: check --gse_path)"), "\(elsewhere.message)")
     }
 
-    @Test("GSE 1: gseMaster without agentWorker fails; both pass")
+    @Test("GSE 1: gseMaster without agentWorker fails, and agentWorker without gseMaster; both pass")
     func gse1Roles() {
         let master = Fixture.process(200, exe: Fixture.agentExe, comm: "gseMaster")
         let worker = Fixture.process(201, exe: Fixture.agentExe, comm: "agentWorker")
@@ -52,6 +52,10 @@ struct AgentProcessCheckTests {
         #expect(alone.verdict == .fail)
         #expect(alone.message == "gseMaster is running but no agentWorker (pids 200): the data channel is gone")
         #expect(run([master, worker], generation: .gse1).verdict == .pass)
+        // The converse: a worker whose master is gone runs unwatched.
+        let orphan = run([worker], generation: .gse1)
+        #expect(orphan.verdict == .fail)
+        #expect(orphan.message == "agentWorker is running but no gseMaster (pids 201): nothing supervises or restarts the agent")
     }
 
     @Test("a zombie agent, placed by its parent, is not running")

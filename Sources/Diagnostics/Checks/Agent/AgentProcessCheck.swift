@@ -55,6 +55,16 @@ struct AgentProcessCheck: Check {
                 hint: "GSE 1 的工作进程 agentWorker 不在，数据无法上报：重启 Agent（\(layout.root)\(layout.agentDir)/bin/gsectl restart 或节点管理）",
                 evidence: evidence)
         }
+        // The converse: a worker left without its master (the master killed, or crashed) runs unwatched, and
+        // NodeMan's GSE 1 install check (bk-nodeman script_tools/setup_agent.sh, "no gseMaster found") calls
+        // that an abnormal agent.
+        if layout.generation == .gse1 && roles.contains("agentWorker") && !roles.contains("gseMaster") {
+            return .fail(
+                "agentWorker is running but no gseMaster (pids \(pids)): nothing supervises or restarts the agent",
+                hint:
+                    "GSE 1 的主进程 gseMaster 不在（节点管理视为 Agent 进程异常），工作进程退出后不会被拉起：重启 Agent（\(layout.root)\(layout.agentDir)/bin/gsectl restart 或节点管理）",
+                evidence: evidence)
+        }
         if let stuck = states.stuckWarning("gse_agent", facts: facts, evidence: evidence) { return stuck }
         return .pass("gse_agent is running: \(names.joined(separator: ", ")) (pids \(pids))", evidence: evidence)
     }
