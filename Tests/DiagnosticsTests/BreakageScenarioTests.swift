@@ -24,4 +24,22 @@ struct BreakageScenarioTests {
         #expect(r.message.hasPrefix("agentWorker is running but no gseMaster"), "\(r.message)")
         #expect(r.hint.contains("gsectl restart"), "\(r.hint)")
     }
+
+    @Test("a subscription config whose mtime is ahead of the clock is named as clock skew, not as a config never reloaded")
+    func configTimeInFuture() async throws {
+        let (host, port) = try FakeHost.healthy()
+        defer { host.shutdown() }
+        let config = host.subConfigDir + "/bkunifylogbeat_sub_33561_host_2000058532.conf"
+        try host.backdate(config, seconds: -10 * 365 * 86400)
+        let report = await runChecks(host, dataPort: port)
+        let r = try #require(report.result(module: "bkunifylogbeat", item: "config"))
+        #expect(r.verdict == .warn, "\(r.message)")
+        #expect(r.message.contains("after this host's current time (clock skew)"), "\(r.message)")
+        #expect(!r.message.contains("not reloaded"), "\(r.message)")
+        // A config changed now, seconds after the collector started, is still one it has not loaded.
+        sleep(3)
+        try host.backdate(config, seconds: 0)
+        let recent = await runChecks(host, dataPort: port)
+        #expect(recent.message("bkunifylogbeat", "config").contains("changed after the collector started and not reloaded"))
+    }
 }

@@ -121,6 +121,13 @@ extension HostFacts {
         startedAt(process).map { Double(nowMilliseconds) / 1000 - $0 > 1 } ?? true
     }
 
+    /// Whether a file time (Unix seconds) lies ahead of this run's clock by more than `slack` seconds: the
+    /// clock was set back, or the file was stamped on a host whose clock is ahead. Such a time says nothing
+    /// about whether the file changed after a process started.
+    public func isInFuture(_ seconds: Int64, slack: Double = 2) -> Bool {
+        Double(seconds) > Double(nowMilliseconds) / 1000 + slack
+    }
+
     /// When `process` started, in wall-clock Unix seconds (its start in ticks after boot, placed by the
     /// uptime); nil when its stat or the uptime is not known.
     public func startedAt(_ process: ProcessRecord) -> Double? {

@@ -30,12 +30,12 @@ struct DataserverPortCheckTests {
     @Test("no connection to the config's port names the agent's other connections and a config changed after it started")
     func changedConfig() {
         let conf = Fixture.root + "/agent/etc/gse_agent.conf"
-        func run(_ others: [TCPSocketEntry], changed: Bool) -> Finding {
+        func run(_ others: [TCPSocketEntry], changed: Bool, mtime: Int64? = nil) -> Finding {
             let h = facts([], agentSockets: [700, 701])
             h.layout.dataPorts = [1]
             h.layout.dataPortSource = conf
             // The agent started 50,000 s before now; the config was written 200 s ago, or before the start.
-            h.stats[conf] = FileStat(mode: 0o100644, size: 100, mtime: changed ? 1_795_435_000 : 1_795_300_000)
+            h.stats[conf] = FileStat(mode: 0o100644, size: 100, mtime: mtime ?? (changed ? 1_795_435_000 : 1_795_300_000))
             h.tcpEstablished = .success(others)
             return DataserverPortCheck().run(h)
         }
@@ -54,6 +54,9 @@ struct DataserverPortCheckTests {
         )
         // A config older than the agent: nothing to say about it.
         #expect(!run([cluster, data], changed: false).message.contains("changed after"))
+        // A time ahead of the clock (set back, or stamped elsewhere) is after every start and tells of no change.
+        let ahead = run([cluster, data], changed: true, mtime: Fixture.facts().nowMilliseconds / 1000 + 10 * 365 * 86400)
+        #expect(!ahead.message.contains("changed after"), "\(ahead.message)")
     }
 
     @Test("a connection the dataserver closed and the agent still holds (CLOSE_WAIT) is named, with the agent to restart")

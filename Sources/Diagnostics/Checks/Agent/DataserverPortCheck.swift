@@ -110,7 +110,8 @@ struct DataserverPortCheck: Check {
     /// The config file's mtime when it is newer than the oldest running agent's start; nil otherwise, or when
     /// the ports did not come from a file.
     static func configChangedAfterStart(_ source: String, agents: [ProcessRecord], facts: any HostFacts) -> String? {
-        guard source.hasPrefix("/"), case .success(let st) = facts.stat(source),
+        // A time ahead of the clock (clock skew) is after every start, and says nothing about a change.
+        guard source.hasPrefix("/"), case .success(let st) = facts.stat(source), !facts.isInFuture(st.mtime),
             let started = agents.compactMap(facts.startedAt).min(), Double(st.mtime) > started + 2
         else { return nil }
         return Timestamp.iso8601(milliseconds: st.mtime * 1000)

@@ -233,6 +233,18 @@ struct SubscriptionConfigCheck: Check {
         }
         // Sub-configs are not watched: a config newer than the running collector is not loaded yet.
         if case .success(let found) = facts.collectors(), let p = found.under.first, var startedAt = facts.startedAt(p) {
+            // A time ahead of the clock (set back, or the file stamped elsewhere) is newer than any start and
+            // any reload: it cannot tell whether the collector loaded the file.
+            if facts.isInFuture(newestMtime) {
+                let mtimeMs = newestMtime.multipliedReportingOverflow(by: 1000)
+                let stamp = Timestamp.iso8601(milliseconds: mtimeMs.overflow ? .max : mtimeMs.partialValue)
+                evidence.append(("config_mtime", .string(stamp)))
+                evidence.append(("now", .string(Timestamp.iso8601(milliseconds: facts.nowMilliseconds))))
+                return .warn(
+                    "\(realNames); modified at \(stamp), after this host's current time (clock skew): whether the running collector (pid \(p.pid)) loaded it cannot be told from its time",
+                    hint: "订阅配置的修改时间晚于本机当前时间（系统时间被调回或文件时间戳异常）：校准系统时间（NTP），在节点管理中 reload 或重启 bkunifylogbeat 以确保加载最新配置",
+                    evidence: evidence)
+            }
             // A reload since it started, by NodeMan's reload.sh: only a collector the script finds is signalled.
             var unreached: Double?
             if case .success(let log) = facts.collectorRestarts(), let last = log.lastReloadAt, Double(last) > startedAt {
