@@ -42,4 +42,31 @@ struct BreakageScenarioTests {
         let recent = await runChecks(host, dataPort: port)
         #expect(recent.message("bkunifylogbeat", "config").contains("changed after the collector started and not reloaded"))
     }
+
+    @Test(
+        "a running collector whose binary was replaced by something that cannot start is not an upgrade",
+        arguments: ["directory", "loop", "empty", "script"])
+    func binaryReplacedByUnusable(kind: String) async throws {
+        let (host, port) = try FakeHost.healthy()
+        defer { host.shutdown() }
+        try FileManager.default.removeItem(atPath: host.collectorBinary)
+        if kind == "directory" {
+            try FileManager.default.createDirectory(atPath: host.collectorBinary, withIntermediateDirectories: false)
+        } else if kind == "loop" {
+            #expect(symlink(host.collectorBinary, host.collectorBinary) == 0)
+        } else {
+            let text = kind == "empty" ? "" : "#!/bin/sh\nexit 0\n"
+            try text.write(toFile: host.collectorBinary, atomically: false, encoding: .utf8)
+            #expect(chmod(host.collectorBinary, 0o755) == 0)
+        }
+        let report = await runChecks(host, dataPort: port)
+        let r = try #require(report.result(module: "bkunifylogbeat", item: "process"))
+        #expect(r.verdict == .warn, "\(r.message)")
+        #expect(!r.message.contains("upgraded"), "\(r.message)")
+        #expect(r.message.contains("cannot start again"), "\(r.message)")
+        // The message names what bin_file found.
+        let binFile = try #require(report.result(module: "bkunifylogbeat", item: "bin_file"))
+        #expect(binFile.verdict != .pass)
+        #expect(r.message.contains("(bin_file: \(binFile.message))"), "\(r.message)")
+    }
 }

@@ -171,9 +171,19 @@ struct CollectorProcessCheckTests {
 
         // Replaced by an upgrade (a binary installed): restart it. Removed (none installed): it cannot start again.
         let replaced = facts([Fixture.process(100, exe: Fixture.collectorExe, deleted: true)])
-        replaced.stats[Fixture.collectorExe] = Fixture.regular
+        replaced.collectorBinaryOverride = BinaryFile(
+            path: Fixture.collectorExe, stat: .success(Fixture.executable), elf: .success(Fixture.elfX86))
         let deleted = CollectorProcessCheck().run(replaced)
         #expect(deleted.verdict == .warn && deleted.message.hasPrefix("bkunifylogbeat runs a deleted binary (upgraded without restart)"))
+        // Replaced by a file bin_file refuses (here not executable, and no start.sh to make it so): no upgrade.
+        let broken = facts([Fixture.process(100, exe: Fixture.collectorExe, deleted: true)])
+        broken.stats[Fixture.collectorExe] = Fixture.regular
+        let notStartable = CollectorProcessCheck().run(broken)
+        #expect(
+            notStartable.verdict == .warn
+                && notStartable.message.hasPrefix(
+                    "bkunifylogbeat runs a deleted binary, and what is installed in its place is not one that starts (bin_file: "),
+            "\(notStartable.message)")
         let gone = CollectorProcessCheck().run(facts([Fixture.process(100, exe: Fixture.collectorExe, deleted: true)]))
         #expect(gone.verdict == .warn && gone.message.contains("none is installed at \(Fixture.collectorExe)"), "\(gone.message)")
 

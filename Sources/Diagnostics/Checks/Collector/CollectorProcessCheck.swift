@@ -122,6 +122,16 @@ struct CollectorProcessCheck: Check {
                         + message,
                     hint: "采集器的二进制文件已被删除：进程退出后无法再启动，先在节点管理中重新安装/下发 bkunifylogbeat 插件", evidence: evidence)
             }
+            // What is installed in its place is an upgrade only when bin_file takes it for the collector's
+            // binary: an empty or truncated file, a script, a directory or a symlink loop cannot start again.
+            let installed = BinaryFacts.judge(facts.collectorBinary, hostMachine: facts.hostMachine)
+            if installed.verdict == .fail || installed.verdict == .warn {
+                return .warn(
+                    "bkunifylogbeat runs a deleted binary, and what is installed in its place is not one that starts (bin_file: \(installed.message)): it runs until it stops, and cannot start again; "
+                        + message,
+                    hint: "采集器的二进制文件已被替换为无法运行的内容（见 bin_file）：进程退出后无法再启动，先在节点管理中重新安装/下发 bkunifylogbeat 插件",
+                    evidence: evidence)
+            }
             return .warn(
                 "bkunifylogbeat runs a deleted binary (upgraded without restart); " + message,
                 hint: "插件已升级但进程未重启：在节点管理中重启 bkunifylogbeat", evidence: evidence)
