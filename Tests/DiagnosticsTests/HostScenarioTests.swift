@@ -249,24 +249,31 @@ struct HostScenarioTests {
         #expect(r.evidence("unrendered") == .array([.string(PathText.basename(path))]))
     }
 
-    /// Subscription 33561's config changed 5 minutes from now (after any collector a test starts, however loaded
-    /// the machine), and a reload logged in /tmp/bkc.log 10 minutes from now. Returns the data port.
-    static func configReloadedLater(_ host: FakeHost) throws -> UInt16 {
+    /// A host with subscription 33561's config and a log file, its agent connected to a dataserver. Returns the
+    /// data port.
+    static func configHost(_ host: FakeHost) throws -> UInt16 {
         let (_, port) = try host.startDataserver()
         try host.startAgent(dataPort: port)
-        let config = try host.writeSubConfig(subscription: 33561, paths: [host.logDir + "/app/*.log"])
+        try host.writeSubConfig(subscription: 33561, paths: [host.logDir + "/app/*.log"])
         try host.makeLogFile("app/a.log")
-        let now = time(nil)
-        var times = [timespec(tv_sec: now + 300, tv_nsec: 0), timespec(tv_sec: now + 300, tv_nsec: 0)]
+        return port
+    }
+
+    /// Subscription 33561's config changed now, three seconds after the collector the test just started (past
+    /// the checks' 2 s slack, and never ahead of the clock, which is clock skew), and a reload logged in
+    /// /tmp/bkc.log the same second.
+    static func changeConfigAndLogReload(_ host: FakeHost) throws {
+        sleep(3)
+        let config = host.subConfigDir + "/bkunifylogbeat_sub_33561_host_2000058532.conf"
+        var t = time(nil)
+        var times = [timespec(tv_sec: t, tv_nsec: 0), timespec(tv_sec: t, tv_nsec: 0)]
         #expect(utimensat(AT_FDCWD, config, &times, 0) == 0)
-        var t = time_t(now + 600)
         var parts = tm()
         localtime_r(&t, &parts)
         let stamp = String(
             format: "%04d%02d%02d-%02d%02d%02d", parts.tm_year + 1900, parts.tm_mon + 1, parts.tm_mday, parts.tm_hour, parts.tm_min,
             parts.tm_sec)
         try (stamp + " INFO|98|log-main reload bkunifylogbeat ...\n").write(toFile: host.restartLog, atomically: true, encoding: .utf8)
-        return port
     }
 
     /// reload.sh compares the exe's real directory with the `$PWD` it runs in, which a shell started by a program
@@ -285,16 +292,18 @@ struct HostScenarioTests {
             try fm.moveItem(atPath: host.gseRoot + linked, toPath: real)
             try fm.createSymbolicLink(atPath: host.gseRoot + linked, withDestinationPath: real)
         }
-        let port = try Self.configReloadedLater(host)
+        let port = try Self.configHost(host)
 
         // Started as start.sh starts it: the reload reached it.
         let started = try host.startCollector(argv0: "./bkunifylogbeat")
+        try Self.changeConfigAndLogReload(host)
         var report = await runChecks(host, dataPort: port)
         #expect(report.verdict("bkunifylogbeat", "config") == .pass, "\(report.digest)")
         started.stop()
 
         // Started by hand by its full path: reload.sh finds no process, though it logged the reload.
         let byHand = try host.startCollector()
+        try Self.changeConfigAndLogReload(host)
         report = await runChecks(host, dataPort: port)
         let config = try #require(report.result(module: "bkunifylogbeat", item: "config"))
         #expect(config.verdict == .warn, "\(report.digest)")
@@ -333,8 +342,9 @@ struct HostScenarioTests {
             #expect(utimensat(AT_FDCWD, shm + "/" + name, &times, 0) == 0)
         }
         let report = await runChecks(host, logPaths: [host.logDir + "/app/*.log"], dataPort: port)
+        // Far ahead of any clock: clock skew, named as such.
         #expect(report.verdict("bkunifylogbeat", "config") == .warn, "\(report.digest)")
-        #expect(report.message("bkunifylogbeat", "config").contains("not reloaded"))
+        #expect(report.message("bkunifylogbeat", "config").contains("after this host's current time (clock skew)"))
     }
 
     @Test("sub config with dataid 0 or bad YAML fails; other stems are found")
