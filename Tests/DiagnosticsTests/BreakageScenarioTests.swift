@@ -69,4 +69,22 @@ struct BreakageScenarioTests {
         #expect(binFile.verdict != .pass)
         #expect(r.message.contains("(bin_file: \(binFile.message))"), "\(r.message)")
     }
+
+    @Test("a collector run from plugins/bin but from another file than the installed binary is named by process")
+    func collectorFromAnotherFile() async throws {
+        let host = try FakeHost()
+        defer { host.shutdown() }
+        try host.writeSubConfig(subscription: 33561, paths: [host.logDir + "/app/*.log"])
+        let (_, port) = try host.startDataserver()
+        try host.startAgent(dataPort: port)
+        let copy = host.dir + "/opt/bkunifylogbeat"
+        try FileManager.default.createDirectory(atPath: host.dir + "/opt", withIntermediateDirectories: true)
+        try ExecutableFiles.copy(FakeHost.fakeBinary, to: copy)
+        let p = try host.spawn(copy, ["collector", "--ipc", host.ipcPath], cwd: host.gseRoot + "/plugins/bin")
+        let report = await runChecks(host, dataPort: port)
+        let r = try #require(report.result(module: "bkunifylogbeat", item: "process"))
+        #expect(r.verdict == .warn, "\(r.message)")
+        #expect(
+            r.message.hasPrefix("bkunifylogbeat (pid \(p.pid)) runs \(copy), not the installed \(host.collectorBinary)"), "\(r.message)")
+    }
 }

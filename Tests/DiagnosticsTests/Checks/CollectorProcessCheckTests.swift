@@ -28,6 +28,19 @@ struct CollectorProcessCheckTests {
         #expect(Fixture.evidence(f, "threads") == .int(12))
     }
 
+    @Test("a collector placed by its working directory that runs another file than the installed binary warns, naming it")
+    func foreignExecutable() {
+        let copy = Fixture.process(100, exe: "/opt/backup/bkunifylogbeat", cwd: Fixture.root + "/plugins/bin")
+        let f = CollectorProcessCheck().run(facts([copy]))
+        #expect(f.verdict == .warn, "\(f.message)")
+        #expect(
+            f.message.hasPrefix("bkunifylogbeat (pid 100) runs /opt/backup/bkunifylogbeat, not the installed \(Fixture.collectorExe); "),
+            "\(f.message)")
+        #expect(Fixture.evidence(f, "exe") == .string("/opt/backup/bkunifylogbeat"))
+        // The installed binary, from the same directory: a pass.
+        #expect(CollectorProcessCheck().run(facts([Fixture.collector()])).verdict == .pass)
+    }
+
     @Test("no collector fails; one elsewhere is named in the hint")
     func notRunning() {
         let none = CollectorProcessCheck().run(facts([Fixture.agent()]))

@@ -136,6 +136,16 @@ struct CollectorProcessCheck: Check {
                 "bkunifylogbeat runs a deleted binary (upgraded without restart); " + message,
                 hint: "插件已升级但进程未重启：在节点管理中重启 bkunifylogbeat", evidence: evidence)
         }
+        // Placed by its working directory alone: the program it runs is another file than the installed one (a
+        // copy started by hand from elsewhere, another program named bkunifylogbeat). Upgrades replace the
+        // installed binary, not that file.
+        if let exe = main.exe, !main.exeDeleted, !facts.layout.holds(exe) {
+            evidence.append(("exe", .string(exe)))
+            return .warn(
+                "bkunifylogbeat (pid \(main.pid)) runs \(exe), not the installed \(facts.collectorBinary.path); " + message,
+                hint: "该进程运行的不是本 GSE 目录下安装的插件二进制（从其他位置手工启动的副本或同名程序）：停止它，在节点管理中重启 bkunifylogbeat，使其以安装的二进制启动",
+                evidence: evidence)
+        }
         if let fds = stats.openFDs, let limit = stats.fdLimit, limit > 0, Double(fds) > 0.8 * Double(limit) {
             return .warn(
                 "bkunifylogbeat is near its open-file limit (\(fds)/\(limit)); " + message,
