@@ -70,6 +70,23 @@ struct BreakageScenarioTests {
         #expect(r.message.contains("(bin_file: \(binFile.message))"), "\(r.message)")
     }
 
+    @Test("a running collector whose binary was replaced by a program without its execute bit, NodeMan's start.sh beside it, was upgraded")
+    func binaryReplacedWithoutExecuteBit() async throws {
+        let (host, port) = try FakeHost.healthy()
+        defer { host.shutdown() }
+        let program = try #require(FileManager.default.contents(atPath: host.collectorBinary))
+        try FileManager.default.removeItem(atPath: host.collectorBinary)
+        try program.write(to: URL(fileURLWithPath: host.collectorBinary))
+        #expect(chmod(host.collectorBinary, 0o644) == 0)
+        try "#!/bin/bash\nchmod +x ./bkunifylogbeat\n".write(
+            toFile: host.gseRoot + "/plugins/bin/start.sh", atomically: false, encoding: .utf8)
+        let report = await runChecks(host, dataPort: port)
+        #expect(report.verdict("bkunifylogbeat", "bin_file") == .warn, "\(report.message("bkunifylogbeat", "bin_file"))")
+        let r = try #require(report.result(module: "bkunifylogbeat", item: "process"))
+        #expect(
+            r.verdict == .warn && r.message.hasPrefix("bkunifylogbeat runs a deleted binary (upgraded without restart)"), "\(r.message)")
+    }
+
     @Test("a collector run from plugins/bin but from another file than the installed binary is named by process")
     func collectorFromAnotherFile() async throws {
         let host = try FakeHost()

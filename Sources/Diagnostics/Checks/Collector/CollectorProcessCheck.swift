@@ -124,8 +124,11 @@ struct CollectorProcessCheck: Check {
             }
             // What is installed in its place is an upgrade only when bin_file takes it for the collector's
             // binary: an empty or truncated file, a script, a directory or a symlink loop cannot start again.
+            // An ELF program whose only fault is its missing execute bit, with start.sh beside it (bin_file's warn),
+            // does start: start.sh makes it executable first.
             let installed = BinaryFacts.judge(facts.collectorBinary, hostMachine: facts.hostMachine)
-            if installed.verdict == .fail || installed.verdict == .warn {
+            let elf: Bool = if case .success(_?)? = facts.collectorBinary.elf { true } else { false }
+            if installed.verdict == .fail || (installed.verdict == .warn && !elf) {
                 return .warn(
                     "bkunifylogbeat runs a deleted binary, and what is installed in its place is not one that starts (bin_file: \(installed.message)): it runs until it stops, and cannot start again; "
                         + message,
