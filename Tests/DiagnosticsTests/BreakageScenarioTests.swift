@@ -9,7 +9,7 @@ import Testing
 /// each is named by the item an operator looks at, with a message that says what is broken.
 @Suite("Single breakages")
 struct BreakageScenarioTests {
-    @Test("GSE 1: an agentWorker left without its gseMaster fails gse_agent/process; with both it passes")
+    @Test("GSE 1: an agentWorker left without its gseMaster warns in gse_agent/process; with both it passes")
     func workerWithoutMaster() async throws {
         let host = try FakeHost(generation: .gse1)
         defer { host.shutdown() }
@@ -20,7 +20,7 @@ struct BreakageScenarioTests {
         master.stop()
         let report = await runChecks(host, subscription: 0, dataPort: port)
         let r = try #require(report.result(module: "gse_agent", item: "process"))
-        #expect(r.verdict == .fail, "\(r.message)")
+        #expect(r.verdict == .warn, "\(r.message)")
         #expect(r.message.hasPrefix("agentWorker is running but no gseMaster"), "\(r.message)")
         #expect(r.hint.contains("gsectl restart"), "\(r.hint)")
     }

@@ -57,10 +57,10 @@ struct AgentProcessCheck: Check {
         }
         // The converse: a worker left without its master (the master killed, or crashed) runs unwatched, and
         // NodeMan's GSE 1 install check (bk-nodeman script_tools/setup_agent.sh, "no gseMaster found") calls
-        // that an abnormal agent.
+        // that an abnormal agent. The worker still carries the data channel: a warning, not a broken agent.
         if layout.generation == .gse1 && roles.contains("agentWorker") && !roles.contains("gseMaster") {
-            return .fail(
-                "agentWorker is running but no gseMaster (pids \(pids)): nothing supervises or restarts the agent",
+            return .warn(
+                "agentWorker is running but no gseMaster (pids \(pids)): the worker still carries the data, but nothing supervises or restarts the agent",
                 hint:
                     "GSE 1 的主进程 gseMaster 不在（节点管理视为 Agent 进程异常），工作进程退出后不会被拉起：重启 Agent（\(layout.root)\(layout.agentDir)/bin/gsectl restart 或节点管理）",
                 evidence: evidence)
