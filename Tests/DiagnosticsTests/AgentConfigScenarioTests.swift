@@ -30,9 +30,9 @@ struct AgentConfigScenarioTests {
         #expect(ctx["data_port"] == .int(Int64(port)) && ctx["data_port_source"] == .string(conf), "\(ctx)")
 
         // The config names a port the agent is not connected to: not the default, the config's. Rewritten
-        // seconds after the agent started (as a re-render an hour later would be): a time ahead of the clock
-        // would be clock skew, no sign of a change.
-        sleep(3)
+        // seconds after the agent started (as a re-render an hour later would be; five, past the 2 s slack with
+        // room for a whole-second stamp): a time ahead of the clock would be clock skew, no sign of a change.
+        sleep(5)
         try #"{"access": {"data_endpoints": "127.0.0.1:1"}}"#.write(toFile: conf, atomically: true, encoding: .utf8)
         let wrong = try #require(await runChecks(host).result(module: "gse_agent", item: "dataserver_port"))
         #expect(wrong.verdict == .fail)

@@ -37,7 +37,7 @@ struct BreakageScenarioTests {
         #expect(r.message.contains("after this host's current time (clock skew)"), "\(r.message)")
         #expect(!r.message.contains("not reloaded"), "\(r.message)")
         // A config changed now, seconds after the collector started, is still one it has not loaded.
-        sleep(3)
+        sleep(5)
         try host.backdate(config, seconds: 0)
         let recent = await runChecks(host, dataPort: port)
         #expect(recent.message("bkunifylogbeat", "config").contains("changed after the collector started and not reloaded"))

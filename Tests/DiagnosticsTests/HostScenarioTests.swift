@@ -259,11 +259,12 @@ struct HostScenarioTests {
         return port
     }
 
-    /// Subscription 33561's config changed now, three seconds after the collector the test just started (past
-    /// the checks' 2 s slack, and never ahead of the clock, which is clock skew), and a reload logged in
+    /// Subscription 33561's config changed now, five seconds after the collector the test just started (past
+    /// the checks' 2 s slack with room for the whole-second stamp and a start placed by the uptime read a moment
+    /// later on a loaded machine; never ahead of the clock, which is clock skew), and a reload logged in
     /// /tmp/bkc.log the same second.
     static func changeConfigAndLogReload(_ host: FakeHost) throws {
-        sleep(3)
+        sleep(5)
         let config = host.subConfigDir + "/bkunifylogbeat_sub_33561_host_2000058532.conf"
         var t = time(nil)
         var times = [timespec(tv_sec: t, tv_nsec: 0), timespec(tv_sec: t, tv_nsec: 0)]
