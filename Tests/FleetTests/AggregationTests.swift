@@ -117,6 +117,27 @@ import Testing
         #expect(r.hosts[0].diagnosis == .agentBroken)
     }
 
+    /// Diagnoses by the failing entries: only the agent's items is the agent; any of the collector's is the collector.
+    /// A signature lists its entries by their text, each failing entry and an unreadable line once.
+    @Test func mixedFailuresAreTheCollectorsAndSortedByText() throws {
+        let line = Fixtures.richLine([
+            ("gse_agent", "socket", .fail, "socket 7 missing", ""), ("bkunifylogbeat", "process", .fail, "pid 42 gone", ""),
+            ("log_path", "logpath_match", .unknown, "cannot list /data", ""), ("gse_agent", "process", .pass, "ok", ""),
+        ])
+        let r = try Fixtures.assemble([
+            Fixtures.status([Fixtures.host(0, "10.0.0.1", status: 9), Fixtures.host(0, "10.0.0.2", status: 9)]),
+            Fixtures.logs([Fixtures.log(0, "10.0.0.1", line + "\nnot json"), Fixtures.log(0, "10.0.0.2", line)]),
+        ])
+        #expect(r.hosts.map(\.diagnosis) == [.collectorBroken, .collectorBroken])
+        let entries = Signature.entries(for: r.hosts[0], results: r.hosts[0].results).map(\.description)
+        #expect(
+            entries == [
+                "bkunifylogbeat/process: pid N gone", "gse_agent/socket: socket N missing", "log_path/logpath_match: cannot list /data",
+                "output: unreadable line: Expecting value: line N column N (char N)",
+            ], "\(entries)")
+        #expect(Signature.entries(for: r.hosts[1], results: r.hosts[1].results).map(\.description) == Array(entries.dropLast()))
+    }
+
     @Test func outputsRenderTheSameFacts() throws {
         let r = try Fixtures.assemble([Fixtures.wrap(Fixtures.mixedStatus), Fixtures.mixedLogsPage1, Fixtures.mixedLogsPage2])
         let table = r.textTable()

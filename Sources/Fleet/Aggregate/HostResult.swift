@@ -173,10 +173,17 @@ public struct HostResult: Sendable {
         if state.isHealthy && lineErrors.isEmpty { return .healthy }
         if agent == .offline { return .agentOffline }
         if !state.hasReport { return .noUsableOutput }
-        let failing = results.filter { !$0.status }
-        if failing.isEmpty { return state.isHealthy ? .healthy : .noUsableOutput }
-        if failing.allSatisfy({ $0.module == "gse_agent" }) { return .agentBroken }
-        return .collectorBroken
+        // The failing entries, read in place (a filtered copy retained every string of each).
+        var failing = false
+        var agentOnly = true
+        results.withUnsafeBufferPointer { rs in
+            for k in rs.indices where !rs[k].status {
+                failing = true
+                if rs[k].module != "gse_agent" { agentOnly = false }
+            }
+        }
+        if !failing { return state.isHealthy ? .healthy : .noUsableOutput }
+        return agentOnly ? .agentBroken : .collectorBroken
     }
 
     /// Computes the state from JOB's status and what was read.

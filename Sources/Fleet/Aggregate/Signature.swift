@@ -30,8 +30,11 @@ public enum Signature {
         case .unparseable:
             return [SignatureEntry(item: "output", message: "not a report: " + normalise(h.lineErrors.first ?? ""))]
         case .pass, .warn, .fail, .unknown:
-            for r in results where !r.status {
-                out.append(SignatureEntry(item: "\(r.module)/\(r.item)", message: normalise(r.message)))
+            // In place: copying each result would retain and release all of its strings.
+            results.withUnsafeBufferPointer { rs in
+                for k in rs.indices where !rs[k].status {
+                    out.append(SignatureEntry(item: rs[k].module + "/" + rs[k].item, message: normalise(rs[k].message)))
+                }
             }
             if results.allSatisfy({ $0.status }), h.declaredStatus == false {
                 out.append(SignatureEntry(item: "status", message: "declared false"))
@@ -40,7 +43,9 @@ public enum Signature {
                 out.append(SignatureEntry(item: "output", message: "unreadable line: " + normalise(e)))
             }
         }
-        return out.sorted { $0.description < $1.description }
+        // By description, each made once (the comparisons made them over and over); one entry needs no sort.
+        guard out.count > 1 else { return out }
+        return out.map { ($0.description, $0) }.sorted { $0.0 < $1.0 }.map(\.1)
     }
 
     /// Removes what differs from host to host: digit runs become `N`, hex ids of 8+ characters `#`,
