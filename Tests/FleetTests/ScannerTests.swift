@@ -187,6 +187,14 @@ import Testing
                 + "\"error_code\": 0, \"total_time\": 6, \"bk_cloud_id\": 0, \"iq\": \"10.0.0.9\", \"ipv7\": \"x\", \"statuz\": 1, "
                 + "\"host_ix\": 5, \"exit_codf\": 3, \"bk_host_ie\": 7, \"tk_host_id\": 8, \"error_codx\": 2, \"errorxcode\": 2, "
                 + "\"total_timf\": 9, \"bk_cloud_ix\": 4, \"IP\": \"10.0.0.10\"}",
+            // Whitespace everywhere, -0, negative values, 18 and 19 digits, non-ASCII, escapes, DEL, fractions,
+            // exponents, big integers, nesting.
+            "{ \"ip\" :\"10.0.0.7\" ,\r\n\t\"status\"\t:\n9 , \"exit_code\" : -0 , \"error_code\":-104,\"total_time\":999999999999999999 ,\"bk_cloud_id\": -3}",
+            "{\"ip\": \"10.0.0.8\", \"status\": 9, \"total_time\": 9223372036854775807, \"exit_code\": -9223372036854775808, \"tag\": \"中\"}",
+            "{\"ip\": \"10.0.0.9\", \"status\": 9, \"tag\": \"a\\\"b\", \"ip\": \"10.0.0.\\u0039\", \"error_code\": 1.0, \"exit_code\": 2E0}",
+            "{\"ip\": \"10.0.0.11\", \"status\": false, \"bk_cloud_id\": null, \"tag\": \"\u{7f}\", \"end_time\": [], \"start_time\": {}}",
+            "{\"ip\": \"10.0.0.12\", \"status\": 9, \"total_time\": 12345678901234567890123, \"bk_cloud_id\": -1, \"status\": 11}",
+            "{ }",
         ]
         let list = "[" + rows.joined(separator: ", ") + "]"
         let step = "{\"step_instance_id\": 2, \"status\": 3, \"step_ip_result_list\": " + list + "}"
@@ -203,6 +211,20 @@ import Testing
             "{\"code\": 0, \"data\": {\"finished\": 1, \"step_instance_list\": {\"step_ip_result_list\": " + list + "}}}",
         ]
     }()
+
+    /// Host rows that are not JSON, each within a byte of a plain row: the scan fails on each, as the tree
+    /// parser does, rather than taking a row.
+    @Test(arguments: [
+        "{\"ip\": \"1.1.1.1\", \"status\": 09}", "{\"status\": 1.}", "{\"status\": -}", "{\"status\": --1}", "{\"status\": tru}",
+        "{\"status\": truex}", "{\"status\": nul}", "{\"status\": 9,}", "{\"status\" 9}", "{\"status\": 9 \"ip\": \"x\"}",
+        "{\"ip\": \"1.1.1.1}", "{\"ip\": \"a\u{01}b\"}", "{\"i\u{09}p\": 1}", "{status: 9}", "{\"status\": 9", "{\"status\": 1e}",
+        "{\"status\": +1}", "{\"status\": 9}}",
+    ])
+    func brokenHostRowsFailTheScan(row: String) {
+        let text = "{\"finished\": true, \"step_instance_list\": [{\"step_ip_result_list\": [" + row + "]}]}"
+        #expect((try? JSONValue.parse(text)) == nil, "the corpus row must be broken JSON: \(row)")
+        #expect(Array(text.utf8).withUnsafeBufferPointer { ScannedDocument.scan($0) } == nil, "\(row)")
+    }
 
     @Test(arguments: documents)
     func scannerReadsLikeTheTreeReader(text: String) throws {
