@@ -329,4 +329,42 @@ import Testing
             #expect(AnswerReader.readAll(fd: pipe.fileHandleForReading.fileDescriptor, sizeHint: 0) == bytes)
         }
     }
+
+    /// Files read into one buffer handed from file to file: each read gives exactly that file's bytes,
+    /// whether the buffer grows or holds a longer file's bytes past them; a named pipe (no size, cannot be
+    /// read twice) is read whole; a missing path and a directory fail as `load` fails.
+    @Test func loadReusingABufferReadsEachFileWhole() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("fleet-reuse-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        var buffer: [UInt8] = []
+        for (k, size) in [300_001, 5, 0, 65_536, 1, 700_000].enumerated() {
+            let bytes = (0..<size).map { UInt8(truncatingIfNeeded: $0 &* 7 &+ k) }
+            let path = "\(dir)/\(k)"
+            _ = FileManager.default.createFile(atPath: path, contents: Data(bytes))
+            let count = try AnswerReader.load(path, reusing: &buffer)
+            #expect(count == size)
+            #expect(Array(buffer.prefix(count)) == bytes, "file \(k) of \(size) bytes")
+        }
+        let fifo = "\(dir)/fifo"
+        try #require(mkfifo(fifo, 0o600) == 0)
+        let bytes = (0..<200_000).map { UInt8(truncatingIfNeeded: $0 &* 13) }
+        let writer = Thread {
+            if let h = FileHandle(forWritingAtPath: fifo) {
+                h.write(Data(bytes))
+                try? h.close()
+            }
+        }
+        writer.start()
+        let count = try AnswerReader.load(fifo, reusing: &buffer)
+        #expect(count == bytes.count && Array(buffer.prefix(count)) == bytes, "a named pipe loses no byte")
+        for (path, code) in [("\(dir)/absent", "input.missing"), (dir, "input.directory")] {
+            #expect(throws: FleetError.self) { _ = try AnswerReader.load(path, reusing: &buffer) }
+            do {
+                _ = try AnswerReader.load(path, reusing: &buffer)
+            } catch {
+                #expect(error.code == code)
+            }
+        }
+    }
 }
