@@ -11,17 +11,22 @@ public struct FileSystemSpace: Sendable, Equatable {
     public var availableInodes: Int64
     /// Mounted `noexec` (`ST_NOEXEC`): the kernel runs no program from it (execve fails with EACCES).
     public var noExec: Bool
+    /// Mounted read-only (`ST_RDONLY`): nothing on it can be created or opened for writing (EROFS), even by root.
+    public var readOnly: Bool
 
-    public init(totalBytes: Int64, availableBytes: Int64, availableInodes: Int64, noExec: Bool = false) {
+    public init(totalBytes: Int64, availableBytes: Int64, availableInodes: Int64, noExec: Bool = false, readOnly: Bool = false) {
         self.totalBytes = totalBytes
         self.availableBytes = availableBytes
         self.availableInodes = availableInodes
         self.noExec = noExec
+        self.readOnly = readOnly
     }
 
     /// `ST_NOEXEC` of `f_flag` (glibc's bits/statvfs.h, Linux's MS_NOEXEC), which Swift's Glibc module does not
     /// export (it is defined only under _GNU_SOURCE).
     static let stNoExec: UInt = 8
+    /// `ST_RDONLY` of `f_flag`.
+    static let stReadOnly: UInt = 1
 
     /// statvfs(2) of `path`, retried on EINTR.
     public static func of(_ path: String) throws(ProbeError) -> FileSystemSpace {
@@ -41,6 +46,6 @@ public struct FileSystemSpace: Sendable, Equatable {
         }
         return FileSystemSpace(
             totalBytes: bytes(s.f_blocks), availableBytes: bytes(s.f_bavail), availableInodes: Int64(clamping: s.f_favail),
-            noExec: s.f_flag & Self.stNoExec != 0)
+            noExec: s.f_flag & Self.stNoExec != 0, readOnly: s.f_flag & Self.stReadOnly != 0)
     }
 }

@@ -101,6 +101,48 @@ struct CollectorStartScenarioTests {
         #expect(r.verdict == .fail && r.message.contains("path.pid is a list, not a path"), "\(r.message)")
     }
 
+    @Test(
+        "path.data or path.pid on a file system mounted read-only fails main_config with the mount's fix; the same mount read-write passes",
+        .enabled(if: CollectorBinaryFileTests.canMount, "this process may not mount a tmpfs"))
+    func readOnlyMounts() async throws {
+        let (host, port) = try Self.host()
+        defer { host.shutdown() }
+        let point = host.gseRoot + "/plugins/ro"
+        #expect(mkdir(point, 0o755) == 0)
+        #expect(mount("tmpfs", point, "tmpfs", UInt(MS_RDONLY), "size=64k") == 0)
+        defer { umount(point) }
+        // The kernel's own answer first: nothing can be created there, even by root.
+        #expect(open(point + "/probe", O_CREAT | O_WRONLY, 0o600) == -1 && errno == EROFS)
+
+        // path.data under it (missing: MkdirAll cannot make it either).
+        try Self.mainConfig(host, replacing: "path.data", with: "path.data: \(point)/data")
+        var report = await runChecks(host, dataPort: port)
+        var r = try #require(report.result(module: "bkunifylogbeat", item: "main_config"))
+        #expect(r.verdict == .fail, "\(r.message)")
+        #expect(
+            r.message.hasPrefix(
+                "the collector cannot start with this main config: \(point) (on the way to \(point)/data) is on a file system mounted read-only: the collector cannot write its registry \(point)/data/bkunifylogbeat.bkpipe.db there (Read-only file system), whoever starts it"
+            ), "\(r.message)")
+        #expect(r.hint.contains("只读") && r.hint.contains("dmesg"), "\(r.hint)")
+        #expect(r.evidence("start_refused")?.arrayValue?.first?["key"] == .string("path.data"))
+
+        // path.pid on it, path.data back where NodeMan puts it.
+        try Self.mainConfig(host, replacing: "path.pid", with: "path.pid: \(point)")
+        report = await runChecks(host, dataPort: port)
+        r = try #require(report.result(module: "bkunifylogbeat", item: "main_config"))
+        #expect(r.verdict == .fail, "\(r.message)")
+        #expect(
+            r.message.contains(
+                "\(point) is on a file system mounted read-only: the collector cannot write its pid lock \(point)/bkunifylogbeat.pid there"),
+            "\(r.message)")
+        #expect(r.evidence("start_refused")?.arrayValue?.map { $0["key"] } == [.string("path.pid")])
+
+        // Remounted read-write: nothing in the way.
+        #expect(mount("tmpfs", point, "tmpfs", UInt(MS_REMOUNT), "size=64k") == 0)
+        report = await runChecks(host, dataPort: port)
+        #expect(report.verdict("bkunifylogbeat", "main_config") == .pass, "\(report.digest)")
+    }
+
     @Test("a collector still running from before the paths broke: the fail says it cannot start again")
     func runningBefore() async throws {
         let (host, port) = try FakeHost.healthy()

@@ -22,7 +22,7 @@ enum CollectorStartPaths {
 
     /// Why the collector cannot start with `main`'s path section on this host: the key (`path`, `path.pid`,
     /// `path.data`) and the reason. Empty when bkdiag finds nothing in the way (which does not say the start
-    /// succeeds: permissions and read-only mounts are not judged, they depend on who starts it).
+    /// succeeds: permissions are not judged, they depend on who starts it; a read-only mount refuses everyone).
     static func refusals(_ main: MainConfig, facts: any HostFacts) -> [(key: String, why: String)] {
         guard case .parsed(let y) = main.state else { return [] }
         if let path = y["path"], !path.isNull, !path.isMapping {
@@ -43,16 +43,47 @@ enum CollectorStartPaths {
                         "path.pid",
                         "path.pid \(pid) is relative: the pid lock (nightlyone/lockfile) takes only an absolute path (Lockfiles must be given as absolute path names)"
                     ))
-            } else if let why = blocked(dir: pid, file: pid + "/" + pidFileName, what: "pid lock", facts: facts) {
+            } else if let why = blocked(dir: pid, file: pid + "/" + pidFileName, what: "pid lock", facts: facts)
+                ?? readOnly(dir: pid, file: pid + "/" + pidFileName, what: "pid lock", facts: facts)
+            {
                 out.append(("path.pid", why))
             }
+        } else {
+            // No path.pid: the lock is pid.file beside the binary, in the directory NodeMan starts it from.
+            let bin = facts.layout.pluginBin
+            if let why = readOnly(dir: bin, file: bin + "/pid.file", what: "pid lock", facts: facts) { out.append(("path.pid", why)) }
         }
         let data = y.lookup("path.data")?.string ?? "./data"
         let dataDir = PathText.resolve(data.isEmpty ? "." : data, from: facts.collectorWorkingDirectory)
-        if let why = blocked(dir: dataDir, file: PathText.join(dataDir, registryFileName), what: "registry", facts: facts) {
+        let registry = PathText.join(dataDir, registryFileName)
+        if let why = blocked(dir: dataDir, file: registry, what: "registry", facts: facts)
+            ?? readOnly(dir: dataDir, file: registry, what: "registry", facts: facts)
+        {
             out.append(("path.data", data == dataDir ? why : "path.data \(data) (\(dataDir) from the collector's directory): " + why))
         }
         return out
+    }
+
+    /// Whether a refusal is a read-only mount's (`readOnly`), whose fix is the mount, not the config.
+    static func isReadOnlyRefusal(_ why: String) -> Bool { why.contains(readOnlyMarker) }
+
+    private static let readOnlyMarker = "mounted read-only"
+
+    /// Why `file` cannot be made in `dir` when the deepest directory of `dir` that exists lies on a file system
+    /// mounted read-only: the lock's temporary file and bolt's read-write open both fail there (EROFS), whoever
+    /// starts the collector (an ext4 or xfs that met a disk error is remounted read-only under it). Nil otherwise.
+    private static func readOnly(dir: String, file: String, what: String, facts: any HostFacts) -> String? {
+        var existing = PathText.normalize(dir)
+        guard existing.hasPrefix("/") else { return nil }
+        while true {
+            if case .success(let st) = facts.stat(onHost(existing, facts)), st.isDirectory { break }
+            guard existing != "/", let slash = existing.lastIndex(of: "/") else { return nil }
+            existing = slash == existing.startIndex ? "/" : String(existing[..<slash])
+        }
+        guard let fs = try? FileSystemSpace.of(onHost(existing, facts)), fs.readOnly else { return nil }
+        let place = existing == PathText.normalize(dir) ? existing : "\(existing) (on the way to \(PathText.normalize(dir)))"
+        return
+            "\(place) is on a file system \(readOnlyMarker): the collector cannot write its \(what) \(file) there (Read-only file system), whoever starts it"
     }
 
     /// The pid lock file the collector takes at start, as a host path: `<path.pid>/bkunifylogbeat.pid`, or
