@@ -1,5 +1,6 @@
 /// Takes a line per entry while `EscapedOutputDecoder` reads an output's entries lean, for an output format
-/// that prints every entry whole (the fleet's `--format agent`: the platform's lines). The lean model keeps
+/// that prints every entry whole (the fleet's `--format agent`: the platform's lines; its JSON: each entry's
+/// members). The lean model keeps
 /// a passing entry's verdict, module and item only, so whatever is printed of it is written here, from the
 /// bytes where they lie, while the entry is read; nothing of it is built.
 ///
@@ -9,8 +10,12 @@
 public protocol EntryLineWriter: AnyObject {
     /// Reports ended so far.
     var reportCount: Int { get }
-    /// One entry: its module, item, `status` (the check.py contract's boolean) and message.
-    func entry(module: ReportText, item: ReportText, ok: Bool, message: ReportText)
+    /// Whether `entry` is given each entry's `duration_ms` (read only then).
+    var wantsDurations: Bool { get }
+    /// One entry: its module, item, verdict (`compatStatus` is the check.py contract's boolean), message,
+    /// hint (nil when absent or not a string: the model's empty hint), and `duration_ms` as the model reads
+    /// it (`JSONValue.doubleValue`; nil unless `wantsDurations`).
+    func entry(module: ReportText, item: ReportText, verdict: Verdict, message: ReportText, hint: ReportText?, durationMs: Double?)
     func endReport()
     /// Forgets every entry written after the `count`th report ended.
     func rollback(toReports count: Int)

@@ -697,6 +697,8 @@ public struct EscapedOutputDecoder {
         var hintSeen = false
         var evidenceSeen = false
         var durationSeen = false
+        var duration: JSONValue?
+        let wantsDuration = entryLines?.wantsDurations ?? false
         var expected = 0
         repeat {
             switch try entryMemberName(expected: &expected) {
@@ -726,7 +728,8 @@ public struct EscapedOutputDecoder {
             case .durationMs:
                 guard !durationSeen else { throw GiveUp() }
                 durationSeen = true
-                try skipValue(depth: 3)
+                // Read as `entry()` reads it when a writer prints it, else only checked.
+                if wantsDuration { try readOnce(into: &duration, depth: 3) } else { try skipValue(depth: 3) }
             default: try skipValue(depth: 3)
             }
         } while try next(close: UInt8(ascii: "}"))
@@ -735,8 +738,9 @@ public struct EscapedOutputDecoder {
         if let entryLines {
             entryLines.entry(
                 module: ReportText(bytes: module.bytes, escapedSlashes: module.slashes),
-                item: ReportText(bytes: item.bytes, escapedSlashes: item.slashes), ok: verdict.compatStatus,
-                message: ReportText(bytes: message.bytes, escapedSlashes: message.slashes))
+                item: ReportText(bytes: item.bytes, escapedSlashes: item.slashes), verdict: verdict,
+                message: ReportText(bytes: message.bytes, escapedSlashes: message.slashes),
+                hint: hint.map { ReportText(bytes: $0.bytes, escapedSlashes: $0.slashes) }, durationMs: duration?.doubleValue)
         }
         let strings = self.interner
         strings.appendKey(Self.keyCode(verdict))

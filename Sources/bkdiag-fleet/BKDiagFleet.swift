@@ -88,6 +88,11 @@ struct OutputOptions: ParsableArguments {
     /// lines are written while the answers are read, and entries are read lean.
     var showsEntriesOnlyAsAgentLines: Bool { format == .agent && json == nil }
 
+    /// Whether every entry shown whole is shown only in the fleet JSON (`--format json`, or `--json` beside a
+    /// format that shows failing entries alone): then each report's results are written while the answers
+    /// are read, and entries are read lean.
+    var showsEntriesOnlyInJSON: Bool { format != .agent && (format == .json || json != nil) }
+
     func render(_ report: FleetReport, format: Format) -> String {
         switch format {
         case .table: report.textTable(colour: colour || (output == nil && isatty(1) == 1))

@@ -24,7 +24,7 @@ struct ParseCommand: AsyncParsableCommand {
         try await exitOnFleetError {
             var answers = try AnswerReader.read(
                 paths: files.isEmpty ? ["-"] : files, evidence: out.evidence, fullEntries: out.showsFullEntries,
-                agentLines: out.showsEntriesOnlyAsAgentLines)
+                agentLines: out.showsEntriesOnlyAsAgentLines, jsonResults: out.showsEntriesOnlyInJSON)
             var t = Timing.now()
             var asm = FleetAssembler(stepInstanceID: step)
             asm.reserveLogs(answers.reduce(0) { n, a in if case .logs(let p) = a { n + p.logs.count } else { n } })

@@ -60,6 +60,18 @@ import Testing
         let whole = try JSONValue.parse(String(contentsOfFile: "\(dir)/g.json", encoding: .utf8))["hosts"]
         #expect(side == whole)
         #expect(side?.serialized().contains("pid 77 up 3d") == true)
+        // Without evidence (as on a large input) the JSON format writes each report's results while it reads the
+        // answers; the same text as the JSON written whole beside the platform's lines.
+        #expect(try await run(["parse"] + paths + ["--format", "json", "--evidence", "never", "-o", "\(dir)/r.json"]).0 == 0)
+        #expect(
+            try await run(["parse"] + paths + ["--format", "agent", "--evidence", "never", "--json", "\(dir)/w.json", "-o", "/dev/null"]).0
+                == 0)
+        func withoutTime(_ path: String) throws -> String {
+            try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n").filter { !$0.contains("\"generated_at\"") }.joined(
+                separator: "\n")
+        }
+        #expect(try withoutTime("\(dir)/r.json") == withoutTime("\(dir)/w.json"))
+        #expect(try withoutTime("\(dir)/r.json").contains("pid 77 up 3d"))
 
         let db = "\(dir)/h.sqlite"
         #expect(try await run(["parse", paths[0], paths[1], "--store", "--db", db]).0 == 0)

@@ -43,9 +43,12 @@ public enum AnswerReader {
     /// entries' durations, for outputs that show entries' texts only for failing ones (table, markdown,
     /// HTML, the history). With `agentLines`, for an output that shows every entry only as the platform's
     /// line (`--format agent`), the reports read on the fast path without evidence are read lean and their
-    /// entry lines written as they are read (`HostLine.reportRendered`).
+    /// entry lines written as they are read (`HostLine.reportRendered`). With `jsonResults`, for outputs that
+    /// show whole entries only in the fleet JSON, the same is done with each report's entries written as the
+    /// JSON's results (`AgentEntryLines.json`); a host printing more than one report is read whole instead
+    /// (its results merge its reports' entries).
     public static func read(
-        paths: [String], evidence: EvidencePolicy = .auto, fullEntries: Bool = true, agentLines: Bool = false
+        paths: [String], evidence: EvidencePolicy = .auto, fullEntries: Bool = true, agentLines: Bool = false, jsonResults: Bool = false
     ) throws(FleetError) -> [ReadAnswer] {
         var keep = evidence != .never
         if evidence == .auto {
@@ -77,7 +80,7 @@ public enum AnswerReader {
                     try buffer.withUnsafeBufferPointer { all throws(FleetError) in
                         try recognise(
                             buffer: UnsafeBufferPointer(rebasing: all[0..<count]), source: paths[i], parallel: false,
-                            keepEvidence: keepEvidence, fullEntries: fullEntries, agentLines: agentLines)
+                            keepEvidence: keepEvidence, fullEntries: fullEntries, agentLines: agentLines, jsonResults: jsonResults)
                     })
             } catch {
                 r = .failure(error)
@@ -184,7 +187,7 @@ public enum AnswerReader {
     /// Recognises the documents in `bytes`, which are only read during the call.
     static func recognise(
         buffer bytes: UnsafeBufferPointer<UInt8>, source: String, parallel: Bool, keepEvidence: Bool = true, fullEntries: Bool = true,
-        agentLines: Bool = false
+        agentLines: Bool = false, jsonResults: Bool = false
     ) throws(FleetError) -> [ReadAnswer] {
         let t0 = Timing.now()
         defer { Timing.add("read files (cpu, all threads)", since: t0) }
@@ -192,13 +195,17 @@ public enum AnswerReader {
         // where they lie while scanning, unless the hosts of this one file are to be spread over the cores.
         // The platform's entry lines are written while reading only where entries can be read lean.
         let lines = agentLines && !keepEvidence
+        let results = jsonResults && !keepEvidence && !lines
         let inline =
             parallel
             ? nil
             : ScannedDocument.InlineReading(
-                keepEvidence: keepEvidence, fullEntries: fullEntries && !lines, interner: StringInterner(),
-                // A page's lines are about 40 % of its bytes (a report's evidence and JSON syntax are not printed).
-                entryLines: lines ? AgentEntryLines(capacity: bytes.count / 2) : nil)
+                keepEvidence: keepEvidence, fullEntries: fullEntries && !lines && !results, interner: StringInterner(),
+                // A page's lines are about 40 % of its bytes (a report's evidence and JSON syntax are not printed),
+                // its JSON results about 70 %.
+                entryLines: lines
+                    ? AgentEntryLines(capacity: bytes.count / 2)
+                    : results ? AgentEntryLines(capacity: bytes.count * 3 / 4, json: true) : nil)
         guard let doc = ScannedDocument.scan(bytes, inline: inline) else {
             return try recogniseTrees(bytes: Array(bytes), source: source, parallel: parallel, keepEvidence: keepEvidence)
         }

@@ -288,9 +288,21 @@ struct LogPageScanner {
                 b, openingQuote: p.i, keepEvidence: inline.keepEvidence, fullEntries: inline.fullEntries,
                 interner: inline.interner, entryLines: inline.entryLines)
             {
-                p.i = read.closingQuote + 1
-                if let lines = inline.entryLines, let first { return .rendered(read.reports, lines, first: first) }
-                return .reports(read.reports)
+                if let lines = inline.entryLines, let first, lines.json, read.reports.count > 1 {
+                    // The JSON's results of a host printing several reports merge them (`HostResult.results`):
+                    // its reports are read whole, their entries' text dropped.
+                    lines.rollback(toReports: first)
+                    if let whole = EscapedOutputDecoder.decode(
+                        b, openingQuote: p.i, keepEvidence: inline.keepEvidence, fullEntries: true, interner: inline.interner)
+                    {
+                        p.i = whole.closingQuote + 1
+                        return .reports(whole.reports)
+                    }
+                } else {
+                    p.i = read.closingQuote + 1
+                    if let lines = inline.entryLines, let first { return .rendered(read.reports, lines, first: first) }
+                    return .reports(read.reports)
+                }
             }
         }
         let n = try p.string(into: out + used, capacity: capacity - used)

@@ -6,6 +6,10 @@ import Report
 /// entry), back to back, with where each report's lines end. A host's report then keeps a lean model and
 /// its place here (`HostLine.reportRendered`), and the output copies the bytes.
 ///
+/// With `json`, what is written for each report is instead its entries as the fleet JSON's `results`
+/// members (`FleetReport.writeResult`: module, item, status, message, result, label, hint, an empty
+/// evidence, duration), separated by commas, for a JSON output whose reports are read lean.
+///
 /// Written by the one thread that scans the page, only read afterwards: the runtime's exclusivity checks
 /// on a class's stored properties (a thread-local access set, entered and left around each of the dozen
 /// accesses per line) are turned off for it, as they cost more than the writing itself.
@@ -18,6 +22,12 @@ final class AgentEntryLines: EntryLineWriter, @unchecked Sendable {
     /// order, so a label is looked up once per change, not once per line).
     @exclusivity(unchecked) private var labels: [(item: [UInt8], label: [UInt8])] = []
     @exclusivity(unchecked) private var position = 0
+    /// Entries written as the fleet JSON's results, not as the platform's lines.
+    let json: Bool
+    /// With `json`: the item seen at each entry position and its label as a JSON string (`CheckLabels.label`).
+    @exclusivity(unchecked) private var jsonLabels: [(item: [UInt8], label: [UInt8])] = []
+    /// With `json`: the last duration written and its text.
+    @exclusivity(unchecked) private var lastDuration: (value: Double, text: [UInt8])?
 
     private static let infoHead: StaticString = "[info] [agent checker] ["
     private static let errorHead: StaticString = "[error] [agent checker] ["
@@ -31,9 +41,12 @@ final class AgentEntryLines: EntryLineWriter, @unchecked Sendable {
     var bytes: [UInt8] { out.copied }
 
     /// `capacity`: the bytes expected (a hint; growing past it is only slower).
-    init(capacity: Int = 0) {
+    init(capacity: Int = 0, json: Bool = false) {
         out = OwnedBytes(capacity: max(256, capacity))
+        self.json = json
     }
+
+    var wantsDurations: Bool { json }
 
     /// A report's string as it lies in the output (`ReportText`): a page-escaped slash written as a slash.
     @inline(__always) private func append(_ t: ReportText) {
@@ -52,7 +65,9 @@ final class AgentEntryLines: EntryLineWriter, @unchecked Sendable {
         }
     }
 
-    func entry(module: ReportText, item: ReportText, ok: Bool, message: ReportText) {
+    func entry(module: ReportText, item: ReportText, verdict: Verdict, message: ReportText, hint: ReportText?, durationMs: Double?) {
+        if json { return jsonEntry(module: module, item: item, verdict: verdict, message: message, hint: hint, durationMs: durationMs) }
+        let ok = verdict.compatStatus
         out.append(ok ? Self.infoHead : Self.errorHead)
         append(module)
         out.append(Self.between)
@@ -61,6 +76,72 @@ final class AgentEntryLines: EntryLineWriter, @unchecked Sendable {
         append(message)
         out.append(0x0A)
         position += 1
+    }
+
+    /// One entry as `FleetReport.writeResult` writes the `CheckResult` read from it (without evidence).
+    private func jsonEntry(
+        module: ReportText, item: ReportText, verdict: Verdict, message: ReportText, hint: ReportText?, durationMs: Double?
+    ) {
+        if position > 0 { out.append(UInt8(ascii: ",")) }
+        out.append("{\"module\":")
+        jsonString(module)
+        out.append(",\"item\":")
+        jsonString(item)
+        out.append(verdict.compatStatus ? ",\"status\":true,\"message\":" : ",\"status\":false,\"message\":")
+        jsonString(message)
+        switch verdict {
+        case .pass: out.append(",\"result\":\"pass\",\"label\":")
+        case .warn: out.append(",\"result\":\"warn\",\"label\":")
+        case .fail: out.append(",\"result\":\"fail\",\"label\":")
+        case .unknown: out.append(",\"result\":\"unknown\",\"label\":")
+        }
+        jsonLabel(item)
+        out.append(",\"hint\":")
+        if let hint { jsonString(hint) } else { out.append("\"\"") }
+        out.append(",\"evidence\":{}")
+        if let d = durationMs {
+            out.append(",\"duration_ms\":")
+            // Compared by bits: -0.0 and 0.0 print differently, and NaN is never equal to itself.
+            if lastDuration?.value.bitPattern != d.bitPattern {
+                var w = JSONByteWriter(capacity: 32)
+                w.write(.double((d * 1000).rounded() / 1000))
+                lastDuration = (d, w.bytes)
+            }
+            lastDuration!.text.withUnsafeBufferPointer { out.append($0) }
+        }
+        out.append(UInt8(ascii: "}"))
+        position += 1
+    }
+
+    /// A report's string as a JSON string, escaped as `JSONByteWriter.string` escapes the text.
+    @inline(__always) private func jsonString(_ t: ReportText) {
+        out.append(0x22)
+        if t.escapedSlashes {
+            var text: [UInt8] = []
+            t.append(to: &text)
+            text.withUnsafeBufferPointer { JSONByteWriter.escape($0, into: &out) }
+        } else {
+            JSONByteWriter.escape(t.bytes, into: &out)
+        }
+        out.append(0x22)
+    }
+
+    /// The JSON string of the item's label (`CheckLabels.label`), looked up once per change at each position.
+    private func jsonLabel(_ item: ReportText) {
+        if position < jsonLabels.count, !item.escapedSlashes, Self.equal(jsonLabels[position].item, item.bytes) {
+            jsonLabels[position].label.withUnsafeBufferPointer { out.append($0) }
+            return
+        }
+        var name: [UInt8] = []
+        item.append(to: &name)
+        var w = JSONByteWriter(capacity: 64)
+        w.string(CheckLabels.label(forItem: String(decoding: name, as: UTF8.self)))
+        let label = w.bytes
+        if position >= jsonLabels.count {
+            jsonLabels.append(contentsOf: repeatElement((item: [UInt8](), label: [UInt8]()), count: position + 1 - jsonLabels.count))
+        }
+        jsonLabels[position] = (item.escapedSlashes ? [] : name, label)
+        label.withUnsafeBufferPointer { out.append($0) }
     }
 
     func endReport() {
@@ -114,6 +195,9 @@ public struct RenderedReportLines: Sendable, Equatable {
     func withBytes<R>(_ body: (UnsafeBufferPointer<UInt8>) -> R) -> R {
         page.withBytes(range, body)
     }
+
+    /// Whether these are the report's entries as the fleet JSON's results (`AgentEntryLines.json`).
+    var isJSON: Bool { page.json }
 
     /// The lines as the platform's records (`[info] [agent checker] ` or `[error] …`, then the text).
     var infos: [AgentInfo] {

@@ -100,7 +100,13 @@ extension FleetReport {
         m.append(("group", g >= 0 ? .string(summary.groups[g].id) : .null))
         m.append(("fetch_error", h.fetchError.map(JSONValue.string) ?? .null))
         m.append(("line_errors", JSONValue(h.lineErrors)))
-        m.append(("results", .array(h.results.map(\.richJSON))))
+        if let rendered = Self.renderedResults(h),
+            let results = rendered.withBytes({ bytes in try? JSONValue.parse(bytes: [0x5B] + Array(bytes) + [0x5D]) })
+        {
+            m.append(("results", results))
+        } else {
+            m.append(("results", .array(h.results.map(\.richJSON))))
+        }
         return .object(m)
     }
 
@@ -254,14 +260,25 @@ extension FleetReport {
             w.string(f.error)
         }
         w.raw("],\"results\":[")
-        let results = h.results
-        results.withUnsafeBufferPointer { results in
-            for k in results.indices {
-                if k > 0 { w.append(UInt8(ascii: ",")) }
-                writeResult(results[k], at: k, to: &w, cache: &cache)
+        if let rendered = renderedResults(h) {
+            rendered.withBytes { w.append($0) }
+        } else {
+            let results = h.results
+            results.withUnsafeBufferPointer { results in
+                for k in results.indices {
+                    if k > 0 { w.append(UInt8(ascii: ",")) }
+                    writeResult(results[k], at: k, to: &w, cache: &cache)
+                }
             }
         }
         w.raw("]}")
+    }
+
+    /// A host's results as written while its one report was read lean (`AnswerReader.read`'s `jsonResults`):
+    /// its lean model holds no passing entry's message.
+    static func renderedResults(_ h: borrowing HostResult) -> RenderedReportLines? {
+        guard h.reports.count == 1, h.lines.count == 1, case .reportRendered(0, let r) = h.lines[0], r.isJSON else { return nil }
+        return r
     }
 
     /// `CheckResult.richJSON`, written.

@@ -131,7 +131,13 @@ struct JSONByteWriter: ~Copyable {
     }
 
     /// The inside of UTF-8 text as a JSON string, without the quotes.
-    mutating func escaped(utf8 u: UnsafeBufferPointer<UInt8>) {
+    mutating func escaped(utf8 u: UnsafeBufferPointer<UInt8>) { Self.escape(u, into: &out) }
+
+    /// `escaped(utf8:)`, written to `out`.
+    static func escape(_ u: UnsafeBufferPointer<UInt8>, into out: inout OwnedBytes) {
+        @inline(__always) func append(_ u: UnsafeBufferPointer<UInt8>) { out.append(u) }
+        @inline(__always) func append(_ c: UInt8) { out.append(c) }
+        func append(_ a: [UInt8]) { a.withUnsafeBufferPointer { out.append($0) } }
         // Most strings need no escape at all: checked eight bytes at a time, then copied at once.
         var clean = 0
         if let base = u.baseAddress {
