@@ -42,25 +42,7 @@ public struct GoBinaryInfo: Sendable, Equatable {
     /// The same from any reader of a file of `size` bytes (`read(offset, count)` may return fewer bytes
     /// at the end). Every table is bounded: nothing here reads more than the symbol and string tables.
     static func parse(size: Int64, read: (Int, Int) throws(ProbeError) -> [UInt8]) throws(ProbeError) -> GoBinaryInfo? {
-        let head = try read(0, 64)
-        guard head.count >= 52, head[0] == 0x7f, head[1] == 0x45, head[2] == 0x4c, head[3] == 0x46 else { return nil }
-        guard head[4] == 1 || head[4] == 2, head[5] == 1 || head[5] == 2 else { return nil }
-        let elf = ELFReader(is64: head[4] == 2, littleEndian: head[5] == 1, size: size)
-        guard !elf.is64 || head.count >= 64 else { return nil }
-        let shoff = elf.uint(head, elf.is64 ? 40 : 32, elf.is64 ? 8 : 4)
-        let shentsize = Int(elf.uint(head, elf.is64 ? 58 : 46, 2))
-        let shnum = Int(elf.uint(head, elf.is64 ? 60 : 48, 2))
-        let shstrndx = Int(elf.uint(head, elf.is64 ? 62 : 50, 2))
-        guard shnum > 0, shnum < 4096, shentsize >= (elf.is64 ? 64 : 40), shoff > 0,
-            let tableEnd = ELFReader.sum(shoff, UInt64(shnum * shentsize)), tableEnd <= UInt64(max(size, 0))
-        else { return nil }
-        let table = try read(Int(shoff), shnum * shentsize)
-        guard table.count == shnum * shentsize else { return nil }
-        var sections = (0..<shnum).map { elf.section(table, at: $0 * shentsize) }
-        // Section names, from the section-name string table.
-        if shstrndx < shnum, let names = try elf.bytes(of: sections[shstrndx], read: read, limit: 1 << 20) {
-            for k in sections.indices { sections[k].name = ELFReader.cString(names, at: Int(sections[k].nameOffset)) }
-        }
+        guard let (elf, _) = try ELFReader.open(size: size, read: read), let sections = try elf.sections(read: read) else { return nil }
         var info = GoBinaryInfo(goVersion: nil, mainVersion: nil)
         if let s = sections.first(where: { $0.name == ".go.buildinfo" }) {
             (info.goVersion, info.mainPath) = try elf.buildInfo(s, sections: sections, read: read)
@@ -85,6 +67,66 @@ public struct GoBinaryInfo: Sendable, Equatable {
     }
 }
 
+extension GoBinaryInfo {
+    /// What in an ELF file shows the Go toolchain's linker made it, whatever the Go release and however it
+    /// was stripped: a section `.go.buildinfo` (Go 1.13 on), `.note.go.buildid` (the Go build ID note, which
+    /// `go build` has the linker write since Go 1.10), `.gopclntab` or `.gosymtab` (every Go release: the
+    /// runtime's own tables; `.data.rel.ro.gopclntab` in a PIE or externally linked build), or a note owned
+    /// by `Go` in a note section or, in a file without a section table, a `PT_NOTE` segment. Neither
+    /// `strip` nor `-ldflags "-s -w"` removes them: the runtime needs its tables, and both are allocated.
+    ///
+    /// The marks found (empty: the section table was read and none is there); nil when the file is not ELF or
+    /// has no section table that could be read and no Go note in its program headers (nothing can be told).
+    public static func marks(_ path: String) throws(ProbeError) -> [String]? {
+        let fd = try Sys.openRead(path)
+        defer { Sys.closeQuietly(fd) }
+        let size = try Sys.fstat(fd, path: path).size
+        return try marks(size: size) { offset, count throws(ProbeError) in try Sys.pread(fd, count: count, at: offset) }
+    }
+
+    static let markSections: [String] = [".go.buildinfo", ".note.go.buildid", ".gopclntab", ".gosymtab"]
+
+    static func marks(size: Int64, read: (Int, Int) throws(ProbeError) -> [UInt8]) throws(ProbeError) -> [String]? {
+        guard let (elf, head) = try ELFReader.open(size: size, read: read) else { return nil }
+        if let sections = try elf.sections(read: read), sections.contains(where: { !$0.name.isEmpty }) {
+            var found: [String] = []
+            for s in sections where !found.contains(s.name) {
+                if markSections.contains(where: { s.name == $0 || (s.name.hasPrefix(".data.rel.ro.") && s.name.hasSuffix($0)) }) {
+                    found.append(s.name)
+                }
+            }
+            // SHT_NOTE sections under other names.
+            if found.isEmpty {
+                for s in sections where s.type == 7 {
+                    if let b = try elf.bytes(of: s, read: read, limit: 64 << 10), elf.holdsGoNote(b) {
+                        found.append("a Go note (\(s.name.isEmpty ? "unnamed section" : s.name))")
+                        break
+                    }
+                }
+            }
+            return found
+        }
+        // No section table: the notes the program headers point to (PT_NOTE).
+        let phoff = elf.uint(head, elf.is64 ? 32 : 28, elf.wordSize)
+        let phentsize = Int(elf.uint(head, elf.is64 ? 54 : 42, 2))
+        let phnum = Int(elf.uint(head, elf.is64 ? 56 : 44, 2))
+        guard phnum > 0, phnum < 4096, phentsize >= (elf.is64 ? 56 : 32), let end = ELFReader.sum(phoff, UInt64(phnum * phentsize)),
+            end <= UInt64(max(size, 0))
+        else { return nil }
+        let table = try read(Int(phoff), phnum * phentsize)
+        guard table.count == phnum * phentsize else { return nil }
+        for k in 0..<phnum {
+            let at = k * phentsize
+            guard elf.uint(table, at, 4) == 4 else { continue }
+            let note = ELFReader.Section(
+                nameOffset: 0, type: 7, address: 0, offset: elf.uint(table, at + (elf.is64 ? 8 : 4), elf.wordSize),
+                size: elf.uint(table, at + (elf.is64 ? 32 : 16), elf.wordSize), link: 0)
+            if let b = try elf.bytes(of: note, read: read, limit: 64 << 10), elf.holdsGoNote(b) { return ["a Go note (PT_NOTE)"] }
+        }
+        return nil
+    }
+}
+
 /// The few ELF structures `GoBinaryInfo` and `ELFHeader` read, in the file's class and byte order.
 struct ELFReader {
     let is64: Bool
@@ -99,6 +141,54 @@ struct ELFReader {
         var size: UInt64
         var link: UInt32
         var name = ""
+    }
+
+    /// The reader for the ELF file whose first bytes `read` gives, with its header's first 64 bytes; nil when
+    /// it is not ELF.
+    static func open(size: Int64, read: (Int, Int) throws(ProbeError) -> [UInt8]) throws(ProbeError) -> (ELFReader, [UInt8])? {
+        let head = try read(0, 64)
+        guard head.count >= 52, head[0] == 0x7f, head[1] == 0x45, head[2] == 0x4c, head[3] == 0x46 else { return nil }
+        guard head[4] == 1 || head[4] == 2, head[5] == 1 || head[5] == 2 else { return nil }
+        let elf = ELFReader(is64: head[4] == 2, littleEndian: head[5] == 1, size: size)
+        guard !elf.is64 || head.count >= 64 else { return nil }
+        return (elf, head)
+    }
+
+    /// The section table, with the sections' names where the name table could be read; nil when the file has
+    /// none that lies whole within it.
+    func sections(read: (Int, Int) throws(ProbeError) -> [UInt8]) throws(ProbeError) -> [Section]? {
+        let head = try read(0, 64)
+        let shoff = uint(head, is64 ? 40 : 32, is64 ? 8 : 4)
+        let shentsize = Int(uint(head, is64 ? 58 : 46, 2))
+        let shnum = Int(uint(head, is64 ? 60 : 48, 2))
+        let shstrndx = Int(uint(head, is64 ? 62 : 50, 2))
+        guard shnum > 0, shnum < 4096, shentsize >= (is64 ? 64 : 40), shoff > 0,
+            let tableEnd = Self.sum(shoff, UInt64(shnum * shentsize)), tableEnd <= UInt64(max(size, 0))
+        else { return nil }
+        let table = try read(Int(shoff), shnum * shentsize)
+        guard table.count == shnum * shentsize else { return nil }
+        var sections = (0..<shnum).map { section(table, at: $0 * shentsize) }
+        // Section names, from the section-name string table.
+        if shstrndx < shnum, let names = try bytes(of: sections[shstrndx], read: read, limit: 1 << 20) {
+            for k in sections.indices { sections[k].name = Self.cString(names, at: Int(sections[k].nameOffset)) }
+        }
+        return sections
+    }
+
+    /// Whether the ELF notes in `b` (4-byte aligned entries: name size, descriptor size, type, name, descriptor)
+    /// include one owned by `Go` (the Go linker's build ID note and the notes of its shared-library builds).
+    func holdsGoNote(_ b: [UInt8]) -> Bool {
+        var at = 0
+        while at + 12 <= b.count {
+            let namesz = Int(uint(b, at, 4)), descsz = Int(uint(b, at + 4, 4))
+            guard namesz <= 256, descsz <= 1 << 16 else { return false }
+            let name = at + 12
+            if namesz >= 3, name + 3 <= b.count, b[name] == UInt8(ascii: "G"), b[name + 1] == UInt8(ascii: "o"), b[name + 2] == 0 {
+                return true
+            }
+            at = name + (namesz + 3) / 4 * 4 + (descsz + 3) / 4 * 4
+        }
+        return false
     }
 
     /// `a + b`, nil where it would not fit (values read from a file are not to be trusted).

@@ -132,6 +132,62 @@ struct GoBinaryInfoTests {
         }
     }
 
+    @Test(
+        "the Go linker's marks are in a Go binary however stripped (-s -w, binutils strip); a C program has none",
+        .enabled(if: GoPrograms.go != nil, "go is not installed (Scripts/deps.sh test installs it)"))
+    func marksOfRealBinaries() async throws {
+        let dir = NSTemporaryDirectory() + "bkdiag-gomarks-\(UUID().uuidString.prefix(6))"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try await GoPrograms.build(GoPrograms.sleeper, into: dir + "/plain", ldflags: "")
+        try await GoPrograms.build(GoPrograms.sleeper, into: dir + "/linker-stripped", ldflags: "-s -w")
+        var names = ["plain", "linker-stripped"]
+        if FileManager.default.isExecutableFile(atPath: "/usr/bin/strip") {
+            let r = try await ProgramRun.run("/usr/bin/strip", ["--strip-all", "-o", dir + "/strip-all", dir + "/linker-stripped"])
+            #expect(r.status == 0, "\(r.stderr)")
+            names.append("strip-all")
+        }
+        for name in names {
+            let marks = try #require(try GoBinaryInfo.marks(dir + "/" + name), "\(name)")
+            #expect(marks.contains(".gopclntab") && marks.contains(".note.go.buildid"), "\(name): \(marks)")
+        }
+        // A C program (the system's /bin/true): its section table read, no mark in it.
+        #expect(try GoBinaryInfo.marks("/bin/true") == [])
+        // The fake collector carries the Go build ID note, and nothing else of Go.
+        #expect(try GoBinaryInfo.marks(FakeHost.fakeBinary) == [".note.go.buildid"])
+        try "#!/bin/sh\nexit 0\n".write(toFile: dir + "/script", atomically: true, encoding: .utf8)
+        #expect(try GoBinaryInfo.marks(dir + "/script") == nil)
+    }
+
+    @Test("without a section table, a Go note in a PT_NOTE segment is a mark; none says nothing")
+    func marksWithoutSections() throws {
+        func le(_ v: UInt64, _ n: Int) -> [UInt8] { (0..<n).map { UInt8(truncatingIfNeeded: v >> (8 * UInt64($0))) } }
+        func file(owner: String) -> [UInt8] {
+            var h = [UInt8](repeating: 0, count: 64)
+            h[0...3] = [0x7f, 0x45, 0x4c, 0x46]
+            h[4] = 2
+            h[5] = 1
+            h[16..<18] = le(2, 2)[...]
+            h[32..<40] = le(64, 8)[...]  // e_phoff
+            h[54..<56] = le(56, 2)[...]  // e_phentsize
+            h[56..<58] = le(1, 2)[...]  // e_phnum
+            let name = Array(owner.utf8) + [UInt8](repeating: 0, count: 4 - owner.utf8.count % 4)
+            let note = le(UInt64(owner.utf8.count + 1), 4) + le(8, 4) + le(4, 4) + name + Array("abcdefgh".utf8)
+            var ph = [UInt8](repeating: 0, count: 56)
+            ph[0..<4] = le(4, 4)[...]  // PT_NOTE
+            ph[8..<16] = le(120, 8)[...]
+            ph[32..<40] = le(UInt64(note.count), 8)[...]
+            return h + ph + note
+        }
+        let dir = NSTemporaryDirectory() + "bkdiag-gomarks-\(UUID().uuidString.prefix(6))"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try Data(file(owner: "Go")).write(to: URL(fileURLWithPath: dir + "/go"))
+        #expect(try GoBinaryInfo.marks(dir + "/go") == ["a Go note (PT_NOTE)"])
+        try Data(file(owner: "GNU")).write(to: URL(fileURLWithPath: dir + "/gnu"))
+        #expect(try GoBinaryInfo.marks(dir + "/gnu") == nil)
+    }
+
     @Test("the Go release reads as numbers")
     func releases() {
         #expect(GoBinaryInfo(goVersion: "go1.24.11", mainVersion: nil).goRelease == [1, 24, 11])

@@ -12,6 +12,10 @@ public struct BinaryFile: Sendable {
     /// What the binary records about its Go build (the Go release, `main.version`); nil when it is not a
     /// whole ELF file, records neither, or could not be read.
     public var go: GoBinaryInfo?
+    /// For a whole ELF file, the marks of the Go toolchain's linker it carries (`GoBinaryInfo.marks`: its
+    /// `.go.buildinfo`, `.note.go.buildid`, `.gopclntab` ... sections); empty when its section table holds
+    /// none; nil when not looked for or nothing could be told (no section table, unreadable).
+    public var goMarks: [String]?
     /// For a file that is not ELF, its `#!` line as the kernel reads it (nil when it has none).
     public var script: Script?
     /// The other file the kernel opens to run this one: an ELF program's loader (`PT_INTERP`) or a
@@ -80,7 +84,9 @@ public struct BinaryFile: Sendable {
             return BinaryFile(path: path, stat: st, elf: elf, script: script, interpreter: interpreter)
         case .success(let header?) where header.truncation == nil:
             let interpreter = header.interpreter.flatMap { $0.isEmpty ? nil : Self.interpreter($0, of: path, hostRoot: hostRoot) }
-            return BinaryFile(path: path, stat: st, elf: elf, go: try? GoBinaryInfo.read(path), interpreter: interpreter)
+            var file = BinaryFile(path: path, stat: st, elf: elf, go: try? GoBinaryInfo.read(path), interpreter: interpreter)
+            file.goMarks = (try? GoBinaryInfo.marks(path)) ?? nil
+            return file
         default:
             return BinaryFile(path: path, stat: st, elf: elf)
         }

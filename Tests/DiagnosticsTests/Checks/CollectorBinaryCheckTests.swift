@@ -76,6 +76,29 @@ struct CollectorBinaryCheckTests {
         #expect(script.verdict == .warn && script.message == "\(path) is a #! script (/bin/sh), not the collector's ELF binary")
     }
 
+    @Test("an ELF program whose section table holds no mark of Go warns; nothing told (no section table) passes")
+    func notGo() {
+        let facts = Fixture.facts(subscription: 7)
+        facts.collectorBinaryOverride = BinaryFile(path: path, stat: .success(Fixture.executable), elf: .success(Fixture.elfX86))
+        facts.collectorBinaryOverride?.goMarks = []
+        let f = CollectorBinaryCheck().run(facts)
+        #expect(f.verdict == .warn, "\(f.message)")
+        #expect(
+            f.message
+                == "bin file exists: \(path) (4096 bytes, x86_64), but it is not a Go program (none of the Go linker's .go.buildinfo, .note.go.buildid, .gopclntab sections is in it): not the Go collector NodeMan ships"
+        )
+        #expect(f.hint.contains("重新安装 bkunifylogbeat 插件"), "\(f.hint)")
+        #expect(Fixture.evidence(f, "go_marks") == .array([]))
+        facts.collectorBinaryOverride?.goMarks = [".gopclntab"]
+        #expect(CollectorBinaryCheck().run(facts).verdict == .pass)
+        facts.collectorBinaryOverride?.goMarks = nil
+        #expect(CollectorBinaryCheck().run(facts).verdict == .pass)
+        // Go build information read (a runtime.buildVersion through the symbol table) is Go whatever the sections say.
+        facts.collectorBinaryOverride?.goMarks = []
+        facts.collectorBinaryOverride?.go = GoBinaryInfo(goVersion: "go1.11.13", mainVersion: "7.1.0")
+        #expect(CollectorBinaryCheck().run(facts).verdict == .pass)
+    }
+
     @Test("a stat or header read refused is unknown, with the hint to run as root")
     func unreadable() {
         let f = run(.failure(Fixture.error(EACCES, "stat", path)))
@@ -111,9 +134,10 @@ final class CollectorBinaryFileTests {
 
     @Test("a dynamically linked program whose loader is missing fails; with its loader it passes")
     func missingLoader() throws {
-        // /bin/true is dynamically linked: its PT_INTERP names the host's loader.
-        let original = try #require(FileManager.default.contents(atPath: "/bin/true"))
-        let loader = try #require(try ELFHeader.read("/bin/true")?.interpreter)
+        // The fake collector is dynamically linked (its PT_INTERP names the host's loader) and carries the Go
+        // build ID note the real collector does.
+        let original = try #require(FileManager.default.contents(atPath: FakeHost.fakeBinary))
+        let loader = try #require(try ELFHeader.read(FakeHost.fakeBinary)?.interpreter)
         let present = try write(Array(original), "present")
         #expect(try ExecutableFiles.execErrno(present) == 0)
         let ok = judge(present)
@@ -193,7 +217,7 @@ final class CollectorBinaryFileTests {
 
     @Test("a binary without an execute bit: NodeMan's start.sh beside it makes it executable (a warn); without it, a fail")
     func notExecutable() throws {
-        let path = try write(Array(try #require(FileManager.default.contents(atPath: "/bin/true"))))
+        let path = try write(Array(try #require(FileManager.default.contents(atPath: FakeHost.fakeBinary))))
         #expect(chmod(path, 0o644) == 0)
         #expect(try ExecutableFiles.execErrno(path) == EACCES)
         let alone = judge(path)
@@ -239,6 +263,57 @@ final class CollectorBinaryFileTests {
         #expect(BinaryFacts.isAnotherProgram("github.com/TencentBlueKing/bkmonitor-datalink/pkg/bkmonitorbeat/v3") == true)
     }
 
+    @Test("an ELF program with no trace of Go in the collector's place (a copy of /bin/true) warns, naming it; without its execute bit too")
+    func notAGoProgram() throws {
+        let program = Array(try #require(FileManager.default.contents(atPath: "/bin/true")))
+        let path = try write(program)
+        #expect(try ExecutableFiles.execErrno(path) == 0)
+        let f = judge(path)
+        #expect(f.verdict == .warn, "\(f.message)")
+        #expect(f.message.hasPrefix("bin file exists: \(path) (\(program.count) bytes, "), "\(f.message)")
+        #expect(
+            f.message.hasSuffix(
+                "but it is not a Go program (none of the Go linker's .go.buildinfo, .note.go.buildid, .gopclntab sections is in it): not the Go collector NodeMan ships"
+            ), "\(f.message)")
+        #expect(f.hint.contains("在节点管理中重新安装 bkunifylogbeat 插件"), "\(f.hint)")
+        #expect(Fixture.evidence(f, "go_marks") == .array([]))
+        // Without its execute bit, NodeMan's start.sh beside it: still the program that is not the collector, and said so.
+        #expect(chmod(path, 0o644) == 0)
+        try ExecutableFiles.write(Data("#!/bin/bash\n".utf8), to: dir + "/start.sh")
+        let g = judge(path)
+        #expect(g.verdict == .warn, "\(g.message)")
+        #expect(
+            g.message.contains(
+                "not the Go collector NodeMan ships; it is not executable either (mode 644; NodeMan's start.sh makes it executable)"),
+            "\(g.message)")
+        // The fake collector, a Swift program carrying the Go build ID note, passes.
+        let fake = try write(Array(try #require(FileManager.default.contents(atPath: FakeHost.fakeBinary))), "fake")
+        #expect(judge(fake).verdict == .pass, "\(judge(fake).message)")
+    }
+
+    @Test(
+        "a Go program passes however it was stripped: -s -w, binutils strip, both",
+        .enabled(if: GoPrograms.go != nil, "go is not installed (Scripts/deps.sh test installs it)"))
+    func strippedGoPrograms() async throws {
+        let plain = dir + "/plain", linkerStripped = dir + "/linker-stripped"
+        try await GoPrograms.build(GoPrograms.sleeper, into: plain, ldflags: "-X main.version=7.7.11148c4")
+        try await GoPrograms.build(GoPrograms.sleeper, into: linkerStripped, ldflags: "-s -w")
+        var paths = [plain, linkerStripped]
+        if FileManager.default.isExecutableFile(atPath: "/usr/bin/strip") {
+            for (source, name) in [(plain, "strip-all"), (linkerStripped, "both")] {
+                let out = dir + "/" + name
+                let r = try await ProgramRun.run("/usr/bin/strip", ["--strip-all", "-o", out, source])
+                #expect(r.status == 0, "\(r.stderr)")
+                paths.append(out)
+            }
+        }
+        for path in paths {
+            let f = judge(path)
+            #expect(f.verdict == .pass, "\(path): \(f.message)")
+            #expect(Fixture.evidence(f, "go_marks") == nil, "\(path)")
+        }
+    }
+
     /// Whether this process may mount a tmpfs (root with CAP_SYS_ADMIN, as on the machines the suite runs on).
     static let canMount: Bool = {
         let point = NSTemporaryDirectory() + "bkdiag-mount-probe-\(getpid())"
@@ -253,7 +328,7 @@ final class CollectorBinaryFileTests {
         "a binary on a file system mounted noexec fails whatever its mode, as execve refuses it; the same file elsewhere passes",
         .enabled(if: canMount, "this process may not mount a tmpfs"))
     func noexecMount() throws {
-        let program = Array(try #require(FileManager.default.contents(atPath: "/bin/true")))
+        let program = Array(try #require(FileManager.default.contents(atPath: FakeHost.fakeBinary)))
         let elsewhere = try write(program)
         #expect(judge(elsewhere).verdict == .pass, "\(judge(elsewhere).message)")
 

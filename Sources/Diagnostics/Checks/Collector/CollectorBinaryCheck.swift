@@ -124,6 +124,20 @@ enum BinaryFacts {
             build.append(v)
         }
         let described = "\(path) (\(([String(st.size) + " bytes", header.machineName] + build).joined(separator: ", ")))"
+        // An ELF program with no trace of Go at all: another program in the collector's place (a C or system
+        // binary copied there). Every build of the collector (Go, CGO_ENABLED=0) carries the Go linker's sections
+        // whatever the release and however stripped; a warn, not a fail, as a build bkdiag misreads is not ruled out.
+        if binary.go == nil, let marks = binary.goMarks, marks.isEmpty {
+            evidence.append(("go_marks", .array([])))
+            let mode =
+                st.isExecutable
+                ? "" : "; it is not executable either (mode \(String(st.permissions, radix: 8)); NodeMan's start.sh makes it executable)"
+            return .warn(
+                "bin file exists: \(described), but it is not a Go program (none of the Go linker's .go.buildinfo, .note.go.buildid, .gopclntab sections is in it): not the Go collector NodeMan ships"
+                    + mode,
+                hint: "插件目录里的 bkunifylogbeat 不是节点管理下发的采集器（官方采集器是 Go 程序，此文件没有任何 Go 构建的痕迹，可能被替换成了其他程序）：在节点管理中重新安装 bkunifylogbeat 插件",
+                evidence: evidence)
+        }
         guard st.isExecutable else {
             return .warn(
                 "bin file exists: \(described), but is not executable (mode \(String(st.permissions, radix: 8))): NodeMan's start.sh makes it executable before it starts it; started any other way the kernel refuses it (Permission denied)",
