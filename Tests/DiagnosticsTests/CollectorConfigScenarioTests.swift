@@ -321,4 +321,25 @@ struct CollectorConfigScenarioTests {
         r = try await judge()
         #expect(r.verdict == .pass, "\(r.message)")
     }
+
+    @Test(
+        "an emptied main config (0 bytes, whitespace, comments only) keeps check.py's message and says the file holds no settings",
+        arguments: [
+            ("", "is empty (0 bytes)"), ("\n  \n", "is empty (4 bytes of whitespace only)"),
+            ("# bkunifylogbeat main config\n# pushed by NodeMan\n\n", "holds no settings (50 bytes of comments and blank lines only)"),
+        ])
+    func emptiedMainConfig(text: String, said: String) async throws {
+        let (host, port) = try FakeHost.healthy()
+        defer { host.shutdown() }
+        try host.writeRawMainConfig(text)
+        let report = await runChecks(host, dataPort: port)
+        let main = try #require(report.result(module: "bkunifylogbeat", item: "main_config"))
+        #expect(main.verdict == .fail)
+        #expect(main.message.hasPrefix("multi_config not have path ["), "\(main.message)")
+        #expect(
+            main.message.contains("]: main config \(host.mainConfigPath) \(said); the collector loads no subscription config"),
+            "\(main.message)")
+        #expect(main.hint.contains("重新下发 bkunifylogbeat 插件配置") && main.hint.contains("重新安装插件"), "\(main.hint)")
+        #expect(main.evidence("blank") == .string(String(said)))
+    }
 }

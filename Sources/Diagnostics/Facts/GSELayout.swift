@@ -69,6 +69,23 @@ public struct MainConfig: Sendable {
         return nil
     }
 
+    /// For a file that parses to no settings at all, what it holds instead: nothing (`is empty (0 bytes)`),
+    /// only whitespace, or only comments (an empty document, `---`, `~` or `{}` alike). Nil otherwise.
+    public var blank: String?
+
+    static func blank(_ bytes: [UInt8], _ root: YAMLNode) -> String? {
+        switch root {
+        case .null: break
+        case .mapping(let m) where m.isEmpty: break
+        case .scalar(let s, quoted: false) where ["", "~", "null", "Null", "NULL"].contains(s): break
+        default: return nil
+        }
+        if bytes.isEmpty { return "is empty (0 bytes)" }
+        let space: [UInt8] = [0x20, 0x09, 0x0A, 0x0D]
+        if bytes.allSatisfy({ space.contains($0) }) { return "is empty (\(bytes.count) bytes of whitespace only)" }
+        return "holds no settings (\(bytes.count) bytes of comments and blank lines only)"
+    }
+
     /// Sizes above this are not read.
     public static let sizeLimit = 4 << 20
 
@@ -142,7 +159,10 @@ public struct MainConfig: Sendable {
                 return MainConfig(path: path, state: .unreadable("larger than \(sizeLimit) bytes; not read"))
             }
             do {
-                return MainConfig(path: path, state: .parsed(try YAMLNode.parse(bytes: c.bytes, textKeysOnly: true)))
+                let root = try YAMLNode.parse(bytes: c.bytes, textKeysOnly: true)
+                var main = MainConfig(path: path, state: .parsed(root))
+                main.blank = blank(c.bytes, root)
+                return main
             } catch {
                 var main = MainConfig(path: path, state: .invalid(error), templateDefect: templateDefect(c.bytes))
                 main.unrendered = unrenderedTemplate(c.bytes)

@@ -48,6 +48,16 @@ struct MainConfigCheck: Check {
             break
         }
         let expected = layout.subConfigDir
+        // Emptied (a push cut short by a full disk, a truncation by hand): check.py's message, and what the file
+        // holds instead of the settings.
+        if let blank = main.blank {
+            evidence.append(("blank", .string(blank)))
+            return .fail(
+                "multi_config not have path [\(expected)]: main config \(main.path) \(blank); the collector loads no subscription config and has no output, so it does not start with it (libbeat: No outputs are defined)",
+                hint:
+                    "主配置文件为空或只剩注释（下发时磁盘已满、下发中断或被手工清空）：确认磁盘空间后，在节点管理中重新下发 bkunifylogbeat 插件配置；仍为空则在节点管理中重新安装插件",
+                evidence: evidence)
+        }
         let paths = main.multiConfigPaths
         evidence.append(("multi_config", JSONValue(paths)))
         evidence.append(("expected", .string(expected)))
