@@ -342,4 +342,60 @@ struct CollectorConfigScenarioTests {
         #expect(main.hint.contains("重新下发 bkunifylogbeat 插件配置") && main.hint.contains("重新安装插件"), "\(main.hint)")
         #expect(main.evidence("blank") == .string(String(said)))
     }
+
+    /// A kafka sub-config as bkunifylogbeat's `bkunifylogbeat_kafka.conf.tpl` renders it (its blank lines, the
+    /// values it puts in single quotes unescaped) for one item with `password`.
+    static func renderedKafka(password: String) -> String {
+        [
+            "local: ", "    - dataid: 1500123", "", "      type: kafka", "", "      hosts: ['10.0.0.1:9092']", "", "      topics: ['app']",
+            "",
+            "      ", "      username: 'bk'", "      password: '\(password)'", "", "      group_id: 'bkunifylogbeat_1500123'", "",
+            "      initial_offset: 'newest'", "", "      delimiter: ''", "      ", "", "      ", "", "      ", "", "",
+        ].joined(separator: "\n")
+    }
+
+    @Test(
+        "a value with a ' that the template writes between single quotes (kafka's password, a path) fails config naming the key, not the value"
+    )
+    func unescapedQuote() async throws {
+        let (host, port) = try FakeHost.healthy()
+        defer { host.shutdown() }
+        let name = "bkunifylogbeat_kafka_sub_602_host_1.conf"
+        // The same value doubled ('') is what YAML reads as one quote: that config is taken.
+        try Self.renderedKafka(password: "pa''ss").write(toFile: host.subConfigDir + "/" + name, atomically: true, encoding: .utf8)
+        try Self.backdate(host.subConfigDir + "/" + name)
+        let fine = await runChecks(host, subscription: 602, dataPort: port)
+        #expect(fine.verdict("bkunifylogbeat", "config") == .pass, "\(fine.message("bkunifylogbeat", "config"))")
+
+        try Self.renderedKafka(password: "pa'ss").write(toFile: host.subConfigDir + "/" + name, atomically: true, encoding: .utf8)
+        let r = await runChecks(host, subscription: 602, dataPort: port)
+        let c = try #require(r.result(module: "bkunifylogbeat", item: "config"))
+        #expect(c.verdict == .fail)
+        #expect(
+            c.message.hasPrefix(
+                "real_config_name: \(name); \(name): line 12: the value of password holds a ' (single quote) that the plugin's config template does not escape: it writes the value between single quotes, where a ' must be doubled (''), so the file is not YAML and the collector skips it ("
+            ), "\(c.message)")
+        #expect(!c.message.contains("pa'ss") && !c.hint.contains("pa'ss"), "the password is not shown")
+        #expect(c.hint.contains("password 的值含有单引号") && c.hint.contains("重新下发"), "\(c.hint)")
+        #expect(c.evidence("unescaped_quote_in") == JSONValue(["password"]))
+
+        // Ending with the quote: with the closing one it reads as an escaped '', the value runs on to the next
+        // quote and the parser stops lines further down; the value is still the one named.
+        try Self.renderedKafka(password: "pass'").write(toFile: host.subConfigDir + "/" + name, atomically: true, encoding: .utf8)
+        let end = await runChecks(host, subscription: 602, dataPort: port)
+        let e = try #require(end.result(module: "bkunifylogbeat", item: "config"))
+        #expect(e.verdict == .fail)
+        #expect(e.message.contains("\(name): line 12: the value of password holds a ' (single quote)"), "\(e.message)")
+        #expect(!e.message.contains("YAML error at line 12,"), "\(e.message)")
+
+        // A path with a ' in it, as the log template renders paths (`- '{{ path }}'`): named as an item of paths.
+        let paths = try host.writeSubConfig(subscription: 603, paths: [host.logDir + "/app/*.log"])
+        let text = try String(contentsOfFile: paths, encoding: .utf8)
+        try text.replacingOccurrences(of: "'\(host.logDir)/app/*.log'", with: "'\(host.logDir)/it's/*.log'")
+            .write(toFile: paths, atomically: true, encoding: .utf8)
+        let p = await runChecks(host, subscription: 603, dataPort: port)
+        let pc = try #require(p.result(module: "bkunifylogbeat", item: "config"))
+        #expect(pc.verdict == .fail)
+        #expect(pc.message.contains("line 4: the value of an item of paths holds a ' (single quote)"), "\(pc.message)")
+    }
 }

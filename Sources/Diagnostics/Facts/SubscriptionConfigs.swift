@@ -107,6 +107,22 @@ public struct SubscriptionConfigRead: Sendable {
     /// For a file that is not YAML and still holds the template's Jinja markers, the first line with one
     /// (`MainConfig.unrenderedTemplate`: NodeMan deploys a template as it is when rendering it raises).
     public var unrendered: String?
+    /// For a file that is not YAML, a value written in single quotes that holds a lone `'` at or before the
+    /// error (`singleQuoteDefect`): what the plugin's templates render from a value with a quote in it.
+    public var quoteDefect: QuoteDefect?
+
+    /// A line `key: '<value>'` (or `- '<value>'`, an item of a list) whose value, between the opening quote and
+    /// the one closing the line, holds a `'` not doubled. NodeMan renders the plugin's sub-config templates
+    /// (bkunifylogbeat `support-files/templates/*/etc/bkunifylogbeat*.conf.tpl`) with every such value inside
+    /// single quotes and nothing escaped (kafka's `password: '{{ item.get('password', '') }}'`, `paths` items
+    /// `- '{{ path }}'`, `multiline.pattern`, filter keys ...): in YAML a `'` there ends the value unless it is
+    /// doubled (`''`). The value itself is never kept (it may be a password).
+    public struct QuoteDefect: Sendable, Equatable {
+        /// 1-based line of the value.
+        public var line: Int
+        /// The key (`password`, `multiline.pattern`), or `an item of <key>` for a list item.
+        public var key: String
+    }
 
     public init(mtime: Int64? = nil, content: Content) {
         self.mtime = mtime
@@ -130,6 +146,57 @@ public struct SubscriptionConfigRead: Sendable {
         return nil
     }
 
+    /// The first single-quoted value with a lone `'` (`QuoteDefect`) up to the YAML error's line: the error is on
+    /// its line, or further down when the value ends with the lone quote (taken with the closing one as an
+    /// escaped `''`, the value runs on to the next quote). Nil when there is none there.
+    static func singleQuoteDefect(_ bytes: [UInt8], errorLine: Int) -> QuoteDefect? {
+        guard errorLine > 0 else { return nil }
+        let text = String(decoding: bytes.prefix(1 << 20), as: UTF8.self)
+        let lines = text.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" }).map(String.init)
+        func indent(_ l: String) -> Int { l.prefix { $0 == " " }.count }
+        for n in 0..<min(errorLine, lines.count) {
+            let line = lines[n]
+            var body = Substring(line.drop { $0 == " " })
+            guard !body.hasPrefix("#") else { continue }
+            let item = body.hasPrefix("- ")
+            if item { body = body.dropFirst(2).drop { $0 == " " } }
+            var key: String?
+            var value = body
+            if !value.hasPrefix("'") {
+                // `key: '<value>'`: the key is plain text up to the first `: `.
+                guard let colon = body.firstRange(of: ": "), !body[..<colon.lowerBound].contains("'") else { continue }
+                key = String(body[..<colon.lowerBound])
+                value = body[colon.upperBound...].drop { $0 == " " }
+            }
+            while let last = value.last, last == " " || last == "\t" || last == "\r" { value = value.dropLast() }
+            guard value.count >= 3, value.first == "'", value.last == "'", Self.holdsLoneQuote(value.dropFirst().dropLast()) else {
+                continue
+            }
+            if key == nil {
+                // A list item: named by the key that opens the list.
+                let parent = lines[..<n].last { l in
+                    indent(l) < indent(line) && l.trimmingASCIIWhitespace().hasSuffix(":") && !l.trimmingASCIIWhitespace().hasPrefix("#")
+                }
+                let name = parent.map { String($0.trimmingASCIIWhitespace().dropLast()) }.map {
+                    $0.hasPrefix("- ") ? String($0.dropFirst(2)) : $0
+                }
+                key = "an item of " + (name ?? "a list")
+            }
+            return QuoteDefect(line: n + 1, key: key ?? "")
+        }
+        return nil
+    }
+
+    /// Whether single-quoted YAML text holds a `'` that is not one of a doubled pair.
+    static func holdsLoneQuote(_ inner: Substring) -> Bool {
+        var it = inner.makeIterator()
+        while let c = it.next() {
+            guard c == "'" else { continue }
+            guard it.next() == "'" else { return true }
+        }
+        return false
+    }
+
     static func read(_ path: String) -> SubscriptionConfigRead {
         let st = try? Sys.stat(path)
         let mtime = st?.mtime
@@ -144,6 +211,7 @@ public struct SubscriptionConfigRead: Sendable {
             } catch {
                 var read = SubscriptionConfigRead(mtime: mtime, content: .invalid(error))
                 read.unrendered = MainConfig.unrenderedTemplate(c.bytes)
+                read.quoteDefect = singleQuoteDefect(c.bytes, errorLine: error.line)
                 return read
             }
         } catch {

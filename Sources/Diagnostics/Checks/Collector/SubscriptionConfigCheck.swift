@@ -106,6 +106,8 @@ struct SubscriptionConfigCheck: Check {
         var newestMtime: Int64 = 0
         // Configs deployed as the unrendered template: a re-push renders the same failure again.
         var unrendered: [String] = []
+        // Configs broken by a value with a `'` the template put inside single quotes: the keys, per config.
+        var quoted: [String] = []
         // The collector loads only names that match the main config's file_pattern for their directory.
         for file in mineFiles {
             let name = file.shown
@@ -127,7 +129,12 @@ struct SubscriptionConfigCheck: Check {
                 if error.isPermission { unreadable.append((name, error)) } else { problems.append("\(name): \(error.description)") }
                 continue
             case .invalid(let error):
-                if let marker = read.unrendered {
+                if let defect = read.quoteDefect {
+                    quoted.append(defect.key)
+                    problems.append(
+                        "\(name): line \(defect.line): the value of \(defect.key) holds a ' (single quote) that the plugin's config template does not escape: it writes the value between single quotes, where a ' must be doubled (''), so the file is not YAML and the collector skips it (\(error.description))"
+                    )
+                } else if let marker = read.unrendered {
                     unrendered.append(name)
                     problems.append(
                         "\(name): the plugin's config template, not rendered: Jinja markers left at \(marker) (\(error.description))")
@@ -174,6 +181,14 @@ struct SubscriptionConfigCheck: Check {
                     "\(realNames); \(Fmt.list(problems, max: 3))",
                     hint:
                         "多个 syslog 采集项使用同一协议、同一端口且监听地址重叠：只有先启动的输入能绑定端口，另一个启动失败（Error starting the server）收不到任何数据：在日志平台为其中一个采集项改用其他端口（或不重叠的地址）并重新下发",
+                    evidence: evidence)
+            }
+            if !quoted.isEmpty {
+                evidence.append(("unescaped_quote_in", JSONValue(quoted)))
+                return .fail(
+                    "\(realNames); \(Fmt.list(problems, max: 3))",
+                    hint:
+                        "采集项中 \(Fmt.list(Fmt.unique(quoted), max: 3)) 的值含有单引号 '：插件的配置模板把该值放在单引号中且不做转义，渲染出的配置不是合法 YAML，采集器跳过整个配置文件，重新下发仍会复现：在日志平台（或节点管理）修改该值，去掉其中的单引号（或把每个 ' 写成两个 ''，YAML 单引号内的转义），然后重新下发",
                     evidence: evidence)
             }
             let network = ["kafka:", "redis:", "syslog:"].filter { p in problems.contains { $0.contains(p) } }
