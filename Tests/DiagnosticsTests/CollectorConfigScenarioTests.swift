@@ -398,4 +398,27 @@ struct CollectorConfigScenarioTests {
         #expect(pc.verdict == .fail)
         #expect(pc.message.contains("line 4: the value of an item of paths holds a ' (single quote)"), "\(pc.message)")
     }
+
+    @Test(
+        "config names and held file names holding a newline are shown escaped in logpath_held's message, kept as they are in its evidence")
+    func newlineInNames() async throws {
+        let (host, port) = try FakeHost.healthy()
+        defer { host.shutdown() }
+        let file = try host.makeLogFile("shared/a\nb.log")
+        let pattern = host.logDir + "/shared/*.log"
+        let config = "custom\nfrom-hand.conf"
+        try "local:\n  - dataid: 9\n    paths: ['\(pattern)']\n".write(
+            toFile: host.subConfigDir + "/" + config, atomically: true, encoding: .utf8)
+        #expect(FileManager.default.fileExists(atPath: host.subConfigDir + "/" + config))
+        let holder = try host.startCollector(connect: false, hold: [file])
+        let r = await runChecks(host, subscription: 33561, logPaths: [pattern], dataPort: port)
+        let h = try #require(r.result(module: "log_path", item: "logpath_held"))
+        #expect(h.verdict == .fail, "\(h.message)")
+        #expect(
+            h.message == "文件被占用: \(host.logDir)/shared/a\\nb.log (pid \(holder.pid), config custom\\nfrom-hand.conf, not from NodeMan)",
+            "\(h.message)")
+        #expect(!h.message.contains("\n"))
+        let held = h.evidence("held")?.arrayValue?.first
+        #expect(held?.objectValue?.first { $0.0 == "configs_not_from_nodeman" }?.1 == JSONValue([config]), "\(String(describing: held))")
+    }
 }

@@ -1,5 +1,14 @@
+import Report
+
 /// Lexical path helpers (no file system access).
 public enum PathText {
+    /// A name from the host as a message shows it: control characters (a newline, a carriage return, an escape
+    /// sequence) and the invisible characters that reorder text as escapes (`\n`, `\x1b`, `\u202e`), so that a
+    /// file named with a newline cannot forge a line of the message; everything else (spaces, CJK) as it is.
+    /// Raw bytes that are not UTF-8 are left to `Finding.displayed`. For messages and hints, not evidence,
+    /// which keeps the name exactly (JSON escapes it).
+    public static func shown(_ name: String) -> String { TerminalText.visible(name) }
+
     /// `/a/./b//c/../d/` → `/a/b/d`. Relative paths stay relative.
     public static func normalize(_ path: String) -> String {
         let absolute = path.hasPrefix("/")

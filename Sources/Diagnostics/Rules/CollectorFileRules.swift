@@ -665,7 +665,7 @@ struct CollectorFileRules {
             guard f.dir.loads(f.name), SubscriptionConfigName.parse(f.name) == nil, let yaml = facts.subscriptionConfig(f).yaml
             else { return [] }
             return SubscriptionConfigCheck.items(yaml).enumerated().map { i, item in
-                (f.shown, Item(item, source: "\(f.shown) item \(i)", build: build, cwd: cwd, facts: facts))
+                (f.shown, Item(item, source: "\(PathText.shown(f.shown)) item \(i)", build: build, cwd: cwd, facts: facts))
             }
         }
     }

@@ -94,7 +94,8 @@ struct SubscriptionConfigCheck: Check {
             }
             return .fail(
                 "no config file for subscription \(sub) in \(Fmt.list(dirs, max: 3))",
-                hint: "订阅配置未下发到本机：在节点管理/日志平台重新下发采集配置" + (nearMiss.isEmpty ? "" : "（\(Fmt.list(nearMiss, max: 3)) 属于其他订阅）"),
+                hint: "订阅配置未下发到本机：在节点管理/日志平台重新下发采集配置"
+                    + (nearMiss.isEmpty ? "" : "（\(Fmt.list(nearMiss.map(PathText.shown), max: 3)) 属于其他订阅）"),
                 evidence: evidence)
         }
         var problems: [String] = []
@@ -173,7 +174,7 @@ struct SubscriptionConfigCheck: Check {
         problems += shared
         evidence.append(("dataids", .array(dataids)))
         evidence.append(("paths", JSONValue(Array(paths.prefix(50)))))
-        let realNames = "real_config_name: \(mine.joined(separator: ", "))"
+        let realNames = "real_config_name: \(mine.map(PathText.shown).joined(separator: ", "))"
         if !problems.isEmpty {
             evidence.append(("problems", JSONValue(problems)))
             if problems.count == shared.count {

@@ -101,22 +101,22 @@ struct LogPathHeldCheck: Check {
             if !byHand.isEmpty { entry.append(("configs_not_from_nodeman", JSONValue(byHand))) }
             detail.append(.object(entry))
             if foreign.contains(h.pid) {
-                conflicts.append("\(h.file) (pid \(h.pid), a collector of another GSE root)")
+                conflicts.append("\(PathText.shown(h.file)) (pid \(h.pid), a collector of another GSE root)")
                 continue
             }
             var whose = subs.isEmpty ? [] : ["subscription \(subs.map(String.init).joined(separator: "/"))"]
-            if !byHand.isEmpty { whose.append("config \(Fmt.list(byHand, max: 2)), not from NodeMan") }
+            if !byHand.isEmpty { whose.append("config \(Fmt.list(byHand.map(PathText.shown), max: 2)), not from NodeMan") }
             let by = (["pid \(h.pid)"] + whose).joined(separator: ", ")
             if subs.isEmpty && byHand.isEmpty {
-                stale.append("\(h.file) (\(by))")
+                stale.append("\(PathText.shown(h.file)) (\(by))")
             } else if me != 0 && subs == [me] && byHand.isEmpty {
-                own.append("\(h.file) (\(by))")
+                own.append("\(PathText.shown(h.file)) (\(by))")
             } else if me != 0 && subs.contains(me) {
                 // This subscription names it too: not a new config colliding with an old one. The collector
                 // (7.5.1 and later) reads a file that several items name once and hands the lines to each.
-                shared.append("\(h.file) (\(by))")
+                shared.append("\(PathText.shown(h.file)) (\(by))")
             } else {
-                conflicts.append("\(h.file) (\(by))")
+                conflicts.append("\(PathText.shown(h.file)) (\(by))")
             }
         }
         // The report is one line the platform reads whole: a collector holding thousands of matching files
@@ -130,7 +130,7 @@ struct LogPathHeldCheck: Check {
         if conflicts.isEmpty, !stale.isEmpty, !unread.isEmpty {
             evidence.append(("configs_not_read", JSONValue(unread)))
             return .unknown(
-                "文件被采集任务占用，但部分订阅配置无法读取，无法判断归属: \(Fmt.list(stale, max: 5))（未读取: \(Fmt.list(unread, max: 3))）",
+                "文件被采集任务占用，但部分订阅配置无法读取，无法判断归属: \(Fmt.list(stale, max: 5))（未读取: \(Fmt.list(unread.map(PathText.shown), max: 3))）",
                 hint: "以 root 运行 bkdiag，或人工核对这些订阅配置（超出 bkdiag 读取上限的配置见 bkunifylogbeat/config 检查）", evidence: evidence)
         }
         if conflicts.isEmpty, !stale.isEmpty, owners.cutShort {
