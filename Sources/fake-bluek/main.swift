@@ -51,8 +51,12 @@ import BoltWriter
 // The Go build ID note every build of the real collector carries (`.note.go.buildid`: name size 4, descriptor
 // size 8, type 4, owner "Go\0\0", then the ID), so that bkdiag's bin_file takes this stand-in, copied to
 // plugins/bin/bkunifylogbeat, for a Go program as it does the real one. It holds no Go build information.
-@section(".note.go.buildid") @used
-let goBuildIDNote: (UInt32, UInt32, UInt32, UInt32, UInt32, UInt32) = (4, 8, 4, 0x0000_6f47, 0x6b2d_6b62, 0x0065_6b61)
+// `@section`/`@used` came in Swift 6.3: an older compiler builds the stand-in without the note (and bin_file
+// then warns on fake hosts that it is no Go program).
+#if compiler(>=6.3)
+    @section(".note.go.buildid") @used
+    let goBuildIDNote: (UInt32, UInt32, UInt32, UInt32, UInt32, UInt32) = (4, 8, 4, 0x0000_6f47, 0x6b2d_6b62, 0x0065_6b61)
+#endif
 
 let args = Array(CommandLine.arguments.dropFirst())
 
