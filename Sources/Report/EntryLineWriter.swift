@@ -1,8 +1,7 @@
 /// Takes a line per entry while `EscapedOutputDecoder` reads an output's entries lean, for an output format
 /// that prints every entry whole (the fleet's `--format agent`: the platform's lines; its JSON: each entry's
-/// members). The lean model keeps
-/// a passing entry's verdict, module and item only, so whatever is printed of it is written here, from the
-/// bytes where they lie, while the entry is read; nothing of it is built.
+/// members). The lean model keeps a passing entry's verdict, module and item only, so whatever is printed of
+/// it is written here, from the bytes where they lie, while the entry is read; nothing of it is built.
 ///
 /// The decoder calls `entry` for each entry and `endReport` after each report it accepts. When it gives an
 /// output up (to the usual reader) it calls `rollback(toReports:)` with the `reportCount` it saw before
