@@ -28,6 +28,32 @@ public struct FileSystemSpace: Sendable, Equatable {
     /// `ST_RDONLY` of `f_flag`.
     static let stReadOnly: UInt = 1
 
+    /// Whether the file system on device `device` (a `stat` `st_dev`) is itself read-only: its super options in
+    /// `mountinfo` (`/proc/self/mountinfo`'s form: `id parent major:minor root point options [tags] - type source
+    /// superoptions`) hold `ro`. That is what a disk error's remount (`errors=remount-ro`) or `mount -o
+    /// remount,ro` sets, for every process. A read-only bind or a read-only view of a rw file system (systemd's
+    /// `ProtectSystem=strict`, a container's `:ro` volume) sets only the mount's own options, which `readOnly`
+    /// (statvfs) reports: the collector, in another mount namespace, may still write there. Nil when no mount
+    /// lists the device (a btrfs subvolume reports a device of its own).
+    public static func superblockReadOnly(device: UInt64, mountinfo: String) -> Bool? {
+        // glibc's major()/minor() of a dev_t.
+        let major = ((device >> 8) & 0xfff) | ((device >> 32) & ~UInt64(0xfff))
+        let minor = (device & 0xff) | ((device >> 12) & ~UInt64(0xff))
+        let wanted = "\(major):\(minor)"
+        for line in mountinfo.split(separator: "\n") {
+            let fields = line.split(separator: " ", omittingEmptySubsequences: true)
+            guard fields.count > 2, fields[2] == wanted, let dash = fields.firstIndex(of: "-"), dash + 3 < fields.count else { continue }
+            return fields[dash + 3].split(separator: ",").contains("ro")
+        }
+        return nil
+    }
+
+    /// `superblockReadOnly(device:mountinfo:)` against this process's `/proc/self/mountinfo`; nil when it cannot be read.
+    public static func superblockReadOnly(device: UInt64) -> Bool? {
+        guard let text = try? Sys.readFile("/proc/self/mountinfo", limit: 8 << 20) else { return nil }
+        return superblockReadOnly(device: device, mountinfo: PathBytes.string(text))
+    }
+
     /// statvfs(2) of `path`, retried on EINTR.
     public static func of(_ path: String) throws(ProbeError) -> FileSystemSpace {
         if PathBytes.hasNUL(path) { throw ProbeError(call: "statvfs", path: path, errno: EINVAL) }

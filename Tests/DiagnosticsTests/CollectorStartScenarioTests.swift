@@ -143,6 +143,52 @@ struct CollectorStartScenarioTests {
         #expect(report.verdict("bkunifylogbeat", "main_config") == .pass, "\(report.digest)")
     }
 
+    @Test(
+        "a read-only view of a read-write file system (bkdiag's own ProtectSystem=strict, a container's :ro volume) is no refusal: the collector writes through its own view",
+        .enabled(if: CollectorBinaryFileTests.canMount, "this process may not mount a tmpfs"))
+    func readOnlyViewOfAWritableFileSystem() async throws {
+        let (host, port) = try Self.host()
+        defer { host.shutdown() }
+        let plugins = host.gseRoot + "/plugins"
+        // A second, writable view of the same directory, as the collector's mount namespace would keep.
+        let outside = NSTemporaryDirectory() + "bkdiag-rwview-\(getpid())-\(UUID().uuidString.prefix(6))"
+        #expect(mkdir(outside, 0o755) == 0)
+        defer { rmdir(outside) }
+        #expect(mount(plugins, outside, nil, UInt(MS_BIND), nil) == 0)
+        defer { umount(outside) }
+        // plugins itself made a read-only bind of itself, as ProtectSystem=strict makes /usr and /var for bkdiag.
+        #expect(mount(plugins, plugins, nil, UInt(MS_BIND), nil) == 0)
+        #expect(mount(nil, plugins, nil, UInt(MS_REMOUNT | MS_BIND | MS_RDONLY), nil) == 0)
+        defer { umount(plugins) }
+        // The kernel's answers: read-only through this view, writable through the other.
+        #expect(open(plugins + "/data/probe", O_CREAT | O_WRONLY, 0o600) == -1 && errno == EROFS)
+        let fd = open(outside + "/data/probe", O_CREAT | O_WRONLY, 0o600)
+        #expect(fd >= 0)
+        close(fd)
+        unlink(outside + "/data/probe")
+        #expect((try? FileSystemSpace.of(plugins + "/data"))?.readOnly == true, "statvfs sees the view read-only")
+        let report = await runChecks(host, dataPort: port)
+        let r = try #require(report.result(module: "bkunifylogbeat", item: "main_config"))
+        #expect(r.verdict == .pass, "\(r.message)")
+    }
+
+    @Test("a file system's own read-only flag is read from mountinfo's super options, by device")
+    func superblockOptions() {
+        let text = """
+            22 1 8:1 / / rw,relatime shared:1 - ext4 /dev/sda1 rw,errors=remount-ro
+            30 22 8:2 / /data ro,relatime shared:2 - xfs /dev/sda2 ro,attr2
+            31 22 8:1 /var/lib /srv/view ro,relatime - ext4 /dev/sda1 rw,errors=remount-ro
+            40 22 259:65536 / /big rw - ext4 /dev/nvme0n1p1 ro
+            """
+        func dev(_ major: UInt64, _ minor: UInt64) -> UInt64 {
+            ((major & 0xfff) << 8) | ((major & ~0xfff) << 32) | (minor & 0xff) | ((minor & ~0xff) << 12)
+        }
+        #expect(FileSystemSpace.superblockReadOnly(device: dev(8, 1), mountinfo: text) == false)
+        #expect(FileSystemSpace.superblockReadOnly(device: dev(8, 2), mountinfo: text) == true)
+        #expect(FileSystemSpace.superblockReadOnly(device: dev(259, 65536), mountinfo: text) == true)
+        #expect(FileSystemSpace.superblockReadOnly(device: dev(9, 9), mountinfo: text) == nil)
+    }
+
     @Test("a collector still running from before the paths broke: the fail says it cannot start again")
     func runningBefore() async throws {
         let (host, port) = try FakeHost.healthy()

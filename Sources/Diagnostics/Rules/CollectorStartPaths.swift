@@ -23,15 +23,23 @@ enum CollectorStartPaths {
     /// Why the collector cannot start with `main`'s path section on this host: the key (`path`, `path.pid`,
     /// `path.data`) and the reason. Empty when bkdiag finds nothing in the way (which does not say the start
     /// succeeds: permissions are not judged, they depend on who starts it; a read-only mount refuses everyone).
-    static func refusals(_ main: MainConfig, facts: any HostFacts) -> [(key: String, why: String)] {
+    /// One reason the collector's start is refused: the main config's key, why, and whether it is a read-only
+    /// file system (whose fix is the mount, not the config).
+    struct Refusal: Sendable, Equatable {
+        var key: String
+        var why: String
+        var readOnly = false
+    }
+
+    static func refusals(_ main: MainConfig, facts: any HostFacts) -> [Refusal] {
         guard case .parsed(let y) = main.state else { return [] }
         if let path = y["path"], !path.isNull, !path.isMapping {
-            return [("path", "path is \(path.kindText), not a mapping: libgse cannot read path.pid and path.data from it")]
+            return [Refusal(key: "path", why: "path is \(path.kindText), not a mapping: libgse cannot read path.pid and path.data from it")]
         }
-        var out: [(key: String, why: String)] = []
+        var out: [Refusal] = []
         for key in ["path.pid", "path.data"] {
             if let v = y.lookup(key), v.isMapping || v.array != nil {
-                out.append((key, "\(key) is \(v.kindText), not a path: libgse's unpack of the path section fails"))
+                out.append(Refusal(key: key, why: "\(key) is \(v.kindText), not a path: libgse's unpack of the path section fails"))
             }
         }
         guard out.isEmpty else { return out }
@@ -39,51 +47,68 @@ enum CollectorStartPaths {
         if !pid.isEmpty {
             if !pid.hasPrefix("/") {
                 out.append(
-                    (
-                        "path.pid",
-                        "path.pid \(pid) is relative: the pid lock (nightlyone/lockfile) takes only an absolute path (Lockfiles must be given as absolute path names)"
+                    Refusal(
+                        key: "path.pid",
+                        why:
+                            "path.pid \(pid) is relative: the pid lock (nightlyone/lockfile) takes only an absolute path (Lockfiles must be given as absolute path names)"
                     ))
-            } else if let why = blocked(dir: pid, file: pid + "/" + pidFileName, what: "pid lock", facts: facts)
-                ?? readOnly(dir: pid, file: pid + "/" + pidFileName, what: "pid lock", facts: facts)
-            {
-                out.append(("path.pid", why))
+            } else if let why = blocked(dir: pid, file: pid + "/" + pidFileName, what: "pid lock", facts: facts) {
+                out.append(Refusal(key: "path.pid", why: why))
+            } else if let why = readOnly(dir: pid, file: pid + "/" + pidFileName, what: "pid lock", facts: facts) {
+                out.append(Refusal(key: "path.pid", why: why, readOnly: true))
             }
         } else {
             // No path.pid: the lock is pid.file beside the binary, in the directory NodeMan starts it from.
             let bin = facts.layout.pluginBin
-            if let why = readOnly(dir: bin, file: bin + "/pid.file", what: "pid lock", facts: facts) { out.append(("path.pid", why)) }
+            if let why = readOnly(dir: bin, file: bin + "/pid.file", what: "pid lock", facts: facts) {
+                out.append(Refusal(key: "path.pid", why: why, readOnly: true))
+            }
         }
         let data = y.lookup("path.data")?.string ?? "./data"
         let dataDir = PathText.resolve(data.isEmpty ? "." : data, from: facts.collectorWorkingDirectory)
         let registry = PathText.join(dataDir, registryFileName)
-        if let why = blocked(dir: dataDir, file: registry, what: "registry", facts: facts)
-            ?? readOnly(dir: dataDir, file: registry, what: "registry", facts: facts)
-        {
-            out.append(("path.data", data == dataDir ? why : "path.data \(data) (\(dataDir) from the collector's directory): " + why))
+        func named(_ why: String) -> String {
+            data == dataDir ? why : "path.data \(data) (\(dataDir) from the collector's directory): " + why
+        }
+        if let why = blocked(dir: dataDir, file: registry, what: "registry", facts: facts) {
+            out.append(Refusal(key: "path.data", why: named(why)))
+        } else if let why = readOnly(dir: dataDir, file: registry, what: "registry", facts: facts) {
+            out.append(Refusal(key: "path.data", why: named(why), readOnly: true))
         }
         return out
     }
 
-    /// Whether a refusal is a read-only mount's (`readOnly`), whose fix is the mount, not the config.
-    static func isReadOnlyRefusal(_ why: String) -> Bool { why.contains(readOnlyMarker) }
-
-    private static let readOnlyMarker = "mounted read-only"
-
     /// Why `file` cannot be made in `dir` when the deepest directory of `dir` that exists lies on a file system
-    /// mounted read-only: the lock's temporary file and bolt's read-write open both fail there (EROFS), whoever
-    /// starts the collector (an ext4 or xfs that met a disk error is remounted read-only under it). Nil otherwise.
+    /// that is itself read-only: the lock's temporary file and bolt's read-write open both fail there (EROFS),
+    /// whoever starts the collector (an ext4 or xfs that met a disk error is remounted read-only under it). A
+    /// read-only view of a read-write file system is not judged: bkdiag's own unit (`ProtectSystem=strict`) or a
+    /// container's `:ro` volume shows one, while the collector, in the host's mount namespace, still writes
+    /// there. A component that cannot be looked at (not missing) is not judged either. Nil otherwise.
     private static func readOnly(dir: String, file: String, what: String, facts: any HostFacts) -> String? {
         var existing = PathText.normalize(dir)
         guard existing.hasPrefix("/") else { return nil }
+        var device: UInt64 = 0
         while true {
-            if case .success(let st) = facts.stat(onHost(existing, facts)), st.isDirectory { break }
-            guard existing != "/", let slash = existing.lastIndex(of: "/") else { return nil }
-            existing = slash == existing.startIndex ? "/" : String(existing[..<slash])
+            switch facts.stat(onHost(existing, facts)) {
+            case .success(let st) where st.isDirectory:
+                device = st.device
+            case .success:
+                return nil
+            case .failure(let e) where e.isMissing:
+                guard existing != "/", let slash = existing.lastIndex(of: "/") else { return nil }
+                existing = slash == existing.startIndex ? "/" : String(existing[..<slash])
+                continue
+            case .failure:
+                return nil
+            }
+            break
         }
-        guard let fs = try? FileSystemSpace.of(onHost(existing, facts)), fs.readOnly else { return nil }
+        guard let fs = try? FileSystemSpace.of(onHost(existing, facts)), fs.readOnly,
+            FileSystemSpace.superblockReadOnly(device: device) == true
+        else { return nil }
         let place = existing == PathText.normalize(dir) ? existing : "\(existing) (on the way to \(PathText.normalize(dir)))"
         return
-            "\(place) is on a file system \(readOnlyMarker): the collector cannot write its \(what) \(file) there (Read-only file system), whoever starts it"
+            "\(place) is on a file system mounted read-only: the collector cannot write its \(what) \(file) there (Read-only file system), whoever starts it"
     }
 
     /// The pid lock file the collector takes at start, as a host path: `<path.pid>/bkunifylogbeat.pid`, or

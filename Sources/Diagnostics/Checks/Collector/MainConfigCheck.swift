@@ -76,7 +76,7 @@ struct MainConfigCheck: Check {
             return .fail(
                 "the collector cannot start with this main config: " + refusals.map(\.why).joined(separator: "; ")
                     + " (libgse exits at start: Init filed with error)" + Self.startedBefore(facts),
-                hint: refusals.allSatisfy({ CollectorStartPaths.isReadOnlyRefusal($0.why) })
+                hint: refusals.allSatisfy(\.readOnly)
                     ? "采集器启动时先在 path.pid 下建立 pid 锁文件、在 path.data 下以读写方式打开 bkunifylogbeat.bkpipe.db，所在文件系统为只读挂载时直接退出：先查明只读原因（磁盘错误时 ext4/xfs 会自动重新挂载为只读，见 dmesg），修复后重新以读写方式挂载，再在节点管理中重启 bkunifylogbeat"
                     : "采集器启动时先在 path.pid 下建立 pid 锁文件、在 path.data 下打开 bkunifylogbeat.bkpipe.db，路径不可用时直接退出：删除占住该路径的文件或目录（或改正主配置中的 path.pid/path.data 为可创建的绝对目录，可在节点管理中重新下发插件配置），然后在节点管理中重启 bkunifylogbeat",
                 evidence: evidence)
