@@ -4,6 +4,8 @@ import Report
 import TestSupport
 import Testing
 
+@testable import Diagnostics
+
 /// Configs judged as the collector reads them: with go-yaml v2's refusals, from every `multi_config`
 /// directory of NodeMan's main template.
 @Suite("Collector configs as the collector reads them")
@@ -327,6 +329,8 @@ struct CollectorConfigScenarioTests {
         arguments: [
             ("", "is empty (0 bytes)"), ("\n  \n", "is empty (4 bytes of whitespace only)"),
             ("# bkunifylogbeat main config\n# pushed by NodeMan\n\n", "holds no settings (50 bytes of comments and blank lines only)"),
+            ("# main\n{}\n", "holds no settings (an empty YAML document: {})"),
+            ("---\n# nothing\n", "holds no settings (an empty YAML document: ---)"),
         ])
     func emptiedMainConfig(text: String, said: String) async throws {
         let (host, port) = try FakeHost.healthy()
@@ -397,6 +401,22 @@ struct CollectorConfigScenarioTests {
         let pc = try #require(p.result(module: "bkunifylogbeat", item: "config"))
         #expect(pc.verdict == .fail)
         #expect(pc.message.contains("line 4: the value of an item of paths holds a ' (single quote)"), "\(pc.message)")
+    }
+
+    /// The quote finder reads a single-quoted value as YAML does: a value closed at the end of its line, or
+    /// followed only by a comment (which may hold quotes), is whole; one closed early, or running past its line,
+    /// is the template's unescaped quote.
+    @Test func singleQuotedValuesEndWhereYAMLEndsThem() {
+        func defect(_ text: String) -> SubscriptionConfigRead.QuoteDefect? {
+            SubscriptionConfigRead.singleQuoteDefect(Array(text.utf8), errorLine: text.split(separator: "\n").count)
+        }
+        #expect(defect("a: 'x' # it's a note'\nb: [1,\n") == nil)
+        #expect(defect("a: 'it''s' # fine'\nb: [1,\n") == nil)
+        #expect(defect("a: 'pa''ss'\nb: [1,\n") == nil)
+        #expect(defect("a: 'pa'ss'\n") == SubscriptionConfigRead.QuoteDefect(line: 1, key: "a"))
+        #expect(defect("x: 1\npassword: 'pass''\nb: 2\n") == SubscriptionConfigRead.QuoteDefect(line: 2, key: "password"))
+        #expect(defect("a: 'x'#c'\n") == SubscriptionConfigRead.QuoteDefect(line: 1, key: "a"))
+        #expect(defect("paths:\n  - 'a'b'\n") == SubscriptionConfigRead.QuoteDefect(line: 2, key: "an item of paths"))
     }
 
     @Test(

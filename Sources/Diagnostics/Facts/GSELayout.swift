@@ -83,6 +83,13 @@ public struct MainConfig: Sendable {
         if bytes.isEmpty { return "is empty (0 bytes)" }
         let space: [UInt8] = [0x20, 0x09, 0x0A, 0x0D]
         if bytes.allSatisfy({ space.contains($0) }) { return "is empty (\(bytes.count) bytes of whitespace only)" }
+        // Lines that are neither blank nor comments: an empty document written out (`{}`, `~`, `null`, `---`).
+        let written = String(decoding: bytes, as: UTF8.self).split(whereSeparator: { $0 == "\n" || $0 == "\r" }).map {
+            String($0).trimmingASCIIWhitespace()
+        }.filter { !$0.isEmpty && !$0.hasPrefix("#") }
+        if let first = written.first {
+            return "holds no settings (an empty YAML document: \(TerminalText.visible(String(first.prefix(40)))))"
+        }
         return "holds no settings (\(bytes.count) bytes of comments and blank lines only)"
     }
 

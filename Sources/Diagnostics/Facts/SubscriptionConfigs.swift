@@ -169,9 +169,7 @@ public struct SubscriptionConfigRead: Sendable {
                 value = body[colon.upperBound...].drop { $0 == " " }
             }
             while let last = value.last, last == " " || last == "\t" || last == "\r" { value = value.dropLast() }
-            guard value.count >= 3, value.first == "'", value.last == "'", Self.holdsLoneQuote(value.dropFirst().dropLast()) else {
-                continue
-            }
+            guard value.count >= 3, value.first == "'", value.last == "'", Self.endsEarly(value) else { continue }
             if key == nil {
                 // A list item: named by the key that opens the list.
                 let parent = lines[..<n].last { l in
@@ -187,14 +185,27 @@ public struct SubscriptionConfigRead: Sendable {
         return nil
     }
 
-    /// Whether single-quoted YAML text holds a `'` that is not one of a doubled pair.
-    static func holdsLoneQuote(_ inner: Substring) -> Bool {
-        var it = inner.makeIterator()
-        while let c = it.next() {
-            guard c == "'" else { continue }
-            guard it.next() == "'" else { return true }
+    /// Whether the single-quoted YAML scalar that opens `value` (the rest of a line, ending in `'`) is not the
+    /// whole value: it ends at a lone `'` with more than a comment after it, or runs past the line (its last
+    /// `'` taken with the one before it as an escaped `''`). A value closed at the end of the line, or followed
+    /// only by spaces and a `#` comment (which may hold quotes of its own), is whole.
+    static func endsEarly(_ value: Substring) -> Bool {
+        var i = value.index(after: value.startIndex)
+        while i < value.endIndex {
+            guard value[i] == "'" else {
+                i = value.index(after: i)
+                continue
+            }
+            let next = value.index(after: i)
+            if next < value.endIndex && value[next] == "'" {
+                i = value.index(after: next)
+                continue
+            }
+            // The closing quote: what follows must be nothing, or spaces and a comment.
+            let rest = value[next...].drop { $0 == " " || $0 == "\t" }
+            return !(rest.isEmpty || (rest.first == "#" && next < value.endIndex && rest.startIndex > next))
         }
-        return false
+        return true
     }
 
     static func read(_ path: String) -> SubscriptionConfigRead {
