@@ -49,6 +49,7 @@ extension FleetReport {
                     body(Self.hostLine(h.key, h.reports[i].hostStatus))
                     for e in entries { body(e) }
                 case .reportRendered(let i, let lines):
+                    assert(!lines.isJSON, "a report read for the JSON's results has no platform lines")
                     body(Self.hostLine(h.key, h.reports[i].hostStatus))
                     for e in lines.infos { body(e) }
                 case .failed(let f):
@@ -109,6 +110,7 @@ extension FleetReport {
                 out.hostLine(h.key, h.reports[i].hostStatus)
                 for e in entries { out.line(e) }
             case .reportRendered(let i, let lines):
+                assert(!lines.isJSON, "a report read for the JSON's results has no platform lines")
                 out.hostLine(h.key, h.reports[i].hostStatus)
                 lines.withBytes { out.lines($0) }
             case .failed(let f):
