@@ -20,9 +20,6 @@ enum CollectorStartPaths {
     static let pidFileName = ProcessNames.collector + ".pid"
     static let registryFileName = ProcessNames.collector + ".bkpipe.db"
 
-    /// Why the collector cannot start with `main`'s path section on this host: the key (`path`, `path.pid`,
-    /// `path.data`) and the reason. Empty when bkdiag finds nothing in the way (which does not say the start
-    /// succeeds: permissions are not judged, they depend on who starts it; a read-only mount refuses everyone).
     /// One reason the collector's start is refused: the main config's key, why, and whether it is a read-only
     /// file system (whose fix is the mount, not the config).
     struct Refusal: Sendable, Equatable {
@@ -31,6 +28,9 @@ enum CollectorStartPaths {
         var readOnly = false
     }
 
+    /// Why the collector cannot start with `main`'s path section on this host: the key (`path`, `path.pid`,
+    /// `path.data`) and the reason. Empty when bkdiag finds nothing in the way (which does not say the start
+    /// succeeds: permissions are not judged, they depend on who starts it; a read-only file system refuses everyone).
     static func refusals(_ main: MainConfig, facts: any HostFacts) -> [Refusal] {
         guard case .parsed(let y) = main.state else { return [] }
         if let path = y["path"], !path.isNull, !path.isMapping {
