@@ -17,7 +17,7 @@ struct ServerFixture {
     let server: HTTPServer
     let serving: Task<Void, Never>
 
-    static func start(limits: HTTPLimits = HTTPLimits()) async throws -> ServerFixture {
+    static func start(limits: HTTPLimits = HTTPLimits.forTests) async throws -> ServerFixture {
         let dir = TempDir()
         let core = try makeCore(dir, producer: ScriptedProducer(), sink: RecordingSink())
         await core.runCycle()
@@ -80,7 +80,7 @@ struct ServerFixture {
     /// Clients that ask for long `/history` answers and never read them hold no reading slot: another
     /// client's short answer comes at once, not after their exchange times out.
     @Test func historyReadersThatStopReadingDoNotLockOthersOut() async throws {
-        var limits = HTTPLimits()
+        var limits = HTTPLimits.forTests
         limits.maxHistoryReaders = 1
         limits.historyChunkBytes = 4096
         let f = try await ServerFixture.start(limits: limits)
@@ -146,7 +146,7 @@ struct ServerFixture {
     }
 
     @Test func slowClientsTimeOut() async throws {
-        var limits = HTTPLimits()
+        var limits = HTTPLimits.forTests
         limits.requestTimeout = .milliseconds(300)
         let f = try await ServerFixture.start(limits: limits)
         do {
@@ -174,7 +174,7 @@ struct ServerFixture {
             while !Task.isCancelled { try? await Task.sleep(for: .seconds(3600)) }
             return Reports.make([("gse_agent", "socket", .pass)])
         }
-        var limits = HTTPLimits()
+        var limits = HTTPLimits.forTests
         // 4 s: the 503 goes out a second before the limit, which a loaded 2-core machine still meets.
         limits.responseTimeout = .seconds(4)
         let socket = dir.sub("d.sock")
@@ -221,7 +221,8 @@ struct ServerFixture {
         let socket = dir.sub("d.sock")
         let fd = try Sys.listenUnix(path: socket, mode: 0o660, gid: nil)
         let server = HTTPServer(
-            router: DaemonRouter(core: core, policy: PeerPolicy(socketGroup: nil)), limits: HTTPLimits(), logger: Logger(label: "test"))
+            router: DaemonRouter(core: core, policy: PeerPolicy(socketGroup: nil)), limits: HTTPLimits.forTests,
+            logger: Logger(label: "test"))
         try await server.start(listeningSocket: fd)
         // Accepted while nothing serves: the connection waits in the accept loop's buffer.
         let client = try Sys.connectUnix(path: socket, timeoutMs: 5000)
@@ -233,7 +234,7 @@ struct ServerFixture {
 
     @Test func manyConcurrentClientsAreServed() async throws {
         // All from this one process: lift the per-peer shares, this is about the server's concurrency.
-        var limits = HTTPLimits()
+        var limits = HTTPLimits.forTests
         limits.maxConnectionsPerProcess = limits.maxConnections
         limits.maxConnectionsPerUser = limits.maxConnections
         let f = try await ServerFixture.start(limits: limits)
@@ -281,7 +282,7 @@ struct ServerFixture {
     }
 
     @Test func connectionsBeyondTheLimitGet503() async throws {
-        var limits = HTTPLimits()
+        var limits = HTTPLimits.forTests
         limits.maxConnections = 3
         let f = try await ServerFixture.start(limits: limits)
         do {
@@ -297,5 +298,16 @@ struct ServerFixture {
             #expect(try await f.raw("GET /report HTTP/1.1\r\nHost: x\r\n\r\n").hasPrefix("HTTP/1.1 200"))
         }
         await f.stop()
+    }
+}
+
+extension HTTPLimits {
+    /// The daemon's limits with 60 s, not 10 s, for a client to send its request. The suite runs hundreds of
+    /// tests at once on two cores: a first request to a fresh server was answered 408 after the test process
+    /// stalled past 10 s between its connect and its bytes. Tests of the request timeout set their own.
+    static var forTests: HTTPLimits {
+        var limits = HTTPLimits()
+        limits.requestTimeout = .seconds(60)
+        return limits
     }
 }
