@@ -19,15 +19,14 @@ final class AgentEntryLines: EntryLineWriter, @unchecked Sendable {
     /// The end in the lines of each report's lines.
     @exclusivity(unchecked) private var ends: [Int] = []
     /// The item seen at each entry position and its label's bytes (hosts list the same items in the same
-    /// order, so a label is looked up once per change, not once per line).
+    /// order, so a label is looked up once per change, not once per line): the platform's label, or with
+    /// `json` the label as a JSON string (`CheckLabels.label`).
     @exclusivity(unchecked) private var labels: [(item: [UInt8], label: [UInt8])] = []
     @exclusivity(unchecked) private var position = 0
     /// Entries written as the fleet JSON's results, not as the platform's lines.
     let json: Bool
-    /// With `json`: the item seen at each entry position and its label as a JSON string (`CheckLabels.label`).
-    @exclusivity(unchecked) private var jsonLabels: [(item: [UInt8], label: [UInt8])] = []
-    /// With `json`: the last duration written and its text.
-    @exclusivity(unchecked) private var lastDuration: (value: Double, text: [UInt8])?
+    /// With `json`: the last duration's text, made as the JSON renderer makes it.
+    @exclusivity(unchecked) private var durations = HostJSONCache()
 
     private static let infoHead: StaticString = "[info] [agent checker] ["
     private static let errorHead: StaticString = "[error] [agent checker] ["
@@ -95,19 +94,13 @@ final class AgentEntryLines: EntryLineWriter, @unchecked Sendable {
         case .fail: out.append(",\"result\":\"fail\",\"label\":")
         case .unknown: out.append(",\"result\":\"unknown\",\"label\":")
         }
-        jsonLabel(item)
+        appendLabel(item)
         out.append(",\"hint\":")
         if let hint { jsonString(hint) } else { out.append("\"\"") }
         out.append(",\"evidence\":{}")
         if let d = durationMs {
             out.append(",\"duration_ms\":")
-            // Compared by bits: -0.0 and 0.0 print differently, and NaN is never equal to itself.
-            if lastDuration?.value.bitPattern != d.bitPattern {
-                var w = JSONByteWriter(capacity: 32)
-                w.write(.double((d * 1000).rounded() / 1000))
-                lastDuration = (d, w.bytes)
-            }
-            lastDuration!.text.withUnsafeBufferPointer { out.append($0) }
+            durations.duration(d) { text in text.withUnsafeBufferPointer { out.append($0) } }
         }
         out.append(UInt8(ascii: "}"))
         position += 1
@@ -126,24 +119,6 @@ final class AgentEntryLines: EntryLineWriter, @unchecked Sendable {
         out.append(0x22)
     }
 
-    /// The JSON string of the item's label (`CheckLabels.label`), looked up once per change at each position.
-    private func jsonLabel(_ item: ReportText) {
-        if position < jsonLabels.count, !item.escapedSlashes, Self.equal(jsonLabels[position].item, item.bytes) {
-            jsonLabels[position].label.withUnsafeBufferPointer { out.append($0) }
-            return
-        }
-        var name: [UInt8] = []
-        item.append(to: &name)
-        var w = JSONByteWriter(capacity: 64)
-        w.string(CheckLabels.label(forItem: String(decoding: name, as: UTF8.self)))
-        let label = w.bytes
-        if position >= jsonLabels.count {
-            jsonLabels.append(contentsOf: repeatElement((item: [UInt8](), label: [UInt8]()), count: position + 1 - jsonLabels.count))
-        }
-        jsonLabels[position] = (item.escapedSlashes ? [] : name, label)
-        label.withUnsafeBufferPointer { out.append($0) }
-    }
-
     func endReport() {
         ends.append(out.count)
         position = 0
@@ -155,7 +130,8 @@ final class AgentEntryLines: EntryLineWriter, @unchecked Sendable {
         position = 0
     }
 
-    /// Appends the label AgentChecker prints for the item (`CheckResult.platformLabel`).
+    /// Appends the label AgentChecker prints for the item (`CheckResult.platformLabel`), or with `json` the
+    /// fleet JSON's label (`CheckLabels.label`) as a JSON string.
     private func appendLabel(_ item: ReportText) {
         if position < labels.count, !item.escapedSlashes, Self.equal(labels[position].item, item.bytes) {
             labels[position].label.withUnsafeBufferPointer { out.append($0) }
@@ -163,7 +139,15 @@ final class AgentEntryLines: EntryLineWriter, @unchecked Sendable {
         }
         var name: [UInt8] = []
         item.append(to: &name)
-        let label = Array(CheckLabels.platformLabel(forItem: String(decoding: name, as: UTF8.self)).utf8)
+        let itemName = String(decoding: name, as: UTF8.self)
+        let label: [UInt8]
+        if json {
+            var w = JSONByteWriter(capacity: 64)
+            w.string(CheckLabels.label(forItem: itemName))
+            label = w.bytes
+        } else {
+            label = Array(CheckLabels.platformLabel(forItem: itemName).utf8)
+        }
         if position >= labels.count {
             labels.append(contentsOf: repeatElement((item: [UInt8](), label: [UInt8]()), count: position + 1 - labels.count))
         }
