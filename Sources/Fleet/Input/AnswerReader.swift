@@ -144,19 +144,7 @@ public enum AnswerReader {
         let room = Int(st.size) + 1
         if buffer.count < room { buffer = [UInt8](repeating: 0, count: room) }
         var failed = false
-        let n = buffer.withUnsafeMutableBytes { all in
-            var n = 0
-            while n < room {
-                let r = Sys.readOnce(fd, into: UnsafeMutableRawBufferPointer(rebasing: all[n..<room]))
-                if r > 0 {
-                    n += r
-                } else {
-                    failed = r < 0
-                    break
-                }
-            }
-            return n
-        }
+        let n = buffer.withUnsafeMutableBytes { fillBuffer(fd: fd, UnsafeMutableRawBufferPointer(rebasing: $0[0..<room]), failed: &failed) }
         if failed { throw FleetError("input.unreadable", "\(path) cannot be read; check its permissions") }
         guard n < room else {
             // Growing while read: read on to its end, as `load` does.
@@ -328,19 +316,7 @@ public enum AnswerReader {
 private func readToEnd(fd: Int32, sizeHint: Int, limit: Int) -> [UInt8]? {
     var failed = false
     func fill(_ p: UnsafeMutablePointer<UInt8>, _ capacity: Int) -> Int {
-        var n = 0
-        while n < capacity {
-            let r = Sys.readOnce(fd, into: UnsafeMutableRawBufferPointer(start: p + n, count: capacity - n))
-            if r > 0 {
-                n += r
-            } else if r == 0 {
-                break
-            } else {
-                failed = true
-                break
-            }
-        }
-        return n
+        fillBuffer(fd: fd, UnsafeMutableRawBufferPointer(start: p, count: capacity), failed: &failed)
     }
     let first = sizeHint + 1
     var bytes = [UInt8](unsafeUninitializedCapacity: first) { buf, n in n = fill(buf.baseAddress!, buf.count) }
@@ -352,4 +328,20 @@ private func readToEnd(fd: Int32, sizeHint: Int, limit: Int) -> [UInt8]? {
         chunk = more.count == chunk ? min(chunk * 2, 64 << 20) : 0
     }
     return failed ? nil : bytes
+}
+
+/// Reads `fd` into `buffer` until it is full or the file ends (`Sys.readOnce` retries EINTR) and gives the
+/// bytes read; a read error sets `failed` and ends it.
+private func fillBuffer(fd: Int32, _ buffer: UnsafeMutableRawBufferPointer, failed: inout Bool) -> Int {
+    var n = 0
+    while n < buffer.count {
+        let r = Sys.readOnce(fd, into: UnsafeMutableRawBufferPointer(rebasing: buffer[n...]))
+        if r > 0 {
+            n += r
+        } else {
+            if r < 0 { failed = true }
+            break
+        }
+    }
+    return n
 }
