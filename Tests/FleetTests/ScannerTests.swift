@@ -346,6 +346,17 @@ import Testing
             #expect(count == size)
             #expect(Array(buffer.prefix(count)) == bytes, "file \(k) of \(size) bytes")
         }
+        // Grown with room to spare: a page a few percent larger than the largest read so far is read into the
+        // same buffer, not into a new one (zeroed and faulted in again).
+        var grown: [UInt8] = []
+        for (k, size) in [100_000, 104_000, 112_000].enumerated() {
+            let path = "\(dir)/grow-\(k)"
+            let bytes = (0..<size).map { UInt8(truncatingIfNeeded: $0 &* 11 &+ k) }
+            _ = FileManager.default.createFile(atPath: path, contents: Data(bytes))
+            let count = try AnswerReader.load(path, reusing: &grown)
+            #expect(count == size && Array(grown.prefix(count)) == bytes)
+            #expect(grown.count >= 112_000, "after \(size) bytes the buffer holds \(grown.count)")
+        }
         let fifo = "\(dir)/fifo"
         try #require(mkfifo(fifo, 0o600) == 0)
         let bytes = (0..<200_000).map { UInt8(truncatingIfNeeded: $0 &* 13) }

@@ -142,7 +142,9 @@ public enum AnswerReader {
         defer { Sys.close(fd) }
         // One byte more than the size: a full buffer means the file grew since stat(2).
         let room = Int(st.size) + 1
-        if buffer.count < room { buffer = [UInt8](repeating: 0, count: room) }
+        // Grown with an eighth to spare: log pages differ in size by a few percent, and a buffer grown to each new
+        // largest page exactly was made anew (zeroed and faulted in) several times per lane.
+        if buffer.count < room { buffer = [UInt8](repeating: 0, count: room + room / 8) }
         var failed = false
         let n = buffer.withUnsafeMutableBytes { fillBuffer(fd: fd, UnsafeMutableRawBufferPointer(rebasing: $0[0..<room]), failed: &failed) }
         if failed { throw FleetError("input.unreadable", "\(path) cannot be read; check its permissions") }
