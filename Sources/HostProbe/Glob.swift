@@ -169,6 +169,17 @@ public enum Glob {
     /// Whether `pattern` names one path (no glob metacharacter).
     public static func isLiteral(_ pattern: String) -> Bool { !hasMeta(pattern[...]) }
 
+    /// `path` as a pattern that matches exactly it: every `*`, `?`, `[`, `]` and `\` behind a `\` (Go's
+    /// `filepath.Match` takes `\x` as the character x, a `]` included).
+    public static func escaped(_ path: String) -> String {
+        var out = ""
+        for c in path.unicodeScalars {
+            if c == "*" || c == "?" || c == "[" || c == "]" || c == "\\" { out.unicodeScalars.append("\\") }
+            out.unicodeScalars.append(c)
+        }
+        return out
+    }
+
     /// The result of expanding one pattern.
     public struct Expansion: Sendable, Equatable {
         public var pattern: String

@@ -60,6 +60,9 @@ struct LogPathMatchCheck: Check {
         var refused: [String] = []
         var refusals: [String] = []
         var truncated = false
+        /// Per pattern with glob metacharacters whose own text names a regular file its glob does not match
+        /// (`app[1].log`: Go's `[1]` is a class that matches `app1.log`): that file, which the collector never reads.
+        var literalMissed: [(pattern: String, file: String)] = []
         for (pattern, result) in zip(patterns, facts.logExpansions) {
             switch result {
             case .success(let e):
@@ -76,6 +79,12 @@ struct LogPathMatchCheck: Check {
                     continue
                 }
                 unusable += rules.unusable
+                // A `[`, `]` or `\` meant literally: the glob reads it as a class or an escape, so the file the
+                // text names is not among its matches (a `*` or `?` matches its own character, so no other does this).
+                let asked = facts.askedPattern(pattern)
+                if !Glob.isLiteral(asked), !e.matches.contains(asked), case .success(let st) = facts.stat(asked), st.isRegular {
+                    literalMissed.append((pattern, asked))
+                }
                 // The collector follows a symlink and reads only regular files: it skips directories
                 // (it does not recurse), FIFOs, sockets and devices (stat'ed, never opened: a FIFO
                 // would block), dangling links (rotated away) and links that loop. A match that cannot
@@ -198,6 +207,16 @@ struct LogPathMatchCheck: Check {
         }
         if !stale.isEmpty { evidence.append(("all_older_than_ignore_older", JSONValue(stale))) }
         if !unusable.isEmpty { evidence.append(("unusable_settings", JSONValue(Array(Set(unusable)).sorted()))) }
+        if !literalMissed.isEmpty {
+            evidence.append(("literal_not_matched", .object(literalMissed.map { ($0.pattern, .string($0.file)) })))
+        }
+        /// For people: the file a pattern's text names is not what its glob matches, and how to name it.
+        func literalNote(_ x: (pattern: String, file: String)) -> String {
+            "\(x.pattern) 中的 [ ]、\\ 是通配符，不按字面匹配：文件 \(x.file) 不会被采集"
+        }
+        let literalHint =
+            "采集器按 Go 的 filepath.Glob 解释路径：[1] 是字符类，只匹配字符 1（app[1].log 匹配 app1.log），\\ 转义下一个字符；"
+            + "要按字面采集这些文件，在日志平台把路径中的 [ ] \\ * ? 用 \\ 转义：\(Fmt.list(literalMissed.map { Glob.escaped($0.file) }, max: 3))"
         if !bad.isEmpty {
             return .fail(
                 "路径通配符无效: \(Fmt.list(bad))",
@@ -229,7 +248,8 @@ struct LogPathMatchCheck: Check {
             // whose files are all excluded do match: said so, with whose exclude_files skip them (the
             // platform shows the message, not the hint).
             let excluded = excludedAll.filter { unmatched.contains($0.pattern) }
-            let none = unmatched.filter { p in !excluded.contains { $0.pattern == p } }
+            let literal = literalMissed.filter { unmatched.contains($0.pattern) }
+            let none = unmatched.filter { p in !excluded.contains { $0.pattern == p } && !literal.contains { $0.pattern == p } }
             let onlyOthers = noFiles.filter(none.contains)
             var parts: [String] = []
             if !none.isEmpty {
@@ -243,16 +263,19 @@ struct LogPathMatchCheck: Check {
                     "\(x.pattern) 匹配到的 \(x.files) 个文件全部被\(whose) 排除，不会采集（\(Fmt.list(x.rules.excludes, max: 3))）")
             }
             if excluded.count > 3 { parts.append("另有 \(excluded.count - 3) 个路径同样全部被排除") }
+            parts += literal.map(literalNote)
             let ownExcludes = excluded.contains { !$0.rules.defaultExcludesApply }
             return .fail(
                 parts.joined(separator: "；"),
-                hint: ownExcludes
-                    ? "采集项自己的 exclude_files 排除了路径匹配到的全部文件：在日志平台检查该采集项的排除规则是否写得过宽（exclude_files 是对完整路径的正则匹配）"
-                    : !noFiles.isEmpty
-                        ? "路径只匹配到目录、失效的软链接或非普通文件（FIFO、socket、设备）（\(Fmt.list(noFiles, max: 3))），采集器只读普通文件、不会递归目录：请写到文件，如 <目录>/*.log"
-                        : !onlyExcluded.isEmpty
-                            ? "路径只匹配到被 exclude_files 排除的文件（\(Fmt.list(onlyExcluded, max: 3))；默认排除以 gz/bz2/tgz/tbz/zip/7z/bak/backup/swp 结尾的文件，如 a.log.gz、mysql_backup），采集器不会读取：请指向未压缩的日志文件"
-                            : "确认日志文件确实存在于该路径下；路径区分大小写，* 只匹配单层目录，** 最多匹配 \(Glob.recursiveDepth) 层",
+                hint: !literal.isEmpty
+                    ? literalHint
+                    : ownExcludes
+                        ? "采集项自己的 exclude_files 排除了路径匹配到的全部文件：在日志平台检查该采集项的排除规则是否写得过宽（exclude_files 是对完整路径的正则匹配）"
+                        : !noFiles.isEmpty
+                            ? "路径只匹配到目录、失效的软链接或非普通文件（FIFO、socket、设备）（\(Fmt.list(noFiles, max: 3))），采集器只读普通文件、不会递归目录：请写到文件，如 <目录>/*.log"
+                            : !onlyExcluded.isEmpty
+                                ? "路径只匹配到被 exclude_files 排除的文件（\(Fmt.list(onlyExcluded, max: 3))；默认排除以 gz/bz2/tgz/tbz/zip/7z/bak/backup/swp 结尾的文件，如 a.log.gz、mysql_backup），采集器不会读取：请指向未压缩的日志文件"
+                                : "确认日志文件确实存在于该路径下；路径区分大小写，* 只匹配单层目录，** 最多匹配 \(Glob.recursiveDepth) 层",
                 evidence: evidence)
         }
         if !deniedAll.isEmpty {
@@ -280,6 +303,15 @@ struct LogPathMatchCheck: Check {
                 "无法判断以下路径的文件是否被 exclude_files 排除: \(Fmt.list(undecided))（\(Fmt.list(why, max: 2))）",
                 hint: "采集项的 exclude_files 含本工具无法按 Go 正则精确判断的表达式（或 Go 不接受的表达式，采集器会拒绝该采集项）：改写为普通正则，如 \\.gz$",
                 evidence: evidence)
+        }
+        if !literalMissed.isEmpty {
+            // What the glob matched is collected; the file the path's text names is not.
+            let collected = literalMissed.map { x in
+                let got = matches.filter { Glob.matchesLikeCollector(facts.askedPattern(x.pattern), path: $0) }
+                return literalNote(x) + (got.isEmpty ? "" : "（采集的是 \(Fmt.list(got, max: 3))）")
+            }
+            let older = stale.isEmpty ? [] : ["以下路径的文件都超过 ignore_older 未更新，采集器不会打开: \(Fmt.list(stale))"]
+            return .warn((collected + older).joined(separator: "；"), hint: literalHint, evidence: evidence)
         }
         if !stale.isEmpty {
             return .warn(
