@@ -443,6 +443,31 @@ struct ProgressScenarioTests {
         }
     }
 
+    /// A file no harvester holds, with no registry state, kept waiting by a full `harvester_limit`: the running
+    /// input starts it from offset 0 once a harvester is free (`tail_files` applies to an input's first scan
+    /// only, and the fork's v7.1.51 scan does not tail a file the limit kept from starting), so its bytes are
+    /// the limit's risk alone, not also a `tail_files` one (counted twice, they were double the file).
+    @Test("a never-found file waiting for a harvester under harvester_limit is counted once, as harvester_limit")
+    func harvesterLimitNotAlsoTailFiles() async throws {
+        let (host, port, _) = try host()
+        defer { host.shutdown() }
+        try host.writeSubConfig(subscription: 33561, paths: [host.logDir + "/h/*.log"], extra: ["harvester_limit: 1"])
+        let a1 = try host.makeLogFile("h/a1.log", content: String(repeating: "a", count: 99) + "\n")
+        try host.startProgressCollector(follow: [a1])
+        try waitAcknowledged(host, a1, 100)
+        // Written two minutes ago and never opened: older than a scan and two flushes, so never collected.
+        let b = try host.makeLogFile("h/b.log", content: String(repeating: "n", count: 210) + "\n")
+        var times = [timespec(tv_sec: time(nil) - 120, tv_nsec: 0), timespec(tv_sec: time(nil) - 120, tv_nsec: 0)]
+        #expect(utimensat(AT_FDCWD, b, &times, 0) == 0)
+        let report = await run(host, port)
+        let risk = try #require(report.result(module: "log_progress", item: "loss_risk"))
+        let risks = risk.evidence("risks")?.arrayValue ?? []
+        #expect(risk.verdict == .warn, "\(risk.message)")
+        #expect(risks.filter { $0["reason"] == .string("harvester_limit") }.first?["bytes"] == .int(211), "\(risks)")
+        #expect(!risks.contains { $0["reason"] == .string("tail_files") }, "\(risks)")
+        #expect(risk.evidence("bytes_at_risk") == .int(211), "\(risk.message)")
+    }
+
     /// Another subscription's task reads the same file (the collector acknowledges it there): that is not
     /// this subscription's progress, whose only item the collector refuses.
     @Test("the files of an item the collector refuses are skipped for that reason, all their bytes at risk, and nothing is progress")

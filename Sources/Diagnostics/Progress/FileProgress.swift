@@ -112,6 +112,9 @@ struct FileProgress: Sendable {
     /// or after the last write), so whether it was collected cannot be told. Nothing of it is counted.
     var stateDropped = false
     var tailFiles = true
+    /// Not held, with bytes not acknowledged, while every harvester its item's `harvester_limit` allows is
+    /// taken (or more files wait than it allows): the running input starts it from offset 0 once one is free.
+    var waitsForHarvester = false
     /// The item's `scan_frequency` and `close_inactive`, when it sets them.
     var scanSeconds: Double?
     var closeInactiveSeconds: Double?
@@ -161,7 +164,10 @@ struct FileProgress: Sendable {
 
     /// Bytes of a file the collector never found that its first scan after a start or reload would pass
     /// over (`tail_files`): not in flight, and not collected unless a running input finds the file first.
-    var tailSkippedBytes: Int64 { status == .neverCollected && tailFiles && error == nil ? size : 0 }
+    /// `tail_files` is for an input's first scan only (the fork's `Run` turns it off after it): a file a full
+    /// `harvester_limit` keeps waiting is started from offset 0 by a later scan (and the fork's scan from
+    /// v7.1.51 tails only a file it starts, never one the limit refused), so none of it is passed over.
+    var tailSkippedBytes: Int64 { status == .neverCollected && tailFiles && !waitsForHarvester && error == nil ? size : 0 }
 
     /// Bytes of a file the collector may not open that it has not acknowledged (all of them without a state,
     /// or when it was cut below the acknowledged offset).
@@ -207,7 +213,9 @@ struct FileProgress: Sendable {
         o.append(("inode", .int(Int64(clamping: inode))))
         if let read { o.append(("read", .int(read))) }
         if let acked { o.append(("acknowledged", .int(acked))) }
-        o.append(("lag_bytes", .int(lagBytes)))
+        // A never-found file's bytes that tail_files passes over are not behind: they will not be sent.
+        o.append(("lag_bytes", .int(lagBytes - tailSkippedBytes)))
+        if tailSkippedBytes > 0 { o.append(("tail_files_bytes", .int(tailSkippedBytes))) }
         if skipped != nil { o.append(("not_collected_bytes", .int(skippedBytes))) }
         if stateDropped { o.append(("state_dropped", .bool(true))) }
         if let skipped { o.append(("skipped", .string(skipped))) }
@@ -243,7 +251,7 @@ struct FileProgress: Sendable {
         // that is what the process check says; the files are judged as before.)
         let heldKnown =
             !last.collectors.isEmpty && last.unplacedCollectorPIDs.isEmpty && last.collectors.allSatisfy { (try? $0.open.get()) != nil }
-        return last.files.map { f in
+        var files = last.files.map { f in
             var p = FileProgress(path: f.target.path, dataid: f.target.dataid, skipped: f.target.skipped)
             p.refused = f.target.refused
             p.tailFiles = f.target.tailFiles
@@ -306,6 +314,21 @@ struct FileProgress: Sendable {
             p.status = judge(p, now: now, gap: gap, settings, registryRead: registryRead, heldKnown: heldKnown)
             return p
         }
+        // Per item with a harvester_limit (each item is an input of its own): files with data waiting that no
+        // harvester holds wait for one when the open ones take the limit, or more wait than it allows.
+        let limited = Dictionary(
+            grouping: last.files.indices.filter { (last.files[$0].target.harvesterLimit ?? 0) > 0 },
+            by: { last.files[$0].target.item ?? "dataid \(last.files[$0].target.dataid ?? -1)" })
+        for indices in limited.values {
+            let limit = last.files[indices[0]].target.harvesterLimit ?? 0
+            let open = indices.filter { files[$0].read != nil }.count
+            let waiting = indices.filter { files[$0].lagBytes > 0 }
+            let notOpen = waiting.filter { files[$0].read == nil }
+            if !notOpen.isEmpty && (open >= limit || waiting.count > limit) {
+                for i in notOpen { files[i].waitsForHarvester = true }
+            }
+        }
+        return files
     }
 
     static func judge(

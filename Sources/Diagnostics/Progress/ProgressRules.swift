@@ -473,7 +473,7 @@ enum ProgressRules {
                 let fs = groups[key]!
                 let lagSeconds = fs.compactMap { $0.lagSeconds(now: now) }.max()
                 var o: [(String, JSONValue)] = [
-                    ("files", .int(Int64(fs.count))), ("lag_bytes", .int(fs.reduce(0) { $0 + $1.lagBytes })),
+                    ("files", .int(Int64(fs.count))), ("lag_bytes", .int(fs.reduce(0) { $0 + $1.lagBytes - $1.tailSkippedBytes })),
                 ]
                 if let lagSeconds { o.append(("lag_seconds", .double(lagSeconds.rounded()))) }
                 o.append(("stalled", .int(Int64(fs.filter { $0.status == .ackStalled || $0.status == .readStalled }.count))))

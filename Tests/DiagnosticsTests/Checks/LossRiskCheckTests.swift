@@ -211,6 +211,12 @@ struct LossRiskCheckTests {
         #expect(stall.verdict == .pass && !stall.message.contains("in flight"), "\(stall.message)")
         let progress = ProgressFixture.run(LogPathProgressCheck(), input(s))
         #expect(progress.verdict == .warn && progress.message.contains("50.0 KiB would not be collected"), "\(progress.message)")
+        // Not behind either: a start at its end sends none of those bytes (the data id's lag, the file's own).
+        let byDataid = try #require(progress.evidence.first { $0.0 == "by_dataid" }?.1)
+        #expect(byDataid["1500123"]?["lag_bytes"] == .int(0), "\(byDataid)")
+        let files = try #require(progress.evidence.first { $0.0 == "files" }?.1)
+        let never = files.arrayValue?.first { $0["path"] == .string("/data/logs/app/b.log") }
+        #expect(never?["lag_bytes"] == .int(0) && never?["tail_files_bytes"] == .int(51_200), "\(String(describing: never))")
         // tail_files off (written null, filebeat's default): the collector reads it from the start when it finds it.
         b.target.tailFiles = false
         s.files[1] = b
