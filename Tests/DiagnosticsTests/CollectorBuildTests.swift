@@ -29,6 +29,54 @@ struct CollectorBuildTests {
         #expect(CollectorBuild(nil) == .unknown)
     }
 
+    @Test("a bkunifylogbeat version tells which ignore_older an item that writes none is checked and filled with")
+    func ignoreOlderDefaults() {
+        let week = CollectorBuild.IgnoreOlderDefaults(check: 604_800, filled: 604_800)
+        let day = CollectorBuild.IgnoreOlderDefaults(check: 86400, filled: 86400)
+        let split = CollectorBuild.IgnoreOlderDefaults(check: 86400, filled: 604_800)
+        let table: [(String, CollectorBuild.IgnoreOlderDefaults?)] = [
+            ("7.5.a1b2c3d", week), ("7.6.abc1234", week), ("7.7.1-rc.18", week), ("7.7.2-rc.75", week),
+            ("7.7.2-rc.76", day), ("7.7.2-rc.111", day), ("7.7.2-rc.10", split), ("7.7.3-rc.1", split), ("7.7.3-rc.21", split),
+            ("8.0.0", split), ("7.7.11148c4", nil), ("7.7.2-rc.112", nil), ("7.2.1", nil), ("unknown", nil),
+        ]
+        for (version, expected) in table {
+            #expect(CollectorBuild.ignoreOlderDefaults(version: version) == expected, "\(version)")
+        }
+    }
+
+    /// NodeMan's `bkunifylogbeat.conf.tpl` writes `clean_inactive` only when the platform sets it, and
+    /// `ignore_older` likewise: with only the first, bkunifylogbeat fills `ignore_older` in. From 62b754f (7.7.3)
+    /// its check of `clean_inactive` assumes 24h while it fills in 168h, so filebeat's `Validate` refuses any
+    /// `clean_inactive` up to 168h + scan_frequency ("clean_inactive must be > ignore_older + scan_frequency").
+    @Test("clean_inactive without ignore_older: refused where the build fills in an ignore_older it is not above")
+    func cleanInactiveWithoutIgnoreOlder() {
+        func item(_ clean: String) -> String {
+            "local:\n    - dataid: 1573123\n      paths:\n        - '/a.log'\n      tail_files: true\n      encoding: 'utf-8'\n      delimiter: ''\n      package: true\n      package_count: 10\n      output_format: 'v2'\n\n      scan_frequency: '10s'\n      close_inactive: '120s'\n      clean_removed: 'true'\n      \n      \n      clean_inactive: '\(clean)'\n"
+        }
+        func build(_ v: String) -> GoBinaryInfo { GoBinaryInfo(goVersion: "go1.24.11", mainVersion: v) }
+        // 48h: kept by every build's own check; above 24h + 10s, not above 168h + 10s.
+        let new = config(item("172800s"), build: build("7.7.3-rc.21"))
+        #expect(new.verdict == .fail, "\(new.message)")
+        #expect(
+            new.message.contains("clean_inactive is not above ignore_older + scan_frequency: the item writes no ignore_older")
+                && new.message.contains("fills in 168h but checks clean_inactive against 24h") && new.message.contains("7.7.3-rc.21"),
+            "\(new.message)")
+        #expect(config(item("172800s"), build: build("7.7.2-rc.80")).verdict == .pass)
+        #expect(config(item("172800s"), build: build("7.7.1-rc.18")).verdict == .pass)
+        #expect(config(item("172800s"), build: build("7.7.11148c4")).verdict == .pass)
+        #expect(config(item("172800s"), build: nil).verdict == .pass)
+        // 1h: raised by the new build to 24h + 10s + 1h, still not above 168h + 10s.
+        let raised = config(item("3600s"), build: build("7.7.3-rc.1"))
+        #expect(raised.verdict == .fail && raised.message.contains("raising it to 90010s"), "\(raised.message)")
+        #expect(config(item("3600s"), build: build("7.7.2-rc.80")).verdict == .pass)
+        // Above 168h + 10s: taken by all.
+        #expect(config(item("700000s"), build: build("7.7.3-rc.21")).verdict == .pass)
+        // Exactly the default + scan_frequency: kept by the check, refused by filebeat, on a build whose two agree.
+        let equal = config(item("604810s"), build: build("7.7.1-rc.18"))
+        #expect(equal.verdict == .fail && equal.message.contains("its default 168h applies"), "\(equal.message)")
+        #expect(config(item("604810s"), build: build("7.7.2-rc.80")).verdict == .pass)
+    }
+
     static let filterItem =
         "local:\n  - dataid: 5\n    paths: ['/a.log']\n    delimiter: '|'\n    filters:\n     - conditions:\n         - index: -1\n           key: 'ERROR'\n           op: 'include'\n"
     static let namedGroupItem =

@@ -11,15 +11,28 @@ struct CollectorBuild: Sendable, Equatable {
     /// Whether a filter with two conditions on one field index is refused ("filter has duplicate index",
     /// `config/task.go` until c41504e, July 2024: tags before 7.7.2-rc.29); nil when the version does not tell.
     var duplicateFilterIndexRefused: Bool?
+    /// The `ignore_older` a log item that writes none is judged by, in seconds: by bkunifylogbeat's own
+    /// `clean_inactive` check (`check`) and by the filebeat fork's `Validate` (`filled`, the default it fills
+    /// in); nil when the version does not tell. See `ignoreOlderDefaults(version:)`.
+    var ignoreOlderDefaults: IgnoreOlderDefaults?
     /// The version as the binary records it, for messages.
     var version: String?
 
+    struct IgnoreOlderDefaults: Sendable, Equatable {
+        var check: Double
+        var filled: Double
+    }
+
     static let unknown = CollectorBuild(angleNamedGroups: nil, extendedFilterOperators: nil, version: nil)
 
-    init(angleNamedGroups: Bool?, extendedFilterOperators: Bool?, duplicateFilterIndexRefused: Bool? = nil, version: String?) {
+    init(
+        angleNamedGroups: Bool?, extendedFilterOperators: Bool?, duplicateFilterIndexRefused: Bool? = nil,
+        ignoreOlderDefaults: IgnoreOlderDefaults? = nil, version: String?
+    ) {
         self.angleNamedGroups = angleNamedGroups
         self.extendedFilterOperators = extendedFilterOperators
         self.duplicateFilterIndexRefused = duplicateFilterIndexRefused
+        self.ignoreOlderDefaults = ignoreOlderDefaults
         self.version = version
     }
 
@@ -28,7 +41,27 @@ struct CollectorBuild: Sendable, Equatable {
             angleNamedGroups: info?.goRelease.map { $0.lexicographicallyPrecedes([1, 22]) == false },
             extendedFilterOperators: info?.mainVersion.flatMap(Self.extendedFilterOperators(version:)),
             duplicateFilterIndexRefused: info?.mainVersion.flatMap(Self.duplicateFilterIndexRefused(version:)),
-            version: info?.mainVersion)
+            ignoreOlderDefaults: info?.mainVersion.flatMap(Self.ignoreOlderDefaults(version:)), version: info?.mainVersion)
+    }
+
+    /// The `ignore_older` defaults of a bkunifylogbeat `main.version` (`config/input/log.go`): 168h for both
+    /// until aabdaf2 (February 2025: tags before 7.7.2-rc.76, and every `7.3`/`7.5`/`7.6` build); 24h for
+    /// both from then (7.7.2-rc.76 to rc.111); from 62b754f (August 2025: 7.7.3 tags and 7.7.2-rc.10) the
+    /// value filled in went back to 168h while the check kept 24h. Nil for a `7.7.<commit>` build (it spans
+    /// all three), a 7.7.2 rc past 111 and text that says nothing.
+    static func ignoreOlderDefaults(version: String) -> IgnoreOlderDefaults? {
+        let day = 24.0 * 3600, week = 7 * 24.0 * 3600
+        let old = IgnoreOlderDefaults(check: week, filled: week)
+        let lowered = IgnoreOlderDefaults(check: day, filled: day)
+        let split = IgnoreOlderDefaults(check: day, filled: week)
+        guard let v = CollectorVersion(version) else { return nil }
+        if (v.major, v.minor) < (7, 7) { return old }
+        if (v.major, v.minor) > (7, 7) { return split }
+        guard !v.isCommit, let tag = v.tag else { return nil }
+        if tag.patch != 2 { return tag.patch < 2 ? old : split }
+        guard let rc = tag.rc else { return nil }
+        if rc == 10 { return split }
+        return rc < 76 ? old : rc <= 111 ? lowered : nil
     }
 
     /// Whether a bkunifylogbeat `main.version` refuses a filter with two conditions on one index. The fix

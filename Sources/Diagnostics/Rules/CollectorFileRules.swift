@@ -405,6 +405,11 @@ struct CollectorFileRules {
         return nil
     }
 
+    /// A duration in seconds as Go prints a whole number of hours or seconds (`168h0m0s` shortened to `168h`).
+    static func durationText(_ seconds: Double) -> String {
+        seconds.truncatingRemainder(dividingBy: 3600) == 0 ? "\(Int64(seconds / 3600))h" : "\(Int64(seconds))s"
+    }
+
     /// What bkunifylogbeat's `log` input refuses in an item, beyond `exclude_files`: its own check of the
     /// durations (`config/input/log.go`, which always sets `clean_inactive`), then the fork of filebeat's
     /// log input config (`filebeat/input/log/config.go`: `Validate` and the fields' `validate` tags) and
@@ -437,18 +442,40 @@ struct CollectorFileRules {
             out.append("ignore_older is 0, but the collector always sets clean_inactive, which needs ignore_older")
         }
         if case .some(.some(let clean)) = written("clean_inactive") {
-            // bkunifylogbeat raises a clean_inactive below ignore_older + scan_frequency by itself (its
-            // scan_frequency 0 when unset); filebeat then refuses one not above ignore_older + its own
-            // scan_frequency (10s when unset). With ignore_older unset the two defaults differ between
-            // collector versions (168h, 24h, or 24h against 168h since 2025): not judged then.
+            // bkunifylogbeat raises a clean_inactive below ignore_older + scan_frequency to that plus an hour
+            // by itself (its scan_frequency 0 when unset); filebeat then refuses one not above ignore_older + its
+            // own scan_frequency (10s when unset): `clean_inactive must be > ignore_older + scan_frequency`. With
+            // ignore_older unset, bkunifylogbeat fills in its default, and its check assumes one that is not
+            // always the same (`CollectorBuild.ignoreOlderDefaults`): not judged where the build does not tell.
             let scanWritten: Double?
             if case .some(.some(let v)) = scan { scanWritten = v } else { scanWritten = nil }
+            let older: (check: Double, filled: Double)?
+            if case .some(.some(let v)) = ignore {
+                older = (v, v)
+            } else if case .none = ignore, let d = build.ignoreOlderDefaults {
+                older = (d.check, d.filled)
+            } else {
+                older = nil
+            }
             if clean < 0 {
                 out.append("clean_inactive is negative")
-            } else if case .some(.some(let older)) = ignore, clean > 0, clean >= older + (scanWritten ?? 0),
-                clean <= older + (scanWritten ?? 10)
-            {
-                out.append("clean_inactive is not above ignore_older + scan_frequency")
+            } else if let older, clean > 0 {
+                let floor = older.check + (scanWritten ?? 0)
+                let held = clean < floor ? floor + 3600 : clean
+                if held <= older.filled + (scanWritten ?? 10) {
+                    if case .none = ignore {
+                        let how =
+                            older.check == older.filled
+                            ? "its default \(Self.durationText(older.filled)) applies"
+                            : "this collector fills in \(Self.durationText(older.filled)) but checks clean_inactive against \(Self.durationText(older.check))"
+                                + (held == clean ? "" : " (raising it to \(Self.durationText(held)))")
+                        out.append(
+                            "clean_inactive is not above ignore_older + scan_frequency: the item writes no ignore_older, and \(how) (bkunifylogbeat \(build.version ?? "")); write an ignore_older below clean_inactive - scan_frequency"
+                        )
+                    } else {
+                        out.append("clean_inactive is not above ignore_older + scan_frequency")
+                    }
+                }
             }
         }
         /// An integer written in the item as go-ucfg converts it; nil when absent, unconvertible (`typeRefusals`
