@@ -55,7 +55,7 @@ struct LogPathGlobClassScenarioTests {
         #expect(m.evidence("first_matches") == JSONValue([literal]))
     }
 
-    @Test("the subscription's own config names app[1].log: the progress items see only what the glob matches")
+    @Test("the subscription's own config names app[1].log: logpath_progress fails no match and names the literal file too")
     func progressOfSubscription() async throws {
         let (host, port) = try FakeHost.healthy()
         defer { host.shutdown() }
@@ -67,6 +67,13 @@ struct LogPathGlobClassScenarioTests {
         #expect(report.message("log_path", "logpath_match").contains(literal))
         let p = try #require(report.result(module: "log_progress", item: "logpath_progress"))
         #expect(p.verdict == .fail, "\(p.message)")
+        #expect(p.message.contains("\(pattern) exists as a file, but the collector reads [ ]"), "\(p.message)")
+        #expect(p.hint.contains(host.logDir + #"/brk/app\[1\].log"#), "\(p.hint)")
+        #expect(p.evidence("literal_not_matched") == JSONValue([pattern]))
+        // Without -l: the config's own path, as the collector reads it.
+        let own = await runChecks(host, subscription: 33561, dataPort: port)
+        let q = try #require(own.result(module: "log_progress", item: "logpath_progress"))
+        #expect(q.verdict == .fail && q.message.contains("exists as a file"), "\(q.message)")
     }
 
     @Test("a * or ? meant literally matches its own name too: no note")

@@ -44,6 +44,7 @@ extension ProgressInput {
         input.scope = targets.patterns
         input.unexpanded = targets.unexpanded
         input.deliveredMatchNothing = targets.deliveredMatchNothing
+        input.literalUnmatched = targets.literalUnmatched
         input.unreadConfigs = targets.unreadConfigs
         input.refusedConfigs = targets.refusedConfigs
         input.loadedConfigs = targets.loadedConfigs
@@ -268,6 +269,12 @@ extension ProgressTargets {
             }
         }
         targets.patterns = options.logPathsGiven ? asked : items.flatMap(\.paths)
+        // A pattern's own text naming a regular file its glob does not match: `[1]` meant literally.
+        targets.literalUnmatched = targets.patterns.filter { p in
+            let path = facts.collectorPattern(p)
+            guard !Glob.isLiteral(path), case .success(let st) = facts.stat(path), st.isRegular else { return false }
+            return (try? Glob.expandLikeCollector(path))?.matches.contains(path) == false
+        }
         // The items that can hold a file: the other subscriptions' the collector takes, and with -l this
         // subscription's own items that -l does not name.
         let build = CollectorBuild(facts.collectorBuild)

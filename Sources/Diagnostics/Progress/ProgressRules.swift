@@ -28,6 +28,8 @@ public struct ProgressInput: Sendable {
     public var unexpanded: [String] = []
     /// See `ProgressTargets.deliveredMatchNothing`.
     public var deliveredMatchNothing: [String] = []
+    /// See `ProgressTargets.literalUnmatched`.
+    public var literalUnmatched: [String] = []
     /// See `ProgressTargets.unreadConfigs`, `refusedConfigs` and `sampledOf`.
     public var unreadConfigs: [String] = []
     public var refusedConfigs: [String] = []
@@ -299,9 +301,18 @@ enum ProgressRules {
                         hint: "日志文件已被删除，采集器仍持有且未读完：确认删除原因（清理脚本、轮转配置），见 pipeline_stall 与 loss_risk；之后核对采集路径",
                         evidence: evidence)
                 }
+                // A file named by a path's own text, which its `[ ]` or `\` keeps the glob from matching.
+                let literal = input.literalUnmatched.filter(scope.contains)
+                if !literal.isEmpty { evidence.append(("literal_not_matched", JSONValue(literal))) }
                 return .fail(
-                    "no file matches the log paths \(Fmt.list(scope, max: 5)): nothing is collected",
-                    hint: "采集路径在本机没有匹配的文件：核对采集项的日志路径（目录、通配符、大小写）与应用实际写日志的位置", evidence: evidence)
+                    "no file matches the log paths \(Fmt.list(scope, max: 5)): nothing is collected"
+                        + (literal.isEmpty
+                            ? ""
+                            : " (\(Fmt.list(literal, max: 3)) exists as a file, but the collector reads [ ] and \\ in a path as a glob, so it does not match it)"),
+                    hint: literal.isEmpty
+                        ? "采集路径在本机没有匹配的文件：核对采集项的日志路径（目录、通配符、大小写）与应用实际写日志的位置"
+                        : "路径中的 [ ] 是通配符（[1] 只匹配字符 1），\\ 转义下一个字符：要按字面采集该文件，在日志平台把路径写为 \(Fmt.list(literal.map(Glob.escaped), max: 3))",
+                    evidence: evidence)
             }
         }
         // The collector runs no task for a refused item: none of its files is this subscription's progress,

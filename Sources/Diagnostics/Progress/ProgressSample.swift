@@ -147,6 +147,9 @@ public struct ProgressTargets: Sendable {
     public var refusedPathlessItems: [String] = []
     /// With -l: the paths of the subscription's delivered config when none of them matches a file.
     public var deliveredMatchNothing: [String] = []
+    /// Patterns with glob metacharacters whose own text names a regular file their glob does not match
+    /// (`app[1].log`, whose `[1]` is a class: it matches `app1.log`): that file is not collected.
+    public var literalUnmatched: [String] = []
     /// The subscription's configs whose log paths are not known here (unreadable, or past a bound of
     /// bkdiag's reader), with why.
     public var unreadConfigs: [String] = []
