@@ -490,6 +490,43 @@ struct ProgressScenarioTests {
             risk.message.hasSuffix("may not be collected: item_refused") && risk.hint.contains("bkunifylogbeat/config"), "\(risk.message)")
     }
 
+    /// bk-log's JOB call passes the collection item's paths (-l). On the host the subscription's only item is one
+    /// the collector refuses (here NodeMan rendered it with no `paths`, or with dataid 0 on another directory): no
+    /// task runs for the subscription, so nothing -l matches is its progress, even while a task the collector has
+    /// not dropped yet (no reload since) still reads the files. Without -l this already failed; with -l it passed
+    /// "2 file(s) acknowledged up to their size".
+    @Test(
+        "-l paths of a subscription whose every item the collector refuses, none naming them: nothing is collected, as without -l")
+    func everyItemRefusedAsked() async throws {
+        let (host, port, log) = try host()
+        defer { host.shutdown() }
+        try host.startProgressCollector(follow: [log])
+        try waitAcknowledged(host, log, 1000)
+        let asked = [host.logDir + "/app/*.log"]
+        try host.writeSubConfig(subscription: 33561, paths: [])
+        var report = await runChecks(host, logPaths: asked, dataPort: port)
+        var progress = try #require(report.result(module: "log_progress", item: "logpath_progress"))
+        #expect(
+            progress.verdict == .fail && progress.message.contains("the collector refuses its item(s)")
+                && progress.message.contains("no paths"), "\(report.digest)")
+        #expect(report.verdict("log_progress", "loss_risk") == .warn, "\(report.digest)")
+        #expect(report.verdict("log_progress", "pipeline_stall") == .unknown, "\(report.digest)")
+        // A refused item naming other files (dataid 0): -l's files are not the subscription's either.
+        try host.makeLogFile("other/z.log")
+        try host.writeSubConfig(subscription: 33561, dataid: 0, paths: [host.logDir + "/other/*.log"])
+        report = await runChecks(host, logPaths: asked, dataPort: port)
+        progress = try #require(report.result(module: "log_progress", item: "logpath_progress"))
+        #expect(
+            progress.verdict == .fail && progress.message.contains("the collector refuses its item(s)")
+                && progress.message.contains("dataid 0"), "\(report.digest)")
+        #expect(report.verdict("log_progress", "loss_risk") == .warn, "\(report.digest)")
+        // One item the collector takes, whatever it names: -l's files are judged as before.
+        try host.writeSubConfig(
+            subscription: 33561, paths: [host.logDir + "/other/*.log"], moreItems: [FakeHost.SubItem(paths: [host.logDir + "/app/*.log"])])
+        report = await runChecks(host, logPaths: asked, dataPort: port)
+        #expect(report.verdict("log_progress", "logpath_progress") == .pass, "\(report.digest)")
+    }
+
     @Test("resource_limit configured: the collector's cgroup on this host is compared with it")
     func resources() async throws {
         let (host, port, log) = try host(resourceLimit: true)

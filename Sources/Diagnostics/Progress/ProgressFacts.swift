@@ -51,6 +51,7 @@ extension ProgressInput {
         input.missingConfig = targets.missingConfig
         input.acceptedItems = targets.acceptedItems
         input.refusedPathlessItems = targets.refusedPathlessItems
+        input.refusedItems = targets.refusedItems
         input.sampledOf = targets.sampledOf
         input.otherPatterns = targets.otherPatterns
         if !targets.collectorPIDs.isEmpty {
@@ -250,9 +251,9 @@ extension ProgressTargets {
         }
         targets.listens = items.filter(\.accepted).compactMap(\.listen)
         targets.acceptedItems = items.filter(\.accepted).count
-        targets.refusedPathlessItems = items.filter { !$0.accepted && $0.paths.isEmpty }.map {
-            "\($0.rules.source): \($0.rules.refusals.first ?? "refused")"
-        }
+        func why(_ item: CollectorFileRules.Item) -> String { "\(item.rules.source): \(item.rules.refusals.first ?? "refused")" }
+        targets.refusedPathlessItems = items.filter { !$0.accepted && $0.paths.isEmpty }.map(why)
+        targets.refusedItems = items.filter { !$0.accepted }.map(why)
         targets.agentDown = facts.agentDown ?? false
         let asked = options.logPaths.map(facts.askedPattern)
         // With -l the files judged are -l's; the collector reads the delivered config's. When none of its paths

@@ -40,12 +40,18 @@ public struct ProgressInput: Sendable {
     /// See `ProgressTargets.acceptedItems` and `refusedPathlessItems`.
     public var acceptedItems = 0
     public var refusedPathlessItems: [String] = []
+    /// See `ProgressTargets.refusedItems`.
+    public var refusedItems: [String] = []
 
-    /// The subscription's items are all refused, some of them items with no log path (syslog, kafka, redis):
-    /// no task runs for it, so nothing of it is collected. Nil otherwise.
+    /// The subscription's items are all refused, some of them items with no log path (syslog, kafka, redis), or,
+    /// with paths asked about (-l), whatever they name: no task runs for it, so nothing of it is collected,
+    /// whatever -l matches (a task the collector has not dropped since it last loaded its configs may still read
+    /// those files, until it reloads). Nil otherwise.
     var everyItemRefused: String? {
-        guard acceptedItems == 0, loadedConfigs, let why = refusedPathlessItems.first else { return nil }
-        return refusedPathlessItems.count == 1 ? why : "\(why), and \(refusedPathlessItems.count - 1) more"
+        guard acceptedItems == 0, loadedConfigs, unreadConfigs.isEmpty else { return nil }
+        let refused = scope?.isEmpty == false ? refusedItems : refusedPathlessItems
+        guard let why = refused.first else { return nil }
+        return refused.count == 1 ? why : "\(why), and \(refused.count - 1) more"
     }
 
     /// The note a message carries when not every matching file was sampled.
@@ -248,6 +254,7 @@ enum ProgressRules {
             return notLoaded(why)
         }
         if input.scope?.isEmpty == false, let why = input.missingConfig { return noConfig(why) }
+        if input.scope?.isEmpty == false, let why = input.everyItemRefused { return everyItemRefused(why) }
         if let problem = registryProblem(last), servers.up.isEmpty || input.scope?.isEmpty != true { return problem }
         let files = input.files
         var evidence: [(String, JSONValue)] = [("registry", .string(last.registry?.path ?? ""))]
@@ -277,9 +284,9 @@ enum ProgressRules {
                     return Finding(unknown.verdict, unknown.message, hint: unknown.hint, evidence: evidence)
                 }
                 if scope.isEmpty, let why = input.everyItemRefused {
-                    return .fail(
-                        "nothing is collected for the subscription: the collector refuses its item(s), so no task runs (\(why))",
-                        hint: "采集器不启动该订阅的采集项（见 bkunifylogbeat/config 检查）：在日志平台修正采集项并重新下发", evidence: evidence)
+                    var refused = everyItemRefused(why)
+                    refused.evidence = evidence
+                    return refused
                 }
                 if scope.isEmpty {
                     return .pass(
@@ -462,6 +469,13 @@ enum ProgressRules {
         .fail(
             "no file is collected for the subscription: it has no config on this host (\(why))",
             hint: "本机没有该订阅的采集配置（见 bkunifylogbeat/config 检查）：确认订阅 ID，在日志平台/节点管理重新下发采集配置")
+    }
+
+    /// The collector refuses every item of the subscription (`why`): no task runs for it.
+    static func everyItemRefused(_ why: String) -> Finding {
+        .fail(
+            "nothing is collected for the subscription: the collector refuses its item(s), so no task runs (\(why))",
+            hint: "采集器不启动该订阅的采集项（见 bkunifylogbeat/config 检查）：在日志平台修正采集项并重新下发")
     }
 
     /// The subscription's config the collector does not load (`why`): nothing of it is collected.
@@ -1047,9 +1061,10 @@ enum ProgressRules {
                 "cannot count the log data at risk: the subscription has no config on this host (\(why))",
                 hint: "见 bkunifylogbeat/config 检查：确认订阅 ID，在日志平台/节点管理重新下发采集配置")
         }
-        // Every item refused, some with no log path (syslog, kafka, redis): what their sources send is not
-        // collected at all, how much cannot be counted here.
-        if input.scope?.isEmpty == true, let why = input.everyItemRefused {
+        // Every item refused, some with no log path (syslog, kafka, redis), or none naming the files -l asks about:
+        // what their sources send is not collected at all, how much cannot be counted here. (Files a refused item
+        // names are counted below, as item_refused.)
+        if let why = input.everyItemRefused, input.scope?.isEmpty == true || !input.files.contains(where: \.refused) {
             return .warn(
                 "log data may not be collected: the collector refuses the subscription's item(s), so no task runs (\(why)); how much cannot be counted",
                 hint: "采集器拒绝了该订阅的采集项，其数据不会被采集：先处理 bkunifylogbeat/config 检查的结论",

@@ -145,6 +145,8 @@ public struct ProgressTargets: Sendable {
     /// refuses those that name no log path (syslog, kafka, redis: `<config> item <n>: <why>`).
     public var acceptedItems = 0
     public var refusedPathlessItems: [String] = []
+    /// Why the collector refuses each of the subscription's items, log items too (`<config> item <n>: <why>`).
+    public var refusedItems: [String] = []
     /// With -l: the paths of the subscription's delivered config when none of them matches a file.
     public var deliveredMatchNothing: [String] = []
     /// Patterns with glob metacharacters whose own text names a regular file their glob does not match
