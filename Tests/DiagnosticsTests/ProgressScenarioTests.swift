@@ -172,6 +172,33 @@ struct ProgressScenarioTests {
         #expect(stall.evidence("dataserver")?["state"] == .string("not_judged"))
     }
 
+    /// GSE 1: agentWorker holds the IPC listener and the dataserver connection, gseMaster only supervises. A worker
+    /// that died leaves both gone; the stop is the agent's (gse_agent/process fails "no agentWorker"), not the
+    /// network's: it was called "data stops at dataserver" with the hint to check the network and firewall.
+    @Test("GSE 1 agentWorker gone beside a live gseMaster: data stops at ipc for the worker, not at the dataserver behind it")
+    func agentWorkerGone() async throws {
+        let host = try FakeHost(generation: .gse1)
+        defer { host.shutdown() }
+        try host.writeMainConfig()
+        try host.writeSubConfig(subscription: 33561, paths: [host.logDir + "/app/*.log"])
+        let log = try host.makeLogFile("app/a.log", content: String(repeating: "x", count: 999) + "\n")
+        let (_, port) = try host.startDataserver()
+        let bin = host.gseRoot + "/agent/bin"
+        _ = try host.spawn(host.agentBinary, ["agent"], cwd: bin, argv0: "./gseMaster")
+        let worker = try host.spawn(
+            bin + "/agentWorker", ["agent", "--listen", host.ipcPath, "--connect", String(port)], cwd: bin, argv0: "./agentWorker")
+        try host.startProgressCollector(follow: [log])
+        try waitAcknowledged(host, log, 1000)
+        worker.stop()
+        try host.append(log, bytes: 5000)
+        let report = await run(host, port)
+        #expect(report.message("gse_agent", "process").contains("no agentWorker"), "\(report.digest)")
+        let stall = try #require(report.result(module: "log_progress", item: "pipeline_stall"))
+        #expect(stall.verdict == .fail && stall.evidence("stuck_at") == .string("ipc"), "\(report.digest)")
+        #expect(stall.message.contains("agentWorker is not running") && !stall.hint.contains("防火墙"), "\(stall.message) \(stall.hint)")
+        #expect(stall.evidence("dataserver")?["state"] == .string("not_judged"), "\(stall.evidence)")
+    }
+
     @Test("a relative log path is the collector's, from its working directory, whatever directory bkdiag runs in")
     func relativePath() async throws {
         let (host, port, log) = try host()

@@ -168,6 +168,9 @@ public struct ProgressTargets: Sendable {
     /// No gse_agent runs under the root, and none runs where bkdiag cannot look: nothing receives what the
     /// collector sends.
     public var agentDown = false
+    /// GSE 1: gseMaster runs without agentWorker, the process that holds the IPC listener and the dataserver
+    /// connection: nothing receives what the collector sends either.
+    public var agentWorkerDown = false
     /// The main config's `bkunifylogbeat.file_identifier`: how registry states are matched to files.
     public var fileIdentifier: FileIdentifier = .inode
     public var collectorPIDs: [Int32]
@@ -252,8 +255,9 @@ public struct ProgressSample: Sendable {
     /// backlog (not accepted); nil when sock_diag or the collector's fds could not be read.
     public var ipcConnections: Int?
     public var ipcBacklog: UInt32?
-    /// See `ProgressTargets.agentDown`.
+    /// See `ProgressTargets.agentDown` and `agentWorkerDown`.
     public var agentDown = false
+    public var agentWorkerDown = false
     /// The sockets bound to the ports of `listens` (TCP listeners, UDP sockets) and which of them the
     /// collectors hold; nil when not looked at.
     public var servers: Result<ServerSockets, ProbeError>?
@@ -633,6 +637,7 @@ public enum ProgressProbe {
             s.ipcBacklog = view.listener?.receiveQueue
         }
         s.agentDown = t.agentDown
+        s.agentWorkerDown = t.agentWorkerDown
         s.listens = t.listens
         s.otherListens = t.otherListens
         if !t.listens.isEmpty, fdsReadable, !s.collectors.isEmpty {
