@@ -193,6 +193,11 @@ struct ProgressScenarioTests {
         try host.append(log, bytes: 5000)
         let report = await run(host, port)
         #expect(report.message("gse_agent", "process").contains("no agentWorker"), "\(report.digest)")
+        // dataserver_port too: the worker is what connects, so the hint is the agent's, not the network's.
+        let dataserver = try #require(report.result(module: "gse_agent", item: "dataserver_port"))
+        #expect(
+            dataserver.verdict == .fail && dataserver.message.contains("agentWorker is not running") && !dataserver.hint.contains("网络"),
+            "\(dataserver.message) \(dataserver.hint)")
         let stall = try #require(report.result(module: "log_progress", item: "pipeline_stall"))
         #expect(stall.verdict == .fail && stall.evidence("stuck_at") == .string("ipc"), "\(report.digest)")
         #expect(stall.message.contains("agentWorker is not running") && !stall.hint.contains("防火墙"), "\(stall.message) \(stall.hint)")

@@ -51,6 +51,16 @@ struct DataserverPortCheck: Check {
         if !unreadable.isEmpty && inodes.isEmpty {
             return .unreadable("/proc/\(unreadable.keys.first!)/fd", unreadable.values.first!)
         }
+        // GSE 1: agentWorker holds the dataserver connection, gseMaster only supervises it. Without the worker
+        // there is no connection to look for: the agent, not the network, is what to act on.
+        let roles = Set(ProcessStates(agents).running.map(\.comm))
+        if layout.generation == .gse1 && roles.contains("gseMaster") && !roles.contains("agentWorker") {
+            return .fail(
+                "dataserver not exist: gse_agent's agentWorker is not running (gseMaster alone), and it is the worker that connects to the dataserver",
+                hint:
+                    "GSE 1 的工作进程 agentWorker 不在，没有到 dataserver 的连接：重启 Agent（\(layout.root)\(layout.agentDir)/bin/gsectl restart 或节点管理），见 gse_agent/process",
+                evidence: evidence)
+        }
         let pending = mine.filter { $0.state == .synSent }
         if !pending.isEmpty {
             evidence.append(("connecting", JSONValue(pending.map(\.remoteEndpoint))))
