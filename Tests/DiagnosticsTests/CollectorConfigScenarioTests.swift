@@ -403,6 +403,50 @@ struct CollectorConfigScenarioTests {
         #expect(pc.message.contains("line 4: the value of an item of paths holds a ' (single quote)"), "\(pc.message)")
     }
 
+    /// The log template writes `ext_meta` and `labels` values as `{{ key }}: "{{ value }}"`, unescaped: bk-log's
+    /// extra labels with a Windows-style path or a quote render a file the collector skips. The message named only
+    /// libyaml's "found unknown escape character" / "did not find expected key", with the generic hint to fix the
+    /// item and deliver it again (the same file comes back).
+    @Test("a value with a \" or a stray \\ that the template writes between double quotes (ext_meta, labels) fails naming the key")
+    func unescapedDoubleQuote() async throws {
+        let (host, port) = try FakeHost.healthy()
+        defer { host.shutdown() }
+        let config = try host.writeSubConfig(
+            subscription: 604, paths: [host.logDir + "/app/*.log"], extra: ["ext_meta:", #"  env: "prod""#, #"  dir: "D:\data""#])
+        let r = await runChecks(host, subscription: 604, dataPort: port)
+        let c = try #require(r.result(module: "bkunifylogbeat", item: "config"))
+        let name = (config as NSString).lastPathComponent
+        #expect(c.verdict == .fail)
+        #expect(
+            c.message.contains(
+                #"\#(name): line 16: the value of ext_meta.dir holds a \ (backslash) that the plugin's config template does not escape: it writes the value between double quotes"#
+            ), "\(c.message)")
+        #expect(!c.message.contains("D:"), "the value is not shown: \(c.message)")
+        #expect(c.hint.contains("ext_meta.dir 的值含有双引号") && c.hint.contains("重新下发仍会复现"), "\(c.hint)")
+        #expect(c.evidence("unescaped_quote_in") == JSONValue(["ext_meta.dir"]))
+        // A quote inside the value ends it early.
+        try host.writeSubConfig(
+            subscription: 604, paths: [host.logDir + "/app/*.log"], extra: ["ext_meta:", #"  note: "say "hi"""#])
+        let q = await runChecks(host, subscription: 604, dataPort: port)
+        #expect(
+            q.message("bkunifylogbeat", "config").contains(#"the value of ext_meta.note holds a " (double quote)"#),
+            "\(q.message("bkunifylogbeat", "config"))")
+    }
+
+    @Test func doubleQuotedValuesHoldOnlyYAMLEscapes() {
+        func defect(_ text: String) -> SubscriptionConfigRead.QuoteDefect? {
+            SubscriptionConfigRead.doubleQuoteDefect(Array(text.utf8), errorLine: text.split(separator: "\n").count)
+        }
+        #expect(defect(#"a: "x\\y\n\t\"z""# + "\nb: [1,\n") == nil)
+        #expect(defect("a: \"plain\"\nb: [1,\n") == nil)
+        #expect(
+            defect("ext_meta:\n  dir: \"D:\\data\"\n")
+                == SubscriptionConfigRead.QuoteDefect(line: 2, key: "ext_meta.dir", doubleQuoted: "a \\ (backslash)"))
+        #expect(
+            defect("protocol.udp:\n  host: \"a\"b\"\n")
+                == SubscriptionConfigRead.QuoteDefect(line: 2, key: "protocol.udp.host", doubleQuoted: "a \" (double quote)"))
+    }
+
     /// The quote finder reads a single-quoted value as YAML does: a value closed at the end of its line, or
     /// followed only by a comment (which may hold quotes), is whole; one closed early, or running past its line,
     /// is the template's unescaped quote.

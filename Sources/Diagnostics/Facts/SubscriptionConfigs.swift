@@ -122,6 +122,9 @@ public struct SubscriptionConfigRead: Sendable {
         public var line: Int
         /// The key (`password`, `multiline.pattern`), or `an item of <key>` for a list item.
         public var key: String
+        /// For a value between double quotes (`doubleQuoteDefect`), what in it YAML refuses: `a " (double quote)`
+        /// or `a \ (backslash)`; nil for a single-quoted one.
+        public var doubleQuoted: String? = nil
     }
 
     public init(mtime: Int64? = nil, content: Content) {
@@ -185,6 +188,56 @@ public struct SubscriptionConfigRead: Sendable {
         return nil
     }
 
+    /// The escapes YAML takes after a `\` in a double-quoted value (YAML 1.1, as libyaml reads them).
+    static let yamlEscapes: Set<Character> = [
+        "0", "a", "b", "t", "\t", "n", "v", "f", "r", "e", " ", "\"", "/", "\\", "N", "_", "L", "P", "x", "u", "U",
+    ]
+
+    /// The first double-quoted value, up to the YAML error's line, that holds what YAML refuses there: a `"` not
+    /// escaped, or a `\` before a character that is no YAML escape (`D:\data`). NodeMan renders the plugin's
+    /// templates with such values unescaped: `ext_meta`/`labels` (`{{ key }}: "{{ value }}"`) and a syslog item's
+    /// `host: "{{ item.host }}"`. Named by its key under the key above it (`ext_meta.dir`). The value is never kept.
+    static func doubleQuoteDefect(_ bytes: [UInt8], errorLine: Int) -> QuoteDefect? {
+        guard errorLine > 0 else { return nil }
+        let text = String(decoding: bytes.prefix(1 << 20), as: UTF8.self)
+        let lines = text.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" }).map(String.init)
+        func indent(_ l: String) -> Int { l.prefix { $0 == " " }.count }
+        for n in 0..<min(errorLine, lines.count) {
+            let line = lines[n]
+            let body = Substring(line.drop { $0 == " " })
+            guard !body.hasPrefix("#"), !body.hasPrefix("- "), let colon = body.firstRange(of: ": ") else { continue }
+            let key = body[..<colon.lowerBound]
+            guard !key.contains("\""), !key.contains("'") else { continue }
+            var value = body[colon.upperBound...].drop { $0 == " " }
+            while let last = value.last, last == " " || last == "\t" || last == "\r" { value = value.dropLast() }
+            guard value.count >= 2, value.first == "\"", value.last == "\"" else { continue }
+            var what: String?
+            var i = value.index(after: value.startIndex)
+            let end = value.index(before: value.endIndex)
+            while i < end, what == nil {
+                let c = value[i]
+                if c == "\"" {
+                    what = "a \" (double quote)"
+                } else if c == "\\" {
+                    let next = value.index(after: i)
+                    if next >= end || !yamlEscapes.contains(value[next]) { what = "a \\ (backslash)" }
+                    i = next < end ? value.index(after: next) : next
+                    continue
+                }
+                i = value.index(after: i)
+            }
+            guard let what else { continue }
+            let parent = lines[..<n].last { l in
+                indent(l) < indent(line) && l.trimmingASCIIWhitespace().hasSuffix(":") && !l.trimmingASCIIWhitespace().hasPrefix("#")
+            }
+            let above = parent.map { String($0.trimmingASCIIWhitespace().dropLast()) }.map {
+                $0.hasPrefix("- ") ? String($0.dropFirst(2)) : $0
+            }
+            return QuoteDefect(line: n + 1, key: above.map { "\($0).\(key)" } ?? String(key), doubleQuoted: what)
+        }
+        return nil
+    }
+
     /// Whether the single-quoted YAML scalar that opens `value` (the rest of a line, ending in `'`) is not the
     /// whole value: it ends at a lone `'` with more than a comment after it, or runs past the line (its last
     /// `'` taken with the one before it as an escaped `''`). A value closed at the end of the line, or followed
@@ -222,7 +275,8 @@ public struct SubscriptionConfigRead: Sendable {
             } catch {
                 var read = SubscriptionConfigRead(mtime: mtime, content: .invalid(error))
                 read.unrendered = MainConfig.unrenderedTemplate(c.bytes)
-                read.quoteDefect = singleQuoteDefect(c.bytes, errorLine: error.line)
+                read.quoteDefect =
+                    singleQuoteDefect(c.bytes, errorLine: error.line) ?? doubleQuoteDefect(c.bytes, errorLine: error.line)
                 return read
             }
         } catch {

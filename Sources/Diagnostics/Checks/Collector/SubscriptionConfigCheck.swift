@@ -109,6 +109,8 @@ struct SubscriptionConfigCheck: Check {
         var unrendered: [String] = []
         // Configs broken by a value with a `'` the template put inside single quotes: the keys, per config.
         var quoted: [String] = []
+        /// The same for values the templates write between double quotes (ext_meta, labels, a syslog host).
+        var doubleQuoted: [String] = []
         // The collector loads only names that match the main config's file_pattern for their directory.
         for file in mineFiles {
             let name = file.shown
@@ -130,7 +132,12 @@ struct SubscriptionConfigCheck: Check {
                 if error.isPermission { unreadable.append((name, error)) } else { problems.append("\(name): \(error.description)") }
                 continue
             case .invalid(let error):
-                if let defect = read.quoteDefect {
+                if let defect = read.quoteDefect, let what = defect.doubleQuoted {
+                    doubleQuoted.append(defect.key)
+                    problems.append(
+                        "\(name): line \(defect.line): the value of \(defect.key) holds \(what) that the plugin's config template does not escape: it writes the value between double quotes, where a \" or a \\ must be escaped (\\\" and \\\\), so the file is not YAML and the collector skips it (\(error.description))"
+                    )
+                } else if let defect = read.quoteDefect {
                     quoted.append(defect.key)
                     problems.append(
                         "\(name): line \(defect.line): the value of \(defect.key) holds a ' (single quote) that the plugin's config template does not escape: it writes the value between single quotes, where a ' must be doubled (''), so the file is not YAML and the collector skips it (\(error.description))"
@@ -190,6 +197,14 @@ struct SubscriptionConfigCheck: Check {
                     "\(realNames); \(Fmt.list(problems, max: 3))",
                     hint:
                         "采集项中 \(Fmt.list(Fmt.unique(quoted), max: 3)) 的值含有单引号 '：插件的配置模板把该值放在单引号中且不做转义，渲染出的配置不是合法 YAML，采集器跳过整个配置文件，重新下发仍会复现：在日志平台（或节点管理）修改该值，去掉其中的单引号（或把每个 ' 写成两个 ''，YAML 单引号内的转义），然后重新下发",
+                    evidence: evidence)
+            }
+            if !doubleQuoted.isEmpty {
+                evidence.append(("unescaped_quote_in", JSONValue(doubleQuoted)))
+                return .fail(
+                    "\(realNames); \(Fmt.list(problems, max: 3))",
+                    hint:
+                        "采集项中 \(Fmt.list(Fmt.unique(doubleQuoted), max: 3)) 的值含有双引号 \" 或反斜杠 \\：插件的配置模板（ext_meta/labels、syslog 的 host）把该值放在双引号中且不做转义，渲染出的配置不是合法 YAML，采集器跳过整个配置文件，重新下发仍会复现：在日志平台（或节点管理）修改该值，去掉其中的双引号与反斜杠（如 Windows 路径写成 D:/data），然后重新下发",
                     evidence: evidence)
             }
             let network = ["kafka:", "redis:", "syslog:"].filter { p in problems.contains { $0.contains(p) } }
