@@ -337,7 +337,7 @@ enum ProgressRules {
         let denied = files.filter { $0.status == .denied }
         if !denied.isEmpty {
             return .fail(
-                "\(denied.count) file(s) the collector may not open, \(bytes(denied.reduce(0) { $0 + $1.deniedBytes })) not collected: \(Fmt.list(denied.map { $0.denied ?? $0.path }, max: 3))",
+                "\(denied.count) file(s) the collector may not open, \(bytes(denied.reduce(0) { $0 + $1.deniedBytes })) not collected: \(Fmt.list(Fmt.unique(denied.map { $0.denied ?? $0.path }), max: 3))",
                 hint: "采集器进程的用户没有读取这些日志文件（或进入其所在目录）的权限，采集器打不开它们：放开文件与目录的权限（如 chmod o+r、目录 o+x，或把采集器用户加入文件属组），或以 root 运行采集器",
                 evidence: evidence)
         }
@@ -1284,7 +1284,7 @@ enum ProgressRules {
             if reasons.contains("registry_fs_full") { hints.append("进度库所在磁盘满会使进度无法保存：清理该磁盘") }
             if reasons.contains("permission_denied") { hints.append("采集器进程的用户打不开这些日志文件：放开文件与目录的读取权限，或以 root 运行采集器") }
             return .fail(
-                "\(amount) at risk: " + Fmt.list(reasons) + (details.isEmpty ? "" : " (" + Fmt.list(details, max: 2) + ")"),
+                "\(amount) at risk: " + Fmt.list(reasons) + (details.isEmpty ? "" : " (" + Fmt.list(Fmt.unique(details), max: 2) + ")"),
                 hint: hints.isEmpty ? "清理磁盘并确认采集器读完" : hints.joined(separator: "；"), evidence: evidence)
         }
         let registry = registryProblem(last)
@@ -1293,7 +1293,8 @@ enum ProgressRules {
             let general =
                 "被 ignore_older 跳过、被截断或超过 harvester_limit 的文件不会完整采集；从未被采集的文件在采集器启动或重载时因 tail_files 从末尾开始采集：按需调整采集项配置"
             return .warn(
-                "\(amount) may not be collected: " + Fmt.list(reasons) + (details.isEmpty ? "" : " (" + Fmt.list(details, max: 2) + ")"),
+                "\(amount) may not be collected: " + Fmt.list(reasons)
+                    + (details.isEmpty ? "" : " (" + Fmt.list(Fmt.unique(details), max: 2) + ")"),
                 hint: reasons.contains("item_refused")
                     ? "采集器拒绝了该订阅的采集项，其文件不会被采集：先处理 bkunifylogbeat/config 检查的结论"
                     : reasons.contains("log_fs_full") ? "日志所在磁盘将满（非 root 进程可用空间耗尽），应用可能写不进日志，新日志无从采集：清理该磁盘" : general,

@@ -541,6 +541,25 @@ struct LogPathProgressCheckTests {
         #expect(!run(input(s)).message.contains("may not open"), "\(run(input(s)).message)")
     }
 
+    /// A directory the collector's user may not search denies every file in it for the same reason: the reason was
+    /// listed once per file ("uid 2000 may not search directory /data/logs/app (mode 0700, owner 0:0), uid 2000 may
+    /// not search directory /data/logs/app ..."), crowding out any other.
+    @Test("files denied by one directory name its reason once, in logpath_progress and loss_risk")
+    func deniedByOneDirectory() {
+        var s = ProgressFixture.healthy()
+        s.files = [
+            ProgressFixture.file("/data/logs/app/a.log", size: 100, inode: 11, age: 2),
+            ProgressFixture.file("/data/logs/app/b.log", size: 200, inode: 12, age: 2),
+        ]
+        s.collectors = [ProgressFixture.collector(open: [])]
+        let why = "uid 2000 may not search directory /data/logs/app (mode 0700, owner 0:0)"
+        s.collectorDenied = ["/data/logs/app/a.log": why, "/data/logs/app/b.log": why]
+        let f = run(input(s))
+        #expect(f.message == "2 file(s) the collector may not open, 300 B not collected: \(why)", "\(f.message)")
+        let risk = ProgressFixture.run(LossRiskCheck(), input(s))
+        #expect(risk.message.hasSuffix("permission_denied (\(why))"), "\(risk.message)")
+    }
+
     @Test("a busy log the collector never opened is never-collected by its creation time, though its mtime is fresh")
     func neverCollectedBusy() {
         var s = ProgressFixture.healthy()
