@@ -57,6 +57,36 @@ struct HostScenarioTests {
         #expect(!report.status)
     }
 
+    /// NodeMan renders the main config's `path.logs` from the agent's log path (`/var/log/gse`), where the collector
+    /// writes why it exits; the hint sent people to `<root>/plugins/logs`. And a collector gse_agent started again
+    /// and again today, not running now, is crash-looping: "not running" alone read as one nobody started.
+    @Test("collector down: the hint names the log directory path.logs says; down after many starts today, it keeps exiting")
+    func collectorDownLogsAndCrashLoop() async throws {
+        let host = try FakeHost()
+        defer { host.shutdown() }
+        try host.writeSubConfig(subscription: 33561, paths: ["/var/log/x.log"])
+        let logs = host.dir + "/var/log/gse"
+        let main = try String(contentsOfFile: host.mainConfigPath, encoding: .utf8)
+        try host.writeRawMainConfig(main.replacingOccurrences(of: "path.logs: \(host.gseRoot)/plugins/logs", with: "path.logs: \(logs)"))
+        let (_, port) = try host.startDataserver()
+        try host.startAgent(dataPort: port)
+        var report = await runChecks(host, dataPort: port)
+        var process = try #require(report.result(module: "bkunifylogbeat", item: "process"))
+        #expect(process.message == "bkunifylogbeat is not running", "\(process.message)")
+        // (Collectors of the suite's other hosts run elsewhere: then the hint is about them.)
+        if process.evidence("elsewhere") == nil {
+            #expect(process.hint.contains("查看 \(logs) 下的日志") && !process.hint.contains("plugins/logs"), "\(process.hint)")
+        }
+        try host.logRestarts(Array(repeating: ["stop", "start"], count: 6).flatMap { $0 })
+        report = await runChecks(host, dataPort: port)
+        process = try #require(report.result(module: "bkunifylogbeat", item: "process"))
+        #expect(
+            process.message
+                == "bkunifylogbeat is not running; restart/reload times is over 10: 12 today (6 start, 6 stop, 0 reload): it keeps exiting",
+            "\(process.message)")
+        #expect(process.verdict == .fail && process.hint.contains("反复启动又退出") && process.hint.contains(logs), "\(process.hint)")
+    }
+
     @Test("restart storm: glued restart-log entries are counted by pattern", arguments: [true, false])
     func restartStorm(perLine: Bool) async throws {
         let (host, port) = try FakeHost.healthy()

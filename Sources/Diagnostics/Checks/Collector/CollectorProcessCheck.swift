@@ -65,13 +65,13 @@ struct CollectorProcessCheck: Check {
                 strays.isEmpty && !hostedElsewhere.isEmpty
                 ? (agentDown == true
                     ? "gse_agent 也未运行：采集器由 gse_agent 托管拉起，先恢复本目录的 gse_agent 进程，再确认 bkunifylogbeat 被拉起（另一套 GSE \(Fmt.list(hostedElsewhere, max: 3)) 的采集器由其自己的 Agent 托管，与本目录无关，不要停止）"
-                    : "在节点管理中启动 bkunifylogbeat 插件，并查看 \(facts.layout.root)/plugins/logs 下的日志找出退出原因（另一套 GSE \(Fmt.list(hostedElsewhere, max: 3)) 的采集器由其自己的 Agent 托管，与本目录无关，不要停止）")
+                    : "在节点管理中启动 bkunifylogbeat 插件，并查看 \(Self.logDirectory(facts.layout)) 下的日志找出退出原因（另一套 GSE \(Fmt.list(hostedElsewhere, max: 3)) 的采集器由其自己的 Agent 托管，与本目录无关，不要停止）")
                 : !strays.isEmpty
                     ? (agentDown == true ? "gse_agent 也未运行：先恢复本目录的 gse_agent 进程；另外，" : "")
                         + "bkunifylogbeat 在其他目录运行（\(Fmt.list(Fmt.unique(strays.map { $0.cwd ?? $0.exe ?? "?" }), max: 5))），不受该 GSE 托管；请停止它并通过节点管理启动"
                     : agentDown == true
                         ? "gse_agent 也未运行：采集器由 gse_agent 托管拉起，先恢复 gse_agent 进程，再确认 bkunifylogbeat 被拉起"
-                        : "在节点管理中启动 bkunifylogbeat 插件，并查看 \(facts.layout.root)/plugins/logs 下的日志找出退出原因（常见: get agent info timeout、connection refused）"
+                        : "在节点管理中启动 bkunifylogbeat 插件，并查看 \(Self.logDirectory(facts.layout)) 下的日志找出退出原因（常见: get agent info timeout、connection refused）"
             // Its pid lock names a live process: every start (gse_agent's, NodeMan's) exits at once, whatever
             // else is fixed, until that process ends or the file goes.
             if let held = Self.heldLock(facts, found.under) {
@@ -82,6 +82,15 @@ struct CollectorProcessCheck: Check {
                     hint: held.collector
                         ? "另一套 GSE 的采集器与本目录的采集器主配置 path.pid 相同，共用一个 pid 锁文件，只能有一个启动：为本目录的插件配置不同的 run 路径后重新下发插件配置，再在节点管理中启动 bkunifylogbeat"
                         : "pid 锁文件是采集器上次运行留下的，其中的 pid 已被其他进程复用（如重启后），采集器每次启动都会因锁被占用而退出：删除 \(held.lock) 后在节点管理中启动 bkunifylogbeat",
+                    evidence: evidence)
+            }
+            // Started again and again today and not running now: it keeps exiting (gse_agent starts a plugin it
+            // hosts again when it exits), which "not running" alone does not say.
+            if case .success(let r) = restarts, r.entries > facts.options.restartThreshold, r.reloads * 2 <= r.entries {
+                return .fail(
+                    "bkunifylogbeat is not running; restart/reload times is over \(facts.options.restartThreshold): \(r.atLeast ? "at least " : "")\(r.entries) today (\(r.starts) start, \(r.stops) stop, \(r.reloads) reload): it keeps exiting",
+                    hint: (strays.isEmpty && agentDown != true ? "" : hint + "；")
+                        + "采集器今天反复启动又退出：查看 \(Self.logDirectory(facts.layout)) 下的 bkunifylogbeat 日志找出退出原因（常见: get agent info timeout、connection refused、超过 GSE 的 cpu/mem 限制被杀、配置错误），处理后在节点管理中启动",
                     evidence: evidence)
             }
             return .fail("bkunifylogbeat is not running", hint: hint, evidence: evidence)
@@ -98,7 +107,7 @@ struct CollectorProcessCheck: Check {
                     + message,
                 hint: r.reloads * 2 > r.entries
                     ? "今天的条目主要是配置下发触发的 reload（\(r.reloads) 次），采集器没有反复重启：确认日志平台/节点管理是否在频繁下发采集配置（check.py 同样按条目计数）"
-                    : "采集器反复重启：查看 \(facts.layout.root)/plugins/logs/bkunifylogbeat*.log；常见原因是超过 GSE 的 cpu/mem 限制被杀或配置错误",
+                    : "采集器反复重启：查看 \(Self.logDirectory(facts.layout))/bkunifylogbeat*；常见原因是超过 GSE 的 cpu/mem 限制被杀或配置错误",
                 evidence: evidence)
         }
         if let stuck = states.stuckWarning("bkunifylogbeat", facts: facts, evidence: evidence, detail: "; " + message) {
@@ -181,6 +190,18 @@ struct CollectorProcessCheck: Check {
                 evidence: evidence)
         }
         return .pass(message, evidence: evidence)
+    }
+
+    /// Where the collector writes its own log: the main config's `path.logs` (NodeMan renders the agent's log
+    /// path there, `/var/log/gse`), a relative one read from plugins/bin, the binary's directory (libbeat's
+    /// `path.home`); without one, `<root>/plugins/logs`.
+    static func logDirectory(_ layout: GSELayout) -> String {
+        if case .parsed(let yaml) = layout.mainConfig.state, let logs = yaml.lookup("path.logs")?.string,
+            !logs.trimmingASCIIWhitespace().isEmpty
+        {
+            return PathText.normalize(PathText.resolve(logs.trimmingASCIIWhitespace(), from: layout.pluginBin))
+        }
+        return layout.root + "/plugins/logs"
     }
 
     /// The collector's pid lock (`CollectorStartPaths.pidFile`) and the live process it names, when that is not
