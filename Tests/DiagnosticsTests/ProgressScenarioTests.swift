@@ -552,6 +552,12 @@ struct ProgressScenarioTests {
             progress.verdict == .fail && progress.message.contains("the collector refuses its item(s)")
                 && progress.message.contains("dataid 0"), "\(report.digest)")
         #expect(report.verdict("log_progress", "loss_risk") == .warn, "\(report.digest)")
+        // The refused item names -l's files: they are named with it, as before.
+        try host.writeSubConfig(subscription: 33561, dataid: 0, paths: asked)
+        report = await runChecks(host, logPaths: asked, dataPort: port)
+        #expect(
+            report.message("log_progress", "logpath_progress").hasPrefix("no file is collected: 1 named by an item the collector refuses"),
+            "\(report.digest)")
         // One item the collector takes, whatever it names: -l's files are judged as before.
         try host.writeSubConfig(
             subscription: 33561, paths: [host.logDir + "/other/*.log"], moreItems: [FakeHost.SubItem(paths: [host.logDir + "/app/*.log"])])

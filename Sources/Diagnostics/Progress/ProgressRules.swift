@@ -254,7 +254,13 @@ enum ProgressRules {
             return notLoaded(why)
         }
         if input.scope?.isEmpty == false, let why = input.missingConfig { return noConfig(why) }
-        if input.scope?.isEmpty == false, let why = input.everyItemRefused { return everyItemRefused(why) }
+        // Every item refused, with paths asked about (-l): none of -l's files is the subscription's, whatever reads
+        // them. Files a refused item names, when all the others are skipped, are named below with their item.
+        if input.scope?.isEmpty == false, let why = input.everyItemRefused,
+            !input.files.contains(where: \.refused) || input.files.contains(where: { $0.error == nil && $0.skipped == nil })
+        {
+            return everyItemRefused(why)
+        }
         if let problem = registryProblem(last), servers.up.isEmpty || input.scope?.isEmpty != true { return problem }
         let files = input.files
         var evidence: [(String, JSONValue)] = [("registry", .string(last.registry?.path ?? ""))]
