@@ -180,6 +180,11 @@ struct FileProgress: Sendable {
     /// of a file the collector may not open).
     var inFlightBytes: Int64 { status == .denied ? 0 : lagBytes - tailSkippedBytes }
 
+    /// Whether it would take a harvester the moment one is free: bytes not acknowledged, and the collector may
+    /// open it (the fork's `startHarvester` gives a harvester back when `Setup` cannot open the file, so a file
+    /// it may not open neither holds one nor waits for one: its bytes are `permission_denied`'s alone).
+    var wantsHarvester: Bool { lagBytes > 0 && status != .denied }
+
     /// Bytes written and not acknowledged (all of them while the registry has no state for the file).
     var lagBytes: Int64 {
         guard error == nil, skipped == nil, status != .unjudged else { return 0 }
@@ -322,7 +327,7 @@ struct FileProgress: Sendable {
         for indices in limited.values {
             let limit = last.files[indices[0]].target.harvesterLimit ?? 0
             let open = indices.filter { files[$0].read != nil }.count
-            let waiting = indices.filter { files[$0].lagBytes > 0 }
+            let waiting = indices.filter { files[$0].wantsHarvester }
             let notOpen = waiting.filter { files[$0].read == nil }
             if !notOpen.isEmpty && (open >= limit || waiting.count > limit) {
                 for i in notOpen { files[i].waitsForHarvester = true }

@@ -1224,7 +1224,7 @@ enum ProgressRules {
             // A harvester is taken by every file the collector holds open, new data or not (a quiet file
             // stays open until close_inactive): files with data waiting that none holds wait for one.
             let open = mine.filter { $0.read != nil }.count
-            let waiting = mine.filter { $0.lagBytes > 0 }
+            let waiting = mine.filter(\.wantsHarvester)
             let notOpen = waiting.filter { $0.read == nil }
             if !notOpen.isEmpty && (open >= limit || waiting.count > limit) {
                 add(

@@ -468,6 +468,34 @@ struct LossRiskCheckTests {
         }
         #expect(run(input(s)).verdict == .pass, "\(run(input(s)).message)")
     }
+
+    /// The fork's `startHarvester` gives a file a harvester only when its `Setup` opens it: one the collector may
+    /// not open takes none and waits for none (a free harvester does not make it readable). Its bytes are
+    /// `permission_denied`'s alone, not also the limit's (counted twice, they were double the file).
+    @Test("a file the collector may not open does not wait for a harvester: its bytes are permission_denied's alone")
+    func deniedIsNotWaitingForAHarvester() throws {
+        var s = ProgressFixture.healthy()
+        // harvester_limit 1, taken by a.log (held, read and acknowledged to its end); b.log: 500 bytes, no state.
+        s.files = [
+            ProgressFixture.file("/data/logs/app/a.log", size: 1000, inode: 11, limit: 1),
+            ProgressFixture.file("/data/logs/app/b.log", size: 500, inode: 12, age: 600, limit: 1),
+        ]
+        s.collectorDenied["/data/logs/app/b.log"] = "mode 0600, owner 0: the collector runs as uid 1000"
+        let f = run(input(s))
+        let risks = try #require(f.evidence.first { $0.0 == "risks" }?.1.arrayValue)
+        #expect(f.verdict == .fail && f.message.contains("permission_denied"), "\(f.message)")
+        #expect(!risks.contains { $0["reason"] == .string("harvester_limit") }, "\(risks)")
+        #expect(f.evidence.first { $0.0 == "bytes_at_risk" }?.1 == .int(500), "\(risks)")
+        let files = FileProgress.analyse(nil, s, ProgressFixture.settings)
+        #expect(files.first { $0.path == "/data/logs/app/b.log" }?.waitsForHarvester == false)
+        // Two such files and no harvester taken: more "waiting" than the limit, but none of them waits for one.
+        s.files[0] = ProgressFixture.file("/data/logs/app/c.log", size: 300, inode: 13, age: 600, limit: 1)
+        s.collectors = [ProgressFixture.collector()]
+        s.collectorDenied["/data/logs/app/c.log"] = "mode 0600, owner 0: the collector runs as uid 1000"
+        let two = run(input(s))
+        #expect(two.evidence.first { $0.0 == "bytes_at_risk" }?.1 == .int(800), "\(two.evidence)")
+        #expect(!two.message.contains("harvester_limit"), "\(two.message)")
+    }
 }
 
 /// Which item gives a file its rules for the progress items, when one of the subscription's items is refused.
