@@ -55,6 +55,19 @@ struct LogPathGlobClassScenarioTests {
         #expect(m.evidence("first_matches") == JSONValue([literal]))
     }
 
+    @Test("app[1].log collected by another of the paths (*.log): no word that it is not collected")
+    func literalCollectedByAnotherPath() async throws {
+        let host = try FakeHost()
+        defer { host.shutdown() }
+        let literal = try host.makeLogFile("brk/app[1].log")
+        let file = try host.makeLogFile("brk/app1.log")
+        let report = await runChecks(host, subscription: 0, logPaths: [host.logDir + "/brk/app[1].log", host.logDir + "/brk/*.log"])
+        let match = try #require(report.result(module: "log_path", item: "logpath_match"))
+        #expect(match.verdict == .pass, "\(match.message)")
+        #expect(match.evidence("literal_not_matched") == nil)
+        #expect(match.message.contains(literal) && match.message.contains(file), "\(match.message)")
+    }
+
     @Test("the subscription's own config names app[1].log: logpath_progress fails no match and names the literal file too")
     func progressOfSubscription() async throws {
         let (host, port) = try FakeHost.healthy()
