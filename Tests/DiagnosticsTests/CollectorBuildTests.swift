@@ -77,6 +77,35 @@ struct CollectorBuildTests {
         #expect(config(item("604810s"), build: build("7.7.2-rc.80")).verdict == .pass)
     }
 
+    /// The `clean_inactive` a log item's file states are kept by (their TTL, `heldCleanInactive`) is computed by
+    /// bkunifylogbeat's `config/input/log.go` from the `ignore_older` its check assumes when the item writes
+    /// none: 168h before aabdaf2 (tags before 7.7.2-rc.76, every 7.3/7.5/7.6 build), 24h from then.
+    @Test("the clean_inactive a log item's states are kept by follows the build's ignore_older check; unknown, the shortest")
+    func heldCleanInactiveByBuild() throws {
+        func held(_ settings: String, _ version: String?) -> Double? {
+            let h = Fixture.facts(subscription: 7)
+            let text = "local:\n  - dataid: 5\n    paths: ['/a.log']\n    scan_frequency: '10s'\n" + settings
+            Fixture.subscriptionConfigs(h, yaml: [("bkunifylogbeat_sub_7_host_0.conf", text)])
+            h.collectorBuild = version.map { GoBinaryInfo(goVersion: "go1.21.13", mainVersion: $0) }
+            return CollectorFileRules.items(subscription: 7, facts: h).first?.cleanInactiveSeconds
+        }
+        let day = 86400.0, week = 604_800.0, halfYear = 180 * 86400.0
+        // Neither written (NodeMan's template unless the platform sets them): the check's ignore_older + 10s + 180 days.
+        #expect(held("", "7.6.abc1234") == week + 10 + halfYear)
+        #expect(held("", "7.7.2-rc.75") == week + 10 + halfYear)
+        #expect(held("", "7.7.2-rc.76") == day + 10 + halfYear)
+        #expect(held("", "7.7.3-rc.21") == day + 10 + halfYear)
+        // 48h written: below 168h + 10s, raised by an hour past it on an old build; kept on a new one.
+        #expect(held("    clean_inactive: '172800s'\n", "7.7.1-rc.18") == week + 10 + 3600)
+        #expect(held("    clean_inactive: '172800s'\n", "7.7.2-rc.80") == 172_800)
+        // The build does not tell (a 7.7.<commit> build spans the change): the shortest any build keeps, so a
+        // state missing past it is not taken for a file never collected.
+        #expect(held("", "7.7.11148c4") == day + 10 + halfYear)
+        #expect(held("", nil) == day + 10 + halfYear)
+        // ignore_older written: the build's default plays no part.
+        #expect(held("    ignore_older: '3600s'\n", "7.6.abc1234") == 3600 + 10 + halfYear)
+    }
+
     static let filterItem =
         "local:\n  - dataid: 5\n    paths: ['/a.log']\n    delimiter: '|'\n    filters:\n     - conditions:\n         - index: -1\n           key: 'ERROR'\n           op: 'include'\n"
     static let namedGroupItem =

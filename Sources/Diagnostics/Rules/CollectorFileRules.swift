@@ -803,16 +803,19 @@ extension CollectorFileRules.Item {
             listen: CollectorFileRules.listen(item.node, dataid: item.dataid, source: source, services: services),
             scanSeconds: Self.positiveDuration(item.node, "scan_frequency"),
             closeInactiveSeconds: Self.heldCloseInactive(item.node))
-        if (item.node["type"]?.string ?? "log") == "log" { cleanInactiveSeconds = Self.heldCleanInactive(item.node) }
+        if (item.node["type"]?.string ?? "log") == "log" { cleanInactiveSeconds = Self.heldCleanInactive(item.node, build: build) }
     }
 
     /// The `clean_inactive` bkunifylogbeat gives a log item (`config/input/log.go`), from which the fork's
     /// harvester sets its file's state's TTL (`reader.go` `AddForwarder`); the registrar drops a finished state
     /// that long after its last update (`States.Cleanup`, bkunifylogbeat `registrar.go` `gcStates`). Computed
-    /// with the item's `ignore_older` (24h when it writes none: that function's own default) and
-    /// `scan_frequency` (0 when none): a written value above 0 but below their sum is raised to it plus an hour;
-    /// none (or 0) is their sum plus 180 days. Nil when a value it needs is not a duration the collector holds.
-    static func heldCleanInactive(_ node: YAMLNode) -> Double? {
+    /// with the item's `ignore_older` and `scan_frequency` (0 when none): a written value above 0 but below their
+    /// sum is raised to it plus an hour; none (or 0) is their sum plus 180 days. With no `ignore_older` written,
+    /// that function's own default, which `build` tells (`CollectorBuild.ignoreOlderDefaults`: 168h before
+    /// 7.7.2-rc.76, 24h since); where it does not, the shortest, 24h (every build keeps a state at least that
+    /// long, so one missing past it is not taken for a file never collected). Nil when a value it needs is not a
+    /// duration the collector holds.
+    static func heldCleanInactive(_ node: YAMLNode, build: CollectorBuild = .unknown) -> Double? {
         func written(_ key: String) -> Double?? {
             guard let n = node.lookup(key) else { return .some(nil) }
             let v = GoConfigValue(n)
@@ -823,7 +826,7 @@ extension CollectorFileRules.Item {
         guard case .some(let ignore) = written("ignore_older"), case .some(let scan) = written("scan_frequency"),
             case .some(let clean) = written("clean_inactive")
         else { return nil }
-        let floor = (ignore ?? 24 * 3600) + (scan ?? 0)
+        let floor = (ignore ?? build.ignoreOlderDefaults?.check ?? 24 * 3600) + (scan ?? 0)
         if let clean, clean > 0 { return clean < floor ? floor + 3600 : clean }
         return floor + 180 * 86400
     }
