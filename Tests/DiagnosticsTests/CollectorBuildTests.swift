@@ -106,6 +106,28 @@ struct CollectorBuildTests {
         #expect(held("    ignore_older: '3600s'\n", "7.6.abc1234") == 3600 + 10 + halfYear)
     }
 
+    @Test("an item that writes no ignore_older ages files out by the value the build fills in: 24h from 7.7.2-rc.76 to rc.111")
+    func ignoreOlderFilledByBuild() throws {
+        let item = try YAMLNode.parse("paths: ['/a.log']\nscan_frequency: '10s'\n")
+        func filled(_ version: String?) -> Int64? {
+            let build = CollectorBuild(version.map { GoBinaryInfo(goVersion: "go1.21.13", mainVersion: $0) })
+            return CollectorFileRules(item: item, source: "t", build: build).ignoreOlder
+        }
+        #expect(filled("7.7.2-rc.80") == 86400)
+        #expect(filled("7.7.2-rc.111") == 86400)
+        #expect(filled("7.7.2-rc.75") == 604_800)
+        #expect(filled("7.7.3-rc.1") == 604_800)
+        // Not told (a 7.7.<commit> build, no build info): 168h, what every other build fills in.
+        #expect(filled("7.7.11148c4") == 604_800)
+        #expect(filled(nil) == 604_800)
+        // Written: the item's own.
+        let own = try YAMLNode.parse("paths: ['/a.log']\nignore_older: '3600s'\n")
+        #expect(
+            CollectorFileRules(
+                item: own, source: "t", build: CollectorBuild(GoBinaryInfo(goVersion: "go1.21.13", mainVersion: "7.7.2-rc.80"))
+            ).ignoreOlder == 3600)
+    }
+
     static let filterItem =
         "local:\n  - dataid: 5\n    paths: ['/a.log']\n    delimiter: '|'\n    filters:\n     - conditions:\n         - index: -1\n           key: 'ERROR'\n           op: 'include'\n"
     static let namedGroupItem =

@@ -88,7 +88,9 @@ struct CollectorFileRules {
                 own = true
             }
         }
-        var ignoreOlder: Int64? = Self.defaultIgnoreOlder
+        // Not written: what bkunifylogbeat fills in, 24h on the builds from 7.7.2-rc.76 to rc.111 (where the build
+        // does not tell, 168h: every other build's).
+        var ignoreOlder: Int64? = build.ignoreOlderDefaults.map { Int64($0.filled) } ?? Self.defaultIgnoreOlder
         if let node = item.lookup("ignore_older"), !node.isNull {
             // What the collector holds, as go-ucfg converts it: a number is seconds (past ±2^63 ns its
             // multiplication wraps), text needs a unit. A negative value makes every file too old (filebeat
