@@ -36,7 +36,8 @@ struct CollectorBuildTests {
         let split = CollectorBuild.IgnoreOlderDefaults(check: 86400, filled: 604_800)
         let table: [(String, CollectorBuild.IgnoreOlderDefaults?)] = [
             ("7.5.a1b2c3d", week), ("7.6.abc1234", week), ("7.7.1-rc.18", week), ("7.7.2-rc.75", week),
-            ("7.7.2-rc.76", day), ("7.7.2-rc.111", day), ("7.7.2-rc.10", split), ("7.7.3-rc.1", split), ("7.7.3-rc.21", split),
+            ("7.7.2-rc.76", day), ("7.7.2-rc.109", day), ("7.7.2-rc.110", split), ("7.7.2-rc.111", split), ("7.7.2-rc.10", split),
+            ("7.7.3-rc.1", split), ("7.7.3-rc.21", split),
             ("8.0.0", split), ("7.7.11148c4", nil), ("7.7.2-rc.112", nil), ("7.2.1", nil), ("unknown", nil),
         ]
         for (version, expected) in table {
@@ -62,6 +63,9 @@ struct CollectorBuildTests {
                 && new.message.contains("fills in 168h but checks clean_inactive against 24h") && new.message.contains("7.7.3-rc.21"),
             "\(new.message)")
         #expect(config(item("172800s"), build: build("7.7.2-rc.80")).verdict == .pass)
+        // rc.110 and rc.111 hold 6da0b0c (62b754f's first commit, August 2025): the 7.7.3 defaults.
+        #expect(config(item("172800s"), build: build("7.7.2-rc.111")).verdict == .fail)
+        #expect(config(item("172800s"), build: build("7.7.2-rc.109")).verdict == .pass)
         #expect(config(item("172800s"), build: build("7.7.1-rc.18")).verdict == .pass)
         #expect(config(item("172800s"), build: build("7.7.11148c4")).verdict == .pass)
         #expect(config(item("172800s"), build: nil).verdict == .pass)
@@ -106,7 +110,7 @@ struct CollectorBuildTests {
         #expect(held("    ignore_older: '3600s'\n", "7.6.abc1234") == 3600 + 10 + halfYear)
     }
 
-    @Test("an item that writes no ignore_older ages files out by the value the build fills in: 24h from 7.7.2-rc.76 to rc.111")
+    @Test("an item that writes no ignore_older ages files out by the value the build fills in: 24h from 7.7.2-rc.76 to rc.109")
     func ignoreOlderFilledByBuild() throws {
         let item = try YAMLNode.parse("paths: ['/a.log']\nscan_frequency: '10s'\n")
         func filled(_ version: String?) -> Int64? {
@@ -114,7 +118,9 @@ struct CollectorBuildTests {
             return CollectorFileRules(item: item, source: "t", build: build).ignoreOlder
         }
         #expect(filled("7.7.2-rc.80") == 86400)
-        #expect(filled("7.7.2-rc.111") == 86400)
+        #expect(filled("7.7.2-rc.109") == 86400)
+        // rc.110 and rc.111 hold 6da0b0c, 62b754f's first commit: 168h filled in again.
+        #expect(filled("7.7.2-rc.110") == 604_800)
         #expect(filled("7.7.2-rc.75") == 604_800)
         #expect(filled("7.7.3-rc.1") == 604_800)
         // Not told (a 7.7.<commit> build, no build info): 168h, what every other build fills in.

@@ -46,9 +46,9 @@ struct CollectorBuild: Sendable, Equatable {
 
     /// The `ignore_older` defaults of a bkunifylogbeat `main.version` (`config/input/log.go`): 168h for both
     /// until aabdaf2 (February 2025: tags before 7.7.2-rc.76, and every `7.3`/`7.5`/`7.6` build); 24h for
-    /// both from then (7.7.2-rc.76 to rc.111); from 62b754f (August 2025: 7.7.3 tags and 7.7.2-rc.10) the
-    /// value filled in went back to 168h while the check kept 24h. Nil for a `7.7.<commit>` build (it spans
-    /// all three), a 7.7.2 rc past 111 and text that says nothing.
+    /// both from then (7.7.2-rc.76 to rc.109); from 6da0b0c (August 2025, merged as 62b754f: 7.7.2-rc.110,
+    /// rc.111 and rc.10, and the 7.7.3 tags) the value filled in went back to 168h while the check kept 24h.
+    /// Nil for a `7.7.<commit>` build (it spans all three), a 7.7.2 rc past 111 and text that says nothing.
     static func ignoreOlderDefaults(version: String) -> IgnoreOlderDefaults? {
         let day = 24.0 * 3600, week = 7 * 24.0 * 3600
         let old = IgnoreOlderDefaults(check: week, filled: week)
@@ -61,7 +61,7 @@ struct CollectorBuild: Sendable, Equatable {
         if tag.patch != 2 { return tag.patch < 2 ? old : split }
         guard let rc = tag.rc else { return nil }
         if rc == 10 { return split }
-        return rc < 76 ? old : rc <= 111 ? lowered : nil
+        return rc < 76 ? old : rc <= 109 ? lowered : rc <= 111 ? split : nil
     }
 
     /// Whether a bkunifylogbeat `main.version` refuses a filter with two conditions on one index. The fix

@@ -88,7 +88,7 @@ struct CollectorFileRules {
                 own = true
             }
         }
-        // Not written: what bkunifylogbeat fills in, 24h on the builds from 7.7.2-rc.76 to rc.111 (where the build
+        // Not written: what bkunifylogbeat fills in, 24h on the builds from 7.7.2-rc.76 to rc.109 (where the build
         // does not tell, 168h: every other build's).
         var ignoreOlder: Int64? = build.ignoreOlderDefaults.map { Int64($0.filled) } ?? Self.defaultIgnoreOlder
         if let node = item.lookup("ignore_older"), !node.isNull {
