@@ -15,6 +15,11 @@ struct CollectorBuild: Sendable, Equatable {
     /// `clean_inactive` check (`check`) and by the filebeat fork's `Validate` (`filled`, the default it fills
     /// in); nil when the version does not tell. See `ignoreOlderDefaults(version:)`.
     var ignoreOlderDefaults: IgnoreOlderDefaults?
+    /// False where `tail_files` passes nothing over: the beats fork v7.1.50-bk that these tags build with sets
+    /// `ignore_older` to 1ns for an input's first scan, and that scan's early return for a file past
+    /// `ignore_older` skips every file before it has a state, so the next scan (`tail_files` off by then) reads
+    /// a new file from offset 0. Nil elsewhere (the tags before and after tail, a `7.7.<commit>` does not tell).
+    var tailFilesPassesOver: Bool?
     /// The version as the binary records it, for messages.
     var version: String?
 
@@ -36,12 +41,18 @@ struct CollectorBuild: Sendable, Equatable {
         self.version = version
     }
 
+    /// The bkunifylogbeat tags whose go.mod names the beats fork v7.1.50-bk or one of its alphas (v7.1.49-bk
+    /// before rc.110; v7.1.51-bk in 7.7.3-rc.6, v7.1.52-bk-alpha.1 from rc.20): see `tailFilesPassesOver`.
+    static let untailedTags: Set<String> = ["7.7.2-rc.110", "7.7.2-rc.111", "7.7.3-rc.1", "7.7.3-rc.8", "7.7.3-rc.11"]
+
     init(_ info: GoBinaryInfo?) {
         self.init(
             angleNamedGroups: info?.goRelease.map { $0.lexicographicallyPrecedes([1, 22]) == false },
             extendedFilterOperators: info?.mainVersion.flatMap(Self.extendedFilterOperators(version:)),
             duplicateFilterIndexRefused: info?.mainVersion.flatMap(Self.duplicateFilterIndexRefused(version:)),
             ignoreOlderDefaults: info?.mainVersion.flatMap(Self.ignoreOlderDefaults(version:)), version: info?.mainVersion)
+        let tag = info?.mainVersion.map { $0.hasPrefix("v") ? String($0.dropFirst()) : $0 }
+        if let tag, Self.untailedTags.contains(tag) { tailFilesPassesOver = false }
     }
 
     /// The `ignore_older` defaults of a bkunifylogbeat `main.version` (`config/input/log.go`): 168h for both

@@ -543,7 +543,8 @@ struct CollectorFileRules {
         var rules: CollectorFileRules
         var harvesterLimit: Int
         /// `tail_files`: a new input's first scan starts a file it has no state for at its end (the
-        /// collector's default and NodeMan's template: true; written null, filebeat's false).
+        /// collector's default and NodeMan's template: true; written null, filebeat's false). False too where
+        /// the build's first scan passes nothing over (`CollectorBuild.tailFilesPassesOver`).
         var tailFiles: Bool = true
         /// A syslog item's server: the protocol and address its input binds.
         var listen: NetworkListen?
@@ -801,7 +802,8 @@ extension CollectorFileRules.Item {
             rules: rules,
             harvesterLimit: item.node.lookup("harvester_limit").flatMap { GoConfigValue($0).asUInt }.map { Int(clamping: $0) }
                 ?? CollectorFileRules.defaultHarvesterLimit,
-            tailFiles: item.node.lookup("tail_files").map { GoConfigValue($0).asBool ?? true } ?? true,
+            tailFiles: (item.node.lookup("tail_files").map { GoConfigValue($0).asBool ?? true } ?? true)
+                && build.tailFilesPassesOver != false,
             listen: CollectorFileRules.listen(item.node, dataid: item.dataid, source: source, services: services),
             scanSeconds: Self.positiveDuration(item.node, "scan_frequency"),
             closeInactiveSeconds: Self.heldCloseInactive(item.node))
