@@ -118,12 +118,40 @@ extension YAMLNode {
     ) throws(YAMLError) -> YAMLNode {
         var bytes = input
         if bytes.contains(0) { throw YAMLError(problem: "NUL byte in text (binary file?)", line: 1, column: 1) }
+        // Inside double quotes go-yaml v2 reads `\'` as a `'`, where libyaml stops with "found unknown escape
+        // character": each one libyaml stops at is written `\x27`, the same character, and the text read again.
+        var requoted = 0
+        while true {
+            do {
+                return try parseOnce(bytes, maxDepth: maxDepth, maxNodes: maxNodes, textKeysOnly: textKeysOnly)
+            } catch {
+                guard error.problem == unknownEscape, requoted < 1_000,
+                    let at = TextPositions(bytes).offset(line: error.line, column: error.column),
+                    at + 1 < bytes.count, bytes[at] == UInt8(ascii: "\\"), bytes[at + 1] == UInt8(ascii: "'")
+                else { throw error }
+                bytes.replaceSubrange(at...(at + 1), with: Array(#"\x27"#.utf8))
+                requoted += 1
+            }
+        }
+    }
+
+    /// libyaml's and go-yaml's words for an escape neither takes.
+    static let unknownEscape = "found unknown escape character"
+
+    private static func parseOnce(
+        _ input: [UInt8], maxDepth: Int, maxNodes: Int, textKeysOnly: Bool
+    ) throws(YAMLError) -> YAMLNode {
+        var bytes = input
         var parser = yaml_parser_t()
         guard yaml_parser_initialize(&parser) == 1 else { throw YAMLError(problem: "parser init failed", line: 0, column: 0) }
         defer { yaml_parser_delete(&parser) }
         return try bytes.withUnsafeMutableBufferPointer { buf throws(YAMLError) -> YAMLNode in
             yaml_parser_set_input_string(&parser, buf.baseAddress, buf.count)
-            var builder = Builder(maxDepth: maxDepth, maxNodes: maxNodes, textKeysOnly: textKeysOnly)
+            // Positions are counted only for a text with a `\/` somewhere.
+            let slash = zip(input, input.dropFirst()).contains { $0 == UInt8(ascii: "\\") && $1 == UInt8(ascii: "/") }
+            var builder = Builder(
+                maxDepth: maxDepth, maxNodes: maxNodes, textKeysOnly: textKeysOnly, text: input,
+                positions: slash ? TextPositions(input) : nil)
             let root = try builder.run(&parser)
             if let at = GoYAMLAliasBudget.exceeded(builder.shapes, root: builder.rootID) {
                 throw YAMLError(problem: "document contains excessive aliasing (go-yaml v2 refuses it)", line: at.line, column: at.column)
@@ -150,6 +178,9 @@ extension YAMLNode {
         let maxDepth: Int
         let maxNodes: Int
         let textKeysOnly: Bool
+        /// The text parsed, for what go-yaml refuses in a double-quoted scalar that libyaml takes.
+        let text: [UInt8]
+        let positions: TextPositions?
         var nodes = 0
         var anchors: [String: (node: YAMLNode, id: Int32)] = [:]
         var shapes: [Shape] = []
@@ -158,6 +189,25 @@ extension YAMLNode {
         enum Frame {
             case seq([YAMLNode], anchor: String?)
             case map([(String, YAMLNode)], pendingKey: String?, anchor: String?)
+        }
+
+        /// Where a double-quoted scalar between two marks holds `\/`: libyaml reads it as `/` (YAML 1.2), go-yaml v2
+        /// refuses it (an unknown escape). Nil when it holds none, or the marks do not land on the scalar's quotes.
+        func slashEscape(from start: yaml_mark_t, to end: yaml_mark_t) -> (line: Int, column: Int)? {
+            guard let positions, let a = positions.offset(line: Int(start.line) + 1, column: Int(start.column) + 1),
+                let b = positions.offset(line: Int(end.line) + 1, column: Int(end.column) + 1),
+                a < b, b <= text.count, text[a] == UInt8(ascii: "\""), text[b - 1] == UInt8(ascii: "\"")
+            else { return nil }
+            var i = a + 1
+            while i < b - 1 {
+                guard text[i] == UInt8(ascii: "\\") else {
+                    i += 1
+                    continue
+                }
+                if text[i + 1] == UInt8(ascii: "/") { return positions.place(of: i) }
+                i += 2
+            }
+            return nil
         }
 
         mutating func run(_ parser: inout yaml_parser_t) throws(YAMLError) -> YAMLNode {
@@ -192,6 +242,9 @@ extension YAMLNode {
                     return root ?? .null
                 case YAML_SCALAR_EVENT:
                     let s = event.data.scalar
+                    if s.style == YAML_DOUBLE_QUOTED_SCALAR_STYLE, let slash = slashEscape(from: event.start_mark, to: event.end_mark) {
+                        throw YAMLError(problem: YAMLNode.unknownEscape, line: slash.line, column: slash.column)
+                    }
                     let value = PathBytes.string(UnsafeBufferPointer(start: s.value, count: Int(s.length)))
                     let quoted = s.style == YAML_SINGLE_QUOTED_SCALAR_STYLE || s.style == YAML_DOUBLE_QUOTED_SCALAR_STYLE
                     if !quoted && s.plain_implicit == 1
@@ -364,5 +417,54 @@ enum GoYAMLAliasBudget {
             }
         }
         return nil
+    }
+}
+
+/// Byte offsets of a text's 1-based lines and columns as libyaml counts them (a column per character; a BOM
+/// before the first line not counted). Lines break at `\n` (a `\r` before it is the line's last character).
+struct TextPositions {
+    private let starts: [Int]
+    private let text: [UInt8]
+    private let bom: Int
+
+    init(_ text: [UInt8]) {
+        self.text = text
+        var starts = [0]
+        for (i, b) in text.enumerated() where b == UInt8(ascii: "\n") { starts.append(i + 1) }
+        self.starts = starts
+        bom = text.starts(with: [0xEF, 0xBB, 0xBF]) ? 3 : 0
+    }
+
+    private static func isContinuation(_ b: UInt8) -> Bool { b & 0xC0 == 0x80 }
+
+    /// The offset of the character at `line`, `column`; nil past the text.
+    func offset(line: Int, column: Int) -> Int? {
+        guard line >= 1, line <= starts.count, column >= 1 else { return nil }
+        var i = starts[line - 1] + (line == 1 ? bom : 0)
+        var left = column - 1
+        while left > 0 {
+            guard i < text.count, text[i] != UInt8(ascii: "\n") else { return nil }
+            i += 1
+            while i < text.count, Self.isContinuation(text[i]) { i += 1 }
+            left -= 1
+        }
+        return i <= text.count ? i : nil
+    }
+
+    /// The 1-based line and column of the character at `offset`.
+    func place(of offset: Int) -> (line: Int, column: Int) {
+        var lo = 0, hi = starts.count - 1
+        while lo < hi {
+            let mid = (lo + hi + 1) / 2
+            if starts[mid] <= offset { lo = mid } else { hi = mid - 1 }
+        }
+        var i = starts[lo] + (lo == 0 ? bom : 0)
+        var column = 1
+        while i < offset {
+            i += 1
+            while i < offset, Self.isContinuation(text[i]) { i += 1 }
+            column += 1
+        }
+        return (lo + 1, column)
     }
 }

@@ -433,12 +433,40 @@ struct CollectorConfigScenarioTests {
             "\(q.message("bkunifylogbeat", "config"))")
     }
 
+    /// The collector parses its configs with go-yaml v2, which reads `\'` between double quotes as a quote and refuses
+    /// `\/`; libyaml, which bkdiag parses with, does the opposite. A label `it\'s` failed the config ("the collector
+    /// skips it") while the collector loads it; `D:\/data` passed while the collector skips the file.
+    @Test("double-quoted \\' and \\/ in ext_meta are judged as the collector's go-yaml v2 reads them")
+    func doubleQuotedEscapesAsGoYAML() async throws {
+        let (host, port) = try FakeHost.healthy()
+        defer { host.shutdown() }
+        try host.writeSubConfig(
+            subscription: 605, paths: [host.logDir + "/app/*.log"], extra: ["ext_meta:", #"  note: "it\'s""#])
+        let ok = await runChecks(host, subscription: 605, dataPort: port)
+        let c = try #require(ok.result(module: "bkunifylogbeat", item: "config"))
+        #expect(c.verdict == .pass, "\(c.message) \(c.hint)")
+        try host.writeSubConfig(
+            subscription: 605, paths: [host.logDir + "/app/*.log"], extra: ["ext_meta:", #"  dir: "D:\/data""#])
+        let bad = await runChecks(host, subscription: 605, dataPort: port)
+        let b = try #require(bad.result(module: "bkunifylogbeat", item: "config"))
+        #expect(b.verdict == .fail, "\(b.message)")
+        #expect(b.message.contains("the value of ext_meta.dir holds a \\ (backslash)"), "\(b.message)")
+        #expect(b.evidence("unescaped_quote_in") == JSONValue(["ext_meta.dir"]))
+    }
+
     @Test func doubleQuotedValuesHoldOnlyYAMLEscapes() {
         func defect(_ text: String) -> SubscriptionConfigRead.QuoteDefect? {
             SubscriptionConfigRead.doubleQuoteDefect(Array(text.utf8), errorLine: text.split(separator: "\n").count)
         }
         #expect(defect(#"a: "x\\y\n\t\"z""# + "\nb: [1,\n") == nil)
         #expect(defect("a: \"plain\"\nb: [1,\n") == nil)
+        // The collector's go-yaml v2 reads \' as a quote and refuses \/ (libyaml does the opposite).
+        #expect(defect("a: \"it\\'s\"\nb: [1,\n") == nil)
+        // A value closed with a comment after it is whole, whatever quotes the comment holds.
+        #expect(defect("a: \"x\" # say \"hi\"\nb: [1,\n") == nil)
+        #expect(
+            defect("ext_meta:\n  dir: \"D:\\/data\"\n")
+                == SubscriptionConfigRead.QuoteDefect(line: 2, key: "ext_meta.dir", doubleQuoted: "a \\ (backslash)"))
         #expect(
             defect("ext_meta:\n  dir: \"D:\\data\"\n")
                 == SubscriptionConfigRead.QuoteDefect(line: 2, key: "ext_meta.dir", doubleQuoted: "a \\ (backslash)"))

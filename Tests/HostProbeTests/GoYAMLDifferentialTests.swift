@@ -109,6 +109,15 @@ enum YAMLCorpus {
             ("quoted << is a key", bytes("c:\n  '<<': 5\n")),
             ("alias of a map as a key", bytes("m: &m {x: 1}\n? *m\n: 1\n")),
             ("second document broken", bytes("a: 1\n---\nb: [\n")),
+            // Escapes in double quotes: go-yaml v2 takes \' (libyaml refuses it) and refuses \/ (libyaml takes it).
+            ("double-quoted \\' escape", bytes("ext_meta:\n  note: \"it\\'s\"\n")),
+            ("double-quoted \\' escape, CJK before it", bytes("路径: \"日志 it\\'s \\' x\"\nb: 1\n")),
+            ("double-quoted \\' escape over lines", bytes("a: \"x\n  y\\'s\"\n")),
+            ("double-quoted \\/ escape", bytes("ext_meta:\n  dir: \"D:\\/data\"\n")),
+            ("double-quoted \\/ escape, CJK before it", bytes("a: \"日志\\/x\"\n")),
+            ("double-quoted \\\\/ is a backslash and a slash", bytes("a: \"D:\\\\/data\"\n")),
+            ("single-quoted \\/ is text", bytes("a: 'D:\\/data'\n")),
+            ("double-quoted \\' in a flow list", bytes("a: [\"x\\'y\", \"z\"]\n")),
             ("billion laughs", laughs(levels: 9, width: 10)),
         ]
         for (levels, width) in [(2, 10), (3, 10), (4, 5), (3, 3), (2, 40)] {
@@ -299,6 +308,21 @@ struct GoYAMLDifferentialTests {
             if go.contains("err") { failures += 1 }
         }
         #expect(failures >= 40, "the corpus exercises refusals: \(failures)")
+    }
+
+    /// libyaml and go-yaml v2 differ on two escapes inside double quotes: go-yaml reads `\'` as a quote and refuses
+    /// `\/`; libyaml does the opposite. A config is judged as the collector reads it.
+    @Test("double-quoted escapes as go-yaml v2 reads them: \\' is a quote, \\/ is refused where it stands")
+    func doubleQuotedEscapes() throws {
+        #expect(try YAMLNode.parse("a: \"it\\'s\"\nb: \"\\\\/x\"\n").lookup("a")?.string == "it's")
+        #expect(try YAMLNode.parse("a: \"日志\\' \\'\"\n").lookup("a")?.string == "日志' '")
+        #expect(try YAMLNode.parse("a: \"D:\\\\/x\"\n").lookup("a")?.string == "D:\\/x")
+        do {
+            _ = try YAMLNode.parse("ext_meta:\n  env: \"prod\"\n  dir: \"D:\\/data\"\n")
+            Issue.record("\\/ accepted")
+        } catch {
+            #expect(error.line == 3 && error.problem.contains("found unknown escape character"), "\(error)")
+        }
     }
 
     @Test("the alias budget is go-yaml's: 99% of visits up to 400,000, 10% from 4,000,000, linear between")

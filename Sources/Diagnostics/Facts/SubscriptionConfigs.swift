@@ -188,9 +188,10 @@ public struct SubscriptionConfigRead: Sendable {
         return nil
     }
 
-    /// The escapes YAML takes after a `\` in a double-quoted value (YAML 1.1, as libyaml reads them).
+    /// The escapes YAML takes after a `\` in a double-quoted value, as the collector's go-yaml v2 reads them
+    /// (scannerc.go): `\'` is one, `\/` (libyaml's, YAML 1.2) is not.
     static let yamlEscapes: Set<Character> = [
-        "0", "a", "b", "t", "\t", "n", "v", "f", "r", "e", " ", "\"", "/", "\\", "N", "_", "L", "P", "x", "u", "U",
+        "0", "a", "b", "t", "\t", "n", "v", "f", "r", "e", " ", "\"", "'", "\\", "N", "_", "L", "P", "x", "u", "U",
     ]
 
     /// The first double-quoted value, up to the YAML error's line, that holds what YAML refuses there: a `"` not
@@ -217,6 +218,10 @@ public struct SubscriptionConfigRead: Sendable {
             while i < end, what == nil {
                 let c = value[i]
                 if c == "\"" {
+                    // Closed here with a comment after it (`"x" # say "hi"`): a whole value.
+                    let rest = value[value.index(after: i)...]
+                    let after = rest.drop { $0 == " " || $0 == "\t" }
+                    if after.hasPrefix("#"), after.startIndex > rest.startIndex { break }
                     what = "a \" (double quote)"
                 } else if c == "\\" {
                     let next = value.index(after: i)
