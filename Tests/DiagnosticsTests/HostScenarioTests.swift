@@ -87,6 +87,26 @@ struct HostScenarioTests {
         #expect(process.verdict == .fail && process.hint.contains("反复启动又退出") && process.hint.contains(logs), "\(process.hint)")
     }
 
+    /// Without `path.logs` the collector logs where libbeat puts it: `<path.home>/logs`, and path.home defaults to the
+    /// binary's directory (`plugins/bin`, cfgfile.HandleFlags). `<root>/plugins/logs` is nobody's log directory.
+    @Test("collector down, main config without path.logs: the hint names plugins/bin/logs, libbeat's default")
+    func collectorDownLogsDefault() async throws {
+        let host = try FakeHost()
+        defer { host.shutdown() }
+        try host.writeSubConfig(subscription: 33562, paths: ["/var/log/x.log"])
+        let main = try String(contentsOfFile: host.mainConfigPath, encoding: .utf8)
+        let without = main.split(separator: "\n", omittingEmptySubsequences: false).filter { !$0.hasPrefix("path.logs:") }
+        try host.writeRawMainConfig(without.joined(separator: "\n"))
+        let (_, port) = try host.startDataserver()
+        try host.startAgent(dataPort: port)
+        try host.logRestarts(Array(repeating: ["stop", "start"], count: 6).flatMap { $0 })
+        let report = await runChecks(host, dataPort: port)
+        let process = try #require(report.result(module: "bkunifylogbeat", item: "process"))
+        #expect(
+            process.hint.contains("查看 \(host.gseRoot)/plugins/bin/logs 下的") && !process.hint.contains("plugins/logs"),
+            "\(process.hint)")
+    }
+
     @Test("restart storm: glued restart-log entries are counted by pattern", arguments: [true, false])
     func restartStorm(perLine: Bool) async throws {
         let (host, port) = try FakeHost.healthy()

@@ -193,15 +193,15 @@ struct CollectorProcessCheck: Check {
     }
 
     /// Where the collector writes its own log: the main config's `path.logs` (NodeMan renders the agent's log
-    /// path there, `/var/log/gse`), a relative one read from plugins/bin, the binary's directory (libbeat's
-    /// `path.home`); without one, `<root>/plugins/logs`.
+    /// path there, `/var/log/gse`), a relative one read from plugins/bin, the directory it runs in; without one,
+    /// libbeat's default `<path.home>/logs`, path.home defaulting to the binary's directory: `<root>/plugins/bin/logs`.
     static func logDirectory(_ layout: GSELayout) -> String {
         if case .parsed(let yaml) = layout.mainConfig.state, let logs = yaml.lookup("path.logs")?.string,
             !logs.trimmingASCIIWhitespace().isEmpty
         {
             return PathText.normalize(PathText.resolve(logs.trimmingASCIIWhitespace(), from: layout.pluginBin))
         }
-        return layout.root + "/plugins/logs"
+        return layout.pluginBin + "/logs"
     }
 
     /// The collector's pid lock (`CollectorStartPaths.pidFile`) and the live process it names, when that is not
