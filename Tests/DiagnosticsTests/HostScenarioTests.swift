@@ -87,6 +87,22 @@ struct HostScenarioTests {
         #expect(process.verdict == .fail && process.hint.contains("反复启动又退出") && process.hint.contains(logs), "\(process.hint)")
     }
 
+    /// NodeMan's stop.sh writes a `stop` entry: a collector restarted by hand many times today and then stopped is
+    /// down because it was stopped, not because it keeps exiting (a crash loop ends on gse_agent's `start`).
+    @Test("collector down after many entries today, the last a stop: it was stopped, it does not keep exiting")
+    func collectorStoppedAfterManyRestarts() async throws {
+        let host = try FakeHost()
+        defer { host.shutdown() }
+        try host.writeSubConfig(subscription: 33563, paths: ["/var/log/x.log"])
+        let (_, port) = try host.startDataserver()
+        try host.startAgent(dataPort: port)
+        try host.logRestarts(Array(repeating: ["stop", "start"], count: 6).flatMap { $0 } + ["stop"])
+        let report = await runChecks(host, dataPort: port)
+        let process = try #require(report.result(module: "bkunifylogbeat", item: "process"))
+        #expect(process.verdict == .fail && !process.message.contains("keeps exiting"), "\(process.message)")
+        #expect(!process.hint.contains("反复启动又退出"), "\(process.hint)")
+    }
+
     /// Without `path.logs` the collector logs where libbeat puts it: `<path.home>/logs`, and path.home defaults to the
     /// binary's directory (`plugins/bin`, cfgfile.HandleFlags). `<root>/plugins/logs` is nobody's log directory.
     @Test("collector down, main config without path.logs: the hint names plugins/bin/logs, libbeat's default")

@@ -51,6 +51,8 @@ struct DiagnosticsParserTests {
             text: "20261123-101010 INFO|1|log-main start bkunifylogbeat\r\n20261123-101011 INFO|1|log-main stop bkunifylogbeat\r\n",
             plugin: "bkunifylogbeat", today: "20261123")
         #expect(crlf.entries == 2 && crlf.starts == 1 && crlf.stops == 1)
+        // Today's last entry: a stop says the collector was stopped, not that it keeps exiting.
+        #expect(c.lastToday == "reload" && crlf.lastToday == "stop" && none.lastToday == nil)
         // Only a reload loads configs into a running collector: the newest reload, not the newest start, counts.
         #expect(
             c.lastReloadAt

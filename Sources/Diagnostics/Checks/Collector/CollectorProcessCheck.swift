@@ -85,8 +85,11 @@ struct CollectorProcessCheck: Check {
                     evidence: evidence)
             }
             // Started again and again today and not running now: it keeps exiting (gse_agent starts a plugin it
-            // hosts again when it exits), which "not running" alone does not say.
-            if case .success(let r) = restarts, r.entries > facts.options.restartThreshold, r.reloads * 2 <= r.entries {
+            // hosts again when it exits), which "not running" alone does not say. Not when today's last entry is a
+            // stop (NodeMan's stop.sh writes one): that collector was stopped, and nothing started it since.
+            if case .success(let r) = restarts, r.entries > facts.options.restartThreshold, r.reloads * 2 <= r.entries,
+                r.lastToday != "stop"
+            {
                 return .fail(
                     "bkunifylogbeat is not running; restart/reload times is over \(facts.options.restartThreshold): \(r.atLeast ? "at least " : "")\(r.entries) today (\(r.starts) start, \(r.stops) stop, \(r.reloads) reload): it keeps exiting",
                     hint: (strays.isEmpty && agentDown != true ? "" : hint + "；")
@@ -290,6 +293,8 @@ public enum RestartLog {
         public var firstEntryIsToday = false
         /// Today's count is a floor (see `HostFacts.collectorRestarts`).
         public var atLeast = false
+        /// Today's last entry for the plugin: `start`, `stop`, `reload` or `restart`.
+        public var lastToday: String?
     }
 
     /// Counts today's entries for `plugin` by pattern, not by line: an old script wrote entries
@@ -318,6 +323,7 @@ public enum RestartLog {
             if words[idx] == "reload", let t = epoch(bytes, s) { c.lastReloadAt = max(c.lastReloadAt ?? 0, t) }
             guard isToday else { continue }
             c.entries += 1
+            c.lastToday = String(words[idx])
             switch words[idx] {
             case "start": c.starts += 1
             case "stop": c.stops += 1
