@@ -120,15 +120,23 @@ extension YAMLNode {
         if bytes.contains(0) { throw YAMLError(problem: "NUL byte in text (binary file?)", line: 1, column: 1) }
         // Inside double quotes go-yaml v2 reads `\'` as a `'`, where libyaml stops with "found unknown escape
         // character": each one libyaml stops at is written `\x27`, the same character, and the text read again.
+        // At most 32 times: each is a whole parse again (a 4 MiB config full of them would take minutes); past
+        // that, a bound of this reader, so the document is not judged.
         var requoted = 0
         while true {
             do {
                 return try parseOnce(bytes, maxDepth: maxDepth, maxNodes: maxNodes, textKeysOnly: textKeysOnly)
             } catch {
-                guard error.problem == unknownEscape, requoted < 1_000,
+                guard error.problem == unknownEscape,
                     let at = TextPositions(bytes).offset(line: error.line, column: error.column),
                     at + 1 < bytes.count, bytes[at] == UInt8(ascii: "\\"), bytes[at + 1] == UInt8(ascii: "'")
                 else { throw error }
+                guard requoted < 32 else {
+                    var bound = error
+                    bound.problem = "more than 32 \\' escapes in double quotes (go-yaml reads each as a quote; bkdiag reads at most 32)"
+                    bound.isReaderLimit = true
+                    throw bound
+                }
                 bytes.replaceSubrange(at...(at + 1), with: Array(#"\x27"#.utf8))
                 requoted += 1
             }

@@ -323,6 +323,16 @@ struct GoYAMLDifferentialTests {
         } catch {
             #expect(error.line == 3 && error.problem.contains("found unknown escape character"), "\(error)")
         }
+        // Each `\'` is a parse again: 32 are read, past that the document is a bound of this reader (not judged),
+        // not a YAML error the collector would make.
+        let quotes = (0..<32).map { "k\($0): \"a\\'b\"" }.joined(separator: "\n")
+        #expect(try YAMLNode.parse(quotes + "\n").lookup("k31")?.string == "a'b")
+        do {
+            _ = try YAMLNode.parse(quotes + "\nk32: \"x\\'y\"\n")
+            Issue.record("33 \\' read")
+        } catch {
+            #expect(error.isReaderLimit && error.line == 33, "\(error)")
+        }
     }
 
     @Test("the alias budget is go-yaml's: 99% of visits up to 400,000, 10% from 4,000,000, linear between")
