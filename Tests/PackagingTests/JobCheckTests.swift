@@ -291,6 +291,18 @@ import Testing
         #expect(message.contains("fatal: \"broken\" \\ here"))
     }
 
+    /// A line that starts as bkdiag's report but whose `data` is no list is no report: the platform's checker
+    /// would log the host as 成功 and then fail on `for step in data`.
+    @Test(arguments: Entry.all)
+    func aLineWhoseDataIsNoListGivesAFallbackLine(entry: Entry) throws {
+        let tmp = try TempDir()
+        try write(
+            "#!/bin/sh\necho '{\"status\": true, \"data\": 5}'\necho '{\"status\": true, \"result\": []}'\n",
+            to: tmp.path("odd"), executable: true)
+        let fallback = try fallbackEntry(try jobCheck([], bin: tmp.path("odd"), entry: entry), source: entry.source)
+        #expect((fallback["message"] as? String)?.contains("printed no one-line JSON report") == true, "\(fallback)")
+    }
+
     @Test func silentOrPrettyPrintingBkdiagGivesAFallbackLine() throws {
         let tmp = try TempDir()
         try write("#!/bin/sh\nprintf '{\\n  \"status\": true\\n}\\n'\n", to: tmp.path("pretty"), executable: true)
