@@ -185,6 +185,9 @@ public enum NodeCommandLine {
             .value("format", "format", help: "text | json | compat | prometheus | nagios (default: text)."),
             .flag("run", help: "Ask the daemon for a fresh run (POST /run; root or the socket's group)."),
             .flag("no-fallback", help: "Fail instead of running the checks locally when no daemon answers."),
+            .flag(
+                "exit-code",
+                help: "Exit with Nagios codes: 0 ok, 1 warn, 2 fail, 3 unknown (also when no report could be had)."),
             .value("raw-request", "request", help: "Send this raw request and print the status and body (tests).", hidden: true),
             .value("as-uid", "uid", help: "Become this uid before connecting (tests).", hidden: true),
             .value("as-gid", "gid", help: "Become this gid before connecting (tests).", hidden: true),
@@ -205,7 +208,8 @@ public enum NodeCommandLine {
         return .status(
             StatusInvocation(
                 socket: p.value("socket") ?? DaemonConfig.defaultSocketPath, format: try format(p.value("format")) ?? .text,
-                freshRun: p.isSet("run"), fallback: !p.isSet("no-fallback"), checkOptions: try checkOptions(p),
+                freshRun: p.isSet("run"), fallback: !p.isSet("no-fallback"), exitCode: p.isSet("exit-code"),
+                checkOptions: try checkOptions(p),
                 rawRequest: raw, asUID: try number(p, "as-uid", as: UInt32.self), asGID: try number(p, "as-gid", as: UInt32.self)))
     }
 
@@ -253,6 +257,8 @@ public struct StatusInvocation: Sendable {
     public var format: ReportFormat
     public var freshRun: Bool
     public var fallback: Bool
+    /// Nagios exit codes (the report's, 3 when none could be had) instead of 0 / 1.
+    public var exitCode: Bool = false
     public var checkOptions: CheckOptions
     public var rawRequest: (method: String, target: String)?
     public var asUID: UInt32?

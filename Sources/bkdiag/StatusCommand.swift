@@ -11,6 +11,15 @@ import SystemLayer
 /// `bkdiag status`: the daemon's latest report over its socket; without a daemon, a local run that says so.
 enum StatusCommand {
     static func run(_ s: StatusInvocation) -> Int32 {
+        let code = ask(s)
+        // With --exit-code (an NRPE check: Nagios reads the state from the status, not from the text) the
+        // report's code, and UNKNOWN when no report could be had: 1 would read as WARNING.
+        guard s.exitCode, s.rawRequest == nil else { return code.status }
+        return code.report?.overall.nagiosCode ?? Verdict.unknown.nagiosCode
+    }
+
+    /// The exit status of the plain command, and the report printed (nil when none was).
+    private static func ask(_ s: StatusInvocation) -> (status: Int32, report: DiagnosticReport?) {
         // A daemon that answers early and closes must not kill us with SIGPIPE mid-request.
         signal(SIGPIPE, SIG_IGN)
         if let uid = s.asUID {
@@ -18,17 +27,17 @@ enum StatusCommand {
                 try Sys.dropPrivileges(uid: uid, gid: s.asGID ?? uid)
             } catch {
                 printError("bkdiag status: \(ProbeError.brief(error))")
-                return 2
+                return (2, nil)
             }
         }
         if let raw = s.rawRequest {
             do {
                 let r = try UnixHTTPClient.request(socket: s.socket, method: raw.method, target: raw.target)
                 Output.write("HTTP \(r.status)\n" + r.body)
-                return 0
+                return (0, nil)
             } catch {
                 Output.write("ERROR \(ProbeError.brief(error))\n")
-                return 2
+                return (2, nil)
             }
         }
         do {
@@ -53,29 +62,29 @@ enum StatusCommand {
             }
             guard r.status == 200 else {
                 printError("bkdiag status: the daemon at \(s.socket) answered \(r.status): \(r.body)")
-                return 1
+                return (1, nil)
             }
             let report = try DiagnosticReport(line: r.body.trimmingNewlines())
             Output.write(report.rendered(s.format))
-            return 0
+            return (0, report)
         } catch let error as DaemonError where (error.code == .noDaemon || error.code == .permission) && s.fallback {
             printError("bkdiag status: \(error.message)")
             return runLocally(s, because: "ran the checks locally instead")
         } catch let error as DaemonError {
             printError("bkdiag status: \(error.message)")
-            return 1
+            return (1, nil)
         } catch {
             printError("bkdiag status: \(ProbeError.brief(error))")
-            return 1
+            return (1, nil)
         }
     }
 
     /// The fallback: says `why` on stderr, runs the checks here with the flags given, prints that report.
-    private static func runLocally(_ s: StatusInvocation, because why: String) -> Int32 {
+    private static func runLocally(_ s: StatusInvocation, because why: String) -> (status: Int32, report: DiagnosticReport?) {
         printError("bkdiag status: " + why)
         let report = DiagnosticRunner(options: s.checkOptions).runBlocking()
         Output.write(report.rendered(s.format))
-        return 0
+        return (0, report)
     }
 
     private static func printError(_ s: String) { Output.write(s + "\n", fd: 2) }

@@ -722,6 +722,31 @@ struct DaemonProcess {
         _ = await server.result
     }
 
+    /// `bkdiag status --format nagios` is what an NRPE check runs: Nagios reads the state from the exit status,
+    /// not from the text, so `--exit-code` gives the report's Nagios code (as `bkdiag --once --exit-code` does),
+    /// and a daemon that cannot be asked is UNKNOWN (3), not WARNING (1).
+    @Test func statusGivesNagiosCodesWithExitCode() async throws {
+        let dir = TempDir()
+        defer { dir.remove() }
+        let report = Reports.make([("gse_agent", "process", .pass), ("gse_agent", "socket", .fail)])
+        dir.write("report.json", report.richLine() + "\n")
+        let d = try await DaemonProcess.start(dir, args: ["--test-report-file", dir.sub("report.json")], interval: "3600")
+        defer { d.process.signal(SIGKILL) }
+        #expect(await d.waitReady())
+        let (code, out, err) = await d.run(["status", "--socket", d.socket, "--format", "nagios", "--exit-code"], name: "nagios")
+        #expect(code == 2, "\(out) \(err)")
+        #expect(out.hasPrefix("BKDIAG CRITICAL"), "\(out)")
+        // Without the flag the status stays 0 whenever a report was printed.
+        let (plain, _, _) = await d.run(["status", "--socket", d.socket, "--format", "nagios"], name: "plain")
+        #expect(plain == 0)
+        let (gone, _, goneErr) = await d.run(
+            ["status", "--socket", dir.sub("none.sock"), "--no-fallback", "--format", "nagios", "--exit-code"], name: "gone")
+        #expect(gone == 3, "\(goneErr)")
+        let (goneDefault, _, _) = await d.run(["status", "--socket", dir.sub("none.sock"), "--no-fallback"], name: "gone-default")
+        #expect(goneDefault == 1)
+        await d.process.stop()
+    }
+
     @Test func oneClientHoldingTwoHundredConnectionsDoesNotLockOutAnother() async throws {
         let dir = TempDir()
         defer { dir.remove() }

@@ -21,7 +21,7 @@ struct SettingsDriftTests {
     /// The command lines' options that are not check settings, each handled by that command alone.
     static let checkOwn: Set<String> = ["once", "format", "exit-code", "color"]
     static let daemonOwn: Set<String> = ["config", "interval", "socket", "state-dir", "request-timeout", "test-report-file", "verbose"]
-    static let statusOwn: Set<String> = ["socket", "format", "run", "no-fallback", "raw-request", "as-uid", "as-gid"]
+    static let statusOwn: Set<String> = ["socket", "format", "run", "no-fallback", "exit-code", "raw-request", "as-uid", "as-gid"]
 
     static func fields(_ o: CheckOptions) -> [String: String] {
         var out: [String: String] = [:]
