@@ -71,7 +71,9 @@ public struct JournalSink: StateChangeSink {
     }
 }
 
-/// Changes as log records with the same fields as metadata (stderr when there is no journal).
+/// Changes as log records with the same fields as metadata (stderr when there is no journal). The values are
+/// host text (a message lists file names as they are): shown with `TerminalText`'s escapes, so a newline in a
+/// file's name cannot start a line that reads as a record of its own.
 public struct LoggerSink: StateChangeSink {
     public var logger: Logger
 
@@ -82,8 +84,9 @@ public struct LoggerSink: StateChangeSink {
         logger.log(
             level: level, "check state changed",
             metadata: [
-                "module": "\(change.module)", "item": "\(change.item)", "verdict": "\(change.verdict.rawValue)",
-                "previous_verdict": "\(change.previous?.rawValue ?? "none")", "message": "\(change.message)",
+                "module": "\(TerminalText.visible(change.module))", "item": "\(TerminalText.visible(change.item))",
+                "verdict": "\(change.verdict.rawValue)", "previous_verdict": "\(change.previous?.rawValue ?? "none")",
+                "message": "\(TerminalText.visible(change.message))",
             ])
     }
 }

@@ -388,6 +388,27 @@ struct DaemonProcess {
         #expect(tokens.isSuperset(of: ["item=socket", "module=gse_agent", "previous_verdict=fail", "verdict=pass"]), "\(lines)")
         await d.process.stop()
     }
+
+    /// A check's message carries file names as they are (`logpath_match` lists the matched files): one with a
+    /// newline in its name must not start a line of its own on stderr, where it would read as a record the
+    /// daemon never logged (anyone who may create a file under a collected directory could forge one).
+    @Test func aMessageWithANewlineStaysOnItsStateChangeLine() async throws {
+        let dir = TempDir()
+        defer { dir.remove() }
+        let forged = "2026-01-01T00:00:00+0000 critical bkdiag: FORGED"
+        let report = DiagnosticReport(
+            results: [CheckResult(module: "log_path", item: "logpath_match", verdict: .fail, message: "/data/x\n\(forged)\r\u{1b}[2J.log")],
+            version: "test", generatedAtMs: Timestamp.nowMilliseconds(), durationMs: 1)
+        dir.write("report.json", report.richLine() + "\n")
+        let d = try await DaemonProcess.start(dir, args: ["--test-report-file", dir.sub("report.json")], interval: "3600")
+        #expect(await d.waitReady())
+        #expect(await eventually { d.process.stderr.contains("check state changed") })
+        await d.process.stop()
+        let lines = d.process.stderr.split(separator: "\n")
+        #expect(!lines.contains { $0.hasPrefix("2026-01-01T00:00:00") }, "\(d.process.stderr)")
+        let line = try #require(lines.first { $0.contains("check state changed") })
+        #expect(line.contains(#"/data/x\n2026-01-01T00:00:00+0000 critical bkdiag: FORGED\r\x1b[2J.log"#), "\(line)")
+    }
 }
 
 /// The daemon bounded against its own clients and state files (issue 12): each test plays what broke it.
