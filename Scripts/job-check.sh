@@ -36,7 +36,8 @@ fi
 
 # JOB appends the platform's argument string to the command unquoted, so a log path with a space arrives as
 # several words: words that are no option, after --log_paths' (-l's) value, are joined back onto it, as
-# check.py does. The list is rebuilt in place (`for` took its words before the first `set --`); a value
+# check.py does (a word that is itself an absolute path with a comma: a glob the shell expanded, one word
+# per file). The list is rebuilt in place (`for` took its words before the first `set --`); a value
 # being joined waits in $pending until an option or the end.
 state=0   # 1: --log_paths / -l seen, its value next; 2: inside its value
 pending=""
@@ -46,6 +47,7 @@ for word in "$@"; do
     if [ "$state" = 2 ]; then
         case "$word" in
             -*) set -- "$@" "$pending"; state=0 ;;
+            /*) pending="$pending,$word"; continue ;;
             *) pending="$pending $word"; continue ;;
         esac
     fi

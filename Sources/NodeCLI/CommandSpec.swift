@@ -95,8 +95,11 @@ extension CommandSpec {
     /// that is no option continues the value just before it when that is a `joinable` option's (a path JOB
     /// split at a space: `--gse_path=/opt/my gse`, of which optparse would keep `/opt/my` and drop `gse`),
     /// and is otherwise skipped, as are the words after `--`. What was joined or skipped is returned for a
-    /// note on stderr.
-    public func parse(_ args: some Collection<String>, tolerant: Bool = false, joinable: Set<String> = []) throws(UsageError)
+    /// note on stderr. Of a `listed` option (comma-separated paths), a stray word that is itself an absolute path
+    /// is a further item, joined with a comma: the host's shell expanded a glob into the files it matched.
+    public func parse(
+        _ args: some Collection<String>, tolerant: Bool = false, joinable: Set<String> = [], listed: Set<String> = []
+    ) throws(UsageError)
         -> ParsedOptions
     {
         var out = ParsedOptions()
@@ -152,9 +155,12 @@ extension CommandSpec {
             }
             guard tolerant else { throw UsageError("unexpected argument '\(word)'") }
             if let long = continues, joinable.contains(long), let value = out.values[long] {
-                out.values[long] = value + " " + word
+                // A list's word that is itself an absolute path is a further item (a glob the host's shell
+                // expanded: `-l /data/*.log` arrives as one word per file), not the rest of one split at a space.
+                let joined = value + (listed.contains(long) && word.hasPrefix("/") ? "," : " ") + word
+                out.values[long] = joined
                 out.joined.removeAll { $0.hasPrefix(long + ": ") }
-                out.joined.append("\(long): \(value) \(word)")
+                out.joined.append("\(long): \(joined)")
                 lastValue = long
             } else {
                 out.ignored.append(word)

@@ -85,7 +85,8 @@ public enum NodeCommandLine {
 
     static func check(_ args: ArraySlice<String>) throws(UsageError) -> Invocation {
         // Read as check.py's optparse reads its arguments: JOB sends the same words to both.
-        let p = try checkSpec.parse(args, tolerant: true, joinable: ["gse_path", "ipc_socket_file", "log_paths", "restart-log"])
+        let p = try checkSpec.parse(
+            args, tolerant: true, joinable: ["gse_path", "ipc_socket_file", "log_paths", "restart-log"], listed: ["log_paths"])
         if p.helpRequested { return .help(checkHelp) }
         if p.versionRequested { return .version(version) }
         return .check(

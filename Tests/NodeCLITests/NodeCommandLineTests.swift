@@ -73,6 +73,12 @@ struct NodeCommandLineTests {
             Case(argv: ["stray", "-"]),
             Case(argv: ["--gse_path=/usr/local/my", "gse", "-s", "3"], gsePath: "/usr/local/my gse", subscription: 3),
             Case(argv: ["-p", "/opt/a", "b", "c", "--log_paths=/data/x y/*.log"], gsePath: "/opt/a b c", logPaths: ["/data/x y/*.log"]),
+            // `-l /data/app/*.log` expanded by the host's shell (JOB's words are unquoted): a word that is itself an
+            // absolute path is a further path, not the rest of one split at a space.
+            Case(
+                argv: ["-s", "1", "-l", "/data/app/a.log", "/data/app/b.log", "/data/my", "logs/c.log"], subscription: 1,
+                logPaths: ["/data/app/a.log", "/data/app/b.log", "/data/my logs/c.log"]),
+            Case(argv: ["--log_paths=/x/a.log,/y/*.log", "/x/b.log"], logPaths: ["/x/a.log", "/y/*.log", "/x/b.log"]),
             // An option where the value should be: the glued-value recovery reads it as an empty value.
             Case(argv: ["--gse_path", "--subscription_id=1"], gsePath: "", subscription: 1),
         ])

@@ -191,6 +191,21 @@ import Testing
             ], "\(split.stdout)")
     }
 
+    /// JOB's words are unquoted, so the host's shell expands `-l /data/app/*.log` into the files it matches: each
+    /// word that is itself an absolute path is a further path (joined with a comma), not the rest of one.
+    @Test(arguments: Entry.all)
+    func aShellExpandedGlobGivesOnePathPerFile(entry: Entry) throws {
+        let tmp = try TempDir()
+        try write(fakeBkdiag, to: tmp.path("bkdiag"), executable: true)
+        let expanded = try jobCheck(
+            ["-s", "1", "-l", "/data/app/a.log", "/data/app/b.log", "/data/my", "logs/c.log", "--log_paths=/x/a.log", "/x/b.log"],
+            bin: tmp.path("bkdiag"), entry: entry)
+        #expect(
+            jsonObject(expanded.lines.first ?? "")?["args"] as? [String] == [
+                "-s", "1", "-l", "/data/app/a.log,/data/app/b.log,/data/my logs/c.log", "--log_paths=/x/a.log,/x/b.log",
+            ], "\(expanded.stdout)")
+    }
+
     @Test(arguments: Entry.all)
     func aBkdiagThatMayNotBeExecutedIsNamedAsSuch(entry: Entry) throws {
         let tmp = try TempDir()

@@ -95,7 +95,8 @@ def finish(line):
 def split_arguments(argv):
     """JOB may hand over the whole argument string as one parameter: split it on blanks (no globbing).
     JOB also appends the platform's argument string to the command unquoted, so a log path with a space
-    arrives as several words: words that are no option, after --log_paths' value, are joined back onto it."""
+    arrives as several words: words that are no option, after --log_paths' value, are joined back onto it (an
+    absolute path with a comma: a glob the shell expanded, one word per file)."""
     if len(argv) == 1 and re.search(r"\s", argv[0]):
         words = argv[0].split()
     else:
@@ -108,7 +109,9 @@ def split_arguments(argv):
             state = 2
             continue
         if state == 2 and not word.startswith("-"):
-            out[-1] = out[-1] + " " + word
+            # A word that is itself an absolute path is a further path: the host's shell expanded a glob
+            # (-l /data/*.log) into the files it matched.
+            out[-1] = out[-1] + ("," if word.startswith("/") else " ") + word
             continue
         out.append(word)
         if word in ("--log_paths", "-l"):
