@@ -45,7 +45,8 @@ struct CollectorProcessCheckTests {
     func notRunning() {
         let none = CollectorProcessCheck().run(facts([Fixture.agent()]))
         #expect(none.verdict == .fail && none.message == "bkunifylogbeat is not running")
-        #expect(none.hint.contains("/usr/local/gse/plugins/logs"))
+        // No main config read here, so no path.logs: libbeat's default, logs/ beside the binary (path.home).
+        #expect(none.hint.contains("/usr/local/gse/plugins/bin/logs"), "\(none.hint)")
         // gse_agent, which starts and restarts it, not running either: the hint leads with the agent.
         let noAgent = CollectorProcessCheck().run(facts([]))
         #expect(noAgent.verdict == .fail && noAgent.hint.hasPrefix("gse_agent 也未运行"), "\(noAgent.hint)")
