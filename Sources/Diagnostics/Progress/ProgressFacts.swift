@@ -255,9 +255,8 @@ extension ProgressTargets {
         targets.refusedPathlessItems = items.filter { !$0.accepted && $0.paths.isEmpty }.map(why)
         targets.refusedItems = items.filter { !$0.accepted }.map(why)
         targets.agentDown = facts.agentDown ?? false
-        // As gse_agent/process judges it: the roles are the comms of the running agents.
-        let roles = Set(ProcessStates(agents).running.map(\.comm))
-        targets.agentWorkerDown = layout.generation == .gse1 && roles.contains("gseMaster") && !roles.contains("agentWorker")
+        // As gse_agent/process judges it.
+        targets.agentWorkerDown = ProcessStates(agents).gse1WorkerMissing(layout.generation)
         let asked = options.logPaths.map(facts.askedPattern)
         // With -l the files judged are -l's; the collector reads the delivered config's. When none of its paths
         // matches a file (a path changed on the platform, the host's config naming one that does not exist),

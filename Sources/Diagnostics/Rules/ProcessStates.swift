@@ -12,6 +12,17 @@ struct ProcessStates {
     /// How far apart the two samples of a D-state process are.
     static let stuckSampleMs = 100
 
+    /// The roles of the running processes: their comms. GSE 1 runs one binary, gse_agent, as gseMaster and
+    /// agentWorker.
+    var roles: Set<String> { Set(running.map(\.comm)) }
+
+    /// On GSE 1, a gseMaster running without its agentWorker, the worker that carries the data channel (the
+    /// IPC listener and the dataserver connection): gse_agent/process fails it, and the data hops are the agent's.
+    func gse1WorkerMissing(_ generation: GSEGeneration) -> Bool {
+        let roles = roles
+        return generation == .gse1 && roles.contains("gseMaster") && !roles.contains("agentWorker")
+    }
+
     init(_ processes: [ProcessRecord]) {
         for p in processes {
             if p.isZombie { zombies.append(p) } else if p.isStopped { stopped.append(p) } else { running.append(p) }

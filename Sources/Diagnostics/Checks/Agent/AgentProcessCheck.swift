@@ -48,8 +48,8 @@ struct AgentProcessCheck: Check {
         }
         // GSE 1 runs one binary, gse_agent, as gseMaster and agentWorker: the role is the comm. The
         // worker carries the data channel; a master alone forwards nothing.
-        let roles = Set(running.map(\.comm))
-        if layout.generation == .gse1 && !roles.contains("agentWorker") && roles.contains("gseMaster") {
+        let roles = states.roles
+        if states.gse1WorkerMissing(layout.generation) {
             return .fail(
                 "gseMaster is running but no agentWorker (pids \(pids)): the data channel is gone",
                 hint: "GSE 1 的工作进程 agentWorker 不在，数据无法上报：重启 Agent（\(layout.root)\(layout.agentDir)/bin/gsectl restart 或节点管理）",

@@ -53,8 +53,7 @@ struct DataserverPortCheck: Check {
         }
         // GSE 1: agentWorker holds the dataserver connection, gseMaster only supervises it. Without the worker
         // there is no connection to look for: the agent, not the network, is what to act on.
-        let roles = Set(ProcessStates(agents).running.map(\.comm))
-        if layout.generation == .gse1 && roles.contains("gseMaster") && !roles.contains("agentWorker") {
+        if ProcessStates(agents).gse1WorkerMissing(layout.generation) {
             return .fail(
                 "dataserver not exist: gse_agent's agentWorker is not running (gseMaster alone), and it is the worker that connects to the dataserver",
                 hint:
