@@ -149,14 +149,28 @@ public struct SubscriptionConfigRead: Sendable {
         return nil
     }
 
+    /// A config's lines as the quote finders read them (its first MiB; `\r\n` ends a line as `\n` does).
+    static func quoteFinderLines(_ bytes: [UInt8]) -> [String] {
+        let text = String(decoding: bytes.prefix(1 << 20), as: UTF8.self)
+        return text.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" }).map(String.init)
+    }
+
+    /// The key that opens the block line `n` stands in: the nearest line above it, less indented, that ends in
+    /// `:` and is no comment, without that colon (and a list item's `- `); nil when there is none.
+    static func openingKey(_ lines: [String], of n: Int) -> String? {
+        func indent(_ l: String) -> Int { l.prefix { $0 == " " }.count }
+        let parent = lines[..<n].last { l in
+            indent(l) < indent(lines[n]) && l.trimmingASCIIWhitespace().hasSuffix(":") && !l.trimmingASCIIWhitespace().hasPrefix("#")
+        }
+        return parent.map { String($0.trimmingASCIIWhitespace().dropLast()) }.map { $0.hasPrefix("- ") ? String($0.dropFirst(2)) : $0 }
+    }
+
     /// The first single-quoted value with a lone `'` (`QuoteDefect`) up to the YAML error's line: the error is on
     /// its line, or further down when the value ends with the lone quote (taken with the closing one as an
     /// escaped `''`, the value runs on to the next quote). Nil when there is none there.
     static func singleQuoteDefect(_ bytes: [UInt8], errorLine: Int) -> QuoteDefect? {
         guard errorLine > 0 else { return nil }
-        let text = String(decoding: bytes.prefix(1 << 20), as: UTF8.self)
-        let lines = text.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" }).map(String.init)
-        func indent(_ l: String) -> Int { l.prefix { $0 == " " }.count }
+        let lines = quoteFinderLines(bytes)
         for n in 0..<min(errorLine, lines.count) {
             let line = lines[n]
             var body = Substring(line.drop { $0 == " " })
@@ -175,13 +189,7 @@ public struct SubscriptionConfigRead: Sendable {
             guard value.count >= 3, value.first == "'", value.last == "'", Self.endsEarly(value) else { continue }
             if key == nil {
                 // A list item: named by the key that opens the list.
-                let parent = lines[..<n].last { l in
-                    indent(l) < indent(line) && l.trimmingASCIIWhitespace().hasSuffix(":") && !l.trimmingASCIIWhitespace().hasPrefix("#")
-                }
-                let name = parent.map { String($0.trimmingASCIIWhitespace().dropLast()) }.map {
-                    $0.hasPrefix("- ") ? String($0.dropFirst(2)) : $0
-                }
-                key = "an item of " + (name ?? "a list")
+                key = "an item of " + (openingKey(lines, of: n) ?? "a list")
             }
             return QuoteDefect(line: n + 1, key: key ?? "")
         }
@@ -200,9 +208,7 @@ public struct SubscriptionConfigRead: Sendable {
     /// `host: "{{ item.host }}"`. Named by its key under the key above it (`ext_meta.dir`). The value is never kept.
     static func doubleQuoteDefect(_ bytes: [UInt8], errorLine: Int) -> QuoteDefect? {
         guard errorLine > 0 else { return nil }
-        let text = String(decoding: bytes.prefix(1 << 20), as: UTF8.self)
-        let lines = text.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" }).map(String.init)
-        func indent(_ l: String) -> Int { l.prefix { $0 == " " }.count }
+        let lines = quoteFinderLines(bytes)
         for n in 0..<min(errorLine, lines.count) {
             let line = lines[n]
             let body = Substring(line.drop { $0 == " " })
@@ -232,12 +238,7 @@ public struct SubscriptionConfigRead: Sendable {
                 i = value.index(after: i)
             }
             guard let what else { continue }
-            let parent = lines[..<n].last { l in
-                indent(l) < indent(line) && l.trimmingASCIIWhitespace().hasSuffix(":") && !l.trimmingASCIIWhitespace().hasPrefix("#")
-            }
-            let above = parent.map { String($0.trimmingASCIIWhitespace().dropLast()) }.map {
-                $0.hasPrefix("- ") ? String($0.dropFirst(2)) : $0
-            }
+            let above = openingKey(lines, of: n)
             return QuoteDefect(line: n + 1, key: above.map { "\($0).\(key)" } ?? String(key), doubleQuoted: what)
         }
         return nil
