@@ -1,7 +1,12 @@
 #!/usr/bin/env python3
 """The log platform's AgentChecker parsing loop, re-stated in plain Python for comparison and timing.
 
-Usage: agentchecker.py [--step ID] FILE...   (saved JOB answers, as `bkdiag-fleet parse` reads them)
+Usage: agentchecker.py [--step ID] [--record] FILE...   (saved JOB answers, as `bkdiag-fleet parse` reads them)
+
+With --record, every line is also kept as bk-log's CheckCollectorRecord keeps it: appended to the record's
+`infos`, after which the whole record is saved (`dataclasses.asdict`, then `cache.set`, which pickles it). The
+cache server is left out; the pickling is timed. That saving is quadratic in the lines (each one copies all
+before it), so use it on a few hundred or thousand hosts, not 100,000.
 
 It follows what bk-monitor's AgentChecker does once JOB has answered (see docs/fleet.md): the status
 answer's step gives the host list, each host's `log_content` is split on newlines, every non-empty line
@@ -11,7 +16,9 @@ from the platform; `Scripts/bench-fleet.sh` times it beside `bkdiag-fleet parse`
 `Tests/FleetTests/record-python.py` uses `host_lines` to record what CPython prints.
 """
 import json
+import pickle
 import sys
+from dataclasses import asdict, dataclass
 
 # The platform's own item labels (CHECK_AGENT_STEP, bklog/apps/log_databus/constants.py, on bk-monitor's
 # feat/collector_check branch, whose check.py reports the log_path items; master lists only the first nine and
@@ -84,13 +91,23 @@ def refused(wrapper):
     return code is not None and code != 0 and "message" in wrapper
 
 
+@dataclass
+class Record:
+    """The shape bk-log saves a check's lines in (status, infos)."""
+    status: str
+    infos: list
+
+
 def main(argv):
     step_id = None
+    record = False
     files = []
     args = iter(argv)
     for a in args:
         if a == "--step":
             step_id = int(next(args))
+        elif a == "--record":
+            record = True
         else:
             files.append(a)
     status = None
@@ -165,6 +182,11 @@ def main(argv):
                 host_lines(host, contents[host], out)
         else:
             out.append(("error", "[获取作业执行结果] [{}] 脚本执行结果, 执行状态为: {}".format(host, HOST_STATES.get(state, state))))
+    if record:
+        saved = Record("running", [])
+        for level, text in out:
+            saved.infos.append("[%s][agent checker]%s" % (level, text))
+            pickle.dumps(asdict(saved))
     w = sys.stdout.write
     for level, text in out:
         w("[%s] [agent checker] %s\n" % (level, text))
