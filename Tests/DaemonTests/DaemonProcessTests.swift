@@ -768,6 +768,77 @@ struct DaemonProcess {
         await d.process.stop()
     }
 
+    /// A daemon whose runs hang keeps serving its last report: `bkdiag status` shows when it was made and how
+    /// old it is, and once it is older than 2 × interval + deadline (the daemon's own, from its answer's headers)
+    /// says it is stale, and `--exit-code` gives UNKNOWN (3) however good the old verdicts were.
+    @Test func statusSaysAHungDaemonsReportIsStale() async throws {
+        let dir = TempDir()
+        defer { dir.remove() }
+        dir.write("report.json", Reports.make([("gse_agent", "process", .pass), ("gse_agent", "socket", .pass)]).richLine() + "\n")
+        let d = try await DaemonProcess.start(
+            dir, args: ["--test-report-file", dir.sub("report.json"), "--timeout", "1"], interval: "1")
+        defer { d.process.signal(SIGKILL) }
+        #expect(await d.waitReady())
+        let (fresh, freshOut, freshErr) = await d.run(["status", "--socket", d.socket, "--exit-code"], name: "fresh")
+        #expect(fresh == 0, "\(freshOut) \(freshErr)")
+        #expect(freshOut.hasPrefix("report made 20") && freshOut.contains(" ago (stale after"), "\(freshOut)")
+        #expect(freshOut.contains("the daemon's 2 x 1 s interval + 1 s deadline = 3 s"), "\(freshOut)")
+        // Every run from now on blocks opening the report file (a FIFO nobody writes), as a check stuck on a hung mount.
+        #expect(mkfifo(dir.sub("report.fifo"), 0o644) == 0)
+        #expect(rename(dir.sub("report.fifo"), dir.sub("report.json")) == 0)
+        var last = (Int32?.none, "", "")
+        let stale = await eventually(timeoutMs: 20_000) {
+            last = await d.run(["status", "--socket", d.socket, "--exit-code"], name: "stale")
+            return last.0 == 3
+        }
+        #expect(stale, "\(last)")
+        #expect(last.1.hasPrefix("STALE: the daemon's latest report was made 20"), "\(last.1)")
+        #expect(last.1.contains("older than its schedule allows (the daemon's 2 x 1 s interval + 1 s deadline = 3 s)"), "\(last.1)")
+        #expect(last.1.contains("PASS"), "the old verdicts are still shown: \(last.1)")
+        // JSON: the report's fields as they were, the age added; the stored verdict is still a pass.
+        let (_, json, jsonErr) = await d.run(["status", "--socket", d.socket, "--format", "json"], name: "json")
+        let parsed = try JSONValue.parse(String(json.prefix { $0 != "\n" }))
+        #expect(parsed["result"]?.stringValue == "pass", "\(json)")
+        #expect(parsed["stale"]?.boolValue == true, "\(json)")
+        #expect(parsed["stale_after_ms"]?.intValue == 3000, "\(json)")
+        #expect((parsed["report_age_ms"]?.intValue ?? 0) > 3000, "\(json)")
+        #expect((try? DiagnosticReport(line: String(json.prefix { $0 != "\n" })))?.overall == .pass)
+        #expect(jsonErr.contains("STALE:"), "\(jsonErr)")
+        let (nagiosCode, nagios, _) = await d.run(["status", "--socket", d.socket, "--format", "nagios", "--exit-code"], name: "nagios")
+        #expect(nagiosCode == 3)
+        #expect(nagios.hasPrefix("BKDIAG UNKNOWN - stale report, made 20") && nagios.contains("it said: OK - "), "\(nagios)")
+        // check.py's line stays check.py's.
+        let (_, compat, compatErr) = await d.run(["status", "--socket", d.socket, "--format", "compat"], name: "compat")
+        #expect(compat.hasPrefix("{\"status\":true,\"data\":"), "\(compat)")
+        #expect(compatErr.contains("STALE:"), "\(compatErr)")
+    }
+
+    /// A daemon that does not say its schedule (one from before the headers) is judged by the defaults,
+    /// 2 × 60 s + 5 s: a report 30 s old is fine, one 10 minutes old is stale.
+    @Test func statusJudgesAReportWithoutScheduleHeadersByTheDefaults() async throws {
+        let dir = TempDir()
+        defer { dir.remove() }
+        _ = try? Sys.mkdirs(dir.sub("gse"))
+        let now = Timestamp.nowMilliseconds()
+        for (name, ageMs, code) in [("recent", Int64(30_000), Int32(2)), ("old", Int64(600_000), Int32(3))] {
+            let path = dir.sub("\(name).sock")
+            let listener = try Sys.listenUnix(path: path, mode: 0o600, gid: nil)
+            defer { Sys.close(listener) }
+            let body = Reports.make([("gse_agent", "socket", .fail)], at: now - ageMs).richLine() + "\n"
+            let server = Task { try await blocking { serveReport(listener, body: body) } }
+            let p = ChildProcess(
+                BuiltBinary.path, ["status", "--socket", path, "--no-fallback", "--exit-code"], outputDir: dir.path, name: name)
+            let status = await p.wait(timeoutMs: 30_000)
+            #expect(status.flatMap(ChildProcess.exitCode) == code, "\(name): \(p.stdout) \(p.stderr)")
+            #expect(p.stdout.contains("2 x 60 s interval + 5 s deadline = 125 s, the defaults"), "\(p.stdout)")
+            #expect(p.stdout.hasPrefix(code == 3 ? "STALE: " : "report made "), "\(p.stdout)")
+            // (Measured when the child asks: a loaded machine may add a second or two.)
+            #expect(p.stdout.contains(code == 3 ? ", 10 min" : ", 3"), "\(p.stdout)")
+            #expect(p.stdout.contains(" s ago") || p.stdout.contains(" min ago"), "\(p.stdout)")
+            _ = await server.result
+        }
+    }
+
     @Test func oneClientHoldingTwoHundredConnectionsDoesNotLockOutAnother() async throws {
         let dir = TempDir()
         defer { dir.remove() }
@@ -883,4 +954,21 @@ func serve503(_ listener: Int32, _ answered: Counter) {
         Sys.close(fd)
         answered.add()
     }
+}
+
+/// Answers one connection on `listener` with `body` as a daemon's 200 for /report, without the schedule headers.
+func serveReport(_ listener: Int32, body: String) {
+    let fd = accept(listener, nil, nil)
+    guard fd >= 0 else { return }
+    var request: [UInt8] = []
+    var chunk = [UInt8](repeating: 0, count: 4096)
+    while !request.suffix(4).elementsEqual([13, 10, 13, 10]) {
+        let n = chunk.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress!, $0.count) }
+        if n <= 0 { break }
+        request += chunk[0..<n]
+    }
+    let text =
+        "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: \(body.utf8.count)\r\nConnection: close\r\n\r\n" + body
+    try? Sys.writeAll(fd, Array(text.utf8))
+    Sys.close(fd)
 }

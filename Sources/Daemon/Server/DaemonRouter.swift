@@ -153,7 +153,7 @@ public struct DaemonRouter: Sendable {
         let report = request.path == "/report" ? await core.firstReport() : await core.runCycle()
         // Nil when the wait was cancelled (the client hung up: nobody reads this) or the daemon is stopping.
         guard let report else { return .error(503, "the daemon is stopping; ask again once it is back") }
-        return Self.render(report, format: format)
+        return scheduled(Self.render(report, format: format))
     }
 
     /// `since` and `limit` of a valid `/history` request, nil for any other request.
@@ -198,7 +198,7 @@ public struct DaemonRouter: Sendable {
         case "/report":
             // Before the first run (a socket-activated start) the answer waits for it.
             guard let report = core.latest else { return nil }
-            return Self.render(report, format: query["format"] ?? "json")
+            return scheduled(Self.render(report, format: query["format"] ?? "json"))
         case "/metrics":
             var body = core.latest?.prometheusText() ?? ""
             body += core.daemonMetrics()
@@ -225,6 +225,15 @@ public struct DaemonRouter: Sendable {
     static func historyUnavailable(_ error: DaemonError, logger: Logger) -> DaemonResponse {
         logger.error("history answer refused", metadata: ["error": "\(error.message)"])
         return .error(503, "the stored reports cannot be opened right now: try again, or see the daemon's log")
+    }
+
+    /// A report's answer with the daemon's interval and deadline as headers, from which `bkdiag status`
+    /// tells a report the schedule still explains from a stale one (`ReportAge`).
+    func scheduled(_ response: DaemonResponse) -> DaemonResponse {
+        guard response.status == 200 else { return response }
+        var r = response
+        r.headers += ReportAge.headers(for: core.config)
+        return r
     }
 
     static func render(_ report: DiagnosticReport, format: String) -> DaemonResponse {
