@@ -5,20 +5,20 @@ import Report
 import TestSupport
 import Testing
 
+/// Waits (up to 10 s, generous under load) until `pid`'s state is one of `states`.
+func waitForState(_ pid: Int32, _ states: Set<Character>) throws {
+    let deadline = Date().addingTimeInterval(10)
+    while Date() < deadline {
+        if let st = ProcFS.stat(pid: pid), states.contains(st.state) { return }
+        usleep(10_000)
+    }
+    throw FakeHostError("pid \(pid) never reached state \(states): \(ProcFS.stat(pid: pid).map { String($0.state) } ?? "gone")")
+}
+
 /// Processes that exist but do not run (stopped, zombie, stuck in D) and processes that only look
 /// like the agent (a `--healthz` probe), on fake hosts with real processes.
 @Suite("Process states")
 struct ProcessStateScenarioTests {
-    /// Waits (up to 10 s, generous under load) until `pid`'s state is one of `states`.
-    func waitForState(_ pid: Int32, _ states: Set<Character>) throws {
-        let deadline = Date().addingTimeInterval(10)
-        while Date() < deadline {
-            if let st = ProcFS.stat(pid: pid), states.contains(st.state) { return }
-            usleep(10_000)
-        }
-        throw FakeHostError("pid \(pid) never reached state \(states): \(ProcFS.stat(pid: pid).map { String($0.state) } ?? "gone")")
-    }
-
     @Test("a stopped collector (SIGSTOP, state T) is not running; continued, it is again")
     func stoppedCollector() async throws {
         let host = try FakeHost()

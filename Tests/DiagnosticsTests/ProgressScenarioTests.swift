@@ -204,6 +204,42 @@ struct ProgressScenarioTests {
         #expect(stall.evidence("dataserver")?["state"] == .string("not_judged"), "\(stall.evidence)")
     }
 
+    /// GSE 1: an agentWorker that is there but stopped (SIGSTOP) is named as stopped, as gse_agent/process names
+    /// any stopped process, not as "not running"; the connection to the dataserver it still holds sends nothing.
+    @Test("GSE 1 agentWorker stopped (SIGSTOP) beside a live gseMaster: dataserver_port and pipeline_stall say it is stopped")
+    func agentWorkerStopped() async throws {
+        let host = try FakeHost(generation: .gse1)
+        defer { host.shutdown() }
+        try host.writeMainConfig()
+        try host.writeSubConfig(subscription: 33561, paths: [host.logDir + "/app/*.log"])
+        let log = try host.makeLogFile("app/a.log", content: String(repeating: "x", count: 999) + "\n")
+        let (_, port) = try host.startDataserver()
+        let bin = host.gseRoot + "/agent/bin"
+        let master = try host.spawn(host.agentBinary, ["agent"], cwd: bin, argv0: "./gseMaster")
+        let worker = try host.spawn(
+            bin + "/agentWorker", ["agent", "--listen", host.ipcPath, "--connect", String(port)], cwd: bin, argv0: "./agentWorker")
+        try host.startProgressCollector(follow: [log])
+        try waitAcknowledged(host, log, 1000)
+        kill(worker.pid, SIGSTOP)
+        defer { kill(worker.pid, SIGCONT) }
+        try waitForState(worker.pid, ["T"])
+        try host.append(log, bytes: 5000)
+        let report = await run(host, port)
+        let process = report.message("gse_agent", "process")
+        #expect(process.hasPrefix("gse_agent pid \(worker.pid) is stopped (state T") && process.contains("\(master.pid)"), "\(process)")
+        let stopped = "agentWorker is stopped: pid \(worker.pid) is stopped (state T: SIGSTOP/SIGTSTP)"
+        let dataserver = try #require(report.result(module: "gse_agent", item: "dataserver_port"))
+        #expect(dataserver.verdict == .fail, "\(dataserver.message)")
+        #expect(dataserver.message.contains(stopped) && !dataserver.message.contains("not running"), "\(dataserver.message)")
+        #expect(dataserver.message.contains("sends nothing while it is"), "\(dataserver.message)")
+        #expect(dataserver.hint.contains("kill -CONT \(worker.pid)") && !dataserver.hint.contains("网络"), "\(dataserver.hint)")
+        let stall = try #require(report.result(module: "log_progress", item: "pipeline_stall"))
+        #expect(stall.verdict == .fail && stall.evidence("stuck_at") == .string("ipc"), "\(report.digest)")
+        #expect(stall.message.contains(stopped) && !stall.message.contains("not running"), "\(stall.message)")
+        #expect(stall.hint.contains("kill -CONT \(worker.pid)"), "\(stall.hint)")
+        #expect(stall.evidence("dataserver")?["state"] == .string("not_judged"), "\(stall.evidence)")
+    }
+
     @Test("a relative log path is the collector's, from its working directory, whatever directory bkdiag runs in")
     func relativePath() async throws {
         let (host, port, log) = try host()

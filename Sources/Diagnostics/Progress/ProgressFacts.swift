@@ -256,7 +256,10 @@ extension ProgressTargets {
         targets.refusedItems = items.filter { !$0.accepted }.map(why)
         targets.agentDown = facts.agentDown ?? false
         // As gse_agent/process judges it.
-        targets.agentWorkerDown = ProcessStates(agents).gse1WorkerMissing(layout.generation)
+        let agentStates = ProcessStates(agents)
+        targets.agentWorkerDown = agentStates.gse1WorkerMissing(layout.generation)
+        targets.agentWorkerStopped = agentStates.gse1StoppedWorker(layout.generation)
+        targets.agentWorkerStoppedPIDs = agentStates.gse1StoppedWorkerPIDs(layout.generation)
         let asked = options.logPaths.map(facts.askedPattern)
         // With -l the files judged are -l's; the collector reads the delivered config's. When none of its paths
         // matches a file (a path changed on the platform, the host's config naming one that does not exist),

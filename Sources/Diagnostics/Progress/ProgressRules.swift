@@ -661,7 +661,8 @@ enum ProgressRules {
             ipcStuck = "gse_agent is not running: nothing receives what the collector sends over the IPC socket"
         } else if last.agentWorkerDown {
             ipcStuck =
-                "gse_agent's agentWorker is not running (gseMaster alone, see gse_agent/process): nothing receives what the collector sends over the IPC socket"
+                "gse_agent's agentWorker \(ProcessStates.gse1WorkerWords(stopped: last.agentWorkerStopped, aside: ", see gse_agent/process")): "
+                + "nothing receives what the collector sends over the IPC socket"
         } else if unconnected, let b = last.ipcBacklog, b > 0, first.map({ ($0.ipcBacklog ?? 0) > 0 }) ?? true {
             ipcStuck =
                 "the IPC socket's listener does not accept: \(b) connection(s) wait in its backlog, and the collector has none accepted (see gse_agent/socket for who listens)"
@@ -671,7 +672,9 @@ enum ProgressRules {
         hops.append(Hop(name: "ipc", stuck: ipcStuck, numbers: ipcNumbers))
         let agentDown =
             last.agentDown
-            ? "not judged: gse_agent is not running" : last.agentWorkerDown ? "not judged: gse_agent's agentWorker is not running" : nil
+            ? "not judged: gse_agent is not running"
+            : last.agentWorkerDown
+                ? "not judged: gse_agent's agentWorker is \(last.agentWorkerStopped == nil ? "not running" : "stopped")" : nil
 
         // 6. the agent's TCP flow to the dataserver.
         var flowNumbers: [(String, JSONValue)] = []
@@ -839,7 +842,11 @@ enum ProgressRules {
         if stop.name == "ipc" && last.agentDown {
             hint = "gse_agent 未运行：先恢复 gse_agent 进程（它托管采集器并转发采集数据）"
         } else if stop.name == "ipc" && last.agentWorkerDown {
-            hint = "GSE 1 的工作进程 agentWorker 不在（只剩 gseMaster），数据无法上报：重启 Agent（gsectl restart 或节点管理），见 gse_agent/process"
+            hint =
+                last.agentWorkerStopped == nil
+                ? "GSE 1 的工作进程 agentWorker 不在（只剩 gseMaster），数据无法上报：重启 Agent（gsectl restart 或节点管理），见 gse_agent/process"
+                : ProcessStates.gse1WorkerHint(
+                    stoppedPIDs: last.agentWorkerStoppedPIDs, restart: "gsectl restart 或节点管理", tail: "，数据无法上报")
         } else if stop.name == "ipc" && unconnected {
             hint = "IPC 监听没有接受采集器的连接：见 gse_agent/socket（监听者可能不是 gse_agent）与 bkunifylogbeat/main_config（endpoint），处理后重启采集器"
         } else {

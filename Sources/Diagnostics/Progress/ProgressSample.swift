@@ -171,6 +171,10 @@ public struct ProgressTargets: Sendable {
     /// GSE 1: gseMaster runs without agentWorker, the process that holds the IPC listener and the dataserver
     /// connection: nothing receives what the collector sends either.
     public var agentWorkerDown = false
+    /// When `agentWorkerDown` because the worker is there but stopped: how it is (`pid 12 is stopped (state T:
+    /// SIGSTOP/SIGTSTP)`) and its pids; nil when it is not there.
+    public var agentWorkerStopped: String?
+    public var agentWorkerStoppedPIDs: [Int32] = []
     /// The main config's `bkunifylogbeat.file_identifier`: how registry states are matched to files.
     public var fileIdentifier: FileIdentifier = .inode
     public var collectorPIDs: [Int32]
@@ -255,9 +259,11 @@ public struct ProgressSample: Sendable {
     /// backlog (not accepted); nil when sock_diag or the collector's fds could not be read.
     public var ipcConnections: Int?
     public var ipcBacklog: UInt32?
-    /// See `ProgressTargets.agentDown` and `agentWorkerDown`.
+    /// See `ProgressTargets.agentDown`, `agentWorkerDown` and `agentWorkerStopped`.
     public var agentDown = false
     public var agentWorkerDown = false
+    public var agentWorkerStopped: String?
+    public var agentWorkerStoppedPIDs: [Int32] = []
     /// The sockets bound to the ports of `listens` (TCP listeners, UDP sockets) and which of them the
     /// collectors hold; nil when not looked at.
     public var servers: Result<ServerSockets, ProbeError>?
@@ -638,6 +644,8 @@ public enum ProgressProbe {
         }
         s.agentDown = t.agentDown
         s.agentWorkerDown = t.agentWorkerDown
+        s.agentWorkerStopped = t.agentWorkerStopped
+        s.agentWorkerStoppedPIDs = t.agentWorkerStoppedPIDs
         s.listens = t.listens
         s.otherListens = t.otherListens
         if !t.listens.isEmpty, fdsReadable, !s.collectors.isEmpty {

@@ -23,6 +23,36 @@ struct ProcessStates {
         return generation == .gse1 && roles.contains("gseMaster") && !roles.contains("agentWorker")
     }
 
+    /// When `gse1WorkerMissing`: the agentWorkers that are there but stopped (state T/t), as gse_agent/process
+    /// names a stopped process (`pid 12 is stopped (state T: SIGSTOP/SIGTSTP)`); nil when no worker is there at
+    /// all (or only a zombie of one): then it is not running.
+    func gse1StoppedWorker(_ generation: GSEGeneration) -> String? {
+        guard gse1WorkerMissing(generation) else { return nil }
+        let workers = stopped.filter { $0.comm == "agentWorker" }
+        return workers.isEmpty ? nil : workers.map(\.stateSummary).joined(separator: "; ")
+    }
+
+    /// What became of a missing GSE 1 worker, after "gse_agent's agentWorker ": `is stopped: pid 12 is stopped
+    /// (state T: SIGSTOP/SIGTSTP), beside gseMaster` for a stopped worker (`stopped`, from `gse1StoppedWorker`),
+    /// else `is not running (gseMaster alone)`; `aside` goes inside the parentheses.
+    static func gse1WorkerWords(stopped: String?, aside: String = "") -> String {
+        guard let stopped else { return "is not running (gseMaster alone\(aside))" }
+        return "is stopped: \(stopped) (beside gseMaster\(aside))"
+    }
+
+    /// The hint for a missing GSE 1 worker: resume a stopped one (as gse_agent/process says for any stopped
+    /// process), else restart the agent; `tail` follows either.
+    static func gse1WorkerHint(stoppedPIDs: [Int32], restart: String, tail: String) -> String {
+        guard let pid = stoppedPIDs.first else { return "GSE 1 的工作进程 agentWorker 不在\(tail)：重启 Agent（\(restart)），见 gse_agent/process" }
+        return "GSE 1 的工作进程 agentWorker 被暂停（SIGSTOP/调试器附加）\(tail)：kill -CONT \(pid) 或结束调试器，或重启 Agent（\(restart)），见 gse_agent/process"
+    }
+
+    /// The pids of the stopped agentWorkers when `gse1WorkerMissing`.
+    func gse1StoppedWorkerPIDs(_ generation: GSEGeneration) -> [Int32] {
+        guard gse1WorkerMissing(generation) else { return [] }
+        return stopped.filter { $0.comm == "agentWorker" }.map(\.pid)
+    }
+
     init(_ processes: [ProcessRecord]) {
         for p in processes {
             if p.isZombie { zombies.append(p) } else if p.isStopped { stopped.append(p) } else { running.append(p) }

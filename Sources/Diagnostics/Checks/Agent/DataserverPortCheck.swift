@@ -43,6 +43,24 @@ struct DataserverPortCheck: Check {
         let (inodes, unreadable) = facts.socketInodes(of: agents.map(\.pid))
         let mine = toPort.filter { inodes[$0.inode] != nil }
         let established = mine.filter { $0.state == .established }
+        // GSE 1: agentWorker holds the dataserver connection, gseMaster only supervises it. A worker that is there
+        // but stopped (SIGSTOP, a debugger) is named as stopped, not as gone, and the connection it holds sends
+        // nothing while it is: the agent, not the network, is what to act on.
+        let states = ProcessStates(agents)
+        let restart = "\(layout.root)\(layout.agentDir)/bin/gsectl restart 或节点管理"
+        if let stopped = states.gse1StoppedWorker(layout.generation) {
+            let endpoints = Array(Set(established.map(\.remoteEndpoint))).sorted()
+            if !endpoints.isEmpty { evidence.append(("held_by_stopped_worker", JSONValue(endpoints))) }
+            let connection =
+                endpoints.isEmpty
+                ? "it is the worker that connects to the dataserver"
+                : "its connection to \(Fmt.list(endpoints, max: 3)) sends nothing while it is"
+            return .fail(
+                "dataserver not exist: gse_agent's agentWorker \(ProcessStates.gse1WorkerWords(stopped: stopped)), and \(connection)",
+                hint: ProcessStates.gse1WorkerHint(
+                    stoppedPIDs: states.gse1StoppedWorkerPIDs(layout.generation), restart: restart, tail: "，数据不再发往 dataserver"),
+                evidence: evidence)
+        }
         if !established.isEmpty {
             let endpoints = Array(Set(established.map(\.remoteEndpoint))).sorted()
             evidence.append(("endpoints", JSONValue(endpoints)))
@@ -51,13 +69,11 @@ struct DataserverPortCheck: Check {
         if !unreadable.isEmpty && inodes.isEmpty {
             return .unreadable("/proc/\(unreadable.keys.first!)/fd", unreadable.values.first!)
         }
-        // GSE 1: agentWorker holds the dataserver connection, gseMaster only supervises it. Without the worker
-        // there is no connection to look for: the agent, not the network, is what to act on.
-        if ProcessStates(agents).gse1WorkerMissing(layout.generation) {
+        // Without the worker there is no connection to look for.
+        if states.gse1WorkerMissing(layout.generation) {
             return .fail(
-                "dataserver not exist: gse_agent's agentWorker is not running (gseMaster alone), and it is the worker that connects to the dataserver",
-                hint:
-                    "GSE 1 的工作进程 agentWorker 不在，没有到 dataserver 的连接：重启 Agent（\(layout.root)\(layout.agentDir)/bin/gsectl restart 或节点管理），见 gse_agent/process",
+                "dataserver not exist: gse_agent's agentWorker \(ProcessStates.gse1WorkerWords(stopped: nil)), and it is the worker that connects to the dataserver",
+                hint: ProcessStates.gse1WorkerHint(stoppedPIDs: [], restart: restart, tail: "，没有到 dataserver 的连接"),
                 evidence: evidence)
         }
         let pending = mine.filter { $0.state == .synSent }
