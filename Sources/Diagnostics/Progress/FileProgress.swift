@@ -115,6 +115,8 @@ struct FileProgress: Sendable {
     /// Not held, with bytes not acknowledged, while every harvester its item's `harvester_limit` allows is
     /// taken (or more files wait than it allows): the running input starts it from offset 0 once one is free.
     var waitsForHarvester = false
+    /// The item's `harvester_limit` when the file waits for a harvester (`waitsForHarvester`), for its message.
+    var waitsForHarvesterLimit: Int?
     /// The item's `scan_frequency` and `close_inactive`, when it sets them.
     var scanSeconds: Double?
     var closeInactiveSeconds: Double?
@@ -330,7 +332,10 @@ struct FileProgress: Sendable {
             let waiting = indices.filter { files[$0].wantsHarvester }
             let notOpen = waiting.filter { files[$0].read == nil }
             if !notOpen.isEmpty && (open >= limit || waiting.count > limit) {
-                for i in notOpen { files[i].waitsForHarvester = true }
+                for i in notOpen {
+                    files[i].waitsForHarvester = true
+                    files[i].waitsForHarvesterLimit = limit
+                }
             }
         }
         return files

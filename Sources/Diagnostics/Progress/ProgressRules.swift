@@ -391,13 +391,21 @@ enum ProgressRules {
         let truncated = files.filter { $0.status == .truncated }
         if !truncated.isEmpty { notes.append("truncated below the acknowledged offset: \(Fmt.list(truncated.map(\.path)))") }
         let never = files.filter { $0.status == .neverCollected }
-        if !never.isEmpty {
-            let tail = never.reduce(Int64(0)) { $0 + $1.tailSkippedBytes }
+        // A file a full harvester_limit keeps waiting is not one the collector never found: the running input
+        // starts it once a harvester is free. Said as that, with the limit, per limit (each item has its own).
+        let unfound = never.filter { !$0.waitsForHarvester }
+        if !unfound.isEmpty {
+            let tail = unfound.reduce(Int64(0)) { $0 + $1.tailSkippedBytes }
             notes.append(
-                "never collected: \(Fmt.list(never.map(\.path)))"
+                "never collected: \(Fmt.list(unfound.map(\.path)))"
                     + (tail > 0
                         ? " (with tail_files, a collector that starts or reloads before reading them begins at their end: \(bytes(tail)) would not be collected)"
                         : ""))
+        }
+        let waiting = Dictionary(grouping: never.filter(\.waitsForHarvester)) { $0.waitsForHarvesterLimit ?? 0 }
+        for (limit, group) in waiting.sorted(by: { $0.key < $1.key }) {
+            notes.append(
+                "not yet collected, waiting for a harvester because harvester_limit (\(limit)) is reached: \(Fmt.list(group.map(\.path)))")
         }
         let reused = files.filter(\.inodeReused)
         let reusedInode = reused.filter { !$0.stateOfOtherFile }
@@ -418,7 +426,9 @@ enum ProgressRules {
         if !lagging.isEmpty || !truncated.isEmpty || !never.isEmpty || !refused.isEmpty || !reused.isEmpty {
             return .warn(
                 (notes + [input.sampledNote].compactMap { $0 }).joined(separator: "; "),
-                hint: "采集落后或有文件未被采集：结合 loss_risk 与 pipeline_stall 查看原因", evidence: evidence)
+                hint: "采集落后或有文件未被采集：结合 loss_risk 与 pipeline_stall 查看原因"
+                    + (waiting.isEmpty ? "" : "；等待 harvester 的文件：调大采集项的 harvester_limit，或缩短 close_inactive 让空闲文件让出 harvester"),
+                evidence: evidence)
         }
         let pending = files.reduce(Int64(0)) { $0 + $1.inFlightBytes }
         let counted = files.filter { $0.error == nil && $0.skipped == nil }.count

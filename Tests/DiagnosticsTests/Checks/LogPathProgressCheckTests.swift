@@ -577,6 +577,35 @@ struct LogPathProgressCheckTests {
         #expect(run(input(s)).verdict == .pass)
     }
 
+    /// A file no harvester holds because the item's `harvester_limit` is taken is not one the collector never
+    /// found: the running input starts it once a harvester is free. It is named as waiting, with the limit.
+    @Test("a file kept waiting by a full harvester_limit is said to wait for a harvester, not never collected")
+    func waitingForAHarvester() {
+        var s = ProgressFixture.healthy()
+        // harvester_limit 1, taken by a.log (held, read and acknowledged to its end); b.log: no state, not open,
+        // last written 100 s ago.
+        s.files = [
+            ProgressFixture.file("/data/logs/app/a.log", size: 1000, inode: 11, limit: 1),
+            ProgressFixture.file("/data/logs/app/b.log", size: 500, inode: 12, age: 100, limit: 1),
+        ]
+        let f = run(input(s))
+        #expect(f.verdict == .warn, "\(f.message)")
+        #expect(
+            f.message.contains("not yet collected, waiting for a harvester because harvester_limit (1) is reached: /data/logs/app/b.log"),
+            "\(f.message)")
+        #expect(!f.message.contains("never collected"), "\(f.message)")
+        #expect(f.hint.contains("harvester_limit"), "\(f.hint)")
+        // A harvester free (limit 2): b.log is one the collector has not found, as before.
+        s.files = s.files.map {
+            var f = $0
+            f.target.harvesterLimit = 2
+            return f
+        }
+        let free = run(input(s))
+        #expect(free.verdict == .warn && free.message.contains("never collected: /data/logs/app/b.log"), "\(free.message)")
+        #expect(!free.message.contains("harvester_limit"), "\(free.message)")
+    }
+
     @Test("every matched file skipped by the item's rules warns that nothing is collected")
     func allSkipped() {
         var s = ProgressFixture.healthy()
