@@ -513,4 +513,18 @@ struct CollectorConfigScenarioTests {
         let held = h.evidence("held")?.arrayValue?.first
         #expect(held?.objectValue?.first { $0.0 == "configs_not_from_nodeman" }?.1 == JSONValue([config]), "\(String(describing: held))")
     }
+
+    @Test("a matched file name holding a newline is shown escaped in logpath_match's pass message, kept as it is in its evidence")
+    func newlineInMatchedName() async throws {
+        let (host, port) = try FakeHost.healthy()
+        defer { host.shutdown() }
+        let file = try host.makeLogFile("nl/a\nb.log")
+        let pattern = host.logDir + "/nl/*.log"
+        let r = await runChecks(host, logPaths: [pattern], dataPort: port)
+        let m = try #require(r.result(module: "log_path", item: "logpath_match"))
+        #expect(m.verdict == .pass, "\(m.message)")
+        #expect(m.message == "所有路径检查通过: \(host.logDir)/nl/a\\nb.log", "\(m.message)")
+        #expect(!m.message.contains("\n"))
+        #expect(m.evidence("first_matches") == JSONValue([file]), "\(m.evidence)")
+    }
 }

@@ -310,7 +310,7 @@ struct LogPathMatchCheck: Check {
             // What the glob matched is collected; the file the path's text names is not.
             let collected = literalMissed.map { x in
                 let got = matches.filter { Glob.matchesLikeCollector(facts.askedPattern(x.pattern), path: $0) }
-                return literalNote(x) + (got.isEmpty ? "" : "（采集的是 \(Fmt.list(got, max: 3))）")
+                return literalNote(x) + (got.isEmpty ? "" : "（采集的是 \(Fmt.list(got.map(PathText.shown), max: 3))）")
             }
             let older = stale.isEmpty ? [] : ["以下路径的文件都超过 ignore_older 未更新，采集器不会打开: \(Fmt.list(stale))"]
             return .warn((collected + older).joined(separator: "；"), hint: literalHint, evidence: evidence)
@@ -323,6 +323,8 @@ struct LogPathMatchCheck: Check {
         }
         // A pattern cut short at the expansion's limit matched more than the list counts.
         let cut = truncated ? "（匹配超过 \(Glob.defaultLimit) 个路径，只检查了前 \(Glob.defaultLimit) 个）" : ""
-        return .pass("所有路径检查通过: \(Fmt.list(matches))\(cut)", evidence: evidence)
+        // Names from the host, shown as logpath_held shows them: a newline in a file's name is `\n`, not a line
+        // break (the evidence keeps the names as they are).
+        return .pass("所有路径检查通过: \(Fmt.list(matches.map(PathText.shown)))\(cut)", evidence: evidence)
     }
 }
