@@ -347,6 +347,12 @@ public enum Glob {
     public struct CollectorMatcher: Sendable {
         let alternatives: [[String]]
 
+        /// The components every alternative begins with that hold no wildcard, with its component count: a path
+        /// the alternative matches has that many components and begins with these, character for character.
+        var literalHeads: [(count: Int, head: [String])] {
+            alternatives.map { parts in (parts.count, Array(parts.prefix { !Glob.hasMeta($0[...]) })) }
+        }
+
         public init(_ pattern: String) {
             alternatives = ((try? Glob.collectorPatterns(pattern)) ?? []).map { $0.split(separator: "/").map(String.init) }
         }
@@ -356,6 +362,35 @@ public enum Glob {
             return alternatives.contains { parts in
                 parts.count == pathParts.count && zip(parts, pathParts).allSatisfy { (try? Glob.match($0, String($1))) == true }
             }
+        }
+    }
+
+    /// Paths indexed by their component count and leading components, so that a `CollectorMatcher` is tried only
+    /// on the paths it may match: a pattern tested against many paths, and many patterns against the same paths
+    /// (every subscription's items against the files the collector holds), is then not a product of the two.
+    public struct PathIndex: Sendable {
+        private struct Key: Hashable {
+            var count: Int
+            var head: [String]
+        }
+        /// For each component count and each run of leading components, the paths (by index) that have them.
+        private var paths: [Key: [Int]] = [:]
+
+        /// `paths` split into components as `CollectorMatcher.matches` splits them.
+        public init(_ paths: [String]) {
+            for (i, path) in paths.enumerated() {
+                let parts = path.split(separator: "/").map(String.init)
+                for k in 0...parts.count { self.paths[Key(count: parts.count, head: Array(parts[..<k])), default: []].append(i) }
+            }
+        }
+
+        /// The indexes, in increasing order, of the paths `matcher` may match: those with as many components as
+        /// one of its alternatives that begin with its literal components. Every path it matches is among them
+        /// (a literal component matches only itself); the others are not tried.
+        public func candidates(_ matcher: CollectorMatcher) -> [Int] {
+            var out = Set<Int>()
+            for (count, head) in matcher.literalHeads { out.formUnion(paths[Key(count: count, head: head)] ?? []) }
+            return out.sorted()
         }
     }
 

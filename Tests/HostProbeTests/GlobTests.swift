@@ -127,4 +127,45 @@ struct GlobTests {
         let nine = (0..<9).map { "d\($0)" }.joined(separator: "/")
         #expect(!Glob.matchesLikeCollector(dir + "/**/*.log", path: dir + "/" + nine + "/app 9.log"))
     }
+
+    /// The paths a `PathIndex` offers a matcher must hold every path it matches (a literal component matches only
+    /// itself, a wildcard any), and leave out those of other directories and depths, which it is not tried on.
+    @Test("a path index offers a matcher every path it matches, and not the paths of other directories or depths")
+    func pathIndex() {
+        let decomposed = "/data/logs/e\u{301}/a.log"
+        var paths = [
+            "/data/logs/svc1/a.log", "/data/logs/svc1/a.log.gz", "/data/logs/svc1/sub/b.log", "/data/logs/svc2/a.log",
+            "/data/logs/svc10/a.log", "/data/logs/[x]/a.log", "/data/logs/x/a.log", "/data/logs/\u{e9}/a.log", decomposed,
+            "/var/log/x.log", "/data//logs/svc1/c.log", "logs/a.log", "/data/logs/a b/c d.log", "/data/logs/日志/应用.log",
+        ]
+        // A thousand directories beside them, two files each.
+        for i in 0..<1000 { paths += ["/data/more/d\(i)/a.log", "/data/more/d\(i)/b.log"] }
+        let index = Glob.PathIndex(paths)
+        let patterns = [
+            "/data/logs/svc1/*.log", "/data/logs/svc?/*.log", "/data/logs/**/*.log", "/data/logs/svc[12]/a.log", "logs/*.log",
+            "/data/logs/\\[x\\]/a.log", "/data/logs/[x]/a.log", "/data/logs/\u{e9}/a.log", decomposed, "/*/logs/svc1/a.log",
+            "/data/logs/svc1/a.log", "/data/logs/a b/*", "/data/logs/日志/*.log", "/data/more/d7/*.log", "/data/more/*/a.log",
+            "/data/../data/logs/svc2/a.log", "/**/x.log", "/data/logs/svc1/*.gz",
+        ]
+        for pattern in patterns {
+            let matcher = Glob.CollectorMatcher(pattern)
+            let matched = paths.indices.filter { matcher.matches(paths[$0]) }
+            let offered = index.candidates(matcher)
+            #expect(Set(matched).isSubset(of: Set(offered)), "\(pattern): matched \(matched.map { paths[$0] }), offered \(offered.count)")
+            #expect(offered == offered.sorted() && Set(offered).count == offered.count)
+        }
+        #expect(!index.candidates(Glob.CollectorMatcher("/data/logs/svc2/a.log")).isEmpty)
+        // The pattern of one directory of the thousand is tried on its two files, not on the 2,000.
+        #expect(
+            index.candidates(Glob.CollectorMatcher("/data/more/d7/*.log")).map { paths[$0] } == [
+                "/data/more/d7/a.log", "/data/more/d7/b.log",
+            ])
+        // A wildcard directory: every path of that depth under /data/more, none elsewhere.
+        #expect(index.candidates(Glob.CollectorMatcher("/data/more/*/a.log")).count == 2000)
+        // Two spellings of é are different components to Go's match, one string to Swift: the index may offer both
+        // (the matcher then decides), never neither.
+        #expect(index.candidates(Glob.CollectorMatcher(decomposed)).contains(paths.firstIndex(of: decomposed)!))
+        // A refused pattern (two ** elements) matches nothing and is offered nothing.
+        #expect(index.candidates(Glob.CollectorMatcher("/data/**/logs/**/a.log")).isEmpty)
+    }
 }

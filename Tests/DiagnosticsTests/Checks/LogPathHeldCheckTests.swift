@@ -53,6 +53,47 @@ struct LogPathHeldCheckTests {
         #expect(many.message.utf8.count < 2000, "\(many.message.utf8.count) bytes")
     }
 
+    /// A host of hundreds of subscriptions, each collecting its own directory, and a collector holding a file of
+    /// each: every held file names exactly the subscriptions whose items read it (a pattern of another directory
+    /// never does; one whose exclude_files skips the file is not a reader). Each item's patterns are tried on the
+    /// files of their own directories only (`Glob.PathIndex`): at 3,000 subscriptions and 1,000 held files the
+    /// product was past the run's deadline.
+    @Test("hundreds of subscriptions: each held file names exactly the subscriptions whose items read it")
+    func manySubscriptions() {
+        let ids = Array(Int64(1000)..<1400)
+        let held = ids.map { "/data/logs/svc\($0)/a.log" }
+        var configs = ids.map { id in
+            ("bkunifylogbeat_sub_\(id)_host_1.conf", "local:\n  - dataid: \(id)\n    paths: ['/data/logs/svc\(id)/*.log']\n")
+        }
+        // Subscription 2000 collects svc1007 too (through **); 3000 names svc1009 but its exclude_files skips a.log.
+        configs.append(("bkunifylogbeat_sub_2000_host_1.conf", "local:\n  - dataid: 2\n    paths: ['/data/logs/svc1007/**/*.log']\n"))
+        configs.append(
+            (
+                "bkunifylogbeat_sub_3000_host_1.conf",
+                "local:\n  - dataid: 3\n    paths: ['/data/logs/svc1009/*.log']\n    exclude_files: ['a\\.log$']\n"
+            ))
+        let h = Fixture.facts(subscription: 1000, logPaths: ["/data/logs/svc*/a.log"])
+        h.logExpansions = [Fixture.expansion("/data/logs/svc*/a.log", held)]
+        for f in held { h.stats[f] = Fixture.regular }
+        h.processes = .success([Fixture.collector()])
+        h.fdsByPid[100] = .success(held.enumerated().map { FDLink(fd: Int32($0.offset + 3), target: $0.element) })
+        Fixture.subscriptionConfigs(h, yaml: configs)
+        let f = LogPathHeldCheck().run(h)
+        #expect(f.verdict == .fail, "\(f.message)")
+        #expect(Fixture.evidence(f, "held_total") == .int(400))
+        let listed = Fixture.evidence(f, "held")?.arrayValue ?? []
+        #expect(listed.count == LogPathHeldCheck.heldListed)
+        for entry in listed {
+            guard let file = entry["file"]?.stringValue, let id = Int64(file.dropFirst("/data/logs/svc".count).prefix(4)) else {
+                Issue.record("\(entry)")
+                continue
+            }
+            let expected: [Int64] = id == 1007 ? [1007, 2000] : [id]
+            #expect(entry["subscriptions"] == .array(expected.map { .int($0) }), "\(file)")
+        }
+        #expect(f.message.hasPrefix("文件被占用: /data/logs/svc1001/a.log (pid 100, subscription 1001)"), "\(f.message)")
+    }
+
     @Test("a file another subscription collects fails, naming the pid and the subscription")
     func conflict() {
         let f = LogPathHeldCheck().run(facts(held: [Self.file]))

@@ -195,10 +195,14 @@ enum SubscriptionFiles {
                 add(f, owner.config, to: &unnamed)
             }
         }
+        // Each item's patterns are tried only on the files they may match (`Glob.PathIndex`): thousands of
+        // subscriptions' items against the thousand files a collector holds were millions of matches, past the
+        // run's deadline.
+        let index = Glob.PathIndex(files)
         for owner in items {
             let paths = CollectorPaths(owner.item.paths, facts: facts)
-            for f in files {
-                if let name = paths.openedName(f) { record(f, name: name, owner) }
+            for i in paths.candidates(in: index) {
+                if let name = paths.openedName(files[i]) { record(files[i], name: name, owner) }
             }
         }
         // A file no pattern names by its real path or through its literal directory may still be reached through
@@ -235,6 +239,17 @@ enum SubscriptionFiles {
 
         init(_ patterns: [String], facts: any HostFacts) {
             paths = patterns.map { (Glob.CollectorMatcher($0), SubscriptionFiles.resolvedThroughSymlinks($0, facts: facts)) }
+        }
+
+        /// The indexes in `index` of the files `openedName` may name (by a pattern, or its form resolved through
+        /// a symlinked directory), in increasing order; for any other it is nil.
+        func candidates(in index: Glob.PathIndex) -> [Int] {
+            var out = Set<Int>()
+            for p in paths {
+                out.formUnion(index.candidates(p.matcher))
+                if let r = p.resolved { out.formUnion(index.candidates(r.matcher)) }
+            }
+            return out.sorted()
         }
 
         /// The name the patterns reach the held file `f` by: `f` itself, or, when only a pattern resolved
