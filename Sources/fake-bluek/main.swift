@@ -34,7 +34,11 @@ import BoltWriter
 //                                      output: after the first round reads one 16 KiB buffer and never
 //                                      reads, sends or acknowledges again (a harvester behind a blocked output).
 //                                      --close-after-ms N: N ms after start it closes every FILE, as a
-//                                      harvester does at close_inactive, and keeps writing their states)
+//                                      harvester does at close_inactive, and keeps writing their states.
+//                                      --states-from LIST: LIST names a file per line that a harvester
+//                                      read to its end and closed before the start: its state is written
+//                                      at every flush, at the size it had at start, and it is not held;
+//                                      Scripts/bench.sh's registry of 100,000 files)
 //   collector --vfork-hang ...        (once ready, the collector waits in a vfork, state D, behind a
 //                                      child that never execs, until it is killed)
 //   scan-floor                        (benchmark floor: list /proc and readlinkat every <pid>/exe, nothing
@@ -289,6 +293,21 @@ func unixDate(_ ts: timespec) -> String {
     return String(cString: buf)
 }
 
+/// The lines of a file (a list of paths), empty lines left out.
+func readLines(_ path: String) -> [String] {
+    let fd = open(path, O_RDONLY | O_CLOEXEC)
+    guard fd >= 0 else { die("cannot open \(path): errno \(errno)") }
+    defer { close(fd) }
+    var bytes: [UInt8] = []
+    var chunk = [UInt8](repeating: 0, count: 65536)
+    while true {
+        let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+        if n <= 0 { break }
+        bytes += chunk[0..<n]
+    }
+    return bytes.split(separator: 0x0A).map { String(decoding: $0, as: UTF8.self) }
+}
+
 /// The progress collector's loop (see the header): never returns.
 func progressLoop(registry: String, follow: [String], ipc: Int32) -> Never {
     let stall = value("--stall") ?? ""
@@ -319,6 +338,20 @@ func progressLoop(registry: String, follow: [String], ipc: Int32) -> Never {
         var st = stat()
         fstat(fd, &st)
         return Followed(fd: fd, inode: UInt64(st.st_ino), device: UInt64(st.st_dev), source: path, acked: 0, ackedAt: now)
+    }
+    // Files read to their end and closed before the start (`--states-from`): a state each, never held.
+    var closedStates: [(key: String, value: String)] = []
+    if let list = value("--states-from") {
+        for path in readLines(list) {
+            var st = stat()
+            guard stat(path, &st) == 0 else { die("cannot stat \(path): errno \(errno)") }
+            let state = BoltTestWriter.stateJSON(
+                source: path, offset: Int64(st.st_size), timestamp: rfc3339(now), inode: UInt64(st.st_ino), device: UInt64(st.st_dev))
+            closedStates.append(("state:\(st.st_ino)-\(st.st_dev)", state))
+        }
+        // A followed file's state is its harvester's.
+        let followed = Set(files.map { "state:\($0.inode)-\($0.device)" })
+        closedStates.removeAll { followed.contains($0.key) }
     }
     var lines: UInt64 = 0
     var txid: UInt64 = 2
@@ -361,6 +394,7 @@ func progressLoop(registry: String, follow: [String], ipc: Int32) -> Never {
         }
         if !(stall == "registry" && round > 0) {
             var values: [(key: String, value: String)] = [("localtime", unixDate(now)), ("gseindex_\(dataid)", String(lines))]
+            values += closedStates
             for f in files {
                 let state = BoltTestWriter.stateJSON(
                     source: f.source, offset: f.acked, timestamp: rfc3339(f.ackedAt), inode: f.inode, device: f.device)
