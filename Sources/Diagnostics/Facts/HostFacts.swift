@@ -153,8 +153,10 @@ extension HostFacts {
     }
 
     /// `pattern` as the collector reads it: absolute ones as given, relative ones from its working directory.
+    /// (The working directory, a look through the scanned processes, is found only for a relative one: the checks
+    /// ask this of every pattern of every subscription on the host.)
     public func collectorPattern(_ pattern: String) -> String {
-        PathText.resolve(pattern, from: collectorWorkingDirectory)
+        pattern.hasPrefix("/") || pattern.isEmpty ? pattern : PathText.resolve(pattern, from: collectorWorkingDirectory)
     }
 
     /// A `-l` pattern as the files it names are found: a relative one written exactly as in the checked
