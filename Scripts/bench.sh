@@ -165,6 +165,117 @@ measure() { # label
 echo "== $RUNS rounds (bkdiag, shell, /bin/true, scan-floor in turn); medians" >&2
 measure idle
 
+# --- at scale: does every verdict come within the deadline? ------------------------------------
+# A GSE root of its own per case, its configs in the shape NodeMan renders (the main config's
+# multi_config and registry flush, each subscription's `local` item with the template's keys): (a)
+# 100,000 files under the one path of subscription 33561 (`-l` that path), the collector holding the
+# newest 1,000 (harvester_limit) and its registry a state for every file; (b) 3,000 subscriptions, each
+# its own directory of two files, the collector holding one of each (`-s`/`-l` one of them); (c) both.
+# Each case runs bkdiag SCALE_RUNS times (default 3) with the default sample gap and deadline (5 s),
+# then with --sample-gap 0, and prints each run's wall time and every item slower than 50 ms or not
+# passed, with its duration. BKDIAG_BENCH_SCALE=0 leaves the scale cases out.
+SCALE_RUNS=${SCALE_RUNS:-3}
+scale_case() { # name files subscriptions
+  local name=$1 nfiles=$2 nsubs=$3
+  local R=$T/scale-$name
+  local G=$R/usr/local/gse SIPC=$R/run/ipc.state.report pids=()
+  mkdir -p "$G/plugins/bin" "$G/plugins/etc/bkunifylogbeat/bcs" "$G/agent/bin" "$G/agent/etc" "$R/run" "$R/var/lib/gse" "$R/var/log/gse" \
+    "$R/data/logs/app" "$R/tmp"
+  cp "$FAKE" "$G/plugins/bin/bkunifylogbeat"
+  cp "$FAKE" "$G/agent/bin/gseMaster"
+  cp "$FAKE" "$G/agent/bin/agentWorker"
+  cat > "$G/plugins/etc/bkunifylogbeat.conf" <<CONF
+logging.level: error
+max_procs: 1
+output.bkpipe_multi:
+  endpoint: $SIPC
+  hostip: 127.0.0.1
+  cloudid: 0
+path.logs: $R/var/log/gse
+path.data: $R/var/lib/gse
+path.pid: $R/var/run/gse
+bkunifylogbeat.eventdataid: -1
+bkunifylogbeat.registry.flush: "10s"
+bkunifylogbeat.multi_config:
+  - path: $G/plugins/etc/bkunifylogbeat
+    file_pattern: "*.conf"
+  - path: $G/plugins/etc/bkunifylogbeat/bcs
+    file_pattern: "*.conf"
+bkunifylogbeat.file_identifier: "inode"
+CONF
+  echo "{\"proc\": [{\"procName\": \"bkunifylogbeat\", \"setupPath\": \"$G/plugins/bin\", \"cpulmt\": 30, \"memlmt\": 10}]}" > "$G/agent/etc/procinfo.json"
+  : > "$R/tmp/bkc.log"
+  # The files, the configs, and the lists of files the collector holds (follow) and has states for (states).
+  python3 - "$R" "$G/plugins/etc/bkunifylogbeat" "$nfiles" "$nsubs" <<'PY'
+import os, sys
+root, confs, nfiles, nsubs = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
+def config(sub, instance, dataid, pattern):
+    item = ["local:", "    - dataid: %d" % dataid, "      paths:", "        - '%s'" % pattern, "      tail_files: true",
+            "      encoding: 'utf-8'", "      delimiter: ''", "      package: true", "      package_count: 10",
+            "      output_format: 'v2'", "      scan_frequency: '10s'", "      close_inactive: '120s'", "      clean_removed: 'true'"]
+    with open("%s/bkunifylogbeat_sub_%d_host_%d.conf" % (confs, sub, instance), "w") as f: f.write("\n".join(item) + "\n")
+config(33561, 1, 1500123, root + "/data/logs/app/*.log")
+follow, states = [], []
+app = ["%s/data/logs/app/app-%06d.log" % (root, i) for i in range(nfiles)]
+for p in app:
+    with open(p, "w") as f: f.write("2026-12-03 10:00:00 INFO request served in 3 ms\n")
+follow += app[-1000:]
+states += app
+for s in range(nsubs):
+    d = "%s/data/logs/svc%04d" % (root, s)
+    os.makedirs(d)
+    files = ["%s/svc-%d.log" % (d, i) for i in range(2)]
+    for p in files:
+        with open(p, "w") as f: f.write("2026-12-03 10:00:00 INFO ok\n")
+    config(40000 + s, s + 2, 1600000 + s, d + "/*.log")
+    follow.append(files[0])
+    states += files
+open(root + "/follow.txt", "w").write("\n".join(follow) + "\n")
+open(root + "/states.txt", "w").write("\n".join(states) + "\n")
+PY
+  "$FAKE" dataserver --port 0 > "$R/ds.out" & pids+=($!) PIDS+=($!)
+  wait_ready "$R/ds.out"
+  local sport
+  sport=$(sed -n 's/^port //p' "$R/ds.out")
+  (cd "$G/agent/bin" && exec ./gseMaster agent --listen "$SIPC" --connect "$sport") > "$R/agent.out" & pids+=($!) PIDS+=($!)
+  wait_ready "$R/agent.out"
+  (cd "$G/agent/bin" && exec ./agentWorker agent) > "$R/worker.out" & pids+=($!) PIDS+=($!)
+  wait_ready "$R/worker.out"
+  local follow=()
+  while read -r f; do follow+=(--follow "$f"); done < "$R/follow.txt"
+  (cd "$G/plugins/bin" && exec ./bkunifylogbeat collector --ipc "$SIPC" --registry "$R/var/lib/gse/bkunifylogbeat.bkpipe.db" \
+    --flush-ms 3000 --states-from "$R/states.txt" "${follow[@]}") > "$R/coll.out" & pids+=($!) PIDS+=($!)
+  wait_ready "$R/coll.out"
+  for _ in $(seq 1 300); do [ -s "$R/var/lib/gse/bkunifylogbeat.bkpipe.db" ] && break; sleep 0.1; done
+  local sub=33561 glob="$R/data/logs/app/*.log"
+  if [ "$nfiles" -eq 0 ]; then sub=40001 glob="$R/data/logs/svc0001/*.log"; fi
+  local args=(--once -p "$G" -s "$sub" -l "$glob" --data-port "$sport" --restart-log "$R/tmp/bkc.log" --format json) gap r t0 t1
+  for gap in default 0; do
+    for r in $(seq 1 "$SCALE_RUNS"); do
+      local extra=()
+      [ "$gap" = 0 ] && extra=(--sample-gap 0)
+      t0=$EPOCHREALTIME
+      "$BK" "${args[@]}" "${extra[@]}" > "$R/report.json" 2> /dev/null || true
+      t1=$EPOCHREALTIME
+      printf '%-28s gap=%-7s wall=%5.0fms  ' "$name" "$gap" "$(awk -v a="$t0" -v b="$t1" 'BEGIN { print (b - a) * 1000 }')"
+      python3 -c '
+import json, sys
+r = json.load(open(sys.argv[1]))
+items = ["%s=%s/%.0fms" % (e["item"], e["result"], e["duration_ms"]) for e in r["data"] if e["duration_ms"] > 50 or e["result"] != "pass"]
+print("total=%.0fms %s" % (r["duration_ms"], " ".join(items)))' "$R/report.json"
+    done
+  done
+  kill -9 "${pids[@]}" 2> /dev/null || true
+  wait "${pids[@]}" 2> /dev/null || true
+  rm -rf "$R"
+}
+if [ "${BKDIAG_BENCH_SCALE:-1}" != 0 ]; then
+  echo "== at scale: $SCALE_RUNS runs per case, default sample gap then --sample-gap 0 (deadline 5 s)" >&2
+  scale_case "a:100k-files" 100000 0
+  scale_case "b:3000-subscriptions" 0 3000
+  scale_case "c:100k-files+3000-subs" 100000 3000
+fi
+
 echo "== starting $EXTRA_PROCS extra processes and $EXTRA_FDS open fds" >&2
 for i in $(seq 1 "$EXTRA_PROCS"); do
   bash -c 'exec -a bkdiag-bench-sleeper sleep 3600' & PIDS+=($!)
