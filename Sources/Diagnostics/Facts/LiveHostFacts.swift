@@ -97,6 +97,14 @@ public final class LiveHostFacts: HostFacts {
     private let fdCache = LazyFactMap<Int32, Result<[FDLink], ProbeError>>()
     private let configCache = LazyFactMap<String, SubscriptionConfigRead>()
     private let buildCache = LazyFactMap<Int32, GoBinaryInfo?>()
+    private let itemsCache = LazyFactMap<Int, [(subscription: Int64, item: CollectorFileRules.Item)]>()
+
+    /// Every subscription's items (`CollectorFileRules.allItems`), built by `compute` once per run.
+    func subscriptionItems(
+        _ compute: @escaping @Sendable () -> [(subscription: Int64, item: CollectorFileRules.Item)]
+    ) -> [(subscription: Int64, item: CollectorFileRules.Item)] {
+        itemsCache.value(for: 0, compute)
+    }
 
     public var processes: Result<[ProcessRecord], ProbeError> { _processes.value }
     public var unixDiag: Result<[UnixDiagEntry], ProbeError> { _unixDiag.value }

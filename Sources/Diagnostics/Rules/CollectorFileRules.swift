@@ -625,10 +625,23 @@ struct CollectorFileRules {
 
     /// The same for the subscriptions `keep` accepts, each item with its subscription id.
     static func items(facts: any HostFacts, where keep: (Int64) -> Bool) -> [(subscription: Int64, item: Item)] {
+        allItems(facts).filter { keep($0.subscription) }
+    }
+
+    /// Every subscription's items, in the configs' order: built once per run on the live host (logpath_match,
+    /// logpath_held, bkunifylogbeat/config and the progress targets all ask, and on a host of 3,000 subscription
+    /// configs each build was YAML lookups and `exclude_files` compiled 3,000 times); built at each call on facts a
+    /// test sets.
+    static func allItems(_ facts: any HostFacts) -> [(subscription: Int64, item: Item)] {
+        guard let live = facts as? LiveHostFacts else { return buildItems(facts) }
+        return live.subscriptionItems { buildItems(live) }
+    }
+
+    private static func buildItems(_ facts: any HostFacts) -> [(subscription: Int64, item: Item)] {
         let build = CollectorBuild(facts.collectorBuild)
         // The collector makes a relative pattern absolute against its working directory.
         let cwd = facts.collectorWorkingDirectory
-        return SubscriptionConfigCheck.parsedConfigs(facts, where: { keep($0.subscriptionID) }).flatMap { name, parsed, yaml in
+        return SubscriptionConfigCheck.parsedConfigs(facts, where: { _ in true }).flatMap { name, parsed, yaml in
             SubscriptionConfigCheck.items(yaml).enumerated().map { i, item in
                 (parsed.subscriptionID, Item(item, source: "\(name) item \(i)", build: build, cwd: cwd, facts: facts))
             }
