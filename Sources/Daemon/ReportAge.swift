@@ -20,7 +20,10 @@ public struct ReportAge: Sendable, Equatable {
 
     public init(generatedAtMs: Int64, nowMs: Int64, interval: Double?, deadline: Double?) {
         self.generatedAtMs = generatedAtMs
-        self.ageMs = nowMs - generatedAtMs
+        // A `generated_at_ms` far from now (a report line from elsewhere, `-9223372036854775808`) must not trap:
+        // the age is held to what an Int64 can say either way.
+        let (age, overflow) = nowMs.subtractingReportingOverflow(generatedAtMs)
+        self.ageMs = overflow ? (generatedAtMs < 0 ? Int64.max : -Int64.max) : max(age, -Int64.max)
         let defaults = DaemonConfig()
         self.interval = interval ?? defaults.interval
         self.deadline = deadline ?? defaults.checkOptions.deadlineSeconds
@@ -30,7 +33,9 @@ public struct ReportAge: Sendable, Equatable {
     /// From the daemon's answer: its report and the schedule headers (lower-cased names).
     public init(report: DiagnosticReport, headers: [String: String], nowMs: Int64 = Timestamp.nowMilliseconds()) {
         func seconds(_ name: String) -> Double? {
-            guard let v = headers[name.lowercased()].flatMap({ Double($0) }), v.isFinite, v >= 0 else { return nil }
+            // Only what a daemon's config can hold (an interval up to 86400 s, a deadline up to 600 s): a bigger
+            // number is none of a daemon's, and the defaults stand in for it.
+            guard let v = headers[name.lowercased()].flatMap({ Double($0) }), v.isFinite, v >= 0, v <= 86_400 else { return nil }
             return v
         }
         self.init(
@@ -44,7 +49,10 @@ public struct ReportAge: Sendable, Equatable {
     }
 
     /// The oldest a report of a healthy daemon can be: 2 × interval + deadline, in milliseconds.
-    public var staleAfterMs: Int64 { Int64(((2 * interval + deadline) * 1000).rounded()) }
+    public var staleAfterMs: Int64 {
+        let ms = ((2 * interval + deadline) * 1000).rounded()
+        return ms.isFinite && ms < 9e18 ? Int64(max(0, ms)) : Int64.max
+    }
 
     /// The bound in seconds, as the schedule's numbers give it: `125`, `0.3`.
     var boundSeconds: String { Self.format(Double(staleAfterMs) / 1000) }

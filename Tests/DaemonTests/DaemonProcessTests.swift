@@ -839,6 +839,27 @@ struct DaemonProcess {
         }
     }
 
+    /// What comes over the socket is not trusted to be sane: a schedule header no daemon's config can hold
+    /// (`1e300` seconds) is replaced by the defaults, and a `generated_at_ms` at either end of Int64 gives an age
+    /// held to Int64's range. Neither may trap `bkdiag status` (it did: an Int64 conversion and a subtraction
+    /// that overflowed).
+    @Test func statusSurvivesAbsurdScheduleHeadersAndReportTimes() async throws {
+        let dir = TempDir()
+        defer { dir.remove() }
+        let now = Timestamp.nowMilliseconds()
+        let huge = "Bkdiag-Interval-Seconds: 1e300\r\nBkdiag-Deadline-Seconds: 1e300\r\n"
+        let cases: [(name: String, at: Int64, headers: String, code: Int32, says: String)] = [
+            ("huge", now - 30_000, huge, 2, "2 x 60 s interval + 5 s deadline = 125 s, the defaults"),
+            ("min", -Int64.max, "", 3, "STALE: "),
+            ("max", Int64.max, "", 2, "ahead of this host's clock"),
+        ]
+        for c in cases {
+            let (status, out, err) = try await statusOfServedReport(dir, c.name, at: c.at, headers: c.headers)
+            #expect(status.flatMap(ChildProcess.exitCode) == c.code, "\(c.name): \(String(describing: status)) \(out) \(err)")
+            #expect(out.contains(c.says), "\(c.name): \(out)")
+        }
+    }
+
     @Test func oneClientHoldingTwoHundredConnectionsDoesNotLockOutAnother() async throws {
         let dir = TempDir()
         defer { dir.remove() }
@@ -956,8 +977,25 @@ func serve503(_ listener: Int32, _ answered: Counter) {
     }
 }
 
-/// Answers one connection on `listener` with `body` as a daemon's 200 for /report, without the schedule headers.
-func serveReport(_ listener: Int32, body: String) {
+/// `bkdiag status --no-fallback --exit-code` against a socket that serves one report made at `at` with `headers`:
+/// its exit, stdout and stderr.
+func statusOfServedReport(_ dir: TempDir, _ name: String, at: Int64, headers: String) async throws -> (
+    status: Int32?, stdout: String, stderr: String
+) {
+    let path = dir.sub("\(name).sock")
+    let listener = try Sys.listenUnix(path: path, mode: 0o600, gid: nil)
+    defer { Sys.close(listener) }
+    let body = Reports.make([("gse_agent", "socket", .fail)], at: at).richLine() + "\n"
+    let server = Task { try await blocking { serveReport(listener, body: body, headers: headers) } }
+    let p = ChildProcess(BuiltBinary.path, ["status", "--socket", path, "--no-fallback", "--exit-code"], outputDir: dir.path, name: name)
+    let status = await p.wait(timeoutMs: 30_000)
+    _ = await server.result
+    return (status, p.stdout, p.stderr)
+}
+
+/// Answers one connection on `listener` with `body` as a daemon's 200 for /report, without the schedule headers
+/// unless `headers` (`Name: value\r\n` lines) gives some.
+func serveReport(_ listener: Int32, body: String, headers: String = "") {
     let fd = accept(listener, nil, nil)
     guard fd >= 0 else { return }
     var request: [UInt8] = []
@@ -968,7 +1006,8 @@ func serveReport(_ listener: Int32, body: String) {
         request += chunk[0..<n]
     }
     let text =
-        "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: \(body.utf8.count)\r\nConnection: close\r\n\r\n" + body
+        "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: \(body.utf8.count)\r\n\(headers)Connection: close\r\n\r\n"
+        + body
     try? Sys.writeAll(fd, Array(text.utf8))
     Sys.close(fd)
 }
