@@ -2,8 +2,9 @@ import Report
 
 /// How old the report `bkdiag status` got from the daemon is, and whether the daemon's schedule can still
 /// explain that age. A daemon whose runs hang (a check stuck on a hung mount) keeps serving its last report;
-/// past 2 × interval + deadline (the rule the unit's `WatchdogSec` follows) no healthy daemon would still be
-/// serving it, so its verdicts no longer say how the host is.
+/// past 2 × interval + deadline (the rule the unit's `WatchdogSec` follows; 3 × deadline when the deadline is
+/// longer than the interval) no healthy daemon would still be serving it, so its verdicts no longer say how the
+/// host is.
 public struct ReportAge: Sendable, Equatable {
     /// The response headers with which the daemon tells `status` its schedule.
     public static let intervalHeader = "Bkdiag-Interval-Seconds"
@@ -48,9 +49,12 @@ public struct ReportAge: Sendable, Equatable {
         [(intervalHeader, format(config.interval)), (deadlineHeader, format(config.checkOptions.deadlineSeconds))]
     }
 
-    /// The oldest a report of a healthy daemon can be: 2 × interval + deadline, in milliseconds.
+    /// The oldest a report of a healthy daemon can be, in milliseconds: 2 × interval + deadline, or
+    /// 3 × deadline when the deadline is the longer. A report is dated at its run's start and replaced when the
+    /// next run ends, and runs start an interval apart or, when a run takes longer, back to back: a healthy
+    /// daemon whose runs each take the whole deadline serves a report up to 2 × deadline old.
     public var staleAfterMs: Int64 {
-        let ms = ((2 * interval + deadline) * 1000).rounded()
+        let ms = ((2 * max(interval, deadline) + deadline) * 1000).rounded()
         return ms.isFinite && ms < 9e18 ? Int64(max(0, ms)) : Int64.max
     }
 
@@ -68,7 +72,11 @@ public struct ReportAge: Sendable, Equatable {
 
     /// The bound and where it came from: `2 x 60 s interval + 5 s deadline = 125 s`.
     public var boundSentence: String {
-        let bound = "2 x \(Self.format(interval)) s interval + \(Self.format(deadline)) s deadline = \(boundSeconds) s"
+        let twice =
+            deadline > interval
+            ? "\(Self.format(deadline)) s deadline (longer than the \(Self.format(interval)) s interval)"
+            : "\(Self.format(interval)) s interval"
+        let bound = "2 x \(twice) + \(Self.format(deadline)) s deadline = \(boundSeconds) s"
         return scheduleKnown ? "the daemon's \(bound)" : "\(bound), the defaults: the daemon did not say its own"
     }
 

@@ -860,6 +860,21 @@ struct DaemonProcess {
         }
     }
 
+    /// A report is dated at its run's start and replaced when the next run ends: with a deadline longer than the
+    /// interval, runs that each take the whole deadline (a check hung on a mount, cut off at the deadline every
+    /// time) run back to back, and a healthy daemon serves a report up to 2 x deadline old. 9 s under a 1 s
+    /// interval and a 5 s deadline is such a report, not a stale one (2 x interval + deadline said 7 s).
+    @Test func aDeadlineLongerThanTheIntervalWidensTheStaleBound() async throws {
+        let dir = TempDir()
+        defer { dir.remove() }
+        let (status, out, err) = try await statusOfServedReport(
+            dir, "slow", at: Timestamp.nowMilliseconds() - 9_000,
+            headers: "Bkdiag-Interval-Seconds: 1\r\nBkdiag-Deadline-Seconds: 5\r\n")
+        #expect(status.flatMap(ChildProcess.exitCode) == 2, "\(String(describing: status)) \(out) \(err)")
+        #expect(out.hasPrefix("report made "), "\(out)")
+        #expect(out.contains("(stale after the daemon's 2 x 5 s deadline (longer than the 1 s interval) + 5 s deadline = 15 s)"), "\(out)")
+    }
+
     @Test func oneClientHoldingTwoHundredConnectionsDoesNotLockOutAnother() async throws {
         let dir = TempDir()
         defer { dir.remove() }
