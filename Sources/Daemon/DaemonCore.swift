@@ -27,6 +27,8 @@ public final class DaemonCore: Sendable {
     struct State {
         var config: DaemonConfig
         var latest: DiagnosticReport?
+        /// The interval and deadline `latest` answers to (`reportSchedule`).
+        var latestSchedule: ReportSchedule?
         /// The report from before a restart: what the first cycle's changes are computed against.
         var baseline: DiagnosticReport?
         var counters = Counters()
@@ -75,6 +77,32 @@ public final class DaemonCore: Sendable {
     }
 
     public var config: DaemonConfig { state.withLock { $0.config } }
+
+    /// An interval and a deadline, in seconds.
+    public struct ReportSchedule: Sendable, Equatable {
+        public var interval: Double
+        public var deadline: Double
+
+        public init(_ config: DaemonConfig) {
+            interval = config.interval
+            deadline = config.checkOptions.deadlineSeconds
+        }
+
+        /// The longer interval and the longer deadline of the two.
+        func widened(by other: ReportSchedule) -> ReportSchedule {
+            var s = self
+            s.interval = max(interval, other.interval)
+            s.deadline = max(deadline, other.deadline)
+            return s
+        }
+    }
+
+    /// The schedule by which `latest` is replaced (the configuration's before the first run): that of its run,
+    /// widened by a reload until a run started under the new configuration has finished. A report made under a
+    /// 3600 s interval is not overdue by a new 1 s one while the run the reload started is still going.
+    public var reportSchedule: ReportSchedule {
+        state.withLock { s in s.latestSchedule ?? ReportSchedule(s.config) }
+    }
     public var counters: Counters { state.withLock { $0.counters } }
 
     /// The latest report of this process; nil until the first cycle completes.
@@ -132,6 +160,7 @@ public final class DaemonCore: Sendable {
             c.socketMode = s.config.socketMode
             c.stateDir = s.config.stateDir
             s.config = c
+            s.latestSchedule = s.latestSchedule?.widened(by: ReportSchedule(c))
             s.counters.reloads += 1
         }
         history.setLimits(new.historyLimits)
@@ -165,7 +194,8 @@ public final class DaemonCore: Sendable {
             return true
         }
         guard go else { return }
-        let options = config.checkOptions
+        let startConfig = config
+        let options = startConfig.checkOptions
         let started = Timestamp.monotonicSeconds()
         let startedMs = Timestamp.nowMilliseconds()
         var report = await producer(options)
@@ -179,6 +209,8 @@ public final class DaemonCore: Sendable {
             let changes: [StateChange] = state.withLock { s in
                 let c = StateChange.changes(from: s.latest ?? s.baseline, to: report)
                 s.latest = report
+                // The next run is scheduled by the interval read once this one ends (a reload during it included).
+                s.latestSchedule = ReportSchedule(startConfig).widened(by: ReportSchedule(s.config))
                 s.counters.stateChanges += c.count
                 return c
             }

@@ -44,9 +44,9 @@ public struct ReportAge: Sendable, Equatable {
             deadline: seconds(Self.deadlineHeader))
     }
 
-    /// The headers for a daemon running with `config`.
-    public static func headers(for config: DaemonConfig) -> [(String, String)] {
-        [(intervalHeader, format(config.interval)), (deadlineHeader, format(config.checkOptions.deadlineSeconds))]
+    /// The headers for a daemon whose latest report is replaced on `schedule`.
+    public static func headers(for schedule: DaemonCore.ReportSchedule) -> [(String, String)] {
+        [(intervalHeader, format(schedule.interval)), (deadlineHeader, format(schedule.deadline))]
     }
 
     /// The oldest a report of a healthy daemon can be, in milliseconds: 2 × interval + deadline, or

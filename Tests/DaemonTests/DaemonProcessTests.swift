@@ -875,6 +875,33 @@ struct DaemonProcess {
         #expect(out.contains("(stale after the daemon's 2 x 5 s deadline (longer than the 1 s interval) + 5 s deadline = 15 s)"), "\(out)")
     }
 
+    /// After a SIGHUP that shortens the interval, the report made under the old one is judged by the old one until
+    /// a run under the new one has finished: it was not overdue, and the run the reload starts may take a while
+    /// (here it hangs). It was called STALE (exit 3) as soon as it was older than the new 2 x interval + deadline.
+    @Test func aReloadShorteningTheIntervalDoesNotMakeTheLastReportStale() async throws {
+        let dir = TempDir()
+        defer { dir.remove() }
+        dir.write("report.json", Reports.make([("gse_agent", "process", .pass)]).richLine() + "\n")
+        dir.write("bkdiag.yaml", "interval: 3600\n")
+        let d = try await DaemonProcess.start(
+            dir, args: ["--config", dir.sub("bkdiag.yaml"), "--test-report-file", dir.sub("report.json"), "--timeout", "0.1"],
+            interval: "")
+        defer { d.process.signal(SIGKILL) }
+        #expect(await d.waitReady())
+        // The run the reload starts blocks opening the report file (a FIFO nobody writes).
+        #expect(mkfifo(dir.sub("report.fifo"), 0o644) == 0)
+        #expect(rename(dir.sub("report.fifo"), dir.sub("report.json")) == 0)
+        dir.write("bkdiag.yaml", "interval: 0.5\n")
+        d.process.signal(SIGHUP)
+        #expect(await eventually { await d.metric("bkdiag_daemon_interval_seconds") == 0.5 })
+        // Older than the new schedule's 2 x 0.5 s + 0.1 s.
+        await sleepMs(1500)
+        let (code, out, err) = await d.run(["status", "--socket", d.socket, "--exit-code"], name: "after-reload")
+        #expect(code == 0, "\(out) \(err)")
+        #expect(out.hasPrefix("report made 20"), "\(out)")
+        #expect(out.contains("the daemon's 2 x 3600 s interval + 0.1 s deadline = 7200.1 s"), "\(out)")
+    }
+
     @Test func oneClientHoldingTwoHundredConnectionsDoesNotLockOutAnother() async throws {
         let dir = TempDir()
         defer { dir.remove() }

@@ -232,7 +232,7 @@ public struct DaemonRouter: Sendable {
     func scheduled(_ response: DaemonResponse) -> DaemonResponse {
         guard response.status == 200 else { return response }
         var r = response
-        r.headers += ReportAge.headers(for: core.config)
+        r.headers += ReportAge.headers(for: core.reportSchedule)
         return r
     }
 
