@@ -57,6 +57,14 @@ struct ProcessStateScenarioTests {
         let r = try #require(report.result(module: "gse_agent", item: "process"))
         #expect(r.verdict == .fail)
         #expect(r.message.hasPrefix("gse_agent is not running: pid \(agent) is stopped (state T"), "\(r.message)")
+        // Its dataserver connection is still there, and sends nothing.
+        #expect(report0.verdict("gse_agent", "dataserver_port") == .pass, "\(report0.digest)")
+        let dataserver = try #require(report.result(module: "gse_agent", item: "dataserver_port"))
+        #expect(dataserver.verdict == .fail, "\(dataserver.message)")
+        #expect(
+            dataserver.message.contains("only a stopped gse_agent process holds the connection to")
+                && dataserver.message.contains("pid \(agent) is stopped (state T"), "\(dataserver.message)")
+        #expect(dataserver.hint.contains("kill -CONT \(agent)"), "\(dataserver.hint)")
     }
 
     @Test("a zombie collector (exited, not reaped by its parent under the root) is not running, and is named")

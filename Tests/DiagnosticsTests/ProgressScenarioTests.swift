@@ -240,6 +240,32 @@ struct ProgressScenarioTests {
         #expect(stall.evidence("dataserver")?["state"] == .string("not_judged"), "\(stall.evidence)")
     }
 
+    /// GSE 1 with two agentWorkers: the one that holds the only dataserver connection stopped (SIGSTOP), the other
+    /// running without one. The connection sends nothing: dataserver_port fails naming the stopped holder, as it
+    /// does for a lone stopped worker (it passed as "dataserver connected").
+    @Test("GSE 1: a stopped agentWorker holding the only dataserver connection beside a running one fails dataserver_port")
+    func stoppedWorkerBesideARunningOne() async throws {
+        let host = try FakeHost(generation: .gse1)
+        defer { host.shutdown() }
+        let (_, port) = try host.startDataserver()
+        let bin = host.gseRoot + "/agent/bin"
+        _ = try host.spawn(host.agentBinary, ["agent"], cwd: bin, argv0: "./gseMaster")
+        let idle = try host.spawn(bin + "/agentWorker", ["agent", "--listen", host.ipcPath], cwd: bin, argv0: "./agentWorker")
+        let holder = try host.spawn(bin + "/agentWorker", ["agent", "--connect", String(port)], cwd: bin, argv0: "./agentWorker")
+        let before = try #require(await run(host, port).result(module: "gse_agent", item: "dataserver_port"))
+        #expect(before.verdict == .pass, "\(before.message)")
+        kill(holder.pid, SIGSTOP)
+        defer { kill(holder.pid, SIGCONT) }
+        try waitForState(holder.pid, ["T"])
+        let dataserver = try #require(await run(host, port).result(module: "gse_agent", item: "dataserver_port"))
+        #expect(dataserver.verdict == .fail, "\(dataserver.message)")
+        #expect(
+            dataserver.message.contains("only a stopped gse_agent process holds the connection to")
+                && dataserver.message.contains("pid \(holder.pid) is stopped (state T: SIGSTOP/SIGTSTP)")
+                && !dataserver.message.contains("pid \(idle.pid)"), "\(dataserver.message)")
+        #expect(dataserver.hint.contains("kill -CONT \(holder.pid)"), "\(dataserver.hint)")
+    }
+
     @Test("a relative log path is the collector's, from its working directory, whatever directory bkdiag runs in")
     func relativePath() async throws {
         let (host, port, log) = try host()

@@ -61,6 +61,21 @@ struct DataserverPortCheck: Check {
                     stoppedPIDs: states.gse1StoppedWorkerPIDs(layout.generation), restart: restart, tail: "，数据不再发往 dataserver"),
                 evidence: evidence)
         }
+        // A connection only a stopped agent process holds sends nothing either (GSE 1: a stopped agentWorker beside
+        // a running one that holds none; GSE 2: gse_agent itself stopped): gse_agent/process names the process.
+        let stoppedPIDs = Set(states.stopped.map(\.pid))
+        let holders = Set(established.compactMap { inodes[$0.inode] })
+        if !holders.isEmpty && holders.isSubset(of: stoppedPIDs) {
+            let endpoints = Array(Set(established.map(\.remoteEndpoint))).sorted()
+            evidence.append(("held_by_stopped_process", JSONValue(endpoints)))
+            let stopped = states.stopped.filter { holders.contains($0.pid) }
+            return .fail(
+                "dataserver not exist: only a stopped gse_agent process holds the connection to \(Fmt.list(endpoints, max: 3)) "
+                    + "(\(stopped.map(\.stateSummary).joined(separator: "; "))): it sends nothing while it is stopped",
+                hint:
+                    "持有 dataserver 连接的 gse_agent 进程被暂停（SIGSTOP/调试器附加），数据不再发往 dataserver：kill -CONT \(stopped[0].pid) 或结束调试器，或重启 Agent（\(restart)），见 gse_agent/process",
+                evidence: evidence)
+        }
         if !established.isEmpty {
             let endpoints = Array(Set(established.map(\.remoteEndpoint))).sorted()
             evidence.append(("endpoints", JSONValue(endpoints)))
