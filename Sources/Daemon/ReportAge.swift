@@ -1,7 +1,7 @@
 import Report
 
 /// How old the report `bkdiag status` got from the daemon is, and whether the daemon's schedule can still
-/// explain that age. A daemon whose runs hang (a check stuck on a hung mount) keeps serving its last report;
+/// explain that age. A daemon whose runs hang (a write to its state directory that never returns) keeps serving its last report;
 /// past 2 × interval + deadline (the rule the unit's `WatchdogSec` follows; 3 × deadline when the deadline is
 /// longer than the interval) no healthy daemon would still be serving it, so its verdicts no longer say how the
 /// host is.
