@@ -40,11 +40,16 @@ struct ProcessStates {
         return "is stopped: \(stopped) (beside gseMaster\(aside))"
     }
 
+    /// The pids a hint's `kill -CONT` resumes, every stopped one (`12 13`): resuming only the first leaves the others
+    /// stopped.
+    static func continueList(_ pids: [Int32]) -> String { pids.map(String.init).joined(separator: " ") }
+
     /// The hint for a missing GSE 1 worker: resume a stopped one (as gse_agent/process says for any stopped
     /// process), else restart the agent; `tail` follows either.
     static func gse1WorkerHint(stoppedPIDs: [Int32], restart: String, tail: String) -> String {
-        guard let pid = stoppedPIDs.first else { return "GSE 1 的工作进程 agentWorker 不在\(tail)：重启 Agent（\(restart)），见 gse_agent/process" }
-        return "GSE 1 的工作进程 agentWorker 被暂停（SIGSTOP/调试器附加）\(tail)：kill -CONT \(pid) 或结束调试器，或重启 Agent（\(restart)），见 gse_agent/process"
+        guard !stoppedPIDs.isEmpty else { return "GSE 1 的工作进程 agentWorker 不在\(tail)：重启 Agent（\(restart)），见 gse_agent/process" }
+        return
+            "GSE 1 的工作进程 agentWorker 被暂停（SIGSTOP/调试器附加）\(tail)：kill -CONT \(continueList(stoppedPIDs)) 或结束调试器，或重启 Agent（\(restart)），见 gse_agent/process"
     }
 
     /// The pids of the stopped agentWorkers when `gse1WorkerMissing`.
@@ -82,7 +87,7 @@ struct ProcessStates {
         let hint =
             stopped.isEmpty
             ? "进程已退出但未被父进程回收（僵尸进程）：在节点管理中重启；父进程 \(halted[0].stat?.ppid ?? 0) 长期不回收子进程说明它也异常"
-            : "进程被暂停（SIGSTOP/调试器附加），不再工作：kill -CONT \(stopped[0].pid) 或结束调试器，或在节点管理中重启"
+            : "进程被暂停（SIGSTOP/调试器附加），不再工作：kill -CONT \(Self.continueList(stopped.map(\.pid))) 或结束调试器，或在节点管理中重启"
         return .fail(message, hint: hint, evidence: evidence)
     }
 

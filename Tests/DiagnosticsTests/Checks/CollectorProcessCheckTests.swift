@@ -87,6 +87,10 @@ struct CollectorProcessCheckTests {
         #expect(f.verdict == .fail)
         #expect(f.message == "bkunifylogbeat is not running: pid 100 is stopped (state T: SIGSTOP/SIGTSTP)")
         #expect(f.hint.contains("kill -CONT 100"))
+        // Two stopped: the hint resumes both, not the first alone.
+        let two = CollectorProcessCheck().run(facts([Fixture.collector(state: "T"), Fixture.collector(101, state: "t")]))
+        #expect(two.verdict == .fail)
+        #expect(two.hint.contains("kill -CONT 100 101 "), "\(two.hint)")
     }
 
     @Test("more restarts today than the threshold fail, counted from the restart log")

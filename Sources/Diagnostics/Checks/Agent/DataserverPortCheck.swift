@@ -73,7 +73,7 @@ struct DataserverPortCheck: Check {
                 "dataserver not exist: only a stopped gse_agent process holds the connection to \(Fmt.list(endpoints, max: 3)) "
                     + "(\(stopped.map(\.stateSummary).joined(separator: "; "))): it sends nothing while it is stopped",
                 hint:
-                    "持有 dataserver 连接的 gse_agent 进程被暂停（SIGSTOP/调试器附加），数据不再发往 dataserver：kill -CONT \(stopped[0].pid) 或结束调试器，或重启 Agent（\(restart)），见 gse_agent/process",
+                    "持有 dataserver 连接的 gse_agent 进程被暂停（SIGSTOP/调试器附加），数据不再发往 dataserver：kill -CONT \(ProcessStates.continueList(stopped.map(\.pid))) 或结束调试器，或重启 Agent（\(restart)），见 gse_agent/process",
                 evidence: evidence)
         }
         if !established.isEmpty {
