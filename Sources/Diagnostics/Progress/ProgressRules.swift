@@ -134,9 +134,11 @@ enum ProgressRules {
 
     static let clockHint = "主机时钟比文件时间早（时钟被回拨，或文件时间被改动）：校正时钟（NTP）后重试；在此之前无法判断数据等待了多久"
 
-    /// Seconds a file's mtime is ahead of the sample's clock, beyond two seconds of slack; nil when it is not.
+    /// Seconds a file's mtime is ahead of the sample's clock, beyond two seconds of slack; nil when it is not. The
+    /// clock is read where the sample ends: a registry flushed while a slow sample (a loaded host) was being taken
+    /// is not ahead of it.
     static func clockAhead(_ mtime: Int64, _ last: ProgressSample) -> Double? {
-        let ahead = Double(mtime) - last.wallSeconds
+        let ahead = Double(mtime) - max(last.wallSeconds, last.wallEndSeconds ?? last.wallSeconds)
         return ahead > 2 ? ahead : nil
     }
 

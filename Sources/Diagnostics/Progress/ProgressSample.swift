@@ -243,6 +243,10 @@ public struct ProgressSample: Sendable {
 
     /// Wall-clock seconds when the sample was taken (registry timestamps and mtimes are wall time).
     public var wallSeconds: Double
+    /// Wall-clock seconds when the sample was done; nil for one not taken from the host. A time read during the
+    /// sample (the registry's mtime, a log's) can be later than `wallSeconds` by as long as the sample took, and is
+    /// ahead of the clock only past this.
+    public var wallEndSeconds: Double?
     /// Monotonic seconds, for the gap between two samples.
     public var monotonicSeconds: Double
     public var files: [File]
@@ -676,6 +680,7 @@ public enum ProgressProbe {
                 s.agentOtherDataFlows += other
             }
         }
+        s.wallEndSeconds = Double(Timestamp.nowMilliseconds()) / 1000
         return s
     }
 }

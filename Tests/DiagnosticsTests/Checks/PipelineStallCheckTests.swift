@@ -61,6 +61,22 @@ struct PipelineStallCheckTests {
         #expect(run(input(s)).verdict == .pass, "\(run(input(s)).message)")
     }
 
+    @Test("a registry flushed while a slow sample was taken is not ahead of the clock: the clock is read where the sample ends")
+    func slowSample() throws {
+        // The sample began at `now` and took 6 s (a loaded host); the registry was flushed 4 s into it.
+        var s = ProgressFixture.healthy()
+        s.registry = ProgressFixture.registry(
+            [ProgressFixture.state("/data/logs/app/a.log", inode: 11, offset: 1000, age: 3)], writtenAgo: -4)
+        s.wallEndSeconds = s.wallSeconds + 6
+        for f in [run(input(s)), ProgressFixture.run(LogPathProgressCheck(), input(s))] {
+            #expect(f.verdict != .unknown, "\(f.message)")
+            #expect(!f.message.contains("ahead of this host's clock"), "\(f.message)")
+        }
+        // Past the sample's end it is still ahead: written 4 s after a sample that took 1 s.
+        s.wallEndSeconds = s.wallSeconds + 1
+        #expect(run(input(s)).message.contains("ahead of this host's clock"), "\(run(input(s)).message)")
+    }
+
     @Test("every hop moving passes and gives each hop's numbers")
     func pipelineFlowing() throws {
         let f = run(input(ProgressFixture.healthy()))
