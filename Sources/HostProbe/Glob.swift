@@ -153,7 +153,11 @@ public enum Glob {
         return (matched != negate, i)
     }
 
-    static func hasMeta(_ s: Substring) -> Bool { s.contains { $0 == "*" || $0 == "?" || $0 == "[" || $0 == "\\" } }
+    /// Whether `s` holds a wildcard, by its scalars as Go reads its bytes: a `*` a combining mark follows is one
+    /// Character with it (`*\u{301}`), and still a wildcard.
+    static func hasMeta(_ s: Substring) -> Bool {
+        s.unicodeScalars.contains { $0 == "*" || $0 == "?" || $0 == "[" || $0 == "\\" }
+    }
 
     /// An absolute pattern cut before its first element with a wildcard (before its last element when it has
     /// none): the directory every match lies under, and the rest. Nil for a relative pattern or one whose

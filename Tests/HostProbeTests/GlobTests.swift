@@ -168,4 +168,27 @@ struct GlobTests {
         // A refused pattern (two ** elements) matches nothing and is offered nothing.
         #expect(index.candidates(Glob.CollectorMatcher("/data/**/logs/**/a.log")).isEmpty)
     }
+
+    /// Go's glob reads the pattern byte by byte: a `*`, `?`, `[` or `\` is a wildcard even when a combining mark
+    /// follows it (one Swift Character with it, `*\u{301}`). Such a component is not literal: it is expanded, not
+    /// looked up as a name, and a path index offers the matcher every path it matches through it.
+    @Test("a wildcard a combining mark follows is still a wildcard, for expand and the path index")
+    func wildcardBeforeCombiningMark() throws {
+        let dir = NSTemporaryDirectory() + "bkdiag-glob-mark-\(UUID().uuidString.prefix(6))"
+        let fm = FileManager.default
+        try fm.createDirectory(atPath: dir + "/logs", withIntermediateDirectories: true)
+        defer { try? fm.removeItem(atPath: dir) }
+        let file = dir + "/logs/cafe\u{301}.log"
+        try "x".write(toFile: file, atomically: true, encoding: .utf8)
+        #expect(
+            try fm.contentsOfDirectory(atPath: dir + "/logs").map { Array($0.unicodeScalars) } == [Array("cafe\u{301}.log".unicodeScalars)])
+        for pattern in [dir + "/logs/*\u{301}.log", dir + "/logs/caf?\u{301}.log"] {
+            #expect(Glob.matchesLikeCollector(pattern, path: file), "\(pattern)")
+            #expect(Glob.PathIndex([dir + "/logs/a.log", file]).candidates(Glob.CollectorMatcher(pattern)).contains(1), "\(pattern)")
+        }
+        #expect(try Glob.expand(dir + "/logs/*\u{301}.log").matches == [file])
+        #expect(try Glob.expand(dir + "/logs/caf?\u{301}.log").matches == [file])
+        // An unclosed `[` before a combining mark is as malformed as any other.
+        #expect(throws: GlobPatternError.self) { try Glob.expand(dir + "/logs/[\u{301}.log") }
+    }
 }

@@ -107,6 +107,20 @@ struct LogPathHeldCheckTests {
                 ]))
     }
 
+    /// Go's glob reads a `*` a combining mark follows (one Swift Character with it) as a wildcard: subscription
+    /// 8's pattern names the held file, and each item's patterns are offered it (`Glob.PathIndex`).
+    @Test("a pattern whose wildcard a combining mark follows still names the held file it matches")
+    func wildcardBeforeCombiningMark() {
+        let file = "/var/log/app/cafe\u{301}.log"
+        let h = facts(
+            held: [file],
+            configs: [("bkunifylogbeat_sub_8_host_1.conf", "local:\n  - dataid: 1\n    paths: ['/var/log/app/*\u{301}.log']\n")])
+        h.logExpansions = [Fixture.expansion(Self.pattern, [file])]
+        h.stats[file] = Fixture.regular
+        let f = LogPathHeldCheck().run(h)
+        #expect(f.verdict == .fail && f.message.hasSuffix("(pid 100, subscription 8)"), "\(f.message)")
+    }
+
     @Test(
         "a file held by a task no config on the host names (a config removed, the collector not reloaded) warns to reload, not to delete duplicates"
     )
