@@ -1,10 +1,11 @@
-import Diagnostics
 import Foundation
 import HostProbe
 import Report
 import SystemLayer
 import TestSupport
 import Testing
+
+@testable import Diagnostics
 
 /// LiveHostFacts on a fake tree (no processes needed): each fact is read once and kept for the run.
 @Suite("LiveHostFacts reads each fact once")
@@ -75,5 +76,23 @@ struct LiveHostFactsTests {
         try FileManager.default.removeItem(atPath: host.collectorBinary)
         #expect((try? facts.collectorBinary.stat.get()) != nil)
         #expect((try? self.facts(host).collectorBinary.stat.get()) == nil)
+    }
+
+    /// A run's facts are released when the run ends (the daemon makes new ones every interval, and they hold all
+    /// the run read): every subscription's items, kept for the run, must not keep them.
+    @Test("every subscription's items are kept for the run, and the run's facts are still released after it")
+    func subscriptionItemsReleased() throws {
+        let host = try FakeHost()
+        defer { host.shutdown() }
+        try host.writeSubConfig(subscription: 33561, paths: ["/data/logs/*.log"])
+        try host.writeSubConfig(subscription: 40001, paths: ["/data/svc/*.log"])
+        weak var released: LiveHostFacts?
+        do {
+            let facts = facts(host)
+            released = facts
+            #expect(Set(CollectorFileRules.allItems(facts).map(\.subscription)) == [33561, 40001])
+            #expect(CollectorFileRules.items(subscription: 40001, facts: facts).map(\.paths) == [["/data/svc/*.log"]])
+        }
+        #expect(released == nil, "the run's facts outlive it")
     }
 }

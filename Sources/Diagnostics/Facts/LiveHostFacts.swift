@@ -99,11 +99,13 @@ public final class LiveHostFacts: HostFacts {
     private let buildCache = LazyFactMap<Int32, GoBinaryInfo?>()
     private let itemsCache = LazyFactMap<Int, [(subscription: Int64, item: CollectorFileRules.Item)]>()
 
-    /// Every subscription's items (`CollectorFileRules.allItems`), built by `compute` once per run.
+    /// Every subscription's items (`CollectorFileRules.allItems`), built by `compute` on these facts once per run.
+    /// (The cache keeps its closure: it holds the facts weakly, or they and all the run read would never be
+    /// released, a run's worth every daemon interval.)
     func subscriptionItems(
-        _ compute: @escaping @Sendable () -> [(subscription: Int64, item: CollectorFileRules.Item)]
+        _ compute: @escaping @Sendable (LiveHostFacts) -> [(subscription: Int64, item: CollectorFileRules.Item)]
     ) -> [(subscription: Int64, item: CollectorFileRules.Item)] {
-        itemsCache.value(for: 0, compute)
+        itemsCache.value(for: 0) { [weak self] in self.map(compute) ?? [] }
     }
 
     public var processes: Result<[ProcessRecord], ProbeError> { _processes.value }

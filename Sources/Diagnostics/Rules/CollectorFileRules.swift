@@ -634,7 +634,7 @@ struct CollectorFileRules {
     /// test sets.
     static func allItems(_ facts: any HostFacts) -> [(subscription: Int64, item: Item)] {
         guard let live = facts as? LiveHostFacts else { return buildItems(facts) }
-        return live.subscriptionItems { buildItems(live) }
+        return live.subscriptionItems { buildItems($0) }
     }
 
     private static func buildItems(_ facts: any HostFacts) -> [(subscription: Int64, item: Item)] {
