@@ -243,7 +243,8 @@ PY
   wait_ready "$R/worker.out"
   local follow=()
   while read -r f; do follow+=(--follow "$f"); done < "$R/follow.txt"
-  (cd "$G/plugins/bin" && exec ./bkunifylogbeat collector --ipc "$SIPC" --registry "$R/var/lib/gse/bkunifylogbeat.bkpipe.db" \
+  # Up to 4,000 held files: past the common soft limit of 1,024 fds, at which the fake collector dies.
+  (cd "$G/plugins/bin" && ulimit -n "$(ulimit -Hn)" && exec ./bkunifylogbeat collector --ipc "$SIPC" --registry "$R/var/lib/gse/bkunifylogbeat.bkpipe.db" \
     --flush-ms 3000 --states-from "$R/states.txt" "${follow[@]}") > "$R/coll.out" & pids+=($!) PIDS+=($!)
   wait_ready "$R/coll.out"
   for _ in $(seq 1 300); do [ -s "$R/var/lib/gse/bkunifylogbeat.bkpipe.db" ] && break; sleep 0.1; done
