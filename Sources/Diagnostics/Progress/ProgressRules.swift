@@ -404,7 +404,10 @@ enum ProgressRules {
                         ? " (with tail_files, a collector that starts or reloads before reading them begins at their end: \(bytes(tail)) would not be collected)"
                         : ""))
         }
-        let waiting = Dictionary(grouping: never.filter(\.waitsForHarvester)) { $0.waitsForHarvesterLimit ?? 0 }
+        // A fresh file (not yet past a scan and two flushes) waits as well: the limit, not the next scan, is what
+        // keeps it unread, however new it is.
+        let waitingFiles = files.filter { $0.waitsForHarvester && ($0.status == .neverCollected || $0.status == .pending) }
+        let waiting = Dictionary(grouping: waitingFiles) { $0.waitsForHarvesterLimit ?? 0 }
         for (limit, group) in waiting.sorted(by: { $0.key < $1.key }) {
             notes.append(
                 "not yet collected, waiting for a harvester because harvester_limit (\(limit)) is reached: \(Fmt.list(group.map(\.path)))")
@@ -425,7 +428,7 @@ enum ProgressRules {
         let rotated = files.filter { !$0.rotatedFrom.isEmpty }
         if !rotated.isEmpty { notes.append("rotated (an older inode is still in the registry): \(Fmt.list(rotated.map(\.path)))") }
         if let note = input.sampledNote { evidence.append(("sampled", .string(note))) }
-        if !lagging.isEmpty || !truncated.isEmpty || !never.isEmpty || !refused.isEmpty || !reused.isEmpty {
+        if !lagging.isEmpty || !truncated.isEmpty || !never.isEmpty || !waiting.isEmpty || !refused.isEmpty || !reused.isEmpty {
             return .warn(
                 (notes + [input.sampledNote].compactMap { $0 }).joined(separator: "; "),
                 hint: "采集落后或有文件未被采集：结合 loss_risk 与 pipeline_stall 查看原因"

@@ -606,6 +606,36 @@ struct LogPathProgressCheckTests {
         #expect(!free.message.contains("harvester_limit"), "\(free.message)")
     }
 
+    /// Fresh files (created a second ago, before any scan could have found them) that a taken harvester_limit
+    /// keeps waiting are not in flight: the limit, not the next scan, keeps them unread.
+    @Test("fresh files kept waiting by a full harvester_limit are said to wait for a harvester, not in flight")
+    func freshWaitingForAHarvester() {
+        var s = ProgressFixture.healthy()
+        // harvester_limit 1, taken by a.log (held, read and acknowledged to its end); d.log and e.log: no state,
+        // not open, written a second ago.
+        s.files = [
+            ProgressFixture.file("/data/logs/app/a.log", size: 1000, inode: 11, limit: 1),
+            ProgressFixture.file("/data/logs/app/d.log", size: 27, inode: 12, age: 1, limit: 1),
+            ProgressFixture.file("/data/logs/app/e.log", size: 27, inode: 13, age: 1, limit: 1),
+        ]
+        let f = run(input(s))
+        #expect(f.verdict == .warn, "\(f.message)")
+        #expect(
+            f.message.contains(
+                "not yet collected, waiting for a harvester because harvester_limit (1) is reached: /data/logs/app/d.log, /data/logs/app/e.log"
+            ),
+            "\(f.message)")
+        #expect(!f.message.contains("in flight") && !f.message.contains("never collected"), "\(f.message)")
+        // A harvester free for each (limit 3): fresh files on their way to the next scan, as before.
+        s.files = s.files.map {
+            var f = $0
+            f.target.harvesterLimit = 3
+            return f
+        }
+        let free = run(input(s))
+        #expect(free.verdict == .pass, "\(free.message)")
+    }
+
     @Test("every matched file skipped by the item's rules warns that nothing is collected")
     func allSkipped() {
         var s = ProgressFixture.healthy()
