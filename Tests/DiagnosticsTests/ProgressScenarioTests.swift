@@ -240,6 +240,34 @@ struct ProgressScenarioTests {
         #expect(stall.evidence("dataserver")?["state"] == .string("not_judged"), "\(stall.evidence)")
     }
 
+    /// GSE 2: gse_agent itself stopped (SIGSTOP) while holding the IPC listener and the dataserver connection receives
+    /// nothing: pipeline_stall stops at ipc naming it stopped (it passed as "no hop is stuck" with data unread in the
+    /// IPC socket).
+    @Test("GSE 2 gse_agent stopped (SIGSTOP) holding its connections: pipeline_stall stops at ipc and says it is stopped")
+    func gse2AgentStopped() async throws {
+        let host = try FakeHost(generation: .gse2)
+        defer { host.shutdown() }
+        try host.writeMainConfig()
+        try host.writeSubConfig(subscription: 33561, paths: [host.logDir + "/app/*.log"])
+        let log = try host.makeLogFile("app/a.log", content: String(repeating: "x", count: 999) + "\n")
+        let (_, port) = try host.startDataserver()
+        let agent = try host.spawn(
+            host.agentBinary, ["agent", "--listen", host.ipcPath, "--connect", String(port)], cwd: host.gseRoot + "/agent/bin",
+            argv0: "./gse_agent")
+        try host.startProgressCollector(follow: [log])
+        try waitAcknowledged(host, log, 1000)
+        kill(agent.pid, SIGSTOP)
+        defer { kill(agent.pid, SIGCONT) }
+        try waitForState(agent.pid, ["T"])
+        try host.append(log, bytes: 5000)
+        let report = await run(host, port)
+        let stall = try #require(report.result(module: "log_progress", item: "pipeline_stall"))
+        #expect(stall.verdict == .fail && stall.evidence("stuck_at") == .string("ipc"), "\(report.digest)")
+        #expect(stall.message.contains("gse_agent is stopped (pid \(agent.pid)"), "\(stall.message)")
+        #expect(stall.hint.contains("kill -CONT \(agent.pid)"), "\(stall.hint)")
+        #expect(stall.evidence("dataserver")?["state"] == .string("not_judged"), "\(stall.evidence)")
+    }
+
     /// GSE 1 with two agentWorkers: the one that holds the only dataserver connection stopped (SIGSTOP), the other
     /// running without one. The connection sends nothing: dataserver_port fails naming the stopped holder, as it
     /// does for a lone stopped worker (it passed as "dataserver connected").

@@ -674,6 +674,10 @@ enum ProgressRules {
         let unconnected = last.ipcConnections == 0 && (first.map { $0.ipcConnections == 0 } ?? true) && pending > 0
         if last.agentDown {
             ipcStuck = "gse_agent is not running: nothing receives what the collector sends over the IPC socket"
+        } else if !last.agentStoppedPIDs.isEmpty {
+            ipcStuck =
+                "gse_agent is stopped (pid \(Fmt.list(last.agentStoppedPIDs.map(String.init))): SIGSTOP or a debugger, see gse_agent/process): "
+                + "nothing receives what the collector sends over the IPC socket"
         } else if last.agentWorkerDown {
             ipcStuck =
                 "gse_agent's agentWorker \(ProcessStates.gse1WorkerWords(stopped: last.agentWorkerStopped, aside: ", see gse_agent/process")): "
@@ -688,8 +692,10 @@ enum ProgressRules {
         let agentDown =
             last.agentDown
             ? "not judged: gse_agent is not running"
-            : last.agentWorkerDown
-                ? "not judged: gse_agent's agentWorker is \(last.agentWorkerStopped == nil ? "not running" : "stopped")" : nil
+            : !last.agentStoppedPIDs.isEmpty
+                ? "not judged: gse_agent is stopped"
+                : last.agentWorkerDown
+                    ? "not judged: gse_agent's agentWorker is \(last.agentWorkerStopped == nil ? "not running" : "stopped")" : nil
 
         // 6. the agent's TCP flow to the dataserver.
         var flowNumbers: [(String, JSONValue)] = []
@@ -856,6 +862,9 @@ enum ProgressRules {
         let hint: String
         if stop.name == "ipc" && last.agentDown {
             hint = "gse_agent 未运行：先恢复 gse_agent 进程（它托管采集器并转发采集数据）"
+        } else if stop.name == "ipc" && !last.agentStoppedPIDs.isEmpty {
+            hint =
+                "gse_agent 进程被暂停（SIGSTOP/调试器附加），数据无法上报：kill -CONT \(ProcessStates.continueList(last.agentStoppedPIDs)) 或结束调试器，或重启 Agent（gsectl restart 或节点管理），见 gse_agent/process"
         } else if stop.name == "ipc" && last.agentWorkerDown {
             hint =
                 last.agentWorkerStopped == nil

@@ -175,6 +175,10 @@ public struct ProgressTargets: Sendable {
     /// SIGSTOP/SIGTSTP)`) and its pids; nil when it is not there.
     public var agentWorkerStopped: String?
     public var agentWorkerStoppedPIDs: [Int32] = []
+    /// Every agent process there stopped (SIGSTOP, a debugger) and none running (GSE 2's gse_agent, or GSE 1's
+    /// gseMaster and agentWorker both): their pids. It holds the IPC listener and the dataserver connection and
+    /// receives nothing, as gse_agent/process fails it; empty otherwise.
+    public var agentStoppedPIDs: [Int32] = []
     /// The main config's `bkunifylogbeat.file_identifier`: how registry states are matched to files.
     public var fileIdentifier: FileIdentifier = .inode
     public var collectorPIDs: [Int32]
@@ -268,6 +272,7 @@ public struct ProgressSample: Sendable {
     public var agentWorkerDown = false
     public var agentWorkerStopped: String?
     public var agentWorkerStoppedPIDs: [Int32] = []
+    public var agentStoppedPIDs: [Int32] = []
     /// The sockets bound to the ports of `listens` (TCP listeners, UDP sockets) and which of them the
     /// collectors hold; nil when not looked at.
     public var servers: Result<ServerSockets, ProbeError>?
@@ -650,6 +655,7 @@ public enum ProgressProbe {
         s.agentWorkerDown = t.agentWorkerDown
         s.agentWorkerStopped = t.agentWorkerStopped
         s.agentWorkerStoppedPIDs = t.agentWorkerStoppedPIDs
+        s.agentStoppedPIDs = t.agentStoppedPIDs
         s.listens = t.listens
         s.otherListens = t.otherListens
         if !t.listens.isEmpty, fdsReadable, !s.collectors.isEmpty {
