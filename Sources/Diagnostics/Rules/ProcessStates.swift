@@ -52,6 +52,13 @@ struct ProcessStates {
             "GSE 1 的工作进程 agentWorker 被暂停（SIGSTOP/调试器附加）\(tail)：kill -CONT \(continueList(stoppedPIDs)) 或结束调试器，或重启 Agent（\(restart)），见 gse_agent/process"
     }
 
+    /// The stopped agent processes that should be reading the IPC socket: every agent process when none runs
+    /// (GSE 2's gse_agent, or GSE 1's both), else GSE 1's stopped agentWorkers beside gseMaster; empty otherwise.
+    func stoppedIPCReaders(_ generation: GSEGeneration) -> [Int32] {
+        if running.isEmpty { return stopped.map(\.pid) }
+        return gse1StoppedWorkerPIDs(generation)
+    }
+
     /// The pids of the stopped agentWorkers when `gse1WorkerMissing`.
     func gse1StoppedWorkerPIDs(_ generation: GSEGeneration) -> [Int32] {
         guard gse1WorkerMissing(generation) else { return [] }

@@ -61,6 +61,21 @@ struct SocketQueueCheckTests {
         #expect(f.message == "socket queue blocking: 1 of 2 connections have unread data (up to 200 bytes)")
         #expect(Fixture.evidence(f, "blocked") == .array([.object([("inode", .int(901)), ("unread_bytes", .int(200))])]))
         #expect(Fixture.evidence(f, "samples") == .int(3))
+        #expect(f.hint.contains("负载") && !f.hint.contains("kill -CONT"), "\(f.hint)")
+    }
+
+    @Test("unread bytes behind a stopped agent: the hint resumes it (kill -CONT), not the agent's load")
+    func blockedBehindStoppedAgent() {
+        let h = Fixture.facts()
+        h.unixDiag = Self.sample(500, 0)
+        h.unixDiagResamples = [Self.sample(300, 0)]
+        h.processes = .success([Fixture.agent(200, state: "T"), Fixture.agent(201, state: "t")])
+        let f = SocketQueueCheck().run(h)
+        #expect(f.verdict == .fail, "\(f.message)")
+        #expect(f.hint.contains("kill -CONT 200 201 "), "\(f.hint)")
+        // One running beside it reads: the usual hint.
+        h.processes = .success([Fixture.agent(200, state: "T"), Fixture.agent(201)])
+        #expect(!SocketQueueCheck().run(h).hint.contains("kill -CONT"), "\(SocketQueueCheck().run(h).hint)")
     }
 
     @Test("no accepted connection fails; connections left in the listener's backlog on two looks are named")

@@ -72,8 +72,7 @@ struct SocketQueueCheck: Check {
                 ("blocked", .array(blocked.map { .object([("inode", .int(Int64($0.0))), ("unread_bytes", .int(Int64($0.1)))]) })))
             return .fail(
                 "socket queue blocking: \(blocked.count) of \(last.accepted.count) connections have unread data (up to \(blocked.map(\.1).max()!) bytes)",
-                hint: "gse_agent 没有及时读取采集器发来的数据：检查 gse_agent 与 dataserver 的连接和 Agent 负载，必要时重启 Agent",
-                evidence: evidence)
+                hint: blockedHint(facts), evidence: evidence)
         }
         // Connections waiting in the listener's backlog on a second look while others were accepted before: the
         // agent reads what it has and accepts nothing new (accept failing EMFILE once it is out of descriptors, a
@@ -90,5 +89,18 @@ struct SocketQueueCheck: Check {
                 evidence: evidence)
         }
         return .pass("socket queue ok: \(last.accepted.count) connections, no persistent backlog", evidence: evidence)
+    }
+
+    /// What to do about unread data: resume a stopped agent (SIGSTOP, a debugger: it reads nothing while it is, as
+    /// gse_agent/process says), else look at the agent's load and its dataserver connection.
+    func blockedHint(_ facts: any HostFacts) -> String {
+        if case .success(let f) = facts.agents() {
+            let stopped = ProcessStates(f.under).stoppedIPCReaders(facts.layout.generation)
+            if !stopped.isEmpty {
+                return
+                    "读取 IPC 的 gse_agent 进程被暂停（SIGSTOP/调试器附加），不读取采集器发来的数据：kill -CONT \(ProcessStates.continueList(stopped)) 或结束调试器，或重启 Agent，见 gse_agent/process"
+            }
+        }
+        return "gse_agent 没有及时读取采集器发来的数据：检查 gse_agent 与 dataserver 的连接和 Agent 负载，必要时重启 Agent"
     }
 }
