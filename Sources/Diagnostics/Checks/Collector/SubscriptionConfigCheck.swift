@@ -191,20 +191,21 @@ struct SubscriptionConfigCheck: Check {
                         "多个 syslog 采集项使用同一协议、同一端口且监听地址重叠：只有先启动的输入能绑定端口，另一个启动失败（Error starting the server）收不到任何数据：在日志平台为其中一个采集项改用其他端口（或不重叠的地址）并重新下发",
                     evidence: evidence)
             }
-            if !quoted.isEmpty {
-                evidence.append(("unescaped_quote_in", JSONValue(quoted)))
+            // A value the template quotes without escaping: the same failure for either quote, told apart by the hint.
+            let unescaped = [
+                (
+                    quoted,
+                    "的值含有单引号 '：插件的配置模板把该值放在单引号中且不做转义，渲染出的配置不是合法 YAML，采集器跳过整个配置文件，重新下发仍会复现：在日志平台（或节点管理）修改该值，去掉其中的单引号（或把每个 ' 写成两个 ''，YAML 单引号内的转义），然后重新下发"
+                ),
+                (
+                    doubleQuoted,
+                    "的值含有双引号 \" 或反斜杠 \\：插件的配置模板（ext_meta/labels、syslog 的 host）把该值放在双引号中且不做转义，渲染出的配置不是合法 YAML，采集器跳过整个配置文件，重新下发仍会复现：在日志平台（或节点管理）修改该值，去掉其中的双引号与反斜杠（如 Windows 路径写成 D:/data），然后重新下发"
+                ),
+            ]
+            if let (names, why) = unescaped.first(where: { !$0.0.isEmpty }) {
+                evidence.append(("unescaped_quote_in", JSONValue(names)))
                 return .fail(
-                    "\(realNames); \(Fmt.list(problems, max: 3))",
-                    hint:
-                        "采集项中 \(Fmt.list(Fmt.unique(quoted), max: 3)) 的值含有单引号 '：插件的配置模板把该值放在单引号中且不做转义，渲染出的配置不是合法 YAML，采集器跳过整个配置文件，重新下发仍会复现：在日志平台（或节点管理）修改该值，去掉其中的单引号（或把每个 ' 写成两个 ''，YAML 单引号内的转义），然后重新下发",
-                    evidence: evidence)
-            }
-            if !doubleQuoted.isEmpty {
-                evidence.append(("unescaped_quote_in", JSONValue(doubleQuoted)))
-                return .fail(
-                    "\(realNames); \(Fmt.list(problems, max: 3))",
-                    hint:
-                        "采集项中 \(Fmt.list(Fmt.unique(doubleQuoted), max: 3)) 的值含有双引号 \" 或反斜杠 \\：插件的配置模板（ext_meta/labels、syslog 的 host）把该值放在双引号中且不做转义，渲染出的配置不是合法 YAML，采集器跳过整个配置文件，重新下发仍会复现：在日志平台（或节点管理）修改该值，去掉其中的双引号与反斜杠（如 Windows 路径写成 D:/data），然后重新下发",
+                    "\(realNames); \(Fmt.list(problems, max: 3))", hint: "采集项中 \(Fmt.list(Fmt.unique(names), max: 3)) \(why)",
                     evidence: evidence)
             }
             let network = ["kafka:", "redis:", "syslog:"].filter { p in problems.contains { $0.contains(p) } }
