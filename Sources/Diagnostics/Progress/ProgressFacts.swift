@@ -260,9 +260,7 @@ extension ProgressTargets {
         targets.agentWorkerDown = agentStates.gse1WorkerMissing(layout.generation)
         targets.agentWorkerStopped = agentStates.gse1StoppedWorker(layout.generation)
         targets.agentWorkerStoppedPIDs = agentStates.gse1StoppedWorkerPIDs(layout.generation)
-        if !targets.agentDown, agentStates.running.isEmpty, !agentStates.stopped.isEmpty {
-            targets.agentStoppedPIDs = agentStates.stopped.map(\.pid)
-        }
+        if !targets.agentDown { targets.agentStoppedPIDs = agentStates.allStoppedPIDs }
         let asked = options.logPaths.map(facts.askedPattern)
         // With -l the files judged are -l's; the collector reads the delivered config's. When none of its paths
         // matches a file (a path changed on the platform, the host's config naming one that does not exist),

@@ -27,10 +27,18 @@ struct ProcessStates {
     /// names a stopped process (`pid 12 is stopped (state T: SIGSTOP/SIGTSTP)`); nil when no worker is there at
     /// all (or only a zombie of one): then it is not running.
     func gse1StoppedWorker(_ generation: GSEGeneration) -> String? {
-        guard gse1WorkerMissing(generation) else { return nil }
-        let workers = stopped.filter { $0.comm == "agentWorker" }
+        let workers = gse1StoppedWorkers(generation)
         return workers.isEmpty ? nil : workers.map(\.stateSummary).joined(separator: "; ")
     }
+
+    /// The agentWorkers that are there but stopped, when `gse1WorkerMissing`; empty otherwise.
+    func gse1StoppedWorkers(_ generation: GSEGeneration) -> [ProcessRecord] {
+        gse1WorkerMissing(generation) ? stopped.filter { $0.comm == "agentWorker" } : []
+    }
+
+    /// Every agent process's pid when all of them are stopped and none runs (GSE 2's gse_agent, GSE 1's gseMaster
+    /// and agentWorker both); empty otherwise.
+    var allStoppedPIDs: [Int32] { running.isEmpty ? stopped.map(\.pid) : [] }
 
     /// What became of a missing GSE 1 worker, after "gse_agent's agentWorker ": `is stopped: pid 12 is stopped
     /// (state T: SIGSTOP/SIGTSTP), beside gseMaster` for a stopped worker (`stopped`, from `gse1StoppedWorker`),
@@ -55,15 +63,11 @@ struct ProcessStates {
     /// The stopped agent processes that should be reading the IPC socket: every agent process when none runs
     /// (GSE 2's gse_agent, or GSE 1's both), else GSE 1's stopped agentWorkers beside gseMaster; empty otherwise.
     func stoppedIPCReaders(_ generation: GSEGeneration) -> [Int32] {
-        if running.isEmpty { return stopped.map(\.pid) }
-        return gse1StoppedWorkerPIDs(generation)
+        running.isEmpty ? allStoppedPIDs : gse1StoppedWorkerPIDs(generation)
     }
 
     /// The pids of the stopped agentWorkers when `gse1WorkerMissing`.
-    func gse1StoppedWorkerPIDs(_ generation: GSEGeneration) -> [Int32] {
-        guard gse1WorkerMissing(generation) else { return [] }
-        return stopped.filter { $0.comm == "agentWorker" }.map(\.pid)
-    }
+    func gse1StoppedWorkerPIDs(_ generation: GSEGeneration) -> [Int32] { gse1StoppedWorkers(generation).map(\.pid) }
 
     init(_ processes: [ProcessRecord]) {
         for p in processes {
