@@ -75,6 +75,8 @@ public struct DiagnosticRunner: Sendable {
                         hint: "主机负载过高或文件系统无响应（如挂死的 NFS）；可用 --timeout 放宽时限后重试",
                         evidence: [("timed_out", .bool(true))], durationMs: elapsed))
             }
+            // The collector and agent judged running, looked at again now that the run is over (`EndOfRunRecheck`).
+            for k in results.indices { results[k] = EndOfRunRecheck.recheck(results[k], facts: facts) }
             if timedOut { logger.warning("run hit its deadline", metadata: ["deadline.s": "\(options.deadlineSeconds)"]) }
             completion(
                 DiagnosticReport(

@@ -23,6 +23,8 @@ public final class InMemoryHostFacts: HostFacts, @unchecked Sendable {
     public var openFileLimits: [Int32: Int64] = [:]
     /// What a second look at a process's `stat` finds, by pid (none: the process is gone).
     public var currentStats: [Int32: ProcStat] = [:]
+    /// What a new walk of /proc at the end of the run finds (nil: `processes` again).
+    public var processesLater: Result<[ProcessRecord], ProbeError>?
     public var memTotalKB: Int64? = 8_000_000
     public var uptimeSeconds: Double? = 100_000
     public var clockTicks: Int64 = 100
@@ -108,6 +110,7 @@ public final class InMemoryHostFacts: HostFacts, @unchecked Sendable {
         return nil
     }
     public func currentStat(of pid: Int32) -> ProcStat? { currentStats[pid] }
+    public func rescanProcesses() -> Result<[ProcessRecord], ProbeError> { processesLater ?? processes }
 
     public func unixDiagResample() -> Result<[UnixDiagEntry], ProbeError> {
         resamples.withLock { list in list.isEmpty ? unixDiag : list.removeFirst() }

@@ -21,6 +21,9 @@ import BoltWriter
 //                                      answers (60 s at most); a CONF
 //                                      it cannot read fails, as the real agent's does)
 //   linger                            (sleeps 60 s; what a lingering probe child runs)
+//   respawn [--pause-ms N] -- BIN ARGS...
+//                                     (runs BIN again each time it exits, N ms later, until its own parent
+//                                      is gone: a supervisor restarting a collector that keeps exiting)
 //   zombie-parent --child BIN         (starts BIN, which exits at once, and leaves it unreaped until
 //                                      SIGUSR1 or until its own parent is gone; prints "child N")
 //   collector --follow FILE... --registry DB [--dataid N] [--flush-ms N] [--stall read|ack|registry]
@@ -39,6 +42,8 @@ import BoltWriter
 //                                      read to its end and closed before the start: its state is written
 //                                      at every flush, at the size it had at start, and it is not held;
 //                                      Scripts/bench.sh's registry of 100,000 files)
+//   collector|agent --exit-after-ms N ...
+//                                     (exits with status 1 N ms after it is ready: a process that crashes)
 //   collector --vfork-hang ...        (once ready, the collector waits in a vfork, state D, behind a
 //                                      child that never execs, until it is killed)
 //   scan-floor                        (benchmark floor: list /proc and readlinkat every <pid>/exe, nothing
@@ -415,6 +420,13 @@ func progressLoop(registry: String, follow: [String], ipc: Int32) -> Never {
     }
 }
 
+/// `--exit-after-ms N`: exits with status 1 N ms after it is ready (a collector or agent that crashes).
+func exitAfterIfAsked() {
+    guard let ms = value("--exit-after-ms").flatMap({ UInt32($0) }) else { return }
+    usleep(ms * 1000)
+    exit(1)
+}
+
 /// Set by SIGUSR1: the test is done with a zombie.
 nonisolated(unsafe) var released: sig_atomic_t = 0
 
@@ -444,6 +456,31 @@ case "zombie-parent":
     while getppid() == parent { usleep(100_000) }
     exit(0)
 case "exit-now":
+    exit(0)
+case "respawn":
+    // A supervisor of its own: runs the command after `--` again each time it exits (as gse_agent starts a
+    // plugin it hosts again), its stdout thrown away. Ends, with the last child left to exit on its own,
+    // once its parent is gone.
+    guard let dash = args.firstIndex(of: "--"), dash + 1 < args.count else { die("respawn needs -- BIN ARGS...") }
+    let command = Array(args[(dash + 1)...])
+    let pauseMs = UInt32(value("--pause-ms") ?? "0") ?? 0
+    var actions = posix_spawn_file_actions_t()
+    posix_spawn_file_actions_init(&actions)
+    posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
+    let argv: [UnsafeMutablePointer<CChar>?] = command.map { strdup($0) } + [nil]
+    let parent = getppid()
+    var first = true
+    while getppid() == parent {
+        var pid: pid_t = 0
+        guard posix_spawn(&pid, command[0], &actions, nil, argv, environ) == 0 else { die("cannot spawn \(command[0])") }
+        if first {
+            say("ready")
+            first = false
+        }
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+        usleep(pauseMs * 1000)
+    }
     exit(0)
 case "collector":
     var held: [Int32] = []
@@ -492,6 +529,7 @@ case "collector":
         }
     }
     say("ready")
+    exitAfterIfAsked()
     if args.contains("--vfork-hang") { vforkHang() }
     if let registry = value("--registry") { progressLoop(registry: registry, follow: values("--follow"), ipc: conn) }
     while true { pause() }
@@ -511,6 +549,7 @@ case "agent":
     }
     _ = data
     say("ready")
+    exitAfterIfAsked()
     if listener >= 0 && !args.contains("--no-accept") {
         serve(listener, read: !args.contains("--no-read"), acceptMax: value("--accept-max").flatMap { Int($0) } ?? .max)
     }

@@ -80,3 +80,265 @@ struct EndedCollectorSampleTests {
         #expect(sample.collectors.isEmpty && sample.endedCollectorPIDs == [gone])
     }
 }
+
+@Suite("The collector looked at again at the end of the run")
+struct EndOfRunRecheckTests {
+    /// bkunifylogbeat/process as the check passed it for `found` (its pid in the evidence).
+    func passed(_ found: ProcessRecord, _ h: InMemoryHostFacts) -> CheckResult {
+        let f = CollectorProcessCheck().run(h)
+        return CheckResult(
+            module: "bkunifylogbeat", item: "process", verdict: f.verdict, message: f.message, hint: f.hint, evidence: f.evidence)
+    }
+
+    func host(_ found: ProcessRecord) -> InMemoryHostFacts {
+        let h = Fixture.facts(subscription: 7)
+        h.processes = .success([found])
+        return h
+    }
+
+    /// A collector record that had run `seconds` at the scan (the fixture's uptime is 100,000 s, 100 ticks/s).
+    func collector(_ pid: Int32, up seconds: Int64) -> ProcessRecord {
+        var p = Fixture.collector(pid)
+        p.stat?.startTimeTicks = (100_000 - seconds) * 100
+        return p
+    }
+
+    @Test("still running (same pid, same start): the check's verdict stands, word for word")
+    func stillRunning() throws {
+        let p = collector(100, up: 5)
+        let h = host(p)
+        h.currentStats[100] = try #require(p.stat)
+        let before = passed(p, h)
+        #expect(before.verdict == .pass)
+        #expect(EndOfRunRecheck.recheck(before, facts: h) == before)
+    }
+
+    @Test("a young collector gone and another started since: it keeps exiting (fail), the scan's figures kept")
+    func youngAndRestarted() {
+        let p = collector(100, up: 2)
+        let h = host(p)
+        h.processesLater = .success([collector(140, up: 0)])
+        let after = EndOfRunRecheck.recheck(passed(p, h), facts: h)
+        #expect(after.verdict == .fail, "\(after.message)")
+        #expect(
+            after.message.hasPrefix(
+                "bkunifylogbeat pid 100, up 2s when this check found it, exited before the check ended, and pid 140 has started since: it keeps exiting"
+            ))
+        #expect(after.message.contains("; when found: cpu_usage:"))
+        #expect(
+            after.hint.contains("反复重启") && after.hint.contains(Fixture.root + "/plugins/bin/logs")
+                && after.hint.contains("重启 bkunifylogbeat"))
+        #expect(after.evidence("running_now") == .array([.int(140)]))
+        #expect(after.evidence("exited_during_check") == .array([.object([("pid", .int(100)), ("uptime_s_when_found", .int(2))])]))
+        #expect(after.evidence("pid") == .int(100))
+    }
+
+    @Test("a pid reused by a later process, or left a zombie, is the collector gone")
+    func reusedOrZombie() throws {
+        let p = collector(100, up: 2)
+        let h = host(p)
+        h.processesLater = .success([])
+        var reused = try #require(p.stat)
+        reused.startTimeTicks += 300
+        h.currentStats[100] = reused
+        let a = EndOfRunRecheck.recheck(passed(p, h), facts: h)
+        #expect(a.verdict == .fail && a.message.contains("no collector runs under \(Fixture.root) now"), "\(a.message)")
+        var zombie = try #require(p.stat)
+        zombie.state = "Z"
+        h.currentStats[100] = zombie
+        h.processesLater = .success([collector(100, up: 2).withState("Z")])
+        let z = EndOfRunRecheck.recheck(passed(p, h), facts: h)
+        #expect(z.verdict == .fail && z.message.contains("no collector runs under"), "\(z.message)")
+    }
+
+    @Test("a collector that had run for long and was restarted while bkdiag looked: a warn, not a crash loop")
+    func oldAndRestarted() {
+        let p = collector(100, up: 3_600)
+        let h = host(p)
+        h.processesLater = .success([collector(150, up: 0)])
+        let after = EndOfRunRecheck.recheck(passed(p, h), facts: h)
+        #expect(
+            after.verdict == .warn && after.message.contains("up 1h0m when this check found it")
+                && after.message.contains("restarted while bkdiag looked"), "\(after.message)")
+    }
+
+    @Test("the processes cannot be listed again: the collector that went is still named, and the check fails")
+    func rescanFails() {
+        let p = collector(100, up: 2)
+        let h = host(p)
+        h.processesLater = .failure(Fixture.error(EACCES, "open", "/proc"))
+        let after = EndOfRunRecheck.recheck(passed(p, h), facts: h)
+        #expect(after.verdict == .fail && after.message.hasPrefix("bkunifylogbeat pid 100, up 2s") && after.evidence("running_now") == nil)
+    }
+
+    @Test("a fail, an unknown, or a result of another item is never changed")
+    func othersUntouched() {
+        let p = collector(100, up: 2)
+        let h = host(p)
+        var r = passed(p, h)
+        for v in [Verdict.fail, .unknown] {
+            r.verdict = v
+            #expect(EndOfRunRecheck.recheck(r, facts: h) == r)
+        }
+        r.verdict = .pass
+        r.item = "config"
+        #expect(EndOfRunRecheck.recheck(r, facts: h) == r)
+    }
+
+    @Test("a real collector restarted every 300 ms by a supervisor fails the process check, which names the exit")
+    func restartLoop() async throws {
+        let host = try FakeHost()
+        defer { host.shutdown() }
+        try host.startAgent()
+        let loop = try host.spawn(
+            FakeHost.fakeBinary,
+            ["respawn", "--pause-ms", "5", "--", host.collectorBinary, "collector", "--ipc", host.ipcPath, "--exit-after-ms", "300"],
+            cwd: host.gseRoot + "/plugins/bin")
+        defer { loop.stop() }
+        // The scan may land between two collectors (then "not running"): never a pass, and the exit named at least once.
+        var named = false
+        for _ in 0..<3 where !named {
+            let r = await runChecks(host, sampleGap: 0.6)
+            #expect(r.verdict("bkunifylogbeat", "process") == .fail, "\(r.digest)")
+            let m = r.message("bkunifylogbeat", "process")
+            if m.contains("exited before the check ended") {
+                named = true
+                #expect(m.contains("has started since: it keeps exiting"), "\(m)")
+            }
+        }
+        #expect(named)
+    }
+
+    @Test("a real collector that exits during the run, with nothing to start it again, fails as gone")
+    func exitsForGood() async throws {
+        let host = try FakeHost()
+        defer { host.shutdown() }
+        try host.startAgent()
+        // On a loaded machine the scan may come after the exit (then "not running"): never a pass, and the exit
+        // named at least once in three runs.
+        var named = false
+        for _ in 0..<3 where !named {
+            try host.spawn(
+                host.collectorBinary, ["collector", "--ipc", host.ipcPath, "--exit-after-ms", "600"], cwd: host.gseRoot + "/plugins/bin")
+            let r = await runChecks(host, sampleGap: 1.2)
+            #expect(r.verdict("bkunifylogbeat", "process") == .fail, "\(r.digest)")
+            let m = r.message("bkunifylogbeat", "process")
+            if m.contains("exited before the check ended") {
+                named = true
+                #expect(m.contains("exited before the check ended, and no collector runs under"), "\(m)")
+            }
+        }
+        #expect(named)
+    }
+
+    /// gse_agent/process as the check judged `found`.
+    func agentResult(_ found: [ProcessRecord]) -> (CheckResult, InMemoryHostFacts) {
+        let h = Fixture.facts()
+        h.processes = .success(found)
+        let f = AgentProcessCheck().run(h)
+        return (
+            CheckResult(module: "gse_agent", item: "process", verdict: f.verdict, message: f.message, hint: f.hint, evidence: f.evidence), h
+        )
+    }
+
+    func agent(_ pid: Int32, up seconds: Int64) -> ProcessRecord {
+        var p = Fixture.agent(pid)
+        p.stat?.startTimeTicks = (100_000 - seconds) * 100
+        return p
+    }
+
+    @Test("GSE 2's agent worker gone and started again within the run: fail; gone with nothing in its place: fail; both still run: pass")
+    func agentWorker() throws {
+        let (parent, worker) = (agent(200, up: 86_400), agent(201, up: 3))
+        let (before, h) = agentResult([parent, worker])
+        #expect(before.verdict == .pass, "\(before.message)")
+        h.currentStats[200] = try #require(parent.stat)
+        h.processesLater = .success([parent, agent(230, up: 0)])
+        let restarted = EndOfRunRecheck.recheck(before, facts: h)
+        #expect(restarted.verdict == .fail, "\(restarted.message)")
+        #expect(
+            restarted.message.hasPrefix(
+                "gse_agent pid 201, up 3s when this check found it, exited before the check ended, and pid 230 has started since"))
+        #expect(restarted.message.hasSuffix("; when found: " + before.message) && restarted.hint.contains("gsectl restart"))
+        #expect(restarted.evidence("running_now") == .array([.int(200), .int(230)]))
+        h.processesLater = .success([parent])
+        let alone = EndOfRunRecheck.recheck(before, facts: h)
+        #expect(
+            alone.verdict == .fail && alone.message.contains("nothing has started in its place (pid 200 still runs)"), "\(alone.message)")
+        h.processesLater = .success([])
+        h.currentStats[200] = nil
+        let none = EndOfRunRecheck.recheck(before, facts: h)
+        #expect(
+            none.verdict == .fail && none.message.hasPrefix("gse_agent pids 200 (up 1d0h), 201 (up 3s), found by this check, exited")
+                && none.message.contains("no agent runs under"), "\(none.message)")
+        h.currentStats[200] = try #require(parent.stat)
+        h.currentStats[201] = try #require(worker.stat)
+        #expect(EndOfRunRecheck.recheck(before, facts: h) == before)
+    }
+
+    @Test("a gse_agent child of a second or less that ended with nothing in its place (a fork before its exec) changes nothing")
+    func forkBeforeExec() throws {
+        let main = agent(200, up: 86_400)
+        let (before, h) = agentResult([main, agent(270, up: 0)])
+        h.currentStats[200] = try #require(main.stat)
+        h.processesLater = .success([main])
+        #expect(EndOfRunRecheck.recheck(before, facts: h) == before)
+        // Two seconds old when found, gone, and nothing in its place: a worker that went.
+        let (older, h2) = agentResult([main, agent(271, up: 2)])
+        h2.currentStats[200] = try #require(main.stat)
+        h2.processesLater = .success([main])
+        #expect(EndOfRunRecheck.recheck(older, facts: h2).verdict == .fail)
+    }
+
+    @Test("a gse_agent --healthz probe that ends during the run is no agent that exited")
+    func healthProbeEnds() throws {
+        let main = agent(200, up: 86_400)
+        var probe = agent(260, up: 0)
+        probe.arguments = [Fixture.agentExe, "-f", "/usr/local/gse/agent/etc/gse_agent.conf", "--healthz", "1"]
+        let (before, h) = agentResult([main, probe])
+        h.currentStats[200] = try #require(main.stat)
+        #expect(EndOfRunRecheck.recheck(before, facts: h) == before, "\(before.evidence)")
+    }
+
+    @Test("a real gse_agent restarted every 300 ms by a supervisor fails the agent's process check")
+    func agentRestartLoop() async throws {
+        let host = try FakeHost(generation: .gse2)
+        defer { host.shutdown() }
+        // A collector that stays, so that the run lasts its progress samples (the agent's lifetime is shorter).
+        try host.startCollector(connect: false)
+        let loop = try host.spawn(
+            FakeHost.fakeBinary, ["respawn", "--pause-ms", "5", "--", host.agentBinary, "agent", "--exit-after-ms", "300"],
+            cwd: host.gseRoot + "/agent/bin")
+        defer { loop.stop() }
+        var named = false
+        for _ in 0..<3 where !named {
+            let r = await runChecks(host, sampleGap: 0.6)
+            #expect(r.verdict("gse_agent", "process") == .fail, "\(r.digest)")
+            let m = r.message("gse_agent", "process")
+            if m.contains("exited before the check ended") {
+                named = true
+                #expect(m.contains("has started since: it keeps exiting"), "\(m)")
+            }
+        }
+        #expect(named)
+    }
+
+    @Test("a steady collector passes as before")
+    func steady() async throws {
+        let host = try FakeHost()
+        defer { host.shutdown() }
+        try host.startAgent()
+        try host.startCollector()
+        let r = await runChecks(host, sampleGap: 0.3)
+        #expect(r.verdict("bkunifylogbeat", "process") == .pass, "\(r.digest)")
+        #expect(r.result(module: "bkunifylogbeat", item: "process")?.evidence("exited_during_check") == nil)
+    }
+}
+
+extension ProcessRecord {
+    fileprivate func withState(_ state: Character) -> ProcessRecord {
+        var p = self
+        p.stat?.state = state
+        return p
+    }
+}

@@ -22,6 +22,9 @@ public protocol HostFacts: AnyObject, Sendable {
     func openFileLimit(of pid: Int32) -> Int64?
     /// A fresh sample of a process's `stat` (not cached: the D-state check samples twice).
     func currentStat(of pid: Int32) -> ProcStat?
+    /// A new walk of /proc for the collector and agent processes (not the run's cached `processes`): what runs
+    /// at the end of the run.
+    func rescanProcesses() -> Result<[ProcessRecord], ProbeError>
     /// `MemTotal` in KiB.
     var memTotalKB: Int64? { get }
     /// Seconds since boot.

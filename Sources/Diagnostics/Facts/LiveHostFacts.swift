@@ -19,9 +19,7 @@ public final class LiveHostFacts: HostFacts {
         }
         let p = proc
         let processes = LazyFact {
-            Result { () throws(ProbeError) in
-                try ProcessScanner(proc: p).find(names: ProcessNames.agents.union([ProcessNames.collector]), includeZombies: true)
-            }
+            Result { () throws(ProbeError) in try LiveHostFacts.scanProcesses(proc: p) }
         }
         _processes = processes
         _unixDiag = LazyFact { Result { () throws(ProbeError) in try UnixSockDiag.dump() } }
@@ -171,6 +169,15 @@ public final class LiveHostFacts: HostFacts {
     }
 
     public func currentStat(of pid: Int32) -> ProcStat? { ProcFS.stat(pid: pid, proc: proc) }
+
+    public func rescanProcesses() -> Result<[ProcessRecord], ProbeError> {
+        Result { () throws(ProbeError) in try Self.scanProcesses(proc: proc) }
+    }
+
+    /// The collector and agent processes, zombies included.
+    static func scanProcesses(proc: String) throws(ProbeError) -> [ProcessRecord] {
+        try ProcessScanner(proc: proc).find(names: ProcessNames.agents.union([ProcessNames.collector]), includeZombies: true)
+    }
 
     public func unixDiagResample() -> Result<[UnixDiagEntry], ProbeError> { Result { () throws(ProbeError) in try UnixSockDiag.dump() } }
 
