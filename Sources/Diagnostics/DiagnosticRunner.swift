@@ -75,13 +75,18 @@ public struct DiagnosticRunner: Sendable {
                         hint: "主机负载过高或文件系统无响应（如挂死的 NFS）；可用 --timeout 放宽时限后重试",
                         evidence: [("timed_out", .bool(true))], durationMs: elapsed))
             }
-            // The collector and agent judged running, looked at again now that the run is over (`EndOfRunRecheck`).
-            for k in results.indices { results[k] = EndOfRunRecheck.recheck(results[k], facts: facts) }
-            if timedOut { logger.warning("run hit its deadline", metadata: ["deadline.s": "\(options.deadlineSeconds)"]) }
+            if timedOut {
+                logger.warning("run hit its deadline", metadata: ["deadline.s": "\(options.deadlineSeconds)"])
+            } else {
+                // The collector and agent judged running, looked at again now that the run is over (`EndOfRunRecheck`).
+                // Not past the deadline: a new walk of /proc may hang where the checks did, and the report is due.
+                for k in results.indices { results[k] = EndOfRunRecheck.recheck(results[k], facts: facts) }
+            }
             completion(
                 DiagnosticReport(
                     results: results, host: Self.identity(hostRoot: options.hostRoot), version: BuildInfo.version,
-                    generatedAtMs: startedAt, durationMs: elapsed, context: Finding.displayed(Self.context(facts, options))))
+                    generatedAtMs: startedAt, durationMs: (Timestamp.monotonicSeconds() - t0) * 1000,
+                    context: Finding.displayed(Self.context(facts, options))))
         }
 
         for (index, check) in selected.enumerated() {

@@ -21,7 +21,7 @@ import BoltWriter
 //                                      answers (60 s at most); a CONF
 //                                      it cannot read fails, as the real agent's does)
 //   linger                            (sleeps 60 s; what a lingering probe child runs)
-//   respawn [--pause-ms N] -- BIN ARGS...
+//   respawn [--pause-ms N] -- BIN ARGS...  (N at most 60,000)
 //                                     (runs BIN again each time it exits, N ms later, until its own parent
 //                                      is gone: a supervisor restarting a collector that keeps exiting)
 //   zombie-parent --child BIN         (starts BIN, which exits at once, and leaves it unreaped until
@@ -43,7 +43,8 @@ import BoltWriter
 //                                      at every flush, at the size it had at start, and it is not held;
 //                                      Scripts/bench.sh's registry of 100,000 files)
 //   collector|agent --exit-after-ms N ...
-//                                     (exits with status 1 N ms after it is ready: a process that crashes)
+//                                     (exits with status 1 N ms (at most 60,000) after it is ready: a process
+//                                      that crashes)
 //   collector --vfork-hang ...        (once ready, the collector waits in a vfork, state D, behind a
 //                                      child that never execs, until it is killed)
 //   scan-floor                        (benchmark floor: list /proc and readlinkat every <pid>/exe, nothing
@@ -423,7 +424,7 @@ func progressLoop(registry: String, follow: [String], ipc: Int32) -> Never {
 /// `--exit-after-ms N`: exits with status 1 N ms after it is ready (a collector or agent that crashes).
 func exitAfterIfAsked() {
     guard let ms = value("--exit-after-ms").flatMap({ UInt32($0) }) else { return }
-    usleep(ms * 1000)
+    usleep(min(ms, 60_000) * 1000)
     exit(1)
 }
 
@@ -463,7 +464,7 @@ case "respawn":
     // once its parent is gone.
     guard let dash = args.firstIndex(of: "--"), dash + 1 < args.count else { die("respawn needs -- BIN ARGS...") }
     let command = Array(args[(dash + 1)...])
-    let pauseMs = UInt32(value("--pause-ms") ?? "0") ?? 0
+    let pauseMs = min(UInt32(value("--pause-ms") ?? "0") ?? 0, 60_000)
     var actions = posix_spawn_file_actions_t()
     posix_spawn_file_actions_init(&actions)
     posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)

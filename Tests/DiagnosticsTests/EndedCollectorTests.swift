@@ -232,8 +232,8 @@ struct EndOfRunRecheckTests {
     }
 
     /// gse_agent/process as the check judged `found`.
-    func agentResult(_ found: [ProcessRecord]) -> (CheckResult, InMemoryHostFacts) {
-        let h = Fixture.facts()
+    func agentResult(_ found: [ProcessRecord], generation: GSEGeneration = .gse2) -> (CheckResult, InMemoryHostFacts) {
+        let h = Fixture.facts(generation: generation)
         h.processes = .success(found)
         let f = AgentProcessCheck().run(h)
         return (
@@ -241,9 +241,10 @@ struct EndOfRunRecheckTests {
         )
     }
 
-    func agent(_ pid: Int32, up seconds: Int64) -> ProcessRecord {
-        var p = Fixture.agent(pid)
+    func agent(_ pid: Int32, up seconds: Int64, parent: Int32 = 1, comm: String? = nil) -> ProcessRecord {
+        var p = Fixture.process(pid, exe: Fixture.agentExe, comm: comm)
         p.stat?.startTimeTicks = (100_000 - seconds) * 100
+        p.stat?.ppid = parent
         return p
     }
 
@@ -279,25 +280,69 @@ struct EndOfRunRecheckTests {
     @Test("a gse_agent child of a second or less that ended with nothing in its place (a fork before its exec) changes nothing")
     func forkBeforeExec() throws {
         let main = agent(200, up: 86_400)
-        let (before, h) = agentResult([main, agent(270, up: 0)])
+        let (before, h) = agentResult([main, agent(270, up: 0, parent: 200)])
         h.currentStats[200] = try #require(main.stat)
         h.processesLater = .success([main])
         #expect(EndOfRunRecheck.recheck(before, facts: h) == before)
         // Two seconds old when found, gone, and nothing in its place: a worker that went.
-        let (older, h2) = agentResult([main, agent(271, up: 2)])
+        let (older, h2) = agentResult([main, agent(271, up: 2, parent: 200)])
         h2.currentStats[200] = try #require(main.stat)
         h2.processesLater = .success([main])
         #expect(EndOfRunRecheck.recheck(older, facts: h2).verdict == .fail)
     }
 
-    @Test("a gse_agent --healthz probe that ends during the run is no agent that exited")
-    func healthProbeEnds() throws {
+    @Test("a fork caught before its exec at the scan and another at the end are no agent that keeps exiting")
+    func twoForks() throws {
         let main = agent(200, up: 86_400)
+        let (before, h) = agentResult([main, agent(270, up: 0, parent: 200)])
+        h.currentStats[200] = try #require(main.stat)
+        h.processesLater = .success([main, agent(280, up: 0, parent: 200)])
+        #expect(EndOfRunRecheck.recheck(before, facts: h) == before)
+    }
+
+    @Test("GSE 1: an agentWorker that had run for hours gone with gseMaster left fails, as gse_agent/process fails a master alone")
+    func gse1WorkerGone() throws {
+        let master = agent(200, up: 86_400, comm: "gseMaster")
+        let worker = agent(201, up: 7_200, parent: 200, comm: "agentWorker")
+        let (before, h) = agentResult([master, worker], generation: .gse1)
+        #expect(before.verdict == .pass, "\(before.message)")
+        h.currentStats[200] = try #require(master.stat)
+        h.processesLater = .success([master])
+        let after = EndOfRunRecheck.recheck(before, facts: h)
+        #expect(
+            after.verdict == .fail && after.message.contains("up 2h0m when this check found it")
+                && after.message.contains("nothing has started in its place (pid 200 still runs)"), "\(after.message)")
+    }
+
+    @Test("the collector's own duplicate, seen by the check, is not one started since")
+    func duplicateIsNoNewCollector() throws {
+        let main = collector(100, up: 30)
+        let duplicate = collector(101, up: 10)
+        let h = Fixture.facts(subscription: 7)
+        h.processes = .success([main, duplicate])
+        let before = passed(main, h)
+        #expect(before.verdict == .warn && before.message.contains("2 bkunifylogbeat processes"), "\(before.message)")
+        h.currentStats[101] = try #require(duplicate.stat)
+        h.processesLater = .success([duplicate])
+        let after = EndOfRunRecheck.recheck(before, facts: h)
+        #expect(
+            after.verdict == .fail && after.message.contains("nothing has started in its place (pid 101 still runs)"), "\(after.message)")
+        #expect(!after.message.contains("started since"))
+    }
+
+    @Test("a gse_agent --healthz probe running at the end is not an agent started in place of one that went")
+    func healthProbeIsNoReplacement() throws {
+        let main = agent(200, up: 86_400)
+        let worker = agent(201, up: 7_200, parent: 200)
         var probe = agent(260, up: 0)
         probe.arguments = [Fixture.agentExe, "-f", "/usr/local/gse/agent/etc/gse_agent.conf", "--healthz", "1"]
-        let (before, h) = agentResult([main, probe])
+        let (before, h) = agentResult([main, worker])
         h.currentStats[200] = try #require(main.stat)
-        #expect(EndOfRunRecheck.recheck(before, facts: h) == before, "\(before.evidence)")
+        h.processesLater = .success([main, probe])
+        let after = EndOfRunRecheck.recheck(before, facts: h)
+        #expect(
+            after.verdict == .fail && after.message.contains("nothing has started in its place (pid 200 still runs)"), "\(after.message)")
+        #expect(after.evidence("running_now") == .array([.int(200)]))
     }
 
     @Test("a real gse_agent restarted every 300 ms by a supervisor fails the agent's process check")

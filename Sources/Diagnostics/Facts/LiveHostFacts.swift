@@ -18,14 +18,18 @@ public final class LiveHostFacts: HostFacts {
             return ProgressInput.gather(facts, baseline: progressBaseline)
         }
         let p = proc
+        let uptime = LazyFact { ProcFS.uptimeSeconds(proc: p) }
+        _uptime = uptime
         let processes = LazyFact {
-            Result { () throws(ProbeError) in try LiveHostFacts.scanProcesses(proc: p) }
+            // The uptime is read with the scan (if nothing read it before): the processes' ages are taken at the
+            // scan, not whenever a check first asks (`EndOfRunRecheck` tells a fork from an exit by them).
+            _ = uptime.value
+            return Result { () throws(ProbeError) in try LiveHostFacts.scanProcesses(proc: p) }
         }
         _processes = processes
         _unixDiag = LazyFact { Result { () throws(ProbeError) in try UnixSockDiag.dump() } }
         _unixTable = LazyFact { Result { () throws(ProbeError) in try SocketTables.readUnix(proc: p) } }
         _memTotalKB = LazyFact { ProcFS.memTotalKB(proc: p) }
-        _uptime = LazyFact { ProcFS.uptimeSeconds(proc: p) }
         _hostMachine = LazyFact { Sys.machine() }
         let root = options.hostRoot
         let layout = LazyFact {

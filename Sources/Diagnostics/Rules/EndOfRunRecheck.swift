@@ -33,7 +33,8 @@ enum EndOfRunRecheck {
         else { return result }
         let logs = CollectorProcessCheck.logDirectory(facts.layout)
         return amend(
-            result, judged: [found], kind: Kind(name: "bkunifylogbeat", plural: "collector", matches: \.hasCollectorName),
+            result, judged: [found], known: under,
+            kind: Kind(name: "bkunifylogbeat", plural: "collector", matches: \.hasCollectorName),
             why: "查看 \(logs) 下的 bkunifylogbeat 日志找出退出原因（常见: get agent info timeout、connection refused、配置错误、超过 GSE 的 cpu/mem 限制被杀）",
             start: "在节点管理中启动 bkunifylogbeat", restart: "在节点管理中重启 bkunifylogbeat", facts: facts)
     }
@@ -48,7 +49,8 @@ enum EndOfRunRecheck {
         let layout = facts.layout
         let gsectl = "\(layout.root)\(layout.agentDir)/bin/gsectl"
         return amend(
-            result, judged: judged, kind: Kind(name: "gse_agent", plural: "agent", matches: { $0.hasAgentName && !$0.isHealthProbe }),
+            result, judged: judged, known: under,
+            kind: Kind(name: "gse_agent", plural: "agent", matches: { $0.hasAgentName && !$0.isHealthProbe }),
             why: "查看 gse_agent 日志找出退出原因（常见: 配置错误、证书或端口问题、超过资源限制被杀）",
             start: "在节点管理中重启 Agent，或执行 \(gsectl) start", restart: "在节点管理中重启 Agent，或执行 \(gsectl) restart", facts: facts)
     }
@@ -62,32 +64,45 @@ enum EndOfRunRecheck {
         let matches: (ProcessRecord) -> Bool
     }
 
-    /// The result with what became of `judged`: unchanged while each still runs (the same pid with the same
-    /// start, not a zombie); else a fail, or a warn when every one that went had run long and another started.
+    /// The result with what became of `judged` (`known`: every process of the kind the scan placed under the
+    /// root, judged or not): unchanged while each still runs (the same pid with the same start, not a zombie);
+    /// else a fail, or a warn when every one that went had run over `youngSeconds` and another took its place.
+    ///
+    /// A process of a second or less whose parent, a judged process, still runs is a fork caught before its exec
+    /// (gse_agent starting a plugin or a script): one that has ended since is no process of the kind exiting, and
+    /// is left out. A GSE 2 worker that keeps exiting after less than a second under its watchdog looks the same,
+    /// and is left to the checks of what it carries (dataserver_port, socket_queue_status): a false fail of a
+    /// healthy agent would be worse.
     static func amend(
-        _ result: CheckResult, judged: [ProcessRecord], kind: Kind, why: String, start: String, restart: String, facts: any HostFacts
+        _ result: CheckResult, judged: [ProcessRecord], known: [ProcessRecord], kind: Kind, why: String, start: String, restart: String,
+        facts: any HostFacts
     ) -> CheckResult {
-        let ended = judged.filter { p in
-            guard let ticks = p.stat?.startTimeTicks else { return false }
-            guard let now = facts.currentStat(of: p.pid) else { return true }
-            return now.startTimeTicks != ticks || now.state == "Z" || now.state == "X"
-        }
-        guard !ended.isEmpty else { return result }
-
-        let layout = facts.layout
         let clock = Double(max(1, facts.clockTicks))
+        /// How long `p` had run when the scan found it (the run's uptime is read with its process scan).
         func up(_ p: ProcessRecord) -> Double? {
             guard let ticks = p.stat?.startTimeTicks, let uptime = facts.uptimeSeconds else { return nil }
             return max(0, uptime - Double(ticks) / clock)
         }
+        let gone = judged.filter { p in
+            guard let ticks = p.stat?.startTimeTicks else { return false }
+            guard let now = facts.currentStat(of: p.pid) else { return true }
+            return now.startTimeTicks != ticks || now.state == "Z" || now.state == "X"
+        }
+        let stayed = Set(judged.map(\.pid)).subtracting(gone.map(\.pid))
+        let ended = gone.filter { p in
+            !(up(p).map { $0 <= 1 } ?? false && p.stat.map { stayed.contains($0.ppid) } ?? false)
+        }
+        guard !ended.isEmpty else { return result }
+
+        let layout = facts.layout
         func upText(_ p: ProcessRecord) -> String { up(p).map { ProcessStats(uptimeSeconds: $0).uptimeText } ?? "for an unknown time" }
-        let seen = Set(judged.map { SeenProcess(pid: $0.pid, start: $0.stat?.startTimeTicks) })
-        // What runs under the root now: those judged that still do, and any started since.
+        let seen = Set(known.map { SeenProcess(pid: $0.pid, start: $0.stat?.startTimeTicks) })
+        let endedPIDs = Set(ended.map(\.pid))
+        // What runs under the root now: those the scan found that still do, and any started since.
         let now: (still: [ProcessRecord], started: [ProcessRecord])? = (try? facts.rescanProcesses().get()).map { all in
             let mine = all.filter { p in
                 kind.matches(p) && !p.isZombie && (p.exe.map(layout.holds) ?? false || p.cwd.map(layout.holds) ?? false)
             }
-            let endedPIDs = Set(ended.map(\.pid))
             let still = mine.filter {
                 seen.contains(SeenProcess(pid: $0.pid, start: $0.stat?.startTimeTicks)) && !endedPIDs.contains($0.pid)
             }
@@ -132,16 +147,12 @@ enum EndOfRunRecheck {
                         + "；稍后再运行 bkdiag 确认它稳定运行",
                     evidence: evidence)
             }
-        case _? where ended.allSatisfy({ p in up(p).map { $0 <= 1 } ?? false }):
-            // Others still run, nothing took the place of those that went, and those had run a second or less
-            // when found: a fork caught before its exec (gse_agent starting a plugin or a script) that has since
-            // run and ended, not the agent exiting.
-            return result
         case let now?:
-            // Some of those judged still run and nothing was started in place of the one that went.
+            // Others still run and nothing took the place of the one that went (GSE 1's agentWorker gone with
+            // gseMaster left, GSE 2's worker gone with its watchdog left): what it did is not done.
             let pids = now.still.map { String($0.pid) }.joined(separator: ", ")
-            finding = Finding(
-                young ? .fail : .warn, head + ", and nothing has started in its place (pid \(pids) still runs)",
+            finding = .fail(
+                head + ", and nothing has started in its place (pid \(pids) still runs)",
                 hint: "\(kind.name) 在检查期间有进程退出且未被重新拉起：" + why + "，处理后" + restart, evidence: evidence)
         case nil:
             // The processes cannot be listed again: what is known is that one judged has gone.
