@@ -112,17 +112,35 @@ struct ProgressScenarioTests {
         #expect(stall.evidence("stuck_at") == .string("registry"), "\(stall.message)")
     }
 
-    @Test("a registry not written for more than 3 flushes: the registrar has stopped")
+    @Test("a registry not written for more than 3 flushes of a collector that has run longer: the registrar has stopped")
     func staleRegistry() async throws {
+        // Flushes of 200 ms: the collector has run 3 of them after a second.
+        let (host, port, log) = try host(registryFlush: "200ms")
+        defer { host.shutdown() }
+        try host.startProgressCollector(follow: [log], stall: .registry)
+        usleep(1_000_000)
+        try host.backdate(host.registryPath, seconds: 120)
+        let report = await run(host, port)
+        let p = try #require(report.result(module: "log_progress", item: "logpath_progress"))
+        #expect(p.verdict == .fail && p.message.contains("has not been written for "), "\(p.message)")
+        #expect(p.message.contains("after its last write"), "\(p.message)")
+        #expect(p.evidence("heartbeat_age_s")?.doubleValue.map { $0 >= 115 && $0 <= 125 } == true)
+        #expect(report.result(module: "log_progress", item: "pipeline_stall")?.evidence("stuck_at") == .string("registry"))
+    }
+
+    @Test("a collector restarted a moment ago over its predecessor's registry, last written 2 minutes ago, is not a stopped registrar")
+    func restartedOverAnOldRegistry() async throws {
+        // Flushes of 10 s: the new process's first write is still to come.
         let (host, port, log) = try host()
         defer { host.shutdown() }
         try host.startProgressCollector(follow: [log], stall: .registry)
         try host.backdate(host.registryPath, seconds: 120)
         let report = await run(host, port)
         let p = try #require(report.result(module: "log_progress", item: "logpath_progress"))
-        #expect(p.verdict == .fail && p.message.contains("has not been written for "), "\(p.message)")
-        #expect(p.evidence("heartbeat_age_s")?.doubleValue.map { $0 >= 115 && $0 <= 125 } == true)
-        #expect(report.result(module: "log_progress", item: "pipeline_stall")?.evidence("stuck_at") == .string("registry"))
+        #expect(p.verdict == .pass && p.message.contains("ago, too recently to tell a stall"), "\(p.message)")
+        #expect(p.evidence("collector_age_s")?.doubleValue.map { $0 < 30 } == true, "\(p.evidence)")
+        let stall = try #require(report.result(module: "log_progress", item: "pipeline_stall"))
+        #expect(stall.verdict == .pass && stall.evidence("stuck_at") == nil, "\(stall.message)")
     }
 
     @Test("an agent that does not read the IPC socket: its queue stays full in both samples, data stops at ipc")

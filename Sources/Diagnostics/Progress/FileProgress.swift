@@ -87,6 +87,9 @@ struct FileProgress: Sendable {
     }
 
     var path: String
+    /// A stuck-looking file judged `pending` because the collector started too recently to have dealt with it
+    /// (see `analyse`'s `collectorAge`).
+    var youngCollector = false
     var dataid: Int64?
     var size: Int64 = 0
     var inode: UInt64 = 0
@@ -212,6 +215,7 @@ struct FileProgress: Sendable {
         var o: [(String, JSONValue)] = [("path", .string(path))]
         if let dataid { o.append(("dataid", .int(dataid))) }
         o.append(("status", .string(status.rawValue)))
+        if youngCollector { o.append(("collector_too_young_to_judge", .bool(true))) }
         if let error {
             o.append(("error", .string(error.description)))
             return .object(o)
@@ -238,7 +242,13 @@ struct FileProgress: Sendable {
     }
 
     /// Every target file of `last`, judged against `settings`, compared with `first` when there is an earlier sample.
-    static func analyse(_ first: ProgressSample?, _ last: ProgressSample, _ settings: ProgressSettings) -> [FileProgress] {
+    /// `collectorAge`: how long the oldest collector sampled has run. One that has not run three flushes has not
+    /// had the time to acknowledge what it read: a file judged `ackStalled` is `pending` (`youngCollector`). (Its
+    /// reads are not given the same grace: at its start the collector scans its paths and its harvesters read
+    /// from the acknowledged offsets at once.)
+    static func analyse(
+        _ first: ProgressSample?, _ last: ProgressSample, _ settings: ProgressSettings, collectorAge: Double? = nil
+    ) -> [FileProgress] {
         let now = last.wallSeconds
         // Indexed once: a host may have thousands of files and registry states.
         let reads = last.readPositions()
@@ -319,6 +329,12 @@ struct FileProgress: Sendable {
                 }
             }
             p.status = judge(p, now: now, gap: gap, settings, registryRead: registryRead, heldKnown: heldKnown)
+            // Read and not acknowledged "for three flushes" by a collector that has not run three flushes: the
+            // acknowledgement on disk is its predecessor's, and its own first flush may still be to come.
+            if let age = collectorAge, p.status == .ackStalled, age <= settings.staleSeconds {
+                p.status = .pending
+                p.youngCollector = true
+            }
             return p
         }
         // Per item with a harvester_limit (each item is an input of its own): files with data waiting that no

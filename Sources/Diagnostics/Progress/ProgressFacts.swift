@@ -40,7 +40,16 @@ extension ProgressInput {
         }
         let last = ProgressProbe.sample(targets)
         baseline?.store(last)
-        var input = ProgressInput(first: first, last: last, settings: settings, uptimeSeconds: facts.uptimeSeconds)
+        // The oldest collector sampled: the one whose flushes the registry shows (a copy started since cannot take
+        // bolt's lock while it runs).
+        let sampled = Set(targets.collectorPIDs)
+        let started = ((try? facts.collectors().get())?.under ?? []).filter { sampled.contains($0.pid) && $0.isCollector }
+            .compactMap { facts.startedAt($0) }.min()
+        var input = ProgressInput(
+            first: first, last: last, settings: settings, uptimeSeconds: facts.uptimeSeconds, collectorStartedAt: started)
+        if baseline == nil, gap < facts.options.sampleGapSeconds {
+            input.gapCut = (facts.options.sampleGapSeconds, facts.options.deadlineSeconds)
+        }
         input.scope = targets.patterns
         input.unexpanded = targets.unexpanded
         input.deliveredMatchNothing = targets.deliveredMatchNothing

@@ -11,6 +11,19 @@ public struct ProgressInput: Sendable {
     public var oomKills: Result<[OOMKill], ProbeError>?
     /// Seconds since boot, to place kernel log times on the wall clock.
     public var uptimeSeconds: Double?
+    /// The one-shot run's `--sample-gap` when it was cut to half of `--timeout` (the samples are taken within the
+    /// run's deadline), with that deadline; nil when the gap asked for was kept.
+    public var gapCut: (asked: Double, deadline: Double)?
+
+    /// How a message that advises a wider gap says that the one asked for was cut, else "".
+    var gapCutNote: String {
+        guard let cut = gapCut else { return "" }
+        return
+            " (the --sample-gap of \(ProgressRules.seconds(cut.asked)) asked for was cut to half of the \(ProgressRules.seconds(cut.deadline)) --timeout: give --timeout \(ProgressRules.seconds(2 * cut.asked + 2)) or more with it)"
+    }
+
+    /// When the oldest collector sampled started (wall-clock Unix seconds); nil when not known.
+    public let collectorStartedAt: Double?
     /// GSE 2: the `data` entry of the agent's own `--healthz` answer (`ok` when its data channel is
     /// healthy, as bk-nodeman's setup scripts judge every entry); nil where the probe did not run.
     public var healthzData: String?
@@ -62,17 +75,43 @@ public struct ProgressInput: Sendable {
 
     public init(
         first: ProgressSample?, last: ProgressSample, settings: ProgressSettings, oomKills: Result<[OOMKill], ProbeError>? = nil,
-        uptimeSeconds: Double? = nil
+        uptimeSeconds: Double? = nil, collectorStartedAt: Double? = nil
     ) {
         self.first = first
         self.last = last
         self.settings = settings
         self.oomKills = oomKills
         self.uptimeSeconds = uptimeSeconds
-        files = FileProgress.analyse(first, last, settings)
+        self.collectorStartedAt = collectorStartedAt
+        files = FileProgress.analyse(first, last, settings, collectorAge: collectorStartedAt.map { max(0, last.wallSeconds - $0) })
     }
 
     var gap: Double? { first.map { last.monotonicSeconds - $0.monotonicSeconds } }
+
+    /// How long the registry has been silent that the collector is to answer for: its age `h` on disk, but
+    /// no longer than the collector has run. A collector started since the last write has not flushed yet
+    /// (the registrar's first flush comes one `registry.flush` after its start, libgse's storage may hold it
+    /// longer): the file on disk is its predecessor's, however old.
+    func registrySilence(_ h: Double) -> Double {
+        guard let started = collectorStartedAt else { return h }
+        return min(h, max(0, last.wallSeconds - started))
+    }
+
+    /// Said by a pass while the collector is too young for a stall to be told (a file judged `pending` for that,
+    /// or a registry older than it, not yet three flushes into its run); nil otherwise.
+    var youngCollectorNote: String? {
+        guard let started = collectorStartedAt else { return nil }
+        let age = max(0, last.wallSeconds - started)
+        let registryOlder = last.heartbeatAge().map { registrySilence($0) < $0 && age <= settings.staleSeconds } ?? false
+        guard files.contains(where: \.youngCollector) || registryOlder else { return nil }
+        return "the collector started \(ProgressRules.seconds(age)) ago, too recently to tell a stall"
+    }
+
+    /// The note for a registry older than the collector (see `registrySilence`), else "".
+    func registryOlderNote(_ h: Double) -> String {
+        let silence = registrySilence(h)
+        return silence < h ? " (the collector started \(ProgressRules.seconds(silence)) ago, after its last write)" : ""
+    }
 
     /// The file collector `pid` held on descriptor `f.fd` at the first sample, when it was the same file.
     func atFirstSample(_ f: OpenFilePosition, pid: Int32) -> OpenFilePosition? {
@@ -271,9 +310,15 @@ enum ProgressRules {
             if let t = r.localtime { evidence.append(("registry_localtime", .string(t))) }
         }
         let heartbeat = last.heartbeatAge()
-        if let h = heartbeat { evidence.append(("heartbeat_age_s", .double((h * 10).rounded() / 10))) }
+        if let h = heartbeat {
+            evidence.append(("heartbeat_age_s", .double((h * 10).rounded() / 10)))
+            if input.registrySilence(h) < h {
+                evidence.append(("collector_age_s", .double((input.registrySilence(h) * 10).rounded() / 10)))
+            }
+        }
         evidence.append(("flush_s", .double(settings.flushSeconds)))
         if let gap = input.gap { evidence.append(("sample_gap_s", .double((gap * 1000).rounded() / 1000))) }
+        if let cut = input.gapCut { evidence.append(("sample_gap_asked_s", .double(cut.asked))) }
         evidence.append(("by_dataid", rollUp(files, now: last.wallSeconds)))
         evidence.append(("files", .array(files.prefix(50).map(\.evidence))))
 
@@ -349,9 +394,9 @@ enum ProgressRules {
                 hint: "采集器进程的用户没有读取这些日志文件（或进入其所在目录）的权限，采集器打不开它们：放开文件与目录的权限（如 chmod o+r、目录 o+x，或把采集器用户加入文件属组），或以 root 运行采集器",
                 evidence: evidence)
         }
-        if let h = heartbeat, h > settings.staleSeconds {
+        if let h = heartbeat, input.registrySilence(h) > settings.staleSeconds {
             return .fail(
-                "the collector's registry has not been written for \(seconds(h)) (more than 3 flushes of \(seconds(settings.flushSeconds))): its registrar or storage has stopped",
+                "the collector's registry has not been written for \(seconds(h))\(input.registryOlderNote(h)) (more than 3 flushes of \(seconds(settings.flushSeconds))): its registrar or storage has stopped",
                 hint: "采集器进度库超过 3 个刷新周期未更新：查看采集器日志中的 registrar/storage 错误与磁盘空间，必要时重启采集器", evidence: evidence)
         }
         let renamed = renamedHeld(input)
@@ -466,6 +511,7 @@ enum ProgressRules {
         if !renamed.isEmpty {
             message += "; rotated away and still being read: \(Fmt.list(renamed.map { "\($0.path) (\(bytes($0.unread)) unread)" }))"
         }
+        if let young = input.youngCollectorNote { message += "; " + young }
         return .pass(message, evidence: evidence)
     }
 
@@ -622,8 +668,12 @@ enum ProgressRules {
             let unacked = files.reduce(Int64(0)) { acc, f in acc + max(0, (f.read ?? f.acked ?? 0) - (f.acked ?? 0)) }
             registryNumbers.append(("read_not_acknowledged_bytes", .int(unacked)))
             let ackStalled = files.filter { $0.status == .ackStalled }
-            if let h, h > settings.staleSeconds {
-                registryStuck = "the registry has not been written for \(seconds(h)) (3 flushes = \(seconds(settings.staleSeconds)))"
+            if let h, input.registrySilence(h) < h {
+                registryNumbers.append(("collector_age_s", .double((input.registrySilence(h) * 10).rounded() / 10)))
+            }
+            if let h, input.registrySilence(h) > settings.staleSeconds {
+                registryStuck =
+                    "the registry has not been written for \(seconds(h))\(input.registryOlderNote(h)) (3 flushes = \(seconds(settings.staleSeconds)))"
             } else if !ackStalled.isEmpty {
                 registryStuck =
                     "\(Fmt.list(ackStalled.map(\.path))) is read but not acknowledged for more than 3 flushes: the output is not confirming events"
@@ -785,6 +835,7 @@ enum ProgressRules {
             return (h.name, .object(o))
         }
         if let gap = input.gap { evidence.append(("sample_gap_s", .double((gap * 1000).rounded() / 1000))) }
+        if let cut = input.gapCut { evidence.append(("sample_gap_asked_s", .double(cut.asked))) }
         // Backpressure runs upstream: every hop before a stuck one backs up behind it. Data stops at the
         // stuck hop furthest along the pipeline.
         guard let stop = hops.last(where: { $0.stuck != nil }) else {
@@ -833,13 +884,13 @@ enum ProgressRules {
                 var parts: [String] = []
                 if !notMoving.isEmpty {
                     parts.append(
-                        "the read position of \(Fmt.list(notMoving.map(\.path))) did not move in the \(seconds(gap)) between the samples, with data waiting (a harvester waits up to \(seconds(settings.readBackoffSeconds)) between reads: samples \(seconds(settings.readBackoffSeconds + settings.flushSeconds)) or more apart, --sample-gap, tell a stuck one)"
+                        "the read position of \(Fmt.list(notMoving.map(\.path))) did not move in the \(seconds(gap)) between the samples, with data waiting (a harvester waits up to \(seconds(settings.readBackoffSeconds)) between reads: samples \(seconds(settings.readBackoffSeconds + settings.flushSeconds)) or more apart, --sample-gap, tell a stuck one)\(input.gapCutNote)"
                     )
                     evidence.append(("read_not_moving", JSONValue(notMoving.map(\.path))))
                 }
                 if !ackNotMoving.isEmpty {
                     parts.append(
-                        "the acknowledged offset of \(Fmt.list(ackNotMoving.map(\.path))) did not move in the \(seconds(gap)) between the samples, with bytes read and waiting (the registry is written every \(seconds(settings.flushSeconds)): samples \(seconds(settings.staleSeconds)) or more apart tell a stuck output)"
+                        "the acknowledged offset of \(Fmt.list(ackNotMoving.map(\.path))) did not move in the \(seconds(gap)) between the samples, with bytes read and waiting (the registry is written every \(seconds(settings.flushSeconds)): samples \(seconds(settings.staleSeconds)) or more apart tell a stuck output)\(input.gapCutNote)"
                     )
                     evidence.append(("acknowledgement_not_moving", JSONValue(ackNotMoving.map(\.path))))
                 }
@@ -849,7 +900,7 @@ enum ProgressRules {
             } else {
                 flowing = "\(bytes(pending)) in flight, every hop moving"
             }
-            return .pass("no hop is stuck: \(flowing)", evidence: evidence)
+            return .pass("no hop is stuck: \(flowing)" + (input.youngCollectorNote.map { "; " + $0 } ?? ""), evidence: evidence)
         }
         evidence.insert(("stuck_at", .string(stop.name)), at: 0)
         let hints = [

@@ -153,5 +153,16 @@ struct CollectorHealthCheckTests {
         let probe = CollectorHealthCheck().run(root)
         #expect(probe.verdict == .unknown && probe.message == "gse_agent --healthz not run: conf is not readable by uid 1000")
         #expect(probe.hint.hasPrefix("以 root 运行 bkdiag：gse_agent --healthz"))
+
+        // A probe that hung (bkdiag is root, rights are not the matter): the agent is what to look at.
+        let hung = healthy()
+        hung.agentHealthz = AgentHealthz.Result(.unknown("gse_agent --healthz timed out after 2000ms", needsRoot: false))
+        let timedOut = CollectorHealthCheck().run(hung)
+        #expect(timedOut.verdict == .unknown && timedOut.message == "gse_agent --healthz timed out after 2000ms")
+        #expect(timedOut.hint.hasPrefix("gse_agent --healthz 没有给出结果") && !timedOut.hint.contains("以 root 运行"), "\(timedOut.hint)")
+        // With sock_diag refused too: both hints.
+        hung.unixDiag = .failure(Fixture.error(EPERM, "socket", "NETLINK_SOCK_DIAG"))
+        let both = CollectorHealthCheck().run(hung)
+        #expect(both.hint.hasPrefix("以 root 运行 bkdiag 以读取进程与 socket 信息；gse_agent --healthz 没有给出结果"), "\(both.hint)")
     }
 }

@@ -86,6 +86,61 @@ struct LogPathProgressCheckTests {
         #expect(ProgressFixture.run(LossRiskCheck(), i).message.hasPrefix("4.9 KiB of log data"))
     }
 
+    @Test("a collector started since the registry's last write has not flushed yet: no stall until it has run 3 flushes")
+    func registryOfThePredecessor() {
+        var s = ProgressFixture.healthy()
+        s.registry = ProgressFixture.registry(
+            [ProgressFixture.state("/data/logs/app/a.log", inode: 11, offset: 1000, age: 42)], writtenAgo: 42)
+        func judged(collectorUp: Double?) -> (ProgressInput, Finding, Finding) {
+            let i = ProgressInput(
+                first: nil, last: s, settings: ProgressFixture.settings, collectorStartedAt: collectorUp.map { ProgressFixture.now - $0 })
+            return (i, run(i), ProgressFixture.run(PipelineStallCheck(), i))
+        }
+        // Restarted 2 s ago after 40 s down: the file on disk is the old process's.
+        let (_, young, youngStall) = judged(collectorUp: 2)
+        #expect(young.verdict == .pass, "\(young.message)")
+        #expect(young.evidence.first { $0.0 == "collector_age_s" }?.1 == .double(2))
+        #expect(youngStall.verdict == .pass, "\(youngStall.message)")
+        // Up for 35 s (more than 3 flushes of 10 s) and still nothing written: its registrar has stopped.
+        let (_, old, oldStall) = judged(collectorUp: 35)
+        #expect(old.verdict == .fail, "\(old.message)")
+        #expect(
+            old.message.contains("has not been written for 41 s (the collector started 35 s ago, after its last write)"), "\(old.message)")
+        #expect(oldStall.verdict == .fail && oldStall.message.contains("registry"), "\(oldStall.message)")
+        // Up for longer than the registry's age: the age alone, as before.
+        let (_, longer, _) = judged(collectorUp: 3_600)
+        #expect(
+            longer.verdict == .fail && longer.message.contains("has not been written for 41 s (more than 3 flushes"), "\(longer.message)")
+        // Unknown start: the age alone.
+        #expect(judged(collectorUp: nil).1.verdict == .fail)
+    }
+
+    @Test("bytes read by a collector younger than 3 flushes and acknowledged only by its predecessor are pending, not ack_stalled")
+    func youngCollectorAckGrace() throws {
+        var s = ProgressFixture.healthy()
+        // Written 40 s ago (while no collector ran), read by the new collector to its end, acknowledged up to 1000
+        // by the old one 41 s ago.
+        s.files = [ProgressFixture.file("/data/logs/app/a.log", size: 4000, inode: 11, age: 40)]
+        s.collectors = [
+            ProgressFixture.collector(open: [ProgressFixture.held("/data/logs/app/a.log", inode: 11, position: 4000, size: 4000)])
+        ]
+        s.registry = ProgressFixture.registry([ProgressFixture.state("/data/logs/app/a.log", inode: 11, offset: 1000, age: 41)])
+        func judged(collectorUp: Double) -> (Finding, JSONValue?) {
+            let i = ProgressInput(
+                first: nil, last: s, settings: ProgressFixture.settings, collectorStartedAt: ProgressFixture.now - collectorUp)
+            let f = run(i)
+            return (f, f.evidence.first { $0.0 == "files" }?.1.arrayValue?.first)
+        }
+        let (young, youngFile) = judged(collectorUp: 3)
+        #expect(
+            young.verdict == .pass && young.message.contains("the collector started 3 s ago, too recently to tell a stall"),
+            "\(young.message)")
+        #expect(youngFile?["status"] == .string("pending") && youngFile?["collector_too_young_to_judge"] == .bool(true))
+        let (old, oldFile) = judged(collectorUp: 600)
+        #expect(old.verdict == .fail && oldFile?["status"] == .string("ack_stalled"), "\(old.message)")
+        #expect(oldFile?["collector_too_young_to_judge"] == nil)
+    }
+
     @Test("a registry not written for more than 3 flushes fails; just under passes")
     func staleHeartbeat() {
         var s = ProgressFixture.healthy()

@@ -323,6 +323,22 @@ struct PipelineStallCheckTests {
         #expect(f.message.contains("did not move"), "\(f.message)")
     }
 
+    @Test("a --sample-gap cut to half the --timeout is said where the message advises a wider gap, with the --timeout it needs")
+    func cutGapIsSaid() throws {
+        let (first, last) = Self.stuckReader(gap: 2.5)
+        var i = ProgressFixture.input(last, first: first)
+        let uncut = run(i)
+        #expect(uncut.verdict == .pass && !uncut.message.contains("was cut"), "\(uncut.message)")
+        i.gapCut = (asked: 32, deadline: 5)
+        let f = run(i)
+        #expect(f.verdict == .pass, "\(f.message)")
+        #expect(
+            f.message.contains(
+                "(the --sample-gap of 32 s asked for was cut to half of the 5 s --timeout: give --timeout 66 s or more with it)"),
+            "\(f.message)")
+        #expect(f.evidence.first { $0.0 == "sample_gap_asked_s" }?.1 == .double(32))
+    }
+
     @Test("over a short gap, an acknowledged offset behind bytes read is named as not seen moving, not as every hop moving")
     func shortGapAcknowledgements() {
         let path = "/data/logs/app/a.log"

@@ -108,6 +108,8 @@ struct CollectorHealthCheck: Check {
 
         // 3. GSE 2: the agent's own health probe.
         var needsRoot = false
+        // A probe that did not answer for another reason than rights (it hung, or could not be run): the agent's.
+        var probeUnanswered = false
         if layout.generation == .gse2 && facts.options.runAgentHealthz {
             let probe = facts.agentHealthz
             evidence += probe.evidence
@@ -119,15 +121,19 @@ struct CollectorHealthCheck: Check {
             case .unknown(let message, let rights):
                 unknowns.append(message)
                 needsRoot = rights
+                probeUnanswered = !rights
             }
         }
 
         if !failures.isEmpty { return .fail(failures.joined(separator: "; "), hint: hint, evidence: evidence) }
         if !unknowns.isEmpty {
+            let agentHint = "gse_agent --healthz 没有给出结果（Agent 卡住、负载过高或无法执行）：查看 \(layout.root)/agent/logs 下的日志，必要时在节点管理中重启 Agent"
             let hint =
                 needsRoot
                 ? "以 root 运行 bkdiag：gse_agent --healthz 要读取 Agent 的配置、证书与 socket，非 root 运行时无法判断"
-                : "以 root 运行 bkdiag 以读取进程与 socket 信息"
+                : probeUnanswered && unknowns.count == 1
+                    ? agentHint
+                    : "以 root 运行 bkdiag 以读取进程与 socket 信息" + (probeUnanswered ? "；" + agentHint : "")
             return .unknown(unknowns.joined(separator: "; "), hint: hint, evidence: evidence)
         }
         return .pass("healthy: binary ok, connected to \(layout.ipcPath)", evidence: evidence)
