@@ -493,6 +493,12 @@ struct ProgressScenarioTests {
         let first = try #require(risk.evidence("risks")?.arrayValue?.first)
         #expect(first["reason"] == .string("deleted_held") && first["path"] == .string(log) && first["position"] == .int(1000))
         #expect(first["fs_available"]?.intValue.map { $0 > 0 } == true)
+        // Not yet stuck (written just now, samples 0.2 s apart: the harvester may be in its backoff), but pending
+        // at the read hop, not "nothing pending".
+        let stall = try #require(report.result(module: "log_progress", item: "pipeline_stall"))
+        #expect(stall.verdict == .pass, "\(stall.message)")
+        #expect(!stall.message.contains("nothing pending") && stall.message.contains("6.8 KiB unread at the read hop"), "\(stall.message)")
+        #expect(stall.evidence("read")?["unread_bytes"] == .int(7000) && stall.evidence("read")?["files_open"] == .int(1))
     }
 
     /// logrotate's `compress` leaves `old.log.gz` beside the live log: the item's own exclude_files (by

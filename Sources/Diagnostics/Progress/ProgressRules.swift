@@ -614,8 +614,15 @@ enum ProgressRules {
 
         // 2. read positions.
         let open = files.filter { $0.read != nil }
+        // Deleted files still held with bytes after their position are open at this hop too, and what they hold
+        // unread is pending here (none of them is a target: no path matches a removed file; one still linked
+        // under a matched path, a hard link, is counted there).
+        let targetKeys = Set(files.map { ProgressSample.FileKey(inode: $0.inode, device: $0.device) })
+        let deleted = deletedHeld(input).filter { $0.key.map { !targetKeys.contains($0) } ?? true }
         // A cut file whose harvester is still past its new end has all of it unread.
-        let unread = open.reduce(Int64(0)) { $0 + ($1.cutUnnoticed ? $1.size : max(0, $1.size - ($1.read ?? 0))) }
+        let unread =
+            open.reduce(Int64(0)) { $0 + ($1.cutUnnoticed ? $1.size : max(0, $1.size - ($1.read ?? 0))) }
+            + deleted.reduce(Int64(0)) { $0 + $1.unread }
         let readStalled = files.filter { $0.status == .readStalled }
         let renamed = renamedHeld(input)
         let renamedStuck = renamed.filter(\.stuck)
@@ -630,7 +637,7 @@ enum ProgressRules {
                 "\(Fmt.list(renamedStuck.map { "\($0.path) (\(bytes($0.unread)) unread)" })), renamed by a rotation and still held, is not being read"
             )
         }
-        let deletedStuck = deletedHeldStuck(input)
+        let deletedStuck = deleted.filter(\.stuck)
         if !deletedStuck.isEmpty {
             readStuck.append(
                 "\(Fmt.list(deletedStuck.map { "\($0.path) (\(bytes($0.unread)) unread)" })), deleted and still held, is not being read (what is unread is lost when the collector closes it)"
@@ -642,7 +649,9 @@ enum ProgressRules {
                 "\(Fmt.list(denied.map(\.path))) (\(bytes(denied.reduce(0) { $0 + $1.deniedBytes }))) cannot be opened by the collector: \(denied[0].denied ?? "")"
             )
         }
-        var readNumbers: [(String, JSONValue)] = [("files_open", .int(Int64(open.count))), ("unread_bytes", .int(unread))]
+        var readNumbers: [(String, JSONValue)] = [
+            ("files_open", .int(Int64(open.count + deleted.count))), ("unread_bytes", .int(unread)),
+        ]
         if !renamed.isEmpty {
             readNumbers.append(
                 (
@@ -650,9 +659,12 @@ enum ProgressRules {
                     .array(renamed.map { .object([("path", .string($0.path)), ("unread", .int($0.unread)), ("stuck", .bool($0.stuck))]) })
                 ))
         }
-        if !deletedStuck.isEmpty {
+        if !deleted.isEmpty {
             readNumbers.append(
-                ("deleted_held_stuck", .array(deletedStuck.map { .object([("path", .string($0.path)), ("unread", .int($0.unread))]) })))
+                (
+                    "deleted_held",
+                    .array(deleted.map { .object([("path", .string($0.path)), ("unread", .int($0.unread)), ("stuck", .bool($0.stuck))]) })
+                ))
         }
         hops.append(Hop(name: "read", stuck: readStuck.isEmpty ? nil : readStuck.joined(separator: "; "), numbers: readNumbers))
 
@@ -874,31 +886,50 @@ enum ProgressRules {
                     hint: clockHint, evidence: evidence)
             }
             let flowing: String
-            if pending == 0 && files.isEmpty && input.scope?.isEmpty == true && input.loadedConfigs && input.unreadConfigs.isEmpty {
+            if pending == 0 && deleted.isEmpty && files.isEmpty && input.scope?.isEmpty == true && input.loadedConfigs
+                && input.unreadConfigs.isEmpty
+            {
                 // syslog, kafka and redis inputs: no file, read position or registry state to follow.
                 flowing =
                     "nothing pending at the IPC socket or the dataserver link (the subscription's inputs read no files: no file, read or acknowledgement hop to follow)"
-            } else if pending == 0 {
+            } else if pending == 0 && deleted.isEmpty {
                 flowing = "nothing pending"
-            } else if let gap = input.gap, !notMoving.isEmpty || !ackNotMoving.isEmpty {
-                var parts: [String] = []
-                if !notMoving.isEmpty {
-                    parts.append(
-                        "the read position of \(Fmt.list(notMoving.map(\.path))) did not move in the \(seconds(gap)) between the samples, with data waiting (a harvester waits up to \(seconds(settings.readBackoffSeconds)) between reads: samples \(seconds(settings.readBackoffSeconds + settings.flushSeconds)) or more apart, --sample-gap, tell a stuck one)\(input.gapCutNote)"
-                    )
-                    evidence.append(("read_not_moving", JSONValue(notMoving.map(\.path))))
-                }
-                if !ackNotMoving.isEmpty {
-                    parts.append(
-                        "the acknowledged offset of \(Fmt.list(ackNotMoving.map(\.path))) did not move in the \(seconds(gap)) between the samples, with bytes read and waiting (the registry is written every \(seconds(settings.flushSeconds)): samples \(seconds(settings.staleSeconds)) or more apart tell a stuck output)\(input.gapCutNote)"
-                    )
-                    evidence.append(("acknowledgement_not_moving", JSONValue(ackNotMoving.map(\.path))))
-                }
-                flowing = "\(bytes(pending)) in flight; " + parts.joined(separator: "; ")
-            } else if input.gap == nil {
-                flowing = "\(bytes(pending)) in flight (one sample: movement not measured)"
             } else {
-                flowing = "\(bytes(pending)) in flight, every hop moving"
+                // What waits: bytes in flight in the target files, and the unread bytes of deleted files still
+                // held (not stuck yet: their harvester may be in its backoff; a stuck one stops data at the read hop).
+                var waiting: [String] = []
+                if pending > 0 { waiting.append("\(bytes(pending)) in flight") }
+                if !deleted.isEmpty {
+                    waiting.append(
+                        "\(bytes(deleted.reduce(0) { $0 + $1.unread })) unread at the read hop in \(Fmt.list(deleted.map(\.path))), deleted and still held (what the collector has not read is lost when it closes it, see loss_risk)"
+                    )
+                }
+                // Deleted files whose position stood still: judged as the targets' read positions are.
+                let deletedStill = deleted.filter { $0.moved == false }
+                var parts: [String] = []
+                if let gap = input.gap {
+                    if !notMoving.isEmpty || !deletedStill.isEmpty {
+                        let paths = notMoving.map(\.path) + deletedStill.map(\.path)
+                        parts.append(
+                            "the read position of \(Fmt.list(paths)) did not move in the \(seconds(gap)) between the samples, with data waiting (a harvester waits up to \(seconds(settings.readBackoffSeconds)) between reads: samples \(seconds(settings.readBackoffSeconds + settings.flushSeconds)) or more apart, --sample-gap, tell a stuck one)\(input.gapCutNote)"
+                        )
+                        evidence.append(("read_not_moving", JSONValue(paths)))
+                    }
+                    if !ackNotMoving.isEmpty {
+                        parts.append(
+                            "the acknowledged offset of \(Fmt.list(ackNotMoving.map(\.path))) did not move in the \(seconds(gap)) between the samples, with bytes read and waiting (the registry is written every \(seconds(settings.flushSeconds)): samples \(seconds(settings.staleSeconds)) or more apart tell a stuck output)\(input.gapCutNote)"
+                        )
+                        evidence.append(("acknowledgement_not_moving", JSONValue(ackNotMoving.map(\.path))))
+                    }
+                }
+                let waits = waiting.joined(separator: "; ")
+                if !parts.isEmpty {
+                    flowing = "\(waits); " + parts.joined(separator: "; ")
+                } else if input.gap == nil {
+                    flowing = "\(waits) (one sample: movement not measured)"
+                } else {
+                    flowing = "\(waits), every hop moving"
+                }
             }
             return .pass("no hop is stuck: \(flowing)" + (input.youngCollectorNote.map { "; " + $0 } ?? ""), evidence: evidence)
         }
@@ -961,6 +992,11 @@ enum ProgressRules {
         var path: String
         var unread: Int64
         var stuck: Bool
+        /// Whether its read position moved across the samples: nil with one sample, or for a file not held
+        /// at the first. Set for deleted files only.
+        var moved: Bool? = nil
+        /// The file's inode and device. Set for deleted files only.
+        var key: ProgressSample.FileKey? = nil
     }
 
     static func renamedHeld(_ input: ProgressInput) -> [RenamedHeld] {
@@ -997,16 +1033,17 @@ enum ProgressRules {
         var out: [RenamedHeld] = []
         for c in input.last.collectors {
             for f in (try? c.open.get()) ?? [] where f.deleted && f.size > f.position && (owns.map { $0.owns(f.path) } ?? true) {
-                let still = input.atFirstSample(f, pid: c.pid).map { $0.position == f.position } ?? false
+                let moved = input.atFirstSample(f, pid: c.pid).map { $0.position != f.position }
+                let still = moved == false
                 let old = f.mtime > 0 && input.last.wallSeconds - Double(f.mtime + 1) > wait
-                out.append(RenamedHeld(path: f.path, unread: f.size - f.position, stuck: still && (longEnough || old)))
+                out.append(
+                    RenamedHeld(
+                        path: f.path, unread: f.size - f.position, stuck: still && (longEnough || old), moved: moved,
+                        key: .init(inode: f.inode, device: f.device)))
             }
         }
         return out
     }
-
-    /// The deleted files of `deletedHeld` that are not being read.
-    static func deletedHeldStuck(_ input: ProgressInput) -> [RenamedHeld] { deletedHeld(input).filter(\.stuck) }
 
     /// Which files a collector holds are the checked subscription's: those its (or `-l`'s) patterns match,
     /// and those a rotation renamed away from one of its files (same directory; the file's name followed by
