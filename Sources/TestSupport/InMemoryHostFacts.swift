@@ -27,6 +27,9 @@ public final class InMemoryHostFacts: HostFacts, @unchecked Sendable {
     public var processesLater: Result<[ProcessRecord], ProbeError>?
     public var memTotalKB: Int64? = 8_000_000
     public var uptimeSeconds: Double? = 100_000
+    /// When the uptime was read: the run's clock unless a test moves it.
+    public var uptimeReadAt: Int64?
+    public var uptimeReadAtMilliseconds: Int64 { uptimeReadAt ?? nowMilliseconds }
     public var clockTicks: Int64 = 100
     public var pageSize: Int64 = 4096
     public var hostMachine = "x86_64"

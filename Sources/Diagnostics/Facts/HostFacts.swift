@@ -29,6 +29,9 @@ public protocol HostFacts: AnyObject, Sendable {
     var memTotalKB: Int64? { get }
     /// Seconds since boot.
     var uptimeSeconds: Double? { get }
+    /// The wall clock (Unix milliseconds) when `uptimeSeconds` was read: a process's start is placed on the wall
+    /// clock from the two read together, not from the uptime and a later clock.
+    var uptimeReadAtMilliseconds: Int64 { get }
     /// `sysconf(_SC_CLK_TCK)`.
     var clockTicks: Int64 { get }
     /// `sysconf(_SC_PAGESIZE)`.
@@ -135,7 +138,7 @@ extension HostFacts {
     /// uptime); nil when its stat or the uptime is not known.
     public func startedAt(_ process: ProcessRecord) -> Double? {
         guard let st = process.stat, let up = uptimeSeconds else { return nil }
-        return Double(nowMilliseconds) / 1000 - (up - Double(st.startTimeTicks) / Double(clockTicks))
+        return Double(uptimeReadAtMilliseconds) / 1000 - (up - Double(st.startTimeTicks) / Double(clockTicks))
     }
 
     /// Restart-log counts for the collector; `today` is the local `YYYYMMDD` (default: today at `nowMilliseconds`).

@@ -18,12 +18,12 @@ public final class LiveHostFacts: HostFacts {
             return ProgressInput.gather(facts, baseline: progressBaseline)
         }
         let p = proc
-        let uptime = LazyFact { ProcFS.uptimeSeconds(proc: p) }
+        let uptime = LazyFact { (seconds: ProcFS.uptimeSeconds(proc: p), readAt: Timestamp.nowMilliseconds()) }
         _uptime = uptime
         let processes = LazyFact {
             // The uptime is read with the scan (if nothing read it before): the processes' ages are taken at the
             // scan, not whenever a check first asks (`EndOfRunRecheck` tells a fork from an exit by them).
-            _ = uptime.value
+            _ = uptime.value.seconds
             return Result { () throws(ProbeError) in try LiveHostFacts.scanProcesses(proc: p) }
         }
         _processes = processes
@@ -88,7 +88,7 @@ public final class LiveHostFacts: HostFacts {
     private let _tcpEstablished: LazyFact<Result<[TCPSocketEntry], ProbeError>>
     private let _ipcSocketStat: LazyFact<Result<FileStat, ProbeError>>
     private let _memTotalKB: LazyFact<Int64?>
-    private let _uptime: LazyFact<Double?>
+    private let _uptime: LazyFact<(seconds: Double?, readAt: Int64)>
     private let _hostMachine: LazyFact<String>
     private let _layout: LazyFact<GSELayout>
     private let _logExpansions: LazyFact<[Result<Glob.Expansion, GlobPatternError>]>
@@ -118,7 +118,8 @@ public final class LiveHostFacts: HostFacts {
     public var tcpEstablished: Result<[TCPSocketEntry], ProbeError> { _tcpEstablished.value }
     public var ipcSocketStat: Result<FileStat, ProbeError> { _ipcSocketStat.value }
     public var memTotalKB: Int64? { _memTotalKB.value }
-    public var uptimeSeconds: Double? { _uptime.value }
+    public var uptimeSeconds: Double? { _uptime.value.seconds }
+    public var uptimeReadAtMilliseconds: Int64 { _uptime.value.readAt }
     public var clockTicks: Int64 { Sys.clockTicks }
     public var pageSize: Int64 { Sys.pageSize }
     public var hostMachine: String { _hostMachine.value }

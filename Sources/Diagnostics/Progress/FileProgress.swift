@@ -243,7 +243,8 @@ struct FileProgress: Sendable {
 
     /// Every target file of `last`, judged against `settings`, compared with `first` when there is an earlier sample.
     /// `collectorAge`: how long the oldest collector sampled has run. One that has not run three flushes has not
-    /// had the time to acknowledge what it read: a file judged `ackStalled` is `pending` (`youngCollector`). (Its
+    /// had the time to acknowledge what it read: a file judged `ackStalled` is `pending`, or `lagging` past the lag
+    /// threshold (`youngCollector`). (Its
     /// reads are not given the same grace: at its start the collector scans its paths and its harvesters read
     /// from the acknowledged offsets at once.)
     static func analyse(
@@ -332,7 +333,7 @@ struct FileProgress: Sendable {
             // Read and not acknowledged "for three flushes" by a collector that has not run three flushes: the
             // acknowledgement on disk is its predecessor's, and its own first flush may still be to come.
             if let age = collectorAge, p.status == .ackStalled, age <= settings.staleSeconds {
-                p.status = .pending
+                p.status = p.lagBytes > settings.lagWarnBytes ? .lagging : .pending
                 p.youngCollector = true
             }
             return p

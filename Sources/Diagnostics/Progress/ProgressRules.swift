@@ -18,8 +18,11 @@ public struct ProgressInput: Sendable {
     /// How a message that advises a wider gap says that the one asked for was cut, else "".
     var gapCutNote: String {
         guard let cut = gapCut else { return "" }
+        // The gap is at most half the deadline: twice the gap asked for is the deadline that keeps it (never past
+        // --timeout's own bound of 600, as --sample-gap is at most 300).
+        let timeout = Int(min(600, (2 * cut.asked).rounded(.up)))
         return
-            " (the --sample-gap of \(ProgressRules.seconds(cut.asked)) asked for was cut to half of the \(ProgressRules.seconds(cut.deadline)) --timeout: give --timeout \(ProgressRules.seconds(2 * cut.asked + 2)) or more with it)"
+            " (the --sample-gap of \(ProgressRules.seconds(cut.asked)) asked for was cut to half of the \(ProgressRules.seconds(cut.deadline)) --timeout: give --timeout \(timeout) or more with it)"
     }
 
     /// When the oldest collector sampled started (wall-clock Unix seconds); nil when not known.
@@ -102,7 +105,7 @@ public struct ProgressInput: Sendable {
     var youngCollectorNote: String? {
         guard let started = collectorStartedAt else { return nil }
         let age = max(0, last.wallSeconds - started)
-        let registryOlder = last.heartbeatAge().map { registrySilence($0) < $0 && age <= settings.staleSeconds } ?? false
+        let registryOlder = last.heartbeatAge().map { $0 > settings.staleSeconds && registrySilence($0) <= settings.staleSeconds } ?? false
         guard files.contains(where: \.youngCollector) || registryOlder else { return nil }
         return "the collector started \(ProgressRules.seconds(age)) ago, too recently to tell a stall"
     }
@@ -506,6 +509,18 @@ enum ProgressRules {
             ? "\(counted) file(s) acknowledged up to their size"
             : "\(counted) file(s) being collected, \(bytes(pending)) in flight"
         if let note = input.sampledNote { message += " (\(note))" }
+        // A registry older than 3 flushes, written last by the collector's predecessor: whether this one's
+        // registrar works is told at its first flush, not yet (a collector that keeps exiting before it lands here
+        // at every run: the process check and the restart log tell that).
+        if let h = heartbeat, h > settings.staleSeconds, let started = input.collectorStartedAt {
+            let age = max(0, last.wallSeconds - started)
+            return .warn(
+                "the registry was last written \(seconds(h)) ago, before the collector started \(seconds(age)) ago: its registrar writes it first one registry.flush (\(seconds(settings.flushSeconds))) after the start, so whether it works cannot be told yet; "
+                    + message,
+                hint:
+                    "采集器刚启动或刚被重新拉起，进度库还是上一个进程写的：\(seconds(settings.staleSeconds)) 后再运行 bkdiag 确认进度库按时更新；若采集器一再重启，看 bkunifylogbeat/process 的结论与重启记录",
+                evidence: evidence)
+        }
         if !rotated.isEmpty { message += "; " + notes.joined(separator: "; ") }
         if !servers.up.isEmpty { message += "; syslog input listening on \(Fmt.list(servers.up))" }
         if !renamed.isEmpty {

@@ -406,9 +406,12 @@ struct PipelineStallCheckTests {
         #expect(f.verdict == .pass, "\(f.message)")
         #expect(
             f.message.contains(
-                "(the --sample-gap of 32 s asked for was cut to half of the 5 s --timeout: give --timeout 66 s or more with it)"),
+                "(the --sample-gap of 32 s asked for was cut to half of the 5 s --timeout: give --timeout 64 or more with it)"),
             "\(f.message)")
         #expect(f.evidence.first { $0.0 == "sample_gap_asked_s" }?.1 == .double(32))
+        // --sample-gap's own bound (300 s) needs a --timeout of 600, --timeout's own bound.
+        i.gapCut = (asked: 300, deadline: 5)
+        #expect(run(i).message.contains("give --timeout 600 or more with it"), "\(run(i).message)")
     }
 
     @Test("over a short gap, an acknowledged offset behind bytes read is named as not seen moving, not as every hop moving")
