@@ -57,6 +57,8 @@ public final class DaemonCore: Sendable {
     let producer: ReportProducer
     let sink: any StateChangeSink
     let notify: @Sendable (String) -> Void
+    /// Where the daemon's own tasks run (cycles, and the answers that wait for them); nil: Swift's global executor.
+    let executor: (any TaskExecutor)?
     private let state: Mutex<State>
     /// Whether finished cycles are recorded (history, journal, STATUS); false once stopped.
     private let recording = Mutex(true)
@@ -64,10 +66,15 @@ public final class DaemonCore: Sendable {
     /// - Parameters:
     ///   - previous: the last report from before a restart (from the history), so a restart does not repeat events.
     ///   - notify: where `STATUS=` goes (`Systemd.notify` in production).
+    ///   - executor: where cycles and the answers that wait for them run (the tests give threads of their own, so
+    ///     that synchronous tests holding the global executor's few threads do not hold the daemon's answers back);
+    ///     nil: the global executor, as in production.
     public init(
         config: DaemonConfig, history: ReportHistory, previous: DiagnosticReport?, producer: @escaping ReportProducer,
-        sink: any StateChangeSink, logger: Logger, notify: @escaping @Sendable (String) -> Void = { Notifier.shared.notify($0) }
+        sink: any StateChangeSink, logger: Logger, notify: @escaping @Sendable (String) -> Void = { Notifier.shared.notify($0) },
+        executor: (any TaskExecutor)? = nil
     ) {
+        self.executor = executor
         self.history = history
         self.producer = producer
         self.sink = sink
@@ -176,7 +183,7 @@ public final class DaemonCore: Sendable {
             if !s.stopping && !s.queued {
                 s.queued = true
                 let previous = s.tail
-                s.tail = Task { [self] in
+                s.tail = Task(executorPreference: executor) { [self] in
                     await previous?.value
                     await self.performCycle()
                 }

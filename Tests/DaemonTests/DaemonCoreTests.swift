@@ -3,6 +3,7 @@ import Diagnostics
 import Logging
 import Report
 import Synchronization
+import TestSupport
 import Testing
 
 #if canImport(Glibc)
@@ -53,7 +54,7 @@ func makeCore(
     let history = try ReportHistory(directory: config.stateDir, limits: config.historyLimits)
     return DaemonCore(
         config: config, history: history, previous: previous, producer: producer, sink: sink, logger: Logger(label: "test"),
-        notify: { s in notes?.add(s) })
+        notify: { s in notes?.add(s) }, executor: OwnThreadsExecutor.shared)
 }
 
 @Suite struct DaemonCoreTests {

@@ -3,6 +3,7 @@ import Logging
 import NIOCore
 import Report
 import SystemLayer
+import TestSupport
 import Testing
 
 #if canImport(Glibc)
@@ -26,8 +27,9 @@ struct ServerFixture {
         let server = HTTPServer(
             router: DaemonRouter(core: core, policy: PeerPolicy(socketGroup: nil)), limits: limits, logger: Logger(label: "test"))
         try await server.start(listeningSocket: fd)
-        // The daemon serves inside its service group; the fixture serves in a task it cancels in `stop`.
-        let serving = Task { _ = try? await server.serve() }
+        // The daemon serves inside its service group; the fixture serves in a task it cancels in `stop`, on threads
+        // of its own (a `Task` does not inherit the test's executor preference).
+        let serving = Task(executorPreference: OwnThreadsExecutor.shared) { _ = try? await server.serve() }
         return ServerFixture(dir: dir, socket: socket, core: core, server: server, serving: serving)
     }
 
@@ -40,7 +42,7 @@ struct ServerFixture {
 
     /// Sends raw bytes and returns everything the server answers before closing (a write cut short by
     /// the server's early answer is fine).
-    func raw(_ text: String, timeoutMs: Int = 5000) async throws -> String {
+    func raw(_ text: String, timeoutMs: Int = 30_000) async throws -> String {
         let socket = self.socket
         return try await blocking {
             let fd = try Sys.connectUnix(path: socket, timeoutMs: timeoutMs)
@@ -51,7 +53,7 @@ struct ServerFixture {
     }
 }
 
-@Suite(.serialized) struct HTTPServerTests {
+@Suite(.serialized, .ownThreads) struct HTTPServerTests {
     @Test func servesReportMetricsHistoryAndRunOverTheUnixSocket() async throws {
         let f = try await ServerFixture.start()
         do {
@@ -185,7 +187,7 @@ struct ServerFixture {
         let server = HTTPServer(
             router: DaemonRouter(core: core, policy: PeerPolicy(socketGroup: nil)), limits: limits, logger: Logger(label: "test"))
         try await server.start(listeningSocket: try Sys.listenUnix(path: socket, mode: 0o660, gid: nil))
-        let serving = Task { _ = try? await server.serve() }
+        let serving = Task(executorPreference: OwnThreadsExecutor.shared) { _ = try? await server.serve() }
         let r = try await httpRequest(socket: socket, method: "POST", target: "/run", timeoutMs: 60_000)
         #expect(r.status == 503, "\(r.body)")
         // From the exchange a second before the limit, or, where the answering task did not run in time (a

@@ -1,12 +1,13 @@
 import Daemon
 import SystemLayer
+import TestSupport
 import Testing
 
 #if canImport(Glibc)
     import Glibc
 #endif
 
-@Suite(.serialized) struct SystemdUnitTests {
+@Suite(.serialized, .ownThreads) struct SystemdUnitTests {
     static let packageRoot = Sys.dirname(Sys.dirname(Sys.dirname(#filePath)))
     static let units = ["bkdiag.service", "bkdiag.socket", "bkdiag-selfcheck.service", "bkdiag-selfcheck.timer"]
 

@@ -80,7 +80,7 @@ extension HTTPServer {
                         // A run that outlasts the exchange's limit is answered 503 just before the limit, rather
                         // than the connection closed with no answer.
                         let router = self.router
-                        let answer = Task { await router.handle(request) }
+                        let answer = Task(executorPreference: router.core.executor) { await router.handle(request) }
                         channel.closeFuture.whenComplete { _ in answer.cancel() }
                         let total = limits.responseTimeout.nanoseconds
                         let expired = Flag()
