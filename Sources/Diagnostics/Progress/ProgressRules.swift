@@ -86,7 +86,14 @@ public struct ProgressInput: Sendable {
         self.oomKills = oomKills
         self.uptimeSeconds = uptimeSeconds
         self.collectorStartedAt = collectorStartedAt
-        files = FileProgress.analyse(first, last, settings, collectorAge: collectorStartedAt.map { max(0, last.wallSeconds - $0) })
+        files = FileProgress.analyse(first, last, settings, collectorAge: Self.age(collectorStartedAt, at: last))
+    }
+
+    /// How long the oldest collector sampled had run at the last sample; nil when its start is not known.
+    var collectorAge: Double? { Self.age(collectorStartedAt, at: last) }
+
+    private static func age(_ started: Double?, at last: ProgressSample) -> Double? {
+        started.map { max(0, last.wallSeconds - $0) }
     }
 
     var gap: Double? { first.map { last.monotonicSeconds - $0.monotonicSeconds } }
@@ -96,15 +103,14 @@ public struct ProgressInput: Sendable {
     /// (the registrar's first flush comes one `registry.flush` after its start, libgse's storage may hold it
     /// longer): the file on disk is its predecessor's, however old.
     func registrySilence(_ h: Double) -> Double {
-        guard let started = collectorStartedAt else { return h }
-        return min(h, max(0, last.wallSeconds - started))
+        guard let age = collectorAge else { return h }
+        return min(h, age)
     }
 
     /// Said by a pass while the collector is too young for a stall to be told (a file judged `pending` for that,
     /// or a registry older than it, not yet three flushes into its run); nil otherwise.
     var youngCollectorNote: String? {
-        guard let started = collectorStartedAt else { return nil }
-        let age = max(0, last.wallSeconds - started)
+        guard let age = collectorAge else { return nil }
         let registryOlder = last.heartbeatAge().map { $0 > settings.staleSeconds && registrySilence($0) <= settings.staleSeconds } ?? false
         guard files.contains(where: \.youngCollector) || registryOlder else { return nil }
         return "the collector started \(ProgressRules.seconds(age)) ago, too recently to tell a stall"
@@ -512,8 +518,7 @@ enum ProgressRules {
         // A registry older than 3 flushes, written last by the collector's predecessor: whether this one's
         // registrar works is told at its first flush, not yet (a collector that keeps exiting before it lands here
         // at every run: the process check and the restart log tell that).
-        if let h = heartbeat, h > settings.staleSeconds, let started = input.collectorStartedAt {
-            let age = max(0, last.wallSeconds - started)
+        if let h = heartbeat, h > settings.staleSeconds, let age = input.collectorAge {
             return .warn(
                 "the registry was last written \(seconds(h)) ago, before the collector started \(seconds(age)) ago: its registrar writes it first one registry.flush (\(seconds(settings.flushSeconds))) after the start, so whether it works cannot be told yet; "
                     + message,
