@@ -464,7 +464,10 @@ case "respawn":
     // once its parent is gone.
     guard let dash = args.firstIndex(of: "--"), dash + 1 < args.count else { die("respawn needs -- BIN ARGS...") }
     let command = Array(args[(dash + 1)...])
-    let pauseMs = min(UInt32(value("--pause-ms") ?? "0") ?? 0, 60_000)
+    // Its own flags only: those after `--` are the child's.
+    let own = args[..<dash]
+    let pause = own.firstIndex(of: "--pause-ms").flatMap { $0 + 1 < dash ? own[$0 + 1] : nil }
+    let pauseMs = min(UInt32(pause ?? "0") ?? 0, 60_000)
     var actions = posix_spawn_file_actions_t()
     posix_spawn_file_actions_init(&actions)
     posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)

@@ -195,19 +195,7 @@ struct EndOfRunRecheckTests {
             ["respawn", "--pause-ms", "5", "--", host.collectorBinary, "collector", "--ipc", host.ipcPath, "--exit-after-ms", "300"],
             cwd: host.gseRoot + "/plugins/bin")
         defer { loop.stop() }
-        // The scan may land between two collectors (then "not running"): never a pass, and the exit named at least once.
-        var named = false
-        for _ in 0..<3 where !named {
-            let r = await runChecks(host, sampleGap: 0.6)
-            #expect(r.verdict("bkunifylogbeat", "process") == .fail, "\(r.digest)")
-            let m = r.message("bkunifylogbeat", "process")
-            if m.contains("exited before the check ended") {
-                named = true
-                // The second look may also fall between two of them: then none runs at that moment.
-                #expect(m.contains("has started since: it keeps exiting") || m.contains("runs under"), "\(m)")
-            }
-        }
-        #expect(named)
+        await expectLoopNamed(host, module: "bkunifylogbeat")
     }
 
     @Test("a real collector that exits during the run, with nothing to start it again, fails as gone")
@@ -356,18 +344,25 @@ struct EndOfRunRecheckTests {
             FakeHost.fakeBinary, ["respawn", "--pause-ms", "5", "--", host.agentBinary, "agent", "--exit-after-ms", "300"],
             cwd: host.gseRoot + "/agent/bin")
         defer { loop.stop() }
+        await expectLoopNamed(host, module: "gse_agent")
+    }
+
+    /// Three runs on a host where `module`'s process is started again and again: never a pass, and the exit
+    /// named at least once (a scan may land between two processes: then "not running").
+    func expectLoopNamed(_ host: FakeHost, module: String, sourceLocation: SourceLocation = #_sourceLocation) async {
         var named = false
         for _ in 0..<3 where !named {
             let r = await runChecks(host, sampleGap: 0.6)
-            #expect(r.verdict("gse_agent", "process") == .fail, "\(r.digest)")
-            let m = r.message("gse_agent", "process")
+            #expect(r.verdict(module, "process") == .fail, "\(r.digest)", sourceLocation: sourceLocation)
+            let m = r.message(module, "process")
             if m.contains("exited before the check ended") {
                 named = true
                 // The second look may also fall between two of them: then none runs at that moment.
-                #expect(m.contains("has started since: it keeps exiting") || m.contains("runs under"), "\(m)")
+                let told = m.contains("has started since: it keeps exiting") || m.contains("runs under")
+                #expect(told, "\(m)", sourceLocation: sourceLocation)
             }
         }
-        #expect(named)
+        #expect(named, sourceLocation: sourceLocation)
     }
 
     @Test("a steady collector passes as before")
