@@ -514,6 +514,28 @@ struct ProgressScenarioTests {
         #expect(stall.evidence("read")?["unread_bytes"] == .int(7000) && stall.evidence("read")?["files_open"] == .int(1))
     }
 
+    @Test("a log renamed by a create-style rotation while the stalled collector still holds it: its unread bytes wait at the read hop")
+    func renamedHeld() async throws {
+        let (host, port, log) = try host()
+        defer { host.shutdown() }
+        try host.startProgressCollector(follow: [log], stall: .read)
+        try host.append(log, bytes: 7000)
+        #expect(rename(log, log + ".1") == 0)
+        try "".write(toFile: log, atomically: false, encoding: .utf8)
+        let report = await run(host, port)
+        // Written just now, samples 0.2 s apart: not yet stuck (the harvester may be in its backoff), but pending
+        // at the read hop under its new name, not "nothing pending".
+        let stall = try #require(report.result(module: "log_progress", item: "pipeline_stall"))
+        #expect(stall.verdict == .pass, "\(stall.message)")
+        #expect(
+            !stall.message.contains("nothing pending")
+                && stall.message.contains("6.8 KiB unread at the read hop in \(log).1, renamed by a rotation and still held"),
+            "\(stall.message)")
+        let read = try #require(stall.evidence("read"))
+        #expect(read["unread_bytes"] == .int(7000) && read["files_open"]?.intValue.map { $0 >= 1 } == true, "\(read)")
+        #expect(read["renamed_held"]?.arrayValue?.first?["path"] == .string(log + ".1"), "\(read)")
+    }
+
     /// logrotate's `compress` leaves `old.log.gz` beside the live log: the item's own exclude_files (by
     /// default) skips it. Not data at risk; counted with its bytes.
     @Test("files the collector's exclude_files skip are counted with their bytes, not at risk")

@@ -639,12 +639,14 @@ enum ProgressRules {
         // under a matched path, a hard link, is counted there).
         let targetKeys = Set(files.map { ProgressSample.FileKey(inode: $0.inode, device: $0.device) })
         let deleted = deletedHeld(input).filter { $0.key.map { !targetKeys.contains($0) } ?? true }
+        // Files a rotation renamed away from a target, still held with bytes after their position, are open at
+        // this hop too (none of them is a target either), and what they hold unread is pending here.
+        let renamed = renamedHeld(input)
         // A cut file whose harvester is still past its new end has all of it unread.
         let unread =
             open.reduce(Int64(0)) { $0 + ($1.cutUnnoticed ? $1.size : max(0, $1.size - ($1.read ?? 0))) }
-            + deleted.reduce(Int64(0)) { $0 + $1.unread }
+            + deleted.reduce(Int64(0)) { $0 + $1.unread } + renamed.reduce(Int64(0)) { $0 + $1.unread }
         let readStalled = files.filter { $0.status == .readStalled }
-        let renamed = renamedHeld(input)
         let renamedStuck = renamed.filter(\.stuck)
         var readStuck: [String] = []
         if !readStalled.isEmpty {
@@ -670,7 +672,7 @@ enum ProgressRules {
             )
         }
         var readNumbers: [(String, JSONValue)] = [
-            ("files_open", .int(Int64(open.count + deleted.count))), ("unread_bytes", .int(unread)),
+            ("files_open", .int(Int64(open.count + deleted.count + renamed.count))), ("unread_bytes", .int(unread)),
         ]
         if !renamed.isEmpty {
             readNumbers.append(
@@ -912,11 +914,11 @@ enum ProgressRules {
                 // syslog, kafka and redis inputs: no file, read position or registry state to follow.
                 flowing =
                     "nothing pending at the IPC socket or the dataserver link (the subscription's inputs read no files: no file, read or acknowledgement hop to follow)"
-            } else if pending == 0 && deleted.isEmpty {
+            } else if pending == 0 && deleted.isEmpty && renamed.isEmpty {
                 flowing = "nothing pending"
             } else {
-                // What waits: bytes in flight in the target files, and the unread bytes of deleted files still
-                // held (not stuck yet: their harvester may be in its backoff; a stuck one stops data at the read hop).
+                // What waits: bytes in flight in the target files, and the unread bytes of deleted or renamed files
+                // still held (not stuck yet: their harvester may be in its backoff; a stuck one stops data at the read hop).
                 var waiting: [String] = []
                 if pending > 0 { waiting.append("\(bytes(pending)) in flight") }
                 if !deleted.isEmpty {
@@ -924,8 +926,13 @@ enum ProgressRules {
                         "\(bytes(deleted.reduce(0) { $0 + $1.unread })) unread at the read hop in \(Fmt.list(deleted.map(\.path))), deleted and still held (what the collector has not read is lost when it closes it, see loss_risk)"
                     )
                 }
-                // Deleted files whose position stood still: judged as the targets' read positions are.
-                let deletedStill = deleted.filter { $0.moved == false }
+                if !renamed.isEmpty {
+                    waiting.append(
+                        "\(bytes(renamed.reduce(0) { $0 + $1.unread })) unread at the read hop in \(Fmt.list(renamed.map(\.path))), renamed by a rotation and still held"
+                    )
+                }
+                // Deleted and renamed files whose position stood still: judged as the targets' read positions are.
+                let deletedStill = (deleted + renamed).filter { $0.moved == false }
                 var parts: [String] = []
                 if let gap = input.gap {
                     if !notMoving.isEmpty || !deletedStill.isEmpty {
@@ -1013,7 +1020,7 @@ enum ProgressRules {
         var unread: Int64
         var stuck: Bool
         /// Whether its read position moved across the samples: nil with one sample, or for a file not held
-        /// at the first. Set for deleted files only.
+        /// at the first.
         var moved: Bool? = nil
         /// The file's inode and device. Set for deleted files only.
         var key: ProgressSample.FileKey? = nil
@@ -1034,7 +1041,8 @@ enum ProgressRules {
                 let still = before.map { $0.position == f.position } ?? (input.first == nil)
                 let old = f.mtime > 0 && input.last.wallSeconds - Double(f.mtime + 1) > wait
                 let stuck = still && (old || (longEnough && before.map { $0.size > f.position } == true))
-                out.append(RenamedHeld(path: f.path, unread: f.size - f.position, stuck: stuck))
+                out.append(
+                    RenamedHeld(path: f.path, unread: f.size - f.position, stuck: stuck, moved: before.map { $0.position != f.position }))
             }
         }
         return out

@@ -464,6 +464,9 @@ struct PipelineStallCheckTests {
         #expect(stuck.verdict == .fail && stuck.message.hasPrefix("data stops at read:"), "\(stuck.message)")
         #expect(stuck.message.contains("/data/logs/app/a.log.1 (2.9 KiB unread), renamed by a rotation"), "\(stuck.message)")
         #expect(!stuck.message.contains("plugins/logs"), "\(stuck.message)")
+        // Its unread bytes are pending at the read hop, and it is one of the files open there (a.log read to its end).
+        #expect(Fixture.evidence(stuck, "read")?["unread_bytes"] == .int(3000), "\(stuck.evidence)")
+        #expect(Fixture.evidence(stuck, "read")?["files_open"] == .int(2), "\(stuck.evidence)")
         let progress = ProgressFixture.run(LogPathProgressCheck(), Self.renamed(gap: 31, moved: false))
         #expect(progress.verdict == .fail && progress.message.contains("rotated file(s) still held"), "\(progress.message)")
         // Read to its end at the first sample, one line appended since: the harvester's backoff, not a stall.
@@ -495,9 +498,16 @@ struct PipelineStallCheckTests {
         var wf = Self.renamed(gap: 31, moved: false)
         wf.otherPatterns = ["/data/logs/app/*.log.1"]
         #expect(run(wf).verdict == .pass, "\(run(wf).message)")
-        // Moving, or samples too close to tell: named, not failed.
-        for input in [Self.renamed(gap: 31, moved: true), Self.renamed(gap: 1, moved: false)] {
-            #expect(run(input).verdict == .pass)
+        // Moving, or samples too close to tell: named, not failed; its unread bytes wait at the read hop, never
+        // "nothing pending", and a position that stood still is said so.
+        for (input, moved) in [(Self.renamed(gap: 31, moved: true), true), (Self.renamed(gap: 1, moved: false), false)] {
+            let stall = run(input)
+            #expect(stall.verdict == .pass)
+            #expect(
+                stall.message.contains("unread at the read hop in /data/logs/app/a.log.1, renamed by a rotation and still held")
+                    && !stall.message.contains("nothing pending"), "\(stall.message)")
+            #expect(stall.message.contains("the read position of /data/logs/app/a.log.1 did not move") == !moved, "\(stall.message)")
+            #expect(Fixture.evidence(stall, "read")?["unread_bytes"] == .int(moved ? 2000 : 3000), "\(stall.evidence)")
             let p = ProgressFixture.run(LogPathProgressCheck(), input)
             #expect(p.verdict == .pass && p.message.contains("rotated away and still being read: /data/logs/app/a.log.1"), "\(p.message)")
         }
