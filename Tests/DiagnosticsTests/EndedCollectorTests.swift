@@ -230,8 +230,9 @@ struct EndOfRunRecheckTests {
         )
     }
 
+    /// An agent process; one given a `comm` (GSE 1's gseMaster, agentWorker) runs the program of that name.
     func agent(_ pid: Int32, up seconds: Int64, parent: Int32 = 1, comm: String? = nil) -> ProcessRecord {
-        var p = Fixture.process(pid, exe: Fixture.agentExe, comm: comm)
+        var p = Fixture.process(pid, exe: comm.map { Fixture.root + "/agent/bin/" + $0 } ?? Fixture.agentExe, comm: comm)
         p.stat?.startTimeTicks = (100_000 - seconds) * 100
         p.stat?.ppid = parent
         return p
@@ -303,6 +304,27 @@ struct EndOfRunRecheckTests {
                 && after.message.contains("nothing has started in its place (pid 200 still runs)"), "\(after.message)")
     }
 
+    @Test("GSE 1: an agentWorker of a second or less gone under its gseMaster is no fork (another program): fail")
+    func gse1YoungWorkerGone() throws {
+        let master = agent(200, up: 86_400, comm: "gseMaster")
+        let worker = agent(201, up: 0, parent: 200, comm: "agentWorker")
+        let (before, h) = agentResult([master, worker], generation: .gse1)
+        #expect(before.verdict == .pass, "\(before.message)")
+        h.currentStats[200] = try #require(master.stat)
+        h.processesLater = .success([master, agent(230, up: 0, parent: 200, comm: "agentWorker")])
+        let after = EndOfRunRecheck.recheck(before, facts: h)
+        #expect(
+            after.verdict == .fail && after.message.contains("pid 201, up 0s when this check found it")
+                && after.message.contains("pid 230 has started since: it keeps exiting"), "\(after.message)")
+        // A gseMaster child of a second or less that is gseMaster itself is a fork before its exec.
+        let steady = agent(201, up: 7_200, parent: 200, comm: "agentWorker")
+        let (withFork, h2) = agentResult([master, steady, agent(202, up: 0, parent: 200, comm: "gseMaster")], generation: .gse1)
+        h2.currentStats[200] = try #require(master.stat)
+        h2.currentStats[201] = try #require(steady.stat)
+        h2.processesLater = .success([master, steady])
+        #expect(EndOfRunRecheck.recheck(withFork, facts: h2) == withFork)
+    }
+
     @Test("the collector's own duplicate, seen by the check, is not one started since")
     func duplicateIsNoNewCollector() throws {
         let main = collector(100, up: 30)
@@ -344,6 +366,20 @@ struct EndOfRunRecheckTests {
             FakeHost.fakeBinary, ["respawn", "--pause-ms", "5", "--", host.agentBinary, "agent", "--exit-after-ms", "300"],
             cwd: host.gseRoot + "/agent/bin")
         defer { loop.stop() }
+        await expectLoopNamed(host, module: "gse_agent")
+    }
+
+    @Test("GSE 1: a real agentWorker that gseMaster starts again every 300 ms fails the agent's process check")
+    func gse1WorkerLoop() async throws {
+        let host = try FakeHost(generation: .gse1)
+        defer { host.shutdown() }
+        try host.startCollector(connect: false)
+        // gseMaster itself is the supervisor here: a judged process that stays, whose worker keeps exiting.
+        let master = try host.spawn(
+            host.agentBinary,
+            ["respawn", "--pause-ms", "5", "--", host.gseRoot + "/agent/bin/agentWorker", "agent", "--exit-after-ms", "300"],
+            cwd: host.gseRoot + "/agent/bin")
+        defer { master.stop() }
         await expectLoopNamed(host, module: "gse_agent")
     }
 

@@ -68,11 +68,12 @@ enum EndOfRunRecheck {
     /// root, judged or not): unchanged while each still runs (the same pid with the same start, not a zombie);
     /// else a fail, or a warn when every one that went had run over `youngSeconds` and another took its place.
     ///
-    /// A process of a second or less whose parent, a judged process, still runs is a fork caught before its exec
-    /// (gse_agent starting a plugin or a script): one that has ended since is no process of the kind exiting, and
-    /// is left out. A GSE 2 worker that keeps exiting after less than a second under its watchdog looks the same,
-    /// and is left to the checks of what it carries (dataserver_port, socket_queue_status): a false fail of a
-    /// healthy agent would be worse.
+    /// A process of a second or less that is the same program as its parent, a judged process that still runs, is
+    /// a fork caught before its exec (gse_agent starting a plugin or a script): one that has ended since is no
+    /// process of the kind exiting, and is left out. A GSE 2 worker that keeps exiting after less than a second
+    /// under its watchdog looks the same, and is left to the checks of what it carries (dataserver_port,
+    /// socket_queue_status): a false fail of a healthy agent would be worse. GSE 1's agentWorker, another program
+    /// than the gseMaster that starts it, is never taken for a fork.
     static func amend(
         _ result: CheckResult, judged: [ProcessRecord], known: [ProcessRecord], kind: Kind, why: String, start: String, restart: String,
         facts: any HostFacts
@@ -90,7 +91,8 @@ enum EndOfRunRecheck {
         }
         let stayed = Set(judged.map(\.pid)).subtracting(gone.map(\.pid))
         let ended = gone.filter { p in
-            !(up(p).map { $0 <= 1 } ?? false && p.stat.map { stayed.contains($0.ppid) } ?? false)
+            let parent = p.stat.flatMap { s in stayed.contains(s.ppid) ? judged.first { $0.pid == s.ppid } : nil }
+            return !(up(p).map { $0 <= 1 } ?? false && parent.map { $0.name == p.name } ?? false)
         }
         guard !ended.isEmpty else { return result }
 
