@@ -720,12 +720,17 @@ enum ProgressRules {
 
         // 4. gseindex: events handed to the output, per data id.
         var indexNumbers: [(String, JSONValue)] = []
+        // Events the collector handed to its GSE output between the samples (a gseindex that moved).
+        var published = false
         if case .success(let r)? = last.registry?.read {
             var before: [String: UInt64] = [:]
             if case .success(let r0)? = first?.registry?.read { for g in r0.gseIndexes { before[g.dataID] = g.index } }
             for g in r.gseIndexes {
                 var o: [(String, JSONValue)] = [("index", .int(Int64(clamping: g.index)))]
-                if let b = before[g.dataID] { o.append(("delta", .int(Int64(clamping: g.index) - Int64(clamping: b)))) }
+                if let b = before[g.dataID] {
+                    o.append(("delta", .int(Int64(clamping: g.index) - Int64(clamping: b))))
+                    if g.index != b { published = true }
+                }
                 indexNumbers.append((g.dataID, .object(o)))
             }
         }
@@ -754,8 +759,12 @@ enum ProgressRules {
         }
         if let n = last.ipcConnections { ipcNumbers.append(("collector_connections", .int(Int64(n)))) }
         if let b = last.ipcBacklog { ipcNumbers.append(("listen_backlog", .int(Int64(b)))) }
-        // With data on its way: no accepted connection from the collector in either sample.
-        let unconnected = last.ipcConnections == 0 && (first.map { $0.ipcConnections == 0 } ?? true) && pending > 0
+        // With data on its way: no accepted connection from the collector in either sample. Data is on its way while
+        // bytes wait in the files, and also when the collector published events between the samples with nothing
+        // pending: it wrote them into a connection the listener has not accepted, whose buffer took them (and the
+        // registry acknowledged them) until it fills; nothing reads them there.
+        let unconnected =
+            last.ipcConnections == 0 && (first.map { $0.ipcConnections == 0 } ?? true) && (pending > 0 || published)
         if last.agentDown {
             ipcStuck = "gse_agent is not running: nothing receives what the collector sends over the IPC socket"
         } else if !last.agentStoppedPIDs.isEmpty {

@@ -247,6 +247,25 @@ struct PipelineStallCheckTests {
         var quiet = ProgressFixture.healthy()
         quiet.ipcConnections = 0
         #expect(run(input(quiet)).verdict == .pass)
+        // Nothing pending, but events published between the samples while the collector's connection waits in the
+        // backlog: written into a connection nothing reads (its buffer took them, the registry acknowledged them).
+        var sent = ProgressFixture.healthy()
+        sent.ipcConnections = 0
+        sent.ipcBacklog = 1
+        sent.registry = ProgressFixture.registry(
+            [ProgressFixture.state("/data/logs/app/a.log", inode: 11, offset: 1000, age: 3)], gseindex: 15)
+        var before = ProgressFixture.healthy(at: ProgressFixture.now - 1)
+        before.ipcConnections = 0
+        before.ipcBacklog = 1
+        let published = run(input(sent, first: before))
+        #expect(
+            published.verdict == .fail
+                && published.message.hasPrefix("data stops at ipc: the IPC socket's listener does not accept: 1 connection(s)"),
+            "\(published.message)")
+        // The same with no event published (the gseindex still): nothing on its way, nothing stuck.
+        sent.registry = ProgressFixture.registry(
+            [ProgressFixture.state("/data/logs/app/a.log", inode: 11, offset: 1000, age: 3)], gseindex: 10)
+        #expect(run(input(sent, first: before)).verdict == .pass, "\(run(input(sent, first: before)).message)")
     }
 
     @Test("a stopped collector (SIGSTOP) collects nothing: the progress items say so instead of measuring it")
