@@ -642,10 +642,12 @@ enum ProgressRules {
         // Files a rotation renamed away from a target, still held with bytes after their position, are open at
         // this hop too (none of them is a target either), and what they hold unread is pending here.
         let renamed = renamedHeld(input)
+        let deletedUnread = deleted.reduce(Int64(0)) { $0 + $1.unread }
+        let renamedUnread = renamed.reduce(Int64(0)) { $0 + $1.unread }
         // A cut file whose harvester is still past its new end has all of it unread.
         let unread =
-            open.reduce(Int64(0)) { $0 + ($1.cutUnnoticed ? $1.size : max(0, $1.size - ($1.read ?? 0))) }
-            + deleted.reduce(Int64(0)) { $0 + $1.unread } + renamed.reduce(Int64(0)) { $0 + $1.unread }
+            open.reduce(Int64(0)) { $0 + ($1.cutUnnoticed ? $1.size : max(0, $1.size - ($1.read ?? 0))) } + deletedUnread
+            + renamedUnread
         let readStalled = files.filter { $0.status == .readStalled }
         let renamedStuck = renamed.filter(\.stuck)
         var readStuck: [String] = []
@@ -932,20 +934,20 @@ enum ProgressRules {
                 if pending > 0 { waiting.append("\(bytes(pending)) in flight") }
                 if !deleted.isEmpty {
                     waiting.append(
-                        "\(bytes(deleted.reduce(0) { $0 + $1.unread })) unread at the read hop in \(Fmt.list(deleted.map(\.path))), deleted and still held (what the collector has not read is lost when it closes it, see loss_risk)"
+                        "\(bytes(deletedUnread)) unread at the read hop in \(Fmt.list(deleted.map(\.path))), deleted and still held (what the collector has not read is lost when it closes it, see loss_risk)"
                     )
                 }
                 if !renamed.isEmpty {
                     waiting.append(
-                        "\(bytes(renamed.reduce(0) { $0 + $1.unread })) unread at the read hop in \(Fmt.list(renamed.map(\.path))), renamed by a rotation and still held"
+                        "\(bytes(renamedUnread)) unread at the read hop in \(Fmt.list(renamed.map(\.path))), renamed by a rotation and still held"
                     )
                 }
                 // Deleted and renamed files whose position stood still: judged as the targets' read positions are.
-                let deletedStill = (deleted + renamed).filter { $0.moved == false }
+                let heldStill = (deleted + renamed).filter { $0.moved == false }
                 var parts: [String] = []
                 if let gap = input.gap {
-                    if !notMoving.isEmpty || !deletedStill.isEmpty {
-                        let paths = notMoving.map(\.path) + deletedStill.map(\.path)
+                    if !notMoving.isEmpty || !heldStill.isEmpty {
+                        let paths = notMoving.map(\.path) + heldStill.map(\.path)
                         parts.append(
                             "the read position of \(Fmt.list(paths)) did not move in the \(seconds(gap)) between the samples, with data waiting (a harvester waits up to \(seconds(settings.readBackoffSeconds)) between reads: samples \(seconds(settings.readBackoffSeconds + settings.flushSeconds)) or more apart, --sample-gap, tell a stuck one)\(input.gapCutNote)"
                         )
@@ -1047,11 +1049,11 @@ enum ProgressRules {
                     continue
                 }
                 let before = input.atFirstSample(f, pid: c.pid)
-                let still = before.map { $0.position == f.position } ?? (input.first == nil)
+                let moved = before.map { $0.position != f.position }
+                let still = moved.map { !$0 } ?? (input.first == nil)
                 let old = f.mtime > 0 && input.last.wallSeconds - Double(f.mtime + 1) > wait
                 let stuck = still && (old || (longEnough && before.map { $0.size > f.position } == true))
-                out.append(
-                    RenamedHeld(path: f.path, unread: f.size - f.position, stuck: stuck, moved: before.map { $0.position != f.position }))
+                out.append(RenamedHeld(path: f.path, unread: f.size - f.position, stuck: stuck, moved: moved))
             }
         }
         return out
