@@ -290,15 +290,21 @@ struct EndOfRunRecheckTests {
         #expect(EndOfRunRecheck.recheck(before, facts: h) == before)
     }
 
-    @Test("GSE 1: an agentWorker that had run for hours gone with gseMaster left fails, as gse_agent/process fails a master alone")
-    func gse1WorkerGone() throws {
+    /// GSE 1's gseMaster (up a day, pid 200) and its agentWorker (pid 201, up `workerUp`), judged passing; at the end
+    /// of the run the master still runs, the worker has gone and `later` (besides the master) runs.
+    func gse1WorkerEnded(workerUp: Int64, later: [ProcessRecord]) throws -> CheckResult {
         let master = agent(200, up: 86_400, comm: "gseMaster")
-        let worker = agent(201, up: 7_200, parent: 200, comm: "agentWorker")
+        let worker = agent(201, up: workerUp, parent: 200, comm: "agentWorker")
         let (before, h) = agentResult([master, worker], generation: .gse1)
         #expect(before.verdict == .pass, "\(before.message)")
         h.currentStats[200] = try #require(master.stat)
-        h.processesLater = .success([master])
-        let after = EndOfRunRecheck.recheck(before, facts: h)
+        h.processesLater = .success([master] + later)
+        return EndOfRunRecheck.recheck(before, facts: h)
+    }
+
+    @Test("GSE 1: an agentWorker that had run for hours gone with gseMaster left fails, as gse_agent/process fails a master alone")
+    func gse1WorkerGone() throws {
+        let after = try gse1WorkerEnded(workerUp: 7_200, later: [])
         #expect(
             after.verdict == .fail && after.message.contains("up 2h0m when this check found it")
                 && after.message.contains("nothing has started in its place (pid 200 still runs)"), "\(after.message)")
@@ -306,17 +312,12 @@ struct EndOfRunRecheckTests {
 
     @Test("GSE 1: an agentWorker of a second or less gone under its gseMaster is no fork (another program): fail")
     func gse1YoungWorkerGone() throws {
-        let master = agent(200, up: 86_400, comm: "gseMaster")
-        let worker = agent(201, up: 0, parent: 200, comm: "agentWorker")
-        let (before, h) = agentResult([master, worker], generation: .gse1)
-        #expect(before.verdict == .pass, "\(before.message)")
-        h.currentStats[200] = try #require(master.stat)
-        h.processesLater = .success([master, agent(230, up: 0, parent: 200, comm: "agentWorker")])
-        let after = EndOfRunRecheck.recheck(before, facts: h)
+        let after = try gse1WorkerEnded(workerUp: 0, later: [agent(230, up: 0, parent: 200, comm: "agentWorker")])
         #expect(
             after.verdict == .fail && after.message.contains("pid 201, up 0s when this check found it")
                 && after.message.contains("pid 230 has started since: it keeps exiting"), "\(after.message)")
         // A gseMaster child of a second or less that is gseMaster itself is a fork before its exec.
+        let master = agent(200, up: 86_400, comm: "gseMaster")
         let steady = agent(201, up: 7_200, parent: 200, comm: "agentWorker")
         let (withFork, h2) = agentResult([master, steady, agent(202, up: 0, parent: 200, comm: "gseMaster")], generation: .gse1)
         h2.currentStats[200] = try #require(master.stat)
