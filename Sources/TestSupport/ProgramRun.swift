@@ -51,15 +51,18 @@ public struct ProgramRun: Sendable {
         return running.result()
     }
 
-    /// `run`, waiting without holding a thread of the caller's executor.
+    /// `run`, waiting on a thread started for it (`onOwnThread`), so it holds no thread of the caller's executor and
+    /// needs none of Swift's timers: on Linux a `Task.sleep` wakes through a Dispatch thread, which the suite's
+    /// blocking work held for minutes once.
     public static func run(
         _ executable: String, _ arguments: [String] = [], environment: [String: String] = [:],
         directory: String? = nil, timeout: Double = 120
     ) async throws -> ProgramRun {
-        let running = try Running(
-            executable, arguments.map { Array($0.utf8) }, environment: environment, directory: directory, timeout: timeout)
-        while try !running.ended() { try? await Task.sleep(for: .microseconds(running.nextPause())) }
-        return running.result()
+        try await onOwnThread {
+            try run(
+                executable, rawArguments: arguments.map { Array($0.utf8) }, environment: environment, directory: directory, timeout: timeout
+            )
+        }
     }
 
     /// A started program: its scratch directory, and its status once reaped.
