@@ -40,8 +40,13 @@ public struct DiagnosticRunner: Sendable {
         return box.withLock { $0! }
     }
 
-    /// Starts every selected check on the global queue and calls `completion` exactly once: when
-    /// all have finished, or at the deadline with the missing ones marked `unknown`.
+    /// Starts every selected check on a thread of its own and calls `completion` exactly once: when all
+    /// have finished, or at the deadline with the missing ones marked `unknown`.
+    ///
+    /// Threads of the run's own, not Dispatch's global queue: checks block, on the facts other checks are
+    /// reading and on the host (a hung NFS path blocks forever). On Linux that pool adds about one thread a
+    /// second past the core count, so blocked checks held back whatever else waited on it: the daemon's own
+    /// timers (`Task.sleep` wakes through it), and in a test run every in-process timer of the other tests.
     private func start(_ completion: @escaping @Sendable (DiagnosticReport) -> Void) {
         let options = self.options
         let logger = self.logger
@@ -49,8 +54,10 @@ public struct DiagnosticRunner: Sendable {
         let t0 = Timestamp.monotonicSeconds()
         let facts = LiveHostFacts(options: options, proc: proc, progressBaseline: progressBaseline)
         let selected = catalogue.filter { options.runs($0.id.module) }
-        let state = Mutex<(slots: [CheckResult?], finished: Bool)>((Array(repeating: nil, count: selected.count), false))
-        let group = DispatchGroup()
+        let state = Mutex<(slots: [CheckResult?], left: Int, finished: Bool)>(
+            (Array(repeating: nil, count: selected.count), selected.count, false))
+        let allDone = DispatchSemaphore(value: 0)
+        if selected.isEmpty { allDone.signal() }
 
         @Sendable func finish(timedOut: Bool) {
             let taken: [CheckResult?]? = state.withLock { s in
@@ -90,24 +97,36 @@ public struct DiagnosticRunner: Sendable {
         }
 
         for (index, check) in selected.enumerated() {
-            group.enter()
-            DispatchQueue.global().async {
+            let run: @Sendable () -> Void = {
                 let c0 = Timestamp.monotonicSeconds()
                 let finding = check.run(facts).displayed
                 let ms = (Timestamp.monotonicSeconds() - c0) * 1000
                 let result = CheckResult(
                     module: check.id.module.rawValue, item: check.id.item, verdict: finding.verdict, message: finding.message,
                     hint: finding.hint, evidence: finding.evidence, durationMs: ms)
-                state.withLock { $0.slots[index] = result }
-                group.leave()
+                let last = state.withLock { s in
+                    s.slots[index] = result
+                    s.left -= 1
+                    return s.left == 0
+                }
+                if last { allDone.signal() }
             }
+            Self.onThread(run, logger: logger)
         }
-        // A queue of its own for the deadline: a label queue gets a thread even while every pooled thread
-        // is busy (checks blocked on a slow fact would otherwise hold the deadline back until they end).
-        let timer = DispatchQueue(label: "bkdiag.deadline")
-        group.notify(queue: timer) { finish(timedOut: false) }
+        // The deadline: a thread that waits for the last check or the deadline, whichever comes first.
         let deadline = DispatchTime.now() + .milliseconds(Int(max(0.05, options.deadlineSeconds) * 1000))
-        timer.asyncAfter(deadline: deadline) { finish(timedOut: true) }
+        Self.onThread({ finish(timedOut: allDone.wait(timeout: deadline) == .timedOut) }, logger: logger)
+    }
+
+    /// `body` on a thread started for it; on Dispatch's global queue when the thread limit is reached
+    /// (slower to start when the queue is busy, but the run goes on).
+    private static func onThread(_ body: @escaping @Sendable () -> Void, logger: Logger) {
+        do {
+            try Sys.startThread(body)
+        } catch {
+            logger.warning("no thread for a check; running it on the shared queue", metadata: ["error": "\(error)"])
+            DispatchQueue.global().async(execute: body)
+        }
     }
 
     private static func context(_ facts: any HostFacts, _ options: CheckOptions) -> [(String, JSONValue)] {

@@ -82,3 +82,24 @@ public func onOwnThread<T: Sendable>(_ body: @escaping @Sendable () throws -> T)
         Thread { c.resume(with: Result { try body() }) }.start()
     }
 }
+
+/// Dispatch's global queue held: more blocking jobs than its pool ever has threads (at most 255 on Linux),
+/// so any job queued after them waits until they are let go, by `letGo()` or after `atMost` seconds
+/// whatever happens (so that code waiting on the queue ends, and fails its test, instead of hanging it).
+/// For tests that show some code does not depend on that queue; other tests of the run slow down meanwhile.
+public final class HeldDispatchQueue: Sendable {
+    private let ended = DispatchSemaphore(value: 0)
+
+    public init(jobs: Int = 300, atMost seconds: Int = 15) {
+        let release = DispatchSemaphore(value: 0)
+        for _ in 0..<jobs { DispatchQueue.global().async { release.wait() } }
+        let ended = self.ended
+        Thread {
+            _ = ended.wait(timeout: .now() + .seconds(seconds))
+            for _ in 0..<jobs { release.signal() }
+        }.start()
+    }
+
+    /// Lets the jobs go (once).
+    public func letGo() { ended.signal() }
+}

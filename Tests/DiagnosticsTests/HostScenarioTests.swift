@@ -1014,6 +1014,25 @@ struct HostScenarioTests {
         #expect(!report.status)
     }
 
+    @Test("the checks run on threads of their own: a run ends in time while Dispatch's global queue is held")
+    func runsBesideAHeldDispatchQueue() throws {
+        let (host, port) = try FakeHost.healthy(.gse2)
+        defer { host.shutdown() }
+        // Checks queued behind the held jobs would start only when they are let go, after 15 s.
+        let held = HeldDispatchQueue(atMost: 15)
+        let options = CheckOptions(
+            gsePath: host.gseRoot + "/", subscriptionID: 33561, hostRoot: host.dir, restartLog: host.restartLog,
+            deadlineSeconds: 30, queueSamples: 3, queueSampleIntervalMs: 30, dataPort: port, sampleGapSeconds: 0.2)
+        let t0 = ContinuousClock.now
+        let report = DiagnosticRunner(options: options).runBlocking()
+        let took = ContinuousClock.now - t0
+        held.letGo()
+        #expect(took < .seconds(10), "the run waited on the held queue: \(took)")
+        #expect(!report.results.contains { $0.evidence.contains { $0.0 == "timed_out" } }, "\(report.digest)")
+        #expect(report.verdict("bkunifylogbeat", "process") == .pass, "\(report.digest)")
+        #expect(report.verdict("gse_agent", "socket") == .pass, "\(report.digest)")
+    }
+
     @Test("auto-detects the GSE root and takes the IPC path from the main config")
     func autodetect() async throws {
         let (host, port) = try FakeHost.healthy(.gse2)
