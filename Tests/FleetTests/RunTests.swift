@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import Report
+import TestSupport
 import Testing
 
 @testable import Fleet
@@ -192,6 +193,31 @@ import Testing
         o.deadline = 1.5
         let report = await FleetRunner(client: client(server, timeout: 1), options: o, logger: Logger(label: "test")).run()
         #expect(report.issues.contains { $0.step == "save-answers" && $0.message.contains(dir + "/file/") }, "\(report.issues)")
+    }
+
+    /// The run's timers (poll backoff, retry pauses, the exchange bound) are its event loop's: a run keeps its
+    /// deadline while Dispatch's global queue is held, where a `Task.sleep` would wake only once it is let go.
+    @Test func timersDoNotWaitOnDispatchsQueue() async throws {
+        let server = try await FakeJobServer { req, _ in
+            switch req.endpoint {
+            case "fast_execute_script": return .ok(.object([("job_instance_id", 9), ("step_instance_id", 10)]))
+            case "get_job_instance_status":
+                return .ok(Fixtures.status([Fixtures.host(0, "10.0.2.1", status: 7, id: 1)], finished: false, job: 9, step: 10))
+            default: return .ok(Fixtures.logs([], job: 9, step: 10))
+            }
+        }
+        defer { Task { try? await server.stop() } }
+        var o = options(deadline: 2)
+        o.initialPoll = 0.2
+        o.maxPoll = 0.4
+        let held = HeldDispatchQueue(atMost: 20)
+        let started = Date()
+        _ = await FleetRunner(client: client(server, timeout: 0.5), options: o, logger: Logger(label: "test")).run()
+        let took = Date().timeIntervalSince(started)
+        held.letGo()
+        let polls = server.requests.filter { $0.endpoint == "get_job_instance_status" }.count
+        #expect(took < 10, "\(polls) polls in \(took) s")
+        #expect(polls >= 2, "\(polls) polls in \(took) s")
     }
 
     /// A status call that hangs is cut at the deadline, not at the (longer) request timeout.

@@ -104,7 +104,7 @@ public struct FleetRunner: Sendable {
         while true {
             let remaining = options.deadline - Date().timeIntervalSince(started)
             if attempt > 0 && remaining <= window { break }
-            try? await Task.sleep(for: .milliseconds(Int64(max(0, min(delay, remaining - window)) * 1000)))
+            try? await client.sleep(seconds: max(0, min(delay, remaining - window)))
             attempt += 1
             asm.preamble.append(AgentInfo(.info, "[获取作业执行状态] 作业: \(jobID), 执行次数: \(attempt)"))
             asm.pollsRecorded = true
@@ -221,7 +221,7 @@ public struct FleetRunner: Sendable {
         }
         var lastError = FleetError("job.batch", "not tried")
         for attempt in 0...max(0, options.retries) {
-            if attempt > 0 { try? await Task.sleep(for: .milliseconds(Int64(250 * (1 << attempt)))) }
+            if attempt > 0 { try? await client.sleep(seconds: 0.25 * Double(1 << attempt)) }
             do throws(FleetError) {
                 let answer = try await client.batchIPLog(.object(members))
                 let page = try JobAnswer.parseLogs(answer.data, source: "batch_get_job_instance_ip_log")

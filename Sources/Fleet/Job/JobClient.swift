@@ -88,7 +88,7 @@ public struct JobClient: Sendable {
             // the body would otherwise hold the run past every timeout (the client's covers the head only).
             let http = self.http
             let limit = maxAnswerBytes
-            (status, text) = try await Self.bounded(seconds: seconds) { [request] in
+            (status, text) = try await Self.bounded(seconds: seconds, on: http.eventLoopGroup.any()) { [request] in
                 let response = try await http.execute(request, timeout: .milliseconds(Int64(seconds * 1000)))
                 let buffer = try await response.body.collect(upTo: limit)
                 return (response.status.code, String(buffer: buffer))
@@ -156,17 +156,35 @@ public struct JobClient: Sendable {
 
     struct ExchangeTimedOut: Error {}
 
-    /// `work`, or `ExchangeTimedOut` once `seconds` have passed (`work` is then cancelled).
-    static func bounded<T: Sendable>(seconds: Double, _ work: @escaping @Sendable () async throws -> T) async throws -> T {
+    /// `work`, or `ExchangeTimedOut` once `seconds` have passed on `loop`'s timer (`work` is then cancelled).
+    static func bounded<T: Sendable>(
+        seconds: Double, on loop: any EventLoop, _ work: @escaping @Sendable () async throws -> T
+    ) async throws -> T {
         try await withThrowingTaskGroup(of: T?.self) { group in
             group.addTask { try await work() }
             group.addTask {
-                try await Task.sleep(for: .milliseconds(Int64(seconds * 1000)))
+                try await sleep(seconds: seconds, on: loop)
                 return nil
             }
             defer { group.cancelAll() }
             guard let first = try await group.next(), let value = first else { throw ExchangeTimedOut() }
             return value
+        }
+    }
+
+    /// Waits `seconds` on the HTTP client's event loop (throws `CancellationError` when the task is cancelled).
+    public func sleep(seconds: Double) async throws { try await Self.sleep(seconds: seconds, on: http.eventLoopGroup.any()) }
+
+    /// The fleet's timers (poll backoff, retry pauses, the exchange bound) are the event loop's, not `Task.sleep`:
+    /// on Linux a sleeping task wakes through a thread of Dispatch's global pool, which grows by about one a
+    /// second past the core count. Blocking work in the same process (the parallel renderers, or in a test
+    /// run the other tests) held such a wake-up back for minutes, and a 0.3 s timeout measured that wait.
+    static func sleep(seconds: Double, on loop: any EventLoop) async throws {
+        let scheduled = loop.scheduleTask(in: .nanoseconds(Int64(max(0, min(seconds, 1e9)) * 1e9))) {}
+        try await withTaskCancellationHandler {
+            do { try await scheduled.futureResult.get() } catch { throw CancellationError() }
+        } onCancel: {
+            scheduled.cancel()
         }
     }
 
