@@ -35,7 +35,12 @@ public struct DaemonMain: Sendable {
         let log = logger
         // One baseline for the daemon's life: each cycle's progress items compare with the previous cycle.
         let baseline = ProgressBaseline()
-        self.producer = producer ?? { options in await DiagnosticRunner(options: options, logger: log, progressBaseline: baseline).run() }
+        // And one count of the checks that have not returned (blocked on the host), bounding the threads they hold.
+        let unreturned = UnreturnedChecks()
+        self.producer =
+            producer ?? { options in
+                await DiagnosticRunner(options: options, logger: log, progressBaseline: baseline, unreturned: unreturned).run()
+            }
     }
 
     /// A producer that reads each report from a file holding one JSON line (tests drive state changes

@@ -12,11 +12,18 @@ public struct DiagnosticRunner: Sendable {
     var proc = "/proc"
     /// The daemon's previous progress sample (nil for a one-shot run, which takes two samples itself).
     public var progressBaseline: ProgressBaseline?
+    /// The daemon's count of checks that have not returned, across its cycles (nil for a one-shot run, whose
+    /// process ends with its report).
+    public var unreturned: UnreturnedChecks?
 
-    public init(options: CheckOptions, logger: Logger = Logger(label: "bkdiag"), progressBaseline: ProgressBaseline? = nil) {
+    public init(
+        options: CheckOptions, logger: Logger = Logger(label: "bkdiag"), progressBaseline: ProgressBaseline? = nil,
+        unreturned: UnreturnedChecks? = nil
+    ) {
         self.options = options
         self.logger = logger
         self.progressBaseline = progressBaseline
+        self.unreturned = unreturned
     }
 
     /// One run: every selected check concurrently, each bounded by the global deadline. A check that
@@ -96,7 +103,29 @@ public struct DiagnosticRunner: Sendable {
                     context: Finding.displayed(Self.context(facts, options))))
         }
 
+        let unreturned = self.unreturned
+        @Sendable func record(_ result: CheckResult, at index: Int) {
+            let last = state.withLock { s in
+                s.slots[index] = result
+                s.left -= 1
+                return s.left == 0
+            }
+            if last { allDone.signal() }
+        }
         for (index, check) in selected.enumerated() {
+            if let unreturned, !unreturned.take() {
+                logger.warning("check not started: too many earlier checks have not returned", metadata: ["check.item": "\(check.id.key)"])
+                record(
+                    CheckResult(
+                        module: check.id.module.rawValue, item: check.id.item, verdict: .unknown,
+                        message:
+                            "not started: \(unreturned.current) checks of this process's runs have started and not returned (blocked on reads of the host), the most it lets wait",
+                        hint: "主机上有读取一直没有返回（如挂死的 NFS 挂载）：恢复该文件系统后重启 bkdiag 服务（systemctl restart bkdiag）",
+                        evidence: [("unreturned_checks", .int(Int64(unreturned.current))), ("limit", .int(Int64(unreturned.limit)))],
+                        durationMs: 0),
+                    at: index)
+                continue
+            }
             let run: @Sendable () -> Void = {
                 let c0 = Timestamp.monotonicSeconds()
                 let finding = check.run(facts).displayed
@@ -104,12 +133,8 @@ public struct DiagnosticRunner: Sendable {
                 let result = CheckResult(
                     module: check.id.module.rawValue, item: check.id.item, verdict: finding.verdict, message: finding.message,
                     hint: finding.hint, evidence: finding.evidence, durationMs: ms)
-                let last = state.withLock { s in
-                    s.slots[index] = result
-                    s.left -= 1
-                    return s.left == 0
-                }
-                if last { allDone.signal() }
+                unreturned?.give()
+                record(result, at: index)
             }
             Self.onThread(run, logger: logger)
         }

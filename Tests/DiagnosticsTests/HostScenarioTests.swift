@@ -1014,6 +1014,34 @@ struct HostScenarioTests {
         #expect(!report.status)
     }
 
+    @Test("a check past its run's deadline is counted until it returns; past the daemon's limit a run starts no check")
+    func unreturnedChecksAreBounded() async throws {
+        let host = try FakeHost()
+        defer { host.shutdown() }
+        // As in `deadline`: socket_queue_status samples a blocked queue 100 times, 30 ms apart, past a 0.1 s deadline.
+        try host.startAgent(read: false)
+        try host.startCollector(writeBytes: 1024)
+        let options = CheckOptions(
+            gsePath: host.gseRoot + "/", subscriptionID: 0, hostRoot: host.dir, restartLog: host.restartLog, deadlineSeconds: 0.1,
+            queueSamples: 100, queueSampleIntervalMs: 30, sampleGapSeconds: 0.2)
+        let unreturned = UnreturnedChecks()
+        let late = await DiagnosticRunner(options: options, unreturned: unreturned).run()
+        #expect(late.verdict("gse_agent", "socket_queue_status") == .unknown)
+        #expect(unreturned.current >= 1, "the sampling check still runs")
+        // It returns once its samples are taken (3 s; more on a loaded machine), and gives its place back.
+        let waitedFor = ContinuousClock.now
+        while unreturned.current > 0 && ContinuousClock.now - waitedFor < .seconds(60) { try await Task.sleep(for: .milliseconds(50)) }
+        #expect(unreturned.current == 0)
+
+        let full = UnreturnedChecks(limit: 0)
+        let refused = await DiagnosticRunner(options: options, unreturned: full).run()
+        #expect(!refused.results.isEmpty && !refused.status)
+        for r in refused.results {
+            #expect(r.verdict == .unknown && r.message.hasPrefix("not started: 0 checks of this process's runs"), "\(r.message)")
+            #expect(r.hint.contains("NFS"))
+        }
+    }
+
     @Test("the checks run on threads of their own: a run ends in time while Dispatch's global queue is held")
     func runsBesideAHeldDispatchQueue() throws {
         let (host, port) = try FakeHost.healthy(.gse2)
