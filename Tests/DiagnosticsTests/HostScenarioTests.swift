@@ -1015,26 +1015,29 @@ struct HostScenarioTests {
     }
 
     @Test("a check past its run's deadline is counted until it returns; past the daemon's limit a run starts no check")
-    func unreturnedChecksAreBounded() async throws {
+    func unreturnedChecksAreBounded() throws {
         let host = try FakeHost()
         defer { host.shutdown() }
-        // As in `deadline`: socket_queue_status samples a blocked queue 100 times, 30 ms apart, past a 0.1 s deadline.
+        // As in `deadline`: socket_queue_status samples a blocked queue 200 times, 30 ms apart, past a 0.1 s deadline.
+        // Waited for on this thread (`runBlocking`): an awaiting task could resume only after the check returned,
+        // on a machine whose other tests hold the task pool.
         try host.startAgent(read: false)
         try host.startCollector(writeBytes: 1024)
         let options = CheckOptions(
             gsePath: host.gseRoot + "/", subscriptionID: 0, hostRoot: host.dir, restartLog: host.restartLog, deadlineSeconds: 0.1,
-            queueSamples: 100, queueSampleIntervalMs: 30, sampleGapSeconds: 0.2)
+            queueSamples: 200, queueSampleIntervalMs: 30, sampleGapSeconds: 0.2)
         let unreturned = UnreturnedChecks()
-        let late = await DiagnosticRunner(options: options, unreturned: unreturned).run()
+        let late = DiagnosticRunner(options: options, unreturned: unreturned).runBlocking()
+        let afterTheRun = unreturned.current
         #expect(late.verdict("gse_agent", "socket_queue_status") == .unknown)
-        #expect(unreturned.current >= 1, "the sampling check still runs")
-        // It returns once its samples are taken (3 s; more on a loaded machine), and gives its place back.
+        #expect(afterTheRun >= 1, "the sampling check still runs")
+        // It returns once its samples are taken (6 s; more on a loaded machine), and gives its place back.
         let waitedFor = ContinuousClock.now
-        while unreturned.current > 0 && ContinuousClock.now - waitedFor < .seconds(60) { try await Task.sleep(for: .milliseconds(50)) }
+        while unreturned.current > 0 && ContinuousClock.now - waitedFor < .seconds(60) { usleep(50_000) }
         #expect(unreturned.current == 0)
 
         let full = UnreturnedChecks(limit: 0)
-        let refused = await DiagnosticRunner(options: options, unreturned: full).run()
+        let refused = DiagnosticRunner(options: options, unreturned: full).runBlocking()
         #expect(!refused.results.isEmpty && !refused.status)
         for r in refused.results {
             #expect(r.verdict == .unknown && r.message.hasPrefix("not started: 0 checks of this process's runs"), "\(r.message)")

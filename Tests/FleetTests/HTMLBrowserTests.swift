@@ -8,7 +8,8 @@ import Testing
 /// The HTML page rendered by headless Chromium; skipped (with the reason printed) only when no browser exists.
 /// Serialized: each test waits on the browser synchronously, and two at once would hold both of a 2-core
 /// machine's cooperative threads, starving the asynchronous tests of other suites.
-@Suite(.serialized, .timeLimit(.minutes(2))) struct HTMLBrowserTests {
+/// No `.timeLimit`: its timer waits on the pool the suite's blocking tests hold (see the README's tests section).
+@Suite(.serialized) struct HTMLBrowserTests {
     static func browser() -> String? {
         let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"
         for name in ["chromium", "chromium-browser", "google-chrome", "google-chrome-stable"] {

@@ -9,7 +9,8 @@ import Testing
 /// `run` against a real local HTTP server speaking JOB's three endpoints: slow, failing and partial answers.
 /// One test at a time: their timers (request timeouts of a few tenths of a second, deadlines of seconds) do not
 /// hold on a 2-core machine running the rest of the suite when they also run against each other.
-@Suite(.serialized, .timeLimit(.minutes(1)), .ownThreads) struct RunTests {
+/// No `.timeLimit`: its timer waits on the pool the suite's blocking tests hold (see the README's tests section).
+@Suite(.serialized, .ownThreads) struct RunTests {
     static let secret = "s3cr3t-never-printed"
 
     static func hosts(_ n: Int) -> [JSONValue] {
