@@ -114,14 +114,15 @@ public struct DiagnosticRunner: Sendable {
         }
         for (index, check) in selected.enumerated() {
             if let unreturned, !unreturned.take() {
+                let waiting = unreturned.current
                 logger.warning("check not started: too many earlier checks have not returned", metadata: ["check.item": "\(check.id.key)"])
                 record(
                     CheckResult(
                         module: check.id.module.rawValue, item: check.id.item, verdict: .unknown,
                         message:
-                            "not started: \(unreturned.current) checks of this process's runs have started and not returned (blocked on reads of the host), the most it lets wait",
+                            "not started: \(waiting) checks of this process's runs have started and not returned (blocked on reads of the host), the most it lets wait",
                         hint: "主机上有读取一直没有返回（如挂死的 NFS 挂载）：恢复该文件系统后重启 bkdiag 服务（systemctl restart bkdiag）",
-                        evidence: [("unreturned_checks", .int(Int64(unreturned.current))), ("limit", .int(Int64(unreturned.limit)))],
+                        evidence: [("unreturned_checks", .int(Int64(waiting))), ("limit", .int(Int64(unreturned.limit)))],
                         durationMs: 0),
                     at: index)
                 continue

@@ -177,8 +177,8 @@ public struct JobClient: Sendable {
 
     /// The fleet's timers (poll backoff, retry pauses, the exchange bound) are the event loop's, not `Task.sleep`:
     /// on Linux a sleeping task wakes through a thread of Dispatch's global pool, which grows by about one a
-    /// second past the core count. Blocking work in the same process (the parallel renderers, or in a test
-    /// run the other tests) held such a wake-up back for minutes, and a 0.3 s timeout measured that wait.
+    /// second past the core count. Blocking work elsewhere in the process (in a test run, the other tests)
+    /// held such a wake-up back for minutes, and a 0.3 s timeout measured that wait.
     static func sleep(seconds: Double, on loop: any EventLoop) async throws {
         let scheduled = loop.scheduleTask(in: .nanoseconds(Int64(max(0, min(seconds, 1e9)) * 1e9))) {}
         try await withTaskCancellationHandler {
