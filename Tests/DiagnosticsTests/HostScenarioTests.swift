@@ -1023,9 +1023,7 @@ struct HostScenarioTests {
         // on a machine whose other tests hold the task pool.
         try host.startAgent(read: false)
         try host.startCollector(writeBytes: 1024)
-        let options = CheckOptions(
-            gsePath: host.gseRoot + "/", subscriptionID: 0, hostRoot: host.dir, restartLog: host.restartLog, deadlineSeconds: 0.1,
-            queueSamples: 200, queueSampleIntervalMs: 30, sampleGapSeconds: 0.2)
+        let options = scenarioOptions(host, subscription: 0, deadline: 0.1, samples: 200)
         let unreturned = UnreturnedChecks()
         let late = DiagnosticRunner(options: options, unreturned: unreturned).runBlocking()
         let afterTheRun = unreturned.current
@@ -1051,9 +1049,7 @@ struct HostScenarioTests {
         defer { host.shutdown() }
         // Checks queued behind the held jobs would start only when they are let go, after 30 s.
         let held = HeldDispatchQueue(atMost: 30)
-        let options = CheckOptions(
-            gsePath: host.gseRoot + "/", subscriptionID: 33561, hostRoot: host.dir, restartLog: host.restartLog,
-            deadlineSeconds: 30, queueSamples: 3, queueSampleIntervalMs: 30, dataPort: port, sampleGapSeconds: 0.2)
+        let options = scenarioOptions(host, dataPort: port, deadline: 30)
         let t0 = ContinuousClock.now
         let report = DiagnosticRunner(options: options).runBlocking()
         let took = ContinuousClock.now - t0

@@ -8,11 +8,21 @@ func runChecks(
     _ host: FakeHost, subscription: Int64 = 33561, logPaths: [String]? = nil, ipc: String? = nil,
     dataPort: UInt16? = nil, deadline: Double = 10, samples: Int = 3, sampleGap: Double = 0.2, baseline: ProgressBaseline? = nil
 ) async -> DiagnosticReport {
-    let options = CheckOptions(
+    let options = scenarioOptions(
+        host, subscription: subscription, logPaths: logPaths, ipc: ipc, dataPort: dataPort, deadline: deadline, samples: samples,
+        sampleGap: sampleGap)
+    return await DiagnosticRunner(options: options, progressBaseline: baseline).run()
+}
+
+/// The options `runChecks` runs the catalogue with, for tests that build the runner themselves.
+func scenarioOptions(
+    _ host: FakeHost, subscription: Int64 = 33561, logPaths: [String]? = nil, ipc: String? = nil,
+    dataPort: UInt16? = nil, deadline: Double = 10, samples: Int = 3, sampleGap: Double = 0.2
+) -> CheckOptions {
+    CheckOptions(
         gsePath: host.gseRoot + "/", subscriptionID: subscription, ipcSocketFile: ipc, logPaths: logPaths ?? [],
         logPathsGiven: logPaths != nil, hostRoot: host.dir, restartLog: host.restartLog, deadlineSeconds: deadline,
         queueSamples: samples, queueSampleIntervalMs: 30, dataPort: dataPort, sampleGapSeconds: sampleGap)
-    return await DiagnosticRunner(options: options, progressBaseline: baseline).run()
 }
 
 extension DiagnosticReport {

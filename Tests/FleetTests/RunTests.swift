@@ -160,11 +160,9 @@ import Testing
         #expect(batch.json["host_id_list"] == JSONValue.array([1]))
     }
 
-    /// Polling goes on to the deadline (its last request a second before it), not one backoff step short of
-    /// it, and the last status answer of a job that never finishes is kept under `--save-answers`, so `parse`
-    /// replays the run. A `--save-answers` that is not a directory is an issue, not silence.
-    @Test func pollingReachesTheDeadlineAndTheLastStatusIsKept() async throws {
-        let server = try await FakeJobServer { req, _ in
+    /// A JOB whose job 9 (step 10) starts and never finishes: one host, still running, at every poll.
+    static func neverFinishingJob() async throws -> FakeJobServer {
+        try await FakeJobServer { req, _ in
             switch req.endpoint {
             case "fast_execute_script": return .ok(.object([("job_instance_id", 9), ("step_instance_id", 10)]))
             case "get_job_instance_status":
@@ -172,6 +170,13 @@ import Testing
             default: return .ok(Fixtures.logs([], job: 9, step: 10))
             }
         }
+    }
+
+    /// Polling goes on to the deadline (its last request a second before it), not one backoff step short of
+    /// it, and the last status answer of a job that never finishes is kept under `--save-answers`, so `parse`
+    /// replays the run. A `--save-answers` that is not a directory is an issue, not silence.
+    @Test func pollingReachesTheDeadlineAndTheLastStatusIsKept() async throws {
+        let server = try await Self.neverFinishingJob()
         defer { Task { try? await server.stop() } }
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("fleet-run-\(UUID().uuidString)").path
         defer { try? FileManager.default.removeItem(atPath: dir) }
@@ -199,14 +204,7 @@ import Testing
     /// The run's timers (poll backoff, retry pauses, the exchange bound) are its event loop's: a run keeps its
     /// deadline while Dispatch's global queue is held, where a `Task.sleep` would wake only once it is let go.
     @Test func timersDoNotWaitOnDispatchsQueue() async throws {
-        let server = try await FakeJobServer { req, _ in
-            switch req.endpoint {
-            case "fast_execute_script": return .ok(.object([("job_instance_id", 9), ("step_instance_id", 10)]))
-            case "get_job_instance_status":
-                return .ok(Fixtures.status([Fixtures.host(0, "10.0.2.1", status: 7, id: 1)], finished: false, job: 9, step: 10))
-            default: return .ok(Fixtures.logs([], job: 9, step: 10))
-            }
-        }
+        let server = try await Self.neverFinishingJob()
         defer { Task { try? await server.stop() } }
         var o = options(deadline: 2)
         o.initialPoll = 0.2
