@@ -321,4 +321,78 @@ import Testing
         #expect(written.textTable(colour: false) == full.textTable(colour: false))
         #expect(written.markdown() == full.markdown())
     }
+
+    /// The lines and JSON results written while reading are held small (a template per module, item and
+    /// verdict; each entry its own texts) and written out whole: the same bytes as from entries read whole,
+    /// for a message larger than the agent format's room for one report (64 KiB), a report with no entries,
+    /// a hundred items in one report and items moving between positions; and on a page of common reports
+    /// the held bytes are under half of what they print.
+    @Test func linesHeldWhileReadingAreSmallAndPrintWhole() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("fleet-held-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let huge = String(repeating: "0123456789abcdef", count: 4_400) + " 中文"
+        let many = (0..<100).map { k in
+            ("m\(k % 3)", "item_\(k)", k % 7 == 0 ? Verdict.fail : .pass, "message \(k)", k % 7 == 0 ? "hint \(k)" : "")
+        }
+        let odd = [
+            Fixtures.richLine([("bkunifylogbeat", "process", .fail, huge, "restart"), ("gse_agent", "socket", .pass, huge, "")]),
+            Fixtures.richLine([]),
+            Fixtures.richLine(many),
+            Fixtures.richLine(Array(many.reversed().prefix(10))),
+        ]
+        var hosts: [JSONValue] = []
+        var pages: [[JSONValue]] = [[], []]
+        for n in 0..<200 {
+            let ip = "10.3.0.\(n)"
+            hosts.append(Fixtures.host(0, ip, status: 9, id: n + 1))
+            // Page 0: common reports only; page 1: every odd one between them.
+            let output = n % 2 == 0 ? (n % 4 == 0 ? Fixtures.healthyRich : Fixtures.brokenRich(pid: n)) : odd[(n / 2) % odd.count]
+            pages[n % 2].append(Fixtures.log(0, ip, output + "\n", id: n + 1))
+        }
+        var paths: [String] = []
+        for (i, d) in [Fixtures.status(hosts), Fixtures.logs(pages[0]), Fixtures.logs(pages[1])].enumerated() {
+            let p = "\(dir)/\(i).json"
+            #expect(FileManager.default.createFile(atPath: p, contents: Data(d.serialized().utf8)))
+            paths.append(p)
+        }
+        func report(fullEntries: Bool, agentLines: Bool = false, jsonResults: Bool = false) throws -> FleetReport {
+            var asm = FleetAssembler()
+            let answers = try AnswerReader.read(
+                paths: paths, evidence: .never, fullEntries: fullEntries, agentLines: agentLines, jsonResults: jsonResults)
+            for a in answers {
+                switch a {
+                case .answer(let x): asm.add(x, source: "input")
+                case .logs(let p): asm.add(p)
+                }
+            }
+            return asm.finish(source: "parse", generatedAtMs: 1_700_000_000_000)
+        }
+        func held(_ r: FleetReport) -> [RenderedReportLines] {
+            r.hosts.flatMap(\.lines).compactMap { if case .reportRendered(_, let l) = $0 { l } else { nil } }
+        }
+        let full = try report(fullEntries: true)
+        let lines = try report(fullEntries: true, agentLines: true)
+        let results = try report(fullEntries: false, jsonResults: true)
+        for r in [lines, results] {
+            let rendered = held(r)
+            // Every host went the held way, the odd ones too (else they compare the usual path with itself).
+            #expect(rendered.count == 200)
+            #expect(rendered.contains { $0.writtenCount > 65_536 })
+            #expect(rendered.contains { $0.writtenCount == 0 })
+            for l in rendered { #expect(l.withBytes { $0.count } == l.writtenCount) }
+            let common = rendered.first!.page
+            #expect(common.heldCount * 2 < common.bytes.count, "held \(common.heldCount) of \(common.bytes.count) bytes printed")
+        }
+        #expect(lines.agentCheckerText() == full.agentCheckerText())
+        var streamed: [UInt8] = []
+        lines.writeAgentCheckerText { streamed += $0 }
+        #expect(String(decoding: streamed, as: UTF8.self) == full.agentCheckerText())
+        #expect(String(decoding: streamed, as: UTF8.self).contains("[失败] " + huge + "\n"))
+        var expected: [UInt8] = []
+        full.writeJSON { expected += $0 }
+        var got: [UInt8] = []
+        results.writeJSON { got += $0 }
+        #expect(got == expected)
+    }
 }

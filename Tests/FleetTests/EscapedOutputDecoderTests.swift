@@ -211,6 +211,50 @@ import Testing
         }
     }
 
+    /// Past its template limit a page's writer holds entries whole; what it prints is the same, in both
+    /// the platform's lines and the JSON's results, whatever the limit.
+    @Test func entriesHeldWholePrintAsTemplatedOnes() {
+        let outputs =
+            Self.outputs + [
+                Fixtures.richLine(
+                    (0..<40).map { k in ("m\(k % 4)", "i\(k % 13)", Verdict.allCases[k % 4], "text \(k) a/b 中", k % 3 == 0 ? "" : "h/\(k)")
+                    }),
+                Fixtures.richLine([("bkunifylogbeat", "process", .pass, "", ""), ("bkunifylogbeat", "process", .fail, "x", "y")]),
+            ]
+        for json in [false, true] {
+            let writers = [0, 1, 3, 1 << 16].map { AgentEntryLines(json: json, templateLimit: $0) }
+            var taken = 0
+            for output in outputs {
+                for style in [Style.minimal, .slashes] {
+                    let page = Self.escaped(output, style)
+                    let read = writers.map { w in
+                        page.withUnsafeBufferPointer {
+                            EscapedOutputDecoder.decode(
+                                $0, openingQuote: 0, keepEvidence: false, fullEntries: false, interner: StringInterner(), entryLines: w)
+                        }
+                    }
+                    #expect(read.allSatisfy { ($0 != nil) == (read[0] != nil) }, "\(output)")
+                    if read[0] != nil { taken += 1 }
+                }
+            }
+            // Most outputs were taken (else this compares nothing), and each writer prints the same.
+            #expect(taken > outputs.count / 2)
+            let printed = writers.map(\.bytes)
+            #expect(!printed[0].isEmpty)
+            for p in printed.dropFirst() {
+                // Compared outside the expectation, which would print both texts whole.
+                let same = p == printed[0]
+                #expect(same, "json: \(json): \(p.count) bytes against \(printed[0].count)")
+            }
+            for k in 0..<writers[0].reportCount {
+                let reports = writers.map { $0.report(k) }
+                for r in reports { #expect(r.writtenCount == reports[0].withBytes { $0.count }) }
+            }
+            // With no templates at all every entry is held whole, so nothing is saved; with them, it is.
+            #expect(writers[0].heldCount > writers[3].heldCount)
+        }
+    }
+
     /// A small seeded generator, so that a failure can be replayed.
     struct SplitMix: RandomNumberGenerator {
         var state: UInt64
@@ -277,8 +321,10 @@ import Testing
         }
         var answered = 0
         let lean = StringInterner()
-        let lines = AgentEntryLines()
-        for _ in 0..<3000 {
+        // Half the outputs go to a writer that keeps few templates and holds the other entries whole.
+        let writers = [AgentEntryLines(), AgentEntryLines(templateLimit: 4)]
+        for n in 0..<3000 {
+            let lines = writers[n % 2]
             let output = (0..<Int.random(in: 0...3, using: &rng)).map { _ in Int.random(in: 0..<6, using: &rng) == 0 ? "" : line() }
                 .joined(separator: "\n")
             let style = Style.allCases.randomElement(using: &rng)!

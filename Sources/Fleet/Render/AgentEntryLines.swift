@@ -3,26 +3,48 @@ import Report
 
 /// The platform's entry lines of a log page's reports, written while the page is read (`--format agent`):
 /// `[info] [agent checker] [<module>] [<label>] [成功] <message>` (`[error]` and `[失败]` for a failing
-/// entry), back to back, with where each report's lines end. A host's report then keeps a lean model and
-/// its place here (`HostLine.reportRendered`), and the output copies the bytes.
+/// entry), with where each report's lines end. A host's report then keeps a lean model and its place here
+/// (`HostLine.reportRendered`), and the output writes the lines out (`RenderedReportLines.write(into:)`).
 ///
 /// With `json`, what is written for each report is instead its entries as the fleet JSON's `results`
 /// members (`FleetReport.writeResult`: module, item, status, message, result, label, hint, an empty
 /// evidence, duration), separated by commas, for a JSON output whose reports are read lean.
 ///
-/// Written by the one thread that scans the page, only read afterwards: the runtime's exclusivity checks
-/// on a class's stored properties (a thread-local access set, entered and left around each of the dozen
-/// accesses per line) are turned off for it, as they cost more than the writing itself.
+/// The lines are held until every page is read (the platform's last log of a host wins), so they are held
+/// small: what an entry's line shares with every entry of the same module, item and verdict (the head,
+/// the module, the label and the verdict's mark; with `json`, every member but the message, the hint and
+/// the duration) is kept once per page as a template, and each entry keeps its template's number and its
+/// own texts. Held whole, 100,000 hosts' lines were 150 MB (the JSON's results 240 MB), each page of it
+/// faulted in once to be written and read once; held this way they are about half of that.
+///
+/// Written by the one thread that scans the page, only read afterwards (by any number of threads): the
+/// runtime's exclusivity checks on a class's stored properties (a thread-local access set, entered and
+/// left around each of the dozen accesses per line) are turned off for it, as they cost more than the
+/// writing itself.
 final class AgentEntryLines: EntryLineWriter, @unchecked Sendable {
-    /// The lines, back to back.
+    /// The entries, back to back. Each is its template's number and its message's length (four bytes
+    /// each, little-endian) and the message's bytes as printed; with `json`, the message's bytes as they go
+    /// between a JSON string's quotes, then the hint's length and bytes the same way (empty when there is
+    /// none) and its duration's length (one byte, 0 for none) and text.
     @exclusivity(unchecked) private var out: OwnedBytes
-    /// The end in the lines of each report's lines.
+    /// The end in `out` of each report's entries.
     @exclusivity(unchecked) private var ends: [Int] = []
-    /// The item seen at each entry position and its label's bytes (hosts list the same items in the same
-    /// order, so a label is looked up once per change, not once per line): the platform's label, or with
-    /// `json` the label as a JSON string (`CheckLabels.label`).
-    @exclusivity(unchecked) private var labels: [(item: [UInt8], label: [UInt8])] = []
+    /// The templates' bytes, back to back: template `t`'s head (what comes before the message) is
+    /// `templateBytes[templateStarts[2t]..<templateStarts[2t + 1]]`, and with `json` its middle (after the
+    /// message, before the hint) runs on to `templateStarts[2t + 2]`.
+    @exclusivity(unchecked) private var templateBytes: [UInt8] = []
+    @exclusivity(unchecked) private var templateStarts: [Int] = [0]
+    /// Each template's number by its key: the verdict's byte, the module's bytes, a zero byte (no plain
+    /// string holds one) and the item's bytes, as they lie in the page.
+    @exclusivity(unchecked) private var templateNumbers: [[UInt8]: UInt32] = [:]
+    /// The template used last at each entry position, with its module, item and verdict: hosts list the
+    /// same items in the same order, so most entries' keys are compared in place, not built and hashed.
+    @exclusivity(unchecked) private var recent: [(module: [UInt8], item: [UInt8], verdict: Verdict, template: UInt32)] = []
     @exclusivity(unchecked) private var position = 0
+    /// The most templates kept: past them (a page of made-up module and item names) an entry is held whole,
+    /// its template's number `literal`, its "message" the whole line.
+    let templateLimit: Int
+    static let literal = UInt32.max
     /// Entries written as the fleet JSON's results, not as the platform's lines.
     let json: Bool
     /// With `json`: the last duration's text, made as the JSON renderer makes it.
@@ -33,22 +55,33 @@ final class AgentEntryLines: EntryLineWriter, @unchecked Sendable {
     private static let between: StaticString = "] ["
     private static let passed: StaticString = "] [成功] "
     private static let failed: StaticString = "] [失败] "
+    /// With `json`: what follows an entry's hint, without and with a duration.
+    private static let evidenceEnd: StaticString = "\",\"evidence\":{}}"
+    private static let evidenceDuration: StaticString = "\",\"evidence\":{},\"duration_ms\":"
 
     var reportCount: Int { ends.count }
 
-    /// The lines written so far (a copy).
-    var bytes: [UInt8] { out.copied }
+    /// The lines written so far, as the output prints them.
+    var bytes: [UInt8] {
+        var text: [UInt8] = []
+        for k in ends.indices { report(k).write(into: &text) }
+        return text
+    }
+
+    /// The bytes held for the lines (what `bytes` prints is larger).
+    var heldCount: Int { out.count + templateBytes.count }
 
     /// `capacity`: the bytes expected (a hint; growing past it is only slower).
-    init(capacity: Int = 0, json: Bool = false) {
+    init(capacity: Int = 0, json: Bool = false, templateLimit: Int = 1 << 16) {
         out = OwnedBytes(capacity: max(256, capacity))
         self.json = json
+        self.templateLimit = max(0, min(templateLimit, Int(Self.literal)))
     }
 
     var wantsDurations: Bool { json }
 
     /// A report's string as it lies in the output (`ReportText`): a page-escaped slash written as a slash.
-    @inline(__always) private func append(_ t: ReportText) {
+    @inline(__always) private static func append(_ t: ReportText, to out: inout OwnedBytes) {
         let b = t.bytes
         guard t.escapedSlashes else { return out.append(b) }
         out.write(upTo: b.count) { p in
@@ -64,51 +97,9 @@ final class AgentEntryLines: EntryLineWriter, @unchecked Sendable {
         }
     }
 
-    func entry(module: ReportText, item: ReportText, verdict: Verdict, message: ReportText, hint: ReportText?, durationMs: Double?) {
-        if json { return jsonEntry(module: module, item: item, verdict: verdict, message: message, hint: hint, durationMs: durationMs) }
-        let ok = verdict.compatStatus
-        out.append(ok ? Self.infoHead : Self.errorHead)
-        append(module)
-        out.append(Self.between)
-        appendLabel(item)
-        out.append(ok ? Self.passed : Self.failed)
-        append(message)
-        out.append(0x0A)
-        position += 1
-    }
-
-    /// One entry as `FleetReport.writeResult` writes the `CheckResult` read from it (without evidence).
-    private func jsonEntry(
-        module: ReportText, item: ReportText, verdict: Verdict, message: ReportText, hint: ReportText?, durationMs: Double?
-    ) {
-        if position > 0 { out.append(UInt8(ascii: ",")) }
-        out.append("{\"module\":")
-        jsonString(module)
-        out.append(",\"item\":")
-        jsonString(item)
-        out.append(verdict.compatStatus ? ",\"status\":true,\"message\":" : ",\"status\":false,\"message\":")
-        jsonString(message)
-        switch verdict {
-        case .pass: out.append(",\"result\":\"pass\",\"label\":")
-        case .warn: out.append(",\"result\":\"warn\",\"label\":")
-        case .fail: out.append(",\"result\":\"fail\",\"label\":")
-        case .unknown: out.append(",\"result\":\"unknown\",\"label\":")
-        }
-        appendLabel(item)
-        out.append(",\"hint\":")
-        if let hint { jsonString(hint) } else { out.append("\"\"") }
-        out.append(",\"evidence\":{}")
-        if let d = durationMs {
-            out.append(",\"duration_ms\":")
-            durations.duration(d) { text in text.withUnsafeBufferPointer { out.append($0) } }
-        }
-        out.append(UInt8(ascii: "}"))
-        position += 1
-    }
-
-    /// A report's string as a JSON string, escaped as `JSONByteWriter.string` escapes the text.
-    @inline(__always) private func jsonString(_ t: ReportText) {
-        out.append(0x22)
+    /// A report's string as it goes between a JSON string's quotes, escaped as `JSONByteWriter.string`
+    /// escapes the text.
+    @inline(__always) private static func appendEscaped(_ t: ReportText, to out: inout OwnedBytes) {
         if t.escapedSlashes {
             var text: [UInt8] = []
             t.append(to: &text)
@@ -116,7 +107,154 @@ final class AgentEntryLines: EntryLineWriter, @unchecked Sendable {
         } else {
             JSONByteWriter.escape(t.bytes, into: &out)
         }
-        out.append(0x22)
+    }
+
+    func entry(module: ReportText, item: ReportText, verdict: Verdict, message: ReportText, hint: ReportText?, durationMs: Double?) {
+        let number = template(module: module, item: item, verdict: verdict)
+        guard number != Self.literal else {
+            return wholeEntry(module: module, item: item, verdict: verdict, message: message, hint: hint, durationMs: durationMs)
+        }
+        out.appendUInt32(number)
+        let at = out.count
+        out.appendUInt32(0)
+        if json {
+            Self.appendEscaped(message, to: &out)
+            setLength(at: at)
+            let hintAt = out.count
+            out.appendUInt32(0)
+            if let hint { Self.appendEscaped(hint, to: &out) }
+            setLength(at: hintAt)
+            if let d = durationMs {
+                durations.duration(d) { text in
+                    // A double's shortest text is at most 24 bytes.
+                    precondition(text.count < 256, "a duration's text past one length byte")
+                    out.append(UInt8(text.count))
+                    text.withUnsafeBufferPointer { out.append($0) }
+                }
+            } else {
+                out.append(0)
+            }
+        } else {
+            Self.append(message, to: &out)
+            setLength(at: at)
+        }
+        position += 1
+    }
+
+    /// An entry held whole (past `templateLimit`): number `literal`, then the line (without its newline) or
+    /// the JSON result, as one text.
+    private func wholeEntry(
+        module: ReportText, item: ReportText, verdict: Verdict, message: ReportText, hint: ReportText?, durationMs: Double?
+    ) {
+        out.appendUInt32(Self.literal)
+        let at = out.count
+        out.appendUInt32(0)
+        let parts = templateParts(module: module, item: item, verdict: verdict)
+        parts.head.withUnsafeBufferPointer { out.append($0) }
+        if json {
+            Self.appendEscaped(message, to: &out)
+            parts.middle.withUnsafeBufferPointer { out.append($0) }
+            if let hint { Self.appendEscaped(hint, to: &out) }
+            if let d = durationMs {
+                out.append(Self.evidenceDuration)
+                durations.duration(d) { text in text.withUnsafeBufferPointer { out.append($0) } }
+                out.append(UInt8(ascii: "}"))
+            } else {
+                out.append(Self.evidenceEnd)
+            }
+        } else {
+            Self.append(message, to: &out)
+        }
+        setLength(at: at)
+        position += 1
+    }
+
+    /// Writes the length of what follows the four bytes at `at` into them.
+    @inline(__always) private func setLength(at: Int) {
+        let length = out.count &- at &- 4
+        precondition(length <= Int(UInt32.max), "a text of 4 GiB")
+        out.setUInt32(UInt32(truncatingIfNeeded: length), at: at)
+    }
+
+    /// The number of the template of an entry of `module`, `item` and `verdict`, made the first time.
+    @inline(__always) private func template(module: ReportText, item: ReportText, verdict: Verdict) -> UInt32 {
+        if position < recent.count, recent[position].verdict == verdict, Self.equal(recent[position].item, item.bytes),
+            Self.equal(recent[position].module, module.bytes)
+        {
+            return recent[position].template
+        }
+        var key: [UInt8] = [Self.keyCode(verdict)]
+        key.append(contentsOf: module.bytes)
+        key.append(0)
+        key.append(contentsOf: item.bytes)
+        let number: UInt32
+        if let known = templateNumbers[key] {
+            number = known
+        } else if templateNumbers.count >= templateLimit {
+            return Self.literal
+        } else {
+            number = UInt32(templateNumbers.count)
+            templateNumbers[key] = number
+            let parts = templateParts(module: module, item: item, verdict: verdict)
+            templateBytes.append(contentsOf: parts.head)
+            templateStarts.append(templateBytes.count)
+            templateBytes.append(contentsOf: parts.middle)
+            templateStarts.append(templateBytes.count)
+        }
+        if position >= recent.count {
+            recent.append(
+                contentsOf: repeatElement(
+                    (module: [UInt8](), item: [UInt8](), verdict: Verdict.unknown, template: UInt32.max), count: position + 1 - recent.count
+                ))
+        }
+        recent[position] = (Array(module.bytes), Array(item.bytes), verdict, number)
+        return number
+    }
+
+    private static func keyCode(_ v: Verdict) -> UInt8 {
+        switch v {
+        case .pass: 1
+        case .warn: 2
+        case .fail: 3
+        case .unknown: 4
+        }
+    }
+
+    /// A template: the line's head up to the message, and with `json` the members between the message and
+    /// the hint (empty without).
+    private func templateParts(module: ReportText, item: ReportText, verdict: Verdict) -> (head: [UInt8], middle: [UInt8]) {
+        var name: [UInt8] = []
+        item.append(to: &name)
+        let itemName = String(decoding: name, as: UTF8.self)
+        let ok = verdict.compatStatus
+        var part = OwnedBytes(capacity: 256)
+        if json {
+            part.append("{\"module\":\"")
+            Self.appendEscaped(module, to: &part)
+            part.append("\",\"item\":\"")
+            Self.appendEscaped(item, to: &part)
+            part.append(ok ? "\",\"status\":true,\"message\":\"" : "\",\"status\":false,\"message\":\"")
+            let head = part.copied
+            part.truncate(to: 0)
+            switch verdict {
+            case .pass: part.append("\",\"result\":\"pass\",\"label\":")
+            case .warn: part.append("\",\"result\":\"warn\",\"label\":")
+            case .fail: part.append("\",\"result\":\"fail\",\"label\":")
+            case .unknown: part.append("\",\"result\":\"unknown\",\"label\":")
+            }
+            var w = JSONByteWriter(capacity: 64)
+            w.string(CheckLabels.label(forItem: itemName))
+            w.withBytes { part.append($0) }
+            part.append(",\"hint\":\"")
+            return (head, part.copied)
+        } else {
+            part.append(ok ? Self.infoHead : Self.errorHead)
+            Self.append(module, to: &part)
+            part.append(Self.between)
+            Array(CheckLabels.platformLabel(forItem: itemName).utf8).withUnsafeBufferPointer { part.append($0) }
+            part.append(ok ? Self.passed : Self.failed)
+            return (part.copied, [])
+        }
     }
 
     func endReport() {
@@ -130,34 +268,10 @@ final class AgentEntryLines: EntryLineWriter, @unchecked Sendable {
         position = 0
     }
 
-    /// Appends the label AgentChecker prints for the item (`CheckResult.platformLabel`), or with `json` the
-    /// fleet JSON's label (`CheckLabels.label`) as a JSON string.
-    private func appendLabel(_ item: ReportText) {
-        if position < labels.count, !item.escapedSlashes, Self.equal(labels[position].item, item.bytes) {
-            labels[position].label.withUnsafeBufferPointer { out.append($0) }
-            return
-        }
-        var name: [UInt8] = []
-        item.append(to: &name)
-        let itemName = String(decoding: name, as: UTF8.self)
-        let label: [UInt8]
-        if json {
-            var w = JSONByteWriter(capacity: 64)
-            w.string(CheckLabels.label(forItem: itemName))
-            label = w.bytes
-        } else {
-            label = Array(CheckLabels.platformLabel(forItem: itemName).utf8)
-        }
-        if position >= labels.count {
-            labels.append(contentsOf: repeatElement((item: [UInt8](), label: [UInt8]()), count: position + 1 - labels.count))
-        }
-        // An item with an escaped slash is looked up every time (its bytes are not its name).
-        labels[position] = (item.escapedSlashes ? [] : name, label)
-        label.withUnsafeBufferPointer { out.append($0) }
-    }
-
     private static func equal(_ a: [UInt8], _ b: UnsafeBufferPointer<UInt8>) -> Bool {
-        a.count == b.count && !a.isEmpty && a.withUnsafeBufferPointer { memcmp($0.baseAddress!, b.baseAddress!, a.count) == 0 }
+        guard a.count == b.count else { return false }
+        guard let q = b.baseAddress, !a.isEmpty else { return true }
+        return a.withUnsafeBufferPointer { memcmp($0.baseAddress!, q, a.count) == 0 }
     }
 
     /// The lines of report `index` (counted in the order reports ended).
@@ -165,10 +279,108 @@ final class AgentEntryLines: EntryLineWriter, @unchecked Sendable {
         RenderedReportLines(page: self, range: (index == 0 ? 0 : ends[index - 1])..<ends[index])
     }
 
-    /// The bytes at `range` of the lines, in place.
-    func withBytes<R>(_ range: Range<Int>, _ body: (UnsafeBufferPointer<UInt8>) -> R) -> R {
-        out.withBytes(range, body)
+    /// The bytes `write(range, into:)` writes (counted by writing them nowhere).
+    func writtenCount(_ range: Range<Int>) -> Int {
+        var counter = CountingSink()
+        write(range, into: &counter)
+        return counter.count
     }
+
+    /// Writes the lines of the entries held at `range` of `out` into `sink`.
+    func write<Sink: ByteSink & ~Copyable>(_ range: Range<Int>, into sink: inout Sink) {
+        guard !range.isEmpty else { return }
+        out.withBytes(range) { held in
+            templateBytes.withUnsafeBufferPointer { templates in
+                templateStarts.withUnsafeBufferPointer { starts in
+                    let raw = UnsafeRawPointer(held.baseAddress!)
+                    @inline(__always) func length(_ k: Int) -> Int {
+                        Int(UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: k, as: UInt32.self)))
+                    }
+                    @inline(__always) func put(_ r: Range<Int>, of b: UnsafeBufferPointer<UInt8>) {
+                        sink.appendBytes(UnsafeBufferPointer(rebasing: b[r]))
+                    }
+                    var k = 0
+                    while k < held.count {
+                        let number = length(k)
+                        let t = number &* 2
+                        let messageLength = length(k &+ 4)
+                        k &+= 8
+                        if json && k > 8 { sink.appendBytes(Self.comma) }
+                        if number != Int(Self.literal) { put(starts[t]..<starts[t &+ 1], of: templates) }
+                        put(k..<(k &+ messageLength), of: held)
+                        k &+= messageLength
+                        if number == Int(Self.literal) {
+                            if !json { sink.appendBytes(Self.newline) }
+                            continue
+                        }
+                        guard json else {
+                            sink.appendBytes(Self.newline)
+                            continue
+                        }
+                        put(starts[t &+ 1]..<starts[t &+ 2], of: templates)
+                        let hintLength = length(k)
+                        k &+= 4
+                        put(k..<(k &+ hintLength), of: held)
+                        k &+= hintLength
+                        let durationLength = Int(held[k])
+                        k &+= 1
+                        if durationLength == 0 {
+                            sink.appendBytes(Self.buffer(Self.evidenceEnd))
+                        } else {
+                            sink.appendBytes(Self.buffer(Self.evidenceDuration))
+                            put(k..<(k &+ durationLength), of: held)
+                            k &+= durationLength
+                            sink.appendBytes(Self.closing)
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    @inline(__always) private static func buffer(_ s: StaticString) -> UnsafeBufferPointer<UInt8> {
+        UnsafeBufferPointer(start: s.utf8Start, count: s.utf8CodeUnitCount)
+    }
+    private static var comma: UnsafeBufferPointer<UInt8> { buffer(",") }
+    private static var newline: UnsafeBufferPointer<UInt8> { buffer("\n") }
+    private static var closing: UnsafeBufferPointer<UInt8> { buffer("}") }
+}
+
+/// Where `AgentEntryLines.write` writes: a growable run of bytes, or memory of a known size.
+protocol ByteSink: ~Copyable {
+    mutating func appendBytes(_ u: UnsafeBufferPointer<UInt8>)
+}
+
+extension OwnedBytes: ByteSink {
+    @inline(__always) mutating func appendBytes(_ u: UnsafeBufferPointer<UInt8>) { append(u) }
+}
+
+/// Writes at a pointer and moves past what it wrote; the room is the caller's to have made
+/// (`AgentEntryLines.writtenCount`).
+struct PointerSink: ByteSink {
+    var at: UnsafeMutablePointer<UInt8>
+
+    @inline(__always) mutating func appendBytes(_ u: UnsafeBufferPointer<UInt8>) {
+        guard let from = u.baseAddress else { return }
+        let n = u.count
+        if n <= 16 {
+            for k in 0..<n { at[k] = from[k] }
+        } else {
+            at.update(from: from, count: n)
+        }
+        at += n
+    }
+}
+
+/// Counts what would be written.
+struct CountingSink: ByteSink {
+    var count = 0
+
+    @inline(__always) mutating func appendBytes(_ u: UnsafeBufferPointer<UInt8>) { count &+= u.count }
+}
+
+extension Array: ByteSink where Element == UInt8 {
+    @inline(__always) mutating func appendBytes(_ u: UnsafeBufferPointer<UInt8>) { append(contentsOf: u) }
 }
 
 /// One report's entry lines in its page's `AgentEntryLines`.
@@ -176,8 +388,26 @@ public struct RenderedReportLines: Sendable, Equatable {
     let page: AgentEntryLines
     let range: Range<Int>
 
+    /// Writes the lines, as the output prints them, into `sink`.
+    func write<Sink: ByteSink & ~Copyable>(into sink: inout Sink) {
+        page.write(range, into: &sink)
+    }
+
+    /// The bytes `write(into:)` writes.
+    var writtenCount: Int { page.writtenCount(range) }
+
+    /// Writes the lines at `at`, where `writtenCount` bytes are free.
+    func write(at: UnsafeMutablePointer<UInt8>) {
+        var sink = PointerSink(at: at)
+        page.write(range, into: &sink)
+        assert(sink.at == at + writtenCount, "the lines' size was not what was written")
+    }
+
+    /// The lines as the output prints them, written out into a buffer of their own.
     func withBytes<R>(_ body: (UnsafeBufferPointer<UInt8>) -> R) -> R {
-        page.withBytes(range, body)
+        var text: [UInt8] = []
+        write(into: &text)
+        return text.withUnsafeBufferPointer(body)
     }
 
     /// Whether these are the report's entries as the fleet JSON's results (`AgentEntryLines.json`).

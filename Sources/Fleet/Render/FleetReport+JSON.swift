@@ -261,7 +261,7 @@ extension FleetReport {
         }
         w.raw("],\"results\":[")
         if let rendered = renderedResults(h) {
-            rendered.withBytes { w.append($0) }
+            w.append(rendered)
         } else {
             let results = h.results
             results.withUnsafeBufferPointer { results in

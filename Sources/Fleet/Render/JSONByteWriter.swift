@@ -25,6 +25,15 @@ struct JSONByteWriter: ~Copyable {
 
     @inline(__always) mutating func append(_ u: UnsafeBufferPointer<UInt8>) { out.append(u) }
 
+    /// A report's results as held while its page was read (`AgentEntryLines` in its JSON mode).
+    mutating func append(_ r: RenderedReportLines) {
+        let n = r.writtenCount
+        out.write(upTo: n) { p in
+            r.write(at: p)
+            return n
+        }
+    }
+
     mutating func append(_ a: [UInt8]) {
         a.withUnsafeBufferPointer { append($0) }
     }

@@ -69,6 +69,19 @@ struct OwnedBytes: ~Copyable {
         append(UnsafeBufferPointer(start: s.utf8Start, count: s.utf8CodeUnitCount))
     }
 
+    /// Four bytes (little-endian) at the end.
+    @inline(__always) mutating func appendUInt32(_ v: UInt32) {
+        reserve(4)
+        UnsafeMutableRawPointer(base + count).storeBytes(of: v.littleEndian, as: UInt32.self)
+        count &+= 4
+    }
+
+    /// Overwrites the four bytes at `offset` (written before) with `v`, little-endian.
+    @inline(__always) mutating func setUInt32(_ v: UInt32, at offset: Int) {
+        precondition(offset >= 0 && offset &+ 4 <= count, "a length past what was written")
+        UnsafeMutableRawPointer(base + offset).storeBytes(of: v.littleEndian, as: UInt32.self)
+    }
+
     /// Lets `body` write at most `n` bytes at the end; it returns how many it wrote.
     @inline(__always) mutating func write(upTo n: Int, _ body: (UnsafeMutablePointer<UInt8>) -> Int) {
         reserve(n)
