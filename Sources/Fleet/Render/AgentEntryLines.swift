@@ -36,10 +36,15 @@ final class AgentEntryLines: EntryLineWriter, @unchecked Sendable {
     @exclusivity(unchecked) private var templateStarts: [Int] = [0]
     /// Each template's number by its key: the verdict's byte, the module's bytes, a zero byte (no plain
     /// string holds one) and the item's bytes, as they lie in the page.
-    @exclusivity(unchecked) private var templateNumbers: [[UInt8]: UInt32] = [:]
-    /// The template used last at each entry position, with its module, item and verdict: hosts list the
-    /// same items in the same order, so most entries' keys are compared in place, not built and hashed.
+    @exclusivity(unchecked) private var templateNumbers: [TemplateKey: UInt32] = [:]
+    /// The templates used last at each entry position (`recentWays` of them, from `recentWays * position`),
+    /// with their module, item and verdict: hosts list the same items in the same order, and a position
+    /// sees few of them (a check passing or failing; check.py's four items beside bkdiag's), so most
+    /// entries' keys are compared in place, not built and hashed.
     @exclusivity(unchecked) private var recent: [(module: [UInt8], item: [UInt8], verdict: Verdict, template: UInt32)] = []
+    /// The way of each position's templates that the next new one takes.
+    @exclusivity(unchecked) private var recentNext: [UInt8] = []
+    private static let recentWays = 4
     @exclusivity(unchecked) private var position = 0
     /// The most templates kept: past them (a page of made-up module and item names) an entry is held whole,
     /// its template's number `literal`, its "message" the whole line.
@@ -178,15 +183,20 @@ final class AgentEntryLines: EntryLineWriter, @unchecked Sendable {
 
     /// The number of the template of an entry of `module`, `item` and `verdict`, made the first time.
     @inline(__always) private func template(module: ReportText, item: ReportText, verdict: Verdict) -> UInt32 {
-        if position < recent.count, recent[position].verdict == verdict, Self.equal(recent[position].item, item.bytes),
-            Self.equal(recent[position].module, module.bytes)
-        {
-            return recent[position].template
+        let first = position &* Self.recentWays
+        if first < recent.count {
+            for way in first..<(first &+ Self.recentWays)
+            where recent[way].verdict == verdict && Self.equal(recent[way].item, item.bytes)
+                && Self.equal(recent[way].module, module.bytes)
+            {
+                return recent[way].template
+            }
         }
-        var key: [UInt8] = [Self.keyCode(verdict)]
-        key.append(contentsOf: module.bytes)
-        key.append(0)
-        key.append(contentsOf: item.bytes)
+        var bytes: [UInt8] = [Self.keyCode(verdict)]
+        bytes.append(contentsOf: module.bytes)
+        bytes.append(0)
+        bytes.append(contentsOf: item.bytes)
+        let key = TemplateKey(bytes: bytes)
         let number: UInt32
         if let known = templateNumbers[key] {
             number = known
@@ -201,13 +211,18 @@ final class AgentEntryLines: EntryLineWriter, @unchecked Sendable {
             templateBytes.append(contentsOf: parts.middle)
             templateStarts.append(templateBytes.count)
         }
-        if position >= recent.count {
+        if first >= recent.count {
+            // Empty ways hold `literal`: an entry one matches (empty module and item, unknown) is held whole,
+            // which prints the same.
             recent.append(
                 contentsOf: repeatElement(
-                    (module: [UInt8](), item: [UInt8](), verdict: Verdict.unknown, template: UInt32.max), count: position + 1 - recent.count
-                ))
+                    (module: [UInt8](), item: [UInt8](), verdict: Verdict.unknown, template: Self.literal),
+                    count: first + Self.recentWays - recent.count))
+            recentNext.append(contentsOf: repeatElement(0, count: position + 1 - recentNext.count))
         }
-        recent[position] = (Array(module.bytes), Array(item.bytes), verdict, number)
+        let way = Int(recentNext[position])
+        recentNext[position] = UInt8((way + 1) % Self.recentWays)
+        recent[first + way] = (Array(module.bytes), Array(item.bytes), verdict, number)
         return number
     }
 
@@ -344,6 +359,16 @@ final class AgentEntryLines: EntryLineWriter, @unchecked Sendable {
     private static var comma: UnsafeBufferPointer<UInt8> { buffer(",") }
     private static var newline: UnsafeBufferPointer<UInt8> { buffer("\n") }
     private static var closing: UnsafeBufferPointer<UInt8> { buffer("}") }
+}
+
+/// A template's key (see `AgentEntryLines.templateNumbers`), hashed as one run of bytes rather than byte by
+/// byte, as an array of bytes hashes.
+struct TemplateKey: Hashable {
+    let bytes: [UInt8]
+
+    func hash(into hasher: inout Hasher) {
+        bytes.withUnsafeBytes { hasher.combine(bytes: $0) }
+    }
 }
 
 /// Where `AgentEntryLines.write` writes: a growable run of bytes, or memory of a known size.
