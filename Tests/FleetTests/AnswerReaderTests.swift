@@ -325,8 +325,8 @@ import Testing
     /// The lines and JSON results written while reading are held small (a template per module, item and
     /// verdict; each entry its own texts) and written out whole: the same bytes as from entries read whole,
     /// for a message larger than the agent format's room for one report (64 KiB), a report with no entries,
-    /// a hundred items in one report and items moving between positions; and on a page of common reports
-    /// the held bytes are under half of what they print.
+    /// a hundred items in one report, one of 1,100 entries and items moving between positions; and on a page
+    /// of common reports the held bytes are under half of what they print.
     @Test func linesHeldWhileReadingAreSmallAndPrintWhole() throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("fleet-held-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
@@ -340,6 +340,8 @@ import Testing
             Fixtures.richLine([]),
             Fixtures.richLine(many),
             Fixtures.richLine(Array(many.reversed().prefix(10))),
+            // Past the positions whose recent templates are kept.
+            Fixtures.richLine((0..<1_100).map { k in ("m", "i\(k % 7)", k % 5 == 0 ? Verdict.fail : .pass, "t\(k)", "") }),
         ]
         var hosts: [JSONValue] = []
         var pages: [[JSONValue]] = [[], []]

@@ -45,6 +45,7 @@ final class AgentEntryLines: EntryLineWriter, @unchecked Sendable {
     /// The way of each position's templates that the next new one takes.
     @exclusivity(unchecked) private var recentNext: [UInt8] = []
     private static let recentWays = 4
+    private static let recentPositions = 1024
     @exclusivity(unchecked) private var position = 0
     /// The most templates kept: past them (a page of made-up module and item names) an entry is held whole,
     /// its template's number `literal`, its "message" the whole line.
@@ -183,8 +184,10 @@ final class AgentEntryLines: EntryLineWriter, @unchecked Sendable {
 
     /// The number of the template of an entry of `module`, `item` and `verdict`, made the first time.
     @inline(__always) private func template(module: ReportText, item: ReportText, verdict: Verdict) -> UInt32 {
+        // Positions past `recentPositions` (a report of thousands of entries) look in the table only.
+        let cached = position < Self.recentPositions
         let first = position &* Self.recentWays
-        if first < recent.count {
+        if cached && first < recent.count {
             for way in first..<(first &+ Self.recentWays)
             where recent[way].verdict == verdict && Self.equal(recent[way].item, item.bytes)
                 && Self.equal(recent[way].module, module.bytes)
@@ -192,7 +195,7 @@ final class AgentEntryLines: EntryLineWriter, @unchecked Sendable {
                 return recent[way].template
             }
         }
-        var bytes: [UInt8] = [Self.keyCode(verdict)]
+        var bytes: [UInt8] = [UInt8(Verdict.allCases.firstIndex(of: verdict)!)]
         bytes.append(contentsOf: module.bytes)
         bytes.append(0)
         bytes.append(contentsOf: item.bytes)
@@ -211,6 +214,7 @@ final class AgentEntryLines: EntryLineWriter, @unchecked Sendable {
             templateBytes.append(contentsOf: parts.middle)
             templateStarts.append(templateBytes.count)
         }
+        guard cached else { return number }
         if first >= recent.count {
             // Empty ways hold `literal`: an entry one matches (empty module and item, unknown) is held whole,
             // which prints the same.
@@ -224,15 +228,6 @@ final class AgentEntryLines: EntryLineWriter, @unchecked Sendable {
         recentNext[position] = UInt8((way + 1) % Self.recentWays)
         recent[first + way] = (Array(module.bytes), Array(item.bytes), verdict, number)
         return number
-    }
-
-    private static func keyCode(_ v: Verdict) -> UInt8 {
-        switch v {
-        case .pass: 1
-        case .warn: 2
-        case .fail: 3
-        case .unknown: 4
-        }
     }
 
     /// A template: the line's head up to the message, and with `json` the members between the message and
