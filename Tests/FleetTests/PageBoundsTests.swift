@@ -38,6 +38,32 @@ import Testing
         return (items, r.hosts.map { byKey[$0.key] ?? "?" })
     }
 
+    /// The item columns are in `ItemKey`'s order (check.py's catalogue first, then by `module/item`) however
+    /// many there are and whatever order hosts name them in: names one a prefix of another, a module whose
+    /// `-` sorts before the `/` of a shorter one, catalogue items named late.
+    @Test func itemColumnsKeepTheirOrderAmongManyNames() throws {
+        let names = ["a/x", "a-b/x", "a/x-y", "a/xy", "ab/x", "gse_agent/socket", "bkunifylogbeat/process", "z/1", "z/10", "z/9"]
+        var hosts: [JSONValue] = []
+        var logs: [JSONValue] = []
+        for i in 0..<300 {
+            let ip = "10.1.\(i / 256).\(i % 256)"
+            hosts.append(Fixtures.host(0, ip, status: 9))
+            // Each host names a rotation of the list and two items of its own.
+            let mine = (0..<names.count).map { names[($0 + i) % names.count] } + ["own\(i % 37)/i\(i)", "own/\(i)"]
+            let entries = mine.map { n -> (String, String, Verdict, String, String) in
+                let parts = n.split(separator: "/", maxSplits: 1).map(String.init)
+                return (parts[0], parts[1], .pass, "ok", "")
+            }
+            logs.append(Fixtures.log(0, ip, Fixtures.richLine(entries)))
+        }
+        let r = try Fixtures.assemble([Fixtures.status(hosts), Fixtures.logs(logs)])
+        let items = r.summary.items
+        #expect(items.count == names.count + 600)
+        #expect(items == items.sorted())
+        #expect(Array(items.prefix(2).map(\.description)) == ["bkunifylogbeat/process", "gse_agent/socket"])
+        #expect(r.summary.itemCounts.map(\.item) == items)
+    }
+
     @Test func hostsNamingItemsOfTheirOwnFoldIntoOneHeatmapRow() throws {
         // 100 hosts, every other one with an item of its own: 52 items in all.
         let r = try fleet(100, ownItem: { $0 % 2 == 0 })
