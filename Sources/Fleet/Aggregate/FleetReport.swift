@@ -184,9 +184,11 @@ public struct FleetSummary: Sendable {
                 id: Signature.id(g.entries), entries: g.entries, hosts: g.hosts.map { hosts[$0].key }, topHints: Array(hints),
                 diagnoses: HostDiagnosis.allCases.compactMap { d in g.diagnoses[d].map { (d, $0) } })
         }
-        // Biggest groups first; ties by title so the order is stable.
+        // Biggest groups first; ties by title so the order is stable. Each title is made once (a comparison
+        // would make two).
+        let titles = groups.map(\.title)
         let order = groups.indices.sorted {
-            (groups[$0].hosts.count, groups[$1].title) > (groups[$1].hosts.count, groups[$0].title)
+            (groups[$0].hosts.count, titles[$1]) > (groups[$1].hosts.count, titles[$0])
         }
         var groupOfHost = [Int](repeating: -1, count: hosts.count)
         for (newIndex, old) in order.enumerated() {
