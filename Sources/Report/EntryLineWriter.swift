@@ -12,12 +12,32 @@ public protocol EntryLineWriter: AnyObject {
     /// Whether `entry` is given each entry's `duration_ms` (read only then).
     var wantsDurations: Bool { get }
     /// One entry: its module, item, verdict (`compatStatus` is the check.py contract's boolean), message,
-    /// hint (nil when absent or not a string: the model's empty hint), and `duration_ms` as the model reads
-    /// it (`JSONValue.doubleValue`; nil unless `wantsDurations`).
-    func entry(module: ReportText, item: ReportText, verdict: Verdict, message: ReportText, hint: ReportText?, durationMs: Double?)
+    /// hint (nil when absent or not a string: the model's empty hint), and `duration_ms` (nil when absent or
+    /// not a number the model reads, and unless `wantsDurations`).
+    func entry(
+        module: ReportText, item: ReportText, verdict: Verdict, message: ReportText, hint: ReportText?, duration: ReportDuration?)
     func endReport()
     /// Forgets every entry written after the `count`th report ended.
     func rollback(toReports count: Int)
+}
+
+/// An entry's `duration_ms` as the decoder hands it on: a plain JSON number's text, not parsed (most
+/// writers print it without needing its value), or the value the model reads from anything else.
+public enum ReportDuration {
+    /// A number spelt as JSON spells one (`-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?`), its integer part
+    /// at most 64 digits.
+    case text(UnsafeBufferPointer<UInt8>)
+    /// `JSONValue.doubleValue` of the value read whole.
+    case value(Double)
+
+    /// The duration as the model reads it (`JSONValue.doubleValue`: nil when not finite). A number's text
+    /// gives the double nearest to it, as the parser does (an integer's too, through `Int64` or past it).
+    public var milliseconds: Double? {
+        switch self {
+        case .value(let d): return d
+        case .text(let t): return Double(String(decoding: t, as: UTF8.self)).flatMap { $0.isFinite ? $0 : nil }
+        }
+    }
 }
 
 /// A string of a report as it lies in the escaped output: plain text, except that the page may have

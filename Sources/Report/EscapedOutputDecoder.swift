@@ -698,6 +698,7 @@ public struct EscapedOutputDecoder {
         var evidenceSeen = false
         var durationSeen = false
         var duration: JSONValue?
+        var durationText: UnsafeBufferPointer<UInt8>?
         let wantsDuration = entryLines?.wantsDurations ?? false
         var expected = 0
         repeat {
@@ -728,8 +729,18 @@ public struct EscapedOutputDecoder {
             case .durationMs:
                 guard !durationSeen else { throw GiveUp() }
                 durationSeen = true
-                // Read as `entry()` reads it when a writer prints it, else only checked.
-                if wantsDuration { try readOnce(into: &duration, depth: 3) } else { try skipValue(depth: 3) }
+                // Handed on when a writer prints it: a plain number as its text (not parsed), anything else read
+                // as `entry()` reads it. Else only checked.
+                if wantsDuration {
+                    let start = i
+                    if skipPlainNumber() {
+                        durationText = UnsafeBufferPointer(rebasing: b[start..<i])
+                    } else {
+                        try readOnce(into: &duration, depth: 3)
+                    }
+                } else {
+                    try skipValue(depth: 3)
+                }
             default: try skipValue(depth: 3)
             }
         } while try next(close: UInt8(ascii: "}"))
@@ -740,7 +751,8 @@ public struct EscapedOutputDecoder {
                 module: ReportText(bytes: module.bytes, escapedSlashes: module.slashes),
                 item: ReportText(bytes: item.bytes, escapedSlashes: item.slashes), verdict: verdict,
                 message: ReportText(bytes: message.bytes, escapedSlashes: message.slashes),
-                hint: hint.map { ReportText(bytes: $0.bytes, escapedSlashes: $0.slashes) }, durationMs: duration?.doubleValue)
+                hint: hint.map { ReportText(bytes: $0.bytes, escapedSlashes: $0.slashes) },
+                duration: durationText.map(ReportDuration.text) ?? duration?.doubleValue.map(ReportDuration.value))
         }
         let strings = self.interner
         strings.appendKey(Self.keyCode(verdict))

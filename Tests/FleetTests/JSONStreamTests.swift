@@ -22,6 +22,42 @@ import Testing
         }
     }
 
+    /// A duration's plain text is written without parsing it exactly as its value is written (rounded to
+    /// microseconds, serialised as a double): every decimal form it takes (up to 12 integer and 3 fraction
+    /// digits, trailing zeros, negative zeros, powers of ten, 15 significant digits) and seeded random ones;
+    /// every other spelling is left to the value's path.
+    @Test func plainDurationsAreWrittenAsTheirValues() {
+        var taken = [
+            "0", "-0", "0.0", "-0.000", "0.5", "-0.5", "0.001", "-0.001", "0.010", "0.100", "1", "7", "10", "1.25", "1.250",
+            "12.000", "100", "999.999", "1000.5", "123456789012", "-123456789012", "123456789012.345", "999999999999.999",
+            "100000000000.001", "450359962737.5", "0.123", "2.675", "1.005", "9007199254.740", "-42.420",
+        ]
+        var rng = EscapedOutputDecoderTests.SplitMix(state: 14)
+        for _ in 0..<5_000 {
+            let integer = String(UInt64.random(in: 0..<1_000_000_000_000, using: &rng) >> UInt64.random(in: 0..<40, using: &rng))
+            let digits = Int.random(in: 0...3, using: &rng)
+            let fraction = String((0..<digits).map { _ in Character(String(Int.random(in: 0...9, using: &rng))) })
+            taken.append((Bool.random(using: &rng) ? "-" : "") + integer + (digits == 0 ? "" : "." + fraction))
+        }
+        var cache = HostJSONCache()
+        for text in taken {
+            var plain: [UInt8] = []
+            let bytes = Array(text.utf8)
+            let fast = bytes.withUnsafeBufferPointer { HostJSONCache.plainDuration($0, into: &plain) }
+            #expect(fast, "\(text)")
+            var slow: [UInt8] = []
+            cache.duration(Double(text)!) { slow = $0 }
+            #expect(String(decoding: plain, as: UTF8.self) == String(decoding: slow, as: UTF8.self), "\(text)")
+        }
+        for text in [
+            "1e3", "1E3", "1.5e2", "1.2345", "0.0001", "1234567890123", "1234567890123.5", "01", "-01.5", "", "-", "1.", ".5", "1.2.3",
+            "+1", "1 ", "0x10", "Infinity", "NaN",
+        ] {
+            var plain: [UInt8] = []
+            #expect(!Array(text.utf8).withUnsafeBufferPointer { HostJSONCache.plainDuration($0, into: &plain) }, "\(text)")
+        }
+    }
+
     /// Hosts with evidence, odd durations, unknown items, line errors, groups and every host state.
     static func withEvidence() throws -> FleetReport {
         let entry = { (item: String, extra: String) in

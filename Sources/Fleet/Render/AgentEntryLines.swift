@@ -115,10 +115,12 @@ final class AgentEntryLines: EntryLineWriter, @unchecked Sendable {
         }
     }
 
-    func entry(module: ReportText, item: ReportText, verdict: Verdict, message: ReportText, hint: ReportText?, durationMs: Double?) {
+    func entry(
+        module: ReportText, item: ReportText, verdict: Verdict, message: ReportText, hint: ReportText?, duration: ReportDuration?
+    ) {
         let number = template(module: module, item: item, verdict: verdict)
         guard number != Self.literal else {
-            return wholeEntry(module: module, item: item, verdict: verdict, message: message, hint: hint, durationMs: durationMs)
+            return wholeEntry(module: module, item: item, verdict: verdict, message: message, hint: hint, duration: duration)
         }
         out.appendUInt32(number)
         let at = out.count
@@ -130,16 +132,16 @@ final class AgentEntryLines: EntryLineWriter, @unchecked Sendable {
             out.appendUInt32(0)
             if let hint { Self.appendEscaped(hint, to: &out) }
             setLength(at: hintAt)
-            if let d = durationMs {
-                durations.duration(d) { text in
-                    // A double's shortest text is at most 24 bytes.
-                    precondition(text.count < 256, "a duration's text past one length byte")
-                    out.append(UInt8(text.count))
-                    text.withUnsafeBufferPointer { out.append($0) }
-                }
-            } else {
-                out.append(0)
-            }
+            let written =
+                duration.map { d in
+                    durations.duration(d) { text in
+                        // A double's shortest text is at most 24 bytes, a plain one's at most 17.
+                        precondition(text.count < 256, "a duration's text past one length byte")
+                        out.append(UInt8(text.count))
+                        text.withUnsafeBufferPointer { out.append($0) }
+                    }
+                } ?? false
+            if !written { out.append(0) }
         } else {
             Self.append(message, to: &out)
             setLength(at: at)
@@ -150,7 +152,7 @@ final class AgentEntryLines: EntryLineWriter, @unchecked Sendable {
     /// An entry held whole (past `templateLimit`): number `literal`, then the line (without its newline) or
     /// the JSON result, as one text.
     private func wholeEntry(
-        module: ReportText, item: ReportText, verdict: Verdict, message: ReportText, hint: ReportText?, durationMs: Double?
+        module: ReportText, item: ReportText, verdict: Verdict, message: ReportText, hint: ReportText?, duration: ReportDuration?
     ) {
         out.appendUInt32(Self.literal)
         let at = out.count
@@ -161,13 +163,16 @@ final class AgentEntryLines: EntryLineWriter, @unchecked Sendable {
             Self.appendEscaped(message, to: &out)
             parts.middle.withUnsafeBufferPointer { out.append($0) }
             if let hint { Self.appendEscaped(hint, to: &out) }
-            if let d = durationMs {
-                out.append(Self.evidenceDuration)
-                durations.duration(d) { text in text.withUnsafeBufferPointer { out.append($0) } }
-                out.append(UInt8(ascii: "}"))
-            } else {
-                out.append(Self.evidenceEnd)
-            }
+            // The duration's member is written once its text is known (none when the model reads none).
+            let withDuration =
+                duration.map { d in
+                    durations.duration(d) { text in
+                        out.append(Self.evidenceDuration)
+                        text.withUnsafeBufferPointer { out.append($0) }
+                        out.append(UInt8(ascii: "}"))
+                    }
+                } ?? false
+            if !withDuration { out.append(Self.evidenceEnd) }
         } else {
             Self.append(message, to: &out)
         }
