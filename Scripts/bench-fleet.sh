@@ -35,6 +35,7 @@ python3 - "$WORK" "$HOSTS" <<'PY'
 import json, random, sys
 out, n = sys.argv[1], int(sys.argv[2])
 random.seed(7)
+DUR = random.Random(11)  # durations drawn apart, so the mix of hosts is the seed's as before
 ITEMS = [("log_path", "logpath_match"), ("log_path", "logpath_held"), ("bkunifylogbeat", "bin_file"),
          ("bkunifylogbeat", "process"), ("bkunifylogbeat", "main_config"), ("bkunifylogbeat", "config"),
          ("bkunifylogbeat", "hosted"), ("bkunifylogbeat", "healthz"), ("gse_agent", "process"),
@@ -51,7 +52,8 @@ def rich(i, failing):
                      "result": "fail" if bad else "pass", "label": it,
                      "hint": "restart the collector: systemctl restart gse_agent" if bad else "",
                      "evidence": {"pid": 1000 + i % 30000, "path": "/usr/local/gse/plugins/bin/bkunifylogbeat", "size": 41234567},
-                     "duration_ms": 1.25})
+                     # Measured per check, as bkdiag prints it (milliseconds to 3 decimals): hosts differ.
+                     "duration_ms": round(DUR.uniform(0.05, 40.0), 3)})
     return json.dumps({"status": not failing, "data": data, "schema": "bkdiag.report/1",
                        "result": "fail" if failing else "pass", "summary": {"pass": 12 - len(failing), "warn": 0, "fail": len(failing), "unknown": 0},
                        "version": "0.1.0", "host": {"hostname": "host-%d" % i, "machine_id": "%032x" % i, "kernel": "5.10.0"},
