@@ -31,7 +31,8 @@ public enum ReportDuration {
     case value(Double)
 
     /// The duration as the model reads it (`JSONValue.doubleValue`: nil when not finite). A number's text
-    /// gives the double nearest to it, as the parser does (an integer's too, through `Int64` or past it).
+    /// gives the double nearest to it, as the parser does (an integer's too, through `Int64` or past it),
+    /// except that `-0` gives -0.0 where the parser's integer 0 gives 0.0; both print `0` as a duration.
     public var milliseconds: Double? {
         switch self {
         case .value(let d): return d

@@ -768,8 +768,8 @@ public struct EscapedOutputDecoder {
         }
     }
 
-    /// A verdict's byte in a lean key.
-    static func keyCode(_ v: Verdict) -> UInt8 {
+    /// A verdict's byte in a lean key (and in the fleet's entry templates' keys).
+    public static func keyCode(_ v: Verdict) -> UInt8 {
         switch v {
         case .pass: 0
         case .warn: 1

@@ -200,7 +200,7 @@ final class AgentEntryLines: EntryLineWriter, @unchecked Sendable {
                 return recent[way].template
             }
         }
-        var bytes: [UInt8] = [UInt8(Verdict.allCases.firstIndex(of: verdict)!)]
+        var bytes: [UInt8] = [EscapedOutputDecoder.keyCode(verdict)]
         bytes.append(contentsOf: module.bytes)
         bytes.append(0)
         bytes.append(contentsOf: item.bytes)
