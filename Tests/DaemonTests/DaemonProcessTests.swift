@@ -598,18 +598,32 @@ struct DaemonProcess {
         let lock = open(socket + ".lock", O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
         #expect(lock >= 0)
         defer { Sys.close(lock) }
+        let lockedAt = MonotonicClock.milliseconds()
         #expect(flock(lock, LOCK_EX | LOCK_NB) == 0)
+        // The daemon starts waiting after the lock was taken, so it cannot have waited its 2 s while this
+        // test has held the lock for less (a loaded machine can stretch the sleeps below past that).
+        let heldUnderWait = { MonotonicClock.milliseconds() - lockedAt < 2000 }
         let d = try await DaemonProcess.start(dir, args: ["--test-report-file", dir.sub("report.json")], interval: "3600")
         defer { d.process.signal(SIGKILL) }
-        try await Task.sleep(for: .milliseconds(800))
+        try await Task.sleep(for: .milliseconds(500))
         // Still the stale file, nobody listening (an inode number alone could be reused by a fresh bind).
         #expect(Sys.lstatIfPresent(socket)?.isSocket == true)
         let probe = try? Sys.connectUnix(path: socket, timeoutMs: 200)
         #expect(probe == nil, "nothing is bound while the lock is held: \(d.process.stderr)")
         if let probe { Sys.close(probe) }
-        #expect(await d.process.wait(timeoutMs: 10) == nil, "a lock held for under 2 s is waited for: \(d.process.stderr)")
+        let exited = await d.process.wait(timeoutMs: 10)
         flock(lock, LOCK_UN)
-        #expect(await d.waitReady(), "\(d.process.stderr)")
+        if heldUnderWait() {
+            #expect(exited == nil, "a lock held for under 2 s is waited for: \(d.process.stderr)")
+            #expect(await d.waitReady(), "\(d.process.stderr)")
+        } else {
+            // Held past the wait: giving up and saying the socket is in use is right too, but nothing else.
+            let ready = exited == nil ? await d.waitReady() : false
+            if !ready {
+                #expect(await d.process.wait(timeoutMs: 10_000) != nil)
+                #expect(d.process.stderr.contains("Address already in use"), "\(d.process.stderr)")
+            }
+        }
     }
 
     /// A lock beside the socket that stays held is reported as the socket in use, not waited on forever.
