@@ -258,7 +258,7 @@ public struct FleetAssembler: Sendable {
                     for n in (c * chunk)..<min(places, (c + 1) * chunk) {
                         let r = rows[n]
                         let s = slotOf[r]
-                        out.initializeElement(at: n, to: join(keys[first[n]], stepHosts[r], slot: s >= 0 ? s : nil, byID: nil).0)
+                        out.initializeElement(at: n, to: join(keys[first[n]], stepHosts[r], slot: s >= 0 ? s : nil))
                     }
                 }
             }
@@ -270,9 +270,10 @@ public struct FleetAssembler: Sendable {
             var byID: [Int64: Int]?
             for n in 0..<places where slotOf[rows[n]] < 0 && stepHosts[rows[n]].hostID != nil {
                 if byID == nil { byID = Dictionary(hostIDSlots.map { ($0.id, $0.slot) }, uniquingKeysWith: { $1 }) }
-                let (h, matched) = join(keys[first[n]], stepHosts[rows[n]], slot: nil, byID: byID)
-                if let m = matched { used[m] = true }
-                hosts[n] = h
+                // A host whose id matched no log either keeps what the pass above made of it.
+                guard let id = stepHosts[rows[n]].hostID, let m = byID?[id] else { continue }
+                used[m] = true
+                hosts[n] = join(keys[first[n]], stepHosts[rows[n]], slot: m, byHostID: true)
             }
         }
         Timing.add("finish: join (parallel)", since: t)
@@ -380,26 +381,19 @@ public struct FleetAssembler: Sendable {
 
     func agentState(key: String) -> AgentState { gse.isEmpty ? .unknown : gse[key] ?? .unknown }
 
-    /// One status host joined with its log (by key, then by host id when `byID` is given); also the slot
-    /// of the log used.
-    func join(_ key: String, _ h: borrowing JobHostStatus, slot: Int?, byID: [Int64: Int]?) -> (HostResult, Int?) {
-        var slot = slot
-        var byHostID = false
-        if slot == nil, let id = h.hostID {
-            slot = byID?[id]
-            byHostID = slot != nil
-        }
+    /// One status host joined with the log in `slot` (none when nil), which was matched by host id when
+    /// `byHostID`. Returned alone, not in a tuple: taking a host out of a tuple copied it (retaining every
+    /// string and list it holds) and destroyed the tuple's, per host.
+    func join(_ key: String, _ h: borrowing JobHostStatus, slot: Int?, byHostID: Bool = false) -> HostResult {
         // The log's two lists only (copying the whole log would retain and release its strings too).
         let reports = slot.map { logs[$0].reports } ?? []
         let lines = slot.map { logs[$0].lines } ?? []
         let fetchError = fetchFailed.isEmpty ? nil : fetchFailed[key]
         let state = HostResult.judge(
             jobStatus: h.status, hadLog: slot != nil, fetchFailed: fetchError != nil, reports: reports, lines: lines)
-        var result = HostResult(
+        return HostResult(
             key: key, hostID: h.hostID, cloudID: h.cloudID, ip: h.ip, jobStatus: h.status, errorCode: h.errorCode,
-            exitCode: h.exitCode, reports: reports, lines: lines, state: state, fetchError: fetchError, agent: agentState(key: key))
-        result.logByHostID = byHostID
-        result.jobStatusText = h.statusText
-        return (result, slot)
+            exitCode: h.exitCode, reports: reports, lines: lines, state: state, fetchError: fetchError, agent: agentState(key: key),
+            jobStatusText: h.statusText, logByHostID: byHostID)
     }
 }

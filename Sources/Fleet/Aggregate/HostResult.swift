@@ -116,7 +116,7 @@ public struct HostResult: Sendable {
     public init(
         key: String, hostID: Int64? = nil, cloudID: Int64 = 0, ip: String, jobStatus: Int64?, errorCode: Int64? = nil,
         exitCode: Int64? = nil, reports: [DiagnosticReport] = [], lines: [HostLine] = [], state: HostState,
-        fetchError: String? = nil, agent: AgentState = .unknown
+        fetchError: String? = nil, agent: AgentState = .unknown, jobStatusText: String? = nil, logByHostID: Bool = false
     ) {
         self.key = key
         self.hostID = hostID
@@ -130,6 +130,8 @@ public struct HostResult: Sendable {
         self.state = state
         self.fetchError = fetchError
         self.agent = agent
+        self.jobStatusText = jobStatusText
+        self.logByHostID = logByHostID
     }
 
     /// One entry per (module, item): the worst seen across the host's reports, in first-seen order.
@@ -164,13 +166,29 @@ public struct HostResult: Sendable {
     }
 
     /// The host state AgentChecker prints: true when every report line declared `status: true`.
-    public var declaredStatus: Bool? {
+    public var declaredStatus: Bool? { Self.declaredStatus(reports) }
+
+    /// `declaredStatus` of a host with these reports.
+    static func declaredStatus(_ reports: [DiagnosticReport]) -> Bool? {
         reports.isEmpty ? nil : reports.allSatisfy { $0.hostStatus }
+    }
+
+    /// `diagnosis` of the host at `h`. A healthy host (most of a fleet) is told from its stored members read
+    /// in place; a getter called on `pointee` copies the whole host first (retaining every string and list
+    /// it holds), as the memory could change during the call.
+    static func diagnosis(at h: UnsafePointer<HostResult>) -> HostDiagnosis {
+        if healthy(h.pointee.state, h.pointee.lines) { return .healthy }
+        return h.pointee.diagnosis
+    }
+
+    /// A healthy state and no line that failed to read.
+    static func healthy(_ state: HostState, _ lines: [HostLine]) -> Bool {
+        state.isHealthy && !lines.contains { if case .failed = $0 { true } else { false } }
     }
 
     /// What GSE's agent state adds to the host state.
     public var diagnosis: HostDiagnosis {
-        if state.isHealthy && lineErrors.isEmpty { return .healthy }
+        if Self.healthy(state, lines) { return .healthy }
         if agent == .offline { return .agentOffline }
         if !state.hasReport { return .noUsableOutput }
         // The failing entries, read in place (a filtered copy retained every string of each).

@@ -84,40 +84,42 @@ extension FleetReport {
     /// The lines of the hosts in `range` (not the extended ones).
     func writeHostLines(_ range: Range<Int>, haveStatus: Bool, to out: inout AgentTextBuffer) {
         hosts.withUnsafeBufferPointer { hosts in
-            for j in range { Self.writeHostLines(hosts[j], haveStatus: haveStatus, to: &out) }
+            guard let base = hosts.baseAddress else { return }
+            for j in range { Self.writeHostLines(base + j, haveStatus: haveStatus, to: &out) }
         }
     }
 
-    /// One host's lines, read in place (a copy of the host would retain every string and list it holds).
-    static func writeHostLines(_ h: borrowing HostResult, haveStatus: Bool, to out: inout AgentTextBuffer) {
-        guard let status = h.jobStatus ?? (haveStatus ? nil : JobStatusLabels.hostSuccess) else { return }
+    /// One host's lines, read in place through a pointer (a copy of the host would retain every string and
+    /// list it holds; a `borrowing` host was still copied once the call was inlined).
+    static func writeHostLines(_ h: UnsafePointer<HostResult>, haveStatus: Bool, to out: inout AgentTextBuffer) {
+        guard let status = h.pointee.jobStatus ?? (haveStatus ? nil : JobStatusLabels.hostSuccess) else { return }
         if status != JobStatusLabels.hostSuccess {
-            let label = h.jobStatusText ?? JobStatusLabels.agentChecker[status] ?? String(status)
-            out.line(AgentInfo(.error, "[获取作业执行结果] [\(h.key)] 脚本执行结果, 执行状态为: \(label)"))
+            let label = h.pointee.jobStatusText ?? JobStatusLabels.agentChecker[status] ?? String(status)
+            out.line(AgentInfo(.error, "[获取作业执行结果] [\(h.pointee.key)] 脚本执行结果, 执行状态为: \(label)"))
             return
         }
-        if h.logByHostID { return }
-        for line in h.lines {
+        if h.pointee.logByHostID { return }
+        for line in h.pointee.lines {
             switch line {
             case .report(let i):
-                h.reports.withUnsafeBufferPointer { reports in
-                    out.hostLine(h.key, reports[i].hostStatus)
+                h.pointee.reports.withUnsafeBufferPointer { reports in
+                    out.hostLine(h.pointee.key, reports[i].hostStatus)
                     reports[i].results.withUnsafeBufferPointer { results in
                         for k in results.indices { out.entry(results[k], at: k) }
                     }
                 }
             case .reportPrinted(let i, let entries):
-                out.hostLine(h.key, h.reports[i].hostStatus)
+                out.hostLine(h.pointee.key, h.pointee.reports[i].hostStatus)
                 for e in entries { out.line(e) }
             case .reportRendered(let i, let lines):
                 assert(!lines.isJSON, "a report read for the JSON's results has no platform lines")
-                out.hostLine(h.key, h.reports[i].hostStatus)
+                out.hostLine(h.pointee.key, h.pointee.reports[i].hostStatus)
                 out.lines(lines)
             case .failed(let f):
-                if let s = f.hostStatus { out.hostLine(h.key, s) }
+                if let s = f.hostStatus { out.hostLine(h.pointee.key, s) }
                 for e in f.emitted { out.line(e) }
                 if f.checkerFails {
-                    out.line(AgentInfo(.error, "[获取作业执行结果] [\(h.key)] 获取脚本执行结果失败, 报错为: \(f.error)"))
+                    out.line(AgentInfo(.error, "[获取作业执行结果] [\(h.pointee.key)] 获取脚本执行结果失败, 报错为: \(f.error)"))
                 }
             }
         }
@@ -184,7 +186,14 @@ extension FleetReport {
         }
         if extended {
             hosts.withUnsafeBufferPointer { hosts in
-                for j in hosts.indices { if let line = Self.extendedLine(hosts[j]) { out.line(line) } }
+                for j in hosts.indices {
+                    // Most hosts have no such line: told by two fields read in place, the host not copied.
+                    switch hosts[j].state {
+                    case .noOutput, .missingLog, .fetchFailed: break
+                    default: guard hosts[j].logByHostID else { continue }
+                    }
+                    if let line = Self.extendedLine(hosts[j]) { out.line(line) }
+                }
             }
         }
     }

@@ -172,10 +172,20 @@ extension FleetReport {
                 // Held in a local while it writes (through the pointer, every append would go to memory).
                 var w = (writers + lane).move()
                 var cache = HostJSONCache()
-                for j in range {
-                    w.raw("    ")
-                    writeHostJSON(j, summary: summary, to: &w, cache: &cache)
-                    w.raw(j + 1 < count ? ",\n" : "\n")
+                // The hosts and the summary's lists read in place, once per chunk (taking either per host
+                // retained and released every list the summary holds, or copied the host).
+                hosts.withUnsafeBufferPointer { hosts in
+                    summary.groupOfHost.withUnsafeBufferPointer { groupOf in
+                        summary.groups.withUnsafeBufferPointer { groups in
+                            guard let base = hosts.baseAddress else { return }
+                            for j in range {
+                                w.raw("    ")
+                                let g = groupOf[j]
+                                Self.writeHost(base + j, group: g >= 0 ? groups[g].id : nil, to: &w, cache: &cache)
+                                w.raw(j + 1 < count ? ",\n" : "\n")
+                            }
+                        }
+                    }
                 }
                 (writers + lane).initialize(to: w)
             },
@@ -189,16 +199,17 @@ extension FleetReport {
     }
 
     /// Writes `hostJSON(index)` as `JSONByteWriter.write` would, member by member.
-    func writeHostJSON(_ index: Int, summary: FleetSummary? = nil, to w: inout JSONByteWriter, cache: inout HostJSONCache) {
-        let summary = summary ?? self.summary
+    func writeHostJSON(_ index: Int, to w: inout JSONByteWriter, cache: inout HostJSONCache) {
+        let summary = self.summary
         let g = summary.groupOfHost[index]
         hosts.withUnsafeBufferPointer { hosts in
-            Self.writeHost(hosts[index], group: g >= 0 ? summary.groups[g].id : nil, to: &w, cache: &cache)
+            guard let base = hosts.baseAddress else { return }
+            Self.writeHost(base + index, group: g >= 0 ? summary.groups[g].id : nil, to: &w, cache: &cache)
         }
     }
 
     /// One host's members, read in place (a copy of the host would retain every string and list it holds).
-    static func writeHost(_ h: borrowing HostResult, group: String?, to w: inout JSONByteWriter, cache: inout HostJSONCache) {
+    static func writeHost(_ h: UnsafePointer<HostResult>, group: String?, to w: inout JSONByteWriter, cache: inout HostJSONCache) {
         func int(_ v: Int64?) {
             if let v { w.int(v) } else { w.raw("null") }
         }
@@ -206,42 +217,45 @@ extension FleetReport {
             if let v { w.string(v) } else { w.raw("null") }
         }
         w.raw("{\"key\":")
-        w.string(h.key)
+        w.string(h.pointee.key)
         w.raw(",\"host_id\":")
-        int(h.hostID)
+        int(h.pointee.hostID)
         w.raw(",\"cloud_id\":")
-        int(h.cloudID)
+        int(h.pointee.cloudID)
         w.raw(",\"ip\":")
-        w.string(h.ip)
+        w.string(h.pointee.ip)
         w.raw(",\"job_status\":")
-        int(h.jobStatus)
+        int(h.pointee.jobStatus)
         w.raw(",\"error_code\":")
-        int(h.errorCode)
+        int(h.pointee.errorCode)
         w.raw(",\"exit_code\":")
-        int(h.exitCode)
+        int(h.pointee.exitCode)
         w.raw(",\"state\":")
-        w.string(h.state.rawValue)
+        w.string(h.pointee.state.rawValue)
         w.raw(",\"diagnosis\":")
-        w.string(h.diagnosis.rawValue)
+        w.string(HostResult.diagnosis(at: h).rawValue)
         w.raw(",\"agent\":")
-        w.string(h.agent.rawValue)
+        w.string(h.pointee.agent.rawValue)
         w.raw(",\"producer\":")
         // `HostResult.producer`, written without making its string.
-        if let r = h.reports.last {
-            if !r.isRich {
+        h.pointee.reports.withUnsafeBufferPointer { reports in
+            // The last report read in place (taking it out of the list copied it).
+            guard let last = reports.baseAddress.map({ $0 + reports.count - 1 }), !reports.isEmpty else {
+                w.raw("\"\"")
+                return
+            }
+            if !last.pointee.isRich {
                 w.raw("\"check.py\"")
-            } else if r.version.isEmpty {
+            } else if last.pointee.version.isEmpty {
                 w.raw("\"bkdiag\"")
             } else {
                 w.raw("\"bkdiag ")
-                w.escaped(r.version)
+                w.escaped(last.pointee.version)
                 w.append(0x22)
             }
-        } else {
-            w.raw("\"\"")
         }
         w.raw(",\"declared_status\":")
-        switch h.declaredStatus {
+        switch HostResult.declaredStatus(h.pointee.reports) {
         case true?: w.raw("true")
         case false?: w.raw("false")
         case nil: w.raw("null")
@@ -249,21 +263,21 @@ extension FleetReport {
         w.raw(",\"group\":")
         string(group)
         w.raw(",\"fetch_error\":")
-        string(h.fetchError)
+        string(h.pointee.fetchError)
         w.raw(",\"line_errors\":[")
         // `HostResult.lineErrors`, read in place.
         var firstError = true
-        for line in h.lines {
+        for line in h.pointee.lines {
             guard case .failed(let f) = line else { continue }
             if !firstError { w.append(UInt8(ascii: ",")) }
             firstError = false
             w.string(f.error)
         }
         w.raw("],\"results\":[")
-        if let rendered = renderedResults(h) {
+        if let rendered = renderedResults(reportCount: h.pointee.reports.count, lines: h.pointee.lines) {
             w.append(rendered)
         } else {
-            let results = h.results
+            let results = h.pointee.results
             results.withUnsafeBufferPointer { results in
                 for k in results.indices {
                     if k > 0 { w.append(UInt8(ascii: ",")) }
@@ -277,7 +291,12 @@ extension FleetReport {
     /// A host's results as written while its one report was read lean (`AnswerReader.read`'s `jsonResults`):
     /// its lean model holds no passing entry's message.
     static func renderedResults(_ h: borrowing HostResult) -> RenderedReportLines? {
-        guard h.reports.count == 1, h.lines.count == 1, case .reportRendered(0, let r) = h.lines[0], r.isJSON else { return nil }
+        renderedResults(reportCount: h.reports.count, lines: h.lines)
+    }
+
+    /// `renderedResults` of a host with `reportCount` reports and these lines.
+    static func renderedResults(reportCount: Int, lines: [HostLine]) -> RenderedReportLines? {
+        guard reportCount == 1, lines.count == 1, case .reportRendered(0, let r) = lines[0], r.isJSON else { return nil }
         return r
     }
 
