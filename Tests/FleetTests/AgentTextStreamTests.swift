@@ -66,6 +66,42 @@ import Testing
         }
     }
 
+    /// Every kind of host bkdiag-fleet adds a line for after the platform's (its batch not fetched, its log
+    /// matched by host id only, missing from the logs, no output), among hosts it adds none for: the streamed
+    /// text tells them apart as the record lines do.
+    @Test func extendedLinesOfEveryKindStreamTheSame() throws {
+        let ok = "{\"status\": true, \"data\": [\(Self.entry("gse_agent", "socket", true, "up"))]}"
+        var asm = FleetAssembler()
+        let status = Fixtures.status([
+            Fixtures.host(0, "10.0.2.1", status: 9, id: 1), Fixtures.host(0, "10.0.2.2", status: 9, id: 2),
+            Fixtures.host(0, "10.0.2.3", status: 9, id: 3), Fixtures.host(0, "10.0.2.4", status: 9, id: 4),
+            Fixtures.host(0, "10.0.2.5", status: 9, id: 5), Fixtures.host(0, "10.0.2.6", status: 11, id: 6),
+        ])
+        // Host 2's log names another address with its id; host 3 printed nothing; host 4 has no log.
+        let logs = Fixtures.logs([
+            Fixtures.log(0, "10.0.2.1", ok, id: 1), Fixtures.log(0, "10.9.9.9", ok, id: 2), Fixtures.log(0, "10.0.2.3", "", id: 3),
+        ])
+        for (i, d) in [status, logs].enumerated() {
+            for a in try AnswerReader.recognise(bytes: Array(d.serialized().utf8), source: "doc\(i)", parallel: false) {
+                switch a {
+                case .answer(let x): asm.add(x, source: "input")
+                case .logs(let p): asm.add(p)
+                }
+            }
+        }
+        asm.markFetchFailed(["0:10.0.2.5"], error: "HTTP 502")
+        let r = asm.finish(source: "parse", generatedAtMs: 1_700_000_000_000)
+        #expect(r.hosts.map(\.state) == [.pass, .pass, .noOutput, .missingLog, .fetchFailed, .jobFailed], "\(r.hosts.map(\.state))")
+        #expect(r.hosts.map(\.logByHostID) == [false, true, false, false, false, false])
+        let text = r.agentCheckerText(extended: true)
+        #expect(text == Self.reference(r, extended: true))
+        let added = text.split(separator: "\n").filter { $0.contains("[bkdiag-fleet]") }
+        #expect(added.count == 4, "\(added)")
+        for (key, what) in [("0:10.0.2.2", "按主机 ID"), ("0:10.0.2.3", "没有输出"), ("0:10.0.2.4", "日志中没有该主机"), ("0:10.0.2.5", "HTTP 502")] {
+            #expect(added.contains { $0.contains("[\(key)]") && $0.contains(what) }, "\(key): \(added)")
+        }
+    }
+
     @Test func jobFailureStreamsItsOneLine() throws {
         let r = try Fixtures.assemble([Fixtures.status([Fixtures.host(0, "10.0.0.1", status: 9)], finished: false)])
         #expect(r.agentCheckerText(extended: true) == Self.reference(r, extended: true))

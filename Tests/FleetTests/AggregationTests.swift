@@ -97,6 +97,28 @@ import Testing
         #expect(r.textTable().contains("agent_offline 1"))
     }
 
+    /// A healthy report beside a line that could not be read is not a healthy host: with its agent offline
+    /// it is `agent_offline` (a host whose every line read is healthy whatever GSE says). The JSON's writer,
+    /// which tells a healthy host from its stored members, says the same.
+    @Test func aLineThatCouldNotBeReadKeepsAHealthyReportFromMakingTheHostHealthy() throws {
+        let status = Fixtures.status([Fixtures.host(0, "10.0.0.1", status: 9), Fixtures.host(0, "10.0.0.2", status: 9)])
+        let logs = Fixtures.logs([
+            Fixtures.log(0, "10.0.0.1", "not json\n" + Fixtures.healthyRich),
+            Fixtures.log(0, "10.0.0.2", Fixtures.healthyRich),
+        ])
+        let gse1: JSONValue = Fixtures.wrap(
+            .object([
+                ("0:10.0.0.1", .object([("ip", "10.0.0.1"), ("bk_cloud_id", 0), ("bk_agent_alive", 0)])),
+                ("0:10.0.0.2", .object([("ip", "10.0.0.2"), ("bk_cloud_id", 0), ("bk_agent_alive", 0)])),
+            ]))
+        let r = try Fixtures.assemble([status, logs], gse: gse1)
+        #expect(r.hosts.map(\.lineErrors.count) == [1, 0])
+        #expect(r.hosts.map(\.diagnosis) == [.agentOffline, .healthy])
+        let written = JSONStreamTests.written(r)
+        #expect(written[0].contains("\"diagnosis\":\"agent_offline\""), "\(written[0])")
+        #expect(written[1].contains("\"diagnosis\":\"healthy\""), "\(written[1])")
+    }
+
     @Test func gse2AgentStateAnswer() throws {
         let status = Fixtures.status([Fixtures.host(0, "10.0.0.2", status: 1)])
         let gse2: JSONValue = Fixtures.wrap(

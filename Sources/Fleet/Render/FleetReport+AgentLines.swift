@@ -89,8 +89,9 @@ extension FleetReport {
         }
     }
 
-    /// One host's lines, read in place through a pointer (a copy of the host would retain every string and
-    /// list it holds; a `borrowing` host was still copied once the call was inlined).
+    /// One host's lines, read in place through a pointer: a host passed from the array's memory is copied
+    /// even to a `borrowing` parameter (the memory could change during the call), and a copy retains and
+    /// releases every string and list it holds.
     static func writeHostLines(_ h: UnsafePointer<HostResult>, haveStatus: Bool, to out: inout AgentTextBuffer) {
         guard let status = h.pointee.jobStatus ?? (haveStatus ? nil : JobStatusLabels.hostSuccess) else { return }
         if status != JobStatusLabels.hostSuccess {

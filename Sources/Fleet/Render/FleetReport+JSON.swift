@@ -240,10 +240,11 @@ extension FleetReport {
         // `HostResult.producer`, written without making its string.
         h.pointee.reports.withUnsafeBufferPointer { reports in
             // The last report read in place (taking it out of the list copied it).
-            guard let last = reports.baseAddress.map({ $0 + reports.count - 1 }), !reports.isEmpty else {
+            guard !reports.isEmpty, let base = reports.baseAddress else {
                 w.raw("\"\"")
                 return
             }
+            let last = base + (reports.count - 1)
             if !last.pointee.isRich {
                 w.raw("\"check.py\"")
             } else if last.pointee.version.isEmpty {
