@@ -35,7 +35,9 @@ struct TempDir {
 
 /// Sleeps the calling task.
 func sleepMs(_ ms: Int) async {
-    try? await Task.sleep(for: .milliseconds(ms))
+    // On a thread of its own: a `Task.sleep` wakes through a Dispatch thread, and tests that hold Dispatch's
+    // queue (`HeldDispatchQueue`) or block its threads stretched a short sleep by seconds on a loaded run.
+    _ = try? await onOwnThread { usleep(UInt32(max(0, ms)) * 1000) }
 }
 
 /// Polls `condition` every 20 ms until it holds or `timeoutMs` passes.
