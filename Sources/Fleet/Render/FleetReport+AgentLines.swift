@@ -61,22 +61,31 @@ extension FleetReport {
                 }
             }
         }
-        if extended {
-            for h in hosts { if let line = Self.extendedLine(h) { body(line) } }
+        if extended { forEachExtendedLine(body) }
+    }
+
+    /// Calls `body` with the line bkdiag-fleet adds after the platform's for each host the platform is
+    /// silent about, in host order.
+    func forEachExtendedLine(_ body: (AgentInfo) -> Void) {
+        hosts.withUnsafeBufferPointer { hosts in
+            guard let base = hosts.baseAddress else { return }
+            for j in hosts.indices { if let line = Self.extendedLine(base + j) { body(line) } }
         }
     }
 
-    /// The line bkdiag-fleet adds after the platform's for a host the platform is silent about, if any.
-    static func extendedLine(_ h: borrowing HostResult) -> AgentInfo? {
-        switch h.state {
-        case .noOutput: return AgentInfo(.warning, "[bkdiag-fleet] [\(h.key)] 脚本执行成功但没有输出")
-        case .missingLog: return AgentInfo(.warning, "[bkdiag-fleet] [\(h.key)] 日志中没有该主机")
-        case .fetchFailed: return AgentInfo(.error, "[bkdiag-fleet] [\(h.key)] 获取日志失败: \(h.fetchError ?? "")")
+    /// The line bkdiag-fleet adds after the platform's for the host at `h`, if any. Read through a pointer,
+    /// stored members only: most hosts have none, and a host passed from the array's memory is copied
+    /// (retaining every string and list it holds) even to a `borrowing` parameter.
+    static func extendedLine(_ h: UnsafePointer<HostResult>) -> AgentInfo? {
+        switch h.pointee.state {
+        case .noOutput: return AgentInfo(.warning, "[bkdiag-fleet] [\(h.pointee.key)] 脚本执行成功但没有输出")
+        case .missingLog: return AgentInfo(.warning, "[bkdiag-fleet] [\(h.pointee.key)] 日志中没有该主机")
+        case .fetchFailed: return AgentInfo(.error, "[bkdiag-fleet] [\(h.pointee.key)] 获取日志失败: \(h.pointee.fetchError ?? "")")
         default:
-            guard h.logByHostID && h.jobStatus == JobStatusLabels.hostSuccess else { return nil }
+            guard h.pointee.logByHostID && h.pointee.jobStatus == JobStatusLabels.hostSuccess else { return nil }
             return AgentInfo(
-                h.state == .pass ? .info : .warning,
-                "[bkdiag-fleet] [\(h.key)] 日志中的 IP 与作业状态不同，按主机 ID \(h.hostID.map(String.init) ?? "")匹配（平台不显示该主机）: \(h.state.rawValue)"
+                h.pointee.state == .pass ? .info : .warning,
+                "[bkdiag-fleet] [\(h.pointee.key)] 日志中的 IP 与作业状态不同，按主机 ID \(h.pointee.hostID.map(String.init) ?? "")匹配（平台不显示该主机）: \(h.pointee.state.rawValue)"
             )
         }
     }
@@ -185,18 +194,7 @@ extension FleetReport {
                     buffers[lane].removeAll(keepingCapacity: true)
                 })
         }
-        if extended {
-            hosts.withUnsafeBufferPointer { hosts in
-                for j in hosts.indices {
-                    // Most hosts have no such line: told by two fields read in place, the host not copied.
-                    switch hosts[j].state {
-                    case .noOutput, .missingLog, .fetchFailed: break
-                    default: guard hosts[j].logByHostID else { continue }
-                    }
-                    if let line = Self.extendedLine(hosts[j]) { out.line(line) }
-                }
-            }
-        }
+        if extended { forEachExtendedLine { out.line($0) } }
     }
 }
 
