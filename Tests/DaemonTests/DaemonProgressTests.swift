@@ -6,7 +6,7 @@ import Testing
 
 /// The daemon's progress items: each cycle compares with the previous cycle's sample (its baseline)
 /// instead of waiting a sample gap inside the run.
-@Suite(.serialized, .ownThreads) struct DaemonProgressTests {
+@Suite(.serialized) struct DaemonProgressTests {
     @Test func progressItemsCompareWithThePreviousCycle() async throws {
         let (host, port) = try FakeHost.healthy()
         defer { host.shutdown() }

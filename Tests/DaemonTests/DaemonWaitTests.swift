@@ -10,7 +10,7 @@ import Testing
 /// The daemon while a run lasts (its report comes from a FIFO nobody writes: a run that never ends, as on a
 /// hung NFS mount): clients that wait for it and hang up, and a stop that does not wait for it. Also starts
 /// that fail, which must leave the state directory as they found it.
-@Suite(.serialized, .ownThreads) struct DaemonWaitTests {
+@Suite(.serialized) struct DaemonWaitTests {
     /// Kibibytes of the process's resident memory.
     static func rssKB(_ pid: pid_t) -> Int? {
         guard let text = try? Sys.readFile("/proc/\(pid)/status", limit: 1 << 16) else { return nil }

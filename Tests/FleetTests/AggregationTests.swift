@@ -77,6 +77,15 @@ import Testing
         #expect(Signature.normalise(String(repeating: "a ", count: 200)).count == 160)
     }
 
+    /// A GSE 1 `get_agent_status` answer for hosts of cloud 0, each alive or not.
+    static func gse1(_ hosts: [(ip: String, alive: Bool)]) -> JSONValue {
+        Fixtures.wrap(
+            .object(
+                hosts.map { h in
+                    ("0:\(h.ip)", .object([("ip", .string(h.ip)), ("bk_cloud_id", 0), ("bk_agent_alive", h.alive ? 1 : 0)]))
+                }))
+    }
+
     @Test func gseTellsAgentOfflineFromCollectorBroken() throws {
         let status = Fixtures.status([
             Fixtures.host(0, "10.0.0.1", status: 9), Fixtures.host(0, "10.0.0.2", status: 310), Fixtures.host(0, "10.0.0.3", status: 9),
@@ -85,11 +94,7 @@ import Testing
             Fixtures.log(0, "10.0.0.1", Fixtures.checkPyLine(processOK: false)),
             Fixtures.log(0, "10.0.0.3", Fixtures.healthyRich),
         ])
-        let gse1: JSONValue = Fixtures.wrap(
-            .object([
-                ("0:10.0.0.1", .object([("ip", "10.0.0.1"), ("bk_cloud_id", 0), ("bk_agent_alive", 1)])),
-                ("0:10.0.0.2", .object([("ip", "10.0.0.2"), ("bk_cloud_id", 0), ("bk_agent_alive", 0)])),
-            ]))
+        let gse1 = Self.gse1([("10.0.0.1", true), ("10.0.0.2", false)])
         let r = try Fixtures.assemble([status, logs], gse: gse1)
         #expect(r.gseGiven)
         #expect(r.hosts.map(\.diagnosis) == [.collectorBroken, .agentOffline, .healthy])
@@ -106,11 +111,7 @@ import Testing
             Fixtures.log(0, "10.0.0.1", "not json\n" + Fixtures.healthyRich),
             Fixtures.log(0, "10.0.0.2", Fixtures.healthyRich),
         ])
-        let gse1: JSONValue = Fixtures.wrap(
-            .object([
-                ("0:10.0.0.1", .object([("ip", "10.0.0.1"), ("bk_cloud_id", 0), ("bk_agent_alive", 0)])),
-                ("0:10.0.0.2", .object([("ip", "10.0.0.2"), ("bk_cloud_id", 0), ("bk_agent_alive", 0)])),
-            ]))
+        let gse1 = Self.gse1([("10.0.0.1", false), ("10.0.0.2", false)])
         let r = try Fixtures.assemble([status, logs], gse: gse1)
         #expect(r.hosts.map(\.lineErrors.count) == [1, 0])
         #expect(r.hosts.map(\.diagnosis) == [.agentOffline, .healthy])
