@@ -1,5 +1,6 @@
 import Foundation
 import Report
+import SystemLayer
 import Testing
 
 @testable import Fleet
@@ -141,6 +142,20 @@ import Testing
         let answers = try AnswerReader.read(paths: paths)
         #expect(answers.count == 3)
         if case .answer(.status) = answers[0] {} else { Issue.record("first is not the status") }
+        // Files are started largest first; what they held still comes back in the order they were named.
+        let sizes = paths.map { Sys.statIfPresent($0)?.size ?? 0 }
+        #expect(Set(sizes).count == 3, "\(sizes)")
+        for named in [Array(paths.reversed()), [paths[1], paths[0], paths[2]]] {
+            let kinds = try AnswerReader.read(paths: named).map { a -> String in
+                if case .answer(.status) = a { return "status" }
+                if case .logs(let page) = a { return "logs " + (page.logs.first?.ip ?? "") }
+                return "other"
+            }
+            let expected = named.map { p -> String in
+                p == paths[0] ? "status" : p == paths[1] ? "logs 10.0.0.1" : "logs 10.0.0.5"
+            }
+            #expect(kinds == expected)
+        }
         do {
             _ = try AnswerReader.read(paths: paths + ["\(dir)/missing.json"])
             Issue.record("missing file accepted")

@@ -67,11 +67,16 @@ public enum AnswerReader {
             let p = paths.first ?? "-"
             return try recognise(bytes: try load(p), source: p == "-" ? "stdin" : p, parallel: true, keepEvidence: keepEvidence)
         }
+        // Largest files first: the status answer is one file many times a log page's size, and read last (a
+        // glob puts `status.json` after `logs-*.json`) it would leave the other threads idle while one reads it.
+        let order = paths.indices.map { i in (i, paths[i] == "-" ? 0 : Sys.statIfPresent(paths[i])?.size ?? 0) }
+            .sorted { $0.1 != $1.1 ? $0.1 > $1.1 : $0.0 < $1.0 }.map(\.0)
         let results = Mutex<[Int: Result<[ReadAnswer], FleetError>]>([:])
         // Buffers files are read into, handed from file to file: a fresh array for each file was faulted in
         // and zeroed page by page by the kernel's copy (half the page faults of a 100,000-host parse).
         let buffers = Mutex<[[UInt8]]>([])
-        DispatchQueue.concurrentPerform(iterations: paths.count) { i in
+        DispatchQueue.concurrentPerform(iterations: paths.count) { k in
+            let i = order[k]
             let r: Result<[ReadAnswer], FleetError>
             var buffer = buffers.withLock { $0.popLast() } ?? []
             do throws(FleetError) {
