@@ -54,7 +54,7 @@ class Fleet:
     def number(self):
         return self.r.choice([0, 1, 17, 3.25, 0.001, 1.5e3, -2, 40.123, 1e-7, 123456789012, 0.1, 100.0])
 
-    def entry(self, i):
+    def entry(self, i, odd):
         r = self.r
         module, item = r.choice(ITEMS)
         ok = r.random() < 0.8
@@ -64,7 +64,9 @@ class Fleet:
              "evidence": {"pid": 1000 + i, "path": "/usr/local/gse/plugins/bin/bkunifylogbeat", "size": 41234567,
                           "list": [1, 2, {"k": "v"}]},
              "duration_ms": self.number()}
-        x = r.random()
+        # An odd member (of another type, missing, added) sends the whole report to the usual reader: only the
+        # odd reports carry them, so that most reports are read by the fast one.
+        x = r.random() if odd else 1
         if x < 0.05:
             e["message"] = self.odd()
         elif x < 0.08:
@@ -82,7 +84,7 @@ class Fleet:
         elif x < 0.21:
             e["module"] = self.odd()
         keys = list(e)
-        if r.random() < 0.1:
+        if odd and r.random() < 0.1:
             r.shuffle(keys)
         return {k: e[k] for k in keys}
 
@@ -96,7 +98,8 @@ class Fleet:
 
     def report(self, i):
         r = self.r
-        data = [self.entry(i) for _ in range(r.randint(0, 12))]
+        odd = r.random() < 0.3
+        data = [self.entry(i, odd) for _ in range(r.randint(0, 12))]
         failing = sum(1 for d in data if d.get("status") is not True)
         rep = {"status": failing == 0, "data": data, "schema": "bkdiag.report/1",
                "result": "pass" if failing == 0 else "fail",
@@ -104,24 +107,24 @@ class Fleet:
                "version": "0.1.0", "host": {"hostname": "host-%d" % i, "machine_id": "%032x" % i, "kernel": "5.10.0"},
                "generated_at": "2026-11-23T10:00:00.000Z", "generated_at_ms": 1795000000000 + i, "duration_ms": 310.5,
                "context": {"gse_root": "/usr/local/gse", "layout": "gse2"}}
-        x = r.random()
-        if x < 0.03:
+        x = r.random() if odd else 1
+        if x < 0.1:
             rep["data"] = self.odd()
-        elif x < 0.05:
+        elif x < 0.16:
             del rep["data"]
-        elif x < 0.07:
+        elif x < 0.23:
             rep["status"] = self.odd()
-        elif x < 0.09:
+        elif x < 0.3:
             rep["host"] = self.odd()
         line = self.dumps(rep)
         starts = [k + 1 for k in range(len(line)) if line.startswith('{"module"', k)]
-        if starts and r.random() < 0.15:
+        if starts and r.random() < 0.1:
             # An entry with a member twice, the first before the others: json.loads keeps the last.
             at = r.choice(starts)
             dup = r.choice(['"message": "first"', '"status": false', '"module": "first"', '"item": "socket"',
                             '"hint": "first"', '"result": "fail"', '"evidence": []', '"duration_ms": 1'])
             line = line[:at] + dup + ", " + line[at:]
-        if r.random() < 0.03:
+        if odd and r.random() < 0.1:
             # A repeated member: json.loads keeps the last.
             line = line[:-1] + ', "status": %s}' % r.choice(["true", "false", "1", "null"])
         return line
@@ -154,8 +157,12 @@ class Fleet:
 
     def output(self, i):
         r = self.r
+        if r.random() < 0.6:
+            # Most hosts print what bkdiag or check.py prints: one line.
+            line = self.report(i) if r.random() < 0.85 else self.checkpy()
+            return line + "\n" if r.random() < 0.8 else line
         lines = []
-        for _ in range(r.choice([0, 1, 1, 1, 1, 1, 2, 3])):
+        for _ in range(r.choice([0, 1, 1, 2, 3])):
             x = r.random()
             if x < 0.6:
                 lines.append(self.report(i))
@@ -193,7 +200,7 @@ def write(out, seed, count):
 
     for i in range(count):
         ip = "10.%d.%d.%d" % (i // 65536, (i // 256) % 256, i % 256)
-        state = r.choice([9] * 12 + [11, 310, 3, 104, 12])
+        state = r.choice([9] * 40 + [11, 310, 3, 104, 12])
         cloud = r.choice([0, 0, 0, 1])
         hosts.append({"bk_host_id": i + 1, "ip": ip, "bk_cloud_id": cloud, "status": state, "tag": "",
                       "exit_code": 0 if state == 9 else 1, "error_code": 0, "start_time": 1, "end_time": 2,
