@@ -126,8 +126,10 @@ def main(argv):
                 break
             doc, pos = dec.raw_decode(raw, pos)
             data, wrapper = unwrap(doc)
-            if wrapper is not None and refused(wrapper):
-                failure = wrapper
+            # A gateway's own refusal may come without `data` (`{"code": 9900403, "message": ...}`): not read as
+            # a wrapper, it is still a refusal, as `refused` says.
+            if isinstance(doc, dict) and refused(doc):
+                failure = doc
                 continue
             if not isinstance(data, dict):
                 continue

@@ -18,18 +18,20 @@ import Testing
         return nil
     }
 
-    /// A fleet of 300 hosts written by `differential-fleet.py` into a new directory, with the built binary.
+    /// A fleet written by `differential-fleet.py` into a new directory (its status answer failing as a whole in
+    /// the way `variant` names), with the built binary.
     struct Fleet {
         let dir: String
         let files: [String]
         let bin: String
 
-        static func make(seed: Int) async throws -> Fleet {
+        static func make(seed: Int, hosts: Int = 300, job variant: String? = nil) async throws -> Fleet {
             let python = try #require(AgentCheckerDifferentialTests.python(), "python3 is installed by Scripts/deps.sh test")
             let bin = try #require(CLITests.binary(), "bkdiag-fleet is built by swift test")
             let dir = try CLITests.scratch()
             let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("differential-fleet.py").path
-            let made = try await ProgramRun.run(python, [script, dir, String(seed), "300"], timeout: 120)
+            let made = try await ProgramRun.run(
+                python, [script, dir, String(seed), String(hosts)] + (variant.map { [$0] } ?? []), timeout: 120)
             try #require(made.status == 0 && !made.timedOut, "differential-fleet.py: \(made.stderr)")
             let files = try String(contentsOfFile: "\(dir)/files.txt", encoding: .utf8).split(separator: "\n").map(String.init)
             return Fleet(dir: dir, files: files, bin: bin)
@@ -77,6 +79,20 @@ import Testing
                       the loop:     \(loop)
                     """)
             }
+        }
+    }
+
+    /// A status answer that fails as a whole (not finished, `result: false`, a gateway's refusal without
+    /// `result`, no steps, another step, no hosts): the platform's job-level lines and no host line.
+    @Test(arguments: ["unfinished", "refused", "gateway", "no_steps", "other_step", "no_hosts"])
+    func aJobThatFailsAsAWholePrintsThePlatformsLines(variant: String) async throws {
+        let fleet = try await Fleet.make(seed: 5, hosts: 40, job: variant)
+        defer { fleet.remove() }
+        let expected = Self.lines(try [UInt8](Data(contentsOf: URL(fileURLWithPath: "\(fleet.dir)/expected.txt"))))
+        #expect(expected.count >= 2 && expected.allSatisfy { !$0.starts(with: Array("[info] [agent checker] [0:".utf8)) })
+        let got = Self.lines(try await fleet.parse(["--format", "agent", "--strict-agent"]))
+        if let (at, mine, loop) = Self.firstDifferentLine(got, expected) {
+            Issue.record("\(variant): line \(at) differs\n  bkdiag-fleet: \(mine)\n  the loop:     \(loop)")
         }
     }
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Writes a seeded random fleet as saved JOB answers, and what the platform's loop prints for it.
 
-    python3 Tests/FleetTests/differential-fleet.py DIR SEED HOSTS
+    python3 Tests/FleetTests/differential-fleet.py DIR SEED HOSTS [JOB_VARIANT]
 
 DIR gets status.json, logs-NNNN.json (pages of about 97 hosts) and expected.txt: the lines
 Scripts/agentchecker.py prints for those files, which `bkdiag-fleet parse --format agent --strict-agent`
@@ -9,7 +9,7 @@ must print byte for byte (AgentCheckerDifferentialTests). The outputs mix bkdiag
 reordered, repeated, missing or of other types, escapes, non-ASCII, durations of every form), check.py
 lines, JSON that Python reads and bkdiag's fast readers do not (NaN, big integers, deep values, lone
 surrogates), cut lines, junk and blank lines; hosts in other JOB states, hosts without a log and hosts
-logged twice. One divergence is written in: a lone surrogate that Python prints as itself has no UTF-8
+logged twice. JOB_VARIANT makes the status answer fail as a whole (JOB_VARIANTS). One divergence is written in: a lone surrogate that Python prints as itself has no UTF-8
 form (the loop's own print fails on it), and is written as U+FFFD, as bkdiag-fleet prints it.
 """
 import codecs
@@ -182,7 +182,30 @@ class Fleet:
         return text + "\n" if r.random() < 0.5 else text
 
 
-def write(out, seed, count):
+# How the status answer may fail as a whole (item 1 of issue 14): AgentChecker prints job-level lines then.
+JOB_VARIANTS = ["unfinished", "refused", "no_steps", "other_step", "no_hosts", "gateway"]
+
+
+def status_answer(hosts, variant):
+    step = {"step_instance_id": 2, "status": 3, "step_ip_result_list": hosts}
+    data = {"finished": True, "job_instance": {"job_instance_id": 1, "status": 3}, "step_instance_list": [step]}
+    if variant == "unfinished":
+        data["finished"] = False
+        data["job_instance"]["status"] = 2
+    elif variant == "refused":
+        return {"result": False, "code": 1244002, "message": "作业实例不存在", "data": None}
+    elif variant == "gateway":
+        return {"code": 9900403, "message": "app permission denied"}
+    elif variant == "no_steps":
+        data["step_instance_list"] = []
+    elif variant == "other_step":
+        step["step_instance_id"] = 5
+    elif variant == "no_hosts":
+        step["step_ip_result_list"] = []
+    return {"result": True, "code": 0, "message": "success", "data": data}
+
+
+def write(out, seed, count, variant=None):
     f = Fleet(seed)
     r = f.r
     hosts, page, pages = [], [], 0
@@ -216,16 +239,17 @@ def write(out, seed, count):
             flush()
     flush()
     with open(out + "/status.json", "w", encoding="utf-8") as fh:
-        json.dump({"result": True, "code": 0, "message": "success", "data": {
-            "finished": True, "job_instance": {"job_instance_id": 1, "status": 3},
-            "step_instance_list": [{"step_instance_id": 2, "status": 3, "step_ip_result_list": hosts}]}}, fh)
+        json.dump(status_answer(hosts, variant), fh)
     names = ["status.json"] + ["logs-%04d.json" % k for k in range(1, pages + 1)]
     return [os.path.join(out, n) for n in names]
 
 
 def main(argv):
     out, seed, count = argv[0], int(argv[1]), int(argv[2])
-    paths = write(out, seed, count)
+    variant = argv[3] if len(argv) > 3 else None
+    if variant is not None and variant not in JOB_VARIANTS:
+        sys.exit("unknown job variant %r (%s)" % (variant, ", ".join(JOB_VARIANTS)))
+    paths = write(out, seed, count, variant)
     codecs.register_error("bkdiag-fffd", lambda e: (b"\xef\xbf\xbd" * (e.end - e.start), e.end))
     with open(os.path.join(out, "expected.txt"), "w", encoding="utf-8", errors="bkdiag-fffd", newline="") as fh:
         saved = sys.stdout
