@@ -268,10 +268,11 @@ public struct FleetAssembler: Sendable {
         var used = [Bool](repeating: false, count: logs.count)
         if !hostIDSlots.isEmpty, slotOf.contains(where: { $0 < 0 }) {
             var byID: [Int64: Int]?
-            for n in 0..<places where slotOf[rows[n]] < 0 && stepHosts[rows[n]].hostID != nil {
+            for n in 0..<places where slotOf[rows[n]] < 0 {
+                guard let id = stepHosts[rows[n]].hostID else { continue }
                 if byID == nil { byID = Dictionary(hostIDSlots.map { ($0.id, $0.slot) }, uniquingKeysWith: { $1 }) }
                 // A host whose id matched no log either keeps what the pass above made of it.
-                guard let id = stepHosts[rows[n]].hostID, let m = byID?[id] else { continue }
+                guard let m = byID?[id] else { continue }
                 used[m] = true
                 hosts[n] = join(keys[first[n]], stepHosts[rows[n]], slot: m, byHostID: true)
             }

@@ -50,14 +50,14 @@ public enum AnswerReader {
     public static func read(
         paths: [String], evidence: EvidencePolicy = .auto, fullEntries: Bool = true, agentLines: Bool = false, jsonResults: Bool = false
     ) throws(FleetError) -> [ReadAnswer] {
+        // Each file's size, stat(2) alone (Foundation's attributes also look the owner and group up in
+        // /etc/passwd and /etc/group); stdin and what cannot be stated count 0.
+        let sizes = paths.map { $0 == "-" ? 0 : Sys.statIfPresent($0)?.size ?? 0 }
         var keep = evidence != .never
         if evidence == .auto {
             var total: Int64 = 0
             // Stops once over the limit, so sizes up to Int64.max (sparse files) cannot overflow the sum.
-            for p in paths where p != "-" && total <= evidenceLimitBytes {
-                // stat(2) alone: Foundation's attributes also look the owner and group up in /etc/passwd and /etc/group.
-                total += Sys.statIfPresent(p)?.size ?? 0
-            }
+            for size in sizes where total <= evidenceLimitBytes { total += size }
             keep = total <= evidenceLimitBytes
         }
         let keepEvidence = keep
@@ -69,8 +69,7 @@ public enum AnswerReader {
         }
         // Largest files first: the status answer is one file many times a log page's size, and read last (a
         // glob puts `status.json` after `logs-*.json`) it would leave the other threads idle while one reads it.
-        let order = paths.indices.map { i in (i, paths[i] == "-" ? 0 : Sys.statIfPresent(paths[i])?.size ?? 0) }
-            .sorted { $0.1 != $1.1 ? $0.1 > $1.1 : $0.0 < $1.0 }.map(\.0)
+        let order = paths.indices.sorted { sizes[$0] != sizes[$1] ? sizes[$0] > sizes[$1] : $0 < $1 }
         let results = Mutex<[Int: Result<[ReadAnswer], FleetError>]>([:])
         // Buffers files are read into, handed from file to file: a fresh array for each file was faulted in
         // and zeroed page by page by the kernel's copy (half the page faults of a 100,000-host parse).

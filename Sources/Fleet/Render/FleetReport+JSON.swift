@@ -174,17 +174,11 @@ extension FleetReport {
                 var cache = HostJSONCache()
                 // The hosts and the summary's lists read in place, once per chunk (taking either per host
                 // retained and released every list the summary holds, or copied the host).
-                hosts.withUnsafeBufferPointer { hosts in
-                    summary.groupOfHost.withUnsafeBufferPointer { groupOf in
-                        summary.groups.withUnsafeBufferPointer { groups in
-                            guard let base = hosts.baseAddress else { return }
-                            for j in range {
-                                w.raw("    ")
-                                let g = groupOf[j]
-                                Self.writeHost(base + j, group: g >= 0 ? groups[g].id : nil, to: &w, cache: &cache)
-                                w.raw(j + 1 < count ? ",\n" : "\n")
-                            }
-                        }
+                withHostsInPlace(summary) { hosts, groupOf, groups in
+                    for j in range {
+                        w.raw("    ")
+                        Self.writeHost(j, hosts, groupOf, groups, to: &w, cache: &cache)
+                        w.raw(j + 1 < count ? ",\n" : "\n")
                     }
                 }
                 (writers + lane).initialize(to: w)
@@ -200,12 +194,29 @@ extension FleetReport {
 
     /// Writes `hostJSON(index)` as `JSONByteWriter.write` would, member by member.
     func writeHostJSON(_ index: Int, to w: inout JSONByteWriter, cache: inout HostJSONCache) {
-        let summary = self.summary
-        let g = summary.groupOfHost[index]
+        withHostsInPlace(summary) { hosts, groupOf, groups in Self.writeHost(index, hosts, groupOf, groups, to: &w, cache: &cache) }
+    }
+
+    /// `body` with the hosts and `summary`'s lists read in place: taking either per host retained and released
+    /// every list the summary holds, or copied the host.
+    func withHostsInPlace(
+        _ summary: FleetSummary,
+        _ body: (UnsafeBufferPointer<HostResult>, UnsafeBufferPointer<Int>, UnsafeBufferPointer<SignatureGroup>) -> Void
+    ) {
         hosts.withUnsafeBufferPointer { hosts in
-            guard let base = hosts.baseAddress else { return }
-            Self.writeHost(base + index, group: g >= 0 ? summary.groups[g].id : nil, to: &w, cache: &cache)
+            summary.groupOfHost.withUnsafeBufferPointer { groupOf in
+                summary.groups.withUnsafeBufferPointer { groups in body(hosts, groupOf, groups) }
+            }
         }
+    }
+
+    /// Host `j` of `hosts`, with the id of its failure group (`groupOf`, -1 for none) from `groups`.
+    static func writeHost(
+        _ j: Int, _ hosts: UnsafeBufferPointer<HostResult>, _ groupOf: UnsafeBufferPointer<Int>,
+        _ groups: UnsafeBufferPointer<SignatureGroup>, to w: inout JSONByteWriter, cache: inout HostJSONCache
+    ) {
+        let g = groupOf[j]
+        writeHost(hosts.baseAddress! + j, group: g >= 0 ? groups[g].id : nil, to: &w, cache: &cache)
     }
 
     /// One host's members, read in place (a copy of the host would retain every string and list it holds).
