@@ -11,6 +11,17 @@ public enum ExecutableFiles {
         public var description: String
     }
 
+    /// The first of `names` found as an executable in a directory of PATH, then of `extraDirectories`; nil when
+    /// none is installed.
+    public static func onPath(_ names: [String], extraDirectories: [String] = []) -> String? {
+        let dirs =
+            (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin").split(separator: ":").map(String.init) + extraDirectories
+        for name in names {
+            for dir in dirs where FileManager.default.isExecutableFile(atPath: "\(dir)/\(name)") { return "\(dir)/\(name)" }
+        }
+        return nil
+    }
+
     /// Copies `source` to `destination` (replaced if present), with the source's permission bits.
     public static func copy(_ source: String, to destination: String) throws {
         var st = stat()

@@ -5,10 +5,7 @@ import Foundation
 /// chooses. Test code only.
 public enum GoPrograms {
     /// `go` on the PATH, or where Debian puts it; nil when not installed.
-    public static var go: String? {
-        let dirs = (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin").split(separator: ":")
-        return (dirs.map { $0 + "/go" } + ["/usr/lib/go/bin/go"]).first { FileManager.default.isExecutableFile(atPath: $0) }
-    }
+    public static var go: String? { ExecutableFiles.onPath(["go"], extraDirectories: ["/usr/lib/go/bin"]) }
 
     /// The Go release `go` builds with (`go1.19.8`).
     public static func goVersion() throws -> String {

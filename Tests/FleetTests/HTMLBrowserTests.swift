@@ -10,16 +10,7 @@ import Testing
 /// machine's cooperative threads, starving the asynchronous tests of other suites.
 /// No `.timeLimit`: its timer waits on the pool the suite's blocking tests hold (see the README's tests section).
 @Suite(.serialized) struct HTMLBrowserTests {
-    static func browser() -> String? {
-        let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"
-        for name in ["chromium", "chromium-browser", "google-chrome", "google-chrome-stable"] {
-            for dir in path.split(separator: ":") {
-                let p = "\(dir)/\(name)"
-                if FileManager.default.isExecutableFile(atPath: p) { return p }
-            }
-        }
-        return nil
-    }
+    static func browser() -> String? { ExecutableFiles.onPath(["chromium", "chromium-browser", "google-chrome", "google-chrome-stable"]) }
 
     /// The browser, or nil after saying why the test is skipped.
     static func browserOrSkip() -> String? {

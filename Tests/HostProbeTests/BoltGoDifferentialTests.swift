@@ -1,5 +1,6 @@
 import Foundation
 import HostProbe
+import TestSupport
 import Testing
 
 /// bkdiag's reader against files written by the real boltdb/bolt v1.3.1 and Go's encoding/gob and
@@ -12,8 +13,7 @@ struct BoltGoDifferentialTests {
     /// The `go` command, when it and the bolt sources are installed.
     static let goCommand: String? = {
         guard FileManager.default.fileExists(atPath: gopath + "/src/github.com/boltdb/bolt/db.go") else { return nil }
-        let dirs = (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin").split(separator: ":") + ["/usr/lib/go/bin"]
-        return dirs.map { "\($0)/go" }.first { FileManager.default.isExecutableFile(atPath: $0) }
+        return GoPrograms.go
     }()
 
     static func hex(_ s: Substring) -> [UInt8] {

@@ -26,10 +26,7 @@ enum Paths {
 }
 
 /// True when `name` is an executable on PATH (tests that need dpkg-deb or systemd-analyze check first).
-func toolExists(_ name: String) -> Bool {
-    let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"
-    return path.split(separator: ":").contains { FileManager.default.isExecutableFile(atPath: "\($0)/\(name)") }
-}
+func toolExists(_ name: String) -> Bool { ExecutableFiles.onPath([name]) != nil }
 
 /// A Python interpreter of this major version that really runs (a pyenv shim without that version does
 /// not) and, when asked, imports `module`: the system's first, then PATH, then pyenv's installed versions
