@@ -192,6 +192,45 @@ struct AgentConfigScenarioTests {
         #expect(r.verdict("bkunifylogbeat", "main_config") == .pass, "\(r.message("bkunifylogbeat", "main_config"))")
     }
 
+    /// An operator's -i that names no socket of this host (a typo, another host's path): the socket item
+    /// fails on it and main_config says the collector sends elsewhere, but the collector, connected where
+    /// gse_agent listens, is healthy. Before, healthz failed "not connected to" the mistyped path.
+    @Test(
+        "-i naming another path than the collector's endpoint: healthz judges the collector where it sends",
+        arguments: [FakeHost.Generation.gse1, .gse2])
+    func healthzJudgedAtTheEndpoint(_ generation: FakeHost.Generation) async throws {
+        let host = try FakeHost(generation: generation)
+        defer { host.shutdown() }
+        try host.writeSubConfig(subscription: 33561, paths: [host.logDir + "/app/*.log"])
+        try host.makeLogFile("app/a.log")
+        let (_, port) = try host.startDataserver()
+        try host.startAgent(dataPort: port)
+        let collector = try host.startCollector()
+        let typo = host.dir + "/run/ipc.stat.report"
+        let r = await runChecks(host, ipc: typo, dataPort: port)
+        let health = try #require(r.result(module: "bkunifylogbeat", item: "healthz"))
+        #expect(
+            health.verdict == .pass
+                && health.message.hasPrefix("healthy: binary ok, connected to \(host.ipcPath) (its main config's endpoint; not to \(typo)"),
+            "\(health.message)")
+        #expect(health.evidence("ipc_endpoint") == .string(host.ipcPath))
+        #expect(r.verdict("gse_agent", "socket") == .fail, "\(r.message("gse_agent", "socket"))")
+        #expect(r.verdict("bkunifylogbeat", "main_config") == .warn, "\(r.message("bkunifylogbeat", "main_config"))")
+        // A process listening on the asked path changes nothing for the collector: it is not connected there.
+        let other = try host.spawn(FakeHost.fakeBinary, ["agent", "--listen", typo], cwd: host.dir)
+        defer { other.stop() }
+        let deadline = Date().addingTimeInterval(10)
+        while Date() < deadline, !((try? UnixSockDiag.dump()) ?? []).contains(where: { $0.name == typo && $0.isListening }) {
+            usleep(10_000)
+        }
+        let listening = await runChecks(host, ipc: typo, dataPort: port)
+        #expect(listening.verdict("bkunifylogbeat", "healthz") == .pass, "\(listening.message("bkunifylogbeat", "healthz"))")
+        // The collector gone: healthz fails as before, the asked path named.
+        collector.stop()
+        let down = await runChecks(host, ipc: typo, dataPort: port)
+        #expect(down.verdict("bkunifylogbeat", "healthz") == .fail, "\(down.message("bkunifylogbeat", "healthz"))")
+    }
+
     @Test(
         "GSE 1: the data port comes from agent.conf (dataserver list, else dataport); a config without one falls back to 58625, saying why")
     func gse1DataPortFromConfig() async throws {

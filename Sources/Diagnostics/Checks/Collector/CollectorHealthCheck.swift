@@ -14,6 +14,8 @@ struct CollectorHealthCheck: Check {
         var failures: [String] = []
         var unknowns: [String] = []
         var hint = ""
+        // Where the collector was found connected, when not the path the check was asked about.
+        var connectedElsewhere: String?
 
         // 1. The binary.
         let binary = facts.collectorBinary
@@ -62,8 +64,24 @@ struct CollectorHealthCheck: Check {
                     let conns = view.connections(from: inodes.keys)
                     evidence.append(("ipc_path", .string(layout.ipcPath)))
                     evidence.append(("ipc_connections", .int(Int64(conns.count))))
+                    // Asked (--ipc_socket_file) about another path than the collector's own endpoint: the collector
+                    // is judged where it sends. The asked path is gse_agent/socket's and main_config's to judge.
+                    let configured = Self.configuredEndpoint(facts, entries: entries, connections: inodes.keys)
                     if !conns.isEmpty, facts.listenerIsForeign(view) {
                         foreignListener()
+                    } else if conns.isEmpty, unreadable.isEmpty, let configured {
+                        evidence.append(("ipc_endpoint", .string(configured.path)))
+                        evidence.append(("ipc_endpoint_connections", .int(Int64(configured.connections))))
+                        if configured.foreign {
+                            failures.append(
+                                "bkunifylogbeat is connected to \(configured.path) (its main config's endpoint), but what listens there is not gse_agent (see main_config)"
+                            )
+                            if hint.isEmpty {
+                                hint = "采集器主配置 endpoint 上的监听不是 gse_agent 的，采集器的数据没有交给 Agent：在节点管理中重新下发插件配置，并停止占用该路径的进程"
+                            }
+                        } else {
+                            connectedElsewhere = configured.path
+                        }
                     } else if conns.isEmpty {
                         if !unreadable.isEmpty {
                             unknowns.append("cannot read the collector's fds: \(unreadable.values.first!.description)")
@@ -136,6 +154,27 @@ struct CollectorHealthCheck: Check {
                     : "以 root 运行 bkdiag 以读取进程与 socket 信息" + (probeUnanswered ? "；" + agentHint : "")
             return .unknown(unknowns.joined(separator: "; "), hint: hint, evidence: evidence)
         }
+        if let connectedElsewhere {
+            return .pass(
+                "healthy: binary ok, connected to \(connectedElsewhere) (its main config's endpoint; not to \(layout.ipcPath), "
+                    + "which --ipc_socket_file named: see gse_agent/socket and main_config)",
+                evidence: evidence)
+        }
         return .pass("healthy: binary ok, connected to \(layout.ipcPath)", evidence: evidence)
+    }
+
+    /// The collector's main config endpoint, where the check was asked (`--ipc_socket_file`) about another path,
+    /// with the collector's connections to it and whether its listener is not gse_agent's. Nil when the path asked
+    /// about is the endpoint (or was not asked), or the collector is not connected to the endpoint either.
+    static func configuredEndpoint(
+        _ facts: any HostFacts, entries: [UnixDiagEntry], connections inodes: some Collection<UInt64>
+    ) -> (path: String, connections: Int, foreign: Bool)? {
+        let layout = facts.layout
+        guard layout.ipcSource == "flag", let endpoint = layout.mainConfig.endpoint?.path, !facts.sameFile(layout.ipcPath, endpoint)
+        else { return nil }
+        let view = facts.ipcView(path: endpoint, stat: facts.stat(endpoint), entries: entries)
+        let conns = view.connections(from: inodes)
+        guard !conns.isEmpty else { return nil }
+        return (endpoint, conns.count, facts.listenerIsForeign(view))
     }
 }
