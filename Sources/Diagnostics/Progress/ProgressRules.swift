@@ -996,10 +996,18 @@ enum ProgressRules {
         } else {
             hint = hints[stop.name] ?? ""
         }
-        return .fail(
-            "data stops at \(stop.name): \(stop.stuck!)"
-                + (pending > 0 ? "; \(bytes(pending)) written and not acknowledged behind it" : ""),
-            hint: hint, evidence: evidence)
+        return .fail("data stops at \(stop.name): \(stop.stuck!)" + Self.behind(files, pending: pending), hint: hint, evidence: evidence)
+    }
+
+    /// What waits behind a stuck hop, in words that say which bytes they are: log lines written to the files and
+    /// not acknowledged by the output, of which the collector has or has not read (a reader may take the bytes
+    /// behind a stuck IPC socket for bytes sent to it, when most were never read).
+    static func behind(_ files: [FileProgress], pending: Int64) -> String {
+        guard pending > 0 else { return "" }
+        let notRead = files.reduce(Int64(0)) { $0 + min($1.inFlightBytes, max(0, $1.size - ($1.read ?? 0))) }
+        if notRead >= pending { return "; \(bytes(pending)) of log written and not yet read by the collector behind it" }
+        if notRead <= 0 { return "; \(bytes(pending)) of log read by the collector and not acknowledged behind it" }
+        return "; \(bytes(pending)) of log written and not acknowledged behind it, \(bytes(notRead)) of it not yet read by the collector"
     }
 
     /// What the flows hold in their send queues, in words: sent and not acknowledged, or not sent at all

@@ -192,7 +192,18 @@ struct PipelineStallCheckTests {
         let f = run(input(s))
         #expect(f.verdict == .fail && f.message.hasPrefix("data stops at ipc: gse_agent is not running"), "\(f.message)")
         #expect(f.hint.contains("gse_agent 未运行"), "\(f.hint)")
+        // What waits behind it is said for what it is: read by the collector, not yet acknowledged.
+        #expect(f.message.hasSuffix("; 3.9 KiB of log read by the collector and not acknowledged behind it"), "\(f.message)")
         #expect(f.evidence.first { $0.0 == "dataserver" }?.1["state"] == .string("not_judged"))
+        // Half of it not yet read: both numbers.
+        var half = s
+        half.collectors = [
+            ProgressFixture.collector(open: [ProgressFixture.held("/data/logs/app/a.log", inode: 11, position: 3000, size: 5000)])
+        ]
+        let h = run(input(half))
+        #expect(
+            h.message.hasSuffix("; 3.9 KiB of log written and not acknowledged behind it, 2.0 KiB of it not yet read by the collector"),
+            "\(h.message)")
         // The agent running with no dataserver connection: the dataserver hop, as before.
         s.agentDown = false
         #expect(run(input(s)).message.hasPrefix("data stops at dataserver"), "\(run(input(s)).message)")
@@ -292,7 +303,9 @@ struct PipelineStallCheckTests {
         let f = run(input(s))
         #expect(f.verdict == .fail)
         #expect(f.evidence.first?.1 == .string("read"))
-        #expect(f.message.hasPrefix("data stops at read:") && f.message.contains("3.9 KiB written and not acknowledged"), "\(f.message)")
+        #expect(
+            f.message.hasPrefix("data stops at read:")
+                && f.message.hasSuffix("; 3.9 KiB of log written and not yet read by the collector behind it"), "\(f.message)")
         // Without a readable registry, fd positions alone judge nothing (not a collector bkdiag understands), and
         // nothing past it stuck is not "every hop moving": missing where path.data says warns (bkdiag's blind
         // spot, as logpath_progress says), unreadable is unknown.
