@@ -311,7 +311,9 @@ enum ProgressRules {
         {
             return everyItemRefused(why)
         }
-        if let problem = registryProblem(last), servers.up.isEmpty || input.scope?.isEmpty != true { return problem }
+        // The registry holds file states only: a subscription that names no log path (syslog, kafka, redis, or no
+        // config here) has nothing in it to measure, so its registry's absence or error is not this item's finding.
+        if let problem = registryProblem(last), input.scope?.isEmpty != true { return problem }
         let files = input.files
         var evidence: [(String, JSONValue)] = [("registry", .string(last.registry?.path ?? ""))]
         if case .success(let r)? = last.registry?.read {
@@ -1488,7 +1490,7 @@ enum ProgressRules {
         // Truncations, reused inodes, tail_files and ignore_older are judged against the registry's offsets.
         // As logpath_progress judges it: a registry missing where path.data says is bkdiag's blind spot (a warn
         // that leaves the host's status alone), one that cannot be read is unknown.
-        if let registry {
+        if let registry, input.scope?.isEmpty != true {
             return Finding(
                 registry.verdict,
                 "no risk seen in the files the collector holds, but truncations, reused inodes and skipped files are not judged: \(registry.message)",
@@ -1504,6 +1506,11 @@ enum ProgressRules {
             dropped > 0
             ? "; \(dropped) file(s) aged past ignore_older (\(bytes(droppedBytes))) have no registry state left: whether they were collected before clean_inactive dropped it cannot be told"
             : ""
+        if input.scope?.isEmpty == true, input.files.isEmpty {
+            return .pass(
+                "no log file to measure: no config of the subscription here names a log path (syslog, kafka and redis inputs have none; a missing config is bkunifylogbeat/config's)",
+                evidence: evidence)
+        }
         return .pass("no log data at risk" + (input.sampledNote.map { " (\($0))" } ?? "") + droppedNote, evidence: evidence)
     }
 

@@ -41,6 +41,24 @@ struct LogPathProgressCheckTests {
         i.scope = []
         let noPath = run(i)
         #expect(noPath.verdict == .pass && noPath.message.hasPrefix("no log path to measure"), "\(noPath.message)")
+        // The registry holds file states only: missing or unreadable, it is no finding for a subscription that
+        // names no log path (a kafka or redis item), in either item; with a path it still is.
+        for error in [
+            RegistryReadError("open: No such file or directory", isMissing: true),
+            RegistryReadError("open: Permission denied", isPermission: true),
+        ] {
+            var gone = s
+            gone.registry?.read = .failure(error)
+            var g = input(gone)
+            g.scope = []
+            let progress = run(g)
+            #expect(progress.verdict == .pass && progress.message.hasPrefix("no log path to measure"), "\(progress.message)")
+            let risk = ProgressFixture.run(LossRiskCheck(), g)
+            #expect(risk.verdict == .pass && risk.message.hasPrefix("no log file to measure"), "\(risk.message)")
+            g.scope = ["/data/logs/app/*.log"]
+            #expect(run(g).message.contains("registry"), "\(run(g).message)")
+            #expect(ProgressFixture.run(LossRiskCheck(), g).message.contains("registry"))
+        }
         // No path because the subscription's config gives none bkdiag can read: unknown; none the collector
         // loads (a YAML error): nothing of it is collected.
         i.unreadConfigs = ["bkunifylogbeat_sub_1_host_2.conf: larger than the 4194304 bytes bkdiag reads"]
