@@ -92,6 +92,18 @@ import Testing
         }
     }
 
+    @Test("an integer past 64 bits is refused as such, not as no integer")
+    func integerPast64Bits() {
+        for text in ["99999999999999999999999", "9223372036854775808", "-9223372036854775809", "0x10000000000000000"] {
+            #expect(CheckSettings.optparseInteger(text) == nil)
+            let error = #expect(throws: (any Error).self) { try NodeCommandLine.parse(["--subscription_id=\(text)"]) }
+            #expect("\(error.map { "\($0)" } ?? "")".contains("an integer within 64 bits"), "\(String(describing: error))")
+        }
+        let error = #expect(throws: (any Error).self) { try NodeCommandLine.parse(["--subscription_id=12a"]) }
+        let text = "\(error.map { "\($0)" } ?? "")"
+        #expect(text.contains("expected an integer") && !text.contains("64 bits"), "\(text)")
+    }
+
     @Test("a bad value is refused on both sides with the same expectation")
     func badValues() throws {
         for (key, bad) in [("data_port", "0"), ("deadline", "601"), ("agent_healthz", "maybe"), ("subscription_id", "x")] {

@@ -170,7 +170,11 @@ public enum CheckSettings {
     }
 
     private static func integer(_ v: String) throws(CheckSettingError) -> Int64 {
-        guard let n = optparseInteger(v) else { throw CheckSettingError(expected: "an integer") }
+        guard let n = optparseInteger(v) else {
+            // Python's int has no bound, so check.py would read it; said as what it is, not as no integer at all.
+            if optparseDigits(v) != nil { throw CheckSettingError(expected: "an integer within 64 bits (at most 9223372036854775807)") }
+            throw CheckSettingError(expected: "an integer")
+        }
         return n
     }
 
@@ -180,6 +184,14 @@ public enum CheckSettings {
     /// JOB sends check.py and bkdiag the same words, so both must read the same subscription. Underscores
     /// (Python 3 only) are refused: CentOS 7's Python 2 refuses them too.
     public static func optparseInteger(_ raw: String) -> Int64? {
+        guard let (negative, digits, radix) = optparseDigits(raw), let magnitude = UInt64(digits, radix: radix) else { return nil }
+        if negative { return magnitude <= UInt64(Int64.max) + 1 ? Int64(truncatingIfNeeded: 0 &- magnitude) : nil }
+        return magnitude <= UInt64(Int64.max) ? Int64(magnitude) : nil
+    }
+
+    /// What `optparseInteger` reads of `raw`: its sign, its digits (valid in the radix, however many) and the
+    /// radix; nil when it is no integer at all for optparse.
+    static func optparseDigits(_ raw: String) -> (negative: Bool, digits: Substring, radix: Int)? {
         let head = raw.prefix(2).lowercased()
         let radix = head == "0x" ? 16 : head == "0b" ? 2 : raw.hasPrefix("0") ? 8 : 10
         var text = Substring(raw)
@@ -197,10 +209,9 @@ public enum CheckSettings {
         if (radix == 16 && prefix == "0x") || (radix == 8 && prefix == "0o") || (radix == 2 && prefix == "0b") {
             text = text.dropFirst(2)
         }
-        // Digits only from here: Int64(_:radix:) would take a second sign.
-        guard let first = text.first, first != "+", first != "-", let magnitude = UInt64(text, radix: radix) else { return nil }
-        if negative { return magnitude <= UInt64(Int64.max) + 1 ? Int64(truncatingIfNeeded: 0 &- magnitude) : nil }
-        return magnitude <= UInt64(Int64.max) ? Int64(magnitude) : nil
+        // Digits only from here: UInt64(_:radix:) would take a second sign.
+        guard !text.isEmpty, text.allSatisfy({ $0.isASCII && $0.hexDigitValue.map { $0 < radix } == true }) else { return nil }
+        return (negative, text, radix)
     }
 
     /// `60`, `1.5`, `90s`, `250ms`, `5m`, `1h` in seconds; nil for anything else (and for NaN or infinity).
