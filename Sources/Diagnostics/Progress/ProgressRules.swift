@@ -653,9 +653,17 @@ enum ProgressRules {
         let readStalled = files.filter { $0.status == .readStalled }
         let renamedStuck = renamed.filter(\.stuck)
         var readStuck: [String] = []
-        if !readStalled.isEmpty {
+        // A file cut below its position, the harvester still past its end, has not been looked at since: whatever
+        // it holds now (nothing, after a cut to zero) is not what says it is stuck.
+        let (cutStalled, dataStalled) = (readStalled.filter(\.cutUnnoticed), readStalled.filter { !$0.cutUnnoticed })
+        if !dataStalled.isEmpty {
             readStuck.append(
-                "\(Fmt.list(readStalled.map(\.stalledName))) has data older than the harvester's \(seconds(settings.readBackoffSeconds)) backoff that the collector has not read"
+                "\(Fmt.list(dataStalled.map(\.path))) has data older than the harvester's \(seconds(settings.readBackoffSeconds)) backoff that the collector has not read"
+            )
+        }
+        if !cutStalled.isEmpty {
+            readStuck.append(
+                "\(Fmt.list(cutStalled.map { "\($0.path) (\(bytes($0.size)) now)" })) was cut below the collector's position, which has not noticed it for longer than the harvester's \(seconds(settings.readBackoffSeconds)) backoff: it is not reading"
             )
         }
         if !renamedStuck.isEmpty {
@@ -1006,7 +1014,8 @@ enum ProgressRules {
     /// behind a stuck IPC socket for bytes sent to it, when most were never read).
     static func behind(_ files: [FileProgress], pending: Int64) -> String {
         guard pending > 0 else { return "" }
-        let notRead = files.reduce(Int64(0)) { $0 + min($1.inFlightBytes, max(0, $1.size - ($1.read ?? 0))) }
+        // As the read hop counts it: all of a cut file whose harvester has not noticed the cut is unread.
+        let notRead = files.reduce(Int64(0)) { $0 + min($1.inFlightBytes, $1.cutUnnoticed ? $1.size : max(0, $1.size - ($1.read ?? 0))) }
         if notRead >= pending { return "; \(bytes(pending)) of log written and not yet read by the collector behind it" }
         if notRead <= 0 { return "; \(bytes(pending)) of log read by the collector and not acknowledged behind it" }
         return "; \(bytes(pending)) of log written and not acknowledged behind it, \(bytes(notRead)) of it not yet read by the collector"

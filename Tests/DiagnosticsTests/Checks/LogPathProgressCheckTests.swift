@@ -442,7 +442,12 @@ struct LogPathProgressCheckTests {
         let risks = risk.evidence.first { $0.0 == "risks" }?.1.arrayValue ?? []
         #expect(risks.contains { $0["reason"] == .string("truncated") }, "\(risk.message)")
         let stall = ProgressFixture.run(PipelineStallCheck(), input(cut))
-        #expect(stall.message.hasPrefix("data stops at read") && stall.message.contains("the cut not noticed"), "\(stall.message)")
+        // The read hop names the cut (not data older than the backoff), and the bytes behind it as not read: the
+        // harvester's position is past the file's end, so none of what it holds now was read.
+        #expect(
+            stall.message.hasPrefix(
+                "data stops at read: /data/logs/app/a.log (100 B now) was cut below the collector's position, which has not noticed it")
+                && stall.message.hasSuffix("; 100 B of log written and not yet read by the collector behind it"), "\(stall.message)")
         // No harvester holds it: the next scan finds it, within a scan and two flushes (10 + 20 s here).
         #expect(judged(age: 25, position: nil).1.status == .pending)
         #expect(judged(age: 35, position: nil).1.status == .truncated)
