@@ -163,6 +163,36 @@ struct LayoutDetectionTests {
         #expect(t.root == tie + "/usr/local/gse2" && t.rootSource == "detected", "\(t.root)")
     }
 
+    /// Side by side with nothing seen running (nothing runs, or bkdiag, not root, cannot read the processes'
+    /// exe links): the root holding the subscription's config is the one to check. Before, the first root was
+    /// kept, and a non-root run failed config, socket and queue on the idle tree.
+    @Test("side by side, nothing seen running: the root holding the subscription's config; any root seen running outweighs it")
+    func subscriptionConfigWhenNothingIsSeenRunning() throws {
+        let host = try tree([
+            "/usr/local/gse/agent/etc/agent.conf": "{}", "/usr/local/gse/plugins/etc/bkunifylogbeat.conf": "logging.level: error\n",
+            "/usr/local/gse2/agent/etc/gse_agent.conf": "{}",
+            "/usr/local/gse2/plugins/etc/bkunifylogbeat/bkunifylogbeat_sub_555_host_1.conf": "local: []\n",
+        ])
+        defer { try? FileManager.default.removeItem(atPath: host) }
+        let idle = GSELayout.detect(options: CheckOptions(subscriptionID: 555, hostRoot: host), hostRoot: host, proc: "/proc") {
+            ([], [], [])
+        }
+        #expect(idle.root == host + "/usr/local/gse2" && idle.rootSource == "subscription_config", "\(idle.root) \(idle.rootSource)")
+        #expect(idle.generation == .gse2)
+        // Another subscription, or none: detection's choice stands.
+        for other: Int64 in [556, 0] {
+            let l = GSELayout.detect(options: CheckOptions(subscriptionID: other, hostRoot: host), hostRoot: host, proc: "/proc") {
+                ([], [], [])
+            }
+            #expect(l.root == host + "/usr/local/gse" && l.rootSource == "detected", "\(other): \(l.root)")
+        }
+        // An agent seen running in the other root outweighs a config where nothing runs.
+        let running = GSELayout.detect(options: CheckOptions(subscriptionID: 555, hostRoot: host), hostRoot: host, proc: "/proc") {
+            ([], [host + "/usr/local/gse/agent/bin/gse_agent"], [])
+        }
+        #expect(running.root == host + "/usr/local/gse", "\(running.root)")
+    }
+
     /// NodeMan's setup_proxy.sh for GSE 2 installs the proxy's agent under `<root>/proxy` (bin/gse_agent,
     /// bin/gse_data, etc/gse_agent.conf) with no agent/ directory: a GSE 2 host, read from proxy/.
     @Test("GSE 2 proxy: gse_agent.conf under proxy/etc makes it GSE 2, and its files are read there")

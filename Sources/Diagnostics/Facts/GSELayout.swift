@@ -186,7 +186,9 @@ public struct MainConfig: Sendable {
 /// Where the GSE install is and what it uses: root, generation, IPC socket, data port.
 public struct GSELayout: Sendable {
     public var root: String
-    /// `flag`, `detected` or `default`.
+    /// `flag`, `detected`, `running` (side by side: the root where the agent or collector runs),
+    /// `subscription_config` (side by side, nothing seen running: the root holding the subscription's config)
+    /// or `default`.
     public var rootSource: String
     public var generation: GSEGeneration
     /// Why the generation was chosen (for evidence).
@@ -365,19 +367,22 @@ public struct GSELayout: Sendable {
         // wait for the process scan.
         if present.count > 1, source != "flag" || PathText.normalize(options.gsePath ?? "") == checkPyGSEPath {
             let paths = running()
+            // Where nothing is seen running (nothing runs, or bkdiag, not root, cannot read the processes' exe
+            // links), the subscription's config alone says which root it was delivered to: below any root seen
+            // running, above none (a host whose new tree runs without the subscription is that tree's finding).
             func score(_ candidate: String) -> Int {
                 let real = Sys.realPath(candidate) ?? candidate
                 let agent = paths.agents.contains { path($0, isUnder: candidate, resolved: real) }
                 let collector = paths.collectors.contains { path($0, isUnder: candidate, resolved: real) }
-                guard agent || collector else { return 0 }
                 let config = hasSubscriptionConfig(root: candidate, subscription: options.subscriptionID)
+                guard agent || collector else { return config ? 2 : 0 }
                 return (config ? 32 : 0) + (agent && collector ? 16 : 0) + (agent ? 8 : 0) + (collector ? 4 : 0)
             }
             let scores = present.map(score)
             let current = present.firstIndex(of: root).map { scores[$0] } ?? 0
             if let best = scores.max(), best > 0, best > current, let i = scores.firstIndex(of: best), present[i] != root {
                 root = present[i]
-                source = "running"
+                source = best > 2 ? "running" : "subscription_config"
             }
         }
         var generation = GSEGeneration.gse1
