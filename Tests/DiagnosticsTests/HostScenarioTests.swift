@@ -1101,11 +1101,20 @@ struct HostScenarioTests {
         #expect(JSONValue.object(both.context)["gse_root"] == .string(host.gseRoot))
         #expect(both.verdict("gse_agent", "process") == .pass, "\(both.message("gse_agent", "process"))")
         leftover.stop()
-        // With nothing running, detection's own order stands: the old tree is checked, and says so.
+        // With nothing running, the tree the subscription's config was delivered to is checked (its collector
+        // and agent are what is down), and says why; for a subscription neither tree holds, detection's own
+        // order stands: the old tree.
         host.stopProcesses()
         let idle = await DiagnosticRunner(options: options).run()
-        #expect(JSONValue.object(idle.context)["gse_root"] == .string(stale))
-        #expect(JSONValue.object(idle.context)["gse_root_source"] == "detected")
+        #expect(JSONValue.object(idle.context)["gse_root"] == .string(host.gseRoot))
+        #expect(JSONValue.object(idle.context)["gse_root_source"] == "subscription_config")
+        #expect(idle.verdict("bkunifylogbeat", "process") == .fail, "\(idle.message("bkunifylogbeat", "process"))")
+        #expect(idle.verdict("bkunifylogbeat", "config") == .pass, "\(idle.message("bkunifylogbeat", "config"))")
+        var elsewhere = options
+        elsewhere.subscriptionID = 33562
+        let other = await DiagnosticRunner(options: elsewhere).run()
+        #expect(JSONValue.object(other.context)["gse_root"] == .string(stale))
+        #expect(JSONValue.object(other.context)["gse_root_source"] == "detected")
     }
 }
 

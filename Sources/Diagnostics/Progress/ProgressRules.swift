@@ -928,6 +928,13 @@ enum ProgressRules {
                     "no hop found stuck, but \(Fmt.list(ahead.map(\.path))) was last written ahead of this host's clock: how long its data has waited, and so whether a hop is stuck, cannot be told",
                     hint: clockHint, evidence: evidence)
             }
+            // No path known because a config of the subscription could not be read: the files, read and
+            // acknowledgement hops had nothing to follow, which is not "nothing pending".
+            if files.isEmpty, input.scope?.isEmpty == true, let why = input.unreadConfigs.first {
+                return .unknown(
+                    "nothing found stuck at the IPC socket or the dataserver link, but the file, read and acknowledgement hops are not judged: the log paths are not known, the subscription's config could not be read (\(why))",
+                    hint: "见 bkunifylogbeat/config 检查：以 root 运行 bkdiag，或人工核对该订阅配置", evidence: evidence)
+            }
             let flowing: String
             if pending == 0 && deleted.isEmpty && files.isEmpty && input.scope?.isEmpty == true && input.loadedConfigs
                 && input.unreadConfigs.isEmpty

@@ -169,6 +169,11 @@ struct PipelineStallCheckTests {
         // Configs bkdiag could not read may name files: then it does not say the inputs read none.
         i.unreadConfigs = ["bkunifylogbeat_sub_1_host_1.conf: permission denied"]
         #expect(!run(i).message.contains("inputs read no files"), "\(run(i).message)")
+        // Nor that nothing is pending: with no path known, the file hops are not judged (was a pass, "nothing pending").
+        let unread = run(i)
+        #expect(
+            unread.verdict == .unknown && unread.message.contains("hops are not judged")
+                && unread.message.hasSuffix("(bkunifylogbeat_sub_1_host_1.conf: permission denied)"), "\(unread.message)")
     }
 
     /// A host with 4,000 bytes written and not acknowledged (a.log written a second ago).
