@@ -42,6 +42,19 @@ extension DiagnosticReport {
         var out = ""
         let title = host.hostname.isEmpty ? "bkdiag" : "bkdiag @ \(TerminalText.visible(host.hostname))"
         out += title + (version.isEmpty ? "" : " (\(version))") + "\n"
+        // Which install was checked, and why that one: on a host with several GSE roots the checks say nothing
+        // of the others (the JSON's `context` carries the same).
+        func context(_ key: String) -> String? { self.context.first { $0.0 == key }?.1.stringValue }
+        if let root = context("gse_root") {
+            let why = [context("gse_generation"), context("gse_root_source")].compactMap { $0 }.joined(separator: ", ")
+            var line = "GSE root \(TerminalText.visible(root))" + (why.isEmpty ? "" : " (\(why))")
+            if let others = self.context.first(where: { $0.0 == "other_gse_roots" })?.1.arrayValue?.compactMap(\.stringValue),
+                !others.isEmpty
+            {
+                line += "; also installed: " + others.map(TerminalText.visible).joined(separator: ", ")
+            }
+            out += line + "\n"
+        }
         for r in results {
             let tag = paint(DisplayWidth.pad(r.verdict.rawValue.uppercased(), 7), r.verdict)
             out +=

@@ -139,6 +139,16 @@ struct ReportTests {
         let plain = Self.sample.textTable(colour: false)
         #expect(plain.contains("检查日志采集路径是否存在"))
         #expect(plain.contains("→ 重启 gse_agent"))
+        // The root checked is said under the title, with why, and the other installs.
+        #expect(plain.split(separator: "\n")[1] == "GSE root /usr/local/gse", "\(plain)")
+        var sideBySide = Self.sample
+        sideBySide.context = [
+            ("gse_root", "/usr/local/gse2"), ("gse_root_source", "subscription_config"), ("gse_generation", "gse2"),
+            ("other_gse_roots", JSONValue(["/usr/local/gse", "/usr/local/gse_\u{1B}x"])),
+        ]
+        #expect(
+            sideBySide.textTable(colour: false).split(separator: "\n")[1]
+                == "GSE root /usr/local/gse2 (gse2, subscription_config); also installed: /usr/local/gse, /usr/local/gse_\\x1bx")
         #expect(!plain.contains("→ 所有"))
         #expect(!plain.contains("\u{1B}["))
         #expect(Self.sample.textTable(colour: true).contains("\u{1B}[31m"))
