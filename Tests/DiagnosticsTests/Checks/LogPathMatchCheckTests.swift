@@ -29,13 +29,17 @@ struct LogPathMatchCheckTests {
         #expect(Fixture.evidence(f, "rules") == .object([(Self.pattern, .string("collector defaults"))]))
     }
 
-    @Test("files the running collector may not open are not collected: all of a path's, a fail naming why; some, not counted")
+    @Test("files the running collector may not open are not collected: all of a path's, a fail naming why; some, not counted but named")
     func collectorMayNotOpen() {
         let h = facts(["/var/log/app/a.log", "/var/log/app/b.log"])
         let why = "uid 65534 may not read file /var/log/app/a.log (mode 0600, owner 0:0)"
         h.deniedToCollector = ["/var/log/app/a.log": why]
         let some = LogPathMatchCheck().run(h)
-        #expect(some.verdict == .pass && some.message == "所有路径检查通过: /var/log/app/b.log", "\(some.message)")
+        #expect(
+            some.verdict == .pass
+                && some.message == "所有路径检查通过: /var/log/app/b.log（另有 1 个匹配的文件采集器无权打开，不会被采集: /var/log/app/a.log）",
+            "\(some.message)")
+        #expect(Fixture.evidence(some, "denied_files") == JSONValue(["/var/log/app/a.log"]))
         h.deniedToCollector["/var/log/app/b.log"] = "uid 65534 may not read file /var/log/app/b.log (mode 0600, owner 0:0)"
         let all = LogPathMatchCheck().run(h)
         #expect(all.verdict == .fail, "\(all.message)")

@@ -51,6 +51,8 @@ struct LogPathMatchCheck: Check {
         var bad: [String] = []
         var multipleDoubleStar = false
         var matches: [String] = []
+        // Files a pattern matches beside others that the running collector may not open: left out of the matches.
+        var deniedSome: [String] = []
         var perPattern: [(String, JSONValue)] = []
         var unreadable: [String] = []
         var unreadableUnmatched: [String] = []
@@ -146,6 +148,7 @@ struct LogPathMatchCheck: Check {
                         perPattern.append((pattern, .string("not collected: \(why)")))
                         continue
                     }
+                    deniedSome += collected.filter { denied[$0] != nil }
                     collected.removeAll { denied[$0] != nil }
                     fresh.removeAll { denied[$0] != nil }
                 }
@@ -325,6 +328,12 @@ struct LogPathMatchCheck: Check {
         let cut = truncated ? "（匹配超过 \(Glob.defaultLimit) 个路径，只检查了前 \(Glob.defaultLimit) 个）" : ""
         // Names from the host, shown as logpath_held shows them: a newline in a file's name is `\n`, not a line
         // break (the evidence keeps the names as they are).
-        return .pass("所有路径检查通过: \(Fmt.list(matches.map(PathText.shown)))\(cut)", evidence: evidence)
+        // Said, not dropped silently: the collector never reads them (logpath_progress and loss_risk count them).
+        var denied = ""
+        if !deniedSome.isEmpty {
+            denied = "（另有 \(deniedSome.count) 个匹配的文件采集器无权打开，不会被采集: \(Fmt.list(deniedSome.map(PathText.shown), max: 3))）"
+            evidence.append(("denied_files", JSONValue(Array(deniedSome.prefix(50)))))
+        }
+        return .pass("所有路径检查通过: \(Fmt.list(matches.map(PathText.shown)))\(cut)\(denied)", evidence: evidence)
     }
 }
