@@ -50,6 +50,23 @@ struct HostedCheckTests {
         #expect(linked.verdict == .pass, "\(linked.message)")
     }
 
+    /// NodeMan registers an official plugin with `<setup_path>/plugins/bin` (bk-nodeman `get_plugins_paths`), and
+    /// the agent runs its start script there. Another directory of the root with no collector in it is a stale entry
+    /// as one outside the root is: before, any path inside the root passed.
+    @Test("hosted from a directory of the root with no collector in it fails; with one there it passes")
+    func insideWithoutBinary() {
+        for setup in [Fixture.root + "/plugins", Fixture.root + "/external_plugins/sub_1_host_1/bkunifylogbeat/"] {
+            let f = run([Self.proc2: Self.registry(setup: setup)])
+            #expect(f.verdict == .fail, "\(setup): \(f.message)")
+            #expect(f.message.hasPrefix("bkunifylogbeat is hosted from \(setup), where no bkunifylogbeat is installed"), "\(f.message)")
+            let binary = (setup.hasSuffix("/") ? String(setup.dropLast()) : setup) + "/bkunifylogbeat"
+            #expect(Fixture.evidence(f, "setup_binary") == .string(binary))
+            #expect(run([Self.proc2: Self.registry(setup: setup)], stats: [binary: Fixture.regular]).verdict == .pass)
+        }
+        // plugins/bin itself is bin_file's to judge: its binary missing does not fail this item too.
+        #expect(run([Self.proc2: Self.registry(setup: Fixture.root + "/plugins/bin/")]).verdict == .pass)
+    }
+
     @Test("not listed, listed only in the other generation's leftover, or no registry at all: fail")
     func notHosted() {
         let other = run([Self.proc2: Self.registry("bkmonitorbeat")])

@@ -121,6 +121,20 @@ struct HostedCheck: Check {
                 "bkunifylogbeat is hosted from \(setup), outside \(layout.root)",
                 hint: "托管路径与当前 GSE 目录不一致（新旧 GSE 并存？）：确认实际运行的 Agent", evidence: evidence)
         }
+        // Inside the root but not where NodeMan installs the collector (plugins/bin, whose binary bin_file judges),
+        // with no collector there: the agent would start and restart a binary that does not exist.
+        // (The path as this host sees it: the registry's own where the root holds it, as under --host-root.)
+        let here = [setup, onHost].first(where: layout.holds) ?? resolved ?? onHost
+        if !setup.isEmpty, !facts.sameFile(here, layout.pluginBin) {
+            let binary = (here.hasSuffix("/") ? String(here.dropLast()) : here) + "/" + ProcessNames.collector
+            if case .failure(let error) = facts.stat(binary), error.isMissing {
+                evidence.append(("setup_binary", .string(binary)))
+                return .fail(
+                    "bkunifylogbeat is hosted from \(setup), where no bkunifylogbeat is installed (\(binary) does not exist; NodeMan installs it in \(layout.pluginBin))",
+                    hint: "gse_agent 托管信息中的采集器目录下没有 bkunifylogbeat，采集器停止后不会被正确拉起：在节点管理中重新安装 bkunifylogbeat 插件以更新托管信息",
+                    evidence: evidence)
+            }
+        }
         return .pass("bkunifylogbeat is hosted by gse_agent (setupPath \(setup))", evidence: evidence)
     }
 }
