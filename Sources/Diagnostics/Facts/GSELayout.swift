@@ -118,7 +118,8 @@ public struct MainConfig: Sendable {
     /// The output section's `endpoint` (the IPC socket the collector writes to) and the output's name.
     public var endpoint: (output: String, path: String)? {
         guard case .parsed(let y) = state else { return nil }
-        for out in ["output.bkpipe_multi", "output.bkpipe", "output.gse"] {
+        for out in ["output.bkpipe_multi", "output.bkpipe", "output.gse"] where y.lookup(out + ".enabled")?.string?.lowercased() != "false"
+        {
             if let e = y.lookup(out + ".endpoint")?.string, !e.isEmpty { return (out, e) }
         }
         return nil
@@ -126,20 +127,25 @@ public struct MainConfig: Sendable {
 
     /// Whether the config names an output (`output.<type>`, not `enabled: false`): without one libbeat
     /// refuses to start the collector ("No outputs are defined", `libbeat/cmd/instance/beat.go`).
+    public var hasOutput: Bool { !enabledOutputs.isEmpty }
+
+    /// The outputs the config names, in order, less those with `enabled: false`: libbeat's output namespace skips a
+    /// disabled one (so `output.console: {enabled: false}` before the real output is no output of its own), and
+    /// refuses to start with two enabled ("more than one namespace configured accessing 'output'").
     /// Keys may be nested (`output:` / `bkpipe:`) or dotted (`output.bkpipe:`, `output.bkpipe.endpoint:`).
-    public var hasOutput: Bool {
-        guard case .parsed(let y) = state, case .mapping(let root) = y else { return false }
-        var name: Substring?
+    public var enabledOutputs: [String] {
+        guard case .parsed(let y) = state, case .mapping(let root) = y else { return [] }
+        var names: [String] = []
         for (key, value) in root {
-            if key == "output", case .mapping(let outputs) = value, let first = outputs.first {
-                name = first.0.split(separator: ".").first
+            var found: [Substring] = []
+            if key == "output", case .mapping(let outputs) = value {
+                found = outputs.compactMap { $0.0.split(separator: ".").first }
             } else if key.hasPrefix("output.") {
-                name = key.dropFirst("output.".count).split(separator: ".").first
+                found = [key.dropFirst("output.".count).split(separator: ".").first].compactMap { $0 }
             }
-            if name != nil { break }
+            for name in found where !names.contains(String(name)) { names.append(String(name)) }
         }
-        guard let name else { return false }
-        return y.lookup("output.\(name).enabled")?.string != "false"
+        return names.filter { y.lookup("output.\($0).enabled")?.string?.lowercased() != "false" }
     }
 
     /// The multi_config entry that loads `dir`: the same directory lexically or once symlinks are

@@ -102,6 +102,22 @@ struct MainConfigCheckTests {
         #expect(disabled.verdict == .fail, "\(disabled.message)")
         let console = run(Self.main(endpoint: nil) + "output.console:\n  pretty: true\n")
         #expect(console.verdict == .warn, "\(console.message)")
+        // A disabled output before the real one is skipped, as libbeat's namespace skips it: the real one counts,
+        // dotted or nested. Before, only the first output named was looked at ("no output").
+        for before in ["output.console:\n  enabled: false\n", "output:\n  console:\n    enabled: false\n"] {
+            let skipped = run(before + Self.main())
+            #expect(skipped.verdict == .pass, "\(skipped.message)")
+        }
+        // A disabled bkpipe's endpoint is not where the collector sends.
+        let off = run(
+            Self.main(endpoint: nil) + "output.bkpipe:\n  enabled: false\n  endpoint: /run/old.sock\n"
+                + "output.gse:\n  endpoint: \(Fixture.ipc)\n")
+        #expect(off.verdict == .pass && off.message.hasSuffix("endpoint \(Fixture.ipc)"), "\(off.message)")
+        // Two enabled: libbeat refuses to start.
+        let two = run(Self.main() + "output.console:\n  pretty: true\n")
+        #expect(
+            two.verdict == .fail && two.message.hasPrefix("main config enables 2 outputs (output.bkpipe, output.console)"),
+            "\(two.message)")
     }
 
     @Test("an output without an endpoint bkdiag knows, or one other than the IPC path asked about, warns")

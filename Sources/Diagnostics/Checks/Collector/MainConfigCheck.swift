@@ -108,6 +108,13 @@ struct MainConfigCheck: Check {
                 hint: "主配置缺少 output 段（NodeMan 的模板总会渲染 output.bkpipe/bkpipe_multi）：在节点管理中重新下发插件配置",
                 evidence: evidence)
         }
+        let outputs = main.enabledOutputs
+        guard outputs.count < 2 else {
+            return .fail(
+                "main config enables \(outputs.count) outputs (\(outputs.map { "output.\($0)" }.joined(separator: ", "))): the collector does not start with more than one (libbeat: more than one namespace configured accessing 'output')",
+                hint: "主配置中启用了多个 output，采集器无法启动：保留 NodeMan 渲染的 output.bkpipe/bkpipe_multi，其余删除或设为 enabled: false，或在节点管理中重新下发插件配置",
+                evidence: evidence)
+        }
         guard let endpoint = main.endpoint else {
             return .warn(
                 "main config has no output endpoint (output.bkpipe_multi/bkpipe/gse.endpoint)",
