@@ -76,6 +76,38 @@ struct ProgressScenarioTests {
         #expect(locks.count == 1 && locks[0].contains(" \(collector.pid) "), "\(locks)")
     }
 
+    /// -l asks about what the platform's collection config lists; the config delivered to the host may list less (an
+    /// edit not delivered). A file no item reads is not the subscription's: before, it was judged by the collector's
+    /// defaults (never collected with tail_files, skipped by ignore_older). A file -l names by another spelling than
+    /// the item's pattern (`a.log` for `*.log`) is the item's.
+    @Test("-l paths the delivered config does not list: their files are said not read by any item, not judged by defaults")
+    func pathsTheConfigDoesNotList() async throws {
+        let (host, port, log) = try host()
+        defer { host.shutdown() }
+        try host.startProgressCollector(follow: [log])
+        try waitAcknowledged(host, log, 1000)
+        let other = try host.makeLogFile("other/x.log", content: String(repeating: "y", count: 4999) + "\n")
+        try host.backdate(other, seconds: 600)
+        let report = await runChecks(host, logPaths: [log, host.logDir + "/other/*.log"], dataPort: port, sampleGap: 0.2)
+        #expect(report.verdict("bkunifylogbeat", "config") == .warn, "\(report.message("bkunifylogbeat", "config"))")
+        let p = try #require(report.result(module: "log_progress", item: "logpath_progress"))
+        #expect(!p.message.contains("tail_files") && !p.message.contains("never collected"), "\(p.message)")
+        let files = p.evidence("files")?.arrayValue ?? []
+        let x = files.first { $0["path"] == .string(other) }
+        #expect(x?["skipped"]?.stringValue?.hasPrefix("no item of the subscription's config here reads it") == true, "\(files)")
+        // a.log, asked by its own name, is the *.log item's: its data id, acknowledged to its end.
+        let a = files.first { $0["path"] == .string(log) }
+        #expect(a?["dataid"] == .int(1_500_123) && a?["status"] == .string("up_to_date"), "\(files)")
+        let risk = try #require(report.result(module: "log_progress", item: "loss_risk"))
+        #expect(!risk.message.contains("tail_files") && !risk.message.contains("collector defaults"), "\(risk.message)")
+        #expect(
+            risk.verdict == .warn
+                && risk.message.hasSuffix(
+                    "may not be collected: not_in_config (\(other) is read by no item of the subscription's config here)"),
+            "\(risk.message)")
+        #expect(risk.hint.contains("重新下发采集配置"), "\(risk.hint)")
+    }
+
     @Test("a collector that stopped reading: data older than the harvester's backoff is unread, data stops at read")
     func readStall() async throws {
         let (host, port, log) = try host()

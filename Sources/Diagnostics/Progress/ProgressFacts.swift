@@ -105,7 +105,7 @@ extension ProgressTargets {
         /// `patterns`: the collector's own patterns that find these files (for the directories its glob lists).
         func add(
             _ matches: [String], patterns: [String], dataid: Int64?, rules: CollectorFileRules, limit: Int, tailFiles: Bool,
-            item: CollectorFileRules.Item? = nil
+            item: CollectorFileRules.Item? = nil, notListed: Bool = false
         ) {
             let globs = patterns.map { ($0, Glob.CollectorMatcher($0)) }
             for m in matches {
@@ -125,7 +125,9 @@ extension ProgressTargets {
                 var refused = false
                 var agedOut = false
                 // Skipped only when surely excluded: a path the rules cannot judge is not claimed.
-                if rules.isExcluded(m) == true {
+                if notListed {
+                    skipped = FileProgress.notListedPrefix + " (see bkunifylogbeat/config)"
+                } else if rules.isExcluded(m) == true {
                     skipped = "exclude_files (\(rules.source))"
                 } else if rules.isIgnored(mtime: st.mtime, now: now) {
                     skipped = "ignore_older \(rules.ignoreOlder ?? 0)s (\(rules.source))"
@@ -182,9 +184,33 @@ extension ProgressTargets {
                     continue
                 }
                 noteUnreadable(e)
+                var matches = e.matches
+                if item == nil, unloaded == nil, !items.isEmpty {
+                    // A path -l asks about that no item names: each file is judged by the item whose pattern finds
+                    // it (`a.log` asked, `*.log` configured), and one no item finds is not the subscription's to
+                    // read at all (the config delivered here does not list it: bkunifylogbeat/config says so), not
+                    // one the collector's defaults would skip or start at its end.
+                    let finders = (items.filter(\.accepted) + items.filter { !$0.accepted }).map { item in
+                        (item, item.paths.map { Glob.CollectorMatcher(facts.collectorPattern($0)) })
+                    }
+                    var unread: [String] = []
+                    for m in matches {
+                        if let (owner, _) = finders.first(where: { $0.1.contains { $0.matches(m) } }) {
+                            add(
+                                [m], patterns: owner.paths.map(facts.collectorPattern), dataid: owner.dataid, rules: owner.rules,
+                                limit: owner.harvesterLimit, tailFiles: owner.tailFiles, item: owner)
+                        } else {
+                            unread.append(m)
+                        }
+                    }
+                    add(
+                        unread, patterns: [], dataid: nil, rules: .defaults, limit: CollectorFileRules.defaultHarvesterLimit,
+                        tailFiles: true, notListed: true)
+                    matches = []
+                }
                 add(
                     // The collector finds them by its config's patterns, not by -l's.
-                    e.matches, patterns: (item?.paths ?? []).map(facts.collectorPattern), dataid: item?.dataid,
+                    matches, patterns: (item?.paths ?? []).map(facts.collectorPattern), dataid: item?.dataid,
                     rules: item?.rules ?? unloaded ?? .defaults,
                     limit: item?.harvesterLimit ?? CollectorFileRules.defaultHarvesterLimit, tailFiles: item?.tailFiles ?? true, item: item)
             }

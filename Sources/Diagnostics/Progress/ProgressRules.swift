@@ -1385,6 +1385,10 @@ enum ProgressRules {
             case .skipped where f.stateDropped:
                 dropped += 1
                 droppedBytes += f.size
+            case .skipped where f.skippedBytes > 0 && (f.skipped ?? "").hasPrefix(FileProgress.notListedPrefix):
+                // Asked about (-l), and read by no item of the config delivered here: none of it is collected.
+                add("not_in_config", f.skippedBytes, false, [("path", .string(f.path))])
+                details.append("\(f.path) is read by no item of the subscription's config here")
             case .skipped where f.skippedBytes > 0 && f.refused:
                 // No task runs for the item: bkunifylogbeat/config names why.
                 add("item_refused", f.skippedBytes, false, [("path", .string(f.path)), ("rule", .string(f.skipped ?? ""))])
@@ -1485,9 +1489,11 @@ enum ProgressRules {
             return .warn(
                 "\(amount) may not be collected: " + Fmt.list(reasons)
                     + (details.isEmpty ? "" : " (" + Fmt.list(Fmt.unique(details), max: 2) + ")"),
-                hint: reasons.contains("item_refused")
-                    ? "采集器拒绝了该订阅的采集项，其文件不会被采集：先处理 bkunifylogbeat/config 检查的结论"
-                    : reasons.contains("log_fs_full") ? "日志所在磁盘将满（非 root 进程可用空间耗尽），应用可能写不进日志，新日志无从采集：清理该磁盘" : general,
+                hint: reasons.contains("not_in_config")
+                    ? "本机的订阅配置没有采集这些路径（平台上修改后的采集配置未下发到本机？）：见 bkunifylogbeat/config，在日志平台/节点管理重新下发采集配置"
+                    : reasons.contains("item_refused")
+                        ? "采集器拒绝了该订阅的采集项，其文件不会被采集：先处理 bkunifylogbeat/config 检查的结论"
+                        : reasons.contains("log_fs_full") ? "日志所在磁盘将满（非 root 进程可用空间耗尽），应用可能写不进日志，新日志无从采集：清理该磁盘" : general,
                 evidence: evidence)
         }
         if last.collectors.isEmpty {
