@@ -193,15 +193,20 @@ extension ProgressTargets {
                     let finders = (items.filter(\.accepted) + items.filter { !$0.accepted }).map { item in
                         (item, item.paths.map { Glob.CollectorMatcher(facts.collectorPattern($0)) })
                     }
+                    // Grouped by the item that finds them (one `add` per item: each builds its patterns' matchers).
+                    var found = Array(repeating: [String](), count: finders.count)
                     var unread: [String] = []
                     for m in matches {
-                        if let (owner, _) = finders.first(where: { $0.1.contains { $0.matches(m) } }) {
-                            add(
-                                [m], patterns: owner.paths.map(facts.collectorPattern), dataid: owner.dataid, rules: owner.rules,
-                                limit: owner.harvesterLimit, tailFiles: owner.tailFiles, item: owner)
+                        if let k = finders.firstIndex(where: { $0.1.contains { $0.matches(m) } }) {
+                            found[k].append(m)
                         } else {
                             unread.append(m)
                         }
+                    }
+                    for (k, (owner, _)) in finders.enumerated() where !found[k].isEmpty {
+                        add(
+                            found[k], patterns: owner.paths.map(facts.collectorPattern), dataid: owner.dataid, rules: owner.rules,
+                            limit: owner.harvesterLimit, tailFiles: owner.tailFiles, item: owner)
                     }
                     add(
                         unread, patterns: [], dataid: nil, rules: .defaults, limit: CollectorFileRules.defaultHarvesterLimit,
