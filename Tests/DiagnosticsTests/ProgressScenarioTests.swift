@@ -106,6 +106,26 @@ struct ProgressScenarioTests {
                     "may not be collected: not_in_config (\(other) is read by no item of the subscription's config here)"),
             "\(risk.message)")
         #expect(risk.hint.contains("重新下发采集配置"), "\(risk.hint)")
+        // A rotated .gz beside it, which the collector's own exclude_files would skip anyway, is not counted as
+        // left out by the config.
+        let gz = try host.makeLogFile("other/x.log.1.gz", content: String(repeating: "z", count: 99_999) + "\n")
+        let withGz = await runChecks(host, logPaths: [log, host.logDir + "/other/*"], dataPort: port, sampleGap: 0.2)
+        let gzFile = withGz.result(module: "log_progress", item: "logpath_progress")?.evidence("files")?.arrayValue?.first {
+            $0["path"] == .string(gz)
+        }
+        #expect(gzFile?["skipped"]?.stringValue?.hasPrefix("exclude_files") == true, "\(String(describing: gzFile))")
+        let gzRisk = try #require(withGz.result(module: "log_progress", item: "loss_risk"))
+        #expect(gzRisk.evidence("bytes_at_risk") == .int(5000), "\(gzRisk.message)")
+        // Two items find access.log, the first excluding it: the second reads it, and it is not skipped.
+        let access = try host.makeLogFile("app/access.log", content: "GET /\n")
+        try host.writeSubConfig(
+            subscription: 33561, paths: [host.logDir + "/app/*.log"], excludeFiles: ["access"],
+            moreItems: [.init(paths: [host.logDir + "/app/access*.log"])])
+        let two = await runChecks(host, logPaths: [access], dataPort: port, sampleGap: 0.2)
+        let accessFile = two.result(module: "log_progress", item: "logpath_progress")?.evidence("files")?.arrayValue?.first {
+            $0["path"] == .string(access)
+        }
+        #expect(accessFile != nil && accessFile?["skipped"] == nil, "\(String(describing: accessFile))")
     }
 
     @Test("a collector that stopped reading: data older than the harvester's backoff is unread, data stops at read")

@@ -118,8 +118,7 @@ public struct MainConfig: Sendable {
     /// The output section's `endpoint` (the IPC socket the collector writes to) and the output's name.
     public var endpoint: (output: String, path: String)? {
         guard case .parsed(let y) = state else { return nil }
-        for out in ["output.bkpipe_multi", "output.bkpipe", "output.gse"] where y.lookup(out + ".enabled")?.string?.lowercased() != "false"
-        {
+        for out in ["output.bkpipe_multi", "output.bkpipe", "output.gse"] where Self.enabled(y, out) {
             if let e = y.lookup(out + ".endpoint")?.string, !e.isEmpty { return (out, e) }
         }
         return nil
@@ -128,6 +127,12 @@ public struct MainConfig: Sendable {
     /// Whether the config names an output (`output.<type>`, not `enabled: false`): without one libbeat
     /// refuses to start the collector ("No outputs are defined", `libbeat/cmd/instance/beat.go`).
     public var hasOutput: Bool { !enabledOutputs.isEmpty }
+
+    /// Whether the section at `dotted` is not disabled: its `enabled` read as go-ucfg reads a bool (go-yaml v2 also
+    /// takes `no`, `off`); absent or not a bool, enabled, as libbeat's `Config.Enabled` defaults.
+    static func enabled(_ y: YAMLNode, _ dotted: String) -> Bool {
+        y.lookup(dotted + ".enabled").map { GoConfigValue($0).asBool ?? true } ?? true
+    }
 
     /// The outputs the config names, in order, less those with `enabled: false`: libbeat's output namespace skips a
     /// disabled one (so `output.console: {enabled: false}` before the real output is no output of its own), and
@@ -145,7 +150,7 @@ public struct MainConfig: Sendable {
             }
             for name in found where !names.contains(String(name)) { names.append(String(name)) }
         }
-        return names.filter { y.lookup("output.\($0).enabled")?.string?.lowercased() != "false" }
+        return names.filter { Self.enabled(y, "output.\($0)") }
     }
 
     /// The multi_config entry that loads `dir`: the same directory lexically or once symlinks are

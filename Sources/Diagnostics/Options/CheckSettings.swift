@@ -172,7 +172,9 @@ public enum CheckSettings {
     private static func integer(_ v: String) throws(CheckSettingError) -> Int64 {
         guard let n = optparseInteger(v) else {
             // Python's int has no bound, so check.py would read it; said as what it is, not as no integer at all.
-            if optparseDigits(v) != nil { throw CheckSettingError(expected: "an integer within 64 bits (at most 9223372036854775807)") }
+            if optparseDigits(v) != nil {
+                throw CheckSettingError(expected: "an integer within 64 bits (-9223372036854775808 to 9223372036854775807)")
+            }
             throw CheckSettingError(expected: "an integer")
         }
         return n

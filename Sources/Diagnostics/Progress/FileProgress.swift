@@ -181,11 +181,11 @@ struct FileProgress: Sendable {
         return acked.map { $0 <= size ? size - $0 : size } ?? size
     }
 
-    /// What is on its way: written and not acknowledged, less what `tail_files` would pass over (and nothing
-    /// of a file the collector may not open).
     /// The start of `skipped` for a file -l asks about that no item of the subscription's config here reads.
     static let notListedPrefix = "no item of the subscription's config here reads it"
 
+    /// What is on its way: written and not acknowledged, less what `tail_files` would pass over (and nothing
+    /// of a file the collector may not open).
     var inFlightBytes: Int64 { status == .denied ? 0 : lagBytes - tailSkippedBytes }
 
     /// Whether it would take a harvester the moment one is free: bytes not acknowledged, and the collector may

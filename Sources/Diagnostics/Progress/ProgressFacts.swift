@@ -125,7 +125,9 @@ extension ProgressTargets {
                 var refused = false
                 var agedOut = false
                 // Skipped only when surely excluded: a path the rules cannot judge is not claimed.
-                if notListed {
+                // A file no item reads, which the collector's own exclude_files would skip anyway (a logrotate
+                // `.gz`), is not one the missing item leaves uncollected.
+                if notListed && rules.isExcluded(m) != true {
                     skipped = FileProgress.notListedPrefix + " (see bkunifylogbeat/config)"
                 } else if rules.isExcluded(m) == true {
                     skipped = "exclude_files (\(rules.source))"
@@ -185,7 +187,8 @@ extension ProgressTargets {
                 }
                 noteUnreadable(e)
                 var matches = e.matches
-                if item == nil, unloaded == nil, !items.isEmpty {
+                // (Not while a config of the subscription could not be read: its items may name the path.)
+                if item == nil, unloaded == nil, !items.isEmpty, configs.unread.isEmpty {
                     // A path -l asks about that no item names: each file is judged by the item whose pattern finds
                     // it (`a.log` asked, `*.log` configured), and one no item finds is not the subscription's to
                     // read at all (the config delivered here does not list it: bkunifylogbeat/config says so), not
@@ -196,12 +199,15 @@ extension ProgressTargets {
                     // Grouped by the item that finds them (one `add` per item: each builds its patterns' matchers).
                     var found = Array(repeating: [String](), count: finders.count)
                     var unread: [String] = []
+                    // Every item that finds a file is tried, in the order taken: one item's exclude_files or
+                    // ignore_older skips it for that item alone, and another that reads it claims it.
                     for m in matches {
-                        if let k = finders.firstIndex(where: { $0.1.contains { $0.matches(m) } }) {
+                        var anyFinds = false
+                        for (k, finder) in finders.enumerated() where finder.1.contains(where: { $0.matches(m) }) {
                             found[k].append(m)
-                        } else {
-                            unread.append(m)
+                            anyFinds = true
                         }
+                        if !anyFinds { unread.append(m) }
                     }
                     for (k, (owner, _)) in finders.enumerated() where !found[k].isEmpty {
                         add(

@@ -500,7 +500,9 @@ enum ProgressRules {
             return .warn(
                 "no file is collected: the \(skippedAll.count) file(s) the paths match are all skipped (\(skippedAll[0].skipped ?? ""))"
                     + (input.sampledNote.map { " (\($0))" } ?? ""),
-                hint: "采集路径匹配到的文件全部被 exclude_files 或 ignore_older 跳过：检查采集路径与采集项的过滤设置", evidence: evidence)
+                hint: (skippedAll[0].skipped ?? "").hasPrefix(FileProgress.notListedPrefix)
+                    ? "本机的订阅配置没有采集这些路径（平台上修改后的采集配置未下发到本机？）：见 bkunifylogbeat/config，在日志平台/节点管理重新下发采集配置"
+                    : "采集路径匹配到的文件全部被 exclude_files 或 ignore_older 跳过：检查采集路径与采集项的过滤设置", evidence: evidence)
         }
         let ahead = writtenAhead(files, last)
         if !ahead.isEmpty {
@@ -663,7 +665,7 @@ enum ProgressRules {
         }
         if !cutStalled.isEmpty {
             readStuck.append(
-                "\(Fmt.list(cutStalled.map { "\($0.path) (\(bytes($0.size)) now)" })) was cut below the collector's position, which has not noticed it for longer than the harvester's \(seconds(settings.readBackoffSeconds)) backoff: it is not reading"
+                "\(Fmt.list(cutStalled.map { "\($0.path) (\(bytes($0.size)) now)" })) was cut below the collector's position, and the collector has not noticed the cut for longer than the harvester's \(seconds(settings.readBackoffSeconds)) backoff: it is not reading"
             )
         }
         if !renamedStuck.isEmpty {

@@ -104,7 +104,9 @@ struct MainConfigCheckTests {
         #expect(console.verdict == .warn, "\(console.message)")
         // A disabled output before the real one is skipped, as libbeat's namespace skips it: the real one counts,
         // dotted or nested. Before, only the first output named was looked at ("no output").
-        for before in ["output.console:\n  enabled: false\n", "output:\n  console:\n    enabled: false\n"] {
+        for before in [
+            "output.console:\n  enabled: false\n", "output:\n  console:\n    enabled: false\n", "output.console:\n  enabled: off\n",
+        ] {
             let skipped = run(before + Self.main())
             #expect(skipped.verdict == .pass, "\(skipped.message)")
         }

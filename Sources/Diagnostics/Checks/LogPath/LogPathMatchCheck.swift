@@ -53,6 +53,7 @@ struct LogPathMatchCheck: Check {
         var matches: [String] = []
         // Files a pattern matches beside others that the running collector may not open: left out of the matches.
         var deniedSome: [String] = []
+        var deniedSeen = Set<String>()
         var perPattern: [(String, JSONValue)] = []
         var unreadable: [String] = []
         var unreadableUnmatched: [String] = []
@@ -148,7 +149,7 @@ struct LogPathMatchCheck: Check {
                         perPattern.append((pattern, .string("not collected: \(why)")))
                         continue
                     }
-                    deniedSome += collected.filter { denied[$0] != nil }
+                    deniedSome += collected.filter { denied[$0] != nil && deniedSeen.insert($0).inserted }
                     collected.removeAll { denied[$0] != nil }
                     fresh.removeAll { denied[$0] != nil }
                 }
