@@ -446,7 +446,8 @@ struct LogPathProgressCheckTests {
         // harvester's position is past the file's end, so none of what it holds now was read.
         #expect(
             stall.message.hasPrefix(
-                "data stops at read: /data/logs/app/a.log (100 B now) was cut below the collector's position, and the collector has not noticed the cut")
+                "data stops at read: /data/logs/app/a.log (100 B now) was cut below the collector's position, and the collector has not noticed the cut"
+            )
                 && stall.message.hasSuffix("; 100 B of log written and not yet read by the collector behind it"), "\(stall.message)")
         // No harvester holds it: the next scan finds it, within a scan and two flushes (10 + 20 s here).
         #expect(judged(age: 25, position: nil).1.status == .pending)
