@@ -42,3 +42,86 @@ static inline int bkdiag_spawn_addclosefrom(posix_spawn_file_actions_t *actions,
     closefrom_fn fn = (closefrom_fn)dlsym((void *)0, "posix_spawn_file_actions_addclosefrom_np");
     return fn ? fn(actions, from) : bkdiag_spawn_addclose_open(actions, from);
 }
+
+// A probe that must not outlive bkdiag: fork and exec, the child leading a session of its own, with stdin from
+// /dev/null, stdout and stderr on `output`, no other descriptor, and PR_SET_PDEATHSIG set to SIGKILL, so that the
+// kernel kills it when the thread that started it ends (bkdiag killed with SIGKILL mid-probe, which posix_spawn
+// cannot arrange). Everything the child needs is made before fork; after it the child makes only system calls.
+// Returns 0 with the pid, or the errno of what failed (in the child: sent back through a close-on-exec pipe).
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static inline void bkdiag_close_from(int from, int keep) {
+    // close_range(2) (Linux 5.9); older kernels: one close per descriptor up to the limit.
+    if (keep >= from) {
+        if (keep > from && syscall(436 /* SYS_close_range */, (unsigned)from, (unsigned)(keep - 1), 0) != 0) {
+            for (int fd = from; fd < keep; fd++) close(fd);
+        }
+        from = keep + 1;
+    }
+    if (syscall(436 /* SYS_close_range */, (unsigned)from, ~0U, 0) != 0) {
+        struct rlimit rl;
+        long limit = getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY ? (long)rl.rlim_cur : 65536;
+        if (limit > (1L << 20)) limit = 1L << 20;
+        for (long fd = from; fd < limit; fd++) close((int)fd);
+    }
+}
+
+static inline int bkdiag_spawn_bound(const char *path, char *const argv[], char *const envp[], int output, pid_t *out_pid) {
+    int report[2];
+    if (pipe2(report, O_CLOEXEC) != 0) return errno;
+    int devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
+    if (devnull < 0) {
+        int e = errno;
+        close(report[0]);
+        close(report[1]);
+        return e;
+    }
+    pid_t parent = getpid();
+    pid_t pid = fork();
+    if (pid < 0) {
+        int e = errno;
+        close(report[0]);
+        close(report[1]);
+        close(devnull);
+        return e;
+    }
+    if (pid == 0) {
+        int e = 0;
+        if (setsid() < 0 || prctl(PR_SET_PDEATHSIG, SIGKILL) != 0) {
+            e = errno;
+        } else if (getppid() != parent) {
+            // Its parent ended before the death signal was armed.
+            _exit(127);
+        } else if (dup2(devnull, 0) < 0 || dup2(output, 1) < 0 || dup2(output, 2) < 0) {
+            e = errno;
+        } else {
+            bkdiag_close_from(3, report[1]);
+            // Signals the starting thread had blocked are not blocked in the child.
+            sigset_t none;
+            sigemptyset(&none);
+            sigprocmask(SIG_SETMASK, &none, 0);
+            execve(path, argv, envp);
+            e = errno;
+        }
+        while (write(report[1], &e, sizeof e) < 0 && errno == EINTR) {}
+        _exit(127);
+    }
+    close(devnull);
+    close(report[1]);
+    int e = 0;
+    ssize_t n;
+    do { n = read(report[0], &e, sizeof e); } while (n < 0 && errno == EINTR);
+    close(report[0]);
+    if (n == (ssize_t)sizeof e) {
+        while (waitpid(pid, 0, 0) < 0 && errno == EINTR) {}
+        return e ? e : EIO;
+    }
+    *out_pid = pid;
+    return 0;
+}

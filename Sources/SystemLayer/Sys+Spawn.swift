@@ -13,9 +13,14 @@ extension Sys {
     /// Starts `path` with `arguments` (argv[1...]) and exactly `environment`, stdin from /dev/null and
     /// stdout and stderr on `output`; no other descriptor of ours reaches the child. With `newSession`
     /// the child leads a session (and process group) of its own. Returns its pid.
+    ///
+    /// A child in a session of its own is a probe bkdiag bounds: it is started with fork and exec
+    /// (`bkdiag_spawn_bound`), with `PR_SET_PDEATHSIG` set to SIGKILL, so that it does not outlive the
+    /// thread that started it when bkdiag itself is killed mid-probe (posix_spawn cannot set it).
     public static func spawn(
         _ path: String, arguments: [String], environment: [String], output: Int32, newSession: Bool
     ) throws(ProbeError) -> pid_t {
+        if newSession { return try spawnBound(path, arguments: arguments, environment: environment, output: output) }
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
@@ -45,6 +50,24 @@ extension Sys {
             rc = posix_spawn(&pid, path, &actions, &attr, argv, envp)
         }
         if rc != 0 { throw ProbeError(call: "posix_spawn", path: path, errno: rc) }
+        return pid
+    }
+
+    private static func spawnBound(_ path: String, arguments: [String], environment: [String], output: Int32) throws(ProbeError)
+        -> pid_t
+    {
+        let argv: [UnsafeMutablePointer<CChar>?] = ([path] + arguments).map { strdup($0) } + [nil]
+        defer { for p in argv { free(p) } }
+        let envp: [UnsafeMutablePointer<CChar>?] = environment.map { strdup($0) } + [nil]
+        defer { for p in envp { free(p) } }
+        var pid: pid_t = 0
+        var rc = bkdiag_spawn_bound(path, argv, envp, output, &pid)
+        // As for posix_spawn: two short retries ride out a fork elsewhere holding the binary open for writing.
+        for _ in 0..<2 where rc == ETXTBSY {
+            usleep(5_000)
+            rc = bkdiag_spawn_bound(path, argv, envp, output, &pid)
+        }
+        if rc != 0 { throw ProbeError(call: "execve", path: path, errno: rc) }
         return pid
     }
 

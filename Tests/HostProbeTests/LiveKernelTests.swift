@@ -278,6 +278,32 @@ struct LiveKernelTests {
         #expect(listed.isSuperset(of: ["0", "1", "2"]) && listed.count <= 4, "\(listed)")
     }
 
+    /// bkdiag killed with SIGKILL mid-probe (a daemon killed by an operator, or by the OOM killer) cannot kill its
+    /// probe: the kernel does, as PR_SET_PDEATHSIG asks when the thread that started it ends. A hung
+    /// `gse_agent --healthz` was left running once per crash before (reparented to init).
+    @Test("a child started in a session of its own dies with the thread that started it")
+    func boundedChildDiesWithItsStarter() throws {
+        let (readEnd, writeEnd) = try Sys.pipe(path: "test")
+        defer { Sys.close(readEnd) }
+        final class Box: @unchecked Sendable { var pid: pid_t = 0 }
+        let box = Box()
+        let done = DispatchSemaphore(value: 0)
+        let starter = Thread {
+            box.pid = (try? Sys.spawn("/bin/sleep", arguments: ["30"], environment: [], output: writeEnd, newSession: true)) ?? -1
+            done.signal()
+        }
+        starter.start()
+        #expect(done.wait(timeout: .now() + 10) == .success)
+        Sys.close(writeEnd)
+        let pid = box.pid
+        try #require(pid > 0)
+        // The starting thread has returned and ended: the kernel kills the child (it would sleep 30 s).
+        let deadline = Date().addingTimeInterval(10)
+        while Date() < deadline, let st = ProcFS.stat(pid: pid), st.state != "Z" { usleep(10_000) }
+        let status = Sys.reap(pid, noHang: true)
+        #expect(status & 0x7f == SIGKILL, "wait status \(status)")
+    }
+
     @Test("a binary held open for writing: bounded child says ETXTBSY, and the tests' launcher waits it out")
     func textBusy() throws {
         let dir = NSTemporaryDirectory() + "bkdiag-txt-\(UUID().uuidString.prefix(6))"
@@ -288,7 +314,7 @@ struct LiveKernelTests {
         // An upgrade that keeps the binary open for writing: the spawn fails, and says why.
         let writer = open(exe, O_WRONLY | O_CLOEXEC)
         try #require(writer >= 0)
-        #expect(throws: ProbeError(call: "posix_spawn", path: exe, errno: ETXTBSY)) {
+        #expect(throws: ProbeError(call: "execve", path: exe, errno: ETXTBSY)) {
             try BoundedChild.run(exe, [], timeoutMs: 1000)
         }
         // The tests' launcher (TestSpawn, under ProgramRun) retries until the writer is gone, and only while it is.
