@@ -5,70 +5,53 @@
     import Musl
 #endif
 
-/// Starting and reaping child processes: posix_spawn, never a shell.
+/// Starting and reaping child processes: posix_spawn, or fork and exec for a bounded probe; never a shell.
 extension Sys {
-    /// glibc's `POSIX_SPAWN_SETSID` (<spawn.h>, under _GNU_SOURCE, so Swift's Glibc does not export it).
-    static let spawnSetSID: Int16 = 0x80
-
     /// Starts `path` with `arguments` (argv[1...]) and exactly `environment`, stdin from /dev/null and
     /// stdout and stderr on `output`; no other descriptor of ours reaches the child. With `newSession`
     /// the child leads a session (and process group) of its own. Returns its pid.
     ///
     /// A child in a session of its own is a probe bkdiag bounds: it is started with fork and exec
     /// (`bkdiag_spawn_bound`), with `PR_SET_PDEATHSIG` set to SIGKILL, so that it does not outlive the
-    /// thread that started it when bkdiag itself is killed mid-probe (posix_spawn cannot set it).
+    /// thread that started it when bkdiag itself is killed mid-probe (posix_spawn cannot set it). Any
+    /// other child is started with posix_spawn.
     public static func spawn(
         _ path: String, arguments: [String], environment: [String], output: Int32, newSession: Bool
     ) throws(ProbeError) -> pid_t {
-        if newSession { return try spawnBound(path, arguments: arguments, environment: environment, output: output) }
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_adddup2(&actions, output, 1)
-        posix_spawn_file_actions_adddup2(&actions, output, 2)
-        // Nothing else of ours reaches the child: a descriptor without O_CLOEXEC (a socket handed
-        // over by systemd, one opened by a library) must not stay open in a probe we may kill.
-        bkdiag_spawn_addclosefrom(&actions, 3)
-
-        var attr = posix_spawnattr_t()
-        posix_spawnattr_init(&attr)
-        defer { posix_spawnattr_destroy(&attr) }
-        if newSession { posix_spawnattr_setflags(&attr, spawnSetSID) }
-
         let argv: [UnsafeMutablePointer<CChar>?] = ([path] + arguments).map { strdup($0) } + [nil]
         defer { for p in argv { free(p) } }
         let envp: [UnsafeMutablePointer<CChar>?] = environment.map { strdup($0) } + [nil]
         defer { for p in envp { free(p) } }
         var pid: pid_t = 0
-        var rc = posix_spawn(&pid, path, &actions, &attr, argv, envp)
-        // ETXTBSY: some process holds the binary open for writing. A fork elsewhere that has not yet
-        // exec'd holds it for microseconds; an upgrade rewriting it holds it far longer. Two short
-        // retries ride out the first without hiding the second.
-        for _ in 0..<2 where rc == ETXTBSY {
-            usleep(5_000)
-            rc = posix_spawn(&pid, path, &actions, &attr, argv, envp)
+        let rc: Int32
+        if newSession {
+            rc = retryingTextBusy { bkdiag_spawn_bound(path, argv, envp, output, &pid) }
+        } else {
+            var actions = posix_spawn_file_actions_t()
+            posix_spawn_file_actions_init(&actions)
+            defer { posix_spawn_file_actions_destroy(&actions) }
+            posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+            posix_spawn_file_actions_adddup2(&actions, output, 1)
+            posix_spawn_file_actions_adddup2(&actions, output, 2)
+            // Nothing else of ours reaches the child: a descriptor without O_CLOEXEC (a socket handed
+            // over by systemd, one opened by a library) must not stay open in a probe we may kill.
+            bkdiag_spawn_addclosefrom(&actions, 3)
+            rc = retryingTextBusy { posix_spawn(&pid, path, &actions, nil, argv, envp) }
         }
-        if rc != 0 { throw ProbeError(call: "posix_spawn", path: path, errno: rc) }
+        if rc != 0 { throw ProbeError(call: newSession ? "execve" : "posix_spawn", path: path, errno: rc) }
         return pid
     }
 
-    private static func spawnBound(_ path: String, arguments: [String], environment: [String], output: Int32) throws(ProbeError)
-        -> pid_t
-    {
-        let argv: [UnsafeMutablePointer<CChar>?] = ([path] + arguments).map { strdup($0) } + [nil]
-        defer { for p in argv { free(p) } }
-        let envp: [UnsafeMutablePointer<CChar>?] = environment.map { strdup($0) } + [nil]
-        defer { for p in envp { free(p) } }
-        var pid: pid_t = 0
-        var rc = bkdiag_spawn_bound(path, argv, envp, output, &pid)
-        // As for posix_spawn: two short retries ride out a fork elsewhere holding the binary open for writing.
+    /// `start()`'s result, after up to two short retries of ETXTBSY: some process holds the binary open for
+    /// writing. A fork elsewhere that has not yet exec'd holds it for microseconds; an upgrade rewriting it
+    /// holds it far longer. Two short retries ride out the first without hiding the second.
+    private static func retryingTextBusy(_ start: () -> Int32) -> Int32 {
+        var rc = start()
         for _ in 0..<2 where rc == ETXTBSY {
             usleep(5_000)
-            rc = bkdiag_spawn_bound(path, argv, envp, output, &pid)
+            rc = start()
         }
-        if rc != 0 { throw ProbeError(call: "execve", path: path, errno: rc) }
-        return pid
+        return rc
     }
 
     /// Reaps `pid` (waitpid(2), retried on EINTR) and returns its wait status; with `noHang` it does

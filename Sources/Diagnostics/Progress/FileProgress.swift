@@ -181,6 +181,10 @@ struct FileProgress: Sendable {
         return acked.map { $0 <= size ? size - $0 : size } ?? size
     }
 
+    /// Bytes past the collector's read position (all of a file it holds no position in, and all of a file cut
+    /// below its position, the cut not noticed: none of what the file holds now was read).
+    var unreadBytes: Int64 { cutUnnoticed ? size : max(0, size - (read ?? 0)) }
+
     /// The start of `skipped` for a file -l asks about that no item of the subscription's config here reads.
     static let notListedPrefix = "no item of the subscription's config here reads it"
 

@@ -175,6 +175,10 @@ extension ProgressTargets {
         if options.logPathsGiven {
             // A path no item names, while a config of the subscription is skipped whole: not collected.
             let unloaded = configs.unloadedRules
+            // The items' pattern matchers, for -l paths no item names (made once, for every such path).
+            lazy var finders = (items.filter(\.accepted) + items.filter { !$0.accepted }).map { item in
+                (item, item.paths.map { Glob.CollectorMatcher(facts.collectorPattern($0)) })
+            }
             // One the collector takes, when several items name the pattern; and the patterns whose item it
             // takes claim their files first, so a file another -l pattern names is not lost to a refused item.
             let chosen = zip(options.logPaths, facts.logExpansions).map {
@@ -193,9 +197,6 @@ extension ProgressTargets {
                     // it (`a.log` asked, `*.log` configured), and one no item finds is not the subscription's to
                     // read at all (the config delivered here does not list it: bkunifylogbeat/config says so), not
                     // one the collector's defaults would skip or start at its end.
-                    let finders = (items.filter(\.accepted) + items.filter { !$0.accepted }).map { item in
-                        (item, item.paths.map { Glob.CollectorMatcher(facts.collectorPattern($0)) })
-                    }
                     // Grouped by the item that finds them (one `add` per item: each builds its patterns' matchers).
                     var found = Array(repeating: [String](), count: finders.count)
                     var unread: [String] = []

@@ -162,6 +162,9 @@ enum ProgressRules {
             hint: notRunningHint, evidence: [("stopped_pids", .array(last.collectors.map { .int(Int64($0.pid)) }))])
     }
 
+    /// The hint for files -l asks about that no item of the subscription's config here reads.
+    static let notInConfigHint = "本机的订阅配置没有采集这些路径（平台上修改后的采集配置未下发到本机？）：见 bkunifylogbeat/config，在日志平台/节点管理重新下发采集配置"
+
     static func bytes(_ n: Int64) -> String {
         let units = ["B", "KiB", "MiB", "GiB", "TiB"]
         var v = Double(n)
@@ -501,7 +504,7 @@ enum ProgressRules {
                 "no file is collected: the \(skippedAll.count) file(s) the paths match are all skipped (\(skippedAll[0].skipped ?? ""))"
                     + (input.sampledNote.map { " (\($0))" } ?? ""),
                 hint: (skippedAll[0].skipped ?? "").hasPrefix(FileProgress.notListedPrefix)
-                    ? "本机的订阅配置没有采集这些路径（平台上修改后的采集配置未下发到本机？）：见 bkunifylogbeat/config，在日志平台/节点管理重新下发采集配置"
+                    ? notInConfigHint
                     : "采集路径匹配到的文件全部被 exclude_files 或 ignore_older 跳过：检查采集路径与采集项的过滤设置", evidence: evidence)
         }
         let ahead = writtenAhead(files, last)
@@ -650,7 +653,7 @@ enum ProgressRules {
         let renamedUnread = renamed.reduce(Int64(0)) { $0 + $1.unread }
         // A cut file whose harvester is still past its new end has all of it unread.
         let unread =
-            open.reduce(Int64(0)) { $0 + ($1.cutUnnoticed ? $1.size : max(0, $1.size - ($1.read ?? 0))) } + deletedUnread
+            open.reduce(Int64(0)) { $0 + $1.unreadBytes } + deletedUnread
             + renamedUnread
         let readStalled = files.filter { $0.status == .readStalled }
         let renamedStuck = renamed.filter(\.stuck)
@@ -1024,7 +1027,7 @@ enum ProgressRules {
     static func behind(_ files: [FileProgress], pending: Int64) -> String {
         guard pending > 0 else { return "" }
         // As the read hop counts it: all of a cut file whose harvester has not noticed the cut is unread.
-        let notRead = files.reduce(Int64(0)) { $0 + min($1.inFlightBytes, $1.cutUnnoticed ? $1.size : max(0, $1.size - ($1.read ?? 0))) }
+        let notRead = files.reduce(Int64(0)) { $0 + min($1.inFlightBytes, $1.unreadBytes) }
         if notRead >= pending { return "; \(bytes(pending)) of log written and not yet read by the collector behind it" }
         if notRead <= 0 { return "; \(bytes(pending)) of log read by the collector and not acknowledged behind it" }
         return "; \(bytes(pending)) of log written and not acknowledged behind it, \(bytes(notRead)) of it not yet read by the collector"
@@ -1492,7 +1495,7 @@ enum ProgressRules {
                 "\(amount) may not be collected: " + Fmt.list(reasons)
                     + (details.isEmpty ? "" : " (" + Fmt.list(Fmt.unique(details), max: 2) + ")"),
                 hint: reasons.contains("not_in_config")
-                    ? "本机的订阅配置没有采集这些路径（平台上修改后的采集配置未下发到本机？）：见 bkunifylogbeat/config，在日志平台/节点管理重新下发采集配置"
+                    ? notInConfigHint
                     : reasons.contains("item_refused")
                         ? "采集器拒绝了该订阅的采集项，其文件不会被采集：先处理 bkunifylogbeat/config 检查的结论"
                         : reasons.contains("log_fs_full") ? "日志所在磁盘将满（非 root 进程可用空间耗尽），应用可能写不进日志，新日志无从采集：清理该磁盘" : general,

@@ -109,7 +109,7 @@ struct HostedCheck: Check {
         if !setup.isEmpty && !layout.holds(setup) && !layout.holds(onHost) && !(resolved.map(layout.holds) ?? false) {
             // The agent starts and restarts the binary at setupPath: with none there, the running collector
             // is not the one it manages, and nothing restarts it when it stops.
-            let binary = (setup.hasSuffix("/") ? String(setup.dropLast()) : setup) + "/" + ProcessNames.collector
+            let binary = PathText.join(setup, ProcessNames.collector)
             if case .failure(let error) = facts.stat(PathText.onHost(facts.options.hostRoot, binary)), error.isMissing {
                 evidence.append(("setup_binary", .string(binary)))
                 return .fail(
@@ -126,7 +126,7 @@ struct HostedCheck: Check {
         // (The path as this host sees it: the registry's own where the root holds it, as under --host-root.)
         let here = [setup, onHost].first(where: layout.holds) ?? resolved ?? onHost
         if !setup.isEmpty, !facts.sameFile(here, layout.pluginBin) {
-            let binary = (here.hasSuffix("/") ? String(here.dropLast()) : here) + "/" + ProcessNames.collector
+            let binary = PathText.join(here, ProcessNames.collector)
             if case .failure(let error) = facts.stat(binary), error.isMissing {
                 evidence.append(("setup_binary", .string(binary)))
                 return .fail(
