@@ -22,6 +22,8 @@ public struct EscapedOutputDecoder {
     /// Held without counting references: the caller's interner outlives the decoding, and each string
     /// looked up through it would otherwise retain and release it.
     unowned(unsafe) let interner: StringInterner
+    /// The interner's `shapes`, held the same way.
+    unowned(unsafe) let shapes: EntryShapes
     let interning: Bool
     /// Given entries read lean (see `decode`), the writer of their lines.
     let entryLines: (any EntryLineWriter)?
@@ -48,7 +50,7 @@ public struct EscapedOutputDecoder {
         return withExtendedLifetime(strings) { () -> (reports: [DiagnosticReport], closingQuote: Int)? in
             var d = EscapedOutputDecoder(
                 b: b, i: quote + 1, keepEvidence: keepEvidence, fullEntries: fullEntries, interner: strings,
-                interning: interner != nil, entryLines: entryLines)
+                shapes: strings.shapes, interning: interner != nil, entryLines: entryLines)
             let before = entryLines?.reportCount
             do throws(GiveUp) {
                 return (try d.lines(), d.i)
@@ -674,20 +676,37 @@ public struct EscapedOutputDecoder {
     /// time. Most hosts of a fleet report equal lean lists and share one.
     mutating func leanEntries() throws(GiveUp) -> [CheckResult] {
         self.interner.startKey()
+        var position = 0
         repeat {
-            try leanEntry()
+            try leanEntry(position: position)
+            position &+= 1
         } while try next(close: UInt8(ascii: "]"))
         let strings = self.interner
         return strings.sharedList { key in Self.list(fromKey: key, interner: strings) }
     }
 
+    /// A string of a run `EntryShapes` remembered, found again in the bytes at `start`.
+    @inline(__always) func plainString(_ span: EntryShapes.Span, from start: Int) -> PlainString {
+        (
+            UnsafeBufferPointer(rebasing: b[(start &+ Int(span.start))..<(start &+ Int(span.start) &+ Int(span.count))]), span.ascii,
+            span.slashes
+        )
+    }
+
+    /// Where a string of a remembered run lies from the run's start.
+    @inline(__always) func span(_ s: PlainString, from start: Int) -> EntryShapes.Span {
+        let offset = s.bytes.baseAddress.map { $0 - b.baseAddress! } ?? start
+        return EntryShapes.Span(start: Int32(offset &- start), count: Int32(s.bytes.count), ascii: s.ascii, slashes: s.slashes)
+    }
+
     /// One entry read as `entry()` reads it (the same members required, the same repeats refused), its
     /// lean form written to the interner's key: the verdict, module and item, and for a failing entry its
-    /// message and hint.
-    mutating func leanEntry() throws(GiveUp) {
-        try expect(UInt8(ascii: "{"))
+    /// message and hint. The entry's head and middle are first looked for among those remembered at its
+    /// `position` (`EntryShapes`), and remembered when read in the usual order.
+    mutating func leanEntry(position: Int) throws(GiveUp) {
         skipSpace()
-        guard i < b.count, b[i] != UInt8(ascii: "}") else { throw GiveUp() }
+        guard i < b.count, b[i] == UInt8(ascii: "{") else { throw GiveUp() }
+        let entryStart = i
         var module: PlainString?
         var item: PlainString?
         var status: JSONValue?
@@ -701,7 +720,33 @@ public struct EscapedOutputDecoder {
         var durationText: UnsafeBufferPointer<UInt8>?
         let wantsDuration = entryLines?.wantsDurations ?? false
         var expected = 0
-        repeat {
+        // Where the message's string ended, when it was read as the fourth member in order (the middle's start).
+        var middleStart = -1
+        var more = true
+        if let head = shapes.head(at: position, in: b, from: entryStart) {
+            module = plainString(head.module, from: entryStart)
+            item = plainString(head.item, from: entryStart)
+            status = .bool(head.status)
+            i = entryStart &+ head.count
+            expected = 4
+            message = try checkedString()
+            middleStart = i
+            if let middle = shapes.middle(at: position, in: b, from: i) {
+                result = .string(Self.verdictName(middle.result))
+                hintSeen = true
+                hint = plainString(middle.hint, from: middleStart)
+                i = middleStart &+ middle.count
+                expected = 8
+                evidenceSeen = true
+                try skipValue(depth: 3)
+            }
+            more = try next(close: UInt8(ascii: "}"))
+        } else {
+            i += 1
+            skipSpace()
+            guard i < b.count, b[i] != UInt8(ascii: "}") else { throw GiveUp() }
+        }
+        while more {
             switch try entryMemberName(expected: &expected) {
             case .module:
                 guard module == nil else { throw GiveUp() }
@@ -714,7 +759,26 @@ public struct EscapedOutputDecoder {
                 status = try statusValue(depth: 3)
             case .message:
                 guard message == nil else { throw GiveUp() }
+                let inOrder = expected == 4
+                if inOrder, let module, let item, case .bool(let ok)? = status {
+                    shapes.remember(
+                        head: EntryShapes.Head(module: span(module, from: entryStart), item: span(item, from: entryStart), status: ok),
+                        run: UnsafeBufferPointer(rebasing: b[entryStart..<i]), at: position)
+                }
                 message = try checkedString()
+                if inOrder {
+                    middleStart = i
+                    // The same as after a remembered head: a remembered middle may follow.
+                    if let middle = shapes.middle(at: position, in: b, from: i) {
+                        result = .string(Self.verdictName(middle.result))
+                        hintSeen = true
+                        hint = plainString(middle.hint, from: middleStart)
+                        i = middleStart &+ middle.count
+                        expected = 8
+                        evidenceSeen = true
+                        try skipValue(depth: 3)
+                    }
+                }
             case .result:
                 guard result == nil else { throw GiveUp() }
                 result = try resultValue(depth: 3)
@@ -725,6 +789,11 @@ public struct EscapedOutputDecoder {
             case .evidence:
                 guard !evidenceSeen else { throw GiveUp() }
                 evidenceSeen = true
+                if expected == 8, middleStart >= 0, let hint, let code = Self.verdictCode(result) {
+                    shapes.remember(
+                        middle: EntryShapes.Middle(result: code, hint: span(hint, from: middleStart)),
+                        run: UnsafeBufferPointer(rebasing: b[middleStart..<i]), at: position)
+                }
                 try skipValue(depth: 3)
             case .durationMs:
                 guard !durationSeen else { throw GiveUp() }
@@ -743,7 +812,8 @@ public struct EscapedOutputDecoder {
                 }
             default: try skipValue(depth: 3)
             }
-        } while try next(close: UInt8(ascii: "}"))
+            more = try next(close: UInt8(ascii: "}"))
+        }
         guard let module, let item, let status, let message else { throw GiveUp() }
         let verdict = Verdict.read(status: status, result: result)
         if let entryLines {
@@ -765,6 +835,28 @@ public struct EscapedOutputDecoder {
             } else {
                 strings.appendKey(text: UnsafeBufferPointer(start: nil, count: 0), slashes: false)
             }
+        }
+    }
+
+    /// The verdict names `resultValue` reads without a parser, by their number in a remembered middle.
+    static func verdictName(_ code: UInt8) -> String {
+        switch code {
+        case 0: "pass"
+        case 1: "warn"
+        case 2: "fail"
+        default: "unknown"
+        }
+    }
+
+    /// A `result` that is one of the four verdict names, as its number; nil for anything else.
+    static func verdictCode(_ result: JSONValue?) -> UInt8? {
+        guard case .string(let s)? = result else { return nil }
+        switch s {
+        case "pass": return 0
+        case "warn": return 1
+        case "fail": return 2
+        case "unknown": return 3
+        default: return nil
         }
     }
 

@@ -18,6 +18,8 @@
 /// runtime's exclusivity checks on class properties, which cost more than a lookup here.
 public final class StringInterner {
     public static let maxLength = 256
+    /// The entry heads and middles seen by the decoder that uses this interner (`EntryShapes`).
+    public let shapes = EntryShapes()
     public static let maxEntries = 4096
     /// Open addressing, at most half full: an index into `entries`, or -1.
     private let slots: UnsafeMutablePointer<Int32>

@@ -60,6 +60,7 @@ import Testing
         _ output: String, _ page: [UInt8], keepEvidence: Bool, lean: StringInterner = StringInterner(),
         lines: AgentEntryLines = AgentEntryLines(), sourceLocation: SourceLocation = #_sourceLocation
     ) -> Bool {
+        let strings = lean
         let fast = page.withUnsafeBufferPointer {
             EscapedOutputDecoder.decode($0, openingQuote: 0, keepEvidence: keepEvidence, interner: StringInterner())
         }
@@ -78,7 +79,7 @@ import Testing
             ? nil
             : page.withUnsafeBufferPointer {
                 EscapedOutputDecoder.decode(
-                    $0, openingQuote: 0, keepEvidence: false, fullEntries: false, interner: StringInterner(), entryLines: lines)
+                    $0, openingQuote: 0, keepEvidence: false, fullEntries: false, interner: strings, entryLines: lines)
             }
         if rendered == nil {
             #expect(lines.reportCount == before.reports && lines.bytes == before.bytes, "\(output)", sourceLocation: sourceLocation)
@@ -335,6 +336,63 @@ import Testing
         // Both sides of the comparison were exercised.
         #expect(answered > 300)
         #expect(answered < 3000)
+    }
+
+    /// Entries in bkdiag's order from a small vocabulary, so that heads and middles repeat from output to
+    /// output, read through one interner (`EntryShapes` remembers runs across outputs, as across a page's
+    /// hosts): every read agrees with the usual reader, and remembered runs were taken.
+    @Test func rememberedEntryShapesReadAsTheUsualReader() {
+        var rng = SplitMix(state: 0x5EED_0033)
+        func pick(_ xs: [String]) -> String { xs.randomElement(using: &rng)! }
+        func entry() -> String {
+            var members = [
+                "\"module\": "
+                    + pick(["\"gse_agent\"", "\"log_path\"", "\"gse_agent\"", "\"log_path\"", "\"m/1\"", "\"é\"", "\"x\\\"q\"", "5"]),
+                "\"item\": " + pick(["\"socket\"", "\"process\"", "\"logpath_match\""]),
+                "\"status\": " + pick(["true", "false", "true", "false", "true", "false", "1", "\"true\"", "null"]),
+                "\"message\": " + pick(["\"ok\"", "\"ok /a/b\"", "\"断开\"", "\"\"", "\"ok\"", "\"ok /a/b\"", "\"say \\\"x\\\"\"", "7"]),
+            ]
+            if Int.random(in: 0..<6, using: &rng) > 0 {
+                members.append("\"result\": " + pick(["\"pass\"", "\"fail\"", "\"warn\"", "\"unknown\"", "\"pas\"", "2", "null"]))
+            }
+            if Int.random(in: 0..<6, using: &rng) > 0 { members.append("\"label\": " + pick(["\"socket\"", "\"套接字\"", "[1]"])) }
+            if Int.random(in: 0..<6, using: &rng) > 0 {
+                members.append("\"hint\": " + pick(["\"\"", "\"restart it\"", "\"a/b\"", "\"\\n\"", "0", "null"]))
+            }
+            if Int.random(in: 0..<6, using: &rng) > 0 {
+                members.append(
+                    "\"evidence\": "
+                        + pick([
+                            "{}", "{\"pid\": 1}", "{\"p\": \"a\\\"b\"}", "[1, {\"a\": null}]", "{}", "{\"pid\": 2}", "{\"p\": }", "\"e\"",
+                        ]))
+            }
+            if Int.random(in: 0..<6, using: &rng) > 0 {
+                members.append("\"duration_ms\": " + pick(["1.5", "0", "-0.0", "1e3", "2.25", "x"]))
+            }
+            switch Int.random(in: 0..<20, using: &rng) {
+            case 0: members.append(members[Int.random(in: 0..<members.count, using: &rng)])
+            case 1: members.shuffle(using: &rng)
+            case 2: members.remove(at: Int.random(in: 0..<members.count, using: &rng))
+            default: break
+            }
+            return "{" + members.joined(separator: pick([",", ", ", " ,"])) + "}"
+        }
+        func line() -> String {
+            "{\"status\": " + pick(["true", "false"]) + ", \"data\": ["
+                + (0..<Int.random(in: 1...3, using: &rng)).map { _ in entry() }.joined(separator: pick([",", ", "])) + "]}"
+        }
+        let shared = StringInterner()
+        let lines = AgentEntryLines()
+        var answered = 0
+        for _ in 0..<4000 {
+            let output = (0..<Int.random(in: 1...2, using: &rng)).map { _ in line() }.joined(separator: "\n")
+            let style = Style.allCases.randomElement(using: &rng)!
+            if Self.check(output, Self.escaped(output, style), keepEvidence: false, lean: shared, lines: lines) { answered += 1 }
+        }
+        #expect(answered > 200)
+        #expect(answered < 4000)
+        #expect(shared.shapes.headHits > 1000)
+        #expect(shared.shapes.middleHits > 300)
     }
 
     /// Lean entries of hosts reporting the same are one list in memory; a host whose entries differ in a
