@@ -283,6 +283,29 @@ struct EndOfRunRecheckTests {
         #expect(EndOfRunRecheck.recheck(older, facts: h2).verdict == .fail)
     }
 
+    @Test("gse_agent run as a command beside the agent (a second or less, started by no agent) is no agent exiting")
+    func commandBesideTheAgent() throws {
+        let main = agent(200, up: 86_400)
+        // `gse_agent --version` from a NodeMan script (its parent a shell), found at the scan and gone at the end.
+        let (before, h) = agentResult([main, agent(290, up: 0, parent: 4_000)])
+        #expect(before.verdict == .pass, "\(before.message)")
+        h.currentStats[200] = try #require(main.stat)
+        h.processesLater = .success([main])
+        #expect(EndOfRunRecheck.recheck(before, facts: h) == before)
+        // Run in a loop: another such command at the end.
+        h.processesLater = .success([main, agent(291, up: 0, parent: 4_001)])
+        #expect(EndOfRunRecheck.recheck(before, facts: h) == before)
+        // With no agent running throughout, the young one that went is the agent: it fails.
+        let (alone, h2) = agentResult([agent(292, up: 0, parent: 4_000)])
+        h2.processesLater = .success([])
+        #expect(EndOfRunRecheck.recheck(alone, facts: h2).verdict == .fail)
+        // Two seconds old when found: no command run beside the agent, a second agent that went.
+        let (older, h3) = agentResult([main, agent(293, up: 2, parent: 4_000)])
+        h3.currentStats[200] = try #require(main.stat)
+        h3.processesLater = .success([main])
+        #expect(EndOfRunRecheck.recheck(older, facts: h3).verdict == .fail)
+    }
+
     @Test("a fork caught before its exec at the scan and another at the end are no agent that keeps exiting")
     func twoForks() throws {
         let main = agent(200, up: 86_400)

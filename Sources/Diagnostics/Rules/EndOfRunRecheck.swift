@@ -70,7 +70,9 @@ enum EndOfRunRecheck {
     ///
     /// A process of a second or less that is the same program as its parent, a judged process that still runs, is
     /// a fork caught before its exec (gse_agent starting a plugin or a script): one that has ended since is no
-    /// process of the kind exiting, and is left out. A GSE 2 worker that keeps exiting after less than a second
+    /// process of the kind exiting, and is left out. So is one of a second or less that no judged process started,
+    /// while another judged process ran throughout: the program run as a command beside the agent (`gse_agent
+    /// --version` from NodeMan's scripts, gsectl's `--reload`), which ends when its work is done. A GSE 2 worker that keeps exiting after less than a second
     /// under its watchdog looks the same, and is left to the checks of what it carries (dataserver_port,
     /// socket_queue_status): a false fail of a healthy agent would be worse. GSE 1's agentWorker, another program
     /// than the gseMaster that starts it, is never taken for a fork.
@@ -91,8 +93,13 @@ enum EndOfRunRecheck {
         }
         let stayed = Set(judged.map(\.pid)).subtracting(gone.map(\.pid))
         let ended = gone.filter { p in
-            let parent = p.stat.flatMap { s in stayed.contains(s.ppid) ? judged.first { $0.pid == s.ppid } : nil }
-            return !(up(p).map { $0 <= 1 } ?? false && parent.map { $0.name == p.name } ?? false)
+            guard up(p).map({ $0 <= 1 }) ?? false else { return true }
+            let ppid = p.stat?.ppid
+            // A fork of a judged process that still runs, caught before its exec.
+            if let parent = judged.first(where: { $0.pid == ppid }) { return !(stayed.contains(parent.pid) && parent.name == p.name) }
+            // A second-long run that no judged process started, beside one that ran throughout: the program run as a
+            // command (NodeMan's scripts run `gse_agent --version`; gsectl `--reload`, `--quit`), not the agent exiting.
+            return stayed.isEmpty
         }
         guard !ended.isEmpty else { return result }
 
