@@ -123,6 +123,15 @@ extension HostFacts {
         return (nil, !agents.isEmpty && unreadable.isEmpty, unreadable.sorted { $0.key < $1.key }.first?.value)
     }
 
+    /// Whether a running agent of this root holds one of `connections` (accepted sockets of an IPC view): what comes
+    /// in on them reaches gse_agent, whatever listener the path leads to now (the agent's listener unlinked and the
+    /// name bound again by another process keeps the connections it accepted).
+    func agentsHold(_ connections: [UnixDiagEntry]) -> Bool {
+        guard !connections.isEmpty, case .success(let found) = agents() else { return false }
+        let (inodes, _) = socketInodes(of: found.under.filter(\.isAgent).map(\.pid))
+        return connections.contains { inodes[$0.inode] != nil }
+    }
+
     /// Whether the IPC listener of `view` belongs to none of the running agents (see `listenerOwner`).
     func listenerIsForeign(_ view: IPCView) -> Bool {
         view.listener.map { listenerOwner(inode: $0.inode).foreign } ?? false

@@ -37,6 +37,22 @@ struct CollectorHealthCheckTests {
         #expect(CollectorHealthCheck().run(h).verdict == .pass)
     }
 
+    @Test("connected over a connection gse_agent accepted before another process bound the path again: warn, not fail")
+    func reboundListener() {
+        let h = healthy()
+        // The agent holds the collector's accepted connection (901), not the listener the path leads to now (900).
+        h.fdsByPid[200] = .success([Fixture.socketLink(777), Fixture.socketLink(901, fd: 4)])
+        let f = CollectorHealthCheck().run(h)
+        #expect(f.verdict == .warn, "\(f.message)")
+        #expect(
+            f.message.hasPrefix(
+                "bkunifylogbeat is connected to gse_agent over \(Fixture.ipc), but the path now leads to a listener gse_agent does not hold"
+            ),
+            "\(f.message)")
+        #expect(f.hint.contains("重连后数据将交给该进程"), "\(f.hint)")
+        #expect(Fixture.evidence(f, "ipc_listener_rebound") == .bool(true))
+    }
+
     @Test("binary ok, connected to the IPC socket, the agent's probe passes: pass")
     func pass() {
         let f = CollectorHealthCheck().run(healthy())

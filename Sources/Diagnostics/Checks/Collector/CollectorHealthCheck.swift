@@ -16,6 +16,8 @@ struct CollectorHealthCheck: Check {
         var hint = ""
         // Where the collector was found connected, when not the path the check was asked about.
         var connectedElsewhere: String?
+        // Connected to gse_agent over connections accepted before another process bound the path again.
+        var rebound: String?
 
         // 1. The binary.
         let binary = facts.collectorBinary
@@ -34,7 +36,13 @@ struct CollectorHealthCheck: Check {
 
         // 2. The running collector is connected to the IPC socket.
         // Connected, but to a listener no agent under the root holds: what it sends goes elsewhere.
-        func foreignListener() {
+        // Unless gse_agent holds the collector's connections (accepted before the path was bound again): its data
+        // still reaches the agent, until it reconnects.
+        func foreignListener(_ connections: [UnixDiagEntry]) {
+            if facts.agentsHold(connections) {
+                rebound = layout.ipcPath
+                return
+            }
             failures.append(
                 "bkunifylogbeat is connected to \(layout.ipcPath), but what listens there is not gse_agent (see gse_agent/socket)")
             if hint.isEmpty { hint = "IPC 路径上的监听不是 gse_agent 的，采集器的数据没有交给 Agent：停止占用该路径的进程并重启 gse_agent，再重启采集器" }
@@ -68,7 +76,7 @@ struct CollectorHealthCheck: Check {
                     // is judged where it sends. The asked path is gse_agent/socket's and main_config's to judge.
                     let configured = Self.configuredEndpoint(facts, entries: entries, connections: inodes.keys)
                     if !conns.isEmpty, facts.listenerIsForeign(view) {
-                        foreignListener()
+                        foreignListener(conns)
                     } else if conns.isEmpty, unreadable.isEmpty, let configured {
                         evidence.append(("ipc_endpoint", .string(configured.path)))
                         evidence.append(("ipc_endpoint_connections", .int(Int64(configured.connections))))
@@ -90,11 +98,12 @@ struct CollectorHealthCheck: Check {
                             unknowns.append("not connected to \(layout.ipcPath), but \(guess), so that is only the default IPC path")
                         } else {
                             let second = facts.ipcSecondLook(after: view)
-                            let accepted = second?.connections(from: inodes.keys).count ?? 0
+                            let acceptedLater = second?.connections(from: inodes.keys) ?? []
+                            let accepted = acceptedLater.count
                             if accepted > 0 {
                                 // Accepted in the meantime: it was on its way in (to gse_agent, or not).
                                 evidence.append(("ipc_connections_second_look", .int(Int64(accepted))))
-                                if facts.listenerIsForeign(view) { foreignListener() }
+                                if facts.listenerIsForeign(view) { foreignListener(acceptedLater) }
                             } else if let pending = second?.listener?.receiveQueue, pending > 0 {
                                 // Connected, but held in the listener's backlog on two looks: nothing accepts it.
                                 failures.append(
@@ -154,6 +163,14 @@ struct CollectorHealthCheck: Check {
                     : "以 root 运行 bkdiag 以读取进程与 socket 信息" + (probeUnanswered ? "；" + agentHint : "")
             return .unknown(unknowns.joined(separator: "; "), hint: hint, evidence: evidence)
         }
+        if let rebound {
+            evidence.append(("ipc_listener_rebound", .bool(true)))
+            return .warn(
+                "bkunifylogbeat is connected to gse_agent over \(rebound), but the path now leads to a listener gse_agent does not hold "
+                    + "(bound again by another process, see gse_agent/socket): the collector's next reconnect reaches that process, not the agent",
+                hint: "IPC 路径被其他进程重新绑定（见 gse_agent/socket）：采集器现有连接仍由 gse_agent 接收，但重连后数据将交给该进程：停止占用该路径的进程并重启 gse_agent",
+                evidence: evidence)
+        }
         if let connectedElsewhere {
             return .pass(
                 "healthy: binary ok, connected to \(connectedElsewhere) (its main config's endpoint; not to \(layout.ipcPath), "
@@ -175,6 +192,6 @@ struct CollectorHealthCheck: Check {
         let view = facts.ipcView(path: endpoint, stat: facts.stat(endpoint), entries: entries)
         let conns = view.connections(from: inodes)
         guard !conns.isEmpty else { return nil }
-        return (endpoint, conns.count, facts.listenerIsForeign(view))
+        return (endpoint, conns.count, facts.listenerIsForeign(view) && !facts.agentsHold(conns))
     }
 }
