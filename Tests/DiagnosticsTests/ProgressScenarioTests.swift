@@ -566,6 +566,36 @@ struct ProgressScenarioTests {
         #expect(stall.evidence("read")?["unread_bytes"] == .int(7000) && stall.evidence("read")?["files_open"] == .int(1))
     }
 
+    @Test(
+        "a rotation that leaves no file under the paths (renamed to a dated name, then deleted or not): the held file is still the subscription's, by its registry state"
+    )
+    func rotatedAwayWithNoFileLeft() async throws {
+        for deleted in [true, false] {
+            let (host, port, log) = try host()
+            defer { host.shutdown() }
+            try host.startProgressCollector(follow: [log], stall: .read)
+            try host.append(log, bytes: 7000)
+            // A dated name no rotation rule ties to a file under the paths, since none is left there.
+            let rotated = log + "-20261204"
+            #expect(rename(log, rotated) == 0)
+            if deleted { unlink(rotated) }
+            let report = await run(host, port)
+            let progress = try #require(report.result(module: "log_progress", item: "logpath_progress"))
+            #expect(
+                progress.verdict == .fail && progress.message.contains("but the collector still holds")
+                    && progress.message.contains("\(rotated) (6.8 KiB unread"), "\(progress.message)")
+            let stall = try #require(report.result(module: "log_progress", item: "pipeline_stall"))
+            #expect(!stall.message.contains("nothing pending"), "\(stall.message)")
+            #expect(stall.evidence("read")?["unread_bytes"] == .int(7000), "\(stall.evidence)")
+            let risk = try #require(report.result(module: "log_progress", item: "loss_risk"))
+            if deleted {
+                let first = try #require(risk.evidence("risks")?.arrayValue?.first, "\(risk.message)")
+                #expect(first["reason"] == .string("deleted_held") && first["path"] == .string(rotated), "\(first)")
+                #expect(risk.evidence("bytes_at_risk") == .int(7000))
+            }
+        }
+    }
+
     @Test("a log renamed by a create-style rotation while the stalled collector still holds it: its unread bytes wait at the read hop")
     func renamedHeld() async throws {
         let (host, port, log) = try host()

@@ -369,6 +369,18 @@ enum ProgressRules {
                 // Nothing matches because the files were removed under the collector, which still holds them with
                 // data it has not read: that data, not the paths, is what to act on.
                 let removed = deletedHeld(input)
+                // Or renamed away by a rotation that created no file in their place, still held and not read to the end.
+                let renamedAway = renamedHeld(input)
+                if !renamedAway.isEmpty {
+                    let held =
+                        renamedAway.map { "\($0.path) (\(bytes($0.unread)) unread, renamed)" }
+                        + removed.map { "\($0.path) (\(bytes($0.unread)) unread, deleted)" }
+                    return .fail(
+                        "no file matches the log paths \(Fmt.list(scope, max: 5)) now, but the collector still holds \(held.count) file(s) of them, renamed or deleted since, with data it has not read: \(Fmt.list(held, max: 3)); what it has not read is lost when it closes them (they match the paths no more)",
+                        hint:
+                            "日志文件被轮转改名（或删除）后路径下没有新文件，采集器仍持有旧文件且未读完：确认应用是否在写新文件、轮转配置（create/nocreate），见 pipeline_stall 与 loss_risk；之后核对采集路径",
+                        evidence: evidence)
+                }
                 if !removed.isEmpty {
                     return .fail(
                         "no file matches the log paths \(Fmt.list(scope, max: 5)) now, but the collector still holds \(removed.count) deleted file(s) of them with data it has not read: \(Fmt.list(removed.map { "\($0.path) (\(bytes($0.unread)) unread)" }, max: 3)); what it has not read is lost when it closes them",
@@ -726,8 +738,17 @@ enum ProgressRules {
                 registryStuck =
                     "the registry has not been written for \(seconds(h))\(input.registryOlderNote(h)) (3 flushes = \(seconds(settings.staleSeconds)))"
             } else if !ackStalled.isEmpty {
-                registryStuck =
-                    "\(Fmt.list(ackStalled.map(\.path))) is read but not acknowledged for more than 3 flushes: the output is not confirming events"
+                // A file no harvester holds has no read position: what it holds past its acknowledged offset is read
+                // again from that offset when the collector next opens it, not "read".
+                let (read, unheld) = (ackStalled.filter { $0.read != nil }, ackStalled.filter { $0.read == nil })
+                var parts: [String] = []
+                if !read.isEmpty { parts.append("\(Fmt.list(read.map(\.path))) is read but not acknowledged for more than 3 flushes") }
+                if !unheld.isEmpty {
+                    parts.append(
+                        "\(Fmt.list(unheld.map(\.path))) is not acknowledged past its registry offset for more than 3 flushes, and no harvester holds it (the collector reads it again from that offset when it next opens it)"
+                    )
+                }
+                registryStuck = parts.joined(separator: "; ") + ": the output is not confirming events"
             }
         }
         hops.append(
@@ -1073,21 +1094,27 @@ enum ProgressRules {
         let targetKeys = Set(input.files.map { ProgressSample.FileKey(inode: $0.inode, device: $0.device) })
         let wait = input.settings.readBackoffSeconds + input.settings.flushSeconds
         let longEnough = (input.gap ?? 0) >= wait
-        var out: [RenamedHeld] = []
+        var held: [(pid: Int32, file: OpenFilePosition)] = []
+        var unplaced: [(pid: Int32, file: OpenFilePosition)] = []
         for c in input.last.collectors {
             for f in (try? c.open.get()) ?? [] where !f.deleted && f.size > f.position {
-                guard !targetKeys.contains(.init(inode: f.inode, device: f.device)), !owns.matches(f.path), owns.isRotation(f.path) else {
-                    continue
-                }
-                let before = input.atFirstSample(f, pid: c.pid)
-                let moved = before.map { $0.position != f.position }
-                let still = moved.map { !$0 } ?? (input.first == nil)
-                let old = f.mtime > 0 && input.last.wallSeconds - Double(f.mtime + 1) > wait
-                let stuck = still && (old || (longEnough && before.map { $0.size > f.position } == true))
-                out.append(RenamedHeld(path: f.path, unread: f.size - f.position, stuck: stuck, moved: moved))
+                guard !targetKeys.contains(.init(inode: f.inode, device: f.device)), !owns.matches(f.path) else { continue }
+                if owns.isRotation(f.path) { held.append((c.pid, f)) } else { unplaced.append((c.pid, f)) }
             }
         }
-        return out
+        // A rotation that left no file under the paths (no new file created, or its rotations named otherwise) leaves
+        // no name to tell it by: the registry's state for the file does.
+        let recorded = owns.recorded(Set(unplaced.map { ProgressSample.FileKey(inode: $0.file.inode, device: $0.file.device) }), in: input)
+        held += unplaced.filter { recorded.contains(.init(inode: $0.file.inode, device: $0.file.device)) }
+        return held.map { c in
+            let f = c.file
+            let before = input.atFirstSample(f, pid: c.pid)
+            let moved = before.map { $0.position != f.position }
+            let still = moved.map { !$0 } ?? (input.first == nil)
+            let old = f.mtime > 0 && input.last.wallSeconds - Double(f.mtime + 1) > wait
+            let stuck = still && (old || (longEnough && before.map { $0.size > f.position } == true))
+            return RenamedHeld(path: f.path, unread: f.size - f.position, stuck: stuck, moved: moved)
+        }
     }
 
     /// Deleted files of the subscription (all, without a scope, as loss_risk counts them) a collector still holds
@@ -1100,19 +1127,28 @@ enum ProgressRules {
         let settings = input.settings
         let wait = settings.readBackoffSeconds + settings.flushSeconds
         let longEnough = (input.gap ?? 0) >= wait
-        var out: [RenamedHeld] = []
+        var held: [(pid: Int32, file: OpenFilePosition)] = []
+        var unplaced: [(pid: Int32, file: OpenFilePosition)] = []
         for c in input.last.collectors {
-            for f in (try? c.open.get()) ?? [] where f.deleted && f.size > f.position && (owns.map { $0.owns(f.path) } ?? true) {
-                let moved = input.atFirstSample(f, pid: c.pid).map { $0.position != f.position }
-                let still = moved == false
-                let old = f.mtime > 0 && input.last.wallSeconds - Double(f.mtime + 1) > wait
-                out.append(
-                    RenamedHeld(
-                        path: f.path, unread: f.size - f.position, stuck: still && (longEnough || old), moved: moved,
-                        key: .init(inode: f.inode, device: f.device)))
+            for f in (try? c.open.get()) ?? [] where f.deleted && f.size > f.position {
+                if owns.map({ $0.owns(f.path) }) ?? true { held.append((c.pid, f)) } else { unplaced.append((c.pid, f)) }
             }
         }
-        return out
+        // Renamed before it was deleted, to a name no rotation rule ties to a file under the paths (none is left): the
+        // registry's state for the file tells whose it is.
+        if let owns {
+            let recorded = owns.recorded(
+                Set(unplaced.map { ProgressSample.FileKey(inode: $0.file.inode, device: $0.file.device) }), in: input)
+            held += unplaced.filter { recorded.contains(.init(inode: $0.file.inode, device: $0.file.device)) }
+        }
+        return held.map { pid, f in
+            let moved = input.atFirstSample(f, pid: pid).map { $0.position != f.position }
+            let still = moved == false
+            let old = f.mtime > 0 && input.last.wallSeconds - Double(f.mtime + 1) > wait
+            return RenamedHeld(
+                path: f.path, unread: f.size - f.position, stuck: still && (longEnough || old), moved: moved,
+                key: .init(inode: f.inode, device: f.device))
+        }
     }
 
     /// Which files a collector holds are the checked subscription's: those its (or `-l`'s) patterns match,
@@ -1173,6 +1209,19 @@ enum ProgressRules {
 
         /// A deleted file is the subscription's when its path was one of its files or a rotation of one.
         func owns(_ path: String) -> Bool { matches(path) || isRotation(path) }
+
+        /// Of `keys` (held files that neither a pattern nor a rotation of a file under the paths places), those the
+        /// registry holds a state for under a path the patterns match: files the collector read as this subscription's,
+        /// renamed or deleted since (a rotation that left no file under the paths).
+        func recorded(_ keys: Set<ProgressSample.FileKey>, in input: ProgressInput) -> Set<ProgressSample.FileKey> {
+            guard !keys.isEmpty, case .success(let r)? = input.last.registry?.read else { return [] }
+            var out: Set<ProgressSample.FileKey> = []
+            for s in r.fileStates {
+                let key = ProgressSample.FileKey(inode: s.inode, device: s.device)
+                if keys.contains(key) && matches(s.source) { out.insert(key) }
+            }
+            return out
+        }
     }
 
     /// The subscription's syslog servers: bound by a collector (`up`), or not (`down`, saying what holds the
@@ -1308,14 +1357,23 @@ enum ProgressRules {
             if severe { failAt += 1 } else { warnAt += 1 }
         }
         // Deleted files the collector still holds: what it has not read goes when it closes them. Only this
-        // subscription's (by its patterns, or as a rotation of one of its files).
+        // subscription's (by its patterns, as a rotation of one of its files, or, with no file of its left to tell a
+        // rotation by, by the registry's state for the file recorded under one of its paths).
         let owners = Ownership(input)
+        var unplaced = Set<ProgressSample.FileKey>()
+        for c in last.collectors {
+            for f in (try? c.open.get()) ?? [] where f.deleted && f.size > f.position && owners.map({ !$0.owns(f.path) }) == true {
+                unplaced.insert(.init(inode: f.inode, device: f.device))
+            }
+        }
+        let recorded = owners.map { $0.recorded(unplaced, in: input) } ?? []
         for c in last.collectors {
             switch c.open {
             case .failure(let e):
                 unreadable.append("pid \(c.pid): \(e.description)")
             case .success(let open):
-                for f in open where f.deleted && (owners.map { $0.owns(f.path) } ?? true) {
+                for f in open
+                where f.deleted && (owners.map { $0.owns(f.path) } ?? true || recorded.contains(.init(inode: f.inode, device: f.device))) {
                     let unread = max(0, f.size - f.position)
                     var extra: [(String, JSONValue)] = [
                         ("path", .string(f.path)), ("pid", .int(Int64(c.pid))), ("size", .int(f.size)), ("position", .int(f.position)),

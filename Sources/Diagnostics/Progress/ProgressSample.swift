@@ -578,11 +578,18 @@ public enum ProgressProbe {
         if let path = t.registryPath {
             let read: Result<CollectorRegistry, RegistryReadError>
             do {
-                // The states of the sampled files only (by inode, or recorded under their path): a registry
-                // keeps every file's for half a year, and the rules look up these.
+                // The states of the sampled files only (by inode, or recorded under their path), and of the files the
+                // collectors hold with data not read (renamed or deleted by a rotation that left no file under the paths,
+                // only their state tells whose they are): a registry keeps every file's for half a year, and the rules
+                // look up these.
                 var keys = Set<ProgressSample.FileKey>()
                 for f in s.files {
                     if case .success(let st) = f.stat { keys.insert(ProgressSample.FileKey(inode: st.inode, device: st.device)) }
+                }
+                for c in s.collectors {
+                    for f in (try? c.open.get()) ?? [] where f.size > f.position {
+                        keys.insert(ProgressSample.FileKey(inode: f.inode, device: f.device))
+                    }
                 }
                 let paths = Set(t.files.map(\.path))
                 read = .success(

@@ -421,6 +421,25 @@ struct PipelineStallCheckTests {
         ]
         let out = run(ProgressFixture.input(acked, first: first))
         #expect(out.verdict == .fail && out.message.hasPrefix("data stops at registry:"), "\(out.message)")
+        #expect(out.message.contains("a.log is read but not acknowledged for more than 3 flushes"), "\(out.message)")
+    }
+
+    @Test("a file no harvester holds, acknowledged part way and last written long ago, is not called read: its bytes are read again")
+    func unheldFileIsNotCalledRead() throws {
+        let path = "/data/logs/app/a.log"
+        var first = ProgressFixture.healthy(at: ProgressFixture.now - 31)
+        first.files = [ProgressFixture.file(path, size: 5000, inode: 11, age: 600)]
+        first.collectors = [ProgressFixture.collector(open: [])]
+        first.registry = ProgressFixture.registry([ProgressFixture.state(path, inode: 11, offset: 3000, age: 600)])
+        var last = first
+        last.wallSeconds = ProgressFixture.now
+        last.monotonicSeconds += 31
+        let f = run(ProgressFixture.input(last, first: first))
+        #expect(f.verdict == .fail && f.message.hasPrefix("data stops at registry:"), "\(f.message)")
+        #expect(!f.message.contains("is read but not acknowledged"), "\(f.message)")
+        #expect(
+            f.message.contains("a.log is not acknowledged past its registry offset for more than 3 flushes, and no harvester holds it"),
+            "\(f.message)")
     }
 
     @Test("samples closer than the harvester's backoff do not call a reader stuck, nor claim that every hop moved")
