@@ -87,6 +87,33 @@ struct BreakageScenarioTests {
             r.verdict == .warn && r.message.hasPrefix("bkunifylogbeat runs a deleted binary (upgraded without restart)"), "\(r.message)")
     }
 
+    @Test("a collector whose binary was renamed aside and a new one installed (no restart) is named by process; a symlinked binary is not")
+    func collectorFromRenamedBinary() async throws {
+        let host = try FakeHost()
+        defer { host.shutdown() }
+        try host.writeSubConfig(subscription: 33561, paths: [host.logDir + "/app/*.log"])
+        let (_, port) = try host.startDataserver()
+        try host.startAgent(dataPort: port)
+        // Started as installed, then the upgrade: the old file renamed aside, a new one copied in its place.
+        let aside = host.collectorBinary + ".bak"
+        try? FileManager.default.removeItem(atPath: host.collectorBinary)
+        try ExecutableFiles.copy(FakeHost.fakeBinary, to: host.collectorBinary)
+        let p = try host.spawn(host.collectorBinary, ["collector", "--ipc", host.ipcPath], cwd: host.gseRoot + "/plugins/bin")
+        #expect(rename(host.collectorBinary, aside) == 0)
+        try ExecutableFiles.copy(FakeHost.fakeBinary, to: host.collectorBinary)
+        let report = await runChecks(host, dataPort: port)
+        let r = try #require(report.result(module: "bkunifylogbeat", item: "process"))
+        #expect(r.verdict == .warn, "\(r.message)")
+        #expect(
+            r.message.hasPrefix("bkunifylogbeat (pid \(p.pid)) runs \(aside), not the installed \(host.collectorBinary) (an upgrade"),
+            "\(r.message)")
+        // The installed path a symlink to the file that runs: the same binary, no warning.
+        try FileManager.default.removeItem(atPath: host.collectorBinary)
+        try FileManager.default.createSymbolicLink(atPath: host.collectorBinary, withDestinationPath: aside)
+        let linked = try #require(await runChecks(host, dataPort: port).result(module: "bkunifylogbeat", item: "process"))
+        #expect(!linked.message.contains("not the installed"), "\(linked.message)")
+    }
+
     @Test("a collector run from plugins/bin but from another file than the installed binary is named by process")
     func collectorFromAnotherFile() async throws {
         let host = try FakeHost()

@@ -161,6 +161,18 @@ struct CollectorProcessCheck: Check {
                 hint: "该进程运行的不是本 GSE 目录下安装的插件二进制（从其他位置手工启动的副本或同名程序）：停止它，在节点管理中重启 bkunifylogbeat，使其以安装的二进制启动",
                 evidence: evidence)
         }
+        // Under the root, but another file than the installed binary, which is there: the old binary renamed aside
+        // (`bkunifylogbeat.bak`) and a new one installed, the process not restarted. (A symlinked binary leads to
+        // the same file: not this.)
+        if let exe = main.exe, !main.exeDeleted, facts.layout.holds(exe), case .success = facts.collectorBinary.stat,
+            !facts.sameFile(exe, facts.collectorBinary.path)
+        {
+            evidence.append(("exe", .string(exe)))
+            return .warn(
+                "bkunifylogbeat (pid \(main.pid)) runs \(exe), not the installed \(facts.collectorBinary.path) (an upgrade that renamed the old binary aside, without restart); "
+                    + message,
+                hint: "采集器进程运行的是被改名保留的旧二进制，安装的是新二进制（升级后未重启）：在节点管理中重启 bkunifylogbeat", evidence: evidence)
+        }
         if let fds = stats.openFDs, let limit = stats.fdLimit, limit > 0, Double(fds) > 0.8 * Double(limit) {
             return .warn(
                 "bkunifylogbeat is near its open-file limit (\(fds)/\(limit)); " + message,
