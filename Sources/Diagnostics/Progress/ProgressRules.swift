@@ -961,6 +961,7 @@ enum ProgressRules {
                     "nothing found stuck at the IPC socket or the dataserver link, but the file, read and acknowledgement hops are not judged: the log paths are not known, the subscription's config could not be read (\(why))",
                     hint: "见 bkunifylogbeat/config 检查：以 root 运行 bkdiag，或人工核对该订阅配置", evidence: evidence)
             }
+            let untaken = files.filter { $0.tailSkippedBytes > 0 }
             let flowing: String
             if pending == 0 && deleted.isEmpty && files.isEmpty && input.scope?.isEmpty == true && input.loadedConfigs
                 && input.unreadConfigs.isEmpty
@@ -968,7 +969,7 @@ enum ProgressRules {
                 // syslog, kafka and redis inputs: no file, read position or registry state to follow.
                 flowing =
                     "nothing pending at the IPC socket or the dataserver link (the subscription's inputs read no files: no file, read or acknowledgement hop to follow)"
-            } else if pending == 0 && deleted.isEmpty && renamed.isEmpty {
+            } else if pending == 0 && deleted.isEmpty && renamed.isEmpty && untaken.isEmpty {
                 flowing = "nothing pending"
             } else {
                 // What waits: bytes in flight in the target files, and the unread bytes of deleted or renamed files
@@ -983,6 +984,13 @@ enum ProgressRules {
                 if !renamed.isEmpty {
                     waiting.append(
                         "\(bytes(renamedUnread)) unread at the read hop in \(Fmt.list(renamed.map(\.path))), renamed by a rotation and still held"
+                    )
+                }
+                // Not in flight (the first scan after a restart would pass over them: tail_files), but not collected
+                // either: the collector's scan has not found these files (logpath_progress and loss_risk say so).
+                if !untaken.isEmpty {
+                    waiting.append(
+                        "\(bytes(untaken.reduce(0) { $0 + $1.tailSkippedBytes })) in \(Fmt.list(untaken.map(\.path))), which the collector has not found since they were written (see logpath_progress)"
                     )
                 }
                 // Deleted and renamed files whose position stood still: judged as the targets' read positions are.
