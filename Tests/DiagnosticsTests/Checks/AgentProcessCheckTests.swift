@@ -61,6 +61,31 @@ struct AgentProcessCheckTests {
         )
     }
 
+    @Test("a stopped supervisor whose worker runs warns (the data flows, nothing restarts it); a stopped worker fails")
+    func stoppedSupervisor() {
+        let watchdog = Fixture.process(200, exe: Fixture.agentExe, state: "T")
+        var worker = Fixture.process(201, exe: Fixture.agentExe)
+        worker.stat?.ppid = 200
+        let f = run([watchdog, worker])
+        #expect(f.verdict == .warn, "\(f.message)")
+        #expect(
+            f.message
+                == "gse_agent pid 200 is stopped (state T: SIGSTOP/SIGTSTP), the supervisor of pids 201: the worker still carries the data, but nothing supervises or restarts the agent",
+            "\(f.message)")
+        #expect(f.hint.contains("kill -CONT 200"), "\(f.hint)")
+        // The worker stopped under a running watchdog: the data channel is stopped.
+        var running = Fixture.process(200, exe: Fixture.agentExe)
+        running.stat?.ppid = 1
+        var stoppedWorker = Fixture.process(201, exe: Fixture.agentExe, state: "T")
+        stoppedWorker.stat?.ppid = 200
+        #expect(run([running, stoppedWorker]).verdict == .fail)
+        // GSE 1: gseMaster stopped, its agentWorker running: the same warning.
+        let master = Fixture.process(200, exe: Fixture.agentExe, comm: "gseMaster", state: "T")
+        var gse1Worker = Fixture.process(201, exe: Fixture.agentExe, comm: "agentWorker")
+        gse1Worker.stat?.ppid = 200
+        #expect(run([master, gse1Worker], generation: .gse1).verdict == .warn)
+    }
+
     @Test("a zombie agent, placed by its parent, is not running")
     func zombie() {
         var z = Fixture.process(200, exe: nil, comm: "gse_agent", state: "Z")

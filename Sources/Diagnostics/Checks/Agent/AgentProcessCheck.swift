@@ -25,6 +25,19 @@ struct AgentProcessCheck: Check {
             evidence.append(("healthz_probes_ignored", Fmt.pids(probes)))
         }
         let states = ProcessStates(found.under)
+        // Every stopped one the supervisor of an agent that runs (GSE 2's watchdog gse_agent, GSE 1's gseMaster, the
+        // parent of its worker): the worker still carries the data, but nothing restarts it if it goes. A warning, as
+        // for a GSE 1 worker left without its master; a stopped worker (the data channel) fails below.
+        let supervising = states.stopped.filter { s in states.running.contains { $0.stat?.ppid == s.pid } }
+        if !states.stopped.isEmpty && supervising.count == states.stopped.count {
+            let workers = states.running.filter { r in supervising.contains { $0.pid == r.stat?.ppid } }
+            return .warn(
+                "gse_agent \(supervising.map(\.stateSummary).joined(separator: "; ")), the supervisor of pids \(workers.map { String($0.pid) }.joined(separator: ",")): "
+                    + "the worker still carries the data, but nothing supervises or restarts the agent",
+                hint:
+                    "gse_agent 的守护进程被暂停（SIGSTOP/调试器附加），工作进程仍在上报数据，但退出后不会被拉起：kill -CONT \(ProcessStates.continueList(supervising.map(\.pid))) 或结束调试器，或重启 Agent（\(layout.root)\(layout.agentDir)/bin/gsectl restart 或节点管理）",
+                evidence: evidence + [("stopped_supervisors", Fmt.pids(supervising))])
+        }
         if let halted = states.notRunning("gse_agent", evidence: evidence) { return halted }
         guard !states.running.isEmpty else {
             if let p = found.elsewhere.first(where: \.unplaced) {
