@@ -61,9 +61,13 @@ struct ProcessStates {
     }
 
     /// The stopped agent processes that should be reading the IPC socket: every agent process when none runs
-    /// (GSE 2's gse_agent, or GSE 1's both), else GSE 1's stopped agentWorkers beside gseMaster; empty otherwise.
+    /// (GSE 2's gse_agent, or GSE 1's both), else GSE 1's stopped agentWorkers beside gseMaster, or GSE 2's stopped
+    /// workers when every agent that runs is the watchdog of one of them (a watchdog reads no IPC); empty otherwise.
     func stoppedIPCReaders(_ generation: GSEGeneration) -> [Int32] {
-        running.isEmpty ? allStoppedPIDs : gse1StoppedWorkerPIDs(generation)
+        if running.isEmpty { return allStoppedPIDs }
+        if generation == .gse1 { return gse1StoppedWorkerPIDs(generation) }
+        let watchdogs = running.filter { r in stopped.contains { $0.stat?.ppid == r.pid } }
+        return !watchdogs.isEmpty && watchdogs.count == running.count ? stopped.map(\.pid) : []
     }
 
     /// The pids of the stopped agentWorkers when `gse1WorkerMissing`.

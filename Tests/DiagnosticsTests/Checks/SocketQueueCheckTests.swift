@@ -76,6 +76,11 @@ struct SocketQueueCheckTests {
         // One running beside it reads: the usual hint.
         h.processes = .success([Fixture.agent(200, state: "T"), Fixture.agent(201)])
         #expect(!SocketQueueCheck().run(h).hint.contains("kill -CONT"), "\(SocketQueueCheck().run(h).hint)")
+        // GSE 2's worker stopped under its running watchdog (which reads no IPC): resume the worker.
+        var worker = Fixture.agent(201, state: "T")
+        worker.stat?.ppid = 200
+        h.processes = .success([Fixture.agent(200), worker])
+        #expect(SocketQueueCheck().run(h).hint.contains("kill -CONT 201 "), "\(SocketQueueCheck().run(h).hint)")
     }
 
     @Test("no accepted connection fails; connections left in the listener's backlog on two looks are named")
