@@ -79,6 +79,11 @@ struct AgentProcessCheckTests {
         var stoppedWorker = Fixture.process(201, exe: Fixture.agentExe, state: "T")
         stoppedWorker.stat?.ppid = 200
         #expect(run([running, stoppedWorker]).verdict == .fail)
+        // A stopped worker whose only running child is a fork of a second or less: no supervisor, a fail.
+        var fork = Fixture.process(202, exe: Fixture.agentExe)
+        fork.stat?.ppid = 201
+        fork.stat?.startTimeTicks = 100_000 * 100
+        #expect(run([running, stoppedWorker, fork]).verdict == .fail)
         // GSE 1: gseMaster stopped, its agentWorker running: the same warning.
         let master = Fixture.process(200, exe: Fixture.agentExe, comm: "gseMaster", state: "T")
         var gse1Worker = Fixture.process(201, exe: Fixture.agentExe, comm: "agentWorker")

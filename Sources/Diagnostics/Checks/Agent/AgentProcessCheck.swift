@@ -28,9 +28,13 @@ struct AgentProcessCheck: Check {
         // Every stopped one the supervisor of an agent that runs (GSE 2's watchdog gse_agent, GSE 1's gseMaster, the
         // parent of its worker): the worker still carries the data, but nothing restarts it if it goes. A warning, as
         // for a GSE 1 worker left without its master; a stopped worker (the data channel) fails below.
-        let supervising = states.stopped.filter { s in states.running.contains { $0.stat?.ppid == s.pid } }
+        // (A child of a second or less, a fork before its exec, or a --healthz probe is no worker.)
+        let workersOf = { (s: ProcessRecord) in
+            states.running.filter { $0.stat?.ppid == s.pid && !$0.isHealthProbe && facts.hasLasted($0) }
+        }
+        let supervising = states.stopped.filter { !workersOf($0).isEmpty }
         if !states.stopped.isEmpty && supervising.count == states.stopped.count {
-            let workers = states.running.filter { r in supervising.contains { $0.pid == r.stat?.ppid } }
+            let workers = supervising.flatMap(workersOf)
             return .warn(
                 "gse_agent \(supervising.map(\.stateSummary).joined(separator: "; ")), the supervisor of pids \(workers.map { String($0.pid) }.joined(separator: ",")): "
                     + "the worker still carries the data, but nothing supervises or restarts the agent",
