@@ -126,10 +126,11 @@ extension HostFacts {
     /// Whether a running agent of this root holds one of `connections` (accepted sockets of an IPC view): what comes
     /// in on them reaches gse_agent, whatever listener the path leads to now (the agent's listener unlinked and the
     /// name bound again by another process keeps the connections it accepted).
-    func agentsHold(_ connections: [UnixDiagEntry]) -> Bool {
+    /// With `every`, whether they hold all of them.
+    func agentsHold(_ connections: [UnixDiagEntry], every: Bool = false) -> Bool {
         guard !connections.isEmpty, case .success(let found) = agents() else { return false }
         let (inodes, _) = socketInodes(of: found.under.filter(\.isAgent).map(\.pid))
-        return connections.contains { inodes[$0.inode] != nil }
+        return every ? connections.allSatisfy { inodes[$0.inode] != nil } : connections.contains { inodes[$0.inode] != nil }
     }
 
     /// Whether the IPC listener of `view` belongs to none of the running agents (see `listenerOwner`).

@@ -51,6 +51,21 @@ struct CollectorHealthCheckTests {
             "\(f.message)")
         #expect(f.hint.contains("重连后数据将交给该进程"), "\(f.hint)")
         #expect(Fixture.evidence(f, "ipc_listener_rebound") == .bool(true))
+        // Two listeners bound to the name: the agent's (800, unlinked) and another process's (900, where the path
+        // leads). The collector's one connection accepted by the agent's: the warn. A second one, accepted by the
+        // other listener, sends there: the fail.
+        h.fdsByPid[200] = .success([Fixture.socketLink(800), Fixture.socketLink(801, fd: 4)])
+        h.fdsByPid[100] = .success([Fixture.socketLink(501)])
+        let both: [UnixDiagEntry] = [
+            Fixture.unix(800, state: 10), Fixture.unix(900, state: 10), Fixture.unix(801, peer: 501),
+            Fixture.unix(501, name: "", peer: 801),
+        ]
+        h.unixDiag = .success(both)
+        #expect(CollectorHealthCheck().run(h).verdict == .warn, "\(CollectorHealthCheck().run(h).message)")
+        h.fdsByPid[100] = .success([Fixture.socketLink(501), Fixture.socketLink(502, fd: 4)])
+        h.unixDiag = .success(both + [Fixture.unix(901, peer: 502), Fixture.unix(502, name: "", peer: 901)])
+        let split = CollectorHealthCheck().run(h)
+        #expect(split.verdict == .fail && split.message.contains("but what listens there is not gse_agent"), "\(split.message)")
     }
 
     @Test("binary ok, connected to the IPC socket, the agent's probe passes: pass")

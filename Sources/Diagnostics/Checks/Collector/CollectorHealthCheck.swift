@@ -38,8 +38,11 @@ struct CollectorHealthCheck: Check {
         // Connected, but to a listener no agent under the root holds: what it sends goes elsewhere.
         // Unless gse_agent holds the collector's connections (accepted before the path was bound again): its data
         // still reaches the agent, until it reconnects.
-        func foreignListener(_ connections: [UnixDiagEntry]) {
-            if facts.agentsHold(connections) {
+        func foreignListener(_ connections: [UnixDiagEntry], entries: [UnixDiagEntry], collector: some Collection<UInt64>) {
+            // Every connection of the collector's, as the kernel lists them under the name before this root's agents'
+            // are picked out (`ipcView` leaves out those another listener of the name accepted): all held by gse_agent.
+            let all = IPCView.build(path: layout.ipcPath, stat: facts.ipcSocketStat, entries: entries).connections(from: collector)
+            if !all.isEmpty && all.count == connections.count && facts.agentsHold(all, every: true) {
                 rebound = layout.ipcPath
                 return
             }
@@ -76,7 +79,7 @@ struct CollectorHealthCheck: Check {
                     // is judged where it sends. The asked path is gse_agent/socket's and main_config's to judge.
                     let configured = Self.configuredEndpoint(facts, entries: entries, connections: inodes.keys)
                     if !conns.isEmpty, facts.listenerIsForeign(view) {
-                        foreignListener(conns)
+                        foreignListener(conns, entries: entries, collector: inodes.keys)
                     } else if conns.isEmpty, unreadable.isEmpty, let configured {
                         evidence.append(("ipc_endpoint", .string(configured.path)))
                         evidence.append(("ipc_endpoint_connections", .int(Int64(configured.connections))))
@@ -98,12 +101,13 @@ struct CollectorHealthCheck: Check {
                             unknowns.append("not connected to \(layout.ipcPath), but \(guess), so that is only the default IPC path")
                         } else {
                             let second = facts.ipcSecondLook(after: view)
-                            let acceptedLater = second?.connections(from: inodes.keys) ?? []
-                            let accepted = acceptedLater.count
+                            let accepted = second?.connections(from: inodes.keys).count ?? 0
                             if accepted > 0 {
                                 // Accepted in the meantime: it was on its way in (to gse_agent, or not).
                                 evidence.append(("ipc_connections_second_look", .int(Int64(accepted))))
-                                if facts.listenerIsForeign(view) { foreignListener(acceptedLater) }
+                                // Waiting in the backlog of the listener the path leads to, it was accepted by that
+                                // listener: gse_agent holds no earlier connection of it to keep the data flowing.
+                                if facts.listenerIsForeign(view) { foreignListener([], entries: [], collector: inodes.keys) }
                             } else if let pending = second?.listener?.receiveQueue, pending > 0 {
                                 // Connected, but held in the listener's backlog on two looks: nothing accepts it.
                                 failures.append(
@@ -192,6 +196,7 @@ struct CollectorHealthCheck: Check {
         let view = facts.ipcView(path: endpoint, stat: facts.stat(endpoint), entries: entries)
         let conns = view.connections(from: inodes)
         guard !conns.isEmpty else { return nil }
-        return (endpoint, conns.count, facts.listenerIsForeign(view) && !facts.agentsHold(conns))
+        let all = IPCView.build(path: endpoint, stat: facts.stat(endpoint), entries: entries).connections(from: inodes)
+        return (endpoint, conns.count, facts.listenerIsForeign(view) && !(all.count == conns.count && facts.agentsHold(all, every: true)))
     }
 }
