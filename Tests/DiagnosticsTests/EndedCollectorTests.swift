@@ -292,9 +292,18 @@ struct EndOfRunRecheckTests {
         h.currentStats[200] = try #require(main.stat)
         h.processesLater = .success([main])
         #expect(EndOfRunRecheck.recheck(before, facts: h) == before)
-        // Run in a loop: another such command at the end.
+        // Started again since, by a supervisor of its own (systemd's Restart=, a watch script): an agent that keeps
+        // exiting, not a command.
         h.processesLater = .success([main, agent(291, up: 0, parent: 4_001)])
-        #expect(EndOfRunRecheck.recheck(before, facts: h) == before)
+        let looping = EndOfRunRecheck.recheck(before, facts: h)
+        #expect(looping.verdict == .fail && looping.message.contains("it keeps exiting"), "\(looping.message)")
+        // Unless its arguments say it is a command: `gse_agent --version` run in a loop.
+        var version = agent(290, up: 0, parent: 4_000)
+        version.arguments = [Fixture.agentExe, "--version"]
+        let (asked, h4) = agentResult([main, version])
+        h4.currentStats[200] = try #require(main.stat)
+        h4.processesLater = .success([main, agent(291, up: 0, parent: 4_001)])
+        #expect(EndOfRunRecheck.recheck(asked, facts: h4) == asked)
         // With no agent running throughout, the young one that went is the agent: it fails.
         let (alone, h2) = agentResult([agent(292, up: 0, parent: 4_000)])
         h2.processesLater = .success([])

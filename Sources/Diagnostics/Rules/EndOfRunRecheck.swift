@@ -55,6 +55,13 @@ enum EndOfRunRecheck {
             start: "在节点管理中重启 Agent，或执行 \(gsectl) start", restart: "在节点管理中重启 Agent，或执行 \(gsectl) restart", facts: facts)
     }
 
+    /// Arguments that run the program as a command, which ends when its work is done (a version query, help, a
+    /// reload or quit sent to the running agent).
+    static let commandArguments: Set<String> = ["--version", "-v", "-V", "version", "--help", "-h", "help", "--reload", "--quit"]
+
+    /// Whether `p` was started with one of `commandArguments`.
+    static func isCommand(_ p: ProcessRecord) -> Bool { p.arguments.dropFirst().contains { commandArguments.contains($0) } }
+
     /// The processes a check judges, told apart from others on the host.
     struct Kind {
         /// How messages name one (`bkunifylogbeat`, `gse_agent`).
@@ -92,18 +99,32 @@ enum EndOfRunRecheck {
             return now.startTimeTicks != ticks || now.state == "Z" || now.state == "X"
         }
         let stayed = Set(judged.map(\.pid)).subtracting(gone.map(\.pid))
-        let ended = gone.filter { p in
+        let layout = facts.layout
+        var commands: [ProcessRecord] = []
+        var ended = gone.filter { p in
             guard up(p).map({ $0 <= 1 }) ?? false else { return true }
             let ppid = p.stat?.ppid
             // A fork of a judged process that still runs, caught before its exec.
             if let parent = judged.first(where: { $0.pid == ppid }) { return !(stayed.contains(parent.pid) && parent.name == p.name) }
-            // A second-long run that no judged process started, beside one that ran throughout: the program run as a
-            // command (NodeMan's scripts run `gse_agent --version`; gsectl `--reload`, `--quit`), not the agent exiting.
-            return stayed.isEmpty
+            if stayed.isEmpty { return true }
+            commands.append(p)
+            return false
+        }
+        // A second-long run that no judged process started, beside one that ran throughout: the program run as a
+        // command (NodeMan's scripts run `gse_agent --version`; gsectl `--reload`, `--quit`), not the agent exiting,
+        // when its arguments say so or nothing of the kind has started since. One a supervisor of its own starts
+        // again (systemd's Restart=, a watch script) has a successor: an agent that keeps exiting.
+        let unflagged = commands.filter { !Self.isCommand($0) }
+        if !unflagged.isEmpty, let all = try? facts.rescanProcesses().get() {
+            let before = Set(known.map { SeenProcess(pid: $0.pid, start: $0.stat?.startTimeTicks) })
+            let startedSince = all.contains { p in
+                kind.matches(p) && !p.isZombie && (p.exe.map(layout.holds) ?? false || p.cwd.map(layout.holds) ?? false)
+                    && !before.contains(SeenProcess(pid: p.pid, start: p.stat?.startTimeTicks))
+            }
+            if startedSince { ended += unflagged }
         }
         guard !ended.isEmpty else { return result }
 
-        let layout = facts.layout
         func upText(_ p: ProcessRecord) -> String { up(p).map { ProcessStats(uptimeSeconds: $0).uptimeText } ?? "for an unknown time" }
         let seen = Set(known.map { SeenProcess(pid: $0.pid, start: $0.stat?.startTimeTicks) })
         let endedPIDs = Set(ended.map(\.pid))
