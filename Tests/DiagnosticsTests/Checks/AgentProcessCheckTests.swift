@@ -73,6 +73,12 @@ struct AgentProcessCheckTests {
                 == "gse_agent pid 200 is stopped (state T: SIGSTOP/SIGTSTP), the supervisor of pids 201: the worker still carries the data, but nothing supervises or restarts the agent",
             "\(f.message)")
         #expect(f.hint.contains("kill -CONT 200"), "\(f.hint)")
+        // The stopped one holds the IPC listener: it is the agent that carries the data, stopped, whatever runs under it.
+        let carrying = run([watchdog, worker]) { h in
+            h.fdsByPid[200] = .success([Fixture.socketLink(900)])
+            h.unixDiag = .success([Fixture.unix(900, state: 10)])
+        }
+        #expect(carrying.verdict == .fail, "\(carrying.message)")
         // The worker stopped under a running watchdog: the data channel is stopped.
         var running = Fixture.process(200, exe: Fixture.agentExe)
         running.stat?.ppid = 1

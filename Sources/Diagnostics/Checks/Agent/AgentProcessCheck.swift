@@ -32,7 +32,20 @@ struct AgentProcessCheck: Check {
         let workersOf = { (s: ProcessRecord) in
             states.running.filter { $0.stat?.ppid == s.pid && !$0.isHealthProbe && facts.hasLasted($0) }
         }
-        let supervising = states.stopped.filter { !workersOf($0).isEmpty }
+        // Nor is one that carries the data itself: a stopped process holding a connection to the data port or the IPC
+        // listener is the agent stopped, whatever runs under it.
+        let carrying: Set<Int32> = {
+            guard !states.stopped.isEmpty else { return [] }
+            let (held, _) = facts.socketInodes(of: states.stopped.map(\.pid))
+            var data = Set((try? facts.tcpToDataPort.get())?.filter { $0.state == .established }.map(\.inode) ?? [])
+            if case .success(let entries) = facts.unixDiag,
+                let listener = facts.ipcView(path: layout.ipcPath, stat: facts.ipcSocketStat, entries: entries).listener
+            {
+                data.insert(listener.inode)
+            }
+            return Set(held.filter { data.contains($0.key) }.map(\.value))
+        }()
+        let supervising = states.stopped.filter { !workersOf($0).isEmpty && !carrying.contains($0.pid) }
         if !states.stopped.isEmpty && supervising.count == states.stopped.count {
             let workers = supervising.flatMap(workersOf)
             return .warn(
