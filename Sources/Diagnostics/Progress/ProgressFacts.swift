@@ -63,6 +63,7 @@ extension ProgressInput {
         input.refusedItems = targets.refusedItems
         input.sampledOf = targets.sampledOf
         input.otherPatterns = targets.otherPatterns
+        input.ownPatterns = targets.ownPatterns
         if !targets.collectorPIDs.isEmpty {
             input.oomKills = Result { () throws(ProbeError) in try KernelLog.oomKills(comm: ProcessNames.collector) }
         }
@@ -345,6 +346,7 @@ extension ProgressTargets {
         targets.otherListens = others.filter(\.accepted).compactMap(\.listen)
         let ownUnnamed = options.logPathsGiven ? claiming(items) { !asked.contains($0) } : []
         targets.otherPatterns = claiming(others) + ownUnnamed
+        targets.ownPatterns = options.logPathsGiven ? nil : claiming(items)
         if collectors.isEmpty {
             targets.unplacedCollectorPIDs = (try? facts.collectors().get())?.elsewhere.filter(\.unplaced).map(\.pid) ?? []
         }

@@ -40,6 +40,9 @@ public struct ProgressInput: Sendable {
     public var scope: [String]?
     /// The patterns of the host's other subscriptions.
     public var otherPatterns: [OtherPattern] = []
+    /// See `ProgressTargets.ownPatterns`: where known, a held file is the subscription's by an item that reads it
+    /// (its pattern matches and its exclude_files does not skip it), not by `scope`'s patterns alone.
+    public var ownPatterns: [OtherPattern]?
     /// See `ProgressTargets.unexpanded`.
     public var unexpanded: [String] = []
     /// See `ProgressTargets.deliveredMatchNothing`.
@@ -1172,23 +1175,35 @@ enum ProgressRules {
         let others: [(matcher: Glob.CollectorMatcher, rules: CollectorFileRules)]
         let targets: [String: [Substring]]
 
+        /// The subscription's items the collector takes, with their exclude_files (`ProgressInput.ownPatterns`); nil:
+        /// `patterns` alone.
+        let own: [(matcher: Glob.CollectorMatcher, rules: CollectorFileRules)]?
+
         init?(_ input: ProgressInput) {
             guard let scope = input.scope else { return nil }
             patterns = scope.map(Glob.CollectorMatcher.init)
-            others = input.otherPatterns.map {
-                (
-                    Glob.CollectorMatcher($0.pattern),
-                    CollectorFileRules(excludes: $0.excludes, ignoreOlder: nil, source: "", build: $0.build)
-                )
+            func rules(_ p: OtherPattern) -> (matcher: Glob.CollectorMatcher, rules: CollectorFileRules) {
+                (Glob.CollectorMatcher(p.pattern), CollectorFileRules(excludes: p.excludes, ignoreOlder: nil, source: "", build: p.build))
             }
+            others = input.otherPatterns.map(rules)
+            own = input.ownPatterns.map { $0.map(rules) }
+            // A file its item excludes, or that a refused item names, is not one this subscription reads: a rotation
+            // of it is not its either. (One aged past ignore_older was read before.)
             var byDir: [String: [Substring]] = [:]
-            for f in input.files where f.error == nil { byDir[Sys.dirname(f.path), default: []].append(Self.name(f.path)) }
+            for f in input.files where f.error == nil && (f.skipped == nil || f.skipped?.hasPrefix("ignore_older") == true) {
+                byDir[Sys.dirname(f.path), default: []].append(Self.name(f.path))
+            }
             targets = byDir
         }
 
         static func name(_ path: String) -> Substring { path.split(separator: "/", omittingEmptySubsequences: false).last ?? "" }
 
-        func matches(_ path: String) -> Bool { patterns.contains { $0.matches(path) } }
+        /// Whether the subscription reads `path`: an item it has that the collector takes names it and does not exclude
+        /// it (with `-l`, an asked pattern matches it).
+        func matches(_ path: String) -> Bool {
+            guard let own else { return patterns.contains { $0.matches(path) } }
+            return own.contains { $0.matcher.matches(path) && $0.rules.isExcluded(path) != true }
+        }
 
         /// The target `path` is a rotation of, if any.
         func rotated(from path: String) -> String? {
@@ -1221,14 +1236,24 @@ enum ProgressRules {
         /// Of `keys` (held files that neither a pattern nor a rotation of a file under the paths places), those the
         /// registry holds a state for under a path the patterns match: files the collector read as this subscription's,
         /// renamed or deleted since (a rotation that left no file under the paths).
+        /// Of several states for one file, the newest counts (a state kept long after its file went names an inode
+        /// another file may have taken since: under `inode_path` both states are kept side by side).
         func recorded(_ keys: Set<ProgressSample.FileKey>, in input: ProgressInput) -> Set<ProgressSample.FileKey> {
             guard !keys.isEmpty, case .success(let r)? = input.last.registry?.read else { return [] }
-            var out: Set<ProgressSample.FileKey> = []
+            var newest: [ProgressSample.FileKey: CollectorFileState] = [:]
             for s in r.fileStates {
                 let key = ProgressSample.FileKey(inode: s.inode, device: s.device)
-                if keys.contains(key) && matches(s.source) { out.insert(key) }
+                guard keys.contains(key) else { continue }
+                if let have = newest[key],
+                    (have.timestampSeconds ?? .min, have.timestampNanoseconds ?? 0) >= (
+                        s.timestampSeconds ?? .min, s.timestampNanoseconds ?? 0
+                    )
+                {
+                    continue
+                }
+                newest[key] = s
             }
-            return out
+            return Set(newest.filter { matches($0.value.source) }.keys)
         }
     }
 

@@ -134,6 +134,9 @@ public struct ProgressTargets: Sendable {
     public var patterns: [String] = []
     /// The other subscriptions' patterns on this host.
     public var otherPatterns: [OtherPattern] = []
+    /// The patterns of the checked subscription's items the collector takes, with their exclude_files: which files
+    /// it reads as its own. Nil with `-l` (the asked patterns are then its paths).
+    public var ownPatterns: [OtherPattern]?
     /// Patterns whose files could not all be listed (a directory not readable, an error), with why.
     public var unexpanded: [String] = []
     /// The servers of the subscription's syslog items the collector takes.

@@ -185,6 +185,46 @@ struct LossRiskCheckTests {
             run(deleted("/data/logs/app/a.log.1", others: [OtherPattern("/data/logs/app/*.log.1", excludes: [".gz$"])])).verdict == .pass)
     }
 
+    @Test("a held file is the subscription's by an item that reads it: not one its own exclude_files skips, nor a refused item's")
+    func deletedHeldByOwnItems() {
+        func deleted(_ path: String, own: [OtherPattern], states: [CollectorFileState] = []) -> ProgressInput {
+            var s = ProgressFixture.healthy()
+            s.collectors = [
+                ProgressFixture.collector(open: [ProgressFixture.held(path, inode: 15, position: 100, size: 5100, deleted: true)])
+            ]
+            s.registry = ProgressFixture.registry(states)
+            var first = ProgressFixture.healthy(at: ProgressFixture.now - 1)
+            first.collectors = s.collectors
+            var i = input(s, first: first)
+            i.scope = own.map(\.pattern)
+            i.ownPatterns = own
+            i.otherPatterns = ["/data/logs/app/b.log"]
+            return i
+        }
+        // Read by the item: this subscription's.
+        #expect(run(deleted("/data/logs/app/b.log", own: ["/data/logs/app/*.log"])).verdict == .fail)
+        // Its item's exclude_files skips it: another subscription's file (b.log's), not this one's risk.
+        let excluding = OtherPattern("/data/logs/app/*.log", excludes: [#"b\.log$"#])
+        let skipped = run(deleted("/data/logs/app/b.log", own: [excluding]))
+        #expect(skipped.verdict == .pass, "\(skipped.message)")
+        // Moved away and deleted, its registry state recorded under b.log: still not this one's.
+        let moved = run(
+            deleted(
+                "/data/logs/archive/b.log.old", own: [excluding],
+                states: [ProgressFixture.state("/data/logs/app/b.log", inode: 15, offset: 100, age: 30)]))
+        #expect(moved.verdict == .pass, "\(moved.message)")
+        // Recorded under a path the item reads: this one's, unless a newer state of the file names another path
+        // (an inode taken by another file since the old state was written).
+        let mine = ProgressFixture.state("/data/logs/app/a.log", inode: 15, offset: 100, age: 600)
+        #expect(run(deleted("/data/logs/archive/a.log.old", own: [excluding], states: [mine])).verdict == .fail)
+        let newer = ProgressFixture.state("/data/other/x.log", inode: 15, offset: 100, age: 30)
+        #expect(run(deleted("/data/logs/archive/a.log.old", own: [excluding], states: [mine, newer])).verdict == .pass)
+        // No item the collector takes (refused: no own pattern): nothing held is this subscription's.
+        var refused = deleted("/data/logs/app/b.log", own: [])
+        refused.scope = ["/data/logs/app/*.log"]
+        #expect(run(refused).verdict == .pass, "\(run(refused).message)")
+    }
+
     @Test("a truncated file warns without a byte count it cannot know; beside counted risks the count is a floor")
     func truncatedUncounted() {
         var s = ProgressFixture.healthy()
