@@ -200,6 +200,14 @@ struct LogPathHeldCheckTests {
             ])
         let f = LogPathHeldCheck().run(h)
         #expect(f.verdict == .pass, "\(f.message)")
+        // Checked as 9, whose item excludes the file, or as 10, whose item is refused: neither reads it, so
+        // subscription 8's task holds it as it holds a file they never named.
+        for checked: Int64 in [9, 10] {
+            h.options.subscriptionID = checked
+            let other = LogPathHeldCheck().run(h)
+            #expect(other.verdict == .fail && other.message.hasSuffix("(pid 100, subscription 8)"), "\(checked): \(other.message)")
+        }
+        h.options.subscriptionID = 8
         // Subscription 9 without its exclude reads it too: shared with subscription 8, which collects it as
         // well (one reading, lines handed to each), a warn naming both, not the conflict of a new config.
         Fixture.subscriptionConfigs(h, yaml: [Self.eight, (nine, "local:\n  - dataid: 2\n    paths: [\"\(Self.pattern)\"]\n"), ten])
@@ -219,7 +227,7 @@ struct LogPathHeldCheckTests {
 
     /// The held file is named twice (its real path, the path as matched); a refused subscription naming the
     /// real path does not come back through either name; the checked subscription whose own item is refused
-    /// shares the file rather than colliding; a collector of another GSE root is never this root's.
+    /// reads nothing, so another's task holds the file; a collector of another GSE root is never this root's.
     @Test("owners across both names of a held file, a refused checked subscription, and another root's collector")
     func ownersAcrossNames() {
         let real = "/data/logs/a.log"
@@ -232,10 +240,11 @@ struct LogPathHeldCheckTests {
         h.realPaths[Self.file] = real
         let f = LogPathHeldCheck().run(h)
         #expect(f.verdict == .pass, "\(f.message)")
-        // Checked as 9, whose only item is refused, while 8 reads the file: shared, not a conflict.
+        // Checked as 9, whose only item is refused (it runs no task), while 8 reads the file: held by another
+        // subscription's task, as for a subscription that does not name it at all.
         h.options.subscriptionID = 9
         let g = LogPathHeldCheck().run(h)
-        #expect(g.verdict == .warn && g.message.contains("subscription 8/9"), "\(g.message)")
+        #expect(g.verdict == .fail && g.message.contains("subscription 8)") && !g.message.contains("8/9"), "\(g.message)")
         // The holder runs from another GSE root: a conflict, whoever names the file.
         h.options.subscriptionID = 8
         h.processes = .success([Fixture.process(100, exe: "/usr/local/gse_old/plugins/bin/bkunifylogbeat")])

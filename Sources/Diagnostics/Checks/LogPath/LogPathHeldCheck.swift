@@ -88,11 +88,12 @@ struct LogPathHeldCheck: Check {
         var detail: [JSONValue] = []
         for h in held.sorted(by: { $0.file < $1.file }) {
             // Under both its names (real and as matched): the subscriptions whose accepted items read it, else
-            // (a config written and not reloaded yet) every one whose paths name it.
+            // (a config written and not reloaded yet) every one whose paths name it. This subscription's paths naming
+            // it while its item excludes it, or is refused, do not make it a reader beside the one that reads it.
             let names = [h.file, files[h.file]!]
             let accepted = Set(names.flatMap { owners.accepted[$0] ?? [] })
             let named = Set(names.flatMap { owners.named[$0] ?? [] })
-            let subs = (accepted.isEmpty ? named : accepted).union(named.contains(me) && me != 0 ? [me] : []).sorted()
+            let subs = (accepted.isEmpty ? named : accepted).sorted()
             // Configs the collector loads that NodeMan did not write (no subscription in their names).
             let byHand = Array(Set(names.flatMap { owners.unnamed[$0] ?? [] })).sorted()
             var entry: [(String, JSONValue)] = [
