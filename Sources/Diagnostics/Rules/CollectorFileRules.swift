@@ -1,6 +1,12 @@
 import HostProbe
 import Report
 
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Musl)
+    import Musl
+#endif
+
 /// Which of the files a log path matches the collector actually reads. bkunifylogbeat's log input
 /// fills in two rules an item does not set itself: `exclude_files` (Go regular expressions searched
 /// in the full path; by default compressed, backup and swap files) and `ignore_older` (files not
@@ -685,7 +691,11 @@ struct CollectorFileRules {
                 continue
             }
             let read = facts.subscriptionConfig(f)
-            if let why = read.unreadReason {
+            if case .unreadable(let e) = read.content, e.isMissing || e.errno == EISDIR || e.errno == ELOOP {
+                // A dangling symlink, a directory or a symlink loop under a config's name: the collector's load of it
+                // fails as bkdiag's read did (it is root), so it runs nothing of it: refused, not "not read".
+                states.refused.append((f.shown, "the collector cannot load it (\(e.description))"))
+            } else if let why = read.unreadReason {
                 states.unread.append("\(f.shown): \(why)")
             } else if case .invalid(let e) = read.content {
                 states.refused.append((f.shown, "not YAML the collector loads (\(e.description))"))

@@ -344,3 +344,24 @@ struct SubscriptionConfigCheckTests {
             "\(parts.tm_year + 1900)\(two(parts.tm_mon + 1))\(two(parts.tm_mday))-\(two(parts.tm_hour))\(two(parts.tm_min))\(two(parts.tm_sec))"
     }
 }
+
+@Suite("which configs of a subscription the collector loads")
+struct ConfigStatesTests {
+    @Test(
+        "a dangling symlink, a directory or a symlink loop under a config's name is refused (the collector cannot load it either); a config bkdiag may not read is unread"
+    )
+    func unloadableConfigsAreRefused() {
+        let name = "bkunifylogbeat_sub_7_host_1.conf"
+        for errno in [ENOENT, EISDIR, ELOOP] {
+            let h = Fixture.facts(subscription: 7)
+            Fixture.subscriptionConfigs(h, [(name, SubscriptionConfigRead(content: .unreadable(Fixture.error(errno, "open", name))))])
+            let states = CollectorFileRules.configStates(subscription: 7, facts: h)
+            #expect(states.refused.count == 1 && states.unread.isEmpty, "\(errno): \(states.refused) \(states.unread)")
+            #expect(states.refused.first?.1.hasPrefix("the collector cannot load it") == true)
+        }
+        let h = Fixture.facts(subscription: 7)
+        Fixture.subscriptionConfigs(h, [(name, SubscriptionConfigRead(content: .unreadable(Fixture.error(EACCES, "open", name))))])
+        let denied = CollectorFileRules.configStates(subscription: 7, facts: h)
+        #expect(denied.refused.isEmpty && denied.unread.count == 1, "\(denied.refused) \(denied.unread)")
+    }
+}
