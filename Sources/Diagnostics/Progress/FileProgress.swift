@@ -468,8 +468,11 @@ struct FileProgress: Sendable {
             }
         }
         // One of several harvesters of the file stuck behind data that was there at the first sample, over
-        // more than the longest backoff and a flush (grown or not): the others moving do not make it read.
-        if registryRead, let gap, p.stuckHarvester != nil, gap >= settings.readBackoffSeconds + settings.flushSeconds {
+        // more than the longest backoff and a flush (grown or not), or behind data last written longer ago than that
+        // (a harvester with data to read does not back off: as for a lone one, the one-shot run's close samples tell
+        // it): the others moving do not make it read.
+        let wait = settings.readBackoffSeconds + settings.flushSeconds
+        if registryRead, let gap, p.stuckHarvester != nil, gap >= wait || now - Double(p.mtime + 1) > wait {
             return .readStalled
         }
         if p.lagBytes > settings.lagWarnBytes { return .lagging }

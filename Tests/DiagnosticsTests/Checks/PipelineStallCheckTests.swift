@@ -636,6 +636,15 @@ struct PipelineStallCheckTests {
             ])
         ]
         #expect(run(ProgressFixture.input(moving, first: first)).verdict == .pass)
+        // Samples a second apart, but the file last written a minute ago: a harvester with data to read does not back
+        // off, so the one left behind is stuck, as a lone one would be.
+        func quiet(at t: Double) -> ProgressSample {
+            var s = sample(at: t, size: 2_001_000, fast: 2_001_000)
+            s.files = [ProgressFixture.file(path, size: 2_001_000, inode: 11, age: 60 + ProgressFixture.now - t)]
+            return s
+        }
+        let old = run(ProgressFixture.input(quiet(at: ProgressFixture.now), first: quiet(at: ProgressFixture.now - 1)))
+        #expect(old.verdict == .fail && old.message.hasPrefix("data stops at read:"), "\(old.message)")
     }
 
     @Test("no flow to the configured data port, but one to a default data port it no longer names: not judged stuck")
