@@ -90,6 +90,12 @@ public struct YAMLError: Error, Sendable, Equatable, CustomStringConvertible {
         YAMLError(problem: "is a \(kind), not a regular file (the collector cannot load a config from it)", line: 0, column: 0)
     }
 
+    /// Whether this says the path holds no file a config can be loaded from (`notRegular`, `symlinkLoop`), not that
+    /// its text is not YAML.
+    public var isUnloadableFile: Bool { line == 0 && problem.contains(Self.cannotLoad) }
+
+    static let cannotLoad = "the collector cannot load a config from it"
+
     /// A config whose path is a symlink loop (ELOOP: a link to itself, links to each other): no process can
     /// open it, the collector neither; a broken config, not one bkdiag was kept from reading.
     public static let symlinkLoop = YAMLError(

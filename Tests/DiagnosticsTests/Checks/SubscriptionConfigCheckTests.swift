@@ -359,6 +359,13 @@ struct ConfigStatesTests {
             #expect(states.refused.count == 1 && states.unread.isEmpty, "\(errno): \(states.refused) \(states.unread)")
             #expect(states.refused.first?.1.hasPrefix("the collector cannot load it") == true)
         }
+        // Read as no file a config can be loaded from (a symlink loop, a FIFO): the same, not "not YAML".
+        for error in [YAMLError.symlinkLoop, YAMLError.notRegular("FIFO")] {
+            let h = Fixture.facts(subscription: 7)
+            Fixture.subscriptionConfigs(h, [(name, SubscriptionConfigRead(content: .invalid(error)))])
+            let states = CollectorFileRules.configStates(subscription: 7, facts: h)
+            #expect(states.refused.first?.1.hasPrefix("the collector cannot load it") == true, "\(states.refused)")
+        }
         let h = Fixture.facts(subscription: 7)
         Fixture.subscriptionConfigs(h, [(name, SubscriptionConfigRead(content: .unreadable(Fixture.error(EACCES, "open", name))))])
         let denied = CollectorFileRules.configStates(subscription: 7, facts: h)
