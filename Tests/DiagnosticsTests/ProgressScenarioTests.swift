@@ -596,6 +596,23 @@ struct ProgressScenarioTests {
         }
     }
 
+    @Test("a log renamed into a name its own item excludes while the collector holds it is read on: not counted as skipped")
+    func renamedIntoAnExcludedName() async throws {
+        let (host, port, log) = try host()
+        defer { host.shutdown() }
+        try host.writeSubConfig(subscription: 33561, paths: [host.logDir + "/app/*"], excludeFiles: [#"\.1$"#])
+        try host.startProgressCollector(follow: [log], stall: .read)
+        try host.append(log, bytes: 7000)
+        #expect(rename(log, log + ".1") == 0)
+        let report = await run(host, port)
+        let progress = try #require(report.result(module: "log_progress", item: "logpath_progress"))
+        #expect(!progress.message.contains("skipped"), "\(progress.message)")
+        let stall = try #require(report.result(module: "log_progress", item: "pipeline_stall"))
+        #expect(stall.evidence("read")?["unread_bytes"] == .int(7000), "\(stall.message)")
+        let risk = try #require(report.result(module: "log_progress", item: "loss_risk"))
+        #expect(risk.evidence("excluded_files") == nil, "\(risk.evidence)")
+    }
+
     @Test("a log renamed by a create-style rotation while the stalled collector still holds it: its unread bytes wait at the read hop")
     func renamedHeld() async throws {
         let (host, port, log) = try host()

@@ -309,6 +309,8 @@ struct FileProgress: Sendable {
             // Past ignore_older, but a harvester still holds it: filebeat ages out only files no harvester holds,
             // and this one is read on (or is stuck), so it is judged as any collected file.
             if f.target.agedOut, p.read != nil { p.skipped = nil }
+            // Renamed into a name the item excludes while a harvester held it (no other item reads it): read on.
+            if f.target.excludedOnlyHere, p.read != nil { p.skipped = nil }
             // Without a state, and past the time the collector keeps one after the file's last write: the
             // missing state says nothing of whether it was collected.
             if f.target.agedOut, p.skipped != nil, p.acked == nil, let keep = f.target.cleanInactiveSeconds, now - Double(p.mtime) > keep {

@@ -106,6 +106,11 @@ public struct ProgressTargets: Sendable {
         /// file no harvester holds: one a harvester still holds is read on (`handleIgnoreOlder` returns early
         /// while the file's state is not finished), so a held one is judged as collected.
         public var agedOut = false
+        /// Skipped only by the item's exclude_files, and no other subscription's item the collector takes reads it:
+        /// exclude_files, too, is applied at a scan (it keeps a harvester from starting), so one still held was
+        /// opened under a name the item reads (a rotation renamed it into an excluded one, logback's
+        /// `app.2026-12-03.log`) and is read on as the subscription's: a held one is judged as collected.
+        public var excludedOnlyHere = false
         /// The item's `scan_frequency` in seconds, when it sets one (else `ProgressSettings.scanSeconds`).
         public var scanSeconds: Double?
         /// The item's `close_inactive` in seconds, when it sets one (else `ProgressSettings.closeInactiveSeconds`).

@@ -15,6 +15,28 @@ struct LogPathProgressCheckTests {
 
     func run(_ input: ProgressInput) -> Finding { ProgressFixture.run(LogPathProgressCheck(), input) }
 
+    @Test("a file renamed into a name its item excludes while a harvester holds it is read on: judged as collected, not skipped")
+    func excludedButHeld() {
+        let path = "/data/logs/app/app.2026-12-03.log"
+        var s = ProgressFixture.healthy()
+        var file = ProgressFixture.file(path, size: 5000, inode: 21, age: 2, skipped: #"exclude_files (\.\d{4}-\d{2}-\d{2}\.log$)"#)
+        file.target.excludedOnlyHere = true
+        s.files = [file]
+        s.collectors = [ProgressFixture.collector(open: [ProgressFixture.held(path, inode: 21, position: 1000, size: 5000)])]
+        s.registry = ProgressFixture.registry([ProgressFixture.state("/data/logs/app/app.log", inode: 21, offset: 1000, age: 2)])
+        let held = run(input(s))
+        #expect(!held.message.contains("skipped"), "\(held.message)")
+        let stall = ProgressFixture.run(PipelineStallCheck(), input(s))
+        #expect(stall.message.contains("3.9 KiB in flight"), "\(stall.message)")
+        // Not held: the scan skips it, as the item says.
+        s.collectors = [ProgressFixture.collector(open: [])]
+        #expect(run(input(s)).message.contains("skipped"), "\(run(input(s)).message)")
+        // Held, but another subscription's item reads it too: the holder may be that one's; skipped here.
+        s.collectors = [ProgressFixture.collector(open: [ProgressFixture.held(path, inode: 21, position: 1000, size: 5000)])]
+        s.files[0].target.excludedOnlyHere = false
+        #expect(run(input(s)).message.contains("skipped"), "\(run(input(s)).message)")
+    }
+
     @Test("a file acknowledged to its size passes, with the roll-up per data id")
     func upToDate() throws {
         let f = run(input(ProgressFixture.healthy()))
