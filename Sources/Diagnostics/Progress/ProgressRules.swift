@@ -782,6 +782,7 @@ enum ProgressRules {
         var ipcStuck: String?
         let wchar = last.collectors.compactMap { try? $0.io.get().writtenChars }.reduce(UInt64(0), &+)
         ipcNumbers.append(("collector_wchar", .int(Int64(clamping: wchar))))
+        var wcharDelta: Int64?
         if let first {
             // Over the collectors in both samples only: a restarted one's counter starts again from 0.
             let before = Dictionary(first.collectors.compactMap { c in (try? c.io.get().writtenChars).map { (c.pid, $0) } }) { a, _ in a }
@@ -790,11 +791,22 @@ enum ProgressRules {
                 if let w = try? c.io.get().writtenChars, let w0 = before[c.pid], w >= w0 { delta += Int64(clamping: w - w0) }
             }
             ipcNumbers.append(("collector_wchar_delta", .int(delta)))
+            wcharDelta = delta
         }
         if let q = last.ipcUnread {
             ipcNumbers.append(("unread_by_agent_bytes", .int(Int64(q))))
             let threshold: UInt32 = 64 * 1024
-            if q >= threshold, first == nil || (first?.ipcUnread ?? threshold) >= threshold {
+            let q0 = first?.ipcUnread
+            if let q0 { ipcNumbers.append(("unread_by_agent_bytes_first", .int(Int64(q0)))) }
+            // Read between the samples, though high at both: the queue went down, or the collector wrote past what it
+            // holds now (by more than it could hold then and now together: its other writes, the registry's, are small
+            // beside that) while the agent's data flow moved on. An agent that reads in bursts is not stuck.
+            let drained =
+                q0.map { q < $0 } == true
+                || (wcharDelta.map { $0 - (Int64(q) - Int64(q0 ?? 0)) >= Int64(q) + Int64(threshold) } == true
+                    && (last.bytesAcked.flatMap { a in first?.bytesAcked.map { a &- $0 } }.map { $0 >= UInt64(threshold) } == true))
+            if drained { ipcNumbers.append(("agent_read_between_samples", .bool(true))) }
+            if q >= threshold, first == nil || (q0 ?? threshold) >= threshold, !drained {
                 ipcStuck = "\(bytes(Int64(q))) the collector sent over the IPC socket wait unread by gse_agent"
             }
         }

@@ -345,6 +345,22 @@ struct PipelineStallCheckTests {
         // A queue that drained between the samples is not stuck.
         first.ipcUnread = 0
         #expect(run(input(last, first: first)).evidence.first?.1 == .string("registry"))
+        // High at both samples but lower at the second: read in between (an agent that reads in bursts).
+        first.ipcUnread = 300_000
+        #expect(run(input(last, first: first)).evidence.first?.1 == .string("registry"))
+        // Higher at the second, but the collector wrote far more than the queue holds while the agent's data flow
+        // moved on: read in between. With the flow standing still, the collector's writes alone do not say so.
+        first.ipcUnread = 200_000
+        first.collectors = [ProgressFixture.collector(pid: 100, open: [], wchar: 1_000_000)]
+        last.collectors[0] = ProgressFixture.collector(
+            pid: 100, open: [ProgressFixture.held("/data/logs/app/a.log", inode: 11, position: 5000, size: 5000)], wchar: 1_600_000)
+        first.agentFlows = .success([ProgressFixture.flow(acked: 5_000)])
+        last.agentFlows = .success([ProgressFixture.flow(acked: 505_000)])
+        let bursts = run(input(last, first: first))
+        #expect(bursts.evidence.first?.1 == .string("registry"), "\(bursts.message)")
+        #expect(bursts.evidence.first { $0.0 == "ipc" }?.1["agent_read_between_samples"] == .bool(true))
+        last.agentFlows = .success([ProgressFixture.flow(acked: 5_000)])
+        #expect(run(input(last, first: first)).evidence.first?.1 == .string("ipc"))
     }
 
     @Test("the dataserver hop: no connection, a connection in backoff, and acks that do not move with data queued")

@@ -54,21 +54,34 @@ struct SocketQueueCheckTests {
         #expect(Fixture.evidence(f, "max_unread_bytes") == .int(500))
     }
 
-    @Test("unread bytes on every sample fail, with the last sample's size")
+    @Test("unread bytes on every sample that never go down fail, with the last sample's size; going down between samples warns")
     func blocked() {
-        let f = run(Self.sample(500, 0), then: [Self.sample(300, 0), Self.sample(200, 0)])
+        let f = run(Self.sample(200, 0), then: [Self.sample(200, 0), Self.sample(300, 0)])
         #expect(f.verdict == .fail)
-        #expect(f.message == "socket queue blocking: 1 of 2 connections have unread data (up to 200 bytes)")
-        #expect(Fixture.evidence(f, "blocked") == .array([.object([("inode", .int(901)), ("unread_bytes", .int(200))])]))
+        #expect(f.message == "socket queue blocking: 1 of 2 connections have unread data (up to 300 bytes)")
+        #expect(
+            Fixture.evidence(f, "blocked")
+                == .array([
+                    .object([
+                        ("inode", .int(901)), ("unread_bytes", .int(300)),
+                        ("unread_per_sample", .array([.int(200), .int(200), .int(300)])),
+                    ])
+                ]))
         #expect(Fixture.evidence(f, "samples") == .int(3))
         #expect(f.hint.contains("负载") && !f.hint.contains("kill -CONT"), "\(f.hint)")
+        // Read in between (500, then 300, then 200): the agent reads, behind the collector.
+        let behind = run(Self.sample(500, 0), then: [Self.sample(300, 0), Self.sample(200, 0)])
+        #expect(behind.verdict == .warn, "\(behind.message)")
+        #expect(
+            behind.message.hasPrefix("socket queue behind: 1 of 2 connections have unread data in every sample (up to 500 bytes)"),
+            "\(behind.message)")
     }
 
     @Test("unread bytes behind a stopped agent: the hint resumes it (kill -CONT), not the agent's load")
     func blockedBehindStoppedAgent() {
         let h = Fixture.facts()
         h.unixDiag = Self.sample(500, 0)
-        h.unixDiagResamples = [Self.sample(300, 0)]
+        h.unixDiagResamples = [Self.sample(500, 0)]
         h.processes = .success([Fixture.agent(200, state: "T"), Fixture.agent(201, state: "t")])
         let f = SocketQueueCheck().run(h)
         #expect(f.verdict == .fail, "\(f.message)")

@@ -60,16 +60,34 @@ struct SocketQueueCheck: Check {
                 evidence: evidence
             ).judgedAgainst(facts.layout)
         }
-        // Blocked: a connection whose unread bytes stayed non-zero in every sample.
+        // Blocked: a connection whose unread bytes stayed non-zero in every sample and never went down between two
+        // of them (one that went down was read: an agent that reads in bursts is not blocked).
+        // Unread in every sample but read in between: the agent reads, behind (a warning, below).
         var blocked: [(UInt64, UInt32)] = []
+        var behind: [(UInt64, UInt32)] = []
         for (inode, first) in perSample[0] where first > 0 {
-            if perSample.allSatisfy({ ($0[inode] ?? 0) > 0 }) { blocked.append((inode, perSample.last?[inode] ?? first)) }
+            let seen = perSample.map { $0[inode] ?? 0 }
+            guard perSample.count > 1, seen.allSatisfy({ $0 > 0 }) else { continue }
+            if zip(seen, seen.dropFirst()).contains(where: { $1 < $0 }) {
+                behind.append((inode, seen.max() ?? first))
+            } else {
+                blocked.append((inode, perSample.last?[inode] ?? first))
+            }
         }
         let maxSeen = perSample.flatMap(\.values).max() ?? 0
         evidence.append(("max_unread_bytes", .int(Int64(maxSeen))))
         if !blocked.isEmpty {
             evidence.append(
-                ("blocked", .array(blocked.map { .object([("inode", .int(Int64($0.0))), ("unread_bytes", .int(Int64($0.1)))]) })))
+                (
+                    "blocked",
+                    .array(
+                        blocked.map { b in
+                            .object([
+                                ("inode", .int(Int64(b.0))), ("unread_bytes", .int(Int64(b.1))),
+                                ("unread_per_sample", .array(perSample.map { .int(Int64($0[b.0] ?? 0)) })),
+                            ])
+                        })
+                ))
             return .fail(
                 "socket queue blocking: \(blocked.count) of \(last.accepted.count) connections have unread data (up to \(blocked.map(\.1).max()!) bytes)",
                 hint: blockedHint(facts), evidence: evidence)
@@ -86,6 +104,22 @@ struct SocketQueueCheck: Check {
                     agentHint:
                         "gse_agent 不再 accept 新连接（常见为打开文件数耗尽，accept 报 EMFILE，或线程卡住），已有的连接仍在读取，新连上或重启后的采集器排在 backlog 里无人读取：检查 gse_agent 的 fd 数与 RLIMIT_NOFILE 及日志，必要时在节点管理中重启 Agent"
                 ),
+                evidence: evidence)
+        }
+        if !behind.isEmpty {
+            evidence.append(
+                (
+                    "read_behind",
+                    .array(
+                        behind.map { b in
+                            .object([
+                                ("inode", .int(Int64(b.0))), ("unread_per_sample", .array(perSample.map { .int(Int64($0[b.0] ?? 0)) })),
+                            ])
+                        })
+                ))
+            return .warn(
+                "socket queue behind: \(behind.count) of \(last.accepted.count) connections have unread data in every sample (up to \(behind.map(\.1).max()!) bytes), though gse_agent read from them in between",
+                hint: "gse_agent 在读取但跟不上采集器的写入（IPC 队列始终不空）：查看 gse_agent 的 CPU 负载与到 dataserver 的连接（见 pipeline_stall），必要时调低采集速率或扩容",
                 evidence: evidence)
         }
         return .pass("socket queue ok: \(last.accepted.count) connections, no persistent backlog", evidence: evidence)
