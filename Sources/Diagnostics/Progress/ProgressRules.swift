@@ -798,13 +798,7 @@ enum ProgressRules {
             let threshold: UInt32 = 64 * 1024
             let q0 = first?.ipcUnread
             if let q0 { ipcNumbers.append(("unread_by_agent_bytes_first", .int(Int64(q0)))) }
-            // Read between the samples, though high at both: the queue went down, or the collector wrote past what it
-            // holds now (by more than it could hold then and now together: its other writes, the registry's, are small
-            // beside that) while the agent's data flow moved on. An agent that reads in bursts is not stuck.
-            let drained =
-                q0.map { q < $0 } == true
-                || (wcharDelta.map { $0 - (Int64(q) - Int64(q0 ?? 0)) >= Int64(q) + Int64(threshold) } == true
-                    && (last.bytesAcked.flatMap { a in first?.bytesAcked.map { a &- $0 } }.map { $0 >= UInt64(threshold) } == true))
+            let drained = Self.agentReadIPC(first, last, wcharDelta: wcharDelta)
             if drained { ipcNumbers.append(("agent_read_between_samples", .bool(true))) }
             if q >= threshold, first == nil || (q0 ?? threshold) >= threshold, !drained {
                 ipcStuck = "\(bytes(Int64(q))) the collector sent over the IPC socket wait unread by gse_agent"
@@ -1089,6 +1083,31 @@ enum ProgressRules {
         }
         if notSent > 0 { return "\(bytes(total)) queued, \(bytes(max(0, total - notSent))) of it sent and unacknowledged" }
         return "\(bytes(total)) unacknowledged"
+    }
+
+    /// Whether gse_agent read the collector's IPC connections between the samples: their unread bytes went down, or the
+    /// collector wrote past what waits now by more than the queue held at both samples together (its other writes,
+    /// the registry's, are small beside that) while the agent's data flow to the dataserver moved 64 KiB or more. An
+    /// agent that reads in bursts shows a high queue at any two instants, and is not stuck.
+    static func agentReadIPC(_ first: ProgressSample?, _ last: ProgressSample, wcharDelta: Int64? = nil) -> Bool {
+        guard let first, let q = last.ipcUnread, let q0 = first.ipcUnread else { return false }
+        if q < q0 { return true }
+        let written =
+            wcharDelta
+            ?? {
+                let before = Dictionary(first.collectors.compactMap { c in (try? c.io.get().writtenChars).map { (c.pid, $0) } }) { a, _ in a
+                }
+                var delta: Int64 = 0
+                for c in last.collectors {
+                    if let w = try? c.io.get().writtenChars, let w0 = before[c.pid], w >= w0 { delta += Int64(clamping: w - w0) }
+                }
+                return delta
+            }()
+        let threshold: Int64 = 64 * 1024
+        guard written - (Int64(q) - Int64(q0)) >= Int64(q) + threshold, let a = last.bytesAcked, let a0 = first.bytesAcked else {
+            return false
+        }
+        return a &- a0 >= UInt64(threshold)
     }
 
     // MARK: renamed files still held

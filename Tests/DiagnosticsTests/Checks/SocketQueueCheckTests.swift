@@ -69,6 +69,18 @@ struct SocketQueueCheckTests {
                 ]))
         #expect(Fixture.evidence(f, "samples") == .int(3))
         #expect(f.hint.contains("负载") && !f.hint.contains("kill -CONT"), "\(f.hint)")
+        // Never down in the quick samples, but the run's progress samples, a second apart, saw the queue go down: an
+        // agent that reads in bursts, behind, not blocking.
+        let h = Fixture.facts()
+        h.unixDiag = Self.sample(200, 0)
+        h.unixDiagResamples = [Self.sample(200, 0), Self.sample(300, 0)]
+        var first = ProgressSample(wallSeconds: 0, monotonicSeconds: 0)
+        first.ipcUnread = 150_000
+        var last = ProgressSample(wallSeconds: 1, monotonicSeconds: 1)
+        last.ipcUnread = 90_000
+        h.progress = ProgressInput(first: first, last: last, settings: ProgressSettings())
+        let bursts = SocketQueueCheck().run(h)
+        #expect(bursts.verdict == .warn && Fixture.evidence(bursts, "read_between_progress_samples") == .bool(true), "\(bursts.message)")
         // Read in between (500, then 300, then 200): the agent reads, behind the collector.
         let behind = run(Self.sample(500, 0), then: [Self.sample(300, 0), Self.sample(200, 0)])
         #expect(behind.verdict == .warn, "\(behind.message)")

@@ -76,6 +76,16 @@ struct SocketQueueCheck: Check {
         }
         let maxSeen = perSample.flatMap(\.values).max() ?? 0
         evidence.append(("max_unread_bytes", .int(Int64(maxSeen))))
+        // Samples a tenth of a second apart cannot see an agent that reads in bursts a second apart: where the queue
+        // never went down in them, the progress samples (a second apart, taken once per run) tell whether it read.
+        if !blocked.isEmpty {
+            let progress = facts.progress
+            if ProgressRules.agentReadIPC(progress.first, progress.last) {
+                evidence.append(("read_between_progress_samples", .bool(true)))
+                behind += blocked.map { b in (b.0, perSample.compactMap { $0[b.0] }.max() ?? b.1) }
+                blocked = []
+            }
+        }
         if !blocked.isEmpty {
             evidence.append(
                 (
