@@ -879,6 +879,9 @@ enum ProgressRules {
                     flowStuck =
                         "the dataserver is not acknowledging on \(old[0].socket.remoteAddress):\(old[0].socket.remotePort) (a data port the agent's config no longer names): retransmission backoff with \(queued(old))"
                 }
+            } else if established.isEmpty, flows.isEmpty, let closed = last.agentClosedDataFlows.first {
+                flowStuck =
+                    "the dataserver closed gse_agent's connection (\(closed.socket.remoteAddress):\(closed.socket.remotePort), CLOSE_WAIT) and gse_agent has neither closed it nor connected again (see gse_agent/dataserver_port)"
             } else if established.isEmpty {
                 flowStuck =
                     flows.isEmpty
@@ -1053,6 +1056,9 @@ enum ProgressRules {
                     stoppedPIDs: last.agentWorkerStoppedPIDs, restart: "gsectl restart 或节点管理", tail: "，数据无法上报")
         } else if stop.name == "ipc" && unconnected {
             hint = "IPC 监听没有接受采集器的连接：见 gse_agent/socket（监听者可能不是 gse_agent）与 bkunifylogbeat/main_config（endpoint），处理后重启采集器"
+        } else if stop.name == "dataserver", case .success(let flows) = last.agentFlows, flows.isEmpty, !last.agentClosedDataFlows.isEmpty {
+            hint =
+                "dataserver 已关闭连接而 gse_agent 没有关闭也没有重连（CLOSE_WAIT），问题在 Agent 而非网络：重启 Agent（gsectl restart 或节点管理），见 gse_agent/dataserver_port"
         } else {
             hint = hints[stop.name] ?? ""
         }
@@ -1107,7 +1113,8 @@ enum ProgressRules {
         guard written - (Int64(q) - Int64(q0)) >= Int64(q) + threshold, let a = last.bytesAcked, let a0 = first.bytesAcked else {
             return false
         }
-        return a &- a0 >= UInt64(threshold)
+        // (A connection gone between the samples takes its count out of the sum: no movement is read into that.)
+        return a >= a0 && a - a0 >= UInt64(threshold)
     }
 
     // MARK: renamed files still held

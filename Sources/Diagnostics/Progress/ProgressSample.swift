@@ -306,6 +306,9 @@ public struct ProgressSample: Sendable {
     /// of either generation that the config does not name (an agent still on the port of the config it
     /// started with).
     public var agentOtherDataFlows: [TCPFlow] = []
+    /// With no data connection established or being set up: the agent's connections to the data port that the
+    /// dataserver closed and the agent still holds (CLOSE_WAIT).
+    public var agentClosedDataFlows: [TCPFlow] = []
     /// For each deleted file a collector holds: the bytes still available on the file system of its directory.
     public var deletedFileSpace: [String: Int64] = [:]
     /// The file systems of the sampled files' directories (one directory named per file system), looked at
@@ -692,6 +695,13 @@ public enum ProgressProbe {
             var flows: [TCPFlow] = []
             for port in t.dataPorts { flows += try InetSockDiag.dumpFlows(remotePort: port) }
             return flows.filter { agentSockets.contains($0.socket.inode) }
+        }
+        if case .success(let flows) = s.agentFlows, flows.isEmpty, !t.agentPIDs.isEmpty {
+            for port in t.dataPorts {
+                s.agentClosedDataFlows += ((try? InetSockDiag.dumpFlows(states: [.closeWait], remotePort: port)) ?? []).filter {
+                    agentSockets.contains($0.socket.inode)
+                }
+            }
         }
         if case .success(let flows) = s.agentFlows, !flows.contains(where: { $0.socket.state == .established }), !t.agentPIDs.isEmpty {
             for port in [UInt16(58625), 28625] where !t.dataPorts.contains(port) {

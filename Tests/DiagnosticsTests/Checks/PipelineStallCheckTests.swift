@@ -369,6 +369,13 @@ struct PipelineStallCheckTests {
         s.agentFlows = .success([])
         let none = run(input(s))
         #expect(none.evidence.first?.1 == .string("dataserver") && none.message.contains("no connection to the dataserver"))
+        // Only a connection the dataserver closed and the agent still holds: the agent's to act on, not the network.
+        s.agentClosedDataFlows = [ProgressFixture.flow(state: .closeWait)]
+        let closeWait = run(input(s))
+        #expect(
+            closeWait.message.contains("the dataserver closed gse_agent's connection (10.0.0.9:58625, CLOSE_WAIT)")
+                && closeWait.hint.contains("重启 Agent") && !closeWait.hint.contains("防火墙"), "\(closeWait.message) \(closeWait.hint)")
+        s.agentClosedDataFlows = []
         s.agentFlows = .success([ProgressFixture.flow(state: .synSent)])
         #expect(run(input(s)).message.contains("not established (SYN_SENT)"))
         s.agentFlows = .success([ProgressFixture.flow(sendQueue: 9000, backoff: 4)])
