@@ -877,7 +877,7 @@ enum ProgressRules {
                 let backedOff = { (f: TCPFlow) in (f.info?.backoff ?? 0) > 0 && f.sendQueue > 0 }
                 if old.allSatisfy(backedOff), first.map({ $0.agentOtherDataFlows.contains(where: backedOff) }) ?? true {
                     flowStuck =
-                        "the dataserver is not acknowledging on \(old[0].socket.remoteAddress):\(old[0].socket.remotePort) (a data port the agent's config no longer names): retransmission backoff with \(queued(old))"
+                        "the dataserver is not acknowledging on \(old[0].socket.remoteAddress):\(old[0].socket.remotePort) (a data port the agent's config no longer names): \(backoff(old)) with \(queued(old))"
                 }
             } else if established.isEmpty, flows.isEmpty, let closed = last.agentClosedDataFlows.first {
                 flowStuck =
@@ -894,7 +894,7 @@ enum ProgressRules {
                 first.map({ f in (try? f.agentFlows.get())?.contains { ($0.info?.backoff ?? 0) > 0 && $0.sendQueue > 0 } ?? false }) ?? true
             {
                 flowStuck =
-                    "the dataserver is not acknowledging: retransmission backoff with \(queued(established))"
+                    "the dataserver is not acknowledging: \(backoff(established)) with \(queued(established))"
             } else if let a = last.bytesAcked, let a0 = first?.bytesAcked, a == a0, established.allSatisfy({ $0.sendQueue > 0 }),
                 let f0 = first, case .success(let before) = f0.agentFlows, before.contains(where: { $0.sendQueue > 0 })
             {
@@ -1080,6 +1080,14 @@ enum ProgressRules {
     /// What the flows hold in their send queues, in words: sent and not acknowledged, or not sent at all
     /// (`tcpi_notsent_bytes`; with no segment in flight, the dataserver's receive window is closed: it takes
     /// the connection's acknowledgements but reads nothing).
+    /// How the agent's kernel backs off on `flows`: probing a closed receive window (nothing in flight, bytes not
+    /// sent: the persist timer) or retransmitting.
+    static func backoff(_ flows: [TCPFlow]) -> String {
+        let notSent = flows.reduce(Int64(0)) { $0 + Int64($1.info?.notSentBytes ?? 0) }
+        let inFlight = flows.reduce(Int64(0)) { $0 + Int64($1.info?.unackedSegments ?? 0) }
+        return notSent > 0 && inFlight == 0 ? "zero-window probes backing off" : "retransmission backoff"
+    }
+
     static func queued(_ flows: [TCPFlow]) -> String {
         let total = flows.reduce(Int64(0)) { $0 + Int64($1.sendQueue) }
         let notSent = flows.reduce(Int64(0)) { $0 + Int64($1.info?.notSentBytes ?? 0) }

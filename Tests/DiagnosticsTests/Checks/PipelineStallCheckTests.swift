@@ -380,6 +380,13 @@ struct PipelineStallCheckTests {
         #expect(run(input(s)).message.contains("not established (SYN_SENT)"))
         s.agentFlows = .success([ProgressFixture.flow(sendQueue: 9000, backoff: 4)])
         #expect(run(input(s)).message.contains("retransmission backoff"))
+        // Nothing in flight and bytes not sent: the dataserver's window is closed, and the backoff is the persist timer's.
+        var closedWindow = ProgressFixture.flow(sendQueue: 9000, backoff: 4)
+        closedWindow.info = TCPInfo(backoff: 4, unackedSegments: 0, bytesAcked: 5000, notSentBytes: 9000)
+        s.agentFlows = .success([closedWindow])
+        let probes = run(input(s)).message
+        #expect(probes.contains("zero-window probes backing off") && probes.contains("receive window is closed"), "\(probes)")
+        s.agentFlows = .success([ProgressFixture.flow(sendQueue: 9000, backoff: 4)])
         var first = ProgressFixture.healthy(at: ProgressFixture.now - 1)
         // A backoff seen in one of two samples is a lost segment, not a stall.
         #expect(run(input(s, first: first)).verdict == .pass)
