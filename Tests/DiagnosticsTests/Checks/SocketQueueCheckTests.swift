@@ -123,6 +123,7 @@ struct SocketQueueCheckTests {
             waiting.verdict == .fail
                 && waiting.message == "socket not accepting: 4 connection(s) wait in the listen backlog of \(Fixture.ipc), none accepted",
             "\(waiting.message)")
+        #expect(Fixture.evidence(waiting, "listen_backlog_second_look") == .int(4))
         // Accepted by the second look: not a hung agent.
         let drained = run(Self.sample(backlog: 4), then: [idle])
         #expect(drained.message == "socket not used: no connection on \(Fixture.ipc)", "\(drained.message)")

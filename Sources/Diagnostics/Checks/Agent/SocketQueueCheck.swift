@@ -44,6 +44,7 @@ struct SocketQueueCheck: Check {
             // Connections waiting in the listener's backlog (its receive queue counts them) that the agent never
             // accepts: the collector connected, and nothing reads it. Looked at twice: one may be on its way in.
             if let still = facts.ipcSecondLook(after: last)?.listener?.receiveQueue, still > 0 {
+                evidence.append(("listen_backlog_second_look", .int(Int64(still))))
                 return .fail(
                     "socket not accepting: \(still) connection(s) wait in the listen backlog of \(path), none accepted",
                     hint: facts.notAcceptingHint(
