@@ -78,8 +78,9 @@ enum EndOfRunRecheck {
     /// A process of a second or less that is the same program as its parent, a judged process that still runs, is
     /// a fork caught before its exec (gse_agent starting a plugin or a script): one that has ended since is no
     /// process of the kind exiting, and is left out. So is one of a second or less that no judged process started,
-    /// while another judged process ran throughout: the program run as a command beside the agent (`gse_agent
-    /// --version` from NodeMan's scripts, gsectl's `--reload`), which ends when its work is done. A GSE 2 worker that keeps exiting after less than a second
+    /// while another judged process ran throughout, when its arguments name a command or nothing of the kind has
+    /// started since: the program run as a command beside the agent (`gse_agent --version` from NodeMan's scripts,
+    /// gsectl's `--reload`), which ends when its work is done. A GSE 2 worker that keeps exiting after less than a second
     /// under its watchdog looks the same, and is left to the checks of what it carries (dataserver_port,
     /// socket_queue_status): a false fail of a healthy agent would be worse. GSE 1's agentWorker, another program
     /// than the gseMaster that starts it, is never taken for a fork.
@@ -114,19 +115,18 @@ enum EndOfRunRecheck {
         // command (NodeMan's scripts run `gse_agent --version`; gsectl `--reload`, `--quit`), not the agent exiting,
         // when its arguments say so or nothing of the kind has started since. One a supervisor of its own starts
         // again (systemd's Restart=, a watch script) has a successor: an agent that keeps exiting.
+        let seen = Set(known.map { SeenProcess(pid: $0.pid, start: $0.stat?.startTimeTicks) })
         let unflagged = commands.filter { !Self.isCommand($0) }
         if !unflagged.isEmpty, let all = try? facts.rescanProcesses().get() {
-            let before = Set(known.map { SeenProcess(pid: $0.pid, start: $0.stat?.startTimeTicks) })
             let startedSince = all.contains { p in
                 kind.matches(p) && !p.isZombie && (p.exe.map(layout.holds) ?? false || p.cwd.map(layout.holds) ?? false)
-                    && !before.contains(SeenProcess(pid: p.pid, start: p.stat?.startTimeTicks))
+                    && !seen.contains(SeenProcess(pid: p.pid, start: p.stat?.startTimeTicks))
             }
             if startedSince { ended += unflagged }
         }
         guard !ended.isEmpty else { return result }
 
         func upText(_ p: ProcessRecord) -> String { up(p).map { ProcessStats(uptimeSeconds: $0).uptimeText } ?? "for an unknown time" }
-        let seen = Set(known.map { SeenProcess(pid: $0.pid, start: $0.stat?.startTimeTicks) })
         let endedPIDs = Set(ended.map(\.pid))
         // What runs under the root now: those the scan found that still do, and any started since.
         let now: (still: [ProcessRecord], started: [ProcessRecord])? = (try? facts.rescanProcesses().get()).map { all in
