@@ -22,13 +22,10 @@
 /// Per thread, like the `StringInterner` that holds it: not thread-safe, and its state skips the runtime's
 /// exclusivity checks.
 public final class EntryShapes {
-    /// Entry positions remembered (entries past them are read as usual), ways per position (a position sees
-    /// few shapes: a check passing or failing, check.py's four entries beside bkdiag's), and the longest head
-    /// and middle remembered.
+    /// Entry positions remembered (entries past them are read as usual), and ways per position (a position sees
+    /// few shapes: a check passing or failing, check.py's four entries beside bkdiag's).
     static let positions = 64
     static let ways = 2
-    static let headBytes = 192
-    static let middleBytes = 256
 
     /// A string inside a remembered run: its place from the run's start, and what `plainString` said of it.
     struct Span {
@@ -39,7 +36,7 @@ public final class EntryShapes {
     }
 
     /// A head: `{`, module, item and status, in that order, up to the message's value.
-    struct Head {
+    struct Head: Remembered {
         var count = 0
         var module = Span()
         var item = Span()
@@ -48,91 +45,87 @@ public final class EntryShapes {
 
     /// A middle: after the message, `result` (a verdict's name), `label` and a string `hint`, in that
     /// order, up to the evidence's value.
-    struct Middle {
+    struct Middle: Remembered {
         var count = 0
-        var result: UInt8 = 0
+        var result = Verdict.pass
         var hint = Span()
     }
 
-    private let heads: UnsafeMutablePointer<Head>
-    private let middles: UnsafeMutablePointer<Middle>
-    private let headRuns: UnsafeMutablePointer<UInt8>
-    private let middleRuns: UnsafeMutablePointer<UInt8>
-    /// How many heads and middles were found again (for the tests: that equal runs are taken as remembered).
-    @exclusivity(unchecked) public private(set) var headHits = 0
-    @exclusivity(unchecked) public private(set) var middleHits = 0
-    /// Per position, the way the next head and the next middle remembered there take.
-    @exclusivity(unchecked) private var nextHead = [UInt8](repeating: 0, count: EntryShapes.positions)
-    @exclusivity(unchecked) private var nextMiddle = [UInt8](repeating: 0, count: EntryShapes.positions)
+    /// The heads and the middles remembered.
+    let heads = Runs<Head>(runBytes: 192)
+    let middles = Runs<Middle>(runBytes: 256)
 
-    public init() {
-        let slots = Self.positions * Self.ways
-        heads = .allocate(capacity: slots)
-        heads.initialize(repeating: Head(), count: slots)
-        middles = .allocate(capacity: slots)
-        middles.initialize(repeating: Middle(), count: slots)
-        headRuns = .allocate(capacity: slots * Self.headBytes)
-        middleRuns = .allocate(capacity: slots * Self.middleBytes)
-    }
+    /// How many heads and middles were found again (for the tests: that equal runs are taken as remembered).
+    public var headHits: Int { heads.hits.pointee }
+    public var middleHits: Int { middles.hits.pointee }
+
+    public init() {}
 
     deinit {
         heads.deallocate()
         middles.deallocate()
-        headRuns.deallocate()
-        middleRuns.deallocate()
     }
 
-    /// The head remembered at `position` that the bytes at `at` of `b` begin with.
-    @inline(__always) func head(at position: Int, in b: UnsafeBufferPointer<UInt8>, from at: Int) -> Head? {
-        guard position < Self.positions, let base = b.baseAddress else { return nil }
-        let room = b.count &- at
-        for way in 0..<Self.ways {
-            let slot = position &* Self.ways &+ way
-            let h = heads[slot]
-            if h.count > 0 && h.count <= room && memcmp(base + at, headRuns + slot &* Self.headBytes, h.count) == 0 {
-                headHits &+= 1
-                return h
-            }
+    /// What a remembered run gave, with the run's length.
+    protocol Remembered {
+        init()
+        var count: Int { get set }
+    }
+
+    /// Runs of one kind, `ways` per position, each up to `runBytes` long, with what reading them gave. Raw storage
+    /// only (held in a `let`, it costs no reference counting on the decoder's path).
+    struct Runs<Entry: Remembered> {
+        let runBytes: Int
+        let entries: UnsafeMutablePointer<Entry>
+        let bytes: UnsafeMutablePointer<UInt8>
+        /// Per position, the way the next run remembered there takes.
+        let next: UnsafeMutablePointer<UInt8>
+        let hits: UnsafeMutablePointer<Int>
+
+        init(runBytes: Int) {
+            let slots = EntryShapes.positions * EntryShapes.ways
+            self.runBytes = runBytes
+            entries = .allocate(capacity: slots)
+            entries.initialize(repeating: Entry(), count: slots)
+            bytes = .allocate(capacity: slots * runBytes)
+            next = .allocate(capacity: EntryShapes.positions)
+            next.initialize(repeating: 0, count: EntryShapes.positions)
+            hits = .allocate(capacity: 1)
+            hits.initialize(to: 0)
         }
-        return nil
-    }
 
-    /// The middle remembered at `position` that the bytes at `at` of `b` begin with.
-    @inline(__always) func middle(at position: Int, in b: UnsafeBufferPointer<UInt8>, from at: Int) -> Middle? {
-        guard position < Self.positions, let base = b.baseAddress else { return nil }
-        let room = b.count &- at
-        for way in 0..<Self.ways {
-            let slot = position &* Self.ways &+ way
-            let m = middles[slot]
-            if m.count > 0 && m.count <= room && memcmp(base + at, middleRuns + slot &* Self.middleBytes, m.count) == 0 {
-                middleHits &+= 1
-                return m
-            }
+        func deallocate() {
+            entries.deallocate()
+            bytes.deallocate()
+            next.deallocate()
+            hits.deallocate()
         }
-        return nil
-    }
 
-    /// Remembers `run` as the head at `position` (a run too long for a slot is not remembered).
-    func remember(head: Head, run: UnsafeBufferPointer<UInt8>, at position: Int) {
-        guard position < Self.positions, run.count > 0, run.count <= Self.headBytes, let base = run.baseAddress else { return }
-        let way = Int(nextHead[position])
-        nextHead[position] = UInt8((way + 1) % Self.ways)
-        let slot = position * Self.ways + way
-        (headRuns + slot * Self.headBytes).update(from: base, count: run.count)
-        var h = head
-        h.count = run.count
-        heads[slot] = h
-    }
+        /// The run remembered at `position` that the bytes at `at` of `b` begin with.
+        @inline(__always) func find(at position: Int, in b: UnsafeBufferPointer<UInt8>, from at: Int) -> Entry? {
+            guard position < EntryShapes.positions, let base = b.baseAddress else { return nil }
+            let room = b.count &- at
+            for way in 0..<EntryShapes.ways {
+                let slot = position &* EntryShapes.ways &+ way
+                let e = entries[slot]
+                if e.count > 0 && e.count <= room && memcmp(base + at, bytes + slot &* runBytes, e.count) == 0 {
+                    hits.pointee &+= 1
+                    return e
+                }
+            }
+            return nil
+        }
 
-    /// Remembers `run` as the middle at `position`.
-    func remember(middle: Middle, run: UnsafeBufferPointer<UInt8>, at position: Int) {
-        guard position < Self.positions, run.count > 0, run.count <= Self.middleBytes, let base = run.baseAddress else { return }
-        let way = Int(nextMiddle[position])
-        nextMiddle[position] = UInt8((way + 1) % Self.ways)
-        let slot = position * Self.ways + way
-        (middleRuns + slot * Self.middleBytes).update(from: base, count: run.count)
-        var m = middle
-        m.count = run.count
-        middles[slot] = m
+        /// Remembers `run` at `position`, with what reading it gave (a run too long for a slot is not remembered).
+        func remember(_ entry: Entry, run: UnsafeBufferPointer<UInt8>, at position: Int) {
+            guard position < EntryShapes.positions, run.count > 0, run.count <= runBytes, let base = run.baseAddress else { return }
+            let way = Int(next[position])
+            next[position] = UInt8((way + 1) % EntryShapes.ways)
+            let slot = position * EntryShapes.ways + way
+            (bytes + slot * runBytes).update(from: base, count: run.count)
+            var e = entry
+            e.count = run.count
+            entries[slot] = e
+        }
     }
 }

@@ -722,32 +722,24 @@ public struct EscapedOutputDecoder {
         var expected = 0
         // Where the message's string ended, when it was read as the fourth member in order (the middle's start).
         var middleStart = -1
-        var more = true
-        if let head = shapes.head(at: position, in: b, from: entryStart) {
+        // A remembered head: positioned at the message's value, as after reading the first four members in order.
+        var fromHead = false
+        if let head = shapes.heads.find(at: position, in: b, from: entryStart) {
             module = plainString(head.module, from: entryStart)
             item = plainString(head.item, from: entryStart)
             status = .bool(head.status)
             i = entryStart &+ head.count
             expected = 4
-            message = try checkedString()
-            middleStart = i
-            if let middle = shapes.middle(at: position, in: b, from: i) {
-                result = .string(Self.verdictName(middle.result))
-                hintSeen = true
-                hint = plainString(middle.hint, from: middleStart)
-                i = middleStart &+ middle.count
-                expected = 8
-                evidenceSeen = true
-                try skipValue(depth: 3)
-            }
-            more = try next(close: UInt8(ascii: "}"))
+            fromHead = true
         } else {
             i += 1
             skipSpace()
             guard i < b.count, b[i] != UInt8(ascii: "}") else { throw GiveUp() }
         }
+        var more = true
         while more {
-            switch try entryMemberName(expected: &expected) {
+            let name: MemberName = fromHead ? .message : try entryMemberName(expected: &expected)
+            switch name {
             case .module:
                 guard module == nil else { throw GiveUp() }
                 module = try checkedString()
@@ -760,17 +752,17 @@ public struct EscapedOutputDecoder {
             case .message:
                 guard message == nil else { throw GiveUp() }
                 let inOrder = expected == 4
-                if inOrder, let module, let item, case .bool(let ok)? = status {
-                    shapes.remember(
-                        head: EntryShapes.Head(module: span(module, from: entryStart), item: span(item, from: entryStart), status: ok),
+                if inOrder, !fromHead, let module, let item, case .bool(let ok)? = status {
+                    shapes.heads.remember(
+                        EntryShapes.Head(module: span(module, from: entryStart), item: span(item, from: entryStart), status: ok),
                         run: UnsafeBufferPointer(rebasing: b[entryStart..<i]), at: position)
                 }
+                fromHead = false
                 message = try checkedString()
                 if inOrder {
                     middleStart = i
-                    // The same as after a remembered head: a remembered middle may follow.
-                    if let middle = shapes.middle(at: position, in: b, from: i) {
-                        result = .string(Self.verdictName(middle.result))
+                    if let middle = shapes.middles.find(at: position, in: b, from: i) {
+                        result = .string(middle.result.rawValue)
                         hintSeen = true
                         hint = plainString(middle.hint, from: middleStart)
                         i = middleStart &+ middle.count
@@ -789,9 +781,9 @@ public struct EscapedOutputDecoder {
             case .evidence:
                 guard !evidenceSeen else { throw GiveUp() }
                 evidenceSeen = true
-                if expected == 8, middleStart >= 0, let hint, let code = Self.verdictCode(result) {
-                    shapes.remember(
-                        middle: EntryShapes.Middle(result: code, hint: span(hint, from: middleStart)),
+                if expected == 8, middleStart >= 0, let hint, case .string(let name)? = result, let verdict = Verdict(rawValue: name) {
+                    shapes.middles.remember(
+                        EntryShapes.Middle(result: verdict, hint: span(hint, from: middleStart)),
                         run: UnsafeBufferPointer(rebasing: b[middleStart..<i]), at: position)
                 }
                 try skipValue(depth: 3)
@@ -835,28 +827,6 @@ public struct EscapedOutputDecoder {
             } else {
                 strings.appendKey(text: UnsafeBufferPointer(start: nil, count: 0), slashes: false)
             }
-        }
-    }
-
-    /// The verdict names `resultValue` reads without a parser, by their number in a remembered middle.
-    static func verdictName(_ code: UInt8) -> String {
-        switch code {
-        case 0: "pass"
-        case 1: "warn"
-        case 2: "fail"
-        default: "unknown"
-        }
-    }
-
-    /// A `result` that is one of the four verdict names, as its number; nil for anything else.
-    static func verdictCode(_ result: JSONValue?) -> UInt8? {
-        guard case .string(let s)? = result else { return nil }
-        switch s {
-        case "pass": return 0
-        case "warn": return 1
-        case "fail": return 2
-        case "unknown": return 3
-        default: return nil
         }
     }
 
