@@ -348,12 +348,10 @@ extension ProgressTargets {
         targets.otherPatterns = claiming(others) + ownUnnamed
         targets.ownPatterns = options.logPathsGiven ? nil : claiming(items)
         // Files this subscription's exclude_files skips that no other item reads: a harvester holding one is its own.
-        let otherReaders = targets.otherPatterns.map {
-            (Glob.CollectorMatcher($0.pattern), CollectorFileRules(excludes: $0.excludes, ignoreOlder: nil, source: "", build: $0.build))
-        }
+        let otherReaders = targets.otherPatterns.map(ProgressRules.PatternReader.init)
         for i in targets.files.indices where targets.files[i].skipped?.hasPrefix("exclude_files") == true {
             let path = targets.files[i].path
-            targets.files[i].excludedOnlyHere = !otherReaders.contains { $0.0.matches(path) && $0.1.isExcluded(path) != true }
+            targets.files[i].excludedOnlyHere = !otherReaders.contains { $0.reads(path) }
         }
         if collectors.isEmpty {
             targets.unplacedCollectorPIDs = (try? facts.collectors().get())?.elsewhere.filter(\.unplaced).map(\.pid) ?? []

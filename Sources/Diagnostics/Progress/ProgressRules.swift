@@ -782,17 +782,8 @@ enum ProgressRules {
         var ipcStuck: String?
         let wchar = last.collectors.compactMap { try? $0.io.get().writtenChars }.reduce(UInt64(0), &+)
         ipcNumbers.append(("collector_wchar", .int(Int64(clamping: wchar))))
-        var wcharDelta: Int64?
-        if let first {
-            // Over the collectors in both samples only: a restarted one's counter starts again from 0.
-            let before = Dictionary(first.collectors.compactMap { c in (try? c.io.get().writtenChars).map { (c.pid, $0) } }) { a, _ in a }
-            var delta: Int64 = 0
-            for c in last.collectors {
-                if let w = try? c.io.get().writtenChars, let w0 = before[c.pid], w >= w0 { delta += Int64(clamping: w - w0) }
-            }
-            ipcNumbers.append(("collector_wchar_delta", .int(delta)))
-            wcharDelta = delta
-        }
+        let wcharDelta = first.map { Self.collectorWritten($0, last) }
+        if let wcharDelta { ipcNumbers.append(("collector_wchar_delta", .int(wcharDelta))) }
         if let q = last.ipcUnread {
             ipcNumbers.append(("unread_by_agent_bytes", .int(Int64(q))))
             let threshold: UInt32 = 64 * 1024
@@ -1099,6 +1090,17 @@ enum ProgressRules {
         return "\(bytes(total)) unacknowledged"
     }
 
+    /// Bytes the collectors wrote between the samples, over the collectors in both only: a restarted one's counter
+    /// starts again from 0.
+    static func collectorWritten(_ first: ProgressSample, _ last: ProgressSample) -> Int64 {
+        let before = Dictionary(first.collectors.compactMap { c in (try? c.io.get().writtenChars).map { (c.pid, $0) } }) { a, _ in a }
+        var delta: Int64 = 0
+        for c in last.collectors {
+            if let w = try? c.io.get().writtenChars, let w0 = before[c.pid], w >= w0 { delta += Int64(clamping: w - w0) }
+        }
+        return delta
+    }
+
     /// Whether gse_agent read the collector's IPC connections between the samples: their unread bytes went down, or the
     /// collector wrote past what waits now by more than the queue held at both samples together (its other writes,
     /// the registry's, are small beside that) while the agent's data flow to the dataserver moved 64 KiB or more. An
@@ -1106,17 +1108,7 @@ enum ProgressRules {
     static func agentReadIPC(_ first: ProgressSample?, _ last: ProgressSample, wcharDelta: Int64? = nil) -> Bool {
         guard let first, let q = last.ipcUnread, let q0 = first.ipcUnread else { return false }
         if q < q0 { return true }
-        let written =
-            wcharDelta
-            ?? {
-                let before = Dictionary(first.collectors.compactMap { c in (try? c.io.get().writtenChars).map { (c.pid, $0) } }) { a, _ in a
-                }
-                var delta: Int64 = 0
-                for c in last.collectors {
-                    if let w = try? c.io.get().writtenChars, let w0 = before[c.pid], w >= w0 { delta += Int64(clamping: w - w0) }
-                }
-                return delta
-            }()
+        let written = wcharDelta ?? collectorWritten(first, last)
         let threshold: Int64 = 64 * 1024
         guard written - (Int64(q) - Int64(q0)) >= Int64(q) + threshold, let a = last.bytesAcked, let a0 = first.bytesAcked else {
             return false
@@ -1208,6 +1200,22 @@ enum ProgressRules {
         }
     }
 
+    /// An item's pattern with its exclude_files, as the collector's scan applies them.
+    struct PatternReader {
+        let matcher: Glob.CollectorMatcher
+        let rules: CollectorFileRules
+
+        init(_ p: OtherPattern) {
+            matcher = Glob.CollectorMatcher(p.pattern)
+            rules = CollectorFileRules(excludes: p.excludes, ignoreOlder: nil, source: "", build: p.build)
+        }
+
+        func matches(_ path: String) -> Bool { matcher.matches(path) }
+
+        /// Whether the item's scan takes `path`: its pattern matches it and its exclude_files does not surely skip it.
+        func reads(_ path: String) -> Bool { matcher.matches(path) && rules.isExcluded(path) != true }
+    }
+
     /// Which files a collector holds are the checked subscription's: those its (or `-l`'s) patterns match,
     /// and those a rotation renamed away from one of its files (same directory; the file's name followed by
     /// `.`, `-` or `_`: `a.log.1`, `a.log-20261201`; or its stem followed by `.`, `-` or `_` and a digit:
@@ -1218,21 +1226,18 @@ enum ProgressRules {
     /// once, and targets grouped by directory: a host holds thousands of files.
     struct Ownership {
         let patterns: [Glob.CollectorMatcher]
-        let others: [(matcher: Glob.CollectorMatcher, rules: CollectorFileRules)]
+        let others: [PatternReader]
         let targets: [String: [Substring]]
 
         /// The subscription's items the collector takes, with their exclude_files (`ProgressInput.ownPatterns`); nil:
         /// `patterns` alone.
-        let own: [(matcher: Glob.CollectorMatcher, rules: CollectorFileRules)]?
+        let own: [PatternReader]?
 
         init?(_ input: ProgressInput) {
             guard let scope = input.scope else { return nil }
             patterns = scope.map(Glob.CollectorMatcher.init)
-            func rules(_ p: OtherPattern) -> (matcher: Glob.CollectorMatcher, rules: CollectorFileRules) {
-                (Glob.CollectorMatcher(p.pattern), CollectorFileRules(excludes: p.excludes, ignoreOlder: nil, source: "", build: p.build))
-            }
-            others = input.otherPatterns.map(rules)
-            own = input.ownPatterns.map { $0.map(rules) }
+            others = input.otherPatterns.map(PatternReader.init)
+            own = input.ownPatterns.map { $0.map(PatternReader.init) }
             // A file its item excludes, or that a refused item names, is not one this subscription reads: a rotation
             // of it is not its either. (One aged past ignore_older was read before.)
             var byDir: [String: [Substring]] = [:]
@@ -1248,7 +1253,7 @@ enum ProgressRules {
         /// it (with `-l`, an asked pattern matches it).
         func matches(_ path: String) -> Bool {
             guard let own else { return patterns.contains { $0.matches(path) } }
-            return own.contains { $0.matcher.matches(path) && $0.rules.isExcluded(path) != true }
+            return own.contains { $0.reads(path) }
         }
 
         /// The target `path` is a rotation of, if any.
@@ -1270,11 +1275,11 @@ enum ProgressRules {
         func isRotation(_ path: String) -> Bool {
             guard let original = rotated(from: path) else { return false }
             // An item whose exclude_files skips the path (`\.1$`, `.gz$`) does not collect it, so does not claim it.
-            return !others.contains { $0.matcher.matches(path) && !$0.matcher.matches(original) && $0.rules.isExcluded(path) != true }
+            return !others.contains { $0.reads(path) && !$0.matches(original) }
         }
 
         /// Whether an item of another subscription the collector takes reads `path` (its exclude_files aside).
-        func otherMatches(_ path: String) -> Bool { others.contains { $0.matcher.matches(path) && $0.rules.isExcluded(path) != true } }
+        func otherMatches(_ path: String) -> Bool { others.contains { $0.reads(path) } }
 
         /// A deleted file is the subscription's when its path was one of its files or a rotation of one.
         func owns(_ path: String) -> Bool { matches(path) || isRotation(path) }
