@@ -87,19 +87,19 @@ public struct YAMLError: Error, Sendable, Equatable, CustomStringConvertible {
     /// A config that is no regular file (a FIFO, a device): the collector's loader would block on it or
     /// read nothing a config can be, whatever bytes a non-blocking read happens to get.
     public static func notRegular(_ kind: String) -> YAMLError {
-        YAMLError(problem: "is a \(kind), not a regular file (the collector cannot load a config from it)", line: 0, column: 0)
+        YAMLError(
+            problem: "is a \(kind), not a regular file (the collector cannot load a config from it)", line: 0, column: 0,
+            isUnloadableFile: true)
     }
 
-    /// Whether this says the path holds no file a config can be loaded from (`notRegular`, `symlinkLoop`), not that
-    /// its text is not YAML.
-    public var isUnloadableFile: Bool { line == 0 && problem.contains(Self.cannotLoad) }
-
-    static let cannotLoad = "the collector cannot load a config from it"
+    /// The path holds no file a config can be loaded from (`notRegular`, `symlinkLoop`): not a text that is not YAML.
+    public var isUnloadableFile = false
 
     /// A config whose path is a symlink loop (ELOOP: a link to itself, links to each other): no process can
     /// open it, the collector neither; a broken config, not one bkdiag was kept from reading.
     public static let symlinkLoop = YAMLError(
-        problem: "is a symlink loop (Too many levels of symbolic links): the collector cannot load a config from it", line: 0, column: 0)
+        problem: "is a symlink loop (Too many levels of symbolic links): the collector cannot load a config from it", line: 0, column: 0,
+        isUnloadableFile: true)
 }
 
 extension YAMLNode {
