@@ -75,6 +75,8 @@ struct SocketQueueCheck: Check {
                 blocked.append((inode, perSample.last?[inode] ?? first))
             }
         }
+        /// A connection's unread bytes in each sample, for the evidence.
+        func unread(_ inode: UInt64) -> JSONValue { .array(perSample.map { .int(Int64($0[inode] ?? 0)) }) }
         let maxSeen = perSample.flatMap(\.values).max() ?? 0
         evidence.append(("max_unread_bytes", .int(Int64(maxSeen))))
         // Samples a tenth of a second apart cannot see an agent that reads in bursts a second apart: where the queue
@@ -94,8 +96,7 @@ struct SocketQueueCheck: Check {
                     .array(
                         blocked.map { b in
                             .object([
-                                ("inode", .int(Int64(b.0))), ("unread_bytes", .int(Int64(b.1))),
-                                ("unread_per_sample", .array(perSample.map { .int(Int64($0[b.0] ?? 0)) })),
+                                ("inode", .int(Int64(b.0))), ("unread_bytes", .int(Int64(b.1))), ("unread_per_sample", unread(b.0)),
                             ])
                         })
                 ))
@@ -124,7 +125,7 @@ struct SocketQueueCheck: Check {
                     .array(
                         behind.map { b in
                             .object([
-                                ("inode", .int(Int64(b.0))), ("unread_per_sample", .array(perSample.map { .int(Int64($0[b.0] ?? 0)) })),
+                                ("inode", .int(Int64(b.0))), ("unread_per_sample", unread(b.0)),
                             ])
                         })
                 ))
