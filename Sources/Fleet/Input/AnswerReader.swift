@@ -74,22 +74,27 @@ public enum AnswerReader {
         // Buffers files are read into, handed from file to file: a fresh array for each file was faulted in
         // and zeroed page by page by the kernel's copy (half the page faults of a 100,000-host parse).
         let buffers = Mutex<[[UInt8]]>([])
+        // Where the pages' entry lines are held to the end, handed from file to file the same way (see `ByteArena`).
+        let arenas = Mutex<[ByteArena]>([])
         DispatchQueue.concurrentPerform(iterations: paths.count) { k in
             let i = order[k]
             let r: Result<[ReadAnswer], FleetError>
             var buffer = buffers.withLock { $0.popLast() } ?? []
+            let arena = arenas.withLock { $0.popLast() } ?? ByteArena()
             do throws(FleetError) {
                 let count = try load(paths[i], reusing: &buffer)
                 r = .success(
                     try buffer.withUnsafeBufferPointer { all throws(FleetError) in
                         try recognise(
                             buffer: UnsafeBufferPointer(rebasing: all[0..<count]), source: paths[i], parallel: false,
-                            keepEvidence: keepEvidence, fullEntries: fullEntries, agentLines: agentLines, jsonResults: jsonResults)
+                            keepEvidence: keepEvidence, fullEntries: fullEntries, agentLines: agentLines, jsonResults: jsonResults,
+                            arena: arena)
                     })
             } catch {
                 r = .failure(error)
             }
             buffers.withLock { $0.append(buffer) }
+            arenas.withLock { $0.append(arena) }
             results.withLock { $0[i] = r }
         }
         let all = results.withLock { $0 }
@@ -201,7 +206,7 @@ public enum AnswerReader {
     /// Recognises the documents in `bytes`, which are only read during the call.
     static func recognise(
         buffer bytes: UnsafeBufferPointer<UInt8>, source: String, parallel: Bool, keepEvidence: Bool = true, fullEntries: Bool = true,
-        agentLines: Bool = false, jsonResults: Bool = false
+        agentLines: Bool = false, jsonResults: Bool = false, arena: ByteArena? = nil
     ) throws(FleetError) -> [ReadAnswer] {
         let t0 = Timing.now()
         defer { Timing.add("read files (cpu, all threads)", since: t0) }
@@ -218,8 +223,10 @@ public enum AnswerReader {
                 // A page's lines are about 40 % of its bytes (a report's evidence and JSON syntax are not printed),
                 // its JSON results about 70 %.
                 entryLines: lines
-                    ? AgentEntryLines(capacity: bytes.count / 2)
-                    : results ? AgentEntryLines(capacity: bytes.count * 3 / 4, json: true) : nil)
+                    ? AgentEntryLines(capacity: bytes.count / 2, arena: arena)
+                    : results ? AgentEntryLines(capacity: bytes.count * 3 / 4, json: true, arena: arena) : nil)
+        // The page's lines are all written once it is read (see `ByteArena`).
+        defer { if let arena { inline?.entryLines?.seal(in: arena) } }
         guard let doc = ScannedDocument.scan(bytes, inline: inline) else {
             return try recogniseTrees(bytes: Array(bytes), source: source, parallel: parallel, keepEvidence: keepEvidence)
         }

@@ -77,14 +77,18 @@ final class AgentEntryLines: EntryLineWriter, @unchecked Sendable {
     /// The bytes held for the lines (what `bytes` prints is larger).
     var heldCount: Int { out.count + templateBytes.count }
 
-    /// `capacity`: the bytes expected (a hint; growing past it is only slower).
-    init(capacity: Int = 0, json: Bool = false, templateLimit: Int = 1 << 16) {
-        out = OwnedBytes(capacity: max(256, capacity))
+    /// `capacity`: the bytes expected (a hint; growing past it is only slower). With `arena`, the entries are
+    /// written at its end (see `ByteArena`), and `seal(in:)` ends the writing.
+    init(capacity: Int = 0, json: Bool = false, templateLimit: Int = 1 << 16, arena: ByteArena? = nil) {
+        out = arena.map { OwnedBytes(arena: $0, capacity: max(256, capacity)) } ?? OwnedBytes(capacity: max(256, capacity))
         self.json = json
         self.templateLimit = max(0, min(templateLimit, Int(Self.literal)))
     }
 
     var wantsDurations: Bool { json }
+
+    /// Ends the writing into `arena` (given to `init`): every report's lines are written.
+    func seal(in arena: ByteArena) { out.seal(in: arena) }
 
     /// A report's string as it lies in the output (`ReportText`): a page-escaped slash written as a slash.
     @inline(__always) private static func append(_ t: ReportText, to out: inout OwnedBytes) {

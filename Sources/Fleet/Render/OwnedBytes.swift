@@ -7,13 +7,36 @@ struct OwnedBytes: ~Copyable {
     /// Bytes written so far.
     private(set) var count = 0
     private var capacity: Int
+    /// The arena region the bytes lie in (see `init(arena:capacity:)`), kept mapped while they are held;
+    /// nil for a buffer of their own.
+    private var region: ByteRegion?
 
     init(capacity: Int) {
         self.capacity = max(64, capacity)
         base = .allocate(capacity: self.capacity)
     }
 
-    deinit { base.deallocate() }
+    /// Bytes written at the end of `arena`'s current region (a buffer of their own if it cannot map one),
+    /// for bytes written once and held: `seal(in:)` must end the writing before `arena` is used again.
+    init(arena: ByteArena, capacity: Int) {
+        if let run = arena.take(capacity: max(64, capacity)) {
+            region = run.region
+            base = run.base
+            self.capacity = run.capacity
+        } else {
+            self.capacity = max(64, capacity)
+            base = .allocate(capacity: self.capacity)
+        }
+    }
+
+    deinit { if region == nil { base.deallocate() } }
+
+    /// Ends the writing of bytes taken from `arena` (`init(arena:capacity:)`): the arena keeps what was
+    /// written and hands out the rest. Appending afterwards moves the bytes to a buffer of their own.
+    mutating func seal(in arena: ByteArena) {
+        arena.seal(base: base, count: count)
+        if region != nil { capacity = count }
+    }
 
     /// The bytes written, copied out.
     var copied: [UInt8] { Array(UnsafeBufferPointer(start: base, count: count)) }
@@ -39,7 +62,9 @@ struct OwnedBytes: ~Copyable {
         let bigger = max(needed, capacity * 2)
         let fresh = UnsafeMutablePointer<UInt8>.allocate(capacity: bigger)
         fresh.update(from: base, count: count)
-        base.deallocate()
+        // Bytes in an arena's region stay there (the region is unmapped with its last run).
+        if region == nil { base.deallocate() }
+        region = nil
         base = fresh
         capacity = bigger
     }
