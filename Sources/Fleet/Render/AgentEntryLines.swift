@@ -29,6 +29,11 @@ final class AgentEntryLines: EntryLineWriter, @unchecked Sendable {
     @exclusivity(unchecked) private var out: OwnedBytes
     /// The end in `out` of each report's entries.
     @exclusivity(unchecked) private var ends: [Int] = []
+    /// The bytes each report's lines print (what `write` writes), counted as they are held: the output makes
+    /// room for a report's lines before writing them, and counting them there was a second pass over them.
+    @exclusivity(unchecked) private var printed: [Int] = []
+    /// The bytes the current report's lines print so far.
+    @exclusivity(unchecked) private var printing = 0
     /// The templates' bytes, back to back: template `t`'s head (what comes before the message) is
     /// `templateBytes[templateStarts[2t]..<templateStarts[2t + 1]]`, and with `json` its middle (after the
     /// message, before the hint) runs on to `templateStarts[2t + 2]`.
@@ -129,13 +134,17 @@ final class AgentEntryLines: EntryLineWriter, @unchecked Sendable {
         out.appendUInt32(number)
         let at = out.count
         out.appendUInt32(0)
+        let t = Int(number) &* 2
+        // What the template prints around the texts: its head, and with `json` its middle.
+        printing &+= templateStarts[t &+ (json ? 2 : 1)] &- templateStarts[t]
         if json {
             Self.appendEscaped(message, to: &out)
-            setLength(at: at)
+            // The message, and a comma before every entry of the report but its first.
+            printing &+= setLength(at: at) &+ (position > 0 ? 1 : 0)
             let hintAt = out.count
             out.appendUInt32(0)
             if let hint { Self.appendEscaped(hint, to: &out) }
-            setLength(at: hintAt)
+            printing &+= setLength(at: hintAt)
             let written =
                 duration.map { d in
                     durations.duration(d) { text in
@@ -143,12 +152,17 @@ final class AgentEntryLines: EntryLineWriter, @unchecked Sendable {
                         precondition(text.count < 256, "a duration's text past one length byte")
                         out.append(UInt8(text.count))
                         text.withUnsafeBufferPointer { out.append($0) }
+                        printing &+= Self.evidenceDuration.utf8CodeUnitCount &+ text.count &+ 1
                     }
                 } ?? false
-            if !written { out.append(0) }
+            if !written {
+                out.append(0)
+                printing &+= Self.evidenceEnd.utf8CodeUnitCount
+            }
         } else {
             Self.append(message, to: &out)
-            setLength(at: at)
+            // The message and the newline.
+            printing &+= setLength(at: at) &+ 1
         }
         position += 1
     }
@@ -161,6 +175,7 @@ final class AgentEntryLines: EntryLineWriter, @unchecked Sendable {
         out.appendUInt32(Self.literal)
         let at = out.count
         out.appendUInt32(0)
+        defer { position += 1 }
         let parts = templateParts(module: module, item: item, verdict: verdict)
         parts.head.withUnsafeBufferPointer { out.append($0) }
         if json {
@@ -180,15 +195,16 @@ final class AgentEntryLines: EntryLineWriter, @unchecked Sendable {
         } else {
             Self.append(message, to: &out)
         }
-        setLength(at: at)
-        position += 1
+        // The text held, then a comma before every JSON entry of the report but its first, or a newline.
+        printing &+= setLength(at: at) &+ (json ? (position > 0 ? 1 : 0) : 1)
     }
 
-    /// Writes the length of what follows the four bytes at `at` into them.
-    @inline(__always) private func setLength(at: Int) {
+    /// Writes the length of what follows the four bytes at `at` into them, and gives it.
+    @discardableResult @inline(__always) private func setLength(at: Int) -> Int {
         let length = out.count &- at &- 4
         precondition(length <= Int(UInt32.max), "a text of 4 GiB")
         out.setUInt32(UInt32(truncatingIfNeeded: length), at: at)
+        return length
     }
 
     /// The number of the template of an entry of `module`, `item` and `verdict`, made the first time.
@@ -278,12 +294,16 @@ final class AgentEntryLines: EntryLineWriter, @unchecked Sendable {
 
     func endReport() {
         ends.append(out.count)
+        printed.append(printing)
+        printing = 0
         position = 0
     }
 
     func rollback(toReports reports: Int) {
         ends.removeLast(ends.count - reports)
+        printed.removeLast(printed.count - reports)
         out.truncate(to: ends.last ?? 0)
+        printing = 0
         position = 0
     }
 
@@ -295,14 +315,7 @@ final class AgentEntryLines: EntryLineWriter, @unchecked Sendable {
 
     /// The lines of report `index` (counted in the order reports ended).
     func report(_ index: Int) -> RenderedReportLines {
-        RenderedReportLines(page: self, range: (index == 0 ? 0 : ends[index - 1])..<ends[index])
-    }
-
-    /// The bytes `write(range, into:)` writes (counted by writing them nowhere).
-    func writtenCount(_ range: Range<Int>) -> Int {
-        var counter = CountingSink()
-        write(range, into: &counter)
-        return counter.count
+        RenderedReportLines(page: self, range: (index == 0 ? 0 : ends[index - 1])..<ends[index], writtenCount: printed[index])
     }
 
     /// Writes the lines of the entries held at `range` of `out` into `sink`.
@@ -385,7 +398,7 @@ extension OwnedBytes: ByteSink {
 }
 
 /// Writes at a pointer and moves past what it wrote; the room is the caller's to have made
-/// (`AgentEntryLines.writtenCount`).
+/// (`RenderedReportLines.writtenCount`).
 struct PointerSink: ByteSink {
     var at: UnsafeMutablePointer<UInt8>
 
@@ -401,13 +414,6 @@ struct PointerSink: ByteSink {
     }
 }
 
-/// Counts what would be written.
-struct CountingSink: ByteSink {
-    var count = 0
-
-    @inline(__always) mutating func appendBytes(_ u: UnsafeBufferPointer<UInt8>) { count &+= u.count }
-}
-
 extension Array: ByteSink where Element == UInt8 {
     @inline(__always) mutating func appendBytes(_ u: UnsafeBufferPointer<UInt8>) { append(contentsOf: u) }
 }
@@ -416,20 +422,19 @@ extension Array: ByteSink where Element == UInt8 {
 public struct RenderedReportLines: Sendable, Equatable {
     let page: AgentEntryLines
     let range: Range<Int>
+    /// The bytes `write(into:)` writes.
+    let writtenCount: Int
 
     /// Writes the lines, as the output prints them, into `sink`.
     func write<Sink: ByteSink & ~Copyable>(into sink: inout Sink) {
         page.write(range, into: &sink)
     }
 
-    /// The bytes `write(into:)` writes.
-    var writtenCount: Int { page.writtenCount(range) }
-
     /// Writes the lines at `at`, where `writtenCount` bytes are free.
     func write(at: UnsafeMutablePointer<UInt8>) {
         var sink = PointerSink(at: at)
         page.write(range, into: &sink)
-        assert(sink.at == at + writtenCount, "the lines' size was not what was written")
+        precondition(sink.at == at + writtenCount, "the lines' size was not what was written")
     }
 
     /// The lines as the output prints them, written out into a buffer of their own.
