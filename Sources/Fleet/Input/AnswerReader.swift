@@ -171,16 +171,7 @@ public enum AnswerReader {
     /// on request): a fault per 2 MiB instead of one per 4 KiB as the read fills it.
     static func readBuffer(count: Int) -> [UInt8] {
         [UInt8](unsafeUninitializedCapacity: count) { buf, initialized in
-            #if os(Linux)
-                if count >= 4 << 20, let base = buf.baseAddress {
-                    let page = 4096
-                    let start = (Int(bitPattern: base) + page - 1) & ~(page - 1)
-                    let end = (Int(bitPattern: base) + count) & ~(page - 1)
-                    if end > start, let p = UnsafeMutableRawPointer(bitPattern: start) {
-                        _ = madvise(p, end - start, MADV_HUGEPAGE)
-                    }
-                }
-            #endif
+            if let base = buf.baseAddress { HugePages.advise(UnsafeMutableRawPointer(base), count) }
             initialized = count
         }
     }

@@ -178,7 +178,8 @@ extension FleetReport {
         let sink = out.sink
         // One buffer per lane, kept from chunk to chunk (see `ChunkedRender`).
         let lanes = ChunkedRender.lanes
-        var buffers = [[UInt8]](repeating: [], count: lanes)
+        // A chunk's lines are about 1.5 KB a host.
+        var buffers = (0..<lanes).map { _ in hosts.count > 2048 ? ChunkedRender.laneBuffer(capacity: 4 << 20) : [] }
         buffers.withUnsafeMutableBufferPointer { buffers in
             nonisolated(unsafe) let buffers = buffers
             ChunkedRender.run(

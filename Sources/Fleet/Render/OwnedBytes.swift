@@ -14,6 +14,7 @@ struct OwnedBytes: ~Copyable {
     init(capacity: Int) {
         self.capacity = max(64, capacity)
         base = .allocate(capacity: self.capacity)
+        HugePages.advise(UnsafeMutableRawPointer(base), self.capacity)
     }
 
     /// Bytes written at the end of `arena`'s current region (a buffer of their own if it cannot map one),
@@ -61,6 +62,7 @@ struct OwnedBytes: ~Copyable {
     private mutating func grow(_ needed: Int) {
         let bigger = max(needed, capacity * 2)
         let fresh = UnsafeMutablePointer<UInt8>.allocate(capacity: bigger)
+        HugePages.advise(UnsafeMutableRawPointer(fresh), bigger)
         fresh.update(from: base, count: count)
         // Bytes in an arena's region stay there (the region is unmapped with its last run).
         if region == nil { base.deallocate() }
