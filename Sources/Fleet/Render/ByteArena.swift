@@ -52,7 +52,6 @@ final class ByteArena: @unchecked Sendable {
         // The next run starts 16-aligned.
         used = min(r.size, (base - r.base + count + 15) & ~15)
     }
-
 }
 
 /// One mapped region of `ByteArena`, unmapped when the last run in it is gone.
