@@ -92,8 +92,17 @@ public struct YAMLError: Error, Sendable, Equatable, CustomStringConvertible {
             isUnloadableFile: true)
     }
 
-    /// The path holds no file a config can be loaded from (`notRegular`, `symlinkLoop`): not a text that is not YAML.
+    /// The path holds no file a config can be loaded from (`notRegular`, `symlinkLoop`, `refusedPermissions`): not a
+    /// text that is not YAML.
     public var isUnloadableFile = false
+    /// The collector refuses the file for its owner or mode before reading it (`refusedPermissions`).
+    public var isPermissionRefusal = false
+
+    /// A config the collector refuses for its owner or mode (libbeat's strict permission check, `why`), whatever
+    /// it holds.
+    public static func refusedPermissions(_ why: String) -> YAMLError {
+        YAMLError(problem: why, line: 0, column: 0, isUnloadableFile: true, isPermissionRefusal: true)
+    }
 
     /// A config whose path is a symlink loop (ELOOP: a link to itself, links to each other): no process can
     /// open it, the collector neither; a broken config, not one bkdiag was kept from reading.

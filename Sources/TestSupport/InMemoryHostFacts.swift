@@ -119,6 +119,10 @@ public final class InMemoryHostFacts: HostFacts, @unchecked Sendable {
         resamples.withLock { list in list.isEmpty ? unixDiag : list.removeFirst() }
     }
 
+    /// Effective user ids by pid (`effectiveUID(of:)`).
+    public var effectiveUIDs: [Int32: UInt32] = [:]
+    public func effectiveUID(of pid: Int32) -> UInt32? { effectiveUIDs[pid] }
+
     public func stat(_ path: String) -> Result<FileStat, ProbeError> {
         if let s = stats[path] { return .success(s) }
         if let b = files[path] { return .success(FileStat(mode: 0o100644, size: Int64(b.count))) }

@@ -79,6 +79,9 @@ public protocol HostFacts: AnyObject, Sendable {
 
     /// `stat` (following links) of a path a check names itself: a matched log file, a registry.
     func stat(_ path: String) -> Result<FileStat, ProbeError>
+    /// The effective user id of process `pid` (`/proc/<pid>/status`, the second `Uid:` value); nil when it
+    /// cannot be read.
+    func effectiveUID(of pid: Int32) -> UInt32?
     /// The real path (symlinks resolved), nil when it cannot be resolved.
     func realPath(_ path: String) -> String?
     /// What the collector's glob finds for a pattern of its config (`Glob.expandLikeCollector`).

@@ -74,6 +74,7 @@ public final class LiveHostFacts: HostFacts {
         _collectorBinary = LazyFact { BinaryFile.read(layout.value.collectorBinary, hostRoot: opts.hostRoot) }
         _subscriptionConfigs = LazyFact { SubscriptionConfigListing.read(layout.value) }
         _agentHealthz = LazyFact { AgentHealthz.run(layout.value, deadlineSeconds: opts.deadlineSeconds) }
+        _loadUID = LazyFact { holder.facts?.collectorLoadUID ?? 0 }
         holder.set(self)
     }
 
@@ -96,6 +97,8 @@ public final class LiveHostFacts: HostFacts {
     private let _collectorBinary: LazyFact<BinaryFile>
     private let _subscriptionConfigs: LazyFact<SubscriptionConfigListing>
     private let _agentHealthz: LazyFact<AgentHealthz.Result>
+    /// `collectorLoadUID`, found once: every subscription config's permissions are judged against it.
+    private let _loadUID: LazyFact<UInt32>
     private let fdCache = LazyFactMap<Int32, Result<[FDLink], ProbeError>>()
     private let configCache = LazyFactMap<String, SubscriptionConfigRead>()
     private let buildCache = LazyFactMap<Int32, GoBinaryInfo?>()
@@ -188,7 +191,26 @@ public final class LiveHostFacts: HostFacts {
 
     public func subscriptionConfig(_ file: SubscriptionConfigFile) -> SubscriptionConfigRead {
         let path = file.path
-        return configCache.value(for: path) { SubscriptionConfigRead.read(path) }
+        let uid = _loadUID
+        return configCache.value(for: path) {
+            var read = SubscriptionConfigRead.read(path)
+            // libbeat checks the owner and mode before it reads the file: one it refuses is loaded by nothing,
+            // whatever it holds (`StrictPerms`).
+            if case .success(let st) = Result(catching: { () throws(ProbeError) in try Sys.stat(path) }), st.isRegular,
+                let why = StrictPerms.refusal(st, euid: uid.value)
+            {
+                read.content = .invalid(.refusedPermissions(why))
+                read.unrendered = nil
+                read.quoteDefect = nil
+            }
+            return read
+        }
+    }
+
+    public func effectiveUID(of pid: Int32) -> UInt32? {
+        FileReader.procText("\(proc)/\(pid)/status").flatMap { ProcFS.statusValues($0, "Uid") }.flatMap {
+            $0.count == 4 ? UInt32($0[1]) : nil
+        }
     }
 
     public func stat(_ path: String) -> Result<FileStat, ProbeError> { Result { () throws(ProbeError) in try Sys.stat(path) } }

@@ -10,6 +10,17 @@ struct MainConfigCheck: Check {
         let layout = facts.layout
         let main = layout.mainConfig
         var evidence: [(String, JSONValue)] = [("path", .string(main.path))]
+        // libbeat checks the owner and mode before it reads the file (`StrictPerms`): refused, the collector does
+        // not start, whatever the file holds.
+        if let why = facts.strictPermsRefusal(main.path) {
+            evidence.append(("strict_perms", .string(why)))
+            return .fail(
+                "the collector cannot start with this main config: \(main.path): \(why) (libgse exits at start: Init filed with error)"
+                    + Self.startedBefore(facts),
+                hint:
+                    "采集器（libbeat strict.perms，默认开启）拒绝加载属主不是 root（或采集器运行用户）、或组/其他用户可写的配置文件，无法启动：执行 chown root:root 与 chmod go-w 修正该文件的属主与权限（或在节点管理中重新下发插件配置），再在节点管理中重启 bkunifylogbeat",
+                evidence: evidence)
+        }
         switch main.state {
         case .missing:
             return .fail("main config file is not exists: \(main.path)", hint: "在节点管理中重新下发 bkunifylogbeat 插件配置", evidence: evidence)

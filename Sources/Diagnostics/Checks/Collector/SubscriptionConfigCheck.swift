@@ -111,6 +111,8 @@ struct SubscriptionConfigCheck: Check {
         var quoted: [String] = []
         /// The same for values the templates write between double quotes (ext_meta, labels, a syslog host).
         var doubleQuoted: [String] = []
+        // Configs the collector refuses for their owner or mode (`StrictPerms`).
+        var permissions: [String] = []
         // The collector loads only names that match the main config's file_pattern for their directory.
         for file in mineFiles {
             let name = file.shown
@@ -130,6 +132,10 @@ struct SubscriptionConfigCheck: Check {
             case .unreadable(let error):
                 // Not allowed to read it says nothing about its content.
                 if error.isPermission { unreadable.append((name, error)) } else { problems.append("\(name): \(error.description)") }
+                continue
+            case .invalid(let error) where error.isPermissionRefusal:
+                permissions.append(name)
+                problems.append("\(name): \(error.problem); the collector skips it")
                 continue
             case .invalid(let error):
                 if let defect = read.quoteDefect, let what = defect.doubleQuoted {
@@ -202,6 +208,14 @@ struct SubscriptionConfigCheck: Check {
                     "的值含有双引号 \" 或反斜杠 \\：插件的配置模板（ext_meta/labels、syslog 的 host）把该值放在双引号中且不做转义，渲染出的配置不是合法 YAML，采集器跳过整个配置文件，重新下发仍会复现：在日志平台（或节点管理）修改该值，去掉其中的双引号与反斜杠（如 Windows 路径写成 D:/data），然后重新下发"
                 ),
             ]
+            if !permissions.isEmpty {
+                evidence.append(("strict_perms", JSONValue(permissions)))
+                return .fail(
+                    "\(realNames); \(Fmt.list(problems, max: 3))",
+                    hint:
+                        "采集器（libbeat strict.perms，默认开启）跳过属主不是 root（或采集器运行用户）、或组/其他用户可写的订阅配置：执行 chown root:root 与 chmod go-w 修正 \(Fmt.list(permissions.map(PathText.shown), max: 3)) 的属主与权限（或在日志平台重新下发），再在节点管理中 reload 或重启 bkunifylogbeat",
+                    evidence: evidence)
+            }
             if let (names, why) = unescaped.first(where: { !$0.0.isEmpty }) {
                 evidence.append(("unescaped_quote_in", JSONValue(names)))
                 return .fail(
