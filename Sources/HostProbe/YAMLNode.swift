@@ -98,6 +98,13 @@ public struct YAMLError: Error, Sendable, Equatable, CustomStringConvertible {
     /// The collector refuses the file for its owner or mode before reading it (`refusedPermissions`).
     public var isPermissionRefusal = false
 
+    /// Keys of one mapping that the collector's config loader cannot both set (`UcfgDottedKeys`, `why`).
+    public static func keyClash(_ why: String) -> YAMLError {
+        YAMLError(problem: why, line: 0, column: 0, isKeyClash: true)
+    }
+    /// Made by `keyClash`.
+    public var isKeyClash = false
+
     /// A config the collector refuses for its owner or mode (libbeat's strict permission check, `why`), whatever
     /// it holds.
     public static func refusedPermissions(_ why: String) -> YAMLError {

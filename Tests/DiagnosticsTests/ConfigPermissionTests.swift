@@ -97,5 +97,14 @@ struct ConfigPermissionTests {
         #expect(chmod(host.mainConfigPath, 0o644) == 0)
         report = await runChecks(host, logPaths: logs, dataPort: port)
         #expect(report.verdict("bkunifylogbeat", "main_config") == .pass, "\(report.digest)")
+
+        // A hand-added `path:` mapping beside the template's `path.data`: both set path.data, and the loader
+        // fails on it in the orders Go often takes (go-ucfg v0.7.0: about half of the loads).
+        let text = try String(contentsOfFile: host.mainConfigPath, encoding: .utf8)
+        try (text + "\npath:\n  data: /tmp/other\n").write(toFile: host.mainConfigPath, atomically: true, encoding: .utf8)
+        report = await runChecks(host, logPaths: logs, dataPort: port)
+        #expect(report.verdict("bkunifylogbeat", "main_config") == .fail, "\(report.digest)")
+        #expect(
+            report.message("bkunifylogbeat", "main_config").contains("the keys `path.data` and `path` clash"), "\(report.digest)")
     }
 }

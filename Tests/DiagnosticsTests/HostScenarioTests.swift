@@ -475,6 +475,24 @@ struct HostScenarioTests {
             subscription: 58, paths: ["/var/log/c.log"], extra: ["ext_meta:", "  env: \"prod\"", "  'on': \"1\"", "  '10086': \"biz\""])
         report = await runChecks(host, subscription: 58)
         #expect(report.verdict("bkunifylogbeat", "config") == .pass, "\(report.digest)")
+        // Kubernetes labels whose dots the loader reads as nesting (`app` holds a value, `app.kubernetes.io/name`
+        // nests under it): the whole file is skipped, and its paths are not collected.
+        try host.writeSubConfig(
+            subscription: 58, paths: [host.logDir + "/c/*.log"],
+            extra: ["ext_meta:", "  app: \"web\"", "  app.kubernetes.io/name: \"web\""])
+        try host.makeLogFile("c/1.log")
+        report = await runChecks(host, subscription: 58, logPaths: [host.logDir + "/c/*.log"])
+        #expect(report.verdict("bkunifylogbeat", "config") == .fail, "\(report.digest)")
+        #expect(
+            report.message("bkunifylogbeat", "config").contains("the keys `app` and `app.kubernetes.io/name` of local[0].ext_meta clash"),
+            "\(report.digest)")
+        #expect(report.verdict("log_path", "logpath_match") == .fail, "\(report.digest)")
+        // Labels that only share a beginning are set side by side.
+        try host.writeSubConfig(
+            subscription: 58, paths: [host.logDir + "/c/*.log"],
+            extra: ["ext_meta:", "  app.kubernetes.io/name: \"web\"", "  app.kubernetes.io/instance: \"web-1\""])
+        report = await runChecks(host, subscription: 58, logPaths: [host.logDir + "/c/*.log"])
+        #expect(report.verdict("bkunifylogbeat", "config") == .pass, "\(report.digest)")
 
         // Paths the collector's glob rejects: two ** elements, an unclosed [.
         try host.writeSubConfig(subscription: 57, paths: ["/data/**/app/**/a.log", "/data/ok/*.log"])

@@ -178,6 +178,8 @@ public struct MainConfig: Sendable {
             }
             do {
                 let root = try YAMLNode.parse(bytes: c.bytes, textKeysOnly: true)
+                // YAML, but not a config the collector's loader can build (`UcfgDottedKeys`): it does not start.
+                if let clash = UcfgDottedKeys.conflict(root) { return MainConfig(path: path, state: .invalid(.keyClash(clash))) }
                 var main = MainConfig(path: path, state: .parsed(root))
                 main.blank = blank(c.bytes, root)
                 return main

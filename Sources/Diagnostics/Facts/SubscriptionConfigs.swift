@@ -277,7 +277,12 @@ public struct SubscriptionConfigRead: Sendable {
             let c = try FileReader.read(path, limit: sizeLimit)
             if c.truncated { return SubscriptionConfigRead(mtime: mtime, content: .tooLarge) }
             do {
-                return SubscriptionConfigRead(mtime: mtime, content: .parsed(try YAMLNode.parse(bytes: c.bytes, textKeysOnly: true)))
+                let root = try YAMLNode.parse(bytes: c.bytes, textKeysOnly: true)
+                // YAML, but not a config the collector's loader can build (`UcfgDottedKeys`): skipped whole.
+                if let clash = UcfgDottedKeys.conflict(root) {
+                    return SubscriptionConfigRead(mtime: mtime, content: .invalid(.keyClash(clash)))
+                }
+                return SubscriptionConfigRead(mtime: mtime, content: .parsed(root))
             } catch {
                 var read = SubscriptionConfigRead(mtime: mtime, content: .invalid(error))
                 read.unrendered = MainConfig.unrenderedTemplate(c.bytes)

@@ -700,6 +700,8 @@ struct CollectorFileRules {
             } else if case .invalid(let e) = read.content, e.isUnloadableFile {
                 // No file to load YAML from (a symlink loop, a FIFO or device): said so, not "not YAML".
                 states.refused.append((f.shown, "the collector cannot load it (\(e.problem))"))
+            } else if case .invalid(let e) = read.content, e.isKeyClash {
+                states.refused.append((f.shown, "the collector's config loader refuses it (\(e.problem))"))
             } else if case .invalid(let e) = read.content {
                 states.refused.append((f.shown, "not YAML the collector loads (\(e.description))"))
             } else if let yaml = read.yaml, SubscriptionConfigCheck.items(yaml).isEmpty {

@@ -33,6 +33,12 @@ struct MainConfigCheck: Check {
                 "main config \(main.path) not judged: \(e.description) (bkdiag's reader stops there; the collector's may not)",
                 hint: "主配置的嵌套层级或节点数超出 bkdiag 的读取上限：NodeMan 渲染的主配置不会这样，检查是否被手工改动，必要时在节点管理中重新下发插件配置",
                 evidence: evidence)
+        case .invalid(let e) where e.isKeyClash:
+            evidence.append(("key_clash", .string(e.problem)))
+            return .fail(
+                "the collector cannot start with this main config: \(main.path): \(e.problem)",
+                hint: "主配置中含点号的键与同一层的键冲突（采集器的配置加载 go-ucfg 把点号当作层级），采集器无法启动：去掉手工加入的冲突键，或在节点管理中重新下发插件配置",
+                evidence: evidence)
         case .invalid(let e):
             evidence.append(("yaml_error", .string(e.description)))
             if let marker = main.unrendered {

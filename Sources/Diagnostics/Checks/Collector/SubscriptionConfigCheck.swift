@@ -113,6 +113,8 @@ struct SubscriptionConfigCheck: Check {
         var doubleQuoted: [String] = []
         // Configs the collector refuses for their owner or mode (`StrictPerms`).
         var permissions: [String] = []
+        // Configs whose dotted keys clash (`UcfgDottedKeys`).
+        var clashes: [String] = []
         // The collector loads only names that match the main config's file_pattern for their directory.
         for file in mineFiles {
             let name = file.shown
@@ -132,6 +134,10 @@ struct SubscriptionConfigCheck: Check {
             case .unreadable(let error):
                 // Not allowed to read it says nothing about its content.
                 if error.isPermission { unreadable.append((name, error)) } else { problems.append("\(name): \(error.description)") }
+                continue
+            case .invalid(let error) where error.isKeyClash:
+                clashes.append(name)
+                problems.append("\(name): \(error.problem)")
                 continue
             case .invalid(let error) where error.isPermissionRefusal:
                 permissions.append(name)
@@ -214,6 +220,14 @@ struct SubscriptionConfigCheck: Check {
                     "\(realNames); \(Fmt.list(problems, max: 3))",
                     hint:
                         "采集器（libbeat strict.perms，默认开启）跳过属主不是 root（或采集器运行用户）、或组/其他用户可写的订阅配置：执行 chown root:root 与 chmod go-w 修正 \(Fmt.list(permissions.map(PathText.shown), max: 3)) 的属主与权限（或在日志平台重新下发），再在节点管理中 reload 或重启 bkunifylogbeat",
+                    evidence: evidence)
+            }
+            if !clashes.isEmpty {
+                evidence.append(("key_clash", JSONValue(clashes)))
+                return .fail(
+                    "\(realNames); \(Fmt.list(problems, max: 3))",
+                    hint:
+                        "采集器的配置加载（go-ucfg）把键中的点号当作层级：同一层里 app 与 app.kubernetes.io/name 这样的键（常见于 ext_meta/labels 中的 Kubernetes 标签）无法同时设置，整个配置文件被跳过，重新下发仍会复现：在日志平台修改该采集项的附加标签（ext_meta/labels），去掉或改名冲突的键，然后重新下发",
                     evidence: evidence)
             }
             if let (names, why) = unescaped.first(where: { !$0.0.isEmpty }) {
