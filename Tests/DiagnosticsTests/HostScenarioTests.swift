@@ -493,6 +493,18 @@ struct HostScenarioTests {
             extra: ["ext_meta:", "  app.kubernetes.io/name: \"web\"", "  app.kubernetes.io/instance: \"web-1\""])
         report = await runChecks(host, subscription: 58, logPaths: [host.logDir + "/c/*.log"])
         #expect(report.verdict("bkunifylogbeat", "config") == .pass, "\(report.digest)")
+        // A path the collector's loader rewrites (go-ucfg's ${NAME} and $$): not the path bkdiag matched, said so.
+        for written in [host.logDir + "/${APP}/*.log", host.logDir + "/b$$c/*.log"] {
+            try host.writeSubConfig(subscription: 58, paths: [written])
+            report = await runChecks(host, subscription: 58)
+            #expect(report.verdict("bkunifylogbeat", "config") == .warn, "\(report.digest)")
+            #expect(
+                report.message("bkunifylogbeat", "config").contains("item 0: \(written) holds ${…} or $$"), "\(report.digest)")
+        }
+        // A lone $ is kept as written: nothing to say.
+        try host.writeSubConfig(subscription: 58, paths: [host.logDir + "/c$/*.log"])
+        report = await runChecks(host, subscription: 58)
+        #expect(report.verdict("bkunifylogbeat", "config") == .pass, "\(report.digest)")
 
         // Paths the collector's glob rejects: two ** elements, an unclosed [.
         try host.writeSubConfig(subscription: 57, paths: ["/data/**/app/**/a.log", "/data/ok/*.log"])

@@ -66,6 +66,12 @@ struct SubscriptionConfigCheck: Check {
         }
     }
 
+    /// Whether go-ucfg's variable expansion (libbeat loads configs with `VarExp`) rewrites `text`: a `${`
+    /// reference, or the `$$` and `$}` escapes its lexer turns into `$` and `}`.
+    static func hasUcfgExpansion(_ text: String) -> Bool {
+        text.contains("${") || text.contains("$$") || text.contains("$}")
+    }
+
     func run(_ facts: any HostFacts) -> Finding {
         let dir = facts.layout.subConfigDir
         let sub = facts.options.subscriptionID
@@ -115,6 +121,8 @@ struct SubscriptionConfigCheck: Check {
         var permissions: [String] = []
         // Configs whose dotted keys clash (`UcfgDottedKeys`).
         var clashes: [String] = []
+        // Paths the collector's loader rewrites (go-ucfg's variables and `$` escapes), as `item N: path`.
+        var expanded: [String] = []
         // The collector loads only names that match the main config's file_pattern for their directory.
         for file in mineFiles {
             let name = file.shown
@@ -173,6 +181,7 @@ struct SubscriptionConfigCheck: Check {
                 // A path the collector's glob rejects: two `**` elements refuse the item, a malformed
                 // pattern matches nothing.
                 for path in it.paths {
+                    if Self.hasUcfgExpansion(path) { expanded.append("\(name): item \(i): \(path)") }
                     do throws(GlobPatternError) {
                         try Glob.validateLikeCollector(path)
                     } catch {
@@ -268,6 +277,15 @@ struct SubscriptionConfigCheck: Check {
             evidence.append(("not_judged", JSONValue(unjudged)))
             return .unknown(
                 "\(realNames); cannot judge \(first)", hint: "该订阅配置超出 bkdiag 的读取上限（大小或嵌套层数），未做判断：请人工核对该配置，或在日志平台精简采集项后重新下发",
+                evidence: evidence)
+        }
+        // A path the collector's loader rewrites before its glob sees it: not the files bkdiag matched.
+        if let first = expanded.first {
+            evidence.append(("expanded_by_loader", JSONValue(expanded)))
+            return .warn(
+                "\(realNames); \(first) holds ${…} or $$, which the collector's config loader (go-ucfg) rewrites before it reads the path: ${NAME} becomes a field of this config or the collector's environment variable NAME (unset and without a :default, the collector refuses the whole item: missing field), $$ becomes $; bkdiag matched the path as written",
+                hint:
+                    "采集路径中含有 ${…} 或 $$：采集器加载配置时会做变量替换（${NAME} 取同一配置中的字段或采集器进程的环境变量，未定义且无默认值时整个采集项被拒绝；$$ 变为 $），实际采集的路径与所写不同：在日志平台把路径改为不含 ${ 与 $$ 的实际路径（如日期目录用通配符 *）后重新下发",
                 evidence: evidence)
         }
         // The paths the log platform asks about (-l) are its current collection item; the host's config
