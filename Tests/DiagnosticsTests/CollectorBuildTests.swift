@@ -263,6 +263,11 @@ struct NetworkInputRefusalTests {
             (Self.kafka(topics: "topics:"), "kafka: topics missing (required)"),
             (Self.kafka(user: "u"), "kafka: password must be set when username is configured"),
             (Self.kafka(offset: "latest"), "kafka: initial_offset 'latest' is not one of oldest, newest"),
+            // go-ucfg checks `required` on every entry: an empty row of the platform's form refuses the item.
+            (Self.kafka(hosts: "hosts: ['10.0.0.5:9092', '']"), "kafka: hosts entry 1 is empty (required: each entry must be set)"),
+            (Self.kafka(topics: "topics: ['', 'app']"), "kafka: topics entry 0 is empty"),
+            // `{{ item.ssl }}` rendering the platform's True: no TLS settings go-ucfg can unpack.
+            (Self.kafka() + "    ssl: True\n", "kafka: ssl true is not a mapping of TLS settings"),
         ]
         for (item, message) in cases {
             let f = config(item)
@@ -280,6 +285,10 @@ struct NetworkInputRefusalTests {
             config(ok.replacingOccurrences(of: "    hosts:\n      - '127.0.0.1:6379'\n", with: "    hosts:\n")).message.contains(
                 "redis: hosts missing"))
         #expect(config(ok.replacingOccurrences(of: "maxconn: 10", with: "maxconn: 0")).message.contains("redis: maxconn 0 is below 1"))
+        #expect(
+            config(ok.replacingOccurrences(of: "      - '127.0.0.1:6379'\n", with: "      - '127.0.0.1:6379'\n      - ''\n")).message
+                .contains(
+                    "redis: hosts entry 1 is empty"))
     }
 
     @Test("syslog: one protocol of tcp or udp; filter operators and Go regular expressions, unless the build is older than the filters")

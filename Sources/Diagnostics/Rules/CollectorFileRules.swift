@@ -243,6 +243,11 @@ struct CollectorFileRules {
             }
             if node.array?.isEmpty == true || (node.string != nil && GoConfigValue(node).asText == "") {
                 out.append("\(type): \(key) empty (required)")
+            } else if let entries = node.array,
+                let k = entries.firstIndex(where: { $0.isNull || ($0.string != nil && GoConfigValue($0).asText == "") })
+            {
+                // go-ucfg checks `required` on every entry of a list (`reifyDoArray`): one empty row of the form refuses it.
+                out.append("\(type): \(key) entry \(k) is empty (required: each entry must be set)")
             }
         }
         func text(_ key: String) -> String? { item.lookup(key).flatMap { $0.isNull ? nil : GoConfigValue($0).asText } }
@@ -337,8 +342,24 @@ struct CollectorFileRules {
     /// platform's `ssl` dict as Python prints it, so a `None` there is the text `None`); a `verification_mode`
     /// other than `full` or `none` (that fork knows no other; empty or null is `full`), or not text; a
     /// `supported_protocols` entry it does not name.
+    /// A value that is set and neither a mapping nor empty text: a list, or a plain value.
+    static func isPlainOrList(_ node: YAMLNode) -> Bool {
+        switch node {
+        case .mapping, .null: false
+        case .sequence: true
+        case .scalar(let s, _): !s.isEmpty
+        }
+    }
+
     static func tlsSettingRefusals(_ item: YAMLNode) -> [String] {
         var out: [String] = []
+        // `ssl` is tlscommon's config (a mapping): a plain value or a list there (`{{ item.ssl }}` rendering the
+        // platform's `True`) is not convertible, and the input is never built.
+        if let node = item["ssl"], Self.isPlainOrList(node) {
+            out.append(
+                "kafka: ssl \(GoConfigValue(node).shown) is not a mapping of TLS settings (go-ucfg cannot unpack it into the input's ssl config)"
+            )
+        }
         if let node = item.lookup("ssl.enabled"), GoConfigValue(node).asBool == nil {
             out.append("kafka: ssl.enabled \(GoConfigValue(node).shown) is not a boolean the collector can read")
         }
@@ -562,6 +583,8 @@ struct CollectorFileRules {
         /// How long after its last update the collector keeps a file's registry state (`heldCleanInactive`);
         /// nil for an item of another type.
         var cleanInactiveSeconds: Double? = nil
+        /// The input's `type` (`log` when none is written: kafka, redis and syslog items name theirs).
+        var inputType = "log"
 
         /// Whether the collector runs a task for it that reads its files.
         var accepted: Bool { rules.refusals.isEmpty }
@@ -835,7 +858,8 @@ extension CollectorFileRules.Item {
             listen: CollectorFileRules.listen(item.node, dataid: item.dataid, source: source, services: services),
             scanSeconds: Self.positiveDuration(item.node, "scan_frequency"),
             closeInactiveSeconds: Self.heldCloseInactive(item.node))
-        if (item.node["type"]?.string ?? "log") == "log" { cleanInactiveSeconds = Self.heldCleanInactive(item.node, build: build) }
+        inputType = item.node["type"]?.string ?? "log"
+        if inputType == "log" { cleanInactiveSeconds = Self.heldCleanInactive(item.node, build: build) }
     }
 
     /// The `clean_inactive` bkunifylogbeat gives a log item (`config/input/log.go`), from which the fork's
