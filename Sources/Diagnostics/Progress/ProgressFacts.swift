@@ -59,6 +59,7 @@ extension ProgressInput {
         input.loadedConfigs = targets.loadedConfigs
         input.missingConfig = targets.missingConfig
         input.acceptedItems = targets.acceptedItems
+        input.unmeasuredInputs = targets.unmeasuredInputs
         input.refusedPathlessItems = targets.refusedPathlessItems
         input.refusedItems = targets.refusedItems
         input.sampledOf = targets.sampledOf
@@ -299,6 +300,7 @@ extension ProgressTargets {
         }
         targets.listens = items.filter(\.accepted).compactMap(\.listen)
         targets.acceptedItems = items.filter(\.accepted).count
+        targets.unmeasuredInputs = Array(Set(items.filter(\.accepted).map(\.inputType)).intersection(["kafka", "redis"])).sorted()
         func why(_ item: CollectorFileRules.Item) -> String { "\(item.rules.source): \(item.rules.refusals.first ?? "refused")" }
         targets.refusedPathlessItems = items.filter { !$0.accepted && $0.paths.isEmpty }.map(why)
         targets.refusedItems = items.filter { !$0.accepted }.map(why)

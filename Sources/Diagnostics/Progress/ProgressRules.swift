@@ -56,11 +56,24 @@ public struct ProgressInput: Sendable {
     public var loadedConfigs = false
     public var missingConfig: String?
     public var sampledOf: (sampled: Int, matched: Int, listingCut: Bool)?
-    /// See `ProgressTargets.acceptedItems` and `refusedPathlessItems`.
+    /// See `ProgressTargets.acceptedItems`, `unmeasuredInputs` and `refusedPathlessItems`.
     public var acceptedItems = 0
+    public var unmeasuredInputs: [String] = []
     public var refusedPathlessItems: [String] = []
     /// See `ProgressTargets.refusedItems`.
     public var refusedItems: [String] = []
+
+    /// What is not measured of a subscription whose items the collector takes are kafka or redis inputs: nil
+    /// when it has none. Their data comes over a connection the input keeps retrying (it only logs a broker or
+    /// server it cannot reach), which bkdiag does not follow: no file, no registry, nothing to pass.
+    var unmeasured: String? {
+        guard !unmeasuredInputs.isEmpty else { return nil }
+        return
+            "the subscription's \(unmeasuredInputs.joined(separator: " and ")) input reads no file: bkdiag does not follow its connection to the broker or server (the input only logs one it cannot reach and retries), so its progress is not measured"
+    }
+
+    static let unmeasuredHint =
+        "kafka/redis 采集项的数据来自与 broker 或 redis 服务的连接，不经过日志文件：在日志平台查看该采集项的数据上报，或在采集器日志（path.logs）中查看 kafka/redis 输入的连接报错"
 
     /// The subscription's items are all refused, some of them items with no log path (syslog, kafka, redis), or,
     /// with paths asked about (-l), whatever they name: no task runs for it, so nothing of it is collected,
@@ -298,6 +311,13 @@ enum ProgressRules {
                 "syslog input not listening: \(Fmt.list(servers.down))", hint: "syslog 采集端口未被采集器监听：检查端口是否被其他进程占用、地址是否本机可绑定，并查看采集器日志",
                 evidence: [("listens", JSONValue(last.listens.map(\.label)))])
         }
+        if !servers.unreachable.isEmpty {
+            return .fail(
+                "syslog input listening where no sender can reach it: \(Fmt.list(servers.unreachable))",
+                hint:
+                    "syslog 采集项的监听地址没有端口（模板在日志平台未填写 host 时渲染 host: \"\"）或端口为 0：采集器监听内核随机分配的端口，每次启动都不同，发送端无法指向它：在日志平台为该采集项填写监听地址与端口（如 0.0.0.0:514）后重新下发",
+                evidence: [("listens", JSONValue(last.listens.map(\.label)))])
+        }
         if !input.deliveredMatchNothing.isEmpty {
             return .fail(
                 "the subscription's config on this host names \(Fmt.list(input.deliveredMatchNothing, max: 5)), which match no file: nothing of it is collected, whatever the paths asked about (-l) match",
@@ -357,6 +377,9 @@ enum ProgressRules {
                     var refused = everyItemRefused(why)
                     refused.evidence = evidence
                     return refused
+                }
+                if scope.isEmpty, let unmeasured = input.unmeasured {
+                    return .unknown(unmeasured, hint: ProgressInput.unmeasuredHint, evidence: evidence)
                 }
                 if scope.isEmpty {
                     return .pass(
@@ -1314,17 +1337,17 @@ enum ProgressRules {
     /// `down` whatever the sockets say: one of the two receives nothing, and what is sent there is collected
     /// under the other's data id. A server on port 0 binds a port the kernel picks: it is looked for among the
     /// collector's sockets on that protocol and address, at ports no other server of the collector names.
-    static func syslogServers(_ last: ProgressSample) -> (up: [String], down: [String], unknown: String?) {
-        var up: [String] = [], down: [String] = []
-        guard !last.listens.isEmpty else { return ([], [], nil) }
+    static func syslogServers(_ last: ProgressSample) -> (up: [String], down: [String], unknown: String?, unreachable: [String]) {
+        var up: [String] = [], down: [String] = [], unreachable: [String] = []
+        guard !last.listens.isEmpty else { return ([], [], nil, []) }
         let all = last.listens + last.otherListens
         let sharing = NetworkListen.sharedServers(last.listens, others: last.otherListens)
         let shared = Set(sharing.map(\.index))
         down += sharing.map(\.why)
         guard case .success(let sockets)? = last.servers else {
-            if !down.isEmpty { return ([], down, nil) }
-            if case .failure(let e)? = last.servers { return ([], [], e.description) }
-            return ([], [], "the collector's sockets could not be read")
+            if !down.isEmpty { return ([], down, nil, []) }
+            if case .failure(let e)? = last.servers { return ([], [], e.description, []) }
+            return ([], [], "the collector's sockets could not be read", [])
         }
         for (i, l) in last.listens.enumerated() where !shared.contains(i) {
             guard let port = l.port, let address = l.address else {
@@ -1346,7 +1369,8 @@ enum ProgressRules {
                         "\(l.label) (port 0: Go binds a port the kernel picks, and no socket of the collector is bound on \(l.proto) \(wildcard ? "every address" : address) at a port no other server names)"
                     )
                 } else {
-                    up.append(
+                    // Up, but at a port no sender can know: nothing reaches it.
+                    unreachable.append(
                         "\(l.label) (port 0: the kernel picked \(Set(picked).sorted().map(String.init).joined(separator: ", ")), another at each start, so no sender can be pointed at it)"
                     )
                 }
@@ -1374,7 +1398,7 @@ enum ProgressRules {
                 down.append("\(l.label) (nothing listens on \(l.proto) port \(port))")
             }
         }
-        return (up, down, nil)
+        return (up, down, nil, unreachable)
     }
 
     // MARK: loss_risk
@@ -1675,6 +1699,9 @@ enum ProgressRules {
             dropped > 0
             ? "; \(dropped) file(s) aged past ignore_older (\(bytes(droppedBytes))) have no registry state left: whether they were collected before clean_inactive dropped it cannot be told"
             : ""
+        if input.scope?.isEmpty == true, input.files.isEmpty, let unmeasured = input.unmeasured {
+            return .unknown("cannot count the data at risk: " + unmeasured, hint: ProgressInput.unmeasuredHint, evidence: evidence)
+        }
         if input.scope?.isEmpty == true, input.files.isEmpty {
             return .pass(
                 "no log file to measure: no config of the subscription here names a log path (syslog, kafka and redis inputs have none; a missing config is bkunifylogbeat/config's)",

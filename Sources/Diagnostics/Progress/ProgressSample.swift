@@ -152,6 +152,9 @@ public struct ProgressTargets: Sendable {
     /// How many of the subscription's items the collector takes (log and network items alike), and why it
     /// refuses those that name no log path (syslog, kafka, redis: `<config> item <n>: <why>`).
     public var acceptedItems = 0
+    /// The inputs of the subscription's items the collector takes whose progress bkdiag does not follow (kafka,
+    /// redis: their data comes over a connection to a broker or a server, not from a file), once each.
+    public var unmeasuredInputs: [String] = []
     public var refusedPathlessItems: [String] = []
     /// Why the collector refuses each of the subscription's items, log items too (`<config> item <n>: <why>`).
     public var refusedItems: [String] = []

@@ -497,6 +497,16 @@ struct LogPathProgressCheckTests {
         i.acceptedItems = 1
         #expect(run(i).verdict == .pass, "\(run(i).message)")
         #expect(ProgressFixture.run(LossRiskCheck(), i).verdict == .pass)
+        // The item taken is a kafka input: its broker connection is not followed, so nothing is measured, not passed.
+        i.unmeasuredInputs = ["kafka"]
+        let kafka = run(i)
+        #expect(
+            kafka.verdict == .unknown && kafka.message.hasPrefix("the subscription's kafka input reads no file: bkdiag does not follow"),
+            "\(kafka.message)")
+        let kafkaRisk = ProgressFixture.run(LossRiskCheck(), i)
+        #expect(
+            kafkaRisk.verdict == .unknown && kafkaRisk.message.hasPrefix("cannot count the data at risk: the subscription's kafka input"),
+            "\(kafkaRisk.message)")
     }
 
     @Test("past ignore_older but still held by a harvester: judged as collected (filebeat ages out only files none holds)")
