@@ -321,27 +321,6 @@ struct CollectorFileRules {
         return out
     }
 
-    /// What a kafka item's `ssl` files make its input refuse. The input loads them when it is built (libbeat's
-    /// tlscommon, with `ioutil.ReadFile`: a relative path from the collector's working directory `cwd`), and an
-    /// error fails the input, so no task runs: a `certificate_authorities` entry, or the `certificate` and `key`
-    /// (read only as a pair), that does not exist, is a symlink loop or no regular file, holds no PEM block, or
-    /// that the running collector may not read; and a certificate without its key or a key without its
-    /// certificate. A `base64://` value is the PEM itself, `ssl.enabled: false` loads nothing, and a file bkdiag
-    /// may not look at is not judged. Each refusal names the setting and the file.
-    ///
-    /// An empty `ssl.enabled:` (a YAML null) leaves TLS on. tlscommon's `Config.Enabled` is a `*bool` and
-    /// `IsEnabled()` holds while it is nil (TencentBlueKing/beats `libbeat/common/transport/tlscommon/config.go`).
-    /// The sub config is read by libbeat's `common.LoadFile` through go-ucfg's `yaml.NewConfig` (go-yaml v2 gives a
-    /// nil value), and go-ucfg v0.7.0, the version bkunifylogbeat's go.mod pins, normalizes a nil to a `cfgNil`
-    /// (`merge.go`, `normalizeValue`); unpacking, `reifyGetField` (`reify.go`) returns before touching a field whose
-    /// value `isNil`, with no error when the field has no `required` validator. So the kafka input's
-    /// `LoadTLSConfig` (its `filebeat/input/kafka/config.go` through `outputs.LoadTLSConfig`) loads the files.
-    /// The kafka input's `ssl` settings that tlscommon refuses when the item is unpacked (TencentBlueKing/beats
-    /// `libbeat/common/transport/tlscommon`: `Config` in `config.go`, the `Unpack` methods in `types.go`), so no
-    /// task runs for it: an `enabled` go-ucfg cannot read as a boolean (NodeMan's kafka template writes the
-    /// platform's `ssl` dict as Python prints it, so a `None` there is the text `None`); a `verification_mode`
-    /// other than `full` or `none` (that fork knows no other; empty or null is `full`), or not text; a
-    /// `supported_protocols` entry it does not name.
     /// A value that is set and neither a mapping nor empty text: a list, or a plain value.
     static func isPlainOrList(_ node: YAMLNode) -> Bool {
         switch node {
@@ -351,6 +330,12 @@ struct CollectorFileRules {
         }
     }
 
+    /// The kafka input's `ssl` settings that tlscommon refuses when the item is unpacked (TencentBlueKing/beats
+    /// `libbeat/common/transport/tlscommon`: `Config` in `config.go`, the `Unpack` methods in `types.go`), so no
+    /// task runs for it: an `enabled` go-ucfg cannot read as a boolean (NodeMan's kafka template writes the
+    /// platform's `ssl` dict as Python prints it, so a `None` there is the text `None`); a `verification_mode`
+    /// other than `full` or `none` (that fork knows no other; empty or null is `full`), or not text; a
+    /// `supported_protocols` entry it does not name; and an `ssl` that is no mapping at all.
     static func tlsSettingRefusals(_ item: YAMLNode) -> [String] {
         var out: [String] = []
         // `ssl` is tlscommon's config (a mapping): a plain value or a list there (`{{ item.ssl }}` rendering the
@@ -383,6 +368,21 @@ struct CollectorFileRules {
         return out
     }
 
+    /// What a kafka item's `ssl` files make its input refuse. The input loads them when it is built (libbeat's
+    /// tlscommon, with `ioutil.ReadFile`: a relative path from the collector's working directory `cwd`), and an
+    /// error fails the input, so no task runs: a `certificate_authorities` entry, or the `certificate` and `key`
+    /// (read only as a pair), that does not exist, is a symlink loop or no regular file, holds no PEM block, or
+    /// that the running collector may not read; and a certificate without its key or a key without its
+    /// certificate. A `base64://` value is the PEM itself, `ssl.enabled: false` loads nothing, and a file bkdiag
+    /// may not look at is not judged. Each refusal names the setting and the file.
+    ///
+    /// An empty `ssl.enabled:` (a YAML null) leaves TLS on. tlscommon's `Config.Enabled` is a `*bool` and
+    /// `IsEnabled()` holds while it is nil (TencentBlueKing/beats `libbeat/common/transport/tlscommon/config.go`).
+    /// The sub config is read by libbeat's `common.LoadFile` through go-ucfg's `yaml.NewConfig` (go-yaml v2 gives a
+    /// nil value), and go-ucfg v0.7.0, the version bkunifylogbeat's go.mod pins, normalizes a nil to a `cfgNil`
+    /// (`merge.go`, `normalizeValue`); unpacking, `reifyGetField` (`reify.go`) returns before touching a field whose
+    /// value `isNil`, with no error when the field has no `required` validator. So the kafka input's
+    /// `LoadTLSConfig` (its `filebeat/input/kafka/config.go` through `outputs.LoadTLSConfig`) loads the files.
     static func tlsFileRefusals(_ item: YAMLNode, facts: any HostFacts, cwd: String) -> [String] {
         guard item["type"]?.string == "kafka" else { return [] }
         func text(_ node: YAMLNode?) -> String? { node.flatMap { $0.isNull ? nil : GoConfigValue($0).asText } }
