@@ -196,9 +196,7 @@ public final class LiveHostFacts: HostFacts {
             var read = SubscriptionConfigRead.read(path)
             // libbeat checks the owner and mode before it reads the file: one it refuses is loaded by nothing,
             // whatever it holds (`StrictPerms`).
-            if case .success(let st) = Result(catching: { () throws(ProbeError) in try Sys.stat(path) }), st.isRegular,
-                let why = StrictPerms.refusal(st, euid: uid.value)
-            {
+            if let why = StrictPerms.refusal(ofFile: read.stat, euid: uid.value) {
                 read.content = .invalid(.refusedPermissions(why))
                 read.unrendered = nil
                 read.quoteDefect = nil

@@ -103,6 +103,8 @@ public struct SubscriptionConfigRead: Sendable {
 
     /// Modification time in Unix seconds; nil when it could not be stat'ed.
     public var mtime: Int64?
+    /// The file's `stat` (following links) when it was read; nil when it could not be stat'ed.
+    public var stat: FileStat?
     public var content: Content
     /// For a file that is not YAML and still holds the template's Jinja markers, the first line with one
     /// (`MainConfig.unrenderedTemplate`: NodeMan deploys a template as it is when rendering it raises).
@@ -267,8 +269,15 @@ public struct SubscriptionConfigRead: Sendable {
         return true
     }
 
+    /// The file at `path` read, with its `stat` (following links) kept.
     static func read(_ path: String) -> SubscriptionConfigRead {
         let st = try? Sys.stat(path)
+        var read = read(path, stat: st)
+        read.stat = st
+        return read
+    }
+
+    private static func read(_ path: String, stat st: FileStat?) -> SubscriptionConfigRead {
         let mtime = st?.mtime
         if let st, !st.isRegular, !st.isDirectory {
             return SubscriptionConfigRead(mtime: mtime, content: .invalid(.notRegular(st.kind)))

@@ -8,6 +8,13 @@ import SystemLayer
 /// `cfgfile.Load`: Init filed with error); a subscription config failing it is skipped whole (`GetTasks`
 /// logs "secondary config file … format error" and goes on), whatever the file holds.
 enum StrictPerms {
+    /// Why a collector running as `euid` refuses to load the config whose `stat` is `st`; nil when it loads it,
+    /// and when `st` is no regular file's (missing, a FIFO: what it cannot load anyway is said elsewhere).
+    static func refusal(ofFile st: FileStat?, euid: UInt32) -> String? {
+        guard let st, st.isRegular else { return nil }
+        return refusal(st, euid: euid)
+    }
+
     /// Why a collector running as `euid` refuses to load a config of `st`; nil when it loads it.
     static func refusal(_ st: FileStat, euid: UInt32) -> String? {
         if st.uid != 0 && st.uid != euid {
@@ -44,7 +51,6 @@ extension HostFacts {
     /// Why the collector refuses to load the config at `path` for its owner or mode (`StrictPerms`); nil when
     /// it does not, or when the path is no regular file it could load anyway (missing, a FIFO: said elsewhere).
     func strictPermsRefusal(_ path: String) -> String? {
-        guard case .success(let st) = stat(path), st.isRegular else { return nil }
-        return StrictPerms.refusal(st, euid: collectorLoadUID)
+        StrictPerms.refusal(ofFile: try? stat(path).get(), euid: collectorLoadUID)
     }
 }

@@ -205,12 +205,26 @@ struct SubscriptionConfigCheck: Check {
         let realNames = "real_config_name: \(mine.map(PathText.shown).joined(separator: ", "))"
         if !problems.isEmpty {
             evidence.append(("problems", JSONValue(problems)))
+            // Every kind of problem fails with the same message; the first kind found gives the hint, and the
+            // configs or keys of that kind go to the evidence under `key`.
+            func failing(_ hint: String, key: String? = nil, _ names: [String] = []) -> Finding {
+                if let key { evidence.append((key, JSONValue(names))) }
+                return .fail("\(realNames); \(Fmt.list(problems, max: 3))", hint: hint, evidence: evidence)
+            }
             if problems.count == shared.count {
-                return .fail(
-                    "\(realNames); \(Fmt.list(problems, max: 3))",
-                    hint:
-                        "多个 syslog 采集项使用同一协议、同一端口且监听地址重叠：只有先启动的输入能绑定端口，另一个启动失败（Error starting the server）收不到任何数据：在日志平台为其中一个采集项改用其他端口（或不重叠的地址）并重新下发",
-                    evidence: evidence)
+                return failing(
+                    "多个 syslog 采集项使用同一协议、同一端口且监听地址重叠：只有先启动的输入能绑定端口，另一个启动失败（Error starting the server）收不到任何数据：在日志平台为其中一个采集项改用其他端口（或不重叠的地址）并重新下发"
+                )
+            }
+            if !permissions.isEmpty {
+                return failing(
+                    "采集器（libbeat strict.perms，默认开启）跳过属主不是 root（或采集器运行用户）、或组/其他用户可写的订阅配置：执行 chown root:root 与 chmod go-w 修正 \(Fmt.list(permissions.map(PathText.shown), max: 3)) 的属主与权限（或在日志平台重新下发），再在节点管理中 reload 或重启 bkunifylogbeat",
+                    key: "strict_perms", permissions)
+            }
+            if !clashes.isEmpty {
+                return failing(
+                    "采集器的配置加载（go-ucfg）把键中的点号当作层级：同一层里 app 与 app.kubernetes.io/name 这样的键（常见于 ext_meta/labels 中的 Kubernetes 标签）无法同时设置，整个配置文件被跳过，重新下发仍会复现：在日志平台修改该采集项的附加标签（ext_meta/labels），去掉或改名冲突的键，然后重新下发",
+                    key: "key_clash", clashes)
             }
             // A value the template quotes without escaping: the same failure for either quote, told apart by the hint.
             let unescaped = [
@@ -223,49 +237,23 @@ struct SubscriptionConfigCheck: Check {
                     "的值含有双引号 \" 或反斜杠 \\：插件的配置模板（ext_meta/labels、syslog 的 host）把该值放在双引号中且不做转义，渲染出的配置不是合法 YAML，采集器跳过整个配置文件，重新下发仍会复现：在日志平台（或节点管理）修改该值，去掉其中的双引号与反斜杠（如 Windows 路径写成 D:/data），然后重新下发"
                 ),
             ]
-            if !permissions.isEmpty {
-                evidence.append(("strict_perms", JSONValue(permissions)))
-                return .fail(
-                    "\(realNames); \(Fmt.list(problems, max: 3))",
-                    hint:
-                        "采集器（libbeat strict.perms，默认开启）跳过属主不是 root（或采集器运行用户）、或组/其他用户可写的订阅配置：执行 chown root:root 与 chmod go-w 修正 \(Fmt.list(permissions.map(PathText.shown), max: 3)) 的属主与权限（或在日志平台重新下发），再在节点管理中 reload 或重启 bkunifylogbeat",
-                    evidence: evidence)
-            }
-            if !clashes.isEmpty {
-                evidence.append(("key_clash", JSONValue(clashes)))
-                return .fail(
-                    "\(realNames); \(Fmt.list(problems, max: 3))",
-                    hint:
-                        "采集器的配置加载（go-ucfg）把键中的点号当作层级：同一层里 app 与 app.kubernetes.io/name 这样的键（常见于 ext_meta/labels 中的 Kubernetes 标签）无法同时设置，整个配置文件被跳过，重新下发仍会复现：在日志平台修改该采集项的附加标签（ext_meta/labels），去掉或改名冲突的键，然后重新下发",
-                    evidence: evidence)
-            }
             if let (names, why) = unescaped.first(where: { !$0.0.isEmpty }) {
-                evidence.append(("unescaped_quote_in", JSONValue(names)))
-                return .fail(
-                    "\(realNames); \(Fmt.list(problems, max: 3))", hint: "采集项中 \(Fmt.list(Fmt.unique(names), max: 3)) \(why)",
-                    evidence: evidence)
+                return failing("采集项中 \(Fmt.list(Fmt.unique(names), max: 3)) \(why)", key: "unescaped_quote_in", names)
             }
             let network = ["kafka:", "redis:", "syslog:"].filter { p in problems.contains { $0.contains(p) } }
             if !network.isEmpty {
-                return .fail(
-                    "\(realNames); \(Fmt.list(problems, max: 3))",
-                    hint:
-                        "采集器不会启动该采集项（\(network.map { String($0.dropLast()) }.joined(separator: "/")) 输入在解析配置时拒绝）：在日志平台核对该采集项的必填字段（kafka 的 hosts、topics、用户名与密码、initial_offset、ssl 证书与私钥文件（须在本机存在且可读）；redis 的 hosts、maxconn；syslog 的 protocol 与过滤条件）并重新下发",
-                    evidence: evidence)
+                return failing(
+                    "采集器不会启动该采集项（\(network.map { String($0.dropLast()) }.joined(separator: "/")) 输入在解析配置时拒绝）：在日志平台核对该采集项的必填字段（kafka 的 hosts、topics、用户名与密码、initial_offset、ssl 证书与私钥文件（须在本机存在且可读）；redis 的 hosts、maxconn；syslog 的 protocol 与过滤条件）并重新下发"
+                )
             }
             if !unrendered.isEmpty {
-                evidence.append(("unrendered", JSONValue(unrendered)))
-                return .fail(
-                    "\(realNames); \(Fmt.list(problems, max: 3))",
-                    hint:
-                        "采集器跳过该配置：节点管理渲染插件的配置模板出错时会把模板原样下发（节点管理日志 render config equal to template），重新下发仍是同样的文件：检查日志平台下发的采集项参数（路径、ext_meta/labels 等含特殊字符的值）及该主机的 CMDB 信息，修正后重新下发",
-                    evidence: evidence)
+                return failing(
+                    "采集器跳过该配置：节点管理渲染插件的配置模板出错时会把模板原样下发（节点管理日志 render config equal to template），重新下发仍是同样的文件：检查日志平台下发的采集项参数（路径、ext_meta/labels 等含特殊字符的值）及该主机的 CMDB 信息，修正后重新下发",
+                    key: "unrendered", unrendered)
             }
-            return .fail(
-                "\(realNames); \(Fmt.list(problems, max: 3))",
-                hint:
-                    "采集器会跳过 YAML 错误、dataid 为 0、没有或无效的采集路径（如含两个 **）、exclude_files 或行首正则（multiline.pattern）不是合法 Go 正则（如 *.gz、(?!...)）、ignore_older 为 0、字符集（encoding）不被识别等不被接受的配置项，也不加载文件名不匹配主配置 file_pattern 的文件：检查日志平台的采集项（数据源 dataid、采集路径、字符集、过滤与行首正则、时间参数）或插件主配置并重新下发",
-                evidence: evidence)
+            return failing(
+                "采集器会跳过 YAML 错误、dataid 为 0、没有或无效的采集路径（如含两个 **）、exclude_files 或行首正则（multiline.pattern）不是合法 Go 正则（如 *.gz、(?!...)）、ignore_older 为 0、字符集（encoding）不被识别等不被接受的配置项，也不加载文件名不匹配主配置 file_pattern 的文件：检查日志平台的采集项（数据源 dataid、采集路径、字符集、过滤与行首正则、时间参数）或插件主配置并重新下发"
+            )
         }
         if let (name, error) = unreadable.first {
             evidence.append(("unreadable", JSONValue(unreadable.map(\.0))))
