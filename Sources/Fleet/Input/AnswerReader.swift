@@ -71,16 +71,14 @@ public enum AnswerReader {
         // glob puts `status.json` after `logs-*.json`) it would leave the other threads idle while one reads it.
         let order = paths.indices.sorted { sizes[$0] != sizes[$1] ? sizes[$0] > sizes[$1] : $0 < $1 }
         let results = Mutex<[Int: Result<[ReadAnswer], FleetError>]>([:])
-        // Buffers files are read into, handed from file to file: a fresh array for each file was faulted in
-        // and zeroed page by page by the kernel's copy (half the page faults of a 100,000-host parse).
-        let buffers = Mutex<[[UInt8]]>([])
-        // Where the pages' entry lines are held to the end, handed from file to file the same way (see `ByteArena`).
-        let arenas = Mutex<[ByteArena]>([])
+        // Handed from file to file: the buffer a file is read into (a fresh array for each file was faulted in and
+        // zeroed page by page by the kernel's copy: half the page faults of a 100,000-host parse), and the arena
+        // its pages' entry lines are held in to the end (see `ByteArena`).
+        let lanes = Mutex<[(buffer: [UInt8], arena: ByteArena)]>([])
         DispatchQueue.concurrentPerform(iterations: paths.count) { k in
             let i = order[k]
             let r: Result<[ReadAnswer], FleetError>
-            var buffer = buffers.withLock { $0.popLast() } ?? []
-            let arena = arenas.withLock { $0.popLast() } ?? ByteArena()
+            var (buffer, arena) = lanes.withLock { $0.popLast() } ?? ([], ByteArena())
             do throws(FleetError) {
                 let count = try load(paths[i], reusing: &buffer)
                 r = .success(
@@ -93,8 +91,7 @@ public enum AnswerReader {
             } catch {
                 r = .failure(error)
             }
-            buffers.withLock { $0.append(buffer) }
-            arenas.withLock { $0.append(arena) }
+            lanes.withLock { $0.append((buffer, arena)) }
             results.withLock { $0[i] = r }
         }
         let all = results.withLock { $0 }
@@ -170,10 +167,7 @@ public enum AnswerReader {
     /// answer, 17 MB at 100,000 hosts) asks for huge pages (`MADV_HUGEPAGE`, where the kernel grants them
     /// on request): a fault per 2 MiB instead of one per 4 KiB as the read fills it.
     static func readBuffer(count: Int) -> [UInt8] {
-        [UInt8](unsafeUninitializedCapacity: count) { buf, initialized in
-            if let base = buf.baseAddress { HugePages.advise(UnsafeMutableRawPointer(base), count) }
-            initialized = count
-        }
+        HugePages.bytes(capacity: count, count: count)
     }
 
     /// Everything `fd` yields until end of file; nil on a read error. `sizeHint` (a regular file's size)

@@ -89,6 +89,16 @@ enum HugePages {
     /// Buffers smaller than this are left alone (most of a smaller one is not a whole aligned huge page).
     static let worthIt = 4 << 20
 
+    /// An array with room for `capacity` bytes, advised as `advise` does; its first `count` bytes are left as the
+    /// allocator gives them (for a read that fills them), the rest is room to append to.
+    static func bytes(capacity: Int, count: Int = 0) -> [UInt8] {
+        precondition(count >= 0 && count <= capacity, "more bytes than the room asked for")
+        return [UInt8](unsafeUninitializedCapacity: capacity) { buf, initialized in
+            if let base = buf.baseAddress { advise(UnsafeMutableRawPointer(base), buf.count) }
+            initialized = count
+        }
+    }
+
     /// Advises the whole 4 KiB pages of `count` bytes at `start`, when there are at least `worthIt`.
     static func advise(_ start: UnsafeMutableRawPointer, _ count: Int) {
         #if os(Linux)

@@ -12,12 +12,7 @@ enum ChunkedRender {
 
     /// An empty buffer for a lane, with room for `capacity` bytes asked to be backed by huge pages (a chunk of
     /// 2,048 hosts' lines is a few MiB, faulted in 4 KiB at a time as the first wave wrote it).
-    static func laneBuffer(capacity: Int) -> [UInt8] {
-        [UInt8](unsafeUninitializedCapacity: capacity) { buf, initialized in
-            if let base = buf.baseAddress { HugePages.advise(UnsafeMutableRawPointer(base), buf.count) }
-            initialized = 0
-        }
-    }
+    static func laneBuffer(capacity: Int) -> [UInt8] { HugePages.bytes(capacity: capacity) }
 
     /// Renders hosts `0..<count`: `render(range, lane)` writes the chunk `range` into lane `lane`'s buffer
     /// (emptied by `emit` beforehand), and `emit(lane)` hands that buffer on and empties it. Each wave's
