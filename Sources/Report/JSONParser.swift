@@ -81,7 +81,7 @@ public struct JSONByteParser {
 
     /// The high bit of every byte of `w` that is a quote, a backslash or a control character, and possibly
     /// of bytes after such a byte (borrows run upwards): zero exactly when the word is plain string text.
-    @inline(__always) static func specialBytes(_ w: UInt64) -> UInt64 {
+    @inlinable @inline(__always) public static func specialBytes(_ w: UInt64) -> UInt64 {
         let ones: UInt64 = 0x0101_0101_0101_0101
         let q = w ^ (ones &* 0x22)
         let s = w ^ (ones &* 0x5C)

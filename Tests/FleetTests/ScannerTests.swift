@@ -219,11 +219,44 @@ import Testing
         "{\"status\": truex}", "{\"status\": nul}", "{\"status\": 9,}", "{\"status\" 9}", "{\"status\": 9 \"ip\": \"x\"}",
         "{\"ip\": \"1.1.1.1}", "{\"ip\": \"a\u{01}b\"}", "{\"i\u{09}p\": 1}", "{status: 9}", "{\"status\": 9", "{\"status\": 1e}",
         "{\"status\": +1}", "{\"status\": 9}}",
+        // A literal cut short, where the bytes after what the whole literal would take are a separator.
+        "{\"tag\": tru}}", "{\"tag\": fals,}", "{\"status\": nul}}",
     ])
     func brokenHostRowsFailTheScan(row: String) {
         let text = "{\"finished\": true, \"step_instance_list\": [{\"step_ip_result_list\": [" + row + "]}]}"
         #expect((try? JSONValue.parse(text)) == nil, "the corpus row must be broken JSON: \(row)")
         #expect(Array(text.utf8).withUnsafeBufferPointer { ScannedDocument.scan($0) } == nil, "\(row)")
+    }
+
+    /// The kept members of a host row are told by their length and two words: each name is found, and a
+    /// name differing from one in any single byte, or one byte longer or shorter, is none of them.
+    @Test func hostMemberNamesAreToldApartByEveryByte() {
+        let names: [(String, HostMembers.Field)] = [
+            ("ip", .ip), ("ipv6", .ipv6), ("status", .status), ("host_id", .hostID), ("exit_code", .exitCode),
+            ("bk_host_id", .bkHostID), ("error_code", .errorCode), ("total_time", .totalTime), ("bk_cloud_id", .cloudID),
+        ]
+        func field(_ bytes: [UInt8]) -> HostMembers.Field? { bytes.withUnsafeBufferPointer { HostMembers.Field($0) } }
+        func isLogContent(_ bytes: [UInt8]) -> Bool { bytes.withUnsafeBufferPointer { HostMembers.Field.isLogContent($0) } }
+        var variants: [[UInt8]] = []
+        for name in names.map(\.0) + ["log_content"] {
+            let bytes = Array(name.utf8)
+            for k in bytes.indices {
+                var changed = bytes
+                changed[k] ^= 0x01
+                variants.append(changed)
+            }
+            variants += [Array(bytes.dropLast()), Array(bytes.dropFirst()), bytes + [0x5F], [0x5F] + bytes]
+        }
+        for (name, f) in names {
+            #expect(field(Array(name.utf8)) == f, "\(name)")
+            #expect(!isLogContent(Array(name.utf8)))
+        }
+        #expect(isLogContent(Array("log_content".utf8)) && field(Array("log_content".utf8)) == nil)
+        for v in variants where !names.contains(where: { Array($0.0.utf8) == v }) {
+            #expect(field(v) == nil, "\(String(decoding: v, as: UTF8.self))")
+            #expect(!isLogContent(v), "\(String(decoding: v, as: UTF8.self))")
+        }
+        #expect(field([]) == nil && field([0x69]) == nil)
     }
 
     @Test(arguments: documents)
