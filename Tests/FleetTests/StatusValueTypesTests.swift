@@ -158,4 +158,16 @@ import Testing
                     #"[{"step_instance_id": 75, "step_ip_result_list": [\#(row)]}, {"step_instance_id": 75, "step_ip_result_list": [\#(failed)]}]"#
             ) == [Self.poll + "1", Self.failed("11")])
     }
+
+    /// A host's key is its cloud id as Python prints an integer, a colon and its address, for every id an
+    /// answer can carry (negative, the extremes) and any address (IPv6, non-ASCII, longer than a small string).
+    @Test func hostKeysPrintTheCloudIdAndAddress() {
+        for cloud: Int64 in [0, 7, 10, -3, 1_000_000, .max, .min, .min + 1] {
+            for ip in ["10.0.0.1", "fd00::1", "2001:0db8:85a3:0000:0000:8a2e:0370:7334", "主机", "x"] {
+                #expect(JobHostKey.make(cloudID: cloud, ip: ip, hostID: 5) == String(cloud) + ":" + ip)
+            }
+            #expect(JobHostKey.make(cloudID: cloud, ip: "", hostID: 5) == String(cloud) + ":host-5")
+        }
+        #expect(JobHostKey.make(cloudID: 0, ip: "10.0.0.1", hostID: nil, cloudText: "0.0") == "0.0:10.0.0.1")
+    }
 }
