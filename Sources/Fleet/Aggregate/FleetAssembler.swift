@@ -109,7 +109,7 @@ public struct FleetAssembler: Sendable {
             guard let base = buf.baseAddress else { return }
             for i in buf.indices {
                 let log = (base + i).move()
-                (base + i).initialize(to: DecodedLog(hostID: nil, cloudID: 0, ip: "", key: "", reports: [], lines: []))
+                (base + i).initialize(to: DecodedLog.empty)
                 add(log)
             }
         }
@@ -120,7 +120,7 @@ public struct FleetAssembler: Sendable {
         let slot: Int
         let key = log.key
         let hostID = log.hostID
-        let hash = key.hashValue
+        let hash = log.keyHash
         if let old = logSlot.find(key, hash: hash, keyOf: { logs[$0].key }) {
             logs[old] = consume log
             slot = old

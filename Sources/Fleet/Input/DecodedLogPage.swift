@@ -6,9 +6,25 @@ public struct DecodedLog: Sendable {
     public var hostID: Int64?
     public var cloudID: Int64
     public var ip: String
-    public var key: String
+    public let key: String
+    /// `key.hashValue`, made with the log on the thread that reads its page: the assembler indexes every log
+    /// by its key on one thread.
+    let keyHash: Int
     public var reports: [DiagnosticReport]
     public var lines: [HostLine]
+
+    public init(hostID: Int64?, cloudID: Int64, ip: String, key: String, reports: [DiagnosticReport], lines: [HostLine]) {
+        self.hostID = hostID
+        self.cloudID = cloudID
+        self.ip = ip
+        self.key = key
+        keyHash = key.hashValue
+        self.reports = reports
+        self.lines = lines
+    }
+
+    /// A log of nothing, left where a log was moved out.
+    static let empty = DecodedLog(hostID: nil, cloudID: 0, ip: "", key: "", reports: [], lines: [])
 }
 
 /// A `batch_get_job_instance_ip_log` page whose outputs have been read.
