@@ -13,9 +13,16 @@ import Testing
     static func fleet(lean: Bool = false) throws -> FleetReport {
         var hosts: [JSONValue] = []
         var logs: [JSONValue] = []
+        var agents: [(ip: String, alive: Bool)] = []
         for i in 0..<7000 {
             let ip = "10.1.\(i / 256).\(i % 256)"
-            hosts.append(Fixtures.host(0, ip, status: i % 97 == 0 ? 11 : 9, error: i % 97 == 0 ? 104 : 0, id: i + 1))
+            // Job failures of two states and two error codes (a group each), some on hosts GSE reports offline
+            // (another hint); some hosts missing from the logs.
+            let failed = i % 97 == 0
+            hosts.append(
+                Fixtures.host(0, ip, status: failed ? (i % 2 == 0 ? 11 : 12) : 9, error: failed ? (i % 3 == 0 ? 104 : 105) : 0, id: i + 1))
+            if failed { agents.append((ip, i % 5 != 0)) }
+            if i % 101 == 0 { continue }
             let output: String
             switch i {
             case _ where i % 97 == 0: output = "Traceback"
@@ -42,7 +49,7 @@ import Testing
             logs.append(Fixtures.log(0, ip, output, id: i + 1))
         }
         logs.append(Fixtures.log(0, "10.9.9.9", Fixtures.brokenRich(pid: 1)))
-        guard lean else { return try Fixtures.assemble([Fixtures.status(hosts), Fixtures.logs(logs)]) }
+        guard lean else { return try Fixtures.assemble([Fixtures.status(hosts), Fixtures.logs(logs)], gse: AggregationTests.gse1(agents)) }
         return try Fixtures.assemble(texts: [Fixtures.status(hosts).serialized(), Fixtures.logs(logs).serialized()], streamed: true)
     }
 
@@ -112,6 +119,11 @@ import Testing
         // Several groups and several chunks, or the test proves nothing.
         #expect(signatures.count >= 5)
         #expect(signatures.contains { $0.contains("declared false") })
+        #expect(signatures.filter { $0.hasPrefix("job: host status") }.count == 4)
+        #expect(signatures.contains { $0.contains("host missing from the logs") })
+        if !lean {
+            #expect(r.hosts.contains { $0.agent == .offline } && r.hosts.contains { $0.state == .jobFailed && $0.agent != .offline })
+        }
         #expect(Set(members.values.map { Set($0.map { $0 / 2048 }) }.flatMap { $0 }).count == 4)
 
         let expectedOrder = signatures.sorted {

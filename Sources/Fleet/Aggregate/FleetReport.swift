@@ -300,6 +300,19 @@ public struct FleetSummary: Sendable {
             var list: UnsafeRawPointer
             var declared: Bool
         }
+
+        /// For a host without a report whose signature is told by its state (`Signature.entries`: JOB did
+        /// not run the script, did not finish, or it printed nothing) and hints by whether GSE reports its
+        /// agent offline (`Signature.fallbackHint`): the group and hints of the hosts seen with the same.
+        var stateGroup: [StateKey: (group: Int, hints: [String])] = [:]
+
+        struct StateKey: Hashable {
+            var state: HostState
+            var jobStatus: Int64?
+            var jobStatusText: String?
+            var errorCode: Int64?
+            var offline: Bool
+        }
     }
 
     /// A chunk's per-host counts before they become the tally's: states and diagnoses by position in
@@ -415,6 +428,21 @@ extension FleetSummary.Tally {
             }
             sharedKey = key
         }
+        // A host JOB did not run, or that printed nothing: its signature and hints are those of its state
+        // and JOB's codes, found once per chunk.
+        var stateKey: FleetSummary.ChunkMemo.StateKey?
+        switch h.state {
+        case .jobFailed, .notFinished, .noOutput, .missingLog:
+            let key = FleetSummary.ChunkMemo.StateKey(
+                state: h.state, jobStatus: h.jobStatus, jobStatusText: h.jobStatusText, errorCode: h.errorCode,
+                offline: h.agent == .offline)
+            if let known = memo.stateGroup[key] {
+                join(hi, diagnosis, group: known.group, hints: known.hints)
+                return
+            }
+            stateKey = key
+        default: break
+        }
         let entries = Signature.entries(for: h, results: results)
         if entries.isEmpty {
             if let sharedKey { memo.sharedGroup[sharedKey] = (-1, []) }
@@ -439,6 +467,7 @@ extension FleetSummary.Tally {
         }
         if let fallback = Signature.fallbackHint(for: h), seen.insert(fallback).inserted { hints.append(fallback) }
         if let sharedKey { memo.sharedGroup[sharedKey] = (gi, hints) }
+        if let stateKey { memo.stateGroup[stateKey] = (gi, hints) }
         join(hi, diagnosis, group: gi, hints: hints)
     }
 
