@@ -382,6 +382,7 @@ public struct EscapedOutputDecoder {
         switch b[i] {
         case UInt8(ascii: "{"):
             guard depth < Self.maxDepth else { throw GiveUp() }
+            if try skipPlainObject(depth: depth) { return }
             i += 1
             skipSpace()
             if i < b.count, b[i] == UInt8(ascii: "}") {
@@ -422,6 +423,89 @@ public struct EscapedOutputDecoder {
                 throw GiveUp()
             }
         }
+    }
+
+    /// Moves past the object at `i` (its `{`, within the nesting limit) in one loop when its names and
+    /// string values are plain (no escape of the report's own; a page-escaped slash is plain) and its other
+    /// values plain numbers or nested values (skipped by `skipValue`): an entry's evidence, a report's
+    /// context. False, `i` where it was, for anything else, which the member-by-member walk below reads
+    /// (and gives up on where it must): a million evidence objects went through a call per name and value.
+    @inline(__always) mutating func skipPlainObject(depth: Int) throws(GiveUp) -> Bool {
+        guard let base = b.baseAddress else { return false }
+        let n = b.count
+        let raw = UnsafeRawPointer(base)
+        let start = i
+        @inline(__always) func space(_ k: inout Int) { while k < n && base[k] == 0x20 { k &+= 1 } }
+        // Past a plain string whose escaped opening quote is at `k`; false where it is not one.
+        @inline(__always) func string(_ k: inout Int) -> Bool {
+            guard k &+ 1 < n, base[k] == 0x5C, base[k &+ 1] == 0x22 else { return false }
+            k &+= 2
+            while true {
+                while k &+ 8 <= n {
+                    let special = JSONByteParser.specialBytes(raw.loadUnaligned(fromByteOffset: k, as: UInt64.self))
+                    if special != 0 {
+                        k &+= special.trailingZeroBitCount &>> 3
+                        break
+                    }
+                    k &+= 8
+                }
+                guard k &+ 1 < n, base[k] == 0x5C else {
+                    // A plain byte before the last eight, or a raw quote or control character.
+                    if k < n, base[k] != 0x22, base[k] >= 0x20 {
+                        k &+= 1
+                        continue
+                    }
+                    return false
+                }
+                switch base[k &+ 1] {
+                case 0x22:
+                    k &+= 2
+                    return true
+                case UInt8(ascii: "/"): k &+= 2
+                default: return false
+                }
+            }
+        }
+        var k = i &+ 1
+        space(&k)
+        while true {
+            guard string(&k) else { break }
+            space(&k)
+            guard k < n, base[k] == UInt8(ascii: ":") else { break }
+            k &+= 1
+            space(&k)
+            guard k < n else { break }
+            switch base[k] {
+            case 0x5C:
+                guard string(&k) else {
+                    i = start
+                    return false
+                }
+            case UInt8(ascii: "{"), UInt8(ascii: "["):
+                i = k
+                try skipValue(depth: depth &+ 1)
+                k = i
+            default:
+                i = k
+                guard skipPlainNumber() else {
+                    i = start
+                    return false
+                }
+                k = i
+            }
+            space(&k)
+            guard k < n else { break }
+            if base[k] == UInt8(ascii: ",") {
+                k &+= 1
+                space(&k)
+                continue
+            }
+            guard base[k] == UInt8(ascii: "}") else { break }
+            i = k &+ 1
+            return true
+        }
+        i = start
+        return false
     }
 
     /// Moves past a number at `i` spelt as `JSONByteParser.numberForm` reads one (`-?(0|[1-9][0-9]*)`, then

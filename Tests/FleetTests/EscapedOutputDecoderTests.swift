@@ -155,6 +155,20 @@ import Testing
             String(repeating: "7", count: 64), String(repeating: "7", count: 65), String(repeating: "7", count: 4300),
             String(repeating: "7", count: 4301), "1." + String(repeating: "5", count: 5000), "-" + String(repeating: "9", count: 4301),
         ]
+        // Evidence objects skipped whole: valid ones of every kind of member, and ones broken in each place
+        // (a bad escape, a missing colon or comma, the wrong closing bracket, a trailing or leading comma, a
+        // literal cut short), which the usual reader refuses.
+        let evidence = [
+            #"{"a": {"b": 1}, "c": [1, {"d": "e/f"}], "g": "h", "i": -2.5e3, "j": true, "k": null, "l": "x\"y\\z"}"#,
+            #"{"p":"a/b","q":12,"r":{}}"#, #"{"p": "a\q"}"#, #"{"p": 1]"#, #"{"p" 1}"#, #"{"p": 1 "q": 2}"#, #"{"p": tru}"#,
+            #"{"p": nul}"#, #"{"p"x1}"#, #"{"p";"q"}"#, #"{"p": "x", }"#, #"{, "p": 1}"#, #"{"p": 1,, "q": 2}"#, #"{"p": {"q": 1]}"#,
+            #"{"p\q": 1}"#,
+        ]
+        for e in evidence {
+            out.append(
+                "{\"status\": true, \"data\": [{\"module\": \"m\", \"item\": \"i\", \"status\": true, \"message\": \"m\", \"evidence\": \(e)}]}"
+            )
+        }
         for n in numbers {
             out.append(
                 "{\"status\": true, \"data\": [{\"module\": \"m\", \"item\": \"i\", \"status\": true, \"message\": \"m\", \"evidence\": {\"n\": \(n), \"k\": [\(n)]}, \"duration_ms\": \(n)}]}"
@@ -205,6 +219,19 @@ import Testing
         let line = Array(#"{\"status\": true, \"data\": [{\"module\": \"m\", \"item\": \"i\", \"status\": true, \"message\": \"a"#.utf8)
         let page = [0x22] + line + [0x80] + Array(#"\"}]}""#.utf8)
         #expect(page.withUnsafeBufferPointer { EscapedOutputDecoder.decode($0, openingQuote: 0, keepEvidence: true, interner: nil) } == nil)
+        // A raw quote or control character inside an evidence string (which ends the page's string there, or
+        // makes the page invalid), far from the end of the page and within its last eight bytes: never taken.
+        let head = Array(
+            #""{\"status\": true, \"data\": [{\"module\": \"m\", \"item\": \"i\", \"status\": true, \"message\": \"m\", \"evidence\": {\"p\": \"a"#
+                .utf8)
+        for raw: UInt8 in [0x22, 0x0A] {
+            for tail in [Array(#"b\"}}]}""#.utf8), Array(#"b\"}}]}      \"x\": \"0123456789abcdef\"}""#.utf8)] {
+                let page = head + [raw] + tail
+                #expect(
+                    page.withUnsafeBufferPointer { EscapedOutputDecoder.decode($0, openingQuote: 0, keepEvidence: false, interner: nil) }
+                        == nil)
+            }
+        }
         // A raw control character or an unterminated output is never taken.
         for bad in [Array(#""{\"status\": true,"#.utf8) + [0x0A] + Array(#"\"data\": []}""#.utf8), Array(#""{\"status\": true"#.utf8)] {
             #expect(
