@@ -151,7 +151,7 @@ final class AgentEntryLines: EntryLineWriter, @unchecked Sendable {
                         // A double's shortest text is at most 24 bytes, a plain one's at most 17.
                         precondition(text.count < 256, "a duration's text past one length byte")
                         out.append(UInt8(text.count))
-                        text.withUnsafeBufferPointer { out.append($0) }
+                        out.append(text)
                         printing &+= Self.evidenceDuration.utf8CodeUnitCount &+ text.count &+ 1
                     }
                 } ?? false
@@ -187,7 +187,7 @@ final class AgentEntryLines: EntryLineWriter, @unchecked Sendable {
                 duration.map { d in
                     durations.duration(d) { text in
                         out.append(Self.evidenceDuration)
-                        text.withUnsafeBufferPointer { out.append($0) }
+                        out.append(text)
                         out.append(UInt8(ascii: "}"))
                     }
                 } ?? false

@@ -362,26 +362,23 @@ struct HostJSONCache {
     /// A duration the escaped-output decoder handed on, as `duration(_:_:)` writes the value the model reads
     /// from it; false, nothing written, when the model reads none. A plain number's text in the form most
     /// reports print (`plainDuration`) is written without being parsed.
-    mutating func duration(_ r: ReportDuration, _ body: ([UInt8]) -> Void) -> Bool {
-        if case .text(let t) = r, Self.plainDuration(t, into: &plain) {
-            body(plain)
+    mutating func duration(_ r: ReportDuration, _ body: (UnsafeBufferPointer<UInt8>) -> Void) -> Bool {
+        if case .text(let t) = r, let written = Self.plainDuration(t) {
+            body(UnsafeBufferPointer(rebasing: t[written]))
             return true
         }
         guard let d = r.milliseconds else { return false }
-        duration(d, body)
+        duration(d) { $0.withUnsafeBufferPointer(body) }
         return true
     }
 
-    /// Scratch for `plainDuration`.
-    var plain: [UInt8] = []
-
-    /// What `duration(_:_:)` writes for the number spelt `t`, written into `out` without parsing it, when
-    /// `t` is a decimal of at most 12 integer digits and 3 fraction digits, without exponent: rounding to
-    /// microseconds keeps such a number as it is, and its double's shortest text is its own digits (at most
-    /// 15 of them, which a double tells apart) without the fraction's trailing zeros; an integral value
-    /// loses its point (written as an integer) and a negative zero its sign. False, `out` undefined, for
-    /// any other spelling.
-    static func plainDuration(_ t: UnsafeBufferPointer<UInt8>, into out: inout [UInt8]) -> Bool {
+    /// What `duration(_:_:)` writes for the number spelt `t`, without parsing it, when `t` is a decimal of
+    /// at most 12 integer digits and 3 fraction digits, without exponent: rounding to microseconds keeps
+    /// such a number as it is, and its double's shortest text is its own digits (at most 15 of them, which
+    /// a double tells apart) without the fraction's trailing zeros; an integral value loses its point
+    /// (written as an integer) and a negative zero its sign. That text is always a run of `t`'s bytes: the
+    /// range of it is given. nil for any other spelling.
+    static func plainDuration(_ t: UnsafeBufferPointer<UInt8>) -> Range<Int>? {
         @inline(__always) func isDigit(_ k: Int) -> Bool { k < t.count && t[k] &- 0x30 < 10 }
         var k = 0
         let negative = !t.isEmpty && t[0] == UInt8(ascii: "-")
@@ -390,24 +387,22 @@ struct HostJSONCache {
         while isDigit(k) { k += 1 }
         let integerEnd = k
         guard integerEnd - integer >= 1, integerEnd - integer <= 12, integerEnd - integer == 1 || t[integer] != UInt8(ascii: "0")
-        else { return false }
+        else { return nil }
         var end = integerEnd
         if k < t.count, t[k] == UInt8(ascii: ".") {
             k += 1
             let fraction = k
             while isDigit(k) { k += 1 }
-            guard k - fraction >= 1, k - fraction <= 3 else { return false }
+            guard k - fraction >= 1, k - fraction <= 3 else { return nil }
             end = k
             while end > fraction && t[end - 1] == UInt8(ascii: "0") { end -= 1 }
             // No fraction digit left: the point goes too.
             if end == fraction { end = integerEnd }
         }
-        guard k == t.count else { return false }
-        out.removeAll(keepingCapacity: true)
+        guard k == t.count else { return nil }
         // `-0`, `-0.0`: written `0`, as the integer it is.
         let zero = end == integerEnd && integerEnd - integer == 1 && t[integer] == UInt8(ascii: "0")
-        out.append(contentsOf: UnsafeBufferPointer(rebasing: t[(negative && zero ? integer : 0)..<end]))
-        return true
+        return (negative && zero ? integer : 0)..<end
     }
 
     /// `richJSON`'s `duration_ms`: rounded to microseconds, serialised as a double.

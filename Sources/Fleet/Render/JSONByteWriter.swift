@@ -147,12 +147,19 @@ struct JSONByteWriter: ~Copyable {
         @inline(__always) func append(_ u: UnsafeBufferPointer<UInt8>) { out.append(u) }
         @inline(__always) func append(_ c: UInt8) { out.append(c) }
         func append(_ a: [UInt8]) { a.withUnsafeBufferPointer { out.append($0) } }
-        // Most strings need no escape at all: checked eight bytes at a time, then copied at once.
+        // Most strings need no escape at all: checked eight bytes at a time (the last eight overlapping the
+        // word before them, so no byte is checked alone), then copied at once.
         var clean = 0
         if let base = u.baseAddress {
             let raw = UnsafeRawPointer(base)
             while clean &+ 8 <= u.count && !Self.mayNeedEscape(raw.loadUnaligned(fromByteOffset: clean, as: UInt64.self)) {
                 clean &+= 8
+            }
+            // Fewer than eight bytes left (no word flagged): the last eight hold them.
+            if clean &+ 8 > u.count && clean < u.count && u.count >= 8
+                && !Self.mayNeedEscape(raw.loadUnaligned(fromByteOffset: u.count &- 8, as: UInt64.self))
+            {
+                clean = u.count
             }
             while clean < u.count {
                 let c = u[clean]
