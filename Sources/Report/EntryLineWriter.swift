@@ -47,6 +47,38 @@ public struct ReportText {
     public let bytes: UnsafeBufferPointer<UInt8>
     /// Whether a `\/` is in `bytes` (the one escape such a string holds).
     public let escapedSlashes: Bool
+    /// Whether every byte is ASCII (false when not known).
+    public let ascii: Bool
+
+    public init(bytes: UnsafeBufferPointer<UInt8>, escapedSlashes: Bool, ascii: Bool = false) {
+        self.bytes = bytes
+        self.escapedSlashes = escapedSlashes
+        self.ascii = ascii
+    }
+
+    /// Whether the text goes between a JSON string's quotes as it is: ASCII, no slash escaped by the page,
+    /// and no DEL (which `JSONByteWriter` writes `\u007f`); a plain string holds no quote, backslash or
+    /// control character. For an ASCII byte, adding one sets the high bit only for DEL, so a word of eight
+    /// is checked with an addition.
+    @inline(__always) public var isPlainJSON: Bool {
+        guard ascii && !escapedSlashes, let base = bytes.baseAddress else { return ascii && !escapedSlashes }
+        let raw = UnsafeRawPointer(base)
+        let n = bytes.count
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        var k = 0
+        while k &+ 8 <= n {
+            if (raw.loadUnaligned(fromByteOffset: k, as: UInt64.self) &+ ones) & 0x8080_8080_8080_8080 != 0 { return false }
+            k &+= 8
+        }
+        if k < n && n >= 8 {
+            return (raw.loadUnaligned(fromByteOffset: n &- 8, as: UInt64.self) &+ ones) & 0x8080_8080_8080_8080 == 0
+        }
+        while k < n {
+            if base[k] == 0x7F { return false }
+            k &+= 1
+        }
+        return true
+    }
 
     /// Appends the string's text.
     @inline(__always) public func append(to out: inout [UInt8]) {

@@ -894,10 +894,10 @@ public struct EscapedOutputDecoder {
         let verdict = Verdict.read(status: status, result: result)
         if let entryLines {
             entryLines.entry(
-                module: ReportText(bytes: module.bytes, escapedSlashes: module.slashes),
-                item: ReportText(bytes: item.bytes, escapedSlashes: item.slashes), verdict: verdict,
-                message: ReportText(bytes: message.bytes, escapedSlashes: message.slashes),
-                hint: hint.map { ReportText(bytes: $0.bytes, escapedSlashes: $0.slashes) },
+                module: ReportText(bytes: module.bytes, escapedSlashes: module.slashes, ascii: module.ascii),
+                item: ReportText(bytes: item.bytes, escapedSlashes: item.slashes, ascii: item.ascii), verdict: verdict,
+                message: ReportText(bytes: message.bytes, escapedSlashes: message.slashes, ascii: message.ascii),
+                hint: hint.map { ReportText(bytes: $0.bytes, escapedSlashes: $0.slashes, ascii: $0.ascii) },
                 duration: durationText.map(ReportDuration.text) ?? duration?.doubleValue.map(ReportDuration.value))
         }
         let strings = self.interner

@@ -268,6 +268,14 @@ import Testing
                 "gse_agent", "socket", "true", "line\u{2028}sep and del \u{7f}",
                 ", \"result\": \"warn\", \"hint\": 5, \"duration_ms\": -0.0"),
             entry("gse_agent", "dataserver_port", "true", "", ", \"result\": \"unknown\", \"hint\": null, \"duration_ms\": 1e-7"),
+            // ASCII texts with DEL (written `\u007f` in the JSON) only in a whole word of eight, only in the last
+            // bytes, and in a text of fewer than eight bytes; a short text with U+2028 (written `\u2028`).
+            entry(
+                "gse_agent", "socket_queue_status", "true", "ascii \u{7f} in the middle, not at the end",
+                ", \"result\": \"pass\", \"hint\": \"d\u{7f}\", \"duration_ms\": 2"),
+            entry(
+                "gse_agent", "process", "true", "sixteen bytes ok and then \u{7f}",
+                ", \"result\": \"pass\", \"hint\": \"\u{2028}\", \"duration_ms\": 3"),
             entry("custom", "not_a_known_item", "true", "m", ", \"duration_ms\": 12345.6789"),
             entry("bkunifylogbeat", "healthz", "true", "h", ", \"result\": \"pass\", \"duration_ms\": 1e300"),
             entry("bkunifylogbeat", "config", "true", "c", ", \"duration_ms\": null"),

@@ -115,7 +115,9 @@ final class AgentEntryLines: EntryLineWriter, @unchecked Sendable {
     /// A report's string as it goes between a JSON string's quotes, escaped as `JSONByteWriter.string`
     /// escapes the text.
     @inline(__always) private static func appendEscaped(_ t: ReportText, to out: inout OwnedBytes) {
-        if t.escapedSlashes {
+        if t.isPlainJSON {
+            out.append(t.bytes)
+        } else if t.escapedSlashes {
             var text: [UInt8] = []
             t.append(to: &text)
             text.withUnsafeBufferPointer { JSONByteWriter.escape($0, into: &out) }
