@@ -38,7 +38,7 @@ struct JSONByteWriter: ~Copyable {
         a.withUnsafeBufferPointer { append($0) }
     }
 
-    mutating func raw(_ s: StaticString) { out.append(s) }
+    @inline(__always) mutating func raw(_ s: StaticString) { out.append(s) }
 
     /// Text written as it is (a number's digits, already serialised JSON). Named apart from
     /// `raw(StaticString)`: a literal would otherwise be taken as a `String`, its preferred type.
