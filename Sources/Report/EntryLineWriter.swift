@@ -60,7 +60,7 @@ public struct ReportText {
     /// and no DEL (which `JSONByteWriter` writes `\u007f`); a plain string holds no quote, backslash or
     /// control character. For an ASCII byte, adding one sets the high bit only for DEL, so a word of eight
     /// is checked with an addition.
-    @inline(__always) public var isPlainJSON: Bool {
+    @inlinable @inline(__always) public var isPlainJSON: Bool {
         guard ascii && !escapedSlashes, let base = bytes.baseAddress else { return ascii && !escapedSlashes }
         let raw = UnsafeRawPointer(base)
         let n = bytes.count
