@@ -27,6 +27,8 @@ public struct EscapedOutputDecoder {
     let interning: Bool
     /// Given entries read lean (see `decode`), the writer of their lines.
     let entryLines: (any EntryLineWriter)?
+    /// Whether `entryLines` prints durations, asked once (a call through the protocol per entry otherwise).
+    let wantsDurations: Bool
     /// `ReportLineDecoder`'s nesting limit, which nested values are read with.
     static let maxDepth = 256
 
@@ -50,7 +52,8 @@ public struct EscapedOutputDecoder {
         return withExtendedLifetime(strings) { () -> (reports: [DiagnosticReport], closingQuote: Int)? in
             var d = EscapedOutputDecoder(
                 b: b, i: quote + 1, keepEvidence: keepEvidence, fullEntries: fullEntries, interner: strings,
-                shapes: strings.shapes, interning: interner != nil, entryLines: entryLines)
+                shapes: strings.shapes, interning: interner != nil, entryLines: entryLines,
+                wantsDurations: entryLines?.wantsDurations ?? false)
             let before = entryLines?.reportCount
             do throws(GiveUp) {
                 return (try d.lines(), d.i)
@@ -802,7 +805,7 @@ public struct EscapedOutputDecoder {
         var durationSeen = false
         var duration: JSONValue?
         var durationText: UnsafeBufferPointer<UInt8>?
-        let wantsDuration = entryLines?.wantsDurations ?? false
+        let wantsDuration = wantsDurations
         var expected = 0
         // Where the message's string ended, when it was read as the fourth member in order (the middle's start).
         var middleStart = -1

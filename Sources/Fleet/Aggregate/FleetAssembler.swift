@@ -194,7 +194,8 @@ public struct FleetAssembler: Sendable {
                             // first. A slot holds the one log of its key, so a key equal to its log's is found.
                             var next = c * chunk
                             for i in (c * chunk)..<min(rowCount, (c + 1) * chunk) {
-                                let key = rows[i].key
+                                // Through the pointer: `rows[i]` copied the row (retaining its strings) to read its key.
+                                let key = (rows.baseAddress! + i).pointee.key
                                 let slot =
                                     next < logs.count && logs[next].key == key
                                     ? next : logSlot.find(key, hash: key.hashValue, keyOf: { logs[$0].key }) ?? -1
@@ -258,7 +259,7 @@ public struct FleetAssembler: Sendable {
                     for n in (c * chunk)..<min(places, (c + 1) * chunk) {
                         let r = rows[n]
                         let s = slotOf[r]
-                        out.initializeElement(at: n, to: join(keys[first[n]], stepHosts[r], slot: s >= 0 ? s : nil))
+                        out.initializeElement(at: n, to: join(keys[first[n]], (stepHosts.baseAddress! + r).pointee, slot: s >= 0 ? s : nil))
                     }
                 }
             }

@@ -213,7 +213,7 @@ struct LogPageScanner {
                 used = usedBefore
                 return nil
             }
-            items.append(item)
+            items.append(consume item)
             switch p.next(close: UInt8(ascii: "]")) {
             case true?: continue
             case false?: return items
