@@ -717,31 +717,81 @@ public struct EscapedOutputDecoder {
         return try value(depth: depth)
     }
 
-    /// An entry's `result` at `i`: a verdict's name (`\"pass\"`, `\"warn\"`, `\"fail\"`, `\"unknown\"`)
-    /// as the same string value `value(depth:)` makes, without making a string; anything else through
-    /// `value(depth:)`.
+    /// An entry's `result` at `i`: a verdict's name as the same string value `value(depth:)` makes (see
+    /// `resultMember`); anything else through `value(depth:)`.
     @inline(__always) mutating func resultValue(depth: Int) throws(GiveUp) -> JSONValue {
+        switch try resultMember(depth: depth) {
+        case .verdict(let v): .string(v.rawValue)
+        case .value(let v): v
+        case .bool(let b): .bool(b)
+        }
+    }
+
+    /// An entry's `status` or `result` as `leanEntry` keeps it: the literal or verdict name bkdiag and check.py
+    /// write, told without a tree, or any other value as `value(depth:)` reads it.
+    enum EntryValue {
+        case bool(Bool)
+        case verdict(Verdict)
+        case value(JSONValue)
+
+        /// Python's truth of the value, as `Verdict.read` takes a status (a verdict's name is a non-empty string).
+        var truthy: Bool {
+            switch self {
+            case .bool(let b): b
+            case .verdict: true
+            case .value(let v): JSONValue.isTruthy(v)
+            }
+        }
+
+        /// The verdict a result names, as `Verdict.read` takes a result; nil for any other value.
+        var verdictName: Verdict? {
+            switch self {
+            case .bool: nil
+            case .verdict(let v): v
+            case .value(let v): v.stringValue.flatMap(Verdict.named)
+            }
+        }
+
+        /// An entry's verdict, as `Verdict.read` reads its two values.
+        static func verdict(status: EntryValue, result: EntryValue?) -> Verdict {
+            let ok = status.truthy
+            if let named = result?.verdictName, named.compatStatus == ok { return named }
+            return ok ? .pass : .fail
+        }
+    }
+
+    /// `statusValue`, kept as an `EntryValue`.
+    @inline(__always) mutating func statusMember(depth: Int) throws(GiveUp) -> EntryValue {
+        switch try statusValue(depth: depth) {
+        case .bool(let b): .bool(b)
+        case let v: .value(v)
+        }
+    }
+
+    /// An entry's `result` at `i`: a verdict's name (`\"pass\"`, `\"warn\"`, `\"fail\"`, `\"unknown\"`) as
+    /// that verdict, without making a string; anything else through `value(depth:)`.
+    @inline(__always) mutating func resultMember(depth: Int) throws(GiveUp) -> EntryValue {
         if let base = b.baseAddress, i &+ 11 <= b.count {
             let raw = UnsafeRawPointer(base)
             switch raw.loadUnaligned(fromByteOffset: i, as: UInt64.self) {
             case 0x225C_7373_6170_225C:  // \"pass\"
                 i &+= 8
-                return .string("pass")
+                return .verdict(.pass)
             case 0x225C_6E72_6177_225C:  // \"warn\"
                 i &+= 8
-                return .string("warn")
+                return .verdict(.warn)
             case 0x225C_6C69_6166_225C:  // \"fail\"
                 i &+= 8
-                return .string("fail")
+                return .verdict(.fail)
             case 0x776F_6E6B_6E75_225C:  // \"unknow, then n\"
                 if raw.loadUnaligned(fromByteOffset: i &+ 8, as: UInt16.self) == 0x5C6E, b[i &+ 10] == 0x22 {
                     i &+= 11
-                    return .string("unknown")
+                    return .verdict(.unknown)
                 }
             default: break
             }
         }
-        return try value(depth: depth)
+        return .value(try value(depth: depth))
     }
 
     /// The name of an entry's next member, positioned at its value: matched first against the one bkdiag
@@ -796,9 +846,9 @@ public struct EscapedOutputDecoder {
         let entryStart = i
         var module: PlainString?
         var item: PlainString?
-        var status: JSONValue?
+        var status: EntryValue?
         var message: PlainString?
-        var result: JSONValue?
+        var result: EntryValue?
         var hint: PlainString?
         var hintSeen = false
         var evidenceSeen = false
@@ -835,7 +885,7 @@ public struct EscapedOutputDecoder {
                 item = try checkedString()
             case .status:
                 guard status == nil else { throw GiveUp() }
-                status = try statusValue(depth: 3)
+                status = try statusMember(depth: 3)
             case .message:
                 guard message == nil else { throw GiveUp() }
                 let inOrder = expected == 4
@@ -849,7 +899,7 @@ public struct EscapedOutputDecoder {
                 if inOrder {
                     middleStart = i
                     if let middle = shapes.middles.find(at: position, in: b, from: i) {
-                        result = .string(middle.result.rawValue)
+                        result = .verdict(middle.result)
                         hintSeen = true
                         hint = plainString(middle.hint, from: middleStart)
                         i = middleStart &+ middle.count
@@ -860,7 +910,7 @@ public struct EscapedOutputDecoder {
                 }
             case .result:
                 guard result == nil else { throw GiveUp() }
-                result = try resultValue(depth: 3)
+                result = try resultMember(depth: 3)
             case .hint:
                 guard !hintSeen else { throw GiveUp() }
                 hintSeen = true
@@ -868,7 +918,7 @@ public struct EscapedOutputDecoder {
             case .evidence:
                 guard !evidenceSeen else { throw GiveUp() }
                 evidenceSeen = true
-                if expected == 8, middleStart >= 0, let hint, case .string(let name)? = result, let verdict = Verdict(rawValue: name) {
+                if expected == 8, middleStart >= 0, let hint, let verdict = result?.verdictName {
                     shapes.middles.remember(
                         EntryShapes.Middle(result: verdict, hint: span(hint, from: middleStart)),
                         run: UnsafeBufferPointer(rebasing: b[middleStart..<i]), at: position)
@@ -894,7 +944,7 @@ public struct EscapedOutputDecoder {
             more = try next(close: UInt8(ascii: "}"))
         }
         guard let module, let item, let status, let message else { throw GiveUp() }
-        let verdict = Verdict.read(status: status, result: result)
+        let verdict = EntryValue.verdict(status: status, result: result)
         if let entryLines {
             entryLines.entry(
                 module: ReportText(bytes: module.bytes, escapedSlashes: module.slashes, ascii: module.ascii),
