@@ -283,6 +283,65 @@ import Testing
         }
     }
 
+    /// A message equal to the previous entry's, or to the last one at the same position, is held once and
+    /// referred to: what every writer prints is what entries held whole print, across reports, across
+    /// outputs left to the usual reader after some of their entries were written (rolled back), and for
+    /// texts that cannot be referred to as held (a page-escaped slash; for JSON, a text to escape).
+    @Test func repeatedMessagesPrintAsHeldWhole() {
+        let same = "the same text printed by every check"
+        let repeated = Fixtures.richLine((0..<12).map { k in ("m\(k % 3)", "i\(k)", k == 5 ? .fail : .pass, same, "") })
+        let byPosition = Fixtures.richLine([
+            ("m", "a", .pass, "position zero text", ""), ("m", "b", .pass, "position one text", ""),
+            ("m", "c", .warn, "a/b slashed text", "h"), ("m", "d", .pass, "é non-ASCII text", ""),
+        ])
+        // Written up to its second report, then left to the usual reader: its entries are rolled back.
+        let rolledBack = repeated + "\n" + Fixtures.richLine([("m", "z", .pass, "text of a report rolled back", "")]) + "\nnot json"
+        // A text, then its own beginning, then a longer text beginning with it.
+        let prefixes = Fixtures.richLine([
+            ("m", "a", .pass, same, ""), ("m", "b", .pass, String(same.prefix(20)), ""), ("m", "c", .pass, same + " and more", ""),
+        ])
+        let outputs = [
+            repeated, byPosition, rolledBack, byPosition, repeated + "\n" + byPosition, prefixes, prefixes,
+            Fixtures.richLine([("m", "z", .pass, "text of a report rolled back", ""), ("m", "y", .pass, same, "")]), byPosition,
+        ]
+        for json in [false, true] {
+            let whole = AgentEntryLines(json: json, templateLimit: 0)
+            let templated = AgentEntryLines(json: json)
+            for output in outputs {
+                for style in [Style.minimal, .slashes] {
+                    let page = Self.escaped(output, style)
+                    for w in [whole, templated] {
+                        _ = page.withUnsafeBufferPointer {
+                            EscapedOutputDecoder.decode(
+                                $0, openingQuote: 0, keepEvidence: false, fullEntries: false, interner: StringInterner(), entryLines: w)
+                        }
+                    }
+                }
+            }
+            let printedSame = whole.bytes == templated.bytes
+            #expect(printedSame, "json: \(json)")
+            #expect(whole.reportCount == templated.reportCount && whole.reportCount > 10, "\(whole.reportCount) reports")
+            for k in 0..<templated.reportCount {
+                #expect(templated.report(k).writtenCount == templated.report(k).withBytes { $0.count })
+                #expect(templated.report(k) == whole.report(k))
+            }
+            // The repeated text was referred to: its twelve entries hold eleven texts less than twelve texts of
+            // the same length that differ.
+            let distinct = Fixtures.richLine(
+                (0..<12).map { k in ("m\(k % 3)", "i\(k)", k == 5 ? .fail : .pass, String(same.dropLast(2)) + "\(k + 10)", "") })
+            let held = [repeated, distinct].map { output in
+                let w = AgentEntryLines(json: json)
+                _ = Self.escaped(output, .minimal).withUnsafeBufferPointer {
+                    EscapedOutputDecoder.decode(
+                        $0, openingQuote: 0, keepEvidence: false, fullEntries: false, interner: StringInterner(), entryLines: w)
+                }
+                #expect(w.reportCount == 1)
+                return w.heldCount
+            }
+            #expect(held[1] - held[0] == 11 * same.utf8.count, "\(held)")
+        }
+    }
+
     /// A small seeded generator, so that a failure can be replayed.
     struct SplitMix: RandomNumberGenerator {
         var state: UInt64

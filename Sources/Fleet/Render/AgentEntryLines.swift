@@ -25,8 +25,16 @@ final class AgentEntryLines: EntryLineWriter, @unchecked Sendable {
     /// The entries, back to back. Each is its template's number and its message's length (four bytes
     /// each, little-endian) and the message's bytes as printed; with `json`, the message's bytes as they go
     /// between a JSON string's quotes, then the hint's length and bytes the same way (empty when there is
-    /// none) and its duration's length (one byte, 0 for none) and text.
+    /// none) and its duration's length (one byte, 0 for none) and text. A message equal to one held before
+    /// in the page is held as a reference instead: its length's high bit set, the other bits the offset
+    /// of the earlier message's length (`messageReference`).
     @exclusivity(unchecked) private var out: OwnedBytes
+    /// Where the message of the previous entry, and of the last entry at each position, was held in full
+    /// (the offset of its length; -1 for none): a host's checks and the same check of the hosts before it
+    /// often print the same text.
+    @exclusivity(unchecked) private var previousMessage = -1
+    @exclusivity(unchecked) private var messageAtPosition: [Int] = []
+    private static let reference: UInt32 = 1 << 31
     /// The end in `out` of each report's entries.
     @exclusivity(unchecked) private var ends: [Int] = []
     /// The bytes each report's lines print (what `write` writes), counted as they are held: the output makes
@@ -93,7 +101,10 @@ final class AgentEntryLines: EntryLineWriter, @unchecked Sendable {
     var wantsDurations: Bool { json }
 
     /// Ends the writing into `arena` (given to `init`): every report's lines are written.
-    func seal(in arena: ByteArena) { out.seal(in: arena) }
+    func seal(in arena: ByteArena) {
+        out.seal(in: arena)
+        messageAtPosition = []
+    }
 
     /// A report's string as it lies in the output (`ReportText`): a page-escaped slash written as a slash.
     @inline(__always) private static func append(_ t: ReportText, to out: inout OwnedBytes) {
@@ -135,14 +146,22 @@ final class AgentEntryLines: EntryLineWriter, @unchecked Sendable {
         }
         out.appendUInt32(number)
         let at = out.count
-        out.appendUInt32(0)
         let t = Int(number) &* 2
         // What the template prints around the texts: its head, and with `json` its middle.
         printing &+= templateStarts[t &+ (json ? 2 : 1)] &- templateStarts[t]
+        // The message, as a reference when held before, else in full.
+        let messageLength: Int
+        if let held = messageReference(message) {
+            messageLength = held
+        } else {
+            out.appendUInt32(0)
+            if json { Self.appendEscaped(message, to: &out) } else { Self.append(message, to: &out) }
+            messageLength = setLength(at: at)
+            rememberMessage(at: at)
+        }
         if json {
-            Self.appendEscaped(message, to: &out)
             // The message, and a comma before every entry of the report but its first.
-            printing &+= setLength(at: at) &+ (position > 0 ? 1 : 0)
+            printing &+= messageLength &+ (position > 0 ? 1 : 0)
             let hintAt = out.count
             out.appendUInt32(0)
             if let hint { Self.appendEscaped(hint, to: &out) }
@@ -162,11 +181,46 @@ final class AgentEntryLines: EntryLineWriter, @unchecked Sendable {
                 printing &+= Self.evidenceEnd.utf8CodeUnitCount
             }
         } else {
-            Self.append(message, to: &out)
             // The message and the newline.
-            printing &+= setLength(at: at) &+ 1
+            printing &+= messageLength &+ 1
         }
         position += 1
+    }
+
+    /// When `message` is held as it prints (no slash the page escaped; with `json`, nothing to escape) and
+    /// equals the previous entry's message or the last one at this position, held in full, a reference to
+    /// that one is appended and the message's length given; nil, nothing appended, otherwise. The bytes are
+    /// compared where they lie, so a candidate left over from entries rolled back is taken only when the
+    /// bytes there are the same message (which then stay: rolling back to before them rolls this entry back
+    /// too).
+    @inline(__always) private func messageReference(_ message: ReportText) -> Int? {
+        let n = message.bytes.count
+        guard n >= 8, json ? message.isPlainJSON : !message.escapedSlashes, let bytes = message.bytes.baseAddress else { return nil }
+        @inline(__always) func holds(_ candidate: Int) -> Bool {
+            guard candidate >= 0 && candidate &+ 4 &+ n <= out.count else { return false }
+            return out.withBytes(candidate..<(candidate &+ 4 &+ n)) { held in
+                let raw = UnsafeRawPointer(held.baseAddress!)
+                return UInt32(littleEndian: raw.loadUnaligned(as: UInt32.self)) == UInt32(n) && memcmp(raw + 4, bytes, n) == 0
+            }
+        }
+        var candidate = previousMessage
+        if !holds(candidate) {
+            candidate = position < messageAtPosition.count ? messageAtPosition[position] : -1
+            guard holds(candidate) else { return nil }
+        }
+        precondition(candidate < Int(Self.reference), "a page's lines past 2 GiB")
+        out.appendUInt32(Self.reference | UInt32(candidate))
+        return n
+    }
+
+    /// Remembers the message held in full at `at` (its length's offset) as the previous one and this
+    /// position's.
+    @inline(__always) private func rememberMessage(at: Int) {
+        previousMessage = at
+        if position >= messageAtPosition.count {
+            messageAtPosition.append(contentsOf: repeatElement(-1, count: position + 1 - messageAtPosition.count))
+        }
+        messageAtPosition[position] = at
     }
 
     /// An entry held whole (past `templateLimit`): number `literal`, then the line (without its newline) or
@@ -337,12 +391,21 @@ final class AgentEntryLines: EntryLineWriter, @unchecked Sendable {
                     while k < held.count {
                         let number = length(k)
                         let t = number &* 2
-                        let messageLength = length(k &+ 4)
+                        let messageField = length(k &+ 4)
                         k &+= 8
                         if json && k > 8 { sink.appendBytes(Self.comma) }
                         if number != Int(Self.literal) { put(starts[t]..<starts[t &+ 1], of: templates) }
-                        put(k..<(k &+ messageLength), of: held)
-                        k &+= messageLength
+                        if messageField & Int(Self.reference) != 0 {
+                            // A message held before in the page, maybe before this report's range.
+                            let at = messageField & Int(Self.reference - 1)
+                            out.withBytes(at..<(at &+ 4)) { field in
+                                let n = Int(UInt32(littleEndian: UnsafeRawPointer(field.baseAddress!).loadUnaligned(as: UInt32.self)))
+                                out.withBytes((at &+ 4)..<(at &+ 4 &+ n)) { sink.appendBytes($0) }
+                            }
+                        } else {
+                            put(k..<(k &+ messageField), of: held)
+                            k &+= messageField
+                        }
                         if number == Int(Self.literal) {
                             if !json { sink.appendBytes(Self.newline) }
                             continue
