@@ -444,14 +444,7 @@ public struct EscapedOutputDecoder {
             guard k &+ 1 < n, base[k] == 0x5C, base[k &+ 1] == 0x22 else { return false }
             k &+= 2
             while true {
-                while k &+ 8 <= n {
-                    let special = JSONByteParser.specialBytes(raw.loadUnaligned(fromByteOffset: k, as: UInt64.self))
-                    if special != 0 {
-                        k &+= special.trailingZeroBitCount &>> 3
-                        break
-                    }
-                    k &+= 8
-                }
+                JSONByteParser.skipPlainWords(raw, &k, n)
                 guard k &+ 1 < n, base[k] == 0x5C else {
                     // A plain byte before the last eight, or a raw quote or control character.
                     if k < n, base[k] != 0x22, base[k] >= 0x20 {
@@ -552,17 +545,7 @@ public struct EscapedOutputDecoder {
         i += 2
         let n = b.count
         while true {
-            if let base = b.baseAddress {
-                let raw = UnsafeRawPointer(base)
-                while i &+ 8 <= n {
-                    let special = JSONByteParser.specialBytes(raw.loadUnaligned(fromByteOffset: i, as: UInt64.self))
-                    if special != 0 {
-                        i &+= special.trailingZeroBitCount &>> 3
-                        break
-                    }
-                    i &+= 8
-                }
-            }
+            if let base = b.baseAddress { JSONByteParser.skipPlainWords(UnsafeRawPointer(base), &i, n) }
             guard i < n else { throw GiveUp() }
             let c = b[i]
             if c == 0x22 || c < 0x20 { throw GiveUp() }

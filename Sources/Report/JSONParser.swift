@@ -88,6 +88,25 @@ public struct JSONByteParser {
         return (((q &- ones) & ~q) | ((s &- ones) & ~s) | ((w &- ones &* 0x20) & ~w)) & 0x8080_8080_8080_8080
     }
 
+    /// Moves `k` past whole words of plain string text in the `n` bytes at `raw`: to the first quote,
+    /// backslash or control character (with `nonASCII`, or byte of 0x80 and above) found eight bytes at a
+    /// time, or to where fewer than eight bytes are left, from which the caller goes on byte by byte.
+    @inlinable @inline(__always) public static func skipPlainWords(
+        _ raw: UnsafeRawPointer, _ k: inout Int, _ n: Int, nonASCII: Bool = false
+    ) {
+        let high: UInt64 = nonASCII ? 0x8080_8080_8080_8080 : 0
+        while k &+ 8 <= n {
+            let w = raw.loadUnaligned(fromByteOffset: k, as: UInt64.self)
+            // The lowest flagged byte is always a real one (false flags only follow a real one).
+            let flagged = specialBytes(w) | (w & high)
+            if flagged != 0 {
+                k &+= flagged.trailingZeroBitCount &>> 3
+                return
+            }
+            k &+= 8
+        }
+    }
+
     /// The byte a one-letter escape (`\"`, `\\`, `\/`, `\b`, `\f`, `\n`, `\r`, `\t`) stands for; 0 for any other letter.
     @inline(__always) static func shortEscape(_ e: UInt8) -> UInt8 {
         switch e {

@@ -310,16 +310,7 @@ struct LogPageScanner {
         }
         // Past a run of ASCII string text (no quote, backslash or control character), eight bytes at a time.
         @inline(__always) func plainText(_ k: inout Int) {
-            let raw = UnsafeRawPointer(base)
-            while k &+ 8 <= n {
-                let w = raw.loadUnaligned(fromByteOffset: k, as: UInt64.self)
-                let flagged = JSONByteParser.specialBytes(w) | (w & 0x8080_8080_8080_8080)
-                if flagged != 0 {
-                    k &+= flagged.trailingZeroBitCount &>> 3
-                    return
-                }
-                k &+= 8
-            }
+            JSONByteParser.skipPlainWords(UnsafeRawPointer(base), &k, n, nonASCII: true)
             while k < n, base[k] &- 0x20 < 0x60, base[k] != 0x22, base[k] != 0x5C { k &+= 1 }
         }
         var k = p.i
