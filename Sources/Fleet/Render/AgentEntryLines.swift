@@ -149,13 +149,21 @@ final class AgentEntryLines: EntryLineWriter, @unchecked Sendable {
         let t = Int(number) &* 2
         // What the template prints around the texts: its head, and with `json` its middle.
         printing &+= templateStarts[t &+ (json ? 2 : 1)] &- templateStarts[t]
-        // The message, as a reference when held before, else in full.
+        // The message, as a reference when held before, else in full. Held as it prints: no slash the page
+        // escaped, and with `json` nothing to escape (checked once, for both).
+        let asPrinted = json ? message.isPlainJSON : !message.escapedSlashes
         let messageLength: Int
-        if let held = messageReference(message) {
+        if asPrinted, let held = messageReference(message) {
             messageLength = held
         } else {
             out.appendUInt32(0)
-            if json { Self.appendEscaped(message, to: &out) } else { Self.append(message, to: &out) }
+            if asPrinted {
+                out.append(message.bytes)
+            } else if json {
+                Self.appendEscaped(message, to: &out)
+            } else {
+                Self.append(message, to: &out)
+            }
             messageLength = setLength(at: at)
             rememberMessage(at: at)
         }
@@ -187,15 +195,14 @@ final class AgentEntryLines: EntryLineWriter, @unchecked Sendable {
         position += 1
     }
 
-    /// When `message` is held as it prints (no slash the page escaped; with `json`, nothing to escape) and
-    /// equals the previous entry's message or the last one at this position, held in full, a reference to
-    /// that one is appended and the message's length given; nil, nothing appended, otherwise. The bytes are
-    /// compared where they lie, so a candidate left over from entries rolled back is taken only when the
-    /// bytes there are the same message (which then stay: rolling back to before them rolls this entry back
-    /// too).
+    /// When `message`, held as it prints, equals the previous entry's message or the last one at this
+    /// position, held in full, a reference to that one is appended and the message's length given; nil,
+    /// nothing appended, otherwise. The bytes are compared where they lie, so a candidate left over from
+    /// entries rolled back is taken only when the bytes there are the same message (which then stay: rolling
+    /// back to before them rolls this entry back too).
     @inline(__always) private func messageReference(_ message: ReportText) -> Int? {
         let n = message.bytes.count
-        guard n >= 8, json ? message.isPlainJSON : !message.escapedSlashes, let bytes = message.bytes.baseAddress else { return nil }
+        guard n >= 8, let bytes = message.bytes.baseAddress else { return nil }
         @inline(__always) func holds(_ candidate: Int) -> Bool {
             guard candidate >= 0 && candidate &+ 4 &+ n <= out.count else { return false }
             return out.withBytes(candidate..<(candidate &+ 4 &+ n)) { held in
