@@ -189,4 +189,59 @@ import Testing
         #expect(html.components(separatedBy: "</script>").count == 3)
         #expect(!html.contains("http://") && !html.contains("https://") && !html.contains("src="))
     }
+
+    /// Hosts reporting equal entries share one list when read lean (`StringInterner.sharedList`, one per
+    /// page); the count adds a list's verdicts once per list, and finds its group and diagnosis once per list
+    /// (and declared status). The summary must be what counting every host on its own gives: the same
+    /// hosts read whole, where no list is shared.
+    @Test func sharedListsCountAsEveryHostOfThem() throws {
+        let declaredFalse = Fixtures.healthyRich.replacingOccurrences(of: "{\"status\":true", with: "{\"status\":false")
+        #expect(declaredFalse != Fixtures.healthyRich)
+        let agentOnly = Fixtures.richLine([
+            ("bkunifylogbeat", "process", .pass, "pid 77 up 3d", ""), ("gse_agent", "socket", .fail, "socket gone", "restart gse_agent"),
+        ])
+        // Runs of one list (the previous host's), lists coming back after others, and each list in both pages.
+        let cycle = [
+            Fixtures.healthyRich, Fixtures.healthyRich, Fixtures.brokenRich(pid: 7), declaredFalse, Fixtures.brokenRich(pid: 7),
+            agentOnly, Fixtures.healthyRich, Fixtures.brokenRich(pid: 8), declaredFalse, agentOnly, Fixtures.checkPyLine(processOK: false),
+        ]
+        var hosts: [JSONValue] = []
+        var pages: [[JSONValue]] = [[], []]
+        for n in 0..<66 {
+            let ip = "10.9.0.\(n)"
+            hosts.append(Fixtures.host(0, ip, status: 9))
+            pages[n / 33].append(Fixtures.log(0, ip, cycle[n % cycle.count] + "\n"))
+        }
+        let texts = [Fixtures.status(hosts), Fixtures.logs(pages[0]), Fixtures.logs(pages[1])].map { Fixtures.wrap($0).serialized() }
+        let lean = try Fixtures.assemble(texts: texts, streamed: true)
+        let whole = try Fixtures.assemble(texts: texts)
+        func list(_ h: HostResult) -> UnsafeRawPointer? {
+            h.reports.count == 1 ? h.reports[0].results.withUnsafeBufferPointer { $0.baseAddress.map(UnsafeRawPointer.init) } : nil
+        }
+        // Shared where read lean (else this compares the count of single hosts with itself), not read whole.
+        #expect(Set(lean.hosts.compactMap(list)).count <= 12)
+        #expect(Set(whole.hosts.compactMap(list)).count == 66)
+        #expect(lean.summary.itemCounts == whole.summary.itemCounts)
+        #expect(lean.json(includeHosts: false) == whole.json(includeHosts: false))
+        #expect(lean.hosts.map(\.diagnosis) == whole.hosts.map(\.diagnosis))
+        // And what each list holds, counted by hand: 7 of every 11 hosts report `process` passing, 4 failing
+        // (three bkdiag reports and one check.py line); `socket` fails on the agent-only hosts alone.
+        let process = lean.summary.itemCounts.first { $0.item.module == "bkunifylogbeat" && $0.item.item == "process" }
+        #expect(process?.counts.pass == 42 && process?.counts.fail == 24)
+        let socket = lean.summary.itemCounts.first { $0.item.module == "gse_agent" && $0.item.item == "socket" }
+        #expect(socket?.counts.fail == 12 && socket?.counts.warn == 18)
+        #expect(lean.summary.count(.agentBroken) == 12)
+        #expect(lean.summary.groups.contains { $0.entries.map(\.description) == ["status: declared false"] && $0.hosts.count == 12 })
+    }
+
+    /// A host's hints, each once in first-seen order, past the few kept in a list too.
+    @Test func distinctStringsKeepTheFirstOfEach() {
+        var d = DistinctStrings()
+        let words = (0..<20).map { "hint \($0 % 13)" }
+        for w in words + words.reversed() { d.insert(w) }
+        #expect(d.strings == (0..<13).map { "hint \($0)" })
+        var few = DistinctStrings()
+        for w in ["b", "a", "b", "", "a"] { few.insert(w) }
+        #expect(few.strings == ["b", "a", ""])
+    }
 }

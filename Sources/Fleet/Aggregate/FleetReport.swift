@@ -275,6 +275,7 @@ public struct FleetSummary: Sendable {
                         tally.add(hosts[hi], index: hi, counters: &counters, memo: &memo)
                     }
                     counters.flush(into: &tally)
+                    memo.flushShared(into: &tally)
                     slots[c] = tally
                 }
             }
@@ -288,17 +289,45 @@ public struct FleetSummary: Sendable {
         var groupOf: [String: Int] = [:]
         /// The previous host's item columns.
         var prevColumns: [Int] = []
-        /// The columns of each list that hosts share (read lean: `StringInterner.sharedList`), known by its
-        /// storage, which the hosts keep alive for the whole count.
-        var sharedColumns: [UnsafeRawPointer: [Int]] = [:]
-        /// For a host whose one report line holds a shared list: the group of that list and declared status
-        /// (-1: none) and the distinct hints of its failing entries. Nothing else of such a host goes into
-        /// its signature (`Signature.entries`), and it has no fallback hint.
-        var sharedGroup: [SharedList: (group: Int, hints: [String])] = [:]
+        /// Each list that hosts share (read lean: `StringInterner.sharedList`), known by its storage, which
+        /// the hosts keep alive for the whole count: what counting a host of it needs, and how many hosts
+        /// used it. Its verdicts are added to the item columns once per list (`flushShared`), not once per
+        /// host; most hosts of a fleet are healthy and share a few lists.
+        var sharedIndex: [UnsafeRawPointer: Int] = [:]
+        var shared: [SharedCounts] = []
+        /// The list the previous host of a shared list used, and its place in `shared`.
+        var lastShared: UnsafeRawPointer?
+        var lastSharedSlot = 0
 
-        struct SharedList: Hashable {
-            var list: UnsafeRawPointer
-            var declared: Bool
+        struct SharedCounts {
+            var columns: [Int]
+            var verdicts: [Verdict]
+            var uses = 0
+            /// Every entry's status true (`Verdict.compatStatus`).
+            var allPass: Bool
+            /// `HostResult.failingEntries` of the list.
+            var failing: Bool
+            var agentOnly: Bool
+            /// For a host whose one report line holds the list, by its declared status: the group (-1: none)
+            /// and the distinct hints of its failing entries. Nothing else of such a host goes into its
+            /// signature (`Signature.entries`), and it has no fallback hint.
+            var declaredGroup: (group: Int, hints: [String])?
+            var undeclaredGroup: (group: Int, hints: [String])?
+
+            /// The group known for a host of the list that declared `status: true` or not.
+            func group(declared: Bool) -> (group: Int, hints: [String])? { declared ? declaredGroup : undeclaredGroup }
+
+            mutating func setGroup(_ g: (group: Int, hints: [String]), declared: Bool) {
+                if declared { declaredGroup = g } else { undeclaredGroup = g }
+            }
+        }
+
+        /// Adds each shared list's verdicts to the columns, once per host that used it.
+        mutating func flushShared(into tally: inout FleetSummary.Tally) {
+            for s in shared where s.uses > 0 {
+                for k in s.columns.indices { tally.counts[s.columns[k]][s.verdicts[k]] += s.uses }
+            }
+            for k in shared.indices { shared[k].uses = 0 }
         }
 
         /// For a host without a report whose signature is told by its state (`Signature.entries`: JOB did
@@ -387,46 +416,66 @@ extension FleetSummary.Tally {
     /// Counts one host: its state, diagnosis, producer and item verdicts, and its signature group.
     mutating func add(_ h: borrowing HostResult, index hi: Int, counters: inout FleetSummary.Counters, memo: inout FleetSummary.ChunkMemo) {
         let results = h.results
-        let diagnosis = h.diagnosis
-        counters.states[h.state.ordinal] += 1
-        counters.diagnoses[diagnosis.ordinal] += 1
         counters.countProducer(h)
         if !h.state.hasReport { noOutput.append(h.key) }
         // The storage of a list hosts may share: the host's one report's, kept alive by the host.
         let shared =
             h.reports.count == 1 && !results.isEmpty ? results.withUnsafeBufferPointer { $0.baseAddress.map(UnsafeRawPointer.init) } : nil
-        results.withUnsafeBufferPointer { results in
-            // Most hosts list the same items in the same order: reuse the previous host's columns, or those
-            // found once for a shared list, without comparing names.
-            if let shared, let known = memo.sharedColumns[shared] {
-                memo.prevColumns = known
+        let allPass: Bool
+        let failing: (failing: Bool, agentOnly: Bool)
+        var sharedSlot: Int?
+        if let shared {
+            // A list seen before: its columns, verdicts and what the diagnosis reads of it are known, and
+            // its verdicts are counted once per list.
+            let slot: Int
+            if shared == memo.lastShared {
+                slot = memo.lastSharedSlot
+            } else if let known = memo.sharedIndex[shared] {
+                slot = known
             } else {
-                var same = results.count == memo.prevColumns.count
-                if same {
-                    for k in results.indices
-                    where keys[memo.prevColumns[k]].item != results[k].item || keys[memo.prevColumns[k]].module != results[k].module {
-                        same = false
-                        break
-                    }
+                slot = memo.shared.count
+                memo.sharedIndex[shared] = slot
+                let found = results.withUnsafeBufferPointer { rs in
+                    (
+                        columns: columns(rs, memo: &memo), verdicts: rs.map(\.verdict), allPass: rs.allSatisfy { $0.verdict.compatStatus },
+                        failing: HostResult.failingEntries(rs)
+                    )
                 }
-                if !same { memo.prevColumns = results.map { column(ItemKey(module: $0.module, item: $0.item)) } }
-                if let shared { memo.sharedColumns[shared] = memo.prevColumns }
+                memo.shared.append(
+                    .init(
+                        columns: found.columns, verdicts: found.verdicts, allPass: found.allPass, failing: found.failing.failing,
+                        agentOnly: found.failing.agentOnly))
             }
-            for k in results.indices { counts[memo.prevColumns[k]][results[k].verdict] += 1 }
+            memo.lastShared = shared
+            memo.lastSharedSlot = slot
+            sharedSlot = slot
+            memo.shared[slot].uses += 1
+            allPass = memo.shared[slot].allPass
+            failing = (memo.shared[slot].failing, memo.shared[slot].agentOnly)
+        } else {
+            (allPass, failing) = results.withUnsafeBufferPointer { results in
+                let columns = columns(results, memo: &memo)
+                for k in results.indices { counts[columns[k]][results[k].verdict] += 1 }
+                return (results.allSatisfy { $0.verdict.compatStatus }, HostResult.failingEntries(results))
+            }
         }
+        let diagnosis = HostResult.diagnosis(
+            state: h.state, lines: h.lines, agent: h.agent, failing: failing.failing, agentOnly: failing.agentOnly)
+        counters.states[h.state.ordinal] += 1
+        counters.diagnoses[diagnosis.ordinal] += 1
         let clean =
             h.state.isHealthy && h.lines.allSatisfy({ if case .report = $0 { true } else { false } })
-            && h.declaredStatus != false && results.allSatisfy { $0.verdict.compatStatus }
+            && h.declaredStatus != false && allPass
         if clean { return }
         // A host whose only line is its report, of a shared list: its group is that of the list.
-        var sharedKey: FleetSummary.ChunkMemo.SharedList?
-        if let shared, h.state.hasReport, h.lines.count == 1, h.lineErrors.isEmpty {
-            let key = FleetSummary.ChunkMemo.SharedList(list: shared, declared: h.declaredStatus == true)
-            if let known = memo.sharedGroup[key] {
+        var sharedKey: (slot: Int, declared: Bool)?
+        if let slot = sharedSlot, h.state.hasReport, h.lines.count == 1, h.lineErrors.isEmpty {
+            let declared = h.declaredStatus == true
+            if let known = memo.shared[slot].group(declared: declared) {
                 if known.group >= 0 { join(hi, diagnosis, group: known.group, hints: known.hints) }
                 return
             }
-            sharedKey = key
+            sharedKey = (slot, declared)
         }
         // A host JOB did not run, or that printed nothing: its signature and hints are those of its state
         // and JOB's codes, found once per chunk.
@@ -445,7 +494,7 @@ extension FleetSummary.Tally {
         }
         let entries = Signature.entries(for: h, results: results)
         if entries.isEmpty {
-            if let sharedKey { memo.sharedGroup[sharedKey] = (-1, []) }
+            if let sharedKey { memo.shared[sharedKey.slot].setGroup((-1, []), declared: sharedKey.declared) }
             return
         }
         let signature = entries.map(\.description).joined(separator: "\n")
@@ -457,18 +506,34 @@ extension FleetSummary.Tally {
             memo.groupOf[signature] = gi
             groups.append(Group(signature: signature, entries: entries, hosts: [], hints: [:], diagnoses: [:]))
         }
-        var hints: [String] = []
-        var seen = Set<String>()
-        // In place: copying each result would retain all of its strings.
+        var distinct = DistinctStrings()
+        // Through pointers: an entry taken by subscript was copied (every string of it retained and released).
         results.withUnsafeBufferPointer { rs in
-            for k in rs.indices where !rs[k].verdict.compatStatus && !rs[k].hint.isEmpty && seen.insert(rs[k].hint).inserted {
-                hints.append(rs[k].hint)
+            guard let base = rs.baseAddress else { return }
+            for k in 0..<rs.count where !(base + k).pointee.verdict.compatStatus && !(base + k).pointee.hint.isEmpty {
+                distinct.insert((base + k).pointee.hint)
             }
         }
-        if let fallback = Signature.fallbackHint(for: h), seen.insert(fallback).inserted { hints.append(fallback) }
-        if let sharedKey { memo.sharedGroup[sharedKey] = (gi, hints) }
+        if let fallback = Signature.fallbackHint(for: h) { distinct.insert(fallback) }
+        let hints = distinct.strings
+        if let sharedKey { memo.shared[sharedKey.slot].setGroup((gi, hints), declared: sharedKey.declared) }
         if let stateKey { memo.stateGroup[stateKey] = (gi, hints) }
         join(hi, diagnosis, group: gi, hints: hints)
+    }
+
+    /// The item column of each of `results`. Most hosts list the same items in the same order: the previous
+    /// such list's columns are taken when the names match, without looking them up.
+    private mutating func columns(_ results: UnsafeBufferPointer<CheckResult>, memo: inout FleetSummary.ChunkMemo) -> [Int] {
+        var same = results.count == memo.prevColumns.count
+        if same {
+            for k in results.indices
+            where keys[memo.prevColumns[k]].item != results[k].item || keys[memo.prevColumns[k]].module != results[k].module {
+                same = false
+                break
+            }
+        }
+        if !same { memo.prevColumns = results.map { column(ItemKey(module: $0.module, item: $0.item)) } }
+        return memo.prevColumns
     }
 
     /// Adds host `hi` to group `gi`, with its diagnosis and its distinct hints.
@@ -476,6 +541,24 @@ extension FleetSummary.Tally {
         groups[gi].hosts.append(hi)
         groups[gi].diagnoses[diagnosis, default: 0] += 1
         for hint in hints { groups[gi].hints[hint, default: 0] += 1 }
+    }
+}
+
+/// Strings in first-seen order, each once: a host's hints (one or two, mostly), compared in a list while
+/// they are few (a set made and hashed per host cost more than the count of the rest of the host).
+struct DistinctStrings {
+    private(set) var strings: [String] = []
+    private var set: Set<String>?
+    private static let listed = 8
+
+    mutating func insert(_ s: String) {
+        if set == nil {
+            if strings.contains(s) { return }
+            strings.append(s)
+            if strings.count > Self.listed { set = Set(strings) }
+        } else if set!.insert(s).inserted {
+            strings.append(s)
+        }
     }
 }
 

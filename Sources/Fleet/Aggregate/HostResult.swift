@@ -173,12 +173,17 @@ public struct HostResult: Sendable {
         reports.isEmpty ? nil : reports.allSatisfy { $0.hostStatus }
     }
 
-    /// `diagnosis` of the host at `h`. A healthy host (most of a fleet) is told from its stored members read
-    /// in place; a getter called on `pointee` copies the whole host first (retaining every string and list
-    /// it holds), as the memory could change during the call.
+    /// `diagnosis` of the host at `h`, from its stored members and its one report's results read in place: a
+    /// getter called on `pointee` copies the whole host first (retaining every string and list it holds), as
+    /// the memory could change during the call.
     static func diagnosis(at h: UnsafePointer<HostResult>) -> HostDiagnosis {
         if healthy(h.pointee.state, h.pointee.lines) { return .healthy }
-        return h.pointee.diagnosis
+        let f =
+            h.pointee.reports.count == 1
+            ? h.pointee.reports.withUnsafeBufferPointer { $0.baseAddress!.pointee.results.withUnsafeBufferPointer(failingEntries) }
+            : h.pointee.results.withUnsafeBufferPointer(failingEntries)
+        return diagnosis(
+            state: h.pointee.state, lines: h.pointee.lines, agent: h.pointee.agent, failing: f.failing, agentOnly: f.agentOnly)
     }
 
     /// A healthy state and no line that failed to read.
@@ -191,17 +196,30 @@ public struct HostResult: Sendable {
         if Self.healthy(state, lines) { return .healthy }
         if agent == .offline { return .agentOffline }
         if !state.hasReport { return .noUsableOutput }
-        // The failing entries, read in place (a filtered copy retained every string of each).
-        var failing = false
-        var agentOnly = true
-        results.withUnsafeBufferPointer { rs in
-            for k in rs.indices where !rs[k].status {
-                failing = true
-                if rs[k].module != "gse_agent" { agentOnly = false }
-            }
-        }
+        let f = results.withUnsafeBufferPointer { Self.failingEntries($0) }
+        return Self.diagnosis(state: state, lines: lines, agent: agent, failing: f.failing, agentOnly: f.agentOnly)
+    }
+
+    /// `diagnosis` of a host whose results' failing entries are as `failingEntries` tells.
+    static func diagnosis(state: HostState, lines: [HostLine], agent: AgentState, failing: Bool, agentOnly: Bool) -> HostDiagnosis {
+        if healthy(state, lines) { return .healthy }
+        if agent == .offline { return .agentOffline }
+        if !state.hasReport { return .noUsableOutput }
         if !failing { return state.isHealthy ? .healthy : .noUsableOutput }
         return agentOnly ? .agentBroken : .collectorBroken
+    }
+
+    /// Whether any entry's status is false, and whether every such entry is the GSE agent's. Read through
+    /// pointers: an entry taken by subscript was copied (every string of it retained and released).
+    static func failingEntries(_ rs: UnsafeBufferPointer<CheckResult>) -> (failing: Bool, agentOnly: Bool) {
+        guard let base = rs.baseAddress else { return (false, true) }
+        var failing = false
+        var agentOnly = true
+        for k in 0..<rs.count where !(base + k).pointee.verdict.compatStatus {
+            failing = true
+            if (base + k).pointee.module != "gse_agent" { agentOnly = false }
+        }
+        return (failing, agentOnly)
     }
 
     /// Computes the state from JOB's status and what was read.

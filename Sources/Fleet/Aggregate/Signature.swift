@@ -30,13 +30,19 @@ public enum Signature {
         case .unparseable:
             return [SignatureEntry(item: "output", message: "not a report: " + normalise(h.lineErrors.first ?? ""))]
         case .pass, .warn, .fail, .unknown:
-            // In place: copying each result would retain and release all of its strings.
-            results.withUnsafeBufferPointer { rs in
-                for k in rs.indices where !rs[k].status {
-                    out.append(SignatureEntry(item: rs[k].module + "/" + rs[k].item, message: normalise(rs[k].message)))
+            // Through pointers: an entry taken by subscript or handed to a closure is copied (every string of
+            // it retained and released).
+            let anyFailing = results.withUnsafeBufferPointer { rs in
+                guard let base = rs.baseAddress else { return false }
+                for k in 0..<rs.count where !(base + k).pointee.verdict.compatStatus {
+                    out.append(
+                        SignatureEntry(
+                            item: itemName((base + k).pointee.module, (base + k).pointee.item),
+                            message: normalise((base + k).pointee.message)))
                 }
+                return !out.isEmpty
             }
-            if results.allSatisfy({ $0.status }), h.declaredStatus == false {
+            if !anyFailing, h.declaredStatus == false {
                 out.append(SignatureEntry(item: "status", message: "declared false"))
             }
             if let e = h.lineErrors.first {
@@ -46,6 +52,22 @@ public enum Signature {
         // By description, each made once (the comparisons made them over and over); one entry needs no sort.
         guard out.count > 1 else { return out }
         return out.map { ($0.description, $0) }.sorted { $0.0 < $1.0 }.map(\.1)
+    }
+
+    /// `module/item`, made in one buffer (two concatenations made and grew a string twice).
+    static func itemName(_ module: String, _ item: String) -> String {
+        var module = module
+        var item = item
+        return module.withUTF8 { m in
+            item.withUTF8 { i in
+                String(unsafeUninitializedCapacity: m.count + 1 + i.count) { out in
+                    _ = out.initialize(fromContentsOf: m)
+                    out[m.count] = UInt8(ascii: "/")
+                    _ = UnsafeMutableBufferPointer(rebasing: out[(m.count + 1)...]).initialize(fromContentsOf: i)
+                    return m.count + 1 + i.count
+                }
+            }
+        }
     }
 
     /// Removes what differs from host to host: digit runs become `N`, hex ids of 8+ characters `#`,
@@ -98,7 +120,9 @@ public enum Signature {
                 return String(decoding: UnsafeBufferPointer(rebasing: out[0..<o]), as: UTF8.self)
             }
         }
-        return text.count > 160 ? String(text.prefix(157)) + "..." : text
+        // Cut at 160 characters: a text of at most 160 UTF-8 bytes has no more, and is not counted (counting
+        // characters walks the grapheme clusters).
+        return text.utf8.count > 160 && text.count > 160 ? String(text.prefix(157)) + "..." : text
     }
 
     @inline(__always) static func isAlnum(_ c: UInt8) -> Bool { c &- 0x30 < 10 || (c | 0x20) &- 0x61 < 26 }
