@@ -115,4 +115,26 @@ struct ByteArenaTests {
             }
         }
     }
+
+    /// `ByteCopy.copy`: every length from 0 to past `memmove`'s threshold, from and to every alignment of a
+    /// word, writes exactly those bytes: the bytes around the copy, before and after, are left as they were.
+    @Test func shortCopiesWriteExactlyTheirBytes() {
+        let source = Self.pattern(3, 160)
+        for n in 0...80 {
+            for from in 0..<8 {
+                for to in 0..<8 {
+                    var target = [UInt8](repeating: 0xEE, count: 112)
+                    source.withUnsafeBufferPointer { s in
+                        target.withUnsafeMutableBufferPointer { t in
+                            ByteCopy.copy(to: t.baseAddress! + 16 + to, from: s.baseAddress! + from, count: n)
+                        }
+                    }
+                    let expected =
+                        [UInt8](repeating: 0xEE, count: 16 + to) + source[from..<(from + n)]
+                        + [UInt8](repeating: 0xEE, count: 112 - 16 - to - n)
+                    #expect(target == expected, "\(n) bytes from +\(from) to +\(to)")
+                }
+            }
+        }
+    }
 }

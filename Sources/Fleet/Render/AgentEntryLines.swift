@@ -477,11 +477,7 @@ struct PointerSink: ByteSink {
     @inline(__always) mutating func appendBytes(_ u: UnsafeBufferPointer<UInt8>) {
         guard let from = u.baseAddress else { return }
         let n = u.count
-        if n <= 16 {
-            for k in 0..<n { at[k] = from[k] }
-        } else {
-            at.update(from: from, count: n)
-        }
+        ByteCopy.copy(to: at, from: from, count: n)
         at += n
     }
 }

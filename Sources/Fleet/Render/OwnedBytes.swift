@@ -77,18 +77,12 @@ struct OwnedBytes: ~Copyable {
         count &+= 1
     }
 
-    /// Short runs (most of what the renderers write: names, separators) are copied byte by byte, longer
-    /// ones with `memmove`.
+    /// Copied as `ByteCopy.copy` copies: most of what the renderers write is short (names, separators).
     @inline(__always) mutating func append(_ u: UnsafeBufferPointer<UInt8>) {
         let n = u.count
         guard n > 0, let from = u.baseAddress else { return }
         reserve(n)
-        let to = base + count
-        if n <= 16 {
-            for k in 0..<n { to[k] = from[k] }
-        } else {
-            to.update(from: from, count: n)
-        }
+        ByteCopy.copy(to: base + count, from: from, count: n)
         count &+= n
     }
 
@@ -115,5 +109,47 @@ struct OwnedBytes: ~Copyable {
         let written = body(base + count)
         precondition(written >= 0 && written <= n, "wrote past the room asked for")
         count &+= written
+    }
+}
+
+/// Copies of short runs of bytes without a loop: most runs the renderers copy are a few to a few dozen bytes
+/// (names, separators, a template's head), where a byte loop took an iteration per byte and `memmove` a
+/// call and its dispatch on the size.
+enum ByteCopy {
+    /// Copies `count` bytes from `from` to `to` (the two not overlapping), reading and writing only those
+    /// bytes: up to 32 as two overlapping runs of the widest words that fit (a run of 8 to 16 bytes is
+    /// its first eight and its last eight), longer ones with `memmove`.
+    @inline(__always) static func copy(to: UnsafeMutablePointer<UInt8>, from: UnsafePointer<UInt8>, count n: Int) {
+        let s = UnsafeRawPointer(from)
+        let d = UnsafeMutableRawPointer(to)
+        if n >= 8 {
+            if n <= 16 {
+                let a = s.loadUnaligned(as: UInt64.self)
+                let b = s.loadUnaligned(fromByteOffset: n &- 8, as: UInt64.self)
+                d.storeBytes(of: a, as: UInt64.self)
+                d.storeBytes(of: b, toByteOffset: n &- 8, as: UInt64.self)
+            } else if n <= 32 {
+                let a0 = s.loadUnaligned(as: UInt64.self)
+                let a1 = s.loadUnaligned(fromByteOffset: 8, as: UInt64.self)
+                let b0 = s.loadUnaligned(fromByteOffset: n &- 16, as: UInt64.self)
+                let b1 = s.loadUnaligned(fromByteOffset: n &- 8, as: UInt64.self)
+                d.storeBytes(of: a0, as: UInt64.self)
+                d.storeBytes(of: a1, toByteOffset: 8, as: UInt64.self)
+                d.storeBytes(of: b0, toByteOffset: n &- 16, as: UInt64.self)
+                d.storeBytes(of: b1, toByteOffset: n &- 8, as: UInt64.self)
+            } else {
+                d.copyMemory(from: s, byteCount: n)
+            }
+        } else if n >= 4 {
+            let a = s.loadUnaligned(as: UInt32.self)
+            let b = s.loadUnaligned(fromByteOffset: n &- 4, as: UInt32.self)
+            d.storeBytes(of: a, as: UInt32.self)
+            d.storeBytes(of: b, toByteOffset: n &- 4, as: UInt32.self)
+        } else if n > 0 {
+            // One to three bytes: the first, the middle and the last (some of them the same byte).
+            to[0] = from[0]
+            to[n &>> 1] = from[n &>> 1]
+            to[n &- 1] = from[n &- 1]
+        }
     }
 }
