@@ -97,6 +97,15 @@ import Testing
         #expect(hosts == r.hosts.indices.map { r.hostJSON($0) }.map { try! JSONValue.parse($0.serialized()) })
     }
 
+    /// The words written for a host's state, diagnosis and agent as literals are their raw values as JSON
+    /// strings, every case of each.
+    @Test func wordsWrittenAsLiteralsAreTheirRawValues() {
+        func text(_ s: StaticString) -> String { s.withUTF8Buffer { String(decoding: $0, as: UTF8.self) } }
+        for s in HostState.allCases { #expect(text(s.jsonString) == JSONValue.string(s.rawValue).serialized()) }
+        for d in HostDiagnosis.allCases { #expect(text(d.jsonString) == JSONValue.string(d.rawValue).serialized()) }
+        for a in AgentState.allCases { #expect(text(a.jsonString) == JSONValue.string(a.rawValue).serialized()) }
+    }
+
     /// The writer's clean-string fast path: every byte that needs care, at every offset of a word.
     @Test func stringsAreWrittenAsSerialized() {
         let specials = ["\"", "\\", "\n", "\r", "\t", "\u{01}", "\u{1F}", "\u{7F}", "\u{2028}", "\u{2029}", "\u{2027}", "中", "é", "😀", "/"]

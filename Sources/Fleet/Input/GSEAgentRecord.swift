@@ -1,7 +1,7 @@
 import Report
 
 /// Whether the GSE agent of a host is alive, as GSE itself reports it.
-public enum AgentState: String, Sendable, Equatable {
+public enum AgentState: String, Sendable, Equatable, CaseIterable {
     case alive
     case offline
     /// No GSE answer named the host.

@@ -242,11 +242,11 @@ extension FleetReport {
         w.raw(",\"exit_code\":")
         int(h.pointee.exitCode)
         w.raw(",\"state\":")
-        w.string(h.pointee.state.rawValue)
+        w.raw(h.pointee.state.jsonString)
         w.raw(",\"diagnosis\":")
-        w.string(HostResult.diagnosis(at: h).rawValue)
+        w.raw(HostResult.diagnosis(at: h).jsonString)
         w.raw(",\"agent\":")
-        w.string(h.pointee.agent.rawValue)
+        w.raw(h.pointee.agent.jsonString)
         w.raw(",\"producer\":")
         // `HostResult.producer`, written without making its string.
         h.pointee.reports.withUnsafeBufferPointer { reports in
@@ -415,5 +415,47 @@ struct HostJSONCache {
             durationJSON = w.bytes
         }
         body(durationJSON)
+    }
+}
+
+// The words a host's JSON names its state, diagnosis and agent state with, written as the JSON strings they
+// are (their raw values need no escape): written for every host, where making and escaping each string
+// cost more than the rest of its members.
+extension HostState {
+    var jsonString: StaticString {
+        switch self {
+        case .pass: "\"pass\""
+        case .warn: "\"warn\""
+        case .fail: "\"fail\""
+        case .unknown: "\"unknown\""
+        case .jobFailed: "\"job_failed\""
+        case .noOutput: "\"no_output\""
+        case .unparseable: "\"unparseable\""
+        case .missingLog: "\"missing_log\""
+        case .fetchFailed: "\"fetch_failed\""
+        case .notFinished: "\"not_finished\""
+        }
+    }
+}
+
+extension HostDiagnosis {
+    var jsonString: StaticString {
+        switch self {
+        case .healthy: "\"healthy\""
+        case .agentOffline: "\"agent_offline\""
+        case .collectorBroken: "\"collector_broken\""
+        case .agentBroken: "\"agent_broken\""
+        case .noUsableOutput: "\"no_usable_output\""
+        }
+    }
+}
+
+extension AgentState {
+    var jsonString: StaticString {
+        switch self {
+        case .alive: "\"alive\""
+        case .offline: "\"offline\""
+        case .unknown: "\"unknown\""
+        }
     }
 }
