@@ -25,8 +25,10 @@ public struct EscapedOutputDecoder {
     /// The interner's `shapes`, held the same way.
     unowned(unsafe) let shapes: EntryShapes
     let interning: Bool
-    /// Given entries read lean (see `decode`), the writer of their lines.
-    let entryLines: (any EntryLineWriter)?
+    /// Given entries read lean (see `decode`), the writer of their lines. Held without counting references,
+    /// as `interner` is: the caller's writer outlives the decoding, and each entry's call through it
+    /// retained and released it.
+    unowned(unsafe) let entryLines: (any EntryLineWriter)?
     /// Whether `entryLines` prints durations, asked once (a call through the protocol per entry otherwise).
     let wantsDurations: Bool
     /// `ReportLineDecoder`'s nesting limit, which nested values are read with.
@@ -49,7 +51,7 @@ public struct EscapedOutputDecoder {
     ) -> (reports: [DiagnosticReport], closingQuote: Int)? {
         precondition(entryLines == nil || (!fullEntries && !keepEvidence && interner != nil), "entry lines need lean entries")
         let strings = interner ?? Self.noInterner
-        return withExtendedLifetime(strings) { () -> (reports: [DiagnosticReport], closingQuote: Int)? in
+        return withExtendedLifetime((strings, entryLines)) { () -> (reports: [DiagnosticReport], closingQuote: Int)? in
             var d = EscapedOutputDecoder(
                 b: b, i: quote + 1, keepEvidence: keepEvidence, fullEntries: fullEntries, interner: strings,
                 shapes: strings.shapes, interning: interner != nil, entryLines: entryLines,

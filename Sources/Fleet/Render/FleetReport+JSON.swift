@@ -379,30 +379,31 @@ struct HostJSONCache {
     /// (written as an integer) and a negative zero its sign. That text is always a run of `t`'s bytes: the
     /// range of it is given. nil for any other spelling.
     static func plainDuration(_ t: UnsafeBufferPointer<UInt8>) -> Range<Int>? {
-        @inline(__always) func isDigit(_ k: Int) -> Bool { k < t.count && t[k] &- 0x30 < 10 }
-        var k = 0
-        let negative = !t.isEmpty && t[0] == UInt8(ascii: "-")
-        if negative { k = 1 }
+        // Read through the pointer, the longest plain form (17 bytes) checked first: a million entries'
+        // durations go through here.
+        let n = t.count
+        guard n > 0, n <= 17, let p = t.baseAddress else { return nil }
+        var k = p[0] == UInt8(ascii: "-") ? 1 : 0
         let integer = k
-        while isDigit(k) { k += 1 }
+        while k < n, p[k] &- 0x30 < 10 { k &+= 1 }
         let integerEnd = k
-        guard integerEnd - integer >= 1, integerEnd - integer <= 12, integerEnd - integer == 1 || t[integer] != UInt8(ascii: "0")
-        else { return nil }
+        let digits = integerEnd &- integer
+        guard digits >= 1, digits <= 12, digits == 1 || p[integer] != UInt8(ascii: "0") else { return nil }
         var end = integerEnd
-        if k < t.count, t[k] == UInt8(ascii: ".") {
-            k += 1
+        if k < n {
+            guard p[k] == UInt8(ascii: ".") else { return nil }
+            k &+= 1
             let fraction = k
-            while isDigit(k) { k += 1 }
-            guard k - fraction >= 1, k - fraction <= 3 else { return nil }
+            while k < n, p[k] &- 0x30 < 10 { k &+= 1 }
+            guard k == n, k &- fraction >= 1, k &- fraction <= 3 else { return nil }
             end = k
-            while end > fraction && t[end - 1] == UInt8(ascii: "0") { end -= 1 }
+            while end > fraction && p[end &- 1] == UInt8(ascii: "0") { end &-= 1 }
             // No fraction digit left: the point goes too.
             if end == fraction { end = integerEnd }
         }
-        guard k == t.count else { return nil }
         // `-0`, `-0.0`: written `0`, as the integer it is.
-        let zero = end == integerEnd && integerEnd - integer == 1 && t[integer] == UInt8(ascii: "0")
-        return (negative && zero ? integer : 0)..<end
+        let zero = end == integerEnd && digits == 1 && p[integer] == UInt8(ascii: "0")
+        return (integer == 1 && zero ? integer : 0)..<end
     }
 
     /// `richJSON`'s `duration_ms`: rounded to microseconds, serialised as a double.
