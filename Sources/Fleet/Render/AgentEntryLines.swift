@@ -47,6 +47,13 @@ final class AgentEntryLines: EntryLineWriter, @unchecked Sendable {
     /// message, before the hint) runs on to `templateStarts[2t + 2]`.
     @exclusivity(unchecked) private var templateBytes: [UInt8] = []
     @exclusivity(unchecked) private var templateStarts: [Int] = [0]
+    /// With `json`, the runs of template `t` as the output writes them, fewer and longer: a comma and the
+    /// head (`jsonBytes[jsonRuns[4t]..<jsonRuns[4t + 1]]`, the head alone from one byte on), the middle
+    /// followed by the members after an empty hint with a duration (`jsonRuns[4t + 1]..<jsonRuns[4t + 2]`) and
+    /// without one (`jsonRuns[4t + 2]..<jsonRuns[4t + 3]`, whose start is the middle alone). Most entries
+    /// print an empty hint: they are written in four runs and their message and duration, not seven.
+    @exclusivity(unchecked) private var jsonBytes: [UInt8] = []
+    @exclusivity(unchecked) private var jsonRuns: [Int] = []
     /// Each template's number by its key: the verdict's byte, the module's bytes, a zero byte (no plain
     /// string holds one) and the item's bytes, as they lie in the page.
     @exclusivity(unchecked) private var templateNumbers: [TemplateKey: UInt32] = [:]
@@ -88,7 +95,7 @@ final class AgentEntryLines: EntryLineWriter, @unchecked Sendable {
     }
 
     /// The bytes held for the lines (what `bytes` prints is larger).
-    var heldCount: Int { out.count + templateBytes.count }
+    var heldCount: Int { out.count + templateBytes.count + jsonBytes.count }
 
     /// `capacity`: the bytes expected (a hint; growing past it is only slower). With `arena`, the entries are
     /// written at its end (see `ByteArena`), and `seal(in:)` ends the writing.
@@ -301,6 +308,18 @@ final class AgentEntryLines: EntryLineWriter, @unchecked Sendable {
             templateStarts.append(templateBytes.count)
             templateBytes.append(contentsOf: parts.middle)
             templateStarts.append(templateBytes.count)
+            if json {
+                jsonRuns.append(jsonBytes.count)
+                jsonBytes.append(UInt8(ascii: ","))
+                jsonBytes.append(contentsOf: parts.head)
+                jsonRuns.append(jsonBytes.count)
+                jsonBytes.append(contentsOf: parts.middle)
+                jsonBytes.append(contentsOf: Self.buffer(Self.evidenceDuration))
+                jsonRuns.append(jsonBytes.count)
+                jsonBytes.append(contentsOf: parts.middle)
+                jsonBytes.append(contentsOf: Self.buffer(Self.evidenceEnd))
+                jsonRuns.append(jsonBytes.count)
+            }
         }
         guard cached else { return number }
         if first >= recent.count {
@@ -384,6 +403,7 @@ final class AgentEntryLines: EntryLineWriter, @unchecked Sendable {
     /// Writes the lines of the entries held at `range` of `out` into `sink`.
     func write<Sink: ByteSink & ~Copyable>(_ range: Range<Int>, into sink: inout Sink) {
         guard !range.isEmpty else { return }
+        if json { return writeJSON(range, into: &sink) }
         out.withBytes(range) { held in
             templateBytes.withUnsafeBufferPointer { templates in
                 templateStarts.withUnsafeBufferPointer { starts in
@@ -391,17 +411,14 @@ final class AgentEntryLines: EntryLineWriter, @unchecked Sendable {
                     @inline(__always) func length(_ k: Int) -> Int {
                         Int(UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: k, as: UInt32.self)))
                     }
-                    @inline(__always) func put(_ r: Range<Int>, of b: UnsafeBufferPointer<UInt8>) {
-                        sink.appendBytes(UnsafeBufferPointer(rebasing: b[r]))
-                    }
                     var k = 0
                     while k < held.count {
                         let number = length(k)
-                        let t = number &* 2
                         let messageField = length(k &+ 4)
                         k &+= 8
-                        if json && k > 8 { sink.appendBytes(Self.comma) }
-                        if number != Int(Self.literal) { put(starts[t]..<starts[t &+ 1], of: templates) }
+                        if number != Int(Self.literal) {
+                            sink.appendBytes(UnsafeBufferPointer(rebasing: templates[starts[number &* 2]..<starts[number &* 2 &+ 1]]))
+                        }
                         if messageField & Int(Self.reference) != 0 {
                             // A message held before in the page, maybe before this report's range.
                             let at = messageField & Int(Self.reference - 1)
@@ -410,28 +427,77 @@ final class AgentEntryLines: EntryLineWriter, @unchecked Sendable {
                                 out.withBytes((at &+ 4)..<(at &+ 4 &+ n)) { sink.appendBytes($0) }
                             }
                         } else {
+                            sink.appendBytes(UnsafeBufferPointer(rebasing: held[k..<(k &+ messageField)]))
+                            k &+= messageField
+                        }
+                        sink.appendBytes(Self.newline)
+                    }
+                }
+            }
+        }
+    }
+
+    /// `write` with `json`: each entry as its results member, from the template's runs (`jsonRuns`).
+    private func writeJSON<Sink: ByteSink & ~Copyable>(_ range: Range<Int>, into sink: inout Sink) {
+        out.withBytes(range) { held in
+            jsonBytes.withUnsafeBufferPointer { runs in
+                jsonRuns.withUnsafeBufferPointer { at in
+                    let raw = UnsafeRawPointer(held.baseAddress!)
+                    @inline(__always) func length(_ k: Int) -> Int {
+                        Int(UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: k, as: UInt32.self)))
+                    }
+                    @inline(__always) func put(_ r: Range<Int>, of b: UnsafeBufferPointer<UInt8>) {
+                        sink.appendBytes(UnsafeBufferPointer(rebasing: b[r]))
+                    }
+                    let evidenceEnd = Self.evidenceEnd.utf8CodeUnitCount
+                    var k = 0
+                    while k < held.count {
+                        let number = length(k)
+                        let messageField = length(k &+ 4)
+                        let first = k == 0
+                        k &+= 8
+                        let literal = number == Int(Self.literal)
+                        let r = number &* 4
+                        if literal {
+                            if !first { sink.appendBytes(Self.comma) }
+                        } else {
+                            // The comma before every entry of the report but its first, and the head.
+                            put((first ? at[r] &+ 1 : at[r])..<at[r &+ 1], of: runs)
+                        }
+                        if messageField & Int(Self.reference) != 0 {
+                            // A message held before in the page, maybe before this report's range.
+                            let from = messageField & Int(Self.reference - 1)
+                            out.withBytes(from..<(from &+ 4)) { field in
+                                let n = Int(UInt32(littleEndian: UnsafeRawPointer(field.baseAddress!).loadUnaligned(as: UInt32.self)))
+                                out.withBytes((from &+ 4)..<(from &+ 4 &+ n)) { sink.appendBytes($0) }
+                            }
+                        } else {
                             put(k..<(k &+ messageField), of: held)
                             k &+= messageField
                         }
-                        if number == Int(Self.literal) {
-                            if !json { sink.appendBytes(Self.newline) }
-                            continue
-                        }
-                        guard json else {
-                            sink.appendBytes(Self.newline)
-                            continue
-                        }
-                        put(starts[t &+ 1]..<starts[t &+ 2], of: templates)
+                        if literal { continue }
                         let hintLength = length(k)
                         k &+= 4
-                        put(k..<(k &+ hintLength), of: held)
-                        k &+= hintLength
+                        if hintLength > 0 {
+                            // The middle alone, the hint, then the members after it.
+                            put(at[r &+ 2]..<(at[r &+ 3] &- evidenceEnd), of: runs)
+                            put(k..<(k &+ hintLength), of: held)
+                            k &+= hintLength
+                        }
                         let durationLength = Int(held[k])
                         k &+= 1
                         if durationLength == 0 {
-                            sink.appendBytes(Self.buffer(Self.evidenceEnd))
+                            if hintLength > 0 {
+                                sink.appendBytes(Self.buffer(Self.evidenceEnd))
+                            } else {
+                                put(at[r &+ 2]..<at[r &+ 3], of: runs)
+                            }
                         } else {
-                            sink.appendBytes(Self.buffer(Self.evidenceDuration))
+                            if hintLength > 0 {
+                                sink.appendBytes(Self.buffer(Self.evidenceDuration))
+                            } else {
+                                put(at[r &+ 1]..<at[r &+ 2], of: runs)
+                            }
                             put(k..<(k &+ durationLength), of: held)
                             k &+= durationLength
                             sink.appendBytes(Self.closing)
