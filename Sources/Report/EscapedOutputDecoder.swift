@@ -22,6 +22,10 @@ public struct EscapedOutputDecoder {
     /// Held without counting references: the caller's interner outlives the decoding, and each string
     /// looked up through it would otherwise retain and release it.
     unowned(unsafe) let interner: StringInterner
+    /// The same interner, for the calls made once or more per entry: a call through `interner` bound to
+    /// a local, or made several times in a row, retained and released it (a strong reference is made of an
+    /// unowned one for each), where a guaranteed reference (`_withUnsafeGuaranteedRef`) is not counted.
+    let internerHandle: Unmanaged<StringInterner>
     /// The interner's `shapes`, held the same way.
     unowned(unsafe) let shapes: EntryShapes
     let interning: Bool
@@ -54,7 +58,8 @@ public struct EscapedOutputDecoder {
         return withExtendedLifetime((strings, entryLines)) { () -> (reports: [DiagnosticReport], closingQuote: Int)? in
             var d = EscapedOutputDecoder(
                 b: b, i: quote + 1, keepEvidence: keepEvidence, fullEntries: fullEntries, interner: strings,
-                shapes: strings.shapes, interning: interner != nil, entryLines: entryLines,
+                internerHandle: Unmanaged.passUnretained(strings), shapes: strings.shapes, interning: interner != nil,
+                entryLines: entryLines,
                 wantsDurations: entryLines?.wantsDurations ?? false)
             let before = entryLines?.reportCount
             do throws(GiveUp) {
@@ -938,16 +943,17 @@ public struct EscapedOutputDecoder {
                 hint: hint.map { ReportText(bytes: $0.bytes, escapedSlashes: $0.slashes, ascii: $0.ascii) },
                 duration: durationText.map(ReportDuration.text) ?? duration?.doubleValue.map(ReportDuration.value))
         }
-        let strings = self.interner
-        strings.appendKey(Self.keyCode(verdict))
-        strings.appendKey(text: module.bytes, slashes: module.slashes)
-        strings.appendKey(text: item.bytes, slashes: item.slashes)
-        if !verdict.compatStatus {
-            strings.appendKey(text: message.bytes, slashes: message.slashes)
-            if let hint {
-                strings.appendKey(text: hint.bytes, slashes: hint.slashes)
-            } else {
-                strings.appendKey(text: UnsafeBufferPointer(start: nil, count: 0), slashes: false)
+        internerHandle._withUnsafeGuaranteedRef { strings in
+            strings.appendKey(Self.keyCode(verdict))
+            strings.appendKey(text: module.bytes, slashes: module.slashes)
+            strings.appendKey(text: item.bytes, slashes: item.slashes)
+            if !verdict.compatStatus {
+                strings.appendKey(text: message.bytes, slashes: message.slashes)
+                if let hint {
+                    strings.appendKey(text: hint.bytes, slashes: hint.slashes)
+                } else {
+                    strings.appendKey(text: UnsafeBufferPointer(start: nil, count: 0), slashes: false)
+                }
             }
         }
     }
