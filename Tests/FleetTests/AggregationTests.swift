@@ -244,4 +244,28 @@ import Testing
         for w in ["b", "a", "b", "", "a"] { few.insert(w) }
         #expect(few.strings == ["b", "a", ""])
     }
+
+    /// `HostResult.verdicts`, which reads the reports in place to judge a host, says what the reports'
+    /// `overall` and `hostStatus` say, for every mix of entries and declared statuses.
+    @Test func verdictsReadInPlaceAreTheReportsOwn() {
+        var reports: [DiagnosticReport] = []
+        for declared in [nil, true, false] as [Bool?] {
+            for verdicts in [[], [Verdict.pass], [.warn, .pass], [.pass, .fail], [.unknown, .warn], [.fail, .unknown, .pass]] {
+                var r = DiagnosticReport(results: verdicts.map { CheckResult(module: "m", item: "i", verdict: $0, message: "") })
+                r.declaredStatus = declared
+                reports.append(r)
+            }
+        }
+        var lists: [[DiagnosticReport]] = [[]]
+        for a in reports.indices {
+            lists.append([reports[a]])
+            for b in reports.indices where (a + b) % 5 == 0 { lists.append([reports[a], reports[b]]) }
+        }
+        for list in lists {
+            let got = HostResult.verdicts(list)
+            #expect(got.worst == (list.map(\.overall).max() ?? .pass), "\(list.map(\.overall))")
+            #expect(got.declaredTrue == list.allSatisfy(\.hostStatus), "\(list.map(\.hostStatus))")
+        }
+        #expect(lists.count > 80)
+    }
 }

@@ -195,7 +195,7 @@ public struct FleetAssembler: Sendable {
                             var next = c * chunk
                             for i in (c * chunk)..<min(rowCount, (c + 1) * chunk) {
                                 // Through the pointer: `rows[i]` copied the row (retaining its strings) to read its key.
-                                let key = (rows.baseAddress! + i).pointee.key
+                                let key = JobHostStatus.key(at: rows.baseAddress! + i)
                                 let slot =
                                     next < logs.count && logs[next].key == key
                                     ? next : logSlot.find(key, hash: key.hashValue, keyOf: { logs[$0].key }) ?? -1
@@ -259,7 +259,7 @@ public struct FleetAssembler: Sendable {
                     for n in (c * chunk)..<min(places, (c + 1) * chunk) {
                         let r = rows[n]
                         let s = slotOf[r]
-                        out.initializeElement(at: n, to: join(keys[first[n]], (stepHosts.baseAddress! + r).pointee, slot: s >= 0 ? s : nil))
+                        out.initializeElement(at: n, to: join(keys[first[n]], stepHosts.baseAddress! + r, slot: s >= 0 ? s : nil))
                     }
                 }
             }
@@ -275,7 +275,7 @@ public struct FleetAssembler: Sendable {
                 // A host whose id matched no log either keeps what the pass above made of it.
                 guard let m = byID?[id] else { continue }
                 used[m] = true
-                hosts[n] = join(keys[first[n]], stepHosts[rows[n]], slot: m, byHostID: true)
+                hosts[n] = stepHosts.withUnsafeBufferPointer { join(keys[first[n]], $0.baseAddress! + rows[n], slot: m, byHostID: true) }
             }
         }
         Timing.add("finish: join (parallel)", since: t)
@@ -386,16 +386,23 @@ public struct FleetAssembler: Sendable {
     /// One status host joined with the log in `slot` (none when nil), which was matched by host id when
     /// `byHostID`. Returned alone, not in a tuple: taking a host out of a tuple copied it (retaining every
     /// string and list it holds) and destroyed the tuple's, per host.
-    func join(_ key: String, _ h: borrowing JobHostStatus, slot: Int?, byHostID: Bool = false) -> HostResult {
-        // The log's two lists only (copying the whole log would retain and release its strings too).
-        let reports = slot.map { logs[$0].reports } ?? []
-        let lines = slot.map { logs[$0].lines } ?? []
+    func join(_ key: String, _ h: UnsafePointer<JobHostStatus>, slot: Int?, byHostID: Bool = false) -> HostResult {
+        // The log's two lists only, read through the pointer (copying the whole log would retain and release
+        // its strings too; so would taking the row out of its list).
+        var reports: [DiagnosticReport] = []
+        var lines: [HostLine] = []
+        if let slot {
+            logs.withUnsafeBufferPointer { logs in
+                reports = (logs.baseAddress! + slot).pointee.reports
+                lines = (logs.baseAddress! + slot).pointee.lines
+            }
+        }
         let fetchError = fetchFailed.isEmpty ? nil : fetchFailed[key]
         let state = HostResult.judge(
-            jobStatus: h.status, hadLog: slot != nil, fetchFailed: fetchError != nil, reports: reports, lines: lines)
+            jobStatus: h.pointee.status, hadLog: slot != nil, fetchFailed: fetchError != nil, reports: reports, lines: lines)
         return HostResult(
-            key: key, hostID: h.hostID, cloudID: h.cloudID, ip: h.ip, jobStatus: h.status, errorCode: h.errorCode,
-            exitCode: h.exitCode, reports: reports, lines: lines, state: state, fetchError: fetchError, agent: agentState(key: key),
-            jobStatusText: h.statusText, logByHostID: byHostID)
+            key: key, hostID: h.pointee.hostID, cloudID: h.pointee.cloudID, ip: h.pointee.ip, jobStatus: h.pointee.status,
+            errorCode: h.pointee.errorCode, exitCode: h.pointee.exitCode, reports: reports, lines: lines, state: state,
+            fetchError: fetchError, agent: agentState(key: key), jobStatusText: h.pointee.statusText, logByHostID: byHostID)
     }
 }

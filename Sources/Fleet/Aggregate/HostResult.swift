@@ -222,6 +222,32 @@ public struct HostResult: Sendable {
         return (failing, agentOnly)
     }
 
+    /// The worst `overall` of `reports`, and whether every one's `hostStatus` is true, read in place: a report
+    /// or an entry taken out of its list (a `for` over it, a getter of the report) is copied, every string of
+    /// it retained and released.
+    static func verdicts(_ reports: [DiagnosticReport]) -> (worst: Verdict, declaredTrue: Bool) {
+        var worst = Verdict.pass
+        var declaredTrue = true
+        reports.withUnsafeBufferPointer { rs in
+            guard let base = rs.baseAddress else { return }
+            for k in 0..<rs.count {
+                var summary = VerdictSummary()
+                var allPass = true
+                (base + k).pointee.results.withUnsafeBufferPointer { es in
+                    guard let e = es.baseAddress else { return }
+                    for j in 0..<es.count {
+                        let v = (e + j).pointee.verdict
+                        summary[v] += 1
+                        if !v.compatStatus { allPass = false }
+                    }
+                }
+                worst = max(worst, summary.worst)
+                if !((base + k).pointee.declaredStatus ?? allPass) { declaredTrue = false }
+            }
+        }
+        return (worst, declaredTrue)
+    }
+
     /// Computes the state from JOB's status and what was read.
     static func judge(
         jobStatus: Int64?, hadLog: Bool, fetchFailed: Bool, reports: [DiagnosticReport],
@@ -234,8 +260,7 @@ public struct HostResult: Sendable {
         if !hadLog { return .missingLog }
         if lines.isEmpty { return .noOutput }
         if reports.isEmpty { return .unparseable }
-        var worst = Verdict.pass
-        for r in reports { worst = max(worst, r.overall) }
+        let (worst, declaredTrue) = verdicts(reports)
         let base: HostState
         switch worst {
         case .pass: base = .pass
@@ -244,7 +269,7 @@ public struct HostResult: Sendable {
         case .unknown: base = .unknown
         }
         // A line that declared `status: false` is a failure for AgentChecker even with no failing entry.
-        if base.isHealthy && !reports.allSatisfy({ $0.hostStatus }) { return .fail }
+        if base.isHealthy && !declaredTrue { return .fail }
         // Noise lines beside a readable report: AgentChecker reports them as errors, so the host is not clean.
         if base == .pass && lines.count > reports.count { return .warn }
         return base

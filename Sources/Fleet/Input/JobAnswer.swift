@@ -34,6 +34,12 @@ public struct JobHostStatus: Sendable, Equatable {
 
     /// AgentChecker's host key `"{bk_cloud_id}:{ip}"`.
     public var key: String { JobHostKey.make(cloudID: cloudID, ip: ip, hostID: hostID, cloudText: cloudText) }
+
+    /// `key` of the row at `row`, from its members read in place: the getter called on `pointee` copied
+    /// the whole row first (retaining and releasing its strings).
+    static func key(at row: UnsafePointer<JobHostStatus>) -> String {
+        JobHostKey.make(cloudID: row.pointee.cloudID, ip: row.pointee.ip, hostID: row.pointee.hostID, cloudText: row.pointee.cloudText)
+    }
 }
 
 /// One host's output from `batch_get_job_instance_ip_log`.
