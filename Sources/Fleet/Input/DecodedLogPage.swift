@@ -14,17 +14,27 @@ public struct DecodedLog: Sendable {
     public var lines: [HostLine]
 
     public init(hostID: Int64?, cloudID: Int64, ip: String, key: String, reports: [DiagnosticReport], lines: [HostLine]) {
+        self.init(hostID: hostID, cloudID: cloudID, ip: ip, key: key, keyHash: key.hashValue, reports: reports, lines: lines)
+    }
+
+    private init(
+        hostID: Int64?, cloudID: Int64, ip: String, key: String, keyHash: Int, reports: [DiagnosticReport], lines: [HostLine]
+    ) {
         self.hostID = hostID
         self.cloudID = cloudID
         self.ip = ip
         self.key = key
-        keyHash = key.hashValue
+        self.keyHash = keyHash
         self.reports = reports
         self.lines = lines
     }
 
-    /// A log of nothing, left where a log was moved out.
-    static let empty = DecodedLog(hostID: nil, cloudID: 0, ip: "", key: "", reports: [], lines: [])
+    /// A log of nothing, left where a log was moved out: made from literals each time (a copy of one kept
+    /// aside retained its strings and lists), its key's hash made once.
+    static var empty: DecodedLog {
+        DecodedLog(hostID: nil, cloudID: 0, ip: "", key: "", keyHash: emptyKeyHash, reports: [], lines: [])
+    }
+    private static let emptyKeyHash = "".hashValue
 }
 
 /// A `batch_get_job_instance_ip_log` page whose outputs have been read.
@@ -56,25 +66,29 @@ public struct DecodedLogPage: Sendable {
         _ raw: [RawHostLog], text: [UInt8], page: JobLogPage, parallel: Bool, keepEvidence: Bool
     ) -> DecodedLogPage {
         let decoded = text.withUnsafeBufferPointer { buf in
-            // Only read, by every iteration.
-            nonisolated(unsafe) let buf = buf
-            return map(raw.count, parallel: parallel) { i, interner in
-                let l = raw[i]
-                let (hostID, cloudID, ip) = (l.hostID, l.cloudID, l.ip)
-                let read: (reports: [DiagnosticReport], lines: [HostLine])
-                switch l.content {
-                case .text(let r):
-                    read = HostOutputReader.read(
-                        bytes: UnsafeBufferPointer(rebasing: buf[r]), keepEvidence: keepEvidence, interner: interner)
-                case .value(let v): read = HostOutputReader.read(logContent: v, keepEvidence: keepEvidence)
-                case .reports(let reports): read = (reports, HostLine.reports(reports.count))
-                case .rendered(let reports, let lines, let first):
-                    read = (reports, reports.indices.map { .reportRendered($0, lines.report(first + $0)) })
+            raw.withUnsafeBufferPointer { rawBuf in
+                // Only read, by every iteration.
+                nonisolated(unsafe) let buf = buf
+                nonisolated(unsafe) let raw = rawBuf
+                return map(raw.count, parallel: parallel) { i, interner in
+                    // Through the pointer: `raw[i]` copied the host (retaining and releasing its strings).
+                    let l = raw.baseAddress! + i
+                    let (hostID, cloudID, ip) = (l.pointee.hostID, l.pointee.cloudID, l.pointee.ip)
+                    let read: (reports: [DiagnosticReport], lines: [HostLine])
+                    switch l.pointee.content {
+                    case .text(let r):
+                        read = HostOutputReader.read(
+                            bytes: UnsafeBufferPointer(rebasing: buf[r]), keepEvidence: keepEvidence, interner: interner)
+                    case .value(let v): read = HostOutputReader.read(logContent: v, keepEvidence: keepEvidence)
+                    case .reports(let reports): read = (reports, HostLine.reports(reports.count))
+                    case .rendered(let reports, let lines, let first):
+                        read = (reports, reports.indices.map { .reportRendered($0, lines.report(first + $0)) })
+                    }
+                    return DecodedLog(
+                        hostID: hostID, cloudID: cloudID, ip: ip,
+                        key: JobHostKey.make(cloudID: cloudID, ip: ip, hostID: hostID, cloudText: l.pointee.cloudText),
+                        reports: read.reports, lines: read.lines)
                 }
-                return DecodedLog(
-                    hostID: hostID, cloudID: cloudID, ip: ip,
-                    key: JobHostKey.make(cloudID: cloudID, ip: ip, hostID: hostID, cloudText: l.cloudText),
-                    reports: read.reports, lines: read.lines)
             }
         }
         return DecodedLogPage(
