@@ -634,8 +634,8 @@ public struct EscapedOutputDecoder {
                 } else {
                     f.host = try value(depth: 1)
                 }
-            case .generatedAtMs: try readOnce(into: &f.generated, depth: 1)
-            case .durationMs: try readOnce(into: &f.duration, depth: 1)
+            case .generatedAtMs: try readOnce(into: &f.generated, seen: &f.generatedSeen, depth: 1)
+            case .durationMs: try readOnce(into: &f.duration, seen: &f.durationSeen, depth: 1)
             case .context: try readOnce(into: &f.context, seen: &f.contextSeen, depth: 1)
             default: try skipValue(depth: 1)
             }

@@ -67,9 +67,9 @@ extension JSONByteParser {
             case "host":
                 guard try readOnce(into: &f.host, seen: &f.hostSeen, keep: keepEvidence, depth: 1) else { return nil }
             case "generated_at_ms":
-                guard try readOnce(into: &f.generated, depth: 1) else { return nil }
+                guard try readOnce(into: &f.generated, seen: &f.generatedSeen, keep: keepEvidence, depth: 1) else { return nil }
             case "duration_ms":
-                guard try readOnce(into: &f.duration, depth: 1) else { return nil }
+                guard try readOnce(into: &f.duration, seen: &f.durationSeen, keep: keepEvidence, depth: 1) else { return nil }
             case "context":
                 guard try readOnce(into: &f.context, seen: &f.contextSeen, keep: keepEvidence, depth: 1) else { return nil }
             default:
@@ -160,11 +160,15 @@ struct ReportFields {
     /// The host identity when the decoder read the `host` object itself.
     var identity: HostIdentity?
     var generated: JSONValue?
+    var generatedSeen = false
     var duration: JSONValue?
+    var durationSeen = false
     var context: JSONValue?
     var contextSeen = false
 
-    /// The report; nil without `status` or `data`. Without `keepEvidence`, no context.
+    /// The report; nil without `status` or `data`. Without `keepEvidence`, no context, host identity or
+    /// timing (`generated_at_ms`, `duration_ms`): those members are checked and skipped, not read, as no
+    /// fleet output shows them (a hundred thousand reports' numbers were parsed for nothing).
     func report(keepEvidence: Bool) -> DiagnosticReport? {
         guard let status, let results else { return nil }
         var r = DiagnosticReport(

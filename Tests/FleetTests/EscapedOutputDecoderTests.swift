@@ -214,6 +214,39 @@ import Testing
         }
     }
 
+    /// A report member given twice refuses the line for the usual reader (json.loads keeps the last, the
+    /// platform's model does not): the decoder gives the output up too, whether it keeps the member or only
+    /// checks and skips it (without evidence: the host, the context and the run's timing).
+    @Test func repeatedReportMembersAreLeftToTheUsualReader() throws {
+        let line = DiagnosticReport(
+            results: [CheckResult(module: "gse_agent", item: "socket", verdict: .pass, message: "ok", durationMs: 1.5)],
+            host: HostIdentity(hostname: "h1"), version: "0.2.0", generatedAtMs: 1_795_000_000_123, durationMs: 42.5,
+            context: [("gse_root", "/usr/local/gse")]
+        ).richLine()
+        // Taken once (else this only shows what the decoder leaves anyway).
+        for keep in [true, false] { #expect(Self.check(line, Self.escaped(line, .minimal), keepEvidence: keep)) }
+        let members = [
+            "\"schema\":\"bkdiag.report/1\",", "\"version\":\"0.2.0\",", "\"generated_at_ms\":1795000000123,", "\"duration_ms\":42.5,",
+        ]
+        var repeated: [String] = []
+        for member in members {
+            #expect(line.contains(member), "\(member)")
+            repeated.append(line.replacingOccurrences(of: member, with: member + member))
+        }
+        for name in ["host", "context"] {
+            let object = try #require(line.range(of: "\"\(name)\":\\{[^}]*\\}", options: .regularExpression), "\(name)")
+            repeated.append(line.replacingCharacters(in: object, with: String(line[object]) + "," + String(line[object])))
+        }
+        for output in repeated {
+            #expect(output != line)
+            for style in [Style.minimal, .slashes] {
+                for keep in [true, false] {
+                    #expect(!Self.check(output, Self.escaped(output, style), keepEvidence: keep), "\(output)")
+                }
+            }
+        }
+    }
+
     @Test func invalidBytesAreLeftToTheUsualReader() {
         // A kept string with a lone continuation byte: the usual reader repairs the whole output first.
         let line = Array(#"{\"status\": true, \"data\": [{\"module\": \"m\", \"item\": \"i\", \"status\": true, \"message\": \"a"#.utf8)

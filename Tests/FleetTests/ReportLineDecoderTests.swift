@@ -51,14 +51,26 @@ import Testing
         }
     }
 
-    @Test func withoutEvidenceOnlyEvidenceContextAndHostGo() throws {
+    /// Without evidence (the fleet's large inputs), a report keeps no evidence, context, host identity or run
+    /// timing (no fleet output shows them); its entries keep their durations. The members left out are still
+    /// checked: a repeated one refuses the line as it does when kept.
+    @Test func withoutEvidenceOnlyEvidenceContextHostAndTimingGo() throws {
         var copy = Self.rich
         let fast = try #require(copy.withUTF8 { ReportLineDecoder.decode($0, keepEvidence: false) })
         var slow = try DiagnosticReport(line: Self.rich)
         #expect(slow.host.hostname == "h1")
+        #expect(slow.generatedAtMs != 0 && slow.durationMs != nil)
+        #expect(fast.results.contains { $0.durationMs != nil })
         slow.context = []
         slow.host = HostIdentity()
+        slow.generatedAtMs = 0
+        slow.durationMs = nil
         for k in slow.results.indices { slow.results[k].evidence = [] }
         #expect(fast == slow)
+        for member in ["\"generated_at_ms\":1795000000123,", "\"duration_ms\":42.5,"] {
+            #expect(Self.rich.contains(member))
+            var twice = Self.rich.replacingOccurrences(of: member, with: member + member)
+            for keep in [true, false] { #expect(twice.withUTF8 { ReportLineDecoder.decode($0, keepEvidence: keep) } == nil) }
+        }
     }
 }

@@ -31,7 +31,8 @@ public enum AnswerReader {
     /// Inputs larger than this in total are read without per-check evidence (see `EvidencePolicy.auto`).
     public static let evidenceLimitBytes: Int64 = 64 << 20
 
-    /// Whether reports keep their evidence and context.
+    /// Whether reports keep their evidence and context (and their host identity and run timing, which no
+    /// fleet output shows: without evidence they are only checked).
     public enum EvidencePolicy: String, Sendable, CaseIterable {
         case always, never
         /// Keep it while the inputs total at most `evidenceLimitBytes`.
