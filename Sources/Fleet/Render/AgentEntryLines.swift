@@ -181,6 +181,14 @@ final class AgentEntryLines: EntryLineWriter, @unchecked Sendable {
             out.appendUInt32(0)
             if let hint { Self.appendEscaped(hint, to: &out) }
             printing &+= setLength(at: hintAt)
+            // A plain number's text (most durations), written without the cache's closure.
+            if case .text(let t)? = duration, let plain = HostJSONCache.plainDuration(t) {
+                out.append(UInt8(plain.count))
+                out.append(UnsafeBufferPointer(rebasing: t[plain]))
+                printing &+= Self.evidenceDuration.utf8CodeUnitCount &+ plain.count &+ 1
+                position += 1
+                return
+            }
             let written =
                 duration.map { d in
                     durations.duration(d) { text in
