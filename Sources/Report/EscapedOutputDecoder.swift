@@ -30,8 +30,9 @@ public struct EscapedOutputDecoder {
     unowned(unsafe) let shapes: EntryShapes
     let interning: Bool
     /// Given entries read lean (see `decode`), the writer of their lines. Held without counting references,
-    /// as `interner` is: the caller's writer outlives the decoding, and each entry's call through it
-    /// retained and released it.
+    /// as `interner` is (the caller's writer outlives the decoding), so that the decoder made and dropped
+    /// for each output does not retain and release it. Each entry's call through it still takes a strong
+    /// reference for the call: a protocol's existential has no guaranteed form as `Unmanaged` gives a class.
     unowned(unsafe) let entryLines: (any EntryLineWriter)?
     /// Whether `entryLines` prints durations, asked once (a call through the protocol per entry otherwise).
     let wantsDurations: Bool
