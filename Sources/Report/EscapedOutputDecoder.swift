@@ -490,12 +490,10 @@ public struct EscapedOutputDecoder {
                 try skipValue(depth: depth &+ 1)
                 k = i
             default:
-                i = k
-                guard skipPlainNumber() else {
+                guard Self.pastPlainNumber(base, &k, n) else {
                     i = start
                     return false
                 }
-                k = i
             }
             space(&k)
             guard k < n else { break }
@@ -517,12 +515,18 @@ public struct EscapedOutputDecoder {
     /// false, `i` unmoved, for anything else (literals, `-Infinity`, a lone `-`, an integer part of more than
     /// 64 digits), which the parser reads.
     @inline(__always) mutating func skipPlainNumber() -> Bool {
-        let n = b.count
-        @inline(__always) func isDigit(_ k: Int) -> Bool { k < n && b[k] &- 0x30 < 10 }
-        var k = i
-        if k < n && b[k] == UInt8(ascii: "-") { k &+= 1 }
+        guard let base = b.baseAddress else { return false }
+        return Self.pastPlainNumber(base, &i, b.count)
+    }
+
+    /// `skipPlainNumber` on the `n` bytes at `base` from `k`, moving `k` (a loop reading the bytes where they
+    /// lie, as the plain-object skip reads the rest of an evidence object).
+    @inline(__always) static func pastPlainNumber(_ base: UnsafePointer<UInt8>, _ at: inout Int, _ n: Int) -> Bool {
+        @inline(__always) func isDigit(_ k: Int) -> Bool { k < n && base[k] &- 0x30 < 10 }
+        var k = at
+        if k < n && base[k] == UInt8(ascii: "-") { k &+= 1 }
         guard isDigit(k) else { return false }
-        if b[k] == UInt8(ascii: "0") {
+        if base[k] == UInt8(ascii: "0") {
             k &+= 1
         } else {
             let first = k
@@ -530,19 +534,19 @@ public struct EscapedOutputDecoder {
             // A long integer part goes to the parser, which refuses an integer past CPython's 4,300 digits.
             if k &- first > 64 { return false }
         }
-        if k < n, b[k] == UInt8(ascii: "."), isDigit(k &+ 1) {
+        if k < n, base[k] == UInt8(ascii: "."), isDigit(k &+ 1) {
             k &+= 2
             while isDigit(k) { k &+= 1 }
         }
-        if k < n, b[k] | 0x20 == UInt8(ascii: "e") {
+        if k < n, base[k] | 0x20 == UInt8(ascii: "e") {
             var m = k &+ 1
-            if m < n, b[m] == UInt8(ascii: "+") || b[m] == UInt8(ascii: "-") { m &+= 1 }
+            if m < n, base[m] == UInt8(ascii: "+") || base[m] == UInt8(ascii: "-") { m &+= 1 }
             if isDigit(m) {
                 k = m
                 while isDigit(k) { k &+= 1 }
             }
         }
-        i = k
+        at = k
         return true
     }
 
