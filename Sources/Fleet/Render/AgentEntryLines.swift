@@ -427,21 +427,29 @@ final class AgentEntryLines: EntryLineWriter, @unchecked Sendable {
                         if number != Int(Self.literal) {
                             sink.appendBytes(UnsafeBufferPointer(rebasing: templates[starts[number &* 2]..<starts[number &* 2 &+ 1]]))
                         }
-                        if messageField & Int(Self.reference) != 0 {
-                            // A message held before in the page, maybe before this report's range.
-                            let at = messageField & Int(Self.reference - 1)
-                            out.withBytes(at..<(at &+ 4)) { field in
-                                let n = Int(UInt32(littleEndian: UnsafeRawPointer(field.baseAddress!).loadUnaligned(as: UInt32.self)))
-                                out.withBytes((at &+ 4)..<(at &+ 4 &+ n)) { sink.appendBytes($0) }
-                            }
-                        } else {
-                            sink.appendBytes(UnsafeBufferPointer(rebasing: held[k..<(k &+ messageField)]))
-                            k &+= messageField
-                        }
+                        putMessage(messageField, held, &k, into: &sink)
                         sink.appendBytes(Self.newline)
                     }
                 }
             }
+        }
+    }
+
+    /// Writes an entry's message (or, for an entry held whole, its text) into `sink`, given its length field:
+    /// held at `k` of `held` (then `k` moves past it), or a reference to a message held before in the page,
+    /// maybe before this report's range.
+    @inline(__always) private func putMessage<Sink: ByteSink & ~Copyable>(
+        _ messageField: Int, _ held: UnsafeBufferPointer<UInt8>, _ k: inout Int, into sink: inout Sink
+    ) {
+        guard messageField & Int(Self.reference) != 0 else {
+            sink.appendBytes(UnsafeBufferPointer(rebasing: held[k..<(k &+ messageField)]))
+            k &+= messageField
+            return
+        }
+        let at = messageField & Int(Self.reference - 1)
+        out.withBytes(at..<(at &+ 4)) { field in
+            let n = Int(UInt32(littleEndian: UnsafeRawPointer(field.baseAddress!).loadUnaligned(as: UInt32.self)))
+            out.withBytes((at &+ 4)..<(at &+ 4 &+ n)) { sink.appendBytes($0) }
         }
     }
 
@@ -472,17 +480,7 @@ final class AgentEntryLines: EntryLineWriter, @unchecked Sendable {
                             // The comma before every entry of the report but its first, and the head.
                             put((first ? at[r] &+ 1 : at[r])..<at[r &+ 1], of: runs)
                         }
-                        if messageField & Int(Self.reference) != 0 {
-                            // A message held before in the page, maybe before this report's range.
-                            let from = messageField & Int(Self.reference - 1)
-                            out.withBytes(from..<(from &+ 4)) { field in
-                                let n = Int(UInt32(littleEndian: UnsafeRawPointer(field.baseAddress!).loadUnaligned(as: UInt32.self)))
-                                out.withBytes((from &+ 4)..<(from &+ 4 &+ n)) { sink.appendBytes($0) }
-                            }
-                        } else {
-                            put(k..<(k &+ messageField), of: held)
-                            k &+= messageField
-                        }
+                        putMessage(messageField, held, &k, into: &sink)
                         if literal { continue }
                         let hintLength = length(k)
                         k &+= 4
