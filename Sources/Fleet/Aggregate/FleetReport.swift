@@ -303,9 +303,7 @@ public struct FleetSummary: Sendable {
             var columns: [Int]
             var verdicts: [Verdict]
             var uses = 0
-            /// Every entry's status true (`Verdict.compatStatus`).
-            var allPass: Bool
-            /// `HostResult.failingEntries` of the list.
+            /// `HostResult.failingEntries` of the list (every entry's status is true when none fails).
             var failing: Bool
             var agentOnly: Bool
             /// For a host whose one report line holds the list, by its declared status: the group (-1: none)
@@ -421,7 +419,6 @@ extension FleetSummary.Tally {
         // The storage of a list hosts may share: the host's one report's, kept alive by the host.
         let shared =
             h.reports.count == 1 && !results.isEmpty ? results.withUnsafeBufferPointer { $0.baseAddress.map(UnsafeRawPointer.init) } : nil
-        let allPass: Bool
         let failing: (failing: Bool, agentOnly: Bool)
         var sharedSlot: Int?
         if let shared {
@@ -436,27 +433,23 @@ extension FleetSummary.Tally {
                 slot = memo.shared.count
                 memo.sharedIndex[shared] = slot
                 let found = results.withUnsafeBufferPointer { rs in
-                    (
-                        columns: columns(rs, memo: &memo), verdicts: rs.map(\.verdict), allPass: rs.allSatisfy { $0.verdict.compatStatus },
-                        failing: HostResult.failingEntries(rs)
-                    )
+                    (columns: columns(rs, memo: &memo), verdicts: rs.map(\.verdict), failing: HostResult.failingEntries(rs))
                 }
                 memo.shared.append(
                     .init(
-                        columns: found.columns, verdicts: found.verdicts, allPass: found.allPass, failing: found.failing.failing,
-                        agentOnly: found.failing.agentOnly))
+                        columns: found.columns, verdicts: found.verdicts, failing: found.failing.failing, agentOnly: found.failing.agentOnly
+                    ))
             }
             memo.lastShared = shared
             memo.lastSharedSlot = slot
             sharedSlot = slot
             memo.shared[slot].uses += 1
-            allPass = memo.shared[slot].allPass
             failing = (memo.shared[slot].failing, memo.shared[slot].agentOnly)
         } else {
-            (allPass, failing) = results.withUnsafeBufferPointer { results in
+            failing = results.withUnsafeBufferPointer { results in
                 let columns = columns(results, memo: &memo)
                 for k in results.indices { counts[columns[k]][results[k].verdict] += 1 }
-                return (results.allSatisfy { $0.verdict.compatStatus }, HostResult.failingEntries(results))
+                return HostResult.failingEntries(results)
             }
         }
         let diagnosis = HostResult.diagnosis(
@@ -465,7 +458,7 @@ extension FleetSummary.Tally {
         counters.diagnoses[diagnosis.ordinal] += 1
         let clean =
             h.state.isHealthy && h.lines.allSatisfy({ if case .report = $0 { true } else { false } })
-            && h.declaredStatus != false && allPass
+            && h.declaredStatus != false && !failing.failing
         if clean { return }
         // A host whose only line is its report, of a shared list: its group is that of the list.
         var sharedKey: (slot: Int, declared: Bool)?
