@@ -51,19 +51,93 @@ public final class EntryShapes {
         var hint = Span()
     }
 
+    /// A value skipped whole (an entry's evidence): only its length is remembered.
+    struct Skipped: Remembered {
+        var count = 0
+    }
+
     /// The heads and the middles remembered.
     let heads = Runs<Head>(runBytes: 192)
     let middles = Runs<Middle>(runBytes: 256)
+    /// The evidence values skipped, found again by `findAllowingDigits`: hosts print the same evidence but for
+    /// its numbers (a pid, a size, an inode), which are most often as long as the last host's.
+    let evidence = Runs<Skipped>(runBytes: 256)
+    /// The same for a report's members that are skipped (its host, context, summary and times, without
+    /// evidence), by the member's place in the report.
+    let reportValues = Runs<Skipped>(runBytes: 256)
 
     /// How many heads and middles were found again (for the tests: that equal runs are taken as remembered).
     public var headHits: Int { heads.hits.pointee }
     public var middleHits: Int { middles.hits.pointee }
+    public var evidenceHits: Int { evidence.hits.pointee }
+    public var reportValueHits: Int { reportValues.hits.pointee }
 
     public init() {}
 
     deinit {
         heads.deallocate()
         middles.deallocate()
+        evidence.deallocate()
+        reportValues.deallocate()
+    }
+
+    /// Whether the `count` bytes at `c` are a JSON text that reads as the text `r` (read whole, without giving
+    /// up) reads, to the same end: they equal `r`'s bytes but where both hold a digit, and no digit put in
+    /// place of another could make a number start with a zero. A digit in a string (or a `\u` escape's hex)
+    /// is any character like another, and in a number any digit may take another's place except a leading
+    /// zero: `01` is no JSON number. A zero that may be one (a digit follows it, and what precedes it is no
+    /// digit, point, `e`, `E` or `+`) is refused, which also refuses some valid texts (a string's `a05`):
+    /// those are read as usual.
+    @inline(__always) public static func sameButDigits(_ c: UnsafePointer<UInt8>, _ r: UnsafePointer<UInt8>, _ count: Int) -> Bool {
+        @inline(__always) func isDigit(_ x: UInt8) -> Bool { x &- 0x30 < 10 }
+        // A zero put at `j` in place of another digit, where it may start a number's integer part: a digit
+        // follows, and neither a digit nor what comes before a fraction's or an exponent's digits precedes.
+        @inline(__always) func leadingZero(_ j: Int) -> Bool {
+            guard j &+ 1 < count && isDigit(c[j &+ 1]) else { return false }
+            guard j > 0 else { return true }
+            let before = c[j &- 1]
+            return !isDigit(before) && before != UInt8(ascii: ".") && before | 0x20 != UInt8(ascii: "e") && before != UInt8(ascii: "+")
+        }
+        guard count >= 8 else {
+            for j in 0..<count where c[j] != r[j] {
+                guard isDigit(c[j]), isDigit(r[j]), c[j] != UInt8(ascii: "0") || !leadingZero(j) else { return false }
+            }
+            return true
+        }
+        let low: UInt64 = 0x7F7F_7F7F_7F7F_7F7F
+        let high: UInt64 = 0x8080_8080_8080_8080
+        let zeros: UInt64 = 0x3030_3030_3030_3030
+        let cw = UnsafeRawPointer(c)
+        let rw = UnsafeRawPointer(r)
+        // Eight bytes at a time, the last word overlapping the one before it. In a word that differs, every
+        // byte that differs must be a digit on both sides (a byte `x ^ 0x30` below 10), and a zero put in is
+        // looked at on its own.
+        var k = 0
+        while true {
+            let at = min(k, count &- 8)
+            let cv = cw.loadUnaligned(fromByteOffset: at, as: UInt64.self)
+            let rv = rw.loadUnaligned(fromByteOffset: at, as: UInt64.self)
+            let d = cv ^ rv
+            if d != 0 {
+                let differs = (((d & low) &+ low) | d) & high
+                let xc = cv ^ zeros
+                let xr = rv ^ zeros
+                let notDigit = (((xc & low) &+ 0x7676_7676_7676_7676) | xc | ((xr & low) &+ 0x7676_7676_7676_7676) | xr) & high
+                guard differs & notDigit == 0 else { return false }
+                var zeroPut = differs & ~((((xc & low) &+ low) | xc) | low)
+                while zeroPut != 0 {
+                    guard !leadingZero(at &+ (zeroPut.trailingZeroBitCount &>> 3)) else { return false }
+                    zeroPut &= zeroPut &- 1
+                }
+            }
+            k &+= 8
+            if k >= count { return true }
+        }
+    }
+
+    /// Whether `c` may go on with a number: a digit, a point, an exponent's letter or sign.
+    @inline(__always) static func continuesNumber(_ c: UInt8) -> Bool {
+        c &- 0x30 < 10 || c == UInt8(ascii: ".") || c | 0x20 == UInt8(ascii: "e") || c == UInt8(ascii: "+") || c == UInt8(ascii: "-")
     }
 
     /// What a remembered run gave, with the run's length.
@@ -111,6 +185,25 @@ public final class EntryShapes {
                 if e.count > 0 && e.count <= room && memcmp(base + at, bytes + slot &* runBytes, e.count) == 0 {
                     hits.pointee &+= 1
                     return e
+                }
+            }
+            return nil
+        }
+
+        /// The length of the run remembered at `position` that the bytes at `at` of `b` equal but for digits
+        /// (`sameButDigits`), which then read as that run did. A run is a whole value only where the bytes after
+        /// it cannot go on with it: a value that is a number (`5`) is also the start of a longer one (`5.25`).
+        @inline(__always) func findAllowingDigits(at position: Int, in b: UnsafeBufferPointer<UInt8>, from at: Int) -> Int? {
+            guard position < EntryShapes.positions, let base = b.baseAddress else { return nil }
+            let room = b.count &- at
+            for way in 0..<EntryShapes.ways {
+                let slot = position &* EntryShapes.ways &+ way
+                let n = entries[slot].count
+                if n > 0 && n <= room && EntryShapes.sameButDigits(base + at, bytes + slot &* runBytes, n)
+                    && (n == room || !EntryShapes.continuesNumber(base[at &+ n]))
+                {
+                    hits.pointee &+= 1
+                    return n
                 }
             }
             return nil

@@ -615,12 +615,33 @@ public struct EscapedOutputDecoder {
         if keepEvidence { slot = try value(depth: depth) } else { try skipValue(depth: depth) }
     }
 
+    /// `readOnce(into:seen:depth:)` for a report's `member`th member (depth 1), skipped by `skipReportValue`.
+    @inline(__always) mutating func readOnce(into slot: inout JSONValue?, seen: inout Bool, member: Int) throws(GiveUp) {
+        guard !seen else { throw GiveUp() }
+        seen = true
+        if keepEvidence { slot = try value(depth: 1) } else { try skipReportValue(member: member) }
+    }
+
+    /// Moves past the value of a report's `member`th member (at `i`, depth 1), as `skipValue` does: a value equal
+    /// to the one skipped before in that place but for digits (`EntryShapes.sameButDigits`: a report's times,
+    /// counts, a host's machine id) is passed over in one comparison, any other skipped and remembered.
+    @inline(__always) mutating func skipReportValue(member: Int) throws(GiveUp) {
+        if let n = shapes.reportValues.findAllowingDigits(at: member, in: b, from: i) {
+            i &+= n
+            return
+        }
+        let start = i
+        try skipValue(depth: 1)
+        shapes.reportValues.remember(EntryShapes.Skipped(), run: UnsafeBufferPointer(rebasing: b[start..<i]), at: member)
+    }
+
     /// One report line, as `ReportLineDecoder` reads it.
     mutating func report() throws(GiveUp) -> DiagnosticReport {
         try expect(UInt8(ascii: "{"))
         var f = ReportFields()
         skipSpace()
         guard i < b.count, b[i] != UInt8(ascii: "}") else { throw GiveUp() }
+        var member = 0
         repeat {
             switch try memberName() {
             case .status: try readOnce(into: &f.status, depth: 1)
@@ -633,17 +654,18 @@ public struct EscapedOutputDecoder {
                 guard !f.hostSeen else { throw GiveUp() }
                 f.hostSeen = true
                 if !keepEvidence {
-                    try skipValue(depth: 1)
+                    try skipReportValue(member: member)
                 } else if i < b.count, b[i] == UInt8(ascii: "{") {
                     f.identity = try hostIdentity()
                 } else {
                     f.host = try value(depth: 1)
                 }
-            case .generatedAtMs: try readOnce(into: &f.generated, seen: &f.generatedSeen, depth: 1)
-            case .durationMs: try readOnce(into: &f.duration, seen: &f.durationSeen, depth: 1)
-            case .context: try readOnce(into: &f.context, seen: &f.contextSeen, depth: 1)
-            default: try skipValue(depth: 1)
+            case .generatedAtMs: try readOnce(into: &f.generated, seen: &f.generatedSeen, member: member)
+            case .durationMs: try readOnce(into: &f.duration, seen: &f.durationSeen, member: member)
+            case .context: try readOnce(into: &f.context, seen: &f.contextSeen, member: member)
+            default: try skipReportValue(member: member)
             }
+            member &+= 1
         } while try next(close: UInt8(ascii: "}"))
         guard let report = f.report(keepEvidence: keepEvidence) else { throw GiveUp() }
         return report
@@ -900,7 +922,7 @@ public struct EscapedOutputDecoder {
                         i = middleStart &+ middle.count
                         expected = 8
                         evidenceSeen = true
-                        try skipValue(depth: 3)
+                        try skipEvidence(position: position)
                     }
                 }
             case .result:
@@ -918,7 +940,7 @@ public struct EscapedOutputDecoder {
                         EntryShapes.Middle(result: verdict, hint: span(hint, from: middleStart)),
                         run: UnsafeBufferPointer(rebasing: b[middleStart..<i]), at: position)
                 }
-                try skipValue(depth: 3)
+                try skipEvidence(position: position)
             case .durationMs:
                 guard !durationSeen else { throw GiveUp() }
                 durationSeen = true
@@ -961,6 +983,20 @@ public struct EscapedOutputDecoder {
                 }
             }
         }
+    }
+
+    /// Moves past an entry's evidence (at `i`), as `skipValue` does. Hosts print the same evidence but for its
+    /// numbers: an evidence equal to one skipped before at this entry position but for digits (`EntryShapes
+    /// .sameButDigits`) reads as that one did and is passed over in one comparison; any other is skipped
+    /// and remembered.
+    @inline(__always) mutating func skipEvidence(position: Int) throws(GiveUp) {
+        if let n = shapes.evidence.findAllowingDigits(at: position, in: b, from: i) {
+            i &+= n
+            return
+        }
+        let start = i
+        try skipValue(depth: 3)
+        shapes.evidence.remember(EntryShapes.Skipped(), run: UnsafeBufferPointer(rebasing: b[start..<i]), at: position)
     }
 
     /// A verdict's byte in a lean key (and in the fleet's entry templates' keys).

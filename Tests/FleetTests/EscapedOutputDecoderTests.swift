@@ -514,6 +514,106 @@ import Testing
         #expect(shared.shapes.middleHits > 300)
     }
 
+    /// Evidence and report members that differ from the ones before only in their digits, through one
+    /// interner (as a page's hosts are read): numbers of every length, with and without a sign, fraction or
+    /// exponent, leading zeros that make them invalid, digits inside strings and `\u` escapes. Every read
+    /// agrees with the usual reader, an invalid number put where a valid one was read included, and evidence
+    /// and report members were passed over as remembered.
+    @Test func valuesEqualButForDigitsReadAsTheUsualReader() {
+        var rng = SplitMix(state: 0x5EED_0077)
+        func pick(_ xs: [String]) -> String { xs.randomElement(using: &rng)! }
+        func digits(_ n: Int) -> String { String((0..<n).map { _ in Character(String(Int.random(in: 0...9, using: &rng))) }) }
+        func number() -> String {
+            switch Int.random(in: 0..<8, using: &rng) {
+            case 0: return pick(["0", "-0", "00", "01", "-01", "0.0", "1e05", "1E5", "-0.5", "0e1"])
+            case 1: return digits(Int.random(in: 1...3, using: &rng))
+            case 2: return "-" + digits(Int.random(in: 1...3, using: &rng))
+            case 3: return digits(Int.random(in: 1...2, using: &rng)) + "." + digits(Int.random(in: 1...3, using: &rng))
+            case 4: return digits(1) + "e" + pick(["", "+", "-"]) + digits(Int.random(in: 1...2, using: &rng))
+            default: return "1" + digits(Int.random(in: 3...5, using: &rng))
+            }
+        }
+        func evidence() -> String {
+            switch Int.random(in: 0..<10, using: &rng) {
+            case 0: return "[" + number() + ", " + number() + "]"
+            case 1: return number()
+            case 2: return "{\"p\": \"a" + digits(2) + "\\u00" + digits(2) + "\", \"n\": " + number() + "}"
+            case 3: return "{\"pid\": " + number() + ", \"x\": {\"y\": " + number() + "}}"
+            default:
+                return "{\"pid\": " + number() + ", \"path\": \"/usr/local/gse/plugins/bin/bkunifylogbeat\", \"size\": " + number() + "}"
+            }
+        }
+        func entry(_ item: String) -> String {
+            "{\"module\": \"gse_agent\", \"item\": \"\(item)\", \"status\": true, \"message\": \"ok\", \"result\": \"pass\", "
+                + "\"label\": \"\(item)\", \"hint\": \"\", \"evidence\": \(evidence()), \"duration_ms\": \(number())}"
+        }
+        func line() -> String {
+            "{\"status\": true, \"data\": [" + entry("socket") + ", " + entry("process") + "], \"schema\": \"bkdiag.report/1\", "
+                + "\"summary\": {\"pass\": \(number()), \"fail\": \(number())}, \"version\": \"0.1.0\", "
+                + "\"host\": {\"hostname\": \"host-\(digits(2))\", \"machine_id\": \"\(digits(8))\"}, "
+                + "\"generated_at\": \"2026-11-\(digits(2))T10:\(digits(2)):00.000Z\", \"generated_at_ms\": \(number()), "
+                + "\"duration_ms\": \(number()), \"context\": {\"gse_root\": \"/usr/local/gse\", \"n\": \(number())}}"
+        }
+        let shared = StringInterner()
+        let lines = AgentEntryLines()
+        // A number read at a place, then one it begins (`5` then `5.25`), and a zero put where a number starts.
+        for (evidence, reads) in [("5", true), ("5.25", true), ("50", true), ("5e1", true), ("7", true), ("05", false)] {
+            let output =
+                "{\"status\": true, \"data\": [{\"module\": \"m\", \"item\": \"i\", \"status\": true, \"message\": \"ok\", "
+                + "\"evidence\": \(evidence)}], \"n\": \(evidence)}"
+            #expect(
+                Self.check(output, Self.escaped(output, .minimal), keepEvidence: false, lean: shared, lines: lines) == reads, "\(evidence)")
+        }
+        // Each valid output was read twice through the interner (lean, then with its lines written): found again once.
+        #expect(
+            shared.shapes.evidenceHits == 5 && shared.shapes.reportValueHits == 5,
+            "\(shared.shapes.evidenceHits) \(shared.shapes.reportValueHits)")
+        var answered = 0
+        for _ in 0..<3000 {
+            let output = line()
+            let style = Style.allCases.randomElement(using: &rng)!
+            if Self.check(output, Self.escaped(output, style), keepEvidence: false, lean: shared, lines: lines) { answered += 1 }
+        }
+        // Both outcomes, and both ways of passing over a value, were exercised.
+        #expect(answered > 300)
+        #expect(answered < 3000)
+        #expect(shared.shapes.evidenceHits > 300)
+        #expect(shared.shapes.reportValueHits > 300)
+    }
+
+    /// `sameButDigits` itself: a digit may take another's place, but not where a zero would start a number of
+    /// several digits; any other byte that differs refuses, in the short form and in every word of the long.
+    @Test func equalButForDigits() {
+        func same(_ c: String, _ r: String) -> Bool {
+            precondition(c.utf8.count == r.utf8.count)
+            let (cb, rb) = (Array(c.utf8), Array(r.utf8))
+            return cb.withUnsafeBufferPointer { cp in
+                rb.withUnsafeBufferPointer { rp in EntryShapes.sameButDigits(cp.baseAddress!, rp.baseAddress!, cb.count) }
+            }
+        }
+        let long = "{\\\"pid\\\":1000,\\\"path\\\":\\\"/a/b\\\",\\\"size\\\":41234567}"
+        #expect(same(long, long))
+        #expect(same(long.replacingOccurrences(of: "1000", with: "9876"), long))
+        #expect(same(long.replacingOccurrences(of: "41234567", with: "99999990"), long))
+        // A zero where the number starts, and a letter for a digit, in the first and the last word.
+        #expect(!same(long.replacingOccurrences(of: "1000", with: "0100"), long))
+        #expect(!same(long.replacingOccurrences(of: "41234567", with: "01234567"), long))
+        #expect(!same(long.replacingOccurrences(of: "1000", with: "1a00"), long))
+        #expect(!same(long.replacingOccurrences(of: "4567}", with: "4567]"), long))
+        #expect(!same(long.replacingOccurrences(of: "/a/b", with: "/a/c"), long))
+        // A digit where the other had none, either way round.
+        #expect(!same("{\"a\":[1, 2]}xyz", "{\"a\":[1,  2]}xy"))
+        for (c, r, expected) in [
+            ("10", "20", true), ("00", "10", false), ("0", "5", true), ("-05", "-15", false), ("-50", "-15", true),
+            ("1.05", "1.15", true), ("105", "115", true), ("a05", "a15", false), ("1e0", "1e5", true), ("1e05", "1e15", true),
+            ("1E+05", "1E+15", true), ("-05", "-15", false), ("x", "y", false),
+            ("", "", true), ("5]", "6}", false), ("[0,1]", "[5,1]", true), ("[01]", "[11]", false),
+            ("{\"n\": 0012345}", "{\"n\": 1012345}", false), ("{\"n\": 1002345}", "{\"n\": 1012345}", true),
+        ] {
+            #expect(same(c, r) == expected, "\(c) \(r)")
+        }
+    }
+
     /// Lean entries of hosts reporting the same are one list in memory; a host whose entries differ in a
     /// failing entry's text, or in a verdict, has its own.
     @Test func leanEntriesOfEqualReportsAreShared() throws {
