@@ -56,12 +56,22 @@ public final class EntryShapes {
         var count = 0
     }
 
+    /// A plain string: its length with its quotes, and whether it is ASCII and holds a slash the page escaped.
+    struct Text: Remembered {
+        var count = 0
+        var ascii = false
+        var slashes = false
+    }
+
     /// The heads and the middles remembered.
     let heads = Runs<Head>(runBytes: 192)
     let middles = Runs<Middle>(runBytes: 256)
     /// The evidence values skipped, found again by `findAllowingDigits`: hosts print the same evidence but for
     /// its numbers (a pid, a size, an inode), which are most often as long as the last host's.
     let evidence = Runs<Skipped>(runBytes: 256)
+    /// An entry's message: a plain string (escaped quotes included) that hosts print alike but for numbers
+    /// (a pid, a count, a host's name), remembered with what `plainString` said of it.
+    let messages = Runs<Text>(runBytes: 256)
     /// The same for a report's members that are skipped (its host, context, summary and times, without
     /// evidence), by the member's place in the report.
     let reportValues = Runs<Skipped>(runBytes: 256)
@@ -71,6 +81,7 @@ public final class EntryShapes {
     public var middleHits: Int { middles.hits.pointee }
     public var evidenceHits: Int { evidence.hits.pointee }
     public var reportValueHits: Int { reportValues.hits.pointee }
+    public var messageHits: Int { messages.hits.pointee }
 
     public init() {}
 
@@ -79,6 +90,7 @@ public final class EntryShapes {
         middles.deallocate()
         evidence.deallocate()
         reportValues.deallocate()
+        messages.deallocate()
     }
 
     /// Whether the `count` bytes at `c` are a JSON text that reads as the text `r` (read whole, without giving
@@ -88,12 +100,17 @@ public final class EntryShapes {
     /// zero: `01` is no JSON number. A zero that may be one (a digit follows it, and what precedes it is no
     /// digit, point, `e`, `E` or `+`) is refused, which also refuses some valid texts (a string's `a05`):
     /// those are read as usual.
-    @inline(__always) public static func sameButDigits(_ c: UnsafePointer<UInt8>, _ r: UnsafePointer<UInt8>, _ count: Int) -> Bool {
+    ///
+    /// With `numbers` false, for a run that is one plain string of the report (`EscapedOutputDecoder.plainString`:
+    /// no escape but `\/` and its closing quote), any digit may take another's place: a zero too.
+    @inline(__always) public static func sameButDigits(
+        _ c: UnsafePointer<UInt8>, _ r: UnsafePointer<UInt8>, _ count: Int, numbers: Bool = true
+    ) -> Bool {
         @inline(__always) func isDigit(_ x: UInt8) -> Bool { x &- 0x30 < 10 }
         // A zero put at `j` in place of another digit, where it may start a number's integer part: a digit
         // follows, and neither a digit nor what comes before a fraction's or an exponent's digits precedes.
         @inline(__always) func leadingZero(_ j: Int) -> Bool {
-            guard j &+ 1 < count && isDigit(c[j &+ 1]) else { return false }
+            guard numbers && j &+ 1 < count && isDigit(c[j &+ 1]) else { return false }
             guard j > 0 else { return true }
             let before = c[j &- 1]
             return !isDigit(before) && before != UInt8(ascii: ".") && before | 0x20 != UInt8(ascii: "e") && before != UInt8(ascii: "+")
@@ -124,7 +141,7 @@ public final class EntryShapes {
                 let xr = rv ^ zeros
                 let notDigit = (((xc & low) &+ 0x7676_7676_7676_7676) | xc | ((xr & low) &+ 0x7676_7676_7676_7676) | xr) & high
                 guard differs & notDigit == 0 else { return false }
-                var zeroPut = differs & ~((((xc & low) &+ low) | xc) | low)
+                var zeroPut = numbers ? differs & ~((((xc & low) &+ low) | xc) | low) : 0
                 while zeroPut != 0 {
                     guard !leadingZero(at &+ (zeroPut.trailingZeroBitCount &>> 3)) else { return false }
                     zeroPut &= zeroPut &- 1
@@ -204,6 +221,23 @@ public final class EntryShapes {
                 {
                     hits.pointee &+= 1
                     return n
+                }
+            }
+            return nil
+        }
+
+        /// The run remembered at `position` that the bytes at `at` of `b` begin with but for digits, each run
+        /// one plain string from its opening quote to its closing one (`sameButDigits` with `numbers` false).
+        @inline(__always) func findString(at position: Int, in b: UnsafeBufferPointer<UInt8>, from at: Int) -> Entry? {
+            guard position < EntryShapes.positions, let base = b.baseAddress else { return nil }
+            let room = b.count &- at
+            for way in 0..<EntryShapes.ways {
+                let slot = position &* EntryShapes.ways &+ way
+                let e = entries[slot]
+                if e.count > 0 && e.count <= room && EntryShapes.sameButDigits(base + at, bytes + slot &* runBytes, e.count, numbers: false)
+                {
+                    hits.pointee &+= 1
+                    return e
                 }
             }
             return nil

@@ -912,7 +912,7 @@ public struct EscapedOutputDecoder {
                         run: UnsafeBufferPointer(rebasing: b[entryStart..<i]), at: position)
                 }
                 fromHead = false
-                message = try checkedString()
+                message = try entryMessage(position: position)
                 if inOrder {
                     middleStart = i
                     if let middle = shapes.middles.find(at: position, in: b, from: i) {
@@ -983,6 +983,23 @@ public struct EscapedOutputDecoder {
                 }
             }
         }
+    }
+
+    /// An entry's message (at `i`), as `checkedString` reads it. Hosts print the same messages but for their
+    /// numbers: a message equal to the one read before at this entry position but for digits is that one's
+    /// kind of string (its digits are plain characters), found in one comparison; any other is read and
+    /// remembered.
+    @inline(__always) mutating func entryMessage(position: Int) throws(GiveUp) -> PlainString {
+        if let m = shapes.messages.findString(at: position, in: b, from: i) {
+            let text = UnsafeBufferPointer(rebasing: b[(i &+ 2)..<(i &+ m.count &- 2)])
+            i &+= m.count
+            return (text, m.ascii, m.slashes)
+        }
+        let start = i
+        let s = try checkedString()
+        shapes.messages.remember(
+            EntryShapes.Text(ascii: s.ascii, slashes: s.slashes), run: UnsafeBufferPointer(rebasing: b[start..<i]), at: position)
+        return s
     }
 
     /// Moves past an entry's evidence (at `i`), as `skipValue` does. Hosts print the same evidence but for its

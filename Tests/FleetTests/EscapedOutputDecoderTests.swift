@@ -543,8 +543,14 @@ import Testing
                 return "{\"pid\": " + number() + ", \"path\": \"/usr/local/gse/plugins/bin/bkunifylogbeat\", \"size\": " + number() + "}"
             }
         }
+        func message() -> String {
+            pick([
+                "ok: /a/sub_" + digits(Int.random(in: 1...2, using: &rng)) + ".conf", "ok: 0" + digits(1), "é " + digits(2),
+                "x/" + digits(1), "ok",
+            ])
+        }
         func entry(_ item: String) -> String {
-            "{\"module\": \"gse_agent\", \"item\": \"\(item)\", \"status\": true, \"message\": \"ok\", \"result\": \"pass\", "
+            "{\"module\": \"gse_agent\", \"item\": \"\(item)\", \"status\": true, \"message\": \"\(message())\", \"result\": \"pass\", "
                 + "\"label\": \"\(item)\", \"hint\": \"\", \"evidence\": \(evidence()), \"duration_ms\": \(number())}"
         }
         func line() -> String {
@@ -564,6 +570,21 @@ import Testing
             #expect(
                 Self.check(output, Self.escaped(output, .minimal), keepEvidence: false, lean: shared, lines: lines) == reads, "\(evidence)")
         }
+        // A failing entry's message found again keeps what it is: not ASCII, its characters counted as such, a
+        // slash the page escaped unescaped (a `\u` escape is left to the usual reader).
+        let messageHits = shared.shapes.messageHits
+        for k in 1...2 {
+            let output =
+                "{\"status\": false, \"data\": [{\"module\": \"m\", \"item\": \"i\", \"status\": false, \"message\": \"é \(k)/\(k)\"}]}"
+            for style in [Style.minimal, .slashes] {
+                let read = Self.escaped(output, style).withUnsafeBufferPointer {
+                    EscapedOutputDecoder.decode($0, openingQuote: 0, keepEvidence: false, fullEntries: false, interner: shared)
+                }
+                let message = read?.reports.first?.results.first?.message
+                #expect(message == "é \(k)/\(k)" && message?.count == 5 && message?.utf8.count == 6, "\(style)")
+            }
+        }
+        #expect(shared.shapes.messageHits == messageHits + 2)
         // Each valid output was read twice through the interner (lean, then with its lines written): found again once.
         #expect(
             shared.shapes.evidenceHits == 5 && shared.shapes.reportValueHits == 5,
@@ -579,6 +600,7 @@ import Testing
         #expect(answered < 3000)
         #expect(shared.shapes.evidenceHits > 300)
         #expect(shared.shapes.reportValueHits > 300)
+        #expect(shared.shapes.messageHits > 300)
     }
 
     /// `sameButDigits` itself: a digit may take another's place, but not where a zero would start a number of
@@ -612,6 +634,17 @@ import Testing
         ] {
             #expect(same(c, r) == expected, "\(c) \(r)")
         }
+        // In one string, any digit for any other: a zero too.
+        func sameText(_ c: String, _ r: String) -> Bool {
+            let (cb, rb) = (Array(c.utf8), Array(r.utf8))
+            return cb.withUnsafeBufferPointer { cp in
+                rb.withUnsafeBufferPointer { rp in EntryShapes.sameButDigits(cp.baseAddress!, rp.baseAddress!, cb.count, numbers: false) }
+            }
+        }
+        #expect(sameText("\\\"sub_05_host_0.conf\\\"", "\\\"sub_15_host_9.conf\\\""))
+        #expect(sameText("a05", "a15"))
+        #expect(!sameText("\\\"sub_05_host_0.conf\\\"", "\\\"sub_05_host_0.conf \\\""))
+        #expect(!sameText("a/5", "a05"))
     }
 
     /// Lean entries of hosts reporting the same are one list in memory; a host whose entries differ in a
