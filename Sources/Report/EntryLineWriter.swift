@@ -13,9 +13,12 @@ public protocol EntryLineWriter: AnyObject {
     var wantsDurations: Bool { get }
     /// One entry: its module, item, verdict (`compatStatus` is the check.py contract's boolean), message,
     /// hint (nil when absent or not a string: the model's empty hint), and `duration_ms` (nil when absent or
-    /// not a number the model reads, and unless `wantsDurations`).
+    /// not a number the model reads, and unless `wantsDurations`). `head` is the number of the entry's head
+    /// as `EntryShapes` remembered it (0 for none): entries given the same number have the same module and
+    /// item, byte for byte.
     func entry(
-        module: ReportText, item: ReportText, verdict: Verdict, message: ReportText, hint: ReportText?, duration: ReportDuration?)
+        module: ReportText, item: ReportText, verdict: Verdict, message: ReportText, hint: ReportText?, duration: ReportDuration?,
+        head: UInt64)
     func endReport()
     /// Forgets every entry written after the `count`th report ended.
     func rollback(toReports count: Int)

@@ -1,3 +1,5 @@
+import Synchronization
+
 #if canImport(Glibc)
     import Glibc
 #elseif canImport(Musl)
@@ -41,7 +43,15 @@ public final class EntryShapes {
         var module = Span()
         var item = Span()
         var status = false
+        /// The head's number (`newHeadID`): entries of heads of equal numbers have equal module and item bytes.
+        var id: UInt64 = 0
     }
+
+    /// Head numbers, unique in the process (a writer may see entries read through several interners).
+    private static let headIDs = Atomic<UInt64>(0)
+
+    /// A number no head has had: given to each head remembered.
+    static func newHeadID() -> UInt64 { headIDs.add(1, ordering: .relaxed).newValue }
 
     /// A middle: after the message, `result` (a verdict's name), `label` and a string `hint`, in that
     /// order, up to the evidence's value.

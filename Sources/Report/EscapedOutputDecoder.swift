@@ -878,7 +878,10 @@ public struct EscapedOutputDecoder {
         var middleStart = -1
         // A remembered head: positioned at the message's value, as after reading the first four members in order.
         var fromHead = false
+        // The number of the head remembered for this entry's module and item (0: none).
+        var headID: UInt64 = 0
         if let head = shapes.heads.find(at: position, in: b, from: entryStart) {
+            headID = head.id
             module = plainString(head.module, from: entryStart)
             item = plainString(head.item, from: entryStart)
             status = .bool(head.status)
@@ -907,8 +910,10 @@ public struct EscapedOutputDecoder {
                 guard message == nil else { throw GiveUp() }
                 let inOrder = expected == 4
                 if inOrder, !fromHead, let module, let item, case .bool(let ok)? = status {
+                    headID = EntryShapes.newHeadID()
                     shapes.heads.remember(
-                        EntryShapes.Head(module: span(module, from: entryStart), item: span(item, from: entryStart), status: ok),
+                        EntryShapes.Head(
+                            module: span(module, from: entryStart), item: span(item, from: entryStart), status: ok, id: headID),
                         run: UnsafeBufferPointer(rebasing: b[entryStart..<i]), at: position)
                 }
                 fromHead = false
@@ -968,7 +973,7 @@ public struct EscapedOutputDecoder {
                 item: ReportText(bytes: item.bytes, escapedSlashes: item.slashes, ascii: item.ascii), verdict: verdict,
                 message: ReportText(bytes: message.bytes, escapedSlashes: message.slashes, ascii: message.ascii),
                 hint: hint.map { ReportText(bytes: $0.bytes, escapedSlashes: $0.slashes, ascii: $0.ascii) },
-                duration: durationText.map(ReportDuration.text) ?? duration?.doubleValue.map(ReportDuration.value))
+                duration: durationText.map(ReportDuration.text) ?? duration?.doubleValue.map(ReportDuration.value), head: headID)
         }
         internerHandle._withUnsafeGuaranteedRef { strings in
             strings.appendKey(Self.keyCode(verdict))

@@ -603,6 +603,22 @@ import Testing
         #expect(shared.shapes.messageHits > 300)
     }
 
+    /// One writer fed through two interners (each remembering its own heads): an entry is written with its own
+    /// module and item, never with those of another interner's head that came first at that position.
+    @Test func headsOfTwoInternersDoNotMix() {
+        let lines = AgentEntryLines()
+        let interners = [StringInterner(), StringInterner()]
+        for round in 0..<3 {
+            for (k, item) in ["socket", "process"].enumerated() {
+                let output =
+                    "{\"status\": true, \"data\": [{\"module\": \"gse_agent\", \"item\": \"\(item)\", \"status\": true, "
+                    + "\"message\": \"ok \(round)\"}]}"
+                #expect(Self.check(output, Self.escaped(output, .minimal), keepEvidence: false, lean: interners[k], lines: lines))
+            }
+        }
+        #expect(interners.allSatisfy { $0.shapes.headHits > 0 })
+    }
+
     /// `sameButDigits` itself: a digit may take another's place, but not where a zero would start a number of
     /// several digits; any other byte that differs refuses, in the short form and in every word of the long.
     @Test func equalButForDigits() {

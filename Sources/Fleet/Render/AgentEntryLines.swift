@@ -66,6 +66,12 @@ final class AgentEntryLines: EntryLineWriter, @unchecked Sendable {
     @exclusivity(unchecked) private var recentNext: [UInt8] = []
     private static let recentWays = 4
     private static let recentPositions = 1024
+    /// The templates of the heads seen last (`EntryShapes.Head.id`), with the verdict each was found for, by the
+    /// head's number modulo `headSlots`: most entries are found this way, without comparing their texts.
+    private static let headSlots = 64
+    @exclusivity(unchecked) private var headIDs = [UInt64](repeating: 0, count: AgentEntryLines.headSlots)
+    @exclusivity(unchecked) private var headVerdicts = [Verdict](repeating: .unknown, count: AgentEntryLines.headSlots)
+    @exclusivity(unchecked) private var headTemplates = [UInt32](repeating: 0, count: AgentEntryLines.headSlots)
     @exclusivity(unchecked) private var position = 0
     /// The most templates kept: past them (a page of made-up module and item names) an entry is held whole,
     /// its template's number `literal`, its "message" the whole line.
@@ -145,9 +151,10 @@ final class AgentEntryLines: EntryLineWriter, @unchecked Sendable {
     }
 
     func entry(
-        module: ReportText, item: ReportText, verdict: Verdict, message: ReportText, hint: ReportText?, duration: ReportDuration?
+        module: ReportText, item: ReportText, verdict: Verdict, message: ReportText, hint: ReportText?, duration: ReportDuration?,
+        head: UInt64 = 0
     ) {
-        let number = template(module: module, item: item, verdict: verdict)
+        let number = template(module: module, item: item, verdict: verdict, head: head)
         guard number != Self.literal else {
             return wholeEntry(module: module, item: item, verdict: verdict, message: message, hint: hint, duration: duration)
         }
@@ -286,7 +293,22 @@ final class AgentEntryLines: EntryLineWriter, @unchecked Sendable {
     }
 
     /// The number of the template of an entry of `module`, `item` and `verdict`, made the first time.
-    @inline(__always) private func template(module: ReportText, item: ReportText, verdict: Verdict) -> UInt32 {
+    @inline(__always) private func template(module: ReportText, item: ReportText, verdict: Verdict, head: UInt64) -> UInt32 {
+        // An entry of a head seen before (same module and item bytes) with the same verdict: its template, known
+        // without comparing the texts.
+        let shape = Int(truncatingIfNeeded: head) & (Self.headSlots - 1)
+        if head != 0 && headIDs[shape] == head && headVerdicts[shape] == verdict { return headTemplates[shape] }
+        let number = templateByTexts(module: module, item: item, verdict: verdict)
+        if head != 0 && number != Self.literal {
+            headIDs[shape] = head
+            headVerdicts[shape] = verdict
+            headTemplates[shape] = number
+        }
+        return number
+    }
+
+    /// The template of an entry of `module`, `item` and `verdict`, found by its texts.
+    @inline(__always) private func templateByTexts(module: ReportText, item: ReportText, verdict: Verdict) -> UInt32 {
         // Positions past `recentPositions` (a report of thousands of entries) look in the table only.
         let cached = position < Self.recentPositions
         let first = position &* Self.recentWays
