@@ -228,6 +228,52 @@ import Testing
         #expect(Array(text.utf8).withUnsafeBufferPointer { ScannedDocument.scan($0) } == nil, "\(row)")
     }
 
+    /// Status answers of many rows in a few shapes that differ in their digits (ids, addresses, codes), in
+    /// their literals and strings, in members that are not plain, and in repeated names: the scan, which
+    /// takes a row equal to one before but for digits as that row's shape (`RowShapes`), reads every answer
+    /// as the tree reader does, and took rows so.
+    @Test func rowsEqualButForDigitsReadLikeTheTreeReader() throws {
+        var rng = EscapedOutputDecoderTests.SplitMix(state: 0x5EED_0101)
+        func digits(_ n: Int) -> String { String((0..<n).map { _ in Character(String(Int.random(in: 0...9, using: &rng))) }) }
+        // Mostly one digit, so that rows come back in the same shape; now and then two.
+        func number() -> String { Int.random(in: 0..<12, using: &rng) == 0 ? "1" + digits(1) : digits(1) }
+        func pick(_ xs: [String]) -> String { xs.randomElement(using: &rng)! }
+        var hits = 0
+        for _ in 0..<40 {
+            let rows = (0..<Int.random(in: 1...60, using: &rng)).map { _ in
+                var members = [
+                    "\"bk_host_id\": " + number(), "\"ip\": \"10.0." + number() + "." + number() + "\"", "\"bk_cloud_id\": " + number(),
+                    "\"status\": "
+                        + (Int.random(in: 0..<4, using: &rng) > 0 ? number() : pick(["\"9\"", "true", "false", "null", "9.5", "-1"])),
+                    "\"tag\": " + (Int.random(in: 0..<4, using: &rng) > 0 ? "\"t" + digits(1) + "\"" : pick(["\"\"", "\"\\u0031\""])),
+                    "\"exit_code\": " + number(), "\"error_code\": " + number(),
+                    "\"total_time\": " + (Int.random(in: 0..<8, using: &rng) > 0 ? number() : "1e3"),
+                ]
+                if Int.random(in: 0..<12, using: &rng) == 0 { members.append("\"status\": " + number()) }
+                if Int.random(in: 0..<12, using: &rng) == 0 { members.swapAt(0, members.count - 1) }
+                return "{" + members.joined(separator: Int.random(in: 0..<12, using: &rng) > 0 ? ", " : ",") + "}"
+            }
+            let text =
+                "{\"result\": true, \"code\": 0, \"data\": {\"finished\": true, \"step_instance_list\": [{\"step_instance_id\": 2, "
+                + "\"step_ip_result_list\": [" + rows.joined(separator: ", ") + "]}]}}"
+            let bytes = Array(text.utf8)
+            let scanned = try #require(bytes.withUnsafeBufferPointer { ScannedDocument.scan($0) })
+            hits += scanned.rowShapeHits
+            try Self.expectSame(
+                try AnswerReader.recognise(bytes: bytes, source: "f", parallel: false),
+                try AnswerReader.recogniseTrees(bytes: bytes, source: "f", parallel: false, keepEvidence: true))
+        }
+        #expect(hits > 100)
+        // A zero put where a number of the row before started: no JSON number, so no row, as in the tree.
+        for (before, after) in [("19", "09"), ("10", "00"), ("5", "05")] {
+            let row = "{\"bk_host_id\": 7, \"ip\": \"10.0.0.1\", \"status\": "
+            let text =
+                "{\"finished\": true, \"step_instance_list\": [{\"step_ip_result_list\": [" + row + before + "}, " + row + after + "}]}]}"
+            #expect((try? JSONValue.parse(text)) == nil)
+            #expect(Array(text.utf8).withUnsafeBufferPointer { ScannedDocument.scan($0) } == nil, "\(after)")
+        }
+    }
+
     /// The kept members of a host row are told by their length and two words: each name is found, and a
     /// name differing from one in any single byte, or one byte longer or shorter, is none of them.
     @Test func hostMemberNamesAreToldApartByEveryByte() {

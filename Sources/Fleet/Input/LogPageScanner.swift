@@ -42,6 +42,8 @@ struct ScannedDocument {
     var dataLogs: [RawHostLog]?
     /// The unescaped outputs of the captured hosts, back to back.
     var text: [UInt8]
+    /// Status rows found again as remembered (`RowShapes`; for the tests).
+    var rowShapeHits = 0
 
     /// How outputs are read while scanning: when given, each string `log_content` is first offered to
     /// `EscapedOutputDecoder` (read once, where it lies); the outputs it leaves are unescaped as without.
@@ -57,7 +59,7 @@ struct ScannedDocument {
     /// Scans one document (surrounding whitespace allowed); nil when the bytes are not exactly one JSON
     /// text, so the caller can fall back to the reader that explains the error or splits several documents.
     static func scan(_ bytes: UnsafeBufferPointer<UInt8>, inline: InlineReading? = nil) -> ScannedDocument? {
-        var result: (skeleton: JSONValue, top: [RawHostLog]?, data: [RawHostLog]?, rows: [[JobHostStatus]])?
+        var result: (skeleton: JSONValue, top: [RawHostLog]?, data: [RawHostLog]?, rows: [[JobHostStatus]], hits: Int)?
         // Unescaped text is never longer than its escaped form, so the input's size always suffices.
         let text = [UInt8](unsafeUninitializedCapacity: max(1, bytes.count)) { out, used in
             var s = LogPageScanner(
@@ -65,7 +67,7 @@ struct ScannedDocument {
             s.inline = inline
             do throws(JSONParseError) {
                 let skeleton = try s.document()
-                result = (skeleton, s.topLogs, s.dataLogs, s.capturedRows)
+                result = (skeleton, s.topLogs, s.dataLogs, s.capturedRows, s.rowShapes?.hits ?? 0)
             } catch {
                 result = nil
             }
@@ -73,7 +75,8 @@ struct ScannedDocument {
         }
         guard let result else { return nil }
         return ScannedDocument(
-            skeleton: result.skeleton, capturedRows: result.rows, topLogs: result.top, dataLogs: result.data, text: text)
+            skeleton: result.skeleton, capturedRows: result.rows, topLogs: result.top, dataLogs: result.data, text: text,
+            rowShapeHits: result.hits)
     }
 
     /// The captured list `JobAnswer.recognise` read as the page's `script_task_logs`, if it read one.
@@ -94,6 +97,8 @@ struct LogPageScanner {
     var inline: ScannedDocument.InlineReading?
     /// The rows of every `step_ip_result_list` read by `hostRows`, in the order read.
     var capturedRows: [[JobHostStatus]] = []
+    /// The status rows remembered (made by the first `hostRows`).
+    var rowShapes: RowShapes?
 
     init(p: JSONByteParser, out: UnsafeMutablePointer<UInt8>, capacity: Int) {
         self.p = p
@@ -234,8 +239,9 @@ struct LogPageScanner {
 
     /// A `step_ip_result_list` (its `[` at `i`) as the rows `JobAnswer.parseStatus` makes of it.
     mutating func hostRows(depth: Int) throws(JSONParseError) -> [JobHostStatus] {
+        if rowShapes == nil { rowShapes = RowShapes() }
         // A row JOB writes takes 150 bytes or more (ten members or so; the bench's rows 170).
-        try elements(depth: depth, bytesPerElement: 128) { s throws(JSONParseError) in
+        return try elements(depth: depth, bytesPerElement: 128) { s throws(JSONParseError) in
             if s.p.i < s.b.count, s.b[s.p.i] == UInt8(ascii: "{") { return try s.hostRow(depth: depth + 1) }
             return JobAnswer.hostStatus(HostMembers(try s.p.value(depth: depth + 1)))
         }
@@ -243,13 +249,25 @@ struct LogPageScanner {
 
     /// One host row (its `{` at `i`): the members `JobAnswer.hostStatus` reads are kept (the last of a
     /// repeated name, as in the tree), the others checked and skipped.
+    ///
+    /// A row equal to one read before but for digits (`RowShapes`) is taken in one comparison, its kept
+    /// members' values read where that row had them; a row read member by member, all of them plain, is
+    /// remembered.
     mutating func hostRow(depth: Int) throws(JSONParseError) -> JobHostStatus {
         guard depth < p.maxDepth else { throw p.error("nesting deeper than \(p.maxDepth)") }
+        if let shapes = rowShapes, let found = shapes.match(b, at: p.i) {
+            p.i &+= found.count
+            return JobAnswer.hostStatus(found.members)
+        }
         var members = HostMembers()
-        try forEachMember(keeping: &members) { s, members, name throws(JSONParseError) in
+        var recorder = RowRecorder(active: rowShapes != nil, rowStart: p.i)
+        try forEachMember(keeping: &members, recorder: &recorder) { s, members, name throws(JSONParseError) in
             if try !members.keep(name, { () throws(JSONParseError) in try s.p.value(depth: depth + 1) }) {
                 try s.p.skipValue(depth: depth + 1)
             }
+        }
+        if recorder.active && recorder.plain, let shapes = rowShapes {
+            shapes.remember(UnsafeBufferPointer(rebasing: b[recorder.rowStart..<p.i]), recorder.members)
         }
         return JobAnswer.hostStatus(members)
     }
@@ -268,8 +286,11 @@ struct LogPageScanner {
     /// Walks the members of the host object whose `{` is at `i`, checking names and separators as
     /// `JSONByteParser.object(depth:)` does. A member of the plain shape JOB writes is read by `plainMember`
     /// (a kept one into `members`); `member` reads or skips the value of any other (positioned at it).
+    /// With `recorder` active, the kept plain members' values are noted (`RowShapes`), and whether every
+    /// member was plain.
     mutating func forEachMember(
-        keeping members: inout HostMembers, _ member: (inout Self, inout HostMembers, JSONKey) throws(JSONParseError) -> Void
+        keeping members: inout HostMembers, recorder: inout RowRecorder,
+        _ member: (inout Self, inout HostMembers, JSONKey) throws(JSONParseError) -> Void
     ) throws(JSONParseError) {
         p.i += 1
         p.skipSpace()
@@ -278,10 +299,11 @@ struct LogPageScanner {
             return
         }
         while true {
-            if let ended = plainMember(into: &members) {
+            if let ended = plainMember(into: &members, recorder: &recorder) {
                 if ended { return }
                 continue
             }
+            recorder.plain = false
             guard let name = try p.memberName() else { throw p.error("expected a string key") }
             guard p.i < b.count else { throw p.error("unexpected end of input") }
             try member(&self, &members, name)
@@ -302,7 +324,7 @@ struct LogPageScanner {
     /// nil, nothing consumed, for anything else and for `log_content` (read on its own): the general reader
     /// then reads that member, and words any error where it does. 100,000 status rows of ten members went
     /// through the general reader's name, value and tree one member at a time.
-    @inline(__always) mutating func plainMember(into members: inout HostMembers) -> Bool? {
+    @inline(__always) mutating func plainMember(into members: inout HostMembers, recorder: inout RowRecorder) -> Bool? {
         let n = b.count
         guard let base = b.baseAddress else { return nil }
         @inline(__always) func space(_ k: inout Int) {
@@ -330,18 +352,24 @@ struct LogPageScanner {
         if field == nil && HostMembers.Field.isLogContent(name) { return nil }
         guard k < n else { return nil }
         var value = JSONValue.null
+        var kind = RowShapes.Kind.null
+        let start: Int
+        var end = 0
         switch base[k] {
         case 0x22:
             k &+= 1
-            let start = k
+            start = k
             plainText(&k)
             guard k < n, base[k] == 0x22 else { return nil }
             if field != nil {
                 value = .string(String(decoding: UnsafeBufferPointer(start: base + start, count: k &- start), as: UTF8.self))
             }
+            kind = .string
+            end = k
             k &+= 1
         case UInt8(ascii: "0")...UInt8(ascii: "9"):
-            let start = k
+            start = k
+            kind = .int
             var v: Int64 = 0
             if base[k] == UInt8(ascii: "0") {
                 k &+= 1
@@ -355,13 +383,17 @@ struct LogPageScanner {
             // zero, as no `,` or `}` follows where the digits end.
             guard k &- start <= 18 else { return nil }
             value = .int(v)
+            end = k
         case UInt8(ascii: "t"), UInt8(ascii: "f"), UInt8(ascii: "n"):
+            start = k
             let rest = UnsafeBufferPointer(start: base + k, count: min(5, n &- k))
             if rest.starts(with: "true".utf8) {
                 value = .bool(true)
+                kind = .yes
                 k &+= 4
             } else if rest.starts(with: "false".utf8) {
                 value = .bool(false)
+                kind = .no
                 k &+= 5
             } else if rest.starts(with: "null".utf8) {
                 k &+= 4
@@ -379,7 +411,14 @@ struct LogPageScanner {
         case UInt8(ascii: "}"): ended = true
         default: return nil
         }
-        if let field { members.set(field, value) }
+        if let field {
+            members.set(field, value)
+            if recorder.active {
+                recorder.members.append(
+                    RowShapes.Member(field: field, kind: kind, start: Int32(start &- recorder.rowStart), count: Int32(max(0, end &- start)))
+                )
+            }
+        }
         p.i = k &+ 1
         return ended
     }
@@ -425,7 +464,8 @@ struct LogPageScanner {
         // others are checked and skipped.
         var members = HostMembers()
         var content: RawHostLog.Content?
-        try forEachMember(keeping: &members) { s, members, name throws(JSONParseError) in
+        var recorder = RowRecorder(active: false, rowStart: p.i)
+        try forEachMember(keeping: &members, recorder: &recorder) { s, members, name throws(JSONParseError) in
             if case "log_content" = name {
                 content = try s.logContent(depth: depth + 1)
             } else if try !members.keep(name, { () throws(JSONParseError) in try s.p.value(depth: depth + 1) }) {
@@ -435,5 +475,107 @@ struct LogPageScanner {
         let host = JobAnswer.hostFields(members)
         return RawHostLog(
             hostID: host.hostID, cloudID: host.cloudID, ip: host.ip, content: content ?? .value(nil), cloudText: host.cloudText)
+    }
+}
+
+/// What `plainMember` noted of a status row while reading it: each kept member's value, where it lies from the
+/// row's `{`, and whether every member was plain.
+struct RowRecorder {
+    var active: Bool
+    var rowStart: Int
+    var plain = true
+    var members: [RowShapes.Member] = []
+}
+
+/// Status rows read before (`LogPageScanner.hostRow`), found again. JOB writes every row of a step in one
+/// shape, ten members or so, and rows differ mostly in their numbers: a host's id, its address, its status
+/// and codes. A row whose bytes equal a remembered row's but for digits (`EntryShapes.sameButDigits`: digit
+/// for digit, never a zero that could start a number) is valid JSON of the same members, and each kept
+/// member's value lies where the remembered row's did, as many bytes long: it is read there (an integer's
+/// digits, a string's text), and the rest of the row is not read again. Only rows whose every member was
+/// plain (`plainMember`) are remembered, so a found row's members are all plain too.
+final class RowShapes {
+    /// Ways kept: a step's rows come in a few shapes (addresses and ids of a few lengths).
+    static let ways = 4
+    static let maxBytes = 512
+    /// The most kept members a remembered row has (a row names each at most once, but may repeat names).
+    static let maxMembers = 16
+
+    enum Kind {
+        /// A plain integer's digits.
+        case int
+        /// A plain string's text.
+        case string
+        /// `null`, `true` or `false`, the same in every row of the shape.
+        case null, yes, no
+    }
+
+    struct Member {
+        var field: HostMembers.Field
+        var kind: Kind
+        var start: Int32
+        var count: Int32
+    }
+
+    /// Per way: the row's bytes (`maxBytes` each) and length (0: none), its kept members (`maxMembers` each)
+    /// and how many. Raw storage: a row is matched without copying a shape or counting references.
+    private let bytes = UnsafeMutablePointer<UInt8>.allocate(capacity: RowShapes.ways * RowShapes.maxBytes)
+    private let counts = UnsafeMutablePointer<Int>.allocate(capacity: RowShapes.ways)
+    private let members = UnsafeMutablePointer<Member>.allocate(capacity: RowShapes.ways * RowShapes.maxMembers)
+    private let memberCounts = UnsafeMutablePointer<Int>.allocate(capacity: RowShapes.ways)
+    private var next = 0
+    /// Rows found again (for the tests).
+    private(set) var hits = 0
+
+    init() {
+        counts.initialize(repeating: 0, count: Self.ways)
+        memberCounts.initialize(repeating: 0, count: Self.ways)
+    }
+
+    deinit {
+        bytes.deallocate()
+        counts.deallocate()
+        members.deallocate()
+        memberCounts.deallocate()
+    }
+
+    /// The members of the row at `at` of `b` and its length, when it equals a remembered row but for digits.
+    func match(_ b: UnsafeBufferPointer<UInt8>, at: Int) -> (members: HostMembers, count: Int)? {
+        guard let base = b.baseAddress else { return nil }
+        let room = b.count &- at
+        for way in 0..<Self.ways {
+            let n = counts[way]
+            guard n > 0, n <= room, EntryShapes.sameButDigits(base + at, bytes + way &* Self.maxBytes, n) else { continue }
+            var found = HostMembers()
+            let first = members + way &* Self.maxMembers
+            for j in 0..<memberCounts[way] {
+                let m = first[j]
+                let value = UnsafeBufferPointer(start: base + (at &+ Int(m.start)), count: Int(m.count))
+                switch m.kind {
+                case .int:
+                    var v: Int64 = 0
+                    for d in value { v = v &* 10 &+ Int64(d &- 0x30) }
+                    found.set(m.field, .int(v))
+                case .string: found.set(m.field, .string(String(decoding: value, as: UTF8.self)))
+                case .null: found.set(m.field, .null)
+                case .yes: found.set(m.field, .bool(true))
+                case .no: found.set(m.field, .bool(false))
+                }
+            }
+            hits &+= 1
+            return (found, n)
+        }
+        return nil
+    }
+
+    /// Remembers a row read member by member, every member plain, with its kept members.
+    func remember(_ row: UnsafeBufferPointer<UInt8>, _ kept: [Member]) {
+        guard row.count > 0, row.count <= Self.maxBytes, kept.count <= Self.maxMembers, let from = row.baseAddress else { return }
+        let way = next
+        next = (next &+ 1) % Self.ways
+        (bytes + way &* Self.maxBytes).update(from: from, count: row.count)
+        counts[way] = row.count
+        for (j, m) in kept.enumerated() { (members + way &* Self.maxMembers + j).initialize(to: m) }
+        memberCounts[way] = kept.count
     }
 }
