@@ -32,6 +32,10 @@ public enum ReportDuration {
     case text(UnsafeBufferPointer<UInt8>)
     /// `JSONValue.doubleValue` of the value read whole.
     case value(Double)
+    /// A plain decimal's text as the fleet JSON prints its value (`EscapedOutputDecoder.pastDuration`: at
+    /// most 12 integer and 3 fraction digits, the fraction's trailing zeros and a negative zero's sign left
+    /// out): the same value, written as it is.
+    case printed(UnsafeBufferPointer<UInt8>)
 
     /// The duration as the model reads it (`JSONValue.doubleValue`: nil when not finite). A number's text
     /// gives the double nearest to it, as the parser does (an integer's too, through `Int64` or past it),
@@ -39,7 +43,7 @@ public enum ReportDuration {
     public var milliseconds: Double? {
         switch self {
         case .value(let d): return d
-        case .text(let t): return Double(String(decoding: t, as: UTF8.self)).flatMap { $0.isFinite ? $0 : nil }
+        case .text(let t), .printed(let t): return Double(String(decoding: t, as: UTF8.self)).flatMap { $0.isFinite ? $0 : nil }
         }
     }
 }

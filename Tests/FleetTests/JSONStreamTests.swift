@@ -49,11 +49,30 @@ import Testing
             cache.duration(Double(text)!) { slow = $0 }
             #expect(String(decoding: plain, as: UTF8.self) == String(decoding: slow, as: UTF8.self), "\(text)")
         }
-        for text in [
+        let refused = [
             "1e3", "1E3", "1.5e2", "1.2345", "0.0001", "1234567890123", "1234567890123.5", "01", "-01.5", "", "-", "1.", ".5", "1.2.3",
             "+1", "1 ", "0x10", "Infinity", "NaN",
-        ] {
+        ]
+        for text in refused {
             #expect(Array(text.utf8).withUnsafeBufferPointer { HostJSONCache.plainDuration($0) } == nil, "\(text)")
+        }
+        // The decoder's reading of a duration (`pastDuration`, digits read once) prints what `plainDuration` does
+        // for every number that is the whole text, refuses the others, and stops where a number does.
+        for text in taken + refused + ["1e-3", "-0e0", "12.5e", "7,", "0.000", "-0.0", "1.0001", "123456789012.1234"] {
+            let bytes = Array(text.utf8)
+            bytes.withUnsafeBufferPointer { t in
+                var at = 0
+                let printed = t.baseAddress.flatMap { EscapedOutputDecoder.pastDuration($0, &at, t.count) }
+                let plain = HostJSONCache.plainDuration(t)
+                if let printed, at == t.count {
+                    #expect((printed.isEmpty ? nil : printed) == plain, "\(text)")
+                } else {
+                    #expect(plain == nil, "\(text)")
+                }
+                var skip = 0
+                let skipped = t.baseAddress.map { EscapedOutputDecoder.pastPlainNumber($0, &skip, t.count) } ?? false
+                #expect(skipped == (printed != nil) && skip == at, "\(text)")
+            }
         }
     }
 

@@ -188,7 +188,15 @@ final class AgentEntryLines: EntryLineWriter, @unchecked Sendable {
             out.appendUInt32(0)
             if let hint { Self.appendEscaped(hint, to: &out) }
             printing &+= setLength(at: hintAt)
-            // A plain number's text (most durations), written without the cache's closure.
+            // A plain number's text (most durations), written without the cache's closure: as the decoder found
+            // it printed, or as `plainDuration` finds it.
+            if case .printed(let t)? = duration {
+                out.append(UInt8(t.count))
+                out.append(t)
+                printing &+= Self.evidenceDuration.utf8CodeUnitCount &+ t.count &+ 1
+                position += 1
+                return
+            }
             if case .text(let t)? = duration, let plain = HostJSONCache.plainDuration(t) {
                 out.append(UInt8(plain.count))
                 out.append(UnsafeBufferPointer(rebasing: t[plain]))

@@ -363,6 +363,10 @@ struct HostJSONCache {
     /// from it; false, nothing written, when the model reads none. A plain number's text in the form most
     /// reports print (`plainDuration`) is written without being parsed.
     mutating func duration(_ r: ReportDuration, _ body: (UnsafeBufferPointer<UInt8>) -> Void) -> Bool {
+        if case .printed(let t) = r {
+            body(t)
+            return true
+        }
         if case .text(let t) = r, let written = Self.plainDuration(t) {
             body(UnsafeBufferPointer(rebasing: t[written]))
             return true
