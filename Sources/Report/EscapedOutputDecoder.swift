@@ -785,26 +785,31 @@ public struct EscapedOutputDecoder {
     /// An entry's `result` at `i`: a verdict's name as the same string value `value(depth:)` makes (see
     /// `resultMember`); anything else through `value(depth:)`.
     @inline(__always) mutating func resultValue(depth: Int) throws(GiveUp) -> JSONValue {
-        switch try resultMember(depth: depth) {
-        case .verdict(let v): .string(v.rawValue)
-        case .value(let v): v
-        case .bool(let b): .bool(b)
-        }
+        if let v = verdictName() { return .string(v.rawValue) }
+        return try value(depth: depth)
     }
 
     /// An entry's `status` or `result` as `leanEntry` keeps it: the literal or verdict name bkdiag and check.py
     /// write, told without a tree, or any other value as `value(depth:)` reads it.
+    ///
+    /// Any other value is kept as what the verdict reads of it (its truth and the verdict it names), not as a
+    /// tree: the type holds no reference, so an entry's two values cost nothing to drop.
     enum EntryValue {
         case bool(Bool)
         case verdict(Verdict)
-        case value(JSONValue)
+        case other(truthy: Bool, verdictName: Verdict?)
+
+        /// Any value as the verdict reads it (`other`).
+        static func read(_ v: JSONValue) -> EntryValue {
+            .other(truthy: JSONValue.isTruthy(v), verdictName: v.stringValue.flatMap(Verdict.named))
+        }
 
         /// Python's truth of the value, as `Verdict.read` takes a status (a verdict's name is a non-empty string).
         var truthy: Bool {
             switch self {
             case .bool(let b): b
             case .verdict: true
-            case .value(let v): JSONValue.isTruthy(v)
+            case .other(let t, _): t
             }
         }
 
@@ -813,7 +818,7 @@ public struct EscapedOutputDecoder {
             switch self {
             case .bool: nil
             case .verdict(let v): v
-            case .value(let v): v.stringValue.flatMap(Verdict.named)
+            case .other(_, let v): v
             }
         }
 
@@ -829,34 +834,41 @@ public struct EscapedOutputDecoder {
     @inline(__always) mutating func statusMember(depth: Int) throws(GiveUp) -> EntryValue {
         switch try statusValue(depth: depth) {
         case .bool(let b): .bool(b)
-        case let v: .value(v)
+        case let v: .read(v)
         }
     }
 
     /// An entry's `result` at `i`: a verdict's name (`\"pass\"`, `\"warn\"`, `\"fail\"`, `\"unknown\"`) as
     /// that verdict, without making a string; anything else through `value(depth:)`.
     @inline(__always) mutating func resultMember(depth: Int) throws(GiveUp) -> EntryValue {
+        if let v = verdictName() { return .verdict(v) }
+        return .read(try value(depth: depth))
+    }
+
+    /// The verdict whose name (`\"pass\"`, `\"warn\"`, `\"fail\"`, `\"unknown\"`) is at `i`, moved past it;
+    /// nil, `i` unmoved, for anything else.
+    @inline(__always) mutating func verdictName() -> Verdict? {
         if let base = b.baseAddress, i &+ 11 <= b.count {
             let raw = UnsafeRawPointer(base)
             switch raw.loadUnaligned(fromByteOffset: i, as: UInt64.self) {
             case 0x225C_7373_6170_225C:  // \"pass\"
                 i &+= 8
-                return .verdict(.pass)
+                return .pass
             case 0x225C_6E72_6177_225C:  // \"warn\"
                 i &+= 8
-                return .verdict(.warn)
+                return .warn
             case 0x225C_6C69_6166_225C:  // \"fail\"
                 i &+= 8
-                return .verdict(.fail)
+                return .fail
             case 0x776F_6E6B_6E75_225C:  // \"unknow, then n\"
                 if raw.loadUnaligned(fromByteOffset: i &+ 8, as: UInt16.self) == 0x5C6E, b[i &+ 10] == 0x22 {
                     i &+= 11
-                    return .verdict(.unknown)
+                    return .unknown
                 }
             default: break
             }
         }
-        return .value(try value(depth: depth))
+        return nil
     }
 
     /// The name of an entry's next member, positioned at its value: matched first against the one bkdiag

@@ -16,7 +16,7 @@ struct EntryValueTests {
 
     /// How the decoder may hold a value: as read by its fast path when it is one, and always as a tree.
     static func kept(_ v: JSONValue) -> [EscapedOutputDecoder.EntryValue] {
-        var out: [EscapedOutputDecoder.EntryValue] = [.value(v)]
+        var out: [EscapedOutputDecoder.EntryValue] = [.read(v)]
         if case .bool(let b) = v { out.append(.bool(b)) }
         if let name = v.stringValue, let verdict = Verdict(rawValue: name) { out.append(.verdict(verdict)) }
         return out
