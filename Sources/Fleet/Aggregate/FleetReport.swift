@@ -289,6 +289,8 @@ public struct FleetSummary: Sendable {
         var groupOf: [String: Int] = [:]
         /// The previous host's item columns.
         var prevColumns: [Int] = []
+        /// The columns of the list before that one (bkdiag's hosts and check.py's alternate in a fleet).
+        var olderColumns: [Int] = []
         /// Each list that hosts share (read lean: `StringInterner.sharedList`), known by its storage, which
         /// the hosts keep alive for the whole count: what counting a host of it needs, and how many hosts
         /// used it. Its verdicts are added to the item columns once per list (`flushShared`), not once per
@@ -517,16 +519,29 @@ extension FleetSummary.Tally {
     /// The item column of each of `results`. Most hosts list the same items in the same order: the previous
     /// such list's columns are taken when the names match, without looking them up.
     private mutating func columns(_ results: UnsafeBufferPointer<CheckResult>, memo: inout FleetSummary.ChunkMemo) -> [Int] {
-        var same = results.count == memo.prevColumns.count
-        if same {
-            for k in results.indices
-            where keys[memo.prevColumns[k]].item != results[k].item || keys[memo.prevColumns[k]].module != results[k].module {
-                same = false
-                break
+        if matches(results, memo.prevColumns) { return memo.prevColumns }
+        if matches(results, memo.olderColumns) {
+            swap(&memo.prevColumns, &memo.olderColumns)
+            return memo.prevColumns
+        }
+        memo.olderColumns = results.map { column(ItemKey(module: $0.module, item: $0.item)) }
+        swap(&memo.prevColumns, &memo.olderColumns)
+        return memo.prevColumns
+    }
+
+    /// Whether `columns` are those of `results`' items, in order. Through pointers: an entry or key taken by
+    /// subscript was copied (every string of it retained and released).
+    private func matches(_ results: UnsafeBufferPointer<CheckResult>, _ columns: [Int]) -> Bool {
+        guard results.count == columns.count, let base = results.baseAddress else { return results.isEmpty && columns.isEmpty }
+        return keys.withUnsafeBufferPointer { keys in
+            columns.withUnsafeBufferPointer { columns in
+                for k in 0..<results.count {
+                    let key = keys.baseAddress! + columns[k]
+                    if key.pointee.item != (base + k).pointee.item || key.pointee.module != (base + k).pointee.module { return false }
+                }
+                return true
             }
         }
-        if !same { memo.prevColumns = results.map { column(ItemKey(module: $0.module, item: $0.item)) } }
-        return memo.prevColumns
     }
 
     /// Adds host `hi` to group `gi`, with its diagnosis and its distinct hints.
