@@ -66,6 +66,19 @@ public final class EntryShapes {
         var count = 0
     }
 
+    /// A whole entry in bkdiag's order, from its `{` to the value of its `duration_ms` (the last member): what
+    /// reading it gave. Its head (up to the message's value) holds no digit, so an entry equal to it but for
+    /// digits has the same module, item and status byte for byte, and the same result.
+    struct Whole: Remembered {
+        var count = 0
+        var module = Span()
+        var item = Span()
+        var message = Span()
+        var hint = Span()
+        var verdict = Verdict.pass
+        var head: UInt64 = 0
+    }
+
     /// A plain string: its length with its quotes, and whether it is ASCII and holds a slash the page escaped.
     struct Text: Remembered {
         var count = 0
@@ -82,6 +95,9 @@ public final class EntryShapes {
     /// An entry's message: a plain string (escaped quotes included) that hosts print alike but for numbers
     /// (a pid, a count, a host's name), remembered with what `plainString` said of it.
     let messages = Runs<Text>(runBytes: 256)
+    /// Whole entries (`Whole`), found again by `findWhole`: most entries of a fleet are bkdiag's, in its order,
+    /// differing from the same entry of the host before only in numbers.
+    let wholes = Runs<Whole>(runBytes: 512)
     /// The same for a report's members that are skipped (its host, context, summary and times, without
     /// evidence), by the member's place in the report.
     let reportValues = Runs<Skipped>(runBytes: 256)
@@ -92,6 +108,7 @@ public final class EntryShapes {
     public var evidenceHits: Int { evidence.hits.pointee }
     public var reportValueHits: Int { reportValues.hits.pointee }
     public var messageHits: Int { messages.hits.pointee }
+    public var wholeHits: Int { wholes.hits.pointee }
 
     public init() {}
 
@@ -101,6 +118,7 @@ public final class EntryShapes {
         evidence.deallocate()
         reportValues.deallocate()
         messages.deallocate()
+        wholes.deallocate()
     }
 
     /// Whether the `count` bytes at `c` are a JSON text that reads as the text `r` (read whole, without giving
@@ -246,6 +264,23 @@ public final class EntryShapes {
                 let e = entries[slot]
                 if e.count > 0 && e.count <= room && EntryShapes.sameButDigits(base + at, bytes + slot &* runBytes, e.count, numbers: false)
                 {
+                    hits.pointee &+= 1
+                    return e
+                }
+            }
+            return nil
+        }
+
+        /// The run remembered at `position` that the bytes at `at` of `b` begin with but for digits, read as a
+        /// run of JSON text (`sameButDigits` with `numbers`): a run that ends in the middle of the text, before
+        /// a value the caller reads itself.
+        @inline(__always) func findAllowingDigitsBefore(at position: Int, in b: UnsafeBufferPointer<UInt8>, from at: Int) -> Entry? {
+            guard position < EntryShapes.positions, let base = b.baseAddress else { return nil }
+            let room = b.count &- at
+            for way in 0..<EntryShapes.ways {
+                let slot = position &* EntryShapes.ways &+ way
+                let e = entries[slot]
+                if e.count > 0 && e.count <= room && EntryShapes.sameButDigits(base + at, bytes + slot &* runBytes, e.count) {
                     hits.pointee &+= 1
                     return e
                 }

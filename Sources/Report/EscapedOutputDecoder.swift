@@ -921,6 +921,7 @@ public struct EscapedOutputDecoder {
         skipSpace()
         guard i < b.count, b[i] == UInt8(ascii: "{") else { throw GiveUp() }
         let entryStart = i
+        if wholeEntry(position: position) { return }
         var module: PlainString?
         var item: PlainString?
         var status: EntryValue?
@@ -955,8 +956,14 @@ public struct EscapedOutputDecoder {
             skipSpace()
             guard i < b.count, b[i] != UInt8(ascii: "}") else { throw GiveUp() }
         }
+        // Where the message's value starts, and where the `duration_ms` value starts when it is the ninth
+        // member in bkdiag's order and the last (the whole entry is then remembered, see `wholeEntry`).
+        var messageStart = -1
+        var durationStart = -1
         var more = true
         while more {
+            let before = expected
+            durationStart = -1
             let name: MemberName = fromHead ? .message : try entryMemberName(expected: &expected)
             switch name {
             case .module:
@@ -979,6 +986,7 @@ public struct EscapedOutputDecoder {
                         run: UnsafeBufferPointer(rebasing: b[entryStart..<i]), at: position)
                 }
                 fromHead = false
+                messageStart = i
                 message = try entryMessage(position: position)
                 if inOrder {
                     middleStart = i
@@ -1013,14 +1021,17 @@ public struct EscapedOutputDecoder {
                 durationSeen = true
                 // Handed on when a writer prints it: a plain number as its text (not parsed), anything else read
                 // as `entry()` reads it. Else only checked.
+                let start = i
                 if wantsDuration {
-                    let start = i
                     if let base = b.baseAddress, let printed = Self.pastDuration(base, &i, b.count) {
                         durationPrinted = printed.isEmpty ? nil : UnsafeBufferPointer(rebasing: b[printed])
                         durationText = UnsafeBufferPointer(rebasing: b[start..<i])
+                        if before == 8 && expected == 9 { durationStart = start }
                     } else {
                         try readOnce(into: &duration, depth: 3)
                     }
+                } else if skipPlainNumber() {
+                    if before == 8 && expected == 9 { durationStart = start }
                 } else {
                     try skipValue(depth: 3)
                 }
@@ -1030,14 +1041,71 @@ public struct EscapedOutputDecoder {
         }
         guard let module, let item, let status, let message else { throw GiveUp() }
         let verdict = EntryValue.verdict(status: status, result: result)
+        // Read in bkdiag's order to its last member, a plain duration: remembered whole when its head (to the
+        // message's value) holds no digit, so that one equal to it but for digits has the same module and item.
+        if durationStart >= 0, messageStart > entryStart, let hint, case .bool = status, case .verdict? = result,
+            let base = b.baseAddress,
+            !UnsafeBufferPointer(start: base + entryStart, count: messageStart &- entryStart).contains(where: { $0 &- 0x30 < 10 })
+        {
+            shapes.wholes.remember(
+                EntryShapes.Whole(
+                    module: span(module, from: entryStart), item: span(item, from: entryStart), message: span(message, from: entryStart),
+                    hint: span(hint, from: entryStart), verdict: verdict, head: headID),
+                run: UnsafeBufferPointer(rebasing: b[entryStart..<durationStart]), at: position)
+        }
+        finishEntry(
+            module: module, item: item, verdict: verdict, message: message, hint: hint,
+            duration: durationPrinted.map(ReportDuration.printed) ?? durationText.map(ReportDuration.text)
+                ?? duration?.doubleValue.map(ReportDuration.value), head: headID)
+    }
+
+    /// An entry equal to the whole entry remembered at `position` but for digits (`EntryShapes.Whole`), its plain
+    /// `duration_ms` and its `}`: read in one comparison, its texts taken where the remembered entry had them.
+    /// False, nothing read, for any other (read member by member).
+    @inline(__always) mutating func wholeEntry(position: Int) -> Bool {
+        guard let e = shapes.wholes.findAllowingDigitsBefore(at: position, in: b, from: i), let base = b.baseAddress else {
+            return false
+        }
+        let entryStart = i
+        let n = b.count
+        var k = entryStart &+ e.count
+        let start = k
+        var printed: Range<Int>?
+        if wantsDurations {
+            guard let p = Self.pastDuration(base, &k, n) else { return false }
+            printed = p
+        } else {
+            guard Self.pastPlainNumber(base, &k, n) else { return false }
+        }
+        let end = k
+        while k < n && base[k] == 0x20 { k &+= 1 }
+        guard k < n, base[k] == UInt8(ascii: "}") else { return false }
+        i = k &+ 1
+        let duration: ReportDuration? =
+            !wantsDurations
+            ? nil
+            : printed.map {
+                $0.isEmpty ? .text(UnsafeBufferPointer(rebasing: b[start..<end])) : .printed(UnsafeBufferPointer(rebasing: b[$0]))
+            }
+        finishEntry(
+            module: plainString(e.module, from: entryStart), item: plainString(e.item, from: entryStart), verdict: e.verdict,
+            message: plainString(e.message, from: entryStart), hint: plainString(e.hint, from: entryStart), duration: duration,
+            head: e.head)
+        return true
+    }
+
+    /// What an entry read gives: its line to the writer, and its lean form to the interner's key.
+    @inline(__always) func finishEntry(
+        module: PlainString, item: PlainString, verdict: Verdict, message: PlainString, hint: PlainString?, duration: ReportDuration?,
+        head headID: UInt64
+    ) {
         if let entryLines {
             entryLines.entry(
                 module: ReportText(bytes: module.bytes, escapedSlashes: module.slashes, ascii: module.ascii),
                 item: ReportText(bytes: item.bytes, escapedSlashes: item.slashes, ascii: item.ascii), verdict: verdict,
                 message: ReportText(bytes: message.bytes, escapedSlashes: message.slashes, ascii: message.ascii),
-                hint: hint.map { ReportText(bytes: $0.bytes, escapedSlashes: $0.slashes, ascii: $0.ascii) },
-                duration: durationPrinted.map(ReportDuration.printed) ?? durationText.map(ReportDuration.text)
-                    ?? duration?.doubleValue.map(ReportDuration.value), head: headID)
+                hint: hint.map { ReportText(bytes: $0.bytes, escapedSlashes: $0.slashes, ascii: $0.ascii) }, duration: duration,
+                head: headID)
         }
         internerHandle._withUnsafeGuaranteedRef { strings in
             strings.appendKey(Self.keyCode(verdict))

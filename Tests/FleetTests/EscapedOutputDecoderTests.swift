@@ -511,7 +511,9 @@ import Testing
         #expect(answered > 200)
         #expect(answered < 4000)
         #expect(shared.shapes.headHits > 1000)
-        #expect(shared.shapes.middleHits > 300)
+        // Entries read whole as remembered take no head or middle: each kind was still taken.
+        #expect(shared.shapes.middleHits > 100)
+        #expect(shared.shapes.wholeHits > 100)
     }
 
     /// Evidence and report members that differ from the ones before only in their digits, through one
@@ -549,9 +551,16 @@ import Testing
                 "x/" + digits(1), "ok",
             ])
         }
+        // Mostly bkdiag's entries in its order (read whole when seen before, `EntryShapes.Whole`); now and then a
+        // module with a digit in its name, a failing entry, a hint with digits, or a member after the duration.
         func entry(_ item: String) -> String {
-            "{\"module\": \"gse_agent\", \"item\": \"\(item)\", \"status\": true, \"message\": \"\(message())\", \"result\": \"pass\", "
-                + "\"label\": \"\(item)\", \"hint\": \"\", \"evidence\": \(evidence()), \"duration_ms\": \(number())}"
+            let module = Int.random(in: 0..<10, using: &rng) == 0 ? "m" + digits(1) : "gse_agent"
+            let ok = Int.random(in: 0..<6, using: &rng) > 0
+            let hint = Int.random(in: 0..<6, using: &rng) == 0 ? "retry in " + digits(1) + "s" : ""
+            let extra = Int.random(in: 0..<10, using: &rng) == 0 ? ", \"x\": " + number() : ""
+            return "{\"module\": \"\(module)\", \"item\": \"\(item)\", \"status\": \(ok), \"message\": \"\(message())\", "
+                + "\"result\": \"\(ok ? "pass" : "fail")\", \"label\": \"\(item)\", \"hint\": \"\(hint)\", \"evidence\": \(evidence()), "
+                + "\"duration_ms\": \(number())\(extra)}"
         }
         func line() -> String {
             "{\"status\": true, \"data\": [" + entry("socket") + ", " + entry("process") + "], \"schema\": \"bkdiag.report/1\", "
@@ -601,6 +610,55 @@ import Testing
         #expect(shared.shapes.evidenceHits > 300)
         #expect(shared.shapes.reportValueHits > 300)
         #expect(shared.shapes.messageHits > 300)
+        #expect(shared.shapes.wholeHits > 300)
+    }
+
+    /// Whole entries in bkdiag's order, each after one that differs from it only in digits, through one
+    /// interner and one writer: a module named with a digit (never taken whole, or its line would carry the
+    /// other module), a member after the duration, a zero put where a number starts, a duration that is no
+    /// plain number, and a hint and message that change digits. Each reads as the usual reader reads it.
+    @Test func wholeEntriesReadAsTheUsualReader() {
+        func line(
+            module: String = "gse_agent", ok: Bool = true, message: String = "ok 1", hint: String = "", evidence: String = "{\"n\": 10}",
+            duration: String = "1.5", extra: String = ""
+        ) -> String {
+            "{\"status\": \(ok), \"data\": [{\"module\": \"\(module)\", \"item\": \"socket\", \"status\": \(ok), \"message\": \"\(message)\", "
+                + "\"result\": \"\(ok ? "pass" : "fail")\", \"label\": \"socket\", \"hint\": \"\(hint)\", \"evidence\": \(evidence), "
+                + "\"duration_ms\": \(duration)\(extra)}]}"
+        }
+        let cases: [(String, Bool)] = [
+            (line(module: "m1"), true), (line(module: "m2"), true), (line(module: "m3"), true),
+            (line(), true), (line(message: "ok 2", duration: "2.5"), true), (line(duration: "3.5", extra: ", \"x\": 1"), true),
+            (line(evidence: "{\"n\": 05}"), false), (line(evidence: "{\"n\": 20}", duration: "1e3"), true),
+            (line(evidence: "{\"n\": 30}", duration: "01"), false), (line(duration: "null"), true), (line(duration: "\"5\""), true),
+            (line(ok: false, message: "down 7", hint: "retry in 5s"), true),
+            (line(ok: false, message: "down 8", hint: "retry in 6s", duration: "4.0"), true),
+        ]
+        let shared = StringInterner()
+        let lines = AgentEntryLines()
+        // The same outputs as the fleet JSON's results (durations handed on), through one interner, against
+        // each read on its own (nothing remembered).
+        let sharedJSON = StringInterner()
+        let json = AgentEntryLines(json: true)
+        for (output, reads) in cases {
+            #expect(
+                Self.check(output, Self.escaped(output, .minimal), keepEvidence: false, lean: shared, lines: lines) == reads, "\(output)")
+            let page = Self.escaped(output, .minimal)
+            let alone = AgentEntryLines(json: true)
+            let read = page.withUnsafeBufferPointer {
+                EscapedOutputDecoder.decode(
+                    $0, openingQuote: 0, keepEvidence: false, fullEntries: false, interner: sharedJSON, entryLines: json)
+            }
+            let readAlone = page.withUnsafeBufferPointer {
+                EscapedOutputDecoder.decode(
+                    $0, openingQuote: 0, keepEvidence: false, fullEntries: false, interner: StringInterner(), entryLines: alone)
+            }
+            #expect(read?.reports == readAlone?.reports && (read != nil) == reads, "\(output)")
+            if read != nil && alone.reportCount == 1 {
+                #expect(json.report(json.reportCount - 1).withBytes { Array($0) } == alone.report(0).withBytes { Array($0) }, "\(output)")
+            }
+        }
+        #expect(shared.shapes.wholeHits >= 4 && sharedJSON.shapes.wholeHits >= 4)
     }
 
     /// One writer fed through two interners (each remembering its own heads): an entry is written with its own
