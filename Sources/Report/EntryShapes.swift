@@ -28,6 +28,10 @@ public final class EntryShapes {
     /// few shapes: a check passing or failing, check.py's four entries beside bkdiag's).
     static let positions = 64
     static let ways = 2
+    /// Misses in a row at a position after which runs there are let go (`Runs.misses`), and how many are
+    /// tried again after each 255 let go.
+    static let tries: UInt8 = 16
+    static let retries: UInt8 = 4
 
     /// A string inside a remembered run: its place from the run's start, and what `plainString` said of it.
     struct Span {
@@ -199,6 +203,10 @@ public final class EntryShapes {
         let bytes: UnsafeMutablePointer<UInt8>
         /// Per position, the way the next run remembered there takes.
         let next: UnsafeMutablePointer<UInt8>
+        /// Per position, how looking has fared: below `tries`, the misses in a row; from `tries` on, the runs
+        /// let go by without a look or a copy remembered, counted up to 255, after which a few are tried
+        /// again. Where hosts' outputs do not repeat, a miss costs a comparison and a copy per entry.
+        let misses: UnsafeMutablePointer<UInt8>
         let hits: UnsafeMutablePointer<Int>
 
         init(runBytes: Int) {
@@ -209,6 +217,8 @@ public final class EntryShapes {
             bytes = .allocate(capacity: slots * runBytes)
             next = .allocate(capacity: EntryShapes.positions)
             next.initialize(repeating: 0, count: EntryShapes.positions)
+            misses = .allocate(capacity: EntryShapes.positions)
+            misses.initialize(repeating: 0, count: EntryShapes.positions)
             hits = .allocate(capacity: 1)
             hits.initialize(to: 0)
         }
@@ -217,80 +227,92 @@ public final class EntryShapes {
             entries.deallocate()
             bytes.deallocate()
             next.deallocate()
+            misses.deallocate()
             hits.deallocate()
+        }
+
+        /// The slot at `position` whose run `matches`, unless looking there has missed `tries` times in a row
+        /// (then nil without a look, but for `retries` looks after each 255 runs let go).
+        @inline(__always) func search(at position: Int, _ matches: (Int) -> Bool) -> Int? {
+            guard position < EntryShapes.positions else { return nil }
+            var m = misses[position]
+            if m >= EntryShapes.tries {
+                if m < 255 {
+                    misses[position] = m &+ 1
+                    return nil
+                }
+                m = EntryShapes.tries &- EntryShapes.retries
+            }
+            for way in 0..<EntryShapes.ways {
+                let slot = position &* EntryShapes.ways &+ way
+                if matches(slot) {
+                    misses[position] = 0
+                    hits.pointee &+= 1
+                    return slot
+                }
+            }
+            misses[position] = m &+ 1
+            return nil
         }
 
         /// The run remembered at `position` that the bytes at `at` of `b` begin with.
         @inline(__always) func find(at position: Int, in b: UnsafeBufferPointer<UInt8>, from at: Int) -> Entry? {
-            guard position < EntryShapes.positions, let base = b.baseAddress else { return nil }
+            guard let base = b.baseAddress else { return nil }
             let room = b.count &- at
-            for way in 0..<EntryShapes.ways {
-                let slot = position &* EntryShapes.ways &+ way
-                let e = entries[slot]
-                if e.count > 0 && e.count <= room && memcmp(base + at, bytes + slot &* runBytes, e.count) == 0 {
-                    hits.pointee &+= 1
-                    return e
-                }
-            }
-            return nil
+            return search(at: position) { slot in
+                let n = entries[slot].count
+                return n > 0 && n <= room && memcmp(base + at, bytes + slot &* runBytes, n) == 0
+            }.map { entries[$0] }
         }
 
         /// The length of the run remembered at `position` that the bytes at `at` of `b` equal but for digits
         /// (`sameButDigits`), which then read as that run did. A run is a whole value only where the bytes after
         /// it cannot go on with it: a value that is a number (`5`) is also the start of a longer one (`5.25`).
         @inline(__always) func findAllowingDigits(at position: Int, in b: UnsafeBufferPointer<UInt8>, from at: Int) -> Int? {
-            guard position < EntryShapes.positions, let base = b.baseAddress else { return nil }
+            guard let base = b.baseAddress else { return nil }
             let room = b.count &- at
-            for way in 0..<EntryShapes.ways {
-                let slot = position &* EntryShapes.ways &+ way
+            return search(at: position) { slot in
                 let n = entries[slot].count
-                if n > 0 && n <= room && EntryShapes.sameButDigits(base + at, bytes + slot &* runBytes, n)
+                return n > 0 && n <= room && EntryShapes.sameButDigits(base + at, bytes + slot &* runBytes, n)
                     && (n == room || !EntryShapes.continuesNumber(base[at &+ n]))
-                {
-                    hits.pointee &+= 1
-                    return n
-                }
-            }
-            return nil
+            }.map { entries[$0].count }
         }
 
         /// The run remembered at `position` that the bytes at `at` of `b` begin with but for digits, each run
         /// one plain string from its opening quote to its closing one (`sameButDigits` with `numbers` false).
         @inline(__always) func findString(at position: Int, in b: UnsafeBufferPointer<UInt8>, from at: Int) -> Entry? {
-            guard position < EntryShapes.positions, let base = b.baseAddress else { return nil }
+            guard let base = b.baseAddress else { return nil }
             let room = b.count &- at
-            for way in 0..<EntryShapes.ways {
-                let slot = position &* EntryShapes.ways &+ way
-                let e = entries[slot]
-                if e.count > 0 && e.count <= room && EntryShapes.sameButDigits(base + at, bytes + slot &* runBytes, e.count, numbers: false)
-                {
-                    hits.pointee &+= 1
-                    return e
-                }
-            }
-            return nil
+            return search(at: position) { slot in
+                let n = entries[slot].count
+                return n > 0 && n <= room && EntryShapes.sameButDigits(base + at, bytes + slot &* runBytes, n, numbers: false)
+            }.map { entries[$0] }
         }
 
         /// The run remembered at `position` that the bytes at `at` of `b` begin with but for digits, read as a
         /// run of JSON text (`sameButDigits` with `numbers`): a run that ends in the middle of the text, before
         /// a value the caller reads itself.
         @inline(__always) func findAllowingDigitsBefore(at position: Int, in b: UnsafeBufferPointer<UInt8>, from at: Int) -> Entry? {
-            guard position < EntryShapes.positions, let base = b.baseAddress else { return nil }
+            guard let base = b.baseAddress else { return nil }
             let room = b.count &- at
-            for way in 0..<EntryShapes.ways {
-                let slot = position &* EntryShapes.ways &+ way
-                let e = entries[slot]
-                if e.count > 0 && e.count <= room && EntryShapes.sameButDigits(base + at, bytes + slot &* runBytes, e.count) {
-                    hits.pointee &+= 1
-                    return e
-                }
-            }
-            return nil
+            return search(at: position) { slot in
+                let n = entries[slot].count
+                return n > 0 && n <= room && EntryShapes.sameButDigits(base + at, bytes + slot &* runBytes, n)
+            }.map { entries[$0] }
         }
 
-        /// Remembers `run` at `position`, with what reading it gave (a run too long for a slot is not remembered).
+        /// Whether a run would be remembered at `position` (looking there has not been let go): checked before
+        /// working out what to remember.
+        @inline(__always) func remembers(at position: Int) -> Bool {
+            position < EntryShapes.positions && misses[position] < EntryShapes.tries
+        }
+
+        /// Remembers `run` at `position`, with what reading it gave (a run too long for a slot is not remembered,
+        /// nor one where looking has been let go).
         func remember(_ entry: Entry, run: UnsafeBufferPointer<UInt8>, at position: Int) {
-            guard position < EntryShapes.positions, run.count > 0, run.count <= runBytes, let base = run.baseAddress else { return }
+            guard position < EntryShapes.positions, misses[position] < EntryShapes.tries, run.count > 0, run.count <= runBytes,
+                let base = run.baseAddress
+            else { return }
             let way = Int(next[position])
             next[position] = UInt8((way + 1) % EntryShapes.ways)
             let slot = position * EntryShapes.ways + way

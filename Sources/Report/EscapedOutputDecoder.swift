@@ -1043,8 +1043,8 @@ public struct EscapedOutputDecoder {
         let verdict = EntryValue.verdict(status: status, result: result)
         // Read in bkdiag's order to its last member, a plain duration: remembered whole when its head (to the
         // message's value) holds no digit, so that one equal to it but for digits has the same module and item.
-        if durationStart >= 0, messageStart > entryStart, let hint, case .bool = status, case .verdict? = result,
-            let base = b.baseAddress,
+        if durationStart >= 0, messageStart > entryStart, shapes.wholes.remembers(at: position), let hint, case .bool = status,
+            case .verdict? = result, let base = b.baseAddress,
             !UnsafeBufferPointer(start: base + entryStart, count: messageStart &- entryStart).contains(where: { $0 &- 0x30 < 10 })
         {
             shapes.wholes.remember(
