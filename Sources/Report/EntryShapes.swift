@@ -28,10 +28,12 @@ public final class EntryShapes {
     /// few shapes: a check passing or failing, check.py's four entries beside bkdiag's).
     static let positions = 64
     static let ways = 2
-    /// Misses in a row at a position after which runs there are let go (`Runs.misses`), and how many are
-    /// tried again after each 255 let go.
-    static let tries: UInt8 = 16
-    static let retries: UInt8 = 4
+    /// The misses, less `hitCredit` per hit, at which runs at a position are let go (`Runs.misses`), and how
+    /// many are tried again after each 255 let go. A hit saves what three misses cost, so a position is let go
+    /// where fewer than one run in four is found.
+    public static let tries: UInt8 = 16
+    public static let retries: UInt8 = 4
+    public static let hitCredit = 3
 
     /// A string inside a remembered run: its place from the run's start, and what `plainString` said of it.
     struct Span {
@@ -203,9 +205,9 @@ public final class EntryShapes {
         let bytes: UnsafeMutablePointer<UInt8>
         /// Per position, the way the next run remembered there takes.
         let next: UnsafeMutablePointer<UInt8>
-        /// Per position, how looking has fared: below `tries`, the misses in a row; from `tries` on, the runs
-        /// let go by without a look or a copy remembered, counted up to 255, after which a few are tried
-        /// again. Where hosts' outputs do not repeat, a miss costs a comparison and a copy per entry.
+        /// Per position, how looking has fared: below `tries`, the misses less `hitCredit` per hit; from `tries`
+        /// on, the runs let go by without a look or a copy remembered, counted up to 255, after which a few
+        /// are tried again. Where hosts' outputs do not repeat, a miss costs a comparison and a copy per entry.
         let misses: UnsafeMutablePointer<UInt8>
         let hits: UnsafeMutablePointer<Int>
 
@@ -246,7 +248,7 @@ public final class EntryShapes {
             for way in 0..<EntryShapes.ways {
                 let slot = position &* EntryShapes.ways &+ way
                 if matches(slot) {
-                    misses[position] = 0
+                    misses[position] = m > UInt8(EntryShapes.hitCredit) ? m &- UInt8(EntryShapes.hitCredit) : 0
                     hits.pointee &+= 1
                     return slot
                 }

@@ -260,14 +260,19 @@ struct LogPageScanner {
             return JobAnswer.hostStatus(found.members)
         }
         var members = HostMembers()
-        var recorder = RowRecorder(active: rowShapes != nil, rowStart: p.i)
+        var recorder = RowRecorder(active: rowShapes?.remembers ?? false, rowStart: p.i)
+        // The notes are written into the shapes' own list, kept from row to row (a list made per row was an
+        // allocation per row).
+        if recorder.active, let shapes = rowShapes { swap(&recorder.members, &shapes.notes) }
         try forEachMember(keeping: &members, recorder: &recorder) { s, members, name throws(JSONParseError) in
             if try !members.keep(name, { () throws(JSONParseError) in try s.p.value(depth: depth + 1) }) {
                 try s.p.skipValue(depth: depth + 1)
             }
         }
-        if recorder.active && recorder.plain, let shapes = rowShapes {
-            shapes.remember(UnsafeBufferPointer(rebasing: b[recorder.rowStart..<p.i]), recorder.members)
+        if recorder.active, let shapes = rowShapes {
+            if recorder.plain { shapes.remember(UnsafeBufferPointer(rebasing: b[recorder.rowStart..<p.i]), recorder.members) }
+            recorder.members.removeAll(keepingCapacity: true)
+            swap(&recorder.members, &shapes.notes)
         }
         return JobAnswer.hostStatus(members)
     }
@@ -526,6 +531,15 @@ final class RowShapes {
     private var next = 0
     /// Rows found again (for the tests).
     private(set) var hits = 0
+    /// As `EntryShapes.Runs.misses`: once misses outweigh hits (`EntryShapes.tries`, a hit paying for
+    /// `EntryShapes.hitCredit` misses), rows are neither compared nor noted and remembered (rows whose addresses
+    /// come in many lengths) until 255 have gone by, then a few are tried again.
+    private var misses = 0
+
+    /// Whether a row read now would be remembered.
+    var remembers: Bool { misses < Int(EntryShapes.tries) }
+    /// The list a row's notes are written into (`RowRecorder.members`), lent to each row read.
+    var notes: [Member] = []
 
     init() {
         counts.initialize(repeating: 0, count: Self.ways)
@@ -542,6 +556,13 @@ final class RowShapes {
     /// The members of the row at `at` of `b` and its length, when it equals a remembered row but for digits.
     func match(_ b: UnsafeBufferPointer<UInt8>, at: Int) -> (members: HostMembers, count: Int)? {
         guard let base = b.baseAddress else { return nil }
+        if misses >= Int(EntryShapes.tries) {
+            if misses < 255 {
+                misses &+= 1
+                return nil
+            }
+            misses = Int(EntryShapes.tries &- EntryShapes.retries)
+        }
         let room = b.count &- at
         for way in 0..<Self.ways {
             let n = counts[way]
@@ -563,14 +584,18 @@ final class RowShapes {
                 }
             }
             hits &+= 1
+            misses = max(0, misses &- EntryShapes.hitCredit)
             return (found, n)
         }
+        misses &+= 1
         return nil
     }
 
     /// Remembers a row read member by member, every member plain, with its kept members.
     func remember(_ row: UnsafeBufferPointer<UInt8>, _ kept: [Member]) {
-        guard row.count > 0, row.count <= Self.maxBytes, kept.count <= Self.maxMembers, let from = row.baseAddress else { return }
+        guard remembers, row.count > 0, row.count <= Self.maxBytes, kept.count <= Self.maxMembers, let from = row.baseAddress else {
+            return
+        }
         let way = next
         next = (next &+ 1) % Self.ways
         (bytes + way &* Self.maxBytes).update(from: from, count: row.count)
