@@ -101,7 +101,7 @@ public final class EntryShapes {
     /// An entry's message: a plain string (escaped quotes included) that hosts print alike but for numbers
     /// (a pid, a count, a host's name), remembered with what `plainString` said of it.
     let messages = Runs<Text>(runBytes: 256)
-    /// Whole entries (`Whole`), found again by `findWhole`: most entries of a fleet are bkdiag's, in its order,
+    /// Whole entries (`Whole`), found again by `findAllowingDigitsBefore`: most entries of a fleet are bkdiag's, in its order,
     /// differing from the same entry of the host before only in numbers.
     let wholes = Runs<Whole>(runBytes: 512)
     /// The same for a report's members that are skipped (its host, context, summary and times, without
@@ -233,8 +233,8 @@ public final class EntryShapes {
             hits.deallocate()
         }
 
-        /// The slot at `position` whose run `matches`, unless looking there has missed `tries` times in a row
-        /// (then nil without a look, but for `retries` looks after each 255 runs let go).
+        /// The slot at `position` whose run `matches`, unless looking there has been let go (`misses`: then nil
+        /// without a look, but for `retries` looks after each 255 runs let go).
         @inline(__always) func search(at position: Int, _ matches: (Int) -> Bool) -> Int? {
             guard position < EntryShapes.positions else { return nil }
             var m = misses[position]
