@@ -32,13 +32,15 @@ let package = Package(
         .systemLibrary(name: "CSpawn"),
         // A file's birth time through the statx system call (glibc's wrapper is newer than 2.17).
         .systemLibrary(name: "CStatx"),
+        // Where two 16-byte runs differ, in one SSE2 compare (the fleet reader's comparison of alike entries).
+        .systemLibrary(name: "CBytes"),
 
         // The one system-call layer: `Sys` (every raw call, EINTR and O_CLOEXEC handled once), its
         // errno-typed `ProbeError`, `MonotonicClock`, `PathBytes`, bounded file reads. Nothing but libc.
         .target(name: "SystemLayer", dependencies: ["CSpawn", "CStatx"]),
 
         // The report model and its encoders, shared by the node and the fleet side.
-        .target(name: "Report", dependencies: ["SystemLayer"]),
+        .target(name: "Report", dependencies: ["SystemLayer", "CBytes"]),
 
         // Facts from the host: /proc, socket tables, netlink sock_diag, globbing, bounded reads, YAML/JSON,
         // the collector's bolt registry (read with Report's JSON parser).
