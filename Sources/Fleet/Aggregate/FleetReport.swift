@@ -487,12 +487,11 @@ extension FleetSummary.Tally {
             stateKey = key
         default: break
         }
-        let entries = Signature.entries(for: h, results: results)
+        let (entries, signature) = Signature.keyed(for: h, results: results)
         if entries.isEmpty {
             if let sharedKey { memo.shared[sharedKey.slot].setGroup((-1, []), declared: sharedKey.declared) }
             return
         }
-        let signature = entries.map(\.description).joined(separator: "\n")
         let gi: Int
         if let x = memo.groupOf[signature] {
             gi = x

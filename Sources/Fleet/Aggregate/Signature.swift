@@ -4,13 +4,48 @@ import Report
 public struct SignatureEntry: Sendable, Hashable, CustomStringConvertible {
     public var item: String
     public var message: String
-    public var description: String { message.isEmpty ? item : "\(item): \(message)" }
+    public var description: String {
+        guard !message.isEmpty else { return item }
+        // `item: message`, made in one buffer (interpolated, the string was grown three times).
+        var item = item
+        var message = message
+        return item.withUTF8 { i in
+            message.withUTF8 { m in
+                String(unsafeUninitializedCapacity: i.count + 2 + m.count) { out in
+                    _ = out.initialize(fromContentsOf: i)
+                    out[i.count] = UInt8(ascii: ":")
+                    out[i.count + 1] = UInt8(ascii: " ")
+                    _ = UnsafeMutableBufferPointer(rebasing: out[(i.count + 2)...]).initialize(fromContentsOf: m)
+                    return i.count + 2 + m.count
+                }
+            }
+        }
+    }
 }
 
 /// Failure signatures: which items fail and how, with the host-specific parts of messages removed.
 public enum Signature {
     /// The signature entries of a host; empty for a healthy host.
     public static func entries(for h: HostResult, results: [CheckResult]) -> [SignatureEntry] {
+        keyed(for: h, results: results).entries
+    }
+
+    /// The signature entries of a host, in order, with the key hosts of one signature share: the entries'
+    /// descriptions, one per line (each made once: the sort needs them, and the count looks its group up by
+    /// them).
+    static func keyed(for h: HostResult, results: [CheckResult]) -> (entries: [SignatureEntry], key: String) {
+        let out = unsorted(for: h, results: results)
+        switch out.count {
+        case 0: return ([], "")
+        case 1: return (out, out[0].description)
+        default:
+            let described = out.map { ($0.description, $0) }.sorted { $0.0 < $1.0 }
+            return (described.map(\.1), described.map(\.0).joined(separator: "\n"))
+        }
+    }
+
+    /// The signature entries of a host, in the order found.
+    private static func unsorted(for h: HostResult, results: [CheckResult]) -> [SignatureEntry] {
         var out: [SignatureEntry] = []
         switch h.state {
         case .jobFailed:
@@ -49,9 +84,7 @@ public enum Signature {
                 out.append(SignatureEntry(item: "output", message: "unreadable line: " + normalise(e)))
             }
         }
-        // By description, each made once (the comparisons made them over and over); one entry needs no sort.
-        guard out.count > 1 else { return out }
-        return out.map { ($0.description, $0) }.sorted { $0.0 < $1.0 }.map(\.1)
+        return out
     }
 
     /// `module/item`, made in one buffer (two concatenations made and grew a string twice).
