@@ -1,7 +1,8 @@
-// Where two runs of 16 bytes differ, as a mask (bit j set where byte j differs), for the fleet reader's
+// Where two runs of 16 (or 32) bytes differ, as a mask (bit j set where byte j differs), for the fleet reader's
 // comparison of a host's entry with the one read before (`EntryShapes.sameButDigits`). With SSE2 (every
-// x86-64) it is a compare and a move-mask; Swift's own SIMD types reduce through a call. Header only:
-// the function is inlined into the Swift that calls it.
+// x86-64) a run of 16 is a compare and a move-mask; Swift's own SIMD types reduce through a call. Header
+// only: the functions are inlined into the Swift that calls them. (A change here is not seen by an
+// incremental build of the Swift that imports it: touch the caller.)
 #include <stdint.h>
 #include <string.h>
 #if defined(__SSE2__)
@@ -22,4 +23,8 @@ static inline uint32_t bkdiag_diff16(const uint8_t *a, const uint8_t *b) {
     for (int j = 0; j < 16; j++) mask |= (uint32_t)(a[j] != b[j]) << j;
     return mask;
 #endif
+}
+
+static inline uint32_t bkdiag_diff32(const uint8_t *a, const uint8_t *b) {
+    return bkdiag_diff16(a, b) | (bkdiag_diff16(a + 16, b + 16) << 16);
 }

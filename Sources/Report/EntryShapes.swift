@@ -156,21 +156,32 @@ public final class EntryShapes {
             }
             return true
         }
-        if count >= 16 {
-            // Sixteen bytes at a time (`bkdiag_diff16`: one SSE2 compare), the last run overlapping the one
-            // before it; the few bytes that differ (a host's numbers) are looked at one by one.
+        // The bytes that differ (a host's numbers, few) looked at one by one, given as a mask from `at`.
+        @inline(__always) func digitsApart(_ at: Int, _ mask: UInt32) -> Bool {
+            var differs = mask
+            while differs != 0 {
+                let j = at &+ differs.trailingZeroBitCount
+                guard isDigit(c[j]), isDigit(r[j]), c[j] != UInt8(ascii: "0") || !leadingZero(j) else { return false }
+                differs &= differs &- 1
+            }
+            return true
+        }
+        if count >= 32 {
+            // Thirty-two bytes at a time (`bkdiag_diff32`: two SSE2 compares), the last run overlapping the one
+            // before it.
             var k = 0
             while true {
-                let at = min(k, count &- 16)
-                var differs = bkdiag_diff16(c + at, r + at)
-                while differs != 0 {
-                    let j = at &+ differs.trailingZeroBitCount
-                    guard isDigit(c[j]), isDigit(r[j]), c[j] != UInt8(ascii: "0") || !leadingZero(j) else { return false }
-                    differs &= differs &- 1
-                }
-                k &+= 16
+                let at = min(k, count &- 32)
+                let differs = bkdiag_diff32(c + at, r + at)
+                if differs != 0 && !digitsApart(at, differs) { return false }
+                k &+= 32
                 if k >= count { return true }
             }
+        }
+        if count >= 16 {
+            // Two runs of sixteen, the second overlapping the first.
+            let last = count &- 16
+            return digitsApart(0, bkdiag_diff16(c, r)) && digitsApart(last, bkdiag_diff16(c + last, r + last))
         }
         let low: UInt64 = 0x7F7F_7F7F_7F7F_7F7F
         let high: UInt64 = 0x8080_8080_8080_8080
