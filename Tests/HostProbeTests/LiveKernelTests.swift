@@ -88,6 +88,23 @@ struct LiveKernelTests {
     }
     struct IPv6Unavailable: Error {}
 
+    /// The local port a socket is bound to (v4 or v6), nil when it cannot be read.
+    static func localPort(of fd: Int32) -> UInt16? {
+        var storage = sockaddr_storage()
+        var len = socklen_t(MemoryLayout<sockaddr_storage>.size)
+        let rc = withUnsafeMutablePointer(to: &storage) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &len) }
+        }
+        guard rc == 0 else { return nil }
+        return withUnsafePointer(to: &storage) { p in
+            switch Int32(p.pointee.ss_family) {
+            case AF_INET: p.withMemoryRebound(to: sockaddr_in.self, capacity: 1) { UInt16(bigEndian: $0.pointee.sin_port) }
+            case AF_INET6: p.withMemoryRebound(to: sockaddr_in6.self, capacity: 1) { UInt16(bigEndian: $0.pointee.sin6_port) }
+            default: nil
+            }
+        }
+    }
+
     @Test("inet_diag sees the test's own TCP connection and listener, v4 and v6, filtered by remote port and state, as /proc/net/tcp does")
     func inetDiagLive() throws {
         for family in [AF_INET, AF_INET6] {
@@ -97,10 +114,17 @@ struct LiveKernelTests {
             let host = family == AF_INET ? "127.0.0.1" : "::1"
             let myInodes = Set(try ProcFS.socketInodes(pid: getpid()))
 
+            let clientPort = try #require(Self.localPort(of: pair.client))
             let toPort = try InetSockDiag.dumpTCP(states: [.established, .synSent], remotePort: pair.port)
-            // Only the client's side has the listener's port as its remote port.
-            #expect(toPort.count == 1, "family \(family): \(toPort)")
-            let client = try #require(toPort.first)
+            // The kernel's filter: every socket dumped has the listener's port as its remote port. Another test
+            // or process may hold a connection to the same port number of another address (a v4 and a v6
+            // listener can share a number): the client is the one from its own port to this address, and the
+            // server's side (whose remote port is the client's) is not dumped.
+            #expect(toPort.allSatisfy { $0.remotePort == pair.port }, "family \(family): \(toPort)")
+            let ours = toPort.filter { $0.localPort == clientPort && $0.remoteAddress == host }
+            #expect(ours.count == 1, "family \(family): \(toPort)")
+            #expect(!toPort.contains { $0.localPort == pair.port && $0.remotePort == clientPort })
+            let client = try #require(ours.first)
             #expect(client.state == .established && client.remotePort == pair.port && client.remoteAddress == host)
             #expect(client.isIPv6 == (family == AF_INET6))
             #expect(myInodes.contains(client.inode))
@@ -112,11 +136,15 @@ struct LiveKernelTests {
             #expect(!listening.contains { $0.inode == client.inode })
 
             // The same socket, read the old way.
-            let fromFiles = try SocketTables.readTCP().filter { $0.remotePort == pair.port && $0.state == .established }
+            let fromFiles = try SocketTables.readTCP().filter {
+                $0.remotePort == pair.port && $0.localPort == clientPort && $0.state == .established && $0.remoteAddress == host
+            }
             #expect(fromFiles.map(\.inode) == [client.inode])
             #expect(fromFiles.first?.localEndpoint == client.localEndpoint)
             // The public reader takes the netlink path on /proc and the files elsewhere; both agree.
-            #expect(try SocketTables.tcpSockets(states: [.established], remotePort: pair.port).map(\.inode) == [client.inode])
+            let read = try SocketTables.tcpSockets(states: [.established], remotePort: pair.port)
+            #expect(read.allSatisfy { $0.remotePort == pair.port })
+            #expect(read.filter { $0.localPort == clientPort && $0.remoteAddress == host }.map(\.inode) == [client.inode])
         }
     }
 
