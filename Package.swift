@@ -32,7 +32,7 @@ let package = Package(
         .systemLibrary(name: "CSpawn"),
         // A file's birth time through the statx system call (glibc's wrapper is newer than 2.17).
         .systemLibrary(name: "CStatx"),
-        // Where two 16-byte runs differ, in one SSE2 compare (the fleet reader's comparison of alike entries).
+        // Where two runs of 16 or 32 bytes differ, in SSE2 compares (the fleet reader's comparison of alike entries).
         .systemLibrary(name: "CBytes"),
 
         // The one system-call layer: `Sys` (every raw call, EINTR and O_CLOEXEC handled once), its
