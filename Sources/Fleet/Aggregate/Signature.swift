@@ -4,23 +4,8 @@ import Report
 public struct SignatureEntry: Sendable, Hashable, CustomStringConvertible {
     public var item: String
     public var message: String
-    public var description: String {
-        guard !message.isEmpty else { return item }
-        // `item: message`, made in one buffer (interpolated, the string was grown three times).
-        var item = item
-        var message = message
-        return item.withUTF8 { i in
-            message.withUTF8 { m in
-                String(unsafeUninitializedCapacity: i.count + 2 + m.count) { out in
-                    _ = out.initialize(fromContentsOf: i)
-                    out[i.count] = UInt8(ascii: ":")
-                    out[i.count + 1] = UInt8(ascii: " ")
-                    _ = UnsafeMutableBufferPointer(rebasing: out[(i.count + 2)...]).initialize(fromContentsOf: m)
-                    return i.count + 2 + m.count
-                }
-            }
-        }
-    }
+    /// `item: message`, made in one buffer (`Signature.joined`; interpolated, the string was grown three times).
+    public var description: String { message.isEmpty ? item : Signature.joined(item, ": ", message) }
 }
 
 /// Failure signatures: which items fail and how, with the host-specific parts of messages removed.
@@ -87,17 +72,23 @@ public enum Signature {
         return out
     }
 
-    /// `module/item`, made in one buffer (two concatenations made and grew a string twice).
-    static func itemName(_ module: String, _ item: String) -> String {
-        var module = module
-        var item = item
-        return module.withUTF8 { m in
-            item.withUTF8 { i in
-                String(unsafeUninitializedCapacity: m.count + 1 + i.count) { out in
-                    _ = out.initialize(fromContentsOf: m)
-                    out[m.count] = UInt8(ascii: "/")
-                    _ = UnsafeMutableBufferPointer(rebasing: out[(m.count + 1)...]).initialize(fromContentsOf: i)
-                    return m.count + 1 + i.count
+    /// `module/item`, made in one buffer (`joined`; two concatenations made and grew a string twice).
+    static func itemName(_ module: String, _ item: String) -> String { joined(module, "/", item) }
+
+    /// `first`, `separator` and `second` made in one buffer: every failing entry of every failing host names its
+    /// item and describes itself this way.
+    static func joined(_ first: String, _ separator: StaticString, _ second: String) -> String {
+        var first = first
+        var second = second
+        let gap = separator.utf8CodeUnitCount
+        return first.withUTF8 { a in
+            second.withUTF8 { b in
+                String(unsafeUninitializedCapacity: a.count + gap + b.count) { out in
+                    _ = out.initialize(fromContentsOf: a)
+                    _ = UnsafeMutableBufferPointer(rebasing: out[a.count...])
+                        .initialize(fromContentsOf: UnsafeBufferPointer(start: separator.utf8Start, count: gap))
+                    _ = UnsafeMutableBufferPointer(rebasing: out[(a.count + gap)...]).initialize(fromContentsOf: b)
+                    return a.count + gap + b.count
                 }
             }
         }
