@@ -295,40 +295,38 @@ public final class EntryShapes {
             }.map { entries[$0] }
         }
 
-        /// The length of the run remembered at `position` that the bytes at `at` of `b` equal but for digits
-        /// (`sameButDigits`), which then read as that run did. A run is a whole value only where the bytes after
-        /// it cannot go on with it: a value that is a number (`5`) is also the start of a longer one (`5.25`).
-        @inline(__always) func findAllowingDigits(at position: Int, in b: UnsafeBufferPointer<UInt8>, from at: Int) -> Int? {
+        /// The slot at `position` whose run the bytes at `at` of `b` begin with but for digits (`sameButDigits`,
+        /// with `numbers` as given); with `whole`, only where the bytes after the run cannot go on with it.
+        @inline(__always) private func slotAllowingDigits(
+            at position: Int, in b: UnsafeBufferPointer<UInt8>, from at: Int, numbers: Bool, whole: Bool
+        ) -> Int? {
             guard let base = b.baseAddress else { return nil }
             let room = b.count &- at
             return search(at: position) { slot in
                 let n = entries[slot].count
-                return n > 0 && n <= room && EntryShapes.sameButDigits(base + at, bytes + slot &* runBytes, n)
-                    && (n == room || !EntryShapes.continuesNumber(base[at &+ n]))
-            }.map { entries[$0].count }
+                return n > 0 && n <= room && EntryShapes.sameButDigits(base + at, bytes + slot &* runBytes, n, numbers: numbers)
+                    && (!whole || n == room || !EntryShapes.continuesNumber(base[at &+ n]))
+            }
+        }
+
+        /// The length of the run remembered at `position` that the bytes at `at` of `b` equal but for digits
+        /// (`sameButDigits`), which then read as that run did. A run is a whole value only where the bytes after
+        /// it cannot go on with it: a value that is a number (`5`) is also the start of a longer one (`5.25`).
+        @inline(__always) func findAllowingDigits(at position: Int, in b: UnsafeBufferPointer<UInt8>, from at: Int) -> Int? {
+            slotAllowingDigits(at: position, in: b, from: at, numbers: true, whole: true).map { entries[$0].count }
         }
 
         /// The run remembered at `position` that the bytes at `at` of `b` begin with but for digits, each run
         /// one plain string from its opening quote to its closing one (`sameButDigits` with `numbers` false).
         @inline(__always) func findString(at position: Int, in b: UnsafeBufferPointer<UInt8>, from at: Int) -> Entry? {
-            guard let base = b.baseAddress else { return nil }
-            let room = b.count &- at
-            return search(at: position) { slot in
-                let n = entries[slot].count
-                return n > 0 && n <= room && EntryShapes.sameButDigits(base + at, bytes + slot &* runBytes, n, numbers: false)
-            }.map { entries[$0] }
+            slotAllowingDigits(at: position, in: b, from: at, numbers: false, whole: false).map { entries[$0] }
         }
 
         /// The run remembered at `position` that the bytes at `at` of `b` begin with but for digits, read as a
         /// run of JSON text (`sameButDigits` with `numbers`): a run that ends in the middle of the text, before
         /// a value the caller reads itself.
         @inline(__always) func findAllowingDigitsBefore(at position: Int, in b: UnsafeBufferPointer<UInt8>, from at: Int) -> Entry? {
-            guard let base = b.baseAddress else { return nil }
-            let room = b.count &- at
-            return search(at: position) { slot in
-                let n = entries[slot].count
-                return n > 0 && n <= room && EntryShapes.sameButDigits(base + at, bytes + slot &* runBytes, n)
-            }.map { entries[$0] }
+            slotAllowingDigits(at: position, in: b, from: at, numbers: true, whole: false).map { entries[$0] }
         }
 
         /// Whether a run would be remembered at `position` (looking there has not been let go): checked before
