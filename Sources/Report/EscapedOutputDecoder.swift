@@ -674,13 +674,20 @@ public struct EscapedOutputDecoder {
     /// to the one skipped before in that place but for digits (`EntryShapes.sameButDigits`: a report's times,
     /// counts, a host's machine id) is passed over in one comparison, any other skipped and remembered.
     @inline(__always) mutating func skipReportValue(member: Int) throws(GiveUp) {
-        if let n = shapes.reportValues.findAllowingDigits(at: member, in: b, from: i) {
+        try skipRemembered(shapes.reportValues, at: member, depth: 1)
+    }
+
+    /// Moves past a value (at `i`, at `depth`), as `skipValue` does, when one equal to it but for digits was
+    /// skipped before at `place` of `runs` in one comparison; any other is skipped and remembered there.
+    @inline(__always) mutating func skipRemembered(_ runs: EntryShapes.Runs<EntryShapes.Skipped>, at place: Int, depth: Int) throws(GiveUp)
+    {
+        if let n = runs.findAllowingDigits(at: place, in: b, from: i) {
             i &+= n
             return
         }
         let start = i
-        try skipValue(depth: 1)
-        shapes.reportValues.remember(EntryShapes.Skipped(), run: UnsafeBufferPointer(rebasing: b[start..<i]), at: member)
+        try skipValue(depth: depth)
+        runs.remember(EntryShapes.Skipped(), run: UnsafeBufferPointer(rebasing: b[start..<i]), at: place)
     }
 
     /// One report line, as `ReportLineDecoder` reads it.
@@ -1144,13 +1151,7 @@ public struct EscapedOutputDecoder {
     /// .sameButDigits`) reads as that one did and is passed over in one comparison; any other is skipped
     /// and remembered.
     @inline(__always) mutating func skipEvidence(position: Int) throws(GiveUp) {
-        if let n = shapes.evidence.findAllowingDigits(at: position, in: b, from: i) {
-            i &+= n
-            return
-        }
-        let start = i
-        try skipValue(depth: 3)
-        shapes.evidence.remember(EntryShapes.Skipped(), run: UnsafeBufferPointer(rebasing: b[start..<i]), at: position)
+        try skipRemembered(shapes.evidence, at: position, depth: 3)
     }
 
     /// A verdict's byte in a lean key (and in the fleet's entry templates' keys).
